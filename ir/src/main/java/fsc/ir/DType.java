@@ -1,0 +1,85 @@
+package fsc.ir;
+
+/**
+ * Element types of IR tensors. Packed quantized types (GGUF block layouts) are first-class: a tensor
+ * of {@code q8_0[4096,4096]} stores its last dimension in blocks of {@link #blockSize()} elements,
+ * each {@link #blockBytes()} long, exactly as in the GGUF file.
+ */
+public enum DType {
+    F32("f32", 1, 4, true),
+    F16("f16", 1, 2, true),
+    BF16("bf16", 1, 2, true),
+    F64("f64", 1, 8, true),
+    I8("i8", 1, 1, false),
+    U8("u8", 1, 1, false),
+    I16("i16", 1, 2, false),
+    U16("u16", 1, 2, false),
+    I32("i32", 1, 4, false),
+    U32("u32", 1, 4, false),
+    I64("i64", 1, 8, false),
+    U64("u64", 1, 8, false),
+    BOOL("bool", 1, 1, false),
+    Q8_0("q8_0", 32, 34, false),
+    Q4_0("q4_0", 32, 18, false),
+    Q4_1("q4_1", 32, 20, false),
+    Q4_K("q4_k", 256, 144, false),
+    Q5_K("q5_k", 256, 176, false),
+    Q6_K("q6_k", 256, 210, false);
+
+    private final String irName;
+    private final int blockSize;
+    private final int blockBytes;
+    private final boolean floating;
+
+    DType(String irName, int blockSize, int blockBytes, boolean floating) {
+        this.irName = irName;
+        this.blockSize = blockSize;
+        this.blockBytes = blockBytes;
+        this.floating = floating;
+    }
+
+    /** The name used in {@code .fsir} text, e.g. {@code f32}, {@code q4_k}. */
+    public String irName() {
+        return irName;
+    }
+
+    /** Elements per block: 1 for plain types. */
+    public int blockSize() {
+        return blockSize;
+    }
+
+    /** Bytes per block: the element size for plain types. */
+    public int blockBytes() {
+        return blockBytes;
+    }
+
+    public boolean isFloat() {
+        return floating;
+    }
+
+    public boolean isQuantizedBlock() {
+        return blockSize > 1;
+    }
+
+    public boolean isInteger() {
+        return !floating && !isQuantizedBlock() && this != BOOL;
+    }
+
+    /** Bytes needed for {@code elements} elements; block types require whole blocks. */
+    public long bytesFor(long elements) {
+        if (elements % blockSize != 0) {
+            throw new IllegalArgumentException(
+                    irName + " needs a multiple of " + blockSize + " elements, got " + elements);
+        }
+        return elements / blockSize * blockBytes;
+    }
+
+    public static DType fromIrName(String name) {
+        for (DType t : values()) {
+            if (t.irName.equals(name)) {
+                return t;
+            }
+        }
+        throw new IllegalArgumentException("unknown dtype '" + name + "'");
+    }
+}
