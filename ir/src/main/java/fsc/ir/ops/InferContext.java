@@ -1,6 +1,7 @@
 package fsc.ir.ops;
 
 import fsc.ir.Attr;
+import fsc.ir.DType;
 import fsc.ir.Dim;
 import fsc.ir.FscException;
 import fsc.ir.TensorType;
@@ -34,8 +35,129 @@ public record InferContext(
         return i < knownInts.size() ? knownInts.get(i) : Optional.empty();
     }
 
+    /**
+     * Contents of integer operand {@code i}, which the shape rule cannot do without. When they are
+     * only computed at run time the error says so; {@link Ops#infer} adds the operand's name.
+     */
+    public List<Dim> requireInts(int i, String role) {
+        return knownInts(i).orElseThrow(() -> new RuntimeOperand(where, i, role));
+    }
+
+    /** Like {@link #requireInts} for operands that must hold plain numbers (axes, steps). */
+    public long[] requireFixedInts(int i, String role) {
+        return fixed(requireInts(i, role), role);
+    }
+
+    /** The numbers in {@code dims}, failing when one is symbolic. */
+    public long[] fixed(List<Dim> dims, String role) {
+        long[] out = new long[dims.size()];
+        for (int k = 0; k < out.length; k++) {
+            Dim d = dims.get(k);
+            if (!d.isFixed()) {
+                throw fail(role + " must be plain numbers, got " + dims);
+            }
+            out[k] = d.value();
+        }
+        return out;
+    }
+
     /** A user error at this node. */
     public FscException fail(String message) {
         return new FscException(where + ": " + message);
+    }
+
+    public boolean has(String name) {
+        return attrs.containsKey(name);
+    }
+
+    public long intAttr(String name, long dflt) {
+        Attr a = attrs.get(name);
+        if (a == null) {
+            return dflt;
+        }
+        if (a instanceof Attr.Int i) {
+            return i.value();
+        }
+        throw fail("attribute '" + name + "' must be an integer, got " + a);
+    }
+
+    public double floatAttr(String name, double dflt) {
+        Attr a = attrs.get(name);
+        return switch (a) {
+            case null -> dflt;
+            case Attr.Float f -> f.value();
+            case Attr.Int i -> i.value();
+            default -> throw fail("attribute '" + name + "' must be a number, got " + a);
+        };
+    }
+
+    public String strAttr(String name, String dflt) {
+        Attr a = attrs.get(name);
+        if (a == null) {
+            return dflt;
+        }
+        if (a instanceof Attr.Str s) {
+            return s.value();
+        }
+        throw fail("attribute '" + name + "' must be a string, got " + a);
+    }
+
+    public DType typeAttr(String name, DType dflt) {
+        Attr a = attrs.get(name);
+        if (a == null) {
+            return dflt;
+        }
+        if (a instanceof Attr.Type t) {
+            return t.value();
+        }
+        throw fail("attribute '" + name + "' must be a dtype, got " + a);
+    }
+
+    /** An {@code Ints} attribute, empty when absent. */
+    public Optional<long[]> intsAttr(String name) {
+        Attr a = attrs.get(name);
+        return switch (a) {
+            case null -> Optional.empty();
+            case Attr.Ints i -> Optional.of(i.toArray());
+            case Attr.Dims d -> Optional.of(fixed(d.values(), "attribute '" + name + "'"));
+            default -> throw fail("attribute '" + name + "' must be a list of integers, got " + a);
+        };
+    }
+
+    /** A {@code Dims} (or {@code Ints}) attribute, empty when absent. */
+    public Optional<List<Dim>> dimsAttr(String name) {
+        Attr a = attrs.get(name);
+        return switch (a) {
+            case null -> Optional.empty();
+            case Attr.Dims d -> Optional.of(d.values());
+            case Attr.Ints i -> Optional.of(i.values().stream().map(Dim::of).toList());
+            default -> throw fail("attribute '" + name + "' must be a list of dimensions, got " + a);
+        };
+    }
+
+    /** {@code axis} made non-negative for a tensor of {@code rank} dims; fails when out of range. */
+    public int axis(long axis, int rank) {
+        if (axis < -rank || axis >= rank) {
+            throw fail("axis " + axis + " is out of range for rank " + rank);
+        }
+        return (int) (axis < 0 ? axis + rank : axis);
+    }
+
+    /**
+     * Thrown when a shape rule needs an operand whose contents are only known at run time; {@link
+     * Ops#infer} replaces it with a message that names the operand's value.
+     */
+    static final class RuntimeOperand extends FscException {
+        final int index;
+        final String role;
+
+        RuntimeOperand(String where, int index, String role) {
+            super(
+                    where + ": " + role + " (input " + index + ") is computed at run time, so the output type is"
+                            + " unknown at compile time",
+                    "bind it with --bind NAME=FILE");
+            this.index = index;
+            this.role = role;
+        }
     }
 }

@@ -1,0 +1,115 @@
+package fsc.ir.ops;
+
+import fsc.ir.DType;
+import fsc.ir.Dim;
+import fsc.ir.TensorType;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Element-wise ops: binary arithmetic, comparisons, logic, {@code where}, unary maps and {@code cast}. */
+final class ElementwiseOps {
+    private ElementwiseOps() {}
+
+    static final List<String> ARITHMETIC = List.of("add", "sub", "mul", "div", "pow", "max", "min", "mod");
+    static final List<String> COMPARISON = List.of("equal", "less", "less_or_equal", "greater", "greater_or_equal");
+    static final List<String> LOGICAL = List.of("and", "or", "xor");
+    static final List<String> UNARY = List.of(
+            "neg",
+            "abs",
+            "sqrt",
+            "reciprocal",
+            "exp",
+            "log",
+            "erf",
+            "tanh",
+            "sigmoid",
+            "relu",
+            "floor",
+            "ceil",
+            "round",
+            "sign",
+            "not",
+            "identity",
+            "sin",
+            "cos");
+
+    static List<OpDef> defs() {
+        List<OpDef> defs = new ArrayList<>();
+        for (String op : ARITHMETIC) {
+            // pow takes its exponent in any numeric type (ONNX Pow-15); the result has the base's type.
+            boolean sameType = !op.equals("pow");
+            defs.add(OpSpec.fixed(
+                    op, 2, ctx -> List.of(binary(ctx, sameType, ctx.input(0).dtype()))));
+        }
+        for (String op : COMPARISON) {
+            defs.add(OpSpec.fixed(op, 2, ctx -> List.of(binary(ctx, true, DType.BOOL))));
+        }
+        for (String op : LOGICAL) {
+            defs.add(OpSpec.fixed(op, 2, ctx -> {
+                requireBool(ctx, 0);
+                requireBool(ctx, 1);
+                return List.of(binary(ctx, true, DType.BOOL));
+            }));
+        }
+        for (String op : UNARY) {
+            defs.add(OpSpec.fixed(op, 1, ctx -> {
+                if (op.equals("not")) {
+                    requireBool(ctx, 0);
+                }
+                return List.of(ctx.input(0));
+            }));
+        }
+        defs.add(OpSpec.fixed("gelu", 1, ElementwiseOps::gelu));
+        defs.add(OpSpec.fixed("cast", 1, ctx -> {
+            if (!ctx.has("to")) {
+                throw ctx.fail("needs attribute 'to'");
+            }
+            return List.of(ctx.input(0).withDType(ctx.typeAttr("to", DType.F32)));
+        }));
+        defs.add(OpSpec.fixed("where", 3, ElementwiseOps::where));
+        return defs;
+    }
+
+    static TensorType binary(InferContext ctx, boolean sameType, DType result) {
+        TensorType a = ctx.input(0);
+        TensorType b = ctx.input(1);
+        if (sameType && a.dtype() != b.dtype()) {
+            throw ctx.fail("operand types differ: " + a + " and " + b);
+        }
+        return new TensorType(result, broadcast(ctx, a.dims(), b.dims()));
+    }
+
+    static List<Dim> broadcast(InferContext ctx, List<Dim> a, List<Dim> b) {
+        return Shapes.broadcast(a, b)
+                .orElseThrow(
+                        () -> ctx.fail("shapes " + Shapes.show(a) + " and " + Shapes.show(b) + " do not broadcast"));
+    }
+
+    private static void requireBool(InferContext ctx, int i) {
+        if (ctx.input(i).dtype() != DType.BOOL) {
+            throw ctx.fail("input " + i + " must be bool, got " + ctx.input(i));
+        }
+    }
+
+    private static List<TensorType> gelu(InferContext ctx) {
+        String approximate = ctx.strAttr("approximate", "none");
+        if (!approximate.equals("none") && !approximate.equals("tanh")) {
+            throw ctx.fail("approximate must be \"none\" or \"tanh\", got \"" + approximate + "\"");
+        }
+        if (!ctx.input(0).dtype().isFloat()) {
+            throw ctx.fail("needs a floating-point input, got " + ctx.input(0));
+        }
+        return List.of(ctx.input(0));
+    }
+
+    private static List<TensorType> where(InferContext ctx) {
+        requireBool(ctx, 0);
+        TensorType x = ctx.input(1);
+        TensorType y = ctx.input(2);
+        if (x.dtype() != y.dtype()) {
+            throw ctx.fail("branch types differ: " + x + " and " + y);
+        }
+        List<Dim> dims = broadcast(ctx, broadcast(ctx, ctx.input(0).dims(), x.dims()), y.dims());
+        return List.of(new TensorType(x.dtype(), dims));
+    }
+}

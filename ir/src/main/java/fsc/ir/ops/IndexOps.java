@@ -1,0 +1,62 @@
+package fsc.ir.ops;
+
+import fsc.ir.DType;
+import fsc.ir.Dim;
+import fsc.ir.TensorType;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Ops that index or describe shapes: gather, shape, constant_of_shape. */
+final class IndexOps {
+    private IndexOps() {}
+
+    static List<OpDef> defs() {
+        return List.of(
+                OpSpec.fixed("gather", 2, IndexOps::gather),
+                OpSpec.fixed("shape", 1, IndexOps::shape),
+                new OpSpec("constant_of_shape", 0, 1, IndexOps::constantOfShape));
+    }
+
+    private static List<TensorType> gather(InferContext ctx) {
+        TensorType data = ctx.input(0);
+        TensorType indices = ctx.input(1);
+        if (!indices.dtype().isInteger()) {
+            throw ctx.fail("indices must be integers, got " + indices);
+        }
+        if (data.rank() == 0) {
+            throw ctx.fail("cannot gather from a scalar");
+        }
+        int axis = ctx.axis(ctx.intAttr("axis", 0), data.rank());
+        List<Dim> dims = new ArrayList<>(data.dims().subList(0, axis));
+        dims.addAll(indices.dims());
+        dims.addAll(data.dims().subList(axis + 1, data.rank()));
+        return List.of(data.withDims(dims));
+    }
+
+    /** The dims {@code shape} returns: ONNX Shape-15 {@code start}/{@code end}, clamped to the rank. */
+    static List<Dim> shapeSlice(InferContext ctx, TensorType x) {
+        int rank = x.rank();
+        long start = ctx.intAttr("start", 0);
+        long end = ctx.intAttr("end", rank);
+        int s = (int) Math.clamp(start < 0 ? start + rank : start, 0, rank);
+        int e = (int) Math.clamp(end < 0 ? end + rank : end, 0, rank);
+        return e > s ? x.dims().subList(s, e) : List.of();
+    }
+
+    private static List<TensorType> shape(InferContext ctx) {
+        return List.of(TensorType.of(DType.I64, shapeSlice(ctx, ctx.input(0)).size()));
+    }
+
+    private static List<TensorType> constantOfShape(InferContext ctx) {
+        List<Dim> dims = ctx.inputCount() == 1
+                ? ctx.requireInts(0, "the shape")
+                : ctx.dimsAttr("shape")
+                        .orElseThrow(() -> ctx.fail("the folded form (no input) needs attribute 'shape'"));
+        for (Dim d : dims) {
+            if (d.coeff() < 0) {
+                throw ctx.fail("shape " + Shapes.show(dims) + " has a negative dimension");
+            }
+        }
+        return List.of(new TensorType(ctx.typeAttr("dtype", DType.F32), dims));
+    }
+}

@@ -1,0 +1,107 @@
+package fsc.ir.ops;
+
+import fsc.ir.Attr;
+import fsc.ir.Dim;
+import fsc.ir.FscException;
+import fsc.ir.Node;
+import fsc.ir.TensorType;
+import fsc.ir.Value;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/** The registry of every IR op, sorted by name. Immutable: built once from the op families. */
+public final class Ops {
+    private Ops() {}
+
+    private static final SortedMap<String, OpDef> BY_NAME = build();
+
+    private static SortedMap<String, OpDef> build() {
+        List<OpDef> defs = new ArrayList<>();
+        defs.addAll(ElementwiseOps.defs());
+        defs.addAll(LayoutOps.defs());
+        defs.add(SliceOp.def());
+        defs.addAll(IndexOps.defs());
+        defs.addAll(LinalgOps.defs());
+        defs.addAll(ReduceOps.defs());
+        TreeMap<String, OpDef> byName = new TreeMap<>();
+        for (OpDef d : defs) {
+            if (byName.put(d.name(), d) != null) {
+                throw new IllegalStateException("op '" + d.name() + "' is defined twice");
+            }
+        }
+        return Collections.unmodifiableSortedMap(byName);
+    }
+
+    /** The definition of {@code op}; a user error when there is none. */
+    public static OpDef get(String op) {
+        OpDef d = BY_NAME.get(op);
+        if (d == null) {
+            throw new FscException("unknown op '" + op + "'");
+        }
+        return d;
+    }
+
+    public static boolean exists(String op) {
+        return BY_NAME.containsKey(op);
+    }
+
+    /** Every op, sorted by name. */
+    public static List<OpDef> all() {
+        return List.copyOf(BY_NAME.values());
+    }
+
+    /**
+     * Output types of {@code op} applied to {@code inputs}: checks the arity, looks up the known
+     * contents of each operand in {@code known} and runs the shape rule.
+     *
+     * @param where location for diagnostics, e.g. {@link Node#where()}
+     */
+    public static List<TensorType> infer(
+            String op, String where, List<Value> inputs, Map<String, Attr> attrs, KnownValues known) {
+        OpDef def;
+        try {
+            def = get(op);
+        } catch (FscException e) {
+            throw new FscException(where + ": unknown op '" + op + "'");
+        }
+        int n = inputs.size();
+        if (n < def.minInputs() || (def.maxInputs() >= 0 && n > def.maxInputs())) {
+            throw new FscException(where + ": " + op + " takes " + arity(def) + ", got " + n);
+        }
+        List<Optional<List<Dim>>> knownInts = new ArrayList<>();
+        for (Value v : inputs) {
+            knownInts.add(known.get(v));
+        }
+        InferContext ctx =
+                new InferContext(op, where, inputs.stream().map(Value::type).toList(), new TreeMap<>(attrs), knownInts);
+        try {
+            return def.infer(ctx);
+        } catch (InferContext.RuntimeOperand e) {
+            Value v = inputs.get(e.index);
+            throw new FscException(
+                    where + ": " + e.role + " (input " + e.index + ", value '" + v.name()
+                            + "') is computed at run time, so the output type is unknown at compile time",
+                    "bind it with --bind " + v.name() + "=FILE");
+        }
+    }
+
+    /** {@link #infer(String, String, List, Map, KnownValues)} for an existing node. */
+    public static List<TensorType> infer(Node node, KnownValues known) {
+        return infer(node.op(), node.where(), node.inputs(), node.attrs(), known);
+    }
+
+    private static String arity(OpDef d) {
+        if (d.maxInputs() < 0) {
+            return "at least " + d.minInputs() + " inputs";
+        }
+        if (d.minInputs() == d.maxInputs()) {
+            return d.minInputs() + (d.minInputs() == 1 ? " input" : " inputs");
+        }
+        return d.minInputs() + " to " + d.maxInputs() + " inputs";
+    }
+}

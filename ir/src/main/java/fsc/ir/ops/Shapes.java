@@ -1,0 +1,74 @@
+package fsc.ir.ops;
+
+import fsc.ir.Dim;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** Shape arithmetic shared by the shape rules: numpy broadcasting and sums of monomial dimensions. */
+public final class Shapes {
+    private Shapes() {}
+
+    /**
+     * Numpy (ONNX multidirectional) broadcasting: shapes are aligned on the right, a dimension of 1
+     * stretches, equal dimensions match. Empty when the shapes do not broadcast. A symbolic dimension
+     * only matches itself or 1: we cannot prove {@code S == 384}.
+     */
+    public static Optional<List<Dim>> broadcast(List<Dim> a, List<Dim> b) {
+        int rank = Math.max(a.size(), b.size());
+        List<Dim> out = new ArrayList<>(rank);
+        for (int i = 0; i < rank; i++) {
+            Dim da = dimFromRight(a, rank - i);
+            Dim db = dimFromRight(b, rank - i);
+            if (da.equals(db) || isOne(db)) {
+                out.add(da);
+            } else if (isOne(da)) {
+                out.add(db);
+            } else {
+                return Optional.empty();
+            }
+        }
+        return Optional.of(out);
+    }
+
+    /** Dimension {@code fromRight} places from the end (1 = last), or 1 when the shape is shorter. */
+    private static Dim dimFromRight(List<Dim> dims, int fromRight) {
+        int i = dims.size() - fromRight;
+        return i < 0 ? Dim.of(1) : dims.get(i);
+    }
+
+    public static boolean isOne(Dim d) {
+        return d.isFixed() && d.value() == 1;
+    }
+
+    /** {@code a + b} when it is again a monomial (same symbols), else empty. */
+    public static Optional<Dim> add(Dim a, Dim b) {
+        if (a.isFixed() && a.value() == 0) {
+            return Optional.of(b);
+        }
+        if (b.isFixed() && b.value() == 0) {
+            return Optional.of(a);
+        }
+        if (!a.symbols().equals(b.symbols())) {
+            return Optional.empty();
+        }
+        long c = a.coeff() + b.coeff();
+        return Optional.of(c == 0 ? Dim.of(0) : new Dim(c, a.symbols()));
+    }
+
+    /** {@code a - b} when it is again a monomial, else empty. */
+    public static Optional<Dim> subtract(Dim a, Dim b) {
+        return add(a, new Dim(-b.coeff(), b.symbols()));
+    }
+
+    /** {@code a * b} on shape contents, where fixed values may be negative. */
+    public static Dim multiply(Dim a, Dim b) {
+        Dim p = a.times(b);
+        return p.coeff() == 0 ? Dim.of(0) : p;
+    }
+
+    /** Shapes as text for diagnostics: {@code [B,S,384]}. */
+    public static String show(List<Dim> dims) {
+        return dims.stream().map(Dim::toString).collect(java.util.stream.Collectors.joining(",", "[", "]"));
+    }
+}
