@@ -1,0 +1,254 @@
+package fsc.ir.interp;
+
+import fsc.ir.DType;
+import fsc.ir.WeightData;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * A tensor on the Java heap for the reference interpreter and tests: element type, shape and
+ * little-endian row-major bytes. Elements are read and written as {@code double} or {@code long};
+ * writes round to the element type the way a cast does ({@code (float)} for f32, round-to-nearest-even
+ * for f16/bf16, truncation toward zero for integers, non-zero for bool). Packed quantized types are
+ * not supported.
+ */
+public final class HostTensor {
+    private final DType dtype;
+    private final long[] shape;
+    private final ByteBuffer data;
+
+    public HostTensor(DType dtype, long[] shape, ByteBuffer data) {
+        if (dtype.isQuantizedBlock()) {
+            throw new IllegalArgumentException("host tensors do not hold packed " + dtype.irName() + " data");
+        }
+        this.dtype = dtype;
+        this.shape = shape.clone();
+        this.data = data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        long expected = count(shape) * dtype.blockBytes();
+        if (this.data.capacity() != expected) {
+            throw new IllegalArgumentException(dtype.irName() + Arrays.toString(shape) + " needs " + expected
+                    + " bytes, got " + this.data.capacity());
+        }
+    }
+
+    public static HostTensor zeros(DType dtype, long[] shape) {
+        long bytes = count(shape) * dtype.blockBytes();
+        if (bytes > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("tensor of " + bytes + " bytes is too large for the interpreter");
+        }
+        return new HostTensor(dtype, shape, ByteBuffer.allocate((int) bytes));
+    }
+
+    /** Floats uniform in [-1, 1); integers in [0, 4); bools fair coin flips. */
+    public static HostTensor random(DType dtype, long[] shape, Random random) {
+        HostTensor t = zeros(dtype, shape);
+        for (int i = 0; i < t.size(); i++) {
+            if (dtype.isFloat()) {
+                t.setDouble(i, random.nextDouble() * 2 - 1);
+            } else if (dtype == DType.BOOL) {
+                t.setLong(i, random.nextBoolean() ? 1 : 0);
+            } else {
+                t.setLong(i, random.nextInt(4));
+            }
+        }
+        return t;
+    }
+
+    public static HostTensor ofFloats(long[] shape, float... values) {
+        HostTensor t = zeros(DType.F32, shape);
+        checkCount(t, values.length);
+        for (int i = 0; i < values.length; i++) {
+            t.setDouble(i, values[i]);
+        }
+        return t;
+    }
+
+    public static HostTensor ofLongs(long[] shape, long... values) {
+        return ofInts(DType.I64, shape, values);
+    }
+
+    /** An integer or bool tensor of type {@code dtype} from {@code values}. */
+    public static HostTensor ofInts(DType dtype, long[] shape, long... values) {
+        HostTensor t = zeros(dtype, shape);
+        checkCount(t, values.length);
+        for (int i = 0; i < values.length; i++) {
+            t.setLong(i, values[i]);
+        }
+        return t;
+    }
+
+    /** A copy of a weight's data (plain element types only). */
+    public static HostTensor fromWeight(WeightData w) {
+        long[] shape = w.dims().stream().mapToLong(Long::longValue).toArray();
+        ByteBuffer copy = ByteBuffer.allocate(w.view().remaining());
+        copy.put(w.view()).flip();
+        return new HostTensor(w.dtype(), shape, copy);
+    }
+
+    /** This tensor as weight data, e.g. for a folded constant. */
+    public WeightData toWeight() {
+        return new WeightData(dtype, Arrays.stream(shape).boxed().toList(), data.duplicate());
+    }
+
+    private static void checkCount(HostTensor t, int n) {
+        if (n != t.size()) {
+            throw new IllegalArgumentException(
+                    "shape " + Arrays.toString(t.shape) + " holds " + t.size() + " elements, got " + n);
+        }
+    }
+
+    public DType dtype() {
+        return dtype;
+    }
+
+    public long[] shape() {
+        return shape.clone();
+    }
+
+    public int rank() {
+        return shape.length;
+    }
+
+    /** A little-endian view of the bytes (shared, not copied). */
+    public ByteBuffer data() {
+        return data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** The backing buffer itself, for kernels in this package that copy raw elements. */
+    ByteBuffer dataView() {
+        return data;
+    }
+
+    public int size() {
+        return (int) count(shape);
+    }
+
+    static long count(long[] shape) {
+        long n = 1;
+        for (long d : shape) {
+            n = Math.multiplyExact(n, d);
+        }
+        return n;
+    }
+
+    public double getDouble(long index) {
+        int i = Math.toIntExact(index);
+        return switch (dtype) {
+            case F32 -> data.getFloat(i * 4);
+            case F16 -> Float.float16ToFloat(data.getShort(i * 2));
+            case BF16 -> Float.intBitsToFloat((data.getShort(i * 2) & 0xffff) << 16);
+            case F64 -> data.getDouble(i * 8);
+            case U64 -> {
+                long v = data.getLong(i * 8);
+                yield v >= 0 ? v : (v >>> 1) * 2.0 + (v & 1);
+            }
+            default -> getLong(index);
+        };
+    }
+
+    public long getLong(long index) {
+        int i = Math.toIntExact(index);
+        return switch (dtype) {
+            case F32, F16, BF16, F64 -> (long) getDouble(index);
+            case I8 -> data.get(i);
+            case U8 -> data.get(i) & 0xff;
+            case I16 -> data.getShort(i * 2);
+            case U16 -> data.getShort(i * 2) & 0xffff;
+            case I32 -> data.getInt(i * 4);
+            case U32 -> data.getInt(i * 4) & 0xffffffffL;
+            case I64, U64 -> data.getLong(i * 8);
+            case BOOL -> data.get(i) != 0 ? 1 : 0;
+            case Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K -> throw new IllegalStateException("packed " + dtype);
+        };
+    }
+
+    public void setDouble(long index, double v) {
+        int i = Math.toIntExact(index);
+        switch (dtype) {
+            case F32 -> data.putFloat(i * 4, (float) v);
+            case F16 -> data.putShort(i * 2, Float.floatToFloat16((float) v));
+            case BF16 -> data.putShort(i * 2, toBf16((float) v));
+            case F64 -> data.putDouble(i * 8, v);
+            case BOOL -> data.put(i, (byte) (v != 0 ? 1 : 0));
+            default -> setLong(index, (long) v);
+        }
+    }
+
+    public void setLong(long index, long v) {
+        int i = Math.toIntExact(index);
+        switch (dtype) {
+            case F32, F16, BF16, F64 -> setDouble(index, v);
+            case I8, U8 -> data.put(i, (byte) v);
+            case I16, U16 -> data.putShort(i * 2, (short) v);
+            case I32, U32 -> data.putInt(i * 4, (int) v);
+            case I64, U64 -> data.putLong(i * 8, v);
+            case BOOL -> data.put(i, (byte) (v != 0 ? 1 : 0));
+            case Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K -> throw new IllegalStateException("packed " + dtype);
+        }
+    }
+
+    /** bfloat16 is the top half of a float, rounded to nearest even (NaN kept quiet). */
+    static short toBf16(float f) {
+        int bits = Float.floatToRawIntBits(f);
+        if (Float.isNaN(f)) {
+            return (short) ((bits >>> 16) | 0x40);
+        }
+        int rounded = bits + 0x7fff + ((bits >>> 16) & 1);
+        return (short) (rounded >>> 16);
+    }
+
+    public float[] toFloatArray() {
+        float[] out = new float[size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (float) getDouble(i);
+        }
+        return out;
+    }
+
+    public long[] toLongArray() {
+        long[] out = new long[size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = getLong(i);
+        }
+        return out;
+    }
+
+    /**
+     * Largest absolute element difference; infinite when the shapes differ or only one side is NaN
+     * (NaN against NaN counts as equal, as in the ONNX test rule).
+     */
+    public double maxAbsDiff(HostTensor other) {
+        if (!Arrays.equals(shape, other.shape)) {
+            return Double.POSITIVE_INFINITY;
+        }
+        double max = 0;
+        for (int i = 0; i < size(); i++) {
+            double a = getDouble(i);
+            double b = other.getDouble(i);
+            if (Double.isNaN(a) || Double.isNaN(b)) {
+                if (Double.isNaN(a) != Double.isNaN(b)) {
+                    return Double.POSITIVE_INFINITY;
+                }
+            } else if (a != b) {
+                max = Math.max(max, Math.abs(a - b));
+            }
+        }
+        return max;
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder b =
+                new StringBuilder(dtype.irName()).append(Arrays.toString(shape)).append(' ');
+        int n = Math.min(size(), 8);
+        List<String> shown = new java.util.ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            shown.add(dtype.isFloat() ? Double.toString(getDouble(i)) : Long.toString(getLong(i)));
+        }
+        b.append('[').append(String.join(", ", shown)).append(size() > n ? ", ...]" : "]");
+        return b.toString();
+    }
+}

@@ -1,0 +1,87 @@
+package fsc.ir.interp;
+
+import fsc.ir.Constant;
+import fsc.ir.FscException;
+import fsc.ir.Graph;
+import fsc.ir.Node;
+import fsc.ir.Value;
+import java.util.Arrays;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeSet;
+
+/**
+ * Executes a graph naively: one node at a time, in double (long for integers), rounding on store to
+ * each value's element type. It is the oracle for pass and backend tests, so it favours being
+ * obviously right over being fast. Every produced tensor is checked against its value's type under
+ * the symbol binding, so a wrong type in the IR shows up here too.
+ */
+public final class Interpreter {
+    private final Graph graph;
+
+    public Interpreter(Graph graph) {
+        this.graph = graph;
+    }
+
+    /**
+     * Runs the graph on inputs named by their values' names; returns the outputs in graph order,
+     * keyed by output value name.
+     */
+    public Map<String, HostTensor> run(Map<String, HostTensor> inputsByName) {
+        Map<Value, HostTensor> env = new IdentityHashMap<>();
+        TreeSet<String> unused = new TreeSet<>(inputsByName.keySet());
+        for (Value v : graph.inputs()) {
+            HostTensor t = inputsByName.get(v.name());
+            if (t == null) {
+                throw new FscException("input '" + v.name() + "' (" + v.type() + ") is missing");
+            }
+            if (t.dtype() != v.dtype() || t.rank() != v.type().rank()) {
+                throw new FscException("input '" + v.name() + "' is "
+                        + t.dtype().irName() + Arrays.toString(t.shape()) + ", expected " + v.type());
+            }
+            unused.remove(v.name());
+            env.put(v, t);
+        }
+        if (!unused.isEmpty()) {
+            throw new FscException("unknown inputs " + unused + "; the graph takes "
+                    + graph.inputs().stream().map(Value::name).toList());
+        }
+        SortedMap<String, Long> binding = SymbolBinder.bind(graph.inputs(), env, graph.symbols());
+        for (Constant c : graph.constants()) {
+            env.put(c.value(), HostTensor.fromWeight(graph.weights().get(c.weight())));
+        }
+        for (Node n : graph.nodes()) {
+            List<HostTensor> in = n.inputs().stream()
+                    .map(v -> {
+                        HostTensor t = env.get(v);
+                        if (t == null) {
+                            throw new IllegalStateException(n.where() + ": input %" + v.name() + " has no value yet");
+                        }
+                        return t;
+                    })
+                    .toList();
+            Value out = n.output();
+            long[] outShape = out.type().evaluate(binding);
+            HostTensor result = Kernels.run(new Call(n, in, outShape, out.dtype(), binding));
+            if (result.dtype() != out.dtype() || !Arrays.equals(result.shape(), outShape)) {
+                throw new IllegalStateException(
+                        n.where() + ": kernel produced " + result.dtype().irName() + Arrays.toString(result.shape())
+                                + ", expected " + out.type() + " = " + Arrays.toString(outShape));
+            }
+            env.put(out, result);
+        }
+        Map<String, HostTensor> outputs = new LinkedHashMap<>();
+        for (Value v : graph.outputs()) {
+            outputs.put(v.name(), env.get(v));
+        }
+        return outputs;
+    }
+
+    /** Every op the interpreter can execute, sorted. */
+    public static List<String> supportedOps() {
+        return List.copyOf(Kernels.supported());
+    }
+}

@@ -1,0 +1,108 @@
+package fsc.ir.interp;
+
+import java.util.Set;
+import java.util.TreeSet;
+
+/** Maps every op of {@link fsc.ir.ops.Ops} to its reference kernel. */
+final class Kernels {
+    private Kernels() {}
+
+    private static final Set<String> BINARY = Set.of(
+            "add",
+            "sub",
+            "mul",
+            "div",
+            "pow",
+            "max",
+            "min",
+            "mod",
+            "equal",
+            "less",
+            "less_or_equal",
+            "greater",
+            "greater_or_equal",
+            "and",
+            "or",
+            "xor");
+    private static final Set<String> UNARY = Set.of(
+            "neg",
+            "abs",
+            "sqrt",
+            "reciprocal",
+            "exp",
+            "log",
+            "erf",
+            "tanh",
+            "sigmoid",
+            "relu",
+            "floor",
+            "ceil",
+            "round",
+            "sign",
+            "not",
+            "identity",
+            "sin",
+            "cos",
+            "gelu");
+    private static final Set<String> REINTERPRET = Set.of("reshape", "squeeze", "unsqueeze");
+    private static final Set<String> REDUCE =
+            Set.of("reduce_mean", "reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_l2");
+    private static final Set<String> OTHER = Set.of(
+            "cast",
+            "where",
+            "transpose",
+            "expand",
+            "concat",
+            "slice",
+            "gather",
+            "shape",
+            "constant_of_shape",
+            "matmul",
+            "gemm",
+            "softmax",
+            "log_softmax",
+            "layer_norm");
+
+    /** Every op with a kernel, sorted. */
+    static Set<String> supported() {
+        TreeSet<String> all = new TreeSet<>();
+        all.addAll(BINARY);
+        all.addAll(UNARY);
+        all.addAll(REINTERPRET);
+        all.addAll(REDUCE);
+        all.addAll(OTHER);
+        return all;
+    }
+
+    static HostTensor run(Call c) {
+        String op = c.node().op();
+        if (BINARY.contains(op)) {
+            return ElementwiseKernels.binary(c);
+        }
+        if (UNARY.contains(op)) {
+            return ElementwiseKernels.unary(c);
+        }
+        if (REINTERPRET.contains(op)) {
+            return LayoutKernels.reinterpret(c);
+        }
+        if (REDUCE.contains(op)) {
+            return ReduceKernels.reduce(c);
+        }
+        return switch (op) {
+            case "cast" -> ElementwiseKernels.cast(c);
+            case "where" -> ElementwiseKernels.where(c);
+            case "transpose" -> LayoutKernels.transpose(c);
+            case "expand" -> LayoutKernels.expand(c);
+            case "concat" -> LayoutKernels.concat(c);
+            case "slice" -> LayoutKernels.slice(c);
+            case "gather" -> LayoutKernels.gather(c);
+            case "shape" -> LayoutKernels.shape(c);
+            case "constant_of_shape" -> LayoutKernels.constantOfShape(c);
+            case "matmul" -> LinalgKernels.matmul(c);
+            case "gemm" -> LinalgKernels.gemm(c);
+            case "softmax", "log_softmax" -> ReduceKernels.softmax(c);
+            case "layer_norm" -> ReduceKernels.layerNorm(c);
+            default -> throw new IllegalStateException(c.node().where() + ": the interpreter has no kernel for " + op);
+        };
+    }
+}
