@@ -1,0 +1,25 @@
+package fsc.passes;
+
+import java.util.List;
+
+/**
+ * The pass pipelines fsc runs by default, in phases. Each line says why the pass stands where it
+ * does; change the order only with a reason that replaces the comment.
+ */
+public final class Pipelines {
+    private Pipelines() {}
+
+    /** The CPU (Java Vector API) pipeline. */
+    public static List<Pass> cpuDefault() {
+        return List.of(
+                // Canonicalize first: every later pass and the backends expect folded forms and no
+                // shape arithmetic, and recognizers match on constants that fold produced.
+                new FoldPass(),
+                // After fold, repeated shape(x) chains have identical operands; merging them (and the
+                // many equal small constants fold made) shrinks the graph before anything walks it again.
+                new CsePass(),
+                // Last in the phase: fold and cse leave the shape sub-graphs and original constants
+                // unused; dropping them here keeps dumps readable and weights out of the jar.
+                new DcePass());
+    }
+}

@@ -1,0 +1,85 @@
+package fsc.passes;
+
+import fsc.ir.DType;
+import fsc.ir.Dim;
+import fsc.ir.WeightData;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.List;
+
+/** Reading elements of small weights and writing small integer contents back as weights. */
+final class WeightValues {
+    private WeightValues() {}
+
+    /**
+     * Whether every element of {@code w} equals {@code v} numerically ({@code -0.0} equals {@code
+     * 0.0}). False for packed quantized types, which this does not decode.
+     */
+    static boolean allEqual(WeightData w, double v) {
+        if (w.dtype().isQuantizedBlock()) {
+            return false;
+        }
+        ByteBuffer b = w.view();
+        long n = w.elementCount();
+        for (int i = 0; i < n; i++) {
+            if (element(b, w.dtype(), i) != v) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Element {@code i} of a plain (not block-quantized) tensor as a double. */
+    private static double element(ByteBuffer b, DType t, int i) {
+        return switch (t) {
+            case F32 -> b.getFloat(i * 4);
+            case F64 -> b.getDouble(i * 8);
+            case F16 -> Float.float16ToFloat(b.getShort(i * 2));
+            case BF16 -> Float.intBitsToFloat((b.getShort(i * 2) & 0xffff) << 16);
+            case I8 -> b.get(i);
+            case U8, BOOL -> b.get(i) & 0xff;
+            case I16 -> b.getShort(i * 2);
+            case U16 -> b.getShort(i * 2) & 0xffff;
+            case I32 -> b.getInt(i * 4);
+            case U32 -> b.getInt(i * 4) & 0xffffffffL;
+            case I64 -> b.getLong(i * 8);
+            case U64 -> unsignedToDouble(b.getLong(i * 8));
+            case Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K ->
+                throw new IllegalStateException(t.irName() + " elements are packed in blocks");
+        };
+    }
+
+    /** Nearest double to an unsigned 64-bit value: halve (keeping the low bit for rounding), convert, double. */
+    private static double unsignedToDouble(long x) {
+        return x >= 0 ? x : ((x >>> 1) | (x & 1)) * 2.0;
+    }
+
+    /**
+     * Fixed integer contents as a weight of {@code dtype} (i64, i32 or bool) and shape {@code dims};
+     * {@code contents} must all be fixed.
+     */
+    static WeightData ofContents(DType dtype, List<Long> dims, List<Dim> contents) {
+        int size =
+                switch (dtype) {
+                    case I64 -> 8;
+                    case I32 -> 4;
+                    case BOOL -> 1;
+                    default -> throw new IllegalStateException("cannot store contents as " + dtype.irName());
+                };
+        ByteBuffer b = ByteBuffer.allocate(contents.size() * size).order(ByteOrder.LITTLE_ENDIAN);
+        for (Dim d : contents) {
+            long v = d.value();
+            switch (dtype) {
+                case I64 -> b.putLong(v);
+                case I32 -> b.putInt(Math.toIntExact(v));
+                default -> b.put((byte) (v != 0 ? 1 : 0));
+            }
+        }
+        return new WeightData(dtype, dims, b.flip());
+    }
+
+    /** Whether every entry of {@code contents} is a plain number. */
+    static boolean allFixed(List<Dim> contents) {
+        return contents.stream().allMatch(Dim::isFixed);
+    }
+}
