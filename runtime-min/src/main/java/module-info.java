@@ -3,4 +3,6 @@ module fsc.runtime {
     requires jdk.incubator.vector;
 
     exports fsc.runtime;
+    exports fsc.runtime.io;
+    exports fsc.runtime.kernels;
 }

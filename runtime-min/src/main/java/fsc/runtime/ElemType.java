@@ -1,0 +1,107 @@
+package fsc.runtime;
+
+/**
+ * Element types a run-time tensor can hold. One table holds, per type, its byte size, its NumPy
+ * {@code descr} string and its ONNX {@code TensorProto.DataType} number, so the file readers and the
+ * validation in generated code agree on them.
+ */
+public enum ElemType {
+    F32(4, "<f4", 1),
+    F16(2, "<f2", 10),
+    // NumPy has no bfloat16; ml_dtypes writes it as a 2-byte void type. We accept and write "<V2".
+    BF16(2, "<V2", 16),
+    F64(8, "<f8", 11),
+    I8(1, "|i1", 3),
+    U8(1, "|u1", 2),
+    I16(2, "<i2", 5),
+    U16(2, "<u2", 4),
+    I32(4, "<i4", 6),
+    U32(4, "<u4", 12),
+    I64(8, "<i8", 7),
+    U64(8, "<u8", 13),
+    BOOL(1, "|b1", 9);
+
+    private final int byteSize;
+    private final String npyDescr;
+    private final int onnxCode;
+
+    ElemType(int byteSize, String npyDescr, int onnxCode) {
+        this.byteSize = byteSize;
+        this.npyDescr = npyDescr;
+        this.onnxCode = onnxCode;
+    }
+
+    public int byteSize() {
+        return byteSize;
+    }
+
+    /** The NumPy dtype string as written in a {@code .npy} header, e.g. {@code <f4}. */
+    public String npyDescr() {
+        return npyDescr;
+    }
+
+    /** The ONNX {@code TensorProto.DataType} number, e.g. 1 for FLOAT. */
+    public int onnxCode() {
+        return onnxCode;
+    }
+
+    /** Lower-case short name used in messages, e.g. {@code f32}. */
+    public String shortName() {
+        return name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    public boolean isFloating() {
+        return this == F32 || this == F16 || this == BF16 || this == F64;
+    }
+
+    /**
+     * The type for a NumPy descr. Byte-order marks are normalised: {@code =} and {@code |} mean
+     * native (little-endian here) for one-byte types; {@code >} is rejected for multi-byte types.
+     *
+     * @throws RuntimeFailure naming the descr when it is not one we hold
+     */
+    public static ElemType fromNpyDescr(String descr) {
+        if (descr.length() >= 2) {
+            char order = descr.charAt(0);
+            String kind = descr.substring(1);
+            for (ElemType t : values()) {
+                if (!t.npyDescr.substring(1).equals(kind)) {
+                    continue;
+                }
+                boolean littleOrAny = order == '<' || order == '|' || order == '=';
+                if (littleOrAny || (order == '>' && t.byteSize == 1)) {
+                    return t;
+                }
+                throw new RuntimeFailure("big-endian dtype '" + descr + "' is not supported; save as little-endian");
+            }
+            if (kind.equals("?")) {
+                return BOOL;
+            }
+        }
+        throw new RuntimeFailure("unsupported NumPy dtype '" + descr + "'");
+    }
+
+    /**
+     * The type for an ONNX {@code TensorProto.DataType} number.
+     *
+     * @throws RuntimeFailure naming the code when the type is not supported (string, complex, fp8...)
+     */
+    public static ElemType fromOnnxCode(int code) {
+        for (ElemType t : values()) {
+            if (t.onnxCode == code) {
+                return t;
+            }
+        }
+        throw new RuntimeFailure("unsupported ONNX data_type " + code + onnxName(code));
+    }
+
+    private static String onnxName(int code) {
+        return switch (code) {
+            case 0 -> " (UNDEFINED)";
+            case 8 -> " (STRING)";
+            case 14 -> " (COMPLEX64)";
+            case 15 -> " (COMPLEX128)";
+            default -> code >= 17 ? " (float8/int4 types)" : "";
+        };
+    }
+}

@@ -1,0 +1,189 @@
+package fsc.runtime;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A fixed team of {@code threads - 1} daemon worker threads plus the calling thread, for splitting
+ * loops over rows or column blocks. Built for many short parallel loops per inference (one per GEMM):
+ *
+ * <ul>
+ *   <li>A call publishes its loop in fields of this object and one atomic ticket, so steady-state
+ *       calls allocate nothing (callers should keep their {@link IntRangeBody} in a field rather than
+ *       create a capturing lambda per call).
+ *   <li>The ticket packs {@code (chunkCount << 32) | nextChunk}; threads claim chunks by CAS and read
+ *       the loop's fields only after a successful claim, so a late worker can never run a chunk of a
+ *       loop that has already finished.
+ *   <li>Idle workers spin briefly, then park; the caller unparks them when it publishes a loop.
+ *   <li>Only one loop runs at a time. A call made while another is running (from a worker inside a
+ *       body, or from a second caller thread) runs inline on its own thread instead of waiting, so
+ *       nesting cannot deadlock.
+ * </ul>
+ */
+public final class Parallelism implements AutoCloseable {
+    /** A loop body over a half-open index range. */
+    @FunctionalInterface
+    public interface IntRangeBody {
+        void run(int from, int to);
+    }
+
+    private static final int SPINS_BEFORE_PARK = 20_000;
+
+    private final int threads;
+    private final Thread[] workers;
+    private final ReentrantLock running = new ReentrantLock();
+    private final AtomicLong ticket = new AtomicLong();
+    private final AtomicInteger chunksDone = new AtomicInteger();
+    private volatile boolean closed;
+    private volatile Throwable failure;
+
+    // The published loop; written before the ticket is set, read after a chunk is claimed.
+    private IntRangeBody body;
+    private int start;
+    private int end;
+    private int chunkSize;
+
+    private Parallelism(int threads) {
+        this.threads = threads;
+        this.workers = new Thread[threads - 1];
+        for (int i = 0; i < workers.length; i++) {
+            Thread t = new Thread(this::workerLoop, "fsc-worker-" + (i + 1));
+            t.setDaemon(true);
+            workers[i] = t;
+        }
+        for (Thread t : workers) {
+            t.start();
+        }
+    }
+
+    /** A team of {@code threads} (the caller counts as one; {@code 1} starts no thread). */
+    public static Parallelism of(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be at least 1, got " + threads);
+        }
+        return new Parallelism(threads);
+    }
+
+    public int threads() {
+        return threads;
+    }
+
+    /**
+     * Runs {@code body} over {@code [start, end)} split into at most {@link #threads()} chunks whose
+     * boundaries are {@code start + k * grain}, so a body can rely on whole blocks of {@code grain}
+     * (except at {@code end}). Runs inline when one thread is enough, i.e. the range holds at most one
+     * grain, or the team is busy. Exceptions from any chunk are rethrown here after all chunks end.
+     */
+    public void forRange(int start, int end, int grain, IntRangeBody body) {
+        if (grain < 1) {
+            throw new IllegalArgumentException("grain must be at least 1, got " + grain);
+        }
+        int n = end - start;
+        if (n <= 0) {
+            return;
+        }
+        int grains = (n + grain - 1) / grain;
+        int chunks = Math.min(threads, grains);
+        if (chunks <= 1 || closed || !running.tryLock()) {
+            body.run(start, end);
+            return;
+        }
+        try {
+            this.body = body;
+            this.start = start;
+            this.end = end;
+            this.chunkSize = (grains + chunks - 1) / chunks * grain;
+            chunks = (n + chunkSize - 1) / chunkSize;
+            this.failure = null;
+            chunksDone.set(0);
+            ticket.set((long) chunks << 32);
+            for (Thread w : workers) {
+                LockSupport.unpark(w);
+            }
+            runChunks();
+            for (int spins = 0; chunksDone.get() < chunks; spins++) {
+                if (spins < SPINS_BEFORE_PARK) {
+                    Thread.onSpinWait();
+                } else {
+                    Thread.yield();
+                }
+            }
+            this.body = null;
+            Throwable f = failure;
+            if (f != null) {
+                failure = null;
+                if (f instanceof RuntimeException re) {
+                    throw re;
+                }
+                if (f instanceof Error er) {
+                    throw er;
+                }
+                throw new IllegalStateException("parallel loop body failed", f);
+            }
+        } finally {
+            running.unlock();
+        }
+    }
+
+    /** Claims and runs chunks of the published loop until none is left; true if it ran any. */
+    private boolean runChunks() {
+        boolean ran = false;
+        while (true) {
+            long t = ticket.get();
+            int count = (int) (t >>> 32);
+            int next = (int) t;
+            if (next >= count) {
+                return ran;
+            }
+            if (!ticket.compareAndSet(t, t + 1)) {
+                continue;
+            }
+            ran = true;
+            // The claim succeeded, so this loop is unfinished and its fields are the current ones.
+            int from = start + next * chunkSize;
+            int to = Math.min(end, from + chunkSize);
+            try {
+                body.run(from, to);
+            } catch (Throwable e) {
+                if (failure == null) {
+                    failure = e;
+                }
+            } finally {
+                chunksDone.incrementAndGet();
+            }
+        }
+    }
+
+    private void workerLoop() {
+        int idle = 0;
+        while (!closed) {
+            if (runChunks()) {
+                idle = 0;
+            } else if (idle++ < SPINS_BEFORE_PARK) {
+                Thread.onSpinWait();
+            } else {
+                LockSupport.park(this);
+                idle = SPINS_BEFORE_PARK / 2;
+            }
+        }
+    }
+
+    /** Stops the workers; later calls to {@link #forRange} run inline. */
+    @Override
+    public void close() {
+        closed = true;
+        for (Thread w : workers) {
+            LockSupport.unpark(w);
+        }
+        for (Thread w : workers) {
+            try {
+                w.join(1000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,477 @@
+package fsc.runtime.kernels;
+
+import fsc.runtime.Parallelism;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Single-precision GEMM, {@code C[M,N] (+)= alpha * A[M,K] · B[K,N]}, on {@link MemorySegment}s,
+ * blocked as in Goto and van de Geijn, "Anatomy of High-Performance Matrix Multiplication" (2008),
+ * without packing A (its rows are read in place and broadcast one element at a time).
+ *
+ * <p>Micro-kernel {@code f32_gemm_6x2v}: 6 rows of A times a panel of {@link #panelWidth()} = 2
+ * vectors of columns of B, 12 vector accumulators updated with FMA; 6-row blocks are followed by a
+ * 1-row kernel for the remaining rows. The column tail is handled by zero-padding B's last panel and
+ * masked stores into C. Loops, outer to inner: K blocks of {@value #KC} (the B micro-panel then fits
+ * L1), row blocks of {@value #MC} (the A block fits L2), column panels, 6-row micro tiles.
+ *
+ * <p>Packed B ({@link #packB}) stores each panel's {@code K × panelWidth} floats contiguously, row by
+ * row, so the kernel streams one panel linearly. The panel width depends on the CPU's vector size,
+ * so pack at load time, not at compile time.
+ *
+ * <p>Offsets are in bytes; leading dimensions in elements; all data little-endian f32.
+ */
+public final class Sgemm {
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final int VL = S.length();
+    static final int NR = 2 * VL;
+    static final int MR = 6;
+    static final int KC = 256;
+    static final int MC = 144;
+    private static final long VB = (long) VL * Float.BYTES;
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+
+    /** Below this many multiply-adds a GEMM runs on the calling thread: dispatch would cost more. */
+    private static final long PARALLEL_MIN_MACS = 1L << 18;
+
+    private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
+
+    private Sgemm() {}
+
+    /** Columns per packed panel: two vectors of the CPU's preferred float species. */
+    public static int panelWidth() {
+        return NR;
+    }
+
+    /** Bytes {@link #packB} writes for a {@code [k, n]} B. */
+    public static long packedBytes(int k, int n) {
+        return (long) panels(n) * NR * k * Float.BYTES;
+    }
+
+    /**
+     * Packs B into column panels for {@link #gemmPacked}. B is {@code [k, n]} row-major, or {@code [n,
+     * k]} row-major when {@code srcTransposed} (the layout of ONNX Gemm's {@code transB} and of
+     * PyTorch Linear weights). Columns past {@code n} in the last panel are zero.
+     */
+    public static void packB(
+            MemorySegment src, long srcOffset, int k, int n, boolean srcTransposed, MemorySegment dst, long dstOffset) {
+        checkSizes(1, n, k);
+        pack(src, srcOffset, srcTransposed ? k : n, k, n, srcTransposed, dst, dstOffset, 0, panels(n));
+    }
+
+    /**
+     * {@code C = A · packedB}, or {@code C += A · packedB} when {@code accumulate}. A is {@code [m, k]}
+     * with row stride {@code lda}; C is {@code [m, n]} with row stride {@code ldc}.
+     */
+    public static void gemmPacked(
+            int m,
+            int n,
+            int k,
+            MemorySegment a,
+            long aOffset,
+            long lda,
+            MemorySegment packedB,
+            long packedOffset,
+            MemorySegment c,
+            long cOffset,
+            long ldc,
+            boolean accumulate,
+            Parallelism par) {
+        checkSizes(m, n, k);
+        checkLd("lda", lda, k);
+        checkLd("ldc", ldc, n);
+        Workspace ws = WORKSPACE.get();
+        Task t = ws.task;
+        t.setA(a, aOffset, lda * Float.BYTES, Float.BYTES);
+        t.setPackedB(packedB, packedOffset, k);
+        t.setC(m, n, k, c, cOffset, ldc, 1f, accumulate);
+        run(t, par);
+    }
+
+    /**
+     * {@code C = alpha · op(A) · op(B)} (or {@code +=} when {@code accumulate}) for operands that are
+     * not weights, e.g. attention's {@code Q·Kᵀ} ({@code transB}) and {@code P·V}. {@code op(A)} is
+     * {@code [m, k]}: A is stored {@code [m, k]} (or {@code [k, m]} when {@code transA}) with row
+     * stride {@code lda}; {@code op(B)} is {@code [k, n]}: B is stored {@code [k, n]} (or {@code [n,
+     * k]} when {@code transB}) with row stride {@code ldb}. B is packed into a per-thread scratch
+     * buffer when it is transposed; otherwise only its partial last panel is.
+     */
+    public static void gemm(
+            int m,
+            int n,
+            int k,
+            MemorySegment a,
+            long aOff,
+            long lda,
+            boolean transA,
+            MemorySegment b,
+            long bOff,
+            long ldb,
+            boolean transB,
+            MemorySegment c,
+            long cOff,
+            long ldc,
+            float alpha,
+            boolean accumulate,
+            Parallelism par) {
+        checkSizes(m, n, k);
+        checkLd("lda", lda, transA ? m : k);
+        checkLd("ldb", ldb, transB ? k : n);
+        checkLd("ldc", ldc, n);
+        Workspace ws = WORKSPACE.get();
+        Task t = ws.task;
+        if (transA) {
+            t.setA(a, aOff, Float.BYTES, lda * Float.BYTES);
+        } else {
+            t.setA(a, aOff, lda * Float.BYTES, Float.BYTES);
+        }
+        if (transB) {
+            MemorySegment scratch = ws.scratch(packedBytes(k, n));
+            pack(b, bOff, ldb, k, n, true, scratch, 0, 0, panels(n));
+            t.setPackedB(scratch, 0, k);
+        } else {
+            int full = n / NR;
+            MemorySegment tail = MemorySegment.NULL;
+            if (full * NR < n) {
+                tail = ws.scratch((long) NR * k * Float.BYTES);
+                pack(b, bOff, ldb, k, n, false, tail, 0, full, full + 1);
+            }
+            t.setDirectB(b, bOff, ldb * Float.BYTES, full, tail);
+        }
+        t.setC(m, n, k, c, cOff, ldc, alpha, accumulate);
+        run(t, par);
+    }
+
+    private static void run(Task t, Parallelism par) {
+        if (t.m == 0 || t.n == 0) {
+            return;
+        }
+        int panels = panels(t.n);
+        long macs = (long) t.m * t.n * Math.max(t.k, 1);
+        if (par == null || par.threads() == 1 || macs < PARALLEL_MIN_MACS) {
+            t.compute(0, t.m, 0, panels);
+        } else if (panels >= par.threads()) {
+            t.splitPanels = true;
+            par.forRange(0, panels, 1, t);
+        } else {
+            t.splitPanels = false;
+            par.forRange(0, t.m, MR, t);
+        }
+    }
+
+    static int panels(int n) {
+        return (n + NR - 1) / NR;
+    }
+
+    /**
+     * Packs panels {@code [p0, p1)} of B; panel {@code p} goes to {@code dstOffset + (p - p0) * k *
+     * NR * 4}.
+     * A source element {@code (kk, col)} is at {@code src[kk * ld + col]}, or {@code src[col * ld +
+     * kk]} when transposed.
+     */
+    private static void pack(
+            MemorySegment src,
+            long srcOffset,
+            long ld,
+            int k,
+            int n,
+            boolean transposed,
+            MemorySegment dst,
+            long dstOffset,
+            int p0,
+            int p1) {
+        long panelBytes = (long) k * NR * Float.BYTES;
+        for (int p = p0; p < p1; p++) {
+            long base = dstOffset + (p - p0) * panelBytes;
+            int col0 = p * NR;
+            int cols = Math.min(NR, n - col0);
+            if (cols < NR) {
+                dst.asSlice(base, panelBytes).fill((byte) 0);
+            }
+            if (!transposed) {
+                for (int kk = 0; kk < k; kk++) {
+                    MemorySegment.copy(
+                            src,
+                            srcOffset + (kk * ld + col0) * Float.BYTES,
+                            dst,
+                            base + (long) kk * NR * Float.BYTES,
+                            (long) cols * Float.BYTES);
+                }
+            } else {
+                // Read each source row (one column of B) sequentially; the writes stride by NR.
+                for (int j = 0; j < cols; j++) {
+                    long s = srcOffset + (col0 + j) * ld * Float.BYTES;
+                    long d = base + (long) j * Float.BYTES;
+                    for (int kk = 0; kk < k; kk++) {
+                        dst.set(F32, d + (long) kk * NR * Float.BYTES, src.get(F32, s + (long) kk * Float.BYTES));
+                    }
+                }
+            }
+        }
+    }
+
+    private static void checkSizes(int m, int n, int k) {
+        if (m < 0 || n < 0 || k < 0) {
+            throw new IllegalArgumentException("negative GEMM size m=" + m + " n=" + n + " k=" + k);
+        }
+    }
+
+    private static void checkLd(String name, long ld, int min) {
+        if (ld < Math.max(1, min)) {
+            throw new IllegalArgumentException(name + "=" + ld + " is smaller than the row length " + min);
+        }
+    }
+
+    /** Per-thread state: the reusable task (so a call allocates nothing) and packing scratch. */
+    private static final class Workspace {
+        final Task task = new Task();
+        private MemorySegment scratch = MemorySegment.NULL;
+
+        MemorySegment scratch(long bytes) {
+            if (scratch.byteSize() < bytes) {
+                scratch = Arena.ofAuto().allocate(Math.max(bytes, scratch.byteSize() * 2), 64);
+            }
+            return scratch;
+        }
+    }
+
+    /**
+     * One GEMM's operands and the blocked loop nest; also the parallel body, splitting either column
+     * panels or rows (in multiples of {@link #MR}).
+     */
+    private static final class Task implements Parallelism.IntRangeBody {
+        MemorySegment a;
+        long aOff;
+        long aRow; // bytes between rows of op(A)
+        long aK; // bytes between consecutive k of op(A)
+        MemorySegment b;
+        long bOff;
+        long bRow; // bytes between k rows within a panel
+        long bPanel; // bytes between panels
+        int mainPanels; // panels read from b; Integer.MAX_VALUE when B is fully packed
+        MemorySegment bTail;
+        int m;
+        int n;
+        int k;
+        MemorySegment c;
+        long cOff;
+        long cRow;
+        float alpha;
+        boolean accumulate;
+        boolean splitPanels;
+
+        void setA(MemorySegment a, long off, long rowBytes, long kBytes) {
+            this.a = a;
+            this.aOff = off;
+            this.aRow = rowBytes;
+            this.aK = kBytes;
+        }
+
+        void setPackedB(MemorySegment b, long off, int k) {
+            this.b = b;
+            this.bOff = off;
+            this.bRow = (long) NR * Float.BYTES;
+            this.bPanel = (long) NR * k * Float.BYTES;
+            this.mainPanels = Integer.MAX_VALUE;
+            this.bTail = MemorySegment.NULL;
+        }
+
+        void setDirectB(MemorySegment b, long off, long rowBytes, int fullPanels, MemorySegment tail) {
+            this.b = b;
+            this.bOff = off;
+            this.bRow = rowBytes;
+            this.bPanel = VB * 2;
+            this.mainPanels = fullPanels;
+            this.bTail = tail;
+        }
+
+        void setC(int m, int n, int k, MemorySegment c, long off, long ldc, float alpha, boolean accumulate) {
+            this.m = m;
+            this.n = n;
+            this.k = k;
+            this.c = c;
+            this.cOff = off;
+            this.cRow = ldc * Float.BYTES;
+            this.alpha = alpha;
+            this.accumulate = accumulate;
+        }
+
+        @Override
+        public void run(int from, int to) {
+            if (splitPanels) {
+                compute(0, m, from, to);
+            } else {
+                compute(from, to, 0, panels(n));
+            }
+        }
+
+        void compute(int rowFrom, int rowTo, int panelFrom, int panelTo) {
+            if (k == 0) {
+                if (!accumulate) {
+                    for (int i = rowFrom; i < rowTo; i++) {
+                        int col0 = panelFrom * NR;
+                        int cols = Math.min(n, panelTo * NR) - col0;
+                        c.asSlice(cOff + i * cRow + (long) col0 * Float.BYTES, (long) cols * Float.BYTES)
+                                .fill((byte) 0);
+                    }
+                }
+                return;
+            }
+            for (int k0 = 0; k0 < k; k0 += KC) {
+                int kc = Math.min(KC, k - k0);
+                boolean acc = accumulate || k0 > 0;
+                long aK0 = aOff + k0 * aK;
+                for (int i0 = rowFrom; i0 < rowTo; i0 += MC) {
+                    int i1 = Math.min(rowTo, i0 + MC);
+                    for (int p = panelFrom; p < panelTo; p++) {
+                        // Panels before mainPanels come from b (packed, or read in place); the
+                        // rest is the zero-padded tail panel packed into scratch.
+                        boolean main = p < mainPanels;
+                        MemorySegment bs = main ? b : bTail;
+                        long stride = main ? bRow : (long) NR * Float.BYTES;
+                        long bo = main ? bOff + p * bPanel + k0 * bRow : k0 * stride;
+                        int cols = Math.min(NR, n - p * NR);
+                        long co = cOff + (long) p * NR * Float.BYTES;
+                        int i = i0;
+                        for (; i + MR <= i1; i += MR) {
+                            kernel6(
+                                    kc,
+                                    a,
+                                    aK0 + i * aRow,
+                                    aRow,
+                                    aK,
+                                    bs,
+                                    bo,
+                                    stride,
+                                    c,
+                                    co + i * cRow,
+                                    cRow,
+                                    acc,
+                                    alpha,
+                                    cols);
+                        }
+                        for (; i < i1; i++) {
+                            kernel1(kc, a, aK0 + i * aRow, aK, bs, bo, stride, c, co + i * cRow, acc, alpha, cols);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** {@code f32_gemm_6x2v}: six rows of C, two vectors of columns, over {@code kc} steps of k. */
+    private static void kernel6(
+            int kc,
+            MemorySegment a,
+            long ao,
+            long aRow,
+            long aK,
+            MemorySegment b,
+            long bo,
+            long bRow,
+            MemorySegment c,
+            long co,
+            long cRow,
+            boolean acc,
+            float alpha,
+            int cols) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        long a0 = ao, a1 = ao + aRow, a2 = a1 + aRow, a3 = a2 + aRow, a4 = a3 + aRow, a5 = a4 + aRow;
+        for (int kk = 0; kk < kc; kk++) {
+            FloatVector b0 = FloatVector.fromMemorySegment(S, b, bo, LE);
+            FloatVector b1 = FloatVector.fromMemorySegment(S, b, bo + VB, LE);
+            FloatVector x = FloatVector.broadcast(S, a.get(F32, a0));
+            c00 = b0.fma(x, c00);
+            c01 = b1.fma(x, c01);
+            x = FloatVector.broadcast(S, a.get(F32, a1));
+            c10 = b0.fma(x, c10);
+            c11 = b1.fma(x, c11);
+            x = FloatVector.broadcast(S, a.get(F32, a2));
+            c20 = b0.fma(x, c20);
+            c21 = b1.fma(x, c21);
+            x = FloatVector.broadcast(S, a.get(F32, a3));
+            c30 = b0.fma(x, c30);
+            c31 = b1.fma(x, c31);
+            x = FloatVector.broadcast(S, a.get(F32, a4));
+            c40 = b0.fma(x, c40);
+            c41 = b1.fma(x, c41);
+            x = FloatVector.broadcast(S, a.get(F32, a5));
+            c50 = b0.fma(x, c50);
+            c51 = b1.fma(x, c51);
+            bo += bRow;
+            a0 += aK;
+            a1 += aK;
+            a2 += aK;
+            a3 += aK;
+            a4 += aK;
+            a5 += aK;
+        }
+        store(c, co, c00, c01, acc, alpha, cols);
+        store(c, co + cRow, c10, c11, acc, alpha, cols);
+        store(c, co + 2 * cRow, c20, c21, acc, alpha, cols);
+        store(c, co + 3 * cRow, c30, c31, acc, alpha, cols);
+        store(c, co + 4 * cRow, c40, c41, acc, alpha, cols);
+        store(c, co + 5 * cRow, c50, c51, acc, alpha, cols);
+    }
+
+    /** {@code f32_gemm_1x2v}: one row of C (the rows left after 6-row tiles). */
+    private static void kernel1(
+            int kc,
+            MemorySegment a,
+            long ao,
+            long aK,
+            MemorySegment b,
+            long bo,
+            long bRow,
+            MemorySegment c,
+            long co,
+            boolean acc,
+            float alpha,
+            int cols) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        for (int kk = 0; kk < kc; kk++) {
+            FloatVector x = FloatVector.broadcast(S, a.get(F32, ao));
+            c00 = FloatVector.fromMemorySegment(S, b, bo, LE).fma(x, c00);
+            c01 = FloatVector.fromMemorySegment(S, b, bo + VB, LE).fma(x, c01);
+            bo += bRow;
+            ao += aK;
+        }
+        store(c, co, c00, c01, acc, alpha, cols);
+    }
+
+    private static void store(
+            MemorySegment c, long co, FloatVector v0, FloatVector v1, boolean acc, float alpha, int cols) {
+        if (alpha != 1f) {
+            v0 = v0.mul(alpha);
+            v1 = v1.mul(alpha);
+        }
+        if (cols == NR) {
+            if (acc) {
+                v0 = v0.add(FloatVector.fromMemorySegment(S, c, co, LE));
+                v1 = v1.add(FloatVector.fromMemorySegment(S, c, co + VB, LE));
+            }
+            v0.intoMemorySegment(c, co, LE);
+            v1.intoMemorySegment(c, co + VB, LE);
+        } else {
+            VectorMask<Float> m0 = S.indexInRange(0, cols);
+            VectorMask<Float> m1 = S.indexInRange(VL, cols);
+            if (acc) {
+                v0 = v0.add(FloatVector.fromMemorySegment(S, c, co, LE, m0));
+                v1 = v1.add(FloatVector.fromMemorySegment(S, c, co + VB, LE, m1));
+            }
+            v0.intoMemorySegment(c, co, LE, m0);
+            v1.intoMemorySegment(c, co + VB, LE, m1);
+        }
+    }
+}
