@@ -27,8 +27,7 @@ final class GgufHeaderReader {
     /** Smallest key/value: key length, value type, one byte of value. */
     private static final long MIN_KV_BYTES = 8 + 4 + 1;
 
-    record Header(
-            int version, GgufMetadata metadata, List<GgufTensorInfo> tensors, long alignment, long dataOffset) {}
+    record Header(int version, GgufMetadata metadata, List<GgufTensorInfo> tensors, long alignment, long dataOffset) {}
 
     private final GgufCursor in;
     private final String label;
@@ -70,7 +69,8 @@ final class GgufHeaderReader {
             long typeAt = in.position();
             long typeId = in.u32("metadata value type");
             GgufValueType type = GgufValueType.byId(typeId)
-                    .orElseThrow(() -> in.error("unknown metadata value type " + typeId + " for key '" + key + "'", typeAt));
+                    .orElseThrow(
+                            () -> in.error("unknown metadata value type " + typeId + " for key '" + key + "'", typeAt));
             GgufValue value = value(type, key, 0);
             if (kv.putIfAbsent(key, value) != null) {
                 throw in.error("duplicate metadata key '" + key + "'", at);
@@ -141,7 +141,8 @@ final class GgufHeaderReader {
         long countAt = in.position();
         long n = in.count(key + " array length");
         if (n > MAX_ARRAY_ITEMS) {
-            throw in.error("array length " + n + " for key '" + key + "' exceeds fsc's limit of " + MAX_ARRAY_ITEMS, countAt);
+            throw in.error(
+                    "array length " + n + " for key '" + key + "' exceeds fsc's limit of " + MAX_ARRAY_ITEMS, countAt);
         }
         in.requireRoom("array length for key '" + key + "'", n, elementType.minEncodedSize());
         List<GgufValue> items = new ArrayList<>((int) n);
@@ -187,8 +188,8 @@ final class GgufHeaderReader {
                 .orElseThrow(() -> in.error("tensor '" + name + "' has unknown ggml type " + typeId, typeAt));
         if (dims.getFirst() % type.blockSize() != 0) {
             throw in.error(
-                    "tensor '" + name + "' row length " + dims.getFirst() + " is not a multiple of the "
-                            + type.name() + " block size " + type.blockSize(),
+                    "tensor '" + name + "' row length " + dims.getFirst() + " is not a multiple of the " + type.name()
+                            + " block size " + type.blockSize(),
                     typeAt);
         }
         long bytes = type.bytesFor(elements);

@@ -62,7 +62,8 @@ public final class GgufMetadata {
     /** Any integer type; {@code uint64} values past {@code Long.MAX_VALUE} are rejected. */
     public long getLong(String key) {
         return switch (get(key)) {
-            case IntValue i when i.type() == GgufValueType.UINT64 && i.value() < 0 ->
+            case IntValue i
+            when i.type() == GgufValueType.UINT64 && i.value() < 0 ->
                 throw outOfRange(key, Long.toUnsignedString(i.value()), "a long");
             case IntValue i -> i.value();
             case GgufValue v -> throw wrongType(key, v, "an integer");
@@ -160,8 +161,8 @@ public final class GgufMetadata {
     }
 
     private FscException wrongType(String key, GgufValue v, String expected) {
-        return new FscException(
-                label + ": metadata key '" + key + "' is " + v.type().name().toLowerCase(Locale.ROOT) + ", expected " + expected);
+        return new FscException(label + ": metadata key '" + key + "' is "
+                + v.type().name().toLowerCase(Locale.ROOT) + ", expected " + expected);
     }
 
     private FscException wrongElement(String key, ArrayValue a, String expected) {

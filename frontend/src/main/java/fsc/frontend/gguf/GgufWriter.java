@@ -175,7 +175,8 @@ public final class GgufWriter {
     private static void value(LittleEndianBytes out, GgufValue value) {
         switch (value) {
             case IntValue i -> out.fixed(i.value(), i.type().fixedSize());
-            case FloatValue f when f.type() == GgufValueType.FLOAT32 -> out.i32(Float.floatToRawIntBits((float) f.value()));
+            case FloatValue f
+            when f.type() == GgufValueType.FLOAT32 -> out.i32(Float.floatToRawIntBits((float) f.value()));
             case FloatValue f -> out.i64(Double.doubleToRawLongBits(f.value()));
             case BoolValue b -> out.write(b.value() ? 1 : 0);
             case StringValue s -> out.string(s.value());

@@ -59,10 +59,8 @@ final class Q6KQuantizer {
                 int q4 = v[base + l + 96];
                 dst.set(ValueLayout.JAVA_BYTE, ql + l, (byte) ((q1 & 0xF) | ((q3 & 0xF) << 4)));
                 dst.set(ValueLayout.JAVA_BYTE, ql + l + 32, (byte) ((q2 & 0xF) | ((q4 & 0xF) << 4)));
-                dst.set(
-                        ValueLayout.JAVA_BYTE,
-                        qh + l,
-                        (byte) ((q1 >> 4) | ((q2 >> 4) << 2) | ((q3 >> 4) << 4) | ((q4 >> 4) << 6)));
+                dst.set(ValueLayout.JAVA_BYTE, qh + l, (byte)
+                        ((q1 >> 4) | ((q2 >> 4) << 2) | ((q3 >> 4) << 4) | ((q4 >> 4) << 6)));
             }
         }
     }

@@ -1,0 +1,87 @@
+package fsc.frontend.onnx;
+
+import fsc.ir.WeightData;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * How to import a model.
+ *
+ * @param symbolBounds upper bounds for symbolic dimensions, by ONNX {@code dim_param} name or by the
+ *     sanitised symbol name; memory planning sizes buffers for these bounds
+ * @param defaultBound the bound of a symbol not named in {@code symbolBounds} (batch-like symbols get
+ *     {@link #DEFAULT_BATCH_BOUND} instead, see {@link #boundFor})
+ * @param bindings graph inputs to replace by constants ({@code --bind NAME=FILE}): they become
+ *     weights, so shape arithmetic on them is evaluated at compile time
+ */
+public record ImportOptions(
+        SortedMap<String, Long> symbolBounds, long defaultBound, SortedMap<String, WeightData> bindings) {
+
+    /** A sequence length of 512 covers BERT-family encoders (their position tables stop there). */
+    public static final long DEFAULT_BOUND = 512;
+
+    /** Batches are small for an on-device inference compiler; 64 keeps the default arena modest. */
+    public static final long DEFAULT_BATCH_BOUND = 64;
+
+    public ImportOptions {
+        symbolBounds = new TreeMap<>(symbolBounds);
+        bindings = new TreeMap<>(bindings);
+        if (defaultBound < 1) {
+            throw new IllegalArgumentException("default bound must be at least 1, got " + defaultBound);
+        }
+        symbolBounds.forEach((k, v) -> {
+            if (v < 1) {
+                throw new IllegalArgumentException("bound of " + k + " must be at least 1, got " + v);
+            }
+        });
+    }
+
+    public static ImportOptions defaults() {
+        return new ImportOptions(new TreeMap<>(), DEFAULT_BOUND, new TreeMap<>());
+    }
+
+    /** These options with {@code symbol} bounded by {@code bound}. */
+    public ImportOptions withBound(String symbol, long bound) {
+        TreeMap<String, Long> m = new TreeMap<>(symbolBounds);
+        m.put(symbol, bound);
+        return new ImportOptions(m, defaultBound, bindings);
+    }
+
+    public ImportOptions withDefaultBound(long bound) {
+        return new ImportOptions(symbolBounds, bound, bindings);
+    }
+
+    /** These options with graph input {@code input} bound to the constant {@code data}. */
+    public ImportOptions withBinding(String input, WeightData data) {
+        TreeMap<String, WeightData> m = new TreeMap<>(bindings);
+        m.put(input, data);
+        return new ImportOptions(symbolBounds, defaultBound, m);
+    }
+
+    public ImportOptions withBindings(Map<String, WeightData> more) {
+        TreeMap<String, WeightData> m = new TreeMap<>(bindings);
+        m.putAll(more);
+        return new ImportOptions(symbolBounds, defaultBound, m);
+    }
+
+    /**
+     * The bound of a symbol: given by its ONNX name or its sanitised name, else 64 for batch-like
+     * names ({@code batch}, {@code batch_size}, {@code N}, {@code B}), else {@link #defaultBound}.
+     */
+    public long boundFor(String onnxName, String symbol) {
+        Long b = symbolBounds.get(onnxName);
+        if (b == null) {
+            b = symbolBounds.get(symbol);
+        }
+        if (b != null) {
+            return b;
+        }
+        return isBatchLike(onnxName) ? Math.min(DEFAULT_BATCH_BOUND, defaultBound) : defaultBound;
+    }
+
+    static boolean isBatchLike(String name) {
+        return name.toLowerCase(Locale.ROOT).contains("batch") || name.equals("N") || name.equals("B");
+    }
+}

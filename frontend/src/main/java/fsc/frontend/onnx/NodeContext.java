@@ -1,0 +1,146 @@
+package fsc.frontend.onnx;
+
+import fsc.frontend.onnx.proto.Onnx.NodeProto;
+import fsc.ir.Attr;
+import fsc.ir.FscException;
+import fsc.ir.Node;
+import fsc.ir.TensorType;
+import fsc.ir.Value;
+import fsc.ir.WeightData;
+import fsc.ir.ops.Ops;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * One ONNX node being converted: its operands as IR values, its attributes, its opset, and the
+ * means to emit IR nodes. Every IR node emitted for it carries the ONNX node's name, and every
+ * diagnostic names it as {@code model.onnx: node 'name' (OpType)}.
+ */
+final class NodeContext {
+    final NodeProto node;
+    /** {@code node 'name' (OpType)}. */
+    final String label;
+    /** {@code model.onnx: node 'name' (OpType)}. */
+    final String where;
+
+    final long opset;
+    final OnnxAttributes attrs;
+    private final ImportScope scope;
+    private final Value[] defined;
+
+    NodeContext(ImportScope scope, NodeProto node, String label, long opset) {
+        this.scope = scope;
+        this.node = node;
+        this.label = label;
+        this.where = scope.file + ": " + label;
+        this.opset = opset;
+        this.attrs = new OnnxAttributes(node, where);
+        this.defined = new Value[node.getOutputCount()];
+    }
+
+    /** True when ONNX input {@code i} is given (optional inputs may be absent or named {@code ""}). */
+    boolean hasInput(int i) {
+        return i < node.getInputCount() && !node.getInput(i).isEmpty();
+    }
+
+    /** Required input {@code i}. */
+    Value input(int i) {
+        if (!hasInput(i)) {
+            throw fail("needs input " + i);
+        }
+        return scope.lookup(node.getInput(i), where);
+    }
+
+    Optional<Value> optionalInput(int i) {
+        return hasInput(i) ? Optional.of(input(i)) : Optional.empty();
+    }
+
+    /** Every input, for variadic ops; none may be omitted. */
+    List<Value> inputs() {
+        List<Value> in = new ArrayList<>();
+        for (int i = 0; i < node.getInputCount(); i++) {
+            in.add(input(i));
+        }
+        return in;
+    }
+
+    /** The ONNX name of output {@code k}. */
+    String outputName(int k) {
+        return node.getOutput(k);
+    }
+
+    /** An IR node of {@code op} whose single output is named {@code valueName}; its type comes from the op's shape rule. */
+    Value emit(String op, List<Value> operands, Map<String, Attr> irAttrs, String valueName) {
+        TreeMap<String, Attr> sorted = new TreeMap<>(irAttrs);
+        List<TensorType> types = Ops.infer(op, where, operands, sorted, scope.builder.known());
+        if (types.size() != 1) {
+            throw new IllegalStateException(
+                    op + " has " + types.size() + " outputs; the ONNX importer emits single-output ops only");
+        }
+        Value out = new Value(valueName, types.getFirst());
+        scope.builder.add(new Node(op, node.getName(), operands, List.of(out), sorted));
+        return out;
+    }
+
+    /** Emits {@code op} as the producer of ONNX output 0. */
+    void produce(String op, List<Value> operands, Map<String, Attr> irAttrs) {
+        define(0, emit(op, operands, irAttrs, outputName(0)));
+    }
+
+    /** A name for an intermediate value of this node's expansion: {@code <output0>/<suffix>}. */
+    String temp(String suffix) {
+        return outputName(0) + "/" + suffix;
+    }
+
+    void define(int k, Value v) {
+        if (defined[k] != null) {
+            throw new IllegalStateException(where + ": output " + k + " defined twice");
+        }
+        defined[k] = v;
+    }
+
+    /** A constant that this node's expansion needs, e.g. default slice axes. */
+    Value constant(String suffix, WeightData data) {
+        return scope.constant(temp(suffix), data);
+    }
+
+    /** A constant named exactly {@code name}: the value of an ONNX output, e.g. a Constant node's. */
+    Value constantNamed(String name, WeightData data) {
+        return scope.constant(name, data);
+    }
+
+    /** Folder that external data of tensor attributes is relative to. */
+    java.nio.file.Path baseDir() {
+        return scope.baseDir;
+    }
+
+    Optional<WeightData> constantData(Value v) {
+        return scope.constantData(v);
+    }
+
+    /** Registers the outputs the converter defined; the others are marked as not produced. */
+    void finish() {
+        for (int k = 0; k < defined.length; k++) {
+            String name = node.getOutput(k);
+            if (name.isEmpty()) {
+                continue;
+            }
+            if (defined[k] != null) {
+                scope.define(name, defined[k]);
+            } else {
+                scope.notProduced(name, "output " + k + " of " + label + ", which fsc does not compute");
+            }
+        }
+    }
+
+    FscException fail(String message) {
+        return new FscException(where + ": " + message);
+    }
+
+    String file() {
+        return scope.file;
+    }
+}

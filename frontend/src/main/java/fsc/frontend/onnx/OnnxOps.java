@@ -1,0 +1,103 @@
+package fsc.frontend.onnx;
+
+import fsc.frontend.onnx.proto.Onnx.NodeProto;
+import fsc.ir.FscException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.function.IntFunction;
+
+/**
+ * The ONNX operators fsc imports: one {@link Rule} per op type of the standard domain, with the
+ * first opset whose semantics the converter implements. Older opsets of an op (e.g. Add-6 with its
+ * legacy {@code broadcast} attribute) count as unsupported rather than being converted wrongly.
+ */
+final class OnnxOps {
+    private OnnxOps() {}
+
+    /** Converts one ONNX node into IR nodes through its context. */
+    @FunctionalInterface
+    interface Converter {
+        void convert(NodeContext ctx);
+    }
+
+    /** How {@code opType} is converted from opset {@code since} on. */
+    record Rule(String opType, int since, Converter converter) {}
+
+    private static final SortedMap<String, Rule> RULES = build();
+
+    private static SortedMap<String, Rule> build() {
+        List<Rule> rules = new ArrayList<>();
+        rules.add(new Rule("Constant", 1, ConstantConverter::convert));
+        ElementwiseConverters.register(rules);
+        ShapeConverters.register(rules);
+        MathConverters.register(rules);
+        TreeMap<String, Rule> byName = new TreeMap<>();
+        for (Rule r : rules) {
+            if (byName.put(r.opType(), r) != null) {
+                throw new IllegalStateException("ONNX op " + r.opType() + " has two rules");
+            }
+        }
+        return Collections.unmodifiableSortedMap(byName);
+    }
+
+    /** The rule for a node, when fsc supports {@code opType} of {@code domain} at {@code opset}. */
+    static Optional<Rule> find(String domain, String opType, long opset) {
+        if (!Opsets.normalize(domain).equals(Opsets.DEFAULT_DOMAIN)) {
+            return Optional.empty();
+        }
+        Rule r = RULES.get(opType);
+        return r != null && opset >= r.since() ? Optional.of(r) : Optional.empty();
+    }
+
+    /** Every supported op type of the standard domain, sorted. */
+    static List<String> supported() {
+        return List.copyOf(RULES.keySet());
+    }
+
+    /**
+     * Fails, listing every unsupported op at once, when any node has no rule: a user learns the
+     * whole gap in one run rather than one op per attempt.
+     *
+     * @param label names node {@code i} for the list, e.g. {@code 'conv1'}
+     */
+    static void checkSupported(List<NodeProto> nodes, Opsets opsets, String file, IntFunction<String> label) {
+        Map<String, List<String>> missing = new LinkedHashMap<>();
+        for (int i = 0; i < nodes.size(); i++) {
+            NodeProto n = nodes.get(i);
+            long opset = opsets.version(n.getDomain());
+            if (find(n.getDomain(), n.getOpType(), opset).isEmpty()) {
+                missing.computeIfAbsent(describe(n, opset), k -> new ArrayList<>())
+                        .add(label.apply(i));
+            }
+        }
+        if (missing.isEmpty()) {
+            return;
+        }
+        List<String> parts = new ArrayList<>();
+        missing.forEach((op, names) -> {
+            String shown = String.join(", ", names.subList(0, Math.min(3, names.size())));
+            String more = names.size() > 3 ? " and " + (names.size() - 3) + " more" : "";
+            parts.add(op + "; " + (names.size() == 1 ? "node " : "nodes ") + shown + more + ")");
+        });
+        throw new FscException(
+                file + ": unsupported ONNX ops: " + String.join(", ", parts),
+                "fsc imports " + RULES.size() + " standard ONNX ops; `fsc inspect` lists the model's ops");
+    }
+
+    /** {@code Foo (ai.onnx opset 14} — the rest of the parenthesis is added by the caller. */
+    private static String describe(NodeProto n, long opset) {
+        String domain = Opsets.normalize(n.getDomain());
+        String version = opset == 0 ? "not imported" : "opset " + opset;
+        Rule r = RULES.get(n.getOpType());
+        String needs = domain.equals(Opsets.DEFAULT_DOMAIN) && r != null && opset > 0
+                ? ", fsc needs opset " + r.since() + "+"
+                : "";
+        return n.getOpType() + " (" + domain + " " + version + needs;
+    }
+}

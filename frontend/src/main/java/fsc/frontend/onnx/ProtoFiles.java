@@ -1,0 +1,79 @@
+package fsc.frontend.onnx;
+
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Parser;
+import fsc.ir.FscException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/**
+ * Reads protobuf files (models, tensor {@code .pb} files) by mapping them and parsing with aliasing,
+ * so {@code bytes} fields such as {@code raw_data} stay views into the mapping: a 90 MB model's
+ * weights are never copied onto the heap.
+ */
+final class ProtoFiles {
+    private ProtoFiles() {}
+
+    /** Protobuf's own cap on a message; larger models must keep their weights in external data. */
+    private static final long MAX_MESSAGE_BYTES = Integer.MAX_VALUE;
+
+    /** A parsed message and the mapping its byte fields point into. */
+    record Parsed<T>(T message, ByteBuffer bytes) {
+        /** sha256 of the file's bytes, lower-case hex, for provenance metadata. */
+        String sha256() {
+            try {
+                MessageDigest md = MessageDigest.getInstance("SHA-256");
+                md.update(bytes.duplicate());
+                return HexFormat.of().formatHex(md.digest());
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException("the JDK lacks SHA-256", e);
+            }
+        }
+    }
+
+    /**
+     * Maps {@code file} and parses it with {@code parser}. Malformed bytes give one-line errors
+     * {@code FILE: not a valid ONNX WHAT: <protobuf's reason>}.
+     */
+    static <T> Parsed<T> parse(Path file, Parser<T> parser, String what) {
+        ByteBuffer bytes = map(file);
+        try {
+            CodedInputStream in = CodedInputStream.newInstance(bytes.duplicate());
+            in.enableAliasing(true);
+            in.setSizeLimit(Integer.MAX_VALUE);
+            T message = parser.parseFrom(in);
+            return new Parsed<>(message, bytes);
+        } catch (InvalidProtocolBufferException e) {
+            throw new FscException(file.getFileName() + ": not a valid ONNX " + what + ": " + oneLine(e.getMessage()));
+        }
+    }
+
+    private static ByteBuffer map(Path file) {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = ch.size();
+            if (size > MAX_MESSAGE_BYTES) {
+                throw new FscException(file.getFileName() + ": " + size
+                        + " bytes is over protobuf's 2 GiB limit; store the weights as ONNX external data");
+            }
+            MappedByteBuffer m = ch.map(FileChannel.MapMode.READ_ONLY, 0, size);
+            return m;
+        } catch (NoSuchFileException e) {
+            throw new FscException(file + ": no such file");
+        } catch (IOException e) {
+            throw new FscException(file + ": cannot read: " + oneLine(String.valueOf(e.getMessage())));
+        }
+    }
+
+    static String oneLine(String s) {
+        return s.replaceAll("\\s*\\R\\s*", " ").strip();
+    }
+}

@@ -1,0 +1,67 @@
+package fsc.frontend.onnx;
+
+import fsc.ir.FscException;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * The symbolic dimensions of the graph inputs. ONNX {@code dim_param}s are free text ("batch size",
+ * "unk__613"); IR symbols are identifiers, so each name is sanitised, and two names that sanitise
+ * alike get distinct symbols. Every symbol gets its upper bound from {@link ImportOptions}.
+ */
+final class Symbols {
+    private final ImportOptions options;
+    private final Map<String, String> byOnnxName = new HashMap<>();
+    private final TreeMap<String, Long> bounds = new TreeMap<>();
+
+    Symbols(ImportOptions options) {
+        this.options = options;
+    }
+
+    /** The symbol for {@code dim_param} {@code onnxName}; the same name always gives the same symbol. */
+    String named(String onnxName) {
+        String existing = byOnnxName.get(onnxName);
+        if (existing != null) {
+            return existing;
+        }
+        String base = sanitize(onnxName);
+        String symbol = base;
+        for (int k = 2; bounds.containsKey(symbol); k++) {
+            symbol = base + "_" + k;
+        }
+        byOnnxName.put(onnxName, symbol);
+        bounds.put(symbol, options.boundFor(onnxName, symbol));
+        return symbol;
+    }
+
+    /** A fresh symbol for a dimension the model leaves unnamed: {@code <input>_<axis>}. */
+    String unnamed(String input, int axis) {
+        return named(input + "_" + axis);
+    }
+
+    /** Every symbol and its bound, sorted. */
+    SortedMap<String, Long> bounds() {
+        return bounds;
+    }
+
+    /** Fails when the options bound a symbol the model does not have: likely a typo. */
+    void checkOptions(String file) {
+        for (String k : options.symbolBounds().keySet()) {
+            if (!byOnnxName.containsKey(k) && !bounds.containsKey(k)) {
+                throw new FscException(file + ": a bound is given for symbol '" + k + "', but the model's inputs"
+                        + " have no such dimension (symbols: " + String.join(", ", bounds.keySet()) + ")");
+            }
+        }
+    }
+
+    /** {@code [A-Za-z_][A-Za-z0-9_]*}: other characters become {@code _}, a leading digit gets a {@code _}. */
+    static String sanitize(String name) {
+        String s = name.replaceAll("[^A-Za-z0-9_]", "_");
+        if (s.isEmpty() || Character.isDigit(s.charAt(0))) {
+            s = "_" + s;
+        }
+        return s;
+    }
+}
