@@ -1,0 +1,231 @@
+package fsc.backend.java;
+
+import com.palantir.javapoet.CodeBlock;
+import fsc.ir.DType;
+import fsc.ir.Dim;
+import fsc.ir.Node;
+import fsc.ir.Value;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Data movement: {@code transpose}, {@code slice}, {@code expand}, {@code concat},
+ * {@code constant_of_shape} and {@code cast}. Moves are byte-exact copies through a {@link LoopNest}
+ * (so they work for every element type); where the coalesced inner run is contiguous on both sides
+ * it becomes one {@code MemorySegment.copy}.
+ */
+final class CopyEmitter {
+    private CopyEmitter() {}
+
+    /** {@code y[...] = x[...]} over a nest whose operand 0 is y and operand 1 is x. */
+    private static CodeBlock copyNest(Scope s, LoopNest nest, String ys, String xs, CodeBlock xBase, int es) {
+        DimCode dc = s.dims();
+        String l = JavaTypes.rawLayoutField(es);
+        return nest.emit(s, List.of(CodeBlock.of("0L"), xBase), (count, off) -> {
+            Dim sy = nest.innerStride(0);
+            Dim sx = nest.innerStride(1);
+            if (DimCode.isOne(sy) && DimCode.isOne(sx)) {
+                return CodeBlock.builder()
+                        .addStatement(
+                                "$T.copy($N, $N * $LL, $N, $N * $LL, ($L) * $LL)",
+                                JavaTypes.MEMORY_SEGMENT,
+                                xs,
+                                off.get(1),
+                                es,
+                                ys,
+                                off.get(0),
+                                es,
+                                count,
+                                es)
+                        .build();
+            }
+            return Code.scalarLoop(s, count, i -> CodeBlock.builder()
+                    .addStatement(Code.set(
+                            ys,
+                            l,
+                            Code.index(dc, off.get(0), sy, i),
+                            Code.get(xs, l, Code.index(dc, off.get(1), sx, i))))
+                    .build());
+        });
+    }
+
+    static CodeBlock transpose(Scope s) {
+        Node n = s.node();
+        Value x = n.input(0);
+        Value y = n.output();
+        List<Dim> xd = x.type().dims();
+        long[] perm = n.intsAttr("perm");
+        if (perm == null) {
+            perm = new long[xd.size()];
+            for (int d = 0; d < perm.length; d++) {
+                perm[d] = perm.length - 1 - d;
+            }
+        }
+        List<Dim> xStrides = DimCode.contiguousStrides(xd);
+        List<Dim> permuted = new ArrayList<>();
+        for (long p : perm) {
+            permuted.add(xStrides.get((int) p));
+        }
+        List<Dim> yd = y.type().dims();
+        LoopNest nest = LoopNest.of(yd, List.of(DimCode.contiguousStrides(yd), permuted));
+        return copyNest(
+                s,
+                nest,
+                s.segment(y, "y"),
+                s.segment(x, "x"),
+                CodeBlock.of("0L"),
+                x.dtype().blockBytes());
+    }
+
+    static CodeBlock expand(Scope s) {
+        Node n = s.node();
+        Value x = n.input(0);
+        Value y = n.output();
+        List<Dim> yd = y.type().dims();
+        LoopNest nest = LoopNest.of(
+                yd,
+                List.of(
+                        DimCode.contiguousStrides(yd),
+                        Code.broadcastStrides(x.type().dims(), yd)));
+        return copyNest(
+                s,
+                nest,
+                s.segment(y, "y"),
+                s.segment(x, "x"),
+                CodeBlock.of("0L"),
+                x.dtype().blockBytes());
+    }
+
+    /**
+     * ONNX Slice: each start is wrapped (negative counts from the end) and clamped at run time, since
+     * it may be symbolic; the output dimensions are already in the output type, so ends are not needed.
+     */
+    static CodeBlock slice(Scope s) {
+        Node n = s.node();
+        Value x = n.input(0);
+        Value y = n.output();
+        List<Dim> xd = x.type().dims();
+        List<Dim> starts = n.dimsAttr("starts");
+        long[] axes = n.intsAttr("axes");
+        long[] steps = n.intsAttr("steps");
+        DimCode dc = s.dims();
+        List<Dim> xStrides = DimCode.contiguousStrides(xd);
+        List<Dim> walk = new ArrayList<>(xStrides);
+        CodeBlock.Builder b = CodeBlock.builder();
+        List<CodeBlock> baseTerms = new ArrayList<>();
+        for (int k = 0; k < starts.size(); k++) {
+            int axis = Code.axis(axes == null ? k : axes[k], xd.size());
+            long step = steps == null ? 1 : steps[k];
+            String dim = s.local("dim");
+            String st = s.local("start");
+            b.addStatement("long $N = $L", dim, dc.of(xd.get(axis)));
+            b.addStatement("long $N = $L", st, dc.of(starts.get(k)));
+            b.beginControlFlow("if ($N < 0)", st)
+                    .addStatement("$N += $N", st, dim)
+                    .endControlFlow();
+            // A negative step may start at the last element at most; a positive one at the end (empty).
+            CodeBlock limit = step < 0 ? CodeBlock.of("$N - 1", dim) : CodeBlock.of("$N", dim);
+            b.addStatement("$N = $T.min($T.max($N, 0L), $L)", st, Math.class, Math.class, st, limit);
+            walk.set(axis, DimCode.times(xStrides.get(axis), Dim.of(step)));
+            baseTerms.add(CodeBlock.of("$N * $L", st, dc.of(xStrides.get(axis))));
+        }
+        List<Dim> yd = y.type().dims();
+        LoopNest nest = LoopNest.of(yd, List.of(DimCode.contiguousStrides(yd), walk));
+        CodeBlock base = baseTerms.isEmpty() ? CodeBlock.of("0L") : CodeBlock.join(baseTerms, " + ");
+        return b.add(copyNest(
+                        s,
+                        nest,
+                        s.segment(y, "y"),
+                        s.segment(x, "x"),
+                        base,
+                        x.dtype().blockBytes()))
+                .build();
+    }
+
+    static CodeBlock concat(Scope s) {
+        Node n = s.node();
+        Value y = n.output();
+        List<Dim> yd = y.type().dims();
+        int axis = Code.axis(n.intAttr("axis", 0), yd.size());
+        DimCode dc = s.dims();
+        long es = y.dtype().blockBytes();
+        String ys = s.segment(y, "y");
+        String o = s.local("o");
+        String row = s.local("rowBytes");
+        CodeBlock.Builder b = CodeBlock.builder()
+                .addStatement("long $N = $L * $LL", row, dc.product(yd.subList(axis, yd.size())), es)
+                .beginControlFlow("for (long $N = 0; $N < $L; $N++)", o, o, dc.product(yd.subList(0, axis)), o);
+        List<CodeBlock> before = new ArrayList<>();
+        for (Value x : n.inputs()) {
+            List<Dim> xd = x.type().dims();
+            CodeBlock chunk = CodeBlock.of("$L * $LL", dc.product(xd.subList(axis, xd.size())), es);
+            CodeBlock at = before.isEmpty() ? CodeBlock.of("0L") : CodeBlock.join(before, " + ");
+            b.addStatement(
+                    "$T.copy($N, $N * $L, $N, $N * $N + $L, $L)",
+                    JavaTypes.MEMORY_SEGMENT,
+                    s.segment(x, "x"),
+                    o,
+                    chunk,
+                    ys,
+                    o,
+                    row,
+                    at,
+                    chunk);
+            before.add(chunk);
+        }
+        return b.endControlFlow().build();
+    }
+
+    static CodeBlock constantOfShape(Scope s) {
+        Node n = s.node();
+        Value y = n.output();
+        double value = n.floatAttr("value", 0.0);
+        String ys = s.segment(y, "y");
+        if (value == 0.0) {
+            return CodeBlock.builder().addStatement("$N.fill((byte) 0)", ys).build();
+        }
+        DType t = y.dtype();
+        String l = JavaTypes.layoutField(t);
+        CodeBlock lit = literal(t, value);
+        return Code.scalarLoop(s, s.dims().of(y.type().elementCount()), i -> CodeBlock.builder()
+                .addStatement(Code.set(ys, l, CodeBlock.of("$N", i), lit))
+                .build());
+    }
+
+    private static CodeBlock literal(DType t, double v) {
+        return switch (JavaTypes.scalar(t).toString()) {
+            case "float" -> CodeBlock.of("$Lf", (float) v);
+            case "double" -> CodeBlock.of("$L", v);
+            case "long" -> CodeBlock.of("$LL", (long) v);
+            case "int" -> CodeBlock.of("$L", (int) v);
+            default -> CodeBlock.of("($T) $L", JavaTypes.scalar(t), (long) v);
+        };
+    }
+
+    /** Element conversion with Java's semantics (truncation toward zero, as ONNX Cast); bool is 0/1. */
+    static CodeBlock cast(Scope s) {
+        Node n = s.node();
+        Value x = n.input(0);
+        Value y = n.output();
+        String xs = s.segment(x, "x");
+        String ys = s.segment(y, "y");
+        DType from = x.dtype();
+        DType to = y.dtype();
+        String lx = JavaTypes.layoutField(from);
+        String ly = JavaTypes.layoutField(to);
+        return Code.scalarLoop(s, s.dims().of(y.type().elementCount()), i -> {
+            CodeBlock v = Code.get(xs, lx, CodeBlock.of("$N", i));
+            CodeBlock conv;
+            if (to == DType.BOOL) {
+                conv = CodeBlock.of("(byte) ($L != 0 ? 1 : 0)", v);
+            } else if (from == to) {
+                conv = v;
+            } else {
+                conv = CodeBlock.of("($T) $L", JavaTypes.scalar(to), v);
+            }
+            return CodeBlock.builder()
+                    .addStatement(Code.set(ys, ly, CodeBlock.of("$N", i), conv))
+                    .build();
+        });
+    }
+}

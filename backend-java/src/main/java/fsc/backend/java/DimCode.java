@@ -1,0 +1,110 @@
+package fsc.backend.java;
+
+import com.palantir.javapoet.CodeBlock;
+import com.palantir.javapoet.ParameterSpec;
+import com.palantir.javapoet.TypeName;
+import fsc.ir.Dim;
+import fsc.ir.FscException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * Spells dimensions as Java {@code long} expressions. Every graph symbol ({@code B}, {@code S}) is a
+ * {@code long} parameter of the run stages and node methods, so a dimension such as {@code 12*S} becomes
+ * {@code 12L * S}; fixed dimensions are literals the JIT treats as constants.
+ */
+final class DimCode {
+    private final SortedMap<String, String> params = new TreeMap<>();
+
+    DimCode(Iterable<String> symbols) {
+        for (String s : symbols) {
+            String id = javaIdentifier(s);
+            if (params.containsValue(id)) {
+                throw new FscException("symbols '" + s + "' and another one both map to Java name '" + id + "'");
+            }
+            params.put(s, id);
+        }
+    }
+
+    private static String javaIdentifier(String symbol) {
+        StringBuilder b = new StringBuilder();
+        for (char c : symbol.toCharArray()) {
+            b.append(Character.isJavaIdentifierPart(c) ? c : '_');
+        }
+        if (b.isEmpty() || !Character.isJavaIdentifierStart(b.charAt(0))) {
+            b.insert(0, "sym_");
+        }
+        return b.toString();
+    }
+
+    /** Symbol → Java parameter name, sorted by symbol. */
+    SortedMap<String, String> symbols() {
+        return Collections.unmodifiableSortedMap(params);
+    }
+
+    String param(String symbol) {
+        String p = params.get(symbol);
+        if (p == null) {
+            throw new IllegalStateException("symbol " + symbol + " is not a graph symbol");
+        }
+        return p;
+    }
+
+    List<ParameterSpec> parameters() {
+        List<ParameterSpec> out = new ArrayList<>();
+        for (String p : params.values()) {
+            out.add(ParameterSpec.builder(TypeName.LONG, p).build());
+        }
+        return out;
+    }
+
+    /** The symbol parameters as call arguments: {@code B, S}. */
+    CodeBlock arguments() {
+        return CodeBlock.join(
+                params.values().stream().map(p -> CodeBlock.of("$N", p)).toList(), ", ");
+    }
+
+    /** A {@code long} expression for {@code d}. */
+    CodeBlock of(Dim d) {
+        List<CodeBlock> factors = new ArrayList<>();
+        if (d.coeff() != 1 || d.symbols().isEmpty()) {
+            factors.add(CodeBlock.of("$LL", d.coeff()));
+        }
+        for (String s : d.symbols()) {
+            factors.add(CodeBlock.of("$N", param(s)));
+        }
+        return CodeBlock.join(factors, " * ");
+    }
+
+    /** A {@code long} expression for the product of {@code dims}. */
+    CodeBlock product(List<Dim> dims) {
+        return of(Dim.product(dims));
+    }
+
+    /** Row-major element strides of a contiguous tensor with {@code dims}. */
+    static List<Dim> contiguousStrides(List<Dim> dims) {
+        Dim[] strides = new Dim[dims.size()];
+        Dim s = Dim.of(1);
+        for (int i = dims.size() - 1; i >= 0; i--) {
+            strides[i] = s;
+            s = times(s, dims.get(i));
+        }
+        return List.of(strides);
+    }
+
+    /** Product that keeps zero as the plain {@code 0} so broadcast strides compare equal. */
+    static Dim times(Dim a, Dim b) {
+        return a.coeff() == 0 || b.coeff() == 0 ? Dim.of(0) : a.times(b);
+    }
+
+    static boolean isOne(Dim d) {
+        return d.isFixed() && d.coeff() == 1;
+    }
+
+    static boolean isZero(Dim d) {
+        return d.coeff() == 0;
+    }
+}

@@ -1,0 +1,293 @@
+package fsc.backend.java;
+
+import com.palantir.javapoet.CodeBlock;
+import fsc.ir.DType;
+import fsc.ir.Dim;
+import fsc.ir.Node;
+import fsc.ir.Value;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Element-wise ops: binary ops with numpy broadcasting, comparisons and logic (bool out), unary math,
+ * and {@code where}. Broadcasting goes through {@link LoopNest}, so the common cases (same shape, a
+ * scalar side, a bias row, a {@code [B,1,1,S]} mask) all end in a contiguous inner dimension that is
+ * walked with float vectors and a scalar tail; anything else falls back to the strided scalar loop.
+ */
+final class ElementwiseEmitter {
+    private ElementwiseEmitter() {}
+
+    static final float INV_SQRT2 = 0.70710677f;
+    static final float SQRT_2_OVER_PI = 0.7978846f;
+
+    // ---- binary -------------------------------------------------------------------------------
+
+    static CodeBlock binary(Scope s) {
+        Node n = s.node();
+        Value a = n.input(0);
+        Value b = n.input(1);
+        Value y = n.output();
+        List<Dim> dims = y.type().dims();
+        String op = squareOrOp(s, n);
+        LoopNest nest = LoopNest.of(
+                dims,
+                List.of(
+                        DimCode.contiguousStrides(dims),
+                        Code.broadcastStrides(a.type().dims(), dims),
+                        Code.broadcastStrides(b.type().dims(), dims)));
+        String ys = s.segment(y, "y");
+        String as = s.segment(a, "a");
+        String bs = s.segment(b, "b");
+        DType t = a.dtype();
+        String la = JavaTypes.layoutField(t);
+        String ly = JavaTypes.layoutField(y.dtype());
+        long fmod = n.intAttr("fmod", 0);
+        boolean vector = t == DType.F32 && y.dtype() == DType.F32 && !op.equals("mod") && nest.innerUnitOrBroadcast();
+        CodeBlock zero = CodeBlock.of("0L");
+        return nest.emit(s, List.of(zero, zero, zero), (count, off) -> {
+            DimCode dc = s.dims();
+            Dim sy = nest.innerStride(0);
+            Dim sa = nest.innerStride(1);
+            Dim sb = nest.innerStride(2);
+            java.util.function.Function<String, CodeBlock> scalar = i -> CodeBlock.builder()
+                    .addStatement(Code.set(
+                            ys,
+                            ly,
+                            Code.index(dc, off.get(0), sy, i),
+                            scalarBinary(
+                                    op,
+                                    t,
+                                    y.dtype(),
+                                    Code.get(as, la, Code.index(dc, off.get(1), sa, i)),
+                                    Code.get(bs, la, Code.index(dc, off.get(2), sb, i)),
+                                    fmod)))
+                    .build();
+            if (!vector) {
+                return Code.scalarLoop(s, count, scalar);
+            }
+            CodeBlock.Builder pre = CodeBlock.builder();
+            CodeBlock va = vectorOperand(s, pre, as, off.get(1), sa, "va");
+            CodeBlock vb = vectorOperand(s, pre, bs, off.get(2), sb, "vb");
+            return pre.add(Code.vectorLoop(
+                            s,
+                            count,
+                            i -> CodeBlock.builder()
+                                    .addStatement(Code.store(
+                                            vectorBinary(
+                                                    op,
+                                                    va.isEmpty() ? Code.load(as, idx(off.get(1), i)) : va,
+                                                    vb.isEmpty() ? Code.load(bs, idx(off.get(2), i)) : vb),
+                                            ys,
+                                            idx(off.get(0), i)))
+                                    .build(),
+                            scalar))
+                    .build();
+        });
+    }
+
+    private static CodeBlock idx(String off, String i) {
+        return CodeBlock.of("$N + $N", off, i);
+    }
+
+    /** A broadcast operand is loaded into a vector once, before the loop; a streamed one returns empty. */
+    private static CodeBlock vectorOperand(
+            Scope s, CodeBlock.Builder pre, String seg, String off, Dim stride, String hint) {
+        if (!DimCode.isZero(stride)) {
+            return CodeBlock.of("");
+        }
+        String v = s.local(hint);
+        pre.addStatement(
+                "$T $N = $L", JavaTypes.FLOAT_VECTOR, v, Code.broadcast(Code.get(seg, "F32", CodeBlock.of("$N", off))));
+        return CodeBlock.of("$N", v);
+    }
+
+    /** {@code pow(x, 2)} with a constant exponent (LayerNorm variance in ONNX exports) becomes a multiply. */
+    private static String squareOrOp(Scope s, Node n) {
+        if (n.op().equals("pow") && n.input(0).dtype().isFloat()) {
+            Double e = s.model().weights().scalarValue(n.input(1));
+            if (e != null && e == 2.0) {
+                return "square";
+            }
+        }
+        return n.op();
+    }
+
+    static CodeBlock scalarBinary(String op, DType t, DType out, CodeBlock a, CodeBlock b, long fmod) {
+        CodeBlock e =
+                switch (op) {
+                    case "add" -> CodeBlock.of("$L + $L", a, b);
+                    case "sub" -> CodeBlock.of("$L - $L", a, b);
+                    case "mul" -> CodeBlock.of("$L * $L", a, b);
+                    case "square" -> CodeBlock.of("$L * $L", a, a);
+                    case "div" -> CodeBlock.of("$L / $L", a, b);
+                    case "pow" -> CodeBlock.of("$T.pow($L, $L)", Math.class, a, b);
+                    case "max" -> CodeBlock.of("$T.max($L, $L)", Math.class, a, b);
+                    case "min" -> CodeBlock.of("$T.min($L, $L)", Math.class, a, b);
+                    case "mod" ->
+                        fmod == 1 || t.isFloat()
+                                ? CodeBlock.of("$L % $L", a, b)
+                                : CodeBlock.of("$T.floorMod($L, $L)", Math.class, a, b);
+                    case "equal" -> CodeBlock.of("$L == $L ? 1 : 0", a, b);
+                    case "less" -> CodeBlock.of("$L < $L ? 1 : 0", a, b);
+                    case "less_or_equal" -> CodeBlock.of("$L <= $L ? 1 : 0", a, b);
+                    case "greater" -> CodeBlock.of("$L > $L ? 1 : 0", a, b);
+                    case "greater_or_equal" -> CodeBlock.of("$L >= $L ? 1 : 0", a, b);
+                    case "and" -> CodeBlock.of("$L & $L", a, b);
+                    case "or" -> CodeBlock.of("$L | $L", a, b);
+                    case "xor" -> CodeBlock.of("$L ^ $L", a, b);
+                    default -> throw new IllegalStateException("not a binary op: " + op);
+                };
+        boolean widened = op.equals("pow") || JavaTypes.narrow(out);
+        return widened ? CodeBlock.of("($T) ($L)", JavaTypes.scalar(out), e) : e;
+    }
+
+    static CodeBlock vectorBinary(String op, CodeBlock a, CodeBlock b) {
+        return switch (op) {
+            case "add" -> CodeBlock.of("$L.add($L)", a, b);
+            case "sub" -> CodeBlock.of("$L.sub($L)", a, b);
+            case "mul" -> CodeBlock.of("$L.mul($L)", a, b);
+            case "square" -> CodeBlock.of("$L.mul($L)", a, a);
+            case "div" -> CodeBlock.of("$L.div($L)", a, b);
+            case "max" -> CodeBlock.of("$L.max($L)", a, b);
+            case "min" -> CodeBlock.of("$L.min($L)", a, b);
+            case "pow" -> CodeBlock.of("$L.lanewise($T.POW, $L)", a, JavaTypes.VECTOR_OPERATORS, b);
+            default -> throw new IllegalStateException("no vector form for " + op);
+        };
+    }
+
+    // ---- unary --------------------------------------------------------------------------------
+
+    static CodeBlock unary(Scope s) {
+        Node n = s.node();
+        Value x = n.input(0);
+        Value y = n.output();
+        String xs = s.segment(x, "x");
+        String ys = s.segment(y, "y");
+        DType t = x.dtype();
+        String l = JavaTypes.layoutField(t);
+        String op = n.op().equals("gelu") ? "gelu_" + n.strAttr("approximate", "none") : n.op();
+        CodeBlock count = s.dims().of(y.type().elementCount());
+        java.util.function.Function<String, CodeBlock> scalar = i -> CodeBlock.builder()
+                .addStatement(Code.set(
+                        ys, l, CodeBlock.of("$N", i), scalarUnary(op, t, Code.get(xs, l, CodeBlock.of("$N", i)))))
+                .build();
+        CodeBlock probe = t == DType.F32 ? vectorUnary(op, CodeBlock.of("v")) : null;
+        if (probe == null) {
+            return Code.scalarLoop(s, count, scalar);
+        }
+        return Code.vectorLoop(
+                s,
+                count,
+                i -> CodeBlock.builder()
+                        .addStatement(Code.store(
+                                vectorUnary(op, Code.load(xs, CodeBlock.of("$N", i))), ys, CodeBlock.of("$N", i)))
+                        .build(),
+                scalar);
+    }
+
+    static CodeBlock scalarUnary(String op, DType t, CodeBlock x) {
+        boolean f32 = t == DType.F32;
+        CodeBlock e =
+                switch (op) {
+                    case "neg" -> CodeBlock.of("-$L", x);
+                    case "abs" -> CodeBlock.of("$T.abs($L)", Math.class, x);
+                    case "relu" ->
+                        f32
+                                ? CodeBlock.of("$T.max($L, 0f)", Math.class, x)
+                                : CodeBlock.of("$T.max($L, 0)", Math.class, x);
+                    case "sign" ->
+                        f32
+                                ? CodeBlock.of("$T.signum($L)", Math.class, x)
+                                : CodeBlock.of("$T.signum($L)", Long.class, x);
+                    case "not" -> CodeBlock.of("$L ^ 1", x);
+                    case "sqrt" -> CodeBlock.of("(float) $T.sqrt($L)", Math.class, x);
+                    case "reciprocal" -> CodeBlock.of("1f / $L", x);
+                    case "exp" -> CodeBlock.of("(float) $T.exp($L)", Math.class, x);
+                    case "log" -> CodeBlock.of("(float) $T.log($L)", Math.class, x);
+                    case "erf" -> CodeBlock.of("$T.erf($L)", JavaTypes.FLOAT_MATH, x);
+                    case "tanh" -> CodeBlock.of("(float) $T.tanh($L)", Math.class, x);
+                    case "sigmoid" -> CodeBlock.of("1f / (1f + (float) $T.exp(-$L))", Math.class, x);
+                    case "floor" -> CodeBlock.of("(float) $T.floor($L)", Math.class, x);
+                    case "ceil" -> CodeBlock.of("(float) $T.ceil($L)", Math.class, x);
+                    case "round" -> CodeBlock.of("(float) $T.rint($L)", Math.class, x);
+                    case "sin" -> CodeBlock.of("(float) $T.sin($L)", Math.class, x);
+                    case "cos" -> CodeBlock.of("(float) $T.cos($L)", Math.class, x);
+                    case "gelu_none" ->
+                        CodeBlock.of("0.5f * $L * (1f + $T.erf($L * $Lf))", x, JavaTypes.FLOAT_MATH, x, INV_SQRT2);
+                    case "gelu_tanh" ->
+                        CodeBlock.of(
+                                "0.5f * $L * (1f + (float) $T.tanh($Lf * ($L + 0.044715f * $L * $L * $L)))",
+                                x,
+                                Math.class,
+                                SQRT_2_OVER_PI,
+                                x,
+                                x,
+                                x,
+                                x);
+                    default -> throw new IllegalStateException("not a unary op: " + op);
+                };
+        return JavaTypes.narrow(t) || (!f32 && op.equals("sign"))
+                ? CodeBlock.of("($T) ($L)", JavaTypes.scalar(t), e)
+                : e;
+    }
+
+    /** The vector form of a float unary op, or null where only the scalar form exists. */
+    static CodeBlock vectorUnary(String op, CodeBlock v) {
+        return switch (op) {
+            case "neg" -> CodeBlock.of("$L.neg()", v);
+            case "abs" -> CodeBlock.of("$L.abs()", v);
+            case "relu" -> CodeBlock.of("$L.max(0f)", v);
+            case "sqrt" -> CodeBlock.of("$L.sqrt()", v);
+            case "reciprocal" -> CodeBlock.of("$N($L)", VectorHelpers.RECIPROCAL, v);
+            case "exp" -> CodeBlock.of("$T.exp($L)", JavaTypes.FLOAT_MATH, v);
+            case "log" -> CodeBlock.of("$L.lanewise($T.LOG)", v, JavaTypes.VECTOR_OPERATORS);
+            case "erf" -> CodeBlock.of("$T.erf($L)", JavaTypes.FLOAT_MATH, v);
+            case "tanh" -> CodeBlock.of("$L.lanewise($T.TANH)", v, JavaTypes.VECTOR_OPERATORS);
+            case "sin" -> CodeBlock.of("$L.lanewise($T.SIN)", v, JavaTypes.VECTOR_OPERATORS);
+            case "cos" -> CodeBlock.of("$L.lanewise($T.COS)", v, JavaTypes.VECTOR_OPERATORS);
+            case "sigmoid" -> CodeBlock.of("$N($L)", VectorHelpers.SIGMOID, v);
+            case "gelu_none" -> CodeBlock.of("$N($L)", VectorHelpers.GELU_ERF, v);
+            default -> null;
+        };
+    }
+
+    // ---- where --------------------------------------------------------------------------------
+
+    static CodeBlock where(Scope s) {
+        Node n = s.node();
+        Value c = n.input(0);
+        Value x = n.input(1);
+        Value z = n.input(2);
+        Value y = n.output();
+        List<Dim> dims = y.type().dims();
+        List<List<Dim>> strides = new ArrayList<>();
+        strides.add(DimCode.contiguousStrides(dims));
+        for (Value in : List.of(c, x, z)) {
+            strides.add(Code.broadcastStrides(in.type().dims(), dims));
+        }
+        LoopNest nest = LoopNest.of(dims, strides);
+        String ys = s.segment(y, "y");
+        String cs = s.segment(c, "cond");
+        String xs = s.segment(x, "x");
+        String zs = s.segment(z, "z");
+        String l = JavaTypes.rawLayoutField(y.dtype().blockBytes());
+        CodeBlock zero = CodeBlock.of("0L");
+        return nest.emit(
+                s,
+                List.of(zero, zero, zero, zero),
+                (count, off) -> Code.scalarLoop(s, count, i -> {
+                    DimCode dc = s.dims();
+                    return CodeBlock.builder()
+                            .addStatement(Code.set(
+                                    ys,
+                                    l,
+                                    Code.index(dc, off.get(0), nest.innerStride(0), i),
+                                    CodeBlock.of(
+                                            "$L != 0 ? $L : $L",
+                                            Code.get(cs, "I8", Code.index(dc, off.get(1), nest.innerStride(1), i)),
+                                            Code.get(xs, l, Code.index(dc, off.get(2), nest.innerStride(2), i)),
+                                            Code.get(zs, l, Code.index(dc, off.get(3), nest.innerStride(3), i)))))
+                            .build();
+                }));
+    }
+}

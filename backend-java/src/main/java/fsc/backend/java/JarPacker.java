@@ -1,0 +1,173 @@
+package fsc.backend.java;
+
+import java.io.BufferedOutputStream;
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.jar.JarFile;
+import java.util.stream.Stream;
+import java.util.zip.CRC32;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+
+/**
+ * Writes the model jar: manifest, generated classes, the runtime's classes, the generated sources for
+ * readers, {@code fsc/model.json}, and {@code fsc/weights.bin} last, STORED and 64-byte aligned so the
+ * runtime can map it in place. Entry order and timestamps are fixed, so the same graph gives a
+ * byte-identical jar.
+ */
+final class JarPacker {
+    private JarPacker() {}
+
+    /** Every entry timestamp: fixed, and given as local DOS time so the time zone cannot leak in. */
+    static final LocalDateTime TIMESTAMP = LocalDateTime.of(2026, 1, 1, 0, 0);
+
+    /** Extra-field id used for alignment padding (the id Android's zipalign uses). */
+    static final int ALIGNMENT_EXTRA_ID = 0xD935;
+
+    static final String RUNTIME_PREFIX = "fsc/runtime/";
+
+    /** What goes in the jar besides the runtime. Maps are sorted by entry name. */
+    record Contents(
+            String mainClass,
+            String modelClass,
+            SortedMap<String, byte[]> classes,
+            SortedMap<String, String> sources,
+            String modelJson,
+            byte[] weights) {}
+
+    static void write(Path jar, Contents c, Path runtimeLocation) {
+        SortedMap<String, byte[]> runtime = runtimeClasses(runtimeLocation);
+        try (CountingStream counter = new CountingStream(new BufferedOutputStream(Files.newOutputStream(jar)));
+                ZipOutputStream zip = new ZipOutputStream(counter)) {
+            deflated(zip, JarFile.MANIFEST_NAME, manifest(c).getBytes(StandardCharsets.UTF_8));
+            for (Map.Entry<String, byte[]> e : c.classes().entrySet()) {
+                deflated(zip, e.getKey(), e.getValue());
+            }
+            for (Map.Entry<String, byte[]> e : runtime.entrySet()) {
+                deflated(zip, e.getKey(), e.getValue());
+            }
+            for (Map.Entry<String, String> e : c.sources().entrySet()) {
+                deflated(zip, "fsc/src/" + e.getKey(), e.getValue().getBytes(StandardCharsets.UTF_8));
+            }
+            deflated(zip, "fsc/model.json", c.modelJson().getBytes(StandardCharsets.UTF_8));
+            storedAligned(zip, counter, ModelClassEmitter.WEIGHTS_ENTRY, c.weights());
+        } catch (IOException e) {
+            throw new fsc.ir.FscException("cannot write " + jar + ": " + e.getMessage(), null, e);
+        }
+    }
+
+    static String manifest(Contents c) {
+        return "Manifest-Version: 1.0\r\n"
+                + "Created-By: fsc\r\n"
+                + "Main-Class: " + c.mainClass() + "\r\n"
+                + "Fsc-Model-Class: " + c.modelClass() + "\r\n"
+                + "Enable-Native-Access: ALL-UNNAMED\r\n"
+                + "\r\n";
+    }
+
+    private static void deflated(ZipOutputStream zip, String name, byte[] data) throws IOException {
+        ZipEntry e = new ZipEntry(name);
+        e.setTimeLocal(TIMESTAMP);
+        zip.putNextEntry(e);
+        zip.write(data);
+        zip.closeEntry();
+    }
+
+    /**
+     * A STORED entry whose data starts on a multiple of {@link WeightsLayout#ALIGN}: the local header is
+     * 30 bytes plus the name plus the extra field, so the extra field is sized to pad up to the boundary.
+     */
+    private static void storedAligned(ZipOutputStream zip, CountingStream counter, String name, byte[] data)
+            throws IOException {
+        byte[] nameBytes = name.getBytes(StandardCharsets.UTF_8);
+        long headerEnd = counter.count() + 30 + nameBytes.length + 4;
+        int pad = (int) ((WeightsLayout.ALIGN - headerEnd % WeightsLayout.ALIGN) % WeightsLayout.ALIGN);
+        byte[] extra = new byte[4 + pad];
+        extra[0] = (byte) ALIGNMENT_EXTRA_ID;
+        extra[1] = (byte) (ALIGNMENT_EXTRA_ID >>> 8);
+        extra[2] = (byte) pad;
+        extra[3] = (byte) (pad >>> 8);
+        CRC32 crc = new CRC32();
+        crc.update(data);
+        ZipEntry e = new ZipEntry(name);
+        e.setTimeLocal(TIMESTAMP);
+        e.setMethod(ZipEntry.STORED);
+        e.setSize(data.length);
+        e.setCompressedSize(data.length);
+        e.setCrc(crc.getValue());
+        e.setExtra(extra);
+        zip.putNextEntry(e);
+        if (counter.count() % WeightsLayout.ALIGN != 0) {
+            throw new IllegalStateException(
+                    name + " data starts at " + counter.count() + ", expected a multiple of " + WeightsLayout.ALIGN);
+        }
+        zip.write(data);
+        zip.closeEntry();
+    }
+
+    /** The runtime's classes, from its classes directory or from the jar fsc runs from. */
+    static SortedMap<String, byte[]> runtimeClasses(Path location) {
+        SortedMap<String, byte[]> out = new TreeMap<>();
+        try {
+            if (Files.isDirectory(location)) {
+                Path root = location.resolve(RUNTIME_PREFIX);
+                try (Stream<Path> files = Files.walk(root)) {
+                    for (Path p : files.filter(Files::isRegularFile).toList()) {
+                        String entry = location.relativize(p).toString().replace('\\', '/');
+                        out.put(entry, Files.readAllBytes(p));
+                    }
+                }
+            } else {
+                try (JarFile jar = new JarFile(location.toFile())) {
+                    for (var e : java.util.Collections.list(jar.entries())) {
+                        if (!e.isDirectory() && e.getName().startsWith(RUNTIME_PREFIX)) {
+                            try (InputStream in = jar.getInputStream(e)) {
+                                out.put(e.getName(), in.readAllBytes());
+                            }
+                        }
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read the fsc runtime from " + location, e);
+        }
+        if (out.isEmpty()) {
+            throw new IllegalStateException("no " + RUNTIME_PREFIX + " classes under " + location);
+        }
+        return out;
+    }
+
+    /** Counts bytes on their way to the file, to place the aligned entry. */
+    private static final class CountingStream extends FilterOutputStream {
+        private long count;
+
+        CountingStream(OutputStream out) {
+            super(out);
+        }
+
+        long count() {
+            return count;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            out.write(b);
+            count++;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            out.write(b, off, len);
+            count += len;
+        }
+    }
+}

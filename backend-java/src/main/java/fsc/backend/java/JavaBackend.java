@@ -1,0 +1,90 @@
+package fsc.backend.java;
+
+import com.palantir.javapoet.JavaFile;
+import fsc.ir.Graph;
+import fsc.runtime.RuntimeFailure;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.security.CodeSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * The Java backend: graph → one Vector API class per model → javac in process → a runnable jar.
+ *
+ * <pre>
+ *   check support table → place weights → assign activation slots → emit (JavaPoet) → javac → pack jar
+ * </pre>
+ */
+public final class JavaBackend {
+    private JavaBackend() {}
+
+    /** Compiles {@code g} (after {@code fold}) into {@code outJar}. User errors are {@link fsc.ir.FscException}s. */
+    public static JavaBackendResult compile(Graph g, JavaBackendOptions opts, Path outJar) {
+        long t0 = System.nanoTime();
+        JavaKernelSupport.check(g);
+        GeneratedModel gen = generate(g, opts);
+        long t1 = System.nanoTime();
+        Path runtime = runtimeLocation();
+        SortedMap<String, byte[]> classes = InMemoryJavac.compile(gen.files(), runtime);
+        long t2 = System.nanoTime();
+        SortedMap<String, String> sources = new TreeMap<>();
+        int lines = 0;
+        for (JavaFile f : gen.files()) {
+            String text = f.toString();
+            sources.put(f.packageName().replace('.', '/') + "/" + f.typeSpec().name() + ".java", text);
+            lines += (int) text.lines().count();
+        }
+        byte[] weights = gen.weights().fileBytes();
+        JarPacker.write(
+                outJar,
+                new JarPacker.Contents(
+                        opts.packageName() + ".Main",
+                        opts.qualifiedClassName(),
+                        classes,
+                        sources,
+                        ModelJson.of(g, opts),
+                        weights),
+                runtime);
+        long t3 = System.nanoTime();
+        return new JavaBackendResult(
+                outJar,
+                opts.qualifiedClassName(),
+                new ArrayList<>(classes.keySet()),
+                weights.length,
+                lines,
+                (t1 - t0) / 1_000_000,
+                (t2 - t1) / 1_000_000,
+                (t3 - t2) / 1_000_000);
+    }
+
+    /** The generated sources and weight placement, without compiling (for snapshot tests and dumps). */
+    public static List<String> sources(Graph g, JavaBackendOptions opts) {
+        JavaKernelSupport.check(g);
+        return generate(g, opts).files().stream().map(JavaFile::toString).toList();
+    }
+
+    private record GeneratedModel(List<JavaFile> files, WeightsLayout weights) {}
+
+    private static GeneratedModel generate(Graph g, JavaBackendOptions opts) {
+        WeightsLayout weights = WeightsLayout.of(g);
+        SlotPlan plan = SlotPlan.of(g, weights.index());
+        ModelContext ctx = new ModelContext(g, new DimCode(g.symbols().keySet()), plan, weights);
+        return new GeneratedModel(new ModelClassEmitter(g, opts, ctx).emit(), weights);
+    }
+
+    /** Where the runtime's classes come from: its classes directory in a build, or the fsc jar. */
+    static Path runtimeLocation() {
+        CodeSource src = RuntimeFailure.class.getProtectionDomain().getCodeSource();
+        if (src == null || src.getLocation() == null) {
+            throw new IllegalStateException("cannot locate the fsc runtime's classes (no code source)");
+        }
+        try {
+            return Path.of(src.getLocation().toURI());
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException("bad runtime location " + src.getLocation(), e);
+        }
+    }
+}

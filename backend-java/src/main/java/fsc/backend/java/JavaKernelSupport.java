@@ -1,0 +1,182 @@
+package fsc.backend.java;
+
+import com.palantir.javapoet.CodeBlock;
+import fsc.ir.DType;
+import fsc.ir.FscException;
+import fsc.ir.Graph;
+import fsc.ir.Node;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Function;
+
+/**
+ * The one declared table of what the Java backend generates: (op, element type of the first operand,
+ * element type of the output) → emitter. {@link #check} runs before any code is generated and reports
+ * every unsupported node at once; nothing is discovered by catching exceptions during emission.
+ */
+final class JavaKernelSupport {
+    private JavaKernelSupport() {}
+
+    /** One row: {@code op} over inputs of {@code in} producing {@code out} is emitted by {@code emitter}. */
+    record Kernel(String op, Set<DType> in, Set<DType> out, Function<Scope, CodeBlock> emitter) {}
+
+    private static final Set<DType> F32 = EnumSet.of(DType.F32);
+    private static final Set<DType> BOOL = EnumSet.of(DType.BOOL);
+    private static final Set<DType> INTS = EnumSet.of(DType.I64, DType.I32);
+    private static final Set<DType> NUMERIC = EnumSet.of(DType.F32, DType.F64, DType.I64, DType.I32);
+    private static final Set<DType> CASTABLE = EnumSet.of(DType.F32, DType.F64, DType.I64, DType.I32, DType.BOOL);
+    private static final Set<DType> PLAIN = EnumSet.of(
+            DType.F32,
+            DType.F64,
+            DType.F16,
+            DType.BF16,
+            DType.I64,
+            DType.I32,
+            DType.I16,
+            DType.I8,
+            DType.U8,
+            DType.BOOL);
+    private static final Set<DType> INDEX = EnumSet.of(DType.I64, DType.I32);
+
+    /** Ops that are views of their input: no method, no copy (see {@link SlotPlan#VIEW_OPS}). */
+    private static final Function<Scope, CodeBlock> VIEW = s -> CodeBlock.of("");
+
+    static final List<Kernel> TABLE = table();
+
+    private static List<Kernel> table() {
+        List<Kernel> t = new ArrayList<>();
+        for (String op : List.of("add", "sub", "mul", "div", "pow", "max", "min", "mod")) {
+            t.add(new Kernel(op, NUMERIC, NUMERIC, ElementwiseEmitter::binary));
+        }
+        for (String op : List.of("equal", "less", "less_or_equal", "greater", "greater_or_equal")) {
+            t.add(new Kernel(op, NUMERIC, BOOL, ElementwiseEmitter::binary));
+        }
+        for (String op : List.of("and", "or", "xor")) {
+            t.add(new Kernel(op, BOOL, BOOL, ElementwiseEmitter::binary));
+        }
+        for (String op : List.of(
+                "sqrt",
+                "reciprocal",
+                "exp",
+                "log",
+                "erf",
+                "tanh",
+                "sigmoid",
+                "floor",
+                "ceil",
+                "round",
+                "sin",
+                "cos",
+                "gelu")) {
+            t.add(new Kernel(op, F32, F32, ElementwiseEmitter::unary));
+        }
+        for (String op : List.of("neg", "abs", "relu", "sign")) {
+            t.add(new Kernel(op, union(F32, INTS), union(F32, INTS), ElementwiseEmitter::unary));
+        }
+        t.add(new Kernel("not", BOOL, BOOL, ElementwiseEmitter::unary));
+        t.add(new Kernel("where", BOOL, PLAIN, ElementwiseEmitter::where));
+        t.add(new Kernel("cast", CASTABLE, CASTABLE, CopyEmitter::cast));
+        t.add(new Kernel("matmul", F32, F32, MatmulEmitter::matmul));
+        t.add(new Kernel("gemm", F32, F32, MatmulEmitter::gemm));
+        t.add(new Kernel("gather", PLAIN, PLAIN, GatherEmitter::gather));
+        for (String op : List.of("reduce_mean", "reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_l2")) {
+            t.add(new Kernel(op, F32, F32, ReduceEmitter::reduce));
+        }
+        t.add(new Kernel("softmax", F32, F32, NormEmitter::softmax));
+        t.add(new Kernel("log_softmax", F32, F32, NormEmitter::softmax));
+        t.add(new Kernel("layer_norm", F32, F32, NormEmitter::layerNorm));
+        t.add(new Kernel("transpose", PLAIN, PLAIN, CopyEmitter::transpose));
+        t.add(new Kernel("slice", PLAIN, PLAIN, CopyEmitter::slice));
+        t.add(new Kernel("expand", PLAIN, PLAIN, CopyEmitter::expand));
+        t.add(new Kernel("concat", PLAIN, PLAIN, CopyEmitter::concat));
+        for (String op : SlotPlan.VIEW_OPS) {
+            t.add(new Kernel(op, PLAIN, PLAIN, VIEW));
+        }
+        t.sort(java.util.Comparator.comparing(Kernel::op));
+        return List.copyOf(t);
+    }
+
+    private static Set<DType> union(Set<DType> a, Set<DType> b) {
+        EnumSet<DType> u = EnumSet.copyOf(a);
+        u.addAll(b);
+        return u;
+    }
+
+    /**
+     * Operand-form ops and the number of inputs their folded form has: more inputs means the
+     * {@code fold} pass did not run (or could not resolve a shape because an input was left unbound).
+     */
+    private static final Map<String, Integer> FOLDED_ARITY = Map.ofEntries(
+            Map.entry("reshape", 1),
+            Map.entry("expand", 1),
+            Map.entry("squeeze", 1),
+            Map.entry("unsqueeze", 1),
+            Map.entry("slice", 1),
+            Map.entry("constant_of_shape", 0),
+            Map.entry("reduce_mean", 1),
+            Map.entry("reduce_sum", 1),
+            Map.entry("reduce_max", 1),
+            Map.entry("reduce_min", 1),
+            Map.entry("reduce_prod", 1),
+            Map.entry("reduce_l2", 1));
+
+    /** The emitter for {@code n}; {@link #check} must have accepted the graph. */
+    static Function<Scope, CodeBlock> emitter(Node n) {
+        Kernel k = find(n);
+        if (k == null) {
+            throw new IllegalStateException(n.where() + " reached code generation without a kernel");
+        }
+        return k.emitter();
+    }
+
+    private static Kernel find(Node n) {
+        if (n.op().equals("constant_of_shape")) {
+            return new Kernel(n.op(), PLAIN, PLAIN, CopyEmitter::constantOfShape);
+        }
+        DType in = n.inputs().isEmpty() ? null : n.input(0).dtype();
+        DType out = n.outputs().size() == 1 ? n.output().dtype() : null;
+        for (Kernel k : TABLE) {
+            if (k.op().equals(n.op()) && k.in().contains(in) && k.out().contains(out)) {
+                return k;
+            }
+        }
+        return null;
+    }
+
+    /** Throws one {@link FscException} naming every node the backend cannot generate, or returns. */
+    static void check(Graph g) {
+        List<String> notFolded = new ArrayList<>();
+        TreeMap<String, List<String>> unsupported = new TreeMap<>();
+        for (Node n : g.nodes()) {
+            Integer arity = FOLDED_ARITY.get(n.op());
+            if (n.op().equals("shape") || (arity != null && n.inputs().size() > arity)) {
+                notFolded.add(n.where());
+                continue;
+            }
+            if (find(n) == null) {
+                String key = n.op() + "("
+                        + (n.inputs().isEmpty() ? "" : n.input(0).dtype().irName()) + ")"
+                        + (n.outputs().size() == 1 ? " -> " + n.output().dtype().irName() : "");
+                unsupported
+                        .computeIfAbsent(key, k -> new ArrayList<>())
+                        .add(n.name().isEmpty() ? "?" : n.name());
+            }
+        }
+        if (!notFolded.isEmpty()) {
+            throw new FscException(
+                    "graph '" + g.name() + "' still has operand-form shape ops the Java backend cannot run: "
+                            + String.join(", ", notFolded),
+                    "run the 'fold' pass first; if a shape depends on an input, bind that input's dimensions");
+        }
+        if (!unsupported.isEmpty()) {
+            List<String> parts = new ArrayList<>();
+            unsupported.forEach((k, nodes) -> parts.add(k + " at " + String.join(", ", nodes)));
+            throw new FscException(
+                    "graph '" + g.name() + "': the Java backend has no kernel for " + String.join("; ", parts));
+        }
+    }
+}

@@ -1,0 +1,258 @@
+package fsc.backend.java;
+
+import com.palantir.javapoet.CodeBlock;
+import fsc.ir.Dim;
+import fsc.ir.Node;
+import fsc.ir.Value;
+import java.util.List;
+
+/**
+ * {@code matmul} and {@code gemm}, lowered onto the runtime's {@code Sgemm}. A right operand that is
+ * a constant weight is packed once at construction ({@code Sgemm.packB} into the model's arena) and
+ * every call runs {@code gemmPacked} with M = the product of A's leading dimensions, so a
+ * {@code [B,S,384] × [384,1536]} projection is one GEMM. Activation × activation products with batch
+ * dimensions (attention scores and context) call {@code Sgemm.gemm} per batch slice, in parallel over
+ * the slices when the model runs with more than one thread.
+ */
+final class MatmulEmitter {
+    private MatmulEmitter() {}
+
+    static CodeBlock matmul(Scope s) {
+        Node n = s.node();
+        Value a = n.input(0);
+        Value b = n.input(1);
+        Value y = n.output();
+        List<Dim> ad = a.type().dims();
+        List<Dim> bd = b.type().dims();
+        DimCode dc = s.dims();
+        Dim k = ad.get(ad.size() - 1);
+        Dim nn = bd.size() == 1 ? Dim.of(1) : bd.get(bd.size() - 1);
+        if (bd.size() <= 2) {
+            Dim m = Dim.product(ad.subList(0, ad.size() - 1));
+            return single(s, a, b, y, m, k, nn, false);
+        }
+        Dim m = ad.size() == 1 ? Dim.of(1) : ad.get(ad.size() - 2);
+        List<Dim> yd = y.type().dims();
+        int batchRank = yd.size() - (ad.size() == 1 ? 0 : 1) - 1;
+        List<Dim> batch = yd.subList(0, batchRank);
+        List<Dim> aBatch = ad.size() <= 2 ? List.of() : ad.subList(0, ad.size() - 2);
+        List<Dim> bBatch = bd.subList(0, bd.size() - 2);
+        LoopNest nest = LoopNest.of(
+                batch,
+                List.of(
+                        scaled(DimCode.contiguousStrides(batch), m.times(nn)),
+                        scaled(Code.broadcastStrides(aBatch, batch), m.times(k)),
+                        scaled(Code.broadcastStrides(bBatch, batch), k.times(nn))));
+        String as = s.segment(a, "a");
+        String bs = s.segment(b, "b");
+        String ys = s.segment(y, "y");
+        String mi = s.local("m");
+        String ni = s.local("n");
+        String ki = s.local("k");
+        CodeBlock.Builder body = CodeBlock.builder()
+                .addStatement("int $N = $T.toIntExact($L)", mi, Math.class, dc.of(m))
+                .addStatement("int $N = $T.toIntExact($L)", ni, Math.class, dc.of(nn))
+                .addStatement("int $N = $T.toIntExact($L)", ki, Math.class, dc.of(k));
+        CodeBlock zero = CodeBlock.of("0L");
+        body.add(nest.emit(s, List.of(zero, zero, zero), (count, off) -> {
+            String cnt = s.local("slices");
+            String from = s.local("from");
+            String to = s.local("to");
+            String j = s.local("j");
+            java.util.function.Function<String, CodeBlock> call = par -> CodeBlock.builder()
+                    .addStatement(
+                            "$T.gemm($N, $N, $N, $N, ($L) * 4L, $N, false, $N, ($L) * 4L, $N, false, $N, ($L) * 4L, $N,"
+                                    + " 1f, false, $N)",
+                            JavaTypes.SGEMM,
+                            mi,
+                            ni,
+                            ki,
+                            as,
+                            Code.index(dc, off.get(1), nest.innerStride(1), j),
+                            ki,
+                            bs,
+                            Code.index(dc, off.get(2), nest.innerStride(2), j),
+                            ni,
+                            ys,
+                            Code.index(dc, off.get(0), nest.innerStride(0), j),
+                            ni,
+                            par)
+                    .build();
+            return CodeBlock.builder()
+                    .addStatement("int $N = $T.toIntExact($L)", cnt, Math.class, count)
+                    .beginControlFlow("if ($N > 1 && $N.threads() > 1)", cnt, ModelContext.PAR)
+                    .add("// One slice per task: attention slices are too small to split further.\n")
+                    .beginControlFlow("$N.forRange(0, $N, 1, ($N, $N) -> ", ModelContext.PAR, cnt, from, to)
+                    .beginControlFlow("for (long $N = $N; $N < $N; $N++)", j, from, j, to, j)
+                    .add(call.apply(ModelContext.SERIAL))
+                    .endControlFlow()
+                    .endControlFlow(")")
+                    .nextControlFlow("else")
+                    .beginControlFlow("for (long $N = 0; $N < $N; $N++)", j, j, cnt, j)
+                    .add(call.apply(ModelContext.PAR))
+                    .endControlFlow()
+                    .endControlFlow()
+                    .build();
+        }));
+        return body.build();
+    }
+
+    private static List<Dim> scaled(List<Dim> strides, Dim by) {
+        return strides.stream().map(d -> DimCode.times(d, by)).toList();
+    }
+
+    /**
+     * One GEMM {@code y[M,N] = a[M,K] × b[K,N]} (b transposed when {@code transB}); packed when b is
+     * a constant.
+     */
+    private static CodeBlock single(Scope s, Value a, Value b, Value y, Dim m, Dim k, Dim n, boolean transB) {
+        DimCode dc = s.dims();
+        String as = s.segment(a, "a");
+        String ys = s.segment(y, "y");
+        if (s.model().isConstant(b) && k.isFixed() && n.isFixed()) {
+            CodeBlock packed = pack(s, b, k, n, transB);
+            return CodeBlock.builder()
+                    .addStatement(
+                            "$T.gemmPacked($T.toIntExact($L), $L, $L, $N, 0L, $L, $L, 0L, $N, 0L, $L, false, $N)",
+                            JavaTypes.SGEMM,
+                            Math.class,
+                            dc.of(m),
+                            n.value(),
+                            k.value(),
+                            as,
+                            k.value(),
+                            packed,
+                            ys,
+                            n.value(),
+                            ModelContext.PAR)
+                    .build();
+        }
+        String bs = s.segment(b, "b");
+        return CodeBlock.builder()
+                .addStatement(
+                        "$T.gemm($T.toIntExact($L), $T.toIntExact($L), $T.toIntExact($L), $N, 0L, $L, false, $N, 0L, $L,"
+                                + " $L, $N, 0L, $L, 1f, false, $N)",
+                        JavaTypes.SGEMM,
+                        Math.class,
+                        dc.of(m),
+                        Math.class,
+                        dc.of(n),
+                        Math.class,
+                        dc.of(k),
+                        as,
+                        dc.of(k),
+                        bs,
+                        transB ? dc.of(k) : dc.of(n),
+                        transB,
+                        ys,
+                        dc.of(n),
+                        ModelContext.PAR)
+                .build();
+    }
+
+    /** Registers the constructor-time packing of constant {@code b} and returns the packed buffer. */
+    private static CodeBlock pack(Scope s, Value b, Dim k, Dim n, boolean transB) {
+        CodeBlock src = s.model().buffer(b);
+        return s.model().addPacked(ref -> CodeBlock.builder()
+                .addStatement(
+                        "$L = $N.allocate($T.packedBytes($L, $L), 64)",
+                        ref,
+                        ModelContext.ARENA,
+                        JavaTypes.SGEMM,
+                        k.value(),
+                        n.value())
+                .addStatement(
+                        "$T.packB($L, 0L, $L, $L, $L, $L, 0L)", JavaTypes.SGEMM, src, k.value(), n.value(), transB, ref)
+                .build());
+    }
+
+    static CodeBlock gemm(Scope s) {
+        Node n = s.node();
+        Value a = n.input(0);
+        Value b = n.input(1);
+        Value y = n.output();
+        boolean transA = n.intAttr("trans_a", 0) != 0;
+        boolean transB = n.intAttr("trans_b", 0) != 0;
+        double alpha = n.floatAttr("alpha", 1.0);
+        double beta = n.floatAttr("beta", 1.0);
+        boolean bias = n.inputs().size() > 2 && beta != 0.0;
+        DimCode dc = s.dims();
+        Dim m = transA ? a.type().dim(1) : a.type().dim(0);
+        Dim k = transA ? a.type().dim(0) : a.type().dim(1);
+        Dim nn = transB ? b.type().dim(0) : b.type().dim(1);
+        CodeBlock.Builder body = CodeBlock.builder();
+        if (bias) {
+            body.add(fillBias(s, n.input(2), y, (float) beta));
+        }
+        String as = s.segment(a, "a");
+        String ys = s.segment(y, "y");
+        if (!transA && alpha == 1.0 && s.model().isConstant(b) && k.isFixed() && nn.isFixed()) {
+            CodeBlock packed = pack(s, b, k, nn, transB);
+            return body.addStatement(
+                            "$T.gemmPacked($T.toIntExact($L), $L, $L, $N, 0L, $L, $L, 0L, $N, 0L, $L, $L, $N)",
+                            JavaTypes.SGEMM,
+                            Math.class,
+                            dc.of(m),
+                            nn.value(),
+                            k.value(),
+                            as,
+                            k.value(),
+                            packed,
+                            ys,
+                            nn.value(),
+                            bias,
+                            ModelContext.PAR)
+                    .build();
+        }
+        String bs = s.segment(b, "b");
+        return body.addStatement(
+                        "$T.gemm($T.toIntExact($L), $T.toIntExact($L), $T.toIntExact($L), $N, 0L, $L, $L, $N, 0L, $L, $L,"
+                                + " $N, 0L, $L, $Lf, $L, $N)",
+                        JavaTypes.SGEMM,
+                        Math.class,
+                        dc.of(m),
+                        Math.class,
+                        dc.of(nn),
+                        Math.class,
+                        dc.of(k),
+                        as,
+                        dc.of(a.type().dim(1)),
+                        transA,
+                        bs,
+                        dc.of(b.type().dim(1)),
+                        transB,
+                        ys,
+                        dc.of(nn),
+                        (float) alpha,
+                        bias,
+                        ModelContext.PAR)
+                .build();
+    }
+
+    /** {@code y = beta * c} broadcast to {@code [M,N]}, so the GEMM can accumulate onto it. */
+    private static CodeBlock fillBias(Scope s, Value c, Value y, float beta) {
+        List<Dim> dims = y.type().dims();
+        LoopNest nest = LoopNest.of(
+                dims,
+                List.of(
+                        DimCode.contiguousStrides(dims),
+                        Code.broadcastStrides(c.type().dims(), dims)));
+        String cs = s.segment(c, "c");
+        String ys = s.segment(y, "y");
+        DimCode dc = s.dims();
+        CodeBlock zero = CodeBlock.of("0L");
+        return nest.emit(
+                s,
+                List.of(zero, zero),
+                (count, off) -> Code.scalarLoop(s, count, i -> CodeBlock.builder()
+                        .addStatement(Code.set(
+                                ys,
+                                "F32",
+                                Code.index(dc, off.get(0), nest.innerStride(0), i),
+                                CodeBlock.of(
+                                        "$Lf * $L",
+                                        beta,
+                                        Code.get(cs, "F32", Code.index(dc, off.get(1), nest.innerStride(1), i)))))
+                        .build()));
+    }
+}

@@ -1,0 +1,104 @@
+package fsc.backend.java;
+
+import com.palantir.javapoet.CodeBlock;
+import fsc.ir.Graph;
+import fsc.ir.Value;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What node emitters share across one generated class: the graph, the symbol spelling, buffer and
+ * weight placement, and the constructor-time work they request (pre-packed GEMM operands).
+ */
+final class ModelContext {
+    /** Field names of the generated class; node methods reserve them so locals never shadow them. */
+    static final String SLOT_BUF = "slotBuf";
+
+    static final String SLOT_ARENA = "slotArena";
+    static final String IN_BUF = "inBuf";
+    static final String OUT_BUF = "outBuf";
+    static final String CONST_BUF = "constBuf";
+    static final String PACKED = "packedB";
+    static final String ARENA = "arena";
+    static final String PAR = "par";
+    static final String SERIAL = "serial";
+    static final String WEIGHTS = "weights";
+    static final String SPECIES = "FS";
+    static final String ORDER = "LE";
+    static final List<String> RESERVED = List.of(
+            SLOT_BUF,
+            SLOT_ARENA,
+            IN_BUF,
+            OUT_BUF,
+            CONST_BUF,
+            PACKED,
+            ARENA,
+            PAR,
+            SERIAL,
+            WEIGHTS,
+            SPECIES,
+            ORDER,
+            "F32",
+            "F64",
+            "I64",
+            "I32",
+            "I16",
+            "I8");
+
+    private final Graph graph;
+    private final DimCode dims;
+    private final SlotPlan plan;
+    private final WeightsLayout weights;
+    private final List<CodeBlock> packInits = new ArrayList<>();
+
+    ModelContext(Graph graph, DimCode dims, SlotPlan plan, WeightsLayout weights) {
+        this.graph = graph;
+        this.dims = dims;
+        this.plan = plan;
+        this.weights = weights;
+    }
+
+    Graph graph() {
+        return graph;
+    }
+
+    DimCode dims() {
+        return dims;
+    }
+
+    SlotPlan plan() {
+        return plan;
+    }
+
+    WeightsLayout weights() {
+        return weights;
+    }
+
+    boolean isConstant(Value v) {
+        return plan.ref(v) instanceof BufferRef.Const;
+    }
+
+    /** The expression for the buffer holding {@code v}, e.g. {@code slotBuf[3]}. */
+    CodeBlock buffer(Value v) {
+        return switch (plan.ref(v)) {
+            case BufferRef.Input in -> CodeBlock.of("$N[$L]", IN_BUF, in.index());
+            case BufferRef.Const c -> CodeBlock.of("$N[$L]", CONST_BUF, c.index());
+            case BufferRef.Slot s -> CodeBlock.of("$N[$L]", SLOT_BUF, s.index());
+            case BufferRef.Output o -> CodeBlock.of("$N[$L]", OUT_BUF, o.index());
+        };
+    }
+
+    /**
+     * Registers a buffer filled once at construction; {@code init} receives its {@code packedB[k]}
+     * expression and returns the statements that allocate and fill it.
+     */
+    CodeBlock addPacked(java.util.function.Function<CodeBlock, CodeBlock> init) {
+        CodeBlock ref = CodeBlock.of("$N[$L]", PACKED, packInits.size());
+        packInits.add(init.apply(ref));
+        return ref;
+    }
+
+    List<CodeBlock> packInits() {
+        return List.copyOf(packInits);
+    }
+}

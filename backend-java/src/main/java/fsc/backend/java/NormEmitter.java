@@ -1,0 +1,216 @@
+package fsc.backend.java;
+
+import com.palantir.javapoet.CodeBlock;
+import fsc.ir.Dim;
+import fsc.ir.FscException;
+import fsc.ir.Node;
+import fsc.ir.Value;
+import java.util.List;
+
+/**
+ * Row-wise normalisations: {@code softmax} over the last axis runs the runtime's vectorised
+ * {@code FloatMath.softmaxRows} in place on the output; {@code softmax} over another axis and
+ * {@code log_softmax} use a three-pass scalar loop over {@code [outer, axis, inner]}; {@code layer_norm}
+ * is emitted as three vector passes per row (mean, variance, scale and shift).
+ */
+final class NormEmitter {
+    private NormEmitter() {}
+
+    static CodeBlock softmax(Scope s) {
+        Node n = s.node();
+        Value x = n.input(0);
+        Value y = n.output();
+        List<Dim> xd = x.type().dims();
+        int axis = Code.axis(n.intAttr("axis", -1), xd.size());
+        DimCode dc = s.dims();
+        String xs = s.segment(x, "x");
+        String ys = s.segment(y, "y");
+        boolean log = n.op().equals("log_softmax");
+        if (!log && axis == xd.size() - 1) {
+            return CodeBlock.builder()
+                    .addStatement(
+                            "$T.copy($N, 0L, $N, 0L, $L * 4L)",
+                            JavaTypes.MEMORY_SEGMENT,
+                            xs,
+                            ys,
+                            dc.of(x.type().elementCount()))
+                    .addStatement(
+                            "$T.softmaxRows($N, 0L, $T.toIntExact($L), $T.toIntExact($L))",
+                            JavaTypes.FLOAT_MATH,
+                            ys,
+                            Math.class,
+                            dc.product(xd.subList(0, axis)),
+                            Math.class,
+                            dc.of(xd.get(axis)))
+                    .build();
+        }
+        return strided(
+                s,
+                xs,
+                ys,
+                dc.product(xd.subList(0, axis)),
+                dc.of(xd.get(axis)),
+                dc.product(xd.subList(axis + 1, xd.size())),
+                log);
+    }
+
+    private static CodeBlock strided(
+            Scope s, String xs, String ys, CodeBlock outer, CodeBlock len, CodeBlock inner, boolean log) {
+        String o = s.local("o");
+        String in = s.local("in");
+        String base = s.local("base");
+        String r = s.local("r");
+        String mx = s.local("max");
+        String sum = s.local("sum");
+        String e = s.local("e");
+        String ln = s.local("len");
+        String step = s.local("step");
+        CodeBlock at = CodeBlock.of("$N + $N * $N", base, r, step);
+        CodeBlock.Builder b = CodeBlock.builder()
+                .addStatement("long $N = $L", ln, len)
+                .addStatement("long $N = $L", step, inner)
+                .beginControlFlow("for (long $N = 0; $N < $L; $N++)", o, o, outer, o)
+                .beginControlFlow("for (long $N = 0; $N < $N; $N++)", in, in, step, in)
+                .addStatement("long $N = $N * $N * $N + $N", base, o, ln, step, in)
+                .addStatement("float $N = $T.NEGATIVE_INFINITY", mx, Float.class)
+                .beginControlFlow("for (long $N = 0; $N < $N; $N++)", r, r, ln, r)
+                .addStatement("$N = $T.max($N, $L)", mx, Math.class, mx, Code.get(xs, "F32", at))
+                .endControlFlow()
+                .addStatement("float $N = 0f", sum)
+                .beginControlFlow("for (long $N = 0; $N < $N; $N++)", r, r, ln, r)
+                .addStatement("float $N = (float) $T.exp($L - $N)", e, Math.class, Code.get(xs, "F32", at), mx)
+                .addStatement("$N += $N", sum, e)
+                .addStatement(Code.set(ys, "F32", at, CodeBlock.of("$N", e)))
+                .endControlFlow();
+        if (log) {
+            b.addStatement("$N = $N + (float) $T.log($N)", sum, mx, Math.class, sum)
+                    .beginControlFlow("for (long $N = 0; $N < $N; $N++)", r, r, ln, r)
+                    .addStatement(Code.set(ys, "F32", at, CodeBlock.of("$L - $N", Code.get(xs, "F32", at), sum)))
+                    .endControlFlow();
+        } else {
+            b.addStatement("$N = 1f / $N", sum, sum)
+                    .beginControlFlow("for (long $N = 0; $N < $N; $N++)", r, r, ln, r)
+                    .addStatement(Code.set(ys, "F32", at, CodeBlock.of("$L * $N", Code.get(ys, "F32", at), sum)))
+                    .endControlFlow();
+        }
+        return b.endControlFlow().endControlFlow().build();
+    }
+
+    static CodeBlock layerNorm(Scope s) {
+        Node n = s.node();
+        Value x = n.input(0);
+        Value scale = n.input(1);
+        Value bias = n.inputs().size() > 2 ? n.input(2) : null;
+        Value y = n.output();
+        List<Dim> xd = x.type().dims();
+        int axis = Code.axis(n.intAttr("axis", -1), xd.size());
+        Dim d = Dim.product(xd.subList(axis, xd.size()));
+        for (Value p : bias == null ? List.of(scale) : List.of(scale, bias)) {
+            if (!p.type().elementCount().equals(d)) {
+                throw new FscException(n.where() + ": scale/bias " + p.type() + " must have the " + d
+                        + " elements of the normalised dimensions");
+            }
+        }
+        DimCode dc = s.dims();
+        String xs = s.segment(x, "x");
+        String gs = s.segment(scale, "scale");
+        String bs = bias == null ? null : s.segment(bias, "bias");
+        String ys = s.segment(y, "y");
+        String rows = s.local("rows");
+        String len = s.local("len");
+        String row = s.local("row");
+        String base = s.local("base");
+        String mean = s.local("mean");
+        String var = s.local("var");
+        String inv = s.local("inv");
+        String vm = s.local("vmean");
+        String vi = s.local("vinv");
+        float eps = (float) n.floatAttr("epsilon", 1e-5);
+        CodeBlock.Builder b = CodeBlock.builder()
+                .addStatement("long $N = $L", rows, dc.product(xd.subList(0, axis)))
+                .addStatement("long $N = $L", len, dc.of(d))
+                .beginControlFlow("for (long $N = 0; $N < $N; $N++)", row, row, rows, row)
+                .addStatement("long $N = $N * $N", base, row, len)
+                .add(sumLoop(
+                        s,
+                        len,
+                        mean,
+                        i -> Code.load(xs, CodeBlock.of("$N + $N", base, i)),
+                        i -> Code.get(xs, "F32", CodeBlock.of("$N + $N", base, i))))
+                .addStatement("$N /= $N", mean, len)
+                .addStatement("$T $N = $L", JavaTypes.FLOAT_VECTOR, vm, Code.broadcast(CodeBlock.of("$N", mean)))
+                .add(sumLoop(
+                        s,
+                        len,
+                        var,
+                        i -> CodeBlock.of(
+                                "$N($L.sub($N))",
+                                VectorHelpers.SQUARE,
+                                Code.load(xs, CodeBlock.of("$N + $N", base, i)),
+                                vm),
+                        i -> CodeBlock.of(
+                                "($L - $N) * ($L - $N)",
+                                Code.get(xs, "F32", CodeBlock.of("$N + $N", base, i)),
+                                mean,
+                                Code.get(xs, "F32", CodeBlock.of("$N + $N", base, i)),
+                                mean)))
+                .addStatement("float $N = 1f / (float) $T.sqrt($N / $N + $Lf)", inv, Math.class, var, len, eps)
+                .addStatement("$T $N = $L", JavaTypes.FLOAT_VECTOR, vi, Code.broadcast(CodeBlock.of("$N", inv)));
+        b.add(Code.vectorLoop(
+                s,
+                CodeBlock.of("$N", len),
+                i -> {
+                    CodeBlock v = CodeBlock.of(
+                            "$L.sub($N).mul($N).mul($L)",
+                            Code.load(xs, CodeBlock.of("$N + $N", base, i)),
+                            vm,
+                            vi,
+                            Code.load(gs, CodeBlock.of("$N", i)));
+                    if (bs != null) {
+                        v = CodeBlock.of("$L.add($L)", v, Code.load(bs, CodeBlock.of("$N", i)));
+                    }
+                    return CodeBlock.builder()
+                            .addStatement(Code.store(v, ys, CodeBlock.of("$N + $N", base, i)))
+                            .build();
+                },
+                i -> {
+                    CodeBlock v = CodeBlock.of(
+                            "($L - $N) * $N * $L",
+                            Code.get(xs, "F32", CodeBlock.of("$N + $N", base, i)),
+                            mean,
+                            inv,
+                            Code.get(gs, "F32", CodeBlock.of("$N", i)));
+                    if (bs != null) {
+                        v = CodeBlock.of("$L + $L", v, Code.get(bs, "F32", CodeBlock.of("$N", i)));
+                    }
+                    return CodeBlock.builder()
+                            .addStatement(Code.set(ys, "F32", CodeBlock.of("$N + $N", base, i), v))
+                            .build();
+                }));
+        return b.endControlFlow().build();
+    }
+
+    /** {@code float <into> = Σ term(i)} over {@code [0, len)} with a vector accumulator and scalar tail. */
+    private static CodeBlock sumLoop(
+            Scope s,
+            String len,
+            String into,
+            java.util.function.Function<String, CodeBlock> vectorTerm,
+            java.util.function.Function<String, CodeBlock> scalarTerm) {
+        String acc = s.local("acc");
+        String bound = s.local("bound");
+        String i = s.local("i");
+        return CodeBlock.builder()
+                .addStatement("$T $N = $L", JavaTypes.FLOAT_VECTOR, acc, Code.broadcast(CodeBlock.of("0f")))
+                .addStatement("long $N = $N.loopBound($N)", bound, ModelContext.SPECIES, len)
+                .addStatement("long $N = 0", i)
+                .beginControlFlow("for (; $N < $N; $N += $N.length())", i, bound, i, ModelContext.SPECIES)
+                .addStatement("$N = $N.add($L)", acc, acc, vectorTerm.apply(i))
+                .endControlFlow()
+                .addStatement("float $N = $N.reduceLanes($T.ADD)", into, acc, JavaTypes.VECTOR_OPERATORS)
+                .beginControlFlow("for (; $N < $N; $N++)", i, len, i)
+                .addStatement("$N += $L", into, scalarTerm.apply(i))
+                .endControlFlow()
+                .build();
+    }
+}
