@@ -89,8 +89,7 @@ class GgufHostileFileTest {
     @Test
     void badMagicAndVersions() {
         assertEquals(
-                "t.gguf: not a GGUF file (magic 0x46554746, expected \"GGUF\") at byte offset 0",
-                error(RawGguf.header(3, 0, 0).toBytes().clone().length == 24 ? forgeMagic() : null));
+                "t.gguf: not a GGUF file (magic 0x46554758, expected \"GGUF\") at byte offset 0", error(forgeMagic()));
         assertEquals(
                 "t.gguf: GGUF version 1 is not supported (re-convert the model with a current llama.cpp) at byte offset 4",
                 error(RawGguf.header(1, 0, 0).toBytes()));
@@ -101,7 +100,7 @@ class GgufHostileFileTest {
 
     private static byte[] forgeMagic() {
         byte[] b = RawGguf.header(3, 0, 0).toBytes();
-        b[3] = 'F';
+        b[0] = 'X';
         return b;
     }
 
@@ -124,8 +123,8 @@ class GgufHostileFileTest {
     @Test
     void stringLengthsPastTheEndAreRejected() {
         assertEquals(
-                "t.gguf: metadata key length 4096 exceeds the 4 bytes left in the file at byte offset 24",
-                error(RawGguf.header(3, 0, 1).u64(4096).u32(0).toBytes()));
+                "t.gguf: metadata key length 4096 exceeds the 8 bytes left in the file at byte offset 24",
+                error(RawGguf.header(3, 0, 1).u64(4096).zeros(8).toBytes()));
         String s = error(
                 RawGguf.header(3, 0, 1).str("k").u32(8).u64(Long.MAX_VALUE).toBytes());
         assertTrue(s.contains("k length 9223372036854775807 exceeds"), s);
@@ -137,7 +136,7 @@ class GgufHostileFileTest {
                 "t.gguf: unknown metadata value type 13 for key 'k' at byte offset 33",
                 error(RawGguf.header(3, 0, 1).str("k").u32(13).u8(0).toBytes()));
         assertEquals(
-                "t.gguf: tensor 'w' has unknown ggml type 4 at byte offset 53",
+                "t.gguf: tensor 'w' has unknown ggml type 4 at byte offset 45",
                 error(RawGguf.header(3, 1, 0).tensor("w", new long[] {32}, 4, 0).toBytes()));
         assertTrue(
                 error(RawGguf.header(3, 0, 1).str("k").u32(7).u8(2).toBytes()).contains("neither 0 nor 1"));
