@@ -72,6 +72,18 @@ public final class Verifier {
                         + (later ? " is defined by a later node (nodes out of order, or a cycle)" : " is undefined"));
             }
         }
+        for (var e : n.attrs().entrySet()) {
+            if (e.getValue() instanceof Attr.Dims dims) {
+                for (Dim d : dims.values()) {
+                    for (String s : d.symbols()) {
+                        if (!g.symbols().containsKey(s)) {
+                            throw new FscException(where + ": attribute " + e.getKey() + " = " + dims + " uses symbol "
+                                    + s + ", which has no bound");
+                        }
+                    }
+                }
+            }
+        }
         List<TensorType> inferred = Ops.infer(n, known);
         if (inferred.size() != n.outputs().size()) {
             throw new FscException(

@@ -93,6 +93,19 @@ class VerifierTest {
     }
 
     @Test
+    void reportsUnboundSymbolsInAttributes() {
+        GraphBuilder b = new GraphBuilder("g").symbol("S", 16);
+        Value x = b.input("x", t("f32[S,4]"));
+        Value y = b.node(
+                "slice",
+                "/Slice",
+                List.of(x),
+                Map.of("starts", Attr.ints(0), "ends", new Attr.Dims(List.of(Dim.sym("T"))), "axes", Attr.ints(1)));
+        String m = fails(b.output(y).build());
+        assertTrue(m.contains("node '/Slice' (slice)") && m.contains("symbol T"), m);
+    }
+
+    @Test
     void reportsConstantTypeMismatch() {
         Graph g = valid();
         Constant c = g.constants().getFirst();

@@ -184,10 +184,11 @@ final class ElementwiseKernels {
 
     static HostTensor where(Call c) {
         HostTensor cond = c.in(0);
+        long[][] shapes = {cond.shape(), c.in(1).shape(), c.in(2).shape()};
         HostTensor out = c.newOutput();
         for (long i = 0; i < out.size(); i++) {
-            HostTensor src = cond.getLong(Index.broadcast(c.outShape(), cond.shape(), i)) != 0 ? c.in(1) : c.in(2);
-            Index.copy(src, Index.broadcast(c.outShape(), src.shape(), i), out, i);
+            int branch = cond.getLong(Index.broadcast(c.outShape(), shapes[0], i)) != 0 ? 1 : 2;
+            Index.copy(c.in(branch), Index.broadcast(c.outShape(), shapes[branch], i), out, i);
         }
         return out;
     }

@@ -91,15 +91,19 @@ public final class SliceOp {
             return Dim.of(clamp(dim.value(), start.value(), end.value(), step).count());
         }
         String what = "slice [" + start + ":" + end + ":" + step + "] of a dimension " + dim;
-        if (step != 1 || start.coeff() < 0 || end.coeff() < 0) {
+        boolean negativeSymbol = (!start.isFixed() && start.coeff() < 0) || (!end.isFixed() && end.coeff() < 0);
+        if (step != 1 || negativeSymbol || (start.isFixed() && start.value() < 0 && !dim.isFixed())) {
             throw ctx.fail(what + " has a length that depends on run-time values in a way fsc cannot express");
         }
-        Dim s = start.isFixed() && dim.isFixed() ? Dim.of(Math.min(start.value(), dim.value())) : start;
+        Dim s = start.isFixed() && dim.isFixed()
+                ? Dim.of(clamp(dim.value(), start.value(), dim.value(), 1).start())
+                : start;
         Dim e;
         if (end.isFixed() && end.value() >= TO_END) {
             e = dim;
         } else if (end.isFixed() && dim.isFixed()) {
-            e = Dim.of(Math.min(end.value(), dim.value()));
+            long v = end.value() < 0 ? end.value() + dim.value() : end.value();
+            e = Dim.of(Math.clamp(v, 0, dim.value()));
         } else if (end.isFixed()) {
             throw ctx.fail(what + ": cannot tell whether " + end + " exceeds " + dim);
         } else {

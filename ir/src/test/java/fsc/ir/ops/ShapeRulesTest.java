@@ -140,6 +140,8 @@ class ShapeRulesTest {
                                 new Attr.Dims(List.of(Dim.sym("S"))),
                                 "axes",
                                 Attr.ints(1))));
+        assertEquals(
+                t("i64[1,S]"), infer("slice", pos, known("i64[1]", "S"), known("i64[1]", "2*S"), known("i64[1]", "1")));
         FscException e = assertThrows(
                 FscException.class,
                 () -> infer("slice", x, known("i64[1]", "0"), known("i64[1]", "-1"), known("i64[1]", "1")));
