@@ -4,6 +4,7 @@ import fsc.ir.DType;
 import fsc.ir.WeightData;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
@@ -26,7 +27,8 @@ public final class HostTensor {
         }
         this.dtype = dtype;
         this.shape = shape.clone();
-        this.data = data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        // slice(): index 0 is the caller's position, so wrapped sub-arrays and views work as given.
+        this.data = data.slice().order(ByteOrder.LITTLE_ENDIAN);
         long expected = count(shape) * dtype.blockBytes();
         if (this.data.capacity() != expected) {
             throw new IllegalArgumentException(dtype.irName() + Arrays.toString(shape) + " needs " + expected
@@ -88,9 +90,11 @@ public final class HostTensor {
         return new HostTensor(w.dtype(), shape, copy);
     }
 
-    /** This tensor as weight data, e.g. for a folded constant. */
+    /** A copy of this tensor as weight data, e.g. for a folded constant (later writes do not reach it). */
     public WeightData toWeight() {
-        return new WeightData(dtype, Arrays.stream(shape).boxed().toList(), data.duplicate());
+        ByteBuffer copy = ByteBuffer.allocate(data.capacity());
+        copy.put(data.duplicate().clear()).flip();
+        return new WeightData(dtype, Arrays.stream(shape).boxed().toList(), copy);
     }
 
     private static void checkCount(HostTensor t, int n) {
@@ -244,7 +248,7 @@ public final class HostTensor {
         StringBuilder b =
                 new StringBuilder(dtype.irName()).append(Arrays.toString(shape)).append(' ');
         int n = Math.min(size(), 8);
-        List<String> shown = new java.util.ArrayList<>();
+        List<String> shown = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             shown.add(dtype.isFloat() ? Double.toString(getDouble(i)) : Long.toString(getLong(i)));
         }
