@@ -1,6 +1,9 @@
 /** Everything a compiled fsc model needs at run time. JDK only, so jlink can build an edge image. */
 module fsc.runtime {
     requires jdk.incubator.vector;
+    // Optional: thread CPU time and allocation counters, for benchmarks and allocation checks.
+    // An edge image built without it still runs models.
+    requires static jdk.management;
 
     exports fsc.runtime;
     exports fsc.runtime.io;

@@ -6,7 +6,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -17,14 +16,16 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Micro-kernel {@code f32_gemm_6x2v}: 6 rows of A times a panel of {@link #panelWidth()} = 2
  * vectors of columns of B, 12 vector accumulators updated with FMA; 6-row blocks are followed by a
  * 1-row kernel for the remaining rows. The column tail is handled by zero-padding B's last panel and
- * masked stores into C. Loops, outer to inner: K blocks of {@value #KC} (the B micro-panel then fits
+ * computing that panel into a small full-width tile whose valid columns are copied to C. Loops, outer to inner: K blocks of {@value #KC} (the B micro-panel then fits
  * L1), row blocks of {@value #MC} (the A block fits L2), column panels, 6-row micro tiles.
  *
  * <p>Packed B ({@link #packB}) stores each panel's {@code K × panelWidth} floats contiguously, row by
  * row, so the kernel streams one panel linearly. The panel width depends on the CPU's vector size,
  * so pack at load time, not at compile time.
  *
- * <p>Offsets are in bytes; leading dimensions in elements; all data little-endian f32.
+ * <p>Offsets are in bytes; leading dimensions in elements; all data little-endian f32. With a
+ * {@link Parallelism} of more than one thread, the segments must be accessible from its workers
+ * (global, auto or shared arenas; not confined ones).
  */
 public final class Sgemm {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -233,6 +234,17 @@ public final class Sgemm {
         final Task task = new Task();
         private MemorySegment scratch = MemorySegment.NULL;
 
+        private MemorySegment tile = MemorySegment.NULL;
+
+        /** A {@code rows × NR} f32 tile for partial panels. */
+        MemorySegment tile(int rows) {
+            long bytes = (long) rows * NR * Float.BYTES;
+            if (tile.byteSize() < bytes) {
+                tile = Arena.ofAuto().allocate((long) MC * NR * Float.BYTES, 64);
+            }
+            return tile;
+        }
+
         MemorySegment scratch(long bytes) {
             if (scratch.byteSize() < bytes) {
                 scratch = Arena.ofAuto().allocate(Math.max(bytes, scratch.byteSize() * 2), 64);
@@ -338,34 +350,57 @@ public final class Sgemm {
                         long bo = main ? bOff + p * bPanel + k0 * bRow : k0 * stride;
                         int cols = Math.min(NR, n - p * NR);
                         long co = cOff + (long) p * NR * Float.BYTES;
-                        int i = i0;
-                        for (; i + MR <= i1; i += MR) {
-                            kernel6(
-                                    kc,
-                                    a,
-                                    aK0 + i * aRow,
-                                    aRow,
-                                    aK,
-                                    bs,
-                                    bo,
-                                    stride,
-                                    c,
-                                    co + i * cRow,
-                                    cRow,
-                                    acc,
-                                    alpha,
-                                    cols);
-                        }
-                        for (; i < i1; i++) {
-                            kernel1(kc, a, aK0 + i * aRow, aK, bs, bo, stride, c, co + i * cRow, acc, alpha, cols);
+                        if (cols == NR) {
+                            tiles(i0, i1, kc, aK0, bs, bo, stride, c, co, cRow, acc);
+                        } else {
+                            // A partial panel computes into a full-width tile, so the kernels never
+                            // need masks; only the valid columns are copied in and out of C.
+                            MemorySegment tile = WORKSPACE.get().tile(i1 - i0);
+                            long tileRow = (long) NR * Float.BYTES;
+                            long colBytes = (long) cols * Float.BYTES;
+                            for (int i = i0; i < i1; i++) {
+                                if (acc) {
+                                    MemorySegment.copy(c, co + i * cRow, tile, (i - i0) * tileRow, colBytes);
+                                }
+                            }
+                            tiles(i0, i1, kc, aK0, bs, bo, stride, tile, -i0 * tileRow, tileRow, acc);
+                            for (int i = i0; i < i1; i++) {
+                                MemorySegment.copy(tile, (i - i0) * tileRow, c, co + i * cRow, colBytes);
+                            }
                         }
                     }
                 }
             }
         }
+
+        /** Rows {@code [i0, i1)} of one panel: 6-row tiles, then single rows. */
+        private void tiles(
+                int i0,
+                int i1,
+                int kc,
+                long aK0,
+                MemorySegment bs,
+                long bo,
+                long stride,
+                MemorySegment cs,
+                long co,
+                long cRow,
+                boolean acc) {
+            int i = i0;
+            for (; i + MR <= i1; i += MR) {
+                kernel6(kc, a, aK0 + i * aRow, aRow, aK, bs, bo, stride, cs, co + i * cRow, cRow, acc, alpha);
+            }
+            for (; i < i1; i++) {
+                kernel1(kc, a, aK0 + i * aRow, aK, bs, bo, stride, cs, co + i * cRow, acc, alpha);
+            }
+        }
     }
 
-    /** {@code f32_gemm_6x2v}: six rows of C, two vectors of columns, over {@code kc} steps of k. */
+    /**
+     * {@code f32_gemm_6x2v}: six rows of C, two vectors of columns, over {@code kc} steps of k; then
+     * {@code C = alpha·acc (+ C)}. Everything stays in this one method: a vector passed to a call
+     * that C2 does not inline gets boxed, and then the whole loop allocates.
+     */
     private static void kernel6(
             int kc,
             MemorySegment a,
@@ -379,8 +414,7 @@ public final class Sgemm {
             long co,
             long cRow,
             boolean acc,
-            float alpha,
-            int cols) {
+            float alpha) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -417,12 +451,47 @@ public final class Sgemm {
             a4 += aK;
             a5 += aK;
         }
-        store(c, co, c00, c01, acc, alpha, cols);
-        store(c, co + cRow, c10, c11, acc, alpha, cols);
-        store(c, co + 2 * cRow, c20, c21, acc, alpha, cols);
-        store(c, co + 3 * cRow, c30, c31, acc, alpha, cols);
-        store(c, co + 4 * cRow, c40, c41, acc, alpha, cols);
-        store(c, co + 5 * cRow, c50, c51, acc, alpha, cols);
+        FloatVector va = FloatVector.broadcast(S, alpha);
+        long r0 = co, r1 = co + cRow, r2 = r1 + cRow, r3 = r2 + cRow, r4 = r3 + cRow, r5 = r4 + cRow;
+        if (acc) {
+            c00 = c00.fma(va, FloatVector.fromMemorySegment(S, c, r0, LE));
+            c01 = c01.fma(va, FloatVector.fromMemorySegment(S, c, r0 + VB, LE));
+            c10 = c10.fma(va, FloatVector.fromMemorySegment(S, c, r1, LE));
+            c11 = c11.fma(va, FloatVector.fromMemorySegment(S, c, r1 + VB, LE));
+            c20 = c20.fma(va, FloatVector.fromMemorySegment(S, c, r2, LE));
+            c21 = c21.fma(va, FloatVector.fromMemorySegment(S, c, r2 + VB, LE));
+            c30 = c30.fma(va, FloatVector.fromMemorySegment(S, c, r3, LE));
+            c31 = c31.fma(va, FloatVector.fromMemorySegment(S, c, r3 + VB, LE));
+            c40 = c40.fma(va, FloatVector.fromMemorySegment(S, c, r4, LE));
+            c41 = c41.fma(va, FloatVector.fromMemorySegment(S, c, r4 + VB, LE));
+            c50 = c50.fma(va, FloatVector.fromMemorySegment(S, c, r5, LE));
+            c51 = c51.fma(va, FloatVector.fromMemorySegment(S, c, r5 + VB, LE));
+        } else {
+            c00 = c00.mul(va);
+            c01 = c01.mul(va);
+            c10 = c10.mul(va);
+            c11 = c11.mul(va);
+            c20 = c20.mul(va);
+            c21 = c21.mul(va);
+            c30 = c30.mul(va);
+            c31 = c31.mul(va);
+            c40 = c40.mul(va);
+            c41 = c41.mul(va);
+            c50 = c50.mul(va);
+            c51 = c51.mul(va);
+        }
+        c00.intoMemorySegment(c, r0, LE);
+        c01.intoMemorySegment(c, r0 + VB, LE);
+        c10.intoMemorySegment(c, r1, LE);
+        c11.intoMemorySegment(c, r1 + VB, LE);
+        c20.intoMemorySegment(c, r2, LE);
+        c21.intoMemorySegment(c, r2 + VB, LE);
+        c30.intoMemorySegment(c, r3, LE);
+        c31.intoMemorySegment(c, r3 + VB, LE);
+        c40.intoMemorySegment(c, r4, LE);
+        c41.intoMemorySegment(c, r4 + VB, LE);
+        c50.intoMemorySegment(c, r5, LE);
+        c51.intoMemorySegment(c, r5 + VB, LE);
     }
 
     /** {@code f32_gemm_1x2v}: one row of C (the rows left after 6-row tiles). */
@@ -437,8 +506,7 @@ public final class Sgemm {
             MemorySegment c,
             long co,
             boolean acc,
-            float alpha,
-            int cols) {
+            float alpha) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         for (int kk = 0; kk < kc; kk++) {
             FloatVector x = FloatVector.broadcast(S, a.get(F32, ao));
@@ -447,31 +515,15 @@ public final class Sgemm {
             bo += bRow;
             ao += aK;
         }
-        store(c, co, c00, c01, acc, alpha, cols);
-    }
-
-    private static void store(
-            MemorySegment c, long co, FloatVector v0, FloatVector v1, boolean acc, float alpha, int cols) {
-        if (alpha != 1f) {
-            v0 = v0.mul(alpha);
-            v1 = v1.mul(alpha);
-        }
-        if (cols == NR) {
-            if (acc) {
-                v0 = v0.add(FloatVector.fromMemorySegment(S, c, co, LE));
-                v1 = v1.add(FloatVector.fromMemorySegment(S, c, co + VB, LE));
-            }
-            v0.intoMemorySegment(c, co, LE);
-            v1.intoMemorySegment(c, co + VB, LE);
+        FloatVector va = FloatVector.broadcast(S, alpha);
+        if (acc) {
+            c00 = c00.fma(va, FloatVector.fromMemorySegment(S, c, co, LE));
+            c01 = c01.fma(va, FloatVector.fromMemorySegment(S, c, co + VB, LE));
         } else {
-            VectorMask<Float> m0 = S.indexInRange(0, cols);
-            VectorMask<Float> m1 = S.indexInRange(VL, cols);
-            if (acc) {
-                v0 = v0.add(FloatVector.fromMemorySegment(S, c, co, LE, m0));
-                v1 = v1.add(FloatVector.fromMemorySegment(S, c, co + VB, LE, m1));
-            }
-            v0.intoMemorySegment(c, co, LE, m0);
-            v1.intoMemorySegment(c, co + VB, LE, m1);
+            c00 = c00.mul(va);
+            c01 = c01.mul(va);
         }
+        c00.intoMemorySegment(c, co, LE);
+        c01.intoMemorySegment(c, co + VB, LE);
     }
 }
