@@ -3,6 +3,7 @@ package fsc.frontend.onnx;
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Parser;
+import com.google.protobuf.UnsafeByteOperations;
 import fsc.ir.FscException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -47,7 +48,10 @@ final class ProtoFiles {
     static <T> Parsed<T> parse(Path file, Parser<T> parser, String what) {
         ByteBuffer bytes = map(file);
         try {
-            CodedInputStream in = CodedInputStream.newInstance(bytes.duplicate());
+            // Wrapping the mapping as an (immutable) ByteString is what lets protobuf alias into it;
+            // a CodedInputStream over a plain ByteBuffer copies every bytes field.
+            CodedInputStream in =
+                    UnsafeByteOperations.unsafeWrap(bytes.duplicate()).newCodedInput();
             in.enableAliasing(true);
             in.setSizeLimit(Integer.MAX_VALUE);
             T message = parser.parseFrom(in);
