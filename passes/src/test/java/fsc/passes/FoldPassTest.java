@@ -10,10 +10,12 @@ import static fsc.passes.TestGraphs.scalar;
 import static fsc.passes.TestGraphs.type;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import fsc.ir.Attr;
 import fsc.ir.DType;
+import fsc.ir.FscException;
 import fsc.ir.Graph;
 import fsc.ir.GraphBuilder;
 import fsc.ir.Node;
@@ -204,6 +206,16 @@ class FoldPassTest {
         Graph folded = fold(in);
         assertEquals(0, folded.nodes().size(), "transpose and relu of a constant both fold");
         Equivalence.assertSameOutputs(in, folded, BINDING);
+    }
+
+    @Test
+    void malformedOptionIsAUserErrorNamingIt() {
+        GraphBuilder b = builder();
+        Graph in = b.output(b.node("relu", "y", List.of(b.input("x", type(DType.F32, 2))), none()))
+                .build();
+        PassContext ctx = PassContext.of(Map.of(FoldPass.MAX_ELEMENTS_OPTION, "lots"), d -> {});
+        FscException e = assertThrows(FscException.class, () -> new FoldPass().run(in, ctx));
+        assertEquals("pass option fold.max-elements=lots is not an integer", e.getMessage());
     }
 
     @Test

@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import fsc.ir.Attr;
 import fsc.ir.DType;
+import fsc.ir.FscException;
 import fsc.ir.Graph;
 import fsc.ir.GraphBuilder;
 import fsc.ir.Node;
@@ -124,6 +125,15 @@ class PassManagerTest {
         assertTrue(
                 diagnostics.getFirst().toString().startsWith("note: [fold] "),
                 diagnostics.getFirst().toString());
+    }
+
+    @Test
+    void anInvalidInputIsTheModelsFaultNotAPasss() {
+        Graph broken = new BreakTypes().run(sample(), PassContext.defaults());
+        FscException e = assertThrows(
+                FscException.class,
+                () -> PassManager.builder().build().run(broken, Pipelines.cpuDefault(), PassContext.defaults()));
+        assertTrue(e.getMessage().contains("'shape'"), e.getMessage());
     }
 
     @Test
