@@ -1,0 +1,136 @@
+package fsc.runtime.quant;
+
+import static fsc.runtime.quant.QuantDot.B;
+import static fsc.runtime.quant.QuantDot.F;
+import static fsc.runtime.quant.QuantDot.L;
+import static fsc.runtime.quant.QuantDot.LE;
+import static fsc.runtime.quant.QuantDot.floats;
+
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * Vector dot products for ggml's 256-element "K" super-blocks (Q4_K, Q5_K, Q6_K). Sub-block scales
+ * and mins are decoded as scalars once per sub-block; the inner loops unpack {@link QuantDot#L}
+ * values at a time straight from the packed bytes. For the affine types the minimum is applied
+ * through {@code sum(x)} per sub-block: {@code sum(w*x) = d*sc*sum(q*x) - dmin*m*sum(x)}.
+ */
+final class KQuantDot {
+    private KQuantDot() {}
+
+    static float q4_K(MemorySegment w, long at, float[] x, int xo, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        FloatVector minAcc = FloatVector.zero(F);
+        for (int b = 0; b < n / 256; b++, at += 144, xo += 256) {
+            float d = Dequantize.f16(w, at);
+            float dmin = Dequantize.f16(w, at + 2);
+            for (int j = 0; j < 4; j++) { // 32 bytes hold sub-block 2j (low nibbles) and 2j+1 (high)
+                long q = at + 16 + 32L * j;
+                int x0 = xo + 64 * j;
+                FloatVector qxLo = FloatVector.zero(F);
+                FloatVector qxHi = FloatVector.zero(F);
+                FloatVector sxLo = FloatVector.zero(F);
+                FloatVector sxHi = FloatVector.zero(F);
+                for (int i = 0; i < 32; i += L) {
+                    ByteVector qb = ByteVector.fromMemorySegment(B, w, q + i, LE);
+                    FloatVector xl = FloatVector.fromArray(F, x, x0 + i);
+                    FloatVector xh = FloatVector.fromArray(F, x, x0 + 32 + i);
+                    qxLo = floats(qb.and((byte) 0x0F)).fma(xl, qxLo);
+                    qxHi = floats(qb.lanewise(VectorOperators.LSHR, 4)).fma(xh, qxHi);
+                    sxLo = sxLo.add(xl);
+                    sxHi = sxHi.add(xh);
+                }
+                acc = qxLo.fma(FloatVector.broadcast(F, d * Dequantize.scaleK4(w, at + 4, 2 * j)), acc);
+                acc = qxHi.fma(FloatVector.broadcast(F, d * Dequantize.scaleK4(w, at + 4, 2 * j + 1)), acc);
+                minAcc = sxLo.fma(FloatVector.broadcast(F, dmin * Dequantize.minK4(w, at + 4, 2 * j)), minAcc);
+                minAcc = sxHi.fma(FloatVector.broadcast(F, dmin * Dequantize.minK4(w, at + 4, 2 * j + 1)), minAcc);
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD) - minAcc.reduceLanes(VectorOperators.ADD);
+    }
+
+    static float q5_K(MemorySegment w, long at, float[] x, int xo, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        FloatVector minAcc = FloatVector.zero(F);
+        for (int b = 0; b < n / 256; b++, at += 176, xo += 256) {
+            float d = Dequantize.f16(w, at);
+            float dmin = Dequantize.f16(w, at + 2);
+            for (int j = 0; j < 4; j++) {
+                long q = at + 48 + 32L * j;
+                int x0 = xo + 64 * j;
+                FloatVector qxLo = FloatVector.zero(F);
+                FloatVector qxHi = FloatVector.zero(F);
+                FloatVector sxLo = FloatVector.zero(F);
+                FloatVector sxHi = FloatVector.zero(F);
+                for (int i = 0; i < 32; i += L) {
+                    ByteVector qb = ByteVector.fromMemorySegment(B, w, q + i, LE);
+                    // qh bit 2j of byte i is the fifth bit of low-nibble value i, bit 2j+1 of the high one.
+                    ByteVector qh = ByteVector.fromMemorySegment(B, w, at + 16 + i, LE);
+                    ByteVector h0 = qh.lanewise(VectorOperators.LSHR, 2 * j)
+                            .and((byte) 1)
+                            .lanewise(VectorOperators.LSHL, 4);
+                    ByteVector h1 = qh.lanewise(VectorOperators.LSHR, 2 * j + 1)
+                            .and((byte) 1)
+                            .lanewise(VectorOperators.LSHL, 4);
+                    FloatVector xl = FloatVector.fromArray(F, x, x0 + i);
+                    FloatVector xh = FloatVector.fromArray(F, x, x0 + 32 + i);
+                    qxLo = floats(qb.and((byte) 0x0F).or(h0)).fma(xl, qxLo);
+                    qxHi = floats(qb.lanewise(VectorOperators.LSHR, 4).or(h1)).fma(xh, qxHi);
+                    sxLo = sxLo.add(xl);
+                    sxHi = sxHi.add(xh);
+                }
+                acc = qxLo.fma(FloatVector.broadcast(F, d * Dequantize.scaleK4(w, at + 4, 2 * j)), acc);
+                acc = qxHi.fma(FloatVector.broadcast(F, d * Dequantize.scaleK4(w, at + 4, 2 * j + 1)), acc);
+                minAcc = sxLo.fma(FloatVector.broadcast(F, dmin * Dequantize.minK4(w, at + 4, 2 * j)), minAcc);
+                minAcc = sxHi.fma(FloatVector.broadcast(F, dmin * Dequantize.minK4(w, at + 4, 2 * j + 1)), minAcc);
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD) - minAcc.reduceLanes(VectorOperators.ADD);
+    }
+
+    static float q6_K(MemorySegment w, long at, float[] x, int xo, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < n / 256; b++, at += 210, xo += 256) {
+            float d = Dequantize.f16(w, at + 208);
+            for (int half = 0; half < 2; half++) {
+                long ql = at + 64L * half;
+                long qh = at + 128 + 32L * half;
+                long sc = at + 192 + 8L * half;
+                int x0 = xo + 128 * half;
+                // L <= 16, so the L values of one step share a sub-block (16 values) and a scale.
+                for (int l = 0; l < 32; l += L) {
+                    int is = l / 16;
+                    ByteVector a = ByteVector.fromMemorySegment(B, w, ql + l, LE);
+                    ByteVector c = ByteVector.fromMemorySegment(B, w, ql + 32 + l, LE);
+                    ByteVector h = ByteVector.fromMemorySegment(B, w, qh + l, LE);
+                    ByteVector q1 = a.and((byte) 0x0F).or(high2(h, 0)).sub((byte) 32);
+                    ByteVector q2 = c.and((byte) 0x0F).or(high2(h, 2)).sub((byte) 32);
+                    ByteVector q3 =
+                            a.lanewise(VectorOperators.LSHR, 4).or(high2(h, 4)).sub((byte) 32);
+                    ByteVector q4 =
+                            c.lanewise(VectorOperators.LSHR, 4).or(high2(h, 6)).sub((byte) 32);
+                    acc = floats(q1)
+                            .mul(FloatVector.fromArray(F, x, x0 + l))
+                            .fma(FloatVector.broadcast(F, d * Dequantize.i8(w, sc + is)), acc);
+                    acc = floats(q2)
+                            .mul(FloatVector.fromArray(F, x, x0 + 32 + l))
+                            .fma(FloatVector.broadcast(F, d * Dequantize.i8(w, sc + is + 2)), acc);
+                    acc = floats(q3)
+                            .mul(FloatVector.fromArray(F, x, x0 + 64 + l))
+                            .fma(FloatVector.broadcast(F, d * Dequantize.i8(w, sc + is + 4)), acc);
+                    acc = floats(q4)
+                            .mul(FloatVector.fromArray(F, x, x0 + 96 + l))
+                            .fma(FloatVector.broadcast(F, d * Dequantize.i8(w, sc + is + 6)), acc);
+                }
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Bits {@code shift, shift+1} of each qh byte, moved to bits 4-5 of a 6-bit value. */
+    private static ByteVector high2(ByteVector h, int shift) {
+        return h.lanewise(VectorOperators.LSHR, shift).and((byte) 3).lanewise(VectorOperators.LSHL, 4);
+    }
+}

@@ -1,0 +1,172 @@
+package fsc.runtime.quant;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import java.util.Objects;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Dot products of one packed weight row with a float vector, computed on the blocks in place (no
+ * dequantized copy of the row). Every kernel has the shape of llama3.java's: per block, broadcast
+ * the scale, load the packed bytes from the {@code MemorySegment}, unpack nibbles with lane-wise
+ * and/shift, widen bytes to floats, {@code fma} into an accumulator, and {@code reduceLanes} once at
+ * the end. {@link Dequantize#dot} is the reference each kernel is tested against.
+ *
+ * <p>The species is chosen once: the preferred float shape when it has 8 or 16 lanes (AVX2,
+ * AVX-512), so that one byte vector of the same lane count widens into exactly one float vector.
+ * On narrower hardware (128-bit NEON/SSE) the kernels fall back to the scalar reference.
+ */
+public final class QuantDot {
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final int L = F.length();
+    /** Bytes with as many lanes as {@link #F}, so B2F widens one byte vector into one float vector. */
+    static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, L * 8)));
+    /** Shorts with as many lanes as {@link #F}, for F16/BF16 rows. */
+    static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(Math.max(64, L * 16)));
+    /** Ints with as many lanes as {@link #F}, for bit-level float conversions. */
+    static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+    /** Whether the vector kernels run here; false selects the scalar reference. */
+    public static final boolean VECTORIZED = L == 8 || L == 16;
+
+    static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    private QuantDot() {}
+
+    /**
+     * {@code sum_i w[i] * x[xOffset + i]} for the {@code n} weights of {@code type} stored from byte
+     * {@code rowOffset} of {@code row}. {@code n} must be a whole number of blocks (a weight row
+     * always is); {@code rowOffset} and {@code xOffset} may be anything.
+     */
+    public static float dot(GgmlType type, MemorySegment row, long rowOffset, float[] x, int xOffset, int n) {
+        long bytes = type.bytesFor(n);
+        Objects.checkFromIndexSize(rowOffset, bytes, row.byteSize());
+        Objects.checkFromIndexSize(xOffset, n, x.length);
+        if (!VECTORIZED) {
+            return Dequantize.dot(type, row, rowOffset, x, xOffset, n);
+        }
+        return switch (type) {
+            case F32 -> f32(row, rowOffset, x, xOffset, n);
+            case F16 -> f16(row, rowOffset, x, xOffset, n, false);
+            case BF16 -> f16(row, rowOffset, x, xOffset, n, true);
+            case Q8_0 -> q8_0(row, rowOffset, x, xOffset, n);
+            case Q4_0 -> q4_0(row, rowOffset, x, xOffset, n);
+            case Q4_1 -> q4_1(row, rowOffset, x, xOffset, n);
+            case Q4_K -> KQuantDot.q4_K(row, rowOffset, x, xOffset, n);
+            case Q5_K -> KQuantDot.q5_K(row, rowOffset, x, xOffset, n);
+            case Q6_K -> KQuantDot.q6_K(row, rowOffset, x, xOffset, n);
+        };
+    }
+
+    /** Widens {@link #L} signed bytes to floats. */
+    static FloatVector floats(ByteVector b) {
+        return (FloatVector) b.convertShape(VectorOperators.B2F, F, 0);
+    }
+
+    private static float f32(MemorySegment w, long at, float[] x, int xo, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (; i < F.loopBound(n); i += L) {
+            FloatVector wv = FloatVector.fromMemorySegment(F, w, at + 4L * i, LE);
+            acc = wv.fma(FloatVector.fromArray(F, x, xo + i), acc);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sum += w.get(Dequantize.F32, at + 4L * i) * x[xo + i];
+        }
+        return sum;
+    }
+
+    /**
+     * F16 rows widen with integer ops (Giesen's half-to-float: shift the 15 magnitude bits into
+     * place, rescale by 2^112 so subnormals come out right, patch Inf/NaN, restore the sign); BF16
+     * is the high half of an f32.
+     */
+    private static float f16(MemorySegment w, long at, float[] x, int xo, int n, boolean brain) {
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (; i < F.loopBound(n); i += L) {
+            IntVector h = (IntVector)
+                    ShortVector.fromMemorySegment(S, w, at + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0);
+            FloatVector wv = brain ? h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats() : halfToFloat(h);
+            acc = wv.fma(FloatVector.fromArray(F, x, xo + i), acc);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float v = brain ? Dequantize.bf16(w, at + 2L * i) : Dequantize.f16(w, at + 2L * i);
+            sum += v * x[xo + i];
+        }
+        return sum;
+    }
+
+    static FloatVector halfToFloat(IntVector h) {
+        FloatVector magnitude = h.and(0x7fff)
+                .lanewise(VectorOperators.LSHL, 13)
+                .reinterpretAsFloats()
+                .mul(0x1p112f);
+        VectorMask<Integer> infOrNan =
+                magnitude.compare(VectorOperators.GE, 65536f).cast(I);
+        IntVector bits = magnitude.reinterpretAsInts();
+        bits = bits.blend(bits.or(255 << 23), infOrNan);
+        return bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+    }
+
+    private static float q8_0(MemorySegment w, long at, float[] x, int xo, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < n / 32; b++, at += 34, xo += 32) {
+            FloatVector d = FloatVector.broadcast(F, Dequantize.f16(w, at));
+            FloatVector block = FloatVector.zero(F);
+            for (int i = 0; i < 32; i += L) {
+                FloatVector q = floats(ByteVector.fromMemorySegment(B, w, at + 2 + i, LE));
+                block = q.fma(FloatVector.fromArray(F, x, xo + i), block);
+            }
+            acc = block.fma(d, acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    private static float q4_0(MemorySegment w, long at, float[] x, int xo, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < n / 32; b++, at += 18, xo += 32) {
+            FloatVector d = FloatVector.broadcast(F, Dequantize.f16(w, at));
+            FloatVector block = FloatVector.zero(F);
+            for (int i = 0; i < 16; i += L) {
+                ByteVector q = ByteVector.fromMemorySegment(B, w, at + 2 + i, LE);
+                FloatVector lo = floats(q.and((byte) 0x0F).sub((byte) 8));
+                FloatVector hi = floats(q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8));
+                block = lo.fma(FloatVector.fromArray(F, x, xo + i), block);
+                block = hi.fma(FloatVector.fromArray(F, x, xo + 16 + i), block);
+            }
+            acc = block.fma(d, acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    // sum(w*x) = d*sum(q*x) + m*sum(x): two accumulators, one fma each per block.
+    private static float q4_1(MemorySegment w, long at, float[] x, int xo, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < n / 32; b++, at += 20, xo += 32) {
+            FloatVector d = FloatVector.broadcast(F, Dequantize.f16(w, at));
+            FloatVector m = FloatVector.broadcast(F, Dequantize.f16(w, at + 2));
+            FloatVector qx = FloatVector.zero(F);
+            FloatVector sx = FloatVector.zero(F);
+            for (int i = 0; i < 16; i += L) {
+                ByteVector q = ByteVector.fromMemorySegment(B, w, at + 4 + i, LE);
+                FloatVector x0 = FloatVector.fromArray(F, x, xo + i);
+                FloatVector x1 = FloatVector.fromArray(F, x, xo + 16 + i);
+                qx = floats(q.and((byte) 0x0F)).fma(x0, qx);
+                qx = floats(q.lanewise(VectorOperators.LSHR, 4)).fma(x1, qx);
+                sx = sx.add(x0).add(x1);
+            }
+            acc = qx.fma(d, acc);
+            acc = sx.fma(m, acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+}
