@@ -8,7 +8,9 @@ import fsc.ir.Dim;
 import fsc.ir.FscException;
 import fsc.ir.TensorType;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 /** Declared ONNX value types ({@code ValueInfoProto}) as IR types, and checks against them. */
@@ -17,7 +19,8 @@ final class InputTypes {
 
     /**
      * The IR type of graph input {@code in}: {@code dim_value} → fixed, {@code dim_param} → its
-     * symbol, neither → a fresh symbol {@code <input>_<axis>}.
+     * symbol, neither → a fresh symbol {@code <input>_<axis>}; a {@code dim_param} repeated within
+     * the input → {@code <param>_<axis>}.
      */
     static TensorType of(ValueInfoProto in, Symbols symbols, String file) {
         String where = file + ": graph input '" + in.getName() + "'";
@@ -32,6 +35,7 @@ final class InputTypes {
                     where + " has no shape; fsc needs at least its rank", "re-export the model with input shapes");
         }
         List<Dim> dims = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
         List<TensorShapeProto.Dimension> declared = t.getShape().getDimList();
         for (int axis = 0; axis < declared.size(); axis++) {
             TensorShapeProto.Dimension d = declared.get(axis);
@@ -41,7 +45,12 @@ final class InputTypes {
                 }
                 dims.add(Dim.of(d.getDimValue()));
             } else if (d.hasDimParam() && !d.getDimParam().isEmpty()) {
-                dims.add(Dim.sym(symbols.named(d.getDimParam())));
+                String param = d.getDimParam();
+                // ONNX Runtime does not hold two axes with one dim_param to be equal, and real exports
+                // rely on that (all-MiniLM-L6-v2 declares input_ids as [batch, batch]); a repeat within
+                // one input is therefore its own size.
+                boolean repeat = !seen.add(param);
+                dims.add(Dim.sym(repeat ? symbols.repeated(param, axis) : symbols.named(param)));
             } else {
                 dims.add(Dim.sym(symbols.unnamed(in.getName(), axis)));
             }

@@ -18,6 +18,36 @@ final class NodeOrder {
     private NodeOrder() {}
 
     /**
+     * {@code nodes} without Constant nodes whose output a later Constant node redefines. ONNX Runtime
+     * turns Constant nodes into initializers keyed by name, so the last definition wins, and edited
+     * exports rely on it (gpt2_past.onnx appends new head-count constants after the originals). Any
+     * other duplicate definition stays an error in {@link #sort}.
+     */
+    static List<NodeProto> withoutShadowedConstants(List<NodeProto> nodes) {
+        Map<String, Integer> lastConstant = new HashMap<>();
+        for (int i = 0; i < nodes.size(); i++) {
+            NodeProto n = nodes.get(i);
+            if (isConstant(n) && n.getOutputCount() == 1) {
+                lastConstant.put(n.getOutput(0), i);
+            }
+        }
+        List<NodeProto> kept = new ArrayList<>();
+        for (int i = 0; i < nodes.size(); i++) {
+            NodeProto n = nodes.get(i);
+            boolean shadowed = isConstant(n) && n.getOutputCount() == 1 && lastConstant.get(n.getOutput(0)) != i;
+            if (!shadowed) {
+                kept.add(n);
+            }
+        }
+        return kept;
+    }
+
+    private static boolean isConstant(NodeProto n) {
+        return n.getOpType().equals("Constant")
+                && Opsets.normalize(n.getDomain()).equals(Opsets.DEFAULT_DOMAIN);
+    }
+
+    /**
      * Indices of {@code nodes} in execution order.
      *
      * @param available names defined before any node: graph inputs and initializers

@@ -43,7 +43,7 @@ public final class OnnxImporter {
         checkModel(model, file);
         Opsets opsets = Opsets.of(model, file);
         GraphProto g = model.getGraph();
-        List<NodeProto> nodes = g.getNodeList();
+        List<NodeProto> nodes = NodeOrder.withoutShadowedConstants(g.getNodeList());
         OnnxOps.checkSupported(nodes, opsets, file, i -> shortLabel(nodes.get(i), i));
         if (g.getSparseInitializerCount() > 0) {
             throw new FscException(file + ": sparse initializers are not supported ('"

@@ -14,7 +14,10 @@ import java.util.TreeMap;
 final class Symbols {
     private final ImportOptions options;
     private final Map<String, String> byOnnxName = new HashMap<>();
+    private final Map<Repeat, String> repeats = new HashMap<>();
     private final TreeMap<String, Long> bounds = new TreeMap<>();
+
+    private record Repeat(String onnxName, int axis) {}
 
     Symbols(ImportOptions options) {
         this.options = options;
@@ -26,19 +29,43 @@ final class Symbols {
         if (existing != null) {
             return existing;
         }
-        String base = sanitize(onnxName);
-        String symbol = base;
-        for (int k = 2; bounds.containsKey(symbol); k++) {
-            symbol = base + "_" + k;
-        }
+        String symbol = fresh(sanitize(onnxName));
         byOnnxName.put(onnxName, symbol);
         bounds.put(symbol, options.boundFor(onnxName, symbol));
+        return symbol;
+    }
+
+    /**
+     * The symbol for axis {@code axis} of an input that already used {@code onnxName} on an earlier
+     * axis: {@code <name>_<axis>}, the same for every input with that pattern. It is a different
+     * size, so the batch-like default bound does not carry over ({@code [batch, batch]} in MiniLM is
+     * batch by sequence).
+     */
+    String repeated(String onnxName, int axis) {
+        Repeat key = new Repeat(onnxName, axis);
+        String existing = repeats.get(key);
+        if (existing != null) {
+            return existing;
+        }
+        String symbol = fresh(sanitize(onnxName) + "_" + axis);
+        repeats.put(key, symbol);
+        long bound = options.symbolBounds().getOrDefault(symbol, options.defaultBound());
+        bounds.put(symbol, bound);
         return symbol;
     }
 
     /** A fresh symbol for a dimension the model leaves unnamed: {@code <input>_<axis>}. */
     String unnamed(String input, int axis) {
         return named(input + "_" + axis);
+    }
+
+    /** {@code base}, or {@code base_2}, {@code base_3}, ... when taken. */
+    private String fresh(String base) {
+        String symbol = base;
+        for (int k = 2; bounds.containsKey(symbol); k++) {
+            symbol = base + "_" + k;
+        }
+        return symbol;
     }
 
     /** Every symbol and its bound, sorted. */
