@@ -21,6 +21,11 @@ final class Code {
         return CodeBlock.of("$N + $N * $L", off, i, dc.of(stride));
     }
 
+    /** {@code i * stride}, or just {@code i} for a unit stride. */
+    static CodeBlock scaled(DimCode dc, String i, Dim stride) {
+        return DimCode.isOne(stride) ? CodeBlock.of("$N", i) : CodeBlock.of("$N * $L", i, dc.of(stride));
+    }
+
     static CodeBlock get(String seg, String layout, CodeBlock index) {
         return CodeBlock.of("$N.getAtIndex($N, $L)", seg, layout, index);
     }

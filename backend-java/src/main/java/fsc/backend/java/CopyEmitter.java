@@ -21,7 +21,7 @@ final class CopyEmitter {
     private static CodeBlock copyNest(Scope s, LoopNest nest, String ys, String xs, CodeBlock xBase, int es) {
         DimCode dc = s.dims();
         String l = JavaTypes.rawLayoutField(es);
-        return nest.emit(s, List.of(CodeBlock.of("0L"), xBase), (count, off) -> {
+        return nest.emit(s, List.of(ys, xs), List.of(CodeBlock.of("0L"), xBase), (count, off) -> {
             Dim sy = nest.innerStride(0);
             Dim sx = nest.innerStride(1);
             if (DimCode.isOne(sy) && DimCode.isOne(sx)) {

@@ -44,7 +44,7 @@ final class ElementwiseEmitter {
         long fmod = n.intAttr("fmod", 0);
         boolean vector = t == DType.F32 && y.dtype() == DType.F32 && !op.equals("mod") && nest.innerUnitOrBroadcast();
         CodeBlock zero = CodeBlock.of("0L");
-        return nest.emit(s, List.of(zero, zero, zero), (count, off) -> {
+        return nest.emit(s, List.of(ys, as, bs), List.of(zero, zero, zero), (count, off) -> {
             DimCode dc = s.dims();
             Dim sy = nest.innerStride(0);
             Dim sa = nest.innerStride(1);
@@ -274,6 +274,7 @@ final class ElementwiseEmitter {
         CodeBlock zero = CodeBlock.of("0L");
         return nest.emit(
                 s,
+                List.of(ys, cs, xs, zs),
                 List.of(zero, zero, zero, zero),
                 (count, off) -> Code.scalarLoop(s, count, i -> {
                     DimCode dc = s.dims();

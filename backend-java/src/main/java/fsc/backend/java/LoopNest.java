@@ -104,14 +104,15 @@ final class LoopNest {
 
     /**
      * The nest: one {@code for} per outer dimension, each operand's offset accumulated per level
-     * (never recomputed from a flat index), then {@code body} for the innermost dimension.
+     * (never recomputed from a flat index), then {@code body} for the innermost dimension. Offsets are
+     * named after the operands' buffers ({@code names}): {@code yOff}, then {@code yOff1} one level in.
      */
-    CodeBlock emit(Scope scope, List<CodeBlock> bases, InnerBody body) {
+    CodeBlock emit(Scope scope, List<String> names, List<CodeBlock> bases, InnerBody body) {
         DimCode dc = scope.dims();
         CodeBlock.Builder b = CodeBlock.builder();
         List<String> offsets = new ArrayList<>();
         for (int k = 0; k < strides.size(); k++) {
-            String o = scope.local("o" + k);
+            String o = scope.local(names.get(k) + "Off");
             b.addStatement("long $N = $L", o, bases.get(k));
             offsets.add(o);
         }
@@ -126,8 +127,8 @@ final class LoopNest {
                     next.add(offsets.get(k));
                     continue;
                 }
-                String o = scope.local("o" + k);
-                b.addStatement("long $N = $N + $N * $L", o, offsets.get(k), i, dc.of(s));
+                String o = scope.local(names.get(k) + "Off" + (d + 1));
+                b.addStatement("long $N = $N + $L", o, offsets.get(k), Code.scaled(dc, i, s));
                 next.add(o);
             }
             offsets = next;

@@ -1,10 +1,14 @@
 package fsc.backend.java;
 
 import com.palantir.javapoet.CodeBlock;
+import com.palantir.javapoet.FieldSpec;
+import com.palantir.javapoet.MethodSpec;
+import com.palantir.javapoet.TypeName;
 import fsc.ir.Dim;
 import fsc.ir.Node;
 import fsc.ir.Value;
 import java.util.List;
+import javax.lang.model.element.Modifier;
 
 /**
  * {@code matmul} and {@code gemm}, lowered onto the runtime's {@code Sgemm}. A right operand that is
@@ -43,58 +47,126 @@ final class MatmulEmitter {
                         scaled(DimCode.contiguousStrides(batch), m.times(nn)),
                         scaled(Code.broadcastStrides(aBatch, batch), m.times(k)),
                         scaled(Code.broadcastStrides(bBatch, batch), k.times(nn))));
+        if (nest.rank() == 1) {
+            return parallelSlices(s, a, b, y, m, k, nn, nest);
+        }
         String as = s.segment(a, "a");
         String bs = s.segment(b, "b");
         String ys = s.segment(y, "y");
-        String mi = s.local("m");
-        String ni = s.local("n");
-        String ki = s.local("k");
-        CodeBlock.Builder body = CodeBlock.builder()
-                .addStatement("int $N = $T.toIntExact($L)", mi, Math.class, dc.of(m))
-                .addStatement("int $N = $T.toIntExact($L)", ni, Math.class, dc.of(nn))
-                .addStatement("int $N = $T.toIntExact($L)", ki, Math.class, dc.of(k));
+        Sizes z = gemmSizes(s, m, nn, k);
+        CodeBlock.Builder body = CodeBlock.builder().add(z.declarations());
         CodeBlock zero = CodeBlock.of("0L");
-        body.add(nest.emit(s, List.of(zero, zero, zero), (count, off) -> {
-            String cnt = s.local("slices");
-            String from = s.local("from");
-            String to = s.local("to");
+        body.add(nest.emit(s, List.of(ys, as, bs), List.of(zero, zero, zero), (count, off) -> {
             String j = s.local("j");
-            java.util.function.Function<String, CodeBlock> call = par -> CodeBlock.builder()
-                    .addStatement(
-                            "$T.gemm($N, $N, $N, $N, ($L) * 4L, $N, false, $N, ($L) * 4L, $N, false, $N, ($L) * 4L, $N,"
-                                    + " 1f, false, $N)",
-                            JavaTypes.SGEMM,
-                            mi,
-                            ni,
-                            ki,
-                            as,
-                            Code.index(dc, off.get(1), nest.innerStride(1), j),
-                            ki,
-                            bs,
-                            Code.index(dc, off.get(2), nest.innerStride(2), j),
-                            ni,
-                            ys,
-                            Code.index(dc, off.get(0), nest.innerStride(0), j),
-                            ni,
-                            par)
-                    .build();
             return CodeBlock.builder()
-                    .addStatement("int $N = $T.toIntExact($L)", cnt, Math.class, count)
-                    .beginControlFlow("if ($N > 1 && $N.threads() > 1)", cnt, ModelContext.PAR)
-                    .add("// One slice per task: attention slices are too small to split further.\n")
-                    .beginControlFlow("$N.forRange(0, $N, 1, ($N, $N) -> ", ModelContext.PAR, cnt, from, to)
-                    .beginControlFlow("for (long $N = $N; $N < $N; $N++)", j, from, j, to, j)
-                    .add(call.apply(ModelContext.SERIAL))
-                    .endControlFlow()
-                    .endControlFlow(")")
-                    .nextControlFlow("else")
-                    .beginControlFlow("for (long $N = 0; $N < $N; $N++)", j, j, cnt, j)
-                    .add(call.apply(ModelContext.PAR))
-                    .endControlFlow()
+                    .beginControlFlow("for (long $N = 0; $N < $L; $N++)", j, j, count, j)
+                    .add(sliceGemm(s, z, as, bs, ys, off, nest, j, ModelContext.PAR))
                     .endControlFlow()
                     .build();
         }));
         return body.build();
+    }
+
+    /** The {@code int} locals holding one node's GEMM sizes, and their declarations. */
+    private record Sizes(String m, String n, String k, CodeBlock declarations) {}
+
+    private static Sizes gemmSizes(Scope s, Dim m, Dim n, Dim k) {
+        DimCode dc = s.dims();
+        String mi = s.local("m");
+        String ni = s.local("n");
+        String ki = s.local("k");
+        return new Sizes(
+                mi,
+                ni,
+                ki,
+                CodeBlock.builder()
+                        .addStatement("int $N = $T.toIntExact($L)", mi, Math.class, dc.of(m))
+                        .addStatement("int $N = $T.toIntExact($L)", ni, Math.class, dc.of(n))
+                        .addStatement("int $N = $T.toIntExact($L)", ki, Math.class, dc.of(k))
+                        .build());
+    }
+
+    /** One slice's GEMM, at the nest's offsets for slice {@code j}. */
+    private static CodeBlock sliceGemm(
+            Scope s, Sizes z, String as, String bs, String ys, List<String> off, LoopNest nest, String j, String par) {
+        DimCode dc = s.dims();
+        return CodeBlock.builder()
+                .addStatement(
+                        "$T.gemm($N, $N, $N, $N, ($L) * 4L, $N, false, $N, ($L) * 4L, $N, false, $N, ($L) * 4L, $N, 1f,"
+                                + " false, $N)",
+                        JavaTypes.SGEMM,
+                        z.m(),
+                        z.n(),
+                        z.k(),
+                        as,
+                        Code.index(dc, off.get(1), nest.innerStride(1), j),
+                        z.k(),
+                        bs,
+                        Code.index(dc, off.get(2), nest.innerStride(2), j),
+                        z.n(),
+                        ys,
+                        Code.index(dc, off.get(0), nest.innerStride(0), j),
+                        z.n(),
+                        par)
+                .build();
+    }
+
+    /**
+     * Batch slices in one run (attention's {@code [B*H]} after coalescing): a helper method runs slices
+     * {@code [from, to)}, and a body field made once at construction hands it to
+     * {@code Parallelism.forRange}, so a call allocates no lambda. With one thread, or one slice, the
+     * helper runs inline and each GEMM may use every thread itself.
+     */
+    private static CodeBlock parallelSlices(Scope s, Value a, Value b, Value y, Dim m, Dim k, Dim nn, LoopNest nest) {
+        Scope h = s.helper("slices");
+        String as = h.segment(a, "a");
+        String bs = h.segment(b, "b");
+        String ys = h.segment(y, "y");
+        String base = h.local("base");
+        Sizes z = gemmSizes(h, m, nn, k);
+        CodeBlock.Builder hb = CodeBlock.builder().add(z.declarations()).addStatement("long $N = 0L", base);
+        String j = h.local("j");
+        hb.beginControlFlow("for (long $N = from; $N < to; $N++)", j, j, j)
+                .add(sliceGemm(h, z, as, bs, ys, List.of(base, base, base), nest, j, "p"))
+                .endControlFlow();
+        String helper = h.methodName();
+        s.model()
+                .addMethod(MethodSpec.methodBuilder(helper)
+                        .addJavadoc(
+                                "Slices {@code [from, to)} of the batch of {@link #$N}, one GEMM each.\n",
+                                s.methodName())
+                        .addModifiers(Modifier.PRIVATE)
+                        .addParameter(TypeName.INT, "from")
+                        .addParameter(TypeName.INT, "to")
+                        .addParameter(JavaTypes.PARALLELISM, "p")
+                        .addCode(h.symbolsFromFields())
+                        .addCode(h.prologue())
+                        .addCode(hb.build())
+                        .build());
+        String field = helper + "Body";
+        s.model()
+                .addField(
+                        FieldSpec.builder(JavaTypes.RANGE_BODY, field, Modifier.PRIVATE, Modifier.FINAL)
+                                .addJavadoc("{@link #$N} on one thread per chunk, for {@code par.forRange}.\n", helper)
+                                .build(),
+                        CodeBlock.builder()
+                                .addStatement(
+                                        "this.$N = (from, to) -> $N(from, to, $N)", field, helper, ModelContext.SERIAL)
+                                .build());
+        String slices = s.local("slices");
+        return CodeBlock.builder()
+                .addStatement(
+                        "int $N = $T.toIntExact($L)",
+                        slices,
+                        Math.class,
+                        s.dims().of(nest.innerCount()))
+                .beginControlFlow("if ($N > 1 && $N.threads() > 1)", slices, ModelContext.PAR)
+                .add("// One slice per task: attention slices are too small to split further.\n")
+                .addStatement("$N.forRange(0, $N, 1, $N)", ModelContext.PAR, slices, field)
+                .nextControlFlow("else")
+                .addStatement("$N(0, $N, $N)", helper, slices, ModelContext.PAR)
+                .endControlFlow()
+                .build();
     }
 
     private static List<Dim> scaled(List<Dim> strides, Dim by) {
@@ -243,6 +315,7 @@ final class MatmulEmitter {
         CodeBlock zero = CodeBlock.of("0L");
         return nest.emit(
                 s,
+                List.of(ys, cs),
                 List.of(zero, zero),
                 (count, off) -> Code.scalarLoop(s, count, i -> CodeBlock.builder()
                         .addStatement(Code.set(

@@ -55,6 +55,8 @@ final class ModelClassEmitter {
                 .addJavadoc("Model {@code $L}: $L.\n", sanitize(graph.name()), sanitize(opts.sourceLabel()));
         t.addFields(staticFields());
         t.addFields(instanceFields());
+        t.addFields(symbolFields());
+        t.addFields(ctx.fields());
         List<MethodSpec> helpers = new ArrayList<>();
         t.addMethod(constructor(helpers));
         t.addMethod(names("inputNames", "INPUT_NAMES"));
@@ -63,6 +65,7 @@ final class ModelClassEmitter {
         t.addMethod(closeMethod());
         t.addMethods(helpers);
         t.addMethods(nodeMethods);
+        t.addMethods(ctx.methods());
         t.addMethods(RunSupport.methods());
         t.addMethods(VectorHelpers.methods());
         return List.of(file(t.build()), file(mainClass()));
@@ -85,9 +88,9 @@ final class ModelClassEmitter {
             if (SlotPlan.isView(n)) {
                 continue;
             }
-            Scope scope = new Scope(ctx, n);
-            CodeBlock body = JavaKernelSupport.emitter(n).apply(scope);
             String name = "n" + i + "_" + n.op();
+            Scope scope = new Scope(ctx, n, name);
+            CodeBlock body = JavaKernelSupport.emitter(n).apply(scope);
             nodeMethods.add(MethodSpec.methodBuilder(name)
                     .addJavadoc(provenance(i, n))
                     .addModifiers(Modifier.PRIVATE)
@@ -206,6 +209,16 @@ final class ModelClassEmitter {
                 field(segs, ModelContext.OUT_BUF, "Per output buffer: fresh for every call."));
     }
 
+    /** The current call's symbol values, for helpers invoked through {@code Parallelism} bodies. */
+    private List<FieldSpec> symbolFields() {
+        List<FieldSpec> f = new ArrayList<>();
+        for (String p : ctx.dims().symbols().values()) {
+            f.add(FieldSpec.builder(TypeName.LONG, ctx.symbolField(p), Modifier.PRIVATE)
+                    .build());
+        }
+        return f;
+    }
+
     private static FieldSpec field(TypeName type, String name, String doc) {
         return FieldSpec.builder(type, name, Modifier.PRIVATE, Modifier.FINAL)
                 .addJavadoc("$L\n", doc)
@@ -268,6 +281,7 @@ final class ModelClassEmitter {
         // Slices first: packing reads them.
         m.addCode(chunked("sliceWeights", slices, List.of(), CodeBlock.of(""), helpers));
         m.addCode(chunked("packWeights", packs, List.of(), CodeBlock.of(""), helpers));
+        ctx.fieldInits().forEach(m::addCode);
         return m.build();
     }
 
@@ -311,6 +325,8 @@ final class ModelClassEmitter {
                 .addStatement("a.close()")
                 .endControlFlow()
                 .addStatement("$N.close()", ModelContext.ARENA)
+                .addStatement("$N.close()", ModelContext.PAR)
+                .addStatement("$N.close()", ModelContext.SERIAL)
                 .build();
     }
 
@@ -412,6 +428,9 @@ final class ModelClassEmitter {
                         "give some input a dimension that is exactly " + sym);
             }
             b.addStatement("checkBound($S, $N, $N)", sym, dc.param(sym), maxField(sym));
+        }
+        for (String p : dc.symbols().values()) {
+            b.addStatement("$N = $N", ctx.symbolField(p), p);
         }
         checks.forEach(b::add);
         for (int i = 0; i < graph.inputs().size(); i++) {

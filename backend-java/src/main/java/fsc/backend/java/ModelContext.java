@@ -1,6 +1,8 @@
 package fsc.backend.java;
 
 import com.palantir.javapoet.CodeBlock;
+import com.palantir.javapoet.FieldSpec;
+import com.palantir.javapoet.MethodSpec;
 import fsc.ir.Graph;
 import fsc.ir.Value;
 import java.util.ArrayList;
@@ -50,6 +52,9 @@ final class ModelContext {
     private final SlotPlan plan;
     private final WeightsLayout weights;
     private final List<CodeBlock> packInits = new ArrayList<>();
+    private final List<MethodSpec> methods = new ArrayList<>();
+    private final List<FieldSpec> fields = new ArrayList<>();
+    private final List<CodeBlock> fieldInits = new ArrayList<>();
 
     ModelContext(Graph graph, DimCode dims, SlotPlan plan, WeightsLayout weights) {
         this.graph = graph;
@@ -96,6 +101,34 @@ final class ModelContext {
         CodeBlock ref = CodeBlock.of("$N[$L]", PACKED, packInits.size());
         packInits.add(init.apply(ref));
         return ref;
+    }
+
+    /** A helper method an emitter needs besides its node method. */
+    void addMethod(MethodSpec m) {
+        methods.add(m);
+    }
+
+    /** An instance field an emitter needs, assigned by {@code init} in the constructor (after the threads exist). */
+    void addField(FieldSpec f, CodeBlock init) {
+        fields.add(f);
+        fieldInits.add(init);
+    }
+
+    List<CodeBlock> fieldInits() {
+        return List.copyOf(fieldInits);
+    }
+
+    List<MethodSpec> methods() {
+        return List.copyOf(methods);
+    }
+
+    List<FieldSpec> fields() {
+        return List.copyOf(fields);
+    }
+
+    /** The field holding the current call's value of a symbol, for helpers that run outside the node method. */
+    String symbolField(String param) {
+        return "sym_" + param;
     }
 
     List<CodeBlock> packInits() {

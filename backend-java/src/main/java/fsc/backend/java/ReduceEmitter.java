@@ -51,7 +51,8 @@ final class ReduceEmitter {
                 .build()));
         LoopNest nest = LoopNest.of(xd, List.of(DimCode.contiguousStrides(xd), yStrides));
         CodeBlock zero = CodeBlock.of("0L");
-        b.add(nest.emit(s, List.of(zero, zero), (count, off) -> inner(s, nest, op, xs, ys, count, off)));
+        b.add(nest.emit(
+                s, List.of(xs, ys), List.of(zero, zero), (count, off) -> inner(s, nest, op, xs, ys, count, off)));
         if (op.equals("mean")) {
             String inv = s.local("inv");
             b.addStatement("float $N = 1f / (float) ($L)", inv, dc.of(reducedCount));

@@ -15,19 +15,45 @@ import java.util.Map;
 final class Scope {
     private final ModelContext model;
     private final Node node;
+    private final String method;
     private final NameAllocator names = new NameAllocator();
     private final CodeBlock.Builder prologue = CodeBlock.builder();
     private final Map<Value, String> segments = new IdentityHashMap<>();
 
-    Scope(ModelContext model, Node node) {
+    Scope(ModelContext model, Node node, String method) {
         this.model = model;
         this.node = node;
+        this.method = method;
         for (String f : ModelContext.RESERVED) {
             names.newName(f, f);
         }
         for (String p : model.dims().symbols().values()) {
             names.newName(p, "sym:" + p);
+            names.newName(model.symbolField(p), "field:" + p);
         }
+    }
+
+    /** The name of the method this scope generates. */
+    String methodName() {
+        return method;
+    }
+
+    /** A scope for a helper method of the same node, named {@code <node method>_<suffix>}. */
+    Scope helper(String suffix) {
+        Scope h = new Scope(model, node, method + "_" + suffix);
+        for (String p : java.util.List.of("from", "to", "p")) {
+            h.names.newName(p, "param:" + p);
+        }
+        return h;
+    }
+
+    /** {@code long S = sym_S;} for each symbol: helpers called through a body field have no symbol parameters. */
+    CodeBlock symbolsFromFields() {
+        CodeBlock.Builder b = CodeBlock.builder();
+        for (String p : model.dims().symbols().values()) {
+            b.addStatement("long $N = $N", p, model.symbolField(p));
+        }
+        return b.build();
     }
 
     ModelContext model() {

@@ -1,0 +1,71 @@
+package fsc.backend.java;
+
+import static fsc.backend.java.TestGraphs.attrs;
+import static fsc.backend.java.TestGraphs.f32;
+import static fsc.backend.java.TestGraphs.type;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import fsc.ir.Attr;
+import fsc.ir.DType;
+import fsc.ir.Dim;
+import fsc.ir.FscException;
+import fsc.ir.Graph;
+import fsc.ir.GraphBuilder;
+import fsc.ir.Value;
+import fsc.ir.interp.HostTensor;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The support table and the checks that run before any code is generated. */
+class SupportTableTest {
+    private static final JavaBackendOptions OPTS = JavaBackendOptions.forModel("t");
+
+    @Test
+    void everyUnsupportedNodeIsListedInOneError() {
+        GraphBuilder b = new GraphBuilder("unsupported");
+        Value i = b.input("i", type(DType.I64, 2, 2));
+        Value d = b.input("d", type(DType.F64, 2, 2));
+        b.output(b.node("matmul", "int_mm", List.of(i, i), Map.of()));
+        b.output(b.node("softmax", "f64_softmax", List.of(d), attrs("axis", new Attr.Int(-1))));
+        b.output(b.node("matmul", "int_mm2", List.of(i, i), Map.of()));
+        FscException e = assertThrows(FscException.class, () -> JavaBackend.sources(b.build(), OPTS));
+        assertEquals(
+                "graph 'unsupported': the Java backend has no kernel for matmul(i64) -> i64 at int_mm, int_mm2;"
+                        + " softmax(f64) -> f64 at f64_softmax",
+                e.getMessage());
+    }
+
+    @Test
+    void operandFormShapeOpsAskForFold() {
+        GraphBuilder b = new GraphBuilder("unfolded");
+        Value x = b.input("x", f32(2, 6));
+        Value shape =
+                b.constant("shape", HostTensor.ofLongs(new long[] {2}, 3, 4).toWeight());
+        b.output(b.node("reshape", "/r", List.of(x, shape), Map.of()));
+        FscException e = assertThrows(FscException.class, () -> JavaBackend.sources(b.build(), OPTS));
+        assertTrue(e.getMessage().contains("node '/r' (reshape)"), e.getMessage());
+        assertTrue(e.oneLine().contains("run the 'fold' pass first"), e.oneLine());
+    }
+
+    @Test
+    void aSymbolNoInputDimensionNamesIsAnError() {
+        GraphBuilder b = new GraphBuilder("unbindable").symbol("S", 8);
+        Value x = b.input(
+                "x", new fsc.ir.TensorType(DType.F32, List.of(Dim.sym("S").times(Dim.of(2)))));
+        b.output(b.node("exp", "e", List.of(x), Map.of()));
+        Graph g = b.build();
+        FscException e = assertThrows(FscException.class, () -> JavaBackend.sources(g, OPTS));
+        assertTrue(e.getMessage().contains("symbol S"), e.getMessage());
+    }
+
+    @Test
+    void tableRowsAreSortedAndUnique() {
+        List<String> ops = JavaKernelSupport.TABLE.stream()
+                .map(JavaKernelSupport.Kernel::op)
+                .toList();
+        assertEquals(ops.stream().sorted().distinct().toList(), ops);
+    }
+}
