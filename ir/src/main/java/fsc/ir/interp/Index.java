@@ -1,5 +1,7 @@
 package fsc.ir.interp;
 
+import java.util.Arrays;
+
 /** Row-major index arithmetic for the naive kernels. */
 final class Index {
     private Index() {}
@@ -66,8 +68,8 @@ final class Index {
             long da = ia >= 0 ? a[ia] : 1;
             long db = ib >= 0 ? b[ib] : 1;
             if (da != db && da != 1 && db != 1) {
-                throw new IllegalStateException("shapes do not broadcast: " + java.util.Arrays.toString(a) + " and "
-                        + java.util.Arrays.toString(b));
+                throw new IllegalStateException(
+                        "shapes do not broadcast: " + Arrays.toString(a) + " and " + Arrays.toString(b));
             }
             out[i] = da == 1 ? db : da;
         }

@@ -6,7 +6,6 @@ import fsc.ir.Graph;
 import fsc.ir.Node;
 import fsc.ir.Value;
 import java.util.Arrays;
-import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,7 +30,20 @@ public final class Interpreter {
      * keyed by output value name.
      */
     public Map<String, HostTensor> run(Map<String, HostTensor> inputsByName) {
-        Map<Value, HostTensor> env = new IdentityHashMap<>();
+        Map<Value, HostTensor> env = runAll(inputsByName);
+        Map<String, HostTensor> outputs = new LinkedHashMap<>();
+        for (Value v : graph.outputs()) {
+            outputs.put(v.name(), env.get(v));
+        }
+        return outputs;
+    }
+
+    /**
+     * Runs the graph and returns every value's tensor (inputs, constants, node outputs) in
+     * definition order, e.g. to find the first node where a pass changed the result.
+     */
+    public Map<Value, HostTensor> runAll(Map<String, HostTensor> inputsByName) {
+        Map<Value, HostTensor> env = new LinkedHashMap<>();
         TreeSet<String> unused = new TreeSet<>(inputsByName.keySet());
         for (Value v : graph.inputs()) {
             HostTensor t = inputsByName.get(v.name());
@@ -73,11 +85,7 @@ public final class Interpreter {
             }
             env.put(out, result);
         }
-        Map<String, HostTensor> outputs = new LinkedHashMap<>();
-        for (Value v : graph.outputs()) {
-            outputs.put(v.name(), env.get(v));
-        }
-        return outputs;
+        return env;
     }
 
     /** Every op the interpreter can execute, sorted. */

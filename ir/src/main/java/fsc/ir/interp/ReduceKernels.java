@@ -1,5 +1,7 @@
 package fsc.ir.interp;
 
+import java.util.Arrays;
+
 /** Reference reductions, softmax/log_softmax and layer_norm, all accumulating in double. */
 final class ReduceKernels {
     private ReduceKernels() {}
@@ -11,7 +13,7 @@ final class ReduceKernels {
         long[] axes = c.intsFrom(1, "axes");
         boolean[] reduced = new boolean[rank];
         if (axes == null || axes.length == 0) {
-            java.util.Arrays.fill(reduced, c.node().intAttr("noop_with_empty_axes", 0) == 0);
+            Arrays.fill(reduced, c.node().intAttr("noop_with_empty_axes", 0) == 0);
         } else {
             for (long a : axes) {
                 reduced[Call.axis(a, rank)] = true;
@@ -27,7 +29,7 @@ final class ReduceKernels {
         String op = c.node().op();
         int groups = (int) Index.count(kept);
         double[] acc = new double[groups];
-        java.util.Arrays.fill(
+        Arrays.fill(
                 acc,
                 switch (op) {
                     case "reduce_max" -> Double.NEGATIVE_INFINITY;
@@ -103,7 +105,7 @@ final class ReduceKernels {
         long[] shape = x.shape();
         int axis = Call.axis(c.node().intAttr("axis", -1), shape.length);
         double epsilon = c.node().floatAttr("epsilon", 1e-5);
-        long[] normShape = java.util.Arrays.copyOfRange(shape, axis, shape.length);
+        long[] normShape = Arrays.copyOfRange(shape, axis, shape.length);
         long outer = Index.product(shape, 0, axis);
         long len = Index.count(normShape);
         HostTensor scale = c.in(1);

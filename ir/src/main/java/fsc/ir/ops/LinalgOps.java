@@ -63,7 +63,7 @@ final class LinalgOps {
         List<Dim> out = List.of(m, n);
         if (ctx.inputCount() == 3) {
             TensorType c = ctx.input(2);
-            if (c.dtype() != a.dtype() || !Shapes.broadcast(c.dims(), out).equals(java.util.Optional.of(out))) {
+            if (c.dtype() != a.dtype() || !Shapes.broadcastsTo(c.dims(), out)) {
                 throw ctx.fail(
                         "bias " + c + " does not broadcast to " + a.dtype().irName() + Shapes.show(out));
             }

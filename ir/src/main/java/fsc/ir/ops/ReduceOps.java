@@ -3,6 +3,7 @@ package fsc.ir.ops;
 import fsc.ir.Dim;
 import fsc.ir.TensorType;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /** Reductions ({@code reduce_*}), softmax, log_softmax and layer_norm. */
@@ -31,7 +32,7 @@ final class ReduceOps {
         boolean[] reduced = new boolean[rank];
         if (axes == null || axes.length == 0) {
             if (ctx.intAttr("noop_with_empty_axes", 0) == 0) {
-                java.util.Arrays.fill(reduced, true);
+                Arrays.fill(reduced, true);
             }
             return reduced;
         }
@@ -77,8 +78,7 @@ final class ReduceOps {
         List<Dim> normalized = x.dims().subList(axis, x.rank());
         for (int i = 1; i < ctx.inputCount(); i++) {
             TensorType p = ctx.input(i);
-            if (p.dtype() != x.dtype()
-                    || !Shapes.broadcast(p.dims(), normalized).equals(java.util.Optional.of(normalized))) {
+            if (p.dtype() != x.dtype() || !Shapes.broadcastsTo(p.dims(), normalized)) {
                 throw ctx.fail((i == 1 ? "scale " : "bias ") + p + " does not match the normalized shape "
                         + Shapes.show(normalized));
             }

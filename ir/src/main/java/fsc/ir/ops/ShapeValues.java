@@ -8,6 +8,7 @@ import fsc.ir.Value;
 import fsc.ir.WeightData;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.SortedMap;
@@ -251,8 +252,7 @@ public final class ShapeValues {
         if (v != Math.rint(v)) {
             return Optional.empty();
         }
-        return Optional.of(
-                java.util.Collections.nCopies((int) out.elementCount().value(), Dim.of((long) v)));
+        return Optional.of(Collections.nCopies((int) out.elementCount().value(), Dim.of((long) v)));
     }
 
     /** Integer division truncating like ONNX when both sides are fixed; exact division otherwise. */

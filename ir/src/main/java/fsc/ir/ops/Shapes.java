@@ -37,6 +37,11 @@ public final class Shapes {
         return i < 0 ? Dim.of(1) : dims.get(i);
     }
 
+    /** Whether {@code from} broadcasts to exactly {@code to} (ONNX unidirectional broadcasting). */
+    public static boolean broadcastsTo(List<Dim> from, List<Dim> to) {
+        return broadcast(from, to).filter(to::equals).isPresent();
+    }
+
     public static boolean isOne(Dim d) {
         return d.isFixed() && d.value() == 1;
     }

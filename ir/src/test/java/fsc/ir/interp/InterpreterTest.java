@@ -264,6 +264,9 @@ class InterpreterTest {
         assertEquals(List.of("y", "flat"), List.copyOf(out.keySet()));
         assertArrayEquals(shape(2, 3, 2, 2), out.get("y").shape());
         assertArrayEquals(in.toFloatArray(), out.get("flat").toFloatArray());
+        Map<Value, HostTensor> all = new Interpreter(g).runAll(Map.of("x", in));
+        assertArrayEquals(new long[] {2, 3}, all.get(shape).toLongArray());
+        assertEquals(List.of(x), List.copyOf(all.keySet()).subList(0, 1));
         FscException e = assertThrows(FscException.class, () -> new Interpreter(g)
                 .run(Map.of("x", HostTensor.zeros(DType.F32, shape(2, 9, 4)))));
         assertTrue(e.getMessage().contains("S = 9"), e.getMessage());
