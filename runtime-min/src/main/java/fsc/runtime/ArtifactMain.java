@@ -1,0 +1,157 @@
+package fsc.runtime;
+
+import fsc.runtime.io.Npy;
+import fsc.runtime.io.TensorFiles;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.IntFunction;
+
+/**
+ * The command line of a model jar ({@code java -jar model.jar --input ids=ids.npy}). Generated
+ * {@code Main} classes call {@code System.exit(ArtifactMain.run(args, t -> new Model(t)))}.
+ */
+public final class ArtifactMain {
+    private static final int PREVIEW_VALUES = 8;
+
+    static final String USAGE =
+            """
+            usage: java --add-modules jdk.incubator.vector -jar model.jar [options]
+              --input NAME=FILE   an input tensor (.npy or ONNX TensorProto .pb); repeat per input
+              --output-dir DIR    write each output as DIR/<output>.npy
+              --threads N         worker threads (default 1)
+              --help              this text""";
+
+    private ArtifactMain() {}
+
+    /** Runs the command line; returns the exit code (0, or 2 after a one-line error on stderr). */
+    public static int run(String[] args, IntFunction<CompiledModel> factoryByThreads) {
+        return run(args, factoryByThreads, System.out, System.err);
+    }
+
+    public static int run(String[] args, IntFunction<CompiledModel> factoryByThreads, PrintStream out, PrintStream err) {
+        try {
+            Options o = Options.parse(args);
+            if (o == null) {
+                out.println(USAGE);
+                return 0;
+            }
+            Map<String, Tensor> inputs = new LinkedHashMap<>();
+            for (Map.Entry<String, Path> e : o.inputs().entrySet()) {
+                inputs.put(e.getKey(), TensorFiles.read(e.getValue()));
+            }
+            try (CompiledModel model = factoryByThreads.apply(o.threads())) {
+                for (String name : model.inputNames()) {
+                    if (!inputs.containsKey(name)) {
+                        throw new RuntimeFailure("missing --input " + name + "=FILE; the model's inputs are "
+                                + model.inputNames());
+                    }
+                }
+                Map<String, Tensor> outputs = model.run(inputs);
+                if (o.outputDir() != null) {
+                    Files.createDirectories(o.outputDir());
+                }
+                for (Map.Entry<String, Tensor> e : outputs.entrySet()) {
+                    out.println(describe(e.getKey(), e.getValue()));
+                    if (o.outputDir() != null) {
+                        Npy.write(o.outputDir().resolve(fileName(e.getKey()) + ".npy"), e.getValue());
+                    }
+                }
+            }
+            return 0;
+        } catch (RuntimeFailure | IllegalArgumentException | IOException e) {
+            err.println("error: " + oneLine(e.getMessage()));
+            return 2;
+        } catch (Exception | Error e) {
+            err.println("internal error: " + oneLine(e.toString()));
+            return 2;
+        }
+    }
+
+    /** {@code logits f32[1,10] = [0.1, ...]}: name, dtype, shape and the first few values. */
+    static String describe(String name, Tensor t) {
+        StringBuilder sb = new StringBuilder(name).append(' ').append(t.type().shortName()).append(t.shapeString());
+        sb.append(" = [");
+        long n = Math.min(PREVIEW_VALUES, t.elementCount());
+        for (long i = 0; i < n; i++) {
+            sb.append(i == 0 ? "" : ", ");
+            if (t.type().isFloating()) {
+                sb.append(t.getFloat(i));
+            } else {
+                sb.append(t.getLong(i));
+            }
+        }
+        if (t.elementCount() > n) {
+            sb.append(", ... (").append(t.elementCount()).append(" values)");
+        }
+        return sb.append(']').toString();
+    }
+
+    /** Output names can hold '/' or ':' (ONNX); keep file names portable. */
+    static String fileName(String outputName) {
+        String s = outputName.replaceAll("[^A-Za-z0-9._-]", "_");
+        return s.isEmpty() || s.startsWith(".") ? "_" + s : s;
+    }
+
+    private static String oneLine(String s) {
+        return s == null ? "(no message)" : s.replace('\n', ' ');
+    }
+
+    private record Options(Map<String, Path> inputs, Path outputDir, int threads) {
+        /** The parsed options, or null for --help. */
+        static Options parse(String[] args) {
+            Map<String, Path> inputs = new LinkedHashMap<>();
+            Path outputDir = null;
+            int threads = 1;
+            for (int i = 0; i < args.length; i++) {
+                String arg = args[i];
+                String value = null;
+                int eq = arg.indexOf('=');
+                if (arg.startsWith("--") && eq > 0) {
+                    value = arg.substring(eq + 1);
+                    arg = arg.substring(0, eq);
+                }
+                switch (arg) {
+                    case "--help", "-h" -> {
+                        return null;
+                    }
+                    case "--input" -> {
+                        String v = value != null ? value : next(args, ++i, arg);
+                        int sep = v.indexOf('=');
+                        if (sep <= 0 || sep == v.length() - 1) {
+                            throw new IllegalArgumentException("--input wants NAME=FILE, got '" + v + "'");
+                        }
+                        String name = v.substring(0, sep);
+                        if (inputs.put(name, Path.of(v.substring(sep + 1))) != null) {
+                            throw new IllegalArgumentException("input '" + name + "' given twice");
+                        }
+                    }
+                    case "--output-dir" -> outputDir = Path.of(value != null ? value : next(args, ++i, arg));
+                    case "--threads" -> {
+                        String v = value != null ? value : next(args, ++i, arg);
+                        try {
+                            threads = Integer.parseInt(v);
+                        } catch (NumberFormatException e) {
+                            threads = 0;
+                        }
+                        if (threads < 1) {
+                            throw new IllegalArgumentException("--threads wants a positive integer, got '" + v + "'");
+                        }
+                    }
+                    default -> throw new IllegalArgumentException("unknown option '" + args[i] + "' (try --help)");
+                }
+            }
+            return new Options(inputs, outputDir, threads);
+        }
+
+        private static String next(String[] args, int i, String option) {
+            if (i >= args.length) {
+                throw new IllegalArgumentException(option + " needs a value");
+            }
+            return args[i];
+        }
+    }
+}
