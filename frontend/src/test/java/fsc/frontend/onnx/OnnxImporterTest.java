@@ -289,4 +289,18 @@ class OnnxImporterTest {
         assertEquals(List.of("max", "max"), ops(graph));
         assertEquals("y", graph.nodes().get(1).output().name());
     }
+
+    @Test
+    void aLaterConstantRedefinitionWinsAsInOnnxRuntime() {
+        GraphProto g = GraphProto.newBuilder()
+                .addInput(value("x", FLOAT, 12L))
+                .addNode(node("Constant", "old", List.of(), List.of("shape"), intsAttr("value_ints", 3, 4)))
+                .addNode(node("Reshape", "r", List.of("x", "shape"), List.of("y")))
+                .addNode(node("Constant", "new", List.of(), List.of("shape"), intsAttr("value_ints", 6, 2)))
+                .addOutput(value("y", FLOAT, 6L, 2L))
+                .build();
+        Graph graph = OnnxImporter.importModel(write(dir, "model.onnx", model(g, 14)));
+        assertEquals(type("f32", 6, 2), graph.outputs().getFirst().type());
+        assertEquals(1, graph.constants().size());
+    }
 }
