@@ -1,9 +1,9 @@
 package fsc.runtime;
 
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A fixed team of {@code threads - 1} daemon worker threads plus the calling thread, for splitting
@@ -33,7 +33,8 @@ public final class Parallelism implements AutoCloseable {
 
     private final int threads;
     private final Thread[] workers;
-    private final ReentrantLock running = new ReentrantLock();
+    // Not a ReentrantLock: a body running on the caller's thread must not re-enter and republish.
+    private final AtomicBoolean running = new AtomicBoolean();
     private final AtomicLong ticket = new AtomicLong();
     private final AtomicInteger chunksDone = new AtomicInteger();
     private volatile boolean closed;
@@ -86,7 +87,7 @@ public final class Parallelism implements AutoCloseable {
         }
         int grains = (n + grain - 1) / grain;
         int chunks = Math.min(threads, grains);
-        if (chunks <= 1 || closed || !running.tryLock()) {
+        if (chunks <= 1 || closed || !running.compareAndSet(false, true)) {
             body.run(start, end);
             return;
         }
@@ -123,7 +124,7 @@ public final class Parallelism implements AutoCloseable {
                 throw new IllegalStateException("parallel loop body failed", f);
             }
         } finally {
-            running.unlock();
+            running.set(false);
         }
     }
 
