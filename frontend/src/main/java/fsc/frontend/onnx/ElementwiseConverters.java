@@ -5,6 +5,7 @@ import fsc.ir.Attr;
 import fsc.ir.DType;
 import fsc.ir.Value;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -94,6 +95,6 @@ final class ElementwiseConverters {
 
     /** {@code LessOrEqual} → {@code less_or_equal}: ONNX op and attribute names in IR spelling. */
     static String snake(String camel) {
-        return camel.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toLowerCase(java.util.Locale.ROOT);
+        return camel.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toLowerCase(Locale.ROOT);
     }
 }

@@ -8,6 +8,7 @@ import fsc.ir.TensorType;
 import fsc.ir.Value;
 import fsc.ir.WeightData;
 import fsc.ir.ops.Ops;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -113,7 +114,7 @@ final class NodeContext {
     }
 
     /** Folder that external data of tensor attributes is relative to. */
-    java.nio.file.Path baseDir() {
+    Path baseDir() {
         return scope.baseDir;
     }
 

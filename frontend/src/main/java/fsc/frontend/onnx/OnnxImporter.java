@@ -116,15 +116,12 @@ public final class OnnxImporter {
         }
         for (String name : opts.bindings().keySet()) {
             if (!inputNames.contains(name)) {
-                throw new FscException(
-                        file + ": --bind " + name + ": the model has no input named '" + name + "' (inputs: "
-                                + String.join(
-                                        ", ",
-                                        g.getInputList().stream()
-                                                .map(ValueInfoProto::getName)
-                                                .filter(n -> !inits.containsKey(n))
-                                                .toList())
-                                + ")");
+                List<String> real = g.getInputList().stream()
+                        .map(ValueInfoProto::getName)
+                        .filter(n -> !inits.containsKey(n))
+                        .toList();
+                throw new FscException(file + ": --bind " + name + ": the model has no input named '" + name
+                        + "' (inputs: " + String.join(", ", real) + ")");
             }
         }
         for (TensorProto t : inits.values()) {

@@ -7,11 +7,14 @@ import fsc.frontend.onnx.proto.Onnx.StringStringEntryProto;
 import fsc.frontend.onnx.proto.Onnx.TensorProto;
 import fsc.frontend.onnx.proto.Onnx.TypeProto;
 import fsc.frontend.onnx.proto.Onnx.ValueInfoProto;
+import fsc.ir.DType;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -39,7 +42,7 @@ public record OnnxModelInfo(
         long parameterBytes) {
 
     public OnnxModelInfo {
-        opsets = java.util.Collections.unmodifiableSortedMap(new TreeMap<>(opsets));
+        opsets = Collections.unmodifiableSortedMap(new TreeMap<>(opsets));
         inputs = List.copyOf(inputs);
         outputs = List.copyOf(outputs);
         ops = List.copyOf(ops);
@@ -129,8 +132,7 @@ public record OnnxModelInfo(
             return InputTypes.kind(type);
         }
         TypeProto.Tensor t = type.getTensorType();
-        String elem =
-                OnnxDTypes.toIr(t.getElemType()).map(fsc.ir.DType::irName).orElse(OnnxDTypes.name(t.getElemType()));
+        String elem = OnnxDTypes.toIr(t.getElemType()).map(DType::irName).orElse(OnnxDTypes.name(t.getElemType()));
         return elem + (t.hasShape() ? InputTypes.show(t.getShape()) : "[?]");
     }
 
@@ -152,7 +154,7 @@ public record OnnxModelInfo(
                         .toList()));
         sb.append('\n');
         sb.append("  parameters: ")
-                .append(String.format(java.util.Locale.ROOT, "%,d", parameterCount))
+                .append(String.format(Locale.ROOT, "%,d", parameterCount))
                 .append(" (")
                 .append(humanBytes(parameterBytes))
                 .append(")\n");
@@ -167,7 +169,7 @@ public record OnnxModelInfo(
         int width = ops.stream().mapToInt(o -> o.op().length()).max().orElse(0);
         for (OpCount o : ops) {
             sb.append(String.format(
-                    java.util.Locale.ROOT,
+                    Locale.ROOT,
                     "  %-" + width + "s %6d%s%n",
                     o.op(),
                     o.count(),
@@ -181,8 +183,8 @@ public record OnnxModelInfo(
             return b + " B";
         }
         if (b < 1024 * 1024) {
-            return String.format(java.util.Locale.ROOT, "%.1f KiB", b / 1024.0);
+            return String.format(Locale.ROOT, "%.1f KiB", b / 1024.0);
         }
-        return String.format(java.util.Locale.ROOT, "%.1f MiB", b / (1024.0 * 1024));
+        return String.format(Locale.ROOT, "%.1f MiB", b / (1024.0 * 1024));
     }
 }

@@ -12,6 +12,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,7 +33,7 @@ class ExternalDataTest {
 
         Graph g = OnnxImporter.importModel(model);
         WeightData w = g.weights().get("W");
-        assertEquals(java.util.List.of(4L, 3L), w.dims());
+        assertEquals(List.of(4L, 3L), w.dims());
         assertEquals(100f, w.view().getFloat(0));
         assertEquals(111f, w.view().getFloat(44));
         // mapped from the file, not copied onto the heap

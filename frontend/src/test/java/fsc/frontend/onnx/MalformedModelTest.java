@@ -13,12 +13,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import com.google.protobuf.CodedOutputStream;
 import fsc.frontend.onnx.proto.Onnx.GraphProto;
 import fsc.frontend.onnx.proto.Onnx.ModelProto;
+import fsc.frontend.onnx.proto.Onnx.NodeProto;
 import fsc.frontend.onnx.proto.Onnx.OperatorSetIdProto;
 import fsc.frontend.onnx.proto.Onnx.StringStringEntryProto;
 import fsc.frontend.onnx.proto.Onnx.TensorProto;
+import fsc.ir.DType;
 import fsc.ir.FscException;
+import fsc.ir.WeightData;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -195,8 +199,7 @@ class MalformedModelTest {
                 .addNode(node("Conv", "", List.of("c2", "w_missing"), List.of("c3")))
                 .addNode(node("Conv", "conv4", List.of("c3", "w_missing"), List.of("c4")))
                 .addNode(node("MaxPool", "pool", List.of("c4"), List.of("p")))
-                .addNode(fsc.frontend.onnx.proto.Onnx.NodeProto.newBuilder(
-                                node("FusedGemm", "fg", List.of("p"), List.of("y")))
+                .addNode(NodeProto.newBuilder(node("FusedGemm", "fg", List.of("p"), List.of("y")))
                         .setDomain("com.microsoft")
                         .build())
                 .addOutput(value("y", FLOAT, 1L))
@@ -235,8 +238,7 @@ class MalformedModelTest {
     void unknownBindingIsRejected() {
         Path file = validModel();
         ImportOptions opts = ImportOptions.defaults()
-                .withBinding(
-                        "ids", new fsc.ir.WeightData(fsc.ir.DType.I64, List.of(), java.nio.ByteBuffer.allocate(8)));
+                .withBinding("ids", new WeightData(DType.I64, List.of(), ByteBuffer.allocate(8)));
         assertOneLineError(
                 () -> OnnxImporter.importModel(file, opts),
                 "model.onnx: --bind ids: the model has no input named 'ids' (inputs: x)");
@@ -245,8 +247,8 @@ class MalformedModelTest {
     @Test
     void bindingOfTheWrongType() {
         Path file = validModel();
-        ImportOptions opts = ImportOptions.defaults()
-                .withBinding("x", new fsc.ir.WeightData(fsc.ir.DType.I64, List.of(), java.nio.ByteBuffer.allocate(8)));
+        ImportOptions opts =
+                ImportOptions.defaults().withBinding("x", new WeightData(DType.I64, List.of(), ByteBuffer.allocate(8)));
         assertOneLineError(
                 () -> OnnxImporter.importModel(file, opts),
                 "model.onnx: --bind x: the input is FLOAT, the bound data is i64[]");

@@ -5,6 +5,7 @@ import static fsc.frontend.onnx.TinyModels.write;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import fsc.frontend.onnx.OnnxTensors.NamedTensor;
+import fsc.frontend.onnx.proto.Onnx.GraphProto;
 import fsc.frontend.onnx.proto.Onnx.TensorProto;
 import fsc.ir.DType;
 import fsc.ir.Graph;
@@ -81,7 +82,7 @@ class OnnxTensorsTest {
     /** The bound test inputs of the conformance runner reach the importer unchanged. */
     @Test
     void tensorFileCanBindAModelInput() {
-        var g = fsc.frontend.onnx.proto.Onnx.GraphProto.newBuilder()
+        GraphProto g = GraphProto.newBuilder()
                 .addInput(TinyModels.value("x", TinyModels.FLOAT, 2L))
                 .addNode(TinyModels.node("Neg", "n", List.of("x"), List.of("y")))
                 .addOutput(TinyModels.value("y", TinyModels.FLOAT, 2L))
