@@ -7,5 +7,6 @@ module fsc.runtime {
 
     exports fsc.runtime;
     exports fsc.runtime.io;
+    exports fsc.runtime.json;
     exports fsc.runtime.kernels;
 }
