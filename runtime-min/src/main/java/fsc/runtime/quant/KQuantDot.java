@@ -5,6 +5,7 @@ import static fsc.runtime.quant.QuantDot.F;
 import static fsc.runtime.quant.QuantDot.L;
 import static fsc.runtime.quant.QuantDot.LE;
 import static fsc.runtime.quant.QuantDot.floats;
+import static fsc.runtime.quant.QuantDot.xv;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
@@ -20,7 +21,7 @@ import jdk.incubator.vector.VectorOperators;
 final class KQuantDot {
     private KQuantDot() {}
 
-    static float q4_K(MemorySegment w, long at, float[] x, int xo, int n) {
+    static float q4_K(MemorySegment w, long at, MemorySegment x, int xo, int n) {
         FloatVector acc = FloatVector.zero(F);
         FloatVector minAcc = FloatVector.zero(F);
         for (int b = 0; b < n / 256; b++, at += 144, xo += 256) {
@@ -35,8 +36,8 @@ final class KQuantDot {
                 FloatVector sxHi = FloatVector.zero(F);
                 for (int i = 0; i < 32; i += L) {
                     ByteVector qb = ByteVector.fromMemorySegment(B, w, q + i, LE);
-                    FloatVector xl = FloatVector.fromArray(F, x, x0 + i);
-                    FloatVector xh = FloatVector.fromArray(F, x, x0 + 32 + i);
+                    FloatVector xl = xv(x, x0 + i);
+                    FloatVector xh = xv(x, x0 + 32 + i);
                     qxLo = floats(qb.and((byte) 0x0F)).fma(xl, qxLo);
                     qxHi = floats(qb.lanewise(VectorOperators.LSHR, 4)).fma(xh, qxHi);
                     sxLo = sxLo.add(xl);
@@ -51,7 +52,7 @@ final class KQuantDot {
         return acc.reduceLanes(VectorOperators.ADD) - minAcc.reduceLanes(VectorOperators.ADD);
     }
 
-    static float q5_K(MemorySegment w, long at, float[] x, int xo, int n) {
+    static float q5_K(MemorySegment w, long at, MemorySegment x, int xo, int n) {
         FloatVector acc = FloatVector.zero(F);
         FloatVector minAcc = FloatVector.zero(F);
         for (int b = 0; b < n / 256; b++, at += 176, xo += 256) {
@@ -74,8 +75,8 @@ final class KQuantDot {
                     ByteVector h1 = qh.lanewise(VectorOperators.LSHR, 2 * j + 1)
                             .and((byte) 1)
                             .lanewise(VectorOperators.LSHL, 4);
-                    FloatVector xl = FloatVector.fromArray(F, x, x0 + i);
-                    FloatVector xh = FloatVector.fromArray(F, x, x0 + 32 + i);
+                    FloatVector xl = xv(x, x0 + i);
+                    FloatVector xh = xv(x, x0 + 32 + i);
                     qxLo = floats(qb.and((byte) 0x0F).or(h0)).fma(xl, qxLo);
                     qxHi = floats(qb.lanewise(VectorOperators.LSHR, 4).or(h1)).fma(xh, qxHi);
                     sxLo = sxLo.add(xl);
@@ -90,7 +91,7 @@ final class KQuantDot {
         return acc.reduceLanes(VectorOperators.ADD) - minAcc.reduceLanes(VectorOperators.ADD);
     }
 
-    static float q6_K(MemorySegment w, long at, float[] x, int xo, int n) {
+    static float q6_K(MemorySegment w, long at, MemorySegment x, int xo, int n) {
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < n / 256; b++, at += 210, xo += 256) {
             float d = Dequantize.f16(w, at + 208);
@@ -112,16 +113,16 @@ final class KQuantDot {
                     ByteVector q4 =
                             c.lanewise(VectorOperators.LSHR, 4).or(high2(h, 6)).sub((byte) 32);
                     acc = floats(q1)
-                            .mul(FloatVector.fromArray(F, x, x0 + l))
+                            .mul(xv(x, x0 + l))
                             .fma(FloatVector.broadcast(F, d * Dequantize.i8(w, sc + is)), acc);
                     acc = floats(q2)
-                            .mul(FloatVector.fromArray(F, x, x0 + 32 + l))
+                            .mul(xv(x, x0 + 32 + l))
                             .fma(FloatVector.broadcast(F, d * Dequantize.i8(w, sc + is + 2)), acc);
                     acc = floats(q3)
-                            .mul(FloatVector.fromArray(F, x, x0 + 64 + l))
+                            .mul(xv(x, x0 + 64 + l))
                             .fma(FloatVector.broadcast(F, d * Dequantize.i8(w, sc + is + 4)), acc);
                     acc = floats(q4)
-                            .mul(FloatVector.fromArray(F, x, x0 + 96 + l))
+                            .mul(xv(x, x0 + 96 + l))
                             .fma(FloatVector.broadcast(F, d * Dequantize.i8(w, sc + is + 6)), acc);
                 }
             }

@@ -45,23 +45,39 @@ public final class QuantDot {
      * always is); {@code rowOffset} and {@code xOffset} may be anything.
      */
     public static float dot(GgmlType type, MemorySegment row, long rowOffset, float[] x, int xOffset, int n) {
-        long bytes = type.bytesFor(n);
-        Objects.checkFromIndexSize(rowOffset, bytes, row.byteSize());
         Objects.checkFromIndexSize(xOffset, n, x.length);
+        return dot(type, row, rowOffset, MemorySegment.ofArray(x), 4L * xOffset, n);
+    }
+
+    /**
+     * As {@link #dot(GgmlType, MemorySegment, long, float[], int, int)}, with {@code x} as {@code n}
+     * little-endian floats from byte {@code xByteOffset} of a segment (an activation in the arena).
+     */
+    public static float dot(
+            GgmlType type, MemorySegment row, long rowOffset, MemorySegment x, long xByteOffset, int n) {
+        MemorySegment w = row.asSlice(rowOffset, type.bytesFor(n));
+        MemorySegment xs = x.asSlice(xByteOffset, 4L * n);
         if (!VECTORIZED) {
-            return Dequantize.dot(type, row, rowOffset, x, xOffset, n);
+            float[] xf = new float[n];
+            MemorySegment.copy(xs, Dequantize.F32, 0, xf, 0, n);
+            return Dequantize.dot(type, w, 0, xf, 0, n);
         }
         return switch (type) {
-            case F32 -> f32(row, rowOffset, x, xOffset, n);
-            case F16 -> f16(row, rowOffset, x, xOffset, n, false);
-            case BF16 -> f16(row, rowOffset, x, xOffset, n, true);
-            case Q8_0 -> q8_0(row, rowOffset, x, xOffset, n);
-            case Q4_0 -> q4_0(row, rowOffset, x, xOffset, n);
-            case Q4_1 -> q4_1(row, rowOffset, x, xOffset, n);
-            case Q4_K -> KQuantDot.q4_K(row, rowOffset, x, xOffset, n);
-            case Q5_K -> KQuantDot.q5_K(row, rowOffset, x, xOffset, n);
-            case Q6_K -> KQuantDot.q6_K(row, rowOffset, x, xOffset, n);
+            case F32 -> f32(w, 0, xs, 0, n);
+            case F16 -> f16(w, 0, xs, 0, n, false);
+            case BF16 -> f16(w, 0, xs, 0, n, true);
+            case Q8_0 -> q8_0(w, 0, xs, 0, n);
+            case Q4_0 -> q4_0(w, 0, xs, 0, n);
+            case Q4_1 -> q4_1(w, 0, xs, 0, n);
+            case Q4_K -> KQuantDot.q4_K(w, 0, xs, 0, n);
+            case Q5_K -> KQuantDot.q5_K(w, 0, xs, 0, n);
+            case Q6_K -> KQuantDot.q6_K(w, 0, xs, 0, n);
         };
+    }
+
+    /** {@link #L} activations from element {@code i} of {@code x}. */
+    static FloatVector xv(MemorySegment x, int i) {
+        return FloatVector.fromMemorySegment(F, x, 4L * i, LE);
     }
 
     /** Widens {@link #L} signed bytes to floats. */
@@ -69,16 +85,16 @@ public final class QuantDot {
         return (FloatVector) b.convertShape(VectorOperators.B2F, F, 0);
     }
 
-    private static float f32(MemorySegment w, long at, float[] x, int xo, int n) {
+    private static float f32(MemorySegment w, long at, MemorySegment x, int xo, int n) {
         FloatVector acc = FloatVector.zero(F);
         int i = 0;
         for (; i < F.loopBound(n); i += L) {
             FloatVector wv = FloatVector.fromMemorySegment(F, w, at + 4L * i, LE);
-            acc = wv.fma(FloatVector.fromArray(F, x, xo + i), acc);
+            acc = wv.fma(xv(x, xo + i), acc);
         }
         float sum = acc.reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
-            sum += w.get(Dequantize.F32, at + 4L * i) * x[xo + i];
+            sum += w.get(Dequantize.F32, at + 4L * i) * x.get(Dequantize.F32, 4L * (xo + i));
         }
         return sum;
     }
@@ -88,19 +104,19 @@ public final class QuantDot {
      * place, rescale by 2^112 so subnormals come out right, patch Inf/NaN, restore the sign); BF16
      * is the high half of an f32.
      */
-    private static float f16(MemorySegment w, long at, float[] x, int xo, int n, boolean brain) {
+    private static float f16(MemorySegment w, long at, MemorySegment x, int xo, int n, boolean brain) {
         FloatVector acc = FloatVector.zero(F);
         int i = 0;
         for (; i < F.loopBound(n); i += L) {
             IntVector h = (IntVector)
                     ShortVector.fromMemorySegment(S, w, at + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0);
             FloatVector wv = brain ? h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats() : halfToFloat(h);
-            acc = wv.fma(FloatVector.fromArray(F, x, xo + i), acc);
+            acc = wv.fma(xv(x, xo + i), acc);
         }
         float sum = acc.reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
             float v = brain ? Dequantize.bf16(w, at + 2L * i) : Dequantize.f16(w, at + 2L * i);
-            sum += v * x[xo + i];
+            sum += v * x.get(Dequantize.F32, 4L * (xo + i));
         }
         return sum;
     }
@@ -117,21 +133,21 @@ public final class QuantDot {
         return bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
     }
 
-    private static float q8_0(MemorySegment w, long at, float[] x, int xo, int n) {
+    private static float q8_0(MemorySegment w, long at, MemorySegment x, int xo, int n) {
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < n / 32; b++, at += 34, xo += 32) {
             FloatVector d = FloatVector.broadcast(F, Dequantize.f16(w, at));
             FloatVector block = FloatVector.zero(F);
             for (int i = 0; i < 32; i += L) {
                 FloatVector q = floats(ByteVector.fromMemorySegment(B, w, at + 2 + i, LE));
-                block = q.fma(FloatVector.fromArray(F, x, xo + i), block);
+                block = q.fma(xv(x, xo + i), block);
             }
             acc = block.fma(d, acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
-    private static float q4_0(MemorySegment w, long at, float[] x, int xo, int n) {
+    private static float q4_0(MemorySegment w, long at, MemorySegment x, int xo, int n) {
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < n / 32; b++, at += 18, xo += 32) {
             FloatVector d = FloatVector.broadcast(F, Dequantize.f16(w, at));
@@ -140,8 +156,8 @@ public final class QuantDot {
                 ByteVector q = ByteVector.fromMemorySegment(B, w, at + 2 + i, LE);
                 FloatVector lo = floats(q.and((byte) 0x0F).sub((byte) 8));
                 FloatVector hi = floats(q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8));
-                block = lo.fma(FloatVector.fromArray(F, x, xo + i), block);
-                block = hi.fma(FloatVector.fromArray(F, x, xo + 16 + i), block);
+                block = lo.fma(xv(x, xo + i), block);
+                block = hi.fma(xv(x, xo + 16 + i), block);
             }
             acc = block.fma(d, acc);
         }
@@ -149,7 +165,7 @@ public final class QuantDot {
     }
 
     // sum(w*x) = d*sum(q*x) + m*sum(x): two accumulators, one fma each per block.
-    private static float q4_1(MemorySegment w, long at, float[] x, int xo, int n) {
+    private static float q4_1(MemorySegment w, long at, MemorySegment x, int xo, int n) {
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < n / 32; b++, at += 20, xo += 32) {
             FloatVector d = FloatVector.broadcast(F, Dequantize.f16(w, at));
@@ -158,8 +174,8 @@ public final class QuantDot {
             FloatVector sx = FloatVector.zero(F);
             for (int i = 0; i < 16; i += L) {
                 ByteVector q = ByteVector.fromMemorySegment(B, w, at + 4 + i, LE);
-                FloatVector x0 = FloatVector.fromArray(F, x, xo + i);
-                FloatVector x1 = FloatVector.fromArray(F, x, xo + 16 + i);
+                FloatVector x0 = xv(x, xo + i);
+                FloatVector x1 = xv(x, xo + 16 + i);
                 qx = floats(q.and((byte) 0x0F)).fma(x0, qx);
                 qx = floats(q.lanewise(VectorOperators.LSHR, 4)).fma(x1, qx);
                 sx = sx.add(x0).add(x1);

@@ -16,6 +16,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /** Every vector kernel against the scalar reference: odd block counts, unaligned offsets. */
 class QuantDotTest {
+    private static final Arena ARENA = Arena.ofAuto();
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     @Test
@@ -39,6 +40,11 @@ class QuantDotTest {
                     }
                     float expected = Dequantize.dot(type, row, rowOffset, x, xOffset, n);
                     float actual = QuantDot.dot(type, row, rowOffset, x, xOffset, n);
+                    // The same activations in an off-heap segment at an unaligned byte offset.
+                    long xAt = 4L * xOffset + 2;
+                    MemorySegment xs = ARENA.allocate(xAt + 4L * n);
+                    MemorySegment.copy(x, xOffset, xs, Dequantize.F32, xAt, n);
+                    float fromSegment = QuantDot.dot(type, row, rowOffset, xs, xAt, n);
                     float[] w = new float[n];
                     Dequantize.row(type, row, rowOffset, w, 0, n);
                     double scale = 0;
@@ -50,6 +56,7 @@ class QuantDotTest {
                             actual,
                             1e-5 * scale + 1e-6,
                             type + " blocks=" + blocks + " rowOffset=" + rowOffset + " xOffset=" + xOffset);
+                    assertEquals(actual, fromSegment, 1e-6 * scale + 1e-6, type + " from a segment");
                 }
             }
         }
