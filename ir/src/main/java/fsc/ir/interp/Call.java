@@ -8,17 +8,30 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One node being executed: its operands, the concrete output shape and type (the node's output type
+ * One node being executed: its operands, the concrete output shapes (the node's output types
  * evaluated under the symbol binding) and the binding itself, for symbolic attributes.
  */
-record Call(Node node, List<HostTensor> in, long[] outShape, DType outType, Map<String, Long> binding) {
+record Call(Node node, List<HostTensor> in, List<long[]> outShapes, Map<String, Long> binding) {
 
     HostTensor in(int i) {
         return in.get(i);
     }
 
+    /** The shape of the (first) output. */
+    long[] outShape() {
+        return outShapes.getFirst();
+    }
+
+    DType outType() {
+        return node.outputs().getFirst().dtype();
+    }
+
     HostTensor newOutput() {
-        return HostTensor.zeros(outType, outShape);
+        return newOutput(0);
+    }
+
+    HostTensor newOutput(int i) {
+        return HostTensor.zeros(node.outputs().get(i).dtype(), outShapes.get(i));
     }
 
     FscException fail(String message) {

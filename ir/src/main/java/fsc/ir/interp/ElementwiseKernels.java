@@ -162,6 +162,7 @@ final class ElementwiseKernels {
             case "sin" -> Math.sin(x);
             case "cos" -> Math.cos(x);
             case "gelu" -> MathFunctions.gelu(x, tanh);
+            case "silu" -> x * MathFunctions.sigmoid(x);
             default -> throw new IllegalStateException("not a unary op: " + op);
         };
     }
@@ -177,6 +178,28 @@ final class ElementwiseKernels {
                 out.setDouble(i, x.getDouble(i));
             } else {
                 out.setLong(i, x.getLong(i));
+            }
+        }
+        return out;
+    }
+
+    /** Bounds from scalar operands 1 and 2, or attributes {@code min}/{@code max}; absent bounds do not clip. */
+    static HostTensor clip(Call c) {
+        HostTensor x = c.in(0);
+        boolean floating = x.dtype().isFloat();
+        HostTensor lo = c.in().size() > 1 ? c.in(1) : null;
+        HostTensor hi = c.in().size() > 2 ? c.in(2) : null;
+        double min = lo != null ? lo.getDouble(0) : c.node().floatAttr("min", Double.NEGATIVE_INFINITY);
+        double max = hi != null ? hi.getDouble(0) : c.node().floatAttr("max", Double.POSITIVE_INFINITY);
+        HostTensor out = c.newOutput();
+        for (long i = 0; i < out.size(); i++) {
+            if (floating) {
+                out.setDouble(i, Math.min(Math.max(x.getDouble(i), min), max));
+            } else {
+                long v = x.getLong(i);
+                long lowest = lo != null ? lo.getLong(0) : c.node().has("min") ? (long) min : Long.MIN_VALUE;
+                long highest = hi != null ? hi.getLong(0) : c.node().has("max") ? (long) max : Long.MAX_VALUE;
+                out.setLong(i, Math.min(Math.max(v, lowest), highest));
             }
         }
         return out;

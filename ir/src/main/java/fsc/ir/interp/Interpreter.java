@@ -75,15 +75,20 @@ public final class Interpreter {
                         return t;
                     })
                     .toList();
-            Value out = n.output();
-            long[] outShape = out.type().evaluate(binding);
-            HostTensor result = Kernels.run(new Call(n, in, outShape, out.dtype(), binding));
-            if (result.dtype() != out.dtype() || !Arrays.equals(result.shape(), outShape)) {
-                throw new IllegalStateException(
-                        n.where() + ": kernel produced " + result.dtype().irName() + Arrays.toString(result.shape())
-                                + ", expected " + out.type() + " = " + Arrays.toString(outShape));
+            List<long[]> outShapes =
+                    n.outputs().stream().map(v -> v.type().evaluate(binding)).toList();
+            List<HostTensor> results = Kernels.run(new Call(n, in, outShapes, binding));
+            for (int i = 0; i < n.outputs().size(); i++) {
+                Value out = n.outputs().get(i);
+                HostTensor result = results.get(i);
+                if (result.dtype() != out.dtype() || !Arrays.equals(result.shape(), outShapes.get(i))) {
+                    throw new IllegalStateException(
+                            n.where() + ": kernel produced " + result.dtype().irName()
+                                    + Arrays.toString(result.shape()) + ", expected " + out.type() + " = "
+                                    + Arrays.toString(outShapes.get(i)));
+                }
+                env.put(out, result);
             }
-            env.put(out, result);
         }
         return env;
     }

@@ -1,5 +1,6 @@
 package fsc.ir.interp;
 
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -43,7 +44,8 @@ final class Kernels {
             "identity",
             "sin",
             "cos",
-            "gelu");
+            "gelu",
+            "silu");
     private static final Set<String> REINTERPRET = Set.of("reshape", "squeeze", "unsqueeze");
     private static final Set<String> REDUCE =
             Set.of("reduce_mean", "reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_l2");
@@ -61,7 +63,21 @@ final class Kernels {
             "gemm",
             "softmax",
             "log_softmax",
-            "layer_norm");
+            "layer_norm",
+            "rms_norm",
+            "clip",
+            "range",
+            "split",
+            "trilu",
+            "tile",
+            "cumsum",
+            "argmax",
+            "conv",
+            "max_pool",
+            "average_pool",
+            "global_average_pool",
+            "global_max_pool",
+            "batch_norm");
 
     /** Every op with a kernel, sorted. */
     static Set<String> supported() {
@@ -74,7 +90,15 @@ final class Kernels {
         return all;
     }
 
-    static HostTensor run(Call c) {
+    /** The node's outputs, computed by its op's kernel. */
+    static List<HostTensor> run(Call c) {
+        if (c.node().op().equals("split")) {
+            return IndexingKernels.split(c);
+        }
+        return List.of(single(c));
+    }
+
+    private static HostTensor single(Call c) {
         String op = c.node().op();
         if (BINARY.contains(op)) {
             return ElementwiseKernels.binary(c);
@@ -90,6 +114,7 @@ final class Kernels {
         }
         return switch (op) {
             case "cast" -> ElementwiseKernels.cast(c);
+            case "clip" -> ElementwiseKernels.clip(c);
             case "where" -> ElementwiseKernels.where(c);
             case "transpose" -> LayoutKernels.transpose(c);
             case "expand" -> LayoutKernels.expand(c);
@@ -101,7 +126,16 @@ final class Kernels {
             case "matmul" -> LinalgKernels.matmul(c);
             case "gemm" -> LinalgKernels.gemm(c);
             case "softmax", "log_softmax" -> ReduceKernels.softmax(c);
-            case "layer_norm" -> ReduceKernels.layerNorm(c);
+            case "layer_norm", "rms_norm" -> ReduceKernels.layerNorm(c);
+            case "range" -> IndexingKernels.range(c);
+            case "trilu" -> IndexingKernels.trilu(c);
+            case "tile" -> IndexingKernels.tile(c);
+            case "cumsum" -> IndexingKernels.cumsum(c);
+            case "argmax" -> IndexingKernels.argmax(c);
+            case "conv" -> ConvKernels.conv(c);
+            case "max_pool", "average_pool" -> ConvKernels.pool(c);
+            case "global_average_pool", "global_max_pool" -> ConvKernels.globalPool(c);
+            case "batch_norm" -> ConvKernels.batchNorm(c);
             default -> throw new IllegalStateException(c.node().where() + ": the interpreter has no kernel for " + op);
         };
     }

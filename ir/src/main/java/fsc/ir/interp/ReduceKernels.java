@@ -99,8 +99,12 @@ final class ReduceKernels {
         return out;
     }
 
-    /** {@code (x - mean) / sqrt(var + epsilon) * scale + bias} over the axes from {@code axis} on. */
+    /**
+     * {@code (x - mean) / sqrt(var + epsilon) * scale + bias} over the axes from {@code axis} on;
+     * rms_norm is {@code x / sqrt(mean(x^2) + epsilon) * scale}, the same without centring or bias.
+     */
     static HostTensor layerNorm(Call c) {
+        boolean rms = c.node().op().equals("rms_norm");
         HostTensor x = c.in(0);
         long[] shape = x.shape();
         int axis = Call.axis(c.node().intAttr("axis", -1), shape.length);
@@ -116,7 +120,7 @@ final class ReduceKernels {
         for (long o = 0; o < outer; o++) {
             long base = o * len;
             double mean = 0;
-            for (long j = 0; j < len; j++) {
+            for (long j = 0; !rms && j < len; j++) {
                 mean += x.getDouble(base + j);
             }
             mean /= len;

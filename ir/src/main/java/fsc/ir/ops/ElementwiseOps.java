@@ -60,6 +60,8 @@ final class ElementwiseOps {
             }));
         }
         defs.add(OpSpec.fixed("gelu", 1, ElementwiseOps::gelu));
+        defs.add(OpSpec.fixed("silu", 1, ElementwiseOps::floatUnary));
+        defs.add(new OpSpec("clip", 1, 3, ElementwiseOps::clip));
         defs.add(OpSpec.fixed("cast", 1, ctx -> {
             if (!ctx.has("to")) {
                 throw ctx.fail("needs attribute 'to'");
@@ -100,6 +102,25 @@ final class ElementwiseOps {
             throw ctx.fail("needs a floating-point input, got " + ctx.input(0));
         }
         return List.of(ctx.input(0));
+    }
+
+    private static List<TensorType> floatUnary(InferContext ctx) {
+        if (!ctx.input(0).dtype().isFloat()) {
+            throw ctx.fail("needs a floating-point input, got " + ctx.input(0));
+        }
+        return List.of(ctx.input(0));
+    }
+
+    /** {@code clip(x[, min[, max]])}: bounds are scalar operands, or attributes {@code min}/{@code max} when folded. */
+    private static List<TensorType> clip(InferContext ctx) {
+        TensorType x = ctx.input(0);
+        for (int i = 1; i < ctx.inputCount(); i++) {
+            TensorType b = ctx.input(i);
+            if (b.dtype() != x.dtype() || b.rank() != 0) {
+                throw ctx.fail("bound " + i + " must be a " + x.dtype().irName() + " scalar, got " + b);
+            }
+        }
+        return List.of(x);
     }
 
     private static List<TensorType> where(InferContext ctx) {

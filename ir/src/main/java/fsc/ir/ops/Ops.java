@@ -28,6 +28,8 @@ public final class Ops {
         defs.addAll(IndexOps.defs());
         defs.addAll(LinalgOps.defs());
         defs.addAll(ReduceOps.defs());
+        defs.addAll(IndexingOps.defs());
+        defs.addAll(ConvOps.defs());
         TreeMap<String, OpDef> byName = new TreeMap<>();
         for (OpDef d : defs) {
             if (byName.put(d.name(), d) != null) {

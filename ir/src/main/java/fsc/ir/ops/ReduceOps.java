@@ -21,6 +21,7 @@ final class ReduceOps {
         defs.add(OpSpec.fixed("softmax", 1, ReduceOps::softmax));
         defs.add(OpSpec.fixed("log_softmax", 1, ReduceOps::softmax));
         defs.add(new OpSpec("layer_norm", 2, 3, ReduceOps::layerNorm));
+        defs.add(OpSpec.fixed("rms_norm", 2, ReduceOps::layerNorm));
         return defs;
     }
 

@@ -1,0 +1,149 @@
+package fsc.ir.interp;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** Reference range, split, trilu, tile, cumsum and argmax. */
+final class IndexingKernels {
+    private IndexingKernels() {}
+
+    static HostTensor range(Call c) {
+        HostTensor out = c.newOutput();
+        boolean floating = out.dtype().isFloat();
+        for (long i = 0; i < out.size(); i++) {
+            if (floating) {
+                out.setDouble(i, c.in(0).getDouble(0) + i * c.in(2).getDouble(0));
+            } else {
+                out.setLong(i, c.in(0).getLong(0) + i * c.in(2).getLong(0));
+            }
+        }
+        return out;
+    }
+
+    /** The outputs' shapes already hold the part sizes; copy consecutive slabs along the axis. */
+    static List<HostTensor> split(Call c) {
+        HostTensor x = c.in(0);
+        long[] shape = x.shape();
+        int axis = Call.axis(c.node().intAttr("axis", 0), shape.length);
+        long outer = Index.product(shape, 0, axis);
+        long inner = Index.product(shape, axis + 1, shape.length);
+        List<HostTensor> outs = new ArrayList<>();
+        long offset = 0;
+        for (int k = 0; k < c.outShapes().size(); k++) {
+            HostTensor out = c.newOutput(k);
+            long len = c.outShapes().get(k)[axis];
+            long o = 0;
+            for (long a = 0; a < outer; a++) {
+                for (long j = 0; j < len * inner; j++) {
+                    Index.copy(x, (a * shape[axis] + offset) * inner + j, out, o++);
+                }
+            }
+            offset += len;
+            outs.add(out);
+        }
+        return outs;
+    }
+
+    /** Keeps the upper (j - i >= k) or lower (j - i <= k) triangle of the last two axes. */
+    static HostTensor trilu(Call c) {
+        HostTensor x = c.in(0);
+        long[] shape = x.shape();
+        long rows = shape[shape.length - 2];
+        long cols = shape[shape.length - 1];
+        long k = c.in().size() > 1 ? c.in(1).getLong(0) : c.node().intAttr("k", 0);
+        boolean upper = c.node().intAttr("upper", 1) != 0;
+        HostTensor out = c.newOutput();
+        for (long i = 0; i < out.size(); i++) {
+            long col = i % cols;
+            long row = (i / cols) % rows;
+            boolean keep = upper ? col - row >= k : col - row <= k;
+            if (keep) {
+                Index.copy(x, i, out, i);
+            }
+        }
+        return out;
+    }
+
+    static HostTensor tile(Call c) {
+        HostTensor x = c.in(0);
+        long[] shape = x.shape();
+        HostTensor out = c.newOutput();
+        for (long i = 0; i < out.size(); i++) {
+            long[] coord = Index.unravel(i, c.outShape());
+            for (int d = 0; d < coord.length; d++) {
+                coord[d] %= shape[d];
+            }
+            Index.copy(x, Index.ravel(coord, shape), out, i);
+        }
+        return out;
+    }
+
+    /** Running sum along the axis (operand 1 or attribute {@code axis}); {@code exclusive}, {@code reverse}. */
+    static HostTensor cumsum(Call c) {
+        HostTensor x = c.in(0);
+        long[] shape = x.shape();
+        long a = c.in().size() > 1 ? c.in(1).getLong(0) : c.node().intAttr("axis", 0);
+        int axis = Call.axis(a, shape.length);
+        boolean exclusive = c.node().intAttr("exclusive", 0) != 0;
+        boolean reverse = c.node().intAttr("reverse", 0) != 0;
+        long len = shape[axis];
+        long outer = Index.product(shape, 0, axis);
+        long inner = Index.product(shape, axis + 1, shape.length);
+        boolean floating = x.dtype().isFloat();
+        HostTensor out = c.newOutput();
+        for (long o = 0; o < outer; o++) {
+            for (long in = 0; in < inner; in++) {
+                double sum = 0;
+                long isum = 0;
+                for (long step = 0; step < len; step++) {
+                    long j = reverse ? len - 1 - step : step;
+                    long idx = (o * len + j) * inner + in;
+                    if (exclusive) {
+                        store(out, idx, floating, sum, isum);
+                    }
+                    sum += floating ? x.getDouble(idx) : 0;
+                    isum += floating ? 0 : x.getLong(idx);
+                    if (!exclusive) {
+                        store(out, idx, floating, sum, isum);
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    private static void store(HostTensor out, long idx, boolean floating, double sum, long isum) {
+        if (floating) {
+            out.setDouble(idx, sum);
+        } else {
+            out.setLong(idx, isum);
+        }
+    }
+
+    /** Index of the largest element along the axis; the first one on ties unless {@code select_last_index}. */
+    static HostTensor argmax(Call c) {
+        HostTensor x = c.in(0);
+        long[] shape = x.shape();
+        int axis = Call.axis(c.node().intAttr("axis", 0), shape.length);
+        boolean last = c.node().intAttr("select_last_index", 0) != 0;
+        long len = shape[axis];
+        long outer = Index.product(shape, 0, axis);
+        long inner = Index.product(shape, axis + 1, shape.length);
+        HostTensor out = c.newOutput();
+        for (long o = 0; o < outer; o++) {
+            for (long in = 0; in < inner; in++) {
+                long best = 0;
+                double bestValue = x.getDouble(o * len * inner + in);
+                for (long j = 1; j < len; j++) {
+                    double v = x.getDouble((o * len + j) * inner + in);
+                    if (v > bestValue || (last && v == bestValue)) {
+                        best = j;
+                        bestValue = v;
+                    }
+                }
+                out.setLong(o * inner + in, best);
+            }
+        }
+        return out;
+    }
+}

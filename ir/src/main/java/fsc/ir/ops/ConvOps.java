@@ -1,0 +1,124 @@
+package fsc.ir.ops;
+
+import fsc.ir.DType;
+import fsc.ir.Dim;
+import fsc.ir.TensorType;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Convolution and pooling over {@code [N, C, spatial...]} tensors (ONNX layout), plus inference
+ * batch normalisation. Spatial sizes must be fixed; the batch may be symbolic.
+ */
+final class ConvOps {
+    private ConvOps() {}
+
+    static List<OpDef> defs() {
+        return List.of(
+                new OpSpec("conv", 2, 3, ConvOps::conv),
+                OpSpec.fixed("max_pool", 1, ConvOps::pool),
+                OpSpec.fixed("average_pool", 1, ConvOps::pool),
+                OpSpec.fixed("global_average_pool", 1, ConvOps::globalPool),
+                OpSpec.fixed("global_max_pool", 1, ConvOps::globalPool),
+                OpSpec.fixed("batch_norm", 5, ConvOps::batchNorm));
+    }
+
+    /** The spatial sizes of {@code x}, which must be fixed. */
+    private static long[] spatial(InferContext ctx, TensorType x) {
+        if (x.rank() < 3) {
+            throw ctx.fail("needs [N, C, spatial...], got " + x);
+        }
+        return ctx.fixed(x.dims().subList(2, x.rank()), "spatial dimensions of " + x);
+    }
+
+    static Windows windows(InferContext ctx, long[] in, long[] kernel) {
+        try {
+            return Windows.resolve(ctx.attrs(), in, kernel);
+        } catch (IllegalArgumentException e) {
+            throw ctx.fail(e.getMessage());
+        }
+    }
+
+    private static List<Dim> outDims(Dim n, Dim c, long[] out) {
+        List<Dim> dims = new ArrayList<>(List.of(n, c));
+        for (long o : out) {
+            dims.add(Dim.of(o));
+        }
+        return dims;
+    }
+
+    /** {@code conv(x[N,C,...], w[M,C/group,k...][, b[M]])} with {@code group}, strides, pads, dilations. */
+    private static List<TensorType> conv(InferContext ctx) {
+        TensorType x = ctx.input(0);
+        TensorType w = ctx.input(1);
+        long[] in = spatial(ctx, x);
+        if (w.rank() != x.rank() || x.dtype() != w.dtype()) {
+            throw ctx.fail("weight " + w + " does not match input " + x);
+        }
+        long[] wShape = ctx.fixed(w.dims(), "weight shape");
+        long group = ctx.intAttr("group", 1);
+        Dim channels = x.dim(1);
+        if (group < 1 || !channels.equals(Dim.of(wShape[1] * group)) || wShape[0] % group != 0) {
+            throw ctx.fail("input " + x + " and weight " + w + " do not fit group " + group);
+        }
+        long[] kernel = Arrays.copyOfRange(wShape, 2, wShape.length);
+        ctx.intsAttr("kernel_shape").ifPresent(k -> {
+            if (!Arrays.equals(k, kernel)) {
+                throw ctx.fail("kernel_shape " + Arrays.toString(k) + " differs from weight " + w);
+            }
+        });
+        if (ctx.inputCount() == 3) {
+            TensorType b = ctx.input(2);
+            if (b.dtype() != x.dtype() || !b.dims().equals(List.of(Dim.of(wShape[0])))) {
+                throw ctx.fail("bias " + b + " must be " + x.dtype().irName() + "[" + wShape[0] + "]");
+            }
+        }
+        Windows win = windows(ctx, in, kernel);
+        return List.of(x.withDims(outDims(x.dim(0), Dim.of(wShape[0]), win.out())));
+    }
+
+    private static List<TensorType> pool(InferContext ctx) {
+        TensorType x = ctx.input(0);
+        long[] in = spatial(ctx, x);
+        long[] kernel = ctx.intsAttr("kernel_shape").orElseThrow(() -> ctx.fail("needs attribute 'kernel_shape'"));
+        if (kernel.length != in.length) {
+            throw ctx.fail("kernel_shape has " + kernel.length + " entries for " + in.length + " spatial dimensions");
+        }
+        // An average needs fractions; a maximum works on any ordered type (ONNX MaxPool takes u8/i8).
+        if (ctx.op().equals("average_pool")
+                ? !x.dtype().isFloat()
+                : x.dtype().isQuantizedBlock() || x.dtype() == DType.BOOL) {
+            throw ctx.fail("does not take " + x);
+        }
+        Windows win = windows(ctx, in, kernel);
+        return List.of(x.withDims(outDims(x.dim(0), x.dim(1), win.out())));
+    }
+
+    private static List<TensorType> globalPool(InferContext ctx) {
+        TensorType x = ctx.input(0);
+        if (x.rank() < 3) {
+            throw ctx.fail("needs [N, C, spatial...], got " + x);
+        }
+        List<Dim> dims = new ArrayList<>(x.dims().subList(0, 2));
+        for (int i = 2; i < x.rank(); i++) {
+            dims.add(Dim.of(1));
+        }
+        return List.of(x.withDims(dims));
+    }
+
+    /** {@code batch_norm(x, scale, bias, mean, var)}: inference form, per channel (axis 1). */
+    private static List<TensorType> batchNorm(InferContext ctx) {
+        TensorType x = ctx.input(0);
+        if (x.rank() < 2 || !x.dtype().isFloat()) {
+            throw ctx.fail("needs a floating-point [N, C, ...] input, got " + x);
+        }
+        for (int i = 1; i < 5; i++) {
+            TensorType p = ctx.input(i);
+            if (p.dtype() != x.dtype() || !p.dims().equals(List.of(x.dim(1)))) {
+                throw ctx.fail("input " + i + " " + p + " must be " + x.dtype().irName() + "[" + x.dim(1) + "]");
+            }
+        }
+        return List.of(x);
+    }
+}

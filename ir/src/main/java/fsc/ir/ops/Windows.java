@@ -1,0 +1,78 @@
+package fsc.ir.ops;
+
+import fsc.ir.Attr;
+import java.util.Arrays;
+import java.util.SortedMap;
+
+/**
+ * The sliding-window geometry shared by {@code conv} and the pooling ops, from ONNX's attributes
+ * ({@code strides}, {@code dilations}, {@code pads} as all begins then all ends, {@code auto_pad},
+ * {@code ceil_mode}). Shape rules and the interpreter both use it, so they cannot disagree.
+ *
+ * @param out output size per spatial axis
+ */
+public record Windows(long[] kernel, long[] strides, long[] dilations, long[] padsBegin, long[] padsEnd, long[] out) {
+
+    /**
+     * Resolves the geometry for spatial input sizes {@code in} and kernel sizes {@code kernel}.
+     *
+     * @throws IllegalArgumentException with a readable reason when the attributes do not fit
+     */
+    public static Windows resolve(SortedMap<String, Attr> attrs, long[] in, long[] kernel) {
+        int k = in.length;
+        long[] strides = ints(attrs, "strides", k, 1);
+        long[] dilations = ints(attrs, "dilations", k, 1);
+        long[] pads = ints(attrs, "pads", 2 * k, 0);
+        if (strides == null || dilations == null || pads == null) {
+            throw new IllegalArgumentException(
+                    "strides, dilations and pads must have " + k + ", " + k + " and " + 2 * k + " entries");
+        }
+        String autoPad = attrs.get("auto_pad") instanceof Attr.Str s ? s.value() : "NOTSET";
+        boolean ceil = attrs.get("ceil_mode") instanceof Attr.Int c && c.value() != 0;
+        long[] begin = Arrays.copyOfRange(pads, 0, k);
+        long[] end = Arrays.copyOfRange(pads, k, 2 * k);
+        long[] out = new long[k];
+        for (int i = 0; i < k; i++) {
+            if (strides[i] < 1 || dilations[i] < 1 || kernel[i] < 1) {
+                throw new IllegalArgumentException("strides, dilations and kernel sizes must be positive");
+            }
+            long span = (kernel[i] - 1) * dilations[i] + 1;
+            switch (autoPad) {
+                case "NOTSET" -> {}
+                case "VALID" -> {
+                    begin[i] = 0;
+                    end[i] = 0;
+                }
+                case "SAME_UPPER", "SAME_LOWER" -> {
+                    long target = Math.ceilDiv(in[i], strides[i]);
+                    long total = Math.max(0, (target - 1) * strides[i] + span - in[i]);
+                    long small = total / 2;
+                    begin[i] = autoPad.equals("SAME_UPPER") ? small : total - small;
+                    end[i] = total - begin[i];
+                }
+                default -> throw new IllegalArgumentException("unknown auto_pad \"" + autoPad + "\"");
+            }
+            long room = in[i] + begin[i] + end[i] - span;
+            if (room < 0) {
+                throw new IllegalArgumentException(
+                        "window of " + span + " does not fit input " + in[i] + " with pads " + begin[i] + "+" + end[i]);
+            }
+            out[i] = (ceil ? Math.ceilDiv(room, strides[i]) : room / strides[i]) + 1;
+            // As in PyTorch and ONNX's reference: with ceil_mode the last window must start inside
+            // the input or its leading pad, never wholly in the trailing pad.
+            if (ceil && (out[i] - 1) * strides[i] >= in[i] + begin[i]) {
+                out[i]--;
+            }
+        }
+        return new Windows(kernel.clone(), strides, dilations, begin, end, out);
+    }
+
+    private static long[] ints(SortedMap<String, Attr> attrs, String name, int n, long dflt) {
+        if (attrs.get(name) instanceof Attr.Ints v) {
+            return v.values().size() == n ? v.toArray() : null;
+        }
+        long[] out = new long[n];
+        Arrays.fill(out, dflt);
+        return out;
+    }
+}
