@@ -67,7 +67,8 @@ final class ElementwiseEmitter {
             }
             CodeBlock.Builder pre = CodeBlock.builder();
             CodeBlock va = vectorOperand(s, pre, as, off.get(1), sa, "va");
-            CodeBlock vb = vectorOperand(s, pre, bs, off.get(2), sb, "vb");
+            // A square reads only its left operand.
+            CodeBlock vb = op.equals("square") ? CodeBlock.of("") : vectorOperand(s, pre, bs, off.get(2), sb, "vb");
             return pre.add(Code.vectorLoop(
                             s,
                             count,
@@ -146,7 +147,7 @@ final class ElementwiseEmitter {
             case "add" -> CodeBlock.of("$L.add($L)", a, b);
             case "sub" -> CodeBlock.of("$L.sub($L)", a, b);
             case "mul" -> CodeBlock.of("$L.mul($L)", a, b);
-            case "square" -> CodeBlock.of("$L.mul($L)", a, a);
+            case "square" -> CodeBlock.of("$N($L)", VectorHelpers.SQUARE, a);
             case "div" -> CodeBlock.of("$L.div($L)", a, b);
             case "max" -> CodeBlock.of("$L.max($L)", a, b);
             case "min" -> CodeBlock.of("$L.min($L)", a, b);
