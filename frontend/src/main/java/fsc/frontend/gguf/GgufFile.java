@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.channels.FileChannel;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
@@ -65,8 +66,10 @@ public final class GgufFile implements AutoCloseable {
         MemorySegment mapping;
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             mapping = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
+        } catch (NoSuchFileException e) {
+            throw new FscException(label + ": file not found (" + path.toAbsolutePath() + ")", null, e);
         } catch (IOException e) {
-            throw new FscException(label + ": cannot read (" + e.getMessage() + ")", null, e);
+            throw new FscException(label + ": cannot read (" + e + ")", null, e);
         }
         GgufHeaderReader.Header header = GgufHeaderReader.read(new GgufCursor(mapping, label), label);
         return new GgufFile(path, owned, mapping, header);

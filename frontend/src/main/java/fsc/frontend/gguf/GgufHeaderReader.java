@@ -22,6 +22,10 @@ final class GgufHeaderReader {
     private static final int MAX_ARRAY_DEPTH = 8;
     /** Larger than any vocabulary or merge list (about 500k entries); caps boxed-object growth. */
     private static final long MAX_ARRAY_ITEMS = 1L << 24;
+    /** Far above any real model (a 400B dense model has about 1,100 tensors; MoE models tens of thousands). */
+    private static final long MAX_TENSORS = 1L << 24;
+
+    private static final int INITIAL_CAPACITY = 4096;
     /** Smallest tensor info: name length, n_dims, one dim, type, offset. */
     private static final long MIN_TENSOR_INFO_BYTES = 8 + 4 + 8 + 4 + 8;
     /** Smallest key/value: key length, value type, one byte of value. */
@@ -63,6 +67,7 @@ final class GgufHeaderReader {
         in.requireRoom("metadata count", kvCount, MIN_KV_BYTES);
 
         LinkedHashMap<String, GgufValue> kv = new LinkedHashMap<>();
+        long alignmentAt = 0;
         for (long i = 0; i < kvCount; i++) {
             long at = in.position();
             String key = in.string("metadata key");
@@ -75,13 +80,20 @@ final class GgufHeaderReader {
             if (kv.putIfAbsent(key, value) != null) {
                 throw in.error("duplicate metadata key '" + key + "'", at);
             }
+            if (key.equals("general.alignment")) {
+                alignmentAt = at;
+            }
         }
         GgufMetadata metadata = new GgufMetadata(label, kv);
-        long alignment = alignment(metadata);
+        long alignment = alignment(metadata, alignmentAt);
 
         in.requireRoom("tensor count", tensorCount, MIN_TENSOR_INFO_BYTES);
-        List<GgufTensorInfo> tensors = new ArrayList<>((int) tensorCount);
-        List<Long> infoOffsets = new ArrayList<>((int) tensorCount);
+        if (tensorCount > MAX_TENSORS) {
+            throw in.error("tensor count " + tensorCount + " exceeds fsc's limit of " + MAX_TENSORS, 8);
+        }
+        // Capacity grows with what is actually read, never from the count alone.
+        List<GgufTensorInfo> tensors = new ArrayList<>((int) Math.min(tensorCount, INITIAL_CAPACITY));
+        List<Long> infoOffsets = new ArrayList<>((int) Math.min(tensorCount, INITIAL_CAPACITY));
         Set<String> names = new HashSet<>();
         for (long i = 0; i < tensorCount; i++) {
             long at = in.position();
@@ -145,20 +157,20 @@ final class GgufHeaderReader {
                     "array length " + n + " for key '" + key + "' exceeds fsc's limit of " + MAX_ARRAY_ITEMS, countAt);
         }
         in.requireRoom("array length for key '" + key + "'", n, elementType.minEncodedSize());
-        List<GgufValue> items = new ArrayList<>((int) n);
+        List<GgufValue> items = new ArrayList<>((int) Math.min(n, INITIAL_CAPACITY));
         for (long i = 0; i < n; i++) {
             items.add(value(elementType, key, depth + 1));
         }
         return new ArrayValue(elementType, items);
     }
 
-    private long alignment(GgufMetadata metadata) {
+    private long alignment(GgufMetadata metadata, long at) {
         if (!metadata.has("general.alignment")) {
             return DEFAULT_ALIGNMENT;
         }
         long a = metadata.getLong("general.alignment");
         if (a <= 0 || Long.bitCount(a) != 1 || a > (1 << 20)) {
-            throw in.error("general.alignment " + a + " is not a power of two up to 1 MiB", 0);
+            throw in.error("general.alignment " + a + " is not a power of two up to 1 MiB", at);
         }
         return a;
     }

@@ -198,11 +198,18 @@ class GgufHostileFileTest {
 
     @Test
     void badAlignmentIsRejected() {
-        assertTrue(error(RawGguf.header(3, 0, 1)
+        assertEquals(
+                "t.gguf: general.alignment 48 is not a power of two up to 1 MiB at byte offset 24",
+                error(RawGguf.header(3, 0, 1)
                         .str("general.alignment")
                         .u32(4)
                         .u32(48)
-                        .toBytes())
-                .contains("general.alignment 48 is not a power of two"));
+                        .toBytes()));
+    }
+
+    @Test
+    void aMissingFileIsAUserError() {
+        FscException e = assertThrows(FscException.class, () -> GgufFile.open(dir.resolve("none.gguf")));
+        assertTrue(e.getMessage().startsWith("none.gguf: file not found ("), e.getMessage());
     }
 }
