@@ -9,4 +9,6 @@ module fsc.runtime {
     exports fsc.runtime.io;
     exports fsc.runtime.json;
     exports fsc.runtime.kernels;
+    exports fsc.runtime.quant;
+    exports fsc.runtime.text;
 }

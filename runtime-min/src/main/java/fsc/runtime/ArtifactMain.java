@@ -32,7 +32,8 @@ public final class ArtifactMain {
         return run(args, factoryByThreads, System.out, System.err);
     }
 
-    public static int run(String[] args, IntFunction<CompiledModel> factoryByThreads, PrintStream out, PrintStream err) {
+    public static int run(
+            String[] args, IntFunction<CompiledModel> factoryByThreads, PrintStream out, PrintStream err) {
         try {
             Options o = Options.parse(args);
             if (o == null) {
@@ -46,8 +47,8 @@ public final class ArtifactMain {
             try (CompiledModel model = factoryByThreads.apply(o.threads())) {
                 for (String name : model.inputNames()) {
                     if (!inputs.containsKey(name)) {
-                        throw new RuntimeFailure("missing --input " + name + "=FILE; the model's inputs are "
-                                + model.inputNames());
+                        throw new RuntimeFailure(
+                                "missing --input " + name + "=FILE; the model's inputs are " + model.inputNames());
                     }
                 }
                 Map<String, Tensor> outputs = model.run(inputs);
@@ -73,7 +74,8 @@ public final class ArtifactMain {
 
     /** {@code logits f32[1,10] = [0.1, ...]}: name, dtype, shape and the first few values. */
     static String describe(String name, Tensor t) {
-        StringBuilder sb = new StringBuilder(name).append(' ').append(t.type().shortName()).append(t.shapeString());
+        StringBuilder sb =
+                new StringBuilder(name).append(' ').append(t.type().shortName()).append(t.shapeString());
         sb.append(" = [");
         long n = Math.min(PREVIEW_VALUES, t.elementCount());
         for (long i = 0; i < n; i++) {

@@ -70,18 +70,20 @@ public final class Signature {
             }
             String where = "input '" + spec.name() + "'";
             if (t.type() != spec.type()) {
-                throw new RuntimeFailure(where + " is " + t.type().shortName() + t.shapeString() + ", expected " + spec);
+                throw new RuntimeFailure(
+                        where + " is " + t.type().shortName() + t.shapeString() + ", expected " + spec);
             }
             if (t.rank() != spec.dims().size()) {
-                throw new RuntimeFailure(where + " has rank " + t.rank() + " " + t.shapeString() + ", expected " + spec);
+                throw new RuntimeFailure(
+                        where + " has rank " + t.rank() + " " + t.shapeString() + ", expected " + spec);
             }
             for (int i = 0; i < t.rank(); i++) {
                 DimSpec d = spec.dims().get(i);
                 long actual = t.shape()[i];
                 if (!d.isSymbolic()) {
                     if (actual != d.value()) {
-                        throw new RuntimeFailure(where + " dim " + i + " is " + actual + ", expected " + d.value()
-                                + " (" + spec + ")");
+                        throw new RuntimeFailure(
+                                where + " dim " + i + " is " + actual + ", expected " + d.value() + " (" + spec + ")");
                     }
                     continue;
                 }

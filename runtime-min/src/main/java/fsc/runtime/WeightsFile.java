@@ -134,8 +134,10 @@ public final class WeightsFile {
                 check(p + 46, nameLen + extraLen, "central directory entry");
                 if (nameEquals(p + 46, nameLen, wanted)) {
                     if (method != STORED) {
-                        throw fail(p, "entry " + entryName + " is compressed (method " + method
-                                + "); weights must be STORED so they can be mapped");
+                        throw fail(
+                                p,
+                                "entry " + entryName + " is compressed (method " + method
+                                        + "); weights must be STORED so they can be mapped");
                     }
                     long[] z = {uncompressed, compressed, localOffset};
                     readZip64Extra(p + 46 + nameLen, extraLen, z);

@@ -9,7 +9,6 @@ import fsc.runtime.io.OnnxTensorFile;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -70,10 +69,12 @@ class ArtifactMainTest {
         Npy.write(in, Tensor.ofFloats(new long[] {10}, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10));
         Result r = run("--input", "x=" + in, "--output-dir", dir.resolve("out").toString(), "--threads=3");
         assertEquals(0, r.code, r.err);
-        assertTrue(r.out.contains("y/out f32[10] = [2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 14.0, 16.0, ... (10 values)]"), r.out);
+        assertTrue(
+                r.out.contains("y/out f32[10] = [2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 14.0, 16.0, ... (10 values)]"), r.out);
         assertTrue(r.out.contains("threads i64[] = [3]"), r.out);
         assertEquals(20f, Npy.read(dir.resolve("out/y_out.npy")).getFloat(9));
-        assertArrayEquals(new long[] {3}, Npy.read(dir.resolve("out/threads.npy")).toLongArray());
+        assertArrayEquals(
+                new long[] {3}, Npy.read(dir.resolve("out/threads.npy")).toLongArray());
     }
 
     @Test

@@ -51,11 +51,13 @@ class ParallelismTest {
             }
             assertEquals(2, seen.stream().distinct().count(), "both threads should run chunks");
             IllegalStateException boom = new IllegalStateException("boom");
-            IllegalStateException thrown = assertThrows(IllegalStateException.class, () -> par.forRange(0, 8, 1, (f, t) -> {
-                if (f >= 4) {
-                    throw boom;
-                }
-            }));
+            IllegalStateException thrown = assertThrows(
+                    IllegalStateException.class,
+                    () -> par.forRange(0, 8, 1, (f, t) -> {
+                        if (f >= 4) {
+                            throw boom;
+                        }
+                    }));
             assertSame(boom, thrown);
             AtomicLong sum = new AtomicLong();
             par.forRange(0, 10, 1, (f, t) -> sum.addAndGet(t - f));

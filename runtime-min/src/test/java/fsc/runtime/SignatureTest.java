@@ -27,9 +27,11 @@ class SignatureTest {
 
     @Test
     void reportsEachMismatchOnOneLine() {
-        assertFails(inputs(ids(2, 7), ids(2, 8)), "input 'attention_mask' dim 1 (S) is 8 but input 'input_ids' set S=7");
+        assertFails(
+                inputs(ids(2, 7), ids(2, 8)), "input 'attention_mask' dim 1 (S) is 8 but input 'input_ids' set S=7");
         assertFails(inputs(ids(9, 7), ids(9, 7)), "input 'input_ids' dim 0 (B) is 9, must be 1..8");
-        assertFails(inputs(Tensor.ofFloats(new long[] {1, 1}, 0f), ids(1, 1)), "is f32[1,1], expected i64[B<=8,S<=512]");
+        assertFails(
+                inputs(Tensor.ofFloats(new long[] {1, 1}, 0f), ids(1, 1)), "is f32[1,1], expected i64[B<=8,S<=512]");
         assertFails(inputs(Tensor.ofLongs(new long[] {1}, 0), ids(1, 1)), "has rank 1");
         Map<String, Tensor> missing = new LinkedHashMap<>();
         missing.put("input_ids", ids(1, 1));

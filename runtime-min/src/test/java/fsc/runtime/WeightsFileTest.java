@@ -10,7 +10,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
@@ -41,8 +40,8 @@ class WeightsFileTest {
             assertEquals(-1L, seg.mismatch(MemorySegment.ofArray(weights)));
             assertTrue(seg.isMapped() && seg.isReadOnly() && seg.isNative(), "a read-only file mapping");
             assertEquals(0, seg.address() % JarLayout.ALIGNMENT, "data must start 64-byte aligned");
-            RuntimeFailure deflated = assertThrows(
-                    RuntimeFailure.class, () -> WeightsFile.map(anchor, "fsc/deflated.bin", arena));
+            RuntimeFailure deflated =
+                    assertThrows(RuntimeFailure.class, () -> WeightsFile.map(anchor, "fsc/deflated.bin", arena));
             assertTrue(deflated.getMessage().contains("compressed (method 8)"), deflated.getMessage());
             RuntimeFailure missing =
                     assertThrows(RuntimeFailure.class, () -> WeightsFile.map(anchor, "fsc/none.bin", arena));

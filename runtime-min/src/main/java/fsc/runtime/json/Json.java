@@ -300,7 +300,9 @@ public final class Json {
                 }
                 sb.append(']');
             }
-            default -> throw new IllegalArgumentException("cannot write " + v.getClass().getName() + " as JSON");
+            default ->
+                throw new IllegalArgumentException(
+                        "cannot write " + v.getClass().getName() + " as JSON");
         }
     }
 

@@ -124,6 +124,9 @@ class NpyTest {
     }
 
     static byte[] doubleBytes(double v) {
-        return ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putDouble(v).array();
+        return ByteBuffer.allocate(8)
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .putDouble(v)
+                .array();
     }
 }

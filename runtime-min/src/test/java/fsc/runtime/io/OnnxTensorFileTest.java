@@ -57,7 +57,12 @@ class OnnxTensorFileTest {
         t = decode(new Proto().varint(1, 2).varint(2, 1).fixed32(4, 0.25f).fixed32(4, 4f));
         assertArrayEquals(new float[] {0.25f, 4f}, t.toFloatArray());
         // int32_data for int8 and bool; negative int32 varints take 10 bytes.
-        t = decode(new Proto().varint(1, 3).varint(2, 3).varint(5, -1).varint(5, 127).varint(5, -128));
+        t = decode(new Proto()
+                .varint(1, 3)
+                .varint(2, 3)
+                .varint(5, -1)
+                .varint(5, 127)
+                .varint(5, -128));
         assertEquals(ElemType.I8, t.type());
         assertArrayEquals(new long[] {-1, 127, -128}, t.toLongArray());
         t = decode(new Proto().varint(1, 2).varint(2, 9).packedVarints(5, 1, 0));
@@ -87,7 +92,8 @@ class OnnxTensorFileTest {
         assertFails(new Proto().varint(1, 1).fixed32(4, 1f), "no data_type");
         assertFails(new Proto().varint(1, 1).varint(2, 1).varint(7, 3), "must be in field 4");
         assertFails(new Proto().varint(1, 1).varint(2, 14).varint(5, 1), "COMPLEX64");
-        byte[] good = new Proto().varint(1, 4).varint(2, 1).bytes(9, new byte[16]).toBytes();
+        byte[] good =
+                new Proto().varint(1, 4).varint(2, 1).bytes(9, new byte[16]).toBytes();
         byte[] cut = java.util.Arrays.copyOf(good, good.length - 3);
         Path f = dir.resolve("cut.pb");
         Files.write(f, cut);
@@ -120,7 +126,10 @@ class OnnxTensorFileTest {
 
         Proto fixed32(int field, float v) {
             raw(field << 3 | 5);
-            out.writeBytes(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(v).array());
+            out.writeBytes(ByteBuffer.allocate(4)
+                    .order(ByteOrder.LITTLE_ENDIAN)
+                    .putFloat(v)
+                    .array());
             return this;
         }
 
