@@ -77,7 +77,9 @@ final class Kernels {
             "average_pool",
             "global_average_pool",
             "global_max_pool",
-            "batch_norm");
+            "batch_norm",
+            "attention",
+            "rope");
 
     /** Every op with a kernel, sorted. */
     static Set<String> supported() {
@@ -136,6 +138,8 @@ final class Kernels {
             case "max_pool", "average_pool" -> ConvKernels.pool(c);
             case "global_average_pool", "global_max_pool" -> ConvKernels.globalPool(c);
             case "batch_norm" -> ConvKernels.batchNorm(c);
+            case "attention" -> AttentionKernels.attention(c);
+            case "rope" -> AttentionKernels.rope(c);
             default -> throw new IllegalStateException(c.node().where() + ": the interpreter has no kernel for " + op);
         };
     }

@@ -30,6 +30,7 @@ public final class Ops {
         defs.addAll(ReduceOps.defs());
         defs.addAll(IndexingOps.defs());
         defs.addAll(ConvOps.defs());
+        defs.addAll(AttentionOps.defs());
         TreeMap<String, OpDef> byName = new TreeMap<>();
         for (OpDef d : defs) {
             if (byName.put(d.name(), d) != null) {

@@ -205,4 +205,50 @@ class DecoderAndCnnOpsTest {
                 f(s(2), 4, 1));
         assertValues(new double[] {(3 - 1) / 2.0 * 2, (3 - 3) / 1.0 + 1}, bn);
     }
+
+    @Test
+    void attentionMasksAndCausalAlignments() {
+        // scale 1: scores [0, ln 3] → weights [1/4, 3/4] → 4/4 + 3*8/4 = 7.
+        HostTensor q = f(s(1, 1, 2, 1), 1, 1);
+        HostTensor k = f(s(1, 1, 2, 1), 0, (float) Math.log(3));
+        HostTensor v = f(s(1, 1, 2, 1), 4, 8);
+        Map<String, Attr> one = Map.of("scale", Attr.of(1.0));
+        assertValues(new double[] {7, 7}, run("attention", one, q, k, v));
+        Map<String, Attr> upperLeft = Map.of("scale", Attr.of(1.0), "causal", Attr.of("upper_left"));
+        assertValues(new double[] {4, 7}, run("attention", upperLeft, q, k, v));
+        // One new query over a cache of one past key: lower_right lets it see both keys.
+        HostTensor q1 = f(s(1, 1, 1, 1), 1);
+        Map<String, Attr> lowerRight = Map.of("scale", Attr.of(1.0), "causal", Attr.of("lower_right"));
+        assertValues(new double[] {7}, run("attention", lowerRight, q1, k, v));
+        assertValues(new double[] {4}, run("attention", upperLeft, q1, k, v));
+        HostTensor onlySecond = HostTensor.ofInts(DType.BOOL, s(2), 0, 1);
+        assertValues(new double[] {8, 8}, run("attention", one, q, k, v, onlySecond));
+        HostTensor none = HostTensor.ofInts(DType.BOOL, s(2), 0, 0);
+        assertValues(new double[] {0, 0}, run("attention", one, q, k, v, none));
+        // Grouped-query: two query heads share the single key/value head.
+        HostTensor q2 = f(s(1, 2, 1, 1), 1, 1);
+        assertValues(new double[] {7, 7}, run("attention", one, q2, k, v));
+        assertThrows(FscException.class, () -> run("attention", Map.of("causal", Attr.of("diagonal")), q, k, v));
+    }
+
+    @Test
+    void ropeRotatesPairsByPosition() {
+        // Table row 1 is a quarter turn: (1, 0) → (0, 1); row 0 is the identity.
+        HostTensor cos = f(s(2, 1), 1, 0);
+        HostTensor sin = f(s(2, 1), 0, 1);
+        HostTensor x = f(s(1, 1, 2, 2), 1, 0, 1, 0);
+        HostTensor y = run("rope", Map.of(), x, cos, sin, HostTensor.ofLongs(s(1, 2), 0, 1));
+        assertValues(new double[] {1, 0, 0, 1}, y);
+        // Interleaved pairs are neighbours; with halves the pair of feature 0 is feature 2.
+        HostTensor x4 = f(s(1, 1, 1, 4), 1, 2, 3, 4);
+        HostTensor cos2 = f(s(2, 2), 1, 1, 0, 0);
+        HostTensor sin2 = f(s(2, 2), 0, 0, 1, 1);
+        HostTensor pos = HostTensor.ofLongs(s(1, 1), 1);
+        assertValues(new double[] {-3, -4, 1, 2}, run("rope", Map.of(), x4, cos2, sin2, pos));
+        assertValues(new double[] {-2, 1, -4, 3}, run("rope", Map.of("interleaved", Attr.of(1)), x4, cos2, sin2, pos));
+        // Partial rotation leaves the features past rotary_embedding_dim alone.
+        assertValues(
+                new double[] {-2, 1, 3, 4},
+                run("rope", Map.of("rotary_embedding_dim", Attr.of(2)), x4, f(s(2, 1), 1, 0), f(s(2, 1), 0, 1), pos));
+    }
 }
