@@ -1,5 +1,6 @@
 package fsc.backend.java;
 
+import fsc.runtime.JarLayout;
 import java.io.BufferedOutputStream;
 import java.io.FilterOutputStream;
 import java.io.IOException;
@@ -30,9 +31,6 @@ final class JarPacker {
     /** Every entry timestamp: fixed, and given as local DOS time so the time zone cannot leak in. */
     static final LocalDateTime TIMESTAMP = LocalDateTime.of(2026, 1, 1, 0, 0);
 
-    /** Extra-field id used for alignment padding (the id Android's zipalign uses). */
-    static final int ALIGNMENT_EXTRA_ID = 0xD935;
-
     static final String RUNTIME_PREFIX = "fsc/runtime/";
 
     /** What goes in the jar besides the runtime. Maps are sorted by entry name. */
@@ -59,7 +57,7 @@ final class JarPacker {
                 deflated(zip, "fsc/src/" + e.getKey(), e.getValue().getBytes(StandardCharsets.UTF_8));
             }
             deflated(zip, "fsc/model.json", c.modelJson().getBytes(StandardCharsets.UTF_8));
-            storedAligned(zip, counter, ModelClassEmitter.WEIGHTS_ENTRY, c.weights());
+            storedAligned(zip, counter, JarLayout.WEIGHTS_ENTRY, c.weights());
         } catch (IOException e) {
             throw new fsc.ir.FscException("cannot write " + jar + ": " + e.getMessage(), null, e);
         }
@@ -83,19 +81,12 @@ final class JarPacker {
     }
 
     /**
-     * A STORED entry whose data starts on a multiple of {@link WeightsLayout#ALIGN}: the local header is
+     * A STORED entry whose data starts on a multiple of {@link JarLayout#ALIGNMENT}: the local header is
      * 30 bytes plus the name plus the extra field, so the extra field is sized to pad up to the boundary.
      */
     private static void storedAligned(ZipOutputStream zip, CountingStream counter, String name, byte[] data)
             throws IOException {
-        byte[] nameBytes = name.getBytes(StandardCharsets.UTF_8);
-        long headerEnd = counter.count() + 30 + nameBytes.length + 4;
-        int pad = (int) ((WeightsLayout.ALIGN - headerEnd % WeightsLayout.ALIGN) % WeightsLayout.ALIGN);
-        byte[] extra = new byte[4 + pad];
-        extra[0] = (byte) ALIGNMENT_EXTRA_ID;
-        extra[1] = (byte) (ALIGNMENT_EXTRA_ID >>> 8);
-        extra[2] = (byte) pad;
-        extra[3] = (byte) (pad >>> 8);
+        byte[] extra = JarLayout.alignmentExtra(counter.count(), name.getBytes(StandardCharsets.UTF_8).length);
         CRC32 crc = new CRC32();
         crc.update(data);
         ZipEntry e = new ZipEntry(name);
@@ -106,9 +97,9 @@ final class JarPacker {
         e.setCrc(crc.getValue());
         e.setExtra(extra);
         zip.putNextEntry(e);
-        if (counter.count() % WeightsLayout.ALIGN != 0) {
+        if (counter.count() % JarLayout.ALIGNMENT != 0) {
             throw new IllegalStateException(
-                    name + " data starts at " + counter.count() + ", expected a multiple of " + WeightsLayout.ALIGN);
+                    name + " data starts at " + counter.count() + ", expected a multiple of " + JarLayout.ALIGNMENT);
         }
         zip.write(data);
         zip.closeEntry();

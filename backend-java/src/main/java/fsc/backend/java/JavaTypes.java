@@ -26,6 +26,7 @@ final class JavaTypes {
     static final ClassName PARALLELISM = ClassName.get(RUNTIME, "Parallelism");
     static final ClassName RANGE_BODY = PARALLELISM.nestedClass("IntRangeBody");
     static final ClassName WEIGHTS_FILE = ClassName.get(RUNTIME, "WeightsFile");
+    static final ClassName JAR_LAYOUT = ClassName.get(RUNTIME, "JarLayout");
     static final ClassName SGEMM = ClassName.get(RUNTIME + ".kernels", "Sgemm");
     static final ClassName FLOAT_MATH = ClassName.get(RUNTIME + ".kernels", "FloatMath");
 

@@ -10,7 +10,6 @@ import com.palantir.javapoet.ParameterizedTypeName;
 import com.palantir.javapoet.TypeName;
 import com.palantir.javapoet.TypeSpec;
 import fsc.ir.Dim;
-import fsc.ir.FscException;
 import fsc.ir.Graph;
 import fsc.ir.Node;
 import fsc.ir.Value;
@@ -30,7 +29,8 @@ final class ModelClassEmitter {
     /** Statements per generated helper method; a call or slice is well under 40 bytes of bytecode. */
     static final int CHUNK = 120;
 
-    static final String WEIGHTS_ENTRY = "fsc/weights.bin";
+    /** The jar entry the generated class maps its weights from. */
+    static final String WEIGHTS_ENTRY = fsc.runtime.JarLayout.WEIGHTS_ENTRY;
 
     private final Graph graph;
     private final JavaBackendOptions opts;
@@ -168,6 +168,7 @@ final class ModelClassEmitter {
                     .initializer("$LL", e.bytes())
                     .build());
         }
+        f.add(new SignatureEmitter(graph, ctx).field());
         f.add(namesField("INPUT_NAMES", graph.inputs()));
         f.add(namesField("OUTPUT_NAMES", graph.outputs()));
         return f;
@@ -206,7 +207,8 @@ final class ModelClassEmitter {
                 field(ArrayTypeName.of(JavaTypes.ARENA), ModelContext.SLOT_ARENA, "Per slot: the arena of its buffer."),
                 field(segs, ModelContext.SLOT_BUF, "Per activation slot: a buffer reused across nodes and calls."),
                 field(segs, ModelContext.IN_BUF, "Per input: the caller's data for the current call."),
-                field(segs, ModelContext.OUT_BUF, "Per output buffer: fresh for every call."));
+                field(segs, ModelContext.OUT_BUF, "Per output buffer: reused, valid until the next run."),
+                field(ArrayTypeName.of(JavaTypes.ARENA), ModelContext.OUT_ARENA, "Per output buffer: its arena."));
     }
 
     /** The current call's symbol values, for helpers invoked through {@code Parallelism} bodies. */
@@ -237,11 +239,12 @@ final class ModelClassEmitter {
                 .addStatement("this.$N = $T.ofShared()", ModelContext.ARENA, JavaTypes.ARENA);
         if (constants > 0) {
             m.addStatement(
-                    "this.$N = $T.map($T.class, $S)",
+                    "this.$N = $T.map($T.class, $T.WEIGHTS_ENTRY, $N)",
                     ModelContext.WEIGHTS,
                     JavaTypes.WEIGHTS_FILE,
                     self,
-                    WEIGHTS_ENTRY);
+                    JavaTypes.JAR_LAYOUT,
+                    ModelContext.ARENA);
         } else {
             m.addStatement("this.$N = $T.NULL", ModelContext.WEIGHTS, JavaTypes.MEMORY_SEGMENT);
         }
@@ -261,10 +264,13 @@ final class ModelClassEmitter {
                         ModelContext.OUT_BUF,
                         JavaTypes.MEMORY_SEGMENT,
                         ctx.plan().outputRoots().size())
-                .beginControlFlow("for (int k = 0; k < $L; k++)", slots)
-                .addStatement("$N[k] = $T.ofShared()", ModelContext.SLOT_ARENA, JavaTypes.ARENA)
-                .addStatement("$N[k] = $T.NULL", ModelContext.SLOT_BUF, JavaTypes.MEMORY_SEGMENT)
-                .endControlFlow();
+                .addStatement(
+                        "this.$N = new $T[$L]",
+                        ModelContext.OUT_ARENA,
+                        JavaTypes.ARENA,
+                        ctx.plan().outputRoots().size())
+                .addStatement("emptyBuffers($N, $N)", ModelContext.SLOT_BUF, ModelContext.SLOT_ARENA)
+                .addStatement("emptyBuffers($N, $N)", ModelContext.OUT_BUF, ModelContext.OUT_ARENA);
         List<CodeBlock> slices = new ArrayList<>();
         List<WeightsLayout.Entry> entries = ctx.weights().entries();
         for (int i = 0; i < entries.size(); i++) {
@@ -324,6 +330,9 @@ final class ModelClassEmitter {
                 .beginControlFlow("for ($T a : $N)", JavaTypes.ARENA, ModelContext.SLOT_ARENA)
                 .addStatement("a.close()")
                 .endControlFlow()
+                .beginControlFlow("for ($T a : $N)", JavaTypes.ARENA, ModelContext.OUT_ARENA)
+                .addStatement("a.close()")
+                .endControlFlow()
                 .addStatement("$N.close()", ModelContext.ARENA)
                 .addStatement("$N.close()", ModelContext.PAR)
                 .addStatement("$N.close()", ModelContext.SERIAL)
@@ -338,21 +347,13 @@ final class ModelClassEmitter {
         DimCode dc = ctx.dims();
         MethodSpec.Builder m = MethodSpec.methodBuilder("run")
                 .addAnnotation(Override.class)
-                .addJavadoc("One inference. Not reentrant (activation slots are shared), hence synchronized.\n")
+                .addJavadoc("One inference. Not reentrant (activation slots are shared), hence synchronized. The\n")
+                .addJavadoc("returned tensors stay valid until the next call or close().\n")
                 .addModifiers(Modifier.PUBLIC, Modifier.SYNCHRONIZED)
                 .returns(map)
                 .addParameter(map, "inputs");
-        m.addCode(bindInputs());
+        m.addCode(new SignatureEmitter(graph, ctx).bind());
         m.addCode(chunked("prepare", slotEnsures(), dc.parameters(), dc.arguments(), helpers));
-        List<Value> roots = ctx.plan().outputRoots();
-        for (int j = 0; j < roots.size(); j++) {
-            m.addStatement(
-                    "$N[$L] = $T.ofAuto().allocate($L, 64)",
-                    ModelContext.OUT_BUF,
-                    j,
-                    JavaTypes.ARENA,
-                    dc.of(SlotPlan.byteSize(roots.get(j))));
-        }
         m.addCode(chunked("stage", calls, dc.parameters(), dc.arguments(), helpers));
         m.addStatement("$T result = new $T<>()", map, LinkedHashMap.class);
         for (Value out : graph.outputs()) {
@@ -372,7 +373,7 @@ final class ModelClassEmitter {
         Value root = ctx.plan().rootOf(out);
         CodeBlock bytes = ctx.dims().of(SlotPlan.byteSize(out));
         return switch (ctx.plan().ref(root)) {
-            case BufferRef.Output o -> CodeBlock.of("$N[$L]", ModelContext.OUT_BUF, o.index());
+            case BufferRef.Output o -> CodeBlock.of("$N[$L].asSlice(0L, $L)", ModelContext.OUT_BUF, o.index(), bytes);
             // An output that is an input or a constant is copied: the caller owns what run returns.
             case BufferRef.Input i -> CodeBlock.of("copyOf($N[$L], $L)", ModelContext.IN_BUF, i.index(), bytes);
             case BufferRef.Const c -> CodeBlock.of("copyOf($N[$L], $L)", ModelContext.CONST_BUF, c.index(), bytes);
@@ -384,61 +385,6 @@ final class ModelClassEmitter {
         return v.dtype().name();
     }
 
-    /**
-     * Reads every input, binds each symbol from the first input dimension that is exactly that symbol,
-     * checks the bounds, then checks every other dimension against the binding.
-     */
-    private CodeBlock bindInputs() {
-        DimCode dc = ctx.dims();
-        CodeBlock.Builder b = CodeBlock.builder();
-        Map<String, CodeBlock> bound = new LinkedHashMap<>();
-        List<CodeBlock> checks = new ArrayList<>();
-        for (int i = 0; i < graph.inputs().size(); i++) {
-            Value in = graph.inputs().get(i);
-            String t = "t" + i;
-            b.addStatement(
-                    "$T $N = input(inputs, $S, $T.$L, $L)",
-                    JavaTypes.TENSOR,
-                    t,
-                    in.name(),
-                    JavaTypes.ELEM_TYPE,
-                    elemType(in),
-                    in.type().rank());
-            List<Dim> dims = in.type().dims();
-            for (int d = 0; d < dims.size(); d++) {
-                Dim dim = dims.get(d);
-                if (dim.coeff() == 1
-                        && dim.symbols().size() == 1
-                        && !bound.containsKey(dim.symbols().get(0))) {
-                    String sym = dim.symbols().get(0);
-                    b.addStatement("long $N = $N.shape()[$L]", dc.param(sym), t, d);
-                    bound.put(sym, CodeBlock.of("$N", dc.param(sym)));
-                } else {
-                    checks.add(CodeBlock.builder()
-                            .addStatement("expectDim($N, $S, $L, $L, $S)", t, in.name(), d, dc.of(dim), dim.toString())
-                            .build());
-                }
-            }
-        }
-        for (String sym : dc.symbols().keySet()) {
-            if (!bound.containsKey(sym)) {
-                throw new FscException(
-                        "graph '" + graph.name() + "': symbol " + sym
-                                + " is not a whole dimension of any input, so run() cannot bind it",
-                        "give some input a dimension that is exactly " + sym);
-            }
-            b.addStatement("checkBound($S, $N, $N)", sym, dc.param(sym), maxField(sym));
-        }
-        for (String p : dc.symbols().values()) {
-            b.addStatement("$N = $N", ctx.symbolField(p), p);
-        }
-        checks.forEach(b::add);
-        for (int i = 0; i < graph.inputs().size(); i++) {
-            b.addStatement("$N[$L] = nativeData(t$L)", ModelContext.IN_BUF, i, i);
-        }
-        return b.build();
-    }
-
     private List<CodeBlock> slotEnsures() {
         DimCode dc = ctx.dims();
         List<CodeBlock> out = new ArrayList<>();
@@ -447,7 +393,21 @@ final class ModelClassEmitter {
             for (Dim d : ctx.plan().slotSizes(k)) {
                 size = size == null ? dc.of(d) : CodeBlock.of("$T.max($L, $L)", Math.class, size, dc.of(d));
             }
-            out.add(CodeBlock.builder().addStatement("ensure($L, $L)", k, size).build());
+            out.add(CodeBlock.builder()
+                    .addStatement("ensure($N, $N, $L, $L)", ModelContext.SLOT_BUF, ModelContext.SLOT_ARENA, k, size)
+                    .build());
+        }
+        // Outputs keep their buffers across calls too: CompiledModel promises them until the next run.
+        List<Value> roots = ctx.plan().outputRoots();
+        for (int j = 0; j < roots.size(); j++) {
+            out.add(CodeBlock.builder()
+                    .addStatement(
+                            "ensure($N, $N, $L, $L)",
+                            ModelContext.OUT_BUF,
+                            ModelContext.OUT_ARENA,
+                            j,
+                            dc.of(SlotPlan.byteSize(roots.get(j))))
+                    .build());
         }
         return out;
     }
@@ -463,7 +423,7 @@ final class ModelClassEmitter {
                 .addMethod(MethodSpec.methodBuilder("main")
                         .addModifiers(Modifier.PUBLIC, Modifier.STATIC)
                         .addParameter(String[].class, "args")
-                        .addStatement("$T.run(args, $T::new)", JavaTypes.ARTIFACT_MAIN, self)
+                        .addStatement("$T.exit($T.run(args, $T::new))", System.class, JavaTypes.ARTIFACT_MAIN, self)
                         .build())
                 .build();
     }

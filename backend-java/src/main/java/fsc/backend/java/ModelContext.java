@@ -19,6 +19,7 @@ final class ModelContext {
     static final String SLOT_ARENA = "slotArena";
     static final String IN_BUF = "inBuf";
     static final String OUT_BUF = "outBuf";
+    static final String OUT_ARENA = "outArena";
     static final String CONST_BUF = "constBuf";
     static final String PACKED = "packedB";
     static final String ARENA = "arena";
@@ -32,6 +33,11 @@ final class ModelContext {
             SLOT_ARENA,
             IN_BUF,
             OUT_BUF,
+            OUT_ARENA,
+            SignatureEmitter.FIELD,
+            "INPUT_NAMES",
+            "OUTPUT_NAMES",
+            "sym",
             CONST_BUF,
             PACKED,
             ARENA,

@@ -1,62 +1,21 @@
 package fsc.backend.java;
 
+import com.palantir.javapoet.ArrayTypeName;
 import com.palantir.javapoet.MethodSpec;
 import com.palantir.javapoet.TypeName;
 import java.util.List;
 import javax.lang.model.element.Modifier;
 
 /**
- * Helper methods every generated model class carries for {@code run}: input lookup and checking
- * (one-line {@code RuntimeFailure}s naming the input, axis and symbol), slot growth, and copies.
+ * Helper methods every generated model class carries for {@code run}: the check of product dimensions
+ * (one-line {@code RuntimeFailure}s naming the input and axis), buffer growth, and copies.
  * They are emitted into the class, not put in the runtime, so the runtime API stays small.
  */
 final class RunSupport {
     private RunSupport() {}
 
     static List<MethodSpec> methods() {
-        return List.of(input(), expectDim(), checkBound(), nativeData(), copyOf(), ensure());
-    }
-
-    private static MethodSpec input() {
-        return MethodSpec.methodBuilder("input")
-                .addModifiers(Modifier.PRIVATE, Modifier.STATIC)
-                .returns(JavaTypes.TENSOR)
-                .addParameter(
-                        com.palantir.javapoet.ParameterizedTypeName.get(
-                                com.palantir.javapoet.ClassName.get(java.util.Map.class),
-                                com.palantir.javapoet.ClassName.get(String.class),
-                                JavaTypes.TENSOR),
-                        "inputs")
-                .addParameter(String.class, "name")
-                .addParameter(JavaTypes.ELEM_TYPE, "type")
-                .addParameter(TypeName.INT, "rank")
-                .addStatement("$T t = inputs.get(name)", JavaTypes.TENSOR)
-                .beginControlFlow("if (t == null)")
-                .addStatement(
-                        "throw new $T($S + name + $S + inputs.keySet())",
-                        JavaTypes.RUNTIME_FAILURE,
-                        "missing input '",
-                        "'; given: ")
-                .endControlFlow()
-                .beginControlFlow("if (t.type() != type)")
-                .addStatement(
-                        "throw new $T($S + name + $S + t.type() + $S + type)",
-                        JavaTypes.RUNTIME_FAILURE,
-                        "input '",
-                        "' has element type ",
-                        ", expected ")
-                .endControlFlow()
-                .beginControlFlow("if (t.shape().length != rank)")
-                .addStatement(
-                        "throw new $T($S + name + $S + $T.toString(t.shape()) + $S + rank)",
-                        JavaTypes.RUNTIME_FAILURE,
-                        "input '",
-                        "' has shape ",
-                        java.util.Arrays.class,
-                        ", expected rank ")
-                .endControlFlow()
-                .addStatement("return t")
-                .build();
+        return List.of(expectDim(), nativeData(), copyOf(), emptyBuffers(), ensure());
     }
 
     private static MethodSpec expectDim() {
@@ -76,24 +35,6 @@ final class RunSupport {
                         " is ",
                         ", expected ",
                         " = ",
-                        "")
-                .endControlFlow()
-                .build();
-    }
-
-    private static MethodSpec checkBound() {
-        return MethodSpec.methodBuilder("checkBound")
-                .addModifiers(Modifier.PRIVATE, Modifier.STATIC)
-                .addParameter(String.class, "symbol")
-                .addParameter(TypeName.LONG, "value")
-                .addParameter(TypeName.LONG, "max")
-                .beginControlFlow("if (value < 1 || value > max)")
-                .addStatement(
-                        "throw new $T($S + symbol + $S + value + $S + max + $S)",
-                        JavaTypes.RUNTIME_FAILURE,
-                        "dimension ",
-                        " = ",
-                        " is outside the compiled range 1..",
                         "")
                 .endControlFlow()
                 .build();
@@ -126,16 +67,33 @@ final class RunSupport {
                 .build();
     }
 
-    /** Grows slot {@code k} to {@code bytes}; calls of the same or smaller shapes then allocate nothing. */
+    private static MethodSpec emptyBuffers() {
+        return MethodSpec.methodBuilder("emptyBuffers")
+                .addModifiers(Modifier.PRIVATE, Modifier.STATIC)
+                .addParameter(ArrayTypeName.of(JavaTypes.MEMORY_SEGMENT), "bufs")
+                .addParameter(ArrayTypeName.of(JavaTypes.ARENA), "arenas")
+                .beginControlFlow("for (int k = 0; k < bufs.length; k++)")
+                .addStatement("arenas[k] = $T.ofShared()", JavaTypes.ARENA)
+                .addStatement("bufs[k] = $T.NULL", JavaTypes.MEMORY_SEGMENT)
+                .endControlFlow()
+                .build();
+    }
+
+    /**
+     * Grows buffer {@code k} to {@code bytes}, freeing the old one; calls of the same or smaller
+     * shapes then allocate nothing.
+     */
     private static MethodSpec ensure() {
         return MethodSpec.methodBuilder("ensure")
-                .addModifiers(Modifier.PRIVATE)
+                .addModifiers(Modifier.PRIVATE, Modifier.STATIC)
+                .addParameter(ArrayTypeName.of(JavaTypes.MEMORY_SEGMENT), "bufs")
+                .addParameter(ArrayTypeName.of(JavaTypes.ARENA), "arenas")
                 .addParameter(TypeName.INT, "k")
                 .addParameter(TypeName.LONG, "bytes")
-                .beginControlFlow("if ($N[k].byteSize() < bytes)", ModelContext.SLOT_BUF)
-                .addStatement("$N[k].close()", ModelContext.SLOT_ARENA)
-                .addStatement("$N[k] = $T.ofShared()", ModelContext.SLOT_ARENA, JavaTypes.ARENA)
-                .addStatement("$N[k] = $N[k].allocate(bytes, 64)", ModelContext.SLOT_BUF, ModelContext.SLOT_ARENA)
+                .beginControlFlow("if (bufs[k].byteSize() < bytes)")
+                .addStatement("arenas[k].close()")
+                .addStatement("arenas[k] = $T.ofShared()", JavaTypes.ARENA)
+                .addStatement("bufs[k] = arenas[k].allocate(bytes, 64)")
                 .endControlFlow()
                 .build();
     }

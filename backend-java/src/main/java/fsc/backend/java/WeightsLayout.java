@@ -23,7 +23,7 @@ import java.util.Set;
  * offsets as {@code static final long}s and slices the mapped file, so weights are never copied.
  */
 final class WeightsLayout {
-    static final int ALIGN = 64;
+    static final int ALIGN = fsc.runtime.JarLayout.ALIGNMENT;
 
     /** One constant's place in the file. */
     record Entry(Constant constant, WeightData data, long offset, long bytes) {}
