@@ -192,8 +192,12 @@ public final class Sgemm {
             long base = dstOffset + (p - p0) * panelBytes;
             int col0 = p * NR;
             int cols = Math.min(NR, n - col0);
-            if (cols < NR) {
-                dst.asSlice(base, panelBytes).fill((byte) 0);
+            // Zero the padding columns of a partial panel (a loop, not asSlice().fill(), which
+            // would allocate a segment per call).
+            for (int kk = 0; cols < NR && kk < k; kk++) {
+                for (int j = cols; j < NR; j++) {
+                    dst.set(F32, base + ((long) kk * NR + j) * Float.BYTES, 0f);
+                }
             }
             if (!transposed) {
                 for (int kk = 0; kk < k; kk++) {
