@@ -63,6 +63,10 @@ public final class Interpreter {
         }
         SortedMap<String, Long> binding = SymbolBinder.bind(graph.inputs(), env, graph.symbols());
         for (Constant c : graph.constants()) {
+            if (c.value().dtype().isQuantizedBlock()) {
+                throw new FscException("constant %" + c.value().name() + " is "
+                        + c.value().type() + ": the reference interpreter does not execute packed quantized weights");
+            }
             env.put(c.value(), HostTensor.fromWeight(graph.weights().get(c.weight())));
         }
         for (Node n : graph.nodes()) {
