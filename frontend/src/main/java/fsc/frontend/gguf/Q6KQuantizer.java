@@ -48,15 +48,14 @@ final class Q6KQuantizer {
         // Per 128 values: ql holds the low nibbles of values l and l+64 (and l+32, l+96); qh holds
         // the top two bits of all four, as ggml's dequantize_row_q6_K unpacks them.
         for (int half = 0; half < 2; half++) {
-            int[] v = q;
             int base = 128 * half;
             long ql = y + 64L * half;
             long qh = y + 128 + 32L * half;
             for (int l = 0; l < 32; l++) {
-                int q1 = v[base + l];
-                int q2 = v[base + l + 32];
-                int q3 = v[base + l + 64];
-                int q4 = v[base + l + 96];
+                int q1 = q[base + l];
+                int q2 = q[base + l + 32];
+                int q3 = q[base + l + 64];
+                int q4 = q[base + l + 96];
                 dst.set(ValueLayout.JAVA_BYTE, ql + l, (byte) ((q1 & 0xF) | ((q3 & 0xF) << 4)));
                 dst.set(ValueLayout.JAVA_BYTE, ql + l + 32, (byte) ((q2 & 0xF) | ((q4 & 0xF) << 4)));
                 dst.set(ValueLayout.JAVA_BYTE, qh + l, (byte)

@@ -4,8 +4,6 @@ import static fsc.runtime.quant.QuantDot.B;
 import static fsc.runtime.quant.QuantDot.F;
 import static fsc.runtime.quant.QuantDot.L;
 import static fsc.runtime.quant.QuantDot.LE;
-import static fsc.runtime.quant.QuantDot.floats;
-import static fsc.runtime.quant.QuantDot.xv;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
@@ -36,10 +34,12 @@ final class KQuantDot {
                 FloatVector sxHi = FloatVector.zero(F);
                 for (int i = 0; i < 32; i += L) {
                     ByteVector qb = ByteVector.fromMemorySegment(B, w, q + i, LE);
-                    FloatVector xl = xv(x, x0 + i);
-                    FloatVector xh = xv(x, x0 + 32 + i);
-                    qxLo = floats(qb.and((byte) 0x0F)).fma(xl, qxLo);
-                    qxHi = floats(qb.lanewise(VectorOperators.LSHR, 4)).fma(xh, qxHi);
+                    FloatVector xl = FloatVector.fromMemorySegment(F, x, 4L * (x0 + i), LE);
+                    FloatVector xh = FloatVector.fromMemorySegment(F, x, 4L * (x0 + 32 + i), LE);
+                    qxLo = ((FloatVector) (qb.and((byte) 0x0F)).convertShape(VectorOperators.B2F, F, 0)).fma(xl, qxLo);
+                    qxHi = ((FloatVector)
+                                    (qb.lanewise(VectorOperators.LSHR, 4)).convertShape(VectorOperators.B2F, F, 0))
+                            .fma(xh, qxHi);
                     sxLo = sxLo.add(xl);
                     sxHi = sxHi.add(xh);
                 }
@@ -75,10 +75,13 @@ final class KQuantDot {
                     ByteVector h1 = qh.lanewise(VectorOperators.LSHR, 2 * j + 1)
                             .and((byte) 1)
                             .lanewise(VectorOperators.LSHL, 4);
-                    FloatVector xl = xv(x, x0 + i);
-                    FloatVector xh = xv(x, x0 + 32 + i);
-                    qxLo = floats(qb.and((byte) 0x0F).or(h0)).fma(xl, qxLo);
-                    qxHi = floats(qb.lanewise(VectorOperators.LSHR, 4).or(h1)).fma(xh, qxHi);
+                    FloatVector xl = FloatVector.fromMemorySegment(F, x, 4L * (x0 + i), LE);
+                    FloatVector xh = FloatVector.fromMemorySegment(F, x, 4L * (x0 + 32 + i), LE);
+                    qxLo = ((FloatVector) (qb.and((byte) 0x0F).or(h0)).convertShape(VectorOperators.B2F, F, 0))
+                            .fma(xl, qxLo);
+                    qxHi = ((FloatVector) (qb.lanewise(VectorOperators.LSHR, 4).or(h1))
+                                    .convertShape(VectorOperators.B2F, F, 0))
+                            .fma(xh, qxHi);
                     sxLo = sxLo.add(xl);
                     sxHi = sxHi.add(xh);
                 }
@@ -106,32 +109,41 @@ final class KQuantDot {
                     ByteVector a = ByteVector.fromMemorySegment(B, w, ql + l, LE);
                     ByteVector c = ByteVector.fromMemorySegment(B, w, ql + 32 + l, LE);
                     ByteVector h = ByteVector.fromMemorySegment(B, w, qh + l, LE);
-                    ByteVector q1 = a.and((byte) 0x0F).or(high2(h, 0)).sub((byte) 32);
-                    ByteVector q2 = c.and((byte) 0x0F).or(high2(h, 2)).sub((byte) 32);
-                    ByteVector q3 =
-                            a.lanewise(VectorOperators.LSHR, 4).or(high2(h, 4)).sub((byte) 32);
-                    ByteVector q4 =
-                            c.lanewise(VectorOperators.LSHR, 4).or(high2(h, 6)).sub((byte) 32);
-                    acc = floats(q1)
-                            .mul(xv(x, x0 + l))
+                    ByteVector q1 = a.and((byte) 0x0F)
+                            .or(h.lanewise(VectorOperators.LSHR, 0)
+                                    .and((byte) 3)
+                                    .lanewise(VectorOperators.LSHL, 4))
+                            .sub((byte) 32);
+                    ByteVector q2 = c.and((byte) 0x0F)
+                            .or(h.lanewise(VectorOperators.LSHR, 2)
+                                    .and((byte) 3)
+                                    .lanewise(VectorOperators.LSHL, 4))
+                            .sub((byte) 32);
+                    ByteVector q3 = a.lanewise(VectorOperators.LSHR, 4)
+                            .or(h.lanewise(VectorOperators.LSHR, 4)
+                                    .and((byte) 3)
+                                    .lanewise(VectorOperators.LSHL, 4))
+                            .sub((byte) 32);
+                    ByteVector q4 = c.lanewise(VectorOperators.LSHR, 4)
+                            .or(h.lanewise(VectorOperators.LSHR, 6)
+                                    .and((byte) 3)
+                                    .lanewise(VectorOperators.LSHL, 4))
+                            .sub((byte) 32);
+                    acc = ((FloatVector) q1.convertShape(VectorOperators.B2F, F, 0))
+                            .mul(FloatVector.fromMemorySegment(F, x, 4L * (x0 + l), LE))
                             .fma(FloatVector.broadcast(F, d * Dequantize.i8(w, sc + is)), acc);
-                    acc = floats(q2)
-                            .mul(xv(x, x0 + 32 + l))
+                    acc = ((FloatVector) q2.convertShape(VectorOperators.B2F, F, 0))
+                            .mul(FloatVector.fromMemorySegment(F, x, 4L * (x0 + 32 + l), LE))
                             .fma(FloatVector.broadcast(F, d * Dequantize.i8(w, sc + is + 2)), acc);
-                    acc = floats(q3)
-                            .mul(xv(x, x0 + 64 + l))
+                    acc = ((FloatVector) q3.convertShape(VectorOperators.B2F, F, 0))
+                            .mul(FloatVector.fromMemorySegment(F, x, 4L * (x0 + 64 + l), LE))
                             .fma(FloatVector.broadcast(F, d * Dequantize.i8(w, sc + is + 4)), acc);
-                    acc = floats(q4)
-                            .mul(xv(x, x0 + 96 + l))
+                    acc = ((FloatVector) q4.convertShape(VectorOperators.B2F, F, 0))
+                            .mul(FloatVector.fromMemorySegment(F, x, 4L * (x0 + 96 + l), LE))
                             .fma(FloatVector.broadcast(F, d * Dequantize.i8(w, sc + is + 6)), acc);
                 }
             }
         }
         return acc.reduceLanes(VectorOperators.ADD);
-    }
-
-    /** Bits {@code shift, shift+1} of each qh byte, moved to bits 4-5 of a 6-bit value. */
-    private static ByteVector high2(ByteVector h, int shift) {
-        return h.lanewise(VectorOperators.LSHR, shift).and((byte) 3).lanewise(VectorOperators.LSHL, 4);
     }
 }

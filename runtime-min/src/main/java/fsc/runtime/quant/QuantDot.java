@@ -19,6 +19,10 @@ import jdk.incubator.vector.VectorSpecies;
  * and/shift, widen bytes to floats, {@code fma} into an accumulator, and {@code reduceLanes} once at
  * the end. {@link Dequantize#dot} is the reference each kernel is tested against.
  *
+ * <p>Vector values never cross a method call: a helper that C2 declines to inline (its inlining
+ * budget is shared with whatever generated method calls us) would box every vector and run
+ * 10-30x slower, so the widening and nibble code is written out in each kernel.
+ *
  * <p>The species is chosen once: the preferred float shape when it has 8 or 16 lanes (AVX2,
  * AVX-512), so that one byte vector of the same lane count widens into exactly one float vector.
  * On narrower hardware (128-bit NEON/SSE) the kernels fall back to the scalar reference.
@@ -46,6 +50,7 @@ public final class QuantDot {
      */
     public static float dot(GgmlType type, MemorySegment row, long rowOffset, float[] x, int xOffset, int n) {
         Objects.checkFromIndexSize(xOffset, n, x.length);
+        // A float[] segment is in native order; every platform fsc targets (x86-64, AArch64) is little-endian.
         return dot(type, row, rowOffset, MemorySegment.ofArray(x), 4L * xOffset, n);
     }
 
@@ -75,22 +80,12 @@ public final class QuantDot {
         };
     }
 
-    /** {@link #L} activations from element {@code i} of {@code x}. */
-    static FloatVector xv(MemorySegment x, int i) {
-        return FloatVector.fromMemorySegment(F, x, 4L * i, LE);
-    }
-
-    /** Widens {@link #L} signed bytes to floats. */
-    static FloatVector floats(ByteVector b) {
-        return (FloatVector) b.convertShape(VectorOperators.B2F, F, 0);
-    }
-
     private static float f32(MemorySegment w, long at, MemorySegment x, int xo, int n) {
         FloatVector acc = FloatVector.zero(F);
         int i = 0;
         for (; i < F.loopBound(n); i += L) {
             FloatVector wv = FloatVector.fromMemorySegment(F, w, at + 4L * i, LE);
-            acc = wv.fma(xv(x, xo + i), acc);
+            acc = wv.fma(FloatVector.fromMemorySegment(F, x, 4L * (xo + i), LE), acc);
         }
         float sum = acc.reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
@@ -111,7 +106,7 @@ public final class QuantDot {
             IntVector h = (IntVector)
                     ShortVector.fromMemorySegment(S, w, at + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0);
             FloatVector wv = brain ? h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats() : halfToFloat(h);
-            acc = wv.fma(xv(x, xo + i), acc);
+            acc = wv.fma(FloatVector.fromMemorySegment(F, x, 4L * (xo + i), LE), acc);
         }
         float sum = acc.reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
@@ -139,8 +134,9 @@ public final class QuantDot {
             FloatVector d = FloatVector.broadcast(F, Dequantize.f16(w, at));
             FloatVector block = FloatVector.zero(F);
             for (int i = 0; i < 32; i += L) {
-                FloatVector q = floats(ByteVector.fromMemorySegment(B, w, at + 2 + i, LE));
-                block = q.fma(xv(x, xo + i), block);
+                FloatVector q = ((FloatVector)
+                        (ByteVector.fromMemorySegment(B, w, at + 2 + i, LE)).convertShape(VectorOperators.B2F, F, 0));
+                block = q.fma(FloatVector.fromMemorySegment(F, x, 4L * (xo + i), LE), block);
             }
             acc = block.fma(d, acc);
         }
@@ -154,10 +150,12 @@ public final class QuantDot {
             FloatVector block = FloatVector.zero(F);
             for (int i = 0; i < 16; i += L) {
                 ByteVector q = ByteVector.fromMemorySegment(B, w, at + 2 + i, LE);
-                FloatVector lo = floats(q.and((byte) 0x0F).sub((byte) 8));
-                FloatVector hi = floats(q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8));
-                block = lo.fma(xv(x, xo + i), block);
-                block = hi.fma(xv(x, xo + 16 + i), block);
+                FloatVector lo =
+                        ((FloatVector) (q.and((byte) 0x0F).sub((byte) 8)).convertShape(VectorOperators.B2F, F, 0));
+                FloatVector hi = ((FloatVector)
+                        (q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8)).convertShape(VectorOperators.B2F, F, 0));
+                block = lo.fma(FloatVector.fromMemorySegment(F, x, 4L * (xo + i), LE), block);
+                block = hi.fma(FloatVector.fromMemorySegment(F, x, 4L * (xo + 16 + i), LE), block);
             }
             acc = block.fma(d, acc);
         }
@@ -174,10 +172,11 @@ public final class QuantDot {
             FloatVector sx = FloatVector.zero(F);
             for (int i = 0; i < 16; i += L) {
                 ByteVector q = ByteVector.fromMemorySegment(B, w, at + 4 + i, LE);
-                FloatVector x0 = xv(x, xo + i);
-                FloatVector x1 = xv(x, xo + 16 + i);
-                qx = floats(q.and((byte) 0x0F)).fma(x0, qx);
-                qx = floats(q.lanewise(VectorOperators.LSHR, 4)).fma(x1, qx);
+                FloatVector x0 = FloatVector.fromMemorySegment(F, x, 4L * (xo + i), LE);
+                FloatVector x1 = FloatVector.fromMemorySegment(F, x, 4L * (xo + 16 + i), LE);
+                qx = ((FloatVector) (q.and((byte) 0x0F)).convertShape(VectorOperators.B2F, F, 0)).fma(x0, qx);
+                qx = ((FloatVector) (q.lanewise(VectorOperators.LSHR, 4)).convertShape(VectorOperators.B2F, F, 0))
+                        .fma(x1, qx);
                 sx = sx.add(x0).add(x1);
             }
             acc = qx.fma(d, acc);
