@@ -32,11 +32,11 @@ public final class IrPrinter {
         out.append("// fsc IR");
         String source = g.metadata().get("source");
         if (source != null) {
-            out.append(" · source ").append(source);
+            out.append(" · source ").append(oneLine(source));
         }
         String sha = g.metadata().get("sha256");
         if (sha != null) {
-            out.append(" sha256 ").append(sha);
+            out.append(" sha256 ").append(oneLine(sha));
         }
         out.append('\n');
         out.append("graph @").append(ValueNames.sanitize(g.name())).append('(');
@@ -107,9 +107,14 @@ public final class IrPrinter {
         return parts.isEmpty() ? null : String.join("; ", parts);
     }
 
+    /** Comment text must not end the line early: control characters become spaces. */
+    private static String oneLine(String s) {
+        return s.replaceAll("\\p{Cntrl}", " ");
+    }
+
     private static String withNote(StringBuilder line, String note) {
         if (note != null && !note.isEmpty()) {
-            line.append("  // ").append(note.replace('\n', ' '));
+            line.append("  // ").append(oneLine(note));
         }
         return line.append('\n').toString();
     }

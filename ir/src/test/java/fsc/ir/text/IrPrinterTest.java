@@ -84,4 +84,21 @@ class IrPrinterTest {
                 IrPrinter.attr(new Attr.Dims(List.of(Dim.of(-1), Dim.sym("S").times(Dim.of(12))))));
         assertEquals("\"a\\nb\\u0001\"", IrPrinter.attr(Attr.of("a\nb\u0001")));
     }
+
+    @Test
+    void commentsStayOnTheirLine() {
+        GraphBuilder b = new GraphBuilder("g").metadata("source", "evil\nname.onnx");
+        Value x = b.input("x", t("f32[2]"));
+        Value y = b.node("relu", "", List.of(x), Map.of());
+        Graph g = b.output(y).build();
+        String text = IrPrinter.print(g, Map.of(y, "two\nlines"));
+        assertEquals(
+                "// fsc IR · source evil name.onnx", text.lines().findFirst().orElseThrow());
+        assertEquals(
+                "  %relu: f32[2] = relu(%x)  // two lines",
+                text.lines().filter(l -> l.contains("relu(")).findFirst().orElseThrow());
+        // The metadata block keeps the exact value, escaped.
+        assertEquals(
+                1, text.lines().filter(l -> l.contains("\"evil\\nname.onnx\"")).count());
+    }
 }
