@@ -80,6 +80,37 @@ class SgemmTest {
         }
     }
 
+    /**
+     * Once compiled, a GEMM allocates nothing: no boxed vectors (which is what happens when a vector
+     * crosses a call C2 does not inline, at a tenth of the speed) and no per-call objects. Rounds
+     * repeat until C2 has compiled the kernels; the interpreter boxes every vector.
+     */
+    @Test
+    void steadyStateAllocatesNothing() {
+        com.sun.management.ThreadMXBean mx =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        int m = 13, n = 40, k = 70; // 6-row tiles, a single row, a partial panel
+        try (Arena arena = Arena.ofConfined()) {
+            Random rnd = new Random(4);
+            MemorySegment a = filled(arena, m * k, rnd);
+            MemorySegment b = filled(arena, k * n, rnd);
+            MemorySegment c = arena.allocate((long) m * n * 4);
+            MemorySegment packed = arena.allocate(Sgemm.packedBytes(k, n));
+            Sgemm.packB(b, 0, k, n, false, packed, 0);
+            long perCall = Long.MAX_VALUE;
+            for (int round = 0; round < 60 && perCall > 0; round++) {
+                long before = mx.getCurrentThreadAllocatedBytes();
+                for (int i = 0; i < 500; i++) {
+                    Sgemm.gemmPacked(m, n, k, a, 0, k, packed, 0, c, 0, n, true, null);
+                    Sgemm.gemm(m, n, k, a, 0, k, false, b, 0, n, false, c, 0, n, 0.5f, true, null);
+                    Sgemm.gemm(m, n, k, a, 0, k, false, packed, 0, k, true, c, 0, n, 1f, false, null);
+                }
+                perCall = (mx.getCurrentThreadAllocatedBytes() - before) / 1500;
+            }
+            assertEquals(0, perCall, "bytes allocated per GEMM call after warm-up");
+        }
+    }
+
     @Test
     void zeroDepthClearsOrKeepsC() {
         try (Arena arena = Arena.ofConfined()) {
