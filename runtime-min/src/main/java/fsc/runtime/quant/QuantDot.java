@@ -21,7 +21,7 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Vector values never cross a method call: a helper that C2 declines to inline (its inlining
  * budget is shared with whatever generated method calls us) would box every vector and run
- * 10-30x slower, so the widening and nibble code is written out in each kernel.
+ * 10-30x slower, so the widening, nibble and half-float code is written out in each kernel.
  *
  * <p>The species is chosen once: the preferred float shape when it has 8 or 16 lanes (AVX2,
  * AVX-512), so that one byte vector of the same lane count widens into exactly one float vector.
@@ -105,7 +105,20 @@ public final class QuantDot {
         for (; i < F.loopBound(n); i += L) {
             IntVector h = (IntVector)
                     ShortVector.fromMemorySegment(S, w, at + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0);
-            FloatVector wv = brain ? h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats() : halfToFloat(h);
+            FloatVector wv;
+            if (brain) {
+                wv = h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            } else {
+                FloatVector magnitude = h.and(0x7fff)
+                        .lanewise(VectorOperators.LSHL, 13)
+                        .reinterpretAsFloats()
+                        .mul(0x1p112f);
+                VectorMask<Integer> infOrNan =
+                        magnitude.compare(VectorOperators.GE, 65536f).cast(I);
+                IntVector bits = magnitude.reinterpretAsInts();
+                bits = bits.blend(bits.or(255 << 23), infOrNan);
+                wv = bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            }
             acc = wv.fma(FloatVector.fromMemorySegment(F, x, 4L * (xo + i), LE), acc);
         }
         float sum = acc.reduceLanes(VectorOperators.ADD);
@@ -114,18 +127,6 @@ public final class QuantDot {
             sum += v * x.get(Dequantize.F32, 4L * (xo + i));
         }
         return sum;
-    }
-
-    static FloatVector halfToFloat(IntVector h) {
-        FloatVector magnitude = h.and(0x7fff)
-                .lanewise(VectorOperators.LSHL, 13)
-                .reinterpretAsFloats()
-                .mul(0x1p112f);
-        VectorMask<Integer> infOrNan =
-                magnitude.compare(VectorOperators.GE, 65536f).cast(I);
-        IntVector bits = magnitude.reinterpretAsInts();
-        bits = bits.blend(bits.or(255 << 23), infOrNan);
-        return bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
     }
 
     private static float q8_0(MemorySegment w, long at, MemorySegment x, int xo, int n) {
