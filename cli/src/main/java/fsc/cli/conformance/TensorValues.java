@@ -1,0 +1,69 @@
+package fsc.cli.conformance;
+
+import fsc.ir.WeightData;
+import fsc.runtime.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * A tensor seen as numbers, whichever side it comes from (an expected {@code .pb} or a model
+ * output): its dtype name ({@code f32}, {@code i64}, ... — the IR and the runtime spell them alike),
+ * its shape and its little-endian bytes.
+ */
+record TensorValues(String dtype, long[] shape, MemorySegment bytes) {
+    private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfDouble F64 =
+            ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    static TensorValues of(WeightData w) {
+        long[] shape = w.dims().stream().mapToLong(Long::longValue).toArray();
+        return new TensorValues(w.dtype().irName(), shape, MemorySegment.ofBuffer(w.view()));
+    }
+
+    static TensorValues of(Tensor t) {
+        return new TensorValues(t.type().shortName(), t.shape().clone(), t.data());
+    }
+
+    long count() {
+        return Arrays.stream(shape).reduce(1, Math::multiplyExact);
+    }
+
+    String typeString() {
+        return dtype + Arrays.toString(shape).replace(" ", "");
+    }
+
+    boolean isInteger() {
+        return !List.of("f32", "f64", "f16", "bf16").contains(dtype);
+    }
+
+    /** Element {@code i} as a double (integers up to 2^53 exactly). */
+    double get(long i) {
+        return switch (dtype) {
+            case "f32" -> bytes.getAtIndex(F32, i);
+            case "f64" -> bytes.getAtIndex(F64, i);
+            case "f16" -> Float.float16ToFloat(bytes.getAtIndex(I16, i));
+            case "bf16" -> Float.intBitsToFloat((bytes.getAtIndex(I16, i) & 0xFFFF) << 16);
+            default -> getLong(i);
+        };
+    }
+
+    /** Element {@code i} of an integer or bool tensor; u64 above 2^63 reads negative, as in two's complement. */
+    long getLong(long i) {
+        return switch (dtype) {
+            case "i8" -> bytes.get(ValueLayout.JAVA_BYTE, i);
+            case "u8", "bool" -> bytes.get(ValueLayout.JAVA_BYTE, i) & 0xFF;
+            case "i16" -> bytes.getAtIndex(I16, i);
+            case "u16" -> bytes.getAtIndex(I16, i) & 0xFFFF;
+            case "i32" -> bytes.getAtIndex(I32, i);
+            case "u32" -> bytes.getAtIndex(I32, i) & 0xFFFF_FFFFL;
+            case "i64", "u64" -> bytes.getAtIndex(I64, i);
+            default -> throw new IllegalStateException("getLong on " + dtype);
+        };
+    }
+}
