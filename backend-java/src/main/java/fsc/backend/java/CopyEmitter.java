@@ -18,7 +18,7 @@ final class CopyEmitter {
     private CopyEmitter() {}
 
     /** {@code y[...] = x[...]} over a nest whose operand 0 is y and operand 1 is x. */
-    private static CodeBlock copyNest(Scope s, LoopNest nest, String ys, String xs, CodeBlock xBase, int es) {
+    static CodeBlock copyNest(Scope s, LoopNest nest, String ys, String xs, CodeBlock xBase, int es) {
         DimCode dc = s.dims();
         String l = JavaTypes.rawLayoutField(es);
         return nest.emit(s, List.of(ys, xs), List.of(CodeBlock.of("0L"), xBase), (count, off) -> {
@@ -186,20 +186,10 @@ final class CopyEmitter {
         }
         DType t = y.dtype();
         String l = JavaTypes.layoutField(t);
-        CodeBlock lit = literal(t, value);
+        CodeBlock lit = ElementwiseEmitter.literal(t, value);
         return Code.scalarLoop(s, s.dims().of(y.type().elementCount()), i -> CodeBlock.builder()
                 .addStatement(Code.set(ys, l, CodeBlock.of("$N", i), lit))
                 .build());
-    }
-
-    private static CodeBlock literal(DType t, double v) {
-        return switch (JavaTypes.scalar(t).toString()) {
-            case "float" -> CodeBlock.of("$Lf", (float) v);
-            case "double" -> CodeBlock.of("$L", v);
-            case "long" -> CodeBlock.of("$LL", (long) v);
-            case "int" -> CodeBlock.of("$L", (int) v);
-            default -> CodeBlock.of("($T) $L", JavaTypes.scalar(t), (long) v);
-        };
     }
 
     /** Element conversion with Java's semantics (truncation toward zero, as ONNX Cast); bool is 0/1. */

@@ -1,6 +1,7 @@
 package fsc.backend.java;
 
 import com.palantir.javapoet.CodeBlock;
+import com.palantir.javapoet.TypeName;
 import fsc.ir.DType;
 import fsc.ir.Dim;
 import fsc.ir.Node;
@@ -208,6 +209,7 @@ final class ElementwiseEmitter {
                     case "erf" -> CodeBlock.of("$T.erf($L)", JavaTypes.FLOAT_MATH, x);
                     case "tanh" -> CodeBlock.of("(float) $T.tanh($L)", Math.class, x);
                     case "sigmoid" -> CodeBlock.of("1f / (1f + (float) $T.exp(-$L))", Math.class, x);
+                    case "silu" -> CodeBlock.of("$L / (1f + (float) $T.exp(-$L))", x, Math.class, x);
                     case "floor" -> CodeBlock.of("(float) $T.floor($L)", Math.class, x);
                     case "ceil" -> CodeBlock.of("(float) $T.ceil($L)", Math.class, x);
                     case "round" -> CodeBlock.of("(float) $T.rint($L)", Math.class, x);
@@ -247,9 +249,75 @@ final class ElementwiseEmitter {
             case "sin" -> CodeBlock.of("$L.lanewise($T.SIN)", v, JavaTypes.VECTOR_OPERATORS);
             case "cos" -> CodeBlock.of("$L.lanewise($T.COS)", v, JavaTypes.VECTOR_OPERATORS);
             case "sigmoid" -> CodeBlock.of("$N($L)", VectorHelpers.SIGMOID, v);
+            case "silu" -> CodeBlock.of("$N($L)", VectorHelpers.SILU, v);
             case "gelu_none" -> CodeBlock.of("$N($L)", VectorHelpers.GELU_ERF, v);
             default -> null;
         };
+    }
+
+    /** {@code clip} in folded form: each bound present is an attribute; a missing one does not clip. */
+    static CodeBlock clip(Scope s) {
+        Node n = s.node();
+        Value x = n.input(0);
+        Value y = n.output();
+        String xs = s.segment(x, "x");
+        String ys = s.segment(y, "y");
+        DType t = x.dtype();
+        String l = JavaTypes.layoutField(t);
+        CodeBlock count = s.dims().of(y.type().elementCount());
+        CodeBlock lo = n.has("min") ? literal(t, n.floatAttr("min", 0)) : null;
+        CodeBlock hi = n.has("max") ? literal(t, n.floatAttr("max", 0)) : null;
+        java.util.function.Function<String, CodeBlock> scalar = i -> {
+            CodeBlock v = Code.get(xs, l, CodeBlock.of("$N", i));
+            if (lo != null) {
+                v = CodeBlock.of("$T.max($L, $L)", Math.class, v, lo);
+            }
+            if (hi != null) {
+                v = CodeBlock.of("$T.min($L, $L)", Math.class, v, hi);
+            }
+            if (JavaTypes.narrow(t)) {
+                v = CodeBlock.of("($T) $L", JavaTypes.scalar(t), v);
+            }
+            return CodeBlock.builder()
+                    .addStatement(Code.set(ys, l, CodeBlock.of("$N", i), v))
+                    .build();
+        };
+        if (t != DType.F32) {
+            return Code.scalarLoop(s, count, scalar);
+        }
+        return Code.vectorLoop(
+                s,
+                count,
+                i -> {
+                    CodeBlock v = Code.load(xs, CodeBlock.of("$N", i));
+                    if (lo != null) {
+                        v = CodeBlock.of("$L.max($L)", v, lo);
+                    }
+                    if (hi != null) {
+                        v = CodeBlock.of("$L.min($L)", v, hi);
+                    }
+                    return CodeBlock.builder()
+                            .addStatement(Code.store(v, ys, CodeBlock.of("$N", i)))
+                            .build();
+                },
+                scalar);
+    }
+
+    /** A Java literal of element type {@code t} holding {@code v}. */
+    static CodeBlock literal(DType t, double v) {
+        TypeName s = JavaTypes.scalar(t);
+        if (s.equals(TypeName.FLOAT)) {
+            return Double.isInfinite(v)
+                    ? CodeBlock.of("$T.$L", Float.class, v > 0 ? "POSITIVE_INFINITY" : "NEGATIVE_INFINITY")
+                    : CodeBlock.of("$Lf", (float) v);
+        }
+        if (s.equals(TypeName.DOUBLE)) {
+            return CodeBlock.of("$L", v);
+        }
+        if (s.equals(TypeName.LONG)) {
+            return CodeBlock.of("$LL", (long) v);
+        }
+        return CodeBlock.of("($T) $L", s, (long) v);
     }
 
     // ---- where --------------------------------------------------------------------------------

@@ -78,6 +78,8 @@ final class JavaKernelSupport {
             t.add(new Kernel(op, union(F32, INTS), union(F32, INTS), ElementwiseEmitter::unary));
         }
         t.add(new Kernel("not", BOOL, BOOL, ElementwiseEmitter::unary));
+        t.add(new Kernel("silu", F32, F32, ElementwiseEmitter::unary));
+        t.add(new Kernel("clip", union(F32, INTS), union(F32, INTS), ElementwiseEmitter::clip));
         t.add(new Kernel("where", BOOL, PLAIN, ElementwiseEmitter::where));
         t.add(new Kernel("cast", CASTABLE, CASTABLE, CopyEmitter::cast));
         t.add(new Kernel("matmul", F32, F32, MatmulEmitter::matmul));
@@ -89,6 +91,16 @@ final class JavaKernelSupport {
         t.add(new Kernel("softmax", F32, F32, NormEmitter::softmax));
         t.add(new Kernel("log_softmax", F32, F32, NormEmitter::softmax));
         t.add(new Kernel("layer_norm", F32, F32, NormEmitter::layerNorm));
+        t.add(new Kernel("rms_norm", F32, F32, NormEmitter::rmsNorm));
+        t.add(new Kernel("batch_norm", F32, F32, NormEmitter::batchNorm));
+        t.add(new Kernel("global_average_pool", F32, F32, ReduceEmitter::globalPool));
+        t.add(new Kernel("global_max_pool", F32, F32, ReduceEmitter::globalPool));
+        t.add(new Kernel("split", PLAIN, PLAIN, IndexingEmitter::split));
+        t.add(new Kernel("tile", PLAIN, PLAIN, IndexingEmitter::tile));
+        t.add(new Kernel("range", union(F32, INTS), union(F32, INTS), IndexingEmitter::range));
+        t.add(new Kernel("trilu", PLAIN, PLAIN, IndexingEmitter::trilu));
+        t.add(new Kernel("cumsum", union(F32, INTS), union(F32, INTS), IndexingEmitter::cumsum));
+        t.add(new Kernel("argmax", union(F32, INTS), EnumSet.of(DType.I64), IndexingEmitter::argmax));
         t.add(new Kernel("transpose", PLAIN, PLAIN, CopyEmitter::transpose));
         t.add(new Kernel("slice", PLAIN, PLAIN, CopyEmitter::slice));
         t.add(new Kernel("expand", PLAIN, PLAIN, CopyEmitter::expand));
@@ -122,7 +134,12 @@ final class JavaKernelSupport {
             Map.entry("reduce_max", 1),
             Map.entry("reduce_min", 1),
             Map.entry("reduce_prod", 1),
-            Map.entry("reduce_l2", 1));
+            Map.entry("reduce_l2", 1),
+            Map.entry("clip", 1),
+            Map.entry("split", 1),
+            Map.entry("tile", 1),
+            Map.entry("trilu", 1),
+            Map.entry("cumsum", 1));
 
     /** The emitter for {@code n}; {@link #check} must have accepted the graph. */
     static Function<Scope, CodeBlock> emitter(Node n) {
@@ -138,7 +155,8 @@ final class JavaKernelSupport {
             return new Kernel(n.op(), PLAIN, PLAIN, CopyEmitter::constantOfShape);
         }
         DType in = n.inputs().isEmpty() ? null : n.input(0).dtype();
-        DType out = n.outputs().size() == 1 ? n.output().dtype() : null;
+        // Multi-output ops (split) have one element type across their outputs.
+        DType out = n.outputs().isEmpty() ? null : n.outputs().getFirst().dtype();
         for (Kernel k : TABLE) {
             if (k.op().equals(n.op()) && k.in().contains(in) && k.out().contains(out)) {
                 return k;
@@ -160,7 +178,9 @@ final class JavaKernelSupport {
             if (find(n) == null) {
                 String key = n.op() + "("
                         + (n.inputs().isEmpty() ? "" : n.input(0).dtype().irName()) + ")"
-                        + (n.outputs().size() == 1 ? " -> " + n.output().dtype().irName() : "");
+                        + (n.outputs().isEmpty()
+                                ? ""
+                                : " -> " + n.outputs().getFirst().dtype().irName());
                 unsupported
                         .computeIfAbsent(key, k -> new ArrayList<>())
                         .add(n.name().isEmpty() ? "?" : n.name());

@@ -190,6 +190,149 @@ final class NormEmitter {
         return b.endControlFlow().build();
     }
 
+    /** {@code y = x / sqrt(mean(x²) + eps) * scale} per row: one vector pass for the mean square, one to write. */
+    static CodeBlock rmsNorm(Scope s) {
+        Node n = s.node();
+        Value x = n.input(0);
+        Value scale = n.input(1);
+        Value y = n.output();
+        List<Dim> xd = x.type().dims();
+        int axis = Code.axis(n.intAttr("axis", -1), xd.size());
+        Dim d = Dim.product(xd.subList(axis, xd.size()));
+        if (!scale.type().elementCount().equals(d)) {
+            throw new FscException(n.where() + ": scale " + scale.type() + " must have the " + d
+                    + " elements of the normalised dimensions");
+        }
+        DimCode dc = s.dims();
+        String xs = s.segment(x, "x");
+        String gs = s.segment(scale, "scale");
+        String ys = s.segment(y, "y");
+        String rows = s.local("rows");
+        String len = s.local("len");
+        String row = s.local("row");
+        String base = s.local("base");
+        String ms = s.local("meanSquare");
+        String inv = s.local("inv");
+        String vi = s.local("vinv");
+        float eps = (float) n.floatAttr("epsilon", 1e-5);
+        return CodeBlock.builder()
+                .addStatement("long $N = $L", rows, dc.product(xd.subList(0, axis)))
+                .addStatement("long $N = $L", len, dc.of(d))
+                .beginControlFlow("for (long $N = 0; $N < $N; $N++)", row, row, rows, row)
+                .addStatement("long $N = $N * $N", base, row, len)
+                .add(sumLoop(
+                        s,
+                        len,
+                        ms,
+                        i -> CodeBlock.of(
+                                "$N($L)", VectorHelpers.SQUARE, Code.load(xs, CodeBlock.of("$N + $N", base, i))),
+                        i -> CodeBlock.of(
+                                "$L * $L",
+                                Code.get(xs, "F32", CodeBlock.of("$N + $N", base, i)),
+                                Code.get(xs, "F32", CodeBlock.of("$N + $N", base, i)))))
+                .addStatement("float $N = 1f / (float) $T.sqrt($N / $N + $Lf)", inv, Math.class, ms, len, eps)
+                .addStatement("$T $N = $L", JavaTypes.FLOAT_VECTOR, vi, Code.broadcast(CodeBlock.of("$N", inv)))
+                .add(Code.vectorLoop(
+                        s,
+                        CodeBlock.of("$N", len),
+                        i -> CodeBlock.builder()
+                                .addStatement(Code.store(
+                                        CodeBlock.of(
+                                                "$L.mul($N).mul($L)",
+                                                Code.load(xs, CodeBlock.of("$N + $N", base, i)),
+                                                vi,
+                                                Code.load(gs, CodeBlock.of("$N", i))),
+                                        ys,
+                                        CodeBlock.of("$N + $N", base, i)))
+                                .build(),
+                        i -> CodeBlock.builder()
+                                .addStatement(Code.set(
+                                        ys,
+                                        "F32",
+                                        CodeBlock.of("$N + $N", base, i),
+                                        CodeBlock.of(
+                                                "$L * $N * $L",
+                                                Code.get(xs, "F32", CodeBlock.of("$N + $N", base, i)),
+                                                inv,
+                                                Code.get(gs, "F32", CodeBlock.of("$N", i)))))
+                                .build()))
+                .endControlFlow()
+                .build();
+    }
+
+    /**
+     * {@code batch_norm} (inference): per channel {@code a = scale / sqrt(var + eps)} and
+     * {@code b = bias - mean * a}, then {@code y = x * a + b} over the channel's spatial run.
+     */
+    static CodeBlock batchNorm(Scope s) {
+        Node n = s.node();
+        Value x = n.input(0);
+        Value y = n.output();
+        List<Dim> xd = x.type().dims();
+        DimCode dc = s.dims();
+        String xs = s.segment(x, "x");
+        String gs = s.segment(n.input(1), "scale");
+        String bs = s.segment(n.input(2), "bias");
+        String ms = s.segment(n.input(3), "mean");
+        String vs = s.segment(n.input(4), "var");
+        String ys = s.segment(y, "y");
+        String channels = s.local("channels");
+        String len = s.local("len");
+        String b = s.local("b");
+        String c = s.local("c");
+        String base = s.local("base");
+        String mul = s.local("mul");
+        String add = s.local("add");
+        String vm = s.local("vmul");
+        String va = s.local("vadd");
+        float eps = (float) n.floatAttr("epsilon", 1e-5);
+        return CodeBlock.builder()
+                .addStatement("long $N = $L", channels, dc.of(xd.get(1)))
+                .addStatement("long $N = $L", len, dc.product(xd.subList(2, xd.size())))
+                .beginControlFlow("for (long $N = 0; $N < $L; $N++)", b, b, dc.of(xd.get(0)), b)
+                .beginControlFlow("for (long $N = 0; $N < $N; $N++)", c, c, channels, c)
+                .addStatement("long $N = ($N * $N + $N) * $N", base, b, channels, c, len)
+                .addStatement(
+                        "float $N = $N.getAtIndex(F32, $N) / (float) $T.sqrt($N.getAtIndex(F32, $N) + $Lf)",
+                        mul,
+                        gs,
+                        c,
+                        Math.class,
+                        vs,
+                        c,
+                        eps)
+                .addStatement("float $N = $N.getAtIndex(F32, $N) - $N.getAtIndex(F32, $N) * $N", add, bs, c, ms, c, mul)
+                .addStatement("$T $N = $L", JavaTypes.FLOAT_VECTOR, vm, Code.broadcast(CodeBlock.of("$N", mul)))
+                .addStatement("$T $N = $L", JavaTypes.FLOAT_VECTOR, va, Code.broadcast(CodeBlock.of("$N", add)))
+                .add(Code.vectorLoop(
+                        s,
+                        CodeBlock.of("$N", len),
+                        i -> CodeBlock.builder()
+                                .addStatement(Code.store(
+                                        CodeBlock.of(
+                                                "$L.fma($N, $N)",
+                                                Code.load(xs, CodeBlock.of("$N + $N", base, i)),
+                                                vm,
+                                                va),
+                                        ys,
+                                        CodeBlock.of("$N + $N", base, i)))
+                                .build(),
+                        i -> CodeBlock.builder()
+                                .addStatement(Code.set(
+                                        ys,
+                                        "F32",
+                                        CodeBlock.of("$N + $N", base, i),
+                                        CodeBlock.of(
+                                                "$L * $N + $N",
+                                                Code.get(xs, "F32", CodeBlock.of("$N + $N", base, i)),
+                                                mul,
+                                                add)))
+                                .build()))
+                .endControlFlow()
+                .endControlFlow()
+                .build();
+    }
+
     /** {@code float <into> = Σ term(i)} over {@code [0, len)} with a vector accumulator and scalar tail. */
     private static CodeBlock sumLoop(
             Scope s,

@@ -20,10 +20,25 @@ final class ReduceEmitter {
 
     static CodeBlock reduce(Scope s) {
         Node n = s.node();
+        return reduce(
+                s,
+                n.op().substring("reduce_".length()),
+                reducedAxes(n, n.input(0).type().rank()));
+    }
+
+    /** {@code global_average_pool} / {@code global_max_pool}: a mean or max over every spatial axis. */
+    static CodeBlock globalPool(Scope s) {
+        Node n = s.node();
+        boolean[] reduced = new boolean[n.input(0).type().rank()];
+        java.util.Arrays.fill(reduced, 2, reduced.length, true);
+        return reduce(s, n.op().equals("global_max_pool") ? "max" : "mean", reduced);
+    }
+
+    private static CodeBlock reduce(Scope s, String op, boolean[] reduced) {
+        Node n = s.node();
         Value x = n.input(0);
         Value y = n.output();
         List<Dim> xd = x.type().dims();
-        boolean[] reduced = reducedAxes(n, xd.size());
         List<Dim> kept = new ArrayList<>();
         for (int d = 0; d < xd.size(); d++) {
             if (!reduced[d]) {
@@ -41,7 +56,6 @@ final class ReduceEmitter {
                 yStrides.add(keptStrides.get(k++));
             }
         }
-        String op = n.op().substring("reduce_".length());
         String xs = s.segment(x, "x");
         String ys = s.segment(y, "y");
         DimCode dc = s.dims();

@@ -16,11 +16,16 @@ final class VectorHelpers {
     static final String SIGMOID = "sigmoid";
     static final String GELU_ERF = "geluErf";
     static final String SQUARE = "square";
+    static final String SILU = "silu";
 
     static List<MethodSpec> methods() {
         return List.of(
                 helper(RECIPROCAL, "1 / v", CodeBlock.of("return v.broadcast(1f).div(v)")),
                 helper(SQUARE, "v * v", CodeBlock.of("return v.mul(v)")),
+                helper(
+                        SILU,
+                        "v * sigmoid(v), as ONNX Swish with alpha 1",
+                        CodeBlock.of("return v.mul($N(v))", SIGMOID)),
                 helper(
                         SIGMOID,
                         "1 / (1 + exp(-v))",
