@@ -1,0 +1,85 @@
+package fsc.cli;
+
+import fsc.ir.FscException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code fsc compile}: model file to a runnable jar. */
+@Command(
+        name = "compile",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Compile an ONNX model into a self-contained jar (generated Vector API code + mapped weights + runtime).",
+            "",
+            "Example:",
+            "  fsc compile all-minilm-l6-v2.onnx --target java -o minilm.jar --dump-ir out/ir --time-passes"
+        })
+final class CompileCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "MODEL", description = "The model: an .onnx file.")
+    Path model;
+
+    @Option(
+            names = "--target",
+            defaultValue = "java",
+            description = "Code generator: java (Java Vector API). Default: ${DEFAULT-VALUE}.")
+    String target;
+
+    @Option(
+            names = {"-o", "--output"},
+            paramLabel = "JAR",
+            description = "Output jar. Default: MODEL's name with .jar, in the current folder.")
+    Path output;
+
+    @Option(names = "--dump-ir", paramLabel = "DIR", description = "Write the IR after import and after every pass as DIR/NN-pass.fsir.")
+    Path dumpIr;
+
+    @Option(names = "--time-passes", description = "Print how long each pass took and how it changed the node count.")
+    boolean timePasses;
+
+    @Option(
+            names = "--passes",
+            paramLabel = "LIST",
+            split = ",",
+            description = "Run these passes (comma-separated) instead of the default CPU pipeline.")
+    java.util.List<String> passes;
+
+    @Option(
+            names = "--bound",
+            paramLabel = "SYM=N",
+            description = "Upper bound of a symbolic dimension (e.g. --bound S=256). Defaults come from the model "
+                    + "(batch-like dims 64, others 512).")
+    Map<String, Long> bounds = new LinkedHashMap<>();
+
+    @Option(names = {"-q", "--quiet"}, description = "No progress output.")
+    boolean quiet;
+
+    @Override
+    public Integer call() {
+        if (!target.equals("java")) {
+            throw new FscException(
+                    "unknown or unavailable target '" + target + "'", "the supported target in this build is 'java'");
+        }
+        Path out = output != null ? output : defaultOutput(model);
+        ModelCompiler.Settings settings = new ModelCompiler.Settings(dumpIr, timePasses, passes, bounds);
+        Progress progress = new Progress(System.err, quiet);
+        ModelCompiler.Result r = ModelCompiler.compile(model, out, settings, progress);
+        if (timePasses) {
+            System.err.print(r.passReport());
+        }
+        if (!quiet) {
+            System.err.println(r.summary());
+        }
+        return 0;
+    }
+
+    static Path defaultOutput(Path model) {
+        String name = model.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        return Path.of((dot > 0 ? name.substring(0, dot) : name) + ".jar");
+    }
+}

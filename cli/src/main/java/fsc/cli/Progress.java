@@ -1,0 +1,22 @@
+package fsc.cli;
+
+import java.io.PrintStream;
+
+/** Progress lines on stderr for long work: {@code [  1.2s] importing model.onnx ...}. Quiet mode prints nothing. */
+public final class Progress {
+    private final PrintStream out;
+    private final boolean quiet;
+    private final long start = System.nanoTime();
+
+    public Progress(PrintStream out, boolean quiet) {
+        this.out = out;
+        this.quiet = quiet;
+    }
+
+    public void step(String message) {
+        if (!quiet) {
+            out.printf("[%6.1fs] %s%n", (System.nanoTime() - start) / 1e9, message);
+            out.flush();
+        }
+    }
+}

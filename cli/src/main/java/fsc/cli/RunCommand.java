@@ -1,0 +1,56 @@
+package fsc.cli;
+
+import fsc.runtime.ArtifactMain;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code fsc run}: one inference with a compiled jar, or with a model compiled into the cache first. */
+@Command(
+        name = "run",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Run one inference. MODEL is a jar from 'fsc compile', or an .onnx file (compiled into a cache first).",
+            "Inputs are .npy or ONNX TensorProto .pb files; every output is written as DIR/<name>.npy.",
+            "",
+            "Example:",
+            "  fsc run minilm.jar --input input_ids=ids.npy --input attention_mask=mask.npy"
+                    + " --input token_type_ids=tt.npy --output-dir out/"
+        })
+final class RunCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "MODEL", description = "A compiled .jar, or an .onnx model.")
+    Path model;
+
+    @Option(names = "--input", paramLabel = "NAME=FILE", description = "An input tensor (.npy or .pb); repeat per input.")
+    List<String> inputs = new ArrayList<>();
+
+    @Option(names = "--output-dir", paramLabel = "DIR", description = "Where to write outputs as .npy files.")
+    Path outputDir;
+
+    @Option(names = "--threads", defaultValue = "1", description = "Worker threads. Default: ${DEFAULT-VALUE}.")
+    int threads;
+
+    @Option(names = {"-q", "--quiet"}, description = "No progress output while compiling.")
+    boolean quiet;
+
+    @Override
+    public Integer call() {
+        Path jar = ModelCompiler.jarFor(model, new Progress(System.err, quiet));
+        List<String> args = new ArrayList<>();
+        for (String in : inputs) {
+            args.add("--input");
+            args.add(in);
+        }
+        if (outputDir != null) {
+            args.add("--output-dir");
+            args.add(outputDir.toString());
+        }
+        args.add("--threads");
+        args.add(Integer.toString(threads));
+        return ArtifactMain.run(args.toArray(String[]::new), t -> ArtifactLoader.open(jar, t));
+    }
+}

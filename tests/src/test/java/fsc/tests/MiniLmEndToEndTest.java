@@ -1,0 +1,175 @@
+package fsc.tests;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import fsc.cli.ArtifactLoader;
+import fsc.cli.Main;
+import fsc.runtime.CompiledModel;
+import fsc.runtime.Tensor;
+import fsc.runtime.io.Npy;
+import fsc.runtime.text.WordPieceTokenizer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The spine, end to end: all-MiniLM-L6-v2 (from Maven Central) compiled by {@code fsc compile} to a
+ * jar, run in-process and as a standalone {@code java -jar}, compared with ONNX Runtime on token ids
+ * of real sentences (batch 1 and 3, padding in the mask) within max-abs 1e-4 on both outputs.
+ */
+class MiniLmEndToEndTest {
+    static final double TOLERANCE = 1e-4;
+
+    @TempDir
+    static Path work;
+
+    static Path jar;
+    static Path irDir;
+    static OrtOracle ort;
+    static WordPieceTokenizer tokenizer;
+    static CompiledModel model;
+
+    @BeforeAll
+    static void compile() throws Exception {
+        jar = work.resolve("minilm.jar");
+        irDir = work.resolve("ir");
+        int code = Main.execute(
+                "compile",
+                TestModels.minilm().toString(),
+                "--target",
+                "java",
+                "-o",
+                jar.toString(),
+                "--dump-ir",
+                irDir.toString(),
+                "--quiet");
+        assertEquals(0, code, "fsc compile exit code");
+        ort = new OrtOracle(TestModels.minilm(), 1);
+        tokenizer = WordPieceTokenizer.fromJson(TestModels.minilmTokenizer());
+        model = ArtifactLoader.open(jar, 2);
+    }
+
+    @AfterAll
+    static void close() throws Exception {
+        if (model != null) {
+            model.close();
+        }
+        if (ort != null) {
+            ort.close();
+        }
+    }
+
+    static Map<String, Tensor> inputs(List<String> sentences, int maxLength) {
+        var enc = tokenizer.encodeBatch(sentences, maxLength);
+        return Map.of(
+                "input_ids", enc.inputIds(),
+                "attention_mask", enc.attentionMask(),
+                "token_type_ids", enc.tokenTypeIds());
+    }
+
+    static void assertMatchesOrt(Map<String, Tensor> in) throws Exception {
+        Map<String, float[]> expected = ort.run(in);
+        Map<String, Tensor> actual = model.run(in);
+        assertEquals(expected.keySet(), actual.keySet(), "output names");
+        for (var e : expected.entrySet()) {
+            float[] got = actual.get(e.getKey()).toFloatArray();
+            assertEquals(e.getValue().length, got.length, "length of " + e.getKey());
+            double maxAbs = 0;
+            for (int i = 0; i < got.length; i++) {
+                maxAbs = Math.max(maxAbs, Math.abs(got[i] - e.getValue()[i]));
+            }
+            assertTrue(maxAbs <= TOLERANCE, e.getKey() + ": max-abs " + maxAbs + " > " + TOLERANCE);
+        }
+    }
+
+    @Test
+    void batchOfOneMatchesOnnxRuntime() throws Exception {
+        assertMatchesOrt(inputs(List.of("The quick brown fox jumps over the lazy dog."), 128));
+    }
+
+    @Test
+    void paddedBatchOfThreeMatchesOnnxRuntime() throws Exception {
+        assertMatchesOrt(inputs(
+                List.of(
+                        "A man is eating food.",
+                        "Ahead-of-time compilers turn a model into specialised code, which is then packed into one jar"
+                                + " that runs on servers and edge devices alike, without the compiler.",
+                        "Héllo, wörld!"),
+                128));
+    }
+
+    @Test
+    void longSequenceOf128TokensMatches() throws Exception {
+        String longText = String.join(" ", java.util.Collections.nCopies(60, "inference engineers benchmark"));
+        Map<String, Tensor> in = inputs(List.of(longText), 128);
+        assertEquals(128, in.get("input_ids").shape()[1]);
+        assertMatchesOrt(in);
+    }
+
+    @Test
+    void dumpIrWritesOneFilePerPass() throws Exception {
+        List<Path> dumps;
+        try (Stream<Path> s = Files.list(irDir)) {
+            dumps = s.filter(p -> p.toString().endsWith(".fsir")).sorted().toList();
+        }
+        assertTrue(dumps.size() >= 3, "expected import + at least two passes, got " + dumps);
+        assertTrue(dumps.get(0).getFileName().toString().startsWith("00-"), dumps.get(0).toString());
+        for (Path p : dumps) {
+            assertTrue(Files.readString(p).contains("graph @"), p + " is not an IR dump");
+        }
+    }
+
+    @Test
+    void artifactRunsAloneInAChildJvm() throws Exception {
+        Map<String, Tensor> in = inputs(List.of("Edge devices run the jar alone.", "No compiler needed."), 64);
+        Path dir = Files.createDirectories(work.resolve("alone"));
+        List<String> cmd = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--add-modules",
+                "jdk.incubator.vector",
+                "-jar",
+                jar.toString()));
+        for (var e : in.entrySet()) {
+            Path f = dir.resolve(e.getKey() + ".npy");
+            Npy.write(f, e.getValue());
+            cmd.add("--input");
+            cmd.add(e.getKey() + "=" + f);
+        }
+        cmd.add("--output-dir");
+        cmd.add(dir.resolve("out").toString());
+        Process p = new ProcessBuilder(cmd)
+                .redirectErrorStream(true)
+                .redirectOutput(dir.resolve("log.txt").toFile())
+                .start();
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "artifact did not finish");
+        assertEquals(0, p.exitValue(), Files.readString(dir.resolve("log.txt")));
+        Map<String, float[]> expected = ort.run(in);
+        for (var e : expected.entrySet()) {
+            Tensor t = Npy.read(dir.resolve("out").resolve(e.getKey() + ".npy"));
+            float[] got = t.toFloatArray();
+            double maxAbs = 0;
+            for (int i = 0; i < got.length; i++) {
+                maxAbs = Math.max(maxAbs, Math.abs(got[i] - e.getValue()[i]));
+            }
+            assertTrue(maxAbs <= TOLERANCE, e.getKey() + " from the standalone jar: max-abs " + maxAbs);
+        }
+    }
+
+    @Test
+    void sameModelGivesByteIdenticalJar() throws Exception {
+        Path again = work.resolve("again.jar");
+        assertEquals(0, Main.execute("compile", TestModels.minilm().toString(), "-o", again.toString(), "--quiet"));
+        assertArrayEquals(Files.readAllBytes(jar), Files.readAllBytes(again), "jar bytes differ between two compiles");
+    }
+
+}
