@@ -84,6 +84,13 @@ public final class ShapeValues {
             case "mul" -> binary(types, in, out, (a, b) -> Optional.of(Shapes.multiply(a, b)));
             case "div" -> binary(types, in, out, ShapeValues::divide);
             case "equal" -> binary(types, in, out, ShapeValues::equal);
+            case "less", "greater", "less_or_equal", "greater_or_equal" ->
+                binary(types, in, out, (a, b) -> compare(op, a, b));
+            case "max" -> binary(types, in, out, (a, b) -> pick(a, b, true));
+            case "min" -> binary(types, in, out, (a, b) -> pick(a, b, false));
+            case "neg" -> in.getFirst().flatMap(ShapeValues::negate);
+            case "expand" -> expand(types, in, out);
+            case "range" -> range(in, out);
             case "where" -> where(types, in, out);
             case "constant_of_shape" -> constantOfShape(attrs, out);
             default -> Optional.empty();
@@ -280,6 +287,90 @@ public final class ShapeValues {
             return Optional.of(Dim.of(0));
         }
         return Optional.empty();
+    }
+
+    /**
+     * Whether {@code a >= b} provably: fixed values compare as numbers, and a symbolic dim is a size
+     * of at least its coefficient ({@code S >= 1}, {@code 2*S >= 2}). Empty when it depends on the
+     * run-time sizes.
+     */
+    private static Optional<Boolean> atLeast(Dim a, Dim b) {
+        if (a.equals(b)) {
+            return Optional.of(true);
+        }
+        if (a.isFixed() && b.isFixed()) {
+            return Optional.of(a.value() >= b.value());
+        }
+        if (b.isFixed() && a.coeff() > 0 && b.value() <= a.coeff()) {
+            return Optional.of(true);
+        }
+        if (a.isFixed() && b.coeff() > 0 && a.value() < b.coeff()) {
+            return Optional.of(false);
+        }
+        return Optional.empty();
+    }
+
+    private static Optional<Dim> compare(String op, Dim a, Dim b) {
+        Optional<Boolean> r =
+                switch (op) {
+                    case "greater_or_equal" -> atLeast(a, b);
+                    case "less" -> atLeast(a, b).map(ge -> !ge);
+                    case "less_or_equal" -> atLeast(b, a);
+                    default -> atLeast(b, a).map(ge -> !ge);
+                };
+        return r.map(v -> Dim.of(v ? 1 : 0));
+    }
+
+    /** The larger ({@code max}) or smaller of two contents when provable. */
+    private static Optional<Dim> pick(Dim a, Dim b, boolean max) {
+        if (atLeast(a, b).orElse(false)) {
+            return Optional.of(max ? a : b);
+        }
+        if (atLeast(b, a).orElse(false)) {
+            return Optional.of(max ? b : a);
+        }
+        return Optional.empty();
+    }
+
+    private static Optional<List<Dim>> negate(List<Dim> values) {
+        List<Dim> out = new ArrayList<>();
+        for (Dim d : values) {
+            if (!d.isFixed()) {
+                return Optional.empty();
+            }
+            out.add(Dim.of(-d.value()));
+        }
+        return Optional.of(out);
+    }
+
+    private static Optional<List<Dim>> expand(List<TensorType> types, List<Optional<List<Dim>>> in, TensorType out) {
+        long[] outShape = fixedOrNull(out.dims());
+        long[] inShape = fixedOrNull(types.getFirst().dims());
+        if (in.getFirst().isEmpty() || outShape == null || inShape == null) {
+            return Optional.empty();
+        }
+        List<Dim> result = new ArrayList<>();
+        for (long i = 0; i < product(outShape, 0, outShape.length); i++) {
+            result.add(in.getFirst().get().get((int) broadcastIndex(outShape, inShape, i)));
+        }
+        return Optional.of(result);
+    }
+
+    /** {@code range(start, limit, delta)} with a fixed start and delta (the output type fixed the length). */
+    private static Optional<List<Dim>> range(List<Optional<List<Dim>>> in, TensorType out) {
+        if (in.get(0).isEmpty() || in.get(2).isEmpty()) {
+            return Optional.empty();
+        }
+        Dim start = in.get(0).get().getFirst();
+        Dim delta = in.get(2).get().getFirst();
+        if (!start.isFixed() || !delta.isFixed()) {
+            return Optional.empty();
+        }
+        List<Dim> result = new ArrayList<>();
+        for (long i = 0; i < out.elementCount().value(); i++) {
+            result.add(Dim.of(start.value() + i * delta.value()));
+        }
+        return Optional.of(result);
     }
 
     /** Row-major index into a tensor of {@code inShape} that broadcasts to element {@code flat} of {@code outShape}. */

@@ -66,7 +66,20 @@ class ShapeValuesAgreementTest {
         Value heads = b.node("reshape", "heads_view", List.of(x, guard), Map.of());
         Value filled = b.node("constant_of_shape", "filled", List.of(tail), Map.of("dtype", new Attr.Type(DType.I64)));
 
-        List<Value> checked = List.of(shape, tail, batch, seq, tokens, perHead, target, guard, sliced, asI32);
+        Value one = b.constant("one", TestWeights.scalar(1));
+        Value biggest = b.node("max", "biggest", List.of(seq, one), Map.of());
+        Value zero = b.constant("zero", TestWeights.scalar(0));
+        Value smallest = b.node("min", "smallest", List.of(batch, zero), Map.of());
+        // B*S > 0 is provable; B*S > 1 is not (B = S = 1), so only the former is tracked.
+        Value positive = b.node("greater", "positive", List.of(tokens, zero), Map.of());
+        Value negated = b.node("neg", "negated", List.of(perHead), Map.of());
+        Value repeated = b.node("expand", "repeated", List.of(seq, b.constant("n2", TestWeights.vector(2))), Map.of());
+        Value steps =
+                b.node("range", "steps", List.of(one, perHead, b.constant("two", TestWeights.scalar(2))), Map.of());
+
+        List<Value> checked = List.of(
+                shape, tail, batch, seq, tokens, perHead, target, guard, sliced, asI32, biggest, smallest, positive,
+                negated, repeated, steps);
         checked.forEach(b::output);
         b.output(heads).output(filled);
         Graph g = b.build();

@@ -93,4 +93,31 @@ class ShapeValuesTest {
         assertEquals(Optional.empty(), ShapeValues.fromWeight(TestWeights.longs(new long[] {65}, new long[65])));
         assertEquals(Optional.empty(), ShapeValues.fromWeight(TestWeights.floats(new long[] {1}, 1f)));
     }
+
+    @Test
+    void comparisonsMinMaxNegExpandRange() {
+        GraphBuilder b = new GraphBuilder("cmp").symbol("S", 512);
+        Value x = b.input("x", t("f32[1,S]"));
+        Value seq = b.node(
+                "gather",
+                "",
+                List.of(b.node("shape", "", List.of(x), Map.of()), b.constant("i1", TestWeights.scalar(1))),
+                Map.of());
+        Value one = b.constant("one", TestWeights.scalar(1));
+        Value zero = b.constant("zero", TestWeights.scalar(0));
+        // S is a size, so S >= 1 > 0: max(S, 1) = S, min(S, 0) = 0, S > 0.
+        assertEquals(Optional.of(List.of(S)), b.known().get(b.node("max", "", List.of(seq, one), Map.of())));
+        assertEquals(Optional.of(List.of(Dim.of(0))), b.known().get(b.node("min", "", List.of(seq, zero), Map.of())));
+        assertEquals(
+                Optional.of(List.of(Dim.of(1))), b.known().get(b.node("greater", "", List.of(seq, zero), Map.of())));
+        Value two = b.constant("two", TestWeights.scalar(2));
+        // S against 2 could go either way.
+        assertEquals(Optional.empty(), b.known().get(b.node("less", "", List.of(seq, two), Map.of())));
+        assertEquals(Optional.of(List.of(Dim.of(-2))), b.known().get(b.node("neg", "", List.of(two), Map.of())));
+        Value wide = b.node("expand", "", List.of(seq, b.constant("n3", TestWeights.vector(3))), Map.of());
+        assertEquals(Optional.of(List.of(S, S, S)), b.known().get(wide));
+        Value r = b.node("range", "", List.of(two, b.constant("eight", TestWeights.scalar(8)), two), Map.of());
+        assertEquals(
+                Optional.of(List.of(Dim.of(2), Dim.of(4), Dim.of(6))), b.known().get(r));
+    }
 }
