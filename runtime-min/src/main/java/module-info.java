@@ -9,6 +9,7 @@ module fsc.runtime {
     exports fsc.runtime.io;
     exports fsc.runtime.json;
     exports fsc.runtime.kernels;
+    exports fsc.runtime.llm;
     exports fsc.runtime.quant;
     exports fsc.runtime.text;
 }

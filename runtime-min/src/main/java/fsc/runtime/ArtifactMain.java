@@ -23,7 +23,8 @@ public final class ArtifactMain {
               --input NAME=FILE   an input tensor (.npy or ONNX TensorProto .pb); repeat per input
               --output-dir DIR    write each output as DIR/<output>.npy
               --threads N         worker threads (default 1)
-              --help              this text""";
+              --help              this text
+            or:    java --add-modules jdk.incubator.vector -jar model.jar generate --prompt TEXT (decoders; generate --help)""";
 
     private ArtifactMain() {}
 
@@ -34,6 +35,11 @@ public final class ArtifactMain {
 
     public static int run(
             String[] args, IntFunction<CompiledModel> factoryByThreads, PrintStream out, PrintStream err) {
+        if (args.length > 0 && args[0].equals("generate")) {
+            // Decoders compiled from GGUF: token generation over the paged KV cache.
+            return fsc.runtime.llm.GenerateMain.run(
+                    java.util.Arrays.copyOfRange(args, 1, args.length), factoryByThreads, out, err);
+        }
         try {
             Options o = Options.parse(args);
             if (o == null) {

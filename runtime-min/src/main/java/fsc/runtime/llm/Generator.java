@@ -1,0 +1,112 @@
+package fsc.runtime.llm;
+
+import fsc.runtime.RuntimeFailure;
+import java.util.Arrays;
+import java.util.function.Consumer;
+
+/**
+ * The generation loop for one sequence: prefill the prompt in chunks of at most {@code
+ * maxBatchTokens}, then decode one token per step, each step appending to the paged KV cache. With
+ * {@code recompute} every step instead re-runs the whole sequence from an empty cache; cached and
+ * recomputed decoding must agree token for token (the check that masks and positions are right).
+ */
+public final class Generator {
+    /** Sequence slot this single-stream loop uses. */
+    static final int SEQ = 0;
+
+    private final Decoder decoder;
+    private final TextCodec codec;
+
+    public Generator(Decoder decoder, TextCodec codec) {
+        this.decoder = decoder;
+        this.codec = codec;
+    }
+
+    /** Tokenizes {@code prompt} and generates; {@code onText} receives text as it completes. */
+    public Generation generate(String prompt, int maxTokens, SamplingParams sampling, Consumer<String> onText) {
+        return generate(codec.encode(prompt), maxTokens, sampling, onText, false);
+    }
+
+    public Generation generate(
+            int[] prompt, int maxTokens, SamplingParams sampling, Consumer<String> onText, boolean recompute) {
+        if (prompt.length == 0) {
+            throw new RuntimeFailure("the prompt has no tokens");
+        }
+        KvCache cache = decoder.cache();
+        int vocab = decoder.config().vocab();
+        Sampler sampler = new Sampler(sampling);
+        // A continuation keeps its first piece's leading space: it follows the prompt's text.
+        TextCodec.Stream stream = codec.stream(false);
+        StringBuilder text = new StringBuilder();
+        int[] out = new int[Math.max(0, maxTokens)];
+        int produced = 0;
+        cache.release(SEQ);
+        long t0 = System.nanoTime();
+        long firstToken = t0;
+        try {
+            int[] seq = prompt;
+            float[] logits = prefill(seq);
+            while (produced < maxTokens) {
+                int next = sampler.sample(logits, 0, vocab);
+                if (produced == 0) {
+                    firstToken = System.nanoTime();
+                }
+                out[produced++] = next;
+                if (next == codec.eosId()) {
+                    break;
+                }
+                String piece = stream.push(next);
+                text.append(piece);
+                onText.accept(piece);
+                if (produced == maxTokens || seq.length + 1 > cache.maxContext()) {
+                    break;
+                }
+                seq = Arrays.copyOf(seq, seq.length + 1);
+                seq[seq.length - 1] = next;
+                if (recompute) {
+                    cache.release(SEQ);
+                    logits = prefill(seq);
+                } else {
+                    int pos = cache.append(SEQ, 1);
+                    logits = decoder.step(new int[] {next}, new int[] {pos}, new int[] {SEQ}, new int[] {0});
+                }
+            }
+            String rest = stream.flush();
+            text.append(rest);
+            onText.accept(rest);
+            long end = System.nanoTime();
+            int[] generated = Arrays.copyOf(out, produced);
+            Timings timings = new Timings(
+                    prompt.length,
+                    produced,
+                    (firstToken - t0) / 1e6,
+                    (firstToken - t0) / 1e6,
+                    (end - firstToken) / 1e6,
+                    cache.peakUsedBlocks(),
+                    cache.numBlocks());
+            return new Generation(prompt, generated, text.toString(), timings);
+        } finally {
+            cache.release(SEQ);
+        }
+    }
+
+    /** Runs {@code seq} (whose cache is empty) in chunks; returns the logits of its last token. */
+    private float[] prefill(int[] seq) {
+        KvCache cache = decoder.cache();
+        int chunk = decoder.config().maxBatchTokens();
+        float[] logits = null;
+        for (int from = 0; from < seq.length; from += chunk) {
+            int n = Math.min(chunk, seq.length - from);
+            int start = cache.append(SEQ, n);
+            int[] tokens = Arrays.copyOfRange(seq, from, from + n);
+            int[] positions = new int[n];
+            int[] seqs = new int[n];
+            for (int i = 0; i < n; i++) {
+                positions[i] = start + i;
+                seqs[i] = SEQ;
+            }
+            logits = decoder.step(tokens, positions, seqs, new int[] {n - 1});
+        }
+        return logits;
+    }
+}

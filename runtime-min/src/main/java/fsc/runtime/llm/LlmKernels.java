@@ -1,0 +1,216 @@
+package fsc.runtime.llm;
+
+import fsc.runtime.Parallelism;
+import fsc.runtime.RuntimeFailure;
+import fsc.runtime.quant.Dequantize;
+import fsc.runtime.quant.GgmlType;
+import fsc.runtime.quant.QuantDot;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * The decoder kernels generated code calls with constant shapes: {@code qmatmul} and {@code
+ * embedding} on weights in their GGUF layout (dot products on the packed blocks, never a dequantized
+ * copy of the tensor), {@code rope} in llama.cpp's two pairings, and {@code pagedAttention} over
+ * the {@link KvCache} layout {@code [block][layer][k|v][slot][kv_heads * head_dim]}.
+ */
+public final class LlmKernels {
+    static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /** Weight rows per parallel chunk: enough work per task that scheduling costs nothing. */
+    private static final int ROW_GRAIN = 16;
+
+    private LlmKernels() {}
+
+    /**
+     * {@code y[t, j] = dot(w row j, x row t)} for {@code rows} activations of {@code k} floats and
+     * {@code n} weight rows. The loop runs weight row outermost so a row is read from memory once per
+     * step, however many tokens the step holds (prefill reuses it from cache).
+     */
+    public static void qmatmul(
+            Parallelism par, GgmlType type, MemorySegment w, MemorySegment x, MemorySegment y, int rows, int k, int n) {
+        long rowBytes = type.bytesFor(k);
+        par.forRange(0, n, ROW_GRAIN, (from, to) -> {
+            for (int j = from; j < to; j++) {
+                long wOff = j * rowBytes;
+                for (int t = 0; t < rows; t++) {
+                    float v = QuantDot.dot(type, w, wOff, x, 4L * t * k, k);
+                    y.set(F32, 4L * ((long) t * n + j), v);
+                }
+            }
+        });
+    }
+
+    /** Row {@code ids[i]} of {@code table} (vocab × dim, any GGUF type), dequantized into {@code y[i]}. */
+    public static void embedding(
+            GgmlType type, MemorySegment table, int vocab, MemorySegment ids, MemorySegment y, int count, int dim) {
+        long rowBytes = type.bytesFor(dim);
+        float[] row = new float[dim];
+        for (int i = 0; i < count; i++) {
+            int id = ids.get(I32, 4L * i);
+            if (id < 0 || id >= vocab) {
+                throw new RuntimeFailure("embedding: token id " + id + " is outside the vocabulary of " + vocab);
+            }
+            Dequantize.row(type, table, id * rowBytes, row, 0, dim);
+            MemorySegment.copy(row, 0, y, F32, 4L * i * dim, dim);
+        }
+    }
+
+    /**
+     * Rotary embedding of {@code x [tokens, heads * headDim]} into {@code y}: within each head the
+     * first {@code rotary} features rotate in pairs {@code (2i, 2i+1)} when {@code interleaved}
+     * (llama.cpp's "normal" mode, LLaMA) or {@code (i, i + rotary/2)} (NeoX mode, Qwen2, Gemma), by
+     * the angle in row {@code positions[t]} of the {@code cos}/{@code sin} tables {@code [P, rotary/2]}.
+     */
+    public static void rope(
+            MemorySegment x,
+            MemorySegment cos,
+            MemorySegment sin,
+            int tablePositions,
+            MemorySegment positions,
+            MemorySegment y,
+            int tokens,
+            int heads,
+            int headDim,
+            int rotary,
+            boolean interleaved) {
+        if (!x.equals(y)) {
+            MemorySegment.copy(x, 0, y, 0, 4L * tokens * heads * headDim);
+        }
+        int half = rotary / 2;
+        for (int t = 0; t < tokens; t++) {
+            int p = positions.get(I32, 4L * t);
+            if (p < 0 || p >= tablePositions) {
+                throw new RuntimeFailure(
+                        "rope: position " + p + " is outside the compiled context of " + tablePositions);
+            }
+            for (int h = 0; h < heads; h++) {
+                long base = ((long) t * heads + h) * headDim;
+                for (int i = 0; i < half; i++) {
+                    long i1 = 4L * (base + (interleaved ? 2 * i : i));
+                    long i2 = 4L * (base + (interleaved ? 2 * i + 1 : i + half));
+                    float c = cos.get(F32, 4L * ((long) p * half + i));
+                    float s = sin.get(F32, 4L * ((long) p * half + i));
+                    float x1 = y.get(F32, i1);
+                    float x2 = y.get(F32, i2);
+                    y.set(F32, i1, x1 * c - x2 * s);
+                    y.set(F32, i2, x1 * s + x2 * c);
+                }
+            }
+        }
+    }
+
+    /**
+     * Paged attention for one layer: stores every token's k/v in its sequence's cache slot, then each
+     * (token, head) attends causally to positions {@code 0..pos} of its own sequence. Storing comes
+     * first so tokens of a prefill see each other; parallel over (token, head) pairs afterwards.
+     */
+    public static void pagedAttention(
+            Parallelism par,
+            MemorySegment q,
+            MemorySegment k,
+            MemorySegment v,
+            MemorySegment cache,
+            MemorySegment blockTable,
+            MemorySegment seqIds,
+            MemorySegment positions,
+            MemorySegment out,
+            int layers,
+            int blockSize,
+            int heads,
+            int kvHeads,
+            int headDim,
+            float scale,
+            int layer,
+            int tokens,
+            int sequences,
+            int tableWidth,
+            int numBlocks) {
+        PagedLayout layout = new PagedLayout(layers, blockSize, heads, kvHeads, headDim, scale);
+        int kvd = layout.kvDim();
+        for (int t = 0; t < tokens; t++) {
+            long slot = layout.keyOffset(
+                    blockTable,
+                    tableWidth,
+                    sequences,
+                    numBlocks,
+                    seqIds.get(I32, 4L * t),
+                    positions.get(I32, 4L * t),
+                    layer);
+            MemorySegment.copy(k, 4L * t * kvd, cache, 4L * slot, 4L * kvd);
+            MemorySegment.copy(v, 4L * t * kvd, cache, 4L * (slot + layout.valueDelta()), 4L * kvd);
+        }
+        par.forRange(0, tokens * heads, 1, (from, to) -> {
+            float[] scores = new float[64];
+            for (int th = from; th < to; th++) {
+                int t = th / heads;
+                int h = th % heads;
+                int seq = seqIds.get(I32, 4L * t);
+                int pos = positions.get(I32, 4L * t);
+                if (scores.length < pos + 1) {
+                    scores = new float[Integer.highestOneBit(pos + 1) * 2];
+                }
+                attendOne(
+                        q,
+                        cache,
+                        blockTable,
+                        out,
+                        layout,
+                        layer,
+                        t,
+                        h,
+                        seq,
+                        pos,
+                        tableWidth,
+                        sequences,
+                        numBlocks,
+                        scores);
+            }
+        });
+    }
+
+    private static void attendOne(
+            MemorySegment q,
+            MemorySegment cache,
+            MemorySegment blockTable,
+            MemorySegment out,
+            PagedLayout layout,
+            int layer,
+            int t,
+            int h,
+            int seq,
+            int pos,
+            int tableWidth,
+            int sequences,
+            int numBlocks,
+            float[] scores) {
+        int hd = layout.headDim();
+        int kvh = h / (layout.heads() / layout.kvHeads());
+        long qOff = 4L * ((long) t * layout.heads() + h) * hd;
+        float scale = layout.scale();
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j <= pos; j++) {
+            long key = layout.keyOffset(blockTable, tableWidth, sequences, numBlocks, seq, j, layer) + (long) kvh * hd;
+            float s = VectorMath.dot(q, qOff, cache, 4L * key, hd) * scale;
+            scores[j] = s;
+            max = Math.max(max, s);
+        }
+        float sum = 0f;
+        for (int j = 0; j <= pos; j++) {
+            float e = (float) Math.exp(scores[j] - max);
+            scores[j] = e;
+            sum += e;
+        }
+        float inv = 1f / sum;
+        long oOff = 4L * ((long) t * layout.heads() + h) * hd;
+        out.asSlice(oOff, 4L * hd).fill((byte) 0);
+        for (int j = 0; j <= pos; j++) {
+            long val = layout.keyOffset(blockTable, tableWidth, sequences, numBlocks, seq, j, layer)
+                    + layout.valueDelta()
+                    + (long) kvh * hd;
+            VectorMath.axpy(scores[j] * inv, cache, 4L * val, out, oOff, hd);
+        }
+    }
+}

@@ -1,0 +1,87 @@
+package fsc.runtime.llm;
+
+import fsc.runtime.RuntimeFailure;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The vocabulary a model jar carries (from GGUF {@code tokenizer.ggml.*}), as plain data: the
+ * compiler writes it, {@link TextCodec} builds the tokenizer from it at run time.
+ *
+ * @param model {@code llama} (SentencePiece) or {@code gpt2} (byte-level BPE)
+ */
+public record TokenizerSpec(
+        String model,
+        List<String> tokens,
+        float[] scores,
+        int[] types,
+        List<String> merges,
+        int bosId,
+        int eosId,
+        int unkId,
+        boolean addBos,
+        boolean addSpacePrefix) {
+
+    public TokenizerSpec {
+        tokens = List.copyOf(tokens);
+        merges = List.copyOf(merges);
+        scores = scores.clone();
+        types = types.clone();
+        if (!model.equals("llama") && !model.equals("gpt2")) {
+            throw new RuntimeFailure("tokenizer model '" + model + "' is not supported (llama, gpt2)");
+        }
+        if (scores.length != tokens.size() || types.length != tokens.size()) {
+            throw new RuntimeFailure("tokenizer: " + tokens.size() + " tokens but " + scores.length + " scores and "
+                    + types.length + " types");
+        }
+    }
+
+    Map<String, Object> toJson() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("model", model);
+        m.put("bos", bosId);
+        m.put("eos", eosId);
+        m.put("unk", unkId);
+        m.put("add_bos", addBos);
+        m.put("add_space_prefix", addSpacePrefix);
+        m.put("tokens", tokens);
+        List<Object> s = new ArrayList<>(scores.length);
+        for (float f : scores) {
+            s.add(f);
+        }
+        m.put("scores", s);
+        List<Object> t = new ArrayList<>(types.length);
+        for (int i : types) {
+            t.add(i);
+        }
+        m.put("types", t);
+        m.put("merges", merges);
+        return m;
+    }
+
+    static TokenizerSpec fromJson(Map<String, Object> m) {
+        List<?> s = JsonFields.list(m, "scores");
+        float[] scores = new float[s.size()];
+        for (int i = 0; i < scores.length; i++) {
+            scores[i] = s.get(i) == null ? 0f : ((Number) s.get(i)).floatValue();
+        }
+        List<?> t = JsonFields.list(m, "types");
+        int[] types = new int[t.size()];
+        for (int i = 0; i < types.length; i++) {
+            types[i] = ((Number) t.get(i)).intValue();
+        }
+        return new TokenizerSpec(
+                JsonFields.string(m, "model"),
+                JsonFields.strings(m, "tokens"),
+                scores,
+                types,
+                JsonFields.strings(m, "merges"),
+                JsonFields.integer(m, "bos"),
+                JsonFields.integer(m, "eos"),
+                JsonFields.integer(m, "unk"),
+                JsonFields.bool(m, "add_bos"),
+                JsonFields.bool(m, "add_space_prefix"));
+    }
+}

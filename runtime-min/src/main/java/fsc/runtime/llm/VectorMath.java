@@ -1,0 +1,48 @@
+package fsc.runtime.llm;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/** Vector API loops over little-endian float rows in segments, with scalar tails. */
+final class VectorMath {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    private VectorMath() {}
+
+    /** {@code sum a[i] * b[i]} over {@code n} floats from byte offsets {@code ao} and {@code bo}. */
+    static float dot(MemorySegment a, long ao, MemorySegment b, long bo, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (int upper = F.loopBound(n); i < upper; i += F.length()) {
+            FloatVector x = FloatVector.fromMemorySegment(F, a, ao + 4L * i, LE);
+            FloatVector y = FloatVector.fromMemorySegment(F, b, bo + 4L * i, LE);
+            acc = x.fma(y, acc);
+        }
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            s += a.get(LlmKernels.F32, ao + 4L * i) * b.get(LlmKernels.F32, bo + 4L * i);
+        }
+        return s;
+    }
+
+    /** {@code y[i] += alpha * x[i]} over {@code n} floats. */
+    static void axpy(float alpha, MemorySegment x, long xo, MemorySegment y, long yo, int n) {
+        FloatVector a = FloatVector.broadcast(F, alpha);
+        int i = 0;
+        for (int upper = F.loopBound(n); i < upper; i += F.length()) {
+            FloatVector xv = FloatVector.fromMemorySegment(F, x, xo + 4L * i, LE);
+            FloatVector yv = FloatVector.fromMemorySegment(F, y, yo + 4L * i, LE);
+            xv.fma(a, yv).intoMemorySegment(y, yo + 4L * i, LE);
+        }
+        for (; i < n; i++) {
+            y.set(
+                    LlmKernels.F32,
+                    yo + 4L * i,
+                    y.get(LlmKernels.F32, yo + 4L * i) + alpha * x.get(LlmKernels.F32, xo + 4L * i));
+        }
+    }
+}
