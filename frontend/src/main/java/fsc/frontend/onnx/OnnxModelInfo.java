@@ -1,5 +1,7 @@
 package fsc.frontend.onnx;
 
+import fsc.ir.FscException;
+
 import fsc.frontend.onnx.proto.Onnx.GraphProto;
 import fsc.frontend.onnx.proto.Onnx.ModelProto;
 import fsc.frontend.onnx.proto.Onnx.NodeProto;
@@ -58,6 +60,9 @@ public record OnnxModelInfo(
         String file = modelFile.getFileName().toString();
         ModelProto model =
                 ProtoFiles.parse(modelFile, ModelProto.parser(), "model").message();
+        if (!model.hasGraph()) {
+            throw new FscException(file + ": not a valid ONNX model: it has no graph");
+        }
         GraphProto g = model.getGraph();
         Opsets opsets = model.getOpsetImportCount() > 0 ? Opsets.of(model, file) : new Opsets(new TreeMap<>());
         Set<String> initNames = new HashSet<>();
