@@ -79,7 +79,10 @@ final class Kernels {
             "global_max_pool",
             "batch_norm",
             "attention",
-            "rope");
+            "rope",
+            "qmatmul",
+            "embedding",
+            "paged_attention");
 
     /** Every op with a kernel, sorted. */
     static Set<String> supported() {
@@ -140,6 +143,9 @@ final class Kernels {
             case "batch_norm" -> ConvKernels.batchNorm(c);
             case "attention" -> AttentionKernels.attention(c);
             case "rope" -> AttentionKernels.rope(c);
+            case "qmatmul" -> LlmKernels.qmatmul(c);
+            case "embedding" -> LlmKernels.embedding(c);
+            case "paged_attention" -> LlmKernels.pagedAttention(c);
             default -> throw new IllegalStateException(c.node().where() + ": the interpreter has no kernel for " + op);
         };
     }

@@ -31,6 +31,7 @@ public final class Ops {
         defs.addAll(IndexingOps.defs());
         defs.addAll(ConvOps.defs());
         defs.addAll(AttentionOps.defs());
+        defs.addAll(LlmOps.defs());
         TreeMap<String, OpDef> byName = new TreeMap<>();
         for (OpDef d : defs) {
             if (byName.put(d.name(), d) != null) {

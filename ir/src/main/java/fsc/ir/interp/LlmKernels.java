@@ -1,0 +1,136 @@
+package fsc.ir.interp;
+
+/**
+ * Reference kernels of the decoder ops ({@code qmatmul}, {@code embedding}, {@code paged_attention})
+ * over plain weights, in double. Packed GGUF weights never get here: the interpreter rejects packed
+ * constants when it loads them.
+ */
+final class LlmKernels {
+    private LlmKernels() {}
+
+    /** {@code y[..., n] = sum_k x[..., k] * w[n, k]}. */
+    static HostTensor qmatmul(Call c) {
+        HostTensor x = c.in(0);
+        HostTensor w = c.in(1);
+        long n = w.shape()[0];
+        long k = w.shape()[1];
+        long rows = x.size() / k;
+        HostTensor y = c.newOutput();
+        for (long r = 0; r < rows; r++) {
+            for (long j = 0; j < n; j++) {
+                double acc = 0;
+                for (long i = 0; i < k; i++) {
+                    acc += x.getDouble(r * k + i) * w.getDouble(j * k + i);
+                }
+                y.setDouble(r * n + j, acc);
+            }
+        }
+        return y;
+    }
+
+    /** Row {@code ids[i]} of the table for every id; an id out of range is a user error naming the node. */
+    static HostTensor embedding(Call c) {
+        HostTensor table = c.in(0);
+        HostTensor ids = c.in(1);
+        long vocab = table.shape()[0];
+        long dim = table.shape()[1];
+        HostTensor y = c.newOutput();
+        for (long i = 0; i < ids.size(); i++) {
+            long id = ids.getLong(i);
+            if (id < 0 || id >= vocab) {
+                throw c.fail("token id " + id + " is outside the vocabulary of " + vocab);
+            }
+            for (long d = 0; d < dim; d++) {
+                y.setDouble(i * dim + d, table.getDouble(id * dim + d));
+            }
+        }
+        return y;
+    }
+
+    /**
+     * Writes every token's k/v into a copy of the cache, then lets each token attend to positions
+     * {@code 0..pos} of its sequence. The caller's cache tensor is not changed: the interpreter has
+     * no state between runs, so it checks a whole prefill in one call.
+     */
+    static HostTensor pagedAttention(Call c) {
+        HostTensor q = c.in(0);
+        HostTensor k = c.in(1);
+        HostTensor v = c.in(2);
+        HostTensor table = c.in(4);
+        HostTensor seqs = c.in(5);
+        HostTensor pos = c.in(6);
+        long layers = c.node().intAttr("num_layers", 0);
+        long layer = c.node().intAttr("layer", 0);
+        long bs = c.node().intAttr("block_size", 0);
+        long heads = c.node().intAttr("num_heads", 0);
+        long kvHeads = c.node().intAttr("num_kv_heads", 0);
+        long hd = c.node().intAttr("head_dim", 0);
+        long kvd = kvHeads * hd;
+        long tokens = q.shape()[0];
+        long numBlocks = c.in(3).shape()[0];
+        long width = table.shape()[1];
+        double[] cache = new double[Math.toIntExact(c.in(3).size())];
+        for (int i = 0; i < cache.length; i++) {
+            cache[i] = c.in(3).getDouble(i);
+        }
+        long blockFloats = layers * 2 * bs * kvd;
+        long[] kBase = new long[Math.toIntExact(tokens)];
+        for (int t = 0; t < tokens; t++) {
+            long s = seqs.getLong(t);
+            long p = pos.getLong(t);
+            if (s < 0 || s >= table.shape()[0] || p < 0 || p / bs >= width) {
+                throw c.fail("token " + t + " (sequence " + s + ", position " + p + ") is outside the block table");
+            }
+            long b = table.getLong(s * width + p / bs);
+            if (b < 0 || b >= numBlocks) {
+                throw c.fail("block " + b + " of sequence " + s + " is outside the cache of " + numBlocks + " blocks");
+            }
+            kBase[t] = b * blockFloats + layer * 2 * bs * kvd + (p % bs) * kvd;
+            for (long d = 0; d < kvd; d++) {
+                cache[Math.toIntExact(kBase[t] + d)] = k.getDouble(t * kvd + d);
+                cache[Math.toIntExact(kBase[t] + bs * kvd + d)] = v.getDouble(t * kvd + d);
+            }
+        }
+        double scale = 1.0 / Math.sqrt(hd);
+        HostTensor out = c.newOutput();
+        for (long t = 0; t < tokens; t++) {
+            long s = seqs.getLong(t);
+            int len = Math.toIntExact(pos.getLong(t) + 1);
+            for (long h = 0; h < heads; h++) {
+                long kvh = h / (heads / kvHeads);
+                double[] scores = new double[len];
+                double max = Double.NEGATIVE_INFINITY;
+                for (int j = 0; j < len; j++) {
+                    long base = slot(table, s, j, width, bs, blockFloats, layer, kvd) + kvh * hd;
+                    double dot = 0;
+                    for (long d = 0; d < hd; d++) {
+                        dot += q.getDouble(t * heads * hd + h * hd + d) * cache[Math.toIntExact(base + d)];
+                    }
+                    scores[j] = dot * scale;
+                    max = Math.max(max, scores[j]);
+                }
+                double sum = 0;
+                for (int j = 0; j < len; j++) {
+                    scores[j] = Math.exp(scores[j] - max);
+                    sum += scores[j];
+                }
+                for (long d = 0; d < hd; d++) {
+                    double acc = 0;
+                    for (int j = 0; j < len; j++) {
+                        long base = slot(table, s, j, width, bs, blockFloats, layer, kvd) + bs * kvd + kvh * hd;
+                        acc += scores[j] / sum * cache[Math.toIntExact(base + d)];
+                    }
+                    out.setDouble(t * heads * hd + h * hd + d, acc);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Float offset of position {@code p}'s key row in sequence {@code s}, layer {@code layer}. */
+    private static long slot(
+            HostTensor table, long s, long p, long width, long bs, long blockFloats, long layer, long kvd) {
+        long b = table.getLong(s * width + p / bs);
+        return b * blockFloats + layer * 2 * bs * kvd + (p % bs) * kvd;
+    }
+}
