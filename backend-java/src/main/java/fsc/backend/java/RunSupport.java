@@ -57,13 +57,10 @@ final class RunSupport {
                 .returns(JavaTypes.MEMORY_SEGMENT)
                 .addParameter(JavaTypes.MEMORY_SEGMENT, "src")
                 .addParameter(TypeName.LONG, "bytes")
-                .addStatement(
-                        "$T dst = $T.ofAuto().allocate($T.max(bytes, 1L), 64)",
-                        JavaTypes.MEMORY_SEGMENT,
-                        JavaTypes.ARENA,
-                        Math.class)
+                .addStatement("$T dst = $T.ofAuto().allocate(bytes, 64)", JavaTypes.MEMORY_SEGMENT, JavaTypes.ARENA)
                 .addStatement("$T.copy(src, 0L, dst, 0L, bytes)", JavaTypes.MEMORY_SEGMENT)
-                .addStatement("return dst")
+                // An empty tensor still gets a real (1-byte) allocation, but its view must be empty.
+                .addStatement("return dst.asSlice(0L, bytes)")
                 .build();
     }
 

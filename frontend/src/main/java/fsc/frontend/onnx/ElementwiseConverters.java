@@ -19,7 +19,6 @@ final class ElementwiseConverters {
         binary(rules, "Sub", "sub", 7);
         binary(rules, "Mul", "mul", 7);
         binary(rules, "Div", "div", 7);
-        binary(rules, "Pow", "pow", 7);
         binary(rules, "Equal", "equal", 7);
         binary(rules, "Less", "less", 7);
         binary(rules, "Greater", "greater", 7);

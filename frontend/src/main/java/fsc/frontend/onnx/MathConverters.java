@@ -93,5 +93,7 @@ final class MathConverters {
         List<Value> in = new ArrayList<>(List.of(ctx.input(0), ctx.input(1)));
         ctx.optionalInput(2).ifPresent(in::add);
         ctx.produce("layer_norm", in, attrs);
+        DerivedConverters.layerNormStatistics(
+                ctx, ((Attr.Int) attrs.get("axis")).value(), ((Attr.Float) attrs.get("epsilon")).value());
     }
 }

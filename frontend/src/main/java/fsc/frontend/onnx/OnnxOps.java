@@ -37,6 +37,7 @@ final class OnnxOps {
         ElementwiseConverters.register(rules);
         ShapeConverters.register(rules);
         MathConverters.register(rules);
+        DerivedConverters.register(rules);
         TreeMap<String, Rule> byName = new TreeMap<>();
         for (Rule r : rules) {
             if (byName.put(r.opType(), r) != null) {
