@@ -55,6 +55,13 @@ final class CompileCommand implements Callable<Integer> {
                     + "(batch-like dims 64, others 512).")
     Map<String, Long> bounds = new LinkedHashMap<>();
 
+    @Option(
+            names = "--bind",
+            paramLabel = "NAME=FILE",
+            description = "Replace graph input NAME by the constant in FILE (.npy or ONNX .pb), e.g. a shape or axes "
+                    + "input, so it is known at compile time; the input leaves the jar's signature.")
+    Map<String, Path> bindings = new LinkedHashMap<>();
+
     @Option(names = {"-q", "--quiet"}, description = "No progress output.")
     boolean quiet;
 
@@ -65,7 +72,7 @@ final class CompileCommand implements Callable<Integer> {
                     "unknown or unavailable target '" + target + "'", "the supported target in this build is 'java'");
         }
         Path out = output != null ? output : defaultOutput(model);
-        ModelCompiler.Settings settings = new ModelCompiler.Settings(dumpIr, timePasses, passes, bounds);
+        ModelCompiler.Settings settings = new ModelCompiler.Settings(dumpIr, timePasses, passes, bounds, bindings);
         Progress progress = new Progress(System.err, quiet);
         ModelCompiler.Result r = ModelCompiler.compile(model, out, settings, progress);
         if (timePasses) {

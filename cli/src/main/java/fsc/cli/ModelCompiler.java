@@ -28,7 +28,12 @@ public final class ModelCompiler {
     private ModelCompiler() {}
 
     /** What the user asked for besides the model and the output. */
-    public record Settings(Path dumpIr, boolean timePasses, List<String> passes, Map<String, Long> bounds) {
+    public record Settings(
+            Path dumpIr, boolean timePasses, List<String> passes, Map<String, Long> bounds, Map<String, Path> bindings) {
+        public Settings(Path dumpIr, boolean timePasses, List<String> passes, Map<String, Long> bounds) {
+            this(dumpIr, timePasses, passes, bounds, Map.of());
+        }
+
         public static Settings defaults() {
             return new Settings(null, false, null, Map.of());
         }
@@ -54,6 +59,7 @@ public final class ModelCompiler {
         for (var e : settings.bounds().entrySet()) {
             options = options.withBound(e.getKey(), e.getValue());
         }
+        options = options.withBindings(BoundInputs.read(settings.bindings()));
         Graph imported = OnnxImporter.importModel(model, options);
         progress.step("imported " + imported.nodes().size() + " nodes, " + imported.constants().size() + " constants");
 
