@@ -40,7 +40,8 @@ final class JarPacker {
             SortedMap<String, byte[]> classes,
             SortedMap<String, String> sources,
             String modelJson,
-            byte[] weights) {}
+            byte[] weights,
+            SortedMap<String, byte[]> resources) {}
 
     static void write(Path jar, Contents c, Path runtimeLocation) {
         SortedMap<String, byte[]> runtime = runtimeClasses(runtimeLocation);
@@ -57,6 +58,9 @@ final class JarPacker {
                 deflated(zip, "fsc/src/" + e.getKey(), e.getValue().getBytes(StandardCharsets.UTF_8));
             }
             deflated(zip, "fsc/model.json", c.modelJson().getBytes(StandardCharsets.UTF_8));
+            for (Map.Entry<String, byte[]> e : c.resources().entrySet()) {
+                deflated(zip, e.getKey(), e.getValue());
+            }
             storedAligned(zip, counter, JarLayout.WEIGHTS_ENTRY, c.weights());
         } catch (IOException e) {
             throw new fsc.ir.FscException("cannot write " + jar + ": " + e.getMessage(), null, e);

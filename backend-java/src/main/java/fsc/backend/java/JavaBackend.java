@@ -23,6 +23,15 @@ public final class JavaBackend {
 
     /** Compiles {@code g} (after {@code fold}) into {@code outJar}. User errors are {@link fsc.ir.FscException}s. */
     public static JavaBackendResult compile(Graph g, JavaBackendOptions opts, Path outJar) {
+        return compile(g, opts, outJar, new TreeMap<>());
+    }
+
+    /**
+     * As {@link #compile(Graph, JavaBackendOptions, Path)}, adding {@code resources} (jar entry name →
+     * bytes) beside the model, e.g. a decoder's tokenizer and cache layout ({@code fsc/llm.json}).
+     */
+    public static JavaBackendResult compile(
+            Graph g, JavaBackendOptions opts, Path outJar, SortedMap<String, byte[]> resources) {
         long t0 = System.nanoTime();
         JavaKernelSupport.check(g);
         GeneratedModel gen = generate(g, opts);
@@ -46,7 +55,8 @@ public final class JavaBackend {
                         classes,
                         sources,
                         ModelJson.of(g, opts),
-                        weights),
+                        weights,
+                        new TreeMap<>(resources)),
                 runtime);
         long t3 = System.nanoTime();
         return new JavaBackendResult(

@@ -105,6 +105,10 @@ final class JavaKernelSupport {
         t.add(new Kernel("slice", PLAIN, PLAIN, CopyEmitter::slice));
         t.add(new Kernel("expand", PLAIN, PLAIN, CopyEmitter::expand));
         t.add(new Kernel("concat", PLAIN, PLAIN, CopyEmitter::concat));
+        t.add(new Kernel("qmatmul", F32, F32, LlmEmitter::qmatmul));
+        t.add(new Kernel("embedding", EnumSet.copyOf(LlmEmitter.WEIGHT_TYPES), F32, LlmEmitter::embedding));
+        t.add(new Kernel("paged_attention", F32, F32, LlmEmitter::pagedAttention));
+        t.add(new Kernel("rope", F32, F32, LlmEmitter::rope));
         for (String op : SlotPlan.VIEW_OPS) {
             t.add(new Kernel(op, PLAIN, PLAIN, VIEW));
         }

@@ -1,0 +1,153 @@
+package fsc.backend.java;
+
+import com.palantir.javapoet.ClassName;
+import com.palantir.javapoet.CodeBlock;
+import fsc.ir.DType;
+import fsc.ir.Dim;
+import fsc.ir.Node;
+import fsc.ir.Value;
+import java.util.List;
+
+/**
+ * Decoder ops, emitted as calls into {@code fsc.runtime.llm.LlmKernels} with the shapes as
+ * constants (or symbol expressions) so the JIT specialises the kernels: {@code qmatmul} and {@code
+ * embedding} pass the weight's GGUF type so dot products run on the packed blocks; {@code
+ * paged_attention} passes the cache layout; {@code rope} the pairing mode.
+ */
+final class LlmEmitter {
+    private LlmEmitter() {}
+
+    static final ClassName KERNELS = ClassName.get("fsc.runtime.llm", "LlmKernels");
+    static final ClassName GGML_TYPE = ClassName.get("fsc.runtime.quant", "GgmlType");
+
+    /** Weight element types the runtime's packed dot products read. */
+    static final List<DType> WEIGHT_TYPES = List.of(
+            DType.F32, DType.F16, DType.BF16, DType.Q8_0, DType.Q4_0, DType.Q4_1, DType.Q4_K, DType.Q5_K, DType.Q6_K);
+
+    static CodeBlock qmatmul(Scope s) {
+        Node n = s.node();
+        Value x = n.input(0);
+        Value w = n.input(1);
+        List<Dim> xd = x.type().dims();
+        return CodeBlock.builder()
+                .addStatement(
+                        "$T.qmatmul($N, $T.$L, $N, $N, $N, $T.toIntExact($L), $L, $L)",
+                        KERNELS,
+                        ModelContext.PAR,
+                        GGML_TYPE,
+                        w.dtype().name(),
+                        s.segment(w, "w"),
+                        s.segment(x, "x"),
+                        s.segment(n.output(), "y"),
+                        Math.class,
+                        s.dims().product(xd.subList(0, xd.size() - 1)),
+                        w.type().dim(1).value(),
+                        w.type().dim(0).value())
+                .build();
+    }
+
+    static CodeBlock embedding(Scope s) {
+        Node n = s.node();
+        Value table = n.input(0);
+        Value ids = n.input(1);
+        if (ids.dtype() != DType.I32) {
+            throw new IllegalStateException(n.where() + ": embedding ids must be i32 here, got " + ids.dtype());
+        }
+        return CodeBlock.builder()
+                .addStatement(
+                        "$T.embedding($T.$L, $N, $L, $N, $N, $T.toIntExact($L), $L)",
+                        KERNELS,
+                        GGML_TYPE,
+                        table.dtype().name(),
+                        s.segment(table, "table"),
+                        table.type().dim(0).value(),
+                        s.segment(ids, "ids"),
+                        s.segment(n.output(), "y"),
+                        Math.class,
+                        s.dims().of(ids.type().elementCount()),
+                        table.type().dim(1).value())
+                .build();
+    }
+
+    static CodeBlock pagedAttention(Scope s) {
+        Node n = s.node();
+        long heads = n.intAttr("num_heads", 0);
+        long headDim = n.intAttr("head_dim", 0);
+        double scale = 1.0 / Math.sqrt(headDim);
+        Value table = n.input(4);
+        DimCode dc = s.dims();
+        return CodeBlock.builder()
+                .addStatement(
+                        "$T.pagedAttention($N, $N, $N, $N, $N, $N, $N, $N, $N, $L, $L, $L, $L, $L, $Lf, $L, "
+                                + "$T.toIntExact($L), $T.toIntExact($L), $T.toIntExact($L), $T.toIntExact($L))",
+                        KERNELS,
+                        ModelContext.PAR,
+                        s.segment(n.input(0), "q"),
+                        s.segment(n.input(1), "k"),
+                        s.segment(n.input(2), "v"),
+                        s.segment(n.input(3), "cache"),
+                        s.segment(table, "blockTable"),
+                        s.segment(n.input(5), "seqIds"),
+                        s.segment(n.input(6), "positions"),
+                        s.segment(n.output(), "out"),
+                        n.intAttr("num_layers", 0),
+                        n.intAttr("block_size", 0),
+                        heads,
+                        n.intAttr("num_kv_heads", 0),
+                        headDim,
+                        (float) scale,
+                        n.intAttr("layer", 0),
+                        Math.class,
+                        dc.of(n.input(0).type().dim(0)),
+                        Math.class,
+                        dc.of(table.type().dim(0)),
+                        Math.class,
+                        dc.of(table.type().dim(1)),
+                        Math.class,
+                        dc.of(n.input(3).type().dim(0)))
+                .build();
+    }
+
+    /** {@code rope} in both layouts, with a positions operand (i32/i64) or per-token tables. */
+    static CodeBlock rope(Scope s) {
+        Node n = s.node();
+        Value x = n.input(0);
+        Value cos = n.input(1);
+        List<Dim> xd = x.type().dims();
+        boolean headsMajor = xd.size() == 4;
+        long heads = headsMajor ? xd.get(1).value() : n.intAttr("num_heads", 1);
+        Dim seq = headsMajor ? xd.get(2) : xd.get(1);
+        long headDim = headsMajor
+                ? xd.get(3).value()
+                : xd.get(2).dividedBy(Dim.of(heads)).orElseThrow().value();
+        long rotary = n.intAttr("rotary_embedding_dim", 0) == 0 ? headDim : n.intAttr("rotary_embedding_dim", 0);
+        boolean hasPositions = n.inputs().size() > 3;
+        DimCode dc = s.dims();
+        CodeBlock positions =
+                hasPositions ? CodeBlock.of("$N", s.segment(n.input(3), "positions")) : CodeBlock.of("null");
+        CodeBlock tableRows =
+                hasPositions ? dc.of(cos.type().dim(0)) : CodeBlock.of("$L * $L", dc.of(xd.get(0)), dc.of(seq));
+        return CodeBlock.builder()
+                .addStatement(
+                        "$T.rope($N, $N, $N, $T.toIntExact($L), $L, $L, $N, $T.toIntExact($L), $T.toIntExact($L), $L, $L, $L, $L, $L)",
+                        KERNELS,
+                        s.segment(x, "x"),
+                        s.segment(cos, "cos"),
+                        s.segment(n.input(2), "sin"),
+                        Math.class,
+                        tableRows,
+                        positions,
+                        hasPositions && n.input(3).dtype() == DType.I64,
+                        s.segment(n.output(), "y"),
+                        Math.class,
+                        dc.of(xd.get(0)),
+                        Math.class,
+                        dc.of(seq),
+                        heads,
+                        headDim,
+                        rotary,
+                        headsMajor,
+                        n.intAttr("interleaved", 0) != 0)
+                .build();
+    }
+}
