@@ -41,9 +41,15 @@ final class ElementwiseEmitter {
         String bs = s.segment(b, "b");
         DType t = a.dtype();
         String la = JavaTypes.layoutField(t);
+        // Pow may take its exponent in another type (ONNX Pow-15): each operand is read as its own type.
+        String lb = JavaTypes.layoutField(b.dtype());
         String ly = JavaTypes.layoutField(y.dtype());
         long fmod = n.intAttr("fmod", 0);
-        boolean vector = t == DType.F32 && y.dtype() == DType.F32 && !op.equals("mod") && nest.innerUnitOrBroadcast();
+        boolean vector = t == DType.F32
+                && b.dtype() == DType.F32
+                && y.dtype() == DType.F32
+                && !op.equals("mod")
+                && nest.innerUnitOrBroadcast();
         CodeBlock zero = CodeBlock.of("0L");
         return nest.emit(s, List.of(ys, as, bs), List.of(zero, zero, zero), (count, off) -> {
             DimCode dc = s.dims();
@@ -60,7 +66,7 @@ final class ElementwiseEmitter {
                                     t,
                                     y.dtype(),
                                     Code.get(as, la, Code.index(dc, off.get(1), sa, i)),
-                                    Code.get(bs, la, Code.index(dc, off.get(2), sb, i)),
+                                    Code.get(bs, lb, Code.index(dc, off.get(2), sb, i)),
                                     fmod)))
                     .build();
             if (!vector) {

@@ -96,4 +96,24 @@ class ElementwiseTest {
             h.assertMatchesInterpreter(TestGraphs.randomInputs(g, Map.of(), 3), 1e-5);
         }
     }
+
+    @Test
+    void mixedTypePowAndEmptyTensors() throws Exception {
+        GraphBuilder b = new GraphBuilder("edge_cases");
+        Value x = b.input("x", f32(3, 5));
+        Value i = b.input("i", type(DType.I32, 3, 5));
+        Value empty = b.input("empty", f32(2, 0, 3));
+        Value three = b.constant(
+                "three", fsc.ir.interp.HostTensor.ofLongs(new long[0], 3).toWeight());
+        // An integral float exponent: the interpreter truncates a fractional one before pow (see report).
+        Value half = b.constant("half", TestGraphs.scalar(2f));
+        b.output(b.node("pow", "float_int", List.of(x, three), Map.of()));
+        b.output(b.node("pow", "int_float", List.of(i, half), Map.of()));
+        b.output(b.node("exp", "empty_exp", List.of(empty), Map.of()));
+        b.output(b.node("identity", "empty_id", List.of(empty), Map.of()));
+        Graph g = b.build();
+        try (ModelHarness h = ModelHarness.compile(g, dir, 1)) {
+            h.assertMatchesInterpreter(TestGraphs.randomInputs(g, Map.of(), 4), 1e-5);
+        }
+    }
 }
