@@ -76,13 +76,13 @@ final class DemoCommand implements Callable<Integer> {
         }
         out.print("      ");
         for (int j = 0; j < texts.size(); j++) {
-            out.printf("   [%d]", j);
+            out.printf("    [%d]", j);
         }
         out.println();
         for (int i = 0; i < texts.size(); i++) {
             out.printf("  [%d] ", i);
             for (int j = 0; j < texts.size(); j++) {
-                out.printf(" %5.3f", Pooling.dot(embeddings[i], embeddings[j]));
+                out.printf(" %6.3f", Pooling.dot(embeddings[i], embeddings[j]));
             }
             out.println();
         }
