@@ -86,6 +86,27 @@ final class NodeContext {
         return out;
     }
 
+    /**
+     * A multi-output IR node (e.g. {@code split}) producing ONNX outputs {@code 0..n-1}; its output
+     * types come from the op's shape rule.
+     */
+    void produceAll(String op, List<Value> operands, Map<String, Attr> irAttrs) {
+        TreeMap<String, Attr> sorted = new TreeMap<>(irAttrs);
+        List<TensorType> types = Ops.infer(op, where, operands, sorted, scope.builder.known());
+        if (types.size() != node.getOutputCount()) {
+            throw fail(op + " gives " + types.size() + " outputs, the node names " + node.getOutputCount());
+        }
+        List<Value> outs = new ArrayList<>();
+        for (int k = 0; k < types.size(); k++) {
+            String name = outputName(k).isEmpty() ? temp("unused" + k) : outputName(k);
+            outs.add(new Value(name, types.get(k)));
+        }
+        scope.builder.add(new Node(op, node.getName(), operands, outs, sorted));
+        for (int k = 0; k < outs.size(); k++) {
+            define(k, outs.get(k));
+        }
+    }
+
     /** Emits {@code op} as the producer of ONNX output 0. */
     void produce(String op, List<Value> operands, Map<String, Attr> irAttrs) {
         define(0, emit(op, operands, irAttrs, outputName(0)));

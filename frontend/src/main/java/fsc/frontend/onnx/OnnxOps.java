@@ -38,6 +38,8 @@ final class OnnxOps {
         ShapeConverters.register(rules);
         MathConverters.register(rules);
         DerivedConverters.register(rules);
+        ActivationConverters.register(rules);
+        DecoderCnnConverters.register(rules);
         TreeMap<String, Rule> byName = new TreeMap<>();
         for (Rule r : rules) {
             if (byName.put(r.opType(), r) != null) {
