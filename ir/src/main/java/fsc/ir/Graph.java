@@ -10,7 +10,9 @@ import java.util.TreeMap;
  * A model as an SSA graph. Immutable: passes build a new graph. {@code nodes} are in a valid
  * execution order. {@code symbols} maps every symbolic dimension name to its upper bound (used by
  * memory planning and checked at run time). {@code metadata} carries provenance such as the source
- * file and its sha256 (sorted, so output stays deterministic).
+ * file and its sha256 (sorted, so output stays deterministic). {@code plan} is the memory plan
+ * recorded by {@code plan-memory}, or null; the {@code with...} methods that replace nodes, outputs
+ * or constants drop it, because its slots name the old values and its liveness the old order.
  */
 public record Graph(
         String name,
@@ -20,7 +22,8 @@ public record Graph(
         List<Node> nodes,
         SortedMap<String, Long> symbols,
         Weights weights,
-        SortedMap<String, String> metadata) {
+        SortedMap<String, String> metadata,
+        MemoryPlan plan) {
 
     public Graph {
         inputs = List.copyOf(inputs);
@@ -29,6 +32,24 @@ public record Graph(
         nodes = List.copyOf(nodes);
         symbols = Collections.unmodifiableSortedMap(new TreeMap<>(symbols));
         metadata = Collections.unmodifiableSortedMap(new TreeMap<>(metadata));
+    }
+
+    /** A graph without a memory plan. */
+    public Graph(
+            String name,
+            List<Value> inputs,
+            List<Value> outputs,
+            List<Constant> constants,
+            List<Node> nodes,
+            SortedMap<String, Long> symbols,
+            Weights weights,
+            SortedMap<String, String> metadata) {
+        this(name, inputs, outputs, constants, nodes, symbols, weights, metadata, null);
+    }
+
+    /** The same graph with {@code newPlan} (null removes the plan). */
+    public Graph withPlan(MemoryPlan newPlan) {
+        return new Graph(name, inputs, outputs, constants, nodes, symbols, weights, metadata, newPlan);
     }
 
     public Graph withNodes(List<Node> newNodes) {
@@ -43,7 +64,7 @@ public record Graph(
     public Graph withMetadata(Map<String, String> extra) {
         TreeMap<String, String> m = new TreeMap<>(metadata);
         m.putAll(extra);
-        return new Graph(name, inputs, outputs, constants, nodes, symbols, weights, m);
+        return new Graph(name, inputs, outputs, constants, nodes, symbols, weights, m, plan);
     }
 
     /** The constant defining {@code v}, or null when {@code v} is not a constant. */

@@ -10,8 +10,16 @@ import java.util.TreeMap;
  * One operation. {@code op} names an {@link fsc.ir.ops.OpDef} in {@link fsc.ir.ops.Ops}; attributes
  * are kept sorted by name so printing is deterministic; {@code name} is provenance (e.g. the ONNX
  * node name) and may be empty.
+ *
+ * <p>A fused node ({@code op = "fused"}, attribute {@code kind} such as {@code "matmul_bias_gelu"})
+ * carries a {@link Region} {@code body}: its inputs are the captured outer values, one per body
+ * parameter, and its outputs one per body result. Every other node has a null body.
  */
-public record Node(String op, String name, List<Value> inputs, List<Value> outputs, SortedMap<String, Attr> attrs) {
+public record Node(
+        String op, String name, List<Value> inputs, List<Value> outputs, SortedMap<String, Attr> attrs, Region body) {
+
+    /** The op name of nodes with a body. */
+    public static final String FUSED = "fused";
 
     public Node {
         inputs = List.copyOf(inputs);
@@ -19,8 +27,27 @@ public record Node(String op, String name, List<Value> inputs, List<Value> outpu
         attrs = Collections.unmodifiableSortedMap(new TreeMap<>(attrs));
     }
 
+    public Node(String op, String name, List<Value> inputs, List<Value> outputs, SortedMap<String, Attr> attrs) {
+        this(op, name, inputs, outputs, attrs, null);
+    }
+
     public Node(String op, String name, List<Value> inputs, List<Value> outputs, Map<String, Attr> attrs) {
-        this(op, name, inputs, outputs, new TreeMap<>(attrs));
+        this(op, name, inputs, outputs, new TreeMap<>(attrs), null);
+    }
+
+    /**
+     * A fused node of {@code kind} (stored as the {@code kind} attribute, next to {@code attrs})
+     * running {@code body} over {@code inputs}.
+     */
+    public static Node fused(
+            String kind, String name, List<Value> inputs, List<Value> outputs, Map<String, Attr> attrs, Region body) {
+        TreeMap<String, Attr> all = new TreeMap<>(attrs);
+        all.put("kind", new Attr.Str(kind));
+        return new Node(FUSED, name, inputs, outputs, all, body);
+    }
+
+    public boolean isFused() {
+        return body != null;
     }
 
     public Value input(int i) {
@@ -83,10 +110,10 @@ public record Node(String op, String name, List<Value> inputs, List<Value> outpu
     }
 
     public Node withInputs(List<Value> newInputs) {
-        return new Node(op, name, newInputs, outputs, attrs);
+        return new Node(op, name, newInputs, outputs, attrs, body);
     }
 
     public Node withAttrs(Map<String, Attr> newAttrs) {
-        return new Node(op, name, inputs, outputs, new TreeMap<>(newAttrs));
+        return new Node(op, name, inputs, outputs, new TreeMap<>(newAttrs), body);
     }
 }

@@ -69,7 +69,13 @@ public final class Interpreter {
             }
             env.put(c.value(), HostTensor.fromWeight(graph.weights().get(c.weight())));
         }
-        for (Node n : graph.nodes()) {
+        execute(graph.nodes(), env, binding);
+        return env;
+    }
+
+    /** Runs {@code nodes} in order, reading operands from and storing results into {@code env}. */
+    private static void execute(List<Node> nodes, Map<Value, HostTensor> env, SortedMap<String, Long> binding) {
+        for (Node n : nodes) {
             List<HostTensor> in = n.inputs().stream()
                     .map(v -> {
                         HostTensor t = env.get(v);
@@ -81,7 +87,8 @@ public final class Interpreter {
                     .toList();
             List<long[]> outShapes =
                     n.outputs().stream().map(v -> v.type().evaluate(binding)).toList();
-            List<HostTensor> results = Kernels.run(new Call(n, in, outShapes, binding));
+            List<HostTensor> results =
+                    n.isFused() ? runBody(n, in, binding) : Kernels.run(new Call(n, in, outShapes, binding));
             for (int i = 0; i < n.outputs().size(); i++) {
                 Value out = n.outputs().get(i);
                 HostTensor result = results.get(i);
@@ -94,7 +101,16 @@ public final class Interpreter {
                 env.put(out, result);
             }
         }
-        return env;
+    }
+
+    /** A fused node's outputs: its body run on the node's operands as the body's parameters. */
+    private static List<HostTensor> runBody(Node n, List<HostTensor> in, SortedMap<String, Long> binding) {
+        Map<Value, HostTensor> env = new LinkedHashMap<>();
+        for (int i = 0; i < in.size(); i++) {
+            env.put(n.body().params().get(i), in.get(i));
+        }
+        execute(n.body().nodes(), env, binding);
+        return n.body().results().stream().map(env::get).toList();
     }
 
     /** Every op the interpreter can execute, sorted. */

@@ -94,8 +94,14 @@ public final class Ops {
         }
     }
 
-    /** {@link #infer(String, String, List, Map, KnownValues)} for an existing node. */
+    /**
+     * {@link #infer(String, String, List, Map, KnownValues)} for an existing node. A fused node's
+     * output types are its body's result types (the {@link fsc.ir.Verifier} checks the body).
+     */
     public static List<TensorType> infer(Node node, KnownValues known) {
+        if (node.isFused()) {
+            return node.body().results().stream().map(Value::type).toList();
+        }
         return infer(node.op(), node.where(), node.inputs(), node.attrs(), known);
     }
 

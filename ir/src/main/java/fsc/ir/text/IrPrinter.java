@@ -4,7 +4,9 @@ import fsc.ir.Attr;
 import fsc.ir.Constant;
 import fsc.ir.Dim;
 import fsc.ir.Graph;
+import fsc.ir.MemoryPlan;
 import fsc.ir.Node;
+import fsc.ir.Region;
 import fsc.ir.TensorType;
 import fsc.ir.Value;
 import java.util.List;
@@ -15,8 +17,11 @@ import java.util.stream.Collectors;
 /**
  * Prints a graph as {@code .fsir} text (grammar in {@code docs/IR.md}, "Text format"). Output is a
  * pure function of the graph: names come from {@link ValueNames}, attributes and metadata are
- * sorted. A caller may attach one note per value (e.g. {@code plan-memory}'s arena offset), printed
- * as a trailing comment after the value's definition, so notes never change what a parser reads.
+ * sorted. A graph's memory plan is real syntax (a {@code plan {...}} header with the totals and an
+ * {@code arena[OFFSET +SIZE]} placement after each planned value's type where it is defined), so a
+ * parsed dump keeps it. A caller may attach one note per value, printed as a trailing comment after
+ * the value's definition, so notes never change what a parser reads. A fused node prints its body
+ * between braces: {@code ^(params):}, the body's nodes, then {@code yield results}.
  */
 public final class IrPrinter {
     private IrPrinter() {}
@@ -40,7 +45,7 @@ public final class IrPrinter {
         }
         out.append('\n');
         out.append("graph @").append(ValueNames.sanitize(g.name())).append('(');
-        out.append(g.inputs().stream().map(v -> typed(names, v)).collect(Collectors.joining(", ")));
+        out.append(g.inputs().stream().map(v -> placed(names, v, plan(g))).collect(Collectors.joining(", ")));
         out.append(") -> (");
         out.append(g.outputs().stream().map(v -> typed(names, v)).collect(Collectors.joining(", ")));
         out.append(")");
@@ -58,6 +63,13 @@ public final class IrPrinter {
                     .collect(Collectors.joining(", ")));
             out.append('}');
         }
+        MemoryPlan plan = g.plan();
+        if (plan != null) {
+            out.append("\n    plan {arena_bytes = ").append(plan.arenaBytes());
+            out.append(", naive_bytes = ").append(plan.naiveBytes());
+            out.append(", peak_live_bytes = ").append(plan.peakLiveBytes());
+            out.append(", alignment = ").append(plan.alignment()).append('}');
+        }
         out.append(" {\n");
         for (Constant c : g.constants()) {
             StringBuilder line = new StringBuilder("  ")
@@ -67,7 +79,7 @@ public final class IrPrinter {
             out.append(withNote(line, notes.apply(c.value())));
         }
         for (Node n : g.nodes()) {
-            out.append(withNote(node(names, n), noteOf(n, notes)));
+            out.append(withNote(node(names, n, plan(g), "  "), noteOf(n, notes)));
         }
         out.append("  return ");
         out.append(g.outputs().stream().map(v -> "%" + names.of(v)).collect(Collectors.joining(", ")));
@@ -80,15 +92,26 @@ public final class IrPrinter {
         return print(g, notes::get);
     }
 
-    private static StringBuilder node(ValueNames names, Node n) {
-        StringBuilder line = new StringBuilder("  ");
-        line.append(n.outputs().stream().map(v -> typed(names, v)).collect(Collectors.joining(", ")));
-        line.append(" = ").append(n.op()).append('(');
+    private static MemoryPlan plan(Graph g) {
+        return g.plan();
+    }
+
+    private static StringBuilder node(ValueNames names, Node n, MemoryPlan plan, String indent) {
+        StringBuilder line = new StringBuilder(indent);
+        line.append(n.outputs().stream().map(v -> placed(names, v, plan)).collect(Collectors.joining(", ")));
+        line.append(" = ").append(n.op());
+        Map<String, Attr> attrs = n.attrs();
+        if (n.isFused()) {
+            line.append(" @").append(((Attr.Str) n.attrs().get("kind")).value());
+            attrs = new java.util.TreeMap<>(n.attrs());
+            attrs.remove("kind");
+        }
+        line.append('(');
         line.append(n.inputs().stream().map(v -> "%" + names.of(v)).collect(Collectors.joining(", ")));
         line.append(')');
-        if (!n.attrs().isEmpty()) {
+        if (!attrs.isEmpty()) {
             line.append(" {");
-            line.append(n.attrs().entrySet().stream()
+            line.append(attrs.entrySet().stream()
                     .map(e -> e.getKey() + " = " + attr(e.getValue()))
                     .collect(Collectors.joining(", ")));
             line.append('}');
@@ -96,7 +119,33 @@ public final class IrPrinter {
         if (!n.name().isEmpty()) {
             line.append(" loc(").append(quote(n.name())).append(')');
         }
+        if (n.isFused()) {
+            body(names, n.body(), indent, line);
+        }
         return line;
+    }
+
+    /** {@code {}, the parameter line, one node per line (nested bodies indented further), {@code yield}, {@code }}. */
+    private static void body(ValueNames names, Region body, String indent, StringBuilder out) {
+        out.append(" {\n").append(indent).append("  ^(");
+        out.append(body.params().stream().map(v -> typed(names, v)).collect(Collectors.joining(", ")));
+        out.append("):\n");
+        for (Node m : body.nodes()) {
+            out.append(node(names, m, null, indent + "    ")).append('\n');
+        }
+        out.append(indent).append("    yield ");
+        out.append(body.results().stream().map(v -> "%" + names.of(v)).collect(Collectors.joining(", ")));
+        out.append('\n').append(indent).append('}');
+    }
+
+    /** A typed value followed by its arena placement when {@code plan} has one. */
+    private static String placed(ValueNames names, Value v, MemoryPlan plan) {
+        MemoryPlan.Slot slot = plan == null ? null : plan.slotOf(v);
+        String t = typed(names, v);
+        if (slot == null) {
+            return t;
+        }
+        return t + " arena[0x" + Long.toHexString(slot.offset()) + " +0x" + Long.toHexString(slot.bytes()) + "]";
     }
 
     private static String noteOf(Node n, Function<Value, String> notes) {

@@ -5,6 +5,7 @@ import fsc.ir.Node;
 import fsc.ir.Value;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -12,8 +13,9 @@ import java.util.Set;
  * Unique printable names for a graph's values, derived from their hint names: characters outside
  * {@code [A-Za-z0-9_.]} become {@code _} (runs collapsed, leading/trailing ones dropped), an empty
  * result becomes {@code v}, and a taken name gets the first free suffix {@code _1}, {@code _2}, ...
- * Names are assigned in definition order (inputs, constants, node outputs), so the result depends
- * only on the graph.
+ * Names are assigned in definition order (inputs, constants, node outputs; a fused node's outputs,
+ * then its body's parameters and body values), so the result depends only on the graph. Names are
+ * unique across the whole graph, bodies included.
  */
 public final class ValueNames {
     private final Map<Value, String> names = new IdentityHashMap<>();
@@ -22,8 +24,16 @@ public final class ValueNames {
     public ValueNames(Graph g) {
         g.inputs().forEach(this::assign);
         g.constants().forEach(c -> assign(c.value()));
-        for (Node n : g.nodes()) {
+        assignNodes(g.nodes());
+    }
+
+    private void assignNodes(List<Node> nodes) {
+        for (Node n : nodes) {
             n.outputs().forEach(this::assign);
+            if (n.body() != null) {
+                n.body().params().forEach(this::assign);
+                assignNodes(n.body().nodes());
+            }
         }
     }
 
