@@ -34,7 +34,8 @@ public final class ArtifactLoader {
             throw new RuntimeFailure(jar + ": not a readable jar (" + e.getMessage() + ")");
         }
         if (className == null) {
-            throw new RuntimeFailure(jar + ": not an fsc model jar (its manifest has no " + MODEL_CLASS_ATTRIBUTE + ")");
+            throw new RuntimeFailure(
+                    jar + ": not an fsc model jar (its manifest has no " + MODEL_CLASS_ATTRIBUTE + ")");
         }
         try {
             URLClassLoader loader =

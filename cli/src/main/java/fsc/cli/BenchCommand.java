@@ -79,7 +79,15 @@ final class BenchCommand implements Callable<Integer> {
             out.printf(
                     "fsc bench %s batch=%d seq=%d threads=%d runs=%d: median %.2f ms, p90 %.2f ms, p99 %.2f ms,"
                             + " min %.2f ms, heap alloc/run %d B%n",
-                    model.getFileName(), batch, seq, threads, runs, pct(ns, 50), pct(ns, 90), pct(ns, 99), ns[0] / 1e6,
+                    model.getFileName(),
+                    batch,
+                    seq,
+                    threads,
+                    runs,
+                    pct(ns, 50),
+                    pct(ns, 90),
+                    pct(ns, 99),
+                    ns[0] / 1e6,
                     allocPerRun);
             out.flush();
         } finally {
@@ -108,5 +116,4 @@ final class BenchCommand implements Callable<Integer> {
         }
         return in;
     }
-
 }

@@ -62,6 +62,19 @@ final class CompileCommand implements Callable<Integer> {
                     + "input, so it is known at compile time; the input leaves the jar's signature.")
     Map<String, Path> bindings = new LinkedHashMap<>();
 
+    @Option(
+            names = "--max-context",
+            paramLabel = "N",
+            description = "GGUF decoders: positions a sequence may reach (sizes the rope tables). Default: the model's"
+                    + " context, at most 4096.")
+    Long maxContext;
+
+    @Option(
+            names = "--max-batch-tokens",
+            paramLabel = "N",
+            description = "GGUF decoders: tokens one step may hold (prefill chunk). Default: 512.")
+    Long maxBatchTokens;
+
     @Option(names = {"-q", "--quiet"}, description = "No progress output.")
     boolean quiet;
 
@@ -72,6 +85,12 @@ final class CompileCommand implements Callable<Integer> {
                     "unknown or unavailable target '" + target + "'", "the supported target in this build is 'java'");
         }
         Path out = output != null ? output : defaultOutput(model);
+        if (maxContext != null) {
+            bounds.put(LlmCompiler.CONTEXT_KEY, maxContext);
+        }
+        if (maxBatchTokens != null) {
+            bounds.put(LlmCompiler.BATCH_TOKENS_KEY, maxBatchTokens);
+        }
         ModelCompiler.Settings settings = new ModelCompiler.Settings(dumpIr, timePasses, passes, bounds, bindings);
         Progress progress = new Progress(System.err, quiet);
         ModelCompiler.Result r = ModelCompiler.compile(model, out, settings, progress);

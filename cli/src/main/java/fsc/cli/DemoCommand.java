@@ -52,7 +52,8 @@ final class DemoCommand implements Callable<Integer> {
         Progress progress = new Progress(System.err, false);
         Path onnx = FscHome.bundledModel("all-minilm-l6-v2.onnx");
         Path jar = ModelCompiler.jarFor(onnx, progress);
-        WordPieceTokenizer tokenizer = WordPieceTokenizer.fromJson(FscHome.bundledModel("all-minilm-l6-v2-tokenizer.json"));
+        WordPieceTokenizer tokenizer =
+                WordPieceTokenizer.fromJson(FscHome.bundledModel("all-minilm-l6-v2-tokenizer.json"));
         var enc = tokenizer.encodeBatch(texts, 256);
         float[][] embeddings;
         CompiledModel model = ArtifactLoader.open(jar, threads);

@@ -19,7 +19,11 @@ final class FscHome {
         }
         try {
             // cli/target/fsc.jar -> repository root
-            Path jar = Path.of(FscHome.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            Path jar = Path.of(FscHome.class
+                    .getProtectionDomain()
+                    .getCodeSource()
+                    .getLocation()
+                    .toURI());
             Path root = jar.getParent() == null ? null : jar.getParent().getParent();
             if (root != null && root.getParent() != null) {
                 return root.getParent();

@@ -18,7 +18,7 @@ import picocli.CommandLine.Parameters;
             "  fsc inspect all-minilm-l6-v2.onnx"
         })
 final class InspectCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "MODEL", description = "An .onnx model.")
+    @Parameters(index = "0", paramLabel = "MODEL", description = "An .onnx or .gguf model.")
     Path model;
 
     @CommandLine.Spec
@@ -27,7 +27,11 @@ final class InspectCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         var out = spec.commandLine().getOut();
-        out.print(OnnxModelInfo.read(model).render());
+        if (model.getFileName().toString().endsWith(".gguf")) {
+            out.print(fsc.frontend.gguf.GgufModelInfo.read(model).render());
+        } else {
+            out.print(OnnxModelInfo.read(model).render());
+        }
         out.flush();
         return 0;
     }

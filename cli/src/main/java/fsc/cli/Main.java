@@ -16,6 +16,7 @@ import picocli.CommandLine.Option;
         subcommands = {
             CompileCommand.class,
             RunCommand.class,
+            GenerateCommand.class,
             InspectCommand.class,
             DemoCommand.class,
             BenchCommand.class,

@@ -51,8 +51,12 @@ public final class ModelCompiler {
             throw new FscException(model + ": no such file");
         }
         String file = model.getFileName().toString();
+        if (file.endsWith(".gguf")) {
+            return LlmCompiler.compile(
+                    model, outJar, settings.dumpIr(), settings.passes(), LlmCompiler.options(settings.bounds()), progress);
+        }
         if (!file.endsWith(".onnx")) {
-            throw new FscException(model + ": unsupported model format", "fsc compiles .onnx files in this build");
+            throw new FscException(model + ": unsupported model format", "fsc compiles .onnx and .gguf files in this build");
         }
         progress.step("importing " + model);
         ImportOptions options = ImportOptions.defaults();

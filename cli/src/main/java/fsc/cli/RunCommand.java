@@ -25,7 +25,10 @@ final class RunCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MODEL", description = "A compiled .jar, or an .onnx model.")
     Path model;
 
-    @Option(names = "--input", paramLabel = "NAME=FILE", description = "An input tensor (.npy or .pb); repeat per input.")
+    @Option(
+            names = "--input",
+            paramLabel = "NAME=FILE",
+            description = "An input tensor (.npy or .pb); repeat per input.")
     List<String> inputs = new ArrayList<>();
 
     @Option(names = "--output-dir", paramLabel = "DIR", description = "Where to write outputs as .npy files.")
@@ -34,7 +37,9 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "1", description = "Worker threads. Default: ${DEFAULT-VALUE}.")
     int threads;
 
-    @Option(names = {"-q", "--quiet"}, description = "No progress output while compiling.")
+    @Option(
+            names = {"-q", "--quiet"},
+            description = "No progress output while compiling.")
     boolean quiet;
 
     @Override

@@ -46,7 +46,9 @@ class MalformedModelCliTest {
         return Onnx.ValueInfoProto.newBuilder()
                 .setName(name)
                 .setType(Onnx.TypeProto.newBuilder()
-                        .setTensorType(Onnx.TypeProto.Tensor.newBuilder().setElemType(1).setShape(shape)))
+                        .setTensorType(Onnx.TypeProto.Tensor.newBuilder()
+                                .setElemType(1)
+                                .setShape(shape)))
                 .build();
     }
 
@@ -66,7 +68,8 @@ class MalformedModelCliTest {
         }
         return Onnx.ModelProto.newBuilder()
                 .setIrVersion(8)
-                .addOpsetImport(Onnx.OperatorSetIdProto.newBuilder().setDomain("").setVersion(14))
+                .addOpsetImport(
+                        Onnx.OperatorSetIdProto.newBuilder().setDomain("").setVersion(14))
                 .setGraph(g);
     }
 
@@ -83,16 +86,24 @@ class MalformedModelCliTest {
     @Test
     void wellFormedModelCompiles() throws Exception {
         byte[] raw = new byte[4 * 12];
-        Path p = write("ok.onnx", matmulModel(weight().setRawData(ByteString.copyFrom(raw)).build()).build().toByteArray());
+        Path p = write(
+                "ok.onnx",
+                matmulModel(weight().setRawData(ByteString.copyFrom(raw)).build())
+                        .build()
+                        .toByteArray());
         Outcome o = fsc("compile", p.toString(), "-o", dir.resolve("ok.jar").toString(), "--quiet");
         assertEquals(0, o.code(), o.err());
     }
 
     @Test
     void truncatedModel() throws Exception {
-        byte[] full = matmulModel(weight().setRawData(ByteString.copyFrom(new byte[48])).build()).build().toByteArray();
+        byte[] full = matmulModel(
+                        weight().setRawData(ByteString.copyFrom(new byte[48])).build())
+                .build()
+                .toByteArray();
         Path p = write("truncated.onnx", Arrays.copyOf(full, full.length - 20));
-        assertOneLineError(fsc("compile", p.toString(), "-o", dir.resolve("t.jar").toString()), "truncated.onnx");
+        assertOneLineError(
+                fsc("compile", p.toString(), "-o", dir.resolve("t.jar").toString()), "truncated.onnx");
     }
 
     @Test
@@ -100,7 +111,8 @@ class MalformedModelCliTest {
         byte[] junk = new byte[1000];
         new java.util.Random(7).nextBytes(junk);
         Path p = write("garbage.onnx", junk);
-        assertOneLineError(fsc("compile", p.toString(), "-o", dir.resolve("g.jar").toString()), "garbage.onnx");
+        assertOneLineError(
+                fsc("compile", p.toString(), "-o", dir.resolve("g.jar").toString()), "garbage.onnx");
     }
 
     @Test
@@ -108,26 +120,37 @@ class MalformedModelCliTest {
         // field 7 (graph) sent as a varint instead of a length-delimited message
         Path p = write("wrongtype.onnx", new byte[] {0x08, 0x08, 0x38, 0x05});
         assertOneLineError(fsc("inspect", p.toString()), "wrongtype.onnx");
-        assertOneLineError(fsc("compile", p.toString(), "-o", dir.resolve("w.jar").toString()), "wrongtype.onnx");
+        assertOneLineError(
+                fsc("compile", p.toString(), "-o", dir.resolve("w.jar").toString()), "wrongtype.onnx");
     }
 
     @Test
     void missingInitializer() throws Exception {
         Path p = write("missing.onnx", matmulModel(null).build().toByteArray());
-        assertOneLineError(fsc("compile", p.toString(), "-o", dir.resolve("m.jar").toString()), "'w'");
+        assertOneLineError(
+                fsc("compile", p.toString(), "-o", dir.resolve("m.jar").toString()), "'w'");
     }
 
     @Test
     void externalDataEscapingTheModelFolderIsRejected() throws Exception {
         Onnx.TensorProto w = weight().setDataLocation(Onnx.TensorProto.DataLocation.EXTERNAL)
-                .addExternalData(Onnx.StringStringEntryProto.newBuilder().setKey("location").setValue("../../etc/passwd"))
+                .addExternalData(Onnx.StringStringEntryProto.newBuilder()
+                        .setKey("location")
+                        .setValue("../../etc/passwd"))
                 .build();
         Path p = write("escape.onnx", matmulModel(w).build().toByteArray());
-        assertOneLineError(fsc("compile", p.toString(), "-o", dir.resolve("e.jar").toString()), "../../etc/passwd");
+        assertOneLineError(
+                fsc("compile", p.toString(), "-o", dir.resolve("e.jar").toString()), "../../etc/passwd");
     }
 
     @Test
     void missingFile() {
-        assertOneLineError(fsc("compile", dir.resolve("nope.onnx").toString(), "-o", dir.resolve("n.jar").toString()), "nope.onnx");
+        assertOneLineError(
+                fsc(
+                        "compile",
+                        dir.resolve("nope.onnx").toString(),
+                        "-o",
+                        dir.resolve("n.jar").toString()),
+                "nope.onnx");
     }
 }

@@ -123,7 +123,9 @@ class MiniLmEndToEndTest {
             dumps = s.filter(p -> p.toString().endsWith(".fsir")).sorted().toList();
         }
         assertTrue(dumps.size() >= 3, "expected import + at least two passes, got " + dumps);
-        assertTrue(dumps.get(0).getFileName().toString().startsWith("00-"), dumps.get(0).toString());
+        assertTrue(
+                dumps.get(0).getFileName().toString().startsWith("00-"),
+                dumps.get(0).toString());
         for (Path p : dumps) {
             assertTrue(Files.readString(p).contains("graph @"), p + " is not an IR dump");
         }
@@ -171,5 +173,4 @@ class MiniLmEndToEndTest {
         assertEquals(0, Main.execute("compile", TestModels.minilm().toString(), "-o", again.toString(), "--quiet"));
         assertArrayEquals(Files.readAllBytes(jar), Files.readAllBytes(again), "jar bytes differ between two compiles");
     }
-
 }

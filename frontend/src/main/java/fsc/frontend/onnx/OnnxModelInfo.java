@@ -1,7 +1,5 @@
 package fsc.frontend.onnx;
 
-import fsc.ir.FscException;
-
 import fsc.frontend.onnx.proto.Onnx.GraphProto;
 import fsc.frontend.onnx.proto.Onnx.ModelProto;
 import fsc.frontend.onnx.proto.Onnx.NodeProto;
@@ -10,6 +8,7 @@ import fsc.frontend.onnx.proto.Onnx.TensorProto;
 import fsc.frontend.onnx.proto.Onnx.TypeProto;
 import fsc.frontend.onnx.proto.Onnx.ValueInfoProto;
 import fsc.ir.DType;
+import fsc.ir.FscException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;

@@ -36,9 +36,11 @@ class MiniLmVsOrtBench {
         if (Main.execute("compile", TestModels.minilm().toString(), "-o", jar.toString(), "--quiet") != 0) {
             throw new IllegalStateException("compile failed");
         }
-        List<Config> configs = List.of(new Config(1, 128, 1), new Config(1, 128, 2), new Config(8, 128, 1), new Config(8, 128, 2));
+        List<Config> configs =
+                List.of(new Config(1, 128, 1), new Config(1, 128, 2), new Config(8, 128, 1), new Config(8, 128, 2));
         StringBuilder md = new StringBuilder();
-        md.append("| batch×seq | threads | fsc median ms | fsc p99 ms | ORT median ms | ORT p99 ms | ORT/fsc (median) |\n");
+        md.append(
+                "| batch×seq | threads | fsc median ms | fsc p99 ms | ORT median ms | ORT p99 ms | ORT/fsc (median) |\n");
         md.append("|---|---|---|---|---|---|---|\n");
         for (Config c : configs) {
             Map<String, Tensor> in = tokens(c.batch, c.seq);
@@ -68,7 +70,13 @@ class MiniLmVsOrtBench {
             Arrays.sort(ort);
             md.append(String.format(
                     "| %d×%d | %d | %.2f | %.2f | %.2f | %.2f | %.2f |%n",
-                    c.batch, c.seq, c.threads, pct(fsc, 50), pct(fsc, 99), pct(ort, 50), pct(ort, 99),
+                    c.batch,
+                    c.seq,
+                    c.threads,
+                    pct(fsc, 50),
+                    pct(fsc, 99),
+                    pct(ort, 50),
+                    pct(ort, 99),
                     pct(ort, 50) / pct(fsc, 50)));
             System.out.print(md);
         }
@@ -97,5 +105,4 @@ class MiniLmVsOrtBench {
         m.put("token_type_ids", Tensor.ofLongs(shape, types));
         return m;
     }
-
 }
