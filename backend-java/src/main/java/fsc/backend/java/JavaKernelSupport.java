@@ -94,6 +94,9 @@ final class JavaKernelSupport {
         t.add(new Kernel("rms_norm", F32, F32, NormEmitter::rmsNorm));
         t.add(new Kernel("batch_norm", F32, F32, NormEmitter::batchNorm));
         t.add(new Kernel("global_average_pool", F32, F32, ReduceEmitter::globalPool));
+        t.add(new Kernel("conv", F32, F32, ConvEmitter::conv));
+        t.add(new Kernel("max_pool", F32, F32, ConvEmitter::pool));
+        t.add(new Kernel("average_pool", F32, F32, ConvEmitter::pool));
         t.add(new Kernel("global_max_pool", F32, F32, ReduceEmitter::globalPool));
         t.add(new Kernel("split", PLAIN, PLAIN, IndexingEmitter::split));
         t.add(new Kernel("tile", PLAIN, PLAIN, IndexingEmitter::tile));
@@ -109,6 +112,7 @@ final class JavaKernelSupport {
         t.add(new Kernel("embedding", EnumSet.copyOf(LlmEmitter.WEIGHT_TYPES), F32, LlmEmitter::embedding));
         t.add(new Kernel("paged_attention", F32, F32, LlmEmitter::pagedAttention));
         t.add(new Kernel("rope", F32, F32, LlmEmitter::rope));
+        t.add(new Kernel("attention", F32, F32, AttentionEmitter::attention));
         for (String op : SlotPlan.VIEW_OPS) {
             t.add(new Kernel(op, PLAIN, PLAIN, VIEW));
         }

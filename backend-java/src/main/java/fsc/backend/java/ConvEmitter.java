@@ -1,0 +1,277 @@
+package fsc.backend.java;
+
+import com.palantir.javapoet.CodeBlock;
+import fsc.ir.Dim;
+import fsc.ir.FscException;
+import fsc.ir.Node;
+import fsc.ir.Value;
+import fsc.ir.ops.Windows;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code conv} as im2col + GEMM (the Caffe lowering): per image and group, the receptive fields are
+ * copied into a {@code [C/group * prod(kernel), prod(out)]} column buffer allocated once at
+ * construction (spatial sizes are fixed), then {@code Sgemm.gemm} multiplies the group's filters
+ * {@code [M/group, C/group * prod(kernel)]} into the output rows, accumulating onto the bias.
+ * {@code max_pool} and {@code average_pool} are direct window loops. The geometry comes from the IR's
+ * {@link Windows}, the same resolution the shape rules and the interpreter use.
+ */
+final class ConvEmitter {
+    private ConvEmitter() {}
+
+    private static long[] spatial(List<Dim> dims, Node n) {
+        long[] out = new long[dims.size() - 2];
+        for (int i = 2; i < dims.size(); i++) {
+            if (!dims.get(i).isFixed()) {
+                throw new FscException(n.where() + ": spatial dimension " + dims.get(i) + " must be fixed");
+            }
+            out[i - 2] = dims.get(i).value();
+        }
+        return out;
+    }
+
+    private static long product(long[] v) {
+        long p = 1;
+        for (long x : v) {
+            p *= x;
+        }
+        return p;
+    }
+
+    private static Windows windows(Node n, long[] in, long[] kernel) {
+        try {
+            return Windows.resolve(n.attrs(), in, kernel);
+        } catch (IllegalArgumentException e) {
+            throw new FscException(n.where() + ": " + e.getMessage());
+        }
+    }
+
+    static CodeBlock conv(Scope s) {
+        Node n = s.node();
+        Value x = n.input(0);
+        Value w = n.input(1);
+        Value y = n.output();
+        List<Dim> xd = x.type().dims();
+        long[] in = spatial(xd, n);
+        long[] kernel = spatial(w.type().dims(), n);
+        Windows win = windows(n, in, kernel);
+        long group = n.intAttr("group", 1);
+        long channels = xd.get(1).value();
+        long filters = w.type().dim(0).value();
+        long cg = channels / group;
+        long mg = filters / group;
+        long kc = cg * product(kernel);
+        long p = product(win.out());
+        long inSize = product(in);
+        DimCode dc = s.dims();
+        String xs = s.segment(x, "x");
+        String ws = s.segment(w, "w");
+        String ys = s.segment(y, "y");
+        CodeBlock col = s.model().addPacked(ref -> CodeBlock.builder()
+                .addStatement("$L = $N.allocate($LL, 64)", ref, ModelContext.ARENA, kc * p * 4)
+                .build());
+        String cols = s.local("cols");
+        String img = s.local("img");
+        String g = s.local("g");
+        boolean bias = n.inputs().size() > 2;
+        CodeBlock.Builder b = CodeBlock.builder()
+                .addStatement("$T $N = $L", JavaTypes.MEMORY_SEGMENT, cols, col)
+                .beginControlFlow("for (long $N = 0; $N < $L; $N++)", img, img, dc.of(xd.get(0)), img);
+        if (bias) {
+            String bs = s.segment(n.input(2), "bias");
+            String m = s.local("m");
+            b.beginControlFlow("for (long $N = 0; $N < $LL; $N++)", m, m, filters, m)
+                    .add(Code.scalarLoop(s, CodeBlock.of("$LL", p), i -> CodeBlock.builder()
+                            .addStatement(
+                                    "$N.setAtIndex(F32, ($N * $LL + $N) * $LL + $N, $N.getAtIndex(F32, $N))",
+                                    ys,
+                                    img,
+                                    filters,
+                                    m,
+                                    p,
+                                    i,
+                                    bs,
+                                    m)
+                            .build()))
+                    .endControlFlow();
+        }
+        b.beginControlFlow("for (long $N = 0; $N < $LL; $N++)", g, g, group, g);
+        b.add(im2col(s, win, in, kernel, cg, channels, inSize, p, xs, cols, img, g));
+        b.addStatement(
+                "$T.gemm($L, $L, $L, $N, $N * $LL, $L, false, $N, 0L, $L, false, $N, ($N * $LL + $N * $LL) * $LL, $L,"
+                        + " 1f, $L, $N)",
+                JavaTypes.SGEMM,
+                mg,
+                p,
+                kc,
+                ws,
+                g,
+                mg * kc * 4,
+                kc,
+                cols,
+                p,
+                ys,
+                img,
+                filters,
+                g,
+                mg,
+                p * 4,
+                p,
+                bias,
+                ModelContext.PAR);
+        return b.endControlFlow().endControlFlow().build();
+    }
+
+    /** Fills the column buffer for image {@code img}, group {@code g}: zero where the window is in the pads. */
+    private static CodeBlock im2col(
+            Scope s,
+            Windows win,
+            long[] in,
+            long[] kernel,
+            long cg,
+            long channels,
+            long inSize,
+            long p,
+            String xs,
+            String cols,
+            String img,
+            String g) {
+        int k = in.length;
+        String c = s.local("c");
+        List<String> ks = new ArrayList<>();
+        List<String> os = new ArrayList<>();
+        List<String> is = new ArrayList<>();
+        for (int d = 0; d < k; d++) {
+            ks.add(s.local("k" + d));
+            os.add(s.local("o" + d));
+            is.add(s.local("in" + d));
+        }
+        CodeBlock.Builder b = CodeBlock.builder().beginControlFlow("for (long $N = 0; $N < $LL; $N++)", c, c, cg, c);
+        for (int d = 0; d < k; d++) {
+            b.beginControlFlow("for (long $N = 0; $N < $LL; $N++)", ks.get(d), ks.get(d), kernel[d], ks.get(d));
+        }
+        String row = s.local("row");
+        b.addStatement("long $N = $L", row, linear(c, ks, kernel));
+        for (int d = 0; d < k; d++) {
+            b.beginControlFlow("for (long $N = 0; $N < $LL; $N++)", os.get(d), os.get(d), win.out()[d], os.get(d));
+        }
+        List<CodeBlock> inside = new ArrayList<>();
+        for (int d = 0; d < k; d++) {
+            b.addStatement(
+                    "long $N = $N * $LL - $LL + $N * $LL",
+                    is.get(d),
+                    os.get(d),
+                    win.strides()[d],
+                    win.padsBegin()[d],
+                    ks.get(d),
+                    win.dilations()[d]);
+            inside.add(CodeBlock.of("$N >= 0 && $N < $LL", is.get(d), is.get(d), in[d]));
+        }
+        CodeBlock source = CodeBlock.of(
+                "($N * $LL + $N * $LL + $N) * $LL + $L", img, channels, g, cg, c, inSize, linear(null, is, in));
+        b.addStatement(
+                "$N.setAtIndex(F32, $N * $LL + $L, $L ? $N.getAtIndex(F32, $L) : 0f)",
+                cols,
+                row,
+                p,
+                linear(null, os, win.out()),
+                CodeBlock.join(inside, " && "),
+                xs,
+                source);
+        for (int d = 0; d < 2 * k + 1; d++) {
+            b.endControlFlow();
+        }
+        return b.build();
+    }
+
+    /** Row-major linear index of {@code idx} in a box of {@code sizes}, optionally after a leading {@code lead}. */
+    private static CodeBlock linear(String lead, List<String> idx, long[] sizes) {
+        CodeBlock e = lead == null ? CodeBlock.of("0L") : CodeBlock.of("$N", lead);
+        for (int d = 0; d < idx.size(); d++) {
+            e = CodeBlock.of("($L) * $LL + $N", e, sizes[d], idx.get(d));
+        }
+        return e;
+    }
+
+    static CodeBlock pool(Scope s) {
+        Node n = s.node();
+        Value x = n.input(0);
+        Value y = n.output();
+        List<Dim> xd = x.type().dims();
+        long[] in = spatial(xd, n);
+        long[] kernel = n.intsAttr("kernel_shape");
+        if (kernel == null || kernel.length != in.length) {
+            throw new FscException(n.where() + ": kernel_shape must give one size per spatial axis");
+        }
+        Windows win = windows(n, in, kernel);
+        boolean max = n.op().equals("max_pool");
+        boolean includePad = n.intAttr("count_include_pad", 0) != 0;
+        int k = in.length;
+        DimCode dc = s.dims();
+        String xs = s.segment(x, "x");
+        String ys = s.segment(y, "y");
+        String plane = s.local("plane");
+        String acc = s.local("acc");
+        String count = s.local("count");
+        List<String> os = new ArrayList<>();
+        List<String> ks = new ArrayList<>();
+        List<String> is = new ArrayList<>();
+        for (int d = 0; d < k; d++) {
+            os.add(s.local("o" + d));
+            ks.add(s.local("k" + d));
+            is.add(s.local("in" + d));
+        }
+        CodeBlock.Builder b = CodeBlock.builder()
+                .beginControlFlow(
+                        "for (long $N = 0; $N < $L; $N++)", plane, plane, dc.product(xd.subList(0, 2)), plane);
+        for (int d = 0; d < k; d++) {
+            b.beginControlFlow("for (long $N = 0; $N < $LL; $N++)", os.get(d), os.get(d), win.out()[d], os.get(d));
+        }
+        b.addStatement("float $N = $L", acc, max ? CodeBlock.of("$T.NEGATIVE_INFINITY", Float.class) : "0f")
+                .addStatement("long $N = 0", count);
+        for (int d = 0; d < k; d++) {
+            b.beginControlFlow("for (long $N = 0; $N < $LL; $N++)", ks.get(d), ks.get(d), kernel[d], ks.get(d));
+        }
+        List<CodeBlock> inside = new ArrayList<>();
+        List<CodeBlock> inPads = new ArrayList<>();
+        for (int d = 0; d < k; d++) {
+            b.addStatement(
+                    "long $N = $N * $LL - $LL + $N * $LL",
+                    is.get(d),
+                    os.get(d),
+                    win.strides()[d],
+                    win.padsBegin()[d],
+                    ks.get(d),
+                    win.dilations()[d]);
+            inside.add(CodeBlock.of("$N >= 0 && $N < $LL", is.get(d), is.get(d), in[d]));
+            inPads.add(CodeBlock.of(
+                    "$N >= $LL && $N < $LL", is.get(d), -win.padsBegin()[d], is.get(d), in[d] + win.padsEnd()[d]));
+        }
+        CodeBlock v = CodeBlock.of("$N.getAtIndex(F32, $N * $LL + $L)", xs, plane, product(in), linear(null, is, in));
+        b.beginControlFlow("if ($L)", CodeBlock.join(inside, " && "))
+                .addStatement(
+                        max ? "$N = $T.max($N, $L)" : "$N += $L",
+                        max ? new Object[] {acc, Math.class, acc, v} : new Object[] {acc, v})
+                .addStatement("$N++", count);
+        if (!max && includePad) {
+            // count_include_pad counts explicit pads, not positions past them (ceil_mode), as ONNX's reference.
+            b.nextControlFlow("else if ($L)", CodeBlock.join(inPads, " && ")).addStatement("$N++", count);
+        }
+        b.endControlFlow();
+        for (int d = 0; d < k; d++) {
+            b.endControlFlow();
+        }
+        b.addStatement(
+                "$N.setAtIndex(F32, $N * $LL + $L, $L)",
+                ys,
+                plane,
+                product(win.out()),
+                linear(null, os, win.out()),
+                max ? CodeBlock.of("$N", acc) : CodeBlock.of("$N / $N", acc, count));
+        for (int d = 0; d < k + 1; d++) {
+            b.endControlFlow();
+        }
+        return b.build();
+    }
+}
