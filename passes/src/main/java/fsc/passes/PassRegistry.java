@@ -12,7 +12,7 @@ import java.util.stream.Collectors;
 public final class PassRegistry {
     private PassRegistry() {}
 
-    private static final List<Pass> ALL = List.of(new CsePass(), new DcePass(), new FoldPass());
+    private static final List<Pass> ALL = List.of(new CsePass(), new DcePass(), new FoldPass(), new RecognizePass());
 
     /** Every pass, sorted by name. */
     public static List<Pass> all() {
