@@ -1,0 +1,37 @@
+package fsc.tests.llm;
+
+import fsc.cli.LlmCompiler;
+import fsc.cli.Progress;
+import fsc.frontend.gguf.arch.DecoderOptions;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+/** Compiles each GGUF test model once per test JVM (small context, so the suite stays fast). */
+final class CompiledDecoders {
+    private static final Map<String, Path> JARS = new HashMap<>();
+
+    private CompiledDecoders() {}
+
+    static synchronized Path jar(String file) {
+        return JARS.computeIfAbsent(file, f -> {
+            try {
+                Path dir = Files.createTempDirectory("fsc-llm");
+                Path jar = dir.resolve(f.replace(".gguf", ".jar"));
+                LlmCompiler.compile(
+                        GgufReferences.model(f),
+                        jar,
+                        null,
+                        null,
+                        new DecoderOptions(256, 64, 4, 16),
+                        new Progress(System.err, true));
+                return jar;
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+    }
+}
