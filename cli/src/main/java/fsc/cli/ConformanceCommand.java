@@ -48,6 +48,13 @@ final class ConformanceCommand implements Callable<Integer> {
     Path list;
 
     @Option(
+            names = "--tier",
+            paramLabel = "LETTER",
+            description =
+                    "Run only the tests of this tier of tests.tsv (a encoder, b decoder, c CNN, d quantized, e rest).")
+    String tier;
+
+    @Option(
             names = "--report",
             paramLabel = "FILE",
             description = "Write a Markdown report (per tier, per op, unsupported ops).")
@@ -82,11 +89,20 @@ final class ConformanceCommand implements Callable<Integer> {
                     Files.readAllLines(list).stream().map(String::strip).toList();
             tests = tests.stream().filter(t -> names.contains(t.name())).toList();
         }
+        TestIndex index = TestIndex.near(dir);
+        if (tier != null) {
+            if (index.rows().isEmpty()) {
+                throw new FscException("--tier: no tests.tsv next to " + dir);
+            }
+            tests = tests.stream()
+                    .filter(t -> index.rows().containsKey(t.name())
+                            && index.rows().get(t.name()).tier().equals(tier))
+                    .toList();
+        }
         if (batch < 1 || timeoutSeconds < 1) {
             throw new FscException("--batch and --timeout must be at least 1");
         }
         PrintWriter out = spec.commandLine().getOut();
-        TestIndex index = TestIndex.near(dir);
         var options = new ConformanceRunner.Options(
                 batch, Duration.ofSeconds(timeoutSeconds), Path.of(System.getProperty("java.io.tmpdir")));
         long t0 = System.nanoTime();
@@ -100,7 +116,8 @@ final class ConformanceCommand implements Callable<Integer> {
         long seconds = (System.nanoTime() - t0) / 1_000_000_000L;
         if (report != null) {
             String command = "fsc conformance " + dir + (filter.isEmpty() ? "" : " --filter '" + filter + "'")
-                    + (list != null ? " --list " + list : "") + " --report " + report;
+                    + (list != null ? " --list " + list : "")
+                    + (tier != null ? " --tier " + tier : "") + " --report " + report;
             Path parent = report.toAbsolutePath().getParent();
             Files.createDirectories(parent);
             Files.writeString(report, ConformanceReport.render(summary, index, command));

@@ -38,6 +38,23 @@ public final class ConformanceReport {
                 .append(" compile errors count as failed; tests that draw random numbers are skipped.\n\n");
         b.append("`").append(s.lastLine()).append("`\n\n");
 
+        b.append("## How to run\n\n```\n")
+                .append(
+                        "./fsc conformance ../shared/data/onnx/node                          # all 1802 tests (about a minute)\n")
+                .append(
+                        "./fsc conformance ../shared/data/onnx/node --filter '^test_softmax'  # one op or one test (a regex)\n")
+                .append(
+                        "./fsc conformance ../shared/data/onnx/node --tier c                  # one tier of tests.tsv\n")
+                .append("./fsc conformance ../shared/data/onnx/node --list ../shared/data/onnx/milestone2_cnn.txt\n")
+                .append(
+                        "./fsc conformance ../shared/data/onnx/node --report docs/CONFORMANCE.md   # regenerate this page\n")
+                .append(
+                        "./mvnw -B -pl tests -am test -Dtest='MilestoneConformanceTest' -Dsurefire.failIfNoSpecifiedTests=false\n")
+                .append("```\n\n")
+                .append("`MilestoneConformanceTest` (default build) runs the milestone lists and every test in")
+                .append(
+                        " `tests/src/test/resources/conformance/must-pass.txt`, and fails if one of those stops passing;")
+                .append(" `FullNodeSuiteTest` (tag `heavy`) runs the whole folder.\n\n");
         b.append("## By tier\n\n");
         header(b, "tier");
         SortedMap<String, List<TestResult>> tiers = group(s.results(), TestResult::tier);
