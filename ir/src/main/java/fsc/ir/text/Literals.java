@@ -1,0 +1,210 @@
+package fsc.ir.text;
+
+import fsc.ir.Attr;
+import fsc.ir.DType;
+import fsc.ir.Dim;
+import fsc.ir.FscException;
+import fsc.ir.TensorType;
+import fsc.ir.WeightData;
+import fsc.ir.interp.HostTensor;
+import fsc.ir.text.parser.FsirParser;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.antlr.v4.runtime.ParserRuleContext;
+import org.antlr.v4.runtime.Token;
+
+/**
+ * Reads the leaves of a {@code .fsir} parse tree (types, dims, attributes, strings, inline
+ * constant data) into IR values, failing with located messages. Every symbol a type or attribute
+ * uses must have a bound in the graph's {@code symbols}.
+ */
+final class Literals {
+    private final String source;
+    private final Map<String, Long> symbols;
+
+    Literals(String source, Map<String, Long> symbols) {
+        this.source = source;
+        this.symbols = symbols;
+    }
+
+    FscException fail(Token at, String message) {
+        return new FscException(source + ":" + at.getLine() + ":" + (at.getCharPositionInLine() + 1) + ": " + message);
+    }
+
+    FscException fail(ParserRuleContext at, String message) {
+        return fail(at.getStart(), message);
+    }
+
+    TensorType type(FsirParser.TypeContext t) {
+        String name = t.ident(0).getText();
+        DType dtype;
+        try {
+            dtype = DType.fromIrName(name);
+        } catch (IllegalArgumentException e) {
+            throw fail(t, "unknown dtype '" + name + "'");
+        }
+        List<Dim> dims = new ArrayList<>();
+        for (FsirParser.DimContext d : t.dim()) {
+            dims.add(dim(d, false));
+        }
+        String layout = t.ident().size() > 1 ? t.ident(1).getText() : "";
+        try {
+            return new TensorType(dtype, dims, layout);
+        } catch (IllegalArgumentException e) {
+            throw fail(t, e.getMessage());
+        }
+    }
+
+    Dim dim(FsirParser.DimContext d, boolean negative) {
+        long coeff;
+        List<FsirParser.IdentContext> syms;
+        if (d instanceof FsirParser.FixedOrScaledContext f) {
+            coeff = parseLong(f.INT().getSymbol(), negative);
+            syms = f.ident();
+        } else {
+            coeff = negative ? -1 : 1;
+            syms = ((FsirParser.SymbolicContext) d).ident();
+        }
+        List<String> names = new ArrayList<>();
+        for (FsirParser.IdentContext s : syms) {
+            if (!symbols.containsKey(s.getText())) {
+                throw fail(s, "symbol " + s.getText() + " has no bound (declare it in symbols {...})");
+            }
+            names.add(s.getText());
+        }
+        return new Dim(coeff, names);
+    }
+
+    long parseLong(Token digits, boolean negative) {
+        try {
+            return Long.parseLong((negative ? "-" : "") + digits.getText());
+        } catch (NumberFormatException e) {
+            throw fail(digits, "integer " + digits.getText() + " is out of range");
+        }
+    }
+
+    Attr attr(FsirParser.AttrContext a) {
+        return switch (a) {
+            case FsirParser.NumberAttrContext n -> number(n.number(), true);
+            case FsirParser.StringAttrContext s ->
+                new Attr.Str(string(s.STRING().getSymbol()));
+            case FsirParser.EmptyFloatsAttrContext e -> new Attr.Floats(List.of());
+            case FsirParser.DimsAttrContext d -> {
+                List<Dim> dims = new ArrayList<>();
+                for (FsirParser.SdimContext s : d.sdim()) {
+                    dims.add(dim(s.dim(), s.getChildCount() > 1));
+                }
+                yield new Attr.Dims(dims);
+            }
+            case FsirParser.ListAttrContext l -> list(l);
+            default ->
+                throw new IllegalStateException(
+                        "unhandled attribute form " + a.getClass().getSimpleName());
+        };
+    }
+
+    private Attr list(FsirParser.ListAttrContext l) {
+        List<Attr> items = l.number().stream().map(n -> number(n, false)).toList();
+        if (items.stream().allMatch(i -> i instanceof Attr.Int)) {
+            return new Attr.Ints(items.stream().map(i -> ((Attr.Int) i).value()).toList());
+        }
+        if (items.stream().allMatch(i -> i instanceof Attr.Float)) {
+            return new Attr.Floats(
+                    items.stream().map(i -> ((Attr.Float) i).value()).toList());
+        }
+        throw fail(l, "a list attribute holds either integers or floats (write 1.0 for a float)");
+    }
+
+    /** An Int, a Float (with '.', an exponent, nan or inf) or, when {@code typeAllowed}, a dtype. */
+    private Attr number(FsirParser.NumberContext n, boolean typeAllowed) {
+        boolean negative = n.getChildCount() > 1;
+        if (n.INT() != null) {
+            return new Attr.Int(parseLong(n.INT().getSymbol(), negative));
+        }
+        if (n.FLOAT() != null) {
+            double v = Double.parseDouble(n.FLOAT().getText());
+            return new Attr.Float(negative ? -v : v);
+        }
+        String word = n.ident().getText();
+        switch (word) {
+            case "nan" -> {
+                return new Attr.Float(Double.NaN);
+            }
+            case "inf" -> {
+                return new Attr.Float(negative ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY);
+            }
+            default -> {
+                if (typeAllowed && !negative) {
+                    try {
+                        return new Attr.Type(DType.fromIrName(word));
+                    } catch (IllegalArgumentException e) {
+                        throw fail(n, "expected a number, string, dtype, [list] or <dims>, found '" + word + "'");
+                    }
+                }
+                throw fail(n, "expected a number, found '" + word + "'");
+            }
+        }
+    }
+
+    /** The contents of a quoted string, escapes resolved. */
+    String string(Token t) {
+        String s = t.getText();
+        StringBuilder b = new StringBuilder();
+        for (int i = 1; i < s.length() - 1; i++) {
+            char c = s.charAt(i);
+            if (c != '\\') {
+                b.append(c);
+                continue;
+            }
+            char e = s.charAt(++i);
+            switch (e) {
+                case 'n' -> b.append('\n');
+                case 'r' -> b.append('\r');
+                case 't' -> b.append('\t');
+                case 'u' -> {
+                    b.append((char) Integer.parseInt(s.substring(i + 1, i + 5), 16));
+                    i += 4;
+                }
+                default -> b.append(e);
+            }
+        }
+        return b.toString();
+    }
+
+    /**
+     * Inline contents of a hand-written constant: every element, one element for all, or uniform
+     * noise in [-1, 1) (integers in [0, 4)) from a seed.
+     */
+    WeightData data(FsirParser.ConstDataContext d, TensorType type) {
+        if (!type.isStatic() || !type.isRowMajor() || type.dtype().isQuantizedBlock()) {
+            throw fail(d, "inline data needs a row-major, fixed-size, unquantized type, not " + type);
+        }
+        long[] shape = type.evaluate(Map.of());
+        HostTensor t;
+        if (d instanceof FsirParser.RandomDataContext r) {
+            t = HostTensor.random(
+                    type.dtype(), shape, new Random(parseLong(r.INT().getSymbol(), false)));
+        } else {
+            List<FsirParser.NumberContext> items = ((FsirParser.DenseDataContext) d).number();
+            long count = type.elementCount().value();
+            if (items.size() != 1 && items.size() != count) {
+                throw fail(d, type + " has " + count + " elements, the data lists " + items.size());
+            }
+            t = HostTensor.zeros(type.dtype(), shape);
+            for (long i = 0; i < count; i++) {
+                FsirParser.NumberContext item = items.get(items.size() == 1 ? 0 : (int) i);
+                Attr v = number(item, false);
+                if (type.dtype().isFloat()) {
+                    t.setDouble(i, v instanceof Attr.Int n ? n.value() : ((Attr.Float) v).value());
+                } else if (v instanceof Attr.Int n) {
+                    t.setLong(i, n.value());
+                } else {
+                    throw fail(item, type.dtype().irName() + " data must be integers");
+                }
+            }
+        }
+        return t.toWeight();
+    }
+}

@@ -1,0 +1,223 @@
+package fsc.ir.text;
+
+import static fsc.ir.TestTypes.t;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import fsc.ir.Attr;
+import fsc.ir.DType;
+import fsc.ir.Dim;
+import fsc.ir.FscException;
+import fsc.ir.Graph;
+import fsc.ir.GraphBuilder;
+import fsc.ir.MemoryPlan;
+import fsc.ir.Node;
+import fsc.ir.Region;
+import fsc.ir.TestWeights;
+import fsc.ir.Value;
+import fsc.ir.interp.HostTensor;
+import fsc.ir.interp.Interpreter;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class IrParserTest {
+
+    /** Every attribute kind, symbols, metadata with escapes, multi-output nodes, shared weights. */
+    private static Graph everyAttributeKind() {
+        GraphBuilder b = new GraphBuilder("main.v2")
+                .symbol("S", 512)
+                .symbol("B", 64)
+                .metadata("source", "tiny \"x\".onnx\n")
+                .metadata("sha256", "ab12");
+        Value ids = b.input("input_ids", t("i64[B,S]"));
+        Value emb = b.constant(
+                "tok_emb", "emb", TestWeights.floats(new long[] {3, 4}, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12));
+        Value g = b.node("gather", "/embeddings/Gather", List.of(emb, ids), Map.of("axis", Attr.of(0)));
+        Value ln = b.node(
+                "layer_norm",
+                "/ln",
+                List.of(g, b.constant("w", TestWeights.floats(new long[] {4}, 1, 1, 1, 1))),
+                Map.of("epsilon", Attr.of(1e-12), "axis", Attr.of(-1)));
+        List<Value> parts = b.node(
+                "split", "", List.of(ln), Map.of("axis", Attr.of(2), "num_outputs", Attr.of(2)), List.of("a", "a"));
+        Value sum = b.node("add", "", List.of(parts.get(0), parts.get(1)), Map.of());
+        Value clip = b.node(
+                "clip", "\t", List.of(sum), Map.of("min", Attr.of(Double.NEGATIVE_INFINITY), "max", Attr.of(6.0)));
+        Value r = b.node(
+                "reshape",
+                "/Reshape",
+                List.of(clip),
+                Map.of("shape", new Attr.Dims(List.of(Dim.sym("B").times(Dim.sym("S")), Dim.of(-1)))));
+        Value tr = b.node("transpose", "", List.of(r), Map.of("perm", Attr.ints(1, 0)));
+        Value c = b.node("cast", "/Cast \"q\"", List.of(tr), Map.of("to", new Attr.Type(DType.F16)));
+        Value m = b.node("reduce_mean", "", List.of(c), Map.of("axes", Attr.ints(), "keepdims", Attr.of(1)));
+        return b.output(m).output(c).build();
+    }
+
+    /** A fused node with a body, a laid-out constant and a memory plan. */
+    static Graph fusedWithPlan() {
+        GraphBuilder b = new GraphBuilder("enc").symbol("S", 8);
+        Value x = b.input("x", t("f32[S,4]"));
+        Value w = b.constant("w", TestWeights.floats(new long[] {4, 2}, 1, -1, 2, 0.5f, 0, 3, -2, 1));
+        Value bias = b.constant("b", TestWeights.floats(new long[] {2}, 0.25f, -0.5f));
+        Value a = new Value("a", t("f32[S,4]"));
+        Value pw = new Value("w", t("f32[4,2]"));
+        Value pb = new Value("b", t("f32[2]"));
+        Node mm = new Node("matmul", "", List.of(a, pw), List.of(new Value("m", t("f32[S,2]"))), Map.of());
+        Node add = new Node("add", "", List.of(mm.output(), pb), List.of(new Value("s", t("f32[S,2]"))), Map.of());
+        Node gelu = new Node(
+                "gelu",
+                "",
+                List.of(add.output()),
+                List.of(new Value("g", t("f32[S,2]"))),
+                Map.of("approximate", Attr.of("none")));
+        Value out = new Value("y", t("f32[S,2]"));
+        Node fused = Node.fused(
+                "matmul_bias_gelu",
+                "/mlp",
+                List.of(x, w, bias),
+                List.of(out),
+                Map.of(),
+                new Region(List.of(a, pw, pb), List.of(mm, add, gelu), List.of(gelu.output())));
+        b.add(fused);
+        Value neg = b.node("neg", "", List.of(out), Map.of());
+        Graph g = b.output(neg).build();
+        Map<Value, MemoryPlan.Slot> slots = new IdentityHashMap<>();
+        slots.put(x, new MemoryPlan.Slot(0, 128));
+        slots.put(out, new MemoryPlan.Slot(128, 64));
+        slots.put(neg, new MemoryPlan.Slot(0, 64));
+        return g.withPlan(new MemoryPlan(192, 256, 192, 64, slots));
+    }
+
+    private static void assertRoundTrip(Graph g) {
+        String printed = IrPrinter.print(g);
+        Graph back = IrParser.parse(printed, "t.fsir", g.weights());
+        assertEquals(printed, IrPrinter.print(back));
+    }
+
+    @Test
+    void everyAttributeKindRoundTrips() {
+        assertRoundTrip(everyAttributeKind());
+    }
+
+    @Test
+    void fusedBodyAndPlanRoundTripAndRun() {
+        Graph g = fusedWithPlan();
+        String printed = IrPrinter.print(g);
+        assertTrue(printed.contains("fused @matmul_bias_gelu(%x, %w, %b) loc(\"/mlp\") {"), printed);
+        assertTrue(
+                printed.contains("plan {arena_bytes = 192, naive_bytes = 256, peak_live_bytes = 192, alignment = 64}"),
+                printed);
+        assertTrue(printed.contains("%y: f32[S,2] arena[0x80 +0x40] = fused"), printed);
+        Graph back = IrParser.parse(printed, "t.fsir", g.weights());
+        assertEquals(printed, IrPrinter.print(back));
+        assertEquals(3, back.plan().slots().size());
+        // The parsed graph computes what the original does.
+        HostTensor in = HostTensor.random(DType.F32, new long[] {5, 4}, new Random(1));
+        var before = new Interpreter(g).run(Map.of("x", in)).values().iterator().next();
+        var after =
+                new Interpreter(back).run(Map.of("x", in)).values().iterator().next();
+        assertEquals(0.0, before.maxAbsDiff(after));
+    }
+
+    @Test
+    void layoutTagRoundTrips() {
+        GraphBuilder b = new GraphBuilder("m");
+        Value x = b.input("x", t("f32[3,4]"));
+        Value w = b.constant("w", TestWeights.floats(new long[] {4, 2}, 1, 2, 3, 4, 5, 6, 7, 8));
+        Graph plain = b.output(b.node("matmul", "", List.of(x, w), Map.of())).build();
+        String text = IrPrinter.print(plain).replace("%w: f32[4,2] =", "%w: f32[4,2]{panel16} =");
+        Graph packed = IrParser.parse(text, "p.fsir", plain.weights());
+        assertEquals("panel16", packed.constants().getFirst().value().type().layout());
+        assertEquals(text, IrPrinter.print(packed));
+    }
+
+    @Test
+    void inlineConstantsForHandWrittenTests() {
+        Graph g = IrParser.parse(
+                """
+                graph @m(%x: f32[2]) -> (%y: f32[2]) {
+                  %c: f32[2] = const @"c" [1.5, -2]
+                  %r: f32[2,2] = const @"r" random(7)
+                  %k: i64[3] = const @"k" [4]
+                  %y: f32[2] = add(%x, %c)
+                  return %y
+                }
+                """,
+                "inline.fsir");
+        assertEquals(List.of("c", "k", "r"), List.copyOf(g.weights().byName().keySet()));
+        HostTensor y = new Interpreter(g)
+                .run(Map.of("x", HostTensor.ofFloats(new long[] {2}, 1, 1)))
+                .get("y");
+        assertEquals(2.5, y.getDouble(0));
+        assertEquals(-1.0, y.getDouble(1));
+    }
+
+    private static String error(String text) {
+        FscException e = assertThrows(FscException.class, () -> IrParser.parse(text, "bad.fsir"));
+        return e.getMessage();
+    }
+
+    @Test
+    void syntaxErrorsNameLineColumnAndExpectation() {
+        assertEquals(
+                "bad.fsir:2:23: expected ')', found '='",
+                error("graph @m(%x: f32[2]) -> (%y: f32[2]) {\n  %y: f32[2] = neg(%x = \n  return %y\n}\n"));
+        assertEquals("bad.fsir:1:9: expected '(', found '{'", error("graph @m{"));
+        assertTrue(error("graph @m() -> () {\n  return\n").startsWith("bad.fsir:3:1: expected "));
+        assertTrue(error("graph @m() -> () { $ }").startsWith("bad.fsir:1:20: unexpected text"));
+    }
+
+    @Test
+    void semanticErrorsAreLocated() {
+        String head = "graph @m(%x: f32[2]) -> (%y: f32[2]) {\n";
+        assertEquals("bad.fsir:2:20: undefined value %z", error(head + "  %y: f32[2] = neg(%z)\n  return %y\n}"));
+        assertEquals(
+                "bad.fsir:2:20: %t is used before its definition (nodes out of order, or a cycle)",
+                error(head + "  %y: f32[2] = neg(%t)\n  %t: f32[2] = neg(%y)\n  return %y\n}"));
+        assertEquals(
+                "bad.fsir:2:3: %y is declared f32[3] but neg gives f32[2]",
+                error(head + "  %y: f32[3] = neg(%x)\n  return %y\n}"));
+        assertEquals(
+                "bad.fsir:2:16: unknown op 'frobnicate'",
+                error(head + "  %y: f32[2] = frobnicate(%x)\n  return %y\n}"));
+        assertEquals(
+                "bad.fsir:2:3: %x is defined twice (first at 1:10)",
+                error(head + "  %x: f32[2] = neg(%x)\n  return %x\n}"));
+        assertEquals(
+                "bad.fsir:2:23: weight \"w\" is not in the weights side file (no side file was given)",
+                error(head + "  %w: f32[2] = const @\"w\"\n  return %w\n}"));
+        assertTrue(error(head + "  %y: f32[2] = add(%x)\n  return %y\n}")
+                .startsWith("bad.fsir:2:3: add: add takes 2 inputs, got 1"));
+        assertEquals(
+                "bad.fsir:3:11: symbol T has no bound (declare it in symbols {...})",
+                error(head + "  %y: f32[2] = neg(%x)\n  %q: f32[T] = neg(%x)\n  return %y\n}"));
+    }
+
+    @Test
+    void fusedBodiesSeeOnlyTheirParameters() {
+        String text =
+                """
+                graph @m(%x: f32[2]) -> (%y: f32[2]) {
+                  %y: f32[2] = fused @elementwise(%x) {
+                    ^(%p: f32[2]):
+                      %q: f32[2] = add(%p, %x)
+                      yield %q
+                  }
+                  return %y
+                }
+                """;
+        assertEquals("bad.fsir:4:28: %x is not visible here (a fused body sees only its parameters)", error(text));
+        String ok = text.replace("add(%p, %x)", "add(%p, %p)");
+        Graph g = IrParser.parse(ok, "ok.fsir");
+        assertSame(
+                g.nodes().getFirst().body().params().getFirst(),
+                g.nodes().getFirst().body().nodes().getFirst().input(0));
+        assertEquals(ok, IrPrinter.print(g).replaceFirst("// fsc IR\n", ""));
+    }
+}
