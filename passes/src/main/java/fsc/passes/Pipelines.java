@@ -20,6 +20,12 @@ public final class Pipelines {
                 new CsePass(),
                 // Last in the phase: fold and cse leave the shape sub-graphs and original constants
                 // unused; dropping them here keeps dumps readable and weights out of the jar.
+                new DcePass(),
+                // Recognize after canonicalization: patterns match on the scalar constants fold left
+                // and on attribute-form reductions; before fuse and layout, which work on the
+                // high-level ops (a layer_norm is one kernel, an attention never materialises scores).
+                new RecognizePass(),
+                // Recognize leaves the patterns' literals (2.0, sqrt(2), eps) unread; drop them again.
                 new DcePass());
     }
 }

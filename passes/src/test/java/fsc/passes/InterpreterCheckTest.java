@@ -48,6 +48,6 @@ class InterpreterCheckTest {
                 .afterEachPass(InterpreterCheck.withInputs(Map.of("B", 2L, "S", 4L), MiniBert.inputs(2, 4), 1e-5))
                 .build();
         PipelineResult r = pm.run(MiniBert.build(), Pipelines.cpuDefault(), PassContext.defaults());
-        assertEquals(3, r.runs().size());
+        assertEquals(Pipelines.cpuDefault().size(), r.runs().size());
     }
 }

@@ -65,13 +65,19 @@ class PassManagerTest {
                 .dumpDir(dir.resolve("ir"))
                 .build()
                 .run(in, Pipelines.cpuDefault(), PassContext.defaults());
+        List<String> expected = new ArrayList<>(List.of("00-import.fsir"));
+        List<Pass> pipeline = Pipelines.cpuDefault();
+        for (int i = 0; i < pipeline.size(); i++) {
+            expected.add(String.format("%02d-%s.fsir", i + 1, pipeline.get(i).name()));
+        }
         try (Stream<Path> files = Files.list(dir.resolve("ir"))) {
             assertEquals(
-                    List.of("00-import.fsir", "01-fold.fsir", "02-cse.fsir", "03-dce.fsir"),
+                    expected,
                     files.map(p -> p.getFileName().toString()).sorted().toList());
         }
+        assertEquals(List.of("00-import.fsir", "01-fold.fsir", "02-cse.fsir", "03-dce.fsir"), expected.subList(0, 4));
         assertEquals(IrPrinter.print(in), Files.readString(dir.resolve("ir/00-import.fsir")));
-        assertEquals(IrPrinter.print(r.graph()), Files.readString(dir.resolve("ir/03-dce.fsir")));
+        assertEquals(IrPrinter.print(r.graph()), Files.readString(dir.resolve("ir/" + expected.getLast())));
         GoldenFiles.assertGolden("cpu-default", "sample", IrPrinter.print(r.graph()));
         Equivalence.assertSameOutputs(in, r.graph(), Map.of("B", 3L));
     }
@@ -80,15 +86,18 @@ class PassManagerTest {
     void timesEachPassAndCountsNodes() {
         PipelineResult r = PassManager.builder().build().run(sample(), Pipelines.cpuDefault(), PassContext.defaults());
         assertEquals(
-                List.of("fold", "cse", "dce"),
+                Pipelines.cpuDefault().stream().map(Pass::name).toList(),
                 r.runs().stream().map(PassRun::pass).toList());
+        assertEquals(
+                List.of("fold", "cse", "dce"),
+                r.runs().stream().map(PassRun::pass).toList().subList(0, 3));
         assertEquals(7, r.runs().getFirst().nodesBefore());
         assertEquals(r.graph().nodes().size(), r.runs().getLast().nodesAfter());
         List<String> lines = r.timingReport().lines().toList();
-        assertEquals(5, lines.size(), r.timingReport());
+        assertEquals(r.runs().size() + 2, lines.size(), r.timingReport());
         assertTrue(lines.get(0).matches("#\\s+pass\\s+ms\\s+nodes"), lines.get(0));
         assertTrue(lines.get(1).matches("01\\s+fold\\s+\\d+\\.\\d\\d  7 -> \\d+"), lines.get(1));
-        assertTrue(lines.get(4).matches("\\s+total\\s+\\d+\\.\\d\\d  7 -> 1"), lines.get(4));
+        assertTrue(lines.getLast().matches("\\s+total\\s+\\d+\\.\\d\\d  7 -> 1"), lines.getLast());
     }
 
     @Test
@@ -111,7 +120,8 @@ class PassManagerTest {
                 })
                 .build()
                 .run(in, Pipelines.cpuDefault(), PassContext.defaults());
-        assertEquals(List.of("1:fold", "2:cse", "3:dce"), seen);
+        assertEquals(List.of("1:fold", "2:cse", "3:dce"), seen.subList(0, 3));
+        assertEquals(Pipelines.cpuDefault().size(), seen.size());
         assertTrue(r.graph().nodes().size() < in.nodes().size());
     }
 

@@ -32,7 +32,10 @@ class PassRegistryTest {
     @Test
     void unknownNameListsTheValidOnes() {
         FscException e = assertThrows(FscException.class, () -> PassRegistry.byName("fuse-everything"));
-        assertEquals("unknown pass 'fuse-everything'; valid passes: cse, dce, fold", e.getMessage());
+        assertEquals(
+                "unknown pass 'fuse-everything'; valid passes: " + String.join(", ", PassRegistry.names()),
+                e.getMessage());
+        assertTrue(e.getMessage().contains("valid passes: cse, dce, fold, "), e.getMessage());
     }
 
     @Test
@@ -47,6 +50,6 @@ class PassRegistryTest {
     void describesEveryPassOnOneLine() {
         String text = PassRegistry.describe();
         assertEquals(PassRegistry.all().size(), text.lines().count());
-        assertTrue(text.startsWith("cse   merge nodes"), text);
+        assertTrue(text.lines().findFirst().orElseThrow().matches("cse +merge nodes .*"), text);
     }
 }

@@ -1,0 +1,144 @@
+package fsc.runtime.kernels;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Scaled dot-product attention on contiguous {@code [B,H,S,D]} f32 tensors, one query row at a time:
+ * the {@code Skv} scores of a row live in a caller-owned scratch array, never in a {@code [B,H,Sq,Skv]}
+ * tensor, so memory stays linear in the sequence length. Semantics are those of the IR's
+ * {@code attention} op: {@code softmax(q·kᵀ·scale + mask [causal]) · v}, grouped-query heads
+ * ({@code h} reads kv head {@code h / (Hq/Hkv)}), and a row with every key masked gives zeros.
+ *
+ * <p>All vector code is inside {@link #attend}: a vector handed to a helper the JIT does not
+ * inline is boxed on the heap, which would make steady-state inference allocate.
+ */
+public final class Attention {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+
+    /** {@code causal} offset meaning "no causal mask". */
+    public static final long NOT_CAUSAL = Long.MAX_VALUE / 2;
+
+    private Attention() {}
+
+    /**
+     * Attention of {@code q[b,hq,sq,d]}, {@code k[b,hkv,skv,d]}, {@code v[b,hkv,skv,dv]} into
+     * {@code out[b,hq,sq,dv]}. {@code causal} is the largest {@code j - i} that may attend (0 for
+     * upper-left, {@code skv - sq} for lower-right, {@link #NOT_CAUSAL}); {@code softcap} 0 is off.
+     * {@code mask} is {@link MemorySegment#NULL} or f32 (additive) or bool ({@code boolMask}, true
+     * attends) elements, addressed by the element strides {@code mb, mh, mi, mj} per score axis (0
+     * on an axis it broadcasts over). {@code scratch} holds at least {@code skv} floats. Separate
+     * arguments rather than a mask record, so a call allocates nothing.
+     */
+    public static void attend(
+            MemorySegment q,
+            MemorySegment k,
+            MemorySegment v,
+            MemorySegment mask,
+            boolean boolMask,
+            long mb,
+            long mh,
+            long mi,
+            long mj,
+            MemorySegment out,
+            int b,
+            int hq,
+            int hkv,
+            int sq,
+            int skv,
+            int d,
+            int dv,
+            float scale,
+            float softcap,
+            long causal,
+            float[] scratch) {
+        int group = hq / hkv;
+        boolean hasMask = mask.byteSize() > 0;
+        int vl = S.length();
+        int dBound = S.loopBound(d);
+        int dvBound = S.loopBound(dv);
+        for (int bi = 0; bi < b; bi++) {
+            for (int h = 0; h < hq; h++) {
+                long kvHead = (long) bi * hkv + h / group;
+                for (int i = 0; i < sq; i++) {
+                    long qBase = (((long) bi * hq + h) * sq + i) * d * Float.BYTES;
+                    float max = Float.NEGATIVE_INFINITY;
+                    for (int j = 0; j < skv; j++) {
+                        float s;
+                        if (j - i > causal) {
+                            s = Float.NEGATIVE_INFINITY;
+                        } else {
+                            long kBase = (kvHead * skv + j) * d * Float.BYTES;
+                            FloatVector acc = FloatVector.zero(S);
+                            int e = 0;
+                            for (; e < dBound; e += vl) {
+                                long o = (long) e * Float.BYTES;
+                                acc = FloatVector.fromMemorySegment(S, q, qBase + o, LE)
+                                        .fma(FloatVector.fromMemorySegment(S, k, kBase + o, LE), acc);
+                            }
+                            float dot = acc.reduceLanes(VectorOperators.ADD);
+                            for (; e < d; e++) {
+                                long o = (long) e * Float.BYTES;
+                                dot += q.get(F32, qBase + o) * k.get(F32, kBase + o);
+                            }
+                            s = dot * scale;
+                            if (softcap > 0) {
+                                s = softcap * (float) Math.tanh(s / softcap);
+                            }
+                            if (hasMask) {
+                                long m = bi * mb + h * mh + i * mi + j * mj;
+                                if (boolMask) {
+                                    s = mask.get(ValueLayout.JAVA_BYTE, m) != 0 ? s : Float.NEGATIVE_INFINITY;
+                                } else {
+                                    s += mask.get(F32, m * Float.BYTES);
+                                }
+                            }
+                        }
+                        scratch[j] = s;
+                        max = Math.max(max, s);
+                    }
+                    long oBase = (((long) bi * hq + h) * sq + i) * dv * Float.BYTES;
+                    // out row = Σ_j p_j · v_j, accumulated in the output row itself (zeroed first).
+                    for (int e = 0; e < dv; e++) {
+                        out.set(F32, oBase + (long) e * Float.BYTES, 0f);
+                    }
+                    if (max == Float.NEGATIVE_INFINITY) {
+                        continue;
+                    }
+                    float sum = 0;
+                    for (int j = 0; j < skv; j++) {
+                        float p = (float) Math.exp(scratch[j] - max);
+                        scratch[j] = p;
+                        sum += p;
+                    }
+                    float inv = 1f / sum;
+                    for (int j = 0; j < skv; j++) {
+                        float p = scratch[j] * inv;
+                        if (p == 0f) {
+                            continue;
+                        }
+                        long vBase = (kvHead * skv + j) * dv * Float.BYTES;
+                        FloatVector pv = FloatVector.broadcast(S, p);
+                        int e = 0;
+                        for (; e < dvBound; e += vl) {
+                            long o = (long) e * Float.BYTES;
+                            FloatVector.fromMemorySegment(S, v, vBase + o, LE)
+                                    .fma(pv, FloatVector.fromMemorySegment(S, out, oBase + o, LE))
+                                    .intoMemorySegment(out, oBase + o, LE);
+                        }
+                        for (; e < dv; e++) {
+                            long o = (long) e * Float.BYTES;
+                            out.set(F32, oBase + o, out.get(F32, oBase + o) + p * v.get(F32, vBase + o));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
