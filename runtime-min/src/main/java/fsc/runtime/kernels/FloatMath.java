@@ -27,6 +27,8 @@ public final class FloatMath {
      *   near ±1, where x·P(x²)-style rational fits lose a few float ulps.
      */
     private static final float SERIES_LIMIT = 0.75f;
+    private static final float SQRT_HALF = (float) Math.sqrt(0.5);
+    private static final float SQRT_2_OVER_PI = (float) Math.sqrt(2 / Math.PI);
     private static final float[] SERIES = seriesCoefficients(9);
     private static final float[] ERFCC = {
         -1.26551223f,
@@ -80,6 +82,80 @@ public final class FloatMath {
         FloatVector large = erfc.neg().add(1f);
         large = large.blend(large.neg(), x.lt(0f));
         return large.blend(small, z.lt(SERIES_LIMIT));
+    }
+
+    /** Exact GELU: {@code x/2 · (1 + erf(x/√2))}. */
+    public static float gelu(float x) {
+        return 0.5f * x * (1f + erf(x * SQRT_HALF));
+    }
+
+    public static FloatVector gelu(FloatVector x) {
+        return x.mul(0.5f).mul(erf(x.mul(SQRT_HALF)).add(1f));
+    }
+
+    /** Tanh GELU: {@code x/2 · (1 + tanh(√(2/π)(x + 0.044715x³)))}, as GPT-2 defines it. */
+    public static float geluTanh(float x) {
+        float y = SQRT_2_OVER_PI * (x + 0.044715f * x * x * x);
+        return 0.5f * x * (1f + (float) Math.tanh(y));
+    }
+
+    public static FloatVector geluTanh(FloatVector x) {
+        FloatVector y = x.mul(x).mul(x).mul(0.044715f).add(x).mul(SQRT_2_OVER_PI);
+        return x.mul(0.5f).mul(y.lanewise(VectorOperators.TANH).add(1f));
+    }
+
+    /**
+     * In place, {@code x = gelu(x)} for {@code count} floats from byte offset {@code off}. Loop
+     * kernels like this one take only primitives and segments: a vector argument to a call that C2
+     * declines to inline (erf's body is too big for a call site in a larger method) is boxed on
+     * every iteration, which costs more than the math. So erf is written out here again rather
+     * than called.
+     */
+    public static void geluInPlace(MemorySegment buf, long off, int count) {
+        int bound = S.loopBound(count);
+        int i = 0;
+        for (; i < bound; i += S.length()) {
+            long o = off + (long) i * Float.BYTES;
+            FloatVector x = FloatVector.fromMemorySegment(S, buf, o, LE);
+            FloatVector h = x.mul(SQRT_HALF);
+            FloatVector h2 = h.mul(h);
+            FloatVector p = FloatVector.broadcast(S, SERIES[SERIES.length - 1]);
+            for (int j = SERIES.length - 2; j >= 0; j--) {
+                p = p.fma(h2, FloatVector.broadcast(S, SERIES[j]));
+            }
+            FloatVector small = h.mul(p);
+            FloatVector z = h.abs();
+            FloatVector t = FloatVector.broadcast(S, 1f).div(z.fma(0.5f, 1f));
+            FloatVector q = FloatVector.broadcast(S, ERFCC[ERFCC.length - 1]);
+            for (int j = ERFCC.length - 2; j >= 0; j--) {
+                q = q.fma(t, FloatVector.broadcast(S, ERFCC[j]));
+            }
+            FloatVector large =
+                    t.mul(z.neg().fma(z, q).lanewise(VectorOperators.EXP)).neg().add(1f);
+            large = large.blend(large.neg(), h.lt(0f));
+            FloatVector erf = large.blend(small, z.lt(SERIES_LIMIT));
+            x.mul(0.5f).mul(erf.add(1f)).intoMemorySegment(buf, o, LE);
+        }
+        for (; i < count; i++) {
+            long o = off + (long) i * Float.BYTES;
+            buf.set(F32, o, gelu(buf.get(F32, o)));
+        }
+    }
+
+    /** In place, {@code x = geluTanh(x)}; see {@link #geluInPlace} for why it is a loop kernel. */
+    public static void geluTanhInPlace(MemorySegment buf, long off, int count) {
+        int bound = S.loopBound(count);
+        int i = 0;
+        for (; i < bound; i += S.length()) {
+            long o = off + (long) i * Float.BYTES;
+            FloatVector x = FloatVector.fromMemorySegment(S, buf, o, LE);
+            FloatVector y = x.mul(x).mul(x).mul(0.044715f).add(x).mul(SQRT_2_OVER_PI);
+            x.mul(0.5f).mul(y.lanewise(VectorOperators.TANH).add(1f)).intoMemorySegment(buf, o, LE);
+        }
+        for (; i < count; i++) {
+            long o = off + (long) i * Float.BYTES;
+            buf.set(F32, o, geluTanh(buf.get(F32, o)));
+        }
     }
 
     /** Lane-wise e^x (the Vector API's EXP, an intrinsic on x86; within 1 ulp of Math.exp). */

@@ -84,14 +84,41 @@ public final class Sgemm {
             long ldc,
             boolean accumulate,
             Parallelism par) {
+        gemmPacked(
+                m, n, k, a, aOffset, lda, packedB, packedOffset, c, cOffset, ldc, accumulate, GemmEpilogue.NONE, par);
+    }
+
+    /**
+     * {@code C = act(A · packedB + bias)} (see {@link GemmEpilogue}), applied per tile right after
+     * its last K block, while the tile is still in cache: the fused GEMM epilogue of a linear layer.
+     */
+    public static void gemmPacked(
+            int m,
+            int n,
+            int k,
+            MemorySegment a,
+            long aOffset,
+            long lda,
+            MemorySegment packedB,
+            long packedOffset,
+            MemorySegment c,
+            long cOffset,
+            long ldc,
+            boolean accumulate,
+            GemmEpilogue epilogue,
+            Parallelism par) {
         checkSizes(m, n, k);
         checkLd("lda", lda, k);
         checkLd("ldc", ldc, n);
+        if (accumulate && epilogue.activation() != GemmEpilogue.Activation.NONE) {
+            throw new IllegalArgumentException("an activation cannot follow an accumulating GEMM");
+        }
         Workspace ws = WORKSPACE.get();
         Task t = ws.task;
         t.setA(a, aOffset, lda * Float.BYTES, Float.BYTES);
         t.setPackedB(packedB, packedOffset, k);
         t.setC(m, n, k, c, cOffset, ldc, 1f, accumulate);
+        t.setEpilogue(epilogue);
         run(t, par);
     }
 
@@ -146,6 +173,7 @@ public final class Sgemm {
             t.setDirectB(b, bOff, ldb * Float.BYTES, full, tail);
         }
         t.setC(m, n, k, c, cOff, ldc, alpha, accumulate);
+        t.setEpilogue(GemmEpilogue.NONE);
         run(t, par);
     }
 
@@ -281,6 +309,15 @@ public final class Sgemm {
         float alpha;
         boolean accumulate;
         boolean splitPanels;
+        MemorySegment bias; // null: none
+        long biasOff;
+        GemmEpilogue.Activation activation = GemmEpilogue.Activation.NONE;
+
+        void setEpilogue(GemmEpilogue e) {
+            this.bias = e.bias();
+            this.biasOff = e.biasOffset();
+            this.activation = e.activation();
+        }
 
         void setA(MemorySegment a, long off, long rowBytes, long kBytes) {
             this.a = a;
@@ -329,14 +366,15 @@ public final class Sgemm {
 
         void compute(int rowFrom, int rowTo, int panelFrom, int panelTo) {
             if (k == 0) {
+                int col0 = panelFrom * NR;
+                int cols = Math.min(n, panelTo * NR) - col0;
                 if (!accumulate) {
                     for (int i = rowFrom; i < rowTo; i++) {
-                        int col0 = panelFrom * NR;
-                        int cols = Math.min(n, panelTo * NR) - col0;
                         c.asSlice(cOff + i * cRow + (long) col0 * Float.BYTES, (long) cols * Float.BYTES)
                                 .fill((byte) 0);
                     }
                 }
+                epilogue(rowFrom, rowTo, col0, cols, bias, activation);
                 return;
             }
             for (int k0 = 0; k0 < k; k0 += KC) {
@@ -372,7 +410,51 @@ public final class Sgemm {
                                 MemorySegment.copy(tile, (i - i0) * tileRow, c, co + i * cRow, colBytes);
                             }
                         }
+                        // Bias once (with the first K block), the activation after the last.
+                        MemorySegment addBias = k0 == 0 ? bias : null;
+                        GemmEpilogue.Activation act = k0 + kc >= k ? activation : GemmEpilogue.Activation.NONE;
+                        if (addBias != null || act != GemmEpilogue.Activation.NONE) {
+                            epilogue(i0, i1, p * NR, cols, addBias, act);
+                        }
                     }
+                }
+            }
+        }
+
+        /** Adds the bias row and applies the activation to C's rows [i0, i1), columns [col0, col0 + cols). */
+        private void epilogue(int i0, int i1, int col0, int cols, MemorySegment addBias, GemmEpilogue.Activation act) {
+            int bound = cols - cols % VL;
+            for (int i = i0; i < i1; i++) {
+                long row = cOff + i * cRow + (long) col0 * Float.BYTES;
+                if (addBias != null || act == GemmEpilogue.Activation.RELU) {
+                    boolean relu = act == GemmEpilogue.Activation.RELU;
+                    int j = 0;
+                    for (; j < bound; j += VL) {
+                        long off = row + (long) j * Float.BYTES;
+                        FloatVector v = FloatVector.fromMemorySegment(S, c, off, LE);
+                        if (addBias != null) {
+                            v = v.add(FloatVector.fromMemorySegment(
+                                    S, addBias, biasOff + (long) (col0 + j) * Float.BYTES, LE));
+                        }
+                        if (relu) {
+                            v = v.max(0f);
+                        }
+                        v.intoMemorySegment(c, off, LE);
+                    }
+                    for (; j < cols; j++) {
+                        long off = row + (long) j * Float.BYTES;
+                        float v = c.get(F32, off);
+                        if (addBias != null) {
+                            v += addBias.get(F32, biasOff + (long) (col0 + j) * Float.BYTES);
+                        }
+                        c.set(F32, off, relu ? Math.max(v, 0f) : v);
+                    }
+                }
+                // GELUs are loop kernels of their own (vectors never cross a call).
+                switch (act) {
+                    case NONE, RELU -> {}
+                    case GELU -> FloatMath.geluInPlace(c, row, cols);
+                    case GELU_TANH -> FloatMath.geluTanhInPlace(c, row, cols);
                 }
             }
         }

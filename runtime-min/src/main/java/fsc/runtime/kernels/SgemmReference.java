@@ -30,13 +30,27 @@ public final class SgemmReference {
             long ldc,
             float alpha,
             boolean accumulate) {
+        // Gather op(A) as [m][k] and op(B) as [n][k] first: the product loop is then plain array
+        // code that even C1 runs quickly, so tests spend their time in the kernel under test.
+        float[] opA = new float[m * k];
+        float[] opBt = new float[n * k];
+        for (int i = 0; i < m; i++) {
+            for (int kk = 0; kk < k; kk++) {
+                long ai = transA ? (long) kk * lda + i : (long) i * lda + kk;
+                opA[i * k + kk] = a.get(F32, aOff + ai * 4);
+            }
+        }
+        for (int j = 0; j < n; j++) {
+            for (int kk = 0; kk < k; kk++) {
+                long bi = transB ? (long) j * ldb + kk : (long) kk * ldb + j;
+                opBt[j * k + kk] = b.get(F32, bOff + bi * 4);
+            }
+        }
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
                 double sum = 0;
                 for (int kk = 0; kk < k; kk++) {
-                    long ai = transA ? (long) kk * lda + i : (long) i * lda + kk;
-                    long bi = transB ? (long) j * ldb + kk : (long) kk * ldb + j;
-                    sum += (double) a.get(F32, aOff + ai * 4) * b.get(F32, bOff + bi * 4);
+                    sum += (double) opA[i * k + kk] * opBt[j * k + kk];
                 }
                 long ci = cOff + ((long) i * ldc + j) * 4;
                 double v = alpha * sum + (accumulate ? c.get(F32, ci) : 0);

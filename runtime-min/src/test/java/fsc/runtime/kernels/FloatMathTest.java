@@ -72,6 +72,54 @@ class FloatMathTest {
     }
 
     @Test
+    void geluVariantsMatchTheirDefinitions() {
+        float[] xs = new float[S.length()];
+        float[] exact = new float[xs.length];
+        float[] tanh = new float[xs.length];
+        for (int i = -8000; i <= 8000; i += xs.length) {
+            for (int l = 0; l < xs.length; l++) {
+                xs[l] = (i + l) * 1e-3f;
+            }
+            FloatMath.gelu(FloatVector.fromArray(S, xs, 0)).intoArray(exact, 0);
+            FloatMath.geluTanh(FloatVector.fromArray(S, xs, 0)).intoArray(tanh, 0);
+            for (int l = 0; l < xs.length; l++) {
+                double x = xs[l];
+                double wantExact = 0.5 * x * (1 + erfReference(x / Math.sqrt(2)));
+                double wantTanh = 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+                double tol = 1e-6 * Math.max(1, Math.abs(x));
+                assertEquals(wantExact, exact[l], tol, "gelu(" + x + ")");
+                assertEquals(wantExact, FloatMath.gelu(xs[l]), tol, "scalar gelu(" + x + ")");
+                assertEquals(wantTanh, tanh[l], tol, "geluTanh(" + x + ")");
+                assertEquals(wantTanh, FloatMath.geluTanh(xs[l]), tol, "scalar geluTanh(" + x + ")");
+            }
+        }
+    }
+
+    @Test
+    void inPlaceGeluKernelsMatchTheScalarOnes() {
+        for (int n : new int[] {1, 15, 16, 100}) {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment exact = arena.allocate(4 + n * 4L);
+                MemorySegment tanh = arena.allocate(4 + n * 4L);
+                float[] xs = new float[n];
+                for (int i = 0; i < n; i++) {
+                    xs[i] = (i - n / 2f) * 0.37f;
+                    exact.set(F32, 4 + i * 4L, xs[i]);
+                    tanh.set(F32, 4 + i * 4L, xs[i]);
+                }
+                FloatMath.geluInPlace(exact, 4, n);
+                FloatMath.geluTanhInPlace(tanh, 4, n);
+                assertEquals(0f, exact.get(F32, 0), "the float before the range is untouched");
+                for (int i = 0; i < n; i++) {
+                    double tol = 1e-6 * Math.max(1, Math.abs(xs[i]));
+                    assertEquals(FloatMath.gelu(xs[i]), exact.get(F32, 4 + i * 4L), tol, "gelu n=" + n + " i=" + i);
+                    assertEquals(FloatMath.geluTanh(xs[i]), tanh.get(F32, 4 + i * 4L), tol, "geluTanh n=" + n);
+                }
+            }
+        }
+    }
+
+    @Test
     void softmaxRowsMatchesReference() {
         Random rnd = new Random(5);
         for (int n : new int[] {1, 7, 16, 33, 384}) {

@@ -97,6 +97,7 @@ class SgemmTest {
             MemorySegment c = arena.allocate((long) m * n * 4);
             MemorySegment packed = arena.allocate(Sgemm.packedBytes(k, n));
             Sgemm.packB(b, 0, k, n, false, packed, 0);
+            GemmEpilogue gelu = GemmEpilogue.of(b, 0, GemmEpilogue.Activation.GELU);
             long perCall = Long.MAX_VALUE;
             for (int round = 0; round < 60 && perCall > 0; round++) {
                 long before = mx.getCurrentThreadAllocatedBytes();
@@ -104,10 +105,66 @@ class SgemmTest {
                     Sgemm.gemmPacked(m, n, k, a, 0, k, packed, 0, c, 0, n, true, null);
                     Sgemm.gemm(m, n, k, a, 0, k, false, b, 0, n, false, c, 0, n, 0.5f, true, null);
                     Sgemm.gemm(m, n, k, a, 0, k, false, packed, 0, k, true, c, 0, n, 1f, false, null);
+                    Sgemm.gemmPacked(m, n, k, a, 0, k, packed, 0, c, 0, n, false, gelu, null);
                 }
-                perCall = (mx.getCurrentThreadAllocatedBytes() - before) / 1500;
+                perCall = (mx.getCurrentThreadAllocatedBytes() - before) / 2000;
             }
             assertEquals(0, perCall, "bytes allocated per GEMM call after warm-up");
+        }
+    }
+
+    @Test
+    void epilogueAddsBiasAndAppliesTheActivation() {
+        Random rnd = new Random(8);
+        int[][] sizes = {{7, 40, 300}, {13, 64, 32}, {1, 17, 5}, {150, 96, 520}, {4, 3, 0}};
+        for (int[] s : sizes) {
+            for (GemmEpilogue.Activation act : GemmEpilogue.Activation.values()) {
+                for (Parallelism par : new Parallelism[] {null, two}) {
+                    checkEpilogue(rnd, s[0], s[1], s[2], act, false, par);
+                }
+            }
+            checkEpilogue(rnd, s[0], s[1], s[2], GemmEpilogue.Activation.NONE, true, two);
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment x = arena.allocate(4096);
+            GemmEpilogue gelu = GemmEpilogue.of(null, 0, GemmEpilogue.Activation.GELU);
+            assertThrows(
+                    IllegalArgumentException.class,
+                    () -> Sgemm.gemmPacked(2, 2, 2, x, 0, 2, x, 0, x, 0, 2, true, gelu, null));
+        }
+    }
+
+    private static void checkEpilogue(
+            Random rnd, int m, int n, int k, GemmEpilogue.Activation act, boolean acc, Parallelism par) {
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment a = filled(arena, m * k + 1, rnd);
+            MemorySegment b = filled(arena, k * n + 1, rnd);
+            MemorySegment bias = filled(arena, n + 3, rnd);
+            MemorySegment c = filled(arena, m * n, rnd);
+            MemorySegment expected = arena.allocate(c.byteSize());
+            expected.copyFrom(c);
+            MemorySegment packed = arena.allocate(Sgemm.packedBytes(k, n) + 4);
+            Sgemm.packB(b, 0, k, n, false, packed, 0);
+            GemmEpilogue e = GemmEpilogue.of(bias, 12, act);
+            Sgemm.gemmPacked(m, n, k, a, 0, Math.max(k, 1), packed, 0, c, 0, n, acc, e, par);
+            // Reference: C_old (when accumulating) + act(A·B + bias), in double.
+            MemorySegment product = arena.allocate(c.byteSize());
+            SgemmReference.gemm(m, n, k, a, 0, k, false, b, 0, n, false, product, 0, n, 1f, false);
+            for (int i = 0; i < m; i++) {
+                for (int j = 0; j < n; j++) {
+                    long at = ((long) i * n + j) * 4;
+                    double v = product.get(F32, at) + bias.get(F32, 12 + j * 4L);
+                    v = switch (act) {
+                        case NONE -> v;
+                        case RELU -> Math.max(v, 0);
+                        case GELU -> 0.5 * v * (1 + FloatMathTest.erfReference(v / Math.sqrt(2)));
+                        case GELU_TANH ->
+                            0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v)));
+                    };
+                    expected.set(F32, at, (float) (v + (acc ? expected.get(F32, at) : 0)));
+                }
+            }
+            compare(c, expected, m, n, k + 4, "epilogue " + act + " m=" + m + " n=" + n + " k=" + k + " acc=" + acc);
         }
     }
 
