@@ -38,6 +38,7 @@ public final class JavaBackend {
         long t1 = System.nanoTime();
         Path runtime = runtimeLocation();
         SortedMap<String, byte[]> classes = InMemoryJavac.compile(gen.files(), runtime);
+        BytecodeLimits.check(classes);
         long t2 = System.nanoTime();
         SortedMap<String, String> sources = new TreeMap<>();
         int lines = 0;
