@@ -1,9 +1,13 @@
 package fsc.passes;
 
+import fsc.ir.Constant;
 import fsc.ir.FscException;
 import fsc.ir.Graph;
 import fsc.ir.Verifier;
+import fsc.ir.WeightData;
+import fsc.ir.Weights;
 import fsc.ir.text.IrPrinter;
+import fsc.ir.text.WeightSideFile;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -11,6 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.TreeMap;
 
 /**
  * Runs a pipeline of passes. Before the first pass it verifies the input graph (a failure there is
@@ -18,7 +23,9 @@ import java.util.Locale;
  * again, so a broken graph is blamed on the pass that produced it ({@link IllegalStateException}
  * naming the pass). Each pass is timed, and with a dump directory the graph is written as text
  * before the first pass ({@code 00-import.fsir}) and after every pass ({@code 01-fold.fsir}, ...),
- * so a failing compile can be replayed from any step with {@code fsc opt}.
+ * so a failing compile can be replayed from any step with {@code fsc opt}. The weights the dumps
+ * name go once into {@code weights.fsw} beside them ({@link WeightSideFile}), rewritten only when a
+ * pass adds a weight (e.g. a folded constant), so it always holds what every dump so far needs.
  *
  * <p>Immutable; build one with {@link #builder()}.
  */
@@ -75,7 +82,8 @@ public final class PassManager {
                 throw new FscException("graph @" + input.name() + " is invalid before any pass: " + e.getMessage());
             }
         }
-        dump(0, "import", input);
+        TreeMap<String, WeightData> dumped = new TreeMap<>();
+        dump(0, "import", input, dumped);
         Graph g = input;
         List<PassRun> runs = new ArrayList<>();
         for (int i = 0; i < pipeline.size(); i++) {
@@ -94,7 +102,7 @@ public final class PassManager {
             PassRun run = new PassRun(
                     index, name, nanos, g.nodes().size(), out.nodes().size());
             runs.add(run);
-            dump(index, name, out);
+            dump(index, name, out, dumped);
             for (PassListener l : listeners) {
                 l.afterPass(run, g, out);
             }
@@ -112,7 +120,7 @@ public final class PassManager {
         }
     }
 
-    private void dump(int index, String name, Graph g) {
+    private void dump(int index, String name, Graph g, TreeMap<String, WeightData> dumped) {
         if (dumpDir == null) {
             return;
         }
@@ -120,6 +128,15 @@ public final class PassManager {
         try {
             Files.createDirectories(dumpDir);
             Files.writeString(file, IrPrinter.print(g), StandardCharsets.UTF_8);
+            boolean grew = false;
+            for (Constant c : g.constants()) {
+                WeightData w = g.weights().get(c.weight());
+                grew |= dumped.put(c.weight(), w) != w;
+            }
+            if (grew) {
+                file = dumpDir.resolve(WeightSideFile.NAME);
+                WeightSideFile.write(file, new Weights(dumped));
+            }
         } catch (IOException e) {
             throw new FscException("cannot write IR dump " + file + ": " + e.getMessage(), null, e);
         }
