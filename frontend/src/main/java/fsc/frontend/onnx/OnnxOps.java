@@ -40,6 +40,8 @@ final class OnnxOps {
         DerivedConverters.register(rules);
         ActivationConverters.register(rules);
         DecoderCnnConverters.register(rules);
+        ResizeConverters.register(rules);
+        NormLayoutConverters.register(rules);
         TreeMap<String, Rule> byName = new TreeMap<>();
         for (Rule r : rules) {
             if (byName.put(r.opType(), r) != null) {
