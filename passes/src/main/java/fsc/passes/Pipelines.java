@@ -26,6 +26,9 @@ public final class Pipelines {
                 // high-level ops (a layer_norm is one kernel, an attention never materialises scores).
                 new RecognizePass(),
                 // Recognize leaves the patterns' literals (2.0, sqrt(2), eps) unread; drop them again.
-                new DcePass());
+                new DcePass(),
+                // Last: offsets depend on the final node order and value sizes, and any pass that
+                // rebuilds the node list drops the plan.
+                new PlanMemoryPass());
     }
 }
