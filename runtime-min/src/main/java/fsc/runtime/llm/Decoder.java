@@ -18,11 +18,14 @@ public final class Decoder {
     private final CompiledModel model;
     private final LlmConfig config;
     private final KvCache cache;
+    /** Four i32 staging rows of maxBatchTokens: tokens, positions, sequence ids, logit rows. */
+    private final MemorySegment staging;
 
     public Decoder(CompiledModel model, LlmConfig config, KvCache cache) {
         this.model = model;
         this.config = config;
         this.cache = cache;
+        this.staging = Arena.ofAuto().allocate(4L * 4 * config.maxBatchTokens(), 64);
         if (cache.maxSequences() > config.maxSequences()) {
             throw new RuntimeFailure("the KV cache has " + cache.maxSequences()
                     + " sequences; the model was compiled for " + config.maxSequences());
@@ -47,22 +50,23 @@ public final class Decoder {
             throw new RuntimeFailure("a step holds 1.." + config.maxBatchTokens() + " tokens with one position and "
                     + "sequence id each, got " + t + "/" + positions.length + "/" + seqIds.length);
         }
-        try (Arena arena = Arena.ofConfined()) {
-            Map<String, Tensor> in = new LinkedHashMap<>();
-            in.put(LlmConfig.TOKENS, ints(tokens, arena));
-            in.put(LlmConfig.POSITIONS, ints(positions, arena));
-            in.put(LlmConfig.SEQ_IDS, ints(seqIds, arena));
-            in.put(LlmConfig.BLOCK_TABLE, cache.blockTable());
-            in.put(LlmConfig.KV_CACHE, cache.cacheTensor());
-            in.put(LlmConfig.LOGIT_ROWS, ints(logitRows, arena));
-            Tensor logits = model.run(in).get(LlmConfig.LOGITS);
-            return logits.toFloatArray();
+        if (logitRows.length == 0 || logitRows.length > t) {
+            throw new RuntimeFailure("a step returns 1.." + t + " logit rows, asked for " + logitRows.length);
         }
+        Map<String, Tensor> in = new LinkedHashMap<>();
+        in.put(LlmConfig.TOKENS, ints(0, tokens));
+        in.put(LlmConfig.POSITIONS, ints(1, positions));
+        in.put(LlmConfig.SEQ_IDS, ints(2, seqIds));
+        in.put(LlmConfig.BLOCK_TABLE, cache.blockTable());
+        in.put(LlmConfig.KV_CACHE, cache.cacheTensor());
+        in.put(LlmConfig.LOGIT_ROWS, ints(3, logitRows));
+        return model.run(in).get(LlmConfig.LOGITS).toFloatArray();
     }
 
-    private static Tensor ints(int[] values, Arena arena) {
-        Tensor tensor = Tensor.allocate(ElemType.I32, new long[] {values.length}, arena);
-        MemorySegment.copy(values, 0, tensor.data(), LlmKernels.I32, 0, values.length);
-        return tensor;
+    /** {@code values} in staging buffer {@code slot}: reused every step, shared so worker threads may read it. */
+    private Tensor ints(int slot, int[] values) {
+        MemorySegment s = staging.asSlice(4L * slot * config.maxBatchTokens(), 4L * values.length);
+        MemorySegment.copy(values, 0, s, LlmKernels.I32, 0, values.length);
+        return new Tensor(ElemType.I32, new long[] {values.length}, s);
     }
 }

@@ -17,17 +17,16 @@ final class CompiledDecoders {
     private CompiledDecoders() {}
 
     static synchronized Path jar(String file) {
-        return JARS.computeIfAbsent(file, f -> {
+        return jar(GgufReferences.model(file));
+    }
+
+    static synchronized Path jar(Path gguf) {
+        return JARS.computeIfAbsent(gguf.toString(), f -> {
             try {
                 Path dir = Files.createTempDirectory("fsc-llm");
-                Path jar = dir.resolve(f.replace(".gguf", ".jar"));
+                Path jar = dir.resolve(gguf.getFileName().toString().replace(".gguf", ".jar"));
                 LlmCompiler.compile(
-                        GgufReferences.model(f),
-                        jar,
-                        null,
-                        null,
-                        new DecoderOptions(256, 64, 4, 16),
-                        new Progress(System.err, true));
+                        gguf, jar, null, null, new DecoderOptions(256, 64, 4, 16), new Progress(System.err, true));
                 return jar;
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
