@@ -15,6 +15,7 @@ import picocli.CommandLine.Option;
         description = "fsc: an ahead-of-time inference compiler (ONNX -> IR -> passes -> Java Vector API jar).",
         subcommands = {
             CompileCommand.class,
+            OptCommand.class,
             RunCommand.class,
             GenerateCommand.class,
             InspectCommand.class,
@@ -27,10 +28,7 @@ public final class Main implements Runnable {
     static final int EXIT_USER_ERROR = 2;
     static final int EXIT_INTERNAL_ERROR = 3;
 
-    @Option(
-            names = "--verbose",
-            scope = CommandLine.ScopeType.INHERIT,
-            description = "Print stack traces for errors.")
+    @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT, description = "Print stack traces for errors.")
     boolean verbose;
 
     @CommandLine.Spec
@@ -77,7 +75,8 @@ public final class Main implements Runnable {
         } else if (t instanceof java.io.IOException io) {
             err.println("fsc: error: " + io.getClass().getSimpleName() + ": " + oneLine(io.getMessage()));
         } else if (t instanceof OutOfMemoryError) {
-            err.println("fsc: error: out of memory (raise -Xmx through FSC_JAVA_OPTS, or lower the batch/sequence bounds)");
+            err.println(
+                    "fsc: error: out of memory (raise -Xmx through FSC_JAVA_OPTS, or lower the batch/sequence bounds)");
         } else {
             err.println("fsc: internal error: " + t + (verbose ? "" : " (run with --verbose for the stack trace)"));
             if (verbose) {

@@ -29,7 +29,11 @@ public final class ModelCompiler {
 
     /** What the user asked for besides the model and the output. */
     public record Settings(
-            Path dumpIr, boolean timePasses, List<String> passes, Map<String, Long> bounds, Map<String, Path> bindings) {
+            Path dumpIr,
+            boolean timePasses,
+            List<String> passes,
+            Map<String, Long> bounds,
+            Map<String, Path> bindings) {
         public Settings(Path dumpIr, boolean timePasses, List<String> passes, Map<String, Long> bounds) {
             this(dumpIr, timePasses, passes, bounds, Map.of());
         }
@@ -53,23 +57,26 @@ public final class ModelCompiler {
         String file = model.getFileName().toString();
         if (file.endsWith(".gguf")) {
             return LlmCompiler.compile(
-                    model, outJar, settings.dumpIr(), settings.passes(), LlmCompiler.options(settings.bounds()), progress);
+                    model,
+                    outJar,
+                    settings.dumpIr(),
+                    settings.passes(),
+                    LlmCompiler.options(settings.bounds()),
+                    progress);
         }
-        if (!file.endsWith(".onnx")) {
-            throw new FscException(model + ": unsupported model format", "fsc compiles .onnx and .gguf files in this build");
+        boolean ir = IrFiles.isIr(model);
+        if (!file.endsWith(".onnx") && !ir) {
+            throw new FscException(
+                    model + ": unsupported model format", "fsc compiles .onnx, .gguf and .fsir files in this build");
         }
-        progress.step("importing " + model);
-        ImportOptions options = ImportOptions.defaults();
-        for (var e : settings.bounds().entrySet()) {
-            options = options.withBound(e.getKey(), e.getValue());
-        }
-        options = options.withBindings(BoundInputs.read(settings.bindings()));
-        Graph imported = OnnxImporter.importModel(model, options);
-        progress.step("imported " + imported.nodes().size() + " nodes, " + imported.constants().size() + " constants");
+        progress.step((ir ? "reading " : "importing ") + model);
+        Graph imported = ir ? IrFiles.read(model) : importOnnx(model, settings);
+        progress.step("imported " + imported.nodes().size() + " nodes, "
+                + imported.constants().size() + " constants");
 
-        List<Pass> pipeline = settings.passes() == null
-                ? Pipelines.cpuDefault()
-                : settings.passes().stream().map(PassRegistry::byName).toList();
+        List<Pass> pipeline = settings.passes() != null
+                ? settings.passes().stream().map(PassRegistry::byName).toList()
+                : ir ? IrFiles.remainingDefault(model) : Pipelines.cpuDefault();
         PassManager pm = PassManager.builder().dumpDir(settings.dumpIr()).build();
         PipelineResult optimized = pm.run(imported, pipeline, PassContext.defaults());
         progress.step("passes done: " + optimized.graph().nodes().size() + " nodes"
@@ -79,6 +86,15 @@ public final class ModelCompiler {
         var summary = JavaBackend.compile(optimized.graph(), JavaBackendOptions.forModel(file), outJar);
         progress.step("wrote " + outJar);
         return new Result(outJar, optimized.graph(), optimized, "fsc: " + outJar + ": " + summary);
+    }
+
+    private static Graph importOnnx(Path model, Settings settings) {
+        ImportOptions options = ImportOptions.defaults();
+        for (var e : settings.bounds().entrySet()) {
+            options = options.withBound(e.getKey(), e.getValue());
+        }
+        options = options.withBindings(BoundInputs.read(settings.bindings()));
+        return OnnxImporter.importModel(model, options);
     }
 
     /**
@@ -130,8 +146,13 @@ public final class ModelCompiler {
     /** Changes whenever the compiler itself is rebuilt, so stale cached jars are not reused. */
     static String buildFingerprint() {
         try {
-            Path self = Path.of(ModelCompiler.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-            long stamp = Files.isRegularFile(self) ? Files.getLastModifiedTime(self).toMillis() ^ Files.size(self) : 0;
+            Path self = Path.of(ModelCompiler.class
+                    .getProtectionDomain()
+                    .getCodeSource()
+                    .getLocation()
+                    .toURI());
+            long stamp =
+                    Files.isRegularFile(self) ? Files.getLastModifiedTime(self).toMillis() ^ Files.size(self) : 0;
             return Version.VERSION + "-" + Long.toHexString(stamp);
         } catch (Exception e) {
             return Version.VERSION;
