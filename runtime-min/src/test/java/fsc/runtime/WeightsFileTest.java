@@ -65,6 +65,61 @@ class WeightsFileTest {
         }
     }
 
+    /**
+     * Jars over 4 GiB (LLM weights) use ZIP64: 0xFFFFFFFF in the 32-bit size and offset fields, the
+     * real values in a ZIP64 extra field, and a ZIP64 end record found through its locator. Built
+     * byte by byte here (APPNOTE.TXT 4.3.14–4.3.15, 4.5.3) since a real one would need 4 GiB.
+     */
+    @Test
+    void readsZip64SizesAndOffsets() throws IOException {
+        byte[] name = JarLayout.WEIGHTS_ENTRY.getBytes(StandardCharsets.UTF_8);
+        byte[] data = pattern(200);
+        java.nio.ByteBuffer z = java.nio.ByteBuffer.allocate(1024).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        // Local header with a ZIP64 extra (uncompressed, compressed sizes).
+        z.putInt(0x04034b50).putShort((short) 45).putShort((short) 0).putShort((short) 0);
+        z.putShort((short) 0).putShort((short) 0).putInt(0).putInt(-1).putInt(-1);
+        z.putShort((short) name.length).putShort((short) 20).put(name);
+        z.putShort((short) 1).putShort((short) 16).putLong(data.length).putLong(data.length);
+        z.put(data);
+        int cd = z.position();
+        z.putInt(0x02014b50)
+                .putShort((short) 45)
+                .putShort((short) 45)
+                .putShort((short) 0)
+                .putShort((short) 0);
+        z.putShort((short) 0).putShort((short) 0).putInt(0).putInt(-1).putInt(-1);
+        z.putShort((short) name.length).putShort((short) 28).putShort((short) 0);
+        z.putShort((short) 0).putShort((short) 0).putInt(0).putInt(-1).put(name);
+        z.putShort((short) 1)
+                .putShort((short) 24)
+                .putLong(data.length)
+                .putLong(data.length)
+                .putLong(0);
+        int cdSize = z.position() - cd;
+        int z64 = z.position();
+        z.putInt(0x06064b50)
+                .putLong(44)
+                .putShort((short) 45)
+                .putShort((short) 45)
+                .putInt(0)
+                .putInt(0);
+        z.putLong(1).putLong(1).putLong(cdSize).putLong(cd);
+        z.putInt(0x07064b50).putInt(0).putLong(z64).putInt(1);
+        z.putInt(0x06054b50)
+                .putShort((short) 0)
+                .putShort((short) 0)
+                .putShort((short) -1)
+                .putShort((short) -1);
+        z.putInt(-1).putInt(-1).putShort((short) 0);
+        Path jar = dir.resolve("zip64.jar");
+        Files.write(jar, java.util.Arrays.copyOf(z.array(), z.position()));
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment seg = WeightsFile.mapFromJar(jar, JarLayout.WEIGHTS_ENTRY, arena);
+            assertEquals(data.length, seg.byteSize());
+            assertEquals(-1L, seg.mismatch(MemorySegment.ofArray(data)));
+        }
+    }
+
     @Test
     void rejectsAFileThatIsNotAZip() throws IOException {
         Path notZip = dir.resolve("x.jar");
