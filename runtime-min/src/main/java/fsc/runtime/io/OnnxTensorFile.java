@@ -7,9 +7,11 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -58,7 +60,6 @@ public final class OnnxTensorFile {
         String name = "";
         int rawStart = -1;
         int rawLen = 0;
-        int[] typedField = {0};
         Values values = new Values();
         while (!r.atEnd()) {
             int at = r.position();
@@ -68,18 +69,23 @@ public final class OnnxTensorFile {
             switch (field) {
                 case DIMS -> readInts(r, wire, at, dims::add);
                 case DATA_TYPE -> dataType = (int) varintOf(r, wire, at, "data_type");
-                case FLOAT_DATA -> readFixed(r, wire, at, ProtoReader.FIXED32, values, "float_data", typedField, field);
-                case DOUBLE_DATA ->
-                    readFixed(r, wire, at, ProtoReader.FIXED64, values, "double_data", typedField, field);
+                case FLOAT_DATA -> {
+                    values.startField(r, at, field);
+                    readFixed(r, wire, at, ProtoReader.FIXED32, values, "float_data");
+                }
+                case DOUBLE_DATA -> {
+                    values.startField(r, at, field);
+                    readFixed(r, wire, at, ProtoReader.FIXED64, values, "double_data");
+                }
                 case INT32_DATA, INT64_DATA, UINT64_DATA -> {
-                    noteField(r, at, typedField, field);
+                    values.startField(r, at, field);
                     readInts(r, wire, at, values::add);
                 }
                 case STRING_DATA -> throw r.error(at, "string tensors (string_data) are not supported");
                 case NAME -> {
                     expectWire(r, wire, ProtoReader.LEN, at, "name");
                     int len = r.length();
-                    name = new String(bytes, r.position(), len, java.nio.charset.StandardCharsets.UTF_8);
+                    name = new String(bytes, r.position(), len, StandardCharsets.UTF_8);
                     r.skipBytes(len);
                 }
                 case RAW_DATA -> {
@@ -123,12 +129,13 @@ public final class OnnxTensorFile {
             }
             MemorySegment.copy(MemorySegment.ofArray(bytes), rawStart, t.data(), 0, rawLen);
         } else {
-            fillTyped(r, t, values, typedField[0]);
+            fillTyped(r, t, values);
         }
         return new Named(name, t);
     }
 
-    private static void fillTyped(ProtoReader r, Tensor t, Values values, int field) {
+    private static void fillTyped(ProtoReader r, Tensor t, Values values) {
+        int field = values.field;
         ElemType type = t.type();
         long count = t.elementCount();
         int expectedField =
@@ -190,14 +197,25 @@ public final class OnnxTensorFile {
         void add(long v);
     }
 
-    /** A growable long list; typed fields hold the raw 32/64-bit patterns until the type is known. */
+    /**
+     * The typed data field's values, as raw 32/64-bit patterns until the element type is known (it
+     * may come after the data), and which field they came from.
+     */
     private static final class Values {
         long[] data = new long[16];
         int size;
+        int field; // 0 until a typed data field is seen
+
+        void startField(ProtoReader r, int at, int f) {
+            if (field != 0 && field != f) {
+                throw r.error(at, "tensor data in both field " + field + " and field " + f);
+            }
+            field = f;
+        }
 
         void add(long v) {
             if (size == data.length) {
-                data = java.util.Arrays.copyOf(data, size * 2);
+                data = Arrays.copyOf(data, size * 2);
             }
             data[size++] = v;
         }
@@ -216,9 +234,7 @@ public final class OnnxTensorFile {
         }
     }
 
-    private static void readFixed(
-            ProtoReader r, int wire, int at, int elemWire, Values values, String what, int[] typed, int field) {
-        noteField(r, at, typed, field);
+    private static void readFixed(ProtoReader r, int wire, int at, int elemWire, Values values, String what) {
         if (wire == elemWire) {
             values.add(elemWire == ProtoReader.FIXED32 ? Integer.toUnsignedLong(r.fixed32()) : r.fixed64());
         } else if (wire == ProtoReader.LEN) {
@@ -230,13 +246,6 @@ public final class OnnxTensorFile {
         } else {
             throw r.error(at, what + " has wire type " + wire);
         }
-    }
-
-    private static void noteField(ProtoReader r, int at, int[] typed, int field) {
-        if (typed[0] != 0 && typed[0] != field) {
-            throw r.error(at, "tensor data in both field " + typed[0] + " and field " + field);
-        }
-        typed[0] = field;
     }
 
     private static long varintOf(ProtoReader r, int wire, int at, String what) {

@@ -92,6 +92,7 @@ class OnnxTensorFileTest {
         assertFails(new Proto().varint(1, 1).fixed32(4, 1f), "no data_type");
         assertFails(new Proto().varint(1, 1).varint(2, 1).varint(7, 3), "must be in field 4");
         assertFails(new Proto().varint(1, 1).varint(2, 14).varint(5, 1), "COMPLEX64");
+        assertFails(new Proto().varint(1, 2).varint(2, 1).fixed32(4, 1f).varint(5, 1), "in both field 4 and field 5");
         byte[] good =
                 new Proto().varint(1, 4).varint(2, 1).bytes(9, new byte[16]).toBytes();
         byte[] cut = java.util.Arrays.copyOf(good, good.length - 3);
