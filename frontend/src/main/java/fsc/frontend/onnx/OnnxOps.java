@@ -42,6 +42,7 @@ final class OnnxOps {
         DecoderCnnConverters.register(rules);
         ResizeConverters.register(rules);
         NormLayoutConverters.register(rules);
+        AttentionConverter.register(rules);
         TreeMap<String, Rule> byName = new TreeMap<>();
         for (Rule r : rules) {
             if (byName.put(r.opType(), r) != null) {
