@@ -16,7 +16,8 @@ import java.util.concurrent.locks.LockSupport;
  *   <li>The ticket packs {@code (chunkCount << 32) | nextChunk}; threads claim chunks by CAS and read
  *       the loop's fields only after a successful claim, so a late worker can never run a chunk of a
  *       loop that has already finished.
- *   <li>Idle workers spin briefly, then park; the caller unparks them when it publishes a loop.
+ *   <li>Idle workers spin briefly, then park; the caller unparks them when it publishes a loop, and
+ *       parks itself (after a brief spin) until the thread finishing the last chunk unparks it.
  *   <li>Only one loop runs at a time. A call made while another is running (from a worker inside a
  *       body, or from a second caller thread) runs inline on its own thread instead of waiting, so
  *       nesting cannot deadlock.
@@ -39,6 +40,7 @@ public final class Parallelism implements AutoCloseable {
     private final AtomicInteger chunksDone = new AtomicInteger();
     private volatile boolean closed;
     private volatile Throwable failure;
+    private volatile Thread waiter; // the caller of the running loop, unparked by the last chunk
 
     // The published loop; written before the ticket is set, read after a chunk is claimed.
     private IntRangeBody body;
@@ -98,17 +100,20 @@ public final class Parallelism implements AutoCloseable {
             this.chunkSize = (grains + chunks - 1) / chunks * grain;
             chunks = (n + chunkSize - 1) / chunkSize;
             this.failure = null;
+            this.waiter = Thread.currentThread();
             chunksDone.set(0);
             ticket.set((long) chunks << 32);
             for (Thread w : workers) {
                 LockSupport.unpark(w);
             }
             runChunks();
+            // Spin briefly (chunks are usually similar in size), then park until the thread that
+            // finishes the last chunk unparks us; the timeout only bounds a lost-wakeup bug.
             for (int spins = 0; chunksDone.get() < chunks; spins++) {
                 if (spins < SPINS_BEFORE_PARK) {
                     Thread.onSpinWait();
                 } else {
-                    Thread.yield();
+                    LockSupport.parkNanos(this, 1_000_000);
                 }
             }
             this.body = null;
@@ -152,7 +157,9 @@ public final class Parallelism implements AutoCloseable {
                     failure = e;
                 }
             } finally {
-                chunksDone.incrementAndGet();
+                if (chunksDone.incrementAndGet() == count) {
+                    LockSupport.unpark(waiter);
+                }
             }
         }
     }
