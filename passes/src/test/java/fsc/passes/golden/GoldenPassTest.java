@@ -125,7 +125,7 @@ class GoldenPassTest {
         assertEquals(2, f.cases().size());
         Exception e = org.junit.jupiter.api.Assertions.assertThrows(
                 fsc.ir.FscException.class, () -> f.run(f.cases().get(1)));
-        assertEquals("t.fsir:12:21: undefined value %q", e.getMessage());
+        assertEquals("t.fsir:11:20: undefined value %q", e.getMessage());
     }
 
     @Test
