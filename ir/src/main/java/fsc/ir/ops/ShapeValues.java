@@ -92,6 +92,11 @@ public final class ShapeValues {
             case "expand" -> expand(types, in, out);
             case "range" -> range(in, out);
             case "where" -> where(types, in, out);
+            case "not" -> in.getFirst().flatMap(ShapeValues::logicalNot);
+            case "and", "or" -> binary(types, in, out, (a, b) -> logical(op.equals("and"), a, b));
+            case "mod" -> attrs.get("fmod") instanceof Attr.Int f && f.value() != 0
+                    ? Optional.empty()
+                    : binary(types, in, out, ShapeValues::floorMod);
             case "constant_of_shape" -> constantOfShape(attrs, out);
             default -> Optional.empty();
         };
@@ -263,6 +268,35 @@ public final class ShapeValues {
     }
 
     /** Integer division truncating like ONNX when both sides are fixed; exact division otherwise. */
+    /** Boolean contents are 0 and 1; only fixed ones are negated. */
+    private static Optional<List<Dim>> logicalNot(List<Dim> a) {
+        List<Dim> r = new ArrayList<>();
+        for (Dim d : a) {
+            if (!d.isFixed()) {
+                return Optional.empty();
+            }
+            r.add(Dim.of(d.value() != 0 ? 0 : 1));
+        }
+        return Optional.of(r);
+    }
+
+    private static Optional<Dim> logical(boolean and, Dim a, Dim b) {
+        if (!a.isFixed() || !b.isFixed()) {
+            return Optional.empty();
+        }
+        boolean x = a.value() != 0;
+        boolean y = b.value() != 0;
+        return Optional.of(Dim.of((and ? x && y : x || y) ? 1 : 0));
+    }
+
+    /** Integer Mod with the divisor's sign (ONNX {@code fmod = 0}), on fixed values only. */
+    private static Optional<Dim> floorMod(Dim a, Dim b) {
+        if (!a.isFixed() || !b.isFixed() || b.value() == 0) {
+            return Optional.empty();
+        }
+        return Optional.of(Dim.of(Math.floorMod(a.value(), b.value())));
+    }
+
     private static Optional<Dim> divide(Dim a, Dim b) {
         if (a.isFixed() && b.isFixed()) {
             return b.value() == 0 ? Optional.empty() : Optional.of(Dim.of(a.value() / b.value()));
