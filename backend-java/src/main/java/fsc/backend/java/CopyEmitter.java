@@ -68,13 +68,60 @@ final class CopyEmitter {
         }
         List<Dim> yd = y.type().dims();
         LoopNest nest = LoopNest.of(yd, List.of(DimCode.contiguousStrides(yd), permuted));
-        return copyNest(
-                s,
-                nest,
-                s.segment(y, "y"),
-                s.segment(x, "x"),
-                CodeBlock.of("0L"),
-                x.dtype().blockBytes());
+        String ys = s.segment(y, "y");
+        String xs = s.segment(x, "x");
+        int r = nest.rank();
+        if (r >= 2 && DimCode.isOne(nest.stride(1, r - 2)) && !DimCode.isOne(nest.innerStride(1))) {
+            return blockedTranspose(s, nest, ys, xs, x.dtype().blockBytes());
+        }
+        return copyNest(s, nest, ys, xs, CodeBlock.of("0L"), x.dtype().blockBytes());
+    }
+
+    /** Tile edge of the blocked 2-D transpose: 16 rows of 16 floats are 16 cache lines read and written. */
+    static final int TILE = 16;
+
+    /**
+     * A 2-D transpose innermost ({@code y[r, c] = x[c, r]}: x is contiguous along the second-to-last
+     * dimension, y along the last), walked in {@value #TILE}×{@value #TILE} tiles so both sides stay
+     * within a few cache lines instead of striding x across the whole matrix for every output row.
+     */
+    private static CodeBlock blockedTranspose(Scope s, LoopNest nest, String ys, String xs, int es) {
+        DimCode dc = s.dims();
+        String l = JavaTypes.rawLayoutField(es);
+        int r = nest.rank();
+        Dim cols = nest.dim(r - 1);
+        Dim xColStride = nest.innerStride(1);
+        Dim yRowStride = nest.stride(0, r - 2);
+        LoopNest outer = nest.outer();
+        return outer.emit(s, List.of(ys, xs), List.of(CodeBlock.of("0L"), CodeBlock.of("0L")), (rows, off) -> {
+            String n = s.local("rows");
+            String m = s.local("cols");
+            String r0 = s.local("r0");
+            String c0 = s.local("c0");
+            String re = s.local("rEnd");
+            String ce = s.local("cEnd");
+            String ri = s.local("r");
+            String ci = s.local("c");
+            return CodeBlock.builder()
+                    .addStatement("long $N = $L", n, rows)
+                    .addStatement("long $N = $L", m, dc.of(cols))
+                    .beginControlFlow("for (long $N = 0; $N < $N; $N += $L)", r0, r0, n, r0, TILE)
+                    .addStatement("long $N = $T.min($N, $N + $L)", re, Math.class, n, r0, TILE)
+                    .beginControlFlow("for (long $N = 0; $N < $N; $N += $L)", c0, c0, m, c0, TILE)
+                    .addStatement("long $N = $T.min($N, $N + $L)", ce, Math.class, m, c0, TILE)
+                    .beginControlFlow("for (long $N = $N; $N < $N; $N++)", ri, r0, ri, re, ri)
+                    .beginControlFlow("for (long $N = $N; $N < $N; $N++)", ci, c0, ci, ce, ci)
+                    .addStatement(Code.set(
+                            ys,
+                            l,
+                            CodeBlock.of("$N + $N * $L + $N", off.get(0), ri, dc.of(yRowStride), ci),
+                            Code.get(xs, l, CodeBlock.of("$N + $N + $N * $L", off.get(1), ri, ci, dc.of(xColStride)))))
+                    .endControlFlow()
+                    .endControlFlow()
+                    .endControlFlow()
+                    .endControlFlow()
+                    .build();
+        });
     }
 
     static CodeBlock expand(Scope s) {

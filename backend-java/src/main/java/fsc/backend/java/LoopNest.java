@@ -82,6 +82,24 @@ final class LoopNest {
         return dims.size();
     }
 
+    Dim dim(int d) {
+        return dims.get(d);
+    }
+
+    Dim stride(int operand, int d) {
+        return strides.get(operand).get(d);
+    }
+
+    /** This nest without its innermost dimension (no further coalescing), for bodies that walk two dimensions. */
+    LoopNest outer() {
+        if (dims.size() < 2) {
+            throw new IllegalStateException("a nest of rank " + dims.size() + " has no outer nest");
+        }
+        return new LoopNest(
+                dims.subList(0, dims.size() - 1),
+                strides.stream().map(s -> s.subList(0, s.size() - 1)).toList());
+    }
+
     Dim innerCount() {
         return dims.get(dims.size() - 1);
     }

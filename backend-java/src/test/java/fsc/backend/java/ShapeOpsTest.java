@@ -36,6 +36,9 @@ class ShapeOpsTest {
         b.output(b.node("transpose", "heads", List.of(x), attrs("perm", Attr.ints(0, 2, 1, 3))));
         b.output(b.node("transpose", "rotate", List.of(x), attrs("perm", Attr.ints(3, 0, 2, 1))));
         b.output(b.node("transpose", "int_transpose", List.of(ix), Map.of()));
+        Value m = b.input("m", f32(3, 37, 45));
+        b.output(b.node("transpose", "blocked", List.of(m), attrs("perm", Attr.ints(0, 2, 1))));
+        b.output(b.node("transpose", "blocked_outer", List.of(m), attrs("perm", Attr.ints(2, 1, 0))));
         b.output(b.node(
                 "slice",
                 "slice",
