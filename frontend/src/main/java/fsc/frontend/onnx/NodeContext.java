@@ -139,6 +139,11 @@ final class NodeContext {
         return scope.baseDir;
     }
 
+    /** The integer contents of {@code v} when import knows them: constants and evaluated shape arithmetic. */
+    Optional<List<fsc.ir.Dim>> knownInts(Value v) {
+        return scope.builder.known().get(v);
+    }
+
     Optional<WeightData> constantData(Value v) {
         return scope.constantData(v);
     }

@@ -43,6 +43,7 @@ final class OnnxOps {
         ResizeConverters.register(rules);
         NormLayoutConverters.register(rules);
         AttentionConverter.register(rules);
+        PadConverter.register(rules);
         TreeMap<String, Rule> byName = new TreeMap<>();
         for (Rule r : rules) {
             if (byName.put(r.opType(), r) != null) {
