@@ -1,6 +1,7 @@
 /** Everything a compiled fsc model needs at run time. JDK only, so jlink can build an edge image. */
 module fsc.runtime {
     requires jdk.incubator.vector;
+    requires jdk.httpserver;
     // Optional: thread CPU time and allocation counters, for benchmarks and allocation checks.
     // An edge image built without it still runs models.
     requires static jdk.management;
@@ -11,5 +12,6 @@ module fsc.runtime {
     exports fsc.runtime.kernels;
     exports fsc.runtime.llm;
     exports fsc.runtime.quant;
+    exports fsc.runtime.serve;
     exports fsc.runtime.text;
 }

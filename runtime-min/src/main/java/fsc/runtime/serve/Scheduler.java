@@ -1,0 +1,543 @@
+package fsc.runtime.serve;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Continuous batching with chunked prefill (Orca's iteration-level scheduling, Sarathi's chunked
+ * prefill), priority classes and latency budgets. Time is passed in, never read, so every decision
+ * is a pure function of the calls made: tests drive it with a simulated clock.
+ *
+ * <p>Each step is planned in four phases:
+ *
+ * <ol>
+ *   <li>Sweep: cancelled sequences leave and free their blocks.
+ *   <li>Interactive admission: a waiting interactive request with no free slot preempts the newest
+ *       running batch sequence (never the reverse).
+ *   <li>Decode: every running sequence with one pending token gets its row, most urgent first; when
+ *       the pool has no block for it, the least urgent, newest sequence not yet placed is preempted
+ *       (its blocks freed, its tokens recomputed later) — the needing sequence itself when it is the
+ *       least urgent, so a batch sequence never takes an interactive one's blocks.
+ *   <li>Prefill: chunks of partly prefilled running sequences, then of waiting ones (interactive
+ *       before batch, arrival order), fill what is left of the token budget. While an interactive
+ *       sequence is decoding, the budget is what the {@link CostModel} predicts fits in its TBT
+ *       budget ("frame"), so batch prefill is chunked smaller or deferred.
+ * </ol>
+ *
+ * Not thread-safe: {@link ServeEngine} serialises calls.
+ */
+public final class Scheduler {
+    private final SchedulerConfig config;
+    private final KvPool kv;
+    private final CostModel cost;
+    private final Metrics metrics;
+    private final int engineMaxTokens;
+
+    /** Running sequences in scheduling order: priority, then arrival. */
+    private final List<Sequence> running = new ArrayList<>();
+
+    private final List<ArrayDeque<Sequence>> waiting = new ArrayList<>();
+    private final Map<Long, Sequence> byId = new LinkedHashMap<>();
+    private final Sequence[] bySlot;
+    private boolean draining;
+    private long steps;
+
+    private static final Comparator<Sequence> URGENCY = Comparator.comparing(Sequence::priority)
+            .thenComparingLong(s -> s.arrivalNanos)
+            .thenComparingLong(Sequence::id);
+
+    /**
+     * @param engineMaxTokens tokens the compiled step accepts (its {@code T} bound); caps the budget
+     */
+    public Scheduler(SchedulerConfig config, KvPool kv, CostModel cost, Metrics metrics, int engineMaxTokens) {
+        if (kv.slots() < config.maxRunning()) {
+            throw new IllegalArgumentException(
+                    "the KV pool has " + kv.slots() + " slots, the scheduler runs " + config.maxRunning());
+        }
+        this.config = config;
+        this.kv = kv;
+        this.cost = cost;
+        this.metrics = metrics;
+        this.engineMaxTokens = engineMaxTokens;
+        for (int i = 0; i < Priority.values().length; i++) {
+            waiting.add(new ArrayDeque<>());
+        }
+        this.bySlot = new Sequence[config.maxRunning()];
+    }
+
+    public SchedulerConfig config() {
+        return config;
+    }
+
+    public KvPool kv() {
+        return kv;
+    }
+
+    public CostModel cost() {
+        return cost;
+    }
+
+    /** Admits {@code r} (its events go to {@code sink}) or rejects it at once. */
+    public Admission submit(CompletionRequest r, TokenSink sink, long now) {
+        Priority p = r.priority();
+        if (draining) {
+            return reject(p, 503, "the server is draining", 1);
+        }
+        if (r.promptLength() + r.maxTokens() > config.maxContext()) {
+            return reject(
+                    p,
+                    400,
+                    "prompt (" + r.promptLength() + " tokens) plus max_tokens (" + r.maxTokens()
+                            + ") exceeds the context of " + config.maxContext(),
+                    0);
+        }
+        int blocks = (r.promptLength() + r.maxTokens() + kv.blockSize() - 1) / kv.blockSize();
+        if (blocks > kv.numBlocks()) {
+            return reject(p, 400, "the request needs " + blocks + " KV blocks, the server has " + kv.numBlocks(), 0);
+        }
+        if (byId.containsKey(r.id())) {
+            throw new IllegalStateException("request id " + r.id() + " is already scheduled");
+        }
+        int queued = waitingCount();
+        if (queued >= config.maxQueue()) {
+            return reject(p, 429, "the queue is full (" + queued + " waiting)", retryAfter(predictTtftMs(r, p)));
+        }
+        if (config.admissionControl()) {
+            double predicted = predictTtftMs(r, p);
+            double budget = r.ttftMs() > 0 ? r.ttftMs() : config.ttftMs()[p.ordinal()];
+            if (predicted > budget) {
+                return reject(
+                        p,
+                        429,
+                        String.format(
+                                java.util.Locale.ROOT,
+                                "predicted time to first token %.0f ms exceeds the %.0f ms budget",
+                                predicted,
+                                budget),
+                        retryAfter(predicted - budget));
+            }
+        }
+        Sequence s = new Sequence(r, sink, now);
+        byId.put(r.id(), s);
+        waiting.get(p.ordinal()).addLast(s);
+        metrics.accepted(p, r.promptLength());
+        return new Admission.Accepted();
+    }
+
+    /**
+     * Predicted TTFT of a new request: the prefill tokens ahead of it (its class and more urgent
+     * ones) plus its own, spread over steps of the current budget left after decode tokens, plus the
+     * wait for a slot when all are taken.
+     */
+    double predictTtftMs(CompletionRequest r, Priority p) {
+        int budget = stepBudget();
+        int decode = running.size();
+        int cap = Math.max(1, budget - decode);
+        long ahead = r.promptLength();
+        int waitingAhead = 0;
+        for (Priority q : Priority.values()) {
+            if (q.ordinal() > p.ordinal()) {
+                continue;
+            }
+            for (Sequence s : waiting.get(q.ordinal())) {
+                ahead += s.pending();
+                waitingAhead++;
+            }
+        }
+        for (Sequence s : running) {
+            if (s.priority().ordinal() <= p.ordinal() && s.pending() > 1) {
+                ahead += s.pending();
+            }
+        }
+        double stepMs = cost.predictMs(Math.min(budget, decode + cap));
+        double ms = Math.ceil((double) ahead / cap) * stepMs;
+        int freeSlots = config.maxRunning() - running.size();
+        if (waitingAhead + 1 > freeSlots && !running.isEmpty()) {
+            // Slots free as sequences finish: about their mean remaining tokens apart per round of maxRunning.
+            long remaining = 0;
+            int preemptible = 0;
+            for (Sequence s : running) {
+                remaining += s.request.maxTokens() - s.generated;
+                if (s.priority().ordinal() > p.ordinal()) {
+                    preemptible++;
+                }
+            }
+            int rounds = (int) Math.ceil((double) (waitingAhead + 1 - freeSlots - preemptible) / config.maxRunning());
+            if (rounds > 0) {
+                ms += rounds * ((double) remaining / running.size()) * cost.predictMs(decode);
+            }
+        }
+        return ms;
+    }
+
+    /** Cancels a request (client gone); a no-op when it already ended. Takes effect at the next plan. */
+    public void cancel(long id) {
+        Sequence s = byId.get(id);
+        if (s != null) {
+            s.cancelled = true;
+        }
+    }
+
+    /** Stops admitting: new requests get 503 while accepted ones run to their end. */
+    public void drain() {
+        draining = true;
+    }
+
+    public boolean draining() {
+        return draining;
+    }
+
+    /** Ends every accepted request with {@code message} (engine failure, shutdown) and frees all blocks. */
+    public void failAll(String message, long now) {
+        for (Sequence s : new ArrayList<>(byId.values())) {
+            end(s, null, message, now);
+        }
+    }
+
+    /** The next step, or null when no sequence has work. */
+    public StepPlan plan(long now) {
+        sweepCancelled(now);
+        steps++;
+        admitInteractive(now);
+        if (!config.continuous() && running.isEmpty()) {
+            startStaticBatch(now);
+        }
+        Builder b = new Builder();
+        // Phase 3: decode rows, most urgent first, preempting the least urgent when blocks run out.
+        for (int i = 0; i < running.size(); i++) {
+            Sequence s = running.get(i);
+            if (s.pending() != 1 || s.generated == 0 && s.computed == 0) {
+                continue;
+            }
+            while (kv.appendable(s.slot) < 1) {
+                Sequence victim = running.getLast();
+                if (victim == s
+                        || !b.placed(victim)
+                                && victim.priority().ordinal() >= s.priority().ordinal()) {
+                    preempt(victim, now);
+                    if (victim == s) {
+                        break;
+                    }
+                } else {
+                    preempt(s, now);
+                    break;
+                }
+            }
+            if (s.running()) {
+                b.add(s, 1, false);
+            } else {
+                i--; // s left the list
+            }
+        }
+        int budget = Math.max(b.size(), stepBudget());
+        // Phase 4: prefill chunks under what is left.
+        for (Sequence s : new ArrayList<>(running)) {
+            if (b.placed(s) || s.pending() < 1) {
+                continue;
+            }
+            prefill(b, s, budget);
+        }
+        if (config.continuous()) {
+            for (ArrayDeque<Sequence> queue : waiting) {
+                Iterator<Sequence> it = queue.iterator();
+                while (it.hasNext()) {
+                    Sequence s = it.next();
+                    if (running.size() >= config.maxRunning() || s.preemptedAtStep == steps) {
+                        break;
+                    }
+                    if (b.size() >= budget || kv.availableBlocks() == 0 && s.priority() != Priority.INTERACTIVE) {
+                        if (s.priority() == Priority.BATCH) {
+                            metrics.deferred(s.priority());
+                        }
+                        break;
+                    }
+                    it.remove();
+                    start(s, now);
+                    prefill(b, s, budget);
+                }
+            }
+        }
+        return b.size() == 0 ? null : b.build();
+    }
+
+    /** The TBT frame: the tightest running interactive budget, as tokens the cost model says fit. */
+    private int stepBudget() {
+        int budget = Math.min(config.stepTokenBudget(), engineMaxTokens);
+        double frame = Double.POSITIVE_INFINITY;
+        for (Sequence s : running) {
+            if (s.priority() == Priority.INTERACTIVE && s.generated > 0) {
+                double tbt = s.request.tbtMs() > 0
+                        ? s.request.tbtMs()
+                        : config.tbtMs()[s.priority().ordinal()];
+                frame = Math.min(frame, tbt);
+            }
+        }
+        if (frame != Double.POSITIVE_INFINITY) {
+            budget = Math.min(budget, cost.maxTokensWithin(frame * config.frameFraction()));
+        }
+        return Math.max(1, budget);
+    }
+
+    private void prefill(Builder b, Sequence s, int budget) {
+        int room = budget - b.size();
+        if (s.priority() == Priority.INTERACTIVE && !b.interactiveFloorUsed && room < kv.blockSize()) {
+            // A frame too tight for any prefill would starve new interactive requests: one block's
+            // worth per step keeps their TTFT bounded at a small, known cost to the running TBT.
+            room = kv.blockSize();
+            b.interactiveFloorUsed = true;
+        }
+        if (room <= 0) {
+            if (s.priority() == Priority.BATCH) {
+                metrics.deferred(s.priority());
+            }
+            return;
+        }
+        int chunk = Math.min(Math.min(s.pending(), room), kv.appendable(s.slot));
+        if (chunk <= 0 && s.priority() == Priority.INTERACTIVE) {
+            // An interactive prompt may take blocks from batch sequences not yet in this step.
+            for (int i = running.size() - 1; i >= 0 && kv.appendable(s.slot) < Math.min(s.pending(), room); i--) {
+                Sequence v = running.get(i);
+                if (v.priority() == Priority.BATCH && !b.placed(v)) {
+                    preempt(v, 0);
+                }
+            }
+            chunk = Math.min(Math.min(s.pending(), room), kv.appendable(s.slot));
+        }
+        if (chunk > 0) {
+            b.add(s, chunk, true);
+        }
+    }
+
+    /** Static batching (the baseline): a new batch of up to maxRunning sequences starts only when the last ends. */
+    private void startStaticBatch(long now) {
+        for (ArrayDeque<Sequence> queue : waiting) {
+            while (!queue.isEmpty() && running.size() < config.maxRunning()) {
+                start(queue.removeFirst(), now);
+            }
+        }
+    }
+
+    /** Phase 2: a waiting interactive request takes the slot of the newest running batch sequence. */
+    private void admitInteractive(long now) {
+        ArrayDeque<Sequence> queue = waiting.get(Priority.INTERACTIVE.ordinal());
+        if (!config.continuous() && !running.isEmpty()) {
+            return;
+        }
+        for (Sequence s : queue) {
+            if (running.size() < config.maxRunning()) {
+                return;
+            }
+            Sequence victim = running.getLast();
+            if (victim.priority() != Priority.BATCH) {
+                return;
+            }
+            preempt(victim, now);
+        }
+    }
+
+    /** Applies a finished step: {@code logits} holds {@code plan.logitRows().length × vocab} floats. */
+    public void complete(StepPlan plan, float[] logits, int vocab, double stepMs, long now) {
+        cost.observe(plan.size(), stepMs);
+        metrics.step(plan.size(), plan.prefillTokens(), stepMs);
+        for (StepPlan.Chunk c : plan.chunks()) {
+            Sequence s = byId.get(c.requestId());
+            if (s == null || s.slot != c.slot() || s.cancelled) {
+                continue; // ended (cancelled) while the step ran; swept at the next plan
+            }
+            s.computed += c.count();
+            kv.register(s.slot, s.tokens, s.computed);
+            if (c.logitIndex() < 0) {
+                continue;
+            }
+            int token = s.sampler.sample(logits, c.logitIndex() * vocab, vocab);
+            emit(s, token, now);
+        }
+        sweepCancelled(now);
+    }
+
+    /** The step failed: each of its sequences ends with an error event. */
+    public void failStep(StepPlan plan, String message, long now) {
+        for (StepPlan.Chunk c : plan.chunks()) {
+            Sequence s = byId.get(c.requestId());
+            if (s != null) {
+                end(s, null, message, now);
+            }
+        }
+    }
+
+    private void emit(Sequence s, int token, long now) {
+        Priority p = s.priority();
+        if (s.firstTokenNanos < 0) {
+            s.firstTokenNanos = now;
+            metrics.firstToken(p, (now - s.arrivalNanos) / 1e6);
+        } else if (s.lastTokenNanos >= 0) {
+            metrics.betweenTokens(p, (now - s.lastTokenNanos) / 1e6);
+        }
+        s.lastTokenNanos = now;
+        s.push(token);
+        metrics.generated(p);
+        s.sink.token(token);
+        if (token == eos) {
+            end(s, "stop", null, now);
+        } else if (s.generated >= s.request.maxTokens() || s.length >= config.maxContext()) {
+            end(s, "length", null, now);
+        }
+    }
+
+    private int eos = -1;
+
+    /** The end-of-sequence token: sampling it ends a sequence with reason "stop". */
+    public void setEos(int id) {
+        this.eos = id;
+    }
+
+    private void sweepCancelled(long now) {
+        for (Sequence s : new ArrayList<>(byId.values())) {
+            if (s.cancelled) {
+                end(s, "cancelled", null, now);
+            }
+        }
+    }
+
+    private void start(Sequence s, long now) {
+        int slot = -1;
+        for (int i = 0; i < bySlot.length; i++) {
+            if (bySlot[i] == null) {
+                slot = i;
+                break;
+            }
+        }
+        if (slot < 0) {
+            throw new IllegalStateException("no free slot with " + running.size() + " running");
+        }
+        bySlot[slot] = s;
+        s.slot = slot;
+        if (s.admittedNanos < 0) {
+            s.admittedNanos = now;
+            metrics.queued(s.priority(), (now - s.arrivalNanos) / 1e6);
+        }
+        s.computed = kv.sharePrefix(slot, s.content());
+        int at = 0;
+        while (at < running.size() && URGENCY.compare(running.get(at), s) < 0) {
+            at++;
+        }
+        running.add(at, s);
+    }
+
+    private void preempt(Sequence s, long now) {
+        releaseSlot(s);
+        s.computed = 0;
+        s.preemptions++;
+        s.preemptedAtStep = steps;
+        waiting.get(s.priority().ordinal()).addFirst(s);
+        metrics.preempted(s.priority());
+    }
+
+    private void releaseSlot(Sequence s) {
+        if (s.slot >= 0) {
+            kv.release(s.slot);
+            bySlot[s.slot] = null;
+            s.slot = -1;
+            running.remove(s);
+        }
+    }
+
+    /** Ends {@code s}: exactly one of finished/failed reaches its sink. */
+    private void end(Sequence s, String reason, String error, long now) {
+        releaseSlot(s);
+        waiting.get(s.priority().ordinal()).remove(s);
+        byId.remove(s.id());
+        String outcome = error != null ? "error" : reason;
+        metrics.ended(s.priority(), outcome, (now - s.arrivalNanos) / 1e6);
+        if (error != null) {
+            s.sink.failed(error);
+        } else {
+            s.sink.finished(reason);
+        }
+    }
+
+    private Admission.Rejected reject(Priority p, int status, String reason, int retryAfter) {
+        metrics.rejected(p, status);
+        return new Admission.Rejected(status, reason, retryAfter);
+    }
+
+    private static int retryAfter(double ms) {
+        return (int) Math.max(1, Math.ceil(ms / 1000));
+    }
+
+    public int runningCount() {
+        return running.size();
+    }
+
+    public int waitingCount() {
+        int n = 0;
+        for (ArrayDeque<Sequence> q : waiting) {
+            n += q.size();
+        }
+        return n;
+    }
+
+    public int waitingCount(Priority p) {
+        return waiting.get(p.ordinal()).size();
+    }
+
+    public int runningCount(Priority p) {
+        return (int) running.stream().filter(s -> s.priority() == p).count();
+    }
+
+    /** Accepted requests not yet ended. */
+    public int activeCount() {
+        return byId.size();
+    }
+
+    /** Builds the flat batch in row order. */
+    private final class Builder {
+        private final List<StepPlan.Chunk> chunks = new ArrayList<>();
+        private final List<Sequence> seqs = new ArrayList<>();
+        private int rows;
+        private int logits;
+        boolean interactiveFloorUsed;
+
+        boolean placed(Sequence s) {
+            return seqs.contains(s);
+        }
+
+        int size() {
+            return rows;
+        }
+
+        void add(Sequence s, int count, boolean prefill) {
+            kv.append(s.slot, count);
+            boolean last = s.computed + count == s.length;
+            chunks.add(new StepPlan.Chunk(s.id(), s.slot, rows, count, prefill, last ? logits++ : -1));
+            seqs.add(s);
+            rows += count;
+        }
+
+        StepPlan build() {
+            int[] tokens = new int[rows];
+            int[] positions = new int[rows];
+            int[] slots = new int[rows];
+            int[] logitRows = new int[logits];
+            for (int c = 0; c < chunks.size(); c++) {
+                StepPlan.Chunk chunk = chunks.get(c);
+                Sequence s = seqs.get(c);
+                for (int i = 0; i < chunk.count(); i++) {
+                    int r = chunk.firstRow() + i;
+                    tokens[r] = s.tokens[s.computed + i];
+                    positions[r] = s.computed + i;
+                    slots[r] = s.slot;
+                }
+                if (chunk.logitIndex() >= 0) {
+                    logitRows[chunk.logitIndex()] = chunk.firstRow() + chunk.count() - 1;
+                }
+            }
+            return new StepPlan(tokens, positions, slots, logitRows, List.copyOf(chunks));
+        }
+    }
+}

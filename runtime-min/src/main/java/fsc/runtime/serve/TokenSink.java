@@ -1,0 +1,15 @@
+package fsc.runtime.serve;
+
+/**
+ * Where an accepted request's output goes. Exactly one of {@link #finished} or {@link #failed} is
+ * called, last, for every accepted request: that is the "no request is lost" promise. Called on the
+ * engine thread, so implementations must not block (the HTTP layer hands events to a queue).
+ */
+public interface TokenSink {
+    void token(int id);
+
+    /** @param reason {@code "stop"} (end-of-sequence token), {@code "length"} (max tokens or context) or {@code "cancelled"} */
+    void finished(String reason);
+
+    void failed(String message);
+}
