@@ -1,0 +1,145 @@
+package fsc.backend.cuda;
+
+import fsc.ir.DType;
+import fsc.ir.FscException;
+import fsc.ir.Graph;
+import fsc.ir.Node;
+import fsc.ir.Value;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * The one declared table of what the CUDA backend generates: (op, element type of the first operand,
+ * element type of the output) → emitter. {@link #check} runs before emission and names every
+ * unsupported node at once; nothing is discovered by catching exceptions while emitting.
+ */
+public final class CudaKernelSupport {
+    private CudaKernelSupport() {}
+
+    /** One row of the table; {@code extra} is a structural condition beyond dtypes (rank, fusability). */
+    record Row(
+            String op,
+            Set<DType> in,
+            Set<DType> out,
+            Function<Node, Boolean> extra,
+            Function<KernelScope, Kernel> emit) {}
+
+    static final Set<DType> FLOATS = EnumSet.of(DType.F32, DType.F16, DType.BF16);
+    static final Set<DType> NUMERIC = EnumSet.of(DType.F32, DType.F16, DType.BF16, DType.F64, DType.I64, DType.I32);
+    static final Set<DType> PLAIN = EnumSet.of(
+            DType.F32,
+            DType.F16,
+            DType.BF16,
+            DType.F64,
+            DType.I64,
+            DType.I32,
+            DType.I16,
+            DType.I8,
+            DType.U8,
+            DType.BOOL);
+    private static final Set<DType> BOOL = EnumSet.of(DType.BOOL);
+    private static final Function<Node, Boolean> ANY = n -> true;
+
+    static final List<Row> TABLE = table();
+
+    private static List<Row> table() {
+        List<Row> t = new ArrayList<>();
+        for (String op : List.of("add", "sub", "mul", "div", "pow", "max", "min", "mod")) {
+            t.add(new Row(op, NUMERIC, NUMERIC, ANY, ElementwiseCuda::plain));
+        }
+        for (String op : List.of("equal", "less", "less_or_equal", "greater", "greater_or_equal")) {
+            t.add(new Row(op, NUMERIC, BOOL, ANY, ElementwiseCuda::plain));
+        }
+        for (String op : List.of("and", "or", "xor", "not")) {
+            t.add(new Row(op, BOOL, BOOL, ANY, ElementwiseCuda::plain));
+        }
+        for (String op : List.of(
+                "sqrt",
+                "reciprocal",
+                "exp",
+                "log",
+                "erf",
+                "tanh",
+                "sigmoid",
+                "floor",
+                "ceil",
+                "round",
+                "sin",
+                "cos",
+                "gelu",
+                "silu",
+                "clip")) {
+            t.add(new Row(op, FLOATS, FLOATS, ANY, ElementwiseCuda::plain));
+        }
+        for (String op : List.of("neg", "abs", "relu", "sign")) {
+            t.add(new Row(op, NUMERIC, NUMERIC, ANY, ElementwiseCuda::plain));
+        }
+        t.add(new Row("where", BOOL, PLAIN, ANY, ElementwiseCuda::plain));
+        t.add(new Row("cast", PLAIN, PLAIN, ANY, ElementwiseCuda::plain));
+        t.add(new Row("expand", PLAIN, PLAIN, n -> n.inputs().size() == 1, ElementwiseCuda::plain));
+        t.add(new Row("fused", PLAIN, PLAIN, ElementwiseCuda::fusable, ElementwiseCuda::fused));
+        t.add(new Row("gather", PLAIN, PLAIN, ANY, IndexingCuda::gather));
+        t.add(new Row("transpose", PLAIN, PLAIN, ANY, IndexingCuda::transpose));
+        t.add(new Row("slice", PLAIN, PLAIN, n -> n.inputs().size() == 1, IndexingCuda::slice));
+        for (String op : List.of("matmul", "gemm")) {
+            t.add(new Row(op, FLOATS, FLOATS, GemmShape::supported, MatmulCuda::emit));
+        }
+        for (String op : List.of("layer_norm", "rms_norm")) {
+            t.add(new Row(op, FLOATS, FLOATS, ANY, NormCuda::norm));
+        }
+        for (String op : List.of("softmax", "log_softmax")) {
+            t.add(new Row(op, FLOATS, FLOATS, ANY, NormCuda::softmax));
+        }
+        for (String op : List.of("reduce_mean", "reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_l2")) {
+            t.add(new Row(
+                    op,
+                    EnumSet.of(DType.F32, DType.F16, DType.BF16, DType.F64),
+                    FLOATS,
+                    n -> n.inputs().size() == 1,
+                    ReduceCuda::emit));
+        }
+        t.add(new Row("attention", FLOATS, FLOATS, n -> n.input(1).type().rank() == 4, AttentionCuda::emit));
+        return List.copyOf(t);
+    }
+
+    /** The row that emits {@code n}, or null when none does. Views need no row: they emit nothing. */
+    static Row find(Node n) {
+        DType in = n.inputs().isEmpty()
+                ? n.outputs().getFirst().dtype()
+                : n.input(0).dtype();
+        DType out = n.outputs().getFirst().dtype();
+        for (Row r : TABLE) {
+            if (r.op().equals(n.op())
+                    && r.in().contains(in)
+                    && r.out().contains(out)
+                    && r.extra().apply(n)) {
+                return r;
+            }
+        }
+        return null;
+    }
+
+    /** Throws one {@link FscException} listing every node the CUDA backend cannot emit. */
+    public static void check(Graph g) {
+        List<String> bad = new ArrayList<>();
+        for (Node n : g.nodes()) {
+            if (DeviceLayout.VIEW_OPS.contains(n.op())) {
+                continue;
+            }
+            boolean laidOut = n.inputs().stream().map(Value::type).anyMatch(t -> !t.isRowMajor());
+            if (laidOut || find(n) == null) {
+                String types = n.inputs().stream().map(v -> v.type().toString()).toList() + " -> "
+                        + n.outputs().getFirst().type();
+                bad.add(n.where() + " " + (n.isFused() ? "fused @" + n.strAttr("kind", "?") : n.op()) + " " + types);
+            }
+        }
+        if (!bad.isEmpty()) {
+            throw new FscException(
+                    "the CUDA backend has no kernel for " + bad.size() + " node(s): " + String.join("; ", bad),
+                    "use --target cuda,java to fall back to the Java backend, or run the default pipeline first");
+        }
+    }
+}

@@ -1,0 +1,158 @@
+package fsc.backend.cuda;
+
+import fsc.ir.Constant;
+import fsc.ir.Graph;
+import fsc.ir.MemoryPlan;
+import fsc.ir.Node;
+import fsc.ir.Value;
+import fsc.ir.WeightData;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Where every value lives on the device: activations at their memory-plan offset in the one arena,
+ * graph inputs the plan left out after the plan's end, views (reshape and friends) at their source's
+ * address, constants in one weights buffer uploaded once. Kernels bake these offsets in, so a launch
+ * passes only the two base pointers and the symbol values.
+ */
+final class DeviceLayout {
+    /** Ops whose output is their input's bytes under another shape: no kernel, same address. */
+    static final Set<String> VIEW_OPS = Set.of("reshape", "squeeze", "unsqueeze", "identity", "flatten");
+
+    /** Weight and extra-input offsets are aligned for 128-byte coalesced loads and WMMA's 32-byte rule. */
+    static final int ALIGN = 256;
+
+    enum Space {
+        ARENA,
+        WEIGHTS
+    }
+
+    record Address(Space space, long offset) {}
+
+    /** A graph input or output: where the host copies it to or from. */
+    record Io(Value value, long offset) {}
+
+    private final Map<Value, Address> addresses;
+    private final long arenaBytes;
+    private final byte[] weights;
+    private final List<Io> inputs;
+    private final List<Io> outputs;
+
+    private DeviceLayout(
+            Map<Value, Address> addresses, long arenaBytes, byte[] weights, List<Io> inputs, List<Io> outputs) {
+        this.addresses = addresses;
+        this.arenaBytes = arenaBytes;
+        this.weights = weights;
+        this.inputs = inputs;
+        this.outputs = outputs;
+    }
+
+    static DeviceLayout of(Graph g, MemoryPlan plan) {
+        Map<Value, Address> at = new IdentityHashMap<>();
+        ByteArrayOutputStream blob = new ByteArrayOutputStream();
+        Map<String, Long> byWeight = new LinkedHashMap<>();
+        for (Constant c : g.constants()) {
+            Long off = byWeight.get(c.weight());
+            if (off == null) {
+                pad(blob);
+                off = (long) blob.size();
+                WeightData w = g.weights().get(c.weight());
+                ByteBuffer b = w.view();
+                byte[] bytes = new byte[b.remaining()];
+                b.get(bytes);
+                blob.writeBytes(bytes);
+                byWeight.put(c.weight(), off);
+            }
+            at.put(c.value(), new Address(Space.WEIGHTS, off));
+        }
+        pad(blob);
+        long end = align(plan.arenaBytes());
+        for (Value in : g.inputs()) {
+            MemoryPlan.Slot s = plan.slots().get(in);
+            if (s != null) {
+                at.put(in, new Address(Space.ARENA, s.offset()));
+            } else {
+                at.put(in, new Address(Space.ARENA, end));
+                end = align(end + in.dtype().bytesFor(in.type().elementCount().upperBound(g.symbols())));
+            }
+        }
+        for (Node n : g.nodes()) {
+            for (Value out : n.outputs()) {
+                MemoryPlan.Slot s = plan.slots().get(out);
+                if (VIEW_OPS.contains(n.op()) && at.containsKey(n.input(0))) {
+                    at.put(out, at.get(n.input(0)));
+                } else if (s != null) {
+                    at.put(out, new Address(Space.ARENA, s.offset()));
+                } else {
+                    throw new IllegalStateException("backend-cuda: value " + out.name() + " of node " + n.name()
+                            + " has no slot in the memory plan (expected every node output planned)");
+                }
+            }
+        }
+        List<Io> ins = g.inputs().stream().map(v -> io(at, v)).toList();
+        List<Io> outs = g.outputs().stream().map(v -> io(at, v)).toList();
+        return new DeviceLayout(at, end, blob.toByteArray(), ins, outs);
+    }
+
+    private static Io io(Map<Value, Address> at, Value v) {
+        Address a = at.get(v);
+        if (a == null || a.space() != Space.ARENA) {
+            throw new IllegalStateException("backend-cuda: graph input/output " + v.name() + " is not in the arena");
+        }
+        return new Io(v, a.offset());
+    }
+
+    private static void pad(ByteArrayOutputStream blob) {
+        while (blob.size() % ALIGN != 0) {
+            blob.write(0);
+        }
+    }
+
+    static long align(long v) {
+        return (v + ALIGN - 1) / ALIGN * ALIGN;
+    }
+
+    Address address(Value v) {
+        Address a = addresses.get(v);
+        if (a == null) {
+            throw new IllegalStateException("backend-cuda: no device address for value " + v.name());
+        }
+        return a;
+    }
+
+    /**
+     * A C expression for a typed pointer to {@code v}: {@code ((const float*)(W + 0x100))}. The
+     * kernel's parameters are {@code A} (arena) and {@code W} (weights).
+     */
+    String pointer(Value v, String type, boolean writable) {
+        Address a = address(v);
+        String base = a.space() == Space.ARENA ? "A" : "W";
+        if (writable && a.space() == Space.WEIGHTS) {
+            throw new IllegalStateException("backend-cuda: kernel writes constant " + v.name());
+        }
+        return "((" + (writable ? "" : "const ") + type + "*)(" + base + " + 0x" + Long.toHexString(a.offset())
+                + "LL))";
+    }
+
+    /** Bytes of the arena, extra input slots included. */
+    long arenaBytes() {
+        return arenaBytes;
+    }
+
+    byte[] weights() {
+        return weights;
+    }
+
+    List<Io> inputs() {
+        return inputs;
+    }
+
+    List<Io> outputs() {
+        return outputs;
+    }
+}
