@@ -7,6 +7,7 @@ module fsc.runtime {
     requires static jdk.management;
 
     exports fsc.runtime;
+    exports fsc.runtime.cuda;
     exports fsc.runtime.io;
     exports fsc.runtime.json;
     exports fsc.runtime.kernels;

@@ -1,0 +1,105 @@
+package fsc.runtime.cuda;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One model instance on the GPU: the module loaded from PTX (the driver JITs it for this device),
+ * weights uploaded once, one device arena sized by the memory plan, and one stream. A call copies
+ * the inputs into their arena slots, launches every kernel, and copies the outputs back: the only
+ * host↔device traffic per call.
+ */
+public final class CudaModel implements AutoCloseable {
+    private final CudaDriver cu;
+    private final CudaProgram program;
+    private final MemorySegment stream;
+    private final Map<String, MemorySegment> functions = new HashMap<>();
+    private final long arena;
+    private final long weights;
+
+    private CudaModel(CudaDriver cu, CudaProgram program, String ptx, MemorySegment weightBytes) {
+        this.cu = cu;
+        this.program = program;
+        cu.primaryContext(cu.device(0));
+        MemorySegment module = cu.loadModule(ptx);
+        this.stream = cu.createStream();
+        this.arena = cu.malloc(program.arenaBytes());
+        this.weights = cu.malloc(weightBytes.byteSize());
+        cu.copyToDevice(weights, weightBytes, weightBytes.byteSize());
+        for (KernelLaunch k : program.launches(ones(program.symbols().size()))) {
+            functions.computeIfAbsent(k.kernel(), name -> cu.function(module, name));
+        }
+    }
+
+    private static long[] ones(int n) {
+        long[] s = new long[n];
+        java.util.Arrays.fill(s, 1);
+        return s;
+    }
+
+    /**
+     * Opens {@code program} on device 0. Throws {@link CudaUnavailableException} with {@link
+     * CudaDriver#NO_DRIVER} when this machine has no CUDA driver, so callers can fall back or print
+     * one line.
+     */
+    public static CudaModel open(CudaProgram program, String ptx, MemorySegment weightBytes) {
+        CudaDriver cu = CudaDriver.load().orElseThrow(() -> new CudaUnavailableException(CudaDriver.NO_DRIVER));
+        if (cu.deviceCount() == 0) {
+            throw new CudaUnavailableException("a CUDA driver is installed but there is no CUDA device");
+        }
+        return new CudaModel(cu, program, ptx, weightBytes);
+    }
+
+    /**
+     * One call: {@code inputs} and {@code outputs} in the program's order, each a host segment of the
+     * call's actual size; {@code symbols} bind the symbolic dims (in {@link CudaProgram#symbols()} order).
+     */
+    public void run(long[] symbols, List<MemorySegment> inputs, List<MemorySegment> outputs) {
+        List<CudaProgram.Slot> in = program.inputs();
+        for (int i = 0; i < in.size(); i++) {
+            cu.copyToDevice(
+                    arena + in.get(i).offset(), inputs.get(i), inputs.get(i).byteSize());
+        }
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment args = KernelArgs.pack(a, arena, weights, symbols);
+            for (KernelLaunch k : program.launches(symbols)) {
+                MemorySegment f = functions.get(k.kernel());
+                if (k.sharedBytes() > 48 * 1024) {
+                    cu.setFunctionAttribute(f, CudaDriver.FUNC_MAX_DYNAMIC_SHARED, k.sharedBytes());
+                }
+                cu.launch(f, k.grid(), k.block(), k.sharedBytes(), stream, args);
+            }
+        }
+        cu.synchronize(stream);
+        List<CudaProgram.Slot> out = program.outputs();
+        for (int i = 0; i < out.size(); i++) {
+            cu.copyToHost(
+                    outputs.get(i), arena + out.get(i).offset(), outputs.get(i).byteSize());
+        }
+    }
+
+    /** Milliseconds of GPU time for one call's kernels (CUDA events around the launches), for benchmarks. */
+    public float timeKernels(long[] symbols) {
+        MemorySegment start = cu.createEvent();
+        MemorySegment end = cu.createEvent();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment args = KernelArgs.pack(a, arena, weights, symbols);
+            cu.record(start, stream);
+            for (KernelLaunch k : program.launches(symbols)) {
+                cu.launch(functions.get(k.kernel()), k.grid(), k.block(), k.sharedBytes(), stream, args);
+            }
+            cu.record(end, stream);
+        }
+        return cu.elapsedMillis(start, end);
+    }
+
+    @Override
+    public void close() {
+        cu.synchronize(stream);
+        cu.free(arena);
+        cu.free(weights);
+    }
+}
