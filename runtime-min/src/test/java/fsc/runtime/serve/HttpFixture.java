@@ -1,0 +1,118 @@
+package fsc.runtime.serve;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.HttpURLConnection;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+
+/** A server on 127.0.0.1 over the fake engine and a one-character-per-token text model. */
+final class HttpFixture implements AutoCloseable {
+    final KvPool kv;
+    final Metrics metrics = new Metrics();
+    final ServeEngine engine;
+    final ServeServer server;
+
+    HttpFixture(SchedulerConfig config, int stepDelayMillis) throws IOException {
+        this.kv = new KvPool(256, 4, config.maxRunning(), config.maxContext());
+        Scheduler scheduler = new Scheduler(config, kv, new CostModel(1, 0.01), metrics, 512);
+        FakeEngine fake = new FakeEngine(kv);
+        StepFunction step = new StepFunction() {
+            @Override
+            public int vocab() {
+                return FakeEngine.VOCAB;
+            }
+
+            @Override
+            public float[] run(StepPlan plan, KvPool pool) {
+                if (stepDelayMillis > 0) {
+                    try {
+                        Thread.sleep(stepDelayMillis);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                return fake.step(plan);
+            }
+        };
+        this.engine = new ServeEngine(scheduler, step, metrics, System::nanoTime);
+        engine.start();
+        this.server = ServeServer.completions(
+                new InetSocketAddress("127.0.0.1", 0),
+                engine,
+                new CharText(),
+                new ServeServer.Limits(4096, 64, 100, 8),
+                "fake");
+    }
+
+    /** Token id = 1 + code point mod 63; a generated id prints as a letter. */
+    static final class CharText implements TextModel {
+        @Override
+        public int[] encode(String text) {
+            return text.codePoints().map(c -> 1 + c % (FakeEngine.VOCAB - 1)).toArray();
+        }
+
+        @Override
+        public Detokenizer detokenizer() {
+            return new Detokenizer() {
+                @Override
+                public String push(int id) {
+                    return Character.toString('a' + id % 26);
+                }
+
+                @Override
+                public String flush() {
+                    return "";
+                }
+            };
+        }
+
+        @Override
+        public int eosId() {
+            return FakeEngine.EOS;
+        }
+    }
+
+    record Reply(int status, String body, String retryAfter) {}
+
+    HttpURLConnection open(String path) throws IOException {
+        var c = (HttpURLConnection)
+                URI.create("http://127.0.0.1:" + server.port() + path).toURL().openConnection();
+        c.setConnectTimeout(5000);
+        c.setReadTimeout(20_000);
+        return c;
+    }
+
+    Reply get(String path) throws IOException {
+        return reply(open(path));
+    }
+
+    Reply post(String path, String body) throws IOException {
+        HttpURLConnection c = open(path);
+        c.setRequestMethod("POST");
+        c.setDoOutput(true);
+        try (OutputStream out = c.getOutputStream()) {
+            out.write(body.getBytes(StandardCharsets.UTF_8));
+        }
+        return reply(c);
+    }
+
+    private static Reply reply(HttpURLConnection c) throws IOException {
+        int status = c.getResponseCode();
+        InputStream in = status >= 400 ? c.getErrorStream() : c.getInputStream();
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        if (in != null) {
+            in.transferTo(buf);
+            in.close();
+        }
+        return new Reply(status, buf.toString(StandardCharsets.UTF_8), c.getHeaderField("Retry-After"));
+    }
+
+    @Override
+    public void close() {
+        server.close();
+    }
+}

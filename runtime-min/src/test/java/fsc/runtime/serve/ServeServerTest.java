@@ -1,0 +1,154 @@
+package fsc.runtime.serve;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import fsc.runtime.json.Json;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.HttpURLConnection;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The HTTP layer over the fake engine, on 127.0.0.1 only. */
+class ServeServerTest {
+    private static SchedulerConfig config() {
+        return SchedulerConfig.defaults(4, 128, 64);
+    }
+
+    @Test
+    void completionReturnsTheGeneratedTextAndUsage() throws Exception {
+        try (HttpFixture f = new HttpFixture(config(), 0)) {
+            var r = f.post("/v1/completions", "{\"prompt\":\"hello\",\"max_tokens\":5}");
+            assertEquals(200, r.status(), r.body());
+            Map<?, ?> m = (Map<?, ?>) Json.parse(r.body());
+            Map<?, ?> choice = (Map<?, ?>) ((List<?>) m.get("choices")).get(0);
+            assertEquals("length", choice.get("finish_reason"));
+            assertEquals(5, ((String) choice.get("text")).length());
+            assertEquals(5L, ((Map<?, ?>) m.get("usage")).get("completion_tokens"));
+            assertEquals(0, f.kv.usedBlocks());
+        }
+    }
+
+    @Test
+    void streamingSendsOneEventPerTokenThenTheFinishReasonAndDone() throws Exception {
+        try (HttpFixture f = new HttpFixture(config(), 0)) {
+            HttpURLConnection c = f.open("/v1/completions");
+            c.setRequestMethod("POST");
+            c.setDoOutput(true);
+            try (OutputStream out = c.getOutputStream()) {
+                out.write("{\"prompt\":\"hi\",\"max_tokens\":7,\"stream\":true,\"priority\":\"batch\"}"
+                        .getBytes(StandardCharsets.UTF_8));
+            }
+            assertEquals(200, c.getResponseCode());
+            assertEquals("text/event-stream", c.getHeaderField("Content-Type"));
+            List<String> data = new ArrayList<>();
+            try (var in = new BufferedReader(new InputStreamReader(c.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = in.readLine()) != null; ) {
+                    if (line.startsWith("data: ")) {
+                        data.add(line.substring(6));
+                    }
+                }
+            }
+            assertEquals(9, data.size(), data.toString());
+            assertEquals("[DONE]", data.getLast());
+            assertTrue(data.get(7).contains("\"finish_reason\":\"length\""), data.get(7));
+        }
+    }
+
+    @Test
+    void badRequestsGet400WithAReason() throws Exception {
+        try (HttpFixture f = new HttpFixture(config(), 0)) {
+            String[][] cases = {
+                {"not json", "not JSON"},
+                {"[1]", "JSON object"},
+                {"{\"max_tokens\":4}", "'prompt'"},
+                {"{\"prompt\":\"a\",\"max_tokens\":0}", "'max_tokens' must be in 1..100"},
+                {"{\"prompt\":\"a\",\"max_tokens\":101}", "'max_tokens' must be in 1..100"},
+                {"{\"prompt\":\"a\",\"max_tokens\":2.5}", "integer"},
+                {"{\"prompt\":\"a\",\"priority\":\"urgent\"}", "priority"},
+                {"{\"prompt\":\"a\",\"temprature\":1}", "unknown field 'temprature'"},
+                {"{\"prompt\":\"" + "x".repeat(65) + "\"}", "the prompt has 65 tokens; the limit is 64"},
+                {"{\"prompt\":\"" + "x".repeat(5000) + "\"}", "exceeds 4096 bytes"},
+            };
+            for (String[] c : cases) {
+                var r = f.post("/v1/completions", c[0]);
+                assertEquals(400, r.status(), c[0]);
+                assertTrue(r.body().contains(c[1]), c[0] + " -> " + r.body());
+            }
+            assertEquals(405, f.get("/v1/completions").status());
+            assertEquals(404, f.get("/nothing").status());
+        }
+    }
+
+    @Test
+    void aDrainingServerAnswers503WithRetryAfterAndHealthSaysSo() throws Exception {
+        try (HttpFixture f = new HttpFixture(config(), 0)) {
+            assertEquals(200, f.get("/health").status());
+            f.engine.drain();
+            var r = f.post("/v1/completions", "{\"prompt\":\"hello\"}");
+            assertEquals(503, r.status());
+            assertNotNull(r.retryAfter());
+            assertEquals(503, f.get("/health").status());
+            assertTrue(f.get("/metrics")
+                    .body()
+                    .contains("fsc_requests_rejected_total{class=\"interactive\",status=\"503\"} 1"));
+        }
+    }
+
+    @Test
+    void aClientThatDisconnectsMidStreamIsCancelledAndItsBlocksFreed() throws Exception {
+        try (HttpFixture f = new HttpFixture(config(), 5)) {
+            HttpURLConnection c = f.open("/v1/completions");
+            c.setRequestMethod("POST");
+            c.setDoOutput(true);
+            try (OutputStream out = c.getOutputStream()) {
+                out.write("{\"prompt\":\"hello\",\"max_tokens\":100,\"stream\":true}".getBytes(StandardCharsets.UTF_8));
+            }
+            var in = new BufferedReader(new InputStreamReader(c.getInputStream(), StandardCharsets.UTF_8));
+            int events = 0;
+            while (events < 3) {
+                if (in.readLine().startsWith("data: ")) {
+                    events++;
+                }
+            }
+            assertTrue(f.kv.usedBlocks() > 0);
+            c.disconnect();
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while ((f.engine.active() > 0 || f.kv.usedBlocks() > 0) && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertEquals(0, f.engine.active(), "the sequence ended");
+            assertEquals(0, f.kv.usedBlocks(), "its blocks are free");
+            assertEquals(1, f.metrics.endedCount(Priority.INTERACTIVE, "cancelled"));
+        }
+    }
+
+    @Test
+    void metricsAreInPrometheusTextFormat() throws Exception {
+        try (HttpFixture f = new HttpFixture(config(), 0)) {
+            f.post("/v1/completions", "{\"prompt\":\"hello\",\"max_tokens\":3}");
+            var r = f.get("/metrics");
+            assertEquals(200, r.status());
+            String text = r.body();
+            assertTrue(text.contains("# TYPE fsc_ttft_seconds histogram"));
+            assertTrue(text.contains("fsc_ttft_seconds_count{class=\"interactive\"} 1"), text);
+            assertTrue(text.contains("fsc_tbt_seconds_count{class=\"interactive\"} 2"));
+            assertTrue(text.contains("fsc_generated_tokens_total{class=\"interactive\"} 3"));
+            assertTrue(text.contains("fsc_requests_ended_total{class=\"interactive\",outcome=\"length\"} 1"));
+            assertTrue(text.contains("fsc_kv_blocks_used 0"));
+            for (String line : text.split("\n")) {
+                assertTrue(
+                        line.startsWith("# HELP ")
+                                || line.startsWith("# TYPE ")
+                                || line.matches("[a-z_0-9]+(\\{.*\\})? \\S+"),
+                        line);
+            }
+        }
+    }
+}
