@@ -166,17 +166,18 @@ public final class LlmKernels {
             MemorySegment.copy(k, 4L * t * kvd, cache, 4L * slot, 4L * kvd);
             MemorySegment.copy(v, 4L * t * kvd, cache, 4L * (slot + layout.valueDelta()), 4L * kvd);
         }
-        par.forRange(0, tokens * heads, 1, (from, to) -> {
-            float[] scores = new float[64];
-            for (int th = from; th < to; th++) {
-                int t = th / heads;
-                int h = th % heads;
-                int seq = seqIds.get(I32, 4L * t);
+        // One task per (token, KV head): the group's query heads share every K/V row, so each row
+        // is read once per group rather than once per query head.
+        par.forRange(0, tokens * kvHeads, 1, (from, to) -> {
+            float[] scores = new float[0];
+            for (int tg = from; tg < to; tg++) {
+                int t = tg / kvHeads;
                 int pos = positions.get(I32, 4L * t);
-                if (scores.length < pos + 1) {
-                    scores = new float[Integer.highestOneBit(pos + 1) * 2];
+                int need = (heads / kvHeads) * (pos + 1);
+                if (scores.length < need) {
+                    scores = new float[Math.max(need, 2 * scores.length)];
                 }
-                attendOne(
+                attendGroup(
                         q,
                         cache,
                         blockTable,
@@ -184,8 +185,8 @@ public final class LlmKernels {
                         layout,
                         layer,
                         t,
-                        h,
-                        seq,
+                        tg % kvHeads,
+                        seqIds.get(I32, 4L * t),
                         pos,
                         tableWidth,
                         sequences,
@@ -195,7 +196,7 @@ public final class LlmKernels {
         });
     }
 
-    private static void attendOne(
+    private static void attendGroup(
             MemorySegment q,
             MemorySegment cache,
             MemorySegment blockTable,
@@ -203,7 +204,7 @@ public final class LlmKernels {
             PagedLayout layout,
             int layer,
             int t,
-            int h,
+            int kvh,
             int seq,
             int pos,
             int tableWidth,
@@ -211,30 +212,32 @@ public final class LlmKernels {
             int numBlocks,
             float[] scores) {
         int hd = layout.headDim();
-        int kvh = h / (layout.heads() / layout.kvHeads());
-        long qOff = 4L * ((long) t * layout.heads() + h) * hd;
+        int group = layout.heads() / layout.kvHeads();
+        int len = pos + 1;
+        long qBase = 4L * ((long) t * layout.heads() + (long) kvh * group) * hd;
         float scale = layout.scale();
-        float max = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j <= pos; j++) {
-            long key = layout.keyOffset(blockTable, tableWidth, sequences, numBlocks, seq, j, layer) + (long) kvh * hd;
-            float s = VectorMath.dot(q, qOff, cache, 4L * key, hd) * scale;
-            scores[j] = s;
-            max = Math.max(max, s);
+        for (int j = 0; j < len; j++) {
+            long key = 4L
+                    * (layout.keyOffset(blockTable, tableWidth, sequences, numBlocks, seq, j, layer) + (long) kvh * hd);
+            for (int g = 0; g < group; g++) {
+                scores[g * len + j] = VectorMath.dot(q, qBase + 4L * g * hd, cache, key, hd) * scale;
+            }
         }
-        float sum = 0f;
-        for (int j = 0; j <= pos; j++) {
-            float e = (float) Math.exp(scores[j] - max);
-            scores[j] = e;
-            sum += e;
+        out.asSlice(qBase, 4L * group * hd).fill((byte) 0);
+        for (int g = 0; g < group; g++) {
+            float inv = 1f / VectorMath.softmaxNumerators(scores, g * len, len);
+            for (int j = 0; j < len; j++) {
+                scores[g * len + j] *= inv;
+            }
         }
-        float inv = 1f / sum;
-        long oOff = 4L * ((long) t * layout.heads() + h) * hd;
-        out.asSlice(oOff, 4L * hd).fill((byte) 0);
-        for (int j = 0; j <= pos; j++) {
-            long val = layout.keyOffset(blockTable, tableWidth, sequences, numBlocks, seq, j, layer)
-                    + layout.valueDelta()
-                    + (long) kvh * hd;
-            VectorMath.axpy(scores[j] * inv, cache, 4L * val, out, oOff, hd);
+        for (int j = 0; j < len; j++) {
+            long val = 4L
+                    * (layout.keyOffset(blockTable, tableWidth, sequences, numBlocks, seq, j, layer)
+                            + layout.valueDelta()
+                            + (long) kvh * hd);
+            for (int g = 0; g < group; g++) {
+                VectorMath.axpy(scores[g * len + j], cache, val, out, qBase + 4L * g * hd, hd);
+            }
         }
     }
 }

@@ -45,4 +45,30 @@ final class VectorMath {
                     y.get(LlmKernels.F32, yo + 4L * i) + alpha * x.get(LlmKernels.F32, xo + 4L * i));
         }
     }
+
+    /**
+     * Replaces {@code a[off..off+n)} by {@code exp(a[i] - max)} (max over the range, so no term
+     * overflows) and returns their sum: the numerators and denominator of a softmax.
+     */
+    static float softmaxNumerators(float[] a, int off, int n) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            max = Math.max(max, a[off + i]);
+        }
+        FloatVector m = FloatVector.broadcast(F, max);
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (int upper = F.loopBound(n); i < upper; i += F.length()) {
+            FloatVector e = FloatVector.fromArray(F, a, off + i).sub(m).lanewise(VectorOperators.EXP);
+            e.intoArray(a, off + i);
+            acc = acc.add(e);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float e = (float) Math.exp(a[off + i] - max);
+            a[off + i] = e;
+            sum += e;
+        }
+        return sum;
+    }
 }
