@@ -49,7 +49,13 @@ final class DecoderCnnConverters {
         attrs.put("axis", new Attr.Int(c.attrs.intValue("axis", 0)));
         List<Value> in = new ArrayList<>(List.of(c.input(0)));
         if (c.opset >= 13 && c.hasInput(1)) {
-            in.add(c.input(1));
+            // Sizes known at import (constants, shape arithmetic) go straight to the folded form.
+            var known = c.knownInts(c.input(1));
+            if (known.isPresent()) {
+                attrs.put("split", new Attr.Dims(known.get()));
+            } else {
+                in.add(c.input(1));
+            }
         } else if (c.opset < 13 && c.attrs.has("split")) {
             long[] sizes = c.attrs.ints("split").orElseThrow();
             attrs.put(

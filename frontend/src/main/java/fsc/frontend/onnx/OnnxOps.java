@@ -44,6 +44,8 @@ final class OnnxOps {
         NormLayoutConverters.register(rules);
         AttentionConverter.register(rules);
         PadConverter.register(rules);
+        RotaryConverter.register(rules);
+        IndicatorConverters.register(rules);
         TreeMap<String, Rule> byName = new TreeMap<>();
         for (Rule r : rules) {
             if (byName.put(r.opType(), r) != null) {
