@@ -56,52 +56,80 @@ public final class Signature {
      * @throws RuntimeFailure one line naming the input and what is wrong
      */
     public long[] bind(Map<String, Tensor> given) {
-        for (String name : given.keySet()) {
-            if (inputs.stream().noneMatch(s -> s.name().equals(name))) {
-                throw new RuntimeFailure("unknown input '" + name + "'; the model's inputs are " + inputNames());
-            }
-        }
         long[] values = new long[symbols.size()];
-        String[] boundBy = new String[symbols.size()];
-        for (TensorSpec spec : inputs) {
+        bind(given, values);
+        return values;
+    }
+
+    /**
+     * As {@link #bind(Map)}, writing the symbols into {@code values} (length {@code symbols().size()}).
+     * Allocates nothing when the inputs are valid, so a compiled model's steady state stays free of
+     * garbage: no streams or iterators, and messages are built only on the failure path.
+     */
+    public void bind(Map<String, Tensor> given, long[] values) {
+        // Symbols are at least 1, so 0 marks one no input has set yet.
+        java.util.Arrays.fill(values, 0L);
+        for (int k = 0; k < inputs.size(); k++) {
+            TensorSpec spec = inputs.get(k);
             Tensor t = given.get(spec.name());
             if (t == null) {
                 throw new RuntimeFailure("missing input '" + spec.name() + "' " + spec);
             }
-            String where = "input '" + spec.name() + "'";
             if (t.type() != spec.type()) {
                 throw new RuntimeFailure(
-                        where + " is " + t.type().shortName() + t.shapeString() + ", expected " + spec);
+                        where(spec) + " is " + t.type().shortName() + t.shapeString() + ", expected " + spec);
             }
             if (t.rank() != spec.dims().size()) {
                 throw new RuntimeFailure(
-                        where + " has rank " + t.rank() + " " + t.shapeString() + ", expected " + spec);
+                        where(spec) + " has rank " + t.rank() + " " + t.shapeString() + ", expected " + spec);
             }
             for (int i = 0; i < t.rank(); i++) {
                 DimSpec d = spec.dims().get(i);
                 long actual = t.shape()[i];
                 if (!d.isSymbolic()) {
                     if (actual != d.value()) {
-                        throw new RuntimeFailure(
-                                where + " dim " + i + " is " + actual + ", expected " + d.value() + " (" + spec + ")");
+                        throw new RuntimeFailure(where(spec) + " dim " + i + " is " + actual + ", expected " + d.value()
+                                + " (" + spec + ")");
                     }
                     continue;
                 }
                 if (actual < 1 || actual > d.value()) {
-                    throw new RuntimeFailure(where + " dim " + i + " (" + d.symbol() + ") is " + actual
+                    throw new RuntimeFailure(where(spec) + " dim " + i + " (" + d.symbol() + ") is " + actual
                             + ", must be 1.." + d.value() + " (the bound the model was compiled for)");
                 }
                 int s = symbols.indexOf(d.symbol());
-                if (boundBy[s] == null) {
+                if (values[s] == 0) {
                     values[s] = actual;
-                    boundBy[s] = spec.name();
                 } else if (values[s] != actual) {
-                    throw new RuntimeFailure(where + " dim " + i + " (" + d.symbol() + ") is " + actual + " but input '"
-                            + boundBy[s] + "' set " + d.symbol() + "=" + values[s]);
+                    throw new RuntimeFailure(where(spec) + " dim " + i + " (" + d.symbol() + ") is " + actual
+                            + " but input '" + boundBy(d.symbol(), given) + "' set " + d.symbol() + "=" + values[s]);
                 }
             }
         }
-        return values;
+        // Every input is present, so more entries than inputs means an unknown name.
+        if (given.size() != inputs.size()) {
+            for (String name : given.keySet()) {
+                if (inputs.stream().noneMatch(s -> s.name().equals(name))) {
+                    throw new RuntimeFailure("unknown input '" + name + "'; the model's inputs are " + inputNames());
+                }
+            }
+        }
+    }
+
+    private static String where(TensorSpec spec) {
+        return "input '" + spec.name() + "'";
+    }
+
+    /** The first input whose dimension sets {@code symbol} (for the message of a conflict). */
+    private String boundBy(String symbol, Map<String, Tensor> given) {
+        for (TensorSpec spec : inputs) {
+            for (DimSpec d : spec.dims()) {
+                if (d.isSymbolic() && d.symbol().equals(symbol)) {
+                    return spec.name();
+                }
+            }
+        }
+        throw new IllegalStateException("no input has symbol " + symbol + " among " + given.keySet());
     }
 
     /** {@link #bind}'s result as a map, for messages and tests. */

@@ -8,9 +8,9 @@ sealed interface BufferRef {
     /** A constant, {@code constBuf[index]}: a slice of the mapped {@code fsc/weights.bin}. */
     record Const(int index) implements BufferRef {}
 
-    /** A reusable activation slot, {@code slotBuf[index]}, grown on demand and kept across calls. */
+    /**
+     * An activation, {@code slotBuf[index]}: a slice of the model's one arena at a planned offset
+     * (see {@link ArenaSlots}), cut once when the instance is built. Graph outputs live here too.
+     */
     record Slot(int index) implements BufferRef {}
-
-    /** A graph output's own buffer, {@code outBuf[index]}, allocated per call and handed to the caller. */
-    record Output(int index) implements BufferRef {}
 }

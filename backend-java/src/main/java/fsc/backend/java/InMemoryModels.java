@@ -56,7 +56,7 @@ public final class InMemoryModels {
     public static Generated generate(Graph g, JavaBackendOptions opts) {
         JavaKernelSupport.check(g);
         WeightsLayout weights = WeightsLayout.of(g);
-        SlotPlan plan = SlotPlan.of(g, weights.index());
+        ArenaSlots plan = ArenaSlots.of(g, JavaBackend.memoryPlan(g), weights.index(), java.util.Map.of());
         ModelContext ctx = new ModelContext(g, new DimCode(g.symbols().keySet()), plan, weights);
         List<JavaFile> files = new ModelClassEmitter(g, opts, ctx).emit();
         return new Generated(opts, files, weights.fileBytes());

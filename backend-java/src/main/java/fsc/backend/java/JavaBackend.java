@@ -2,6 +2,8 @@ package fsc.backend.java;
 
 import com.palantir.javapoet.JavaFile;
 import fsc.ir.Graph;
+import fsc.ir.MemoryPlan;
+import fsc.passes.PlanMemoryPass;
 import fsc.runtime.RuntimeFailure;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
@@ -15,7 +17,7 @@ import java.util.TreeMap;
  * The Java backend: graph → one Vector API class per model → javac in process → a runnable jar.
  *
  * <pre>
- *   check support table → place weights → assign activation slots → emit (JavaPoet) → javac → pack jar
+ *   check support table → place weights → arena slots from the memory plan → emit (JavaPoet) → javac → pack jar
  * </pre>
  */
 public final class JavaBackend {
@@ -81,9 +83,18 @@ public final class JavaBackend {
 
     private static GeneratedModel generate(Graph g, JavaBackendOptions opts) {
         WeightsLayout weights = WeightsLayout.of(g);
-        SlotPlan plan = SlotPlan.of(g, weights.index());
-        ModelContext ctx = new ModelContext(g, new DimCode(g.symbols().keySet()), plan, weights);
+        EpilogueFusion fusion = EpilogueFusion.of(g, weights);
+        ArenaSlots plan = ArenaSlots.of(g, memoryPlan(g), weights.index(), fusion.aliases());
+        ModelContext ctx = new ModelContext(g, new DimCode(g.symbols().keySet()), plan, weights, fusion);
         return new GeneratedModel(new ModelClassEmitter(g, opts, ctx).emit(), weights);
+    }
+
+    /**
+     * The graph's memory plan, or a fresh one from {@link PlanMemoryPass#plan} when no pipeline ran
+     * {@code plan-memory} (tests and tools that compile a graph directly).
+     */
+    static MemoryPlan memoryPlan(Graph g) {
+        return g.plan() != null ? g.plan() : PlanMemoryPass.plan(g);
     }
 
     /** Where the runtime's classes come from: its classes directory in a build, or the fsc jar. */

@@ -5,6 +5,7 @@ import fsc.ir.DType;
 import fsc.ir.FscException;
 import fsc.ir.Graph;
 import fsc.ir.Node;
+import fsc.ir.Value;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -42,7 +43,7 @@ final class JavaKernelSupport {
             DType.BOOL);
     private static final Set<DType> INDEX = EnumSet.of(DType.I64, DType.I32);
 
-    /** Ops that are views of their input: no method, no copy (see {@link SlotPlan#VIEW_OPS}). */
+    /** Ops that are views of their input: no method, no copy (see {@link ArenaSlots#VIEW_OPS}). */
     private static final Function<Scope, CodeBlock> VIEW = s -> CodeBlock.of("");
 
     static final List<Kernel> TABLE = table();
@@ -113,7 +114,7 @@ final class JavaKernelSupport {
         t.add(new Kernel("paged_attention", F32, F32, LlmEmitter::pagedAttention));
         t.add(new Kernel("rope", F32, F32, LlmEmitter::rope));
         t.add(new Kernel("attention", F32, F32, AttentionEmitter::attention));
-        for (String op : SlotPlan.VIEW_OPS) {
+        for (String op : ArenaSlots.VIEW_OPS) {
             t.add(new Kernel(op, PLAIN, PLAIN, VIEW));
         }
         t.sort(java.util.Comparator.comparing(Kernel::op));
@@ -173,13 +174,37 @@ final class JavaKernelSupport {
         return null;
     }
 
+    /**
+     * Ops whose extra operands the emitters can take as compile-time constants when {@code fold} left
+     * them (graphs whose shape operands are bound inputs): the sizes of {@code split} and repeats of
+     * {@code tile} follow from the output types; {@code cumsum}'s axis, {@code trilu}'s k and
+     * {@code clip}'s bounds are read from the constant.
+     */
+    private static final Set<String> CONSTANT_OPERANDS_OK = Set.of("split", "tile", "cumsum", "trilu", "clip");
+
+    private static boolean constantOperands(Graph g, Node n) {
+        if (!CONSTANT_OPERANDS_OK.contains(n.op())) {
+            return false;
+        }
+        boolean typesSuffice = n.op().equals("split") || n.op().equals("tile");
+        for (Value v : n.inputs().subList(1, n.inputs().size())) {
+            boolean absent = v.name().isEmpty();
+            boolean scalarConstant =
+                    g.constantOf(v) != null && v.type().elementCount().equals(fsc.ir.Dim.of(1));
+            if (!absent && !typesSuffice && !scalarConstant) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Throws one {@link FscException} naming every node the backend cannot generate, or returns. */
     static void check(Graph g) {
         List<String> notFolded = new ArrayList<>();
         TreeMap<String, List<String>> unsupported = new TreeMap<>();
         for (Node n : g.nodes()) {
             Integer arity = FOLDED_ARITY.get(n.op());
-            if (n.op().equals("shape") || (arity != null && n.inputs().size() > arity)) {
+            if (n.op().equals("shape") || (arity != null && n.inputs().size() > arity && !constantOperands(g, n))) {
                 notFolded.add(n.where());
                 continue;
             }

@@ -183,6 +183,25 @@ final class MatmulEmitter {
         String ys = s.segment(y, "y");
         if (s.model().isConstant(b) && k.isFixed() && n.isFixed()) {
             CodeBlock packed = pack(s, b, k, n, transB);
+            EpilogueFusion.Epilogue fused = s.model().epilogue(s.node());
+            if (fused != null) {
+                return CodeBlock.builder()
+                        .addStatement(
+                                "$T.gemmPacked($T.toIntExact($L), $L, $L, $N, 0L, $L, $L, 0L, $N, 0L, $L, false, $N, $N)",
+                                JavaTypes.SGEMM,
+                                Math.class,
+                                dc.of(m),
+                                n.value(),
+                                k.value(),
+                                as,
+                                k.value(),
+                                packed,
+                                ys,
+                                n.value(),
+                                epilogueField(s, fused),
+                                ModelContext.PAR)
+                        .build();
+            }
             return CodeBlock.builder()
                     .addStatement(
                             "$T.gemmPacked($T.toIntExact($L), $L, $L, $N, 0L, $L, $L, 0L, $N, 0L, $L, false, $N)",
@@ -220,6 +239,35 @@ final class MatmulEmitter {
                         dc.of(n),
                         ModelContext.PAR)
                 .build();
+    }
+
+    /** A {@code GemmEpilogue} field made once at construction (bias slice of the weights, activation). */
+    private static String epilogueField(Scope s, EpilogueFusion.Epilogue fused) {
+        String field = s.methodName() + "Epilogue";
+        CodeBlock bias = fused.bias() == null ? CodeBlock.of("null") : s.model().buffer(fused.bias());
+        s.model()
+                .addField(
+                        FieldSpec.builder(JavaTypes.GEMM_EPILOGUE, field, Modifier.PRIVATE, Modifier.FINAL)
+                                .addJavadoc(
+                                        "Bias $L and $L applied per tile by {@link #$N}'s GEMM.\n",
+                                        fused.bias() == null
+                                                ? "(none)"
+                                                : "%"
+                                                        + ModelClassEmitter.sanitize(
+                                                                fused.bias().name()),
+                                        fused.activation(),
+                                        s.methodName())
+                                .build(),
+                        CodeBlock.builder()
+                                .addStatement(
+                                        "this.$N = $T.of($L, 0L, $T.Activation.$L)",
+                                        field,
+                                        JavaTypes.GEMM_EPILOGUE,
+                                        bias,
+                                        JavaTypes.GEMM_EPILOGUE,
+                                        fused.activation())
+                                .build());
+        return field;
     }
 
     /** Registers the constructor-time packing of constant {@code b} and returns the packed buffer. */

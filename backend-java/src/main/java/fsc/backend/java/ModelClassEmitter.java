@@ -9,8 +9,8 @@ import com.palantir.javapoet.MethodSpec;
 import com.palantir.javapoet.ParameterizedTypeName;
 import com.palantir.javapoet.TypeName;
 import com.palantir.javapoet.TypeSpec;
-import fsc.ir.Dim;
 import fsc.ir.Graph;
+import fsc.ir.MemoryPlan;
 import fsc.ir.Node;
 import fsc.ir.Value;
 import java.util.ArrayList;
@@ -56,6 +56,7 @@ final class ModelClassEmitter {
         t.addFields(staticFields());
         t.addFields(instanceFields());
         t.addFields(symbolFields());
+        t.addField(SignatureEmitter.symbolValuesField());
         t.addFields(ctx.fields());
         List<MethodSpec> helpers = new ArrayList<>();
         t.addMethod(constructor(helpers));
@@ -85,14 +86,25 @@ final class ModelClassEmitter {
         List<Node> nodes = graph.nodes();
         for (int i = 0; i < nodes.size(); i++) {
             Node n = nodes.get(i);
-            if (SlotPlan.isView(n)) {
+            if (ctx.isAbsorbed(n)) {
                 continue;
             }
             String name = "n" + i + "_" + n.op();
             Scope scope = new Scope(ctx, n, name);
             CodeBlock body = JavaKernelSupport.emitter(n).apply(scope);
+            CodeBlock doc = provenance(i, n);
+            EpilogueFusion.Epilogue fused = ctx.epilogue(n);
+            if (fused != null) {
+                for (Node a : fused.absorbed()) {
+                    doc = CodeBlock.builder()
+                            .add(doc)
+                            .add("Also computes, in the GEMM's epilogue, ")
+                            .add(provenance(nodes.indexOf(a), a))
+                            .build();
+                }
+            }
             nodeMethods.add(MethodSpec.methodBuilder(name)
-                    .addJavadoc(provenance(i, n))
+                    .addJavadoc(doc)
                     .addModifiers(Modifier.PRIVATE)
                     .addParameters(ctx.dims().parameters())
                     .addCode(scope.prologue())
@@ -204,11 +216,19 @@ final class ModelClassEmitter {
                 field(JavaTypes.MEMORY_SEGMENT, ModelContext.WEIGHTS, "fsc/weights.bin, mapped read-only."),
                 field(segs, ModelContext.CONST_BUF, "Per constant: its slice of the weights."),
                 field(segs, ModelContext.PACKED, "Per packed GEMM operand: its panels (Sgemm.packB)."),
-                field(ArrayTypeName.of(JavaTypes.ARENA), ModelContext.SLOT_ARENA, "Per slot: the arena of its buffer."),
-                field(segs, ModelContext.SLOT_BUF, "Per activation slot: a buffer reused across nodes and calls."),
+                field(
+                        JavaTypes.MEMORY_SEGMENT,
+                        ModelContext.ACTIVATIONS,
+                        "Every activation, at the offsets of the memory plan; allocated once, owned by arena."),
+                field(segs, ModelContext.SLOT_BUF, "Per planned offset: its slice of the activations."),
                 field(segs, ModelContext.IN_BUF, "Per input: the caller's data for the current call."),
-                field(segs, ModelContext.OUT_BUF, "Per output buffer: reused, valid until the next run."),
-                field(ArrayTypeName.of(JavaTypes.ARENA), ModelContext.OUT_ARENA, "Per output buffer: its arena."));
+                FieldSpec.builder(
+                                ParameterizedTypeName.get(
+                                        ClassName.get(Map.class), ClassName.get(String.class), JavaTypes.TENSOR),
+                                ModelContext.RESULT,
+                                Modifier.PRIVATE)
+                        .addJavadoc("The last call's result, returned again while the symbols stay the same.\n")
+                        .build());
     }
 
     /** The current call's symbol values, for helpers invoked through {@code Parallelism} bodies. */
@@ -216,6 +236,8 @@ final class ModelClassEmitter {
         List<FieldSpec> f = new ArrayList<>();
         for (String p : ctx.dims().symbols().values()) {
             f.add(FieldSpec.builder(TypeName.LONG, ctx.symbolField(p), Modifier.PRIVATE)
+                    .build());
+            f.add(FieldSpec.builder(TypeName.LONG, lastSymbolField(p), Modifier.PRIVATE)
                     .build());
         }
         return f;
@@ -250,27 +272,21 @@ final class ModelClassEmitter {
         }
         List<CodeBlock> packs = ctx.packInits();
         int slots = ctx.plan().slotCount();
+        MemoryPlan plan = ctx.plan().plan();
         m.addStatement("this.$N = new $T[$L]", ModelContext.CONST_BUF, JavaTypes.MEMORY_SEGMENT, constants)
                 .addStatement("this.$N = new $T[$L]", ModelContext.PACKED, JavaTypes.MEMORY_SEGMENT, packs.size())
-                .addStatement("this.$N = new $T[$L]", ModelContext.SLOT_ARENA, JavaTypes.ARENA, slots)
+                .addStatement(
+                        "this.$N = $N.allocate($LL, $L)",
+                        ModelContext.ACTIVATIONS,
+                        ModelContext.ARENA,
+                        Math.max(plan.arenaBytes(), 1),
+                        plan.alignment())
                 .addStatement("this.$N = new $T[$L]", ModelContext.SLOT_BUF, JavaTypes.MEMORY_SEGMENT, slots)
                 .addStatement(
                         "this.$N = new $T[$L]",
                         ModelContext.IN_BUF,
                         JavaTypes.MEMORY_SEGMENT,
-                        graph.inputs().size())
-                .addStatement(
-                        "this.$N = new $T[$L]",
-                        ModelContext.OUT_BUF,
-                        JavaTypes.MEMORY_SEGMENT,
-                        ctx.plan().outputRoots().size())
-                .addStatement(
-                        "this.$N = new $T[$L]",
-                        ModelContext.OUT_ARENA,
-                        JavaTypes.ARENA,
-                        ctx.plan().outputRoots().size())
-                .addStatement("emptyBuffers($N, $N)", ModelContext.SLOT_BUF, ModelContext.SLOT_ARENA)
-                .addStatement("emptyBuffers($N, $N)", ModelContext.OUT_BUF, ModelContext.OUT_ARENA);
+                        graph.inputs().size());
         List<CodeBlock> slices = new ArrayList<>();
         List<WeightsLayout.Entry> entries = ctx.weights().entries();
         for (int i = 0; i < entries.size(); i++) {
@@ -284,6 +300,19 @@ final class ModelClassEmitter {
                             i)
                     .build());
         }
+        List<CodeBlock> cuts = new ArrayList<>();
+        for (int k = 0; k < slots; k++) {
+            cuts.add(CodeBlock.builder()
+                    .addStatement(
+                            "$N[$L] = $N.asSlice($LL, $LL)",
+                            ModelContext.SLOT_BUF,
+                            k,
+                            ModelContext.ACTIVATIONS,
+                            ctx.plan().slotOffset(k),
+                            ctx.plan().slotBytes(k))
+                    .build());
+        }
+        m.addCode(chunked("sliceActivations", cuts, List.of(), CodeBlock.of(""), helpers));
         // Slices first: packing reads them.
         m.addCode(chunked("sliceWeights", slices, List.of(), CodeBlock.of(""), helpers));
         m.addCode(chunked("packWeights", packs, List.of(), CodeBlock.of(""), helpers));
@@ -327,12 +356,6 @@ final class ModelClassEmitter {
         return MethodSpec.methodBuilder("close")
                 .addAnnotation(Override.class)
                 .addModifiers(Modifier.PUBLIC, Modifier.SYNCHRONIZED)
-                .beginControlFlow("for ($T a : $N)", JavaTypes.ARENA, ModelContext.SLOT_ARENA)
-                .addStatement("a.close()")
-                .endControlFlow()
-                .beginControlFlow("for ($T a : $N)", JavaTypes.ARENA, ModelContext.OUT_ARENA)
-                .addStatement("a.close()")
-                .endControlFlow()
                 .addStatement("$N.close()", ModelContext.ARENA)
                 .addStatement("$N.close()", ModelContext.PAR)
                 .addStatement("$N.close()", ModelContext.SERIAL)
@@ -347,18 +370,22 @@ final class ModelClassEmitter {
         DimCode dc = ctx.dims();
         MethodSpec.Builder m = MethodSpec.methodBuilder("run")
                 .addAnnotation(Override.class)
-                .addJavadoc("One inference. Not reentrant (activation slots are shared), hence synchronized. The\n")
-                .addJavadoc("returned tensors stay valid until the next call or close().\n")
+                .addJavadoc("One inference. Not reentrant (activations share one arena), hence synchronized. The\n")
+                .addJavadoc("returned tensors are views of the arena: valid until the next call or close().\n")
                 .addModifiers(Modifier.PUBLIC, Modifier.SYNCHRONIZED)
                 .returns(map)
                 .addParameter(map, "inputs");
         m.addCode(new SignatureEmitter(graph, ctx).bind());
-        m.addCode(chunked("prepare", slotEnsures(), dc.parameters(), dc.arguments(), helpers));
         m.addCode(chunked("stage", calls, dc.parameters(), dc.arguments(), helpers));
-        m.addStatement("$T result = new $T<>()", map, LinkedHashMap.class);
+        // Same symbols as the last call: the same tensors over the same arena bytes, so a steady
+        // stream of equal-shaped calls allocates nothing here.
+        m.beginControlFlow("if ($N != null && $L)", ModelContext.RESULT, sameSymbols())
+                .addStatement("return $N", ModelContext.RESULT)
+                .endControlFlow();
+        m.addStatement("$T outputs = new $T<>()", map, LinkedHashMap.class);
         for (Value out : graph.outputs()) {
             m.addStatement(
-                    "result.put($S, new $T($T.$L, new long[] {$L}, $L))",
+                    "outputs.put($S, new $T($T.$L, new long[] {$L}, $L))",
                     out.name(),
                     JavaTypes.TENSOR,
                     JavaTypes.ELEM_TYPE,
@@ -366,50 +393,38 @@ final class ModelClassEmitter {
                     CodeBlock.join(out.type().dims().stream().map(dc::of).toList(), ", "),
                     outputData(out));
         }
-        return m.addStatement("return result").build();
+        m.addStatement("this.$N = $T.unmodifiableMap(outputs)", ModelContext.RESULT, java.util.Collections.class);
+        for (String p : dc.symbols().values()) {
+            m.addStatement("this.$N = $N", lastSymbolField(p), p);
+        }
+        return m.addStatement("return this.$N", ModelContext.RESULT).build();
+    }
+
+    private String lastSymbolField(String param) {
+        return "last_" + param;
+    }
+
+    private CodeBlock sameSymbols() {
+        List<CodeBlock> eq = new ArrayList<>();
+        for (String p : ctx.dims().symbols().values()) {
+            eq.add(CodeBlock.of("$N == $N", lastSymbolField(p), p));
+        }
+        return eq.isEmpty() ? CodeBlock.of("true") : CodeBlock.join(eq, " && ");
     }
 
     private CodeBlock outputData(Value out) {
         Value root = ctx.plan().rootOf(out);
-        CodeBlock bytes = ctx.dims().of(SlotPlan.byteSize(out));
+        CodeBlock bytes = ctx.dims().of(ArenaSlots.byteSize(out));
         return switch (ctx.plan().ref(root)) {
-            case BufferRef.Output o -> CodeBlock.of("$N[$L].asSlice(0L, $L)", ModelContext.OUT_BUF, o.index(), bytes);
+            case BufferRef.Slot s -> CodeBlock.of("$N[$L].asSlice(0L, $L)", ModelContext.SLOT_BUF, s.index(), bytes);
             // An output that is an input or a constant is copied: the caller owns what run returns.
             case BufferRef.Input i -> CodeBlock.of("copyOf($N[$L], $L)", ModelContext.IN_BUF, i.index(), bytes);
             case BufferRef.Const c -> CodeBlock.of("copyOf($N[$L], $L)", ModelContext.CONST_BUF, c.index(), bytes);
-            case BufferRef.Slot s -> throw new IllegalStateException("output " + out + " was placed in slot " + s);
         };
     }
 
     private static String elemType(Value v) {
         return v.dtype().name();
-    }
-
-    private List<CodeBlock> slotEnsures() {
-        DimCode dc = ctx.dims();
-        List<CodeBlock> out = new ArrayList<>();
-        for (int k = 0; k < ctx.plan().slotCount(); k++) {
-            CodeBlock size = null;
-            for (Dim d : ctx.plan().slotSizes(k)) {
-                size = size == null ? dc.of(d) : CodeBlock.of("$T.max($L, $L)", Math.class, size, dc.of(d));
-            }
-            out.add(CodeBlock.builder()
-                    .addStatement("ensure($N, $N, $L, $L)", ModelContext.SLOT_BUF, ModelContext.SLOT_ARENA, k, size)
-                    .build());
-        }
-        // Outputs keep their buffers across calls too: CompiledModel promises them until the next run.
-        List<Value> roots = ctx.plan().outputRoots();
-        for (int j = 0; j < roots.size(); j++) {
-            out.add(CodeBlock.builder()
-                    .addStatement(
-                            "ensure($N, $N, $L, $L)",
-                            ModelContext.OUT_BUF,
-                            ModelContext.OUT_ARENA,
-                            j,
-                            dc.of(SlotPlan.byteSize(roots.get(j))))
-                    .build());
-        }
-        return out;
     }
 
     private TypeSpec mainClass() {

@@ -16,10 +16,9 @@ final class ModelContext {
     /** Field names of the generated class; node methods reserve them so locals never shadow them. */
     static final String SLOT_BUF = "slotBuf";
 
-    static final String SLOT_ARENA = "slotArena";
+    static final String ACTIVATIONS = "activations";
     static final String IN_BUF = "inBuf";
-    static final String OUT_BUF = "outBuf";
-    static final String OUT_ARENA = "outArena";
+    static final String RESULT = "result";
     static final String CONST_BUF = "constBuf";
     static final String PACKED = "packedB";
     static final String ARENA = "arena";
@@ -30,11 +29,11 @@ final class ModelContext {
     static final String ORDER = "LE";
     static final List<String> RESERVED = List.of(
             SLOT_BUF,
-            SLOT_ARENA,
+            ACTIVATIONS,
             IN_BUF,
-            OUT_BUF,
-            OUT_ARENA,
+            RESULT,
             SignatureEmitter.FIELD,
+            SignatureEmitter.SYMBOL_VALUES,
             "INPUT_NAMES",
             "OUTPUT_NAMES",
             "sym",
@@ -55,18 +54,35 @@ final class ModelContext {
 
     private final Graph graph;
     private final DimCode dims;
-    private final SlotPlan plan;
+    private final ArenaSlots plan;
     private final WeightsLayout weights;
     private final List<CodeBlock> packInits = new ArrayList<>();
     private final List<MethodSpec> methods = new ArrayList<>();
     private final List<FieldSpec> fields = new ArrayList<>();
     private final List<CodeBlock> fieldInits = new ArrayList<>();
 
-    ModelContext(Graph graph, DimCode dims, SlotPlan plan, WeightsLayout weights) {
+    private final EpilogueFusion fusion;
+
+    ModelContext(Graph graph, DimCode dims, ArenaSlots plan, WeightsLayout weights) {
+        this(graph, dims, plan, weights, null);
+    }
+
+    ModelContext(Graph graph, DimCode dims, ArenaSlots plan, WeightsLayout weights, EpilogueFusion fusion) {
         this.graph = graph;
         this.dims = dims;
         this.plan = plan;
         this.weights = weights;
+        this.fusion = fusion;
+    }
+
+    /** The epilogue fused into weight GEMM {@code n}, or null. */
+    EpilogueFusion.Epilogue epilogue(fsc.ir.Node n) {
+        return fusion == null ? null : fusion.epilogue(n);
+    }
+
+    /** Whether {@code n} emits no code: a view, or a step fused into its producer. */
+    boolean isAbsorbed(fsc.ir.Node n) {
+        return ArenaSlots.isView(n) || (fusion != null && fusion.aliases().containsKey(n));
     }
 
     Graph graph() {
@@ -77,7 +93,7 @@ final class ModelContext {
         return dims;
     }
 
-    SlotPlan plan() {
+    ArenaSlots plan() {
         return plan;
     }
 
@@ -95,7 +111,6 @@ final class ModelContext {
             case BufferRef.Input in -> CodeBlock.of("$N[$L]", IN_BUF, in.index());
             case BufferRef.Const c -> CodeBlock.of("$N[$L]", CONST_BUF, c.index());
             case BufferRef.Slot s -> CodeBlock.of("$N[$L]", SLOT_BUF, s.index());
-            case BufferRef.Output o -> CodeBlock.of("$N[$L]", OUT_BUF, o.index());
         };
     }
 

@@ -1,6 +1,5 @@
 package fsc.backend.java;
 
-import com.palantir.javapoet.ArrayTypeName;
 import com.palantir.javapoet.MethodSpec;
 import com.palantir.javapoet.TypeName;
 import java.util.List;
@@ -8,14 +7,14 @@ import javax.lang.model.element.Modifier;
 
 /**
  * Helper methods every generated model class carries for {@code run}: the check of product dimensions
- * (one-line {@code RuntimeFailure}s naming the input and axis), buffer growth, and copies.
+ * (one-line {@code RuntimeFailure}s naming the input and axis), and copies.
  * They are emitted into the class, not put in the runtime, so the runtime API stays small.
  */
 final class RunSupport {
     private RunSupport() {}
 
     static List<MethodSpec> methods() {
-        return List.of(expectDim(), nativeData(), copyOf(), emptyBuffers(), ensure());
+        return List.of(expectDim(), nativeData(), copyOf());
     }
 
     private static MethodSpec expectDim() {
@@ -60,37 +59,6 @@ final class RunSupport {
                 .addStatement("$T dst = $T.ofAuto().allocate(bytes, 64)", JavaTypes.MEMORY_SEGMENT, JavaTypes.ARENA)
                 .addStatement("$T.copy(src, 0L, dst, 0L, bytes)", JavaTypes.MEMORY_SEGMENT)
                 .addStatement("return dst")
-                .build();
-    }
-
-    private static MethodSpec emptyBuffers() {
-        return MethodSpec.methodBuilder("emptyBuffers")
-                .addModifiers(Modifier.PRIVATE, Modifier.STATIC)
-                .addParameter(ArrayTypeName.of(JavaTypes.MEMORY_SEGMENT), "bufs")
-                .addParameter(ArrayTypeName.of(JavaTypes.ARENA), "arenas")
-                .beginControlFlow("for (int k = 0; k < bufs.length; k++)")
-                .addStatement("arenas[k] = $T.ofShared()", JavaTypes.ARENA)
-                .addStatement("bufs[k] = $T.NULL", JavaTypes.MEMORY_SEGMENT)
-                .endControlFlow()
-                .build();
-    }
-
-    /**
-     * Grows buffer {@code k} to {@code bytes}, freeing the old one; calls of the same or smaller
-     * shapes then allocate nothing.
-     */
-    private static MethodSpec ensure() {
-        return MethodSpec.methodBuilder("ensure")
-                .addModifiers(Modifier.PRIVATE, Modifier.STATIC)
-                .addParameter(ArrayTypeName.of(JavaTypes.MEMORY_SEGMENT), "bufs")
-                .addParameter(ArrayTypeName.of(JavaTypes.ARENA), "arenas")
-                .addParameter(TypeName.INT, "k")
-                .addParameter(TypeName.LONG, "bytes")
-                .beginControlFlow("if (bufs[k].byteSize() < bytes)")
-                .addStatement("arenas[k].close()")
-                .addStatement("arenas[k] = $T.ofShared()", JavaTypes.ARENA)
-                .addStatement("bufs[k] = arenas[k].allocate(bytes, 64)")
-                .endControlFlow()
                 .build();
     }
 }

@@ -61,6 +61,21 @@ final class SignatureEmitter {
      * {@code long B = sym[0]; ...}: binds every graph symbol from the signature's result, checks
      * product dimensions, records the symbols for helpers, and takes each input's data.
      */
+    /** The instance field {@link #bind} writes the call's symbols into, so binding allocates nothing. */
+    static final String SYMBOL_VALUES = "symbolValues";
+
+    /** {@code private final long[] symbolValues = new long[SIGNATURE.symbols().size()]}. */
+    static com.palantir.javapoet.FieldSpec symbolValuesField() {
+        return com.palantir.javapoet.FieldSpec.builder(
+                        long[].class,
+                        SYMBOL_VALUES,
+                        javax.lang.model.element.Modifier.PRIVATE,
+                        javax.lang.model.element.Modifier.FINAL)
+                .addJavadoc("The current call's symbols, as {@code $N.bind} writes them.\n", FIELD)
+                .initializer("new long[$N.symbols().size()]", FIELD)
+                .build();
+    }
+
     CodeBlock bind() {
         DimCode dc = ctx.dims();
         List<String> order = new ArrayList<>();
@@ -71,7 +86,9 @@ final class SignatureEmitter {
                 }
             }
         }
-        CodeBlock.Builder b = CodeBlock.builder().addStatement("long[] sym = $N.bind(inputs)", FIELD);
+        CodeBlock.Builder b = CodeBlock.builder()
+                .addStatement("$N.bind(inputs, $N)", FIELD, SYMBOL_VALUES)
+                .addStatement("long[] sym = $N", SYMBOL_VALUES);
         for (Map.Entry<String, String> e : dc.symbols().entrySet()) {
             int at = order.indexOf(Dim.sym(e.getKey()).toString());
             if (at < 0) {

@@ -30,7 +30,9 @@ class GeneratedSourceSnapshotTest {
         Value h = b.node("matmul", "/dense/MatMul", List.of(x, w), Map.of());
         Value hb = b.node("add", "/dense/Add", List.of(h, bias), Map.of());
         Value g = b.node("gelu", "/act/Gelu", List.of(hb), Map.of());
-        b.output(b.node("softmax", "/out/Softmax", List.of(g), attrs("axis", new Attr.Int(-1))));
+        Value residual = b.input("residual", f32("S", 8));
+        Value sum = b.node("add", "/res/Add", List.of(g, residual), Map.of());
+        b.output(b.node("softmax", "/out/Softmax", List.of(sum), attrs("axis", new Attr.Int(-1))));
         return b.build();
     }
 
