@@ -18,6 +18,8 @@ import picocli.CommandLine.Option;
             OptCommand.class,
             RunCommand.class,
             GenerateCommand.class,
+            ServeCommand.class,
+            LoadtestCommand.class,
             InspectCommand.class,
             DemoCommand.class,
             BenchCommand.class,

@@ -1,0 +1,110 @@
+package fsc.cli;
+
+import fsc.cli.loadtest.LoadGenerator;
+import fsc.cli.loadtest.LoadSpec;
+import fsc.cli.loadtest.RequestResult;
+import fsc.cli.loadtest.Summary;
+import fsc.cli.loadtest.SvgPlot;
+import fsc.runtime.json.Json;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code fsc loadtest}: latency percentiles of a local server under open- or closed-loop load. */
+@Command(
+        name = "loadtest",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Load a local fsc server with streaming completions and report throughput, p50/p95/p99 of TTFT,",
+            "time between tokens and end-to-end latency per class, rejected/error/disconnected counts and",
+            "the server's KV, preemption and CPU figures. Only loopback targets are accepted.",
+            "",
+            "Example:",
+            "  fsc loadtest http://127.0.0.1:8080 --rate 20 --duration 60s --mix interactive=0.3,batch=0.7 \\",
+            "      --prompt-len 32..512 --output-len 16..256 --report out/"
+        })
+final class LoadtestCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "URL", description = "The server, e.g. http://127.0.0.1:8080.")
+    URI target;
+
+    @Option(names = "--rate", defaultValue = "0", description = "Open loop: Poisson arrivals per second.")
+    double rate;
+
+    @Option(names = "--concurrency", defaultValue = "0", description = "Closed loop: clients sending back to back.")
+    int concurrency;
+
+    @Option(names = "--duration", defaultValue = "30s", description = "How long to send. Default: ${DEFAULT-VALUE}.")
+    String duration;
+
+    @Option(names = "--max-requests", defaultValue = "100000", description = "Upper bound on requests sent.")
+    int maxRequests;
+
+    @Option(
+            names = "--mix",
+            defaultValue = "interactive=0.3,batch=0.7",
+            description = "Class mix. Default: ${DEFAULT-VALUE}.")
+    String mix;
+
+    @Option(
+            names = "--prompt-len",
+            defaultValue = "32..512",
+            description = "Prompt words, uniform. Default: ${DEFAULT-VALUE}.")
+    String promptLen;
+
+    @Option(
+            names = "--output-len",
+            defaultValue = "16..256",
+            description = "max_tokens, uniform. Default: ${DEFAULT-VALUE}.")
+    String outputLen;
+
+    @Option(names = "--disconnect", defaultValue = "0", description = "Share of clients that hang up mid-stream.")
+    double disconnect;
+
+    @Option(
+            names = "--seed",
+            defaultValue = "1",
+            description = "Seed of arrivals and lengths. Default: ${DEFAULT-VALUE}.")
+    long seed;
+
+    @Option(names = "--report", description = "Folder for summary.json, requests.json and latency.svg.")
+    Path report;
+
+    @Override
+    public Integer call() throws IOException, InterruptedException {
+        LoadSpec spec = new LoadSpec(
+                target,
+                rate,
+                concurrency,
+                LoadSpec.parseDuration(duration),
+                maxRequests,
+                LoadSpec.parseMix(mix),
+                LoadSpec.Range.parse(promptLen),
+                LoadSpec.Range.parse(outputLen),
+                disconnect,
+                seed);
+        LoadGenerator gen = new LoadGenerator(spec);
+        long t0 = System.nanoTime();
+        List<RequestResult> results = gen.run();
+        double wall = (System.nanoTime() - t0) / 1e9;
+        Map<String, Object> summary = Summary.of(spec, results, wall, gen.scrape());
+        System.out.print(Summary.text(summary));
+        if (report != null) {
+            Files.createDirectories(report);
+            Files.writeString(report.resolve("summary.json"), Json.write(summary) + "\n", StandardCharsets.UTF_8);
+            Files.writeString(
+                    report.resolve("latency.svg"),
+                    SvgPlot.render(results, gen.samples(), wall * 1000),
+                    StandardCharsets.UTF_8);
+            System.out.println("wrote " + report.resolve("summary.json") + " and " + report.resolve("latency.svg"));
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,160 @@
+package fsc.cli;
+
+import fsc.runtime.CompiledModel;
+import fsc.runtime.RuntimeFailure;
+import fsc.runtime.llm.GenerateOptions;
+import fsc.runtime.llm.LlmConfig;
+import fsc.runtime.serve.Embedder;
+import fsc.runtime.serve.LlmServing;
+import fsc.runtime.serve.Metrics;
+import fsc.runtime.serve.ServeOptions;
+import fsc.runtime.serve.ServeServer;
+import fsc.runtime.text.WordPieceTokenizer;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code fsc serve}: HTTP serving with continuous batching (decoders) or sentence embeddings (encoders). */
+@Command(
+        name = "serve",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Serve a model over HTTP until interrupted (Ctrl-C drains for --grace-ms, then stops).",
+            "A decoder jar (from a .gguf) serves /v1/completions with continuous batching; an encoder jar",
+            "(from an ONNX BERT-family model, with --tokenizer) serves /v1/embeddings. Both serve /metrics",
+            "(Prometheus text) and /health. Binds 127.0.0.1 unless --host says otherwise.",
+            "",
+            "Example:",
+            "  fsc serve stories.jar --port 8080 --step-token-budget 256 --tbt-budget-ms 50"
+        })
+final class ServeCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "MODEL", description = "A model .jar, or a .gguf / .onnx model.")
+    Path model;
+
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to bind. Default: ${DEFAULT-VALUE}.")
+    String host;
+
+    @Option(names = "--port", defaultValue = "8080", description = "Port (0 = any free). Default: ${DEFAULT-VALUE}.")
+    int port;
+
+    @Option(
+            names = "--max-queue",
+            defaultValue = "256",
+            description = "Waiting requests before 429. Default: ${DEFAULT-VALUE}.")
+    int maxQueue;
+
+    @Option(
+            names = "--kv-memory",
+            paramLabel = "SIZE",
+            description = "KV cache budget, e.g. 512m or 4g (default: every slot at full context).")
+    String kvMemory;
+
+    @Option(
+            names = "--step-token-budget",
+            defaultValue = "256",
+            description = "Tokens per engine step. Default: ${DEFAULT-VALUE}.")
+    int stepTokenBudget;
+
+    @Option(
+            names = "--tbt-budget-ms",
+            defaultValue = "50",
+            description = "Interactive time-between-tokens budget. Default: ${DEFAULT-VALUE}.")
+    double tbtBudgetMs;
+
+    @Option(
+            names = "--ttft-budget-ms",
+            defaultValue = "1000",
+            description = "Interactive time-to-first-token budget. Default: ${DEFAULT-VALUE}.")
+    double ttftBudgetMs;
+
+    @Option(names = "--max-running", defaultValue = "0", description = "Sequences run at once (0 = compiled maximum).")
+    int maxRunning;
+
+    @Option(names = "--max-context", defaultValue = "0", description = "Positions per sequence (0 = compiled maximum).")
+    int maxContext;
+
+    @Option(
+            names = "--static-batching",
+            description = "Baseline: a new batch starts only when the previous one has ended.")
+    boolean staticBatching;
+
+    @Option(
+            names = "--no-admission-control",
+            description = "Baseline: accept whatever the queue holds (no TTFT prediction).")
+    boolean acceptAll;
+
+    @Option(
+            names = "--threads",
+            defaultValue = "1",
+            description = "Worker threads of the model. Default: ${DEFAULT-VALUE}.")
+    int threads;
+
+    @Option(names = "--tokenizer", description = "tokenizer.json (WordPiece) for an encoder model.")
+    Path tokenizer;
+
+    @Option(
+            names = "--grace-ms",
+            defaultValue = "5000",
+            description = "Drain time on shutdown. Default: ${DEFAULT-VALUE}.")
+    long graceMs;
+
+    @Option(
+            names = {"-q", "--quiet"},
+            description = "No progress output while compiling.")
+    boolean quiet;
+
+    @Override
+    public Integer call() throws IOException, InterruptedException {
+        Path jar = ModelCompiler.jarFor(model, new Progress(System.err, quiet));
+        CompiledModel compiled = ArtifactLoader.open(jar, threads);
+        boolean decoder = compiled.getClass().getClassLoader().getResource(LlmConfig.ENTRY) != null;
+        Runnable stop;
+        int boundPort;
+        if (decoder) {
+            LlmConfig config = LlmConfig.load(compiled.getClass().getClassLoader());
+            ServeOptions o = new ServeOptions(
+                    host,
+                    port,
+                    maxQueue,
+                    kvMemory == null ? 0 : GenerateOptions.bytes(kvMemory),
+                    stepTokenBudget,
+                    tbtBudgetMs,
+                    ttftBudgetMs,
+                    maxRunning,
+                    maxContext,
+                    !staticBatching,
+                    !acceptAll);
+            LlmServing serving = LlmServing.start(compiled, config, o);
+            boundPort = serving.port();
+            stop = () -> serving.shutdown(graceMs);
+        } else {
+            if (tokenizer == null) {
+                throw new RuntimeFailure(jar + " is an encoder: pass its WordPiece --tokenizer tokenizer.json");
+            }
+            Embedder embedder = new Embedder(compiled, WordPieceTokenizer.fromJson(tokenizer), 256);
+            ServeServer server = ServeServer.embeddings(
+                    new InetSocketAddress(host, port),
+                    embedder,
+                    new Metrics(),
+                    ServeServer.Limits.defaults(257),
+                    jar.getFileName().toString());
+            boundPort = server.port();
+            stop = () -> server.shutdown(graceMs);
+        }
+        System.err.println("fsc serve: listening on http://" + host + ":" + boundPort + " ("
+                + (decoder ? "/v1/completions" : "/v1/embeddings") + ", /metrics, /health)");
+        CountDownLatch done = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            stop.run();
+            compiled.close();
+            done.countDown();
+        }));
+        done.await();
+        return 0;
+    }
+}

@@ -1,0 +1,19 @@
+package fsc.cli.loadtest;
+
+/**
+ * What one request saw, in milliseconds from the start of the test.
+ *
+ * @param outcome {@code ok}, {@code rejected} (429/503), {@code error} (4xx/5xx or an error event) or {@code disconnected} (by us)
+ * @param tbtMs gaps between consecutive token events
+ */
+public record RequestResult(
+        String priority,
+        int promptWords,
+        int maxTokens,
+        double startMs,
+        String outcome,
+        int status,
+        int tokens,
+        double ttftMs,
+        double e2eMs,
+        double[] tbtMs) {}
