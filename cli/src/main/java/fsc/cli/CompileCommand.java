@@ -3,6 +3,7 @@ package fsc.cli;
 import fsc.ir.FscException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -26,8 +27,28 @@ final class CompileCommand implements Callable<Integer> {
     @Option(
             names = "--target",
             defaultValue = "java",
-            description = "Code generator: java (Java Vector API). Default: ${DEFAULT-VALUE}.")
+            description =
+                    "Code generator: java (Java Vector API), cuda (CUDA C → PTX), or cuda,java (CUDA with the Java"
+                            + " code as the fallback where there is no GPU). Default: ${DEFAULT-VALUE}.")
     String target;
+
+    @Option(
+            names = "--arch",
+            defaultValue = "sm_90",
+            description = "CUDA: GPU architecture for PTX. Default: ${DEFAULT-VALUE}.")
+    String arch;
+
+    @Option(
+            names = "--gemm",
+            defaultValue = "generated",
+            description = "CUDA: GEMM kernels, generated (ours) or cublas. Default: ${DEFAULT-VALUE}.")
+    String gemm;
+
+    @Option(
+            names = "--dump-cuda",
+            paramLabel = "DIR",
+            description = "CUDA: write model.cu, model.ptx and the host class to DIR.")
+    Path dumpCuda;
 
     @Option(
             names = {"-o", "--output"},
@@ -35,7 +56,10 @@ final class CompileCommand implements Callable<Integer> {
             description = "Output jar. Default: MODEL's name with .jar, in the current folder.")
     Path output;
 
-    @Option(names = "--dump-ir", paramLabel = "DIR", description = "Write the IR after import and after every pass as DIR/NN-pass.fsir.")
+    @Option(
+            names = "--dump-ir",
+            paramLabel = "DIR",
+            description = "Write the IR after import and after every pass as DIR/NN-pass.fsir.")
     Path dumpIr;
 
     @Option(names = "--time-passes", description = "Print how long each pass took and how it changed the node count.")
@@ -75,15 +99,24 @@ final class CompileCommand implements Callable<Integer> {
             description = "GGUF decoders: tokens one step may hold (prefill chunk). Default: 512.")
     Long maxBatchTokens;
 
-    @Option(names = {"-q", "--quiet"}, description = "No progress output.")
+    @Option(
+            names = {"-q", "--quiet"},
+            description = "No progress output.")
     boolean quiet;
 
     @Override
     public Integer call() {
-        if (!target.equals("java")) {
-            throw new FscException(
-                    "unknown or unavailable target '" + target + "'", "the supported target in this build is 'java'");
+        if (!List.of("java", "cuda", "cuda,java").contains(target)) {
+            throw new FscException("unknown target '" + target + "'", "use java, cuda or cuda,java");
         }
+        fsc.backend.cuda.CudaBackendOptions cuda = target.startsWith("cuda")
+                ? new fsc.backend.cuda.CudaBackendOptions(
+                        arch,
+                        gemm,
+                        target.equals("cuda,java"),
+                        dumpCuda,
+                        fsc.backend.cuda.Nvcc.find(System.getenv("PATH")))
+                : null;
         Path out = output != null ? output : defaultOutput(model);
         if (maxContext != null) {
             bounds.put(LlmCompiler.CONTEXT_KEY, maxContext);
@@ -93,7 +126,7 @@ final class CompileCommand implements Callable<Integer> {
         }
         ModelCompiler.Settings settings = new ModelCompiler.Settings(dumpIr, timePasses, passes, bounds, bindings);
         Progress progress = new Progress(System.err, quiet);
-        ModelCompiler.Result r = ModelCompiler.compile(model, out, settings, progress);
+        ModelCompiler.Result r = ModelCompiler.compile(model, out, settings, progress, cuda);
         if (timePasses) {
             System.err.print(r.passReport());
         }

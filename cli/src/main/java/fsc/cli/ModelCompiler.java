@@ -51,6 +51,12 @@ public final class ModelCompiler {
     }
 
     public static Result compile(Path model, Path outJar, Settings settings, Progress progress) {
+        return compile(model, outJar, settings, progress, null);
+    }
+
+    /** As above; {@code cuda} non-null selects the CUDA backend ({@code --target cuda[,java]}). */
+    public static Result compile(
+            Path model, Path outJar, Settings settings, Progress progress, fsc.backend.cuda.CudaBackendOptions cuda) {
         if (!Files.isRegularFile(model)) {
             throw new FscException(model + ": no such file");
         }
@@ -82,6 +88,13 @@ public final class ModelCompiler {
         progress.step("passes done: " + optimized.graph().nodes().size() + " nodes"
                 + (settings.dumpIr() != null ? ", IR written to " + settings.dumpIr() : ""));
 
+        if (cuda != null) {
+            progress.step("generating CUDA C and compiling it to PTX");
+            var r = fsc.backend.cuda.CudaBackend.compile(
+                    optimized.graph(), JavaBackendOptions.forModel(file), cuda, outJar);
+            progress.step("wrote " + outJar);
+            return new Result(outJar, optimized.graph(), optimized, "fsc: " + outJar + ": " + r.summary());
+        }
         progress.step("generating Java and compiling it");
         var summary = JavaBackend.compile(optimized.graph(), JavaBackendOptions.forModel(file), outJar);
         progress.step("wrote " + outJar);
