@@ -271,8 +271,8 @@ final class ElementwiseEmitter {
         DType t = x.dtype();
         String l = JavaTypes.layoutField(t);
         CodeBlock count = s.dims().of(y.type().elementCount());
-        CodeBlock lo = n.has("min") ? literal(t, n.floatAttr("min", 0)) : null;
-        CodeBlock hi = n.has("max") ? literal(t, n.floatAttr("max", 0)) : null;
+        CodeBlock lo = bound(s, 1, "min", t);
+        CodeBlock hi = bound(s, 2, "max", t);
         java.util.function.Function<String, CodeBlock> scalar = i -> {
             CodeBlock v = Code.get(xs, l, CodeBlock.of("$N", i));
             if (lo != null) {
@@ -307,6 +307,19 @@ final class ElementwiseEmitter {
                             .build();
                 },
                 scalar);
+    }
+
+    /** A clip bound from attribute {@code attr}, or from constant operand {@code input} when unfolded; null when absent. */
+    private static CodeBlock bound(Scope s, int input, String attr, DType t) {
+        Node n = s.node();
+        if (n.inputs().size() > input && !n.input(input).name().isEmpty()) {
+            Double v = s.model().weights().scalarValue(n.input(input));
+            if (v == null) {
+                throw new IllegalStateException(n.where() + ": clip bound " + input + " is not a constant");
+            }
+            return literal(t, v);
+        }
+        return n.has(attr) ? literal(t, n.floatAttr(attr, 0)) : null;
     }
 
     /** A Java literal of element type {@code t} holding {@code v}. */

@@ -60,7 +60,14 @@ final class IndexingEmitter {
         Value x = n.input(0);
         Value y = n.output();
         List<Dim> xd = x.type().dims();
-        long[] repeats = n.intsAttr("repeats");
+        // The output type already holds every tiled size; the repeats follow from it, whether the
+        // node carries them as an attribute or (unfolded, a constant operand) as an input.
+        long[] repeats = new long[xd.size()];
+        for (int d = 0; d < repeats.length; d++) {
+            repeats[d] = xd.get(d).coeff() == 0
+                    ? 1
+                    : y.type().dim(d).dividedBy(xd.get(d)).orElseThrow().value();
+        }
         List<Dim> yStrides = DimCode.contiguousStrides(y.type().dims());
         List<Dim> xStrides = DimCode.contiguousStrides(xd);
         List<Dim> space = new ArrayList<>();
@@ -91,7 +98,7 @@ final class IndexingEmitter {
         Value y = n.output();
         List<Dim> xd = x.type().dims();
         boolean upper = n.intAttr("upper", 1) != 0;
-        long k = n.intAttr("k", 0);
+        long k = operandOrAttr(s, 1, "k", 0);
         DimCode dc = s.dims();
         String xs = s.segment(x, "x");
         String ys = s.segment(y, "y");
@@ -132,7 +139,7 @@ final class IndexingEmitter {
         Value x = n.input(0);
         Value y = n.output();
         List<Dim> xd = x.type().dims();
-        int axis = Code.axis(n.intAttr("axis", 0), xd.size());
+        int axis = Code.axis(operandOrAttr(s, 1, "axis", 0), xd.size());
         boolean exclusive = n.intAttr("exclusive", 0) != 0;
         boolean reverse = n.intAttr("reverse", 0) != 0;
         DimCode dc = s.dims();
@@ -233,5 +240,22 @@ final class IndexingEmitter {
                                 CodeBlock.of("($T) ($N + $N * $N)", st, start, i, delta)))
                         .build()))
                 .build();
+    }
+
+    /**
+     * An integer given either as attribute {@code attr} (folded form) or as constant operand {@code input}
+     * (ONNX's operand form when {@code fold} left it, e.g. conformance graphs with bound inputs).
+     */
+    static long operandOrAttr(Scope s, int input, String attr, long dflt) {
+        Node n = s.node();
+        if (n.inputs().size() > input) {
+            Double v = s.model().weights().scalarValue(n.input(input));
+            if (v == null) {
+                throw new IllegalStateException(
+                        n.where() + ": operand " + input + " passed the support check but is not a constant");
+            }
+            return v.longValue();
+        }
+        return n.intAttr(attr, dflt);
     }
 }

@@ -77,4 +77,30 @@ class DecoderCnnOpsTest {
             h.assertMatchesInterpreter(TestGraphs.randomInputs(g, Map.of(), 73), 1e-5);
         }
     }
+
+    /** Graphs whose shape operands are bound inputs keep ONNX's operand forms; constants there are read directly. */
+    @Test
+    void operandFormsWithConstantOperands() throws Exception {
+        GraphBuilder b = new GraphBuilder("operand_forms");
+        Value x = b.input("x", f32(3, 6));
+        Value ix = b.input("ix", type(DType.I32, 4, 3));
+        Value axis = b.constant("axis", HostTensor.ofLongs(new long[0], 1).toWeight());
+        Value k = b.constant("k", HostTensor.ofLongs(new long[0], -1).toWeight());
+        Value repeats =
+                b.constant("repeats", HostTensor.ofLongs(new long[] {2}, 2, 1).toWeight());
+        Value sizes =
+                b.constant("sizes", HostTensor.ofLongs(new long[] {2}, 2, 4).toWeight());
+        Value lo = b.constant("lo", TestGraphs.scalar(-0.5f));
+        Value hi = b.constant("hi", TestGraphs.scalar(0.25f));
+        b.output(b.node("cumsum", "cumsum", List.of(ix, axis), Map.of()));
+        b.output(b.node("trilu", "trilu", List.of(x, k), Map.of()));
+        b.output(b.node("tile", "tile", List.of(x, repeats), Map.of()));
+        b.output(b.node("clip", "clip", List.of(x, lo, hi), Map.of()));
+        b.node("split", "split", List.of(x, sizes), attrs("axis", new Attr.Int(1)), List.of("s0", "s1"))
+                .forEach(b::output);
+        Graph g = b.build();
+        try (ModelHarness h = ModelHarness.compile(g, dir, 1)) {
+            h.assertMatchesInterpreter(TestGraphs.randomInputs(g, Map.of(), 74), 1e-6);
+        }
+    }
 }
