@@ -14,7 +14,13 @@ import java.util.Map;
  * Missing data fails the test (it never skips).
  */
 record GgufReferences(
-        String model, String prompt, int[] promptIds, int maxTokens, int[] generatedIds, List<TopLogits> top) {
+        String model,
+        String prompt,
+        int[] promptIds,
+        int maxTokens,
+        int[] generatedIds,
+        String text,
+        List<TopLogits> top) {
 
     /** The 8 largest logits of one generated step, as {@code [token, logit]} pairs. */
     record TopLogits(int step, int[] ids, double[] logits) {}
@@ -71,6 +77,7 @@ record GgufReferences(
                         ints(m.get("prompt_token_ids")),
                         ((Number) m.get("max_tokens")).intValue(),
                         ints(m.get("generated_token_ids")),
+                        (String) m.get("text"),
                         top));
             }
         } catch (IOException e) {
