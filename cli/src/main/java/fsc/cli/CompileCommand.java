@@ -100,6 +100,12 @@ final class CompileCommand implements Callable<Integer> {
     Long maxBatchTokens;
 
     @Option(
+            names = "--check-passes",
+            description = "After every pass, run the reference interpreter on the same random inputs; report each"
+                    + " pass's max error per output and the first node that diverges beyond 1e-4.")
+    boolean checkPasses;
+
+    @Option(
             names = {"-q", "--quiet"},
             description = "No progress output.")
     boolean quiet;
@@ -124,7 +130,8 @@ final class CompileCommand implements Callable<Integer> {
         if (maxBatchTokens != null) {
             bounds.put(LlmCompiler.BATCH_TOKENS_KEY, maxBatchTokens);
         }
-        ModelCompiler.Settings settings = new ModelCompiler.Settings(dumpIr, timePasses, passes, bounds, bindings);
+        ModelCompiler.Settings settings =
+                new ModelCompiler.Settings(dumpIr, timePasses, passes, bounds, bindings, checkPasses);
         Progress progress = new Progress(System.err, quiet);
         ModelCompiler.Result r = ModelCompiler.compile(model, out, settings, progress, cuda);
         if (timePasses) {

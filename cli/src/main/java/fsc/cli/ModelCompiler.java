@@ -7,6 +7,7 @@ import fsc.frontend.onnx.OnnxImporter;
 import fsc.ir.FscException;
 import fsc.ir.Graph;
 import fsc.passes.Pass;
+import fsc.passes.PassCheckReport;
 import fsc.passes.PassContext;
 import fsc.passes.PassManager;
 import fsc.passes.PassRegistry;
@@ -33,9 +34,19 @@ public final class ModelCompiler {
             boolean timePasses,
             List<String> passes,
             Map<String, Long> bounds,
-            Map<String, Path> bindings) {
+            Map<String, Path> bindings,
+            boolean checkPasses) {
         public Settings(Path dumpIr, boolean timePasses, List<String> passes, Map<String, Long> bounds) {
             this(dumpIr, timePasses, passes, bounds, Map.of());
+        }
+
+        public Settings(
+                Path dumpIr,
+                boolean timePasses,
+                List<String> passes,
+                Map<String, Long> bounds,
+                Map<String, Path> bindings) {
+            this(dumpIr, timePasses, passes, bounds, bindings, false);
         }
 
         public static Settings defaults() {
@@ -83,8 +94,19 @@ public final class ModelCompiler {
         List<Pass> pipeline = settings.passes() != null
                 ? settings.passes().stream().map(PassRegistry::byName).toList()
                 : ir ? IrFiles.remainingDefault(model) : Pipelines.cpuDefault();
-        PassManager pm = PassManager.builder().dumpDir(settings.dumpIr()).build();
-        PipelineResult optimized = pm.run(imported, pipeline, PassContext.defaults());
+        PassManager.Builder pmb = PassManager.builder().dumpDir(settings.dumpIr());
+        // --check-passes: the interpreter is naive, so symbols run at 3 (see PassCheckReport).
+        PassCheckReport check = settings.checkPasses() ? PassCheckReport.randomInputs(imported, 0, 1e-4) : null;
+        if (check != null) {
+            pmb.afterEachPass(check);
+        }
+        PipelineResult optimized = pmb.build().run(imported, pipeline, PassContext.defaults());
+        if (check != null) {
+            System.err.print(check.report());
+            if (!check.ok()) {
+                throw new FscException(check.failure(), "the check report above lists every pass's error");
+            }
+        }
         progress.step("passes done: " + optimized.graph().nodes().size() + " nodes"
                 + (settings.dumpIr() != null ? ", IR written to " + settings.dumpIr() : ""));
 
