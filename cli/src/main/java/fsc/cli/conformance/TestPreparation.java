@@ -37,6 +37,9 @@ final class TestPreparation {
 
     private static final Pattern NO_KERNEL = Pattern.compile("has no kernel for ([a-z0-9_]+)\\(([a-z0-9_]*)\\)");
 
+    /** The frontend's message for a tensor of a type fsc has no dtype for (string, float8, int4...). */
+    private static final Pattern ELEMENT_TYPE = Pattern.compile("has element type (\\S+), which fsc does not support");
+
     private TestPreparation() {}
 
     /** The prepared test, or the outcome that ended it early. */
@@ -142,13 +145,22 @@ final class TestPreparation {
                     .orElse("?");
             return new Ended(new Outcome.Unsupported(op, e.oneLine()));
         }
+        Matcher type = ELEMENT_TYPE.matcher(e.getMessage());
+        if (type.find()) {
+            return new Ended(new Outcome.Unsupported("element type " + type.group(1), e.oneLine()));
+        }
         return new Ended(new Outcome.CompileError("import: " + e.oneLine()));
     }
 
-    /** Sequence and optional operands (24 tests) are outside fsc's tensor-only IR. */
+    /** Sequence/optional operands and element types fsc has no dtype for are outside its tensor IR. */
     private static Result sequenceOrError(FscException e) {
-        if (e.getMessage().contains("SequenceProto")) {
+        String m = e.getMessage();
+        if (m.contains("SequenceProto") || m.contains("segmented tensors")) {
             return new Ended(new Outcome.Unsupported("sequence/optional", e.oneLine()));
+        }
+        Matcher type = ELEMENT_TYPE.matcher(m);
+        if (type.find()) {
+            return new Ended(new Outcome.Unsupported("element type " + type.group(1), e.oneLine()));
         }
         return new Ended(new Outcome.CompileError("test data: " + e.oneLine()));
     }
