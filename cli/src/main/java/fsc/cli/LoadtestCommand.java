@@ -94,6 +94,7 @@ final class LoadtestCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         List<RequestResult> results = gen.run();
         double wall = (System.nanoTime() - t0) / 1e9;
+        Thread.sleep(300); // the engine publishes its gauges once idle; scrape after that
         Map<String, Object> summary = Summary.of(spec, results, wall, gen.scrape());
         System.out.print(Summary.text(summary));
         if (report != null) {
