@@ -23,6 +23,9 @@ public final class LlmKernels {
     /** Weight rows per parallel chunk: enough work per task that scheduling costs nothing. */
     private static final int ROW_GRAIN = 16;
 
+    /** From this many tokens in a step, qmatmul unpacks each weight row once and reuses it. */
+    static final int PREFILL_ROWS = 4;
+
     private LlmKernels() {}
 
     /**
@@ -33,12 +36,27 @@ public final class LlmKernels {
     public static void qmatmul(
             Parallelism par, GgmlType type, MemorySegment w, MemorySegment x, MemorySegment y, int rows, int k, int n) {
         long rowBytes = type.bytesFor(k);
+        if (rows < PREFILL_ROWS) {
+            // Decode: bandwidth-bound, so the dot products read the packed blocks directly.
+            par.forRange(0, n, ROW_GRAIN, (from, to) -> {
+                for (int j = from; j < to; j++) {
+                    long wOff = j * rowBytes;
+                    for (int t = 0; t < rows; t++) {
+                        y.set(F32, 4L * ((long) t * n + j), QuantDot.dot(type, w, wOff, x, 4L * t * k, k));
+                    }
+                }
+            });
+            return;
+        }
+        // Prefill: unpack each weight row once into a scratch row and reuse it for every token, so
+        // unpacking is paid once per row instead of once per (row, token).
         par.forRange(0, n, ROW_GRAIN, (from, to) -> {
+            float[] row = new float[k];
+            MemorySegment rs = MemorySegment.ofArray(row);
             for (int j = from; j < to; j++) {
-                long wOff = j * rowBytes;
+                Dequantize.row(type, w, j * rowBytes, row, 0, k);
                 for (int t = 0; t < rows; t++) {
-                    float v = QuantDot.dot(type, w, wOff, x, 4L * t * k, k);
-                    y.set(F32, 4L * ((long) t * n + j), v);
+                    y.set(F32, 4L * ((long) t * n + j), VectorMath.dotNative(rs, x, 4L * t * k, k));
                 }
             }
         });

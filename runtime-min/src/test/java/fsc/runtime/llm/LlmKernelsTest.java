@@ -146,32 +146,33 @@ class LlmKernelsTest {
     void qmatmulMatchesDequantizedReferenceOverOddShapes() {
         try (Arena a = Arena.ofShared();
                 Parallelism par = Parallelism.of(2)) {
-            for (GgmlType type : GgmlType.values()) {
-                int k = type.blockSize() == 1 ? 37 : 2 * type.blockSize();
-                int n = 19;
-                int rows = 3;
-                MemorySegment w = a.allocate(type.bytesFor((long) n * k), 64);
-                for (long i = 0; i < w.byteSize(); i++) {
-                    w.set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) random.nextInt(256));
-                }
-                if (type == GgmlType.F32 || type == GgmlType.F16 || type == GgmlType.BF16 || type.blockSize() > 1) {
-                    scrubScales(type, w, n * k);
-                }
-                MemorySegment x = floats(a, rows * k);
-                MemorySegment y = a.allocate(4L * rows * n, 64);
-                LlmKernels.qmatmul(par, type, w, x, y, rows, k, n);
-                float[] row = new float[k];
-                for (int j = 0; j < n; j++) {
-                    Dequantize.row(type, w, j * type.bytesFor(k), row, 0, k);
-                    for (int t = 0; t < rows; t++) {
-                        double d = 0;
-                        for (int i = 0; i < k; i++) {
-                            d += row[i] * f(x, (long) t * k + i);
+            // 1 and 3 rows take the packed-dot (decode) path, 5 the unpack-once (prefill) path.
+            for (int rows : new int[] {1, 3, 5})
+                for (GgmlType type : GgmlType.values()) {
+                    int k = type.blockSize() == 1 ? 37 : 2 * type.blockSize();
+                    int n = 19;
+                    MemorySegment w = a.allocate(type.bytesFor((long) n * k), 64);
+                    for (long i = 0; i < w.byteSize(); i++) {
+                        w.set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) random.nextInt(256));
+                    }
+                    if (type == GgmlType.F32 || type == GgmlType.F16 || type == GgmlType.BF16 || type.blockSize() > 1) {
+                        scrubScales(type, w, n * k);
+                    }
+                    MemorySegment x = floats(a, rows * k);
+                    MemorySegment y = a.allocate(4L * rows * n, 64);
+                    LlmKernels.qmatmul(par, type, w, x, y, rows, k, n);
+                    float[] row = new float[k];
+                    for (int j = 0; j < n; j++) {
+                        Dequantize.row(type, w, j * type.bytesFor(k), row, 0, k);
+                        for (int t = 0; t < rows; t++) {
+                            double d = 0;
+                            for (int i = 0; i < k; i++) {
+                                d += row[i] * f(x, (long) t * k + i);
+                            }
+                            assertEquals(d, f(y, (long) t * n + j), 1e-3 * (1 + Math.abs(d)), type + " row " + j);
                         }
-                        assertEquals(d, f(y, (long) t * n + j), 1e-3 * (1 + Math.abs(d)), type + " row " + j);
                     }
                 }
-            }
         }
     }
 
