@@ -1,10 +1,21 @@
 package fsc.cli;
 
+import fsc.cli.pictures.Pictures;
+import fsc.frontend.onnx.ImportOptions;
+import fsc.frontend.onnx.OnnxImporter;
 import fsc.frontend.onnx.OnnxModelInfo;
+import fsc.ir.Graph;
+import fsc.passes.PassContext;
+import fsc.passes.PassManager;
+import fsc.passes.Pipelines;
+import fsc.passes.PlanMemoryPass;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code fsc inspect}: what is in a model, before compiling it. */
@@ -14,19 +25,51 @@ import picocli.CommandLine.Parameters;
         description = {
             "Describe a model: inputs and outputs with dims, op histogram, parameter count and bytes, opsets.",
             "",
+            "With --graph or --memory-plan, draws the optimised graph (Graphviz) or its memory plan (SVG).",
+            "",
             "Example:",
-            "  fsc inspect all-minilm-l6-v2.onnx"
+            "  fsc inspect all-minilm-l6-v2.onnx",
+            "  fsc inspect all-minilm-l6-v2.onnx --bound batch=1 --bound batch_1=128 --memory-plan plan.svg"
         })
 final class InspectCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "MODEL", description = "An .onnx or .gguf model.")
+    @Parameters(index = "0", paramLabel = "MODEL", description = "An .onnx or .gguf model, or an .fsir dump.")
     Path model;
+
+    @Option(
+            names = "--graph",
+            paramLabel = "FILE",
+            description = "Draw the graph after the default pipeline (FILE.svg via Graphviz dot, or FILE.dot).")
+    Path graphPicture;
+
+    @Option(
+            names = "--memory-plan",
+            paramLabel = "FILE.svg",
+            description = "Draw the memory plan: x = node index, y = arena offset, one rectangle per buffer.")
+    Path planPicture;
+
+    @Option(
+            names = "--bound",
+            paramLabel = "SYM=N",
+            description = "Upper bound of a symbolic dimension, as in compile.")
+    Map<String, Long> bounds = new LinkedHashMap<>();
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
-    public Integer call() {
+    public Integer call() throws java.io.IOException {
         var out = spec.commandLine().getOut();
+        if (graphPicture != null || planPicture != null) {
+            Graph g = optimised();
+            if (graphPicture != null) {
+                out.println(Pictures.writeGraph(g, graphPicture, System.getenv("PATH")));
+            }
+            if (planPicture != null) {
+                out.println(Pictures.writeMemoryPlan(g, planPicture));
+            }
+            out.flush();
+            return 0;
+        }
         if (model.getFileName().toString().endsWith(".gguf")) {
             out.print(fsc.frontend.gguf.GgufModelInfo.read(model).render());
         } else {
@@ -34,5 +77,22 @@ final class InspectCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /** MODEL through the default pipeline (an .fsir dump as it is, planned if it has no plan yet). */
+    private Graph optimised() {
+        if (IrFiles.isIr(model)) {
+            Graph g = IrFiles.read(model);
+            return g.plan() != null ? g : new PlanMemoryPass().run(g, PassContext.defaults());
+        }
+        ImportOptions options = ImportOptions.defaults();
+        for (var e : bounds.entrySet()) {
+            options = options.withBound(e.getKey(), e.getValue());
+        }
+        Graph imported = OnnxImporter.importModel(model, options);
+        return PassManager.builder()
+                .build()
+                .run(imported, Pipelines.cpuDefault(), PassContext.defaults())
+                .graph();
     }
 }
