@@ -2,6 +2,7 @@ package fsc.cli;
 
 import fsc.runtime.CompiledModel;
 import fsc.runtime.RuntimeFailure;
+import fsc.runtime.cuda.CudaArtifact;
 import java.io.IOException;
 import java.lang.reflect.InvocationTargetException;
 import java.net.URL;
@@ -41,14 +42,24 @@ public final class ArtifactLoader {
             URLClassLoader loader =
                     new URLClassLoader(new URL[] {jar.toUri().toURL()}, ArtifactLoader.class.getClassLoader());
             Class<?> cls = Class.forName(className, true, loader);
+            // A CUDA jar runs on the GPU, or falls back to (or refuses) the Java model: see CudaArtifact.
+            return CudaArtifact.select(loader, t -> javaModel(jar, cls, t), System.err)
+                    .apply(threads);
+        } catch (ClassNotFoundException | IOException e) {
+            throw new RuntimeFailure(jar + ": cannot load model class " + className + ": " + e, e);
+        }
+    }
+
+    private static CompiledModel javaModel(Path jar, Class<?> cls, int threads) {
+        try {
             return (CompiledModel) cls.getConstructor(int.class).newInstance(threads);
         } catch (InvocationTargetException e) {
             if (e.getCause() instanceof RuntimeException re) {
                 throw re;
             }
             throw new RuntimeFailure(jar + ": model failed to initialise: " + e.getCause(), e.getCause());
-        } catch (ReflectiveOperationException | IOException | ClassCastException e) {
-            throw new RuntimeFailure(jar + ": cannot load model class " + className + ": " + e, e);
+        } catch (ReflectiveOperationException | ClassCastException e) {
+            throw new RuntimeFailure(jar + ": cannot load model class " + cls.getName() + ": " + e, e);
         }
     }
 }

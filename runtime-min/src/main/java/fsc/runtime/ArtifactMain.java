@@ -35,6 +35,15 @@ public final class ArtifactMain {
 
     public static int run(
             String[] args, IntFunction<CompiledModel> factoryByThreads, PrintStream out, PrintStream err) {
+        try {
+            // The factory lambda is defined by the jar's generated Main, so its class loader is the
+            // jar's: a CUDA jar (fsc/cuda/target.json) opens its GPU model, or says why it cannot.
+            factoryByThreads = fsc.runtime.cuda.CudaArtifact.select(
+                    factoryByThreads.getClass().getClassLoader(), factoryByThreads, err);
+        } catch (RuntimeFailure e) {
+            err.println("error: " + oneLine(e.getMessage()));
+            return 2;
+        }
         if (args.length > 0 && args[0].equals("generate")) {
             // Decoders compiled from GGUF: token generation over the paged KV cache.
             return fsc.runtime.llm.GenerateMain.run(

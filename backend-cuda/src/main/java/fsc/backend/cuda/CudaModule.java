@@ -2,15 +2,26 @@ package fsc.backend.cuda;
 
 import fsc.ir.Graph;
 import fsc.ir.Node;
+import fsc.ir.Value;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * Every kernel of one model in launch order, and the single CUDA C translation unit holding them
  * (one nvcc/NVRTC call per model, one {@code cuModuleLoadData} at run time). Emission is a pure
  * function of the graph: same graph, byte-identical source.
  */
-public record CudaModule(String source, List<Kernel> kernels, DeviceLayout layout, List<String> symbols) {
+public record CudaModule(
+        String source,
+        List<Kernel> kernels,
+        DeviceLayout layout,
+        List<String> symbols,
+        Map<String, Long> bounds,
+        Set<String> updatedInPlace) {
 
     /** Block-wide reductions shared by the row kernels: warp shuffles, then one warp over the partials. */
     static final String PRELUDE =
@@ -62,6 +73,33 @@ public record CudaModule(String source, List<Kernel> kernels, DeviceLayout layou
         for (Kernel k : kernels) {
             src.append('\n').append(k.source());
         }
-        return new CudaModule(src.toString(), List.copyOf(kernels), layout, symbols);
+        return new CudaModule(
+                src.toString(), List.copyOf(kernels), layout, symbols, new TreeMap<>(g.symbols()), updatedInPlace(g));
+    }
+
+    /**
+     * Graph inputs that kernels write: the paged KV cache operand of {@code paged_attention} (the
+     * runtime's state, updated in place), followed back through views to the input it aliases.
+     */
+    static Set<String> updatedInPlace(Graph g) {
+        Map<Value, Node> producer = new java.util.IdentityHashMap<>();
+        for (Node n : g.nodes()) {
+            n.outputs().forEach(o -> producer.put(o, n));
+        }
+        Set<String> names = new TreeSet<>();
+        for (Node n : g.nodes()) {
+            if (!n.op().equals("paged_attention")) {
+                continue;
+            }
+            Value v = n.input(3);
+            while (producer.containsKey(v)
+                    && DeviceLayout.VIEW_OPS.contains(producer.get(v).op())) {
+                v = producer.get(v).input(0);
+            }
+            if (g.inputs().contains(v)) {
+                names.add(v.name());
+            }
+        }
+        return Set.copyOf(names);
     }
 }

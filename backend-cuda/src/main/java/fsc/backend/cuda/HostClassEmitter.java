@@ -48,8 +48,10 @@ final class HostClassEmitter {
                 .returns(long.class)
                 .addStatement("return $LL", m.layout().arenaBytes())
                 .build());
-        t.addMethod(slots("inputs", m.layout().inputs()));
-        t.addMethod(slots("outputs", m.layout().outputs()));
+        t.addMethod(slots("inputs", m.layout().inputs(), m.updatedInPlace()));
+        t.addMethod(slots("outputs", m.layout().outputs(), java.util.Set.of()));
+        t.addMethod(HostSignatures.inputSpecs(m));
+        t.addMethod(HostSignatures.outputShape(m));
         MethodSpec.Builder all = MethodSpec.methodBuilder("launches")
                 .addAnnotation(Override.class)
                 .addModifiers(Modifier.PUBLIC)
@@ -81,17 +83,19 @@ final class HostClassEmitter {
                 .build();
     }
 
-    private static MethodSpec slots(String name, List<DeviceLayout.Io> ios) {
+    private static MethodSpec slots(String name, List<DeviceLayout.Io> ios, java.util.Set<String> copyBack) {
         CodeBlock.Builder list = CodeBlock.builder();
         for (int i = 0; i < ios.size(); i++) {
             DeviceLayout.Io io = ios.get(i);
-            list.add(i == 0 ? "" : ", ")
+            list.add(i == 0 ? "" : ",\n")
                     .add(
-                            "new $T($S, $LL, $L)",
+                            "new $T($S, $T.$L, $LL, $L)",
                             SLOT,
                             io.value().name(),
+                            HostSignatures.ELEM_TYPE,
+                            HostSignatures.elemType(io.value()),
                             io.offset(),
-                            io.value().dtype().bytesFor(1));
+                            copyBack.contains(io.value().name()));
         }
         return MethodSpec.methodBuilder(name)
                 .addAnnotation(Override.class)

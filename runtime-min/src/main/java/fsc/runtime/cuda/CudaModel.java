@@ -46,11 +46,31 @@ public final class CudaModel implements AutoCloseable {
      * one line.
      */
     public static CudaModel open(CudaProgram program, String ptx, MemorySegment weightBytes) {
+        return new CudaModel(driver(), program, ptx, weightBytes);
+    }
+
+    /**
+     * Opens {@code program} from CUDA C when the jar carries no PTX (it was compiled where neither
+     * NVRTC nor nvcc was found): NVRTC compiles the source for this device's own architecture.
+     */
+    public static CudaModel openFromSource(CudaProgram program, String source, MemorySegment weightBytes) {
+        CudaDriver cu = driver();
+        int dev = cu.device(0);
+        String arch =
+                "compute_" + cu.attribute(CudaDriver.ATTR_CC_MAJOR, dev) + cu.attribute(CudaDriver.ATTR_CC_MINOR, dev);
+        Nvrtc nvrtc = Nvrtc.load()
+                .orElseThrow(() -> new CudaUnavailableException("this jar carries CUDA source but no PTX, and no"
+                        + " libnvrtc was found to compile it (install the CUDA toolkit's NVRTC, or recompile"
+                        + " the jar where nvcc is on PATH)"));
+        return new CudaModel(cu, program, nvrtc.ptx(source, "model.cu", arch), weightBytes);
+    }
+
+    private static CudaDriver driver() {
         CudaDriver cu = CudaDriver.load().orElseThrow(() -> new CudaUnavailableException(CudaDriver.NO_DRIVER));
         if (cu.deviceCount() == 0) {
             throw new CudaUnavailableException("a CUDA driver is installed but there is no CUDA device");
         }
-        return new CudaModel(cu, program, ptx, weightBytes);
+        return cu;
     }
 
     /**
@@ -74,6 +94,12 @@ public final class CudaModel implements AutoCloseable {
             }
         }
         cu.synchronize(stream);
+        for (int i = 0; i < in.size(); i++) {
+            if (in.get(i).copyBack()) {
+                cu.copyToHost(
+                        inputs.get(i), arena + in.get(i).offset(), inputs.get(i).byteSize());
+            }
+        }
         List<CudaProgram.Slot> out = program.outputs();
         for (int i = 0; i < out.size(); i++) {
             cu.copyToHost(
