@@ -193,12 +193,12 @@ class MalformedModelTest {
         GraphProto g = GraphProto.newBuilder()
                 .addInput(value("x", FLOAT, 1L, 3L, 8L, 8L))
                 // A missing initializer too: the op report must come first.
-                .addNode(node("Conv", "conv1", List.of("x", "w_missing"), List.of("c1")))
+                .addNode(node("FancyConv", "conv1", List.of("x", "w_missing"), List.of("c1")))
                 .addNode(node("Relu", "relu", List.of("c1"), List.of("r")))
-                .addNode(node("Conv", "conv2", List.of("r", "w_missing"), List.of("c2")))
-                .addNode(node("Conv", "", List.of("c2", "w_missing"), List.of("c3")))
-                .addNode(node("Conv", "conv4", List.of("c3", "w_missing"), List.of("c4")))
-                .addNode(node("MaxPool", "pool", List.of("c4"), List.of("p")))
+                .addNode(node("FancyConv", "conv2", List.of("r", "w_missing"), List.of("c2")))
+                .addNode(node("FancyConv", "", List.of("c2", "w_missing"), List.of("c3")))
+                .addNode(node("FancyConv", "conv4", List.of("c3", "w_missing"), List.of("c4")))
+                .addNode(node("FancyPool", "pool", List.of("c4"), List.of("p")))
                 .addNode(NodeProto.newBuilder(node("FusedGemm", "fg", List.of("p"), List.of("y")))
                         .setDomain("com.microsoft")
                         .build())
@@ -212,11 +212,11 @@ class MalformedModelTest {
         Path file = write(dir, "model.onnx", m);
         FscException e = assertOneLineError(
                 () -> OnnxImporter.importModel(file),
-                "model.onnx: unsupported ONNX ops: Conv (ai.onnx opset 14; nodes 'conv1', 'conv2', #3 and 1 more),"
-                        + " MaxPool (ai.onnx opset 14; node 'pool'), FusedGemm (com.microsoft opset 1; node 'fg')");
+                "model.onnx: unsupported ONNX ops: FancyConv (ai.onnx opset 14; nodes 'conv1', 'conv2', #3 and 1 more),"
+                        + " FancyPool (ai.onnx opset 14; node 'pool'), FusedGemm (com.microsoft opset 1; node 'fg')");
         assertEquals(
-                "model.onnx: unsupported ONNX ops: Conv (ai.onnx opset 14; nodes 'conv1', 'conv2', #3 and 1 more),"
-                        + " MaxPool (ai.onnx opset 14; node 'pool'), FusedGemm (com.microsoft opset 1; node 'fg')",
+                "model.onnx: unsupported ONNX ops: FancyConv (ai.onnx opset 14; nodes 'conv1', 'conv2', #3 and 1 more),"
+                        + " FancyPool (ai.onnx opset 14; node 'pool'), FusedGemm (com.microsoft opset 1; node 'fg')",
                 e.getMessage());
     }
 
