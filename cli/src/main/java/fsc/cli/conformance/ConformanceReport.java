@@ -48,13 +48,11 @@ public final class ConformanceReport {
                 .append("./fsc conformance ../shared/data/onnx/node --list ../shared/data/onnx/milestone2_cnn.txt\n")
                 .append(
                         "./fsc conformance ../shared/data/onnx/node --report docs/CONFORMANCE.md   # regenerate this page\n")
-                .append(
-                        "./mvnw -B -pl tests -am test -Dtest='MilestoneConformanceTest' -Dsurefire.failIfNoSpecifiedTests=false\n")
+                .append("./mvnw -B -pl tests -am test -Dtest=NodeSuiteConformanceTest"
+                        + " -Dsurefire.failIfNoSpecifiedTests=false\n")
                 .append("```\n\n")
-                .append("`MilestoneConformanceTest` (default build) runs the milestone lists and every test in")
-                .append(
-                        " `tests/src/test/resources/conformance/must-pass.txt`, and fails if one of those stops passing;")
-                .append(" `FullNodeSuiteTest` (tag `heavy`) runs the whole folder.\n\n");
+                .append("`NodeSuiteConformanceTest` (default build) runs every test and fails if one named in")
+                .append(" `tests/src/test/resources/conformance/must-pass.txt` stops passing.\n\n");
         b.append("## By tier\n\n");
         header(b, "tier");
         SortedMap<String, List<TestResult>> tiers = group(s.results(), TestResult::tier);

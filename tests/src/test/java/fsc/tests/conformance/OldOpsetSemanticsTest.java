@@ -116,6 +116,61 @@ class OldOpsetSemanticsTest {
         assertAllPass();
     }
 
+    /** Split-11 takes sizes as attribute 'split', or splits equally into as many parts as it has outputs. */
+    @Test
+    void split11TakesAttributeSizes() {
+        new NodeTestWriter("Split", 11)
+                .integer("axis", 1)
+                .ints("split", 1, 2)
+                .input("x", floats(new long[] {2, 3}, 1, 2, 3, 4, 5, 6))
+                .output("a", floats(new long[] {2, 1}, 1, 4))
+                .output("b", floats(new long[] {2, 2}, 2, 3, 5, 6))
+                .write(root, "test_split11_attribute");
+        new NodeTestWriter("Split", 11)
+                .input("x", floats(new long[] {3, 2}, 1, 2, 3, 4, 5, 6))
+                .output("a", floats(new long[] {1, 2}, 1, 2))
+                .output("b", floats(new long[] {1, 2}, 3, 4))
+                .output("c", floats(new long[] {1, 2}, 5, 6))
+                .write(root, "test_split11_equal_parts");
+        assertAllPass();
+    }
+
+    /**
+     * Resize-10 (asymmetric, floor) and Resize-11 with an empty roi, in the forms PyTorch and TF
+     * exporters write: nearest upsampling by 2, and linear with align_corners from width 2 to 3.
+     */
+    @Test
+    void resize10And11() {
+        float[] x = {1, 2, 3, 4};
+        float[] nearest = {1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4};
+        long[] in = {1, 1, 2, 2};
+        long[] up = {1, 1, 4, 4};
+        new NodeTestWriter("Resize", 10)
+                .string("mode", "nearest")
+                .input("x", floats(in, x))
+                .input("scales", floats(new long[] {4}, 1, 1, 2, 2))
+                .output("y", floats(up, nearest))
+                .write(root, "test_resize10_nearest");
+        new NodeTestWriter("Resize", 11)
+                .string("mode", "nearest")
+                .string("coordinate_transformation_mode", "asymmetric")
+                .string("nearest_mode", "floor")
+                .input("x", floats(in, x))
+                .input("roi", floats(new long[] {0}))
+                .input("scales", floats(new long[] {4}, 1, 1, 2, 2))
+                .output("y", floats(up, nearest))
+                .write(root, "test_resize11_nearest_asymmetric");
+        new NodeTestWriter("Resize", 11)
+                .string("mode", "linear")
+                .string("coordinate_transformation_mode", "align_corners")
+                .input("x", floats(in, x))
+                .input("roi", floats(new long[] {0}))
+                .input("scales", floats(new long[] {4}, 1, 1, 1, 1.5f))
+                .output("y", floats(new long[] {1, 1, 2, 3}, 1, 1.5f, 2, 3, 3.5f, 4))
+                .write(root, "test_resize11_linear_align_corners");
+        assertAllPass();
+    }
+
     private void assertAllPass() {
         List<NodeTestCase> tests = NodeTestCase.discover(root, Pattern.compile(""));
         ConformanceSummary s =
