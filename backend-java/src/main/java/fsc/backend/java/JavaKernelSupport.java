@@ -83,6 +83,10 @@ final class JavaKernelSupport {
         t.add(new Kernel("clip", union(F32, INTS), union(F32, INTS), ElementwiseEmitter::clip));
         t.add(new Kernel("where", BOOL, PLAIN, ElementwiseEmitter::where));
         t.add(new Kernel("cast", CASTABLE, CASTABLE, CopyEmitter::cast));
+        // Quantized data: 8-bit casts (u8 read unsigned) and an exact int32 matmul.
+        t.add(new Kernel("cast", EnumSet.of(DType.U8, DType.I8), CASTABLE, IntegerEmitters::cast));
+        t.add(new Kernel("cast", CASTABLE, EnumSet.of(DType.U8, DType.I8), IntegerEmitters::cast));
+        t.add(new Kernel("matmul", EnumSet.of(DType.I32), EnumSet.of(DType.I32), IntegerEmitters::matmul));
         t.add(new Kernel("matmul", F32, F32, MatmulEmitter::matmul));
         t.add(new Kernel("gemm", F32, F32, MatmulEmitter::gemm));
         t.add(new Kernel("gather", PLAIN, PLAIN, GatherEmitter::gather));

@@ -46,6 +46,7 @@ final class OnnxOps {
         PadConverter.register(rules);
         RotaryConverter.register(rules);
         IndicatorConverters.register(rules);
+        QuantConverters.register(rules);
         TreeMap<String, Rule> byName = new TreeMap<>();
         for (Rule r : rules) {
             if (byName.put(r.opType(), r) != null) {
