@@ -15,6 +15,22 @@ import java.util.List;
 final class IntegerEmitters {
     private IntegerEmitters() {}
 
+    /** The cast row's emitter: this class's cast when u8 or i8 is involved, the plain one otherwise. */
+    static CodeBlock castOrPlain(Scope s) {
+        Node n = s.node();
+        boolean eight = is8(n.input(0).dtype()) || is8(n.output().dtype());
+        return eight ? cast(s) : CopyEmitter.cast(s);
+    }
+
+    /** The matmul row's emitter: int32 here, f32 in {@link MatmulEmitter}. */
+    static CodeBlock matmulOrFloat(Scope s) {
+        return s.node().input(0).dtype() == DType.I32 ? matmul(s) : MatmulEmitter.matmul(s);
+    }
+
+    private static boolean is8(DType t) {
+        return t == DType.U8 || t == DType.I8;
+    }
+
     /** {@code cast} where either side is u8 or i8. */
     static CodeBlock cast(Scope s) {
         Node n = s.node();

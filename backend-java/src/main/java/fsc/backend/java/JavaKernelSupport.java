@@ -82,12 +82,10 @@ final class JavaKernelSupport {
         t.add(new Kernel("silu", F32, F32, ElementwiseEmitter::unary));
         t.add(new Kernel("clip", union(F32, INTS), union(F32, INTS), ElementwiseEmitter::clip));
         t.add(new Kernel("where", BOOL, PLAIN, ElementwiseEmitter::where));
-        t.add(new Kernel("cast", CASTABLE, CASTABLE, CopyEmitter::cast));
-        // Quantized data: 8-bit casts (u8 read unsigned) and an exact int32 matmul.
-        t.add(new Kernel("cast", EnumSet.of(DType.U8, DType.I8), CASTABLE, IntegerEmitters::cast));
-        t.add(new Kernel("cast", CASTABLE, EnumSet.of(DType.U8, DType.I8), IntegerEmitters::cast));
-        t.add(new Kernel("matmul", EnumSet.of(DType.I32), EnumSet.of(DType.I32), IntegerEmitters::matmul));
-        t.add(new Kernel("matmul", F32, F32, MatmulEmitter::matmul));
+        // Quantized data adds 8-bit casts (u8 read unsigned) and an exact int32 matmul to both rows.
+        Set<DType> castable8 = union(CASTABLE, EnumSet.of(DType.U8, DType.I8));
+        t.add(new Kernel("cast", castable8, castable8, IntegerEmitters::castOrPlain));
+        t.add(new Kernel("matmul", union(F32, EnumSet.of(DType.I32)), union(F32, EnumSet.of(DType.I32)), IntegerEmitters::matmulOrFloat));
         t.add(new Kernel("gemm", F32, F32, MatmulEmitter::gemm));
         t.add(new Kernel("gather", PLAIN, PLAIN, GatherEmitter::gather));
         for (String op : List.of("reduce_mean", "reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_l2")) {
