@@ -85,7 +85,11 @@ final class JavaKernelSupport {
         // Quantized data adds 8-bit casts (u8 read unsigned) and an exact int32 matmul to both rows.
         Set<DType> castable8 = union(CASTABLE, EnumSet.of(DType.U8, DType.I8));
         t.add(new Kernel("cast", castable8, castable8, IntegerEmitters::castOrPlain));
-        t.add(new Kernel("matmul", union(F32, EnumSet.of(DType.I32)), union(F32, EnumSet.of(DType.I32)), IntegerEmitters::matmulOrFloat));
+        t.add(new Kernel(
+                "matmul",
+                union(F32, EnumSet.of(DType.I32)),
+                union(F32, EnumSet.of(DType.I32)),
+                IntegerEmitters::matmulOrFloat));
         t.add(new Kernel("gemm", F32, F32, MatmulEmitter::gemm));
         t.add(new Kernel("gather", PLAIN, PLAIN, GatherEmitter::gather));
         for (String op : List.of("reduce_mean", "reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_l2")) {
