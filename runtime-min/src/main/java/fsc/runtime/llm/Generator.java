@@ -38,7 +38,8 @@ public final class Generator {
         // A continuation keeps its first piece's leading space: it follows the prompt's text.
         TextCodec.Stream stream = codec.stream(false);
         StringBuilder text = new StringBuilder();
-        int[] out = new int[Math.max(0, maxTokens)];
+        // Bounded by the context, not by --max-tokens: a huge request cannot allocate more than the cache holds.
+        int[] out = new int[Math.max(0, Math.min(maxTokens, cache.maxContext()))];
         int produced = 0;
         cache.release(SEQ);
         long t0 = System.nanoTime();
@@ -46,7 +47,7 @@ public final class Generator {
         try {
             int[] seq = prompt;
             float[] logits = prefill(seq);
-            while (produced < maxTokens) {
+            while (produced < out.length) {
                 int next = sampler.sample(logits, 0, vocab);
                 if (produced == 0) {
                     firstToken = System.nanoTime();
@@ -58,7 +59,7 @@ public final class Generator {
                 String piece = stream.push(next);
                 text.append(piece);
                 onText.accept(piece);
-                if (produced == maxTokens || seq.length + 1 > cache.maxContext()) {
+                if (produced == out.length || seq.length + 1 > cache.maxContext()) {
                     break;
                 }
                 seq = Arrays.copyOf(seq, seq.length + 1);
