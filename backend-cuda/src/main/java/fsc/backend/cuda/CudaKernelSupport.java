@@ -25,7 +25,12 @@ public final class CudaKernelSupport {
             Set<DType> in,
             Set<DType> out,
             Function<Node, Boolean> extra,
-            Function<KernelScope, Kernel> emit) {}
+            Function<KernelScope, List<Kernel>> emit) {}
+
+    /** Most nodes are one kernel. */
+    private static Function<KernelScope, List<Kernel>> one(Function<KernelScope, Kernel> emit) {
+        return s -> List.of(emit.apply(s));
+    }
 
     static final Set<DType> FLOATS = EnumSet.of(DType.F32, DType.F16, DType.BF16);
     static final Set<DType> NUMERIC = EnumSet.of(DType.F32, DType.F16, DType.BF16, DType.F64, DType.I64, DType.I32);
@@ -48,13 +53,13 @@ public final class CudaKernelSupport {
     private static List<Row> table() {
         List<Row> t = new ArrayList<>();
         for (String op : List.of("add", "sub", "mul", "div", "pow", "max", "min", "mod")) {
-            t.add(new Row(op, NUMERIC, NUMERIC, ANY, ElementwiseCuda::plain));
+            t.add(new Row(op, NUMERIC, NUMERIC, ANY, one(ElementwiseCuda::plain)));
         }
         for (String op : List.of("equal", "less", "less_or_equal", "greater", "greater_or_equal")) {
-            t.add(new Row(op, NUMERIC, BOOL, ANY, ElementwiseCuda::plain));
+            t.add(new Row(op, NUMERIC, BOOL, ANY, one(ElementwiseCuda::plain)));
         }
         for (String op : List.of("and", "or", "xor", "not")) {
-            t.add(new Row(op, BOOL, BOOL, ANY, ElementwiseCuda::plain));
+            t.add(new Row(op, BOOL, BOOL, ANY, one(ElementwiseCuda::plain)));
         }
         for (String op : List.of(
                 "sqrt",
@@ -72,26 +77,26 @@ public final class CudaKernelSupport {
                 "gelu",
                 "silu",
                 "clip")) {
-            t.add(new Row(op, FLOATS, FLOATS, ANY, ElementwiseCuda::plain));
+            t.add(new Row(op, FLOATS, FLOATS, ANY, one(ElementwiseCuda::plain)));
         }
         for (String op : List.of("neg", "abs", "relu", "sign")) {
-            t.add(new Row(op, NUMERIC, NUMERIC, ANY, ElementwiseCuda::plain));
+            t.add(new Row(op, NUMERIC, NUMERIC, ANY, one(ElementwiseCuda::plain)));
         }
-        t.add(new Row("where", BOOL, PLAIN, ANY, ElementwiseCuda::plain));
-        t.add(new Row("cast", PLAIN, PLAIN, ANY, ElementwiseCuda::plain));
-        t.add(new Row("expand", PLAIN, PLAIN, n -> n.inputs().size() == 1, ElementwiseCuda::plain));
-        t.add(new Row("fused", PLAIN, PLAIN, ElementwiseCuda::fusable, ElementwiseCuda::fused));
-        t.add(new Row("gather", PLAIN, PLAIN, ANY, IndexingCuda::gather));
-        t.add(new Row("transpose", PLAIN, PLAIN, ANY, IndexingCuda::transpose));
-        t.add(new Row("slice", PLAIN, PLAIN, n -> n.inputs().size() == 1, IndexingCuda::slice));
+        t.add(new Row("where", BOOL, PLAIN, ANY, one(ElementwiseCuda::plain)));
+        t.add(new Row("cast", PLAIN, PLAIN, ANY, one(ElementwiseCuda::plain)));
+        t.add(new Row("expand", PLAIN, PLAIN, n -> n.inputs().size() == 1, one(ElementwiseCuda::plain)));
+        t.add(new Row("fused", PLAIN, PLAIN, ElementwiseCuda::fusable, one(ElementwiseCuda::fused)));
+        t.add(new Row("gather", PLAIN, PLAIN, ANY, one(IndexingCuda::gather)));
+        t.add(new Row("transpose", PLAIN, PLAIN, ANY, one(IndexingCuda::transpose)));
+        t.add(new Row("slice", PLAIN, PLAIN, n -> n.inputs().size() == 1, one(IndexingCuda::slice)));
         for (String op : List.of("matmul", "gemm")) {
-            t.add(new Row(op, FLOATS, FLOATS, GemmShape::supported, MatmulCuda::emit));
+            t.add(new Row(op, FLOATS, FLOATS, GemmShape::supported, one(MatmulCuda::emit)));
         }
         for (String op : List.of("layer_norm", "rms_norm")) {
-            t.add(new Row(op, FLOATS, FLOATS, ANY, NormCuda::norm));
+            t.add(new Row(op, FLOATS, FLOATS, ANY, one(NormCuda::norm)));
         }
         for (String op : List.of("softmax", "log_softmax")) {
-            t.add(new Row(op, FLOATS, FLOATS, ANY, NormCuda::softmax));
+            t.add(new Row(op, FLOATS, FLOATS, ANY, one(NormCuda::softmax)));
         }
         for (String op : List.of("reduce_mean", "reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_l2")) {
             t.add(new Row(
@@ -99,9 +104,27 @@ public final class CudaKernelSupport {
                     EnumSet.of(DType.F32, DType.F16, DType.BF16, DType.F64),
                     FLOATS,
                     n -> n.inputs().size() == 1,
-                    ReduceCuda::emit));
+                    one(ReduceCuda::emit)));
         }
-        t.add(new Row("attention", FLOATS, FLOATS, n -> n.input(1).type().rank() == 4, AttentionCuda::emit));
+        t.add(new Row("attention", FLOATS, FLOATS, n -> n.input(1).type().rank() == 4, one(AttentionCuda::emit)));
+        // Decoder ops (GGUF): f32 activations, weights in their packed layouts, the paged KV cache.
+        Set<DType> f32 = EnumSet.of(DType.F32);
+        t.add(new Row("qmatmul", f32, f32, LlmCuda::weightReadable, one(LlmCuda::qmatmul)));
+        t.add(new Row(
+                "embedding",
+                QuantCuda.WEIGHTS,
+                f32,
+                n -> LlmCuda.weightReadable(n)
+                        && EnumSet.of(DType.I32, DType.I64).contains(n.input(1).dtype()),
+                one(LlmCuda::embedding)));
+        t.add(new Row(
+                "rope",
+                f32,
+                f32,
+                n -> n.inputs().size() < 4
+                        || EnumSet.of(DType.I32, DType.I64).contains(n.input(3).dtype()),
+                one(LlmCuda::rope)));
+        t.add(new Row("paged_attention", f32, f32, ANY, PagedAttentionCuda::emit));
         return List.copyOf(t);
     }
 

@@ -65,11 +65,11 @@ public record CudaModule(
                 continue;
             }
             KernelScope scope = new KernelScope(n, layout, lang, symbols, KernelScope.kernelName(n, kernels.size()));
-            kernels.add(CudaKernelSupport.find(n).emit().apply(scope));
+            kernels.addAll(CudaKernelSupport.find(n).emit().apply(scope));
         }
         StringBuilder src = new StringBuilder();
         banner.lines().forEach(l -> src.append("// ").append(l).append('\n'));
-        src.append(lang.header()).append(PRELUDE);
+        src.append(lang.header()).append(PRELUDE).append(QuantCuda.PRELUDE);
         for (Kernel k : kernels) {
             src.append('\n').append(k.source());
         }

@@ -27,6 +27,11 @@ record KernelScope(Node node, DeviceLayout layout, CudaLanguage lang, List<Strin
         return d.toString().replace("*", "");
     }
 
+    /** The same node under another kernel name, for a node emitted as more than one kernel. */
+    KernelScope renamed(String newName) {
+        return new KernelScope(node, layout, lang, symbols, newName);
+    }
+
     /** The kernel's opening line and parameters. */
     String signature() {
         StringBuilder sb = new StringBuilder();
