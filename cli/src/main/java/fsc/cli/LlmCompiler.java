@@ -51,6 +51,18 @@ public final class LlmCompiler {
 
     public static ModelCompiler.Result compile(
             Path model, Path outJar, Path dumpIr, List<String> passes, DecoderOptions options, Progress progress) {
+        return compile(model, outJar, dumpIr, passes, options, progress, null);
+    }
+
+    /** As above; {@code cuda} non-null selects the CUDA backend ({@code --target cuda[,java]}). */
+    public static ModelCompiler.Result compile(
+            Path model,
+            Path outJar,
+            Path dumpIr,
+            List<String> passes,
+            DecoderOptions options,
+            Progress progress,
+            fsc.backend.cuda.CudaBackendOptions cuda) {
         progress.step("importing " + model);
         try (GgufFile file = GgufFile.open(model)) {
             GgufDecoderImporter.Imported imported = GgufDecoderImporter.importModel(file, options);
@@ -69,6 +81,12 @@ public final class LlmCompiler {
             TreeMap<String, byte[]> resources = new TreeMap<>();
             resources.put(LlmConfig.ENTRY, config.toJson().getBytes(StandardCharsets.UTF_8));
             String label = model.getFileName().toString();
+            if (cuda != null) {
+                var r = fsc.backend.cuda.CudaBackend.compile(
+                        g, JavaBackendOptions.forModel(label), cuda, outJar, resources);
+                progress.step("wrote " + outJar);
+                return new ModelCompiler.Result(outJar, g, optimized, "fsc: " + outJar + ": " + r.summary());
+            }
             JavaBackendResult r = JavaBackend.compile(g, JavaBackendOptions.forModel(label), outJar, resources);
             progress.step("wrote " + outJar);
             return new ModelCompiler.Result(outJar, g, optimized, "fsc: " + outJar + ": " + r);

@@ -79,7 +79,8 @@ public final class ModelCompiler {
                     settings.dumpIr(),
                     settings.passes(),
                     LlmCompiler.options(settings.bounds()),
-                    progress);
+                    progress,
+                    cuda);
         }
         boolean ir = IrFiles.isIr(model);
         if (!file.endsWith(".onnx") && !ir) {
