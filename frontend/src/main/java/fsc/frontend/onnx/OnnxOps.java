@@ -47,6 +47,7 @@ final class OnnxOps {
         RotaryConverter.register(rules);
         IndicatorConverters.register(rules);
         QuantConverters.register(rules);
+        LossConverters.register(rules);
         TreeMap<String, Rule> byName = new TreeMap<>();
         for (Rule r : rules) {
             if (byName.put(r.opType(), r) != null) {
