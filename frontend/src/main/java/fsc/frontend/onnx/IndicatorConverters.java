@@ -25,6 +25,7 @@ final class IndicatorConverters {
         rules.add(new Rule("OneHot", 11, IndicatorConverters::oneHot));
         rules.add(new Rule("EyeLike", 9, IndicatorConverters::eyeLike));
         rules.add(new Rule("LpNormalization", 1, IndicatorConverters::lpNormalization));
+        rules.add(new Rule("GatherElements", 11, IndicatorConverters::gatherElements));
     }
 
     private static void hardmax(NodeContext c) {
@@ -142,6 +143,56 @@ final class IndicatorConverters {
         Value isZero = c.emit("equal", List.of(norm, zero), Map.of(), c.temp("norm_is_zero"));
         Value safe = c.emit("where", List.of(isZero, one, norm), Map.of(), c.temp("safe_norm"));
         c.produce("div", List.of(x, safe), Map.of());
+    }
+
+    /**
+     * {@code out[p] = data[p with p[axis] := indices[p]]} as {@code sum_c [indices[p] == c] *
+     * data[..c..]}: the data's axis moves last and meets a one-hot of the indices. Indices must have
+     * the data's sizes on the other axes.
+     */
+    private static void gatherElements(NodeContext c) {
+        Value data = c.input(0);
+        Value indices = c.input(1);
+        int rank = data.type().rank();
+        long a = c.attrs.intValue("axis", 0);
+        int axis = (int) (a < 0 ? a + rank : a);
+        Dim n = data.type().dim(axis);
+        for (int i = 0; i < rank; i++) {
+            if (i != axis && !indices.type().dim(i).equals(data.type().dim(i))) {
+                throw c.fail("indices " + indices.type() + " must match data " + data.type() + " outside axis " + axis);
+            }
+        }
+        if (!n.isFixed()) {
+            throw c.fail("needs a fixed size along axis " + axis + ", got " + data.type());
+        }
+        Value idx = indices.dtype() == DType.I64
+                ? indices
+                : c.emit("cast", List.of(indices), Map.of("to", new Attr.Type(DType.I64)), c.temp("idx64"));
+        Value zero = c.constant("zero", scalarLong(0));
+        Value size = c.constant("size", scalarLong(n.value()));
+        Value negative = c.emit("less", List.of(idx, zero), Map.of(), c.temp("negative"));
+        Value wrapped = c.emit("add", List.of(idx, size), Map.of(), c.temp("wrapped"));
+        Value norm = c.emit("where", List.of(negative, wrapped, idx), Map.of(), c.temp("normalised"));
+        Value last = c.emit("unsqueeze", List.of(norm), Map.of("axes", Attr.ints(rank)), c.temp("idx_last"));
+        List<Long> rampShape = new ArrayList<>();
+        for (int i = 0; i < rank; i++) {
+            rampShape.add(1L);
+        }
+        rampShape.add(n.value());
+        Value hit =
+                c.emit("equal", List.of(last, c.constant("ramp", ramp(rampShape, n.value()))), Map.of(), c.temp("hit"));
+        long[] perm = new long[rank];
+        for (int i = 0, p = 0; i < rank; i++) {
+            if (i != axis) {
+                perm[p++] = i;
+            }
+        }
+        perm[rank - 1] = axis;
+        Value moved = c.emit("transpose", List.of(data), Map.of("perm", Attr.ints(perm)), c.temp("axis_last"));
+        Value spread = c.emit("unsqueeze", List.of(moved), Map.of("axes", Attr.ints(axis)), c.temp("spread"));
+        Value zeros = ActivationConverters.scalar(c, "fill", data.dtype(), 0);
+        Value chosen = c.emit("where", List.of(hit, spread, zeros), Map.of(), c.temp("chosen"));
+        c.produce("reduce_sum", List.of(chosen), Map.of("axes", Attr.ints(rank), "keepdims", new Attr.Int(0)));
     }
 
     private static WeightData ramp(List<Long> shape, long n) {
