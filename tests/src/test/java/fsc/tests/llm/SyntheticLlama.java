@@ -45,7 +45,25 @@ record SyntheticLlama(int dim, int layers, int heads, int kvHeads, int ffn, int 
 
     /** Writes the model; norms are always F32 (as llama.cpp keeps them). */
     void write(Path path, Function<String, GgmlType> typeOf) {
-        GgufWriter w = header();
+        write(path, typeOf, "llama");
+    }
+
+    /**
+     * Writes the model as {@code architecture} ({@code llama}, {@code qwen2}, {@code gemma}): the
+     * metadata prefix follows it, and {@code qwen2} gets Q/K/V bias vectors (F32).
+     */
+    void write(Path path, Function<String, GgmlType> typeOf, String architecture) {
+        GgufWriter w = header(architecture);
+        if (architecture.equals("qwen2")) {
+            int kvDim = kvHeads * (dim / heads);
+            for (int l = 0; l < layers; l++) {
+                for (String p : List.of("q", "k", "v")) {
+                    String name = "blk." + l + ".attn_" + p + ".bias";
+                    int n = p.equals("q") ? dim : kvDim;
+                    w.addF32(name, GgmlType.F32, List.of((long) n), values(name, n));
+                }
+            }
+        }
         for (Object[] t : tensors()) {
             String name = (String) t[0];
             int rows = (int) t[1];
@@ -60,7 +78,7 @@ record SyntheticLlama(int dim, int layers, int heads, int kvHeads, int ffn, int 
 
     /** The model {@link #write} writes with {@code typeOf}, with every weight dequantized back to F32. */
     void dequantizedTwin(Path path, Function<String, GgmlType> typeOf) {
-        GgufWriter w = header();
+        GgufWriter w = header("llama");
         try (Arena arena = Arena.ofConfined()) {
             for (Object[] t : tensors()) {
                 String name = (String) t[0];
@@ -91,18 +109,18 @@ record SyntheticLlama(int dim, int layers, int heads, int kvHeads, int ffn, int 
         return v;
     }
 
-    private GgufWriter header() {
+    private GgufWriter header(String a) {
         GgufWriter w = new GgufWriter()
-                .putString("general.architecture", "llama")
+                .putString("general.architecture", a)
                 .putString("general.name", "fsc-synthetic")
-                .putU32("llama.context_length", 4096)
-                .putU32("llama.embedding_length", dim)
-                .putU32("llama.feed_forward_length", ffn)
-                .putU32("llama.block_count", layers)
-                .putU32("llama.attention.head_count", heads)
-                .putU32("llama.attention.head_count_kv", kvHeads)
-                .putF32("llama.rope.freq_base", 10000f)
-                .putF32("llama.attention.layer_norm_rms_epsilon", 1e-5f)
+                .putU32(a + ".context_length", 4096)
+                .putU32(a + ".embedding_length", dim)
+                .putU32(a + ".feed_forward_length", ffn)
+                .putU32(a + ".block_count", layers)
+                .putU32(a + ".attention.head_count", heads)
+                .putU32(a + ".attention.head_count_kv", kvHeads)
+                .putF32(a + ".rope.freq_base", 10000f)
+                .putF32(a + ".attention.layer_norm_rms_epsilon", 1e-5f)
                 .putString("tokenizer.ggml.model", "llama")
                 .putU32("tokenizer.ggml.bos_token_id", 1)
                 .putU32("tokenizer.ggml.eos_token_id", 2)
