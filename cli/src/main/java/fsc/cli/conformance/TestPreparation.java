@@ -38,7 +38,8 @@ final class TestPreparation {
     private static final Pattern NO_KERNEL = Pattern.compile("has no kernel for ([a-z0-9_]+)\\(([a-z0-9_]*)\\)");
 
     /** The frontend's message for a tensor of a type fsc has no dtype for (string, float8, int4...). */
-    private static final Pattern ELEMENT_TYPE = Pattern.compile("has element type (\\S+), which fsc does not support");
+    private static final Pattern ELEMENT_TYPE =
+            Pattern.compile("has element type (code \\d+|\\S+), which fsc does not support");
 
     private TestPreparation() {}
 
