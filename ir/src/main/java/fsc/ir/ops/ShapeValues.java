@@ -94,9 +94,10 @@ public final class ShapeValues {
             case "where" -> where(types, in, out);
             case "not" -> in.getFirst().flatMap(ShapeValues::logicalNot);
             case "and", "or" -> binary(types, in, out, (a, b) -> logical(op.equals("and"), a, b));
-            case "mod" -> attrs.get("fmod") instanceof Attr.Int f && f.value() != 0
-                    ? Optional.empty()
-                    : binary(types, in, out, ShapeValues::floorMod);
+            case "mod" ->
+                attrs.get("fmod") instanceof Attr.Int f && f.value() != 0
+                        ? Optional.empty()
+                        : binary(types, in, out, ShapeValues::floorMod);
             case "constant_of_shape" -> constantOfShape(attrs, out);
             default -> Optional.empty();
         };
