@@ -70,10 +70,21 @@ final class DecoderCnnConverters {
         c.produceAll("split", in, attrs);
     }
 
+    /** The backend takes {@code k} as an attribute, so an operand k must be known at compile time. */
     private static void trilu(NodeContext c) {
-        List<Value> in = new ArrayList<>(List.of(c.input(0)));
-        c.optionalInput(1).ifPresent(in::add);
-        c.produce("trilu", in, Map.of("upper", new Attr.Int(c.attrs.intValue("upper", 1))));
+        Map<String, Attr> attrs = new TreeMap<>();
+        attrs.put("upper", new Attr.Int(c.attrs.intValue("upper", 1)));
+        if (c.hasInput(1)) {
+            Value k = c.input(1);
+            var known = c.knownInts(k).filter(v -> v.size() == 1 && v.getFirst().isFixed());
+            if (known.isEmpty()) {
+                throw new fsc.ir.FscException(
+                        c.where + ": k ('" + k.name() + "') must be known at compile time",
+                        "bind it with --bind " + k.name() + "=FILE");
+            }
+            attrs.put("k", new Attr.Int(known.get().getFirst().value()));
+        }
+        c.produce("trilu", List.of(c.input(0)), attrs);
     }
 
     private static void cumsum(NodeContext c) {

@@ -48,6 +48,7 @@ final class OnnxOps {
         IndicatorConverters.register(rules);
         QuantConverters.register(rules);
         LossConverters.register(rules);
+        TopKConverter.register(rules);
         TreeMap<String, Rule> byName = new TreeMap<>();
         for (Rule r : rules) {
             if (byName.put(r.opType(), r) != null) {
