@@ -12,8 +12,8 @@ import java.util.stream.Collectors;
 public final class PassRegistry {
     private PassRegistry() {}
 
-    private static final List<Pass> ALL =
-            List.of(new CsePass(), new DcePass(), new FoldPass(), new PlanMemoryPass(), new RecognizePass());
+    private static final List<Pass> ALL = List.of(
+            new CsePass(), new DcePass(), new FoldPass(), new FusePass(), new PlanMemoryPass(), new RecognizePass());
 
     /** Every pass, sorted by name. */
     public static List<Pass> all() {
