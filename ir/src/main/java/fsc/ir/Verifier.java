@@ -46,8 +46,9 @@ public final class Verifier {
                 throw new FscException(in + ": constant %" + v.name() + " names missing weight '" + c.weight() + "'");
             }
             WeightData w = g.weights().get(c.weight());
-            // A laid-out constant names the row-major weight; the backend packs it.
-            if (!w.type().equals(v.type().withLayout(""))) {
+            // A {panelW} constant holds packed bytes (see PanelLayout); other layouts name the
+            // row-major weight and the backend lays it out.
+            if (!w.type().equals(PanelLayout.storageType(v.type()))) {
                 throw new FscException(in + ": constant %" + v.name() + " is typed " + v.type() + " but weight '"
                         + c.weight() + "' is " + w.type());
             }

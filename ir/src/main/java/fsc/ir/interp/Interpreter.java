@@ -4,6 +4,7 @@ import fsc.ir.Constant;
 import fsc.ir.FscException;
 import fsc.ir.Graph;
 import fsc.ir.Node;
+import fsc.ir.PanelLayout;
 import fsc.ir.Value;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -67,7 +68,11 @@ public final class Interpreter {
                 throw new FscException("constant %" + c.value().name() + " is "
                         + c.value().type() + ": the reference interpreter does not execute packed quantized weights");
             }
-            env.put(c.value(), HostTensor.fromWeight(graph.weights().get(c.weight())));
+            // A {panelW} GEMM weight is unpacked: kernels read every constant row-major.
+            env.put(
+                    c.value(),
+                    HostTensor.fromWeight(PanelLayout.rowMajor(
+                            graph.weights().get(c.weight()), c.value().type())));
         }
         execute(graph.nodes(), env, binding);
         return env;

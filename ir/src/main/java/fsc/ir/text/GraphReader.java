@@ -192,7 +192,7 @@ final class GraphReader {
         } else {
             w = sideFile.get(name);
         }
-        if (!w.type().equals(type.withLayout(""))) {
+        if (!w.type().equals(fsc.ir.PanelLayout.storageType(type))) {
             throw lit.fail(
                     c.typedValue(),
                     c.typedValue().VALUE().getText() + " is declared " + type + " but weight \"" + name + "\" is "

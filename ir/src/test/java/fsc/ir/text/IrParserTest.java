@@ -132,7 +132,9 @@ class IrParserTest {
         Value w = b.constant("w", TestWeights.floats(new long[] {4, 2}, 1, 2, 3, 4, 5, 6, 7, 8));
         Graph plain = b.output(b.node("matmul", "", List.of(x, w), Map.of())).build();
         String text = IrPrinter.print(plain).replace("%w: f32[4,2] =", "%w: f32[4,2]{panel16} =");
-        Graph packed = IrParser.parse(text, "p.fsir", plain.weights());
+        // A {panel16} constant's weight holds the packed panels (see PanelLayout).
+        fsc.ir.WeightData panels = fsc.ir.PanelLayout.pack(plain.weights().get("w"), false, 16);
+        Graph packed = IrParser.parse(text, "p.fsir", new fsc.ir.Weights(new java.util.TreeMap<>(Map.of("w", panels))));
         assertEquals("panel16", packed.constants().getFirst().value().type().layout());
         assertEquals(text, IrPrinter.print(packed));
     }
