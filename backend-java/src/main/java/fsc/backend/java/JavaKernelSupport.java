@@ -82,6 +82,8 @@ final class JavaKernelSupport {
         t.add(new Kernel("silu", F32, F32, ElementwiseEmitter::unary));
         t.add(new Kernel("clip", union(F32, INTS), union(F32, INTS), ElementwiseEmitter::clip));
         t.add(new Kernel("where", BOOL, PLAIN, ElementwiseEmitter::where));
+        // A fuse-pass chain: one loop evaluating the body per element (find() checks the body ops).
+        t.add(new Kernel("fused", F32, F32, FusedElementwiseEmitter::emit));
         // Quantized data adds 8-bit casts (u8 read unsigned) and an exact int32 matmul to both rows.
         Set<DType> castable8 = union(CASTABLE, EnumSet.of(DType.U8, DType.I8));
         t.add(new Kernel("cast", castable8, castable8, IntegerEmitters::castOrPlain));
@@ -166,6 +168,9 @@ final class JavaKernelSupport {
     }
 
     private static Kernel find(Node n) {
+        if (n.isFused() && !FusedElementwiseEmitter.supports(n)) {
+            return null;
+        }
         if (n.op().equals("constant_of_shape")) {
             return new Kernel(n.op(), PLAIN, PLAIN, CopyEmitter::constantOfShape);
         }

@@ -1,0 +1,198 @@
+package fsc.backend.java;
+
+import com.palantir.javapoet.CodeBlock;
+import com.palantir.javapoet.TypeName;
+import fsc.ir.DType;
+import fsc.ir.Dim;
+import fsc.ir.Node;
+import fsc.ir.Value;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * A {@code fused @elementwise} node (built by the {@code fuse} pass) as one loop nest over its output
+ * shape that evaluates the whole body per element in locals: each operand is read once per element,
+ * only the result is written, no intermediate buffer exists. The nest is {@link LoopNest}'s, so the
+ * operands broadcast as in {@link ElementwiseEmitter#binary}: when every operand's inner stride is 0
+ * or 1 the inner loop runs on float vectors (a stride-0 operand is broadcast into a vector once per
+ * row, before the loop), otherwise, or when a body op has no vector form, a strided scalar loop.
+ */
+final class FusedElementwiseEmitter {
+    private FusedElementwiseEmitter() {}
+
+    private static final Set<String> BINARY = Set.of("add", "sub", "mul", "div", "pow", "max", "min");
+    private static final Set<String> UNARY =
+            Set.of("sqrt", "reciprocal", "exp", "log", "erf", "tanh", "sigmoid", "neg", "abs", "relu", "gelu", "silu");
+
+    /**
+     * Whether this emitter runs {@code n}: an {@code elementwise} fused node with one result, f32
+     * throughout, whose body ops all have the result's shape (only the params broadcast).
+     */
+    static boolean supports(Node n) {
+        if (!n.isFused()
+                || !n.strAttr("kind", "").equals("elementwise")
+                || n.outputs().size() != 1) {
+            return false;
+        }
+        List<Dim> dims = n.output().type().dims();
+        for (Value p : n.body().params()) {
+            if (p.dtype() != DType.F32 || !p.type().isRowMajor()) {
+                return false;
+            }
+        }
+        for (Node b : n.body().nodes()) {
+            boolean known = BINARY.contains(b.op()) || UNARY.contains(b.op());
+            if (!known || b.outputs().size() != 1 || b.output().dtype() != DType.F32) {
+                return false;
+            }
+            if (!b.output().type().dims().equals(dims)) {
+                return false;
+            }
+        }
+        return n.output().dtype() == DType.F32;
+    }
+
+    static CodeBlock emit(Scope s) {
+        Node n = s.node();
+        Value y = n.output();
+        List<Value> params = n.body().params();
+        List<Dim> dims = y.type().dims();
+        List<List<Dim>> strides = new ArrayList<>();
+        strides.add(DimCode.contiguousStrides(dims));
+        List<String> segs = new ArrayList<>();
+        segs.add(s.segment(y, "y"));
+        for (int k = 0; k < params.size(); k++) {
+            strides.add(Code.broadcastStrides(n.input(k).type().dims(), dims));
+            segs.add(s.segment(n.input(k), "in" + k));
+        }
+        LoopNest nest = LoopNest.of(dims, strides);
+        Map<Value, String> ops = opNames(s, n);
+        boolean vector = nest.innerUnitOrBroadcast()
+                && n.body().nodes().stream()
+                        .allMatch(b -> BINARY.contains(ops.get(b.output()))
+                                || ElementwiseEmitter.vectorUnary(ops.get(b.output()), CodeBlock.of("v")) != null
+                                || ops.get(b.output()).equals("square"));
+        List<CodeBlock> zeros = segs.stream().map(x -> CodeBlock.of("0L")).toList();
+        return nest.emit(s, segs, zeros, (count, off) -> {
+            DimCode dc = s.dims();
+            Function<String, CodeBlock> scalar = i -> {
+                CodeBlock.Builder b = CodeBlock.builder();
+                Map<Value, String> names = new IdentityHashMap<>();
+                for (int k = 0; k < params.size(); k++) {
+                    String p = s.local("p" + k);
+                    CodeBlock idx = Code.index(dc, off.get(k + 1), nest.innerStride(k + 1), i);
+                    b.addStatement("$T $N = $L", TypeName.FLOAT, p, Code.get(segs.get(k + 1), "F32", idx));
+                    names.put(params.get(k), p);
+                }
+                String r = body(s, n, ops, names, b, TypeName.FLOAT, FusedElementwiseEmitter::scalarOp);
+                CodeBlock yi = Code.index(dc, off.get(0), nest.innerStride(0), i);
+                return b.addStatement(Code.set(segs.get(0), "F32", yi, CodeBlock.of("$N", r)))
+                        .build();
+            };
+            if (!vector) {
+                return Code.scalarLoop(s, count, scalar);
+            }
+            // Broadcast operands are constant along the inner dimension: one vector per row, hoisted.
+            CodeBlock.Builder pre = CodeBlock.builder();
+            Map<Value, String> hoisted = new IdentityHashMap<>();
+            for (int k = 0; k < params.size(); k++) {
+                if (DimCode.isZero(nest.innerStride(k + 1))) {
+                    String v = s.local("b" + k);
+                    CodeBlock at = Code.get(segs.get(k + 1), "F32", CodeBlock.of("$N", off.get(k + 1)));
+                    pre.addStatement("$T $N = $L", JavaTypes.FLOAT_VECTOR, v, Code.broadcast(at));
+                    hoisted.put(params.get(k), v);
+                }
+            }
+            Function<String, CodeBlock> vec = i -> {
+                CodeBlock.Builder b = CodeBlock.builder();
+                Map<Value, String> names = new IdentityHashMap<>(hoisted);
+                for (int k = 0; k < params.size(); k++) {
+                    if (!names.containsKey(params.get(k))) {
+                        String p = s.local("v" + k);
+                        CodeBlock at = Code.load(segs.get(k + 1), CodeBlock.of("$N + $N", off.get(k + 1), i));
+                        b.addStatement("$T $N = $L", JavaTypes.FLOAT_VECTOR, p, at);
+                        names.put(params.get(k), p);
+                    }
+                }
+                String r = body(s, n, ops, names, b, JavaTypes.FLOAT_VECTOR, FusedElementwiseEmitter::vectorOp);
+                return b.addStatement(
+                                Code.store(CodeBlock.of("$N", r), segs.get(0), CodeBlock.of("$N + $N", off.get(0), i)))
+                        .build();
+            };
+            return pre.add(Code.vectorLoop(s, count, vec, scalar)).build();
+        });
+    }
+
+    /** One expression builder: the op name and its operands' expressions. */
+    private interface OpForm {
+        CodeBlock apply(String op, List<CodeBlock> args);
+    }
+
+    /** Declares one local of {@code type} per body node, in order; returns the result's local. */
+    private static String body(
+            Scope s,
+            Node n,
+            Map<Value, String> ops,
+            Map<Value, String> names,
+            CodeBlock.Builder b,
+            TypeName type,
+            OpForm form) {
+        for (Node m : n.body().nodes()) {
+            List<CodeBlock> args = m.inputs().stream()
+                    .map(v -> CodeBlock.of("$N", names.get(v)))
+                    .toList();
+            String t = s.local("t");
+            b.addStatement("$T $N = $L", type, t, form.apply(ops.get(m.output()), args));
+            names.put(m.output(), t);
+        }
+        return names.get(n.body().results().getFirst());
+    }
+
+    private static CodeBlock scalarOp(String op, List<CodeBlock> a) {
+        if (op.equals("square")) {
+            return ElementwiseEmitter.scalarBinary(op, DType.F32, DType.F32, a.get(0), a.get(0), 0);
+        }
+        return a.size() == 2
+                ? ElementwiseEmitter.scalarBinary(op, DType.F32, DType.F32, a.get(0), a.get(1), 0)
+                : ElementwiseEmitter.scalarUnary(op, DType.F32, a.get(0));
+    }
+
+    private static CodeBlock vectorOp(String op, List<CodeBlock> a) {
+        if (op.equals("square")) {
+            return ElementwiseEmitter.vectorBinary(op, a.get(0), a.get(0));
+        }
+        return a.size() == 2
+                ? ElementwiseEmitter.vectorBinary(op, a.get(0), a.get(1))
+                : ElementwiseEmitter.vectorUnary(op, a.get(0));
+    }
+
+    /**
+     * The emitter op name per body node: {@code gelu} with its approximation as in
+     * {@link ElementwiseEmitter#unary}, and {@code pow} by a constant 2 (an operand that is a scalar
+     * weight) as a multiply, as {@link ElementwiseEmitter#binary} does.
+     */
+    private static Map<Value, String> opNames(Scope s, Node n) {
+        Map<Value, Value> outer = new IdentityHashMap<>();
+        for (int k = 0; k < n.inputs().size(); k++) {
+            outer.put(n.body().params().get(k), n.input(k));
+        }
+        Map<Value, String> ops = new IdentityHashMap<>();
+        for (Node m : n.body().nodes()) {
+            String op = m.op();
+            if (op.equals("gelu")) {
+                op = "gelu_" + m.strAttr("approximate", "none");
+            } else if (op.equals("pow") && outer.containsKey(m.input(1))) {
+                Double e = s.model().weights().scalarValue(outer.get(m.input(1)));
+                if (e != null && e == 2.0) {
+                    op = "square";
+                }
+            }
+            ops.put(m.output(), op);
+        }
+        return ops;
+    }
+}
