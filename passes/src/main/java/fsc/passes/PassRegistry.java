@@ -13,7 +13,13 @@ public final class PassRegistry {
     private PassRegistry() {}
 
     private static final List<Pass> ALL = List.of(
-            new CsePass(), new DcePass(), new FoldPass(), new FusePass(), new PlanMemoryPass(), new RecognizePass());
+            new CsePass(),
+            new DcePass(),
+            new FoldPass(),
+            new FusePass(),
+            new LayoutPass(),
+            new PlanMemoryPass(),
+            new RecognizePass());
 
     /** Every pass, sorted by name. */
     public static List<Pass> all() {

@@ -27,6 +27,10 @@ public final class Pipelines {
                 new RecognizePass(),
                 // Recognize leaves the patterns' literals (2.0, sqrt(2), eps) unread; drop them again.
                 new DcePass(),
+                // After the graph's final shape is known (nothing later rewrites a matmul): pack the
+                // constant GEMM weights once, at compile time, so the jar maps panels instead of
+                // packing at load; before plan-memory, which does not place constants.
+                new LayoutPass(),
                 // Last: offsets depend on the final node order and value sizes, and any pass that
                 // rebuilds the node list drops the plan.
                 new PlanMemoryPass());
