@@ -21,8 +21,9 @@ import jdk.incubator.vector.VectorSpecies;
  * fits L1), row blocks of {@value #MC} (the A block fits L2), column panels, 6-row micro tiles.
  *
  * <p>Packed B ({@link #packB}) stores each panel's {@code K × panelWidth} floats contiguously, row by
- * row, so the kernel streams one panel linearly. The panel width depends on the CPU's vector size,
- * so pack at load time, not at compile time.
+ * row, so the kernel streams one panel linearly. The panel width depends on the CPU's vector size:
+ * the compiler's {@code layout} pass packs weights for the compiling CPU, and a model run elsewhere
+ * converts them once at load ({@link #repack}).
  *
  * <p>Offsets are in bytes; leading dimensions in elements; all data little-endian f32. With a
  * {@link Parallelism} of more than one thread, the segments must be accessible from its workers
@@ -65,6 +66,33 @@ public final class Sgemm {
             MemorySegment src, long srcOffset, int k, int n, boolean srcTransposed, MemorySegment dst, long dstOffset) {
         checkSizes(1, n, k);
         pack(src, srcOffset, srcTransposed ? k : n, k, n, srcTransposed, dst, dstOffset, 0, panels(n));
+    }
+
+    /**
+     * Repacks a B that was packed at compile time into panels of {@code srcPanel} columns (the
+     * {@code {panelW}} layout of the {@code layout} pass, for a CPU with other vectors) into this
+     * CPU's panels, for {@link #gemmPacked}. {@code dst} needs {@link #packedBytes}{@code (k, n)}.
+     * Only a model run on a CPU other than the one it was compiled for pays this, once, at load.
+     */
+    public static void repack(
+            MemorySegment src, long srcOffset, int k, int n, int srcPanel, MemorySegment dst, long dstOffset) {
+        checkSizes(1, n, k);
+        if (srcPanel <= 0) {
+            throw new IllegalArgumentException("source panel width " + srcPanel + " is not positive");
+        }
+        long panelBytes = (long) k * NR * Float.BYTES;
+        for (int p = 0; p < panels(n); p++) {
+            long base = dstOffset + p * panelBytes;
+            for (int j = 0; j < NR; j++) {
+                int col = p * NR + j;
+                // Column col of B sits in source panel col / srcPanel at lane col % srcPanel.
+                long s = srcOffset + ((long) (col / srcPanel) * k * srcPanel + col % srcPanel) * Float.BYTES;
+                for (int kk = 0; kk < k; kk++) {
+                    float v = col < n ? src.get(F32, s + (long) kk * srcPanel * Float.BYTES) : 0f;
+                    dst.set(F32, base + ((long) kk * NR + j) * Float.BYTES, v);
+                }
+            }
+        }
     }
 
     /**
