@@ -17,8 +17,9 @@ import java.util.Set;
 /**
  * Where every value lives on the device: activations at their memory-plan offset in the one arena,
  * graph inputs the plan left out after the plan's end, views (reshape and friends) at their source's
- * address, constants in one weights buffer uploaded once. Kernels bake these offsets in, so a launch
- * passes only the two base pointers and the symbol values.
+ * address, constants in one weights buffer uploaded once, and the one input kernels update in place
+ * (the paged KV cache) at the start of its own resident buffer. Kernels bake these offsets in, so a
+ * launch passes only the three base pointers and the symbol values.
  */
 final class DeviceLayout {
     /** Ops whose output is their input's bytes under another shape: no kernel, same address. */
@@ -29,13 +30,22 @@ final class DeviceLayout {
 
     enum Space {
         ARENA,
-        WEIGHTS
+        WEIGHTS,
+        /**
+         * The resident state buffer (kernel parameter {@code P}): sized by the runtime from its own
+         * budget, not by the compiled bound, because the bound of a KV cache's block count is far
+         * beyond any device's memory.
+         */
+        STATE
     }
 
     record Address(Space space, long offset) {}
 
-    /** A graph input or output: where the host copies it to or from. */
-    record Io(Value value, long offset) {}
+    /**
+     * A graph input or output: where the host copies it to or from. A {@code resident} input lives
+     * at offset 0 of the state buffer instead of the arena.
+     */
+    record Io(Value value, long offset, boolean resident) {}
 
     private final Map<Value, Address> addresses;
     private final long arenaBytes;
@@ -72,9 +82,16 @@ final class DeviceLayout {
         }
         pad(blob);
         long end = align(plan.arenaBytes());
+        Set<String> resident = CudaModule.updatedInPlace(g);
+        if (resident.size() > 1) {
+            throw new IllegalStateException("backend-cuda: more than one input is updated in place " + resident
+                    + ", the state buffer holds one");
+        }
         for (Value in : g.inputs()) {
             MemoryPlan.Slot s = plan.slots().get(in);
-            if (s != null) {
+            if (resident.contains(in.name())) {
+                at.put(in, new Address(Space.STATE, 0));
+            } else if (s != null) {
                 at.put(in, new Address(Space.ARENA, s.offset()));
             } else {
                 at.put(in, new Address(Space.ARENA, end));
@@ -101,10 +118,11 @@ final class DeviceLayout {
 
     private static Io io(Map<Value, Address> at, Value v) {
         Address a = at.get(v);
-        if (a == null || a.space() != Space.ARENA) {
-            throw new IllegalStateException("backend-cuda: graph input/output " + v.name() + " is not in the arena");
+        if (a == null || a.space() == Space.WEIGHTS) {
+            throw new IllegalStateException(
+                    "backend-cuda: graph input/output " + v.name() + " is not in the arena or the state buffer");
         }
-        return new Io(v, a.offset());
+        return new Io(v, a.offset(), a.space() == Space.STATE);
     }
 
     private static void pad(ByteArrayOutputStream blob) {
@@ -127,11 +145,16 @@ final class DeviceLayout {
 
     /**
      * A C expression for a typed pointer to {@code v}: {@code ((const float*)(W + 0x100))}. The
-     * kernel's parameters are {@code A} (arena) and {@code W} (weights).
+     * kernel's parameters are {@code A} (arena), {@code W} (weights) and {@code P} (persistent state).
      */
     String pointer(Value v, String type, boolean writable) {
         Address a = address(v);
-        String base = a.space() == Space.ARENA ? "A" : "W";
+        String base =
+                switch (a.space()) {
+                    case ARENA -> "A";
+                    case WEIGHTS -> "W";
+                    case STATE -> "P";
+                };
         if (writable && a.space() == Space.WEIGHTS) {
             throw new IllegalStateException("backend-cuda: kernel writes constant " + v.name());
         }
@@ -139,7 +162,7 @@ final class DeviceLayout {
                 + "LL))";
     }
 
-    /** Bytes of the arena, extra input slots included. */
+    /** Bytes of the arena, extra input slots included (the resident state is not in it). */
     long arenaBytes() {
         return arenaBytes;
     }

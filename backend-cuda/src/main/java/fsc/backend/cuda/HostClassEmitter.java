@@ -48,8 +48,8 @@ final class HostClassEmitter {
                 .returns(long.class)
                 .addStatement("return $LL", m.layout().arenaBytes())
                 .build());
-        t.addMethod(slots("inputs", m.layout().inputs(), m.updatedInPlace()));
-        t.addMethod(slots("outputs", m.layout().outputs(), java.util.Set.of()));
+        t.addMethod(slots("inputs", m.layout().inputs()));
+        t.addMethod(slots("outputs", m.layout().outputs()));
         t.addMethod(HostSignatures.inputSpecs(m));
         t.addMethod(HostSignatures.outputShape(m));
         MethodSpec.Builder all = MethodSpec.methodBuilder("launches")
@@ -83,7 +83,7 @@ final class HostClassEmitter {
                 .build();
     }
 
-    private static MethodSpec slots(String name, List<DeviceLayout.Io> ios, java.util.Set<String> copyBack) {
+    private static MethodSpec slots(String name, List<DeviceLayout.Io> ios) {
         CodeBlock.Builder list = CodeBlock.builder();
         for (int i = 0; i < ios.size(); i++) {
             DeviceLayout.Io io = ios.get(i);
@@ -95,7 +95,7 @@ final class HostClassEmitter {
                             HostSignatures.ELEM_TYPE,
                             HostSignatures.elemType(io.value()),
                             io.offset(),
-                            copyBack.contains(io.value().name()));
+                            io.resident());
         }
         return MethodSpec.methodBuilder(name)
                 .addAnnotation(Override.class)

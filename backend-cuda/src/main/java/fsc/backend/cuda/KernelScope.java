@@ -47,7 +47,9 @@ record KernelScope(Node node, DeviceLayout layout, CudaLanguage lang, List<Strin
                 .append(lang.restrict())
                 .append(" A, const u8* ")
                 .append(lang.restrict())
-                .append(" W");
+                .append(" W, u8* ")
+                .append(lang.restrict())
+                .append(" P");
         for (String s : symbols) {
             sb.append(", i64 ").append(CExpr.symbol(s));
         }

@@ -167,7 +167,7 @@ class CudaJarRunTest {
                     java.util.Arrays.stream(p.outputShape(0, new long[] {7}))
                             .boxed()
                             .toList());
-            assertTrue(p.inputs().stream().noneMatch(CudaProgram.Slot::copyBack));
+            assertTrue(p.inputs().stream().noneMatch(CudaProgram.Slot::resident));
         }
     }
 }

@@ -53,10 +53,27 @@ class LlamaPtxTest {
                 assertEquals(
                         Set.of("kv_cache"),
                         CudaModule.updatedInPlace(planned),
-                        "the KV cache is copied back after a call");
+                        "the KV cache is the input kernels update in place");
             }
+            assertKvCacheResident(CudaBackend.module(planned, label), label);
             return compileAll(planned, label);
         }
+    }
+
+    /**
+     * The KV cache lives in the state buffer (parameter {@code P}), so the arena no longer holds the
+     * compiled bound of its block count (2^24 blocks, hundreds of GB): it must fit a device.
+     */
+    static void assertKvCacheResident(CudaModule m, String label) {
+        List<DeviceLayout.Io> resident =
+                m.layout().inputs().stream().filter(DeviceLayout.Io::resident).toList();
+        assertEquals(1, resident.size(), label + ": one resident input");
+        assertEquals("kv_cache", resident.get(0).value().name(), label);
+        assertEquals(0, resident.get(0).offset(), label);
+        assertTrue(
+                m.layout().arenaBytes() < (1L << 30),
+                label + ": arena " + m.layout().arenaBytes() + " bytes");
+        assertTrue(m.source().contains("((float*)(P + 0x0LL))"), label + ": the KV kernel writes through P");
     }
 
     /** Compiles {@code g}'s CUDA module to PTX and checks every kernel is in it; returns the ops emitted. */

@@ -266,8 +266,15 @@ public final class CudaDriver {
                     exec,
                     g.get(ADDRESS, 0),
                     0L);
+            // The executable graph is a copy; the captured template is not needed after instantiation.
+            call("cuGraphDestroy", FunctionDescriptor.of(JAVA_INT, ADDRESS), g.get(ADDRESS, 0));
             return exec.get(ADDRESS, 0);
         }
+    }
+
+    /** Frees an executable graph made by {@link #endCapture}. */
+    public void destroyGraph(MemorySegment exec) {
+        call("cuGraphExecDestroy", FunctionDescriptor.of(JAVA_INT, ADDRESS), exec);
     }
 
     public void launchGraph(MemorySegment exec, MemorySegment stream) {

@@ -8,17 +8,24 @@ import java.util.Map;
 
 /**
  * One model instance on the GPU: the module loaded from PTX (the driver JITs it for this device),
- * weights uploaded once, one device arena sized by the memory plan, and one stream. A call copies
- * the inputs into their arena slots, launches every kernel, and copies the outputs back: the only
- * host↔device traffic per call.
+ * weights uploaded once, one device arena sized by the memory plan, the resident state (the paged KV
+ * cache) in its own buffer sized by the caller's cache, and one stream. A call copies the inputs
+ * into their arena slots, launches every kernel, and copies the outputs back: the only host↔device
+ * traffic per call. Models with resident state (LLM step graphs) replay each repeated launch key's
+ * calls as one captured CUDA graph ({@code -Dfsc.cuda.graphs=false} launches kernel by kernel).
  */
 public final class CudaModel implements AutoCloseable {
+    /** Distinct launch keys kept as graphs: decode and a few prefill shapes, per batch size. */
+    static final int GRAPHS = 64;
+
     private final CudaDriver cu;
     private final CudaProgram program;
     private final MemorySegment stream;
     private final Map<String, MemorySegment> functions = new HashMap<>();
     private final long arena;
     private final long weights;
+    private final ResidentBuffer state;
+    private final GraphCache<MemorySegment> graphs;
 
     private CudaModel(CudaDriver cu, CudaProgram program, String ptx, MemorySegment weightBytes) {
         this.cu = cu;
@@ -32,6 +39,19 @@ public final class CudaModel implements AutoCloseable {
         for (KernelLaunch k : program.launches(ones(program.symbols().size()))) {
             functions.computeIfAbsent(k.kernel(), name -> cu.function(module, name));
         }
+        this.state = new ResidentBuffer(DeviceMemory.of(cu));
+        this.graphs = new GraphCache<>(usesGraphs(program, System.getProperty("fsc.cuda.graphs")) ? GRAPHS : 0);
+    }
+
+    /**
+     * Graphs pay off where calls are many and short (LLM decode steps, the programs with resident
+     * state); {@code "false"} turns them off, {@code "true"} on for every program.
+     */
+    static boolean usesGraphs(CudaProgram program, String property) {
+        if (property != null) {
+            return Boolean.parseBoolean(property);
+        }
+        return program.inputs().stream().anyMatch(CudaProgram.Slot::resident);
     }
 
     private static long[] ones(int n) {
@@ -80,26 +100,24 @@ public final class CudaModel implements AutoCloseable {
     public void run(long[] symbols, List<MemorySegment> inputs, List<MemorySegment> outputs) {
         List<CudaProgram.Slot> in = program.inputs();
         for (int i = 0; i < in.size(); i++) {
-            cu.copyToDevice(
-                    arena + in.get(i).offset(), inputs.get(i), inputs.get(i).byteSize());
-        }
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment args = KernelArgs.pack(a, arena, weights, symbols);
-            for (KernelLaunch k : program.launches(symbols)) {
-                MemorySegment f = functions.get(k.kernel());
-                if (k.sharedBytes() > 48 * 1024) {
-                    cu.setFunctionAttribute(f, CudaDriver.FUNC_MAX_DYNAMIC_SHARED, k.sharedBytes());
-                }
-                cu.launch(f, k.grid(), k.block(), k.sharedBytes(), stream, args);
+            if (in.get(i).resident()) {
+                state.bind(inputs.get(i));
+            } else {
+                cu.copyToDevice(
+                        arena + in.get(i).offset(), inputs.get(i), inputs.get(i).byteSize());
             }
         }
+        List<KernelLaunch> launches = program.launches(symbols);
+        for (KernelLaunch k : launches) {
+            // An attribute, not a stream operation: set before any capture so graphs record launches only.
+            if (k.sharedBytes() > 48 * 1024) {
+                cu.setFunctionAttribute(functions.get(k.kernel()), CudaDriver.FUNC_MAX_DYNAMIC_SHARED, k.sharedBytes());
+            }
+        }
+        GraphCache.Key key = new GraphCache.Key(symbols, state.pointer());
+        graphs.graphFor(key, () -> capture(symbols, launches))
+                .ifPresentOrElse(g -> cu.launchGraph(g, stream), () -> launchAll(symbols, launches));
         cu.synchronize(stream);
-        for (int i = 0; i < in.size(); i++) {
-            if (in.get(i).copyBack()) {
-                cu.copyToHost(
-                        inputs.get(i), arena + in.get(i).offset(), inputs.get(i).byteSize());
-            }
-        }
         List<CudaProgram.Slot> out = program.outputs();
         for (int i = 0; i < out.size(); i++) {
             cu.copyToHost(
@@ -107,12 +125,28 @@ public final class CudaModel implements AutoCloseable {
         }
     }
 
+    private void launchAll(long[] symbols, List<KernelLaunch> launches) {
+        try (Arena a = Arena.ofConfined()) {
+            // The driver copies the argument values at each launch (and into the graph when capturing).
+            MemorySegment args = KernelArgs.pack(a, arena, weights, state.pointer(), symbols);
+            for (KernelLaunch k : launches) {
+                cu.launch(functions.get(k.kernel()), k.grid(), k.block(), k.sharedBytes(), stream, args);
+            }
+        }
+    }
+
+    private MemorySegment capture(long[] symbols, List<KernelLaunch> launches) {
+        cu.beginCapture(stream);
+        launchAll(symbols, launches);
+        return cu.endCapture(stream);
+    }
+
     /** Milliseconds of GPU time for one call's kernels (CUDA events around the launches), for benchmarks. */
     public float timeKernels(long[] symbols) {
         MemorySegment start = cu.createEvent();
         MemorySegment end = cu.createEvent();
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment args = KernelArgs.pack(a, arena, weights, symbols);
+            MemorySegment args = KernelArgs.pack(a, arena, weights, state.pointer(), symbols);
             cu.record(start, stream);
             for (KernelLaunch k : program.launches(symbols)) {
                 cu.launch(functions.get(k.kernel()), k.grid(), k.block(), k.sharedBytes(), stream, args);
@@ -125,6 +159,8 @@ public final class CudaModel implements AutoCloseable {
     @Override
     public void close() {
         cu.synchronize(stream);
+        graphs.drain().forEach(cu::destroyGraph);
+        state.close();
         cu.free(arena);
         cu.free(weights);
     }

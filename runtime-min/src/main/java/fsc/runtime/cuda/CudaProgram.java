@@ -11,11 +11,13 @@ import java.util.List;
  */
 public interface CudaProgram {
     /**
-     * An input or output: its name, element type and byte offset in the arena. {@code copyBack} marks
-     * an input that kernels update in place (the paged KV cache), so the host copies it back after
-     * the call and the caller's tensor stays the one source of truth.
+     * An input or output: its name, element type and byte offset in the arena. {@code resident} marks
+     * the input kernels update in place (the paged KV cache): it lives in its own device buffer
+     * (kernel parameter {@code P}, offset 0) sized by the caller's tensor, which is uploaded when the
+     * caller hands over a different tensor and otherwise stays on the device between calls; the
+     * device copy is the cache's content from then on.
      */
-    record Slot(String name, ElemType type, long offset, boolean copyBack) {
+    record Slot(String name, ElemType type, long offset, boolean resident) {
         public int elementBytes() {
             return type.byteSize();
         }

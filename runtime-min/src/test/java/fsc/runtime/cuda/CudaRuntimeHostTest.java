@@ -14,15 +14,15 @@ import org.junit.jupiter.api.Test;
 /** Host-side CUDA runtime logic that needs no GPU: argument packing, geometry, probing, error text. */
 class CudaRuntimeHostTest {
     @Test
-    void packsArenaWeightsAndSymbolsAsPointersToEightByteValues() {
+    void packsArenaWeightsStateAndSymbolsAsPointersToEightByteValues() {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment p = KernelArgs.pack(a, 0x7000_0000L, 0x9000_0000L, new long[] {32, 128});
-            long[] got = new long[4];
-            for (int i = 0; i < 4; i++) {
+            MemorySegment p = KernelArgs.pack(a, 0x7000_0000L, 0x9000_0000L, 0xA000_0000L, new long[] {32, 128});
+            long[] got = new long[5];
+            for (int i = 0; i < 5; i++) {
                 got[i] = p.getAtIndex(ADDRESS, i).reinterpret(8).get(JAVA_LONG, 0);
             }
             assertEquals(
-                    List.of(0x7000_0000L, 0x9000_0000L, 32L, 128L),
+                    List.of(0x7000_0000L, 0x9000_0000L, 0xA000_0000L, 32L, 128L),
                     java.util.Arrays.stream(got).boxed().toList());
         }
     }
