@@ -218,6 +218,7 @@ final class MatmulEmitter {
                             ModelContext.PAR)
                     .build();
         }
+        requireRowMajor(s, b);
         String bs = s.segment(b, "b");
         return CodeBlock.builder()
                 .addStatement(
@@ -270,9 +271,42 @@ final class MatmulEmitter {
         return field;
     }
 
-    /** Registers the constructor-time packing of constant {@code b} and returns the packed buffer. */
+    /**
+     * Registers the constructor-time packing of constant {@code b} and returns the packed buffer. A
+     * {@code {panelW}} constant (the {@code layout} pass) is already packed: it is used in place when
+     * this CPU's panel width is {@code W}, and repacked once otherwise.
+     */
     private static CodeBlock pack(Scope s, Value b, Dim k, Dim n, boolean transB) {
         CodeBlock src = s.model().buffer(b);
+        java.util.OptionalInt panel = fsc.ir.PanelLayout.width(b.type().layout());
+        if (panel.isPresent()) {
+            if (transB) {
+                throw new IllegalStateException(
+                        "a {" + b.type().layout() + "} weight is always B[K,N], never transposed");
+            }
+            return s.model().addPacked(ref -> CodeBlock.builder()
+                    .beginControlFlow("if ($T.panelWidth() == $L)", JavaTypes.SGEMM, panel.getAsInt())
+                    .addStatement("$L = $L", ref, src)
+                    .nextControlFlow("else")
+                    .add("// Compiled for another vector width: convert the panels once.\n")
+                    .addStatement(
+                            "$L = $N.allocate($T.packedBytes($L, $L), 64)",
+                            ref,
+                            ModelContext.ARENA,
+                            JavaTypes.SGEMM,
+                            k.value(),
+                            n.value())
+                    .addStatement(
+                            "$T.repack($L, 0L, $L, $L, $L, $L, 0L)",
+                            JavaTypes.SGEMM,
+                            src,
+                            k.value(),
+                            n.value(),
+                            panel.getAsInt(),
+                            ref)
+                    .endControlFlow()
+                    .build());
+        }
         return s.model().addPacked(ref -> CodeBlock.builder()
                 .addStatement(
                         "$L = $N.allocate($T.packedBytes($L, $L), 64)",
@@ -324,6 +358,7 @@ final class MatmulEmitter {
                             ModelContext.PAR)
                     .build();
         }
+        requireRowMajor(s, b);
         String bs = s.segment(b, "b");
         return body.addStatement(
                         "$T.gemm($T.toIntExact($L), $T.toIntExact($L), $T.toIntExact($L), $N, 0L, $L, $L, $N, 0L, $L, $L,"
@@ -347,6 +382,14 @@ final class MatmulEmitter {
                         bias,
                         ModelContext.PAR)
                 .build();
+    }
+
+    /** The unpacked GEMM paths read B row-major; the layout pass only packs what the packed path takes. */
+    private static void requireRowMajor(Scope s, Value b) {
+        if (!b.type().isRowMajor()) {
+            throw new IllegalStateException(
+                    s.node().where() + " reads %" + b.name() + ": " + b.type() + " on a GEMM path that is not packed");
+        }
     }
 
     /** {@code y = beta * c} broadcast to {@code [M,N]}, so the GEMM can accumulate onto it. */
