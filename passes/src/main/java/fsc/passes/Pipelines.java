@@ -35,4 +35,12 @@ public final class Pipelines {
                 // rebuilds the node list drops the plan.
                 new PlanMemoryPass());
     }
+
+    /**
+     * The CUDA pipeline: the CPU one without {@code layout}. CUDA kernels read weights row-major,
+     * and a panel width is a property of the CPU's vectors, not of a GPU.
+     */
+    public static List<Pass> cudaDefault() {
+        return cpuDefault().stream().filter(p -> !(p instanceof LayoutPass)).toList();
+    }
 }

@@ -47,7 +47,7 @@ class LlamaPtxTest {
                     .graph();
             Graph planned = PassManager.builder()
                     .build()
-                    .run(g, Pipelines.cpuDefault(), PassContext.defaults())
+                    .run(g, Pipelines.cudaDefault(), PassContext.defaults())
                     .graph();
             if (checkKvCache) {
                 assertEquals(

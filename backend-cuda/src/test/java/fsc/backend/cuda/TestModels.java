@@ -32,7 +32,7 @@ final class TestModels {
                 Files.delete(f);
                 miniLm = PassManager.builder()
                         .build()
-                        .run(imported, Pipelines.cpuDefault(), PassContext.defaults())
+                        .run(imported, Pipelines.cudaDefault(), PassContext.defaults())
                         .graph();
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
