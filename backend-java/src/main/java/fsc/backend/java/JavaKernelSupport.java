@@ -97,6 +97,15 @@ final class JavaKernelSupport {
         for (String op : List.of("reduce_mean", "reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_l2")) {
             t.add(new Kernel(op, F32, F32, ReduceEmitter::reduce));
         }
+        for (String op : List.of("reduce_mean", "reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_l2")) {
+            t.add(new Kernel(op, EnumSet.of(DType.F64), EnumSet.of(DType.F64), ScalarReduceEmitter::reduce));
+        }
+        for (String op : List.of("reduce_sum", "reduce_max", "reduce_min", "reduce_prod")) {
+            t.add(new Kernel(op, INTS, INTS, ScalarReduceEmitter::reduce));
+        }
+        for (String op : List.of("reduce_max", "reduce_min")) {
+            t.add(new Kernel(op, BOOL, BOOL, ScalarReduceEmitter::reduce));
+        }
         t.add(new Kernel("softmax", F32, F32, NormEmitter::softmax));
         t.add(new Kernel("log_softmax", F32, F32, NormEmitter::softmax));
         t.add(new Kernel("layer_norm", F32, F32, NormEmitter::layerNorm));

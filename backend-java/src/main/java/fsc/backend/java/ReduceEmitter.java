@@ -90,7 +90,7 @@ final class ReduceEmitter {
         return b.build();
     }
 
-    private static boolean[] reducedAxes(Node n, int rank) {
+    static boolean[] reducedAxes(Node n, int rank) {
         boolean[] reduced = new boolean[rank];
         long[] axes = n.intsAttr("axes");
         if (axes == null || axes.length == 0) {

@@ -49,6 +49,7 @@ final class OnnxOps {
         QuantConverters.register(rules);
         LossConverters.register(rules);
         TopKConverter.register(rules);
+        CnnExtraConverters.register(rules);
         TreeMap<String, Rule> byName = new TreeMap<>();
         for (Rule r : rules) {
             if (byName.put(r.opType(), r) != null) {

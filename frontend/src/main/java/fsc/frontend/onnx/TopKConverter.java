@@ -41,8 +41,10 @@ final class TopKConverter {
         int axis = (int) (a < 0 ? a + rank : a);
         boolean largest = c.attrs.intValue("largest", 1) != 0;
         Dim nd = x.type().dim(axis);
-        if (!nd.isFixed() || k > nd.value() || x.dtype() != DType.F32) {
-            throw c.fail("needs f32 data with a fixed axis of at least K = " + k + " elements, got " + x.type());
+        // Ranks only compare elements, so any ordered dtype works; values are picked by a masked sum,
+        // which is exact because exactly one element has each rank.
+        if (!nd.isFixed() || k > nd.value() || x.dtype() == DType.BOOL) {
+            throw c.fail("needs numeric data with a fixed axis of at least K = " + k + " elements, got " + x.type());
         }
         long n = nd.value();
         long[] perm = new long[rank];
@@ -77,8 +79,9 @@ final class TopKConverter {
         Value wanted = c.constant("wanted", ramp(List.of(k, 1L), k));
         Value pick = emit(c, "equal", List.of(rankRow, wanted), Map.of(), "pick");
         Value zero = ActivationConverters.scalar(c, "zero", DType.F32, 0);
+        Value zeroX = x.dtype() == DType.F32 ? zero : ActivationConverters.scalar(c, "zero_x", x.dtype(), 0);
         Map<String, Attr> lastAxis = Map.of("axes", Attr.ints(rank), "keepdims", new Attr.Int(0));
-        Value vals = emit(c, "where", List.of(pick, xj, zero), Map.of(), "picked_values");
+        Value vals = emit(c, "where", List.of(pick, xj, zeroX), Map.of(), "picked_values");
         Value values = emit(c, "reduce_sum", List.of(vals), lastAxis, "values_last");
         Value positions = c.constant("positions", ramp(List.of(n), n));
         Value idx = emit(c, "where", List.of(pick, positions, zero), Map.of(), "picked_indices");
