@@ -50,6 +50,7 @@ final class OnnxOps {
         LossConverters.register(rules);
         TopKConverter.register(rules);
         CnnExtraConverters.register(rules);
+        ScatterGatherConverters.register(rules);
         TreeMap<String, Rule> byName = new TreeMap<>();
         for (Rule r : rules) {
             if (byName.put(r.opType(), r) != null) {
