@@ -42,10 +42,15 @@ final class DeviceLayout {
     record Address(Space space, long offset) {}
 
     /**
-     * A graph input or output: where the host copies it to or from. A {@code resident} input lives
-     * at offset 0 of the state buffer instead of the arena.
+     * A graph input or output: where the host copies it to or from. The resident input lives at
+     * offset 0 of the state buffer; an output the passes folded to a constant is read from the
+     * weights buffer.
      */
-    record Io(Value value, long offset, boolean resident) {}
+    record Io(Value value, Space space, long offset) {
+        boolean resident() {
+            return space == Space.STATE;
+        }
+    }
 
     private final Map<Value, Address> addresses;
     private final long arenaBytes;
@@ -118,11 +123,10 @@ final class DeviceLayout {
 
     private static Io io(Map<Value, Address> at, Value v) {
         Address a = at.get(v);
-        if (a == null || a.space() == Space.WEIGHTS) {
-            throw new IllegalStateException(
-                    "backend-cuda: graph input/output " + v.name() + " is not in the arena or the state buffer");
+        if (a == null) {
+            throw new IllegalStateException("backend-cuda: graph input/output " + v.name() + " has no device address");
         }
-        return new Io(v, a.offset(), a.space() == Space.STATE);
+        return new Io(v, a.space(), a.offset());
     }
 
     private static void pad(ByteArrayOutputStream blob) {

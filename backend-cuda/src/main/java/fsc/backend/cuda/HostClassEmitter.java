@@ -27,6 +27,7 @@ final class HostClassEmitter {
 
     private static final ClassName LAUNCH = ClassName.get(KernelLaunch.class);
     private static final ClassName SLOT = ClassName.get(CudaProgram.Slot.class);
+    private static final ClassName BUFFER = ClassName.get(CudaProgram.Buffer.class);
     private static final ClassName LIST = ClassName.get(List.class);
     private static final ClassName ARRAY_LIST = ClassName.get(ArrayList.class);
 
@@ -89,13 +90,14 @@ final class HostClassEmitter {
             DeviceLayout.Io io = ios.get(i);
             list.add(i == 0 ? "" : ",\n")
                     .add(
-                            "new $T($S, $T.$L, $LL, $L)",
+                            "new $T($S, $T.$L, $T.$L, $LL)",
                             SLOT,
                             io.value().name(),
                             HostSignatures.ELEM_TYPE,
                             HostSignatures.elemType(io.value()),
-                            io.offset(),
-                            io.resident());
+                            BUFFER,
+                            io.space().name(),
+                            io.offset());
         }
         return MethodSpec.methodBuilder(name)
                 .addAnnotation(Override.class)

@@ -121,8 +121,18 @@ public final class CudaModel implements AutoCloseable {
         List<CudaProgram.Slot> out = program.outputs();
         for (int i = 0; i < out.size(); i++) {
             cu.copyToHost(
-                    outputs.get(i), arena + out.get(i).offset(), outputs.get(i).byteSize());
+                    outputs.get(i),
+                    base(out.get(i).buffer()) + out.get(i).offset(),
+                    outputs.get(i).byteSize());
         }
+    }
+
+    private long base(CudaProgram.Buffer buffer) {
+        return switch (buffer) {
+            case ARENA -> arena;
+            case WEIGHTS -> weights;
+            case STATE -> state.pointer();
+        };
     }
 
     private void launchAll(long[] symbols, List<KernelLaunch> launches) {

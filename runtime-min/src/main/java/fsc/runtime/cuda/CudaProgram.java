@@ -10,14 +10,25 @@ import java.util.List;
  * the class {@code backend-cuda} emits with JavaPoet; geometry formulas are baked into it.
  */
 public interface CudaProgram {
-    /**
-     * An input or output: its name, element type and byte offset in the arena. {@code resident} marks
-     * the input kernels update in place (the paged KV cache): it lives in its own device buffer
-     * (kernel parameter {@code P}, offset 0) sized by the caller's tensor, which is uploaded when the
-     * caller hands over a different tensor and otherwise stays on the device between calls; the
-     * device copy is the cache's content from then on.
-     */
-    record Slot(String name, ElemType type, long offset, boolean resident) {
+    /** The device buffers a kernel addresses: its parameters {@code A}, {@code W} and {@code P}. */
+    enum Buffer {
+        ARENA,
+        /** Constants; an output the compiler folded to a constant is read from here. */
+        WEIGHTS,
+        /**
+         * The input kernels update in place (the paged KV cache), in its own device buffer sized by
+         * the caller's tensor, which is uploaded when the caller hands over a different tensor and
+         * otherwise stays on the device between calls; the device copy is the cache's content from then on.
+         */
+        STATE
+    }
+
+    /** An input or output: its name, element type, and byte offset in its buffer. */
+    record Slot(String name, ElemType type, Buffer buffer, long offset) {
+        public boolean resident() {
+            return buffer == Buffer.STATE;
+        }
+
         public int elementBytes() {
             return type.byteSize();
         }

@@ -89,7 +89,13 @@ class GraphCacheTest {
 
             @Override
             public List<Slot> inputs() {
-                return List.of(new Slot("x", ElemType.F32, 0, false), new Slot("kv_cache", ElemType.F32, 0, resident));
+                return List.of(
+                        new Slot("x", ElemType.F32, CudaProgram.Buffer.ARENA, 0),
+                        new Slot(
+                                "kv_cache",
+                                ElemType.F32,
+                                resident ? CudaProgram.Buffer.STATE : CudaProgram.Buffer.ARENA,
+                                0));
             }
 
             @Override
