@@ -6,6 +6,7 @@ import fsc.ir.Node;
 import fsc.ir.Region;
 import fsc.ir.Value;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -76,7 +77,7 @@ public final class FusePass implements Pass {
         Set<Value> outputs = Substitution.identitySet(g.outputs());
         Set<Node> epilogue = epilogueSteps(g, readers, outputs);
         Map<Node, Node> replacedBy = new IdentityHashMap<>();
-        Set<Node> taken = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+        Set<Node> taken = Collections.newSetFromMap(new IdentityHashMap<>());
         int fusedNodes = 0;
         int groups = 0;
         for (Node root : g.nodes().reversed()) {
@@ -161,7 +162,7 @@ public final class FusePass implements Pass {
      * original stays the fused node's output, so readers of the chain need no rewrite).
      */
     private static Node build(Node root, List<Node> ordered) {
-        Set<Value> inside = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+        Set<Value> inside = Collections.newSetFromMap(new IdentityHashMap<>());
         for (Node m : ordered) {
             inside.addAll(m.outputs());
         }
@@ -197,7 +198,7 @@ public final class FusePass implements Pass {
      * sole-reader result, then a relu or gelu reading that (or the matmul directly) as its sole reader.
      */
     private static Set<Node> epilogueSteps(Graph g, Map<Value, List<Node>> readers, Set<Value> outputs) {
-        Set<Node> steps = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+        Set<Node> steps = Collections.newSetFromMap(new IdentityHashMap<>());
         for (Node n : g.nodes()) {
             if (!n.op().equals("matmul") || n.outputs().size() != 1) {
                 continue;
