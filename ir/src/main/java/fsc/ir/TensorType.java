@@ -9,7 +9,8 @@ import java.util.stream.Collectors;
  * f32[]} for scalars). {@code layout} is empty for plain row-major data; otherwise it names the
  * physical layout a pass chose (e.g. {@code panel16}: a GEMM weight pre-packed into 16-column panels
  * by {@code layout}), printed as {@code f32[384,384]{panel16}}. The dims stay logical, so shape rules
- * and the interpreter read a laid-out value like a plain one; the backend does the packing.
+ * read a laid-out value like a plain one; a {@code panelW} constant's weight holds the packed bytes
+ * (see {@link PanelLayout}).
  */
 public record TensorType(DType dtype, List<Dim> dims, String layout) {
 
