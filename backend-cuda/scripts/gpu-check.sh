@@ -46,14 +46,21 @@ compute-sanitizer --tool memcheck $FSC run "$OUT/minilm-cuda.jar" --input input_
   --input attention_mask="$OUT/mask-1x128.npy" --input token_type_ids="$OUT/types-1x128.npy" \
   > "$OUT/sanitizer.txt" 2>&1 || { echo "compute-sanitizer found errors: $OUT/sanitizer.txt"; exit 1; }
 
-# 3. LLaMA path: greedy tokens of the CUDA jar against the Java jar.
+# 3. LLaMA path: greedy tokens of the CUDA jar against the Java jar. The KV cache is its own device
+#    buffer sized by --kv-memory (uploaded once, resident across steps); decode steps replay captured
+#    CUDA graphs, so the same run without graphs (-Dfsc.cuda.graphs=false) must give the same text.
 $FSC compile "$GGUF" --target cuda -o "$OUT/llm-cuda.jar"
 $FSC compile "$GGUF" --target java -o "$OUT/llm-java.jar"
+GEN=(--prompt "Once upon a time" --max-tokens 32 --temperature 0 --kv-memory 64m)
 for t in cuda java; do
-  $FSC generate "$OUT/llm-$t.jar" --prompt "Once upon a time" --max-tokens 32 --temperature 0 2>/dev/null \
-    | grep -v '^prompt ' > "$OUT/gen-$t.txt"
+  $FSC generate "$OUT/llm-$t.jar" "${GEN[@]}" 2>/dev/null | grep -v '^prompt ' > "$OUT/gen-$t.txt"
 done
+$JAVA -Dfsc.cuda.graphs=false -jar "${FSC_JAR:-fsc.jar}" generate "$OUT/llm-cuda.jar" "${GEN[@]}" 2>/dev/null \
+  | grep -v '^prompt ' > "$OUT/gen-cuda-nographs.txt"
 diff "$OUT/gen-cuda.txt" "$OUT/gen-java.txt" && echo "greedy text matches" || echo "greedy text DIFFERS: $OUT/gen-*.txt"
+diff "$OUT/gen-cuda.txt" "$OUT/gen-cuda-nographs.txt" && echo "graphs on/off match" || echo "graphs on/off DIFFER"
+compute-sanitizer --tool memcheck $FSC generate "$OUT/llm-cuda.jar" "${GEN[@]}" --max-tokens 4 \
+  > "$OUT/sanitizer-llm.txt" 2>&1 || { echo "compute-sanitizer found errors: $OUT/sanitizer-llm.txt"; exit 1; }
 
 # 4. Timings (host wall time per call, after warm-up) at 1x128 and 32x128.
 for b in 1 32; do

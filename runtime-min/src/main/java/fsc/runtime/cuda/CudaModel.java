@@ -147,7 +147,17 @@ public final class CudaModel implements AutoCloseable {
 
     private MemorySegment capture(long[] symbols, List<KernelLaunch> launches) {
         cu.beginCapture(stream);
-        launchAll(symbols, launches);
+        try {
+            launchAll(symbols, launches);
+        } catch (RuntimeException e) {
+            // Leave the stream out of capture mode, or every later call on it fails too.
+            try {
+                cu.destroyGraph(cu.endCapture(stream));
+            } catch (RuntimeException alsoFailed) {
+                e.addSuppressed(alsoFailed);
+            }
+            throw e;
+        }
         return cu.endCapture(stream);
     }
 
