@@ -94,17 +94,17 @@ final class JavaKernelSupport {
                 IntegerEmitters::matmulOrFloat));
         t.add(new Kernel("gemm", F32, F32, MatmulEmitter::gemm));
         t.add(new Kernel("gather", PLAIN, PLAIN, GatherEmitter::gather));
-        for (String op : List.of("reduce_mean", "reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_l2")) {
-            t.add(new Kernel(op, F32, F32, ReduceEmitter::reduce));
+        // f32 reductions are vectorised; f64, integer and bool ones are scalar loops (see the emitters).
+        Set<DType> f32f64 = EnumSet.of(DType.F32, DType.F64);
+        for (String op : List.of("reduce_mean", "reduce_l2")) {
+            t.add(new Kernel(op, f32f64, f32f64, ScalarReduceEmitter::reduceAny));
         }
-        for (String op : List.of("reduce_mean", "reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_l2")) {
-            t.add(new Kernel(op, EnumSet.of(DType.F64), EnumSet.of(DType.F64), ScalarReduceEmitter::reduce));
-        }
-        for (String op : List.of("reduce_sum", "reduce_max", "reduce_min", "reduce_prod")) {
-            t.add(new Kernel(op, INTS, INTS, ScalarReduceEmitter::reduce));
+        for (String op : List.of("reduce_sum", "reduce_prod")) {
+            t.add(new Kernel(op, union(f32f64, INTS), union(f32f64, INTS), ScalarReduceEmitter::reduceAny));
         }
         for (String op : List.of("reduce_max", "reduce_min")) {
-            t.add(new Kernel(op, BOOL, BOOL, ScalarReduceEmitter::reduce));
+            Set<DType> ordered = union(union(f32f64, INTS), BOOL);
+            t.add(new Kernel(op, ordered, ordered, ScalarReduceEmitter::reduceAny));
         }
         t.add(new Kernel("softmax", F32, F32, NormEmitter::softmax));
         t.add(new Kernel("log_softmax", F32, F32, NormEmitter::softmax));

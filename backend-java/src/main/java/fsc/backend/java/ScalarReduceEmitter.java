@@ -18,7 +18,12 @@ import java.util.List;
 final class ScalarReduceEmitter {
     private ScalarReduceEmitter() {}
 
-    static CodeBlock reduce(Scope s) {
+    /** f32 goes to the vectorised {@link ReduceEmitter}; every other type to the scalar loop here. */
+    static CodeBlock reduceAny(Scope s) {
+        return s.node().input(0).dtype() == DType.F32 ? ReduceEmitter.reduce(s) : reduce(s);
+    }
+
+    private static CodeBlock reduce(Scope s) {
         Node n = s.node();
         Value x = n.input(0);
         Value y = n.output();

@@ -51,6 +51,7 @@ final class OnnxOps {
         TopKConverter.register(rules);
         CnnExtraConverters.register(rules);
         ScatterGatherConverters.register(rules);
+        ConvTransposeConverter.register(rules);
         TreeMap<String, Rule> byName = new TreeMap<>();
         for (Rule r : rules) {
             if (byName.put(r.opType(), r) != null) {
