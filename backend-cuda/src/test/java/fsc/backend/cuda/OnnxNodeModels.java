@@ -21,11 +21,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * An ONNX node test (folder {@code node/<name>} of the shared data) imported and run through the
- * CPU pipeline the way the conformance runner prepares it ({@code fsc.cli.conformance.TestPreparation}:
- * inputs a shape depends on are bound to the test's data one at a time, as the importer asks). The
- * CLI module depends on this one, so its code cannot be called from here; this is the same sequence
- * of frontend and pass calls, without the Java backend step.
+ * An ONNX node test (folder {@code node/<name>} of the shared data) imported the way the conformance
+ * runner prepares it ({@code fsc.cli.conformance.TestPreparation}: inputs a shape depends on are
+ * bound to the test's data one at a time, as the importer asks), then run through {@link
+ * Pipelines#cudaDefault()} as {@code --target cuda} does. The CLI module depends on this one, so its
+ * code cannot be called from here; this is the same sequence of frontend and pass calls.
  */
 final class OnnxNodeModels {
     private static final Pattern BIND_HINT = Pattern.compile("--bind (\\S+)=FILE");
@@ -84,7 +84,7 @@ final class OnnxNodeModels {
             }
             g = PassManager.builder()
                     .build()
-                    .run(g, Pipelines.cpuDefault(), PassContext.defaults())
+                    .run(g, Pipelines.cudaDefault(), PassContext.defaults())
                     .graph();
             return new Ready(name, g);
         } catch (FscException e) {
