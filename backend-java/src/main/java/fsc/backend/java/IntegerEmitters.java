@@ -28,10 +28,10 @@ final class IntegerEmitters {
     }
 
     private static boolean is8(DType t) {
-        return t == DType.U8 || t == DType.I8;
+        return t == DType.U8 || t == DType.I8 || t == DType.U16 || t == DType.I16;
     }
 
-    /** {@code cast} where either side is u8 or i8. */
+    /** {@code cast} where either side is u8, i8, u16 or i16 (unsigned ones read zero-extended). */
     static CodeBlock cast(Scope s) {
         Node n = s.node();
         Value x = n.input(0);
@@ -44,6 +44,8 @@ final class IntegerEmitters {
             CodeBlock v = Code.get(xs, JavaTypes.layoutField(from), CodeBlock.of("$N", i));
             if (from == DType.U8) {
                 v = CodeBlock.of("($L & 0xFF)", v);
+            } else if (from == DType.U16) {
+                v = CodeBlock.of("($L & 0xFFFF)", v);
             }
             CodeBlock conv = from == to ? v : CodeBlock.of("($T) $L", JavaTypes.scalar(to), v);
             return CodeBlock.builder()

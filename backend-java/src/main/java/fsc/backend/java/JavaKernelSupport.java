@@ -84,8 +84,8 @@ final class JavaKernelSupport {
         t.add(new Kernel("where", BOOL, PLAIN, ElementwiseEmitter::where));
         // A fuse-pass chain: one loop evaluating the body per element (find() checks the body ops).
         t.add(new Kernel("fused", F32, F32, FusedElementwiseEmitter::emit));
-        // Quantized data adds 8-bit casts (u8 read unsigned) and an exact int32 matmul to both rows.
-        Set<DType> castable8 = union(CASTABLE, EnumSet.of(DType.U8, DType.I8));
+        // Quantized data adds 8- and 16-bit casts (unsigned read zero-extended) and an exact int32 matmul to both rows.
+        Set<DType> castable8 = union(CASTABLE, EnumSet.of(DType.U8, DType.I8, DType.U16, DType.I16));
         t.add(new Kernel("cast", castable8, castable8, IntegerEmitters::castOrPlain));
         t.add(new Kernel(
                 "matmul",

@@ -29,9 +29,6 @@ final class QuantConverters {
 
     private static void dequantize(NodeContext c) {
         Value x = c.input(0);
-        if (c.attrs.intValue("block_size", 0) != 0) {
-            throw c.fail("blocked quantization (block_size) is not supported");
-        }
         int axis = axis(c, x);
         Value scale = perAxis(c, c.input(1), x, axis, "scale");
         Value xf = cast(c, x, DType.F32, "x_f32");
@@ -44,9 +41,6 @@ final class QuantConverters {
 
     private static void quantize(NodeContext c) {
         Value x = c.input(0);
-        if (c.attrs.intValue("block_size", 0) != 0) {
-            throw c.fail("blocked quantization (block_size) is not supported");
-        }
         int axis = axis(c, x);
         DType target = c.hasInput(2)
                 ? c.input(2).dtype()
@@ -152,6 +146,10 @@ final class QuantConverters {
 
     /** A 1-D per-channel parameter reshaped to broadcast along {@code axis} of x; scalars as they are. */
     private static Value perAxis(NodeContext c, Value p, Value x, int axis, String tag) {
+        long block = c.attrs.intValue("block_size", 0);
+        if (block != 0) {
+            return QuantBlocks.widen(c, p, x, axis, block, tag);
+        }
         if (p.type().rank() == 0 || (p.type().rank() == 1 && p.type().dim(0).equals(Dim.of(1)))) {
             return p;
         }
