@@ -112,6 +112,29 @@ class LlamaPtxTest {
         }
     }
 
+    /**
+     * With the bounds {@code fsc compile} uses by default (512 tokens a step, 16 sequences, the
+     * model's context), the device memory the launcher asks for up front stays small: the KV cache
+     * is sized at run time, not at its 2^24-block bound.
+     */
+    @Test
+    void stories260KWithDefaultBoundsNeedsASmallArena() {
+        String shared = System.getProperty("fsc.shared.data");
+        Path f = (shared != null ? Path.of(shared) : Path.of("../../shared/data")).resolve("gguf/stories260K.gguf");
+        try (GgufFile gguf = GgufFile.open(f)) {
+            Graph g = GgufDecoderImporter.importModel(gguf, DecoderOptions.defaults())
+                    .graph();
+            Graph planned = PassManager.builder()
+                    .build()
+                    .run(g, Pipelines.cudaDefault(), PassContext.defaults())
+                    .graph();
+            CudaModule m = CudaBackend.module(planned, "stories260K");
+            assertKvCacheResident(m, "stories260K");
+            assertTrue(
+                    m.layout().arenaBytes() < (64L << 20), "arena " + m.layout().arenaBytes() + " bytes");
+        }
+    }
+
     /** One layer, dim 256 (K-quants need rows of 256), 4 heads over 2 KV heads, a byte vocabulary. */
     static void writeSynthetic(Path path, GgmlType type) {
         int dim = 256;
