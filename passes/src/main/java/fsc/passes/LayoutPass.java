@@ -79,13 +79,14 @@ public final class LayoutPass implements Pass {
         long rowMajorBytes = 0;
         long packedBytes = 0;
         for (Node n : g.nodes()) {
-            Boolean transposed = packableOrientation(n, constants);
-            if (transposed == null) {
+            Weight kind = weightOf(n, constants);
+            if (kind == Weight.NONE) {
                 nodes.add(n);
                 continue;
             }
             Value b = n.input(1);
             Constant[] slots = packed.computeIfAbsent(b, key -> new Constant[2]);
+            boolean transposed = kind == Weight.TRANSPOSED;
             int slot = transposed ? 1 : 0;
             if (slots[slot] == null) {
                 Constant src = constants.get(b);
@@ -120,27 +121,34 @@ public final class LayoutPass implements Pass {
         return rebuild(g, nodes, added, newWeights, ctx, width, rowMajorBytes, packedBytes);
     }
 
-    /**
-     * Whether {@code n} reads a packable constant weight as input 1: null when it does not, else
-     * whether that weight is stored transposed ({@code [N,K]}).
-     */
-    private static Boolean packableOrientation(Node n, Map<Value, Constant> constants) {
+    /** How a node reads its input 1: not a packable weight, a {@code [K,N]} one, or an {@code [N,K]} one. */
+    private enum Weight {
+        NONE,
+        ROW_MAJOR,
+        TRANSPOSED
+    }
+
+    private static Weight weightOf(Node n, Map<Value, Constant> constants) {
         if (n.isFused() || n.inputs().size() < 2 || !constants.containsKey(n.input(1))) {
-            return null;
+            return Weight.NONE;
         }
         Value b = n.input(1);
         if (b.dtype() != DType.F32
                 || b.type().rank() != 2
                 || !b.type().isStatic()
                 || !b.type().isRowMajor()) {
-            return null;
+            return Weight.NONE;
         }
         return switch (n.op()) {
-            case "matmul" ->
-                n.input(0).dtype() == DType.F32 && n.input(0).type().rank() >= 1 ? false : null;
-            case "gemm" ->
-                n.intAttr("trans_a", 0) == 0 && n.floatAttr("alpha", 1.0) == 1.0 ? n.intAttr("trans_b", 0) != 0 : null;
-            default -> null;
+            case "matmul" -> n.input(0).dtype() == DType.F32 ? Weight.ROW_MAJOR : Weight.NONE;
+            // The backend packs only a gemm without trans_a and with alpha 1 (see MatmulEmitter).
+            case "gemm" -> {
+                if (n.intAttr("trans_a", 0) != 0 || n.floatAttr("alpha", 1.0) != 1.0) {
+                    yield Weight.NONE;
+                }
+                yield n.intAttr("trans_b", 0) != 0 ? Weight.TRANSPOSED : Weight.ROW_MAJOR;
+            }
+            default -> Weight.NONE;
         };
     }
 
