@@ -27,6 +27,9 @@ public final class Pipelines {
                 new RecognizePass(),
                 // Recognize leaves the patterns' literals (2.0, sqrt(2), eps) unread; drop them again.
                 new DcePass(),
+                // Fuse after recognize, so the chains it groups are what the high-level kernels left
+                // (masks, residual scales, SwiGLU products), not the pieces of a layer_norm or gelu.
+                new FusePass(),
                 // After the graph's final shape is known (nothing later rewrites a matmul): pack the
                 // constant GEMM weights once, at compile time, so the jar maps panels instead of
                 // packing at load; before plan-memory, which does not place constants.
