@@ -72,13 +72,15 @@ public final class PanelLayout {
         ByteBuffer src = w.view();
         ByteBuffer dst = ByteBuffer.allocate(Math.multiplyExact(Math.multiplyExact(panels, k), width) * Float.BYTES)
                 .order(ByteOrder.LITTLE_ENDIAN);
-        for (int col = 0; col < n; col++) {
-            int p = col / width;
-            int j = col % width;
-            for (int kk = 0; kk < k; kk++) {
-                long at = transposed ? (long) col * k + kk : (long) kk * n + col;
-                dst.putFloat(((p * k + kk) * width + j) * Float.BYTES, src.getFloat(Math.toIntExact(at * Float.BYTES)));
-            }
+        // Walk the source in its storage order (LLM weights are hundreds of MB): element (kk, col)
+        // of B sits at source index i, so a row-major source is read row by row, a transposed one
+        // column by column of B.
+        long count = (long) k * n;
+        for (long i = 0; i < count; i++) {
+            int kk = (int) (transposed ? i % k : i / n);
+            int col = (int) (transposed ? i / k : i % n);
+            long at = (((long) (col / width) * k + kk) * width + col % width) * Float.BYTES;
+            dst.putFloat(Math.toIntExact(at), src.getFloat(Math.toIntExact(i * Float.BYTES)));
         }
         return new WeightData(DType.F32, List.of((long) panels, (long) k, (long) width), dst);
     }
