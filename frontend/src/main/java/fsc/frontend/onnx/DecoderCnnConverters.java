@@ -32,7 +32,7 @@ final class DecoderCnnConverters {
         // BatchNormalization-9 dropped the 'spatial' attribute of 7.
         rules.add(new Rule("BatchNormalization", 9, DecoderCnnConverters::batchNorm));
         rules.add(new Rule("Conv", 1, c -> window(c, "conv", 3)));
-        // MaxPool-8 added the indices output (not computed here), -10 ceil_mode, -11 pads semantics.
+        // MaxPool-8 added the indices output (see MaxPoolIndices), -10 ceil_mode, -11 pads semantics.
         rules.add(new Rule("MaxPool", 8, c -> window(c, "max_pool", 1)));
         rules.add(new Rule("AveragePool", 7, c -> window(c, "average_pool", 1)));
         rules.add(
@@ -125,7 +125,8 @@ final class DecoderCnnConverters {
         if (op.equals("max_pool")
                 && c.node.getOutputCount() > 1
                 && !c.outputName(1).isEmpty()) {
-            throw c.fail("the Indices output of MaxPool is not supported");
+            MaxPoolIndices.convert(c);
+            return;
         }
         Map<String, Attr> attrs = new TreeMap<>();
         for (String name : List.of("kernel_shape", "strides", "pads", "dilations")) {
