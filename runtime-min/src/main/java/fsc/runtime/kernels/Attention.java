@@ -25,6 +25,19 @@ public final class Attention {
     /** {@code causal} offset meaning "no causal mask". */
     public static final long NOT_CAUSAL = Long.MAX_VALUE / 2;
 
+    /** One-thread team for the GEMMs inside a head: attention itself is called from one thread. */
+    private static final fsc.runtime.Parallelism SERIAL = fsc.runtime.Parallelism.of(1);
+
+    /**
+     * Below this many scores per head the row-at-a-time loop wins; above it the two GEMMs of the
+     * blocked path (q·kᵀ, then p·v) amortise their packing and run at GEMM speed instead of one
+     * reduction per score.
+     */
+    static final long BLOCKED_MIN_SCORES = 32 * 32;
+
+    /** Per-thread scores of one head ({@code sq × skv} floats), grown on demand and then reused. */
+    private static final ThreadLocal<MemorySegment[]> SCORES = ThreadLocal.withInitial(() -> new MemorySegment[1]);
+
     private Attention() {}
 
     /**
@@ -37,6 +50,135 @@ public final class Attention {
      * arguments rather than a mask record, so a call allocates nothing.
      */
     public static void attend(
+            MemorySegment q,
+            MemorySegment k,
+            MemorySegment v,
+            MemorySegment mask,
+            boolean boolMask,
+            long mb,
+            long mh,
+            long mi,
+            long mj,
+            MemorySegment out,
+            int b,
+            int hq,
+            int hkv,
+            int sq,
+            int skv,
+            int d,
+            int dv,
+            float scale,
+            float softcap,
+            long causal,
+            float[] scratch) {
+        if ((long) sq * skv >= BLOCKED_MIN_SCORES) {
+            attendBlocked(
+                    q, k, v, mask, boolMask, mb, mh, mi, mj, out, b, hq, hkv, sq, skv, d, dv, scale, softcap, causal);
+        } else {
+            attendRows(
+                    q, k, v, mask, boolMask, mb, mh, mi, mj, out, b, hq, hkv, sq, skv, d, dv, scale, softcap, causal,
+                    scratch);
+        }
+    }
+
+    /**
+     * The blocked path: per head, {@code scores = q·kᵀ·scale} with one {@link Sgemm#gemm} call, then
+     * softcap, mask, causal limit and softmax per row in place, then {@code out = p·v} with a second
+     * GEMM. Same semantics as {@link #attendRows}; the scores of one head live in a per-thread scratch
+     * segment, so memory stays {@code O(sq·skv)} per thread, not per batch.
+     */
+    static void attendBlocked(
+            MemorySegment q,
+            MemorySegment k,
+            MemorySegment v,
+            MemorySegment mask,
+            boolean boolMask,
+            long mb,
+            long mh,
+            long mi,
+            long mj,
+            MemorySegment out,
+            int b,
+            int hq,
+            int hkv,
+            int sq,
+            int skv,
+            int d,
+            int dv,
+            float scale,
+            float softcap,
+            long causal) {
+        MemorySegment sc = scores((long) sq * skv * Float.BYTES);
+        int group = hq / hkv;
+        boolean hasMask = mask.byteSize() > 0;
+        for (int bi = 0; bi < b; bi++) {
+            for (int h = 0; h < hq; h++) {
+                long kvHead = (long) bi * hkv + h / group;
+                long qOff = ((long) bi * hq + h) * sq * d * Float.BYTES;
+                long kOff = kvHead * skv * d * Float.BYTES;
+                long vOff = kvHead * skv * dv * Float.BYTES;
+                long oOff = ((long) bi * hq + h) * sq * dv * Float.BYTES;
+                Sgemm.gemm(sq, skv, d, q, qOff, d, false, k, kOff, d, true, sc, 0L, skv, scale, false, SERIAL);
+                for (int i = 0; i < sq; i++) {
+                    long row = (long) i * skv * Float.BYTES;
+                    float max = Float.NEGATIVE_INFINITY;
+                    for (int j = 0; j < skv; j++) {
+                        long at = row + (long) j * Float.BYTES;
+                        float s;
+                        if (j - i > causal) {
+                            s = Float.NEGATIVE_INFINITY;
+                        } else {
+                            s = sc.get(F32, at);
+                            if (softcap > 0) {
+                                s = softcap * (float) Math.tanh(s / softcap);
+                            }
+                            if (hasMask) {
+                                long m = bi * mb + h * mh + i * mi + j * mj;
+                                if (boolMask) {
+                                    s = mask.get(ValueLayout.JAVA_BYTE, m) != 0 ? s : Float.NEGATIVE_INFINITY;
+                                } else {
+                                    s += mask.get(F32, m * Float.BYTES);
+                                }
+                            }
+                        }
+                        sc.set(F32, at, s);
+                        max = Math.max(max, s);
+                    }
+                    if (max == Float.NEGATIVE_INFINITY) {
+                        // every key masked: the row attends to nothing and gives zeros
+                        for (int j = 0; j < skv; j++) {
+                            sc.set(F32, row + (long) j * Float.BYTES, 0f);
+                        }
+                        continue;
+                    }
+                    float sum = 0;
+                    for (int j = 0; j < skv; j++) {
+                        long at = row + (long) j * Float.BYTES;
+                        float p = (float) Math.exp(sc.get(F32, at) - max);
+                        sc.set(F32, at, p);
+                        sum += p;
+                    }
+                    float inv = 1f / sum;
+                    for (int j = 0; j < skv; j++) {
+                        long at = row + (long) j * Float.BYTES;
+                        sc.set(F32, at, sc.get(F32, at) * inv);
+                    }
+                }
+                Sgemm.gemm(sq, dv, skv, sc, 0L, skv, false, v, vOff, dv, false, out, oOff, dv, 1f, false, SERIAL);
+            }
+        }
+    }
+
+    private static MemorySegment scores(long bytes) {
+        MemorySegment[] holder = SCORES.get();
+        if (holder[0] == null || holder[0].byteSize() < bytes) {
+            holder[0] = java.lang.foreign.Arena.ofAuto().allocate(Math.max(bytes, 64 * 1024), 64);
+        }
+        return holder[0];
+    }
+
+    /** The row-at-a-time path (small heads, e.g. decode): scores of one query row in {@code scratch}. */
+    static void attendRows(
             MemorySegment q,
             MemorySegment k,
             MemorySegment v,

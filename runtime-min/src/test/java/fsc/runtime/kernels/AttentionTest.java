@@ -1,0 +1,170 @@
+package fsc.runtime.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** Both attention paths (row-at-a-time and blocked GEMM) against a naive double-precision reference. */
+class AttentionTest {
+    static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    record Case(int b, int hq, int hkv, int sq, int skv, int d, int dv, long causal, float softcap, int maskKind) {}
+
+    @Test
+    void blockedAndRowPathsMatchTheReference() {
+        Case[] cases = {
+            new Case(2, 4, 2, 40, 40, 32, 24, Attention.NOT_CAUSAL, 0f, 1), // additive [B,1,1,S] mask, GQA
+            new Case(1, 3, 3, 37, 37, 17, 17, 0L, 0f, 0), // causal upper-left, odd sizes
+            new Case(1, 2, 1, 33, 45, 16, 8, 12L, 0f, 2), // lower-right causal, bool mask with a dead row
+            new Case(2, 2, 2, 36, 36, 8, 8, Attention.NOT_CAUSAL, 5f, 0), // softcap
+        };
+        for (Case c : cases) {
+            check(c);
+        }
+    }
+
+    private static void check(Case c) {
+        Random rnd = new Random(c.hashCode());
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment q = random(arena, (long) c.b * c.hq * c.sq * c.d, rnd);
+            MemorySegment k = random(arena, (long) c.b * c.hkv * c.skv * c.d, rnd);
+            MemorySegment v = random(arena, (long) c.b * c.hkv * c.skv * c.dv, rnd);
+            MemorySegment mask = MemorySegment.NULL;
+            long mb = 0, mh = 0, mi = 0, mj = 0;
+            boolean bool = c.maskKind == 2;
+            if (c.maskKind == 1) { // f32 [B,1,1,S]: additive, some keys blocked
+                mask = arena.allocate((long) c.b * c.skv * 4);
+                for (int i = 0; i < c.b * c.skv; i++) {
+                    mask.setAtIndex(F32, i, i % 7 == 3 ? -10000f : 0f);
+                }
+                mb = c.skv;
+                mj = 1;
+            } else if (bool) { // bool [Sq,Skv]: row 0 sees nothing
+                mask = arena.allocate((long) c.sq * c.skv);
+                for (int i = 0; i < c.sq; i++) {
+                    for (int j = 0; j < c.skv; j++) {
+                        mask.set(ValueLayout.JAVA_BYTE, (long) i * c.skv + j, (byte)
+                                (i != 0 && (i + j) % 5 != 0 ? 1 : 0));
+                    }
+                }
+                mi = c.skv;
+                mj = 1;
+            }
+            long outElems = (long) c.b * c.hq * c.sq * c.dv;
+            MemorySegment rows = arena.allocate(outElems * 4);
+            MemorySegment blocked = arena.allocate(outElems * 4);
+            Attention.attendRows(
+                    q,
+                    k,
+                    v,
+                    mask,
+                    bool,
+                    mb,
+                    mh,
+                    mi,
+                    mj,
+                    rows,
+                    c.b,
+                    c.hq,
+                    c.hkv,
+                    c.sq,
+                    c.skv,
+                    c.d,
+                    c.dv,
+                    0.3f,
+                    c.softcap,
+                    c.causal,
+                    new float[c.skv]);
+            Attention.attendBlocked(
+                    q, k, v, mask, bool, mb, mh, mi, mj, blocked, c.b, c.hq, c.hkv, c.sq, c.skv, c.d, c.dv, 0.3f,
+                    c.softcap, c.causal);
+            double[] ref = reference(c, q, k, v, mask, bool, mb, mi, mj);
+            for (int i = 0; i < outElems; i++) {
+                double r = ref[i];
+                float a = rows.getAtIndex(F32, i);
+                float bl = blocked.getAtIndex(F32, i);
+                int at = i;
+                assertTrue(
+                        Math.abs(a - r) <= 1e-5 + 1e-4 * Math.abs(r), () -> c + " rows[" + at + "] " + a + " vs " + r);
+                assertTrue(
+                        Math.abs(bl - r) <= 1e-5 + 1e-4 * Math.abs(r),
+                        () -> c + " blocked[" + at + "] " + bl + " vs " + r);
+            }
+        }
+    }
+
+    private static double[] reference(
+            Case c,
+            MemorySegment q,
+            MemorySegment k,
+            MemorySegment v,
+            MemorySegment mask,
+            boolean bool,
+            long mb,
+            long mi,
+            long mj) {
+        double[] out = new double[c.b * c.hq * c.sq * c.dv];
+        for (int bi = 0; bi < c.b; bi++) {
+            for (int h = 0; h < c.hq; h++) {
+                int kvh = bi * c.hkv + h / (c.hq / c.hkv);
+                for (int i = 0; i < c.sq; i++) {
+                    double[] s = new double[c.skv];
+                    double max = Double.NEGATIVE_INFINITY;
+                    for (int j = 0; j < c.skv; j++) {
+                        double dot = 0;
+                        for (int e = 0; e < c.d; e++) {
+                            dot += (double) q.getAtIndex(F32, ((long) (bi * c.hq + h) * c.sq + i) * c.d + e)
+                                    * k.getAtIndex(F32, ((long) kvh * c.skv + j) * c.d + e);
+                        }
+                        double x = dot * 0.3f;
+                        if (c.softcap > 0) {
+                            x = c.softcap * Math.tanh(x / c.softcap);
+                        }
+                        if (mask.byteSize() > 0) {
+                            long m = bi * mb + i * mi + j * mj;
+                            if (bool) {
+                                x = mask.get(ValueLayout.JAVA_BYTE, m) != 0 ? x : Double.NEGATIVE_INFINITY;
+                            } else {
+                                x += mask.getAtIndex(F32, m);
+                            }
+                        }
+                        if (j - i > c.causal) {
+                            x = Double.NEGATIVE_INFINITY;
+                        }
+                        s[j] = x;
+                        max = Math.max(max, x);
+                    }
+                    if (max == Double.NEGATIVE_INFINITY) {
+                        continue; // zeros
+                    }
+                    double sum = 0;
+                    for (int j = 0; j < c.skv; j++) {
+                        s[j] = Math.exp(s[j] - max);
+                        sum += s[j];
+                    }
+                    for (int e = 0; e < c.dv; e++) {
+                        double acc = 0;
+                        for (int j = 0; j < c.skv; j++) {
+                            acc += s[j] / sum * v.getAtIndex(F32, ((long) kvh * c.skv + j) * c.dv + e);
+                        }
+                        out[((bi * c.hq + h) * c.sq + i) * c.dv + e] = acc;
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    private static MemorySegment random(Arena arena, long n, Random rnd) {
+        MemorySegment s = arena.allocate(n * 4, 64);
+        for (long i = 0; i < n; i++) {
+            s.setAtIndex(F32, i, rnd.nextFloat() * 2 - 1);
+        }
+        return s;
+    }
+}
