@@ -111,7 +111,8 @@ final class DecoderCnnConverters {
 
     private static void batchNorm(NodeContext c) {
         if (c.attrs.intValue("training_mode", 0) != 0) {
-            throw c.fail("training_mode = 1 is not supported (fsc compiles inference graphs)");
+            BatchNormTraining.convert(c);
+            return;
         }
         List<Value> in = List.of(c.input(0), c.input(1), c.input(2), c.input(3), c.input(4));
         c.produce(
