@@ -52,6 +52,7 @@ final class OnnxOps {
         CnnExtraConverters.register(rules);
         ScatterGatherConverters.register(rules);
         ConvTransposeConverter.register(rules);
+        SwiGluConverter.register(rules);
         TreeMap<String, Rule> byName = new TreeMap<>();
         for (Rule r : rules) {
             if (byName.put(r.opType(), r) != null) {
