@@ -16,7 +16,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -32,9 +31,12 @@ class OnnxMilestonePtxTest {
 
     record Emitted(String test, List<Kernel> kernels) {}
 
-    /** About 100 s on a 2-core machine (812 imports, 2,700 kernels through nvcc), so not in the default suite. */
+    /**
+     * About 100 s on a loaded 2-core machine (812 imports, 2,700 kernels through nvcc). It stays in
+     * the default suite: compiling every emitted milestone kernel is CI's only check of the CUDA
+     * backend on these models, and the whole suite runs well inside CI's budget.
+     */
     @Test
-    @Tag("heavy")
     void everyMilestoneModelTheBackendSupportsCompilesToPtx() {
         Path onnx = sharedData().resolve("onnx");
         TreeSet<String> names = new TreeSet<>();
