@@ -194,6 +194,9 @@ final class ElementwiseEmitter {
     }
 
     static CodeBlock scalarUnary(String op, DType t, CodeBlock x) {
+        if (t == DType.F64) {
+            return doubleUnary(op, x);
+        }
         boolean f32 = t == DType.F32;
         CodeBlock e =
                 switch (op) {
@@ -238,6 +241,21 @@ final class ElementwiseEmitter {
         return JavaTypes.narrow(t) || (!f32 && op.equals("sign"))
                 ? CodeBlock.of("($T) ($L)", JavaTypes.scalar(t), e)
                 : e;
+    }
+
+    /** f64 unary ops in double arithmetic throughout (the f32 forms above round through float). */
+    private static CodeBlock doubleUnary(String op, CodeBlock x) {
+        return switch (op) {
+            case "neg" -> CodeBlock.of("-$L", x);
+            case "abs", "sqrt", "exp", "log", "tanh", "floor", "ceil", "sin", "cos" ->
+                CodeBlock.of("$T.$L($L)", Math.class, op, x);
+            case "sign" -> CodeBlock.of("$T.signum($L)", Math.class, x);
+            case "round" -> CodeBlock.of("$T.rint($L)", Math.class, x);
+            case "relu" -> CodeBlock.of("$T.max($L, 0.0)", Math.class, x);
+            case "reciprocal" -> CodeBlock.of("1.0 / $L", x);
+            case "sigmoid" -> CodeBlock.of("1.0 / (1.0 + $T.exp(-$L))", Math.class, x);
+            default -> throw new IllegalStateException("no f64 form of unary op " + op);
+        };
     }
 
     /** The vector form of a float unary op, or null where only the scalar form exists. */

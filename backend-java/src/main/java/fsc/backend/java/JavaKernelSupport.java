@@ -73,10 +73,13 @@ final class JavaKernelSupport {
                 "sin",
                 "cos",
                 "gelu")) {
-            t.add(new Kernel(op, F32, F32, ElementwiseEmitter::unary));
+            // erf and gelu have f32 forms only; the rest also run in double for f64 tensors.
+            Set<DType> types = op.equals("erf") || op.equals("gelu") ? F32 : EnumSet.of(DType.F32, DType.F64);
+            t.add(new Kernel(op, types, types, ElementwiseEmitter::unary));
         }
         for (String op : List.of("neg", "abs", "relu", "sign")) {
-            t.add(new Kernel(op, union(F32, INTS), union(F32, INTS), ElementwiseEmitter::unary));
+            Set<DType> types = union(EnumSet.of(DType.F32, DType.F64), INTS);
+            t.add(new Kernel(op, types, types, ElementwiseEmitter::unary));
         }
         t.add(new Kernel("not", BOOL, BOOL, ElementwiseEmitter::unary));
         t.add(new Kernel("silu", F32, F32, ElementwiseEmitter::unary));
