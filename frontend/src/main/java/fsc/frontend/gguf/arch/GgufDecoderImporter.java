@@ -23,7 +23,8 @@ public final class GgufDecoderImporter {
             throw new fsc.ir.FscException(file.label() + ": the tokenizer has "
                     + tokenizer.tokens().size() + " tokens, token_embd.weight " + params.vocab() + " rows");
         }
-        String name = file.metadata().getString("general.name", params.arch().name()).replaceAll("[^A-Za-z0-9_.]+", "_");
+        String name =
+                file.metadata().getString("general.name", params.arch().name()).replaceAll("[^A-Za-z0-9_.]+", "_");
         DecoderGraphBuilder b = new DecoderGraphBuilder(file, params, options, name);
         Graph g = b.build();
         return new Imported(g, params, options, b.context(), tokenizer);
