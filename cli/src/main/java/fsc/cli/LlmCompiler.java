@@ -89,7 +89,7 @@ public final class LlmCompiler {
             }
             JavaBackendResult r = JavaBackend.compile(g, JavaBackendOptions.forModel(label), outJar, resources);
             progress.step("wrote " + outJar);
-            return new ModelCompiler.Result(outJar, g, optimized, "fsc: " + outJar + ": " + r);
+            return new ModelCompiler.Result(outJar, g, optimized, "fsc: " + outJar + ": " + r.summary());
         }
     }
 

@@ -123,7 +123,7 @@ public final class ModelCompiler {
         progress.step("generating Java and compiling it");
         var summary = JavaBackend.compile(optimized.graph(), JavaBackendOptions.forModel(file), outJar);
         progress.step("wrote " + outJar);
-        return new Result(outJar, optimized.graph(), optimized, "fsc: " + outJar + ": " + summary);
+        return new Result(outJar, optimized.graph(), optimized, "fsc: " + outJar + ": " + summary.summary());
     }
 
     private static Graph importOnnx(Path model, Settings settings) {

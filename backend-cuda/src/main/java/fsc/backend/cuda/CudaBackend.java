@@ -39,7 +39,7 @@ public final class CudaBackend {
     /** What a compile produced: the CUDA module and how its PTX was made ({@code nvrtc}, {@code nvcc} or {@code none}). */
     public record Result(CudaModule module, String ptxBy, JavaBackendResult java) {
         public String summary() {
-            return module.kernels().size() + " CUDA kernels, PTX by " + ptxBy + "; " + java;
+            return module.kernels().size() + " CUDA kernels, PTX by " + ptxBy + "; " + java.summary();
         }
     }
 

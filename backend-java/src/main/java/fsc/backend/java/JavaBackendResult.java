@@ -27,4 +27,11 @@ public record JavaBackendResult(
     public JavaBackendResult {
         classes = List.copyOf(classes);
     }
+
+    /** One line for the CLI: what is in the jar and where the time went. */
+    public String summary() {
+        return String.format(
+                "%s, %d generated classes (%,d lines of Java), %.1f MB of weights; emit %d ms, javac %d ms, pack %d ms",
+                modelClass, classes.size(), sourceLines, weightBytes / 1e6, emitMillis, javacMillis, packMillis);
+    }
 }
