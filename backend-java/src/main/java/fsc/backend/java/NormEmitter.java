@@ -11,7 +11,7 @@ import java.util.List;
  * Row-wise normalisations: {@code softmax} over the last axis runs the runtime's vectorised
  * {@code FloatMath.softmaxRows} in place on the output; {@code softmax} over another axis and
  * {@code log_softmax} use a three-pass scalar loop over {@code [outer, axis, inner]}; {@code layer_norm}
- * is emitted as three vector passes per row (mean, variance, scale and shift).
+ * calls the runtime's {@code FloatMath.layerNormRows} (two-pass mean and variance, then scale and shift).
  */
 final class NormEmitter {
     private NormEmitter() {}
@@ -114,80 +114,24 @@ final class NormEmitter {
         DimCode dc = s.dims();
         String xs = s.segment(x, "x");
         String gs = s.segment(scale, "scale");
-        String bs = bias == null ? null : s.segment(bias, "bias");
         String ys = s.segment(y, "y");
-        String rows = s.local("rows");
-        String len = s.local("len");
-        String row = s.local("row");
-        String base = s.local("base");
-        String mean = s.local("mean");
-        String var = s.local("var");
-        String inv = s.local("inv");
-        String vm = s.local("vmean");
-        String vi = s.local("vinv");
         float eps = (float) n.floatAttr("epsilon", 1e-5);
-        CodeBlock.Builder b = CodeBlock.builder()
-                .addStatement("long $N = $L", rows, dc.product(xd.subList(0, axis)))
-                .addStatement("long $N = $L", len, dc.of(d))
-                .beginControlFlow("for (long $N = 0; $N < $N; $N++)", row, row, rows, row)
-                .addStatement("long $N = $N * $N", base, row, len)
-                .add(sumLoop(
-                        s,
-                        len,
-                        mean,
-                        i -> Code.load(xs, CodeBlock.of("$N + $N", base, i)),
-                        i -> Code.get(xs, "F32", CodeBlock.of("$N + $N", base, i))))
-                .addStatement("$N /= $N", mean, len)
-                .addStatement("$T $N = $L", JavaTypes.FLOAT_VECTOR, vm, Code.broadcast(CodeBlock.of("$N", mean)))
-                .add(sumLoop(
-                        s,
-                        len,
-                        var,
-                        i -> CodeBlock.of(
-                                "$N($L.sub($N))",
-                                VectorHelpers.SQUARE,
-                                Code.load(xs, CodeBlock.of("$N + $N", base, i)),
-                                vm),
-                        i -> CodeBlock.of(
-                                "($L - $N) * ($L - $N)",
-                                Code.get(xs, "F32", CodeBlock.of("$N + $N", base, i)),
-                                mean,
-                                Code.get(xs, "F32", CodeBlock.of("$N + $N", base, i)),
-                                mean)))
-                .addStatement("float $N = 1f / (float) $T.sqrt($N / $N + $Lf)", inv, Math.class, var, len, eps)
-                .addStatement("$T $N = $L", JavaTypes.FLOAT_VECTOR, vi, Code.broadcast(CodeBlock.of("$N", inv)));
-        b.add(Code.vectorLoop(
-                s,
-                CodeBlock.of("$N", len),
-                i -> {
-                    CodeBlock v = CodeBlock.of(
-                            "$L.sub($N).mul($N).mul($L)",
-                            Code.load(xs, CodeBlock.of("$N + $N", base, i)),
-                            vm,
-                            vi,
-                            Code.load(gs, CodeBlock.of("$N", i)));
-                    if (bs != null) {
-                        v = CodeBlock.of("$L.add($L)", v, Code.load(bs, CodeBlock.of("$N", i)));
-                    }
-                    return CodeBlock.builder()
-                            .addStatement(Code.store(v, ys, CodeBlock.of("$N + $N", base, i)))
-                            .build();
-                },
-                i -> {
-                    CodeBlock v = CodeBlock.of(
-                            "($L - $N) * $N * $L",
-                            Code.get(xs, "F32", CodeBlock.of("$N + $N", base, i)),
-                            mean,
-                            inv,
-                            Code.get(gs, "F32", CodeBlock.of("$N", i)));
-                    if (bs != null) {
-                        v = CodeBlock.of("$L + $L", v, Code.get(bs, "F32", CodeBlock.of("$N", i)));
-                    }
-                    return CodeBlock.builder()
-                            .addStatement(Code.set(ys, "F32", CodeBlock.of("$N + $N", base, i), v))
-                            .build();
-                }));
-        return b.endControlFlow().build();
+        // One shared runtime kernel rather than a loop per node: every layer's norm then runs the
+        // same JIT-compiled code, which C2 compiles once and early instead of once per layer.
+        return CodeBlock.builder()
+                .addStatement(
+                        "$T.layerNormRows($N, 0L, $N, 0L, $T.toIntExact($L), $T.toIntExact($L), $N, 0L, $L, 0L, $Lf)",
+                        JavaTypes.FLOAT_MATH,
+                        xs,
+                        ys,
+                        Math.class,
+                        dc.product(xd.subList(0, axis)),
+                        Math.class,
+                        dc.of(d),
+                        gs,
+                        bias == null ? "null" : s.segment(bias, "bias"),
+                        eps)
+                .build();
     }
 
     /** {@code y = x / sqrt(mean(x²) + eps) * scale} per row: one vector pass for the mean square, one to write. */

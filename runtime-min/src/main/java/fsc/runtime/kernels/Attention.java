@@ -122,7 +122,24 @@ public final class Attention {
                 for (int i = 0; i < sq; i++) {
                     long row = (long) i * skv * Float.BYTES;
                     float max = Float.NEGATIVE_INFINITY;
-                    for (int j = 0; j < skv; j++) {
+                    int j0 = 0;
+                    if (softcap == 0 && !boolMask && skv - 1 - i <= causal && (!hasMask || mj == 1)) {
+                        // The encoder case (no cap, no causal limit in this row, additive mask
+                        // contiguous along keys or none) in vectors; the general loop below takes the tail.
+                        long m0 = (bi * mb + h * mh + i * mi) * Float.BYTES;
+                        FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+                        for (int bound = S.loopBound(skv); j0 < bound; j0 += S.length()) {
+                            long at = row + (long) j0 * Float.BYTES;
+                            FloatVector x = FloatVector.fromMemorySegment(S, sc, at, LE);
+                            if (hasMask) {
+                                x = x.add(FloatVector.fromMemorySegment(S, mask, m0 + (long) j0 * Float.BYTES, LE));
+                                x.intoMemorySegment(sc, at, LE);
+                            }
+                            vmax = vmax.max(x);
+                        }
+                        max = vmax.reduceLanes(VectorOperators.MAX);
+                    }
+                    for (int j = j0; j < skv; j++) {
                         long at = row + (long) j * Float.BYTES;
                         float s;
                         if (j - i > causal) {
@@ -151,18 +168,8 @@ public final class Attention {
                         }
                         continue;
                     }
-                    float sum = 0;
-                    for (int j = 0; j < skv; j++) {
-                        long at = row + (long) j * Float.BYTES;
-                        float p = (float) Math.exp(sc.get(F32, at) - max);
-                        sc.set(F32, at, p);
-                        sum += p;
-                    }
-                    float inv = 1f / sum;
-                    for (int j = 0; j < skv; j++) {
-                        long at = row + (long) j * Float.BYTES;
-                        sc.set(F32, at, sc.get(F32, at) * inv);
-                    }
+                    // Vector exp and scale: a scalar Math.exp per score cost more than both GEMMs.
+                    FloatMath.scaleRow(sc, row, skv, 1f / FloatMath.expShiftRow(sc, row, skv, max));
                 }
                 Sgemm.gemm(sq, dv, skv, sc, 0L, skv, false, v, vOff, dv, false, out, oOff, dv, 1f, false, SERIAL);
             }

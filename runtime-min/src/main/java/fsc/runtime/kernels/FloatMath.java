@@ -178,24 +178,32 @@ public final class FloatMath {
             for (; i < n; i++) {
                 max = Math.max(max, buf.get(F32, row + (long) i * Float.BYTES));
             }
-            FloatVector vsum = FloatVector.zero(S);
-            i = 0;
-            for (; i < bound; i += vl) {
-                long off = row + (long) i * Float.BYTES;
-                FloatVector e =
-                        exp(FloatVector.fromMemorySegment(S, buf, off, LE).sub(max));
-                e.intoMemorySegment(buf, off, LE);
-                vsum = vsum.add(e);
-            }
-            float sum = vsum.reduceLanes(VectorOperators.ADD);
-            for (; i < n; i++) {
-                long off = row + (long) i * Float.BYTES;
-                float e = (float) Math.exp(buf.get(F32, off) - max);
-                buf.set(F32, off, e);
-                sum += e;
-            }
-            scaleRow(buf, row, n, 1f / sum);
+            scaleRow(buf, row, n, 1f / expShiftRow(buf, row, n, max));
         }
+    }
+
+    /**
+     * Replaces each of the {@code n} floats at {@code row} by {@code exp(x - max)} and returns their
+     * sum: the middle pass of a softmax (the attention kernel's too, after its own masking pass).
+     */
+    static float expShiftRow(MemorySegment buf, long row, int n, float max) {
+        int bound = S.loopBound(n);
+        FloatVector vsum = FloatVector.zero(S);
+        int i = 0;
+        for (; i < bound; i += S.length()) {
+            long off = row + (long) i * Float.BYTES;
+            FloatVector e = exp(FloatVector.fromMemorySegment(S, buf, off, LE).sub(max));
+            e.intoMemorySegment(buf, off, LE);
+            vsum = vsum.add(e);
+        }
+        float sum = vsum.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            long off = row + (long) i * Float.BYTES;
+            float e = (float) Math.exp(buf.get(F32, off) - max);
+            buf.set(F32, off, e);
+            sum += e;
+        }
+        return sum;
     }
 
     /**
@@ -267,7 +275,7 @@ public final class FloatMath {
         }
     }
 
-    private static void scaleRow(MemorySegment buf, long row, int n, float s) {
+    static void scaleRow(MemorySegment buf, long row, int n, float s) {
         int bound = S.loopBound(n);
         int i = 0;
         for (; i < bound; i += S.length()) {

@@ -22,6 +22,7 @@ class AttentionTest {
             new Case(1, 3, 3, 37, 37, 17, 17, 0L, 0f, 0), // causal upper-left, odd sizes
             new Case(1, 2, 1, 33, 45, 16, 8, 12L, 0f, 2), // lower-right causal, bool mask with a dead row
             new Case(2, 2, 2, 36, 36, 8, 8, Attention.NOT_CAUSAL, 5f, 0), // softcap
+            new Case(1, 2, 2, 64, 64, 16, 16, Attention.NOT_CAUSAL, 0f, 0), // no mask, whole vectors only
         };
         for (Case c : cases) {
             check(c);
