@@ -51,13 +51,6 @@ public final class OrtOracle implements AutoCloseable {
         }
     }
 
-    /** Times one run in nanoseconds (for benchmarks). */
-    public long time(Map<String, Tensor> inputs) throws OrtException {
-        long t0 = System.nanoTime();
-        run(inputs);
-        return System.nanoTime() - t0;
-    }
-
     @Override
     public void close() throws OrtException {
         session.close();

@@ -17,8 +17,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * fsc's MiniLM jar against ONNX Runtime in one JVM, same inputs, alternating blocks of runs so both
- * see the same machine state. Prints a Markdown table (and writes target/bench-minilm.md). A
+ * fsc's MiniLM jar against ONNX Runtime in one JVM, same inputs, one engine after the other. Prints a Markdown table (and writes target/bench-minilm.md). A
  * benchmark, not a test: it asserts nothing about speed.
  *
  * <p>Run: {@code ./mvnw -B -Pbench -pl tests -am test -Dfsc.bench.runs=100}
@@ -27,10 +26,15 @@ import org.junit.jupiter.api.Test;
 class MiniLmVsOrtBench {
     record Config(int batch, int seq, int threads) {}
 
+    @FunctionalInterface
+    private interface Call {
+        void run() throws Exception;
+    }
+
     @Test
     void minilmLatency() throws Exception {
         int runs = Integer.getInteger("fsc.bench.runs", 100);
-        int warmup = Integer.getInteger("fsc.bench.warmup", 20);
+        int warmup = Integer.getInteger("fsc.bench.warmup", 200);
         Path dir = Files.createTempDirectory("fsc-bench");
         Path jar = dir.resolve("minilm.jar");
         if (Main.execute("compile", TestModels.minilm().toString(), "-o", jar.toString(), "--quiet") != 0) {
@@ -46,25 +50,13 @@ class MiniLmVsOrtBench {
             Map<String, Tensor> in = tokens(c.batch, c.seq);
             long[] fsc;
             long[] ort;
-            try (CompiledModel m = ArtifactLoader.open(jar, c.threads);
-                    OrtOracle o = new OrtOracle(TestModels.minilm(), c.threads)) {
-                fsc = new long[runs];
-                ort = new long[runs];
-                for (int i = 0; i < warmup; i++) {
-                    m.run(in);
-                    o.run(in);
-                }
-                int block = 10;
-                for (int start = 0; start < runs; start += block) {
-                    for (int i = start; i < Math.min(runs, start + block); i++) {
-                        long t0 = System.nanoTime();
-                        m.run(in);
-                        fsc[i] = System.nanoTime() - t0;
-                    }
-                    for (int i = start; i < Math.min(runs, start + block); i++) {
-                        ort[i] = o.time(in);
-                    }
-                }
+            // One engine after the other, not interleaved: ONNX Runtime's pool threads spin for a
+            // while after each call, which would steal the second core from fsc's next block.
+            try (CompiledModel m = ArtifactLoader.open(jar, c.threads)) {
+                fsc = time(warmup, runs, () -> m.run(in));
+            }
+            try (OrtOracle o = new OrtOracle(TestModels.minilm(), c.threads)) {
+                ort = time(warmup, runs, () -> o.run(in));
             }
             Arrays.sort(fsc);
             Arrays.sort(ort);
@@ -82,6 +74,19 @@ class MiniLmVsOrtBench {
         }
         Files.writeString(Path.of("target", "bench-minilm.md"), md.toString());
         System.out.println("\n" + md);
+    }
+
+    private static long[] time(int warmup, int runs, Call call) throws Exception {
+        for (int i = 0; i < warmup; i++) {
+            call.run();
+        }
+        long[] t = new long[runs];
+        for (int i = 0; i < runs; i++) {
+            long t0 = System.nanoTime();
+            call.run();
+            t[i] = System.nanoTime() - t0;
+        }
+        return t;
     }
 
     static double pct(long[] sorted, double p) {
