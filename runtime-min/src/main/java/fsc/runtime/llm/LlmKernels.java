@@ -4,6 +4,8 @@ import fsc.runtime.Parallelism;
 import fsc.runtime.RuntimeFailure;
 import fsc.runtime.quant.Dequantize;
 import fsc.runtime.quant.GgmlType;
+import fsc.runtime.quant.Q8K;
+import fsc.runtime.quant.Q8KDot;
 import fsc.runtime.quant.QuantDot;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -57,6 +59,29 @@ public final class LlmKernels {
                 Dequantize.row(type, w, j * rowBytes, row, 0, k);
                 for (int t = 0; t < rows; t++) {
                     y.set(F32, 4L * ((long) t * n + j), VectorMath.dotNative(rs, x, 4L * t * k, k));
+                }
+            }
+        });
+    }
+
+    /**
+     * {@link #qmatmul} as llama.cpp's CPU backend computes it for K-quant weights: each of the {@code
+     * rows} activation rows is quantized to {@link Q8K} once, then every weight row is dotted with
+     * it in integers ({@link Q8KDot}). Used by the llama.cpp numerics mode; prefill and decode take
+     * the same path, as in llama.cpp.
+     */
+    public static void qmatmulQ8K(
+            Parallelism par, GgmlType type, MemorySegment w, MemorySegment x, MemorySegment y, int rows, int k, int n) {
+        if (!Q8KDot.pairsWith(type)) {
+            throw new RuntimeFailure("qmatmul: Q8_K activations need K-quant weights, this one is " + type);
+        }
+        long rowBytes = type.bytesFor(k);
+        Q8K xq = Q8K.quantize(x, 0, rows, k);
+        par.forRange(0, n, ROW_GRAIN, (from, to) -> {
+            for (int j = from; j < to; j++) {
+                long wOff = j * rowBytes;
+                for (int t = 0; t < rows; t++) {
+                    y.set(F32, 4L * ((long) t * n + j), Q8KDot.dot(type, w, wOff, xq, t));
                 }
             }
         });
@@ -212,6 +237,53 @@ public final class LlmKernels {
                         scores);
             }
         });
+    }
+
+    /**
+     * {@link #pagedAttention} over an f16 cache ({@link F16KvAttention}): exact softmax, or llama.cpp's
+     * f16 flash attention when {@code llamaCppFlash}.
+     */
+    public static void pagedAttentionF16(
+            Parallelism par,
+            MemorySegment q,
+            MemorySegment k,
+            MemorySegment v,
+            MemorySegment cache,
+            MemorySegment blockTable,
+            MemorySegment seqIds,
+            MemorySegment positions,
+            MemorySegment out,
+            int layers,
+            int blockSize,
+            int heads,
+            int kvHeads,
+            int headDim,
+            float scale,
+            int layer,
+            int tokens,
+            int sequences,
+            int tableWidth,
+            int numBlocks,
+            boolean llamaCppFlash) {
+        PagedLayout layout =
+                new PagedLayout(layers, blockSize, heads, kvHeads, headDim, scale, fsc.runtime.ElemType.F16);
+        F16KvAttention.run(
+                par,
+                q,
+                k,
+                v,
+                cache,
+                blockTable,
+                seqIds,
+                positions,
+                out,
+                layout,
+                layer,
+                tokens,
+                sequences,
+                tableWidth,
+                numBlocks,
+                llamaCppFlash);
     }
 
     private static void attendGroup(
