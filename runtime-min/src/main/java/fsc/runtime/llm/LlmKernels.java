@@ -6,6 +6,7 @@ import fsc.runtime.quant.Dequantize;
 import fsc.runtime.quant.GgmlType;
 import fsc.runtime.quant.Q8K;
 import fsc.runtime.quant.Q8KDot;
+import fsc.runtime.quant.Q8KUnpackedRow;
 import fsc.runtime.quant.QuantDot;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -67,8 +68,8 @@ public final class LlmKernels {
     /**
      * {@link #qmatmul} as llama.cpp's CPU backend computes it for K-quant weights: each of the {@code
      * rows} activation rows is quantized to {@link Q8K} once, then every weight row is dotted with
-     * it in integers ({@link Q8KDot}). Used by the llama.cpp numerics mode; prefill and decode take
-     * the same path, as in llama.cpp.
+     * it in integers ({@link Q8KDot}; from {@link #PREFILL_ROWS} rows, on a weight row unpacked once,
+     * {@link Q8KUnpackedRow}). Used by the llama.cpp numerics mode.
      */
     public static void qmatmulQ8K(
             Parallelism par, GgmlType type, MemorySegment w, MemorySegment x, MemorySegment y, int rows, int k, int n) {
@@ -77,11 +78,24 @@ public final class LlmKernels {
         }
         long rowBytes = type.bytesFor(k);
         Q8K xq = Q8K.quantize(x, 0, rows, k);
+        if (rows < PREFILL_ROWS) {
+            par.forRange(0, n, ROW_GRAIN, (from, to) -> {
+                for (int j = from; j < to; j++) {
+                    long wOff = j * rowBytes;
+                    for (int t = 0; t < rows; t++) {
+                        y.set(F32, 4L * ((long) t * n + j), Q8KDot.dot(type, w, wOff, xq, t));
+                    }
+                }
+            });
+            return;
+        }
+        // Prefill: unpack each weight row to int8 quants and per-16 scales once, for every token.
         par.forRange(0, n, ROW_GRAIN, (from, to) -> {
+            Q8KUnpackedRow row = new Q8KUnpackedRow(k);
             for (int j = from; j < to; j++) {
-                long wOff = j * rowBytes;
+                row.unpack(type, w, j * rowBytes);
                 for (int t = 0; t < rows; t++) {
-                    y.set(F32, 4L * ((long) t * n + j), Q8KDot.dot(type, w, wOff, xq, t));
+                    y.set(F32, 4L * ((long) t * n + j), row.dot(xq, t));
                 }
             }
         });
