@@ -4,6 +4,7 @@ import fsc.runtime.Parallelism;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -129,14 +130,14 @@ final class F16KvAttention {
                 boolean llamaCppFlash) {
             long qBase = 4L * ((long) t * layout.heads() + (long) kvh * group) * hd;
             MemorySegment.copy(q, LlmKernels.F32, qBase, qs, 0, group * hd);
-            java.util.Arrays.fill(acc, 0);
+            Arrays.fill(acc, 0);
             int len = pos + 1;
             if (llamaCppFlash) {
                 for (int i = 0; i < qs.length; i++) {
                     qs[i] = f16(qs[i]);
                 }
-                java.util.Arrays.fill(max, Float.NEGATIVE_INFINITY);
-                java.util.Arrays.fill(sum, 0);
+                Arrays.fill(max, Float.NEGATIVE_INFINITY);
+                Arrays.fill(sum, 0);
                 for (int j = 0; j < len; j++) {
                     long row =
                             layout.keyOffset(table, tableWidth, sequences, numBlocks, seq, j, layer) + (long) kvh * hd;

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -58,7 +59,7 @@ public record LlmConfig(
         m.put("kv_heads", layout.kvHeads());
         m.put("head_dim", layout.headDim());
         m.put("scale", layout.scale());
-        m.put("kv_type", layout.kvType().name().toLowerCase(java.util.Locale.ROOT));
+        m.put("kv_type", layout.kvType().name().toLowerCase(Locale.ROOT));
         m.put("max_context", maxContext);
         m.put("max_batch_tokens", maxBatchTokens);
         m.put("max_sequences", maxSequences);

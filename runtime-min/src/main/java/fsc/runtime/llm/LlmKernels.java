@@ -1,5 +1,6 @@
 package fsc.runtime.llm;
 
+import fsc.runtime.ElemType;
 import fsc.runtime.Parallelism;
 import fsc.runtime.RuntimeFailure;
 import fsc.runtime.quant.Dequantize;
@@ -279,8 +280,7 @@ public final class LlmKernels {
             int tableWidth,
             int numBlocks,
             boolean llamaCppFlash) {
-        PagedLayout layout =
-                new PagedLayout(layers, blockSize, heads, kvHeads, headDim, scale, fsc.runtime.ElemType.F16);
+        PagedLayout layout = new PagedLayout(layers, blockSize, heads, kvHeads, headDim, scale, ElemType.F16);
         F16KvAttention.run(
                 par,
                 q,

@@ -5,6 +5,7 @@ import static fsc.runtime.quant.QuantDot.F;
 import static fsc.runtime.quant.QuantDot.I;
 import static fsc.runtime.quant.QuantDot.L;
 
+import fsc.runtime.RuntimeFailure;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -29,7 +30,7 @@ public final class Q8KUnpackedRow {
 
     public Q8KUnpackedRow(int k) {
         if (k % Q8K.BLOCK != 0) {
-            throw new fsc.runtime.RuntimeFailure("K-quant rows hold a multiple of 256 values, got " + k);
+            throw new RuntimeFailure("K-quant rows hold a multiple of 256 values, got " + k);
         }
         this.k = k;
         this.q = new byte[k];
