@@ -16,18 +16,21 @@ import fsc.runtime.llm.TextCodec;
 import org.junit.jupiter.api.Test;
 
 /**
- * The Q4_K/Q6_K synthetic model against llama.cpp, in two links.
+ * The Q4_K/Q6_K synthetic model against llama.cpp.
  *
  * <p>llama.cpp's CPU backend quantizes activations to Q8_K, keeps the KV cache in f16 and
  * accumulates flash attention in f16. This model's output head has weights of std 1 (logits ~50)
  * and amplifies a relative activation error of 1e-3 into ~0.15 on the logits, so those roundings
  * move llama.cpp's logits by up to ~1.3 from an f32 computation of the same weights, and greedy
- * decoding parts at step 11, where the f32 top-2 margin is 0.55. No f32 implementation can meet the
+ * decoding parts at step 11, where the f32 top-2 margin is 0.55. No f32 computation can meet the
  * README's 0.05 (docs/LLM.md has the measurements). So: (1) {@link LlamaOracle} with llama.cpp's
- * roundings reproduces the reference's top-8 logits within 0.05 (in fact 1.1e-5) and, fed llama.cpp's tokens,
- * picks llama.cpp's greedy id at every step but one near tie; that pins the Q4_K and Q6_K layouts,
- * rope, norms and GQA mapping against llama.cpp itself; (2) fsc's compiled decoder
- * matches the same oracle in f32 closely, step for step, with the same greedy ids.
+ * roundings reproduces the reference's top-8 logits within 0.05 (in fact ~1e-5) and, fed
+ * llama.cpp's tokens, picks llama.cpp's greedy id at every step but one near tie; that pins the
+ * Q4_K and Q6_K layouts, rope, norms and GQA mapping against llama.cpp itself; (2) fsc's compiled
+ * decoder in its default f32 numerics matches the same oracle in f32 closely, step for step, with
+ * the same greedy ids; (3) fsc's decoder compiled with {@code --numerics llama-cpp} (Q8_K
+ * activations, f16 cache, f16 flash attention) meets llama.cpp's reference itself within 0.05
+ * (measured ~2e-5), with the same near tie.
  */
 class KQuantLogitsTest {
     private static final String FILE = "synth-llama-a-Q4_K_M.gguf";

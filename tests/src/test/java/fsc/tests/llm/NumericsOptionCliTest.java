@@ -84,6 +84,21 @@ class NumericsOptionCliTest {
                 "f16");
     }
 
+    @Test
+    void theCudaTargetRefusesLlamaCppNumerics() {
+        Outcome o = fsc(
+                "compile",
+                GgufReferences.model(FILE).toString(),
+                "-q",
+                "-o",
+                dir.resolve("cuda.jar").toString(),
+                "--target",
+                "cuda",
+                "--numerics",
+                "llama-cpp");
+        assertOneLineError(o, "CUDA");
+    }
+
     private static void assertOneLineError(Outcome o, String mustContain) {
         assertEquals(2, o.code(), "exit code; stderr: " + o.err());
         String err = o.err().strip();
