@@ -100,6 +100,21 @@ final class CompileCommand implements Callable<Integer> {
     Long maxBatchTokens;
 
     @Option(
+            names = "--numerics",
+            paramLabel = "MODE",
+            description = "GGUF decoders: f32 (default, most accurate) or llama-cpp: round as llama.cpp's CPU backend"
+                    + " does (Q8_K activations in K-quant matmuls, f16 KV cache, f16 flash attention), to reproduce"
+                    + " its logits.")
+    String numerics;
+
+    @Option(
+            names = "--kv-cache",
+            paramLabel = "TYPE",
+            description = "GGUF decoders: KV cache element type, f32 or f16 (half the memory). Default: f32, f16 with"
+                    + " --numerics llama-cpp.")
+    String kvCache;
+
+    @Option(
             names = "--check-passes",
             description = "After every pass, run the reference interpreter on the same random inputs; report each"
                     + " pass's max error per output and the first node that diverges beyond 1e-4.")
@@ -130,8 +145,8 @@ final class CompileCommand implements Callable<Integer> {
         if (maxBatchTokens != null) {
             bounds.put(LlmCompiler.BATCH_TOKENS_KEY, maxBatchTokens);
         }
-        ModelCompiler.Settings settings =
-                new ModelCompiler.Settings(dumpIr, timePasses, passes, bounds, bindings, checkPasses);
+        ModelCompiler.Settings settings = new ModelCompiler.Settings(
+                dumpIr, timePasses, passes, bounds, bindings, checkPasses, numerics, kvCache);
         Progress progress = new Progress(System.err, quiet);
         ModelCompiler.Result r = ModelCompiler.compile(model, out, settings, progress, cuda);
         if (timePasses) {

@@ -5,9 +5,12 @@ import fsc.backend.java.JavaBackendOptions;
 import fsc.backend.java.JavaBackendResult;
 import fsc.frontend.gguf.GgufFile;
 import fsc.frontend.gguf.GgufTokenizerData;
+import fsc.frontend.gguf.arch.DecoderNumerics;
 import fsc.frontend.gguf.arch.DecoderOptions;
 import fsc.frontend.gguf.arch.DecoderParams;
 import fsc.frontend.gguf.arch.GgufDecoderImporter;
+import fsc.ir.DType;
+import fsc.ir.FscException;
 import fsc.ir.Graph;
 import fsc.passes.Pass;
 import fsc.passes.PassContext;
@@ -15,6 +18,7 @@ import fsc.passes.PassManager;
 import fsc.passes.PassRegistry;
 import fsc.passes.PipelineResult;
 import fsc.passes.Pipelines;
+import fsc.runtime.ElemType;
 import fsc.runtime.llm.LlmConfig;
 import fsc.runtime.llm.PagedLayout;
 import fsc.runtime.llm.TokenizerSpec;
@@ -39,7 +43,26 @@ public final class LlmCompiler {
 
     /** Decoder bounds from {@code --bound T=N} / {@code --bound context=N} (what --max-batch-tokens/--max-context set). */
     public static DecoderOptions options(Map<String, Long> bounds) {
+        return options(bounds, null, null);
+    }
+
+    /**
+     * As above, with {@code --numerics} ({@code f32} or {@code llama-cpp}; null: f32) and {@code
+     * --kv-cache} ({@code f32} or {@code f16}; null: what the numerics imply, f16 for llama-cpp).
+     */
+    public static DecoderOptions options(Map<String, Long> bounds, String numerics, String kvCache) {
         DecoderOptions o = DecoderOptions.defaults();
+        if (numerics != null) {
+            o = o.withNumerics(DecoderNumerics.byName(numerics));
+        }
+        if (kvCache != null) {
+            o = o.withKvType(
+                    switch (kvCache) {
+                        case "f32" -> DType.F32;
+                        case "f16" -> DType.F16;
+                        default -> throw new FscException("unknown --kv-cache '" + kvCache + "'", "use f32 or f16");
+                    });
+        }
         if (bounds.containsKey(CONTEXT_KEY)) {
             o = o.withMaxContext(Math.toIntExact(bounds.get(CONTEXT_KEY)));
         }
@@ -63,6 +86,11 @@ public final class LlmCompiler {
             DecoderOptions options,
             Progress progress,
             fsc.backend.cuda.CudaBackendOptions cuda) {
+        if (cuda != null && (options.numerics() != DecoderNumerics.F32 || options.kvType() != DType.F32)) {
+            throw new FscException(
+                    model + ": the CUDA target computes in f32 with an f32 KV cache",
+                    "--numerics llama-cpp and --kv-cache f16 are for --target java");
+        }
         progress.step("importing " + model);
         try (GgufFile file = GgufFile.open(model)) {
             GgufDecoderImporter.Imported imported = GgufDecoderImporter.importModel(file, options);
@@ -104,12 +132,19 @@ public final class LlmCompiler {
                 g.name(),
                 p.arch().name(),
                 p.vocab(),
-                new PagedLayout(p.layers(), o.blockSize(), p.heads(), p.kvHeads(), p.headDim(), (float)
-                        (1 / Math.sqrt(p.headDim()))),
+                new PagedLayout(
+                        p.layers(),
+                        o.blockSize(),
+                        p.heads(),
+                        p.kvHeads(),
+                        p.headDim(),
+                        (float) (1 / Math.sqrt(p.headDim())),
+                        o.kvType() == DType.F16 ? ElemType.F16 : ElemType.F32),
                 imported.context(),
                 o.maxBatchTokens(),
                 o.maxSequences(),
                 weightBytes,
+                o.numerics().cliName(),
                 new TokenizerSpec(
                         t.model(),
                         t.tokens(),

@@ -35,7 +35,20 @@ public final class ModelCompiler {
             List<String> passes,
             Map<String, Long> bounds,
             Map<String, Path> bindings,
-            boolean checkPasses) {
+            boolean checkPasses,
+            String numerics,
+            String kvCache) {
+        /** f32 numerics; the KV cache type the numerics imply. */
+        public Settings(
+                Path dumpIr,
+                boolean timePasses,
+                List<String> passes,
+                Map<String, Long> bounds,
+                Map<String, Path> bindings,
+                boolean checkPasses) {
+            this(dumpIr, timePasses, passes, bounds, bindings, checkPasses, null, null);
+        }
+
         public Settings(Path dumpIr, boolean timePasses, List<String> passes, Map<String, Long> bounds) {
             this(dumpIr, timePasses, passes, bounds, Map.of());
         }
@@ -78,9 +91,14 @@ public final class ModelCompiler {
                     outJar,
                     settings.dumpIr(),
                     settings.passes(),
-                    LlmCompiler.options(settings.bounds()),
+                    LlmCompiler.options(settings.bounds(), settings.numerics(), settings.kvCache()),
                     progress,
                     cuda);
+        }
+        if (settings.numerics() != null || settings.kvCache() != null) {
+            throw new FscException(
+                    model + ": --numerics and --kv-cache apply to GGUF decoders",
+                    "leave them out for ONNX and IR models");
         }
         boolean ir = IrFiles.isIr(model);
         if (!file.endsWith(".onnx") && !ir) {

@@ -12,7 +12,10 @@ import java.util.List;
  * Decoder ops, emitted as calls into {@code fsc.runtime.llm.LlmKernels} with the shapes as
  * constants (or symbol expressions) so the JIT specialises the kernels: {@code qmatmul} and {@code
  * embedding} pass the weight's GGUF type so dot products run on the packed blocks; {@code
- * paged_attention} passes the cache layout; {@code rope} the pairing mode.
+ * paged_attention} passes the cache layout; {@code rope} the pairing mode. The llama.cpp numerics
+ * attributes pick the kernel: {@code activations = "q8_k"} on a qmatmul calls {@code qmatmulQ8K},
+ * an f16 {@code kv_cache} calls {@code pagedAttentionF16} (with llama.cpp's f16 flash attention
+ * when {@code accumulate = "f16"}).
  */
 final class LlmEmitter {
     private LlmEmitter() {}
@@ -29,10 +32,20 @@ final class LlmEmitter {
         Value x = n.input(0);
         Value w = n.input(1);
         List<Dim> xd = x.type().dims();
+        String activations = n.strAttr("activations", "f32");
+        String kernel =
+                switch (activations) {
+                    case "f32" -> "qmatmul";
+                    case "q8_k" -> "qmatmulQ8K";
+                    default ->
+                        throw new IllegalStateException(
+                                n.where() + ": qmatmul activations must be f32 or q8_k, got '" + activations + "'");
+                };
         return CodeBlock.builder()
                 .addStatement(
-                        "$T.qmatmul($N, $T.$L, $N, $N, $N, $T.toIntExact($L), $L, $L)",
+                        "$T.$L($N, $T.$L, $N, $N, $N, $T.toIntExact($L), $L, $L)",
                         KERNELS,
+                        kernel,
                         ModelContext.PAR,
                         GGML_TYPE,
                         w.dtype().name(),
@@ -76,11 +89,20 @@ final class LlmEmitter {
         double scale = 1.0 / Math.sqrt(headDim);
         Value table = n.input(4);
         DimCode dc = s.dims();
+        boolean f16Cache = n.input(3).dtype() == DType.F16;
+        String accumulate = n.strAttr("accumulate", "f32");
+        if (!accumulate.equals("f32") && !(accumulate.equals("f16") && f16Cache)) {
+            throw new IllegalStateException(n.where() + ": paged_attention accumulate must be f32, or f16 with an f16"
+                    + " cache; got '" + accumulate + "' with a " + n.input(3).dtype() + " cache");
+        }
+        // An f16 cache takes the f16 kernel; accumulate=f16 selects llama.cpp's f16 flash attention in it.
+        CodeBlock tail = f16Cache ? CodeBlock.of(", $L", accumulate.equals("f16")) : CodeBlock.of("");
         return CodeBlock.builder()
                 .addStatement(
-                        "$T.pagedAttention($N, $N, $N, $N, $N, $N, $N, $N, $N, $L, $L, $L, $L, $L, $Lf, $L, "
-                                + "$T.toIntExact($L), $T.toIntExact($L), $T.toIntExact($L), $T.toIntExact($L))",
+                        "$T.$L($N, $N, $N, $N, $N, $N, $N, $N, $N, $L, $L, $L, $L, $L, $Lf, $L, "
+                                + "$T.toIntExact($L), $T.toIntExact($L), $T.toIntExact($L), $T.toIntExact($L)$L)",
                         KERNELS,
+                        f16Cache ? "pagedAttentionF16" : "pagedAttention",
                         ModelContext.PAR,
                         s.segment(n.input(0), "q"),
                         s.segment(n.input(1), "k"),
@@ -104,7 +126,8 @@ final class LlmEmitter {
                         Math.class,
                         dc.of(table.type().dim(1)),
                         Math.class,
-                        dc.of(n.input(3).type().dim(0)))
+                        dc.of(n.input(3).type().dim(0)),
+                        tail)
                 .build();
     }
 

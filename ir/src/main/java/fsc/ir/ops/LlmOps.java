@@ -65,7 +65,7 @@ final class LlmOps {
     }
 
     /**
-     * {@code paged_attention(q [T, Hq*D], k [T, Hkv*D], v [T, Hkv*D], cache f32[NB, L*2*BS*Hkv*D],
+     * {@code paged_attention(q [T, Hq*D], k [T, Hkv*D], v [T, Hkv*D], cache f32|f16[NB, L*2*BS*Hkv*D],
      * block_table i32[NS, MB], seq_ids i32[T], positions i32[T])} gives {@code f32[T, Hq*D]}. First
      * every token's k and v are stored in layer {@code layer} of the cache at its sequence's block
      * {@code block_table[seq][pos / BS]}, slot {@code pos % BS}; then each token attends causally to
@@ -107,8 +107,9 @@ final class LlmOps {
                     + "] and [T, " + kvHeads + "*" + headDim + "]");
         }
         long blockFloats = layers * 2 * block * kvHeads * headDim;
-        if (cache.dtype() != DType.F32 || cache.rank() != 2 || !cache.dim(1).equals(Dim.of(blockFloats))) {
-            throw ctx.fail("cache " + cache + " must be f32[blocks, " + blockFloats + "]");
+        boolean cacheType = cache.dtype() == DType.F32 || cache.dtype() == DType.F16;
+        if (!cacheType || cache.rank() != 2 || !cache.dim(1).equals(Dim.of(blockFloats))) {
+            throw ctx.fail("cache " + cache + " must be f32 or f16 [blocks, " + blockFloats + "]");
         }
         if (table.dtype() != DType.I32 || table.rank() != 2) {
             throw ctx.fail("block_table " + table + " must be i32[sequences, blocks per sequence]");

@@ -42,7 +42,7 @@ public final class KvCache implements AutoCloseable {
         this.numBlocks = numBlocks;
         this.maxSequences = maxSequences;
         this.blocksPerSequence = (maxContext + layout.blockSize() - 1) / layout.blockSize();
-        this.cache = Tensor.allocate(ElemType.F32, new long[] {numBlocks, layout.blockFloats()}, arena);
+        this.cache = Tensor.allocate(layout.kvType(), new long[] {numBlocks, layout.blockFloats()}, arena);
         this.table = Tensor.allocate(ElemType.I32, new long[] {maxSequences, blocksPerSequence}, arena);
         table.data().fill((byte) 0xFF); // -1: no block, so a stray read fails loudly instead of reading block 0
         this.free = new int[numBlocks];
@@ -56,7 +56,7 @@ public final class KvCache implements AutoCloseable {
 
     /** Blocks that fit in {@code bytes} for {@code layout} (at least one). */
     public static int blocksFor(long bytes, PagedLayout layout) {
-        long perBlock = layout.blockFloats() * 4L;
+        long perBlock = layout.blockBytes();
         return (int) Math.max(1, Math.min(Integer.MAX_VALUE, bytes / perBlock));
     }
 
@@ -64,7 +64,7 @@ public final class KvCache implements AutoCloseable {
         return layout;
     }
 
-    /** The cache memory, {@code f32[numBlocks, blockFloats]}: the decoder graph's {@code kv_cache} input. */
+    /** The cache memory, {@code f32|f16[numBlocks, blockFloats]}: the decoder graph's {@code kv_cache} input. */
     public Tensor cacheTensor() {
         return cache;
     }

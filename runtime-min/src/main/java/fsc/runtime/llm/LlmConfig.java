@@ -1,11 +1,13 @@
 package fsc.runtime.llm;
 
+import fsc.runtime.ElemType;
 import fsc.runtime.RuntimeFailure;
 import fsc.runtime.json.Json;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -16,6 +18,9 @@ import java.util.Map;
  * @param maxContext positions the rope tables cover: no sequence may grow past it
  * @param maxBatchTokens tokens one step may hold (bound of the graph's {@code T})
  * @param maxSequences rows of the block table the graph accepts (bound of {@code NS})
+ * @param numerics how the decoder rounds: {@value #NUMERICS_F32} (the default) or {@value
+ *     #NUMERICS_LLAMA_CPP} (llama.cpp CPU's Q8_K activations and f16 flash attention); informative,
+ *     the generated code already does it
  */
 public record LlmConfig(
         String name,
@@ -26,6 +31,7 @@ public record LlmConfig(
         int maxBatchTokens,
         int maxSequences,
         long weightBytes,
+        String numerics,
         TokenizerSpec tokenizer) {
 
     /** The jar entry holding this config. */
@@ -39,6 +45,9 @@ public record LlmConfig(
     public static final String LOGIT_ROWS = "logit_rows";
     public static final String LOGITS = "logits";
 
+    public static final String NUMERICS_F32 = "f32";
+    public static final String NUMERICS_LLAMA_CPP = "llama-cpp";
+
     public String toJson() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", name);
@@ -50,10 +59,12 @@ public record LlmConfig(
         m.put("kv_heads", layout.kvHeads());
         m.put("head_dim", layout.headDim());
         m.put("scale", layout.scale());
+        m.put("kv_type", layout.kvType().name().toLowerCase(Locale.ROOT));
         m.put("max_context", maxContext);
         m.put("max_batch_tokens", maxBatchTokens);
         m.put("max_sequences", maxSequences);
         m.put("weight_bytes", weightBytes);
+        m.put("numerics", numerics);
         m.put("tokenizer", tokenizer.toJson());
         return Json.write(m);
     }
@@ -66,7 +77,8 @@ public record LlmConfig(
                 JsonFields.integer(m, "heads"),
                 JsonFields.integer(m, "kv_heads"),
                 JsonFields.integer(m, "head_dim"),
-                (float) JsonFields.number(m, "scale"));
+                (float) JsonFields.number(m, "scale"),
+                m.containsKey("kv_type") ? kvType(JsonFields.string(m, "kv_type")) : ElemType.F32);
         return new LlmConfig(
                 JsonFields.string(m, "name"),
                 JsonFields.string(m, "architecture"),
@@ -76,7 +88,16 @@ public record LlmConfig(
                 JsonFields.integer(m, "max_batch_tokens"),
                 JsonFields.integer(m, "max_sequences"),
                 (long) JsonFields.number(m, "weight_bytes"),
+                m.containsKey("numerics") ? JsonFields.string(m, "numerics") : NUMERICS_F32,
                 TokenizerSpec.fromJson(JsonFields.object(JsonFields.get(m, "tokenizer"), "'tokenizer'")));
+    }
+
+    private static ElemType kvType(String name) {
+        return switch (name) {
+            case "f32" -> ElemType.F32;
+            case "f16" -> ElemType.F16;
+            default -> throw new RuntimeFailure(ENTRY + ": kv_type must be f32 or f16, got '" + name + "'");
+        };
     }
 
     /** The config of the model jar {@code loader} reads classes from. */

@@ -1,9 +1,13 @@
 package fsc.runtime.llm;
 
+import fsc.runtime.ElemType;
 import fsc.runtime.Parallelism;
 import fsc.runtime.RuntimeFailure;
 import fsc.runtime.quant.Dequantize;
 import fsc.runtime.quant.GgmlType;
+import fsc.runtime.quant.Q8K;
+import fsc.runtime.quant.Q8KDot;
+import fsc.runtime.quant.Q8KUnpackedRow;
 import fsc.runtime.quant.QuantDot;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -57,6 +61,42 @@ public final class LlmKernels {
                 Dequantize.row(type, w, j * rowBytes, row, 0, k);
                 for (int t = 0; t < rows; t++) {
                     y.set(F32, 4L * ((long) t * n + j), VectorMath.dotNative(rs, x, 4L * t * k, k));
+                }
+            }
+        });
+    }
+
+    /**
+     * {@link #qmatmul} as llama.cpp's CPU backend computes it for K-quant weights: each of the {@code
+     * rows} activation rows is quantized to {@link Q8K} once, then every weight row is dotted with
+     * it in integers ({@link Q8KDot}; from {@link #PREFILL_ROWS} rows, on a weight row unpacked once,
+     * {@link Q8KUnpackedRow}). Used by the llama.cpp numerics mode.
+     */
+    public static void qmatmulQ8K(
+            Parallelism par, GgmlType type, MemorySegment w, MemorySegment x, MemorySegment y, int rows, int k, int n) {
+        if (!Q8KDot.pairsWith(type)) {
+            throw new RuntimeFailure("qmatmul: Q8_K activations need K-quant weights, this one is " + type);
+        }
+        long rowBytes = type.bytesFor(k);
+        Q8K xq = Q8K.quantize(x, 0, rows, k);
+        if (rows < PREFILL_ROWS) {
+            par.forRange(0, n, ROW_GRAIN, (from, to) -> {
+                for (int j = from; j < to; j++) {
+                    long wOff = j * rowBytes;
+                    for (int t = 0; t < rows; t++) {
+                        y.set(F32, 4L * ((long) t * n + j), Q8KDot.dot(type, w, wOff, xq, t));
+                    }
+                }
+            });
+            return;
+        }
+        // Prefill: unpack each weight row to int8 quants and per-16 scales once, for every token.
+        par.forRange(0, n, ROW_GRAIN, (from, to) -> {
+            Q8KUnpackedRow row = new Q8KUnpackedRow(k);
+            for (int j = from; j < to; j++) {
+                row.unpack(type, w, j * rowBytes);
+                for (int t = 0; t < rows; t++) {
+                    y.set(F32, 4L * ((long) t * n + j), row.dot(xq, t));
                 }
             }
         });
@@ -212,6 +252,52 @@ public final class LlmKernels {
                         scores);
             }
         });
+    }
+
+    /**
+     * {@link #pagedAttention} over an f16 cache ({@link F16KvAttention}): exact softmax, or llama.cpp's
+     * f16 flash attention when {@code llamaCppFlash}.
+     */
+    public static void pagedAttentionF16(
+            Parallelism par,
+            MemorySegment q,
+            MemorySegment k,
+            MemorySegment v,
+            MemorySegment cache,
+            MemorySegment blockTable,
+            MemorySegment seqIds,
+            MemorySegment positions,
+            MemorySegment out,
+            int layers,
+            int blockSize,
+            int heads,
+            int kvHeads,
+            int headDim,
+            float scale,
+            int layer,
+            int tokens,
+            int sequences,
+            int tableWidth,
+            int numBlocks,
+            boolean llamaCppFlash) {
+        PagedLayout layout = new PagedLayout(layers, blockSize, heads, kvHeads, headDim, scale, ElemType.F16);
+        F16KvAttention.run(
+                par,
+                q,
+                k,
+                v,
+                cache,
+                blockTable,
+                seqIds,
+                positions,
+                out,
+                layout,
+                layer,
+                tokens,
+                sequences,
+                tableWidth,
+                numBlocks,
+                llamaCppFlash);
     }
 
     private static void attendGroup(

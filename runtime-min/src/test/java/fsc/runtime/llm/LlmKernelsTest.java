@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import fsc.runtime.Parallelism;
 import fsc.runtime.quant.Dequantize;
 import fsc.runtime.quant.GgmlType;
+import fsc.runtime.quant.Q8K;
+import fsc.runtime.quant.Q8KDotReference;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Random;
@@ -170,6 +172,38 @@ class LlmKernelsTest {
                                 d += row[i] * f(x, (long) t * k + i);
                             }
                             assertEquals(d, f(y, (long) t * n + j), 1e-3 * (1 + Math.abs(d)), type + " row " + j);
+                        }
+                    }
+                }
+        }
+    }
+
+    @Test
+    void qmatmulQ8KMatchesTheScalarIntegerReference() {
+        try (Arena a = Arena.ofShared();
+                Parallelism par = Parallelism.of(2)) {
+            // 1 and 3 rows take the packed (decode) path, 5 the unpack-once (prefill) path.
+            for (int rows : new int[] {1, 3, 5})
+                for (GgmlType type : new GgmlType[] {GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K}) {
+                    int k = 512;
+                    int n = 19;
+                    MemorySegment w = a.allocate(type.bytesFor((long) n * k), 64);
+                    for (long i = 0; i < w.byteSize(); i++) {
+                        w.set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) random.nextInt(256));
+                    }
+                    scrubScales(type, w, n * k);
+                    MemorySegment x = floats(a, rows * k);
+                    MemorySegment y = a.allocate(4L * rows * n, 64);
+                    LlmKernels.qmatmulQ8K(par, type, w, x, y, rows, k, n);
+                    Q8K xq = Q8K.quantize(x, 0, rows, k);
+                    for (int j = 0; j < n; j++) {
+                        for (int t = 0; t < rows; t++) {
+                            float expected = Q8KDotReference.dot(type, w, j * type.bytesFor(k), xq, t);
+                            assertEquals(
+                                    expected,
+                                    f(y, (long) t * n + j),
+                                    1e-5 * (1 + Math.abs(expected)),
+                                    type + " rows " + rows + " row " + j + " token " + t);
                         }
                     }
                 }

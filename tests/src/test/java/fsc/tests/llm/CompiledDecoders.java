@@ -2,7 +2,9 @@ package fsc.tests.llm;
 
 import fsc.cli.LlmCompiler;
 import fsc.cli.Progress;
+import fsc.frontend.gguf.arch.DecoderNumerics;
 import fsc.frontend.gguf.arch.DecoderOptions;
+import fsc.ir.DType;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -21,12 +23,28 @@ final class CompiledDecoders {
     }
 
     static synchronized Path jar(Path gguf) {
-        return JARS.computeIfAbsent(gguf.toString(), f -> {
+        return jar(gguf, DecoderNumerics.F32, DType.F32);
+    }
+
+    /** {@code file} compiled with {@code numerics} (llama.cpp numerics bring their f16 KV cache). */
+    static synchronized Path jar(String file, DecoderNumerics numerics) {
+        return jar(GgufReferences.model(file), numerics, numerics == DecoderNumerics.LLAMA_CPP ? DType.F16 : DType.F32);
+    }
+
+    /** {@code file} compiled with {@code numerics} and a KV cache of {@code kvType}. */
+    static synchronized Path jar(String file, DecoderNumerics numerics, DType kvType) {
+        return jar(GgufReferences.model(file), numerics, kvType);
+    }
+
+    private static Path jar(Path gguf, DecoderNumerics numerics, DType kvType) {
+        return JARS.computeIfAbsent(gguf + "@" + numerics.cliName() + "/" + kvType, f -> {
             try {
                 Path dir = Files.createTempDirectory("fsc-llm");
                 Path jar = dir.resolve(gguf.getFileName().toString().replace(".gguf", ".jar"));
-                LlmCompiler.compile(
-                        gguf, jar, null, null, new DecoderOptions(256, 64, 4, 16), new Progress(System.err, true));
+                DecoderOptions options = new DecoderOptions(256, 64, 4, 16)
+                        .withNumerics(numerics)
+                        .withKvType(kvType);
+                LlmCompiler.compile(gguf, jar, null, null, options, new Progress(System.err, true));
                 return jar;
             } catch (IOException e) {
                 throw new UncheckedIOException(e);

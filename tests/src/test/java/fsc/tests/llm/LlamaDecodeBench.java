@@ -29,7 +29,8 @@ import org.junit.jupiter.api.Test;
  * costs the same whatever the cached values are. A benchmark, not a test: it asserts nothing.
  *
  * <p>Run: {@code ./mvnw -B -pl tests -am test -Pbench -Dtest=LlamaDecodeBench -Dsurefire.failIfNoSpecifiedTests=false}
- * (prints Markdown; also writes {@code target/bench-llm.md}).
+ * (prints Markdown; also writes {@code target/bench-llm.md}). {@code -Dfsc.bench.llm.numerics=f32,llama-cpp}
+ * compiles each type in both numerics modes; {@code -Dfsc.bench.llm.contexts=128,512} picks the sweep.
  */
 @Tag("bench")
 class LlamaDecodeBench {
@@ -49,6 +50,13 @@ class LlamaDecodeBench {
         int decode = Integer.getInteger("fsc.bench.llm.decode", 16);
         List<String> types =
                 List.of(System.getProperty("fsc.bench.llm.types", "Q8_0,Q4_0").split(","));
+        // --numerics of each compile: f32, llama-cpp (Q8_K activations for K-quants, f16 cache and attention).
+        List<String> numerics =
+                List.of(System.getProperty("fsc.bench.llm.numerics", "f32").split(","));
+        int[] contexts = java.util.Arrays.stream(System.getProperty("fsc.bench.llm.contexts", "128,512,2048,4096")
+                        .split(","))
+                .mapToInt(c -> Integer.parseInt(c.trim()))
+                .toArray();
         double gbs = bandwidthGBs();
         StringBuilder md = new StringBuilder();
         md.append(String.format(
@@ -67,43 +75,50 @@ class LlamaDecodeBench {
                 .append(" tokens) | decode tok/s | DRAM bound tok/s |\n|---|---|---|---|---|---|\n");
         List<String> ctxRows = new ArrayList<>();
         Path dir = Files.createTempDirectory("fsc-bench-llm");
-        for (String t : types) {
-            GgmlType type = GgmlType.valueOf(t.trim());
-            Path gguf = dir.resolve("synth-" + type + ".gguf");
-            model.write(gguf, name -> type);
-            Path jar = dir.resolve("synth-" + type + ".jar");
-            fsc.cli.LlmCompiler.compile(
-                    gguf,
-                    jar,
-                    null,
-                    null,
-                    new fsc.frontend.gguf.arch.DecoderOptions(4096, prefill, 1, 16),
-                    new fsc.cli.Progress(System.err, false));
-            Files.delete(gguf);
-            for (int threads : new int[] {1, 2}) {
-                try (CompiledModel m = ArtifactLoader.open(jar, threads)) {
-                    LlmConfig config = LlmConfig.load(m.getClass().getClassLoader());
-                    // Weights read per decoded token: everything but the embedding table (one row of it).
-                    long tokenBytes = config.weightBytes() - embeddingBytes(model, type);
-                    double[] r = run(m, config, prefill, decode);
-                    md.append(String.format(
-                            Locale.ROOT,
-                            "| %s | %d | %.0f | %.1f | %.2f | %.2f |\n",
-                            type,
-                            threads,
-                            config.weightBytes() / 1e6,
-                            r[0],
-                            r[1],
-                            gbs * 1e9 / tokenBytes));
-                    if (threads == 1) {
-                        for (int ctx : new int[] {128, 512, 2048, 4096}) {
-                            ctxRows.add(String.format(
-                                    Locale.ROOT, "| %s | %d | %.2f |", type, ctx, decodeAt(m, config, ctx, decode)));
+        for (String t : types)
+            for (String num : numerics) {
+                GgmlType type = GgmlType.valueOf(t.trim());
+                String label = num.equals("f32") ? type.name() : type + " " + num;
+                Path gguf = dir.resolve("synth-" + type + ".gguf");
+                model.write(gguf, name -> type);
+                Path jar = dir.resolve("synth-" + type + "-" + num + ".jar");
+                fsc.cli.LlmCompiler.compile(
+                        gguf,
+                        jar,
+                        null,
+                        null,
+                        new fsc.frontend.gguf.arch.DecoderOptions(4096, prefill, 1, 16)
+                                .withNumerics(fsc.frontend.gguf.arch.DecoderNumerics.byName(num)),
+                        new fsc.cli.Progress(System.err, false));
+                Files.delete(gguf);
+                for (int threads : new int[] {1, 2}) {
+                    try (CompiledModel m = ArtifactLoader.open(jar, threads)) {
+                        LlmConfig config = LlmConfig.load(m.getClass().getClassLoader());
+                        // Weights read per decoded token: everything but the embedding table (one row of it).
+                        long tokenBytes = config.weightBytes() - embeddingBytes(model, type);
+                        double[] r = run(m, config, prefill, decode);
+                        md.append(String.format(
+                                Locale.ROOT,
+                                "| %s | %d | %.0f | %.1f | %.2f | %.2f |\n",
+                                label,
+                                threads,
+                                config.weightBytes() / 1e6,
+                                r[0],
+                                r[1],
+                                gbs * 1e9 / tokenBytes));
+                        if (threads == 1) {
+                            for (int ctx : contexts) {
+                                ctxRows.add(String.format(
+                                        Locale.ROOT,
+                                        "| %s | %d | %.2f |",
+                                        label,
+                                        ctx,
+                                        decodeAt(m, config, ctx, decode)));
+                            }
                         }
                     }
                 }
             }
-        }
         md.append("\n| type | context | decode tok/s (1 thread) |\n|---|---|---|\n");
         ctxRows.forEach(r -> md.append(r).append('\n'));
         System.out.println(md);

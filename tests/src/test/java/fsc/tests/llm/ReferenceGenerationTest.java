@@ -4,7 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import fsc.cli.ArtifactLoader;
+import fsc.frontend.gguf.arch.DecoderNumerics;
+import fsc.ir.DType;
 import fsc.runtime.CompiledModel;
+import fsc.runtime.ElemType;
 import fsc.runtime.llm.Decoder;
 import fsc.runtime.llm.Generation;
 import fsc.runtime.llm.Generator;
@@ -14,6 +17,7 @@ import fsc.runtime.llm.SamplingParams;
 import fsc.runtime.llm.TextCodec;
 import java.nio.file.Path;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -25,7 +29,32 @@ class ReferenceGenerationTest {
     @ParameterizedTest
     @ValueSource(strings = {"stories260K.gguf", "stories260K-Q8_0.gguf"})
     void greedyIdsMatchLlamaCpp(String file) {
-        Path jar = CompiledDecoders.jar(file);
+        greedyIdsMatch(file, CompiledDecoders.jar(file));
+    }
+
+    /**
+     * The same with the KV cache in f16 (half the memory), exact attention or llama.cpp's f16 flash
+     * attention ({@code --numerics llama-cpp}; these models have no K-quant weights, so no Q8_K):
+     * the roundings leave every greedy choice of these references unchanged.
+     */
+    @ParameterizedTest
+    @CsvSource({
+        "stories260K.gguf, f32",
+        "stories260K.gguf, llama-cpp",
+        "stories260K-Q8_0.gguf, f32",
+        "stories260K-Q8_0.gguf, llama-cpp"
+    })
+    void greedyIdsMatchLlamaCppWithAnF16Cache(String file, String numerics) {
+        Path jar = CompiledDecoders.jar(file, DecoderNumerics.byName(numerics), DType.F16);
+        try (CompiledModel model = ArtifactLoader.open(jar, 1)) {
+            assertEquals(
+                    ElemType.F16,
+                    LlmConfig.load(model.getClass().getClassLoader()).layout().kvType());
+        }
+        greedyIdsMatch(file, jar);
+    }
+
+    private static void greedyIdsMatch(String file, Path jar) {
         try (CompiledModel model = ArtifactLoader.open(jar, 1)) {
             LlmConfig config = LlmConfig.load(model.getClass().getClassLoader());
             TextCodec codec = new TextCodec(config.tokenizer());

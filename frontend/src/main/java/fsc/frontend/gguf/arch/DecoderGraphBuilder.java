@@ -32,6 +32,11 @@ import java.util.Map;
  * Symbols: {@code T} tokens in the step, {@code R} rows whose logits are wanted, {@code NS}
  * sequences in the block table, {@code MB} blocks per sequence, {@code NB} blocks in the cache.
  * Weights are constants that view the mapped GGUF bytes, in their file types.
+ *
+ * <p>The cache is {@code kv_cache} of {@link DecoderOptions#kvType()}. In {@link
+ * DecoderNumerics#LLAMA_CPP} numerics every {@code qmatmul} on a K-quant weight carries {@code
+ * activations = "q8_k"} and every {@code paged_attention} {@code accumulate = "f16"}: the backend
+ * then quantizes activations to Q8_K and runs llama.cpp's f16 flash attention.
  */
 final class DecoderGraphBuilder {
     private final GgufFile file;
@@ -67,7 +72,7 @@ final class DecoderGraphBuilder {
         Value positions = g.input("positions", new TensorType(DType.I32, List.of(t)));
         Value seqIds = g.input("seq_ids", new TensorType(DType.I32, List.of(t)));
         Value table = g.input("block_table", new TensorType(DType.I32, List.of(Dim.sym("NS"), Dim.sym("MB"))));
-        Value cache = g.input("kv_cache", new TensorType(DType.F32, List.of(Dim.sym("NB"), Dim.of(blockFloats))));
+        Value cache = g.input("kv_cache", new TensorType(opts.kvType(), List.of(Dim.sym("NB"), Dim.of(blockFloats))));
         Value rows = g.input("logit_rows", new TensorType(DType.I32, List.of(r)));
 
         Value embd = weight("token_embd.weight");
@@ -95,6 +100,9 @@ final class DecoderGraphBuilder {
             attrs.put("num_heads", new Attr.Int(p.heads()));
             attrs.put("num_kv_heads", new Attr.Int(p.kvHeads()));
             attrs.put("head_dim", new Attr.Int(p.headDim()));
+            if (opts.numerics() == DecoderNumerics.LLAMA_CPP) {
+                attrs.put("accumulate", new Attr.Str("f16"));
+            }
             Value a =
                     node("paged_attention", b + "attention", List.of(q, k, v, cache, table, seqIds, positions), attrs);
             x = node("add", b + "attn_residual", List.of(x, matmul(a, b + "attn_output")), Map.of());
@@ -111,7 +119,7 @@ final class DecoderGraphBuilder {
         Value n = rmsNorm(last, weight("output_norm.weight"), "output_norm");
         // Tied embeddings: without output.weight the head reuses the token table (llama.cpp does the same).
         Value head = file.findTensor("output.weight").isPresent() ? weight("output.weight") : embd;
-        Value logits = node("qmatmul", "output", List.of(n, head), Map.of());
+        Value logits = node("qmatmul", "output", List.of(n, head), qmatmulAttrs(head));
         g.output(rename(logits, "logits"));
         return g.build();
     }
@@ -125,7 +133,16 @@ final class DecoderGraphBuilder {
     }
 
     private Value matmul(Value x, String name) {
-        return node("qmatmul", name, List.of(x, weight(name + ".weight")), Map.of());
+        Value w = weight(name + ".weight");
+        return node("qmatmul", name, List.of(x, w), qmatmulAttrs(w));
+    }
+
+    /** llama.cpp quantizes the activations of K-quant matmuls (its {@code vec_dot_type} Q8_K). */
+    private Map<String, Attr> qmatmulAttrs(Value w) {
+        boolean kQuant = w.dtype() == DType.Q4_K || w.dtype() == DType.Q5_K || w.dtype() == DType.Q6_K;
+        return opts.numerics() == DecoderNumerics.LLAMA_CPP && kQuant
+                ? Map.of("activations", new Attr.Str("q8_k"))
+                : Map.of();
     }
 
     private Value rmsNorm(Value x, Value w, String name) {

@@ -1,0 +1,236 @@
+package fsc.runtime.llm;
+
+import fsc.runtime.Parallelism;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Paged attention over a KV cache held in f16 ({@link PagedLayout#kvType()} F16): half the memory
+ * of an f32 cache, the layout otherwise the same. Keys and values are rounded to f16 when stored
+ * and widened to f32 rows when read, once per (position, KV head) for the whole query group.
+ *
+ * <p>Two ways to attend, chosen at compile time:
+ *
+ * <ul>
+ *   <li>exact ({@code llamaCppFlash} false): f32 scores, a full softmax, f32 output sums, as the f32
+ *       cache path does; only the cached values are rounded.
+ *   <li>llama.cpp's CPU flash attention ({@code ggml_compute_forward_flash_attn_ext_f16}, true), for
+ *       the llama.cpp numerics mode: the query is rounded to f16 (the K row's dot type), scores are
+ *       f32, the softmax is online (running max {@code M} and sum {@code S}), and the output is an
+ *       f16 vector: {@code ggml_vec_scale_f16} by {@code exp(M_old - M)} whenever the max grows,
+ *       {@code ggml_vec_mad_f16} of each V row (a fused multiply-add in f32, rounded to f16, as its
+ *       F16C code does), divided by {@code S} at the end. Those f16 roundings move logits of a
+ *       sensitive model by tenths, so llama.cpp's logits are only reproduced with them.
+ * </ul>
+ */
+final class F16KvAttention {
+    private static final ValueLayout.OfShort F16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+
+    private F16KvAttention() {}
+
+    static void run(
+            Parallelism par,
+            MemorySegment q,
+            MemorySegment k,
+            MemorySegment v,
+            MemorySegment cache,
+            MemorySegment blockTable,
+            MemorySegment seqIds,
+            MemorySegment positions,
+            MemorySegment out,
+            PagedLayout layout,
+            int layer,
+            int tokens,
+            int sequences,
+            int tableWidth,
+            int numBlocks,
+            boolean llamaCppFlash) {
+        int kvd = layout.kvDim();
+        for (int t = 0; t < tokens; t++) {
+            long slot = layout.keyOffset(
+                    blockTable,
+                    tableWidth,
+                    sequences,
+                    numBlocks,
+                    seqIds.get(LlmKernels.I32, 4L * t),
+                    positions.get(LlmKernels.I32, 4L * t),
+                    layer);
+            for (int i = 0; i < kvd; i++) {
+                long src = 4L * ((long) t * kvd + i);
+                cache.set(F16, 2 * (slot + i), Float.floatToFloat16(k.get(LlmKernels.F32, src)));
+                cache.set(F16, 2 * (slot + layout.valueDelta() + i), Float.floatToFloat16(v.get(LlmKernels.F32, src)));
+            }
+        }
+        par.forRange(0, tokens * layout.kvHeads(), 1, (from, to) -> {
+            Group g = new Group(layout);
+            for (int tg = from; tg < to; tg++) {
+                int t = tg / layout.kvHeads();
+                g.attend(
+                        q,
+                        cache,
+                        blockTable,
+                        out,
+                        layer,
+                        t,
+                        tg % layout.kvHeads(),
+                        seqIds.get(LlmKernels.I32, 4L * t),
+                        positions.get(LlmKernels.I32, 4L * t),
+                        tableWidth,
+                        sequences,
+                        numBlocks,
+                        llamaCppFlash);
+            }
+        });
+    }
+
+    /** Scratch of one task: the group's queries and outputs, one K and one V row, the scores. */
+    private static final class Group {
+        private final PagedLayout layout;
+        private final int hd;
+        private final int group;
+        private final float[] qs;
+        private final float[] acc;
+        private final float[] key;
+        private final float[] value;
+        private final float[] max;
+        private final float[] sum;
+        private float[] scores = new float[0];
+
+        Group(PagedLayout layout) {
+            this.layout = layout;
+            this.hd = layout.headDim();
+            this.group = layout.heads() / layout.kvHeads();
+            this.qs = new float[group * hd];
+            this.acc = new float[group * hd];
+            this.key = new float[hd];
+            this.value = new float[hd];
+            this.max = new float[group];
+            this.sum = new float[group];
+        }
+
+        void attend(
+                MemorySegment q,
+                MemorySegment cache,
+                MemorySegment table,
+                MemorySegment out,
+                int layer,
+                int t,
+                int kvh,
+                int seq,
+                int pos,
+                int tableWidth,
+                int sequences,
+                int numBlocks,
+                boolean llamaCppFlash) {
+            long qBase = 4L * ((long) t * layout.heads() + (long) kvh * group) * hd;
+            MemorySegment.copy(q, LlmKernels.F32, qBase, qs, 0, group * hd);
+            Arrays.fill(acc, 0);
+            int len = pos + 1;
+            if (llamaCppFlash) {
+                for (int i = 0; i < qs.length; i++) {
+                    qs[i] = f16(qs[i]);
+                }
+                Arrays.fill(max, Float.NEGATIVE_INFINITY);
+                Arrays.fill(sum, 0);
+                for (int j = 0; j < len; j++) {
+                    long row =
+                            layout.keyOffset(table, tableWidth, sequences, numBlocks, seq, j, layer) + (long) kvh * hd;
+                    widen(cache, row, key);
+                    widen(cache, row + layout.valueDelta(), value);
+                    for (int g = 0; g < group; g++) {
+                        online(g, dot(qs, g * hd, key) * layout.scale());
+                    }
+                }
+                for (int g = 0; g < group; g++) {
+                    float inv = 1 / sum[g];
+                    for (int i = 0; i < hd; i++) {
+                        acc[g * hd + i] *= inv;
+                    }
+                }
+            } else {
+                if (scores.length < group * len) {
+                    scores = new float[Math.max(group * len, 2 * scores.length)];
+                }
+                for (int j = 0; j < len; j++) {
+                    long row =
+                            layout.keyOffset(table, tableWidth, sequences, numBlocks, seq, j, layer) + (long) kvh * hd;
+                    widen(cache, row, key);
+                    for (int g = 0; g < group; g++) {
+                        scores[g * len + j] = dot(qs, g * hd, key) * layout.scale();
+                    }
+                }
+                for (int g = 0; g < group; g++) {
+                    float inv = 1f / VectorMath.softmaxNumerators(scores, g * len, len);
+                    for (int j = 0; j < len; j++) {
+                        scores[g * len + j] *= inv;
+                    }
+                }
+                for (int j = 0; j < len; j++) {
+                    long row = layout.keyOffset(table, tableWidth, sequences, numBlocks, seq, j, layer)
+                            + layout.valueDelta()
+                            + (long) kvh * hd;
+                    widen(cache, row, value);
+                    for (int g = 0; g < group; g++) {
+                        float p = scores[g * len + j];
+                        for (int i = 0; i < hd; i++) {
+                            acc[g * hd + i] = Math.fma(p, value[i], acc[g * hd + i]);
+                        }
+                    }
+                }
+            }
+            MemorySegment.copy(acc, 0, out, LlmKernels.F32, qBase, group * hd);
+        }
+
+        /** One step of ggml's online softmax for query {@code g}, with score {@code s} and V row {@link #value}. */
+        private void online(int g, float s) {
+            int o = g * hd;
+            float vs = 1;
+            float ms = 1;
+            if (s > max[g]) {
+                float old = max[g];
+                max[g] = s;
+                ms = old == Float.NEGATIVE_INFINITY ? 0 : (float) Math.exp(old - s);
+                for (int i = 0; i < hd; i++) {
+                    acc[o + i] = f16(acc[o + i] * ms);
+                }
+            } else {
+                vs = (float) Math.exp(s - max[g]);
+            }
+            for (int i = 0; i < hd; i++) {
+                acc[o + i] = f16(Math.fma(value[i], vs, acc[o + i]));
+            }
+            sum[g] = sum[g] * ms + vs;
+        }
+    }
+
+    /** The f16 row of {@code dst.length} values at element {@code at} of the cache, as floats. */
+    private static void widen(MemorySegment cache, long at, float[] dst) {
+        for (int i = 0; i < dst.length; i++) {
+            dst[i] = Float.float16ToFloat(cache.get(F16, 2 * (at + i)));
+        }
+    }
+
+    private static float dot(float[] a, int ao, float[] b) {
+        int n = b.length;
+        int i = 0;
+        FloatVector acc = FloatVector.zero(F);
+        for (; i <= n - F.length(); i += F.length()) {
+            acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, i), acc);
+        }
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            s += a[ao + i] * b[i];
+        }
+        return s;
+    }
+
+    static float f16(float v) {
+        return Float.float16ToFloat(Float.floatToFloat16(v));
+    }
+}

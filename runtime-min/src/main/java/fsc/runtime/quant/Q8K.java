@@ -1,0 +1,111 @@
+package fsc.runtime.quant;
+
+import fsc.runtime.RuntimeFailure;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Activations quantized as ggml's {@code block_q8_K}, the form llama.cpp's CPU backend gives every
+ * activation row before a K-quant dot product: per 256 values a float scale {@code d}, 256 int8
+ * values and the 16 sums of each run of 16 ({@code bsums}, which carry the affine types' minimum
+ * term). Quantizing follows ggml's {@code quantize_row_q8_K_ref} exactly: the element of largest
+ * magnitude {@code max} (the first on ties) sets {@code iscale = -127/max}; each value becomes
+ * {@code min(127, nearest_int(iscale * x))} with ties to even (ggml's {@code nearest_int} adds
+ * {@code 1.5 * 2^23}); {@code d = 1/iscale}. A block of zeros has {@code d = 0}.
+ *
+ * <p>One object holds {@code rows} rows of {@code k} values back to back: {@code k} is a multiple
+ * of 256, so a block never spans two rows.
+ */
+public final class Q8K {
+    public static final int BLOCK = 256;
+
+    final byte[] qs;
+    final float[] d;
+    final int[] bsums;
+    private final int k;
+
+    private Q8K(int rows, int k) {
+        this.k = k;
+        this.qs = new byte[rows * k];
+        this.d = new float[rows * k / BLOCK];
+        this.bsums = new int[rows * k / 16];
+    }
+
+    /** {@code rows} rows of {@code k} little-endian floats from byte {@code byteOffset} of {@code x}. */
+    public static Q8K quantize(MemorySegment x, long byteOffset, int rows, int k) {
+        if (k % BLOCK != 0) {
+            throw new RuntimeFailure("Q8_K activations need rows of a multiple of " + BLOCK + " values, got " + k);
+        }
+        Q8K q = new Q8K(rows, k);
+        float[] block = new float[BLOCK];
+        for (int b = 0; b < q.d.length; b++) {
+            MemorySegment.copy(x, Dequantize.F32, byteOffset + 4L * b * BLOCK, block, 0, BLOCK);
+            q.quantizeBlock(b, block);
+        }
+        return q;
+    }
+
+    /** {@code x} as one row. */
+    public static Q8K quantize(float[] x) {
+        return quantize(MemorySegment.ofArray(x), 0, 1, x.length);
+    }
+
+    private void quantizeBlock(int b, float[] x) {
+        float amax = 0;
+        float max = 0;
+        for (int j = 0; j < BLOCK; j++) {
+            float ax = Math.abs(x[j]);
+            if (ax > amax) {
+                amax = ax;
+                max = x[j];
+            }
+        }
+        int at = b * BLOCK;
+        if (amax == 0) {
+            d[b] = 0; // qs and bsums stay zero
+            return;
+        }
+        float iscale = -127f / max;
+        for (int j = 0; j < BLOCK; j++) {
+            qs[at + j] = (byte) Math.min(127, (int) Math.rint(iscale * x[j]));
+        }
+        for (int j = 0; j < BLOCK / 16; j++) {
+            int s = 0;
+            for (int i = 0; i < 16; i++) {
+                s += qs[at + 16 * j + i];
+            }
+            bsums[b * 16 + j] = s;
+        }
+        d[b] = 1 / iscale;
+    }
+
+    /** Values per row. */
+    public int k() {
+        return k;
+    }
+
+    /** Rows held. */
+    public int rows() {
+        return qs.length / k;
+    }
+
+    /** Value {@code i} of row {@code row} as the dot products see it: {@code q * d}. */
+    public float value(int row, int i) {
+        int at = row * k + i;
+        return qs[at] * d[at / BLOCK];
+    }
+
+    /** The scale of block {@code block} (counted over all rows). */
+    public float scale(int block) {
+        return d[block];
+    }
+
+    /** The int8 value {@code i} (counted over all rows). */
+    public int quant(int i) {
+        return qs[i];
+    }
+
+    /** The sum of the 16 int8 values of run {@code j} (counted over all rows). */
+    public int blockSum(int j) {
+        return bsums[j];
+    }
+}

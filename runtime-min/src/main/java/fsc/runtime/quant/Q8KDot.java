@@ -1,0 +1,184 @@
+package fsc.runtime.quant;
+
+import static fsc.runtime.quant.QuantDot.B;
+import static fsc.runtime.quant.QuantDot.F;
+import static fsc.runtime.quant.QuantDot.I;
+import static fsc.runtime.quant.QuantDot.L;
+import static fsc.runtime.quant.QuantDot.LE;
+
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * K-quant weight rows times {@link Q8K} activations in integers, as llama.cpp's CPU backend computes
+ * them: per super-block the products {@code q_w * q_x} and their scaled sums are exact int32
+ * vectors ({@code B2I} widening, {@code mul}, {@code add}), converted to float once per 256 values
+ * and {@code fma}'d with {@code d_w * d_x}; the affine types' minimum term uses the activation's
+ * {@code bsums}. Integer sums cannot overflow: at most {@code 63 * 15 * 127 * 256} (Q4_K) or {@code
+ * 127 * 32 * 127 * 256} (Q6_K), both below {@code 2^31}. {@link Q8KDotReference} is the scalar
+ * reference; vector values never cross a method call (see {@link QuantDot}).
+ */
+public final class Q8KDot {
+    private Q8KDot() {}
+
+    /** Weight row of {@code type} from byte {@code at} of {@code w} times row {@code row} of {@code x}. */
+    public static float dot(GgmlType type, MemorySegment w, long at, Q8K x, int row) {
+        if (!QuantDot.VECTORIZED) {
+            return Q8KDotReference.dot(type, w, at, x, row);
+        }
+        int b0 = row * x.k() / Q8K.BLOCK;
+        int blocks = x.k() / Q8K.BLOCK;
+        return switch (type) {
+            case Q4_K -> q4_K(w, at, x, b0, blocks);
+            case Q5_K -> q5_K(w, at, x, b0, blocks);
+            case Q6_K -> q6_K(w, at, x, b0, blocks);
+            case F32, F16, BF16, Q8_0, Q4_0, Q4_1 -> throw Q8KDotReference.notK(type);
+        };
+    }
+
+    /** Whether {@code type}'s rows pair with Q8_K activations (llama.cpp's {@code vec_dot_type}). */
+    public static boolean pairsWith(GgmlType type) {
+        return type == GgmlType.Q4_K || type == GgmlType.Q5_K || type == GgmlType.Q6_K;
+    }
+
+    static float q4_K(MemorySegment w, long at, Q8K x, int b0, int blocks) {
+        FloatVector acc = FloatVector.zero(F);
+        float mins = 0;
+        byte[] qx = x.qs;
+        for (int b = b0; b < b0 + blocks; b++, at += 144) {
+            int xo = b * Q8K.BLOCK;
+            IntVector sum = IntVector.zero(I);
+            int summs = 0;
+            for (int j = 0; j < 4; j++) {
+                long q = at + 16 + 32L * j;
+                int x0 = xo + 64 * j;
+                IntVector lo = IntVector.zero(I);
+                IntVector hi = IntVector.zero(I);
+                for (int i = 0; i < 32; i += L) {
+                    ByteVector qb = ByteVector.fromMemorySegment(B, w, q + i, LE);
+                    IntVector wl = (IntVector) qb.and((byte) 0x0F).convertShape(VectorOperators.B2I, I, 0);
+                    IntVector wh =
+                            (IntVector) qb.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.B2I, I, 0);
+                    IntVector xl =
+                            (IntVector) ByteVector.fromArray(B, qx, x0 + i).convertShape(VectorOperators.B2I, I, 0);
+                    IntVector xh = (IntVector)
+                            ByteVector.fromArray(B, qx, x0 + 32 + i).convertShape(VectorOperators.B2I, I, 0);
+                    lo = wl.mul(xl).add(lo);
+                    hi = wh.mul(xh).add(hi);
+                }
+                sum = lo.mul(Dequantize.scaleK4(w, at + 4, 2 * j)).add(sum);
+                sum = hi.mul(Dequantize.scaleK4(w, at + 4, 2 * j + 1)).add(sum);
+                summs += Dequantize.minK4(w, at + 4, 2 * j) * (x.bsums[16 * b + 4 * j] + x.bsums[16 * b + 4 * j + 1])
+                        + Dequantize.minK4(w, at + 4, 2 * j + 1)
+                                * (x.bsums[16 * b + 4 * j + 2] + x.bsums[16 * b + 4 * j + 3]);
+            }
+            float d = Dequantize.f16(w, at) * x.d[b];
+            acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
+            mins += Dequantize.f16(w, at + 2) * x.d[b] * summs;
+        }
+        return acc.reduceLanes(VectorOperators.ADD) - mins;
+    }
+
+    static float q5_K(MemorySegment w, long at, Q8K x, int b0, int blocks) {
+        FloatVector acc = FloatVector.zero(F);
+        float mins = 0;
+        byte[] qx = x.qs;
+        for (int b = b0; b < b0 + blocks; b++, at += 176) {
+            int xo = b * Q8K.BLOCK;
+            IntVector sum = IntVector.zero(I);
+            int summs = 0;
+            for (int j = 0; j < 4; j++) {
+                long q = at + 48 + 32L * j;
+                int x0 = xo + 64 * j;
+                IntVector lo = IntVector.zero(I);
+                IntVector hi = IntVector.zero(I);
+                for (int i = 0; i < 32; i += L) {
+                    ByteVector qb = ByteVector.fromMemorySegment(B, w, q + i, LE);
+                    // qh bit 2j of byte i is the fifth bit of low-nibble value i, bit 2j+1 of the high one.
+                    ByteVector qh = ByteVector.fromMemorySegment(B, w, at + 16 + i, LE);
+                    ByteVector h0 = qh.lanewise(VectorOperators.LSHR, 2 * j)
+                            .and((byte) 1)
+                            .lanewise(VectorOperators.LSHL, 4);
+                    ByteVector h1 = qh.lanewise(VectorOperators.LSHR, 2 * j + 1)
+                            .and((byte) 1)
+                            .lanewise(VectorOperators.LSHL, 4);
+                    IntVector wl = (IntVector) qb.and((byte) 0x0F).or(h0).convertShape(VectorOperators.B2I, I, 0);
+                    IntVector wh = (IntVector)
+                            qb.lanewise(VectorOperators.LSHR, 4).or(h1).convertShape(VectorOperators.B2I, I, 0);
+                    IntVector xl =
+                            (IntVector) ByteVector.fromArray(B, qx, x0 + i).convertShape(VectorOperators.B2I, I, 0);
+                    IntVector xh = (IntVector)
+                            ByteVector.fromArray(B, qx, x0 + 32 + i).convertShape(VectorOperators.B2I, I, 0);
+                    lo = wl.mul(xl).add(lo);
+                    hi = wh.mul(xh).add(hi);
+                }
+                sum = lo.mul(Dequantize.scaleK4(w, at + 4, 2 * j)).add(sum);
+                sum = hi.mul(Dequantize.scaleK4(w, at + 4, 2 * j + 1)).add(sum);
+                summs += Dequantize.minK4(w, at + 4, 2 * j) * (x.bsums[16 * b + 4 * j] + x.bsums[16 * b + 4 * j + 1])
+                        + Dequantize.minK4(w, at + 4, 2 * j + 1)
+                                * (x.bsums[16 * b + 4 * j + 2] + x.bsums[16 * b + 4 * j + 3]);
+            }
+            float d = Dequantize.f16(w, at) * x.d[b];
+            acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
+            mins += Dequantize.f16(w, at + 2) * x.d[b] * summs;
+        }
+        return acc.reduceLanes(VectorOperators.ADD) - mins;
+    }
+
+    static float q6_K(MemorySegment w, long at, Q8K x, int b0, int blocks) {
+        FloatVector acc = FloatVector.zero(F);
+        byte[] qx = x.qs;
+        for (int b = b0; b < b0 + blocks; b++, at += 210) {
+            IntVector sum = IntVector.zero(I);
+            for (int half = 0; half < 2; half++) {
+                long ql = at + 64L * half;
+                long qh = at + 128 + 32L * half;
+                long sc = at + 192 + 8L * half;
+                int x0 = b * Q8K.BLOCK + 128 * half;
+                // L <= 16, so the L values of one step share a sub-block (16 values) and a scale.
+                for (int l = 0; l < 32; l += L) {
+                    int is = l / 16;
+                    ByteVector a = ByteVector.fromMemorySegment(B, w, ql + l, LE);
+                    ByteVector c = ByteVector.fromMemorySegment(B, w, ql + 32 + l, LE);
+                    ByteVector h = ByteVector.fromMemorySegment(B, w, qh + l, LE);
+                    ByteVector q1 = a.and((byte) 0x0F)
+                            .or(h.and((byte) 3).lanewise(VectorOperators.LSHL, 4))
+                            .sub((byte) 32);
+                    ByteVector q2 = c.and((byte) 0x0F)
+                            .or(h.lanewise(VectorOperators.LSHR, 2)
+                                    .and((byte) 3)
+                                    .lanewise(VectorOperators.LSHL, 4))
+                            .sub((byte) 32);
+                    ByteVector q3 = a.lanewise(VectorOperators.LSHR, 4)
+                            .or(h.lanewise(VectorOperators.LSHR, 4)
+                                    .and((byte) 3)
+                                    .lanewise(VectorOperators.LSHL, 4))
+                            .sub((byte) 32);
+                    ByteVector q4 = c.lanewise(VectorOperators.LSHR, 4)
+                            .or(h.lanewise(VectorOperators.LSHR, 6)
+                                    .and((byte) 3)
+                                    .lanewise(VectorOperators.LSHL, 4))
+                            .sub((byte) 32);
+                    IntVector p1 = ((IntVector) q1.convertShape(VectorOperators.B2I, I, 0)).mul((IntVector)
+                            ByteVector.fromArray(B, qx, x0 + l).convertShape(VectorOperators.B2I, I, 0));
+                    IntVector p2 = ((IntVector) q2.convertShape(VectorOperators.B2I, I, 0)).mul((IntVector)
+                            ByteVector.fromArray(B, qx, x0 + 32 + l).convertShape(VectorOperators.B2I, I, 0));
+                    IntVector p3 = ((IntVector) q3.convertShape(VectorOperators.B2I, I, 0)).mul((IntVector)
+                            ByteVector.fromArray(B, qx, x0 + 64 + l).convertShape(VectorOperators.B2I, I, 0));
+                    IntVector p4 = ((IntVector) q4.convertShape(VectorOperators.B2I, I, 0)).mul((IntVector)
+                            ByteVector.fromArray(B, qx, x0 + 96 + l).convertShape(VectorOperators.B2I, I, 0));
+                    sum = p1.mul(Dequantize.i8(w, sc + is)).add(sum);
+                    sum = p2.mul(Dequantize.i8(w, sc + is + 2)).add(sum);
+                    sum = p3.mul(Dequantize.i8(w, sc + is + 4)).add(sum);
+                    sum = p4.mul(Dequantize.i8(w, sc + is + 6)).add(sum);
+                }
+            }
+            float d = Dequantize.f16(w, at + 208) * x.d[b];
+            acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+}
