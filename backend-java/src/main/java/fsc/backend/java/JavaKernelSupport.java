@@ -28,19 +28,16 @@ final class JavaKernelSupport {
     private static final Set<DType> F32 = EnumSet.of(DType.F32);
     private static final Set<DType> BOOL = EnumSet.of(DType.BOOL);
     private static final Set<DType> INTS = EnumSet.of(DType.I64, DType.I32);
-    private static final Set<DType> NUMERIC = EnumSet.of(DType.F32, DType.F64, DType.I64, DType.I32);
-    private static final Set<DType> CASTABLE = EnumSet.of(DType.F32, DType.F64, DType.I64, DType.I32, DType.BOOL);
-    private static final Set<DType> PLAIN = EnumSet.of(
-            DType.F32,
-            DType.F64,
-            DType.F16,
-            DType.BF16,
-            DType.I64,
-            DType.I32,
-            DType.I16,
-            DType.I8,
-            DType.U8,
-            DType.BOOL);
+    /** Float types computed element-wise in float or double (f16 and bf16 widen to float, see {@link ElemCode}). */
+    private static final Set<DType> FLOATS = EnumSet.of(DType.F32, DType.F64, DType.F16, DType.BF16);
+
+    private static final Set<DType> SIGNED = union(FLOATS, EnumSet.of(DType.I64, DType.I32, DType.I16, DType.I8));
+    /** Every plain numeric type; {@link ElemCode} reads each into its compute type. */
+    private static final Set<DType> NUMERIC = union(SIGNED, EnumSet.of(DType.U64, DType.U32, DType.U16, DType.U8));
+    /** Every element type with one value per element: data movement copies bytes, casts convert. */
+    private static final Set<DType> PLAIN = union(NUMERIC, BOOL);
+
+    private static final Set<DType> HALVES_AND_F32 = EnumSet.of(DType.F32, DType.F16, DType.BF16);
     private static final Set<DType> INDEX = EnumSet.of(DType.I64, DType.I32);
 
     /** Ops that are views of their input: no method, no copy (see {@link ArenaSlots#VIEW_OPS}). */
@@ -54,7 +51,8 @@ final class JavaKernelSupport {
             t.add(new Kernel(op, NUMERIC, NUMERIC, ElementwiseEmitter::binary));
         }
         for (String op : List.of("equal", "less", "less_or_equal", "greater", "greater_or_equal")) {
-            t.add(new Kernel(op, NUMERIC, BOOL, ElementwiseEmitter::binary));
+            Set<DType> in = op.equals("equal") ? PLAIN : NUMERIC;
+            t.add(new Kernel(op, in, BOOL, ElementwiseEmitter::binary));
         }
         for (String op : List.of("and", "or", "xor")) {
             t.add(new Kernel(op, BOOL, BOOL, ElementwiseEmitter::binary));
@@ -73,23 +71,21 @@ final class JavaKernelSupport {
                 "sin",
                 "cos",
                 "gelu")) {
-            // erf and gelu have f32 forms only; the rest also run in double for f64 tensors.
-            Set<DType> types = op.equals("erf") || op.equals("gelu") ? F32 : EnumSet.of(DType.F32, DType.F64);
+            // erf and gelu have float forms only; the rest also run in double for f64 tensors.
+            Set<DType> types = op.equals("erf") || op.equals("gelu") ? HALVES_AND_F32 : FLOATS;
             t.add(new Kernel(op, types, types, ElementwiseEmitter::unary));
         }
         for (String op : List.of("neg", "abs", "relu", "sign")) {
-            Set<DType> types = union(EnumSet.of(DType.F32, DType.F64), INTS);
-            t.add(new Kernel(op, types, types, ElementwiseEmitter::unary));
+            t.add(new Kernel(op, SIGNED, SIGNED, ElementwiseEmitter::unary));
         }
         t.add(new Kernel("not", BOOL, BOOL, ElementwiseEmitter::unary));
-        t.add(new Kernel("silu", F32, F32, ElementwiseEmitter::unary));
-        t.add(new Kernel("clip", union(F32, INTS), union(F32, INTS), ElementwiseEmitter::clip));
+        t.add(new Kernel("silu", HALVES_AND_F32, HALVES_AND_F32, ElementwiseEmitter::unary));
+        t.add(new Kernel("clip", NUMERIC, NUMERIC, ElementwiseEmitter::clip));
         t.add(new Kernel("where", BOOL, PLAIN, ElementwiseEmitter::where));
         // A fuse-pass chain: one loop evaluating the body per element (find() checks the body ops).
         t.add(new Kernel("fused", F32, F32, FusedElementwiseEmitter::emit));
-        // Quantized data adds 8- and 16-bit casts (unsigned read zero-extended) and an exact int32 matmul to both rows.
-        Set<DType> castable8 = union(CASTABLE, EnumSet.of(DType.U8, DType.I8, DType.U16, DType.I16));
-        t.add(new Kernel("cast", castable8, castable8, IntegerEmitters::castOrPlain));
+        // Quantized data adds an exact int32 matmul to the f32 row.
+        t.add(new Kernel("cast", PLAIN, PLAIN, CopyEmitter::cast));
         t.add(new Kernel(
                 "matmul",
                 union(F32, EnumSet.of(DType.I32)),

@@ -1,0 +1,118 @@
+package fsc.backend.java;
+
+import com.palantir.javapoet.ClassName;
+import com.palantir.javapoet.CodeBlock;
+import com.palantir.javapoet.TypeName;
+import fsc.ir.DType;
+
+/**
+ * The one place that maps an IR element type to the Java code reading, computing and writing it.
+ * Every element is read into its <em>compute type</em> ({@link #compute}): float for f32 and the
+ * 16-bit floats (ONNX computes f16/bf16 ops in float and rounds the result to nearest even), double
+ * for f64, int for the 8- and 16-bit integers and bool (unsigned ones zero-extended), long for i64,
+ * u64 and u32 (zero-extended, so signed long arithmetic is exact for it). Only u64 needs unsigned
+ * operators ({@link #unsignedLong}). Emitters build expressions in the compute type and hand them
+ * to {@link #store}, which narrows and rounds.
+ */
+final class ElemCode {
+    private ElemCode() {}
+
+    static final ClassName SMALL_FLOATS = ClassName.get(JavaTypes.RUNTIME + ".kernels", "SmallFloats");
+
+    /** The Java type arithmetic on {@code t} runs in. */
+    static TypeName compute(DType t) {
+        return switch (t) {
+            case F32, F16, BF16 -> TypeName.FLOAT;
+            case F64 -> TypeName.DOUBLE;
+            case I8, U8, I16, U16, I32, BOOL -> TypeName.INT;
+            case U32, I64, U64 -> TypeName.LONG;
+            case Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K ->
+                throw new IllegalStateException("block type " + t.irName() + " has no element compute type");
+        };
+    }
+
+    /** Whether {@code t}'s compute value is a long holding an unsigned 64-bit number (needs unsigned ops). */
+    static boolean unsignedLong(DType t) {
+        return t == DType.U64;
+    }
+
+    /** Element {@code index} of segment {@code seg} holding {@code t}, as a value of {@link #compute}. */
+    static CodeBlock load(String seg, DType t, CodeBlock index) {
+        CodeBlock raw = Code.get(seg, JavaTypes.layoutField(t), index);
+        return switch (t) {
+            case F32, F64, I8, I16, I32, I64, U64, BOOL -> raw;
+            case F16 -> CodeBlock.of("$T.float16ToFloat($L)", Float.class, raw);
+            case BF16 -> CodeBlock.of("$T.bf16ToFloat($L)", SMALL_FLOATS, raw);
+            case U8 -> CodeBlock.of("($L & 0xFF)", raw);
+            case U16 -> CodeBlock.of("($L & 0xFFFF)", raw);
+            case U32 -> CodeBlock.of("$T.toUnsignedLong($L)", Integer.class, raw);
+            case Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K ->
+                throw new IllegalStateException("block type " + t.irName() + " is not read element-wise");
+        };
+    }
+
+    /** The statement (without semicolon) writing {@code value}, of {@link #compute}, to element {@code index}. */
+    static CodeBlock store(String seg, DType t, CodeBlock index, CodeBlock value) {
+        return Code.set(seg, JavaTypes.layoutField(t), index, narrow(t, value));
+    }
+
+    /** {@code value} of {@link #compute} converted to {@code t}'s storage primitive. */
+    static CodeBlock narrow(DType t, CodeBlock value) {
+        return switch (t) {
+            case F32, F64, I32, I64, U64 -> value;
+            case F16 -> CodeBlock.of("$T.floatToFloat16($L)", Float.class, value);
+            case BF16 -> CodeBlock.of("$T.floatToBf16($L)", SMALL_FLOATS, value);
+            case I8, U8, BOOL -> CodeBlock.of("(byte) ($L)", value);
+            case I16, U16 -> CodeBlock.of("(short) ($L)", value);
+            case U32 -> CodeBlock.of("(int) ($L)", value);
+            case Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K ->
+                throw new IllegalStateException("block type " + t.irName() + " is not written element-wise");
+        };
+    }
+
+    /**
+     * ONNX Cast of a compute value of {@code from} to a compute value of {@code to}: floats to integers
+     * truncate toward zero (Java's conversion; ONNX leaves out-of-range values undefined), integers
+     * wrap, anything to bool is {@code != 0}, and u64 converts to floating point as unsigned.
+     */
+    static CodeBlock convert(DType from, DType to, CodeBlock v) {
+        if (to == DType.BOOL) {
+            return CodeBlock.of("($L != 0 ? 1 : 0)", v);
+        }
+        TypeName src = compute(from);
+        TypeName dst = compute(to);
+        if (unsignedLong(from) && to.isFloat()) {
+            CodeBlock d = CodeBlock.of("$T.unsignedToDouble($L)", SMALL_FLOATS, v);
+            return dst.equals(TypeName.DOUBLE) ? d : CodeBlock.of("($T) $L", dst, d);
+        }
+        if (src.equals(dst)) {
+            return v;
+        }
+        return CodeBlock.of("($T) $L", dst, v);
+    }
+
+    /** A Java literal of {@code t}'s compute type holding {@code v}. */
+    static CodeBlock literal(DType t, double v) {
+        TypeName c = compute(t);
+        if (c.equals(TypeName.FLOAT)) {
+            if (Double.isNaN(v)) {
+                return CodeBlock.of("$T.NaN", Float.class);
+            }
+            return Double.isInfinite(v)
+                    ? CodeBlock.of("$T.$L", Float.class, v > 0 ? "POSITIVE_INFINITY" : "NEGATIVE_INFINITY")
+                    : CodeBlock.of("$Lf", (float) v);
+        }
+        if (c.equals(TypeName.DOUBLE)) {
+            if (Double.isNaN(v)) {
+                return CodeBlock.of("$T.NaN", Double.class);
+            }
+            return Double.isInfinite(v)
+                    ? CodeBlock.of("$T.$L", Double.class, v > 0 ? "POSITIVE_INFINITY" : "NEGATIVE_INFINITY")
+                    : CodeBlock.of("$L", v);
+        }
+        if (c.equals(TypeName.LONG)) {
+            return CodeBlock.of("$LL", (long) v);
+        }
+        return CodeBlock.of("$L", (int) (long) v);
+    }
+}
