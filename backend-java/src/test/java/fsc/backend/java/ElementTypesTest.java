@@ -1,0 +1,113 @@
+package fsc.backend.java;
+
+import static fsc.backend.java.TestGraphs.attrs;
+import static fsc.backend.java.TestGraphs.type;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import fsc.ir.Attr;
+import fsc.ir.DType;
+import fsc.ir.Graph;
+import fsc.ir.GraphBuilder;
+import fsc.ir.Value;
+import fsc.ir.interp.HostTensor;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Element-wise ops and casts over every integer width and the 16-bit floats, read and written
+ * through {@link ElemCode}: values sit near the top of each unsigned range, so a sign-extended read
+ * or a signed division would show, and f16/bf16 results must round to the same value as the
+ * interpreter (double arithmetic, one rounding on store).
+ */
+class ElementTypesTest {
+    @TempDir
+    Path dir;
+
+    private static final List<String> ARITHMETIC = List.of("add", "sub", "mul", "div", "max", "min", "mod");
+    private static final List<String> COMPARISONS =
+            List.of("equal", "less", "less_or_equal", "greater", "greater_or_equal");
+
+    @Test
+    void integerOpsOfEveryWidthMatchTheInterpreter() throws Exception {
+        GraphBuilder b = new GraphBuilder("ints");
+        Map<String, HostTensor> in = new LinkedHashMap<>();
+        long[] shape = {7};
+        for (DType t : List.of(DType.I8, DType.U8, DType.I16, DType.U16, DType.U32, DType.I32)) {
+            Value x = b.input("x_" + t.irName(), type(t, 7));
+            Value y = b.input("y_" + t.irName(), type(t, 7));
+            boolean unsigned = t.irName().startsWith("u");
+            long top = (1L << (t.blockBytes() * 8 - (unsigned ? 0 : 1))) - 1;
+            in.put(x.name(), HostTensor.ofInts(t, shape, top, top - 3, 17, unsigned ? 0 : -17, 5, 100, 1));
+            in.put(y.name(), HostTensor.ofInts(t, shape, 2, top, 3, unsigned ? 9 : -4, 5, 7, top - 1));
+            for (String op : ARITHMETIC) {
+                b.output(b.node(op, op + "_" + t.irName(), List.of(x, y), Map.of()));
+            }
+            for (String op : COMPARISONS) {
+                b.output(b.node(op, op + "_" + t.irName(), List.of(x, y), Map.of()));
+            }
+            b.output(b.node("cast", "to_f32_" + t.irName(), List.of(x), attrs("to", new Attr.Type(DType.F32))));
+            b.output(b.node("cast", "to_i64_" + t.irName(), List.of(x), attrs("to", new Attr.Type(DType.I64))));
+        }
+        Graph g = b.build();
+        try (ModelHarness h = ModelHarness.compile(g, dir, 1)) {
+            h.assertMatchesInterpreter(in, 0);
+        }
+    }
+
+    @Test
+    void u64UsesUnsignedDivisionAndComparison() throws Exception {
+        GraphBuilder b = new GraphBuilder("u64");
+        Value x = b.input("x", type(DType.U64, 3));
+        Value y = b.input("y", type(DType.U64, 3));
+        b.output(b.node("div", "div", List.of(x, y), Map.of()));
+        b.output(b.node("mod", "mod", List.of(x, y), Map.of()));
+        b.output(b.node("max", "max", List.of(x, y), Map.of()));
+        b.output(b.node("less", "less", List.of(x, y), Map.of()));
+        b.output(b.node("cast", "to_f64", List.of(x), attrs("to", new Attr.Type(DType.F64))));
+        Graph g = b.build();
+        long big = -2L; // 2^64 - 2
+        Map<String, HostTensor> in = Map.of(
+                "x", HostTensor.ofInts(DType.U64, new long[] {3}, big, 10, 7),
+                "y", HostTensor.ofInts(DType.U64, new long[] {3}, 3, big, 7));
+        try (ModelHarness h = ModelHarness.compile(g, dir, 1)) {
+            Map<String, HostTensor> out = h.run(in);
+            assertEquals(Long.divideUnsigned(big, 3), out.get("div").getLong(0));
+            assertEquals(0, out.get("div").getLong(1));
+            assertEquals(Long.remainderUnsigned(big, 3), out.get("mod").getLong(0));
+            assertEquals(big, out.get("max").getLong(0));
+            assertEquals(big, out.get("max").getLong(1));
+            assertEquals(0, out.get("less").getLong(0));
+            assertEquals(1, out.get("less").getLong(1));
+            assertEquals(0x1p64, out.get("to_f64").getDouble(0));
+        }
+    }
+
+    @Test
+    void halfFloatOpsComputeInFloatAndRoundOnStore() throws Exception {
+        GraphBuilder b = new GraphBuilder("halves");
+        for (DType t : List.of(DType.F16, DType.BF16)) {
+            Value x = b.input("x_" + t.irName(), type(t, 3, 11));
+            Value y = b.input("y_" + t.irName(), type(t, 11));
+            for (String op : ARITHMETIC.subList(0, 6)) {
+                b.output(b.node(op, op + "_" + t.irName(), List.of(x, y), Map.of()));
+            }
+            b.output(b.node("less", "less_" + t.irName(), List.of(x, y), Map.of()));
+            for (String op : List.of("exp", "abs", "neg", "tanh", "sigmoid")) {
+                b.output(b.node(op, op + "_" + t.irName(), List.of(x), Map.of()));
+            }
+            for (DType to : List.of(DType.F32, DType.F64, DType.F16, DType.BF16, DType.I32, DType.U8)) {
+                b.output(b.node(
+                        "cast", "cast_" + t.irName() + "_" + to.irName(), List.of(x), attrs("to", new Attr.Type(to))));
+            }
+        }
+        Graph g = b.build();
+        try (ModelHarness h = ModelHarness.compile(g, dir, 1)) {
+            // One ulp of bf16 is 2^-8 relative; f32 math functions may differ from double in the last float bit.
+            h.assertMatchesInterpreter(TestGraphs.randomInputs(g, Map.of(), 3), 1e-2);
+        }
+    }
+}
