@@ -19,6 +19,11 @@ public enum DType {
     I64("i64", 1, 8, false),
     U64("u64", 1, 8, false),
     BOOL("bool", 1, 1, false),
+    // ONNX's 8-bit floats (storage formats: element-wise code widens them to float).
+    F8E4M3FN("f8e4m3fn", 1, 1, true),
+    F8E4M3FNUZ("f8e4m3fnuz", 1, 1, true),
+    F8E5M2("f8e5m2", 1, 1, true),
+    F8E5M2FNUZ("f8e5m2fnuz", 1, 1, true),
     Q8_0("q8_0", 32, 34, false),
     Q4_0("q4_0", 32, 18, false),
     Q4_1("q4_1", 32, 20, false),
@@ -55,6 +60,11 @@ public enum DType {
 
     public boolean isFloat() {
         return floating;
+    }
+
+    /** One of the 8-bit float formats {@code f8e4m3fn}, {@code f8e4m3fnuz}, {@code f8e5m2}, {@code f8e5m2fnuz}. */
+    public boolean isFloat8() {
+        return this == F8E4M3FN || this == F8E4M3FNUZ || this == F8E5M2 || this == F8E5M2FNUZ;
     }
 
     public boolean isQuantizedBlock() {

@@ -44,6 +44,7 @@ final class WeightValues {
             case U32 -> b.getInt(i * 4) & 0xffffffffL;
             case I64 -> b.getLong(i * 8);
             case U64 -> unsignedToDouble(b.getLong(i * 8));
+            case F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ -> fsc.ir.Float8Values.decode(t, b.get(i));
             case Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K ->
                 throw new IllegalStateException(t.irName() + " elements are packed in blocks");
         };

@@ -19,7 +19,12 @@ public enum ElemType {
     U32(4, "<u4", 12),
     I64(8, "<i8", 7),
     U64(8, "<u8", 13),
-    BOOL(1, "|b1", 9);
+    BOOL(1, "|b1", 9),
+    // NumPy has no name for the 8-bit floats (ml_dtypes writes all four as "|V1"): no .npy descr.
+    F8E4M3FN(1, null, 17),
+    F8E4M3FNUZ(1, null, 18),
+    F8E5M2(1, null, 19),
+    F8E5M2FNUZ(1, null, 20);
 
     private final int byteSize;
     private final String npyDescr;
@@ -35,9 +40,21 @@ public enum ElemType {
         return byteSize;
     }
 
-    /** The NumPy dtype string as written in a {@code .npy} header, e.g. {@code <f4}. */
+    /**
+     * The NumPy dtype string as written in a {@code .npy} header, e.g. {@code <f4}.
+     *
+     * @throws RuntimeFailure for the 8-bit floats, which NumPy cannot name apart
+     */
     public String npyDescr() {
+        if (npyDescr == null) {
+            throw new RuntimeFailure(shortName() + " tensors cannot be written as .npy: NumPy has no dtype for them");
+        }
         return npyDescr;
+    }
+
+    /** Whether {@link #npyDescr} names this type (every type but the 8-bit floats). */
+    public boolean hasNpyDescr() {
+        return npyDescr != null;
     }
 
     /** The ONNX {@code TensorProto.DataType} number, e.g. 1 for FLOAT. */
@@ -51,7 +68,14 @@ public enum ElemType {
     }
 
     public boolean isFloating() {
-        return this == F32 || this == F16 || this == BF16 || this == F64;
+        return this == F32
+                || this == F16
+                || this == BF16
+                || this == F64
+                || this == F8E4M3FN
+                || this == F8E4M3FNUZ
+                || this == F8E5M2
+                || this == F8E5M2FNUZ;
     }
 
     /**
@@ -65,7 +89,7 @@ public enum ElemType {
             char order = descr.charAt(0);
             String kind = descr.substring(1);
             for (ElemType t : values()) {
-                if (!t.npyDescr.substring(1).equals(kind)) {
+                if (t.npyDescr == null || !t.npyDescr.substring(1).equals(kind)) {
                     continue;
                 }
                 boolean littleOrAny = order == '<' || order == '|' || order == '=';

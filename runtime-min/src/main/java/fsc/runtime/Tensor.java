@@ -1,5 +1,6 @@
 package fsc.runtime;
 
+import fsc.runtime.kernels.Float8;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -80,6 +81,10 @@ public record Tensor(ElemType type, long[] shape, MemorySegment data) {
             case I64 -> data.get(I64, off);
             case U64 -> unsignedToFloat(data.get(I64, off));
             case BOOL -> data.get(ValueLayout.JAVA_BYTE, off) != 0 ? 1f : 0f;
+            case F8E4M3FN -> Float8.E4M3FN.decode(data.get(ValueLayout.JAVA_BYTE, off));
+            case F8E4M3FNUZ -> Float8.E4M3FNUZ.decode(data.get(ValueLayout.JAVA_BYTE, off));
+            case F8E5M2 -> Float8.E5M2.decode(data.get(ValueLayout.JAVA_BYTE, off));
+            case F8E5M2FNUZ -> Float8.E5M2FNUZ.decode(data.get(ValueLayout.JAVA_BYTE, off));
         };
     }
 
@@ -98,7 +103,7 @@ public record Tensor(ElemType type, long[] shape, MemorySegment data) {
             case U32 -> Integer.toUnsignedLong(data.get(I32, off));
             case I64, U64 -> data.get(I64, off);
             case BOOL -> data.get(ValueLayout.JAVA_BYTE, off) != 0 ? 1 : 0;
-            case F32, F16, BF16, F64 ->
+            case F32, F16, BF16, F64, F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ ->
                 throw new IllegalStateException("getLong on a " + type.shortName() + " tensor; use getFloat");
         };
     }

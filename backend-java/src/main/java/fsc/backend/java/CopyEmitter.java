@@ -238,7 +238,10 @@ final class CopyEmitter {
                 .build());
     }
 
-    /** ONNX Cast element by element, with the conversions of {@link ElemCode#convert}. */
+    /**
+     * ONNX Cast element by element, with the conversions of {@link ElemCode#convert}; attribute
+     * {@code saturate} (default 1) says whether 8-bit float targets clamp out-of-range values.
+     */
     static CodeBlock cast(Scope s) {
         Node n = s.node();
         Value x = n.input(0);
@@ -247,12 +250,14 @@ final class CopyEmitter {
         String ys = s.segment(y, "y");
         DType from = x.dtype();
         DType to = y.dtype();
+        boolean saturate = n.intAttr("saturate", 1) != 0;
         return Code.scalarLoop(s, s.dims().of(y.type().elementCount()), i -> CodeBlock.builder()
                 .addStatement(ElemCode.store(
                         ys,
                         to,
                         CodeBlock.of("$N", i),
-                        ElemCode.convert(from, to, ElemCode.load(xs, from, CodeBlock.of("$N", i)))))
+                        ElemCode.convert(from, to, ElemCode.load(xs, from, CodeBlock.of("$N", i))),
+                        saturate))
                 .build());
     }
 }

@@ -22,7 +22,7 @@ final class ElemCode {
     /** The Java type arithmetic on {@code t} runs in. */
     static TypeName compute(DType t) {
         return switch (t) {
-            case F32, F16, BF16 -> TypeName.FLOAT;
+            case F32, F16, BF16, F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ -> TypeName.FLOAT;
             case F64 -> TypeName.DOUBLE;
             case I8, U8, I16, U16, I32, BOOL -> TypeName.INT;
             case U32, I64, U64 -> TypeName.LONG;
@@ -46,6 +46,8 @@ final class ElemCode {
             case U8 -> CodeBlock.of("($L & 0xFF)", raw);
             case U16 -> CodeBlock.of("($L & 0xFFFF)", raw);
             case U32 -> CodeBlock.of("$T.toUnsignedLong($L)", Integer.class, raw);
+            case F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ ->
+                CodeBlock.of("$T.$LToFloat($L)", SMALL_FLOATS, t.irName(), raw);
             case Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K ->
                 throw new IllegalStateException("block type " + t.irName() + " is not read element-wise");
         };
@@ -53,11 +55,19 @@ final class ElemCode {
 
     /** The statement (without semicolon) writing {@code value}, of {@link #compute}, to element {@code index}. */
     static CodeBlock store(String seg, DType t, CodeBlock index, CodeBlock value) {
-        return Code.set(seg, JavaTypes.layoutField(t), index, narrow(t, value));
+        return store(seg, t, index, value, true);
     }
 
-    /** {@code value} of {@link #compute} converted to {@code t}'s storage primitive. */
-    static CodeBlock narrow(DType t, CodeBlock value) {
+    /** As {@link #store}; {@code saturate} is ONNX Cast's choice for 8-bit float overflow (ignored otherwise). */
+    static CodeBlock store(String seg, DType t, CodeBlock index, CodeBlock value, boolean saturate) {
+        return Code.set(seg, JavaTypes.layoutField(t), index, narrow(t, value, saturate));
+    }
+
+    /**
+     * {@code value} of {@link #compute} converted to {@code t}'s storage primitive; 8-bit floats clamp
+     * out-of-range values to their largest finite value when {@code saturate}.
+     */
+    static CodeBlock narrow(DType t, CodeBlock value, boolean saturate) {
         return switch (t) {
             case F32, F64, I32, I64, U64 -> value;
             case F16 -> CodeBlock.of("$T.floatToFloat16($L)", Float.class, value);
@@ -65,9 +75,15 @@ final class ElemCode {
             case I8, U8, BOOL -> CodeBlock.of("(byte) ($L)", value);
             case I16, U16 -> CodeBlock.of("(short) ($L)", value);
             case U32 -> CodeBlock.of("(int) ($L)", value);
+            case F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ ->
+                CodeBlock.of("$T.floatTo$L($L, $L)", SMALL_FLOATS, capitalized(t.irName()), value, saturate);
             case Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K ->
                 throw new IllegalStateException("block type " + t.irName() + " is not written element-wise");
         };
+    }
+
+    private static String capitalized(String s) {
+        return Character.toUpperCase(s.charAt(0)) + s.substring(1);
     }
 
     /**

@@ -34,8 +34,11 @@ final class JavaKernelSupport {
     private static final Set<DType> SIGNED = union(FLOATS, EnumSet.of(DType.I64, DType.I32, DType.I16, DType.I8));
     /** Every plain numeric type; {@link ElemCode} reads each into its compute type. */
     private static final Set<DType> NUMERIC = union(SIGNED, EnumSet.of(DType.U64, DType.U32, DType.U16, DType.U8));
+    /** The 8-bit floats: storage only (ONNX defines no arithmetic on them); casts and data movement. */
+    private static final Set<DType> FLOAT8 =
+            EnumSet.of(DType.F8E4M3FN, DType.F8E4M3FNUZ, DType.F8E5M2, DType.F8E5M2FNUZ);
     /** Every element type with one value per element: data movement copies bytes, casts convert. */
-    private static final Set<DType> PLAIN = union(NUMERIC, BOOL);
+    private static final Set<DType> PLAIN = union(union(NUMERIC, BOOL), FLOAT8);
 
     private static final Set<DType> HALVES_AND_F32 = EnumSet.of(DType.F32, DType.F16, DType.BF16);
     private static final Set<DType> INDEX = EnumSet.of(DType.I64, DType.I32);

@@ -2,6 +2,7 @@ package fsc.cli.conformance;
 
 import fsc.ir.WeightData;
 import fsc.runtime.Tensor;
+import fsc.runtime.kernels.Float8;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -39,7 +40,8 @@ record TensorValues(String dtype, long[] shape, MemorySegment bytes) {
     }
 
     boolean isInteger() {
-        return !List.of("f32", "f64", "f16", "bf16").contains(dtype);
+        return !List.of("f32", "f64", "f16", "bf16", "f8e4m3fn", "f8e4m3fnuz", "f8e5m2", "f8e5m2fnuz")
+                .contains(dtype);
     }
 
     /** Element {@code i} as a double (integers up to 2^53 exactly). */
@@ -49,6 +51,10 @@ record TensorValues(String dtype, long[] shape, MemorySegment bytes) {
             case "f64" -> bytes.getAtIndex(F64, i);
             case "f16" -> Float.float16ToFloat(bytes.getAtIndex(I16, i));
             case "bf16" -> Float.intBitsToFloat((bytes.getAtIndex(I16, i) & 0xFFFF) << 16);
+            case "f8e4m3fn" -> Float8.E4M3FN.decode(bytes.get(ValueLayout.JAVA_BYTE, i));
+            case "f8e4m3fnuz" -> Float8.E4M3FNUZ.decode(bytes.get(ValueLayout.JAVA_BYTE, i));
+            case "f8e5m2" -> Float8.E5M2.decode(bytes.get(ValueLayout.JAVA_BYTE, i));
+            case "f8e5m2fnuz" -> Float8.E5M2FNUZ.decode(bytes.get(ValueLayout.JAVA_BYTE, i));
             default -> getLong(i);
         };
     }

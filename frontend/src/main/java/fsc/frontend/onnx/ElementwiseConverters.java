@@ -89,7 +89,18 @@ final class ElementwiseConverters {
     private static void cast(NodeContext ctx) {
         long to = ctx.attrs.intValue("to").orElseThrow(() -> ctx.fail("needs attribute 'to'"));
         DType target = OnnxDTypes.require((int) to, ctx.where + ": the cast target");
-        ctx.produce("cast", List.of(ctx.input(0)), Map.of("to", new Attr.Type(target)));
+        ctx.produce("cast", List.of(ctx.input(0)), castAttrs(ctx, target));
+    }
+
+    /**
+     * {@code to}, plus {@code saturate = 0} when ONNX asks for it (Cast-19: out-of-range values become
+     * NaN or ±inf in 8-bit float targets instead of clamping); the default 1 is left implicit.
+     */
+    static Map<String, Attr> castAttrs(NodeContext ctx, DType target) {
+        long saturate = ctx.attrs.intValue("saturate", 1);
+        return saturate == 1
+                ? Map.of("to", new Attr.Type(target))
+                : Map.of("to", new Attr.Type(target), "saturate", new Attr.Int(saturate));
     }
 
     /** {@code LessOrEqual} → {@code less_or_equal}: ONNX op and attribute names in IR spelling. */

@@ -3,6 +3,7 @@ package fsc.frontend.onnx;
 import com.google.protobuf.ByteString;
 import fsc.frontend.onnx.proto.Onnx.TensorProto;
 import fsc.ir.DType;
+import fsc.ir.Float8Values;
 import fsc.ir.FscException;
 import fsc.ir.WeightData;
 import java.nio.ByteBuffer;
@@ -89,7 +90,7 @@ final class TensorData {
                 case I32 -> b.putInt(t.getInt32Data(i));
                 // 16-bit floats are stored as their bit patterns in int32_data.
                 case I16, U16, F16, BF16 -> b.putShort((short) t.getInt32Data(i));
-                case I8, U8, BOOL -> b.put((byte) t.getInt32Data(i));
+                case I8, U8, BOOL, F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ -> b.put((byte) t.getInt32Data(i));
                 case Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K ->
                     throw new IllegalStateException("ONNX tensors cannot hold " + dtype.irName());
             }
@@ -103,7 +104,7 @@ final class TensorData {
             case F64 -> "double_data";
             case I64 -> "int64_data";
             case U32, U64 -> "uint64_data";
-            case I32, I16, U16, I8, U8, BOOL, F16, BF16 -> "int32_data";
+            case I32, I16, U16, I8, U8, BOOL, F16, BF16, F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ -> "int32_data";
             case Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K ->
                 throw new IllegalStateException("ONNX tensors cannot hold " + dtype.irName());
         };
@@ -124,6 +125,7 @@ final class TensorData {
             case U16 -> Short.toUnsignedInt(b.getShort(0));
             case I8 -> b.get(0);
             case U8, BOOL -> Byte.toUnsignedInt(b.get(0));
+            case F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ -> Float8Values.decode(w.dtype(), b.get(0));
             case Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K ->
                 throw new IllegalStateException(
                         "ONNX tensors cannot hold " + w.dtype().irName());

@@ -145,6 +145,7 @@ public final class HostTensor {
             case F16 -> Float.float16ToFloat(data.getShort(i * 2));
             case BF16 -> Float.intBitsToFloat((data.getShort(i * 2) & 0xffff) << 16);
             case F64 -> data.getDouble(i * 8);
+            case F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ -> fsc.ir.Float8Values.decode(dtype, data.get(i));
             case U64 -> {
                 long v = data.getLong(i * 8);
                 yield v >= 0 ? v : (v >>> 1) * 2.0 + (v & 1);
@@ -156,7 +157,7 @@ public final class HostTensor {
     public long getLong(long index) {
         int i = Math.toIntExact(index);
         return switch (dtype) {
-            case F32, F16, BF16, F64 -> (long) getDouble(index);
+            case F32, F16, BF16, F64, F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ -> (long) getDouble(index);
             case I8 -> data.get(i);
             case U8 -> data.get(i) & 0xff;
             case I16 -> data.getShort(i * 2);
@@ -176,6 +177,9 @@ public final class HostTensor {
             case F16 -> data.putShort(i * 2, Float.floatToFloat16((float) v));
             case BF16 -> data.putShort(i * 2, toBf16((float) v));
             case F64 -> data.putDouble(i * 8, v);
+            case F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ ->
+                throw new IllegalStateException("the interpreter does not round to " + dtype.irName()
+                        + " (the Java backend's cast does, see fsc.runtime.kernels.Float8)");
             case BOOL -> data.put(i, (byte) (v != 0 ? 1 : 0));
             default -> setLong(index, (long) v);
         }
@@ -184,7 +188,7 @@ public final class HostTensor {
     public void setLong(long index, long v) {
         int i = Math.toIntExact(index);
         switch (dtype) {
-            case F32, F16, BF16, F64 -> setDouble(index, v);
+            case F32, F16, BF16, F64, F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ -> setDouble(index, v);
             case I8, U8 -> data.put(i, (byte) v);
             case I16, U16 -> data.putShort(i * 2, (short) v);
             case I32, U32 -> data.putInt(i * 4, (int) v);

@@ -144,7 +144,7 @@ public final class OnnxTensorFile {
                     case F64 -> DOUBLE_DATA;
                     case I64 -> INT64_DATA;
                     case U32, U64 -> UINT64_DATA;
-                    case I32, I16, I8, U16, U8, BOOL, F16, BF16 -> INT32_DATA;
+                    case I32, I16, I8, U16, U8, BOOL, F16, BF16, F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ -> INT32_DATA;
                 };
         if (values.size == 0 && count == 0) {
             return;

@@ -2,9 +2,9 @@ package fsc.runtime.kernels;
 
 /**
  * Conversions between {@code float} and the storage-only float formats generated code reads and
- * writes element by element: bfloat16 (the top half of an IEEE binary32). IEEE half precision uses
- * the JDK's {@link Float#float16ToFloat} and {@link Float#floatToFloat16}. Narrowing rounds to
- * nearest, ties to even, as ONNX Cast specifies.
+ * writes element by element: bfloat16 (the top half of an IEEE binary32) and the four ONNX 8-bit
+ * floats (see {@link Float8}). IEEE half precision uses the JDK's {@link Float#float16ToFloat} and
+ * {@link Float#floatToFloat16}. Narrowing rounds to nearest, ties to even, as ONNX Cast specifies.
  */
 public final class SmallFloats {
     private SmallFloats() {}
@@ -32,5 +32,37 @@ public final class SmallFloats {
             return v;
         }
         return (double) ((v >>> 1) | (v & 1)) * 2.0;
+    }
+
+    public static float f8e4m3fnToFloat(byte bits) {
+        return Float8.E4M3FN.decode(bits);
+    }
+
+    public static float f8e4m3fnuzToFloat(byte bits) {
+        return Float8.E4M3FNUZ.decode(bits);
+    }
+
+    public static float f8e5m2ToFloat(byte bits) {
+        return Float8.E5M2.decode(bits);
+    }
+
+    public static float f8e5m2fnuzToFloat(byte bits) {
+        return Float8.E5M2FNUZ.decode(bits);
+    }
+
+    public static byte floatToF8e4m3fn(float f, boolean saturate) {
+        return Float8.E4M3FN.encode(f, saturate);
+    }
+
+    public static byte floatToF8e4m3fnuz(float f, boolean saturate) {
+        return Float8.E4M3FNUZ.encode(f, saturate);
+    }
+
+    public static byte floatToF8e5m2(float f, boolean saturate) {
+        return Float8.E5M2.encode(f, saturate);
+    }
+
+    public static byte floatToF8e5m2fnuz(float f, boolean saturate) {
+        return Float8.E5M2FNUZ.encode(f, saturate);
     }
 }
