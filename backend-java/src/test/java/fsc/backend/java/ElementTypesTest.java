@@ -6,10 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import fsc.ir.Attr;
 import fsc.ir.DType;
+import fsc.ir.Float8Values;
 import fsc.ir.Graph;
 import fsc.ir.GraphBuilder;
 import fsc.ir.Value;
 import fsc.ir.interp.HostTensor;
+import fsc.runtime.kernels.Float8;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -108,6 +110,64 @@ class ElementTypesTest {
         try (ModelHarness h = ModelHarness.compile(g, dir, 1)) {
             // One ulp of bf16 is 2^-8 relative; f32 math functions may differ from double in the last float bit.
             h.assertMatchesInterpreter(TestGraphs.randomInputs(g, Map.of(), 3), 1e-2);
+        }
+    }
+
+    private static final Map<DType, Float8> FLOAT8 = Map.of(
+            DType.F8E4M3FN, Float8.E4M3FN,
+            DType.F8E4M3FNUZ, Float8.E4M3FNUZ,
+            DType.F8E5M2, Float8.E5M2,
+            DType.F8E5M2FNUZ, Float8.E5M2FNUZ);
+
+    @Test
+    void compileTimeAndRunTimeFloat8DecodersAgreeOnEveryCode() {
+        FLOAT8.forEach((t, f) -> {
+            for (int code = 0; code < 256; code++) {
+                assertEquals((double) f.decode((byte) code), Float8Values.decode(t, code), t + " code " + code);
+            }
+        });
+    }
+
+    @Test
+    void castsToFloat8RoundAndSaturateAsTheCodec() throws Exception {
+        GraphBuilder b = new GraphBuilder("f8");
+        Value x = b.input("x", type(DType.F32, 9));
+        Value h = b.input("h", type(DType.F16, 9));
+        for (DType t : FLOAT8.keySet().stream().sorted().toList()) {
+            Value sat = b.node("cast", "sat_" + t.irName(), List.of(x), attrs("to", new Attr.Type(t)));
+            b.output(sat);
+            b.output(b.node("cast", "back_" + t.irName(), List.of(sat), attrs("to", new Attr.Type(DType.F32))));
+            b.output(b.node(
+                    "cast",
+                    "nosat_" + t.irName(),
+                    List.of(x),
+                    attrs("to", new Attr.Type(t), "saturate", new Attr.Int(0))));
+            b.output(b.node("cast", "half_" + t.irName(), List.of(h), attrs("to", new Attr.Type(t))));
+        }
+        Graph g = b.build();
+        float[] xs = {0f, -0f, 0.3f, -1.0625f, 300f, 1e6f, Float.NEGATIVE_INFINITY, Float.NaN, 0x1p-12f};
+        HostTensor xt = HostTensor.zeros(DType.F32, new long[] {9});
+        HostTensor ht = HostTensor.zeros(DType.F16, new long[] {9});
+        for (int i = 0; i < xs.length; i++) {
+            xt.setDouble(i, xs[i]);
+            ht.setDouble(i, xs[i]);
+        }
+        try (ModelHarness h2 = ModelHarness.compile(g, dir, 1)) {
+            Map<String, HostTensor> out = h2.run(Map.of("x", xt, "h", ht));
+            FLOAT8.forEach((t, f) -> {
+                for (int i = 0; i < xs.length; i++) {
+                    byte sat = f.encode(xs[i], true);
+                    assertEquals(sat, out.get("sat_" + t.irName()).data().get(i), t + " saturating " + xs[i]);
+                    assertEquals(
+                            f.encode(xs[i], false),
+                            out.get("nosat_" + t.irName()).data().get(i));
+                    assertEquals(
+                            f.encode(Float.float16ToFloat(Float.floatToFloat16(xs[i])), true),
+                            out.get("half_" + t.irName()).data().get(i));
+                    float back = out.get("back_" + t.irName()).data().getFloat(i * 4);
+                    assertEquals(f.decode(sat), back, t + " back from " + xs[i]);
+                }
+            });
         }
     }
 }
