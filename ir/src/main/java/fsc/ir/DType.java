@@ -24,6 +24,10 @@ public enum DType {
     F8E4M3FNUZ("f8e4m3fnuz", 1, 1, true),
     F8E5M2("f8e5m2", 1, 1, true),
     F8E5M2FNUZ("f8e5m2fnuz", 1, 1, true),
+    // ONNX's 4-bit types: two elements a byte, the first in the low nibble; an odd count pads the last byte.
+    I4("i4", 2, 1, false),
+    U4("u4", 2, 1, false),
+    F4E2M1("f4e2m1", 2, 1, true),
     Q8_0("q8_0", 32, 34, false),
     Q4_0("q4_0", 32, 18, false),
     Q4_1("q4_1", 32, 20, false),
@@ -67,16 +71,24 @@ public enum DType {
         return this == F8E4M3FN || this == F8E4M3FNUZ || this == F8E5M2 || this == F8E5M2FNUZ;
     }
 
+    /** Two 4-bit elements a byte ({@code i4}, {@code u4}, {@code f4e2m1}): packed, but not a quantized block. */
+    public boolean isSubByte() {
+        return this == I4 || this == U4 || this == F4E2M1;
+    }
+
     public boolean isQuantizedBlock() {
-        return blockSize > 1;
+        return blockSize > 1 && !isSubByte();
     }
 
     public boolean isInteger() {
         return !floating && !isQuantizedBlock() && this != BOOL;
     }
 
-    /** Bytes needed for {@code elements} elements; block types require whole blocks. */
+    /** Bytes needed for {@code elements} elements; block types require whole blocks, 4-bit ones round up. */
     public long bytesFor(long elements) {
+        if (isSubByte()) {
+            return (elements + 1) / 2;
+        }
         if (elements % blockSize != 0) {
             throw new IllegalArgumentException(
                     irName + " needs a multiple of " + blockSize + " elements, got " + elements);

@@ -1,12 +1,20 @@
 package fsc.ir;
 
 /**
- * Values of the four ONNX 8-bit float formats, for compile-time readers (constants, the
+ * Values of the four ONNX 8-bit float formats (and the 4-bit E2M1), for compile-time readers (constants, the
  * interpreter's inputs). The runtime's {@code fsc.runtime.kernels.Float8} decodes and encodes the
  * same formats for generated code; a backend test checks the two agree on all 256 codes of each.
  */
 public final class Float8Values {
     private Float8Values() {}
+
+    private static final double[] F4E2M1 = {0, 0.5, 1, 1.5, 2, 3, 4, 6};
+
+    /** The value of 4-bit float E2M1 code {@code bits} (OCP MX: bias 1, no infinities or NaN, largest 6). */
+    public static double decodeF4e2m1(int bits) {
+        double v = F4E2M1[bits & 7];
+        return (bits & 8) != 0 ? -v : v;
+    }
 
     /** The value of code {@code bits} of 8-bit float type {@code t} (NaN and ±inf where the format has them). */
     public static double decode(DType t, int bits) {

@@ -24,7 +24,11 @@ public enum ElemType {
     F8E4M3FN(1, null, 17),
     F8E4M3FNUZ(1, null, 18),
     F8E5M2(1, null, 19),
-    F8E5M2FNUZ(1, null, 20);
+    F8E5M2FNUZ(1, null, 20),
+    // 4-bit types, two a byte (first element in the low nibble): byteSize is that of one packed pair.
+    U4(1, null, 21),
+    I4(1, null, 22),
+    F4E2M1(1, null, 23);
 
     private final int byteSize;
     private final String npyDescr;
@@ -36,8 +40,19 @@ public enum ElemType {
         this.onnxCode = onnxCode;
     }
 
+    /** Bytes of one element; for the 4-bit types, of one packed pair (use {@link #bytesFor}). */
     public int byteSize() {
         return byteSize;
+    }
+
+    /** Two 4-bit elements a byte: {@code u4}, {@code i4}, {@code f4e2m1}. */
+    public boolean isSubByte() {
+        return this == U4 || this == I4 || this == F4E2M1;
+    }
+
+    /** Bytes holding {@code count} elements (4-bit types round up to a whole byte). */
+    public long bytesFor(long count) {
+        return isSubByte() ? (count + 1) / 2 : count * byteSize;
     }
 
     /**
@@ -75,7 +90,8 @@ public enum ElemType {
                 || this == F8E4M3FN
                 || this == F8E4M3FNUZ
                 || this == F8E5M2
-                || this == F8E5M2FNUZ;
+                || this == F8E5M2FNUZ
+                || this == F4E2M1;
     }
 
     /**

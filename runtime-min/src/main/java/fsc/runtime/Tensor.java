@@ -1,6 +1,7 @@
 package fsc.runtime;
 
 import fsc.runtime.kernels.Float8;
+import fsc.runtime.kernels.Nibbles;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -28,15 +29,15 @@ public record Tensor(ElemType type, long[] shape, MemorySegment data) {
         }
         shape = shape.clone();
         long count = countOf(shape);
-        if (data.byteSize() != count * type.byteSize()) {
+        if (data.byteSize() != type.bytesFor(count)) {
             throw new IllegalArgumentException("a " + type.shortName() + Arrays.toString(shape) + " tensor needs "
-                    + count * type.byteSize() + " bytes, the segment has " + data.byteSize());
+                    + type.bytesFor(count) + " bytes, the segment has " + data.byteSize());
         }
     }
 
     /** A zero-filled tensor in {@code arena}, aligned to 64 bytes so vector loads never split lines. */
     public static Tensor allocate(ElemType type, long[] shape, Arena arena) {
-        long bytes = countOf(shape) * type.byteSize();
+        long bytes = type.bytesFor(countOf(shape));
         return new Tensor(type, shape, arena.allocate(bytes, 64));
     }
 
@@ -85,6 +86,9 @@ public record Tensor(ElemType type, long[] shape, MemorySegment data) {
             case F8E4M3FNUZ -> Float8.E4M3FNUZ.decode(data.get(ValueLayout.JAVA_BYTE, off));
             case F8E5M2 -> Float8.E5M2.decode(data.get(ValueLayout.JAVA_BYTE, off));
             case F8E5M2FNUZ -> Float8.E5M2FNUZ.decode(data.get(ValueLayout.JAVA_BYTE, off));
+            case U4 -> Nibbles.uint4(data, i);
+            case I4 -> Nibbles.int4(data, i);
+            case F4E2M1 -> Nibbles.f4e2m1(data, i);
         };
     }
 
@@ -103,7 +107,9 @@ public record Tensor(ElemType type, long[] shape, MemorySegment data) {
             case U32 -> Integer.toUnsignedLong(data.get(I32, off));
             case I64, U64 -> data.get(I64, off);
             case BOOL -> data.get(ValueLayout.JAVA_BYTE, off) != 0 ? 1 : 0;
-            case F32, F16, BF16, F64, F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ ->
+            case U4 -> Nibbles.uint4(data, i);
+            case I4 -> Nibbles.int4(data, i);
+            case F32, F16, BF16, F64, F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F4E2M1 ->
                 throw new IllegalStateException("getLong on a " + type.shortName() + " tensor; use getFloat");
         };
     }

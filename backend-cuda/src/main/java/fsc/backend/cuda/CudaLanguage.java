@@ -51,7 +51,8 @@ public record CudaLanguage(
             case U32 -> "unsigned int";
             case I64 -> "long long";
             case U64 -> "unsigned long long";
-            case Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K, F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ -> "unsigned char";
+            case Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K, F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, I4, U4, F4E2M1 ->
+                "unsigned char";
         };
     }
 
@@ -68,8 +69,8 @@ public record CudaLanguage(
             case U64 -> "unsigned long long";
             case Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K ->
                 throw new IllegalStateException("packed type " + t.irName() + " has no scalar compute type");
-            case F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ ->
-                throw new IllegalStateException("the CUDA backend does no arithmetic on 8-bit float " + t.irName());
+            case F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, I4, U4, F4E2M1 ->
+                throw new IllegalStateException("the CUDA backend does no arithmetic on " + t.irName());
         };
     }
 

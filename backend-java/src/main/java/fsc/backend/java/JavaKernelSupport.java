@@ -39,6 +39,8 @@ final class JavaKernelSupport {
             EnumSet.of(DType.F8E4M3FN, DType.F8E4M3FNUZ, DType.F8E5M2, DType.F8E5M2FNUZ);
     /** Every element type with one value per element: data movement copies bytes, casts convert. */
     private static final Set<DType> PLAIN = union(union(NUMERIC, BOOL), FLOAT8);
+    /** The 4-bit types, two a byte: only casts (element by element through {@link ElemCode}) and views. */
+    private static final Set<DType> CASTABLE = union(PLAIN, EnumSet.of(DType.I4, DType.U4, DType.F4E2M1));
 
     private static final Set<DType> HALVES_AND_F32 = EnumSet.of(DType.F32, DType.F16, DType.BF16);
     private static final Set<DType> INDEX = EnumSet.of(DType.I64, DType.I32);
@@ -88,7 +90,7 @@ final class JavaKernelSupport {
         // A fuse-pass chain: one loop evaluating the body per element (find() checks the body ops).
         t.add(new Kernel("fused", F32, F32, FusedElementwiseEmitter::emit));
         // Quantized data adds an exact int32 matmul to the f32 row.
-        t.add(new Kernel("cast", PLAIN, PLAIN, CopyEmitter::cast));
+        t.add(new Kernel("cast", CASTABLE, CASTABLE, CopyEmitter::cast));
         t.add(new Kernel(
                 "matmul",
                 union(F32, EnumSet.of(DType.I32)),
@@ -134,7 +136,7 @@ final class JavaKernelSupport {
         t.add(new Kernel("rope", F32, F32, LlmEmitter::rope));
         t.add(new Kernel("attention", F32, F32, AttentionEmitter::attention));
         for (String op : ArenaSlots.VIEW_OPS) {
-            t.add(new Kernel(op, PLAIN, PLAIN, VIEW));
+            t.add(new Kernel(op, CASTABLE, CASTABLE, VIEW));
         }
         t.sort(java.util.Comparator.comparing(Kernel::op));
         return List.copyOf(t);

@@ -3,6 +3,7 @@ package fsc.cli.conformance;
 import fsc.ir.WeightData;
 import fsc.runtime.Tensor;
 import fsc.runtime.kernels.Float8;
+import fsc.runtime.kernels.Nibbles;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -40,7 +41,7 @@ record TensorValues(String dtype, long[] shape, MemorySegment bytes) {
     }
 
     boolean isInteger() {
-        return !List.of("f32", "f64", "f16", "bf16", "f8e4m3fn", "f8e4m3fnuz", "f8e5m2", "f8e5m2fnuz")
+        return !List.of("f32", "f64", "f16", "bf16", "f8e4m3fn", "f8e4m3fnuz", "f8e5m2", "f8e5m2fnuz", "f4e2m1")
                 .contains(dtype);
     }
 
@@ -55,6 +56,7 @@ record TensorValues(String dtype, long[] shape, MemorySegment bytes) {
             case "f8e4m3fnuz" -> Float8.E4M3FNUZ.decode(bytes.get(ValueLayout.JAVA_BYTE, i));
             case "f8e5m2" -> Float8.E5M2.decode(bytes.get(ValueLayout.JAVA_BYTE, i));
             case "f8e5m2fnuz" -> Float8.E5M2FNUZ.decode(bytes.get(ValueLayout.JAVA_BYTE, i));
+            case "f4e2m1" -> Nibbles.f4e2m1(bytes, i);
             default -> getLong(i);
         };
     }
@@ -69,6 +71,8 @@ record TensorValues(String dtype, long[] shape, MemorySegment bytes) {
             case "i32" -> bytes.getAtIndex(I32, i);
             case "u32" -> bytes.getAtIndex(I32, i) & 0xFFFF_FFFFL;
             case "i64", "u64" -> bytes.getAtIndex(I64, i);
+            case "i4" -> Nibbles.int4(bytes, i);
+            case "u4" -> Nibbles.uint4(bytes, i);
             default -> throw new IllegalStateException("getLong on " + dtype);
         };
     }

@@ -9,7 +9,7 @@ import java.util.Optional;
 final class OnnxDTypes {
     private OnnxDTypes() {}
 
-    /** The IR type of an ONNX data type code, or empty when fsc has no such element type (string, complex, 4-bit). */
+    /** The IR type of an ONNX data type code, or empty when fsc has no such element type (string, complex). */
     static Optional<DType> toIr(int code) {
         TensorProto.DataType t = TensorProto.DataType.forNumber(code);
         if (t == null) {
@@ -34,7 +34,10 @@ final class OnnxDTypes {
                     case FLOAT8E4M3FNUZ -> DType.F8E4M3FNUZ;
                     case FLOAT8E5M2 -> DType.F8E5M2;
                     case FLOAT8E5M2FNUZ -> DType.F8E5M2FNUZ;
-                    case UNDEFINED, STRING, COMPLEX64, COMPLEX128, UINT4, INT4, FLOAT4E2M1 -> null;
+                    case UINT4 -> DType.U4;
+                    case INT4 -> DType.I4;
+                    case FLOAT4E2M1 -> DType.F4E2M1;
+                    case UNDEFINED, STRING, COMPLEX64, COMPLEX128 -> null;
                 });
     }
 
@@ -66,6 +69,9 @@ final class OnnxDTypes {
                     case F8E4M3FNUZ -> TensorProto.DataType.FLOAT8E4M3FNUZ;
                     case F8E5M2 -> TensorProto.DataType.FLOAT8E5M2;
                     case F8E5M2FNUZ -> TensorProto.DataType.FLOAT8E5M2FNUZ;
+                    case U4 -> TensorProto.DataType.UINT4;
+                    case I4 -> TensorProto.DataType.INT4;
+                    case F4E2M1 -> TensorProto.DataType.FLOAT4E2M1;
                     case Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K ->
                         throw new FscException("ONNX has no element type for " + t.irName());
                 };
