@@ -28,6 +28,9 @@ public enum DType {
     I4("i4", 2, 1, false),
     U4("u4", 2, 1, false),
     F4E2M1("f4e2m1", 2, 1, true),
+    // ONNX's 2-bit integers: four a byte, low bits first.
+    I2("i2", 4, 1, false),
+    U2("u2", 4, 1, false),
     Q8_0("q8_0", 32, 34, false),
     Q4_0("q4_0", 32, 18, false),
     Q4_1("q4_1", 32, 20, false),
@@ -71,9 +74,12 @@ public enum DType {
         return this == F8E4M3FN || this == F8E4M3FNUZ || this == F8E5M2 || this == F8E5M2FNUZ;
     }
 
-    /** Two 4-bit elements a byte ({@code i4}, {@code u4}, {@code f4e2m1}): packed, but not a quantized block. */
+    /**
+     * Several elements a byte ({@code i4}, {@code u4}, {@code f4e2m1} two, {@code i2}, {@code u2} four):
+     * packed, but not a quantized block. {@link #blockSize()} is the elements per byte.
+     */
     public boolean isSubByte() {
-        return this == I4 || this == U4 || this == F4E2M1;
+        return this == I4 || this == U4 || this == F4E2M1 || this == I2 || this == U2;
     }
 
     public boolean isQuantizedBlock() {
@@ -84,10 +90,10 @@ public enum DType {
         return !floating && !isQuantizedBlock() && this != BOOL;
     }
 
-    /** Bytes needed for {@code elements} elements; block types require whole blocks, 4-bit ones round up. */
+    /** Bytes needed for {@code elements} elements; block types require whole blocks, sub-byte ones round up. */
     public long bytesFor(long elements) {
         if (isSubByte()) {
-            return (elements + 1) / 2;
+            return (elements + blockSize - 1) / blockSize;
         }
         if (elements % blockSize != 0) {
             throw new IllegalArgumentException(

@@ -48,6 +48,8 @@ final class WeightValues {
             case U4 -> nibble(b, i);
             case I4 -> (nibble(b, i) << 28) >> 28;
             case F4E2M1 -> fsc.ir.Float8Values.decodeF4e2m1(nibble(b, i));
+            case U2 -> (b.get(i / 4) >> ((i & 3) * 2)) & 0x3;
+            case I2 -> (((b.get(i / 4) >> ((i & 3) * 2)) & 0x3) << 30) >> 30;
             case Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K ->
                 throw new IllegalStateException(t.irName() + " elements are packed in blocks");
         };

@@ -28,7 +28,10 @@ public enum ElemType {
     // 4-bit types, two a byte (first element in the low nibble): byteSize is that of one packed pair.
     U4(1, null, 21),
     I4(1, null, 22),
-    F4E2M1(1, null, 23);
+    F4E2M1(1, null, 23),
+    // 2-bit integers, four a byte (low bits first).
+    U2(1, null, 25),
+    I2(1, null, 26);
 
     private final int byteSize;
     private final String npyDescr;
@@ -45,14 +48,18 @@ public enum ElemType {
         return byteSize;
     }
 
-    /** Two 4-bit elements a byte: {@code u4}, {@code i4}, {@code f4e2m1}. */
+    /** Several elements a byte: {@code u4}, {@code i4}, {@code f4e2m1} (two), {@code u2}, {@code i2} (four). */
     public boolean isSubByte() {
-        return this == U4 || this == I4 || this == F4E2M1;
+        return this == U4 || this == I4 || this == F4E2M1 || this == U2 || this == I2;
     }
 
-    /** Bytes holding {@code count} elements (4-bit types round up to a whole byte). */
+    /** Bytes holding {@code count} elements (sub-byte types round up to a whole byte). */
     public long bytesFor(long count) {
-        return isSubByte() ? (count + 1) / 2 : count * byteSize;
+        if (!isSubByte()) {
+            return count * byteSize;
+        }
+        int perByte = this == U2 || this == I2 ? 4 : 2;
+        return (count + perByte - 1) / perByte;
     }
 
     /**

@@ -18,13 +18,13 @@ final class ElemCode {
     private ElemCode() {}
 
     static final ClassName SMALL_FLOATS = ClassName.get(JavaTypes.RUNTIME + ".kernels", "SmallFloats");
-    static final ClassName NIBBLES = ClassName.get(JavaTypes.RUNTIME + ".kernels", "Nibbles");
+    static final ClassName SUB_BYTE = ClassName.get(JavaTypes.RUNTIME + ".kernels", "SubByte");
 
     /** The Java type arithmetic on {@code t} runs in. */
     static TypeName compute(DType t) {
         return switch (t) {
             case F32, F16, BF16, F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F4E2M1 -> TypeName.FLOAT;
-            case I4, U4 -> TypeName.INT;
+            case I4, U4, I2, U2 -> TypeName.INT;
             case F64 -> TypeName.DOUBLE;
             case I8, U8, I16, U16, I32, BOOL -> TypeName.INT;
             case U32, I64, U64 -> TypeName.LONG;
@@ -45,9 +45,11 @@ final class ElemCode {
                     switch (t) {
                         case I4 -> "int4";
                         case U4 -> "uint4";
+                        case I2 -> "int2";
+                        case U2 -> "uint2";
                         default -> "f4e2m1";
                     };
-            return CodeBlock.of("$T.$L($N, $L)", NIBBLES, getter, seg, index);
+            return CodeBlock.of("$T.$L($N, $L)", SUB_BYTE, getter, seg, index);
         }
         CodeBlock raw = Code.get(seg, JavaTypes.layoutField(t), index);
         return switch (t) {
@@ -59,7 +61,8 @@ final class ElemCode {
             case U32 -> CodeBlock.of("$T.toUnsignedLong($L)", Integer.class, raw);
             case F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ ->
                 CodeBlock.of("$T.$LToFloat($L)", SMALL_FLOATS, t.irName(), raw);
-            case I4, U4, F4E2M1 -> throw new IllegalStateException("unreachable: 4-bit types are read above");
+            case I4, U4, F4E2M1, I2, U2 ->
+                throw new IllegalStateException("unreachable: sub-byte types are read above");
             case Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K ->
                 throw new IllegalStateException("block type " + t.irName() + " is not read element-wise");
         };
@@ -73,7 +76,8 @@ final class ElemCode {
     /** As {@link #store}; {@code saturate} is ONNX Cast's choice for 8-bit float overflow (ignored otherwise). */
     static CodeBlock store(String seg, DType t, CodeBlock index, CodeBlock value, boolean saturate) {
         if (t.isSubByte()) {
-            return CodeBlock.of("$T.set($N, $L, $L)", NIBBLES, seg, index, narrow(t, value, saturate));
+            String setter = t == DType.I2 || t == DType.U2 ? "set2" : "set";
+            return CodeBlock.of("$T.$L($N, $L, $L)", SUB_BYTE, setter, seg, index, narrow(t, value, saturate));
         }
         return Code.set(seg, JavaTypes.layoutField(t), index, narrow(t, value, saturate));
     }
@@ -92,9 +96,9 @@ final class ElemCode {
             case U32 -> CodeBlock.of("(int) ($L)", value);
             case F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ ->
                 CodeBlock.of("$T.floatTo$L($L, $L)", SMALL_FLOATS, capitalized(t.irName()), value, saturate);
-            // 4-bit integers keep the low bits (Nibbles.set masks them); E2M1 always saturates.
-            case I4, U4 -> value;
-            case F4E2M1 -> CodeBlock.of("$T.toF4e2m1($L)", NIBBLES, value);
+            // 4-bit integers keep the low bits (SubByte.set masks them); E2M1 always saturates.
+            case I4, U4, I2, U2 -> value;
+            case F4E2M1 -> CodeBlock.of("$T.toF4e2m1($L)", SUB_BYTE, value);
             case Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K ->
                 throw new IllegalStateException("block type " + t.irName() + " is not written element-wise");
         };

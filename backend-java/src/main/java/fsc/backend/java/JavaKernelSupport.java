@@ -39,8 +39,9 @@ final class JavaKernelSupport {
             EnumSet.of(DType.F8E4M3FN, DType.F8E4M3FNUZ, DType.F8E5M2, DType.F8E5M2FNUZ);
     /** Every element type with one value per element: data movement copies bytes, casts convert. */
     private static final Set<DType> PLAIN = union(union(NUMERIC, BOOL), FLOAT8);
-    /** The 4-bit types, two a byte: only casts (element by element through {@link ElemCode}) and views. */
-    private static final Set<DType> CASTABLE = union(PLAIN, EnumSet.of(DType.I4, DType.U4, DType.F4E2M1));
+    /** The sub-byte types (4- and 2-bit), packed: only casts (element by element through {@link ElemCode}) and views. */
+    private static final Set<DType> CASTABLE =
+            union(PLAIN, EnumSet.of(DType.I4, DType.U4, DType.F4E2M1, DType.I2, DType.U2));
 
     private static final Set<DType> HALVES_AND_F32 = EnumSet.of(DType.F32, DType.F16, DType.BF16);
     private static final Set<DType> INDEX = EnumSet.of(DType.I64, DType.I32);

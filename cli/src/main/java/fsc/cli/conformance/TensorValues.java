@@ -3,7 +3,7 @@ package fsc.cli.conformance;
 import fsc.ir.WeightData;
 import fsc.runtime.Tensor;
 import fsc.runtime.kernels.Float8;
-import fsc.runtime.kernels.Nibbles;
+import fsc.runtime.kernels.SubByte;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -56,7 +56,7 @@ record TensorValues(String dtype, long[] shape, MemorySegment bytes) {
             case "f8e4m3fnuz" -> Float8.E4M3FNUZ.decode(bytes.get(ValueLayout.JAVA_BYTE, i));
             case "f8e5m2" -> Float8.E5M2.decode(bytes.get(ValueLayout.JAVA_BYTE, i));
             case "f8e5m2fnuz" -> Float8.E5M2FNUZ.decode(bytes.get(ValueLayout.JAVA_BYTE, i));
-            case "f4e2m1" -> Nibbles.f4e2m1(bytes, i);
+            case "f4e2m1" -> SubByte.f4e2m1(bytes, i);
             default -> getLong(i);
         };
     }
@@ -71,8 +71,10 @@ record TensorValues(String dtype, long[] shape, MemorySegment bytes) {
             case "i32" -> bytes.getAtIndex(I32, i);
             case "u32" -> bytes.getAtIndex(I32, i) & 0xFFFF_FFFFL;
             case "i64", "u64" -> bytes.getAtIndex(I64, i);
-            case "i4" -> Nibbles.int4(bytes, i);
-            case "u4" -> Nibbles.uint4(bytes, i);
+            case "i4" -> SubByte.int4(bytes, i);
+            case "u4" -> SubByte.uint4(bytes, i);
+            case "i2" -> SubByte.int2(bytes, i);
+            case "u2" -> SubByte.uint2(bytes, i);
             default -> throw new IllegalStateException("getLong on " + dtype);
         };
     }

@@ -9,7 +9,7 @@ import java.util.Optional;
 final class OnnxDTypes {
     private OnnxDTypes() {}
 
-    /** The IR type of an ONNX data type code, or empty when fsc has no such element type (string, complex). */
+    /** The IR type of an ONNX data type code, or empty when fsc has no such element type (string, complex, e8m0). */
     static Optional<DType> toIr(int code) {
         TensorProto.DataType t = TensorProto.DataType.forNumber(code);
         if (t == null) {
@@ -37,7 +37,9 @@ final class OnnxDTypes {
                     case UINT4 -> DType.U4;
                     case INT4 -> DType.I4;
                     case FLOAT4E2M1 -> DType.F4E2M1;
-                    case UNDEFINED, STRING, COMPLEX64, COMPLEX128 -> null;
+                    case UINT2 -> DType.U2;
+                    case INT2 -> DType.I2;
+                    case UNDEFINED, STRING, COMPLEX64, COMPLEX128, FLOAT8E8M0 -> null;
                 });
     }
 
@@ -72,6 +74,8 @@ final class OnnxDTypes {
                     case U4 -> TensorProto.DataType.UINT4;
                     case I4 -> TensorProto.DataType.INT4;
                     case F4E2M1 -> TensorProto.DataType.FLOAT4E2M1;
+                    case U2 -> TensorProto.DataType.UINT2;
+                    case I2 -> TensorProto.DataType.INT2;
                     case Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K ->
                         throw new FscException("ONNX has no element type for " + t.irName());
                 };

@@ -211,8 +211,17 @@ final class QuantConverters {
                 lo = -8;
                 hi = 7;
             }
+            case U2 -> {
+                lo = 0;
+                hi = 3;
+            }
+            case I2 -> {
+                lo = -2;
+                hi = 1;
+            }
             default ->
-                throw c.fail("quantizes to u8, i8, u16, i16, i32, u4, i4 or an 8/4-bit float, not " + target.irName());
+                throw c.fail("quantizes to u8, i8, u16, i16, i32, u4, i4, u2, i2 or an 8/4-bit float, not "
+                        + target.irName());
         }
         Value clipped = clip(c, q, lo, hi, "saturated");
         return c.emit("cast", List.of(clipped), Map.of("to", new Attr.Type(target)), name);

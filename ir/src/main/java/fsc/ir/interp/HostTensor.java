@@ -161,6 +161,8 @@ public final class HostTensor {
             case F32, F16, BF16, F64, F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F4E2M1 -> (long) getDouble(index);
             case U4 -> nibble(i);
             case I4 -> (nibble(i) << 28) >> 28;
+            case U2 -> crumb(i);
+            case I2 -> (crumb(i) << 30) >> 30;
             case I8 -> data.get(i);
             case U8 -> data.get(i) & 0xff;
             case I16 -> data.getShort(i * 2);
@@ -198,6 +200,11 @@ public final class HostTensor {
                 int b = data.get(i / 2) & ~(0xF << shift);
                 data.put(i / 2, (byte) (b | (((int) v & 0xF) << shift)));
             }
+            case I2, U2 -> {
+                int shift = (i & 3) * 2;
+                int b = data.get(i / 4) & ~(0x3 << shift);
+                data.put(i / 4, (byte) (b | (((int) v & 0x3) << shift)));
+            }
             case I8, U8 -> data.put(i, (byte) v);
             case I16, U16 -> data.putShort(i * 2, (short) v);
             case I32, U32 -> data.putInt(i * 4, (int) v);
@@ -210,6 +217,11 @@ public final class HostTensor {
     /** The 4 bits of element {@code i} of a 4-bit tensor (unsigned). */
     private int nibble(int i) {
         return (data.get(i / 2) >> ((i & 1) * 4)) & 0xF;
+    }
+
+    /** The 2 bits of element {@code i} of a 2-bit tensor (unsigned): four a byte, low bits first. */
+    private int crumb(int i) {
+        return (data.get(i / 4) >> ((i & 3) * 2)) & 0x3;
     }
 
     /** bfloat16 is the top half of a float, rounded to nearest even (NaN kept quiet). */

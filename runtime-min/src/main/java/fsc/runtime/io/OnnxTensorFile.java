@@ -145,7 +145,8 @@ public final class OnnxTensorFile {
                     case I64 -> INT64_DATA;
                     case U32, U64 -> UINT64_DATA;
                     case I32, I16, I8, U16, U8, BOOL, F16, BF16, F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ -> INT32_DATA;
-                    case U4, I4, F4E2M1 -> throw r.error(0, type.shortName() + " tensors are read from raw_data only");
+                    case U4, I4, F4E2M1, U2, I2 ->
+                        throw r.error(0, type.shortName() + " tensors are read from raw_data only");
                 };
         if (values.size == 0 && count == 0) {
             return;

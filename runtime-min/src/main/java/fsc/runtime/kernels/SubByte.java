@@ -4,13 +4,14 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * Element access for ONNX's 4-bit types, packed two a byte with element {@code 2k} in the low nibble
- * of byte {@code k} and {@code 2k+1} in the high one: {@code int4} (sign-extended), {@code uint4}
- * and {@code float4e2m1} (OCP MX E2M1: bias 1, no infinities or NaN, values ±{0, 0.5, 1, 1.5, 2, 3,
- * 4, 6}). Writes read-modify-write the shared byte, so one thread must own both halves of a byte.
+ * Element access for ONNX's sub-byte types, packed low bits first: 4-bit ones two a byte (element
+ * {@code 2k} in the low nibble of byte {@code k}), 2-bit ones four a byte (element {@code 4k+j} in
+ * bits {@code 2j..2j+1}). {@code int4}/{@code int2} are sign-extended, {@code uint4}/{@code uint2}
+ * not, and {@code float4e2m1} is OCP MX E2M1 (bias 1, no infinities or NaN, values ±{0, 0.5, 1, 1.5,
+ * 2, 3, 4, 6}). Writes read-modify-write the shared byte, so one thread must own a whole byte.
  */
-public final class Nibbles {
-    private Nibbles() {}
+public final class SubByte {
+    private SubByte() {}
 
     private static final float[] E2M1 = {0f, 0.5f, 1f, 1.5f, 2f, 3f, 4f, 6f, -0f, -0.5f, -1f, -1.5f, -2f, -3f, -4f, -6f
     };
@@ -25,6 +26,22 @@ public final class Nibbles {
 
     public static float f4e2m1(MemorySegment s, long i) {
         return E2M1[uint4(s, i)];
+    }
+
+    public static int uint2(MemorySegment s, long i) {
+        return (s.get(ValueLayout.JAVA_BYTE, i >> 2) >> ((i & 3) * 2)) & 0x3;
+    }
+
+    public static int int2(MemorySegment s, long i) {
+        return (uint2(s, i) << 30) >> 30;
+    }
+
+    /** Stores the low 2 bits of {@code v} as element {@code i} of a 2-bit tensor (casts wrap). */
+    public static void set2(MemorySegment s, long i, int v) {
+        long at = i >> 2;
+        int shift = (int) (i & 3) * 2;
+        int b = s.get(ValueLayout.JAVA_BYTE, at) & ~(0x3 << shift);
+        s.set(ValueLayout.JAVA_BYTE, at, (byte) (b | ((v & 0x3) << shift)));
     }
 
     /** Stores the low 4 bits of {@code v} as element {@code i} (integer casts wrap, as ONNX's reference does). */
