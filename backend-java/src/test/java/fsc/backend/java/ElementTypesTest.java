@@ -172,11 +172,11 @@ class ElementTypesTest {
     }
 
     @Test
-    void fourBitCastsPackTwoElementsAByteAndRoundTrip() throws Exception {
+    void subByteCastsPackElementsAndRoundTrip() throws Exception {
         GraphBuilder b = new GraphBuilder("nibbles");
         // An odd count: the last byte holds one element and padding.
         Value x = b.input("x", type(DType.F32, 7));
-        for (DType t : List.of(DType.I4, DType.U4, DType.F4E2M1)) {
+        for (DType t : List.of(DType.I4, DType.U4, DType.F4E2M1, DType.I2, DType.U2)) {
             Value packed = b.node("cast", "to_" + t.irName(), List.of(x), attrs("to", new Attr.Type(t)));
             b.output(packed);
             b.output(b.node("cast", "back_" + t.irName(), List.of(packed), attrs("to", new Attr.Type(DType.F32))));
@@ -191,10 +191,13 @@ class ElementTypesTest {
         try (ModelHarness h = ModelHarness.compile(g, dir, 1)) {
             Map<String, HostTensor> out = h.run(Map.of("x", xt));
             assertEquals(4, out.get("to_i4").data().remaining());
+            assertEquals(2, out.get("to_i2").data().remaining());
             // Integers truncate toward zero and keep the low 4 bits, as ONNX's reference does.
             long[] i4 = {7, -8, 1, 7, -1, 0, -3};
             long[] u4 = {7, 8, 1, 7, 15, 0, 13};
             float[] e2m1 = {-6f, -6f, 1.5f, 6f, 6f, 0f, -4f};
+            long[] i2 = {-1, 0, 1, -1, -1, 0, 1};
+            long[] u2 = {3, 0, 1, 3, 3, 0, 1};
             for (int i = 0; i < xs.length; i++) {
                 assertEquals(i4[i], out.get("to_i4").getLong(i), "i4 " + xs[i]);
                 assertEquals((double) i4[i], out.get("back_i4").getDouble(i));
@@ -202,6 +205,8 @@ class ElementTypesTest {
                 assertEquals((double) u4[i], out.get("back_u4").getDouble(i));
                 assertEquals((double) e2m1[i], out.get("back_f4e2m1").getDouble(i), "e2m1 " + xs[i]);
                 assertEquals((long) e2m1[i], out.get("i8_f4e2m1").getLong(i));
+                assertEquals(i2[i], out.get("to_i2").getLong(i), "i2 " + xs[i]);
+                assertEquals((double) u2[i], out.get("back_u2").getDouble(i), "u2 " + xs[i]);
             }
         }
     }

@@ -60,4 +60,20 @@ class SubByteTest {
             }
         }
     }
+
+    @Test
+    void twoBitElementsAreFourAByteLowBitsFirst() {
+        MemorySegment s = Arena.ofAuto().allocate(2);
+        // ONNX's reference packs int2 [-3, -2, -1, 0, 1, 2, 3] (wrapping) as 0x39 0x39.
+        for (int i = 0; i < 7; i++) {
+            SubByte.set2(s, i, i - 3);
+        }
+        assertEquals((byte) 0x39, s.get(ValueLayout.JAVA_BYTE, 0));
+        assertEquals((byte) 0x39, s.get(ValueLayout.JAVA_BYTE, 1));
+        assertEquals(1, SubByte.int2(s, 0));
+        assertEquals(-2, SubByte.int2(s, 1));
+        assertEquals(-1, SubByte.int2(s, 2));
+        assertEquals(3, SubByte.uint2(s, 2));
+        assertEquals(0, SubByte.uint2(s, 7));
+    }
 }
