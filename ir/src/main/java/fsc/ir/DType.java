@@ -24,6 +24,8 @@ public enum DType {
     F8E4M3FNUZ("f8e4m3fnuz", 1, 1, true),
     F8E5M2("f8e5m2", 1, 1, true),
     F8E5M2FNUZ("f8e5m2fnuz", 1, 1, true),
+    // OCP MX scale type: an unsigned power of two 2^(code - 127); 0xFF is NaN.
+    F8E8M0("f8e8m0", 1, 1, true),
     // ONNX's 4-bit types: two elements a byte, the first in the low nibble; an odd count pads the last byte.
     I4("i4", 2, 1, false),
     U4("u4", 2, 1, false),
@@ -67,11 +69,6 @@ public enum DType {
 
     public boolean isFloat() {
         return floating;
-    }
-
-    /** One of the 8-bit float formats {@code f8e4m3fn}, {@code f8e4m3fnuz}, {@code f8e5m2}, {@code f8e5m2fnuz}. */
-    public boolean isFloat8() {
-        return this == F8E4M3FN || this == F8E4M3FNUZ || this == F8E5M2 || this == F8E5M2FNUZ;
     }
 
     /**

@@ -1,7 +1,7 @@
 package fsc.ir;
 
 /**
- * Values of the four ONNX 8-bit float formats (and the 4-bit E2M1), for compile-time readers (constants, the
+ * Values of the four ONNX 8-bit float formats (with E8M0 and the 4-bit E2M1), for compile-time readers (constants, the
  * interpreter's inputs). The runtime's {@code fsc.runtime.kernels.Float8} decodes and encodes the
  * same formats for generated code; a backend test checks the two agree on all 256 codes of each.
  */
@@ -42,6 +42,9 @@ public final class Float8Values {
                 exponentBits = 5;
                 bias = 16;
                 fnuz = true;
+            }
+            case F8E8M0 -> {
+                return code == 0xFF ? Double.NaN : Math.scalb(1.0, code - 127);
             }
             default -> throw new IllegalArgumentException(t.irName() + " is not an 8-bit float type");
         }

@@ -44,7 +44,7 @@ final class WeightValues {
             case U32 -> b.getInt(i * 4) & 0xffffffffL;
             case I64 -> b.getLong(i * 8);
             case U64 -> unsignedToDouble(b.getLong(i * 8));
-            case F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ -> fsc.ir.Float8Values.decode(t, b.get(i));
+            case F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F8E8M0 -> fsc.ir.Float8Values.decode(t, b.get(i));
             case U4 -> nibble(b, i);
             case I4 -> (nibble(b, i) << 28) >> 28;
             case F4E2M1 -> fsc.ir.Float8Values.decodeF4e2m1(nibble(b, i));

@@ -25,6 +25,7 @@ public enum ElemType {
     F8E4M3FNUZ(1, null, 18),
     F8E5M2(1, null, 19),
     F8E5M2FNUZ(1, null, 20),
+    F8E8M0(1, null, 24),
     // 4-bit types, two a byte (first element in the low nibble): byteSize is that of one packed pair.
     U4(1, null, 21),
     I4(1, null, 22),
@@ -98,6 +99,7 @@ public enum ElemType {
                 || this == F8E4M3FNUZ
                 || this == F8E5M2
                 || this == F8E5M2FNUZ
+                || this == F8E8M0
                 || this == F4E2M1;
     }
 

@@ -1,6 +1,7 @@
 package fsc.runtime;
 
 import fsc.runtime.kernels.Float8;
+import fsc.runtime.kernels.SmallFloats;
 import fsc.runtime.kernels.SubByte;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -86,6 +87,7 @@ public record Tensor(ElemType type, long[] shape, MemorySegment data) {
             case F8E4M3FNUZ -> Float8.E4M3FNUZ.decode(data.get(ValueLayout.JAVA_BYTE, off));
             case F8E5M2 -> Float8.E5M2.decode(data.get(ValueLayout.JAVA_BYTE, off));
             case F8E5M2FNUZ -> Float8.E5M2FNUZ.decode(data.get(ValueLayout.JAVA_BYTE, off));
+            case F8E8M0 -> SmallFloats.f8e8m0ToFloat(data.get(ValueLayout.JAVA_BYTE, off));
             case U4 -> SubByte.uint4(data, i);
             case I4 -> SubByte.int4(data, i);
             case F4E2M1 -> SubByte.f4e2m1(data, i);
@@ -113,7 +115,7 @@ public record Tensor(ElemType type, long[] shape, MemorySegment data) {
             case I4 -> SubByte.int4(data, i);
             case U2 -> SubByte.uint2(data, i);
             case I2 -> SubByte.int2(data, i);
-            case F32, F16, BF16, F64, F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F4E2M1 ->
+            case F32, F16, BF16, F64, F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F8E8M0, F4E2M1 ->
                 throw new IllegalStateException("getLong on a " + type.shortName() + " tensor; use getFloat");
         };
     }

@@ -239,8 +239,8 @@ final class CopyEmitter {
     }
 
     /**
-     * ONNX Cast element by element, with the conversions of {@link ElemCode#convert}; attribute
-     * {@code saturate} (default 1) says whether 8-bit float targets clamp out-of-range values.
+     * ONNX Cast element by element, with the conversions of {@link ElemCode#convert}; attributes
+     * {@code saturate} and {@code round_mode} narrow to the 8-bit floats (see {@link ElemCode.Narrowing}).
      */
     static CodeBlock cast(Scope s) {
         Node n = s.node();
@@ -250,14 +250,14 @@ final class CopyEmitter {
         String ys = s.segment(y, "y");
         DType from = x.dtype();
         DType to = y.dtype();
-        boolean saturate = n.intAttr("saturate", 1) != 0;
+        ElemCode.Narrowing how = ElemCode.Narrowing.of(n);
         return Code.scalarLoop(s, s.dims().of(y.type().elementCount()), i -> CodeBlock.builder()
                 .addStatement(ElemCode.store(
                         ys,
                         to,
                         CodeBlock.of("$N", i),
                         ElemCode.convert(from, to, ElemCode.load(xs, from, CodeBlock.of("$N", i))),
-                        saturate))
+                        how))
                 .build());
     }
 }

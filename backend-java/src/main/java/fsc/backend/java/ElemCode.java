@@ -23,7 +23,7 @@ final class ElemCode {
     /** The Java type arithmetic on {@code t} runs in. */
     static TypeName compute(DType t) {
         return switch (t) {
-            case F32, F16, BF16, F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F4E2M1 -> TypeName.FLOAT;
+            case F32, F16, BF16, F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F8E8M0, F4E2M1 -> TypeName.FLOAT;
             case I4, U4, I2, U2 -> TypeName.INT;
             case F64 -> TypeName.DOUBLE;
             case I8, U8, I16, U16, I32, BOOL -> TypeName.INT;
@@ -59,7 +59,7 @@ final class ElemCode {
             case U8 -> CodeBlock.of("($L & 0xFF)", raw);
             case U16 -> CodeBlock.of("($L & 0xFFFF)", raw);
             case U32 -> CodeBlock.of("$T.toUnsignedLong($L)", Integer.class, raw);
-            case F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ ->
+            case F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F8E8M0 ->
                 CodeBlock.of("$T.$LToFloat($L)", SMALL_FLOATS, t.irName(), raw);
             case I4, U4, F4E2M1, I2, U2 ->
                 throw new IllegalStateException("unreachable: sub-byte types are read above");
@@ -70,23 +70,35 @@ final class ElemCode {
 
     /** The statement (without semicolon) writing {@code value}, of {@link #compute}, to element {@code index}. */
     static CodeBlock store(String seg, DType t, CodeBlock index, CodeBlock value) {
-        return store(seg, t, index, value, true);
-    }
-
-    /** As {@link #store}; {@code saturate} is ONNX Cast's choice for 8-bit float overflow (ignored otherwise). */
-    static CodeBlock store(String seg, DType t, CodeBlock index, CodeBlock value, boolean saturate) {
-        if (t.isSubByte()) {
-            String setter = t == DType.I2 || t == DType.U2 ? "set2" : "set";
-            return CodeBlock.of("$T.$L($N, $L, $L)", SUB_BYTE, setter, seg, index, narrow(t, value, saturate));
-        }
-        return Code.set(seg, JavaTypes.layoutField(t), index, narrow(t, value, saturate));
+        return store(seg, t, index, value, Narrowing.DEFAULT);
     }
 
     /**
-     * {@code value} of {@link #compute} converted to {@code t}'s storage primitive; 8-bit floats clamp
-     * out-of-range values to their largest finite value when {@code saturate}.
+     * How ONNX Cast narrows to the 8-bit floats: {@code saturate} clamps out-of-range values (else
+     * NaN or ±inf), {@code roundUp} is E8M0's round_mode "up" (else "down"). Ignored for other types.
      */
-    static CodeBlock narrow(DType t, CodeBlock value, boolean saturate) {
+    record Narrowing(boolean saturate, boolean roundUp) {
+        static final Narrowing DEFAULT = new Narrowing(true, true);
+
+        /** From a cast node's {@code saturate} (default 1) and {@code round_mode} (default "up"). */
+        static Narrowing of(fsc.ir.Node cast) {
+            return new Narrowing(
+                    cast.intAttr("saturate", 1) != 0,
+                    !cast.strAttr("round_mode", "up").equals("down"));
+        }
+    }
+
+    /** As {@link #store}, narrowing as {@code how} says. */
+    static CodeBlock store(String seg, DType t, CodeBlock index, CodeBlock value, Narrowing how) {
+        if (t.isSubByte()) {
+            String setter = t == DType.I2 || t == DType.U2 ? "set2" : "set";
+            return CodeBlock.of("$T.$L($N, $L, $L)", SUB_BYTE, setter, seg, index, narrow(t, value, how));
+        }
+        return Code.set(seg, JavaTypes.layoutField(t), index, narrow(t, value, how));
+    }
+
+    /** {@code value} of {@link #compute} converted to {@code t}'s storage primitive (see {@link Narrowing}). */
+    static CodeBlock narrow(DType t, CodeBlock value, Narrowing how) {
         return switch (t) {
             case F32, F64, I32, I64, U64 -> value;
             case F16 -> CodeBlock.of("$T.floatToFloat16($L)", Float.class, value);
@@ -95,7 +107,9 @@ final class ElemCode {
             case I16, U16 -> CodeBlock.of("(short) ($L)", value);
             case U32 -> CodeBlock.of("(int) ($L)", value);
             case F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ ->
-                CodeBlock.of("$T.floatTo$L($L, $L)", SMALL_FLOATS, capitalized(t.irName()), value, saturate);
+                CodeBlock.of("$T.floatTo$L($L, $L)", SMALL_FLOATS, capitalized(t.irName()), value, how.saturate());
+            case F8E8M0 ->
+                CodeBlock.of("$T.floatToF8e8m0($L, $L, $L)", SMALL_FLOATS, value, how.saturate(), how.roundUp());
             // 4-bit integers keep the low bits (SubByte.set masks them); E2M1 always saturates.
             case I4, U4, I2, U2 -> value;
             case F4E2M1 -> CodeBlock.of("$T.toF4e2m1($L)", SUB_BYTE, value);

@@ -36,7 +36,7 @@ final class JavaKernelSupport {
     private static final Set<DType> NUMERIC = union(SIGNED, EnumSet.of(DType.U64, DType.U32, DType.U16, DType.U8));
     /** The 8-bit floats: storage only (ONNX defines no arithmetic on them); casts and data movement. */
     private static final Set<DType> FLOAT8 =
-            EnumSet.of(DType.F8E4M3FN, DType.F8E4M3FNUZ, DType.F8E5M2, DType.F8E5M2FNUZ);
+            EnumSet.of(DType.F8E4M3FN, DType.F8E4M3FNUZ, DType.F8E5M2, DType.F8E5M2FNUZ, DType.F8E8M0);
     /** Every element type with one value per element: data movement copies bytes, casts convert. */
     private static final Set<DType> PLAIN = union(union(NUMERIC, BOOL), FLOAT8);
     /** The sub-byte types (4- and 2-bit), packed: only casts (element by element through {@link ElemCode}) and views. */

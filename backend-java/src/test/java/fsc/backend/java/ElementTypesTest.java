@@ -12,6 +12,7 @@ import fsc.ir.GraphBuilder;
 import fsc.ir.Value;
 import fsc.ir.interp.HostTensor;
 import fsc.runtime.kernels.Float8;
+import fsc.runtime.kernels.SmallFloats;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -126,6 +127,12 @@ class ElementTypesTest {
                 assertEquals((double) f.decode((byte) code), Float8Values.decode(t, code), t + " code " + code);
             }
         });
+        for (int code = 0; code < 256; code++) {
+            assertEquals(
+                    (double) SmallFloats.f8e8m0ToFloat((byte) code),
+                    Float8Values.decode(DType.F8E8M0, code),
+                    "e8m0 " + code);
+        }
     }
 
     @Test

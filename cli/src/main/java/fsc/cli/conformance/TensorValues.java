@@ -3,6 +3,7 @@ package fsc.cli.conformance;
 import fsc.ir.WeightData;
 import fsc.runtime.Tensor;
 import fsc.runtime.kernels.Float8;
+import fsc.runtime.kernels.SmallFloats;
 import fsc.runtime.kernels.SubByte;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -41,7 +42,17 @@ record TensorValues(String dtype, long[] shape, MemorySegment bytes) {
     }
 
     boolean isInteger() {
-        return !List.of("f32", "f64", "f16", "bf16", "f8e4m3fn", "f8e4m3fnuz", "f8e5m2", "f8e5m2fnuz", "f4e2m1")
+        return !List.of(
+                        "f32",
+                        "f64",
+                        "f16",
+                        "bf16",
+                        "f8e4m3fn",
+                        "f8e4m3fnuz",
+                        "f8e5m2",
+                        "f8e5m2fnuz",
+                        "f8e8m0",
+                        "f4e2m1")
                 .contains(dtype);
     }
 
@@ -57,6 +68,7 @@ record TensorValues(String dtype, long[] shape, MemorySegment bytes) {
             case "f8e5m2" -> Float8.E5M2.decode(bytes.get(ValueLayout.JAVA_BYTE, i));
             case "f8e5m2fnuz" -> Float8.E5M2FNUZ.decode(bytes.get(ValueLayout.JAVA_BYTE, i));
             case "f4e2m1" -> SubByte.f4e2m1(bytes, i);
+            case "f8e8m0" -> SmallFloats.f8e8m0ToFloat(bytes.get(ValueLayout.JAVA_BYTE, i));
             default -> getLong(i);
         };
     }

@@ -9,7 +9,7 @@ import java.util.Optional;
 final class OnnxDTypes {
     private OnnxDTypes() {}
 
-    /** The IR type of an ONNX data type code, or empty when fsc has no such element type (string, complex, e8m0). */
+    /** The IR type of an ONNX data type code, or empty when fsc has no such element type (string, complex). */
     static Optional<DType> toIr(int code) {
         TensorProto.DataType t = TensorProto.DataType.forNumber(code);
         if (t == null) {
@@ -39,7 +39,8 @@ final class OnnxDTypes {
                     case FLOAT4E2M1 -> DType.F4E2M1;
                     case UINT2 -> DType.U2;
                     case INT2 -> DType.I2;
-                    case UNDEFINED, STRING, COMPLEX64, COMPLEX128, FLOAT8E8M0 -> null;
+                    case FLOAT8E8M0 -> DType.F8E8M0;
+                    case UNDEFINED, STRING, COMPLEX64, COMPLEX128 -> null;
                 });
     }
 
@@ -74,6 +75,7 @@ final class OnnxDTypes {
                     case U4 -> TensorProto.DataType.UINT4;
                     case I4 -> TensorProto.DataType.INT4;
                     case F4E2M1 -> TensorProto.DataType.FLOAT4E2M1;
+                    case F8E8M0 -> TensorProto.DataType.FLOAT8E8M0;
                     case U2 -> TensorProto.DataType.UINT2;
                     case I2 -> TensorProto.DataType.INT2;
                     case Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K ->

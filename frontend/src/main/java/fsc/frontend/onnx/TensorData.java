@@ -92,7 +92,7 @@ final class TensorData {
                 case I32 -> b.putInt(t.getInt32Data(i));
                 // 16-bit floats are stored as their bit patterns in int32_data.
                 case I16, U16, F16, BF16 -> b.putShort((short) t.getInt32Data(i));
-                case I8, U8, BOOL, F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, I4, U4, F4E2M1, I2, U2 ->
+                case I8, U8, BOOL, F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F8E8M0, I4, U4, F4E2M1, I2, U2 ->
                     b.put((byte) t.getInt32Data(i));
                 case Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K ->
                     throw new IllegalStateException("ONNX tensors cannot hold " + dtype.irName());
@@ -119,6 +119,7 @@ final class TensorData {
                     F8E4M3FNUZ,
                     F8E5M2,
                     F8E5M2FNUZ,
+                    F8E8M0,
                     I4,
                     U4,
                     F4E2M1,
@@ -144,7 +145,7 @@ final class TensorData {
             case U16 -> Short.toUnsignedInt(b.getShort(0));
             case I8 -> b.get(0);
             case U8, BOOL -> Byte.toUnsignedInt(b.get(0));
-            case F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ -> Float8Values.decode(w.dtype(), b.get(0));
+            case F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F8E8M0 -> Float8Values.decode(w.dtype(), b.get(0));
             case U4 -> b.get(0) & 0xF;
             case I4 -> (b.get(0) << 28) >> 28;
             case F4E2M1 -> Float8Values.decodeF4e2m1(b.get(0));

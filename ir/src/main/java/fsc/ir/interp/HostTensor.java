@@ -145,7 +145,7 @@ public final class HostTensor {
             case F16 -> Float.float16ToFloat(data.getShort(i * 2));
             case BF16 -> Float.intBitsToFloat((data.getShort(i * 2) & 0xffff) << 16);
             case F64 -> data.getDouble(i * 8);
-            case F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ -> fsc.ir.Float8Values.decode(dtype, data.get(i));
+            case F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F8E8M0 -> fsc.ir.Float8Values.decode(dtype, data.get(i));
             case F4E2M1 -> fsc.ir.Float8Values.decodeF4e2m1(nibble(i));
             case U64 -> {
                 long v = data.getLong(i * 8);
@@ -158,7 +158,8 @@ public final class HostTensor {
     public long getLong(long index) {
         int i = Math.toIntExact(index);
         return switch (dtype) {
-            case F32, F16, BF16, F64, F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F4E2M1 -> (long) getDouble(index);
+            case F32, F16, BF16, F64, F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F8E8M0, F4E2M1 ->
+                (long) getDouble(index);
             case U4 -> nibble(i);
             case I4 -> (nibble(i) << 28) >> 28;
             case U2 -> crumb(i);
@@ -182,7 +183,7 @@ public final class HostTensor {
             case F16 -> data.putShort(i * 2, Float.floatToFloat16((float) v));
             case BF16 -> data.putShort(i * 2, toBf16((float) v));
             case F64 -> data.putDouble(i * 8, v);
-            case F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F4E2M1 ->
+            case F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F8E8M0, F4E2M1 ->
                 throw new IllegalStateException("the interpreter does not round to " + dtype.irName()
                         + " (the Java backend's cast does, see fsc.runtime.kernels.Float8)");
             case BOOL -> data.put(i, (byte) (v != 0 ? 1 : 0));
@@ -193,7 +194,7 @@ public final class HostTensor {
     public void setLong(long index, long v) {
         int i = Math.toIntExact(index);
         switch (dtype) {
-            case F32, F16, BF16, F64, F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F4E2M1 -> setDouble(index, v);
+            case F32, F16, BF16, F64, F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F8E8M0, F4E2M1 -> setDouble(index, v);
             case I4, U4 -> {
                 // ONNX packs the first of each pair in the low nibble; casts to 4-bit integers wrap.
                 int shift = (i & 1) * 4;

@@ -144,7 +144,8 @@ public final class OnnxTensorFile {
                     case F64 -> DOUBLE_DATA;
                     case I64 -> INT64_DATA;
                     case U32, U64 -> UINT64_DATA;
-                    case I32, I16, I8, U16, U8, BOOL, F16, BF16, F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ -> INT32_DATA;
+                    case I32, I16, I8, U16, U8, BOOL, F16, BF16, F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F8E8M0 ->
+                        INT32_DATA;
                     case U4, I4, F4E2M1, U2, I2 ->
                         throw r.error(0, type.shortName() + " tensors are read from raw_data only");
                 };

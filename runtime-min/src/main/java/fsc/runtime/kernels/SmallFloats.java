@@ -50,6 +50,39 @@ public final class SmallFloats {
         return Float8.E5M2FNUZ.decode(bits);
     }
 
+    /** OCP MX E8M0: {@code 2^(code - 127)}, no sign and no zero; {@code 0xFF} is NaN. */
+    public static float f8e8m0ToFloat(byte bits) {
+        int code = bits & 0xFF;
+        // Code c is exactly float exponent field c: 2^(c-127) (c = 0 is the float subnormal 2^-127).
+        return code == 0xFF ? Float.NaN : code == 0 ? 0x1p-127f : Float.intBitsToFloat(code << 23);
+    }
+
+    /**
+     * {@code |f|} as an E8M0 power of two (the format has no sign): its float exponent field, plus one
+     * when {@code roundUp} and any mantissa bit is set (ONNX Cast-25's default round_mode "up"), as is
+     * when rounding down. Past 2^127 (and for infinities) it saturates to {@code 0xFE} or goes to NaN.
+     */
+    public static byte floatToF8e8m0(float f, boolean saturate, boolean roundUp) {
+        if (Float.isNaN(f)) {
+            return (byte) 0xFF;
+        }
+        int bits = Float.floatToRawIntBits(f) & 0x7FFF_FFFF;
+        int e = bits >>> 23;
+        int m = bits & 0x7F_FFFF;
+        if (e == 0) {
+            // Float subnormals: 2^-127 (m = 0x400000) is code 0 itself; anything smaller, zero included,
+            // goes to code 0, the smallest E8M0 value; only what lies above 2^-127 rounds up to 2^-126.
+            return (byte) (roundUp && m > 0x40_0000 ? 1 : 0);
+        }
+        if (e != 0xFF && roundUp && m != 0) {
+            e++;
+        }
+        if (e >= 0xFF) {
+            return (byte) (saturate ? 0xFE : 0xFF);
+        }
+        return (byte) e;
+    }
+
     public static byte floatToF8e4m3fn(float f, boolean saturate) {
         return Float8.E4M3FN.encode(f, saturate);
     }

@@ -43,4 +43,28 @@ class SmallFloatsTest {
             assertEquals(exact, SmallFloats.unsignedToDouble(v), Long.toUnsignedString(v));
         }
     }
+
+    @Test
+    void e8m0IsAPowerOfTwoRoundedUpOrDown() {
+        assertEquals(1f, SmallFloats.f8e8m0ToFloat((byte) 127));
+        assertEquals(0x1p-127f, SmallFloats.f8e8m0ToFloat((byte) 0));
+        assertEquals(0x1p127f, SmallFloats.f8e8m0ToFloat((byte) 0xFE));
+        assertTrue(Float.isNaN(SmallFloats.f8e8m0ToFloat((byte) 0xFF)));
+        // ONNX's reference data: 0.124 -> 2^-3 and 1.1 -> 2 rounding up; powers of two are exact.
+        assertEquals((byte) 0x7C, SmallFloats.floatToF8e8m0(0.124f, true, true));
+        assertEquals((byte) 0x80, SmallFloats.floatToF8e8m0(1.1f, true, true));
+        assertEquals((byte) 0x7F, SmallFloats.floatToF8e8m0(1.1f, true, false));
+        assertEquals((byte) 0x81, SmallFloats.floatToF8e8m0(4f, true, true));
+        assertEquals((byte) 0x81, SmallFloats.floatToF8e8m0(-4f, true, true)); // no sign bit
+        assertEquals((byte) 0, SmallFloats.floatToF8e8m0(0f, true, true));
+        assertEquals((byte) 0xFE, SmallFloats.floatToF8e8m0(Float.MAX_VALUE, true, true));
+        assertEquals((byte) 0xFF, SmallFloats.floatToF8e8m0(Float.MAX_VALUE, false, true));
+        assertEquals((byte) 0xFE, SmallFloats.floatToF8e8m0(Float.POSITIVE_INFINITY, true, true));
+        assertEquals((byte) 0xFF, SmallFloats.floatToF8e8m0(Float.NaN, true, true));
+        for (int code = 0; code < 0xFF; code++) {
+            float v = SmallFloats.f8e8m0ToFloat((byte) code);
+            assertEquals((byte) code, SmallFloats.floatToF8e8m0(v, true, true), "code " + code);
+            assertEquals((byte) code, SmallFloats.floatToF8e8m0(v, true, false), "code " + code);
+        }
+    }
 }
