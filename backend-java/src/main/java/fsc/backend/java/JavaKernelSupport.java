@@ -104,8 +104,12 @@ final class JavaKernelSupport {
         for (String op : List.of("reduce_mean", "reduce_l2")) {
             t.add(new Kernel(op, f32f64, f32f64, ScalarReduceEmitter::reduceAny));
         }
+        // Sums and products of any integer width wrap the same way step by step as at the end, and
+        // unsigned ones are bitwise the same as signed: one scalar loop serves them all.
+        Set<DType> integers =
+                EnumSet.of(DType.I64, DType.I32, DType.I16, DType.I8, DType.U64, DType.U32, DType.U16, DType.U8);
         for (String op : List.of("reduce_sum", "reduce_prod")) {
-            t.add(new Kernel(op, union(f32f64, INTS), union(f32f64, INTS), ScalarReduceEmitter::reduceAny));
+            t.add(new Kernel(op, union(f32f64, integers), union(f32f64, integers), ScalarReduceEmitter::reduceAny));
         }
         for (String op : List.of("reduce_max", "reduce_min")) {
             Set<DType> ordered = union(union(f32f64, INTS), BOOL);

@@ -217,4 +217,26 @@ class ElementTypesTest {
             }
         }
     }
+
+    @Test
+    void integerSumsAndProductsOfEveryWidthWrapLikeTheInterpreter() throws Exception {
+        GraphBuilder b = new GraphBuilder("int_reduce");
+        Map<String, HostTensor> in = new LinkedHashMap<>();
+        for (DType t : List.of(DType.U8, DType.I8, DType.U16, DType.U32, DType.U64)) {
+            Value x = b.input("x_" + t.irName(), type(t, 2, 5));
+            // 200 + 100 + ... overflows u8 and i8, so the wrap is exercised.
+            in.put(x.name(), HostTensor.ofInts(t, new long[] {2, 5}, 200, 100, 3, 7, 1, 250, 2, 2, 9, 4));
+            for (String op : List.of("reduce_sum", "reduce_prod")) {
+                b.output(b.node(
+                        op,
+                        op + "_" + t.irName(),
+                        List.of(x),
+                        attrs("axes", Attr.ints(1), "keepdims", new Attr.Int(0))));
+            }
+        }
+        Graph g = b.build();
+        try (ModelHarness h = ModelHarness.compile(g, dir, 1)) {
+            h.assertMatchesInterpreter(in, 0);
+        }
+    }
 }
