@@ -19,6 +19,20 @@ public enum DType {
     I64("i64", 1, 8, false),
     U64("u64", 1, 8, false),
     BOOL("bool", 1, 1, false),
+    // ONNX's 8-bit floats (storage formats: element-wise code widens them to float).
+    F8E4M3FN("f8e4m3fn", 1, 1, true),
+    F8E4M3FNUZ("f8e4m3fnuz", 1, 1, true),
+    F8E5M2("f8e5m2", 1, 1, true),
+    F8E5M2FNUZ("f8e5m2fnuz", 1, 1, true),
+    // OCP MX scale type: an unsigned power of two 2^(code - 127); 0xFF is NaN.
+    F8E8M0("f8e8m0", 1, 1, true),
+    // ONNX's 4-bit types: two elements a byte, the first in the low nibble; an odd count pads the last byte.
+    I4("i4", 2, 1, false),
+    U4("u4", 2, 1, false),
+    F4E2M1("f4e2m1", 2, 1, true),
+    // ONNX's 2-bit integers: four a byte, low bits first.
+    I2("i2", 4, 1, false),
+    U2("u2", 4, 1, false),
     Q8_0("q8_0", 32, 34, false),
     Q4_0("q4_0", 32, 18, false),
     Q4_1("q4_1", 32, 20, false),
@@ -57,16 +71,27 @@ public enum DType {
         return floating;
     }
 
+    /**
+     * Several elements a byte ({@code i4}, {@code u4}, {@code f4e2m1} two, {@code i2}, {@code u2} four):
+     * packed, but not a quantized block. {@link #blockSize()} is the elements per byte.
+     */
+    public boolean isSubByte() {
+        return this == I4 || this == U4 || this == F4E2M1 || this == I2 || this == U2;
+    }
+
     public boolean isQuantizedBlock() {
-        return blockSize > 1;
+        return blockSize > 1 && !isSubByte();
     }
 
     public boolean isInteger() {
         return !floating && !isQuantizedBlock() && this != BOOL;
     }
 
-    /** Bytes needed for {@code elements} elements; block types require whole blocks. */
+    /** Bytes needed for {@code elements} elements; block types require whole blocks, sub-byte ones round up. */
     public long bytesFor(long elements) {
+        if (isSubByte()) {
+            return (elements + blockSize - 1) / blockSize;
+        }
         if (elements % blockSize != 0) {
             throw new IllegalArgumentException(
                     irName + " needs a multiple of " + blockSize + " elements, got " + elements);

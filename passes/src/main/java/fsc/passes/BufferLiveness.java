@@ -1,5 +1,6 @@
 package fsc.passes;
 
+import fsc.ir.DType;
 import fsc.ir.Graph;
 import fsc.ir.Node;
 import fsc.ir.Value;
@@ -159,9 +160,10 @@ final class BufferLiveness {
 
     /** Bytes of {@code v} with every symbol at its upper bound. */
     static long byteSize(Value v, Map<String, Long> bounds) {
-        return v.type().elementCount().upperBound(bounds)
-                / v.dtype().blockSize()
-                * v.dtype().blockBytes();
+        long n = v.type().elementCount().upperBound(bounds);
+        DType t = v.dtype();
+        // 4-bit types round up to whole bytes (an odd count pads the last one).
+        return t.isSubByte() ? t.bytesFor(n) : n / t.blockSize() * t.blockBytes();
     }
 
     static long align(long bytes, int alignment) {

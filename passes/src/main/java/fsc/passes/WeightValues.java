@@ -44,9 +44,20 @@ final class WeightValues {
             case U32 -> b.getInt(i * 4) & 0xffffffffL;
             case I64 -> b.getLong(i * 8);
             case U64 -> unsignedToDouble(b.getLong(i * 8));
+            case F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F8E8M0 -> fsc.ir.Float8Values.decode(t, b.get(i));
+            case U4 -> nibble(b, i);
+            case I4 -> (nibble(b, i) << 28) >> 28;
+            case F4E2M1 -> fsc.ir.Float8Values.decodeF4e2m1(nibble(b, i));
+            case U2 -> (b.get(i / 4) >> ((i & 3) * 2)) & 0x3;
+            case I2 -> (((b.get(i / 4) >> ((i & 3) * 2)) & 0x3) << 30) >> 30;
             case Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K ->
                 throw new IllegalStateException(t.irName() + " elements are packed in blocks");
         };
+    }
+
+    /** Element {@code i} of a 4-bit tensor: two a byte, the first in the low nibble. */
+    private static int nibble(ByteBuffer b, int i) {
+        return (b.get(i / 2) >> ((i & 1) * 4)) & 0xF;
     }
 
     /** Nearest double to an unsigned 64-bit value: halve (keeping the low bit for rounding), convert, double. */

@@ -19,7 +19,20 @@ public enum ElemType {
     U32(4, "<u4", 12),
     I64(8, "<i8", 7),
     U64(8, "<u8", 13),
-    BOOL(1, "|b1", 9);
+    BOOL(1, "|b1", 9),
+    // NumPy has no name for the 8-bit floats (ml_dtypes writes all four as "|V1"): no .npy descr.
+    F8E4M3FN(1, null, 17),
+    F8E4M3FNUZ(1, null, 18),
+    F8E5M2(1, null, 19),
+    F8E5M2FNUZ(1, null, 20),
+    F8E8M0(1, null, 24),
+    // 4-bit types, two a byte (first element in the low nibble): byteSize is that of one packed pair.
+    U4(1, null, 21),
+    I4(1, null, 22),
+    F4E2M1(1, null, 23),
+    // 2-bit integers, four a byte (low bits first).
+    U2(1, null, 25),
+    I2(1, null, 26);
 
     private final int byteSize;
     private final String npyDescr;
@@ -31,13 +44,40 @@ public enum ElemType {
         this.onnxCode = onnxCode;
     }
 
+    /** Bytes of one element; for the 4-bit types, of one packed pair (use {@link #bytesFor}). */
     public int byteSize() {
         return byteSize;
     }
 
-    /** The NumPy dtype string as written in a {@code .npy} header, e.g. {@code <f4}. */
+    /** Several elements a byte: {@code u4}, {@code i4}, {@code f4e2m1} (two), {@code u2}, {@code i2} (four). */
+    public boolean isSubByte() {
+        return this == U4 || this == I4 || this == F4E2M1 || this == U2 || this == I2;
+    }
+
+    /** Bytes holding {@code count} elements (sub-byte types round up to a whole byte). */
+    public long bytesFor(long count) {
+        if (!isSubByte()) {
+            return count * byteSize;
+        }
+        int perByte = this == U2 || this == I2 ? 4 : 2;
+        return (count + perByte - 1) / perByte;
+    }
+
+    /**
+     * The NumPy dtype string as written in a {@code .npy} header, e.g. {@code <f4}.
+     *
+     * @throws RuntimeFailure for the 8-bit floats, which NumPy cannot name apart
+     */
     public String npyDescr() {
+        if (npyDescr == null) {
+            throw new RuntimeFailure(shortName() + " tensors cannot be written as .npy: NumPy has no dtype for them");
+        }
         return npyDescr;
+    }
+
+    /** Whether {@link #npyDescr} names this type (every type but the 8-bit floats). */
+    public boolean hasNpyDescr() {
+        return npyDescr != null;
     }
 
     /** The ONNX {@code TensorProto.DataType} number, e.g. 1 for FLOAT. */
@@ -51,7 +91,16 @@ public enum ElemType {
     }
 
     public boolean isFloating() {
-        return this == F32 || this == F16 || this == BF16 || this == F64;
+        return this == F32
+                || this == F16
+                || this == BF16
+                || this == F64
+                || this == F8E4M3FN
+                || this == F8E4M3FNUZ
+                || this == F8E5M2
+                || this == F8E5M2FNUZ
+                || this == F8E8M0
+                || this == F4E2M1;
     }
 
     /**
@@ -65,7 +114,7 @@ public enum ElemType {
             char order = descr.charAt(0);
             String kind = descr.substring(1);
             for (ElemType t : values()) {
-                if (!t.npyDescr.substring(1).equals(kind)) {
+                if (t.npyDescr == null || !t.npyDescr.substring(1).equals(kind)) {
                     continue;
                 }
                 boolean littleOrAny = order == '<' || order == '|' || order == '=';

@@ -1,5 +1,8 @@
 package fsc.runtime;
 
+import fsc.runtime.kernels.Float8;
+import fsc.runtime.kernels.SmallFloats;
+import fsc.runtime.kernels.SubByte;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -27,15 +30,15 @@ public record Tensor(ElemType type, long[] shape, MemorySegment data) {
         }
         shape = shape.clone();
         long count = countOf(shape);
-        if (data.byteSize() != count * type.byteSize()) {
+        if (data.byteSize() != type.bytesFor(count)) {
             throw new IllegalArgumentException("a " + type.shortName() + Arrays.toString(shape) + " tensor needs "
-                    + count * type.byteSize() + " bytes, the segment has " + data.byteSize());
+                    + type.bytesFor(count) + " bytes, the segment has " + data.byteSize());
         }
     }
 
     /** A zero-filled tensor in {@code arena}, aligned to 64 bytes so vector loads never split lines. */
     public static Tensor allocate(ElemType type, long[] shape, Arena arena) {
-        long bytes = countOf(shape) * type.byteSize();
+        long bytes = type.bytesFor(countOf(shape));
         return new Tensor(type, shape, arena.allocate(bytes, 64));
     }
 
@@ -80,6 +83,16 @@ public record Tensor(ElemType type, long[] shape, MemorySegment data) {
             case I64 -> data.get(I64, off);
             case U64 -> unsignedToFloat(data.get(I64, off));
             case BOOL -> data.get(ValueLayout.JAVA_BYTE, off) != 0 ? 1f : 0f;
+            case F8E4M3FN -> Float8.E4M3FN.decode(data.get(ValueLayout.JAVA_BYTE, off));
+            case F8E4M3FNUZ -> Float8.E4M3FNUZ.decode(data.get(ValueLayout.JAVA_BYTE, off));
+            case F8E5M2 -> Float8.E5M2.decode(data.get(ValueLayout.JAVA_BYTE, off));
+            case F8E5M2FNUZ -> Float8.E5M2FNUZ.decode(data.get(ValueLayout.JAVA_BYTE, off));
+            case F8E8M0 -> SmallFloats.f8e8m0ToFloat(data.get(ValueLayout.JAVA_BYTE, off));
+            case U4 -> SubByte.uint4(data, i);
+            case I4 -> SubByte.int4(data, i);
+            case F4E2M1 -> SubByte.f4e2m1(data, i);
+            case U2 -> SubByte.uint2(data, i);
+            case I2 -> SubByte.int2(data, i);
         };
     }
 
@@ -98,7 +111,11 @@ public record Tensor(ElemType type, long[] shape, MemorySegment data) {
             case U32 -> Integer.toUnsignedLong(data.get(I32, off));
             case I64, U64 -> data.get(I64, off);
             case BOOL -> data.get(ValueLayout.JAVA_BYTE, off) != 0 ? 1 : 0;
-            case F32, F16, BF16, F64 ->
+            case U4 -> SubByte.uint4(data, i);
+            case I4 -> SubByte.int4(data, i);
+            case U2 -> SubByte.uint2(data, i);
+            case I2 -> SubByte.int2(data, i);
+            case F32, F16, BF16, F64, F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F8E8M0, F4E2M1 ->
                 throw new IllegalStateException("getLong on a " + type.shortName() + " tensor; use getFloat");
         };
     }

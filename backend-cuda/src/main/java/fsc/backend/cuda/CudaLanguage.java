@@ -51,7 +51,22 @@ public record CudaLanguage(
             case U32 -> "unsigned int";
             case I64 -> "long long";
             case U64 -> "unsigned long long";
-            case Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K -> "unsigned char";
+            case Q8_0,
+                    Q4_0,
+                    Q4_1,
+                    Q4_K,
+                    Q5_K,
+                    Q6_K,
+                    F8E4M3FN,
+                    F8E4M3FNUZ,
+                    F8E5M2,
+                    F8E5M2FNUZ,
+                    F8E8M0,
+                    I4,
+                    U4,
+                    F4E2M1,
+                    I2,
+                    U2 -> "unsigned char";
         };
     }
 
@@ -68,6 +83,8 @@ public record CudaLanguage(
             case U64 -> "unsigned long long";
             case Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K ->
                 throw new IllegalStateException("packed type " + t.irName() + " has no scalar compute type");
+            case F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F8E8M0, I4, U4, F4E2M1, I2, U2 ->
+                throw new IllegalStateException("the CUDA backend does no arithmetic on " + t.irName());
         };
     }
 

@@ -145,6 +145,14 @@ final class ArenaSlots {
     /** Bytes of {@code v} for the current call, as a dimension expression. */
     static Dim byteSize(Value v) {
         DType t = v.dtype();
-        return DimCode.times(Dim.of(t.blockBytes()), v.type().elementCount());
+        Dim count = v.type().elementCount();
+        if (t.isSubByte()) {
+            // Two elements a byte, the last one padded: only fixed counts have a Dim for the rounding.
+            if (!count.isFixed()) {
+                throw new IllegalStateException(v + ": " + t.irName() + " tensors need a fixed element count");
+            }
+            return Dim.of(t.bytesFor(count.value()));
+        }
+        return DimCode.times(Dim.of(t.blockBytes()), count);
     }
 }

@@ -232,14 +232,16 @@ final class CopyEmitter {
             return CodeBlock.builder().addStatement("$N.fill((byte) 0)", ys).build();
         }
         DType t = y.dtype();
-        String l = JavaTypes.layoutField(t);
-        CodeBlock lit = ElementwiseEmitter.literal(t, value);
+        CodeBlock lit = ElemCode.literal(t, value);
         return Code.scalarLoop(s, s.dims().of(y.type().elementCount()), i -> CodeBlock.builder()
-                .addStatement(Code.set(ys, l, CodeBlock.of("$N", i), lit))
+                .addStatement(ElemCode.store(ys, t, CodeBlock.of("$N", i), lit))
                 .build());
     }
 
-    /** Element conversion with Java's semantics (truncation toward zero, as ONNX Cast); bool is 0/1. */
+    /**
+     * ONNX Cast element by element, with the conversions of {@link ElemCode#convert}; attributes
+     * {@code saturate} and {@code round_mode} narrow to the 8-bit floats (see {@link ElemCode.Narrowing}).
+     */
     static CodeBlock cast(Scope s) {
         Node n = s.node();
         Value x = n.input(0);
@@ -248,21 +250,14 @@ final class CopyEmitter {
         String ys = s.segment(y, "y");
         DType from = x.dtype();
         DType to = y.dtype();
-        String lx = JavaTypes.layoutField(from);
-        String ly = JavaTypes.layoutField(to);
-        return Code.scalarLoop(s, s.dims().of(y.type().elementCount()), i -> {
-            CodeBlock v = Code.get(xs, lx, CodeBlock.of("$N", i));
-            CodeBlock conv;
-            if (to == DType.BOOL) {
-                conv = CodeBlock.of("(byte) ($L != 0 ? 1 : 0)", v);
-            } else if (from == to) {
-                conv = v;
-            } else {
-                conv = CodeBlock.of("($T) $L", JavaTypes.scalar(to), v);
-            }
-            return CodeBlock.builder()
-                    .addStatement(Code.set(ys, ly, CodeBlock.of("$N", i), conv))
-                    .build();
-        });
+        ElemCode.Narrowing how = ElemCode.Narrowing.of(n);
+        return Code.scalarLoop(s, s.dims().of(y.type().elementCount()), i -> CodeBlock.builder()
+                .addStatement(ElemCode.store(
+                        ys,
+                        to,
+                        CodeBlock.of("$N", i),
+                        ElemCode.convert(from, to, ElemCode.load(xs, from, CodeBlock.of("$N", i))),
+                        how))
+                .build());
     }
 }

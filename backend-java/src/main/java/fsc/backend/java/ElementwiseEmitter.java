@@ -40,10 +40,6 @@ final class ElementwiseEmitter {
         String as = s.segment(a, "a");
         String bs = s.segment(b, "b");
         DType t = a.dtype();
-        String la = JavaTypes.layoutField(t);
-        // Pow may take its exponent in another type (ONNX Pow-15): each operand is read as its own type.
-        String lb = JavaTypes.layoutField(b.dtype());
-        String ly = JavaTypes.layoutField(y.dtype());
         long fmod = n.intAttr("fmod", 0);
         boolean vector = t == DType.F32
                 && b.dtype() == DType.F32
@@ -56,17 +52,18 @@ final class ElementwiseEmitter {
             Dim sy = nest.innerStride(0);
             Dim sa = nest.innerStride(1);
             Dim sb = nest.innerStride(2);
+            // Pow may take its exponent in another type (ONNX Pow-15): each operand is read as its own type.
             java.util.function.Function<String, CodeBlock> scalar = i -> CodeBlock.builder()
-                    .addStatement(Code.set(
+                    .addStatement(ElemCode.store(
                             ys,
-                            ly,
+                            y.dtype(),
                             Code.index(dc, off.get(0), sy, i),
                             scalarBinary(
                                     op,
                                     t,
                                     y.dtype(),
-                                    Code.get(as, la, Code.index(dc, off.get(1), sa, i)),
-                                    Code.get(bs, lb, Code.index(dc, off.get(2), sb, i)),
+                                    ElemCode.load(as, t, Code.index(dc, off.get(1), sa, i)),
+                                    ElemCode.load(bs, b.dtype(), Code.index(dc, off.get(2), sb, i)),
                                     fmod)))
                     .build();
             if (!vector) {
@@ -120,7 +117,17 @@ final class ElementwiseEmitter {
         return n.op();
     }
 
+    /**
+     * {@code a op b} on operands of {@code t}'s compute type (see {@link ElemCode}), giving a value of
+     * {@code out}'s compute type. u64 is the one type whose signed long operators are wrong.
+     */
     static CodeBlock scalarBinary(String op, DType t, DType out, CodeBlock a, CodeBlock b, long fmod) {
+        if (ElemCode.unsignedLong(t)) {
+            CodeBlock u = unsignedBinary(op, a, b);
+            if (u != null) {
+                return u;
+            }
+        }
         CodeBlock e =
                 switch (op) {
                     case "add" -> CodeBlock.of("$L + $L", a, b);
@@ -145,8 +152,23 @@ final class ElementwiseEmitter {
                     case "xor" -> CodeBlock.of("$L ^ $L", a, b);
                     default -> throw new IllegalStateException("not a binary op: " + op);
                 };
-        boolean widened = op.equals("pow") || JavaTypes.narrow(out);
-        return widened ? CodeBlock.of("($T) ($L)", JavaTypes.scalar(out), e) : e;
+        // Pow runs in double; narrow operands (byte, short) promote to int, which is their compute type.
+        return op.equals("pow") ? CodeBlock.of("($T) ($L)", ElemCode.compute(out), e) : e;
+    }
+
+    /** u64 forms of the ops whose signed long operators differ; null where signed is right (add, mul, ...). */
+    private static CodeBlock unsignedBinary(String op, CodeBlock a, CodeBlock b) {
+        return switch (op) {
+            case "div" -> CodeBlock.of("$T.divideUnsigned($L, $L)", Long.class, a, b);
+            case "mod" -> CodeBlock.of("$T.remainderUnsigned($L, $L)", Long.class, a, b);
+            case "max" -> CodeBlock.of("$T.compareUnsigned($L, $L) >= 0 ? $L : $L", Long.class, a, b, a, b);
+            case "min" -> CodeBlock.of("$T.compareUnsigned($L, $L) <= 0 ? $L : $L", Long.class, a, b, a, b);
+            case "less" -> CodeBlock.of("$T.compareUnsigned($L, $L) < 0 ? 1 : 0", Long.class, a, b);
+            case "less_or_equal" -> CodeBlock.of("$T.compareUnsigned($L, $L) <= 0 ? 1 : 0", Long.class, a, b);
+            case "greater" -> CodeBlock.of("$T.compareUnsigned($L, $L) > 0 ? 1 : 0", Long.class, a, b);
+            case "greater_or_equal" -> CodeBlock.of("$T.compareUnsigned($L, $L) >= 0 ? 1 : 0", Long.class, a, b);
+            default -> null;
+        };
     }
 
     static CodeBlock vectorBinary(String op, CodeBlock a, CodeBlock b) {
@@ -172,12 +194,14 @@ final class ElementwiseEmitter {
         String xs = s.segment(x, "x");
         String ys = s.segment(y, "y");
         DType t = x.dtype();
-        String l = JavaTypes.layoutField(t);
         String op = n.op().equals("gelu") ? "gelu_" + n.strAttr("approximate", "none") : n.op();
         CodeBlock count = s.dims().of(y.type().elementCount());
         java.util.function.Function<String, CodeBlock> scalar = i -> CodeBlock.builder()
-                .addStatement(Code.set(
-                        ys, l, CodeBlock.of("$N", i), scalarUnary(op, t, Code.get(xs, l, CodeBlock.of("$N", i)))))
+                .addStatement(ElemCode.store(
+                        ys,
+                        y.dtype(),
+                        CodeBlock.of("$N", i),
+                        scalarUnary(op, t, ElemCode.load(xs, t, CodeBlock.of("$N", i)))))
                 .build();
         CodeBlock probe = t == DType.F32 ? vectorUnary(op, CodeBlock.of("v")) : null;
         if (probe == null) {
@@ -193,11 +217,13 @@ final class ElementwiseEmitter {
                 scalar);
     }
 
+    /** {@code op x} on a value of {@code t}'s compute type (see {@link ElemCode}), giving the same type. */
     static CodeBlock scalarUnary(String op, DType t, CodeBlock x) {
         if (t == DType.F64) {
             return doubleUnary(op, x);
         }
-        boolean f32 = t == DType.F32;
+        TypeName c = ElemCode.compute(t);
+        boolean f32 = c.equals(TypeName.FLOAT);
         CodeBlock e =
                 switch (op) {
                     case "neg" -> CodeBlock.of("-$L", x);
@@ -238,9 +264,8 @@ final class ElementwiseEmitter {
                                 x);
                     default -> throw new IllegalStateException("not a unary op: " + op);
                 };
-        return JavaTypes.narrow(t) || (!f32 && op.equals("sign"))
-                ? CodeBlock.of("($T) ($L)", JavaTypes.scalar(t), e)
-                : e;
+        // Long.signum answers an int; every other integer form already has the compute type.
+        return c.equals(TypeName.LONG) && op.equals("sign") ? CodeBlock.of("($T) $L", c, e) : e;
     }
 
     /** f64 unary ops in double arithmetic throughout (the f32 forms above round through float). */
@@ -287,23 +312,19 @@ final class ElementwiseEmitter {
         String xs = s.segment(x, "x");
         String ys = s.segment(y, "y");
         DType t = x.dtype();
-        String l = JavaTypes.layoutField(t);
         CodeBlock count = s.dims().of(y.type().elementCount());
         CodeBlock lo = bound(s, 1, "min", t);
         CodeBlock hi = bound(s, 2, "max", t);
         java.util.function.Function<String, CodeBlock> scalar = i -> {
-            CodeBlock v = Code.get(xs, l, CodeBlock.of("$N", i));
+            CodeBlock v = ElemCode.load(xs, t, CodeBlock.of("$N", i));
             if (lo != null) {
-                v = CodeBlock.of("$T.max($L, $L)", Math.class, v, lo);
+                v = scalarBinary("max", t, t, v, lo, 0);
             }
             if (hi != null) {
-                v = CodeBlock.of("$T.min($L, $L)", Math.class, v, hi);
-            }
-            if (JavaTypes.narrow(t)) {
-                v = CodeBlock.of("($T) $L", JavaTypes.scalar(t), v);
+                v = scalarBinary("min", t, t, v, hi, 0);
             }
             return CodeBlock.builder()
-                    .addStatement(Code.set(ys, l, CodeBlock.of("$N", i), v))
+                    .addStatement(ElemCode.store(ys, t, CodeBlock.of("$N", i), v))
                     .build();
         };
         if (t != DType.F32) {
@@ -335,26 +356,9 @@ final class ElementwiseEmitter {
             if (v == null) {
                 throw new IllegalStateException(n.where() + ": clip bound " + input + " is not a constant");
             }
-            return literal(t, v);
+            return ElemCode.literal(t, v);
         }
-        return n.has(attr) ? literal(t, n.floatAttr(attr, 0)) : null;
-    }
-
-    /** A Java literal of element type {@code t} holding {@code v}. */
-    static CodeBlock literal(DType t, double v) {
-        TypeName s = JavaTypes.scalar(t);
-        if (s.equals(TypeName.FLOAT)) {
-            return Double.isInfinite(v)
-                    ? CodeBlock.of("$T.$L", Float.class, v > 0 ? "POSITIVE_INFINITY" : "NEGATIVE_INFINITY")
-                    : CodeBlock.of("$Lf", (float) v);
-        }
-        if (s.equals(TypeName.DOUBLE)) {
-            return CodeBlock.of("$L", v);
-        }
-        if (s.equals(TypeName.LONG)) {
-            return CodeBlock.of("$LL", (long) v);
-        }
-        return CodeBlock.of("($T) $L", s, (long) v);
+        return n.has(attr) ? ElemCode.literal(t, n.floatAttr(attr, 0)) : null;
     }
 
     // ---- where --------------------------------------------------------------------------------

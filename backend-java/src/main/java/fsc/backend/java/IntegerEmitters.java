@@ -8,50 +8,16 @@ import fsc.ir.Value;
 import java.util.List;
 
 /**
- * Kernels that keep quantized data in integers: casts from and to 8-bit types (u8 is read as
- * {@code b & 0xFF}, the generic cast would sign-extend it) and an exact i32 matmul, so ONNX
- * MatMulInteger / QLinearMatMul accumulate in int32 as ONNX specifies instead of going through f32.
+ * Kernels that keep quantized data in integers: an exact i32 matmul, so ONNX MatMulInteger /
+ * QLinearMatMul accumulate in int32 as ONNX specifies instead of going through f32. (Casts between
+ * 8-bit and other types are {@link CopyEmitter#cast}, reading u8 zero-extended through {@link ElemCode}.)
  */
 final class IntegerEmitters {
     private IntegerEmitters() {}
 
-    /** The cast row's emitter: this class's cast when u8 or i8 is involved, the plain one otherwise. */
-    static CodeBlock castOrPlain(Scope s) {
-        Node n = s.node();
-        boolean eight = is8(n.input(0).dtype()) || is8(n.output().dtype());
-        return eight ? cast(s) : CopyEmitter.cast(s);
-    }
-
     /** The matmul row's emitter: int32 here, f32 in {@link MatmulEmitter}. */
     static CodeBlock matmulOrFloat(Scope s) {
         return s.node().input(0).dtype() == DType.I32 ? matmul(s) : MatmulEmitter.matmul(s);
-    }
-
-    private static boolean is8(DType t) {
-        return t == DType.U8 || t == DType.I8 || t == DType.U16 || t == DType.I16;
-    }
-
-    /** {@code cast} where either side is u8, i8, u16 or i16 (unsigned ones read zero-extended). */
-    static CodeBlock cast(Scope s) {
-        Node n = s.node();
-        Value x = n.input(0);
-        Value y = n.output();
-        String xs = s.segment(x, "x");
-        String ys = s.segment(y, "y");
-        DType from = x.dtype();
-        DType to = y.dtype();
-        return Code.scalarLoop(s, s.dims().of(y.type().elementCount()), i -> {
-            CodeBlock v = Code.get(xs, JavaTypes.layoutField(from), CodeBlock.of("$N", i));
-            if (from == DType.U8) {
-                v = CodeBlock.of("($L & 0xFF)", v);
-            } else if (from == DType.U16) {
-                v = CodeBlock.of("($L & 0xFFFF)", v);
-            }
-            CodeBlock conv = from == to ? v : CodeBlock.of("($T) $L", JavaTypes.scalar(to), v);
-            return CodeBlock.builder()
-                    .addStatement(Code.set(ys, JavaTypes.layoutField(to), CodeBlock.of("$N", i), conv))
-                    .build();
-        });
     }
 
     /**

@@ -28,19 +28,22 @@ final class JavaKernelSupport {
     private static final Set<DType> F32 = EnumSet.of(DType.F32);
     private static final Set<DType> BOOL = EnumSet.of(DType.BOOL);
     private static final Set<DType> INTS = EnumSet.of(DType.I64, DType.I32);
-    private static final Set<DType> NUMERIC = EnumSet.of(DType.F32, DType.F64, DType.I64, DType.I32);
-    private static final Set<DType> CASTABLE = EnumSet.of(DType.F32, DType.F64, DType.I64, DType.I32, DType.BOOL);
-    private static final Set<DType> PLAIN = EnumSet.of(
-            DType.F32,
-            DType.F64,
-            DType.F16,
-            DType.BF16,
-            DType.I64,
-            DType.I32,
-            DType.I16,
-            DType.I8,
-            DType.U8,
-            DType.BOOL);
+    /** Float types computed element-wise in float or double (f16 and bf16 widen to float, see {@link ElemCode}). */
+    private static final Set<DType> FLOATS = EnumSet.of(DType.F32, DType.F64, DType.F16, DType.BF16);
+
+    private static final Set<DType> SIGNED = union(FLOATS, EnumSet.of(DType.I64, DType.I32, DType.I16, DType.I8));
+    /** Every plain numeric type; {@link ElemCode} reads each into its compute type. */
+    private static final Set<DType> NUMERIC = union(SIGNED, EnumSet.of(DType.U64, DType.U32, DType.U16, DType.U8));
+    /** The 8-bit floats: storage only (ONNX defines no arithmetic on them); casts and data movement. */
+    private static final Set<DType> FLOAT8 =
+            EnumSet.of(DType.F8E4M3FN, DType.F8E4M3FNUZ, DType.F8E5M2, DType.F8E5M2FNUZ, DType.F8E8M0);
+    /** Every element type with one value per element: data movement copies bytes, casts convert. */
+    private static final Set<DType> PLAIN = union(union(NUMERIC, BOOL), FLOAT8);
+    /** The sub-byte types (4- and 2-bit), packed: only casts (element by element through {@link ElemCode}) and views. */
+    private static final Set<DType> CASTABLE =
+            union(PLAIN, EnumSet.of(DType.I4, DType.U4, DType.F4E2M1, DType.I2, DType.U2));
+
+    private static final Set<DType> HALVES_AND_F32 = EnumSet.of(DType.F32, DType.F16, DType.BF16);
     private static final Set<DType> INDEX = EnumSet.of(DType.I64, DType.I32);
 
     /** Ops that are views of their input: no method, no copy (see {@link ArenaSlots#VIEW_OPS}). */
@@ -54,7 +57,8 @@ final class JavaKernelSupport {
             t.add(new Kernel(op, NUMERIC, NUMERIC, ElementwiseEmitter::binary));
         }
         for (String op : List.of("equal", "less", "less_or_equal", "greater", "greater_or_equal")) {
-            t.add(new Kernel(op, NUMERIC, BOOL, ElementwiseEmitter::binary));
+            Set<DType> in = op.equals("equal") ? PLAIN : NUMERIC;
+            t.add(new Kernel(op, in, BOOL, ElementwiseEmitter::binary));
         }
         for (String op : List.of("and", "or", "xor")) {
             t.add(new Kernel(op, BOOL, BOOL, ElementwiseEmitter::binary));
@@ -73,23 +77,21 @@ final class JavaKernelSupport {
                 "sin",
                 "cos",
                 "gelu")) {
-            // erf and gelu have f32 forms only; the rest also run in double for f64 tensors.
-            Set<DType> types = op.equals("erf") || op.equals("gelu") ? F32 : EnumSet.of(DType.F32, DType.F64);
+            // erf and gelu have float forms only; the rest also run in double for f64 tensors.
+            Set<DType> types = op.equals("erf") || op.equals("gelu") ? HALVES_AND_F32 : FLOATS;
             t.add(new Kernel(op, types, types, ElementwiseEmitter::unary));
         }
         for (String op : List.of("neg", "abs", "relu", "sign")) {
-            Set<DType> types = union(EnumSet.of(DType.F32, DType.F64), INTS);
-            t.add(new Kernel(op, types, types, ElementwiseEmitter::unary));
+            t.add(new Kernel(op, SIGNED, SIGNED, ElementwiseEmitter::unary));
         }
         t.add(new Kernel("not", BOOL, BOOL, ElementwiseEmitter::unary));
-        t.add(new Kernel("silu", F32, F32, ElementwiseEmitter::unary));
-        t.add(new Kernel("clip", union(F32, INTS), union(F32, INTS), ElementwiseEmitter::clip));
+        t.add(new Kernel("silu", HALVES_AND_F32, HALVES_AND_F32, ElementwiseEmitter::unary));
+        t.add(new Kernel("clip", NUMERIC, NUMERIC, ElementwiseEmitter::clip));
         t.add(new Kernel("where", BOOL, PLAIN, ElementwiseEmitter::where));
         // A fuse-pass chain: one loop evaluating the body per element (find() checks the body ops).
         t.add(new Kernel("fused", F32, F32, FusedElementwiseEmitter::emit));
-        // Quantized data adds 8- and 16-bit casts (unsigned read zero-extended) and an exact int32 matmul to both rows.
-        Set<DType> castable8 = union(CASTABLE, EnumSet.of(DType.U8, DType.I8, DType.U16, DType.I16));
-        t.add(new Kernel("cast", castable8, castable8, IntegerEmitters::castOrPlain));
+        // Quantized data adds an exact int32 matmul to the f32 row.
+        t.add(new Kernel("cast", CASTABLE, CASTABLE, CopyEmitter::cast));
         t.add(new Kernel(
                 "matmul",
                 union(F32, EnumSet.of(DType.I32)),
@@ -102,8 +104,12 @@ final class JavaKernelSupport {
         for (String op : List.of("reduce_mean", "reduce_l2")) {
             t.add(new Kernel(op, f32f64, f32f64, ScalarReduceEmitter::reduceAny));
         }
+        // Sums and products of any integer width wrap the same way step by step as at the end, and
+        // unsigned ones are bitwise the same as signed: one scalar loop serves them all.
+        Set<DType> integers =
+                EnumSet.of(DType.I64, DType.I32, DType.I16, DType.I8, DType.U64, DType.U32, DType.U16, DType.U8);
         for (String op : List.of("reduce_sum", "reduce_prod")) {
-            t.add(new Kernel(op, union(f32f64, INTS), union(f32f64, INTS), ScalarReduceEmitter::reduceAny));
+            t.add(new Kernel(op, union(f32f64, integers), union(f32f64, integers), ScalarReduceEmitter::reduceAny));
         }
         for (String op : List.of("reduce_max", "reduce_min")) {
             Set<DType> ordered = union(union(f32f64, INTS), BOOL);
@@ -135,7 +141,7 @@ final class JavaKernelSupport {
         t.add(new Kernel("rope", F32, F32, LlmEmitter::rope));
         t.add(new Kernel("attention", F32, F32, AttentionEmitter::attention));
         for (String op : ArenaSlots.VIEW_OPS) {
-            t.add(new Kernel(op, PLAIN, PLAIN, VIEW));
+            t.add(new Kernel(op, CASTABLE, CASTABLE, VIEW));
         }
         t.sort(java.util.Comparator.comparing(Kernel::op));
         return List.copyOf(t);

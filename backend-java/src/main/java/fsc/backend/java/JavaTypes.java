@@ -44,6 +44,9 @@ final class JavaTypes {
 
     /** Name of the generated class's static final field holding the little-endian layout for {@code t}. */
     static String layoutField(DType t) {
+        if (t.isSubByte()) {
+            throw new IllegalStateException(t.irName() + " packs two elements a byte: access it through ElemCode");
+        }
         return switch (t.blockBytes()) {
             case 1 -> "I8";
             case 2 -> "I16";
@@ -72,9 +75,9 @@ final class JavaTypes {
             case I64, U64 -> TypeName.LONG;
             case I32, U32 -> TypeName.INT;
             case I16, U16, F16, BF16 -> TypeName.SHORT;
-            case I8, U8, BOOL -> TypeName.BYTE;
-            case Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K ->
-                throw new IllegalStateException("no scalar type for block type " + t.irName());
+            case I8, U8, BOOL, F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F8E8M0 -> TypeName.BYTE;
+            case Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K, I4, U4, F4E2M1, I2, U2 ->
+                throw new IllegalStateException("no scalar type for packed type " + t.irName());
         };
     }
 

@@ -2,6 +2,9 @@ package fsc.cli.conformance;
 
 import fsc.ir.WeightData;
 import fsc.runtime.Tensor;
+import fsc.runtime.kernels.Float8;
+import fsc.runtime.kernels.SmallFloats;
+import fsc.runtime.kernels.SubByte;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -39,7 +42,18 @@ record TensorValues(String dtype, long[] shape, MemorySegment bytes) {
     }
 
     boolean isInteger() {
-        return !List.of("f32", "f64", "f16", "bf16").contains(dtype);
+        return !List.of(
+                        "f32",
+                        "f64",
+                        "f16",
+                        "bf16",
+                        "f8e4m3fn",
+                        "f8e4m3fnuz",
+                        "f8e5m2",
+                        "f8e5m2fnuz",
+                        "f8e8m0",
+                        "f4e2m1")
+                .contains(dtype);
     }
 
     /** Element {@code i} as a double (integers up to 2^53 exactly). */
@@ -49,6 +63,12 @@ record TensorValues(String dtype, long[] shape, MemorySegment bytes) {
             case "f64" -> bytes.getAtIndex(F64, i);
             case "f16" -> Float.float16ToFloat(bytes.getAtIndex(I16, i));
             case "bf16" -> Float.intBitsToFloat((bytes.getAtIndex(I16, i) & 0xFFFF) << 16);
+            case "f8e4m3fn" -> Float8.E4M3FN.decode(bytes.get(ValueLayout.JAVA_BYTE, i));
+            case "f8e4m3fnuz" -> Float8.E4M3FNUZ.decode(bytes.get(ValueLayout.JAVA_BYTE, i));
+            case "f8e5m2" -> Float8.E5M2.decode(bytes.get(ValueLayout.JAVA_BYTE, i));
+            case "f8e5m2fnuz" -> Float8.E5M2FNUZ.decode(bytes.get(ValueLayout.JAVA_BYTE, i));
+            case "f4e2m1" -> SubByte.f4e2m1(bytes, i);
+            case "f8e8m0" -> SmallFloats.f8e8m0ToFloat(bytes.get(ValueLayout.JAVA_BYTE, i));
             default -> getLong(i);
         };
     }
@@ -63,6 +83,10 @@ record TensorValues(String dtype, long[] shape, MemorySegment bytes) {
             case "i32" -> bytes.getAtIndex(I32, i);
             case "u32" -> bytes.getAtIndex(I32, i) & 0xFFFF_FFFFL;
             case "i64", "u64" -> bytes.getAtIndex(I64, i);
+            case "i4" -> SubByte.int4(bytes, i);
+            case "u4" -> SubByte.uint4(bytes, i);
+            case "i2" -> SubByte.int2(bytes, i);
+            case "u2" -> SubByte.uint2(bytes, i);
             default -> throw new IllegalStateException("getLong on " + dtype);
         };
     }

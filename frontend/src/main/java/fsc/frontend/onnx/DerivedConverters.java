@@ -60,7 +60,7 @@ final class DerivedConverters {
 
     private static void castLike(NodeContext ctx) {
         DType target = ctx.input(1).dtype();
-        ctx.produce("cast", List.of(ctx.input(0)), Map.of("to", new Attr.Type(target)));
+        ctx.produce("cast", List.of(ctx.input(0)), ElementwiseConverters.castAttrs(ctx, target));
     }
 
     /** {@code add(add(a, b), c)}, divided by the operand count for Mean. */

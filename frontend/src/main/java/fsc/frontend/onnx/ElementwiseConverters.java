@@ -89,7 +89,29 @@ final class ElementwiseConverters {
     private static void cast(NodeContext ctx) {
         long to = ctx.attrs.intValue("to").orElseThrow(() -> ctx.fail("needs attribute 'to'"));
         DType target = OnnxDTypes.require((int) to, ctx.where + ": the cast target");
-        ctx.produce("cast", List.of(ctx.input(0)), Map.of("to", new Attr.Type(target)));
+        ctx.produce("cast", List.of(ctx.input(0)), castAttrs(ctx, target));
+    }
+
+    /**
+     * {@code to}, plus what ONNX asks beyond the defaults: {@code saturate = 0} (Cast-19: out-of-range
+     * values become NaN or ±inf in 8-bit float targets instead of clamping) and {@code round_mode =
+     * "down"} (Cast-25, float8e8m0 targets only).
+     */
+    static Map<String, Attr> castAttrs(NodeContext ctx, DType target) {
+        Map<String, Attr> attrs = new java.util.TreeMap<>();
+        attrs.put("to", new Attr.Type(target));
+        long saturate = ctx.attrs.intValue("saturate", 1);
+        if (saturate != 1) {
+            attrs.put("saturate", new Attr.Int(saturate));
+        }
+        // Cast-25's round_mode only affects float8e8m0 targets; "up" is the default.
+        String roundMode = ctx.attrs.string("round_mode").orElse("up");
+        if (target == DType.F8E8M0 && roundMode.equals("down")) {
+            attrs.put("round_mode", new Attr.Str(roundMode));
+        } else if (target == DType.F8E8M0 && !roundMode.equals("up")) {
+            throw ctx.fail("round_mode '" + roundMode + "' to float8e8m0 is not supported (up and down are)");
+        }
+        return attrs;
     }
 
     /** {@code LessOrEqual} → {@code less_or_equal}: ONNX op and attribute names in IR spelling. */

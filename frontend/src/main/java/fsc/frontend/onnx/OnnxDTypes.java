@@ -9,7 +9,7 @@ import java.util.Optional;
 final class OnnxDTypes {
     private OnnxDTypes() {}
 
-    /** The IR type of an ONNX data type code, or empty when fsc has no such element type (string, complex, fp8). */
+    /** The IR type of an ONNX data type code, or empty when fsc has no such element type (string, complex). */
     static Optional<DType> toIr(int code) {
         TensorProto.DataType t = TensorProto.DataType.forNumber(code);
         if (t == null) {
@@ -30,17 +30,17 @@ final class OnnxDTypes {
                     case UINT32 -> DType.U32;
                     case UINT64 -> DType.U64;
                     case BFLOAT16 -> DType.BF16;
-                    case UNDEFINED,
-                            STRING,
-                            COMPLEX64,
-                            COMPLEX128,
-                            FLOAT8E4M3FN,
-                            FLOAT8E4M3FNUZ,
-                            FLOAT8E5M2,
-                            FLOAT8E5M2FNUZ,
-                            UINT4,
-                            INT4,
-                            FLOAT4E2M1 -> null;
+                    case FLOAT8E4M3FN -> DType.F8E4M3FN;
+                    case FLOAT8E4M3FNUZ -> DType.F8E4M3FNUZ;
+                    case FLOAT8E5M2 -> DType.F8E5M2;
+                    case FLOAT8E5M2FNUZ -> DType.F8E5M2FNUZ;
+                    case UINT4 -> DType.U4;
+                    case INT4 -> DType.I4;
+                    case FLOAT4E2M1 -> DType.F4E2M1;
+                    case UINT2 -> DType.U2;
+                    case INT2 -> DType.I2;
+                    case FLOAT8E8M0 -> DType.F8E8M0;
+                    case UNDEFINED, STRING, COMPLEX64, COMPLEX128 -> null;
                 });
     }
 
@@ -68,6 +68,16 @@ final class OnnxDTypes {
                     case I64 -> TensorProto.DataType.INT64;
                     case U64 -> TensorProto.DataType.UINT64;
                     case BOOL -> TensorProto.DataType.BOOL;
+                    case F8E4M3FN -> TensorProto.DataType.FLOAT8E4M3FN;
+                    case F8E4M3FNUZ -> TensorProto.DataType.FLOAT8E4M3FNUZ;
+                    case F8E5M2 -> TensorProto.DataType.FLOAT8E5M2;
+                    case F8E5M2FNUZ -> TensorProto.DataType.FLOAT8E5M2FNUZ;
+                    case U4 -> TensorProto.DataType.UINT4;
+                    case I4 -> TensorProto.DataType.INT4;
+                    case F4E2M1 -> TensorProto.DataType.FLOAT4E2M1;
+                    case F8E8M0 -> TensorProto.DataType.FLOAT8E8M0;
+                    case U2 -> TensorProto.DataType.UINT2;
+                    case I2 -> TensorProto.DataType.INT2;
                     case Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K ->
                         throw new FscException("ONNX has no element type for " + t.irName());
                 };

@@ -30,13 +30,21 @@ final class QuantConverters {
     private static void dequantize(NodeContext c) {
         Value x = c.input(0);
         int axis = axis(c, x);
-        Value scale = perAxis(c, c.input(1), x, axis, "scale");
+        // The output has the scale's type; a 16-bit scale is widened, the product computed in f32 and rounded back.
+        DType outType = c.input(1).dtype();
+        Value scaleF = outType == DType.F32 ? c.input(1) : cast(c, c.input(1), DType.F32, "scale_f32");
+        Value scale = perAxis(c, scaleF, x, axis, "scale");
         Value xf = cast(c, x, DType.F32, "x_f32");
         if (c.hasInput(2)) {
             Value zp = perAxis(c, cast(c, c.input(2), DType.F32, "zp_f32"), x, axis, "zp");
             xf = c.emit("sub", List.of(xf, zp), Map.of(), c.temp("centered"));
         }
-        c.produce("mul", List.of(xf, scale), Map.of());
+        if (outType == DType.F32) {
+            c.produce("mul", List.of(xf, scale), Map.of());
+        } else {
+            Value y = c.emit("mul", List.of(xf, scale), Map.of(), c.temp("y_f32"));
+            c.produce("cast", List.of(y), Map.of("to", new Attr.Type(outType)));
+        }
     }
 
     private static void quantize(NodeContext c) {
@@ -51,14 +59,19 @@ final class QuantConverters {
                         .orElse(DType.U8);
         Value xf = x.dtype() == DType.F32 ? x : cast(c, x, DType.F32, "x_f32");
         Value scale = perAxis(c, cast(c, c.input(1), DType.F32, "scale_f32"), x, axis, "scale");
-        Value q = c.emit(
-                "round",
-                List.of(c.emit("div", List.of(xf, scale), Map.of(), c.temp("scaled"))),
-                Map.of(),
-                c.temp("rounded"));
+        Value q = c.emit("div", List.of(xf, scale), Map.of(), c.temp("scaled"));
+        // Float targets (8- and 4-bit floats) are not rounded to integers: the cast rounds to the format.
+        if (!target.isFloat()) {
+            q = c.emit("round", List.of(q), Map.of(), c.temp("rounded"));
+        }
         if (c.hasInput(2)) {
             Value zp = perAxis(c, cast(c, c.input(2), DType.F32, "zp_f32"), x, axis, "zp");
             q = c.emit("add", List.of(q, zp), Map.of(), c.temp("shifted"));
+        }
+        if (target.isFloat()) {
+            // QuantizeLinear-19's saturate (default 1) means the same as Cast's for 8-bit float targets.
+            c.define(0, c.emit("cast", List.of(q), ElementwiseConverters.castAttrs(c, target), c.outputName(0)));
+            return;
         }
         c.define(0, saturate(c, q, target, c.outputName(0)));
     }
@@ -114,8 +127,14 @@ final class QuantConverters {
         Value b = centered(c, c.input(3), c.input(5), false, "b");
         Value acc = c.emit("matmul", List.of(a, b), Map.of(), c.temp("acc"));
         Value accF = cast(c, acc, DType.F32, "acc_f32");
-        Value ab = c.emit("mul", List.of(c.input(1), c.input(4)), Map.of(), c.temp("ab_scale"));
-        Value s = c.emit("div", List.of(ab, c.input(6)), Map.of(), c.temp("requant_scale"));
+        // Scales may be f16 (QLinearMatMul-21): the requantisation runs in f32 either way.
+        Value ab = c.emit(
+                "mul",
+                List.of(cast(c, c.input(1), DType.F32, "a_scale_f32"), cast(c, c.input(4), DType.F32, "b_scale_f32")),
+                Map.of(),
+                c.temp("ab_scale"));
+        Value s = c.emit(
+                "div", List.of(ab, cast(c, c.input(6), DType.F32, "y_scale_f32")), Map.of(), c.temp("requant_scale"));
         Value q = c.emit(
                 "round",
                 List.of(c.emit("mul", List.of(accF, s), Map.of(), c.temp("scaled"))),
@@ -184,7 +203,25 @@ final class QuantConverters {
                 lo = Integer.MIN_VALUE;
                 hi = Integer.MAX_VALUE;
             }
-            default -> throw c.fail("quantizes to u8, i8, u16, i16 or i32, not " + target.irName());
+            case U4 -> {
+                lo = 0;
+                hi = 15;
+            }
+            case I4 -> {
+                lo = -8;
+                hi = 7;
+            }
+            case U2 -> {
+                lo = 0;
+                hi = 3;
+            }
+            case I2 -> {
+                lo = -2;
+                hi = 1;
+            }
+            default ->
+                throw c.fail("quantizes to u8, i8, u16, i16, i32, u4, i4, u2, i2 or an 8/4-bit float, not "
+                        + target.irName());
         }
         Value clipped = clip(c, q, lo, hi, "saturated");
         return c.emit("cast", List.of(clipped), Map.of("to", new Attr.Type(target)), name);

@@ -3,6 +3,7 @@ package fsc.frontend.onnx;
 import com.google.protobuf.ByteString;
 import fsc.frontend.onnx.proto.Onnx.TensorProto;
 import fsc.ir.DType;
+import fsc.ir.Float8Values;
 import fsc.ir.FscException;
 import fsc.ir.WeightData;
 import java.nio.ByteBuffer;
@@ -70,14 +71,16 @@ final class TensorData {
                     case "uint64_data" -> t.getUint64DataCount();
                     default -> t.getInt32DataCount();
                 };
-        if (count != elements) {
-            throw new FscException(where + ": " + dtype.irName() + t.getDimsList() + " needs " + elements
-                    + " values in " + field + " (or raw_data), found " + count);
+        // Sub-byte types pack a byte of elements into each int32_data entry (onnx.helper.make_tensor).
+        long entries = dtype.isSubByte() ? dtype.bytesFor(elements) : elements;
+        if (count != entries) {
+            throw new FscException(where + ": " + dtype.irName() + t.getDimsList() + " needs " + entries + " values in "
+                    + field + " (or raw_data), found " + count);
         }
         if (dtype.bytesFor(elements) > Integer.MAX_VALUE) {
             throw new FscException(where + ": " + elements + " values are too many for a typed field; use raw_data");
         }
-        int n = (int) elements;
+        int n = (int) entries;
         ByteBuffer b = ByteBuffer.allocate((int) dtype.bytesFor(elements)).order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < n; i++) {
             switch (dtype) {
@@ -89,7 +92,8 @@ final class TensorData {
                 case I32 -> b.putInt(t.getInt32Data(i));
                 // 16-bit floats are stored as their bit patterns in int32_data.
                 case I16, U16, F16, BF16 -> b.putShort((short) t.getInt32Data(i));
-                case I8, U8, BOOL -> b.put((byte) t.getInt32Data(i));
+                case I8, U8, BOOL, F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F8E8M0, I4, U4, F4E2M1, I2, U2 ->
+                    b.put((byte) t.getInt32Data(i));
                 case Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K ->
                     throw new IllegalStateException("ONNX tensors cannot hold " + dtype.irName());
             }
@@ -103,7 +107,24 @@ final class TensorData {
             case F64 -> "double_data";
             case I64 -> "int64_data";
             case U32, U64 -> "uint64_data";
-            case I32, I16, U16, I8, U8, BOOL, F16, BF16 -> "int32_data";
+            case I32,
+                    I16,
+                    U16,
+                    I8,
+                    U8,
+                    BOOL,
+                    F16,
+                    BF16,
+                    F8E4M3FN,
+                    F8E4M3FNUZ,
+                    F8E5M2,
+                    F8E5M2FNUZ,
+                    F8E8M0,
+                    I4,
+                    U4,
+                    F4E2M1,
+                    I2,
+                    U2 -> "int32_data";
             case Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K ->
                 throw new IllegalStateException("ONNX tensors cannot hold " + dtype.irName());
         };
@@ -124,6 +145,12 @@ final class TensorData {
             case U16 -> Short.toUnsignedInt(b.getShort(0));
             case I8 -> b.get(0);
             case U8, BOOL -> Byte.toUnsignedInt(b.get(0));
+            case F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F8E8M0 -> Float8Values.decode(w.dtype(), b.get(0));
+            case U4 -> b.get(0) & 0xF;
+            case I4 -> (b.get(0) << 28) >> 28;
+            case F4E2M1 -> Float8Values.decodeF4e2m1(b.get(0));
+            case U2 -> b.get(0) & 0x3;
+            case I2 -> (b.get(0) << 30) >> 30;
             case Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K ->
                 throw new IllegalStateException(
                         "ONNX tensors cannot hold " + w.dtype().irName());

@@ -29,7 +29,7 @@ public final class HostTensor {
         this.shape = shape.clone();
         // slice(): index 0 is the caller's position, so wrapped sub-arrays and views work as given.
         this.data = data.slice().order(ByteOrder.LITTLE_ENDIAN);
-        long expected = count(shape) * dtype.blockBytes();
+        long expected = dtype.bytesFor(count(shape));
         if (this.data.capacity() != expected) {
             throw new IllegalArgumentException(dtype.irName() + Arrays.toString(shape) + " needs " + expected
                     + " bytes, got " + this.data.capacity());
@@ -37,7 +37,7 @@ public final class HostTensor {
     }
 
     public static HostTensor zeros(DType dtype, long[] shape) {
-        long bytes = count(shape) * dtype.blockBytes();
+        long bytes = dtype.bytesFor(count(shape));
         if (bytes > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("tensor of " + bytes + " bytes is too large for the interpreter");
         }
@@ -145,6 +145,8 @@ public final class HostTensor {
             case F16 -> Float.float16ToFloat(data.getShort(i * 2));
             case BF16 -> Float.intBitsToFloat((data.getShort(i * 2) & 0xffff) << 16);
             case F64 -> data.getDouble(i * 8);
+            case F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F8E8M0 -> fsc.ir.Float8Values.decode(dtype, data.get(i));
+            case F4E2M1 -> fsc.ir.Float8Values.decodeF4e2m1(nibble(i));
             case U64 -> {
                 long v = data.getLong(i * 8);
                 yield v >= 0 ? v : (v >>> 1) * 2.0 + (v & 1);
@@ -156,7 +158,12 @@ public final class HostTensor {
     public long getLong(long index) {
         int i = Math.toIntExact(index);
         return switch (dtype) {
-            case F32, F16, BF16, F64 -> (long) getDouble(index);
+            case F32, F16, BF16, F64, F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F8E8M0, F4E2M1 ->
+                (long) getDouble(index);
+            case U4 -> nibble(i);
+            case I4 -> (nibble(i) << 28) >> 28;
+            case U2 -> crumb(i);
+            case I2 -> (crumb(i) << 30) >> 30;
             case I8 -> data.get(i);
             case U8 -> data.get(i) & 0xff;
             case I16 -> data.getShort(i * 2);
@@ -176,6 +183,9 @@ public final class HostTensor {
             case F16 -> data.putShort(i * 2, Float.floatToFloat16((float) v));
             case BF16 -> data.putShort(i * 2, toBf16((float) v));
             case F64 -> data.putDouble(i * 8, v);
+            case F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F8E8M0, F4E2M1 ->
+                throw new IllegalStateException("the interpreter does not round to " + dtype.irName()
+                        + " (the Java backend's cast does, see fsc.runtime.kernels.Float8)");
             case BOOL -> data.put(i, (byte) (v != 0 ? 1 : 0));
             default -> setLong(index, (long) v);
         }
@@ -184,7 +194,18 @@ public final class HostTensor {
     public void setLong(long index, long v) {
         int i = Math.toIntExact(index);
         switch (dtype) {
-            case F32, F16, BF16, F64 -> setDouble(index, v);
+            case F32, F16, BF16, F64, F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F8E8M0, F4E2M1 -> setDouble(index, v);
+            case I4, U4 -> {
+                // ONNX packs the first of each pair in the low nibble; casts to 4-bit integers wrap.
+                int shift = (i & 1) * 4;
+                int b = data.get(i / 2) & ~(0xF << shift);
+                data.put(i / 2, (byte) (b | (((int) v & 0xF) << shift)));
+            }
+            case I2, U2 -> {
+                int shift = (i & 3) * 2;
+                int b = data.get(i / 4) & ~(0x3 << shift);
+                data.put(i / 4, (byte) (b | (((int) v & 0x3) << shift)));
+            }
             case I8, U8 -> data.put(i, (byte) v);
             case I16, U16 -> data.putShort(i * 2, (short) v);
             case I32, U32 -> data.putInt(i * 4, (int) v);
@@ -192,6 +213,16 @@ public final class HostTensor {
             case BOOL -> data.put(i, (byte) (v != 0 ? 1 : 0));
             case Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K -> throw new IllegalStateException("packed " + dtype);
         }
+    }
+
+    /** The 4 bits of element {@code i} of a 4-bit tensor (unsigned). */
+    private int nibble(int i) {
+        return (data.get(i / 2) >> ((i & 1) * 4)) & 0xF;
+    }
+
+    /** The 2 bits of element {@code i} of a 2-bit tensor (unsigned): four a byte, low bits first. */
+    private int crumb(int i) {
+        return (data.get(i / 4) >> ((i & 3) * 2)) & 0x3;
     }
 
     /** bfloat16 is the top half of a float, rounded to nearest even (NaN kept quiet). */

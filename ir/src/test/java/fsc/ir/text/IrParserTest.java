@@ -101,6 +101,25 @@ class IrParserTest {
     }
 
     @Test
+    void everyPlainElementTypeRoundTrips() {
+        // Every element type but the GGUF blocks, as a cast chain: names print and parse back, and
+        // the packed 4- and 2-bit types size an odd element count by rounding up to whole bytes.
+        GraphBuilder b = new GraphBuilder("dtypes");
+        Value v = b.input("x", t("f32[3]"));
+        for (DType d : DType.values()) {
+            if (!d.isQuantizedBlock()) {
+                v = b.node("cast", "to_" + d.irName(), List.of(v), Map.of("to", new Attr.Type(d)));
+            }
+        }
+        Graph g = b.output(v).build();
+        assertRoundTrip(g);
+        assertTrue(IrPrinter.print(g).contains("f8e4m3fnuz[3]"));
+        assertEquals(2, DType.I4.bytesFor(3));
+        assertEquals(1, DType.U2.bytesFor(3));
+        assertEquals(3, DType.F8E5M2.bytesFor(3));
+    }
+
+    @Test
     void everyAttributeKindRoundTrips() {
         assertRoundTrip(everyAttributeKind());
     }

@@ -121,11 +121,11 @@ public final class OnnxTensorFile {
         Tensor t = Tensor.allocate(type, shape, Arena.ofAuto());
         long count = t.elementCount();
         if (rawStart >= 0) {
-            if (rawLen != count * type.byteSize()) {
+            if (rawLen != type.bytesFor(count)) {
                 throw r.error(
                         rawStart,
                         "raw_data has " + rawLen + " bytes, " + type.shortName() + t.shapeString() + " needs "
-                                + count * type.byteSize());
+                                + type.bytesFor(count));
             }
             MemorySegment.copy(MemorySegment.ofArray(bytes), rawStart, t.data(), 0, rawLen);
         } else {
@@ -144,7 +144,10 @@ public final class OnnxTensorFile {
                     case F64 -> DOUBLE_DATA;
                     case I64 -> INT64_DATA;
                     case U32, U64 -> UINT64_DATA;
-                    case I32, I16, I8, U16, U8, BOOL, F16, BF16 -> INT32_DATA;
+                    case I32, I16, I8, U16, U8, BOOL, F16, BF16, F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F8E8M0 ->
+                        INT32_DATA;
+                    case U4, I4, F4E2M1, U2, I2 ->
+                        throw r.error(0, type.shortName() + " tensors are read from raw_data only");
                 };
         if (values.size == 0 && count == 0) {
             return;

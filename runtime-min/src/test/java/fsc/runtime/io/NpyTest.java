@@ -28,6 +28,11 @@ class NpyTest {
     void roundTripsEveryElementType() {
         for (ElemType type : ElemType.values()) {
             Tensor t = Tensor.allocate(type, new long[] {2, 3}, Arena.ofAuto());
+            if (!type.hasNpyDescr()) {
+                // NumPy cannot name the 8-bit floats apart: writing one fails loudly rather than mislabelled.
+                assertThrows(RuntimeFailure.class, () -> Npy.write(dir.resolve(type + ".npy"), t));
+                continue;
+            }
             for (long i = 0; i < t.data().byteSize(); i++) {
                 t.data().set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) (i * 37 + type.ordinal()));
             }
