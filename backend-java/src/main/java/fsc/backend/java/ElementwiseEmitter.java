@@ -194,6 +194,11 @@ final class ElementwiseEmitter {
     }
 
     static CodeBlock scalarUnary(String op, DType t, CodeBlock x) {
+        CodeBlock trig = trigonometric(op, x);
+        if (trig != null) {
+            // Computed in double either way; a float result is rounded once.
+            return t == DType.F64 ? trig : CodeBlock.of("(float) $L", trig);
+        }
         if (t == DType.F64) {
             return doubleUnary(op, x);
         }
@@ -241,6 +246,19 @@ final class ElementwiseEmitter {
         return JavaTypes.narrow(t) || (!f32 && op.equals("sign"))
                 ? CodeBlock.of("($T) ($L)", JavaTypes.scalar(t), e)
                 : e;
+    }
+
+    /**
+     * ONNX's trigonometric and hyperbolic ops beyond sin/cos as a double expression: {@link Math}'s
+     * where it has the function, the runtime's {@code InverseHyperbolic} for asinh/acosh/atanh;
+     * null for any other op.
+     */
+    private static CodeBlock trigonometric(String op, CodeBlock x) {
+        return switch (op) {
+            case "tan", "asin", "acos", "atan", "sinh", "cosh" -> CodeBlock.of("$T.$L($L)", Math.class, op, x);
+            case "asinh", "acosh", "atanh" -> CodeBlock.of("$T.$L($L)", JavaTypes.INVERSE_HYPERBOLIC, op, x);
+            default -> null;
+        };
     }
 
     /** f64 unary ops in double arithmetic throughout (the f32 forms above round through float). */

@@ -72,6 +72,15 @@ final class JavaKernelSupport {
                 "round",
                 "sin",
                 "cos",
+                "tan",
+                "asin",
+                "acos",
+                "atan",
+                "sinh",
+                "cosh",
+                "asinh",
+                "acosh",
+                "atanh",
                 "gelu")) {
             // erf and gelu have f32 forms only; the rest also run in double for f64 tensors.
             Set<DType> types = op.equals("erf") || op.equals("gelu") ? F32 : EnumSet.of(DType.F32, DType.F64);
@@ -123,7 +132,9 @@ final class JavaKernelSupport {
         t.add(new Kernel("tile", PLAIN, PLAIN, IndexingEmitter::tile));
         t.add(new Kernel("range", union(F32, INTS), union(F32, INTS), IndexingEmitter::range));
         t.add(new Kernel("trilu", PLAIN, PLAIN, IndexingEmitter::trilu));
-        t.add(new Kernel("cumsum", union(F32, INTS), union(F32, INTS), IndexingEmitter::cumsum));
+        Set<DType> scannable = union(EnumSet.of(DType.F32, DType.F64), INTS);
+        t.add(new Kernel("cumsum", scannable, scannable, IndexingEmitter::cumsum));
+        t.add(new Kernel("cumprod", scannable, scannable, IndexingEmitter::cumsum));
         t.add(new Kernel("argmax", union(F32, INTS), EnumSet.of(DType.I64), IndexingEmitter::argmax));
         t.add(new Kernel("transpose", PLAIN, PLAIN, CopyEmitter::transpose));
         t.add(new Kernel("slice", PLAIN, PLAIN, CopyEmitter::slice));
@@ -168,7 +179,8 @@ final class JavaKernelSupport {
             Map.entry("split", 1),
             Map.entry("tile", 1),
             Map.entry("trilu", 1),
-            Map.entry("cumsum", 1));
+            Map.entry("cumsum", 1),
+            Map.entry("cumprod", 1));
 
     /** The emitter for {@code n}; {@link #check} must have accepted the graph. */
     static Function<Scope, CodeBlock> emitter(Node n) {

@@ -53,6 +53,7 @@ final class OnnxOps {
         ScatterGatherConverters.register(rules);
         ConvTransposeConverter.register(rules);
         SwiGluConverter.register(rules);
+        TrigConverters.register(rules);
         TreeMap<String, Rule> byName = new TreeMap<>();
         for (Rule r : rules) {
             if (byName.put(r.opType(), r) != null) {

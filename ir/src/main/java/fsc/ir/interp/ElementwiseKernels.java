@@ -161,6 +161,15 @@ final class ElementwiseKernels {
             case "identity" -> x;
             case "sin" -> Math.sin(x);
             case "cos" -> Math.cos(x);
+            case "tan" -> Math.tan(x);
+            case "asin" -> Math.asin(x);
+            case "acos" -> Math.acos(x);
+            case "atan" -> Math.atan(x);
+            case "sinh" -> Math.sinh(x);
+            case "cosh" -> Math.cosh(x);
+            case "asinh" -> MathFunctions.asinh(x);
+            case "acosh" -> MathFunctions.acosh(x);
+            case "atanh" -> MathFunctions.atanh(x);
             case "gelu" -> MathFunctions.gelu(x, tanh);
             case "silu" -> x * MathFunctions.sigmoid(x);
             default -> throw new IllegalStateException("not a unary op: " + op);

@@ -44,6 +44,15 @@ final class Kernels {
             "identity",
             "sin",
             "cos",
+            "tan",
+            "asin",
+            "acos",
+            "atan",
+            "sinh",
+            "cosh",
+            "asinh",
+            "acosh",
+            "atanh",
             "gelu",
             "silu");
     private static final Set<String> REINTERPRET = Set.of("reshape", "squeeze", "unsqueeze");
@@ -71,6 +80,7 @@ final class Kernels {
             "trilu",
             "tile",
             "cumsum",
+            "cumprod",
             "argmax",
             "conv",
             "max_pool",
@@ -135,7 +145,7 @@ final class Kernels {
             case "range" -> IndexingKernels.range(c);
             case "trilu" -> IndexingKernels.trilu(c);
             case "tile" -> IndexingKernels.tile(c);
-            case "cumsum" -> IndexingKernels.cumsum(c);
+            case "cumsum", "cumprod" -> IndexingKernels.cumulative(c);
             case "argmax" -> IndexingKernels.argmax(c);
             case "conv" -> ConvKernels.conv(c);
             case "max_pool", "average_pool" -> ConvKernels.pool(c);

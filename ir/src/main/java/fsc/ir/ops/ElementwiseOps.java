@@ -31,7 +31,16 @@ final class ElementwiseOps {
             "not",
             "identity",
             "sin",
-            "cos");
+            "cos",
+            "tan",
+            "asin",
+            "acos",
+            "atan",
+            "sinh",
+            "cosh",
+            "asinh",
+            "acosh",
+            "atanh");
 
     static List<OpDef> defs() {
         List<OpDef> defs = new ArrayList<>();
