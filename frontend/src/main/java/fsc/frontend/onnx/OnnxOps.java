@@ -54,6 +54,7 @@ final class OnnxOps {
         ConvTransposeConverter.register(rules);
         SwiGluConverter.register(rules);
         TrigConverters.register(rules);
+        CompositeConverters.register(rules);
         TreeMap<String, Rule> byName = new TreeMap<>();
         for (Rule r : rules) {
             if (byName.put(r.opType(), r) != null) {
