@@ -55,6 +55,7 @@ final class OnnxOps {
         SwiGluConverter.register(rules);
         TrigConverters.register(rules);
         CompositeConverters.register(rules);
+        SelectionConverters.register(rules);
         TreeMap<String, Rule> byName = new TreeMap<>();
         for (Rule r : rules) {
             if (byName.put(r.opType(), r) != null) {
