@@ -56,6 +56,7 @@ final class OnnxOps {
         TrigConverters.register(rules);
         CompositeConverters.register(rules);
         SelectionConverters.register(rules);
+        EinsumConverter.register(rules);
         TreeMap<String, Rule> byName = new TreeMap<>();
         for (Rule r : rules) {
             if (byName.put(r.opType(), r) != null) {
