@@ -57,6 +57,7 @@ final class OnnxOps {
         CompositeConverters.register(rules);
         SelectionConverters.register(rules);
         EinsumConverter.register(rules);
+        LinalgExtraConverters.register(rules);
         TreeMap<String, Rule> byName = new TreeMap<>();
         for (Rule r : rules) {
             if (byName.put(r.opType(), r) != null) {
