@@ -58,6 +58,7 @@ final class OnnxOps {
         SelectionConverters.register(rules);
         EinsumConverter.register(rules);
         LinalgExtraConverters.register(rules);
+        Col2ImConverter.register(rules);
         TreeMap<String, Rule> byName = new TreeMap<>();
         for (Rule r : rules) {
             if (byName.put(r.opType(), r) != null) {
