@@ -145,6 +145,7 @@ final class JavaKernelSupport {
         t.add(new Kernel("paged_attention", F32, F32, LlmEmitter::pagedAttention));
         t.add(new Kernel("rope", F32, F32, LlmEmitter::rope));
         t.add(new Kernel("attention", F32, F32, AttentionEmitter::attention));
+        t.add(new Kernel("grid_sample", F32, F32, SamplingEmitter::gridSample));
         for (String op : ArenaSlots.VIEW_OPS) {
             t.add(new Kernel(op, PLAIN, PLAIN, VIEW));
         }

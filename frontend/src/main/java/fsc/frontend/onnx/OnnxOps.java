@@ -59,6 +59,7 @@ final class OnnxOps {
         EinsumConverter.register(rules);
         LinalgExtraConverters.register(rules);
         Col2ImConverter.register(rules);
+        GridSampleConverter.register(rules);
         TreeMap<String, Rule> byName = new TreeMap<>();
         for (Rule r : rules) {
             if (byName.put(r.opType(), r) != null) {

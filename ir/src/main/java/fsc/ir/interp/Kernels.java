@@ -92,7 +92,8 @@ final class Kernels {
             "rope",
             "qmatmul",
             "embedding",
-            "paged_attention");
+            "paged_attention",
+            "grid_sample");
 
     /** Every op with a kernel, sorted. */
     static Set<String> supported() {
@@ -156,6 +157,7 @@ final class Kernels {
             case "qmatmul" -> LlmKernels.qmatmul(c);
             case "embedding" -> LlmKernels.embedding(c);
             case "paged_attention" -> LlmKernels.pagedAttention(c);
+            case "grid_sample" -> SamplingKernels.gridSample(c);
             default -> throw new IllegalStateException(c.node().where() + ": the interpreter has no kernel for " + op);
         };
     }
