@@ -60,6 +60,7 @@ final class OnnxOps {
         LinalgExtraConverters.register(rules);
         Col2ImConverter.register(rules);
         GridSampleConverter.register(rules);
+        RecurrentConverters.register(rules);
         TreeMap<String, Rule> byName = new TreeMap<>();
         for (Rule r : rules) {
             if (byName.put(r.opType(), r) != null) {
