@@ -61,6 +61,7 @@ final class OnnxOps {
         Col2ImConverter.register(rules);
         GridSampleConverter.register(rules);
         RecurrentConverters.register(rules);
+        DftConverters.register(rules);
         TreeMap<String, Rule> byName = new TreeMap<>();
         for (Rule r : rules) {
             if (byName.put(r.opType(), r) != null) {
