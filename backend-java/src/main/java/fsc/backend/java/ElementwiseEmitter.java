@@ -142,7 +142,9 @@ final class ElementwiseEmitter {
                     case "greater_or_equal" -> CodeBlock.of("$L >= $L ? 1 : 0", a, b);
                     case "and" -> CodeBlock.of("$L & $L", a, b);
                     case "or" -> CodeBlock.of("$L | $L", a, b);
-                    case "xor" -> CodeBlock.of("$L ^ $L", a, b);
+                    case "xor", "bitwise_xor" -> CodeBlock.of("$L ^ $L", a, b);
+                    case "bitwise_and" -> CodeBlock.of("$L & $L", a, b);
+                    case "bitwise_or" -> CodeBlock.of("$L | $L", a, b);
                     default -> throw new IllegalStateException("not a binary op: " + op);
                 };
         boolean widened = op.equals("pow") || JavaTypes.narrow(out);
@@ -216,6 +218,7 @@ final class ElementwiseEmitter {
                                 ? CodeBlock.of("$T.signum($L)", Math.class, x)
                                 : CodeBlock.of("$T.signum($L)", Long.class, x);
                     case "not" -> CodeBlock.of("$L ^ 1", x);
+                    case "bitwise_not" -> CodeBlock.of("~$L", x);
                     case "sqrt" -> CodeBlock.of("(float) $T.sqrt($L)", Math.class, x);
                     case "reciprocal" -> CodeBlock.of("1f / $L", x);
                     case "exp" -> CodeBlock.of("(float) $T.exp($L)", Math.class, x);

@@ -59,6 +59,10 @@ final class JavaKernelSupport {
         for (String op : List.of("and", "or", "xor")) {
             t.add(new Kernel(op, BOOL, BOOL, ElementwiseEmitter::binary));
         }
+        for (String op : List.of("bitwise_and", "bitwise_or", "bitwise_xor")) {
+            t.add(new Kernel(op, INTS, INTS, ElementwiseEmitter::binary));
+        }
+        t.add(new Kernel("bitwise_not", INTS, INTS, ElementwiseEmitter::unary));
         for (String op : List.of(
                 "sqrt",
                 "reciprocal",

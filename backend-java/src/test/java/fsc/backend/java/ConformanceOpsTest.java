@@ -59,6 +59,27 @@ class ConformanceOpsTest {
         }
     }
 
+    @Test
+    void bitwiseOpsOnI32AndI64WithBroadcasting() throws Exception {
+        GraphBuilder b = new GraphBuilder("bitwise");
+        Value a = b.input("a", type(DType.I32, 3, 4));
+        Value c = b.input("c", type(DType.I32, 4));
+        Value l = b.input("l", type(DType.I64, 2, 5));
+        Value shifted = b.constant(
+                "big",
+                fsc.ir.interp.HostTensor.ofLongs(new long[] {1}, 0x7_0000_0005L).toWeight());
+        for (String op : List.of("bitwise_and", "bitwise_or", "bitwise_xor")) {
+            b.output(b.node(op, op, List.of(a, c), Map.of()));
+            b.output(b.node(op, op + "_i64", List.of(l, shifted), Map.of()));
+        }
+        b.output(b.node("bitwise_not", "not", List.of(a), Map.of()));
+        b.output(b.node("bitwise_not", "not_i64", List.of(l), Map.of()));
+        Graph g = b.build();
+        try (ModelHarness h = ModelHarness.compile(g, dir, 1)) {
+            h.assertMatchesInterpreter(TestGraphs.randomInputs(g, Map.of(), 86), 0);
+        }
+    }
+
     /** Every mode × padding × align_corners, 2-D and 3-D, with grid points up to 1.6 outside the image. */
     @Test
     void gridSampleEveryModeAndPadding() throws Exception {

@@ -62,6 +62,7 @@ final class OnnxOps {
         GridSampleConverter.register(rules);
         RecurrentConverters.register(rules);
         DftConverters.register(rules);
+        BitwiseConverters.register(rules);
         TreeMap<String, Rule> byName = new TreeMap<>();
         for (Rule r : rules) {
             if (byName.put(r.opType(), r) != null) {

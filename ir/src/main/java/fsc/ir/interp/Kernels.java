@@ -24,7 +24,10 @@ final class Kernels {
             "greater_or_equal",
             "and",
             "or",
-            "xor");
+            "xor",
+            "bitwise_and",
+            "bitwise_or",
+            "bitwise_xor");
     private static final Set<String> UNARY = Set.of(
             "neg",
             "abs",
@@ -44,6 +47,7 @@ final class Kernels {
             "identity",
             "sin",
             "cos",
+            "bitwise_not",
             "tan",
             "asin",
             "acos",

@@ -83,6 +83,23 @@ class ConformanceOpsTest {
         assertArrayEquals(new long[] {60, 20, 5, 1}, rev.toLongArray());
     }
 
+    @Test
+    void bitwiseOpsOnIntegersOnly() {
+        HostTensor a = HostTensor.ofInts(DType.I32, new long[] {3}, 12, -1, 5);
+        HostTensor b = HostTensor.ofInts(DType.I32, new long[] {3}, 10, 6, 0);
+        assertArrayEquals(
+                new long[] {8, 6, 0}, run("bitwise_and", Map.of(), a, b).toLongArray());
+        assertArrayEquals(
+                new long[] {14, -1, 5}, run("bitwise_or", Map.of(), a, b).toLongArray());
+        assertArrayEquals(
+                new long[] {6, -7, 5}, run("bitwise_xor", Map.of(), a, b).toLongArray());
+        assertArrayEquals(
+                new long[] {-13, 0, -6}, run("bitwise_not", Map.of(), a).toLongArray());
+        HostTensor f = HostTensor.ofFloats(new long[] {1}, 1f);
+        FscException e = assertThrows(FscException.class, () -> run("bitwise_and", Map.of(), f, f));
+        assertTrue(e.getMessage().contains("must be an integer tensor"), e.getMessage());
+    }
+
     /** x = [[0, 1], [2, 3]] sampled at hand-picked normalised positions; values worked out by hand. */
     @Test
     void gridSampleInterpolatesAndPadsLikeOnnx() {
