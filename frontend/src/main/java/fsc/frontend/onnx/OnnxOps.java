@@ -63,6 +63,7 @@ final class OnnxOps {
         RecurrentConverters.register(rules);
         DftConverters.register(rules);
         BitwiseConverters.register(rules);
+        UnpoolScatterConverters.register(rules);
         TreeMap<String, Rule> byName = new TreeMap<>();
         for (Rule r : rules) {
             if (byName.put(r.opType(), r) != null) {
