@@ -113,6 +113,32 @@ final class CompositeConverters {
     }
 
     /**
+     * A floating-point Range: {@code start + delta · range(0, n)} with {@code n = max(ceil((limit -
+     * start) / delta), 0)}, so start, limit and delta must be known at compile time.
+     */
+    static void floatRange(NodeContext c) {
+        DType t = c.input(0).type().dtype();
+        double start = KnownOperands.tensor(c, 0, "start").getDouble(0);
+        double limit = KnownOperands.tensor(c, 1, "limit").getDouble(0);
+        double delta = KnownOperands.tensor(c, 2, "delta").getDouble(0);
+        if (delta == 0 || !Double.isFinite(start + limit + delta)) {
+            throw c.fail("needs finite start, limit and a non-zero delta, got " + start + ", " + limit + ", " + delta);
+        }
+        long n = Math.max((long) Math.ceil((limit - start) / delta), 0);
+        Value index = c.emit(
+                "range",
+                List.of(
+                        scalar(c, "start", DType.I64, 0),
+                        scalar(c, "limit", DType.I64, n),
+                        scalar(c, "delta", DType.I64, 1)),
+                Map.of(),
+                c.temp("n"));
+        Value steps = c.emit("cast", List.of(index), Map.of("to", new Attr.Type(t)), c.temp("steps"));
+        Value scaled = c.emit("mul", List.of(steps, c.input(2)), Map.of(), c.temp("scaled"));
+        c.produce("add", List.of(scaled, c.input(0)), Map.of());
+    }
+
+    /**
      * {@code a0 + a1 cos(2πn/N) + a2 cos(4πn/N)} for n in [0, size): the generalized cosine window of
      * the ONNX spec with the coefficients of each op.
      */

@@ -22,8 +22,14 @@ final class DecoderCnnConverters {
         // Split-2 took sizes as attribute 'split'; 13 made them an operand; 18 added num_outputs.
         rules.add(new Rule("Split", 2, DecoderCnnConverters::split));
         rules.add(new Rule("Tile", 6, c -> c.produce("tile", List.of(c.input(0), c.input(1)), Map.of())));
-        rules.add(
-                new Rule("Range", 11, c -> c.produce("range", List.of(c.input(0), c.input(1), c.input(2)), Map.of())));
+        // A float Range's length depends on its values: CompositeConverters.floatRange needs them known.
+        rules.add(new Rule("Range", 11, c -> {
+            if (c.input(0).type().dtype().isFloat()) {
+                CompositeConverters.floatRange(c);
+            } else {
+                c.produce("range", List.of(c.input(0), c.input(1), c.input(2)), Map.of());
+            }
+        }));
         rules.add(new Rule("Trilu", 14, DecoderCnnConverters::trilu));
         rules.add(new Rule("CumSum", 11, c -> cumulative(c, "cumsum")));
         rules.add(new Rule("CumProd", 26, c -> cumulative(c, "cumprod")));
