@@ -64,6 +64,7 @@ final class OnnxOps {
         DftConverters.register(rules);
         BitwiseConverters.register(rules);
         UnpoolScatterConverters.register(rules);
+        CausalConvConverter.register(rules);
         TreeMap<String, Rule> byName = new TreeMap<>();
         for (Rule r : rules) {
             if (byName.put(r.opType(), r) != null) {
