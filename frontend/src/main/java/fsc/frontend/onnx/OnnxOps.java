@@ -65,6 +65,7 @@ final class OnnxOps {
         BitwiseConverters.register(rules);
         UnpoolScatterConverters.register(rules);
         CausalConvConverter.register(rules);
+        LinearAttentionConverter.register(rules);
         TreeMap<String, Rule> byName = new TreeMap<>();
         for (Rule r : rules) {
             if (byName.put(r.opType(), r) != null) {
