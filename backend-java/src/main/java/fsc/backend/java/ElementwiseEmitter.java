@@ -149,7 +149,9 @@ final class ElementwiseEmitter {
                     case "greater_or_equal" -> CodeBlock.of("$L >= $L ? 1 : 0", a, b);
                     case "and" -> CodeBlock.of("$L & $L", a, b);
                     case "or" -> CodeBlock.of("$L | $L", a, b);
-                    case "xor" -> CodeBlock.of("$L ^ $L", a, b);
+                    case "xor", "bitwise_xor" -> CodeBlock.of("$L ^ $L", a, b);
+                    case "bitwise_and" -> CodeBlock.of("$L & $L", a, b);
+                    case "bitwise_or" -> CodeBlock.of("$L | $L", a, b);
                     default -> throw new IllegalStateException("not a binary op: " + op);
                 };
         // Pow runs in double; narrow operands (byte, short) promote to int, which is their compute type.
@@ -219,6 +221,11 @@ final class ElementwiseEmitter {
 
     /** {@code op x} on a value of {@code t}'s compute type (see {@link ElemCode}), giving the same type. */
     static CodeBlock scalarUnary(String op, DType t, CodeBlock x) {
+        CodeBlock trig = trigonometric(op, x);
+        if (trig != null) {
+            // Computed in double either way; a float result is rounded once.
+            return t == DType.F64 ? trig : CodeBlock.of("(float) $L", trig);
+        }
         if (t == DType.F64) {
             return doubleUnary(op, x);
         }
@@ -237,6 +244,7 @@ final class ElementwiseEmitter {
                                 ? CodeBlock.of("$T.signum($L)", Math.class, x)
                                 : CodeBlock.of("$T.signum($L)", Long.class, x);
                     case "not" -> CodeBlock.of("$L ^ 1", x);
+                    case "bitwise_not" -> CodeBlock.of("~$L", x);
                     case "sqrt" -> CodeBlock.of("(float) $T.sqrt($L)", Math.class, x);
                     case "reciprocal" -> CodeBlock.of("1f / $L", x);
                     case "exp" -> CodeBlock.of("(float) $T.exp($L)", Math.class, x);
@@ -266,6 +274,19 @@ final class ElementwiseEmitter {
                 };
         // Long.signum answers an int; every other integer form already has the compute type.
         return c.equals(TypeName.LONG) && op.equals("sign") ? CodeBlock.of("($T) $L", c, e) : e;
+    }
+
+    /**
+     * ONNX's trigonometric and hyperbolic ops beyond sin/cos as a double expression: {@link Math}'s
+     * where it has the function, the runtime's {@code InverseHyperbolic} for asinh/acosh/atanh;
+     * null for any other op.
+     */
+    private static CodeBlock trigonometric(String op, CodeBlock x) {
+        return switch (op) {
+            case "tan", "asin", "acos", "atan", "sinh", "cosh" -> CodeBlock.of("$T.$L($L)", Math.class, op, x);
+            case "asinh", "acosh", "atanh" -> CodeBlock.of("$T.$L($L)", JavaTypes.INVERSE_HYPERBOLIC, op, x);
+            default -> null;
+        };
     }
 
     /** f64 unary ops in double arithmetic throughout (the f32 forms above round through float). */

@@ -10,7 +10,7 @@ import java.util.List;
 
 /**
  * Ops that walk one axis of a tensor viewed as {@code [outer, axis, inner]}: {@code split} (one block
- * copy per part and outer index), {@code cumsum}, {@code argmax}; plus {@code trilu} (a mask on the
+ * copy per part and outer index), {@code cumsum}/{@code cumprod}, {@code argmax}; plus {@code trilu} (a mask on the
  * last two axes) and {@code tile} (a strided copy whose iteration space pairs every dimension with its
  * repeat count). Decoder and CNN graphs use them outside the hot loops, so they are scalar.
  */
@@ -142,6 +142,7 @@ final class IndexingEmitter {
         int axis = Code.axis(operandOrAttr(s, 1, "axis", 0), xd.size());
         boolean exclusive = n.intAttr("exclusive", 0) != 0;
         boolean reverse = n.intAttr("reverse", 0) != 0;
+        boolean product = n.op().equals("cumprod");
         DimCode dc = s.dims();
         DType t = x.dtype();
         String l = JavaTypes.layoutField(t);
@@ -161,7 +162,7 @@ final class IndexingEmitter {
         if (exclusive) {
             body.addStatement(store);
         }
-        body.addStatement("$N += $N.getAtIndex($N, $N)", sum, xs, l, at);
+        body.addStatement("$N $L= $N.getAtIndex($N, $N)", sum, product ? "*" : "+", xs, l, at);
         if (!exclusive) {
             body.addStatement(store);
         }
@@ -170,7 +171,11 @@ final class IndexingEmitter {
                 .addStatement("long $N = $L", inner, dc.product(xd.subList(axis + 1, xd.size())))
                 .beginControlFlow("for (long $N = 0; $N < $L; $N++)", o, o, dc.product(xd.subList(0, axis)), o)
                 .beginControlFlow("for (long $N = 0; $N < $N; $N++)", in, in, inner, in)
-                .addStatement("$T $N = 0", t.isFloat() ? JavaTypes.scalar(t) : com.palantir.javapoet.TypeName.LONG, sum)
+                .addStatement(
+                        "$T $N = $L",
+                        t.isFloat() ? JavaTypes.scalar(t) : com.palantir.javapoet.TypeName.LONG,
+                        sum,
+                        product ? 1 : 0)
                 .beginControlFlow("for (long $N = 0; $N < $N; $N++)", step, step, len, step)
                 .add(body.build())
                 .endControlFlow()

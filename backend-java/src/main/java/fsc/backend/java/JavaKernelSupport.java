@@ -63,6 +63,10 @@ final class JavaKernelSupport {
         for (String op : List.of("and", "or", "xor")) {
             t.add(new Kernel(op, BOOL, BOOL, ElementwiseEmitter::binary));
         }
+        for (String op : List.of("bitwise_and", "bitwise_or", "bitwise_xor")) {
+            t.add(new Kernel(op, INTS, INTS, ElementwiseEmitter::binary));
+        }
+        t.add(new Kernel("bitwise_not", INTS, INTS, ElementwiseEmitter::unary));
         for (String op : List.of(
                 "sqrt",
                 "reciprocal",
@@ -76,6 +80,15 @@ final class JavaKernelSupport {
                 "round",
                 "sin",
                 "cos",
+                "tan",
+                "asin",
+                "acos",
+                "atan",
+                "sinh",
+                "cosh",
+                "asinh",
+                "acosh",
+                "atanh",
                 "gelu")) {
             // erf and gelu have float forms only; the rest also run in double for f64 tensors.
             Set<DType> types = op.equals("erf") || op.equals("gelu") ? HALVES_AND_F32 : FLOATS;
@@ -129,7 +142,9 @@ final class JavaKernelSupport {
         t.add(new Kernel("tile", PLAIN, PLAIN, IndexingEmitter::tile));
         t.add(new Kernel("range", union(F32, INTS), union(F32, INTS), IndexingEmitter::range));
         t.add(new Kernel("trilu", PLAIN, PLAIN, IndexingEmitter::trilu));
-        t.add(new Kernel("cumsum", union(F32, INTS), union(F32, INTS), IndexingEmitter::cumsum));
+        Set<DType> scannable = union(EnumSet.of(DType.F32, DType.F64), INTS);
+        t.add(new Kernel("cumsum", scannable, scannable, IndexingEmitter::cumsum));
+        t.add(new Kernel("cumprod", scannable, scannable, IndexingEmitter::cumsum));
         t.add(new Kernel("argmax", union(F32, INTS), EnumSet.of(DType.I64), IndexingEmitter::argmax));
         t.add(new Kernel("transpose", PLAIN, PLAIN, CopyEmitter::transpose));
         t.add(new Kernel("slice", PLAIN, PLAIN, CopyEmitter::slice));
@@ -140,6 +155,7 @@ final class JavaKernelSupport {
         t.add(new Kernel("paged_attention", F32, F32, LlmEmitter::pagedAttention));
         t.add(new Kernel("rope", F32, F32, LlmEmitter::rope));
         t.add(new Kernel("attention", F32, F32, AttentionEmitter::attention));
+        t.add(new Kernel("grid_sample", F32, F32, SamplingEmitter::gridSample));
         for (String op : ArenaSlots.VIEW_OPS) {
             t.add(new Kernel(op, CASTABLE, CASTABLE, VIEW));
         }
@@ -174,7 +190,8 @@ final class JavaKernelSupport {
             Map.entry("split", 1),
             Map.entry("tile", 1),
             Map.entry("trilu", 1),
-            Map.entry("cumsum", 1));
+            Map.entry("cumsum", 1),
+            Map.entry("cumprod", 1));
 
     /** The emitter for {@code n}; {@link #check} must have accepted the graph. */
     static Function<Scope, CodeBlock> emitter(Node n) {

@@ -29,6 +29,7 @@ final class JavaTypes {
     static final ClassName JAR_LAYOUT = ClassName.get(RUNTIME, "JarLayout");
     static final ClassName SGEMM = ClassName.get(RUNTIME + ".kernels", "Sgemm");
     static final ClassName FLOAT_MATH = ClassName.get(RUNTIME + ".kernels", "FloatMath");
+    static final ClassName INVERSE_HYPERBOLIC = ClassName.get(RUNTIME + ".kernels", "InverseHyperbolic");
     static final ClassName GEMM_EPILOGUE = ClassName.get(RUNTIME + ".kernels", "GemmEpilogue");
 
     static final ClassName MEMORY_SEGMENT = ClassName.get(MemorySegment.class);

@@ -10,6 +10,7 @@ import java.util.TreeMap;
 
 /**
  * ONNX ops of decoders and CNNs that map onto one IR op each (Split, Tile, Range, Trilu, CumSum,
+ * CumProd,
  * ArgMax, RMSNormalization, BatchNormalization, Conv, pools), plus ArgMin and the reductions that
  * are compositions (ReduceL1 is {@code reduce_sum(abs(x))}, ReduceLogSumExp
  * {@code log(reduce_sum(exp(x)))}, as ONNX's reference computes them).
@@ -21,10 +22,17 @@ final class DecoderCnnConverters {
         // Split-2 took sizes as attribute 'split'; 13 made them an operand; 18 added num_outputs.
         rules.add(new Rule("Split", 2, DecoderCnnConverters::split));
         rules.add(new Rule("Tile", 6, c -> c.produce("tile", List.of(c.input(0), c.input(1)), Map.of())));
-        rules.add(
-                new Rule("Range", 11, c -> c.produce("range", List.of(c.input(0), c.input(1), c.input(2)), Map.of())));
+        // A float Range's length depends on its values: CompositeConverters.floatRange needs them known.
+        rules.add(new Rule("Range", 11, c -> {
+            if (c.input(0).type().dtype().isFloat()) {
+                CompositeConverters.floatRange(c);
+            } else {
+                c.produce("range", List.of(c.input(0), c.input(1), c.input(2)), Map.of());
+            }
+        }));
         rules.add(new Rule("Trilu", 14, DecoderCnnConverters::trilu));
-        rules.add(new Rule("CumSum", 11, DecoderCnnConverters::cumsum));
+        rules.add(new Rule("CumSum", 11, c -> cumulative(c, "cumsum")));
+        rules.add(new Rule("CumProd", 26, c -> cumulative(c, "cumprod")));
         // ArgMax-12 added select_last_index; 11 and earlier behave as its default.
         rules.add(new Rule("ArgMax", 1, c -> argmax(c, c.input(0))));
         rules.add(new Rule("ArgMin", 1, c -> argmax(c, c.emit("neg", List.of(c.input(0)), Map.of(), c.temp("neg")))));
@@ -87,11 +95,13 @@ final class DecoderCnnConverters {
         c.produce("trilu", List.of(c.input(0)), attrs);
     }
 
-    private static void cumsum(NodeContext c) {
+    /** CumSum and CumProd: the backend scans one axis given as an attribute, so the axis operand must be known. */
+    private static void cumulative(NodeContext c, String ir) {
         Map<String, Attr> attrs = new TreeMap<>();
+        attrs.put("axis", new Attr.Int(KnownOperands.scalar(c, 1, "the axis")));
         attrs.put("exclusive", new Attr.Int(c.attrs.intValue("exclusive", 0)));
         attrs.put("reverse", new Attr.Int(c.attrs.intValue("reverse", 0)));
-        c.produce("cumsum", List.of(c.input(0), c.input(1)), attrs);
+        c.produce(ir, List.of(c.input(0)), attrs);
     }
 
     private static void argmax(NodeContext c, Value x) {

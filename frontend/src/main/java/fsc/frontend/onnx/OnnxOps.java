@@ -53,6 +53,19 @@ final class OnnxOps {
         ScatterGatherConverters.register(rules);
         ConvTransposeConverter.register(rules);
         SwiGluConverter.register(rules);
+        TrigConverters.register(rules);
+        CompositeConverters.register(rules);
+        SelectionConverters.register(rules);
+        EinsumConverter.register(rules);
+        LinalgExtraConverters.register(rules);
+        Col2ImConverter.register(rules);
+        GridSampleConverter.register(rules);
+        RecurrentConverters.register(rules);
+        DftConverters.register(rules);
+        BitwiseConverters.register(rules);
+        UnpoolScatterConverters.register(rules);
+        CausalConvConverter.register(rules);
+        LinearAttentionConverter.register(rules);
         TreeMap<String, Rule> byName = new TreeMap<>();
         for (Rule r : rules) {
             if (byName.put(r.opType(), r) != null) {

@@ -63,6 +63,9 @@ final class ElementwiseKernels {
                 yield x / y;
             }
             case "pow" -> (long) Math.pow(x, y);
+            case "bitwise_and" -> x & y;
+            case "bitwise_or" -> x | y;
+            case "bitwise_xor" -> x ^ y;
             case "max" -> Math.max(x, y);
             case "min" -> Math.min(x, y);
             case "mod" -> {
@@ -123,7 +126,7 @@ final class ElementwiseKernels {
 
     private static boolean isExactOnIntegers(String op) {
         return switch (op) {
-            case "neg", "abs", "sign", "relu", "identity", "not", "floor", "ceil", "round" -> true;
+            case "neg", "abs", "sign", "relu", "identity", "not", "floor", "ceil", "round", "bitwise_not" -> true;
             default -> false;
         };
     }
@@ -135,6 +138,7 @@ final class ElementwiseKernels {
             case "sign" -> Long.signum(x);
             case "relu" -> Math.max(x, 0);
             case "not" -> x != 0 ? 0 : 1;
+            case "bitwise_not" -> ~x;
             case "identity", "floor", "ceil", "round" -> x;
             default -> throw new IllegalStateException("not an integer unary op: " + op);
         };
@@ -161,6 +165,15 @@ final class ElementwiseKernels {
             case "identity" -> x;
             case "sin" -> Math.sin(x);
             case "cos" -> Math.cos(x);
+            case "tan" -> Math.tan(x);
+            case "asin" -> Math.asin(x);
+            case "acos" -> Math.acos(x);
+            case "atan" -> Math.atan(x);
+            case "sinh" -> Math.sinh(x);
+            case "cosh" -> Math.cosh(x);
+            case "asinh" -> MathFunctions.asinh(x);
+            case "acosh" -> MathFunctions.acosh(x);
+            case "atanh" -> MathFunctions.atanh(x);
             case "gelu" -> MathFunctions.gelu(x, tanh);
             case "silu" -> x * MathFunctions.sigmoid(x);
             default -> throw new IllegalStateException("not a unary op: " + op);

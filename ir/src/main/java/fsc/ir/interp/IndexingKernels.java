@@ -3,7 +3,7 @@ package fsc.ir.interp;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Reference range, split, trilu, tile, cumsum and argmax. */
+/** Reference range, split, trilu, tile, cumsum, cumprod and argmax. */
 final class IndexingKernels {
     private IndexingKernels() {}
 
@@ -78,12 +78,16 @@ final class IndexingKernels {
         return out;
     }
 
-    /** Running sum along the axis (operand 1 or attribute {@code axis}); {@code exclusive}, {@code reverse}. */
-    static HostTensor cumsum(Call c) {
+    /**
+     * Running sum ({@code cumsum}) or product ({@code cumprod}) along the axis (operand 1 or attribute
+     * {@code axis}); {@code exclusive} starts from the identity, {@code reverse} scans backwards.
+     */
+    static HostTensor cumulative(Call c) {
         HostTensor x = c.in(0);
         long[] shape = x.shape();
         long a = c.in().size() > 1 ? c.in(1).getLong(0) : c.node().intAttr("axis", 0);
         int axis = Call.axis(a, shape.length);
+        boolean product = c.node().op().equals("cumprod");
         boolean exclusive = c.node().intAttr("exclusive", 0) != 0;
         boolean reverse = c.node().intAttr("reverse", 0) != 0;
         long len = shape[axis];
@@ -93,18 +97,21 @@ final class IndexingKernels {
         HostTensor out = c.newOutput();
         for (long o = 0; o < outer; o++) {
             for (long in = 0; in < inner; in++) {
-                double sum = 0;
-                long isum = 0;
+                double acc = product ? 1 : 0;
+                long iacc = product ? 1 : 0;
                 for (long step = 0; step < len; step++) {
                     long j = reverse ? len - 1 - step : step;
                     long idx = (o * len + j) * inner + in;
                     if (exclusive) {
-                        store(out, idx, floating, sum, isum);
+                        store(out, idx, floating, acc, iacc);
                     }
-                    sum += floating ? x.getDouble(idx) : 0;
-                    isum += floating ? 0 : x.getLong(idx);
+                    if (floating) {
+                        acc = product ? acc * x.getDouble(idx) : acc + x.getDouble(idx);
+                    } else {
+                        iacc = product ? iacc * x.getLong(idx) : iacc + x.getLong(idx);
+                    }
                     if (!exclusive) {
-                        store(out, idx, floating, sum, isum);
+                        store(out, idx, floating, acc, iacc);
                     }
                 }
             }
@@ -112,11 +119,11 @@ final class IndexingKernels {
         return out;
     }
 
-    private static void store(HostTensor out, long idx, boolean floating, double sum, long isum) {
+    private static void store(HostTensor out, long idx, boolean floating, double acc, long iacc) {
         if (floating) {
-            out.setDouble(idx, sum);
+            out.setDouble(idx, acc);
         } else {
-            out.setLong(idx, isum);
+            out.setLong(idx, iacc);
         }
     }
 

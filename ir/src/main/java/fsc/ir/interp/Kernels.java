@@ -24,7 +24,10 @@ final class Kernels {
             "greater_or_equal",
             "and",
             "or",
-            "xor");
+            "xor",
+            "bitwise_and",
+            "bitwise_or",
+            "bitwise_xor");
     private static final Set<String> UNARY = Set.of(
             "neg",
             "abs",
@@ -44,6 +47,16 @@ final class Kernels {
             "identity",
             "sin",
             "cos",
+            "bitwise_not",
+            "tan",
+            "asin",
+            "acos",
+            "atan",
+            "sinh",
+            "cosh",
+            "asinh",
+            "acosh",
+            "atanh",
             "gelu",
             "silu");
     private static final Set<String> REINTERPRET = Set.of("reshape", "squeeze", "unsqueeze");
@@ -71,6 +84,7 @@ final class Kernels {
             "trilu",
             "tile",
             "cumsum",
+            "cumprod",
             "argmax",
             "conv",
             "max_pool",
@@ -82,7 +96,8 @@ final class Kernels {
             "rope",
             "qmatmul",
             "embedding",
-            "paged_attention");
+            "paged_attention",
+            "grid_sample");
 
     /** Every op with a kernel, sorted. */
     static Set<String> supported() {
@@ -135,7 +150,7 @@ final class Kernels {
             case "range" -> IndexingKernels.range(c);
             case "trilu" -> IndexingKernels.trilu(c);
             case "tile" -> IndexingKernels.tile(c);
-            case "cumsum" -> IndexingKernels.cumsum(c);
+            case "cumsum", "cumprod" -> IndexingKernels.cumulative(c);
             case "argmax" -> IndexingKernels.argmax(c);
             case "conv" -> ConvKernels.conv(c);
             case "max_pool", "average_pool" -> ConvKernels.pool(c);
@@ -146,6 +161,7 @@ final class Kernels {
             case "qmatmul" -> LlmKernels.qmatmul(c);
             case "embedding" -> LlmKernels.embedding(c);
             case "paged_attention" -> LlmKernels.pagedAttention(c);
+            case "grid_sample" -> SamplingKernels.gridSample(c);
             default -> throw new IllegalStateException(c.node().where() + ": the interpreter has no kernel for " + op);
         };
     }

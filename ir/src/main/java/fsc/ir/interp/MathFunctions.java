@@ -36,6 +36,22 @@ final class MathFunctions {
         return Math.signum(x) * (1 - erfc);
     }
 
+    /** {@code log(x + sqrt(x^2 + 1))}, taken on |x| and mirrored so large negative x does not cancel. */
+    static double asinh(double x) {
+        double ax = Math.abs(x);
+        return Math.copySign(Math.log(ax + Math.sqrt(ax * ax + 1)), x);
+    }
+
+    /** {@code log(x + sqrt(x^2 - 1))}; NaN below 1, as the real function is undefined there. */
+    static double acosh(double x) {
+        return Math.log(x + Math.sqrt(x * x - 1));
+    }
+
+    /** {@code log((1 + x) / (1 - x)) / 2}, through log1p so small |x| keeps its precision. */
+    static double atanh(double x) {
+        return 0.5 * Math.log1p(2 * x / (1 - x));
+    }
+
     static double gelu(double x, boolean tanh) {
         if (tanh) {
             double inner = Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x);

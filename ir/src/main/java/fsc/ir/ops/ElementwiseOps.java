@@ -13,6 +13,7 @@ final class ElementwiseOps {
     static final List<String> ARITHMETIC = List.of("add", "sub", "mul", "div", "pow", "max", "min", "mod");
     static final List<String> COMPARISON = List.of("equal", "less", "less_or_equal", "greater", "greater_or_equal");
     static final List<String> LOGICAL = List.of("and", "or", "xor");
+    static final List<String> BITWISE = List.of("bitwise_and", "bitwise_or", "bitwise_xor");
     static final List<String> UNARY = List.of(
             "neg",
             "abs",
@@ -31,7 +32,16 @@ final class ElementwiseOps {
             "not",
             "identity",
             "sin",
-            "cos");
+            "cos",
+            "tan",
+            "asin",
+            "acos",
+            "atan",
+            "sinh",
+            "cosh",
+            "asinh",
+            "acosh",
+            "atanh");
 
     static List<OpDef> defs() {
         List<OpDef> defs = new ArrayList<>();
@@ -51,6 +61,16 @@ final class ElementwiseOps {
                 return List.of(binary(ctx, true, DType.BOOL));
             }));
         }
+        for (String op : BITWISE) {
+            defs.add(OpSpec.fixed(op, 2, ctx -> {
+                requireInteger(ctx, 0);
+                return List.of(binary(ctx, true, ctx.input(0).dtype()));
+            }));
+        }
+        defs.add(OpSpec.fixed("bitwise_not", 1, ctx -> {
+            requireInteger(ctx, 0);
+            return List.of(ctx.input(0));
+        }));
         for (String op : UNARY) {
             defs.add(OpSpec.fixed(op, 1, ctx -> {
                 if (op.equals("not")) {
@@ -90,6 +110,12 @@ final class ElementwiseOps {
     private static void requireBool(InferContext ctx, int i) {
         if (ctx.input(i).dtype() != DType.BOOL) {
             throw ctx.fail("input " + i + " must be bool, got " + ctx.input(i));
+        }
+    }
+
+    private static void requireInteger(InferContext ctx, int i) {
+        if (!ctx.input(i).dtype().isInteger()) {
+            throw ctx.fail("input " + i + " must be an integer tensor, got " + ctx.input(i));
         }
     }
 

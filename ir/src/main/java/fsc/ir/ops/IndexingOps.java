@@ -8,7 +8,7 @@ import java.util.List;
 
 /**
  * Ops that generate or rearrange along one axis, as decoders use them: range, split, trilu, tile,
- * cumsum, argmax.
+ * cumsum, cumprod, argmax.
  */
 final class IndexingOps {
     private IndexingOps() {}
@@ -20,6 +20,7 @@ final class IndexingOps {
                 new OpSpec("trilu", 1, 2, IndexingOps::sameShape),
                 new OpSpec("tile", 1, 2, IndexingOps::tile),
                 new OpSpec("cumsum", 1, 2, IndexingOps::sameShape),
+                OpSpec.fixed("cumprod", 1, IndexingOps::sameShape),
                 OpSpec.fixed("argmax", 1, IndexingOps::argmax));
     }
 

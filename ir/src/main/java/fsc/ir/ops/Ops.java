@@ -32,6 +32,7 @@ public final class Ops {
         defs.addAll(ConvOps.defs());
         defs.addAll(AttentionOps.defs());
         defs.addAll(LlmOps.defs());
+        defs.addAll(SamplingOps.defs());
         TreeMap<String, OpDef> byName = new TreeMap<>();
         for (OpDef d : defs) {
             if (byName.put(d.name(), d) != null) {

@@ -1,0 +1,66 @@
+package fsc.backend.java;
+
+import com.palantir.javapoet.ClassName;
+import com.palantir.javapoet.CodeBlock;
+import fsc.ir.Dim;
+import fsc.ir.Node;
+import fsc.ir.Value;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code grid_sample} as one call of the runtime kernel {@code GridSample.sample}: the interpolation
+ * mode and padding rule become the kernel's int constants, the spatial sizes its trailing arguments.
+ */
+final class SamplingEmitter {
+    private SamplingEmitter() {}
+
+    static final ClassName KERNEL = ClassName.get("fsc.runtime.kernels", "GridSample");
+
+    static CodeBlock gridSample(Scope s) {
+        Node n = s.node();
+        Value x = n.input(0);
+        Value grid = n.input(1);
+        Value y = n.output();
+        DimCode dc = s.dims();
+        List<Dim> xd = x.type().dims();
+        List<Dim> yd = y.type().dims();
+        String mode =
+                switch (n.strAttr("mode", "linear")) {
+                    case "nearest" -> "NEAREST";
+                    case "cubic" -> "CUBIC";
+                    default -> "LINEAR";
+                };
+        String padding =
+                switch (n.strAttr("padding_mode", "zeros")) {
+                    case "border" -> "BORDER";
+                    case "reflection" -> "REFLECTION";
+                    default -> "ZEROS";
+                };
+        List<CodeBlock> dims = new ArrayList<>();
+        for (Dim d : xd.subList(2, xd.size())) {
+            dims.add(toInt(dc.of(d)));
+        }
+        return CodeBlock.builder()
+                .addStatement(
+                        "$T.sample($N, $N, $N, $L, $L, $L, $T.$L, $T.$L, $L, $L)",
+                        KERNEL,
+                        s.segment(x, "x"),
+                        s.segment(grid, "grid"),
+                        s.segment(y, "y"),
+                        toInt(dc.of(xd.get(0))),
+                        toInt(dc.of(xd.get(1))),
+                        dc.product(yd.subList(2, yd.size())),
+                        KERNEL,
+                        mode,
+                        KERNEL,
+                        padding,
+                        n.intAttr("align_corners", 0) != 0,
+                        CodeBlock.join(dims, ", "))
+                .build();
+    }
+
+    private static CodeBlock toInt(CodeBlock c) {
+        return CodeBlock.of("$T.toIntExact($L)", Math.class, c);
+    }
+}

@@ -1,0 +1,120 @@
+package fsc.frontend.onnx;
+
+import static fsc.frontend.onnx.OnnxTestSupport.assertOneLineError;
+import static fsc.frontend.onnx.TinyModels.FLOAT;
+import static fsc.frontend.onnx.TinyModels.INT64;
+import static fsc.frontend.onnx.TinyModels.floatAttr;
+import static fsc.frontend.onnx.TinyModels.intAttr;
+import static fsc.frontend.onnx.TinyModels.model;
+import static fsc.frontend.onnx.TinyModels.node;
+import static fsc.frontend.onnx.TinyModels.value;
+import static fsc.frontend.onnx.TinyModels.write;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.ByteString;
+import fsc.frontend.onnx.proto.Onnx.AttributeProto;
+import fsc.frontend.onnx.proto.Onnx.GraphProto;
+import fsc.ir.FscException;
+import fsc.ir.Graph;
+import fsc.ir.Node;
+import fsc.ir.interp.HostTensor;
+import fsc.ir.interp.Interpreter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Converters added for ONNX conformance: compile-time operands, lowerings checked by the interpreter, loud refusals. */
+class ConformanceConvertersTest {
+    @TempDir
+    Path dir;
+
+    private static AttributeProto stringAttr(String name, String v) {
+        return AttributeProto.newBuilder()
+                .setName(name)
+                .setType(AttributeProto.AttributeType.STRING)
+                .setS(ByteString.copyFromUtf8(v))
+                .build();
+    }
+
+    /** A run-time axis asks to be bound; once bound the IR node carries it as an attribute. */
+    @Test
+    void cumsumAxisMustBeKnownAndIsFoldedWhenBound() {
+        GraphProto g = GraphProto.newBuilder()
+                .addInput(value("x", FLOAT, 2L, 3L))
+                .addInput(value("axis", INT64))
+                .addNode(node("CumSum", "c", List.of("x", "axis"), List.of("y")))
+                .addOutput(value("y", FLOAT, 2L, 3L))
+                .build();
+        Path file = write(dir, "model.onnx", model(g, 14));
+        FscException e = assertOneLineError(() -> OnnxImporter.importModel(file), "the axis ('axis') must be known");
+        assertEquals("bind it with --bind axis=FILE", e.hint());
+        Graph bound = OnnxImporter.importModel(
+                file,
+                ImportOptions.defaults()
+                        .withBinding("axis", HostTensor.ofLongs(new long[0], 1).toWeight()));
+        Node cumsum = bound.nodes().stream()
+                .filter(n -> n.op().equals("cumsum"))
+                .findFirst()
+                .orElseThrow();
+        assertEquals(1, cumsum.inputs().size());
+        assertEquals(1, cumsum.intAttr("axis", -1));
+    }
+
+    /** Einsum's broadcast-product lowering against a hand-written matrix product. */
+    @Test
+    void einsumMatrixProductMatchesAReferenceLoop() {
+        GraphProto g = GraphProto.newBuilder()
+                .addInput(value("a", FLOAT, 3L, 4L))
+                .addInput(value("b", FLOAT, 4L, 5L))
+                .addNode(node("Einsum", "e", List.of("a", "b"), List.of("y"), stringAttr("equation", "ij, jk -> ki")))
+                .addOutput(value("y", FLOAT, 5L, 3L))
+                .build();
+        Graph graph = OnnxImporter.importModel(write(dir, "model.onnx", model(g, 12)));
+        Random r = new Random(5);
+        HostTensor a = HostTensor.random(fsc.ir.DType.F32, new long[] {3, 4}, r);
+        HostTensor b = HostTensor.random(fsc.ir.DType.F32, new long[] {4, 5}, r);
+        HostTensor y = new Interpreter(graph).run(Map.of("a", a, "b", b)).get("y");
+        for (int k = 0; k < 5; k++) {
+            for (int i = 0; i < 3; i++) {
+                double sum = 0;
+                for (int j = 0; j < 4; j++) {
+                    sum += a.getDouble(i * 4 + j) * b.getDouble(j * 5 + k);
+                }
+                assertEquals(sum, y.getDouble(k * 3 + i), 1e-5);
+            }
+        }
+    }
+
+    @Test
+    void unsupportedVariantsFailNamingTheNode() {
+        GraphProto det = GraphProto.newBuilder()
+                .addInput(value("x", FLOAT, 7L, 7L))
+                .addNode(node("Det", "d", List.of("x"), List.of("y")))
+                .addOutput(value("y", FLOAT))
+                .build();
+        assertOneLineError(
+                () -> OnnxImporter.importModel(write(dir, "det.onnx", model(det, 22))),
+                "computes determinants up to order 6 (Leibniz formula), got 7");
+        GraphProto lstm = GraphProto.newBuilder()
+                .addInput(value("x", FLOAT, 2L, 1L, 3L))
+                .addInput(value("w", FLOAT, 1L, 8L, 3L))
+                .addInput(value("r", FLOAT, 1L, 8L, 2L))
+                .addNode(node(
+                        "LSTM",
+                        "l",
+                        List.of("x", "w", "r"),
+                        List.of("", "h"),
+                        intAttr("hidden_size", 2),
+                        floatAttr("clip", 3f)))
+                .addOutput(value("h", FLOAT, 1L, 1L, 2L))
+                .build();
+        FscException e = assertOneLineError(
+                () -> OnnxImporter.importModel(write(dir, "lstm.onnx", model(lstm, 14))),
+                "the 'clip' attribute is not supported");
+        assertTrue(e.getMessage().contains("LSTM"), e.getMessage());
+    }
+}

@@ -1,0 +1,49 @@
+package fsc.ir.ops;
+
+import fsc.ir.Dim;
+import fsc.ir.TensorType;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Sampling an image at computed positions: {@code grid_sample(x[N, C, in...], grid[N, out..., r])} →
+ * {@code [N, C, out...]} with r = 1..3 spatial axes, ONNX GridSample-20 semantics. Attributes {@code
+ * mode} ({@code "linear"}, {@code "nearest"}, {@code "cubic"}; cubic on 2 spatial axes only), {@code
+ * padding_mode} ({@code "zeros"}, {@code "border"}, {@code "reflection"}) and {@code align_corners}.
+ */
+final class SamplingOps {
+    private SamplingOps() {}
+
+    static final Set<String> MODES = Set.of("linear", "nearest", "cubic");
+    static final Set<String> PADDINGS = Set.of("zeros", "border", "reflection");
+
+    static List<OpDef> defs() {
+        return List.of(OpSpec.fixed("grid_sample", 2, SamplingOps::gridSample));
+    }
+
+    private static List<TensorType> gridSample(InferContext ctx) {
+        TensorType x = ctx.input(0);
+        TensorType grid = ctx.input(1);
+        int r = x.rank() - 2;
+        if (r < 1 || r > 3 || grid.rank() != r + 2 || !x.dtype().isFloat() || grid.dtype() != x.dtype()) {
+            throw ctx.fail("needs x [N, C, 1 to 3 spatial axes] and a grid [N, out..., r] of one float type, got " + x
+                    + " and " + grid);
+        }
+        if (!grid.dim(r + 1).equals(Dim.of(r)) || !grid.dim(0).equals(x.dim(0))) {
+            throw ctx.fail("grid " + grid + " must hold " + r + " coordinates per position for batch " + x.dim(0));
+        }
+        String mode = ctx.strAttr("mode", "linear");
+        String padding = ctx.strAttr("padding_mode", "zeros");
+        if (!MODES.contains(mode) || !PADDINGS.contains(padding)) {
+            throw ctx.fail("mode must be one of " + MODES + " and padding_mode one of " + PADDINGS + ", got \"" + mode
+                    + "\" and \"" + padding + "\"");
+        }
+        if (mode.equals("cubic") && r != 2) {
+            throw ctx.fail("cubic sampling needs 2 spatial axes, got " + r);
+        }
+        List<Dim> dims = new ArrayList<>(List.of(x.dim(0), x.dim(1)));
+        dims.addAll(grid.dims().subList(1, r + 1));
+        return List.of(x.withDims(dims));
+    }
+}

@@ -1,0 +1,137 @@
+package fsc.ir.interp;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import fsc.ir.Attr;
+import fsc.ir.DType;
+import fsc.ir.FscException;
+import fsc.ir.GraphBuilder;
+import fsc.ir.TensorType;
+import fsc.ir.Value;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.DoubleUnaryOperator;
+import org.junit.jupiter.api.Test;
+
+/** Reference results of the ops added for ONNX conformance: trigonometric/hyperbolic maps, cumprod, grid_sample. */
+class ConformanceOpsTest {
+
+    private static HostTensor run(String op, Map<String, Attr> attrs, HostTensor... operands) {
+        GraphBuilder b = new GraphBuilder("t");
+        List<Value> in = new ArrayList<>();
+        for (int i = 0; i < operands.length; i++) {
+            in.add(b.constant("c" + i, operands[i].toWeight()));
+        }
+        b.output(b.node(op, "n", in, attrs));
+        return new Interpreter(b.build()).run(Map.of()).values().iterator().next();
+    }
+
+    private static void assertValues(double[] expected, HostTensor actual, double tol) {
+        assertEquals(expected.length, actual.size(), actual.toString());
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(expected[i], actual.getDouble(i), tol, "element " + i + " of " + actual);
+        }
+    }
+
+    @Test
+    void trigonometricAndHyperbolicMapsMatchTheirDefinitions() {
+        HostTensor x = HostTensor.ofFloats(new long[] {3}, -0.5f, 0.25f, 0.75f);
+        double[] v = {-0.5, 0.25, 0.75};
+        Map<String, DoubleUnaryOperator> direct = Map.of(
+                "tan", Math::tan,
+                "asin", Math::asin,
+                "acos", Math::acos,
+                "atan", Math::atan,
+                "sinh", Math::sinh,
+                "cosh", Math::cosh);
+        direct.forEach(
+                (op, f) -> assertValues(java.util.Arrays.stream(v).map(f).toArray(), run(op, Map.of(), x), 1e-6));
+        // The inverse hyperbolics, through the functions they invert.
+        Map<String, DoubleUnaryOperator> inverses = Map.of("asinh", Math::sinh, "atanh", Math::tanh);
+        inverses.forEach((op, f) -> {
+            HostTensor y = run(op, Map.of(), x);
+            for (int i = 0; i < v.length; i++) {
+                assertEquals(v[i], f.applyAsDouble(y.getDouble(i)), 1e-6, op + " of " + v[i]);
+            }
+        });
+        HostTensor acosh = run("acosh", Map.of(), HostTensor.ofFloats(new long[] {3}, 1f, 2f, 10f));
+        assertValues(new double[] {0, 1.3169578969248166, 2.993222846126381}, acosh, 1e-6);
+        assertTrue(Double.isNaN(run("acosh", Map.of(), HostTensor.ofFloats(new long[] {1}, 0.5f))
+                .getDouble(0)));
+        // asinh is odd and stays accurate for large negative arguments (no cancellation).
+        HostTensor big = run("asinh", Map.of(), HostTensor.ofFloats(new long[] {1}, -1e6f));
+        assertEquals(-14.508657738524219, big.getDouble(0), 1e-5);
+    }
+
+    @Test
+    void cumprodScansOneAxisInclusiveExclusiveAndReversed() {
+        HostTensor x = HostTensor.ofFloats(new long[] {2, 3}, 1, 2, 3, 4, 5, 6);
+        assertValues(new double[] {1, 2, 6, 4, 20, 120}, run("cumprod", Map.of("axis", new Attr.Int(1)), x), 0);
+        assertValues(
+                new double[] {1, 1, 1, 1, 2, 3},
+                run("cumprod", Map.of("axis", new Attr.Int(0), "exclusive", new Attr.Int(1)), x),
+                0);
+        HostTensor ints = HostTensor.ofInts(DType.I32, new long[] {4}, 2, 3, 4, 5);
+        HostTensor rev = run(
+                "cumprod",
+                Map.of("axis", new Attr.Int(0), "reverse", new Attr.Int(1), "exclusive", new Attr.Int(1)),
+                ints);
+        assertArrayEquals(new long[] {60, 20, 5, 1}, rev.toLongArray());
+    }
+
+    @Test
+    void bitwiseOpsOnIntegersOnly() {
+        HostTensor a = HostTensor.ofInts(DType.I32, new long[] {3}, 12, -1, 5);
+        HostTensor b = HostTensor.ofInts(DType.I32, new long[] {3}, 10, 6, 0);
+        assertArrayEquals(
+                new long[] {8, 6, 0}, run("bitwise_and", Map.of(), a, b).toLongArray());
+        assertArrayEquals(
+                new long[] {14, -1, 5}, run("bitwise_or", Map.of(), a, b).toLongArray());
+        assertArrayEquals(
+                new long[] {6, -7, 5}, run("bitwise_xor", Map.of(), a, b).toLongArray());
+        assertArrayEquals(
+                new long[] {-13, 0, -6}, run("bitwise_not", Map.of(), a).toLongArray());
+        HostTensor f = HostTensor.ofFloats(new long[] {1}, 1f);
+        FscException e = assertThrows(FscException.class, () -> run("bitwise_and", Map.of(), f, f));
+        assertTrue(e.getMessage().contains("must be an integer tensor"), e.getMessage());
+    }
+
+    /** x = [[0, 1], [2, 3]] sampled at hand-picked normalised positions; values worked out by hand. */
+    @Test
+    void gridSampleInterpolatesAndPadsLikeOnnx() {
+        HostTensor x = HostTensor.ofFloats(new long[] {1, 1, 2, 2}, 0, 1, 2, 3);
+        // (x, y) = centre, top-left pixel centre (align_corners=0 maps -0.5 to pixel 0), far outside.
+        HostTensor grid = HostTensor.ofFloats(new long[] {1, 1, 3, 2}, 0, 0, -0.5f, -0.5f, 3, 0);
+        assertValues(
+                new double[] {1.5, 0, 0}, run("grid_sample", Map.of("mode", new Attr.Str("linear")), x, grid), 1e-6);
+        // border clamps x = 3 (pixel 6.5) to column 1, y = 0 is between the rows: (1 + 3) / 2.
+        assertValues(
+                new double[] {1.5, 0, 2},
+                run("grid_sample", Map.of("padding_mode", new Attr.Str("border")), x, grid),
+                1e-6);
+        // nearest rounds pixel 0.5 to even (0) on both axes at the centre.
+        assertValues(
+                new double[] {0, 0, 0}, run("grid_sample", Map.of("mode", new Attr.Str("nearest")), x, grid), 1e-6);
+        // align_corners=1: -1 and 1 are the corner pixel centres.
+        HostTensor corners = HostTensor.ofFloats(new long[] {1, 1, 2, 2}, -1, -1, 1, 1);
+        assertValues(
+                new double[] {0, 3}, run("grid_sample", Map.of("align_corners", new Attr.Int(1)), x, corners), 1e-6);
+    }
+
+    @Test
+    void gridSampleRefusesCubicIn3dAndMismatchedGrids() {
+        GraphBuilder b = new GraphBuilder("t");
+        Value x = b.input("x", TensorType.of(DType.F32, 1, 1, 2, 2, 2));
+        Value g = b.input("g", TensorType.of(DType.F32, 1, 2, 2, 2, 3));
+        FscException e = assertThrows(
+                FscException.class,
+                () -> b.node("grid_sample", "gs", List.of(x, g), Map.of("mode", new Attr.Str("cubic"))));
+        assertTrue(e.getMessage().contains("cubic sampling needs 2 spatial axes"), e.getMessage());
+        Value g2 = b.input("g2", TensorType.of(DType.F32, 1, 2, 2, 2, 2));
+        assertThrows(FscException.class, () -> b.node("grid_sample", "gs2", List.of(x, g2), Map.of()));
+    }
+}
