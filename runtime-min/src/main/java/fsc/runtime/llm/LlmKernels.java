@@ -3,6 +3,7 @@ package fsc.runtime.llm;
 import fsc.runtime.ElemType;
 import fsc.runtime.Parallelism;
 import fsc.runtime.RuntimeFailure;
+import fsc.runtime.kernels.Sgemm;
 import fsc.runtime.quant.Dequantize;
 import fsc.runtime.quant.GgmlType;
 import fsc.runtime.quant.Q8K;
@@ -52,18 +53,37 @@ public final class LlmKernels {
             });
             return;
         }
-        // Prefill: unpack each weight row once into a scratch row and reuse it for every token, so
-        // unpacking is paid once per row instead of once per (row, token).
-        par.forRange(0, n, ROW_GRAIN, (from, to) -> {
-            float[] row = new float[k];
-            MemorySegment rs = MemorySegment.ofArray(row);
-            for (int j = from; j < to; j++) {
-                Dequantize.row(type, w, j * rowBytes, row, 0, k);
-                for (int t = 0; t < rows; t++) {
-                    y.set(F32, 4L * ((long) t * n + j), VectorMath.dotNative(rs, x, 4L * t * k, k));
+        // Prefill: dequantize a chunk of weight rows once per step and multiply every token by it
+        // with the register-tiled SGEMM, so a step of T tokens costs one weight pass plus T GEMM
+        // rows instead of T reductions per weight row (one dot product per output was ~30x slower).
+        par.forRange(0, n, PREFILL_CHUNK, (from, to) -> {
+            float[] chunk = prefillChunk(PREFILL_CHUNK * k);
+            MemorySegment cs = MemorySegment.ofArray(chunk);
+            for (int j0 = from; j0 < to; j0 += PREFILL_CHUNK) {
+                int cn = Math.min(PREFILL_CHUNK, to - j0);
+                for (int j = 0; j < cn; j++) {
+                    Dequantize.row(type, w, (j0 + j) * rowBytes, chunk, j * k, k);
                 }
+                Sgemm.gemm(rows, cn, k, x, 0L, k, false, cs, 0L, k, true, y, 4L * j0, n, 1f, false, SERIAL);
             }
         });
+    }
+
+    /** Weight rows dequantized per GEMM in prefill: a few SGEMM panels wide, small enough for L2. */
+    static final int PREFILL_CHUNK = 64;
+
+    /** Each worker runs its GEMMs itself: qmatmul already splits the weight rows across workers. */
+    private static final Parallelism SERIAL = Parallelism.of(1);
+
+    private static final ThreadLocal<float[][]> PREFILL_SCRATCH = ThreadLocal.withInitial(() -> new float[1][0]);
+
+    /** This thread's dequantization scratch of at least {@code floats}, reused across calls. */
+    private static float[] prefillChunk(int floats) {
+        float[][] holder = PREFILL_SCRATCH.get();
+        if (holder[0].length < floats) {
+            holder[0] = new float[floats];
+        }
+        return holder[0];
     }
 
     /**

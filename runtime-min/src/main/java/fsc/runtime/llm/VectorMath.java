@@ -29,22 +29,6 @@ final class VectorMath {
         return s;
     }
 
-    /** {@code sum a[i] * x[i]}: {@code a} a heap float[] segment (native order), {@code x} little-endian floats. */
-    static float dotNative(MemorySegment a, MemorySegment x, long xo, int n) {
-        FloatVector acc = FloatVector.zero(F);
-        int i = 0;
-        for (int upper = F.loopBound(n); i < upper; i += F.length()) {
-            FloatVector p = FloatVector.fromMemorySegment(F, a, 4L * i, ByteOrder.nativeOrder());
-            FloatVector q = FloatVector.fromMemorySegment(F, x, xo + 4L * i, LE);
-            acc = p.fma(q, acc);
-        }
-        float s = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
-            s += a.get(java.lang.foreign.ValueLayout.JAVA_FLOAT, 4L * i) * x.get(LlmKernels.F32, xo + 4L * i);
-        }
-        return s;
-    }
-
     /** {@code y[i] += alpha * x[i]} over {@code n} floats. */
     static void axpy(float alpha, MemorySegment x, long xo, MemorySegment y, long yo, int n) {
         FloatVector a = FloatVector.broadcast(F, alpha);
