@@ -100,6 +100,57 @@ class ConformanceOpsTest {
         assertTrue(e.getMessage().contains("must be an integer tensor"), e.getMessage());
     }
 
+    /** Unsigned shifts keep the element's low bits and give 0 from the width on (numpy's rule), also for u64. */
+    @Test
+    void bitShiftsOnUnsignedTypes() {
+        Map<String, Attr> none = Map.of();
+        HostTensor x8 = HostTensor.ofInts(DType.U8, new long[] {5}, 1, 255, 16, 3, 200);
+        HostTensor y8 = HostTensor.ofInts(DType.U8, new long[] {5}, 1, 1, 4, 8, 255);
+        assertArrayEquals(
+                new long[] {2, 254, 0, 0, 0},
+                run("bit_shift_left", none, x8, y8).toLongArray());
+        assertArrayEquals(
+                new long[] {0, 127, 1, 0, 0},
+                run("bit_shift_right", none, x8, y8).toLongArray());
+        HostTensor x32 = HostTensor.ofInts(DType.U32, new long[] {3}, 0xFFFF_FFFFL, 0xFFFF_FFFFL, 1);
+        HostTensor y32 = HostTensor.ofInts(DType.U32, new long[] {3}, 4, 32, 31);
+        assertArrayEquals(
+                new long[] {0xFFFF_FFF0L, 0, 0x8000_0000L},
+                run("bit_shift_left", none, x32, y32).toLongArray());
+        assertArrayEquals(
+                new long[] {0x0FFF_FFFFL, 0, 0},
+                run("bit_shift_right", none, x32, y32).toLongArray());
+        // u64 amounts are unsigned too: 2^64 - 1 is a huge shift, not -1.
+        HostTensor x64 = HostTensor.ofInts(DType.U64, new long[] {3}, -1L, 1, -1L);
+        HostTensor y64 = HostTensor.ofInts(DType.U64, new long[] {3}, 63, 64, -1L);
+        assertArrayEquals(
+                new long[] {Long.MIN_VALUE, 0, 0},
+                run("bit_shift_left", none, x64, y64).toLongArray());
+        assertArrayEquals(
+                new long[] {1, 0, 0}, run("bit_shift_right", none, x64, y64).toLongArray());
+        HostTensor i32 = HostTensor.ofInts(DType.I32, new long[] {1}, 1);
+        FscException e = assertThrows(FscException.class, () -> run("bit_shift_left", none, i32, i32));
+        assertTrue(e.getMessage().contains("must be u8, u16, u32 or u64"), e.getMessage());
+    }
+
+    /** Bitcast keeps every byte: IEEE bit patterns worked out by hand, and sign bits read unsigned. */
+    @Test
+    void bitcastReinterpretsBytes() {
+        HostTensor f = HostTensor.ofFloats(new long[] {3}, 1f, -2f, 0f);
+        HostTensor asInt = run("bitcast", Map.of("to", new Attr.Type(DType.I32)), f);
+        assertEquals(DType.I32, asInt.dtype());
+        assertArrayEquals(new long[] {0x3F80_0000L, (int) 0xC000_0000L, 0}, asInt.toLongArray());
+        HostTensor back = run("bitcast", Map.of("to", new Attr.Type(DType.F32)), asInt);
+        assertValues(new double[] {1, -2, 0}, back, 0);
+        HostTensor i8 = HostTensor.ofInts(DType.I8, new long[] {2}, -1, -128);
+        assertArrayEquals(
+                new long[] {255, 128},
+                run("bitcast", Map.of("to", new Attr.Type(DType.U8)), i8).toLongArray());
+        FscException e =
+                assertThrows(FscException.class, () -> run("bitcast", Map.of("to", new Attr.Type(DType.I16)), asInt));
+        assertTrue(e.getMessage().contains("same size"), e.getMessage());
+    }
+
     /** x = [[0, 1], [2, 3]] sampled at hand-picked normalised positions; values worked out by hand. */
     @Test
     void gridSampleInterpolatesAndPadsLikeOnnx() {
