@@ -168,6 +168,7 @@ final class JavaKernelSupport {
         t.add(new Kernel("rope", F32, F32, LlmEmitter::rope));
         t.add(new Kernel("attention", F32, F32, AttentionEmitter::attention));
         t.add(new Kernel("grid_sample", F32, F32, SamplingEmitter::gridSample));
+        t.add(new Kernel("roi_align", F32, F32, SamplingEmitter::roiAlign));
         for (String op : ArenaSlots.VIEW_OPS) {
             t.add(new Kernel(op, CASTABLE, CASTABLE, VIEW));
         }

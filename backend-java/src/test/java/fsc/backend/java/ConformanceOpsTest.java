@@ -168,6 +168,57 @@ class ConformanceOpsTest {
         }
     }
 
+    /** Regions inside, across and past the border, both coordinate modes, avg and max, sampling ratio 0 and 2. */
+    @Test
+    void roiAlignMatchesTheInterpreter() throws Exception {
+        GraphBuilder b = new GraphBuilder("roi_align");
+        Value x = b.input("x", f32(2, 3, 6, 5));
+        Value rois = b.constant(
+                "rois",
+                HostTensor.ofFloats(
+                                new long[] {4, 4},
+                                0,
+                                0,
+                                4,
+                                5,
+                                1.2f,
+                                0.7f,
+                                3.9f,
+                                2.1f,
+                                -2,
+                                3,
+                                8,
+                                9,
+                                4.5f,
+                                5.5f,
+                                4.6f,
+                                5.6f)
+                        .toWeight());
+        Value batch = b.constant(
+                "batch", HostTensor.ofLongs(new long[] {4}, 0, 1, 1, 0).toWeight());
+        for (String transform : List.of("half_pixel", "output_half_pixel")) {
+            for (String mode : List.of("avg", "max")) {
+                for (int ratio : new int[] {0, 2}) {
+                    b.output(b.node(
+                            "roi_align",
+                            transform + "_" + mode + "_" + ratio,
+                            List.of(x, rois, batch),
+                            attrs(
+                                    "coordinate_transformation_mode", new Attr.Str(transform),
+                                    "mode", new Attr.Str(mode),
+                                    "sampling_ratio", new Attr.Int(ratio),
+                                    "output_height", new Attr.Int(3),
+                                    "output_width", new Attr.Int(2),
+                                    "spatial_scale", new Attr.Float(0.75))));
+                }
+            }
+        }
+        Graph g = b.build();
+        try (ModelHarness h = ModelHarness.compile(g, dir, 1)) {
+            h.assertMatchesInterpreter(TestGraphs.randomInputs(g, Map.of(), 87), 1e-5);
+        }
+    }
+
     private static int bits(DType t) {
         return t.blockBytes() * 8;
     }

@@ -60,6 +60,7 @@ final class OnnxOps {
         LinalgExtraConverters.register(rules);
         Col2ImConverter.register(rules);
         GridSampleConverter.register(rules);
+        RoiAlignConverter.register(rules);
         RecurrentConverters.register(rules);
         DftConverters.register(rules);
         BitwiseConverters.register(rules);

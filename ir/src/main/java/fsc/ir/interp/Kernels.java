@@ -99,7 +99,8 @@ final class Kernels {
             "qmatmul",
             "embedding",
             "paged_attention",
-            "grid_sample");
+            "grid_sample",
+            "roi_align");
 
     /** Every op with a kernel, sorted. */
     static Set<String> supported() {
@@ -164,6 +165,7 @@ final class Kernels {
             case "embedding" -> LlmKernels.embedding(c);
             case "paged_attention" -> LlmKernels.pagedAttention(c);
             case "grid_sample" -> SamplingKernels.gridSample(c);
+            case "roi_align" -> RoiAlignKernel.roiAlign(c);
             default -> throw new IllegalStateException(c.node().where() + ": the interpreter has no kernel for " + op);
         };
     }

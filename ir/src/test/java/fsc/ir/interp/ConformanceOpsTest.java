@@ -151,6 +151,41 @@ class ConformanceOpsTest {
         assertTrue(e.getMessage().contains("same size"), e.getMessage());
     }
 
+    /**
+     * x[i][j] = 4i + j is linear, so bilinear samples are exact: the 2×2 samples of region (0,0)-(2,2)
+     * at 0.5 and 1.5 average to 4·1 + 1 = 5; "max" takes the largest weighted tap of the sample at
+     * (1.5, 1.5), 0.25·10; a region past the image samples 0; samples of region (2,2)-(4,4) past the
+     * last pixel centre clamp to it: (12.5 + 13 + 14.5 + 15) / 4 = 13.75, and the max is the clamped
+     * corner x[3][3] = 15 with weight 1.
+     */
+    @Test
+    void roiAlignOnALinearImage() {
+        float[] pixels = new float[16];
+        for (int i = 0; i < 16; i++) {
+            pixels[i] = i;
+        }
+        HostTensor x = HostTensor.ofFloats(new long[] {1, 1, 4, 4}, pixels);
+        HostTensor rois = HostTensor.ofFloats(new long[] {3, 4}, 0, 0, 2, 2, 10, 10, 12, 12, 2, 2, 4, 4);
+        HostTensor batch = HostTensor.ofLongs(new long[] {3}, 0, 0, 0);
+        Map<String, Attr> avg = Map.of(
+                "coordinate_transformation_mode", new Attr.Str("output_half_pixel"),
+                "sampling_ratio", new Attr.Int(2));
+        assertValues(new double[] {5, 0, 13.75}, run("roi_align", avg, x, rois, batch), 1e-12);
+        Map<String, Attr> max = Map.of(
+                "coordinate_transformation_mode", new Attr.Str("output_half_pixel"),
+                "sampling_ratio", new Attr.Int(2),
+                "mode", new Attr.Str("max"));
+        assertValues(new double[] {2.5, 0, 15}, run("roi_align", max, x, rois, batch), 1e-12);
+        // half_pixel shifts by half a pixel: region (0.5,0.5)-(2.5,2.5) is the first one above.
+        HostTensor shifted = HostTensor.ofFloats(new long[] {1, 4}, 0.5f, 0.5f, 2.5f, 2.5f);
+        HostTensor one = HostTensor.ofLongs(new long[] {1}, 0);
+        assertValues(
+                new double[] {5}, run("roi_align", Map.of("sampling_ratio", new Attr.Int(2)), x, shifted, one), 1e-12);
+        HostTensor bad = HostTensor.ofLongs(new long[] {1}, 1);
+        FscException e = assertThrows(FscException.class, () -> run("roi_align", Map.of(), x, shifted, bad));
+        assertTrue(e.getMessage().contains("batch index 1"), e.getMessage());
+    }
+
     /** x = [[0, 1], [2, 3]] sampled at hand-picked normalised positions; values worked out by hand. */
     @Test
     void gridSampleInterpolatesAndPadsLikeOnnx() {
