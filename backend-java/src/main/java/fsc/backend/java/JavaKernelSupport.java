@@ -169,6 +169,7 @@ final class JavaKernelSupport {
         t.add(new Kernel("attention", F32, F32, AttentionEmitter::attention));
         t.add(new Kernel("grid_sample", F32, F32, SamplingEmitter::gridSample));
         t.add(new Kernel("roi_align", F32, F32, SamplingEmitter::roiAlign));
+        t.add(new Kernel("tfidf_vectorizer", INDEX, F32, TextEmitter::tfidf));
         for (String op : ArenaSlots.VIEW_OPS) {
             t.add(new Kernel(op, CASTABLE, CASTABLE, VIEW));
         }

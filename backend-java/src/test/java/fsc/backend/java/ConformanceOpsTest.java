@@ -219,6 +219,34 @@ class ConformanceOpsTest {
         }
     }
 
+    /** Tokens in [0, 4) against a pool of uni- and bigrams, every mode, i32 rows and one i64 sequence. */
+    @Test
+    void tfidfMatchesTheInterpreter() throws Exception {
+        GraphBuilder b = new GraphBuilder("tfidf");
+        Value rows = b.input("rows", type(DType.I32, 3, 9));
+        Value seq = b.input("seq", type(DType.I64, 11));
+        for (String mode : List.of("TF", "IDF", "TFIDF")) {
+            Map<String, Attr> a = new TreeMap<>(attrs(
+                    "min_gram_length", new Attr.Int(1),
+                    "max_gram_length", new Attr.Int(2),
+                    "max_skip_count", new Attr.Int(2),
+                    "mode", new Attr.Str(mode),
+                    "ngram_counts", Attr.ints(0, 2),
+                    "ngram_indexes", Attr.ints(5, 0, 1, 2, 3, 4),
+                    "pool_int64s", Attr.ints(0, 3, 0, 1, 1, 1, 3, 2, 2, 0)));
+            if (!mode.equals("TF")) {
+                a.put("weights", new Attr.Floats(List.of(0.5, 1.5, 2.0, 0.25, 3.0, 1.0)));
+            }
+            b.output(b.node("tfidf_vectorizer", "rows_" + mode, List.of(rows), a));
+            b.output(b.node("tfidf_vectorizer", "seq_" + mode, List.of(seq), a));
+        }
+        Graph g = b.build();
+        try (ModelHarness h = ModelHarness.compile(g, dir, 1)) {
+            h.assertMatchesInterpreter(TestGraphs.randomInputs(g, Map.of(), 88), 0);
+            h.assertMatchesInterpreter(TestGraphs.randomInputs(g, Map.of(), 89), 0);
+        }
+    }
+
     private static int bits(DType t) {
         return t.blockBytes() * 8;
     }

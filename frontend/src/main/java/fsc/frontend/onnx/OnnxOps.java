@@ -76,6 +76,7 @@ final class OnnxOps {
         Col2ImConverter.register(rules);
         GridSampleConverter.register(rules);
         RoiAlignConverter.register(rules);
+        TfIdfConverter.register(rules);
         RecurrentConverters.register(rules);
         DftConverters.register(rules);
         BitwiseConverters.register(rules);

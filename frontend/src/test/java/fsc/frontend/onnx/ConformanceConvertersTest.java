@@ -203,4 +203,21 @@ class ConformanceConvertersTest {
         assertEquals("output_half_pixel", r.strAttr("coordinate_transformation_mode", "?"));
         assertEquals(3, r.intAttr("output_width", -1));
     }
+
+    /** TfIdfVectorizer with a string pool is refused by name; fsc has no string tensors. */
+    @Test
+    void tfidfWithAStringPoolIsRefused() {
+        AttributeProto strings = AttributeProto.newBuilder()
+                .setName("pool_strings")
+                .setType(AttributeProto.AttributeType.STRINGS)
+                .addStrings(ByteString.copyFromUtf8("a"))
+                .build();
+        GraphProto g = GraphProto.newBuilder()
+                .addInput(value("x", INT64, 4L))
+                .addNode(node("TfIdfVectorizer", "t", List.of("x"), List.of("y"), strings))
+                .addOutput(value("y", FLOAT, 1L))
+                .build();
+        Path file = write(dir, "tfidf.onnx", model(g, 9));
+        assertOneLineError(() -> OnnxImporter.importModel(file), "pool_strings is not supported");
+    }
 }

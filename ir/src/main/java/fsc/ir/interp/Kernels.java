@@ -100,7 +100,8 @@ final class Kernels {
             "embedding",
             "paged_attention",
             "grid_sample",
-            "roi_align");
+            "roi_align",
+            "tfidf_vectorizer");
 
     /** Every op with a kernel, sorted. */
     static Set<String> supported() {
@@ -166,6 +167,7 @@ final class Kernels {
             case "paged_attention" -> LlmKernels.pagedAttention(c);
             case "grid_sample" -> SamplingKernels.gridSample(c);
             case "roi_align" -> RoiAlignKernel.roiAlign(c);
+            case "tfidf_vectorizer" -> TfIdfKernel.tfidf(c);
             default -> throw new IllegalStateException(c.node().where() + ": the interpreter has no kernel for " + op);
         };
     }

@@ -186,6 +186,34 @@ class ConformanceOpsTest {
         assertTrue(e.getMessage().contains("batch index 1"), e.getMessage());
     }
 
+    /**
+     * Tokens 1 2 1 2 3 against unigrams {1, 3} and bigrams {12, 21, 13}: at skip distance 1 the
+     * unigrams count 2 and 1 and the bigrams 12 twice, 21 once; at distance 2 (pairs 11, 22, 13) only
+     * 13 counts. Unigrams are not counted again at distance 2.
+     */
+    @Test
+    void tfidfCountsNGramsWithSkips() {
+        HostTensor x = HostTensor.ofInts(DType.I32, new long[] {5}, 1, 2, 1, 2, 3);
+        Map<String, Attr> tf = new java.util.TreeMap<>(Map.of(
+                "min_gram_length", new Attr.Int(1),
+                "max_gram_length", new Attr.Int(2),
+                "max_skip_count", new Attr.Int(1),
+                "mode", new Attr.Str("TF"),
+                "ngram_counts", Attr.ints(0, 2),
+                "ngram_indexes", Attr.ints(0, 1, 2, 3, 4),
+                "pool_int64s", Attr.ints(1, 3, 1, 2, 2, 1, 1, 3)));
+        assertValues(new double[] {2, 1, 2, 1, 1}, run("tfidf_vectorizer", tf, x), 0);
+        Map<String, Attr> bigrams = new java.util.TreeMap<>(tf);
+        bigrams.put("min_gram_length", new Attr.Int(2));
+        assertValues(new double[] {0, 0, 2, 1, 1}, run("tfidf_vectorizer", bigrams, x), 0);
+        Map<String, Attr> weighted = new java.util.TreeMap<>(tf);
+        weighted.put("weights", new Attr.Floats(List.of(0.5, 1.0, 2.0, 3.0, 4.0)));
+        weighted.put("mode", new Attr.Str("TFIDF"));
+        assertValues(new double[] {1, 1, 4, 3, 4}, run("tfidf_vectorizer", weighted, x), 0);
+        weighted.put("mode", new Attr.Str("IDF"));
+        assertValues(new double[] {0.5, 1, 2, 3, 4}, run("tfidf_vectorizer", weighted, x), 0);
+    }
+
     /** x = [[0, 1], [2, 3]] sampled at hand-picked normalised positions; values worked out by hand. */
     @Test
     void gridSampleInterpolatesAndPadsLikeOnnx() {
