@@ -1,6 +1,8 @@
 package fsc.backend.java;
 
 import com.palantir.javapoet.CodeBlock;
+import com.palantir.javapoet.TypeName;
+import fsc.ir.DType;
 import fsc.ir.Dim;
 import fsc.ir.FscException;
 import fsc.ir.Node;
@@ -228,7 +230,13 @@ final class ConvEmitter {
         for (int d = 0; d < k; d++) {
             b.beginControlFlow("for (long $N = 0; $N < $LL; $N++)", os.get(d), os.get(d), win.out()[d], os.get(d));
         }
-        b.addStatement("float $N = $L", acc, max ? CodeBlock.of("$T.NEGATIVE_INFINITY", Float.class) : "0f")
+        // Max pooling also runs on the 8-bit integers, in their compute type (see ElemCode).
+        DType t = x.dtype();
+        TypeName accType = ElemCode.compute(t);
+        CodeBlock lowest = accType.equals(TypeName.FLOAT)
+                ? CodeBlock.of("$T.NEGATIVE_INFINITY", Float.class)
+                : CodeBlock.of("$T.MIN_VALUE", Integer.class);
+        b.addStatement("$T $N = $L", accType, acc, max ? lowest : CodeBlock.of("0f"))
                 .addStatement("long $N = 0", count);
         for (int d = 0; d < k; d++) {
             b.beginControlFlow("for (long $N = 0; $N < $LL; $N++)", ks.get(d), ks.get(d), kernel[d], ks.get(d));
@@ -248,7 +256,7 @@ final class ConvEmitter {
             inPads.add(CodeBlock.of(
                     "$N >= $LL && $N < $LL", is.get(d), -win.padsBegin()[d], is.get(d), in[d] + win.padsEnd()[d]));
         }
-        CodeBlock v = CodeBlock.of("$N.getAtIndex(F32, $N * $LL + $L)", xs, plane, product(in), linear(null, is, in));
+        CodeBlock v = ElemCode.load(xs, t, CodeBlock.of("$N * $LL + $L", plane, product(in), linear(null, is, in)));
         b.beginControlFlow("if ($L)", CodeBlock.join(inside, " && "))
                 .addStatement(
                         max ? "$N = $T.max($N, $L)" : "$N += $L",
@@ -262,13 +270,11 @@ final class ConvEmitter {
         for (int d = 0; d < k; d++) {
             b.endControlFlow();
         }
-        b.addStatement(
-                "$N.setAtIndex(F32, $N * $LL + $L, $L)",
+        b.addStatement(ElemCode.store(
                 ys,
-                plane,
-                product(win.out()),
-                linear(null, os, win.out()),
-                max ? CodeBlock.of("$N", acc) : CodeBlock.of("$N / $N", acc, count));
+                y.dtype(),
+                CodeBlock.of("$N * $LL + $L", plane, product(win.out()), linear(null, os, win.out())),
+                max ? CodeBlock.of("$N", acc) : CodeBlock.of("$N / $N", acc, count)));
         for (int d = 0; d < k + 1; d++) {
             b.endControlFlow();
         }

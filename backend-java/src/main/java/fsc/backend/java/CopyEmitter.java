@@ -10,7 +10,7 @@ import java.util.List;
 
 /**
  * Data movement: {@code transpose}, {@code slice}, {@code expand}, {@code concat},
- * {@code constant_of_shape} and {@code cast}. Moves are byte-exact copies through a {@link LoopNest}
+ * {@code constant_of_shape}, {@code cast} and {@code bitcast}. Moves are byte-exact copies through a {@link LoopNest}
  * (so they work for every element type); where the coalesced inner run is contiguous on both sides
  * it becomes one {@code MemorySegment.copy}.
  */
@@ -259,5 +259,25 @@ final class CopyEmitter {
                         ElemCode.convert(from, to, ElemCode.load(xs, from, CodeBlock.of("$N", i))),
                         how))
                 .build());
+    }
+
+    /** ONNX BitCast: the same bytes read as another type of the same element size, so one byte copy. */
+    static CodeBlock bitcast(Scope s) {
+        Node n = s.node();
+        Value x = n.input(0);
+        Value y = n.output();
+        if (x.dtype().blockBytes() != y.dtype().blockBytes()) {
+            throw new IllegalStateException(n.where() + ": bitcast of "
+                    + x.dtype().irName() + " to " + y.dtype().irName() + " changes the element size");
+        }
+        return CodeBlock.builder()
+                .addStatement(
+                        "$T.copy($N, 0L, $N, 0L, ($L) * $LL)",
+                        JavaTypes.MEMORY_SEGMENT,
+                        s.segment(x, "x"),
+                        s.segment(y, "y"),
+                        s.dims().of(y.type().elementCount()),
+                        y.dtype().blockBytes())
+                .build();
     }
 }

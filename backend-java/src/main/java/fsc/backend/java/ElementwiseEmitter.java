@@ -152,10 +152,24 @@ final class ElementwiseEmitter {
                     case "xor", "bitwise_xor" -> CodeBlock.of("$L ^ $L", a, b);
                     case "bitwise_and" -> CodeBlock.of("$L & $L", a, b);
                     case "bitwise_or" -> CodeBlock.of("$L | $L", a, b);
+                    case "bit_shift_left", "bit_shift_right" -> shift(op, t, a, b);
                     default -> throw new IllegalStateException("not a binary op: " + op);
                 };
         // Pow runs in double; narrow operands (byte, short) promote to int, which is their compute type.
         return op.equals("pow") ? CodeBlock.of("($T) ($L)", ElemCode.compute(out), e) : e;
+    }
+
+    /**
+     * ONNX BitShift on unsigned compute values (zero-extended into int or long, u64 as raw bits): a
+     * shift by the compute width or more gives 0, as numpy does (Java would take the amount modulo the
+     * width); smaller amounts past the element width leave only bits the narrowing store drops.
+     */
+    private static CodeBlock shift(String op, DType t, CodeBlock a, CodeBlock b) {
+        String operator = op.equals("bit_shift_left") ? "<<" : ">>>";
+        if (ElemCode.compute(t).equals(TypeName.LONG)) {
+            return CodeBlock.of("($T.compareUnsigned($L, 64L) >= 0 ? 0L : $L $L $L)", Long.class, b, a, operator, b);
+        }
+        return CodeBlock.of("($L >= 32 ? 0 : $L $L $L)", b, a, operator, b);
     }
 
     /** u64 forms of the ops whose signed long operators differ; null where signed is right (add, mul, ...). */

@@ -43,6 +43,12 @@ final class JavaKernelSupport {
     private static final Set<DType> CASTABLE =
             union(PLAIN, EnumSet.of(DType.I4, DType.U4, DType.F4E2M1, DType.I2, DType.U2));
 
+    /** Every whole-byte integer width; {@link ElemCode} zero-extends the unsigned ones. */
+    private static final Set<DType> INTEGERS =
+            EnumSet.of(DType.I64, DType.I32, DType.I16, DType.I8, DType.U64, DType.U32, DType.U16, DType.U8);
+
+    private static final Set<DType> UNSIGNED = EnumSet.of(DType.U64, DType.U32, DType.U16, DType.U8);
+
     private static final Set<DType> HALVES_AND_F32 = EnumSet.of(DType.F32, DType.F16, DType.BF16);
     private static final Set<DType> INDEX = EnumSet.of(DType.I64, DType.I32);
 
@@ -63,10 +69,16 @@ final class JavaKernelSupport {
         for (String op : List.of("and", "or", "xor")) {
             t.add(new Kernel(op, BOOL, BOOL, ElementwiseEmitter::binary));
         }
+        // Bit ops on the compute values (unsigned ones zero-extended) keep the right low bits, which
+        // is all the narrowing store writes.
         for (String op : List.of("bitwise_and", "bitwise_or", "bitwise_xor")) {
-            t.add(new Kernel(op, INTS, INTS, ElementwiseEmitter::binary));
+            t.add(new Kernel(op, INTEGERS, INTEGERS, ElementwiseEmitter::binary));
         }
-        t.add(new Kernel("bitwise_not", INTS, INTS, ElementwiseEmitter::unary));
+        t.add(new Kernel("bitwise_not", INTEGERS, INTEGERS, ElementwiseEmitter::unary));
+        for (String op : List.of("bit_shift_left", "bit_shift_right")) {
+            t.add(new Kernel(op, UNSIGNED, UNSIGNED, ElementwiseEmitter::binary));
+        }
+        t.add(new Kernel("bitcast", PLAIN, PLAIN, CopyEmitter::bitcast));
         for (String op : List.of(
                 "sqrt",
                 "reciprocal",
@@ -119,10 +131,8 @@ final class JavaKernelSupport {
         }
         // Sums and products of any integer width wrap the same way step by step as at the end, and
         // unsigned ones are bitwise the same as signed: one scalar loop serves them all.
-        Set<DType> integers =
-                EnumSet.of(DType.I64, DType.I32, DType.I16, DType.I8, DType.U64, DType.U32, DType.U16, DType.U8);
         for (String op : List.of("reduce_sum", "reduce_prod")) {
-            t.add(new Kernel(op, union(f32f64, integers), union(f32f64, integers), ScalarReduceEmitter::reduceAny));
+            t.add(new Kernel(op, union(f32f64, INTEGERS), union(f32f64, INTEGERS), ScalarReduceEmitter::reduceAny));
         }
         for (String op : List.of("reduce_max", "reduce_min")) {
             Set<DType> ordered = union(union(f32f64, INTS), BOOL);
@@ -135,7 +145,9 @@ final class JavaKernelSupport {
         t.add(new Kernel("batch_norm", F32, F32, NormEmitter::batchNorm));
         t.add(new Kernel("global_average_pool", F32, F32, ReduceEmitter::globalPool));
         t.add(new Kernel("conv", F32, F32, ConvEmitter::conv));
-        t.add(new Kernel("max_pool", F32, F32, ConvEmitter::pool));
+        // Max pooling only compares, so the 8-bit integers run the same loop in int (ElemCode).
+        Set<DType> maxPoolable = EnumSet.of(DType.F32, DType.I8, DType.U8);
+        t.add(new Kernel("max_pool", maxPoolable, maxPoolable, ConvEmitter::pool));
         t.add(new Kernel("average_pool", F32, F32, ConvEmitter::pool));
         t.add(new Kernel("global_max_pool", F32, F32, ReduceEmitter::globalPool));
         t.add(new Kernel("split", PLAIN, PLAIN, IndexingEmitter::split));
@@ -156,6 +168,8 @@ final class JavaKernelSupport {
         t.add(new Kernel("rope", F32, F32, LlmEmitter::rope));
         t.add(new Kernel("attention", F32, F32, AttentionEmitter::attention));
         t.add(new Kernel("grid_sample", F32, F32, SamplingEmitter::gridSample));
+        t.add(new Kernel("roi_align", F32, F32, SamplingEmitter::roiAlign));
+        t.add(new Kernel("tfidf_vectorizer", INDEX, F32, TextEmitter::tfidf));
         for (String op : ArenaSlots.VIEW_OPS) {
             t.add(new Kernel(op, CASTABLE, CASTABLE, VIEW));
         }

@@ -11,6 +11,7 @@ import java.util.List;
 /**
  * {@code grid_sample} as one call of the runtime kernel {@code GridSample.sample}: the interpolation
  * mode and padding rule become the kernel's int constants, the spatial sizes its trailing arguments.
+ * {@code roi_align} likewise as one call of {@code RoiAlign.align}.
  */
 final class SamplingEmitter {
     private SamplingEmitter() {}
@@ -57,6 +58,41 @@ final class SamplingEmitter {
                         padding,
                         n.intAttr("align_corners", 0) != 0,
                         CodeBlock.join(dims, ", "))
+                .build();
+    }
+
+    static final ClassName ROI_ALIGN = ClassName.get("fsc.runtime.kernels", "RoiAlign");
+
+    static CodeBlock roiAlign(Scope s) {
+        Node n = s.node();
+        Value x = n.input(0);
+        Value rois = n.input(1);
+        Value batch = n.input(2);
+        Value y = n.output();
+        if (batch.dtype() != fsc.ir.DType.I64) {
+            throw new IllegalStateException(n.where() + ": roi_align takes i64 batch indices, got " + batch.type());
+        }
+        DimCode dc = s.dims();
+        List<Dim> xd = x.type().dims();
+        List<Dim> yd = y.type().dims();
+        List<CodeBlock> sizes = new ArrayList<>();
+        for (Dim d : List.of(xd.get(0), xd.get(1), xd.get(2), xd.get(3), yd.get(0), yd.get(2), yd.get(3))) {
+            sizes.add(toInt(dc.of(d)));
+        }
+        return CodeBlock.builder()
+                .addStatement(
+                        "$T.align($N, $N, $N, $N, $L, $L, $Lf, $L, $L)",
+                        ROI_ALIGN,
+                        s.segment(x, "x"),
+                        s.segment(rois, "rois"),
+                        s.segment(batch, "batch"),
+                        s.segment(y, "y"),
+                        CodeBlock.join(sizes, ", "),
+                        n.intAttr("sampling_ratio", 0),
+                        (float) n.floatAttr("spatial_scale", 1.0),
+                        n.strAttr("coordinate_transformation_mode", "half_pixel")
+                                .equals("half_pixel"),
+                        n.strAttr("mode", "avg").equals("max"))
                 .build();
     }
 

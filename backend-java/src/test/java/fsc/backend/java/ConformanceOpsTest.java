@@ -3,15 +3,20 @@ package fsc.backend.java;
 import static fsc.backend.java.TestGraphs.attrs;
 import static fsc.backend.java.TestGraphs.f32;
 import static fsc.backend.java.TestGraphs.type;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import fsc.ir.Attr;
 import fsc.ir.DType;
 import fsc.ir.Graph;
 import fsc.ir.GraphBuilder;
 import fsc.ir.Value;
+import fsc.ir.interp.HostTensor;
+import fsc.ir.interp.Interpreter;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -66,8 +71,7 @@ class ConformanceOpsTest {
         Value c = b.input("c", type(DType.I32, 4));
         Value l = b.input("l", type(DType.I64, 2, 5));
         Value shifted = b.constant(
-                "big",
-                fsc.ir.interp.HostTensor.ofLongs(new long[] {1}, 0x7_0000_0005L).toWeight());
+                "big", HostTensor.ofLongs(new long[] {1}, 0x7_0000_0005L).toWeight());
         for (String op : List.of("bitwise_and", "bitwise_or", "bitwise_xor")) {
             b.output(b.node(op, op, List.of(a, c), Map.of()));
             b.output(b.node(op, op + "_i64", List.of(l, shifted), Map.of()));
@@ -78,6 +82,188 @@ class ConformanceOpsTest {
         try (ModelHarness h = ModelHarness.compile(g, dir, 1)) {
             h.assertMatchesInterpreter(TestGraphs.randomInputs(g, Map.of(), 86), 0);
         }
+    }
+
+    /**
+     * Bitwise ops in every whole-byte integer width, unsigned shifts (amounts past the width included),
+     * bitcasts and 8-bit max pooling: the generated code must give the interpreter's bytes exactly.
+     */
+    @Test
+    void integerBitOpsInEveryWidthMatchTheInterpreterBytes() throws Exception {
+        GraphBuilder b = new GraphBuilder("bit_ops");
+        List<DType> widths =
+                List.of(DType.I8, DType.U8, DType.I16, DType.U16, DType.I32, DType.U32, DType.I64, DType.U64);
+        Map<String, HostTensor> inputs = new TreeMap<>();
+        for (DType t : widths) {
+            String n = t.irName();
+            Value a = b.input("a_" + n, type(t, 2, 3));
+            Value c = b.input("c_" + n, type(t, 3));
+            // Extremes of every width: all ones, the sign bit alone, and small values.
+            inputs.put(
+                    "a_" + n,
+                    HostTensor.ofInts(
+                            t,
+                            new long[] {2, 3},
+                            -1L,
+                            Long.MIN_VALUE >>> (64 - bits(t)),
+                            5,
+                            0,
+                            12,
+                            1L << (bits(t) - 2)));
+            inputs.put("c_" + n, HostTensor.ofInts(t, new long[] {3}, 10, -1L, 6));
+            for (String op : List.of("bitwise_and", "bitwise_or", "bitwise_xor")) {
+                b.output(b.node(op, op + "_" + n, List.of(a, c), Map.of()));
+            }
+            b.output(b.node("bitwise_not", "not_" + n, List.of(a), Map.of()));
+            DType same = sameSize(t);
+            b.output(b.node("bitcast", "bitcast_" + n, List.of(a), Map.of("to", new Attr.Type(same))));
+            if (t == DType.U8 || t == DType.U16 || t == DType.U32 || t == DType.U64) {
+                Value amount = b.input("s_" + n, type(t, 6));
+                inputs.put("s_" + n, HostTensor.ofInts(t, new long[] {6}, 0, 1, bits(t) - 1, bits(t), 33, -1L));
+                Value x = b.input("x_" + n, type(t, 6));
+                inputs.put("x_" + n, HostTensor.ofInts(t, new long[] {6}, 3, -1L, -1L, 7, -1L, -1L));
+                b.output(b.node("bit_shift_left", "shl_" + n, List.of(x, amount), Map.of()));
+                b.output(b.node("bit_shift_right", "shr_" + n, List.of(x, amount), Map.of()));
+            }
+        }
+        for (DType t : List.of(DType.U8, DType.I8)) {
+            Value img = b.input("img_" + t.irName(), type(t, 1, 2, 4, 4));
+            long[] pixels = new long[32];
+            for (int i = 0; i < pixels.length; i++) {
+                pixels[i] = (i * 37L) % 256 - (t == DType.I8 ? 128 : 0);
+            }
+            inputs.put("img_" + t.irName(), HostTensor.ofInts(t, new long[] {1, 2, 4, 4}, pixels));
+            b.output(b.node(
+                    "max_pool",
+                    "pool_" + t.irName(),
+                    List.of(img),
+                    attrs("kernel_shape", Attr.ints(2, 2), "pads", Attr.ints(1, 1, 0, 0))));
+        }
+        Graph g = b.build();
+        try (ModelHarness h = ModelHarness.compile(g, dir, 1)) {
+            Map<String, HostTensor> expected = new Interpreter(g).run(inputs);
+            Map<String, HostTensor> actual = h.run(inputs);
+            assertEquals(expected.keySet(), actual.keySet());
+            expected.forEach((name, e) -> {
+                HostTensor a = actual.get(name);
+                assertEquals(e.dtype(), a.dtype(), name);
+                assertEquals(e.data(), a.data(), () -> name + ": " + e + " vs " + a);
+            });
+            // Hand-checked: u8 255 << 7 keeps 0x80; 255 >> 8 and any shift by 33 or 255 give 0.
+            assertArrayEquals(
+                    new long[] {3, 254, 128, 0, 0, 0}, actual.get("shl_u8").toLongArray());
+            assertArrayEquals(
+                    new long[] {3, 127, 1, 0, 0, 0}, actual.get("shr_u8").toLongArray());
+            // u64: 2^64-1 >> 63 is 1; a shift by 2^64-1 is 0, not a shift by 63.
+            assertArrayEquals(
+                    new long[] {3, -2L, Long.MIN_VALUE, 0, -1L << 33, 0},
+                    actual.get("shl_u64").toLongArray());
+            assertArrayEquals(
+                    new long[] {3, Long.MAX_VALUE, 1, 0, -1L >>> 33, 0},
+                    actual.get("shr_u64").toLongArray());
+            // u16 bitwise_not of 0xFFFF, 0x8000, 5 | 0, 12, 0x4000.
+            assertArrayEquals(
+                    new long[] {0, 0x7FFF, 0xFFFA, 0xFFFF, 0xFFF3, 0xBFFF},
+                    actual.get("not_u16").toLongArray());
+        }
+    }
+
+    /** Regions inside, across and past the border, both coordinate modes, avg and max, sampling ratio 0 and 2. */
+    @Test
+    void roiAlignMatchesTheInterpreter() throws Exception {
+        GraphBuilder b = new GraphBuilder("roi_align");
+        Value x = b.input("x", f32(2, 3, 6, 5));
+        Value rois = b.constant(
+                "rois",
+                HostTensor.ofFloats(
+                                new long[] {4, 4},
+                                0,
+                                0,
+                                4,
+                                5,
+                                1.2f,
+                                0.7f,
+                                3.9f,
+                                2.1f,
+                                -2,
+                                3,
+                                8,
+                                9,
+                                4.5f,
+                                5.5f,
+                                4.6f,
+                                5.6f)
+                        .toWeight());
+        Value batch = b.constant(
+                "batch", HostTensor.ofLongs(new long[] {4}, 0, 1, 1, 0).toWeight());
+        for (String transform : List.of("half_pixel", "output_half_pixel")) {
+            for (String mode : List.of("avg", "max")) {
+                for (int ratio : new int[] {0, 2}) {
+                    b.output(b.node(
+                            "roi_align",
+                            transform + "_" + mode + "_" + ratio,
+                            List.of(x, rois, batch),
+                            attrs(
+                                    "coordinate_transformation_mode", new Attr.Str(transform),
+                                    "mode", new Attr.Str(mode),
+                                    "sampling_ratio", new Attr.Int(ratio),
+                                    "output_height", new Attr.Int(3),
+                                    "output_width", new Attr.Int(2),
+                                    "spatial_scale", new Attr.Float(0.75))));
+                }
+            }
+        }
+        Graph g = b.build();
+        try (ModelHarness h = ModelHarness.compile(g, dir, 1)) {
+            h.assertMatchesInterpreter(TestGraphs.randomInputs(g, Map.of(), 87), 1e-5);
+        }
+    }
+
+    /** Tokens in [0, 4) against a pool of uni- and bigrams, every mode, i32 rows and one i64 sequence. */
+    @Test
+    void tfidfMatchesTheInterpreter() throws Exception {
+        GraphBuilder b = new GraphBuilder("tfidf");
+        Value rows = b.input("rows", type(DType.I32, 3, 9));
+        Value seq = b.input("seq", type(DType.I64, 11));
+        for (String mode : List.of("TF", "IDF", "TFIDF")) {
+            Map<String, Attr> a = new TreeMap<>(attrs(
+                    "min_gram_length", new Attr.Int(1),
+                    "max_gram_length", new Attr.Int(2),
+                    "max_skip_count", new Attr.Int(2),
+                    "mode", new Attr.Str(mode),
+                    "ngram_counts", Attr.ints(0, 2),
+                    "ngram_indexes", Attr.ints(5, 0, 1, 2, 3, 4),
+                    "pool_int64s", Attr.ints(0, 3, 0, 1, 1, 1, 3, 2, 2, 0)));
+            if (!mode.equals("TF")) {
+                a.put("weights", new Attr.Floats(List.of(0.5, 1.5, 2.0, 0.25, 3.0, 1.0)));
+            }
+            b.output(b.node("tfidf_vectorizer", "rows_" + mode, List.of(rows), a));
+            b.output(b.node("tfidf_vectorizer", "seq_" + mode, List.of(seq), a));
+        }
+        Graph g = b.build();
+        try (ModelHarness h = ModelHarness.compile(g, dir, 1)) {
+            h.assertMatchesInterpreter(TestGraphs.randomInputs(g, Map.of(), 88), 0);
+            h.assertMatchesInterpreter(TestGraphs.randomInputs(g, Map.of(), 89), 0);
+        }
+    }
+
+    private static int bits(DType t) {
+        return t.blockBytes() * 8;
+    }
+
+    /** The other integer type of {@code t}'s size (signed for unsigned and back). */
+    private static DType sameSize(DType t) {
+        return switch (t) {
+            case I8 -> DType.U8;
+            case U8 -> DType.I8;
+            case I16 -> DType.U16;
+            case U16 -> DType.I16;
+            case I32 -> DType.F32;
+            case U32 -> DType.I32;
+            case I64 -> DType.F64;
+            case U64 -> DType.I64;
+            default -> throw new IllegalArgumentException(t.irName());
+        };
     }
 
     /** Every mode × padding × align_corners, 2-D and 3-D, with grid points up to 1.6 outside the image. */

@@ -13,8 +13,8 @@ import java.util.TreeMap;
 import java.util.function.IntFunction;
 
 /**
- * The ONNX operators fsc imports: one {@link Rule} per op type of the standard domain, with the
- * first opset whose semantics the converter implements. Older opsets of an op (e.g. Add-6 with its
+ * The ONNX operators fsc imports: one {@link Rule} per op type of the standard domain (and a few of
+ * {@code ai.onnx.ml}), with the first opset whose semantics the converter implements. Older opsets of an op (e.g. Add-6 with its
  * legacy {@code broadcast} attribute) count as unsupported rather than being converted wrongly.
  */
 final class OnnxOps {
@@ -26,8 +26,23 @@ final class OnnxOps {
         void convert(NodeContext ctx);
     }
 
-    /** How {@code opType} is converted from opset {@code since} on. */
-    record Rule(String opType, int since, Converter converter) {}
+    /** How {@code opType} of {@code domain} is converted from that domain's opset {@code since} on. */
+    record Rule(String domain, String opType, int since, Converter converter) {
+        /** A rule for an op of the standard domain. */
+        Rule(String opType, int since, Converter converter) {
+            this(Opsets.DEFAULT_DOMAIN, opType, since, converter);
+        }
+
+        /** The rule's name in {@link #supported}: the op type, prefixed by its domain outside the standard one. */
+        String key() {
+            return OnnxOps.key(domain, opType);
+        }
+    }
+
+    private static String key(String domain, String opType) {
+        String d = Opsets.normalize(domain);
+        return d.equals(Opsets.DEFAULT_DOMAIN) ? opType : d + ":" + opType;
+    }
 
     private static final SortedMap<String, Rule> RULES = build();
 
@@ -60,16 +75,19 @@ final class OnnxOps {
         LinalgExtraConverters.register(rules);
         Col2ImConverter.register(rules);
         GridSampleConverter.register(rules);
+        RoiAlignConverter.register(rules);
+        TfIdfConverter.register(rules);
         RecurrentConverters.register(rules);
         DftConverters.register(rules);
         BitwiseConverters.register(rules);
         UnpoolScatterConverters.register(rules);
         CausalConvConverter.register(rules);
         LinearAttentionConverter.register(rules);
+        MlConverters.register(rules);
         TreeMap<String, Rule> byName = new TreeMap<>();
         for (Rule r : rules) {
-            if (byName.put(r.opType(), r) != null) {
-                throw new IllegalStateException("ONNX op " + r.opType() + " has two rules");
+            if (byName.put(r.key(), r) != null) {
+                throw new IllegalStateException("ONNX op " + r.key() + " has two rules");
             }
         }
         return Collections.unmodifiableSortedMap(byName);
@@ -77,14 +95,11 @@ final class OnnxOps {
 
     /** The rule for a node, when fsc supports {@code opType} of {@code domain} at {@code opset}. */
     static Optional<Rule> find(String domain, String opType, long opset) {
-        if (!Opsets.normalize(domain).equals(Opsets.DEFAULT_DOMAIN)) {
-            return Optional.empty();
-        }
-        Rule r = RULES.get(opType);
+        Rule r = RULES.get(key(domain, opType));
         return r != null && opset >= r.since() ? Optional.of(r) : Optional.empty();
     }
 
-    /** Every supported op type of the standard domain, sorted. */
+    /** Every supported op type, sorted; ops outside the standard domain as {@code domain:OpType}. */
     static List<String> supported() {
         return List.copyOf(RULES.keySet());
     }
@@ -116,17 +131,15 @@ final class OnnxOps {
         });
         throw new FscException(
                 file + ": unsupported ONNX ops: " + String.join(", ", parts),
-                "fsc imports " + RULES.size() + " standard ONNX ops; `fsc inspect` lists the model's ops");
+                "fsc imports " + RULES.size() + " ONNX ops; `fsc inspect` lists the model's ops");
     }
 
     /** {@code Foo (ai.onnx opset 14} — the rest of the parenthesis is added by the caller. */
     private static String describe(NodeProto n, long opset) {
         String domain = Opsets.normalize(n.getDomain());
         String version = opset == 0 ? "not imported" : "opset " + opset;
-        Rule r = RULES.get(n.getOpType());
-        String needs = domain.equals(Opsets.DEFAULT_DOMAIN) && r != null && opset > 0
-                ? ", fsc needs opset " + r.since() + "+"
-                : "";
+        Rule r = RULES.get(key(domain, n.getOpType()));
+        String needs = r != null && opset > 0 ? ", fsc needs opset " + r.since() + "+" : "";
         return n.getOpType() + " (" + domain + " " + version + needs;
     }
 }

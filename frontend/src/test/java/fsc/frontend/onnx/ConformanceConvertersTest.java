@@ -9,12 +9,17 @@ import static fsc.frontend.onnx.TinyModels.model;
 import static fsc.frontend.onnx.TinyModels.node;
 import static fsc.frontend.onnx.TinyModels.value;
 import static fsc.frontend.onnx.TinyModels.write;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import fsc.frontend.onnx.proto.Onnx.AttributeProto;
 import fsc.frontend.onnx.proto.Onnx.GraphProto;
+import fsc.frontend.onnx.proto.Onnx.ModelProto;
+import fsc.frontend.onnx.proto.Onnx.NodeProto;
+import fsc.frontend.onnx.proto.Onnx.OperatorSetIdProto;
+import fsc.frontend.onnx.proto.Onnx.TensorProto;
 import fsc.ir.FscException;
 import fsc.ir.Graph;
 import fsc.ir.Node;
@@ -116,5 +121,103 @@ class ConformanceConvertersTest {
                 () -> OnnxImporter.importModel(write(dir, "lstm.onnx", model(lstm, 14))),
                 "the 'clip' attribute is not supported");
         assertTrue(e.getMessage().contains("LSTM"), e.getMessage());
+    }
+
+    private static NodeProto ml(NodeProto n) {
+        return n.toBuilder().setDomain("ai.onnx.ml").build();
+    }
+
+    /** Ops of ai.onnx.ml: Binarizer on integers compares with floor(threshold); ArrayFeatureExtractor gathers columns. */
+    @Test
+    void mlBinarizerAndArrayFeatureExtractor() {
+        GraphProto g = GraphProto.newBuilder()
+                .addInput(value("x", INT64, 4L))
+                .addInput(value("f", FLOAT, 2L, 3L))
+                .addInput(value("k", INT64, 2L))
+                .addNode(ml(node("Binarizer", "b", List.of("x"), List.of("y"), floatAttr("threshold", -0.5f))))
+                .addNode(ml(node("ArrayFeatureExtractor", "a", List.of("f", "k"), List.of("z"))))
+                .addOutput(value("y", INT64, 4L))
+                .addOutput(value("z", FLOAT, 2L, 2L))
+                .build();
+        ModelProto m = model(g, 18).toBuilder()
+                .addOpsetImport(
+                        OperatorSetIdProto.newBuilder().setDomain("ai.onnx.ml").setVersion(1))
+                .build();
+        Graph graph = OnnxImporter.importModel(write(dir, "ml.onnx", m));
+        Map<String, HostTensor> out = new Interpreter(graph)
+                .run(Map.of(
+                        "x", HostTensor.ofLongs(new long[] {4}, -3, -1, 0, 2),
+                        "f", HostTensor.ofFloats(new long[] {2, 3}, 1, 2, 3, 4, 5, 6),
+                        "k", HostTensor.ofLongs(new long[] {2}, 2, 0)));
+        // -0.5 < 0 and 2 only: truncating the threshold to 0 would wrongly drop 0.
+        assertArrayEquals(new long[] {0, 0, 1, 1}, out.get("y").toLongArray());
+        assertArrayEquals(new float[] {3, 1, 6, 4}, out.get("z").toFloatArray());
+    }
+
+    /** BitShift picks its IR op by direction, BitCast keeps the bits, RoiAlign-10 defaults to output_half_pixel. */
+    @Test
+    void bitShiftBitCastAndRoiAlignImport() {
+        int u64 = TensorProto.DataType.UINT64_VALUE;
+        int i32 = TensorProto.DataType.INT32_VALUE;
+        GraphProto g = GraphProto.newBuilder()
+                .addInput(value("x", u64, 2L))
+                .addInput(value("s", u64, 2L))
+                .addInput(value("f", FLOAT, 2L))
+                .addNode(node("BitShift", "shr", List.of("x", "s"), List.of("y"), stringAttr("direction", "RIGHT")))
+                .addNode(node("BitCast", "bits", List.of("f"), List.of("b"), intAttr("to", i32)))
+                .addOutput(value("y", u64, 2L))
+                .addOutput(value("b", i32, 2L))
+                .build();
+        Graph graph = OnnxImporter.importModel(write(dir, "bits.onnx", model(g, 26)));
+        assertTrue(
+                graph.nodes().stream().anyMatch(n -> n.op().equals("bit_shift_right")),
+                graph.nodes().toString());
+        Map<String, HostTensor> out = new Interpreter(graph)
+                .run(Map.of(
+                        "x", HostTensor.ofInts(fsc.ir.DType.U64, new long[] {2}, -1L, 8),
+                        "s", HostTensor.ofInts(fsc.ir.DType.U64, new long[] {2}, 60, 3),
+                        "f", HostTensor.ofFloats(new long[] {2}, 1f, -0f)));
+        assertArrayEquals(new long[] {15, 1}, out.get("y").toLongArray());
+        assertArrayEquals(
+                new long[] {0x3F80_0000L, Integer.MIN_VALUE}, out.get("b").toLongArray());
+
+        GraphProto sideways = GraphProto.newBuilder()
+                .addInput(value("x", u64, 2L))
+                .addNode(node("BitShift", "s", List.of("x", "x"), List.of("y"), stringAttr("direction", "UP")))
+                .addOutput(value("y", u64, 2L))
+                .build();
+        Path bad = write(dir, "up.onnx", model(sideways, 11));
+        assertOneLineError(() -> OnnxImporter.importModel(bad), "direction must be \"LEFT\" or \"RIGHT\"");
+
+        GraphProto roi = GraphProto.newBuilder()
+                .addInput(value("x", FLOAT, 1L, 1L, 4L, 4L))
+                .addInput(value("rois", FLOAT, 2L, 4L))
+                .addInput(value("i", INT64, 2L))
+                .addNode(node("RoiAlign", "r", List.of("x", "rois", "i"), List.of("y"), intAttr("output_width", 3)))
+                .addOutput(value("y", FLOAT, 2L, 1L, 1L, 3L))
+                .build();
+        Node r = OnnxImporter.importModel(write(dir, "roi.onnx", model(roi, 10))).nodes().stream()
+                .filter(n -> n.op().equals("roi_align"))
+                .findFirst()
+                .orElseThrow();
+        assertEquals("output_half_pixel", r.strAttr("coordinate_transformation_mode", "?"));
+        assertEquals(3, r.intAttr("output_width", -1));
+    }
+
+    /** TfIdfVectorizer with a string pool is refused by name; fsc has no string tensors. */
+    @Test
+    void tfidfWithAStringPoolIsRefused() {
+        AttributeProto strings = AttributeProto.newBuilder()
+                .setName("pool_strings")
+                .setType(AttributeProto.AttributeType.STRINGS)
+                .addStrings(ByteString.copyFromUtf8("a"))
+                .build();
+        GraphProto g = GraphProto.newBuilder()
+                .addInput(value("x", INT64, 4L))
+                .addNode(node("TfIdfVectorizer", "t", List.of("x"), List.of("y"), strings))
+                .addOutput(value("y", FLOAT, 1L))
+                .build();
+        Path file = write(dir, "tfidf.onnx", model(g, 9));
+        assertOneLineError(() -> OnnxImporter.importModel(file), "pool_strings is not supported");
     }
 }

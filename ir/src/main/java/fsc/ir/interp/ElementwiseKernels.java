@@ -66,6 +66,10 @@ final class ElementwiseKernels {
             case "bitwise_and" -> x & y;
             case "bitwise_or" -> x | y;
             case "bitwise_xor" -> x ^ y;
+            // Unsigned operands (zero-extended, u64 as raw bits): shifting by the width or more gives
+            // 0, as numpy does; setLong keeps the low bits of a left shift.
+            case "bit_shift_left" -> Long.compareUnsigned(y, 64) >= 0 ? 0 : x << y;
+            case "bit_shift_right" -> Long.compareUnsigned(y, 64) >= 0 ? 0 : x >>> y;
             case "max" -> Math.max(x, y);
             case "min" -> Math.min(x, y);
             case "mod" -> {

@@ -27,7 +27,9 @@ final class Kernels {
             "xor",
             "bitwise_and",
             "bitwise_or",
-            "bitwise_xor");
+            "bitwise_xor",
+            "bit_shift_left",
+            "bit_shift_right");
     private static final Set<String> UNARY = Set.of(
             "neg",
             "abs",
@@ -59,7 +61,7 @@ final class Kernels {
             "atanh",
             "gelu",
             "silu");
-    private static final Set<String> REINTERPRET = Set.of("reshape", "squeeze", "unsqueeze");
+    private static final Set<String> REINTERPRET = Set.of("reshape", "squeeze", "unsqueeze", "bitcast");
     private static final Set<String> REDUCE =
             Set.of("reduce_mean", "reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_l2");
     private static final Set<String> OTHER = Set.of(
@@ -97,7 +99,9 @@ final class Kernels {
             "qmatmul",
             "embedding",
             "paged_attention",
-            "grid_sample");
+            "grid_sample",
+            "roi_align",
+            "tfidf_vectorizer");
 
     /** Every op with a kernel, sorted. */
     static Set<String> supported() {
@@ -162,6 +166,8 @@ final class Kernels {
             case "embedding" -> LlmKernels.embedding(c);
             case "paged_attention" -> LlmKernels.pagedAttention(c);
             case "grid_sample" -> SamplingKernels.gridSample(c);
+            case "roi_align" -> RoiAlignKernel.roiAlign(c);
+            case "tfidf_vectorizer" -> TfIdfKernel.tfidf(c);
             default -> throw new IllegalStateException(c.node().where() + ": the interpreter has no kernel for " + op);
         };
     }

@@ -14,6 +14,9 @@ final class ElementwiseOps {
     static final List<String> COMPARISON = List.of("equal", "less", "less_or_equal", "greater", "greater_or_equal");
     static final List<String> LOGICAL = List.of("and", "or", "xor");
     static final List<String> BITWISE = List.of("bitwise_and", "bitwise_or", "bitwise_xor");
+    /** ONNX BitShift split by direction; unsigned integers only, as ONNX defines it. */
+    static final List<String> SHIFTS = List.of("bit_shift_left", "bit_shift_right");
+
     static final List<String> UNARY = List.of(
             "neg",
             "abs",
@@ -71,6 +74,13 @@ final class ElementwiseOps {
             requireInteger(ctx, 0);
             return List.of(ctx.input(0));
         }));
+        for (String op : SHIFTS) {
+            defs.add(OpSpec.fixed(op, 2, ctx -> {
+                requireUnsigned(ctx, 0);
+                return List.of(binary(ctx, true, ctx.input(0).dtype()));
+            }));
+        }
+        defs.add(OpSpec.fixed("bitcast", 1, ElementwiseOps::bitcast));
         for (String op : UNARY) {
             defs.add(OpSpec.fixed(op, 1, ctx -> {
                 if (op.equals("not")) {
@@ -117,6 +127,30 @@ final class ElementwiseOps {
         if (!ctx.input(i).dtype().isInteger()) {
             throw ctx.fail("input " + i + " must be an integer tensor, got " + ctx.input(i));
         }
+    }
+
+    private static void requireUnsigned(InferContext ctx, int i) {
+        DType t = ctx.input(i).dtype();
+        if (t != DType.U8 && t != DType.U16 && t != DType.U32 && t != DType.U64) {
+            throw ctx.fail("input " + i + " must be u8, u16, u32 or u64, got " + ctx.input(i));
+        }
+    }
+
+    /**
+     * {@code bitcast(x)} to type {@code to} (ONNX BitCast-26): each element's bits read as {@code to},
+     * so both types must have one element of the same byte size (no packed or block types).
+     */
+    private static List<TensorType> bitcast(InferContext ctx) {
+        if (!ctx.has("to")) {
+            throw ctx.fail("needs attribute 'to'");
+        }
+        DType from = ctx.input(0).dtype();
+        DType to = ctx.typeAttr("to", DType.F32);
+        if (from.blockSize() != 1 || to.blockSize() != 1 || from.blockBytes() != to.blockBytes()) {
+            throw ctx.fail("cannot reinterpret " + from.irName() + " as " + to.irName()
+                    + ": both must be whole-byte element types of the same size");
+        }
+        return List.of(ctx.input(0).withDType(to));
     }
 
     private static List<TensorType> gelu(InferContext ctx) {

@@ -33,6 +33,7 @@ public final class Ops {
         defs.addAll(AttentionOps.defs());
         defs.addAll(LlmOps.defs());
         defs.addAll(SamplingOps.defs());
+        defs.addAll(TextOps.defs());
         TreeMap<String, OpDef> byName = new TreeMap<>();
         for (OpDef d : defs) {
             if (byName.put(d.name(), d) != null) {

@@ -19,7 +19,9 @@ final class SamplingOps {
     static final Set<String> PADDINGS = Set.of("zeros", "border", "reflection");
 
     static List<OpDef> defs() {
-        return List.of(OpSpec.fixed("grid_sample", 2, SamplingOps::gridSample));
+        return List.of(
+                OpSpec.fixed("grid_sample", 2, SamplingOps::gridSample),
+                OpSpec.fixed("roi_align", 3, SamplingOps::roiAlign));
     }
 
     private static List<TensorType> gridSample(InferContext ctx) {
@@ -45,5 +47,41 @@ final class SamplingOps {
         List<Dim> dims = new ArrayList<>(List.of(x.dim(0), x.dim(1)));
         dims.addAll(grid.dims().subList(1, r + 1));
         return List.of(x.withDims(dims));
+    }
+
+    /**
+     * {@code roi_align(x[N, C, H, W], rois[R, 4], batch_indices[R])} → {@code [R, C, output_height,
+     * output_width]}, ONNX RoiAlign-16: attributes {@code mode} ({@code "avg"}, {@code "max"}),
+     * {@code output_height}, {@code output_width}, {@code sampling_ratio}, {@code spatial_scale} and
+     * {@code coordinate_transformation_mode} ({@code "half_pixel"}, {@code "output_half_pixel"}).
+     */
+    private static List<TensorType> roiAlign(InferContext ctx) {
+        TensorType x = ctx.input(0);
+        TensorType rois = ctx.input(1);
+        TensorType batch = ctx.input(2);
+        if (x.rank() != 4 || !x.dtype().isFloat()) {
+            throw ctx.fail("needs a float x [N, C, H, W], got " + x);
+        }
+        if (rois.rank() != 2 || rois.dtype() != x.dtype() || !rois.dim(1).equals(Dim.of(4))) {
+            throw ctx.fail("rois must be [R, 4] of " + x.dtype().irName() + ", got " + rois);
+        }
+        if (batch.rank() != 1 || !batch.dtype().isInteger() || !batch.dim(0).equals(rois.dim(0))) {
+            throw ctx.fail("batch_indices must be integers [" + rois.dim(0) + "], got " + batch);
+        }
+        String mode = ctx.strAttr("mode", "avg");
+        String transform = ctx.strAttr("coordinate_transformation_mode", "half_pixel");
+        if (!mode.equals("avg") && !mode.equals("max")) {
+            throw ctx.fail("mode must be \"avg\" or \"max\", got \"" + mode + "\"");
+        }
+        if (!transform.equals("half_pixel") && !transform.equals("output_half_pixel")) {
+            throw ctx.fail("coordinate_transformation_mode must be \"half_pixel\" or \"output_half_pixel\", got \""
+                    + transform + "\"");
+        }
+        long h = ctx.intAttr("output_height", 1);
+        long w = ctx.intAttr("output_width", 1);
+        if (h < 1 || w < 1 || ctx.intAttr("sampling_ratio", 0) < 0) {
+            throw ctx.fail("output_height and output_width must be positive and sampling_ratio non-negative");
+        }
+        return List.of(x.withDims(List.of(rois.dim(0), x.dim(1), Dim.of(h), Dim.of(w))));
     }
 }

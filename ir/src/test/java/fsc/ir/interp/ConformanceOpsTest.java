@@ -100,6 +100,120 @@ class ConformanceOpsTest {
         assertTrue(e.getMessage().contains("must be an integer tensor"), e.getMessage());
     }
 
+    /** Unsigned shifts keep the element's low bits and give 0 from the width on (numpy's rule), also for u64. */
+    @Test
+    void bitShiftsOnUnsignedTypes() {
+        Map<String, Attr> none = Map.of();
+        HostTensor x8 = HostTensor.ofInts(DType.U8, new long[] {5}, 1, 255, 16, 3, 200);
+        HostTensor y8 = HostTensor.ofInts(DType.U8, new long[] {5}, 1, 1, 4, 8, 255);
+        assertArrayEquals(
+                new long[] {2, 254, 0, 0, 0},
+                run("bit_shift_left", none, x8, y8).toLongArray());
+        assertArrayEquals(
+                new long[] {0, 127, 1, 0, 0},
+                run("bit_shift_right", none, x8, y8).toLongArray());
+        HostTensor x32 = HostTensor.ofInts(DType.U32, new long[] {3}, 0xFFFF_FFFFL, 0xFFFF_FFFFL, 1);
+        HostTensor y32 = HostTensor.ofInts(DType.U32, new long[] {3}, 4, 32, 31);
+        assertArrayEquals(
+                new long[] {0xFFFF_FFF0L, 0, 0x8000_0000L},
+                run("bit_shift_left", none, x32, y32).toLongArray());
+        assertArrayEquals(
+                new long[] {0x0FFF_FFFFL, 0, 0},
+                run("bit_shift_right", none, x32, y32).toLongArray());
+        // u64 amounts are unsigned too: 2^64 - 1 is a huge shift, not -1.
+        HostTensor x64 = HostTensor.ofInts(DType.U64, new long[] {3}, -1L, 1, -1L);
+        HostTensor y64 = HostTensor.ofInts(DType.U64, new long[] {3}, 63, 64, -1L);
+        assertArrayEquals(
+                new long[] {Long.MIN_VALUE, 0, 0},
+                run("bit_shift_left", none, x64, y64).toLongArray());
+        assertArrayEquals(
+                new long[] {1, 0, 0}, run("bit_shift_right", none, x64, y64).toLongArray());
+        HostTensor i32 = HostTensor.ofInts(DType.I32, new long[] {1}, 1);
+        FscException e = assertThrows(FscException.class, () -> run("bit_shift_left", none, i32, i32));
+        assertTrue(e.getMessage().contains("must be u8, u16, u32 or u64"), e.getMessage());
+    }
+
+    /** Bitcast keeps every byte: IEEE bit patterns worked out by hand, and sign bits read unsigned. */
+    @Test
+    void bitcastReinterpretsBytes() {
+        HostTensor f = HostTensor.ofFloats(new long[] {3}, 1f, -2f, 0f);
+        HostTensor asInt = run("bitcast", Map.of("to", new Attr.Type(DType.I32)), f);
+        assertEquals(DType.I32, asInt.dtype());
+        assertArrayEquals(new long[] {0x3F80_0000L, (int) 0xC000_0000L, 0}, asInt.toLongArray());
+        HostTensor back = run("bitcast", Map.of("to", new Attr.Type(DType.F32)), asInt);
+        assertValues(new double[] {1, -2, 0}, back, 0);
+        HostTensor i8 = HostTensor.ofInts(DType.I8, new long[] {2}, -1, -128);
+        assertArrayEquals(
+                new long[] {255, 128},
+                run("bitcast", Map.of("to", new Attr.Type(DType.U8)), i8).toLongArray());
+        FscException e =
+                assertThrows(FscException.class, () -> run("bitcast", Map.of("to", new Attr.Type(DType.I16)), asInt));
+        assertTrue(e.getMessage().contains("same size"), e.getMessage());
+    }
+
+    /**
+     * x[i][j] = 4i + j is linear, so bilinear samples are exact: the 2×2 samples of region (0,0)-(2,2)
+     * at 0.5 and 1.5 average to 4·1 + 1 = 5; "max" takes the largest weighted tap of the sample at
+     * (1.5, 1.5), 0.25·10; a region past the image samples 0; samples of region (2,2)-(4,4) past the
+     * last pixel centre clamp to it: (12.5 + 13 + 14.5 + 15) / 4 = 13.75, and the max is the clamped
+     * corner x[3][3] = 15 with weight 1.
+     */
+    @Test
+    void roiAlignOnALinearImage() {
+        float[] pixels = new float[16];
+        for (int i = 0; i < 16; i++) {
+            pixels[i] = i;
+        }
+        HostTensor x = HostTensor.ofFloats(new long[] {1, 1, 4, 4}, pixels);
+        HostTensor rois = HostTensor.ofFloats(new long[] {3, 4}, 0, 0, 2, 2, 10, 10, 12, 12, 2, 2, 4, 4);
+        HostTensor batch = HostTensor.ofLongs(new long[] {3}, 0, 0, 0);
+        Map<String, Attr> avg = Map.of(
+                "coordinate_transformation_mode", new Attr.Str("output_half_pixel"),
+                "sampling_ratio", new Attr.Int(2));
+        assertValues(new double[] {5, 0, 13.75}, run("roi_align", avg, x, rois, batch), 1e-12);
+        Map<String, Attr> max = Map.of(
+                "coordinate_transformation_mode", new Attr.Str("output_half_pixel"),
+                "sampling_ratio", new Attr.Int(2),
+                "mode", new Attr.Str("max"));
+        assertValues(new double[] {2.5, 0, 15}, run("roi_align", max, x, rois, batch), 1e-12);
+        // half_pixel shifts by half a pixel: region (0.5,0.5)-(2.5,2.5) is the first one above.
+        HostTensor shifted = HostTensor.ofFloats(new long[] {1, 4}, 0.5f, 0.5f, 2.5f, 2.5f);
+        HostTensor one = HostTensor.ofLongs(new long[] {1}, 0);
+        assertValues(
+                new double[] {5}, run("roi_align", Map.of("sampling_ratio", new Attr.Int(2)), x, shifted, one), 1e-12);
+        HostTensor bad = HostTensor.ofLongs(new long[] {1}, 1);
+        FscException e = assertThrows(FscException.class, () -> run("roi_align", Map.of(), x, shifted, bad));
+        assertTrue(e.getMessage().contains("batch index 1"), e.getMessage());
+    }
+
+    /**
+     * Tokens 1 2 1 2 3 against unigrams {1, 3} and bigrams {12, 21, 13}: at skip distance 1 the
+     * unigrams count 2 and 1 and the bigrams 12 twice, 21 once; at distance 2 (pairs 11, 22, 13) only
+     * 13 counts. Unigrams are not counted again at distance 2.
+     */
+    @Test
+    void tfidfCountsNGramsWithSkips() {
+        HostTensor x = HostTensor.ofInts(DType.I32, new long[] {5}, 1, 2, 1, 2, 3);
+        Map<String, Attr> tf = new java.util.TreeMap<>(Map.of(
+                "min_gram_length", new Attr.Int(1),
+                "max_gram_length", new Attr.Int(2),
+                "max_skip_count", new Attr.Int(1),
+                "mode", new Attr.Str("TF"),
+                "ngram_counts", Attr.ints(0, 2),
+                "ngram_indexes", Attr.ints(0, 1, 2, 3, 4),
+                "pool_int64s", Attr.ints(1, 3, 1, 2, 2, 1, 1, 3)));
+        assertValues(new double[] {2, 1, 2, 1, 1}, run("tfidf_vectorizer", tf, x), 0);
+        Map<String, Attr> bigrams = new java.util.TreeMap<>(tf);
+        bigrams.put("min_gram_length", new Attr.Int(2));
+        assertValues(new double[] {0, 0, 2, 1, 1}, run("tfidf_vectorizer", bigrams, x), 0);
+        Map<String, Attr> weighted = new java.util.TreeMap<>(tf);
+        weighted.put("weights", new Attr.Floats(List.of(0.5, 1.0, 2.0, 3.0, 4.0)));
+        weighted.put("mode", new Attr.Str("TFIDF"));
+        assertValues(new double[] {1, 1, 4, 3, 4}, run("tfidf_vectorizer", weighted, x), 0);
+        weighted.put("mode", new Attr.Str("IDF"));
+        assertValues(new double[] {0.5, 1, 2, 3, 4}, run("tfidf_vectorizer", weighted, x), 0);
+    }
+
     /** x = [[0, 1], [2, 3]] sampled at hand-picked normalised positions; values worked out by hand. */
     @Test
     void gridSampleInterpolatesAndPadsLikeOnnx() {
