@@ -96,6 +96,38 @@ class WidenHalvesPassTest {
     }
 
     @Test
+    void aBf16ElementwiseChainRoundsOnceWherePerOpRoundingDrifts() {
+        // celu's shape: relu(x) + (exp(x) - 1) * alpha, with the constants in bf16.
+        Graph in = IrParser.parse(
+                """
+                graph @m(%x: bf16[4]) -> (%y: bf16[4]) {
+                  %one: bf16[] = const @"one" [1.0]
+                  %alpha: bf16[] = const @"alpha" [0.75]
+                  %e: bf16[4] = exp(%x)
+                  %em1: bf16[4] = sub(%e, %one)
+                  %t: bf16[4] = mul(%em1, %alpha)
+                  %r: bf16[4] = relu(%x)
+                  %y: bf16[4] = add(%r, %t)
+                  return %y
+                }
+                """,
+                "celu.fsir");
+        Graph out = new WidenHalvesPass().run(in, PassContext.defaults());
+        Verifier.verify(out);
+        float[] x = {-0.59375f, -1.25f, 0.3125f, -0.0703125f};
+        HostTensor feed = HostTensor.zeros(DType.BF16, new long[] {4});
+        HostTensor once = HostTensor.zeros(DType.BF16, new long[] {4});
+        for (int i = 0; i < x.length; i++) {
+            feed.setDouble(i, x[i]);
+            once.setDouble(i, (float) (Math.max(x[i], 0) + (Math.exp(x[i]) - 1) * 0.75));
+        }
+        HostTensor perOp = new Interpreter(in).run(Map.of("x", feed)).get("y");
+        HostTensor widened = new Interpreter(out).run(Map.of("x", feed)).get("y");
+        assertEquals(0.0, widened.maxAbsDiff(once), "widened: " + widened + ", rounded once: " + once);
+        assertTrue(perOp.maxAbsDiff(once) > 0, "these inputs drift when rounded per op: " + perOp);
+    }
+
+    @Test
     void onlyTheCpuPipelineWidens() {
         assertTrue(Pipelines.cpuDefault().stream().anyMatch(p -> p instanceof WidenHalvesPass));
         assertFalse(Pipelines.cudaDefault().stream().anyMatch(p -> p instanceof WidenHalvesPass));
