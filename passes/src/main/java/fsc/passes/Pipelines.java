@@ -38,8 +38,8 @@ public final class Pipelines {
                 // Recognize leaves the patterns' literals (2.0, sqrt(2), eps) unread; drop them again.
                 new DcePass(),
                 // Widen after recognize, so a half attention or layer_norm is widened whole rather than
-                // piece by piece, and before fuse, whose element-wise chains are f32 and so may take in
-                // the casts this adds.
+                // piece by piece; before fuse, which groups only f32 chains (a widened bf16 celu becomes
+                // one loop), and before layout, which packs the f32 weights this converts.
                 new WidenHalvesPass(hasKernel),
                 // Fuse after recognize, so the chains it groups are what the high-level kernels left
                 // (masks, residual scales, SwiGLU products), not the pieces of a layer_norm or gelu.

@@ -1,16 +1,21 @@
 package fsc.passes;
 
 import fsc.ir.Attr;
+import fsc.ir.Constant;
 import fsc.ir.DType;
 import fsc.ir.Graph;
 import fsc.ir.Node;
 import fsc.ir.Value;
+import fsc.ir.WeightData;
+import fsc.ir.Weights;
+import fsc.ir.interp.HostTensor;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.Predicate;
 
 /**
@@ -43,6 +48,10 @@ import java.util.function.Predicate;
  * the backend's table says: this is numerics, not support. A lone bf16 element-wise node is left
  * alone (it rounds once anyway), and so are f16 chains: f16 has 11 bits, and ONNX's f16 reference
  * rounds after every op as the backend does.
+ *
+ * <p><b>Constants.</b> A half constant a widened node reads becomes an f32 constant at compile time
+ * ({@code @"w"} → {@code @"w.f32"}), not a cast run on every call; the half one stays only while
+ * another node still reads it. An f32 matmul weight is then one the {@code layout} pass packs.
  *
  * <p><b>Chains.</b> A widened node reading the result of another widened node takes the f32 value
  * directly, so a {@code matmul → softmax → matmul} chain rounds once, at the end; the cast back is
@@ -188,8 +197,15 @@ public final class WidenHalvesPass implements Pass {
         g.constants().forEach(c -> names.add(c.value().name()));
         g.nodes().forEach(n -> n.outputs().forEach(v -> names.add(v.name())));
 
-        // The f32 stand-in of each half value: a widened node's own result or a cast of the operand.
+        Map<Value, Constant> constants = new IdentityHashMap<>();
+        g.constants().forEach(c -> constants.put(c.value(), c));
+        Set<String> weightNames = new HashSet<>(g.weights().byName().keySet());
+
+        // The f32 stand-in of each half value: a widened node's own result, an f32 copy of a
+        // constant (converted here, once, rather than cast on every call), or a cast of the operand.
         Map<Value, Value> wide = new IdentityHashMap<>();
+        Map<Value, Constant> widenedConstants = new IdentityHashMap<>();
+        TreeMap<String, WeightData> newWeights = new TreeMap<>();
         List<Node> nodes = new ArrayList<>();
         int casts = 0;
         for (Node n : g.nodes()) {
@@ -206,9 +222,16 @@ public final class WidenHalvesPass implements Pass {
                 Value w = wide.get(v);
                 if (w == null) {
                     w = f32(names, v);
-                    nodes.add(cast(n, v, w, DType.F32));
+                    Constant c = constants.get(v);
+                    if (c != null) {
+                        String weight = unique(weightNames, c.weight() + ".f32");
+                        newWeights.put(weight, toF32(g.weights().get(c.weight())));
+                        widenedConstants.put(v, new Constant(w, weight));
+                    } else {
+                        nodes.add(cast(n, v, w, DType.F32));
+                        casts++;
+                    }
                     wide.put(v, w);
-                    casts++;
                 }
                 in.add(w);
             }
@@ -230,8 +253,63 @@ public final class WidenHalvesPass implements Pass {
             nodes.add(new Node(n.op(), n.name(), in, out, n.attrs()));
             nodes.addAll(back);
         }
-        ctx.note("widened " + widened.size() + " nodes to f32 with " + casts + " casts");
-        return g.withNodes(nodes);
+        ctx.note("widened " + widened.size() + " nodes to f32 with " + casts + " casts and " + widenedConstants.size()
+                + " f32 constants");
+        List<Constant> kept = withF32Constants(g, nodes, widenedConstants);
+        return g.withBody(kept, nodes, g.outputs(), weights(g, kept, newWeights));
+    }
+
+    /**
+     * The constants still read, each followed by its f32 copy: a half constant only widened nodes
+     * read is replaced (no {@code dce} runs after this pass to drop it).
+     */
+    private static List<Constant> withF32Constants(Graph g, List<Node> nodes, Map<Value, Constant> added) {
+        Set<Value> read = Substitution.identitySet(g.outputs());
+        nodes.forEach(n -> read.addAll(n.inputs()));
+        List<Constant> out = new ArrayList<>();
+        for (Constant c : g.constants()) {
+            if (read.contains(c.value()) || !added.containsKey(c.value())) {
+                out.add(c);
+            }
+            Constant f32 = added.get(c.value());
+            if (f32 != null) {
+                out.add(f32);
+            }
+        }
+        return out;
+    }
+
+    /** The graph's weights plus {@code added}, less those of replaced constants no kept one names. */
+    private static Weights weights(Graph g, List<Constant> kept, TreeMap<String, WeightData> added) {
+        Set<String> named = new HashSet<>();
+        kept.forEach(c -> named.add(c.weight()));
+        TreeMap<String, WeightData> all = new TreeMap<>(g.weights().byName());
+        for (Constant c : g.constants()) {
+            if (!named.contains(c.weight())) {
+                all.remove(c.weight());
+            }
+        }
+        all.putAll(added);
+        return new Weights(all);
+    }
+
+    /** A half weight's values as f32 (exact: every f16 and bf16 value is an f32 value). */
+    private static WeightData toF32(WeightData w) {
+        HostTensor half = HostTensor.fromWeight(w);
+        long[] shape = w.dims().stream().mapToLong(Long::longValue).toArray();
+        HostTensor f = HostTensor.zeros(DType.F32, shape);
+        for (int i = 0; i < half.size(); i++) {
+            f.setDouble(i, half.getDouble(i));
+        }
+        return f.toWeight();
+    }
+
+    private static String unique(Set<String> taken, String base) {
+        String name = base;
+        for (int i = 1; !taken.add(name); i++) {
+            name = base + "_" + i;
+        }
+        return name;
     }
 
     /** A fresh f32 value shaped like {@code v}, named after it. */

@@ -42,7 +42,9 @@ class WidenHalvesPassTest {
         Verifier.verify(out);
         String text = IrPrinter.print(out);
         assertTrue(text.contains("%y_f32: f32[2,3] = softmax(%x_f32) {axis = -1}"), text);
-        assertEquals("widened 1 nodes to f32 with 2 casts", notes.getFirst().message());
+        assertEquals(
+                "widened 1 nodes to f32 with 2 casts and 0 f32 constants",
+                notes.getFirst().message());
     }
 
     @Test
@@ -125,6 +127,28 @@ class WidenHalvesPassTest {
         HostTensor widened = new Interpreter(out).run(Map.of("x", feed)).get("y");
         assertEquals(0.0, widened.maxAbsDiff(once), "widened: " + widened + ", rounded once: " + once);
         assertTrue(perOp.maxAbsDiff(once) > 0, "these inputs drift when rounded per op: " + perOp);
+    }
+
+    @Test
+    void aHalfWeightOnlyWidenedNodesReadIsConvertedOnceAndDropped() {
+        Graph in = IrParser.parse(
+                """
+                graph @m(%x: f16[1,2]) -> (%y: f16[1,2]) {
+                  %w: f16[2,2] = const @"w" [0.5, -1.25, 3.0, 0.099975586]
+                  %y: f16[1,2] = matmul(%x, %w)
+                  return %y
+                }
+                """,
+                "weight.fsir");
+        Graph out = new WidenHalvesPass().run(in, PassContext.defaults());
+        Verifier.verify(out);
+        assertEquals(List.of("w.f32"), List.copyOf(out.weights().byName().keySet()));
+        HostTensor w = HostTensor.fromWeight(out.weights().get("w.f32"));
+        assertEquals(DType.F32, w.dtype());
+        // Exact: 0.099975586 is the f16 nearest 0.1, and f32 holds it as it is.
+        assertEquals(
+                List.of(0.5, -1.25, 3.0, (double) Float.float16ToFloat(Float.floatToFloat16(0.1f))),
+                List.of(w.getDouble(0), w.getDouble(1), w.getDouble(2), w.getDouble(3)));
     }
 
     @Test
