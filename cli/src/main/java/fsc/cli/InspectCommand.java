@@ -1,5 +1,6 @@
 package fsc.cli;
 
+import fsc.backend.java.JavaBackend;
 import fsc.cli.pictures.Pictures;
 import fsc.frontend.onnx.ImportOptions;
 import fsc.frontend.onnx.OnnxImporter;
@@ -92,7 +93,7 @@ final class InspectCommand implements Callable<Integer> {
         Graph imported = OnnxImporter.importModel(model, options);
         return PassManager.builder()
                 .build()
-                .run(imported, Pipelines.cpuDefault(), PassContext.defaults())
+                .run(imported, Pipelines.cpuDefault(JavaBackend::hasKernel), PassContext.defaults())
                 .graph();
     }
 }

@@ -1,5 +1,6 @@
 package fsc.cli;
 
+import fsc.backend.java.JavaBackend;
 import fsc.ir.FscException;
 import fsc.ir.Graph;
 import fsc.ir.WeightData;
@@ -77,7 +78,7 @@ final class IrFiles {
      * the fourth on; the whole pipeline for a file not named like a dump.
      */
     static List<Pass> remainingDefault(Path file) {
-        List<Pass> all = Pipelines.cpuDefault();
+        List<Pass> all = Pipelines.cpuDefault(JavaBackend::hasKernel);
         Matcher m = DUMP_NAME.matcher(file.getFileName().toString());
         if (!m.matches()) {
             return all;

@@ -99,7 +99,7 @@ public final class LlmCompiler {
                     + p.heads() + "/" + p.kvHeads() + " heads, context " + imported.context() + ", "
                     + imported.graph().nodes().size() + " nodes");
             List<Pass> pipeline = passes == null
-                    ? (cuda != null ? Pipelines.cudaDefault() : Pipelines.cpuDefault())
+                    ? (cuda != null ? Pipelines.cudaDefault() : Pipelines.cpuDefault(JavaBackend::hasKernel))
                     : passes.stream().map(PassRegistry::byName).toList();
             PassManager pm = PassManager.builder().dumpDir(dumpIr).build();
             PipelineResult optimized = pm.run(imported.graph(), pipeline, PassContext.defaults());

@@ -114,7 +114,7 @@ public final class ModelCompiler {
                 ? settings.passes().stream().map(PassRegistry::byName).toList()
                 : ir
                         ? IrFiles.remainingDefault(model)
-                        : cuda != null ? Pipelines.cudaDefault() : Pipelines.cpuDefault();
+                        : cuda != null ? Pipelines.cudaDefault() : Pipelines.cpuDefault(JavaBackend::hasKernel);
         PassManager.Builder pmb = PassManager.builder().dumpDir(settings.dumpIr());
         // --check-passes: the interpreter is naive, so symbols run at 3 (see PassCheckReport).
         PassCheckReport check = settings.checkPasses() ? PassCheckReport.randomInputs(imported, 0, 1e-4) : null;

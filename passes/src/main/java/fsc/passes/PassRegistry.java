@@ -19,7 +19,8 @@ public final class PassRegistry {
             new FusePass(),
             new LayoutPass(),
             new PlanMemoryPass(),
-            new RecognizePass());
+            new RecognizePass(),
+            new WidenHalvesPass());
 
     /** Every pass, sorted by name. */
     public static List<Pass> all() {

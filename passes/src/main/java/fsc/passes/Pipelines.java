@@ -1,6 +1,8 @@
 package fsc.passes;
 
+import fsc.ir.Node;
 import java.util.List;
+import java.util.function.Predicate;
 
 /**
  * The pass pipelines fsc runs by default, in phases. Each line says why the pass stands where it
@@ -9,8 +11,16 @@ import java.util.List;
 public final class Pipelines {
     private Pipelines() {}
 
-    /** The CPU (Java Vector API) pipeline. */
+    /** The CPU (Java Vector API) pipeline, for a backend without half-precision kernels. */
     public static List<Pass> cpuDefault() {
+        return cpuDefault(WidenHalvesPass.NO_HALF_KERNELS);
+    }
+
+    /**
+     * The CPU (Java Vector API) pipeline; {@code hasKernel} is the backend's support table, asked by
+     * {@code widen-halves} which f16/bf16 nodes it must run in f32.
+     */
+    public static List<Pass> cpuDefault(Predicate<Node> hasKernel) {
         return List.of(
                 // Canonicalize first: every later pass and the backends expect folded forms and no
                 // shape arithmetic, and recognizers match on constants that fold produced.
@@ -27,6 +37,10 @@ public final class Pipelines {
                 new RecognizePass(),
                 // Recognize leaves the patterns' literals (2.0, sqrt(2), eps) unread; drop them again.
                 new DcePass(),
+                // Widen after recognize, so a half attention or layer_norm is widened whole rather than
+                // piece by piece; before fuse, which groups only f32 chains (a widened bf16 celu becomes
+                // one loop), and before layout, which packs the f32 weights this converts.
+                new WidenHalvesPass(hasKernel),
                 // Fuse after recognize, so the chains it groups are what the high-level kernels left
                 // (masks, residual scales, SwiGLU products), not the pieces of a layer_norm or gelu.
                 new FusePass(),
@@ -40,10 +54,13 @@ public final class Pipelines {
     }
 
     /**
-     * The CUDA pipeline: the CPU one without {@code layout}. CUDA kernels read weights row-major,
-     * and a panel width is a property of the CPU's vectors, not of a GPU.
+     * The CUDA pipeline: the CPU one without {@code layout} and {@code widen-halves}. CUDA kernels read
+     * weights row-major, and a panel width is a property of the CPU's vectors, not of a GPU; the CUDA
+     * backend has f16 kernels of its own.
      */
     public static List<Pass> cudaDefault() {
-        return cpuDefault().stream().filter(p -> !(p instanceof LayoutPass)).toList();
+        return cpuDefault().stream()
+                .filter(p -> !(p instanceof LayoutPass) && !(p instanceof WidenHalvesPass))
+                .toList();
     }
 }

@@ -3,6 +3,7 @@ package fsc.backend.java;
 import com.palantir.javapoet.JavaFile;
 import fsc.ir.Graph;
 import fsc.ir.MemoryPlan;
+import fsc.ir.Node;
 import fsc.passes.PlanMemoryPass;
 import fsc.runtime.RuntimeFailure;
 import java.net.URISyntaxException;
@@ -22,6 +23,14 @@ import java.util.TreeMap;
  */
 public final class JavaBackend {
     private JavaBackend() {}
+
+    /**
+     * Whether the support table has a kernel for {@code n} as typed: the question the {@code
+     * widen-halves} pass asks before running an f16/bf16 node in f32 ({@code Pipelines.cpuDefault}).
+     */
+    public static boolean hasKernel(Node n) {
+        return JavaKernelSupport.supports(n);
+    }
 
     /** Compiles {@code g} (after {@code fold}) into {@code outJar}. User errors are {@link fsc.ir.FscException}s. */
     public static JavaBackendResult compile(Graph g, JavaBackendOptions opts, Path outJar) {

@@ -216,6 +216,11 @@ final class JavaKernelSupport {
         return k.emitter();
     }
 
+    /** Whether the table has a kernel for {@code n} as typed. */
+    static boolean supports(Node n) {
+        return find(n) != null;
+    }
+
     private static Kernel find(Node n) {
         if (n.isFused() && !FusedElementwiseEmitter.supports(n)) {
             return null;

@@ -39,6 +39,31 @@ class SupportTableTest {
     }
 
     @Test
+    void hasKernelAnswersFromTheTableForWidenHalves() {
+        GraphBuilder b = new GraphBuilder("halves");
+        Value h = b.input("h", type(DType.F16, 2, 2));
+        Value f = b.input("f", f32(2, 2));
+        b.output(b.node("matmul", "h_mm", List.of(h, h), Map.of()));
+        b.output(b.node("add", "h_add", List.of(h, h), Map.of()));
+        b.output(b.node("matmul", "f_mm", List.of(f, f), Map.of()));
+        Graph g = b.build();
+        Map<String, Boolean> has = new java.util.TreeMap<>();
+        g.nodes().forEach(n -> has.put(n.name(), JavaBackend.hasKernel(n)));
+        // f16 matmul has no kernel, so the CPU pipeline's widen-halves runs it in f32; add has one.
+        assertEquals(Map.of("f_mm", true, "h_add", true, "h_mm", false), has);
+        Graph widened = fsc.passes.PassManager.builder()
+                .build()
+                .run(g, fsc.passes.Pipelines.cpuDefault(JavaBackend::hasKernel), fsc.passes.PassContext.defaults())
+                .graph();
+        // The unwidened graph is refused; the widened one passes the check that throws otherwise.
+        assertThrows(FscException.class, () -> JavaBackend.sources(g, OPTS));
+        assertTrue(widened.nodes().stream()
+                .filter(n -> n.op().equals("matmul"))
+                .allMatch(n -> n.input(0).dtype() == DType.F32));
+        assertTrue(!JavaBackend.sources(widened, OPTS).isEmpty());
+    }
+
+    @Test
     void operandFormShapeOpsAskForFold() {
         GraphBuilder b = new GraphBuilder("unfolded");
         Value x = b.input("x", f32(2, 6));

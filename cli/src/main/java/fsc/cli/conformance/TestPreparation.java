@@ -1,6 +1,7 @@
 package fsc.cli.conformance;
 
 import fsc.backend.java.InMemoryModels;
+import fsc.backend.java.JavaBackend;
 import fsc.backend.java.JavaBackendOptions;
 import fsc.frontend.onnx.ImportOptions;
 import fsc.frontend.onnx.OnnxImporter;
@@ -98,7 +99,7 @@ final class TestPreparation {
         try {
             graph = PassManager.builder()
                     .build()
-                    .run(graph, Pipelines.cpuDefault(), PassContext.defaults())
+                    .run(graph, Pipelines.cpuDefault(JavaBackend::hasKernel), PassContext.defaults())
                     .graph();
         } catch (RuntimeException e) {
             return new Ended(new Outcome.CompileError("passes: " + describe(e)));

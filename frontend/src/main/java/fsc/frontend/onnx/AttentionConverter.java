@@ -42,8 +42,19 @@ final class AttentionConverter {
         Value pastK = c.optionalInput(4).orElse(null);
         Value pastV = c.optionalInput(5).orElse(null);
         Value nonpad = c.optionalInput(6).orElse(null);
-        if (q.dtype() != DType.F32) {
-            throw c.fail("computes in f32 only, got " + q.type());
+        // f16 and bf16 attention runs in f32 and rounds once at the end, as the widen-halves pass
+        // runs the other f32-only ops: the decomposition below has f32 constants, and its
+        // intermediate scores would lose most of their bits rounded to a half type step by step.
+        DType half = q.dtype() == DType.F16 || q.dtype() == DType.BF16 ? q.dtype() : null;
+        if (half != null) {
+            q = widen(c, q, half, "q");
+            k = widen(c, k, half, "k");
+            v = widen(c, v, half, "v");
+            mask = mask == null ? null : widen(c, mask, half, "mask");
+            pastK = pastK == null ? null : widen(c, pastK, half, "past_k");
+            pastV = pastV == null ? null : widen(c, pastV, half, "past_v");
+        } else if (q.dtype() != DType.F32) {
+            throw c.fail("computes in f32, f16 or bf16, got " + q.type());
         }
         boolean threeD = q.type().rank() == 3;
         if (threeD) {
@@ -126,9 +137,9 @@ final class AttentionConverter {
                     Map.of("shape", new Attr.Dims(List.of(batch, qSeq, hidden))),
                     "y_merged");
         }
-        output(c, 0, y);
-        output(c, 1, presentK);
-        output(c, 2, presentV);
+        output(c, 0, y, half);
+        output(c, 1, presentK, half);
+        output(c, 2, presentV, half);
         long mode = c.attrs.intValue("qk_matmul_output_mode", 0);
         Value qkOut =
                 switch ((int) mode) {
@@ -138,15 +149,30 @@ final class AttentionConverter {
                     case 3 -> probs;
                     default -> throw c.fail("unknown qk_matmul_output_mode " + mode);
                 };
-        output(c, 3, qkOut);
+        output(c, 3, qkOut, half);
     }
 
-    /** Defines ONNX output {@code k}, when the node names it, as {@code v} under the output's name. */
-    private static void output(NodeContext c, int k, Value v) {
+    /**
+     * Defines ONNX output {@code k}, when the node names it, as {@code v} under the output's name:
+     * cast back to {@code half} when the node's operands were widened (null: they were f32).
+     */
+    private static void output(NodeContext c, int k, Value v, DType half) {
         if (c.node.getOutputCount() <= k || c.outputName(k).isEmpty()) {
             return;
         }
-        c.define(k, c.emit("identity", List.of(v), Map.of(), c.outputName(k)));
+        if (half == null) {
+            c.define(k, c.emit("identity", List.of(v), Map.of(), c.outputName(k)));
+        } else {
+            c.define(k, c.emit("cast", List.of(v), Map.of("to", new Attr.Type(half)), c.outputName(k)));
+        }
+    }
+
+    /** {@code x} as f32 when it has the half type {@code half} (exact); other operands unchanged. */
+    private static Value widen(NodeContext c, Value x, DType half, String tag) {
+        if (x.dtype() != half) {
+            return x;
+        }
+        return emit(c, "cast", List.of(x), Map.of("to", new Attr.Type(DType.F32)), tag + "_f32");
     }
 
     private static Value emit(NodeContext c, String op, List<Value> in, Map<String, Attr> attrs, String suffix) {

@@ -43,8 +43,12 @@ final class LinearAttentionConverter {
         long[] qs = StaticSelection.fixedShape(c, c.input(0));
         long[] ks = StaticSelection.fixedShape(c, c.input(1));
         long[] vs = StaticSelection.fixedShape(c, c.input(2));
-        if (c.input(0).type().dtype() != DType.F32) {
-            throw c.fail("computes in f32 only, got " + c.input(0).type());
+        // f16 and bf16 run in f32 and round once at the end, as the widen-halves pass runs the other
+        // f32-only ops: the recurrent state would lose most of its bits rounded step by step.
+        DType dtype = c.input(0).type().dtype();
+        DType half = dtype == DType.F16 || dtype == DType.BF16 ? dtype : null;
+        if (half == null && dtype != DType.F32) {
+            throw c.fail("computes in f32, f16 or bf16, got " + c.input(0).type());
         }
         if (hq % hkv != 0 || qs[2] % hq != 0 || ks[2] != qs[2] / hq * hkv) {
             throw c.fail("needs query [B, T, Hq·dk] and key [B, T, Hkv·dk] with Hq a multiple of Hkv, got "
@@ -61,13 +65,13 @@ final class LinearAttentionConverter {
         double scale = c.attrs.floatValue("scale").orElse(1 / Math.sqrt(dk));
 
         // Heads out of the packed last axis, time next to the head data: [B, H, T, d].
-        Value q = heads(c, c.input(0), b, steps, hkv * group, dk, "q");
-        Value k = heads(c, c.input(1), b, steps, hkv, dk, "k");
-        Value v = heads(c, c.input(2), b, steps, hkv, dv, "v");
-        Value decay = gated ? perHead(c, c.input(4), b, steps, hkv, "decay") : null;
-        Value beta = delta ? perHead(c, c.input(5), b, steps, hkv, "beta") : null;
+        Value q = heads(c, operand(c, 0, half), b, steps, hkv * group, dk, "q");
+        Value k = heads(c, operand(c, 1, half), b, steps, hkv, dk, "k");
+        Value v = heads(c, operand(c, 2, half), b, steps, hkv, dv, "v");
+        Value decay = gated ? perHead(c, operand(c, 4, half), b, steps, hkv, "decay") : null;
+        Value beta = delta ? perHead(c, operand(c, 5, half), b, steps, hkv, "beta") : null;
         Value state = c.hasInput(3)
-                ? c.input(3)
+                ? operand(c, 3, half)
                 : c.constant(
                         "zero_state",
                         HostTensor.zeros(DType.F32, new long[] {b, hkv, dk, dv}).toWeight());
@@ -107,10 +111,27 @@ final class LinearAttentionConverter {
         Value all = outputs.size() == 1
                 ? outputs.getFirst()
                 : c.emit("concat", outputs, Map.of("axis", new Attr.Int(1)), c.temp("all"));
-        c.define(0, c.emit("identity", List.of(all), Map.of(), c.outputName(0)));
+        c.define(0, result(c, all, half, c.outputName(0)));
         if (c.node.getOutputCount() > 1 && !c.outputName(1).isEmpty()) {
-            c.define(1, c.emit("identity", List.of(state), Map.of(), c.outputName(1)));
+            c.define(1, result(c, state, half, c.outputName(1)));
         }
+    }
+
+    /** Input {@code i}, cast to f32 (exactly) when it has the half type {@code half}. */
+    private static Value operand(NodeContext c, int i, DType half) {
+        Value x = c.input(i);
+        if (half == null || x.dtype() != half) {
+            return x;
+        }
+        return c.emit("cast", List.of(x), Map.of("to", new Attr.Type(DType.F32)), c.temp("in" + i + "_f32"));
+    }
+
+    /** {@code v} under {@code name}, rounded back to {@code half} when the operands were widened. */
+    private static Value result(NodeContext c, Value v, DType half, String name) {
+        if (half == null) {
+            return c.emit("identity", List.of(v), Map.of(), name);
+        }
+        return c.emit("cast", List.of(v), Map.of("to", new Attr.Type(half)), name);
     }
 
     /** [B, T, H·d] → [B, H, T, d]. */

@@ -69,6 +69,44 @@ class ConformanceConvertersTest {
         assertEquals(1, cumsum.intAttr("axis", -1));
     }
 
+    /** f16 Attention runs in f32 and rounds once: the f32 model's output rounded to f16, exactly. */
+    @Test
+    void halfAttentionIsTheF32AttentionRoundedOnce() {
+        int float16 = fsc.frontend.onnx.proto.Onnx.TensorProto.DataType.FLOAT16_VALUE;
+        Map<Integer, Graph> byType = new java.util.TreeMap<>();
+        for (int type : List.of(FLOAT, float16)) {
+            GraphProto g = GraphProto.newBuilder()
+                    .addInput(value("q", type, 1L, 2L, 3L, 4L))
+                    .addInput(value("k", type, 1L, 2L, 5L, 4L))
+                    .addInput(value("v", type, 1L, 2L, 5L, 4L))
+                    .addNode(node("Attention", "a", List.of("q", "k", "v"), List.of("y")))
+                    .addOutput(value("y", type, 1L, 2L, 3L, 4L))
+                    .build();
+            byType.put(type, OnnxImporter.importModel(write(dir, "attention" + type + ".onnx", model(g, 23))));
+        }
+        Random r = new Random(11);
+        Map<String, HostTensor> half = new java.util.TreeMap<>();
+        Map<String, HostTensor> full = new java.util.TreeMap<>();
+        for (String name : List.of("q", "k", "v")) {
+            long[] shape = name.equals("q") ? new long[] {1, 2, 3, 4} : new long[] {1, 2, 5, 4};
+            HostTensor h = HostTensor.random(fsc.ir.DType.F16, shape, r);
+            HostTensor f = HostTensor.zeros(fsc.ir.DType.F32, shape);
+            for (int i = 0; i < h.size(); i++) {
+                f.setDouble(i, h.getDouble(i));
+            }
+            half.put(name, h);
+            full.put(name, f);
+        }
+        HostTensor y16 = new Interpreter(byType.get(float16)).run(half).get("y");
+        HostTensor y32 = new Interpreter(byType.get(FLOAT)).run(full).get("y");
+        assertEquals(fsc.ir.DType.F16, y16.dtype());
+        HostTensor rounded = HostTensor.zeros(fsc.ir.DType.F16, y32.shape());
+        for (int i = 0; i < y32.size(); i++) {
+            rounded.setDouble(i, y32.getDouble(i));
+        }
+        assertEquals(0.0, y16.maxAbsDiff(rounded));
+    }
+
     /** Einsum's broadcast-product lowering against a hand-written matrix product. */
     @Test
     void einsumMatrixProductMatchesAReferenceLoop() {
