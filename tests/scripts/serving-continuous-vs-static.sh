@@ -22,5 +22,5 @@ for mode in continuous static; do
   for _ in $(seq 1 100); do curl -sf http://127.0.0.1:8097/health >/dev/null && break; sleep 0.2; done
   ./fsc loadtest http://127.0.0.1:8097 --concurrency 8 --duration "${SECS}s" --mix batch=1 \
     --prompt-len 16..64 --output-len 8..256 --report "$OUT/$mode" | tee "$OUT/$mode.txt"
-  kill -INT "$pid"; wait "$pid" || true
+  kill -TERM "$pid"; wait "$pid" || true # a background job ignores SIGINT; TERM runs the drain hook too
 done
