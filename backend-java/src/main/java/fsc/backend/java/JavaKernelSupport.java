@@ -6,6 +6,7 @@ import fsc.ir.FscException;
 import fsc.ir.Graph;
 import fsc.ir.Node;
 import fsc.ir.Value;
+import fsc.ir.ops.Ops;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -13,6 +14,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Function;
+import java.util.stream.Stream;
 
 /**
  * The one declared table of what the Java backend generates: (op, element type of the first operand,
@@ -79,29 +81,23 @@ final class JavaKernelSupport {
             t.add(new Kernel(op, UNSIGNED, UNSIGNED, ElementwiseEmitter::binary));
         }
         t.add(new Kernel("bitcast", PLAIN, PLAIN, CopyEmitter::bitcast));
-        for (String op : List.of(
-                "sqrt",
-                "reciprocal",
-                "exp",
-                "log",
-                "erf",
-                "tanh",
-                "sigmoid",
-                "floor",
-                "ceil",
-                "round",
-                "sin",
-                "cos",
-                "tan",
-                "asin",
-                "acos",
-                "atan",
-                "sinh",
-                "cosh",
-                "asinh",
-                "acosh",
-                "atanh",
-                "gelu")) {
+        for (String op : Stream.concat(
+                        Stream.of(
+                                "sqrt",
+                                "reciprocal",
+                                "exp",
+                                "log",
+                                "erf",
+                                "tanh",
+                                "sigmoid",
+                                "floor",
+                                "ceil",
+                                "round",
+                                "sin",
+                                "cos",
+                                "gelu"),
+                        Ops.TRIG_AND_HYPERBOLIC.stream())
+                .toList()) {
             // erf and gelu have float forms only; the rest also run in double for f64 tensors.
             Set<DType> types = op.equals("erf") || op.equals("gelu") ? HALVES_AND_F32 : FLOATS;
             t.add(new Kernel(op, types, types, ElementwiseEmitter::unary));

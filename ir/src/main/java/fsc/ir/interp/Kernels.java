@@ -1,8 +1,11 @@
 package fsc.ir.interp;
 
+import fsc.ir.ops.Ops;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /** Maps every op of {@link fsc.ir.ops.Ops} to its reference kernel. */
 final class Kernels {
@@ -30,37 +33,31 @@ final class Kernels {
             "bitwise_xor",
             "bit_shift_left",
             "bit_shift_right");
-    private static final Set<String> UNARY = Set.of(
-            "neg",
-            "abs",
-            "sqrt",
-            "reciprocal",
-            "exp",
-            "log",
-            "erf",
-            "tanh",
-            "sigmoid",
-            "relu",
-            "floor",
-            "ceil",
-            "round",
-            "sign",
-            "not",
-            "identity",
-            "sin",
-            "cos",
-            "bitwise_not",
-            "tan",
-            "asin",
-            "acos",
-            "atan",
-            "sinh",
-            "cosh",
-            "asinh",
-            "acosh",
-            "atanh",
-            "gelu",
-            "silu");
+    private static final Set<String> UNARY = Stream.concat(
+                    Stream.of(
+                            "neg",
+                            "abs",
+                            "sqrt",
+                            "reciprocal",
+                            "exp",
+                            "log",
+                            "erf",
+                            "tanh",
+                            "sigmoid",
+                            "relu",
+                            "floor",
+                            "ceil",
+                            "round",
+                            "sign",
+                            "not",
+                            "identity",
+                            "sin",
+                            "cos",
+                            "bitwise_not",
+                            "gelu",
+                            "silu"),
+                    Ops.TRIG_AND_HYPERBOLIC.stream())
+            .collect(Collectors.toUnmodifiableSet());
     private static final Set<String> REINTERPRET = Set.of("reshape", "squeeze", "unsqueeze", "bitcast");
     private static final Set<String> REDUCE =
             Set.of("reduce_mean", "reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_l2");

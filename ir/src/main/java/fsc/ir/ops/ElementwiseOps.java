@@ -5,6 +5,7 @@ import fsc.ir.Dim;
 import fsc.ir.TensorType;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 
 /** Element-wise ops: binary arithmetic, comparisons, logic, {@code where}, unary maps and {@code cast}. */
 final class ElementwiseOps {
@@ -17,34 +18,28 @@ final class ElementwiseOps {
     /** ONNX BitShift split by direction; unsigned integers only, as ONNX defines it. */
     static final List<String> SHIFTS = List.of("bit_shift_left", "bit_shift_right");
 
-    static final List<String> UNARY = List.of(
-            "neg",
-            "abs",
-            "sqrt",
-            "reciprocal",
-            "exp",
-            "log",
-            "erf",
-            "tanh",
-            "sigmoid",
-            "relu",
-            "floor",
-            "ceil",
-            "round",
-            "sign",
-            "not",
-            "identity",
-            "sin",
-            "cos",
-            "tan",
-            "asin",
-            "acos",
-            "atan",
-            "sinh",
-            "cosh",
-            "asinh",
-            "acosh",
-            "atanh");
+    static final List<String> UNARY = Stream.concat(
+                    Stream.of(
+                            "neg",
+                            "abs",
+                            "sqrt",
+                            "reciprocal",
+                            "exp",
+                            "log",
+                            "erf",
+                            "tanh",
+                            "sigmoid",
+                            "relu",
+                            "floor",
+                            "ceil",
+                            "round",
+                            "sign",
+                            "not",
+                            "identity",
+                            "sin",
+                            "cos"),
+                    Ops.TRIG_AND_HYPERBOLIC.stream())
+            .toList();
 
     static List<OpDef> defs() {
         List<OpDef> defs = new ArrayList<>();

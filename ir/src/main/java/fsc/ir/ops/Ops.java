@@ -18,6 +18,13 @@ import java.util.TreeMap;
 public final class Ops {
     private Ops() {}
 
+    /**
+     * Trigonometric and hyperbolic functions: float-only unary ops, listed once for the op table, the
+     * interpreter and the backends. Declared before {@code BY_NAME}, whose build reads it.
+     */
+    public static final List<String> TRIG_AND_HYPERBOLIC =
+            List.of("tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh");
+
     private static final SortedMap<String, OpDef> BY_NAME = build();
 
     private static SortedMap<String, OpDef> build() {

@@ -71,15 +71,24 @@ public final class Q8KDot {
                 }
                 sum = lo.mul(Dequantize.scaleK4(w, at + 4, 2 * j)).add(sum);
                 sum = hi.mul(Dequantize.scaleK4(w, at + 4, 2 * j + 1)).add(sum);
-                summs += Dequantize.minK4(w, at + 4, 2 * j) * (x.bsums[16 * b + 4 * j] + x.bsums[16 * b + 4 * j + 1])
-                        + Dequantize.minK4(w, at + 4, 2 * j + 1)
-                                * (x.bsums[16 * b + 4 * j + 2] + x.bsums[16 * b + 4 * j + 3]);
+                summs += minTerm(w, at, x, b, j);
             }
             float d = Dequantize.f16(w, at) * x.d[b];
             acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
             mins += Dequantize.f16(w, at + 2) * x.d[b] * summs;
         }
         return acc.reduceLanes(VectorOperators.ADD) - mins;
+    }
+
+    /**
+     * The minimum term of sub-blocks {@code 2j} and {@code 2j + 1} of Q4_K/Q5_K block {@code b} (they
+     * share the 12-byte scale/min layout at {@code at + 4}): each 6-bit min times the Q8_K sums of its
+     * 32 activations.
+     */
+    private static int minTerm(MemorySegment w, long at, Q8K x, int b, int j) {
+        int s = 16 * b + 4 * j;
+        return Dequantize.minK4(w, at + 4, 2 * j) * (x.bsums[s] + x.bsums[s + 1])
+                + Dequantize.minK4(w, at + 4, 2 * j + 1) * (x.bsums[s + 2] + x.bsums[s + 3]);
     }
 
     static float q5_K(MemorySegment w, long at, Q8K x, int b0, int blocks) {
@@ -117,9 +126,7 @@ public final class Q8KDot {
                 }
                 sum = lo.mul(Dequantize.scaleK4(w, at + 4, 2 * j)).add(sum);
                 sum = hi.mul(Dequantize.scaleK4(w, at + 4, 2 * j + 1)).add(sum);
-                summs += Dequantize.minK4(w, at + 4, 2 * j) * (x.bsums[16 * b + 4 * j] + x.bsums[16 * b + 4 * j + 1])
-                        + Dequantize.minK4(w, at + 4, 2 * j + 1)
-                                * (x.bsums[16 * b + 4 * j + 2] + x.bsums[16 * b + 4 * j + 3]);
+                summs += minTerm(w, at, x, b, j);
             }
             float d = Dequantize.f16(w, at) * x.d[b];
             acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
