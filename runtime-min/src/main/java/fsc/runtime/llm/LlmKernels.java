@@ -10,6 +10,7 @@ import fsc.runtime.quant.Q8K;
 import fsc.runtime.quant.Q8KDot;
 import fsc.runtime.quant.Q8KUnpackedRow;
 import fsc.runtime.quant.QuantDot;
+import fsc.runtime.quant.QuantDotRows;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -31,6 +32,12 @@ public final class LlmKernels {
     /** From this many tokens in a step, qmatmul unpacks each weight row once and reuses it. */
     static final int PREFILL_ROWS = 4;
 
+    /**
+     * Below this many tokens a step with a {@link QuantDotRows} kernel keeps the weights packed:
+     * unpacking a block once for every token costs less than dequantizing whole rows for SGEMM.
+     */
+    static final int BATCHED_DECODE_ROWS = Integer.getInteger("fsc.llm.batchedDecodeRows", 16);
+
     private LlmKernels() {}
 
     /**
@@ -41,6 +48,19 @@ public final class LlmKernels {
     public static void qmatmul(
             Parallelism par, GgmlType type, MemorySegment w, MemorySegment x, MemorySegment y, int rows, int k, int n) {
         long rowBytes = type.bytesFor(k);
+        if (rows > 1 && rows < BATCHED_DECODE_ROWS && QuantDotRows.supports(type)) {
+            // Decode of a batch of sequences: each packed block is unpacked once for all of them.
+            par.forRange(0, n, ROW_GRAIN, (from, to) -> {
+                QuantDotRows.Scratch scratch = new QuantDotRows.Scratch(k, rows);
+                for (int j = from; j < to; j++) {
+                    float[] out = QuantDotRows.dots(type, w, j * rowBytes, x, 0L, 4L * k, rows, k, scratch);
+                    for (int t = 0; t < rows; t++) {
+                        y.set(F32, 4L * ((long) t * n + j), out[t]);
+                    }
+                }
+            });
+            return;
+        }
         if (rows < PREFILL_ROWS) {
             // Decode: bandwidth-bound, so the dot products read the packed blocks directly.
             par.forRange(0, n, ROW_GRAIN, (from, to) -> {
@@ -53,16 +73,47 @@ public final class LlmKernels {
             });
             return;
         }
+        if (type == GgmlType.F32) {
+            // Nothing to unpack: SGEMM packs its panels from the weights in place.
+            par.forRange(
+                    0,
+                    n,
+                    PREFILL_CHUNK,
+                    (from, to) -> Sgemm.gemm(
+                            rows,
+                            to - from,
+                            k,
+                            x,
+                            0L,
+                            k,
+                            false,
+                            w,
+                            from * rowBytes,
+                            k,
+                            true,
+                            y,
+                            4L * from,
+                            n,
+                            1f,
+                            false,
+                            SERIAL));
+            return;
+        }
         // Prefill: dequantize a chunk of weight rows once per step and multiply every token by it
         // with the register-tiled SGEMM, so a step of T tokens costs one weight pass plus T GEMM
         // rows instead of T reductions per weight row (one dot product per output was ~30x slower).
         par.forRange(0, n, PREFILL_CHUNK, (from, to) -> {
             float[] chunk = prefillChunk(PREFILL_CHUNK * k);
             MemorySegment cs = MemorySegment.ofArray(chunk);
+            QuantDotRows.Scratch unpack = QuantDotRows.supports(type) ? new QuantDotRows.Scratch(k, 0) : null;
             for (int j0 = from; j0 < to; j0 += PREFILL_CHUNK) {
                 int cn = Math.min(PREFILL_CHUNK, to - j0);
                 for (int j = 0; j < cn; j++) {
-                    Dequantize.row(type, w, (j0 + j) * rowBytes, chunk, j * k, k);
+                    if (unpack != null) {
+                        QuantDotRows.dequantize(type, w, (j0 + j) * rowBytes, k, unpack, chunk, j * k);
+                    } else {
+                        Dequantize.row(type, w, (j0 + j) * rowBytes, chunk, j * k, k);
+                    }
                 }
                 Sgemm.gemm(rows, cn, k, x, 0L, k, false, cs, 0L, k, true, y, 4L * j0, n, 1f, false, SERIAL);
             }
@@ -247,14 +298,9 @@ public final class LlmKernels {
         // One task per (token, KV head): the group's query heads share every K/V row, so each row
         // is read once per group rather than once per query head.
         par.forRange(0, tokens * kvHeads, 1, (from, to) -> {
-            float[] scores = new float[0];
+            AttentionScratch scratch = new AttentionScratch(heads / kvHeads, headDim);
             for (int tg = from; tg < to; tg++) {
                 int t = tg / kvHeads;
-                int pos = positions.get(I32, 4L * t);
-                int need = (heads / kvHeads) * (pos + 1);
-                if (scores.length < need) {
-                    scores = new float[Math.max(need, 2 * scores.length)];
-                }
                 attendGroup(
                         q,
                         cache,
@@ -265,13 +311,33 @@ public final class LlmKernels {
                         t,
                         tg % kvHeads,
                         seqIds.get(I32, 4L * t),
-                        pos,
+                        positions.get(I32, 4L * t),
                         tableWidth,
                         sequences,
                         numBlocks,
-                        scores);
+                        scratch);
             }
         });
+    }
+
+    /** One attention task's buffers, grown to the longest sequence it meets. */
+    private static final class AttentionScratch {
+        float[] scores = new float[0];
+        /** Element offset of each position's key row for the task's KV head. */
+        long[] keyAt = new long[0];
+        /** The group's output rows, summed on the heap and stored once. */
+        final float[] sums;
+
+        AttentionScratch(int group, int headDim) {
+            sums = new float[group * headDim];
+        }
+
+        void fit(int group, int len) {
+            if (keyAt.length < len) {
+                keyAt = new long[Math.max(len, 2 * keyAt.length)];
+                scores = new float[group * keyAt.length];
+            }
+        }
     }
 
     /**
@@ -334,34 +400,45 @@ public final class LlmKernels {
             int tableWidth,
             int sequences,
             int numBlocks,
-            float[] scores) {
+            AttentionScratch scratch) {
         int hd = layout.headDim();
         int group = layout.heads() / layout.kvHeads();
         int len = pos + 1;
+        scratch.fit(group, len);
+        float[] scores = scratch.scores;
+        long[] keyAt = scratch.keyAt;
+        // One checked table lookup per block; positions within a block are kvDim apart.
+        int block = layout.blockSize();
+        for (int j0 = 0; j0 < len; j0 += block) {
+            long base =
+                    layout.keyOffset(blockTable, tableWidth, sequences, numBlocks, seq, j0, layer) + (long) kvh * hd;
+            for (int j = j0, end = Math.min(len, j0 + block); j < end; j++) {
+                keyAt[j] = base + (long) (j - j0) * layout.kvDim();
+            }
+        }
         long qBase = 4L * ((long) t * layout.heads() + (long) kvh * group) * hd;
         float scale = layout.scale();
         for (int j = 0; j < len; j++) {
-            long key = 4L
-                    * (layout.keyOffset(blockTable, tableWidth, sequences, numBlocks, seq, j, layer) + (long) kvh * hd);
+            long key = 4L * keyAt[j];
             for (int g = 0; g < group; g++) {
                 scores[g * len + j] = VectorMath.dot(q, qBase + 4L * g * hd, cache, key, hd) * scale;
             }
         }
-        out.asSlice(qBase, 4L * group * hd).fill((byte) 0);
         for (int g = 0; g < group; g++) {
             float inv = 1f / VectorMath.softmaxNumerators(scores, g * len, len);
             for (int j = 0; j < len; j++) {
                 scores[g * len + j] *= inv;
             }
         }
+        float[] sums = scratch.sums;
+        java.util.Arrays.fill(sums, 0f);
+        long valueDelta = layout.valueDelta();
         for (int j = 0; j < len; j++) {
-            long val = 4L
-                    * (layout.keyOffset(blockTable, tableWidth, sequences, numBlocks, seq, j, layer)
-                            + layout.valueDelta()
-                            + (long) kvh * hd);
+            long val = 4L * (keyAt[j] + valueDelta);
             for (int g = 0; g < group; g++) {
-                VectorMath.axpy(scores[g * len + j], cache, val, out, qBase + 4L * g * hd, hd);
+                VectorMath.axpy(scores[g * len + j], cache, val, sums, g * hd, hd);
             }
         }
+        MemorySegment.copy(sums, 0, out, F32, qBase, group * hd);
     }
 }

@@ -46,6 +46,20 @@ final class VectorMath {
         }
     }
 
+    /** {@code y[i] += alpha * x[i]} over {@code n} floats, {@code y} on the heap: the same operations as above. */
+    static void axpy(float alpha, MemorySegment x, long xo, float[] y, int yo, int n) {
+        FloatVector a = FloatVector.broadcast(F, alpha);
+        int i = 0;
+        for (int upper = F.loopBound(n); i < upper; i += F.length()) {
+            FloatVector xv = FloatVector.fromMemorySegment(F, x, xo + 4L * i, LE);
+            FloatVector yv = FloatVector.fromArray(F, y, yo + i);
+            xv.fma(a, yv).intoArray(y, yo + i);
+        }
+        for (; i < n; i++) {
+            y[yo + i] += alpha * x.get(LlmKernels.F32, xo + 4L * i);
+        }
+    }
+
     /**
      * Replaces {@code a[off..off+n)} by {@code exp(a[i] - max)} (max over the range, so no term
      * overflows) and returns their sum: the numerators and denominator of a softmax.

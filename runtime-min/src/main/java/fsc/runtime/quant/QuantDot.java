@@ -134,10 +134,14 @@ public final class QuantDot {
         for (int b = 0; b < n / 32; b++, at += 34, xo += 32) {
             FloatVector d = FloatVector.broadcast(F, Dequantize.f16(w, at));
             FloatVector block = FloatVector.zero(F);
-            for (int i = 0; i < 32; i += L) {
-                FloatVector q = ((FloatVector)
+            // Lanes i, then i + 16: the order QuantDotRows keeps, so its results are bit-identical.
+            for (int i = 0; i < 16; i += L) {
+                FloatVector lo = ((FloatVector)
                         (ByteVector.fromMemorySegment(B, w, at + 2 + i, LE)).convertShape(VectorOperators.B2F, F, 0));
-                block = q.fma(FloatVector.fromMemorySegment(F, x, 4L * (xo + i), LE), block);
+                FloatVector hi = ((FloatVector)
+                        (ByteVector.fromMemorySegment(B, w, at + 18 + i, LE)).convertShape(VectorOperators.B2F, F, 0));
+                block = lo.fma(FloatVector.fromMemorySegment(F, x, 4L * (xo + i), LE), block);
+                block = hi.fma(FloatVector.fromMemorySegment(F, x, 4L * (xo + 16 + i), LE), block);
             }
             acc = block.fma(d, acc);
         }
