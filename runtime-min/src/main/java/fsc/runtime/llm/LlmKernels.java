@@ -36,7 +36,7 @@ public final class LlmKernels {
      * Below this many tokens a step with a {@link QuantDotRows} kernel keeps the weights packed:
      * unpacking a block once for every token costs less than dequantizing whole rows for SGEMM.
      */
-    static final int BATCHED_DECODE_ROWS = Integer.getInteger("fsc.llm.batchedDecodeRows", 16);
+    static final int BATCHED_DECODE_ROWS = Integer.getInteger("fsc.llm.batchedDecodeRows", 24);
 
     private LlmKernels() {}
 

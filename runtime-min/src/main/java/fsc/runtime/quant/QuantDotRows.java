@@ -3,6 +3,9 @@ package fsc.runtime.quant;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -24,7 +27,11 @@ public final class QuantDotRows {
 
     /** Whether {@link #dots} has a kernel for {@code type} on this machine. */
     public static boolean supports(GgmlType type) {
-        return QuantDot.VECTORIZED && (type == GgmlType.Q4_0 || type == GgmlType.Q8_0);
+        return QuantDot.VECTORIZED
+                && switch (type) {
+                    case Q4_0, Q8_0, F32, F16, BF16 -> true;
+                    default -> false;
+                };
     }
 
     /** Per-thread scratch, reused row after row: the results of one row, and an unpacked row for {@link #dequantize}. */
@@ -67,10 +74,13 @@ public final class QuantDotRows {
             long b = Math.min(a + xRowBytes, last);
             long c = Math.min(a + 2 * xRowBytes, last);
             long d = Math.min(a + 3 * xRowBytes, last);
-            if (type == GgmlType.Q4_0) {
-                q4_0x4(ws, x, a, b, c, d, n, s.out, t0);
-            } else {
-                q8_0x4(ws, x, a, b, c, d, n, s.out, t0);
+            switch (type) {
+                case Q4_0 -> q4_0x4(ws, x, a, b, c, d, n, s.out, t0);
+                case Q8_0 -> q8_0x4(ws, x, a, b, c, d, n, s.out, t0);
+                case F32 -> f32x4(ws, x, a, b, c, d, n, s.out, t0);
+                case F16 -> f16x4(ws, x, a, b, c, d, n, s.out, t0, false);
+                case BF16 -> f16x4(ws, x, a, b, c, d, n, s.out, t0, true);
+                default -> throw new IllegalStateException(type.name());
             }
         }
         return s.out;
@@ -88,8 +98,11 @@ public final class QuantDotRows {
         }
         if (type == GgmlType.Q4_0) {
             unpackQ4_0(w, wOffset, n, s.quants, s.scales);
-        } else {
+        } else if (type == GgmlType.Q8_0) {
             unpackQ8_0(w, wOffset, n, s.quants, s.scales);
+        } else {
+            Dequantize.row(type, w, wOffset, dst, dstOffset, n);
+            return;
         }
         var F = QuantDot.F;
         for (int blk = 0, e = 0; blk < n / 32; blk++, e += 32) {
@@ -206,5 +219,83 @@ public final class QuantDotRows {
         out[o + 1] = acc1.reduceLanes(VectorOperators.ADD);
         out[o + 2] = acc2.reduceLanes(VectorOperators.ADD);
         out[o + 3] = acc3.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Plain rows: the order of QuantDot's f32 kernel, one accumulator over the vector part, a scalar tail. */
+    private static void f32x4(
+            MemorySegment w, MemorySegment x, long x0, long x1, long x2, long x3, int n, float[] out, int o) {
+        var F = QuantDot.F;
+        FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+        FloatVector acc2 = FloatVector.zero(F), acc3 = FloatVector.zero(F);
+        int i = 0;
+        for (; i < F.loopBound(n); i += QuantDot.L) {
+            FloatVector wv = FloatVector.fromMemorySegment(F, w, 4L * i, QuantDot.LE);
+            acc0 = wv.fma(FloatVector.fromMemorySegment(F, x, x0 + 4L * i, QuantDot.LE), acc0);
+            acc1 = wv.fma(FloatVector.fromMemorySegment(F, x, x1 + 4L * i, QuantDot.LE), acc1);
+            acc2 = wv.fma(FloatVector.fromMemorySegment(F, x, x2 + 4L * i, QuantDot.LE), acc2);
+            acc3 = wv.fma(FloatVector.fromMemorySegment(F, x, x3 + 4L * i, QuantDot.LE), acc3);
+        }
+        out[o] = acc0.reduceLanes(VectorOperators.ADD);
+        out[o + 1] = acc1.reduceLanes(VectorOperators.ADD);
+        out[o + 2] = acc2.reduceLanes(VectorOperators.ADD);
+        out[o + 3] = acc3.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float wi = w.get(Dequantize.F32, 4L * i);
+            out[o] += wi * x.get(Dequantize.F32, x0 + 4L * i);
+            out[o + 1] += wi * x.get(Dequantize.F32, x1 + 4L * i);
+            out[o + 2] += wi * x.get(Dequantize.F32, x2 + 4L * i);
+            out[o + 3] += wi * x.get(Dequantize.F32, x3 + 4L * i);
+        }
+    }
+
+    /** F16 and BF16 rows, widened as QuantDot's f16 kernel widens them (see there). */
+    private static void f16x4(
+            MemorySegment w,
+            MemorySegment x,
+            long x0,
+            long x1,
+            long x2,
+            long x3,
+            int n,
+            float[] out,
+            int o,
+            boolean brain) {
+        var F = QuantDot.F;
+        FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+        FloatVector acc2 = FloatVector.zero(F), acc3 = FloatVector.zero(F);
+        int i = 0;
+        for (; i < F.loopBound(n); i += QuantDot.L) {
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(QuantDot.S, w, 2L * i, QuantDot.LE)
+                    .convertShape(VectorOperators.S2I, QuantDot.I, 0);
+            FloatVector wv;
+            if (brain) {
+                wv = h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            } else {
+                FloatVector magnitude = h.and(0x7fff)
+                        .lanewise(VectorOperators.LSHL, 13)
+                        .reinterpretAsFloats()
+                        .mul(0x1p112f);
+                VectorMask<Integer> infOrNan =
+                        magnitude.compare(VectorOperators.GE, 65536f).cast(QuantDot.I);
+                IntVector bits = magnitude.reinterpretAsInts();
+                bits = bits.blend(bits.or(255 << 23), infOrNan);
+                wv = bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            }
+            acc0 = wv.fma(FloatVector.fromMemorySegment(F, x, x0 + 4L * i, QuantDot.LE), acc0);
+            acc1 = wv.fma(FloatVector.fromMemorySegment(F, x, x1 + 4L * i, QuantDot.LE), acc1);
+            acc2 = wv.fma(FloatVector.fromMemorySegment(F, x, x2 + 4L * i, QuantDot.LE), acc2);
+            acc3 = wv.fma(FloatVector.fromMemorySegment(F, x, x3 + 4L * i, QuantDot.LE), acc3);
+        }
+        out[o] = acc0.reduceLanes(VectorOperators.ADD);
+        out[o + 1] = acc1.reduceLanes(VectorOperators.ADD);
+        out[o + 2] = acc2.reduceLanes(VectorOperators.ADD);
+        out[o + 3] = acc3.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float wi = brain ? Dequantize.bf16(w, 2L * i) : Dequantize.f16(w, 2L * i);
+            out[o] += wi * x.get(Dequantize.F32, x0 + 4L * i);
+            out[o + 1] += wi * x.get(Dequantize.F32, x1 + 4L * i);
+            out[o + 2] += wi * x.get(Dequantize.F32, x2 + 4L * i);
+            out[o + 3] += wi * x.get(Dequantize.F32, x3 + 4L * i);
+        }
     }
 }
