@@ -5,6 +5,7 @@ import fsc.cli.loadtest.LoadSpec;
 import fsc.cli.loadtest.RequestResult;
 import fsc.cli.loadtest.Summary;
 import fsc.cli.loadtest.SvgPlot;
+import fsc.runtime.RuntimeFailure;
 import fsc.runtime.json.Json;
 import java.io.IOException;
 import java.net.URI;
@@ -56,14 +57,27 @@ final class LoadtestCommand implements Callable<Integer> {
     @Option(
             names = "--prompt-len",
             defaultValue = "32..512",
-            description = "Prompt words, uniform. Default: ${DEFAULT-VALUE}.")
+            description = "Prompt words (see --length-dist). Default: ${DEFAULT-VALUE}.")
     String promptLen;
 
     @Option(
             names = "--output-len",
             defaultValue = "16..256",
-            description = "max_tokens, uniform. Default: ${DEFAULT-VALUE}.")
+            description = "max_tokens (see --length-dist). Default: ${DEFAULT-VALUE}.")
     String outputLen;
+
+    @Option(
+            names = "--length-dist",
+            defaultValue = "uniform",
+            description = "How lengths are drawn from their ranges: uniform, or log-uniform (heavy-tailed, as real"
+                    + " traffic is: many short, few long). Default: ${DEFAULT-VALUE}.")
+    String lengthDist;
+
+    @Option(
+            names = "--ignore-eos",
+            description = "Ask for exactly max_tokens tokens (the server's ignore_eos), so output lengths follow"
+                    + " --output-len even on models that stop early.")
+    boolean ignoreEos;
 
     @Option(names = "--disconnect", defaultValue = "0", description = "Share of clients that hang up mid-stream.")
     double disconnect;
@@ -89,7 +103,9 @@ final class LoadtestCommand implements Callable<Integer> {
                 LoadSpec.Range.parse(promptLen),
                 LoadSpec.Range.parse(outputLen),
                 disconnect,
-                seed);
+                seed,
+                logUniform(lengthDist),
+                ignoreEos);
         LoadGenerator gen = new LoadGenerator(spec);
         long t0 = System.nanoTime();
         List<RequestResult> results = gen.run();
@@ -107,5 +123,13 @@ final class LoadtestCommand implements Callable<Integer> {
             System.out.println("wrote " + report.resolve("summary.json") + " and " + report.resolve("latency.svg"));
         }
         return 0;
+    }
+
+    private static boolean logUniform(String dist) {
+        return switch (dist) {
+            case "uniform" -> false;
+            case "log-uniform" -> true;
+            default -> throw new RuntimeFailure("--length-dist is uniform or log-uniform, got '" + dist + "'");
+        };
     }
 }

@@ -111,13 +111,17 @@ public final class LoadGenerator {
                 break;
             }
         }
-        int words = uniform(rnd, spec.promptLength());
-        int out = uniform(rnd, spec.outputLength());
+        int words = draw(rnd, spec.promptLength());
+        int out = draw(rnd, spec.outputLength());
         int disconnect = rnd.nextDouble() < spec.disconnectFraction() ? 1 + rnd.nextInt(Math.max(1, out)) : -1;
         return new Planned(priority, words, out, disconnect);
     }
 
-    private static int uniform(SplittableRandom rnd, LoadSpec.Range r) {
+    private int draw(SplittableRandom rnd, LoadSpec.Range r) {
+        if (spec.logUniform()) {
+            double v = Math.exp(Math.log(r.min()) + rnd.nextDouble() * (Math.log(r.max() + 1) - Math.log(r.min())));
+            return Math.min(r.max(), (int) v);
+        }
         return r.min() + rnd.nextInt(r.max() - r.min() + 1);
     }
 
@@ -133,6 +137,9 @@ public final class LoadGenerator {
         body.put("priority", p.priority());
         body.put("temperature", 0.8);
         body.put("seed", (long) p.words() * 31 + p.maxTokens());
+        if (spec.ignoreEos()) {
+            body.put("ignore_eos", true);
+        }
         HttpRequest req = HttpRequest.newBuilder(spec.target().resolve("/v1/completions"))
                 .timeout(Duration.ofSeconds(600))
                 .header("Content-Type", "application/json")

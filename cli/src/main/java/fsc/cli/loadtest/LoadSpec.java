@@ -7,8 +7,10 @@ import java.util.Map;
 
 /**
  * A load test: open loop ({@code rate} Poisson arrivals per second) or closed loop ({@code
- * concurrency} clients back to back), a class mix, uniform length ranges, a bounded duration and
- * request count, and a share of clients that disconnect mid-stream.
+ * concurrency} clients back to back), a class mix, length ranges drawn uniformly or log-uniformly
+ * (real output lengths are heavy-tailed: many short answers, a few long ones), a bounded duration
+ * and request count, and a share of clients that disconnect mid-stream. {@code ignoreEos} asks the
+ * server for exactly {@code max_tokens} tokens, so lengths are what the spec says.
  */
 public record LoadSpec(
         URI target,
@@ -20,7 +22,36 @@ public record LoadSpec(
         Range promptLength,
         Range outputLength,
         double disconnectFraction,
-        long seed) {
+        long seed,
+        boolean logUniform,
+        boolean ignoreEos) {
+
+    /** Uniform lengths, stopping at the end-of-sequence token. */
+    public LoadSpec(
+            URI target,
+            double rate,
+            int concurrency,
+            double durationSeconds,
+            int maxRequests,
+            Map<String, Double> mix,
+            Range promptLength,
+            Range outputLength,
+            double disconnectFraction,
+            long seed) {
+        this(
+                target,
+                rate,
+                concurrency,
+                durationSeconds,
+                maxRequests,
+                mix,
+                promptLength,
+                outputLength,
+                disconnectFraction,
+                seed,
+                false,
+                false);
+    }
 
     /** An inclusive integer range, {@code 32..512} or {@code 64}. */
     public record Range(int min, int max) {

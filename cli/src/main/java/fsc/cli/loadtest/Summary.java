@@ -20,6 +20,8 @@ public final class Summary {
         m.put("mode", spec.rate() > 0 ? "open" : "closed");
         m.put("rate", spec.rate());
         m.put("concurrency", spec.concurrency());
+        m.put("length_dist", spec.logUniform() ? "log-uniform" : "uniform");
+        m.put("ignore_eos", spec.ignoreEos());
         m.put("duration_s", round(wallSeconds));
         m.put("requests", results.size());
         long tokens = results.stream().mapToLong(RequestResult::tokens).sum();

@@ -54,8 +54,8 @@ final class CompletionHandler implements HttpHandler {
                 return;
             }
             long id = ids.incrementAndGet();
-            var request =
-                    new CompletionRequest(id, prompt, p.maxTokens(), p.priority(), p.ttftMs(), p.tbtMs(), p.sampling());
+            var request = new CompletionRequest(
+                    id, prompt, p.maxTokens(), p.priority(), p.ttftMs(), p.tbtMs(), p.sampling(), p.ignoreEos());
             EventQueue events = new EventQueue();
             Admission a = engine.submit(request, events);
             if (a instanceof Admission.Rejected r) {

@@ -13,7 +13,8 @@ record CompletionParams(
         Priority priority,
         SamplingParams sampling,
         double ttftMs,
-        double tbtMs) {
+        double tbtMs,
+        boolean ignoreEos) {
 
     private static final Set<String> KNOWN = Set.of(
             "prompt",
@@ -28,7 +29,8 @@ record CompletionParams(
             "ttft_budget_ms",
             "tbt_budget_ms",
             "n",
-            "user");
+            "user",
+            "ignore_eos");
 
     static CompletionParams parse(String body, ServeServer.Limits limits) {
         Object doc;
@@ -71,6 +73,7 @@ record CompletionParams(
         long seed = integer(m, "seed", 0, Long.MIN_VALUE, Long.MAX_VALUE);
         double ttft = number(m, "ttft_budget_ms", 0, 0, 3_600_000);
         double tbt = number(m, "tbt_budget_ms", 0, 0, 3_600_000);
+        boolean ignoreEos = m.get("ignore_eos") != null && bool(m.get("ignore_eos"), "ignore_eos");
         return new CompletionParams(
                 prompt,
                 maxTokens,
@@ -78,7 +81,8 @@ record CompletionParams(
                 priority,
                 new SamplingParams((float) temperature, topK, (float) topP, seed),
                 ttft,
-                tbt);
+                tbt,
+                ignoreEos);
     }
 
     private static boolean bool(Object v, String name) {

@@ -7,9 +7,29 @@ import fsc.runtime.llm.SamplingParams;
  *
  * @param ttftMs budget for the time to the first token, from arrival (admission rejects requests predicted to miss it)
  * @param tbtMs budget for the time between tokens while it runs (interactive ones size the steps)
+ * @param ignoreEos generate {@code maxTokens} tokens even past the end-of-sequence token (load tests of fixed lengths)
  */
 public record CompletionRequest(
-        long id, int[] prompt, int maxTokens, Priority priority, double ttftMs, double tbtMs, SamplingParams sampling) {
+        long id,
+        int[] prompt,
+        int maxTokens,
+        Priority priority,
+        double ttftMs,
+        double tbtMs,
+        SamplingParams sampling,
+        boolean ignoreEos) {
+
+    /** A request that stops at the end-of-sequence token. */
+    public CompletionRequest(
+            long id,
+            int[] prompt,
+            int maxTokens,
+            Priority priority,
+            double ttftMs,
+            double tbtMs,
+            SamplingParams sampling) {
+        this(id, prompt, maxTokens, priority, ttftMs, tbtMs, sampling, false);
+    }
 
     public CompletionRequest {
         prompt = prompt.clone();

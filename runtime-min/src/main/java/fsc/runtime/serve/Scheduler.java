@@ -382,7 +382,7 @@ public final class Scheduler {
         s.push(token);
         metrics.generated(p);
         s.sink.token(token);
-        if (token == eos) {
+        if (token == eos && !s.request.ignoreEos()) {
             end(s, "stop", null, now);
         } else if (s.generated >= s.request.maxTokens() || s.length >= config.maxContext()) {
             end(s, "length", null, now);

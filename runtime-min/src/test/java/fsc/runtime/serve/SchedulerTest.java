@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import fsc.runtime.llm.SamplingParams;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -244,6 +245,25 @@ class SchedulerTest {
             time[mode] = sim.now / 1e6;
         }
         assertTrue(time[0] > 1.5 * time[1], "static " + time[0] + " ms vs continuous " + time[1] + " ms");
+    }
+
+    @Test
+    void theEndOfSequenceTokenStopsARequestUnlessItAsksToIgnoreIt() {
+        int[] prompt = Sim.prompt(10, 5);
+        int first = Sim.alone(prompt, 1).getFirst();
+        for (boolean ignore : new boolean[] {false, true}) {
+            Sim sim = new Sim(Sim.config(2, 64), 64, 16, 1, 0.01);
+            sim.scheduler.setEos(first);
+            Sim.Recorder rec = new Sim.Recorder(sim);
+            sim.scheduler.submit(
+                    new CompletionRequest(1, prompt, 6, Priority.BATCH, 0, 0, SamplingParams.greedy(), ignore),
+                    rec,
+                    sim.now);
+            sim.runToIdle(100);
+            assertEquals(ignore ? 6 : 1, rec.tokens.size());
+            assertEquals(ignore ? "length" : "stop", rec.finished);
+            assertEquals(0, sim.kv.usedBlocks());
+        }
     }
 
     @Test
