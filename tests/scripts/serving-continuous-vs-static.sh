@@ -3,24 +3,28 @@
 # different output lengths) against a server with continuous batching and one with static batches,
 # on a synthetic LLaMA whose weights (55 MB Q4_0) do not fit in cache, so a step costs about the same
 # whatever its batch and continuous batching can pay off. Writes JSON summaries and SVG plots under
-# OUT (default target/serving-exp). Usage: tests/scripts/serving-continuous-vs-static.sh [SECONDS]
+# OUT (default target/serving-exp). Output lengths are log-uniform over 8..512 and generated to the
+# end (--ignore-eos): many short answers and a few long ones, as real traffic has.
+# Usage: [TYPE=Q4_0|Q8_0|F16|F32] tests/scripts/serving-continuous-vs-static.sh [SECONDS]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-SECS=${1:-40}
+SECS=${1:-60}
+TYPE=${TYPE:-Q4_0}
 OUT=${OUT:-target/serving-exp}
 mkdir -p "$OUT"
-GGUF="$PWD/$OUT/synth-llama-1024x8-q4_0.gguf"
+GGUF="$(cd "$OUT" && pwd)/synth-llama-1024x8-$TYPE.gguf"
 if [[ ! -f "$GGUF" ]]; then
   ./mvnw -B -q -Pbench -pl tests -am test -Dtest=WriteSyntheticLlama -Dsurefire.failIfNoSpecifiedTests=false \
-    -Dfsc.synth.out="$GGUF" -Dfsc.synth.dim=1024 -Dfsc.synth.layers=8 -Dfsc.synth.type=Q4_0
+    -Dfsc.synth.out="$GGUF" -Dfsc.synth.dim=1024 -Dfsc.synth.layers=8 -Dfsc.synth.type=$TYPE
 fi
-./fsc compile "$GGUF" -o "$OUT/synth.jar" --max-context 512
+./fsc compile "$GGUF" -o "$OUT/synth-$TYPE.jar" --max-context 1024
 for mode in continuous static; do
   flag=""; [[ $mode == static ]] && flag="--static-batching"
-  ./fsc serve "$OUT/synth.jar" --port 8097 --max-running 8 $flag --quiet &
+  ./fsc serve "$OUT/synth-$TYPE.jar" --port 8097 --max-running 8 $flag --quiet &
   pid=$!
   for _ in $(seq 1 100); do curl -sf http://127.0.0.1:8097/health >/dev/null && break; sleep 0.2; done
   ./fsc loadtest http://127.0.0.1:8097 --concurrency 8 --duration "${SECS}s" --mix batch=1 \
-    --prompt-len 16..64 --output-len 8..256 --report "$OUT/$mode" | tee "$OUT/$mode.txt"
+    --prompt-len 4..12 --output-len 8..512 --length-dist log-uniform --ignore-eos \
+    --report "$OUT/$TYPE-$mode" | tee "$OUT/$TYPE-$mode.txt"
   kill -TERM "$pid"; wait "$pid" || true # a background job ignores SIGINT; TERM runs the drain hook too
 done
