@@ -74,6 +74,13 @@ final class LoadtestCommand implements Callable<Integer> {
     String lengthDist;
 
     @Option(
+            names = "--ttft-slo-ms",
+            defaultValue = "interactive=1000,batch=60000",
+            description = "Time-to-first-token objective per class, for goodput (completed requests within it per"
+                    + " second); the defaults are fsc serve's budgets. Default: ${DEFAULT-VALUE}.")
+    String ttftSlo;
+
+    @Option(
             names = "--ignore-eos",
             description = "Ask for exactly max_tokens tokens (the server's ignore_eos), so output lengths follow"
                     + " --output-len even on models that stop early.")
@@ -111,7 +118,8 @@ final class LoadtestCommand implements Callable<Integer> {
         List<RequestResult> results = gen.run();
         double wall = (System.nanoTime() - t0) / 1e9;
         Thread.sleep(300); // the engine publishes its gauges once idle; scrape after that
-        Map<String, Object> summary = Summary.of(spec, results, wall, gen.scrape());
+        Map<String, Object> summary =
+                Summary.of(spec, results, wall, gen.scrape(), LoadSpec.parseClassValues(ttftSlo, "--ttft-slo-ms"));
         System.out.print(Summary.text(summary));
         if (report != null) {
             Files.createDirectories(report);

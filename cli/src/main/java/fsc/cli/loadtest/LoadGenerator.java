@@ -111,18 +111,10 @@ public final class LoadGenerator {
                 break;
             }
         }
-        int words = draw(rnd, spec.promptLength());
-        int out = draw(rnd, spec.outputLength());
+        int words = spec.promptLength().draw(rnd, spec.logUniform());
+        int out = spec.outputLength().draw(rnd, spec.logUniform());
         int disconnect = rnd.nextDouble() < spec.disconnectFraction() ? 1 + rnd.nextInt(Math.max(1, out)) : -1;
         return new Planned(priority, words, out, disconnect);
-    }
-
-    private int draw(SplittableRandom rnd, LoadSpec.Range r) {
-        if (spec.logUniform()) {
-            double v = Math.exp(Math.log(r.min()) + rnd.nextDouble() * (Math.log(r.max() + 1) - Math.log(r.min())));
-            return Math.min(r.max(), (int) v);
-        }
-        return r.min() + rnd.nextInt(r.max() - r.min() + 1);
     }
 
     private void send(Planned p) {

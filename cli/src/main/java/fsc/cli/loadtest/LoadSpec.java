@@ -4,6 +4,7 @@ import fsc.runtime.RuntimeFailure;
 import java.net.URI;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.SplittableRandom;
 
 /**
  * A load test: open loop ({@code rate} Poisson arrivals per second) or closed loop ({@code
@@ -68,6 +69,15 @@ public record LoadSpec(
                 throw new RuntimeFailure("a length range is N or MIN..MAX with 1 <= MIN <= MAX, got '" + s + "'");
             }
         }
+
+        /** A length in the range: uniform, or log-uniform (as likely in 8..16 as in 256..512). */
+        public int draw(SplittableRandom rnd, boolean logUniform) {
+            if (logUniform) {
+                double v = Math.exp(Math.log(min) + rnd.nextDouble() * (Math.log(max + 1.0) - Math.log(min)));
+                return Math.min(max, (int) v);
+            }
+            return min + rnd.nextInt(max - min + 1);
+        }
     }
 
     public LoadSpec {
@@ -89,26 +99,8 @@ public record LoadSpec(
 
     /** {@code interactive=0.3,batch=0.7}, normalised to sum 1, in the written order. */
     public static Map<String, Double> parseMix(String s) {
-        Map<String, Double> m = new LinkedHashMap<>();
-        double sum = 0;
-        for (String part : s.split(",")) {
-            String[] kv = part.split("=");
-            if (kv.length != 2 || !(kv[0].equals("interactive") || kv[0].equals("batch"))) {
-                throw new RuntimeFailure(
-                        "--mix is class=weight,... with classes interactive and batch, got '" + s + "'");
-            }
-            double w;
-            try {
-                w = Double.parseDouble(kv[1]);
-            } catch (NumberFormatException e) {
-                throw new RuntimeFailure("--mix weight '" + kv[1] + "' is not a number");
-            }
-            if (!(w >= 0)) {
-                throw new RuntimeFailure("--mix weights must be >= 0");
-            }
-            m.put(kv[0], w);
-            sum += w;
-        }
+        Map<String, Double> m = parseClassValues(s, "--mix");
+        double sum = m.values().stream().mapToDouble(Double::doubleValue).sum();
         if (!(sum > 0)) {
             throw new RuntimeFailure("--mix weights sum to zero");
         }
@@ -117,6 +109,29 @@ public record LoadSpec(
             out.put(e.getKey(), e.getValue() / sum);
         }
         return out;
+    }
+
+    /** {@code interactive=X,batch=Y} with non-negative numbers, in the written order; {@code option} names errors. */
+    public static Map<String, Double> parseClassValues(String s, String option) {
+        Map<String, Double> m = new LinkedHashMap<>();
+        for (String part : s.split(",")) {
+            String[] kv = part.split("=");
+            if (kv.length != 2 || !(kv[0].equals("interactive") || kv[0].equals("batch"))) {
+                throw new RuntimeFailure(
+                        option + " is class=value,... with classes interactive and batch, got '" + s + "'");
+            }
+            double w;
+            try {
+                w = Double.parseDouble(kv[1]);
+            } catch (NumberFormatException e) {
+                throw new RuntimeFailure(option + " value '" + kv[1] + "' is not a number");
+            }
+            if (!(w >= 0)) {
+                throw new RuntimeFailure(option + " values must be >= 0");
+            }
+            m.put(kv[0], w);
+        }
+        return m;
     }
 
     /** {@code 60s}, {@code 2m}, {@code 500ms} or seconds. */

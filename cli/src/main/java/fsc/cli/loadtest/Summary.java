@@ -12,9 +12,17 @@ import java.util.TreeMap;
 public final class Summary {
     private Summary() {}
 
-    /** The JSON summary; {@code server} is the final /metrics scrape (summed over labels). */
+    /**
+     * The JSON summary; {@code server} is the final /metrics scrape (summed over labels). Goodput
+     * counts the requests that completed with their first token within {@code ttftSloMs} of their
+     * class (a class missing from the map has no objective).
+     */
     public static Map<String, Object> of(
-            LoadSpec spec, List<RequestResult> results, double wallSeconds, Map<String, Double> server) {
+            LoadSpec spec,
+            List<RequestResult> results,
+            double wallSeconds,
+            Map<String, Double> server,
+            Map<String, Double> ttftSloMs) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("target", spec.target().toString());
         m.put("mode", spec.rate() > 0 ? "open" : "closed");
@@ -28,10 +36,12 @@ public final class Summary {
         m.put("tokens", tokens);
         m.put("throughput_tokens_per_s", round(tokens / wallSeconds));
         m.put("completed_per_s", round(count(results, "ok") / wallSeconds));
+        m.put("goodput_per_s", round(good(results, ttftSloMs) / wallSeconds));
+        m.put("ttft_slo_ms", new TreeMap<>(ttftSloMs));
         m.put("outcomes", outcomes(results));
         Map<String, Object> classes = new LinkedHashMap<>();
         for (String c : new TreeMap<>(group(results)).keySet()) {
-            classes.put(c, perClass(group(results).get(c), wallSeconds));
+            classes.put(c, perClass(group(results).get(c), wallSeconds, ttftSloMs));
         }
         m.put("classes", classes);
         Map<String, Object> s = new LinkedHashMap<>();
@@ -51,10 +61,11 @@ public final class Summary {
         return m;
     }
 
-    private static Map<String, Object> perClass(List<RequestResult> rs, double wall) {
+    private static Map<String, Object> perClass(List<RequestResult> rs, double wall, Map<String, Double> slo) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("requests", rs.size());
         m.put("outcomes", outcomes(rs));
+        m.put("goodput_per_s", round(good(rs, slo) / wall));
         long tokens = rs.stream().mapToLong(RequestResult::tokens).sum();
         m.put("tokens_per_s", round(tokens / wall));
         List<RequestResult> ok =
@@ -86,6 +97,14 @@ public final class Summary {
         return m;
     }
 
+    /** Completed requests whose first token came within their class's TTFT objective. */
+    static long good(List<RequestResult> rs, Map<String, Double> slo) {
+        return rs.stream()
+                .filter(r -> r.outcome().equals("ok")
+                        && r.ttftMs() <= slo.getOrDefault(r.priority(), Double.POSITIVE_INFINITY))
+                .count();
+    }
+
     private static long count(List<RequestResult> rs, String outcome) {
         return rs.stream().filter(r -> r.outcome().equals(outcome)).count();
     }
@@ -107,11 +126,13 @@ public final class Summary {
         StringBuilder b = new StringBuilder();
         b.append(String.format(
                 Locale.ROOT,
-                "%s requests in %s s: %s tok/s, %s completed/s, outcomes %s%n",
+                "%s requests in %s s: %s tok/s, %s completed/s, goodput %s/s (TTFT within %s ms), outcomes %s%n",
                 s.get("requests"),
                 s.get("duration_s"),
                 s.get("throughput_tokens_per_s"),
                 s.get("completed_per_s"),
+                s.get("goodput_per_s"),
+                Json.write(s.get("ttft_slo_ms")),
                 Json.write(s.get("outcomes"))));
         Map<?, ?> classes = (Map<?, ?>) s.get("classes");
         for (var e : classes.entrySet()) {
