@@ -12,6 +12,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -118,8 +119,16 @@ final class LoadtestCommand implements Callable<Integer> {
         List<RequestResult> results = gen.run();
         double wall = (System.nanoTime() - t0) / 1e9;
         Thread.sleep(300); // the engine publishes its gauges once idle; scrape after that
+        Map<String, Double> server = new LinkedHashMap<>(gen.scrape());
+        // The gauge covers the time since the previous scrape, here the idle end of the test: report
+        // the mean of the scrapes taken while requests were in flight instead.
+        gen.samples().stream()
+                .filter(x -> x.inFlight() > 0 && Double.isFinite(x.cpu()))
+                .mapToDouble(LoadGenerator.Sample::cpu)
+                .average()
+                .ifPresent(cpu -> server.put("fsc_cpu_utilization", cpu));
         Map<String, Object> summary =
-                Summary.of(spec, results, wall, gen.scrape(), LoadSpec.parseClassValues(ttftSlo, "--ttft-slo-ms"));
+                Summary.of(spec, results, wall, server, LoadSpec.parseClassValues(ttftSlo, "--ttft-slo-ms"));
         System.out.print(Summary.text(summary));
         if (report != null) {
             Files.createDirectories(report);

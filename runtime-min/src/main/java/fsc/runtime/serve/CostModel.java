@@ -5,7 +5,10 @@ package fsc.runtime.serve;
  * online by exponentially weighted least squares so it follows the machine (JIT warm-up, other
  * load). A step's fixed part (weights streamed once per step) dominates decode, the per-token part
  * dominates prefill; the scheduler inverts the line to size steps within a time-between-tokens
- * budget. Not thread-safe: the engine thread owns it.
+ * budget. A line is only a model (a step switches kernels with its size, the machine has other
+ * work), so the spread of measured steps around it is tracked too, and {@link #maxTokensWithin}
+ * keeps two standard deviations of it in hand: a frame is a tail-latency promise, not a mean one.
+ * Not thread-safe: the engine thread owns it.
  */
 public final class CostModel {
     /** Weight of the newest sample: about the last 50 steps matter. */
@@ -18,6 +21,7 @@ public final class CostModel {
     private double sy;
     private double sxx;
     private double sxy;
+    private double syy;
     private long observed;
 
     /** Starts from a prior line, used until measured steps with different sizes pin the slope. */
@@ -40,6 +44,7 @@ public final class CostModel {
         sy = sy * keep + ms;
         sxx = sxx * keep + (double) tokens * tokens;
         sxy = sxy * keep + tokens * ms;
+        syy = syy * keep + ms * ms;
         observed++;
     }
 
@@ -63,10 +68,30 @@ public final class CostModel {
         return line[0] + line[1] * tokens;
     }
 
-    /** The most tokens a step may hold to finish within {@code ms} (0 when even the fixed cost is over). */
+    /**
+     * Standard deviation of the measured steps around the line, in ms, with the same weights as the
+     * fit: {@code Var(ms - slope * tokens)}, 0 before any step.
+     */
+    public double spreadMs() {
+        if (n < 1e-9) {
+            return 0;
+        }
+        double slope = line()[1];
+        double meanX = sx / n;
+        double meanY = sy / n;
+        double varX = sxx / n - meanX * meanX;
+        double varY = syy / n - meanY * meanY;
+        double cov = sxy / n - meanX * meanY;
+        return Math.sqrt(Math.max(0, varY - 2 * slope * cov + slope * slope * varX));
+    }
+
+    /**
+     * The most tokens a step may hold to finish within {@code ms} with two standard deviations of
+     * the measured spread to spare (0 when even the fixed cost is over).
+     */
     public int maxTokensWithin(double ms) {
         double[] line = line();
-        double t = (ms - line[0]) / line[1];
+        double t = (ms - 2 * spreadMs() - line[0]) / line[1];
         return t < 0 ? 0 : (int) Math.min(Integer.MAX_VALUE, Math.floor(t));
     }
 
