@@ -76,8 +76,12 @@ public final class LoadGenerator {
                     SplittableRandom own = rnd.split();
                     pool.submit(() -> {
                         while (System.nanoTime() < endNanos && left.getAndDecrement() > 0) {
-                            send(plan(own));
+                            long retryAfter = send(plan(own));
+                            // A rejected client waits as the server asked, as a real one would,
+                            // rather than spinning on 429s.
+                            sleepUntil(Math.min(endNanos, System.nanoTime() + retryAfter * 1_000_000_000L));
                         }
+                        return null;
                     });
                 }
             }
@@ -117,7 +121,8 @@ public final class LoadGenerator {
         return new Planned(priority, words, out, disconnect);
     }
 
-    private void send(Planned p) {
+    /** Sends one request and records what it saw; returns the Retry-After seconds of a rejection, else 0. */
+    private long send(Planned p) {
         StringBuilder prompt = new StringBuilder("once upon a time");
         for (int i = 4; i < p.words(); i++) {
             prompt.append(' ').append(WORDS[(i * 7 + p.words()) % WORDS.length]);
@@ -142,12 +147,14 @@ public final class LoadGenerator {
         List<Double> tokenTimes = new ArrayList<>();
         String outcome = "error";
         int status = 0;
+        long retryAfter = 0;
         try {
             HttpResponse<InputStream> resp = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
             status = resp.statusCode();
             try (InputStream in = resp.body()) {
                 if (status == 429 || status == 503) {
                     outcome = "rejected";
+                    retryAfter = retryAfterSeconds(resp);
                     in.readAllBytes();
                 } else if (status != 200) {
                     in.readAllBytes();
@@ -179,6 +186,19 @@ public final class LoadGenerator {
                 ttft,
                 end - start,
                 tbt));
+        return retryAfter;
+    }
+
+    /** The Retry-After header in whole seconds (1 when absent or unreadable, so a client never spins). */
+    private static long retryAfterSeconds(HttpResponse<?> resp) {
+        try {
+            return Math.max(
+                    1,
+                    Long.parseLong(
+                            resp.headers().firstValue("Retry-After").orElse("1").trim()));
+        } catch (NumberFormatException e) {
+            return 1;
+        }
     }
 
     /** Reads SSE events; a token event is a data line with a null finish reason. */
