@@ -134,12 +134,31 @@ final class LoadtestCommand implements Callable<Integer> {
             Files.createDirectories(report);
             Files.writeString(report.resolve("summary.json"), Json.write(summary) + "\n", StandardCharsets.UTF_8);
             Files.writeString(
+                    report.resolve("requests.json"),
+                    Json.write(results.stream().map(LoadtestCommand::row).toList()) + "\n",
+                    StandardCharsets.UTF_8);
+            Files.writeString(
                     report.resolve("latency.svg"),
                     SvgPlot.render(results, gen.samples(), wall * 1000),
                     StandardCharsets.UTF_8);
-            System.out.println("wrote " + report.resolve("summary.json") + " and " + report.resolve("latency.svg"));
+            System.out.println("wrote summary.json, requests.json and latency.svg under " + report);
         }
         return 0;
+    }
+
+    /** One request of requests.json: what was asked, what came back, when (ms from the start). */
+    private static Map<String, Object> row(RequestResult r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("priority", r.priority());
+        m.put("prompt_words", r.promptWords());
+        m.put("max_tokens", r.maxTokens());
+        m.put("start_ms", Math.round(r.startMs() * 10) / 10.0);
+        m.put("outcome", r.outcome());
+        m.put("status", r.status());
+        m.put("tokens", r.tokens());
+        m.put("ttft_ms", Double.isNaN(r.ttftMs()) ? null : Math.round(r.ttftMs() * 10) / 10.0);
+        m.put("e2e_ms", Math.round(r.e2eMs() * 10) / 10.0);
+        return m;
     }
 
     private static boolean logUniform(String dist) {
