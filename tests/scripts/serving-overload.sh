@@ -41,7 +41,8 @@ echo "capacity: $CAP requests/s"
 if [[ $WHAT == overload ]]; then
   RATE=$(awk -v c="$CAP" -v f="${FACTOR:-2}" 'BEGIN { printf "%.2f", c * f }')
   for mode in admission accept-all; do
-    flag=""; [[ $mode == accept-all ]] && flag="--no-admission-control"
+    # Accept-all: no TTFT prediction and a queue without a practical bound.
+    flag=""; [[ $mode == accept-all ]] && flag="--no-admission-control --max-queue 1000000"
     serve $flag
     echo "== $mode at $RATE requests/s for ${SECS}s"
     load --rate "$RATE" --duration "${SECS}s" --report "$OUT/$NAME-overload-$mode"

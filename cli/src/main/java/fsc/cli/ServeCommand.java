@@ -45,7 +45,7 @@ final class ServeCommand implements Callable<Integer> {
     @Option(
             names = "--max-queue",
             defaultValue = "256",
-            description = "Waiting requests before 429. Default: ${DEFAULT-VALUE}.")
+            description = "Waiting requests per class (interactive, batch) before 429. Default: ${DEFAULT-VALUE}.")
     int maxQueue;
 
     @Option(

@@ -103,9 +103,14 @@ public final class Scheduler {
         if (byId.containsKey(r.id())) {
             throw new IllegalStateException("request id " + r.id() + " is already scheduled");
         }
-        int queued = waitingCount();
+        // Each class has its own bound, so a backlog of batch work never locks interactive requests out.
+        int queued = waitingCount(p);
         if (queued >= config.maxQueue()) {
-            return reject(p, 429, "the queue is full (" + queued + " waiting)", retryAfter(predictTtftMs(r, p)));
+            return reject(
+                    p,
+                    429,
+                    "the " + p.label() + " queue is full (" + queued + " waiting)",
+                    retryAfter(predictTtftMs(r, p)));
         }
         if (config.admissionControl()) {
             double predicted = predictTtftMs(r, p);

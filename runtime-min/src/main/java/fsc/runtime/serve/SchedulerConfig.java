@@ -3,7 +3,7 @@ package fsc.runtime.serve;
 /**
  * Scheduler limits and server-wide defaults.
  *
- * @param maxQueue waiting requests beyond which new ones are rejected (429)
+ * @param maxQueue waiting requests of a class beyond which new ones of that class are rejected (429)
  * @param stepTokenBudget tokens one step may hold (decode tokens plus prefill chunks)
  * @param maxRunning sequences running at once (rows of the block table)
  * @param maxContext positions one sequence may hold (prompt plus generated tokens)

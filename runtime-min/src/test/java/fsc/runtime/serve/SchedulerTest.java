@@ -104,6 +104,8 @@ class SchedulerTest {
         var full = assertInstanceOf(Admission.Rejected.class, sim.submit(3, 10, 10, Priority.BATCH));
         assertEquals(429, full.status());
         assertTrue(full.retryAfterSeconds() >= 1);
+        // The bound is per class: a full batch queue does not turn interactive requests away.
+        assertInstanceOf(Admission.Accepted.class, sim.submit(6, 10, 10, Priority.INTERACTIVE));
         var huge = assertInstanceOf(Admission.Rejected.class, sim.submit(4, 200, 10, Priority.INTERACTIVE));
         assertEquals(400, huge.status(), huge.reason());
         sim.scheduler.drain();
