@@ -4,6 +4,7 @@ import fsc.runtime.CompiledModel;
 import fsc.runtime.RuntimeFailure;
 import fsc.runtime.llm.GenerateOptions;
 import fsc.runtime.llm.LlmConfig;
+import fsc.runtime.serve.Batching;
 import fsc.runtime.serve.Embedder;
 import fsc.runtime.serve.LlmServing;
 import fsc.runtime.serve.Metrics;
@@ -79,8 +80,14 @@ final class ServeCommand implements Callable<Integer> {
     int maxContext;
 
     @Option(
-            names = "--static-batching",
-            description = "Baseline: a new batch starts only when the previous one has ended.")
+            names = "--batching",
+            defaultValue = "continuous",
+            description = "continuous; or a baseline: static (a new batch starts only when the previous one has"
+                    + " ended), static-padded (static, and finished rows keep being computed as padding, as"
+                    + " fixed-shape engines do). Default: ${DEFAULT-VALUE}.")
+    String batching;
+
+    @Option(names = "--static-batching", description = "Short for --batching static.")
     boolean staticBatching;
 
     @Option(
@@ -127,7 +134,7 @@ final class ServeCommand implements Callable<Integer> {
                     ttftBudgetMs,
                     maxRunning,
                     maxContext,
-                    !staticBatching,
+                    batching(),
                     !acceptAll);
             LlmServing serving = LlmServing.start(compiled, config, o);
             boundPort = serving.port();
@@ -156,5 +163,18 @@ final class ServeCommand implements Callable<Integer> {
         }));
         done.await();
         return 0;
+    }
+
+    private Batching batching() {
+        Batching b;
+        try {
+            b = Batching.parse(batching);
+        } catch (IllegalArgumentException e) {
+            throw new RuntimeFailure("--" + e.getMessage());
+        }
+        if (staticBatching && b != Batching.CONTINUOUS && b != Batching.STATIC) {
+            throw new RuntimeFailure("--static-batching and --batching " + batching + " disagree");
+        }
+        return staticBatching ? Batching.STATIC : b;
     }
 }

@@ -45,7 +45,7 @@ public final class LlmServing implements AutoCloseable {
                 .withTbt(Priority.INTERACTIVE, o.tbtBudgetMs())
                 .withTtft(Priority.INTERACTIVE, o.ttftBudgetMs())
                 .withAdmissionControl(o.admissionControl())
-                .withContinuous(o.continuous());
+                .withBatching(o.batching());
         Metrics metrics = new Metrics();
         // Prior: 2 ms a step plus 0.2 ms a token, replaced by measurements within a few dozen steps.
         Scheduler scheduler = new Scheduler(sc, pool, new CostModel(2, 0.2), metrics, config.maxBatchTokens());

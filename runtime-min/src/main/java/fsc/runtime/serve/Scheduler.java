@@ -267,8 +267,15 @@ public final class Scheduler {
                 }
             }
         }
+        if (config.batching() == Batching.STATIC_PADDED && b.size() > 0 && b.decodeOnly()) {
+            // The fixed-shape baseline: rows of finished sequences are still computed.
+            b.pad(staticBatchSize - b.size());
+        }
         return b.size() == 0 ? null : b.build();
     }
+
+    /** Sequences the current static batch started with: the shape STATIC_PADDED keeps until it ends. */
+    private int staticBatchSize;
 
     /** The TBT frame: the tightest running interactive budget, as tokens the cost model says fit. */
     private int stepBudget() {
@@ -325,6 +332,7 @@ public final class Scheduler {
                 start(queue.removeFirst(), now);
             }
         }
+        staticBatchSize = running.size();
     }
 
     /** Phase 2: a waiting interactive request takes the slot of the newest running batch sequence. */
@@ -506,14 +514,25 @@ public final class Scheduler {
         private final List<Sequence> seqs = new ArrayList<>();
         private int rows;
         private int logits;
+        /** Rows that repeat row 0 (a decode row), computed and dropped: see Batching.STATIC_PADDED. */
+        private int padding;
+
         boolean interactiveFloorUsed;
+
+        boolean decodeOnly() {
+            return chunks.stream().noneMatch(StepPlan.Chunk::prefill);
+        }
+
+        void pad(int n) {
+            padding = Math.max(0, n);
+        }
 
         boolean placed(Sequence s) {
             return seqs.contains(s);
         }
 
         int size() {
-            return rows;
+            return rows + padding;
         }
 
         void add(Sequence s, int count, boolean prefill) {
@@ -525,9 +544,9 @@ public final class Scheduler {
         }
 
         StepPlan build() {
-            int[] tokens = new int[rows];
-            int[] positions = new int[rows];
-            int[] slots = new int[rows];
+            int[] tokens = new int[rows + padding];
+            int[] positions = new int[rows + padding];
+            int[] slots = new int[rows + padding];
             int[] logitRows = new int[logits];
             for (int c = 0; c < chunks.size(); c++) {
                 StepPlan.Chunk chunk = chunks.get(c);
@@ -541,6 +560,13 @@ public final class Scheduler {
                 if (chunk.logitIndex() >= 0) {
                     logitRows[chunk.logitIndex()] = chunk.firstRow() + chunk.count() - 1;
                 }
+            }
+            // A padding row writes the same key and value to the same cache slot as row 0: the
+            // multi-row decode kernels give every row the same bits whatever its neighbours.
+            for (int r = rows; r < rows + padding; r++) {
+                tokens[r] = tokens[0];
+                positions[r] = positions[0];
+                slots[r] = slots[0];
             }
             return new StepPlan(tokens, positions, slots, logitRows, List.copyOf(chunks));
         }

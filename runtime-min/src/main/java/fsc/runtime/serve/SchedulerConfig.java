@@ -11,7 +11,7 @@ package fsc.runtime.serve;
  * @param tbtMs default time-between-tokens budget per class
  * @param frameFraction share of the tightest interactive TBT budget a step may plan to use (head room for noise)
  * @param admissionControl false accepts everything the queue holds (the "accept-all" baseline)
- * @param continuous false runs static batches: no new sequence joins until the whole batch ends
+ * @param batching continuous, or one of the static baselines (no new sequence joins until the whole batch ends)
  */
 public record SchedulerConfig(
         int maxQueue,
@@ -22,7 +22,7 @@ public record SchedulerConfig(
         double[] tbtMs,
         double frameFraction,
         boolean admissionControl,
-        boolean continuous) {
+        Batching batching) {
 
     public SchedulerConfig {
         if (maxQueue < 1 || stepTokenBudget < 1 || maxRunning < 1 || maxContext < 2) {
@@ -49,12 +49,12 @@ public record SchedulerConfig(
                 new double[] {50, 1000},
                 0.8,
                 true,
-                true);
+                Batching.CONTINUOUS);
     }
 
     public SchedulerConfig withQueue(int q) {
         return new SchedulerConfig(
-                q, stepTokenBudget, maxRunning, maxContext, ttftMs, tbtMs, frameFraction, admissionControl, continuous);
+                q, stepTokenBudget, maxRunning, maxContext, ttftMs, tbtMs, frameFraction, admissionControl, batching);
     }
 
     public SchedulerConfig withTbt(Priority p, double ms) {
@@ -69,31 +69,32 @@ public record SchedulerConfig(
                 t,
                 frameFraction,
                 admissionControl,
-                continuous);
+                batching);
     }
 
     public SchedulerConfig withTtft(Priority p, double ms) {
         double[] t = ttftMs.clone();
         t[p.ordinal()] = ms;
         return new SchedulerConfig(
-                maxQueue,
-                stepTokenBudget,
-                maxRunning,
-                maxContext,
-                t,
-                tbtMs,
-                frameFraction,
-                admissionControl,
-                continuous);
+                maxQueue, stepTokenBudget, maxRunning, maxContext, t, tbtMs, frameFraction, admissionControl, batching);
     }
 
     public SchedulerConfig withAdmissionControl(boolean on) {
         return new SchedulerConfig(
-                maxQueue, stepTokenBudget, maxRunning, maxContext, ttftMs, tbtMs, frameFraction, on, continuous);
+                maxQueue, stepTokenBudget, maxRunning, maxContext, ttftMs, tbtMs, frameFraction, on, batching);
     }
 
     public SchedulerConfig withContinuous(boolean on) {
+        return withBatching(on ? Batching.CONTINUOUS : Batching.STATIC);
+    }
+
+    public SchedulerConfig withBatching(Batching b) {
         return new SchedulerConfig(
-                maxQueue, stepTokenBudget, maxRunning, maxContext, ttftMs, tbtMs, frameFraction, admissionControl, on);
+                maxQueue, stepTokenBudget, maxRunning, maxContext, ttftMs, tbtMs, frameFraction, admissionControl, b);
+    }
+
+    /** Whether sequences join and leave at every step. */
+    public boolean continuous() {
+        return batching == Batching.CONTINUOUS;
     }
 }

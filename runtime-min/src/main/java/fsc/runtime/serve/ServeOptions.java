@@ -17,11 +17,11 @@ public record ServeOptions(
         double ttftBudgetMs,
         int maxRunning,
         int maxContext,
-        boolean continuous,
+        Batching batching,
         boolean admissionControl) {
 
     public static ServeOptions defaults() {
-        return new ServeOptions("127.0.0.1", 8080, 256, 0, 256, 50, 1000, 0, 0, true, true);
+        return new ServeOptions("127.0.0.1", 8080, 256, 0, 256, 50, 1000, 0, 0, Batching.CONTINUOUS, true);
     }
 
     public ServeOptions withPort(int p) {
@@ -35,7 +35,7 @@ public record ServeOptions(
                 ttftBudgetMs,
                 maxRunning,
                 maxContext,
-                continuous,
+                batching,
                 admissionControl);
     }
 
@@ -50,7 +50,7 @@ public record ServeOptions(
                 ttftBudgetMs,
                 maxRunning,
                 maxContext,
-                continuous,
+                batching,
                 admissionControl);
     }
 }

@@ -22,6 +22,11 @@ public record StepPlan(int[] tokens, int[] positions, int[] slots, int[] logitRo
     }
 
     public int prefillTokens() {
-        return size() - decodeTokens();
+        return chunks.stream().filter(Chunk::prefill).mapToInt(Chunk::count).sum();
+    }
+
+    /** Rows no chunk owns: the padding of a fixed-shape static batch ({@link Batching#STATIC_PADDED}). */
+    public int paddingRows() {
+        return size() - decodeTokens() - prefillTokens();
     }
 }

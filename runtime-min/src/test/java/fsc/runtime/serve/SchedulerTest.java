@@ -269,6 +269,33 @@ class SchedulerTest {
     }
 
     @Test
+    void paddedStaticBatchesKeepTheirShapeUntilTheLongestRequestEnds() {
+        Sim sim = new Sim(Sim.config(3, 64).withBatching(Batching.STATIC_PADDED), 64, 16, 1, 0.1);
+        int[][] prompts = {Sim.prompt(5, 1), Sim.prompt(7, 2), Sim.prompt(6, 3)};
+        int[] outputs = {3, 12, 6};
+        for (int i = 0; i < 3; i++) {
+            sim.submit(i + 1, prompts[i], outputs[i], Priority.BATCH);
+        }
+        sim.submit(4, 4, 4, Priority.BATCH); // waits for the next batch
+        sim.runToIdle(1000);
+        for (int i = 0; i < 3; i++) {
+            // Padding rows repeat a real row and are dropped: every output is what it is alone.
+            assertEquals(Sim.alone(prompts[i], outputs[i]), sim.sinks.get(i + 1L).tokens);
+        }
+        assertEquals(4, sim.sinks.get(4L).tokens.size());
+        List<StepPlan> firstBatch = sim.plans.stream()
+                .takeWhile(p -> p.chunks().stream().noneMatch(c -> c.requestId() == 4))
+                .toList();
+        for (StepPlan p : firstBatch) {
+            if (p.prefillTokens() == 0) {
+                assertEquals(3, p.size(), "decode steps of the first batch hold 3 rows, padding included");
+            }
+        }
+        assertTrue(firstBatch.stream().anyMatch(p -> p.paddingRows() == 2), "after two of three ended");
+        assertEquals(0, sim.kv.usedBlocks());
+    }
+
+    @Test
     void anEngineFailureEndsEveryRequestInTheStepWithAnError() {
         Sim sim = new Sim(Sim.config(4, 64), 64, 16, 1, 0.01);
         sim.submit(1, 10, 10, Priority.BATCH);
