@@ -35,6 +35,8 @@ public final class Summary {
         long tokens = results.stream().mapToLong(RequestResult::tokens).sum();
         m.put("tokens", tokens);
         m.put("throughput_tokens_per_s", round(tokens / wallSeconds));
+        double window = Math.min(wallSeconds, spec.durationSeconds());
+        m.put("window_tokens_per_s", round(tokensBefore(results, window * 1000) / window));
         m.put("completed_per_s", round(count(results, "ok") / wallSeconds));
         m.put("goodput_per_s", round(good(results, ttftSloMs) / wallSeconds));
         m.put("ttft_slo_ms", new TreeMap<>(ttftSloMs));
@@ -97,6 +99,31 @@ public final class Summary {
         return m;
     }
 
+    /**
+     * Tokens received before {@code ms} from the start: the throughput while the load was applied,
+     * without the drain of the requests still running when sending stopped (which would favour
+     * whichever scheduler leaves the shortest tail).
+     */
+    static long tokensBefore(List<RequestResult> rs, double ms) {
+        long n = 0;
+        for (RequestResult r : rs) {
+            if (Double.isNaN(r.ttftMs())) {
+                continue;
+            }
+            double t = r.startMs() + r.ttftMs();
+            if (t <= ms) {
+                n++;
+            }
+            for (double gap : r.tbtMs()) {
+                t += gap;
+                if (t <= ms) {
+                    n++;
+                }
+            }
+        }
+        return n;
+    }
+
     /** Completed requests whose first token came within their class's TTFT objective. */
     static long good(List<RequestResult> rs, Map<String, Double> slo) {
         return rs.stream()
@@ -126,10 +153,12 @@ public final class Summary {
         StringBuilder b = new StringBuilder();
         b.append(String.format(
                 Locale.ROOT,
-                "%s requests in %s s: %s tok/s, %s completed/s, goodput %s/s (TTFT within %s ms), outcomes %s%n",
+                "%s requests in %s s: %s tok/s (%s while sending), %s completed/s, goodput %s/s (TTFT within %s ms),"
+                        + " outcomes %s%n",
                 s.get("requests"),
                 s.get("duration_s"),
                 s.get("throughput_tokens_per_s"),
+                s.get("window_tokens_per_s"),
                 s.get("completed_per_s"),
                 s.get("goodput_per_s"),
                 Json.write(s.get("ttft_slo_ms")),
