@@ -77,8 +77,8 @@ public final class QuantDotRows {
             long c = Math.min(a + 2 * xRowBytes, last);
             long d = Math.min(a + 3 * xRowBytes, last);
             switch (type) {
-                case Q4_0 -> q4_0x4(ws, x, a, b, c, d, n, s.out, t0);
-                case Q8_0 -> q8_0x4(ws, x, a, b, c, d, n, s.out, t0);
+                case Q4_0 -> blocksX4(ws, x, a, b, c, d, n, s.out, t0, true);
+                case Q8_0 -> blocksX4(ws, x, a, b, c, d, n, s.out, t0, false);
                 case F32 -> f32x4(ws, x, a, b, c, d, n, s.out, t0);
                 case F16 -> f16x4(ws, x, a, b, c, d, n, s.out, t0, false);
                 case BF16 -> f16x4(ws, x, a, b, c, d, n, s.out, t0, true);
@@ -147,63 +147,45 @@ public final class QuantDotRows {
     }
 
     /**
-     * Four rows against one packed row. Within a block the order is that of QuantDot's kernels:
-     * lanes {@code i} then {@code i + 16}, for {@code i} in steps of the vector length, then one FMA
-     * by the block scale.
+     * Four rows against one packed Q4_0 ({@code nibbles}) or Q8_0 row. Within a block the order is
+     * that of QuantDot's kernels: lanes {@code i} then {@code i + 16}, for {@code i} in steps of the
+     * vector length, then one FMA by the block scale. {@code nibbles} is the same for the whole
+     * call, so C2 unswitches the loop on it.
      */
-    private static void q4_0x4(
-            MemorySegment w, MemorySegment x, long x0, long x1, long x2, long x3, int n, float[] out, int o) {
+    private static void blocksX4(
+            MemorySegment w,
+            MemorySegment x,
+            long x0,
+            long x1,
+            long x2,
+            long x3,
+            int n,
+            float[] out,
+            int o,
+            boolean nibbles) {
         var F = QuantDot.F;
+        long blockBytes = nibbles ? 18 : 34;
         FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
         FloatVector acc2 = FloatVector.zero(F), acc3 = FloatVector.zero(F);
         long at = 0;
-        for (int blk = 0; blk < n / 32; blk++, at += 18, x0 += 128, x1 += 128, x2 += 128, x3 += 128) {
+        for (int blk = 0; blk < n / 32; blk++, at += blockBytes, x0 += 128, x1 += 128, x2 += 128, x3 += 128) {
             FloatVector d = FloatVector.broadcast(F, Dequantize.f16(w, at));
             FloatVector b0 = FloatVector.zero(F), b1 = FloatVector.zero(F);
             FloatVector b2 = FloatVector.zero(F), b3 = FloatVector.zero(F);
             for (int i = 0; i < 16; i += QuantDot.L) {
-                ByteVector q = ByteVector.fromMemorySegment(QuantDot.B, w, at + 2 + i, QuantDot.LE);
-                FloatVector lo =
-                        ((FloatVector) (q.and((byte) 0x0F).sub((byte) 8)).convertShape(VectorOperators.B2F, F, 0));
-                FloatVector hi = ((FloatVector)
-                        (q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8)).convertShape(VectorOperators.B2F, F, 0));
-                long lo4 = 4L * i;
-                long hi4 = 4L * (16 + i);
-                b0 = lo.fma(FloatVector.fromMemorySegment(F, x, x0 + lo4, QuantDot.LE), b0);
-                b0 = hi.fma(FloatVector.fromMemorySegment(F, x, x0 + hi4, QuantDot.LE), b0);
-                b1 = lo.fma(FloatVector.fromMemorySegment(F, x, x1 + lo4, QuantDot.LE), b1);
-                b1 = hi.fma(FloatVector.fromMemorySegment(F, x, x1 + hi4, QuantDot.LE), b1);
-                b2 = lo.fma(FloatVector.fromMemorySegment(F, x, x2 + lo4, QuantDot.LE), b2);
-                b2 = hi.fma(FloatVector.fromMemorySegment(F, x, x2 + hi4, QuantDot.LE), b2);
-                b3 = lo.fma(FloatVector.fromMemorySegment(F, x, x3 + lo4, QuantDot.LE), b3);
-                b3 = hi.fma(FloatVector.fromMemorySegment(F, x, x3 + hi4, QuantDot.LE), b3);
-            }
-            acc0 = b0.fma(d, acc0);
-            acc1 = b1.fma(d, acc1);
-            acc2 = b2.fma(d, acc2);
-            acc3 = b3.fma(d, acc3);
-        }
-        out[o] = acc0.reduceLanes(VectorOperators.ADD);
-        out[o + 1] = acc1.reduceLanes(VectorOperators.ADD);
-        out[o + 2] = acc2.reduceLanes(VectorOperators.ADD);
-        out[o + 3] = acc3.reduceLanes(VectorOperators.ADD);
-    }
-
-    private static void q8_0x4(
-            MemorySegment w, MemorySegment x, long x0, long x1, long x2, long x3, int n, float[] out, int o) {
-        var F = QuantDot.F;
-        FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
-        FloatVector acc2 = FloatVector.zero(F), acc3 = FloatVector.zero(F);
-        long at = 0;
-        for (int blk = 0; blk < n / 32; blk++, at += 34, x0 += 128, x1 += 128, x2 += 128, x3 += 128) {
-            FloatVector d = FloatVector.broadcast(F, Dequantize.f16(w, at));
-            FloatVector b0 = FloatVector.zero(F), b1 = FloatVector.zero(F);
-            FloatVector b2 = FloatVector.zero(F), b3 = FloatVector.zero(F);
-            for (int i = 0; i < 16; i += QuantDot.L) {
-                FloatVector lo = ((FloatVector) (ByteVector.fromMemorySegment(QuantDot.B, w, at + 2 + i, QuantDot.LE))
-                        .convertShape(VectorOperators.B2F, F, 0));
-                FloatVector hi = ((FloatVector) (ByteVector.fromMemorySegment(QuantDot.B, w, at + 18 + i, QuantDot.LE))
-                        .convertShape(VectorOperators.B2F, F, 0));
+                FloatVector lo;
+                FloatVector hi;
+                if (nibbles) {
+                    ByteVector q = ByteVector.fromMemorySegment(QuantDot.B, w, at + 2 + i, QuantDot.LE);
+                    lo = (FloatVector) (q.and((byte) 0x0F).sub((byte) 8)).convertShape(VectorOperators.B2F, F, 0);
+                    hi = (FloatVector)
+                            (q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8)).convertShape(VectorOperators.B2F, F, 0);
+                } else {
+                    lo = (FloatVector) ByteVector.fromMemorySegment(QuantDot.B, w, at + 2 + i, QuantDot.LE)
+                            .convertShape(VectorOperators.B2F, F, 0);
+                    hi = (FloatVector) ByteVector.fromMemorySegment(QuantDot.B, w, at + 18 + i, QuantDot.LE)
+                            .convertShape(VectorOperators.B2F, F, 0);
+                }
                 long lo4 = 4L * i;
                 long hi4 = 4L * (16 + i);
                 b0 = lo.fma(FloatVector.fromMemorySegment(F, x, x0 + lo4, QuantDot.LE), b0);
