@@ -4,60 +4,13 @@ import fsc.ir.ops.Ops;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 /** Maps every op of {@link fsc.ir.ops.Ops} to its reference kernel. */
 final class Kernels {
     private Kernels() {}
 
-    private static final Set<String> BINARY = Set.of(
-            "add",
-            "sub",
-            "mul",
-            "div",
-            "pow",
-            "max",
-            "min",
-            "mod",
-            "equal",
-            "less",
-            "less_or_equal",
-            "greater",
-            "greater_or_equal",
-            "and",
-            "or",
-            "xor",
-            "bitwise_and",
-            "bitwise_or",
-            "bitwise_xor",
-            "bit_shift_left",
-            "bit_shift_right");
-    private static final Set<String> UNARY = Stream.concat(
-                    Stream.of(
-                            "neg",
-                            "abs",
-                            "sqrt",
-                            "reciprocal",
-                            "exp",
-                            "log",
-                            "erf",
-                            "tanh",
-                            "sigmoid",
-                            "relu",
-                            "floor",
-                            "ceil",
-                            "round",
-                            "sign",
-                            "not",
-                            "identity",
-                            "sin",
-                            "cos",
-                            "bitwise_not",
-                            "gelu",
-                            "silu"),
-                    Ops.TRIG_AND_HYPERBOLIC.stream())
-            .collect(Collectors.toUnmodifiableSet());
+    private static final Set<String> BINARY = Set.copyOf(Ops.elementwiseBinary());
+    private static final Set<String> UNARY = Set.copyOf(Ops.elementwiseMaps());
     private static final Set<String> REINTERPRET = Set.of("reshape", "squeeze", "unsqueeze", "bitcast");
     private static final Set<String> REDUCE =
             Set.of("reduce_mean", "reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_l2");

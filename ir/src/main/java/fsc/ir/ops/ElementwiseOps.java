@@ -41,6 +41,14 @@ final class ElementwiseOps {
                     Ops.TRIG_AND_HYPERBOLIC.stream())
             .toList();
 
+    /** Every two-input element-wise op with broadcasting: the interpreter's binary kernel's domain. */
+    static final List<String> BINARY = Stream.of(ARITHMETIC, COMPARISON, LOGICAL, BITWISE, SHIFTS)
+            .flatMap(List::stream)
+            .toList();
+    /** Every one-input op that maps each element on its own. */
+    static final List<String> MAPS = Stream.concat(UNARY.stream(), Stream.of("bitwise_not", "gelu", "silu"))
+            .toList();
+
     static List<OpDef> defs() {
         List<OpDef> defs = new ArrayList<>();
         for (String op : ARITHMETIC) {

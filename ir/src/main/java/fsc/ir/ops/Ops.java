@@ -25,6 +25,16 @@ public final class Ops {
     public static final List<String> TRIG_AND_HYPERBOLIC =
             List.of("tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh");
 
+    /** The two-input element-wise ops (broadcasting arithmetic, comparison, logic, bitwise, shifts). */
+    public static List<String> elementwiseBinary() {
+        return ElementwiseOps.BINARY;
+    }
+
+    /** The one-input ops that map each element on its own (math, rounding, activations, not). */
+    public static List<String> elementwiseMaps() {
+        return ElementwiseOps.MAPS;
+    }
+
     private static final SortedMap<String, OpDef> BY_NAME = build();
 
     private static SortedMap<String, OpDef> build() {

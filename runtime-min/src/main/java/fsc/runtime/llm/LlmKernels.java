@@ -29,7 +29,10 @@ public final class LlmKernels {
     /** Weight rows per parallel chunk: enough work per task that scheduling costs nothing. */
     private static final int ROW_GRAIN = 16;
 
-    /** From this many tokens in a step, qmatmul unpacks each weight row once and reuses it. */
+    /**
+     * From this many tokens in a step, qmatmul on a type without a {@link QuantDotRows} kernel (and
+     * {@link #qmatmulQ8K}) unpacks each weight row once and reuses it.
+     */
     static final int PREFILL_ROWS = 4;
 
     /**
@@ -51,9 +54,9 @@ public final class LlmKernels {
         if (rows > 1 && rows < BATCHED_DECODE_ROWS && QuantDotRows.supports(type)) {
             // Decode of a batch of sequences: each packed block is unpacked once for all of them.
             par.forRange(0, n, ROW_GRAIN, (from, to) -> {
-                QuantDotRows.Scratch scratch = new QuantDotRows.Scratch(k, rows);
+                float[] out = new float[QuantDotRows.outLength(rows)];
                 for (int j = from; j < to; j++) {
-                    float[] out = QuantDotRows.dots(type, w, j * rowBytes, x, 0L, 4L * k, rows, k, scratch);
+                    QuantDotRows.dots(type, w, j * rowBytes, x, 0L, 4L * k, rows, k, out);
                     for (int t = 0; t < rows; t++) {
                         y.set(F32, 4L * ((long) t * n + j), out[t]);
                     }
@@ -105,15 +108,10 @@ public final class LlmKernels {
         par.forRange(0, n, PREFILL_CHUNK, (from, to) -> {
             float[] chunk = prefillChunk(PREFILL_CHUNK * k);
             MemorySegment cs = MemorySegment.ofArray(chunk);
-            QuantDotRows.Scratch unpack = QuantDotRows.supports(type) ? new QuantDotRows.Scratch(k, 0) : null;
             for (int j0 = from; j0 < to; j0 += PREFILL_CHUNK) {
                 int cn = Math.min(PREFILL_CHUNK, to - j0);
                 for (int j = 0; j < cn; j++) {
-                    if (unpack != null) {
-                        QuantDotRows.dequantize(type, w, (j0 + j) * rowBytes, k, unpack, chunk, j * k);
-                    } else {
-                        Dequantize.row(type, w, (j0 + j) * rowBytes, chunk, j * k, k);
-                    }
+                    QuantDotRows.dequantize(type, w, (j0 + j) * rowBytes, k, chunk, j * k);
                 }
                 Sgemm.gemm(rows, cn, k, x, 0L, k, false, cs, 0L, k, true, y, 4L * j0, n, 1f, false, SERIAL);
             }

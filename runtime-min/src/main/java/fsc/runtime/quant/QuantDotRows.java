@@ -14,7 +14,7 @@ import jdk.incubator.vector.VectorOperators;
  * step of B sequences costs B/4 unpacking passes plus B FMA streams instead of B unpacking passes:
  * unpacking, not multiplying, is what a single-row dot ({@link QuantDot}) spends its time on.
  * (Unpacking a row once into an L1 buffer for all tiles was no faster on one core and slower on two
- * SMT threads, which then each hold a copy; see docs/SERVING.md.)
+ * SMT threads, which then each hold a copy.)
  *
  * <p>Per activation row the operations are exactly those of {@link QuantDot}'s kernel, in the same
  * order, so every result is bit-identical to the single-row dot: a sequence's tokens do not depend
@@ -34,26 +34,17 @@ public final class QuantDotRows {
                 };
     }
 
-    /** Per-thread scratch, reused row after row: the results of one row, and an unpacked row for {@link #dequantize}. */
-    public static final class Scratch {
-        final float[] quants;
-        final float[] scales;
-        final float[] out;
-
-        /** For rows of {@code n} weights and up to {@code rows} activation rows. */
-        public Scratch(int n, int rows) {
-            quants = new float[n];
-            scales = new float[n / 32];
-            out = new float[(rows + TILE - 1) / TILE * TILE];
-        }
+    /** The length {@link #dots} needs of its {@code out} array for {@code rows} rows. */
+    public static int outLength(int rows) {
+        return (rows + TILE - 1) / TILE * TILE;
     }
 
     /**
-     * Returns {@code s.out} with {@code out[t] = dot(w row at wOffset, x row t)} for {@code rows}
-     * activation rows of {@code n} little-endian floats, row {@code t} at byte {@code xOffset + t *
-     * xRowBytes}. Entries past {@code rows} are scratch.
+     * {@code out[t] = dot(w row at wOffset, x row t)} for {@code rows} activation rows of {@code n}
+     * little-endian floats, row {@code t} at byte {@code xOffset + t * xRowBytes}. {@code out} holds
+     * {@link #outLength}{@code (rows)} floats; those past {@code rows} are scratch.
      */
-    public static float[] dots(
+    public static void dots(
             GgmlType type,
             MemorySegment w,
             long wOffset,
@@ -62,7 +53,7 @@ public final class QuantDotRows {
             long xRowBytes,
             int rows,
             int n,
-            Scratch s) {
+            float[] out) {
         if (!supports(type)) {
             throw new IllegalArgumentException("no multi-row kernel for " + type);
         }
@@ -77,71 +68,48 @@ public final class QuantDotRows {
             long c = Math.min(a + 2 * xRowBytes, last);
             long d = Math.min(a + 3 * xRowBytes, last);
             switch (type) {
-                case Q4_0 -> blocksX4(ws, x, a, b, c, d, n, s.out, t0, true);
-                case Q8_0 -> blocksX4(ws, x, a, b, c, d, n, s.out, t0, false);
-                case F32 -> f32x4(ws, x, a, b, c, d, n, s.out, t0);
-                case F16 -> f16x4(ws, x, a, b, c, d, n, s.out, t0, false);
-                case BF16 -> f16x4(ws, x, a, b, c, d, n, s.out, t0, true);
-                default -> throw new IllegalStateException(type.name());
+                case Q4_0 -> blocksX4(ws, x, a, b, c, d, n, out, t0, true);
+                case Q8_0 -> blocksX4(ws, x, a, b, c, d, n, out, t0, false);
+                default -> plainX4(ws, x, a, b, c, d, n, out, t0, type);
             }
         }
         for (int t = tiled; t < rows; t++) {
-            s.out[t] = QuantDot.dot(type, w, wOffset, x, xOffset + t * xRowBytes, n);
+            out[t] = QuantDot.dot(type, w, wOffset, x, xOffset + t * xRowBytes, n);
         }
-        return s.out;
     }
 
     /**
-     * Dequantizes the row of {@code n} weights at {@code wOffset} into {@code dst[dstOffset..)}: the
-     * vector form of {@link Dequantize#row} for the types {@link #supports} covers, for prefill's
-     * SGEMM. Uses {@code s} as scratch.
+     * Dequantizes the row of {@code n} weights at {@code wOffset} into {@code dst[dstOffset..)}, for
+     * prefill's SGEMM: vectorised for Q4_0 and Q8_0 (the same products as {@link Dequantize#row}),
+     * the reference code for every other type.
      */
-    public static void dequantize(
-            GgmlType type, MemorySegment w, long wOffset, int n, Scratch s, float[] dst, int dstOffset) {
-        if (!supports(type)) {
-            throw new IllegalArgumentException("no vector dequantizer for " + type);
-        }
-        if (type == GgmlType.Q4_0) {
-            unpackQ4_0(w, wOffset, n, s.quants, s.scales);
-        } else if (type == GgmlType.Q8_0) {
-            unpackQ8_0(w, wOffset, n, s.quants, s.scales);
-        } else {
+    public static void dequantize(GgmlType type, MemorySegment w, long wOffset, int n, float[] dst, int dstOffset) {
+        boolean nibbles = type == GgmlType.Q4_0;
+        if (!QuantDot.VECTORIZED || !(nibbles || type == GgmlType.Q8_0)) {
             Dequantize.row(type, w, wOffset, dst, dstOffset, n);
             return;
         }
         var F = QuantDot.F;
-        for (int blk = 0, e = 0; blk < n / 32; blk++, e += 32) {
-            FloatVector d = FloatVector.broadcast(F, s.scales[blk]);
-            for (int i = 0; i < 32; i += QuantDot.L) {
-                FloatVector.fromArray(F, s.quants, e + i).mul(d).intoArray(dst, dstOffset + e + i);
-            }
-        }
-    }
-
-    /** Quants 0..15 are the low nibbles, 16..31 the high ones, each offset by 8 (ggml's block_q4_0). */
-    private static void unpackQ4_0(MemorySegment w, long at, int n, float[] quants, float[] scales) {
-        var F = QuantDot.F;
-        for (int blk = 0, o = 0; blk < n / 32; blk++, at += 18, o += 32) {
-            scales[blk] = Dequantize.f16(w, at);
+        long at = wOffset;
+        for (int e = dstOffset; e < dstOffset + n; e += 32, at += nibbles ? 18 : 34) {
+            FloatVector d = FloatVector.broadcast(F, Dequantize.f16(w, at));
             for (int i = 0; i < 16; i += QuantDot.L) {
-                ByteVector q = ByteVector.fromMemorySegment(QuantDot.B, w, at + 2 + i, QuantDot.LE);
-                ((FloatVector) (q.and((byte) 0x0F).sub((byte) 8)).convertShape(VectorOperators.B2F, F, 0))
-                        .intoArray(quants, o + i);
-                ((FloatVector) (q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8))
-                                .convertShape(VectorOperators.B2F, F, 0))
-                        .intoArray(quants, o + 16 + i);
-            }
-        }
-    }
-
-    private static void unpackQ8_0(MemorySegment w, long at, int n, float[] quants, float[] scales) {
-        var F = QuantDot.F;
-        for (int blk = 0, o = 0; blk < n / 32; blk++, at += 34, o += 32) {
-            scales[blk] = Dequantize.f16(w, at);
-            for (int i = 0; i < 32; i += QuantDot.L) {
-                ((FloatVector) ByteVector.fromMemorySegment(QuantDot.B, w, at + 2 + i, QuantDot.LE)
-                                .convertShape(VectorOperators.B2F, F, 0))
-                        .intoArray(quants, o + i);
+                FloatVector lo;
+                FloatVector hi;
+                if (nibbles) {
+                    // Quants 0..15 are the low nibbles, 16..31 the high ones, offset by 8 (block_q4_0).
+                    ByteVector q = ByteVector.fromMemorySegment(QuantDot.B, w, at + 2 + i, QuantDot.LE);
+                    lo = (FloatVector) (q.and((byte) 0x0F).sub((byte) 8)).convertShape(VectorOperators.B2F, F, 0);
+                    hi = (FloatVector)
+                            (q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8)).convertShape(VectorOperators.B2F, F, 0);
+                } else {
+                    lo = (FloatVector) ByteVector.fromMemorySegment(QuantDot.B, w, at + 2 + i, QuantDot.LE)
+                            .convertShape(VectorOperators.B2F, F, 0);
+                    hi = (FloatVector) ByteVector.fromMemorySegment(QuantDot.B, w, at + 18 + i, QuantDot.LE)
+                            .convertShape(VectorOperators.B2F, F, 0);
+                }
+                lo.mul(d).intoArray(dst, e + i);
+                hi.mul(d).intoArray(dst, e + 16 + i);
             }
         }
     }
@@ -208,35 +176,12 @@ public final class QuantDotRows {
         out[o + 3] = acc3.reduceLanes(VectorOperators.ADD);
     }
 
-    /** Plain rows: the order of QuantDot's f32 kernel, one accumulator over the vector part, a scalar tail. */
-    private static void f32x4(
-            MemorySegment w, MemorySegment x, long x0, long x1, long x2, long x3, int n, float[] out, int o) {
-        var F = QuantDot.F;
-        FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
-        FloatVector acc2 = FloatVector.zero(F), acc3 = FloatVector.zero(F);
-        int i = 0;
-        for (; i < F.loopBound(n); i += QuantDot.L) {
-            FloatVector wv = FloatVector.fromMemorySegment(F, w, 4L * i, QuantDot.LE);
-            acc0 = wv.fma(FloatVector.fromMemorySegment(F, x, x0 + 4L * i, QuantDot.LE), acc0);
-            acc1 = wv.fma(FloatVector.fromMemorySegment(F, x, x1 + 4L * i, QuantDot.LE), acc1);
-            acc2 = wv.fma(FloatVector.fromMemorySegment(F, x, x2 + 4L * i, QuantDot.LE), acc2);
-            acc3 = wv.fma(FloatVector.fromMemorySegment(F, x, x3 + 4L * i, QuantDot.LE), acc3);
-        }
-        out[o] = acc0.reduceLanes(VectorOperators.ADD);
-        out[o + 1] = acc1.reduceLanes(VectorOperators.ADD);
-        out[o + 2] = acc2.reduceLanes(VectorOperators.ADD);
-        out[o + 3] = acc3.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
-            float wi = w.get(Dequantize.F32, 4L * i);
-            out[o] += wi * x.get(Dequantize.F32, x0 + 4L * i);
-            out[o + 1] += wi * x.get(Dequantize.F32, x1 + 4L * i);
-            out[o + 2] += wi * x.get(Dequantize.F32, x2 + 4L * i);
-            out[o + 3] += wi * x.get(Dequantize.F32, x3 + 4L * i);
-        }
-    }
-
-    /** F16 and BF16 rows, widened as QuantDot's f16 kernel widens them (see there). */
-    private static void f16x4(
+    /**
+     * Four rows against one F32, F16 or BF16 row ({@code type} is the same for the whole call, so C2
+     * unswitches on it): the order of QuantDot's f32 and f16 kernels, one accumulator over the vector
+     * part, a scalar tail. Halves widen as QuantDot's f16 kernel widens them (see there).
+     */
+    private static void plainX4(
             MemorySegment w,
             MemorySegment x,
             long x0,
@@ -246,27 +191,32 @@ public final class QuantDotRows {
             int n,
             float[] out,
             int o,
-            boolean brain) {
+            GgmlType type) {
         var F = QuantDot.F;
         FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
         FloatVector acc2 = FloatVector.zero(F), acc3 = FloatVector.zero(F);
         int i = 0;
         for (; i < F.loopBound(n); i += QuantDot.L) {
-            IntVector h = (IntVector) ShortVector.fromMemorySegment(QuantDot.S, w, 2L * i, QuantDot.LE)
-                    .convertShape(VectorOperators.S2I, QuantDot.I, 0);
             FloatVector wv;
-            if (brain) {
-                wv = h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            if (type == GgmlType.F32) {
+                wv = FloatVector.fromMemorySegment(F, w, 4L * i, QuantDot.LE);
             } else {
-                FloatVector magnitude = h.and(0x7fff)
-                        .lanewise(VectorOperators.LSHL, 13)
-                        .reinterpretAsFloats()
-                        .mul(0x1p112f);
-                VectorMask<Integer> infOrNan =
-                        magnitude.compare(VectorOperators.GE, 65536f).cast(QuantDot.I);
-                IntVector bits = magnitude.reinterpretAsInts();
-                bits = bits.blend(bits.or(255 << 23), infOrNan);
-                wv = bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+                IntVector h = (IntVector) ShortVector.fromMemorySegment(QuantDot.S, w, 2L * i, QuantDot.LE)
+                        .convertShape(VectorOperators.S2I, QuantDot.I, 0);
+                if (type == GgmlType.BF16) {
+                    wv = h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                } else {
+                    FloatVector magnitude = h.and(0x7fff)
+                            .lanewise(VectorOperators.LSHL, 13)
+                            .reinterpretAsFloats()
+                            .mul(0x1p112f);
+                    VectorMask<Integer> infOrNan =
+                            magnitude.compare(VectorOperators.GE, 65536f).cast(QuantDot.I);
+                    IntVector bits = magnitude.reinterpretAsInts();
+                    bits = bits.blend(bits.or(255 << 23), infOrNan);
+                    wv = bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16))
+                            .reinterpretAsFloats();
+                }
             }
             acc0 = wv.fma(FloatVector.fromMemorySegment(F, x, x0 + 4L * i, QuantDot.LE), acc0);
             acc1 = wv.fma(FloatVector.fromMemorySegment(F, x, x1 + 4L * i, QuantDot.LE), acc1);
@@ -278,7 +228,12 @@ public final class QuantDotRows {
         out[o + 2] = acc2.reduceLanes(VectorOperators.ADD);
         out[o + 3] = acc3.reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
-            float wi = brain ? Dequantize.bf16(w, 2L * i) : Dequantize.f16(w, 2L * i);
+            float wi =
+                    switch (type) {
+                        case F32 -> w.get(Dequantize.F32, 4L * i);
+                        case BF16 -> Dequantize.bf16(w, 2L * i);
+                        default -> Dequantize.f16(w, 2L * i);
+                    };
             out[o] += wi * x.get(Dequantize.F32, x0 + 4L * i);
             out[o + 1] += wi * x.get(Dequantize.F32, x1 + 4L * i);
             out[o + 2] += wi * x.get(Dequantize.F32, x2 + 4L * i);

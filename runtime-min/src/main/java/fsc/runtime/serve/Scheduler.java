@@ -46,6 +46,8 @@ public final class Scheduler {
     private final Sequence[] bySlot;
     private boolean draining;
     private long steps;
+    /** Sequences the current static batch started with: the shape STATIC_PADDED keeps until it ends. */
+    private int staticBatchSize;
 
     private static final Comparator<Sequence> URGENCY = Comparator.comparing(Sequence::priority)
             .thenComparingLong(s -> s.arrivalNanos)
@@ -273,9 +275,6 @@ public final class Scheduler {
         }
         return b.size() == 0 ? null : b.build();
     }
-
-    /** Sequences the current static batch started with: the shape STATIC_PADDED keeps until it ends. */
-    private int staticBatchSize;
 
     /** The TBT frame: the tightest running interactive budget, as tokens the cost model says fit. */
     private int stepBudget() {

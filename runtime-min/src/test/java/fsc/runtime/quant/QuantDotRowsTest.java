@@ -53,8 +53,8 @@ class QuantDotRowsTest {
             for (int i = 0; i < rows * n; i++) {
                 x.set(F32, xOffset + 4L * i, (float) rnd.nextGaussian());
             }
-            QuantDotRows.Scratch s = new QuantDotRows.Scratch(n, rows);
-            float[] out = QuantDotRows.dots(type, w, rowOffset, x, xOffset, 4L * n, rows, n, s);
+            float[] out = new float[QuantDotRows.outLength(rows)];
+            QuantDotRows.dots(type, w, rowOffset, x, xOffset, 4L * n, rows, n, out);
             for (int t = 0; t < rows; t++) {
                 float single = QuantDot.dot(type, w, rowOffset, x, xOffset + 4L * t * n, n);
                 assertEquals(
@@ -82,7 +82,7 @@ class QuantDotRowsTest {
         float[] expected = new float[n];
         Dequantize.row(type, w, 1, expected, 0, n);
         float[] actual = new float[n + 5];
-        QuantDotRows.dequantize(type, w, 1, n, new QuantDotRows.Scratch(n, 0), actual, 5);
+        QuantDotRows.dequantize(type, w, 1, n, actual, 5);
         assertArrayEquals(expected, java.util.Arrays.copyOfRange(actual, 5, n + 5));
     }
 
@@ -103,6 +103,6 @@ class QuantDotRowsTest {
                         1024,
                         1,
                         256,
-                        new QuantDotRows.Scratch(256, 1)));
+                        new float[4]));
     }
 }
