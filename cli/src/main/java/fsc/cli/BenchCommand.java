@@ -360,10 +360,10 @@ final class BenchCommand implements Callable<Integer> {
                 DecoderBench bench = new DecoderBench(m, config, t);
                 List<DecoderBench.Row> measured = new ArrayList<>();
                 for (int n : p) {
-                    measured.add(bench.prompt(n, r, settle, 10, System.err));
+                    measured.add(bench.prompt(n, r, settle, warmupMax, System.err));
                 }
                 for (int n : g) {
-                    measured.add(bench.generate(n, r, settle, 10, System.err));
+                    measured.add(bench.generate(n, r, settle, warmupMax, System.err));
                 }
                 for (DecoderBench.Row row : measured) {
                     unsettled |= !row.settled();
@@ -384,7 +384,7 @@ final class BenchCommand implements Callable<Integer> {
         out.print(LlamaBenchTable.render(rows));
         if (unsettled) {
             out.println(
-                    "\nnote: some tests did not settle within 10 warm-up runs (the machine was busy or the JIT still compiling)");
+                    "\nnote: some tests did not settle within --warmup-max (the machine was busy or the JIT still compiling)");
         }
         if (noisy) {
             out.println("note: some tests spread more than 10% (sd/mean): the machine was noisy");

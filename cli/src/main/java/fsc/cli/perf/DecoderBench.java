@@ -22,7 +22,7 @@ import java.util.Random;
  * </ul>
  *
  * Each test repeats until two consecutive runs agree within the tolerance with the JIT idle during
- * the second (at most {@code maxWarmup} runs), then {@code reps} timed runs give mean ± sample sd of t/s,
+ * the second (at most {@code maxWarmupSeconds} of runs), then {@code reps} timed runs give mean ± sample sd of t/s,
  * as llama-bench computes it over its repetitions.
  */
 public final class DecoderBench {
@@ -58,12 +58,12 @@ public final class DecoderBench {
         return all;
     }
 
-    public Row prompt(int n, int reps, double tolerance, int maxWarmup, PrintStream progress) {
-        return measure("pp" + n, n, reps, tolerance, maxWarmup, progress, () -> promptOnce(n));
+    public Row prompt(int n, int reps, double tolerance, double maxWarmupSeconds, PrintStream progress) {
+        return measure("pp" + n, n, reps, tolerance, maxWarmupSeconds, progress, () -> promptOnce(n));
     }
 
-    public Row generate(int n, int reps, double tolerance, int maxWarmup, PrintStream progress) {
-        return measure("tg" + n, n, reps, tolerance, maxWarmup, progress, () -> generateOnce(n));
+    public Row generate(int n, int reps, double tolerance, double maxWarmupSeconds, PrintStream progress) {
+        return measure("tg" + n, n, reps, tolerance, maxWarmupSeconds, progress, () -> generateOnce(n));
     }
 
     private Row measure(
@@ -71,10 +71,11 @@ public final class DecoderBench {
             int tokens,
             int reps,
             double tolerance,
-            int maxWarmup,
+            double maxWarmupSeconds,
             PrintStream progress,
             java.util.function.LongSupplier once) {
-        Settle settle = new Settle(1, tolerance, Math.max(2, maxWarmup));
+        Settle settle = new Settle(1, tolerance, Integer.MAX_VALUE);
+        long start = System.nanoTime();
         int warm = 0;
         JitActivity jit = new JitActivity();
         do {
@@ -85,7 +86,7 @@ public final class DecoderBench {
             progress.printf(
                     "[bench] %s threads=%d warm-up %d: %.2f t/s%s%n",
                     test, threads, warm, ts, compiling ? " (JIT busy)" : "");
-            if (settle.add(ts, compiling)) {
+            if (settle.add(ts, compiling) || (System.nanoTime() - start) / 1e9 > maxWarmupSeconds) {
                 break;
             }
         } while (true);
