@@ -175,7 +175,13 @@ final class ProfileCommand implements Callable<Integer> {
                 peaks = MachinePeaks.measure(threads, streamMb << 20);
             }
             ProfileReport report = ProfileReport.of(table, profile, binding, profiledMs, peaks);
-            String sizes = binding.isEmpty() ? "fixed shapes" : binding.toString();
+            String sizes = binding.isEmpty()
+                    ? "fixed shapes"
+                    : String.join(
+                            " ",
+                            binding.entrySet().stream()
+                                    .map(e -> e.getKey() + "=" + e.getValue())
+                                    .toList());
             out.printf(
                     java.util.Locale.ROOT,
                     "fsc profile %s (%s) threads=%d: %d profiled calls after warm-up; unprofiled median %.3f ms%n",
