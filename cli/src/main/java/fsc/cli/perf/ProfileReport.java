@@ -176,7 +176,7 @@ public record ProfileReport(List<Row> rows, double runMs, double nodesMs, Machin
                 r.bytes() / 1e6,
                 r.gbs(),
                 peakCols,
-                clip(r.name(), 60));
+                ProfileSvg.clipLeft(r.name(), 60));
     }
 
     static String clip(String s, int n) {

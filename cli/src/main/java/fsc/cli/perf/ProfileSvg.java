@@ -77,7 +77,8 @@ public final class ProfileSvg {
         for (ProfileReport.Row row : rows) {
             String label = ops
                     ? row.op() + " (" + row.count() + ")"
-                    : ProfileReport.clip(row.op(), 22) + "  " + ProfileReport.clip(row.name(), 34);
+                    : ProfileReport.clip(row.op(), 22) + "  "
+                            + clipLeft(row.name(), 58 - Math.min(22, row.op().length()) - 2);
             b.append(text(12, y + 14, 11, "normal", ProfileReport.clip(label, 58)));
             double w = Math.max(1, BAR_W * row.ms() / max);
             b.append(String.format(
@@ -93,6 +94,11 @@ public final class ProfileSvg {
             y += ROW_H;
         }
         return y + 6;
+    }
+
+    /** Keeps the end of a node name ("…layer.3/intermediate/dense/MatMul"): its last parts say what it is. */
+    static String clipLeft(String s, int n) {
+        return s.length() <= n ? s : "…" + s.substring(s.length() - n + 1);
     }
 
     private static String annotation(ProfileReport.Row row, ProfileReport r) {
@@ -166,13 +172,13 @@ public final class ProfileSvg {
             b.append(text(x + 16, y + 10, 11, "normal", f[0]));
             x += 24 + 7 * f[0].length();
         }
-        b.append(
-                text(
-                        12,
-                        y + 34,
-                        10,
-                        "normal",
-                        "FLOPs: 2·M·N·K per GEMM, 1 per element-wise result, fixed counts per norm/softmax element; bytes: inputs read once + outputs written once."));
+        b.append(text(
+                12,
+                y + 34,
+                10,
+                "normal",
+                "FLOPs: 2·M·N·K per GEMM, 1 per element-wise result, fixed counts per norm/softmax element; bytes: inputs read"
+                        + " once + outputs written once. BW over 100% means the data came from cache, not DRAM."));
     }
 
     private static String text(int x, int y, int size, String weight, String s) {
