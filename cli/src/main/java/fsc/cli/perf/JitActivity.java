@@ -6,11 +6,13 @@ import javax.management.MBeanServer;
 import javax.management.ObjectName;
 
 /**
- * Whether HotSpot's JIT is still working: a compile finished since the last look (total compilation
- * time moved), or one is running or queued ({@code jcmd Compiler.queue}, through the
- * DiagnosticCommand MBean, ~0.1 ms). A warm-up that only watched timings could end while the
- * compiler threads, starved on a loaded machine, still have the model's hot methods queued: the
- * runs then look flat at interpreter speed for seconds.
+ * Whether HotSpot's JIT is still working on the code being timed: a compile of an {@code fsc} or
+ * Vector API method running or queued ({@code jcmd Compiler.queue}, through the DiagnosticCommand
+ * MBean, ~0.1 ms). A warm-up that only watched timings could end while the compiler threads,
+ * starved on a loaded machine, still have the model's hot methods queued: the runs then look flat
+ * at interpreter speed for seconds. Compiles of unrelated JDK methods do not count (on a busy
+ * machine the queue is rarely empty). Where the queue cannot be read (not HotSpot), a change in
+ * the total compilation time stands in.
  */
 final class JitActivity {
     private final CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
@@ -18,15 +20,21 @@ final class JitActivity {
     private long lastTotal = timed ? jit.getTotalCompilationTime() : 0;
     private boolean queueReadable = true;
 
-    /** True when compiles finished since the last call or are running or waiting now. */
+    /** True when a compile of the timed code is running or waiting (or, without the queue, any compile finished). */
     boolean busy() {
-        boolean moved = false;
-        if (timed) {
-            long t = jit.getTotalCompilationTime();
-            moved = t != lastTotal;
-            lastTotal = t;
+        if (queueReadable) {
+            boolean q = queued();
+            if (queueReadable) {
+                return q;
+            }
         }
-        return moved || queued();
+        if (!timed) {
+            return false;
+        }
+        long t = jit.getTotalCompilationTime();
+        boolean moved = t != lastTotal;
+        lastTotal = t;
+        return moved;
     }
 
     private boolean queued() {
@@ -47,11 +55,15 @@ final class JitActivity {
         }
     }
 
-    /** Reads {@code Compiler.queue} output: a compiler thread line or a queued compile id means work. */
+    /** Reads {@code Compiler.queue} output: a running or queued compile of fsc or Vector API code means work. */
     static boolean hasWork(String queue) {
         for (String line : queue.lines().toList()) {
             String l = line.strip();
-            if (l.contains("CompilerThread") || (!l.isEmpty() && Character.isDigit(l.charAt(0)))) {
+            boolean compile = l.contains("CompilerThread") || (!l.isEmpty() && Character.isDigit(l.charAt(0)));
+            if (compile
+                    && (l.contains(" fsc.")
+                            || l.contains("jdk.incubator.vector")
+                            || l.contains("jdk.internal.vm.vector"))) {
                 return true;
             }
         }
