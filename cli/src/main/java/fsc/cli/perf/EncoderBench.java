@@ -33,7 +33,9 @@ public final class EncoderBench {
             model.run(inputs);
             long b = System.nanoTime();
             warm++;
-            boolean compiling = jit.busy();
+            boolean allocating = jit.allocating(1);
+            boolean queued = jit.busy();
+            boolean compiling = allocating || queued;
             if (settle.add(b - a, compiling) || (b - warmStart) / 1e9 > o.warmupCapSeconds()) {
                 break;
             }
@@ -45,7 +47,7 @@ public final class EncoderBench {
                         Double.isNaN(settle.lastChange())
                                 ? "-"
                                 : String.format(java.util.Locale.ROOT, "%.1f%%", 100 * settle.lastChange()),
-                        compiling ? ", JIT busy" : "");
+                        allocating ? ", allocating (C1 code)" : queued ? ", JIT compiling fsc code" : "");
                 lastReport = b;
             }
         }
