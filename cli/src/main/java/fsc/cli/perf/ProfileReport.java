@@ -1,7 +1,6 @@
 package fsc.cli.perf;
 
 import fsc.runtime.perf.MachinePeaks;
-import fsc.runtime.perf.NodeProfile;
 import fsc.runtime.perf.NodeTable;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -12,9 +11,9 @@ import java.util.Map;
 
 /**
  * Per-node times of a profiled model joined with each node's FLOPs and bytes: the rows of {@code
- * fsc profile}'s table and chart. Times are per call (the profile's total over its calls), shares
- * are of the whole {@code run} including the time outside node methods (input checks, output
- * tensors), which appears as its own row.
+ * fsc profile}'s table and chart. Times are per call (each node's median over the profiled calls),
+ * shares are of the median {@code run} including the time outside node methods (input checks,
+ * output tensors), which appears as its own row; medians of parts need not add up exactly.
  */
 public record ProfileReport(List<Row> rows, double runMs, double nodesMs, MachinePeaks peaks) {
     /** One slot (or one op kind in {@link #byOp}); flops NaN when the op has no cost model. */
@@ -28,14 +27,13 @@ public record ProfileReport(List<Row> rows, double runMs, double nodesMs, Machin
         }
     }
 
-    /** Rows for every slot, sorted by time, from one profile over {@code calls} calls. */
+    /** Rows for every slot ({@code slotMs} indexed by slot), sorted by time. */
     public static ProfileReport of(
-            NodeTable table, NodeProfile profile, Map<String, Long> binding, double runMs, MachinePeaks peaks) {
+            NodeTable table, double[] slotMs, Map<String, Long> binding, double runMs, MachinePeaks peaks) {
         List<Row> rows = new ArrayList<>();
         double nodes = 0;
         for (NodeTable.Slot s : table.slots()) {
-            long calls = Math.max(1, profile.calls(s.slot()));
-            double ms = profile.nanos(s.slot()) / 1e6 / calls;
+            double ms = slotMs[s.slot()];
             nodes += ms;
             rows.add(new Row(
                     "#" + s.node(),
