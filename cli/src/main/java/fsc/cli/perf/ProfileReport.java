@@ -11,9 +11,9 @@ import java.util.Map;
 
 /**
  * Per-node times of a profiled model joined with each node's FLOPs and bytes: the rows of {@code
- * fsc profile}'s table and chart. Times are per call (each node's median over the profiled calls),
- * shares are of the median {@code run} including the time outside node methods (input checks,
- * output tensors), which appears as its own row; medians of parts need not add up exactly.
+ * fsc profile}'s table and chart. Times are per call (each node's median over the profiled calls);
+ * shares are of their sum plus the median time outside node methods (input checks, output
+ * tensors), which appears as its own row.
  */
 public record ProfileReport(List<Row> rows, double runMs, double nodesMs, MachinePeaks peaks) {
     /** One slot (or one op kind in {@link #byOp}); flops NaN when the op has no cost model. */
@@ -82,7 +82,8 @@ public record ProfileReport(List<Row> rows, double runMs, double nodesMs, Machin
         }
         b.append(String.format(
                 Locale.ROOT,
-                "run %.3f ms per call: nodes %.3f ms, outside nodes %.3f ms; %.3f GFLOP, %.1f MB moved -> %.1f GFLOP/s, %.1f GB/s overall%n%n",
+                "per call %.3f ms (node medians %.3f ms + median outside nodes %.3f ms); %.3f GFLOP, %.1f MB moved -> %.1f GFLOP/s,"
+                        + " %.1f GB/s overall%n%n",
                 runMs,
                 nodesMs,
                 Math.max(0, runMs - nodesMs),
