@@ -25,9 +25,10 @@ final class ProfileHook {
     /** The call of node method {@code name} for profiling slot {@code slot}. */
     static CodeBlock call(int slot, String name, CodeBlock args) {
         return CodeBlock.builder()
-                .addStatement("$T.start($N)", NODE_PROFILE, FIELD)
+                // this.profile: a graph symbol named "profile" becomes a parameter of the stage method.
+                .addStatement("$T.start(this.$N)", NODE_PROFILE, FIELD)
                 .addStatement("$N($L)", name, args)
-                .addStatement("$T.stop($N, $L)", NODE_PROFILE, FIELD, slot)
+                .addStatement("$T.stop(this.$N, $L)", NODE_PROFILE, FIELD, slot)
                 .build();
     }
 
