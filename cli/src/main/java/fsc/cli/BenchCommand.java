@@ -40,21 +40,25 @@ import picocli.CommandLine.Parameters;
         name = "bench",
         mixinStandardHelpOptions = true,
         description = {
-            "Time a model. MODEL is a jar from 'fsc compile', or an .onnx/.gguf file (compiled into the cache first).",
+            "Time a model. MODEL is a jar from 'fsc compile', or an .onnx/.gguf file",
+            "(compiled into the cache first).",
             "",
-            "Encoders and other ONNX models: random inputs fitting the signature (token ids within the embedding",
-            "table, masks 1, floats N(0,1)) or --input; warm-up until the median of a window of runs is within",
-            "--settle of the previous window's; then --runs timed runs: min/median/p90/p99 latency and throughput.",
+            "Encoders and other ONNX models: random inputs that fit the signature (token",
+            "ids within the embedding table, masks 1, floats N(0,1)) or --input. Warm-up",
+            "runs until a window's median is within --settle of the previous window's and",
+            "the JIT is done; then --runs timed runs: min/median/p90/p99 and throughput.",
             "",
-            "Decoders compiled from GGUF: llama-bench's tests, ppN (prefill N tokens) and tgN (decode N tokens),",
-            "reported as 'mean ± sd' t/s over -r repetitions in llama-bench's Markdown table.",
+            "Decoders compiled from GGUF: llama-bench's tests, ppN (prefill N tokens) and",
+            "tgN (decode N tokens), as 'mean ± sd' t/s over -r repetitions, printed as",
+            "llama-bench's Markdown table; --peer runs llama-bench on --gguf as well.",
             "",
             "Options that do not apply to the model are refused (exit 2).",
             "",
             "Examples:",
-            "  fsc bench minilm.jar --batch 8 --seq 128 --threads 2 --runs 100",
+            "  fsc bench minilm.jar --batch 8 --seq 128 --threads 1,2 --runs 100",
             "  fsc bench mnist.onnx",
-            "  fsc bench stories.jar -p 128,512 -n 64 -t 1,2 -r 3 --gguf stories.gguf --peer llama-bench=$BIN/llama-bench"
+            "  fsc bench stories.jar -p 128,512 -n 64 -t 1,2 -r 3 --gguf stories.gguf \\",
+            "      --peer llama-bench=$BIN/llama-bench"
         })
 final class BenchCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MODEL", description = "A compiled .jar, or an .onnx or .gguf model.")
