@@ -12,6 +12,7 @@ module fsc.runtime {
     exports fsc.runtime.json;
     exports fsc.runtime.kernels;
     exports fsc.runtime.llm;
+    exports fsc.runtime.perf;
     exports fsc.runtime.quant;
     exports fsc.runtime.serve;
     exports fsc.runtime.text;

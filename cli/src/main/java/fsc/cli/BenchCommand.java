@@ -1,119 +1,433 @@
 package fsc.cli;
 
+import fsc.cli.perf.DecoderBench;
+import fsc.cli.perf.EncoderBench;
+import fsc.cli.perf.LlamaBenchPeer;
+import fsc.cli.perf.LlamaBenchTable;
+import fsc.cli.perf.ModelSignature;
+import fsc.cli.perf.Stats;
+import fsc.cli.perf.SyntheticInputs;
+import fsc.ir.FscException;
 import fsc.runtime.CompiledModel;
 import fsc.runtime.Tensor;
+import fsc.runtime.llm.LlmConfig;
+import fsc.runtime.perf.NodeTable;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
-import java.util.Arrays;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
-import java.util.Random;
 import java.util.concurrent.Callable;
+import java.util.jar.JarFile;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code fsc bench}: latency of a compiled encoder on synthetic token inputs. Reports median, p90,
- * p99 and the Java heap bytes allocated per call after warm-up (the arena should make it ~0).
- * The ONNX Runtime comparison lives in the tests module (see BENCHMARKS.md), because ONNX Runtime
- * is a test-only dependency.
+ * {@code fsc bench}: speed of a compiled model. An encoder or any ONNX model: latency percentiles
+ * and throughput over random inputs that fit its signature (or {@code --input}), after a warm-up
+ * that runs until timings settle. A decoder compiled from GGUF: llama-bench's prefill ({@code ppN})
+ * and decode ({@code tgN}) tests, printed as llama-bench's Markdown table, optionally next to
+ * llama-bench itself run on the same GGUF file ({@code --peer}). The ONNX Runtime comparison lives
+ * in the tests module (see BENCHMARKS.md), because ONNX Runtime is a test-only dependency.
  */
 @Command(
         name = "bench",
         mixinStandardHelpOptions = true,
         description = {
-            "Time a compiled model on synthetic inputs of a given batch and sequence length.",
+            "Time a model. MODEL is a jar from 'fsc compile', or an .onnx/.gguf file",
+            "(compiled into the cache first).",
             "",
-            "Example:",
-            "  fsc bench minilm.jar --batch 8 --seq 128 --threads 2 --runs 100"
+            "Encoders and other ONNX models: random inputs that fit the signature (token",
+            "ids within the embedding table, masks 1, floats N(0,1)) or --input. Warm-up",
+            "runs until a window's median is within --settle of the previous window's and",
+            "the JIT is done; then --runs timed runs: min/median/p90/p99 and throughput.",
+            "",
+            "Decoders compiled from GGUF: llama-bench's tests, ppN (prefill N tokens) and",
+            "tgN (decode N tokens), as 'mean ± sd' t/s over -r repetitions, printed as",
+            "llama-bench's Markdown table; --peer runs llama-bench on --gguf as well.",
+            "",
+            "Options that do not apply to the model are refused (exit 2).",
+            "",
+            "Examples:",
+            "  fsc bench minilm.jar --batch 8 --seq 128 --threads 1,2 --runs 100",
+            "  fsc bench mnist.onnx",
+            "  fsc bench stories.jar -p 128,512 -n 64 -t 1,2 -r 3 --gguf stories.gguf \\",
+            "      --peer llama-bench=$BIN/llama-bench"
         })
 final class BenchCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "MODEL", description = "A compiled .jar, or an .onnx model.")
+    @Parameters(index = "0", paramLabel = "MODEL", description = "A compiled .jar, or an .onnx or .gguf model.")
     Path model;
 
-    @Option(names = "--batch", defaultValue = "1", description = "Batch size. Default: ${DEFAULT-VALUE}.")
-    int batch;
+    @Option(
+            names = {"-t", "--threads"},
+            split = ",",
+            paramLabel = "N[,N...]",
+            description = "Worker threads; a list benches each. Default: 1.")
+    List<Integer> threads = new ArrayList<>(List.of(1));
 
-    @Option(names = "--seq", defaultValue = "128", description = "Sequence length. Default: ${DEFAULT-VALUE}.")
-    int seq;
+    @Option(
+            names = "--settle",
+            paramLabel = "FRACTION",
+            defaultValue = "0.03",
+            description =
+                    "Warm-up ends when two consecutive windows' medians differ by at most this. Default: ${DEFAULT-VALUE}.")
+    double settle;
 
-    @Option(names = "--threads", defaultValue = "1", description = "Worker threads. Default: ${DEFAULT-VALUE}.")
-    int threads;
+    @Option(
+            names = "--warmup-max",
+            paramLabel = "SECONDS",
+            defaultValue = "60",
+            description =
+                    "Stop warming up after this long even if timings have not settled. Default: ${DEFAULT-VALUE}.")
+    double warmupMax;
 
-    @Option(names = "--warmup", defaultValue = "30", description = "Untimed runs first. Default: ${DEFAULT-VALUE}.")
-    int warmup;
+    // ---- encoders / any ONNX model
 
-    @Option(names = "--runs", defaultValue = "100", description = "Timed runs. Default: ${DEFAULT-VALUE}.")
-    int runs;
+    @Option(
+            names = "--batch",
+            paramLabel = "B",
+            description = "Encoders: value of the symbol at axis 0 of the inputs. Default: 1.")
+    Long batch;
+
+    @Option(
+            names = "--seq",
+            paramLabel = "S",
+            description = "Encoders: value of the symbol at axis 1 of the inputs. Default: min(128, bound).")
+    Long seq;
+
+    @Option(names = "--dim", paramLabel = "SYM=N", description = "Encoders: value of any symbol (see 'fsc inspect').")
+    Map<String, Long> dims = new LinkedHashMap<>();
+
+    @Option(
+            names = "--input",
+            paramLabel = "NAME=FILE",
+            description = "Encoders: a real input (.npy or .pb); give all or none.")
+    Map<String, Path> inputs = new LinkedHashMap<>();
+
+    @Option(names = "--runs", paramLabel = "N", description = "Encoders: timed runs after warm-up. Default: 100.")
+    Integer runs;
+
+    // ---- decoders
+
+    @Option(
+            names = {"-p", "--n-prompt"},
+            split = ",",
+            paramLabel = "N[,N...]",
+            description = "Decoders: prefill tests ppN. Default: 512.")
+    List<Integer> prompts;
+
+    @Option(
+            names = {"-n", "--n-gen"},
+            split = ",",
+            paramLabel = "N[,N...]",
+            description = "Decoders: decode tests tgN. Default: 128.")
+    List<Integer> gens;
+
+    @Option(
+            names = {"-r", "--repetitions"},
+            paramLabel = "N",
+            description = "Decoders: timed repetitions per test. Default: 5 (as llama-bench).")
+    Integer reps;
+
+    @Option(
+            names = "--gguf",
+            paramLabel = "FILE",
+            description = "Decoders: the GGUF file the jar was compiled from (params, size, and the peer's input).")
+    Path gguf;
+
+    @Option(
+            names = "--peer",
+            paramLabel = "llama-bench=PATH",
+            description =
+                    "Decoders: also run llama.cpp's llama-bench (PATH, or env FSC_LLAMA_BENCH) on --gguf; print both tables and ratios.")
+    Map<String, Path> peer = new LinkedHashMap<>();
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
-        if (batch < 1 || seq < 1 || runs < 1 || warmup < 0 || threads < 1) {
-            throw new fsc.ir.FscException("--batch, --seq, --runs and --threads must be positive");
+        for (int t : threads) {
+            if (t < 1) {
+                throw new FscException("--threads must be positive, got " + t);
+            }
+        }
+        if (settle <= 0 || settle >= 1 || warmupMax <= 0) {
+            throw new FscException("--settle must be in (0, 1) and --warmup-max positive");
+        }
+        if (model.getFileName().toString().endsWith(".gguf") && gguf == null) {
+            gguf = model;
+        }
+        boolean decoder = isDecoder(model);
+        if (decoder) {
+            refuse("a decoder", "--batch", batch, "--seq", seq, "--runs", runs);
+            refuse("a decoder", "--dim", dims.isEmpty() ? null : dims, "--input", inputs.isEmpty() ? null : inputs);
+        } else {
+            refuse("this model (not a GGUF decoder)", "-p", prompts, "-n", gens, "-r", reps);
+            refuse("this model (not a GGUF decoder)", "--gguf", gguf, "--peer", peer.isEmpty() ? null : peer);
         }
         Path jar = ModelCompiler.jarFor(model, new Progress(System.err, false));
         PrintWriter out = spec.commandLine().getOut();
-        CompiledModel m = ArtifactLoader.open(jar, threads);
-        try {
-            Map<String, Tensor> inputs = syntheticTokens(m, batch, seq);
-            for (int i = 0; i < warmup; i++) {
-                m.run(inputs);
+        if (decoder) {
+            benchDecoder(jar, out);
+        } else {
+            for (int t : threads) {
+                benchModel(jar, t, out);
             }
-            var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-            long tid = Thread.currentThread().threadId();
-            long alloc0 = mx.getThreadAllocatedBytes(tid);
-            long[] ns = new long[runs];
-            for (int i = 0; i < runs; i++) {
-                long t0 = System.nanoTime();
-                m.run(inputs);
-                ns[i] = System.nanoTime() - t0;
-            }
-            long allocPerRun = (mx.getThreadAllocatedBytes(tid) - alloc0) / runs;
-            Arrays.sort(ns);
-            out.printf(
-                    "fsc bench %s batch=%d seq=%d threads=%d runs=%d: median %.2f ms, p90 %.2f ms, p99 %.2f ms,"
-                            + " min %.2f ms, heap alloc/run %d B%n",
-                    model.getFileName(),
-                    batch,
-                    seq,
-                    threads,
-                    runs,
-                    pct(ns, 50),
-                    pct(ns, 90),
-                    pct(ns, 99),
-                    ns[0] / 1e6,
-                    allocPerRun);
-            out.flush();
-        } finally {
-            m.close();
         }
+        out.flush();
         return 0;
     }
 
-    static double pct(long[] sorted, double p) {
-        int i = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
-        return sorted[Math.max(0, Math.min(sorted.length - 1, i))] / 1e6;
+    /** A .gguf, or a jar holding fsc/llm.json. */
+    private static boolean isDecoder(Path model) {
+        String f = model.getFileName().toString();
+        if (f.endsWith(".gguf")) {
+            return true;
+        }
+        if (!f.endsWith(".jar")) {
+            return false;
+        }
+        try (JarFile jf = new JarFile(model.toFile())) {
+            return jf.getEntry(LlmConfig.ENTRY) != null;
+        } catch (IOException e) {
+            throw new FscException(model + ": not a readable jar (" + e.getMessage() + ")");
+        }
     }
 
-    /** Token-id inputs for an encoder: ids in a common vocabulary range, mask of ones, token types zero. */
-    static Map<String, Tensor> syntheticTokens(CompiledModel m, int batch, int seq) {
-        Random rnd = new Random(42);
-        Map<String, Tensor> in = new LinkedHashMap<>();
-        long[] shape = {batch, seq};
-        for (String name : m.inputNames()) {
-            long[] v = new long[batch * seq];
-            String n = name.toLowerCase(java.util.Locale.ROOT);
-            for (int i = 0; i < v.length; i++) {
-                v[i] = n.contains("mask") ? 1 : n.contains("type") ? 0 : 1000 + rnd.nextInt(20000);
-            }
-            in.put(name, Tensor.ofLongs(shape, v));
+    private static void refuse(String what, String a, Object va, String b, Object vb, String c, Object vc) {
+        refuse(what, a, va, b, vb);
+        if (vc != null) {
+            throw new FscException(c + " does not apply to " + what, "leave " + c + " out; see 'fsc bench --help'");
         }
-        return in;
+    }
+
+    private static void refuse(String what, String a, Object va, String b, Object vb) {
+        for (Object[] o : new Object[][] {{a, va}, {b, vb}}) {
+            if (o[1] != null) {
+                throw new FscException(
+                        o[0] + " does not apply to " + what, "leave " + o[0] + " out; see 'fsc bench --help'");
+            }
+        }
+    }
+
+    // ---- any model ---------------------------------------------------------------------------------
+
+    private void benchModel(Path jar, int t, PrintWriter out) {
+        int n = runs == null ? 100 : runs;
+        if (n < 1) {
+            throw new FscException("--runs must be positive, got " + n);
+        }
+        CompiledModel m = ArtifactLoader.open(jar, t);
+        try {
+            ClassLoader loader = m.getClass().getClassLoader();
+            ModelSignature sig = ModelSignature.load(loader);
+            List<String> notes = new ArrayList<>();
+            Map<String, Long> binding;
+            Map<String, Tensor> in;
+            if (!inputs.isEmpty()) {
+                if (batch != null || seq != null || !dims.isEmpty()) {
+                    throw new FscException(
+                            "--batch/--seq/--dim do not apply with --input: the inputs' shapes set the sizes");
+                }
+                in = new LinkedHashMap<>();
+                inputs.forEach((k, v) -> in.put(k, fsc.runtime.io.TensorFiles.read(v)));
+                binding = SyntheticInputs.bindFrom(sig, in);
+            } else {
+                binding = SyntheticInputs.bind(sig, batch, seq, dims);
+                NodeTable table = NodeTable.load(loader);
+                in = SyntheticInputs.make(sig, binding, table == null ? Map.of() : table.inputRanges(), notes);
+            }
+            notes.forEach(s -> System.err.println("[bench] note: " + s));
+            EncoderBench.Result r = EncoderBench.run(m, in, new EncoderBench.Options(n, settle, warmupMax), System.err);
+            report(out, sig, binding, t, n, r);
+        } finally {
+            m.close();
+        }
+    }
+
+    private void report(
+            PrintWriter out, ModelSignature sig, Map<String, Long> binding, int t, int n, EncoderBench.Result r) {
+        Stats s = r.ms();
+        String sizes = binding.isEmpty()
+                ? "fixed shapes"
+                : binding.entrySet().stream()
+                        .map(e -> e.getKey() + "=" + e.getValue())
+                        .reduce((a, b) -> a + " " + b)
+                        .get();
+        out.printf(
+                Locale.ROOT,
+                "fsc bench %s (%s) threads=%d runs=%d: latency min %.3f ms, median %.3f ms, p90 %.3f ms, p99 %.3f ms%n",
+                model.getFileName(),
+                sizes,
+                t,
+                n,
+                s.min(),
+                s.median(),
+                s.p90(),
+                s.p99());
+        String batchSym = sig.symbolAt(0);
+        long b = batchSym == null ? firstDim(sig) : binding.get(batchSym);
+        String seqSym = sig.symbolAt(1);
+        StringBuilder tp = new StringBuilder(String.format(
+                Locale.ROOT,
+                "  throughput %.1f calls/s, %.1f samples/s (batch %d)",
+                1e3 / s.median(),
+                b * 1e3 / s.median(),
+                b));
+        if (seqSym != null && !seqSym.equals(batchSym)) {
+            tp.append(String.format(
+                    Locale.ROOT,
+                    ", %.0f tokens/s (× %s=%d)",
+                    b * binding.get(seqSym) * 1e3 / s.median(),
+                    seqSym,
+                    binding.get(seqSym)));
+        }
+        out.println(tp + "; at the median latency, one call at a time");
+        out.printf(
+                Locale.ROOT,
+                "  warm-up %s after %d runs%s; heap alloc/run %d B%n",
+                r.settled() ? "settled" : "did NOT settle",
+                r.warmupRuns(),
+                Double.isNaN(r.lastChange())
+                        ? ""
+                        : String.format(Locale.ROOT, " (last window change %.1f%%)", 100 * r.lastChange()),
+                r.allocPerRun());
+        noise(out, s.noisy(), s.p90() / s.median());
+    }
+
+    private static long firstDim(ModelSignature sig) {
+        List<String> d =
+                sig.inputs().isEmpty() ? List.of() : sig.inputs().getFirst().dims();
+        return d.isEmpty() ? 1 : ModelSignature.evaluate(d.getFirst(), Map.of());
+    }
+
+    /** A note when the spread or the load average says the numbers carry noise. */
+    static void noise(PrintWriter out, boolean noisySpread, double p90OverMedian) {
+        double load = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+        int cores = Runtime.getRuntime().availableProcessors();
+        if (noisySpread || load > cores) {
+            out.printf(
+                    Locale.ROOT,
+                    "  note: noisy machine (p90/median %.2f, load average %.2f on %d cores): compare against a peer run at the same time%n",
+                    p90OverMedian,
+                    load,
+                    cores);
+        } else {
+            out.printf(Locale.ROOT, "  load average %.2f on %d cores%n", load, cores);
+        }
+    }
+
+    // ---- decoders ----------------------------------------------------------------------------------
+
+    private void benchDecoder(Path jar, PrintWriter out) {
+        List<Integer> p = prompts == null ? List.of(512) : prompts;
+        List<Integer> g = gens == null ? List.of(128) : gens;
+        int r = reps == null ? 5 : reps;
+        if (r < 1) {
+            throw new FscException("-r must be positive, got " + r);
+        }
+        Path peerExe = peerPath();
+        if (peerExe != null && gguf == null) {
+            if (!peer.isEmpty()) {
+                throw new FscException("--peer needs the GGUF file the jar was compiled from", "add --gguf FILE");
+            }
+            System.err.println("[bench] note: FSC_LLAMA_BENCH is set but no --gguf was given: llama-bench not run");
+            peerExe = null;
+        }
+        String modelLabel = null;
+        long size = -1;
+        long params = -1;
+        if (gguf != null) {
+            var info = fsc.frontend.gguf.GgufModelInfo.read(gguf);
+            modelLabel = info.architecture() + " " + dominantType(info);
+            size = info.tensorBytes();
+            params = info.parameters();
+        }
+        List<LlamaBenchTable.Row> rows = new ArrayList<>();
+        boolean unsettled = false;
+        boolean noisy = false;
+        for (int t : threads) {
+            try (CompiledModel m = ArtifactLoader.open(jar, t)) {
+                LlmConfig config = LlmConfig.load(m.getClass().getClassLoader());
+                DecoderBench.check(config, p, g);
+                if (modelLabel == null) {
+                    modelLabel = config.architecture() + " " + config.numerics();
+                    size = config.weightBytes();
+                }
+                DecoderBench bench = new DecoderBench(m, config, t);
+                List<DecoderBench.Row> measured = new ArrayList<>();
+                for (int n : p) {
+                    measured.add(bench.prompt(n, r, settle, warmupMax, System.err));
+                }
+                for (int n : g) {
+                    measured.add(bench.generate(n, r, settle, warmupMax, System.err));
+                }
+                for (DecoderBench.Row row : measured) {
+                    unsettled |= !row.settled();
+                    noisy |= row.tokensPerSecond().sd()
+                            > 0.1 * row.tokensPerSecond().mean();
+                    rows.add(new LlamaBenchTable.Row(
+                            modelLabel,
+                            size,
+                            params,
+                            "fsc (Java)",
+                            t,
+                            row.test(),
+                            row.tokensPerSecond().mean(),
+                            row.tokensPerSecond().sd()));
+                }
+            }
+        }
+        out.print(LlamaBenchTable.render(rows));
+        if (unsettled) {
+            out.println(
+                    "\nnote: some tests did not settle within --warmup-max (the machine was busy or the JIT still compiling)");
+        }
+        if (noisy) {
+            out.println("note: some tests spread more than 10% (sd/mean): the machine was noisy");
+        }
+        double load = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+        out.printf(
+                Locale.ROOT,
+                "load average %.2f on %d cores%n",
+                load,
+                Runtime.getRuntime().availableProcessors());
+        if (peerExe != null) {
+            out.flush();
+            System.err.println("[bench] running " + peerExe + " on " + gguf);
+            LlamaBenchPeer.Output o = LlamaBenchPeer.run(peerExe, gguf, p, g, threads, r);
+            out.println();
+            out.print(o.table());
+            out.println();
+            out.print(LlamaBenchPeer.ratios(rows, o.rows()));
+        }
+    }
+
+    private Path peerPath() {
+        for (String k : peer.keySet()) {
+            if (!k.equals("llama-bench")) {
+                throw new FscException("--peer " + k + ": unknown peer", "the one peer is llama-bench=PATH");
+            }
+        }
+        if (peer.containsKey("llama-bench")) {
+            return peer.get("llama-bench");
+        }
+        String env = System.getenv("FSC_LLAMA_BENCH");
+        return env == null || env.isBlank() ? null : Path.of(env);
+    }
+
+    /** The ggml type holding most bytes, llama.cpp's file-type summary in brief ("Q8_0"). */
+    private static String dominantType(fsc.frontend.gguf.GgufModelInfo info) {
+        return info.types().stream()
+                .max(java.util.Comparator.comparingLong(fsc.frontend.gguf.GgufModelInfo.TypeStats::bytes))
+                .map(ts -> ts.type().name())
+                .orElse("?");
     }
 }

@@ -23,6 +23,8 @@ import picocli.CommandLine.Option;
             InspectCommand.class,
             DemoCommand.class,
             BenchCommand.class,
+            ProfileCommand.class,
+            PeaksCommand.class,
             ConformanceCommand.class,
             CommandLine.HelpCommand.class
         })

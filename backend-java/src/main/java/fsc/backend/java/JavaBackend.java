@@ -59,6 +59,10 @@ public final class JavaBackend {
             lines += (int) text.lines().count();
         }
         byte[] weights = gen.weights().fileBytes();
+        SortedMap<String, byte[]> entries = new TreeMap<>(resources);
+        entries.put(
+                fsc.runtime.perf.ProfiledModel.NODES_ENTRY,
+                gen.nodes().getBytes(java.nio.charset.StandardCharsets.UTF_8));
         JarPacker.write(
                 outJar,
                 new JarPacker.Contents(
@@ -68,7 +72,7 @@ public final class JavaBackend {
                         sources,
                         ModelJson.of(g, opts),
                         weights,
-                        new TreeMap<>(resources)),
+                        entries),
                 runtime);
         long t3 = System.nanoTime();
         return new JavaBackendResult(
@@ -88,14 +92,15 @@ public final class JavaBackend {
         return generate(g, opts).files().stream().map(JavaFile::toString).toList();
     }
 
-    private record GeneratedModel(List<JavaFile> files, WeightsLayout weights) {}
+    /** {@code nodes}: the profiling table ({@code fsc/nodes.json}, see {@link ProfileTable}). */
+    private record GeneratedModel(List<JavaFile> files, WeightsLayout weights, String nodes) {}
 
     private static GeneratedModel generate(Graph g, JavaBackendOptions opts) {
         WeightsLayout weights = WeightsLayout.of(g);
         EpilogueFusion fusion = EpilogueFusion.of(g, weights);
         ArenaSlots plan = ArenaSlots.of(g, memoryPlan(g), weights.index(), fusion.aliases());
         ModelContext ctx = new ModelContext(g, new DimCode(g.symbols().keySet()), plan, weights, fusion);
-        return new GeneratedModel(new ModelClassEmitter(g, opts, ctx).emit(), weights);
+        return new GeneratedModel(new ModelClassEmitter(g, opts, ctx).emit(), weights, ProfileTable.json(g, ctx));
     }
 
     /**

@@ -58,6 +58,7 @@ final class ModelClassEmitter {
         t.addFields(symbolFields());
         t.addField(SignatureEmitter.symbolValuesField());
         t.addFields(ctx.fields());
+        ProfileHook.addTo(t, calls.size());
         List<MethodSpec> helpers = new ArrayList<>();
         t.addMethod(constructor(helpers));
         t.addMethod(names("inputNames", "INPUT_NAMES"));
@@ -110,9 +111,7 @@ final class ModelClassEmitter {
                     .addCode(scope.prologue())
                     .addCode(body)
                     .build());
-            calls.add(CodeBlock.builder()
-                    .addStatement("$N($L)", name, ctx.dims().arguments())
-                    .build());
+            calls.add(ProfileHook.call(calls.size(), name, ctx.dims().arguments()));
         }
     }
 

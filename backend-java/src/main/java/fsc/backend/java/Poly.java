@@ -1,0 +1,83 @@
+package fsc.backend.java;
+
+import fsc.ir.Dim;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+
+/**
+ * A sum of monomials over the graph's symbols ({@code 2*384*1536*batch*batch_1 + 384*batch_1}): a
+ * node's FLOPs or bytes for whatever sizes a call binds. {@link Dim} is one monomial; costs add
+ * several (inputs plus outputs), and block-quantized bytes need fractional coefficients.
+ */
+record Poly(TreeMap<String, Double> terms) {
+    /** Term keys are the sorted symbols joined by '*', "" for the constant term. */
+    Poly {
+        terms = new TreeMap<>(terms);
+        terms.values().removeIf(c -> c == 0.0);
+    }
+
+    static final Poly ZERO = new Poly(new TreeMap<>());
+
+    static Poly of(Dim d) {
+        return of(d, 1.0);
+    }
+
+    /** {@code scale × d}. */
+    static Poly of(Dim d, double scale) {
+        TreeMap<String, Double> t = new TreeMap<>();
+        t.put(String.join("*", d.symbols()), d.coeff() * scale);
+        return new Poly(t);
+    }
+
+    Poly plus(Poly o) {
+        TreeMap<String, Double> t = new TreeMap<>(terms);
+        o.terms.forEach((k, v) -> t.merge(k, v, Double::sum));
+        return new Poly(t);
+    }
+
+    /** Value with every symbol bound. */
+    double evaluate(Map<String, Long> binding) {
+        double s = 0;
+        for (Map.Entry<String, Double> e : terms.entrySet()) {
+            double v = e.getValue();
+            if (!e.getKey().isEmpty()) {
+                for (String sym : e.getKey().split("\\*")) {
+                    Long b = binding.get(sym);
+                    if (b == null) {
+                        throw new IllegalArgumentException("symbol " + sym + " is not bound");
+                    }
+                    v *= b;
+                }
+            }
+            s += v;
+        }
+        return s;
+    }
+
+    /** JSON: {@code [[coeff, "sym", ...], ...]}, terms in key order (deterministic). */
+    String json() {
+        List<String> out = new ArrayList<>();
+        terms.forEach((k, v) -> {
+            StringBuilder b = new StringBuilder("[").append(number(v));
+            if (!k.isEmpty()) {
+                for (String sym : k.split("\\*")) {
+                    b.append(", ").append(ModelJson.str(sym));
+                }
+            }
+            out.add(b.append(']').toString());
+        });
+        return out.stream().collect(Collectors.joining(", ", "[", "]"));
+    }
+
+    private static String number(double v) {
+        return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v);
+    }
+
+    @Override
+    public String toString() {
+        return json();
+    }
+}
