@@ -13,7 +13,8 @@ import javax.lang.model.element.Modifier;
 
 /**
  * {@code attention} (from {@code recognize} or ONNX Attention-23) as one call of the runtime's
- * row-at-a-time kernel {@code Attention.attend}: the scores never become a tensor. The mask's
+ * kernel {@code Attention.attend}, which splits the {@code [B, H]} heads over the model's threads:
+ * the scores never become a tensor. The mask's
  * broadcast over {@code [B,H,Sq,Skv]} is passed as element strides (0 on broadcast axes), and the
  * per-row score scratch is a field of the model instance sized for the symbols' upper bounds, so a
  * call allocates nothing.
@@ -60,7 +61,7 @@ final class AttentionEmitter {
                         CodeBlock.join(broadcastStrides(mask.type().dims(), scoreDims, dc), ", "));
         return CodeBlock.builder()
                 .addStatement(
-                        "$T.attend($N, $N, $N, $L, $N, $L, $L, $L, $L, $L, $L, $L, $Lf, $Lf, $L, $N)",
+                        "$T.attend($N, $N, $N, $L, $N, $L, $L, $L, $L, $L, $L, $L, $Lf, $Lf, $L, $N, $N)",
                         KERNEL,
                         s.segment(q, "q"),
                         s.segment(k, "k"),
@@ -77,7 +78,8 @@ final class AttentionEmitter {
                         (float) scale,
                         (float) n.floatAttr("softcap", 0),
                         causal,
-                        scratch)
+                        scratch,
+                        ModelContext.PAR)
                 .build();
     }
 

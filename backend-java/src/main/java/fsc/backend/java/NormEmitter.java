@@ -1,5 +1,6 @@
 package fsc.backend.java;
 
+import com.palantir.javapoet.ClassName;
 import com.palantir.javapoet.CodeBlock;
 import fsc.ir.Dim;
 import fsc.ir.FscException;
@@ -9,11 +10,15 @@ import java.util.List;
 
 /**
  * Row-wise normalisations: {@code softmax} over the last axis runs the runtime's vectorised
- * {@code FloatMath.softmaxRows} in place on the output; {@code softmax} over another axis and
+ * {@code FloatMath.softmaxRows} in place on the output, in row blocks over the model's threads; {@code softmax} over another axis and
  * {@code log_softmax} use a three-pass scalar loop over {@code [outer, axis, inner]}; {@code layer_norm}
- * calls the runtime's {@code FloatMath.layerNormRows} (two-pass mean and variance, then scale and shift).
+ * calls the runtime's {@code FloatMath.layerNormRows} (two-pass mean and variance, then scale and shift),
+ * also in row blocks ({@code RowsParallel}).
  */
 final class NormEmitter {
+    /** The row kernels split over the model's threads (rows are independent; same bits as one thread). */
+    static final ClassName ROWS_PARALLEL = ClassName.get("fsc.runtime.kernels", "RowsParallel");
+
     private NormEmitter() {}
 
     static CodeBlock softmax(Scope s) {
@@ -35,13 +40,14 @@ final class NormEmitter {
                             ys,
                             dc.of(x.type().elementCount()))
                     .addStatement(
-                            "$T.softmaxRows($N, 0L, $T.toIntExact($L), $T.toIntExact($L))",
-                            JavaTypes.FLOAT_MATH,
+                            "$T.softmaxRows($N, 0L, $T.toIntExact($L), $T.toIntExact($L), $N)",
+                            ROWS_PARALLEL,
                             ys,
                             Math.class,
                             dc.product(xd.subList(0, axis)),
                             Math.class,
-                            dc.of(xd.get(axis)))
+                            dc.of(xd.get(axis)),
+                            ModelContext.PAR)
                     .build();
         }
         return strided(
@@ -120,8 +126,9 @@ final class NormEmitter {
         // same JIT-compiled code, which C2 compiles once and early instead of once per layer.
         return CodeBlock.builder()
                 .addStatement(
-                        "$T.layerNormRows($N, 0L, $N, 0L, $T.toIntExact($L), $T.toIntExact($L), $N, 0L, $L, 0L, $Lf)",
-                        JavaTypes.FLOAT_MATH,
+                        "$T.layerNormRows($N, 0L, $N, 0L, $T.toIntExact($L), $T.toIntExact($L), $N, 0L, $L, 0L, $Lf,"
+                                + " $N)",
+                        ROWS_PARALLEL,
                         xs,
                         ys,
                         Math.class,
@@ -130,7 +137,8 @@ final class NormEmitter {
                         dc.of(d),
                         gs,
                         bias == null ? "null" : s.segment(bias, "bias"),
-                        eps)
+                        eps,
+                        ModelContext.PAR)
                 .build();
     }
 

@@ -15,6 +15,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Activations live in one arena from the memory plan, allocated with the instance: calls of any
@@ -41,10 +43,12 @@ class SteadyStateTest {
      * 100 calls after warm-up allocate at most a few KB on this thread: no buffers, no boxed vectors
      * (a {@code FloatVector} passed to a method C2 does not inline lives on the heap), no result maps.
      */
-    @Test
-    void steadyStateInferenceAllocatesNothing() throws Exception {
+    @ParameterizedTest(name = "{0} thread(s)")
+    @ValueSource(ints = {1, 2})
+    void steadyStateInferenceAllocatesNothing(int threads) throws Exception {
         Graph g = SymbolicDimsTest.attention();
-        try (ModelHarness h = ModelHarness.compile(g, dir, 1)) {
+        // With two threads the calling thread also publishes parallel loops (GEMMs, heads, rows).
+        try (ModelHarness h = ModelHarness.compile(g, dir, threads)) {
             Map<String, Tensor> in = new LinkedHashMap<>();
             TestGraphs.randomInputs(g, Map.of("B", 2L, "S", 32L), 5)
                     .forEach((k, v) -> in.put(k, offHeap(ModelHarness.toTensor(v))));
@@ -52,18 +56,18 @@ class SteadyStateTest {
             // and compiles in the background: on a slow or busy machine that takes longer, so the
             // test measures windows of 100 calls until one allocates nothing (a steady state that
             // is never reached still fails, after 60,000 calls).
-            var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+            var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
             long allocated = Long.MAX_VALUE;
             java.util.List<Long> windows = new java.util.ArrayList<>();
             for (int round = 0; round < 30 && allocated > 4096; round++) {
                 for (int i = 0; i < 2000; i++) {
                     h.model.run(in);
                 }
-                long before = threads.getCurrentThreadAllocatedBytes();
+                long before = mx.getCurrentThreadAllocatedBytes();
                 for (int i = 0; i < 100; i++) {
                     h.model.run(in);
                 }
-                allocated = threads.getCurrentThreadAllocatedBytes() - before;
+                allocated = mx.getCurrentThreadAllocatedBytes() - before;
                 windows.add(allocated);
             }
             assertTrue(

@@ -1,5 +1,6 @@
 package fsc.runtime.kernels;
 
+import fsc.runtime.Parallelism;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -25,8 +26,8 @@ public final class Attention {
     /** {@code causal} offset meaning "no causal mask". */
     public static final long NOT_CAUSAL = Long.MAX_VALUE / 2;
 
-    /** One-thread team for the GEMMs inside a head: attention itself is called from one thread. */
-    private static final fsc.runtime.Parallelism SERIAL = fsc.runtime.Parallelism.of(1);
+    /** One-thread team for the GEMMs inside a head: heads, not GEMMs, are what threads split. */
+    private static final Parallelism SERIAL = Parallelism.of(1);
 
     /**
      * Below this many scores per head the row-at-a-time loop wins; above it the two GEMMs of the
@@ -34,6 +35,12 @@ public final class Attention {
      * reduction per score.
      */
     static final long BLOCKED_MIN_SCORES = 32 * 32;
+
+    /** Per-calling-thread task of the parallel {@link #attend}. */
+    private static final ThreadLocal<Heads> TASK = ThreadLocal.withInitial(Heads::new);
+
+    /** Per-thread score row of the row-at-a-time path when it runs on a team. */
+    private static final ThreadLocal<float[][]> ROW_SCRATCH = ThreadLocal.withInitial(() -> new float[1][]);
 
     /** Per-thread scores of one head ({@code sq × skv} floats), grown on demand and then reused. */
     private static final ThreadLocal<MemorySegment[]> SCORES = ThreadLocal.withInitial(() -> new MemorySegment[1]);
@@ -82,6 +89,133 @@ public final class Attention {
     }
 
     /**
+     * {@link #attend} with the heads of {@code [B, Hq]} split over {@code par}'s threads: heads are
+     * independent, and at one sequence (B = 1) they are the only parallelism attention has. Each
+     * thread keeps its scores in its own scratch; the task that carries the arguments is reused
+     * per calling thread, so a call allocates nothing. {@code par} null or of one thread runs
+     * {@link #attend}; the segments must then be accessible from the workers (not confined).
+     */
+    public static void attend(
+            MemorySegment q,
+            MemorySegment k,
+            MemorySegment v,
+            MemorySegment mask,
+            boolean boolMask,
+            long mb,
+            long mh,
+            long mi,
+            long mj,
+            MemorySegment out,
+            int b,
+            int hq,
+            int hkv,
+            int sq,
+            int skv,
+            int d,
+            int dv,
+            float scale,
+            float softcap,
+            long causal,
+            float[] scratch,
+            Parallelism par) {
+        int heads = b * hq;
+        if (par == null || par.threads() == 1 || heads < 2) {
+            attend(
+                    q, k, v, mask, boolMask, mb, mh, mi, mj, out, b, hq, hkv, sq, skv, d, dv, scale, softcap, causal,
+                    scratch);
+            return;
+        }
+        Heads t = TASK.get();
+        t.q = q;
+        t.k = k;
+        t.v = v;
+        t.mask = mask;
+        t.boolMask = boolMask;
+        t.mb = mb;
+        t.mh = mh;
+        t.mi = mi;
+        t.mj = mj;
+        t.out = out;
+        t.hq = hq;
+        t.hkv = hkv;
+        t.sq = sq;
+        t.skv = skv;
+        t.d = d;
+        t.dv = dv;
+        t.scale = scale;
+        t.softcap = softcap;
+        t.causal = causal;
+        t.blocked = (long) sq * skv >= BLOCKED_MIN_SCORES;
+        par.forRange(0, heads, 1, t);
+        t.q = t.k = t.v = t.mask = t.out = null; // do not keep the caller's buffers reachable
+    }
+
+    /** One parallel attention call's arguments, and the body each thread runs over its heads. */
+    private static final class Heads implements Parallelism.IntRangeBody {
+        MemorySegment q;
+        MemorySegment k;
+        MemorySegment v;
+        MemorySegment mask;
+        boolean boolMask;
+        long mb;
+        long mh;
+        long mi;
+        long mj;
+        MemorySegment out;
+        int hq;
+        int hkv;
+        int sq;
+        int skv;
+        int d;
+        int dv;
+        float scale;
+        float softcap;
+        long causal;
+        boolean blocked;
+
+        @Override
+        public void run(int from, int to) {
+            if (blocked) {
+                blockedHeads(
+                        q, k, v, mask, boolMask, mb, mh, mi, mj, out, hq, hkv, sq, skv, d, dv, scale, softcap, causal,
+                        from, to);
+            } else {
+                rowHeads(
+                        q,
+                        k,
+                        v,
+                        mask,
+                        boolMask,
+                        mb,
+                        mh,
+                        mi,
+                        mj,
+                        out,
+                        hq,
+                        hkv,
+                        sq,
+                        skv,
+                        d,
+                        dv,
+                        scale,
+                        softcap,
+                        causal,
+                        rowScratch(skv),
+                        from,
+                        to);
+            }
+        }
+    }
+
+    private static float[] rowScratch(int skv) {
+        float[][] holder = ROW_SCRATCH.get();
+        if (holder[0] == null || holder[0].length < skv) {
+            holder[0] = new float[Math.max(skv, 256)];
+        }
+        return holder[0];
+    }
+
+    /**
      * The blocked path: per head, {@code scores = q·kᵀ·scale} with one {@link Sgemm#gemm} call, then
      * softcap, mask, causal limit and softmax per row in place, then {@code out = p·v} with a second
      * GEMM. Same semantics as {@link #attendRows}; the scores of one head live in a per-thread scratch
@@ -108,71 +242,99 @@ public final class Attention {
             float scale,
             float softcap,
             long causal) {
+        blockedHeads(
+                q, k, v, mask, boolMask, mb, mh, mi, mj, out, hq, hkv, sq, skv, d, dv, scale, softcap, causal, 0,
+                b * hq);
+    }
+
+    /** {@link #attendBlocked} for the heads {@code [from, to)} of the flattened {@code [B, Hq]}. */
+    private static void blockedHeads(
+            MemorySegment q,
+            MemorySegment k,
+            MemorySegment v,
+            MemorySegment mask,
+            boolean boolMask,
+            long mb,
+            long mh,
+            long mi,
+            long mj,
+            MemorySegment out,
+            int hq,
+            int hkv,
+            int sq,
+            int skv,
+            int d,
+            int dv,
+            float scale,
+            float softcap,
+            long causal,
+            int from,
+            int to) {
         MemorySegment sc = scores((long) sq * skv * Float.BYTES);
         int group = hq / hkv;
         boolean hasMask = mask.byteSize() > 0;
-        for (int bi = 0; bi < b; bi++) {
-            for (int h = 0; h < hq; h++) {
-                long kvHead = (long) bi * hkv + h / group;
-                long qOff = ((long) bi * hq + h) * sq * d * Float.BYTES;
-                long kOff = kvHead * skv * d * Float.BYTES;
-                long vOff = kvHead * skv * dv * Float.BYTES;
-                long oOff = ((long) bi * hq + h) * sq * dv * Float.BYTES;
-                Sgemm.gemm(sq, skv, d, q, qOff, d, false, k, kOff, d, true, sc, 0L, skv, scale, false, SERIAL);
-                for (int i = 0; i < sq; i++) {
-                    long row = (long) i * skv * Float.BYTES;
-                    float max = Float.NEGATIVE_INFINITY;
-                    int j0 = 0;
-                    if (softcap == 0 && !boolMask && skv - 1 - i <= causal && (!hasMask || mj == 1)) {
-                        // The encoder case (no cap, no causal limit in this row, additive mask
-                        // contiguous along keys or none) in vectors; the general loop below takes the tail.
-                        long m0 = (bi * mb + h * mh + i * mi) * Float.BYTES;
-                        FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-                        for (int bound = S.loopBound(skv); j0 < bound; j0 += S.length()) {
-                            long at = row + (long) j0 * Float.BYTES;
-                            FloatVector x = FloatVector.fromMemorySegment(S, sc, at, LE);
-                            if (hasMask) {
-                                x = x.add(FloatVector.fromMemorySegment(S, mask, m0 + (long) j0 * Float.BYTES, LE));
-                                x.intoMemorySegment(sc, at, LE);
-                            }
-                            vmax = vmax.max(x);
+        for (int head = from; head < to; head++) {
+            int bi = head / hq;
+            int h = head % hq;
+            long kvHead = (long) bi * hkv + h / group;
+            long qOff = ((long) bi * hq + h) * sq * d * Float.BYTES;
+            long kOff = kvHead * skv * d * Float.BYTES;
+            long vOff = kvHead * skv * dv * Float.BYTES;
+            long oOff = ((long) bi * hq + h) * sq * dv * Float.BYTES;
+            Sgemm.gemm(sq, skv, d, q, qOff, d, false, k, kOff, d, true, sc, 0L, skv, scale, false, SERIAL);
+            for (int i = 0; i < sq; i++) {
+                long row = (long) i * skv * Float.BYTES;
+                float max = Float.NEGATIVE_INFINITY;
+                int j0 = 0;
+                if (softcap == 0 && !boolMask && skv - 1 - i <= causal && (!hasMask || mj == 1)) {
+                    // The encoder case (no cap, no causal limit in this row, additive mask
+                    // contiguous along keys or none) in vectors; the general loop below takes the tail.
+                    long m0 = (bi * mb + h * mh + i * mi) * Float.BYTES;
+                    FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+                    for (int bound = S.loopBound(skv); j0 < bound; j0 += S.length()) {
+                        long at = row + (long) j0 * Float.BYTES;
+                        FloatVector x = FloatVector.fromMemorySegment(S, sc, at, LE);
+                        if (hasMask) {
+                            x = x.add(FloatVector.fromMemorySegment(S, mask, m0 + (long) j0 * Float.BYTES, LE));
+                            x.intoMemorySegment(sc, at, LE);
                         }
-                        max = vmax.reduceLanes(VectorOperators.MAX);
+                        vmax = vmax.max(x);
                     }
-                    for (int j = j0; j < skv; j++) {
-                        long at = row + (long) j * Float.BYTES;
-                        float s;
-                        if (j - i > causal) {
-                            s = Float.NEGATIVE_INFINITY;
-                        } else {
-                            s = sc.get(F32, at);
-                            if (softcap > 0) {
-                                s = softcap * (float) Math.tanh(s / softcap);
-                            }
-                            if (hasMask) {
-                                long m = bi * mb + h * mh + i * mi + j * mj;
-                                if (boolMask) {
-                                    s = mask.get(ValueLayout.JAVA_BYTE, m) != 0 ? s : Float.NEGATIVE_INFINITY;
-                                } else {
-                                    s += mask.get(F32, m * Float.BYTES);
-                                }
-                            }
-                        }
-                        sc.set(F32, at, s);
-                        max = Math.max(max, s);
-                    }
-                    if (max == Float.NEGATIVE_INFINITY) {
-                        // every key masked: the row attends to nothing and gives zeros
-                        for (int j = 0; j < skv; j++) {
-                            sc.set(F32, row + (long) j * Float.BYTES, 0f);
-                        }
-                        continue;
-                    }
-                    // Vector exp and scale: a scalar Math.exp per score cost more than both GEMMs.
-                    FloatMath.scaleRow(sc, row, skv, 1f / FloatMath.expShiftRow(sc, row, skv, max));
+                    max = vmax.reduceLanes(VectorOperators.MAX);
                 }
-                Sgemm.gemm(sq, dv, skv, sc, 0L, skv, false, v, vOff, dv, false, out, oOff, dv, 1f, false, SERIAL);
+                for (int j = j0; j < skv; j++) {
+                    long at = row + (long) j * Float.BYTES;
+                    float s;
+                    if (j - i > causal) {
+                        s = Float.NEGATIVE_INFINITY;
+                    } else {
+                        s = sc.get(F32, at);
+                        if (softcap > 0) {
+                            s = softcap * (float) Math.tanh(s / softcap);
+                        }
+                        if (hasMask) {
+                            long m = bi * mb + h * mh + i * mi + j * mj;
+                            if (boolMask) {
+                                s = mask.get(ValueLayout.JAVA_BYTE, m) != 0 ? s : Float.NEGATIVE_INFINITY;
+                            } else {
+                                s += mask.get(F32, m * Float.BYTES);
+                            }
+                        }
+                    }
+                    sc.set(F32, at, s);
+                    max = Math.max(max, s);
+                }
+                if (max == Float.NEGATIVE_INFINITY) {
+                    // every key masked: the row attends to nothing and gives zeros
+                    for (int j = 0; j < skv; j++) {
+                        sc.set(F32, row + (long) j * Float.BYTES, 0f);
+                    }
+                    continue;
+                }
+                // Vector exp and scale: a scalar Math.exp per score cost more than both GEMMs.
+                FloatMath.scaleRow(sc, row, skv, 1f / FloatMath.expShiftRow(sc, row, skv, max));
             }
+            Sgemm.gemm(sq, dv, skv, sc, 0L, skv, false, v, vOff, dv, false, out, oOff, dv, 1f, false, SERIAL);
         }
     }
 
@@ -207,84 +369,113 @@ public final class Attention {
             float softcap,
             long causal,
             float[] scratch) {
+        rowHeads(
+                q, k, v, mask, boolMask, mb, mh, mi, mj, out, hq, hkv, sq, skv, d, dv, scale, softcap, causal, scratch,
+                0, b * hq);
+    }
+
+    /** {@link #attendRows} for the heads {@code [from, to)} of the flattened {@code [B, Hq]}. */
+    private static void rowHeads(
+            MemorySegment q,
+            MemorySegment k,
+            MemorySegment v,
+            MemorySegment mask,
+            boolean boolMask,
+            long mb,
+            long mh,
+            long mi,
+            long mj,
+            MemorySegment out,
+            int hq,
+            int hkv,
+            int sq,
+            int skv,
+            int d,
+            int dv,
+            float scale,
+            float softcap,
+            long causal,
+            float[] scratch,
+            int from,
+            int to) {
         int group = hq / hkv;
         boolean hasMask = mask.byteSize() > 0;
         int vl = S.length();
         int dBound = S.loopBound(d);
         int dvBound = S.loopBound(dv);
-        for (int bi = 0; bi < b; bi++) {
-            for (int h = 0; h < hq; h++) {
-                long kvHead = (long) bi * hkv + h / group;
-                for (int i = 0; i < sq; i++) {
-                    long qBase = (((long) bi * hq + h) * sq + i) * d * Float.BYTES;
-                    float max = Float.NEGATIVE_INFINITY;
-                    for (int j = 0; j < skv; j++) {
-                        float s;
-                        if (j - i > causal) {
-                            s = Float.NEGATIVE_INFINITY;
-                        } else {
-                            long kBase = (kvHead * skv + j) * d * Float.BYTES;
-                            FloatVector acc = FloatVector.zero(S);
-                            int e = 0;
-                            for (; e < dBound; e += vl) {
-                                long o = (long) e * Float.BYTES;
-                                acc = FloatVector.fromMemorySegment(S, q, qBase + o, LE)
-                                        .fma(FloatVector.fromMemorySegment(S, k, kBase + o, LE), acc);
-                            }
-                            float dot = acc.reduceLanes(VectorOperators.ADD);
-                            for (; e < d; e++) {
-                                long o = (long) e * Float.BYTES;
-                                dot += q.get(F32, qBase + o) * k.get(F32, kBase + o);
-                            }
-                            s = dot * scale;
-                            if (softcap > 0) {
-                                s = softcap * (float) Math.tanh(s / softcap);
-                            }
-                            if (hasMask) {
-                                long m = bi * mb + h * mh + i * mi + j * mj;
-                                if (boolMask) {
-                                    s = mask.get(ValueLayout.JAVA_BYTE, m) != 0 ? s : Float.NEGATIVE_INFINITY;
-                                } else {
-                                    s += mask.get(F32, m * Float.BYTES);
-                                }
+        for (int head = from; head < to; head++) {
+            int bi = head / hq;
+            int h = head % hq;
+            long kvHead = (long) bi * hkv + h / group;
+            for (int i = 0; i < sq; i++) {
+                long qBase = (((long) bi * hq + h) * sq + i) * d * Float.BYTES;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int j = 0; j < skv; j++) {
+                    float s;
+                    if (j - i > causal) {
+                        s = Float.NEGATIVE_INFINITY;
+                    } else {
+                        long kBase = (kvHead * skv + j) * d * Float.BYTES;
+                        FloatVector acc = FloatVector.zero(S);
+                        int e = 0;
+                        for (; e < dBound; e += vl) {
+                            long o = (long) e * Float.BYTES;
+                            acc = FloatVector.fromMemorySegment(S, q, qBase + o, LE)
+                                    .fma(FloatVector.fromMemorySegment(S, k, kBase + o, LE), acc);
+                        }
+                        float dot = acc.reduceLanes(VectorOperators.ADD);
+                        for (; e < d; e++) {
+                            long o = (long) e * Float.BYTES;
+                            dot += q.get(F32, qBase + o) * k.get(F32, kBase + o);
+                        }
+                        s = dot * scale;
+                        if (softcap > 0) {
+                            s = softcap * (float) Math.tanh(s / softcap);
+                        }
+                        if (hasMask) {
+                            long m = bi * mb + h * mh + i * mi + j * mj;
+                            if (boolMask) {
+                                s = mask.get(ValueLayout.JAVA_BYTE, m) != 0 ? s : Float.NEGATIVE_INFINITY;
+                            } else {
+                                s += mask.get(F32, m * Float.BYTES);
                             }
                         }
-                        scratch[j] = s;
-                        max = Math.max(max, s);
                     }
-                    long oBase = (((long) bi * hq + h) * sq + i) * dv * Float.BYTES;
-                    // out row = Σ_j p_j · v_j, accumulated in the output row itself (zeroed first).
-                    for (int e = 0; e < dv; e++) {
-                        out.set(F32, oBase + (long) e * Float.BYTES, 0f);
-                    }
-                    if (max == Float.NEGATIVE_INFINITY) {
+                    scratch[j] = s;
+                    max = Math.max(max, s);
+                }
+                long oBase = (((long) bi * hq + h) * sq + i) * dv * Float.BYTES;
+                // out row = Σ_j p_j · v_j, accumulated in the output row itself (zeroed first).
+                for (int e = 0; e < dv; e++) {
+                    out.set(F32, oBase + (long) e * Float.BYTES, 0f);
+                }
+                if (max == Float.NEGATIVE_INFINITY) {
+                    continue;
+                }
+                float sum = 0;
+                for (int j = 0; j < skv; j++) {
+                    float p = (float) Math.exp(scratch[j] - max);
+                    scratch[j] = p;
+                    sum += p;
+                }
+                float inv = 1f / sum;
+                for (int j = 0; j < skv; j++) {
+                    float p = scratch[j] * inv;
+                    if (p == 0f) {
                         continue;
                     }
-                    float sum = 0;
-                    for (int j = 0; j < skv; j++) {
-                        float p = (float) Math.exp(scratch[j] - max);
-                        scratch[j] = p;
-                        sum += p;
+                    long vBase = (kvHead * skv + j) * dv * Float.BYTES;
+                    FloatVector pv = FloatVector.broadcast(S, p);
+                    int e = 0;
+                    for (; e < dvBound; e += vl) {
+                        long o = (long) e * Float.BYTES;
+                        FloatVector.fromMemorySegment(S, v, vBase + o, LE)
+                                .fma(pv, FloatVector.fromMemorySegment(S, out, oBase + o, LE))
+                                .intoMemorySegment(out, oBase + o, LE);
                     }
-                    float inv = 1f / sum;
-                    for (int j = 0; j < skv; j++) {
-                        float p = scratch[j] * inv;
-                        if (p == 0f) {
-                            continue;
-                        }
-                        long vBase = (kvHead * skv + j) * dv * Float.BYTES;
-                        FloatVector pv = FloatVector.broadcast(S, p);
-                        int e = 0;
-                        for (; e < dvBound; e += vl) {
-                            long o = (long) e * Float.BYTES;
-                            FloatVector.fromMemorySegment(S, v, vBase + o, LE)
-                                    .fma(pv, FloatVector.fromMemorySegment(S, out, oBase + o, LE))
-                                    .intoMemorySegment(out, oBase + o, LE);
-                        }
-                        for (; e < dv; e++) {
-                            long o = (long) e * Float.BYTES;
-                            out.set(F32, oBase + o, out.get(F32, oBase + o) + p * v.get(F32, vBase + o));
-                        }
+                    for (; e < dv; e++) {
+                        long o = (long) e * Float.BYTES;
+                        out.set(F32, oBase + o, out.get(F32, oBase + o) + p * v.get(F32, vBase + o));
                     }
                 }
             }

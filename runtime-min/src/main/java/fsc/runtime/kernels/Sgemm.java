@@ -10,15 +10,17 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Single-precision GEMM, {@code C[M,N] (+)= alpha * A[M,K] · B[K,N]}, on {@link MemorySegment}s,
- * blocked as in Goto and van de Geijn, "Anatomy of High-Performance Matrix Multiplication" (2008),
- * without packing A (its rows are read in place and broadcast one element at a time).
+ * blocked as in Goto and van de Geijn, "Anatomy of High-Performance Matrix Multiplication" (2008).
  *
- * <p>Micro-kernel {@code f32_gemm_6x2v}: 6 rows of A times a panel of {@link #panelWidth()} = 2
- * vectors of columns of B, 12 vector accumulators updated with FMA; 6-row blocks are followed by a
- * 1-row kernel for the remaining rows (both in {@link SgemmMicroKernels}). The column tail is handled
- * by zero-padding B's last panel and computing that panel into a small full-width tile whose valid
- * columns are copied to C. Loops, outer to inner: K blocks of {@value #KC} (the B micro-panel then
- * fits L1), row blocks of {@value #MC} (the A block fits L2), column panels, 6-row micro tiles.
+ * <p>Micro-kernel {@code f32_gemm_8x2v}: 8 rows of A times a panel of {@link #panelWidth()} = 2
+ * vectors of columns of B, 16 vector accumulators updated with FMA (both in {@link
+ * SgemmMicroKernels}). Each block of A ({@value #MC} rows × {@value #KC} k) is packed into a
+ * per-thread heap array first, 8 rows interleaved per k, so the kernel reads A through one index
+ * linear in k (6 in-place row pointers with their own bounds checks ran a fifth slower, and 8 of
+ * them made C2 box vectors). Tiles cut short by M or by the column tail compute into a small
+ * full-size tile whose valid part is copied to C (the last panel of B is zero-padded). Loops, outer
+ * to inner: K blocks of {@value #KC} (the B micro-panel, 32 KB, then fits L1d), row blocks of
+ * {@value #MC} (the packed A block, 256 KB, fits L2), column panels, 8-row micro tiles.
  *
  * <p>Packed B ({@link #packB}) stores each panel's {@code K × panelWidth} floats contiguously, row by
  * row, so the kernel streams one panel linearly. The panel width depends on the CPU's vector size:
@@ -33,9 +35,9 @@ public final class Sgemm {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int VL = S.length();
     static final int NR = 2 * VL;
-    static final int MR = 6;
+    static final int MR = 8;
     static final int KC = 256;
-    static final int MC = 144;
+    static final int MC = 256;
     private static final long VB = (long) VL * Float.BYTES;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
@@ -290,21 +292,16 @@ public final class Sgemm {
         }
     }
 
-    /** Per-thread state: the reusable task (so a call allocates nothing) and packing scratch. */
+    /**
+     * Per-thread state: the reusable task (so a call allocates nothing), the packed A block, one
+     * scratch tile for cut-short tiles, and packing scratch for B.
+     */
     private static final class Workspace {
         final Task task = new Task();
+        final float[] aPack = new float[MC * KC];
+        final float[] aRowBuf = new float[KC];
+        final MemorySegment tile = Arena.ofAuto().allocate((long) MR * NR * Float.BYTES, 64);
         private MemorySegment scratch = MemorySegment.NULL;
-
-        private MemorySegment tile = MemorySegment.NULL;
-
-        /** A {@code rows × NR} f32 tile for partial panels. */
-        MemorySegment tile(int rows) {
-            long bytes = (long) rows * NR * Float.BYTES;
-            if (tile.byteSize() < bytes) {
-                tile = Arena.ofAuto().allocate((long) MC * NR * Float.BYTES, 64);
-            }
-            return tile;
-        }
 
         MemorySegment scratch(long bytes) {
             if (scratch.byteSize() < bytes) {
@@ -406,12 +403,15 @@ public final class Sgemm {
                 epilogue(rowFrom, rowTo, col0, cols, bias, activation);
                 return;
             }
+            Workspace ws = WORKSPACE.get();
             for (int k0 = 0; k0 < k; k0 += KC) {
                 int kc = Math.min(KC, k - k0);
                 boolean acc = accumulate || k0 > 0;
                 long aK0 = aOff + k0 * aK;
                 for (int i0 = rowFrom; i0 < rowTo; i0 += MC) {
                     int i1 = Math.min(rowTo, i0 + MC);
+                    // The row block of A, packed once and then read by every panel from L2.
+                    SgemmMicroKernels.packA(a, aK0, aRow, aK, i0, i1, kc, ws.aPack, ws.aRowBuf);
                     for (int p = panelFrom; p < panelTo; p++) {
                         // Panels before mainPanels come from b (packed, or read in place); the
                         // rest is the zero-padded tail panel packed into scratch.
@@ -421,24 +421,7 @@ public final class Sgemm {
                         long bo = main ? bOff + p * bPanel + k0 * bRow : k0 * stride;
                         int cols = Math.min(NR, n - p * NR);
                         long co = cOff + (long) p * NR * Float.BYTES;
-                        if (cols == NR) {
-                            tiles(i0, i1, kc, aK0, bs, bo, stride, c, co, cRow, acc);
-                        } else {
-                            // A partial panel computes into a full-width tile, so the kernels never
-                            // need masks; only the valid columns are copied in and out of C.
-                            MemorySegment tile = WORKSPACE.get().tile(i1 - i0);
-                            long tileRow = (long) NR * Float.BYTES;
-                            long colBytes = (long) cols * Float.BYTES;
-                            for (int i = i0; i < i1; i++) {
-                                if (acc) {
-                                    MemorySegment.copy(c, co + i * cRow, tile, (i - i0) * tileRow, colBytes);
-                                }
-                            }
-                            tiles(i0, i1, kc, aK0, bs, bo, stride, tile, -i0 * tileRow, tileRow, acc);
-                            for (int i = i0; i < i1; i++) {
-                                MemorySegment.copy(tile, (i - i0) * tileRow, c, co + i * cRow, colBytes);
-                            }
-                        }
+                        tiles(ws, i0, i1, kc, aK0, bs, bo, stride, co, cols, acc);
                         // Bias once (with the first K block), the activation after the last.
                         MemorySegment addBias = k0 == 0 ? bias : null;
                         GemmEpilogue.Activation act = k0 + kc >= k ? activation : GemmEpilogue.Activation.NONE;
@@ -488,8 +471,15 @@ public final class Sgemm {
             }
         }
 
-        /** Rows {@code [i0, i1)} of one panel: 6-row tiles, then single rows. */
+        /**
+         * Rows {@code [i0, i1)} of one panel, in 8-row tiles from the packed block. A tile that is
+         * cut short (the last rows of the block, or the columns of the zero-padded last panel)
+         * computes into a full {@code MR × NR} scratch tile, so the kernel never needs masks; only
+         * its valid part is copied in and out of C. A lone last row runs the 1-row kernel instead:
+         * it costs a quarter of a padded 8-row tile.
+         */
         private void tiles(
+                Workspace ws,
                 int i0,
                 int i1,
                 int kc,
@@ -497,17 +487,31 @@ public final class Sgemm {
                 MemorySegment bs,
                 long bo,
                 long stride,
-                MemorySegment cs,
                 long co,
-                long cRow,
+                int cols,
                 boolean acc) {
-            int i = i0;
-            for (; i + MR <= i1; i += MR) {
-                SgemmMicroKernels.kernel6(
-                        kc, a, aK0 + i * aRow, aRow, aK, bs, bo, stride, cs, co + i * cRow, cRow, acc, alpha);
-            }
-            for (; i < i1; i++) {
-                SgemmMicroKernels.kernel1(kc, a, aK0 + i * aRow, aK, bs, bo, stride, cs, co + i * cRow, acc, alpha);
+            for (int i = i0; i < i1; i += MR) {
+                int rows = Math.min(MR, i1 - i);
+                int ao = (i - i0) * kc;
+                long ci = co + i * cRow;
+                if (rows == MR && cols == NR) {
+                    SgemmMicroKernels.kernel8(kc, ws.aPack, ao, bs, bo, stride, c, ci, cRow, acc, alpha);
+                } else if (rows == 1 && cols == NR) {
+                    SgemmMicroKernels.kernel1(kc, a, aK0 + i * aRow, aK, bs, bo, stride, c, ci, acc, alpha);
+                } else {
+                    MemorySegment tile = ws.tile;
+                    long tileRow = (long) NR * Float.BYTES;
+                    long colBytes = (long) cols * Float.BYTES;
+                    if (acc) {
+                        for (int r = 0; r < rows; r++) {
+                            MemorySegment.copy(c, ci + r * cRow, tile, r * tileRow, colBytes);
+                        }
+                    }
+                    SgemmMicroKernels.kernel8(kc, ws.aPack, ao, bs, bo, stride, tile, 0L, tileRow, acc, alpha);
+                    for (int r = 0; r < rows; r++) {
+                        MemorySegment.copy(tile, r * tileRow, c, ci + r * cRow, colBytes);
+                    }
+                }
             }
         }
     }

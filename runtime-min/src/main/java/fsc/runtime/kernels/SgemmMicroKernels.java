@@ -8,28 +8,32 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The register-tiled inner loops of {@link Sgemm}. A B row stride ({@code bRow}) lets the same
- * kernels read packed panels ({@code NR} floats per k) and plain row-major B in place; A's two
- * strides ({@code aRow}, {@code aK}) cover both A and Aᵀ. Offsets and strides are in bytes.
+ * kernels read packed panels ({@code NR} floats per k) and plain row-major B in place. The 8-row
+ * kernel reads A packed ({@link #packA}); the 1-row kernel reads A in place through its two strides
+ * ({@code aRow}, {@code aK}), which cover both A and Aᵀ. Segment offsets and strides are in bytes.
  */
 final class SgemmMicroKernels {
     private static final VectorSpecies<Float> S = Sgemm.S;
     private static final long VB = (long) Sgemm.VL * Float.BYTES;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+    private static final int MR = Sgemm.MR;
 
     private SgemmMicroKernels() {}
 
     /**
-     * {@code f32_gemm_6x2v}: six rows of C, two vectors of columns, over {@code kc} steps of k; then
-     * {@code C = alpha·acc (+ C)}. Everything stays in this one method: a vector passed to a call
-     * that C2 does not inline gets boxed, and then the whole loop allocates.
+     * {@code f32_gemm_8x2v}: eight rows of C, two vectors of columns, over {@code kc} steps of k; then
+     * {@code C = alpha·acc (+ C)}. A comes packed ({@link Sgemm} packs each row block): the eight
+     * values of one k are adjacent in a heap array, so the loop has one A index and one B offset, both
+     * linear in {@code kk}, whose range checks C2 hoists out of the loop; 16 accumulators, two B
+     * vectors and one broadcast fit the 32 AVX-512 registers. Everything stays in this one method: a
+     * vector passed to a call that C2 does not inline gets boxed, and then the whole loop allocates
+     * (which is also why the k loop is not unrolled by hand: that made C2 box the accumulators).
      */
-    static void kernel6(
+    static void kernel8(
             int kc,
-            MemorySegment a,
-            long ao,
-            long aRow,
-            long aK,
+            float[] ap,
+            int ao,
             MemorySegment b,
             long bo,
             long bRow,
@@ -44,80 +48,122 @@ final class SgemmMicroKernels {
         FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
         FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
         FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
-        long a0 = ao, a1 = ao + aRow, a2 = a1 + aRow, a3 = a2 + aRow, a4 = a3 + aRow, a5 = a4 + aRow;
+        FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S);
+        FloatVector c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
         for (int kk = 0; kk < kc; kk++) {
-            FloatVector b0 = FloatVector.fromMemorySegment(S, b, bo, LE);
-            FloatVector b1 = FloatVector.fromMemorySegment(S, b, bo + VB, LE);
-            FloatVector x = FloatVector.broadcast(S, a.get(F32, a0));
+            long bk = bo + kk * bRow;
+            int at = ao + kk * MR;
+            FloatVector b0 = FloatVector.fromMemorySegment(S, b, bk, LE);
+            FloatVector b1 = FloatVector.fromMemorySegment(S, b, bk + VB, LE);
+            FloatVector x = FloatVector.broadcast(S, ap[at]);
             c00 = b0.fma(x, c00);
             c01 = b1.fma(x, c01);
-            x = FloatVector.broadcast(S, a.get(F32, a1));
+            x = FloatVector.broadcast(S, ap[at + 1]);
             c10 = b0.fma(x, c10);
             c11 = b1.fma(x, c11);
-            x = FloatVector.broadcast(S, a.get(F32, a2));
+            x = FloatVector.broadcast(S, ap[at + 2]);
             c20 = b0.fma(x, c20);
             c21 = b1.fma(x, c21);
-            x = FloatVector.broadcast(S, a.get(F32, a3));
+            x = FloatVector.broadcast(S, ap[at + 3]);
             c30 = b0.fma(x, c30);
             c31 = b1.fma(x, c31);
-            x = FloatVector.broadcast(S, a.get(F32, a4));
+            x = FloatVector.broadcast(S, ap[at + 4]);
             c40 = b0.fma(x, c40);
             c41 = b1.fma(x, c41);
-            x = FloatVector.broadcast(S, a.get(F32, a5));
+            x = FloatVector.broadcast(S, ap[at + 5]);
             c50 = b0.fma(x, c50);
             c51 = b1.fma(x, c51);
-            bo += bRow;
-            a0 += aK;
-            a1 += aK;
-            a2 += aK;
-            a3 += aK;
-            a4 += aK;
-            a5 += aK;
+            x = FloatVector.broadcast(S, ap[at + 6]);
+            c60 = b0.fma(x, c60);
+            c61 = b1.fma(x, c61);
+            x = FloatVector.broadcast(S, ap[at + 7]);
+            c70 = b0.fma(x, c70);
+            c71 = b1.fma(x, c71);
         }
         FloatVector va = FloatVector.broadcast(S, alpha);
-        long r0 = co, r1 = co + cRow, r2 = r1 + cRow, r3 = r2 + cRow, r4 = r3 + cRow, r5 = r4 + cRow;
+        long r = co;
         if (acc) {
-            c00 = c00.fma(va, FloatVector.fromMemorySegment(S, c, r0, LE));
-            c01 = c01.fma(va, FloatVector.fromMemorySegment(S, c, r0 + VB, LE));
-            c10 = c10.fma(va, FloatVector.fromMemorySegment(S, c, r1, LE));
-            c11 = c11.fma(va, FloatVector.fromMemorySegment(S, c, r1 + VB, LE));
-            c20 = c20.fma(va, FloatVector.fromMemorySegment(S, c, r2, LE));
-            c21 = c21.fma(va, FloatVector.fromMemorySegment(S, c, r2 + VB, LE));
-            c30 = c30.fma(va, FloatVector.fromMemorySegment(S, c, r3, LE));
-            c31 = c31.fma(va, FloatVector.fromMemorySegment(S, c, r3 + VB, LE));
-            c40 = c40.fma(va, FloatVector.fromMemorySegment(S, c, r4, LE));
-            c41 = c41.fma(va, FloatVector.fromMemorySegment(S, c, r4 + VB, LE));
-            c50 = c50.fma(va, FloatVector.fromMemorySegment(S, c, r5, LE));
-            c51 = c51.fma(va, FloatVector.fromMemorySegment(S, c, r5 + VB, LE));
+            c00 = c00.fma(va, FloatVector.fromMemorySegment(S, c, r, LE));
+            c01 = c01.fma(va, FloatVector.fromMemorySegment(S, c, r + VB, LE));
         } else {
             c00 = c00.mul(va);
             c01 = c01.mul(va);
+        }
+        c00.intoMemorySegment(c, r, LE);
+        c01.intoMemorySegment(c, r + VB, LE);
+        r += cRow;
+        if (acc) {
+            c10 = c10.fma(va, FloatVector.fromMemorySegment(S, c, r, LE));
+            c11 = c11.fma(va, FloatVector.fromMemorySegment(S, c, r + VB, LE));
+        } else {
             c10 = c10.mul(va);
             c11 = c11.mul(va);
+        }
+        c10.intoMemorySegment(c, r, LE);
+        c11.intoMemorySegment(c, r + VB, LE);
+        r += cRow;
+        if (acc) {
+            c20 = c20.fma(va, FloatVector.fromMemorySegment(S, c, r, LE));
+            c21 = c21.fma(va, FloatVector.fromMemorySegment(S, c, r + VB, LE));
+        } else {
             c20 = c20.mul(va);
             c21 = c21.mul(va);
+        }
+        c20.intoMemorySegment(c, r, LE);
+        c21.intoMemorySegment(c, r + VB, LE);
+        r += cRow;
+        if (acc) {
+            c30 = c30.fma(va, FloatVector.fromMemorySegment(S, c, r, LE));
+            c31 = c31.fma(va, FloatVector.fromMemorySegment(S, c, r + VB, LE));
+        } else {
             c30 = c30.mul(va);
             c31 = c31.mul(va);
+        }
+        c30.intoMemorySegment(c, r, LE);
+        c31.intoMemorySegment(c, r + VB, LE);
+        r += cRow;
+        if (acc) {
+            c40 = c40.fma(va, FloatVector.fromMemorySegment(S, c, r, LE));
+            c41 = c41.fma(va, FloatVector.fromMemorySegment(S, c, r + VB, LE));
+        } else {
             c40 = c40.mul(va);
             c41 = c41.mul(va);
+        }
+        c40.intoMemorySegment(c, r, LE);
+        c41.intoMemorySegment(c, r + VB, LE);
+        r += cRow;
+        if (acc) {
+            c50 = c50.fma(va, FloatVector.fromMemorySegment(S, c, r, LE));
+            c51 = c51.fma(va, FloatVector.fromMemorySegment(S, c, r + VB, LE));
+        } else {
             c50 = c50.mul(va);
             c51 = c51.mul(va);
         }
-        c00.intoMemorySegment(c, r0, LE);
-        c01.intoMemorySegment(c, r0 + VB, LE);
-        c10.intoMemorySegment(c, r1, LE);
-        c11.intoMemorySegment(c, r1 + VB, LE);
-        c20.intoMemorySegment(c, r2, LE);
-        c21.intoMemorySegment(c, r2 + VB, LE);
-        c30.intoMemorySegment(c, r3, LE);
-        c31.intoMemorySegment(c, r3 + VB, LE);
-        c40.intoMemorySegment(c, r4, LE);
-        c41.intoMemorySegment(c, r4 + VB, LE);
-        c50.intoMemorySegment(c, r5, LE);
-        c51.intoMemorySegment(c, r5 + VB, LE);
+        c50.intoMemorySegment(c, r, LE);
+        c51.intoMemorySegment(c, r + VB, LE);
+        r += cRow;
+        if (acc) {
+            c60 = c60.fma(va, FloatVector.fromMemorySegment(S, c, r, LE));
+            c61 = c61.fma(va, FloatVector.fromMemorySegment(S, c, r + VB, LE));
+        } else {
+            c60 = c60.mul(va);
+            c61 = c61.mul(va);
+        }
+        c60.intoMemorySegment(c, r, LE);
+        c61.intoMemorySegment(c, r + VB, LE);
+        r += cRow;
+        if (acc) {
+            c70 = c70.fma(va, FloatVector.fromMemorySegment(S, c, r, LE));
+            c71 = c71.fma(va, FloatVector.fromMemorySegment(S, c, r + VB, LE));
+        } else {
+            c70 = c70.mul(va);
+            c71 = c71.mul(va);
+        }
+        c70.intoMemorySegment(c, r, LE);
+        c71.intoMemorySegment(c, r + VB, LE);
     }
 
-    /** {@code f32_gemm_1x2v}: one row of C (the rows left after 6-row tiles). */
+    /** {@code f32_gemm_1x2v}: one row of C (a block whose last tile holds a single row). */
     static void kernel1(
             int kc,
             MemorySegment a,
@@ -148,5 +194,37 @@ final class SgemmMicroKernels {
         }
         c00.intoMemorySegment(c, co, LE);
         c01.intoMemorySegment(c, co + VB, LE);
+    }
+
+    /**
+     * Packs rows {@code [i0, i1)} × k {@code [0, kc)} of A (element {@code (i, kk)} at byte
+     * {@code ao + i·aRow + kk·aK}) into {@code dst} as tiles of {@link Sgemm#MR} rows: tile {@code t}
+     * starts at {@code t·MR·kc} and holds, for each kk, the MR values of that column. Rows past
+     * {@code i1} in the last tile are zero, so {@link #kernel8} never needs a row mask. A row that is
+     * contiguous in memory is first bulk-copied into {@code row} ({@code kc} floats), so the
+     * interleaving loop runs on heap arrays only, without a segment bounds check per element.
+     */
+    static void packA(MemorySegment a, long ao, long aRow, long aK, int i0, int i1, int kc, float[] dst, float[] row) {
+        for (int t = 0; i0 + t * MR < i1; t++) {
+            int base = t * MR * kc;
+            for (int r = 0; r < MR; r++) {
+                int i = i0 + t * MR + r;
+                if (i >= i1) {
+                    for (int kk = 0; kk < kc; kk++) {
+                        dst[base + kk * MR + r] = 0f;
+                    }
+                } else if (aK == Float.BYTES) {
+                    MemorySegment.copy(a, F32, ao + i * aRow, row, 0, kc);
+                    for (int kk = 0; kk < kc; kk++) {
+                        dst[base + kk * MR + r] = row[kk];
+                    }
+                } else {
+                    long at = ao + i * aRow;
+                    for (int kk = 0; kk < kc; kk++) {
+                        dst[base + kk * MR + r] = a.get(F32, at + kk * aK);
+                    }
+                }
+            }
+        }
     }
 }

@@ -1,7 +1,9 @@
 package fsc.runtime.kernels;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import fsc.runtime.Parallelism;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -23,6 +25,7 @@ class AttentionTest {
             new Case(1, 2, 1, 33, 45, 16, 8, 12L, 0f, 2), // lower-right causal, bool mask with a dead row
             new Case(2, 2, 2, 36, 36, 8, 8, Attention.NOT_CAUSAL, 5f, 0), // softcap
             new Case(1, 2, 2, 64, 64, 16, 16, Attention.NOT_CAUSAL, 0f, 0), // no mask, whole vectors only
+            new Case(3, 3, 1, 9, 9, 8, 8, Attention.NOT_CAUSAL, 0f, 1), // row path, 9 heads over 2 threads
         };
         for (Case c : cases) {
             check(c);
@@ -31,7 +34,9 @@ class AttentionTest {
 
     private static void check(Case c) {
         Random rnd = new Random(c.hashCode());
-        try (Arena arena = Arena.ofConfined()) {
+        // Shared, so the team's workers may read the segments.
+        try (Arena arena = Arena.ofShared();
+                Parallelism two = Parallelism.of(2)) {
             MemorySegment q = random(arena, (long) c.b * c.hq * c.sq * c.d, rnd);
             MemorySegment k = random(arena, (long) c.b * c.hkv * c.skv * c.d, rnd);
             MemorySegment v = random(arena, (long) c.b * c.hkv * c.skv * c.dv, rnd);
@@ -84,6 +89,33 @@ class AttentionTest {
             Attention.attendBlocked(
                     q, k, v, mask, bool, mb, mh, mi, mj, blocked, c.b, c.hq, c.hkv, c.sq, c.skv, c.d, c.dv, 0.3f,
                     c.softcap, c.causal);
+            // Heads split over two threads: the same per-head code, so the same bits as one thread.
+            MemorySegment split = arena.allocate(outElems * 4);
+            Attention.attend(
+                    q,
+                    k,
+                    v,
+                    mask,
+                    bool,
+                    mb,
+                    mh,
+                    mi,
+                    mj,
+                    split,
+                    c.b,
+                    c.hq,
+                    c.hkv,
+                    c.sq,
+                    c.skv,
+                    c.d,
+                    c.dv,
+                    0.3f,
+                    c.softcap,
+                    c.causal,
+                    new float[c.skv],
+                    two);
+            MemorySegment serial = (long) c.sq * c.skv >= Attention.BLOCKED_MIN_SCORES ? blocked : rows;
+            assertEquals(-1L, serial.mismatch(split), () -> c + ": heads split over threads differ");
             double[] ref = reference(c, q, k, v, mask, bool, mb, mi, mj);
             for (int i = 0; i < outElems; i++) {
                 double r = ref[i];

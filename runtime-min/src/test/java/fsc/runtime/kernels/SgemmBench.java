@@ -56,8 +56,8 @@ public final class SgemmBench {
 
     private static void report(String name, int m, int n, int k, Runnable call) {
         double flops = 2.0 * m * n * k;
-        int reps = (int) Math.max(10, 2e9 / flops);
-        for (int i = 0; i < reps; i++) {
+        int reps = (int) Math.max(2, 2e8 / flops);
+        for (int i = 0; i < 10 * reps; i++) {
             call.run(); // warm up: C2 compiles the kernels
         }
         // CPU time of this thread as well as wall time: on a shared, busy machine the wall clock
@@ -65,7 +65,8 @@ public final class SgemmBench {
         ThreadMXBean mx = ManagementFactory.getThreadMXBean();
         double best = Double.MAX_VALUE;
         double bestCpu = Double.MAX_VALUE;
-        for (int trial = 0; trial < 5; trial++) {
+        // Many short trials, best kept: on a shared machine the best trial is the one least disturbed.
+        for (int trial = 0; trial < 40; trial++) {
             long t0 = System.nanoTime();
             long c0 = mx.getCurrentThreadCpuTime();
             for (int i = 0; i < reps; i++) {

@@ -6,6 +6,8 @@ import fsc.runtime.CompiledModel;
 import fsc.runtime.Tensor;
 import fsc.tests.OrtOracle;
 import fsc.tests.TestModels;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -17,10 +19,13 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * fsc's MiniLM jar against ONNX Runtime in one JVM, same inputs, one engine after the other. Prints a Markdown table (and writes target/bench-minilm.md). A
+ * fsc's MiniLM jar against ONNX Runtime in one JVM, same inputs, in alternating blocks of calls (rounds).
+ * Prints a Markdown table (and writes target/bench-minilm.md): wall-clock medians, the per-round
+ * fsc/ORT ratio (median and range over rounds) and the calling thread's CPU time per call. A
  * benchmark, not a test: it asserts nothing about speed.
  *
- * <p>Run: {@code ./mvnw -B -Pbench -pl tests -am test -Dfsc.bench.runs=100}
+ * <p>Run: {@code ./mvnw -B -Pbench -pl tests -am test -Dtest=MiniLmVsOrtBench -Dfsc.bench.runs=100
+ * -Dfsc.bench.rounds=3 -Dfsc.bench.configs=1x128x1,8x128x2} (batch × sequence × threads).
  */
 @Tag("bench")
 class MiniLmVsOrtBench {
@@ -35,58 +40,111 @@ class MiniLmVsOrtBench {
     void minilmLatency() throws Exception {
         int runs = Integer.getInteger("fsc.bench.runs", 100);
         int warmup = Integer.getInteger("fsc.bench.warmup", 200);
+        int rounds = Integer.getInteger("fsc.bench.rounds", 3);
+        List<Config> configs = configs(System.getProperty("fsc.bench.configs", "1x128x1,1x128x2,8x128x1,8x128x2"));
         Path dir = Files.createTempDirectory("fsc-bench");
         Path jar = dir.resolve("minilm.jar");
         if (Main.execute("compile", TestModels.minilm().toString(), "-o", jar.toString(), "--quiet") != 0) {
             throw new IllegalStateException("compile failed");
         }
-        List<Config> configs =
-                List.of(new Config(1, 128, 1), new Config(1, 128, 2), new Config(8, 128, 1), new Config(8, 128, 2));
         StringBuilder md = new StringBuilder();
-        md.append(
-                "| batch×seq | threads | fsc median ms | fsc p99 ms | ORT median ms | ORT p99 ms | ORT/fsc (median) |\n");
-        md.append("|---|---|---|---|---|---|---|\n");
+        md.append("| batch×seq | threads | fsc median ms | fsc p99 ms | ORT median ms | ORT p99 ms"
+                + " | fsc/ORT per round (median [min, max]) | fsc cpu ms | ORT cpu ms | fsc/ORT cpu |\n");
+        md.append("|---|---|---|---|---|---|---|---|---|---|\n");
         for (Config c : configs) {
             Map<String, Tensor> in = tokens(c.batch, c.seq);
-            long[] fsc;
-            long[] ort;
-            // One engine after the other, not interleaved: ONNX Runtime's pool threads spin for a
-            // while after each call, which would steal the second core from fsc's next block.
-            try (CompiledModel m = ArtifactLoader.open(jar, c.threads)) {
-                fsc = time(warmup, runs, () -> m.run(in));
+            try (CompiledModel m = ArtifactLoader.open(jar, c.threads);
+                    OrtOracle o = new OrtOracle(TestModels.minilm(), c.threads)) {
+                Call fscCall = () -> m.run(in);
+                Call ortCall = () -> o.run(in);
+                time(warmup, 0, fscCall);
+                time(warmup, 0, ortCall);
+                // Rounds alternate the engines in blocks, so a change in the machine's load (it is
+                // shared) shows up in both columns of a round; the ratio is taken per round. A pause
+                // between blocks lets ONNX Runtime's pool threads stop spinning before fsc runs.
+                long[][] fsc = new long[2][0];
+                long[][] ort = new long[2][0];
+                double[] ratios = new double[rounds];
+                for (int r = 0; r < rounds; r++) {
+                    long[][] f = time(0, runs, fscCall);
+                    Thread.sleep(100);
+                    long[][] x = time(0, runs, ortCall);
+                    Thread.sleep(100);
+                    ratios[r] = median(f[0]) / median(x[0]);
+                    fsc = concat(fsc, f);
+                    ort = concat(ort, x);
+                }
+                Arrays.sort(ratios);
+                for (long[] t : fsc) {
+                    Arrays.sort(t);
+                }
+                for (long[] t : ort) {
+                    Arrays.sort(t);
+                }
+                md.append(String.format(
+                        "| %d×%d | %d | %.2f | %.2f | %.2f | %.2f | %.2f [%.2f, %.2f] | %.2f | %.2f | %.2f |%n",
+                        c.batch,
+                        c.seq,
+                        c.threads,
+                        pct(fsc[0], 50),
+                        pct(fsc[0], 99),
+                        pct(ort[0], 50),
+                        pct(ort[0], 99),
+                        ratios[rounds / 2],
+                        ratios[0],
+                        ratios[rounds - 1],
+                        pct(fsc[1], 50),
+                        pct(ort[1], 50),
+                        pct(fsc[1], 50) / pct(ort[1], 50)));
+                System.out.print(md);
             }
-            try (OrtOracle o = new OrtOracle(TestModels.minilm(), c.threads)) {
-                ort = time(warmup, runs, () -> o.run(in));
-            }
-            Arrays.sort(fsc);
-            Arrays.sort(ort);
-            md.append(String.format(
-                    "| %d×%d | %d | %.2f | %.2f | %.2f | %.2f | %.2f |%n",
-                    c.batch,
-                    c.seq,
-                    c.threads,
-                    pct(fsc, 50),
-                    pct(fsc, 99),
-                    pct(ort, 50),
-                    pct(ort, 99),
-                    pct(ort, 50) / pct(fsc, 50)));
-            System.out.print(md);
         }
         Files.writeString(Path.of("target", "bench-minilm.md"), md.toString());
         System.out.println("\n" + md);
+        System.out.println("(cpu ms: the calling thread's CPU time per call, the cost on a shared machine; for"
+                + " threads > 1 it omits the pool threads' share)");
     }
 
-    private static long[] time(int warmup, int runs, Call call) throws Exception {
+    /** {@code "1x128x1,8x128x2"}: batch × sequence × threads. */
+    private static List<Config> configs(String spec) {
+        return Arrays.stream(spec.split(","))
+                .map(String::trim)
+                .map(c -> c.split("x"))
+                .map(p -> new Config(Integer.parseInt(p[0]), Integer.parseInt(p[1]), Integer.parseInt(p[2])))
+                .toList();
+    }
+
+    /** Wall and calling-thread CPU nanoseconds of {@code runs} calls, after {@code warmup} untimed ones. */
+    private static long[][] time(int warmup, int runs, Call call) throws Exception {
         for (int i = 0; i < warmup; i++) {
             call.run();
         }
-        long[] t = new long[runs];
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        long[] wall = new long[runs];
+        long[] cpu = new long[runs];
         for (int i = 0; i < runs; i++) {
+            long c0 = mx.getCurrentThreadCpuTime();
             long t0 = System.nanoTime();
             call.run();
-            t[i] = System.nanoTime() - t0;
+            wall[i] = System.nanoTime() - t0;
+            cpu[i] = mx.getCurrentThreadCpuTime() - c0;
         }
-        return t;
+        return new long[][] {wall, cpu};
+    }
+
+    private static long[][] concat(long[][] a, long[][] b) {
+        long[][] out = new long[a.length][];
+        for (int i = 0; i < a.length; i++) {
+            out[i] = Arrays.copyOf(a[i], a[i].length + b[i].length);
+            System.arraycopy(b[i], 0, out[i], a[i].length, b[i].length);
+        }
+        return out;
+    }
+
+    private static double median(long[] t) {
+        long[] s = t.clone();
+        Arrays.sort(s);
+        return pct(s, 50);
     }
 
     static double pct(long[] sorted, double p) {
