@@ -25,8 +25,28 @@ final class DepthwiseConv2d {
     private static final int VL = S.length();
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    /** Per-thread padded phase planes and one channel's taps; grown on first use, then reused. */
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[2][0]);
+    /** Per-thread buffers, grown on first use and then reused, so a call allocates nothing. */
+    private static final class Scratch {
+        float[] planes = new float[0]; // the padded phase planes of one channel
+        float[] line = new float[0]; // one padded input row, before it is split by phase
+        float[] weights = new float[0]; // the channel's taps
+        int[] offsets = new int[0]; // each tap's offset into the planes
+
+        void ensure(int planeFloats, int lineFloats, int taps) {
+            if (planes.length < planeFloats) {
+                planes = new float[planeFloats];
+            }
+            if (line.length < lineFloats) {
+                line = new float[lineFloats];
+            }
+            if (weights.length < taps) {
+                weights = new float[taps];
+                offsets = new int[taps];
+            }
+        }
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private DepthwiseConv2d() {}
 
@@ -64,48 +84,63 @@ final class DepthwiseConv2d {
         int cols = phaseColumns(s);
         int sw = s.strideW();
         int taps = s.kernelH() * s.kernelW();
-        float[][] scratch = SCRATCH.get();
-        int need = sw * rows * cols;
-        if (scratch[0].length < need) {
-            scratch[0] = new float[need];
-        }
-        if (scratch[1].length < taps + sw * cols) {
-            scratch[1] = new float[taps + sw * cols];
-        }
-        float[] planes = scratch[0];
-        float[] k = scratch[1];
+        Scratch sc = SCRATCH.get();
+        sc.ensure(sw * rows * cols, sw * cols, taps);
+        float[] planes = sc.planes;
+        float[] k = sc.weights;
+        int[] off = sc.offsets;
         long plane = (long) n * s.channels() + c;
-        fill(s, x, xOff + plane * s.inPixels() * 4, planes, k, taps, rows, cols);
+        fill(s, x, xOff + plane * s.inPixels() * 4, planes, sc.line, rows, cols);
         MemorySegment.copy(w, F32, wOff + (long) c * taps * 4, k, 0, taps);
+        int kw = s.kernelW();
+        for (int t = 0; t < taps; t++) {
+            int ky = t / kw;
+            int col = (t % kw) * s.dilationW();
+            // Tap (ky, kx) of output (oy, ox) reads plane (kx·dw mod sw), row oy·sh + ky·dh,
+            // column ox + ⌊kx·dw / sw⌋; the part that does not depend on (oy, ox) is fixed here.
+            off[t] = ((col % sw) * rows + ky * s.dilationH()) * cols + col / sw;
+        }
         float b = bias == null ? 0f : bias.get(F32, bOff + (long) c * 4);
         long out = yOff + ((long) n * s.filters() + c) * s.outPixels() * 4;
         int ow = s.outW();
-        int kw = s.kernelW();
-        int dw = s.dilationW();
+        int wide = ow - ow % (4 * VL);
         int vecEnd = ow - ow % VL;
         for (int oy = 0; oy < s.outH(); oy++) {
             long row = out + (long) oy * ow * 4;
-            int r0 = oy * s.strideH();
-            for (int ox = 0; ox < vecEnd; ox += VL) {
+            int base = oy * s.strideH() * cols;
+            int ox = 0;
+            // Four vectors of columns per pass: each tap's weight is broadcast once for all four.
+            for (; ox < wide; ox += 4 * VL) {
+                FloatVector a0 = FloatVector.broadcast(S, b);
+                FloatVector a1 = a0;
+                FloatVector a2 = a0;
+                FloatVector a3 = a0;
+                for (int t = 0; t < taps; t++) {
+                    int at = base + off[t] + ox;
+                    FloatVector wt = FloatVector.broadcast(S, k[t]);
+                    a0 = FloatVector.fromArray(S, planes, at).fma(wt, a0);
+                    a1 = FloatVector.fromArray(S, planes, at + VL).fma(wt, a1);
+                    a2 = FloatVector.fromArray(S, planes, at + 2 * VL).fma(wt, a2);
+                    a3 = FloatVector.fromArray(S, planes, at + 3 * VL).fma(wt, a3);
+                }
+                long o = row + (long) ox * 4;
+                act.apply(a0, lo, hi).intoMemorySegment(y, o, ByteOrder.LITTLE_ENDIAN);
+                act.apply(a1, lo, hi).intoMemorySegment(y, o + VL * 4L, ByteOrder.LITTLE_ENDIAN);
+                act.apply(a2, lo, hi).intoMemorySegment(y, o + 2 * VL * 4L, ByteOrder.LITTLE_ENDIAN);
+                act.apply(a3, lo, hi).intoMemorySegment(y, o + 3 * VL * 4L, ByteOrder.LITTLE_ENDIAN);
+            }
+            for (; ox < vecEnd; ox += VL) {
                 FloatVector acc = FloatVector.broadcast(S, b);
-                for (int ky = 0; ky < s.kernelH(); ky++) {
-                    int r = r0 + ky * s.dilationH();
-                    for (int kx = 0; kx < kw; kx++) {
-                        int t = kx * dw;
-                        int at = ((t % sw) * rows + r) * cols + t / sw + ox;
-                        acc = FloatVector.fromArray(S, planes, at).fma(FloatVector.broadcast(S, k[ky * kw + kx]), acc);
-                    }
+                for (int t = 0; t < taps; t++) {
+                    int at = base + off[t] + ox;
+                    acc = FloatVector.fromArray(S, planes, at).fma(FloatVector.broadcast(S, k[t]), acc);
                 }
                 act.apply(acc, lo, hi).intoMemorySegment(y, row + (long) ox * 4, ByteOrder.LITTLE_ENDIAN);
             }
-            for (int ox = vecEnd; ox < ow; ox++) {
+            for (; ox < ow; ox++) {
                 float acc = b;
-                for (int ky = 0; ky < s.kernelH(); ky++) {
-                    int r = r0 + ky * s.dilationH();
-                    for (int kx = 0; kx < kw; kx++) {
-                        int t = kx * dw;
-                        acc = Math.fma(planes[((t % sw) * rows + r) * cols + t / sw + ox], k[ky * kw + kx], acc);
-                    }
+                for (int t = 0; t < taps; t++) {
+                    acc = Math.fma(planes[base + off[t] + ox], k[t], acc);
                 }
                 y.set(F32, row + (long) ox * 4, act.apply(acc, lo, hi));
             }
@@ -115,10 +150,10 @@ final class DepthwiseConv2d {
     /**
      * Copies one input plane into the phase planes: padded row {@code r}, padded column {@code j·sw +
      * q} goes to {@code planes[(q·rows + r)·cols + j]}; positions in the pads are zero. {@code line}
-     * (past the taps in {@code k}) holds one padded row while it is split by phase.
+     * holds one padded row while it is split by phase.
      */
     private static void fill(
-            ConvShape s, MemorySegment x, long base, float[] planes, float[] k, int taps, int rows, int cols) {
+            ConvShape s, MemorySegment x, long base, float[] planes, float[] line, int rows, int cols) {
         int sw = s.strideW();
         int width = s.width();
         int padded = sw * cols;
@@ -140,15 +175,14 @@ final class DepthwiseConv2d {
                 java.util.Arrays.fill(planes, at + to, at + cols, 0f);
                 continue;
             }
-            int line = taps;
-            java.util.Arrays.fill(k, line, line + padded, 0f);
+            java.util.Arrays.fill(line, 0, padded, 0f);
             if (inside) {
-                MemorySegment.copy(x, F32, base + ((long) iy * width) * 4, k, line + from, to - from);
+                MemorySegment.copy(x, F32, base + ((long) iy * width) * 4, line, from, to - from);
             }
             for (int q = 0; q < sw; q++) {
                 int at = (q * rows + r) * cols;
                 for (int j = 0; j < cols; j++) {
-                    planes[at + j] = k[line + j * sw + q];
+                    planes[at + j] = line[j * sw + q];
                 }
             }
         }

@@ -44,6 +44,9 @@ class Conv2dTest {
         {4, 11, 19, 4, 3, 3, 1, 2, 0, 2, 1, 0, 2, 2, 4},
         {2, 7, 33, 2, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 2},
         {6, 5, 3, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 6},
+        // widths past four vectors of 16 plus one vector plus a tail, at stride 1 and 2
+        {3, 5, 85, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 3},
+        {2, 6, 171, 2, 3, 3, 1, 2, 1, 1, 1, 1, 1, 1, 2},
         // pointwise: 1x1 stride 1, plain and grouped, pixel counts with tails
         {16, 6, 96, 24, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},
         {7, 5, 13, 9, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},
@@ -120,9 +123,9 @@ class Conv2dTest {
     void choosesTheKernelByShape() {
         assertTrue(shape(CASES[0]).isDepthwise());
         assertFalse(shape(CASES[0]).isPointwise());
-        assertTrue(shape(CASES[7]).isPointwise());
-        assertFalse(shape(CASES[11]).isPointwise());
-        assertFalse(shape(CASES[16]).isDepthwise());
+        assertTrue(shape(CASES[9]).isPointwise());
+        assertFalse(shape(CASES[13]).isPointwise());
+        assertFalse(shape(CASES[18]).isDepthwise());
     }
 
     @Test
