@@ -25,7 +25,8 @@ import org.junit.jupiter.api.Test;
  * median over rounds of the fsc/ORT ratio of medians. A benchmark: it asserts nothing about speed.
  *
  * <p>Run: {@code ./mvnw -B -Pbench -pl tests -am test -Dtest=CnnVsOrtBench -Dfsc.bench.rounds=3}
- * (also {@code fsc.bench.runs}, {@code fsc.bench.warmup}).
+ * (also {@code fsc.bench.runs}, {@code fsc.bench.warmup} runs and {@code fsc.bench.warmupSeconds}, the
+ * least time each engine is warmed before its first round).
  */
 @Tag("bench")
 class CnnVsOrtBench {
@@ -41,6 +42,10 @@ class CnnVsOrtBench {
         int rounds = Integer.getInteger("fsc.bench.rounds", 3);
         int runs = Integer.getInteger("fsc.bench.runs", 30);
         int warmup = Integer.getInteger("fsc.bench.warmup", 20);
+        // fsc's generated node methods run once per call, so the small ones (squeeze-excite scales on
+        // [1,C,1,1]) reach C2, and with it the Vector API intrinsics, only after thousands of calls:
+        // warm each engine for at least this long, not just a count.
+        double warmupSeconds = Double.parseDouble(System.getProperty("fsc.bench.warmupSeconds", "15"));
         Path dir = Files.createTempDirectory("fsc-bench-cnn");
         List<Model> models = List.of(
                 new Model("MobileNetV3 cls 48×192", "ch_ppocr_mobile_v2.0_cls_infer.onnx", new long[] {1, 3, 48, 192}),
@@ -61,8 +66,9 @@ class CnnVsOrtBench {
                 try (CompiledModel m = ArtifactLoader.open(jar, threads);
                         OrtOracle o = new OrtOracle(onnx, threads)) {
                     for (int r = 0; r < rounds; r++) {
-                        long[] fsc = time(r == 0 ? warmup : 3, runs, () -> m.run(in));
-                        long[] ort = time(r == 0 ? warmup : 3, runs, () -> o.run(in));
+                        double secs = r == 0 ? warmupSeconds : 0;
+                        long[] fsc = time(r == 0 ? warmup : 3, secs, runs, () -> m.run(in));
+                        long[] ort = time(r == 0 ? warmup : 3, secs, runs, () -> o.run(in));
                         Arrays.sort(fsc);
                         Arrays.sort(ort);
                         perRound.add(new double[] {pct(fsc, 50), pct(fsc, 90), pct(ort, 50), pct(ort, 90)});
@@ -96,8 +102,9 @@ class CnnVsOrtBench {
         return v[v.length / 2];
     }
 
-    private static long[] time(int warmup, int runs, Call call) throws Exception {
-        for (int i = 0; i < warmup; i++) {
+    private static long[] time(int warmup, double warmupSeconds, int runs, Call call) throws Exception {
+        long until = System.nanoTime() + (long) (warmupSeconds * 1e9);
+        for (int i = 0; i < warmup || System.nanoTime() < until; i++) {
             call.run();
         }
         long[] t = new long[runs];
