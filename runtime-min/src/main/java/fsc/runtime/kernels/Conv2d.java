@@ -34,6 +34,12 @@ public final class Conv2d implements Parallelism.IntRangeBody {
     private static final int VL = S.length();
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
+    /**
+     * Below this many multiply-adds or floats moved a phase runs on the calling thread: waking the
+     * pool costs more than it saves (the late MobileNet layers are a few thousand floats).
+     */
+    private static final long PARALLEL_MIN_WORK = 1L << 14;
+
     private enum Phase {
         DEPTHWISE,
         IM2COL,
@@ -103,7 +109,8 @@ public final class Conv2d implements Parallelism.IntRangeBody {
         this.hi = hi;
         try {
             if (s.isDepthwise()) {
-                forRange(par, Phase.DEPTHWISE, batch * s.channels());
+                long work = (long) batch * s.channels() * s.outPixels() * s.kernelH() * s.kernelW();
+                forRange(par, Phase.DEPTHWISE, batch * s.channels(), work);
                 return;
             }
             int cg = s.groupChannels();
@@ -120,7 +127,7 @@ public final class Conv2d implements Parallelism.IntRangeBody {
                     } else {
                         image = n;
                         grp = g;
-                        forRange(par, Phase.IM2COL, k);
+                        forRange(par, Phase.IM2COL, k, (long) k * p);
                         b = cols;
                         bo = 0;
                     }
@@ -130,7 +137,7 @@ public final class Conv2d implements Parallelism.IntRangeBody {
                 }
             }
             if (bias != null || act != ConvActivation.NONE) {
-                forRange(par, Phase.EPILOGUE, batch * s.filters());
+                forRange(par, Phase.EPILOGUE, batch * s.filters(), (long) batch * s.filters() * s.outPixels());
             }
         } finally {
             this.x = null;
@@ -140,9 +147,9 @@ public final class Conv2d implements Parallelism.IntRangeBody {
         }
     }
 
-    private void forRange(Parallelism par, Phase ph, int end) {
+    private void forRange(Parallelism par, Phase ph, int end, long work) {
         this.phase = ph;
-        if (par == null) {
+        if (par == null || work < PARALLEL_MIN_WORK) {
             run(0, end);
         } else {
             par.forRange(0, end, 1, this);
