@@ -131,7 +131,11 @@ final class BufferLiveness {
         if (VIEW_OPS.contains(n.op())) {
             return bufferOf.get(n.input(0));
         }
-        if (!IN_PLACE_OPS.contains(n.op()) || n.outputs().size() != 1) {
+        // A fused element-wise loop reads element i of each operand before writing element i of its
+        // result, like the single ops it fuses, so it too may overwrite an operand that dies there.
+        boolean elementwise = IN_PLACE_OPS.contains(n.op())
+                || (n.isFused() && n.strAttr("kind", "").equals("elementwise"));
+        if (!elementwise || n.outputs().size() != 1) {
             return null;
         }
         for (Value in : n.inputs()) {

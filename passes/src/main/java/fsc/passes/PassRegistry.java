@@ -16,6 +16,7 @@ public final class PassRegistry {
             new CsePass(),
             new DcePass(),
             new FoldPass(),
+            new FoldBatchNormPass(),
             new FusePass(),
             new LayoutPass(),
             new PlanMemoryPass(),

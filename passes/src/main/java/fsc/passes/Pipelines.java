@@ -35,6 +35,11 @@ public final class Pipelines {
                 // and on attribute-form reductions; before fuse and layout, which work on the
                 // high-level ops (a layer_norm is one kernel, an attention never materialises scores).
                 new RecognizePass(),
+                // After fold, when batch-norm parameters are plain constants (recognize leaves convs
+                // alone): a conv followed by an inference batch_norm becomes one conv with scaled
+                // weights and a bias, so no CNN pays a second pass over each conv output; before the
+                // dce below, which drops the parameters nothing reads any more.
+                new FoldBatchNormPass(),
                 // Recognize leaves the patterns' literals (2.0, sqrt(2), eps) unread; drop them again.
                 new DcePass(),
                 // Widen after recognize, so a half attention or layer_norm is widened whole rather than

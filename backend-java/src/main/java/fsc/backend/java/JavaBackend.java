@@ -97,8 +97,9 @@ public final class JavaBackend {
 
     private static GeneratedModel generate(Graph g, JavaBackendOptions opts) {
         WeightsLayout weights = WeightsLayout.of(g);
-        EpilogueFusion fusion = EpilogueFusion.of(g, weights);
-        ArenaSlots plan = ArenaSlots.of(g, memoryPlan(g), weights.index(), fusion.aliases());
+        MemoryPlan memory = memoryPlan(g);
+        EpilogueFusion fusion = EpilogueFusion.of(g, weights, memory);
+        ArenaSlots plan = ArenaSlots.of(g, memory, weights.index(), fusion.aliases());
         ModelContext ctx = new ModelContext(g, new DimCode(g.symbols().keySet()), plan, weights, fusion);
         return new GeneratedModel(new ModelClassEmitter(g, opts, ctx).emit(), weights, ProfileTable.json(g, ctx));
     }

@@ -31,6 +31,9 @@ final class JavaTypes {
     static final ClassName FLOAT_MATH = ClassName.get(RUNTIME + ".kernels", "FloatMath");
     static final ClassName INVERSE_HYPERBOLIC = ClassName.get(RUNTIME + ".kernels", "InverseHyperbolic");
     static final ClassName GEMM_EPILOGUE = ClassName.get(RUNTIME + ".kernels", "GemmEpilogue");
+    static final ClassName CONV2D = ClassName.get(RUNTIME + ".kernels", "Conv2d");
+    static final ClassName CONV_SHAPE = ClassName.get(RUNTIME + ".kernels", "ConvShape");
+    static final ClassName CONV_ACTIVATION = ClassName.get(RUNTIME + ".kernels", "ConvActivation");
 
     static final ClassName MEMORY_SEGMENT = ClassName.get(MemorySegment.class);
     static final ClassName ARENA = ClassName.get(Arena.class);

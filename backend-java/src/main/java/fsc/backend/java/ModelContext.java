@@ -82,7 +82,10 @@ final class ModelContext {
 
     /** Whether {@code n} emits no code: a view, or a step fused into its producer. */
     boolean isAbsorbed(fsc.ir.Node n) {
-        return ArenaSlots.isView(n) || (fusion != null && fusion.aliases().containsKey(n));
+        return ArenaSlots.isView(n)
+                || (fusion != null
+                        && (fusion.aliases().containsKey(n)
+                                || fusion.redirected().contains(n)));
     }
 
     Graph graph() {

@@ -1,0 +1,251 @@
+package fsc.runtime.kernels;
+
+import fsc.runtime.Parallelism;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * A 2-D f32 convolution of fixed geometry ({@link ConvShape}), {@code y = act(conv(x, w) + bias)}
+ * on {@code NCHW} tensors, one instance per conv node (the generated model makes it once, at
+ * construction). Three kernels, chosen by shape as in XNNPACK and ONNX Runtime's MLAS:
+ *
+ * <ul>
+ *   <li><b>depthwise</b> (one filter per channel): {@link DepthwiseConv2d}, channels split across
+ *       threads, bias and activation applied in registers;
+ *   <li><b>pointwise</b> (1x1, stride 1, no pads): the GEMM {@code y_g[Mg, HW] = w_g[Mg, Cg] ·
+ *       x_g[Cg, HW]} straight on the input, no copy;
+ *   <li><b>general</b>: im2col (Chellapilla et al., 2006) of one image and group into a column
+ *       buffer allocated here once, rows split across threads and copied a run of output columns
+ *       at a time, then the same GEMM with {@code K = Cg·KH·KW}.
+ * </ul>
+ *
+ * The GEMMs run on {@link Sgemm#gemm} (threads split its column panels); the bias and activation of
+ * a GEMM result are applied in one vector pass per output row afterwards, rows split across threads.
+ *
+ * <p>Offsets are in bytes. Not safe for concurrent calls: a call keeps its operands in fields so the
+ * parallel bodies allocate nothing (a model instance runs one call at a time).
+ */
+public final class Conv2d implements Parallelism.IntRangeBody {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int VL = S.length();
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /**
+     * Below this many multiply-adds or floats moved a phase runs on the calling thread: waking the
+     * pool costs more than it saves (the late MobileNet layers are a few thousand floats).
+     */
+    private static final long PARALLEL_MIN_WORK = 1L << 14;
+
+    private enum Phase {
+        DEPTHWISE,
+        IM2COL,
+        EPILOGUE
+    }
+
+    private final ConvShape s;
+    private final MemorySegment cols;
+
+    // The running call, read by run(from, to) on every thread.
+    private Phase phase;
+    private MemorySegment x;
+    private long xOff;
+    private MemorySegment w;
+    private long wOff;
+    private MemorySegment bias;
+    private long bOff;
+    private MemorySegment y;
+    private long yOff;
+    private ConvActivation act;
+    private float lo;
+    private float hi;
+    private int image;
+    private int grp;
+
+    public Conv2d(ConvShape s) {
+        this.s = s;
+        boolean im2col = !s.isDepthwise() && !s.isPointwise();
+        // Arena.ofAuto: shared, so the pool's workers may fill it.
+        this.cols = im2col
+                ? Arena.ofAuto().allocate((long) s.columnRows() * s.outPixels() * Float.BYTES, 64)
+                : MemorySegment.NULL;
+    }
+
+    public ConvShape shape() {
+        return s;
+    }
+
+    /**
+     * {@code y = act(conv(x, w) + bias)} for {@code batch} images; {@code bias} may be null. {@code
+     * lo} and {@code hi} are the bounds of {@link ConvActivation#CLIP} (ignored otherwise).
+     */
+    public void run(
+            int batch,
+            MemorySegment x,
+            long xOff,
+            MemorySegment w,
+            long wOff,
+            MemorySegment bias,
+            long bOff,
+            MemorySegment y,
+            long yOff,
+            ConvActivation act,
+            float lo,
+            float hi,
+            Parallelism par) {
+        this.x = x;
+        this.xOff = xOff;
+        this.w = w;
+        this.wOff = wOff;
+        this.bias = bias;
+        this.bOff = bOff;
+        this.y = y;
+        this.yOff = yOff;
+        this.act = act;
+        this.lo = lo;
+        this.hi = hi;
+        try {
+            if (s.isDepthwise()) {
+                long work = (long) batch * s.channels() * s.outPixels() * s.kernelH() * s.kernelW();
+                forRange(par, Phase.DEPTHWISE, batch * s.channels(), work);
+                return;
+            }
+            int cg = s.groupChannels();
+            int mg = s.groupFilters();
+            int p = s.outPixels();
+            int k = s.columnRows();
+            for (int n = 0; n < batch; n++) {
+                for (int g = 0; g < s.group(); g++) {
+                    MemorySegment b;
+                    long bo;
+                    if (s.isPointwise()) {
+                        b = x;
+                        bo = xOff + ((long) n * s.channels() + (long) g * cg) * s.inPixels() * 4;
+                    } else {
+                        image = n;
+                        grp = g;
+                        forRange(par, Phase.IM2COL, k, (long) k * p);
+                        b = cols;
+                        bo = 0;
+                    }
+                    long wo = wOff + (long) g * mg * k * 4;
+                    long yo = yOff + ((long) n * s.filters() + (long) g * mg) * p * 4;
+                    Sgemm.gemm(mg, p, k, w, wo, k, false, b, bo, p, false, y, yo, p, 1f, false, par);
+                }
+            }
+            if (bias != null || act != ConvActivation.NONE) {
+                forRange(par, Phase.EPILOGUE, batch * s.filters(), (long) batch * s.filters() * s.outPixels());
+            }
+        } finally {
+            this.x = null;
+            this.w = null;
+            this.bias = null;
+            this.y = null;
+        }
+    }
+
+    private void forRange(Parallelism par, Phase ph, int end, long work) {
+        this.phase = ph;
+        if (par == null || work < PARALLEL_MIN_WORK) {
+            run(0, end);
+        } else {
+            par.forRange(0, end, 1, this);
+        }
+    }
+
+    @Override
+    public void run(int from, int to) {
+        switch (phase) {
+            case DEPTHWISE -> {
+                for (int i = from; i < to; i++) {
+                    DepthwiseConv2d.channel(
+                            s, i / s.channels(), i % s.channels(), x, xOff, w, wOff, bias, bOff, y, yOff, act, lo, hi);
+                }
+            }
+            case IM2COL -> {
+                for (int r = from; r < to; r++) {
+                    im2colRow(r);
+                }
+            }
+            case EPILOGUE -> {
+                for (int r = from; r < to; r++) {
+                    epilogueRow(r);
+                }
+            }
+        }
+    }
+
+    /**
+     * Row {@code r = (c·KH + ky)·KW + kx} of the column buffer: for every output pixel, the input
+     * that tap {@code (ky, kx)} of channel {@code c} reads, zero in the pads. With stride 1 each
+     * output row's valid run is one bulk copy between zeroed edges.
+     */
+    private void im2colRow(int r) {
+        int taps = s.kernelH() * s.kernelW();
+        int c = r / taps;
+        int ky = r % taps / s.kernelW();
+        int kx = r % s.kernelW();
+        int ow = s.outW();
+        int width = s.width();
+        long src = xOff + ((long) image * s.channels() + (long) grp * s.groupChannels() + c) * s.inPixels() * 4;
+        long dst = (long) r * s.outPixels() * 4;
+        int ix0 = kx * s.dilationW() - s.padLeft();
+        int sw = s.strideW();
+        // Output columns whose input column ox·sw + ix0 lies in [0, width).
+        int first = ix0 >= 0 ? 0 : Math.min(ow, (-ix0 + sw - 1) / sw);
+        int last = ix0 >= width ? 0 : Math.min(ow, (width - 1 - ix0) / sw + 1);
+        last = Math.max(last, first);
+        for (int oy = 0; oy < s.outH(); oy++) {
+            long row = dst + (long) oy * ow * 4;
+            int iy = oy * s.strideH() - s.padTop() + ky * s.dilationH();
+            if (iy < 0 || iy >= s.height()) {
+                zero(cols, row, ow);
+                continue;
+            }
+            long in = src + (long) iy * width * 4;
+            zero(cols, row, first);
+            if (sw == 1) {
+                MemorySegment.copy(
+                        x, in + (long) (first + ix0) * 4, cols, row + (long) first * 4, (long) (last - first) * 4);
+            } else {
+                for (int ox = first; ox < last; ox++) {
+                    cols.set(F32, row + (long) ox * 4, x.get(F32, in + (long) (ox * sw + ix0) * 4));
+                }
+            }
+            zero(cols, row + (long) last * 4, ow - last);
+        }
+    }
+
+    private static void zero(MemorySegment seg, long off, int count) {
+        int i = 0;
+        FloatVector z = FloatVector.zero(S);
+        for (; i + VL <= count; i += VL) {
+            z.intoMemorySegment(seg, off + (long) i * 4, ByteOrder.LITTLE_ENDIAN);
+        }
+        for (; i < count; i++) {
+            seg.set(F32, off + (long) i * 4, 0f);
+        }
+    }
+
+    /** Row {@code r = n·M + m} of the output: add channel m's bias and apply the activation, in place. */
+    private void epilogueRow(int r) {
+        int m = r % s.filters();
+        float b = bias == null ? 0f : bias.get(F32, bOff + (long) m * 4);
+        long row = yOff + (long) r * s.outPixels() * 4;
+        int p = s.outPixels();
+        int i = 0;
+        for (; i + VL <= p; i += VL) {
+            long at = row + (long) i * 4;
+            FloatVector v = FloatVector.fromMemorySegment(S, y, at, ByteOrder.LITTLE_ENDIAN)
+                    .add(b);
+            act.apply(v, lo, hi).intoMemorySegment(y, at, ByteOrder.LITTLE_ENDIAN);
+        }
+        for (; i < p; i++) {
+            long at = row + (long) i * 4;
+            y.set(F32, at, act.apply(y.get(F32, at) + b, lo, hi));
+        }
+    }
+}

@@ -1,0 +1,136 @@
+package fsc.runtime.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import fsc.runtime.Parallelism;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Conv2d's three kernels (depthwise, pointwise GEMM, im2col GEMM) against Conv2dReference: odd
+ * sizes and vector tails, strides 1-3, asymmetric pads, dilations, groups, batch 2, byte offsets on
+ * every operand, with and without bias, every activation, on 1 and 2 threads.
+ */
+class Conv2dTest {
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static Parallelism two;
+
+    @BeforeAll
+    static void start() {
+        two = Parallelism.of(2);
+    }
+
+    @AfterAll
+    static void stop() {
+        two.close();
+    }
+
+    /** c, h, w, m, kh, kw, sh, sw, padTop, padLeft, padBottom, padRight, dh, dw, group. */
+    private static final int[][] CASES = {
+        // depthwise: 3x3 stride 1 and 2 (MobileNet), 5x5, odd widths around the vector length, dilation
+        {8, 24, 96, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 8},
+        {8, 24, 96, 8, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1, 8},
+        {5, 13, 37, 5, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 5},
+        {3, 9, 17, 3, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 3},
+        {4, 11, 19, 4, 3, 3, 1, 2, 0, 2, 1, 0, 2, 2, 4},
+        {2, 7, 33, 2, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 2},
+        {6, 5, 3, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 6},
+        // widths past four vectors of 16 plus one vector plus a tail, at stride 1 and 2
+        {3, 5, 85, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 3},
+        {2, 6, 171, 2, 3, 3, 1, 2, 1, 1, 1, 1, 1, 1, 2},
+        // pointwise: 1x1 stride 1, plain and grouped, pixel counts with tails
+        {16, 6, 96, 24, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},
+        {7, 5, 13, 9, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},
+        {8, 3, 7, 12, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 4},
+        // im2col: 3x3 stride 2 stem, 1x1 with stride, asymmetric pads, dilation, groups of several
+        {3, 48, 192, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},
+        {6, 9, 11, 10, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1},
+        {4, 10, 13, 5, 3, 2, 1, 3, 2, 0, 0, 1, 1, 1, 1},
+        {4, 12, 12, 6, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 2},
+        {6, 8, 9, 4, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1, 2},
+        {3, 7, 7, 7, 7, 7, 1, 1, 3, 3, 3, 3, 1, 1, 1},
+        // depthwise with a channel multiplier goes the grouped GEMM way
+        {3, 6, 10, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 3},
+    };
+
+    static ConvShape shape(int[] c) {
+        int outH = (c[1] + c[8] + c[10] - ((c[4] - 1) * c[12] + 1)) / c[6] + 1;
+        int outW = (c[2] + c[9] + c[11] - ((c[5] - 1) * c[13] + 1)) / c[7] + 1;
+        return new ConvShape(
+                c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[12], c[13], c[14], outH, outW);
+    }
+
+    @Test
+    void matchesReferenceOnEveryShapeActivationAndThreadCount() {
+        Random r = new Random(11);
+        ConvActivation[] acts = ConvActivation.values();
+        int i = 0;
+        for (int[] c : CASES) {
+            ConvShape s = shape(c);
+            Conv2d conv = new Conv2d(s);
+            for (int batch = 1; batch <= 2; batch++) {
+                boolean withBias = (i & 1) == 0;
+                ConvActivation act = acts[i % acts.length];
+                i++;
+                check(conv, s, batch, withBias, act, null, r);
+                check(conv, s, batch, !withBias, acts[i % acts.length], two, r);
+            }
+        }
+    }
+
+    private static void check(
+            Conv2d conv, ConvShape s, int batch, boolean withBias, ConvActivation act, Parallelism par, Random r) {
+        try (Arena arena = Arena.ofShared()) {
+            long xn = (long) batch * s.channels() * s.inPixels();
+            long wn = (long) s.filters() * s.columnRows();
+            long yn = (long) batch * s.filters() * s.outPixels();
+            // Odd byte offsets inside larger segments: the kernels must not assume alignment.
+            MemorySegment x = random(arena, xn, 3, r);
+            MemorySegment w = random(arena, wn, 5, r);
+            MemorySegment b = withBias ? random(arena, s.filters(), 7, r) : null;
+            MemorySegment got = arena.allocate((yn + 4) * 4);
+            MemorySegment want = arena.allocate(yn * 4);
+            conv.run(batch, x, 12, w, 20, b, 28, got, 16, act, -0.25f, 0.5f, par);
+            Conv2dReference.run(s, batch, x, 12, w, 20, b, 28, want, 0, act, -0.25f, 0.5f);
+            for (long i = 0; i < yn; i++) {
+                long j = i;
+                float e = want.get(F32, j * 4);
+                float a = got.get(F32, 16 + j * 4);
+                assertEquals(e, a, 1e-4f * (1 + Math.abs(e)), () -> s + " batch " + batch + " " + act + " at " + j);
+            }
+        }
+    }
+
+    /** {@code n} floats in [-1, 1) after {@code pad} floats of lead (so offsets are inside the segment). */
+    private static MemorySegment random(Arena arena, long n, int pad, Random r) {
+        MemorySegment m = arena.allocate((n + pad) * 4 + 4);
+        for (long j = 0; j < n + pad; j++) {
+            m.set(F32, j * 4, r.nextFloat() * 2 - 1);
+        }
+        return m;
+    }
+
+    @Test
+    void choosesTheKernelByShape() {
+        assertTrue(shape(CASES[0]).isDepthwise());
+        assertFalse(shape(CASES[0]).isPointwise());
+        assertTrue(shape(CASES[9]).isPointwise());
+        assertFalse(shape(CASES[13]).isPointwise());
+        assertFalse(shape(CASES[18]).isDepthwise());
+    }
+
+    @Test
+    void rejectsInconsistentGeometry() {
+        assertThrows(IllegalArgumentException.class, () -> new ConvShape(6, 4, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1, 4, 4, 4));
+        assertThrows(IllegalArgumentException.class, () -> new ConvShape(4, 4, 4, 4, 3, 3, 0, 1, 1, 1, 1, 1, 1, 4, 4));
+    }
+}
