@@ -17,6 +17,7 @@ public final class PassRegistry {
             new DcePass(),
             new FoldPass(),
             new FusePass(),
+            new Int8GemmPass(),
             new LayoutPass(),
             new PlanMemoryPass(),
             new RecognizePass(),

@@ -25,6 +25,7 @@ final class Kernels {
             "shape",
             "constant_of_shape",
             "matmul",
+            "matmul_int8",
             "gemm",
             "softmax",
             "log_softmax",
@@ -99,6 +100,7 @@ final class Kernels {
             case "constant_of_shape" -> LayoutKernels.constantOfShape(c);
             case "matmul" -> LinalgKernels.matmul(c);
             case "gemm" -> LinalgKernels.gemm(c);
+            case "matmul_int8" -> Int8Kernels.matmulInt8(c);
             case "softmax", "log_softmax" -> ReduceKernels.softmax(c);
             case "layer_norm", "rms_norm" -> ReduceKernels.layerNorm(c);
             case "range" -> IndexingKernels.range(c);
