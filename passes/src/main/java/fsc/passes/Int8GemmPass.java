@@ -86,8 +86,10 @@ public final class Int8GemmPass implements Pass {
         Map<Value, Constant[]> packed = new IdentityHashMap<>(); // source i32 weight -> {s8 panels, offsets}
         Map<Value, List<Constant>> added = new IdentityHashMap<>();
         TreeMap<String, WeightData> newWeights = new TreeMap<>();
-        Map<Node, Node> replacementAt = new IdentityHashMap<>(); // last absorbed node -> matmul_int8
+        Map<Node, Node> insertBefore = new IdentityHashMap<>();
         Set<Node> absorbed = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+        int quantizers = dynamicQuantizers(g, defs, readers, names, insertBefore, absorbed);
+        int matmuls = 0;
         int epilogues = 0;
         for (Node n : g.nodes()) {
             if (!n.op().equals("matmul") || n.isFused() || n.output().dtype() != DType.I32) {
@@ -109,7 +111,8 @@ public final class Int8GemmPass implements Pass {
                 long k = w.type().dim(0).value();
                 long cols = w.type().dim(1).value();
                 Value pv = new Value(
-                        unique(names, w.name() + "_s8_" + tag), TensorType.of(DType.I8, k, cols).withLayout(tag));
+                        unique(names, w.name() + "_s8_" + tag),
+                        TensorType.of(DType.I8, k, cols).withLayout(tag));
                 Value ov = new Value(unique(names, w.name() + "_s8_offset"), TensorType.of(DType.I32, cols));
                 String pw = unique(names, src.weight() + ".s8." + tag);
                 String ow = unique(names, src.weight() + ".s8.offset");
@@ -143,17 +146,20 @@ public final class Int8GemmPass implements Pass {
                 }
             }
             absorbed.add(n);
-            replacementAt.put(last, new Node("matmul_int8", n.name(), inputs, List.of(last.output()), Map.of()));
+            absorbed.add(last);
+            insertBefore.put(last, new Node("matmul_int8", n.name(), inputs, List.of(last.output()), Map.of()));
+            matmuls++;
         }
-        if (replacementAt.isEmpty()) {
+        if (insertBefore.isEmpty()) {
             return g;
         }
         List<Node> nodes = new ArrayList<>();
         for (Node n : g.nodes()) {
-            Node r = replacementAt.get(n);
+            Node r = insertBefore.get(n);
             if (r != null) {
                 nodes.add(r);
-            } else if (!absorbed.contains(n)) {
+            }
+            if (!absorbed.contains(n)) {
                 nodes.add(n);
             }
         }
@@ -161,12 +167,68 @@ public final class Int8GemmPass implements Pass {
         List<Node> kept = RecognizePass.dropUnread(nodes, g.outputs());
         ctx.note(String.format(
                 Locale.ROOT,
-                "lowered %d integer matmuls onto matmul_int8 (%d with the rescale fused), %d s8 weights in panel%d",
-                replacementAt.size(),
+                "%d dynamic_quantize; lowered %d integer matmuls onto matmul_int8 (%d with the rescale fused),"
+                        + " %d s8 weights in panel%d",
+                quantizers,
+                matmuls,
                 epilogues,
                 packed.size(),
                 width));
         return rebuild(g, kept, added, newWeights);
+    }
+
+    /**
+     * Replaces each element-wise DynamicQuantizeLinear by one {@code dynamic_quantize}, placed where
+     * the pattern's first node was (only x, defined before it, is read). The nodes that defined its
+     * three outputs are absorbed; the rest of the pattern is dropped once unread.
+     */
+    private static int dynamicQuantizers(
+            Graph g,
+            Map<Value, Node> defs,
+            Map<Value, List<Node>> readers,
+            Set<String> names,
+            Map<Node, Node> insertBefore,
+            Set<Node> absorbed) {
+        DynamicQuantizeRecognizer dq = new DynamicQuantizeRecognizer(new PatternGraph(g), defs);
+        Map<Node, Integer> order = new IdentityHashMap<>();
+        for (Node n : g.nodes()) {
+            order.put(n, order.size());
+        }
+        int count = 0;
+        for (Node n : g.nodes()) {
+            DynamicQuantizeRecognizer.Match m = dq.match(n);
+            if (m == null || absorbed.contains(n)) {
+                continue;
+            }
+            Node zpCast = null;
+            for (Node r : readers.getOrDefault(m.zeroPoint(), List.of())) {
+                if (r.op().equals("cast") && !r.isFused() && r.output().dtype() == DType.U8) {
+                    zpCast = r;
+                    break;
+                }
+            }
+            Value zp = zpCast != null
+                    ? zpCast.output()
+                    : new Value(unique(names, n.output().name() + "_zero_point"), TensorType.of(DType.U8));
+            Node first = m.nodes().stream()
+                    .min(java.util.Comparator.comparing(order::get))
+                    .orElseThrow();
+            insertBefore.put(
+                    first,
+                    new Node(
+                            "dynamic_quantize",
+                            n.name(),
+                            List.of(m.x()),
+                            List.of(n.output(), m.scale(), zp),
+                            Map.of()));
+            absorbed.add(n);
+            absorbed.add(defs.get(m.scale()));
+            if (zpCast != null) {
+                absorbed.add(zpCast);
+            }
+            count++;
+        }
+        return count;
     }
 
     /**
@@ -199,7 +261,10 @@ public final class Int8GemmPass implements Pass {
     }
 
     private static boolean isMatrix(Value w) {
-        return w.dtype() == DType.I32 && w.type().rank() == 2 && w.type().isStatic() && w.type().isRowMajor();
+        return w.dtype() == DType.I32
+                && w.type().rank() == 2
+                && w.type().isStatic()
+                && w.type().isRowMajor();
     }
 
     /**
@@ -245,7 +310,9 @@ public final class Int8GemmPass implements Pass {
 
     /** The operand of binary {@code n} (op {@code op}) beside {@code x}, when the result keeps {@code x}'s shape. */
     private static Value other(Node n, String op, Value x, TensorType shape) {
-        if (!n.op().equals(op) || n.inputs().size() != 2 || !n.output().type().dims().equals(shape.dims())) {
+        if (!n.op().equals(op)
+                || n.inputs().size() != 2
+                || !n.output().type().dims().equals(shape.dims())) {
             return null;
         }
         Value o = n.input(0) == x ? n.input(1) : n.input(1) == x ? n.input(0) : null;
@@ -258,7 +325,9 @@ public final class Int8GemmPass implements Pass {
 
     /** {@code f32[N]}: one value per output column, broadcast over the rows. */
     private static boolean isColumnVector(Value v, TensorType out) {
-        return v.type().rank() == 1 && v.type().dim(0).equals(out.dim(out.rank() - 1)) && v.type().isRowMajor();
+        return v.type().rank() == 1
+                && v.type().dim(0).equals(out.dim(out.rank() - 1))
+                && v.type().isRowMajor();
     }
 
     /** The graph with the new constants after their sources, and replaced i32 weights no node reads dropped. */

@@ -65,9 +65,8 @@ public final class Pipelines {
      */
     public static List<Pass> cudaDefault() {
         return cpuDefault().stream()
-                .filter(p -> !(p instanceof LayoutPass)
-                        && !(p instanceof Int8GemmPass)
-                        && !(p instanceof WidenHalvesPass))
+                .filter(p ->
+                        !(p instanceof LayoutPass) && !(p instanceof Int8GemmPass) && !(p instanceof WidenHalvesPass))
                 .toList();
     }
 }

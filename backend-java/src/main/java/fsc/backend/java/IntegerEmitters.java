@@ -14,7 +14,8 @@ import java.util.OptionalInt;
 /**
  * Kernels that keep quantized data in integers, so ONNX MatMulInteger / QLinearMatMul accumulate in
  * int32 as ONNX specifies instead of going through f32: {@code matmul_int8} (the {@code int8-gemm}
- * pass's lowering, 8-bit operands) onto the runtime's {@code Int8Gemm}, and an exact scalar i32
+ * pass's lowering, 8-bit operands) onto the runtime's {@code Int8Gemm}, its activations quantized by
+ * {@code dynamic_quantize} ({@code Int8Quantize}), and an exact scalar i32
  * matmul for what that pass leaves (weights that are not constants, operands wider than 8 bits).
  * (Casts between 8-bit and other types are {@link CopyEmitter#cast}, reading u8 zero-extended
  * through {@link ElemCode}.)
@@ -23,6 +24,23 @@ final class IntegerEmitters {
     private IntegerEmitters() {}
 
     static final ClassName INT8_GEMM = ClassName.get("fsc.runtime.kernels", "Int8Gemm");
+    static final ClassName INT8_QUANTIZE = ClassName.get("fsc.runtime.kernels", "Int8Quantize");
+
+    /** {@code dynamic_quantize(x) -> (y, scale, zero_point)}: two vector passes in {@code Int8Quantize}. */
+    static CodeBlock dynamicQuantize(Scope s) {
+        Node node = s.node();
+        Value x = node.input(0);
+        return CodeBlock.builder()
+                .addStatement(
+                        "$T.dynamicU8($N, 0L, $L, $N, 0L, $N, $N)",
+                        INT8_QUANTIZE,
+                        s.segment(x, "x"),
+                        s.dims().of(x.type().elementCount()),
+                        s.segment(node.outputs().get(0), "y"),
+                        s.segment(node.outputs().get(1), "scale"),
+                        s.segment(node.outputs().get(2), "zp"))
+                .build();
+    }
 
     /**
      * {@code matmul_int8(a, a_zp, b, b_offset [, scale [, bias]])} as one {@code Int8Gemm.gemm} with
@@ -89,8 +107,7 @@ final class IntegerEmitters {
                 .addStatement("$L = $L", ref, src)
                 .nextControlFlow("else")
                 .add("// Compiled for another vector width: convert the panels once.\n")
-                .addStatement(
-                        "$L = $N.allocate($T.packedBytes($L, $L), 64)", ref, ModelContext.ARENA, INT8_GEMM, k, n)
+                .addStatement("$L = $N.allocate($T.packedBytes($L, $L), 64)", ref, ModelContext.ARENA, INT8_GEMM, k, n)
                 .addStatement("$T.repack($L, 0L, $L, $L, $L, $L, 0L)", INT8_GEMM, src, k, n, w, ref)
                 .endControlFlow()
                 .build());

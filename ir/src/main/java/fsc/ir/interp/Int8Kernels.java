@@ -1,8 +1,35 @@
 package fsc.ir.interp;
 
-/** Reference {@code matmul_int8}: exact int32 sums (checked), then the optional f32 rescale. */
+import java.util.List;
+
+/** Reference kernels of the int8 ops: DynamicQuantizeLinear and the exact int32 matmul with its rescale. */
 final class Int8Kernels {
     private Int8Kernels() {}
+
+    /** {@code (y, scale, zero_point)} as ONNX DynamicQuantizeLinear, in f32 step by step. */
+    static List<HostTensor> dynamicQuantize(Call c) {
+        HostTensor x = c.in(0);
+        float min = Float.POSITIVE_INFINITY;
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < x.size(); i++) {
+            float v = (float) x.getDouble(i);
+            min = Math.min(min, v);
+            max = Math.max(max, v);
+        }
+        float lo = Math.min(min, 0f);
+        float s = (Math.max(max, 0f) - lo) / 255f;
+        float z = Math.min(Math.max((float) Math.rint(-(lo / s)), 0f), 255f);
+        HostTensor y = c.newOutput(0);
+        for (int i = 0; i < x.size(); i++) {
+            float v = (float) Math.rint((float) x.getDouble(i) / s) + z;
+            y.setLong(i, (long) Math.min(Math.max(v, 0f), 255f));
+        }
+        HostTensor scale = c.newOutput(1);
+        scale.setDouble(0, s);
+        HostTensor zp = c.newOutput(2);
+        zp.setLong(0, (long) z);
+        return List.of(y, scale, zp);
+    }
 
     static HostTensor matmulInt8(Call c) {
         HostTensor a = c.in(0);

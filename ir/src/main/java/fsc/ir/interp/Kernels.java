@@ -26,6 +26,7 @@ final class Kernels {
             "constant_of_shape",
             "matmul",
             "matmul_int8",
+            "dynamic_quantize",
             "gemm",
             "softmax",
             "log_softmax",
@@ -69,6 +70,9 @@ final class Kernels {
     static List<HostTensor> run(Call c) {
         if (c.node().op().equals("split")) {
             return IndexingKernels.split(c);
+        }
+        if (c.node().op().equals("dynamic_quantize")) {
+            return Int8Kernels.dynamicQuantize(c);
         }
         return List.of(single(c));
     }

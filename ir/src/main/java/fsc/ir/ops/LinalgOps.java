@@ -1,67 +1,16 @@
 package fsc.ir.ops;
 
-import fsc.ir.DType;
 import fsc.ir.Dim;
 import fsc.ir.TensorType;
 import java.util.ArrayList;
 import java.util.List;
 
-/** {@code matmul} (numpy semantics), {@code gemm} (ONNX Gemm) and {@code matmul_int8} (quantized). */
+/** {@code matmul} (numpy semantics) and {@code gemm} (ONNX Gemm). */
 final class LinalgOps {
     private LinalgOps() {}
 
     static List<OpDef> defs() {
-        return List.of(
-                OpSpec.fixed("matmul", 2, LinalgOps::matmul),
-                new OpSpec("gemm", 2, 3, LinalgOps::gemm),
-                new OpSpec("matmul_int8", 4, 6, LinalgOps::matmulInt8));
-    }
-
-    /**
-     * {@code matmul_int8(a u8|i8[..., M, K], a_zp (a's type, one element), b i8[K, N], b_offset i32[N]
-     * [, scale f32 (one element or [N]) [, bias f32[N]]])}: {@code acc = sum_k (a - a_zp)·(b -
-     * b_offset)} exactly in int32, the output {@code i32[..., M, N]}; with a scale it is {@code
-     * f32(acc)·scale (+ bias)} in f32 instead. Made by the {@code int8-gemm} pass from an integer
-     * matmul of centred 8-bit operands, usually with {@code b} in the {@code {panelW}} layout.
-     */
-    private static List<TensorType> matmulInt8(InferContext ctx) {
-        TensorType a = ctx.input(0);
-        TensorType zp = ctx.input(1);
-        TensorType b = ctx.input(2);
-        TensorType off = ctx.input(3);
-        if ((a.dtype() != DType.U8 && a.dtype() != DType.I8) || a.rank() < 2) {
-            throw ctx.fail("a must be u8 or i8 with at least two dimensions, got " + a);
-        }
-        if (zp.dtype() != a.dtype() || !zp.isStatic() || !zp.elementCount().equals(Dim.of(1))) {
-            throw ctx.fail("a_zp must be one " + a.dtype().irName() + " element, got " + zp);
-        }
-        if (b.dtype() != DType.I8 || b.rank() != 2 || !b.isStatic()) {
-            throw ctx.fail("b must be a fixed-size i8 matrix [K, N], got " + b);
-        }
-        Dim k = a.dim(a.rank() - 1);
-        Dim n = b.dim(1);
-        if (!k.equals(b.dim(0))) {
-            throw ctx.fail("a " + a + " has " + k + " columns but b " + b + " has " + b.dim(0) + " rows");
-        }
-        if (off.dtype() != DType.I32 || off.rank() != 1 || !off.dim(0).equals(n)) {
-            throw ctx.fail("b_offset must be i32[" + n + "], got " + off);
-        }
-        if (ctx.inputCount() > 4) {
-            TensorType scale = ctx.input(4);
-            boolean one = scale.elementCount().equals(Dim.of(1));
-            if (scale.dtype() != DType.F32 || !(one || scale.rank() == 1 && scale.dim(0).equals(n))) {
-                throw ctx.fail("scale must be one f32 or f32[" + n + "], got " + scale);
-            }
-        }
-        if (ctx.inputCount() > 5) {
-            TensorType bias = ctx.input(5);
-            if (bias.dtype() != DType.F32 || bias.rank() != 1 || !bias.dim(0).equals(n)) {
-                throw ctx.fail("bias must be f32[" + n + "], got " + bias);
-            }
-        }
-        List<Dim> out = new ArrayList<>(a.dims());
-        out.set(out.size() - 1, n);
-        return List.of(TensorType.of(ctx.inputCount() > 4 ? DType.F32 : DType.I32).withDims(out));
+        return List.of(OpSpec.fixed("matmul", 2, LinalgOps::matmul), new OpSpec("gemm", 2, 3, LinalgOps::gemm));
     }
 
     /**

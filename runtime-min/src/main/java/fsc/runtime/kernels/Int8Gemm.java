@@ -49,8 +49,7 @@ public final class Int8Gemm {
     private static final long PARALLEL_MIN_MACS = 1L << 18;
 
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfFloat F32 =
-            ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private static final ThreadLocal<Task> TASK = ThreadLocal.withInitial(Task::new);
 
@@ -76,7 +75,8 @@ public final class Int8Gemm {
      * {panelW}} layout of the {@code int8-gemm} pass) into this CPU's panels, for a model run on a
      * CPU with other vectors; {@code dst} needs {@link #packedBytes}{@code (k, n)}.
      */
-    public static void repack(MemorySegment src, long srcOff, int k, int n, int srcPanel, MemorySegment dst, long dstOff) {
+    public static void repack(
+            MemorySegment src, long srcOff, int k, int n, int srcPanel, MemorySegment dst, long dstOff) {
         if (srcPanel <= 0) {
             throw new IllegalArgumentException("panel width " + srcPanel + " is not positive");
         }

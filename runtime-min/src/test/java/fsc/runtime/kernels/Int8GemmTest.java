@@ -70,10 +70,45 @@ class Int8GemmTest {
             Int8Gemm.packB(b, 0, k, n, packed, 0);
             MemorySegment got = arena.allocate(4L * m * n);
             MemorySegment want = arena.allocate(4L * m * n);
-            Int8Gemm.gemm(m, n, k, a, 0, true, 0, packed, 0, MemorySegment.NULL, 0, got, 0, MemorySegment.NULL, 0,
-                    false, MemorySegment.NULL, 0, null);
-            Int8GemmReference.gemm(m, n, k, a, 0, true, 0, b, 0, MemorySegment.NULL, 0, want, 0,
-                    MemorySegment.NULL, 0, false, MemorySegment.NULL, 0);
+            Int8Gemm.gemm(
+                    m,
+                    n,
+                    k,
+                    a,
+                    0,
+                    true,
+                    0,
+                    packed,
+                    0,
+                    MemorySegment.NULL,
+                    0,
+                    got,
+                    0,
+                    MemorySegment.NULL,
+                    0,
+                    false,
+                    MemorySegment.NULL,
+                    0,
+                    null);
+            Int8GemmReference.gemm(
+                    m,
+                    n,
+                    k,
+                    a,
+                    0,
+                    true,
+                    0,
+                    b,
+                    0,
+                    MemorySegment.NULL,
+                    0,
+                    want,
+                    0,
+                    MemorySegment.NULL,
+                    0,
+                    false,
+                    MemorySegment.NULL,
+                    0);
             assertEquals(255 * -128 * k, want.get(I32, 0));
             assertEquals(-1L, want.mismatch(got), "int32 sums differ");
         }
@@ -93,7 +128,9 @@ class Int8GemmTest {
                 MemorySegment src = arena.allocate((long) panels * k * w);
                 for (int kk = 0; kk < k; kk++) {
                     for (int j = 0; j < n; j++) {
-                        src.set(ValueLayout.JAVA_BYTE, ((long) (j / w) * k + kk) * w + j % w,
+                        src.set(
+                                ValueLayout.JAVA_BYTE,
+                                ((long) (j / w) * k + kk) * w + j % w,
                                 b.get(ValueLayout.JAVA_BYTE, (long) kk * n + j));
                     }
                 }
@@ -139,12 +176,15 @@ class Int8GemmTest {
             MemorySegment want = arena.allocate(yOff + 4L * m * n);
             got.fill((byte) 0x55);
             want.fill((byte) 0x55);
-            Int8Gemm.gemm(m, n, k, a, aPad, unsigned, zp, packed, 1, off, 8, got, yOff, scale, 4, perColumn,
-                    biasSeg, 4, par);
-            Int8GemmReference.gemm(m, n, k, a, aPad, unsigned, zp, b, 0, off, 8, want, yOff, scale, 4, perColumn,
-                    biasSeg, 4);
-            assertEquals(-1L, want.mismatch(got), "m=" + m + " n=" + n + " k=" + k + " flags=" + flags
-                    + " threads=" + (par == null ? 1 : par.threads()));
+            Int8Gemm.gemm(
+                    m, n, k, a, aPad, unsigned, zp, packed, 1, off, 8, got, yOff, scale, 4, perColumn, biasSeg, 4, par);
+            Int8GemmReference.gemm(
+                    m, n, k, a, aPad, unsigned, zp, b, 0, off, 8, want, yOff, scale, 4, perColumn, biasSeg, 4);
+            assertEquals(
+                    -1L,
+                    want.mismatch(got),
+                    "m=" + m + " n=" + n + " k=" + k + " flags=" + flags + " threads="
+                            + (par == null ? 1 : par.threads()));
         }
     }
 
