@@ -36,10 +36,8 @@ public final class Int8Gemm {
     static final VectorSpecies<Integer> IS = IntVector.SPECIES_PREFERRED;
     static final int VL = FS.length();
     static final int NR = 2 * VL;
-    /** NR bytes of B: one k row of a panel. */
-    static final VectorSpecies<Byte> BS = VectorSpecies.of(byte.class, VectorShape.forBitSize(NR * 8));
-    /** VL bytes of A: widened to one float vector by the prologue. */
-    private static final VectorSpecies<Byte> AS = VectorSpecies.of(byte.class, VectorShape.forBitSize(VL * 8));
+    /** VL bytes: widened lane for lane to one int or float vector (A in the prologue, B in the kernel). */
+    static final VectorSpecies<Byte> AS = VectorSpecies.of(byte.class, VectorShape.forBitSize(VL * 8));
 
     static final int MR = 6;
     /** k per exact f32 block: 512 · 255 · 128 < 2^24, so every partial sum is an exact float. */

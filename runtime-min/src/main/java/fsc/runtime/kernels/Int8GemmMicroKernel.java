@@ -23,7 +23,8 @@ import jdk.incubator.vector.VectorSpecies;
 final class Int8GemmMicroKernel {
     private static final VectorSpecies<Float> F = Int8Gemm.FS;
     private static final VectorSpecies<Integer> I = Int8Gemm.IS;
-    private static final VectorSpecies<Byte> B = Int8Gemm.BS;
+    private static final VectorSpecies<Byte> B = Int8Gemm.AS;
+    private static final java.nio.ByteOrder LE = java.nio.ByteOrder.LITTLE_ENDIAN;
     private static final int VL = Int8Gemm.VL;
     private static final int NR = Int8Gemm.NR;
 
@@ -45,9 +46,12 @@ final class Int8GemmMicroKernel {
         int a0 = ao, a1 = ao + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
         long bk = bo;
         for (int kk = 0; kk < kc; kk++, bk += NR) {
-            ByteVector bb = ByteVector.fromMemorySegment(B, b, bk, java.nio.ByteOrder.LITTLE_ENDIAN);
-            FloatVector b0 = (FloatVector) bb.convertShape(VectorOperators.B2F, F, 0);
-            FloatVector b1 = (FloatVector) bb.convertShape(VectorOperators.B2F, F, 1);
+            // Two loads of VL bytes, each widened lane for lane (vpmovsxbd + vcvtdq2ps): C2 does not
+            // intrinsify part 1 of a widening convertShape, which would box every step.
+            FloatVector b0 =
+                    (FloatVector) ByteVector.fromMemorySegment(B, b, bk, LE).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector b1 = (FloatVector)
+                    ByteVector.fromMemorySegment(B, b, bk + VL, LE).convertShape(VectorOperators.B2F, F, 0);
             FloatVector x = FloatVector.broadcast(F, af[a0 + kk]);
             c00 = b0.fma(x, c00);
             c01 = b1.fma(x, c01);
@@ -67,26 +71,59 @@ final class Int8GemmMicroKernel {
             c50 = b0.fma(x, c50);
             c51 = b1.fma(x, c51);
         }
-        store(c00, tile, 0, first);
-        store(c01, tile, VL, first);
-        store(c10, tile, NR, first);
-        store(c11, tile, NR + VL, first);
-        store(c20, tile, 2 * NR, first);
-        store(c21, tile, 2 * NR + VL, first);
-        store(c30, tile, 3 * NR, first);
-        store(c31, tile, 3 * NR + VL, first);
-        store(c40, tile, 4 * NR, first);
-        store(c41, tile, 4 * NR + VL, first);
-        store(c50, tile, 5 * NR, first);
-        store(c51, tile, 5 * NR + VL, first);
-    }
-
-    /** The block's exact float sums as int32, stored or added to the tile. */
-    private static void store(FloatVector acc, int[] tile, int at, boolean first) {
-        IntVector v = (IntVector) acc.convert(VectorOperators.F2I, 0);
-        if (!first) {
-            v = v.add(IntVector.fromArray(I, tile, at));
+        // The block's exact float sums as int32, stored or added to the tile. Written out rather than
+        // a helper taking a vector: C2 does not inline into a method this large, and a vector passed
+        // to a call that is not inlined is boxed (an allocation per call, per accumulator).
+        if (first) {
+            ((IntVector) c00.convert(VectorOperators.F2I, 0)).intoArray(tile, 0);
+            ((IntVector) c01.convert(VectorOperators.F2I, 0)).intoArray(tile, VL);
+            ((IntVector) c10.convert(VectorOperators.F2I, 0)).intoArray(tile, NR);
+            ((IntVector) c11.convert(VectorOperators.F2I, 0)).intoArray(tile, NR + VL);
+            ((IntVector) c20.convert(VectorOperators.F2I, 0)).intoArray(tile, 2 * NR);
+            ((IntVector) c21.convert(VectorOperators.F2I, 0)).intoArray(tile, 2 * NR + VL);
+            ((IntVector) c30.convert(VectorOperators.F2I, 0)).intoArray(tile, 3 * NR);
+            ((IntVector) c31.convert(VectorOperators.F2I, 0)).intoArray(tile, 3 * NR + VL);
+            ((IntVector) c40.convert(VectorOperators.F2I, 0)).intoArray(tile, 4 * NR);
+            ((IntVector) c41.convert(VectorOperators.F2I, 0)).intoArray(tile, 4 * NR + VL);
+            ((IntVector) c50.convert(VectorOperators.F2I, 0)).intoArray(tile, 5 * NR);
+            ((IntVector) c51.convert(VectorOperators.F2I, 0)).intoArray(tile, 5 * NR + VL);
+        } else {
+            ((IntVector) c00.convert(VectorOperators.F2I, 0))
+                    .add(IntVector.fromArray(I, tile, 0))
+                    .intoArray(tile, 0);
+            ((IntVector) c01.convert(VectorOperators.F2I, 0))
+                    .add(IntVector.fromArray(I, tile, VL))
+                    .intoArray(tile, VL);
+            ((IntVector) c10.convert(VectorOperators.F2I, 0))
+                    .add(IntVector.fromArray(I, tile, NR))
+                    .intoArray(tile, NR);
+            ((IntVector) c11.convert(VectorOperators.F2I, 0))
+                    .add(IntVector.fromArray(I, tile, NR + VL))
+                    .intoArray(tile, NR + VL);
+            ((IntVector) c20.convert(VectorOperators.F2I, 0))
+                    .add(IntVector.fromArray(I, tile, 2 * NR))
+                    .intoArray(tile, 2 * NR);
+            ((IntVector) c21.convert(VectorOperators.F2I, 0))
+                    .add(IntVector.fromArray(I, tile, 2 * NR + VL))
+                    .intoArray(tile, 2 * NR + VL);
+            ((IntVector) c30.convert(VectorOperators.F2I, 0))
+                    .add(IntVector.fromArray(I, tile, 3 * NR))
+                    .intoArray(tile, 3 * NR);
+            ((IntVector) c31.convert(VectorOperators.F2I, 0))
+                    .add(IntVector.fromArray(I, tile, 3 * NR + VL))
+                    .intoArray(tile, 3 * NR + VL);
+            ((IntVector) c40.convert(VectorOperators.F2I, 0))
+                    .add(IntVector.fromArray(I, tile, 4 * NR))
+                    .intoArray(tile, 4 * NR);
+            ((IntVector) c41.convert(VectorOperators.F2I, 0))
+                    .add(IntVector.fromArray(I, tile, 4 * NR + VL))
+                    .intoArray(tile, 4 * NR + VL);
+            ((IntVector) c50.convert(VectorOperators.F2I, 0))
+                    .add(IntVector.fromArray(I, tile, 5 * NR))
+                    .intoArray(tile, 5 * NR);
+            ((IntVector) c51.convert(VectorOperators.F2I, 0))
+                    .add(IntVector.fromArray(I, tile, 5 * NR + VL))
+                    .intoArray(tile, 5 * NR + VL);
         }
-        v.intoArray(tile, at);
     }
 }
