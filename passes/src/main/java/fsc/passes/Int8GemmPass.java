@@ -89,13 +89,14 @@ public final class Int8GemmPass implements Pass {
         Map<Node, Node> insertBefore = new IdentityHashMap<>();
         Set<Node> absorbed = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
         int quantizers = dynamicQuantizers(g, defs, readers, names, insertBefore, absorbed);
+        List<Constant> zeroPoints = new ArrayList<>();
         int matmuls = 0;
         int epilogues = 0;
         for (Node n : g.nodes()) {
             if (!n.op().equals("matmul") || n.isFused() || n.output().dtype() != DType.I32) {
                 continue;
             }
-            Value[] a = activation(n.input(0), defs);
+            Value[] a = activation(n.input(0), defs, constants, weights, names, zeroPoints, newWeights);
             Value w = n.input(1);
             if (a == null || !constants.containsKey(w) || !isMatrix(w)) {
                 continue;
@@ -174,7 +175,7 @@ public final class Int8GemmPass implements Pass {
                 epilogues,
                 packed.size(),
                 width));
-        return rebuild(g, kept, added, newWeights);
+        return rebuild(g, kept, added, zeroPoints, newWeights);
     }
 
     /**
@@ -232,27 +233,86 @@ public final class Int8GemmPass implements Pass {
     }
 
     /**
-     * {@code (q, zp)} when {@code v} is {@code sub(cast(q) to i32, cast(zp) to i32)} with q u8 or
-     * i8 and zp one element of q's type; null otherwise.
+     * {@code (q, zp)} when {@code v} is {@code sub(cast(q) to i32, cast(zp) to i32)} with q u8 or i8
+     * and zp one element of q's type. A zero point that fold turned into an i32 constant, or none
+     * at all ({@code v = cast(q)}), becomes a new one-element constant of q's type, added to {@code
+     * zeroPoints}. Null when v is anything else.
      */
-    private static Value[] activation(Value v, Map<Value, Node> defs) {
-        Node sub = defs.get(v);
-        if (sub == null || !sub.op().equals("sub") || sub.isFused()) {
+    private static Value[] activation(
+            Value v,
+            Map<Value, Node> defs,
+            Map<Value, Constant> constants,
+            Weights weights,
+            Set<String> names,
+            List<Constant> zeroPoints,
+            TreeMap<String, WeightData> newWeights) {
+        Node def = defs.get(v);
+        if (def == null || def.isFused()) {
             return null;
         }
-        Value q = castSource(sub.input(0), defs);
-        Value zp = castSource(sub.input(1), defs);
-        if (q == null || zp == null || (q.dtype() != DType.U8 && q.dtype() != DType.I8)) {
+        Value q;
+        Value zp;
+        if (def.op().equals("cast")) {
+            q = castSource(v, defs);
+            zp = null;
+        } else if (def.op().equals("sub")) {
+            q = castSource(def.input(0), defs);
+            zp = castSource(def.input(1), defs);
+            if (zp == null) {
+                Long c = integerScalar(def.input(1), constants, weights);
+                if (c == null || q == null) {
+                    return null;
+                }
+                zp = zeroPointConstant(q, c, names, zeroPoints, newWeights);
+            }
+        } else {
             return null;
         }
-        if (zp.dtype() != q.dtype()
-                || !zp.type().isStatic()
+        if (q == null || (q.dtype() != DType.U8 && q.dtype() != DType.I8)) {
+            return null;
+        }
+        if (zp == null) {
+            zp = zeroPointConstant(q, 0, names, zeroPoints, newWeights);
+        }
+        if (zp == null
+                || zp.dtype() != q.dtype()
                 || !zp.type().elementCount().equals(Dim.of(1))
                 || q.type().rank() < 2
                 || !q.type().dims().equals(v.type().dims())) {
             return null;
         }
         return new Value[] {q, zp};
+    }
+
+    /** The value of a one-element i32 or i64 constant, else null. */
+    private static Long integerScalar(Value v, Map<Value, Constant> constants, Weights weights) {
+        Constant c = constants.get(v);
+        if (c == null || !v.type().elementCount().equals(Dim.of(1))) {
+            return null;
+        }
+        ByteBuffer b = weights.get(c.weight()).view();
+        return switch (v.dtype()) {
+            case I32 -> (long) b.getInt(0);
+            case I64 -> b.getLong(0);
+            default -> null;
+        };
+    }
+
+    /** A one-element constant of q's type holding {@code value}, or null when it does not fit that type. */
+    private static Value zeroPointConstant(
+            Value q, long value, Set<String> names, List<Constant> zeroPoints, TreeMap<String, WeightData> newWeights) {
+        boolean unsigned = q.dtype() == DType.U8;
+        if (value < (unsigned ? 0 : -128) || value > (unsigned ? 255 : 127)) {
+            return null;
+        }
+        ByteBuffer b = ByteBuffer.allocate(1).order(ByteOrder.LITTLE_ENDIAN).put(0, (byte) value);
+        WeightData w = new WeightData(q.dtype(), List.of(), b);
+        String name = unique(names, q.name() + "_zero_point");
+        String weight = unique(names, name);
+        newWeights.put(weight, w);
+        Value v = new Value(name, TensorType.of(q.dtype()));
+        zeroPoints.add(new Constant(v, weight));
+        return v;
     }
 
     private static Value castSource(Value v, Map<Value, Node> defs) {
@@ -332,7 +392,11 @@ public final class Int8GemmPass implements Pass {
 
     /** The graph with the new constants after their sources, and replaced i32 weights no node reads dropped. */
     private static Graph rebuild(
-            Graph g, List<Node> nodes, Map<Value, List<Constant>> added, TreeMap<String, WeightData> newWeights) {
+            Graph g,
+            List<Node> nodes,
+            Map<Value, List<Constant>> added,
+            List<Constant> zeroPoints,
+            TreeMap<String, WeightData> newWeights) {
         Set<Value> read = Substitution.identitySet(g.outputs());
         nodes.forEach(n -> read.addAll(n.inputs()));
         List<Constant> constants = new ArrayList<>();
@@ -346,6 +410,14 @@ public final class Int8GemmPass implements Pass {
                 dropped.add(c.weight());
             }
             constants.addAll(added.getOrDefault(c.value(), List.of()));
+        }
+        // New zero points only where a kept node reads them (a match may have been abandoned later).
+        for (Constant c : zeroPoints) {
+            if (read.contains(c.value())) {
+                constants.add(c);
+            } else {
+                newWeights.remove(c.weight());
+            }
         }
         TreeMap<String, WeightData> weights = new TreeMap<>(g.weights().byName());
         dropped.removeAll(kept);
