@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
  * is therefore typed {@code f32[ceil(N/W), K, W]} ({@link #storageType}), so the checks that a
  * constant's weight matches its type keep working on packed bytes.
  *
- * <p>The same layout holds s8 weights ({@code i8[K,N]{panelW}}, the {@code int8-gemm} pass, read by
+ * <p>The same layout holds s8 weights ({@code i8[K,N]{panelW}}, the {@code quant-gemm} pass, read by
  * {@code fsc.runtime.kernels.Int8Gemm}) with one byte per element.
  *
  * <p>This class is the single definition of the layout inside the compiler: the pass packs with it,

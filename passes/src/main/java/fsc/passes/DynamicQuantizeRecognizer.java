@@ -10,7 +10,7 @@ import java.util.Map;
 
 /**
  * Finds the ONNX frontend's element-wise DynamicQuantizeLinear (see {@code QuantConverters}) for the
- * {@code int8-gemm} pass, anchored at its final cast to u8:
+ * {@code quant-gemm} pass, anchored at its final cast to u8:
  *
  * <pre>
  * %lo = min(reduce_min(%x), 0)      %hi = max(reduce_max(%x), 0)

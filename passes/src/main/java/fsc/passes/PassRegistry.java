@@ -17,9 +17,9 @@ public final class PassRegistry {
             new DcePass(),
             new FoldPass(),
             new FusePass(),
-            new Int8GemmPass(),
             new LayoutPass(),
             new PlanMemoryPass(),
+            new QuantGemmPass(),
             new RecognizePass(),
             new WidenHalvesPass());
 

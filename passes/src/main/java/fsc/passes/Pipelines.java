@@ -41,7 +41,7 @@ public final class Pipelines {
                 // constant this pass can repack as s8; before fuse, which would group the rescale
                 // (cast, mul by the scales, bias add) into an element-wise loop the GEMM's epilogue
                 // then could not take.
-                new Int8GemmPass(),
+                new QuantGemmPass(),
                 // Widen after recognize, so a half attention or layer_norm is widened whole rather than
                 // piece by piece; before fuse, which groups only f32 chains (a widened bf16 celu becomes
                 // one loop), and before layout, which packs the f32 weights this converts.
@@ -59,14 +59,14 @@ public final class Pipelines {
     }
 
     /**
-     * The CUDA pipeline: the CPU one without {@code layout}, {@code int8-gemm} and {@code widen-halves}.
+     * The CUDA pipeline: the CPU one without {@code layout}, {@code quant-gemm} and {@code widen-halves}.
      * CUDA kernels read weights row-major, and a panel width is a property of the CPU's vectors, not
      * of a GPU; the CUDA backend has f16 kernels of its own.
      */
     public static List<Pass> cudaDefault() {
         return cpuDefault().stream()
                 .filter(p ->
-                        !(p instanceof LayoutPass) && !(p instanceof Int8GemmPass) && !(p instanceof WidenHalvesPass))
+                        !(p instanceof LayoutPass) && !(p instanceof QuantGemmPass) && !(p instanceof WidenHalvesPass))
                 .toList();
     }
 }

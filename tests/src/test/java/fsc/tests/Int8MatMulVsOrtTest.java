@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * QLinearMatMul and MatMulInteger with constant u8 weights and per-column weight zero points, compiled
- * by fsc (the {@code int8-gemm} pass puts both on the int8 kernel, the weights shifted into s8 with
+ * by fsc (the {@code quant-gemm} pass puts both on the int8 kernel, the weights shifted into s8 with
  * column offsets) against ONNX Runtime. MatMulInteger's int32 result is exact, so its rescaled output
  * must equal ORT's to f32 rounding; QLinearMatMul requantizes to u8, where an accumulator on a rounding
  * boundary may land one step apart when ORT multiplies by the scales in another order.

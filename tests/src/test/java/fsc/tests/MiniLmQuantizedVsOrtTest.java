@@ -196,7 +196,7 @@ class MiniLmQuantizedVsOrtTest {
         }
         String ir = Files.readString(last);
         // MatMulInteger imports as a matmul of zero-point-centred integers with an i32 result, which
-        // int8-gemm lowers onto the int8 kernel (bytes in, rescale fused); none is left scalar.
+        // quant-gemm lowers onto the int8 kernel (bytes in, rescale fused); none is left scalar.
         long int8 = ir.lines().filter(l -> l.contains("= matmul_int8(")).count();
         long scalar = ir.lines()
                 .filter(l -> l.contains("= matmul(") && l.contains(": i32["))

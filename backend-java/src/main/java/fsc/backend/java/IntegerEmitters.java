@@ -13,7 +13,7 @@ import java.util.OptionalInt;
 
 /**
  * Kernels that keep quantized data in integers, so ONNX MatMulInteger / QLinearMatMul accumulate in
- * int32 as ONNX specifies instead of going through f32: {@code matmul_int8} (the {@code int8-gemm}
+ * int32 as ONNX specifies instead of going through f32: {@code matmul_int8} (the {@code quant-gemm}
  * pass's lowering, 8-bit operands) onto the runtime's {@code Int8Gemm}, its activations quantized by
  * {@code dynamic_quantize} ({@code Int8Quantize}), and an exact scalar i32
  * matmul for what that pass leaves (weights that are not constants, operands wider than 8 bits).
@@ -45,7 +45,7 @@ final class IntegerEmitters {
     /**
      * {@code matmul_int8(a, a_zp, b, b_offset [, scale [, bias]])} as one {@code Int8Gemm.gemm} with
      * M = the product of a's leading dimensions; b is packed once at construction (or used in place
-     * when the {@code int8-gemm} pass packed it for this CPU's panel width).
+     * when the {@code quant-gemm} pass packed it for this CPU's panel width).
      */
     static CodeBlock matmulInt8(Scope s) {
         Node node = s.node();

@@ -11,9 +11,9 @@ import fsc.ir.Node;
 import fsc.ir.Value;
 import fsc.ir.interp.HostTensor;
 import fsc.ir.interp.Interpreter;
-import fsc.passes.Int8GemmPass;
 import fsc.passes.PassContext;
 import fsc.passes.PlanMemoryPass;
+import fsc.passes.QuantGemmPass;
 import fsc.runtime.Tensor;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The int8 path end to end: a graph in the form the ONNX frontend imports (DynamicQuantizeLinear as
  * element-wise ops, MatMulInteger as an i32 matmul of centred operands, then the rescale), lowered by
- * {@code int8-gemm} onto {@code dynamic_quantize} and {@code matmul_int8}, compiled, and compared with
+ * {@code quant-gemm} onto {@code dynamic_quantize} and {@code matmul_int8}, compiled, and compared with
  * the reference interpreter running the original graph; then the compiled model's steady state.
  */
 class Int8ModelTest {
@@ -86,7 +86,7 @@ class Int8ModelTest {
     }
 
     private static Graph lower(Graph g) {
-        return new PlanMemoryPass().run(new Int8GemmPass().run(g, PassContext.defaults()), PassContext.defaults());
+        return new PlanMemoryPass().run(new QuantGemmPass().run(g, PassContext.defaults()), PassContext.defaults());
     }
 
     private static Map<String, HostTensor> inputs(long seed) {

@@ -7,7 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The int8 kernels' ops, made by the {@code int8-gemm} pass from what the ONNX frontend imports
+ * The int8 kernels' ops, made by the {@code quant-gemm} pass from what the ONNX frontend imports
  * (DynamicQuantizeLinear's element-wise decomposition, MatMulInteger / QLinearMatMul as i32 matmuls).
  */
 final class QuantOps {

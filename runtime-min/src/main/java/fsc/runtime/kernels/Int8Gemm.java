@@ -13,7 +13,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Integer GEMM for quantized models (ONNX MatMulInteger / QLinearMatMul after the {@code
- * int8-gemm} pass): {@code acc[i,j] = sum_k (a[i,k] - aZp) · (b[k,j] - off[j])} exactly in int32,
+ * quant-gemm} pass): {@code acc[i,j] = sum_k (a[i,k] - aZp) · (b[k,j] - off[j])} exactly in int32,
  * with A u8 or s8 activations and B s8 weights packed in column panels, then either stored as int32
  * or rescaled in the epilogue to {@code f32(acc) · scale (+ bias)}.
  *
@@ -70,7 +70,7 @@ public final class Int8Gemm {
 
     /**
      * Converts a B packed at compile time in panels of {@code srcPanel} columns (the {@code
-     * {panelW}} layout of the {@code int8-gemm} pass) into this CPU's panels, for a model run on a
+     * {panelW}} layout of the {@code quant-gemm} pass) into this CPU's panels, for a model run on a
      * CPU with other vectors; {@code dst} needs {@link #packedBytes}{@code (k, n)}.
      */
     public static void repack(

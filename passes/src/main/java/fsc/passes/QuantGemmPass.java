@@ -56,9 +56,9 @@ import java.util.TreeMap;
  * it (int32 out, or f32 without the bias).
  */
 @PassInfo(
-        name = "int8-gemm",
+        name = "quant-gemm",
         summary = "lower integer matmuls of 8-bit operands onto matmul_int8 with packed s8 weights and a fused rescale")
-public final class Int8GemmPass implements Pass {
+public final class QuantGemmPass implements Pass {
     @Override
     public Graph run(Graph g, PassContext ctx) {
         long option = ctx.longOption("layout.panel", LayoutPass.NATIVE_PANEL);
