@@ -15,6 +15,9 @@ import java.util.regex.Pattern;
  * is therefore typed {@code f32[ceil(N/W), K, W]} ({@link #storageType}), so the checks that a
  * constant's weight matches its type keep working on packed bytes.
  *
+ * <p>The same layout holds s8 weights ({@code i8[K,N]{panelW}}, the {@code quant-gemm} pass, read by
+ * {@code fsc.runtime.kernels.Int8Gemm}) with one byte per element.
+ *
  * <p>This class is the single definition of the layout inside the compiler: the pass packs with it,
  * the verifier and the text reader check weights with it, and the interpreter unpacks with it.
  */
@@ -47,12 +50,12 @@ public final class PanelLayout {
         if (w.isEmpty()) {
             return t.withLayout("");
         }
-        if (t.dtype() != DType.F32 || t.rank() != 2 || !t.isStatic()) {
-            throw new FscException("layout {" + t.layout() + "} needs a fixed-size f32 matrix, not " + t);
+        if (!packable(t.dtype()) || t.rank() != 2 || !t.isStatic()) {
+            throw new FscException("layout {" + t.layout() + "} needs a fixed-size f32 or i8 matrix, not " + t);
         }
         long k = t.dim(0).value();
         long n = t.dim(1).value();
-        return TensorType.of(DType.F32, panels(n, w.getAsInt()), k, w.getAsInt());
+        return TensorType.of(t.dtype(), panels(n, w.getAsInt()), k, w.getAsInt());
     }
 
     /**
@@ -61,16 +64,17 @@ public final class PanelLayout {
      * result always holds {@code B[K,N]}.
      */
     public static WeightData pack(WeightData w, boolean transposed, int width) {
-        if (w.dtype() != DType.F32 || w.dims().size() != 2) {
-            throw new IllegalArgumentException("only f32 matrices are packed, not " + w.type());
+        if (!packable(w.dtype()) || w.dims().size() != 2) {
+            throw new IllegalArgumentException("only f32 and i8 matrices are packed, not " + w.type());
         }
+        int size = Math.toIntExact(w.dtype().bytesFor(1));
         int rows = Math.toIntExact(w.dims().get(0));
         int cols = Math.toIntExact(w.dims().get(1));
         int k = transposed ? cols : rows;
         int n = transposed ? rows : cols;
         int panels = Math.toIntExact(panels(n, width));
         ByteBuffer src = w.view();
-        ByteBuffer dst = ByteBuffer.allocate(Math.multiplyExact(Math.multiplyExact(panels, k), width) * Float.BYTES)
+        ByteBuffer dst = ByteBuffer.allocate(Math.multiplyExact(Math.multiplyExact(panels, k), width) * size)
                 .order(ByteOrder.LITTLE_ENDIAN);
         // Walk the source in its storage order (LLM weights are hundreds of MB): element (kk, col)
         // of B sits at source index i, so a row-major source is read row by row, a transposed one
@@ -79,10 +83,10 @@ public final class PanelLayout {
         for (long i = 0; i < count; i++) {
             int kk = (int) (transposed ? i % k : i / n);
             int col = (int) (transposed ? i / k : i % n);
-            long at = (((long) (col / width) * k + kk) * width + col % width) * Float.BYTES;
-            dst.putFloat(Math.toIntExact(at), src.getFloat(Math.toIntExact(i * Float.BYTES)));
+            long at = (((long) (col / width) * k + kk) * width + col % width) * size;
+            copy(src, Math.toIntExact(i * size), dst, Math.toIntExact(at), size);
         }
-        return new WeightData(DType.F32, List.of((long) panels, (long) k, (long) width), dst);
+        return new WeightData(w.dtype(), List.of((long) panels, (long) k, (long) width), dst);
     }
 
     /**
@@ -100,16 +104,26 @@ public final class PanelLayout {
         int wd = width.getAsInt();
         int k = Math.toIntExact(t.dim(0).value());
         int n = Math.toIntExact(t.dim(1).value());
+        int size = Math.toIntExact(t.dtype().bytesFor(1));
         ByteBuffer src = w.view();
-        ByteBuffer dst =
-                ByteBuffer.allocate(Math.multiplyExact(k, n) * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer dst = ByteBuffer.allocate(Math.multiplyExact(k, n) * size).order(ByteOrder.LITTLE_ENDIAN);
         for (int kk = 0; kk < k; kk++) {
             for (int col = 0; col < n; col++) {
-                int from = ((col / wd * k + kk) * wd + col % wd) * Float.BYTES;
-                dst.putFloat((kk * n + col) * Float.BYTES, src.getFloat(from));
+                int from = ((col / wd * k + kk) * wd + col % wd) * size;
+                copy(src, from, dst, (kk * n + col) * size, size);
             }
         }
-        return new WeightData(DType.F32, List.of((long) k, (long) n), dst);
+        return new WeightData(t.dtype(), List.of((long) k, (long) n), dst);
+    }
+
+    private static boolean packable(DType t) {
+        return t == DType.F32 || t == DType.I8;
+    }
+
+    private static void copy(ByteBuffer src, int from, ByteBuffer dst, int to, int size) {
+        for (int b = 0; b < size; b++) {
+            dst.put(to + b, src.get(from + b));
+        }
     }
 
     private static long panels(long n, int width) {

@@ -56,6 +56,29 @@ class PanelLayoutTest {
         FscException e = assertThrows(
                 FscException.class,
                 () -> PanelLayout.storageType(TensorType.of(DType.F32, 2, 3, 4).withLayout("panel8")));
-        assertEquals("layout {panel8} needs a fixed-size f32 matrix, not f32[2,3,4]{panel8}", e.getMessage());
+        assertEquals("layout {panel8} needs a fixed-size f32 or i8 matrix, not f32[2,3,4]{panel8}", e.getMessage());
+        assertEquals(
+                TensorType.of(DType.I8, 2, 70, 32),
+                PanelLayout.storageType(TensorType.of(DType.I8, 70, 37).withLayout("panel32")));
+    }
+
+    /** s8 weights (the quant-gemm pass): one byte per element, the same panel order. */
+    @Test
+    void bytesPackAndUnpack() {
+        byte[] raw = new byte[5 * 7];
+        for (int i = 0; i < raw.length; i++) {
+            raw[i] = (byte) (i * 37 - 100);
+        }
+        WeightData b = new WeightData(DType.I8, java.util.List.of(5L, 7L), java.nio.ByteBuffer.wrap(raw));
+        TensorType t = TensorType.of(DType.I8, 5, 7).withLayout(PanelLayout.tag(4));
+        WeightData p = PanelLayout.pack(b, false, 4);
+        assertEquals(PanelLayout.storageType(t), p.type());
+        // Element (k=2, col=5) sits in panel 1, row 2, lane 1.
+        assertEquals(raw[2 * 7 + 5], p.view().get((1 * 5 + 2) * 4 + 1));
+        assertEquals(0, p.view().get((1 * 5 + 2) * 4 + 3), "padding column");
+        java.nio.ByteBuffer back = PanelLayout.rowMajor(p, t).view();
+        for (int i = 0; i < raw.length; i++) {
+            assertEquals(raw[i], back.get(i), "element " + i);
+        }
     }
 }

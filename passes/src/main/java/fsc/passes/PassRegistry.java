@@ -20,6 +20,7 @@ public final class PassRegistry {
             new FusePass(),
             new LayoutPass(),
             new PlanMemoryPass(),
+            new QuantGemmPass(),
             new RecognizePass(),
             new WidenHalvesPass());
 

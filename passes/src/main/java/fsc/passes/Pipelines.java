@@ -42,6 +42,11 @@ public final class Pipelines {
                 new FoldBatchNormPass(),
                 // Recognize leaves the patterns' literals (2.0, sqrt(2), eps) unread; drop them again.
                 new DcePass(),
+                // After fold, which turns a quantized weight's cast and zero-point sub into one i32
+                // constant this pass can repack as s8; before fuse, which would group the rescale
+                // (cast, mul by the scales, bias add) into an element-wise loop the GEMM's epilogue
+                // then could not take.
+                new QuantGemmPass(),
                 // Widen after recognize, so a half attention or layer_norm is widened whole rather than
                 // piece by piece; before fuse, which groups only f32 chains (a widened bf16 celu becomes
                 // one loop), and before layout, which packs the f32 weights this converts.
@@ -59,13 +64,14 @@ public final class Pipelines {
     }
 
     /**
-     * The CUDA pipeline: the CPU one without {@code layout} and {@code widen-halves}. CUDA kernels read
-     * weights row-major, and a panel width is a property of the CPU's vectors, not of a GPU; the CUDA
-     * backend has f16 kernels of its own.
+     * The CUDA pipeline: the CPU one without {@code layout}, {@code quant-gemm} and {@code widen-halves}.
+     * CUDA kernels read weights row-major, and a panel width is a property of the CPU's vectors, not
+     * of a GPU; the CUDA backend has f16 kernels of its own.
      */
     public static List<Pass> cudaDefault() {
         return cpuDefault().stream()
-                .filter(p -> !(p instanceof LayoutPass) && !(p instanceof WidenHalvesPass))
+                .filter(p ->
+                        !(p instanceof LayoutPass) && !(p instanceof QuantGemmPass) && !(p instanceof WidenHalvesPass))
                 .toList();
     }
 }

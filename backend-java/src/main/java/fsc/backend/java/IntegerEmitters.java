@@ -1,19 +1,117 @@
 package fsc.backend.java;
 
+import com.palantir.javapoet.ClassName;
 import com.palantir.javapoet.CodeBlock;
 import fsc.ir.DType;
 import fsc.ir.Dim;
 import fsc.ir.Node;
+import fsc.ir.PanelLayout;
 import fsc.ir.Value;
+import java.lang.foreign.ValueLayout;
 import java.util.List;
+import java.util.OptionalInt;
 
 /**
- * Kernels that keep quantized data in integers: an exact i32 matmul, so ONNX MatMulInteger /
- * QLinearMatMul accumulate in int32 as ONNX specifies instead of going through f32. (Casts between
- * 8-bit and other types are {@link CopyEmitter#cast}, reading u8 zero-extended through {@link ElemCode}.)
+ * Kernels that keep quantized data in integers, so ONNX MatMulInteger / QLinearMatMul accumulate in
+ * int32 as ONNX specifies instead of going through f32: {@code matmul_int8} (the {@code quant-gemm}
+ * pass's lowering, 8-bit operands) onto the runtime's {@code Int8Gemm}, its activations quantized by
+ * {@code dynamic_quantize} ({@code Int8Quantize}), and an exact scalar i32
+ * matmul for what that pass leaves (weights that are not constants, operands wider than 8 bits).
+ * (Casts between 8-bit and other types are {@link CopyEmitter#cast}, reading u8 zero-extended
+ * through {@link ElemCode}.)
  */
 final class IntegerEmitters {
     private IntegerEmitters() {}
+
+    static final ClassName INT8_GEMM = ClassName.get("fsc.runtime.kernels", "Int8Gemm");
+    static final ClassName INT8_QUANTIZE = ClassName.get("fsc.runtime.kernels", "Int8Quantize");
+
+    /** {@code dynamic_quantize(x) -> (y, scale, zero_point)}: two vector passes in {@code Int8Quantize}. */
+    static CodeBlock dynamicQuantize(Scope s) {
+        Node node = s.node();
+        Value x = node.input(0);
+        return CodeBlock.builder()
+                .addStatement(
+                        "$T.dynamicU8($N, 0L, $L, $N, 0L, $N, $N)",
+                        INT8_QUANTIZE,
+                        s.segment(x, "x"),
+                        s.dims().of(x.type().elementCount()),
+                        s.segment(node.outputs().get(0), "y"),
+                        s.segment(node.outputs().get(1), "scale"),
+                        s.segment(node.outputs().get(2), "zp"))
+                .build();
+    }
+
+    /**
+     * {@code matmul_int8(a, a_zp, b, b_offset [, scale [, bias]])} as one {@code Int8Gemm.gemm} with
+     * M = the product of a's leading dimensions; b is packed once at construction (or used in place
+     * when the {@code quant-gemm} pass packed it for this CPU's panel width).
+     */
+    static CodeBlock matmulInt8(Scope s) {
+        Node node = s.node();
+        Value a = node.input(0);
+        Value b = node.input(2);
+        Value y = node.output();
+        List<Dim> ad = a.type().dims();
+        Dim m = Dim.product(ad.subList(0, ad.size() - 1));
+        long k = b.type().dim(0).value();
+        long n = b.type().dim(1).value();
+        boolean unsigned = a.dtype() == DType.U8;
+        String zp = s.segment(node.input(1), "zp");
+        CodeBlock zpValue = unsigned
+                ? CodeBlock.of("$N.get($T.JAVA_BYTE, 0L) & 0xff", zp, ValueLayout.class)
+                : CodeBlock.of("$N.get($T.JAVA_BYTE, 0L)", zp, ValueLayout.class);
+        CodeBlock scale = CodeBlock.of("$T.NULL, 0L, false", JavaTypes.MEMORY_SEGMENT);
+        if (node.inputs().size() > 4) {
+            Value sv = node.input(4);
+            boolean perColumn = !sv.type().elementCount().equals(Dim.of(1));
+            scale = CodeBlock.of("$N, 0L, $L", s.segment(sv, "scale"), perColumn);
+        }
+        CodeBlock bias = node.inputs().size() > 5
+                ? CodeBlock.of("$N, 0L", s.segment(node.input(5), "bias"))
+                : CodeBlock.of("$T.NULL, 0L", JavaTypes.MEMORY_SEGMENT);
+        return CodeBlock.builder()
+                .addStatement(
+                        "$T.gemm($T.toIntExact($L), $L, $L, $N, 0L, $L, $L, $L, 0L, $N, 0L, $N, 0L, $L, $L, $N)",
+                        INT8_GEMM,
+                        Math.class,
+                        s.dims().of(m),
+                        n,
+                        k,
+                        s.segment(a, "a"),
+                        unsigned,
+                        zpValue,
+                        packInt8(s, b, k, n),
+                        s.segment(node.input(3), "offset"),
+                        s.segment(y, "y"),
+                        scale,
+                        bias,
+                        ModelContext.PAR)
+                .build();
+    }
+
+    /** The constructor-time packed s8 weight: in place when packed for this CPU's panel width, else repacked once. */
+    private static CodeBlock packInt8(Scope s, Value b, long k, long n) {
+        CodeBlock src = s.model().buffer(b);
+        OptionalInt panel = PanelLayout.width(b.type().layout());
+        if (panel.isEmpty()) {
+            return s.model().addPacked(ref -> CodeBlock.builder()
+                    .addStatement(
+                            "$L = $N.allocate($T.packedBytes($L, $L), 64)", ref, ModelContext.ARENA, INT8_GEMM, k, n)
+                    .addStatement("$T.packB($L, 0L, $L, $L, $L, 0L)", INT8_GEMM, src, k, n, ref)
+                    .build());
+        }
+        int w = panel.getAsInt();
+        return s.model().addPacked(ref -> CodeBlock.builder()
+                .beginControlFlow("if ($T.panelWidth() == $L)", INT8_GEMM, w)
+                .addStatement("$L = $L", ref, src)
+                .nextControlFlow("else")
+                .add("// Compiled for another vector width: convert the panels once.\n")
+                .addStatement("$L = $N.allocate($T.packedBytes($L, $L), 64)", ref, ModelContext.ARENA, INT8_GEMM, k, n)
+                .addStatement("$T.repack($L, 0L, $L, $L, $L, $L, 0L)", INT8_GEMM, src, k, n, w, ref)
+                .endControlFlow()
+                .build());
+    }
 
     /** The matmul row's emitter: int32 here, f32 in {@link MatmulEmitter}. */
     static CodeBlock matmulOrFloat(Scope s) {

@@ -25,6 +25,8 @@ final class Kernels {
             "shape",
             "constant_of_shape",
             "matmul",
+            "matmul_int8",
+            "dynamic_quantize",
             "gemm",
             "softmax",
             "log_softmax",
@@ -69,6 +71,9 @@ final class Kernels {
         if (c.node().op().equals("split")) {
             return IndexingKernels.split(c);
         }
+        if (c.node().op().equals("dynamic_quantize")) {
+            return Int8Kernels.dynamicQuantize(c);
+        }
         return List.of(single(c));
     }
 
@@ -99,6 +104,7 @@ final class Kernels {
             case "constant_of_shape" -> LayoutKernels.constantOfShape(c);
             case "matmul" -> LinalgKernels.matmul(c);
             case "gemm" -> LinalgKernels.gemm(c);
+            case "matmul_int8" -> Int8Kernels.matmulInt8(c);
             case "softmax", "log_softmax" -> ReduceKernels.softmax(c);
             case "layer_norm", "rms_norm" -> ReduceKernels.layerNorm(c);
             case "range" -> IndexingKernels.range(c);

@@ -44,6 +44,7 @@ public final class Ops {
         defs.add(SliceOp.def());
         defs.addAll(IndexOps.defs());
         defs.addAll(LinalgOps.defs());
+        defs.addAll(QuantOps.defs());
         defs.addAll(ReduceOps.defs());
         defs.addAll(IndexingOps.defs());
         defs.addAll(ConvOps.defs());

@@ -1,0 +1,67 @@
+package fsc.ir.interp;
+
+import java.util.List;
+
+/** Reference kernels of the int8 ops: DynamicQuantizeLinear and the exact int32 matmul with its rescale. */
+final class Int8Kernels {
+    private Int8Kernels() {}
+
+    /** {@code (y, scale, zero_point)} as ONNX DynamicQuantizeLinear, in f32 step by step. */
+    static List<HostTensor> dynamicQuantize(Call c) {
+        HostTensor x = c.in(0);
+        float min = Float.POSITIVE_INFINITY;
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < x.size(); i++) {
+            float v = (float) x.getDouble(i);
+            min = Math.min(min, v);
+            max = Math.max(max, v);
+        }
+        float lo = Math.min(min, 0f);
+        float s = (Math.max(max, 0f) - lo) / 255f;
+        float z = Math.min(Math.max((float) Math.rint(-(lo / s)), 0f), 255f);
+        HostTensor y = c.newOutput(0);
+        for (int i = 0; i < x.size(); i++) {
+            float v = (float) Math.rint((float) x.getDouble(i) / s) + z;
+            y.setLong(i, (long) Math.min(Math.max(v, 0f), 255f));
+        }
+        HostTensor scale = c.newOutput(1);
+        scale.setDouble(0, s);
+        HostTensor zp = c.newOutput(2);
+        zp.setLong(0, (long) z);
+        return List.of(y, scale, zp);
+    }
+
+    static HostTensor matmulInt8(Call c) {
+        HostTensor a = c.in(0);
+        long zp = c.in(1).getLong(0);
+        HostTensor b = c.in(2);
+        HostTensor off = c.in(3);
+        HostTensor scale = c.in().size() > 4 ? c.in(4) : null;
+        HostTensor bias = c.in().size() > 5 ? c.in(5) : null;
+        long[] as = a.shape();
+        long k = as[as.length - 1];
+        long rows = HostTensor.count(as) / Math.max(1, k);
+        long n = b.shape()[1];
+        HostTensor out = c.newOutput();
+        for (long i = 0; i < rows; i++) {
+            for (long j = 0; j < n; j++) {
+                long acc = 0;
+                for (long p = 0; p < k; p++) {
+                    acc += (a.getLong(i * k + p) - zp) * (b.getLong(p * n + j) - off.getLong(j));
+                }
+                int sum = Math.toIntExact(acc);
+                if (scale == null) {
+                    out.setLong(i * n + j, sum);
+                    continue;
+                }
+                // Rounded to f32 after each step, as the graph it replaces computes.
+                float y = (float) sum * (float) scale.getDouble(scale.size() == 1 ? 0 : j);
+                if (bias != null) {
+                    y = y + (float) bias.getDouble(j);
+                }
+                out.setDouble(i * n + j, y);
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,84 @@
+package fsc.ir.ops;
+
+import fsc.ir.DType;
+import fsc.ir.Dim;
+import fsc.ir.TensorType;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The int8 kernels' ops, made by the {@code quant-gemm} pass from what the ONNX frontend imports
+ * (DynamicQuantizeLinear's element-wise decomposition, MatMulInteger / QLinearMatMul as i32 matmuls).
+ */
+final class QuantOps {
+    private QuantOps() {}
+
+    static List<OpDef> defs() {
+        return List.of(
+                OpSpec.fixed("dynamic_quantize", 1, QuantOps::dynamicQuantize),
+                new OpSpec("matmul_int8", 4, 6, QuantOps::matmulInt8));
+    }
+
+    /**
+     * {@code dynamic_quantize(x f32[...])} gives {@code (y u8[...], scale f32[], zero_point u8[])} as
+     * ONNX DynamicQuantizeLinear defines them: the range of x widened to include 0, {@code scale =
+     * range / 255}, {@code zero_point = saturate(round(-min / scale))}, {@code y = saturate(round(x /
+     * scale) + zero_point)}, rounding half to even.
+     */
+    private static List<TensorType> dynamicQuantize(InferContext ctx) {
+        TensorType x = ctx.input(0);
+        if (x.dtype() != DType.F32) {
+            throw ctx.fail("x must be f32, got " + x);
+        }
+        return List.of(x.withDType(DType.U8).withDims(x.dims()), TensorType.of(DType.F32), TensorType.of(DType.U8));
+    }
+
+    /**
+     * {@code matmul_int8(a u8|i8[..., M, K], a_zp (a's type, one element), b i8[K, N], b_offset i32[N]
+     * [, scale f32 (one element or [N]) [, bias f32[N]]])}: {@code acc = sum_k (a - a_zp)·(b -
+     * b_offset)} exactly in int32, the output {@code i32[..., M, N]}; with a scale it is {@code
+     * f32(acc)·scale (+ bias)} in f32 instead, rounded after each operation. {@code b} is usually in
+     * the {@code {panelW}} layout.
+     */
+    private static List<TensorType> matmulInt8(InferContext ctx) {
+        TensorType a = ctx.input(0);
+        TensorType zp = ctx.input(1);
+        TensorType b = ctx.input(2);
+        TensorType off = ctx.input(3);
+        if ((a.dtype() != DType.U8 && a.dtype() != DType.I8) || a.rank() < 2) {
+            throw ctx.fail("a must be u8 or i8 with at least two dimensions, got " + a);
+        }
+        if (zp.dtype() != a.dtype() || !zp.elementCount().equals(Dim.of(1))) {
+            throw ctx.fail("a_zp must be one " + a.dtype().irName() + " element, got " + zp);
+        }
+        if (b.dtype() != DType.I8 || b.rank() != 2 || !b.isStatic()) {
+            throw ctx.fail("b must be a fixed-size i8 matrix [K, N], got " + b);
+        }
+        Dim k = a.dim(a.rank() - 1);
+        Dim n = b.dim(1);
+        if (!k.equals(b.dim(0))) {
+            throw ctx.fail("a " + a + " has " + k + " columns but b " + b + " has " + b.dim(0) + " rows");
+        }
+        if (off.dtype() != DType.I32 || off.rank() != 1 || !off.dim(0).equals(n)) {
+            throw ctx.fail("b_offset must be i32[" + n + "], got " + off);
+        }
+        if (ctx.inputCount() > 4) {
+            TensorType scale = ctx.input(4);
+            boolean one = scale.elementCount().equals(Dim.of(1));
+            if (scale.dtype() != DType.F32
+                    || !(one || scale.rank() == 1 && scale.dim(0).equals(n))) {
+                throw ctx.fail("scale must be one f32 or f32[" + n + "], got " + scale);
+            }
+        }
+        if (ctx.inputCount() > 5) {
+            TensorType bias = ctx.input(5);
+            if (bias.dtype() != DType.F32 || bias.rank() != 1 || !bias.dim(0).equals(n)) {
+                throw ctx.fail("bias must be f32[" + n + "], got " + bias);
+            }
+        }
+        List<Dim> out = new ArrayList<>(a.dims());
+        out.set(out.size() - 1, n);
+        return List.of(
+                TensorType.of(ctx.inputCount() > 4 ? DType.F32 : DType.I32).withDims(out));
+    }
+}

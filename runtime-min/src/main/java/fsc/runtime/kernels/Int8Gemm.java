@@ -1,0 +1,346 @@
+package fsc.runtime.kernels;
+
+import fsc.runtime.Parallelism;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Integer GEMM for quantized models (ONNX MatMulInteger / QLinearMatMul after the {@code
+ * quant-gemm} pass): {@code acc[i,j] = sum_k (a[i,k] - aZp) · (b[k,j] - off[j])} exactly in int32,
+ * with A u8 or s8 activations and B s8 weights packed in column panels, then either stored as int32
+ * or rescaled in the epilogue to {@code f32(acc) · scale (+ bias)}.
+ *
+ * <p>Stages: a prologue widens A (centred on its zero point) to f32 rows once per call and sums
+ * each row; the micro-kernel ({@link Int8GemmMicroKernel}) multiplies six of those rows by one
+ * panel of B per call, exactly in f32 for blocks of {@value #KC} k and in int32 across blocks; the
+ * epilogue subtracts {@code off[j] · rowsum[i]} and rescales. Panels are split across the {@link
+ * Parallelism} team (rows when there are fewer panels than threads), as in {@link Sgemm}.
+ *
+ * <p>B's packed layout is {@link Sgemm}'s with bytes: {@code ceil(N/NR)} panels of {@code K × NR}
+ * s8, row by row, the last zero-padded. A weight whose columns do not fit s8 (u8, or s8 minus a
+ * zero point) is stored shifted by a per-column offset {@code off[j]}, which the epilogue takes
+ * back out; {@code NULL} means all offsets are zero.
+ *
+ * <p>Offsets are in bytes; A is row-major {@code [m, k]}, Y row-major {@code [m, n]}. A call
+ * allocates nothing once the calling thread's workspace has grown to the largest A it has seen.
+ */
+public final class Int8Gemm {
+    static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Integer> IS = IntVector.SPECIES_PREFERRED;
+    static final int VL = FS.length();
+    static final int NR = 2 * VL;
+    /** VL bytes: widened lane for lane to one int or float vector (A in the prologue, B in the kernel). */
+    static final VectorSpecies<Byte> AS = VectorSpecies.of(byte.class, VectorShape.forBitSize(VL * 8));
+
+    static final int MR = 6;
+    /** k per exact f32 block: 512 · 255 · 128 < 2^24, so every partial sum is an exact float. */
+    static final int KC = 512;
+
+    /** Below this many multiply-adds a GEMM runs on the calling thread: dispatch would cost more. */
+    private static final long PARALLEL_MIN_MACS = 1L << 18;
+
+    private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private static final ThreadLocal<Task> TASK = ThreadLocal.withInitial(Task::new);
+
+    private Int8Gemm() {}
+
+    /** Columns per packed panel: two vectors of the CPU's preferred float species. */
+    public static int panelWidth() {
+        return NR;
+    }
+
+    /** Bytes {@link #packB} writes for a {@code [k, n]} B. */
+    public static long packedBytes(int k, int n) {
+        return (long) panels(n) * NR * k;
+    }
+
+    /** Packs a row-major s8 {@code B[k, n]} into this CPU's panels; padding columns are zero. */
+    public static void packB(MemorySegment src, long srcOff, int k, int n, MemorySegment dst, long dstOff) {
+        repackFrom(src, srcOff, k, n, n, false, dst, dstOff);
+    }
+
+    /**
+     * Converts a B packed at compile time in panels of {@code srcPanel} columns (the {@code
+     * {panelW}} layout of the {@code quant-gemm} pass) into this CPU's panels, for a model run on a
+     * CPU with other vectors; {@code dst} needs {@link #packedBytes}{@code (k, n)}.
+     */
+    public static void repack(
+            MemorySegment src, long srcOff, int k, int n, int srcPanel, MemorySegment dst, long dstOff) {
+        if (srcPanel <= 0) {
+            throw new IllegalArgumentException("panel width " + srcPanel + " is not positive");
+        }
+        repackFrom(src, srcOff, k, n, srcPanel, true, dst, dstOff);
+    }
+
+    private static void repackFrom(
+            MemorySegment src, long srcOff, int k, int n, int width, boolean panelled, MemorySegment dst, long dstOff) {
+        checkSizes(1, n, k);
+        long bytes = packedBytes(k, n);
+        for (long i = 0; i < bytes; i++) {
+            dst.set(ValueLayout.JAVA_BYTE, dstOff + i, (byte) 0);
+        }
+        for (int kk = 0; kk < k; kk++) {
+            for (int j = 0; j < n; j++) {
+                long from = panelled ? ((long) (j / width) * k + kk) * width + j % width : (long) kk * n + j;
+                long to = ((long) (j / NR) * k + kk) * NR + j % NR;
+                dst.set(ValueLayout.JAVA_BYTE, dstOff + to, src.get(ValueLayout.JAVA_BYTE, srcOff + from));
+            }
+        }
+    }
+
+    /**
+     * {@code y[i, j] = sum_k (a[i, k] - aZp) · (b[k, j] - colOffset[j])} as int32 when {@code scale}
+     * is {@code NULL}, else {@code f32(acc) · scale[j or 0] (+ bias[j])}, each operation rounded to
+     * f32 as in the unfused graph. {@code b} is packed ({@link #packB}); {@code colOffset} is i32
+     * {@code [n]} or {@code NULL}; {@code bias} f32 {@code [n]} or {@code NULL}.
+     */
+    public static void gemm(
+            int m,
+            int n,
+            int k,
+            MemorySegment a,
+            long aOff,
+            boolean aUnsigned,
+            int aZp,
+            MemorySegment b,
+            long bOff,
+            MemorySegment colOffset,
+            long colOffsetOff,
+            MemorySegment y,
+            long yOff,
+            MemorySegment scale,
+            long scaleOff,
+            boolean scalePerColumn,
+            MemorySegment bias,
+            long biasOff,
+            Parallelism par) {
+        checkSizes(m, n, k);
+        if (m == 0 || n == 0) {
+            return;
+        }
+        Task t = TASK.get();
+        t.set(m, n, k, b, bOff, colOffset, colOffsetOff, y, yOff, scale, scaleOff, scalePerColumn, bias, biasOff);
+        t.prologue(a, aOff, aUnsigned, aZp);
+        int panels = panels(n);
+        int tiles = (m + MR - 1) / MR;
+        long macs = (long) m * n * Math.max(k, 1);
+        if (par == null || par.threads() == 1 || macs < PARALLEL_MIN_MACS) {
+            t.compute(0, tiles, 0, panels);
+        } else if (panels >= par.threads()) {
+            t.splitPanels = true;
+            par.forRange(0, panels, 1, t);
+        } else {
+            t.splitPanels = false;
+            par.forRange(0, tiles, 1, t);
+        }
+    }
+
+    static int panels(int n) {
+        return (n + NR - 1) / NR;
+    }
+
+    private static void checkSizes(int m, int n, int k) {
+        if (m < 0 || n < 0 || k < 0) {
+            throw new IllegalArgumentException("negative GEMM size m=" + m + " n=" + n + " k=" + k);
+        }
+    }
+
+    /**
+     * One call's operands, the widened A and its row sums (the caller's, reused across calls), and
+     * the parallel body. Worker threads read the caller's Task; each uses its own thread's tile.
+     */
+    private static final class Task implements Parallelism.IntRangeBody {
+        private static final ThreadLocal<int[]> TILE = ThreadLocal.withInitial(() -> new int[MR * NR]);
+
+        float[] af = new float[0];
+        int[] rowSum = new int[0];
+        int m;
+        int n;
+        int k;
+        int lda; // k rounded up to a vector, so the prologue writes whole vectors
+        MemorySegment b;
+        long bOff;
+        MemorySegment colOffset;
+        long colOffsetOff;
+        MemorySegment y;
+        long yOff;
+        MemorySegment scale;
+        long scaleOff;
+        boolean scalePerColumn;
+        MemorySegment bias;
+        long biasOff;
+        boolean splitPanels;
+
+        void set(
+                int m,
+                int n,
+                int k,
+                MemorySegment b,
+                long bOff,
+                MemorySegment colOffset,
+                long colOffsetOff,
+                MemorySegment y,
+                long yOff,
+                MemorySegment scale,
+                long scaleOff,
+                boolean scalePerColumn,
+                MemorySegment bias,
+                long biasOff) {
+            this.m = m;
+            this.n = n;
+            this.k = k;
+            this.b = b;
+            this.bOff = bOff;
+            this.colOffset = colOffset;
+            this.colOffsetOff = colOffsetOff;
+            this.y = y;
+            this.yOff = yOff;
+            this.scale = scale;
+            this.scaleOff = scaleOff;
+            this.scalePerColumn = scalePerColumn;
+            this.bias = bias;
+            this.biasOff = biasOff;
+        }
+
+        /** Widens A to centred f32 rows (padded with zero rows to whole tiles) and sums each row. */
+        void prologue(MemorySegment a, long aOff, boolean unsigned, int zp) {
+            int rows = (m + MR - 1) / MR * MR;
+            lda = Math.max(VL, (k + VL - 1) / VL * VL);
+            int size = Math.multiplyExact(rows, lda);
+            if (af.length < size) {
+                af = new float[size];
+            }
+            if (rowSum.length < rows) {
+                rowSum = new int[rows];
+            }
+            VectorOperators.Conversion<Byte, Integer> widen =
+                    unsigned ? VectorOperators.ZERO_EXTEND_B2I : VectorOperators.B2I;
+            int vecEnd = k / VL * VL;
+            for (int i = 0; i < m; i++) {
+                long src = aOff + (long) i * k;
+                int dst = i * lda;
+                IntVector sum = IntVector.zero(IS);
+                int kk = 0;
+                for (; kk < vecEnd; kk += VL) {
+                    IntVector v = (IntVector) ByteVector.fromMemorySegment(AS, a, src + kk, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(widen, IS, 0);
+                    v = v.sub(zp);
+                    sum = sum.add(v);
+                    ((FloatVector) v.convert(VectorOperators.I2F, 0)).intoArray(af, dst + kk);
+                }
+                int s = sum.reduceLanes(VectorOperators.ADD);
+                for (; kk < k; kk++) {
+                    byte raw = a.get(ValueLayout.JAVA_BYTE, src + kk);
+                    int v = (unsigned ? raw & 0xff : raw) - zp;
+                    s += v;
+                    af[dst + kk] = v;
+                }
+                for (; kk < lda; kk++) {
+                    af[dst + kk] = 0f;
+                }
+                rowSum[i] = s;
+            }
+            for (int i = m; i < rows; i++) {
+                java.util.Arrays.fill(af, i * lda, (i + 1) * lda, 0f);
+                rowSum[i] = 0;
+            }
+        }
+
+        @Override
+        public void run(int from, int to) {
+            if (splitPanels) {
+                compute(0, (m + MR - 1) / MR, from, to);
+            } else {
+                compute(from, to, 0, panels(n));
+            }
+        }
+
+        void compute(int tileFrom, int tileTo, int panelFrom, int panelTo) {
+            int[] tile = TILE.get();
+            long panelBytes = (long) k * NR;
+            for (int p = panelFrom; p < panelTo; p++) {
+                long bp = bOff + p * panelBytes;
+                for (int t = tileFrom; t < tileTo; t++) {
+                    int i0 = t * MR;
+                    if (k == 0) {
+                        java.util.Arrays.fill(tile, 0);
+                    }
+                    for (int k0 = 0; k0 < k; k0 += KC) {
+                        Int8GemmMicroKernel.kernel6(
+                                Math.min(KC, k - k0), af, i0 * lda + k0, lda, b, bp + (long) k0 * NR, tile, k0 == 0);
+                    }
+                    epilogue(tile, i0, Math.min(MR, m - i0), p * NR);
+                }
+            }
+        }
+
+        /** Takes the column offsets back out, rescales if asked, and writes the tile's valid part. */
+        private void epilogue(int[] tile, int i0, int rows, int col0) {
+            boolean offsets = !colOffset.equals(MemorySegment.NULL);
+            boolean toFloat = !scale.equals(MemorySegment.NULL);
+            boolean hasBias = !bias.equals(MemorySegment.NULL);
+            if (col0 + NR > n) {
+                epilogueScalar(tile, i0, rows, col0, offsets, toFloat, hasBias);
+                return;
+            }
+            for (int r = 0; r < rows; r++) {
+                long yRow = yOff + ((long) (i0 + r) * n + col0) * 4;
+                for (int v = 0; v < NR; v += VL) {
+                    IntVector acc = IntVector.fromArray(IS, tile, r * NR + v);
+                    long col = col0 + v;
+                    if (offsets) {
+                        IntVector off = IntVector.fromMemorySegment(
+                                IS, colOffset, colOffsetOff + col * 4, ByteOrder.LITTLE_ENDIAN);
+                        acc = acc.sub(off.mul(rowSum[i0 + r]));
+                    }
+                    if (!toFloat) {
+                        acc.intoMemorySegment(y, yRow + v * 4L, ByteOrder.LITTLE_ENDIAN);
+                        continue;
+                    }
+                    FloatVector f = (FloatVector) acc.convert(VectorOperators.I2F, 0);
+                    FloatVector s = scalePerColumn
+                            ? FloatVector.fromMemorySegment(FS, scale, scaleOff + col * 4, ByteOrder.LITTLE_ENDIAN)
+                            : FloatVector.broadcast(FS, scale.get(F32, scaleOff));
+                    f = f.mul(s);
+                    if (hasBias) {
+                        f = f.add(FloatVector.fromMemorySegment(FS, bias, biasOff + col * 4, ByteOrder.LITTLE_ENDIAN));
+                    }
+                    f.intoMemorySegment(y, yRow + v * 4L, ByteOrder.LITTLE_ENDIAN);
+                }
+            }
+        }
+
+        private void epilogueScalar(
+                int[] tile, int i0, int rows, int col0, boolean offsets, boolean toFloat, boolean hasBias) {
+            int cols = n - col0;
+            for (int r = 0; r < rows; r++) {
+                long yRow = yOff + ((long) (i0 + r) * n + col0) * 4;
+                for (int j = 0; j < cols; j++) {
+                    long col = col0 + j;
+                    int acc = tile[r * NR + j];
+                    if (offsets) {
+                        acc -= colOffset.get(I32, colOffsetOff + col * 4) * rowSum[i0 + r];
+                    }
+                    if (!toFloat) {
+                        y.set(I32, yRow + j * 4L, acc);
+                        continue;
+                    }
+                    float f = (float) acc * scale.get(F32, scaleOff + (scalePerColumn ? col * 4 : 0));
+                    if (hasBias) {
+                        f = f + bias.get(F32, biasOff + col * 4);
+                    }
+                    y.set(F32, yRow + j * 4L, f);
+                }
+            }
+        }
+    }
+}

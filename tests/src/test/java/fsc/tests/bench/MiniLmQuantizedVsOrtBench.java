@@ -1,0 +1,138 @@
+package fsc.tests.bench;
+
+import fsc.cli.ArtifactLoader;
+import fsc.cli.Main;
+import fsc.runtime.CompiledModel;
+import fsc.runtime.Tensor;
+import fsc.tests.OrtOracle;
+import fsc.tests.TestModels;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The int8 MiniLM ({@code all-minilm-l6-v2-q}: DynamicQuantizeLinear + MatMulInteger) compiled by fsc
+ * against ONNX Runtime running the same model, in one JVM, same inputs. Each configuration runs
+ * {@code fsc.bench.rounds} rounds of one fsc block then one ORT block (blocks, not interleaved calls:
+ * ORT's pool threads spin after each call and would steal the second core), so a load change on a
+ * shared machine hits both engines; the table gives the pooled median and p90 and the spread of the
+ * per-round median ratio. At one thread both engines compute on the calling thread, so the table
+ * also gives the median CPU time of that thread per call: on a machine shared with other jobs the
+ * wall clock counts time the thread waited for a core, CPU time does not. Prints Markdown and writes
+ * target/bench-minilm-q.md. A benchmark, not a test: it asserts nothing about speed.
+ *
+ * <p>Run: {@code ./mvnw -B -Pbench -pl tests -am test -Dtest=MiniLmQuantizedVsOrtBench
+ * -Dsurefire.failIfNoSpecifiedTests=false -Dfsc.bench.runs=40 -Dfsc.bench.warmup=200 -Dfsc.bench.rounds=3}
+ */
+@Tag("bench")
+class MiniLmQuantizedVsOrtBench {
+    record Config(int batch, int seq, int threads) {}
+
+    @FunctionalInterface
+    private interface Call {
+        void run() throws Exception;
+    }
+
+    @Test
+    void minilmInt8Latency() throws Exception {
+        int runs = Integer.getInteger("fsc.bench.runs", 40);
+        int warmup = Integer.getInteger("fsc.bench.warmup", 200);
+        int rounds = Integer.getInteger("fsc.bench.rounds", 3);
+        Path dir = Files.createTempDirectory("fsc-bench");
+        Path jar = dir.resolve("minilm-q.jar");
+        if (Main.execute("compile", TestModels.minilmQuantized().toString(), "-o", jar.toString(), "--quiet") != 0) {
+            throw new IllegalStateException("compile failed");
+        }
+        List<Config> configs = List.of(new Config(1, 128, 1), new Config(1, 128, 2));
+        StringBuilder md = new StringBuilder();
+        md.append("| batch×seq | threads | fsc median ms | fsc p90 ms | ORT int8 median ms | ORT int8 p90 ms"
+                + " | fsc/ORT (median) | per-round fsc/ORT min–max | fsc CPU ms | ORT CPU ms | fsc/ORT (CPU) |\n");
+        md.append("|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|\n");
+        for (Config c : configs) {
+            Map<String, Tensor> in = MiniLmVsOrtBench.tokens(c.batch, c.seq);
+            List<long[]> fsc = new ArrayList<>();
+            List<long[]> ort = new ArrayList<>();
+            List<long[]> fscCpu = new ArrayList<>();
+            List<long[]> ortCpu = new ArrayList<>();
+            try (CompiledModel m = ArtifactLoader.open(jar, c.threads);
+                    OrtOracle o = new OrtOracle(TestModels.minilmQuantized(), c.threads)) {
+                for (int r = 0; r < rounds; r++) {
+                    long[][] f = time(r == 0 ? warmup : warmup / 4, runs, () -> m.run(in));
+                    long[][] t = time(r == 0 ? warmup : warmup / 4, runs, () -> o.run(in));
+                    fsc.add(f[0]);
+                    fscCpu.add(f[1]);
+                    ort.add(t[0]);
+                    ortCpu.add(t[1]);
+                }
+            }
+            double lo = Double.MAX_VALUE;
+            double hi = 0;
+            for (int r = 0; r < rounds; r++) {
+                double ratio = median(fsc.get(r)) / median(ort.get(r));
+                lo = Math.min(lo, ratio);
+                hi = Math.max(hi, ratio);
+            }
+            long[] f = pooled(fsc);
+            long[] o = pooled(ort);
+            String cpu = "– | – | –";
+            if (c.threads == 1) {
+                double fc = MiniLmVsOrtBench.pct(pooled(fscCpu), 50);
+                double oc = MiniLmVsOrtBench.pct(pooled(ortCpu), 50);
+                cpu = String.format("%.2f | %.2f | %.2f", fc, oc, fc / oc);
+            }
+            md.append(String.format(
+                    "| %d×%d | %d | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f–%.2f | %s |%n",
+                    c.batch,
+                    c.seq,
+                    c.threads,
+                    MiniLmVsOrtBench.pct(f, 50),
+                    MiniLmVsOrtBench.pct(f, 90),
+                    MiniLmVsOrtBench.pct(o, 50),
+                    MiniLmVsOrtBench.pct(o, 90),
+                    MiniLmVsOrtBench.pct(f, 50) / MiniLmVsOrtBench.pct(o, 50),
+                    lo,
+                    hi,
+                    cpu));
+            System.out.print(md);
+        }
+        Files.writeString(Path.of("target", "bench-minilm-q.md"), md.toString());
+        System.out.println("\n" + md);
+    }
+
+    private static double median(long[] t) {
+        long[] s = t.clone();
+        Arrays.sort(s);
+        return MiniLmVsOrtBench.pct(s, 50);
+    }
+
+    private static long[] pooled(List<long[]> blocks) {
+        long[] all = blocks.stream().flatMapToLong(Arrays::stream).toArray();
+        Arrays.sort(all);
+        return all;
+    }
+
+    /** Wall and calling-thread CPU nanoseconds of each timed call. */
+    private static long[][] time(int warmup, int runs, Call call) throws Exception {
+        for (int i = 0; i < warmup; i++) {
+            call.run();
+        }
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        long[] t = new long[runs];
+        long[] cpu = new long[runs];
+        for (int i = 0; i < runs; i++) {
+            long c0 = mx.getCurrentThreadCpuTime();
+            long t0 = System.nanoTime();
+            call.run();
+            t[i] = System.nanoTime() - t0;
+            cpu[i] = mx.getCurrentThreadCpuTime() - c0;
+        }
+        return new long[][] {t, cpu};
+    }
+}
