@@ -9,8 +9,8 @@ import fsc.runtime.quant.GgmlType;
 import fsc.runtime.quant.Q8K;
 import fsc.runtime.quant.Q8KDot;
 import fsc.runtime.quant.Q8KUnpackedRow;
-import fsc.runtime.quant.QuantDot;
 import fsc.runtime.quant.QuantDotRows;
+import fsc.runtime.quant.QuantMatVec;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -65,15 +65,15 @@ public final class LlmKernels {
             return;
         }
         if (rows < PREFILL_ROWS) {
-            // Decode: bandwidth-bound, so the dot products read the packed blocks directly.
-            par.forRange(0, n, ROW_GRAIN, (from, to) -> {
-                for (int j = from; j < to; j++) {
-                    long wOff = j * rowBytes;
-                    for (int t = 0; t < rows; t++) {
-                        y.set(F32, 4L * ((long) t * n + j), QuantDot.dot(type, w, wOff, x, 4L * t * k, k));
-                    }
-                }
-            });
+            // Decode: bandwidth-bound, so the dot products read the packed blocks directly, a range
+            // of weight rows per worker in one kernel call (QuantMatVec). The body is this thread's
+            // reusable task, so a token allocates nothing.
+            MatVecTask task = MATVEC.get();
+            for (int t = 0; t < rows; t++) {
+                task.bind(type, w, x, 4L * t * k, k, y, (long) t * n);
+                par.forRange(0, n, ROW_GRAIN, task);
+            }
+            task.unbind();
             return;
         }
         if (type == GgmlType.F32) {
@@ -117,6 +117,42 @@ public final class LlmKernels {
             }
         });
     }
+
+    /** The decode matmul's loop body: one activation row against a range of weight rows. */
+    private static final class MatVecTask implements Parallelism.IntRangeBody {
+        private float[] x = new float[0];
+        private GgmlType type;
+        private MemorySegment w;
+        private MemorySegment y;
+        private long yOffset;
+        private int k;
+
+        /** Copies the activation row at byte {@code xOffset} of {@code xs} to the heap once per matmul. */
+        void bind(GgmlType type, MemorySegment w, MemorySegment xs, long xOffset, int k, MemorySegment y, long yRow) {
+            if (x.length < k) {
+                x = new float[k];
+            }
+            MemorySegment.copy(xs, F32, xOffset, x, 0, k);
+            this.type = type;
+            this.w = w;
+            this.k = k;
+            this.y = y;
+            this.yOffset = 4L * yRow;
+        }
+
+        /** Drops the segments so a finished step's arena is not kept reachable. */
+        void unbind() {
+            w = null;
+            y = null;
+        }
+
+        @Override
+        public void run(int from, int to) {
+            QuantMatVec.rows(type, w, x, k, y, yOffset, from, to);
+        }
+    }
+
+    private static final ThreadLocal<MatVecTask> MATVEC = ThreadLocal.withInitial(MatVecTask::new);
 
     /** Weight rows dequantized per GEMM in prefill: a few SGEMM panels wide, small enough for L2. */
     static final int PREFILL_CHUNK = 64;
