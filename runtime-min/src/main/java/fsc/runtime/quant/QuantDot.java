@@ -154,11 +154,12 @@ public final class QuantDot {
             FloatVector d = FloatVector.broadcast(F, Dequantize.f16(w, at));
             FloatVector block = FloatVector.zero(F);
             for (int i = 0; i < 16; i += L) {
-                ByteVector q = ByteVector.fromMemorySegment(B, w, at + 2 + i, LE);
-                FloatVector lo =
-                        ((FloatVector) (q.and((byte) 0x0F).sub((byte) 8)).convertShape(VectorOperators.B2F, F, 0));
-                FloatVector hi = ((FloatVector)
-                        (q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8)).convertShape(VectorOperators.B2F, F, 0));
+                // Nibbles split on int lanes (x86 has no byte shift): the same floats q - 8 as QuantMatVec.
+                IntVector q = (IntVector) ByteVector.fromMemorySegment(B, w, at + 2 + i, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                FloatVector lo = (FloatVector) q.and(0x0F).sub(8).convert(VectorOperators.I2F, 0);
+                FloatVector hi =
+                        (FloatVector) q.lanewise(VectorOperators.LSHR, 4).sub(8).convert(VectorOperators.I2F, 0);
                 block = lo.fma(FloatVector.fromMemorySegment(F, x, 4L * (xo + i), LE), block);
                 block = hi.fma(FloatVector.fromMemorySegment(F, x, 4L * (xo + 16 + i), LE), block);
             }

@@ -1,0 +1,115 @@
+package fsc.runtime.quant;
+
+import static fsc.runtime.quant.QuantDot.B;
+import static fsc.runtime.quant.QuantDot.F;
+import static fsc.runtime.quant.QuantDot.I;
+import static fsc.runtime.quant.QuantDot.L;
+import static fsc.runtime.quant.QuantDot.LE;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Objects;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * A range of rows of a packed weight matrix times one activation vector: the decode step's matmul.
+ * Decode reads every weight byte once per token, so the loop over rows lives here, inside one
+ * compiled method, rather than around a per-row call: the weight segment is one loop-invariant
+ * object addressed by plain offsets (no {@code asSlice} per row, whose {@code dup} and liveness
+ * checks were most of a decode profile), the activation is a heap {@code float[]} copied once per
+ * matmul, and the only per-row work outside the block loop is one reduction and one store.
+ *
+ * <p>Per row the arithmetic is exactly {@link QuantDot}'s (same products, same order), so every
+ * result is bit-identical to {@link QuantDot#dot} and to {@link QuantDotRows}: a token's logits do
+ * not depend on which kernel a step size selects. Q4_0 nibbles are widened to ints before they are
+ * split ({@code ZERO_EXTEND_B2I}, then {@code and}/{@code lshr}/{@code sub} on int lanes, then
+ * {@code I2F}): x86 has no byte shift, so the byte-lane version C2 emulates costs more, and the
+ * floats produced are the same small integers {@code q - 8}.
+ */
+public final class QuantMatVec {
+    private QuantMatVec() {}
+
+    /** Whether {@link #rows} has a row-loop kernel for {@code type} (others go row by row through QuantDot). */
+    public static boolean supports(GgmlType type) {
+        return QuantDot.VECTORIZED && (type == GgmlType.Q4_0 || type == GgmlType.Q8_0);
+    }
+
+    /**
+     * {@code y[j] = dot(w row j, x[0..k))} for rows {@code from..to} of {@code w} (row {@code j} at byte
+     * {@code j * type.bytesFor(k)}), stored as little-endian floats at byte {@code yOffset + 4 * j} of
+     * {@code y}.
+     */
+    public static void rows(
+            GgmlType type, MemorySegment w, float[] x, int k, MemorySegment y, long yOffset, int from, int to) {
+        long rowBytes = type.bytesFor(k);
+        Objects.checkFromToIndex(from, to, Integer.MAX_VALUE);
+        Objects.checkFromIndexSize(0, k, x.length);
+        Objects.checkFromToIndex(0, to * rowBytes, w.byteSize());
+        Objects.checkFromToIndex(yOffset, yOffset + 4L * to, y.byteSize());
+        if (!supports(type)) {
+            MemorySegment xs = MemorySegment.ofArray(x);
+            for (int j = from; j < to; j++) {
+                y.set(Dequantize.F32, yOffset + 4L * j, QuantDot.dot(type, w, j * rowBytes, xs, 0L, k));
+            }
+            return;
+        }
+        if (type == GgmlType.Q4_0) {
+            q4_0(w, rowBytes, x, k, y, yOffset, from, to);
+        } else {
+            q8_0(w, rowBytes, x, k, y, yOffset, from, to);
+        }
+    }
+
+    private static void q4_0(
+            MemorySegment w, long rowBytes, float[] x, int k, MemorySegment y, long yOffset, int from, int to) {
+        int blocks = k / 32;
+        for (int j = from; j < to; j++) {
+            long row = j * rowBytes;
+            FloatVector acc = FloatVector.zero(F);
+            for (int b = 0; b < blocks; b++) {
+                // Addresses are affine in the int block index, so C2 hoists the segment's bounds
+                // and liveness checks out of the loop.
+                long at = row + 18L * b;
+                FloatVector d = FloatVector.broadcast(F, Dequantize.f16(w, at));
+                FloatVector block = FloatVector.zero(F);
+                for (int i = 0; i < 16; i += L) {
+                    IntVector q = (IntVector) ByteVector.fromMemorySegment(B, w, at + 2 + i, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                    FloatVector lo = (FloatVector) q.and(0x0F).sub(8).convert(VectorOperators.I2F, 0);
+                    FloatVector hi = (FloatVector)
+                            q.lanewise(VectorOperators.LSHR, 4).sub(8).convert(VectorOperators.I2F, 0);
+                    block = lo.fma(FloatVector.fromArray(F, x, 32 * b + i), block);
+                    block = hi.fma(FloatVector.fromArray(F, x, 32 * b + 16 + i), block);
+                }
+                acc = block.fma(d, acc);
+            }
+            y.set(Dequantize.F32, yOffset + 4L * j, acc.reduceLanes(VectorOperators.ADD));
+        }
+    }
+
+    private static void q8_0(
+            MemorySegment w, long rowBytes, float[] x, int k, MemorySegment y, long yOffset, int from, int to) {
+        int blocks = k / 32;
+        for (int j = from; j < to; j++) {
+            long row = j * rowBytes;
+            FloatVector acc = FloatVector.zero(F);
+            for (int b = 0; b < blocks; b++) {
+                long at = row + 34L * b;
+                FloatVector d = FloatVector.broadcast(F, Dequantize.f16(w, at));
+                FloatVector block = FloatVector.zero(F);
+                for (int i = 0; i < 16; i += L) {
+                    FloatVector lo = (FloatVector)
+                            ByteVector.fromMemorySegment(B, w, at + 2 + i, LE).convertShape(VectorOperators.B2F, F, 0);
+                    FloatVector hi = (FloatVector)
+                            ByteVector.fromMemorySegment(B, w, at + 18 + i, LE).convertShape(VectorOperators.B2F, F, 0);
+                    block = lo.fma(FloatVector.fromArray(F, x, 32 * b + i), block);
+                    block = hi.fma(FloatVector.fromArray(F, x, 32 * b + 16 + i), block);
+                }
+                acc = block.fma(d, acc);
+            }
+            y.set(Dequantize.F32, yOffset + 4L * j, acc.reduceLanes(VectorOperators.ADD));
+        }
+    }
+}

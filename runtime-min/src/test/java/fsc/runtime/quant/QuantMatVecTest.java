@@ -1,0 +1,66 @@
+package fsc.runtime.quant;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Random;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The decode row-loop kernel gives, bit for bit, the single-row dot of every row in its range (so
+ * batch invariance holds whichever kernel a step picks), agrees with the scalar reference, and
+ * writes nothing outside its range.
+ */
+class QuantMatVecTest {
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    @ParameterizedTest
+    @EnumSource(
+            value = GgmlType.class,
+            names = {"Q4_0", "Q8_0", "F32", "F16"})
+    void rowsMatchTheSingleRowDotAndTheReference(GgmlType type) {
+        Random rnd = new Random(5 + type.ordinal());
+        int n = 7 * 32;
+        int rows = 13;
+        long rowBytes = type.bytesFor(n);
+        MemorySegment w = Arena.ofAuto().allocate(rows * rowBytes);
+        for (long i = 0; i < w.byteSize(); i++) {
+            w.set(ValueLayout.JAVA_BYTE, i, (byte) rnd.nextInt());
+        }
+        for (long e = 0; e < (long) rows * n / type.blockSize(); e++) {
+            float v = (float) rnd.nextGaussian() * (type.blockSize() == 1 ? 1f : 0.05f);
+            long at = e * type.blockBytes();
+            switch (type) {
+                case F32 -> w.set(F32, at, v);
+                default -> w.set(I16, at, Float.floatToFloat16(v));
+            }
+        }
+        float[] x = new float[n + 5];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) rnd.nextGaussian();
+        }
+        long yOffset = 12;
+        MemorySegment y = Arena.ofAuto().allocate(yOffset + 4L * rows);
+        y.fill((byte) 0x7f);
+        int from = 3;
+        int to = 11;
+        QuantMatVec.rows(type, w, x, n, y, yOffset, from, to);
+        MemorySegment xs = MemorySegment.ofArray(x);
+        for (int j = 0; j < rows; j++) {
+            float got = y.get(F32, yOffset + 4L * j);
+            if (j < from || j >= to) {
+                assertEquals(0x7f7f7f7f, Float.floatToRawIntBits(got), "row " + j + " is outside the range");
+                continue;
+            }
+            float single = QuantDot.dot(type, w, j * rowBytes, xs, 0L, n);
+            assertEquals(Float.floatToRawIntBits(single), Float.floatToRawIntBits(got), type + " row " + j);
+            float ref = Dequantize.dot(type, w, j * rowBytes, x, 0, n);
+            assertEquals(ref, got, 1e-4f * (1 + Math.abs(ref)), type + " row " + j + " vs the reference");
+        }
+    }
+}
