@@ -229,21 +229,11 @@ final class BenchCommand implements Callable<Integer> {
             ClassLoader loader = m.getClass().getClassLoader();
             ModelSignature sig = ModelSignature.load(loader);
             List<String> notes = new ArrayList<>();
-            Map<String, Long> binding;
-            Map<String, Tensor> in;
-            if (!inputs.isEmpty()) {
-                if (batch != null || seq != null || !dims.isEmpty()) {
-                    throw new FscException(
-                            "--batch/--seq/--dim do not apply with --input: the inputs' shapes set the sizes");
-                }
-                in = new LinkedHashMap<>();
-                inputs.forEach((k, v) -> in.put(k, fsc.runtime.io.TensorFiles.read(v)));
-                binding = SyntheticInputs.bindFrom(sig, in);
-            } else {
-                binding = SyntheticInputs.bind(sig, batch, seq, dims);
-                NodeTable table = NodeTable.load(loader);
-                in = SyntheticInputs.make(sig, binding, table == null ? Map.of() : table.inputRanges(), notes);
-            }
+            NodeTable table = NodeTable.load(loader);
+            SyntheticInputs.Run run = SyntheticInputs.resolve(
+                    sig, inputs, batch, seq, dims, table == null ? Map.of() : table.inputRanges(), notes);
+            Map<String, Long> binding = run.binding();
+            Map<String, Tensor> in = run.inputs();
             notes.forEach(s -> System.err.println("[bench] note: " + s));
             EncoderBench.Result r = EncoderBench.run(m, in, new EncoderBench.Options(n, settle, warmupMax), System.err);
             report(out, sig, binding, t, n, r);

@@ -142,21 +142,11 @@ final class ProfileCommand implements Callable<Integer> {
                         + table.slots().size() + " slots, the model has " + pm.profileSlots());
             }
             ModelSignature sig = ModelSignature.load(loader);
-            Map<String, Long> binding;
-            Map<String, Tensor> in;
             List<String> notes = new ArrayList<>();
-            if (!inputs.isEmpty()) {
-                if (batch != null || seq != null || !dims.isEmpty()) {
-                    throw new FscException(
-                            "--batch/--seq/--dim do not apply with --input: the inputs' shapes set the sizes");
-                }
-                in = new LinkedHashMap<>();
-                inputs.forEach((k, v) -> in.put(k, fsc.runtime.io.TensorFiles.read(v)));
-                binding = SyntheticInputs.bindFrom(sig, in);
-            } else {
-                binding = SyntheticInputs.bind(sig, batch, seq, dims);
-                in = SyntheticInputs.make(sig, binding, table.inputRanges(), notes);
-            }
+            SyntheticInputs.Run run =
+                    SyntheticInputs.resolve(sig, inputs, batch, seq, dims, table.inputRanges(), notes);
+            Map<String, Long> binding = run.binding();
+            Map<String, Tensor> in = run.inputs();
             notes.forEach(s -> System.err.println("[profile] note: " + s));
             // Warm-up and the unprofiled latency (the reference the shares are of).
             EncoderBench.Result plain = EncoderBench.run(

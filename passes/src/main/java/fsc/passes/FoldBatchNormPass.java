@@ -96,16 +96,16 @@ public final class FoldBatchNormPass implements Pass {
             }
             Folded f = fold(g, conv, n, constants);
             Value w = conv.input(1);
-            Value wv = new Value(unique(names, w.name() + "_bn"), w.type());
+            Value wv = new Value(UniqueNames.unique(names, w.name() + "_bn"), w.type());
             Value bv = new Value(
-                    unique(
+                    UniqueNames.unique(
                             names,
                             (conv.inputs().size() > 2
                                             ? conv.input(2).name()
                                             : conv.output().name()) + "_bn"),
                     TensorType.of(DType.F32, f.bias.length));
-            String wName = unique(names, constants.get(w).weight() + ".bn");
-            String bName = unique(names, wName + ".bias");
+            String wName = UniqueNames.unique(names, constants.get(w).weight() + ".bn");
+            String bName = UniqueNames.unique(names, wName + ".bias");
             newWeights.put(
                     wName,
                     f32(w.type().dims().stream().mapToLong(d -> d.value()).toArray(), f.weight));
@@ -231,13 +231,5 @@ public final class FoldBatchNormPass implements Pass {
         weights.keySet().removeAll(droppedWeights);
         weights.putAll(newWeights);
         return g.withBody(constants, nodes, g.outputs(), new Weights(weights));
-    }
-
-    private static String unique(Set<String> taken, String base) {
-        String name = base;
-        for (int i = 1; !taken.add(name); i++) {
-            name = base + "_" + i;
-        }
-        return name;
     }
 }

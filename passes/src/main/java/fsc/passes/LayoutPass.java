@@ -96,9 +96,9 @@ public final class LayoutPass implements Pass {
                 long k = b.type().dim(transposed ? 1 : 0).value();
                 long cols = b.type().dim(transposed ? 0 : 1).value();
                 Value v = new Value(
-                        unique(names, b.name() + suffix),
+                        UniqueNames.unique(names, b.name() + suffix),
                         TensorType.of(DType.F32, k, cols).withLayout(tag));
-                String weight = unique(names, src.weight() + "." + (transposed ? "t." : "") + tag);
+                String weight = UniqueNames.unique(names, src.weight() + "." + (transposed ? "t." : "") + tag);
                 slots[slot] = new Constant(v, weight);
                 added.computeIfAbsent(b, key -> new ArrayList<>()).add(slots[slot]);
                 newWeights.put(weight, w);
@@ -191,13 +191,5 @@ public final class LayoutPass implements Pass {
                 rowMajorBytes,
                 packedBytes));
         return g.withBody(constants, nodes, g.outputs(), new Weights(weights));
-    }
-
-    private static String unique(Set<String> taken, String base) {
-        String name = base;
-        for (int i = 1; !taken.add(name); i++) {
-            name = base + "_" + i;
-        }
-        return name;
     }
 }

@@ -115,11 +115,12 @@ public final class QuantGemmPass implements Pass {
                 long k = w.type().dim(0).value();
                 long cols = w.type().dim(1).value();
                 Value pv = new Value(
-                        unique(names, w.name() + "_s8_" + tag),
+                        UniqueNames.unique(names, w.name() + "_s8_" + tag),
                         TensorType.of(DType.I8, k, cols).withLayout(tag));
-                Value ov = new Value(unique(names, w.name() + "_s8_offset"), TensorType.of(DType.I32, cols));
-                String pw = unique(names, src.weight() + ".s8." + tag);
-                String ow = unique(names, src.weight() + ".s8.offset");
+                Value ov =
+                        new Value(UniqueNames.unique(names, w.name() + "_s8_offset"), TensorType.of(DType.I32, cols));
+                String pw = UniqueNames.unique(names, src.weight() + ".s8." + tag);
+                String ow = UniqueNames.unique(names, src.weight() + ".s8.offset");
                 newWeights.put(pw, s8[0]);
                 newWeights.put(ow, s8[1]);
                 slot = new Constant[] {new Constant(pv, pw), new Constant(ov, ow)};
@@ -213,7 +214,7 @@ public final class QuantGemmPass implements Pass {
             }
             Value zp = zpCast != null
                     ? zpCast.output()
-                    : new Value(unique(names, n.output().name() + "_zero_point"), TensorType.of(DType.U8));
+                    : new Value(UniqueNames.unique(names, n.output().name() + "_zero_point"), TensorType.of(DType.U8));
             Node first = m.nodes().stream()
                     .min(java.util.Comparator.comparing(order::get))
                     .orElseThrow();
@@ -310,8 +311,8 @@ public final class QuantGemmPass implements Pass {
         }
         ByteBuffer b = ByteBuffer.allocate(1).order(ByteOrder.LITTLE_ENDIAN).put(0, (byte) value);
         WeightData w = new WeightData(q.dtype(), List.of(), b);
-        String name = unique(names, q.name() + "_zero_point");
-        String weight = unique(names, name);
+        String name = UniqueNames.unique(names, q.name() + "_zero_point");
+        String weight = UniqueNames.unique(names, name);
         newWeights.put(weight, w);
         Value v = new Value(name, TensorType.of(q.dtype()));
         zeroPoints.add(new Constant(v, weight));
@@ -427,13 +428,5 @@ public final class QuantGemmPass implements Pass {
         weights.keySet().removeAll(dropped);
         weights.putAll(newWeights);
         return g.withBody(constants, nodes, g.outputs(), new Weights(weights));
-    }
-
-    private static String unique(Set<String> taken, String base) {
-        String name = base;
-        for (int i = 1; !taken.add(name); i++) {
-            name = base + "_" + i;
-        }
-        return name;
     }
 }

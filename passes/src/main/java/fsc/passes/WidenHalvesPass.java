@@ -224,7 +224,7 @@ public final class WidenHalvesPass implements Pass {
                     w = f32(names, v);
                     Constant c = constants.get(v);
                     if (c != null) {
-                        String weight = unique(weightNames, c.weight() + ".f32");
+                        String weight = UniqueNames.unique(weightNames, c.weight() + ".f32");
                         newWeights.put(weight, toF32(g.weights().get(c.weight())));
                         widenedConstants.put(v, new Constant(w, weight));
                     } else {
@@ -302,14 +302,6 @@ public final class WidenHalvesPass implements Pass {
             f.setDouble(i, half.getDouble(i));
         }
         return f.toWeight();
-    }
-
-    private static String unique(Set<String> taken, String base) {
-        String name = base;
-        for (int i = 1; !taken.add(name); i++) {
-            name = base + "_" + i;
-        }
-        return name;
     }
 
     /** A fresh f32 value shaped like {@code v}, named after it. */

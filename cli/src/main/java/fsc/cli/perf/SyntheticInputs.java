@@ -30,6 +30,35 @@ import java.util.Random;
 public final class SyntheticInputs {
     private SyntheticInputs() {}
 
+    /** A run's symbol values and the inputs that realise them. */
+    public record Run(Map<String, Long> binding, Map<String, Tensor> inputs) {}
+
+    /**
+     * The inputs of a bench or profile run: the {@code --input} files when given (then {@code
+     * --batch/--seq/--dim} are refused, the files' shapes set the sizes), else random inputs for the
+     * symbols those options set; {@code notes} receives a line per input filled without a known range.
+     */
+    public static Run resolve(
+            ModelSignature sig,
+            Map<String, java.nio.file.Path> files,
+            Long batch,
+            Long seq,
+            Map<String, Long> dims,
+            Map<String, long[]> ranges,
+            List<String> notes) {
+        if (!files.isEmpty()) {
+            if (batch != null || seq != null || !dims.isEmpty()) {
+                throw new FscException(
+                        "--batch/--seq/--dim do not apply with --input: the inputs' shapes set the sizes");
+            }
+            Map<String, Tensor> in = new LinkedHashMap<>();
+            files.forEach((k, v) -> in.put(k, fsc.runtime.io.TensorFiles.read(v)));
+            return new Run(bindFrom(sig, in), in);
+        }
+        Map<String, Long> binding = bind(sig, batch, seq, dims);
+        return new Run(binding, make(sig, binding, ranges, notes));
+    }
+
     /** The symbol values of a run; refuses options that name no symbol of this model. */
     public static Map<String, Long> bind(ModelSignature sig, Long batch, Long seq, Map<String, Long> dims) {
         Map<String, Long> out = new LinkedHashMap<>();
