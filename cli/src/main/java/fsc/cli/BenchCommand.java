@@ -172,7 +172,7 @@ final class BenchCommand implements Callable<Integer> {
             refuse("this model (not a GGUF decoder)", "-p", prompts, "-n", gens, "-r", reps);
             refuse("this model (not a GGUF decoder)", "--gguf", gguf, "--peer", peer.isEmpty() ? null : peer);
         }
-        Path jar = ModelCompiler.jarFor(model, new Progress(System.err, false));
+        Path jar = FscHome.compileCache().jarFor(model, new Progress(System.err, false));
         PrintWriter out = spec.commandLine().getOut();
         if (decoder) {
             benchDecoder(jar, out);

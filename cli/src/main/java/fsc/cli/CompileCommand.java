@@ -1,9 +1,11 @@
 package fsc.cli;
 
-import fsc.ir.FscException;
+import fsc.compiler.CompileDriver;
+import fsc.compiler.CompileResult;
+import fsc.compiler.CompileSettings;
+import fsc.compiler.Target;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -15,13 +17,18 @@ import picocli.CommandLine.Parameters;
         name = "compile",
         mixinStandardHelpOptions = true,
         description = {
-            "Compile an ONNX model into a self-contained jar (generated Vector API code + mapped weights + runtime).",
+            "Compile a model (.onnx, a .gguf decoder, or .fsir IR) into a self-contained jar (generated code +"
+                    + " mapped weights + runtime). An option that does not apply to the model or the target is"
+                    + " refused, never ignored.",
             "",
             "Example:",
             "  fsc compile all-minilm-l6-v2.onnx --target java -o minilm.jar --dump-ir out/ir --time-passes"
         })
 final class CompileCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "MODEL", description = "The model: an .onnx file.")
+    @Parameters(
+            index = "0",
+            paramLabel = "MODEL",
+            description = "The model: an .onnx file, a .gguf decoder, or an .fsir file (e.g. a --dump-ir dump).")
     Path model;
 
     @Option(
@@ -32,16 +39,10 @@ final class CompileCommand implements Callable<Integer> {
                             + " code as the fallback where there is no GPU). Default: ${DEFAULT-VALUE}.")
     String target;
 
-    @Option(
-            names = "--arch",
-            defaultValue = "sm_90",
-            description = "CUDA: GPU architecture for PTX. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--arch", description = "CUDA: GPU architecture for PTX. Default: sm_90.")
     String arch;
 
-    @Option(
-            names = "--gemm",
-            defaultValue = "generated",
-            description = "CUDA: GEMM kernels, generated (ours) or cublas. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--gemm", description = "CUDA: GEMM kernels; this build has only generated (ours), the default.")
     String gemm;
 
     @Option(
@@ -69,7 +70,8 @@ final class CompileCommand implements Callable<Integer> {
             names = "--passes",
             paramLabel = "LIST",
             split = ",",
-            description = "Run these passes (comma-separated) instead of the default CPU pipeline.")
+            description = "Run these passes (comma-separated) instead of the target's default pipeline (for an"
+                    + " .fsir dump: the passes after the dump's).")
     java.util.List<String> passes;
 
     @Option(
@@ -127,28 +129,24 @@ final class CompileCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (!List.of("java", "cuda", "cuda,java").contains(target)) {
-            throw new FscException("unknown target '" + target + "'", "use java, cuda or cuda,java");
-        }
-        fsc.backend.cuda.CudaBackendOptions cuda = target.startsWith("cuda")
-                ? new fsc.backend.cuda.CudaBackendOptions(
-                        arch,
-                        gemm,
-                        target.equals("cuda,java"),
-                        dumpCuda,
-                        fsc.backend.cuda.Nvcc.find(System.getenv("PATH")))
-                : null;
-        Path out = output != null ? output : defaultOutput(model);
-        if (maxContext != null) {
-            bounds.put(LlmCompiler.CONTEXT_KEY, maxContext);
-        }
-        if (maxBatchTokens != null) {
-            bounds.put(LlmCompiler.BATCH_TOKENS_KEY, maxBatchTokens);
-        }
-        ModelCompiler.Settings settings = new ModelCompiler.Settings(
-                dumpIr, timePasses, passes, bounds, bindings, checkPasses, numerics, kvCache);
-        Progress progress = new Progress(System.err, quiet);
-        ModelCompiler.Result r = ModelCompiler.compile(model, out, settings, progress, cuda);
+        CompileSettings settings = CompileSettings.builder(model, output != null ? output : defaultOutput(model))
+                .target(Target.byName(target))
+                .arch(arch)
+                .gemm(gemm)
+                .dumpCuda(dumpCuda)
+                .toolPath(System.getenv("PATH"))
+                .passes(passes)
+                .bounds(bounds)
+                .bindings(bindings)
+                .dumpIr(dumpIr)
+                .timePasses(timePasses)
+                .checkPasses(checkPasses)
+                .numerics(numerics)
+                .kvCache(kvCache)
+                .maxContext(maxContext == null ? null : Math.toIntExact(maxContext))
+                .maxBatchTokens(maxBatchTokens == null ? null : Math.toIntExact(maxBatchTokens))
+                .build();
+        CompileResult r = CompileDriver.compile(settings, new Progress(System.err, quiet));
         if (timePasses) {
             System.err.print(r.passReport());
         }

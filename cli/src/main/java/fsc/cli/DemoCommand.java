@@ -51,7 +51,7 @@ final class DemoCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         Progress progress = new Progress(System.err, false);
         Path onnx = FscHome.bundledModel("all-minilm-l6-v2.onnx");
-        Path jar = ModelCompiler.jarFor(onnx, progress);
+        Path jar = FscHome.compileCache().jarFor(onnx, progress);
         WordPieceTokenizer tokenizer =
                 WordPieceTokenizer.fromJson(FscHome.bundledModel("all-minilm-l6-v2-tokenizer.json"));
         var enc = tokenizer.encodeBatch(texts, 256);

@@ -1,5 +1,6 @@
 package fsc.cli;
 
+import fsc.compiler.CompileCache;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,6 +41,11 @@ final class FscHome {
 
     static Path cache() {
         return root().resolve(".fsc-cache");
+    }
+
+    /** The compile cache behind {@code run}, {@code demo}, {@code bench}, {@code serve} on a model file. */
+    static CompileCache compileCache() {
+        return new CompileCache(cache());
     }
 
     /** A model the build unpacked into {@code models/}, or a clear error saying how to get it. */

@@ -76,7 +76,7 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Path jar = ModelCompiler.jarFor(model, new Progress(System.err, quiet));
+        Path jar = FscHome.compileCache().jarFor(model, new Progress(System.err, quiet));
         List<String> args = new ArrayList<>(List.of(
                 "--prompt",
                 prompt,

@@ -2,6 +2,7 @@ package fsc.cli;
 
 import fsc.backend.java.JavaBackend;
 import fsc.cli.pictures.Pictures;
+import fsc.compiler.IrFiles;
 import fsc.frontend.onnx.ImportOptions;
 import fsc.frontend.onnx.OnnxImporter;
 import fsc.frontend.onnx.OnnxModelInfo;

@@ -1,5 +1,6 @@
 package fsc.cli;
 
+import fsc.compiler.IrFiles;
 import fsc.ir.Graph;
 import fsc.ir.text.IrPrinter;
 import fsc.passes.InterpreterCheck;

@@ -123,7 +123,7 @@ final class ProfileCommand implements Callable<Integer> {
             throw new FscException(
                     "--threads, --runs, --top, --stream-mb and --warmup-max must be positive, --settle in (0, 1)");
         }
-        Path jar = ModelCompiler.jarFor(model, new Progress(System.err, false));
+        Path jar = FscHome.compileCache().jarFor(model, new Progress(System.err, false));
         PrintWriter out = spec.commandLine().getOut();
         try (CompiledModel m = ArtifactLoader.open(jar, threads)) {
             ClassLoader loader = m.getClass().getClassLoader();

@@ -44,7 +44,7 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Path jar = ModelCompiler.jarFor(model, new Progress(System.err, quiet));
+        Path jar = FscHome.compileCache().jarFor(model, new Progress(System.err, quiet));
         List<String> args = new ArrayList<>();
         for (String in : inputs) {
             args.add("--input");

@@ -117,7 +117,7 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException, InterruptedException {
-        Path jar = ModelCompiler.jarFor(model, new Progress(System.err, quiet));
+        Path jar = FscHome.compileCache().jarFor(model, new Progress(System.err, quiet));
         CompiledModel compiled = ArtifactLoader.open(jar, threads);
         boolean decoder = compiled.getClass().getClassLoader().getResource(LlmConfig.ENTRY) != null;
         Runnable stop;

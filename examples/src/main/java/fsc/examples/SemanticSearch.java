@@ -1,9 +1,10 @@
 package fsc.examples;
 
 import fsc.cli.ArtifactLoader;
-import fsc.cli.ModelCompiler;
 import fsc.cli.Pooling;
 import fsc.cli.Progress;
+import fsc.compiler.CompileDriver;
+import fsc.compiler.CompileSettings;
 import fsc.runtime.CompiledModel;
 import fsc.runtime.Tensor;
 import fsc.runtime.text.WordPieceTokenizer;
@@ -36,7 +37,7 @@ public final class SemanticSearch {
         Path jar = Path.of("target", "minilm.jar");
         if (!Files.isRegularFile(jar)) {
             Files.createDirectories(jar.getParent());
-            ModelCompiler.compile(onnx, jar, ModelCompiler.Settings.defaults(), new Progress(System.err, false));
+            CompileDriver.compile(CompileSettings.builder(onnx, jar).build(), new Progress(System.err, false));
         }
         WordPieceTokenizer tokenizer = WordPieceTokenizer.fromJson(models.resolve("all-minilm-l6-v2-tokenizer.json"));
         List<String> texts = new ArrayList<>(DOCUMENTS);

@@ -4,8 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import fsc.cli.ArtifactLoader;
-import fsc.cli.ModelCompiler;
 import fsc.cli.Progress;
+import fsc.compiler.CompileDriver;
+import fsc.compiler.CompileSettings;
 import fsc.runtime.CompiledModel;
 import fsc.runtime.Tensor;
 import fsc.tests.OrtOracle;
@@ -35,7 +36,7 @@ class SmallModelsVsOrtTest {
     void matchesOnnxRuntime(String file) throws Exception {
         Path model = NodeTests.onnxData().resolve("models").resolve(file);
         Path jar = dir.resolve(file.replace(".onnx", ".jar"));
-        ModelCompiler.compile(model, jar, ModelCompiler.Settings.defaults(), new Progress(System.err, true));
+        CompileDriver.compile(CompileSettings.builder(model, jar).build(), new Progress(System.err, true));
         Random rnd = new Random(42);
         float[] pixels = new float[28 * 28];
         for (int i = 0; i < pixels.length; i++) {

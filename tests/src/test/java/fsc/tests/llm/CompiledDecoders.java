@@ -1,7 +1,8 @@
 package fsc.tests.llm;
 
-import fsc.cli.LlmCompiler;
-import fsc.cli.Progress;
+import fsc.compiler.CompileDriver;
+import fsc.compiler.CompileProgress;
+import fsc.compiler.CompileSettings;
 import fsc.frontend.gguf.arch.DecoderNumerics;
 import fsc.frontend.gguf.arch.DecoderOptions;
 import fsc.ir.DType;
@@ -44,7 +45,8 @@ final class CompiledDecoders {
                 DecoderOptions options = new DecoderOptions(256, 64, 4, 16)
                         .withNumerics(numerics)
                         .withKvType(kvType);
-                LlmCompiler.compile(gguf, jar, null, null, options, new Progress(System.err, true));
+                CompileDriver.compile(
+                        CompileSettings.builder(gguf, jar).decoder(options).build(), CompileProgress.SILENT);
                 return jar;
             } catch (IOException e) {
                 throw new UncheckedIOException(e);

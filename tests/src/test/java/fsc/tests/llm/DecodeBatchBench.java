@@ -45,12 +45,10 @@ class DecodeBatchBench {
         Path gguf = dir.resolve("synth.gguf");
         model.write(gguf, name -> type);
         Path jar = dir.resolve("synth.jar");
-        fsc.cli.LlmCompiler.compile(
-                gguf,
-                jar,
-                null,
-                null,
-                new fsc.frontend.gguf.arch.DecoderOptions(context + 2 * steps + 16, 256, maxBatch, 16),
+        fsc.compiler.CompileDriver.compile(
+                fsc.compiler.CompileSettings.builder(gguf, jar)
+                        .decoder(new fsc.frontend.gguf.arch.DecoderOptions(context + 2 * steps + 16, 256, maxBatch, 16))
+                        .build(),
                 new fsc.cli.Progress(System.err, false));
         StringBuilder md = new StringBuilder(String.format(
                 Locale.ROOT,

@@ -82,13 +82,11 @@ class LlamaDecodeBench {
                 Path gguf = dir.resolve("synth-" + type + ".gguf");
                 model.write(gguf, name -> type);
                 Path jar = dir.resolve("synth-" + type + "-" + num + ".jar");
-                fsc.cli.LlmCompiler.compile(
-                        gguf,
-                        jar,
-                        null,
-                        null,
-                        new fsc.frontend.gguf.arch.DecoderOptions(4096, prefill, 1, 16)
-                                .withNumerics(fsc.frontend.gguf.arch.DecoderNumerics.byName(num)),
+                fsc.compiler.CompileDriver.compile(
+                        fsc.compiler.CompileSettings.builder(gguf, jar)
+                                .decoder(new fsc.frontend.gguf.arch.DecoderOptions(4096, prefill, 1, 16)
+                                        .withNumerics(fsc.frontend.gguf.arch.DecoderNumerics.byName(num)))
+                                .build(),
                         new fsc.cli.Progress(System.err, false));
                 Files.delete(gguf);
                 for (int threads : new int[] {1, 2}) {

@@ -4,11 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import fsc.cli.ArtifactLoader;
-import fsc.cli.LlmCompiler;
-import fsc.cli.Progress;
 import fsc.cli.loadtest.LoadGenerator;
 import fsc.cli.loadtest.LoadSpec;
 import fsc.cli.loadtest.RequestResult;
+import fsc.compiler.CompileDriver;
+import fsc.compiler.CompileProgress;
+import fsc.compiler.CompileSettings;
 import fsc.frontend.gguf.arch.DecoderOptions;
 import fsc.runtime.CompiledModel;
 import fsc.runtime.llm.LlmConfig;
@@ -52,7 +53,11 @@ class ServeSoakTest {
         assertTrue(Files.isRegularFile(gguf), "test data missing: " + gguf);
         Path dir = Files.createTempDirectory("fsc-serve");
         Path jar = dir.resolve("stories.jar");
-        LlmCompiler.compile(gguf, jar, null, null, new DecoderOptions(256, 128, 8, 16), new Progress(System.err, true));
+        CompileDriver.compile(
+                CompileSettings.builder(gguf, jar)
+                        .decoder(new DecoderOptions(256, 128, 8, 16))
+                        .build(),
+                CompileProgress.SILENT);
         try (CompiledModel model = ArtifactLoader.open(jar, 1)) {
             LlmConfig config = LlmConfig.load(model.getClass().getClassLoader());
             // Fewer blocks than 8 sequences at full context: preemption happens too.

@@ -1,6 +1,5 @@
-package fsc.cli;
+package fsc.compiler;
 
-import fsc.backend.java.JavaBackend;
 import fsc.ir.FscException;
 import fsc.ir.Graph;
 import fsc.ir.WeightData;
@@ -8,32 +7,32 @@ import fsc.ir.Weights;
 import fsc.ir.text.IrParser;
 import fsc.ir.text.WeightSideFile;
 import fsc.passes.Pass;
-import fsc.passes.Pipelines;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Reading and writing {@code .fsir} files from the command line: the text plus the weights side
- * file beside it, and where a dump stands in the default pipeline so {@code fsc compile} can resume.
+ * Reading and writing {@code .fsir} files: the text plus the weights side file beside it, and where
+ * a dump stands in a pipeline so {@code fsc compile} can resume from it.
  */
-final class IrFiles {
+public final class IrFiles {
     private IrFiles() {}
 
     /** {@code NN-pass.fsir}, as {@code --dump-ir} names its files. */
     private static final Pattern DUMP_NAME = Pattern.compile("(\\d+)-([a-z0-9-]+)\\.fsir");
 
-    static boolean isIr(Path file) {
+    public static boolean isIr(Path file) {
         return file.getFileName().toString().endsWith(".fsir");
     }
 
     /** Parses {@code file} with the {@code weights.fsw} next to it (needed only when it names weights). */
-    static Graph read(Path file) {
+    public static Graph read(Path file) {
         String text;
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);
@@ -50,7 +49,7 @@ final class IrFiles {
      * Writes {@code g} to {@code file}, and the weights it names into the side file beside it
      * (merged with what that side file already holds, so other dumps there stay readable).
      */
-    static void write(Path file, Graph g, String text) throws IOException {
+    public static void write(Path file, Graph g, String text) throws IOException {
         Path dir = file.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Files.writeString(file, text, StandardCharsets.UTF_8);
@@ -74,25 +73,52 @@ final class IrFiles {
     }
 
     /**
-     * The default pipeline's passes still to run on a dump: after {@code 03-dce.fsir} the passes from
-     * the fourth on; the whole pipeline for a file not named like a dump.
+     * The passes of {@code pipeline} still to run on a dump: after {@code 03-dce.fsir} the passes from
+     * the fourth on; the whole pipeline for a file not named like a dump. A dump whose number and pass
+     * do not match {@code pipeline} (one written by another target's pipeline) is refused.
      */
-    static List<Pass> remainingDefault(Path file) {
-        List<Pass> all = Pipelines.cpuDefault(JavaBackend::hasKernel);
+    static List<Pass> remaining(Path file, List<Pass> pipeline, Target target) {
         Matcher m = DUMP_NAME.matcher(file.getFileName().toString());
         if (!m.matches()) {
-            return all;
+            return pipeline;
         }
         int done = Integer.parseInt(m.group(1));
         String pass = m.group(2);
         if (done == 0 && pass.equals("import")) {
-            return all;
+            return pipeline;
         }
-        if (done > all.size() || !all.get(done - 1).name().equals(pass)) {
+        if (done < 1 || done > pipeline.size() || !pipeline.get(done - 1).name().equals(pass)) {
             throw new FscException(
-                    file + ": pass #" + done + " of the default pipeline is not '" + pass + "'",
+                    file + ": pass #" + done + " of the --target " + target.cliName + " pipeline is not '" + pass + "'",
                     "give the passes to run with --passes");
         }
-        return all.subList(done, all.size());
+        return pipeline.subList(done, pipeline.size());
+    }
+
+    /**
+     * {@code g} with the symbol bounds in {@code bounds} ({@code --bound} on an {@code .fsir} input).
+     * A symbol the IR does not have, or an IR that already carries a memory plan (sized for its old
+     * bounds), is refused rather than ignored.
+     */
+    static Graph withBounds(Graph g, Path file, Map<String, Long> bounds) {
+        if (bounds.isEmpty()) {
+            return g;
+        }
+        TreeMap<String, Long> symbols = new TreeMap<>(g.symbols());
+        for (var e : bounds.entrySet()) {
+            if (!symbols.containsKey(e.getKey())) {
+                throw new FscException(
+                        file + ": --bound " + e.getKey() + ": the IR has no symbol " + e.getKey(),
+                        "its symbols are " + (symbols.isEmpty() ? "none" : String.join(", ", symbols.keySet())));
+            }
+            symbols.put(e.getKey(), e.getValue());
+        }
+        if (g.plan() != null) {
+            throw new FscException(
+                    file + ": --bound cannot change the bounds of an IR that already has a memory plan",
+                    "resume from a dump written before plan-memory");
+        }
+        return new Graph(
+                g.name(), g.inputs(), g.outputs(), g.constants(), g.nodes(), symbols, g.weights(), g.metadata());
     }
 }

@@ -1,4 +1,4 @@
-package fsc.cli;
+package fsc.compiler;
 
 import fsc.ir.DType;
 import fsc.ir.FscException;
@@ -33,7 +33,8 @@ final class BoundInputs {
         try {
             t = TensorFiles.read(file);
         } catch (RuntimeFailure e) {
-            throw new FscException("--bind " + name + "=" + file + ": " + Main.oneLine(e.getMessage()));
+            throw new FscException("--bind " + name + "=" + file + ": "
+                    + String.valueOf(e.getMessage()).replace('\n', ' '));
         }
         ByteBuffer bytes =
                 ByteBuffer.allocate(Math.toIntExact(t.data().byteSize())).order(ByteOrder.LITTLE_ENDIAN);

@@ -1,0 +1,93 @@
+package fsc.compiler;
+
+import fsc.ir.FscException;
+import java.util.Set;
+
+/**
+ * The rule that no option is silently ignored: before any work, every option the user gave is
+ * checked against the input's format and the target, and one that does not apply is refused in one
+ * line naming the option (the CLI turns it into exit code 2). Options that only some keys of apply
+ * ({@code --bound}) are checked per key here or, where the keys come from the model, by the format's
+ * compile step ({@code .fsir} symbols).
+ */
+public final class Applicability {
+    private Applicability() {}
+
+    /** The {@code --bound} keys a GGUF decoder reads: the step's token bound and the context. */
+    public static final String BATCH_TOKENS_KEY = "T";
+
+    public static final String CONTEXT_KEY = "context";
+
+    static final Set<String> DECODER_BOUND_KEYS = Set.of(BATCH_TOKENS_KEY, CONTEXT_KEY);
+
+    /** Refuses the first option in {@code s} that does not apply to its input or target. */
+    public static void check(CompileSettings s) {
+        InputFormat f = s.format();
+        String in = s.input().toString();
+        if (!s.target().cuda()) {
+            refuseIf(s.arch() != null, in, "--arch", "applies to --target cuda and cuda,java");
+            refuseIf(s.gemm() != null, in, "--gemm", "applies to --target cuda and cuda,java");
+            refuseIf(s.dumpCuda() != null, in, "--dump-cuda", "applies to --target cuda and cuda,java");
+        }
+        if (f != InputFormat.GGUF) {
+            String why = "applies to GGUF decoders, not " + f.plural;
+            refuseIf(s.numerics() != null, in, "--numerics", why);
+            refuseIf(s.kvCache() != null, in, "--kv-cache", why);
+            refuseIf(s.maxContext() != null, in, "--max-context", why);
+            refuseIf(s.maxBatchTokens() != null, in, "--max-batch-tokens", why);
+            refuseIf(s.decoder() != null, in, "decoder options", why);
+        }
+        switch (f) {
+            case ONNX -> {}
+            case GGUF -> {
+                refuseIf(
+                        !s.bindings().isEmpty(),
+                        in,
+                        "--bind",
+                        "applies to ONNX models' graph inputs; a GGUF"
+                                + " decoder's inputs are the token ids and the cache");
+                for (String key : s.bounds().keySet()) {
+                    refuseIf(
+                            !DECODER_BOUND_KEYS.contains(key),
+                            in,
+                            "--bound " + key,
+                            "is not a GGUF decoder bound (use --bound T=N or --bound context=N, or"
+                                    + " --max-batch-tokens / --max-context)");
+                }
+                // The reference interpreter has no paged-attention or quantized-matvec kernels and a
+                // decoder's step is a billion multiply-adds: checking it after every pass cannot run.
+                refuseIf(
+                        s.checkPasses(),
+                        in,
+                        "--check-passes",
+                        "applies to ONNX models and .fsir files; the"
+                                + " reference interpreter does not run GGUF decoder steps");
+                if (s.target().cuda()) {
+                    refuseIf(
+                            "llama-cpp".equals(s.numerics()),
+                            in,
+                            "--numerics llama-cpp",
+                            "is for --target java" + " (the CUDA target computes in f32)");
+                    refuseIf(
+                            "f16".equals(s.kvCache()),
+                            in,
+                            "--kv-cache f16",
+                            "is for --target java (the CUDA" + " target keeps an f32 KV cache)");
+                }
+            }
+            case FSIR ->
+                refuseIf(
+                        !s.bindings().isEmpty(),
+                        in,
+                        "--bind",
+                        "applies to ONNX models: an .fsir"
+                                + " file's inputs were fixed at import (bind when compiling the .onnx)");
+        }
+    }
+
+    private static void refuseIf(boolean given, String input, String option, String why) {
+        if (given) {
+            throw new FscException(input + ": " + option + " " + why);
+        }
+    }
+}
