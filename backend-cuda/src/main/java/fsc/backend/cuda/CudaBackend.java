@@ -29,7 +29,8 @@ import java.util.TreeMap;
  * </pre>
  *
  * The jar is packed by the Java backend's public entry, so it also carries the Java code, which is
- * what runs where there is no GPU when the user asked for {@code --target cuda,java}.
+ * what runs where there is no GPU when the user asked for {@code --target cuda,java}. Both targets
+ * read the weights from the one {@code fsc/weights.bin} entry the Java backend lays out.
  */
 public final class CudaBackend {
     private CudaBackend() {}
@@ -46,7 +47,7 @@ public final class CudaBackend {
     /** The CUDA C and host class for {@code g}, without compiling (tests, {@code --dump-cuda}). */
     public static CudaModule module(Graph g, String banner) {
         MemoryPlan plan = g.plan() != null ? g.plan() : PlanMemoryPass.plan(g);
-        return CudaModule.emit(g, DeviceLayout.of(g, plan), CudaLanguage.CUDA, banner);
+        return CudaModule.emit(g, DeviceLayout.of(g, plan, JavaBackend.weightOffsets(g)), CudaLanguage.CUDA, banner);
     }
 
     public static Result compile(Graph g, JavaBackendOptions javaOpts, CudaBackendOptions opts, Path outJar) {
@@ -88,7 +89,6 @@ public final class CudaBackend {
         if (ptx != null) {
             resources.put(PREFIX + "model.ptx", ptx.getBytes(StandardCharsets.UTF_8));
         }
-        resources.put(PREFIX + "weights.bin", m.layout().weights());
         resources.put(
                 PREFIX + "target.json", targetJson(javaOpts, opts, hostPath, by).getBytes(StandardCharsets.UTF_8));
         if (opts.dumpDir() != null) {

@@ -5,11 +5,7 @@ import fsc.ir.Graph;
 import fsc.ir.MemoryPlan;
 import fsc.ir.Node;
 import fsc.ir.Value;
-import fsc.ir.WeightData;
-import java.io.ByteArrayOutputStream;
-import java.nio.ByteBuffer;
 import java.util.IdentityHashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -18,14 +14,15 @@ import java.util.Set;
  * Where every value lives on the device: activations at their memory-plan offset in the one arena,
  * graph inputs the plan left out after the plan's end, views (reshape and friends) at their source's
  * address, constants in one weights buffer uploaded once, and the one input kernels update in place
- * (the paged KV cache) at the start of its own resident buffer. Kernels bake these offsets in, so a
+ * (the paged KV cache) at the start of its own resident buffer. The weights buffer is the jar's
+ * {@code fsc/weights.bin}, laid out by the Java backend, so both targets share one copy. Kernels bake these offsets in, so a
  * launch passes only the three base pointers and the symbol values.
  */
 final class DeviceLayout {
     /** Ops whose output is their input's bytes under another shape: no kernel, same address. */
     static final Set<String> VIEW_OPS = Set.of("reshape", "squeeze", "unsqueeze", "identity", "flatten");
 
-    /** Weight and extra-input offsets are aligned for 128-byte coalesced loads and WMMA's 32-byte rule. */
+    /** Extra-input offsets are aligned for 128-byte coalesced loads and WMMA's 32-byte rule. */
     static final int ALIGN = 256;
 
     enum Space {
@@ -54,38 +51,30 @@ final class DeviceLayout {
 
     private final Map<Value, Address> addresses;
     private final long arenaBytes;
-    private final byte[] weights;
     private final List<Io> inputs;
     private final List<Io> outputs;
 
-    private DeviceLayout(
-            Map<Value, Address> addresses, long arenaBytes, byte[] weights, List<Io> inputs, List<Io> outputs) {
+    private DeviceLayout(Map<Value, Address> addresses, long arenaBytes, List<Io> inputs, List<Io> outputs) {
         this.addresses = addresses;
         this.arenaBytes = arenaBytes;
-        this.weights = weights;
         this.inputs = inputs;
         this.outputs = outputs;
     }
 
-    static DeviceLayout of(Graph g, MemoryPlan plan) {
+    /**
+     * @param weightOffsets where each constant lies in the jar's {@code fsc/weights.bin}, as the Java
+     *     backend placed it ({@code JavaBackend.weightOffsets}): the device buffer is that entry, so a
+     *     jar carrying both targets stores its weights once. Its 64-byte alignment covers WMMA's
+     *     32-byte rule and vector loads; constants nothing reads have no offset and no address.
+     */
+    static DeviceLayout of(Graph g, MemoryPlan plan, Map<Value, Long> weightOffsets) {
         Map<Value, Address> at = new IdentityHashMap<>();
-        ByteArrayOutputStream blob = new ByteArrayOutputStream();
-        Map<String, Long> byWeight = new LinkedHashMap<>();
         for (Constant c : g.constants()) {
-            Long off = byWeight.get(c.weight());
-            if (off == null) {
-                pad(blob);
-                off = (long) blob.size();
-                WeightData w = g.weights().get(c.weight());
-                ByteBuffer b = w.view();
-                byte[] bytes = new byte[b.remaining()];
-                b.get(bytes);
-                blob.writeBytes(bytes);
-                byWeight.put(c.weight(), off);
+            Long off = weightOffsets.get(c.value());
+            if (off != null) {
+                at.put(c.value(), new Address(Space.WEIGHTS, off));
             }
-            at.put(c.value(), new Address(Space.WEIGHTS, off));
         }
-        pad(blob);
         long end = align(plan.arenaBytes());
         Set<String> resident = CudaModule.updatedInPlace(g);
         if (resident.size() > 1) {
@@ -118,7 +107,7 @@ final class DeviceLayout {
         }
         List<Io> ins = g.inputs().stream().map(v -> io(at, v)).toList();
         List<Io> outs = g.outputs().stream().map(v -> io(at, v)).toList();
-        return new DeviceLayout(at, end, blob.toByteArray(), ins, outs);
+        return new DeviceLayout(at, end, ins, outs);
     }
 
     private static Io io(Map<Value, Address> at, Value v) {
@@ -127,12 +116,6 @@ final class DeviceLayout {
             throw new IllegalStateException("backend-cuda: graph input/output " + v.name() + " has no device address");
         }
         return new Io(v, a.space(), a.offset());
-    }
-
-    private static void pad(ByteArrayOutputStream blob) {
-        while (blob.size() % ALIGN != 0) {
-            blob.write(0);
-        }
     }
 
     static long align(long v) {
@@ -169,10 +152,6 @@ final class DeviceLayout {
     /** Bytes of the arena, extra input slots included (the resident state is not in it). */
     long arenaBytes() {
         return arenaBytes;
-    }
-
-    byte[] weights() {
-        return weights;
     }
 
     List<Io> inputs() {

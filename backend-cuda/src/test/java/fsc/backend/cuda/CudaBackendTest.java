@@ -106,7 +106,12 @@ class CudaBackendTest {
         try (JarFile j = new JarFile(jar.toFile())) {
             assertTrue(j.getEntry("fsc/cuda/model.cu") != null);
             assertTrue(j.getEntry("fsc/generated/mixed/CudaLauncher.class") != null);
-            assertTrue(j.getEntry("fsc/cuda/weights.bin") != null);
+            // One weights entry, the Java backend's, read by both targets (issue 16: a cuda,java jar
+            // stored them twice).
+            assertEquals(null, j.getEntry("fsc/cuda/weights.bin"));
+            assertEquals(
+                    1,
+                    j.stream().filter(e -> e.getName().endsWith("weights.bin")).count());
             assertEquals(!r.ptxBy().equals("none"), j.getEntry("fsc/cuda/model.ptx") != null);
             String target = new String(
                     j.getInputStream(j.getEntry("fsc/cuda/target.json")).readAllBytes());
@@ -115,6 +120,19 @@ class CudaBackendTest {
         assertTrue(java.nio.file.Files.isRegularFile(dir.resolve("dump/model.cu")));
         if (r.ptxBy().equals("none")) {
             System.err.println("SKIPPED part: no NVRTC and no nvcc, the jar carries CUDA source only");
+        }
+    }
+
+    @Test
+    void deviceWeightsAreTheJavaBackendsWeightsEntry() {
+        Graph g = SmallGraphs.mixed(DType.F32);
+        CudaModule m = CudaBackend.module(g, "shared");
+        Map<fsc.ir.Value, Long> java = fsc.backend.java.JavaBackend.weightOffsets(g);
+        assertTrue(!java.isEmpty(), "the graph has weights to place");
+        for (var e : java.entrySet()) {
+            DeviceLayout.Address a = m.layout().address(e.getKey());
+            assertEquals(DeviceLayout.Space.WEIGHTS, a.space(), e.getKey().name());
+            assertEquals(e.getValue().longValue(), a.offset(), e.getKey().name());
         }
     }
 }

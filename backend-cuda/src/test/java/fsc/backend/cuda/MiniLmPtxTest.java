@@ -13,7 +13,11 @@ class MiniLmPtxTest {
     @Test
     void everyMiniLmKernelCompilesToPtx() {
         Graph g = TestModels.miniLm();
-        CudaModule m = CudaModule.emit(g, DeviceLayout.of(g, g.plan()), CudaLanguage.CUDA, "test");
+        CudaModule m = CudaModule.emit(
+                g,
+                DeviceLayout.of(g, g.plan(), fsc.backend.java.JavaBackend.weightOffsets(g)),
+                CudaLanguage.CUDA,
+                "test");
         Set<String> ops = new HashSet<>();
         m.kernels().forEach(k -> ops.add(k.op()));
         assertTrue(

@@ -4,13 +4,16 @@ import com.palantir.javapoet.JavaFile;
 import fsc.ir.Graph;
 import fsc.ir.MemoryPlan;
 import fsc.ir.Node;
+import fsc.ir.Value;
 import fsc.passes.PlanMemoryPass;
 import fsc.runtime.RuntimeFailure;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.security.CodeSource;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
 
@@ -93,6 +96,19 @@ public final class JavaBackend {
     }
 
     /** {@code nodes}: the profiling table ({@code fsc/nodes.json}, see {@link ProfileTable}). */
+    /**
+     * Where each constant the generated code reads lies in {@code fsc/weights.bin} (byte offset, by
+     * constant value). Another target packed into the same jar (CUDA) places its weights at these
+     * offsets and reads this entry, so a {@code cuda,java} jar stores the weights once.
+     */
+    public static Map<Value, Long> weightOffsets(Graph g) {
+        Map<Value, Long> at = new IdentityHashMap<>();
+        for (WeightsLayout.Entry e : WeightsLayout.of(g).entries()) {
+            at.put(e.constant().value(), e.offset());
+        }
+        return at;
+    }
+
     private record GeneratedModel(List<JavaFile> files, WeightsLayout weights, String nodes) {}
 
     private static GeneratedModel generate(Graph g, JavaBackendOptions opts) {

@@ -14,7 +14,8 @@ public record CudaTarget(String arch, String gemm, boolean javaFallback, String 
     public static final String ENTRY = PREFIX + "target.json";
     public static final String PTX = PREFIX + "model.ptx";
     public static final String SOURCE = PREFIX + "model.cu";
-    public static final String WEIGHTS = PREFIX + "weights.bin";
+    /** The weights: the Java code's entry, laid out by the Java backend, so a jar stores them once. */
+    public static final String WEIGHTS = fsc.runtime.JarLayout.WEIGHTS_ENTRY;
 
     public static CudaTarget parse(String json) {
         Object v;
