@@ -2,6 +2,7 @@ package fsc.compiler;
 
 import fsc.backend.java.JavaBackendOptions;
 import fsc.ir.FscException;
+import fsc.ir.text.WeightSideFile;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -20,7 +21,7 @@ import java.util.stream.Stream;
  * kept in one folder and reused.
  *
  * <p>An entry's name is {@code STEM-KEY.jar}, where KEY hashes what decides the jar's bytes: the
- * input file's content (sha256), the settings that change the jar ({@link
+ * input file's content (sha256; for an .fsir file with its weights side file), the settings that change the jar ({@link
  * CompileSettings#fingerprint}) and the compiler's version ({@link #compilerVersion}: the release
  * plus the sha256 of the compiler's own jar, so a rebuild with the same code hits the same entry and
  * a changed compiler misses). A touched file with the same bytes hits; nothing depends on mtimes.
@@ -85,12 +86,22 @@ public final class CompileCache {
     String entryName(CompileSettings s) {
         String key;
         try {
-            key = sha256(sha256(s.input()) + "|" + s.fingerprint() + "|" + compilerVersion());
+            key = sha256(contentHash(s) + "|" + s.fingerprint() + "|" + compilerVersion());
         } catch (IOException e) {
             throw new FscException(s.input() + ": cannot read: " + e.getMessage());
         }
         String stem = s.input().getFileName().toString().replaceAll("\\.[^.]*$", "");
         return stem + "-" + key.substring(0, 16) + ".jar";
+    }
+
+    /** The input's bytes; for an .fsir file also its weights side file, which holds its constants. */
+    private static String contentHash(CompileSettings s) throws IOException {
+        String h = sha256(s.input());
+        Path side = s.input().toAbsolutePath().resolveSibling(WeightSideFile.NAME);
+        if (s.format() == InputFormat.FSIR && Files.isRegularFile(side)) {
+            h += "+" + sha256(side);
+        }
+        return h;
     }
 
     private void evict(Path keep) throws IOException {
