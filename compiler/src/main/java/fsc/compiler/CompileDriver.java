@@ -45,6 +45,9 @@ public final class CompileDriver {
             throw new FscException(s.input() + ": no such file");
         }
         Applicability.check(s);
+        if (s.target().cuda()) {
+            cudaOptions(s); // --arch and --gemm are checked before the passes run, not after
+        }
         Path out = s.output().toAbsolutePath();
         Path tmp;
         try {
@@ -126,18 +129,21 @@ public final class CompileDriver {
                 JavaBackendOptions.forModel(s.input().getFileName().toString());
         if (s.target().cuda()) {
             progress.step("generating CUDA C and compiling it to PTX");
-            CudaBackendOptions cuda = new CudaBackendOptions(
-                    s.arch() != null ? s.arch() : "sm_90",
-                    s.gemm() != null ? s.gemm() : "generated",
-                    s.target() == Target.CUDA_JAVA,
-                    s.dumpCuda(),
-                    Nvcc.find(s.toolPath()));
-            var r = CudaBackend.compile(g, java, cuda, jar, resources);
+            var r = CudaBackend.compile(g, java, cudaOptions(s), jar, resources);
             return new CompileResult(jar, g, optimized, "fsc: " + s.output() + ": " + r.summary());
         }
         progress.step("generating Java and compiling it");
         var r = JavaBackend.compile(g, java, jar, resources);
         return new CompileResult(jar, g, optimized, "fsc: " + s.output() + ": " + r.summary());
+    }
+
+    private static CudaBackendOptions cudaOptions(CompileSettings s) {
+        return new CudaBackendOptions(
+                s.arch() != null ? s.arch() : "sm_90",
+                s.gemm() != null ? s.gemm() : "generated",
+                s.target() == Target.CUDA_JAVA,
+                s.dumpCuda(),
+                Nvcc.find(s.toolPath()));
     }
 
     private static Graph importOnnx(CompileSettings s) {

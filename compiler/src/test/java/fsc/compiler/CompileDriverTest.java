@@ -123,6 +123,27 @@ class CompileDriverTest {
     }
 
     @Test
+    void cudaOptionsAreCheckedBeforeAnyWork() throws Exception {
+        Path fsir = TinyModels.fsir(dir.resolve("tiny.fsir"), 0);
+        Path dumps = dir.resolve("dumps");
+        assertNames(
+                "--gemm cublas",
+                refused(CompileSettings.builder(fsir, dir.resolve("m.jar"))
+                        .target(Target.CUDA)
+                        .gemm("cublas")
+                        .dumpIr(dumps)
+                        .build()));
+        assertNames(
+                "--arch",
+                refused(CompileSettings.builder(fsir, dir.resolve("m.jar"))
+                        .target(Target.CUDA)
+                        .arch("h100")
+                        .dumpIr(dumps)
+                        .build()));
+        assertFalse(Files.exists(dumps), "no pass ran");
+    }
+
+    @Test
     void fsirInputsRunTheTargetsPipeline() {
         Path jar = Path.of("m.jar");
         List<String> cuda = names(Pipelines.cudaDefault());
