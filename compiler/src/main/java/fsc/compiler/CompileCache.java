@@ -94,9 +94,15 @@ public final class CompileCache {
         return stem + "-" + key.substring(0, 16) + ".jar";
     }
 
-    /** The input's bytes; for an .fsir file also its weights side file, which holds its constants. */
+    /**
+     * The input's bytes; for an .fsir file also its weights side file, which holds its constants; and
+     * the bytes of every {@code --bind} file, which become constants too.
+     */
     private static String contentHash(CompileSettings s) throws IOException {
         String h = sha256(s.input());
+        for (Path bound : s.bindings().values()) {
+            h += "+" + sha256(bound);
+        }
         Path side = s.input().toAbsolutePath().resolveSibling(WeightSideFile.NAME);
         if (s.format() == InputFormat.FSIR && Files.isRegularFile(side)) {
             h += "+" + sha256(side);

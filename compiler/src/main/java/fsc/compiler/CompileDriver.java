@@ -23,6 +23,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The one compile driver: every command, test and example that turns a model into a jar calls
@@ -40,6 +41,9 @@ import java.util.TreeMap;
 public final class CompileDriver {
     private CompileDriver() {}
 
+    /** Distinguishes the temporary files of compiles running at once in one process. */
+    private static final AtomicLong TEMP_COUNTER = new AtomicLong();
+
     public static CompileResult compile(CompileSettings s, CompileProgress progress) {
         if (!Files.isRegularFile(s.input())) {
             throw new FscException(s.input() + ": no such file");
@@ -49,10 +53,11 @@ public final class CompileDriver {
             cudaOptions(s); // --arch and --gemm are checked before the passes run, not after
         }
         Path out = s.output().toAbsolutePath();
-        Path tmp;
+        // Not Files.createTempFile: its owner-only permissions would pass to the jar on the move.
+        Path tmp = out.resolveSibling(out.getFileName() + "."
+                + ProcessHandle.current().pid() + "-" + TEMP_COUNTER.incrementAndGet() + ".tmp");
         try {
             Files.createDirectories(out.getParent());
-            tmp = Files.createTempFile(out.getParent(), out.getFileName().toString(), ".tmp");
         } catch (IOException e) {
             throw new FscException("cannot write " + s.output() + ": " + e.getMessage());
         }

@@ -244,6 +244,10 @@ class CompileDriverTest {
         try (Stream<Path> files = Files.list(out)) {
             assertEquals(List.of(out.resolve("t.jar")), files.toList());
         }
+        // The jar is as readable as any file the user creates there (a temporary file's owner-only
+        // permissions must not carry over).
+        Path plain = Files.createFile(dir.resolve("plain"));
+        assertEquals(Files.getPosixFilePermissions(plain), Files.getPosixFilePermissions(out.resolve("t.jar")));
     }
 
     private static List<String> names(List<Pass> passes) {
