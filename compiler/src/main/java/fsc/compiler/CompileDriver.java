@@ -118,7 +118,7 @@ public final class CompileDriver {
     }
 
     /** The target's default pipeline: CUDA's keeps weights row-major and halves as they are. */
-    static List<Pass> defaultPipeline(Target t) {
+    public static List<Pass> defaultPipeline(Target t) {
         return t.cuda() ? Pipelines.cudaDefault() : Pipelines.cpuDefault(JavaBackend::hasKernel);
     }
 

@@ -1,8 +1,9 @@
 package fsc.cli.conformance;
 
 import fsc.backend.java.InMemoryModels;
-import fsc.backend.java.JavaBackend;
 import fsc.backend.java.JavaBackendOptions;
+import fsc.compiler.CompileDriver;
+import fsc.compiler.Target;
 import fsc.frontend.onnx.ImportOptions;
 import fsc.frontend.onnx.OnnxImporter;
 import fsc.frontend.onnx.OnnxModelInfo;
@@ -13,7 +14,6 @@ import fsc.ir.Value;
 import fsc.ir.WeightData;
 import fsc.passes.PassContext;
 import fsc.passes.PassManager;
-import fsc.passes.Pipelines;
 import fsc.runtime.ElemType;
 import fsc.runtime.Tensor;
 import java.lang.foreign.Arena;
@@ -99,7 +99,7 @@ final class TestPreparation {
         try {
             graph = PassManager.builder()
                     .build()
-                    .run(graph, Pipelines.cpuDefault(JavaBackend::hasKernel), PassContext.defaults())
+                    .run(graph, CompileDriver.defaultPipeline(Target.JAVA), PassContext.defaults())
                     .graph();
         } catch (RuntimeException e) {
             return new Ended(new Outcome.CompileError("passes: " + describe(e)));
