@@ -77,15 +77,16 @@ final class CompileCommand implements Callable<Integer> {
     @Option(
             names = "--bound",
             paramLabel = "SYM=N",
-            description = "Upper bound of a symbolic dimension (e.g. --bound S=256). Defaults come from the model "
-                    + "(batch-like dims 64, others 512).")
+            description = "Upper bound of a symbolic dimension (e.g. --bound S=256) of an ONNX or .fsir model;"
+                    + " for a GGUF decoder only T (= --max-batch-tokens) and context (= --max-context). Defaults"
+                    + " come from the model (batch-like dims 64, others 512).")
     Map<String, Long> bounds = new LinkedHashMap<>();
 
     @Option(
             names = "--bind",
             paramLabel = "NAME=FILE",
-            description = "Replace graph input NAME by the constant in FILE (.npy or ONNX .pb), e.g. a shape or axes "
-                    + "input, so it is known at compile time; the input leaves the jar's signature.")
+            description = "ONNX models: replace graph input NAME by the constant in FILE (.npy or ONNX .pb), e.g. a"
+                    + " shape or axes input, so it is known at compile time; the input leaves the jar's signature.")
     Map<String, Path> bindings = new LinkedHashMap<>();
 
     @Option(
@@ -118,8 +119,9 @@ final class CompileCommand implements Callable<Integer> {
 
     @Option(
             names = "--check-passes",
-            description = "After every pass, run the reference interpreter on the same random inputs; report each"
-                    + " pass's max error per output and the first node that diverges beyond 1e-4.")
+            description = "ONNX and .fsir models: after every pass, run the reference interpreter on the same random"
+                    + " inputs; report each pass's max error per output and the first node that diverges beyond"
+                    + " 1e-4.")
     boolean checkPasses;
 
     @Option(
