@@ -155,7 +155,7 @@ class LlmKernelsTest {
             for (int rows : new int[] {1, 3, 5, 30})
                 for (GgmlType type : GgmlType.values()) {
                     int k = type.blockSize() == 1 ? 37 : 2 * type.blockSize();
-                    int n = rows == 30 ? 2 * LlmKernels.PREFILL_CHUNK + 7 : 19;
+                    int n = rows == 30 ? 2 * PrefillGemm.RB + 7 : 19;
                     MemorySegment w = a.allocate(type.bytesFor((long) n * k), 64);
                     for (long i = 0; i < w.byteSize(); i++) {
                         w.set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) random.nextInt(256));
