@@ -95,12 +95,14 @@ class PrefillGemmTest {
     private static float[] reference(GgmlType type, MemorySegment w, MemorySegment x, int rows, int k, int n) {
         float[] y = new float[rows * n];
         float[] row = new float[k];
+        float[] xs = new float[rows * k];
+        MemorySegment.copy(x, F32, 0, xs, 0, rows * k);
         for (int j = 0; j < n; j++) {
             Dequantize.row(type, w, j * type.bytesFor(k), row, 0, k);
             for (int t = 0; t < rows; t++) {
                 float c = 0f;
                 for (int i = 0; i < k; i++) {
-                    c = Math.fma(row[i], x.get(F32, 4L * ((long) t * k + i)), c);
+                    c = Math.fma(row[i], xs[t * k + i], c);
                 }
                 y[t * n + j] = c;
             }
