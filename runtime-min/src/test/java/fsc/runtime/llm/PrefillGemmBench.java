@@ -41,7 +41,7 @@ class PrefillGemmBench {
         int[][] shapes = {{5632, 2048}, {2048, 5632}};
         Random rnd = new Random(1);
         System.out.println(
-                "| type | n × k | threads | formulation | GFLOP/s (CPU) | GFLOP/s (wall) | CPU s per thread |");
+                "| type | n × k | threads | formulation | GFLOP/s (CPU) | GFLOP/s (wall) | CPU ms per call, per thread |");
         System.out.println("|---|---|---|---|---|---|---|");
         try (Arena a = Arena.ofShared()) {
             for (String tn : types) {
@@ -112,7 +112,7 @@ class PrefillGemmBench {
         for (int i = 0; i < ids.length; i++) {
             long d = cpu1[i] - cpu0[i];
             if (d > 1_000_000) {
-                per.append(String.format(Locale.ROOT, "%.2f ", d / 1e9 / reps));
+                per.append(String.format(Locale.ROOT, "%.1f ", d / 1e6 / reps));
                 total += d;
                 max = Math.max(max, d);
             }
@@ -179,6 +179,117 @@ class PrefillGemmBench {
                 }
             }
         });
+    }
+
+    /**
+     * The micro-kernel alone on L1-resident tiles (A 8 × 256, one B panel of 256 × 32, C 8 × 32):
+     * {@link PrefillGemm#kernel8x2} against a 12-row variant (24 accumulators, 12 broadcasts and 2
+     * loads per 24 FMAs), GFLOP/s of thread CPU time, best of 7 rounds.
+     */
+    @Test
+    void microKernelCeiling() {
+        int kc = PrefillGemm.KC;
+        int nr = PrefillGemm.NR;
+        Random rnd = new Random(2);
+        float[] a = new float[12 * kc];
+        float[] b = new float[kc * nr];
+        float[] c = new float[12 * nr];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = (float) rnd.nextGaussian();
+        }
+        for (int i = 0; i < b.length; i++) {
+            b[i] = (float) rnd.nextGaussian() * 1e-3f;
+        }
+        int calls = 20_000;
+        for (int round = 0; round < 7; round++) {
+            long t0 = MX.getCurrentThreadCpuTime();
+            for (int i = 0; i < calls; i++) {
+                PrefillGemm.kernel8x2(kc, a, 0, kc, b, 0, c, 0, nr);
+            }
+            long t1 = MX.getCurrentThreadCpuTime();
+            for (int i = 0; i < calls; i++) {
+                kernel12x2(kc, a, 0, kc, b, 0, c, 0, nr);
+            }
+            long t2 = MX.getCurrentThreadCpuTime();
+            System.out.printf(
+                    Locale.ROOT,
+                    "micro-kernel GFLOP/s (CPU): 8x2v %.1f, 12x2v %.1f%n",
+                    2.0 * 8 * nr * kc * calls / (t1 - t0),
+                    2.0 * 12 * nr * kc * calls / (t2 - t1));
+        }
+    }
+
+    /** {@link PrefillGemm#kernel8x2} with 12 rows. */
+    static void kernel12x2(int kc, float[] a, int ao, int lda, float[] b, int bo, float[] c, int co, int ldc) {
+        var s = PrefillGemm.S;
+        int vl = PrefillGemm.VL;
+        int nr = PrefillGemm.NR;
+        jdk.incubator.vector.FloatVector c00 = jdk.incubator.vector.FloatVector.fromArray(s, c, co), c01 = c00;
+        jdk.incubator.vector.FloatVector c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+        jdk.incubator.vector.FloatVector c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00;
+        jdk.incubator.vector.FloatVector c70 = c00, c71 = c00, c80 = c00, c81 = c00, c90 = c00, c91 = c00;
+        jdk.incubator.vector.FloatVector ca0 = c00, ca1 = c00, cb0 = c00, cb1 = c00;
+        for (int kk = 0; kk < kc; kk++) {
+            int bk = bo + kk * nr;
+            var b0 = jdk.incubator.vector.FloatVector.fromArray(s, b, bk);
+            var b1 = jdk.incubator.vector.FloatVector.fromArray(s, b, bk + vl);
+            var v = jdk.incubator.vector.FloatVector.broadcast(s, a[ao + kk]);
+            c00 = b0.fma(v, c00);
+            c01 = b1.fma(v, c01);
+            v = jdk.incubator.vector.FloatVector.broadcast(s, a[ao + lda + kk]);
+            c10 = b0.fma(v, c10);
+            c11 = b1.fma(v, c11);
+            v = jdk.incubator.vector.FloatVector.broadcast(s, a[ao + 2 * lda + kk]);
+            c20 = b0.fma(v, c20);
+            c21 = b1.fma(v, c21);
+            v = jdk.incubator.vector.FloatVector.broadcast(s, a[ao + 3 * lda + kk]);
+            c30 = b0.fma(v, c30);
+            c31 = b1.fma(v, c31);
+            v = jdk.incubator.vector.FloatVector.broadcast(s, a[ao + 4 * lda + kk]);
+            c40 = b0.fma(v, c40);
+            c41 = b1.fma(v, c41);
+            v = jdk.incubator.vector.FloatVector.broadcast(s, a[ao + 5 * lda + kk]);
+            c50 = b0.fma(v, c50);
+            c51 = b1.fma(v, c51);
+            v = jdk.incubator.vector.FloatVector.broadcast(s, a[ao + 6 * lda + kk]);
+            c60 = b0.fma(v, c60);
+            c61 = b1.fma(v, c61);
+            v = jdk.incubator.vector.FloatVector.broadcast(s, a[ao + 7 * lda + kk]);
+            c70 = b0.fma(v, c70);
+            c71 = b1.fma(v, c71);
+            v = jdk.incubator.vector.FloatVector.broadcast(s, a[ao + 8 * lda + kk]);
+            c80 = b0.fma(v, c80);
+            c81 = b1.fma(v, c81);
+            v = jdk.incubator.vector.FloatVector.broadcast(s, a[ao + 9 * lda + kk]);
+            c90 = b0.fma(v, c90);
+            c91 = b1.fma(v, c91);
+            v = jdk.incubator.vector.FloatVector.broadcast(s, a[ao + 10 * lda + kk]);
+            ca0 = b0.fma(v, ca0);
+            ca1 = b1.fma(v, ca1);
+            v = jdk.incubator.vector.FloatVector.broadcast(s, a[ao + 11 * lda + kk]);
+            cb0 = b0.fma(v, cb0);
+            cb1 = b1.fma(v, cb1);
+        }
+        var sum = c00.add(c01)
+                .add(c10)
+                .add(c11)
+                .add(c20)
+                .add(c21)
+                .add(c30)
+                .add(c31)
+                .add(c40)
+                .add(c41);
+        sum = sum.add(c50)
+                .add(c51)
+                .add(c60)
+                .add(c61)
+                .add(c70)
+                .add(c71)
+                .add(c80)
+                .add(c81)
+                .add(c90)
+                .add(c91);
+        sum.add(ca0).add(ca1).add(cb0).add(cb1).intoArray(c, co);
     }
 
     private static final Parallelism SERIAL = Parallelism.of(1);
