@@ -6,6 +6,7 @@ import fsc.runtime.quant.RowDequantizer;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -214,14 +215,14 @@ final class PrefillGemm {
             for (int j0 = from; j0 < to; j0 += RB) {
                 int rn = Math.min(RB, to - j0);
                 int tiles = (rn + MR - 1) / MR;
-                java.util.Arrays.fill(c, 0, RB * ldc, 0f);
+                Arrays.fill(c, 0, RB * ldc, 0f);
                 for (int k0 = 0, kb = 0; k0 < k; k0 += KC, kb++) {
                     int kc = Math.min(KC, k - k0);
                     for (int r = 0; r < rn; r++) {
                         RowDequantizer.dequantize(type, w, (j0 + r) * rowBytes + kb * blockBytes, kc, a, r * KC);
                     }
                     // Rows past n in the last micro tile: zeros, their sums are never read.
-                    java.util.Arrays.fill(a, rn * KC, tiles * MR * KC, 0f);
+                    Arrays.fill(a, rn * KC, tiles * MR * KC, 0f);
                     for (int p = 0; p < panels; p++) {
                         int bo = p * k * NR + k0 * NR;
                         for (int m = 0; m < tiles; m++) {
