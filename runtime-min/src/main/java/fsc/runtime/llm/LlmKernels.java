@@ -3,7 +3,6 @@ package fsc.runtime.llm;
 import fsc.runtime.ElemType;
 import fsc.runtime.Parallelism;
 import fsc.runtime.RuntimeFailure;
-import fsc.runtime.kernels.Sgemm;
 import fsc.runtime.quant.Dequantize;
 import fsc.runtime.quant.GgmlType;
 import fsc.runtime.quant.Q8K;
@@ -11,7 +10,6 @@ import fsc.runtime.quant.Q8KDot;
 import fsc.runtime.quant.Q8KUnpackedRow;
 import fsc.runtime.quant.QuantDotRows;
 import fsc.runtime.quant.QuantMatVec;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -82,83 +80,9 @@ public final class LlmKernels {
             task.unbind();
             return;
         }
-        // Prefill: y^T = W · x^T. The step's activations are packed once into SGEMM column panels
-        // (tokens are the columns), then each worker dequantizes a chunk of weight rows, which SGEMM
-        // reads in place as A rows (F32 weights are read where they lie), and its [rows of W, tokens]
-        // tile is transposed into y. Packing the activations once per matmul, rather than the
-        // transposed weight chunk per chunk, took the packing share of a prefill profile from ~22%
-        // to ~1%; a step of T tokens costs one weight pass plus T GEMM columns.
-        // Native scratch throughout: SGEMM's kernels then see one segment kind, as in every other caller.
-        MemorySegment xp = PACKED_X.get().fit(Sgemm.packedBytes(k, rows));
-        Sgemm.packB(x, 0L, k, rows, true, xp, 0L);
-        par.forRange(0, n, PREFILL_CHUNK, (from, to) -> {
-            PrefillScratch s = PREFILL_SCRATCH.get().fit(PREFILL_CHUNK * k, PREFILL_CHUNK * rows);
-            for (int j0 = from; j0 < to; j0 += PREFILL_CHUNK) {
-                int cn = Math.min(PREFILL_CHUNK, to - j0);
-                if (type == GgmlType.F32) {
-                    Sgemm.gemmPacked(cn, rows, k, w, j0 * rowBytes, k, xp, 0L, s.tile, 0L, rows, false, SERIAL);
-                } else {
-                    for (int j = 0; j < cn; j++) {
-                        QuantDotRows.dequantize(type, w, (j0 + j) * rowBytes, k, s.rowBuffer, 0);
-                        MemorySegment.copy(s.rowBuffer, 0, s.chunk, F32, 4L * j * k, k);
-                    }
-                    Sgemm.gemmPacked(cn, rows, k, s.chunk, 0L, k, xp, 0L, s.tile, 0L, rows, false, SERIAL);
-                }
-                for (int t = 0; t < rows; t++) {
-                    long yRow = 4L * ((long) t * n + j0);
-                    for (int j = 0; j < cn; j++) {
-                        y.set(F32, yRow + 4L * j, s.tile.get(F32, 4L * ((long) j * rows + t)));
-                    }
-                }
-            }
-        });
+        // Prefill: a register-blocked GEMM on weight tiles dequantized once each (PrefillGemm).
+        PrefillGemm.matmul(par, type, w, x, y, rows, k, n);
     }
-
-    /**
-     * Weight rows dequantized per GEMM in prefill: a whole number of SGEMM's 6-row tiles (64 left 4
-     * rows to its one-row kernel, 15% of a prefill profile), and 48 rows of the widest matrix (ffn
-     * 5632) still fit L2.
-     */
-    static final int PREFILL_CHUNK = 48;
-
-    /** Each worker runs its GEMMs itself: qmatmul already splits the weight rows across workers. */
-    private static final Parallelism SERIAL = Parallelism.of(1);
-
-    /** A native buffer that grows to the largest size asked of it and is then reused. */
-    private static final class Buffer {
-        private MemorySegment a = MemorySegment.NULL;
-
-        MemorySegment fit(long bytes) {
-            if (a.byteSize() < bytes) {
-                a = Arena.ofAuto().allocate(bytes, 64);
-            }
-            return a;
-        }
-    }
-
-    /**
-     * A prefill worker's dequantized weight chunk, its output tile [chunk rows, tokens] and one
-     * dequantized row on the heap (where {@link QuantDotRows#dequantize} writes).
-     */
-    private static final class PrefillScratch {
-        private final Buffer chunkBuffer = new Buffer();
-        private final Buffer tileBuffer = new Buffer();
-        MemorySegment chunk;
-        MemorySegment tile;
-        float[] rowBuffer = new float[0];
-
-        PrefillScratch fit(int chunkFloats, int tileFloats) {
-            chunk = chunkBuffer.fit(4L * chunkFloats);
-            tile = tileBuffer.fit(4L * tileFloats);
-            if (rowBuffer.length < chunkFloats / PREFILL_CHUNK) {
-                rowBuffer = new float[chunkFloats / PREFILL_CHUNK];
-            }
-            return this;
-        }
-    }
-
-    private static final ThreadLocal<Buffer> PACKED_X = ThreadLocal.withInitial(Buffer::new);
-    private static final ThreadLocal<PrefillScratch> PREFILL_SCRATCH = ThreadLocal.withInitial(PrefillScratch::new);
 
     /** The decode matmul's loop body: one activation row against a range of weight rows. */
     private static final class MatVecTask implements Parallelism.IntRangeBody {

@@ -149,13 +149,13 @@ class LlmKernelsTest {
         try (Arena a = Arena.ofShared();
                 Parallelism par = Parallelism.of(2)) {
             // 1 and 3 rows take the decode path (QuantMatVec), 5 the batched-decode path
-            // (QuantDotRows; the prefill path for types it lacks), 30 the prefill path (packed
-            // activations, dequantized weight chunks, SGEMM) over more than two weight-row chunks
-            // and a short last one.
+            // (QuantDotRows; the prefill path for types it lacks), 30 the prefill path (PrefillGemm:
+            // packed activations, dequantized weight tiles) over more than two row tiles and a short
+            // last one.
             for (int rows : new int[] {1, 3, 5, 30})
                 for (GgmlType type : GgmlType.values()) {
                     int k = type.blockSize() == 1 ? 37 : 2 * type.blockSize();
-                    int n = rows == 30 ? 2 * LlmKernels.PREFILL_CHUNK + 7 : 19;
+                    int n = rows == 30 ? 2 * PrefillGemm.RB + 7 : 19;
                     MemorySegment w = a.allocate(type.bytesFor((long) n * k), 64);
                     for (long i = 0; i < w.byteSize(); i++) {
                         w.set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) random.nextInt(256));

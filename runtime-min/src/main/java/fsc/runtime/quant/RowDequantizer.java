@@ -1,0 +1,125 @@
+package fsc.runtime.quant;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Vector dequantization of whole blocks into a heap {@code float[]}: what the prefill GEMM runs once
+ * per weight tile. Q4_0 and Q8_0 use {@link QuantDotRows#dequantize}; Q4_K and Q6_K (the two types of
+ * a Q4_K_M file) are here, with the quants widened to int lanes once ({@code ZERO_EXTEND_B2I}; x86
+ * has no byte shifts, so nibble and 2-bit fields are split on int lanes), then {@code I2F}. Every
+ * value is computed with the same float operations in the same order as {@link Dequantize}'s
+ * scalar transcription of ggml ({@code d1 * q - m1}, {@code (d * sc) * q}; no fused multiply-add), so
+ * the result is bit-identical to it. Other types fall back to {@link Dequantize#row}.
+ */
+public final class RowDequantizer {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int L = F.length();
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+    private static final VectorSpecies<Byte> B =
+            VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, L * 8)));
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+    /** The K-quant loops step 16 quants at a time, in whole vectors. */
+    static final boolean VECTORIZED = L == 8 || L == 16;
+
+    private RowDequantizer() {}
+
+    /**
+     * Dequantizes {@code n} elements (whole blocks) starting at byte {@code offset} of {@code w} into
+     * {@code dst[dstOffset..dstOffset+n)}; equal to {@link Dequantize#row}.
+     */
+    public static void dequantize(GgmlType type, MemorySegment w, long offset, int n, float[] dst, int dstOffset) {
+        switch (type) {
+            case F32 -> MemorySegment.copy(w, F32, offset, dst, dstOffset, n);
+            case Q4_0, Q8_0 -> QuantDotRows.dequantize(type, w, offset, n, dst, dstOffset);
+            case Q4_K -> {
+                if (VECTORIZED) {
+                    for (int b = 0; b < n / 256; b++) {
+                        q4K(w, offset + 144L * b, dst, dstOffset + 256 * b);
+                    }
+                } else {
+                    Dequantize.row(type, w, offset, dst, dstOffset, n);
+                }
+            }
+            case Q6_K -> {
+                if (VECTORIZED) {
+                    for (int b = 0; b < n / 256; b++) {
+                        q6K(w, offset + 210L * b, dst, dstOffset + 256 * b);
+                    }
+                } else {
+                    Dequantize.row(type, w, offset, dst, dstOffset, n);
+                }
+            }
+            case F16, BF16, Q4_1, Q5_K -> Dequantize.row(type, w, offset, dst, dstOffset, n);
+        }
+    }
+
+    /** 16 bytes from {@code at}, as {@link #L}-lane int vectors, part {@code part} ({@code L} bytes each). */
+    private static IntVector bytes(MemorySegment w, long at) {
+        return (IntVector)
+                ByteVector.fromMemorySegment(B, w, at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+    }
+
+    // block_q4_K: f16 d, f16 dmin, scales[12], qs[128]; 8 sub-blocks of 32 (Dequantize.q4_K).
+    private static void q4K(MemorySegment w, long x, float[] y, int o) {
+        float d = Dequantize.f16(w, x);
+        float min = Dequantize.f16(w, x + 2);
+        long q = x + 16;
+        for (int j = 0, is = 0; j < 256; j += 64, is += 2, q += 32) {
+            FloatVector d1 = FloatVector.broadcast(F, d * Dequantize.scaleK4(w, x + 4, is));
+            FloatVector m1 = FloatVector.broadcast(F, min * Dequantize.minK4(w, x + 4, is));
+            FloatVector d2 = FloatVector.broadcast(F, d * Dequantize.scaleK4(w, x + 4, is + 1));
+            FloatVector m2 = FloatVector.broadcast(F, min * Dequantize.minK4(w, x + 4, is + 1));
+            for (int l = 0; l < 32; l += L) {
+                IntVector qv = bytes(w, q + l);
+                FloatVector lo = (FloatVector) qv.and(0xF).convert(VectorOperators.I2F, 0);
+                FloatVector hi =
+                        (FloatVector) qv.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0);
+                lo.mul(d1).sub(m1).intoArray(y, o + j + l);
+                hi.mul(d2).sub(m2).intoArray(y, o + j + 32 + l);
+            }
+        }
+    }
+
+    // block_q6_K: ql[128], qh[64], int8 scales[16], f16 d; 16 sub-blocks of 16 (Dequantize.q6_K).
+    private static void q6K(MemorySegment w, long x, float[] y, int o) {
+        float d = Dequantize.f16(w, x + 208);
+        long ql = x;
+        long qh = x + 128;
+        long sc = x + 192;
+        for (int n = 0; n < 256; n += 128, ql += 64, qh += 32, sc += 8) {
+            for (int l = 0; l < 32; l += L) {
+                int is = l / 16;
+                IntVector lo = bytes(w, ql + l);
+                IntVector hiq = bytes(w, ql + l + 32);
+                IntVector h = bytes(w, qh + l);
+                IntVector q1 = lo.and(0xF).or(h.and(3).lanewise(VectorOperators.LSHL, 4));
+                IntVector q2 = hiq.and(0xF)
+                        .or(h.lanewise(VectorOperators.LSHR, 2).and(3).lanewise(VectorOperators.LSHL, 4));
+                IntVector q3 = lo.lanewise(VectorOperators.LSHR, 4)
+                        .or(h.lanewise(VectorOperators.LSHR, 4).and(3).lanewise(VectorOperators.LSHL, 4));
+                IntVector q4 = hiq.lanewise(VectorOperators.LSHR, 4)
+                        .or(h.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4));
+                store(q1, d * Dequantize.i8(w, sc + is), y, o + n + l);
+                store(q2, d * Dequantize.i8(w, sc + is + 2), y, o + n + l + 32);
+                store(q3, d * Dequantize.i8(w, sc + is + 4), y, o + n + l + 64);
+                store(q4, d * Dequantize.i8(w, sc + is + 6), y, o + n + l + 96);
+            }
+        }
+    }
+
+    /** {@code y[at..] = scale * (q - 32)}, as the scalar {@code d * sc * q}: {@code (d * sc)} first. */
+    private static void store(IntVector q, float scale, float[] y, int at) {
+        ((FloatVector) q.sub(32).convert(VectorOperators.I2F, 0))
+                .mul(FloatVector.broadcast(F, scale))
+                .intoArray(y, at);
+    }
+}
