@@ -15,13 +15,14 @@ import picocli.CommandLine.Parameters;
         name = "compile",
         mixinStandardHelpOptions = true,
         description = {
-            "Compile an ONNX model into a self-contained jar (generated Vector API code + mapped weights + runtime).",
+            "Compile a model into a self-contained jar (generated code, mapped weights and the runtime).",
+            "MODEL is an ONNX model, a GGUF decoder (llama, qwen2, gemma), or an .fsir dump from --dump-ir.",
             "",
             "Example:",
             "  fsc compile all-minilm-l6-v2.onnx --target java -o minilm.jar --dump-ir out/ir --time-passes"
         })
 final class CompileCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "MODEL", description = "The model: an .onnx file.")
+    @Parameters(index = "0", paramLabel = "MODEL", description = "The model: an .onnx, .gguf or .fsir file.")
     Path model;
 
     @Option(
@@ -37,12 +38,6 @@ final class CompileCommand implements Callable<Integer> {
             defaultValue = "sm_90",
             description = "CUDA: GPU architecture for PTX. Default: ${DEFAULT-VALUE}.")
     String arch;
-
-    @Option(
-            names = "--gemm",
-            defaultValue = "generated",
-            description = "CUDA: GEMM kernels, generated (ours) or cublas. Default: ${DEFAULT-VALUE}.")
-    String gemm;
 
     @Option(
             names = "--dump-cuda",
@@ -133,7 +128,7 @@ final class CompileCommand implements Callable<Integer> {
         fsc.backend.cuda.CudaBackendOptions cuda = target.startsWith("cuda")
                 ? new fsc.backend.cuda.CudaBackendOptions(
                         arch,
-                        gemm,
+                        "generated",
                         target.equals("cuda,java"),
                         dumpCuda,
                         fsc.backend.cuda.Nvcc.find(System.getenv("PATH")))
