@@ -2,12 +2,10 @@ package fsc.cli;
 
 import fsc.runtime.CompiledModel;
 import fsc.runtime.serve.Embedder;
-import fsc.runtime.Tensor;
 import fsc.runtime.text.WordPieceTokenizer;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -59,8 +57,8 @@ final class DemoCommand implements Callable<Integer> {
         try (CompiledModel model = ArtifactLoader.open(jar, threads)) {
             long t0 = System.nanoTime();
             embeddings = new Embedder(model, tokenizer, 256).embed(texts);
-            progress.step(String.format(
-                    "embedded %d sentences in %.1f ms", texts.size(), (System.nanoTime() - t0) / 1e6));
+            progress.step(
+                    String.format("embedded %d sentences in %.1f ms", texts.size(), (System.nanoTime() - t0) / 1e6));
         }
         out.println();
         out.println("Cosine similarity of sentence embeddings (all-MiniLM-L6-v2 compiled by fsc):");

@@ -99,7 +99,8 @@ final class ErrorLine {
         CommandLine.Model.CommandSpec spec = cl.getCommandSpec();
         String where = spec.qualifiedName();
         String what;
-        if (ex instanceof CommandLine.UnmatchedArgumentException u && !u.getUnmatched().isEmpty()) {
+        if (ex instanceof CommandLine.UnmatchedArgumentException u
+                && !u.getUnmatched().isEmpty()) {
             String arg = u.getUnmatched().get(0);
             String name = arg.startsWith("-") && arg.contains("=") ? arg.substring(0, arg.indexOf('=')) : arg;
             String suggestion;

@@ -5,16 +5,16 @@ import fsc.cli.pictures.Pictures;
 import fsc.frontend.onnx.ImportOptions;
 import fsc.frontend.onnx.OnnxImporter;
 import fsc.frontend.onnx.OnnxModelInfo;
+import fsc.ir.FscException;
 import fsc.ir.Graph;
 import fsc.passes.PassContext;
 import fsc.passes.PassManager;
 import fsc.passes.Pipelines;
 import fsc.passes.PlanMemoryPass;
-import fsc.ir.FscException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.List;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -108,7 +108,8 @@ final class InspectCommand implements Callable<Integer> {
      * {@code dim_param}s ({@code [batch,batch]}, {@code Addoutput_0_dim_1}).
      */
     static OnnxModelInfo withImportedTypes(OnnxModelInfo info, Graph g) {
-        if (g.inputs().size() != info.inputs().size() || g.outputs().size() != info.outputs().size()) {
+        if (g.inputs().size() != info.inputs().size()
+                || g.outputs().size() != info.outputs().size()) {
             return info;
         }
         List<OnnxModelInfo.Io> inputs = new ArrayList<>();

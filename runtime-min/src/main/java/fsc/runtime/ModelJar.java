@@ -36,7 +36,8 @@ public final class ModelJar {
                     jar + ": not an fsc model jar (its manifest has no " + MODEL_CLASS_ATTRIBUTE + ")");
         }
         try {
-            URLClassLoader loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, ModelJar.class.getClassLoader());
+            URLClassLoader loader =
+                    new URLClassLoader(new URL[] {jar.toUri().toURL()}, ModelJar.class.getClassLoader());
             Class<?> cls = Class.forName(className, true, loader);
             // A CUDA jar runs on the GPU, or falls back to (or refuses) the Java model: see CudaArtifact.
             return CudaArtifact.select(loader, t -> javaModel(jar, cls, t), System.err)

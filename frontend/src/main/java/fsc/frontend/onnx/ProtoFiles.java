@@ -69,6 +69,10 @@ final class ProtoFiles {
     }
 
     private static ByteBuffer map(Path file) {
+        if (java.nio.file.Files.isDirectory(file)) {
+            // Mapping a directory fails with ENODEV, "No such device": say what is actually wrong.
+            throw new FscException("cannot read " + file + ": is a directory, not a model file");
+        }
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
             if (size > MAX_MESSAGE_BYTES) {

@@ -31,7 +31,11 @@ public final class GenerateMain {
      * each, after {@code prefix} (the program's name, or nothing).
      */
     public static void execute(
-            String[] args, IntFunction<CompiledModel> factoryByThreads, PrintStream out, PrintStream err, String prefix) {
+            String[] args,
+            IntFunction<CompiledModel> factoryByThreads,
+            PrintStream out,
+            PrintStream err,
+            String prefix) {
         GenerateOptions o = GenerateOptions.parse(args);
         if (o == null) {
             out.println(GenerateOptions.USAGE);
