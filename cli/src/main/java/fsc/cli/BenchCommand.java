@@ -12,7 +12,6 @@ import fsc.runtime.CompiledModel;
 import fsc.runtime.Tensor;
 import fsc.runtime.llm.LlmConfig;
 import fsc.runtime.perf.NodeTable;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
@@ -22,7 +21,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.jar.JarFile;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -40,8 +38,8 @@ import picocli.CommandLine.Parameters;
         name = "bench",
         mixinStandardHelpOptions = true,
         description = {
-            "Time a model. MODEL is a jar from 'fsc compile', or an .onnx/.gguf file",
-            "(compiled into the cache first).",
+            "Time a model: latency percentiles, or llama-bench's pp/tg tests for a decoder.",
+            "MODEL is a jar from 'fsc compile', or an .onnx/.gguf file (compiled into the cache first).",
             "",
             "Encoders and other ONNX models: random inputs that fit the signature (token",
             "ids within the embedding table, masks 1, floats N(0,1)) or --input. Warm-up",
@@ -166,8 +164,11 @@ final class BenchCommand implements Callable<Integer> {
         }
         boolean decoder = isDecoder(model);
         if (decoder) {
-            refuse("a decoder", "--batch", batch, "--seq", seq, "--runs", runs);
-            refuse("a decoder", "--dim", dims.isEmpty() ? null : dims, "--input", inputs.isEmpty() ? null : inputs);
+            // A decoder's graph inputs (token ids, positions, block_table, kv_cache) are the paged
+            // cache's internals: it is timed by llama-bench's tests, never by tensors a user passes.
+            String what = "a decoder (" + model.getFileName() + "; time it with -p N prefill and -n N decode tests)";
+            refuse(what, "--batch", batch, "--seq", seq, "--runs", runs);
+            refuse(what, "--dim", dims.isEmpty() ? null : dims, "--input", inputs.isEmpty() ? null : inputs);
         } else {
             refuse("this model (not a GGUF decoder)", "-p", prompts, "-n", gens, "-r", reps);
             refuse("this model (not a GGUF decoder)", "--gguf", gguf, "--peer", peer.isEmpty() ? null : peer);
@@ -194,11 +195,7 @@ final class BenchCommand implements Callable<Integer> {
         if (!f.endsWith(".jar")) {
             return false;
         }
-        try (JarFile jf = new JarFile(model.toFile())) {
-            return jf.getEntry(LlmConfig.ENTRY) != null;
-        } catch (IOException e) {
-            throw new FscException(model + ": not a readable jar (" + e.getMessage() + ")");
-        }
+        return fsc.runtime.ModelJar.isDecoder(model);
     }
 
     private static void refuse(String what, String a, Object va, String b, Object vb, String c, Object vc) {

@@ -17,18 +17,14 @@ import picocli.CommandLine.Parameters;
         name = "compile",
         mixinStandardHelpOptions = true,
         description = {
-            "Compile a model (.onnx, a .gguf decoder, or .fsir IR) into a self-contained jar (generated code +"
-                    + " mapped weights + runtime). An option that does not apply to the model or the target is"
-                    + " refused, never ignored.",
+            "Compile a model into a self-contained jar (generated code, mapped weights and the runtime).",
+            "MODEL is an ONNX model, a GGUF decoder (llama, qwen2, gemma), or an .fsir dump from --dump-ir.",
             "",
             "Example:",
             "  fsc compile all-minilm-l6-v2.onnx --target java -o minilm.jar --dump-ir out/ir --time-passes"
         })
 final class CompileCommand implements Callable<Integer> {
-    @Parameters(
-            index = "0",
-            paramLabel = "MODEL",
-            description = "The model: an .onnx file, a .gguf decoder, or an .fsir file (e.g. a --dump-ir dump).")
+    @Parameters(index = "0", paramLabel = "MODEL", description = "The model: an .onnx, .gguf or .fsir file.")
     Path model;
 
     @Option(
@@ -41,9 +37,6 @@ final class CompileCommand implements Callable<Integer> {
 
     @Option(names = "--arch", description = "CUDA: GPU architecture for PTX. Default: sm_90.")
     String arch;
-
-    @Option(names = "--gemm", description = "CUDA: GEMM kernels; this build has only generated (ours), the default.")
-    String gemm;
 
     @Option(
             names = "--dump-cuda",
@@ -134,7 +127,6 @@ final class CompileCommand implements Callable<Integer> {
         CompileSettings settings = CompileSettings.builder(model, output != null ? output : defaultOutput(model))
                 .target(Target.byName(target))
                 .arch(arch)
-                .gemm(gemm)
                 .dumpCuda(dumpCuda)
                 .toolPath(System.getenv("PATH"))
                 .passes(passes)

@@ -26,13 +26,14 @@ import picocli.CommandLine.Spec;
         name = "conformance",
         mixinStandardHelpOptions = true,
         description = {
+            "Run the ONNX node tests in DIR and compare with their expected outputs.",
             "Compile every ONNX node test in DIR with the Java backend, run it on its inputs and compare with",
             "its expected outputs (ONNX's rule: exact dtype and shape, |a-e| <= 1e-7 + 1e-3*|e|, NaN == NaN).",
             "Prints one line per test that did not pass (all with --verbose-tests) and, last,",
             "'conformance: N passed, M failed, K skipped'. Exit code 0 when nothing failed, 1 otherwise.",
             "",
             "Example:",
-            "  fsc conformance ../shared/data/onnx/node --filter '^test_(add|softmax)' --report docs/CONFORMANCE.md"
+            "  fsc conformance ../shared/data/onnx/node --filter '^test_(add|softmax)' --report"
         })
 final class ConformanceCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "DIR", description = "A folder laid out like the ONNX node tests.")
@@ -57,7 +58,10 @@ final class ConformanceCommand implements Callable<Integer> {
     @Option(
             names = "--report",
             paramLabel = "FILE",
-            description = "Write a Markdown report (per tier, per op, unsupported ops).")
+            arity = "0..1",
+            fallbackValue = "out/conformance.md",
+            description = "Write a Markdown report (per tier, per op, unsupported ops) to FILE, default"
+                    + " ${FALLBACK-VALUE}. (The tracked docs/CONFORMANCE.md is the full suite's report.)")
     Path report;
 
     @Option(names = "--batch", paramLabel = "N", description = "Models per javac call. Default: ${DEFAULT-VALUE}.")

@@ -1,12 +1,11 @@
 package fsc.cli;
 
 import fsc.runtime.CompiledModel;
-import fsc.runtime.Tensor;
+import fsc.runtime.serve.Embedder;
 import fsc.runtime.text.WordPieceTokenizer;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -54,21 +53,12 @@ final class DemoCommand implements Callable<Integer> {
         Path jar = FscHome.compileCache().jarFor(onnx, progress);
         WordPieceTokenizer tokenizer =
                 WordPieceTokenizer.fromJson(FscHome.bundledModel("all-minilm-l6-v2-tokenizer.json"));
-        var enc = tokenizer.encodeBatch(texts, 256);
         float[][] embeddings;
-        CompiledModel model = ArtifactLoader.open(jar, threads);
-        try {
+        try (CompiledModel model = ArtifactLoader.open(jar, threads)) {
             long t0 = System.nanoTime();
-            Map<String, Tensor> outputs = model.run(Map.of(
-                    "input_ids", enc.inputIds(),
-                    "attention_mask", enc.attentionMask(),
-                    "token_type_ids", enc.tokenTypeIds()));
-            progress.step(String.format(
-                    "embedded %d sentences (%d tokens each, padded) in %.1f ms",
-                    texts.size(), enc.inputIds().shape()[1], (System.nanoTime() - t0) / 1e6));
-            embeddings = Pooling.meanNormalized(outputs.values().iterator().next(), enc.attentionMask());
-        } finally {
-            model.close();
+            embeddings = new Embedder(model, tokenizer, 256).embed(texts);
+            progress.step(
+                    String.format("embedded %d sentences in %.1f ms", texts.size(), (System.nanoTime() - t0) / 1e6));
         }
         out.println();
         out.println("Cosine similarity of sentence embeddings (all-MiniLM-L6-v2 compiled by fsc):");
@@ -83,11 +73,20 @@ final class DemoCommand implements Callable<Integer> {
         for (int i = 0; i < texts.size(); i++) {
             out.printf("  [%d] ", i);
             for (int j = 0; j < texts.size(); j++) {
-                out.printf(" %6.3f", Pooling.dot(embeddings[i], embeddings[j]));
+                out.printf(" %6.3f", dot(embeddings[i], embeddings[j]));
             }
             out.println();
         }
         out.flush();
         return 0;
+    }
+
+    /** The cosine similarity of two L2-normalised embeddings. */
+    private static double dot(float[] a, float[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) {
+            s += a[i] * b[i];
+        }
+        return s;
     }
 }

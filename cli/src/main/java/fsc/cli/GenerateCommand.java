@@ -1,5 +1,7 @@
 package fsc.cli;
 
+import fsc.runtime.ModelJar;
+import fsc.runtime.RuntimeFailure;
 import fsc.runtime.llm.GenerateMain;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -14,8 +16,9 @@ import picocli.CommandLine.Parameters;
         name = "generate",
         mixinStandardHelpOptions = true,
         description = {
-            "Generate text with a decoder. MODEL is a jar from 'fsc compile model.gguf', or a .gguf file",
-            "(compiled into a cache first). Streams text, then prints prompt tokens, TTFT, prefill and decode",
+            "Generate text with a decoder compiled from GGUF.",
+            "MODEL is a jar from 'fsc compile model.gguf', or a .gguf file (compiled into a cache first).",
+            "Streams text, then prints prompt tokens, TTFT, prefill and decode",
             "tok/s and KV blocks used; --json prints one object instead.",
             "",
             "Example:",
@@ -103,6 +106,11 @@ final class GenerateCommand implements Callable<Integer> {
             args.add("--kv-memory");
             args.add(kvMemory);
         }
-        return GenerateMain.run(args.toArray(String[]::new), t -> ArtifactLoader.open(jar, t), System.out, System.err);
+        if (!ModelJar.isDecoder(jar)) {
+            throw new RuntimeFailure(model + " is not a decoder (it was compiled from ONNX): use 'fsc run " + model
+                    + " --input NAME=FILE ...'");
+        }
+        GenerateMain.execute(args.toArray(String[]::new), t -> ModelJar.open(jar, t), System.out, System.err, "fsc: ");
+        return 0;
     }
 }

@@ -6,13 +6,16 @@ import fsc.compiler.IrFiles;
 import fsc.frontend.onnx.ImportOptions;
 import fsc.frontend.onnx.OnnxImporter;
 import fsc.frontend.onnx.OnnxModelInfo;
+import fsc.ir.FscException;
 import fsc.ir.Graph;
 import fsc.passes.PassContext;
 import fsc.passes.PassManager;
 import fsc.passes.Pipelines;
 import fsc.passes.PlanMemoryPass;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -75,10 +78,70 @@ final class InspectCommand implements Callable<Integer> {
         if (model.getFileName().toString().endsWith(".gguf")) {
             out.print(fsc.frontend.gguf.GgufModelInfo.read(model).render());
         } else {
-            out.print(OnnxModelInfo.read(model).render());
+            OnnxModelInfo info = OnnxModelInfo.read(model);
+            Graph imported = importedOrNull();
+            out.print((imported == null ? info : withImportedTypes(info, imported)).render());
+            if (imported != null && !imported.symbols().isEmpty()) {
+                out.println("symbols (upper bounds, set with --bound SYM=N): "
+                        + String.join(
+                                ", ",
+                                imported.symbols().entrySet().stream()
+                                        .map(e -> e.getKey() + " <= " + e.getValue())
+                                        .toList()));
+            }
         }
         out.flush();
         return 0;
+    }
+
+    /** The imported graph, or null when the model does not import (inspect still describes it). */
+    private Graph importedOrNull() {
+        try {
+            return OnnxImporter.importModel(model, importOptions());
+        } catch (FscException e) {
+            return null;
+        }
+    }
+
+    /**
+     * The inputs' and outputs' types as the importer names their dims ({@code i64[batch,batch_1]}),
+     * the names every other command and {@code --bound} use, rather than the exporter's raw
+     * {@code dim_param}s ({@code [batch,batch]}, {@code Addoutput_0_dim_1}).
+     */
+    static OnnxModelInfo withImportedTypes(OnnxModelInfo info, Graph g) {
+        if (g.inputs().size() != info.inputs().size()
+                || g.outputs().size() != info.outputs().size()) {
+            return info;
+        }
+        List<OnnxModelInfo.Io> inputs = new ArrayList<>();
+        for (int i = 0; i < g.inputs().size(); i++) {
+            inputs.add(new OnnxModelInfo.Io(
+                    info.inputs().get(i).name(), g.inputs().get(i).type().toString()));
+        }
+        List<OnnxModelInfo.Io> outputs = new ArrayList<>();
+        for (int i = 0; i < g.outputs().size(); i++) {
+            outputs.add(new OnnxModelInfo.Io(
+                    info.outputs().get(i).name(), g.outputs().get(i).type().toString()));
+        }
+        return new OnnxModelInfo(
+                info.file(),
+                info.irVersion(),
+                info.producerName(),
+                info.producerVersion(),
+                info.opsets(),
+                inputs,
+                outputs,
+                info.ops(),
+                info.parameterCount(),
+                info.parameterBytes());
+    }
+
+    private ImportOptions importOptions() {
+        ImportOptions options = ImportOptions.defaults();
+        for (var e : bounds.entrySet()) {
+            options = options.withBound(e.getKey(), e.getValue());
+        }
+        return options;
     }
 
     /** MODEL through the default pipeline (an .fsir dump as it is, planned if it has no plan yet). */
@@ -87,11 +150,7 @@ final class InspectCommand implements Callable<Integer> {
             Graph g = IrFiles.read(model);
             return g.plan() != null ? g : new PlanMemoryPass().run(g, PassContext.defaults());
         }
-        ImportOptions options = ImportOptions.defaults();
-        for (var e : bounds.entrySet()) {
-            options = options.withBound(e.getKey(), e.getValue());
-        }
-        Graph imported = OnnxImporter.importModel(model, options);
+        Graph imported = OnnxImporter.importModel(model, importOptions());
         return PassManager.builder()
                 .build()
                 .run(imported, Pipelines.cpuDefault(JavaBackend::hasKernel), PassContext.defaults())

@@ -25,7 +25,8 @@ import picocli.CommandLine.Parameters;
         name = "loadtest",
         mixinStandardHelpOptions = true,
         description = {
-            "Load a local fsc server with streaming completions and report throughput, p50/p95/p99 of TTFT,",
+            "Load a local fsc server with streaming completions and report latency and throughput.",
+            "Reports throughput, p50/p95/p99 of TTFT,",
             "time between tokens and end-to-end latency per class, rejected/error/disconnected counts and",
             "the server's KV, preemption and CPU figures. Only loopback targets are accepted.",
             "",

@@ -1,7 +1,5 @@
 package fsc.cli;
 
-import fsc.ir.FscException;
-import fsc.runtime.RuntimeFailure;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -60,43 +58,41 @@ public final class Main implements Runnable {
         cl.setExecutionExceptionHandler(Main::handle);
         cl.setParameterExceptionHandler((ex, a) -> {
             PrintWriter w = ex.getCommandLine().getErr();
-            w.println("fsc: " + ex.getMessage());
-            w.println("Try '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help' for usage.");
+            w.println(ErrorLine.usage(ex));
+            w.flush();
             return EXIT_USER_ERROR;
         });
         return cl.execute(args);
     }
 
+    /** Every exception a command throws ends here: one line, exit 2 for user errors and 3 for internal ones. */
     private static int handle(Exception ex, CommandLine cl, CommandLine.ParseResult parseResult) {
         boolean verbose = parseResult.hasMatchedOption("--verbose")
                 || parseResult.subcommands().stream().anyMatch(p -> p.hasMatchedOption("--verbose"));
         PrintWriter err = cl.getErr();
-        Throwable t = ex;
-        if (t instanceof FscException fe) {
-            err.println("fsc: error: " + fe.oneLine());
-        } else if (t instanceof RuntimeFailure rf) {
-            err.println("fsc: error: " + oneLine(rf.getMessage()));
-        } else if (t instanceof java.io.IOException io) {
-            err.println("fsc: error: " + io.getClass().getSimpleName() + ": " + oneLine(io.getMessage()));
-        } else if (t instanceof OutOfMemoryError) {
-            err.println(
-                    "fsc: error: out of memory (raise -Xmx through FSC_JAVA_OPTS, or lower the batch/sequence bounds)");
-        } else {
-            err.println("fsc: internal error: " + t + (verbose ? "" : " (run with --verbose for the stack trace)"));
-            if (verbose) {
-                t.printStackTrace(err);
-            }
+        if (ex instanceof CommandLine.ParameterException pe) {
+            err.println(ErrorLine.usage(pe));
             err.flush();
-            return EXIT_INTERNAL_ERROR;
+            return EXIT_USER_ERROR;
+        }
+        String message = ErrorLine.userMessage(ex);
+        int code;
+        if (message != null) {
+            err.println(ErrorLine.PREFIX + message);
+            code = EXIT_USER_ERROR;
+        } else {
+            err.println(ErrorLine.PREFIX + "internal error: " + ErrorLine.oneLine(ex.toString())
+                    + (verbose ? "" : " (run with --verbose for the stack trace)"));
+            code = EXIT_INTERNAL_ERROR;
         }
         if (verbose) {
-            t.printStackTrace(err);
+            ex.printStackTrace(err);
         }
         err.flush();
-        return EXIT_USER_ERROR;
+        return code;
     }
 
     static String oneLine(String s) {
-        return s == null ? "" : s.replace('\n', ' ');
+        return ErrorLine.oneLine(s);
     }
 }

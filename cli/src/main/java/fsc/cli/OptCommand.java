@@ -23,23 +23,38 @@ import picocli.CommandLine.Parameters;
         name = "opt",
         mixinStandardHelpOptions = true,
         description = {
-            "Run passes on an .fsir file (e.g. a --dump-ir dump) and print the resulting IR.",
+            "Run passes on an .fsir file and print the resulting IR.",
+            "The file is e.g. a --dump-ir dump. With no --passes it is read, verified and printed",
+            "back, as mlir-opt FILE does.",
             "Weights are read from weights.fsw next to the input.",
             "",
-            "Example:",
-            "  fsc opt out/ir/03-dce.fsir --passes recognize,dce --print-ir-after-change"
+            "Examples:",
+            "  fsc opt --list-passes",
+            "  fsc opt out/ir/00-import.fsir --passes fold,dce --print-ir-after-change"
         })
 final class OptCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "IN.fsir", description = "The IR to start from.")
+    @Parameters(index = "0", arity = "0..1", paramLabel = "IN.fsir", description = "The IR to start from.")
     Path input;
 
     @Option(
             names = "--passes",
             paramLabel = "LIST",
             split = ",",
-            required = true,
-            description = "Passes to run, in order (comma-separated), e.g. fold,cse,dce.")
-    List<String> passes;
+            completionCandidates = PassNames.class,
+            description = "Passes to run, in order (comma-separated), from: ${COMPLETION-CANDIDATES}."
+                    + " None: print the input back.")
+    List<String> passes = List.of();
+
+    @Option(names = "--list-passes", description = "Print every pass's name and one-line summary, then exit.")
+    boolean listPasses;
+
+    /** The registry's pass names, for the help text and shell completion. */
+    static final class PassNames implements Iterable<String> {
+        @Override
+        public java.util.Iterator<String> iterator() {
+            return PassRegistry.names().iterator();
+        }
+    }
 
     @CommandLine.ArgGroup(exclusive = true)
     Printing printing;
@@ -76,6 +91,15 @@ final class OptCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        if (listPasses) {
+            out.print(PassRegistry.describe());
+            out.flush();
+            return 0;
+        }
+        if (input == null) {
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(), "Missing required parameter: 'IN.fsir' (or --list-passes)");
+        }
         Graph in = IrFiles.read(input);
         List<Pass> pipeline = passes.stream().map(PassRegistry::byName).toList();
         PassManager.Builder pm = PassManager.builder();

@@ -14,7 +14,8 @@ import picocli.CommandLine.Option;
         name = "peaks",
         mixinStandardHelpOptions = true,
         description = {
-            "Measure this machine's f32 FMA peak (Vector API, 12 independent FMA chains per thread) and DRAM",
+            "Measure this machine's f32 FMA and DRAM bandwidth peaks.",
+            "The f32 FMA peak (Vector API, 12 independent FMA chains per thread) and DRAM",
             "bandwidth (STREAM-style: three arrays, 1.5 GB total, read-sum and triad kernels, best of 5).",
             "",
             "Example:",

@@ -37,6 +37,7 @@ import picocli.CommandLine.Parameters;
         name = "profile",
         mixinStandardHelpOptions = true,
         description = {
+            "Profile a model per node: time, FLOPs and bytes against this machine's peaks.",
             "Per-node time of a compiled model after warm-up (each node's median over",
             "--runs calls), with its FLOPs and bytes, the GFLOP/s and GB/s it reached, and",
             "their share of this machine's peaks, measured first: f32 FMA with Vector API",

@@ -1,6 +1,8 @@
 package fsc.cli;
 
 import fsc.runtime.ArtifactMain;
+import fsc.runtime.ModelJar;
+import fsc.runtime.RuntimeFailure;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,7 +16,8 @@ import picocli.CommandLine.Parameters;
         name = "run",
         mixinStandardHelpOptions = true,
         description = {
-            "Run one inference. MODEL is a jar from 'fsc compile', or an .onnx file (compiled into a cache first).",
+            "Run one inference with a compiled model.",
+            "MODEL is a jar from 'fsc compile', or an .onnx file (compiled into a cache first).",
             "Inputs are .npy or ONNX TensorProto .pb files; every output is written as DIR/<name>.npy.",
             "",
             "Example:",
@@ -43,8 +46,12 @@ final class RunCommand implements Callable<Integer> {
     boolean quiet;
 
     @Override
-    public Integer call() {
+    public Integer call() throws java.io.IOException {
         Path jar = FscHome.compileCache().jarFor(model, new Progress(System.err, quiet));
+        if (ModelJar.isDecoder(jar)) {
+            throw new RuntimeFailure(model + " is a decoder (compiled from GGUF): it takes a prompt, not"
+                    + " tensors; use 'fsc generate " + model + " --prompt TEXT'");
+        }
         List<String> args = new ArrayList<>();
         for (String in : inputs) {
             args.add("--input");
@@ -56,6 +63,7 @@ final class RunCommand implements Callable<Integer> {
         }
         args.add("--threads");
         args.add(Integer.toString(threads));
-        return ArtifactMain.run(args.toArray(String[]::new), t -> ArtifactLoader.open(jar, t));
+        ArtifactMain.execute(args.toArray(String[]::new), t -> ModelJar.open(jar, t), System.out);
+        return 0;
     }
 }

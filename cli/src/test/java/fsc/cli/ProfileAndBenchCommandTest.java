@@ -50,6 +50,12 @@ class ProfileAndBenchCommandTest {
 
     @BeforeAll
     static void compile() {
+        jar = dir.resolve("tiny.jar");
+        compileTiny(jar);
+    }
+
+    /** The tiny encoder-like model (ids → gather → matmul → softmax), compiled to {@code jar}. */
+    static void compileTiny(Path jar) {
         GraphBuilder b = new GraphBuilder("tiny").symbol("B", 4).symbol("S", 16);
         Value ids = b.input("input_ids", new TensorType(DType.I64, List.of(Dim.sym("B"), Dim.sym("S"))));
         Value table = b.constant("table", weight(50, 16));
@@ -57,7 +63,6 @@ class ProfileAndBenchCommandTest {
         Value e = b.node("gather", "/emb/Gather", List.of(table, ids), Map.of("axis", new Attr.Int(0)));
         Value h = b.node("matmul", "/dense/MatMul", List.of(e, w), Map.of());
         Value y = b.node("softmax", "/out/Softmax", List.of(h), Map.of("axis", new Attr.Int(-1)));
-        jar = dir.resolve("tiny.jar");
         JavaBackend.compile(b.output(y).build(), JavaBackendOptions.forModel("tiny.onnx"), jar);
     }
 

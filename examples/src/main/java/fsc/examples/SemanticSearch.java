@@ -1,21 +1,23 @@
 package fsc.examples;
 
-import fsc.cli.ArtifactLoader;
-import fsc.cli.Pooling;
-import fsc.cli.Progress;
-import fsc.compiler.CompileDriver;
-import fsc.compiler.CompileSettings;
 import fsc.runtime.CompiledModel;
-import fsc.runtime.Tensor;
+import fsc.runtime.ModelJar;
+import fsc.runtime.serve.Embedder;
 import fsc.runtime.text.WordPieceTokenizer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 
-/** Ranks a few documents against a query with sentence embeddings from an fsc-compiled MiniLM. */
+/**
+ * Ranks a few documents against a query with sentence embeddings from an fsc-compiled MiniLM. It
+ * uses only {@code fsc.runtime}: the compiled jar, the tokenizer and this class are all an edge
+ * device needs.
+ *
+ * <p>Usage: {@code SemanticSearch MODEL.jar TOKENIZER.json [QUERY...]}.
+ */
 public final class SemanticSearch {
     static final List<String> DOCUMENTS = List.of(
             "fsc compiles ONNX models into a single jar that runs without the compiler.",
@@ -27,39 +29,48 @@ public final class SemanticSearch {
     private SemanticSearch() {}
 
     public static void main(String[] args) throws Exception {
-        String query = args.length > 0 ? String.join(" ", args) : "how do I run a model on a small device?";
-        Path models = Path.of("models");
-        Path onnx = models.resolve("all-minilm-l6-v2.onnx");
-        if (!Files.isRegularFile(onnx)) {
-            System.err.println("models/all-minilm-l6-v2.onnx is missing: run ./fsc demo once from the repository root");
+        if (args.length < 2) {
+            System.err.println("usage: SemanticSearch MODEL.jar TOKENIZER.json [QUERY...]"
+                    + " (compile the jar with: ./fsc compile models/all-minilm-l6-v2.onnx -o minilm.jar)");
             System.exit(2);
         }
-        Path jar = Path.of("target", "minilm.jar");
-        if (!Files.isRegularFile(jar)) {
-            Files.createDirectories(jar.getParent());
-            CompileDriver.compile(CompileSettings.builder(onnx, jar).build(), new Progress(System.err, false));
+        Path jar = Path.of(args[0]);
+        Path tokenizerJson = Path.of(args[1]);
+        for (Path p : List.of(jar, tokenizerJson)) {
+            if (!Files.isRegularFile(p)) {
+                System.err.println("error: " + p + ": no such file");
+                System.exit(2);
+            }
         }
-        WordPieceTokenizer tokenizer = WordPieceTokenizer.fromJson(models.resolve("all-minilm-l6-v2-tokenizer.json"));
+        String query = args.length > 2
+                ? String.join(" ", Arrays.asList(args).subList(2, args.length))
+                : "how do I run a model on a small device?";
         List<String> texts = new ArrayList<>(DOCUMENTS);
         texts.add(query);
-        var enc = tokenizer.encodeBatch(texts, 128);
-        CompiledModel model = ArtifactLoader.open(jar, 1);
-        Tensor tokens = model.run(Map.of(
-                        "input_ids", enc.inputIds(),
-                        "attention_mask", enc.attentionMask(),
-                        "token_type_ids", enc.tokenTypeIds()))
-                .get("output_0");
-        model.close();
-        float[][] emb = Pooling.meanNormalized(tokens, enc.attentionMask());
+        float[][] emb;
+        // The embeddings are computed while the model is open: its outputs live in the model's
+        // arena, which closing it frees.
+        try (CompiledModel model = ModelJar.open(jar, 1)) {
+            emb = new Embedder(model, WordPieceTokenizer.fromJson(tokenizerJson), 128).embed(texts);
+        }
         float[] q = emb[texts.size() - 1];
         List<Integer> order = new ArrayList<>();
         for (int i = 0; i < DOCUMENTS.size(); i++) {
             order.add(i);
         }
-        order.sort(Comparator.comparingDouble(i -> -Pooling.dot(q, emb[i])));
+        // The embeddings are L2-normalised, so the dot product is the cosine similarity.
+        order.sort(Comparator.comparingDouble(i -> -dot(q, emb[i])));
         System.out.println("query: " + query);
         for (int i : order) {
-            System.out.printf("  %.3f  %s%n", Pooling.dot(q, emb[i]), DOCUMENTS.get(i));
+            System.out.printf("  %.3f  %s%n", dot(q, emb[i]), DOCUMENTS.get(i));
         }
+    }
+
+    static double dot(float[] a, float[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) {
+            s += a[i] * b[i];
+        }
+        return s;
     }
 }

@@ -50,40 +50,50 @@ public final class ArtifactMain {
                     java.util.Arrays.copyOfRange(args, 1, args.length), factoryByThreads, out, err);
         }
         try {
-            Options o = Options.parse(args);
-            if (o == null) {
-                out.println(USAGE);
-                return 0;
-            }
-            Map<String, Tensor> inputs = new LinkedHashMap<>();
-            for (Map.Entry<String, Path> e : o.inputs().entrySet()) {
-                inputs.put(e.getKey(), TensorFiles.read(e.getValue()));
-            }
-            try (CompiledModel model = factoryByThreads.apply(o.threads())) {
-                for (String name : model.inputNames()) {
-                    if (!inputs.containsKey(name)) {
-                        throw new RuntimeFailure(
-                                "missing --input " + name + "=FILE; the model's inputs are " + model.inputNames());
-                    }
-                }
-                Map<String, Tensor> outputs = model.run(inputs);
-                if (o.outputDir() != null) {
-                    Files.createDirectories(o.outputDir());
-                }
-                for (Map.Entry<String, Tensor> e : outputs.entrySet()) {
-                    out.println(describe(e.getKey(), e.getValue()));
-                    if (o.outputDir() != null) {
-                        Npy.write(o.outputDir().resolve(fileName(e.getKey()) + ".npy"), e.getValue());
-                    }
-                }
-            }
+            execute(args, factoryByThreads, out);
             return 0;
-        } catch (RuntimeFailure | IllegalArgumentException | IOException e) {
+        } catch (RuntimeFailure | IOException e) {
             err.println("error: " + oneLine(e.getMessage()));
             return 2;
         } catch (Exception | Error e) {
             err.println("internal error: " + oneLine(e.toString()));
             return 2;
+        }
+    }
+
+    /**
+     * One inference as the jar's command line describes it, with errors thrown rather than printed:
+     * {@link RuntimeFailure} for what the user can fix, {@link IOException} from reading or writing
+     * files. The {@code fsc run} command calls this so its errors take the CLI's one shape.
+     */
+    public static void execute(String[] args, IntFunction<CompiledModel> factoryByThreads, PrintStream out)
+            throws IOException {
+        Options o = Options.parse(args);
+        if (o == null) {
+            out.println(USAGE);
+            return;
+        }
+        Map<String, Tensor> inputs = new LinkedHashMap<>();
+        for (Map.Entry<String, Path> e : o.inputs().entrySet()) {
+            inputs.put(e.getKey(), TensorFiles.read(e.getValue()));
+        }
+        try (CompiledModel model = factoryByThreads.apply(o.threads())) {
+            for (String name : model.inputNames()) {
+                if (!inputs.containsKey(name)) {
+                    throw new RuntimeFailure(
+                            "missing --input " + name + "=FILE; the model's inputs are " + model.inputNames());
+                }
+            }
+            Map<String, Tensor> outputs = model.run(inputs);
+            if (o.outputDir() != null) {
+                Files.createDirectories(o.outputDir());
+            }
+            for (Map.Entry<String, Tensor> e : outputs.entrySet()) {
+                out.println(describe(e.getKey(), e.getValue()));
+                if (o.outputDir() != null) {
+                    Npy.write(o.outputDir().resolve(fileName(e.getKey()) + ".npy"), e.getValue());
+                }
+            }
         }
     }
 
@@ -139,11 +149,11 @@ public final class ArtifactMain {
                         String v = value != null ? value : next(args, ++i, arg);
                         int sep = v.indexOf('=');
                         if (sep <= 0 || sep == v.length() - 1) {
-                            throw new IllegalArgumentException("--input wants NAME=FILE, got '" + v + "'");
+                            throw new RuntimeFailure("--input wants NAME=FILE, got '" + v + "'");
                         }
                         String name = v.substring(0, sep);
                         if (inputs.put(name, Path.of(v.substring(sep + 1))) != null) {
-                            throw new IllegalArgumentException("input '" + name + "' given twice");
+                            throw new RuntimeFailure("input '" + name + "' given twice");
                         }
                     }
                     case "--output-dir" -> outputDir = Path.of(value != null ? value : next(args, ++i, arg));
@@ -155,10 +165,10 @@ public final class ArtifactMain {
                             threads = 0;
                         }
                         if (threads < 1) {
-                            throw new IllegalArgumentException("--threads wants a positive integer, got '" + v + "'");
+                            throw new RuntimeFailure("--threads wants a positive integer, got '" + v + "'");
                         }
                     }
-                    default -> throw new IllegalArgumentException("unknown option '" + args[i] + "' (try --help)");
+                    default -> throw new RuntimeFailure("unknown option '" + args[i] + "' (try --help)");
                 }
             }
             return new Options(inputs, outputDir, threads);
@@ -166,7 +176,7 @@ public final class ArtifactMain {
 
         private static String next(String[] args, int i, String option) {
             if (i >= args.length) {
-                throw new IllegalArgumentException(option + " needs a value");
+                throw new RuntimeFailure(option + " needs a value");
             }
             return args[i];
         }

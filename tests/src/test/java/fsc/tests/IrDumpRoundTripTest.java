@@ -3,16 +3,22 @@ package fsc.tests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import fsc.cli.ArtifactLoader;
 import fsc.cli.Main;
 import fsc.ir.Graph;
 import fsc.ir.text.IrParser;
 import fsc.ir.text.IrPrinter;
 import fsc.ir.text.WeightSideFile;
+import fsc.runtime.CompiledModel;
+import fsc.runtime.Tensor;
+import fsc.runtime.io.TensorFiles;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -23,6 +29,9 @@ import org.junit.jupiter.api.io.TempDir;
  * print(g)}), {@code fsc opt} runs passes on a dump, and {@code fsc compile} resumes from one.
  */
 class IrDumpRoundTripTest {
+    /** One tokenized sentence, kept in the repository for the README's commands. */
+    private static final Path INPUTS = Path.of(System.getProperty("user.dir"), "..", "examples", "inputs");
+
     @TempDir
     static Path work;
 
@@ -88,7 +97,37 @@ class IrDumpRoundTripTest {
                 jar.toString(),
                 "--quiet");
         assertEquals(0, code, err.toString());
-        assertTrue(Files.exists(jar));
+        // The resumed jar must be the same model, not merely a jar: same outputs on the same inputs.
+        Map<String, Tensor> inputs = new LinkedHashMap<>();
+        for (String name : List.of("input_ids", "attention_mask", "token_type_ids")) {
+            inputs.put(name, TensorFiles.read(INPUTS.resolve(name + ".npy")));
+        }
+        try (CompiledModel straight = ArtifactLoader.open(work.resolve("m.jar"), 1);
+                CompiledModel resumed = ArtifactLoader.open(jar, 1)) {
+            Map<String, Tensor> a = straight.run(inputs);
+            Map<String, float[]> expected = new LinkedHashMap<>();
+            a.forEach((k, v) -> expected.put(k, v.toFloatArray()));
+            Map<String, Tensor> b = resumed.run(inputs);
+            assertEquals(expected.keySet(), b.keySet());
+            for (var e : expected.entrySet()) {
+                float[] want = e.getValue();
+                float[] got = b.get(e.getKey()).toFloatArray();
+                assertEquals(want.length, got.length, e.getKey());
+                for (int i = 0; i < want.length; i++) {
+                    assertEquals(want[i], got[i], 1e-5f, e.getKey() + "[" + i + "]");
+                }
+            }
+        }
+    }
+
+    @Test
+    void optWithoutPassesPrintsADumpBack() throws Exception {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.execute(
+                new PrintWriter(out), new PrintWriter(err), "opt", dumps.get(3).toString());
+        assertEquals(0, code, err.toString());
+        assertEquals(Files.readString(dumps.get(3)), out.toString());
     }
 
     @Test

@@ -9,7 +9,16 @@ import fsc.cli.Main;
 import fsc.runtime.CompiledModel;
 import fsc.runtime.Tensor;
 import fsc.runtime.io.Npy;
+import fsc.runtime.json.Json;
+import fsc.runtime.serve.Embedder;
+import fsc.runtime.serve.Metrics;
+import fsc.runtime.serve.ServeServer;
 import fsc.runtime.text.WordPieceTokenizer;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -114,6 +123,83 @@ class MiniLmEndToEndTest {
         Map<String, Tensor> in = inputs(List.of(longText), 128);
         assertEquals(128, in.get("input_ids").shape()[1]);
         assertMatchesOrt(in);
+    }
+
+    /**
+     * {@code fsc serve}'s {@code /v1/embeddings} over HTTP: one vector per input, in order, each the
+     * masked mean of ONNX Runtime's token embeddings, L2-normalised (sentence-transformers' pooling,
+     * computed here independently of the runtime's {@code Embedder}).
+     */
+    @Test
+    void embeddingsEndpointServesPooledSentenceEmbeddings() throws Exception {
+        List<String> texts = List.of("A man is eating food.", "Ship the jar to an edge device.");
+        ServeServer server = ServeServer.embeddings(
+                new InetSocketAddress("127.0.0.1", 0),
+                new Embedder(model, tokenizer, 128),
+                new Metrics(),
+                ServeServer.Limits.defaults(129),
+                "minilm");
+        try {
+            HttpResponse<String> response = HttpClient.newHttpClient()
+                    .send(
+                            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v1/embeddings"))
+                                    .POST(HttpRequest.BodyPublishers.ofString(Json.write(Map.of("input", texts))))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, response.statusCode(), response.body());
+            Map<?, ?> body = (Map<?, ?>) Json.parse(response.body());
+            assertEquals("list", body.get("object"));
+            List<?> data = (List<?>) body.get("data");
+            assertEquals(texts.size(), data.size());
+            for (int i = 0; i < texts.size(); i++) {
+                Map<?, ?> d = (Map<?, ?>) data.get(i);
+                assertEquals(i, ((Number) d.get("index")).intValue());
+                List<?> vector = (List<?>) d.get("embedding");
+                float[] expected = pooledByOrt(texts.get(i));
+                assertEquals(expected.length, vector.size());
+                for (int j = 0; j < expected.length; j++) {
+                    assertEquals(
+                            expected[j],
+                            ((Number) vector.get(j)).doubleValue(),
+                            TOLERANCE,
+                            "text " + i + " [" + j + "]");
+                }
+            }
+            // A bad request is a 400 with a message, not a 500.
+            HttpResponse<String> bad = HttpClient.newHttpClient()
+                    .send(
+                            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v1/embeddings"))
+                                    .POST(HttpRequest.BodyPublishers.ofString("{\"input\": 3}"))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
+            assertEquals(400, bad.statusCode(), bad.body());
+        } finally {
+            server.shutdown(0);
+        }
+    }
+
+    /** ORT's token embeddings of {@code text}, mean-pooled over its tokens and L2-normalised. */
+    private static float[] pooledByOrt(String text) throws Exception {
+        Map<String, Tensor> in = inputs(List.of(text), 128);
+        float[] tokens = ort.run(in).get("output_0");
+        int seq = (int) in.get("input_ids").shape()[1];
+        int dim = tokens.length / seq;
+        double[] sum = new double[dim];
+        for (int s = 0; s < seq; s++) {
+            for (int d = 0; d < dim; d++) {
+                sum[d] += tokens[s * dim + d];
+            }
+        }
+        double norm = 0;
+        for (int d = 0; d < dim; d++) {
+            sum[d] /= seq;
+            norm += sum[d] * sum[d];
+        }
+        float[] out = new float[dim];
+        for (int d = 0; d < dim; d++) {
+            out[d] = (float) (sum[d] / Math.sqrt(norm));
+        }
+        return out;
     }
 
     @Test

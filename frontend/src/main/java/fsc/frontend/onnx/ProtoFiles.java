@@ -43,7 +43,7 @@ final class ProtoFiles {
 
     /**
      * Maps {@code file} and parses it with {@code parser}. Malformed bytes give one-line errors
-     * {@code FILE: not a valid ONNX WHAT: <protobuf's reason>}.
+     * {@code FILE: not a valid ONNX WHAT: ...} in plain words.
      */
     static <T> Parsed<T> parse(Path file, Parser<T> parser, String what) {
         ByteBuffer bytes = map(file);
@@ -57,11 +57,22 @@ final class ProtoFiles {
             T message = parser.parseFrom(in);
             return new Parsed<>(message, bytes);
         } catch (InvalidProtocolBufferException e) {
-            throw new FscException(file.getFileName() + ": not a valid ONNX " + what + ": " + oneLine(e.getMessage()));
+            // Protobuf's own wording ("invalid wire type", "misreported its own length") means
+            // nothing to a user who passed the wrong file: say what is wrong in plain words and
+            // keep the parser's message as the cause (--verbose prints it).
+            throw new FscException(
+                    file.getFileName() + ": not a valid ONNX " + what
+                            + ": its bytes do not parse as one (a truncated file, or another format)",
+                    null,
+                    e);
         }
     }
 
     private static ByteBuffer map(Path file) {
+        if (java.nio.file.Files.isDirectory(file)) {
+            // Mapping a directory fails with ENODEV, "No such device": say what is actually wrong.
+            throw new FscException("cannot read " + file + ": is a directory, not a model file");
+        }
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
             if (size > MAX_MESSAGE_BYTES) {
@@ -73,7 +84,7 @@ final class ProtoFiles {
         } catch (NoSuchFileException e) {
             throw new FscException(file + ": no such file");
         } catch (IOException e) {
-            throw new FscException(file + ": cannot read: " + oneLine(String.valueOf(e.getMessage())));
+            throw new FscException("cannot read " + file + ": " + oneLine(String.valueOf(e.getMessage())), null, e);
         }
     }
 

@@ -17,26 +17,63 @@ public final class GenerateMain {
     public static int run(
             String[] args, IntFunction<CompiledModel> factoryByThreads, PrintStream out, PrintStream err) {
         try {
-            GenerateOptions o = GenerateOptions.parse(args);
-            if (o == null) {
-                out.println(GenerateOptions.USAGE);
-                return 0;
-            }
-            try (CompiledModel model = factoryByThreads.apply(o.threads())) {
-                LlmConfig config = LlmConfig.load(model.getClass().getClassLoader());
-                Generation g = generate(model, config, o, out);
-                if (o.json()) {
-                    out.println(g.toJson());
-                } else {
-                    out.println();
-                    err.println(g.timings().line());
-                }
-            }
+            execute(args, factoryByThreads, out, err, "");
             return 0;
         } catch (RuntimeFailure e) {
             err.println("error: " + e.getMessage());
             return 2;
         }
+    }
+
+    /**
+     * The command line with errors thrown as {@link RuntimeFailure} rather than printed, so {@code
+     * fsc generate} reports them in the CLI's one shape; warnings go to {@code err} as one line
+     * each, after {@code prefix} (the program's name, or nothing).
+     */
+    public static void execute(
+            String[] args,
+            IntFunction<CompiledModel> factoryByThreads,
+            PrintStream out,
+            PrintStream err,
+            String prefix) {
+        GenerateOptions o = GenerateOptions.parse(args);
+        if (o == null) {
+            out.println(GenerateOptions.USAGE);
+            return;
+        }
+        try (CompiledModel model = factoryByThreads.apply(o.threads())) {
+            LlmConfig config = LlmConfig.load(model.getClass().getClassLoader());
+            Generation g = generate(model, config, o, out);
+            if (o.json()) {
+                out.println(g.toJson());
+            } else {
+                out.println();
+            }
+            String cut = contextCut(g, o, config);
+            if (cut != null) {
+                err.println(prefix + "warning: " + cut);
+            }
+            if (!o.json()) {
+                err.println(g.timings().line());
+            }
+        }
+    }
+
+    /**
+     * Why generation stopped short of {@code --max-tokens} without an end-of-sequence token, or null:
+     * the sequence filled the positions the cache holds (the context), which a user should hear
+     * about rather than read a short answer as complete.
+     */
+    static String contextCut(Generation g, GenerateOptions o, LlmConfig config) {
+        int n = g.generatedIds().length;
+        boolean ended = n > 0 && g.generatedIds()[n - 1] == config.tokenizer().eosId();
+        if (n >= o.maxTokens() || ended) {
+            return null;
+        }
+        int context = o.maxContext() == 0 ? config.maxContext() : o.maxContext();
+        return "stopped after " + n + " of --max-tokens " + o.maxTokens() + ": the prompt's "
+                + g.promptIds().length + " tokens and the generated ones fill the " + context
+                + "-position context (raise --max-context, or recompile with a larger --max-context)";
     }
 
     /** Generation with a cache sized by the options; streams to {@code out} unless {@code --json}. */

@@ -1,0 +1,81 @@
+package fsc.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A decoder jar's graph inputs (block_table, kv_cache, ...) are the paged cache's internals:
+ * {@code run} and encoder-mode {@code bench} point to {@code generate} and the decoder tests instead
+ * of asking for them, and {@code generate} says when the context cut it short.
+ */
+class DecoderJarCommandsTest {
+    @TempDir
+    static Path dir;
+
+    static Path jar;
+
+    @BeforeAll
+    static void compile() {
+        Path gguf = Path.of(System.getProperty("fsc.shared.data", "../../shared/data"), "gguf", "stories260K.gguf");
+        assertTrue(Files.isRegularFile(gguf), gguf + " is missing (../shared/data beside the repository)");
+        jar = dir.resolve("stories.jar");
+        CliRun r = CliRun.of("compile", gguf.toString(), "-o", jar.toString(), "--max-context", "64", "-q");
+        assertEquals(0, r.exit(), r.err());
+    }
+
+    @Test
+    void runPointsToGenerate() {
+        CliRun r = CliRun.of("run", jar.toString(), "--input", "block_table=x.npy");
+        r.assertOneLineError("is a decoder");
+        assertTrue(r.err().contains("fsc generate " + jar), r.err());
+        assertTrue(!r.err().contains("kv_cache") && !r.err().contains("block_table"), r.err());
+    }
+
+    @Test
+    void encoderBenchOptionsPointToTheDecoderTests() {
+        CliRun.of("bench", jar.toString(), "--batch", "2").assertOneLineError("-p N prefill and -n N decode");
+    }
+
+    @Test
+    void maxTokensPastTheContextWarnsOnOneLine() {
+        CliRun r = CliRun.of(
+                "generate",
+                jar.toString(),
+                "--prompt",
+                "Once upon a time",
+                "--max-tokens",
+                "200",
+                "--temperature",
+                "0");
+        assertEquals(0, r.exit(), r.err());
+        List<String> warnings =
+                r.err().lines().filter(l -> l.startsWith("fsc: warning: ")).toList();
+        assertEquals(1, warnings.size(), r.err());
+        assertTrue(
+                warnings.get(0).contains("of --max-tokens 200")
+                        && warnings.get(0).contains("64-position context"),
+                warnings.get(0));
+    }
+
+    @Test
+    void noWarningWhenTheContextHoldsTheRequest() {
+        CliRun r = CliRun.of(
+                "generate", jar.toString(), "--prompt", "Once upon a time", "--max-tokens", "8", "--temperature", "0");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.err().lines().noneMatch(l -> l.contains("warning")), r.err());
+    }
+
+    @Test
+    void generateOnAnEncoderJarPointsToRun() throws Exception {
+        Path notDecoder = dir.resolve("tiny.jar");
+        ProfileAndBenchCommandTest.compileTiny(notDecoder);
+        CliRun.of("generate", notDecoder.toString(), "--prompt", "x").assertOneLineError("fsc run ");
+    }
+}
