@@ -10,14 +10,15 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Dot products of one packed weight row with a float vector, computed on the blocks in place (no
  * dequantized copy of the row). Every kernel has the shape of llama3.java's: per block, broadcast
  * the scale, load the packed bytes from the {@code MemorySegment}, unpack nibbles with lane-wise
- * and/shift, widen bytes to floats, {@code fma} into an accumulator, and {@code reduceLanes} once at
- * the end. {@link Dequantize#dot} is the reference each kernel is tested against.
+ * and/shift, widen bytes to floats, {@code fma} into an accumulator, and sum the lanes once at
+ * the end in a fixed order ({@link #sum}). {@link Dequantize#dot} is the reference each kernel is tested against.
  *
  * <p>Vector values never cross a method call: a helper that C2 declines to inline (its inlining
  * budget is shared with whatever generated method calls us) would box every vector and run
@@ -41,7 +42,31 @@ public final class QuantDot {
 
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
+    // Lane partners of the fixed reduction tree in sum: lane i with lane i ^ h, for h = L/2 .. 1.
+    private static final VectorShuffle<Float> HALF = VectorShuffle.fromOp(F, i -> (i ^ 8) & (L - 1));
+    private static final VectorShuffle<Float> QUARTER = VectorShuffle.fromOp(F, i -> (i ^ 4) & (L - 1));
+    private static final VectorShuffle<Float> EIGHTH = VectorShuffle.fromOp(F, i -> (i ^ 2) & (L - 1));
+    private static final VectorShuffle<Float> PAIR = VectorShuffle.fromOp(F, i -> (i ^ 1) & (L - 1));
+
     private QuantDot() {}
+
+    /**
+     * The sum of {@code v}'s lanes in one fixed order (a pairwise tree: lane {@code i} plus lane
+     * {@code i ^ h} for {@code h} = L/2, ..., 1), used by every kernel in place of {@code
+     * reduceLanes(ADD)}. That operation's order is unspecified: C2's intrinsic adds in a tree, the
+     * interpreter and C1 left to right, so a dot product's last bit, and with it a greedy decode,
+     * depended on whether the kernel had been JIT-compiled yet (issue 16). Element-wise adds are exact
+     * IEEE operations on every tier, so this sum is the same on all of them.
+     */
+    static float sum(FloatVector v) {
+        if (L == 16) {
+            v = v.add(v.rearrange(HALF));
+        }
+        v = v.add(v.rearrange(QUARTER));
+        v = v.add(v.rearrange(EIGHTH));
+        v = v.add(v.rearrange(PAIR));
+        return v.lane(0);
+    }
 
     /**
      * {@code sum_i w[i] * x[xOffset + i]} for the {@code n} weights of {@code type} stored from byte
@@ -87,7 +112,7 @@ public final class QuantDot {
             FloatVector wv = FloatVector.fromMemorySegment(F, w, at + 4L * i, LE);
             acc = wv.fma(FloatVector.fromMemorySegment(F, x, 4L * (xo + i), LE), acc);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = sum(acc);
         for (; i < n; i++) {
             sum += w.get(Dequantize.F32, at + 4L * i) * x.get(Dequantize.F32, 4L * (xo + i));
         }
@@ -121,7 +146,7 @@ public final class QuantDot {
             }
             acc = wv.fma(FloatVector.fromMemorySegment(F, x, 4L * (xo + i), LE), acc);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = sum(acc);
         for (; i < n; i++) {
             float v = brain ? Dequantize.bf16(w, at + 2L * i) : Dequantize.f16(w, at + 2L * i);
             sum += v * x.get(Dequantize.F32, 4L * (xo + i));
@@ -145,7 +170,7 @@ public final class QuantDot {
             }
             acc = block.fma(d, acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return sum(acc);
     }
 
     private static float q4_0(MemorySegment w, long at, MemorySegment x, int xo, int n) {
@@ -165,7 +190,7 @@ public final class QuantDot {
             }
             acc = block.fma(d, acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return sum(acc);
     }
 
     // sum(w*x) = d*sum(q*x) + m*sum(x): two accumulators, one fma each per block.
@@ -188,6 +213,6 @@ public final class QuantDot {
             acc = qx.fma(d, acc);
             acc = sx.fma(m, acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return sum(acc);
     }
 }
