@@ -9,6 +9,7 @@ import fsc.runtime.quant.GgmlType;
 import fsc.runtime.quant.Q8K;
 import fsc.runtime.quant.Q8KDot;
 import fsc.runtime.quant.Q8KUnpackedRow;
+import fsc.runtime.quant.QuantDot;
 import fsc.runtime.quant.QuantDotRows;
 import fsc.runtime.quant.QuantMatVec;
 import java.lang.foreign.Arena;
@@ -16,7 +17,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -208,18 +208,19 @@ public final class LlmKernels {
             throw new RuntimeFailure("qmatmul: Q8_K activations need K-quant weights, this one is " + type);
         }
         long rowBytes = type.bytesFor(k);
-        Q8K xq = Q8K.quantize(x, 0, rows, k);
         if (rows < PREFILL_ROWS) {
-            par.forRange(0, n, ROW_GRAIN, (from, to) -> {
-                for (int j = from; j < to; j++) {
-                    long wOff = j * rowBytes;
-                    for (int t = 0; t < rows; t++) {
-                        y.set(F32, 4L * ((long) t * n + j), Q8KDot.dot(type, w, wOff, xq, t));
-                    }
-                }
-            });
+            // Decode: this thread's quantized row of this width and its reusable task, so a token
+            // allocates nothing.
+            Q8KTask task = Q8K_TASK.get();
+            task.bind(type, w, Q8K.quantize(x, 0, rows, k, task.reusable(rows, k)), y, rows, n);
+            try {
+                par.forRange(0, n, ROW_GRAIN, task);
+            } finally {
+                task.unbind();
+            }
             return;
         }
+        Q8K xq = Q8K.quantize(x, 0, rows, k);
         // Prefill: unpack each weight row to int8 quants and per-16 scales once, for every token.
         par.forRange(0, n, ROW_GRAIN, (from, to) -> {
             Q8KUnpackedRow row = new Q8KUnpackedRow(k);
@@ -232,11 +233,71 @@ public final class LlmKernels {
         });
     }
 
+    private static final ThreadLocal<float[]> EMBEDDING_ROW = ThreadLocal.withInitial(() -> new float[0]);
+
+    /** {@link #qmatmulQ8K}'s decode body, with the quantized activations of each width it has seen. */
+    private static final class Q8KTask implements Parallelism.IntRangeBody {
+        /** One per activation shape (a layer's widths: dim and ffn), reused call after call. */
+        private final java.util.ArrayList<Q8K> quantized = new java.util.ArrayList<>();
+
+        private GgmlType type;
+        private MemorySegment w;
+        private Q8K xq;
+        private MemorySegment y;
+        private long rowBytes;
+        private int rows;
+        private int n;
+
+        Q8K reusable(int rows, int k) {
+            for (int i = 0; i < quantized.size(); i++) {
+                Q8K q = quantized.get(i);
+                if (q.k() == k && q.rows() == rows) {
+                    return q;
+                }
+            }
+            return null;
+        }
+
+        void bind(GgmlType type, MemorySegment w, Q8K xq, MemorySegment y, int rows, int n) {
+            if (reusable(rows, xq.k()) != xq) {
+                quantized.add(xq);
+            }
+            this.type = type;
+            this.w = w;
+            this.xq = xq;
+            this.y = y;
+            this.rowBytes = type.bytesFor(xq.k());
+            this.rows = rows;
+            this.n = n;
+        }
+
+        void unbind() {
+            w = null;
+            y = null;
+        }
+
+        @Override
+        public void run(int from, int to) {
+            for (int j = from; j < to; j++) {
+                long wOff = j * rowBytes;
+                for (int t = 0; t < rows; t++) {
+                    y.set(F32, 4L * ((long) t * n + j), Q8KDot.dot(type, w, wOff, xq, t));
+                }
+            }
+        }
+    }
+
+    private static final ThreadLocal<Q8KTask> Q8K_TASK = ThreadLocal.withInitial(Q8KTask::new);
+
     /** Row {@code ids[i]} of {@code table} (vocab × dim, any GGUF type), dequantized into {@code y[i]}. */
     public static void embedding(
             GgmlType type, MemorySegment table, int vocab, MemorySegment ids, MemorySegment y, int count, int dim) {
         long rowBytes = type.bytesFor(dim);
-        float[] row = new float[dim];
+        float[] row = EMBEDDING_ROW.get();
+        if (row.length < dim) {
+            row = new float[dim];
+            EMBEDDING_ROW.set(row);
+        }
         for (int i = 0; i < count; i++) {
             int id = ids.get(I32, 4L * i);
             if (id < 0 || id >= vocab) {
@@ -340,7 +401,7 @@ public final class LlmKernels {
             int sequences,
             int tableWidth,
             int numBlocks) {
-        PagedLayout layout = new PagedLayout(layers, blockSize, heads, kvHeads, headDim, scale);
+        PagedLayout layout = LAYOUTS.get().of(layers, blockSize, heads, kvHeads, headDim, scale, ElemType.F32);
         int kvd = layout.kvDim();
         for (int t = 0; t < tokens; t++) {
             long slot = layout.keyOffset(
@@ -355,15 +416,95 @@ public final class LlmKernels {
             MemorySegment.copy(v, 4L * t * kvd, cache, 4L * (slot + layout.valueDelta()), 4L * kvd);
         }
         // One task per (token, KV head): the group's query heads share every K/V row, so each row
-        // is read once per group rather than once per query head.
-        par.forRange(0, tokens * kvHeads, 1, (from, to) -> {
-            AttentionScratch scratch = ATTENTION_SCRATCH.get().forGroup(heads / kvHeads, headDim);
+        // is read once per group rather than once per query head. The body is this thread's
+        // reusable task, so a step allocates nothing.
+        AttentionTask task = ATTENTION
+                .get()
+                .bind(q, cache, blockTable, out, seqIds, positions, layout, layer, tableWidth, sequences, numBlocks);
+        try {
+            par.forRange(0, tokens * kvHeads, 1, task);
+        } finally {
+            task.unbind();
+        }
+    }
+
+    /** The last layout a thread's attention calls used: generated code passes the same shape every call. */
+    private static final class LayoutCache {
+        private PagedLayout last;
+
+        PagedLayout of(int layers, int blockSize, int heads, int kvHeads, int headDim, float scale, ElemType type) {
+            PagedLayout l = last;
+            if (l == null
+                    || l.layers() != layers
+                    || l.blockSize() != blockSize
+                    || l.heads() != heads
+                    || l.kvHeads() != kvHeads
+                    || l.headDim() != headDim
+                    || Float.floatToRawIntBits(l.scale()) != Float.floatToRawIntBits(scale)
+                    || l.kvType() != type) {
+                l = new PagedLayout(layers, blockSize, heads, kvHeads, headDim, scale, type);
+                last = l;
+            }
+            return l;
+        }
+    }
+
+    private static final ThreadLocal<LayoutCache> LAYOUTS = ThreadLocal.withInitial(LayoutCache::new);
+
+    /** {@link #pagedAttention}'s parallel body, its arguments in fields (see {@link MatVecTask}). */
+    private static final class AttentionTask implements Parallelism.IntRangeBody {
+        private MemorySegment q;
+        private MemorySegment cache;
+        private MemorySegment table;
+        private MemorySegment out;
+        private MemorySegment seqIds;
+        private MemorySegment positions;
+        private PagedLayout layout;
+        private int layer;
+        private int tableWidth;
+        private int sequences;
+        private int numBlocks;
+
+        AttentionTask bind(
+                MemorySegment q,
+                MemorySegment cache,
+                MemorySegment table,
+                MemorySegment out,
+                MemorySegment seqIds,
+                MemorySegment positions,
+                PagedLayout layout,
+                int layer,
+                int tableWidth,
+                int sequences,
+                int numBlocks) {
+            this.q = q;
+            this.cache = cache;
+            this.table = table;
+            this.out = out;
+            this.seqIds = seqIds;
+            this.positions = positions;
+            this.layout = layout;
+            this.layer = layer;
+            this.tableWidth = tableWidth;
+            this.sequences = sequences;
+            this.numBlocks = numBlocks;
+            return this;
+        }
+
+        void unbind() {
+            q = cache = table = out = seqIds = positions = null;
+        }
+
+        @Override
+        public void run(int from, int to) {
+            int kvHeads = layout.kvHeads();
+            AttentionScratch scratch = ATTENTION_SCRATCH.get().forGroup(layout.heads() / kvHeads, layout.headDim());
             for (int tg = from; tg < to; tg++) {
                 int t = tg / kvHeads;
                 attendGroup(
                         q,
                         cache,
-                        blockTable,
+                        table,
                         out,
                         layout,
                         layer,
@@ -376,8 +517,10 @@ public final class LlmKernels {
                         numBlocks,
                         scratch);
             }
-        });
+        }
     }
+
+    private static final ThreadLocal<AttentionTask> ATTENTION = ThreadLocal.withInitial(AttentionTask::new);
 
     /** One thread's attention buffers, grown to the longest sequence it meets and reused. */
     private static final class AttentionScratch {
@@ -436,7 +579,7 @@ public final class LlmKernels {
             int tableWidth,
             int numBlocks,
             boolean llamaCppFlash) {
-        PagedLayout layout = new PagedLayout(layers, blockSize, heads, kvHeads, headDim, scale, ElemType.F16);
+        PagedLayout layout = LAYOUTS.get().of(layers, blockSize, heads, kvHeads, headDim, scale, ElemType.F16);
         F16KvAttention.run(
                 par,
                 q,
@@ -506,7 +649,7 @@ public final class LlmKernels {
                     acc = FloatVector.fromArray(ATT, qh, qo + i)
                             .fma(FloatVector.fromMemorySegment(ATT, cache, key + 4L * i, ByteOrder.LITTLE_ENDIAN), acc);
                 }
-                float sc = acc.reduceLanes(VectorOperators.ADD);
+                float sc = QuantDot.sum(acc);
                 for (int i = vecEnd; i < hd; i++) {
                     sc += qh[qo + i] * cache.get(F32, key + 4L * i);
                 }
@@ -521,9 +664,36 @@ public final class LlmKernels {
         }
         float[] sums = scratch.sums;
         long valueDelta = 4L * layout.valueDelta();
+        int lanes = ATT.length();
         for (int g = 0; g < group; g++) {
             int so = g * len;
-            for (int i = 0; i < vecEnd; i += ATT.length()) {
+            // Four output vectors per pass over the positions: four independent FMA chains (one
+            // chain was bound by the FMA latency) and each V row's cache line read once per pass.
+            // Per lane the order of the sums is unchanged.
+            int i = 0;
+            for (; i + 4 * lanes <= vecEnd; i += 4 * lanes) {
+                FloatVector a0 = FloatVector.zero(ATT);
+                FloatVector a1 = a0;
+                FloatVector a2 = a0;
+                FloatVector a3 = a0;
+                for (int j = 0; j < len; j++) {
+                    long row = 4L * keyAt[j] + valueDelta + 4L * i;
+                    FloatVector s = FloatVector.broadcast(ATT, scores[so + j]);
+                    a0 = FloatVector.fromMemorySegment(ATT, cache, row, ByteOrder.LITTLE_ENDIAN)
+                            .fma(s, a0);
+                    a1 = FloatVector.fromMemorySegment(ATT, cache, row + 4L * lanes, ByteOrder.LITTLE_ENDIAN)
+                            .fma(s, a1);
+                    a2 = FloatVector.fromMemorySegment(ATT, cache, row + 8L * lanes, ByteOrder.LITTLE_ENDIAN)
+                            .fma(s, a2);
+                    a3 = FloatVector.fromMemorySegment(ATT, cache, row + 12L * lanes, ByteOrder.LITTLE_ENDIAN)
+                            .fma(s, a3);
+                }
+                a0.intoArray(sums, g * hd + i);
+                a1.intoArray(sums, g * hd + i + lanes);
+                a2.intoArray(sums, g * hd + i + 2 * lanes);
+                a3.intoArray(sums, g * hd + i + 3 * lanes);
+            }
+            for (; i < vecEnd; i += lanes) {
                 FloatVector acc = FloatVector.zero(ATT);
                 for (int j = 0; j < len; j++) {
                     FloatVector v = FloatVector.fromMemorySegment(
@@ -532,7 +702,7 @@ public final class LlmKernels {
                 }
                 acc.intoArray(sums, g * hd + i);
             }
-            for (int i = vecEnd; i < hd; i++) {
+            for (; i < hd; i++) {
                 float acc = 0f;
                 for (int j = 0; j < len; j++) {
                     acc = acc + scores[so + j] * cache.get(F32, 4L * keyAt[j] + valueDelta + 4L * i);

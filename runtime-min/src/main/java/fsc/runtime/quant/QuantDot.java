@@ -58,14 +58,33 @@ public final class QuantDot {
      * depended on whether the kernel had been JIT-compiled yet (issue 16). Element-wise adds are exact
      * IEEE operations on every tier, so this sum is the same on all of them.
      */
-    static float sum(FloatVector v) {
+    public static float sum(FloatVector v) {
+        if (L > 16) {
+            return treeSum(v.toArray());
+        }
         if (L == 16) {
             v = v.add(v.rearrange(HALF));
         }
-        v = v.add(v.rearrange(QUARTER));
-        v = v.add(v.rearrange(EIGHTH));
-        v = v.add(v.rearrange(PAIR));
+        if (L >= 8) {
+            v = v.add(v.rearrange(QUARTER));
+        }
+        if (L >= 4) {
+            v = v.add(v.rearrange(EIGHTH));
+        }
+        if (L >= 2) {
+            v = v.add(v.rearrange(PAIR));
+        }
         return v.lane(0);
+    }
+
+    /** The same tree on an array, for vectors wider than 16 floats (SVE), which no kernel here is tuned for. */
+    private static float treeSum(float[] a) {
+        for (int h = a.length / 2; h >= 1; h /= 2) {
+            for (int i = 0; i < h; i++) {
+                a[i] = a[i] + a[i + h];
+            }
+        }
+        return a[0];
     }
 
     /**
