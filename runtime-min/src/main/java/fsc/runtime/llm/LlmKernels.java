@@ -163,6 +163,8 @@ public final class LlmKernels {
     /** The decode matmul's loop body: one activation row against a range of weight rows. */
     private static final class MatVecTask implements Parallelism.IntRangeBody {
         private float[] x = new float[0];
+        /** {@link #x} as a segment, for the kernels that read it through one. */
+        private MemorySegment xView = MemorySegment.ofArray(x);
         private GgmlType type;
         private MemorySegment w;
         private MemorySegment y;
@@ -173,6 +175,7 @@ public final class LlmKernels {
         void bind(GgmlType type, MemorySegment w, MemorySegment xs, long xOffset, int k, MemorySegment y, long yRow) {
             if (x.length < k) {
                 x = new float[k];
+                xView = MemorySegment.ofArray(x);
             }
             MemorySegment.copy(xs, F32, xOffset, x, 0, k);
             this.type = type;
@@ -190,7 +193,7 @@ public final class LlmKernels {
 
         @Override
         public void run(int from, int to) {
-            QuantMatVec.rows(type, w, x, k, y, yOffset, from, to);
+            QuantMatVec.rows(type, w, x, xView, k, y, yOffset, from, to);
         }
     }
 

@@ -106,21 +106,30 @@ public final class QuantDot {
             GgmlType type, MemorySegment row, long rowOffset, MemorySegment x, long xByteOffset, int n) {
         MemorySegment w = row.asSlice(rowOffset, type.bytesFor(n));
         MemorySegment xs = x.asSlice(xByteOffset, 4L * n);
+        return dotInPlace(type, w, 0, xs, n);
+    }
+
+    /**
+     * The dot of the row at byte {@code at} of {@code w} with the first {@code n} floats of {@code
+     * xs}, without slicing either (the decode row loop calls it once per row and allocates nothing);
+     * the segments' own bounds checks guard every access.
+     */
+    static float dotInPlace(GgmlType type, MemorySegment w, long at, MemorySegment xs, int n) {
         if (!VECTORIZED) {
             float[] xf = new float[n];
             MemorySegment.copy(xs, Dequantize.F32, 0, xf, 0, n);
-            return Dequantize.dot(type, w, 0, xf, 0, n);
+            return Dequantize.dot(type, w, at, xf, 0, n);
         }
         return switch (type) {
-            case F32 -> f32(w, 0, xs, 0, n);
-            case F16 -> f16(w, 0, xs, 0, n, false);
-            case BF16 -> f16(w, 0, xs, 0, n, true);
-            case Q8_0 -> q8_0(w, 0, xs, 0, n);
-            case Q4_0 -> q4_0(w, 0, xs, 0, n);
-            case Q4_1 -> q4_1(w, 0, xs, 0, n);
-            case Q4_K -> KQuantDot.q4_K(w, 0, xs, 0, n);
-            case Q5_K -> KQuantDot.q5_K(w, 0, xs, 0, n);
-            case Q6_K -> KQuantDot.q6_K(w, 0, xs, 0, n);
+            case F32 -> f32(w, at, xs, 0, n);
+            case F16 -> f16(w, at, xs, 0, n, false);
+            case BF16 -> f16(w, at, xs, 0, n, true);
+            case Q8_0 -> q8_0(w, at, xs, 0, n);
+            case Q4_0 -> q4_0(w, at, xs, 0, n);
+            case Q4_1 -> q4_1(w, at, xs, 0, n);
+            case Q4_K -> KQuantDot.q4_K(w, at, xs, 0, n);
+            case Q5_K -> KQuantDot.q5_K(w, at, xs, 0, n);
+            case Q6_K -> KQuantDot.q6_K(w, at, xs, 0, n);
         };
     }
 

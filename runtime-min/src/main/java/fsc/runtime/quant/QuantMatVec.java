@@ -43,15 +43,32 @@ public final class QuantMatVec {
      */
     public static void rows(
             GgmlType type, MemorySegment w, float[] x, int k, MemorySegment y, long yOffset, int from, int to) {
+        rows(type, w, x, MemorySegment.ofArray(x), k, y, yOffset, from, to);
+    }
+
+    /**
+     * As {@link #rows(GgmlType, MemorySegment, float[], int, MemorySegment, long, int, int)}, with
+     * {@code xs} the segment view of {@code x} (a caller that keeps one allocates nothing per call).
+     */
+    public static void rows(
+            GgmlType type,
+            MemorySegment w,
+            float[] x,
+            MemorySegment xs,
+            int k,
+            MemorySegment y,
+            long yOffset,
+            int from,
+            int to) {
         long rowBytes = type.bytesFor(k);
         Objects.checkFromToIndex(from, to, Integer.MAX_VALUE);
         Objects.checkFromIndexSize(0, k, x.length);
+        Objects.checkFromIndexSize(0, 4L * k, xs.byteSize());
         Objects.checkFromToIndex(0, to * rowBytes, w.byteSize());
         Objects.checkFromToIndex(yOffset, yOffset + 4L * to, y.byteSize());
         if (!supports(type)) {
-            MemorySegment xs = MemorySegment.ofArray(x);
             for (int j = from; j < to; j++) {
-                y.set(Dequantize.F32, yOffset + 4L * j, QuantDot.dot(type, w, j * rowBytes, xs, 0L, k));
+                y.set(Dequantize.F32, yOffset + 4L * j, QuantDot.dotInPlace(type, w, j * rowBytes, xs, k));
             }
             return;
         }

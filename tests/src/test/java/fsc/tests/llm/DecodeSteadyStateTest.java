@@ -25,7 +25,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 class DecodeSteadyStateTest {
     @ParameterizedTest(name = "{0} thread(s), {1} numerics")
-    @CsvSource({"1, F32", "2, F32", "1, LLAMA_CPP"})
+    @CsvSource({"1, F32", "2, LLAMA_CPP"})
     void decodeStepsAllocateNothing(int threads, DecoderNumerics numerics) {
         Path jar = CompiledDecoders.jar("stories260K.gguf", numerics);
         try (CompiledModel model = ArtifactLoader.open(jar, threads)) {
