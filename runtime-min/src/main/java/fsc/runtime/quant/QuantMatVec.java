@@ -83,7 +83,7 @@ public final class QuantMatVec {
      * The 16 floats {@code q - 8} for {@code q} = 0..15, as int bits: a Q4_0 nibble is looked up
      * rather than computed. {@code selectFrom} wraps its indices to the lane count (JDK 24+), so with
      * 16 lanes one {@code vpermd} both masks the low nibble and converts it: three vector operations
-     * fewer per block than and/sub/convert, 1.1x the GB/s of that kernel (docs/PERFORMANCE-LLM.md).
+     * fewer per block than and/sub/convert, 1.04-1.13x the GB/s of that kernel (docs/PERFORMANCE-LLM.md).
      * The floats are the same, so results stay bit-identical to QuantDot's.
      */
     private static final IntVector NIBBLE_FLOATS = IntVector.fromArray(I, nibbleFloats(), 0);
