@@ -140,10 +140,11 @@ public final class DecoderBench {
             int[] pos = new int[1];
             int[] seq = {0};
             int[] row = {0};
+            float[] logits = new float[config.vocab()];
             long t0 = System.nanoTime();
             for (int i = 0; i < n; i++) {
                 pos[0] = cache.append(0, 1);
-                d.step(tok, pos, seq, row);
+                d.step(tok, pos, seq, row, logits); // into one array: a decode step allocates nothing
                 tok[0] = rnd.nextInt(config.vocab());
             }
             return System.nanoTime() - t0;

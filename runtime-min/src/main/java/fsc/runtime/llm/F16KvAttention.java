@@ -6,7 +6,6 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -67,14 +66,92 @@ final class F16KvAttention {
                 cache.set(F16, 2 * (slot + layout.valueDelta() + i), Float.floatToFloat16(v.get(LlmKernels.F32, src)));
             }
         }
-        par.forRange(0, tokens * layout.kvHeads(), 1, (from, to) -> {
-            Group g = new Group(layout);
+        Task task = TASK.get()
+                .bind(
+                        q,
+                        cache,
+                        blockTable,
+                        out,
+                        seqIds,
+                        positions,
+                        layout,
+                        layer,
+                        tableWidth,
+                        sequences,
+                        numBlocks,
+                        llamaCppFlash);
+        try {
+            par.forRange(0, tokens * layout.kvHeads(), 1, task);
+        } finally {
+            task.unbind();
+        }
+    }
+
+    /**
+     * The parallel body of one attention call: its arguments in fields, reused by every call from
+     * this thread (a capturing lambda and a {@link Group} per call were most of a decode step's
+     * garbage); each worker's {@link Group} is its own, kept while the layout stays the same.
+     */
+    private static final class Task implements Parallelism.IntRangeBody {
+        private MemorySegment q;
+        private MemorySegment cache;
+        private MemorySegment table;
+        private MemorySegment out;
+        private MemorySegment seqIds;
+        private MemorySegment positions;
+        private PagedLayout layout;
+        private int layer;
+        private int tableWidth;
+        private int sequences;
+        private int numBlocks;
+        private boolean llamaCppFlash;
+
+        Task bind(
+                MemorySegment q,
+                MemorySegment cache,
+                MemorySegment table,
+                MemorySegment out,
+                MemorySegment seqIds,
+                MemorySegment positions,
+                PagedLayout layout,
+                int layer,
+                int tableWidth,
+                int sequences,
+                int numBlocks,
+                boolean llamaCppFlash) {
+            this.q = q;
+            this.cache = cache;
+            this.table = table;
+            this.out = out;
+            this.seqIds = seqIds;
+            this.positions = positions;
+            this.layout = layout;
+            this.layer = layer;
+            this.tableWidth = tableWidth;
+            this.sequences = sequences;
+            this.numBlocks = numBlocks;
+            this.llamaCppFlash = llamaCppFlash;
+            return this;
+        }
+
+        /** Drops the segments so a finished model's memory is not kept reachable by this thread. */
+        void unbind() {
+            q = cache = table = out = seqIds = positions = null;
+        }
+
+        @Override
+        public void run(int from, int to) {
+            Group g = GROUP.get();
+            if (g == null || !g.layout.equals(layout)) {
+                g = new Group(layout);
+                GROUP.set(g);
+            }
             for (int tg = from; tg < to; tg++) {
                 int t = tg / layout.kvHeads();
                 g.attend(
                         q,
                         cache,
-                        blockTable,
+                        table,
                         out,
                         layer,
                         t,
@@ -86,8 +163,11 @@ final class F16KvAttention {
                         numBlocks,
                         llamaCppFlash);
             }
-        });
+        }
     }
+
+    private static final ThreadLocal<Task> TASK = ThreadLocal.withInitial(Task::new);
+    private static final ThreadLocal<Group> GROUP = new ThreadLocal<>();
 
     /** Scratch of one task: the group's queries and outputs, one K and one V row, the scores. */
     private static final class Group {
@@ -223,7 +303,7 @@ final class F16KvAttention {
         for (; i <= n - F.length(); i += F.length()) {
             acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, i), acc);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = fsc.runtime.quant.QuantDot.sum(acc);
         for (; i < n; i++) {
             s += a[ao + i] * b[i];
         }

@@ -47,6 +47,12 @@ public final class Generator {
         try {
             int[] seq = prompt;
             float[] logits = prefill(seq);
+            // One token's step inputs and logits, reused every token (Decoder.step into an array).
+            int[] token = new int[1];
+            int[] position = new int[1];
+            int[] seqIds = {SEQ};
+            int[] logitRow = {0};
+            float[] stepLogits = new float[vocab];
             while (produced < out.length) {
                 int next = sampler.sample(logits, 0, vocab);
                 if (produced == 0) {
@@ -68,8 +74,10 @@ public final class Generator {
                     cache.release(SEQ);
                     logits = prefill(seq);
                 } else {
-                    int pos = cache.append(SEQ, 1);
-                    logits = decoder.step(new int[] {next}, new int[] {pos}, new int[] {SEQ}, new int[] {0});
+                    token[0] = next;
+                    position[0] = cache.append(SEQ, 1);
+                    decoder.step(token, position, seqIds, logitRow, stepLogits);
+                    logits = stepLogits;
                 }
             }
             String rest = stream.flush();

@@ -8,13 +8,13 @@ import fsc.runtime.quant.GgmlType;
 import fsc.runtime.quant.Q8K;
 import fsc.runtime.quant.Q8KDot;
 import fsc.runtime.quant.Q8KUnpackedRow;
+import fsc.runtime.quant.QuantDot;
 import fsc.runtime.quant.QuantDotRows;
 import fsc.runtime.quant.QuantMatVec;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -87,6 +87,9 @@ public final class LlmKernels {
     /** The decode matmul's loop body: one activation row against a range of weight rows. */
     private static final class MatVecTask implements Parallelism.IntRangeBody {
         private float[] x = new float[0];
+        /** {@link #x} as a segment, for the kernels that read it through one. */
+        private MemorySegment xView = MemorySegment.ofArray(x);
+
         private GgmlType type;
         private MemorySegment w;
         private MemorySegment y;
@@ -97,6 +100,7 @@ public final class LlmKernels {
         void bind(GgmlType type, MemorySegment w, MemorySegment xs, long xOffset, int k, MemorySegment y, long yRow) {
             if (x.length < k) {
                 x = new float[k];
+                xView = MemorySegment.ofArray(x);
             }
             MemorySegment.copy(xs, F32, xOffset, x, 0, k);
             this.type = type;
@@ -114,7 +118,7 @@ public final class LlmKernels {
 
         @Override
         public void run(int from, int to) {
-            QuantMatVec.rows(type, w, x, k, y, yOffset, from, to);
+            QuantMatVec.rows(type, w, x, xView, k, y, yOffset, from, to);
         }
     }
 
@@ -132,18 +136,19 @@ public final class LlmKernels {
             throw new RuntimeFailure("qmatmul: Q8_K activations need K-quant weights, this one is " + type);
         }
         long rowBytes = type.bytesFor(k);
-        Q8K xq = Q8K.quantize(x, 0, rows, k);
         if (rows < PREFILL_ROWS) {
-            par.forRange(0, n, ROW_GRAIN, (from, to) -> {
-                for (int j = from; j < to; j++) {
-                    long wOff = j * rowBytes;
-                    for (int t = 0; t < rows; t++) {
-                        y.set(F32, 4L * ((long) t * n + j), Q8KDot.dot(type, w, wOff, xq, t));
-                    }
-                }
-            });
+            // Decode: this thread's quantized row of this width and its reusable task, so a token
+            // allocates nothing.
+            Q8KTask task = Q8K_TASK.get();
+            task.bind(type, w, Q8K.quantize(x, 0, rows, k, task.reusable(rows, k)), y, rows, n);
+            try {
+                par.forRange(0, n, ROW_GRAIN, task);
+            } finally {
+                task.unbind();
+            }
             return;
         }
+        Q8K xq = Q8K.quantize(x, 0, rows, k);
         // Prefill: unpack each weight row to int8 quants and per-16 scales once, for every token.
         par.forRange(0, n, ROW_GRAIN, (from, to) -> {
             Q8KUnpackedRow row = new Q8KUnpackedRow(k);
@@ -156,11 +161,71 @@ public final class LlmKernels {
         });
     }
 
+    private static final ThreadLocal<float[]> EMBEDDING_ROW = ThreadLocal.withInitial(() -> new float[0]);
+
+    /** {@link #qmatmulQ8K}'s decode body, with the quantized activations of each width it has seen. */
+    private static final class Q8KTask implements Parallelism.IntRangeBody {
+        /** One per activation shape (a layer's widths: dim and ffn), reused call after call. */
+        private final java.util.ArrayList<Q8K> quantized = new java.util.ArrayList<>();
+
+        private GgmlType type;
+        private MemorySegment w;
+        private Q8K xq;
+        private MemorySegment y;
+        private long rowBytes;
+        private int rows;
+        private int n;
+
+        Q8K reusable(int rows, int k) {
+            for (int i = 0; i < quantized.size(); i++) {
+                Q8K q = quantized.get(i);
+                if (q.k() == k && q.rows() == rows) {
+                    return q;
+                }
+            }
+            return null;
+        }
+
+        void bind(GgmlType type, MemorySegment w, Q8K xq, MemorySegment y, int rows, int n) {
+            if (reusable(rows, xq.k()) != xq) {
+                quantized.add(xq);
+            }
+            this.type = type;
+            this.w = w;
+            this.xq = xq;
+            this.y = y;
+            this.rowBytes = type.bytesFor(xq.k());
+            this.rows = rows;
+            this.n = n;
+        }
+
+        void unbind() {
+            w = null;
+            y = null;
+        }
+
+        @Override
+        public void run(int from, int to) {
+            for (int j = from; j < to; j++) {
+                long wOff = j * rowBytes;
+                for (int t = 0; t < rows; t++) {
+                    y.set(F32, 4L * ((long) t * n + j), Q8KDot.dot(type, w, wOff, xq, t));
+                }
+            }
+        }
+    }
+
+    private static final ThreadLocal<Q8KTask> Q8K_TASK = ThreadLocal.withInitial(Q8KTask::new);
+
     /** Row {@code ids[i]} of {@code table} (vocab × dim, any GGUF type), dequantized into {@code y[i]}. */
     public static void embedding(
             GgmlType type, MemorySegment table, int vocab, MemorySegment ids, MemorySegment y, int count, int dim) {
         long rowBytes = type.bytesFor(dim);
-        float[] row = new float[dim];
+        float[] row = EMBEDDING_ROW.get();
+        if (row.length < dim) {
+            row = new float[dim];
+            EMBEDDING_ROW.set(row);
+        }
         for (int i = 0; i < count; i++) {
             int id = ids.get(I32, 4L * i);
             if (id < 0 || id >= vocab) {
@@ -264,7 +329,7 @@ public final class LlmKernels {
             int sequences,
             int tableWidth,
             int numBlocks) {
-        PagedLayout layout = new PagedLayout(layers, blockSize, heads, kvHeads, headDim, scale);
+        PagedLayout layout = LAYOUTS.get().of(layers, blockSize, heads, kvHeads, headDim, scale, ElemType.F32);
         int kvd = layout.kvDim();
         for (int t = 0; t < tokens; t++) {
             long slot = layout.keyOffset(
@@ -279,54 +344,143 @@ public final class LlmKernels {
             MemorySegment.copy(v, 4L * t * kvd, cache, 4L * (slot + layout.valueDelta()), 4L * kvd);
         }
         // One task per (token, KV head): the group's query heads share every K/V row, so each row
-        // is read once per group rather than once per query head.
-        par.forRange(0, tokens * kvHeads, 1, (from, to) -> {
-            AttentionScratch scratch = ATTENTION_SCRATCH.get().forGroup(heads / kvHeads, headDim);
-            for (int tg = from; tg < to; tg++) {
+        // is read once per group rather than once per query head. The body is this thread's
+        // reusable task, so a step allocates nothing.
+        AttentionTask task = ATTENTION
+                .get()
+                .bind(q, cache, blockTable, out, seqIds, positions, layout, layer, tableWidth, sequences, numBlocks);
+        try {
+            par.forRange(0, tokens * kvHeads, 1, task);
+        } finally {
+            task.unbind();
+        }
+    }
+
+    /** The last layout a thread's attention calls used: generated code passes the same shape every call. */
+    private static final class LayoutCache {
+        private PagedLayout last;
+
+        PagedLayout of(int layers, int blockSize, int heads, int kvHeads, int headDim, float scale, ElemType type) {
+            PagedLayout l = last;
+            if (l == null
+                    || l.layers() != layers
+                    || l.blockSize() != blockSize
+                    || l.heads() != heads
+                    || l.kvHeads() != kvHeads
+                    || l.headDim() != headDim
+                    || Float.floatToRawIntBits(l.scale()) != Float.floatToRawIntBits(scale)
+                    || l.kvType() != type) {
+                l = new PagedLayout(layers, blockSize, heads, kvHeads, headDim, scale, type);
+                last = l;
+            }
+            return l;
+        }
+    }
+
+    private static final ThreadLocal<LayoutCache> LAYOUTS = ThreadLocal.withInitial(LayoutCache::new);
+
+    /** {@link #pagedAttention}'s parallel body, its arguments in fields (see {@link MatVecTask}). */
+    private static final class AttentionTask implements Parallelism.IntRangeBody {
+        private MemorySegment q;
+        private MemorySegment cache;
+        private MemorySegment table;
+        private MemorySegment out;
+        private MemorySegment seqIds;
+        private MemorySegment positions;
+        private PagedLayout layout;
+        private int layer;
+        private int tableWidth;
+        private int sequences;
+        private int numBlocks;
+
+        AttentionTask bind(
+                MemorySegment q,
+                MemorySegment cache,
+                MemorySegment table,
+                MemorySegment out,
+                MemorySegment seqIds,
+                MemorySegment positions,
+                PagedLayout layout,
+                int layer,
+                int tableWidth,
+                int sequences,
+                int numBlocks) {
+            this.q = q;
+            this.cache = cache;
+            this.table = table;
+            this.out = out;
+            this.seqIds = seqIds;
+            this.positions = positions;
+            this.layout = layout;
+            this.layer = layer;
+            this.tableWidth = tableWidth;
+            this.sequences = sequences;
+            this.numBlocks = numBlocks;
+            return this;
+        }
+
+        void unbind() {
+            q = cache = table = out = seqIds = positions = null;
+        }
+
+        @Override
+        public void run(int from, int to) {
+            int kvHeads = layout.kvHeads();
+            AttentionScratch scratch = ATTENTION_SCRATCH.get().forHeads(layout.heads(), layout.headDim());
+            // A chunk's consecutive KV heads of one token are attended together, block by block,
+            // so each cache block's rows are read while they are in cache for all of them.
+            for (int tg = from; tg < to; ) {
                 int t = tg / kvHeads;
-                attendGroup(
+                int kvh0 = tg % kvHeads;
+                int kvh1 = Math.min(kvHeads, kvh0 + (to - tg));
+                attendHeads(
                         q,
                         cache,
-                        blockTable,
+                        table,
                         out,
                         layout,
                         layer,
                         t,
-                        tg % kvHeads,
+                        kvh0,
+                        kvh1,
                         seqIds.get(I32, 4L * t),
                         positions.get(I32, 4L * t),
                         tableWidth,
                         sequences,
                         numBlocks,
                         scratch);
+                tg += kvh1 - kvh0;
             }
-        });
+        }
     }
+
+    private static final ThreadLocal<AttentionTask> ATTENTION = ThreadLocal.withInitial(AttentionTask::new);
 
     /** One thread's attention buffers, grown to the longest sequence it meets and reused. */
     private static final class AttentionScratch {
+        /** {@code scores[h * len + j]}: head h (of the task's heads) at position j. */
         float[] scores = new float[0];
-        /** Element offset of each position's key row for the task's KV head. */
-        long[] keyAt = new long[0];
-        /** The group's query rows, then its output rows, on the heap. */
+        /** Element offset of each cache block's first key row (KV head 0) for the sequence. */
+        long[] blockAt = new long[0];
+        /** The task's query rows, on the heap. */
         float[] q = new float[0];
-
+        /** The task's output rows, accumulated block by block. */
         float[] sums = new float[0];
 
-        AttentionScratch forGroup(int group, int headDim) {
-            if (q.length < group * headDim) {
-                q = new float[group * headDim];
-                sums = new float[group * headDim];
+        AttentionScratch forHeads(int heads, int headDim) {
+            if (q.length < heads * headDim) {
+                q = new float[heads * headDim];
+                sums = new float[heads * headDim];
             }
             return this;
         }
 
-        void fit(int group, int len) {
-            if (keyAt.length < len) {
-                keyAt = new long[Math.max(len, 2 * keyAt.length)];
+        void fit(int heads, int len, int blocks) {
+            if (blockAt.length < blocks) {
+                blockAt = new long[Math.max(blocks, 2 * blockAt.length)];
             }
-            if (scores.length < group * keyAt.length) {
-                scores = new float[group * keyAt.length];
+            if (scores.length < heads * len) {
+                scores = new float[Math.max(heads * len, 2 * scores.length)];
             }
         }
     }
@@ -360,7 +514,7 @@ public final class LlmKernels {
             int tableWidth,
             int numBlocks,
             boolean llamaCppFlash) {
-        PagedLayout layout = new PagedLayout(layers, blockSize, heads, kvHeads, headDim, scale, ElemType.F16);
+        PagedLayout layout = LAYOUTS.get().of(layers, blockSize, heads, kvHeads, headDim, scale, ElemType.F16);
         F16KvAttention.run(
                 par,
                 q,
@@ -380,7 +534,17 @@ public final class LlmKernels {
                 llamaCppFlash);
     }
 
-    private static void attendGroup(
+    /**
+     * Attention of token {@code t}'s query heads of KV heads {@code kvh0..kvh1} over positions
+     * {@code 0..pos} of its sequence. The cache is walked block by block and, within a block, KV
+     * head by KV head: a block's rows for all the task's heads are read together (a task per KV head
+     * walked the whole sequence once per KV head, reading 256 of every 1,024 bytes, which left
+     * decode at 2,048 positions at ~0.6x of decode at 128). Per (head, position) the score is the
+     * same FMAs and fixed-order lane sum, and per output lane the weighted sum adds positions in
+     * ascending order from zero (carried across blocks in {@code sums}), so results do not depend on
+     * how the heads are split between threads.
+     */
+    private static void attendHeads(
             MemorySegment q,
             MemorySegment cache,
             MemorySegment blockTable,
@@ -388,7 +552,8 @@ public final class LlmKernels {
             PagedLayout layout,
             int layer,
             int t,
-            int kvh,
+            int kvh0,
+            int kvh1,
             int seq,
             int pos,
             int tableWidth,
@@ -397,73 +562,111 @@ public final class LlmKernels {
             AttentionScratch scratch) {
         int hd = layout.headDim();
         int group = layout.heads() / layout.kvHeads();
+        int heads = (kvh1 - kvh0) * group;
         int len = pos + 1;
-        scratch.fit(group, len);
-        float[] scores = scratch.scores;
-        long[] keyAt = scratch.keyAt;
-        // One checked table lookup per block; positions within a block are kvDim apart.
         int block = layout.blockSize();
-        for (int j0 = 0; j0 < len; j0 += block) {
-            long base =
-                    layout.keyOffset(blockTable, tableWidth, sequences, numBlocks, seq, j0, layer) + (long) kvh * hd;
-            for (int j = j0, end = Math.min(len, j0 + block); j < end; j++) {
-                keyAt[j] = base + (long) (j - j0) * layout.kvDim();
-            }
+        int blocks = (len + block - 1) / block;
+        scratch.fit(heads, len, blocks);
+        float[] scores = scratch.scores;
+        long[] blockAt = scratch.blockAt;
+        for (int b = 0; b < blocks; b++) {
+            blockAt[b] = layout.keyOffset(blockTable, tableWidth, sequences, numBlocks, seq, b * block, layer);
         }
-        long qBase = 4L * ((long) t * layout.heads() + (long) kvh * group) * hd;
+        long qBase = 4L * ((long) t * layout.heads() + (long) kvh0 * group) * hd;
+        long rowStride = 4L * layout.kvDim();
         float scale = layout.scale();
-        // Scores and weighted sums run in this method over the cache segment with precomputed row
-        // offsets, head-major (a head's query or output vectors stay in registers while the
-        // positions stream by): a call per (position, head) cost more than its arithmetic and made
-        // decode at 2,048 positions ~40% slower than at 128. Per element the operations and their
-        // order are VectorMath.dot's and axpy's, so the results are unchanged.
         float[] qh = scratch.q;
-        MemorySegment.copy(q, F32, qBase, qh, 0, group * hd);
+        MemorySegment.copy(q, F32, qBase, qh, 0, heads * hd);
+        int lanes = ATT.length();
         int vecEnd = ATT.loopBound(hd);
-        for (int g = 0; g < group; g++) {
-            int qo = g * hd;
-            int so = g * len;
-            for (int j = 0; j < len; j++) {
-                long key = 4L * keyAt[j];
-                FloatVector acc = FloatVector.zero(ATT);
-                for (int i = 0; i < vecEnd; i += ATT.length()) {
-                    acc = FloatVector.fromArray(ATT, qh, qo + i)
-                            .fma(FloatVector.fromMemorySegment(ATT, cache, key + 4L * i, ByteOrder.LITTLE_ENDIAN), acc);
+        for (int b = 0; b < blocks; b++) {
+            int j0 = b * block;
+            int j1 = Math.min(len, j0 + block);
+            for (int kh = kvh0; kh < kvh1; kh++) {
+                long rows = 4L * (blockAt[b] + (long) kh * hd);
+                for (int g = 0; g < group; g++) {
+                    int h = (kh - kvh0) * group + g;
+                    int qo = h * hd;
+                    for (int j = j0; j < j1; j++) {
+                        long key = rows + rowStride * (j - j0);
+                        FloatVector acc = FloatVector.zero(ATT);
+                        for (int i = 0; i < vecEnd; i += lanes) {
+                            acc = FloatVector.fromArray(ATT, qh, qo + i)
+                                    .fma(
+                                            FloatVector.fromMemorySegment(
+                                                    ATT, cache, key + 4L * i, ByteOrder.LITTLE_ENDIAN),
+                                            acc);
+                        }
+                        float sc = QuantDot.sum(acc);
+                        for (int i = vecEnd; i < hd; i++) {
+                            sc += qh[qo + i] * cache.get(F32, key + 4L * i);
+                        }
+                        scores[h * len + j] = sc * scale;
+                    }
                 }
-                float sc = acc.reduceLanes(VectorOperators.ADD);
-                for (int i = vecEnd; i < hd; i++) {
-                    sc += qh[qo + i] * cache.get(F32, key + 4L * i);
-                }
-                scores[so + j] = sc * scale;
             }
         }
-        for (int g = 0; g < group; g++) {
-            float inv = 1f / VectorMath.softmaxNumerators(scores, g * len, len);
+        for (int h = 0; h < heads; h++) {
+            float inv = 1f / VectorMath.softmaxNumerators(scores, h * len, len);
             for (int j = 0; j < len; j++) {
-                scores[g * len + j] *= inv;
+                scores[h * len + j] *= inv;
             }
         }
         float[] sums = scratch.sums;
+        java.util.Arrays.fill(sums, 0, heads * hd, 0f);
         long valueDelta = 4L * layout.valueDelta();
-        for (int g = 0; g < group; g++) {
-            int so = g * len;
-            for (int i = 0; i < vecEnd; i += ATT.length()) {
-                FloatVector acc = FloatVector.zero(ATT);
-                for (int j = 0; j < len; j++) {
-                    FloatVector v = FloatVector.fromMemorySegment(
-                            ATT, cache, 4L * keyAt[j] + valueDelta + 4L * i, ByteOrder.LITTLE_ENDIAN);
-                    acc = v.fma(FloatVector.broadcast(ATT, scores[so + j]), acc);
+        for (int b = 0; b < blocks; b++) {
+            int j0 = b * block;
+            int j1 = Math.min(len, j0 + block);
+            for (int kh = kvh0; kh < kvh1; kh++) {
+                long rows = 4L * (blockAt[b] + (long) kh * hd) + valueDelta;
+                for (int g = 0; g < group; g++) {
+                    int h = (kh - kvh0) * group + g;
+                    int so = h * len;
+                    int o = h * hd;
+                    // Four output vectors per pass over the block's positions: independent FMA chains.
+                    int i = 0;
+                    for (; i + 4 * lanes <= vecEnd; i += 4 * lanes) {
+                        FloatVector a0 = FloatVector.fromArray(ATT, sums, o + i);
+                        FloatVector a1 = FloatVector.fromArray(ATT, sums, o + i + lanes);
+                        FloatVector a2 = FloatVector.fromArray(ATT, sums, o + i + 2 * lanes);
+                        FloatVector a3 = FloatVector.fromArray(ATT, sums, o + i + 3 * lanes);
+                        for (int j = j0; j < j1; j++) {
+                            long row = rows + rowStride * (j - j0) + 4L * i;
+                            FloatVector s = FloatVector.broadcast(ATT, scores[so + j]);
+                            a0 = FloatVector.fromMemorySegment(ATT, cache, row, ByteOrder.LITTLE_ENDIAN)
+                                    .fma(s, a0);
+                            a1 = FloatVector.fromMemorySegment(ATT, cache, row + 4L * lanes, ByteOrder.LITTLE_ENDIAN)
+                                    .fma(s, a1);
+                            a2 = FloatVector.fromMemorySegment(ATT, cache, row + 8L * lanes, ByteOrder.LITTLE_ENDIAN)
+                                    .fma(s, a2);
+                            a3 = FloatVector.fromMemorySegment(ATT, cache, row + 12L * lanes, ByteOrder.LITTLE_ENDIAN)
+                                    .fma(s, a3);
+                        }
+                        a0.intoArray(sums, o + i);
+                        a1.intoArray(sums, o + i + lanes);
+                        a2.intoArray(sums, o + i + 2 * lanes);
+                        a3.intoArray(sums, o + i + 3 * lanes);
+                    }
+                    for (; i < vecEnd; i += lanes) {
+                        FloatVector acc = FloatVector.fromArray(ATT, sums, o + i);
+                        for (int j = j0; j < j1; j++) {
+                            long row = rows + rowStride * (j - j0) + 4L * i;
+                            acc = FloatVector.fromMemorySegment(ATT, cache, row, ByteOrder.LITTLE_ENDIAN)
+                                    .fma(FloatVector.broadcast(ATT, scores[so + j]), acc);
+                        }
+                        acc.intoArray(sums, o + i);
+                    }
+                    for (; i < hd; i++) {
+                        float acc = sums[o + i];
+                        for (int j = j0; j < j1; j++) {
+                            acc = acc + scores[so + j] * cache.get(F32, rows + rowStride * (j - j0) + 4L * i);
+                        }
+                        sums[o + i] = acc;
+                    }
                 }
-                acc.intoArray(sums, g * hd + i);
-            }
-            for (int i = vecEnd; i < hd; i++) {
-                float acc = 0f;
-                for (int j = 0; j < len; j++) {
-                    acc = acc + scores[so + j] * cache.get(F32, 4L * keyAt[j] + valueDelta + 4L * i);
-                }
-                sums[g * hd + i] = acc;
             }
         }
-        MemorySegment.copy(sums, 0, out, F32, qBase, group * hd);
+        MemorySegment.copy(sums, 0, out, F32, qBase, heads * hd);
     }
 }

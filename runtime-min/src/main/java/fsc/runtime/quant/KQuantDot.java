@@ -49,7 +49,7 @@ final class KQuantDot {
                 minAcc = sxHi.fma(FloatVector.broadcast(F, dmin * Dequantize.minK4(w, at + 4, 2 * j + 1)), minAcc);
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD) - minAcc.reduceLanes(VectorOperators.ADD);
+        return QuantDot.sum(acc) - QuantDot.sum(minAcc);
     }
 
     static float q5_K(MemorySegment w, long at, MemorySegment x, int xo, int n) {
@@ -91,7 +91,7 @@ final class KQuantDot {
                 minAcc = sxHi.fma(FloatVector.broadcast(F, dmin * Dequantize.minK4(w, at + 4, 2 * j + 1)), minAcc);
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD) - minAcc.reduceLanes(VectorOperators.ADD);
+        return QuantDot.sum(acc) - QuantDot.sum(minAcc);
     }
 
     static float q6_K(MemorySegment w, long at, MemorySegment x, int xo, int n) {
@@ -144,6 +144,6 @@ final class KQuantDot {
                 }
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return QuantDot.sum(acc);
     }
 }

@@ -22,6 +22,8 @@ public final class Q8K {
     final float[] d;
     final int[] bsums;
     private final int k;
+    /** One block of activations, copied from the segment before it is quantized. */
+    private final float[] block = new float[BLOCK];
 
     private Q8K(int rows, int k) {
         this.k = k;
@@ -35,11 +37,22 @@ public final class Q8K {
         if (k % BLOCK != 0) {
             throw new RuntimeFailure("Q8_K activations need rows of a multiple of " + BLOCK + " values, got " + k);
         }
-        Q8K q = new Q8K(rows, k);
-        float[] block = new float[BLOCK];
+        return quantize(x, byteOffset, rows, k, null);
+    }
+
+    /**
+     * As {@link #quantize(MemorySegment, long, int, int)}, into {@code reuse} when it has the same
+     * shape (its contents are overwritten), else into a new Q8K: decode quantizes one activation row
+     * per matmul, and a steady-state step allocates nothing.
+     */
+    public static Q8K quantize(MemorySegment x, long byteOffset, int rows, int k, Q8K reuse) {
+        if (k % BLOCK != 0) {
+            throw new RuntimeFailure("Q8_K activations need rows of a multiple of " + BLOCK + " values, got " + k);
+        }
+        Q8K q = reuse != null && reuse.k == k && reuse.qs.length == rows * k ? reuse : new Q8K(rows, k);
         for (int b = 0; b < q.d.length; b++) {
-            MemorySegment.copy(x, Dequantize.F32, byteOffset + 4L * b * BLOCK, block, 0, BLOCK);
-            q.quantizeBlock(b, block);
+            MemorySegment.copy(x, Dequantize.F32, byteOffset + 4L * b * BLOCK, q.block, 0, BLOCK);
+            q.quantizeBlock(b, q.block);
         }
         return q;
     }
@@ -61,7 +74,9 @@ public final class Q8K {
         }
         int at = b * BLOCK;
         if (amax == 0) {
-            d[b] = 0; // qs and bsums stay zero
+            d[b] = 0;
+            java.util.Arrays.fill(qs, at, at + BLOCK, (byte) 0);
+            java.util.Arrays.fill(bsums, b * 16, b * 16 + 16, 0);
             return;
         }
         float iscale = -127f / max;

@@ -77,7 +77,7 @@ public final class Q8KDot {
             acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
             mins += Dequantize.f16(w, at + 2) * x.d[b] * summs;
         }
-        return acc.reduceLanes(VectorOperators.ADD) - mins;
+        return QuantDot.sum(acc) - mins;
     }
 
     /**
@@ -132,7 +132,7 @@ public final class Q8KDot {
             acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
             mins += Dequantize.f16(w, at + 2) * x.d[b] * summs;
         }
-        return acc.reduceLanes(VectorOperators.ADD) - mins;
+        return QuantDot.sum(acc) - mins;
     }
 
     static float q6_K(MemorySegment w, long at, Q8K x, int b0, int blocks) {
@@ -186,6 +186,6 @@ public final class Q8KDot {
             float d = Dequantize.f16(w, at + 208) * x.d[b];
             acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return QuantDot.sum(acc);
     }
 }

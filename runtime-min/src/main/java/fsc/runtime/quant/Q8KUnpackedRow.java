@@ -131,7 +131,7 @@ public final class Q8KUnpackedRow {
                 minSum += dmin[b] * dx * summs;
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD) - minSum;
+        return QuantDot.sum(acc) - minSum;
     }
 
     private float scalarDot(Q8K x, int b0) {

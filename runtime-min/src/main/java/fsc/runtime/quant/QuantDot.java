@@ -10,14 +10,15 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Dot products of one packed weight row with a float vector, computed on the blocks in place (no
  * dequantized copy of the row). Every kernel has the shape of llama3.java's: per block, broadcast
  * the scale, load the packed bytes from the {@code MemorySegment}, unpack nibbles with lane-wise
- * and/shift, widen bytes to floats, {@code fma} into an accumulator, and {@code reduceLanes} once at
- * the end. {@link Dequantize#dot} is the reference each kernel is tested against.
+ * and/shift, widen bytes to floats, {@code fma} into an accumulator, and sum the lanes once at
+ * the end in a fixed order ({@link #sum}). {@link Dequantize#dot} is the reference each kernel is tested against.
  *
  * <p>Vector values never cross a method call: a helper that C2 declines to inline (its inlining
  * budget is shared with whatever generated method calls us) would box every vector and run
@@ -41,7 +42,50 @@ public final class QuantDot {
 
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
+    // Lane partners of the fixed reduction tree in sum: lane i with lane i ^ h, for h = L/2 .. 1.
+    private static final VectorShuffle<Float> HALF = VectorShuffle.fromOp(F, i -> (i ^ 8) & (L - 1));
+    private static final VectorShuffle<Float> QUARTER = VectorShuffle.fromOp(F, i -> (i ^ 4) & (L - 1));
+    private static final VectorShuffle<Float> EIGHTH = VectorShuffle.fromOp(F, i -> (i ^ 2) & (L - 1));
+    private static final VectorShuffle<Float> PAIR = VectorShuffle.fromOp(F, i -> (i ^ 1) & (L - 1));
+
     private QuantDot() {}
+
+    /**
+     * The sum of {@code v}'s lanes in one fixed order (a pairwise tree: lane {@code i} plus lane
+     * {@code i ^ h} for {@code h} = L/2, ..., 1), used by every kernel in place of {@code
+     * reduceLanes(ADD)}. That operation's order is unspecified: C2's intrinsic adds in a tree, the
+     * interpreter and C1 left to right, so a dot product's last bit, and with it a greedy decode,
+     * depended on whether the kernel had been JIT-compiled yet (issue 16). Element-wise adds are exact
+     * IEEE operations on every tier, so this sum is the same on all of them.
+     */
+    public static float sum(FloatVector v) {
+        if (L > 16) {
+            return treeSum(v.toArray());
+        }
+        if (L == 16) {
+            v = v.add(v.rearrange(HALF));
+        }
+        if (L >= 8) {
+            v = v.add(v.rearrange(QUARTER));
+        }
+        if (L >= 4) {
+            v = v.add(v.rearrange(EIGHTH));
+        }
+        if (L >= 2) {
+            v = v.add(v.rearrange(PAIR));
+        }
+        return v.lane(0);
+    }
+
+    /** The same tree on an array, for vectors wider than 16 floats (SVE), which no kernel here is tuned for. */
+    private static float treeSum(float[] a) {
+        for (int h = a.length / 2; h >= 1; h /= 2) {
+            for (int i = 0; i < h; i++) {
+                a[i] = a[i] + a[i + h];
+            }
+        }
+        return a[0];
+    }
 
     /**
      * {@code sum_i w[i] * x[xOffset + i]} for the {@code n} weights of {@code type} stored from byte
@@ -62,21 +106,30 @@ public final class QuantDot {
             GgmlType type, MemorySegment row, long rowOffset, MemorySegment x, long xByteOffset, int n) {
         MemorySegment w = row.asSlice(rowOffset, type.bytesFor(n));
         MemorySegment xs = x.asSlice(xByteOffset, 4L * n);
+        return dotInPlace(type, w, 0, xs, n);
+    }
+
+    /**
+     * The dot of the row at byte {@code at} of {@code w} with the first {@code n} floats of {@code
+     * xs}, without slicing either (the decode row loop calls it once per row and allocates nothing);
+     * the segments' own bounds checks guard every access.
+     */
+    static float dotInPlace(GgmlType type, MemorySegment w, long at, MemorySegment xs, int n) {
         if (!VECTORIZED) {
             float[] xf = new float[n];
             MemorySegment.copy(xs, Dequantize.F32, 0, xf, 0, n);
-            return Dequantize.dot(type, w, 0, xf, 0, n);
+            return Dequantize.dot(type, w, at, xf, 0, n);
         }
         return switch (type) {
-            case F32 -> f32(w, 0, xs, 0, n);
-            case F16 -> f16(w, 0, xs, 0, n, false);
-            case BF16 -> f16(w, 0, xs, 0, n, true);
-            case Q8_0 -> q8_0(w, 0, xs, 0, n);
-            case Q4_0 -> q4_0(w, 0, xs, 0, n);
-            case Q4_1 -> q4_1(w, 0, xs, 0, n);
-            case Q4_K -> KQuantDot.q4_K(w, 0, xs, 0, n);
-            case Q5_K -> KQuantDot.q5_K(w, 0, xs, 0, n);
-            case Q6_K -> KQuantDot.q6_K(w, 0, xs, 0, n);
+            case F32 -> f32(w, at, xs, 0, n);
+            case F16 -> f16(w, at, xs, 0, n, false);
+            case BF16 -> f16(w, at, xs, 0, n, true);
+            case Q8_0 -> q8_0(w, at, xs, 0, n);
+            case Q4_0 -> q4_0(w, at, xs, 0, n);
+            case Q4_1 -> q4_1(w, at, xs, 0, n);
+            case Q4_K -> KQuantDot.q4_K(w, at, xs, 0, n);
+            case Q5_K -> KQuantDot.q5_K(w, at, xs, 0, n);
+            case Q6_K -> KQuantDot.q6_K(w, at, xs, 0, n);
         };
     }
 
@@ -87,7 +140,7 @@ public final class QuantDot {
             FloatVector wv = FloatVector.fromMemorySegment(F, w, at + 4L * i, LE);
             acc = wv.fma(FloatVector.fromMemorySegment(F, x, 4L * (xo + i), LE), acc);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = sum(acc);
         for (; i < n; i++) {
             sum += w.get(Dequantize.F32, at + 4L * i) * x.get(Dequantize.F32, 4L * (xo + i));
         }
@@ -121,7 +174,7 @@ public final class QuantDot {
             }
             acc = wv.fma(FloatVector.fromMemorySegment(F, x, 4L * (xo + i), LE), acc);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = sum(acc);
         for (; i < n; i++) {
             float v = brain ? Dequantize.bf16(w, at + 2L * i) : Dequantize.f16(w, at + 2L * i);
             sum += v * x.get(Dequantize.F32, 4L * (xo + i));
@@ -145,7 +198,7 @@ public final class QuantDot {
             }
             acc = block.fma(d, acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return sum(acc);
     }
 
     private static float q4_0(MemorySegment w, long at, MemorySegment x, int xo, int n) {
@@ -165,7 +218,7 @@ public final class QuantDot {
             }
             acc = block.fma(d, acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return sum(acc);
     }
 
     // sum(w*x) = d*sum(q*x) + m*sum(x): two accumulators, one fma each per block.
@@ -188,6 +241,6 @@ public final class QuantDot {
             acc = qx.fma(d, acc);
             acc = sx.fma(m, acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return sum(acc);
     }
 }

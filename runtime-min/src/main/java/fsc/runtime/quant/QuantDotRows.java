@@ -170,10 +170,10 @@ public final class QuantDotRows {
             acc2 = b2.fma(d, acc2);
             acc3 = b3.fma(d, acc3);
         }
-        out[o] = acc0.reduceLanes(VectorOperators.ADD);
-        out[o + 1] = acc1.reduceLanes(VectorOperators.ADD);
-        out[o + 2] = acc2.reduceLanes(VectorOperators.ADD);
-        out[o + 3] = acc3.reduceLanes(VectorOperators.ADD);
+        out[o] = QuantDot.sum(acc0);
+        out[o + 1] = QuantDot.sum(acc1);
+        out[o + 2] = QuantDot.sum(acc2);
+        out[o + 3] = QuantDot.sum(acc3);
     }
 
     /**
@@ -223,10 +223,10 @@ public final class QuantDotRows {
             acc2 = wv.fma(FloatVector.fromMemorySegment(F, x, x2 + 4L * i, QuantDot.LE), acc2);
             acc3 = wv.fma(FloatVector.fromMemorySegment(F, x, x3 + 4L * i, QuantDot.LE), acc3);
         }
-        out[o] = acc0.reduceLanes(VectorOperators.ADD);
-        out[o + 1] = acc1.reduceLanes(VectorOperators.ADD);
-        out[o + 2] = acc2.reduceLanes(VectorOperators.ADD);
-        out[o + 3] = acc3.reduceLanes(VectorOperators.ADD);
+        out[o] = QuantDot.sum(acc0);
+        out[o + 1] = QuantDot.sum(acc1);
+        out[o + 2] = QuantDot.sum(acc2);
+        out[o + 3] = QuantDot.sum(acc3);
         for (; i < n; i++) {
             float wi =
                     switch (type) {

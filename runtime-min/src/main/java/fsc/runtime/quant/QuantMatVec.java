@@ -43,15 +43,32 @@ public final class QuantMatVec {
      */
     public static void rows(
             GgmlType type, MemorySegment w, float[] x, int k, MemorySegment y, long yOffset, int from, int to) {
+        rows(type, w, x, MemorySegment.ofArray(x), k, y, yOffset, from, to);
+    }
+
+    /**
+     * As {@link #rows(GgmlType, MemorySegment, float[], int, MemorySegment, long, int, int)}, with
+     * {@code xs} the segment view of {@code x} (a caller that keeps one allocates nothing per call).
+     */
+    public static void rows(
+            GgmlType type,
+            MemorySegment w,
+            float[] x,
+            MemorySegment xs,
+            int k,
+            MemorySegment y,
+            long yOffset,
+            int from,
+            int to) {
         long rowBytes = type.bytesFor(k);
         Objects.checkFromToIndex(from, to, Integer.MAX_VALUE);
         Objects.checkFromIndexSize(0, k, x.length);
+        Objects.checkFromIndexSize(0, 4L * k, xs.byteSize());
         Objects.checkFromToIndex(0, to * rowBytes, w.byteSize());
         Objects.checkFromToIndex(yOffset, yOffset + 4L * to, y.byteSize());
         if (!supports(type)) {
-            MemorySegment xs = MemorySegment.ofArray(x);
             for (int j = from; j < to; j++) {
-                y.set(Dequantize.F32, yOffset + 4L * j, QuantDot.dot(type, w, j * rowBytes, xs, 0L, k));
+                y.set(Dequantize.F32, yOffset + 4L * j, QuantDot.dotInPlace(type, w, j * rowBytes, xs, k));
             }
             return;
         }
@@ -62,15 +79,58 @@ public final class QuantMatVec {
         }
     }
 
+    /**
+     * The 16 floats {@code q - 8} for {@code q} = 0..15, as int bits: a Q4_0 nibble is looked up
+     * rather than computed. {@code selectFrom} wraps its indices to the lane count (JDK 24+), so with
+     * 16 lanes one {@code vpermd} both masks the low nibble and converts it: three vector operations
+     * fewer per block than and/sub/convert, 1.04-1.13x the GB/s of that kernel (docs/PERFORMANCE-LLM.md).
+     * The floats are the same, so results stay bit-identical to QuantDot's.
+     */
+    private static final IntVector NIBBLE_FLOATS = IntVector.fromArray(I, nibbleFloats(), 0);
+
+    private static int[] nibbleFloats() {
+        int[] t = new int[I.length()];
+        for (int q = 0; q < t.length; q++) {
+            t[q] = Float.floatToRawIntBits(q - 8);
+        }
+        return t;
+    }
+
     private static void q4_0(
+            MemorySegment w, long rowBytes, float[] x, int k, MemorySegment y, long yOffset, int from, int to) {
+        if (L != 16) {
+            q4_0Computed(w, rowBytes, x, k, y, yOffset, from, to);
+            return;
+        }
+        int blocks = k / 32;
+        for (int j = from; j < to; j++) {
+            long row = j * rowBytes;
+            FloatVector acc = FloatVector.zero(F);
+            for (int b = 0; b < blocks; b++) {
+                long at = row + 18L * b;
+                FloatVector d = FloatVector.broadcast(F, Dequantize.f16(w, at));
+                IntVector q = (IntVector) ByteVector.fromMemorySegment(B, w, at + 2, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                FloatVector lo = q.selectFrom(NIBBLE_FLOATS).reinterpretAsFloats();
+                FloatVector hi = q.lanewise(VectorOperators.LSHR, 4)
+                        .selectFrom(NIBBLE_FLOATS)
+                        .reinterpretAsFloats();
+                FloatVector block = lo.fma(FloatVector.fromArray(F, x, 32 * b), FloatVector.zero(F));
+                block = hi.fma(FloatVector.fromArray(F, x, 32 * b + 16), block);
+                acc = block.fma(d, acc);
+            }
+            y.set(Dequantize.F32, yOffset + 4L * j, QuantDot.sum(acc));
+        }
+    }
+
+    /** Q4_0 for 8-lane vectors (AVX2), whose table lookup would hold only half the nibble values. */
+    private static void q4_0Computed(
             MemorySegment w, long rowBytes, float[] x, int k, MemorySegment y, long yOffset, int from, int to) {
         int blocks = k / 32;
         for (int j = from; j < to; j++) {
             long row = j * rowBytes;
             FloatVector acc = FloatVector.zero(F);
             for (int b = 0; b < blocks; b++) {
-                // Addresses are affine in the int block index, so C2 hoists the segment's bounds
-                // and liveness checks out of the loop.
                 long at = row + 18L * b;
                 FloatVector d = FloatVector.broadcast(F, Dequantize.f16(w, at));
                 FloatVector block = FloatVector.zero(F);
@@ -85,7 +145,7 @@ public final class QuantMatVec {
                 }
                 acc = block.fma(d, acc);
             }
-            y.set(Dequantize.F32, yOffset + 4L * j, acc.reduceLanes(VectorOperators.ADD));
+            y.set(Dequantize.F32, yOffset + 4L * j, QuantDot.sum(acc));
         }
     }
 
@@ -109,7 +169,7 @@ public final class QuantMatVec {
                 }
                 acc = block.fma(d, acc);
             }
-            y.set(Dequantize.F32, yOffset + 4L * j, acc.reduceLanes(VectorOperators.ADD));
+            y.set(Dequantize.F32, yOffset + 4L * j, QuantDot.sum(acc));
         }
     }
 }

@@ -63,4 +63,49 @@ class QuantMatVecTest {
             assertEquals(ref, got, 1e-4f * (1 + Math.abs(ref)), type + " row " + j + " vs the reference");
         }
     }
+
+    /**
+     * The first (interpreted) call and a call after thousands more (by then C2-compiled, with the
+     * Vector API intrinsified) give the same bits: no kernel result depends on the JIT tier (issue
+     * 16: greedy decoding changed between runs when a reduction's order did).
+     */
+    @ParameterizedTest
+    @EnumSource(
+            value = GgmlType.class,
+            names = {"Q4_0", "Q8_0", "Q4_K", "Q6_K"})
+    void coldAndWarmCallsAgreeBitForBit(GgmlType type) {
+        Random rnd = new Random(16 + type.ordinal());
+        int n = 2 * 256;
+        int rows = 24;
+        long rowBytes = type.bytesFor(n);
+        MemorySegment w = Arena.ofAuto().allocate(rows * rowBytes);
+        for (long i = 0; i < w.byteSize(); i++) {
+            w.set(ValueLayout.JAVA_BYTE, i, (byte) rnd.nextInt());
+        }
+        // Sane f16 scales wherever a block starts with one (Q4_0/Q8_0 d; Q4_K d and dmin); Q6_K's d
+        // is at the block's end.
+        for (long at = 0; at < w.byteSize(); at += type.blockBytes()) {
+            long d = type == GgmlType.Q6_K ? at + 208 : at;
+            w.set(I16, d, Float.floatToFloat16((float) rnd.nextGaussian() * 0.05f));
+            if (type == GgmlType.Q4_K) {
+                w.set(I16, d + 2, Float.floatToFloat16((float) rnd.nextGaussian() * 0.05f));
+            }
+        }
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) (rnd.nextGaussian() * Math.pow(2, rnd.nextInt(17) - 8));
+        }
+        MemorySegment cold = Arena.ofAuto().allocate(4L * rows);
+        MemorySegment warm = Arena.ofAuto().allocate(4L * rows);
+        QuantMatVec.rows(type, w, x, n, cold, 0, 0, rows);
+        for (int i = 0; i < 3000; i++) {
+            QuantMatVec.rows(type, w, x, n, warm, 0, 0, rows);
+        }
+        for (int j = 0; j < rows; j++) {
+            assertEquals(
+                    cold.get(ValueLayout.JAVA_INT_UNALIGNED, 4L * j),
+                    warm.get(ValueLayout.JAVA_INT_UNALIGNED, 4L * j),
+                    type + " row " + j);
+        }
+    }
 }
