@@ -18,13 +18,15 @@ import jdk.incubator.vector.VectorSpecies;
  *       threads, bias and activation applied in registers;
  *   <li><b>pointwise</b> (1x1, stride 1, no pads): the GEMM {@code y_g[Mg, HW] = w_g[Mg, Cg] ·
  *       x_g[Cg, HW]} straight on the input, no copy;
- *   <li><b>general</b>: im2col (Chellapilla et al., 2006) of one image and group, written straight
- *       in {@link Sgemm}'s packed-panel layout ({@link Sgemm#panelWidth()} output pixels per panel,
- *       {@code K = Cg·KH·KW} rows of them contiguous) into a buffer allocated here once, rows split
- *       across threads; then {@link Sgemm#gemmPacked}. Packing while copying is what MLAS and
- *       XNNPACK's indirect GEMMs avoid paying twice: the GEMM then streams each panel linearly
- *       instead of reading {@code K} rows {@code 4·H·W} bytes apart (which conflict in L1 and miss
- *       the TLB: 1.7× slower on the detector's 3×3 convs).
+ *   <li><b>general</b>: im2col (Chellapilla et al., 2006) of one image and group, one block of
+ *       output pixels at a time (as MLAS does), written straight in {@link Sgemm}'s packed-panel
+ *       layout ({@link Sgemm#panelWidth()} pixels per panel, {@code K = Cg·KH·KW} rows of them
+ *       contiguous) into a buffer of about {@value #BLOCK_BYTES} bytes allocated here once, rows
+ *       split across threads; then {@link Sgemm#gemmPacked} on that block's output columns. The
+ *       block stays in L2 between the copy and the GEMM (a whole 3×3 column matrix is 9× the input:
+ *       22 MB for the detector's 96-channel 80×80 convs, and writing it to DRAM cost more than the
+ *       GEMM), and the GEMM streams each panel linearly instead of reading {@code K} rows {@code
+ *       4·H·W} bytes apart (which conflict in L1 and miss the TLB: 1.7× slower).
  * </ul>
  *
  * The GEMMs run on {@link Sgemm} (threads split its column panels); the bias and activation of a
@@ -52,6 +54,9 @@ public final class Conv2d implements Parallelism.IntRangeBody {
 
     private static final int NR = Sgemm.panelWidth();
 
+    /** Target size of one block of packed columns: well inside L2 (2 MB on the CPUs measured). */
+    private static final long BLOCK_BYTES = 1L << 20;
+
     private final ConvShape s;
     /** The packed column buffer; its last panel's lanes past the output pixels stay zero. */
     private final MemorySegment cols;
@@ -71,14 +76,23 @@ public final class Conv2d implements Parallelism.IntRangeBody {
     private float hi;
     private int image;
     private int grp;
+    private int blockFrom;
+    private int blockTo;
 
     public Conv2d(ConvShape s) {
         this.s = s;
         boolean im2col = !s.isDepthwise() && !s.isPointwise();
         // Arena.ofAuto: shared, so the pool's workers may fill it.
         this.cols = im2col
-                ? Arena.ofAuto().allocate(Sgemm.packedBytes(s.columnRows(), s.outPixels()), 64)
+                ? Arena.ofAuto().allocate(Sgemm.packedBytes(s.columnRows(), blockPixels(s)), 64)
                 : MemorySegment.NULL;
+    }
+
+    /** Output pixels per packed block: a multiple of the panel width, about {@link #BLOCK_BYTES}. */
+    static int blockPixels(ConvShape s) {
+        long fit = BLOCK_BYTES / ((long) s.columnRows() * Float.BYTES) / NR * NR;
+        long all = ((long) s.outPixels() + NR - 1) / NR * NR;
+        return (int) Math.max(NR, Math.min(fit, all));
     }
 
     public ConvShape shape() {
@@ -134,8 +148,14 @@ public final class Conv2d implements Parallelism.IntRangeBody {
                     } else {
                         image = n;
                         grp = g;
-                        forRange(par, Phase.IM2COL, k, (long) k * p);
-                        Sgemm.gemmPacked(mg, p, k, w, wo, k, cols, 0, y, yo, p, false, par);
+                        int block = blockPixels(s);
+                        for (int j = 0; j < p; j += block) {
+                            blockFrom = j;
+                            blockTo = Math.min(p, j + block);
+                            int nb = blockTo - j;
+                            forRange(par, Phase.IM2COL, k, (long) k * nb);
+                            Sgemm.gemmPacked(mg, nb, k, w, wo, k, cols, 0, y, yo + (long) j * 4, p, false, par);
+                        }
                     }
                 }
             }
@@ -182,10 +202,11 @@ public final class Conv2d implements Parallelism.IntRangeBody {
     }
 
     /**
-     * Row {@code r = (c·KH + ky)·KW + kx} of the column matrix: for every output pixel {@code j},
-     * the input that tap {@code (ky, kx)} of channel {@code c} reads (zero in the pads), stored at
-     * lane {@code j mod NR} of row {@code r} of panel {@code j / NR}. Each output row is a zero run,
-     * a valid run and a zero run; each run is cut where it crosses a panel.
+     * Row {@code r = (c·KH + ky)·KW + kx} of the current block of the column matrix: for every
+     * output pixel {@code j} of {@code [blockFrom, blockTo)}, the input that tap {@code (ky, kx)} of
+     * channel {@code c} reads (zero in the pads), stored at lane {@code i mod NR} of row {@code r} of
+     * panel {@code i / NR}, {@code i = j − blockFrom}. Each output row is a zero run, a valid run and
+     * a zero run; each run is cut where it crosses a panel.
      */
     private void im2colRow(int r) {
         int taps = s.kernelH() * s.kernelW();
@@ -203,20 +224,27 @@ public final class Conv2d implements Parallelism.IntRangeBody {
         int first = ix0 >= 0 ? 0 : Math.min(ow, (-ix0 + sw - 1) / sw);
         int last = ix0 >= width ? 0 : Math.min(ow, (width - 1 - ix0) / sw + 1);
         last = Math.max(last, first);
-        for (int oy = 0; oy < s.outH(); oy++) {
-            int j0 = oy * ow;
+        int j0 = blockFrom;
+        int j1 = blockTo;
+        for (int oy = j0 / ow; oy * ow < j1; oy++) {
+            int rowStart = oy * ow;
+            // This output row's columns inside the block, and their valid (non-pad) part.
+            int a = Math.max(0, j0 - rowStart);
+            int e = Math.min(ow, j1 - rowStart);
             int iy = oy * s.strideH() - s.padTop() + ky * s.dilationH();
+            int va = Math.min(Math.max(first, a), e);
+            int ve = Math.max(Math.min(last, e), va);
             if (iy < 0 || iy >= s.height()) {
-                zeroRun(j0, ow, panelBytes, rowInPanel);
-                continue;
+                va = e;
+                ve = e;
             }
+            zeroRun(rowStart + a - j0, va - a, panelBytes, rowInPanel);
             long in = src + (long) iy * width * 4;
-            zeroRun(j0, first, panelBytes, rowInPanel);
-            for (int ox = first; ox < last; ) {
-                int j = j0 + ox;
-                int lane = j % NR;
-                int len = Math.min(last - ox, NR - lane);
-                long dst = (j / NR) * panelBytes + rowInPanel + (long) lane * 4;
+            for (int ox = va; ox < ve; ) {
+                int i = rowStart + ox - j0;
+                int lane = i % NR;
+                int len = Math.min(ve - ox, NR - lane);
+                long dst = (i / NR) * panelBytes + rowInPanel + (long) lane * 4;
                 long from = in + (long) (ox * sw + ix0) * 4;
                 if (sw == 1) {
                     copyRun(from, dst, len);
@@ -227,7 +255,7 @@ public final class Conv2d implements Parallelism.IntRangeBody {
                 }
                 ox += len;
             }
-            zeroRun(j0 + last, ow - last, panelBytes, rowInPanel);
+            zeroRun(rowStart + ve - j0, e - ve, panelBytes, rowInPanel);
         }
     }
 
@@ -243,7 +271,7 @@ public final class Conv2d implements Parallelism.IntRangeBody {
         }
     }
 
-    /** Zeros pixels {@code [j, j + count)} of one column row, panel by panel. */
+    /** Zeros block pixels {@code [j, j + count)} of one column row, panel by panel. */
     private void zeroRun(int j, int count, long panelBytes, long rowInPanel) {
         FloatVector z = FloatVector.zero(S);
         int end = j + count;
