@@ -6,6 +6,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -259,15 +260,20 @@ public final class Conv2d implements Parallelism.IntRangeBody {
         }
     }
 
-    /** {@code count} contiguous floats of x into one panel row (never crosses a panel). */
+    /**
+     * {@code count} contiguous floats of x into one panel row (never crosses a panel). Runs start
+     * at any lane, so the tail is one masked vector, not a scalar loop (up to 15 floats per run).
+     */
     private void copyRun(long from, long dst, int count) {
         int t = 0;
         for (; t + VL <= count; t += VL) {
             FloatVector.fromMemorySegment(S, x, from + (long) t * 4, ByteOrder.LITTLE_ENDIAN)
                     .intoMemorySegment(cols, dst + (long) t * 4, ByteOrder.LITTLE_ENDIAN);
         }
-        for (; t < count; t++) {
-            cols.set(F32, dst + (long) t * 4, x.get(F32, from + (long) t * 4));
+        if (t < count) {
+            VectorMask<Float> m = S.indexInRange(t, count);
+            FloatVector.fromMemorySegment(S, x, from + (long) t * 4, ByteOrder.LITTLE_ENDIAN, m)
+                    .intoMemorySegment(cols, dst + (long) t * 4, ByteOrder.LITTLE_ENDIAN, m);
         }
     }
 
@@ -283,8 +289,8 @@ public final class Conv2d implements Parallelism.IntRangeBody {
             for (; t + VL <= len; t += VL) {
                 z.intoMemorySegment(cols, dst + (long) t * 4, ByteOrder.LITTLE_ENDIAN);
             }
-            for (; t < len; t++) {
-                cols.set(F32, dst + (long) t * 4, 0f);
+            if (t < len) {
+                z.intoMemorySegment(cols, dst + (long) t * 4, ByteOrder.LITTLE_ENDIAN, S.indexInRange(t, len));
             }
             j += len;
         }
