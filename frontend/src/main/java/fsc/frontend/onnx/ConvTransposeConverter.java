@@ -60,6 +60,10 @@ final class ConvTransposeConverter {
                 pads[i + n] = upper ? total - half : half;
             }
         }
+        if (isPatchUpsample(group, k, stride, dil, pads, outPad)) {
+            patchUpsample(c, x, w, xs, ws, k);
+            return;
+        }
         Value up = x;
         for (int i = 0; i < n; i++) {
             if (stride[i] > 1) {
@@ -107,6 +111,94 @@ final class ConvTransposeConverter {
         slice.put("axes", Attr.ints(axes));
         slice.put("steps", Attr.ints(filled(n, 1)));
         c.define(0, c.emit("slice", List.of(y), slice, c.outputName(0)));
+    }
+
+    /**
+     * Kernel equal to the stride, no dilation, pads or groups: the upsampling layer of segmentation
+     * and detection heads (a 2x2 stride-2 ConvTranspose). Output patches do not overlap, so every
+     * input pixel writes its own {@code k1×…×kn} patch and no zero is ever multiplied.
+     */
+    private static boolean isPatchUpsample(
+            long group, long[] k, long[] stride, long[] dil, long[] pads, long[] outPad) {
+        if (group != 1) {
+            return false;
+        }
+        for (int i = 0; i < k.length; i++) {
+            if (k[i] != stride[i] || dil[i] != 1 || outPad[i] != 0 || pads[i] != 0 || pads[i + k.length] != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * {@code y = depth_to_space(conv1x1(x, W')) + b}: one pointwise conv (a GEMM over the input as
+     * it is) computes, for every input pixel, all {@code M·k1·…·kn} outputs of its patch, with
+     * {@code W'[(m, a1…an), c] = W[c, m, a1…an]}; a reshape/transpose/reshape puts each patch in
+     * place ({@code [N, M, a…, h…] → [N, M, h1, a1, …, hn, an]}), then the bias is added per channel.
+     * The same sums as the zero-stuffed conv, without its {@code ∏k}-times larger, mostly-zero input.
+     */
+    private static void patchUpsample(NodeContext c, Value x, Value w, long[] xs, long[] ws, long[] k) {
+        int n = k.length;
+        long taps = 1;
+        for (long v : k) {
+            taps *= v;
+        }
+        long m = ws[1];
+        // [C, M, k...] -> [M, k..., C] -> [M·∏k, C, 1...]
+        long[] wPerm = new long[n + 2];
+        for (int i = 0; i < n + 1; i++) {
+            wPerm[i] = i + 1;
+        }
+        wPerm[n + 1] = 0;
+        Value wt = c.emit("transpose", List.of(w), Map.of("perm", Attr.ints(wPerm)), c.temp("w_patch"));
+        List<Dim> wDims = new ArrayList<>(List.of(Dim.of(m * taps), Dim.of(ws[0])));
+        for (int i = 0; i < n; i++) {
+            wDims.add(Dim.of(1));
+        }
+        Value w1 = c.emit("reshape", List.of(wt), Map.of("shape", new Attr.Dims(wDims)), c.temp("w_pointwise"));
+        Map<String, Attr> attrs = new TreeMap<>();
+        attrs.put("strides", Attr.ints(filled(n, 1)));
+        attrs.put("pads", Attr.ints(filled(2 * n, 0)));
+        attrs.put("dilations", Attr.ints(filled(n, 1)));
+        attrs.put("group", new Attr.Int(1));
+        Value patches = c.emit("conv", List.of(x, w1), attrs, c.temp("patches"));
+        // [N, M·∏k, h...] -> [N, M, k..., h...] -> [N, M, h1, k1, ..., hn, kn] -> [N, M, h1·k1, ...]
+        List<Dim> split = new ArrayList<>(List.of(Dim.of(xs[0]), Dim.of(m)));
+        for (int i = 0; i < n; i++) {
+            split.add(Dim.of(k[i]));
+        }
+        for (int i = 0; i < n; i++) {
+            split.add(Dim.of(xs[2 + i]));
+        }
+        Value sp = c.emit("reshape", List.of(patches), Map.of("shape", new Attr.Dims(split)), c.temp("patch_split"));
+        long[] perm = new long[2 + 2 * n];
+        perm[1] = 1;
+        for (int i = 0; i < n; i++) {
+            perm[2 + 2 * i] = 2 + n + i;
+            perm[3 + 2 * i] = 2 + i;
+        }
+        Value placed = c.emit("transpose", List.of(sp), Map.of("perm", Attr.ints(perm)), c.temp("patch_placed"));
+        List<Dim> out = new ArrayList<>(List.of(Dim.of(xs[0]), Dim.of(m)));
+        for (int i = 0; i < n; i++) {
+            out.add(Dim.of(xs[2 + i] * k[i]));
+        }
+        boolean bias = c.hasInput(2);
+        Value y = c.emit(
+                "reshape",
+                List.of(placed),
+                Map.of("shape", new Attr.Dims(out)),
+                bias ? c.temp("upsampled") : c.outputName(0));
+        if (bias) {
+            List<Dim> bDims = new ArrayList<>(List.of(Dim.of(m)));
+            for (int i = 0; i < n; i++) {
+                bDims.add(Dim.of(1));
+            }
+            Value b = c.emit(
+                    "reshape", List.of(c.input(2)), Map.of("shape", new Attr.Dims(bDims)), c.temp("bias_channels"));
+            y = c.emit("add", List.of(y, b), Map.of(), c.outputName(0));
+        }
+        c.define(0, y);
     }
 
     /** Puts {@code s − 1} zeros between neighbours along {@code axis}: multiply by a one-hot, merge, trim. */

@@ -58,6 +58,13 @@ class Conv2dTest {
         {4, 12, 12, 6, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 2},
         {6, 8, 9, 4, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1, 2},
         {3, 7, 7, 7, 7, 7, 1, 1, 3, 3, 3, 3, 1, 1, 1},
+        // packed columns: output rows that straddle panels, K past one GEMM K block (40·9 = 360)
+        {40, 9, 37, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+        {5, 4, 80, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+        {3, 11, 45, 9, 3, 3, 2, 3, 0, 2, 2, 1, 1, 2, 1},
+        // more than one block of packed columns (the block boundary falls inside an output row)
+        {40, 30, 37, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+        {64, 41, 45, 5, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},
         // depthwise with a channel multiplier goes the grouped GEMM way
         {3, 6, 10, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 3},
     };
@@ -67,6 +74,17 @@ class Conv2dTest {
         int outW = (c[2] + c[9] + c[11] - ((c[5] - 1) * c[13] + 1)) / c[7] + 1;
         return new ConvShape(
                 c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[12], c[13], c[14], outH, outW);
+    }
+
+    @Test
+    void blockCasesReallySplitIntoSeveralBlocks() {
+        for (int[] c : new int[][] {
+            {40, 30, 37, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, {64, 41, 45, 5, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1}
+        }) {
+            ConvShape s = shape(c);
+            assertTrue(Conv2d.blockPixels(s) < s.outPixels(), "one block covers " + s);
+            assertTrue(Conv2d.blockPixels(s) % Sgemm.panelWidth() == 0);
+        }
     }
 
     @Test

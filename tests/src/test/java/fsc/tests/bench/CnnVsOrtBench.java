@@ -6,6 +6,8 @@ import fsc.runtime.CompiledModel;
 import fsc.runtime.Tensor;
 import fsc.tests.OrtOracle;
 import fsc.tests.TestModels;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,9 +26,14 @@ import org.junit.jupiter.api.Test;
  * a call and would steal the second core); the table gives per-round medians and p90s, and the
  * median over rounds of the fsc/ORT ratio of medians. A benchmark: it asserts nothing about speed.
  *
+ * <p>At 1 thread both engines compute on the calling thread, so the table also gives the ratio of
+ * per-call <em>thread CPU time</em> medians: on a shared, loaded machine it leaves out the time the
+ * thread spent preempted, which wall-clock medians are dominated by.
+ *
  * <p>Run: {@code ./mvnw -B -Pbench -pl tests -am test -Dtest=CnnVsOrtBench -Dfsc.bench.rounds=3}
- * (also {@code fsc.bench.runs}, {@code fsc.bench.warmup} runs and {@code fsc.bench.warmupSeconds}, the
- * least time each engine is warmed before its first round).
+ * (also {@code fsc.bench.runs}, {@code fsc.bench.warmup} runs, {@code fsc.bench.warmupSeconds}, the
+ * least time each engine is warmed before its first round, {@code fsc.bench.threads}, e.g. {@code 1}
+ * or {@code 1,2}, and {@code fsc.bench.models}, a comma list of substrings of the model files).
  */
 @Tag("bench")
 class CnnVsOrtBench {
@@ -46,15 +53,24 @@ class CnnVsOrtBench {
         // [1,C,1,1]) reach C2, and with it the Vector API intrinsics, only after thousands of calls:
         // warm each engine for at least this long, not just a count.
         double warmupSeconds = Double.parseDouble(System.getProperty("fsc.bench.warmupSeconds", "15"));
+        int[] threadCounts = Arrays.stream(
+                        System.getProperty("fsc.bench.threads", "1,2").split(","))
+                .mapToInt(t -> Integer.parseInt(t.trim()))
+                .toArray();
+        List<String> only = List.of(System.getProperty("fsc.bench.models", "").split(","));
         Path dir = Files.createTempDirectory("fsc-bench-cnn");
-        List<Model> models = List.of(
+        List<Model> all = List.of(
                 new Model("MobileNetV3 cls 48×192", "ch_ppocr_mobile_v2.0_cls_infer.onnx", new long[] {1, 3, 48, 192}),
                 new Model("PP-LCNetV3 det 320×320", "ch_PP-OCRv4_det_infer.onnx", new long[] {1, 3, 320, 320}));
+        List<Model> models = all.stream()
+                .filter(m -> only.stream().anyMatch(m.file::contains))
+                .toList();
         StringBuilder md = new StringBuilder();
         md.append(
                 "| model | threads | fsc median ms | fsc p90 ms | fsc min ms | ORT median ms | ORT p90 ms | ORT min ms"
-                        + " | fsc/ORT (median of rounds) | fsc/ORT per round | fsc/ORT of mins |\n");
-        md.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
+                        + " | fsc/ORT (median of rounds) | fsc/ORT per round | fsc/ORT of mins"
+                        + " | fsc CPU ms | ORT CPU ms | fsc/ORT CPU (median of rounds) |\n");
+        md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (Model model : models) {
             Path onnx = TestModels.cnn(model.file, model.shape);
             Path jar = dir.resolve(model.file.replace(".onnx", ".jar"));
@@ -62,21 +78,34 @@ class CnnVsOrtBench {
                 throw new IllegalStateException("compile failed: " + onnx);
             }
             Map<String, Tensor> in = Map.of("x", image(model.shape));
-            for (int threads = 1; threads <= 2; threads++) {
+            for (int threads : threadCounts) {
                 List<double[]> perRound = new ArrayList<>();
                 try (CompiledModel m = ArtifactLoader.open(jar, threads);
                         OrtOracle o = new OrtOracle(onnx, threads)) {
                     for (int r = 0; r < rounds; r++) {
                         double secs = r == 0 ? warmupSeconds : 0;
-                        long[] fsc = time(r == 0 ? warmup : 3, secs, runs, () -> m.run(in));
-                        long[] ort = time(r == 0 ? warmup : 3, secs, runs, () -> o.run(in));
+                        long[][] fscT = time(r == 0 ? warmup : 3, secs, runs, () -> m.run(in));
+                        long[][] ortT = time(r == 0 ? warmup : 3, secs, runs, () -> o.run(in));
+                        long[] fsc = fscT[0];
+                        long[] ort = ortT[0];
                         Arrays.sort(fsc);
                         Arrays.sort(ort);
+                        Arrays.sort(fscT[1]);
+                        Arrays.sort(ortT[1]);
                         perRound.add(new double[] {
-                            pct(fsc, 50), pct(fsc, 90), pct(ort, 50), pct(ort, 90), fsc[0] / 1e6, ort[0] / 1e6
+                            pct(fsc, 50),
+                            pct(fsc, 90),
+                            pct(ort, 50),
+                            pct(ort, 90),
+                            fsc[0] / 1e6,
+                            ort[0] / 1e6,
+                            pct(fscT[1], 50),
+                            pct(ortT[1], 50)
                         });
                     }
                 }
+                double[] cpuRatios =
+                        perRound.stream().mapToDouble(v -> v[6] / v[7]).sorted().toArray();
                 double[] ratios =
                         perRound.stream().mapToDouble(v -> v[0] / v[2]).sorted().toArray();
                 StringBuilder each = new StringBuilder();
@@ -88,7 +117,7 @@ class CnnVsOrtBench {
                 double fscMin = perRound.stream().mapToDouble(v -> v[4]).min().orElseThrow();
                 double ortMin = perRound.stream().mapToDouble(v -> v[5]).min().orElseThrow();
                 md.append(String.format(
-                        "| %s | %d | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %s | %.2f |%n",
+                        "| %s | %d | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %s | %.2f | %s |%n",
                         model.label,
                         threads,
                         median(perRound, 0),
@@ -99,7 +128,13 @@ class CnnVsOrtBench {
                         ortMin,
                         ratios[ratios.length / 2],
                         each,
-                        fscMin / ortMin));
+                        fscMin / ortMin,
+                        // With 2 threads the work is also on pool threads this one does not see.
+                        threads == 1
+                                ? String.format(
+                                        "%.2f | %.2f | %.2f",
+                                        median(perRound, 6), median(perRound, 7), cpuRatios[cpuRatios.length / 2])
+                                : "– | – | –"));
                 System.out.print(md);
             }
         }
@@ -112,18 +147,23 @@ class CnnVsOrtBench {
         return v[v.length / 2];
     }
 
-    private static long[] time(int warmup, double warmupSeconds, int runs, Call call) throws Exception {
+    /** Wall-clock and calling-thread CPU nanoseconds of each timed call. */
+    private static long[][] time(int warmup, double warmupSeconds, int runs, Call call) throws Exception {
         long until = System.nanoTime() + (long) (warmupSeconds * 1e9);
         for (int i = 0; i < warmup || System.nanoTime() < until; i++) {
             call.run();
         }
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
         long[] t = new long[runs];
+        long[] cpu = new long[runs];
         for (int i = 0; i < runs; i++) {
+            long c0 = mx.getCurrentThreadCpuTime();
             long t0 = System.nanoTime();
             call.run();
             t[i] = System.nanoTime() - t0;
+            cpu[i] = mx.getCurrentThreadCpuTime() - c0;
         }
-        return t;
+        return new long[][] {t, cpu};
     }
 
     private static double pct(long[] sorted, double p) {
