@@ -8,7 +8,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The register-tiled inner loops of {@link Sgemm}. A B row stride ({@code bRow}) lets the same
- * kernels read packed panels ({@code NR} floats per k) and plain row-major B in place. The 8-row
+ * kernels read packed panels ({@code NR} floats per k) and plain row-major B in place. Both start
+ * their accumulators from a bias row of {@code NR} floats when one is given (else from zero). The 8-row
  * kernel reads A packed ({@link #packA}); the 1-row kernel reads A in place through its two strides
  * ({@code aRow}, {@code aK}), which cover both A and Aᵀ. Segment offsets and strides are in bytes.
  */
@@ -41,15 +42,26 @@ final class SgemmMicroKernels {
             long co,
             long cRow,
             boolean acc,
-            float alpha) {
-        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
-        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
-        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
-        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
-        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
-        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
-        FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S);
-        FloatVector c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
+            float alpha,
+            MemorySegment bias,
+            long biasOff) {
+        // With a bias row the accumulators start from it: the bias costs two loads per tile instead
+        // of a pass over C (only with alpha = 1, which is all gemmPacked uses).
+        FloatVector c00, c01;
+        if (bias != null) {
+            c00 = FloatVector.fromMemorySegment(S, bias, biasOff, LE);
+            c01 = FloatVector.fromMemorySegment(S, bias, biasOff + VB, LE);
+        } else {
+            c00 = FloatVector.zero(S);
+            c01 = FloatVector.zero(S);
+        }
+        FloatVector c10 = c00, c11 = c01;
+        FloatVector c20 = c00, c21 = c01;
+        FloatVector c30 = c00, c31 = c01;
+        FloatVector c40 = c00, c41 = c01;
+        FloatVector c50 = c00, c51 = c01;
+        FloatVector c60 = c00, c61 = c01;
+        FloatVector c70 = c00, c71 = c01;
         for (int kk = 0; kk < kc; kk++) {
             long bk = bo + kk * bRow;
             int at = ao + kk * MR;
@@ -175,8 +187,17 @@ final class SgemmMicroKernels {
             MemorySegment c,
             long co,
             boolean acc,
-            float alpha) {
-        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+            float alpha,
+            MemorySegment bias,
+            long biasOff) {
+        FloatVector c00, c01;
+        if (bias != null) {
+            c00 = FloatVector.fromMemorySegment(S, bias, biasOff, LE);
+            c01 = FloatVector.fromMemorySegment(S, bias, biasOff + VB, LE);
+        } else {
+            c00 = FloatVector.zero(S);
+            c01 = FloatVector.zero(S);
+        }
         for (int kk = 0; kk < kc; kk++) {
             FloatVector x = FloatVector.broadcast(S, a.get(F32, ao));
             c00 = FloatVector.fromMemorySegment(S, b, bo, LE).fma(x, c00);
