@@ -299,7 +299,8 @@ public final class Sgemm {
     private static final class Workspace {
         final Task task = new Task();
         final float[] aPack = new float[MC * KC];
-        final float[] aRowBuf = new float[KC];
+        final float[] aRows = new float[MR * KC];
+        final int[] aIdx = new int[MR];
         final MemorySegment tile = Arena.ofAuto().allocate((long) MR * NR * Float.BYTES, 64);
         final MemorySegment biasTile = Arena.ofAuto().allocate((long) NR * Float.BYTES, 64);
         private MemorySegment scratch = MemorySegment.NULL;
@@ -412,7 +413,7 @@ public final class Sgemm {
                 for (int i0 = rowFrom; i0 < rowTo; i0 += MC) {
                     int i1 = Math.min(rowTo, i0 + MC);
                     // The row block of A, packed once and then read by every panel from L2.
-                    SgemmMicroKernels.packA(a, aK0, aRow, aK, i0, i1, kc, ws.aPack, ws.aRowBuf);
+                    SgemmMicroKernels.packA(a, aK0, aRow, aK, i0, i1, kc, ws.aPack, ws.aRows, ws.aIdx);
                     for (int p = panelFrom; p < panelTo; p++) {
                         // Panels before mainPanels come from b (packed, or read in place); the
                         // rest is the zero-padded tail panel packed into scratch.

@@ -19,6 +19,8 @@ final class SgemmMicroKernels {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
     private static final int MR = Sgemm.MR;
+    /** {@link #packA}'s gather: one lane per row of an {@link Sgemm#MR}-row tile. */
+    private static final VectorSpecies<Float> G = FloatVector.SPECIES_256;
 
     private SgemmMicroKernels() {}
 
@@ -221,23 +223,41 @@ final class SgemmMicroKernels {
      * Packs rows {@code [i0, i1)} × k {@code [0, kc)} of A (element {@code (i, kk)} at byte
      * {@code ao + i·aRow + kk·aK}) into {@code dst} as tiles of {@link Sgemm#MR} rows: tile {@code t}
      * starts at {@code t·MR·kc} and holds, for each kk, the MR values of that column. Rows past
-     * {@code i1} in the last tile are zero, so {@link #kernel8} never needs a row mask. A row that is
-     * contiguous in memory is first bulk-copied into {@code row} ({@code kc} floats), so the
-     * interleaving loop runs on heap arrays only, without a segment bounds check per element.
+     * {@code i1} in the last tile are zero, so {@link #kernel8} never needs a row mask. When A's rows
+     * are contiguous ({@code aK} = 4) a whole tile's rows are first bulk-copied into {@code rows}
+     * ({@code MR·kc} floats), and each k's eight values are then one 8-lane gather ({@code idx}
+     * holds the MR row starts 0, kc, 2kc, ...) and one store: the interleave a scalar loop did one
+     * float at a time.
      */
-    static void packA(MemorySegment a, long ao, long aRow, long aK, int i0, int i1, int kc, float[] dst, float[] row) {
+    static void packA(
+            MemorySegment a,
+            long ao,
+            long aRow,
+            long aK,
+            int i0,
+            int i1,
+            int kc,
+            float[] dst,
+            float[] rows,
+            int[] idx) {
         for (int t = 0; i0 + t * MR < i1; t++) {
             int base = t * MR * kc;
+            int full = Math.min(MR, i1 - i0 - t * MR);
+            if (aK == Float.BYTES && full == MR) {
+                for (int r = 0; r < MR; r++) {
+                    MemorySegment.copy(a, F32, ao + (i0 + t * MR + r) * aRow, rows, r * kc, kc);
+                    idx[r] = r * kc;
+                }
+                for (int kk = 0; kk < kc; kk++) {
+                    FloatVector.fromArray(G, rows, kk, idx, 0).intoArray(dst, base + kk * MR);
+                }
+                continue;
+            }
             for (int r = 0; r < MR; r++) {
                 int i = i0 + t * MR + r;
-                if (i >= i1) {
+                if (r >= full) {
                     for (int kk = 0; kk < kc; kk++) {
                         dst[base + kk * MR + r] = 0f;
-                    }
-                } else if (aK == Float.BYTES) {
-                    MemorySegment.copy(a, F32, ao + i * aRow, row, 0, kc);
-                    for (int kk = 0; kk < kc; kk++) {
-                        dst[base + kk * MR + r] = row[kk];
                     }
                 } else {
                     long at = ao + i * aRow;
