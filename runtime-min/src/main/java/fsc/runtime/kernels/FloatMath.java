@@ -233,6 +233,26 @@ public final class FloatMath {
         }
     }
 
+    /**
+     * Lane-wise tanh with the same bits in every JIT tier (unlike {@code lanewise(TANH)}, SVML in C2
+     * and {@code Math.tanh} otherwise): for |x| < 0.625 Cephes' tanhf odd polynomial, else
+     * {@code sign(x)·(1 − 2/(e^{2|x|} + 1))} with {@link #expPoly}; within 4 ulp of {@code Math.tanh}.
+     */
+    public static FloatVector tanh(FloatVector x) {
+        FloatVector z = x.mul(x);
+        FloatVector p = FloatVector.broadcast(x.species(), -5.70498872745e-3f);
+        p = p.fma(z, x.broadcast(2.06390887954e-2f));
+        p = p.fma(z, x.broadcast(-5.37397155531e-2f));
+        p = p.fma(z, x.broadcast(1.33314422036e-1f));
+        p = p.fma(z, x.broadcast(-3.33332819422e-1f));
+        FloatVector small = p.mul(z).fma(x, x);
+        FloatVector a = x.abs();
+        FloatVector large =
+                x.broadcast(1f).sub(x.broadcast(2f).div(expPoly(a.add(a)).add(1f)));
+        large = large.blend(large.neg(), x.lt(0f));
+        return large.blend(small, a.lt(0.625f));
+    }
+
     /** Lane-wise e^x (the Vector API's EXP, an intrinsic on x86; within 1 ulp of Math.exp). */
     public static FloatVector exp(FloatVector x) {
         return x.lanewise(VectorOperators.EXP);

@@ -104,6 +104,31 @@ class FloatMathTest {
     }
 
     @Test
+    void vectorTanhWithin4UlpOfMathTanh() {
+        float[] xs = new float[S.length()];
+        float[] ys = new float[S.length()];
+        int worstUlps = 0;
+        for (int i = -200_000; i <= 200_000; i += xs.length) {
+            for (int l = 0; l < xs.length; l++) {
+                xs[l] = (i + l) * 1e-4f;
+            }
+            FloatMath.tanh(FloatVector.fromArray(S, xs, 0)).intoArray(ys, 0);
+            for (int l = 0; l < xs.length; l++) {
+                float want = (float) Math.tanh(xs[l]);
+                worstUlps = Math.max(worstUlps, Math.abs(Float.floatToIntBits(ys[l]) - Float.floatToIntBits(want)));
+            }
+        }
+        assertTrue(worstUlps <= 4, "max tanh error in ulps = " + worstUlps);
+        float[] edge = new float[S.length()];
+        edge[0] = 100f;
+        edge[1] = Float.NEGATIVE_INFINITY;
+        FloatMath.tanh(FloatVector.fromArray(S, edge, 0)).intoArray(ys, 0);
+        assertEquals(1f, ys[0]);
+        assertEquals(-1f, ys[1]);
+        assertEquals(0f, ys[2 % ys.length]);
+    }
+
+    @Test
     void sumLanesAddsInAFixedPairwiseOrder() {
         Random rnd = new Random(3);
         float[] xs = new float[S.length()];
