@@ -120,8 +120,9 @@ public final class Sgemm {
     }
 
     /**
-     * {@code C = act(A · packedB + bias)} (see {@link GemmEpilogue}), applied per tile right after
-     * its last K block, while the tile is still in cache: the fused GEMM epilogue of a linear layer.
+     * {@code C = act(A · packedB + bias)} (see {@link GemmEpilogue}): the fused GEMM epilogue of a
+     * linear layer. The bias is the accumulators' starting value (no pass over C); the activation
+     * runs over each panel's block of rows right after its last K block, while it is in cache.
      */
     public static void gemmPacked(
             int m,
