@@ -253,6 +253,60 @@ class MiniLmEndToEndTest {
         }
     }
 
+    /**
+     * Issue 16 (outputs differed by 2.4e-7 between processes): the same input gives the same bits
+     * whether the kernels run as the Vector API's Java fallback (a child JVM stopped at C1, which
+     * intrinsifies no vector operation) or C2-compiled (this JVM, after warm-up calls). Lane sums
+     * in a fixed order and FMA-only exp/tanh make that hold; {@code reduceLanes(ADD)} or SVML's
+     * {@code lanewise(EXP)} in a kernel would break it.
+     */
+    @Test
+    void outputsDoNotDependOnTheJitTier() throws Exception {
+        // 40 tokens: enough scores per head (40·40) for attention's blocked GEMM path, and not a
+        // multiple of the vector length, so the scalar tails run too.
+        String text = String.join(" ", java.util.Collections.nCopies(8, "same bits cold or warm"));
+        Map<String, Tensor> in = inputs(List.of(text), 40);
+        Path dir = Files.createDirectories(work.resolve("tier"));
+        List<String> cmd = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:TieredStopAtLevel=1",
+                "--add-modules",
+                "jdk.incubator.vector",
+                "-jar",
+                jar.toString(),
+                "--threads",
+                "2"));
+        for (var e : in.entrySet()) {
+            Path f = dir.resolve(e.getKey() + ".npy");
+            Npy.write(f, e.getValue());
+            cmd.add("--input");
+            cmd.add(e.getKey() + "=" + f);
+        }
+        cmd.add("--output-dir");
+        cmd.add(dir.resolve("out").toString());
+        Process p = new ProcessBuilder(cmd)
+                .redirectErrorStream(true)
+                .redirectOutput(dir.resolve("log.txt").toFile())
+                .start();
+        Map<String, Tensor> warm = null;
+        for (int i = 0; i < 300; i++) { // C2 compiles the kernels within these calls
+            warm = model.run(in);
+        }
+        assertTrue(p.waitFor(300, TimeUnit.SECONDS), "C1-only artifact did not finish");
+        assertEquals(0, p.exitValue(), Files.readString(dir.resolve("log.txt")));
+        for (var e : warm.entrySet()) {
+            float[] cold =
+                    Npy.read(dir.resolve("out").resolve(e.getKey() + ".npy")).toFloatArray();
+            float[] hot = e.getValue().toFloatArray();
+            assertEquals(cold.length, hot.length, e.getKey());
+            for (int i = 0; i < hot.length; i++) {
+                if (Float.floatToRawIntBits(cold[i]) != Float.floatToRawIntBits(hot[i])) {
+                    throw new AssertionError(e.getKey() + "[" + i + "]: C1-only " + cold[i] + ", C2 " + hot[i]);
+                }
+            }
+        }
+    }
+
     @Test
     void sameModelGivesByteIdenticalJar() throws Exception {
         Path again = work.resolve("again.jar");

@@ -329,7 +329,8 @@ final class ElementwiseEmitter {
             case "exp" -> CodeBlock.of("$T.exp($L)", JavaTypes.FLOAT_MATH, v);
             case "log" -> CodeBlock.of("$L.lanewise($T.LOG)", v, JavaTypes.VECTOR_OPERATORS);
             case "erf" -> CodeBlock.of("$T.erf($L)", JavaTypes.FLOAT_MATH, v);
-            case "tanh" -> CodeBlock.of("$L.lanewise($T.TANH)", v, JavaTypes.VECTOR_OPERATORS);
+            // FloatMath.tanh, not lanewise(TANH): the same bits before and after C2 (issue 16).
+            case "tanh" -> CodeBlock.of("$T.tanh($L)", JavaTypes.FLOAT_MATH, v);
             case "sin" -> CodeBlock.of("$L.lanewise($T.SIN)", v, JavaTypes.VECTOR_OPERATORS);
             case "cos" -> CodeBlock.of("$L.lanewise($T.COS)", v, JavaTypes.VECTOR_OPERATORS);
             case "sigmoid" -> CodeBlock.of("$N($L)", VectorHelpers.SIGMOID, v);

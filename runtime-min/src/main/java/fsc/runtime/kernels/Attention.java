@@ -286,10 +286,11 @@ public final class Attention {
                 long row = (long) i * skv * Float.BYTES;
                 float max = Float.NEGATIVE_INFINITY;
                 int j0 = 0;
+                long maskRow = bi * mb + h * mh + i * mi;
                 if (softcap == 0 && !boolMask && skv - 1 - i <= causal && (!hasMask || mj == 1)) {
                     // The encoder case (no cap, no causal limit in this row, additive mask
                     // contiguous along keys or none) in vectors; the general loop below takes the tail.
-                    long m0 = (bi * mb + h * mh + i * mi) * Float.BYTES;
+                    long m0 = maskRow * Float.BYTES;
                     FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
                     for (int bound = S.loopBound(skv); j0 < bound; j0 += S.length()) {
                         long at = row + (long) j0 * Float.BYTES;
@@ -304,23 +305,9 @@ public final class Attention {
                 }
                 for (int j = j0; j < skv; j++) {
                     long at = row + (long) j * Float.BYTES;
-                    float s;
-                    if (j - i > causal) {
-                        s = Float.NEGATIVE_INFINITY;
-                    } else {
-                        s = sc.get(F32, at);
-                        if (softcap > 0) {
-                            s = softcap * (float) Math.tanh(s / softcap);
-                        }
-                        if (hasMask) {
-                            long m = bi * mb + h * mh + i * mi + j * mj;
-                            if (boolMask) {
-                                s = mask.get(ValueLayout.JAVA_BYTE, m) != 0 ? s : Float.NEGATIVE_INFINITY;
-                            } else {
-                                s += mask.get(F32, m * Float.BYTES);
-                            }
-                        }
-                    }
+                    float s = j - i > causal
+                            ? Float.NEGATIVE_INFINITY
+                            : capAndMask(sc.get(F32, at), softcap, hasMask, mask, boolMask, maskRow + j * mj);
                     sc.set(F32, at, s);
                     max = Math.max(max, s);
                 }
@@ -336,6 +323,26 @@ public final class Attention {
             }
             Sgemm.gemm(sq, dv, skv, sc, 0L, skv, false, v, vOff, dv, false, out, oOff, dv, 1f, false, SERIAL);
         }
+    }
+
+    /**
+     * A scaled score after the softcap and the mask at element {@code m} (additive f32, or bool where
+     * false gives -∞): the one definition both paths use. The causal limit is the callers' (the
+     * row path skips the dot product of a key it excludes).
+     */
+    private static float capAndMask(
+            float s, float softcap, boolean hasMask, MemorySegment mask, boolean boolMask, long m) {
+        if (softcap > 0) {
+            s = softcap * (float) Math.tanh(s / softcap);
+        }
+        if (hasMask) {
+            if (boolMask) {
+                s = mask.get(ValueLayout.JAVA_BYTE, m) != 0 ? s : Float.NEGATIVE_INFINITY;
+            } else {
+                s += mask.get(F32, m * Float.BYTES);
+            }
+        }
+        return s;
     }
 
     private static MemorySegment scores(long bytes) {
@@ -423,23 +430,13 @@ public final class Attention {
                             acc = FloatVector.fromMemorySegment(S, q, qBase + o, LE)
                                     .fma(FloatVector.fromMemorySegment(S, k, kBase + o, LE), acc);
                         }
-                        float dot = acc.reduceLanes(VectorOperators.ADD);
+                        float dot = FloatMath.sumLanes(acc);
                         for (; e < d; e++) {
                             long o = (long) e * Float.BYTES;
                             dot += q.get(F32, qBase + o) * k.get(F32, kBase + o);
                         }
-                        s = dot * scale;
-                        if (softcap > 0) {
-                            s = softcap * (float) Math.tanh(s / softcap);
-                        }
-                        if (hasMask) {
-                            long m = bi * mb + h * mh + i * mi + j * mj;
-                            if (boolMask) {
-                                s = mask.get(ValueLayout.JAVA_BYTE, m) != 0 ? s : Float.NEGATIVE_INFINITY;
-                            } else {
-                                s += mask.get(F32, m * Float.BYTES);
-                            }
-                        }
+                        s = capAndMask(
+                                dot * scale, softcap, hasMask, mask, boolMask, bi * mb + h * mh + i * mi + j * mj);
                     }
                     scratch[j] = s;
                     max = Math.max(max, s);

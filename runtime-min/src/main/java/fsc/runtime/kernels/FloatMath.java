@@ -4,13 +4,23 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Float math for generated code: {@code erf} (for exact GELU), vector {@code exp}, and row kernels
  * (softmax, layer norm) called with constant sizes so the JIT specialises them. Row kernels work on
  * {@code rows} contiguous rows of {@code n} little-endian floats; offsets are in bytes.
+ *
+ * <p>The row kernels give the same bits whichever JIT tier runs them (issue 16: a model's outputs
+ * differed by 2.4e-7 between a cold and a warm process). Two Vector API operations do not: {@code
+ * reduceLanes(ADD)} on floats, whose summation order is unspecified (the Java fallback and the x86
+ * intrinsic add in different orders), and {@code lanewise(EXP)}, which is SVML's exp when C2
+ * intrinsifies it and {@code Math.exp} per lane when it does not. So the row kernels sum lanes with
+ * {@link #sumLanes} (a fixed pairwise tree) and take e^x from {@link #expPoly} (FMAs, adds and
+ * integer ops only, each of which is exactly specified).
  */
 public final class FloatMath {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -43,7 +53,64 @@ public final class FloatMath {
         0.17087277f
     };
 
+    /*
+     * expPoly: e^x = 2^n · e^r with n = round(x·log2 e) and r = x − n·ln 2 (Cody–Waite, ln 2 split in
+     * two constants so n·C1 is exact), e^r by the degree-5 polynomial of Cephes' expf (relative error
+     * about 1 ulp on |r| ≤ ln2/2). n is rounded by adding 1.5·2^23 (the float then holds n in its low
+     * mantissa bits), and 2^n is built in the exponent field.
+     */
+    private static final float EXP_HI = 88.37626f; // x·log2 e stays below 127.5, so 2^n is finite
+    private static final float EXP_LO = -87.33654f;
+    private static final float LOG2E = 1.44269504088896341f;
+    private static final float LN2_HI = 0.693359375f;
+    private static final float LN2_LO = -2.12194440e-4f;
+    private static final float ROUNDER = 12582912f; // 1.5 · 2^23
+    private static final int ROUNDER_BITS = Float.floatToRawIntBits(ROUNDER);
+    private static final float[] EXP_POLY = {
+        5.0000001201e-1f, 1.6666665459e-1f, 4.1665795894e-2f, 8.3334519073e-3f, 1.3981999507e-3f, 1.9875691500e-4f
+    };
+
+    /** Shuffles of {@link #sumLanes}: step j brings lane {@code i + VL/2^(j+1)} to lane i. */
+    private static final VectorShuffle<Float>[] HALVES = halvingShuffles();
+
     private FloatMath() {}
+
+    /**
+     * The sum of v's lanes in one fixed order, a pairwise tree (lane i += lane i + VL/2, then + VL/4,
+     * ..., then lane 0): unlike {@code reduceLanes(ADD)}, the same bits in the interpreter, C1 and C2.
+     */
+    public static float sumLanes(FloatVector v) {
+        for (VectorShuffle<Float> h : HALVES) {
+            v = v.add(v.rearrange(h));
+        }
+        return v.lane(0);
+    }
+
+    /**
+     * Lane-wise e^x from FMAs, adds and integer ops (see the constants above): within 2 ulp of
+     * {@code Math.exp} on the normal range, 0 below it, +∞ above it, NaN for NaN; and unlike {@code
+     * lanewise(EXP)} the same bits whether or not C2 has compiled the caller.
+     */
+    public static FloatVector expPoly(FloatVector x) {
+        FloatVector xc = x.max(EXP_LO).min(EXP_HI);
+        FloatVector t = xc.fma(LOG2E, ROUNDER);
+        FloatVector n = t.sub(ROUNDER);
+        FloatVector r = n.fma(x.broadcast(-LN2_HI), xc);
+        r = n.fma(x.broadcast(-LN2_LO), r);
+        FloatVector p = FloatVector.broadcast(x.species(), EXP_POLY[5]);
+        p = p.fma(r, x.broadcast(EXP_POLY[4]));
+        p = p.fma(r, x.broadcast(EXP_POLY[3]));
+        p = p.fma(r, x.broadcast(EXP_POLY[2]));
+        p = p.fma(r, x.broadcast(EXP_POLY[1]));
+        p = p.fma(r, x.broadcast(EXP_POLY[0]));
+        FloatVector y = p.fma(r.mul(r), r).add(1f);
+        IntVector bits = (IntVector) t.reinterpretAsInts();
+        FloatVector scale =
+                bits.sub(ROUNDER_BITS - 127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        y = y.mul(scale);
+        y = y.blend(0f, x.lt(EXP_LO));
+        return y.blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, EXP_HI));
+    }
 
     public static float erf(float x) {
         float z = Math.abs(x);
@@ -78,7 +145,7 @@ public final class FloatMath {
         for (int i = ERFCC.length - 2; i >= 0; i--) {
             q = q.fma(t, x.broadcast(ERFCC[i]));
         }
-        FloatVector erfc = t.mul(z.neg().fma(z, q).lanewise(VectorOperators.EXP));
+        FloatVector erfc = t.mul(expPoly(z.neg().fma(z, q)));
         FloatVector large = erfc.neg().add(1f);
         large = large.blend(large.neg(), x.lt(0f));
         return large.blend(small, z.lt(SERIES_LIMIT));
@@ -104,41 +171,49 @@ public final class FloatMath {
         return x.mul(0.5f).mul(y.lanewise(VectorOperators.TANH).add(1f));
     }
 
-    /**
-     * In place, {@code x = gelu(x)} for {@code count} floats from byte offset {@code off}. Loop
-     * kernels like this one take only primitives and segments: a vector argument to a call that C2
-     * declines to inline (erf's body is too big for a call site in a larger method) is boxed on
-     * every iteration, which costs more than the math. So erf is written out here again rather
-     * than called.
-     */
+    /** In place, {@code x = gelu(x)} for {@code count} floats from byte offset {@code off}. */
     public static void geluInPlace(MemorySegment buf, long off, int count) {
-        int bound = S.loopBound(count);
-        int i = 0;
-        for (; i < bound; i += S.length()) {
-            long o = off + (long) i * Float.BYTES;
-            FloatVector x = FloatVector.fromMemorySegment(S, buf, o, LE);
-            FloatVector h = x.mul(SQRT_HALF);
-            FloatVector h2 = h.mul(h);
-            FloatVector p = FloatVector.broadcast(S, SERIES[SERIES.length - 1]);
-            for (int j = SERIES.length - 2; j >= 0; j--) {
-                p = p.fma(h2, FloatVector.broadcast(S, SERIES[j]));
+        geluRows(buf, off, 1, count, 0);
+    }
+
+    /**
+     * In place, {@code x = gelu(x)} over {@code rows} rows of {@code cols} floats, {@code rowBytes}
+     * apart, from byte offset {@code off}: a GEMM epilogue hands over a whole panel of C in one call.
+     * Loop kernels like this one take only primitives and segments: a vector argument to a call that
+     * C2 declines to inline (erf's body is too big for a call site in a larger method) is boxed on
+     * every iteration, which costs more than the math. So erf is written out here again rather than
+     * called; e^x is {@link #expPoly}, small enough to inline.
+     */
+    public static void geluRows(MemorySegment buf, long off, int rows, int cols, long rowBytes) {
+        int bound = S.loopBound(cols);
+        for (int row = 0; row < rows; row++) {
+            long base = off + row * rowBytes;
+            int i = 0;
+            for (; i < bound; i += S.length()) {
+                long o = base + (long) i * Float.BYTES;
+                FloatVector x = FloatVector.fromMemorySegment(S, buf, o, LE);
+                FloatVector h = x.mul(SQRT_HALF);
+                FloatVector h2 = h.mul(h);
+                FloatVector p = FloatVector.broadcast(S, SERIES[SERIES.length - 1]);
+                for (int j = SERIES.length - 2; j >= 0; j--) {
+                    p = p.fma(h2, FloatVector.broadcast(S, SERIES[j]));
+                }
+                FloatVector small = h.mul(p);
+                FloatVector z = h.abs();
+                FloatVector t = FloatVector.broadcast(S, 1f).div(z.fma(0.5f, 1f));
+                FloatVector q = FloatVector.broadcast(S, ERFCC[ERFCC.length - 1]);
+                for (int j = ERFCC.length - 2; j >= 0; j--) {
+                    q = q.fma(t, FloatVector.broadcast(S, ERFCC[j]));
+                }
+                FloatVector large = t.mul(expPoly(z.neg().fma(z, q))).neg().add(1f);
+                large = large.blend(large.neg(), h.lt(0f));
+                FloatVector erf = large.blend(small, z.lt(SERIES_LIMIT));
+                x.mul(0.5f).mul(erf.add(1f)).intoMemorySegment(buf, o, LE);
             }
-            FloatVector small = h.mul(p);
-            FloatVector z = h.abs();
-            FloatVector t = FloatVector.broadcast(S, 1f).div(z.fma(0.5f, 1f));
-            FloatVector q = FloatVector.broadcast(S, ERFCC[ERFCC.length - 1]);
-            for (int j = ERFCC.length - 2; j >= 0; j--) {
-                q = q.fma(t, FloatVector.broadcast(S, ERFCC[j]));
+            for (; i < cols; i++) {
+                long o = base + (long) i * Float.BYTES;
+                buf.set(F32, o, gelu(buf.get(F32, o)));
             }
-            FloatVector large =
-                    t.mul(z.neg().fma(z, q).lanewise(VectorOperators.EXP)).neg().add(1f);
-            large = large.blend(large.neg(), h.lt(0f));
-            FloatVector erf = large.blend(small, z.lt(SERIES_LIMIT));
-            x.mul(0.5f).mul(erf.add(1f)).intoMemorySegment(buf, o, LE);
-        }
-        for (; i < count; i++) {
-            long o = off + (long) i * Float.BYTES;
-            buf.set(F32, o, gelu(buf.get(F32, o)));
         }
     }
 
@@ -156,6 +231,26 @@ public final class FloatMath {
             long o = off + (long) i * Float.BYTES;
             buf.set(F32, o, geluTanh(buf.get(F32, o)));
         }
+    }
+
+    /**
+     * Lane-wise tanh with the same bits in every JIT tier (unlike {@code lanewise(TANH)}, SVML in C2
+     * and {@code Math.tanh} otherwise): for |x| < 0.625 Cephes' tanhf odd polynomial, else
+     * {@code sign(x)·(1 − 2/(e^{2|x|} + 1))} with {@link #expPoly}; within 4 ulp of {@code Math.tanh}.
+     */
+    public static FloatVector tanh(FloatVector x) {
+        FloatVector z = x.mul(x);
+        FloatVector p = FloatVector.broadcast(x.species(), -5.70498872745e-3f);
+        p = p.fma(z, x.broadcast(2.06390887954e-2f));
+        p = p.fma(z, x.broadcast(-5.37397155531e-2f));
+        p = p.fma(z, x.broadcast(1.33314422036e-1f));
+        p = p.fma(z, x.broadcast(-3.33332819422e-1f));
+        FloatVector small = p.mul(z).fma(x, x);
+        FloatVector a = x.abs();
+        FloatVector large =
+                x.broadcast(1f).sub(x.broadcast(2f).div(expPoly(a.add(a)).add(1f)));
+        large = large.blend(large.neg(), x.lt(0f));
+        return large.blend(small, a.lt(0.625f));
     }
 
     /** Lane-wise e^x (the Vector API's EXP, an intrinsic on x86; within 1 ulp of Math.exp). */
@@ -192,11 +287,12 @@ public final class FloatMath {
         int i = 0;
         for (; i < bound; i += S.length()) {
             long off = row + (long) i * Float.BYTES;
-            FloatVector e = exp(FloatVector.fromMemorySegment(S, buf, off, LE).sub(max));
+            FloatVector e =
+                    expPoly(FloatVector.fromMemorySegment(S, buf, off, LE).sub(max));
             e.intoMemorySegment(buf, off, LE);
             vsum = vsum.add(e);
         }
-        float sum = vsum.reduceLanes(VectorOperators.ADD);
+        float sum = sumLanes(vsum);
         for (; i < n; i++) {
             long off = row + (long) i * Float.BYTES;
             float e = (float) Math.exp(buf.get(F32, off) - max);
@@ -234,7 +330,7 @@ public final class FloatMath {
             for (; i < bound; i += vl) {
                 vs = vs.add(FloatVector.fromMemorySegment(S, x, xr + (long) i * Float.BYTES, LE));
             }
-            float sum = vs.reduceLanes(VectorOperators.ADD);
+            float sum = sumLanes(vs);
             for (; i < n; i++) {
                 sum += x.get(F32, xr + (long) i * Float.BYTES);
             }
@@ -246,7 +342,7 @@ public final class FloatMath {
                         .sub(mean);
                 vq = d.fma(d, vq);
             }
-            float sq = vq.reduceLanes(VectorOperators.ADD);
+            float sq = sumLanes(vq);
             for (; i < n; i++) {
                 float d = x.get(F32, xr + (long) i * Float.BYTES) - mean;
                 sq = Math.fma(d, d, sq);
@@ -286,6 +382,16 @@ public final class FloatMath {
             long off = row + (long) i * Float.BYTES;
             buf.set(F32, off, buf.get(F32, off) * s);
         }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] halvingShuffles() {
+        int steps = Integer.numberOfTrailingZeros(S.length());
+        VectorShuffle<Float>[] h = new VectorShuffle[steps];
+        for (int j = 0; j < steps; j++) {
+            h[j] = VectorShuffle.iota(S, S.length() >> (j + 1), 1, true);
+        }
+        return h;
     }
 
     private static float[] seriesCoefficients(int terms) {

@@ -120,8 +120,9 @@ public final class Sgemm {
     }
 
     /**
-     * {@code C = act(A · packedB + bias)} (see {@link GemmEpilogue}), applied per tile right after
-     * its last K block, while the tile is still in cache: the fused GEMM epilogue of a linear layer.
+     * {@code C = act(A · packedB + bias)} (see {@link GemmEpilogue}): the fused GEMM epilogue of a
+     * linear layer. The bias is the accumulators' starting value (no pass over C); the activation
+     * runs over each panel's block of rows right after its last K block, while it is in cache.
      */
     public static void gemmPacked(
             int m,
@@ -299,8 +300,10 @@ public final class Sgemm {
     private static final class Workspace {
         final Task task = new Task();
         final float[] aPack = new float[MC * KC];
-        final float[] aRowBuf = new float[KC];
+        final float[] aRows = new float[MR * KC];
+        final int[] aIdx = new int[MR];
         final MemorySegment tile = Arena.ofAuto().allocate((long) MR * NR * Float.BYTES, 64);
+        final MemorySegment biasTile = Arena.ofAuto().allocate((long) NR * Float.BYTES, 64);
         private MemorySegment scratch = MemorySegment.NULL;
 
         MemorySegment scratch(long bytes) {
@@ -411,7 +414,7 @@ public final class Sgemm {
                 for (int i0 = rowFrom; i0 < rowTo; i0 += MC) {
                     int i1 = Math.min(rowTo, i0 + MC);
                     // The row block of A, packed once and then read by every panel from L2.
-                    SgemmMicroKernels.packA(a, aK0, aRow, aK, i0, i1, kc, ws.aPack, ws.aRowBuf);
+                    SgemmMicroKernels.packA(a, aK0, aRow, aK, i0, i1, kc, ws.aPack, ws.aRows, ws.aIdx);
                     for (int p = panelFrom; p < panelTo; p++) {
                         // Panels before mainPanels come from b (packed, or read in place); the
                         // rest is the zero-padded tail panel packed into scratch.
@@ -421,12 +424,13 @@ public final class Sgemm {
                         long bo = main ? bOff + p * bPanel + k0 * bRow : k0 * stride;
                         int cols = Math.min(NR, n - p * NR);
                         long co = cOff + (long) p * NR * Float.BYTES;
-                        tiles(ws, i0, i1, kc, aK0, bs, bo, stride, co, cols, acc);
-                        // Bias once (with the first K block), the activation after the last.
+                        // The bias seeds the accumulators of the first K block; the activation
+                        // runs over the panel's rows after the last one, while they are in L1.
                         MemorySegment addBias = k0 == 0 ? bias : null;
-                        GemmEpilogue.Activation act = k0 + kc >= k ? activation : GemmEpilogue.Activation.NONE;
-                        if (addBias != null || act != GemmEpilogue.Activation.NONE) {
-                            epilogue(i0, i1, p * NR, cols, addBias, act);
+                        long bOffP = biasOff + (long) p * NR * Float.BYTES;
+                        tiles(ws, i0, i1, kc, aK0, bs, bo, stride, co, cols, acc, addBias, bOffP);
+                        if (k0 + kc >= k && activation != GemmEpilogue.Activation.NONE) {
+                            epilogue(i0, i1, p * NR, cols, null, activation);
                         }
                     }
                 }
@@ -462,12 +466,14 @@ public final class Sgemm {
                         c.set(F32, off, relu ? Math.max(v, 0f) : v);
                     }
                 }
-                // GELUs are loop kernels of their own (vectors never cross a call).
-                switch (act) {
-                    case NONE, RELU -> {}
-                    case GELU -> FloatMath.geluInPlace(c, row, cols);
-                    case GELU_TANH -> FloatMath.geluTanhInPlace(c, row, cols);
+                if (act == GemmEpilogue.Activation.GELU_TANH) {
+                    FloatMath.geluTanhInPlace(c, row, cols);
                 }
+            }
+            // GELUs are loop kernels of their own (vectors never cross a call); exact GELU takes
+            // the whole block in one call.
+            if (act == GemmEpilogue.Activation.GELU) {
+                FloatMath.geluRows(c, cOff + i0 * cRow + (long) col0 * Float.BYTES, i1 - i0, cols, cRow);
             }
         }
 
@@ -489,15 +495,31 @@ public final class Sgemm {
                 long stride,
                 long co,
                 int cols,
-                boolean acc) {
+                boolean acc,
+                MemorySegment addBias,
+                long bOff) {
+            MemorySegment tileBias = addBias;
+            long tileBiasOff = bOff;
+            if (addBias != null && cols < NR) {
+                // The kernels load NR bias floats: a short last panel takes a zero-padded copy.
+                tileBias = ws.biasTile;
+                tileBiasOff = 0;
+                for (int j = 0; j < NR; j++) {
+                    tileBias.set(
+                            F32,
+                            (long) j * Float.BYTES,
+                            j < cols ? addBias.get(F32, bOff + (long) j * Float.BYTES) : 0f);
+                }
+            }
             for (int i = i0; i < i1; i += MR) {
                 int rows = Math.min(MR, i1 - i);
                 int ao = (i - i0) * kc;
                 long ci = co + i * cRow;
                 if (rows == MR && cols == NR) {
-                    SgemmMicroKernels.kernel8(kc, ws.aPack, ao, bs, bo, stride, c, ci, cRow, acc, alpha);
+                    SgemmMicroKernels.kernel8(kc, ws.aPack, ao, bs, bo, stride, c, ci, cRow, acc, alpha, addBias, bOff);
                 } else if (rows == 1 && cols == NR) {
-                    SgemmMicroKernels.kernel1(kc, a, aK0 + i * aRow, aK, bs, bo, stride, c, ci, acc, alpha);
+                    SgemmMicroKernels.kernel1(
+                            kc, a, aK0 + i * aRow, aK, bs, bo, stride, c, ci, acc, alpha, addBias, bOff);
                 } else {
                     MemorySegment tile = ws.tile;
                     long tileRow = (long) NR * Float.BYTES;
@@ -507,7 +529,8 @@ public final class Sgemm {
                             MemorySegment.copy(c, ci + r * cRow, tile, r * tileRow, colBytes);
                         }
                     }
-                    SgemmMicroKernels.kernel8(kc, ws.aPack, ao, bs, bo, stride, tile, 0L, tileRow, acc, alpha);
+                    SgemmMicroKernels.kernel8(
+                            kc, ws.aPack, ao, bs, bo, stride, tile, 0L, tileRow, acc, alpha, tileBias, tileBiasOff);
                     for (int r = 0; r < rows; r++) {
                         MemorySegment.copy(tile, r * tileRow, c, ci + r * cRow, colBytes);
                     }

@@ -8,7 +8,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The register-tiled inner loops of {@link Sgemm}. A B row stride ({@code bRow}) lets the same
- * kernels read packed panels ({@code NR} floats per k) and plain row-major B in place. The 8-row
+ * kernels read packed panels ({@code NR} floats per k) and plain row-major B in place. Both start
+ * their accumulators from a bias row of {@code NR} floats when one is given (else from zero). The 8-row
  * kernel reads A packed ({@link #packA}); the 1-row kernel reads A in place through its two strides
  * ({@code aRow}, {@code aK}), which cover both A and Aᵀ. Segment offsets and strides are in bytes.
  */
@@ -18,6 +19,8 @@ final class SgemmMicroKernels {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
     private static final int MR = Sgemm.MR;
+    /** {@link #packA}'s gather: one lane per row of an {@link Sgemm#MR}-row tile. */
+    private static final VectorSpecies<Float> G = FloatVector.SPECIES_256;
 
     private SgemmMicroKernels() {}
 
@@ -41,15 +44,26 @@ final class SgemmMicroKernels {
             long co,
             long cRow,
             boolean acc,
-            float alpha) {
-        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
-        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
-        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
-        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
-        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
-        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
-        FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S);
-        FloatVector c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
+            float alpha,
+            MemorySegment bias,
+            long biasOff) {
+        // With a bias row the accumulators start from it: the bias costs two loads per tile instead
+        // of a pass over C (only with alpha = 1, which is all gemmPacked uses).
+        FloatVector c00, c01;
+        if (bias != null) {
+            c00 = FloatVector.fromMemorySegment(S, bias, biasOff, LE);
+            c01 = FloatVector.fromMemorySegment(S, bias, biasOff + VB, LE);
+        } else {
+            c00 = FloatVector.zero(S);
+            c01 = FloatVector.zero(S);
+        }
+        FloatVector c10 = c00, c11 = c01;
+        FloatVector c20 = c00, c21 = c01;
+        FloatVector c30 = c00, c31 = c01;
+        FloatVector c40 = c00, c41 = c01;
+        FloatVector c50 = c00, c51 = c01;
+        FloatVector c60 = c00, c61 = c01;
+        FloatVector c70 = c00, c71 = c01;
         for (int kk = 0; kk < kc; kk++) {
             long bk = bo + kk * bRow;
             int at = ao + kk * MR;
@@ -175,8 +189,17 @@ final class SgemmMicroKernels {
             MemorySegment c,
             long co,
             boolean acc,
-            float alpha) {
-        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+            float alpha,
+            MemorySegment bias,
+            long biasOff) {
+        FloatVector c00, c01;
+        if (bias != null) {
+            c00 = FloatVector.fromMemorySegment(S, bias, biasOff, LE);
+            c01 = FloatVector.fromMemorySegment(S, bias, biasOff + VB, LE);
+        } else {
+            c00 = FloatVector.zero(S);
+            c01 = FloatVector.zero(S);
+        }
         for (int kk = 0; kk < kc; kk++) {
             FloatVector x = FloatVector.broadcast(S, a.get(F32, ao));
             c00 = FloatVector.fromMemorySegment(S, b, bo, LE).fma(x, c00);
@@ -200,23 +223,41 @@ final class SgemmMicroKernels {
      * Packs rows {@code [i0, i1)} × k {@code [0, kc)} of A (element {@code (i, kk)} at byte
      * {@code ao + i·aRow + kk·aK}) into {@code dst} as tiles of {@link Sgemm#MR} rows: tile {@code t}
      * starts at {@code t·MR·kc} and holds, for each kk, the MR values of that column. Rows past
-     * {@code i1} in the last tile are zero, so {@link #kernel8} never needs a row mask. A row that is
-     * contiguous in memory is first bulk-copied into {@code row} ({@code kc} floats), so the
-     * interleaving loop runs on heap arrays only, without a segment bounds check per element.
+     * {@code i1} in the last tile are zero, so {@link #kernel8} never needs a row mask. When A's rows
+     * are contiguous ({@code aK} = 4) a whole tile's rows are first bulk-copied into {@code rows}
+     * ({@code MR·kc} floats), and each k's eight values are then one 8-lane gather ({@code idx}
+     * holds the MR row starts 0, kc, 2kc, ...) and one store: the interleave a scalar loop did one
+     * float at a time.
      */
-    static void packA(MemorySegment a, long ao, long aRow, long aK, int i0, int i1, int kc, float[] dst, float[] row) {
+    static void packA(
+            MemorySegment a,
+            long ao,
+            long aRow,
+            long aK,
+            int i0,
+            int i1,
+            int kc,
+            float[] dst,
+            float[] rows,
+            int[] idx) {
         for (int t = 0; i0 + t * MR < i1; t++) {
             int base = t * MR * kc;
+            int full = Math.min(MR, i1 - i0 - t * MR);
+            if (aK == Float.BYTES && full == MR) {
+                for (int r = 0; r < MR; r++) {
+                    MemorySegment.copy(a, F32, ao + (i0 + t * MR + r) * aRow, rows, r * kc, kc);
+                    idx[r] = r * kc;
+                }
+                for (int kk = 0; kk < kc; kk++) {
+                    FloatVector.fromArray(G, rows, kk, idx, 0).intoArray(dst, base + kk * MR);
+                }
+                continue;
+            }
             for (int r = 0; r < MR; r++) {
                 int i = i0 + t * MR + r;
-                if (i >= i1) {
+                if (r >= full) {
                     for (int kk = 0; kk < kc; kk++) {
                         dst[base + kk * MR + r] = 0f;
-                    }
-                } else if (aK == Float.BYTES) {
-                    MemorySegment.copy(a, F32, ao + i * aRow, row, 0, kc);
-                    for (int kk = 0; kk < kc; kk++) {
-                        dst[base + kk * MR + r] = row[kk];
                     }
                 } else {
                     long at = ao + i * aRow;

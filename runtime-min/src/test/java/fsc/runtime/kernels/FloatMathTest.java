@@ -72,6 +72,85 @@ class FloatMathTest {
     }
 
     @Test
+    void expPolyWithin2UlpOfMathExpAndSaturates() {
+        float[] xs = new float[S.length()];
+        float[] ys = new float[S.length()];
+        int worstUlps = 0;
+        for (int i = -873_300; i <= 883_700; i += xs.length) { // the normal range: below it expPoly gives 0
+            for (int l = 0; l < xs.length; l++) {
+                xs[l] = (i + l) * 1e-4f;
+            }
+            FloatMath.expPoly(FloatVector.fromArray(S, xs, 0)).intoArray(ys, 0);
+            for (int l = 0; l < xs.length; l++) {
+                float want = (float) Math.exp(xs[l]);
+                int ulps = Math.abs(Float.floatToIntBits(ys[l]) - Float.floatToIntBits(want));
+                worstUlps = Math.max(worstUlps, ulps);
+            }
+        }
+        assertTrue(worstUlps <= 2, "max exp error in ulps = " + worstUlps);
+        float[] edge = new float[S.length()];
+        java.util.Arrays.fill(edge, 0f);
+        edge[0] = -100f;
+        edge[1] = Float.NEGATIVE_INFINITY;
+        edge[2 % edge.length] = 100f;
+        edge[3 % edge.length] = Float.NaN;
+        FloatMath.expPoly(FloatVector.fromArray(S, edge, 0)).intoArray(ys, 0);
+        assertEquals(0f, ys[0]);
+        assertEquals(0f, ys[1]);
+        if (edge.length >= 4) {
+            assertEquals(Float.POSITIVE_INFINITY, ys[2]);
+            assertTrue(Float.isNaN(ys[3]));
+        }
+    }
+
+    @Test
+    void vectorTanhWithin4UlpOfMathTanh() {
+        float[] xs = new float[S.length()];
+        float[] ys = new float[S.length()];
+        int worstUlps = 0;
+        for (int i = -200_000; i <= 200_000; i += xs.length) {
+            for (int l = 0; l < xs.length; l++) {
+                xs[l] = (i + l) * 1e-4f;
+            }
+            FloatMath.tanh(FloatVector.fromArray(S, xs, 0)).intoArray(ys, 0);
+            for (int l = 0; l < xs.length; l++) {
+                float want = (float) Math.tanh(xs[l]);
+                worstUlps = Math.max(worstUlps, Math.abs(Float.floatToIntBits(ys[l]) - Float.floatToIntBits(want)));
+            }
+        }
+        assertTrue(worstUlps <= 4, "max tanh error in ulps = " + worstUlps);
+        float[] edge = new float[S.length()];
+        edge[0] = 100f;
+        edge[1] = Float.NEGATIVE_INFINITY;
+        FloatMath.tanh(FloatVector.fromArray(S, edge, 0)).intoArray(ys, 0);
+        assertEquals(1f, ys[0]);
+        assertEquals(-1f, ys[1]);
+        assertEquals(0f, ys[2 % ys.length]);
+    }
+
+    @Test
+    void sumLanesAddsInAFixedPairwiseOrder() {
+        Random rnd = new Random(3);
+        float[] xs = new float[S.length()];
+        for (int trial = 0; trial < 1000; trial++) {
+            for (int l = 0; l < xs.length; l++) {
+                xs[l] = (rnd.nextFloat() - 0.5f) * (float) Math.pow(10, rnd.nextInt(8) - 4);
+            }
+            // The documented order, in scalar code: lane i += lane i + w for w = VL/2, VL/4, ..., 1.
+            float[] t = xs.clone();
+            for (int w = t.length / 2; w >= 1; w /= 2) {
+                for (int l = 0; l < w; l++) {
+                    t[l] += t[l + w];
+                }
+            }
+            assertEquals(
+                    Float.floatToRawIntBits(t[0]),
+                    Float.floatToRawIntBits(FloatMath.sumLanes(FloatVector.fromArray(S, xs, 0))),
+                    "trial " + trial);
+        }
+    }
+
+    @Test
     void geluVariantsMatchTheirDefinitions() {
         float[] xs = new float[S.length()];
         float[] exact = new float[xs.length];
