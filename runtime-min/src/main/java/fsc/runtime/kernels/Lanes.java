@@ -62,6 +62,33 @@ public final class Lanes {
         return sumSlow(v);
     }
 
+    /** Π lanes of {@code v} by the same fixed halving tree as {@link #sum} (ReduceProd's row kernel). */
+    public static float product(FloatVector v) {
+        VectorSpecies<Float> s = v.species();
+        if (s == S512) {
+            v = v.mul(v.rearrange(R512_8));
+            v = v.mul(v.rearrange(R512_4));
+            v = v.mul(v.rearrange(R512_2));
+            return v.mul(v.rearrange(R512_1)).lane(0);
+        }
+        if (s == S256) {
+            v = v.mul(v.rearrange(R256_4));
+            v = v.mul(v.rearrange(R256_2));
+            return v.mul(v.rearrange(R256_1)).lane(0);
+        }
+        if (s == S128) {
+            v = v.mul(v.rearrange(R128_2));
+            return v.mul(v.rearrange(R128_1)).lane(0);
+        }
+        float[] a = v.toArray();
+        for (int width = a.length / 2; width >= 1; width /= 2) {
+            for (int i = 0; i < width; i++) {
+                a[i] *= a[i + width];
+            }
+        }
+        return a[0];
+    }
+
     /** Any other species (64-bit, or a max-shape species of another width): the same tree, by lane. */
     static float sumSlow(FloatVector v) {
         float[] a = v.toArray();

@@ -44,6 +44,28 @@ class LanesTest {
         }
     }
 
+    @Test
+    void productIsTheSameTree() {
+        Random r = new Random(9);
+        for (VectorSpecies<Float> s : SPECIES) {
+            float[] a = new float[s.length() * 2000];
+            for (int i = 0; i < a.length; i++) {
+                a[i] = (float) (0.5 + r.nextDouble());
+            }
+            for (int off = 0; off < a.length; off += s.length()) {
+                float[] t = java.util.Arrays.copyOfRange(a, off, off + s.length());
+                for (int width = t.length / 2; width >= 1; width /= 2) {
+                    for (int i = 0; i < width; i++) {
+                        t[i] *= t[i + width];
+                    }
+                }
+                float want = t[0];
+                float got = Lanes.product(FloatVector.fromArray(s, a, off));
+                assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(got), s + " at " + off);
+            }
+        }
+    }
+
     /** The reference tree itself, written out for 8 lanes. */
     @Test
     void treeOrderIsAsDocumented() {
