@@ -302,7 +302,7 @@ final class NormEmitter {
                 .beginControlFlow("for (; $N < $N; $N += $N.length())", i, bound, i, ModelContext.SPECIES)
                 .addStatement("$N = $N.add($L)", acc, acc, vectorTerm.apply(i))
                 .endControlFlow()
-                .addStatement("float $N = $N.reduceLanes($T.ADD)", into, acc, JavaTypes.VECTOR_OPERATORS)
+                .addStatement("float $N = $T.sum($N)", into, JavaTypes.LANES, acc)
                 .beginControlFlow("for (; $N < $N; $N++)", i, len, i)
                 .addStatement("$N += $L", into, scalarTerm.apply(i))
                 .endControlFlow()

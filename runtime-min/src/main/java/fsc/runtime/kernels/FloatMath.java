@@ -78,7 +78,7 @@ public final class FloatMath {
         for (int i = ERFCC.length - 2; i >= 0; i--) {
             q = q.fma(t, x.broadcast(ERFCC[i]));
         }
-        FloatVector erfc = t.mul(z.neg().fma(z, q).lanewise(VectorOperators.EXP));
+        FloatVector erfc = t.mul(VectorExp.exp(z.neg().fma(z, q)));
         FloatVector large = erfc.neg().add(1f);
         large = large.blend(large.neg(), x.lt(0f));
         return large.blend(small, z.lt(SERIES_LIMIT));
@@ -101,7 +101,7 @@ public final class FloatMath {
 
     public static FloatVector geluTanh(FloatVector x) {
         FloatVector y = x.mul(x).mul(x).mul(0.044715f).add(x).mul(SQRT_2_OVER_PI);
-        return x.mul(0.5f).mul(y.lanewise(VectorOperators.TANH).add(1f));
+        return x.mul(0.5f).mul(VectorExp.tanh(y).add(1f));
     }
 
     /**
@@ -130,8 +130,7 @@ public final class FloatMath {
             for (int j = ERFCC.length - 2; j >= 0; j--) {
                 q = q.fma(t, FloatVector.broadcast(S, ERFCC[j]));
             }
-            FloatVector large =
-                    t.mul(z.neg().fma(z, q).lanewise(VectorOperators.EXP)).neg().add(1f);
+            FloatVector large = t.mul(VectorExp.exp(z.neg().fma(z, q))).neg().add(1f);
             large = large.blend(large.neg(), h.lt(0f));
             FloatVector erf = large.blend(small, z.lt(SERIES_LIMIT));
             x.mul(0.5f).mul(erf.add(1f)).intoMemorySegment(buf, o, LE);
@@ -150,7 +149,7 @@ public final class FloatMath {
             long o = off + (long) i * Float.BYTES;
             FloatVector x = FloatVector.fromMemorySegment(S, buf, o, LE);
             FloatVector y = x.mul(x).mul(x).mul(0.044715f).add(x).mul(SQRT_2_OVER_PI);
-            x.mul(0.5f).mul(y.lanewise(VectorOperators.TANH).add(1f)).intoMemorySegment(buf, o, LE);
+            x.mul(0.5f).mul(VectorExp.tanh(y).add(1f)).intoMemorySegment(buf, o, LE);
         }
         for (; i < count; i++) {
             long o = off + (long) i * Float.BYTES;
@@ -158,9 +157,9 @@ public final class FloatMath {
         }
     }
 
-    /** Lane-wise e^x (the Vector API's EXP, an intrinsic on x86; within 1 ulp of Math.exp). */
+    /** Lane-wise e^x by {@link VectorExp} (within 1 ulp; the same bits in every JIT tier). */
     public static FloatVector exp(FloatVector x) {
-        return x.lanewise(VectorOperators.EXP);
+        return VectorExp.exp(x);
     }
 
     /** In-place softmax of each row: {@code exp(x - max) / Σ exp(x - max)}. */
@@ -196,7 +195,7 @@ public final class FloatMath {
             e.intoMemorySegment(buf, off, LE);
             vsum = vsum.add(e);
         }
-        float sum = vsum.reduceLanes(VectorOperators.ADD);
+        float sum = Lanes.sum(vsum);
         for (; i < n; i++) {
             long off = row + (long) i * Float.BYTES;
             float e = (float) Math.exp(buf.get(F32, off) - max);
@@ -234,7 +233,7 @@ public final class FloatMath {
             for (; i < bound; i += vl) {
                 vs = vs.add(FloatVector.fromMemorySegment(S, x, xr + (long) i * Float.BYTES, LE));
             }
-            float sum = vs.reduceLanes(VectorOperators.ADD);
+            float sum = Lanes.sum(vs);
             for (; i < n; i++) {
                 sum += x.get(F32, xr + (long) i * Float.BYTES);
             }
@@ -246,7 +245,7 @@ public final class FloatMath {
                         .sub(mean);
                 vq = d.fma(d, vq);
             }
-            float sq = vq.reduceLanes(VectorOperators.ADD);
+            float sq = Lanes.sum(vq);
             for (; i < n; i++) {
                 float d = x.get(F32, xr + (long) i * Float.BYTES) - mean;
                 sq = Math.fma(d, d, sq);

@@ -1,12 +1,12 @@
 package fsc.runtime.llm;
 
 import fsc.runtime.Parallelism;
+import fsc.runtime.kernels.Lanes;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -223,7 +223,7 @@ final class F16KvAttention {
         for (; i <= n - F.length(); i += F.length()) {
             acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, i), acc);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = Lanes.sum(acc);
         for (; i < n; i++) {
             s += a[ao + i] * b[i];
         }

@@ -3,6 +3,7 @@ package fsc.runtime.llm;
 import fsc.runtime.ElemType;
 import fsc.runtime.Parallelism;
 import fsc.runtime.RuntimeFailure;
+import fsc.runtime.kernels.Lanes;
 import fsc.runtime.kernels.Sgemm;
 import fsc.runtime.quant.Dequantize;
 import fsc.runtime.quant.GgmlType;
@@ -16,7 +17,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -506,7 +506,7 @@ public final class LlmKernels {
                     acc = FloatVector.fromArray(ATT, qh, qo + i)
                             .fma(FloatVector.fromMemorySegment(ATT, cache, key + 4L * i, ByteOrder.LITTLE_ENDIAN), acc);
                 }
-                float sc = acc.reduceLanes(VectorOperators.ADD);
+                float sc = Lanes.sum(acc);
                 for (int i = vecEnd; i < hd; i++) {
                     sc += qh[qo + i] * cache.get(F32, key + 4L * i);
                 }

@@ -1,5 +1,6 @@
 package fsc.runtime.quant;
 
+import fsc.runtime.kernels.Lanes;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import java.util.Objects;
@@ -87,7 +88,7 @@ public final class QuantDot {
             FloatVector wv = FloatVector.fromMemorySegment(F, w, at + 4L * i, LE);
             acc = wv.fma(FloatVector.fromMemorySegment(F, x, 4L * (xo + i), LE), acc);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = Lanes.sum(acc);
         for (; i < n; i++) {
             sum += w.get(Dequantize.F32, at + 4L * i) * x.get(Dequantize.F32, 4L * (xo + i));
         }
@@ -121,7 +122,7 @@ public final class QuantDot {
             }
             acc = wv.fma(FloatVector.fromMemorySegment(F, x, 4L * (xo + i), LE), acc);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = Lanes.sum(acc);
         for (; i < n; i++) {
             float v = brain ? Dequantize.bf16(w, at + 2L * i) : Dequantize.f16(w, at + 2L * i);
             sum += v * x.get(Dequantize.F32, 4L * (xo + i));
@@ -145,7 +146,7 @@ public final class QuantDot {
             }
             acc = block.fma(d, acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return Lanes.sum(acc);
     }
 
     private static float q4_0(MemorySegment w, long at, MemorySegment x, int xo, int n) {
@@ -165,7 +166,7 @@ public final class QuantDot {
             }
             acc = block.fma(d, acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return Lanes.sum(acc);
     }
 
     // sum(w*x) = d*sum(q*x) + m*sum(x): two accumulators, one fma each per block.
@@ -188,6 +189,6 @@ public final class QuantDot {
             acc = qx.fma(d, acc);
             acc = sx.fma(m, acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return Lanes.sum(acc);
     }
 }

@@ -6,6 +6,7 @@ import static fsc.runtime.quant.QuantDot.I;
 import static fsc.runtime.quant.QuantDot.L;
 import static fsc.runtime.quant.QuantDot.LE;
 
+import fsc.runtime.kernels.Lanes;
 import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 import jdk.incubator.vector.ByteVector;
@@ -85,7 +86,7 @@ public final class QuantMatVec {
                 }
                 acc = block.fma(d, acc);
             }
-            y.set(Dequantize.F32, yOffset + 4L * j, acc.reduceLanes(VectorOperators.ADD));
+            y.set(Dequantize.F32, yOffset + 4L * j, Lanes.sum(acc));
         }
     }
 
@@ -109,7 +110,7 @@ public final class QuantMatVec {
                 }
                 acc = block.fma(d, acc);
             }
-            y.set(Dequantize.F32, yOffset + 4L * j, acc.reduceLanes(VectorOperators.ADD));
+            y.set(Dequantize.F32, yOffset + 4L * j, Lanes.sum(acc));
         }
     }
 }
