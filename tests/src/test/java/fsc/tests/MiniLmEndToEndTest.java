@@ -167,6 +167,63 @@ class MiniLmEndToEndTest {
         }
     }
 
+    /**
+     * Bit-identical outputs whatever the JIT state: the jar's first call in a fresh JVM at 1 thread,
+     * once with C1 only (the Vector API's Java fallback in every kernel) and once with the default
+     * tiers (mostly interpreted), equals this JVM's outputs at 2 threads after warm-up (C2 with its
+     * vector intrinsics). Before kernels folded lanes in one fixed order and computed exp/tanh from
+     * exact operations, outputs differed in the last bits from process to process.
+     */
+    @Test
+    void coldChildJvmsGiveTheWarmOutputsBitForBit() throws Exception {
+        Map<String, Tensor> in = inputs(List.of("Same input, same bits, in every process."), 32);
+        Map<String, float[]> warm = new java.util.TreeMap<>();
+        for (int i = 0; i < 30; i++) {
+            Map<String, Tensor> out = model.run(in);
+            for (var e : out.entrySet()) {
+                warm.put(e.getKey(), e.getValue().toFloatArray());
+            }
+        }
+        Path dir = Files.createDirectories(work.resolve("tiers"));
+        for (var e : in.entrySet()) {
+            Npy.write(dir.resolve(e.getKey() + ".npy"), e.getValue());
+        }
+        for (String flag : List.of("-XX:TieredStopAtLevel=1", "-XX:+TieredCompilation")) {
+            Path out = dir.resolve(flag.replaceAll("[^A-Za-z0-9]", ""));
+            List<String> cmd = new ArrayList<>(List.of(
+                    Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "--add-modules",
+                    "jdk.incubator.vector",
+                    flag,
+                    "-jar",
+                    jar.toString(),
+                    "--threads",
+                    "1",
+                    "--output-dir",
+                    out.toString()));
+            for (String name : in.keySet()) {
+                cmd.add("--input");
+                cmd.add(name + "=" + dir.resolve(name + ".npy"));
+            }
+            Process p = new ProcessBuilder(cmd)
+                    .redirectErrorStream(true)
+                    .redirectOutput(dir.resolve("log.txt").toFile())
+                    .start();
+            assertTrue(p.waitFor(180, TimeUnit.SECONDS), "artifact " + flag + " did not finish");
+            assertEquals(0, p.exitValue(), Files.readString(dir.resolve("log.txt")));
+            for (var e : warm.entrySet()) {
+                float[] cold = Npy.read(out.resolve(e.getKey() + ".npy")).toFloatArray();
+                assertEquals(e.getValue().length, cold.length, e.getKey());
+                for (int i = 0; i < cold.length; i++) {
+                    if (Float.floatToRawIntBits(cold[i]) != Float.floatToRawIntBits(e.getValue()[i])) {
+                        throw new AssertionError(e.getKey() + "[" + i + "]: " + cold[i] + " cold (" + flag
+                                + ", 1 thread) vs " + e.getValue()[i] + " warm (2 threads)");
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void sameModelGivesByteIdenticalJar() throws Exception {
         Path again = work.resolve("again.jar");
