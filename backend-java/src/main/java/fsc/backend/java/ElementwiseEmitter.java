@@ -45,6 +45,8 @@ final class ElementwiseEmitter {
                 && b.dtype() == DType.F32
                 && y.dtype() == DType.F32
                 && !op.equals("mod")
+                // No vector pow: lanewise(POW)'s bits depend on the JIT tier (see vectorUnary).
+                && !op.equals("pow")
                 && nest.innerUnitOrBroadcast();
         CodeBlock zero = CodeBlock.of("0L");
         return nest.emit(s, List.of(ys, as, bs), List.of(zero, zero, zero), (count, off) -> {
@@ -196,7 +198,6 @@ final class ElementwiseEmitter {
             case "div" -> CodeBlock.of("$L.div($L)", a, b);
             case "max" -> CodeBlock.of("$L.max($L)", a, b);
             case "min" -> CodeBlock.of("$L.min($L)", a, b);
-            case "pow" -> CodeBlock.of("$L.lanewise($T.POW, $L)", a, JavaTypes.VECTOR_OPERATORS, b);
             default -> throw new IllegalStateException("no vector form for " + op);
         };
     }
@@ -318,7 +319,12 @@ final class ElementwiseEmitter {
         };
     }
 
-    /** The vector form of a float unary op, or null where only the scalar form exists. */
+    /**
+     * The vector form of a float unary op, or null where only the scalar form exists. log, sin and
+     * cos have none on purpose: the Vector API's LOG/SIN/COS are vendor stubs in C2 but Math per lane
+     * in the interpreter and C1, so their bits would depend on the JIT tier; scalar Math is the same
+     * stub in every tier.
+     */
     static CodeBlock vectorUnary(String op, CodeBlock v) {
         return switch (op) {
             case "neg" -> CodeBlock.of("$L.neg()", v);
@@ -327,12 +333,9 @@ final class ElementwiseEmitter {
             case "sqrt" -> CodeBlock.of("$L.sqrt()", v);
             case "reciprocal" -> CodeBlock.of("$N($L)", VectorHelpers.RECIPROCAL, v);
             case "exp" -> CodeBlock.of("$T.exp($L)", JavaTypes.FLOAT_MATH, v);
-            case "log" -> CodeBlock.of("$L.lanewise($T.LOG)", v, JavaTypes.VECTOR_OPERATORS);
             case "erf" -> CodeBlock.of("$T.erf($L)", JavaTypes.FLOAT_MATH, v);
-            // FloatMath.tanh, not lanewise(TANH): the same bits before and after C2 (issue 16).
-            case "tanh" -> CodeBlock.of("$T.tanh($L)", JavaTypes.FLOAT_MATH, v);
-            case "sin" -> CodeBlock.of("$L.lanewise($T.SIN)", v, JavaTypes.VECTOR_OPERATORS);
-            case "cos" -> CodeBlock.of("$L.lanewise($T.COS)", v, JavaTypes.VECTOR_OPERATORS);
+            // VectorExp.tanh, not lanewise(TANH): the same bits before and after C2 (issue 16).
+            case "tanh" -> CodeBlock.of("$T.tanh($L)", JavaTypes.VECTOR_EXP, v);
             case "sigmoid" -> CodeBlock.of("$N($L)", VectorHelpers.SIGMOID, v);
             case "silu" -> CodeBlock.of("$N($L)", VectorHelpers.SILU, v);
             case "gelu_none" -> CodeBlock.of("$N($L)", VectorHelpers.GELU_ERF, v);

@@ -73,7 +73,8 @@ final class FusedElementwiseEmitter {
         Map<Value, String> ops = opNames(s, n);
         boolean vector = nest.innerUnitOrBroadcast()
                 && n.body().nodes().stream()
-                        .allMatch(b -> BINARY.contains(ops.get(b.output()))
+                        .allMatch(b -> (BINARY.contains(ops.get(b.output()))
+                                        && !ops.get(b.output()).equals("pow"))
                                 || ElementwiseEmitter.vectorUnary(ops.get(b.output()), CodeBlock.of("v")) != null
                                 || ops.get(b.output()).equals("square"));
         List<CodeBlock> zeros = segs.stream().map(x -> CodeBlock.of("0L")).toList();

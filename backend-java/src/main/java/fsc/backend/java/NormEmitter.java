@@ -302,9 +302,9 @@ final class NormEmitter {
                 .beginControlFlow("for (; $N < $N; $N += $N.length())", i, bound, i, ModelContext.SPECIES)
                 .addStatement("$N = $N.add($L)", acc, acc, vectorTerm.apply(i))
                 .endControlFlow()
-                // FloatMath.sumLanes, not reduceLanes(ADD): its order is fixed, so the bits do not
+                // Lanes.sum, not reduceLanes(ADD): its order is fixed, so the bits do not
                 // depend on whether C2 has compiled this method yet (issue 16).
-                .addStatement("float $N = $T.sumLanes($N)", into, JavaTypes.FLOAT_MATH, acc)
+                .addStatement("float $N = $T.sum($N)", into, JavaTypes.LANES, acc)
                 .beginControlFlow("for (; $N < $N; $N++)", i, len, i)
                 .addStatement("$N += $L", into, scalarTerm.apply(i))
                 .endControlFlow()

@@ -143,7 +143,7 @@ final class ReduceEmitter {
         return Code.scalarLoop(s, count, scalar);
     }
 
-    /** A contiguous run folded into one output element: vector accumulator, reduceLanes, scalar tail. */
+    /** A contiguous run folded into one output element: vector accumulator, fixed-order lane fold, scalar tail. */
     private static CodeBlock rowReduce(Scope s, String op, String xs, String ys, CodeBlock count, List<String> off) {
         String acc = s.local("acc");
         String n = s.local("n");
@@ -162,7 +162,7 @@ final class ReduceEmitter {
                         vectorCombine(
                                 op, CodeBlock.of("$N", acc), Code.load(xs, CodeBlock.of("$N + $N", off.get(0), i))))
                 .endControlFlow()
-                .addStatement("float $N = $N.reduceLanes($T.$L)", r, acc, JavaTypes.VECTOR_OPERATORS, lanesOp(op))
+                .addStatement("float $N = $L", r, lanesReduce(op, acc))
                 .beginControlFlow("for (; $N < $N; $N++)", i, n, i)
                 .addStatement(
                         "$N = $L",
@@ -215,12 +215,16 @@ final class ReduceEmitter {
         };
     }
 
-    private static String lanesOp(String op) {
+    /**
+     * The vector accumulator folded to one float: sums and products by {@code Lanes}' fixed tree
+     * (reduceLanes' order differs between JIT tiers), max and min by reduceLanes (order-free).
+     */
+    private static CodeBlock lanesReduce(String op, String acc) {
         return switch (op) {
-            case "sum", "mean", "l2" -> "ADD";
-            case "prod" -> "MUL";
-            case "max" -> "MAX";
-            case "min" -> "MIN";
+            case "sum", "mean", "l2" -> CodeBlock.of("$T.sum($N)", JavaTypes.LANES, acc);
+            case "prod" -> CodeBlock.of("$T.product($N)", JavaTypes.LANES, acc);
+            case "max" -> CodeBlock.of("$N.reduceLanes($T.MAX)", acc, JavaTypes.VECTOR_OPERATORS);
+            case "min" -> CodeBlock.of("$N.reduceLanes($T.MIN)", acc, JavaTypes.VECTOR_OPERATORS);
             default -> throw new IllegalStateException("unknown reduction " + op);
         };
     }

@@ -430,7 +430,7 @@ public final class Attention {
                             acc = FloatVector.fromMemorySegment(S, q, qBase + o, LE)
                                     .fma(FloatVector.fromMemorySegment(S, k, kBase + o, LE), acc);
                         }
-                        float dot = FloatMath.sumLanes(acc);
+                        float dot = Lanes.sum(acc);
                         for (; e < d; e++) {
                             long o = (long) e * Float.BYTES;
                             dot += q.get(F32, qBase + o) * k.get(F32, kBase + o);

@@ -4,9 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -19,7 +17,7 @@ import jdk.incubator.vector.VectorSpecies;
  * reduceLanes(ADD)} on floats, whose summation order is unspecified (the Java fallback and the x86
  * intrinsic add in different orders), and {@code lanewise(EXP)}, which is SVML's exp when C2
  * intrinsifies it and {@code Math.exp} per lane when it does not. So the row kernels sum lanes with
- * {@link #sumLanes} (a fixed pairwise tree) and take e^x from {@link #expPoly} (FMAs, adds and
+ * {@link Lanes#sum} (a fixed tree) and take e^x and tanh from {@link VectorExp} (FMAs, adds and
  * integer ops only, each of which is exactly specified).
  */
 public final class FloatMath {
@@ -53,64 +51,7 @@ public final class FloatMath {
         0.17087277f
     };
 
-    /*
-     * expPoly: e^x = 2^n · e^r with n = round(x·log2 e) and r = x − n·ln 2 (Cody–Waite, ln 2 split in
-     * two constants so n·C1 is exact), e^r by the degree-5 polynomial of Cephes' expf (relative error
-     * about 1 ulp on |r| ≤ ln2/2). n is rounded by adding 1.5·2^23 (the float then holds n in its low
-     * mantissa bits), and 2^n is built in the exponent field.
-     */
-    private static final float EXP_HI = 88.37626f; // x·log2 e stays below 127.5, so 2^n is finite
-    private static final float EXP_LO = -87.33654f;
-    private static final float LOG2E = 1.44269504088896341f;
-    private static final float LN2_HI = 0.693359375f;
-    private static final float LN2_LO = -2.12194440e-4f;
-    private static final float ROUNDER = 12582912f; // 1.5 · 2^23
-    private static final int ROUNDER_BITS = Float.floatToRawIntBits(ROUNDER);
-    private static final float[] EXP_POLY = {
-        5.0000001201e-1f, 1.6666665459e-1f, 4.1665795894e-2f, 8.3334519073e-3f, 1.3981999507e-3f, 1.9875691500e-4f
-    };
-
-    /** Shuffles of {@link #sumLanes}: step j brings lane {@code i + VL/2^(j+1)} to lane i. */
-    private static final VectorShuffle<Float>[] HALVES = halvingShuffles();
-
     private FloatMath() {}
-
-    /**
-     * The sum of v's lanes in one fixed order, a pairwise tree (lane i += lane i + VL/2, then + VL/4,
-     * ..., then lane 0): unlike {@code reduceLanes(ADD)}, the same bits in the interpreter, C1 and C2.
-     */
-    public static float sumLanes(FloatVector v) {
-        for (VectorShuffle<Float> h : HALVES) {
-            v = v.add(v.rearrange(h));
-        }
-        return v.lane(0);
-    }
-
-    /**
-     * Lane-wise e^x from FMAs, adds and integer ops (see the constants above): within 2 ulp of
-     * {@code Math.exp} on the normal range, 0 below it, +∞ above it, NaN for NaN; and unlike {@code
-     * lanewise(EXP)} the same bits whether or not C2 has compiled the caller.
-     */
-    public static FloatVector expPoly(FloatVector x) {
-        FloatVector xc = x.max(EXP_LO).min(EXP_HI);
-        FloatVector t = xc.fma(LOG2E, ROUNDER);
-        FloatVector n = t.sub(ROUNDER);
-        FloatVector r = n.fma(x.broadcast(-LN2_HI), xc);
-        r = n.fma(x.broadcast(-LN2_LO), r);
-        FloatVector p = FloatVector.broadcast(x.species(), EXP_POLY[5]);
-        p = p.fma(r, x.broadcast(EXP_POLY[4]));
-        p = p.fma(r, x.broadcast(EXP_POLY[3]));
-        p = p.fma(r, x.broadcast(EXP_POLY[2]));
-        p = p.fma(r, x.broadcast(EXP_POLY[1]));
-        p = p.fma(r, x.broadcast(EXP_POLY[0]));
-        FloatVector y = p.fma(r.mul(r), r).add(1f);
-        IntVector bits = (IntVector) t.reinterpretAsInts();
-        FloatVector scale =
-                bits.sub(ROUNDER_BITS - 127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        y = y.mul(scale);
-        y = y.blend(0f, x.lt(EXP_LO));
-        return y.blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, EXP_HI));
-    }
 
     public static float erf(float x) {
         float z = Math.abs(x);
@@ -145,7 +86,7 @@ public final class FloatMath {
         for (int i = ERFCC.length - 2; i >= 0; i--) {
             q = q.fma(t, x.broadcast(ERFCC[i]));
         }
-        FloatVector erfc = t.mul(expPoly(z.neg().fma(z, q)));
+        FloatVector erfc = t.mul(VectorExp.exp(z.neg().fma(z, q)));
         FloatVector large = erfc.neg().add(1f);
         large = large.blend(large.neg(), x.lt(0f));
         return large.blend(small, z.lt(SERIES_LIMIT));
@@ -168,7 +109,7 @@ public final class FloatMath {
 
     public static FloatVector geluTanh(FloatVector x) {
         FloatVector y = x.mul(x).mul(x).mul(0.044715f).add(x).mul(SQRT_2_OVER_PI);
-        return x.mul(0.5f).mul(y.lanewise(VectorOperators.TANH).add(1f));
+        return x.mul(0.5f).mul(VectorExp.tanh(y).add(1f));
     }
 
     /** In place, {@code x = gelu(x)} for {@code count} floats from byte offset {@code off}. */
@@ -182,7 +123,7 @@ public final class FloatMath {
      * Loop kernels like this one take only primitives and segments: a vector argument to a call that
      * C2 declines to inline (erf's body is too big for a call site in a larger method) is boxed on
      * every iteration, which costs more than the math. So erf is written out here again rather than
-     * called; e^x is {@link #expPoly}, small enough to inline.
+     * called; e^x is {@link VectorExp#exp}, small enough to inline.
      */
     public static void geluRows(MemorySegment buf, long off, int rows, int cols, long rowBytes) {
         int bound = S.loopBound(cols);
@@ -205,7 +146,8 @@ public final class FloatMath {
                 for (int j = ERFCC.length - 2; j >= 0; j--) {
                     q = q.fma(t, FloatVector.broadcast(S, ERFCC[j]));
                 }
-                FloatVector large = t.mul(expPoly(z.neg().fma(z, q))).neg().add(1f);
+                FloatVector large =
+                        t.mul(VectorExp.exp(z.neg().fma(z, q))).neg().add(1f);
                 large = large.blend(large.neg(), h.lt(0f));
                 FloatVector erf = large.blend(small, z.lt(SERIES_LIMIT));
                 x.mul(0.5f).mul(erf.add(1f)).intoMemorySegment(buf, o, LE);
@@ -225,7 +167,7 @@ public final class FloatMath {
             long o = off + (long) i * Float.BYTES;
             FloatVector x = FloatVector.fromMemorySegment(S, buf, o, LE);
             FloatVector y = x.mul(x).mul(x).mul(0.044715f).add(x).mul(SQRT_2_OVER_PI);
-            x.mul(0.5f).mul(y.lanewise(VectorOperators.TANH).add(1f)).intoMemorySegment(buf, o, LE);
+            x.mul(0.5f).mul(VectorExp.tanh(y).add(1f)).intoMemorySegment(buf, o, LE);
         }
         for (; i < count; i++) {
             long o = off + (long) i * Float.BYTES;
@@ -233,29 +175,9 @@ public final class FloatMath {
         }
     }
 
-    /**
-     * Lane-wise tanh with the same bits in every JIT tier (unlike {@code lanewise(TANH)}, SVML in C2
-     * and {@code Math.tanh} otherwise): for |x| < 0.625 Cephes' tanhf odd polynomial, else
-     * {@code sign(x)·(1 − 2/(e^{2|x|} + 1))} with {@link #expPoly}; within 4 ulp of {@code Math.tanh}.
-     */
-    public static FloatVector tanh(FloatVector x) {
-        FloatVector z = x.mul(x);
-        FloatVector p = FloatVector.broadcast(x.species(), -5.70498872745e-3f);
-        p = p.fma(z, x.broadcast(2.06390887954e-2f));
-        p = p.fma(z, x.broadcast(-5.37397155531e-2f));
-        p = p.fma(z, x.broadcast(1.33314422036e-1f));
-        p = p.fma(z, x.broadcast(-3.33332819422e-1f));
-        FloatVector small = p.mul(z).fma(x, x);
-        FloatVector a = x.abs();
-        FloatVector large =
-                x.broadcast(1f).sub(x.broadcast(2f).div(expPoly(a.add(a)).add(1f)));
-        large = large.blend(large.neg(), x.lt(0f));
-        return large.blend(small, a.lt(0.625f));
-    }
-
     /** Lane-wise e^x (the Vector API's EXP, an intrinsic on x86; within 1 ulp of Math.exp). */
     public static FloatVector exp(FloatVector x) {
-        return x.lanewise(VectorOperators.EXP);
+        return VectorExp.exp(x);
     }
 
     /** In-place softmax of each row: {@code exp(x - max) / Σ exp(x - max)}. */
@@ -288,11 +210,11 @@ public final class FloatMath {
         for (; i < bound; i += S.length()) {
             long off = row + (long) i * Float.BYTES;
             FloatVector e =
-                    expPoly(FloatVector.fromMemorySegment(S, buf, off, LE).sub(max));
+                    VectorExp.exp(FloatVector.fromMemorySegment(S, buf, off, LE).sub(max));
             e.intoMemorySegment(buf, off, LE);
             vsum = vsum.add(e);
         }
-        float sum = sumLanes(vsum);
+        float sum = Lanes.sum(vsum);
         for (; i < n; i++) {
             long off = row + (long) i * Float.BYTES;
             float e = (float) Math.exp(buf.get(F32, off) - max);
@@ -330,7 +252,7 @@ public final class FloatMath {
             for (; i < bound; i += vl) {
                 vs = vs.add(FloatVector.fromMemorySegment(S, x, xr + (long) i * Float.BYTES, LE));
             }
-            float sum = sumLanes(vs);
+            float sum = Lanes.sum(vs);
             for (; i < n; i++) {
                 sum += x.get(F32, xr + (long) i * Float.BYTES);
             }
@@ -342,7 +264,7 @@ public final class FloatMath {
                         .sub(mean);
                 vq = d.fma(d, vq);
             }
-            float sq = sumLanes(vq);
+            float sq = Lanes.sum(vq);
             for (; i < n; i++) {
                 float d = x.get(F32, xr + (long) i * Float.BYTES) - mean;
                 sq = Math.fma(d, d, sq);
@@ -382,16 +304,6 @@ public final class FloatMath {
             long off = row + (long) i * Float.BYTES;
             buf.set(F32, off, buf.get(F32, off) * s);
         }
-    }
-
-    @SuppressWarnings("unchecked")
-    private static VectorShuffle<Float>[] halvingShuffles() {
-        int steps = Integer.numberOfTrailingZeros(S.length());
-        VectorShuffle<Float>[] h = new VectorShuffle[steps];
-        for (int j = 0; j < steps; j++) {
-            h[j] = VectorShuffle.iota(S, S.length() >> (j + 1), 1, true);
-        }
-        return h;
     }
 
     private static float[] seriesCoefficients(int terms) {

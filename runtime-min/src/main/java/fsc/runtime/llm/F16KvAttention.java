@@ -1,6 +1,7 @@
 package fsc.runtime.llm;
 
 import fsc.runtime.Parallelism;
+import fsc.runtime.kernels.Lanes;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -303,7 +304,7 @@ final class F16KvAttention {
         for (; i <= n - F.length(); i += F.length()) {
             acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, i), acc);
         }
-        float s = fsc.runtime.quant.QuantDot.sum(acc);
+        float s = Lanes.sum(acc);
         for (; i < n; i++) {
             s += a[ao + i] * b[i];
         }

@@ -3,12 +3,12 @@ package fsc.runtime.llm;
 import fsc.runtime.ElemType;
 import fsc.runtime.Parallelism;
 import fsc.runtime.RuntimeFailure;
+import fsc.runtime.kernels.Lanes;
 import fsc.runtime.quant.Dequantize;
 import fsc.runtime.quant.GgmlType;
 import fsc.runtime.quant.Q8K;
 import fsc.runtime.quant.Q8KDot;
 import fsc.runtime.quant.Q8KUnpackedRow;
-import fsc.runtime.quant.QuantDot;
 import fsc.runtime.quant.QuantDotRows;
 import fsc.runtime.quant.QuantMatVec;
 import java.lang.foreign.MemorySegment;
@@ -597,7 +597,7 @@ public final class LlmKernels {
                                                     ATT, cache, key + 4L * i, ByteOrder.LITTLE_ENDIAN),
                                             acc);
                         }
-                        float sc = QuantDot.sum(acc);
+                        float sc = Lanes.sum(acc);
                         for (int i = vecEnd; i < hd; i++) {
                             sc += qh[qo + i] * cache.get(F32, key + 4L * i);
                         }

@@ -1,9 +1,10 @@
 package fsc.runtime.llm;
 
+import fsc.runtime.kernels.Lanes;
+import fsc.runtime.kernels.VectorExp;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /** Vector API loops over little-endian float rows in segments, with scalar tails. */
@@ -22,7 +23,7 @@ final class VectorMath {
             FloatVector y = FloatVector.fromMemorySegment(F, b, bo + 4L * i, LE);
             acc = x.fma(y, acc);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = Lanes.sum(acc);
         for (; i < n; i++) {
             s += a.get(LlmKernels.F32, ao + 4L * i) * b.get(LlmKernels.F32, bo + 4L * i);
         }
@@ -73,11 +74,11 @@ final class VectorMath {
         FloatVector acc = FloatVector.zero(F);
         int i = 0;
         for (int upper = F.loopBound(n); i < upper; i += F.length()) {
-            FloatVector e = FloatVector.fromArray(F, a, off + i).sub(m).lanewise(VectorOperators.EXP);
+            FloatVector e = VectorExp.exp(FloatVector.fromArray(F, a, off + i).sub(m));
             e.intoArray(a, off + i);
             acc = acc.add(e);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = Lanes.sum(acc);
         for (; i < n; i++) {
             float e = (float) Math.exp(a[off + i] - max);
             a[off + i] = e;

@@ -5,6 +5,7 @@ import static fsc.runtime.quant.QuantDot.F;
 import static fsc.runtime.quant.QuantDot.L;
 import static fsc.runtime.quant.QuantDot.LE;
 
+import fsc.runtime.kernels.Lanes;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -49,7 +50,7 @@ final class KQuantDot {
                 minAcc = sxHi.fma(FloatVector.broadcast(F, dmin * Dequantize.minK4(w, at + 4, 2 * j + 1)), minAcc);
             }
         }
-        return QuantDot.sum(acc) - QuantDot.sum(minAcc);
+        return Lanes.sum(acc) - Lanes.sum(minAcc);
     }
 
     static float q5_K(MemorySegment w, long at, MemorySegment x, int xo, int n) {
@@ -91,7 +92,7 @@ final class KQuantDot {
                 minAcc = sxHi.fma(FloatVector.broadcast(F, dmin * Dequantize.minK4(w, at + 4, 2 * j + 1)), minAcc);
             }
         }
-        return QuantDot.sum(acc) - QuantDot.sum(minAcc);
+        return Lanes.sum(acc) - Lanes.sum(minAcc);
     }
 
     static float q6_K(MemorySegment w, long at, MemorySegment x, int xo, int n) {
@@ -144,6 +145,6 @@ final class KQuantDot {
                 }
             }
         }
-        return QuantDot.sum(acc);
+        return Lanes.sum(acc);
     }
 }

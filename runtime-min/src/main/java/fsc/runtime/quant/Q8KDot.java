@@ -6,6 +6,7 @@ import static fsc.runtime.quant.QuantDot.I;
 import static fsc.runtime.quant.QuantDot.L;
 import static fsc.runtime.quant.QuantDot.LE;
 
+import fsc.runtime.kernels.Lanes;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -77,7 +78,7 @@ public final class Q8KDot {
             acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
             mins += Dequantize.f16(w, at + 2) * x.d[b] * summs;
         }
-        return QuantDot.sum(acc) - mins;
+        return Lanes.sum(acc) - mins;
     }
 
     /**
@@ -132,7 +133,7 @@ public final class Q8KDot {
             acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
             mins += Dequantize.f16(w, at + 2) * x.d[b] * summs;
         }
-        return QuantDot.sum(acc) - mins;
+        return Lanes.sum(acc) - mins;
     }
 
     static float q6_K(MemorySegment w, long at, Q8K x, int b0, int blocks) {
@@ -186,6 +187,6 @@ public final class Q8KDot {
             float d = Dequantize.f16(w, at + 208) * x.d[b];
             acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
         }
-        return QuantDot.sum(acc);
+        return Lanes.sum(acc);
     }
 }

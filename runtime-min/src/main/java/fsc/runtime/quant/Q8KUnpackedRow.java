@@ -6,6 +6,7 @@ import static fsc.runtime.quant.QuantDot.I;
 import static fsc.runtime.quant.QuantDot.L;
 
 import fsc.runtime.RuntimeFailure;
+import fsc.runtime.kernels.Lanes;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -131,7 +132,7 @@ public final class Q8KUnpackedRow {
                 minSum += dmin[b] * dx * summs;
             }
         }
-        return QuantDot.sum(acc) - minSum;
+        return Lanes.sum(acc) - minSum;
     }
 
     private float scalarDot(Q8K x, int b0) {

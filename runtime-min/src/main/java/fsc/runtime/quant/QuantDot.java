@@ -1,5 +1,6 @@
 package fsc.runtime.quant;
 
+import fsc.runtime.kernels.Lanes;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import java.util.Objects;
@@ -10,7 +11,6 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -42,50 +42,7 @@ public final class QuantDot {
 
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
-    // Lane partners of the fixed reduction tree in sum: lane i with lane i ^ h, for h = L/2 .. 1.
-    private static final VectorShuffle<Float> HALF = VectorShuffle.fromOp(F, i -> (i ^ 8) & (L - 1));
-    private static final VectorShuffle<Float> QUARTER = VectorShuffle.fromOp(F, i -> (i ^ 4) & (L - 1));
-    private static final VectorShuffle<Float> EIGHTH = VectorShuffle.fromOp(F, i -> (i ^ 2) & (L - 1));
-    private static final VectorShuffle<Float> PAIR = VectorShuffle.fromOp(F, i -> (i ^ 1) & (L - 1));
-
     private QuantDot() {}
-
-    /**
-     * The sum of {@code v}'s lanes in one fixed order (a pairwise tree: lane {@code i} plus lane
-     * {@code i ^ h} for {@code h} = L/2, ..., 1), used by every kernel in place of {@code
-     * reduceLanes(ADD)}. That operation's order is unspecified: C2's intrinsic adds in a tree, the
-     * interpreter and C1 left to right, so a dot product's last bit, and with it a greedy decode,
-     * depended on whether the kernel had been JIT-compiled yet (issue 16). Element-wise adds are exact
-     * IEEE operations on every tier, so this sum is the same on all of them.
-     */
-    public static float sum(FloatVector v) {
-        if (L > 16) {
-            return treeSum(v.toArray());
-        }
-        if (L == 16) {
-            v = v.add(v.rearrange(HALF));
-        }
-        if (L >= 8) {
-            v = v.add(v.rearrange(QUARTER));
-        }
-        if (L >= 4) {
-            v = v.add(v.rearrange(EIGHTH));
-        }
-        if (L >= 2) {
-            v = v.add(v.rearrange(PAIR));
-        }
-        return v.lane(0);
-    }
-
-    /** The same tree on an array, for vectors wider than 16 floats (SVE), which no kernel here is tuned for. */
-    private static float treeSum(float[] a) {
-        for (int h = a.length / 2; h >= 1; h /= 2) {
-            for (int i = 0; i < h; i++) {
-                a[i] = a[i] + a[i + h];
-            }
-        }
-        return a[0];
-    }
 
     /**
      * {@code sum_i w[i] * x[xOffset + i]} for the {@code n} weights of {@code type} stored from byte
@@ -140,7 +97,7 @@ public final class QuantDot {
             FloatVector wv = FloatVector.fromMemorySegment(F, w, at + 4L * i, LE);
             acc = wv.fma(FloatVector.fromMemorySegment(F, x, 4L * (xo + i), LE), acc);
         }
-        float sum = sum(acc);
+        float sum = Lanes.sum(acc);
         for (; i < n; i++) {
             sum += w.get(Dequantize.F32, at + 4L * i) * x.get(Dequantize.F32, 4L * (xo + i));
         }
@@ -174,7 +131,7 @@ public final class QuantDot {
             }
             acc = wv.fma(FloatVector.fromMemorySegment(F, x, 4L * (xo + i), LE), acc);
         }
-        float sum = sum(acc);
+        float sum = Lanes.sum(acc);
         for (; i < n; i++) {
             float v = brain ? Dequantize.bf16(w, at + 2L * i) : Dequantize.f16(w, at + 2L * i);
             sum += v * x.get(Dequantize.F32, 4L * (xo + i));
@@ -198,7 +155,7 @@ public final class QuantDot {
             }
             acc = block.fma(d, acc);
         }
-        return sum(acc);
+        return Lanes.sum(acc);
     }
 
     private static float q4_0(MemorySegment w, long at, MemorySegment x, int xo, int n) {
@@ -218,7 +175,7 @@ public final class QuantDot {
             }
             acc = block.fma(d, acc);
         }
-        return sum(acc);
+        return Lanes.sum(acc);
     }
 
     // sum(w*x) = d*sum(q*x) + m*sum(x): two accumulators, one fma each per block.
@@ -241,6 +198,6 @@ public final class QuantDot {
             acc = qx.fma(d, acc);
             acc = sx.fma(m, acc);
         }
-        return sum(acc);
+        return Lanes.sum(acc);
     }
 }

@@ -1,5 +1,6 @@
 package fsc.runtime.quant;
 
+import fsc.runtime.kernels.Lanes;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -170,10 +171,10 @@ public final class QuantDotRows {
             acc2 = b2.fma(d, acc2);
             acc3 = b3.fma(d, acc3);
         }
-        out[o] = QuantDot.sum(acc0);
-        out[o + 1] = QuantDot.sum(acc1);
-        out[o + 2] = QuantDot.sum(acc2);
-        out[o + 3] = QuantDot.sum(acc3);
+        out[o] = Lanes.sum(acc0);
+        out[o + 1] = Lanes.sum(acc1);
+        out[o + 2] = Lanes.sum(acc2);
+        out[o + 3] = Lanes.sum(acc3);
     }
 
     /**
@@ -223,10 +224,10 @@ public final class QuantDotRows {
             acc2 = wv.fma(FloatVector.fromMemorySegment(F, x, x2 + 4L * i, QuantDot.LE), acc2);
             acc3 = wv.fma(FloatVector.fromMemorySegment(F, x, x3 + 4L * i, QuantDot.LE), acc3);
         }
-        out[o] = QuantDot.sum(acc0);
-        out[o + 1] = QuantDot.sum(acc1);
-        out[o + 2] = QuantDot.sum(acc2);
-        out[o + 3] = QuantDot.sum(acc3);
+        out[o] = Lanes.sum(acc0);
+        out[o + 1] = Lanes.sum(acc1);
+        out[o + 2] = Lanes.sum(acc2);
+        out[o + 3] = Lanes.sum(acc3);
         for (; i < n; i++) {
             float wi =
                     switch (type) {

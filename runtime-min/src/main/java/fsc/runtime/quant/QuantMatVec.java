@@ -6,6 +6,7 @@ import static fsc.runtime.quant.QuantDot.I;
 import static fsc.runtime.quant.QuantDot.L;
 import static fsc.runtime.quant.QuantDot.LE;
 
+import fsc.runtime.kernels.Lanes;
 import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 import jdk.incubator.vector.ByteVector;
@@ -119,7 +120,7 @@ public final class QuantMatVec {
                 block = hi.fma(FloatVector.fromArray(F, x, 32 * b + 16), block);
                 acc = block.fma(d, acc);
             }
-            y.set(Dequantize.F32, yOffset + 4L * j, QuantDot.sum(acc));
+            y.set(Dequantize.F32, yOffset + 4L * j, Lanes.sum(acc));
         }
     }
 
@@ -145,7 +146,7 @@ public final class QuantMatVec {
                 }
                 acc = block.fma(d, acc);
             }
-            y.set(Dequantize.F32, yOffset + 4L * j, QuantDot.sum(acc));
+            y.set(Dequantize.F32, yOffset + 4L * j, Lanes.sum(acc));
         }
     }
 
@@ -169,7 +170,7 @@ public final class QuantMatVec {
                 }
                 acc = block.fma(d, acc);
             }
-            y.set(Dequantize.F32, yOffset + 4L * j, QuantDot.sum(acc));
+            y.set(Dequantize.F32, yOffset + 4L * j, Lanes.sum(acc));
         }
     }
 }

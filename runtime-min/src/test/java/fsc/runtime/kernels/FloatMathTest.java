@@ -80,7 +80,7 @@ class FloatMathTest {
             for (int l = 0; l < xs.length; l++) {
                 xs[l] = (i + l) * 1e-4f;
             }
-            FloatMath.expPoly(FloatVector.fromArray(S, xs, 0)).intoArray(ys, 0);
+            VectorExp.exp(FloatVector.fromArray(S, xs, 0)).intoArray(ys, 0);
             for (int l = 0; l < xs.length; l++) {
                 float want = (float) Math.exp(xs[l]);
                 int ulps = Math.abs(Float.floatToIntBits(ys[l]) - Float.floatToIntBits(want));
@@ -94,7 +94,7 @@ class FloatMathTest {
         edge[1] = Float.NEGATIVE_INFINITY;
         edge[2 % edge.length] = 100f;
         edge[3 % edge.length] = Float.NaN;
-        FloatMath.expPoly(FloatVector.fromArray(S, edge, 0)).intoArray(ys, 0);
+        VectorExp.exp(FloatVector.fromArray(S, edge, 0)).intoArray(ys, 0);
         assertEquals(0f, ys[0]);
         assertEquals(0f, ys[1]);
         if (edge.length >= 4) {
@@ -112,7 +112,7 @@ class FloatMathTest {
             for (int l = 0; l < xs.length; l++) {
                 xs[l] = (i + l) * 1e-4f;
             }
-            FloatMath.tanh(FloatVector.fromArray(S, xs, 0)).intoArray(ys, 0);
+            VectorExp.tanh(FloatVector.fromArray(S, xs, 0)).intoArray(ys, 0);
             for (int l = 0; l < xs.length; l++) {
                 float want = (float) Math.tanh(xs[l]);
                 worstUlps = Math.max(worstUlps, Math.abs(Float.floatToIntBits(ys[l]) - Float.floatToIntBits(want)));
@@ -122,7 +122,7 @@ class FloatMathTest {
         float[] edge = new float[S.length()];
         edge[0] = 100f;
         edge[1] = Float.NEGATIVE_INFINITY;
-        FloatMath.tanh(FloatVector.fromArray(S, edge, 0)).intoArray(ys, 0);
+        VectorExp.tanh(FloatVector.fromArray(S, edge, 0)).intoArray(ys, 0);
         assertEquals(1f, ys[0]);
         assertEquals(-1f, ys[1]);
         assertEquals(0f, ys[2 % ys.length]);
@@ -145,7 +145,7 @@ class FloatMathTest {
             }
             assertEquals(
                     Float.floatToRawIntBits(t[0]),
-                    Float.floatToRawIntBits(FloatMath.sumLanes(FloatVector.fromArray(S, xs, 0))),
+                    Float.floatToRawIntBits(Lanes.sum(FloatVector.fromArray(S, xs, 0))),
                     "trial " + trial);
         }
     }

@@ -23,36 +23,6 @@ class QuantDotTest {
         assertTrue(QuantDot.VECTORIZED, "preferred species has " + QuantDot.L + " float lanes");
     }
 
-    @Test
-    void lanesAreSummedInOneFixedTree() {
-        // Magnitudes spread over 2^-20..2^20, so any other order (left to right, as the interpreter's
-        // reduceLanes adds) rounds differently for most vectors.
-        Random rnd = new Random(16);
-        int differsFromLeftToRight = 0;
-        for (int trial = 0; trial < 200; trial++) {
-            float[] v = new float[QuantDot.L];
-            for (int i = 0; i < v.length; i++) {
-                v[i] = (float) (rnd.nextGaussian() * Math.pow(2, rnd.nextInt(41) - 20));
-            }
-            float[] tree = v.clone();
-            for (int h = tree.length / 2; h >= 1; h /= 2) {
-                float[] next = new float[tree.length];
-                for (int i = 0; i < tree.length; i++) {
-                    next[i] = tree[i] + tree[i ^ h];
-                }
-                tree = next;
-            }
-            float got = QuantDot.sum(jdk.incubator.vector.FloatVector.fromArray(QuantDot.F, v, 0));
-            assertEquals(Float.floatToRawIntBits(tree[0]), Float.floatToRawIntBits(got), "trial " + trial);
-            float leftToRight = 0f;
-            for (float f : v) {
-                leftToRight += f;
-            }
-            differsFromLeftToRight += leftToRight == got ? 0 : 1;
-        }
-        assertTrue(differsFromLeftToRight > 20, "the data should tell the orders apart: " + differsFromLeftToRight);
-    }
-
     @ParameterizedTest
     @EnumSource(GgmlType.class)
     void matchesTheScalarReference(GgmlType type) {

@@ -1,5 +1,6 @@
 package fsc.runtime.quant;
 
+import fsc.runtime.kernels.Lanes;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -149,7 +150,7 @@ class QuantMatVecBench {
                 }
                 acc = block.fma(d, acc);
             }
-            y[j] = QuantDot.sum(acc);
+            y[j] = Lanes.sum(acc);
         }
     }
 
@@ -180,7 +181,7 @@ class QuantMatVecBench {
                 acc0 = b0.fma(FloatVector.broadcast(f, Float.float16ToFloat(w.get(I16, at))), acc0);
                 acc1 = b1.fma(FloatVector.broadcast(f, Float.float16ToFloat(w.get(I16, at + 18))), acc1);
             }
-            y[j] = QuantDot.sum(acc0.add(acc1));
+            y[j] = Lanes.sum(acc0.add(acc1));
         }
     }
 
@@ -213,8 +214,8 @@ class QuantMatVecBench {
                 acc0 = b0.fma(FloatVector.broadcast(f, Float.float16ToFloat(w.get(I16, at))), acc0);
                 acc1 = b1.fma(FloatVector.broadcast(f, Float.float16ToFloat(w.get(I16, at1))), acc1);
             }
-            y[j] = QuantDot.sum(acc0);
-            y[j + 1] = QuantDot.sum(acc1);
+            y[j] = Lanes.sum(acc0);
+            y[j + 1] = Lanes.sum(acc1);
         }
     }
 
@@ -241,7 +242,7 @@ class QuantMatVecBench {
                         .fma(FloatVector.fromArray(f, x, 32 * b + 16), block);
                 acc = block.fma(d, acc);
             }
-            y[j] = QuantDot.sum(acc);
+            y[j] = Lanes.sum(acc);
         }
     }
 }

@@ -1,0 +1,113 @@
+package fsc.runtime.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The sum of a float vector's lanes in one fixed order, the same in every JIT tier.
+ *
+ * <p>{@code reduceLanes(ADD)} leaves the order unspecified, and HotSpot uses that freedom: the Java
+ * fallback (interpreter, C1, and C2 before the intrinsic applies) adds lanes 0, 1, 2, … in turn,
+ * while C2's intrinsic adds them as a tree. A dot product then rounds differently on its first call
+ * than after warm-up, and a model's output differs between processes in the last bits (enough to
+ * flip a greedy token at a near-tie). This sum is a halving tree written with lanewise ops only:
+ * each step adds the vector to itself rotated by half the remaining width ({@code rearrange} moves
+ * data without arithmetic; {@code add} is one IEEE float add per lane), so every tier performs the
+ * same float additions and lane 0 ends with
+ * {@code (…((v0 + v[n/2]) + (v[n/4] + v[3n/4])) + …)}. Shuffles are built once per species.
+ */
+public final class Lanes {
+    private static final VectorSpecies<Float> S512 = FloatVector.SPECIES_512;
+    private static final VectorSpecies<Float> S256 = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Float> S128 = FloatVector.SPECIES_128;
+    private static final VectorShuffle<Float> R512_8 = rotate(S512, 8);
+    private static final VectorShuffle<Float> R512_4 = rotate(S512, 4);
+    private static final VectorShuffle<Float> R512_2 = rotate(S512, 2);
+    private static final VectorShuffle<Float> R512_1 = rotate(S512, 1);
+    private static final VectorShuffle<Float> R256_4 = rotate(S256, 4);
+    private static final VectorShuffle<Float> R256_2 = rotate(S256, 2);
+    private static final VectorShuffle<Float> R256_1 = rotate(S256, 1);
+    private static final VectorShuffle<Float> R128_2 = rotate(S128, 2);
+    private static final VectorShuffle<Float> R128_1 = rotate(S128, 1);
+
+    private Lanes() {}
+
+    /** Lane i of the result takes lane (i + k) mod length of the source. */
+    private static VectorShuffle<Float> rotate(VectorSpecies<Float> s, int k) {
+        return VectorShuffle.iota(s, k, 1, true);
+    }
+
+    /**
+     * Σ lanes of {@code v} by the fixed halving tree; the species test folds to a constant once
+     * C2 inlines the call, leaving log2(length) rotate-and-add steps and one lane extract.
+     */
+    public static float sum(FloatVector v) {
+        VectorSpecies<Float> s = v.species();
+        if (s == S512) {
+            v = v.add(v.rearrange(R512_8));
+            v = v.add(v.rearrange(R512_4));
+            v = v.add(v.rearrange(R512_2));
+            return v.add(v.rearrange(R512_1)).lane(0);
+        }
+        if (s == S256) {
+            v = v.add(v.rearrange(R256_4));
+            v = v.add(v.rearrange(R256_2));
+            return v.add(v.rearrange(R256_1)).lane(0);
+        }
+        if (s == S128) {
+            v = v.add(v.rearrange(R128_2));
+            return v.add(v.rearrange(R128_1)).lane(0);
+        }
+        return sumSlow(v);
+    }
+
+    /** Π lanes of {@code v} by the same fixed halving tree as {@link #sum} (ReduceProd's row kernel). */
+    public static float product(FloatVector v) {
+        VectorSpecies<Float> s = v.species();
+        if (s == S512) {
+            v = v.mul(v.rearrange(R512_8));
+            v = v.mul(v.rearrange(R512_4));
+            v = v.mul(v.rearrange(R512_2));
+            return v.mul(v.rearrange(R512_1)).lane(0);
+        }
+        if (s == S256) {
+            v = v.mul(v.rearrange(R256_4));
+            v = v.mul(v.rearrange(R256_2));
+            return v.mul(v.rearrange(R256_1)).lane(0);
+        }
+        if (s == S128) {
+            v = v.mul(v.rearrange(R128_2));
+            return v.mul(v.rearrange(R128_1)).lane(0);
+        }
+        float[] a = v.toArray();
+        for (int width = a.length / 2; width >= 1; width /= 2) {
+            for (int i = 0; i < width; i++) {
+                a[i] *= a[i + width];
+            }
+        }
+        return a[0];
+    }
+
+    /** Any other species (64-bit, or a max-shape species of another width): the same tree, by lane. */
+    static float sumSlow(FloatVector v) {
+        float[] a = v.toArray();
+        for (int width = a.length / 2; width >= 1; width /= 2) {
+            for (int i = 0; i < width; i++) {
+                a[i] += a[i + width];
+            }
+        }
+        return a[0];
+    }
+
+    /** Scalar reference: the same tree over {@code a[off, off + n)}, n a power of two. */
+    static float treeSum(float[] a, int off, int n) {
+        float[] t = java.util.Arrays.copyOfRange(a, off, off + n);
+        for (int width = n / 2; width >= 1; width /= 2) {
+            for (int i = 0; i < width; i++) {
+                t[i] += t[i + width];
+            }
+        }
+        return t[0];
+    }
+}
