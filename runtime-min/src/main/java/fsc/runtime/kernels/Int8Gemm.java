@@ -99,8 +99,9 @@ public final class Int8Gemm {
 
     /**
      * {@code y[i, j] = sum_k (a[i, k] - aZp) · (b[k, j] - colOffset[j])} as int32 when {@code scale}
-     * is {@code NULL}, else {@code f32(acc) · scale[j or 0] (+ bias[j])}, each operation rounded to
-     * f32 as in the unfused graph. {@code b} is packed ({@link #packB}); {@code colOffset} is i32
+     * is {@code NULL}, else {@code f32(acc) · (scaleFactor · scale[j or 0]) (+ bias[j])}, each
+     * operation rounded to f32 as in the unfused graph ({@code scaleFactor} is the activations'
+     * dynamic scale, or 1, which changes nothing: {@code 1f · x == x}). {@code b} is packed ({@link #packB}); {@code colOffset} is i32
      * {@code [n]} or {@code NULL}; {@code bias} f32 {@code [n]} or {@code NULL}.
      */
     public static void gemm(
@@ -120,6 +121,7 @@ public final class Int8Gemm {
             MemorySegment scale,
             long scaleOff,
             boolean scalePerColumn,
+            float scaleFactor,
             MemorySegment bias,
             long biasOff,
             Parallelism par) {
@@ -129,6 +131,7 @@ public final class Int8Gemm {
         }
         Task t = TASK.get();
         t.set(m, n, k, b, bOff, colOffset, colOffsetOff, y, yOff, scale, scaleOff, scalePerColumn, bias, biasOff);
+        t.scaleFactor = scaleFactor;
         t.prologue(a, aOff, aUnsigned, aZp);
         int panels = panels(n);
         int tiles = (m + MR - 1) / MR;
@@ -176,6 +179,7 @@ public final class Int8Gemm {
         MemorySegment scale;
         long scaleOff;
         boolean scalePerColumn;
+        float scaleFactor;
         MemorySegment bias;
         long biasOff;
         boolean splitPanels;
@@ -309,7 +313,8 @@ public final class Int8Gemm {
                     FloatVector f = (FloatVector) acc.convert(VectorOperators.I2F, 0);
                     FloatVector s = scalePerColumn
                             ? FloatVector.fromMemorySegment(FS, scale, scaleOff + col * 4, ByteOrder.LITTLE_ENDIAN)
-                            : FloatVector.broadcast(FS, scale.get(F32, scaleOff));
+                                    .mul(scaleFactor)
+                            : FloatVector.broadcast(FS, scaleFactor * scale.get(F32, scaleOff));
                     f = f.mul(s);
                     if (hasBias) {
                         f = f.add(FloatVector.fromMemorySegment(FS, bias, biasOff + col * 4, ByteOrder.LITTLE_ENDIAN));
@@ -334,7 +339,7 @@ public final class Int8Gemm {
                         y.set(I32, yRow + j * 4L, acc);
                         continue;
                     }
-                    float f = (float) acc * scale.get(F32, scaleOff + (scalePerColumn ? col * 4 : 0));
+                    float f = (float) acc * (scaleFactor * scale.get(F32, scaleOff + (scalePerColumn ? col * 4 : 0)));
                     if (hasBias) {
                         f = f + bias.get(F32, biasOff + col * 4);
                     }
