@@ -43,8 +43,12 @@ import java.util.TreeMap;
  *   ⇒
  * %w_s8: i8[384,1536]{panel32} = const @"w_i32.s8.panel32"
  * %w_off: i32[1536] = const @"w_i32.s8.offset"
- * %y: f32[B,S,1536] = matmul_int8(%q, %zp, %w_s8, %w_off, %scales, %bias)
+ * %y: f32[B,S,1536] = matmul_int8(%q, %zp, %w_s8, %w_off, %a_scale, %w_scale, %bias) {scale_factors = 2}
  * </pre>
+ *
+ * <p>(When {@code %scales} is itself {@code mul(%a_scale, %w_scale)}, as DynamicQuantizeLinear +
+ * MatMulInteger import, the two factors go to the kernel and the {@code mul} goes; any other scale
+ * is passed as one input.)
  *
  * <p><b>Weights.</b> A weight matches when each of its columns spans at most 256 values: the
  * column is stored as s8 shifted by {@code offset[j]} (zero when it already fits s8, as for
@@ -130,13 +134,20 @@ public final class QuantGemmPass implements Pass {
             List<Value> inputs = new ArrayList<>(List.of(a[0], a[1], slot[0].value(), slot[1].value()));
             Value out = n.output();
             Node last = n;
+            Map<String, fsc.ir.Attr> attrs = Map.of();
             // The rescale chain, as far as only this accumulator reads it.
             Node cast = onlyReader(out, readers, graphOutputs);
             if (cast != null && cast.op().equals("cast") && cast.output().dtype() == DType.F32) {
                 Node mul = onlyReader(cast.output(), readers, graphOutputs);
                 Value scale = mul == null ? null : other(mul, "mul", cast.output(), out.type());
                 if (scale != null && (isOne(scale) || isColumnVector(scale, out.type()))) {
-                    inputs.add(scale);
+                    Value[] factors = scaleFactors(scale, defs, out.type());
+                    if (factors != null) {
+                        inputs.addAll(List.of(factors));
+                        attrs = Map.of("scale_factors", new fsc.ir.Attr.Int(2));
+                    } else {
+                        inputs.add(scale);
+                    }
                     absorbed.add(cast);
                     absorbed.add(mul);
                     last = mul;
@@ -152,7 +163,7 @@ public final class QuantGemmPass implements Pass {
             }
             absorbed.add(n);
             absorbed.add(last);
-            insertBefore.put(last, new Node("matmul_int8", n.name(), inputs, List.of(last.output()), Map.of()));
+            insertBefore.put(last, new Node("matmul_int8", n.name(), inputs, List.of(last.output()), attrs));
             matmuls++;
         }
         if (insertBefore.isEmpty()) {
@@ -381,6 +392,33 @@ public final class QuantGemmPass implements Pass {
         }
         Value o = n.input(0) == x ? n.input(1) : n.input(1) == x ? n.input(0) : null;
         return o != null && o != x && o.dtype() == DType.F32 ? o : null;
+    }
+
+    /**
+     * {@code (a_scale, b_scale)} when the epilogue's scale is {@code mul} of a one-element f32 (the
+     * activations' dynamic scale) and a one-element or column-vector f32 (the weights'); else null.
+     * The kernel then forms the product itself, and the {@code mul}, a per-call loop over N columns
+     * that runs once per call and so reaches C2 late (its Vector API code allocates until then), goes
+     * once nothing else reads it.
+     */
+    private static Value[] scaleFactors(Value scale, Map<Value, Node> defs, TensorType out) {
+        Node mul = defs.get(scale);
+        if (mul == null
+                || mul.isFused()
+                || !mul.op().equals("mul")
+                || mul.inputs().size() != 2
+                || mul.input(0).dtype() != DType.F32
+                || mul.input(1).dtype() != DType.F32) {
+            return null;
+        }
+        for (int i = 0; i < 2; i++) {
+            Value a = mul.input(i);
+            Value b = mul.input(1 - i);
+            if (isOne(a) && (isOne(b) || isColumnVector(b, out))) {
+                return new Value[] {a, b};
+            }
+        }
+        return null;
     }
 
     private static boolean isOne(Value v) {

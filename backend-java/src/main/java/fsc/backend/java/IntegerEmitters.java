@@ -43,7 +43,8 @@ final class IntegerEmitters {
     }
 
     /**
-     * {@code matmul_int8(a, a_zp, b, b_offset [, scale [, bias]])} as one {@code Int8Gemm.gemm} with
+     * {@code matmul_int8(a, a_zp, b, b_offset [, scale [, bias]])} (or {@code [, a_scale, b_scale [,
+     * bias]]} with {@code scale_factors = 2}) as one {@code Int8Gemm.gemm} with
      * M = the product of a's leading dimensions; b is packed once at construction (or used in place
      * when the {@code quant-gemm} pass packed it for this CPU's panel width).
      */
@@ -61,14 +62,20 @@ final class IntegerEmitters {
         CodeBlock zpValue = unsigned
                 ? CodeBlock.of("$N.get($T.JAVA_BYTE, 0L) & 0xff", zp, ValueLayout.class)
                 : CodeBlock.of("$N.get($T.JAVA_BYTE, 0L)", zp, ValueLayout.class);
-        CodeBlock scale = CodeBlock.of("$T.NULL, 0L, false", JavaTypes.MEMORY_SEGMENT);
+        // scale_factors = 2: (a_scale, b_scale); the kernel multiplies them in its epilogue.
+        int factors = (int) node.intAttr("scale_factors", 1);
+        CodeBlock scale = CodeBlock.of("$T.NULL, 0L, false, 1f", JavaTypes.MEMORY_SEGMENT);
         if (node.inputs().size() > 4) {
-            Value sv = node.input(4);
+            Value sv = node.input(3 + factors);
             boolean perColumn = !sv.type().elementCount().equals(Dim.of(1));
-            scale = CodeBlock.of("$N, 0L, $L", s.segment(sv, "scale"), perColumn);
+            CodeBlock factor = factors == 2
+                    ? Code.get(
+                            s.segment(node.input(4), "a_scale"), JavaTypes.layoutField(DType.F32), CodeBlock.of("0L"))
+                    : CodeBlock.of("1f");
+            scale = CodeBlock.of("$N, 0L, $L, $L", s.segment(sv, "scale"), perColumn, factor);
         }
-        CodeBlock bias = node.inputs().size() > 5
-                ? CodeBlock.of("$N, 0L", s.segment(node.input(5), "bias"))
+        CodeBlock bias = node.inputs().size() > 4 + factors
+                ? CodeBlock.of("$N, 0L", s.segment(node.input(4 + factors), "bias"))
                 : CodeBlock.of("$T.NULL, 0L", JavaTypes.MEMORY_SEGMENT);
         return CodeBlock.builder()
                 .addStatement(

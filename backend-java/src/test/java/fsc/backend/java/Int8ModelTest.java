@@ -46,6 +46,8 @@ class Int8ModelTest {
         assertEquals(1, ops.stream().filter("dynamic_quantize"::equals).count(), ops.toString());
         assertEquals(2, ops.stream().filter("matmul_int8"::equals).count(), ops.toString());
         assertTrue(!ops.contains("matmul") && !ops.contains("round"), ops.toString());
+        // a_scale · w_scale goes into the kernel's epilogue: no per-call mul node is left.
+        assertTrue(!ops.contains("mul"), ops.toString());
         for (int threads : new int[] {1, 2}) {
             Path out = java.nio.file.Files.createDirectories(dir.resolve("t" + threads));
             try (ModelHarness h = ModelHarness.compile(lowered, out, threads)) {

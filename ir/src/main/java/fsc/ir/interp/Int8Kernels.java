@@ -36,8 +36,10 @@ final class Int8Kernels {
         long zp = c.in(1).getLong(0);
         HostTensor b = c.in(2);
         HostTensor off = c.in(3);
-        HostTensor scale = c.in().size() > 4 ? c.in(4) : null;
-        HostTensor bias = c.in().size() > 5 ? c.in(5) : null;
+        int factors = (int) c.node().intAttr("scale_factors", 1);
+        HostTensor scale = c.in().size() > 4 ? c.in(3 + factors) : null;
+        float aScale = factors == 2 ? (float) c.in(4).getDouble(0) : 1f;
+        HostTensor bias = c.in().size() > 4 + factors ? c.in(4 + factors) : null;
         long[] as = a.shape();
         long k = as[as.length - 1];
         long rows = HostTensor.count(as) / Math.max(1, k);
@@ -55,7 +57,9 @@ final class Int8Kernels {
                     continue;
                 }
                 // Rounded to f32 after each step, as the graph it replaces computes.
-                float y = (float) sum * (float) scale.getDouble(scale.size() == 1 ? 0 : j);
+                // (x · 1f is x exactly, so one factor and two agree.)
+                float s = aScale * (float) scale.getDouble(scale.size() == 1 ? 0 : j);
+                float y = (float) sum * s;
                 if (bias != null) {
                     y = y + (float) bias.getDouble(j);
                 }

@@ -16,7 +16,7 @@ final class QuantOps {
     static List<OpDef> defs() {
         return List.of(
                 OpSpec.fixed("dynamic_quantize", 1, QuantOps::dynamicQuantize),
-                new OpSpec("matmul_int8", 4, 6, QuantOps::matmulInt8));
+                new OpSpec("matmul_int8", 4, 7, QuantOps::matmulInt8));
     }
 
     /**
@@ -39,6 +39,11 @@ final class QuantOps {
      * b_offset)} exactly in int32, the output {@code i32[..., M, N]}; with a scale it is {@code
      * f32(acc)·scale (+ bias)} in f32 instead, rounded after each operation. {@code b} is usually in
      * the {@code {panelW}} layout.
+     *
+     * <p>With {@code scale_factors = 2} the scale comes as two inputs, {@code a_scale} (one element)
+     * and {@code b_scale} (one or {@code [N]}), multiplied in f32 as the graph's {@code mul} did:
+     * {@code matmul_int8(a, a_zp, b, b_offset, a_scale, b_scale [, bias])}. The kernel forms the
+     * product in its epilogue, so no separate per-call node computes the column scales.
      */
     private static List<TensorType> matmulInt8(InferContext ctx) {
         TensorType a = ctx.input(0);
@@ -62,16 +67,30 @@ final class QuantOps {
         if (off.dtype() != DType.I32 || off.rank() != 1 || !off.dim(0).equals(n)) {
             throw ctx.fail("b_offset must be i32[" + n + "], got " + off);
         }
-        if (ctx.inputCount() > 4) {
-            TensorType scale = ctx.input(4);
+        long factors = ctx.intAttr("scale_factors", 1);
+        if (factors != 1 && factors != 2) {
+            throw ctx.fail("scale_factors must be 1 or 2, got " + factors);
+        }
+        int biasAt = 4 + (int) factors;
+        if (ctx.inputCount() > biasAt + 1 || factors == 2 && ctx.inputCount() < 6) {
+            throw ctx.fail(ctx.inputCount() + " inputs do not fit scale_factors=" + factors);
+        }
+        for (int i = 4; i < Math.min(biasAt, ctx.inputCount()); i++) {
+            TensorType scale = ctx.input(i);
             boolean one = scale.elementCount().equals(Dim.of(1));
+            // Of two factors the first is the activations' (one element), the second the weights'.
+            boolean perColumnAllowed = factors == 1 || i == 5;
             if (scale.dtype() != DType.F32
-                    || !(one || scale.rank() == 1 && scale.dim(0).equals(n))) {
-                throw ctx.fail("scale must be one f32 or f32[" + n + "], got " + scale);
+                    || !(one
+                            || perColumnAllowed
+                                    && scale.rank() == 1
+                                    && scale.dim(0).equals(n))) {
+                throw ctx.fail("scale input " + i + " must be one f32" + (perColumnAllowed ? " or f32[" + n + "]" : "")
+                        + ", got " + scale);
             }
         }
-        if (ctx.inputCount() > 5) {
-            TensorType bias = ctx.input(5);
+        if (ctx.inputCount() > biasAt) {
+            TensorType bias = ctx.input(biasAt);
             if (bias.dtype() != DType.F32 || bias.rank() != 1 || !bias.dim(0).equals(n)) {
                 throw ctx.fail("bias must be f32[" + n + "], got " + bias);
             }

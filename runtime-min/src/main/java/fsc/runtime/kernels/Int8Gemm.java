@@ -18,8 +18,9 @@ import jdk.incubator.vector.VectorSpecies;
  * or rescaled in the epilogue to {@code f32(acc) · scale (+ bias)}.
  *
  * <p>Stages: a prologue widens A (centred on its zero point) to f32 rows once per call and sums
- * each row; the micro-kernel ({@link Int8GemmMicroKernel}) multiplies six of those rows by one
- * panel of B per call, exactly in f32 for blocks of {@value #KC} k and in int32 across blocks; the
+ * each row; each block of {@value #KC} k of a panel of B is widened to f32 once and shared by all
+ * row tiles (when there are several); the micro-kernel ({@link Int8GemmMicroKernel}) multiplies
+ * six rows by the panel, exactly in f32 within a block and in int32 across blocks; the
  * epilogue subtracts {@code off[j] · rowsum[i]} and rescales. Panels are split across the {@link
  * Parallelism} team (rows when there are fewer panels than threads), as in {@link Sgemm}.
  *
@@ -50,6 +51,19 @@ public final class Int8Gemm {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private static final ThreadLocal<Task> TASK = ThreadLocal.withInitial(Task::new);
+
+    /** One thread's widened block of B and the int32 sums of its row tiles, grown to the largest call seen. */
+    private static final class Scratch {
+        final float[] bw = new float[KC * NR];
+        private int[] acc = new int[0];
+
+        int[] acc(int size) {
+            if (acc.length < size) {
+                acc = new int[size];
+            }
+            return acc;
+        }
+    }
 
     private Int8Gemm() {}
 
@@ -99,8 +113,9 @@ public final class Int8Gemm {
 
     /**
      * {@code y[i, j] = sum_k (a[i, k] - aZp) · (b[k, j] - colOffset[j])} as int32 when {@code scale}
-     * is {@code NULL}, else {@code f32(acc) · scale[j or 0] (+ bias[j])}, each operation rounded to
-     * f32 as in the unfused graph. {@code b} is packed ({@link #packB}); {@code colOffset} is i32
+     * is {@code NULL}, else {@code f32(acc) · (scaleFactor · scale[j or 0]) (+ bias[j])}, each
+     * operation rounded to f32 as in the unfused graph ({@code scaleFactor} is the activations'
+     * dynamic scale, or 1, which changes nothing: {@code 1f · x == x}). {@code b} is packed ({@link #packB}); {@code colOffset} is i32
      * {@code [n]} or {@code NULL}; {@code bias} f32 {@code [n]} or {@code NULL}.
      */
     public static void gemm(
@@ -120,6 +135,7 @@ public final class Int8Gemm {
             MemorySegment scale,
             long scaleOff,
             boolean scalePerColumn,
+            float scaleFactor,
             MemorySegment bias,
             long biasOff,
             Parallelism par) {
@@ -129,6 +145,7 @@ public final class Int8Gemm {
         }
         Task t = TASK.get();
         t.set(m, n, k, b, bOff, colOffset, colOffsetOff, y, yOff, scale, scaleOff, scalePerColumn, bias, biasOff);
+        t.scaleFactor = scaleFactor;
         t.prologue(a, aOff, aUnsigned, aZp);
         int panels = panels(n);
         int tiles = (m + MR - 1) / MR;
@@ -160,6 +177,7 @@ public final class Int8Gemm {
      */
     private static final class Task implements Parallelism.IntRangeBody {
         private static final ThreadLocal<int[]> TILE = ThreadLocal.withInitial(() -> new int[MR * NR]);
+        private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
         float[] af = new float[0];
         int[] rowSum = new int[0];
@@ -176,6 +194,7 @@ public final class Int8Gemm {
         MemorySegment scale;
         long scaleOff;
         boolean scalePerColumn;
+        float scaleFactor;
         MemorySegment bias;
         long biasOff;
         boolean splitPanels;
@@ -265,6 +284,10 @@ public final class Int8Gemm {
         }
 
         void compute(int tileFrom, int tileTo, int panelFrom, int panelTo) {
+            if (tileTo - tileFrom > 1) {
+                computeShared(tileFrom, tileTo, panelFrom, panelTo);
+                return;
+            }
             int[] tile = TILE.get();
             long panelBytes = (long) k * NR;
             for (int p = panelFrom; p < panelTo; p++) {
@@ -278,24 +301,56 @@ public final class Int8Gemm {
                         Int8GemmMicroKernel.kernel6(
                                 Math.min(KC, k - k0), af, i0 * lda + k0, lda, b, bp + (long) k0 * NR, tile, k0 == 0);
                     }
-                    epilogue(tile, i0, Math.min(MR, m - i0), p * NR);
+                    epilogue(tile, 0, i0, Math.min(MR, m - i0), p * NR);
+                }
+            }
+        }
+
+        /**
+         * Several row tiles: each block of {@value #KC} k of a panel is widened to f32 once (this
+         * thread's {@code bw}) and multiplied by every tile, whose int32 sums wait in {@code acc}
+         * until the panel's last block; then the epilogues run. Same exact sums as {@link
+         * Int8GemmMicroKernel#kernel6}, less widening per FMA.
+         */
+        private void computeShared(int tileFrom, int tileTo, int panelFrom, int panelTo) {
+            Scratch sc = SCRATCH.get();
+            int tiles = tileTo - tileFrom;
+            int[] acc = sc.acc(tiles * MR * NR);
+            float[] bw = sc.bw;
+            long panelBytes = (long) k * NR;
+            for (int p = panelFrom; p < panelTo; p++) {
+                long bp = bOff + p * panelBytes;
+                if (k == 0) {
+                    java.util.Arrays.fill(acc, 0, tiles * MR * NR, 0);
+                }
+                for (int k0 = 0; k0 < k; k0 += KC) {
+                    int kc = Math.min(KC, k - k0);
+                    Int8GemmMicroKernel.widen(b, bp + (long) k0 * NR, kc * NR, bw);
+                    for (int t = 0; t < tiles; t++) {
+                        int i0 = (tileFrom + t) * MR;
+                        Int8GemmMicroKernel.kernel6f(kc, af, i0 * lda + k0, lda, bw, acc, t * MR * NR, k0 == 0);
+                    }
+                }
+                for (int t = 0; t < tiles; t++) {
+                    int i0 = (tileFrom + t) * MR;
+                    epilogue(acc, t * MR * NR, i0, Math.min(MR, m - i0), p * NR);
                 }
             }
         }
 
         /** Takes the column offsets back out, rescales if asked, and writes the tile's valid part. */
-        private void epilogue(int[] tile, int i0, int rows, int col0) {
+        private void epilogue(int[] tile, int to, int i0, int rows, int col0) {
             boolean offsets = !colOffset.equals(MemorySegment.NULL);
             boolean toFloat = !scale.equals(MemorySegment.NULL);
             boolean hasBias = !bias.equals(MemorySegment.NULL);
             if (col0 + NR > n) {
-                epilogueScalar(tile, i0, rows, col0, offsets, toFloat, hasBias);
+                epilogueScalar(tile, to, i0, rows, col0, offsets, toFloat, hasBias);
                 return;
             }
             for (int r = 0; r < rows; r++) {
                 long yRow = yOff + ((long) (i0 + r) * n + col0) * 4;
                 for (int v = 0; v < NR; v += VL) {
-                    IntVector acc = IntVector.fromArray(IS, tile, r * NR + v);
+                    IntVector acc = IntVector.fromArray(IS, tile, to + r * NR + v);
                     long col = col0 + v;
                     if (offsets) {
                         IntVector off = IntVector.fromMemorySegment(
@@ -309,7 +364,8 @@ public final class Int8Gemm {
                     FloatVector f = (FloatVector) acc.convert(VectorOperators.I2F, 0);
                     FloatVector s = scalePerColumn
                             ? FloatVector.fromMemorySegment(FS, scale, scaleOff + col * 4, ByteOrder.LITTLE_ENDIAN)
-                            : FloatVector.broadcast(FS, scale.get(F32, scaleOff));
+                                    .mul(scaleFactor)
+                            : FloatVector.broadcast(FS, scaleFactor * scale.get(F32, scaleOff));
                     f = f.mul(s);
                     if (hasBias) {
                         f = f.add(FloatVector.fromMemorySegment(FS, bias, biasOff + col * 4, ByteOrder.LITTLE_ENDIAN));
@@ -320,13 +376,13 @@ public final class Int8Gemm {
         }
 
         private void epilogueScalar(
-                int[] tile, int i0, int rows, int col0, boolean offsets, boolean toFloat, boolean hasBias) {
+                int[] tile, int to, int i0, int rows, int col0, boolean offsets, boolean toFloat, boolean hasBias) {
             int cols = n - col0;
             for (int r = 0; r < rows; r++) {
                 long yRow = yOff + ((long) (i0 + r) * n + col0) * 4;
                 for (int j = 0; j < cols; j++) {
                     long col = col0 + j;
-                    int acc = tile[r * NR + j];
+                    int acc = tile[to + r * NR + j];
                     if (offsets) {
                         acc -= colOffset.get(I32, colOffsetOff + col * 4) * rowSum[i0 + r];
                     }
@@ -334,7 +390,7 @@ public final class Int8Gemm {
                         y.set(I32, yRow + j * 4L, acc);
                         continue;
                     }
-                    float f = (float) acc * scale.get(F32, scaleOff + (scalePerColumn ? col * 4 : 0));
+                    float f = (float) acc * (scaleFactor * scale.get(F32, scaleOff + (scalePerColumn ? col * 4 : 0)));
                     if (hasBias) {
                         f = f + bias.get(F32, biasOff + col * 4);
                     }

@@ -15,8 +15,8 @@ public final class Int8GemmReference {
 
     /**
      * {@code acc[i][j] = sum_k (a[i][k] - aZp) * (b[k][j] - colOffset[j])}; {@code y} gets {@code acc}
-     * as int32 when {@code scale} is {@code NULL}, otherwise {@code (float) acc * scale (+ bias)} in
-     * f32, rounded after each operation as the unfused graph does.
+     * as int32 when {@code scale} is {@code NULL}, otherwise {@code (float) acc * (scaleFactor *
+     * scale) (+ bias)} in f32, rounded after each operation as the unfused graph does.
      */
     public static void gemm(
             int m,
@@ -35,6 +35,7 @@ public final class Int8GemmReference {
             MemorySegment scale,
             long scaleOff,
             boolean scalePerColumn,
+            float scaleFactor,
             MemorySegment bias,
             long biasOff) {
         for (int i = 0; i < m; i++) {
@@ -52,7 +53,8 @@ public final class Int8GemmReference {
                 if (scale.equals(MemorySegment.NULL)) {
                     y.set(I32, yOff + 4 * at, sum);
                 } else {
-                    float v = (float) sum * scale.get(F32, scaleOff + (scalePerColumn ? 4L * j : 0));
+                    float s = scaleFactor * scale.get(F32, scaleOff + (scalePerColumn ? 4L * j : 0));
+                    float v = (float) sum * s;
                     if (!bias.equals(MemorySegment.NULL)) {
                         v = v + bias.get(F32, biasOff + 4L * j);
                     }

@@ -110,6 +110,7 @@ public final class Int8DotBench {
                 MemorySegment.NULL,
                 0,
                 false,
+                1f,
                 MemorySegment.NULL,
                 0,
                 null);

@@ -42,7 +42,7 @@ public final class Int8GemmBench {
             MemorySegment bias = arena.allocate(4L * n, 64);
             MemorySegment y = arena.allocate(4L * m * n, 64);
             Runnable call = () -> Int8Gemm.gemm(
-                    m, n, k, a, 0, true, 117, pb, 0, MemorySegment.NULL, 0, y, 0, scale, 0, true, bias, 0, par);
+                    m, n, k, a, 0, true, 117, pb, 0, MemorySegment.NULL, 0, y, 0, scale, 0, true, 0.02f, bias, 0, par);
             report("int8 u8xs8 [" + m + "," + k + "]x[" + k + "," + n + "]", m, n, k, call);
         }
     }

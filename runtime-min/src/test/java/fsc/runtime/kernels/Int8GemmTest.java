@@ -87,6 +87,7 @@ class Int8GemmTest {
                     MemorySegment.NULL,
                     0,
                     false,
+                    1f,
                     MemorySegment.NULL,
                     0,
                     null);
@@ -107,6 +108,7 @@ class Int8GemmTest {
                     MemorySegment.NULL,
                     0,
                     false,
+                    1f,
                     MemorySegment.NULL,
                     0);
             assertEquals(255 * -128 * k, want.get(I32, 0));
@@ -171,15 +173,18 @@ class Int8GemmTest {
                 }
             }
             MemorySegment biasSeg = bias ? bs : MemorySegment.NULL;
+            // The activations' dynamic scale as a second factor, or 1 (a single scale input).
+            float factor = (flags & 1) != 0 ? 1f : 0.01f + rnd.nextFloat() * 0.05f;
             long yOff = 4L * yPad;
             MemorySegment got = arena.allocate(yOff + 4L * m * n);
             MemorySegment want = arena.allocate(yOff + 4L * m * n);
             got.fill((byte) 0x55);
             want.fill((byte) 0x55);
             Int8Gemm.gemm(
-                    m, n, k, a, aPad, unsigned, zp, packed, 1, off, 8, got, yOff, scale, 4, perColumn, biasSeg, 4, par);
+                    m, n, k, a, aPad, unsigned, zp, packed, 1, off, 8, got, yOff, scale, 4, perColumn, factor, biasSeg,
+                    4, par);
             Int8GemmReference.gemm(
-                    m, n, k, a, aPad, unsigned, zp, b, 0, off, 8, want, yOff, scale, 4, perColumn, biasSeg, 4);
+                    m, n, k, a, aPad, unsigned, zp, b, 0, off, 8, want, yOff, scale, 4, perColumn, factor, biasSeg, 4);
             assertEquals(
                     -1L,
                     want.mismatch(got),
