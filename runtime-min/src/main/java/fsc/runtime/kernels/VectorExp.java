@@ -4,6 +4,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@code exp} and {@code tanh} on float vectors from IEEE-exact operations only, so every JIT tier
@@ -75,6 +76,50 @@ public final class VectorExp {
         FloatVector sa = h.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         FloatVector sb = tb.sub(h).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         return y.mul(sa).mul(sb);
+    }
+
+    /**
+     * Replaces {@code a[off..off+n)} by {@code e^(a[i] - shift)} and returns their sum (a softmax's
+     * numerators and denominator), each vector lane bit-identical to {@link #exp(FloatVector)}. The
+     * exp is written out in the loop rather than called: where {@code n} is short (decode attention
+     * over a few positions) the loop's call site stays cold, C2 then does not inline a 227-byte
+     * callee there, and a vector passed across a real call is boxed: 96 bytes per head per decode
+     * step (DecodeSteadyStateTest). The tail takes {@code Math.exp}, the same in every JIT tier.
+     */
+    public static float expShiftedSum(float[] a, int off, int n, float shift) {
+        VectorSpecies<Float> species = FloatVector.SPECIES_PREFERRED;
+        FloatVector acc = FloatVector.zero(species);
+        int i = 0;
+        for (int upper = species.loopBound(n); i < upper; i += species.length()) {
+            FloatVector x = FloatVector.fromArray(species, a, off + i).sub(shift);
+            x = x.blend(LO, x.lt(LO));
+            x = x.blend(HI, x.compare(VectorOperators.GT, HI));
+            FloatVector t = x.fma(LOG2E, SHIFTER);
+            FloatVector k = t.sub(SHIFTER);
+            FloatVector r = k.fma(x.broadcast(-LN2_HI), x);
+            r = k.fma(x.broadcast(-LN2_LO), r);
+            FloatVector p = r.fma(P5, P4);
+            p = p.fma(r, x.broadcast(P3));
+            p = p.fma(r, x.broadcast(P2));
+            p = p.fma(r, x.broadcast(P1));
+            p = p.fma(r, x.broadcast(P0));
+            FloatVector y = p.fma(r.mul(r), r).add(1f);
+            IntVector tb = t.reinterpretAsInts();
+            IntVector h = tb.lanewise(VectorOperators.ASHR, 1);
+            FloatVector sa = h.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            FloatVector sb =
+                    tb.sub(h).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            FloatVector e = y.mul(sa).mul(sb);
+            e.intoArray(a, off + i);
+            acc = acc.add(e);
+        }
+        float sum = Lanes.sum(acc);
+        for (; i < n; i++) {
+            float e = (float) Math.exp(a[off + i] - shift);
+            a[off + i] = e;
+            sum += e;
+        }
+        return sum;
     }
 
     /** e^x by exactly the lane steps of {@link #exp(FloatVector)}. */

@@ -70,20 +70,6 @@ final class VectorMath {
         for (int i = 0; i < n; i++) {
             max = Math.max(max, a[off + i]);
         }
-        FloatVector m = FloatVector.broadcast(F, max);
-        FloatVector acc = FloatVector.zero(F);
-        int i = 0;
-        for (int upper = F.loopBound(n); i < upper; i += F.length()) {
-            FloatVector e = VectorExp.exp(FloatVector.fromArray(F, a, off + i).sub(m));
-            e.intoArray(a, off + i);
-            acc = acc.add(e);
-        }
-        float sum = Lanes.sum(acc);
-        for (; i < n; i++) {
-            float e = (float) Math.exp(a[off + i] - max);
-            a[off + i] = e;
-            sum += e;
-        }
-        return sum;
+        return VectorExp.expShiftedSum(a, off, n, max);
     }
 }

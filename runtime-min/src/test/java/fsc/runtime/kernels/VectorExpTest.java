@@ -153,4 +153,36 @@ class VectorExpTest {
             }
         }
     }
+
+    @Test
+    void expShiftedSumEqualsExpPerVectorAndMathExpInTheTail() {
+        Random rnd = new Random(7);
+        for (int n : new int[] {0, 1, S.length() - 1, S.length(), 3 * S.length() + 5}) {
+            int off = 3;
+            float[] a = new float[off + n + 2];
+            for (int i = 0; i < a.length; i++) {
+                a[i] = (float) (rnd.nextGaussian() * 8);
+            }
+            float shift = 1.25f;
+            float[] want = a.clone();
+            FloatVector acc = FloatVector.zero(S);
+            int i = 0;
+            for (; i + S.length() <= n; i += S.length()) {
+                FloatVector e =
+                        VectorExp.exp(FloatVector.fromArray(S, want, off + i).sub(shift));
+                e.intoArray(want, off + i);
+                acc = acc.add(e);
+            }
+            float sum = Lanes.sum(acc);
+            for (; i < n; i++) {
+                want[off + i] = (float) Math.exp(want[off + i] - shift);
+                sum += want[off + i];
+            }
+            float got = VectorExp.expShiftedSum(a, off, n, shift);
+            assertEquals(Float.floatToRawIntBits(sum), Float.floatToRawIntBits(got), "sum, n = " + n);
+            for (int k = 0; k < a.length; k++) {
+                assertEquals(Float.floatToRawIntBits(want[k]), Float.floatToRawIntBits(a[k]), "a[" + k + "], n = " + n);
+            }
+        }
+    }
 }
