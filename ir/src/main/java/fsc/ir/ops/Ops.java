@@ -25,17 +25,31 @@ public final class Ops {
     public static final List<String> TRIG_AND_HYPERBOLIC =
             List.of("tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh");
 
+    private static final SortedMap<String, OpDef> BY_NAME = build();
+
     /** The two-input element-wise ops (broadcasting arithmetic, comparison, logic, bitwise, shifts). */
     public static List<String> elementwiseBinary() {
-        return ElementwiseOps.BINARY;
+        return withTrait(OpTrait.BINARY);
     }
 
     /** The one-input ops that map each element on its own (math, rounding, activations, not). */
     public static List<String> elementwiseMaps() {
-        return ElementwiseOps.MAPS;
+        return withTrait(OpTrait.UNARY_MAP);
     }
 
-    private static final SortedMap<String, OpDef> BY_NAME = build();
+    /** The names of the ops that declare {@code trait}, sorted. */
+    public static List<String> withTrait(OpTrait trait) {
+        return BY_NAME.values().stream()
+                .filter(d -> d.traits().contains(trait))
+                .map(OpDef::name)
+                .toList();
+    }
+
+    /** Whether {@code op} is a registered op that declares {@code trait}. */
+    public static boolean hasTrait(String op, OpTrait trait) {
+        OpDef d = BY_NAME.get(op);
+        return d != null && d.traits().contains(trait);
+    }
 
     private static SortedMap<String, OpDef> build() {
         List<OpDef> defs = new ArrayList<>();
