@@ -92,7 +92,7 @@ final class NormCuda {
         Node n = s.node();
         TensorType x = s.inType(0);
         CudaLanguage lang = s.lang();
-        int axis = (int) Math.floorMod(n.intAttr("axis", -1), x.rank());
+        int axis = (int) Math.floorMod(n.intAttr("axis"), x.rank());
         Dim outer = CExpr.product(x, 0, axis);
         Dim inner = CExpr.product(x, axis + 1, x.rank());
         Dim len = x.dim(axis);

@@ -26,7 +26,7 @@ final class NormEmitter {
         Value x = n.input(0);
         Value y = n.output();
         List<Dim> xd = x.type().dims();
-        int axis = Code.axis(n.intAttr("axis", -1), xd.size());
+        int axis = Code.axis(n.intAttr("axis"), xd.size());
         DimCode dc = s.dims();
         String xs = s.segment(x, "x");
         String ys = s.segment(y, "y");

@@ -26,4 +26,12 @@ public interface OpDef {
     default Set<OpTrait> traits() {
         return Set.of();
     }
+
+    /**
+     * The attributes this op takes, with their defaults, when the op is on the schema; empty for ops
+     * whose readers still carry their own defaults.
+     */
+    default java.util.Optional<AttrSchema> attrSchema() {
+        return java.util.Optional.empty();
+    }
 }

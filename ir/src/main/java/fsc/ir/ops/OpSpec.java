@@ -5,14 +5,25 @@ import java.util.List;
 import java.util.Set;
 
 /** An op definition built from a name, an arity, a shape rule and its traits; the op families are tables of these. */
-record OpSpec(String name, int minInputs, int maxInputs, Rule rule, Set<OpTrait> traits) implements OpDef {
+record OpSpec(String name, int minInputs, int maxInputs, Rule rule, Set<OpTrait> traits, AttrSchema schema)
+        implements OpDef {
 
     OpSpec {
         traits = Set.copyOf(traits);
     }
 
     OpSpec(String name, int minInputs, int maxInputs, Rule rule) {
-        this(name, minInputs, maxInputs, rule, Set.of());
+        this(name, minInputs, maxInputs, rule, Set.of(), null);
+    }
+
+    @Override
+    public java.util.Optional<AttrSchema> attrSchema() {
+        return java.util.Optional.ofNullable(schema);
+    }
+
+    /** This definition with its attributes declared: every attribute it takes, with its default. */
+    OpSpec attrs(AttrSpec... specs) {
+        return new OpSpec(name, minInputs, maxInputs, rule, traits, AttrSchema.of(specs));
     }
 
     /** A shape rule. */
@@ -35,6 +46,6 @@ record OpSpec(String name, int minInputs, int maxInputs, Rule rule, Set<OpTrait>
         java.util.EnumSet<OpTrait> all = java.util.EnumSet.noneOf(OpTrait.class);
         all.addAll(traits);
         all.addAll(List.of(more));
-        return new OpSpec(name, minInputs, maxInputs, rule, all);
+        return new OpSpec(name, minInputs, maxInputs, rule, all, schema);
     }
 }
