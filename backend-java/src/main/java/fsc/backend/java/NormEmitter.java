@@ -237,7 +237,7 @@ final class NormEmitter {
         String add = s.local("add");
         String vm = s.local("vmul");
         String va = s.local("vadd");
-        float eps = (float) n.floatAttr("epsilon", 1e-5);
+        float eps = (float) n.floatAttr("epsilon");
         return CodeBlock.builder()
                 .addStatement("long $N = $L", channels, dc.of(xd.get(1)))
                 .addStatement("long $N = $L", len, dc.product(xd.subList(2, xd.size())))

@@ -50,6 +50,10 @@ public record AttrSpec(String name, Kind kind, Attr dflt) {
         return new AttrSpec(name, Kind.FLOAT, new Attr.Float(dflt));
     }
 
+    static AttrSpec string(String name, String dflt) {
+        return new AttrSpec(name, Kind.STR, new Attr.Str(dflt));
+    }
+
     /** An integer list with no default: absent means the op's rule for "not given". */
     static AttrSpec ints(String name) {
         return new AttrSpec(name, Kind.INTS, null);

@@ -23,6 +23,13 @@ class AttrSchemaTest {
      * Every op on the schema with the defaults its readers (shape rules, interpreter, backends) wrote
      * before the schema held them; {@code null}: no default (absent means "not given").
      */
+    /** Windows' auto_pad and ceil_mode, the conv/pool readers' group and count_include_pad. */
+    private static final Map<String, Attr> WINDOW = Map.of(
+            "auto_pad", new Attr.Str("NOTSET"),
+            "group", new Attr.Int(1),
+            "ceil_mode", new Attr.Int(0),
+            "count_include_pad", new Attr.Int(0));
+
     private static final Map<String, Map<String, Attr>> FORMER_DEFAULTS = Map.of(
             "gemm",
                     Map.of(
@@ -31,7 +38,13 @@ class AttrSchemaTest {
                             "trans_a", new Attr.Int(0),
                             "trans_b", new Attr.Int(0)),
             "softmax", Map.of("axis", new Attr.Int(-1)),
-            "log_softmax", Map.of("axis", new Attr.Int(-1)));
+            "log_softmax", Map.of("axis", new Attr.Int(-1)),
+            "conv", WINDOW,
+            "max_pool", WINDOW,
+            "average_pool", WINDOW,
+            "global_average_pool", Map.of(),
+            "global_max_pool", Map.of(),
+            "batch_norm", Map.of("epsilon", new Attr.Float(1e-5)));
 
     private static final Map<String, Attr> REDUCE =
             Map.of("keepdims", new Attr.Int(1), "noop_with_empty_axes", new Attr.Int(0));
