@@ -107,8 +107,8 @@ final class ReduceKernels {
         boolean rms = c.node().op().equals("rms_norm");
         HostTensor x = c.in(0);
         long[] shape = x.shape();
-        int axis = Call.axis(c.node().intAttr("axis", -1), shape.length);
-        double epsilon = c.node().floatAttr("epsilon", 1e-5);
+        int axis = Call.axis(c.node().intAttr("axis"), shape.length);
+        double epsilon = c.node().floatAttr("epsilon");
         long[] normShape = Arrays.copyOfRange(shape, axis, shape.length);
         long outer = Index.product(shape, 0, axis);
         long len = Index.count(normShape);

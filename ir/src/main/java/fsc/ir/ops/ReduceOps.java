@@ -13,6 +13,8 @@ final class ReduceOps {
     static final List<String> REDUCTIONS =
             List.of("reduce_mean", "reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_l2");
 
+    private static final AttrSpec[] NORM = {AttrSpec.integer("axis", -1), AttrSpec.number("epsilon", 1e-5)};
+
     static List<OpDef> defs() {
         List<OpDef> defs = new ArrayList<>();
         for (String op : REDUCTIONS) {
@@ -26,8 +28,9 @@ final class ReduceOps {
         }
         defs.add(OpSpec.fixed("softmax", 1, ReduceOps::softmax).attrs(AttrSpec.integer("axis", -1)));
         defs.add(OpSpec.fixed("log_softmax", 1, ReduceOps::softmax).attrs(AttrSpec.integer("axis", -1)));
-        defs.add(new OpSpec("layer_norm", 2, 3, ReduceOps::layerNorm));
-        defs.add(OpSpec.fixed("rms_norm", 2, ReduceOps::layerNorm));
+        // axis: the first normalised axis (the normalised shape is x's dims from it on).
+        defs.add(new OpSpec("layer_norm", 2, 3, ReduceOps::layerNorm).attrs(NORM));
+        defs.add(OpSpec.fixed("rms_norm", 2, ReduceOps::layerNorm).attrs(NORM));
         return defs;
     }
 
@@ -81,7 +84,7 @@ final class ReduceOps {
         if (!x.dtype().isFloat()) {
             throw ctx.fail("needs a floating-point input, got " + x);
         }
-        int axis = ctx.axis(ctx.intAttr("axis", -1), x.rank());
+        int axis = ctx.axis(ctx.intAttr("axis"), x.rank());
         List<Dim> normalized = x.dims().subList(axis, x.rank());
         for (int i = 1; i < ctx.inputCount(); i++) {
             TensorType p = ctx.input(i);

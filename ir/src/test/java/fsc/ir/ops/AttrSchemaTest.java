@@ -23,6 +23,8 @@ class AttrSchemaTest {
      * Every op on the schema with the defaults its readers (shape rules, interpreter, backends) wrote
      * before the schema held them; {@code null}: no default (absent means "not given").
      */
+    private static final Map<String, Attr> NORM = Map.of("axis", new Attr.Int(-1), "epsilon", new Attr.Float(1e-5));
+
     /** Windows' auto_pad and ceil_mode, the conv/pool readers' group and count_include_pad. */
     private static final Map<String, Attr> WINDOW = Map.of(
             "auto_pad", new Attr.Str("NOTSET"),
@@ -44,12 +46,16 @@ class AttrSchemaTest {
             "average_pool", WINDOW,
             "global_average_pool", Map.of(),
             "global_max_pool", Map.of(),
-            "batch_norm", Map.of("epsilon", new Attr.Float(1e-5)));
+            "batch_norm", Map.of("epsilon", new Attr.Float(1e-5)),
+            "layer_norm", NORM);
 
     private static final Map<String, Attr> REDUCE =
             Map.of("keepdims", new Attr.Int(1), "noop_with_empty_axes", new Attr.Int(0));
 
     private static Map<String, Attr> former(String op) {
+        if (op.equals("rms_norm")) {
+            return NORM;
+        }
         return op.startsWith("reduce_") ? REDUCE : FORMER_DEFAULTS.get(op);
     }
 
@@ -61,6 +67,7 @@ class AttrSchemaTest {
         }
         Set<String> expected = new TreeSet<>(FORMER_DEFAULTS.keySet());
         expected.addAll(ReduceOps.REDUCTIONS);
+        expected.add("rms_norm");
         assertEquals(expected, onSchema, "the ops on the attribute schema");
         for (String op : onSchema) {
             AttrSchema s = Ops.get(op).attrSchema().orElseThrow();
