@@ -56,6 +56,9 @@ class AttrSchemaTest {
         if (op.equals("rms_norm")) {
             return NORM;
         }
+        if (op.equals("gather")) {
+            return Map.of("axis", new Attr.Int(0));
+        }
         return op.startsWith("reduce_") ? REDUCE : FORMER_DEFAULTS.get(op);
     }
 
@@ -68,6 +71,7 @@ class AttrSchemaTest {
         Set<String> expected = new TreeSet<>(FORMER_DEFAULTS.keySet());
         expected.addAll(ReduceOps.REDUCTIONS);
         expected.add("rms_norm");
+        expected.add("gather");
         assertEquals(expected, onSchema, "the ops on the attribute schema");
         for (String op : onSchema) {
             AttrSchema s = Ops.get(op).attrSchema().orElseThrow();
