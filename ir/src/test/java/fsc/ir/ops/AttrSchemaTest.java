@@ -59,6 +59,9 @@ class AttrSchemaTest {
         if (op.equals("gather")) {
             return Map.of("axis", new Attr.Int(0));
         }
+        if (op.equals("argmax")) {
+            return Map.of("axis", new Attr.Int(0), "keepdims", new Attr.Int(1), "select_last_index", new Attr.Int(0));
+        }
         return op.startsWith("reduce_") ? REDUCE : FORMER_DEFAULTS.get(op);
     }
 
@@ -72,6 +75,7 @@ class AttrSchemaTest {
         expected.addAll(ReduceOps.REDUCTIONS);
         expected.add("rms_norm");
         expected.add("gather");
+        expected.add("argmax");
         assertEquals(expected, onSchema, "the ops on the attribute schema");
         for (String op : onSchema) {
             AttrSchema s = Ops.get(op).attrSchema().orElseThrow();
