@@ -9,6 +9,8 @@ import fsc.frontend.onnx.ImportOptions;
 import fsc.frontend.onnx.OnnxImporter;
 import fsc.ir.FscException;
 import fsc.ir.Graph;
+import fsc.passes.FusePass;
+import fsc.passes.FusionRules;
 import fsc.passes.Pass;
 import fsc.passes.PassCheckReport;
 import fsc.passes.PassContext;
@@ -111,15 +113,29 @@ public final class CompileDriver {
      */
     static List<Pass> pipeline(CompileSettings s) {
         if (s.passes() != null) {
-            return s.passes().stream().map(PassRegistry::byName).toList();
+            // A named fuse pass gets the target's fusion rules, as in the default pipeline.
+            return s.passes().stream()
+                    .map(PassRegistry::byName)
+                    .map(p -> p instanceof FusePass ? new FusePass(fusionRules(s.target())) : p)
+                    .toList();
         }
         List<Pass> all = defaultPipeline(s.target());
         return s.format() == InputFormat.FSIR ? IrFiles.remaining(s.input(), all, s.target()) : all;
     }
 
-    /** The target's default pipeline: CUDA's keeps weights row-major and halves as they are. */
+    /**
+     * The target's default pipeline: CUDA's keeps weights row-major and halves as they are; each fuses
+     * by its own backend's rules.
+     */
     public static List<Pass> defaultPipeline(Target t) {
-        return t.cuda() ? Pipelines.cudaDefault() : Pipelines.cpuDefault(JavaBackend::hasKernel);
+        return t.cuda()
+                ? Pipelines.cudaDefault(fusionRules(t))
+                : Pipelines.cpuDefault(JavaBackend::hasKernel, fusionRules(t));
+    }
+
+    /** What the target's backend can take from the {@code fuse} pass (see {@link FusionRules}). */
+    public static FusionRules fusionRules(Target t) {
+        return t.cuda() ? CudaBackend.fusionRules() : JavaBackend.fusionRules();
     }
 
     /** Code generation for the target: Java, or CUDA (whose jar also carries the Java code). */

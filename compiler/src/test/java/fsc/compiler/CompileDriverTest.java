@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import fsc.backend.cuda.CudaBackend;
 import fsc.frontend.gguf.arch.DecoderOptions;
 import fsc.ir.FscException;
 import fsc.passes.Pass;
@@ -146,7 +147,7 @@ class CompileDriverTest {
     @Test
     void fsirInputsRunTheTargetsPipeline() {
         Path jar = Path.of("m.jar");
-        List<String> cuda = names(Pipelines.cudaDefault());
+        List<String> cuda = names(Pipelines.cudaDefault(CudaBackend.fusionRules()));
         assertEquals(
                 cuda,
                 names(CompileDriver.pipeline(CompileSettings.builder(Path.of("m.fsir"), jar)

@@ -1,5 +1,6 @@
 package fsc.ir;
 
+import fsc.ir.ops.Ops;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -65,17 +66,40 @@ public record Node(
         return attrs.containsKey(attr);
     }
 
+    /**
+     * An integer attribute, or {@code dflt} when absent. For an op with an attribute schema ({@link
+     * Ops#defaultAttr}), {@code dflt} must be the declared default; prefer {@link #intAttr(String)}.
+     */
     public long intAttr(String attr, long dflt) {
         Attr a = attrs.get(attr);
-        return a == null ? dflt : ((Attr.Int) a).value();
+        if (a == null) {
+            Ops.checkReaderDefault(op, attr, new Attr.Int(dflt));
+            return dflt;
+        }
+        return ((Attr.Int) a).value();
     }
 
+    /** An integer attribute of an op on the attribute schema, its declared default when absent. */
+    public long intAttr(String attr) {
+        Attr a = attrs.get(attr);
+        return ((Attr.Int) (a == null ? Ops.defaultAttr(op, attr) : a)).value();
+    }
+
+    /** A number attribute, or {@code dflt} when absent; see {@link #intAttr(String, long)} for schema ops. */
     public double floatAttr(String attr, double dflt) {
         Attr a = attrs.get(attr);
         if (a == null) {
+            Ops.checkReaderDefault(op, attr, new Attr.Float(dflt));
             return dflt;
         }
         return a instanceof Attr.Int i ? i.value() : ((Attr.Float) a).value();
+    }
+
+    /** A number attribute of an op on the attribute schema, its declared default when absent. */
+    public double floatAttr(String attr) {
+        Attr a = attrs.get(attr);
+        Attr v = a == null ? Ops.defaultAttr(op, attr) : a;
+        return v instanceof Attr.Int i ? i.value() : ((Attr.Float) v).value();
     }
 
     public String strAttr(String attr, String dflt) {

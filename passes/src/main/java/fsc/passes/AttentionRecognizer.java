@@ -35,7 +35,7 @@ final class AttentionRecognizer implements Recognizer {
             return null;
         }
         Node softmax = g.def(anchor.input(0), "softmax");
-        if (softmax == null || !isLastAxis(softmax.intAttr("axis", -1), 4)) {
+        if (softmax == null || !isLastAxis(softmax.intAttr("axis"), 4)) {
             return null;
         }
         Value scores = softmax.input(0);

@@ -101,7 +101,7 @@ final class DynamicQuantizeRecognizer {
             return false;
         }
         Node r = def(widen.input(0), reduce, nodes);
-        if (r == null || r.input(0) != x || r.inputs().size() != 1 || r.intAttr("keepdims", 1) != 0) {
+        if (r == null || r.input(0) != x || r.inputs().size() != 1 || r.intAttr("keepdims") != 0) {
             return false;
         }
         long[] axes = r.has("axes") ? r.intsAttr("axes") : null;

@@ -167,7 +167,7 @@ public final class FoldBatchNormPass implements Pass {
         float[] beta = floats(g, bn.input(2), constants);
         float[] mean = floats(g, bn.input(3), constants);
         float[] var = floats(g, bn.input(4), constants);
-        double eps = bn.floatAttr("epsilon", 1e-5);
+        double eps = bn.floatAttr("epsilon");
         int per = w.length / m;
         float[] wOut = new float[w.length];
         float[] bOut = new float[m];

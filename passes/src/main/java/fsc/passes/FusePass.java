@@ -30,37 +30,31 @@ import java.util.Set;
  * are trees rooted at the last node; the fused node stands where the root stood, which keeps the order
  * topological (every operand of a member is defined before the member, hence before the root).
  *
- * <p>Steps the Java backend folds into a weight GEMM's epilogue (a constant bias add and a
- * relu/gelu right after a matmul) are left alone: absorbing them here would trade a free epilogue
- * for a separate pass over memory.
+ * <p>Which ops may join a group, and which steps after a weight GEMM the backend folds into the
+ * GEMM's epilogue (left alone here: absorbing them would trade a free epilogue for a separate pass
+ * over memory), are the backend's {@link FusionRules}, handed in by the pipeline for the target.
  */
 @PassInfo(name = "fuse", summary = "group chains of element-wise ops into one fused kernel per chain")
 public final class FusePass implements Pass {
 
-    /** Ops with one f32 loop body in every backend (Java vector/scalar forms, CUDA scalar ops). */
-    static final Set<String> ELEMENTWISE = Set.of(
-            "add",
-            "sub",
-            "mul",
-            "div",
-            "pow",
-            "max",
-            "min",
-            "sqrt",
-            "reciprocal",
-            "exp",
-            "log",
-            "erf",
-            "tanh",
-            "sigmoid",
-            "neg",
-            "abs",
-            "relu",
-            "gelu",
-            "silu");
-
     /** The kind attribute of the nodes this pass builds. */
     public static final String KIND = "elementwise";
+
+    private final FusionRules rules;
+
+    /** With {@link FusionRules#DEFAULT}: for {@code --passes fuse} and pipelines not told their backend. */
+    public FusePass() {
+        this(FusionRules.DEFAULT);
+    }
+
+    public FusePass(FusionRules rules) {
+        this.rules = rules;
+    }
+
+    /** The rules this pass applies. */
+    public FusionRules rules() {
+        return rules;
+    }
 
     @Override
     public Graph run(Graph g, PassContext ctx) {
@@ -114,8 +108,8 @@ public final class FusePass implements Pass {
     }
 
     /** An f32 element-wise node with one output: a candidate member of a group. */
-    private static boolean fusable(Node n) {
-        if (!ELEMENTWISE.contains(n.op()) || n.isFused() || n.outputs().size() != 1) {
+    private boolean fusable(Node n) {
+        if (!rules.chainOps().contains(n.op()) || n.isFused() || n.outputs().size() != 1) {
             return false;
         }
         if (n.output().dtype() != DType.F32 || !n.output().type().layout().isEmpty()) {
@@ -130,7 +124,7 @@ public final class FusePass implements Pass {
     }
 
     /** Adds {@code n} and, depth first, every producer that may join {@code root}'s group. */
-    private static void collect(
+    private void collect(
             Node n,
             Node root,
             List<Node> members,
@@ -194,24 +188,28 @@ public final class FusePass implements Pass {
     }
 
     /**
-     * The nodes the Java backend's GEMM epilogue absorbs: a constant-operand add reading a matmul's
-     * sole-reader result, then a relu or gelu reading that (or the matmul directly) as its sole reader.
+     * The nodes the backend's GEMM epilogue absorbs ({@link FusionRules}): a constant-operand add
+     * reading a matmul's sole-reader result, then an epilogue activation reading that (or the matmul
+     * directly) as its sole reader.
      */
-    private static Set<Node> epilogueSteps(Graph g, Map<Value, List<Node>> readers, Set<Value> outputs) {
+    private Set<Node> epilogueSteps(Graph g, Map<Value, List<Node>> readers, Set<Value> outputs) {
         Set<Node> steps = Collections.newSetFromMap(new IdentityHashMap<>());
+        if (!rules.hasGemmEpilogue()) {
+            return steps;
+        }
         for (Node n : g.nodes()) {
             if (!n.op().equals("matmul") || n.outputs().size() != 1) {
                 continue;
             }
             Node next = soleReader(n.output(), readers, outputs);
-            if (next != null && next.op().equals("add")) {
+            if (next != null && rules.gemmEpilogueBias() && next.op().equals("add")) {
                 Value other = next.input(0) == n.output() ? next.input(1) : next.input(0);
                 if (g.constantOf(other) != null) {
                     steps.add(next);
                     next = soleReader(next.output(), readers, outputs);
                 }
             }
-            if (next != null && (next.op().equals("relu") || next.op().equals("gelu"))) {
+            if (next != null && rules.gemmEpilogueActivations().contains(next.op())) {
                 steps.add(next);
             }
         }

@@ -143,10 +143,10 @@ public final class LayoutPass implements Pass {
             case "matmul" -> n.input(0).dtype() == DType.F32 ? Weight.ROW_MAJOR : Weight.NONE;
             // The backend packs only a gemm without trans_a and with alpha 1 (see MatmulEmitter).
             case "gemm" -> {
-                if (n.intAttr("trans_a", 0) != 0 || n.floatAttr("alpha", 1.0) != 1.0) {
+                if (n.intAttr("trans_a") != 0 || n.floatAttr("alpha") != 1.0) {
                     yield Weight.NONE;
                 }
-                yield n.intAttr("trans_b", 0) != 0 ? Weight.TRANSPOSED : Weight.ROW_MAJOR;
+                yield n.intAttr("trans_b") != 0 ? Weight.TRANSPOSED : Weight.ROW_MAJOR;
             }
             default -> Weight.NONE;
         };

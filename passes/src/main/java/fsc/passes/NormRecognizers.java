@@ -162,7 +162,7 @@ final class NormRecognizers {
      */
     private static Integer trailingAxes(Node reduce, int rank) {
         long[] axes = reduce.intsAttr("axes");
-        if (reduce.inputs().size() != 1 || axes == null || axes.length == 0 || reduce.intAttr("keepdims", 1) != 1) {
+        if (reduce.inputs().size() != 1 || axes == null || axes.length == 0 || reduce.intAttr("keepdims") != 1) {
             return null;
         }
         long[] norm = java.util.Arrays.stream(axes)

@@ -21,6 +21,14 @@ public final class Pipelines {
      * {@code widen-halves} which f16/bf16 nodes it must run in f32.
      */
     public static List<Pass> cpuDefault(Predicate<Node> hasKernel) {
+        return cpuDefault(hasKernel, FusionRules.DEFAULT);
+    }
+
+    /**
+     * The CPU pipeline for a backend with support table {@code hasKernel} and fusion rules {@code fusion}
+     * (what its fused loops and GEMM epilogue can take; see {@link FusionRules}).
+     */
+    public static List<Pass> cpuDefault(Predicate<Node> hasKernel, FusionRules fusion) {
         return List.of(
                 // Canonicalize first: every later pass and the backends expect folded forms and no
                 // shape arithmetic, and recognizers match on constants that fold produced.
@@ -53,7 +61,8 @@ public final class Pipelines {
                 new WidenHalvesPass(hasKernel),
                 // Fuse after recognize, so the chains it groups are what the high-level kernels left
                 // (masks, residual scales, SwiGLU products), not the pieces of a layer_norm or gelu.
-                new FusePass(),
+                // The backend's rules say what a chain may hold and what its GEMM epilogue takes.
+                new FusePass(fusion),
                 // After the graph's final shape is known (nothing later rewrites a matmul): pack the
                 // constant GEMM weights once, at compile time, so the jar maps panels instead of
                 // packing at load; before plan-memory, which does not place constants.
@@ -66,10 +75,11 @@ public final class Pipelines {
     /**
      * The CUDA pipeline: the CPU one without {@code layout}, {@code quant-gemm} and {@code widen-halves}.
      * CUDA kernels read weights row-major, and a panel width is a property of the CPU's vectors, not
-     * of a GPU; the CUDA backend has f16 kernels of its own.
+     * of a GPU; the CUDA backend has f16 kernels of its own. {@code fusion} is the CUDA backend's
+     * ({@code CudaBackend.fusionRules()}), not the Java one's: its matmul has no bias/activation epilogue.
      */
-    public static List<Pass> cudaDefault() {
-        return cpuDefault().stream()
+    public static List<Pass> cudaDefault(FusionRules fusion) {
+        return cpuDefault(WidenHalvesPass.NO_HALF_KERNELS, fusion).stream()
                 .filter(p ->
                         !(p instanceof LayoutPass) && !(p instanceof QuantGemmPass) && !(p instanceof WidenHalvesPass))
                 .toList();

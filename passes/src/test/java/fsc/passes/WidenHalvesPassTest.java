@@ -154,6 +154,6 @@ class WidenHalvesPassTest {
     @Test
     void onlyTheCpuPipelineWidens() {
         assertTrue(Pipelines.cpuDefault().stream().anyMatch(p -> p instanceof WidenHalvesPass));
-        assertFalse(Pipelines.cudaDefault().stream().anyMatch(p -> p instanceof WidenHalvesPass));
+        assertFalse(Pipelines.cudaDefault(FusionRules.DEFAULT).stream().anyMatch(p -> p instanceof WidenHalvesPass));
     }
 }

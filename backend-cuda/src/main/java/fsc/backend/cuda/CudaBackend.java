@@ -7,6 +7,7 @@ import fsc.backend.java.JavaBackendResult;
 import fsc.ir.FscException;
 import fsc.ir.Graph;
 import fsc.ir.MemoryPlan;
+import fsc.passes.FusionRules;
 import fsc.passes.PlanMemoryPass;
 import fsc.runtime.cuda.CudaException;
 import fsc.runtime.cuda.CudaProgram;
@@ -17,8 +18,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * The CUDA backend: graph → CUDA C (one kernel per node) → PTX → jar.
@@ -42,6 +45,19 @@ public final class CudaBackend {
         public String summary() {
             return module.kernels().size() + " CUDA kernels, PTX by " + ptxBy + "; " + java.summary();
         }
+    }
+
+    /**
+     * What the {@code fuse} pass may do for this backend. The matmul kernel has no bias/activation
+     * epilogue (only gemm's alpha, beta and c), so nothing after a GEMM is reserved: a bias add and
+     * activation become one fused element-wise kernel instead of two launches. A chain holds only ops
+     * with a scalar form here ({@link ScalarOps}) and a loop body in the Java backend, whose code for
+     * the same graph the jar also carries.
+     */
+    public static FusionRules fusionRules() {
+        Set<String> chain = new TreeSet<>(JavaBackend.fusionRules().chainOps());
+        chain.removeIf(op -> !ScalarOps.isElementwise(op));
+        return new FusionRules(chain, false, Set.of());
     }
 
     /** The CUDA C and host class for {@code g}, without compiling (tests, {@code --dump-cuda}). */

@@ -46,8 +46,8 @@ record GemmShape(
     private static GemmShape gemm(Node g) {
         TensorType a = g.input(0).type();
         TensorType b = g.input(1).type();
-        boolean ta = g.intAttr("trans_a", 0) != 0;
-        boolean tb = g.intAttr("trans_b", 0) != 0;
+        boolean ta = g.intAttr("trans_a") != 0;
+        boolean tb = g.intAttr("trans_b") != 0;
         Dim m = ta ? a.dim(1) : a.dim(0);
         Dim k = ta ? a.dim(0) : a.dim(1);
         Dim n = tb ? b.dim(0) : b.dim(1);

@@ -19,7 +19,7 @@ final class IndexingCuda {
         TensorType data = s.inType(0);
         TensorType idx = s.inType(1);
         TensorType out = s.outType();
-        int axis = (int) Math.floorMod(n.intAttr("axis", 0), data.rank());
+        int axis = (int) Math.floorMod(n.intAttr("axis"), data.rank());
         CudaLanguage lang = s.lang();
         StringBuilder b = new StringBuilder(s.gridStride(out.elementCount()));
         b.append(CExpr.unflatten(out, "i", "o"));

@@ -65,8 +65,8 @@ final class MatmulCuda {
         CudaLanguage lang = s.lang();
         String v = acc;
         if (n.op().equals("gemm")) {
-            double alpha = n.floatAttr("alpha", 1.0);
-            double beta = n.floatAttr("beta", 1.0);
+            double alpha = n.floatAttr("alpha");
+            double beta = n.floatAttr("beta");
             v = "(" + ScalarOps.floatLit(alpha) + " * " + acc + ")";
             if (n.inputs().size() > 2 && beta != 0) {
                 TensorType ct = s.inType(2);

@@ -20,7 +20,7 @@ final class NormCuda {
         Node n = s.node();
         TensorType x = s.inType(0);
         CudaLanguage lang = s.lang();
-        int axis = (int) Math.floorMod(n.intAttr("axis", -1), x.rank());
+        int axis = (int) Math.floorMod(n.intAttr("axis"), x.rank());
         Dim rows = CExpr.product(x, 0, axis);
         Dim len = CExpr.product(x, axis, x.rank());
         boolean rms = n.op().equals("rms_norm");
@@ -67,7 +67,7 @@ final class NormCuda {
                 .append(ld)
                 .append(" - mean; v += d * d; }\n");
         b.append("  const float inv = rsqrtf(fsc_block_sum(v, red) / (float)L + ")
-                .append(ScalarOps.floatLit(n.floatAttr("epsilon", 1e-5)))
+                .append(ScalarOps.floatLit(n.floatAttr("epsilon")))
                 .append(");\n");
         String scale = param(s, 1, "j");
         String bias = n.inputs().size() > 2 ? " + " + param(s, 2, "j") : "";
@@ -92,7 +92,7 @@ final class NormCuda {
         Node n = s.node();
         TensorType x = s.inType(0);
         CudaLanguage lang = s.lang();
-        int axis = (int) Math.floorMod(n.intAttr("axis", -1), x.rank());
+        int axis = (int) Math.floorMod(n.intAttr("axis"), x.rank());
         Dim outer = CExpr.product(x, 0, axis);
         Dim inner = CExpr.product(x, axis + 1, x.rank());
         Dim len = x.dim(axis);

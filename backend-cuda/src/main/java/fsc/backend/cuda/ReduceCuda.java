@@ -26,12 +26,12 @@ final class ReduceCuda {
             for (long a : n.intsAttr("axes")) {
                 axes.add((int) Math.floorMod(a, x.rank()));
             }
-        } else if (n.intAttr("noop_with_empty_axes", 0) == 0) {
+        } else if (n.intAttr("noop_with_empty_axes") == 0) {
             for (int i = 0; i < x.rank(); i++) {
                 axes.add(i);
             }
         }
-        boolean keep = n.intAttr("keepdims", 1) != 0;
+        boolean keep = n.intAttr("keepdims") != 0;
         List<Integer> kept = new ArrayList<>();
         List<Integer> reduced = new ArrayList<>(axes);
         for (int i = 0; i < x.rank(); i++) {

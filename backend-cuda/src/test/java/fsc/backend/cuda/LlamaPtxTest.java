@@ -47,7 +47,7 @@ class LlamaPtxTest {
                     .graph();
             Graph planned = PassManager.builder()
                     .build()
-                    .run(g, Pipelines.cudaDefault(), PassContext.defaults())
+                    .run(g, Pipelines.cudaDefault(CudaBackend.fusionRules()), PassContext.defaults())
                     .graph();
             if (checkKvCache) {
                 assertEquals(
@@ -126,7 +126,7 @@ class LlamaPtxTest {
                     .graph();
             Graph planned = PassManager.builder()
                     .build()
-                    .run(g, Pipelines.cudaDefault(), PassContext.defaults())
+                    .run(g, Pipelines.cudaDefault(CudaBackend.fusionRules()), PassContext.defaults())
                     .graph();
             CudaModule m = CudaBackend.module(planned, "stories260K");
             assertKvCacheResident(m, "stories260K");

@@ -24,7 +24,7 @@ import java.util.regex.Pattern;
  * An ONNX node test (folder {@code node/<name>} of the shared data) imported the way the conformance
  * runner prepares it ({@code fsc.cli.conformance.TestPreparation}: inputs a shape depends on are
  * bound to the test's data one at a time, as the importer asks), then run through {@link
- * Pipelines#cudaDefault()} as {@code --target cuda} does. The CLI module depends on this one, so its
+ * Pipelines.cudaDefault(CudaBackend.fusionRules())} as {@code --target cuda} does. The CLI module depends on this one, so its
  * code cannot be called from here; this is the same sequence of frontend and pass calls.
  */
 final class OnnxNodeModels {
@@ -84,7 +84,7 @@ final class OnnxNodeModels {
             }
             g = PassManager.builder()
                     .build()
-                    .run(g, Pipelines.cudaDefault(), PassContext.defaults())
+                    .run(g, Pipelines.cudaDefault(CudaBackend.fusionRules()), PassContext.defaults())
                     .graph();
             return new Ready(name, g);
         } catch (FscException e) {

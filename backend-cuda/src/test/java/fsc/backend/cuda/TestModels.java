@@ -32,7 +32,7 @@ final class TestModels {
                 Files.delete(f);
                 miniLm = PassManager.builder()
                         .build()
-                        .run(imported, Pipelines.cudaDefault(), PassContext.defaults())
+                        .run(imported, Pipelines.cudaDefault(CudaBackend.fusionRules()), PassContext.defaults())
                         .graph();
             } catch (IOException e) {
                 throw new UncheckedIOException(e);

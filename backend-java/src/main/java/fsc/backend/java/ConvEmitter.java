@@ -48,7 +48,7 @@ final class ConvEmitter {
 
     private static Windows windows(Node n, long[] in, long[] kernel) {
         try {
-            return Windows.resolve(n.attrs(), in, kernel);
+            return Windows.resolve(n.op(), n.attrs(), in, kernel);
         } catch (IllegalArgumentException e) {
             throw new FscException(n.where() + ": " + e.getMessage());
         }
@@ -66,7 +66,7 @@ final class ConvEmitter {
         if (in.length == 2) {
             return conv2d(s, win, in, kernel);
         }
-        long group = n.intAttr("group", 1);
+        long group = n.intAttr("group");
         long channels = xd.get(1).value();
         long filters = w.type().dim(0).value();
         long cg = channels / group;
@@ -141,7 +141,7 @@ final class ConvEmitter {
         Node n = s.node();
         Value x = n.input(0);
         Value w = n.input(1);
-        long group = n.intAttr("group", 1);
+        long group = n.intAttr("group");
         long channels = x.type().dim(1).value();
         long filters = w.type().dim(0).value();
         String field = s.methodName() + "Kernel";
@@ -281,7 +281,7 @@ final class ConvEmitter {
         }
         Windows win = windows(n, in, kernel);
         boolean max = n.op().equals("max_pool");
-        boolean includePad = n.intAttr("count_include_pad", 0) != 0;
+        boolean includePad = n.intAttr("count_include_pad") != 0;
         int k = in.length;
         DimCode dc = s.dims();
         String xs = s.segment(x, "x");

@@ -165,6 +165,9 @@ final class EpilogueFusion {
         return d.getLast().equals(cols);
     }
 
+    /** The activations a weight GEMM's epilogue applies: {@link #activation}'s cases, for the fuse pass. */
+    static final Set<String> GEMM_ACTIVATIONS = Set.of("relu", "gelu");
+
     private static String activation(Node n) {
         return switch (n.op()) {
             case "relu" -> "RELU";

@@ -24,8 +24,8 @@ import java.util.function.Function;
 final class FusedElementwiseEmitter {
     private FusedElementwiseEmitter() {}
 
-    private static final Set<String> BINARY = Set.of("add", "sub", "mul", "div", "pow", "max", "min");
-    private static final Set<String> UNARY =
+    static final Set<String> BINARY = Set.of("add", "sub", "mul", "div", "pow", "max", "min");
+    static final Set<String> UNARY =
             Set.of("sqrt", "reciprocal", "exp", "log", "erf", "tanh", "sigmoid", "neg", "abs", "relu", "gelu", "silu");
 
     /**

@@ -20,7 +20,7 @@ final class GatherEmitter {
         Value indices = n.input(1);
         Value y = n.output();
         List<Dim> dd = data.type().dims();
-        int axis = Code.axis(n.intAttr("axis", 0), dd.size());
+        int axis = Code.axis(n.intAttr("axis"), dd.size());
         DimCode dc = s.dims();
         long es = data.dtype().blockBytes();
         String ds = s.segment(data, "data");

@@ -189,8 +189,8 @@ final class IndexingEmitter {
         Value x = n.input(0);
         Value y = n.output();
         List<Dim> xd = x.type().dims();
-        int axis = Code.axis(n.intAttr("axis", 0), xd.size());
-        boolean last = n.intAttr("select_last_index", 0) != 0;
+        int axis = Code.axis(n.intAttr("axis"), xd.size());
+        boolean last = n.intAttr("select_last_index") != 0;
         DimCode dc = s.dims();
         String l = JavaTypes.layoutField(x.dtype());
         String xs = s.segment(x, "x");

@@ -5,6 +5,7 @@ import fsc.ir.Graph;
 import fsc.ir.MemoryPlan;
 import fsc.ir.Node;
 import fsc.ir.Value;
+import fsc.passes.FusionRules;
 import fsc.passes.PlanMemoryPass;
 import fsc.runtime.RuntimeFailure;
 import java.net.URISyntaxException;
@@ -14,8 +15,10 @@ import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * The Java backend: graph → one Vector API class per model → javac in process → a runnable jar.
@@ -33,6 +36,17 @@ public final class JavaBackend {
      */
     public static boolean hasKernel(Node n) {
         return JavaKernelSupport.supports(n);
+    }
+
+    /**
+     * What the {@code fuse} pass may do for this backend: chains of the ops {@link
+     * FusedElementwiseEmitter} has loop bodies for, leaving a matmul's bias add and relu/gelu to the
+     * GEMM epilogue ({@link EpilogueFusion}).
+     */
+    public static FusionRules fusionRules() {
+        Set<String> chain = new TreeSet<>(FusedElementwiseEmitter.BINARY);
+        chain.addAll(FusedElementwiseEmitter.UNARY);
+        return new FusionRules(chain, true, EpilogueFusion.GEMM_ACTIVATIONS);
     }
 
     /** Compiles {@code g} (after {@code fold}) into {@code outJar}. User errors are {@link fsc.ir.FscException}s. */

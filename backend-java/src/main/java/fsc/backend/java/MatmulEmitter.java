@@ -325,10 +325,10 @@ final class MatmulEmitter {
         Value a = n.input(0);
         Value b = n.input(1);
         Value y = n.output();
-        boolean transA = n.intAttr("trans_a", 0) != 0;
-        boolean transB = n.intAttr("trans_b", 0) != 0;
-        double alpha = n.floatAttr("alpha", 1.0);
-        double beta = n.floatAttr("beta", 1.0);
+        boolean transA = n.intAttr("trans_a") != 0;
+        boolean transB = n.intAttr("trans_b") != 0;
+        double alpha = n.floatAttr("alpha");
+        double beta = n.floatAttr("beta");
         boolean bias = n.inputs().size() > 2 && beta != 0.0;
         DimCode dc = s.dims();
         Dim m = transA ? a.type().dim(1) : a.type().dim(0);

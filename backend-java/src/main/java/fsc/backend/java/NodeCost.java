@@ -145,9 +145,7 @@ final class NodeCost {
             }
             case "gemm" -> {
                 Value a = n.input(0);
-                Dim k = n.intAttr("trans_a", 0) != 0
-                        ? a.type().dim(0)
-                        : a.type().dim(1);
+                Dim k = n.intAttr("trans_a") != 0 ? a.type().dim(0) : a.type().dim(1);
                 Poly mac = Poly.of(n.output().type().elementCount().times(k), 2);
                 yield n.inputs().size() > 2 ? mac.plus(elements(n.output())) : mac;
             }

@@ -26,7 +26,7 @@ final class NormEmitter {
         Value x = n.input(0);
         Value y = n.output();
         List<Dim> xd = x.type().dims();
-        int axis = Code.axis(n.intAttr("axis", -1), xd.size());
+        int axis = Code.axis(n.intAttr("axis"), xd.size());
         DimCode dc = s.dims();
         String xs = s.segment(x, "x");
         String ys = s.segment(y, "y");
@@ -109,7 +109,7 @@ final class NormEmitter {
         Value bias = n.inputs().size() > 2 ? n.input(2) : null;
         Value y = n.output();
         List<Dim> xd = x.type().dims();
-        int axis = Code.axis(n.intAttr("axis", -1), xd.size());
+        int axis = Code.axis(n.intAttr("axis"), xd.size());
         Dim d = Dim.product(xd.subList(axis, xd.size()));
         for (Value p : bias == null ? List.of(scale) : List.of(scale, bias)) {
             if (!p.type().elementCount().equals(d)) {
@@ -121,7 +121,7 @@ final class NormEmitter {
         String xs = s.segment(x, "x");
         String gs = s.segment(scale, "scale");
         String ys = s.segment(y, "y");
-        float eps = (float) n.floatAttr("epsilon", 1e-5);
+        float eps = (float) n.floatAttr("epsilon");
         // One shared runtime kernel rather than a loop per node: every layer's norm then runs the
         // same JIT-compiled code, which C2 compiles once and early instead of once per layer.
         return CodeBlock.builder()
@@ -149,7 +149,7 @@ final class NormEmitter {
         Value scale = n.input(1);
         Value y = n.output();
         List<Dim> xd = x.type().dims();
-        int axis = Code.axis(n.intAttr("axis", -1), xd.size());
+        int axis = Code.axis(n.intAttr("axis"), xd.size());
         Dim d = Dim.product(xd.subList(axis, xd.size()));
         if (!scale.type().elementCount().equals(d)) {
             throw new FscException(n.where() + ": scale " + scale.type() + " must have the " + d
@@ -166,7 +166,7 @@ final class NormEmitter {
         String ms = s.local("meanSquare");
         String inv = s.local("inv");
         String vi = s.local("vinv");
-        float eps = (float) n.floatAttr("epsilon", 1e-5);
+        float eps = (float) n.floatAttr("epsilon");
         return CodeBlock.builder()
                 .addStatement("long $N = $L", rows, dc.product(xd.subList(0, axis)))
                 .addStatement("long $N = $L", len, dc.of(d))
@@ -237,7 +237,7 @@ final class NormEmitter {
         String add = s.local("add");
         String vm = s.local("vmul");
         String va = s.local("vadd");
-        float eps = (float) n.floatAttr("epsilon", 1e-5);
+        float eps = (float) n.floatAttr("epsilon");
         return CodeBlock.builder()
                 .addStatement("long $N = $L", channels, dc.of(xd.get(1)))
                 .addStatement("long $N = $L", len, dc.product(xd.subList(2, xd.size())))

@@ -76,7 +76,7 @@ final class ProfileTable {
                 if ((n.op().equals("gather") || n.op().equals("embedding"))
                         && n.inputs().size() > 1
                         && n.input(1) == in) {
-                    int axis = n.op().equals("embedding") ? 0 : (int) n.intAttr("axis", 0);
+                    int axis = n.op().equals("embedding") ? 0 : (int) n.intAttr("axis");
                     var table = n.input(0).type();
                     if (axis < 0) {
                         axis += table.rank();

@@ -94,7 +94,7 @@ final class ReduceEmitter {
         boolean[] reduced = new boolean[rank];
         long[] axes = n.intsAttr("axes");
         if (axes == null || axes.length == 0) {
-            boolean noop = n.intAttr("noop_with_empty_axes", 0) != 0;
+            boolean noop = n.intAttr("noop_with_empty_axes") != 0;
             java.util.Arrays.fill(reduced, !noop);
             return reduced;
         }

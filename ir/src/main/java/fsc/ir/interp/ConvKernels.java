@@ -38,8 +38,8 @@ final class ConvKernels {
         long[] ws = w.shape();
         long[] in = spatial(xs);
         long[] kernel = spatial(ws);
-        Windows win = Windows.resolve(c.node().attrs(), in, kernel);
-        long group = c.node().intAttr("group", 1);
+        Windows win = Windows.resolve(c.node().op(), c.node().attrs(), in, kernel);
+        long group = c.node().intAttr("group");
         long n = xs[0];
         long m = ws[0];
         long cPerGroup = ws[1];
@@ -76,9 +76,9 @@ final class ConvKernels {
         long[] xs = x.shape();
         long[] in = spatial(xs);
         long[] kernel = c.node().intsAttr("kernel_shape");
-        Windows win = Windows.resolve(c.node().attrs(), in, kernel);
+        Windows win = Windows.resolve(c.node().op(), c.node().attrs(), in, kernel);
         boolean max = c.node().op().equals("max_pool");
-        boolean includePad = c.node().intAttr("count_include_pad", 0) != 0;
+        boolean includePad = c.node().intAttr("count_include_pad") != 0;
         long planes = xs[0] * xs[1];
         long inSize = Index.count(in);
         long kSize = Index.count(kernel);
@@ -143,7 +143,7 @@ final class ConvKernels {
         long[] xs = x.shape();
         long channels = xs[1];
         long inner = Index.product(xs, 2, xs.length);
-        double epsilon = c.node().floatAttr("epsilon", 1e-5);
+        double epsilon = c.node().floatAttr("epsilon");
         HostTensor out = c.newOutput();
         for (long i = 0; i < x.size(); i++) {
             long ch = (i / inner) % channels;

@@ -131,8 +131,8 @@ final class IndexingKernels {
     static HostTensor argmax(Call c) {
         HostTensor x = c.in(0);
         long[] shape = x.shape();
-        int axis = Call.axis(c.node().intAttr("axis", 0), shape.length);
-        boolean last = c.node().intAttr("select_last_index", 0) != 0;
+        int axis = Call.axis(c.node().intAttr("axis"), shape.length);
+        boolean last = c.node().intAttr("select_last_index") != 0;
         long len = shape[axis];
         long outer = Index.product(shape, 0, axis);
         long inner = Index.product(shape, axis + 1, shape.length);

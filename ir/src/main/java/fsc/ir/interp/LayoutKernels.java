@@ -95,7 +95,7 @@ final class LayoutKernels {
         HostTensor data = c.in(0);
         HostTensor indices = c.in(1);
         long[] dShape = data.shape();
-        int axis = Call.axis(c.node().intAttr("axis", 0), dShape.length);
+        int axis = Call.axis(c.node().intAttr("axis"), dShape.length);
         long axisLen = dShape[axis];
         long outer = Index.product(dShape, 0, axis);
         long inner = Index.product(dShape, axis + 1, dShape.length);

@@ -52,10 +52,10 @@ final class LinalgKernels {
     static HostTensor gemm(Call c) {
         HostTensor a = c.in(0);
         HostTensor b = c.in(1);
-        boolean ta = c.node().intAttr("trans_a", 0) != 0;
-        boolean tb = c.node().intAttr("trans_b", 0) != 0;
-        double alpha = c.node().floatAttr("alpha", 1);
-        double beta = c.node().floatAttr("beta", 1);
+        boolean ta = c.node().intAttr("trans_a") != 0;
+        boolean tb = c.node().intAttr("trans_b") != 0;
+        double alpha = c.node().floatAttr("alpha");
+        double beta = c.node().floatAttr("beta");
         long[] as = a.shape();
         long[] bs = b.shape();
         long m = ta ? as[1] : as[0];

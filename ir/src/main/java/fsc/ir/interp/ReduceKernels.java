@@ -13,7 +13,7 @@ final class ReduceKernels {
         long[] axes = c.intsFrom(1, "axes");
         boolean[] reduced = new boolean[rank];
         if (axes == null || axes.length == 0) {
-            Arrays.fill(reduced, c.node().intAttr("noop_with_empty_axes", 0) == 0);
+            Arrays.fill(reduced, c.node().intAttr("noop_with_empty_axes") == 0);
         } else {
             for (long a : axes) {
                 reduced[Call.axis(a, rank)] = true;
@@ -73,7 +73,7 @@ final class ReduceKernels {
     static HostTensor softmax(Call c) {
         HostTensor x = c.in(0);
         long[] shape = x.shape();
-        int axis = Call.axis(c.node().intAttr("axis", -1), shape.length);
+        int axis = Call.axis(c.node().intAttr("axis"), shape.length);
         long len = shape[axis];
         long outer = Index.product(shape, 0, axis);
         long inner = Index.product(shape, axis + 1, shape.length);
@@ -107,8 +107,8 @@ final class ReduceKernels {
         boolean rms = c.node().op().equals("rms_norm");
         HostTensor x = c.in(0);
         long[] shape = x.shape();
-        int axis = Call.axis(c.node().intAttr("axis", -1), shape.length);
-        double epsilon = c.node().floatAttr("epsilon", 1e-5);
+        int axis = Call.axis(c.node().intAttr("axis"), shape.length);
+        double epsilon = c.node().floatAttr("epsilon");
         long[] normShape = Arrays.copyOfRange(shape, axis, shape.length);
         long outer = Index.product(shape, 0, axis);
         long len = Index.count(normShape);

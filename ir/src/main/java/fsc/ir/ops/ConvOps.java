@@ -16,12 +16,29 @@ final class ConvOps {
 
     static List<OpDef> defs() {
         return List.of(
-                new OpSpec("conv", 2, 3, ConvOps::conv),
-                OpSpec.fixed("max_pool", 1, ConvOps::pool),
-                OpSpec.fixed("average_pool", 1, ConvOps::pool),
-                OpSpec.fixed("global_average_pool", 1, ConvOps::globalPool),
-                OpSpec.fixed("global_max_pool", 1, ConvOps::globalPool),
-                OpSpec.fixed("batch_norm", 5, ConvOps::batchNorm));
+                new OpSpec("conv", 2, 3, ConvOps::conv).attrs(window()),
+                OpSpec.fixed("max_pool", 1, ConvOps::pool).attrs(window()),
+                OpSpec.fixed("average_pool", 1, ConvOps::pool).attrs(window()),
+                OpSpec.fixed("global_average_pool", 1, ConvOps::globalPool).attrs(),
+                OpSpec.fixed("global_max_pool", 1, ConvOps::globalPool).attrs(),
+                OpSpec.fixed("batch_norm", 5, ConvOps::batchNorm).attrs(AttrSpec.number("epsilon", 1e-5)));
+    }
+
+    /**
+     * The window attributes conv and the pools share (ONNX's names). Strides, dilations and pads have no
+     * single default: absent means ones and zeros for the input's rank ({@link Windows}).
+     */
+    private static AttrSpec[] window() {
+        return new AttrSpec[] {
+            AttrSpec.ints("kernel_shape"),
+            AttrSpec.ints("strides"),
+            AttrSpec.ints("dilations"),
+            AttrSpec.ints("pads"),
+            AttrSpec.string("auto_pad", "NOTSET"),
+            AttrSpec.integer("group", 1),
+            AttrSpec.integer("ceil_mode", 0),
+            AttrSpec.integer("count_include_pad", 0)
+        };
     }
 
     /** The spatial sizes of {@code x}, which must be fixed. */
@@ -34,7 +51,7 @@ final class ConvOps {
 
     static Windows windows(InferContext ctx, long[] in, long[] kernel) {
         try {
-            return Windows.resolve(ctx.attrs(), in, kernel);
+            return Windows.resolve(ctx.op(), ctx.attrs(), in, kernel);
         } catch (IllegalArgumentException e) {
             throw ctx.fail(e.getMessage());
         }
@@ -57,7 +74,7 @@ final class ConvOps {
             throw ctx.fail("weight " + w + " does not match input " + x);
         }
         long[] wShape = ctx.fixed(w.dims(), "weight shape");
-        long group = ctx.intAttr("group", 1);
+        long group = ctx.intAttr("group");
         Dim channels = x.dim(1);
         if (group < 1 || !channels.equals(Dim.of(wShape[1] * group)) || wShape[0] % group != 0) {
             throw ctx.fail("input " + x + " and weight " + w + " do not fit group " + group);

@@ -49,8 +49,28 @@ final class ElementwiseOps {
     static final List<String> MAPS = Stream.concat(UNARY.stream(), Stream.of("bitwise_not", "gelu", "silu"))
             .toList();
 
+    /** Element-wise ops that are neither a broadcasting binary nor a one-operand map. */
+    static final List<String> OTHER_ELEMENTWISE = List.of("bitcast", "cast", "clip", "where");
+
+    /** The definitions, each carrying its {@link OpTrait}s: the one place that says which ops are element-wise. */
     static List<OpDef> defs() {
         List<OpDef> defs = new ArrayList<>();
+        for (OpSpec d : shapeRules()) {
+            if (BINARY.contains(d.name())) {
+                defs.add(d.with(OpTrait.ELEMENTWISE, OpTrait.BINARY));
+            } else if (MAPS.contains(d.name())) {
+                defs.add(d.with(OpTrait.ELEMENTWISE, OpTrait.UNARY_MAP));
+            } else if (OTHER_ELEMENTWISE.contains(d.name())) {
+                defs.add(d.with(OpTrait.ELEMENTWISE));
+            } else {
+                throw new IllegalStateException("element-wise op family: '" + d.name() + "' has no trait");
+            }
+        }
+        return defs;
+    }
+
+    private static List<OpSpec> shapeRules() {
+        List<OpSpec> defs = new ArrayList<>();
         for (String op : ARITHMETIC) {
             // pow takes its exponent in any numeric type (ONNX Pow-15); the result has the base's type.
             boolean sameType = !op.equals("pow");

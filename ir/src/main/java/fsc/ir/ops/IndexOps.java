@@ -12,7 +12,7 @@ final class IndexOps {
 
     static List<OpDef> defs() {
         return List.of(
-                OpSpec.fixed("gather", 2, IndexOps::gather),
+                OpSpec.fixed("gather", 2, IndexOps::gather).attrs(AttrSpec.integer("axis", 0)),
                 OpSpec.fixed("shape", 1, IndexOps::shape),
                 new OpSpec("constant_of_shape", 0, 1, IndexOps::constantOfShape));
     }
@@ -26,7 +26,7 @@ final class IndexOps {
         if (data.rank() == 0) {
             throw ctx.fail("cannot gather from a scalar");
         }
-        int axis = ctx.axis(ctx.intAttr("axis", 0), data.rank());
+        int axis = ctx.axis(ctx.intAttr("axis"), data.rank());
         List<Dim> dims = new ArrayList<>(data.dims().subList(0, axis));
         dims.addAll(indices.dims());
         dims.addAll(data.dims().subList(axis + 1, data.rank()));

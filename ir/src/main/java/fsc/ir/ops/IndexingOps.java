@@ -21,7 +21,11 @@ final class IndexingOps {
                 new OpSpec("tile", 1, 2, IndexingOps::tile),
                 new OpSpec("cumsum", 1, 2, IndexingOps::sameShape),
                 OpSpec.fixed("cumprod", 1, IndexingOps::sameShape),
-                OpSpec.fixed("argmax", 1, IndexingOps::argmax));
+                OpSpec.fixed("argmax", 1, IndexingOps::argmax)
+                        .attrs(
+                                AttrSpec.integer("axis", 0),
+                                AttrSpec.integer("keepdims", 1),
+                                AttrSpec.integer("select_last_index", 0)));
     }
 
     /**
@@ -135,8 +139,8 @@ final class IndexingOps {
 
     private static List<TensorType> argmax(InferContext ctx) {
         TensorType x = ctx.input(0);
-        int axis = ctx.axis(ctx.intAttr("axis", 0), x.rank());
-        boolean keep = ctx.intAttr("keepdims", 1) != 0;
+        int axis = ctx.axis(ctx.intAttr("axis"), x.rank());
+        boolean keep = ctx.intAttr("keepdims") != 0;
         List<Dim> dims = new ArrayList<>(x.dims());
         if (keep) {
             dims.set(axis, Dim.of(1));

@@ -73,6 +73,7 @@ public record InferContext(
     public long intAttr(String name, long dflt) {
         Attr a = attrs.get(name);
         if (a == null) {
+            Ops.checkReaderDefault(op, name, new Attr.Int(dflt));
             return dflt;
         }
         if (a instanceof Attr.Int i) {
@@ -81,8 +82,16 @@ public record InferContext(
         throw fail("attribute '" + name + "' must be an integer, got " + a);
     }
 
+    /** An integer attribute of an op on the attribute schema, its declared default when absent. */
+    public long intAttr(String name) {
+        return ((Attr.Int) attrs.getOrDefault(name, Ops.defaultAttr(op, name))).value();
+    }
+
     public double floatAttr(String name, double dflt) {
         Attr a = attrs.get(name);
+        if (a == null) {
+            Ops.checkReaderDefault(op, name, new Attr.Float(dflt));
+        }
         return switch (a) {
             case null -> dflt;
             case Attr.Float f -> f.value();

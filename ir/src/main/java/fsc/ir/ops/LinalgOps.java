@@ -10,7 +10,14 @@ final class LinalgOps {
     private LinalgOps() {}
 
     static List<OpDef> defs() {
-        return List.of(OpSpec.fixed("matmul", 2, LinalgOps::matmul), new OpSpec("gemm", 2, 3, LinalgOps::gemm));
+        return List.of(
+                OpSpec.fixed("matmul", 2, LinalgOps::matmul),
+                new OpSpec("gemm", 2, 3, LinalgOps::gemm)
+                        .attrs(
+                                AttrSpec.number("alpha", 1.0),
+                                AttrSpec.number("beta", 1.0),
+                                AttrSpec.integer("trans_a", 0),
+                                AttrSpec.integer("trans_b", 0)));
     }
 
     /**
@@ -51,8 +58,8 @@ final class LinalgOps {
         if (a.rank() != 2 || b.rank() != 2 || a.dtype() != b.dtype()) {
             throw ctx.fail("needs two matrices of one type, got " + a + " and " + b);
         }
-        boolean ta = ctx.intAttr("trans_a", 0) != 0;
-        boolean tb = ctx.intAttr("trans_b", 0) != 0;
+        boolean ta = ctx.intAttr("trans_a") != 0;
+        boolean tb = ctx.intAttr("trans_b") != 0;
         Dim m = a.dim(ta ? 1 : 0);
         Dim k = a.dim(ta ? 0 : 1);
         Dim kb = b.dim(tb ? 1 : 0);

@@ -2,6 +2,7 @@ package fsc.ir.ops;
 
 import fsc.ir.TensorType;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The definition of one IR op: its name, how many operands it takes, and its shape rule. Reference
@@ -20,4 +21,17 @@ public interface OpDef {
 
     /** Output types from the operand types, attributes and known integer contents; {@code ctx.fail} on bad input. */
     List<TensorType> infer(InferContext ctx);
+
+    /** What passes and backends may assume about this op (see {@link OpTrait}); empty by default. */
+    default Set<OpTrait> traits() {
+        return Set.of();
+    }
+
+    /**
+     * The attributes this op takes, with their defaults, when the op is on the schema; empty for ops
+     * whose readers still carry their own defaults.
+     */
+    default java.util.Optional<AttrSchema> attrSchema() {
+        return java.util.Optional.empty();
+    }
 }

@@ -2,9 +2,29 @@ package fsc.ir.ops;
 
 import fsc.ir.TensorType;
 import java.util.List;
+import java.util.Set;
 
-/** An op definition built from a name, an arity and a shape rule; the op families are tables of these. */
-record OpSpec(String name, int minInputs, int maxInputs, Rule rule) implements OpDef {
+/** An op definition built from a name, an arity, a shape rule and its traits; the op families are tables of these. */
+record OpSpec(String name, int minInputs, int maxInputs, Rule rule, Set<OpTrait> traits, AttrSchema schema)
+        implements OpDef {
+
+    OpSpec {
+        traits = Set.copyOf(traits);
+    }
+
+    OpSpec(String name, int minInputs, int maxInputs, Rule rule) {
+        this(name, minInputs, maxInputs, rule, Set.of(), null);
+    }
+
+    @Override
+    public java.util.Optional<AttrSchema> attrSchema() {
+        return java.util.Optional.ofNullable(schema);
+    }
+
+    /** This definition with its attributes declared: every attribute it takes, with its default. */
+    OpSpec attrs(AttrSpec... specs) {
+        return new OpSpec(name, minInputs, maxInputs, rule, traits, AttrSchema.of(specs));
+    }
 
     /** A shape rule. */
     @FunctionalInterface
@@ -19,5 +39,13 @@ record OpSpec(String name, int minInputs, int maxInputs, Rule rule) implements O
 
     static OpSpec fixed(String name, int inputs, Rule rule) {
         return new OpSpec(name, inputs, inputs, rule);
+    }
+
+    /** This definition with {@code more} traits added. */
+    OpSpec with(OpTrait... more) {
+        java.util.EnumSet<OpTrait> all = java.util.EnumSet.noneOf(OpTrait.class);
+        all.addAll(traits);
+        all.addAll(List.of(more));
+        return new OpSpec(name, minInputs, maxInputs, rule, all, schema);
     }
 }

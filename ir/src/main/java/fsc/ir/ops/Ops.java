@@ -25,17 +25,82 @@ public final class Ops {
     public static final List<String> TRIG_AND_HYPERBOLIC =
             List.of("tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh");
 
+    private static final SortedMap<String, OpDef> BY_NAME = build();
+
     /** The two-input element-wise ops (broadcasting arithmetic, comparison, logic, bitwise, shifts). */
     public static List<String> elementwiseBinary() {
-        return ElementwiseOps.BINARY;
+        return withTrait(OpTrait.BINARY);
     }
 
     /** The one-input ops that map each element on its own (math, rounding, activations, not). */
     public static List<String> elementwiseMaps() {
-        return ElementwiseOps.MAPS;
+        return withTrait(OpTrait.UNARY_MAP);
     }
 
-    private static final SortedMap<String, OpDef> BY_NAME = build();
+    /**
+     * The declared default of {@code op}'s attribute {@code name}: what a reader gets when the node
+     * does not set it. A broken invariant (not a user error) when the op has no schema, does not
+     * declare the attribute, or declares it without a default.
+     */
+    public static Attr defaultAttr(String op, String name) {
+        AttrSpec s = declared(op, name);
+        if (s.dflt() == null) {
+            throw new IllegalStateException("op '" + op + "' declares attribute '" + name + "' without a default");
+        }
+        return s.dflt();
+    }
+
+    /**
+     * Checks a reader's own default against the schema, for ops on it: a reader that passes a default
+     * must pass the declared one, so no second default can drift from the schema's.
+     */
+    public static void checkReaderDefault(String op, String name, Attr readerDefault) {
+        OpDef d = BY_NAME.get(op);
+        if (d == null || d.attrSchema().isEmpty()) {
+            return;
+        }
+        AttrSpec s = declared(op, name);
+        boolean same =
+                s.dflt() != null && (s.dflt().equals(readerDefault) || numeric(s.dflt()) == numeric(readerDefault));
+        if (!same) {
+            throw new IllegalStateException("op '" + op + "': a reader assumes attribute '" + name + "' defaults to "
+                    + readerDefault + ", the schema declares " + s.dflt());
+        }
+    }
+
+    private static double numeric(Attr a) {
+        return switch (a) {
+            case Attr.Int i -> i.value();
+            case Attr.Float f -> f.value();
+            default -> Double.NaN;
+        };
+    }
+
+    private static AttrSpec declared(String op, String name) {
+        OpDef d = BY_NAME.get(op);
+        if (d == null || d.attrSchema().isEmpty()) {
+            throw new IllegalStateException(
+                    "op '" + op + "' has no attribute schema; read '" + name + "' with an explicit default");
+        }
+        return d.attrSchema()
+                .get()
+                .spec(name)
+                .orElseThrow(() -> new IllegalStateException("op '" + op + "' declares no attribute '" + name + "'"));
+    }
+
+    /** The names of the ops that declare {@code trait}, sorted. */
+    public static List<String> withTrait(OpTrait trait) {
+        return BY_NAME.values().stream()
+                .filter(d -> d.traits().contains(trait))
+                .map(OpDef::name)
+                .toList();
+    }
+
+    /** Whether {@code op} is a registered op that declares {@code trait}. */
+    public static boolean hasTrait(String op, OpTrait trait) {
+        OpDef d = BY_NAME.get(op);
+        return d != null && d.traits().contains(trait);
+    }
 
     private static SortedMap<String, OpDef> build() {
         List<OpDef> defs = new ArrayList<>();
@@ -100,6 +165,10 @@ public final class Ops {
         List<Optional<List<Dim>>> knownInts = new ArrayList<>();
         for (Value v : inputs) {
             knownInts.add(known.get(v));
+        }
+        Optional<String> problem = def.attrSchema().flatMap(schema -> schema.problem(attrs));
+        if (problem.isPresent()) {
+            throw new FscException(where + ": " + problem.get());
         }
         InferContext ctx =
                 new InferContext(op, where, inputs.stream().map(Value::type).toList(), new TreeMap<>(attrs), knownInts);

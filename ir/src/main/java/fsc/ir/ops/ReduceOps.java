@@ -13,15 +13,24 @@ final class ReduceOps {
     static final List<String> REDUCTIONS =
             List.of("reduce_mean", "reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_l2");
 
+    private static final AttrSpec[] NORM = {AttrSpec.integer("axis", -1), AttrSpec.number("epsilon", 1e-5)};
+
     static List<OpDef> defs() {
         List<OpDef> defs = new ArrayList<>();
         for (String op : REDUCTIONS) {
-            defs.add(new OpSpec(op, 1, 2, ReduceOps::reduce));
+            // axes: the attribute form (before opset 18 the ONNX attribute; after fold, a folded operand);
+            // absent means every axis unless noop_with_empty_axes.
+            defs.add(new OpSpec(op, 1, 2, ReduceOps::reduce)
+                    .attrs(
+                            AttrSpec.ints("axes"),
+                            AttrSpec.integer("keepdims", 1),
+                            AttrSpec.integer("noop_with_empty_axes", 0)));
         }
-        defs.add(OpSpec.fixed("softmax", 1, ReduceOps::softmax));
-        defs.add(OpSpec.fixed("log_softmax", 1, ReduceOps::softmax));
-        defs.add(new OpSpec("layer_norm", 2, 3, ReduceOps::layerNorm));
-        defs.add(OpSpec.fixed("rms_norm", 2, ReduceOps::layerNorm));
+        defs.add(OpSpec.fixed("softmax", 1, ReduceOps::softmax).attrs(AttrSpec.integer("axis", -1)));
+        defs.add(OpSpec.fixed("log_softmax", 1, ReduceOps::softmax).attrs(AttrSpec.integer("axis", -1)));
+        // axis: the first normalised axis (the normalised shape is x's dims from it on).
+        defs.add(new OpSpec("layer_norm", 2, 3, ReduceOps::layerNorm).attrs(NORM));
+        defs.add(OpSpec.fixed("rms_norm", 2, ReduceOps::layerNorm).attrs(NORM));
         return defs;
     }
 
@@ -32,7 +41,7 @@ final class ReduceOps {
     static boolean[] reducedAxes(InferContext ctx, long[] axes, int rank) {
         boolean[] reduced = new boolean[rank];
         if (axes == null || axes.length == 0) {
-            if (ctx.intAttr("noop_with_empty_axes", 0) == 0) {
+            if (ctx.intAttr("noop_with_empty_axes") == 0) {
                 Arrays.fill(reduced, true);
             }
             return reduced;
@@ -49,7 +58,7 @@ final class ReduceOps {
                 ? ctx.requireFixedInts(1, "the axes")
                 : ctx.intsAttr("axes").orElse(null);
         boolean[] reduced = reducedAxes(ctx, axes, x.rank());
-        boolean keep = ctx.intAttr("keepdims", 1) != 0;
+        boolean keep = ctx.intAttr("keepdims") != 0;
         List<Dim> dims = new ArrayList<>();
         for (int i = 0; i < x.rank(); i++) {
             if (!reduced[i]) {
@@ -66,7 +75,7 @@ final class ReduceOps {
         if (!x.dtype().isFloat()) {
             throw ctx.fail("needs a floating-point input, got " + x);
         }
-        ctx.axis(ctx.intAttr("axis", -1), x.rank());
+        ctx.axis(ctx.intAttr("axis"), x.rank());
         return List.of(x);
     }
 
@@ -75,7 +84,7 @@ final class ReduceOps {
         if (!x.dtype().isFloat()) {
             throw ctx.fail("needs a floating-point input, got " + x);
         }
-        int axis = ctx.axis(ctx.intAttr("axis", -1), x.rank());
+        int axis = ctx.axis(ctx.intAttr("axis"), x.rank());
         List<Dim> normalized = x.dims().subList(axis, x.rank());
         for (int i = 1; i < ctx.inputCount(); i++) {
             TensorType p = ctx.input(i);

@@ -125,7 +125,7 @@ public final class ShapeValues {
             return Optional.empty();
         }
         int rank = shape.length;
-        long a = intAttr(attrs, "axis", 0);
+        long a = ((Attr.Int) attrs.getOrDefault("axis", Ops.defaultAttr("gather", "axis"))).value();
         int axis = (int) (a < 0 ? a + rank : a);
         long axisLen = shape[axis];
         long outer = product(shape, 0, axis);

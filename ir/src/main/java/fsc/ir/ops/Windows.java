@@ -18,7 +18,7 @@ public record Windows(long[] kernel, long[] strides, long[] dilations, long[] pa
      *
      * @throws IllegalArgumentException with a readable reason when the attributes do not fit
      */
-    public static Windows resolve(SortedMap<String, Attr> attrs, long[] in, long[] kernel) {
+    public static Windows resolve(String op, SortedMap<String, Attr> attrs, long[] in, long[] kernel) {
         int k = in.length;
         long[] strides = ints(attrs, "strides", k, 1);
         long[] dilations = ints(attrs, "dilations", k, 1);
@@ -27,8 +27,8 @@ public record Windows(long[] kernel, long[] strides, long[] dilations, long[] pa
             throw new IllegalArgumentException(
                     "strides, dilations and pads must have " + k + ", " + k + " and " + 2 * k + " entries");
         }
-        String autoPad = attrs.get("auto_pad") instanceof Attr.Str s ? s.value() : "NOTSET";
-        boolean ceil = attrs.get("ceil_mode") instanceof Attr.Int c && c.value() != 0;
+        String autoPad = ((Attr.Str) attrs.getOrDefault("auto_pad", Ops.defaultAttr(op, "auto_pad"))).value();
+        boolean ceil = ((Attr.Int) attrs.getOrDefault("ceil_mode", Ops.defaultAttr(op, "ceil_mode"))).value() != 0;
         long[] begin = Arrays.copyOfRange(pads, 0, k);
         long[] end = Arrays.copyOfRange(pads, k, 2 * k);
         long[] out = new long[k];
