@@ -296,53 +296,10 @@ public final class Conv2d implements Parallelism.IntRangeBody {
         }
     }
 
-    /**
-     * Row {@code r = n·M + m} of the output: add channel m's bias and apply the activation, in
-     * place. One loop per activation (the switch is outside the loop), so each loop is small enough
-     * for C2 to inline every vector operation: with {@link ConvActivation}'s switch inside, the
-     * profile showed {@code lanewiseTemplate} calls in this loop. The operations and their order are
-     * those of {@link ConvActivation#apply}.
-     */
+    /** Row {@code r = n·M + m} of the output: add channel m's bias and apply the activation, in place. */
     private void epilogueRow(int r) {
         int m = r % s.filters();
         float b = bias == null ? 0f : bias.get(F32, bOff + (long) m * 4);
-        long row = yOff + (long) r * s.outPixels() * 4;
-        int p = s.outPixels();
-        int bound = p - p % VL;
-        switch (act) {
-            case NONE -> {
-                for (int i = 0; i < bound; i += VL) {
-                    long at = row + (long) i * 4;
-                    load(at).add(b).intoMemorySegment(y, at, ByteOrder.LITTLE_ENDIAN);
-                }
-            }
-            case RELU -> {
-                for (int i = 0; i < bound; i += VL) {
-                    long at = row + (long) i * 4;
-                    load(at).add(b).max(0f).intoMemorySegment(y, at, ByteOrder.LITTLE_ENDIAN);
-                }
-            }
-            case CLIP -> {
-                for (int i = 0; i < bound; i += VL) {
-                    long at = row + (long) i * 4;
-                    load(at).add(b).max(lo).min(hi).intoMemorySegment(y, at, ByteOrder.LITTLE_ENDIAN);
-                }
-            }
-            case HARD_SWISH -> {
-                for (int i = 0; i < bound; i += VL) {
-                    long at = row + (long) i * 4;
-                    FloatVector v = load(at).add(b);
-                    v.mul(v.add(3f).max(0f).min(6f)).div(6f).intoMemorySegment(y, at, ByteOrder.LITTLE_ENDIAN);
-                }
-            }
-        }
-        for (int i = bound; i < p; i++) {
-            long at = row + (long) i * 4;
-            y.set(F32, at, act.apply(y.get(F32, at) + b, lo, hi));
-        }
-    }
-
-    private FloatVector load(long at) {
-        return FloatVector.fromMemorySegment(S, y, at, ByteOrder.LITTLE_ENDIAN);
+        ConvRowEpilogue.biasActivate(y, yOff + (long) r * s.outPixels() * 4, s.outPixels(), b, act, lo, hi);
     }
 }

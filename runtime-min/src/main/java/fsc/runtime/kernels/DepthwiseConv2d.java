@@ -18,7 +18,7 @@ import jdk.incubator.vector.VectorSpecies;
  * (XNNPACK reaches the same with its indirection buffers; a phase split is simpler for strides 1
  * and 2, which is all real networks use). Each vector of output columns then takes one FMA per tap
  * with the tap's weight broadcast, starting from the bias, and the activation is applied before
- * the single store.
+ * the store; the activation then runs over the finished row while it is in L1.
  */
 final class DepthwiseConv2d {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -124,10 +124,10 @@ final class DepthwiseConv2d {
                     a3 = FloatVector.fromArray(S, planes, at + 3 * VL).fma(wt, a3);
                 }
                 long o = row + (long) ox * 4;
-                act.apply(a0, lo, hi).intoMemorySegment(y, o, ByteOrder.LITTLE_ENDIAN);
-                act.apply(a1, lo, hi).intoMemorySegment(y, o + VL * 4L, ByteOrder.LITTLE_ENDIAN);
-                act.apply(a2, lo, hi).intoMemorySegment(y, o + 2 * VL * 4L, ByteOrder.LITTLE_ENDIAN);
-                act.apply(a3, lo, hi).intoMemorySegment(y, o + 3 * VL * 4L, ByteOrder.LITTLE_ENDIAN);
+                a0.intoMemorySegment(y, o, ByteOrder.LITTLE_ENDIAN);
+                a1.intoMemorySegment(y, o + VL * 4L, ByteOrder.LITTLE_ENDIAN);
+                a2.intoMemorySegment(y, o + 2 * VL * 4L, ByteOrder.LITTLE_ENDIAN);
+                a3.intoMemorySegment(y, o + 3 * VL * 4L, ByteOrder.LITTLE_ENDIAN);
             }
             for (; ox < vecEnd; ox += VL) {
                 FloatVector acc = FloatVector.broadcast(S, b);
@@ -135,15 +135,18 @@ final class DepthwiseConv2d {
                     int at = base + off[t] + ox;
                     acc = FloatVector.fromArray(S, planes, at).fma(FloatVector.broadcast(S, k[t]), acc);
                 }
-                act.apply(acc, lo, hi).intoMemorySegment(y, row + (long) ox * 4, ByteOrder.LITTLE_ENDIAN);
+                acc.intoMemorySegment(y, row + (long) ox * 4, ByteOrder.LITTLE_ENDIAN);
             }
             for (; ox < ow; ox++) {
                 float acc = b;
                 for (int t = 0; t < taps; t++) {
                     acc = Math.fma(planes[base + off[t] + ox], k[t], acc);
                 }
-                y.set(F32, row + (long) ox * 4, act.apply(acc, lo, hi));
+                y.set(F32, row + (long) ox * 4, acc);
             }
+            // The row is still in L1: apply the activation in place (see ConvRowEpilogue for why
+            // not in registers through a helper).
+            ConvRowEpilogue.activate(y, row, ow, act, lo, hi);
         }
     }
 
