@@ -1,9 +1,9 @@
 package fsc.runtime.kernels;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -19,7 +19,6 @@ import jdk.incubator.vector.VectorSpecies;
 final class ConvRowEpilogue {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int VL = S.length();
-    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     private ConvRowEpilogue() {}
@@ -55,9 +54,18 @@ final class ConvRowEpilogue {
                 }
             }
         }
-        for (int i = bound; i < count; i++) {
-            long p = at + (long) i * 4;
-            y.set(F32, p, act.apply(y.get(F32, p) + bias, lo, hi));
+        if (bound < count) {
+            // The tail as one masked vector (late MobileNet rows are 24 or 12 floats wide).
+            VectorMask<Float> m = S.indexInRange(bound, count);
+            long p = end;
+            FloatVector v = FloatVector.fromMemorySegment(S, y, p, LE, m).add(bias);
+            v = switch (act) {
+                case NONE -> v;
+                case RELU -> v.max(0f);
+                case CLIP -> v.max(lo).min(hi);
+                case HARD_SWISH -> v.mul(v.add(3f).max(0f).min(6f)).div(6f);
+            };
+            v.intoMemorySegment(y, p, LE, m);
         }
     }
 
@@ -89,9 +97,17 @@ final class ConvRowEpilogue {
                 }
             }
         }
-        for (int i = bound; i < count; i++) {
-            long p = at + (long) i * 4;
-            y.set(F32, p, act.apply(y.get(F32, p), lo, hi));
+        if (bound < count) {
+            VectorMask<Float> m = S.indexInRange(bound, count);
+            long p = end;
+            FloatVector v = FloatVector.fromMemorySegment(S, y, p, LE, m);
+            v = switch (act) {
+                case NONE -> v;
+                case RELU -> v.max(0f);
+                case CLIP -> v.max(lo).min(hi);
+                case HARD_SWISH -> v.mul(v.add(3f).max(0f).min(6f)).div(6f);
+            };
+            v.intoMemorySegment(y, p, LE, m);
         }
     }
 }
