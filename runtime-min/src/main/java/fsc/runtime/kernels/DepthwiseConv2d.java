@@ -106,9 +106,19 @@ final class DepthwiseConv2d {
         int ow = s.outW();
         int wide = ow - ow % (4 * VL);
         int vecEnd = ow - ow % VL;
+        int kh = s.kernelH();
+        int dh = s.dilationH();
         for (int oy = 0; oy < s.outH(); oy++) {
             long row = out + (long) oy * ow * 4;
             int base = oy * s.strideH() * cols;
+            // Kernel rows that read input rows, not the zero rows of the top and bottom pads: taps
+            // [t0, t1). On short planes most rows are pads (a 5×5 kernel, pad 2, over the 2×96 and
+            // 3×96 planes of the classifier's last blocks reads 10 or 15 of its 25 taps).
+            int iy0 = oy * s.strideH() - s.padTop();
+            int ky0 = iy0 >= 0 ? 0 : Math.min(kh, (-iy0 + dh - 1) / dh);
+            int ky1 = Math.max(ky0, Math.min(kh, Math.floorDiv(s.height() - 1 - iy0, dh) + 1));
+            int t0 = ky0 * kw;
+            int t1 = ky1 * kw;
             int ox = 0;
             // Four vectors of columns per pass: each tap's weight is broadcast once for all four.
             for (; ox < wide; ox += 4 * VL) {
@@ -116,7 +126,7 @@ final class DepthwiseConv2d {
                 FloatVector a1 = a0;
                 FloatVector a2 = a0;
                 FloatVector a3 = a0;
-                for (int t = 0; t < taps; t++) {
+                for (int t = t0; t < t1; t++) {
                     int at = base + off[t] + ox;
                     FloatVector wt = FloatVector.broadcast(S, k[t]);
                     a0 = FloatVector.fromArray(S, planes, at).fma(wt, a0);
@@ -132,7 +142,7 @@ final class DepthwiseConv2d {
             }
             for (; ox < vecEnd; ox += VL) {
                 FloatVector acc = FloatVector.broadcast(S, b);
-                for (int t = 0; t < taps; t++) {
+                for (int t = t0; t < t1; t++) {
                     int at = base + off[t] + ox;
                     acc = FloatVector.fromArray(S, planes, at).fma(FloatVector.broadcast(S, k[t]), acc);
                 }
@@ -143,7 +153,7 @@ final class DepthwiseConv2d {
                 // rows are 24 or 12 wide, a third to all of them past the last full vector.
                 VectorMask<Float> m = S.indexInRange(ox, ow);
                 FloatVector acc = FloatVector.broadcast(S, b);
-                for (int t = 0; t < taps; t++) {
+                for (int t = t0; t < t1; t++) {
                     int at = base + off[t] + ox;
                     acc = FloatVector.fromArray(S, planes, at, m).fma(FloatVector.broadcast(S, k[t]), acc);
                 }
