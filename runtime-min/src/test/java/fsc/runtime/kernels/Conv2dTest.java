@@ -64,6 +64,9 @@ class Conv2dTest {
         {4, 12, 12, 6, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 2},
         {6, 8, 9, 4, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1, 2},
         {3, 7, 7, 7, 7, 7, 1, 1, 3, 3, 3, 3, 1, 1, 1},
+        // stride-2 runs longer than a vector, with dilation and a run starting in the left pad
+        {3, 9, 70, 5, 3, 3, 1, 2, 1, 1, 1, 1, 1, 2, 1},
+        {2, 5, 131, 3, 3, 5, 2, 2, 1, 2, 1, 2, 1, 1, 1},
         // packed columns: output rows that straddle panels, K past one GEMM K block (40·9 = 360)
         {40, 9, 37, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
         {5, 4, 80, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
