@@ -1,0 +1,71 @@
+package fsc.runtime.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Each conv kernel, once C2 has compiled it, allocates nothing per call: no scratch buffers, no
+ * boxed vectors. A {@code FloatVector} handed to a helper C2 does not inline is boxed and the
+ * helper runs the Vector API's Java fallback with an array per operation; that cost the classifier
+ * 1.8 MB per call (DepthwiseConv2d through {@code ConvActivation.apply(FloatVector)}) before
+ * {@link ConvRowEpilogue}. Small shapes of each kernel (depthwise with a short plane and tails,
+ * pointwise, stride-2 im2col) with every activation, windows of 100 calls until one allocates
+ * under 1 KB (a steady state never reached fails after 30 windows).
+ */
+class Conv2dSteadyStateTest {
+    enum Kernel {
+        DEPTHWISE(new ConvShape(8, 3, 40, 8, 5, 5, 1, 1, 2, 2, 1, 1, 8, 3, 40)),
+        POINTWISE(new ConvShape(16, 3, 40, 24, 1, 1, 1, 1, 0, 0, 1, 1, 1, 3, 40)),
+        STRIDE2_IM2COL(new ConvShape(3, 12, 50, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 6, 25));
+
+        final ConvShape shape;
+
+        Kernel(ConvShape shape) {
+            this.shape = shape;
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kernel.class)
+    void steadyStateCallsAllocateNothing(Kernel kernel) {
+        ConvShape s = kernel.shape;
+        Conv2d conv = new Conv2d(s);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment x = arena.allocate((long) s.channels() * s.inPixels() * 4, 64);
+            MemorySegment w = arena.allocate((long) s.filters() * s.columnRows() * 4, 64);
+            MemorySegment b = arena.allocate((long) s.filters() * 4, 64);
+            MemorySegment y = arena.allocate((long) s.filters() * s.outPixels() * 4, 64);
+            for (long i = 0; i < x.byteSize() / 4; i++) {
+                x.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, (i % 13) * 0.37f - 2f);
+            }
+            for (long i = 0; i < w.byteSize() / 4; i++) {
+                w.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, (i % 7) * 0.1f - 0.3f);
+            }
+            ConvActivation[] acts = ConvActivation.values();
+            var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+            long allocated = Long.MAX_VALUE;
+            List<Long> windows = new ArrayList<>();
+            for (int round = 0; round < 30 && allocated > 1024; round++) {
+                for (int i = 0; i < 2000; i++) {
+                    conv.run(1, x, 0, w, 0, b, 0, y, 0, acts[i % acts.length], 0f, 6f, null);
+                }
+                long before = mx.getCurrentThreadAllocatedBytes();
+                for (int i = 0; i < 100; i++) {
+                    conv.run(1, x, 0, w, 0, b, 0, y, 0, acts[i % acts.length], 0f, 6f, null);
+                }
+                allocated = mx.getCurrentThreadAllocatedBytes() - before;
+                windows.add(allocated);
+            }
+            assertTrue(
+                    allocated <= 1024,
+                    kernel + ": 100 steady-state calls allocated " + allocated + " bytes; windows: " + windows);
+        }
+    }
+}
