@@ -62,57 +62,50 @@ public record Node(
         return outputs.get(0);
     }
 
+    /*
+     * Attribute readers. Defaults live in the op's attribute schema (fsc.ir.ops.AttrSchema), never at a
+     * call site: an absent attribute reads as its declared default, and reading a name the op does not
+     * declare, or one declared without a default that is absent (check has() first), is a broken
+     * invariant. There are deliberately no overloads taking a default.
+     */
+
+    /** Whether the attribute is set; {@code attr} must be one the op declares. */
     public boolean has(String attr) {
+        declared(attr);
         return attrs.containsKey(attr);
     }
 
-    /**
-     * An integer attribute, or {@code dflt} when absent. For an op with an attribute schema ({@link
-     * Ops#defaultAttr}), {@code dflt} must be the declared default; prefer {@link #intAttr(String)}.
-     */
-    public long intAttr(String attr, long dflt) {
-        Attr a = attrs.get(attr);
-        if (a == null) {
-            Ops.checkReaderDefault(op, attr, new Attr.Int(dflt));
-            return dflt;
-        }
-        return ((Attr.Int) a).value();
-    }
-
-    /** An integer attribute of an op on the attribute schema, its declared default when absent. */
+    /** An integer attribute, its declared default when absent. */
     public long intAttr(String attr) {
-        Attr a = attrs.get(attr);
-        return ((Attr.Int) (a == null ? Ops.defaultAttr(op, attr) : a)).value();
+        return ((Attr.Int) valueOrDefault(attr)).value();
     }
 
-    /** A number attribute, or {@code dflt} when absent; see {@link #intAttr(String, long)} for schema ops. */
-    public double floatAttr(String attr, double dflt) {
-        Attr a = attrs.get(attr);
-        if (a == null) {
-            Ops.checkReaderDefault(op, attr, new Attr.Float(dflt));
-            return dflt;
-        }
-        return a instanceof Attr.Int i ? i.value() : ((Attr.Float) a).value();
-    }
-
-    /** A number attribute of an op on the attribute schema, its declared default when absent. */
+    /** A number attribute (an integer is widened), its declared default when absent. */
     public double floatAttr(String attr) {
-        Attr a = attrs.get(attr);
-        Attr v = a == null ? Ops.defaultAttr(op, attr) : a;
+        Attr v = valueOrDefault(attr);
         return v instanceof Attr.Int i ? i.value() : ((Attr.Float) v).value();
     }
 
-    public String strAttr(String attr, String dflt) {
-        Attr a = attrs.get(attr);
-        return a == null ? dflt : ((Attr.Str) a).value();
+    /** A string attribute, its declared default when absent. */
+    public String strAttr(String attr) {
+        return ((Attr.Str) valueOrDefault(attr)).value();
     }
 
+    /** An element-type attribute, its declared default when absent. */
+    public DType typeAttr(String attr) {
+        return ((Attr.Type) valueOrDefault(attr)).value();
+    }
+
+    /** An integer-list attribute, or null when absent (such lists have no default: the op's rule decides). */
     public long[] intsAttr(String attr) {
+        declared(attr);
         Attr a = attrs.get(attr);
         return a == null ? null : ((Attr.Ints) a).toArray();
     }
 
+    /** A dimension-list attribute ({@code Dims} or {@code Ints}), or null when absent. */
     public List<Dim> dimsAttr(String attr) {
+        declared(attr);
         Attr a = attrs.get(attr);
         if (a == null) {
             return null;
@@ -123,9 +116,28 @@ public record Node(
         return ((Attr.Dims) a).values();
     }
 
-    public DType typeAttr(String attr, DType dflt) {
+    /** The kind of a fused node, e.g. {@code "elementwise"} or {@code "matmul_bias_gelu"}. */
+    public String fusedKind() {
+        if (!isFused()) {
+            throw new IllegalStateException(where() + " is not a fused node");
+        }
+        return ((Attr.Str) attrs.get("kind")).value();
+    }
+
+    private Attr valueOrDefault(String attr) {
         Attr a = attrs.get(attr);
-        return a == null ? dflt : ((Attr.Type) a).value();
+        if (a != null) {
+            declared(attr);
+            return a;
+        }
+        return Ops.defaultAttr(op, attr);
+    }
+
+    /** Fails when a registered op does not declare {@code attr} (a fused node's attributes are its own). */
+    private void declared(String attr) {
+        if (!isFused()) {
+            Ops.declared(op, attr);
+        }
     }
 
     /** Human-readable location for diagnostics: {@code node '/encoder/Reshape' (reshape)}. */

@@ -133,8 +133,8 @@ final class BufferLiveness {
         }
         // A fused element-wise loop reads element i of each operand before writing element i of its
         // result, like the single ops it fuses, so it too may overwrite an operand that dies there.
-        boolean elementwise = IN_PLACE_OPS.contains(n.op())
-                || (n.isFused() && n.strAttr("kind", "").equals("elementwise"));
+        boolean elementwise =
+                IN_PLACE_OPS.contains(n.op()) || (n.isFused() && n.fusedKind().equals("elementwise"));
         if (!elementwise || n.outputs().size() != 1) {
             return null;
         }

@@ -36,9 +36,9 @@ final class AttentionCuda {
             throw new IllegalStateException("backend-cuda: symbolic head count in " + n.where());
         }
         long group = hq.value() / hkv.value();
-        double scale = n.floatAttr("scale", 1 / Math.sqrt(d.isFixed() ? d.value() : 1));
-        double softcap = n.floatAttr("softcap", 0);
-        String causal = n.strAttr("causal", "none");
+        double scale = n.has("scale") ? n.floatAttr("scale") : 1 / Math.sqrt(d.isFixed() ? d.value() : 1);
+        double softcap = n.floatAttr("softcap");
+        String causal = n.strAttr("causal");
         String tid = lang.threadIdx() + ".x";
         String bdim = lang.blockDim() + ".x";
         StringBuilder b = new StringBuilder();

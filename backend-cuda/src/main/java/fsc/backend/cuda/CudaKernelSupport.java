@@ -156,7 +156,7 @@ public final class CudaKernelSupport {
             if (laidOut || find(n) == null) {
                 String types = n.inputs().stream().map(v -> v.type().toString()).toList() + " -> "
                         + n.outputs().getFirst().type();
-                bad.add(n.where() + " " + (n.isFused() ? "fused @" + n.strAttr("kind", "?") : n.op()) + " " + types);
+                bad.add(n.where() + " " + (n.isFused() ? "fused @" + n.fusedKind() : n.op()) + " " + types);
             }
         }
         if (!bad.isEmpty()) {

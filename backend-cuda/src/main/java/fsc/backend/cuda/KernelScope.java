@@ -18,7 +18,7 @@ record KernelScope(Node node, DeviceLayout layout, CudaLanguage lang, List<Strin
     static String kernelName(Node n, int index) {
         TensorType t = n.outputs().getFirst().type();
         String shape = t.dims().stream().map(KernelScope::dimName).collect(Collectors.joining("x"));
-        String kind = n.isFused() ? "fused_" + n.strAttr("kind", "body") : n.op();
+        String kind = n.isFused() ? "fused_" + n.fusedKind() : n.op();
         String raw = t.dtype().irName() + "_" + kind + "_" + (shape.isEmpty() ? "scalar" : shape) + "_n" + index;
         return raw.replaceAll("[^A-Za-z0-9_]", "_");
     }

@@ -141,14 +141,14 @@ final class LlmCuda {
         TensorType x = s.inType(0);
         List<Dim> xd = x.dims();
         boolean headsMajor = xd.size() == 4;
-        long heads = headsMajor ? xd.get(1).value() : n.intAttr("num_heads", 1);
+        long heads = headsMajor ? xd.get(1).value() : n.intAttr("num_heads");
         Dim seq = headsMajor ? xd.get(2) : xd.get(1);
         long headDim = headsMajor
                 ? xd.get(3).value()
                 : xd.get(2).dividedBy(Dim.of(heads)).orElseThrow().value();
-        long rotary = n.intAttr("rotary_embedding_dim", 0) == 0 ? headDim : n.intAttr("rotary_embedding_dim", 0);
+        long rotary = n.intAttr("rotary_embedding_dim") == 0 ? headDim : n.intAttr("rotary_embedding_dim");
         long half = rotary / 2;
-        boolean interleaved = n.intAttr("interleaved", 0) != 0;
+        boolean interleaved = n.intAttr("interleaved") != 0;
         boolean positions = n.inputs().size() > 3;
         String pos = positions ? "(i64)" + s.in(3) + "[tok]" : "tok";
         long perRow = half + headDim - rotary;

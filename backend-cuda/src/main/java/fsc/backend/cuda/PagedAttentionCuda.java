@@ -28,12 +28,12 @@ final class PagedAttentionCuda {
 
     static List<Kernel> emit(KernelScope s) {
         Node n = s.node();
-        long layers = n.intAttr("num_layers", 0);
-        long bs = n.intAttr("block_size", 0);
-        long heads = n.intAttr("num_heads", 0);
-        long kvHeads = n.intAttr("num_kv_heads", 0);
-        long hd = n.intAttr("head_dim", 0);
-        long layer = n.intAttr("layer", 0);
+        long layers = n.intAttr("num_layers");
+        long bs = n.intAttr("block_size");
+        long heads = n.intAttr("num_heads");
+        long kvHeads = n.intAttr("num_kv_heads");
+        long hd = n.intAttr("head_dim");
+        long layer = n.intAttr("layer");
         long kvd = kvHeads * hd;
         TensorType q = s.inType(0);
         TensorType table = s.inType(4);

@@ -109,7 +109,7 @@ final class ScalarOps {
     }
 
     private static String mod(CudaLanguage lang, Node n, DType in, String a, String b) {
-        if (in.isFloat() || n.intAttr("fmod", 0) == 1) {
+        if (in.isFloat() || n.intAttr("fmod") == 1) {
             return in.isFloat() ? lang.math("fmod", in) + "(" + a + ", " + b + ")" : "(" + a + " % " + b + ")";
         }
         // Python-style: the result takes the divisor's sign (ONNX Mod with fmod = 0).
@@ -117,7 +117,7 @@ final class ScalarOps {
     }
 
     private static String gelu(CudaLanguage lang, Node n, DType in, String a) {
-        if (n.strAttr("approximate", "none").equals("tanh")) {
+        if (n.strAttr("approximate").equals("tanh")) {
             return "(0.5f * " + a + " * (1 + " + lang.math("tanh", in) + "(0.7978845608028654f * (" + a
                     + " + 0.044715f * " + a + " * " + a + " * " + a + "))))";
         }
@@ -127,10 +127,10 @@ final class ScalarOps {
     private static String clip(Node n, String a) {
         String e = a;
         if (n.has("min")) {
-            e = "fmaxf(" + e + ", " + floatLit(n.floatAttr("min", 0)) + ")";
+            e = "fmaxf(" + e + ", " + floatLit(n.floatAttr("min")) + ")";
         }
         if (n.has("max")) {
-            e = "fminf(" + e + ", " + floatLit(n.floatAttr("max", 0)) + ")";
+            e = "fminf(" + e + ", " + floatLit(n.floatAttr("max")) + ")";
         }
         return e;
     }

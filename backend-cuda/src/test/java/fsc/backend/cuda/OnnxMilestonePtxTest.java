@@ -129,7 +129,7 @@ class OnnxMilestonePtxTest {
         for (Node n : g.nodes()) {
             boolean laidOut = n.inputs().stream().map(Value::type).anyMatch(t -> !t.isRowMajor());
             if (!DeviceLayout.VIEW_OPS.contains(n.op()) && (laidOut || CudaKernelSupport.find(n) == null)) {
-                String op = n.isFused() ? "fused@" + n.strAttr("kind", "?") : n.op();
+                String op = n.isFused() ? "fused@" + n.fusedKind() : n.op();
                 ops.add(op + "(" + n.outputs().getFirst().dtype().name().toLowerCase() + ")"
                         + (laidOut ? "/strided" : ""));
             }

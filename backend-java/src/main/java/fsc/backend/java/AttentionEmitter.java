@@ -34,7 +34,7 @@ final class AttentionEmitter {
         List<Dim> qd = q.type().dims();
         List<Dim> kd = k.type().dims();
         long d = qd.get(3).value();
-        double scale = n.floatAttr("scale", 1 / Math.sqrt(d));
+        double scale = n.has("scale") ? n.floatAttr("scale") : 1 / Math.sqrt(d);
         String scratch = s.methodName() + "_scores";
         long skvBound = kd.get(2).upperBound(boundsOf(s));
         s.model()
@@ -46,7 +46,7 @@ final class AttentionEmitter {
                                 .addStatement("this.$N = new float[$L]", scratch, Math.max(1, skvBound))
                                 .build());
         CodeBlock causal =
-                switch (n.strAttr("causal", "none")) {
+                switch (n.strAttr("causal")) {
                     case "upper_left" -> CodeBlock.of("0L");
                     case "lower_right" -> CodeBlock.of("$L - $L", dc.of(kd.get(2)), dc.of(qd.get(2)));
                     default -> CodeBlock.of("$T.NOT_CAUSAL", KERNEL);
@@ -76,7 +76,7 @@ final class AttentionEmitter {
                         d,
                         v.type().dim(3).value(),
                         (float) scale,
-                        (float) n.floatAttr("softcap", 0),
+                        (float) n.floatAttr("softcap"),
                         causal,
                         scratch,
                         ModelContext.PAR)

@@ -38,7 +38,7 @@ final class ConvEpilogues {
             return new Match("RELU", 0f, 0f);
         }
         if (!next.isFused()
-                || !next.strAttr("kind", "").equals("elementwise")
+                || !next.fusedKind().equals("elementwise")
                 || next.outputs().size() != 1) {
             return null;
         }

@@ -193,7 +193,7 @@ final class CopyEmitter {
         Node n = s.node();
         Value y = n.output();
         List<Dim> yd = y.type().dims();
-        int axis = Code.axis(n.intAttr("axis", 0), yd.size());
+        int axis = Code.axis(n.intAttr("axis"), yd.size());
         DimCode dc = s.dims();
         long es = y.dtype().blockBytes();
         String ys = s.segment(y, "y");
@@ -226,7 +226,7 @@ final class CopyEmitter {
     static CodeBlock constantOfShape(Scope s) {
         Node n = s.node();
         Value y = n.output();
-        double value = n.floatAttr("value", 0.0);
+        double value = n.floatAttr("value");
         String ys = s.segment(y, "y");
         if (value == 0.0) {
             return CodeBlock.builder().addStatement("$N.fill((byte) 0)", ys).build();

@@ -83,8 +83,7 @@ final class ElemCode {
         /** From a cast node's {@code saturate} (default 1) and {@code round_mode} (default "up"). */
         static Narrowing of(fsc.ir.Node cast) {
             return new Narrowing(
-                    cast.intAttr("saturate", 1) != 0,
-                    !cast.strAttr("round_mode", "up").equals("down"));
+                    cast.intAttr("saturate") != 0, !cast.strAttr("round_mode").equals("down"));
         }
     }
 

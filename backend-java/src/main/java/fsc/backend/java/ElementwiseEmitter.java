@@ -40,7 +40,7 @@ final class ElementwiseEmitter {
         String as = s.segment(a, "a");
         String bs = s.segment(b, "b");
         DType t = a.dtype();
-        long fmod = n.intAttr("fmod", 0);
+        long fmod = n.op().equals("mod") ? n.intAttr("fmod") : 0; // only mod declares fmod
         boolean vector = t == DType.F32
                 && b.dtype() == DType.F32
                 && y.dtype() == DType.F32
@@ -211,7 +211,7 @@ final class ElementwiseEmitter {
         String xs = s.segment(x, "x");
         String ys = s.segment(y, "y");
         DType t = x.dtype();
-        String op = n.op().equals("gelu") ? "gelu_" + n.strAttr("approximate", "none") : n.op();
+        String op = n.op().equals("gelu") ? "gelu_" + n.strAttr("approximate") : n.op();
         CodeBlock count = s.dims().of(y.type().elementCount());
         java.util.function.Function<String, CodeBlock> scalar = i -> CodeBlock.builder()
                 .addStatement(ElemCode.store(
@@ -397,7 +397,7 @@ final class ElementwiseEmitter {
             }
             return ElemCode.literal(t, v);
         }
-        return n.has(attr) ? ElemCode.literal(t, n.floatAttr(attr, 0)) : null;
+        return n.has(attr) ? ElemCode.literal(t, n.floatAttr(attr)) : null;
     }
 
     // ---- where --------------------------------------------------------------------------------

@@ -171,7 +171,7 @@ final class EpilogueFusion {
     private static String activation(Node n) {
         return switch (n.op()) {
             case "relu" -> "RELU";
-            case "gelu" -> n.strAttr("approximate", "none").equals("tanh") ? "GELU_TANH" : "GELU";
+            case "gelu" -> n.strAttr("approximate").equals("tanh") ? "GELU_TANH" : "GELU";
             default -> null;
         };
     }

@@ -33,9 +33,7 @@ final class FusedElementwiseEmitter {
      * throughout, whose body ops all have the result's shape (only the params broadcast).
      */
     static boolean supports(Node n) {
-        if (!n.isFused()
-                || !n.strAttr("kind", "").equals("elementwise")
-                || n.outputs().size() != 1) {
+        if (!n.isFused() || !n.fusedKind().equals("elementwise") || n.outputs().size() != 1) {
             return false;
         }
         List<Dim> dims = n.output().type().dims();
@@ -185,7 +183,7 @@ final class FusedElementwiseEmitter {
         for (Node m : n.body().nodes()) {
             String op = m.op();
             if (op.equals("gelu")) {
-                op = "gelu_" + m.strAttr("approximate", "none");
+                op = "gelu_" + m.strAttr("approximate");
             } else if (op.equals("pow") && outer.containsKey(m.input(1))) {
                 Double e = s.model().weights().scalarValue(outer.get(m.input(1)));
                 if (e != null && e == 2.0) {

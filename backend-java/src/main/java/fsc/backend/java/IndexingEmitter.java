@@ -21,7 +21,7 @@ final class IndexingEmitter {
         Node n = s.node();
         Value x = n.input(0);
         List<Dim> xd = x.type().dims();
-        int axis = Code.axis(n.intAttr("axis", 0), xd.size());
+        int axis = Code.axis(n.intAttr("axis"), xd.size());
         DimCode dc = s.dims();
         long es = x.dtype().blockBytes();
         String xs = s.segment(x, "x");
@@ -97,8 +97,8 @@ final class IndexingEmitter {
         Value x = n.input(0);
         Value y = n.output();
         List<Dim> xd = x.type().dims();
-        boolean upper = n.intAttr("upper", 1) != 0;
-        long k = operandOrAttr(s, 1, "k", 0);
+        boolean upper = n.intAttr("upper") != 0;
+        long k = operandOrAttr(s, 1, "k");
         DimCode dc = s.dims();
         String xs = s.segment(x, "x");
         String ys = s.segment(y, "y");
@@ -139,9 +139,9 @@ final class IndexingEmitter {
         Value x = n.input(0);
         Value y = n.output();
         List<Dim> xd = x.type().dims();
-        int axis = Code.axis(operandOrAttr(s, 1, "axis", 0), xd.size());
-        boolean exclusive = n.intAttr("exclusive", 0) != 0;
-        boolean reverse = n.intAttr("reverse", 0) != 0;
+        int axis = Code.axis(operandOrAttr(s, 1, "axis"), xd.size());
+        boolean exclusive = n.intAttr("exclusive") != 0;
+        boolean reverse = n.intAttr("reverse") != 0;
         boolean product = n.op().equals("cumprod");
         DimCode dc = s.dims();
         DType t = x.dtype();
@@ -251,7 +251,7 @@ final class IndexingEmitter {
      * An integer given either as attribute {@code attr} (folded form) or as constant operand {@code input}
      * (ONNX's operand form when {@code fold} left it, e.g. conformance graphs with bound inputs).
      */
-    static long operandOrAttr(Scope s, int input, String attr, long dflt) {
+    static long operandOrAttr(Scope s, int input, String attr) {
         Node n = s.node();
         if (n.inputs().size() > input) {
             Double v = s.model().weights().scalarValue(n.input(input));
@@ -261,6 +261,6 @@ final class IndexingEmitter {
             }
             return v.longValue();
         }
-        return n.intAttr(attr, dflt);
+        return n.intAttr(attr);
     }
 }

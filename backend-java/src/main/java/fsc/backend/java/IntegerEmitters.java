@@ -63,7 +63,7 @@ final class IntegerEmitters {
                 ? CodeBlock.of("$N.get($T.JAVA_BYTE, 0L) & 0xff", zp, ValueLayout.class)
                 : CodeBlock.of("$N.get($T.JAVA_BYTE, 0L)", zp, ValueLayout.class);
         // scale_factors = 2: (a_scale, b_scale); the kernel multiplies them in its epilogue.
-        int factors = (int) node.intAttr("scale_factors", 1);
+        int factors = (int) node.intAttr("scale_factors");
         CodeBlock scale = CodeBlock.of("$T.NULL, 0L, false, 1f", JavaTypes.MEMORY_SEGMENT);
         if (node.inputs().size() > 4) {
             Value sv = node.input(3 + factors);

@@ -32,7 +32,7 @@ final class LlmEmitter {
         Value x = n.input(0);
         Value w = n.input(1);
         List<Dim> xd = x.type().dims();
-        String activations = n.strAttr("activations", "f32");
+        String activations = n.strAttr("activations");
         String kernel =
                 switch (activations) {
                     case "f32" -> "qmatmul";
@@ -84,13 +84,13 @@ final class LlmEmitter {
 
     static CodeBlock pagedAttention(Scope s) {
         Node n = s.node();
-        long heads = n.intAttr("num_heads", 0);
-        long headDim = n.intAttr("head_dim", 0);
+        long heads = n.intAttr("num_heads");
+        long headDim = n.intAttr("head_dim");
         double scale = 1.0 / Math.sqrt(headDim);
         Value table = n.input(4);
         DimCode dc = s.dims();
         boolean f16Cache = n.input(3).dtype() == DType.F16;
-        String accumulate = n.strAttr("accumulate", "f32");
+        String accumulate = n.strAttr("accumulate");
         if (!accumulate.equals("f32") && !(accumulate.equals("f16") && f16Cache)) {
             throw new IllegalStateException(n.where() + ": paged_attention accumulate must be f32, or f16 with an f16"
                     + " cache; got '" + accumulate + "' with a " + n.input(3).dtype() + " cache");
@@ -112,13 +112,13 @@ final class LlmEmitter {
                         s.segment(n.input(5), "seqIds"),
                         s.segment(n.input(6), "positions"),
                         s.segment(n.output(), "out"),
-                        n.intAttr("num_layers", 0),
-                        n.intAttr("block_size", 0),
+                        n.intAttr("num_layers"),
+                        n.intAttr("block_size"),
                         heads,
-                        n.intAttr("num_kv_heads", 0),
+                        n.intAttr("num_kv_heads"),
                         headDim,
                         (float) scale,
-                        n.intAttr("layer", 0),
+                        n.intAttr("layer"),
                         Math.class,
                         dc.of(n.input(0).type().dim(0)),
                         Math.class,
@@ -138,12 +138,12 @@ final class LlmEmitter {
         Value cos = n.input(1);
         List<Dim> xd = x.type().dims();
         boolean headsMajor = xd.size() == 4;
-        long heads = headsMajor ? xd.get(1).value() : n.intAttr("num_heads", 1);
+        long heads = headsMajor ? xd.get(1).value() : n.intAttr("num_heads");
         Dim seq = headsMajor ? xd.get(2) : xd.get(1);
         long headDim = headsMajor
                 ? xd.get(3).value()
                 : xd.get(2).dividedBy(Dim.of(heads)).orElseThrow().value();
-        long rotary = n.intAttr("rotary_embedding_dim", 0) == 0 ? headDim : n.intAttr("rotary_embedding_dim", 0);
+        long rotary = n.intAttr("rotary_embedding_dim") == 0 ? headDim : n.intAttr("rotary_embedding_dim");
         boolean hasPositions = n.inputs().size() > 3;
         DimCode dc = s.dims();
         CodeBlock positions =
@@ -170,7 +170,7 @@ final class LlmEmitter {
                         headDim,
                         rotary,
                         headsMajor,
-                        n.intAttr("interleaved", 0) != 0)
+                        n.intAttr("interleaved") != 0)
                 .build();
     }
 }

@@ -27,13 +27,13 @@ final class SamplingEmitter {
         List<Dim> xd = x.type().dims();
         List<Dim> yd = y.type().dims();
         String mode =
-                switch (n.strAttr("mode", "linear")) {
+                switch (n.strAttr("mode")) {
                     case "nearest" -> "NEAREST";
                     case "cubic" -> "CUBIC";
                     default -> "LINEAR";
                 };
         String padding =
-                switch (n.strAttr("padding_mode", "zeros")) {
+                switch (n.strAttr("padding_mode")) {
                     case "border" -> "BORDER";
                     case "reflection" -> "REFLECTION";
                     default -> "ZEROS";
@@ -56,7 +56,7 @@ final class SamplingEmitter {
                         mode,
                         KERNEL,
                         padding,
-                        n.intAttr("align_corners", 0) != 0,
+                        n.intAttr("align_corners") != 0,
                         CodeBlock.join(dims, ", "))
                 .build();
     }
@@ -88,11 +88,10 @@ final class SamplingEmitter {
                         s.segment(batch, "batch"),
                         s.segment(y, "y"),
                         CodeBlock.join(sizes, ", "),
-                        n.intAttr("sampling_ratio", 0),
-                        (float) n.floatAttr("spatial_scale", 1.0),
-                        n.strAttr("coordinate_transformation_mode", "half_pixel")
-                                .equals("half_pixel"),
-                        n.strAttr("mode", "avg").equals("max"))
+                        n.intAttr("sampling_ratio"),
+                        (float) n.floatAttr("spatial_scale"),
+                        n.strAttr("coordinate_transformation_mode").equals("half_pixel"),
+                        n.strAttr("mode").equals("max"))
                 .build();
     }
 

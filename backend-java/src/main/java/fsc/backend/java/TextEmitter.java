@@ -38,7 +38,7 @@ final class TextEmitter {
             weights = CodeBlock.of("new float[] {$L}", CodeBlock.join(values, ", "));
         }
         String mode =
-                switch (n.strAttr("mode", "TF")) {
+                switch (n.strAttr("mode")) {
                     case "IDF" -> "IDF";
                     case "TFIDF" -> "TFIDF";
                     default -> "TF";
@@ -59,9 +59,9 @@ final class TextEmitter {
                         longs(n.intsAttr("ngram_counts")),
                         longs(n.intsAttr("ngram_indexes")),
                         weights,
-                        n.intAttr("min_gram_length", 1),
-                        n.intAttr("max_gram_length", 1),
-                        n.intAttr("max_skip_count", 0),
+                        n.intAttr("min_gram_length"),
+                        n.intAttr("max_gram_length"),
+                        n.intAttr("max_skip_count"),
                         KERNEL,
                         mode)
                 .build();

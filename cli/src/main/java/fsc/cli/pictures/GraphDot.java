@@ -36,8 +36,8 @@ public final class GraphDot {
             String id = "n" + i;
             long consts = n.inputs().stream().filter(constants::contains).count();
             StringBuilder label = new StringBuilder(n.op());
-            if (n.has("kind")) {
-                label.append(" @").append(n.strAttr("kind", ""));
+            if (n.isFused()) {
+                label.append(" @").append(n.fusedKind());
             }
             if (!n.name().isEmpty()) {
                 label.append("\\n").append(esc(n.name()));

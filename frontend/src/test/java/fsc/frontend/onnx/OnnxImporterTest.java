@@ -165,9 +165,9 @@ class OnnxImporterTest {
                 new Attr.Dims(List.of(Dim.sym("batch"), Dim.of(12))),
                 flatten.attrs().get("shape"));
         assertEquals(type("f32", "batch", 12), flatten.output().type());
-        assertEquals(1L, graph.nodes().get(1).intAttr("axis", 0));
+        assertEquals(1L, graph.nodes().get(1).intAttr("axis"));
         assertEquals(type("f32", "batch", 3, 4), graph.outputs().getFirst().type());
-        assertEquals(-1L, graph.nodes().get(3).intAttr("axis", 0));
+        assertEquals(-1L, graph.nodes().get(3).intAttr("axis"));
         assertEquals(new Attr.Ints(List.of(0L)), graph.nodes().get(4).attrs().get("axes"));
         assertEquals(type("f32", 1, "batch", 3, 4), graph.outputs().get(1).type());
     }
@@ -190,8 +190,8 @@ class OnnxImporterTest {
                 .build();
         Graph graph = OnnxImporter.importModel(write(dir, "model.onnx", model(g, 14)));
         Node gemm = graph.nodes().getFirst();
-        assertEquals(1L, gemm.intAttr("trans_b", 0));
-        assertEquals(0.5, gemm.floatAttr("alpha", 1));
+        assertEquals(1L, gemm.intAttr("trans_b"));
+        assertEquals(0.5, gemm.floatAttr("alpha"));
         assertEquals(type("f32", 4, 3), gemm.output().type());
         assertEquals(type("f32", 4), graph.outputs().getFirst().type());
     }

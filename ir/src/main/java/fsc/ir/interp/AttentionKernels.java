@@ -28,9 +28,9 @@ final class AttentionKernels {
         long skv = ks[2];
         long dv = vs[3];
         long group = hq / hkv;
-        double scale = c.node().floatAttr("scale", 1 / Math.sqrt(d));
-        double softcap = c.node().floatAttr("softcap", 0);
-        String causal = c.node().strAttr("causal", "none");
+        double scale = c.node().has("scale") ? c.node().floatAttr("scale") : 1 / Math.sqrt(d);
+        double softcap = c.node().floatAttr("softcap");
+        String causal = c.node().strAttr("causal");
         long offset =
                 switch (causal) {
                     case "upper_left" -> 0;
@@ -100,13 +100,13 @@ final class AttentionKernels {
         long[] xs = x.shape();
         boolean fourD = xs.length == 4;
         long batch = xs[0];
-        long heads = fourD ? xs[1] : c.node().intAttr("num_heads", 1);
+        long heads = fourD ? xs[1] : c.node().intAttr("num_heads");
         long seq = fourD ? xs[2] : xs[1];
         long head = fourD ? xs[3] : xs[2] / heads;
-        long rotary = c.node().intAttr("rotary_embedding_dim", 0);
+        long rotary = c.node().intAttr("rotary_embedding_dim");
         long r = rotary == 0 ? head : rotary;
         long half = r / 2;
-        boolean interleaved = c.node().intAttr("interleaved", 0) != 0;
+        boolean interleaved = c.node().intAttr("interleaved") != 0;
         HostTensor out = c.newOutput();
         for (long i = 0; i < x.size(); i++) {
             Index.copy(x, i, out, i);

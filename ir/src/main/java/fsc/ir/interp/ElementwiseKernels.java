@@ -15,7 +15,7 @@ final class ElementwiseKernels {
         HostTensor out = c.newOutput();
         String op = c.node().op();
         boolean floating = a.dtype().isFloat() || b.dtype().isFloat();
-        long fmod = c.node().intAttr("fmod", 0);
+        long fmod = op.equals("mod") ? c.node().intAttr("fmod") : 0; // only mod declares fmod
         long[] aShape = a.shape();
         long[] bShape = b.shape();
         for (long i = 0; i < out.size(); i++) {
@@ -115,7 +115,7 @@ final class ElementwiseKernels {
         HostTensor x = c.in(0);
         HostTensor out = c.newOutput();
         String op = c.node().op();
-        boolean tanh = c.node().strAttr("approximate", "none").equals("tanh");
+        boolean tanh = op.equals("gelu") && c.node().strAttr("approximate").equals("tanh");
         for (long i = 0; i < out.size(); i++) {
             if (x.dtype().isFloat()) {
                 out.setDouble(i, unary(op, x.getDouble(i), tanh));
@@ -206,8 +206,8 @@ final class ElementwiseKernels {
         boolean floating = x.dtype().isFloat();
         HostTensor lo = c.in().size() > 1 ? c.in(1) : null;
         HostTensor hi = c.in().size() > 2 ? c.in(2) : null;
-        double min = lo != null ? lo.getDouble(0) : c.node().floatAttr("min", Double.NEGATIVE_INFINITY);
-        double max = hi != null ? hi.getDouble(0) : c.node().floatAttr("max", Double.POSITIVE_INFINITY);
+        double min = lo != null ? lo.getDouble(0) : bound(c, "min", Double.NEGATIVE_INFINITY);
+        double max = hi != null ? hi.getDouble(0) : bound(c, "max", Double.POSITIVE_INFINITY);
         HostTensor out = c.newOutput();
         for (long i = 0; i < out.size(); i++) {
             if (floating) {
@@ -220,6 +220,11 @@ final class ElementwiseKernels {
             }
         }
         return out;
+    }
+
+    /** A folded bound attribute; absent means no bound on that side ({@code unbounded} = ±infinity). */
+    private static double bound(Call c, String attr, double unbounded) {
+        return c.node().has(attr) ? c.node().floatAttr(attr) : unbounded;
     }
 
     static HostTensor where(Call c) {

@@ -24,7 +24,7 @@ final class IndexingKernels {
     static List<HostTensor> split(Call c) {
         HostTensor x = c.in(0);
         long[] shape = x.shape();
-        int axis = Call.axis(c.node().intAttr("axis", 0), shape.length);
+        int axis = Call.axis(c.node().intAttr("axis"), shape.length);
         long outer = Index.product(shape, 0, axis);
         long inner = Index.product(shape, axis + 1, shape.length);
         List<HostTensor> outs = new ArrayList<>();
@@ -50,8 +50,8 @@ final class IndexingKernels {
         long[] shape = x.shape();
         long rows = shape[shape.length - 2];
         long cols = shape[shape.length - 1];
-        long k = c.in().size() > 1 ? c.in(1).getLong(0) : c.node().intAttr("k", 0);
-        boolean upper = c.node().intAttr("upper", 1) != 0;
+        long k = c.in().size() > 1 ? c.in(1).getLong(0) : c.node().intAttr("k");
+        boolean upper = c.node().intAttr("upper") != 0;
         HostTensor out = c.newOutput();
         for (long i = 0; i < out.size(); i++) {
             long col = i % cols;
@@ -85,11 +85,11 @@ final class IndexingKernels {
     static HostTensor cumulative(Call c) {
         HostTensor x = c.in(0);
         long[] shape = x.shape();
-        long a = c.in().size() > 1 ? c.in(1).getLong(0) : c.node().intAttr("axis", 0);
+        long a = c.in().size() > 1 ? c.in(1).getLong(0) : c.node().intAttr("axis");
         int axis = Call.axis(a, shape.length);
         boolean product = c.node().op().equals("cumprod");
-        boolean exclusive = c.node().intAttr("exclusive", 0) != 0;
-        boolean reverse = c.node().intAttr("reverse", 0) != 0;
+        boolean exclusive = c.node().intAttr("exclusive") != 0;
+        boolean reverse = c.node().intAttr("reverse") != 0;
         long len = shape[axis];
         long outer = Index.product(shape, 0, axis);
         long inner = Index.product(shape, axis + 1, shape.length);

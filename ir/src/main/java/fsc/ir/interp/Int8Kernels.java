@@ -36,7 +36,7 @@ final class Int8Kernels {
         long zp = c.in(1).getLong(0);
         HostTensor b = c.in(2);
         HostTensor off = c.in(3);
-        int factors = (int) c.node().intAttr("scale_factors", 1);
+        int factors = (int) c.node().intAttr("scale_factors");
         HostTensor scale = c.in().size() > 4 ? c.in(3 + factors) : null;
         float aScale = factors == 2 ? (float) c.in(4).getDouble(0) : 1f;
         HostTensor bias = c.in().size() > 4 + factors ? c.in(4 + factors) : null;

@@ -49,7 +49,7 @@ final class LayoutKernels {
 
     static HostTensor concat(Call c) {
         HostTensor out = c.newOutput();
-        int axis = Call.axis(c.node().intAttr("axis", 0), c.outShape().length);
+        int axis = Call.axis(c.node().intAttr("axis"), c.outShape().length);
         long outer = Index.product(c.outShape(), 0, axis);
         long o = 0;
         for (long k = 0; k < outer; k++) {
@@ -119,8 +119,8 @@ final class LayoutKernels {
     static HostTensor shape(Call c) {
         long[] xShape = c.in(0).shape();
         int rank = xShape.length;
-        long start = c.node().intAttr("start", 0);
-        long end = c.node().intAttr("end", rank);
+        long start = c.node().intAttr("start");
+        long end = c.node().has("end") ? c.node().intAttr("end") : rank;
         int s = (int) Math.clamp(start < 0 ? start + rank : start, 0, rank);
         int e = (int) Math.clamp(end < 0 ? end + rank : end, 0, rank);
         return HostTensor.ofInts(DType.I64, c.outShape(), e > s ? Arrays.copyOfRange(xShape, s, e) : new long[0]);
@@ -128,7 +128,7 @@ final class LayoutKernels {
 
     static HostTensor constantOfShape(Call c) {
         HostTensor out = c.newOutput();
-        double v = c.node().floatAttr("value", 0);
+        double v = c.node().floatAttr("value");
         for (long i = 0; i < out.size(); i++) {
             out.setDouble(i, v);
         }

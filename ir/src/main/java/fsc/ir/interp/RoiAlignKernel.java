@@ -23,11 +23,10 @@ final class RoiAlignKernel {
         long[] ys = c.outShape();
         int outH = (int) ys[2];
         int outW = (int) ys[3];
-        boolean max = c.node().strAttr("mode", "avg").equals("max");
-        boolean halfPixel =
-                c.node().strAttr("coordinate_transformation_mode", "half_pixel").equals("half_pixel");
-        long ratio = c.node().intAttr("sampling_ratio", 0);
-        double scale = c.node().floatAttr("spatial_scale", 1.0);
+        boolean max = c.node().strAttr("mode").equals("max");
+        boolean halfPixel = c.node().strAttr("coordinate_transformation_mode").equals("half_pixel");
+        long ratio = c.node().intAttr("sampling_ratio");
+        double scale = c.node().floatAttr("spatial_scale");
         double offset = halfPixel ? 0.5 : 0;
         HostTensor out = c.newOutput();
         for (long r = 0; r < ys[0]; r++) {

@@ -14,9 +14,9 @@ final class SamplingKernels {
     static HostTensor gridSample(Call c) {
         HostTensor x = c.in(0);
         HostTensor grid = c.in(1);
-        String mode = c.node().strAttr("mode", "linear");
-        String padding = c.node().strAttr("padding_mode", "zeros");
-        boolean align = c.node().intAttr("align_corners", 0) != 0;
+        String mode = c.node().strAttr("mode");
+        String padding = c.node().strAttr("padding_mode");
+        boolean align = c.node().intAttr("align_corners") != 0;
         long[] xs = x.shape();
         int r = xs.length - 2;
         long[] in = java.util.Arrays.copyOfRange(xs, 2, xs.length);

@@ -26,9 +26,9 @@ final class TfIdfKernel {
         long[] ys = c.outShape();
         int width = (int) ys[ys.length - 1];
         Map<List<Long>, Integer> columns = columns(n);
-        int minGram = (int) n.intAttr("min_gram_length", 1);
-        int maxGram = (int) n.intAttr("max_gram_length", 1);
-        int maxSkip = (int) n.intAttr("max_skip_count", 0);
+        int minGram = (int) n.intAttr("min_gram_length");
+        int maxGram = (int) n.intAttr("max_gram_length");
+        int maxSkip = (int) n.intAttr("max_skip_count");
         double[] counts = new double[rows * width];
         for (int r = 0; r < rows; r++) {
             int startSize = minGram;
@@ -50,7 +50,7 @@ final class TfIdfKernel {
                 }
             }
         }
-        String mode = n.strAttr("mode", "TF");
+        String mode = n.strAttr("mode");
         Attr w = n.attrs().get("weights");
         List<Double> weights = w == null ? null : ((Attr.Floats) w).values();
         HostTensor out = c.newOutput();

@@ -15,7 +15,19 @@ final class AttentionOps {
 
     static List<OpDef> defs() {
         return List.of(
-                new OpSpec("attention", 3, 4, AttentionOps::attention), new OpSpec("rope", 3, 4, AttentionOps::rope));
+                // scale: no single default, absent means 1/sqrt(D); softcap 0 is off.
+                new OpSpec("attention", 3, 4, AttentionOps::attention)
+                        .attrs(
+                                AttrSpec.number("scale"),
+                                AttrSpec.number("softcap", 0.0),
+                                AttrSpec.string("causal", "none")),
+                // ONNX RotaryEmbedding-23: num_heads has no default (a 3-D input needs it);
+                // rotary_embedding_dim 0 means the whole head.
+                new OpSpec("rope", 3, 4, AttentionOps::rope)
+                        .attrs(
+                                AttrSpec.integer("num_heads"),
+                                AttrSpec.integer("rotary_embedding_dim", 0),
+                                AttrSpec.integer("interleaved", 0)));
     }
 
     /**
@@ -49,7 +61,7 @@ final class AttentionOps {
         if (!hq.isFixed() || !hkv.isFixed() || hkv.value() == 0 || hq.value() % hkv.value() != 0) {
             throw ctx.fail("query heads " + hq + " must be a multiple of key/value heads " + hkv);
         }
-        String causal = ctx.strAttr("causal", "none");
+        String causal = ctx.strAttr("causal");
         if (!List.of("none", "upper_left", "lower_right").contains(causal)) {
             throw ctx.fail("causal must be \"none\", \"upper_left\" or \"lower_right\", got \"" + causal + "\"");
         }
@@ -89,7 +101,7 @@ final class AttentionOps {
             seq = x.dim(2);
             head = x.dim(3);
         } else if (x.rank() == 3) {
-            long heads = ctx.intAttr("num_heads", 0);
+            long heads = ctx.has("num_heads") ? ctx.intAttr("num_heads") : 0;
             if (heads < 1) {
                 throw ctx.fail("a 3-D input needs attribute 'num_heads'");
             }
@@ -104,7 +116,7 @@ final class AttentionOps {
         if (!head.isFixed()) {
             throw ctx.fail("head size " + head + " must be a number");
         }
-        long rotary = ctx.intAttr("rotary_embedding_dim", 0);
+        long rotary = ctx.intAttr("rotary_embedding_dim");
         long r = rotary == 0 ? head.value() : rotary;
         if (r % 2 != 0 || r > head.value()) {
             throw ctx.fail("rotary_embedding_dim " + r + " must be even and at most the head size " + head);

@@ -11,7 +11,7 @@ import java.util.TreeMap;
  * The attributes an op takes, each with its kind and default: the one place a default is written.
  * Readers ask {@link fsc.ir.Node#intAttr(String)} and its siblings, which apply the default from here;
  * {@link Ops#infer} (so the verifier and every graph builder) rejects an undeclared attribute or one of
- * the wrong kind. An op either has a schema, and then every attribute it reads is declared, or has none.
+ * the wrong kind. Every op has one; an op without attributes has the empty schema, so it rejects any.
  */
 public final class AttrSchema {
     private final SortedMap<String, AttrSpec> specs;
@@ -19,6 +19,9 @@ public final class AttrSchema {
     private AttrSchema(SortedMap<String, AttrSpec> specs) {
         this.specs = Collections.unmodifiableSortedMap(specs);
     }
+
+    /** The empty schema: an op that takes no attributes. */
+    static final AttrSchema NONE = of();
 
     static AttrSchema of(AttrSpec... specs) {
         TreeMap<String, AttrSpec> m = new TreeMap<>();
@@ -39,13 +42,20 @@ public final class AttrSchema {
         return Optional.ofNullable(specs.get(name));
     }
 
+    /** The declared attributes in name order, {@code name: kind = default}, comma-separated. */
+    @Override
+    public String toString() {
+        return String.join(", ", specs.values().stream().map(AttrSpec::toString).toList());
+    }
+
     /** The first problem with {@code attrs} (an undeclared name, a value of the wrong kind), if any. */
     public Optional<String> problem(Map<String, Attr> attrs) {
         for (var e : attrs.entrySet()) {
             AttrSpec s = specs.get(e.getKey());
             if (s == null) {
-                return Optional.of(
-                        "unknown attribute '" + e.getKey() + "' (takes " + String.join(", ", specs.keySet()) + ")");
+                return Optional.of("unknown attribute '" + e.getKey() + "' ("
+                        + (specs.isEmpty() ? "takes none" : "takes " + String.join(", ", specs.keySet()))
+                        + ")");
             }
             if (!s.kind().accepts(e.getValue())) {
                 return Optional.of(

@@ -74,8 +74,10 @@ final class ElementwiseOps {
         for (String op : ARITHMETIC) {
             // pow takes its exponent in any numeric type (ONNX Pow-15); the result has the base's type.
             boolean sameType = !op.equals("pow");
-            defs.add(OpSpec.fixed(
-                    op, 2, ctx -> List.of(binary(ctx, sameType, ctx.input(0).dtype()))));
+            OpSpec d = OpSpec.fixed(
+                    op, 2, ctx -> List.of(binary(ctx, sameType, ctx.input(0).dtype())));
+            // fmod (ONNX Mod): 0 takes the divisor's sign (integers only), 1 the dividend's as C fmod.
+            defs.add(op.equals("mod") ? d.attrs(AttrSpec.integer("fmod", 0)) : d);
         }
         for (String op : COMPARISON) {
             defs.add(OpSpec.fixed(op, 2, ctx -> List.of(binary(ctx, true, DType.BOOL))));
@@ -103,7 +105,7 @@ final class ElementwiseOps {
                 return List.of(binary(ctx, true, ctx.input(0).dtype()));
             }));
         }
-        defs.add(OpSpec.fixed("bitcast", 1, ElementwiseOps::bitcast));
+        defs.add(OpSpec.fixed("bitcast", 1, ElementwiseOps::bitcast).attrs(AttrSpec.type("to")));
         for (String op : UNARY) {
             defs.add(OpSpec.fixed(op, 1, ctx -> {
                 if (op.equals("not")) {
@@ -112,15 +114,18 @@ final class ElementwiseOps {
                 return List.of(ctx.input(0));
             }));
         }
-        defs.add(OpSpec.fixed("gelu", 1, ElementwiseOps::gelu));
+        defs.add(OpSpec.fixed("gelu", 1, ElementwiseOps::gelu).attrs(AttrSpec.string("approximate", "none")));
         defs.add(OpSpec.fixed("silu", 1, ElementwiseOps::floatUnary));
-        defs.add(new OpSpec("clip", 1, 3, ElementwiseOps::clip));
+        // min/max: the folded bounds; absent (and no operand) means unbounded on that side.
+        defs.add(new OpSpec("clip", 1, 3, ElementwiseOps::clip).attrs(AttrSpec.number("min"), AttrSpec.number("max")));
         defs.add(OpSpec.fixed("cast", 1, ctx -> {
-            if (!ctx.has("to")) {
-                throw ctx.fail("needs attribute 'to'");
-            }
-            return List.of(ctx.input(0).withDType(ctx.typeAttr("to", DType.F32)));
-        }));
+                    if (!ctx.has("to")) {
+                        throw ctx.fail("needs attribute 'to'");
+                    }
+                    return List.of(ctx.input(0).withDType(ctx.typeAttr("to")));
+                })
+                // ONNX Cast-25: saturate (float8 targets) and round_mode ("up" or "down", to float8e8m0).
+                .attrs(AttrSpec.type("to"), AttrSpec.integer("saturate", 1), AttrSpec.string("round_mode", "up")));
         defs.add(OpSpec.fixed("where", 3, ElementwiseOps::where));
         return defs;
     }
@@ -168,7 +173,7 @@ final class ElementwiseOps {
             throw ctx.fail("needs attribute 'to'");
         }
         DType from = ctx.input(0).dtype();
-        DType to = ctx.typeAttr("to", DType.F32);
+        DType to = ctx.typeAttr("to");
         if (from.blockSize() != 1 || to.blockSize() != 1 || from.blockBytes() != to.blockBytes()) {
             throw ctx.fail("cannot reinterpret " + from.irName() + " as " + to.irName()
                     + ": both must be whole-byte element types of the same size");
@@ -177,7 +182,7 @@ final class ElementwiseOps {
     }
 
     private static List<TensorType> gelu(InferContext ctx) {
-        String approximate = ctx.strAttr("approximate", "none");
+        String approximate = ctx.strAttr("approximate");
         if (!approximate.equals("none") && !approximate.equals("tanh")) {
             throw ctx.fail("approximate must be \"none\" or \"tanh\", got \"" + approximate + "\"");
         }

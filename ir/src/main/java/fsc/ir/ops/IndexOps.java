@@ -13,8 +13,15 @@ final class IndexOps {
     static List<OpDef> defs() {
         return List.of(
                 OpSpec.fixed("gather", 2, IndexOps::gather).attrs(AttrSpec.integer("axis", 0)),
-                OpSpec.fixed("shape", 1, IndexOps::shape),
-                new OpSpec("constant_of_shape", 0, 1, IndexOps::constantOfShape));
+                // start/end (ONNX Shape-15): end has no single default, absent means the rank.
+                OpSpec.fixed("shape", 1, IndexOps::shape).attrs(AttrSpec.integer("start", 0), AttrSpec.integer("end")),
+                // shape: the folded operand; dtype and value: ONNX ConstantOfShape's value tensor, whose
+                // default is a float32 zero.
+                new OpSpec("constant_of_shape", 0, 1, IndexOps::constantOfShape)
+                        .attrs(
+                                AttrSpec.dims("shape"),
+                                AttrSpec.type("dtype", DType.F32),
+                                AttrSpec.number("value", 0.0)));
     }
 
     private static List<TensorType> gather(InferContext ctx) {
@@ -36,8 +43,8 @@ final class IndexOps {
     /** The dims {@code shape} returns: ONNX Shape-15 {@code start}/{@code end}, clamped to the rank. */
     static List<Dim> shapeSlice(InferContext ctx, TensorType x) {
         int rank = x.rank();
-        long start = ctx.intAttr("start", 0);
-        long end = ctx.intAttr("end", rank);
+        long start = ctx.intAttr("start");
+        long end = ctx.has("end") ? ctx.intAttr("end") : rank;
         int s = (int) Math.clamp(start < 0 ? start + rank : start, 0, rank);
         int e = (int) Math.clamp(end < 0 ? end + rank : end, 0, rank);
         return e > s ? x.dims().subList(s, e) : List.of();
@@ -57,6 +64,6 @@ final class IndexOps {
                 throw ctx.fail("shape " + Shapes.show(dims) + " has a negative dimension");
             }
         }
-        return List.of(new TensorType(ctx.typeAttr("dtype", DType.F32), dims));
+        return List.of(new TensorType(ctx.typeAttr("dtype"), dims));
     }
 }

@@ -16,16 +16,27 @@ final class IndexingOps {
     static List<OpDef> defs() {
         return List.of(
                 OpSpec.fixed("range", 3, IndexingOps::range),
-                new OpSpec("split", 1, 2, IndexingOps::split),
-                new OpSpec("trilu", 1, 2, IndexingOps::sameShape),
-                new OpSpec("tile", 1, 2, IndexingOps::tile),
-                new OpSpec("cumsum", 1, 2, IndexingOps::sameShape),
-                OpSpec.fixed("cumprod", 1, IndexingOps::sameShape),
+                // split: the sizes' folded operand; num_outputs has no default (needed when no sizes).
+                new OpSpec("split", 1, 2, IndexingOps::split)
+                        .attrs(AttrSpec.integer("axis", 0), AttrSpec.dims("split"), AttrSpec.integer("num_outputs")),
+                // k: the folded diagonal offset operand.
+                new OpSpec("trilu", 1, 2, IndexingOps::sameShape)
+                        .attrs(AttrSpec.integer("upper", 1), AttrSpec.integer("k", 0)),
+                new OpSpec("tile", 1, 2, IndexingOps::tile).attrs(AttrSpec.ints("repeats")),
+                // axis: the folded axis operand of ONNX CumSum (cumprod: an attribute from the start).
+                new OpSpec("cumsum", 1, 2, IndexingOps::sameShape).attrs(cumulative()),
+                OpSpec.fixed("cumprod", 1, IndexingOps::sameShape).attrs(cumulative()),
                 OpSpec.fixed("argmax", 1, IndexingOps::argmax)
                         .attrs(
                                 AttrSpec.integer("axis", 0),
                                 AttrSpec.integer("keepdims", 1),
                                 AttrSpec.integer("select_last_index", 0)));
+    }
+
+    private static AttrSpec[] cumulative() {
+        return new AttrSpec[] {
+            AttrSpec.integer("axis", 0), AttrSpec.integer("exclusive", 0), AttrSpec.integer("reverse", 0)
+        };
     }
 
     /**
@@ -69,7 +80,7 @@ final class IndexingOps {
      */
     private static List<TensorType> split(InferContext ctx) {
         TensorType x = ctx.input(0);
-        int axis = ctx.axis(ctx.intAttr("axis", 0), x.rank());
+        int axis = ctx.axis(ctx.intAttr("axis"), x.rank());
         Dim dim = x.dim(axis);
         List<Dim> sizes = new ArrayList<>();
         if (ctx.inputCount() == 2) {
@@ -77,7 +88,7 @@ final class IndexingOps {
         } else if (ctx.has("split")) {
             sizes.addAll(ctx.dimsAttr("split").orElseThrow());
         } else {
-            long n = ctx.intAttr("num_outputs", 0);
+            long n = ctx.has("num_outputs") ? ctx.intAttr("num_outputs") : 0;
             if (n < 1) {
                 throw ctx.fail("needs split sizes (input 1 or attribute 'split') or attribute 'num_outputs'");
             }

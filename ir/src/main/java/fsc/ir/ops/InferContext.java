@@ -66,64 +66,36 @@ public record InferContext(
         return new FscException(where + ": " + message);
     }
 
+    /** Whether the attribute is set; {@code name} must be one the op declares. */
     public boolean has(String name) {
+        Ops.declared(op, name);
         return attrs.containsKey(name);
     }
 
-    public long intAttr(String name, long dflt) {
-        Attr a = attrs.get(name);
-        if (a == null) {
-            Ops.checkReaderDefault(op, name, new Attr.Int(dflt));
-            return dflt;
-        }
-        if (a instanceof Attr.Int i) {
-            return i.value();
-        }
-        throw fail("attribute '" + name + "' must be an integer, got " + a);
-    }
-
-    /** An integer attribute of an op on the attribute schema, its declared default when absent. */
+    /** An integer attribute, its declared default when absent (see {@link AttrSchema}). */
     public long intAttr(String name) {
-        return ((Attr.Int) attrs.getOrDefault(name, Ops.defaultAttr(op, name))).value();
+        return ((Attr.Int) Ops.attrOrDefault(op, attrs, name)).value();
     }
 
-    public double floatAttr(String name, double dflt) {
-        Attr a = attrs.get(name);
-        if (a == null) {
-            Ops.checkReaderDefault(op, name, new Attr.Float(dflt));
-        }
-        return switch (a) {
-            case null -> dflt;
-            case Attr.Float f -> f.value();
-            case Attr.Int i -> i.value();
-            default -> throw fail("attribute '" + name + "' must be a number, got " + a);
-        };
+    /** A number attribute (an integer is widened), its declared default when absent. */
+    public double floatAttr(String name) {
+        Attr a = Ops.attrOrDefault(op, attrs, name);
+        return a instanceof Attr.Int i ? i.value() : ((Attr.Float) a).value();
     }
 
-    public String strAttr(String name, String dflt) {
-        Attr a = attrs.get(name);
-        if (a == null) {
-            return dflt;
-        }
-        if (a instanceof Attr.Str s) {
-            return s.value();
-        }
-        throw fail("attribute '" + name + "' must be a string, got " + a);
+    /** A string attribute, its declared default when absent. */
+    public String strAttr(String name) {
+        return ((Attr.Str) Ops.attrOrDefault(op, attrs, name)).value();
     }
 
-    public DType typeAttr(String name, DType dflt) {
-        Attr a = attrs.get(name);
-        if (a == null) {
-            return dflt;
-        }
-        if (a instanceof Attr.Type t) {
-            return t.value();
-        }
-        throw fail("attribute '" + name + "' must be a dtype, got " + a);
+    /** An element-type attribute, its declared default when absent. */
+    public DType typeAttr(String name) {
+        return ((Attr.Type) Ops.attrOrDefault(op, attrs, name)).value();
     }
 
     /** An {@code Ints} attribute, empty when absent. */
     public Optional<long[]> intsAttr(String name) {
+        Ops.declared(op, name);
         Attr a = attrs.get(name);
         return switch (a) {
             case null -> Optional.empty();
@@ -135,6 +107,7 @@ public record InferContext(
 
     /** A {@code Dims} (or {@code Ints}) attribute, empty when absent. */
     public Optional<List<Dim>> dimsAttr(String name) {
+        Ops.declared(op, name);
         Attr a = attrs.get(name);
         return switch (a) {
             case null -> Optional.empty();

@@ -16,12 +16,17 @@ final class LayoutOps {
 
     static List<OpDef> defs() {
         return List.of(
-                OpSpec.fixed("transpose", 1, LayoutOps::transpose),
-                new OpSpec("reshape", 1, 2, LayoutOps::reshape),
-                new OpSpec("expand", 1, 2, LayoutOps::expand),
-                new OpSpec("squeeze", 1, 2, LayoutOps::squeeze),
-                new OpSpec("unsqueeze", 1, 2, LayoutOps::unsqueeze),
-                new OpSpec("concat", 1, -1, LayoutOps::concat));
+                // perm: absent reverses the axes (ONNX Transpose).
+                OpSpec.fixed("transpose", 1, LayoutOps::transpose).attrs(AttrSpec.ints("perm")),
+                // shape: the folded target (one input); allowzero: a 0 in it is a real 0, not "copy".
+                new OpSpec("reshape", 1, 2, LayoutOps::reshape)
+                        .attrs(AttrSpec.dims("shape"), AttrSpec.integer("allowzero", 0)),
+                new OpSpec("expand", 1, 2, LayoutOps::expand).attrs(AttrSpec.dims("shape")),
+                // axes: the folded operand; squeeze without axes drops every dimension of size 1.
+                new OpSpec("squeeze", 1, 2, LayoutOps::squeeze).attrs(AttrSpec.ints("axes")),
+                new OpSpec("unsqueeze", 1, 2, LayoutOps::unsqueeze).attrs(AttrSpec.ints("axes")),
+                // axis: required, as in ONNX Concat.
+                new OpSpec("concat", 1, -1, LayoutOps::concat).attrs(AttrSpec.integer("axis")));
     }
 
     /** The permutation of a transpose: attribute {@code perm}, by default the reversed axes. */
@@ -70,7 +75,7 @@ final class LayoutOps {
     private static List<TensorType> reshape(InferContext ctx) {
         TensorType x = ctx.input(0);
         List<Dim> target = target(ctx);
-        boolean allowZero = ctx.intAttr("allowzero", 0) != 0;
+        boolean allowZero = ctx.intAttr("allowzero") != 0;
         List<Dim> out = new ArrayList<>();
         int inferred = -1;
         for (int i = 0; i < target.size(); i++) {
@@ -174,7 +179,7 @@ final class LayoutOps {
             throw ctx.fail("needs attribute 'axis'");
         }
         TensorType first = ctx.input(0);
-        int axis = ctx.axis(ctx.intAttr("axis", 0), first.rank());
+        int axis = ctx.axis(ctx.intAttr("axis"), first.rank());
         Dim sum = Dim.of(0);
         for (int k = 0; k < ctx.inputCount(); k++) {
             TensorType t = ctx.input(k);

@@ -18,8 +18,19 @@ final class LlmOps {
     static List<OpDef> defs() {
         return List.of(
                 new OpSpec("embedding", 2, 2, LlmOps::embedding),
-                new OpSpec("paged_attention", 7, 7, LlmOps::pagedAttention),
-                new OpSpec("qmatmul", 2, 2, LlmOps::qmatmul));
+                // The cache geometry has no defaults: the graph builder states every number.
+                // accumulate: "f16" selects llama.cpp's f16 flash attention over an f16 cache.
+                new OpSpec("paged_attention", 7, 7, LlmOps::pagedAttention)
+                        .attrs(
+                                AttrSpec.integer("layer"),
+                                AttrSpec.integer("num_layers"),
+                                AttrSpec.integer("block_size"),
+                                AttrSpec.integer("num_heads"),
+                                AttrSpec.integer("num_kv_heads"),
+                                AttrSpec.integer("head_dim"),
+                                AttrSpec.string("accumulate", "f32")),
+                // activations: "q8_k" quantizes x to Q8_K rows first, as llama.cpp does for K-quants.
+                new OpSpec("qmatmul", 2, 2, LlmOps::qmatmul).attrs(AttrSpec.string("activations", "f32")));
     }
 
     /** Weight types a GGUF row may have: plain floats or a packed block layout. */
@@ -81,7 +92,7 @@ final class LlmOps {
         TensorType seqs = ctx.input(5);
         TensorType pos = ctx.input(6);
         long layers = positive(ctx, "num_layers");
-        long layer = ctx.intAttr("layer", -1);
+        long layer = ctx.has("layer") ? ctx.intAttr("layer") : -1;
         long block = positive(ctx, "block_size");
         long heads = positive(ctx, "num_heads");
         long kvHeads = positive(ctx, "num_kv_heads");
@@ -123,7 +134,7 @@ final class LlmOps {
     }
 
     private static long positive(InferContext ctx, String name) {
-        long v = ctx.intAttr(name, 0);
+        long v = ctx.has(name) ? ctx.intAttr(name) : 0;
         if (v < 1) {
             throw ctx.fail("attribute '" + name + "' must be a positive integer, got " + v);
         }

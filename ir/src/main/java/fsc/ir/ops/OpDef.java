@@ -28,10 +28,8 @@ public interface OpDef {
     }
 
     /**
-     * The attributes this op takes, with their defaults, when the op is on the schema; empty for ops
-     * whose readers still carry their own defaults.
+     * The attributes this op takes, with their defaults: the one place a default is written. An op
+     * without attributes returns {@link AttrSchema#NONE}.
      */
-    default java.util.Optional<AttrSchema> attrSchema() {
-        return java.util.Optional.empty();
-    }
+    AttrSchema attrSchema();
 }

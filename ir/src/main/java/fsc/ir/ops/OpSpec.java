@@ -10,15 +10,17 @@ record OpSpec(String name, int minInputs, int maxInputs, Rule rule, Set<OpTrait>
 
     OpSpec {
         traits = Set.copyOf(traits);
+        java.util.Objects.requireNonNull(schema, "schema");
     }
 
+    /** A definition that takes no attributes until {@link #attrs} declares them. */
     OpSpec(String name, int minInputs, int maxInputs, Rule rule) {
-        this(name, minInputs, maxInputs, rule, Set.of(), null);
+        this(name, minInputs, maxInputs, rule, Set.of(), AttrSchema.NONE);
     }
 
     @Override
-    public java.util.Optional<AttrSchema> attrSchema() {
-        return java.util.Optional.ofNullable(schema);
+    public AttrSchema attrSchema() {
+        return schema;
     }
 
     /** This definition with its attributes declared: every attribute it takes, with its default. */

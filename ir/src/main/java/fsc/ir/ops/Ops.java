@@ -39,51 +39,34 @@ public final class Ops {
 
     /**
      * The declared default of {@code op}'s attribute {@code name}: what a reader gets when the node
-     * does not set it. A broken invariant (not a user error) when the op has no schema, does not
-     * declare the attribute, or declares it without a default.
+     * does not set it. A broken invariant (not a user error) when the op does not declare the
+     * attribute, or declares it without a default (then the reader must ask {@link Node#has} first).
      */
     public static Attr defaultAttr(String op, String name) {
         AttrSpec s = declared(op, name);
         if (s.dflt() == null) {
-            throw new IllegalStateException("op '" + op + "' declares attribute '" + name + "' without a default");
+            throw new IllegalStateException("op '" + op + "' declares attribute '" + name
+                    + "' without a default; a reader must check that it is set");
         }
         return s.dflt();
     }
 
     /**
-     * Checks a reader's own default against the schema, for ops on it: a reader that passes a default
-     * must pass the declared one, so no second default can drift from the schema's.
+     * {@code attrs}' value of {@code name}, or the declared default of {@code op}'s attribute: for
+     * readers that hold an attribute map rather than a {@link Node} (the shape-value folder, windows).
      */
-    public static void checkReaderDefault(String op, String name, Attr readerDefault) {
-        OpDef d = BY_NAME.get(op);
-        if (d == null || d.attrSchema().isEmpty()) {
-            return;
-        }
-        AttrSpec s = declared(op, name);
-        boolean same =
-                s.dflt() != null && (s.dflt().equals(readerDefault) || numeric(s.dflt()) == numeric(readerDefault));
-        if (!same) {
-            throw new IllegalStateException("op '" + op + "': a reader assumes attribute '" + name + "' defaults to "
-                    + readerDefault + ", the schema declares " + s.dflt());
-        }
+    public static Attr attrOrDefault(String op, Map<String, Attr> attrs, String name) {
+        Attr a = attrs.get(name);
+        return a != null ? a : defaultAttr(op, name);
     }
 
-    private static double numeric(Attr a) {
-        return switch (a) {
-            case Attr.Int i -> i.value();
-            case Attr.Float f -> f.value();
-            default -> Double.NaN;
-        };
-    }
-
-    private static AttrSpec declared(String op, String name) {
+    /** The spec of {@code op}'s attribute {@code name}; a broken invariant when it is not declared. */
+    public static AttrSpec declared(String op, String name) {
         OpDef d = BY_NAME.get(op);
-        if (d == null || d.attrSchema().isEmpty()) {
-            throw new IllegalStateException(
-                    "op '" + op + "' has no attribute schema; read '" + name + "' with an explicit default");
+        if (d == null) {
+            throw new IllegalStateException("attribute '" + name + "' read from '" + op + "', which is no op");
         }
         return d.attrSchema()
-                .get()
                 .spec(name)
                 .orElseThrow(() -> new IllegalStateException("op '" + op + "' declares no attribute '" + name + "'"));
     }
@@ -166,7 +149,7 @@ public final class Ops {
         for (Value v : inputs) {
             knownInts.add(known.get(v));
         }
-        Optional<String> problem = def.attrSchema().flatMap(schema -> schema.problem(attrs));
+        Optional<String> problem = def.attrSchema().problem(attrs);
         if (problem.isPresent()) {
             throw new FscException(where + ": " + problem.get());
         }

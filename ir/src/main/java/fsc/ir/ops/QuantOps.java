@@ -16,7 +16,8 @@ final class QuantOps {
     static List<OpDef> defs() {
         return List.of(
                 OpSpec.fixed("dynamic_quantize", 1, QuantOps::dynamicQuantize),
-                new OpSpec("matmul_int8", 4, 7, QuantOps::matmulInt8));
+                // scale_factors: how many scale inputs follow b_offset (1, or 2 for a_scale and b_scale).
+                new OpSpec("matmul_int8", 4, 7, QuantOps::matmulInt8).attrs(AttrSpec.integer("scale_factors", 1)));
     }
 
     /**
@@ -67,7 +68,7 @@ final class QuantOps {
         if (off.dtype() != DType.I32 || off.rank() != 1 || !off.dim(0).equals(n)) {
             throw ctx.fail("b_offset must be i32[" + n + "], got " + off);
         }
-        long factors = ctx.intAttr("scale_factors", 1);
+        long factors = ctx.intAttr("scale_factors");
         if (factors != 1 && factors != 2) {
             throw ctx.fail("scale_factors must be 1 or 2, got " + factors);
         }

@@ -20,8 +20,19 @@ final class SamplingOps {
 
     static List<OpDef> defs() {
         return List.of(
-                OpSpec.fixed("grid_sample", 2, SamplingOps::gridSample),
-                OpSpec.fixed("roi_align", 3, SamplingOps::roiAlign));
+                OpSpec.fixed("grid_sample", 2, SamplingOps::gridSample)
+                        .attrs(
+                                AttrSpec.string("mode", "linear"),
+                                AttrSpec.string("padding_mode", "zeros"),
+                                AttrSpec.integer("align_corners", 0)),
+                OpSpec.fixed("roi_align", 3, SamplingOps::roiAlign)
+                        .attrs(
+                                AttrSpec.string("mode", "avg"),
+                                AttrSpec.integer("output_height", 1),
+                                AttrSpec.integer("output_width", 1),
+                                AttrSpec.integer("sampling_ratio", 0),
+                                AttrSpec.number("spatial_scale", 1.0),
+                                AttrSpec.string("coordinate_transformation_mode", "half_pixel")));
     }
 
     private static List<TensorType> gridSample(InferContext ctx) {
@@ -35,8 +46,8 @@ final class SamplingOps {
         if (!grid.dim(r + 1).equals(Dim.of(r)) || !grid.dim(0).equals(x.dim(0))) {
             throw ctx.fail("grid " + grid + " must hold " + r + " coordinates per position for batch " + x.dim(0));
         }
-        String mode = ctx.strAttr("mode", "linear");
-        String padding = ctx.strAttr("padding_mode", "zeros");
+        String mode = ctx.strAttr("mode");
+        String padding = ctx.strAttr("padding_mode");
         if (!MODES.contains(mode) || !PADDINGS.contains(padding)) {
             throw ctx.fail("mode must be one of " + MODES + " and padding_mode one of " + PADDINGS + ", got \"" + mode
                     + "\" and \"" + padding + "\"");
@@ -68,8 +79,8 @@ final class SamplingOps {
         if (batch.rank() != 1 || !batch.dtype().isInteger() || !batch.dim(0).equals(rois.dim(0))) {
             throw ctx.fail("batch_indices must be integers [" + rois.dim(0) + "], got " + batch);
         }
-        String mode = ctx.strAttr("mode", "avg");
-        String transform = ctx.strAttr("coordinate_transformation_mode", "half_pixel");
+        String mode = ctx.strAttr("mode");
+        String transform = ctx.strAttr("coordinate_transformation_mode");
         if (!mode.equals("avg") && !mode.equals("max")) {
             throw ctx.fail("mode must be \"avg\" or \"max\", got \"" + mode + "\"");
         }
@@ -77,9 +88,9 @@ final class SamplingOps {
             throw ctx.fail("coordinate_transformation_mode must be \"half_pixel\" or \"output_half_pixel\", got \""
                     + transform + "\"");
         }
-        long h = ctx.intAttr("output_height", 1);
-        long w = ctx.intAttr("output_width", 1);
-        if (h < 1 || w < 1 || ctx.intAttr("sampling_ratio", 0) < 0) {
+        long h = ctx.intAttr("output_height");
+        long w = ctx.intAttr("output_width");
+        if (h < 1 || w < 1 || ctx.intAttr("sampling_ratio") < 0) {
             throw ctx.fail("output_height and output_width must be positive and sampling_ratio non-negative");
         }
         return List.of(x.withDims(List.of(rois.dim(0), x.dim(1), Dim.of(h), Dim.of(w))));

@@ -95,7 +95,7 @@ public final class ShapeValues {
             case "not" -> in.getFirst().flatMap(ShapeValues::logicalNot);
             case "and", "or" -> binary(types, in, out, (a, b) -> logical(op.equals("and"), a, b));
             case "mod" ->
-                attrs.get("fmod") instanceof Attr.Int f && f.value() != 0
+                declaredInt("mod", attrs, "fmod") != 0
                         ? Optional.empty()
                         : binary(types, in, out, ShapeValues::floorMod);
             case "constant_of_shape" -> constantOfShape(attrs, out);
@@ -105,8 +105,8 @@ public final class ShapeValues {
 
     private static List<Dim> shapeOf(TensorType x, SortedMap<String, Attr> attrs) {
         int rank = x.rank();
-        long start = intAttr(attrs, "start", 0);
-        long end = intAttr(attrs, "end", rank);
+        long start = declaredInt("shape", attrs, "start");
+        long end = attrs.containsKey("end") ? declaredInt("shape", attrs, "end") : rank;
         int s = (int) Math.clamp(start < 0 ? start + rank : start, 0, rank);
         int e = (int) Math.clamp(end < 0 ? end + rank : end, 0, rank);
         return e > s ? x.dims().subList(s, e) : List.of();
@@ -125,7 +125,7 @@ public final class ShapeValues {
             return Optional.empty();
         }
         int rank = shape.length;
-        long a = ((Attr.Int) attrs.getOrDefault("axis", Ops.defaultAttr("gather", "axis"))).value();
+        long a = declaredInt("gather", attrs, "axis");
         int axis = (int) (a < 0 ? a + rank : a);
         long axisLen = shape[axis];
         long outer = product(shape, 0, axis);
@@ -148,7 +148,7 @@ public final class ShapeValues {
     private static Optional<List<Dim>> concat(
             List<TensorType> types, List<Optional<List<Dim>>> in, SortedMap<String, Attr> attrs) {
         int rank = types.getFirst().rank();
-        long a = intAttr(attrs, "axis", 0);
+        long a = declaredInt("concat", attrs, "axis");
         int axis = (int) (a < 0 ? a + rank : a);
         List<long[]> shapes = new ArrayList<>();
         for (int k = 0; k < types.size(); k++) {
@@ -259,9 +259,12 @@ public final class ShapeValues {
     }
 
     private static Optional<List<Dim>> constantOfShape(SortedMap<String, Attr> attrs, TensorType out) {
-        double v = attrs.get("value") instanceof Attr.Float f
-                ? f.value()
-                : attrs.get("value") instanceof Attr.Int i ? i.value() : 0;
+        double v =
+                switch (Ops.attrOrDefault("constant_of_shape", attrs, "value")) {
+                    case Attr.Int i -> i.value();
+                    case Attr.Float f -> f.value();
+                    default -> throw new IllegalStateException("constant_of_shape: value is not a number");
+                };
         if (v != Math.rint(v)) {
             return Optional.empty();
         }
@@ -449,8 +452,9 @@ public final class ShapeValues {
         return p;
     }
 
-    private static long intAttr(SortedMap<String, Attr> attrs, String name, long dflt) {
-        return attrs.get(name) instanceof Attr.Int i ? i.value() : dflt;
+    /** {@code op}'s integer attribute {@code name}, its declared default when absent. */
+    private static long declaredInt(String op, SortedMap<String, Attr> attrs, String name) {
+        return ((Attr.Int) Ops.attrOrDefault(op, attrs, name)).value();
     }
 
     private static List<Dim> dimsAttr(SortedMap<String, Attr> attrs, String name) {

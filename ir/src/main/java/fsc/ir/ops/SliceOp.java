@@ -22,7 +22,8 @@ public final class SliceOp {
     private static final long TO_END = Integer.MAX_VALUE;
 
     static OpDef def() {
-        return new OpSpec("slice", 1, 5, SliceOp::infer);
+        return new OpSpec("slice", 1, 5, SliceOp::infer)
+                .attrs(AttrSpec.dims("starts"), AttrSpec.dims("ends"), AttrSpec.ints("axes"), AttrSpec.ints("steps"));
     }
 
     /** Where a slice of one axis starts and how many elements it takes. */

@@ -16,7 +16,17 @@ final class TextOps {
     private TextOps() {}
 
     static List<OpDef> defs() {
-        return List.of(OpSpec.fixed("tfidf_vectorizer", 1, TextOps::tfidf));
+        // ONNX TfIdfVectorizer requires the n-gram bounds, the skip count and the mode: no defaults.
+        return List.of(OpSpec.fixed("tfidf_vectorizer", 1, TextOps::tfidf)
+                .attrs(
+                        AttrSpec.integer("min_gram_length"),
+                        AttrSpec.integer("max_gram_length"),
+                        AttrSpec.integer("max_skip_count"),
+                        AttrSpec.string("mode"),
+                        AttrSpec.ints("ngram_counts"),
+                        AttrSpec.ints("ngram_indexes"),
+                        AttrSpec.ints("pool_int64s"),
+                        AttrSpec.floats("weights")));
     }
 
     private static List<TensorType> tfidf(InferContext ctx) {
@@ -24,12 +34,20 @@ final class TextOps {
         if ((x.dtype() != DType.I32 && x.dtype() != DType.I64) || x.rank() < 1 || x.rank() > 2) {
             throw ctx.fail("needs i32 or i64 tokens [C] or [N, C], got " + x);
         }
-        long minGram = ctx.intAttr("min_gram_length", 0);
-        long maxGram = ctx.intAttr("max_gram_length", 0);
+        for (String required : List.of("min_gram_length", "max_gram_length", "max_skip_count", "mode")) {
+            if (!ctx.has(required)) {
+                throw ctx.fail("needs attribute '" + required + "'");
+            }
+        }
+        long minGram = ctx.intAttr("min_gram_length");
+        long maxGram = ctx.intAttr("max_gram_length");
         if (minGram < 1 || maxGram < minGram) {
             throw ctx.fail("needs 1 <= min_gram_length <= max_gram_length, got " + minGram + " and " + maxGram);
         }
-        String mode = ctx.strAttr("mode", "");
+        if (ctx.intAttr("max_skip_count") < 0) {
+            throw ctx.fail("max_skip_count must be non-negative, got " + ctx.intAttr("max_skip_count"));
+        }
+        String mode = ctx.strAttr("mode");
         if (!mode.equals("TF") && !mode.equals("IDF") && !mode.equals("TFIDF")) {
             throw ctx.fail("mode must be \"TF\", \"IDF\" or \"TFIDF\", got \"" + mode + "\"");
         }

@@ -27,8 +27,8 @@ public record Windows(long[] kernel, long[] strides, long[] dilations, long[] pa
             throw new IllegalArgumentException(
                     "strides, dilations and pads must have " + k + ", " + k + " and " + 2 * k + " entries");
         }
-        String autoPad = ((Attr.Str) attrs.getOrDefault("auto_pad", Ops.defaultAttr(op, "auto_pad"))).value();
-        boolean ceil = ((Attr.Int) attrs.getOrDefault("ceil_mode", Ops.defaultAttr(op, "ceil_mode"))).value() != 0;
+        String autoPad = ((Attr.Str) Ops.attrOrDefault(op, attrs, "auto_pad")).value();
+        boolean ceil = ((Attr.Int) Ops.attrOrDefault(op, attrs, "ceil_mode")).value() != 0;
         long[] begin = Arrays.copyOfRange(pads, 0, k);
         long[] end = Arrays.copyOfRange(pads, k, 2 * k);
         long[] out = new long[k];
