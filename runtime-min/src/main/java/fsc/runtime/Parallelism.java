@@ -21,6 +21,9 @@ import java.util.concurrent.locks.LockSupport;
  *   <li>Only one loop runs at a time. A call made while another is running (from a worker inside a
  *       body, or from a second caller thread) runs inline on its own thread instead of waiting, so
  *       nesting cannot deadlock.
+ *   <li>{@link #forRange} cuts a loop into one chunk per thread; {@link #forChunks} into chunks of a
+ *       given size, more than there are threads, so a thread that starts late or loses its core
+ *       costs the loop one chunk rather than its whole share.
  * </ul>
  */
 public final class Parallelism implements AutoCloseable {
