@@ -21,6 +21,9 @@ import java.util.concurrent.locks.LockSupport;
  *   <li>Only one loop runs at a time. A call made while another is running (from a worker inside a
  *       body, or from a second caller thread) runs inline on its own thread instead of waiting, so
  *       nesting cannot deadlock.
+ *   <li>{@link #forRange} cuts a loop into one chunk per thread; {@link #forChunks} into chunks of a
+ *       given size, more than there are threads, so a thread that starts late or loses its core
+ *       costs the loop one chunk rather than its whole share.
  * </ul>
  */
 public final class Parallelism implements AutoCloseable {
@@ -89,7 +92,41 @@ public final class Parallelism implements AutoCloseable {
         }
         int grains = (n + grain - 1) / grain;
         int chunks = Math.min(threads, grains);
-        if (chunks <= 1 || closed || !running.compareAndSet(false, true)) {
+        run(start, end, (grains + chunks - 1) / chunks * grain, body);
+    }
+
+    /**
+     * Runs {@code body} over {@code [start, end)} in chunks of exactly {@code chunk} indices (the last
+     * one shorter), which the team's threads, the caller included, claim one at a time until none is
+     * left. For loops whose chunks cost about the same but whose threads may start late or run slow
+     * (a worker woken from park, a core shared with the JIT or another process): with several chunks
+     * per thread the others take up the slack instead of waiting for a fixed half. Runs inline when
+     * the range is one chunk or the team is busy; exceptions are rethrown as by {@link #forRange}.
+     */
+    public void forChunks(int start, int end, int chunk, IntRangeBody body) {
+        if (chunk < 1) {
+            throw new IllegalArgumentException("chunk must be at least 1, got " + chunk);
+        }
+        if (end - start > 0) {
+            run(start, end, chunk, body);
+        }
+    }
+
+    /**
+     * A chunk size for {@link #forChunks} over {@code n} indices: about {@code perThread} chunks per
+     * thread, a multiple of {@code grain}, at least one grain.
+     */
+    public int chunkFor(int n, int grain, int perThread) {
+        int grains = (n + grain - 1) / grain;
+        int chunks = Math.max(1, Math.min(grains, threads * perThread));
+        return (grains + chunks - 1) / chunks * grain;
+    }
+
+    /** Publishes {@code [start, end)} in chunks of {@code chunkSize} and runs it to the end. */
+    private void run(int start, int end, int chunkSize, IntRangeBody body) {
+        int n = end - start;
+        int chunks = (n + chunkSize - 1) / chunkSize;
+        if (chunks <= 1 || threads == 1 || closed || !running.compareAndSet(false, true)) {
             body.run(start, end);
             return;
         }
@@ -97,8 +134,7 @@ public final class Parallelism implements AutoCloseable {
             this.body = body;
             this.start = start;
             this.end = end;
-            this.chunkSize = (grains + chunks - 1) / chunks * grain;
-            chunks = (n + chunkSize - 1) / chunkSize;
+            this.chunkSize = chunkSize;
             this.failure = null;
             this.waiter = Thread.currentThread();
             chunksDone.set(0);

@@ -23,6 +23,9 @@ final class ElementwiseEmitter {
 
     // ---- binary -------------------------------------------------------------------------------
 
+    static final com.palantir.javapoet.ClassName ADD_KERNEL =
+            com.palantir.javapoet.ClassName.get("fsc.runtime.kernels", "AddKernel");
+
     static CodeBlock binary(Scope s) {
         Node n = s.node();
         Value a = n.input(0);
@@ -30,6 +33,25 @@ final class ElementwiseEmitter {
         Value y = n.output();
         List<Dim> dims = y.type().dims();
         String op = squareOrOp(s, n);
+        if (op.equals("add")
+                && a.dtype() == DType.F32
+                && b.dtype() == DType.F32
+                && y.dtype() == DType.F32
+                && a.type().dims().equals(dims)
+                && b.type().dims().equals(dims)) {
+            // Same-shape f32 add (a residual): the shared runtime kernel, compiled once by C2 for
+            // every such node, not a loop per node that a decoder runs too rarely to get compiled.
+            return CodeBlock.builder()
+                    .addStatement(
+                            "$T.run($N, $N, $N, $L, $N)",
+                            ADD_KERNEL,
+                            s.segment(a, "a"),
+                            s.segment(b, "b"),
+                            s.segment(y, "y"),
+                            s.dims().product(dims),
+                            ModelContext.PAR)
+                    .build();
+        }
         LoopNest nest = LoopNest.of(
                 dims,
                 List.of(

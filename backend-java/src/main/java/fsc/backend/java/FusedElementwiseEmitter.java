@@ -55,6 +55,10 @@ final class FusedElementwiseEmitter {
     }
 
     static CodeBlock emit(Scope s) {
+        CodeBlock swiglu = siluMul(s);
+        if (swiglu != null) {
+            return swiglu;
+        }
         Node n = s.node();
         Value y = n.output();
         List<Value> params = n.body().params();
@@ -124,6 +128,55 @@ final class FusedElementwiseEmitter {
             };
             return pre.add(Code.vectorLoop(s, count, vec, scalar)).build();
         });
+    }
+
+    static final com.palantir.javapoet.ClassName SILU_MUL =
+            com.palantir.javapoet.ClassName.get("fsc.runtime.kernels", "SiluMul");
+
+    /**
+     * A body that is exactly {@code silu(a) * b} over two operands of the result's shape (an LLM's
+     * SwiGLU) as a call of the shared runtime kernel {@code SiluMul}, which computes the same
+     * operations in the same order as the loop below would. A loop per node runs once per decoder
+     * step, too rarely for C2 to compile it within a benchmark; the shared kernel is compiled in the
+     * first step and split over the team. Null for any other body.
+     */
+    private static CodeBlock siluMul(Scope s) {
+        Node n = s.node();
+        List<Node> body = n.body().nodes();
+        List<Value> params = n.body().params();
+        if (body.size() != 2
+                || params.size() != 2
+                || !body.get(0).op().equals("silu")
+                || !body.get(1).op().equals("mul")) {
+            return null;
+        }
+        Value silu = body.get(0).output();
+        Value gate = body.get(0).input(0);
+        List<Value> mulIn = body.get(1).inputs();
+        Value up = mulIn.get(0) == silu ? mulIn.get(1) : mulIn.get(1) == silu ? mulIn.get(0) : null;
+        List<Dim> dims = n.output().type().dims();
+        if (up == null
+                || up == gate
+                || !params.contains(gate)
+                || !params.contains(up)
+                || n.body().results().getFirst() != body.get(1).output()) {
+            return null;
+        }
+        Value gateIn = n.input(params.indexOf(gate));
+        Value upIn = n.input(params.indexOf(up));
+        if (!gateIn.type().dims().equals(dims) || !upIn.type().dims().equals(dims)) {
+            return null;
+        }
+        return CodeBlock.builder()
+                .addStatement(
+                        "$T.run($N, $N, $N, $L, $N)",
+                        SILU_MUL,
+                        s.segment(gateIn, "gate"),
+                        s.segment(upIn, "up"),
+                        s.segment(n.output(), "y"),
+                        s.dims().product(dims),
+                        ModelContext.PAR)
+                .build();
     }
 
     /** One expression builder: the op name and its operands' expressions. */

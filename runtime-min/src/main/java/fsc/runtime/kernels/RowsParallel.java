@@ -16,6 +16,7 @@ public final class RowsParallel {
 
     private static final ThreadLocal<LayerNorm> LAYER_NORM = ThreadLocal.withInitial(LayerNorm::new);
     private static final ThreadLocal<Softmax> SOFTMAX = ThreadLocal.withInitial(Softmax::new);
+    private static final ThreadLocal<RmsNormTask> RMS_NORM = ThreadLocal.withInitial(RmsNormTask::new);
 
     private RowsParallel() {}
 
@@ -52,6 +53,23 @@ public final class RowsParallel {
         t.x = t.out = t.gamma = t.beta = null; // do not keep the caller's buffers reachable
     }
 
+    /** {@link RmsNorm#rows} over row blocks of {@code par}; {@code par} may be null. */
+    public static void rmsNormRows(
+            MemorySegment x, MemorySegment out, int rows, int n, MemorySegment scale, float eps, Parallelism par) {
+        if (par == null || par.threads() == 1 || (long) rows * n < MIN_PARALLEL) {
+            RmsNorm.rows(x, 0L, out, 0L, 0, rows, n, scale, 0L, eps);
+            return;
+        }
+        RmsNormTask t = RMS_NORM.get();
+        t.x = x;
+        t.out = out;
+        t.n = n;
+        t.scale = scale;
+        t.eps = eps;
+        par.forChunks(0, rows, par.chunkFor(rows, 1, 4), t);
+        t.x = t.out = t.scale = null; // do not keep the caller's buffers reachable
+    }
+
     /** {@link FloatMath#softmaxRows} over row blocks of {@code par}; {@code par} may be null. */
     public static void softmaxRows(MemorySegment buf, long offsetBytes, int rows, int n, Parallelism par) {
         if (par == null || par.threads() == 1 || (long) rows * n < MIN_PARALLEL) {
@@ -82,6 +100,19 @@ public final class RowsParallel {
         public void run(int from, int to) {
             long row = (long) from * n * Float.BYTES;
             FloatMath.layerNormRows(x, xOff + row, out, outOff + row, to - from, n, gamma, gOff, beta, bOff, eps);
+        }
+    }
+
+    private static final class RmsNormTask implements Parallelism.IntRangeBody {
+        MemorySegment x;
+        MemorySegment out;
+        int n;
+        MemorySegment scale;
+        float eps;
+
+        @Override
+        public void run(int from, int to) {
+            RmsNorm.rows(x, 0L, out, 0L, from, to, n, scale, 0L, eps);
         }
     }
 

@@ -32,6 +32,13 @@ public final class LlmKernels {
     private static final int ROW_GRAIN = 16;
 
     /**
+     * Chunks per thread of a matmul's rows, claimed dynamically ({@link Parallelism#forChunks}): a
+     * thread that starts late (woken from park, or its core taken by the JIT) then costs the others a
+     * chunk, not half the matmul.
+     */
+    static final int CHUNKS_PER_THREAD = 4;
+
+    /**
      * From this many tokens in a step, qmatmul on a type without a {@link QuantDotRows} kernel (and
      * {@link #qmatmulQ8K}) unpacks each weight row once and reuses it.
      */
@@ -73,9 +80,10 @@ public final class LlmKernels {
             // of weight rows per worker in one kernel call (QuantMatVec). The body is this thread's
             // reusable task, so a token allocates nothing.
             MatVecTask task = MATVEC.get();
+            int chunk = par.chunkFor(n, ROW_GRAIN, CHUNKS_PER_THREAD);
             for (int t = 0; t < rows; t++) {
                 task.bind(type, w, x, 4L * t * k, k, y, (long) t * n);
-                par.forRange(0, n, ROW_GRAIN, task);
+                par.forChunks(0, n, chunk, task);
             }
             task.unbind();
             return;
@@ -142,7 +150,7 @@ public final class LlmKernels {
             Q8KTask task = Q8K_TASK.get();
             task.bind(type, w, Q8K.quantize(x, 0, rows, k, task.reusable(rows, k)), y, rows, n);
             try {
-                par.forRange(0, n, ROW_GRAIN, task);
+                par.forChunks(0, n, par.chunkFor(n, ROW_GRAIN, CHUNKS_PER_THREAD), task);
             } finally {
                 task.unbind();
             }
@@ -345,12 +353,15 @@ public final class LlmKernels {
         }
         // One task per (token, KV head): the group's query heads share every K/V row, so each row
         // is read once per group rather than once per query head. The body is this thread's
-        // reusable task, so a step allocates nothing.
+        // reusable task, so a step allocates nothing. Decode (one token) splits the KV heads in one
+        // chunk per thread, so each walks the cache once for its heads; a prefill's (token, head)
+        // pairs cost more the later the token, so they are claimed in smaller chunks.
         AttentionTask task = ATTENTION
                 .get()
                 .bind(q, cache, blockTable, out, seqIds, positions, layout, layer, tableWidth, sequences, numBlocks);
         try {
-            par.forRange(0, tokens * kvHeads, 1, task);
+            int units = tokens * kvHeads;
+            par.forChunks(0, units, par.chunkFor(units, 1, tokens == 1 ? 1 : 8), task);
         } finally {
             task.unbind();
         }

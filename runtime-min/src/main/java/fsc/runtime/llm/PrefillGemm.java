@@ -19,7 +19,7 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>Activations: packed once per call into heap panels of {@link #NR} tokens, {@code [k][NR]}
  *       each (tokens past the step's count are zero), so the micro-kernel reads two vectors of
  *       tokens per k.
- *   <li>Weights: a worker takes {@link #RB} rows at a time; per K block of {@link #KC} (a whole
+ *   <li>Weights: a worker takes {@link #RB} rows at a time (from row chunks claimed dynamically); per K block of {@link #KC} (a whole
  *       number of every block size, 256 for the K-quants) it dequantizes those rows, row-major, into
  *       a 32 KB heap tile ({@link RowDequantizer}: vector code for Q4_0, Q8_0, Q4_K, Q6_K), which the
  *       micro-kernel reads with 8 broadcasts per k at 8 constant row offsets. No second packing pass:
@@ -74,7 +74,9 @@ final class PrefillGemm {
         Task task = TASK.get();
         task.bind(type, w, x, y, rows, k, n);
         try {
-            par.forRange(0, n, RB, task);
+            // Row tiles claimed a few per thread at a time: a thread that starts late or loses its
+            // core for a while then delays the matmul by a chunk, not by half of it.
+            par.forChunks(0, n, par.chunkFor(n, RB, LlmKernels.CHUNKS_PER_THREAD), task);
         } finally {
             task.unbind();
         }
