@@ -273,8 +273,9 @@ final class MatmulEmitter {
 
     /**
      * Registers the constructor-time packing of constant {@code b} and returns the packed buffer. A
-     * {@code {panelW}} constant (the {@code layout} pass) is already packed: it is used in place when
-     * this CPU's panel width is {@code W}, and repacked once otherwise.
+     * {@code {panelW}} constant (the {@code layout} pass) is already packed: it is copied into the
+     * model's arena when this CPU's panel width is {@code W} (kernels read native memory faster than
+     * the mapped jar), and repacked once otherwise.
      */
     private static CodeBlock pack(Scope s, Value b, Dim k, Dim n, boolean transB) {
         CodeBlock src = s.model().buffer(b);
@@ -286,7 +287,23 @@ final class MatmulEmitter {
             }
             return s.model().addPacked(ref -> CodeBlock.builder()
                     .beginControlFlow("if ($T.panelWidth() == $L)", JavaTypes.SGEMM, panel.getAsInt())
-                    .addStatement("$L = $L", ref, src)
+                    .add("// Copied out of the mapped jar: the GEMM reads mapped file pages 20-40% slower\n")
+                    .add("// than the same bytes in the model's arena (docs/PERFORMANCE-FP32.md).\n")
+                    .addStatement(
+                            "$L = $N.allocate($T.packedBytes($L, $L), 64)",
+                            ref,
+                            ModelContext.ARENA,
+                            JavaTypes.SGEMM,
+                            k.value(),
+                            n.value())
+                    .addStatement(
+                            "$T.copy($L, 0L, $L, 0L, $T.packedBytes($L, $L))",
+                            java.lang.foreign.MemorySegment.class,
+                            src,
+                            ref,
+                            JavaTypes.SGEMM,
+                            k.value(),
+                            n.value())
                     .nextControlFlow("else")
                     .add("// Compiled for another vector width: convert the panels once.\n")
                     .addStatement(

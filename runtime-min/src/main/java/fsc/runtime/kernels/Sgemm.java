@@ -414,7 +414,7 @@ public final class Sgemm {
                 for (int i0 = rowFrom; i0 < rowTo; i0 += MC) {
                     int i1 = Math.min(rowTo, i0 + MC);
                     // The row block of A, packed once and then read by every panel from L2.
-                    SgemmMicroKernels.packA(a, aK0, aRow, aK, i0, i1, kc, ws.aPack, ws.aRows, ws.aIdx);
+                    SgemmMicroKernels.packA(a, aK0, aRow, aK, i0, i1, kc, alpha, ws.aPack, ws.aRows, ws.aIdx);
                     for (int p = panelFrom; p < panelTo; p++) {
                         // Panels before mainPanels come from b (packed, or read in place); the
                         // rest is the zero-padded tail panel packed into scratch.
@@ -424,13 +424,16 @@ public final class Sgemm {
                         long bo = main ? bOff + p * bPanel + k0 * bRow : k0 * stride;
                         int cols = Math.min(NR, n - p * NR);
                         long co = cOff + (long) p * NR * Float.BYTES;
-                        // The bias seeds the accumulators of the first K block; the activation
-                        // runs over the panel's rows after the last one, while they are in L1.
-                        MemorySegment addBias = k0 == 0 ? bias : null;
+                        // The bias seeds the accumulators of the first K block (an accumulating
+                        // GEMM's start from C instead, and take the bias in a pass at the end);
+                        // the activation runs over the panel's rows after the last K block,
+                        // while they are in L1.
+                        MemorySegment addBias = k0 == 0 && !accumulate ? bias : null;
                         long bOffP = biasOff + (long) p * NR * Float.BYTES;
                         tiles(ws, i0, i1, kc, aK0, bs, bo, stride, co, cols, acc, addBias, bOffP);
-                        if (k0 + kc >= k && activation != GemmEpilogue.Activation.NONE) {
-                            epilogue(i0, i1, p * NR, cols, null, activation);
+                        boolean last = k0 + kc >= k;
+                        if (last && (activation != GemmEpilogue.Activation.NONE || accumulate && bias != null)) {
+                            epilogue(i0, i1, p * NR, cols, accumulate ? bias : null, activation);
                         }
                     }
                 }
@@ -477,6 +480,27 @@ public final class Sgemm {
             }
         }
 
+        /** One 8-row tile: the kernel takes k in pairs, so an odd last k is a rank-1 update after it. */
+        private void tile8(
+                int kc,
+                float[] ap,
+                int ao,
+                MemorySegment bs,
+                long bo,
+                long stride,
+                MemorySegment cs,
+                long ci,
+                long cr,
+                boolean acc,
+                MemorySegment bias,
+                long biasOff) {
+            int even = kc & ~1;
+            SgemmMicroKernels.kernel8(even, ap, ao, bs, bo, stride, cs, ci, cr, acc, bias, biasOff);
+            if (even < kc) {
+                SgemmMicroKernels.addRank1(ap, ao + even * MR, bs, bo + even * stride, cs, ci, cr);
+            }
+        }
+
         /**
          * Rows {@code [i0, i1)} of one panel, in 8-row tiles from the packed block. A tile that is
          * cut short (the last rows of the block, or the columns of the zero-padded last panel)
@@ -516,7 +540,7 @@ public final class Sgemm {
                 int ao = (i - i0) * kc;
                 long ci = co + i * cRow;
                 if (rows == MR && cols == NR) {
-                    SgemmMicroKernels.kernel8(kc, ws.aPack, ao, bs, bo, stride, c, ci, cRow, acc, alpha, addBias, bOff);
+                    tile8(kc, ws.aPack, ao, bs, bo, stride, c, ci, cRow, acc, addBias, bOff);
                 } else if (rows == 1 && cols == NR) {
                     SgemmMicroKernels.kernel1(
                             kc, a, aK0 + i * aRow, aK, bs, bo, stride, c, ci, acc, alpha, addBias, bOff);
@@ -529,8 +553,7 @@ public final class Sgemm {
                             MemorySegment.copy(c, ci + r * cRow, tile, r * tileRow, colBytes);
                         }
                     }
-                    SgemmMicroKernels.kernel8(
-                            kc, ws.aPack, ao, bs, bo, stride, tile, 0L, tileRow, acc, alpha, tileBias, tileBiasOff);
+                    tile8(kc, ws.aPack, ao, bs, bo, stride, tile, 0L, tileRow, acc, tileBias, tileBiasOff);
                     for (int r = 0; r < rows; r++) {
                         MemorySegment.copy(tile, r * tileRow, c, ci + r * cRow, colBytes);
                     }

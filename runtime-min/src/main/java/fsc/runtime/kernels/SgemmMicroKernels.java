@@ -25,13 +25,20 @@ final class SgemmMicroKernels {
     private SgemmMicroKernels() {}
 
     /**
-     * {@code f32_gemm_8x2v}: eight rows of C, two vectors of columns, over {@code kc} steps of k; then
-     * {@code C = alpha·acc (+ C)}. A comes packed ({@link Sgemm} packs each row block): the eight
-     * values of one k are adjacent in a heap array, so the loop has one A index and one B offset, both
-     * linear in {@code kk}, whose range checks C2 hoists out of the loop; 16 accumulators, two B
-     * vectors and one broadcast fit the 32 AVX-512 registers. Everything stays in this one method: a
-     * vector passed to a call that C2 does not inline gets boxed, and then the whole loop allocates
-     * (which is also why the k loop is not unrolled by hand: that made C2 box the accumulators).
+     * {@code f32_gemm_8x2v}: eight rows of C, two vectors of columns, over an even {@code kc} steps of
+     * k: {@code C = acc}, where the accumulators start from C itself ({@code acc}), from a bias row of
+     * NR floats, or from zero. A comes packed and already scaled by alpha ({@link #packA}): the eight
+     * values of one k are adjacent in a heap array, so the loop reads A through one index whose range
+     * checks C2 hoists out of the loop; 16 accumulators, two B vectors and one broadcast fit the 32
+     * AVX-512 registers. Everything stays in this one method: a vector passed to a call that C2 does
+     * not inline gets boxed, and then the whole loop allocates.
+     *
+     * <p>Two k steps per iteration, offsets bumped rather than recomputed from kk: the loop's scalar
+     * work (B's two range checks, index arithmetic, spilled registers) issues on the FMA ports too,
+     * and per single step it cost about a quarter of the FMA rate (docs/PERFORMANCE-FP32.md). Four
+     * steps per iteration measured slower than two; an odd last step is {@link #addRank1}'s, and
+     * alpha lives in the packed A, because a third copy of the step or an alpha epilogue made the
+     * method too big for C1's register allocator (C1 code runs every vector op as Java calls).
      */
     static void kernel8(
             int kc,
@@ -44,32 +51,56 @@ final class SgemmMicroKernels {
             long co,
             long cRow,
             boolean acc,
-            float alpha,
             MemorySegment bias,
             long biasOff) {
-        // With a bias row the accumulators start from it: the bias costs two loads per tile instead
-        // of a pass over C (only with alpha = 1, which is all gemmPacked uses).
-        FloatVector c00, c01;
-        if (bias != null) {
-            c00 = FloatVector.fromMemorySegment(S, bias, biasOff, LE);
-            c01 = FloatVector.fromMemorySegment(S, bias, biasOff + VB, LE);
+        FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
+        if (acc) {
+            c00 = FloatVector.fromMemorySegment(S, c, co + 0 * cRow, LE);
+            c01 = FloatVector.fromMemorySegment(S, c, co + 0 * cRow + VB, LE);
+            c10 = FloatVector.fromMemorySegment(S, c, co + 1 * cRow, LE);
+            c11 = FloatVector.fromMemorySegment(S, c, co + 1 * cRow + VB, LE);
+            c20 = FloatVector.fromMemorySegment(S, c, co + 2 * cRow, LE);
+            c21 = FloatVector.fromMemorySegment(S, c, co + 2 * cRow + VB, LE);
+            c30 = FloatVector.fromMemorySegment(S, c, co + 3 * cRow, LE);
+            c31 = FloatVector.fromMemorySegment(S, c, co + 3 * cRow + VB, LE);
+            c40 = FloatVector.fromMemorySegment(S, c, co + 4 * cRow, LE);
+            c41 = FloatVector.fromMemorySegment(S, c, co + 4 * cRow + VB, LE);
+            c50 = FloatVector.fromMemorySegment(S, c, co + 5 * cRow, LE);
+            c51 = FloatVector.fromMemorySegment(S, c, co + 5 * cRow + VB, LE);
+            c60 = FloatVector.fromMemorySegment(S, c, co + 6 * cRow, LE);
+            c61 = FloatVector.fromMemorySegment(S, c, co + 6 * cRow + VB, LE);
+            c70 = FloatVector.fromMemorySegment(S, c, co + 7 * cRow, LE);
+            c71 = FloatVector.fromMemorySegment(S, c, co + 7 * cRow + VB, LE);
         } else {
-            c00 = FloatVector.zero(S);
-            c01 = FloatVector.zero(S);
+            if (bias != null) {
+                c00 = FloatVector.fromMemorySegment(S, bias, biasOff, LE);
+                c01 = FloatVector.fromMemorySegment(S, bias, biasOff + VB, LE);
+            } else {
+                c00 = FloatVector.zero(S);
+                c01 = FloatVector.zero(S);
+            }
+            c10 = c00;
+            c11 = c01;
+            c20 = c00;
+            c21 = c01;
+            c30 = c00;
+            c31 = c01;
+            c40 = c00;
+            c41 = c01;
+            c50 = c00;
+            c51 = c01;
+            c60 = c00;
+            c61 = c01;
+            c70 = c00;
+            c71 = c01;
         }
-        FloatVector c10 = c00, c11 = c01;
-        FloatVector c20 = c00, c21 = c01;
-        FloatVector c30 = c00, c31 = c01;
-        FloatVector c40 = c00, c41 = c01;
-        FloatVector c50 = c00, c51 = c01;
-        FloatVector c60 = c00, c61 = c01;
-        FloatVector c70 = c00, c71 = c01;
-        for (int kk = 0; kk < kc; kk++) {
-            long bk = bo + kk * bRow;
-            int at = ao + kk * MR;
-            FloatVector b0 = FloatVector.fromMemorySegment(S, b, bk, LE);
-            FloatVector b1 = FloatVector.fromMemorySegment(S, b, bk + VB, LE);
-            FloatVector x = FloatVector.broadcast(S, ap[at]);
+        long bk = bo;
+        int at = ao;
+        FloatVector b0, b1, x;
+        for (int kk = 0; kk < kc; kk += 2) {
+            b0 = FloatVector.fromMemorySegment(S, b, bk, LE);
+            b1 = FloatVector.fromMemorySegment(S, b, bk + VB, LE);
+            x = FloatVector.broadcast(S, ap[at]);
             c00 = b0.fma(x, c00);
             c01 = b1.fma(x, c01);
             x = FloatVector.broadcast(S, ap[at + 1]);
@@ -93,88 +124,69 @@ final class SgemmMicroKernels {
             x = FloatVector.broadcast(S, ap[at + 7]);
             c70 = b0.fma(x, c70);
             c71 = b1.fma(x, c71);
+            bk += bRow;
+            at += MR;
+            b0 = FloatVector.fromMemorySegment(S, b, bk, LE);
+            b1 = FloatVector.fromMemorySegment(S, b, bk + VB, LE);
+            x = FloatVector.broadcast(S, ap[at]);
+            c00 = b0.fma(x, c00);
+            c01 = b1.fma(x, c01);
+            x = FloatVector.broadcast(S, ap[at + 1]);
+            c10 = b0.fma(x, c10);
+            c11 = b1.fma(x, c11);
+            x = FloatVector.broadcast(S, ap[at + 2]);
+            c20 = b0.fma(x, c20);
+            c21 = b1.fma(x, c21);
+            x = FloatVector.broadcast(S, ap[at + 3]);
+            c30 = b0.fma(x, c30);
+            c31 = b1.fma(x, c31);
+            x = FloatVector.broadcast(S, ap[at + 4]);
+            c40 = b0.fma(x, c40);
+            c41 = b1.fma(x, c41);
+            x = FloatVector.broadcast(S, ap[at + 5]);
+            c50 = b0.fma(x, c50);
+            c51 = b1.fma(x, c51);
+            x = FloatVector.broadcast(S, ap[at + 6]);
+            c60 = b0.fma(x, c60);
+            c61 = b1.fma(x, c61);
+            x = FloatVector.broadcast(S, ap[at + 7]);
+            c70 = b0.fma(x, c70);
+            c71 = b1.fma(x, c71);
+            bk += bRow;
+            at += MR;
         }
-        FloatVector va = FloatVector.broadcast(S, alpha);
-        long r = co;
-        if (acc) {
-            c00 = c00.fma(va, FloatVector.fromMemorySegment(S, c, r, LE));
-            c01 = c01.fma(va, FloatVector.fromMemorySegment(S, c, r + VB, LE));
-        } else {
-            c00 = c00.mul(va);
-            c01 = c01.mul(va);
+        c00.intoMemorySegment(c, co + 0 * cRow, LE);
+        c01.intoMemorySegment(c, co + 0 * cRow + VB, LE);
+        c10.intoMemorySegment(c, co + 1 * cRow, LE);
+        c11.intoMemorySegment(c, co + 1 * cRow + VB, LE);
+        c20.intoMemorySegment(c, co + 2 * cRow, LE);
+        c21.intoMemorySegment(c, co + 2 * cRow + VB, LE);
+        c30.intoMemorySegment(c, co + 3 * cRow, LE);
+        c31.intoMemorySegment(c, co + 3 * cRow + VB, LE);
+        c40.intoMemorySegment(c, co + 4 * cRow, LE);
+        c41.intoMemorySegment(c, co + 4 * cRow + VB, LE);
+        c50.intoMemorySegment(c, co + 5 * cRow, LE);
+        c51.intoMemorySegment(c, co + 5 * cRow + VB, LE);
+        c60.intoMemorySegment(c, co + 6 * cRow, LE);
+        c61.intoMemorySegment(c, co + 6 * cRow + VB, LE);
+        c70.intoMemorySegment(c, co + 7 * cRow, LE);
+        c71.intoMemorySegment(c, co + 7 * cRow + VB, LE);
+    }
+
+    /**
+     * {@code C[0..MR) += a ⊗ b}: one k step over an 8-row tile, after {@link #kernel8} ran the even
+     * part of an odd {@code kc}. {@code a} holds the MR values of that k (packed and scaled, at {@code
+     * ao}), {@code b} one row of NR floats.
+     */
+    static void addRank1(float[] ap, int ao, MemorySegment b, long bo, MemorySegment c, long co, long cRow) {
+        FloatVector b0 = FloatVector.fromMemorySegment(S, b, bo, LE);
+        FloatVector b1 = FloatVector.fromMemorySegment(S, b, bo + VB, LE);
+        for (int r = 0; r < MR; r++) {
+            long row = co + r * cRow;
+            FloatVector x = FloatVector.broadcast(S, ap[ao + r]);
+            b0.fma(x, FloatVector.fromMemorySegment(S, c, row, LE)).intoMemorySegment(c, row, LE);
+            b1.fma(x, FloatVector.fromMemorySegment(S, c, row + VB, LE)).intoMemorySegment(c, row + VB, LE);
         }
-        c00.intoMemorySegment(c, r, LE);
-        c01.intoMemorySegment(c, r + VB, LE);
-        r += cRow;
-        if (acc) {
-            c10 = c10.fma(va, FloatVector.fromMemorySegment(S, c, r, LE));
-            c11 = c11.fma(va, FloatVector.fromMemorySegment(S, c, r + VB, LE));
-        } else {
-            c10 = c10.mul(va);
-            c11 = c11.mul(va);
-        }
-        c10.intoMemorySegment(c, r, LE);
-        c11.intoMemorySegment(c, r + VB, LE);
-        r += cRow;
-        if (acc) {
-            c20 = c20.fma(va, FloatVector.fromMemorySegment(S, c, r, LE));
-            c21 = c21.fma(va, FloatVector.fromMemorySegment(S, c, r + VB, LE));
-        } else {
-            c20 = c20.mul(va);
-            c21 = c21.mul(va);
-        }
-        c20.intoMemorySegment(c, r, LE);
-        c21.intoMemorySegment(c, r + VB, LE);
-        r += cRow;
-        if (acc) {
-            c30 = c30.fma(va, FloatVector.fromMemorySegment(S, c, r, LE));
-            c31 = c31.fma(va, FloatVector.fromMemorySegment(S, c, r + VB, LE));
-        } else {
-            c30 = c30.mul(va);
-            c31 = c31.mul(va);
-        }
-        c30.intoMemorySegment(c, r, LE);
-        c31.intoMemorySegment(c, r + VB, LE);
-        r += cRow;
-        if (acc) {
-            c40 = c40.fma(va, FloatVector.fromMemorySegment(S, c, r, LE));
-            c41 = c41.fma(va, FloatVector.fromMemorySegment(S, c, r + VB, LE));
-        } else {
-            c40 = c40.mul(va);
-            c41 = c41.mul(va);
-        }
-        c40.intoMemorySegment(c, r, LE);
-        c41.intoMemorySegment(c, r + VB, LE);
-        r += cRow;
-        if (acc) {
-            c50 = c50.fma(va, FloatVector.fromMemorySegment(S, c, r, LE));
-            c51 = c51.fma(va, FloatVector.fromMemorySegment(S, c, r + VB, LE));
-        } else {
-            c50 = c50.mul(va);
-            c51 = c51.mul(va);
-        }
-        c50.intoMemorySegment(c, r, LE);
-        c51.intoMemorySegment(c, r + VB, LE);
-        r += cRow;
-        if (acc) {
-            c60 = c60.fma(va, FloatVector.fromMemorySegment(S, c, r, LE));
-            c61 = c61.fma(va, FloatVector.fromMemorySegment(S, c, r + VB, LE));
-        } else {
-            c60 = c60.mul(va);
-            c61 = c61.mul(va);
-        }
-        c60.intoMemorySegment(c, r, LE);
-        c61.intoMemorySegment(c, r + VB, LE);
-        r += cRow;
-        if (acc) {
-            c70 = c70.fma(va, FloatVector.fromMemorySegment(S, c, r, LE));
-            c71 = c71.fma(va, FloatVector.fromMemorySegment(S, c, r + VB, LE));
-        } else {
-            c70 = c70.mul(va);
-            c71 = c71.mul(va);
-        }
-        c70.intoMemorySegment(c, r, LE);
-        c71.intoMemorySegment(c, r + VB, LE);
     }
 
     /** {@code f32_gemm_1x2v}: one row of C (a block whose last tile holds a single row). */
@@ -221,7 +233,7 @@ final class SgemmMicroKernels {
 
     /**
      * Packs rows {@code [i0, i1)} × k {@code [0, kc)} of A (element {@code (i, kk)} at byte
-     * {@code ao + i·aRow + kk·aK}) into {@code dst} as tiles of {@link Sgemm#MR} rows: tile {@code t}
+     * {@code ao + i·aRow + kk·aK}), times {@code alpha}, into {@code dst} as tiles of {@link Sgemm#MR} rows: tile {@code t}
      * starts at {@code t·MR·kc} and holds, for each kk, the MR values of that column. Rows past
      * {@code i1} in the last tile are zero, so {@link #kernel8} never needs a row mask. When A's rows
      * are contiguous ({@code aK} = 4) a whole tile's rows are first bulk-copied into {@code rows}
@@ -237,6 +249,7 @@ final class SgemmMicroKernels {
             int i0,
             int i1,
             int kc,
+            float alpha,
             float[] dst,
             float[] rows,
             int[] idx) {
@@ -249,7 +262,7 @@ final class SgemmMicroKernels {
                     idx[r] = r * kc;
                 }
                 for (int kk = 0; kk < kc; kk++) {
-                    FloatVector.fromArray(G, rows, kk, idx, 0).intoArray(dst, base + kk * MR);
+                    FloatVector.fromArray(G, rows, kk, idx, 0).mul(alpha).intoArray(dst, base + kk * MR);
                 }
                 continue;
             }
@@ -262,7 +275,7 @@ final class SgemmMicroKernels {
                 } else {
                     long at = ao + i * aRow;
                     for (int kk = 0; kk < kc; kk++) {
-                        dst[base + kk * MR + r] = a.get(F32, at + kk * aK);
+                        dst[base + kk * MR + r] = a.get(F32, at + kk * aK) * alpha;
                     }
                 }
             }
