@@ -41,8 +41,13 @@ public final class Int8Gemm {
     static final VectorSpecies<Byte> AS = VectorSpecies.of(byte.class, VectorShape.forBitSize(VL * 8));
 
     static final int MR = 6;
-    /** k per exact f32 block: 512 · 255 · 128 < 2^24, so every partial sum is an exact float. */
-    static final int KC = 512;
+    /**
+     * k per exact f32 block. Exactness needs {@code KC · 255 · 128 < 2^24} (KC ≤ 514); 256 rather
+     * than 512 so that a widened block of B ({@code KC · NR} floats, 32 KB at 512-bit vectors) stays
+     * in L1 beside the A rows while every row tile reads it: 0.90–0.93× the CPU time of 512 on
+     * MiniLM's three shapes ({@code Int8TileBench}, docs/PERFORMANCE-INT8.md).
+     */
+    static final int KC = 256;
 
     /** Below this many multiply-adds a GEMM runs on the calling thread: dispatch would cost more. */
     private static final long PARALLEL_MIN_MACS = 1L << 18;
