@@ -12,9 +12,10 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * In-process A/B of {@link Int8Gemm}'s shared-block loop nest with other tile shapes and k blocks,
  * on MiniLM's three GEMM shapes (a micro benchmark main, not a test): variants alternate in rounds
- * and the table gives each one's median CPU time per GEMM relative to the shipped shape, so load
+ * and the table gives each one's median CPU time per GEMM relative to the previous build's nest
+ * (6-row tiles over row-major A, 512-k blocks), so load
  * from other jobs hits all of them alike. Each variant's exact int32 sums are checked against the
- * shipped one first. Run with the test classpath: {@code java --add-modules jdk.incubator.vector -cp
+ * first one's. Run with the test classpath: {@code java --add-modules jdk.incubator.vector -cp
  * runtime-min/target/classes:runtime-min/target/test-classes fsc.runtime.kernels.Int8TileBench [rounds]}.
  */
 public final class Int8TileBench {
@@ -26,16 +27,23 @@ public final class Int8TileBench {
     private Int8TileBench() {}
 
     /** One loop nest: rows per tile and k per widened block. */
-    record Variant(String name, int mr, int kc) {}
+    record Variant(String name, int mr, int kc, boolean packed) {
+        Variant(String name, int mr, int kc) {
+            this(name, mr, kc, false);
+        }
+    }
 
     public static void main(String[] args) {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 15;
         Variant[] vs = {
-            new Variant("6x2v kc512 (shipped)", 6, 512),
+            new Variant("6x2v kc512 (before)", 6, 512),
             new Variant("6x2v kc256", 6, 256),
             new Variant("6x2v kc128", 6, 128),
             new Variant("8x2v kc256", 8, 256),
             new Variant("8x2v kc512", 8, 512),
+            new Variant("6x2v packed-A kc256", 6, 256, true),
+            new Variant("8x2v packed-A kc256 (shipped)", 8, 256, true),
+            new Variant("8x2v packed-A kc128", 8, 128, true),
         };
         for (int[] s : new int[][] {{384, 384}, {1536, 384}, {384, 1536}}) {
             run(128, s[0], s[1], vs, rounds);
@@ -50,6 +58,8 @@ public final class Int8TileBench {
         for (int i = 0; i < m * lda; i++) {
             af[i] = r.nextInt(256) - 128;
         }
+        float[] ap6 = pack(af, m, k, lda, 6);
+        float[] ap8 = pack(af, m, k, lda, 8);
         float[] bw = new float[512 * NR];
         byte[] braw = new byte[k * ((n + NR - 1) / NR) * NR];
         r.nextBytes(braw);
@@ -58,7 +68,7 @@ public final class Int8TileBench {
         ThreadMXBean mx = ManagementFactory.getThreadMXBean();
         for (int v = 0; v < vs.length; v++) {
             for (int w = 0; w < 30; w++) {
-                gemm(vs[v], m, n, k, af, lda, b, bw, acc[v]);
+                gemm(vs[v], m, n, k, vs[v].packed ? (vs[v].mr == 6 ? ap6 : ap8) : af, lda, b, bw, acc[v]);
             }
             if (!Arrays.equals(rowMajor(vs[v], m, n, acc[v]), rowMajor(vs[0], m, n, acc[0]))) {
                 throw new IllegalStateException(vs[v].name + " computes other sums");
@@ -70,7 +80,7 @@ public final class Int8TileBench {
             for (int v = 0; v < vs.length; v++) {
                 long c0 = mx.getCurrentThreadCpuTime();
                 for (int i = 0; i < reps; i++) {
-                    gemm(vs[v], m, n, k, af, lda, b, bw, acc[v]);
+                    gemm(vs[v], m, n, k, vs[v].packed ? (vs[v].mr == 6 ? ap6 : ap8) : af, lda, b, bw, acc[v]);
                 }
                 t[v][round] = (mx.getCurrentThreadCpuTime() - c0) / reps;
             }
@@ -80,9 +90,21 @@ public final class Int8TileBench {
         for (int v = 0; v < vs.length; v++) {
             double med = median(t[v]);
             System.out.printf(
-                    "  %-22s %8.1f us  %6.1f GOP/s  %.3f of shipped%n",
+                    "  %-22s %8.1f us  %6.1f GOP/s  %.3f of before%n",
                     vs[v].name, med / 1e3, 2.0 * m * n * k / med, med / base);
         }
+    }
+
+    /** Row-major A as tiles of {@code mr} rows, the {@code mr} values of one k adjacent. */
+    private static float[] pack(float[] af, int m, int k, int lda, int mr) {
+        int tiles = (m + mr - 1) / mr;
+        float[] ap = new float[tiles * lda * mr];
+        for (int i = 0; i < m; i++) {
+            for (int kk = 0; kk < k; kk++) {
+                ap[((i / mr) * lda + kk) * mr + i % mr] = af[i * lda + kk];
+            }
+        }
+        return ap;
     }
 
     /** The sums as a row-major {@code [m, n]} matrix, from the variant's tile order. */
@@ -123,9 +145,13 @@ public final class Int8TileBench {
                 Int8GemmMicroKernel.widen(b, bp + (long) k0 * NR, kc * NR, bw);
                 for (int t = 0; t < tiles; t++) {
                     int i0 = t * v.mr;
-                    if (v.mr == 6) {
-                        Int8GemmMicroKernel.kernel6f(
-                                kc, af, i0 * lda + k0, lda, bw, acc, (p * tiles + t) * 6 * NR, k0 == 0);
+                    if (v.packed && v.mr == 6) {
+                        kernel6p(kc, af, (t * lda + k0) * 6, bw, acc, (p * tiles + t) * 6 * NR, k0 == 0);
+                    } else if (v.packed) {
+                        Int8GemmMicroKernel.kernel8p(
+                                kc, af, (t * lda + k0) * 8, bw, acc, (p * tiles + t) * 8 * NR, k0 == 0);
+                    } else if (v.mr == 6) {
+                        kernel6f(kc, af, i0 * lda + k0, lda, bw, acc, (p * tiles + t) * 6 * NR, k0 == 0);
                     } else {
                         kernel8f(kc, af, i0 * lda + k0, lda, bw, acc, (p * tiles + t) * 8 * NR, k0 == 0);
                     }
@@ -204,5 +230,186 @@ public final class Int8TileBench {
             v = v.add(IntVector.fromArray(I, tile, o));
         }
         v.intoArray(tile, o);
+    }
+
+    /**
+     * The previous build's kernel ({@code kernel6f}: {@code kernel6} with the panel's block of B already widened to f32 ({@code bw}, {@code NR}
+     * floats per k, see {@link Int8GemmMicroKernel#widen}), so the inner loop is SGEMM's: two vector loads and twelve
+     * FMAs per k. {@link Int8Gemm} widens each block once per call and shares it across all row
+     * tiles, instead of once per tile. The tile is {@code tile[to + r * NR + j]}.
+     */
+    static void kernel6f(int kc, float[] af, int ao, int lda, float[] bw, int[] tile, int to, boolean first) {
+        FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
+        FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
+        FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
+        FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
+        FloatVector c40 = FloatVector.zero(F), c41 = FloatVector.zero(F);
+        FloatVector c50 = FloatVector.zero(F), c51 = FloatVector.zero(F);
+        int a0 = ao, a1 = ao + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
+        int bk = 0;
+        for (int kk = 0; kk < kc; kk++, bk += NR) {
+            FloatVector b0 = FloatVector.fromArray(F, bw, bk);
+            FloatVector b1 = FloatVector.fromArray(F, bw, bk + VL);
+            FloatVector x = FloatVector.broadcast(F, af[a0 + kk]);
+            c00 = b0.fma(x, c00);
+            c01 = b1.fma(x, c01);
+            x = FloatVector.broadcast(F, af[a1 + kk]);
+            c10 = b0.fma(x, c10);
+            c11 = b1.fma(x, c11);
+            x = FloatVector.broadcast(F, af[a2 + kk]);
+            c20 = b0.fma(x, c20);
+            c21 = b1.fma(x, c21);
+            x = FloatVector.broadcast(F, af[a3 + kk]);
+            c30 = b0.fma(x, c30);
+            c31 = b1.fma(x, c31);
+            x = FloatVector.broadcast(F, af[a4 + kk]);
+            c40 = b0.fma(x, c40);
+            c41 = b1.fma(x, c41);
+            x = FloatVector.broadcast(F, af[a5 + kk]);
+            c50 = b0.fma(x, c50);
+            c51 = b1.fma(x, c51);
+        }
+        // The block's exact float sums as int32, stored or added to the tile. Written out rather than
+        // a helper taking a vector: C2 does not inline into a method this large, and a vector passed
+        // to a call that is not inlined is boxed (an allocation per call, per accumulator).
+        if (first) {
+            ((IntVector) c00.convert(VectorOperators.F2I, 0)).intoArray(tile, to);
+            ((IntVector) c01.convert(VectorOperators.F2I, 0)).intoArray(tile, to + VL);
+            ((IntVector) c10.convert(VectorOperators.F2I, 0)).intoArray(tile, to + NR);
+            ((IntVector) c11.convert(VectorOperators.F2I, 0)).intoArray(tile, to + NR + VL);
+            ((IntVector) c20.convert(VectorOperators.F2I, 0)).intoArray(tile, to + 2 * NR);
+            ((IntVector) c21.convert(VectorOperators.F2I, 0)).intoArray(tile, to + 2 * NR + VL);
+            ((IntVector) c30.convert(VectorOperators.F2I, 0)).intoArray(tile, to + 3 * NR);
+            ((IntVector) c31.convert(VectorOperators.F2I, 0)).intoArray(tile, to + 3 * NR + VL);
+            ((IntVector) c40.convert(VectorOperators.F2I, 0)).intoArray(tile, to + 4 * NR);
+            ((IntVector) c41.convert(VectorOperators.F2I, 0)).intoArray(tile, to + 4 * NR + VL);
+            ((IntVector) c50.convert(VectorOperators.F2I, 0)).intoArray(tile, to + 5 * NR);
+            ((IntVector) c51.convert(VectorOperators.F2I, 0)).intoArray(tile, to + 5 * NR + VL);
+        } else {
+            ((IntVector) c00.convert(VectorOperators.F2I, 0))
+                    .add(IntVector.fromArray(I, tile, to))
+                    .intoArray(tile, to);
+            ((IntVector) c01.convert(VectorOperators.F2I, 0))
+                    .add(IntVector.fromArray(I, tile, to + VL))
+                    .intoArray(tile, to + VL);
+            ((IntVector) c10.convert(VectorOperators.F2I, 0))
+                    .add(IntVector.fromArray(I, tile, to + NR))
+                    .intoArray(tile, to + NR);
+            ((IntVector) c11.convert(VectorOperators.F2I, 0))
+                    .add(IntVector.fromArray(I, tile, to + NR + VL))
+                    .intoArray(tile, to + NR + VL);
+            ((IntVector) c20.convert(VectorOperators.F2I, 0))
+                    .add(IntVector.fromArray(I, tile, to + 2 * NR))
+                    .intoArray(tile, to + 2 * NR);
+            ((IntVector) c21.convert(VectorOperators.F2I, 0))
+                    .add(IntVector.fromArray(I, tile, to + 2 * NR + VL))
+                    .intoArray(tile, to + 2 * NR + VL);
+            ((IntVector) c30.convert(VectorOperators.F2I, 0))
+                    .add(IntVector.fromArray(I, tile, to + 3 * NR))
+                    .intoArray(tile, to + 3 * NR);
+            ((IntVector) c31.convert(VectorOperators.F2I, 0))
+                    .add(IntVector.fromArray(I, tile, to + 3 * NR + VL))
+                    .intoArray(tile, to + 3 * NR + VL);
+            ((IntVector) c40.convert(VectorOperators.F2I, 0))
+                    .add(IntVector.fromArray(I, tile, to + 4 * NR))
+                    .intoArray(tile, to + 4 * NR);
+            ((IntVector) c41.convert(VectorOperators.F2I, 0))
+                    .add(IntVector.fromArray(I, tile, to + 4 * NR + VL))
+                    .intoArray(tile, to + 4 * NR + VL);
+            ((IntVector) c50.convert(VectorOperators.F2I, 0))
+                    .add(IntVector.fromArray(I, tile, to + 5 * NR))
+                    .intoArray(tile, to + 5 * NR);
+            ((IntVector) c51.convert(VectorOperators.F2I, 0))
+                    .add(IntVector.fromArray(I, tile, to + 5 * NR + VL))
+                    .intoArray(tile, to + 5 * NR + VL);
+        }
+    }
+
+    /** {@link Int8GemmMicroKernel#kernel8p} for six rows ({@code ap[ao + kk · 6 + r]}). */
+    static void kernel6p(int kc, float[] ap, int ao, float[] bw, int[] tile, int to, boolean first) {
+        FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
+        FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
+        FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
+        FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
+        FloatVector c40 = FloatVector.zero(F), c41 = FloatVector.zero(F);
+        FloatVector c50 = FloatVector.zero(F), c51 = FloatVector.zero(F);
+        int bk = 0;
+        int at = ao;
+        for (int kk = 0; kk < kc; kk++, bk += NR, at += 6) {
+            FloatVector b0 = FloatVector.fromArray(F, bw, bk);
+            FloatVector b1 = FloatVector.fromArray(F, bw, bk + VL);
+            FloatVector x = FloatVector.broadcast(F, ap[at]);
+            c00 = b0.fma(x, c00);
+            c01 = b1.fma(x, c01);
+            x = FloatVector.broadcast(F, ap[at + 1]);
+            c10 = b0.fma(x, c10);
+            c11 = b1.fma(x, c11);
+            x = FloatVector.broadcast(F, ap[at + 2]);
+            c20 = b0.fma(x, c20);
+            c21 = b1.fma(x, c21);
+            x = FloatVector.broadcast(F, ap[at + 3]);
+            c30 = b0.fma(x, c30);
+            c31 = b1.fma(x, c31);
+            x = FloatVector.broadcast(F, ap[at + 4]);
+            c40 = b0.fma(x, c40);
+            c41 = b1.fma(x, c41);
+            x = FloatVector.broadcast(F, ap[at + 5]);
+            c50 = b0.fma(x, c50);
+            c51 = b1.fma(x, c51);
+        }
+        // The block's exact float sums as int32, stored or added to the tile. Written out rather than
+        // a helper taking a vector: C2 does not inline into a method this large, and a vector passed
+        // to a call that is not inlined is boxed (an allocation per call, per accumulator).
+        if (first) {
+            ((IntVector) c00.convert(VectorOperators.F2I, 0)).intoArray(tile, to);
+            ((IntVector) c01.convert(VectorOperators.F2I, 0)).intoArray(tile, to + VL);
+            ((IntVector) c10.convert(VectorOperators.F2I, 0)).intoArray(tile, to + NR);
+            ((IntVector) c11.convert(VectorOperators.F2I, 0)).intoArray(tile, to + NR + VL);
+            ((IntVector) c20.convert(VectorOperators.F2I, 0)).intoArray(tile, to + 2 * NR);
+            ((IntVector) c21.convert(VectorOperators.F2I, 0)).intoArray(tile, to + 2 * NR + VL);
+            ((IntVector) c30.convert(VectorOperators.F2I, 0)).intoArray(tile, to + 3 * NR);
+            ((IntVector) c31.convert(VectorOperators.F2I, 0)).intoArray(tile, to + 3 * NR + VL);
+            ((IntVector) c40.convert(VectorOperators.F2I, 0)).intoArray(tile, to + 4 * NR);
+            ((IntVector) c41.convert(VectorOperators.F2I, 0)).intoArray(tile, to + 4 * NR + VL);
+            ((IntVector) c50.convert(VectorOperators.F2I, 0)).intoArray(tile, to + 5 * NR);
+            ((IntVector) c51.convert(VectorOperators.F2I, 0)).intoArray(tile, to + 5 * NR + VL);
+        } else {
+            ((IntVector) c00.convert(VectorOperators.F2I, 0))
+                    .add(IntVector.fromArray(I, tile, to))
+                    .intoArray(tile, to);
+            ((IntVector) c01.convert(VectorOperators.F2I, 0))
+                    .add(IntVector.fromArray(I, tile, to + VL))
+                    .intoArray(tile, to + VL);
+            ((IntVector) c10.convert(VectorOperators.F2I, 0))
+                    .add(IntVector.fromArray(I, tile, to + NR))
+                    .intoArray(tile, to + NR);
+            ((IntVector) c11.convert(VectorOperators.F2I, 0))
+                    .add(IntVector.fromArray(I, tile, to + NR + VL))
+                    .intoArray(tile, to + NR + VL);
+            ((IntVector) c20.convert(VectorOperators.F2I, 0))
+                    .add(IntVector.fromArray(I, tile, to + 2 * NR))
+                    .intoArray(tile, to + 2 * NR);
+            ((IntVector) c21.convert(VectorOperators.F2I, 0))
+                    .add(IntVector.fromArray(I, tile, to + 2 * NR + VL))
+                    .intoArray(tile, to + 2 * NR + VL);
+            ((IntVector) c30.convert(VectorOperators.F2I, 0))
+                    .add(IntVector.fromArray(I, tile, to + 3 * NR))
+                    .intoArray(tile, to + 3 * NR);
+            ((IntVector) c31.convert(VectorOperators.F2I, 0))
+                    .add(IntVector.fromArray(I, tile, to + 3 * NR + VL))
+                    .intoArray(tile, to + 3 * NR + VL);
+            ((IntVector) c40.convert(VectorOperators.F2I, 0))
+                    .add(IntVector.fromArray(I, tile, to + 4 * NR))
+                    .intoArray(tile, to + 4 * NR);
+            ((IntVector) c41.convert(VectorOperators.F2I, 0))
+                    .add(IntVector.fromArray(I, tile, to + 4 * NR + VL))
+                    .intoArray(tile, to + 4 * NR + VL);
+            ((IntVector) c50.convert(VectorOperators.F2I, 0))
+                    .add(IntVector.fromArray(I, tile, to + 5 * NR))
+                    .intoArray(tile, to + 5 * NR);
+            ((IntVector) c51.convert(VectorOperators.F2I, 0))
+                    .add(IntVector.fromArray(I, tile, to + 5 * NR + VL))
+                    .intoArray(tile, to + 5 * NR + VL);
+        }
     }
 }
