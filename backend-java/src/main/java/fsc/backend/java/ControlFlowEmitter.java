@@ -276,7 +276,7 @@ final class ControlFlowEmitter {
                 Value y = n.outputs().get(states + j);
                 String src = s.local("row");
                 b.addStatement("$T $N = $N.out($L)", JavaTypes.MEMORY_SEGMENT, src, region, states + j);
-                strided(y, (int) outAxes[j], outDirs[j] != 0, length, t, p, at, src, seg(y), false);
+                strided(y, (int) outAxes[j], outDirs[j] != 0, length, t, p, at, seg(y), src, false);
             }
             b.endControlFlow();
             finalStates(stateBufs, CodeBlock.of("$L", length), states, 0);

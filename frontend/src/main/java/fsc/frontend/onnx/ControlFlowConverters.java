@@ -142,6 +142,11 @@ final class ControlFlowConverters {
     }
 
     private static void ifNode(NodeContext ctx) {
+        var known = ctx.knownInts(ctx.input(0));
+        if (known.isPresent() && known.get().size() == 1 && known.get().getFirst().isFixed()) {
+            inline(ctx, importBody(ctx, known.get().getFirst().value() != 0 ? "then_branch" : "else_branch", List.of()));
+            return;
+        }
         Body then = importBody(ctx, "then_branch", List.of());
         Body other = importBody(ctx, "else_branch", List.of());
         List<Value> captured = new ArrayList<>();
@@ -150,6 +155,29 @@ final class ControlFlowConverters {
         inputs.add(ctx.input(0));
         inputs.addAll(captured);
         emit(ctx, ControlFlow.IF, inputs, Map.of(), rs);
+    }
+
+    /**
+     * An If whose condition import knows (shape arithmetic in expanded functions, e.g. "is the size
+     * 4-D"): the taken branch's nodes join the enclosing graph, its captured parameters replaced by
+     * the outer values, so later shape arithmetic sees its results (the branches may even differ in
+     * type, as ONNX allows).
+     */
+    private static void inline(NodeContext ctx, Body branch) {
+        Map<Value, Value> subst = new java.util.IdentityHashMap<>();
+        branch.captures().forEach((outer, param) -> subst.put(param, outer));
+        for (Node n : branch.nodes()) {
+            List<Value> ins = n.inputs().stream().map(v -> subst.getOrDefault(v, v)).toList();
+            ctx.scope().builder.add(n.withInputs(ins));
+        }
+        for (int k = 0; k < ctx.node.getOutputCount() && k < branch.results().size(); k++) {
+            Value r = branch.results().get(k);
+            ctx.define(k, subst.getOrDefault(r, r));
+        }
+        if (branch.results().size() != ctx.node.getOutputCount()) {
+            throw ctx.fail("the taken branch yields " + branch.results().size() + " values for "
+                    + ctx.node.getOutputCount() + " outputs");
+        }
     }
 
     private static void loop(NodeContext ctx) {
