@@ -108,17 +108,22 @@ public final class ControlFlow {
                     where + ": has " + n.regions().size() + " regions, " + n.op() + " takes " + regionCount(n.op()));
         }
         if (n.inputs().size() < firstCapture(n)) {
-            throw new FscException(where + ": has " + n.inputs().size() + " operands, needs at least " + firstCapture(n));
+            throw new FscException(
+                    where + ": has " + n.inputs().size() + " operands, needs at least " + firstCapture(n));
         }
         for (int r = 0; r < n.regions().size(); r++) {
             Region region = n.regions().get(r);
             int expect = firstCaptureParam(n) + n.inputs().size() - firstCapture(n);
             if (region.params().size() != expect) {
-                throw new FscException(where + ": region " + r + " has " + region.params().size()
-                        + " parameters, expected " + expect);
+                throw new FscException(
+                        where + ": region " + r + " has " + region.params().size() + " parameters, expected " + expect);
             }
             for (int p = firstCaptureParam(n); p < expect; p++) {
-                sameType(where, "region " + r + " parameter " + p, region.params().get(p), n.input(capturedInput(n, p)));
+                sameType(
+                        where,
+                        "region " + r + " parameter " + p,
+                        region.params().get(p),
+                        n.input(capturedInput(n, p)));
             }
         }
         return switch (n.op()) {
@@ -140,8 +145,9 @@ public final class ControlFlow {
         }
         for (int i = 0; i < then.size(); i++) {
             if (!then.get(i).type().equals(other.get(i).type())) {
-                throw new FscException(where + ": output " + i + " is " + then.get(i).type() + " in the then branch but "
-                        + other.get(i).type() + " in the else branch (fsc needs branches of one type)");
+                throw new FscException(
+                        where + ": output " + i + " is " + then.get(i).type() + " in the then branch but "
+                                + other.get(i).type() + " in the else branch (fsc needs branches of one type)");
             }
         }
         return then.stream().map(Value::type).toList();
@@ -168,7 +174,8 @@ public final class ControlFlow {
         for (int i = 0; i < carried; i++) {
             if (!res.get(1 + i).type().equals(body.params().get(2 + i).type())) {
                 throw new FscException(where + ": loop-carried value " + i + " enters as "
-                        + body.params().get(2 + i).type() + " but the body yields " + res.get(1 + i).type()
+                        + body.params().get(2 + i).type() + " but the body yields "
+                        + res.get(1 + i).type()
                         + " (fsc needs a fixed type across iterations)");
             }
             out.add(res.get(1 + i).type());
@@ -227,8 +234,9 @@ public final class ControlFlow {
             slice.remove(axis);
             TensorType expect = x.withDims(slice);
             if (!body.params().get(states + j).type().equals(expect)) {
-                throw new FscException(where + ": scan parameter " + j + " is " + body.params().get(states + j).type()
-                        + ", a slice of " + x + " along axis " + axis + " is " + expect);
+                throw new FscException(where + ": scan parameter " + j + " is "
+                        + body.params().get(states + j).type() + ", a slice of " + x + " along axis " + axis + " is "
+                        + expect);
             }
         }
         List<Value> res = body.results();
@@ -238,8 +246,9 @@ public final class ControlFlow {
         List<TensorType> out = new ArrayList<>();
         for (int i = 0; i < states; i++) {
             if (!res.get(i).type().equals(n.input(i).type())) {
-                throw new FscException(where + ": state " + i + " enters as " + n.input(i).type()
-                        + " but the body yields " + res.get(i).type());
+                throw new FscException(
+                        where + ": state " + i + " enters as " + n.input(i).type() + " but the body yields "
+                                + res.get(i).type());
             }
             out.add(res.get(i).type());
         }
@@ -280,9 +289,8 @@ public final class ControlFlow {
 
     private static void checkScalar(String where, String what, Value v, DType dtype) {
         if (!v.type().equals(new TensorType(dtype, List.of()))) {
-            throw new FscException(
-                    where + ": the body's " + what + " %" + v.name() + " is " + v.type() + ", expected " + dtype.irName()
-                            + "[]");
+            throw new FscException(where + ": the body's " + what + " %" + v.name() + " is " + v.type() + ", expected "
+                    + dtype.irName() + "[]");
         }
     }
 }

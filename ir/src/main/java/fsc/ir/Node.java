@@ -41,7 +41,12 @@ public record Node(
     }
 
     public Node(
-            String op, String name, List<Value> inputs, List<Value> outputs, SortedMap<String, Attr> attrs, Region body) {
+            String op,
+            String name,
+            List<Value> inputs,
+            List<Value> outputs,
+            SortedMap<String, Attr> attrs,
+            Region body) {
         this(op, name, inputs, outputs, attrs, body, List.of());
     }
 

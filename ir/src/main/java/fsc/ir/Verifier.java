@@ -230,7 +230,8 @@ public final class Verifier {
             }
         }
         if (inferred.size() != n.outputs().size()) {
-            throw new FscException(where + ": has " + n.outputs().size() + " outputs, its regions give " + inferred.size());
+            throw new FscException(
+                    where + ": has " + n.outputs().size() + " outputs, its regions give " + inferred.size());
         }
         for (int i = 0; i < inferred.size(); i++) {
             Value out = n.outputs().get(i);

@@ -49,7 +49,8 @@ class ControlFlowTest {
         // (a, b) -> (b, a + b) from (a0, a0): Fibonacci multiples of a0; rows hold a before each step.
         assertArrayEquals(new float[] {5, 50}, out.get("fa").toFloatArray());
         assertArrayEquals(new float[] {8, 80}, out.get("fb").toFloatArray());
-        assertArrayEquals(new float[] {1, 10, 1, 10, 2, 20, 3, 30}, out.get("rows").toFloatArray());
+        assertArrayEquals(
+                new float[] {1, 10, 1, 10, 2, 20, 3, 30}, out.get("rows").toFloatArray());
         assertArrayEquals(new float[] {-5, -50}, out.get("picked").toFloatArray());
         // Backwards over rows of x: a0 + x[2], + x[1], + x[0].
         assertArrayEquals(new float[] {10, 22}, out.get("acc").toFloatArray());
@@ -71,7 +72,9 @@ class ControlFlowTest {
 
     @Test
     void branchesOfDifferentTypesAreRejected() throws IOException {
-        String t = text().replace("      yield %q2\n", "      %q3: f32[1] = reduce_sum(%q2) {axes = [0], keepdims = 1}\n      yield %q3\n");
+        String t = text().replace(
+                        "      yield %q2\n",
+                        "      %q3: f32[1] = reduce_sum(%q2) {axes = [0], keepdims = 1}\n      yield %q3\n");
         FscException e = assertThrows(FscException.class, () -> IrParser.parse(t, "bad.fsir"));
         assertTrue(e.getMessage().contains("f32[2] in the then branch but f32[1] in the else branch"), e.getMessage());
     }
@@ -80,7 +83,9 @@ class ControlFlowTest {
     void loopCarriedValuesKeepTheirType() throws IOException {
         String t = text().replace("yield %c, %b, %s2, %a", "yield %c, %kk, %s2, %a");
         FscException e = assertThrows(FscException.class, () -> IrParser.parse(t, "bad.fsir"));
-        assertTrue(e.getMessage().contains("loop-carried value 0 enters as f32[2] but the body yields f32[]"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("loop-carried value 0 enters as f32[2] but the body yields f32[]"),
+                e.getMessage());
     }
 
     @Test
@@ -100,12 +105,15 @@ class ControlFlowTest {
     @Test
     void verifierRejectsAResultTheRegionDoesNotDefine() throws IOException {
         Graph g = IrParser.parse(text(), "control-flow.fsir");
-        Node ifNode = g.nodes().stream().filter(n -> n.op().equals("if")).findFirst().orElseThrow();
+        Node ifNode =
+                g.nodes().stream().filter(n -> n.op().equals("if")).findFirst().orElseThrow();
         Region then = ifNode.regions().getFirst();
         Value stray = new Value("stray", then.results().getFirst().type());
         Region broken = new Region(then.params(), then.nodes(), List.of(stray));
         List<Node> nodes = g.nodes().stream()
-                .map(n -> n == ifNode ? n.withRegions(List.of(broken, ifNode.regions().get(1))) : n)
+                .map(n -> n == ifNode
+                        ? n.withRegions(List.of(broken, ifNode.regions().get(1)))
+                        : n)
                 .toList();
         FscException e = assertThrows(FscException.class, () -> Verifier.verify(g.withNodes(nodes)));
         assertTrue(e.getMessage().contains("yields %stray, which the region does not define"), e.getMessage());
@@ -122,6 +130,8 @@ class ControlFlowTest {
         Verifier.verify(lifted);
         RegionGraph.Lowered low = RegionGraph.lower(g, loop, List.of(lifted));
         assertEquals(loop.inputs(), low.node().inputs());
-        assertEquals(loop.regions().getFirst().params(), low.node().regions().getFirst().params());
+        assertEquals(
+                loop.regions().getFirst().params(),
+                low.node().regions().getFirst().params());
     }
 }

@@ -42,7 +42,9 @@ final class ControlFlowEmitter {
     static boolean supports(Node n) {
         List<Value> all = new ArrayList<>(n.inputs());
         all.addAll(n.outputs());
-        return n.hasRegions() && all.stream().noneMatch(v -> v.dtype().isSubByte() || v.dtype().isQuantizedBlock());
+        return n.hasRegions()
+                && all.stream()
+                        .noneMatch(v -> v.dtype().isSubByte() || v.dtype().isQuantizedBlock());
     }
 
     static CodeBlock emit(Scope s) {
@@ -77,7 +79,10 @@ final class ControlFlowEmitter {
             this.in = field(
                     ArrayTypeName.of(JavaTypes.MEMORY_SEGMENT),
                     base + "_in",
-                    CodeBlock.of("new $T[$L]", JavaTypes.MEMORY_SEGMENT, n.regions().getFirst().params().size()));
+                    CodeBlock.of(
+                            "new $T[$L]",
+                            JavaTypes.MEMORY_SEGMENT,
+                            n.regions().getFirst().params().size()));
         }
 
         /** Compiles region {@code r} as a class and holds one instance of it in a field. */
@@ -312,10 +317,22 @@ final class ControlFlowEmitter {
             CodeBlock sliceOff = CodeBlock.of("$N * $L", p, block);
             if (gather) {
                 b.addStatement(
-                        "$T.copy($N, $L, $N, $L, $L)", JavaTypes.MEMORY_SEGMENT, fullSeg, fullOff, sliceSeg, sliceOff, block);
+                        "$T.copy($N, $L, $N, $L, $L)",
+                        JavaTypes.MEMORY_SEGMENT,
+                        fullSeg,
+                        fullOff,
+                        sliceSeg,
+                        sliceOff,
+                        block);
             } else {
                 b.addStatement(
-                        "$T.copy($N, $L, $N, $L, $L)", JavaTypes.MEMORY_SEGMENT, sliceSeg, sliceOff, fullSeg, fullOff, block);
+                        "$T.copy($N, $L, $N, $L, $L)",
+                        JavaTypes.MEMORY_SEGMENT,
+                        sliceSeg,
+                        sliceOff,
+                        fullSeg,
+                        fullOff,
+                        block);
             }
             b.endControlFlow();
         }
@@ -347,7 +364,8 @@ final class ControlFlowEmitter {
             }
         }
 
-        private void copyStatesOut(List<String[]> states, String step, String region, int firstResult, List<Value> types) {
+        private void copyStatesOut(
+                List<String[]> states, String step, String region, int firstResult, List<Value> types) {
             for (int i = 0; i < states.size(); i++) {
                 b.addStatement(
                         "$T.copy($N.out($L), 0L, ($N & 1) == 0 ? $N : $N, 0L, $L)",
@@ -366,7 +384,10 @@ final class ControlFlowEmitter {
             for (int i = 0; i < count; i++) {
                 Value out = n.outputs().get(firstOutput + i);
                 CodeBlock src = CodeBlock.of(
-                        "(($L) & 1) == 0 ? $N : $N", steps instanceof String str ? CodeBlock.of("$N", str) : steps, states.get(i)[0], states.get(i)[1]);
+                        "(($L) & 1) == 0 ? $N : $N",
+                        steps instanceof String str ? CodeBlock.of("$N", str) : steps,
+                        states.get(i)[0],
+                        states.get(i)[1]);
                 b.addStatement("$T.copy($L, 0L, $N, 0L, $L)", JavaTypes.MEMORY_SEGMENT, src, seg(out), bytes(out));
             }
         }

@@ -146,8 +146,7 @@ public final class JavaBackend {
         MemoryPlan memory = PlanMemoryPass.plan(region);
         EpilogueFusion fusion = EpilogueFusion.of(region, weights, memory);
         ArenaSlots plan = ArenaSlots.of(region, memory, weights.index(), fusion.aliases());
-        ModelContext ctx =
-                new ModelContext(region, new DimCode(region.symbols().keySet()), plan, weights, fusion);
+        ModelContext ctx = new ModelContext(region, new DimCode(region.symbols().keySet()), plan, weights, fusion);
         ctx.setOptions(opts);
         return new ModelClassEmitter(region, opts, ctx, true).emit();
     }

@@ -74,7 +74,10 @@ final class ModelClassEmitter {
         List<MethodSpec> helpers = new ArrayList<>();
         t.addMethod(constructor(helpers));
         if (region) {
-            t.addMethod(RegionEntry.invoke(graph, ctx, chunked("stage", calls, ctx.dims().parameters(), ctx.dims().arguments(), helpers)));
+            t.addMethod(RegionEntry.invoke(
+                    graph,
+                    ctx,
+                    chunked("stage", calls, ctx.dims().parameters(), ctx.dims().arguments(), helpers)));
             t.addMethod(RegionEntry.out(graph, ctx));
         } else {
             t.addMethod(names("inputNames", "INPUT_NAMES"));
@@ -378,7 +381,10 @@ final class ModelClassEmitter {
 
     private MethodSpec closeMethod() {
         return MethodSpec.methodBuilder("close")
-                .addAnnotations(region ? List.of() : List.of(AnnotationSpec.builder(Override.class).build()))
+                .addAnnotations(
+                        region
+                                ? List.of()
+                                : List.of(AnnotationSpec.builder(Override.class).build()))
                 .addModifiers(Modifier.PUBLIC, Modifier.SYNCHRONIZED)
                 .addStatement("$N.close()", ModelContext.ARENA)
                 .addStatement("$N.close()", ModelContext.PAR)

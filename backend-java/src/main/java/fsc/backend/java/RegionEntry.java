@@ -23,7 +23,11 @@ final class RegionEntry {
                 .addModifiers(Modifier.PUBLIC)
                 .addParameter(ArrayTypeName.of(JavaTypes.MEMORY_SEGMENT), "in")
                 .addParameters(ctx.dims().parameters());
-        m.addStatement("$T.arraycopy(in, 0, $N, 0, $L)", System.class, ModelContext.IN_BUF, region.inputs().size());
+        m.addStatement(
+                "$T.arraycopy(in, 0, $N, 0, $L)",
+                System.class,
+                ModelContext.IN_BUF,
+                region.inputs().size());
         for (String p : ctx.dims().symbols().values()) {
             m.addStatement("$N = $N", ctx.symbolField(p), p);
         }

@@ -79,8 +79,8 @@ final class ControlFlowConverters {
             }
         }
         String prefix = ctx.label + " " + attr + ": ";
-        List<Integer> order = NodeOrder.sort(
-                nodes, available, ctx.file(), i -> prefix + OnnxImporter.label(nodes.get(i), i));
+        List<Integer> order =
+                NodeOrder.sort(nodes, available, ctx.file(), i -> prefix + OnnxImporter.label(nodes.get(i), i));
         for (int i : order) {
             NodeProto n = nodes.get(i);
             NodeContext inner =
@@ -143,8 +143,12 @@ final class ControlFlowConverters {
 
     private static void ifNode(NodeContext ctx) {
         var known = ctx.knownInts(ctx.input(0));
-        if (known.isPresent() && known.get().size() == 1 && known.get().getFirst().isFixed()) {
-            inline(ctx, importBody(ctx, known.get().getFirst().value() != 0 ? "then_branch" : "else_branch", List.of()));
+        if (known.isPresent()
+                && known.get().size() == 1
+                && known.get().getFirst().isFixed()) {
+            inline(
+                    ctx,
+                    importBody(ctx, known.get().getFirst().value() != 0 ? "then_branch" : "else_branch", List.of()));
             return;
         }
         Body then = importBody(ctx, "then_branch", List.of());
@@ -167,7 +171,8 @@ final class ControlFlowConverters {
         Map<Value, Value> subst = new java.util.IdentityHashMap<>();
         branch.captures().forEach((outer, param) -> subst.put(param, outer));
         for (Node n : branch.nodes()) {
-            List<Value> ins = n.inputs().stream().map(v -> subst.getOrDefault(v, v)).toList();
+            List<Value> ins =
+                    n.inputs().stream().map(v -> subst.getOrDefault(v, v)).toList();
             ctx.scope().builder.add(n.withInputs(ins));
         }
         for (int k = 0; k < ctx.node.getOutputCount() && k < branch.results().size(); k++) {
@@ -215,20 +220,24 @@ final class ControlFlowConverters {
      */
     private static long scanLength(NodeContext ctx, Value trips, int carried, int scans) {
         var known = ctx.knownInts(trips);
-        if (known.isPresent() && known.get().size() == 1 && known.get().getFirst().isFixed()) {
+        if (known.isPresent()
+                && known.get().size() == 1
+                && known.get().getFirst().isFixed()) {
             return known.get().getFirst().value();
         }
         for (int j = 0; j < scans && carried + j < ctx.node.getOutputCount(); j++) {
             ValueInfoProto v = ctx.scope().declared.get(ctx.outputName(carried + j));
-            if (v != null && v.getType().hasTensorType() && v.getType().getTensorType().hasShape()) {
+            if (v != null
+                    && v.getType().hasTensorType()
+                    && v.getType().getTensorType().hasShape()) {
                 TensorShapeProto s = v.getType().getTensorType().getShape();
                 if (s.getDimCount() > 0 && s.getDim(0).hasDimValue()) {
                     return s.getDim(0).getDimValue();
                 }
             }
         }
-        throw ctx.fail("the length of its scan outputs depends on run-time values (trip count '"
-                + trips.name() + "', condition) and no static length is declared; fsc needs it at compile time");
+        throw ctx.fail("the length of its scan outputs depends on run-time values (trip count '" + trips.name()
+                + "', condition) and no static length is declared; fsc needs it at compile time");
     }
 
     private static void scan(NodeContext ctx) {
@@ -236,8 +245,8 @@ final class ControlFlowConverters {
             scan8(ctx);
             return;
         }
-        int m = (int) (long) ctx.attrs.intValue("num_scan_inputs")
-                .orElseThrow(() -> ctx.fail("needs attribute 'num_scan_inputs'"));
+        int m = (int) (long)
+                ctx.attrs.intValue("num_scan_inputs").orElseThrow(() -> ctx.fail("needs attribute 'num_scan_inputs'"));
         int total = ctx.node.getInputCount();
         int states = total - m;
         if (m < 1 || states < 0) {
@@ -302,8 +311,8 @@ final class ControlFlowConverters {
         if (ctx.hasInput(0)) {
             throw ctx.fail("Scan-8's sequence_lens (per-batch lengths) is not supported; leave it empty");
         }
-        int m = (int) (long) ctx.attrs.intValue("num_scan_inputs")
-                .orElseThrow(() -> ctx.fail("needs attribute 'num_scan_inputs'"));
+        int m = (int) (long)
+                ctx.attrs.intValue("num_scan_inputs").orElseThrow(() -> ctx.fail("needs attribute 'num_scan_inputs'"));
         List<Value> inputs = new ArrayList<>();
         for (int i = 1; i < ctx.node.getInputCount(); i++) {
             inputs.add(ctx.input(i));
@@ -322,7 +331,8 @@ final class ControlFlowConverters {
             }
             TensorType perBatch = t.withDims(t.dims().subList(1, t.rank()));
             batchSlices.add(perBatch);
-            paramTypes.add(i < states ? perBatch : perBatch.withDims(perBatch.dims().subList(1, perBatch.rank())));
+            paramTypes.add(
+                    i < states ? perBatch : perBatch.withDims(perBatch.dims().subList(1, perBatch.rank())));
         }
         Body body = importBody(ctx, "body", paramTypes);
         List<Value> captured = new ArrayList<>();
@@ -355,7 +365,13 @@ final class ControlFlowConverters {
                 ctx,
                 ControlFlow.SCAN,
                 all,
-                scanAttrs(0, inputs.size(), new long[inputs.size()], new long[inputs.size()], new long[outs], new long[outs]),
+                scanAttrs(
+                        0,
+                        inputs.size(),
+                        new long[inputs.size()],
+                        new long[inputs.size()],
+                        new long[outs],
+                        new long[outs]),
                 List.of(outerRegion));
     }
 

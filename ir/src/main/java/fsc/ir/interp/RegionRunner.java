@@ -82,8 +82,9 @@ final class RegionRunner {
         if (scans > 0) {
             long length = ControlFlow.scanLength(n).orElseThrow();
             if (rows.get(0).size() != length) {
-                throw new FscException(n.where() + ": the loop ran " + rows.get(0).size()
-                        + " iterations, but its scan outputs have " + length + " rows (fixed at compile time)");
+                throw new FscException(
+                        n.where() + ": the loop ran " + rows.get(0).size() + " iterations, but its scan outputs have "
+                                + length + " rows (fixed at compile time)");
             }
             for (int j = 0; j < scans; j++) {
                 Value v = n.outputs().get(carried + j);

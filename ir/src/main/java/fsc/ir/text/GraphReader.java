@@ -2,11 +2,11 @@ package fsc.ir.text;
 
 import fsc.ir.Attr;
 import fsc.ir.Constant;
+import fsc.ir.ControlFlow;
 import fsc.ir.FscException;
 import fsc.ir.Graph;
 import fsc.ir.MemoryPlan;
 import fsc.ir.Node;
-import fsc.ir.ControlFlow;
 import fsc.ir.Region;
 import fsc.ir.TensorType;
 import fsc.ir.Value;
@@ -225,7 +225,10 @@ final class GraphReader {
             throw lit.fail(n.region(0), "only fused and control-flow nodes have regions");
         }
         if (control && n.region().size() != ControlFlow.regionCount(op)) {
-            throw lit.fail(n.ident(), op + " takes " + ControlFlow.regionCount(op) + " regions, got " + n.region().size());
+            throw lit.fail(
+                    n.ident(),
+                    op + " takes " + ControlFlow.regionCount(op) + " regions, got "
+                            + n.region().size());
         }
         List<Value> inputs = new ArrayList<>();
         if (n.operands() != null) {
