@@ -123,6 +123,8 @@ public final class Interpreter {
 
     /** Every op the interpreter can execute, sorted. */
     public static List<String> supportedOps() {
-        return List.copyOf(Kernels.supported());
+        java.util.TreeSet<String> ops = new java.util.TreeSet<>(Kernels.supported());
+        ops.addAll(List.of(fsc.ir.ControlFlow.IF, fsc.ir.ControlFlow.LOOP, fsc.ir.ControlFlow.SCAN));
+        return List.copyOf(ops);
     }
 }
