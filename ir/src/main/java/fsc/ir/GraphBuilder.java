@@ -115,6 +115,11 @@ public final class GraphBuilder {
         return known;
     }
 
+    /** The nodes added so far, in order (a region's body, when this builds one). */
+    public List<Node> nodes() {
+        return List.copyOf(nodes);
+    }
+
     public Graph build() {
         return new Graph(name, inputs, outputs, constants, nodes, symbols, new Weights(weights), metadata);
     }

@@ -15,9 +15,20 @@ import java.util.TreeMap;
  * <p>A fused node ({@code op = "fused"}, attribute {@code kind} such as {@code "matmul_bias_gelu"})
  * carries a {@link Region} {@code body}: its inputs are the captured outer values, one per body
  * parameter, and its outputs one per body result. Every other node has a null body.
+ *
+ * <p>A control-flow node ({@code if}, {@code loop}, {@code scan}) owns {@code regions} instead:
+ * nested graphs that, like a fused body, read only their own parameters (the importer turns ONNX's
+ * outer-scope references into explicit captured operands; see {@link ControlFlow}). Every other node
+ * has no regions.
  */
 public record Node(
-        String op, String name, List<Value> inputs, List<Value> outputs, SortedMap<String, Attr> attrs, Region body) {
+        String op,
+        String name,
+        List<Value> inputs,
+        List<Value> outputs,
+        SortedMap<String, Attr> attrs,
+        Region body,
+        List<Region> regions) {
 
     /** The op name of nodes with a body. */
     public static final String FUSED = "fused";
@@ -26,6 +37,41 @@ public record Node(
         inputs = List.copyOf(inputs);
         outputs = List.copyOf(outputs);
         attrs = Collections.unmodifiableSortedMap(new TreeMap<>(attrs));
+        regions = List.copyOf(regions);
+    }
+
+    public Node(
+            String op,
+            String name,
+            List<Value> inputs,
+            List<Value> outputs,
+            SortedMap<String, Attr> attrs,
+            Region body) {
+        this(op, name, inputs, outputs, attrs, body, List.of());
+    }
+
+    /**
+     * A control-flow node ({@code if}, {@code loop}, {@code scan}; see {@link ControlFlow}) owning
+     * {@code regions}: nested graphs whose parameters and results the op defines.
+     */
+    public static Node withRegions(
+            String op,
+            String name,
+            List<Value> inputs,
+            List<Value> outputs,
+            Map<String, Attr> attrs,
+            List<Region> regions) {
+        return new Node(op, name, inputs, outputs, new TreeMap<>(attrs), null, regions);
+    }
+
+    /** Whether this node owns control-flow regions (and so is not a plain kernel call). */
+    public boolean hasRegions() {
+        return !regions.isEmpty();
+    }
+
+    /** This node with {@code newRegions} in place of its regions. */
+    public Node withRegions(List<Region> newRegions) {
+        return new Node(op, name, inputs, outputs, attrs, body, newRegions);
     }
 
     public Node(String op, String name, List<Value> inputs, List<Value> outputs, SortedMap<String, Attr> attrs) {
@@ -146,10 +192,10 @@ public record Node(
     }
 
     public Node withInputs(List<Value> newInputs) {
-        return new Node(op, name, newInputs, outputs, attrs, body);
+        return new Node(op, name, newInputs, outputs, attrs, body, regions);
     }
 
     public Node withAttrs(Map<String, Attr> newAttrs) {
-        return new Node(op, name, inputs, outputs, new TreeMap<>(newAttrs), body);
+        return new Node(op, name, inputs, outputs, new TreeMap<>(newAttrs), body, regions);
     }
 }

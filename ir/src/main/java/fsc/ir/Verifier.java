@@ -14,7 +14,8 @@ import java.util.regex.Pattern;
  * uses in node order, known ops with the right arity, recorded types equal to what the shape rules
  * infer, every symbol bounded, constants backed by weights of their type, outputs defined. Fused
  * nodes are checked through their body: parameters typed as the node's inputs, the body in SSA over
- * its parameters only, results typed as the node's outputs. A memory plan, when present, must place
+ * its parameters only, results typed as the node's outputs. Control-flow nodes are checked the same
+ * way through each region, plus their op's rules ({@link ControlFlow}). A memory plan, when present, must place
  * only top-level values, at aligned offsets inside its arena. The first violation is reported as an
  * {@link FscException} naming the node or value.
  */
@@ -104,6 +105,10 @@ public final class Verifier {
             verifyFused(g, n, defined, known);
             return;
         }
+        if (n.hasRegions() || ControlFlow.isControlFlow(n.op())) {
+            verifyRegions(g, n, defined, known);
+            return;
+        }
         if (!Ops.exists(n.op())) {
             throw new FscException(where + ": unknown op '" + n.op() + "'");
         }
@@ -181,6 +186,58 @@ public final class Verifier {
             if (!r.type().equals(out.type())) {
                 throw new FscException(where + ": body yields %" + r.name() + " typed " + r.type() + " but output " + i
                         + " %" + out.name() + " is " + out.type());
+            }
+            define(g, outer, out, "output of " + where);
+        }
+    }
+
+    /**
+     * A control-flow node: each region in its own scope over its parameters only (captured outer
+     * values arrive as operands), in SSA graph-wide; then the op's signature rules ({@link
+     * ControlFlow#infer}: branch types agree, loop-carried types fixed, scan axes in range) give the
+     * output types the node must record.
+     */
+    private static void verifyRegions(Graph g, Node n, Scope outer, KnownValues outerKnown) {
+        String where = n.where();
+        if (n.isFused()) {
+            throw new FscException(where + ": a control-flow node has regions, not a fused body");
+        }
+        if (n.regions().size() != ControlFlow.regionCount(n.op())) {
+            throw new FscException(where + ": has " + n.regions().size() + " regions, " + n.op() + " takes "
+                    + ControlFlow.regionCount(n.op()));
+        }
+        List<TensorType> inferred = Ops.infer(n, outerKnown);
+        for (int r = 0; r < n.regions().size(); r++) {
+            Region region = n.regions().get(r);
+            Scope inner = outer.nested();
+            KnownValues known = new KnownValues();
+            for (int p = 0; p < region.params().size(); p++) {
+                Value param = region.params().get(p);
+                define(g, inner, param, "region " + r + " parameter of " + where);
+                int captured = ControlFlow.capturedInput(n, p);
+                if (captured >= 0) {
+                    outerKnown.get(n.input(captured)).ifPresent(k -> known.put(param, k));
+                }
+            }
+            for (Node m : region.nodes()) {
+                verifyNode(g, m, inner, known);
+            }
+            for (Value res : region.results()) {
+                if (!inner.contains(res)) {
+                    throw new FscException(
+                            where + ": region " + r + " yields %" + res.name() + ", which the region does not define");
+                }
+            }
+        }
+        if (inferred.size() != n.outputs().size()) {
+            throw new FscException(
+                    where + ": has " + n.outputs().size() + " outputs, its regions give " + inferred.size());
+        }
+        for (int i = 0; i < inferred.size(); i++) {
+            Value out = n.outputs().get(i);
+            if (!out.type().equals(inferred.get(i))) {
+                throw new FscException(where + ": output %" + out.name() + " is recorded as " + out.type()
+                        + " but the regions give " + inferred.get(i));
             }
             define(g, outer, out, "output of " + where);
         }

@@ -36,7 +36,8 @@ final class ConstantEvaluator {
     }
 
     boolean canEvaluate(Node n, FoldState s) {
-        if (!OpTraits.isDeterministic(n.op()) || !INTERPRETED.contains(n.op())) {
+        // Region nodes are left to run: a loop's trip count may be unbounded at compile time.
+        if (!OpTraits.isDeterministic(n.op()) || !INTERPRETED.contains(n.op()) || n.hasRegions()) {
             return false;
         }
         for (Value v : n.inputs()) {

@@ -57,7 +57,8 @@ public final class CsePass implements Pass {
         int mergedNodes = 0;
         for (Node original : g.nodes()) {
             Node n = subst.apply(original);
-            if (!OpTraits.isDeterministic(n.op())) {
+            // Region-owning nodes are never merged: the key does not see their regions.
+            if (!OpTraits.isDeterministic(n.op()) || n.hasRegions()) {
                 nodes.add(n);
                 continue;
             }

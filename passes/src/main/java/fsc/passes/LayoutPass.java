@@ -52,6 +52,12 @@ import jdk.incubator.vector.FloatVector;
         name = "layout",
         summary = "pre-pack constant GEMM weights into the CPU kernel's column panels (layout.panel=W)")
 public final class LayoutPass implements Pass {
+    /** Whole-graph work: a region's values are planned and its weights read by the backend's region class. */
+    @Override
+    public boolean recursesIntoRegions() {
+        return false;
+    }
+
     /** Two vectors of the preferred species: the panel width of {@code Sgemm} on this machine. */
     static final int NATIVE_PANEL = 2 * FloatVector.SPECIES_PREFERRED.length();
 

@@ -19,6 +19,15 @@ public interface Pass {
         return info;
     }
 
+    /**
+     * Whether the pass also runs inside control-flow regions, each lifted into a graph of its own
+     * ({@link RegionPasses}). True for rewrites that are local to a graph; false for passes that
+     * place or pack for the whole model (memory planning, weight layout).
+     */
+    default boolean recursesIntoRegions() {
+        return true;
+    }
+
     /** The command-line name, e.g. {@code fold}. */
     default String name() {
         return info().name();

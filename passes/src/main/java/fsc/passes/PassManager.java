@@ -91,7 +91,7 @@ public final class PassManager {
             String name = pass.name();
             int index = i + 1;
             long start = System.nanoTime();
-            Graph out = pass.run(g, ctx.forPass(name));
+            Graph out = RegionPasses.run(pass, g, ctx.forPass(name));
             long nanos = System.nanoTime() - start;
             if (out == null) {
                 throw new IllegalStateException("pass '" + name + "' returned no graph");

@@ -41,6 +41,12 @@ import java.util.Map;
         name = "plan-memory",
         summary = "place every activation at a fixed offset of one arena (greedy by size, best fit)")
 public final class PlanMemoryPass implements Pass {
+    /** Whole-graph work: a region's values are planned and its weights read by the backend's region class. */
+    @Override
+    public boolean recursesIntoRegions() {
+        return false;
+    }
+
     static final int ALIGNMENT = 64;
 
     @Override

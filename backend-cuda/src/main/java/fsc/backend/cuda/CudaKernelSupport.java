@@ -147,6 +147,14 @@ public final class CudaKernelSupport {
 
     /** Throws one {@link FscException} listing every node the CUDA backend cannot emit. */
     public static void check(Graph g) {
+        for (Node n : g.nodes()) {
+            if (n.hasRegions()) {
+                // Control flow would need host-side branching between launches; refuse it whole.
+                throw new FscException(
+                        n.where() + ": the CUDA backend does not run control flow (" + n.op() + " with regions) yet",
+                        "compile with --target java");
+            }
+        }
         List<String> bad = new ArrayList<>();
         for (Node n : g.nodes()) {
             if (DeviceLayout.VIEW_OPS.contains(n.op())) {

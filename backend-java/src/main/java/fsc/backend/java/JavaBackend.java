@@ -131,7 +131,24 @@ public final class JavaBackend {
         EpilogueFusion fusion = EpilogueFusion.of(g, weights, memory);
         ArenaSlots plan = ArenaSlots.of(g, memory, weights.index(), fusion.aliases());
         ModelContext ctx = new ModelContext(g, new DimCode(g.symbols().keySet()), plan, weights, fusion);
+        ctx.setOptions(opts);
         return new GeneratedModel(new ModelClassEmitter(g, opts, ctx).emit(), weights, ProfileTable.json(g, ctx));
+    }
+
+    /**
+     * The classes of a control-flow region lifted into {@code region} (no constants: captured
+     * weights arrive as inputs), named by {@code opts}: an {@code invoke}/{@code out} class with its
+     * own memory plan, plus the classes of any regions nested in it.
+     */
+    static List<JavaFile> regionClasses(Graph region, JavaBackendOptions opts) {
+        JavaKernelSupport.check(region);
+        WeightsLayout weights = WeightsLayout.of(region);
+        MemoryPlan memory = PlanMemoryPass.plan(region);
+        EpilogueFusion fusion = EpilogueFusion.of(region, weights, memory);
+        ArenaSlots plan = ArenaSlots.of(region, memory, weights.index(), fusion.aliases());
+        ModelContext ctx = new ModelContext(region, new DimCode(region.symbols().keySet()), plan, weights, fusion);
+        ctx.setOptions(opts);
+        return new ModelClassEmitter(region, opts, ctx, true).emit();
     }
 
     /**

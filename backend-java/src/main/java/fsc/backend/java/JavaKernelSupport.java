@@ -230,6 +230,10 @@ final class JavaKernelSupport {
         if (n.op().equals("constant_of_shape")) {
             return new Kernel(n.op(), PLAIN, PLAIN, CopyEmitter::constantOfShape);
         }
+        if (n.hasRegions()) {
+            // The regions' own ops are checked when their classes are generated.
+            return ControlFlowEmitter.supports(n) ? new Kernel(n.op(), PLAIN, PLAIN, ControlFlowEmitter::emit) : null;
+        }
         DType in = n.inputs().isEmpty() ? null : n.input(0).dtype();
         // Multi-output ops (split) have one element type across their outputs.
         DType out = n.outputs().isEmpty() ? null : n.outputs().getFirst().dtype();

@@ -1,5 +1,6 @@
 package fsc.backend.java;
 
+import com.palantir.javapoet.AnnotationSpec;
 import com.palantir.javapoet.ArrayTypeName;
 import com.palantir.javapoet.ClassName;
 import com.palantir.javapoet.CodeBlock;
@@ -38,11 +39,18 @@ final class ModelClassEmitter {
     private final ClassName self;
     private final List<MethodSpec> nodeMethods = new ArrayList<>();
     private final List<CodeBlock> calls = new ArrayList<>();
+    /** A control-flow region's class: {@code invoke}/{@code out} instead of the model interface. */
+    private final boolean region;
 
     ModelClassEmitter(Graph graph, JavaBackendOptions opts, ModelContext ctx) {
+        this(graph, opts, ctx, false);
+    }
+
+    ModelClassEmitter(Graph graph, JavaBackendOptions opts, ModelContext ctx, boolean region) {
         this.graph = graph;
         this.opts = opts;
         this.ctx = ctx;
+        this.region = region;
         this.self = ClassName.get(opts.packageName(), opts.className());
     }
 
@@ -51,26 +59,44 @@ final class ModelClassEmitter {
         emitNodes();
         TypeSpec.Builder t = TypeSpec.classBuilder(self)
                 .addModifiers(Modifier.PUBLIC, Modifier.FINAL)
-                .addSuperinterface(JavaTypes.COMPILED_MODEL)
                 .addJavadoc("Model {@code $L}: $L.\n", sanitize(graph.name()), sanitize(opts.sourceLabel()));
+        if (!region) {
+            t.addSuperinterface(JavaTypes.COMPILED_MODEL);
+        }
         t.addFields(staticFields());
         t.addFields(instanceFields());
         t.addFields(symbolFields());
-        t.addField(SignatureEmitter.symbolValuesField());
+        if (!region) {
+            t.addField(SignatureEmitter.symbolValuesField());
+        }
         t.addFields(ctx.fields());
         ProfileHook.addTo(t, calls.size());
         List<MethodSpec> helpers = new ArrayList<>();
         t.addMethod(constructor(helpers));
-        t.addMethod(names("inputNames", "INPUT_NAMES"));
-        t.addMethod(names("outputNames", "OUTPUT_NAMES"));
-        t.addMethod(runMethod(helpers));
+        if (region) {
+            t.addMethod(RegionEntry.invoke(
+                    graph,
+                    ctx,
+                    chunked("stage", calls, ctx.dims().parameters(), ctx.dims().arguments(), helpers)));
+            t.addMethod(RegionEntry.out(graph, ctx));
+        } else {
+            t.addMethod(names("inputNames", "INPUT_NAMES"));
+            t.addMethod(names("outputNames", "OUTPUT_NAMES"));
+            t.addMethod(runMethod(helpers));
+        }
         t.addMethod(closeMethod());
         t.addMethods(helpers);
         t.addMethods(nodeMethods);
         t.addMethods(ctx.methods());
         t.addMethods(RunSupport.methods());
         t.addMethods(VectorHelpers.methods());
-        return List.of(file(t.build()), file(mainClass()));
+        List<JavaFile> files = new ArrayList<>();
+        files.add(file(t.build()));
+        if (!region) {
+            files.add(file(mainClass()));
+        }
+        files.addAll(ctx.regionFiles());
+        return files;
     }
 
     private JavaFile file(TypeSpec type) {
@@ -179,7 +205,9 @@ final class ModelClassEmitter {
                     .initializer("$LL", e.bytes())
                     .build());
         }
-        f.add(new SignatureEmitter(graph, ctx).field());
+        if (!region) {
+            f.add(new SignatureEmitter(graph, ctx).field());
+        }
         f.add(namesField("INPUT_NAMES", graph.inputs()));
         f.add(namesField("OUTPUT_NAMES", graph.outputs()));
         return f;
@@ -353,11 +381,15 @@ final class ModelClassEmitter {
 
     private MethodSpec closeMethod() {
         return MethodSpec.methodBuilder("close")
-                .addAnnotation(Override.class)
+                .addAnnotations(
+                        region
+                                ? List.of()
+                                : List.of(AnnotationSpec.builder(Override.class).build()))
                 .addModifiers(Modifier.PUBLIC, Modifier.SYNCHRONIZED)
                 .addStatement("$N.close()", ModelContext.ARENA)
                 .addStatement("$N.close()", ModelContext.PAR)
                 .addStatement("$N.close()", ModelContext.SERIAL)
+                .addCode(CodeBlock.join(ctx.closeStatements(), ""))
                 .build();
     }
 

@@ -63,6 +63,13 @@ final class ModelContext {
 
     private final EpilogueFusion fusion;
 
+    /** Classes generated for control-flow regions, and what close() must also release. */
+    private final List<com.palantir.javapoet.JavaFile> regionFiles = new ArrayList<>();
+
+    private final List<CodeBlock> closeStatements = new ArrayList<>();
+    /** The options of the class being generated; regions derive their class names from it. */
+    private JavaBackendOptions options;
+
     ModelContext(Graph graph, DimCode dims, ArenaSlots plan, WeightsLayout weights) {
         this(graph, dims, plan, weights, null);
     }
@@ -153,6 +160,35 @@ final class ModelContext {
     /** The field holding the current call's value of a symbol, for helpers that run outside the node method. */
     String symbolField(String param) {
         return "sym_" + param;
+    }
+
+    void setOptions(JavaBackendOptions opts) {
+        this.options = opts;
+    }
+
+    JavaBackendOptions options() {
+        if (options == null) {
+            throw new IllegalStateException("control-flow emission needs the backend options");
+        }
+        return options;
+    }
+
+    /** Sources of a region's class, emitted beside this one. */
+    void addRegionFiles(List<com.palantir.javapoet.JavaFile> files) {
+        regionFiles.addAll(files);
+    }
+
+    List<com.palantir.javapoet.JavaFile> regionFiles() {
+        return List.copyOf(regionFiles);
+    }
+
+    /** A statement close() runs after releasing this class's own arena (e.g. a region's close). */
+    void addClose(CodeBlock statement) {
+        closeStatements.add(statement);
+    }
+
+    List<CodeBlock> closeStatements() {
+        return List.copyOf(closeStatements);
     }
 
     List<CodeBlock> packInits() {

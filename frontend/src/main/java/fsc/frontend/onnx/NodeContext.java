@@ -170,4 +170,9 @@ final class NodeContext {
     String file() {
         return scope.file;
     }
+
+    /** The scope this node converts in (control flow imports its subgraphs in child scopes). */
+    ImportScope scope() {
+        return scope;
+    }
 }

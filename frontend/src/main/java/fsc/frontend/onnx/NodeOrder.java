@@ -78,7 +78,8 @@ final class NodeOrder {
             consumers.add(new ArrayList<>());
         }
         for (int i = 0; i < nodes.size(); i++) {
-            for (String in : nodes.get(i).getInputList()) {
+            // A node with subgraphs also waits for the outer names its subgraphs read.
+            for (String in : Subgraphs.operandNames(nodes.get(i))) {
                 if (in.isEmpty() || available.contains(in)) {
                     continue;
                 }

@@ -79,6 +79,11 @@ final class OnnxAttributes {
         return byName.size() == 1 ? Optional.of(byName.keySet().iterator().next()) : Optional.empty();
     }
 
+    /** A subgraph attribute (If's branches, Loop's and Scan's body). */
+    Optional<fsc.frontend.onnx.proto.Onnx.GraphProto> graph(String name) {
+        return get(name, AttributeType.GRAPH).map(AttributeProto::getG);
+    }
+
     private Optional<AttributeProto> get(String name, AttributeType expected) {
         AttributeProto a = byName.get(name);
         if (a == null) {

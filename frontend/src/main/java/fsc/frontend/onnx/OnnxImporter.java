@@ -52,7 +52,10 @@ public final class OnnxImporter {
 
         GraphBuilder b = new GraphBuilder(graphName(g, file));
         Path dir = modelFile.toAbsolutePath().getParent();
-        ImportScope scope = new ImportScope(file, dir, b);
+        Map<String, ValueInfoProto> declared = new java.util.HashMap<>();
+        g.getValueInfoList().forEach(v -> declared.putIfAbsent(v.getName(), v));
+        g.getOutputList().forEach(v -> declared.put(v.getName(), v));
+        ImportScope scope = new ImportScope(file, dir, b, opsets, declared);
         Symbols symbols = new Symbols(opts);
         Set<String> available = defineInputs(g, opts, scope, symbols);
         symbols.checkOptions(file);

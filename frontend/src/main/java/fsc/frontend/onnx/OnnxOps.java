@@ -84,6 +84,7 @@ final class OnnxOps {
         CausalConvConverter.register(rules);
         LinearAttentionConverter.register(rules);
         MlConverters.register(rules);
+        ControlFlowConverters.register(rules);
         TreeMap<String, Rule> byName = new TreeMap<>();
         for (Rule r : rules) {
             if (byName.put(r.key(), r) != null) {

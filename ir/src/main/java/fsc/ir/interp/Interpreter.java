@@ -92,8 +92,11 @@ public final class Interpreter {
                     .toList();
             List<long[]> outShapes =
                     n.outputs().stream().map(v -> v.type().evaluate(binding)).toList();
-            List<HostTensor> results =
-                    n.isFused() ? runBody(n, in, binding) : Kernels.run(new Call(n, in, outShapes, binding));
+            List<HostTensor> results = n.isFused()
+                    ? runBody(n, in, binding)
+                    : n.hasRegions()
+                            ? RegionRunner.run(n, in, binding, Interpreter::execute)
+                            : Kernels.run(new Call(n, in, outShapes, binding));
             for (int i = 0; i < n.outputs().size(); i++) {
                 Value out = n.outputs().get(i);
                 HostTensor result = results.get(i);
@@ -120,6 +123,8 @@ public final class Interpreter {
 
     /** Every op the interpreter can execute, sorted. */
     public static List<String> supportedOps() {
-        return List.copyOf(Kernels.supported());
+        java.util.TreeSet<String> ops = new java.util.TreeSet<>(Kernels.supported());
+        ops.addAll(List.of(fsc.ir.ControlFlow.IF, fsc.ir.ControlFlow.LOOP, fsc.ir.ControlFlow.SCAN));
+        return List.copyOf(ops);
     }
 }

@@ -100,6 +100,7 @@ public final class Ops {
         defs.addAll(LlmOps.defs());
         defs.addAll(SamplingOps.defs());
         defs.addAll(TextOps.defs());
+        defs.addAll(ControlFlowOps.defs());
         TreeMap<String, OpDef> byName = new TreeMap<>();
         for (OpDef d : defs) {
             if (byName.put(d.name(), d) != null) {
@@ -173,6 +174,9 @@ public final class Ops {
     public static List<TensorType> infer(Node node, KnownValues known) {
         if (node.isFused()) {
             return node.body().results().stream().map(Value::type).toList();
+        }
+        if (node.hasRegions() || fsc.ir.ControlFlow.isControlFlow(node.op())) {
+            return fsc.ir.ControlFlow.infer(node);
         }
         return infer(node.op(), node.where(), node.inputs(), node.attrs(), known);
     }

@@ -2,6 +2,7 @@ package fsc.ir.text;
 
 import fsc.ir.Attr;
 import fsc.ir.Constant;
+import fsc.ir.ControlFlow;
 import fsc.ir.FscException;
 import fsc.ir.Graph;
 import fsc.ir.MemoryPlan;
@@ -149,7 +150,7 @@ final class GraphReader {
             return v;
         }
         if (definedAt.containsKey(name.getText())) {
-            throw lit.fail(name, name.getText() + " is not visible here (a fused body sees only its parameters)");
+            throw lit.fail(name, name.getText() + " is not visible here (a region sees only its parameters)");
         }
         if (definedInFile.contains(name.getText())) {
             throw lit.fail(name, name.getText() + " is used before its definition (nodes out of order, or a cycle)");
@@ -211,7 +212,8 @@ final class GraphReader {
         if (!fused && !Ops.exists(op)) {
             throw lit.fail(n.ident(), "unknown op '" + op + "'");
         }
-        if (fused && (n.GLOBAL() == null || n.region() == null)) {
+        boolean control = ControlFlow.isControlFlow(op);
+        if (fused && (n.GLOBAL() == null || n.region().size() != 1)) {
             throw lit.fail(
                     n.ident(),
                     "a fused node is written fused @kind(operands) {attrs} loc(\"...\") { ^(params): ... yield ... }");
@@ -219,8 +221,14 @@ final class GraphReader {
         if (!fused && n.GLOBAL() != null) {
             throw lit.fail(n.GLOBAL().getSymbol(), "only fused nodes have an @kind");
         }
-        if (!fused && n.region() != null) {
-            throw lit.fail(n.region(), "only fused nodes have a body");
+        if (!fused && !control && !n.region().isEmpty()) {
+            throw lit.fail(n.region(0), "only fused and control-flow nodes have regions");
+        }
+        if (control && n.region().size() != ControlFlow.regionCount(op)) {
+            throw lit.fail(
+                    n.ident(),
+                    op + " takes " + ControlFlow.regionCount(op) + " regions, got "
+                            + n.region().size());
         }
         List<Value> inputs = new ArrayList<>();
         if (n.operands() != null) {
@@ -243,11 +251,22 @@ final class GraphReader {
         List<TensorType> declared =
                 results.stream().map(tv -> lit.type(tv.type())).toList();
         Region body = null;
+        List<Region> regions = new ArrayList<>();
         List<TensorType> given;
         if (fused) {
             attrs.put("kind", new Attr.Str(n.GLOBAL().getText().substring(1)));
-            body = region(n.region(), inputs, known);
+            body = region(n.region(0), inputs, known);
             given = body.results().stream().map(Value::type).toList();
+        } else if (control) {
+            Node shell = new Node(op, name, inputs, List.of(), attrs);
+            for (FsirParser.RegionContext r : n.region()) {
+                regions.add(controlRegion(r, shell, known));
+            }
+            try {
+                given = Ops.infer(Node.withRegions(op, name, inputs, List.of(), attrs, regions), known);
+            } catch (FscException e) {
+                throw new FscException(at(n) + ": " + e.getMessage(), e.hint());
+            }
         } else {
             try {
                 given = Ops.infer(op, where, inputs, attrs, known);
@@ -275,8 +294,43 @@ final class GraphReader {
         if (fused) {
             return new Node(Node.FUSED, name, inputs, outs, attrs, body);
         }
+        if (control) {
+            return Node.withRegions(op, name, inputs, outs, attrs, regions);
+        }
         ShapeValues.evaluate(op, inputs, attrs, declared, known).ifPresent(k -> known.put(outs.getFirst(), k));
         return new Node(op, name, inputs, outs, attrs);
+    }
+
+    /**
+     * A control-flow region: its own scope holding only its declared parameters (their types are
+     * checked against the op's rules by {@link ControlFlow#infer}); a captured parameter knows what
+     * its operand's contents are known to be.
+     */
+    private Region controlRegion(FsirParser.RegionContext r, Node shell, KnownValues outerKnown) {
+        Map<String, Value> scope = new LinkedHashMap<>();
+        KnownValues known = new KnownValues();
+        List<Value> params = new ArrayList<>();
+        List<FsirParser.TypedValueContext> declared =
+                r.params() == null ? List.of() : r.params().typedValue();
+        for (int i = 0; i < declared.size(); i++) {
+            FsirParser.TypedValueContext tv = declared.get(i);
+            place(null, tv, false);
+            Value p = define(scope, tv, lit.type(tv.type()));
+            int captured = ControlFlow.capturedInput(shell, i);
+            if (captured >= 0 && captured < shell.inputs().size()) {
+                outerKnown.get(shell.input(captured)).ifPresent(k -> known.put(p, k));
+            }
+            params.add(p);
+        }
+        List<Node> nodes = new ArrayList<>();
+        for (FsirParser.NodeContext n : r.node()) {
+            nodes.add(node(scope, n, known, false));
+        }
+        List<Value> results = new ArrayList<>();
+        for (var t : r.operands().VALUE()) {
+            results.add(use(scope, t.getSymbol()));
+        }
+        return new Region(params, nodes, results);
     }
 
     /** A body: its own scope holding only the parameters, typed like the node's operands. */

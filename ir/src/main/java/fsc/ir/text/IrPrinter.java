@@ -21,7 +21,8 @@ import java.util.stream.Collectors;
  * {@code arena[OFFSET +SIZE]} placement after each planned value's type where it is defined), so a
  * parsed dump keeps it. A caller may attach one note per value, printed as a trailing comment after
  * the value's definition, so notes never change what a parser reads. A fused node prints its body
- * between braces: {@code ^(params):}, the body's nodes, then {@code yield results}.
+ * between braces: {@code ^(params):}, the body's nodes, then {@code yield results}; a control-flow
+ * node prints each of its regions the same way, one block after another ({@code if}: then, else).
  */
 public final class IrPrinter {
     private IrPrinter() {}
@@ -121,6 +122,9 @@ public final class IrPrinter {
         }
         if (n.isFused()) {
             body(names, n.body(), indent, line);
+        }
+        for (Region r : n.regions()) {
+            body(names, r, indent, line);
         }
         return line;
     }

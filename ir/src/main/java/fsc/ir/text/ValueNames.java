@@ -34,6 +34,10 @@ public final class ValueNames {
                 n.body().params().forEach(this::assign);
                 assignNodes(n.body().nodes());
             }
+            for (fsc.ir.Region r : n.regions()) {
+                r.params().forEach(this::assign);
+                assignNodes(r.nodes());
+            }
         }
     }
 

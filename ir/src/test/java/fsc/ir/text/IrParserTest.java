@@ -233,7 +233,7 @@ class IrParserTest {
                   return %y
                 }
                 """;
-        assertEquals("bad.fsir:4:28: %x is not visible here (a fused body sees only its parameters)", error(text));
+        assertEquals("bad.fsir:4:28: %x is not visible here (a region sees only its parameters)", error(text));
         String ok = text.replace("add(%p, %x)", "add(%p, %p)");
         Graph g = IrParser.parse(ok, "ok.fsir");
         assertSame(

@@ -19,7 +19,7 @@ constant   : typedValue '=' 'const' '@' STRING constData? ;
 constData  : '[' (number (',' number)*)? ']'         # denseData
            | 'random' '(' INT ')'                     # randomData
            ;
-node       : params '=' ident GLOBAL? '(' operands? ')' attrs? loc? region? ;
+node       : params '=' ident GLOBAL? '(' operands? ')' attrs? loc? region* ;
 operands   : VALUE (',' VALUE)* ;
 attrs      : '{' attrEntry (',' attrEntry)* '}' ;
 attrEntry  : ident '=' attr ;
