@@ -77,6 +77,12 @@ public final class QuantDot {
             MemorySegment.copy(xs, Dequantize.F32, 0, xf, 0, n);
             return Dequantize.dot(type, w, at, xf, 0, n);
         }
+        if (KQuantMatVec.supports(type)) {
+            // The decode matvec's own row kernel, so a row's dot is the same bits on either path.
+            float[] sums = KQuantMatVec.sumsScratch(n);
+            KQuantMatVec.subBlockSums(xs, n, sums);
+            return KQuantMatVec.row(type, w, at, xs, sums, n);
+        }
         return switch (type) {
             case F32 -> f32(w, at, xs, 0, n);
             case F16 -> f16(w, at, xs, 0, n, false);

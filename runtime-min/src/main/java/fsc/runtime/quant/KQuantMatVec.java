@@ -1,0 +1,230 @@
+package fsc.runtime.quant;
+
+import static fsc.runtime.quant.QuantDot.B;
+import static fsc.runtime.quant.QuantDot.F;
+import static fsc.runtime.quant.QuantDot.I;
+import static fsc.runtime.quant.QuantDot.L;
+import static fsc.runtime.quant.QuantDot.LE;
+
+import fsc.runtime.kernels.Lanes;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * The decode matvec for Q4_K and Q6_K rows (a Q4_K_M file holds both) times an f32 activation, a
+ * range of rows per call, in the shape of {@link QuantMatVec}'s Q4_0 kernel. What the earlier
+ * per-row {@link KQuantDot} path paid for, and this one does not:
+ *
+ * <ul>
+ *   <li>nibbles split with byte-lane shifts, which x86 does not have (C2 widens, shifts and
+ *       narrows back): here the packed bytes are widened to int lanes once ({@code
+ *       ZERO_EXTEND_B2I}) and split there, and a Q4_K nibble becomes its float by a 16-entry table
+ *       lookup (one {@code vpermd}, whose index uses only the low four bits, so the low nibble
+ *       needs no mask), as Q4_0's;
+ *   <li>the affine minimum term, {@code dmin * m_j * sum(x over sub-block j)}, computed with two
+ *       vector adds per 16 weights in every row: the 32-value sums of the activation do not depend
+ *       on the row, so they are taken once per call ({@link #subBlockSums}) and the term is eight
+ *       scalar products per super-block, on the scalar ports the vector loop leaves idle;
+ *   <li>the 6-bit scales and mins decoded one at a time through {@code get_scale_min_k4}: here
+ *       three little-endian ints give all sixteen with six masks and shifts (ggml's {@code utmp}
+ *       unpacking);
+ *   <li>a slice, a type switch and a kernel entry per row.
+ * </ul>
+ *
+ * Per super-block the sums are {@code Σ_j d·sc_j · Σ_i q_i x_i − dmin · Σ_j m_j · Σx_j} (Q4_K) and
+ * {@code Σ_r d·sc_r · Σ_i (q_i − 32) x_i} (Q6_K, runs of 16), accumulated in f32 lanes and summed
+ * with {@link Lanes#sum}: the same bits in every JIT tier. {@link Dequantize#dot} (ggml's
+ * dequantization, then a dot product) is the reference. Runs where vectors have 16 float lanes
+ * (AVX-512); elsewhere {@link KQuantDot} keeps the row-by-row path.
+ */
+final class KQuantMatVec {
+    private KQuantMatVec() {}
+
+    private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
+    private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(LE);
+
+    /** Whether {@code type} has a kernel here on this machine. */
+    static boolean supports(GgmlType type) {
+        return L == 16 && (type == GgmlType.Q4_K || type == GgmlType.Q6_K);
+    }
+
+    /** The 16 floats 0..15 as int bits: a Q4_K nibble's value, looked up (see {@link QuantMatVec}). */
+    private static final IntVector NIBBLES = IntVector.fromArray(I, nibbleFloats(), 0);
+
+    private static int[] nibbleFloats() {
+        int[] t = new int[I.length()];
+        for (int q = 0; q < t.length; q++) {
+            t[q] = Float.floatToRawIntBits(q);
+        }
+        return t;
+    }
+
+    /**
+     * {@code sums[s] = Σ x[32s .. 32s+32)} for the {@code k / 32} sub-blocks of {@code x}, each as
+     * two 16-lane adds and a fixed-order lane sum (so a single-row dot computes the same bits).
+     */
+    static void subBlockSums(MemorySegment x, int k, float[] sums) {
+        for (int s = 0; s < k / 32; s++) {
+            FloatVector v = FloatVector.fromMemorySegment(F, x, 128L * s, LE)
+                    .add(FloatVector.fromMemorySegment(F, x, 128L * s + 64, LE));
+            sums[s] = Lanes.sum(v);
+        }
+    }
+
+    /**
+     * Rows {@code from..to} of a {@code type} matrix with rows of {@code k} values ({@code rowBytes}
+     * apart from byte 0 of {@code w}) times the {@code k} floats at byte 0 of {@code x}; row
+     * {@code j}'s result at byte {@code yOffset + 4j} of {@code y}. {@code xSums} holds {@link
+     * #subBlockSums} of {@code x} (Q4_K only). The caller has checked every bound.
+     */
+    static void rows(
+            GgmlType type,
+            MemorySegment w,
+            long rowBytes,
+            MemorySegment x,
+            float[] xSums,
+            int k,
+            MemorySegment y,
+            long yOffset,
+            int from,
+            int to) {
+        if (type == GgmlType.Q4_K) {
+            for (int j = from; j < to; j++) {
+                y.set(Dequantize.F32, yOffset + 4L * j, q4_K(w, j * rowBytes, x, xSums, k));
+            }
+        } else {
+            for (int j = from; j < to; j++) {
+                y.set(Dequantize.F32, yOffset + 4L * j, q6_K(w, j * rowBytes, x, k));
+            }
+        }
+    }
+
+    /** One row at byte {@code at} of {@code w}: the value {@link #rows} stores for it. */
+    static float row(GgmlType type, MemorySegment w, long at, MemorySegment x, float[] xSums, int k) {
+        return type == GgmlType.Q4_K ? q4_K(w, at, x, xSums, k) : q6_K(w, at, x, k);
+    }
+
+    /** This thread's scratch for {@link #subBlockSums} of a row of {@code k} values. */
+    static float[] sumsScratch(int k) {
+        float[] s = SUMS.get();
+        if (s.length < k / 32) {
+            s = new float[k / 32];
+            SUMS.set(s);
+        }
+        return s;
+    }
+
+    private static final ThreadLocal<float[]> SUMS = ThreadLocal.withInitial(() -> new float[0]);
+
+    private static IntVector widen(MemorySegment w, long at) {
+        return (IntVector)
+                ByteVector.fromMemorySegment(B, w, at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+    }
+
+    // block_q4_K (144 bytes): f16 d, f16 dmin, scales[12] (8 six-bit scales and mins), qs[128]; 32 bytes
+    // of qs hold sub-block 2j in their low nibbles and 2j+1 in their high nibbles.
+    private static float q4_K(MemorySegment w, long row, MemorySegment x, float[] xSums, int k) {
+        int blocks = k / 256;
+        // Two chains (low- and high-nibble sub-blocks), so consecutive FMAs do not wait on each other.
+        FloatVector accLo = FloatVector.zero(F);
+        FloatVector accHi = FloatVector.zero(F);
+        float mins = 0;
+        for (int b = 0; b < blocks; b++) {
+            long at = row + 144L * b;
+            float d = Float.float16ToFloat(w.get(Dequantize.I16, at));
+            float dmin = Float.float16ToFloat(w.get(Dequantize.I16, at + 2));
+            int u0 = w.get(I32, at + 4);
+            int u1 = w.get(I32, at + 8);
+            int u2 = w.get(I32, at + 12);
+            // Byte s of sc (mn) is sub-block s's scale (min): ggml's get_scale_min_k4 for all eight.
+            long sc = (u0 & 0x3f3f3f3fL) | (long) ((u2 & 0x0f0f0f0f) | ((u0 >>> 6) & 0x03030303) << 4) << 32;
+            long mn = (u1 & 0x3f3f3f3fL) | (long) (((u2 >>> 4) & 0x0f0f0f0f) | ((u1 >>> 6) & 0x03030303) << 4) << 32;
+            long q = at + 16;
+            long xo = 1024L * b;
+            for (int g = 0; g < 4; g++, q += 32, xo += 256) {
+                IntVector q0 = widen(w, q);
+                IntVector q1 = widen(w, q + 16);
+                FloatVector lo =
+                        q0.selectFrom(NIBBLES).reinterpretAsFloats().mul(FloatVector.fromMemorySegment(F, x, xo, LE));
+                lo = q1.selectFrom(NIBBLES)
+                        .reinterpretAsFloats()
+                        .fma(FloatVector.fromMemorySegment(F, x, xo + 64, LE), lo);
+                FloatVector hi = q0.lanewise(VectorOperators.LSHR, 4)
+                        .selectFrom(NIBBLES)
+                        .reinterpretAsFloats()
+                        .mul(FloatVector.fromMemorySegment(F, x, xo + 128, LE));
+                hi = q1.lanewise(VectorOperators.LSHR, 4)
+                        .selectFrom(NIBBLES)
+                        .reinterpretAsFloats()
+                        .fma(FloatVector.fromMemorySegment(F, x, xo + 192, LE), hi);
+                accLo = lo.fma(FloatVector.broadcast(F, d * (int) ((sc >>> (16 * g)) & 0xFF)), accLo);
+                accHi = hi.fma(FloatVector.broadcast(F, d * (int) ((sc >>> (16 * g + 8)) & 0xFF)), accHi);
+            }
+            int s = 8 * b;
+            float m = (((mn & 0xFF) * xSums[s] + ((mn >>> 8) & 0xFF) * xSums[s + 1])
+                            + (((mn >>> 16) & 0xFF) * xSums[s + 2] + ((mn >>> 24) & 0xFF) * xSums[s + 3]))
+                    + ((((mn >>> 32) & 0xFF) * xSums[s + 4] + ((mn >>> 40) & 0xFF) * xSums[s + 5])
+                            + (((mn >>> 48) & 0xFF) * xSums[s + 6] + (mn >>> 56) * xSums[s + 7]));
+            mins = Math.fma(dmin, m, mins);
+        }
+        return Lanes.sum(accLo.add(accHi)) - mins;
+    }
+
+    // block_q6_K (210 bytes): ql[128] (low four bits), qh[64] (high two bits), scales[16] (int8, one per
+    // run of 16 values), f16 d. Each half of 128 values takes 64 bytes of ql and 32 of qh: value l + 32i
+    // (i = 0..3) has low bits from ql[l] (i = 0, 2: low/high nibble) or ql[l + 32] (i = 1, 3) and high
+    // bits 2i..2i+1 of qh[l].
+    private static float q6_K(MemorySegment w, long row, MemorySegment x, int k) {
+        int blocks = k / 256;
+        // One chain per quarter of a half (v1..v4 below): four independent FMA chains.
+        FloatVector acc1 = FloatVector.zero(F);
+        FloatVector acc2 = FloatVector.zero(F);
+        FloatVector acc3 = FloatVector.zero(F);
+        FloatVector acc4 = FloatVector.zero(F);
+        for (int b = 0; b < blocks; b++) {
+            long at = row + 210L * b;
+            float d = Float.float16ToFloat(w.get(Dequantize.I16, at + 208));
+            for (int half = 0; half < 2; half++) {
+                long ql = at + 64L * half;
+                long qh = at + 128 + 32L * half;
+                long scales = w.get(I64, at + 192 + 8L * half);
+                long xo = 1024L * b + 512L * half;
+                for (int l = 0; l < 2; l++) { // runs of 16: scale byte l + 2i serves value l*16 + 32i
+                    IntVector a = widen(w, ql + 16 * l);
+                    IntVector c = widen(w, ql + 32 + 16 * l);
+                    IntVector h = widen(w, qh + 16 * l);
+                    FloatVector v1 = (FloatVector) a.and(0x0F)
+                            .or(h.lanewise(VectorOperators.LSHL, 4).and(0x30))
+                            .sub(32)
+                            .convert(VectorOperators.I2F, 0);
+                    FloatVector v2 = (FloatVector) c.and(0x0F)
+                            .or(h.lanewise(VectorOperators.LSHL, 2).and(0x30))
+                            .sub(32)
+                            .convert(VectorOperators.I2F, 0);
+                    FloatVector v3 = (FloatVector) a.lanewise(VectorOperators.LSHR, 4)
+                            .or(h.and(0x30))
+                            .sub(32)
+                            .convert(VectorOperators.I2F, 0);
+                    FloatVector v4 = (FloatVector) c.lanewise(VectorOperators.LSHR, 4)
+                            .or(h.lanewise(VectorOperators.LSHR, 2).and(0x30))
+                            .sub(32)
+                            .convert(VectorOperators.I2F, 0);
+                    long xl = xo + 64L * l;
+                    acc1 = v1.mul(FloatVector.fromMemorySegment(F, x, xl, LE))
+                            .fma(FloatVector.broadcast(F, d * (byte) (scales >>> (8 * l))), acc1);
+                    acc2 = v2.mul(FloatVector.fromMemorySegment(F, x, xl + 128, LE))
+                            .fma(FloatVector.broadcast(F, d * (byte) (scales >>> (8 * l + 16))), acc2);
+                    acc3 = v3.mul(FloatVector.fromMemorySegment(F, x, xl + 256, LE))
+                            .fma(FloatVector.broadcast(F, d * (byte) (scales >>> (8 * l + 32))), acc3);
+                    acc4 = v4.mul(FloatVector.fromMemorySegment(F, x, xl + 384, LE))
+                            .fma(FloatVector.broadcast(F, d * (byte) (scales >>> (8 * l + 48))), acc4);
+                }
+            }
+        }
+        return Lanes.sum(acc1.add(acc2).add(acc3.add(acc4)));
+    }
+}
