@@ -8,11 +8,12 @@ import static fsc.runtime.quant.QuantDot.LE;
 
 import fsc.runtime.kernels.Lanes;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 
 /**
  * The decode matvec for Q4_K and Q6_K rows (a Q4_K_M file holds both) times an f32 activation, a
@@ -44,9 +45,6 @@ import jdk.incubator.vector.VectorOperators;
 final class KQuantMatVec {
     private KQuantMatVec() {}
 
-    private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
-    private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(LE);
-
     /** Whether {@code type} has a kernel here on this machine. */
     static boolean supports(GgmlType type) {
         return L == 16 && (type == GgmlType.Q4_K || type == GgmlType.Q6_K);
@@ -63,30 +61,59 @@ final class KQuantMatVec {
         return t;
     }
 
+    /** Floats of {@link #scratch} before the activation's sums: one super-block's 16 scale products. */
+    private static final int SCALES = 16;
+
     /**
-     * {@code sums[s] = Σ x[32s .. 32s+32)} for the {@code k / 32} sub-blocks of {@code x}, each as
-     * two 16-lane adds and a fixed-order lane sum (so a single-row dot computes the same bits).
+     * This thread's scratch for a row of {@code k} values: {@link #SCALES} floats the kernels write
+     * a super-block's scales to, then (Q4_K) per super-block 16 floats, eight zeros and the sums of
+     * the activation over its eight sub-blocks of 32, which {@link #prepare} fills.
      */
-    static void subBlockSums(MemorySegment x, int k, float[] sums) {
-        for (int s = 0; s < k / 32; s++) {
-            FloatVector v = FloatVector.fromMemorySegment(F, x, 128L * s, LE)
-                    .add(FloatVector.fromMemorySegment(F, x, 128L * s + 64, LE));
-            sums[s] = Lanes.sum(v);
+    static float[] scratch(int k) {
+        float[] s = SCRATCH.get();
+        if (s.length < SCALES + k / 16) {
+            s = new float[SCALES + k / 16];
+            SCRATCH.set(s);
+        }
+        return s;
+    }
+
+    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
+
+    /**
+     * Fills {@code scratch} for the activation of {@code k} floats at byte 0 of {@code x}: the sum
+     * of sub-block {@code 8b + s} goes to float {@code SCALES + 16b + 8 + s}, each as two 16-lane
+     * adds and a fixed-order lane sum. The sums do not depend on the weight row, so a matvec takes
+     * them once and the min term costs one FMA per super-block and row.
+     */
+    static void prepare(GgmlType type, MemorySegment x, int k, float[] scratch) {
+        if (type != GgmlType.Q4_K) {
+            return;
+        }
+        for (int b = 0; b < k / 256; b++) {
+            int at = SCALES + 16 * b;
+            java.util.Arrays.fill(scratch, at, at + 8, 0f);
+            for (int s = 0; s < 8; s++) {
+                long xo = 1024L * b + 128L * s;
+                FloatVector v = FloatVector.fromMemorySegment(F, x, xo, LE)
+                        .add(FloatVector.fromMemorySegment(F, x, xo + 64, LE));
+                scratch[at + 8 + s] = Lanes.sum(v);
+            }
         }
     }
 
     /**
      * Rows {@code from..to} of a {@code type} matrix with rows of {@code k} values ({@code rowBytes}
      * apart from byte 0 of {@code w}) times the {@code k} floats at byte 0 of {@code x}; row
-     * {@code j}'s result at byte {@code yOffset + 4j} of {@code y}. {@code xSums} holds {@link
-     * #subBlockSums} of {@code x} (Q4_K only). The caller has checked every bound.
+     * {@code j}'s result at byte {@code yOffset + 4j} of {@code y}. {@code scratch} is {@link
+     * #scratch} after {@link #prepare} for {@code x}. The caller has checked every bound.
      */
     static void rows(
             GgmlType type,
             MemorySegment w,
             long rowBytes,
             MemorySegment x,
-            float[] xSums,
+            float[] scratch,
             int k,
             MemorySegment y,
             long yOffset,
@@ -94,31 +121,38 @@ final class KQuantMatVec {
             int to) {
         if (type == GgmlType.Q4_K) {
             for (int j = from; j < to; j++) {
-                y.set(Dequantize.F32, yOffset + 4L * j, q4_K(w, j * rowBytes, x, xSums, k));
+                y.set(Dequantize.F32, yOffset + 4L * j, q4_K(w, j * rowBytes, x, scratch, k));
             }
         } else {
             for (int j = from; j < to; j++) {
-                y.set(Dequantize.F32, yOffset + 4L * j, q6_K(w, j * rowBytes, x, k));
+                y.set(Dequantize.F32, yOffset + 4L * j, q6_K(w, j * rowBytes, x, scratch, k));
             }
         }
     }
 
     /** One row at byte {@code at} of {@code w}: the value {@link #rows} stores for it. */
-    static float row(GgmlType type, MemorySegment w, long at, MemorySegment x, float[] xSums, int k) {
-        return type == GgmlType.Q4_K ? q4_K(w, at, x, xSums, k) : q6_K(w, at, x, k);
+    static float row(GgmlType type, MemorySegment w, long at, MemorySegment x, float[] scratch, int k) {
+        return type == GgmlType.Q4_K ? q4_K(w, at, x, scratch, k) : q6_K(w, at, x, scratch, k);
     }
 
-    /** This thread's scratch for {@link #subBlockSums} of a row of {@code k} values. */
-    static float[] sumsScratch(int k) {
-        float[] s = SUMS.get();
-        if (s.length < k / 32) {
-            s = new float[k / 32];
-            SUMS.set(s);
-        }
-        return s;
-    }
+    /*
+     * Q4_K's eight 6-bit scales and eight mins (ggml's get_scale_min_k4) on int lanes, from the 12
+     * bytes widened to lanes 0..11: lane s < 8 gets scale s, lane 8 + s min s, as
+     * ((p[A] >>> SHIFT) & MASK) | (((p[H] >>> 6) << 4) & HIGH).
+     */
+    private static final VectorShuffle<Integer> SCALE_A =
+            VectorShuffle.fromValues(I, 0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11);
+    private static final VectorShuffle<Integer> SCALE_H =
+            VectorShuffle.fromValues(I, 0, 0, 0, 0, 0, 1, 2, 3, 0, 0, 0, 0, 4, 5, 6, 7);
+    private static final IntVector SCALE_SHIFT = ints(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4);
+    private static final IntVector SCALE_MASK = ints(63, 63, 63, 63, 15, 15, 15, 15, 63, 63, 63, 63, 15, 15, 15, 15);
+    private static final IntVector SCALE_HIGH = ints(0, 0, 0, 0, 48, 48, 48, 48, 0, 0, 0, 0, 48, 48, 48, 48);
+    /** Lanes 8..15: the mins, which take {@code -dmin} where the scales take {@code d}. */
+    private static final VectorMask<Float> MINS = VectorMask.fromLong(F, 0xFF00L);
 
-    private static final ThreadLocal<float[]> SUMS = ThreadLocal.withInitial(() -> new float[0]);
+    private static IntVector ints(int... v) {
+        return v.length == I.length() ? IntVector.fromArray(I, v, 0) : IntVector.zero(I);
+    }
 
     private static IntVector widen(MemorySegment w, long at) {
         return (IntVector)
@@ -127,25 +161,33 @@ final class KQuantMatVec {
 
     // block_q4_K (144 bytes): f16 d, f16 dmin, scales[12] (8 six-bit scales and mins), qs[128]; 32 bytes
     // of qs hold sub-block 2j in their low nibbles and 2j+1 in their high nibbles.
-    private static float q4_K(MemorySegment w, long row, MemorySegment x, float[] xSums, int k) {
+    private static float q4_K(MemorySegment w, long row, MemorySegment x, float[] scratch, int k) {
         int blocks = k / 256;
         // Two chains (low- and high-nibble sub-blocks), so consecutive FMAs do not wait on each other.
         FloatVector accLo = FloatVector.zero(F);
         FloatVector accHi = FloatVector.zero(F);
-        float mins = 0;
         for (int b = 0; b < blocks; b++) {
             long at = row + 144L * b;
             float d = Float.float16ToFloat(w.get(Dequantize.I16, at));
             float dmin = Float.float16ToFloat(w.get(Dequantize.I16, at + 2));
-            int u0 = w.get(I32, at + 4);
-            int u1 = w.get(I32, at + 8);
-            int u2 = w.get(I32, at + 12);
-            // Byte s of sc (mn) is sub-block s's scale (min): ggml's get_scale_min_k4 for all eight.
-            long sc = (u0 & 0x3f3f3f3fL) | (long) ((u2 & 0x0f0f0f0f) | ((u0 >>> 6) & 0x03030303) << 4) << 32;
-            long mn = (u1 & 0x3f3f3f3fL) | (long) (((u2 >>> 4) & 0x0f0f0f0f) | ((u1 >>> 6) & 0x03030303) << 4) << 32;
-            long q = at + 16;
-            long xo = 1024L * b;
-            for (int g = 0; g < 4; g++, q += 32, xo += 256) {
+            IntVector p = widen(w, at + 4); // the 12 scale bytes, then 4 quant bytes (unused)
+            IntVector sm = p.rearrange(SCALE_A)
+                    .lanewise(VectorOperators.LSHR, SCALE_SHIFT)
+                    .and(SCALE_MASK)
+                    .or(p.rearrange(SCALE_H)
+                            .lanewise(VectorOperators.LSHR, 6)
+                            .lanewise(VectorOperators.LSHL, 4)
+                            .and(SCALE_HIGH));
+            // d * scale_s in lanes 0..7, -dmin * min_s in lanes 8..15.
+            FloatVector dsm = ((FloatVector) sm.convert(VectorOperators.I2F, 0))
+                    .mul(FloatVector.broadcast(F, d).blend(-dmin, MINS));
+            // The min term: lanes 8..15 times the activation's sub-block sums (lanes 0..7 times zero).
+            accLo = dsm.fma(FloatVector.fromArray(F, scratch, SCALES + 16 * b), accLo);
+            // The scales go through memory so each is broadcast by a load, not a shuffle.
+            dsm.intoArray(scratch, 0);
+            for (int g = 0; g < 4; g++) {
+                long q = at + 16 + 32L * g;
+                long xo = 1024L * b + 256L * g;
                 IntVector q0 = widen(w, q);
                 IntVector q1 = widen(w, q + 16);
                 FloatVector lo =
@@ -161,24 +203,18 @@ final class KQuantMatVec {
                         .selectFrom(NIBBLES)
                         .reinterpretAsFloats()
                         .fma(FloatVector.fromMemorySegment(F, x, xo + 192, LE), hi);
-                accLo = lo.fma(FloatVector.broadcast(F, d * (int) ((sc >>> (16 * g)) & 0xFF)), accLo);
-                accHi = hi.fma(FloatVector.broadcast(F, d * (int) ((sc >>> (16 * g + 8)) & 0xFF)), accHi);
+                accLo = lo.fma(FloatVector.broadcast(F, scratch[2 * g]), accLo);
+                accHi = hi.fma(FloatVector.broadcast(F, scratch[2 * g + 1]), accHi);
             }
-            int s = 8 * b;
-            float m = (((mn & 0xFF) * xSums[s] + ((mn >>> 8) & 0xFF) * xSums[s + 1])
-                            + (((mn >>> 16) & 0xFF) * xSums[s + 2] + ((mn >>> 24) & 0xFF) * xSums[s + 3]))
-                    + ((((mn >>> 32) & 0xFF) * xSums[s + 4] + ((mn >>> 40) & 0xFF) * xSums[s + 5])
-                            + (((mn >>> 48) & 0xFF) * xSums[s + 6] + (mn >>> 56) * xSums[s + 7]));
-            mins = Math.fma(dmin, m, mins);
         }
-        return Lanes.sum(accLo.add(accHi)) - mins;
+        return Lanes.sum(accLo.add(accHi));
     }
 
     // block_q6_K (210 bytes): ql[128] (low four bits), qh[64] (high two bits), scales[16] (int8, one per
     // run of 16 values), f16 d. Each half of 128 values takes 64 bytes of ql and 32 of qh: value l + 32i
     // (i = 0..3) has low bits from ql[l] (i = 0, 2: low/high nibble) or ql[l + 32] (i = 1, 3) and high
     // bits 2i..2i+1 of qh[l].
-    private static float q6_K(MemorySegment w, long row, MemorySegment x, int k) {
+    private static float q6_K(MemorySegment w, long row, MemorySegment x, float[] scratch, int k) {
         int blocks = k / 256;
         // One chain per quarter of a half (v1..v4 below): four independent FMA chains.
         FloatVector acc1 = FloatVector.zero(F);
@@ -188,10 +224,16 @@ final class KQuantMatVec {
         for (int b = 0; b < blocks; b++) {
             long at = row + 210L * b;
             float d = Float.float16ToFloat(w.get(Dequantize.I16, at + 208));
+            // d * scale_r for the 16 runs, through memory so each is broadcast by a load.
+            ((FloatVector) ByteVector.fromMemorySegment(B, w, at + 192, LE)
+                            .convertShape(VectorOperators.B2I, I, 0)
+                            .convert(VectorOperators.I2F, 0))
+                    .mul(d)
+                    .intoArray(scratch, 0);
             for (int half = 0; half < 2; half++) {
                 long ql = at + 64L * half;
                 long qh = at + 128 + 32L * half;
-                long scales = w.get(I64, at + 192 + 8L * half);
+                int sc = 8 * half;
                 long xo = 1024L * b + 512L * half;
                 for (int l = 0; l < 2; l++) { // runs of 16: scale byte l + 2i serves value l*16 + 32i
                     IntVector a = widen(w, ql + 16 * l);
@@ -215,13 +257,13 @@ final class KQuantMatVec {
                             .convert(VectorOperators.I2F, 0);
                     long xl = xo + 64L * l;
                     acc1 = v1.mul(FloatVector.fromMemorySegment(F, x, xl, LE))
-                            .fma(FloatVector.broadcast(F, d * (byte) (scales >>> (8 * l))), acc1);
+                            .fma(FloatVector.broadcast(F, scratch[sc + l]), acc1);
                     acc2 = v2.mul(FloatVector.fromMemorySegment(F, x, xl + 128, LE))
-                            .fma(FloatVector.broadcast(F, d * (byte) (scales >>> (8 * l + 16))), acc2);
+                            .fma(FloatVector.broadcast(F, scratch[sc + l + 2]), acc2);
                     acc3 = v3.mul(FloatVector.fromMemorySegment(F, x, xl + 256, LE))
-                            .fma(FloatVector.broadcast(F, d * (byte) (scales >>> (8 * l + 32))), acc3);
+                            .fma(FloatVector.broadcast(F, scratch[sc + l + 4]), acc3);
                     acc4 = v4.mul(FloatVector.fromMemorySegment(F, x, xl + 384, LE))
-                            .fma(FloatVector.broadcast(F, d * (byte) (scales >>> (8 * l + 48))), acc4);
+                            .fma(FloatVector.broadcast(F, scratch[sc + l + 6]), acc4);
                 }
             }
         }

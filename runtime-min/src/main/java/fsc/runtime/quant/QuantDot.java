@@ -79,9 +79,9 @@ public final class QuantDot {
         }
         if (KQuantMatVec.supports(type)) {
             // The decode matvec's own row kernel, so a row's dot is the same bits on either path.
-            float[] sums = KQuantMatVec.sumsScratch(n);
-            KQuantMatVec.subBlockSums(xs, n, sums);
-            return KQuantMatVec.row(type, w, at, xs, sums, n);
+            float[] scratch = KQuantMatVec.scratch(n);
+            KQuantMatVec.prepare(type, xs, n, scratch);
+            return KQuantMatVec.row(type, w, at, xs, scratch, n);
         }
         return switch (type) {
             case F32 -> f32(w, at, xs, 0, n);

@@ -75,9 +75,9 @@ public final class QuantMatVec {
         }
         if (KQuantMatVec.supports(type)) {
             // The activation's sub-block sums are the same for every row: taken once per call.
-            float[] sums = KQuantMatVec.sumsScratch(k);
-            KQuantMatVec.subBlockSums(xs, k, sums);
-            KQuantMatVec.rows(type, w, rowBytes, xs, sums, k, y, yOffset, from, to);
+            float[] scratch = KQuantMatVec.scratch(k);
+            KQuantMatVec.prepare(type, xs, k, scratch);
+            KQuantMatVec.rows(type, w, rowBytes, xs, scratch, k, y, yOffset, from, to);
         } else if (type == GgmlType.Q4_0) {
             q4_0(w, rowBytes, x, k, y, yOffset, from, to);
         } else {
