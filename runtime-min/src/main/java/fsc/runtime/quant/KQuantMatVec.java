@@ -51,7 +51,7 @@ final class KQuantMatVec {
     }
 
     /** The 16 floats 0..15 as int bits: a Q4_K nibble's value, looked up (see {@link QuantMatVec}). */
-    private static final IntVector NIBBLES = IntVector.fromArray(I, nibbleFloats(), 0);
+    static final IntVector NIBBLES = IntVector.fromArray(I, nibbleFloats(), 0);
 
     private static int[] nibbleFloats() {
         int[] t = new int[I.length()];
@@ -61,18 +61,16 @@ final class KQuantMatVec {
         return t;
     }
 
-    /** Floats of {@link #scratch} before the activation's sums: one super-block's 16 scale products. */
-    private static final int SCALES = 16;
-
     /**
-     * This thread's scratch for a row of {@code k} values: {@link #SCALES} floats the kernels write
-     * a super-block's scales to, then (Q4_K) per super-block 16 floats, eight zeros and the sums of
-     * the activation over its eight sub-blocks of 32, which {@link #prepare} fills.
+     * This thread's scratch for an activation of {@code k} values: per super-block 16 floats, eight
+     * zeros and the sums of the activation over its eight sub-blocks of 32 (Q4_K's min term), which
+     * {@link #prepare} fills. Q6_K instead uses its first 16 floats for a super-block's scales (k
+     * is at least 256, so there are 16).
      */
     static float[] scratch(int k) {
         float[] s = SCRATCH.get();
-        if (s.length < SCALES + k / 16) {
-            s = new float[SCALES + k / 16];
+        if (s.length < k / 16) {
+            s = new float[k / 16];
             SCRATCH.set(s);
         }
         return s;
@@ -82,7 +80,7 @@ final class KQuantMatVec {
 
     /**
      * Fills {@code scratch} for the activation of {@code k} floats at byte 0 of {@code x}: the sum
-     * of sub-block {@code 8b + s} goes to float {@code SCALES + 16b + 8 + s}, each as two 16-lane
+     * of sub-block {@code 8b + s} goes to float {@code 16b + 8 + s}, each as two 16-lane
      * adds and a fixed-order lane sum. The sums do not depend on the weight row, so a matvec takes
      * them once and the min term costs one FMA per super-block and row.
      */
@@ -91,7 +89,7 @@ final class KQuantMatVec {
             return;
         }
         for (int b = 0; b < k / 256; b++) {
-            int at = SCALES + 16 * b;
+            int at = 16 * b;
             java.util.Arrays.fill(scratch, at, at + 8, 0f);
             for (int s = 0; s < 8; s++) {
                 long xo = 1024L * b + 128L * s;
@@ -140,21 +138,37 @@ final class KQuantMatVec {
      * bytes widened to lanes 0..11: lane s < 8 gets scale s, lane 8 + s min s, as
      * ((p[A] >>> SHIFT) & MASK) | (((p[H] >>> 6) << 4) & HIGH).
      */
-    private static final VectorShuffle<Integer> SCALE_A =
+    static final VectorShuffle<Integer> SCALE_A =
             VectorShuffle.fromValues(I, 0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11);
-    private static final VectorShuffle<Integer> SCALE_H =
+    static final VectorShuffle<Integer> SCALE_H =
             VectorShuffle.fromValues(I, 0, 0, 0, 0, 0, 1, 2, 3, 0, 0, 0, 0, 4, 5, 6, 7);
-    private static final IntVector SCALE_SHIFT = ints(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4);
-    private static final IntVector SCALE_MASK = ints(63, 63, 63, 63, 15, 15, 15, 15, 63, 63, 63, 63, 15, 15, 15, 15);
-    private static final IntVector SCALE_HIGH = ints(0, 0, 0, 0, 48, 48, 48, 48, 0, 0, 0, 0, 48, 48, 48, 48);
+    static final IntVector SCALE_SHIFT = ints(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4);
+    static final IntVector SCALE_MASK = ints(63, 63, 63, 63, 15, 15, 15, 15, 63, 63, 63, 63, 15, 15, 15, 15);
+    static final IntVector SCALE_HIGH = ints(0, 0, 0, 0, 48, 48, 48, 48, 0, 0, 0, 0, 48, 48, 48, 48);
     /** Lanes 8..15: the mins, which take {@code -dmin} where the scales take {@code d}. */
-    private static final VectorMask<Float> MINS = VectorMask.fromLong(F, 0xFF00L);
+    static final VectorMask<Float> MINS = VectorMask.fromLong(F, 0xFF00L);
 
-    private static IntVector ints(int... v) {
+    /**
+     * {@code LANE[i]} broadcasts lane {@code i}: a super-block's scales are computed in one vector and
+     * each is spread by one {@code vpermps} (for Q4_K, storing them and broadcasting by a load
+     * measured 0.8x of this: docs/PERFORMANCE-LLM.md).
+     */
+    @SuppressWarnings("unchecked")
+    private static final VectorShuffle<Float>[] LANE = new VectorShuffle[16];
+
+    static {
+        for (int i = 0; i < LANE.length; i++) {
+            int[] idx = new int[F.length()];
+            java.util.Arrays.fill(idx, i % F.length());
+            LANE[i] = VectorShuffle.fromArray(F, idx, 0);
+        }
+    }
+
+    static IntVector ints(int... v) {
         return v.length == I.length() ? IntVector.fromArray(I, v, 0) : IntVector.zero(I);
     }
 
-    private static IntVector widen(MemorySegment w, long at) {
+    static IntVector widen(MemorySegment w, long at) {
         return (IntVector)
                 ByteVector.fromMemorySegment(B, w, at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
     }
@@ -182,9 +196,7 @@ final class KQuantMatVec {
             FloatVector dsm = ((FloatVector) sm.convert(VectorOperators.I2F, 0))
                     .mul(FloatVector.broadcast(F, d).blend(-dmin, MINS));
             // The min term: lanes 8..15 times the activation's sub-block sums (lanes 0..7 times zero).
-            accLo = dsm.fma(FloatVector.fromArray(F, scratch, SCALES + 16 * b), accLo);
-            // The scales go through memory so each is broadcast by a load, not a shuffle.
-            dsm.intoArray(scratch, 0);
+            accLo = dsm.fma(FloatVector.fromArray(F, scratch, 16 * b), accLo);
             for (int g = 0; g < 4; g++) {
                 long q = at + 16 + 32L * g;
                 long xo = 1024L * b + 256L * g;
@@ -203,8 +215,8 @@ final class KQuantMatVec {
                         .selectFrom(NIBBLES)
                         .reinterpretAsFloats()
                         .fma(FloatVector.fromMemorySegment(F, x, xo + 192, LE), hi);
-                accLo = lo.fma(FloatVector.broadcast(F, scratch[2 * g]), accLo);
-                accHi = hi.fma(FloatVector.broadcast(F, scratch[2 * g + 1]), accHi);
+                accLo = lo.fma(dsm.rearrange(LANE[2 * g]), accLo);
+                accHi = hi.fma(dsm.rearrange(LANE[2 * g + 1]), accHi);
             }
         }
         return Lanes.sum(accLo.add(accHi));
@@ -224,7 +236,8 @@ final class KQuantMatVec {
         for (int b = 0; b < blocks; b++) {
             long at = row + 210L * b;
             float d = Float.float16ToFloat(w.get(Dequantize.I16, at + 208));
-            // d * scale_r for the 16 runs, through memory so each is broadcast by a load.
+            // d * scale_r for the 16 runs, through memory: each is broadcast by a load, which
+            // measured faster here than a shuffle per run (the shuffle port is busy widening).
             ((FloatVector) ByteVector.fromMemorySegment(B, w, at + 192, LE)
                             .convertShape(VectorOperators.B2I, I, 0)
                             .convert(VectorOperators.I2F, 0))

@@ -1,5 +1,9 @@
 package fsc.runtime.quant;
 
+import static fsc.runtime.quant.QuantDot.F;
+import static fsc.runtime.quant.QuantDot.LE;
+
+import fsc.runtime.kernels.Lanes;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.management.ManagementFactory;
@@ -9,6 +13,9 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Random;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -58,8 +65,10 @@ class KQuantMatVecBench {
                 "Q6_K per-row KQuantDot (before)",
                 "Q6_K KQuantMatVec",
                 "Q4_0 QuantMatVec (for scale)",
+                "Q4_K without scales and mins (not a dot product: the ceiling)",
             };
-            GgmlType[] types = {GgmlType.Q4_K, GgmlType.Q4_K, GgmlType.Q6_K, GgmlType.Q6_K, GgmlType.Q4_0};
+            GgmlType[] types = {GgmlType.Q4_K, GgmlType.Q4_K, GgmlType.Q6_K, GgmlType.Q6_K, GgmlType.Q4_0, GgmlType.Q4_K
+            };
             long rb4 = GgmlType.Q4_K.bytesFor(k);
             long rb6 = GgmlType.Q6_K.bytesFor(k);
             Kernel[] kernels = {
@@ -76,6 +85,12 @@ class KQuantMatVecBench {
                 },
                 () -> QuantMatVec.rows(GgmlType.Q6_K, q6k, x, xs, k, y, 0, 0, n),
                 () -> QuantMatVec.rows(GgmlType.Q4_0, q40, x, xs, k, y, 0, 0, n),
+                () -> {
+                    float[] scratch = KQuantMatVec.scratch(k);
+                    for (int j = 0; j < n; j++) {
+                        y.set(Dequantize.F32, 4L * j, q4_KNoScales(q4k, j * rb4, xs, scratch, k));
+                    }
+                },
             };
             for (int i = 0; i < 15; i++) {
                 for (Kernel kk : kernels) {
@@ -117,5 +132,41 @@ class KQuantMatVecBench {
         Path out = Path.of("target", "bench-kquant-matvec.md");
         Files.createDirectories(out.getParent());
         Files.writeString(out, md);
+    }
+
+    // The shipped Q4_K loop without its scales and mins (not a dot product): what they cost.
+    private static float q4_KNoScales(MemorySegment w, long row, MemorySegment x, float[] scratch, int k) {
+        int blocks = k / 256;
+        // Two chains (low- and high-nibble sub-blocks), so consecutive FMAs do not wait on each other.
+        FloatVector accLo = FloatVector.zero(F);
+        FloatVector accHi = FloatVector.zero(F);
+        for (int b = 0; b < blocks; b++) {
+            long at = row + 144L * b;
+            float d = Float.float16ToFloat(w.get(Dequantize.I16, at));
+            float dmin = Float.float16ToFloat(w.get(Dequantize.I16, at + 2));
+            for (int g = 0; g < 4; g++) {
+                long q = at + 16 + 32L * g;
+                long xo = 1024L * b + 256L * g;
+                IntVector q0 = KQuantMatVec.widen(w, q);
+                IntVector q1 = KQuantMatVec.widen(w, q + 16);
+                FloatVector lo = q0.selectFrom(KQuantMatVec.NIBBLES)
+                        .reinterpretAsFloats()
+                        .mul(FloatVector.fromMemorySegment(F, x, xo, LE));
+                lo = q1.selectFrom(KQuantMatVec.NIBBLES)
+                        .reinterpretAsFloats()
+                        .fma(FloatVector.fromMemorySegment(F, x, xo + 64, LE), lo);
+                FloatVector hi = q0.lanewise(VectorOperators.LSHR, 4)
+                        .selectFrom(KQuantMatVec.NIBBLES)
+                        .reinterpretAsFloats()
+                        .mul(FloatVector.fromMemorySegment(F, x, xo + 128, LE));
+                hi = q1.lanewise(VectorOperators.LSHR, 4)
+                        .selectFrom(KQuantMatVec.NIBBLES)
+                        .reinterpretAsFloats()
+                        .fma(FloatVector.fromMemorySegment(F, x, xo + 192, LE), hi);
+                accLo = lo.fma(FloatVector.broadcast(F, d), accLo);
+                accHi = hi.fma(FloatVector.broadcast(F, dmin), accHi);
+            }
+        }
+        return Lanes.sum(accLo.add(accHi));
     }
 }
