@@ -38,7 +38,7 @@ import jdk.incubator.vector.VectorShuffle;
  *
  * Per super-block the sums are {@code Σ_j d·sc_j · Σ_i q_i x_i − dmin · Σ_j m_j · Σx_j} (Q4_K) and
  * {@code Σ_r d·sc_r · Σ_i (q_i − 32) x_i} (Q6_K, runs of 16), accumulated in f32 lanes and summed
- * with {@link Lanes#sum}: the same bits in every JIT tier. {@link Dequantize#dot} (ggml's
+ * in {@link Lanes#sum}'s order (written inline: see {@link QuantDot#ROTATE}): the same bits in every JIT tier. {@link Dequantize#dot} (ggml's
  * dequantization, then a dot product) is the reference. Runs where vectors have 16 float lanes
  * (AVX-512); elsewhere {@link KQuantDot} keeps the row-by-row path.
  */
@@ -95,7 +95,10 @@ final class KQuantMatVec {
                 long xo = 1024L * b + 128L * s;
                 FloatVector v = FloatVector.fromMemorySegment(F, x, xo, LE)
                         .add(FloatVector.fromMemorySegment(F, x, xo + 64, LE));
-                scratch[at + 8 + s] = Lanes.sum(v);
+                for (int h = L / 2; h > 0; h /= 2) { // Lanes.sum, inline (see QuantDot.ROTATE)
+                    v = v.add(v.rearrange(QuantDot.ROTATE[h]));
+                }
+                scratch[at + 8 + s] = v.lane(0);
             }
         }
     }
@@ -219,7 +222,11 @@ final class KQuantMatVec {
                 accHi = hi.fma(dsm.rearrange(LANE[2 * g + 1]), accHi);
             }
         }
-        return Lanes.sum(accLo.add(accHi));
+        FloatVector sum = accLo.add(accHi);
+        for (int h = L / 2; h > 0; h /= 2) { // Lanes.sum, inline (see QuantDot.ROTATE)
+            sum = sum.add(sum.rearrange(QuantDot.ROTATE[h]));
+        }
+        return sum.lane(0);
     }
 
     // block_q6_K (210 bytes): ql[128] (low four bits), qh[64] (high two bits), scales[16] (int8, one per
@@ -280,6 +287,10 @@ final class KQuantMatVec {
                 }
             }
         }
-        return Lanes.sum(acc1.add(acc2).add(acc3.add(acc4)));
+        FloatVector sum = acc1.add(acc2).add(acc3.add(acc4));
+        for (int h = L / 2; h > 0; h /= 2) { // Lanes.sum, inline (see QuantDot.ROTATE)
+            sum = sum.add(sum.rearrange(QuantDot.ROTATE[h]));
+        }
+        return sum.lane(0);
     }
 }

@@ -6,7 +6,6 @@ import static fsc.runtime.quant.QuantDot.I;
 import static fsc.runtime.quant.QuantDot.L;
 import static fsc.runtime.quant.QuantDot.LE;
 
-import fsc.runtime.kernels.Lanes;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -86,7 +85,11 @@ public final class Q8KDot {
             acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
             mins += Dequantize.f16(w, at + 2) * x.d[b] * summs;
         }
-        return Lanes.sum(acc) - mins;
+        FloatVector sum = acc;
+        for (int h = L / 2; h > 0; h /= 2) { // Lanes.sum, inline (see QuantDot.ROTATE)
+            sum = sum.add(sum.rearrange(QuantDot.ROTATE[h]));
+        }
+        return sum.lane(0) - mins;
     }
 
     /**
@@ -138,7 +141,11 @@ public final class Q8KDot {
             acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
             mins += Dequantize.f16(w, at + 2) * x.d[b] * summs;
         }
-        return Lanes.sum(acc) - mins;
+        FloatVector sum = acc;
+        for (int h = L / 2; h > 0; h /= 2) { // Lanes.sum, inline (see QuantDot.ROTATE)
+            sum = sum.add(sum.rearrange(QuantDot.ROTATE[h]));
+        }
+        return sum.lane(0) - mins;
     }
 
     static float q6_K(MemorySegment w, long at, Q8K x, int b0, int blocks) {
@@ -185,6 +192,10 @@ public final class Q8KDot {
             float d = Dequantize.f16(w, at + 208) * x.d[b];
             acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
         }
-        return Lanes.sum(acc);
+        FloatVector sum = acc;
+        for (int h = L / 2; h > 0; h /= 2) { // Lanes.sum, inline (see QuantDot.ROTATE)
+            sum = sum.add(sum.rearrange(QuantDot.ROTATE[h]));
+        }
+        return sum.lane(0);
     }
 }

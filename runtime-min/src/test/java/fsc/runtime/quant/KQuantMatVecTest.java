@@ -82,6 +82,49 @@ class KQuantMatVecTest {
         assertEquals(expected, y.get(F32, 0), type + " with every bit set");
     }
 
+    /**
+     * Once compiled, a matvec call allocates nothing: its scratch is per thread and every vector
+     * operation is intrinsified (a vector op C2 cannot intrinsify boxes its operands, which shows
+     * up here as bytes per call).
+     */
+    @ParameterizedTest
+    @EnumSource(
+            value = GgmlType.class,
+            names = {"Q4_K", "Q6_K"})
+    void steadyStateCallsAllocateNothing(GgmlType type) {
+        int k = 4 * 256;
+        int rows = 64;
+        MemorySegment w = RandomWeights.of(Arena.ofAuto(), type, rows, k, new Random(3));
+        float[] x = new float[k];
+        java.util.Arrays.fill(x, 0.5f);
+        MemorySegment xs = MemorySegment.ofArray(x);
+        MemorySegment y = Arena.ofAuto().allocate(4L * rows);
+        Q8K xq = Q8K.quantize(x);
+        var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long allocated = Long.MAX_VALUE;
+        long q8k = Long.MAX_VALUE;
+        java.util.List<String> windows = new java.util.ArrayList<>();
+        for (int round = 0; round < 30 && (allocated > 0 || q8k > 0); round++) {
+            for (int i = 0; i < 2000; i++) {
+                QuantMatVec.rows(type, w, x, xs, k, y, 0, 0, rows);
+                Q8KDot.dot(type, w, 0, xq, 0);
+            }
+            long before = mx.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < 200; i++) {
+                QuantMatVec.rows(type, w, x, xs, k, y, 0, 0, rows);
+            }
+            long mid = mx.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < 200; i++) {
+                Q8KDot.dot(type, w, 0, xq, 0);
+            }
+            allocated = mid - before;
+            q8k = mx.getCurrentThreadAllocatedBytes() - mid;
+            windows.add(allocated + "/" + q8k);
+        }
+        assertEquals(0, allocated, type + " matvec: bytes allocated by 200 calls, windows " + windows);
+        assertEquals(0, q8k, type + " Q8KDot: bytes allocated by 200 calls, windows " + windows);
+    }
+
     private static void check(GgmlType type, Scales scales, int k, int rows, int from, int to, long seed) {
         Random rnd = new Random(seed + 1000L * type.ordinal() + 100L * scales.ordinal());
         long rowBytes = type.bytesFor(k);
