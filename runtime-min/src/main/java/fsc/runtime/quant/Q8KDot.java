@@ -6,7 +6,6 @@ import static fsc.runtime.quant.QuantDot.I;
 import static fsc.runtime.quant.QuantDot.L;
 import static fsc.runtime.quant.QuantDot.LE;
 
-import fsc.runtime.kernels.Lanes;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -40,6 +39,15 @@ public final class Q8KDot {
         };
     }
 
+    /**
+     * Bytes widened to int lanes, zero-extended: the nibble and bit splits run there, since x86 has
+     * no byte-lane shift (C2 emulates one by widening and narrowing around each shift).
+     */
+    private static IntVector widen(MemorySegment w, long at) {
+        return (IntVector)
+                ByteVector.fromMemorySegment(B, w, at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+    }
+
     /** Whether {@code type}'s rows pair with Q8_K activations (llama.cpp's {@code vec_dot_type}). */
     public static boolean pairsWith(GgmlType type) {
         return type == GgmlType.Q4_K || type == GgmlType.Q5_K || type == GgmlType.Q6_K;
@@ -59,10 +67,9 @@ public final class Q8KDot {
                 IntVector lo = IntVector.zero(I);
                 IntVector hi = IntVector.zero(I);
                 for (int i = 0; i < 32; i += L) {
-                    ByteVector qb = ByteVector.fromMemorySegment(B, w, q + i, LE);
-                    IntVector wl = (IntVector) qb.and((byte) 0x0F).convertShape(VectorOperators.B2I, I, 0);
-                    IntVector wh =
-                            (IntVector) qb.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.B2I, I, 0);
+                    IntVector qb = widen(w, q + i);
+                    IntVector wl = qb.and(0x0F);
+                    IntVector wh = qb.lanewise(VectorOperators.LSHR, 4);
                     IntVector xl =
                             (IntVector) ByteVector.fromArray(B, qx, x0 + i).convertShape(VectorOperators.B2I, I, 0);
                     IntVector xh = (IntVector)
@@ -78,7 +85,11 @@ public final class Q8KDot {
             acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
             mins += Dequantize.f16(w, at + 2) * x.d[b] * summs;
         }
-        return Lanes.sum(acc) - mins;
+        FloatVector sum = acc;
+        for (int h = L / 2; h > 0; h /= 2) { // Lanes.sum, inline (see QuantDot.ROTATE)
+            sum = sum.add(sum.rearrange(QuantDot.ROTATE[h]));
+        }
+        return sum.lane(0) - mins;
     }
 
     /**
@@ -106,18 +117,15 @@ public final class Q8KDot {
                 IntVector lo = IntVector.zero(I);
                 IntVector hi = IntVector.zero(I);
                 for (int i = 0; i < 32; i += L) {
-                    ByteVector qb = ByteVector.fromMemorySegment(B, w, q + i, LE);
+                    IntVector qb = widen(w, q + i);
                     // qh bit 2j of byte i is the fifth bit of low-nibble value i, bit 2j+1 of the high one.
-                    ByteVector qh = ByteVector.fromMemorySegment(B, w, at + 16 + i, LE);
-                    ByteVector h0 = qh.lanewise(VectorOperators.LSHR, 2 * j)
-                            .and((byte) 1)
-                            .lanewise(VectorOperators.LSHL, 4);
-                    ByteVector h1 = qh.lanewise(VectorOperators.LSHR, 2 * j + 1)
-                            .and((byte) 1)
-                            .lanewise(VectorOperators.LSHL, 4);
-                    IntVector wl = (IntVector) qb.and((byte) 0x0F).or(h0).convertShape(VectorOperators.B2I, I, 0);
-                    IntVector wh = (IntVector)
-                            qb.lanewise(VectorOperators.LSHR, 4).or(h1).convertShape(VectorOperators.B2I, I, 0);
+                    IntVector qh = widen(w, at + 16 + i);
+                    IntVector h0 =
+                            qh.lanewise(VectorOperators.LSHR, 2 * j).and(1).lanewise(VectorOperators.LSHL, 4);
+                    IntVector h1 =
+                            qh.lanewise(VectorOperators.LSHR, 2 * j + 1).and(1).lanewise(VectorOperators.LSHL, 4);
+                    IntVector wl = qb.and(0x0F).or(h0);
+                    IntVector wh = qb.lanewise(VectorOperators.LSHR, 4).or(h1);
                     IntVector xl =
                             (IntVector) ByteVector.fromArray(B, qx, x0 + i).convertShape(VectorOperators.B2I, I, 0);
                     IntVector xh = (IntVector)
@@ -133,7 +141,11 @@ public final class Q8KDot {
             acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
             mins += Dequantize.f16(w, at + 2) * x.d[b] * summs;
         }
-        return Lanes.sum(acc) - mins;
+        FloatVector sum = acc;
+        for (int h = L / 2; h > 0; h /= 2) { // Lanes.sum, inline (see QuantDot.ROTATE)
+            sum = sum.add(sum.rearrange(QuantDot.ROTATE[h]));
+        }
+        return sum.lane(0) - mins;
     }
 
     static float q6_K(MemorySegment w, long at, Q8K x, int b0, int blocks) {
@@ -149,34 +161,27 @@ public final class Q8KDot {
                 // L <= 16, so the L values of one step share a sub-block (16 values) and a scale.
                 for (int l = 0; l < 32; l += L) {
                     int is = l / 16;
-                    ByteVector a = ByteVector.fromMemorySegment(B, w, ql + l, LE);
-                    ByteVector c = ByteVector.fromMemorySegment(B, w, ql + 32 + l, LE);
-                    ByteVector h = ByteVector.fromMemorySegment(B, w, qh + l, LE);
-                    ByteVector q1 = a.and((byte) 0x0F)
-                            .or(h.and((byte) 3).lanewise(VectorOperators.LSHL, 4))
-                            .sub((byte) 32);
-                    ByteVector q2 = c.and((byte) 0x0F)
-                            .or(h.lanewise(VectorOperators.LSHR, 2)
-                                    .and((byte) 3)
-                                    .lanewise(VectorOperators.LSHL, 4))
-                            .sub((byte) 32);
-                    ByteVector q3 = a.lanewise(VectorOperators.LSHR, 4)
-                            .or(h.lanewise(VectorOperators.LSHR, 4)
-                                    .and((byte) 3)
-                                    .lanewise(VectorOperators.LSHL, 4))
-                            .sub((byte) 32);
-                    ByteVector q4 = c.lanewise(VectorOperators.LSHR, 4)
-                            .or(h.lanewise(VectorOperators.LSHR, 6)
-                                    .and((byte) 3)
-                                    .lanewise(VectorOperators.LSHL, 4))
-                            .sub((byte) 32);
-                    IntVector p1 = ((IntVector) q1.convertShape(VectorOperators.B2I, I, 0)).mul((IntVector)
-                            ByteVector.fromArray(B, qx, x0 + l).convertShape(VectorOperators.B2I, I, 0));
-                    IntVector p2 = ((IntVector) q2.convertShape(VectorOperators.B2I, I, 0)).mul((IntVector)
+                    IntVector a = widen(w, ql + l);
+                    IntVector c = widen(w, ql + 32 + l);
+                    IntVector h = widen(w, qh + l);
+                    IntVector q1 = a.and(0x0F)
+                            .or(h.lanewise(VectorOperators.LSHL, 4).and(0x30))
+                            .sub(32);
+                    IntVector q2 = c.and(0x0F)
+                            .or(h.lanewise(VectorOperators.LSHL, 2).and(0x30))
+                            .sub(32);
+                    IntVector q3 =
+                            a.lanewise(VectorOperators.LSHR, 4).or(h.and(0x30)).sub(32);
+                    IntVector q4 = c.lanewise(VectorOperators.LSHR, 4)
+                            .or(h.lanewise(VectorOperators.LSHR, 2).and(0x30))
+                            .sub(32);
+                    IntVector p1 = q1.mul(
+                            (IntVector) ByteVector.fromArray(B, qx, x0 + l).convertShape(VectorOperators.B2I, I, 0));
+                    IntVector p2 = q2.mul((IntVector)
                             ByteVector.fromArray(B, qx, x0 + 32 + l).convertShape(VectorOperators.B2I, I, 0));
-                    IntVector p3 = ((IntVector) q3.convertShape(VectorOperators.B2I, I, 0)).mul((IntVector)
+                    IntVector p3 = q3.mul((IntVector)
                             ByteVector.fromArray(B, qx, x0 + 64 + l).convertShape(VectorOperators.B2I, I, 0));
-                    IntVector p4 = ((IntVector) q4.convertShape(VectorOperators.B2I, I, 0)).mul((IntVector)
+                    IntVector p4 = q4.mul((IntVector)
                             ByteVector.fromArray(B, qx, x0 + 96 + l).convertShape(VectorOperators.B2I, I, 0));
                     sum = p1.mul(Dequantize.i8(w, sc + is)).add(sum);
                     sum = p2.mul(Dequantize.i8(w, sc + is + 2)).add(sum);
@@ -187,6 +192,10 @@ public final class Q8KDot {
             float d = Dequantize.f16(w, at + 208) * x.d[b];
             acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
         }
-        return Lanes.sum(acc);
+        FloatVector sum = acc;
+        for (int h = L / 2; h > 0; h /= 2) { // Lanes.sum, inline (see QuantDot.ROTATE)
+            sum = sum.add(sum.rearrange(QuantDot.ROTATE[h]));
+        }
+        return sum.lane(0);
     }
 }

@@ -11,6 +11,7 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -41,6 +42,22 @@ public final class QuantDot {
     public static final boolean VECTORIZED = L == 8 || L == 16;
 
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    /**
+     * {@code ROTATE[h]}: lane i takes lane (i + h) mod L. Kernels too large for C2 to inline
+     * {@link fsc.runtime.kernels.Lanes#sum} into (its inlining budget runs out on the Vector API's
+     * own methods) would box the vector they pass it, 96 bytes per row; they write the same halving
+     * tree inline with these: {@code for (h = L / 2; h > 0; h /= 2) v = v.add(v.rearrange(ROTATE[h]))},
+     * then lane 0, the same additions in the same order as {@code Lanes.sum}.
+     */
+    @SuppressWarnings("unchecked")
+    static final VectorShuffle<Float>[] ROTATE = new VectorShuffle[L + 1];
+
+    static {
+        for (int h = 1; h < L; h *= 2) {
+            ROTATE[h] = VectorShuffle.iota(F, h, 1, true);
+        }
+    }
 
     private QuantDot() {}
 
@@ -76,6 +93,12 @@ public final class QuantDot {
             float[] xf = new float[n];
             MemorySegment.copy(xs, Dequantize.F32, 0, xf, 0, n);
             return Dequantize.dot(type, w, at, xf, 0, n);
+        }
+        if (KQuantMatVec.supports(type)) {
+            // The decode matvec's own row kernel, so a row's dot is the same bits on either path.
+            float[] scratch = KQuantMatVec.scratch(n);
+            KQuantMatVec.prepare(type, xs, n, scratch);
+            return KQuantMatVec.row(type, w, at, xs, scratch, n);
         }
         return switch (type) {
             case F32 -> f32(w, at, xs, 0, n);

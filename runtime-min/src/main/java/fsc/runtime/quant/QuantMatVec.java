@@ -34,7 +34,7 @@ public final class QuantMatVec {
 
     /** Whether {@link #rows} has a row-loop kernel for {@code type} (others go row by row through QuantDot). */
     public static boolean supports(GgmlType type) {
-        return QuantDot.VECTORIZED && (type == GgmlType.Q4_0 || type == GgmlType.Q8_0);
+        return QuantDot.VECTORIZED && (type == GgmlType.Q4_0 || type == GgmlType.Q8_0) || KQuantMatVec.supports(type);
     }
 
     /**
@@ -73,7 +73,12 @@ public final class QuantMatVec {
             }
             return;
         }
-        if (type == GgmlType.Q4_0) {
+        if (KQuantMatVec.supports(type)) {
+            // The activation's sub-block sums are the same for every row: taken once per call.
+            float[] scratch = KQuantMatVec.scratch(k);
+            KQuantMatVec.prepare(type, xs, k, scratch);
+            KQuantMatVec.rows(type, w, rowBytes, xs, scratch, k, y, yOffset, from, to);
+        } else if (type == GgmlType.Q4_0) {
             q4_0(w, rowBytes, x, k, y, yOffset, from, to);
         } else {
             q8_0(w, rowBytes, x, k, y, yOffset, from, to);

@@ -24,10 +24,17 @@ import org.junit.jupiter.params.provider.CsvSource;
  * fails after all the windows.
  */
 class DecodeSteadyStateTest {
-    @ParameterizedTest(name = "{0} thread(s), {1} numerics")
-    @CsvSource({"1, F32", "2, LLAMA_CPP"})
-    void decodeStepsAllocateNothing(int threads, DecoderNumerics numerics) {
-        Path jar = CompiledDecoders.jar("stories260K.gguf", numerics);
+    @ParameterizedTest(name = "{2}, {0} thread(s), {1} numerics")
+    @CsvSource({
+        "1, F32, stories260K.gguf",
+        "2, LLAMA_CPP, stories260K.gguf",
+        // Q4_K and Q6_K weights: the K-quant matvec's per-thread scratch (f32), Q8_K activations (llama-cpp)
+        "1, F32, synth-llama-a-Q4_K_M.gguf",
+        "2, F32, synth-llama-a-Q4_K_M.gguf",
+        "2, LLAMA_CPP, synth-llama-a-Q4_K_M.gguf"
+    })
+    void decodeStepsAllocateNothing(int threads, DecoderNumerics numerics, String file) {
+        Path jar = CompiledDecoders.jar(file, numerics);
         try (CompiledModel model = ArtifactLoader.open(jar, threads)) {
             LlmConfig config = LlmConfig.load(model.getClass().getClassLoader());
             try (KvCache cache = new KvCache(config.layout(), 32, 1, config.maxContext())) {

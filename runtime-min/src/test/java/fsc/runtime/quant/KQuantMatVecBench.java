@@ -1,0 +1,172 @@
+package fsc.runtime.quant;
+
+import static fsc.runtime.quant.QuantDot.F;
+import static fsc.runtime.quant.QuantDot.LE;
+
+import fsc.runtime.kernels.Lanes;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Random;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The K-quant decode matvec against what it replaced and against Q4_0: the 1.1B model's FFN shapes
+ * (gate/up [5632 x 2048], down [2048 x 5632]) in Q4_K, Q6_K and Q4_0 times one f32 activation, one
+ * thread, thread CPU time. The kernels run interleaved call by call (other processes' load hits
+ * them alike); each row gives the median and best GB/s of weight bytes and the median per-round
+ * speed-up over the per-row {@link KQuantDot} path decode took before. A benchmark, not a test: it
+ * asserts nothing. Run: {@code ./mvnw -B -pl runtime-min test -Pbench -Dtest=KQuantMatVecBench
+ * -Dsurefire.failIfNoSpecifiedTests=false} (writes {@code target/bench-kquant-matvec.md}).
+ */
+@Tag("bench")
+class KQuantMatVecBench {
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
+    private interface Kernel {
+        void run();
+    }
+
+    @Test
+    void kQuantMatVec() throws Exception {
+        int reps = Integer.getInteger("fsc.bench.matvec.reps", 40);
+        StringBuilder md = new StringBuilder(String.format(
+                Locale.ROOT,
+                "K-quant decode matvec, 1 thread, %d interleaved rounds, thread CPU time\n\n"
+                        + "| weights | n x k | MB | kernel | GB/s median | GB/s best | speed-up over per-row KQuantDot |\n"
+                        + "|---|---|---|---|---|---|---|\n",
+                reps));
+        for (int[] shape : new int[][] {{5632, 2048}, {2048, 5632}}) {
+            int n = shape[0];
+            int k = shape[1];
+            Random rnd = new Random(7);
+            Arena arena = Arena.ofAuto();
+            MemorySegment q4k = RandomWeights.of(arena, GgmlType.Q4_K, n, k, rnd);
+            MemorySegment q6k = RandomWeights.of(arena, GgmlType.Q6_K, n, k, rnd);
+            MemorySegment q40 = RandomWeights.of(arena, GgmlType.Q4_0, n, k, rnd);
+            float[] x = new float[k];
+            for (int i = 0; i < k; i++) {
+                x[i] = (float) rnd.nextGaussian();
+            }
+            MemorySegment xs = MemorySegment.ofArray(x);
+            MemorySegment y = arena.allocate(4L * n);
+            String[] names = {
+                "Q4_K per-row KQuantDot (before)",
+                "Q4_K KQuantMatVec",
+                "Q6_K per-row KQuantDot (before)",
+                "Q6_K KQuantMatVec",
+                "Q4_0 QuantMatVec (for scale)",
+                "Q4_K without scales and mins (not a dot product: the ceiling)",
+            };
+            GgmlType[] types = {GgmlType.Q4_K, GgmlType.Q4_K, GgmlType.Q6_K, GgmlType.Q6_K, GgmlType.Q4_0, GgmlType.Q4_K
+            };
+            long rb4 = GgmlType.Q4_K.bytesFor(k);
+            long rb6 = GgmlType.Q6_K.bytesFor(k);
+            Kernel[] kernels = {
+                () -> {
+                    for (int j = 0; j < n; j++) {
+                        y.set(Dequantize.F32, 4L * j, KQuantDot.q4_K(q4k, j * rb4, xs, 0, k));
+                    }
+                },
+                () -> QuantMatVec.rows(GgmlType.Q4_K, q4k, x, xs, k, y, 0, 0, n),
+                () -> {
+                    for (int j = 0; j < n; j++) {
+                        y.set(Dequantize.F32, 4L * j, KQuantDot.q6_K(q6k, j * rb6, xs, 0, k));
+                    }
+                },
+                () -> QuantMatVec.rows(GgmlType.Q6_K, q6k, x, xs, k, y, 0, 0, n),
+                () -> QuantMatVec.rows(GgmlType.Q4_0, q40, x, xs, k, y, 0, 0, n),
+                () -> {
+                    float[] scratch = KQuantMatVec.scratch(k);
+                    for (int j = 0; j < n; j++) {
+                        y.set(Dequantize.F32, 4L * j, q4_KNoScales(q4k, j * rb4, xs, scratch, k));
+                    }
+                },
+            };
+            for (int i = 0; i < 15; i++) {
+                for (Kernel kk : kernels) {
+                    kk.run();
+                }
+            }
+            double[][] t = new double[kernels.length][reps];
+            for (int r = 0; r < reps; r++) {
+                for (int i = 0; i < kernels.length; i++) {
+                    long s = THREADS.getCurrentThreadCpuTime();
+                    kernels[i].run();
+                    t[i][r] = (THREADS.getCurrentThreadCpuTime() - s) / 1e9;
+                }
+            }
+            for (int i = 0; i < kernels.length; i++) {
+                int before = types[i] == GgmlType.Q6_K ? 2 : 0;
+                double[] ratio = new double[reps];
+                for (int r = 0; r < reps; r++) {
+                    ratio[r] = t[before][r] / t[i][r];
+                }
+                Arrays.sort(ratio);
+                double[] sorted = t[i].clone();
+                Arrays.sort(sorted);
+                double bytes = (double) n * types[i].bytesFor(k);
+                md.append(String.format(
+                        Locale.ROOT,
+                        "| %s | %d x %d | %.1f | %s | %.2f | %.2f | %s |\n",
+                        types[i],
+                        n,
+                        k,
+                        bytes / 1e6,
+                        names[i],
+                        bytes / sorted[reps / 2] / 1e9,
+                        bytes / sorted[0] / 1e9,
+                        types[i] == GgmlType.Q4_0 ? "–" : String.format(Locale.ROOT, "%.2f", ratio[reps / 2])));
+            }
+        }
+        System.out.print(md);
+        Path out = Path.of("target", "bench-kquant-matvec.md");
+        Files.createDirectories(out.getParent());
+        Files.writeString(out, md);
+    }
+
+    // The shipped Q4_K loop without its scales and mins (not a dot product): what they cost.
+    private static float q4_KNoScales(MemorySegment w, long row, MemorySegment x, float[] scratch, int k) {
+        int blocks = k / 256;
+        // Two chains (low- and high-nibble sub-blocks), so consecutive FMAs do not wait on each other.
+        FloatVector accLo = FloatVector.zero(F);
+        FloatVector accHi = FloatVector.zero(F);
+        for (int b = 0; b < blocks; b++) {
+            long at = row + 144L * b;
+            float d = Float.float16ToFloat(w.get(Dequantize.I16, at));
+            float dmin = Float.float16ToFloat(w.get(Dequantize.I16, at + 2));
+            for (int g = 0; g < 4; g++) {
+                long q = at + 16 + 32L * g;
+                long xo = 1024L * b + 256L * g;
+                IntVector q0 = KQuantMatVec.widen(w, q);
+                IntVector q1 = KQuantMatVec.widen(w, q + 16);
+                FloatVector lo = q0.selectFrom(KQuantMatVec.NIBBLES)
+                        .reinterpretAsFloats()
+                        .mul(FloatVector.fromMemorySegment(F, x, xo, LE));
+                lo = q1.selectFrom(KQuantMatVec.NIBBLES)
+                        .reinterpretAsFloats()
+                        .fma(FloatVector.fromMemorySegment(F, x, xo + 64, LE), lo);
+                FloatVector hi = q0.lanewise(VectorOperators.LSHR, 4)
+                        .selectFrom(KQuantMatVec.NIBBLES)
+                        .reinterpretAsFloats()
+                        .mul(FloatVector.fromMemorySegment(F, x, xo + 128, LE));
+                hi = q1.lanewise(VectorOperators.LSHR, 4)
+                        .selectFrom(KQuantMatVec.NIBBLES)
+                        .reinterpretAsFloats()
+                        .fma(FloatVector.fromMemorySegment(F, x, xo + 192, LE), hi);
+                accLo = lo.fma(FloatVector.broadcast(F, d), accLo);
+                accHi = hi.fma(FloatVector.broadcast(F, dmin), accHi);
+            }
+        }
+        return Lanes.sum(accLo.add(accHi));
+    }
+}
