@@ -97,7 +97,10 @@ class KQuantMatVecTest {
         MemorySegment w = RandomWeights.of(Arena.ofAuto(), type, rows, k, new Random(3));
         float[] x = new float[k];
         java.util.Arrays.fill(x, 0.5f);
-        MemorySegment xs = MemorySegment.ofArray(x);
+        // Native, as the decoder passes it: C2 does not intrinsify vector loads from a heap segment
+        // over a float[], and the Java fallback allocates (docs/DECISIONS.md).
+        MemorySegment xs = Arena.ofAuto().allocate(4L * k, 64);
+        MemorySegment.copy(x, 0, xs, java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, 0, k);
         MemorySegment y = Arena.ofAuto().allocate(4L * rows);
         Q8K xq = Q8K.quantize(x);
         var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
