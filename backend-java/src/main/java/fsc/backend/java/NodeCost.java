@@ -14,12 +14,14 @@ import java.util.Set;
  * count:
  *
  * <ul>
- *   <li>{@code matmul}, {@code gemm}, {@code qmatmul}: {@code 2·M·N·K} (one multiply and one add per
- *       term), plus one per output for a bias; {@code conv}: {@code 2·|out|·(C/group)·kh·kw}.
+ *   <li>{@code matmul}, {@code gemm}, {@code qmatmul}, {@code matmul_int8}: {@code 2·M·N·K} (one
+ *       multiply and one add per term; integer operations for {@code matmul_int8}, which the profile
+ *       holds against the f32 FMA peak, the ceiling of its Java kernel), plus one per output for a
+ *       bias; {@code conv}: {@code 2·|out|·(C/group)·kh·kw}.
  *   <li>{@code attention}: {@code 2·S·T·D} for the scores, {@code 2·S·T·Dv} for the weighted sum and 5
  *       per score for scale, mask, max, exp and normalise, per batch and head.
  *   <li>normalisations per element: {@code layer_norm} 8, {@code rms_norm} 4, {@code batch_norm} 2,
- *       {@code softmax} 5; reductions and scans 1 per input element; pooling one per window element;
+ *       {@code softmax} 5, {@code dynamic_quantize} 4 (min, max, divide and round, add the zero point); reductions and scans 1 per input element; pooling one per window element;
  *       {@code rope} 3 per element.
  *   <li>every element-wise op, transcendental or not, 1 per output element: the count says how much
  *       arithmetic the graph asks for, not what an {@code exp} costs in instructions.
@@ -138,7 +140,7 @@ final class NodeCost {
         }
         return switch (op) {
             case "clip", "where" -> elements(n.output());
-            case "matmul", "qmatmul" -> {
+            case "matmul", "qmatmul", "matmul_int8" -> {
                 Value a = n.input(0);
                 Dim k = a.type().dim(a.type().rank() - 1);
                 yield Poly.of(n.output().type().elementCount().times(k), 2);
@@ -161,6 +163,7 @@ final class NodeCost {
             }
             case "attention" -> attention(n);
             case "layer_norm" -> Poly.of(n.input(0).type().elementCount(), 8);
+            case "dynamic_quantize" -> Poly.of(n.input(0).type().elementCount(), 4);
             case "rms_norm" -> Poly.of(n.input(0).type().elementCount(), 4);
             case "batch_norm" -> Poly.of(n.input(0).type().elementCount(), 2);
             case "softmax", "log_softmax" -> Poly.of(n.input(0).type().elementCount(), 5);

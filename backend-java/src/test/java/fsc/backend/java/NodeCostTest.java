@@ -37,6 +37,19 @@ class NodeCostTest {
     }
 
     @Test
+    void int8MatmulIsTwoMnkAndDynamicQuantizeFourPerElement() {
+        GraphBuilder b = new GraphBuilder("q8").symbol("S", 64);
+        Value x = b.input("x", f32("S", 24));
+        Value w = b.input("w", fsc.ir.TensorType.of(DType.I8, 24, 8));
+        Value off = b.input("off", fsc.ir.TensorType.of(DType.I32, 8));
+        List<Value> q = b.node("dynamic_quantize", "dq", List.of(x), Map.of(), List.of("q", "s", "zp"));
+        Graph g = b.output(b.node("matmul_int8", "mm", List.of(q.get(0), q.get(2), w, off), Map.of()))
+                .build();
+        assertEquals(4.0 * 7 * 24, NodeCost.flops(g.nodes().getFirst()).evaluate(BIND));
+        assertEquals(2.0 * 7 * 8 * 24, NodeCost.flops(last(g)).evaluate(BIND));
+    }
+
+    @Test
     void convCountsChannelsTimesWindowPerOutput() {
         GraphBuilder b = new GraphBuilder("conv");
         Value x = b.input("x", f32(1, 3, 10, 10));

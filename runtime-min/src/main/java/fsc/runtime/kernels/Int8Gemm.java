@@ -17,10 +17,11 @@ import jdk.incubator.vector.VectorSpecies;
  * with A u8 or s8 activations and B s8 weights packed in column panels, then either stored as int32
  * or rescaled in the epilogue to {@code f32(acc) · scale (+ bias)}.
  *
- * <p>Stages: a prologue widens A (centred on its zero point) to f32 rows once per call and sums
- * each row; each block of {@value #KC} k of a panel of B is widened to f32 once and shared by all
- * row tiles (when there are several); the micro-kernel ({@link Int8GemmMicroKernel}) multiplies
- * six rows by the panel, exactly in f32 within a block and in int32 across blocks; the
+ * <p>Stages: a prologue widens A (centred on its zero point) to f32 once per call, sums each row,
+ * and packs it in tiles of {@value #MR} rows (the rows' values of one k adjacent, as {@link Sgemm}
+ * packs A); each block of {@value #KC} k of a panel of B is widened to f32 once and shared by all
+ * row tiles; the micro-kernel ({@link Int8GemmMicroKernel}) multiplies eight rows by the panel,
+ * exactly in f32 within a block and in int32 across blocks; the
  * epilogue subtracts {@code off[j] · rowsum[i]} and rescales. Panels are split across the {@link
  * Parallelism} team (rows when there are fewer panels than threads), as in {@link Sgemm}.
  *
@@ -40,9 +41,17 @@ public final class Int8Gemm {
     /** VL bytes: widened lane for lane to one int or float vector (A in the prologue, B in the kernel). */
     static final VectorSpecies<Byte> AS = VectorSpecies.of(byte.class, VectorShape.forBitSize(VL * 8));
 
-    static final int MR = 6;
-    /** k per exact f32 block: 512 · 255 · 128 < 2^24, so every partial sum is an exact float. */
-    static final int KC = 512;
+    /** Rows per register tile: 16 accumulators, 2 B vectors and a broadcast fill 32 AVX-512 registers. */
+    static final int MR = 8;
+    /** {@link #MR} float lanes: one gather moves one k of a tile's rows into the packed A. */
+    private static final VectorSpecies<Float> G = FloatVector.SPECIES_256;
+    /**
+     * k per exact f32 block. Exactness needs {@code KC · 255 · 128 < 2^24} (KC ≤ 514); 256 rather
+     * than 512 so that a widened block of B ({@code KC · NR} floats, 32 KB at 512-bit vectors) stays
+     * in L1 beside the A rows while every row tile reads it: 0.90–0.93× the CPU time of 512 on
+     * MiniLM's three shapes ({@code Int8TileBench}, docs/PERFORMANCE-INT8.md).
+     */
+    static final int KC = 256;
 
     /** Below this many multiply-adds a GEMM runs on the calling thread: dispatch would cost more. */
     private static final long PARALLEL_MIN_MACS = 1L << 18;
@@ -176,10 +185,11 @@ public final class Int8Gemm {
      * the parallel body. Worker threads read the caller's Task; each uses its own thread's tile.
      */
     private static final class Task implements Parallelism.IntRangeBody {
-        private static final ThreadLocal<int[]> TILE = ThreadLocal.withInitial(() -> new int[MR * NR]);
         private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
-        float[] af = new float[0];
+        float[] ap = new float[0]; // packed A: tile t, k index kk, row r at (t * k + kk) * MR + r
+        float[] rows = new float[0]; // one tile's widened rows, row-major with stride lda
+        final int[] idx = new int[MR]; // the gather's row starts in rows: 0, lda, 2 lda, ...
         int[] rowSum = new int[0];
         int m;
         int n;
@@ -230,47 +240,62 @@ public final class Int8Gemm {
             this.biasOff = biasOff;
         }
 
-        /** Widens A to centred f32 rows (padded with zero rows to whole tiles) and sums each row. */
+        /**
+         * Widens A to centred f32 and sums each row, a tile of {@value #MR} rows at a time into
+         * {@code rows}, then packs the tile into {@code ap} with one 8-lane gather and one store per
+         * k. Rows past {@code m} in the last tile are zero, so the kernel needs no row mask.
+         */
         void prologue(MemorySegment a, long aOff, boolean unsigned, int zp) {
-            int rows = (m + MR - 1) / MR * MR;
+            int tiles = (m + MR - 1) / MR;
             lda = Math.max(VL, (k + VL - 1) / VL * VL);
-            int size = Math.multiplyExact(rows, lda);
-            if (af.length < size) {
-                af = new float[size];
+            int size = Math.multiplyExact(Math.multiplyExact(tiles, MR), k);
+            if (ap.length < size) {
+                ap = new float[size];
             }
-            if (rowSum.length < rows) {
-                rowSum = new int[rows];
+            if (rows.length < MR * lda) {
+                rows = new float[MR * lda];
+            }
+            if (rowSum.length < tiles * MR) {
+                rowSum = new int[tiles * MR];
+            }
+            for (int r = 0; r < MR; r++) {
+                idx[r] = r * lda;
             }
             VectorOperators.Conversion<Byte, Integer> widen =
                     unsigned ? VectorOperators.ZERO_EXTEND_B2I : VectorOperators.B2I;
             int vecEnd = k / VL * VL;
-            for (int i = 0; i < m; i++) {
-                long src = aOff + (long) i * k;
-                int dst = i * lda;
-                IntVector sum = IntVector.zero(IS);
-                int kk = 0;
-                for (; kk < vecEnd; kk += VL) {
-                    IntVector v = (IntVector) ByteVector.fromMemorySegment(AS, a, src + kk, ByteOrder.LITTLE_ENDIAN)
-                            .convertShape(widen, IS, 0);
-                    v = v.sub(zp);
-                    sum = sum.add(v);
-                    ((FloatVector) v.convert(VectorOperators.I2F, 0)).intoArray(af, dst + kk);
+            for (int t = 0; t < tiles; t++) {
+                for (int r = 0; r < MR; r++) {
+                    int i = t * MR + r;
+                    int dst = r * lda;
+                    if (i >= m) {
+                        java.util.Arrays.fill(rows, dst, dst + k, 0f);
+                        rowSum[i] = 0;
+                        continue;
+                    }
+                    long src = aOff + (long) i * k;
+                    IntVector sum = IntVector.zero(IS);
+                    int kk = 0;
+                    for (; kk < vecEnd; kk += VL) {
+                        IntVector v = (IntVector) ByteVector.fromMemorySegment(AS, a, src + kk, ByteOrder.LITTLE_ENDIAN)
+                                .convertShape(widen, IS, 0);
+                        v = v.sub(zp);
+                        sum = sum.add(v);
+                        ((FloatVector) v.convert(VectorOperators.I2F, 0)).intoArray(rows, dst + kk);
+                    }
+                    int s = sum.reduceLanes(VectorOperators.ADD);
+                    for (; kk < k; kk++) {
+                        byte raw = a.get(ValueLayout.JAVA_BYTE, src + kk);
+                        int v = (unsigned ? raw & 0xff : raw) - zp;
+                        s += v;
+                        rows[dst + kk] = v;
+                    }
+                    rowSum[i] = s;
                 }
-                int s = sum.reduceLanes(VectorOperators.ADD);
-                for (; kk < k; kk++) {
-                    byte raw = a.get(ValueLayout.JAVA_BYTE, src + kk);
-                    int v = (unsigned ? raw & 0xff : raw) - zp;
-                    s += v;
-                    af[dst + kk] = v;
+                int base = t * k * MR;
+                for (int kk = 0; kk < k; kk++) {
+                    FloatVector.fromArray(G, rows, kk, idx, 0).intoArray(ap, base + kk * MR);
                 }
-                for (; kk < lda; kk++) {
-                    af[dst + kk] = 0f;
-                }
-                rowSum[i] = s;
-            }
-            for (int i = m; i < rows; i++) {
-                java.util.Arrays.fill(af, i * lda, (i + 1) * lda, 0f);
-                rowSum[i] = 0;
             }
         }
 
@@ -284,33 +309,14 @@ public final class Int8Gemm {
         }
 
         void compute(int tileFrom, int tileTo, int panelFrom, int panelTo) {
-            if (tileTo - tileFrom > 1) {
-                computeShared(tileFrom, tileTo, panelFrom, panelTo);
-                return;
-            }
-            int[] tile = TILE.get();
-            long panelBytes = (long) k * NR;
-            for (int p = panelFrom; p < panelTo; p++) {
-                long bp = bOff + p * panelBytes;
-                for (int t = tileFrom; t < tileTo; t++) {
-                    int i0 = t * MR;
-                    if (k == 0) {
-                        java.util.Arrays.fill(tile, 0);
-                    }
-                    for (int k0 = 0; k0 < k; k0 += KC) {
-                        Int8GemmMicroKernel.kernel6(
-                                Math.min(KC, k - k0), af, i0 * lda + k0, lda, b, bp + (long) k0 * NR, tile, k0 == 0);
-                    }
-                    epilogue(tile, 0, i0, Math.min(MR, m - i0), p * NR);
-                }
-            }
+            computeShared(tileFrom, tileTo, panelFrom, panelTo);
         }
 
         /**
-         * Several row tiles: each block of {@value #KC} k of a panel is widened to f32 once (this
-         * thread's {@code bw}) and multiplied by every tile, whose int32 sums wait in {@code acc}
-         * until the panel's last block; then the epilogues run. Same exact sums as {@link
-         * Int8GemmMicroKernel#kernel6}, less widening per FMA.
+         * Each block of {@value #KC} k of a panel is widened to f32 once (this thread's {@code bw})
+         * and multiplied by every row tile, whose int32 sums wait in {@code acc} until the panel's
+         * last block; then the epilogues run. (One tile, M ≤ 8, widens too: the block is then read
+         * once, and the widening costs two instructions per 16 bytes against 8 × 16 FMAs.)
          */
         private void computeShared(int tileFrom, int tileTo, int panelFrom, int panelTo) {
             Scratch sc = SCRATCH.get();
@@ -327,8 +333,8 @@ public final class Int8Gemm {
                     int kc = Math.min(KC, k - k0);
                     Int8GemmMicroKernel.widen(b, bp + (long) k0 * NR, kc * NR, bw);
                     for (int t = 0; t < tiles; t++) {
-                        int i0 = (tileFrom + t) * MR;
-                        Int8GemmMicroKernel.kernel6f(kc, af, i0 * lda + k0, lda, bw, acc, t * MR * NR, k0 == 0);
+                        Int8GemmMicroKernel.kernel8p(
+                                kc, ap, ((tileFrom + t) * k + k0) * MR, bw, acc, t * MR * NR, k0 == 0);
                     }
                 }
                 for (int t = 0; t < tiles; t++) {

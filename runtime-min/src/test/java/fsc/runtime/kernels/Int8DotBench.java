@@ -24,6 +24,11 @@ import jdk.incubator.vector.VectorSpecies;
  *       acc[j] += a0·b[2j] + a1·b[2j+1]} over shorts (C2 maps it to {@code vpmaddwd}, or {@code
  *       vpdpwssd} with AVX512_VNNI, when it vectorizes it); and the same shape as a dot-product
  *       reduction over k with B transposed.
+ *   <li>{@code auto-pairs-arrays}: the shape C2's own test of the idiom vectorizes ({@code
+ *       TestMulAddS2I}: {@code out[i] += s1[2i]·s2[2i] + s1[2i+1]·s2[2i+1]}, both factors loaded from
+ *       short arrays): a row of C against one k pair of B stored {@code [K/2][N][2]}, the pair of A
+ *       values repeated along a pattern array filled for each (row, k pair). {@code auto-pairs}
+ *       above, with the A pair in two locals, is not that shape and stays scalar.
  * </ul>
  *
  * <p>Run with the test classpath: {@code java --add-modules jdk.incubator.vector -cp
@@ -44,6 +49,8 @@ public final class Int8DotBench {
     private static final byte[] BP = new byte[K * N]; // panels [N/NR][K][NR]
     private static final short[] BPAIRS = new short[K * N]; // [N/NR][K/2][NR][2]
     private static final short[] BT = new short[N * K]; // [N][K]
+    private static final short[] BROW = new short[K * N]; // [K/2][N][2]
+    private static final short[] PAT = new short[2 * N];
     private static final int[] C = new int[M * N];
 
     private Int8DotBench() {}
@@ -63,6 +70,7 @@ public final class Int8DotBench {
                     byte v = BP[p * K * NR + k * NR + j];
                     BPAIRS[p * K * NR + (k / 2) * 2 * NR + 2 * j + (k & 1)] = v;
                     BT[(p * NR + j) * K + k] = v;
+                    BROW[(k / 2) * 2 * N + 2 * (p * NR + j) + (k & 1)] = v;
                 }
             }
         }
@@ -72,6 +80,7 @@ public final class Int8DotBench {
         report("auto-byte", Int8DotBench::autoByte, want);
         report("auto-pairs (MulAddS2I)", Int8DotBench::autoPairs, want);
         report("auto-dot (reduction)", Int8DotBench::autoDot, want);
+        report("auto-pairs-arrays (TestMulAddS2I shape)", Int8DotBench::autoPairsArrays, want);
     }
 
     private static final Arena ARENA = Arena.ofAuto();
@@ -198,6 +207,28 @@ public final class Int8DotBench {
             for (int j = 0; j < NR; j++) {
                 acc[j] += x0 * BPAIRS[bo + 2 * j] + x1 * BPAIRS[bo + 2 * j + 1];
             }
+        }
+    }
+
+    private static int[] autoPairsArrays() {
+        for (int m = 0; m < M; m++) {
+            java.util.Arrays.fill(C, m * N, (m + 1) * N, 0);
+            for (int kp = 0; kp < K / 2; kp++) {
+                short x0 = AS[m * K + 2 * kp];
+                short x1 = AS[m * K + 2 * kp + 1];
+                for (int j = 0; j < N; j++) {
+                    PAT[2 * j] = x0;
+                    PAT[2 * j + 1] = x1;
+                }
+                pairsRow(C, m * N, PAT, BROW, kp * 2 * N);
+            }
+        }
+        return C.clone();
+    }
+
+    private static void pairsRow(int[] out, int oo, short[] s1, short[] s2, int so) {
+        for (int i = 0; i < N; i++) {
+            out[oo + i] += (s1[2 * i] * s2[so + 2 * i]) + (s1[2 * i + 1] * s2[so + 2 * i + 1]);
         }
     }
 

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Int8Gemm against Int8GemmReference, bit for bit: odd sizes (tails in m, n and k), k across the
- * KC=512 exact-float block, u8 and s8 A with zero points, column offsets, int32 and rescaled f32
+ * KC-sized exact-float blocks (256 and 512 k, and one past each), u8 and s8 A with zero points, column offsets, int32 and rescaled f32
  * outputs (per-tensor and per-column scale, with and without bias), operand offsets, 1 and 2 threads.
  */
 class Int8GemmTest {
@@ -24,6 +24,8 @@ class Int8GemmTest {
         {3, 17, 63},
         {7, 33, 300},
         {6, 32, 512},
+        {8, 40, 256},
+        {9, 35, 257},
         {13, 65, 513},
         {17, 384, 384},
         {5, 129, 1536},
