@@ -159,6 +159,9 @@ final class LoadtestCommand implements Callable<Integer> {
         m.put("tokens", r.tokens());
         m.put("ttft_ms", Double.isNaN(r.ttftMs()) ? null : Math.round(r.ttftMs() * 10) / 10.0);
         m.put("e2e_ms", Math.round(r.e2eMs() * 10) / 10.0);
+        if (r.error() != null) {
+            m.put("error", r.error());
+        }
         return m;
     }
 

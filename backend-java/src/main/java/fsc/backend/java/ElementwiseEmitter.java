@@ -242,6 +242,19 @@ final class ElementwiseEmitter {
                         CodeBlock.of("$N", i),
                         scalarUnary(op, t, ElemCode.load(xs, t, CodeBlock.of("$N", i)))))
                 .build();
+        if (t == DType.F32 && (op.equals("gelu_none") || op.equals("erf"))) {
+            // erf's vector body is too big to be inlined reliably; a loop kernel keeps its vectors
+            // in registers (FloatMath.gelu says why a vector helper allocated in steady state).
+            return CodeBlock.builder()
+                    .addStatement(
+                            "$T.$L($N, 0L, $N, 0L, $L)",
+                            JavaTypes.FLOAT_MATH,
+                            op.equals("erf") ? "erf" : "gelu",
+                            xs,
+                            ys,
+                            count)
+                    .build();
+        }
         CodeBlock probe = t == DType.F32 ? vectorUnary(op, CodeBlock.of("v")) : null;
         if (probe == null) {
             return Code.scalarLoop(s, count, scalar);
@@ -355,12 +368,10 @@ final class ElementwiseEmitter {
             case "sqrt" -> CodeBlock.of("$L.sqrt()", v);
             case "reciprocal" -> CodeBlock.of("$N($L)", VectorHelpers.RECIPROCAL, v);
             case "exp" -> CodeBlock.of("$T.exp($L)", JavaTypes.FLOAT_MATH, v);
-            case "erf" -> CodeBlock.of("$T.erf($L)", JavaTypes.FLOAT_MATH, v);
             // VectorExp.tanh, not lanewise(TANH): the same bits before and after C2 (issue 16).
             case "tanh" -> CodeBlock.of("$T.tanh($L)", JavaTypes.VECTOR_EXP, v);
             case "sigmoid" -> CodeBlock.of("$N($L)", VectorHelpers.SIGMOID, v);
             case "silu" -> CodeBlock.of("$N($L)", VectorHelpers.SILU, v);
-            case "gelu_none" -> CodeBlock.of("$N($L)", VectorHelpers.GELU_ERF, v);
             default -> null;
         };
     }

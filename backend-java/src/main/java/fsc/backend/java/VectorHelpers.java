@@ -14,7 +14,6 @@ final class VectorHelpers {
 
     static final String RECIPROCAL = "reciprocal";
     static final String SIGMOID = "sigmoid";
-    static final String GELU_ERF = "geluErf";
     static final String SQUARE = "square";
     static final String SILU = "silu";
 
@@ -29,14 +28,7 @@ final class VectorHelpers {
                 helper(
                         SIGMOID,
                         "1 / (1 + exp(-v))",
-                        CodeBlock.of("return v.broadcast(1f).div($T.exp(v.neg()).add(1f))", JavaTypes.FLOAT_MATH)),
-                helper(
-                        GELU_ERF,
-                        "0.5 v (1 + erf(v / sqrt 2)): GELU as ONNX Gelu-20 with approximate=none",
-                        CodeBlock.of(
-                                "return v.mul(0.5f).mul($T.erf(v.mul($Lf)).add(1f))",
-                                JavaTypes.FLOAT_MATH,
-                                ElementwiseEmitter.INV_SQRT2)));
+                        CodeBlock.of("return v.broadcast(1f).div($T.exp(v.neg()).add(1f))", JavaTypes.FLOAT_MATH)));
     }
 
     private static MethodSpec helper(String name, String doc, CodeBlock body) {

@@ -146,6 +146,7 @@ public final class LoadGenerator {
         inFlight.incrementAndGet();
         List<Double> tokenTimes = new ArrayList<>();
         String outcome = "error";
+        String error = null;
         int status = 0;
         long retryAfter = 0;
         try {
@@ -157,13 +158,16 @@ public final class LoadGenerator {
                     retryAfter = retryAfterSeconds(resp);
                     in.readAllBytes();
                 } else if (status != 200) {
-                    in.readAllBytes();
+                    error = firstLine(new String(in.readAllBytes(), StandardCharsets.UTF_8));
                 } else {
-                    outcome = readStream(in, tokenTimes, p.disconnectAfter());
+                    StreamEnd end = readStream(in, tokenTimes, p.disconnectAfter());
+                    outcome = end.outcome();
+                    error = end.error();
                 }
             }
         } catch (IOException e) {
             outcome = "error";
+            error = e.toString();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
@@ -185,7 +189,8 @@ public final class LoadGenerator {
                 tokenTimes.size(),
                 ttft,
                 end - start,
-                tbt));
+                tbt,
+                outcome.equals("error") ? (error != null ? error : "interrupted") : null));
         return retryAfter;
     }
 
@@ -201,8 +206,16 @@ public final class LoadGenerator {
         }
     }
 
+    /** How a stream ended: the outcome, and for {@code error} what the server or the connection said. */
+    private record StreamEnd(String outcome, String error) {}
+
+    private static String firstLine(String s) {
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+
     /** Reads SSE events; a token event is a data line with a null finish reason. */
-    private String readStream(InputStream in, List<Double> tokenTimes, int disconnectAfter) throws IOException {
+    private StreamEnd readStream(InputStream in, List<Double> tokenTimes, int disconnectAfter) throws IOException {
         byte[] one = new byte[1];
         var lineBytes = new java.io.ByteArrayOutputStream();
         while (in.read(one) != -1) {
@@ -217,19 +230,19 @@ public final class LoadGenerator {
             }
             String data = l.substring(6);
             if (data.equals("[DONE]")) {
-                return "ok";
+                return new StreamEnd("ok", null);
             }
             if (data.startsWith("{\"error\"")) {
-                return "error";
+                return new StreamEnd("error", data);
             }
             if (data.contains("\"finish_reason\":null")) {
                 tokenTimes.add(ms());
                 if (disconnectAfter > 0 && tokenTimes.size() >= disconnectAfter) {
-                    return "disconnected"; // closing the stream drops the connection
+                    return new StreamEnd("disconnected", null); // closing the stream drops the connection
                 }
             }
         }
-        return "error";
+        return new StreamEnd("error", "the stream ended without [DONE]");
     }
 
     private void sample() {

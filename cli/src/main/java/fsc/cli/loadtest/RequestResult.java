@@ -5,6 +5,7 @@ package fsc.cli.loadtest;
  *
  * @param outcome {@code ok}, {@code rejected} (429/503), {@code error} (4xx/5xx or an error event) or {@code disconnected} (by us)
  * @param tbtMs gaps between consecutive token events
+ * @param error why an {@code error} outcome happened (the server's message or the I/O failure); null otherwise
  */
 public record RequestResult(
         String priority,
@@ -16,4 +17,5 @@ public record RequestResult(
         int tokens,
         double ttftMs,
         double e2eMs,
-        double[] tbtMs) {}
+        double[] tbtMs,
+        String error) {}

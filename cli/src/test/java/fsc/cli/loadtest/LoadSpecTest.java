@@ -59,13 +59,13 @@ class LoadSpecTest {
     @Test
     void windowThroughputCountsOnlyTokensReceivedWhileSending() {
         // First token at 100 ms, then one every 50 ms: 100, 150, 200, 250.
-        RequestResult r = new RequestResult("batch", 10, 4, 0, "ok", 200, 4, 100, 260, new double[] {50, 50, 50});
+        RequestResult r = new RequestResult("batch", 10, 4, 0, "ok", 200, 4, 100, 260, new double[] {50, 50, 50}, null);
         assertEquals(3, Summary.tokensBefore(List.of(r), 200));
         assertEquals(4, Summary.tokensBefore(List.of(r), 1000));
         assertEquals(0, Summary.tokensBefore(List.of(result("batch", "rejected", Double.NaN)), 1000));
     }
 
     private static RequestResult result(String priority, String outcome, double ttftMs) {
-        return new RequestResult(priority, 10, 20, 0, outcome, 200, 5, ttftMs, 2 * ttftMs, new double[0]);
+        return new RequestResult(priority, 10, 20, 0, outcome, 200, 5, ttftMs, 2 * ttftMs, new double[0], null);
     }
 }

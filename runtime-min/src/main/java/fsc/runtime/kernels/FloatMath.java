@@ -126,36 +126,64 @@ public final class FloatMath {
      * called; e^x is {@link VectorExp#exp}, small enough to inline.
      */
     public static void geluRows(MemorySegment buf, long off, int rows, int cols, long rowBytes) {
-        int bound = S.loopBound(cols);
         for (int row = 0; row < rows; row++) {
             long base = off + row * rowBytes;
-            int i = 0;
-            for (; i < bound; i += S.length()) {
-                long o = base + (long) i * Float.BYTES;
-                FloatVector x = FloatVector.fromMemorySegment(S, buf, o, LE);
-                FloatVector h = x.mul(SQRT_HALF);
-                FloatVector h2 = h.mul(h);
-                FloatVector p = FloatVector.broadcast(S, SERIES[SERIES.length - 1]);
-                for (int j = SERIES.length - 2; j >= 0; j--) {
-                    p = p.fma(h2, FloatVector.broadcast(S, SERIES[j]));
-                }
-                FloatVector small = h.mul(p);
-                FloatVector z = h.abs();
-                FloatVector t = FloatVector.broadcast(S, 1f).div(z.fma(0.5f, 1f));
-                FloatVector q = FloatVector.broadcast(S, ERFCC[ERFCC.length - 1]);
-                for (int j = ERFCC.length - 2; j >= 0; j--) {
-                    q = q.fma(t, FloatVector.broadcast(S, ERFCC[j]));
-                }
-                FloatVector large =
-                        t.mul(VectorExp.exp(z.neg().fma(z, q))).neg().add(1f);
-                large = large.blend(large.neg(), h.lt(0f));
-                FloatVector erf = large.blend(small, z.lt(SERIES_LIMIT));
-                x.mul(0.5f).mul(erf.add(1f)).intoMemorySegment(buf, o, LE);
+            erfOrGelu(buf, base, buf, base, cols, true);
+        }
+    }
+
+    /**
+     * {@code y = gelu(x)} over {@code count} floats (exact GELU, ONNX Gelu with approximate=none):
+     * generated code calls this for a gelu node rather than carrying erf's vector body in a helper
+     * that takes and returns a FloatVector. Such a helper is inlined only while C2 judges it small;
+     * once erf has its own compiled copy (hot while the callers still run in the interpreter) C2
+     * declines to inline it ("already compiled into a big method") and every call boxes two
+     * vectors, which MiniLmQuantizedVsOrtTest caught as steady-state allocation.
+     */
+    public static void gelu(MemorySegment x, long xOff, MemorySegment y, long yOff, long count) {
+        erfOrGelu(x, xOff, y, yOff, count, true);
+    }
+
+    /** {@code y = erf(x)} over {@code count} floats; a loop kernel for the reason {@link #gelu} gives. */
+    public static void erf(MemorySegment x, long xOff, MemorySegment y, long yOff, long count) {
+        erfOrGelu(x, xOff, y, yOff, count, false);
+    }
+
+    /**
+     * The one vector body of erf, written out (see {@link #geluRows} for why it is not a call to
+     * {@link #erf(FloatVector)}): {@code erf(x)}, or {@code gelu(x) = x/2 (1 + erf(x/√2))} when
+     * {@code gelu}. The same bits as the lane-wise {@link #erf(FloatVector)} and {@link
+     * #gelu(FloatVector)}; the tail runs the scalar forms, as every vector loop here does. {@code gelu}
+     * is loop-invariant, so C2 unswitches it.
+     */
+    private static void erfOrGelu(
+            MemorySegment src, long srcOff, MemorySegment dst, long dstOff, long count, boolean gelu) {
+        long bound = S.loopBound(count);
+        long i = 0;
+        for (; i < bound; i += S.length()) {
+            FloatVector x = FloatVector.fromMemorySegment(S, src, srcOff + i * Float.BYTES, LE);
+            FloatVector h = gelu ? x.mul(SQRT_HALF) : x;
+            FloatVector h2 = h.mul(h);
+            FloatVector p = FloatVector.broadcast(S, SERIES[SERIES.length - 1]);
+            for (int j = SERIES.length - 2; j >= 0; j--) {
+                p = p.fma(h2, FloatVector.broadcast(S, SERIES[j]));
             }
-            for (; i < cols; i++) {
-                long o = base + (long) i * Float.BYTES;
-                buf.set(F32, o, gelu(buf.get(F32, o)));
+            FloatVector small = h.mul(p);
+            FloatVector z = h.abs();
+            FloatVector t = FloatVector.broadcast(S, 1f).div(z.fma(0.5f, 1f));
+            FloatVector q = FloatVector.broadcast(S, ERFCC[ERFCC.length - 1]);
+            for (int j = ERFCC.length - 2; j >= 0; j--) {
+                q = q.fma(t, FloatVector.broadcast(S, ERFCC[j]));
             }
+            FloatVector large = t.mul(VectorExp.exp(z.neg().fma(z, q))).neg().add(1f);
+            large = large.blend(large.neg(), h.lt(0f));
+            FloatVector erf = large.blend(small, z.lt(SERIES_LIMIT));
+            FloatVector r = gelu ? x.mul(0.5f).mul(erf.add(1f)) : erf;
+            r.intoMemorySegment(dst, dstOff + i * Float.BYTES, LE);
+        }
+        for (; i < count; i++) {
+            float x = src.get(F32, srcOff + i * Float.BYTES);
+            dst.set(F32, dstOff + i * Float.BYTES, gelu ? gelu(x) : erf(x));
         }
     }
 

@@ -11,6 +11,7 @@ import java.util.function.LongSupplier;
  * every remaining one, so no accepted request is left without an answer.
  */
 public final class ServeEngine implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(ServeEngine.class.getName());
     private final Scheduler scheduler;
     private final StepFunction step;
     private final Metrics metrics;
@@ -115,6 +116,8 @@ public final class ServeEngine implements AutoCloseable {
                 logits = step.run(plan, scheduler.kv());
             } catch (RuntimeException | Error e) {
                 error = "engine step failed: " + e;
+                // The clients see only this line; the operator needs the stack to find the fault.
+                LOG.log(System.Logger.Level.ERROR, error, e);
             }
             double ms = (System.nanoTime() - t0) / 1e6;
             lock.lock();

@@ -119,6 +119,44 @@ class FloatMathTest {
         }
     }
 
+    /**
+     * The loop kernels generated code calls for erf and gelu nodes give the lane-wise vector forms'
+     * bits on whole vectors and the scalar forms' on the tail, from one source into another.
+     */
+    @Test
+    void erfAndGeluLoopKernelsGiveTheLaneWiseBits() {
+        Random rnd = new Random(11);
+        int n = 3 * S.length() + 5;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment src = arena.allocate(8 + n * 4L);
+            MemorySegment erf = arena.allocate(12 + n * 4L);
+            MemorySegment gelu = arena.allocate(12 + n * 4L);
+            float[] xs = new float[n];
+            for (int i = 0; i < n; i++) {
+                // Both erf branches (|x| below and above 0.75) and both signs.
+                xs[i] = (float) ((rnd.nextDouble() - 0.5) * (i % 2 == 0 ? 1.4 : 8));
+                src.set(F32, 8 + i * 4L, xs[i]);
+            }
+            FloatMath.erf(src, 8, erf, 12, n);
+            FloatMath.gelu(src, 8, gelu, 12, n);
+            assertEquals(0f, erf.get(F32, 8), "the float before the range is untouched");
+            int whole = S.loopBound(n);
+            for (int i = 0; i < whole; i += S.length()) {
+                FloatVector x = FloatVector.fromArray(S, xs, i);
+                float[] e = FloatMath.erf(x).toArray();
+                float[] g = FloatMath.gelu(x).toArray();
+                for (int l = 0; l < S.length(); l++) {
+                    assertEquals(e[l], erf.get(F32, 12 + (i + l) * 4L), "erf at " + (i + l));
+                    assertEquals(g[l], gelu.get(F32, 12 + (i + l) * 4L), "gelu at " + (i + l));
+                }
+            }
+            for (int i = whole; i < n; i++) {
+                assertEquals(FloatMath.erf(xs[i]), erf.get(F32, 12 + i * 4L), "erf tail at " + i);
+                assertEquals(FloatMath.gelu(xs[i]), gelu.get(F32, 12 + i * 4L), "gelu tail at " + i);
+            }
+        }
+    }
+
     @Test
     void softmaxRowsMatchesReference() {
         Random rnd = new Random(5);
