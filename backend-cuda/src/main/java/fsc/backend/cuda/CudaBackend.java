@@ -55,7 +55,9 @@ public final class CudaBackend {
      * the same graph the jar also carries.
      */
     public static FusionRules fusionRules() {
-        Set<String> chain = new TreeSet<>(JavaBackend.fusionRules().chainOps());
+        // All the Java chain emitter can run, not only what the Java backend chains itself (it keeps
+        // erf and gelu out, a CPU inlining hazard): here they join the bias add in one launch.
+        Set<String> chain = new TreeSet<>(JavaBackend.fusedLoopOps());
         chain.removeIf(op -> !ScalarOps.isElementwise(op));
         return new FusionRules(chain, false, Set.of());
     }

@@ -18,7 +18,7 @@ class CudaFusionRulesTest {
         assertFalse(rules.chainOps().isEmpty());
         for (String op : rules.chainOps()) {
             assertTrue(ScalarOps.isElementwise(op), op + " has no CUDA scalar form");
-            assertTrue(JavaBackend.fusionRules().chainOps().contains(op), op + " has no Java fused-loop form");
+            assertTrue(JavaBackend.fusedLoopOps().contains(op), op + " has no Java fused-loop form");
         }
         assertFalse(rules.hasGemmEpilogue(), "the CUDA matmul has no bias/activation epilogue");
     }

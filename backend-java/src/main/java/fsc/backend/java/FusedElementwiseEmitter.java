@@ -25,12 +25,16 @@ final class FusedElementwiseEmitter {
     private FusedElementwiseEmitter() {}
 
     static final Set<String> BINARY = Set.of("add", "sub", "mul", "div", "pow", "max", "min");
-    /**
-     * Not erf and gelu: their vector body is too big for C2 to inline reliably into a chain's loop
-     * (see FloatMath.gelu), so they stay nodes of their own, which call a loop kernel.
-     */
     static final Set<String> UNARY =
-            Set.of("sqrt", "reciprocal", "exp", "log", "tanh", "sigmoid", "neg", "abs", "relu", "silu");
+            Set.of("sqrt", "reciprocal", "exp", "log", "erf", "tanh", "sigmoid", "neg", "abs", "relu", "gelu", "silu");
+
+    /**
+     * Unary ops this backend runs on their own rather than in a chain: erf's vector body is too big
+     * for C2 to inline reliably into a chain's loop (see FloatMath.gelu), so they stay nodes that
+     * call a loop kernel. A chain holding them (the CUDA backend fuses them; a cuda,java jar's Java
+     * code runs the same graph) takes the scalar loop.
+     */
+    static final Set<String> NOT_CHAINED = Set.of("erf", "gelu");
 
     /**
      * Whether this emitter runs {@code n}: an {@code elementwise} fused node with one result, f32

@@ -44,9 +44,19 @@ public final class JavaBackend {
      * GEMM epilogue ({@link EpilogueFusion}).
      */
     public static FusionRules fusionRules() {
-        Set<String> chain = new TreeSet<>(FusedElementwiseEmitter.BINARY);
-        chain.addAll(FusedElementwiseEmitter.UNARY);
+        Set<String> chain = new TreeSet<>(fusedLoopOps());
+        chain.removeAll(FusedElementwiseEmitter.NOT_CHAINED);
         return new FusionRules(chain, true, EpilogueFusion.GEMM_ACTIVATIONS);
+    }
+
+    /**
+     * Every op a fused element-wise node's body may hold for this backend to emit it: a superset of
+     * what {@link #fusionRules()} chains, since another backend's graph (a cuda,java jar) may fuse more.
+     */
+    public static Set<String> fusedLoopOps() {
+        Set<String> ops = new TreeSet<>(FusedElementwiseEmitter.BINARY);
+        ops.addAll(FusedElementwiseEmitter.UNARY);
+        return ops;
     }
 
     /** Compiles {@code g} (after {@code fold}) into {@code outJar}. User errors are {@link fsc.ir.FscException}s. */

@@ -286,9 +286,6 @@ final class MatmulEmitter {
                         "a {" + b.type().layout() + "} weight is always B[K,N], never transposed");
             }
             return s.model().addPacked(ref -> CodeBlock.builder()
-                    .beginControlFlow("if ($T.panelWidth() == $L)", JavaTypes.SGEMM, panel.getAsInt())
-                    .add("// Copied out of the mapped jar: the GEMM reads mapped file pages 20-40% slower\n")
-                    .add("// than the same bytes in the model's arena (docs/PERFORMANCE-FP32.md).\n")
                     .addStatement(
                             "$L = $N.allocate($T.packedBytes($L, $L), 64)",
                             ref,
@@ -296,6 +293,9 @@ final class MatmulEmitter {
                             JavaTypes.SGEMM,
                             k.value(),
                             n.value())
+                    .beginControlFlow("if ($T.panelWidth() == $L)", JavaTypes.SGEMM, panel.getAsInt())
+                    .add("// Copied out of the mapped jar: the GEMM reads mapped file pages 20-40% slower\n")
+                    .add("// than the same bytes in the model's arena (docs/PERFORMANCE-FP32.md).\n")
                     .addStatement(
                             "$T.copy($L, 0L, $L, 0L, $T.packedBytes($L, $L))",
                             java.lang.foreign.MemorySegment.class,
@@ -306,13 +306,6 @@ final class MatmulEmitter {
                             n.value())
                     .nextControlFlow("else")
                     .add("// Compiled for another vector width: convert the panels once.\n")
-                    .addStatement(
-                            "$L = $N.allocate($T.packedBytes($L, $L), 64)",
-                            ref,
-                            ModelContext.ARENA,
-                            JavaTypes.SGEMM,
-                            k.value(),
-                            n.value())
                     .addStatement(
                             "$T.repack($L, 0L, $L, $L, $L, $L, 0L)",
                             JavaTypes.SGEMM,

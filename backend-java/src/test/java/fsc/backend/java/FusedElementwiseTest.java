@@ -1,9 +1,11 @@
 package fsc.backend.java;
 
+import static fsc.backend.java.TestGraphs.attrs;
 import static fsc.backend.java.TestGraphs.f32;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import fsc.ir.Attr;
 import fsc.ir.Graph;
 import fsc.ir.GraphBuilder;
 import fsc.ir.Node;
@@ -70,6 +72,34 @@ class FusedElementwiseTest {
                     assertTrue(diff <= 1e-4, name + ": max abs diff " + diff);
                 });
             }
+        }
+    }
+    /**
+     * The Java backend does not chain erf GELU itself, but a cuda,java jar's Java code runs the CUDA
+     * graph, whose chains hold it: such a chain runs (on the scalar path) and matches the interpreter.
+     */
+    @Test
+    void aChainHoldingErfGeluFromAnotherBackendRuns() throws Exception {
+        GraphBuilder b = new GraphBuilder("gelu_chain");
+        Value x = b.input("x", f32(3, 37));
+        Value bias = b.input("bias", f32(37));
+        Value a = b.node("add", "a", List.of(x, bias), Map.of());
+        b.output(b.node("gelu", "g", List.of(a), attrs("approximate", new Attr.Str("none"))));
+        Graph plain = b.build();
+        Graph fused = new FusePass(new fsc.passes.FusionRules(JavaBackend.fusedLoopOps(), false, java.util.Set.of()))
+                .run(plain, PassContext.defaults());
+        assertEquals(List.of("fused"), fused.nodes().stream().map(Node::op).toList());
+        assertTrue(
+                !new FusePass(JavaBackend.fusionRules())
+                        .run(plain, PassContext.defaults()).nodes().stream()
+                                .anyMatch(n ->
+                                        n.isFused() && n.body().nodes().stream().anyMatch(m -> m.op().equals("gelu"))),
+                "the Java backend's own rules keep gelu out of chains");
+        try (ModelHarness h = ModelHarness.compile(fused, dir, 1)) {
+            Map<String, HostTensor> in = TestGraphs.randomInputs(plain, Map.of(), 7);
+            Map<String, HostTensor> expected = new Interpreter(plain).run(in);
+            double diff = expected.get("g").maxAbsDiff(h.run(in).get("g"));
+            assertTrue(diff <= 1e-5, "max abs diff " + diff);
         }
     }
 }
