@@ -8,6 +8,7 @@ import fsc.ir.FscException;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -68,6 +69,13 @@ final class OnnxAttributes {
             }
             return f;
         });
+    }
+
+    /** A STRINGS attribute, each byte string read as UTF-8. */
+    Optional<List<String>> strings(String name) {
+        return get(name, AttributeType.STRINGS).map(a -> a.getStringsList().stream()
+                .map(com.google.protobuf.ByteString::toStringUtf8)
+                .toList());
     }
 
     Optional<TensorProto> tensor(String name) {
