@@ -68,7 +68,11 @@ public final class LabelEncoderTable {
     }
 
     /** The string values of {@code in}'s elements. */
-    public String[] toStrings(Tensor in) {
+    public Tensor toStrings(Tensor in) {
+        return Tensor.ofStrings(in.shape(), strings(in));
+    }
+
+    String[] strings(Tensor in) {
         String[] out = new String[Math.toIntExact(in.elementCount())];
         for (int i = 0; i < out.length; i++) {
             out[i] = (String) lookup(in, i);

@@ -1,5 +1,10 @@
 package fsc.runtime.kernels;
 
+import fsc.runtime.RuntimeFailure;
+import fsc.runtime.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -16,6 +21,55 @@ import java.util.regex.Pattern;
  */
 public final class StringKernels {
     private StringKernels() {}
+
+    // ---- tensor entries for generated code ----
+
+    /** StringNormalizer on {@code [C]} or {@code [1, C]}: the result keeps the input's rank. */
+    public static Tensor normalize(Tensor x, String[] stopwords, boolean caseSensitive, int caseAction, String locale) {
+        String[] y = normalize(x.strings(), stopwords, caseSensitive, caseAction, locale);
+        return Tensor.ofStrings(x.rank() == 1 ? new long[] {y.length} : new long[] {1, y.length}, y);
+    }
+
+    /** StringSplit: the pieces {@code [x..., width]}; the counts go to {@code counts} as i64. */
+    public static Tensor split(Tensor x, String delimiter, long maxsplit, MemorySegment counts) {
+        long[] n = new long[x.strings().length];
+        String[] y = split(x.strings(), delimiter, maxsplit, n);
+        MemorySegment.copy(n, 0, counts, ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0, n.length);
+        long[] shape = Arrays.copyOf(x.shape(), x.rank() + 1);
+        shape[x.rank()] = n.length == 0 ? 0 : y.length / n.length;
+        return Tensor.ofStrings(shape, y);
+    }
+
+    public static Tensor concat(Tensor a, Tensor b) {
+        long[] out = broadcastShape(a.shape(), b.shape());
+        return Tensor.ofStrings(out, concat(a.strings(), a.shape(), b.strings(), b.shape(), out));
+    }
+
+    public static void equal(Tensor a, Tensor b, MemorySegment out) {
+        equal(a.strings(), a.shape(), b.strings(), b.shape(), broadcastShape(a.shape(), b.shape()), out);
+    }
+
+    public static void fullMatch(Tensor x, Pattern pattern, MemorySegment out) {
+        fullMatch(x.strings(), pattern, out);
+    }
+
+    /** Numpy broadcasting of two shapes; a mismatch is a run-time failure naming both. */
+    static long[] broadcastShape(long[] a, long[] b) {
+        int rank = Math.max(a.length, b.length);
+        long[] out = new long[rank];
+        for (int i = 0; i < rank; i++) {
+            long da = i < rank - a.length ? 1 : a[i - (rank - a.length)];
+            long db = i < rank - b.length ? 1 : b[i - (rank - b.length)];
+            if (da != db && da != 1 && db != 1) {
+                throw new RuntimeFailure(
+                        "string shapes " + Arrays.toString(a) + " and " + Arrays.toString(b) + " do not broadcast");
+            }
+            out[i] = da == 1 ? db : da;
+        }
+        return out;
+    }
+
+    // ---- array kernels ----
 
     public static final int CASE_NONE = 0;
     public static final int CASE_LOWER = 1;
@@ -133,11 +187,11 @@ public final class StringKernels {
 
     /** Equal-19 on strings: {@code out[i] = a == b} (byte 1 or 0), broadcasting. */
     public static void equal(
-            String[] a, long[] aShape, String[] b, long[] bShape, long[] outShape, java.lang.foreign.MemorySegment out) {
+            String[] a, long[] aShape, String[] b, long[] bShape, long[] outShape, MemorySegment out) {
         long n = count(outShape);
         for (int i = 0; i < n; i++) {
             boolean eq = a[broadcastIndex(outShape, aShape, i)].equals(b[broadcastIndex(outShape, bShape, i)]);
-            out.set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) (eq ? 1 : 0));
+            out.set(ValueLayout.JAVA_BYTE, i, (byte) (eq ? 1 : 0));
         }
     }
 
@@ -146,9 +200,9 @@ public final class StringKernels {
      * java.util.regex} accepts a superset (backreferences, lookaround), and for RE2's syntax it matches
      * alike with {@code \w}, {@code \d}, {@code \b} ASCII-only in both.
      */
-    public static void fullMatch(String[] x, Pattern pattern, java.lang.foreign.MemorySegment out) {
+    public static void fullMatch(String[] x, Pattern pattern, MemorySegment out) {
         for (int i = 0; i < x.length; i++) {
-            out.set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) (pattern.matcher(x[i]).matches() ? 1 : 0));
+            out.set(ValueLayout.JAVA_BYTE, i, (byte) (pattern.matcher(x[i]).matches() ? 1 : 0));
         }
     }
 
