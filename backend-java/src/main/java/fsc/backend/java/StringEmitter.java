@@ -101,7 +101,7 @@ final class StringEmitter {
         s.model().addField(
                 FieldSpec.builder(TABLE, field, Modifier.PRIVATE).build(),
                 CodeBlock.builder()
-                        .addStatement("this.$N = new $T($L, $L, (Object) $L)", field, TABLE, list(n, "keys"), list(n, "values"), dflt)
+                        .addStatement("this.$N = new $T($L, $L, $L)", field, TABLE, list(n, "keys"), list(n, "values"), dflt)
                         .build());
         CodeBlock in = x.dtype().isString()
                 ? s.model().strings(x)
