@@ -59,8 +59,8 @@ public final class StringData {
         }
         int len = in.getInt();
         if (len < 0 || len > in.remaining()) {
-            throw new IllegalArgumentException("string data: element of " + Integer.toUnsignedString(len)
-                    + " bytes, " + in.remaining() + " left");
+            throw new IllegalArgumentException(
+                    "string data: element of " + Integer.toUnsignedString(len) + " bytes, " + in.remaining() + " left");
         }
         return len;
     }

@@ -37,8 +37,8 @@ public record Tensor(ElemType type, long[] shape, MemorySegment data, String[] s
             throw new IllegalArgumentException("a string tensor, and only one, holds strings");
         }
         if (strings != null && strings.length != count) {
-            throw new IllegalArgumentException("a string" + Arrays.toString(shape) + " tensor needs " + count
-                    + " strings, got " + strings.length);
+            throw new IllegalArgumentException(
+                    "a string" + Arrays.toString(shape) + " tensor needs " + count + " strings, got " + strings.length);
         }
         if (data.byteSize() != type.bytesFor(count)) {
             throw new IllegalArgumentException("a " + type.shortName() + Arrays.toString(shape) + " tensor needs "

@@ -67,7 +67,8 @@ public record CudaLanguage(
                     F4E2M1,
                     I2,
                     U2 -> "unsigned char";
-            case STRING -> throw new IllegalStateException("string tensors never reach CUDA code (refused by the support check)");
+            case STRING ->
+                throw new IllegalStateException("string tensors never reach CUDA code (refused by the support check)");
         };
     }
 

@@ -46,9 +46,11 @@ final class DimCode {
         g.constants().forEach(c -> add.accept(c.value()));
         List<String> keep = new ArrayList<>();
         for (String s : g.symbols().keySet()) {
-            boolean extentOnly = !used.contains(s) && g.nodes().stream()
-                    .anyMatch(n -> n.outputs().stream().anyMatch(o -> o.dtype().isString()
-                            && o.type().dims().stream().anyMatch(d -> d.symbols().contains(s))));
+            boolean extentOnly = !used.contains(s)
+                    && g.nodes().stream().anyMatch(n -> n.outputs().stream()
+                            .anyMatch(o -> o.dtype().isString()
+                                    && o.type().dims().stream()
+                                            .anyMatch(d -> d.symbols().contains(s))));
             if (!extentOnly) {
                 keep.add(s);
             }

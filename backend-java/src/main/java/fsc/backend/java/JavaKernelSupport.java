@@ -181,8 +181,17 @@ final class JavaKernelSupport {
         t.add(new Kernel("string_split", str, str, StringEmitter::split));
         // LabelEncoder's keys and values: strings, the integers and float/double (LabelEncoderTable.store).
         Set<DType> labels = EnumSet.of(
-                DType.STRING, DType.F32, DType.F64, DType.I64, DType.U64, DType.I32, DType.U32, DType.I16,
-                DType.U16, DType.I8, DType.U8);
+                DType.STRING,
+                DType.F32,
+                DType.F64,
+                DType.I64,
+                DType.U64,
+                DType.I32,
+                DType.U32,
+                DType.I16,
+                DType.U16,
+                DType.I8,
+                DType.U8);
         t.add(new Kernel("label_encoder", labels, labels, StringEmitter::labelEncoder));
         for (String op : ArenaSlots.VIEW_OPS) {
             t.add(new Kernel(op, CASTABLE, CASTABLE, VIEW));

@@ -29,6 +29,7 @@ final class ModelContext {
     static final String ORDER = "LE";
     /** Per string value of the graph: its current run-time tensor (strings live on the heap). */
     static final String STRS = "strs";
+
     static final List<String> RESERVED = List.of(
             STRS,
             SLOT_BUF,

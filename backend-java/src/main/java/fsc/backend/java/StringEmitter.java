@@ -28,7 +28,12 @@ final class StringEmitter {
         Node n = s.node();
         ModelContext m = s.model();
         return CodeBlock.builder()
-                .addStatement("$L = $T.concat($L, $L)", m.strings(n.output()), KERNELS, m.strings(n.input(0)), m.strings(n.input(1)))
+                .addStatement(
+                        "$L = $T.concat($L, $L)",
+                        m.strings(n.output()),
+                        KERNELS,
+                        m.strings(n.input(0)),
+                        m.strings(n.input(1)))
                 .build();
     }
 
@@ -36,18 +41,31 @@ final class StringEmitter {
         Node n = s.node();
         ModelContext m = s.model();
         return CodeBlock.builder()
-                .addStatement("$T.equal($L, $L, $N)", KERNELS, m.strings(n.input(0)), m.strings(n.input(1)), s.segment(n.output(), "y"))
+                .addStatement(
+                        "$T.equal($L, $L, $N)",
+                        KERNELS,
+                        m.strings(n.input(0)),
+                        m.strings(n.input(1)),
+                        s.segment(n.output(), "y"))
                 .build();
     }
 
     static CodeBlock regexFullMatch(Scope s) {
         Node n = s.node();
         String field = s.methodName() + "_pattern";
-        s.model().addField(
-                FieldSpec.builder(PATTERN, field, Modifier.PRIVATE).build(),
-                CodeBlock.builder().addStatement("this.$N = $T.compile($S)", field, PATTERN, n.strAttr("pattern")).build());
+        s.model()
+                .addField(
+                        FieldSpec.builder(PATTERN, field, Modifier.PRIVATE).build(),
+                        CodeBlock.builder()
+                                .addStatement("this.$N = $T.compile($S)", field, PATTERN, n.strAttr("pattern"))
+                                .build());
         return CodeBlock.builder()
-                .addStatement("$T.fullMatch($L, $N, $N)", KERNELS, s.model().strings(n.input(0)), field, s.segment(n.output(), "y"))
+                .addStatement(
+                        "$T.fullMatch($L, $N, $N)",
+                        KERNELS,
+                        s.model().strings(n.input(0)),
+                        field,
+                        s.segment(n.output(), "y"))
                 .build();
     }
 
@@ -98,11 +116,18 @@ final class StringEmitter {
                 : n.has("values_ints")
                         ? CodeBlock.of("$LL", n.intAttr("default_int"))
                         : CodeBlock.of("$L", doubleLiteral(n.floatAttr("default_float")));
-        s.model().addField(
-                FieldSpec.builder(TABLE, field, Modifier.PRIVATE).build(),
-                CodeBlock.builder()
-                        .addStatement("this.$N = new $T($L, $L, $L)", field, TABLE, list(n, "keys"), list(n, "values"), dflt)
-                        .build());
+        s.model()
+                .addField(
+                        FieldSpec.builder(TABLE, field, Modifier.PRIVATE).build(),
+                        CodeBlock.builder()
+                                .addStatement(
+                                        "this.$N = new $T($L, $L, $L)",
+                                        field,
+                                        TABLE,
+                                        list(n, "keys"),
+                                        list(n, "values"),
+                                        dflt)
+                                .build());
         CodeBlock in = x.dtype().isString()
                 ? s.model().strings(x)
                 : CodeBlock.of(
@@ -110,13 +135,22 @@ final class StringEmitter {
                         JavaTypes.TENSOR,
                         JavaTypes.ELEM_TYPE,
                         x.dtype().name(),
-                        CodeBlock.join(x.type().dims().stream().map(s.dims()::of).toList(), ", "),
+                        CodeBlock.join(
+                                x.type().dims().stream().map(s.dims()::of).toList(), ", "),
                         s.segment(x, "x"));
         if (y.dtype().isString()) {
-            return CodeBlock.builder().addStatement("$L = $N.toStrings($L)", s.model().strings(y), field, in).build();
+            return CodeBlock.builder()
+                    .addStatement("$L = $N.toStrings($L)", s.model().strings(y), field, in)
+                    .build();
         }
         return CodeBlock.builder()
-                .addStatement("$N.toNumbers($L, $T.$L, $N)", field, in, JavaTypes.ELEM_TYPE, y.dtype().name(), s.segment(y, "y"))
+                .addStatement(
+                        "$N.toNumbers($L, $T.$L, $N)",
+                        field,
+                        in,
+                        JavaTypes.ELEM_TYPE,
+                        y.dtype().name(),
+                        s.segment(y, "y"))
                 .build();
     }
 

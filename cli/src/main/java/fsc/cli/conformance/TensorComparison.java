@@ -35,8 +35,12 @@ final class TensorComparison {
                 for (int i = 0; i < n && firstBad == null; i++) {
                     if (!e.strings()[i].equals(a.strings()[i])) {
                         firstBad = String.format(
-                                Locale.ROOT, "output %d element %d: expected \"%s\", got \"%s\"", k, i,
-                                e.strings()[i], a.strings()[i]);
+                                Locale.ROOT,
+                                "output %d element %d: expected \"%s\", got \"%s\"",
+                                k,
+                                i,
+                                e.strings()[i],
+                                a.strings()[i]);
                     }
                 }
                 continue;

@@ -53,18 +53,19 @@ record TensorValues(String dtype, long[] shape, MemorySegment bytes, String[] st
     }
 
     boolean isInteger() {
-        return !isString() && !List.of(
-                        "f32",
-                        "f64",
-                        "f16",
-                        "bf16",
-                        "f8e4m3fn",
-                        "f8e4m3fnuz",
-                        "f8e5m2",
-                        "f8e5m2fnuz",
-                        "f8e8m0",
-                        "f4e2m1")
-                .contains(dtype);
+        return !isString()
+                && !List.of(
+                                "f32",
+                                "f64",
+                                "f16",
+                                "bf16",
+                                "f8e4m3fn",
+                                "f8e4m3fnuz",
+                                "f8e5m2",
+                                "f8e5m2fnuz",
+                                "f8e8m0",
+                                "f4e2m1")
+                        .contains(dtype);
     }
 
     /** Element {@code i} as a double (integers up to 2^53 exactly). */

@@ -7,8 +7,8 @@ import fsc.frontend.onnx.proto.Onnx.TensorProto;
 import fsc.ir.FscException;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**

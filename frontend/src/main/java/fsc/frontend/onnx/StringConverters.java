@@ -6,7 +6,6 @@ import fsc.ir.Attr;
 import fsc.ir.DType;
 import fsc.ir.Dim;
 import fsc.ir.StringData;
-import fsc.ir.TensorType;
 import fsc.ir.Value;
 import fsc.ir.WeightData;
 import fsc.ir.interp.HostTensor;
@@ -28,7 +27,8 @@ final class StringConverters {
 
     static void register(List<Rule> rules) {
         rules.add(new Rule("StringNormalizer", 10, StringConverters::normalizer));
-        rules.add(new Rule("StringConcat", 20, c -> c.produce("string_concat", List.of(c.input(0), c.input(1)), Map.of())));
+        rules.add(new Rule(
+                "StringConcat", 20, c -> c.produce("string_concat", List.of(c.input(0), c.input(1)), Map.of())));
         rules.add(new Rule("StringSplit", 20, StringConverters::split));
         rules.add(new Rule("RegexFullMatch", 20, StringConverters::regex));
         rules.add(new Rule(MlConverters.ML_DOMAIN, "LabelEncoder", 2, StringConverters::labelEncoder));
@@ -96,17 +96,25 @@ final class StringConverters {
             if (d.size() != 1 || d.dtype() != to) {
                 throw c.fail("default_tensor must be one " + to.irName() + " value, got " + d);
             }
-            a.put("default_" + values.kind, switch (values.kind) {
-                case "string" -> new Attr.Str(d.getString(0));
-                case "int" -> new Attr.Int(d.getLong(0));
-                default -> new Attr.Float(d.getDouble(0));
-            });
+            a.put(
+                    "default_" + values.kind,
+                    switch (values.kind) {
+                        case "string" -> new Attr.Str(d.getString(0));
+                        case "int" -> new Attr.Int(d.getLong(0));
+                        default -> new Attr.Float(d.getDouble(0));
+                    });
         } else {
-            c.attrs.string("default_string").filter(v -> values.kind.equals("string"))
+            c.attrs
+                    .string("default_string")
+                    .filter(v -> values.kind.equals("string"))
                     .ifPresent(v -> a.put("default_string", new Attr.Str(v)));
-            c.attrs.intValue("default_int64").filter(v -> values.kind.equals("int"))
+            c.attrs
+                    .intValue("default_int64")
+                    .filter(v -> values.kind.equals("int"))
                     .ifPresent(v -> a.put("default_int", new Attr.Int(v)));
-            c.attrs.floatValue("default_float").filter(v -> values.kind.equals("float"))
+            c.attrs
+                    .floatValue("default_float")
+                    .filter(v -> values.kind.equals("float"))
                     .ifPresent(v -> a.put("default_float", new Attr.Float(v)));
         }
         Value x = c.input(0);
@@ -167,10 +175,9 @@ final class StringConverters {
             }
         }
         if (found.size() != 1) {
-            throw c.fail("needs exactly one of " + role + "_strings, " + role + "_int64s, " + role + "_floats, "
-                    + role + "_tensor; found " + found.size());
+            throw c.fail("needs exactly one of " + role + "_strings, " + role + "_int64s, " + role + "_floats, " + role
+                    + "_tensor; found " + found.size());
         }
         return found.getFirst();
     }
-
 }

@@ -45,8 +45,8 @@ final class TensorData {
         }
         if (dtype.isString()) {
             if (t.getStringDataCount() != elements) {
-                throw new FscException(where + ": string" + dims + " needs " + elements + " strings in string_data, found "
-                        + t.getStringDataCount());
+                throw new FscException(where + ": string" + dims + " needs " + elements
+                        + " strings in string_data, found " + t.getStringDataCount());
             }
             // ONNX strings are bytes; fsc holds them as UTF-8 text (fsc.ir.StringData).
             return new WeightData(

@@ -124,7 +124,8 @@ public final class HostTensor {
     /** A copy of this tensor as weight data, e.g. for a folded constant (later writes do not reach it). */
     public WeightData toWeight() {
         if (strings != null) {
-            return new WeightData(dtype, Arrays.stream(shape).boxed().toList(), fsc.ir.StringData.encode(List.of(strings)));
+            return new WeightData(
+                    dtype, Arrays.stream(shape).boxed().toList(), fsc.ir.StringData.encode(List.of(strings)));
         }
         ByteBuffer copy = ByteBuffer.allocate(data.capacity());
         copy.put(data.duplicate().clear()).flip();

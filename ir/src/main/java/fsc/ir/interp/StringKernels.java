@@ -27,13 +27,15 @@ final class StringKernels {
         List<String> stop = n.has("stopwords") ? n.strsAttr("stopwords") : List.of();
         List<String> kept = new ArrayList<>();
         for (String s : x.toStringArray()) {
-            boolean isStop = stop.stream().anyMatch(w -> sensitive ? w.equals(s) : w.toLowerCase(loc).equals(s.toLowerCase(loc)));
+            boolean isStop = stop.stream()
+                    .anyMatch(w -> sensitive ? w.equals(s) : w.toLowerCase(loc).equals(s.toLowerCase(loc)));
             if (!isStop) {
-                kept.add(switch (n.strAttr("case_change_action")) {
-                    case "LOWER" -> s.toLowerCase(loc);
-                    case "UPPER" -> s.toUpperCase(loc);
-                    default -> s;
-                });
+                kept.add(
+                        switch (n.strAttr("case_change_action")) {
+                            case "LOWER" -> s.toLowerCase(loc);
+                            case "UPPER" -> s.toUpperCase(loc);
+                            default -> s;
+                        });
             }
         }
         if (kept.isEmpty()) {
@@ -53,7 +55,7 @@ final class StringKernels {
         for (String s : x.toStringArray()) {
             List<String> pieces = new ArrayList<>();
             if (delimiter.isEmpty()) {
-                String rest = s.strip();
+                String rest = s.stripLeading();
                 while (!rest.isEmpty()) {
                     if (maxsplit >= 0 && pieces.size() == maxsplit) {
                         pieces.add(rest);

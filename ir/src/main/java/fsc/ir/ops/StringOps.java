@@ -51,7 +51,10 @@ final class StringOps {
                                 AttrSpec.string("locale", ""),
                                 AttrSpec.strings("stopwords")),
                 new OpSpec("string_split", 1, 1, StringOps::split)
-                        .attrs(AttrSpec.string("delimiter", ""), AttrSpec.dims("extent"), AttrSpec.integer("maxsplit")));
+                        .attrs(
+                                AttrSpec.string("delimiter", ""),
+                                AttrSpec.dims("extent"),
+                                AttrSpec.integer("maxsplit")));
     }
 
     private static TensorType strings(InferContext c, int i) {
@@ -140,7 +143,8 @@ final class StringOps {
         boolean ok = strings ? t.isString() : ints ? t.isInteger() : t.isFloat();
         if (!ok) {
             throw c.fail(role + " type " + t.irName() + " does not match the "
-                    + (strings ? "string" : ints ? "integer" : "float") + " " + (role.equals("to") ? "values" : "keys"));
+                    + (strings ? "string" : ints ? "integer" : "float") + " "
+                    + (role.equals("to") ? "values" : "keys"));
         }
     }
 

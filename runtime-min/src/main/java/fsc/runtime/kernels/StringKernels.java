@@ -34,7 +34,8 @@ public final class StringKernels {
     public static Tensor split(Tensor x, String delimiter, long maxsplit, MemorySegment counts) {
         long[] n = new long[x.strings().length];
         String[] y = split(x.strings(), delimiter, maxsplit, n);
-        MemorySegment.copy(n, 0, counts, ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0, n.length);
+        MemorySegment.copy(
+                n, 0, counts, ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0, n.length);
         long[] shape = Arrays.copyOf(x.shape(), x.rank() + 1);
         shape[x.rank()] = n.length == 0 ? 0 : y.length / n.length;
         return Tensor.ofStrings(shape, y);
@@ -116,7 +117,8 @@ public final class StringKernels {
         List<List<String>> rows = new ArrayList<>(x.length);
         int width = 0;
         for (int i = 0; i < x.length; i++) {
-            List<String> pieces = delimiter.isEmpty() ? splitWhitespace(x[i], maxsplit) : splitOn(x[i], delimiter, maxsplit);
+            List<String> pieces =
+                    delimiter.isEmpty() ? splitWhitespace(x[i], maxsplit) : splitOn(x[i], delimiter, maxsplit);
             rows.add(pieces);
             counts[i] = pieces.size();
             width = Math.max(width, pieces.size());
@@ -159,12 +161,8 @@ public final class StringKernels {
                 break;
             }
             if (maxsplit >= 0 && out.size() == maxsplit) {
-                // Python keeps the rest as the last piece, trailing whitespace removed.
-                int end = n;
-                while (end > i && Character.isWhitespace(s.charAt(end - 1))) {
-                    end--;
-                }
-                out.add(s.substring(i, end));
+                // Python keeps the rest whole as the last piece, trailing whitespace included.
+                out.add(s.substring(i));
                 break;
             }
             int start = i;
@@ -186,8 +184,7 @@ public final class StringKernels {
     }
 
     /** Equal-19 on strings: {@code out[i] = a == b} (byte 1 or 0), broadcasting. */
-    public static void equal(
-            String[] a, long[] aShape, String[] b, long[] bShape, long[] outShape, MemorySegment out) {
+    public static void equal(String[] a, long[] aShape, String[] b, long[] bShape, long[] outShape, MemorySegment out) {
         long n = count(outShape);
         for (int i = 0; i < n; i++) {
             boolean eq = a[broadcastIndex(outShape, aShape, i)].equals(b[broadcastIndex(outShape, bShape, i)]);
