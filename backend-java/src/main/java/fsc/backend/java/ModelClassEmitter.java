@@ -70,11 +70,13 @@ final class ModelClassEmitter {
             t.addField(SignatureEmitter.symbolValuesField());
         }
         t.addFields(ctx.fields());
-        t.addField(FieldSpec.builder(
-                        ArrayTypeName.of(JavaTypes.TENSOR), ModelContext.STRS, Modifier.PRIVATE, Modifier.FINAL)
-                .addJavadoc("Per string value: its tensor in the current call (strings live on the heap).\n")
-                .initializer("new $T[$L]", JavaTypes.TENSOR, ctx.stringCount())
-                .build());
+        if (ctx.stringCount() > 0) {
+            t.addField(FieldSpec.builder(
+                            ArrayTypeName.of(JavaTypes.TENSOR), ModelContext.STRS, Modifier.PRIVATE, Modifier.FINAL)
+                    .addJavadoc("Per string value: its tensor in the current call (strings live on the heap).\n")
+                    .initializer("new $T[$L]", JavaTypes.TENSOR, ctx.stringCount())
+                    .build());
+        }
         ProfileHook.addTo(t, calls.size());
         List<MethodSpec> helpers = new ArrayList<>();
         t.addMethod(constructor(helpers));

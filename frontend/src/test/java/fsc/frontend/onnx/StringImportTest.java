@@ -75,7 +75,8 @@ class StringImportTest {
         HostTensor y = new Interpreter(graph)
                 .run(Map.of("x", HostTensor.ofStrings(new long[] {4}, "monday", "tuesday", "Monday", "")))
                 .get("y");
-        assertArrayEquals(new String[] {"tuesday", "Monday", ""}, y.toStringArray());
+        // is_case_sensitive defaults to 0: "Monday" is a stopword too.
+        assertArrayEquals(new String[] {"tuesday", ""}, y.toStringArray());
     }
 
     @Test
