@@ -125,6 +125,38 @@ class StringImportTest {
     }
 
     @Test
+    void tfidfOverAStringPoolCountsStringNgrams() {
+        AttributeProto mode = AttributeProto.newBuilder()
+                .setName("mode")
+                .setType(AttributeType.STRING)
+                .setS(ByteString.copyFromUtf8("TF"))
+                .build();
+        GraphProto g = GraphProto.newBuilder()
+                .addInput(value("x", TensorProto.DataType.STRING_VALUE, 5L))
+                .addNode(node(
+                        "TfIdfVectorizer",
+                        "t",
+                        List.of("x"),
+                        List.of("y"),
+                        mode,
+                        TinyModels.intAttr("min_gram_length", 1),
+                        TinyModels.intAttr("max_gram_length", 2),
+                        TinyModels.intAttr("max_skip_count", 0),
+                        TinyModels.intsAttr("ngram_counts", 0, 2),
+                        TinyModels.intsAttr("ngram_indexes", 0, 1, 2),
+                        strings("pool_strings", "a", "b", "a", "b")))
+                .addOutput(value("y", TensorProto.DataType.FLOAT_VALUE, 3L))
+                .build();
+        Graph graph = OnnxImporter.importModel(write(dir, "tfidf.onnx", model(g, 9)));
+        assertEquals(List.of("label_encoder", "tfidf_vectorizer"), graph.nodes().stream().map(Node::op).toList());
+        HostTensor y = new Interpreter(graph)
+                .run(Map.of("x", HostTensor.ofStrings(new long[] {5}, "a", "b", "b", "z", "a")))
+                .get("y");
+        // unigrams a and b twice each, the bigram (a, b) once; "z" matches nothing.
+        assertArrayEquals(new float[] {2, 2, 1}, y.toFloatArray());
+    }
+
+    @Test
     void stringTensorFilesRoundTrip() {
         WeightData w = new WeightData(DType.STRING, List.of(2L, 2L), StringData.encode(List.of("", "中", "a b", "\n")));
         Path file = dir.resolve("s.pb");
