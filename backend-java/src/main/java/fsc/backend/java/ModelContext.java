@@ -96,6 +96,24 @@ final class ModelContext {
                 }
             }
         }
+        // A string constant is decoded from its weight bytes (fsc.ir.StringData) once, at construction.
+        for (fsc.ir.Constant c : graph.constants()) {
+            fsc.ir.Value v = c.value();
+            if (v.dtype().isString() && plan.ref(v) instanceof BufferRef.Const ref) {
+                int k = stringSlots.size();
+                stringSlots.put(v, k);
+                fieldInits.add(CodeBlock.builder()
+                        .addStatement(
+                                "$N[$L] = $T.decode(new long[] {$L}, $N[$L])",
+                                STRS,
+                                k,
+                                StringEmitter.KERNELS,
+                                CodeBlock.join(v.type().dims().stream().map(dims::of).toList(), ", "),
+                                CONST_BUF,
+                                ref.index())
+                        .build());
+            }
+        }
     }
 
     private final java.util.Map<fsc.ir.Value, Integer> stringSlots = new java.util.LinkedHashMap<>();

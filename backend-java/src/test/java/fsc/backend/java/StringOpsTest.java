@@ -78,6 +78,11 @@ class StringOpsTest {
             b.output(v);
         }
         b.output(b.node("string_concat", "cat", List.of(w, s), Map.of()));
+        Value suffixes = b.constant(
+                "suffixes",
+                new fsc.ir.WeightData(
+                        DType.STRING, List.of(6L), fsc.ir.StringData.encode(List.of("", "1", "é", "中文", "--", " "))));
+        b.output(b.node("string_concat", "cat_const", List.of(suffixes, w), Map.of()));
         b.output(b.node("string_equal", "eq", List.of(w, s), Map.of()));
         b.output(b.node("regex_full_match", "re", List.of(w), attrs("pattern", new Attr.Str("[a-z]+(--[a-z]*)*"))));
         b.output(b.node(

@@ -54,6 +54,25 @@ public final class StringKernels {
         fullMatch(x.strings(), pattern, out);
     }
 
+    /**
+     * A string constant from its weight bytes: per element a little-endian u32 length and that many
+     * UTF-8 bytes (the form of {@code fsc.ir.StringData}).
+     */
+    public static Tensor decode(long[] shape, MemorySegment data) {
+        String[] out = new String[Math.toIntExact(Tensor.countOf(shape))];
+        long at = 0;
+        for (int i = 0; i < out.length; i++) {
+            int len = data.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), at);
+            byte[] bytes = data.asSlice(at + 4, len).toArray(ValueLayout.JAVA_BYTE);
+            out[i] = new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
+            at += 4 + len;
+        }
+        if (at != data.byteSize()) {
+            throw new RuntimeFailure("string constant has " + (data.byteSize() - at) + " bytes after its last element");
+        }
+        return Tensor.ofStrings(shape, out);
+    }
+
     /** Numpy broadcasting of two shapes; a mismatch is a run-time failure naming both. */
     static long[] broadcastShape(long[] a, long[] b) {
         int rank = Math.max(a.length, b.length);
