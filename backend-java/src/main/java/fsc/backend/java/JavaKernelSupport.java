@@ -258,6 +258,13 @@ final class JavaKernelSupport {
             // The regions' own ops are checked when their classes are generated.
             return ControlFlowEmitter.supports(n) ? new Kernel(n.op(), PLAIN, PLAIN, ControlFlowEmitter::emit) : null;
         }
+        if (StringEmitter.touchesStrings(n) && ArenaSlots.isView(n)) {
+            // A view of strings shares the elements under a new shape, fixed unless it is identity.
+            boolean shaped = n.op().equals("identity") || n.output().type().isStatic();
+            return shaped && n.input(0).dtype().isString()
+                    ? new Kernel(n.op(), EnumSet.of(DType.STRING), EnumSet.of(DType.STRING), StringEmitter::view)
+                    : null;
+        }
         if (StringEmitter.touchesStrings(n) && !STRING_OPS.contains(n.op())) {
             return null; // strings are never bytes in the arena: only the string ops handle them
         }

@@ -139,7 +139,7 @@ final class ModelContext {
 
     /** Whether {@code n} emits no code: a view, or a step fused into its producer. */
     boolean isAbsorbed(fsc.ir.Node n) {
-        return ArenaSlots.isView(n)
+        return (ArenaSlots.isView(n) && !StringEmitter.touchesStrings(n))
                 || (fusion != null
                         && (fusion.aliases().containsKey(n)
                                 || fusion.redirected().contains(n)));

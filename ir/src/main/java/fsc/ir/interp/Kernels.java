@@ -86,8 +86,14 @@ final class Kernels {
         return List.of(single(c));
     }
 
+    /** Ops that only relabel a shape; on strings they keep the elements (the string ops are in StringKernels). */
+    private static final Set<String> STRING_VIEWS = Set.of("identity", "reshape", "squeeze", "unsqueeze", "flatten");
+
     private static HostTensor single(Call c) {
         String op = c.node().op();
+        if (STRING_VIEWS.contains(op) && !c.in().isEmpty() && c.in(0).dtype().isString()) {
+            return HostTensor.ofStrings(c.outShape(), c.in(0).toStringArray());
+        }
         if (BINARY.contains(op)) {
             return ElementwiseKernels.binary(c);
         }
