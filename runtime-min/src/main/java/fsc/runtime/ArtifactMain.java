@@ -107,7 +107,9 @@ public final class ArtifactMain {
             sb.append(i == 0 ? "" : ", ");
             if (t.type() == ElemType.STRING) {
                 String v = t.strings()[(int) i];
-                sb.append('"').append(v.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n")).append('"');
+                sb.append('"')
+                        .append(v.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n"))
+                        .append('"');
             } else if (t.type().isFloating()) {
                 sb.append(t.getFloat(i));
             } else {

@@ -108,7 +108,8 @@ final class ModelContext {
                                 STRS,
                                 k,
                                 StringEmitter.KERNELS,
-                                CodeBlock.join(v.type().dims().stream().map(dims::of).toList(), ", "),
+                                CodeBlock.join(
+                                        v.type().dims().stream().map(dims::of).toList(), ", "),
                                 CONST_BUF,
                                 ref.index())
                         .build());

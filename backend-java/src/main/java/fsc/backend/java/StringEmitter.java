@@ -42,14 +42,20 @@ final class StringEmitter {
         Node n = s.node();
         ModelContext m = s.model();
         if (n.op().equals("identity")) {
-            return CodeBlock.builder().addStatement("$L = $L", m.strings(n.output()), m.strings(n.input(0))).build();
+            return CodeBlock.builder()
+                    .addStatement("$L = $L", m.strings(n.output()), m.strings(n.input(0)))
+                    .build();
         }
         return CodeBlock.builder()
                 .addStatement(
                         "$L = $T.ofStrings(new long[] {$L}, $L.strings())",
                         m.strings(n.output()),
                         JavaTypes.TENSOR,
-                        CodeBlock.join(n.output().type().dims().stream().map(d -> CodeBlock.of("$LL", d.value())).toList(), ", "),
+                        CodeBlock.join(
+                                n.output().type().dims().stream()
+                                        .map(d -> CodeBlock.of("$LL", d.value()))
+                                        .toList(),
+                                ", "),
                         m.strings(n.input(0)))
                 .build();
     }

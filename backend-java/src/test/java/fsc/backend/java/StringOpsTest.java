@@ -85,7 +85,11 @@ class StringOpsTest {
         b.output(b.node("string_concat", "cat_const", List.of(suffixes, w), Map.of()));
         b.output(b.node("string_equal", "eq", List.of(w, s), Map.of()));
         Value grid = b.node("reshape", "grid", List.of(w), attrs("shape", Attr.ints(2, 3)));
-        b.output(b.node("string_concat", "grid_cat", List.of(grid, b.node("identity", "same", List.of(grid), Map.of())), Map.of()));
+        b.output(b.node(
+                "string_concat",
+                "grid_cat",
+                List.of(grid, b.node("identity", "same", List.of(grid), Map.of())),
+                Map.of()));
         b.output(b.node("regex_full_match", "re", List.of(w), attrs("pattern", new Attr.Str("[a-z]+(--[a-z]*)*"))));
         b.output(b.node(
                 "label_encoder",

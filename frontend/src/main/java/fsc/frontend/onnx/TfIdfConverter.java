@@ -38,7 +38,9 @@ final class TfIdfConverter {
             }
             Map<String, Attr> encode = new TreeMap<>();
             encode.put("keys_strings", new Attr.Strs(List.copyOf(ids.keySet())));
-            encode.put("values_ints", Attr.ints(ids.values().stream().mapToLong(Long::longValue).toArray()));
+            encode.put(
+                    "values_ints",
+                    Attr.ints(ids.values().stream().mapToLong(Long::longValue).toArray()));
             encode.put("default_int", new Attr.Int(-1));
             encode.put("to", new Attr.Type(DType.I64));
             tokens = c.emit("label_encoder", List.of(tokens), encode, c.temp("token_ids"));

@@ -148,7 +148,9 @@ class StringImportTest {
                 .addOutput(value("y", TensorProto.DataType.FLOAT_VALUE, 3L))
                 .build();
         Graph graph = OnnxImporter.importModel(write(dir, "tfidf.onnx", model(g, 9)));
-        assertEquals(List.of("label_encoder", "tfidf_vectorizer"), graph.nodes().stream().map(Node::op).toList());
+        assertEquals(
+                List.of("label_encoder", "tfidf_vectorizer"),
+                graph.nodes().stream().map(Node::op).toList());
         HostTensor y = new Interpreter(graph)
                 .run(Map.of("x", HostTensor.ofStrings(new long[] {5}, "a", "b", "b", "z", "a")))
                 .get("y");
