@@ -52,6 +52,18 @@ public sealed interface Attr {
         }
     }
 
+    /** A list of strings, e.g. StringNormalizer's stopwords or LabelEncoder's keys. */
+    record Strs(List<String> values) implements Attr {
+        public Strs {
+            values = List.copyOf(values);
+        }
+
+        @Override
+        public String toString() {
+            return values.stream().map(v -> new Str(v).toString()).collect(Collectors.joining(", ", "strings[", "]"));
+        }
+    }
+
     /** Dimensions that may be symbolic, e.g. slice ends {@code [S]} once shape arithmetic is folded. */
     record Dims(List<Dim> values) implements Attr {
         public Dims {

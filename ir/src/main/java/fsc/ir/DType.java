@@ -38,7 +38,10 @@ public enum DType {
     Q4_1("q4_1", 32, 20, false),
     Q4_K("q4_k", 256, 144, false),
     Q5_K("q5_k", 256, 176, false),
-    Q6_K("q6_k", 256, 210, false);
+    Q6_K("q6_k", 256, 210, false),
+    // ONNX STRING: variable-length text, never in the activation arena. Weights and test data hold it in
+    // StringData's length-prefixed UTF-8 form; at run time it is a String[] per tensor.
+    STRING("string", 1, 0, false);
 
     private final String irName;
     private final int blockSize;
@@ -83,11 +86,19 @@ public enum DType {
         return blockSize > 1 && !isSubByte();
     }
 
-    public boolean isInteger() {
-        return !floating && !isQuantizedBlock() && this != BOOL;
+    /** Text elements (ONNX STRING): no fixed byte size, so outside every numeric kernel and the arena. */
+    public boolean isString() {
+        return this == STRING;
     }
 
-    /** Bytes needed for {@code elements} elements; block types require whole blocks, sub-byte ones round up. */
+    public boolean isInteger() {
+        return !floating && !isQuantizedBlock() && this != BOOL && this != STRING;
+    }
+
+    /**
+     * Bytes needed for {@code elements} elements; block types require whole blocks, sub-byte ones round up.
+     * Strings take no arena bytes (0): their data lives on the heap (see {@link StringData} for weights).
+     */
     public long bytesFor(long elements) {
         if (isSubByte()) {
             return (elements + blockSize - 1) / blockSize;

@@ -149,6 +149,20 @@ public record Node(
         return a == null ? null : ((Attr.Ints) a).toArray();
     }
 
+    /** A string-list attribute, or null when absent. */
+    public List<String> strsAttr(String attr) {
+        declared(attr);
+        Attr a = attrs.get(attr);
+        return a == null ? null : ((Attr.Strs) a).values();
+    }
+
+    /** A number-list attribute, or null when absent. */
+    public List<Double> floatsAttr(String attr) {
+        declared(attr);
+        Attr a = attrs.get(attr);
+        return a == null ? null : ((Attr.Floats) a).values();
+    }
+
     /** A dimension-list attribute ({@code Dims} or {@code Ints}), or null when absent. */
     public List<Dim> dimsAttr(String attr) {
         declared(attr);

@@ -15,7 +15,11 @@ public record WeightData(DType dtype, List<Long> dims, ByteBuffer bytes) {
         dims = List.copyOf(dims);
         bytes = bytes.asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
         long elements = dims.stream().mapToLong(Long::longValue).reduce(1, Math::multiplyExact);
-        long expected = dtype.bytesFor(elements);
+        long expected = dtype.isString() ? bytes.remaining() : dtype.bytesFor(elements);
+        if (dtype.isString() && StringData.count(bytes.duplicate()) != elements) {
+            throw new IllegalArgumentException("weight string" + dims + " needs " + elements + " strings, got "
+                    + StringData.count(bytes.duplicate()));
+        }
         if (bytes.remaining() != expected) {
             throw new IllegalArgumentException(
                     "weight " + dtype.irName() + dims + " needs " + expected + " bytes, got " + bytes.remaining());

@@ -52,6 +52,7 @@ final class WeightValues {
             case I2 -> (((b.get(i / 4) >> ((i & 3) * 2)) & 0x3) << 30) >> 30;
             case Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K ->
                 throw new IllegalStateException(t.irName() + " elements are packed in blocks");
+            case STRING -> throw new IllegalStateException("string elements are not numbers");
         };
     }
 

@@ -105,7 +105,12 @@ public final class ArtifactMain {
         long n = Math.min(PREVIEW_VALUES, t.elementCount());
         for (long i = 0; i < n; i++) {
             sb.append(i == 0 ? "" : ", ");
-            if (t.type().isFloating()) {
+            if (t.type() == ElemType.STRING) {
+                String v = t.strings()[(int) i];
+                sb.append('"')
+                        .append(v.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n"))
+                        .append('"');
+            } else if (t.type().isFloating()) {
                 sb.append(t.getFloat(i));
             } else {
                 sb.append(t.getLong(i));

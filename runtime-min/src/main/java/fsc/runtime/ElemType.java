@@ -32,7 +32,9 @@ public enum ElemType {
     F4E2M1(1, null, 23),
     // 2-bit integers, four a byte (low bits first).
     U2(1, null, 25),
-    I2(1, null, 26);
+    I2(1, null, 26),
+    // ONNX STRING: a Tensor's String[] on the heap; no bytes in its segment.
+    STRING(0, null, 8);
 
     private final int byteSize;
     private final String npyDescr;
@@ -147,7 +149,6 @@ public enum ElemType {
     private static String onnxName(int code) {
         return switch (code) {
             case 0 -> " (UNDEFINED)";
-            case 8 -> " (STRING)";
             case 14 -> " (COMPLEX64)";
             case 15 -> " (COMPLEX128)";
             default -> code >= 17 ? " (float8/int4 types)" : "";

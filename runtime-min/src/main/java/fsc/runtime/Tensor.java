@@ -16,8 +16,11 @@ import java.util.Arrays;
  *
  * <p>{@code shape} is copied on construction and must not be mutated through {@link #shape()}; the
  * accessor does not copy because generated code reads it on hot paths.
+ *
+ * <p>A {@link ElemType#STRING} tensor holds its elements in {@code strings} (row-major) and an empty
+ * segment; every other type has {@code strings == null}.
  */
-public record Tensor(ElemType type, long[] shape, MemorySegment data) {
+public record Tensor(ElemType type, long[] shape, MemorySegment data, String[] strings) {
     static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfDouble F64 = ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -30,14 +33,36 @@ public record Tensor(ElemType type, long[] shape, MemorySegment data) {
         }
         shape = shape.clone();
         long count = countOf(shape);
+        if ((type == ElemType.STRING) != (strings != null)) {
+            throw new IllegalArgumentException("a string tensor, and only one, holds strings");
+        }
+        if (strings != null && strings.length != count) {
+            throw new IllegalArgumentException(
+                    "a string" + Arrays.toString(shape) + " tensor needs " + count + " strings, got " + strings.length);
+        }
         if (data.byteSize() != type.bytesFor(count)) {
             throw new IllegalArgumentException("a " + type.shortName() + Arrays.toString(shape) + " tensor needs "
                     + type.bytesFor(count) + " bytes, the segment has " + data.byteSize());
         }
     }
 
+    /** A tensor of a numeric or bool type. */
+    public Tensor(ElemType type, long[] shape, MemorySegment data) {
+        this(type, shape, data, null);
+    }
+
+    /** A string tensor holding {@code values} (not copied: the caller hands them over). */
+    public static Tensor ofStrings(long[] shape, String... values) {
+        return new Tensor(ElemType.STRING, shape, MemorySegment.ofArray(new byte[0]), values);
+    }
+
     /** A zero-filled tensor in {@code arena}, aligned to 64 bytes so vector loads never split lines. */
     public static Tensor allocate(ElemType type, long[] shape, Arena arena) {
+        if (type == ElemType.STRING) {
+            String[] empty = new String[Math.toIntExact(countOf(shape))];
+            Arrays.fill(empty, "");
+            return ofStrings(shape, empty);
+        }
         long bytes = type.bytesFor(countOf(shape));
         return new Tensor(type, shape, arena.allocate(bytes, 64));
     }
@@ -93,6 +118,7 @@ public record Tensor(ElemType type, long[] shape, MemorySegment data) {
             case F4E2M1 -> SubByte.f4e2m1(data, i);
             case U2 -> SubByte.uint2(data, i);
             case I2 -> SubByte.int2(data, i);
+            case STRING -> throw new IllegalStateException("getFloat on a string tensor; use strings()");
         };
     }
 
@@ -117,6 +143,7 @@ public record Tensor(ElemType type, long[] shape, MemorySegment data) {
             case I2 -> SubByte.int2(data, i);
             case F32, F16, BF16, F64, F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F8E8M0, F4E2M1 ->
                 throw new IllegalStateException("getLong on a " + type.shortName() + " tensor; use getFloat");
+            case STRING -> throw new IllegalStateException("getLong on a string tensor; use strings()");
         };
     }
 

@@ -145,9 +145,22 @@ public final class CudaKernelSupport {
         return null;
     }
 
+    /** String tensors live on the Java heap: a device has no place for them. */
+    private static FscException stringsRefused(String where) {
+        return new FscException(where + ": the CUDA backend does not run string tensors", "compile with --target java");
+    }
+
     /** Throws one {@link FscException} listing every node the CUDA backend cannot emit. */
     public static void check(Graph g) {
+        for (Value v : g.inputs()) {
+            if (v.dtype().isString()) {
+                throw stringsRefused("input %" + v.name());
+            }
+        }
         for (Node n : g.nodes()) {
+            if (n.outputs().stream().anyMatch(v -> v.dtype().isString())) {
+                throw stringsRefused(n.where());
+            }
             if (n.hasRegions()) {
                 // Control flow would need host-side branching between launches; refuse it whole.
                 throw new FscException(

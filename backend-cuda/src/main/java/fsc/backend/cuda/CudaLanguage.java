@@ -67,6 +67,8 @@ public record CudaLanguage(
                     F4E2M1,
                     I2,
                     U2 -> "unsigned char";
+            case STRING ->
+                throw new IllegalStateException("string tensors never reach CUDA code (refused by the support check)");
         };
     }
 
@@ -83,7 +85,7 @@ public record CudaLanguage(
             case U64 -> "unsigned long long";
             case Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K ->
                 throw new IllegalStateException("packed type " + t.irName() + " has no scalar compute type");
-            case F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F8E8M0, I4, U4, F4E2M1, I2, U2 ->
+            case F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F8E8M0, I4, U4, F4E2M1, I2, U2, STRING ->
                 throw new IllegalStateException("the CUDA backend does no arithmetic on " + t.irName());
         };
     }

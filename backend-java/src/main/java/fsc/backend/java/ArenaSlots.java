@@ -145,6 +145,9 @@ final class ArenaSlots {
     /** Bytes of {@code v} for the current call, as a dimension expression. */
     static Dim byteSize(Value v) {
         DType t = v.dtype();
+        if (t.isString()) {
+            return Dim.of(0); // on the heap, see ModelContext.strings
+        }
         Dim count = v.type().elementCount();
         if (t.isSubByte()) {
             // Two elements a byte, the last one padded: only fixed counts have a Dim for the rounding.

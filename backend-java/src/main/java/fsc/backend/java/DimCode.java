@@ -29,6 +29,35 @@ final class DimCode {
         }
     }
 
+    /**
+     * The symbols of {@code g} that some numeric value's dims use. A string op's extent symbol (see
+     * {@code StringOps}) sizes only string values, which carry their shape in their run-time tensor,
+     * so it is no parameter of the generated code (and no input binds it).
+     */
+    static DimCode of(fsc.ir.Graph g) {
+        java.util.Set<String> used = new java.util.TreeSet<>();
+        java.util.function.Consumer<fsc.ir.Value> add = v -> {
+            if (!v.dtype().isString()) {
+                v.type().dims().forEach(d -> used.addAll(d.symbols()));
+            }
+        };
+        g.inputs().forEach(add);
+        g.nodes().forEach(n -> n.outputs().forEach(add));
+        g.constants().forEach(c -> add.accept(c.value()));
+        List<String> keep = new ArrayList<>();
+        for (String s : g.symbols().keySet()) {
+            boolean extentOnly = !used.contains(s)
+                    && g.nodes().stream().anyMatch(n -> n.outputs().stream()
+                            .anyMatch(o -> o.dtype().isString()
+                                    && o.type().dims().stream()
+                                            .anyMatch(d -> d.symbols().contains(s))));
+            if (!extentOnly) {
+                keep.add(s);
+            }
+        }
+        return new DimCode(keep);
+    }
+
     private static String javaIdentifier(String symbol) {
         StringBuilder b = new StringBuilder();
         for (char c : symbol.toCharArray()) {

@@ -28,7 +28,7 @@ final class ElemCode {
             case F64 -> TypeName.DOUBLE;
             case I8, U8, I16, U16, I32, BOOL -> TypeName.INT;
             case U32, I64, U64 -> TypeName.LONG;
-            case Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K ->
+            case Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K, STRING ->
                 throw new IllegalStateException("block type " + t.irName() + " has no element compute type");
         };
     }
@@ -63,7 +63,7 @@ final class ElemCode {
                 CodeBlock.of("$T.$LToFloat($L)", SMALL_FLOATS, t.irName(), raw);
             case I4, U4, F4E2M1, I2, U2 ->
                 throw new IllegalStateException("unreachable: sub-byte types are read above");
-            case Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K ->
+            case Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K, STRING ->
                 throw new IllegalStateException("block type " + t.irName() + " is not read element-wise");
         };
     }
@@ -112,7 +112,7 @@ final class ElemCode {
             // 4-bit integers keep the low bits (SubByte.set masks them); E2M1 always saturates.
             case I4, U4, I2, U2 -> value;
             case F4E2M1 -> CodeBlock.of("$T.toF4e2m1($L)", SUB_BYTE, value);
-            case Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K ->
+            case Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K, STRING ->
                 throw new IllegalStateException("block type " + t.irName() + " is not written element-wise");
         };
     }

@@ -172,6 +172,27 @@ final class JavaKernelSupport {
         t.add(new Kernel("grid_sample", F32, F32, SamplingEmitter::gridSample));
         t.add(new Kernel("roi_align", F32, F32, SamplingEmitter::roiAlign));
         t.add(new Kernel("tfidf_vectorizer", INDEX, F32, TextEmitter::tfidf));
+        Set<DType> str = EnumSet.of(DType.STRING);
+        Set<DType> bool = EnumSet.of(DType.BOOL);
+        t.add(new Kernel("string_concat", str, str, StringEmitter::concat));
+        t.add(new Kernel("string_equal", str, bool, StringEmitter::equal));
+        t.add(new Kernel("regex_full_match", str, bool, StringEmitter::regexFullMatch));
+        t.add(new Kernel("string_normalizer", str, str, StringEmitter::normalizer));
+        t.add(new Kernel("string_split", str, str, StringEmitter::split));
+        // LabelEncoder's keys and values: strings, the integers and float/double (LabelEncoderTable.store).
+        Set<DType> labels = EnumSet.of(
+                DType.STRING,
+                DType.F32,
+                DType.F64,
+                DType.I64,
+                DType.U64,
+                DType.I32,
+                DType.U32,
+                DType.I16,
+                DType.U16,
+                DType.I8,
+                DType.U8);
+        t.add(new Kernel("label_encoder", labels, labels, StringEmitter::labelEncoder));
         for (String op : ArenaSlots.VIEW_OPS) {
             t.add(new Kernel(op, CASTABLE, CASTABLE, VIEW));
         }
@@ -209,6 +230,9 @@ final class JavaKernelSupport {
             Map.entry("cumsum", 1),
             Map.entry("cumprod", 1));
 
+    private static final Set<String> STRING_OPS = Set.of(
+            "label_encoder", "regex_full_match", "string_concat", "string_equal", "string_normalizer", "string_split");
+
     /** The emitter for {@code n}; {@link #check} must have accepted the graph. */
     static Function<Scope, CodeBlock> emitter(Node n) {
         Kernel k = find(n);
@@ -233,6 +257,16 @@ final class JavaKernelSupport {
         if (n.hasRegions()) {
             // The regions' own ops are checked when their classes are generated.
             return ControlFlowEmitter.supports(n) ? new Kernel(n.op(), PLAIN, PLAIN, ControlFlowEmitter::emit) : null;
+        }
+        if (StringEmitter.touchesStrings(n) && ArenaSlots.isView(n)) {
+            // A view of strings shares the elements under a new shape, fixed unless it is identity.
+            boolean shaped = n.op().equals("identity") || n.output().type().isStatic();
+            return shaped && n.input(0).dtype().isString()
+                    ? new Kernel(n.op(), EnumSet.of(DType.STRING), EnumSet.of(DType.STRING), StringEmitter::view)
+                    : null;
+        }
+        if (StringEmitter.touchesStrings(n) && !STRING_OPS.contains(n.op())) {
+            return null; // strings are never bytes in the arena: only the string ops handle them
         }
         DType in = n.inputs().isEmpty() ? null : n.input(0).dtype();
         // Multi-output ops (split) have one element type across their outputs.

@@ -82,7 +82,7 @@ final class JavaTypes {
             case I32, U32 -> TypeName.INT;
             case I16, U16, F16, BF16 -> TypeName.SHORT;
             case I8, U8, BOOL, F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F8E8M0 -> TypeName.BYTE;
-            case Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K, I4, U4, F4E2M1, I2, U2 ->
+            case Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K, I4, U4, F4E2M1, I2, U2, STRING ->
                 throw new IllegalStateException("no scalar type for packed type " + t.irName());
         };
     }

@@ -70,6 +70,13 @@ final class ModelClassEmitter {
             t.addField(SignatureEmitter.symbolValuesField());
         }
         t.addFields(ctx.fields());
+        if (ctx.stringCount() > 0) {
+            t.addField(FieldSpec.builder(
+                            ArrayTypeName.of(JavaTypes.TENSOR), ModelContext.STRS, Modifier.PRIVATE, Modifier.FINAL)
+                    .addJavadoc("Per string value: its tensor in the current call (strings live on the heap).\n")
+                    .initializer("new $T[$L]", JavaTypes.TENSOR, ctx.stringCount())
+                    .build());
+        }
         ProfileHook.addTo(t, calls.size());
         List<MethodSpec> helpers = new ArrayList<>();
         t.addMethod(constructor(helpers));
@@ -410,11 +417,18 @@ final class ModelClassEmitter {
         m.addCode(chunked("stage", calls, dc.parameters(), dc.arguments(), helpers));
         // Same symbols as the last call: the same tensors over the same arena bytes, so a steady
         // stream of equal-shaped calls allocates nothing here.
-        m.beginControlFlow("if ($N != null && $L)", ModelContext.RESULT, sameSymbols())
-                .addStatement("return $N", ModelContext.RESULT)
-                .endControlFlow();
+        // String outputs are new tensors each call, so a graph with any builds its result each time.
+        if (graph.outputs().stream().noneMatch(o -> o.dtype().isString())) {
+            m.beginControlFlow("if ($N != null && $L)", ModelContext.RESULT, sameSymbols())
+                    .addStatement("return $N", ModelContext.RESULT)
+                    .endControlFlow();
+        }
         m.addStatement("$T outputs = new $T<>()", map, LinkedHashMap.class);
         for (Value out : graph.outputs()) {
+            if (out.dtype().isString()) {
+                m.addStatement("outputs.put($S, $L)", out.name(), ctx.strings(out));
+                continue;
+            }
             m.addStatement(
                     "outputs.put($S, new $T($T.$L, new long[] {$L}, $L))",
                     out.name(),

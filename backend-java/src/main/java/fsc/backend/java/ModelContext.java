@@ -27,7 +27,11 @@ final class ModelContext {
     static final String WEIGHTS = "weights";
     static final String SPECIES = "FS";
     static final String ORDER = "LE";
+    /** Per string value of the graph: its current run-time tensor (strings live on the heap). */
+    static final String STRS = "strs";
+
     static final List<String> RESERVED = List.of(
+            STRS,
             SLOT_BUF,
             ACTIVATIONS,
             IN_BUF,
@@ -80,6 +84,53 @@ final class ModelContext {
         this.plan = plan;
         this.weights = weights;
         this.fusion = fusion;
+        for (fsc.ir.Value v : graph.inputs()) {
+            if (v.dtype().isString()) {
+                stringSlots.put(v, stringSlots.size());
+            }
+        }
+        for (fsc.ir.Node n : graph.nodes()) {
+            for (fsc.ir.Value v : n.outputs()) {
+                if (v.dtype().isString()) {
+                    stringSlots.put(v, stringSlots.size());
+                }
+            }
+        }
+        // A string constant is decoded from its weight bytes (fsc.ir.StringData) once, at construction.
+        for (fsc.ir.Constant c : graph.constants()) {
+            fsc.ir.Value v = c.value();
+            if (v.dtype().isString() && plan.ref(v) instanceof BufferRef.Const ref) {
+                int k = stringSlots.size();
+                stringSlots.put(v, k);
+                fieldInits.add(CodeBlock.builder()
+                        .addStatement(
+                                "$N[$L] = $T.decode(new long[] {$L}, $N[$L])",
+                                STRS,
+                                k,
+                                StringEmitter.KERNELS,
+                                CodeBlock.join(
+                                        v.type().dims().stream().map(dims::of).toList(), ", "),
+                                CONST_BUF,
+                                ref.index())
+                        .build());
+            }
+        }
+    }
+
+    private final java.util.Map<fsc.ir.Value, Integer> stringSlots = new java.util.LinkedHashMap<>();
+
+    /** How many string values the graph has (the length of the {@link #STRS} array). */
+    int stringCount() {
+        return stringSlots.size();
+    }
+
+    /** {@code strs[k]}: the run-time tensor of string value {@code v}. */
+    CodeBlock strings(fsc.ir.Value v) {
+        Integer k = stringSlots.get(v);
+        if (k == null) {
+            throw new IllegalStateException(v + " is not a string value of graph '" + graph.name() + "'");
+        }
+        return CodeBlock.of("$N[$L]", STRS, k);
     }
 
     /** The epilogue fused into weight GEMM {@code n}, or null. */
@@ -89,7 +140,7 @@ final class ModelContext {
 
     /** Whether {@code n} emits no code: a view, or a step fused into its producer. */
     boolean isAbsorbed(fsc.ir.Node n) {
-        return ArenaSlots.isView(n)
+        return (ArenaSlots.isView(n) && !StringEmitter.touchesStrings(n))
                 || (fusion != null
                         && (fusion.aliases().containsKey(n)
                                 || fusion.redirected().contains(n)));

@@ -117,6 +117,11 @@ final class SignatureEmitter {
         for (String p : dc.symbols().values()) {
             b.addStatement("$N = $N", ctx.symbolField(p), p);
         }
+        for (Value in : graph.inputs()) {
+            if (in.dtype().isString()) {
+                b.addStatement("$L = inputs.get($S)", ctx.strings(in), in.name());
+            }
+        }
         for (int i = 0; i < graph.inputs().size(); i++) {
             b.addStatement(
                     "$N[$L] = nativeData(inputs.get($S))",

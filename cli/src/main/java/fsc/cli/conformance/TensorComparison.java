@@ -7,7 +7,7 @@ import java.util.Locale;
 /**
  * The ONNX backend test's rule: the same number of outputs, each with exactly the expected dtype and
  * shape, and every element within {@code 1e-7 + 1e-3·|expected|} of the expected one, NaN equal to
- * NaN (and an infinity equal only to itself).
+ * NaN (and an infinity equal only to itself). Strings must be equal exactly.
  */
 final class TensorComparison {
     static final double ATOL = 1e-7;
@@ -31,6 +31,20 @@ final class TensorComparison {
                         "output " + k + ": expected " + e.typeString() + ", got " + a.typeString(), Double.NaN);
             }
             long n = e.count();
+            if (e.isString()) {
+                for (int i = 0; i < n && firstBad == null; i++) {
+                    if (!e.strings()[i].equals(a.strings()[i])) {
+                        firstBad = String.format(
+                                Locale.ROOT,
+                                "output %d element %d: expected \"%s\", got \"%s\"",
+                                k,
+                                i,
+                                e.strings()[i],
+                                a.strings()[i]);
+                    }
+                }
+                continue;
+            }
             for (long i = 0; i < n; i++) {
                 double err = error(e, a, i);
                 if (Double.isNaN(err)) {

@@ -14,9 +14,9 @@ import java.util.List;
 /**
  * A tensor seen as numbers, whichever side it comes from (an expected {@code .pb} or a model
  * output): its dtype name ({@code f32}, {@code i64}, ... — the IR and the runtime spell them alike),
- * its shape and its little-endian bytes.
+ * its shape and its little-endian bytes; a string tensor its elements in {@code strings} instead.
  */
-record TensorValues(String dtype, long[] shape, MemorySegment bytes) {
+record TensorValues(String dtype, long[] shape, MemorySegment bytes, String[] strings) {
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -26,11 +26,22 @@ record TensorValues(String dtype, long[] shape, MemorySegment bytes) {
 
     static TensorValues of(WeightData w) {
         long[] shape = w.dims().stream().mapToLong(Long::longValue).toArray();
-        return new TensorValues(w.dtype().irName(), shape, MemorySegment.ofBuffer(w.view()));
+        if (w.dtype().isString()) {
+            return new TensorValues(
+                    "string",
+                    shape,
+                    MemorySegment.ofArray(new byte[0]),
+                    fsc.ir.StringData.decode(w.view()).toArray(String[]::new));
+        }
+        return new TensorValues(w.dtype().irName(), shape, MemorySegment.ofBuffer(w.view()), null);
     }
 
     static TensorValues of(Tensor t) {
-        return new TensorValues(t.type().shortName(), t.shape().clone(), t.data());
+        return new TensorValues(t.type().shortName(), t.shape().clone(), t.data(), t.strings());
+    }
+
+    boolean isString() {
+        return strings != null;
     }
 
     long count() {
@@ -42,18 +53,19 @@ record TensorValues(String dtype, long[] shape, MemorySegment bytes) {
     }
 
     boolean isInteger() {
-        return !List.of(
-                        "f32",
-                        "f64",
-                        "f16",
-                        "bf16",
-                        "f8e4m3fn",
-                        "f8e4m3fnuz",
-                        "f8e5m2",
-                        "f8e5m2fnuz",
-                        "f8e8m0",
-                        "f4e2m1")
-                .contains(dtype);
+        return !isString()
+                && !List.of(
+                                "f32",
+                                "f64",
+                                "f16",
+                                "bf16",
+                                "f8e4m3fn",
+                                "f8e4m3fnuz",
+                                "f8e5m2",
+                                "f8e5m2fnuz",
+                                "f8e8m0",
+                                "f4e2m1")
+                        .contains(dtype);
     }
 
     /** Element {@code i} as a double (integers up to 2^53 exactly). */

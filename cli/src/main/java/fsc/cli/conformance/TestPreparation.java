@@ -176,6 +176,9 @@ final class TestPreparation {
     static Tensor toTensor(WeightData w) {
         ElemType type = ElemType.valueOf(w.dtype().name());
         long[] shape = w.dims().stream().mapToLong(Long::longValue).toArray();
+        if (w.dtype().isString()) {
+            return Tensor.ofStrings(shape, fsc.ir.StringData.decode(w.view()).toArray(String[]::new));
+        }
         Tensor t = Tensor.allocate(type, shape, Arena.ofAuto());
         MemorySegment.copy(
                 MemorySegment.ofBuffer(w.view()), 0, t.data(), 0, t.data().byteSize());

@@ -19,7 +19,14 @@ final class ElementwiseConverters {
         binary(rules, "Sub", "sub", 7);
         binary(rules, "Mul", "mul", 7);
         binary(rules, "Div", "div", 7);
-        binary(rules, "Equal", "equal", 7);
+        // Equal-19 added strings: those compare as text (IR string_equal), never as numbers.
+        rules.add(new Rule(
+                "Equal",
+                7,
+                ctx -> ctx.produce(
+                        ctx.input(0).dtype().isString() ? "string_equal" : "equal",
+                        List.of(ctx.input(0), ctx.input(1)),
+                        Map.of())));
         binary(rules, "Less", "less", 7);
         binary(rules, "Greater", "greater", 7);
         binary(rules, "LessOrEqual", "less_or_equal", 12);

@@ -7,6 +7,7 @@ import fsc.frontend.onnx.proto.Onnx.TensorProto;
 import fsc.ir.FscException;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -68,6 +69,13 @@ final class OnnxAttributes {
             }
             return f;
         });
+    }
+
+    /** A STRINGS attribute, each byte string read as UTF-8. */
+    Optional<List<String>> strings(String name) {
+        return get(name, AttributeType.STRINGS).map(a -> a.getStringsList().stream()
+                .map(com.google.protobuf.ByteString::toStringUtf8)
+                .toList());
     }
 
     Optional<TensorProto> tensor(String name) {

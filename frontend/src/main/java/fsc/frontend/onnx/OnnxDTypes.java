@@ -40,7 +40,8 @@ final class OnnxDTypes {
                     case UINT2 -> DType.U2;
                     case INT2 -> DType.I2;
                     case FLOAT8E8M0 -> DType.F8E8M0;
-                    case UNDEFINED, STRING, COMPLEX64, COMPLEX128 -> null;
+                    case STRING -> DType.STRING;
+                    case UNDEFINED, COMPLEX64, COMPLEX128 -> null;
                 });
     }
 
@@ -78,6 +79,7 @@ final class OnnxDTypes {
                     case F8E8M0 -> TensorProto.DataType.FLOAT8E8M0;
                     case U2 -> TensorProto.DataType.UINT2;
                     case I2 -> TensorProto.DataType.INT2;
+                    case STRING -> TensorProto.DataType.STRING;
                     case Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K ->
                         throw new FscException("ONNX has no element type for " + t.irName());
                 };

@@ -77,6 +77,7 @@ final class OnnxOps {
         GridSampleConverter.register(rules);
         RoiAlignConverter.register(rules);
         TfIdfConverter.register(rules);
+        StringConverters.register(rules);
         RecurrentConverters.register(rules);
         DftConverters.register(rules);
         BitwiseConverters.register(rules);

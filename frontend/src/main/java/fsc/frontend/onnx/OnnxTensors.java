@@ -34,6 +34,16 @@ public final class OnnxTensors {
 
     /** The {@code TensorProto} for {@code data}, contents in {@code raw_data}. */
     public static TensorProto toProto(String name, WeightData data) {
+        if (data.dtype().isString()) {
+            return TensorProto.newBuilder()
+                    .setName(name)
+                    .setDataType(OnnxDTypes.fromIr(data.dtype()))
+                    .addAllDims(data.dims())
+                    .addAllStringData(fsc.ir.StringData.decode(data.view()).stream()
+                            .map(ByteString::copyFromUtf8)
+                            .toList())
+                    .build();
+        }
         return TensorProto.newBuilder()
                 .setName(name)
                 .setDataType(OnnxDTypes.fromIr(data.dtype()))

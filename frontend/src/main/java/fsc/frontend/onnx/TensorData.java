@@ -43,6 +43,19 @@ final class TensorData {
                 throw new FscException(where + ": shape " + t.getDimsList() + " has too many elements");
             }
         }
+        if (dtype.isString()) {
+            if (t.getStringDataCount() != elements) {
+                throw new FscException(where + ": string" + dims + " needs " + elements
+                        + " strings in string_data, found " + t.getStringDataCount());
+            }
+            // ONNX strings are bytes; fsc holds them as UTF-8 text (fsc.ir.StringData).
+            return new WeightData(
+                    dtype,
+                    dims,
+                    fsc.ir.StringData.encode(t.getStringDataList().stream()
+                            .map(ByteString::toStringUtf8)
+                            .toList()));
+        }
         long bytes = dtype.bytesFor(elements);
         ByteBuffer data;
         if (t.getDataLocation() == TensorProto.DataLocation.EXTERNAL || t.getExternalDataCount() > 0) {
@@ -125,6 +138,7 @@ final class TensorData {
                     F4E2M1,
                     I2,
                     U2 -> "int32_data";
+            case STRING -> "string_data";
             case Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K ->
                 throw new IllegalStateException("ONNX tensors cannot hold " + dtype.irName());
         };
@@ -151,6 +165,7 @@ final class TensorData {
             case F4E2M1 -> Float8Values.decodeF4e2m1(b.get(0));
             case U2 -> b.get(0) & 0x3;
             case I2 -> (b.get(0) << 30) >> 30;
+            case STRING -> throw new FscException("a string tensor has no numeric value");
             case Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K ->
                 throw new IllegalStateException(
                         "ONNX tensors cannot hold " + w.dtype().irName());

@@ -14,14 +14,36 @@ import java.util.Random;
  * little-endian row-major bytes. Elements are read and written as {@code double} or {@code long};
  * writes round to the element type the way a cast does ({@code (float)} for f32, round-to-nearest-even
  * for f16/bf16, truncation toward zero for integers, non-zero for bool). Packed quantized types are
- * not supported.
+ * not supported. String tensors hold a {@code String[]} instead of bytes ({@link #ofStrings}).
  */
 public final class HostTensor {
     private final DType dtype;
     private final long[] shape;
     private final ByteBuffer data;
+    /** The elements of a string tensor; null for every other type. */
+    private final String[] strings;
+
+    private HostTensor(long[] shape, String[] strings) {
+        this.dtype = DType.STRING;
+        this.shape = shape.clone();
+        this.data = ByteBuffer.allocate(0).order(ByteOrder.LITTLE_ENDIAN);
+        this.strings = strings.clone();
+        if (strings.length != count(shape)) {
+            throw new IllegalArgumentException(
+                    "string" + Arrays.toString(shape) + " holds " + count(shape) + " strings, got " + strings.length);
+        }
+    }
+
+    /** A string tensor. */
+    public static HostTensor ofStrings(long[] shape, String... values) {
+        return new HostTensor(shape, values);
+    }
 
     public HostTensor(DType dtype, long[] shape, ByteBuffer data) {
+        if (dtype.isString()) {
+            throw new IllegalArgumentException("string tensors are built with ofStrings or fromWeight");
+        }
+        this.strings = null;
         if (dtype.isQuantizedBlock()) {
             throw new IllegalArgumentException("host tensors do not hold packed " + dtype.irName() + " data");
         }
@@ -36,7 +58,13 @@ public final class HostTensor {
         }
     }
 
+    /** Zeros; for strings, empty strings. */
     public static HostTensor zeros(DType dtype, long[] shape) {
+        if (dtype.isString()) {
+            String[] empty = new String[Math.toIntExact(count(shape))];
+            Arrays.fill(empty, "");
+            return new HostTensor(shape, empty);
+        }
         long bytes = dtype.bytesFor(count(shape));
         if (bytes > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("tensor of " + bytes + " bytes is too large for the interpreter");
@@ -85,6 +113,9 @@ public final class HostTensor {
     /** A copy of a weight's data (plain element types only). */
     public static HostTensor fromWeight(WeightData w) {
         long[] shape = w.dims().stream().mapToLong(Long::longValue).toArray();
+        if (w.dtype().isString()) {
+            return new HostTensor(shape, fsc.ir.StringData.decode(w.view()).toArray(String[]::new));
+        }
         ByteBuffer copy = ByteBuffer.allocate(w.view().remaining());
         copy.put(w.view()).flip();
         return new HostTensor(w.dtype(), shape, copy);
@@ -92,6 +123,10 @@ public final class HostTensor {
 
     /** A copy of this tensor as weight data, e.g. for a folded constant (later writes do not reach it). */
     public WeightData toWeight() {
+        if (strings != null) {
+            return new WeightData(
+                    dtype, Arrays.stream(shape).boxed().toList(), fsc.ir.StringData.encode(List.of(strings)));
+        }
         ByteBuffer copy = ByteBuffer.allocate(data.capacity());
         copy.put(data.duplicate().clear()).flip();
         return new WeightData(dtype, Arrays.stream(shape).boxed().toList(), copy);
@@ -124,6 +159,22 @@ public final class HostTensor {
     /** The backing buffer itself, for kernels in this package that copy raw elements. */
     ByteBuffer dataView() {
         return data;
+    }
+
+    /** Element {@code i} of a string tensor. */
+    public String getString(long index) {
+        if (strings == null) {
+            throw new IllegalStateException("getString on a " + dtype.irName() + " tensor");
+        }
+        return strings[Math.toIntExact(index)];
+    }
+
+    /** A copy of a string tensor's elements. */
+    public String[] toStringArray() {
+        if (strings == null) {
+            throw new IllegalStateException("toStringArray on a " + dtype.irName() + " tensor");
+        }
+        return strings.clone();
     }
 
     public int size() {
@@ -173,6 +224,7 @@ public final class HostTensor {
             case I64, U64 -> data.getLong(i * 8);
             case BOOL -> data.get(i) != 0 ? 1 : 0;
             case Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K -> throw new IllegalStateException("packed " + dtype);
+            case STRING -> throw new IllegalStateException("getLong on a string tensor; use getString");
         };
     }
 
@@ -212,6 +264,7 @@ public final class HostTensor {
             case I64, U64 -> data.putLong(i * 8, v);
             case BOOL -> data.put(i, (byte) (v != 0 ? 1 : 0));
             case Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K -> throw new IllegalStateException("packed " + dtype);
+            case STRING -> throw new IllegalStateException("setLong on a string tensor");
         }
     }
 
@@ -259,6 +312,9 @@ public final class HostTensor {
         if (!Arrays.equals(shape, other.shape)) {
             return Double.POSITIVE_INFINITY;
         }
+        if (strings != null || other.strings != null) {
+            return Arrays.equals(strings, other.strings) ? 0 : Double.POSITIVE_INFINITY;
+        }
         double max = 0;
         for (int i = 0; i < size(); i++) {
             double a = getDouble(i);
@@ -281,7 +337,10 @@ public final class HostTensor {
         int n = Math.min(size(), 8);
         List<String> shown = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            shown.add(dtype.isFloat() ? Double.toString(getDouble(i)) : Long.toString(getLong(i)));
+            shown.add(
+                    strings != null
+                            ? '"' + strings[i] + '"'
+                            : dtype.isFloat() ? Double.toString(getDouble(i)) : Long.toString(getLong(i)));
         }
         b.append('[').append(String.join(", ", shown)).append(size() > n ? ", ...]" : "]");
         return b.toString();

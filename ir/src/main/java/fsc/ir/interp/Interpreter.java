@@ -90,8 +90,12 @@ public final class Interpreter {
                         return t;
                     })
                     .toList();
-            List<long[]> outShapes =
-                    n.outputs().stream().map(v -> v.type().evaluate(binding)).toList();
+            // A string op's extent symbol is learnt when the node runs: -1 until then.
+            List<long[]> outShapes = n.outputs().stream()
+                    .map(v -> v.type().dims().stream()
+                            .mapToLong(d -> binding.keySet().containsAll(d.symbols()) ? d.evaluate(binding) : -1)
+                            .toArray())
+                    .toList();
             List<HostTensor> results = n.isFused()
                     ? runBody(n, in, binding)
                     : n.hasRegions()
@@ -100,6 +104,7 @@ public final class Interpreter {
             for (int i = 0; i < n.outputs().size(); i++) {
                 Value out = n.outputs().get(i);
                 HostTensor result = results.get(i);
+                bindExtents(out, result, outShapes.get(i), binding);
                 if (result.dtype() != out.dtype() || !Arrays.equals(result.shape(), outShapes.get(i))) {
                     throw new IllegalStateException(
                             n.where() + ": kernel produced " + result.dtype().irName()
@@ -108,6 +113,26 @@ public final class Interpreter {
                 }
                 env.put(out, result);
             }
+        }
+    }
+
+    /**
+     * Binds the symbols of {@code out}'s dims that were unknown before the node ran (-1 in {@code shape})
+     * from the kernel's result, and fills them into {@code shape} for the check that follows.
+     */
+    private static void bindExtents(Value out, HostTensor result, long[] shape, SortedMap<String, Long> binding) {
+        long[] got = result.shape();
+        for (int d = 0; d < shape.length && d < got.length; d++) {
+            if (shape[d] >= 0) {
+                continue;
+            }
+            fsc.ir.Dim dim = out.type().dim(d);
+            if (dim.coeff() != 1 || dim.symbols().size() != 1) {
+                throw new IllegalStateException("dimension " + dim + " of %" + out.name()
+                        + " is unknown before its node runs but is not a lone symbol");
+            }
+            binding.put(dim.symbols().getFirst(), got[d]);
+            shape[d] = got[d];
         }
     }
 

@@ -53,7 +53,13 @@ final class Kernels {
             "paged_attention",
             "grid_sample",
             "roi_align",
-            "tfidf_vectorizer");
+            "tfidf_vectorizer",
+            "label_encoder",
+            "regex_full_match",
+            "string_concat",
+            "string_equal",
+            "string_normalizer",
+            "string_split");
 
     /** Every op with a kernel, sorted. */
     static Set<String> supported() {
@@ -71,14 +77,23 @@ final class Kernels {
         if (c.node().op().equals("split")) {
             return IndexingKernels.split(c);
         }
+        if (c.node().op().equals("string_split")) {
+            return StringKernels.split(c);
+        }
         if (c.node().op().equals("dynamic_quantize")) {
             return Int8Kernels.dynamicQuantize(c);
         }
         return List.of(single(c));
     }
 
+    /** Ops that only relabel a shape; on strings they keep the elements (the string ops are in StringKernels). */
+    private static final Set<String> STRING_VIEWS = Set.of("identity", "reshape", "squeeze", "unsqueeze", "flatten");
+
     private static HostTensor single(Call c) {
         String op = c.node().op();
+        if (STRING_VIEWS.contains(op) && !c.in().isEmpty() && c.in(0).dtype().isString()) {
+            return HostTensor.ofStrings(c.outShape(), c.in(0).toStringArray());
+        }
         if (BINARY.contains(op)) {
             return ElementwiseKernels.binary(c);
         }
@@ -124,6 +139,10 @@ final class Kernels {
             case "grid_sample" -> SamplingKernels.gridSample(c);
             case "roi_align" -> RoiAlignKernel.roiAlign(c);
             case "tfidf_vectorizer" -> TfIdfKernel.tfidf(c);
+            case "label_encoder" -> StringKernels.labelEncoder(c);
+            case "regex_full_match" -> StringKernels.regexFullMatch(c);
+            case "string_concat", "string_equal" -> StringKernels.binary(c);
+            case "string_normalizer" -> StringKernels.normalizer(c);
             default -> throw new IllegalStateException(c.node().where() + ": the interpreter has no kernel for " + op);
         };
     }

@@ -19,6 +19,7 @@ public record AttrSpec(String name, Kind kind, Attr dflt) {
         STR("a string"),
         INTS("a list of integers"),
         FLOATS("a list of numbers"),
+        STRS("a list of strings"),
         /** Dimensions that may be symbolic ({@link Attr.Dims}); plain integers ({@link Attr.Ints}) too. */
         DIMS("a list of dimensions"),
         TYPE("an element type");
@@ -40,6 +41,7 @@ public record AttrSpec(String name, Kind kind, Attr dflt) {
                 case STR -> a instanceof Attr.Str;
                 case INTS -> a instanceof Attr.Ints;
                 case FLOATS -> a instanceof Attr.Floats;
+                case STRS -> a instanceof Attr.Strs;
                 case DIMS -> a instanceof Attr.Dims || a instanceof Attr.Ints;
                 case TYPE -> a instanceof Attr.Type;
             };
@@ -93,6 +95,11 @@ public record AttrSpec(String name, Kind kind, Attr dflt) {
     /** A number list with no default. */
     static AttrSpec floats(String name) {
         return new AttrSpec(name, Kind.FLOATS, null);
+    }
+
+    /** A string list with no default. */
+    static AttrSpec strings(String name) {
+        return new AttrSpec(name, Kind.STRS, null);
     }
 
     /** A dimension list (symbolic or not) with no default: a folded operand such as a target shape. */

@@ -99,6 +99,7 @@ public final class Ops {
         defs.addAll(AttentionOps.defs());
         defs.addAll(LlmOps.defs());
         defs.addAll(SamplingOps.defs());
+        defs.addAll(StringOps.defs());
         defs.addAll(TextOps.defs());
         defs.addAll(ControlFlowOps.defs());
         TreeMap<String, OpDef> byName = new TreeMap<>();

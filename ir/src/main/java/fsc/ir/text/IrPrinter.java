@@ -192,6 +192,8 @@ public final class IrPrinter {
                 f.values().isEmpty()
                         ? "floats[]"
                         : f.values().stream().map(IrPrinter::floatLiteral).collect(Collectors.joining(", ", "[", "]"));
+            case Attr.Strs l ->
+                l.values().stream().map(IrPrinter::quote).collect(Collectors.joining(", ", "strings[", "]"));
             case Attr.Dims d -> d.values().stream().map(Dim::toString).collect(Collectors.joining(", ", "<", ">"));
             case Attr.Type t -> t.value().irName();
         };

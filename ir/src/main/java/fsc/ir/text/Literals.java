@@ -91,6 +91,9 @@ final class Literals {
             case FsirParser.StringAttrContext s ->
                 new Attr.Str(string(s.STRING().getSymbol()));
             case FsirParser.EmptyFloatsAttrContext e -> new Attr.Floats(List.of());
+            case FsirParser.StringsAttrContext l ->
+                new Attr.Strs(
+                        l.STRING().stream().map(t -> string(t.getSymbol())).toList());
             case FsirParser.DimsAttrContext d -> {
                 List<Dim> dims = new ArrayList<>();
                 for (FsirParser.SdimContext s : d.sdim()) {

@@ -61,6 +61,7 @@ public final class OnnxTensorFile {
         int rawStart = -1;
         int rawLen = 0;
         Values values = new Values();
+        List<String> strings = new ArrayList<>();
         while (!r.atEnd()) {
             int at = r.position();
             int tag = r.tag();
@@ -81,7 +82,13 @@ public final class OnnxTensorFile {
                     values.startField(r, at, field);
                     readInts(r, wire, at, values::add);
                 }
-                case STRING_DATA -> throw r.error(at, "string tensors (string_data) are not supported");
+                case STRING_DATA -> {
+                    // ONNX strings are bytes; fsc reads them as UTF-8 text (see fsc.ir.StringData).
+                    expectWire(r, wire, ProtoReader.LEN, at, "string_data");
+                    int len = r.length();
+                    strings.add(new String(bytes, r.position(), len, StandardCharsets.UTF_8));
+                    r.skipBytes(len);
+                }
                 case NAME -> {
                     expectWire(r, wire, ProtoReader.LEN, at, "name");
                     int len = r.length();
@@ -118,6 +125,12 @@ public final class OnnxTensorFile {
                 throw r.error(0, "negative dimension " + shape[i]);
             }
         }
+        if (type == ElemType.STRING) {
+            if (strings.size() != Tensor.countOf(shape)) {
+                throw r.error(0, "tensor has " + strings.size() + " strings, its shape needs " + Tensor.countOf(shape));
+            }
+            return new Named(name, Tensor.ofStrings(shape, strings.toArray(String[]::new)));
+        }
         Tensor t = Tensor.allocate(type, shape, Arena.ofAuto());
         long count = t.elementCount();
         if (rawStart >= 0) {
@@ -146,6 +159,7 @@ public final class OnnxTensorFile {
                     case U32, U64 -> UINT64_DATA;
                     case I32, I16, I8, U16, U8, BOOL, F16, BF16, F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F8E8M0 ->
                         INT32_DATA;
+                    case STRING -> throw new IllegalStateException("string tensors are read from string_data");
                     case U4, I4, F4E2M1, U2, I2 ->
                         throw r.error(0, type.shortName() + " tensors are read from raw_data only");
                 };

@@ -39,13 +39,14 @@ attr       : number                                  # numberAttr
            | STRING                                  # stringAttr
            | '[' (number (',' number)*)? ']'         # listAttr
            | 'floats' '[' ']'                        # emptyFloatsAttr
+           | 'strings' '[' (STRING (',' STRING)*)? ']'  # stringsAttr
            | '<' (sdim (',' sdim)*)? '>'             # dimsAttr
            ;
 // An identifier here is a dtype (Attr.Type), or nan / inf.
 number     : '-'? (INT | FLOAT | ident) ;
 
 ident      : IDENT | 'graph' | 'symbols' | 'metadata' | 'plan' | 'const' | 'random' | 'loc' | 'yield'
-           | 'return' | 'arena' | 'floats' ;
+           | 'return' | 'arena' | 'floats' | 'strings' ;
 
 GLOBAL     : '@' [A-Za-z0-9_.]+ ;
 VALUE      : '%' [A-Za-z0-9_.]+ ;
