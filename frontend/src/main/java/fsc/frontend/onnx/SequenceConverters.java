@@ -21,10 +21,7 @@ final class SequenceConverters {
 
     static void register(List<OnnxOps.Rule> rules) {
         rules.add(new OnnxOps.Rule("Optional", 15, SequenceConverters::optional));
-        rules.add(new OnnxOps.Rule(
-                "OptionalGetElement",
-                15,
-                c -> c.produce("optional_get_element", List.of(c.input(0)), Map.of())));
+        rules.add(new OnnxOps.Rule("OptionalGetElement", 15, SequenceConverters::getElement));
         rules.add(new OnnxOps.Rule("OptionalHasElement", 15, SequenceConverters::hasElement));
         rules.add(new OnnxOps.Rule(
                 "SequenceConstruct", 11, c -> c.produce("sequence_construct", c.inputs(), Map.of())));
@@ -52,9 +49,21 @@ final class SequenceConverters {
         c.produce("split_to_sequence", in, attrs);
     }
 
+    /** OptionalGetElement of a tensor or sequence (not an optional) is that value: no node. */
+    private static void getElement(NodeContext c) {
+        Value x = c.input(0);
+        if (x.type().container().isOptional()) {
+            c.produce("optional_get_element", List.of(x), Map.of());
+        } else {
+            c.define(0, x);
+        }
+    }
+
+    /** An absent operand is an empty optional, and a tensor or sequence always holds one: both are constants. */
     private static void hasElement(NodeContext c) {
-        if (!c.hasInput(0)) {
-            c.define(0, c.constantNamed(c.outputName(0), HostTensor.ofInts(DType.BOOL, new long[0], 0).toWeight()));
+        if (!c.hasInput(0) || !c.input(0).type().container().isOptional()) {
+            long has = c.hasInput(0) ? 1 : 0;
+            c.define(0, c.constantNamed(c.outputName(0), HostTensor.ofInts(DType.BOOL, new long[0], has).toWeight()));
             return;
         }
         c.produce("optional_has_element", List.of(c.input(0)), Map.of());
