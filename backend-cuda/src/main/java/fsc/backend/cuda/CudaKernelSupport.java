@@ -148,6 +148,14 @@ public final class CudaKernelSupport {
     /** Throws one {@link FscException} listing every node the CUDA backend cannot emit. */
     public static void check(Graph g) {
         for (Node n : g.nodes()) {
+            for (Value v : n.outputs()) {
+                if (!v.type().isTensor()) {
+                    throw new FscException(
+                            n.where() + ": the CUDA backend does not run sequence or optional values (%" + v.name()
+                                    + ": " + v.type() + ")",
+                            "compile with --target java");
+                }
+            }
             if (n.hasRegions()) {
                 // Control flow would need host-side branching between launches; refuse it whole.
                 throw new FscException(

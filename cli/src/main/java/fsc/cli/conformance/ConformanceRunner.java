@@ -201,9 +201,8 @@ public final class ConformanceRunner {
             return new Outcome.CompileError("loading the generated class: " + TestPreparation.describe(e));
         }
         try (model) {
-            Map<String, Tensor> out = model.run(p.feeds());
-            List<TensorValues> actual =
-                    out.values().stream().map(TensorValues::of).toList();
+            Map<String, Object> out = model.runValues(p.feeds());
+            List<TensorValues> actual = TestValues.flattenAll(List.copyOf(out.values()));
             return TensorComparison.compare(p.expected(), actual);
         } catch (RuntimeException | StackOverflowError e) {
             return new Outcome.Fail("run: " + TestPreparation.describe(e), Double.NaN);

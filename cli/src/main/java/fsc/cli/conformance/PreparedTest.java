@@ -14,6 +14,6 @@ import java.util.Map;
 record PreparedTest(
         NodeTestCase test,
         InMemoryModels.Generated generated,
-        Map<String, Tensor> feeds,
+        Map<String, Object> feeds,
         List<TensorValues> expected,
         List<String> bound) {}

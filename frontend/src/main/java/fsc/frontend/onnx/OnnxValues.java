@@ -59,15 +59,24 @@ public final class OnnxValues {
     public static OnnxValue read(Path file, TypeProto type) {
         String where = file.getFileName().toString();
         if (type.hasSequenceType()) {
-            return sequence(ProtoFiles.parse(file, SequenceProto.parser(), "sequence").message(), file, where);
+            return sequence(
+                    ProtoFiles.parse(file, SequenceProto.parser(), "sequence").message(),
+                    type.getSequenceType().getElemType(),
+                    file,
+                    where);
         }
         if (type.hasOptionalType()) {
-            return optional(ProtoFiles.parse(file, OptionalProto.parser(), "optional").message(), file, where);
+            return optional(
+                    ProtoFiles.parse(file, OptionalProto.parser(), "optional").message(),
+                    type.getOptionalType().getElemType(),
+                    file,
+                    where);
         }
         return new TensorValue(OnnxTensors.read(file).data());
     }
 
-    private static SequenceValue sequence(SequenceProto s, Path file, String where) {
+    /** {@code declared}: the model's element type, which says what an empty sequence holds. */
+    private static SequenceValue sequence(SequenceProto s, TypeProto declared, Path file, String where) {
         if (s.getElemType() != SequenceProto.DataType.TENSOR_VALUE) {
             throw new FscException(where + ": a sequence of element kind " + s.getElemType()
                     + "; fsc reads sequences of tensors");
@@ -76,19 +85,26 @@ public final class OnnxValues {
         for (TensorProto t : s.getTensorValuesList()) {
             elements.add(tensor(t, file, where + " element " + elements.size()));
         }
-        if (elements.isEmpty()) {
-            throw new FscException(where + ": an empty sequence does not say its element type");
+        if (!elements.isEmpty()) {
+            return new SequenceValue(elements.getFirst().dtype(), elements);
         }
-        return new SequenceValue(elements.getFirst().dtype(), elements);
+        if (!declared.hasTensorType()) {
+            throw new FscException(where + ": an empty sequence of undeclared element type");
+        }
+        return new SequenceValue(OnnxDTypes.require(declared.getTensorType().getElemType(), where), elements);
     }
 
-    private static OptionalValue optional(OptionalProto o, Path file, String where) {
+    private static OptionalValue optional(OptionalProto o, TypeProto declared, Path file, String where) {
         return switch (o.getElemType()) {
             case OptionalProto.DataType.UNDEFINED_VALUE -> new OptionalValue(null);
             case OptionalProto.DataType.TENSOR_VALUE ->
                 new OptionalValue(new TensorValue(tensor(o.getTensorValue(), file, where)));
             case OptionalProto.DataType.SEQUENCE_VALUE ->
-                new OptionalValue(sequence(o.getSequenceValue(), file, where));
+                new OptionalValue(sequence(
+                        o.getSequenceValue(),
+                        declared.hasSequenceType() ? declared.getSequenceType().getElemType() : TypeProto.getDefaultInstance(),
+                        file,
+                        where));
             default -> throw new FscException(where + ": an optional of element kind " + o.getElemType()
                     + "; fsc reads optional tensors and sequences");
         };
