@@ -32,8 +32,8 @@ public interface CompiledModel extends AutoCloseable {
         Map<String, Tensor> tensors = new java.util.LinkedHashMap<>();
         for (Map.Entry<String, Object> e : inputs.entrySet()) {
             if (!(e.getValue() instanceof Tensor t)) {
-                throw new RuntimeFailure("input '" + e.getKey() + "' is a " + e.getValue().getClass().getSimpleName()
-                        + "; this model takes tensors only");
+                throw new RuntimeFailure("input '" + e.getKey() + "' is a "
+                        + e.getValue().getClass().getSimpleName() + "; this model takes tensors only");
             }
             tensors.put(e.getKey(), t);
         }

@@ -12,8 +12,8 @@ public record TensorSequence(ElemType type, List<Tensor> elements) {
         elements = List.copyOf(elements);
         for (Tensor t : elements) {
             if (t.type() != type) {
-                throw new RuntimeFailure("a sequence of " + type.shortName() + " cannot hold " + t.type().shortName()
-                        + t.shapeString());
+                throw new RuntimeFailure("a sequence of " + type.shortName() + " cannot hold "
+                        + t.type().shortName() + t.shapeString());
             }
         }
     }
@@ -28,6 +28,7 @@ public record TensorSequence(ElemType type, List<Tensor> elements) {
 
     @Override
     public String toString() {
-        return "seq<" + type.shortName() + ">" + elements.stream().map(Tensor::shapeString).toList();
+        return "seq<" + type.shortName() + ">"
+                + elements.stream().map(Tensor::shapeString).toList();
     }
 }

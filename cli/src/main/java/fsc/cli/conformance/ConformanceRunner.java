@@ -5,7 +5,6 @@ import fsc.backend.java.JavacFailure;
 import fsc.frontend.onnx.OnnxModelInfo;
 import fsc.ir.FscException;
 import fsc.runtime.CompiledModel;
-import fsc.runtime.Tensor;
 import java.io.IOException;
 import java.lang.reflect.InvocationTargetException;
 import java.nio.file.Files;

@@ -1,7 +1,6 @@
 package fsc.cli.conformance;
 
 import fsc.backend.java.InMemoryModels;
-import fsc.runtime.Tensor;
 import java.util.List;
 import java.util.Map;
 

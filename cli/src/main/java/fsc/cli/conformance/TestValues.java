@@ -61,7 +61,9 @@ final class TestValues {
                 out.add(count(o.isPresent() ? 1 : 0));
                 o.ifPresent(x -> flatten(x, out));
             }
-            default -> throw new IllegalStateException("a model returned a " + v.getClass().getName());
+            default ->
+                throw new IllegalStateException(
+                        "a model returned a " + v.getClass().getName());
         }
     }
 

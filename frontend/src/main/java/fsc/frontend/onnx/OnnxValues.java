@@ -78,8 +78,8 @@ public final class OnnxValues {
     /** {@code declared}: the model's element type, which says what an empty sequence holds. */
     private static SequenceValue sequence(SequenceProto s, TypeProto declared, Path file, String where) {
         if (s.getElemType() != SequenceProto.DataType.TENSOR_VALUE) {
-            throw new FscException(where + ": a sequence of element kind " + s.getElemType()
-                    + "; fsc reads sequences of tensors");
+            throw new FscException(
+                    where + ": a sequence of element kind " + s.getElemType() + "; fsc reads sequences of tensors");
         }
         List<WeightData> elements = new ArrayList<>();
         for (TensorProto t : s.getTensorValuesList()) {
@@ -102,11 +102,14 @@ public final class OnnxValues {
             case OptionalProto.DataType.SEQUENCE_VALUE ->
                 new OptionalValue(sequence(
                         o.getSequenceValue(),
-                        declared.hasSequenceType() ? declared.getSequenceType().getElemType() : TypeProto.getDefaultInstance(),
+                        declared.hasSequenceType()
+                                ? declared.getSequenceType().getElemType()
+                                : TypeProto.getDefaultInstance(),
                         file,
                         where));
-            default -> throw new FscException(where + ": an optional of element kind " + o.getElemType()
-                    + "; fsc reads optional tensors and sequences");
+            default ->
+                throw new FscException(where + ": an optional of element kind " + o.getElemType()
+                        + "; fsc reads optional tensors and sequences");
         };
     }
 

@@ -23,8 +23,8 @@ final class SequenceConverters {
         rules.add(new OnnxOps.Rule("Optional", 15, SequenceConverters::optional));
         rules.add(new OnnxOps.Rule("OptionalGetElement", 15, SequenceConverters::getElement));
         rules.add(new OnnxOps.Rule("OptionalHasElement", 15, SequenceConverters::hasElement));
-        rules.add(new OnnxOps.Rule(
-                "SequenceConstruct", 11, c -> c.produce("sequence_construct", c.inputs(), Map.of())));
+        rules.add(
+                new OnnxOps.Rule("SequenceConstruct", 11, c -> c.produce("sequence_construct", c.inputs(), Map.of())));
         rules.add(new OnnxOps.Rule("SequenceEmpty", 11, SequenceConverters::empty));
         rules.add(new OnnxOps.Rule("SequenceErase", 11, c -> c.produce("sequence_erase", c.inputs(), Map.of())));
         rules.add(new OnnxOps.Rule("SequenceInsert", 11, c -> c.produce("sequence_insert", c.inputs(), Map.of())));
@@ -34,8 +34,8 @@ final class SequenceConverters {
     }
 
     private static void empty(NodeContext c) {
-        DType dtype = OnnxDTypes.require(
-                (int) (long) c.attrs.intValue("dtype").orElse(1L), c.where + ": attribute 'dtype'");
+        DType dtype =
+                OnnxDTypes.require((int) (long) c.attrs.intValue("dtype").orElse(1L), c.where + ": attribute 'dtype'");
         c.produce("sequence_empty", List.of(), Map.of("dtype", new Attr.Type(dtype)));
     }
 
@@ -63,7 +63,11 @@ final class SequenceConverters {
     private static void hasElement(NodeContext c) {
         if (!c.hasInput(0) || !c.input(0).type().container().isOptional()) {
             long has = c.hasInput(0) ? 1 : 0;
-            c.define(0, c.constantNamed(c.outputName(0), HostTensor.ofInts(DType.BOOL, new long[0], has).toWeight()));
+            c.define(
+                    0,
+                    c.constantNamed(
+                            c.outputName(0),
+                            HostTensor.ofInts(DType.BOOL, new long[0], has).toWeight()));
             return;
         }
         c.produce("optional_has_element", List.of(c.input(0)), Map.of());
@@ -79,8 +83,10 @@ final class SequenceConverters {
         TreeMap<String, Attr> attrs = new TreeMap<>();
         if (type.hasSequenceType() && type.getSequenceType().getElemType().hasTensorType()) {
             attrs.put("sequence", new Attr.Int(1));
-            attrs.put("dtype", new Attr.Type(OnnxDTypes.require(
-                    type.getSequenceType().getElemType().getTensorType().getElemType(), c.where)));
+            attrs.put(
+                    "dtype",
+                    new Attr.Type(OnnxDTypes.require(
+                            type.getSequenceType().getElemType().getTensorType().getElemType(), c.where)));
         } else if (type.hasTensorType() && type.getTensorType().hasShape()) {
             TypeProto.Tensor t = type.getTensorType();
             List<Dim> dims = new ArrayList<>();

@@ -159,7 +159,8 @@ public final class Ops {
         if (!SequenceOps.takesContainers(op)) {
             for (int i = 0; i < n; i++) {
                 if (!inputs.get(i).type().isTensor()) {
-                    throw new FscException(where + ": operand " + i + " %" + inputs.get(i).name() + " is "
+                    throw new FscException(where + ": operand " + i + " %"
+                            + inputs.get(i).name() + " is "
                             + inputs.get(i).type() + "; " + op + " takes tensors (only the sequence and optional"
                             + " ops take containers)");
                 }

@@ -159,7 +159,9 @@ final class SequenceOps {
 
     private static void position(InferContext ctx, int i) {
         TensorType p = tensor(ctx, i, "the position");
-        if ((p.dtype() != DType.I64 && p.dtype() != DType.I32) || !p.isStatic() || p.elementCount().value() != 1) {
+        if ((p.dtype() != DType.I64 && p.dtype() != DType.I32)
+                || !p.isStatic()
+                || p.elementCount().value() != 1) {
             throw ctx.fail("the position must be one i32 or i64, got " + p);
         }
     }

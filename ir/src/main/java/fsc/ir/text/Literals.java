@@ -46,7 +46,10 @@ final class Literals {
             case FsirParser.TensorTypeContext t -> tensorType(t);
             case FsirParser.ContainerTypeContext c -> containerType(c);
             case FsirParser.ElementTypeContext e ->
-                throw fail(e, "'" + e.getText() + "' needs dims, e.g. " + e.getText() + "[] (a bare dtype only names a sequence's elements: seq<" + e.getText() + ">)");
+                throw fail(
+                        e,
+                        "'" + e.getText() + "' needs dims, e.g. " + e.getText()
+                                + "[] (a bare dtype only names a sequence's elements: seq<" + e.getText() + ">)");
             default -> throw new IllegalStateException("unknown type form " + type.getText());
         };
     }
@@ -61,8 +64,9 @@ final class Literals {
                 return TensorType.sequence(dtype(e, e.ident().getText()));
             }
             case "opt" -> {
-                if (c.type() instanceof FsirParser.ElementTypeContext || c.type() instanceof FsirParser.ContainerTypeContext inner
-                        && !inner.ident().getText().equals("seq")) {
+                if (c.type() instanceof FsirParser.ElementTypeContext
+                        || c.type() instanceof FsirParser.ContainerTypeContext inner
+                                && !inner.ident().getText().equals("seq")) {
                     throw fail(c, "an optional is written opt<DTYPE[DIMS]> or opt<seq<DTYPE>>");
                 }
                 return TensorType.optional(type(c.type()));

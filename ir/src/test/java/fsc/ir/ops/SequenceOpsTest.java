@@ -32,7 +32,10 @@ class SequenceOpsTest {
         Value split = b.node("split_to_sequence", "", List.of(t), Map.of("keepdims", Attr.of(0)));
         Value opt = b.node("optional", "", List.of(split), Map.of());
         Value none = b.node(
-                "optional", "", List.of(), Map.of("dtype", new Attr.Type(DType.F32), "dims", new Attr.Dims(List.of(Dim.of(4)))));
+                "optional",
+                "",
+                List.of(),
+                Map.of("dtype", new Attr.Type(DType.F32), "dims", new Attr.Dims(List.of(Dim.of(4)))));
         b.output(b.node("sequence_length", "", List.of(ins), Map.of()));
         b.output(b.node("optional_has_element", "", List.of(opt), Map.of()));
         b.output(b.node("optional_get_element", "", List.of(none), Map.of()));
@@ -76,15 +79,20 @@ class SequenceOpsTest {
         Value s = b.input("s", TensorType.sequence(DType.F32));
         Value i = b.input("i", TensorType.of(DType.I64, 2));
         assertThrows(FscException.class, () -> b.node("sequence_insert", "", List.of(s, i), Map.of()));
-        assertThrows(FscException.class, () -> b.node("sequence_insert", "", List.of(s, b.input("x", TensorType.of(DType.F32)), i), Map.of()));
+        assertThrows(
+                FscException.class,
+                () -> b.node("sequence_insert", "", List.of(s, b.input("x", TensorType.of(DType.F32)), i), Map.of()));
         assertThrows(FscException.class, () -> b.node("sequence_length", "", List.of(i), Map.of()));
-        assertThrows(FscException.class, () -> b.node("sequence_construct", "", List.of(i, b.input("f", TensorType.of(DType.F32))), Map.of()));
+        assertThrows(
+                FscException.class,
+                () -> b.node("sequence_construct", "", List.of(i, b.input("f", TensorType.of(DType.F32))), Map.of()));
         assertThrows(FscException.class, () -> b.node("container_identity", "", List.of(i), Map.of()));
     }
 
     @Test
     void malformedContainerTextIsAOneLineError() {
-        String bad = """
+        String bad =
+                """
                 graph @g(%s: seq<f32[3]>) -> (%s: seq<f32[3]>) {
                   return %s
                 }
@@ -98,6 +106,8 @@ class SequenceOpsTest {
         assertThrows(
                 IllegalArgumentException.class,
                 () -> new TensorType(DType.F32, List.of(Dim.of(2)), "", Container.SEQUENCE));
-        assertEquals(TensorType.of(DType.F32, 2), TensorType.optional(TensorType.of(DType.F32, 2)).unwrapped());
+        assertEquals(
+                TensorType.of(DType.F32, 2),
+                TensorType.optional(TensorType.of(DType.F32, 2)).unwrapped());
     }
 }
