@@ -20,12 +20,35 @@ public final class HostTensor {
     private final DType dtype;
     private final long[] shape;
     private final ByteBuffer data;
+    /** A sequence's or optional's contents (see {@link fsc.ir.Container}); null for a tensor. */
+    private final HostContainer held;
+
+    /**
+     * A sequence or optional value of element type {@code dtype}: {@code shape} is its IR type's dims
+     * ({@code []} for a sequence, the tensor's for an optional tensor), and it has no bytes of its own.
+     */
+    public static HostTensor container(DType dtype, long[] shape, HostContainer held) {
+        return new HostTensor(dtype, shape, held);
+    }
+
+    private HostTensor(DType dtype, long[] shape, HostContainer held) {
+        this.dtype = dtype;
+        this.shape = shape.clone();
+        this.data = ByteBuffer.allocate(0).order(ByteOrder.LITTLE_ENDIAN);
+        this.held = java.util.Objects.requireNonNull(held, "held");
+    }
+
+    /** What a sequence or optional value holds; null for a tensor. */
+    public HostContainer held() {
+        return held;
+    }
 
     public HostTensor(DType dtype, long[] shape, ByteBuffer data) {
         if (dtype.isQuantizedBlock()) {
             throw new IllegalArgumentException("host tensors do not hold packed " + dtype.irName() + " data");
         }
         this.dtype = dtype;
+        this.held = null;
         this.shape = shape.clone();
         // slice(): index 0 is the caller's position, so wrapped sub-arrays and views work as given.
         this.data = data.slice().order(ByteOrder.LITTLE_ENDIAN);
