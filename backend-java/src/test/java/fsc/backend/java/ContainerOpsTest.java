@@ -62,11 +62,19 @@ class ContainerOpsTest {
             t[i] = i * 0.5f - 3;
         }
         return Map.of(
-                "s", hostSeq(List.of(HostTensor.ofFloats(new long[] {1}, 7), HostTensor.ofFloats(new long[] {2, 2}, 1, 2, 3, 4))),
+                "s",
+                        hostSeq(List.of(
+                                HostTensor.ofFloats(new long[] {1}, 7),
+                                HostTensor.ofFloats(new long[] {2, 2}, 1, 2, 3, 4))),
                 "t", HostTensor.ofFloats(new long[] {2, 5, 3}, t),
                 "pos", HostTensor.ofLongs(new long[0], pos),
-                "o", HostTensor.container(DType.F32, new long[] {2}, new HostContainer(
-                        fsc.ir.Container.OPTIONAL, List.of(HostTensor.ofFloats(new long[] {2}, 9, -9)))));
+                "o",
+                        HostTensor.container(
+                                DType.F32,
+                                new long[] {2},
+                                new HostContainer(
+                                        fsc.ir.Container.OPTIONAL,
+                                        List.of(HostTensor.ofFloats(new long[] {2}, 9, -9)))));
     }
 
     /** The compiled model's input for a host value. */
@@ -74,7 +82,8 @@ class ContainerOpsTest {
         if (h.held() == null) {
             return ModelHarness.toTensor(h);
         }
-        List<Tensor> elements = h.held().elements().stream().map(ModelHarness::toTensor).toList();
+        List<Tensor> elements =
+                h.held().elements().stream().map(ModelHarness::toTensor).toList();
         return switch (h.held().kind()) {
             case SEQUENCE -> new TensorSequence(ElemType.valueOf(h.dtype().name()), elements);
             case OPTIONAL -> Optional.ofNullable(elements.isEmpty() ? null : elements.getFirst());
@@ -130,10 +139,7 @@ class ContainerOpsTest {
             }
             // Counts and tensors: ins 1+2 (insert then erase the last), n 1, parts 1+3 (widths 2, 2, 1),
             // rows 1+3, has 1, got 1, wrapped 1+(1+3), none 1.
-            assertEquals(
-                    20,
-                    countValues(h.model.runValues(feedsOf(hostInputs(0)))),
-                    "flattened values");
+            assertEquals(20, countValues(h.model.runValues(feedsOf(hostInputs(0)))), "flattened values");
             Map<String, Object> bad = feedsOf(hostInputs(5));
             RuntimeFailure e = assertThrows(RuntimeFailure.class, () -> h.model.runValues(bad));
             assertTrue(e.getMessage().contains("out of range"), e.getMessage());

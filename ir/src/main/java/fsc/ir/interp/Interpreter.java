@@ -53,9 +53,9 @@ public final class Interpreter {
             }
             if (t.dtype() != v.dtype()
                     || t.rank() != v.type().rank()
-                    || (t.held() == null ? fsc.ir.Container.TENSOR : t.held().kind()) != v.type().container()) {
-                throw new FscException("input '" + v.name() + "' is "
-                        + describe(t) + ", expected " + v.type());
+                    || (t.held() == null ? fsc.ir.Container.TENSOR : t.held().kind())
+                            != v.type().container()) {
+                throw new FscException("input '" + v.name() + "' is " + describe(t) + ", expected " + v.type());
             }
             unused.remove(v.name());
             env.put(v, t);
@@ -104,13 +104,14 @@ public final class Interpreter {
             for (int i = 0; i < n.outputs().size(); i++) {
                 Value out = n.outputs().get(i);
                 HostTensor result = results.get(i);
-                fsc.ir.Container kind = result.held() == null ? fsc.ir.Container.TENSOR : result.held().kind();
+                fsc.ir.Container kind = result.held() == null
+                        ? fsc.ir.Container.TENSOR
+                        : result.held().kind();
                 if (result.dtype() != out.dtype()
                         || !Arrays.equals(result.shape(), outShapes.get(i))
                         || kind != out.type().container()) {
-                    throw new IllegalStateException(
-                            n.where() + ": kernel produced " + describe(result) + ", expected " + out.type() + " = "
-                                    + Arrays.toString(outShapes.get(i)));
+                    throw new IllegalStateException(n.where() + ": kernel produced " + describe(result) + ", expected "
+                            + out.type() + " = " + Arrays.toString(outShapes.get(i)));
                 }
                 env.put(out, result);
             }
@@ -130,7 +131,9 @@ public final class Interpreter {
     /** {@code f32[2,3]}, or a container's kind and contents. */
     private static String describe(HostTensor t) {
         String tensor = t.dtype().irName() + Arrays.toString(t.shape());
-        return t.held() == null ? tensor : t.held().kind() + " of " + t.held().elements().size() + " " + tensor;
+        return t.held() == null
+                ? tensor
+                : t.held().kind() + " of " + t.held().elements().size() + " " + tensor;
     }
 
     /** Every op the interpreter can execute, sorted. */

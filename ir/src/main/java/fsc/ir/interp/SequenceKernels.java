@@ -36,7 +36,8 @@ final class SequenceKernels {
                 s.remove(at);
                 yield sequence(dtype, s);
             }
-            case "sequence_length" -> HostTensor.ofLongs(new long[0], held(c, 0).elements().size());
+            case "sequence_length" ->
+                HostTensor.ofLongs(new long[0], held(c, 0).elements().size());
             case "split_to_sequence" -> sequence(dtype, split(c));
             case "optional" ->
                 HostTensor.container(
@@ -118,7 +119,8 @@ final class SequenceKernels {
             }
         }
         if (x.dtype().isSubByte()) {
-            throw new FscException(c.node().where() + ": splitting packed " + x.dtype().irName() + " is not supported");
+            throw new FscException(
+                    c.node().where() + ": splitting packed " + x.dtype().irName() + " is not supported");
         }
         long outer = 1;
         for (int i = 0; i < axis; i++) {
