@@ -145,17 +145,24 @@ public final class CudaKernelSupport {
         return null;
     }
 
+    /** Sequences and optionals are host-side lists with no device layout: refused in one line, before planning. */
+    public static void refuseContainers(Graph g) {
+        java.util.List<Value> all = new java.util.ArrayList<>(g.inputs());
+        g.nodes().forEach(n -> all.addAll(n.outputs()));
+        for (Value v : all) {
+            if (!v.type().isTensor()) {
+                throw new FscException(
+                        "graph '" + g.name() + "': the CUDA backend does not run sequence or optional values (%"
+                                + v.name() + ": " + v.type() + ")",
+                        "compile with --target java");
+            }
+        }
+    }
+
     /** Throws one {@link FscException} listing every node the CUDA backend cannot emit. */
     public static void check(Graph g) {
+        refuseContainers(g);
         for (Node n : g.nodes()) {
-            for (Value v : n.outputs()) {
-                if (!v.type().isTensor()) {
-                    throw new FscException(
-                            n.where() + ": the CUDA backend does not run sequence or optional values (%" + v.name()
-                                    + ": " + v.type() + ")",
-                            "compile with --target java");
-                }
-            }
             if (n.hasRegions()) {
                 // Control flow would need host-side branching between launches; refuse it whole.
                 throw new FscException(
