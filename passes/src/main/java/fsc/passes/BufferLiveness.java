@@ -95,6 +95,10 @@ final class BufferLiveness {
         for (int i = 0; i < nodes.size(); i++) {
             Node n = nodes.get(i);
             for (Value out : n.outputs()) {
+                if (!out.type().isTensor()) {
+                    // A sequence or optional is an object the backend holds, not bytes of the arena.
+                    continue;
+                }
                 Integer joined = joinedBuffer(n, out, i, external, bufferOf, lasts);
                 if (joined == null && VIEW_OPS.contains(n.op()) && external.contains(n.input(0))) {
                     external.add(out);

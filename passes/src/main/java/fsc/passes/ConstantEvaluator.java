@@ -40,6 +40,10 @@ final class ConstantEvaluator {
         if (!OpTraits.isDeterministic(n.op()) || !INTERPRETED.contains(n.op()) || n.hasRegions()) {
             return false;
         }
+        // A sequence or optional is no weight: only tensors become constants.
+        if (n.outputs().stream().anyMatch(v -> !v.type().isTensor())) {
+            return false;
+        }
         for (Value v : n.inputs()) {
             if (!s.isConstant(v) || !small(v.type())) {
                 return false;

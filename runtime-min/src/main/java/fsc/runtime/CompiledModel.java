@@ -22,6 +22,24 @@ public interface CompiledModel extends AutoCloseable {
      */
     Map<String, Tensor> run(Map<String, Tensor> inputs);
 
+    /**
+     * Runs one inference with values that may be containers: a {@link Tensor}, a {@link
+     * TensorSequence}, or a {@link java.util.Optional} of either (empty: no value). Models whose inputs
+     * and outputs are all tensors run {@link #run}; a model with a sequence or optional input or
+     * output implements this and refuses {@code run}.
+     */
+    default Map<String, Object> runValues(Map<String, Object> inputs) {
+        Map<String, Tensor> tensors = new java.util.LinkedHashMap<>();
+        for (Map.Entry<String, Object> e : inputs.entrySet()) {
+            if (!(e.getValue() instanceof Tensor t)) {
+                throw new RuntimeFailure("input '" + e.getKey() + "' is a "
+                        + e.getValue().getClass().getSimpleName() + "; this model takes tensors only");
+            }
+            tensors.put(e.getKey(), t);
+        }
+        return new java.util.LinkedHashMap<>(run(tensors));
+    }
+
     /** Releases the arena, mapped weights and worker threads. */
     @Override
     void close();

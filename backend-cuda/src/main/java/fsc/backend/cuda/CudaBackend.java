@@ -64,6 +64,7 @@ public final class CudaBackend {
 
     /** The CUDA C and host class for {@code g}, without compiling (tests, {@code --dump-cuda}). */
     public static CudaModule module(Graph g, String banner) {
+        CudaKernelSupport.refuseContainers(g);
         MemoryPlan plan = g.plan() != null ? g.plan() : PlanMemoryPass.plan(g);
         return CudaModule.emit(g, DeviceLayout.of(g, plan, JavaBackend.weightOffsets(g)), CudaLanguage.CUDA, banner);
     }

@@ -150,8 +150,23 @@ public final class CudaKernelSupport {
         return new FscException(where + ": the CUDA backend does not run string tensors", "compile with --target java");
     }
 
+    /** Sequences and optionals are host-side lists with no device layout: refused in one line, before planning. */
+    public static void refuseContainers(Graph g) {
+        java.util.List<Value> all = new java.util.ArrayList<>(g.inputs());
+        g.nodes().forEach(n -> all.addAll(n.outputs()));
+        for (Value v : all) {
+            if (!v.type().isTensor()) {
+                throw new FscException(
+                        "graph '" + g.name() + "': the CUDA backend does not run sequence or optional values (%"
+                                + v.name() + ": " + v.type() + ")",
+                        "compile with --target java");
+            }
+        }
+    }
+
     /** Throws one {@link FscException} listing every node the CUDA backend cannot emit. */
     public static void check(Graph g) {
+        refuseContainers(g);
         for (Value v : g.inputs()) {
             if (v.dtype().isString()) {
                 throw stringsRefused("input %" + v.name());

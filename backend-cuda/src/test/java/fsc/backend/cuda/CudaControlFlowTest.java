@@ -8,7 +8,7 @@ import fsc.ir.Graph;
 import fsc.ir.text.IrParser;
 import org.junit.jupiter.api.Test;
 
-/** The CUDA backend refuses region-owning nodes in one line, before any code generation. */
+/** The CUDA backend refuses region-owning nodes and sequence/optional values in one line, before any code generation. */
 class CudaControlFlowTest {
     @Test
     void controlFlowIsRefusedInOneLine() {
@@ -29,6 +29,22 @@ class CudaControlFlowTest {
                 "cf.fsir");
         FscException e = assertThrows(FscException.class, () -> CudaKernelSupport.check(g));
         assertTrue(e.getMessage().contains("does not run control flow (if with regions)"), e.getMessage());
+        assertTrue(!e.getMessage().contains("\n"), e.getMessage());
+    }
+
+    @Test
+    void sequencesAreRefusedInOneLineBeforePlanning() {
+        Graph g = IrParser.parse(
+                """
+                graph @seqs(%s: seq<f32>, %x: f32[2]) -> (%n: i64[]) {
+                  %t: seq<f32> = sequence_insert(%s, %x)
+                  %n: i64[] = sequence_length(%t)
+                  return %n
+                }
+                """,
+                "seqs.fsir");
+        FscException e = assertThrows(FscException.class, () -> CudaBackend.module(g, "test"));
+        assertTrue(e.getMessage().contains("does not run sequence or optional values"), e.getMessage());
         assertTrue(!e.getMessage().contains("\n"), e.getMessage());
     }
 }

@@ -81,6 +81,10 @@ final class ArenaSlots {
         for (Node n : g.nodes()) {
             Value source = isView(n) ? n.input(0) : aliases.get(n);
             for (Value out : n.outputs()) {
+                if (!out.type().isTensor()) {
+                    // Sequences and optionals are objects (ModelContext#container), not arena bytes.
+                    continue;
+                }
                 if (source != null) {
                     Value r = rootOf(source);
                     root.put(out, r);

@@ -44,7 +44,23 @@ final class ControlFlowEmitter {
         all.addAll(n.outputs());
         return n.hasRegions()
                 && all.stream()
-                        .noneMatch(v -> v.dtype().isSubByte() || v.dtype().isQuantizedBlock());
+                        .noneMatch(v -> v.dtype().isSubByte()
+                                || v.dtype().isQuantizedBlock()
+                                || !v.type().isTensor())
+                && n.regions().stream().allMatch(ControlFlowEmitter::tensorsOnly);
+    }
+
+    /**
+     * Regions pass values through staging buffers of the memory plan, which holds tensors only: a
+     * region that makes or passes a sequence or optional is refused (see {@link ContainerEmitter}).
+     */
+    private static boolean tensorsOnly(fsc.ir.Region r) {
+        return r.params().stream().allMatch(v -> v.type().isTensor())
+                && r.results().stream().allMatch(v -> v.type().isTensor())
+                && r.nodes().stream()
+                        .allMatch(
+                                m -> m.outputs().stream().allMatch(v -> v.type().isTensor())
+                                        && m.regions().stream().allMatch(ControlFlowEmitter::tensorsOnly));
     }
 
     static CodeBlock emit(Scope s) {

@@ -54,6 +54,9 @@ final class JavaKernelSupport {
     private static final Set<DType> HALVES_AND_F32 = EnumSet.of(DType.F32, DType.F16, DType.BF16);
     private static final Set<DType> INDEX = EnumSet.of(DType.I64, DType.I32);
 
+    /** Sequence and optional ops hold tensors of any element type: they copy bytes. */
+    private static final Set<DType> ANY = EnumSet.allOf(DType.class);
+
     /** Ops that are views of their input: no method, no copy (see {@link ArenaSlots#VIEW_OPS}). */
     private static final Function<Scope, CodeBlock> VIEW = s -> CodeBlock.of("");
 
@@ -257,6 +260,9 @@ final class JavaKernelSupport {
         if (n.hasRegions()) {
             // The regions' own ops are checked when their classes are generated.
             return ControlFlowEmitter.supports(n) ? new Kernel(n.op(), PLAIN, PLAIN, ControlFlowEmitter::emit) : null;
+        }
+        if (ContainerEmitter.OPS.contains(n.op())) {
+            return new Kernel(n.op(), ANY, ANY, ContainerEmitter::emit);
         }
         if (StringEmitter.touchesStrings(n) && ArenaSlots.isView(n)) {
             // A view of strings shares the elements under a new shape, fixed unless it is identity.

@@ -65,6 +65,11 @@ final class ModelClassEmitter {
         }
         t.addFields(staticFields());
         t.addFields(instanceFields());
+        if (ctx.containerCount() > 0) {
+            t.addField(FieldSpec.builder(Object[].class, ModelContext.CONTAINERS, Modifier.PRIVATE, Modifier.FINAL)
+                    .addJavadoc("Sequence and optional values of the current call (not in the arena).\n")
+                    .build());
+        }
         t.addFields(symbolFields());
         if (!region) {
             t.addField(SignatureEmitter.symbolValuesField());
@@ -89,7 +94,12 @@ final class ModelClassEmitter {
         } else {
             t.addMethod(names("inputNames", "INPUT_NAMES"));
             t.addMethod(names("outputNames", "OUTPUT_NAMES"));
-            t.addMethod(runMethod(helpers));
+            if (ctx.hasContainerIo()) {
+                t.addMethod(refusedRun());
+                t.addMethod(runValuesMethod(helpers));
+            } else {
+                t.addMethod(runMethod(helpers));
+            }
         }
         t.addMethod(closeMethod());
         t.addMethods(helpers);
@@ -351,6 +361,9 @@ final class ModelClassEmitter {
         m.addCode(chunked("sliceWeights", slices, List.of(), CodeBlock.of(""), helpers));
         m.addCode(chunked("packWeights", packs, List.of(), CodeBlock.of(""), helpers));
         ctx.fieldInits().forEach(m::addCode);
+        if (ctx.containerCount() > 0) {
+            m.addStatement("this.$N = new Object[$L]", ModelContext.CONTAINERS, ctx.containerCount());
+        }
         return m.build();
     }
 
@@ -443,6 +456,83 @@ final class ModelClassEmitter {
             m.addStatement("this.$N = $N", lastSymbolField(p), p);
         }
         return m.addStatement("return this.$N", ModelContext.RESULT).build();
+    }
+
+    /** A model taking or returning sequences or optionals runs through {@code runValues} only. */
+    private MethodSpec refusedRun() {
+        TypeName map =
+                ParameterizedTypeName.get(ClassName.get(Map.class), ClassName.get(String.class), JavaTypes.TENSOR);
+        return MethodSpec.methodBuilder("run")
+                .addAnnotation(Override.class)
+                .addModifiers(Modifier.PUBLIC)
+                .returns(map)
+                .addParameter(map, "inputs")
+                .addStatement(
+                        "throw new $T($S)",
+                        JavaTypes.RUNTIME_FAILURE,
+                        "this model takes or returns sequences or optionals: call runValues")
+                .build();
+    }
+
+    /**
+     * {@code runValues}: containers are checked and stored, tensors bound as {@code run} binds them;
+     * outputs are fresh each call (a sequence is a new list), so nothing is cached between calls.
+     */
+    private MethodSpec runValuesMethod(List<MethodSpec> helpers) {
+        TypeName tensors =
+                ParameterizedTypeName.get(ClassName.get(Map.class), ClassName.get(String.class), JavaTypes.TENSOR);
+        TypeName objects = ParameterizedTypeName.get(
+                ClassName.get(Map.class), ClassName.get(String.class), ClassName.get(Object.class));
+        DimCode dc = ctx.dims();
+        MethodSpec.Builder m = MethodSpec.methodBuilder("runValues")
+                .addAnnotation(Override.class)
+                .addJavadoc("One inference over tensors, sequences and optionals. Not reentrant, hence synchronized.\n")
+                .addModifiers(Modifier.PUBLIC, Modifier.SYNCHRONIZED)
+                .returns(objects)
+                .addParameter(objects, "values");
+        m.addStatement("$T.checkNames(values, INPUT_NAMES)", ContainerEmitter.CONTAINERS);
+        m.addStatement("$T inputs = new $T<>()", tensors, LinkedHashMap.class);
+        for (Value in : graph.inputs()) {
+            if (in.type().isTensor()) {
+                m.addStatement(
+                        "inputs.put($S, $T.tensorInput(values, $S))",
+                        in.name(),
+                        ContainerEmitter.CONTAINERS,
+                        in.name());
+            } else {
+                m.addStatement(
+                        "$L = $T.input(values, $S, $S, $L$L)",
+                        ctx.container(in),
+                        ContainerEmitter.CONTAINERS,
+                        in.name(),
+                        ContainerEmitter.kind(in.type()),
+                        ContainerEmitter.elemType(in),
+                        CodeBlock.join(
+                                in.type().dims().stream()
+                                        .map(d -> CodeBlock.of(", $L", dc.of(d)))
+                                        .toList(),
+                                ""));
+            }
+        }
+        m.addCode(new SignatureEmitter(graph, ctx).bind());
+        m.addCode(chunked("stage", calls, dc.parameters(), dc.arguments(), helpers));
+        m.addStatement("$T outputs = new $T<>()", objects, LinkedHashMap.class);
+        for (Value out : graph.outputs()) {
+            if (!out.type().isTensor()) {
+                m.addStatement("outputs.put($S, $L)", out.name(), ctx.container(out));
+                continue;
+            }
+            m.addStatement(
+                    "outputs.put($S, new $T($T.$L, new long[] {$L}, $L))",
+                    out.name(),
+                    JavaTypes.TENSOR,
+                    JavaTypes.ELEM_TYPE,
+                    elemType(out),
+                    CodeBlock.join(out.type().dims().stream().map(dc::of).toList(), ", "),
+                    outputData(out));
+        }
+        return m.addStatement("return $T.unmodifiableMap(outputs)", java.util.Collections.class)
+                .build();
     }
 
     private String lastSymbolField(String param) {

@@ -29,6 +29,8 @@ final class ModelContext {
     static final String ORDER = "LE";
     /** Per string value of the graph: its current run-time tensor (strings live on the heap). */
     static final String STRS = "strs";
+    /** The sequence and optional values of the current call (see {@link ContainerEmitter}). */
+    static final String CONTAINERS = "containers";
 
     static final List<String> RESERVED = List.of(
             STRS,
@@ -49,6 +51,7 @@ final class ModelContext {
             WEIGHTS,
             SPECIES,
             ORDER,
+            CONTAINERS,
             "F32",
             "F64",
             "I64",
@@ -79,6 +82,18 @@ final class ModelContext {
     }
 
     ModelContext(Graph graph, DimCode dims, ArenaSlots plan, WeightsLayout weights, EpilogueFusion fusion) {
+        for (Value v : graph.inputs()) {
+            if (!v.type().isTensor()) {
+                containerIndex.put(v, containerIndex.size());
+            }
+        }
+        for (fsc.ir.Node n : graph.nodes()) {
+            for (Value v : n.outputs()) {
+                if (!v.type().isTensor()) {
+                    containerIndex.put(v, containerIndex.size());
+                }
+            }
+        }
         this.graph = graph;
         this.dims = dims;
         this.plan = plan;
@@ -164,6 +179,29 @@ final class ModelContext {
 
     boolean isConstant(Value v) {
         return plan.ref(v) instanceof BufferRef.Const;
+    }
+
+    /** Sequence and optional values, numbered in definition order: not in the memory plan. */
+    private final java.util.Map<Value, Integer> containerIndex = new java.util.IdentityHashMap<>();
+
+    /** The expression holding container value {@code v}, e.g. {@code containers[2]}. */
+    CodeBlock container(Value v) {
+        Integer k = containerIndex.get(v);
+        if (k == null) {
+            throw new IllegalStateException(v + " is not a container value of graph '" + graph.name() + "'");
+        }
+        return CodeBlock.of("$N[$L]", CONTAINERS, k);
+    }
+
+    /** How many container values the graph defines (inputs included). */
+    int containerCount() {
+        return containerIndex.size();
+    }
+
+    /** Whether the graph takes or returns a sequence or optional (it then runs through {@code runValues}). */
+    boolean hasContainerIo() {
+        return graph.inputs().stream().anyMatch(v -> !v.type().isTensor())
+                || graph.outputs().stream().anyMatch(v -> !v.type().isTensor());
     }
 
     /** The expression for the buffer holding {@code v}, e.g. {@code slotBuf[3]}. */

@@ -35,8 +35,14 @@ final class SignatureEmitter {
     FieldSpec field() {
         return FieldSpec.builder(SIGNATURE, FIELD, Modifier.PRIVATE, Modifier.STATIC, Modifier.FINAL)
                 .addJavadoc("Inputs and outputs with their symbol bounds; validates every call.\n")
-                .initializer("new $T($L, $L)", SIGNATURE, specs(graph.inputs()), specs(graph.outputs()))
+                .initializer(
+                        "new $T($L, $L)", SIGNATURE, specs(tensors(graph.inputs())), specs(tensors(graph.outputs())))
                 .build();
+    }
+
+    /** The tensor values: sequences and optionals are checked by {@code Containers.input}, not the signature. */
+    private static List<Value> tensors(List<Value> values) {
+        return values.stream().filter(v -> v.type().isTensor()).toList();
     }
 
     private CodeBlock specs(List<Value> values) {
@@ -79,7 +85,7 @@ final class SignatureEmitter {
     CodeBlock bind() {
         DimCode dc = ctx.dims();
         List<String> order = new ArrayList<>();
-        for (Value in : graph.inputs()) {
+        for (Value in : tensors(graph.inputs())) {
             for (Dim d : in.type().dims()) {
                 if (!d.isFixed() && !order.contains(d.toString())) {
                     order.add(d.toString());
@@ -99,7 +105,7 @@ final class SignatureEmitter {
             }
             b.addStatement("long $N = sym[$L]", e.getValue(), at);
         }
-        for (Value in : graph.inputs()) {
+        for (Value in : tensors(graph.inputs())) {
             List<Dim> dims = in.type().dims();
             for (int d = 0; d < dims.size(); d++) {
                 Dim dim = dims.get(d);
@@ -123,6 +129,9 @@ final class SignatureEmitter {
             }
         }
         for (int i = 0; i < graph.inputs().size(); i++) {
+            if (!graph.inputs().get(i).type().isTensor()) {
+                continue;
+            }
             b.addStatement(
                     "$N[$L] = nativeData(inputs.get($S))",
                     ModelContext.IN_BUF,

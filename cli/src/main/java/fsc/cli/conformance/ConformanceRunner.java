@@ -5,7 +5,6 @@ import fsc.backend.java.JavacFailure;
 import fsc.frontend.onnx.OnnxModelInfo;
 import fsc.ir.FscException;
 import fsc.runtime.CompiledModel;
-import fsc.runtime.Tensor;
 import java.io.IOException;
 import java.lang.reflect.InvocationTargetException;
 import java.nio.file.Files;
@@ -201,9 +200,8 @@ public final class ConformanceRunner {
             return new Outcome.CompileError("loading the generated class: " + TestPreparation.describe(e));
         }
         try (model) {
-            Map<String, Tensor> out = model.run(p.feeds());
-            List<TensorValues> actual =
-                    out.values().stream().map(TensorValues::of).toList();
+            Map<String, Object> out = model.runValues(p.feeds());
+            List<TensorValues> actual = TestValues.flattenAll(List.copyOf(out.values()));
             return TensorComparison.compare(p.expected(), actual);
         } catch (RuntimeException | StackOverflowError e) {
             return new Outcome.Fail("run: " + TestPreparation.describe(e), Double.NaN);

@@ -1,7 +1,6 @@
 package fsc.cli.conformance;
 
 import fsc.backend.java.InMemoryModels;
-import fsc.runtime.Tensor;
 import java.util.List;
 import java.util.Map;
 
@@ -14,6 +13,6 @@ import java.util.Map;
 record PreparedTest(
         NodeTestCase test,
         InMemoryModels.Generated generated,
-        Map<String, Tensor> feeds,
+        Map<String, Object> feeds,
         List<TensorValues> expected,
         List<String> bound) {}

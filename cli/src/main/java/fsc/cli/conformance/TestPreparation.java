@@ -7,7 +7,8 @@ import fsc.compiler.Target;
 import fsc.frontend.onnx.ImportOptions;
 import fsc.frontend.onnx.OnnxImporter;
 import fsc.frontend.onnx.OnnxModelInfo;
-import fsc.frontend.onnx.OnnxTensors;
+import fsc.frontend.onnx.OnnxValues;
+import fsc.frontend.onnx.proto.Onnx.TypeProto;
 import fsc.ir.FscException;
 import fsc.ir.Graph;
 import fsc.ir.Value;
@@ -54,15 +55,17 @@ final class TestPreparation {
     /** @param packageName a package no other model of the same javac batch uses */
     static Result prepare(NodeTestCase t, String packageName) {
         OnnxModelInfo info;
-        List<WeightData> inputs = new ArrayList<>();
+        List<OnnxValues.OnnxValue> inputs = new ArrayList<>();
         List<TensorValues> expected = new ArrayList<>();
         try {
             info = OnnxModelInfo.read(t.model());
-            for (var f : t.inputs()) {
-                inputs.add(OnnxTensors.read(f).data());
+            List<TypeProto> inTypes = OnnxValues.declaredTypes(t.model(), true);
+            List<TypeProto> outTypes = OnnxValues.declaredTypes(t.model(), false);
+            for (int i = 0; i < t.inputs().size(); i++) {
+                inputs.add(OnnxValues.read(t.inputs().get(i), declared(inTypes, i)));
             }
-            for (var f : t.outputs()) {
-                expected.add(TensorValues.of(OnnxTensors.read(f).data()));
+            for (int i = 0; i < t.outputs().size(); i++) {
+                TestValues.flatten(OnnxValues.read(t.outputs().get(i), declared(outTypes, i)), expected);
             }
         } catch (FscException e) {
             return sequenceOrError(e);
@@ -73,8 +76,13 @@ final class TestPreparation {
                     "the model has " + names.size() + " inputs, the test data " + inputs.size()));
         }
         Map<String, WeightData> byName = new LinkedHashMap<>();
+        Map<String, OnnxValues.OnnxValue> valuesByName = new LinkedHashMap<>();
         for (int i = 0; i < names.size(); i++) {
-            byName.put(names.get(i), inputs.get(i));
+            valuesByName.put(names.get(i), inputs.get(i));
+            // Only tensors can be bound to constants.
+            if (inputs.get(i) instanceof OnnxValues.TensorValue tv) {
+                byName.put(names.get(i), tv.data());
+            }
         }
 
         ImportOptions options = ImportOptions.defaults();
@@ -118,15 +126,20 @@ final class TestPreparation {
             return new Ended(new Outcome.CompileError("backend: " + describe(e)));
         }
 
-        Map<String, Tensor> feeds = new LinkedHashMap<>();
+        Map<String, Object> feeds = new LinkedHashMap<>();
         for (Value in : graph.inputs()) {
-            WeightData w = byName.get(in.name());
+            OnnxValues.OnnxValue w = valuesByName.get(in.name());
             if (w == null) {
                 return new Ended(new Outcome.CompileError("graph input '" + in.name() + "' has no test data"));
             }
-            feeds.put(in.name(), toTensor(w));
+            feeds.put(in.name(), TestValues.feed(w));
         }
         return new Ready(new PreparedTest(t, generated, feeds, expected, List.copyOf(bound)));
+    }
+
+    /** Test data files beyond the declared values (none in the suite) read as tensors. */
+    private static TypeProto declared(List<TypeProto> types, int i) {
+        return i < types.size() ? types.get(i) : TypeProto.getDefaultInstance();
     }
 
     /** The input the compiler asked to bind, from its hint. */

@@ -50,7 +50,7 @@ final class ElementwiseConverters {
         unary(rules, "Sin", 7);
         unary(rules, "Cos", 7);
         unary(rules, "Not", 1);
-        unary(rules, "Identity", 1);
+        rules.add(new Rule("Identity", 1, SequenceConverters::identity));
         rules.add(new Rule("Gelu", 20, ElementwiseConverters::gelu));
         // Cast-1 named the target type with a string; from opset 6 it is a DataType code.
         rules.add(new Rule("Cast", 6, ElementwiseConverters::cast));

@@ -24,7 +24,25 @@ final class InputTypes {
      */
     static TensorType of(ValueInfoProto in, Symbols symbols, String file) {
         String where = file + ": graph input '" + in.getName() + "'";
-        TypeProto type = in.getType();
+        return of(in.getType(), in.getName(), symbols, where);
+    }
+
+    /**
+     * A tensor, sequence or optional type ({@link fsc.ir.Container}). A sequence keeps only its
+     * element type: its elements' shapes are run-time values, whatever the model declares.
+     */
+    private static TensorType of(TypeProto type, String name, Symbols symbols, String where) {
+        if (type.hasSequenceType()) {
+            return TensorType.sequence(sequenceElement(type.getSequenceType().getElemType(), where));
+        }
+        if (type.hasOptionalType()) {
+            TypeProto inner = type.getOptionalType().getElemType();
+            if (!inner.hasTensorType() && !inner.hasSequenceType()) {
+                throw new FscException(where + " is an optional of " + kind(inner) + "; fsc imports optional tensors"
+                        + " and sequences");
+            }
+            return TensorType.optional(of(inner, name, symbols, where));
+        }
         if (!type.hasTensorType()) {
             throw new FscException(where + " has " + kind(type) + "; fsc imports tensors only");
         }
@@ -52,10 +70,17 @@ final class InputTypes {
                 boolean repeat = !seen.add(param);
                 dims.add(Dim.sym(repeat ? symbols.repeated(param, axis) : symbols.named(param)));
             } else {
-                dims.add(Dim.sym(symbols.unnamed(in.getName(), axis)));
+                dims.add(Dim.sym(symbols.unnamed(name, axis)));
             }
         }
         return new TensorType(dtype, dims);
+    }
+
+    private static DType sequenceElement(TypeProto elem, String where) {
+        if (!elem.hasTensorType()) {
+            throw new FscException(where + " is a sequence of " + kind(elem) + "; fsc imports sequences of tensors");
+        }
+        return OnnxDTypes.require(elem.getTensorType().getElemType(), where);
     }
 
     /** Whether {@code dims} fits the declared shape: same rank, equal where the declared dim is a number. */

@@ -92,6 +92,11 @@ final class OnnxAttributes {
         return get(name, AttributeType.GRAPH).map(AttributeProto::getG);
     }
 
+    /** A type attribute (Optional's {@code type}). */
+    Optional<fsc.frontend.onnx.proto.Onnx.TypeProto> typeProto(String name) {
+        return get(name, AttributeType.TYPE_PROTO).map(AttributeProto::getTp);
+    }
+
     private Optional<AttributeProto> get(String name, AttributeType expected) {
         AttributeProto a = byName.get(name);
         if (a == null) {

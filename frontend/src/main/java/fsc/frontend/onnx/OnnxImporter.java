@@ -168,7 +168,8 @@ public final class OnnxImporter {
         // The value carries another name (an output that is directly an input, say): an identity
         // keeps the declared output name visible in the IR.
         Value renamed = new Value(name, v.type());
-        scope.builder.add(new Node("identity", "", List.of(v), List.of(renamed), Map.of()));
+        scope.builder.add(
+                new Node(SequenceConverters.identityOp(v.type()), "", List.of(v), List.of(renamed), Map.of()));
         return renamed;
     }
 

@@ -71,6 +71,7 @@ final class OnnxOps {
         TrigConverters.register(rules);
         CompositeConverters.register(rules);
         SelectionConverters.register(rules);
+        SequenceConverters.register(rules);
         EinsumConverter.register(rules);
         LinalgExtraConverters.register(rules);
         Col2ImConverter.register(rules);

@@ -28,6 +28,7 @@ public final class HostTensor {
         this.shape = shape.clone();
         this.data = ByteBuffer.allocate(0).order(ByteOrder.LITTLE_ENDIAN);
         this.strings = strings.clone();
+        this.held = null;
         if (strings.length != count(shape)) {
             throw new IllegalArgumentException(
                     "string" + Arrays.toString(shape) + " holds " + count(shape) + " strings, got " + strings.length);
@@ -39,6 +40,30 @@ public final class HostTensor {
         return new HostTensor(shape, values);
     }
 
+    /** A sequence's or optional's contents (see {@link fsc.ir.Container}); null for a tensor. */
+    private final HostContainer held;
+
+    /**
+     * A sequence or optional value of element type {@code dtype}: {@code shape} is its IR type's dims
+     * ({@code []} for a sequence, the tensor's for an optional tensor), and it has no bytes of its own.
+     */
+    public static HostTensor container(DType dtype, long[] shape, HostContainer held) {
+        return new HostTensor(dtype, shape, held);
+    }
+
+    private HostTensor(DType dtype, long[] shape, HostContainer held) {
+        this.dtype = dtype;
+        this.shape = shape.clone();
+        this.data = ByteBuffer.allocate(0).order(ByteOrder.LITTLE_ENDIAN);
+        this.held = java.util.Objects.requireNonNull(held, "held");
+        this.strings = null;
+    }
+
+    /** What a sequence or optional value holds; null for a tensor. */
+    public HostContainer held() {
+        return held;
+    }
+
     public HostTensor(DType dtype, long[] shape, ByteBuffer data) {
         if (dtype.isString()) {
             throw new IllegalArgumentException("string tensors are built with ofStrings or fromWeight");
@@ -48,6 +73,7 @@ public final class HostTensor {
             throw new IllegalArgumentException("host tensors do not hold packed " + dtype.irName() + " data");
         }
         this.dtype = dtype;
+        this.held = null;
         this.shape = shape.clone();
         // slice(): index 0 is the caller's position, so wrapped sub-arrays and views work as given.
         this.data = data.slice().order(ByteOrder.LITTLE_ENDIAN);

@@ -51,9 +51,11 @@ public final class Interpreter {
             if (t == null) {
                 throw new FscException("input '" + v.name() + "' (" + v.type() + ") is missing");
             }
-            if (t.dtype() != v.dtype() || t.rank() != v.type().rank()) {
-                throw new FscException("input '" + v.name() + "' is "
-                        + t.dtype().irName() + Arrays.toString(t.shape()) + ", expected " + v.type());
+            if (t.dtype() != v.dtype()
+                    || t.rank() != v.type().rank()
+                    || (t.held() == null ? fsc.ir.Container.TENSOR : t.held().kind())
+                            != v.type().container()) {
+                throw new FscException("input '" + v.name() + "' is " + describe(t) + ", expected " + v.type());
             }
             unused.remove(v.name());
             env.put(v, t);
@@ -100,16 +102,21 @@ public final class Interpreter {
                     ? runBody(n, in, binding)
                     : n.hasRegions()
                             ? RegionRunner.run(n, in, binding, Interpreter::execute)
-                            : Kernels.run(new Call(n, in, outShapes, binding));
+                            : fsc.ir.ops.Ops.takesContainers(n.op())
+                                    ? List.of(SequenceKernels.run(new Call(n, in, outShapes, binding)))
+                                    : Kernels.run(new Call(n, in, outShapes, binding));
             for (int i = 0; i < n.outputs().size(); i++) {
                 Value out = n.outputs().get(i);
                 HostTensor result = results.get(i);
                 bindExtents(out, result, outShapes.get(i), binding);
-                if (result.dtype() != out.dtype() || !Arrays.equals(result.shape(), outShapes.get(i))) {
-                    throw new IllegalStateException(
-                            n.where() + ": kernel produced " + result.dtype().irName()
-                                    + Arrays.toString(result.shape()) + ", expected " + out.type() + " = "
-                                    + Arrays.toString(outShapes.get(i)));
+                fsc.ir.Container kind = result.held() == null
+                        ? fsc.ir.Container.TENSOR
+                        : result.held().kind();
+                if (result.dtype() != out.dtype()
+                        || !Arrays.equals(result.shape(), outShapes.get(i))
+                        || kind != out.type().container()) {
+                    throw new IllegalStateException(n.where() + ": kernel produced " + describe(result) + ", expected "
+                            + out.type() + " = " + Arrays.toString(outShapes.get(i)));
                 }
                 env.put(out, result);
             }
@@ -146,9 +153,21 @@ public final class Interpreter {
         return n.body().results().stream().map(env::get).toList();
     }
 
+    /** {@code f32[2,3]}, or a container's kind and contents. */
+    private static String describe(HostTensor t) {
+        String tensor = t.dtype().irName() + Arrays.toString(t.shape());
+        return t.held() == null
+                ? tensor
+                : t.held().kind() + " of " + t.held().elements().size() + " " + tensor;
+    }
+
     /** Every op the interpreter can execute, sorted. */
     public static List<String> supportedOps() {
         java.util.TreeSet<String> ops = new java.util.TreeSet<>(Kernels.supported());
+        ops.addAll(fsc.ir.ops.Ops.all().stream()
+                .map(fsc.ir.ops.OpDef::name)
+                .filter(fsc.ir.ops.Ops::takesContainers)
+                .toList());
         ops.addAll(List.of(fsc.ir.ControlFlow.IF, fsc.ir.ControlFlow.LOOP, fsc.ir.ControlFlow.SCAN));
         return List.copyOf(ops);
     }

@@ -100,6 +100,7 @@ public final class Ops {
         defs.addAll(LlmOps.defs());
         defs.addAll(SamplingOps.defs());
         defs.addAll(StringOps.defs());
+        defs.addAll(SequenceOps.defs());
         defs.addAll(TextOps.defs());
         defs.addAll(ControlFlowOps.defs());
         TreeMap<String, OpDef> byName = new TreeMap<>();
@@ -118,6 +119,11 @@ public final class Ops {
             throw new FscException("unknown op '" + op + "'");
         }
         return d;
+    }
+
+    /** Whether {@code op} may take or make a sequence or optional value (see {@link fsc.ir.Container}). */
+    public static boolean takesContainers(String op) {
+        return SequenceOps.takesContainers(op);
     }
 
     public static boolean exists(String op) {
@@ -150,6 +156,16 @@ public final class Ops {
         List<Optional<List<Dim>>> knownInts = new ArrayList<>();
         for (Value v : inputs) {
             knownInts.add(known.get(v));
+        }
+        if (!SequenceOps.takesContainers(op)) {
+            for (int i = 0; i < n; i++) {
+                if (!inputs.get(i).type().isTensor()) {
+                    throw new FscException(where + ": operand " + i + " %"
+                            + inputs.get(i).name() + " is "
+                            + inputs.get(i).type() + "; " + op + " takes tensors (only the sequence and optional"
+                            + " ops take containers)");
+                }
+            }
         }
         Optional<String> problem = def.attrSchema().problem(attrs);
         if (problem.isPresent()) {

@@ -37,14 +37,55 @@ final class Literals {
         return fail(at.getStart(), message);
     }
 
-    TensorType type(FsirParser.TypeContext t) {
-        String name = t.ident(0).getText();
-        DType dtype;
-        try {
-            dtype = DType.fromIrName(name);
-        } catch (IllegalArgumentException e) {
-            throw fail(t, "unknown dtype '" + name + "'");
+    /**
+     * A value's type: {@code f32[B,384]}, or a container ({@code seq<f32>}, {@code opt<f32[4]>},
+     * {@code opt<seq<f32>>}; see {@link fsc.ir.Container}).
+     */
+    TensorType type(FsirParser.TypeContext type) {
+        return switch (type) {
+            case FsirParser.TensorTypeContext t -> tensorType(t);
+            case FsirParser.ContainerTypeContext c -> containerType(c);
+            case FsirParser.ElementTypeContext e ->
+                throw fail(
+                        e,
+                        "'" + e.getText() + "' needs dims, e.g. " + e.getText()
+                                + "[] (a bare dtype only names a sequence's elements: seq<" + e.getText() + ">)");
+            default -> throw new IllegalStateException("unknown type form " + type.getText());
+        };
+    }
+
+    private TensorType containerType(FsirParser.ContainerTypeContext c) {
+        String kind = c.ident().getText();
+        switch (kind) {
+            case "seq" -> {
+                if (!(c.type() instanceof FsirParser.ElementTypeContext e)) {
+                    throw fail(c, "a sequence is written seq<DTYPE> (its elements' shapes are known at run time)");
+                }
+                return TensorType.sequence(dtype(e, e.ident().getText()));
+            }
+            case "opt" -> {
+                if (c.type() instanceof FsirParser.ElementTypeContext
+                        || c.type() instanceof FsirParser.ContainerTypeContext inner
+                                && !inner.ident().getText().equals("seq")) {
+                    throw fail(c, "an optional is written opt<DTYPE[DIMS]> or opt<seq<DTYPE>>");
+                }
+                return TensorType.optional(type(c.type()));
+            }
+            default -> throw fail(c, "unknown container '" + kind + "' (seq or opt)");
         }
+    }
+
+    private DType dtype(ParserRuleContext at, String name) {
+        try {
+            return DType.fromIrName(name);
+        } catch (IllegalArgumentException e) {
+            throw fail(at, "unknown dtype '" + name + "'");
+        }
+    }
+
+    private TensorType tensorType(FsirParser.TensorTypeContext t) {
+        String name = t.ident(0).getText();
+        DType dtype = dtype(t, name);
         List<Dim> dims = new ArrayList<>();
         for (FsirParser.DimContext d : t.dim()) {
             dims.add(dim(d, false));

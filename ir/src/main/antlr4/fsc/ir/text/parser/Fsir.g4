@@ -29,7 +29,10 @@ ret        : 'return' operands? ;
 
 typedValue : VALUE ':' type placement? ;
 placement  : 'arena' '[' HEX '+' HEX ']' ;
-type       : ident '[' (dim (',' dim)*)? ']' ('{' ident '}')? ;
+type       : ident '[' (dim (',' dim)*)? ']' ('{' ident '}')?   # tensorType
+           | ident '<' type '>'                            # containerType
+           | ident                                         # elementType
+           ;
 dim        : INT ('*' ident)*                        # fixedOrScaled
            | ident ('*' ident)*                      # symbolic
            ;
