@@ -197,7 +197,8 @@ final class KQuantMatVec {
                         .mul(FloatVector.fromMemorySegment(F, x, xo, LE));
                 lo = ((FloatVector) q1.and(0x0F).convert(VectorOperators.I2F, 0))
                         .fma(FloatVector.fromMemorySegment(F, x, xo + 64, LE), lo);
-                FloatVector hi = ((FloatVector) q0.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0))
+                FloatVector hi = ((FloatVector)
+                                q0.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0))
                         .mul(FloatVector.fromMemorySegment(F, x, xo + 128, LE));
                 hi = ((FloatVector) q1.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0))
                         .fma(FloatVector.fromMemorySegment(F, x, xo + 192, LE), hi);

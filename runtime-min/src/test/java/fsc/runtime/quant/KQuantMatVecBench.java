@@ -16,6 +16,7 @@ import java.util.Random;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -57,7 +58,10 @@ class KQuantMatVecBench {
             for (int i = 0; i < k; i++) {
                 x[i] = (float) rnd.nextGaussian();
             }
-            MemorySegment xs = MemorySegment.ofArray(x);
+            // Native, as decode feeds it (a heap segment over a float[] can run the Vector API's
+            // fallback: docs/DECISIONS.md).
+            MemorySegment xs = arena.allocate(4L * k, 64);
+            MemorySegment.copy(x, 0, xs, java.lang.foreign.ValueLayout.JAVA_FLOAT, 0, k);
             MemorySegment y = arena.allocate(4L * n);
             String[] names = {
                 "Q4_K per-row KQuantDot (before)",
@@ -66,8 +70,10 @@ class KQuantMatVecBench {
                 "Q6_K KQuantMatVec",
                 "Q4_0 QuantMatVec (for scale)",
                 "Q4_K without scales and mins (not a dot product: the ceiling)",
+                "Q4_K KQuantMatVec before (lookup nibbles, scales broadcast by lane shuffles)",
             };
-            GgmlType[] types = {GgmlType.Q4_K, GgmlType.Q4_K, GgmlType.Q6_K, GgmlType.Q6_K, GgmlType.Q4_0, GgmlType.Q4_K
+            GgmlType[] types = {
+                GgmlType.Q4_K, GgmlType.Q4_K, GgmlType.Q6_K, GgmlType.Q6_K, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q4_K
             };
             long rb4 = GgmlType.Q4_K.bytesFor(k);
             long rb6 = GgmlType.Q6_K.bytesFor(k);
@@ -89,6 +95,13 @@ class KQuantMatVecBench {
                     float[] scratch = KQuantMatVec.scratch(k);
                     for (int j = 0; j < n; j++) {
                         y.set(Dequantize.F32, 4L * j, q4_KNoScales(q4k, j * rb4, xs, scratch, k));
+                    }
+                },
+                () -> {
+                    float[] scratch = KQuantMatVec.scratch(k);
+                    KQuantMatVec.prepare(GgmlType.Q4_K, xs, k, scratch);
+                    for (int j = 0; j < n; j++) {
+                        y.set(Dequantize.F32, 4L * j, q4_KShuffledScales(q4k, j * rb4, xs, scratch, k));
                     }
                 },
             };
@@ -165,6 +178,66 @@ class KQuantMatVecBench {
                         .fma(FloatVector.fromMemorySegment(F, x, xo + 192, LE), hi);
                 accLo = lo.fma(FloatVector.broadcast(F, d), accLo);
                 accHi = hi.fma(FloatVector.broadcast(F, dmin), accHi);
+            }
+        }
+        return Lanes.sum(accLo.add(accHi));
+    }
+
+    /** {@code LANE[i]} broadcasts lane {@code i} by a shuffle (the formulation before the load broadcasts). */
+    @SuppressWarnings("unchecked")
+    private static final VectorShuffle<Float>[] LANE = new VectorShuffle[16];
+
+    static {
+        for (int i = 0; i < LANE.length; i++) {
+            int[] idx = new int[F.length()];
+            Arrays.fill(idx, i % F.length());
+            LANE[i] = VectorShuffle.fromArray(F, idx, 0);
+        }
+    }
+
+    // The Q4_K kernel as shipped before: nibbles by table lookup (selectFrom, which C2 emits as a mask
+    // and a vpermd), each sub-block scale spread by a lane shuffle whose shuffle is reloaded and
+    // masked per use. Same values as KQuantMatVec's, kept to measure the change against.
+    private static float q4_KShuffledScales(MemorySegment w, long row, MemorySegment x, float[] scratch, int k) {
+        int blocks = k / 256;
+        FloatVector accLo = FloatVector.zero(F);
+        FloatVector accHi = FloatVector.zero(F);
+        for (int b = 0; b < blocks; b++) {
+            long at = row + 144L * b;
+            float d = Float.float16ToFloat(w.get(Dequantize.I16, at));
+            float dmin = Float.float16ToFloat(w.get(Dequantize.I16, at + 2));
+            IntVector p = KQuantMatVec.widen(w, at + 4);
+            IntVector sm = p.rearrange(KQuantMatVec.SCALE_A)
+                    .lanewise(VectorOperators.LSHR, KQuantMatVec.SCALE_SHIFT)
+                    .and(KQuantMatVec.SCALE_MASK)
+                    .or(p.rearrange(KQuantMatVec.SCALE_H)
+                            .lanewise(VectorOperators.LSHR, 6)
+                            .lanewise(VectorOperators.LSHL, 4)
+                            .and(KQuantMatVec.SCALE_HIGH));
+            FloatVector dsm = ((FloatVector) sm.convert(VectorOperators.I2F, 0))
+                    .mul(FloatVector.broadcast(F, d).blend(-dmin, KQuantMatVec.MINS));
+            accLo = dsm.fma(FloatVector.fromArray(F, scratch, 16 * b), accLo);
+            for (int g = 0; g < 4; g++) {
+                long q = at + 16 + 32L * g;
+                long xo = 1024L * b + 256L * g;
+                IntVector q0 = KQuantMatVec.widen(w, q);
+                IntVector q1 = KQuantMatVec.widen(w, q + 16);
+                FloatVector lo = q0.selectFrom(KQuantMatVec.NIBBLES)
+                        .reinterpretAsFloats()
+                        .mul(FloatVector.fromMemorySegment(F, x, xo, LE));
+                lo = q1.selectFrom(KQuantMatVec.NIBBLES)
+                        .reinterpretAsFloats()
+                        .fma(FloatVector.fromMemorySegment(F, x, xo + 64, LE), lo);
+                FloatVector hi = q0.lanewise(VectorOperators.LSHR, 4)
+                        .selectFrom(KQuantMatVec.NIBBLES)
+                        .reinterpretAsFloats()
+                        .mul(FloatVector.fromMemorySegment(F, x, xo + 128, LE));
+                hi = q1.lanewise(VectorOperators.LSHR, 4)
+                        .selectFrom(KQuantMatVec.NIBBLES)
+                        .reinterpretAsFloats()
+                        .fma(FloatVector.fromMemorySegment(F, x, xo + 192, LE), hi);
+                accLo = lo.fma(dsm.rearrange(LANE[2 * g]), accLo);
+                accHi = hi.fma(dsm.rearrange(LANE[2 * g + 1]), accHi);
             }
         }
         return Lanes.sum(accLo.add(accHi));
