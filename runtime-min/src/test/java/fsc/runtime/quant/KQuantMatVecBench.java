@@ -71,11 +71,20 @@ class KQuantMatVecBench {
                 "Q4_0 QuantMatVec (for scale)",
                 "Q4_K without scales and mins (not a dot product: the ceiling)",
                 "Q4_K KQuantMatVec before (lookup nibbles, scales broadcast by lane shuffles)",
+                "Q4_K x int16 activations, auto-vectorized vpdpwssd (prototype, not a product path)",
             };
             GgmlType[] types = {
-                GgmlType.Q4_K, GgmlType.Q4_K, GgmlType.Q6_K, GgmlType.Q6_K, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q4_K
+                GgmlType.Q4_K,
+                GgmlType.Q4_K,
+                GgmlType.Q6_K,
+                GgmlType.Q6_K,
+                GgmlType.Q4_0,
+                GgmlType.Q4_K,
+                GgmlType.Q4_K,
+                GgmlType.Q4_K
             };
             long rb4 = GgmlType.Q4_K.bytesFor(k);
+            Int16Prototype int16 = new Int16Prototype(x, k);
             long rb6 = GgmlType.Q6_K.bytesFor(k);
             Kernel[] kernels = {
                 () -> {
@@ -104,6 +113,7 @@ class KQuantMatVecBench {
                         y.set(Dequantize.F32, 4L * j, q4_KShuffledScales(q4k, j * rb4, xs, scratch, k));
                     }
                 },
+                () -> int16.rows(q4k, rb4, y, n),
             };
             for (int i = 0; i < 15; i++) {
                 for (Kernel kk : kernels) {
@@ -241,5 +251,108 @@ class KQuantMatVecBench {
             }
         }
         return Lanes.sum(accLo.add(accHi));
+    }
+
+    /**
+     * A Q4_K row times activations quantized to int16 per super-block (amax / 32767), the products
+     * summed in pairs by the loop {@code out[i] = a[2i]*b[2i] + a[2i+1]*b[2i+1]} over {@code short[]},
+     * which C2 auto-vectorizes to {@code vpdpwssd} with AVX512_VNNI (the Vector API has no such
+     * operation). Per row: nibbles unpacked to a {@code short[]} by the Vector API, one pair-sum
+     * loop over the whole row, then per 32 weights one int vector converted and FMA'd with its
+     * scale. Measured against the f32 kernel in docs/PERFORMANCE-LLM.md; not a product path (it
+     * changes the f32 numerics to quantized activations).
+     */
+    static final class Int16Prototype {
+        private static final jdk.incubator.vector.VectorSpecies<Byte> B256 =
+                jdk.incubator.vector.ByteVector.SPECIES_256;
+        private static final jdk.incubator.vector.VectorSpecies<Short> S512 =
+                jdk.incubator.vector.ShortVector.SPECIES_512;
+        private final int k;
+        private final short[] xq;
+        private final float[] dx;
+        private final float[] sums;
+        private final short[] wq;
+        private final int[] pairs;
+        private final float[] scales;
+
+        Int16Prototype(float[] x, int k) {
+            this.k = k;
+            xq = new short[k];
+            dx = new float[k / 256];
+            sums = new float[k / 16];
+            wq = new short[k];
+            pairs = new int[k / 2];
+            scales = new float[k / 16];
+            for (int b = 0; b < k / 256; b++) {
+                float amax = 0;
+                for (int i = 0; i < 256; i++) {
+                    amax = Math.max(amax, Math.abs(x[256 * b + i]));
+                }
+                float d = amax / 32767f;
+                float id = d == 0 ? 0 : 1 / d;
+                dx[b] = d;
+                for (int i = 0; i < 256; i++) {
+                    xq[256 * b + i] = (short) Math.round(x[256 * b + i] * id);
+                }
+                for (int j = 0; j < 8; j++) {
+                    int s = 0;
+                    for (int i = 0; i < 32; i++) {
+                        s += xq[256 * b + 32 * j + i];
+                    }
+                    sums[16 * b + 8 + j] = d * s;
+                }
+            }
+        }
+
+        void rows(MemorySegment w, long rowBytes, MemorySegment y, int n) {
+            for (int j = 0; j < n; j++) {
+                y.set(Dequantize.F32, 4L * j, row(w, j * rowBytes));
+            }
+        }
+
+        private static void pairSums(short[] a, short[] b, int[] out, int n) {
+            for (int i = 0; i < n; i++) {
+                out[i] = a[2 * i] * b[2 * i] + a[2 * i + 1] * b[2 * i + 1];
+            }
+        }
+
+        private float row(MemorySegment w, long row) {
+            FloatVector acc = FloatVector.zero(F);
+            FloatVector mins = FloatVector.zero(F);
+            int blocks = k / 256;
+            for (int b = 0; b < blocks; b++) {
+                long at = row + 144L * b;
+                float d = Float.float16ToFloat(w.get(Dequantize.I16, at)) * dx[b];
+                float dmin = Float.float16ToFloat(w.get(Dequantize.I16, at + 2));
+                IntVector p = KQuantMatVec.widen(w, at + 4);
+                IntVector sm = p.rearrange(KQuantMatVec.SCALE_A)
+                        .lanewise(VectorOperators.LSHR, KQuantMatVec.SCALE_SHIFT)
+                        .and(KQuantMatVec.SCALE_MASK)
+                        .or(p.rearrange(KQuantMatVec.SCALE_H)
+                                .lanewise(VectorOperators.LSHR, 6)
+                                .lanewise(VectorOperators.LSHL, 4)
+                                .and(KQuantMatVec.SCALE_HIGH));
+                FloatVector dsm = ((FloatVector) sm.convert(VectorOperators.I2F, 0))
+                        .mul(FloatVector.broadcast(F, d).blend(-dmin, KQuantMatVec.MINS));
+                mins = dsm.fma(FloatVector.fromArray(F, sums, 16 * b), mins);
+                dsm.intoArray(scales, 16 * b);
+                for (int g = 0; g < 4; g++) {
+                    jdk.incubator.vector.ShortVector q = (jdk.incubator.vector.ShortVector)
+                            jdk.incubator.vector.ByteVector.fromMemorySegment(B256, w, at + 16 + 32L * g, LE)
+                                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
+                    q.and((short) 15).intoArray(wq, 256 * b + 64 * g);
+                    q.lanewise(VectorOperators.LSHR, 4).intoArray(wq, 256 * b + 64 * g + 32);
+                }
+            }
+            pairSums(wq, xq, pairs, k / 2);
+            for (int b = 0; b < blocks; b++) {
+                for (int j = 0; j < 8; j++) {
+                    acc = ((FloatVector) IntVector.fromArray(QuantDot.I, pairs, 128 * b + 16 * j)
+                                    .convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.broadcast(F, scales[16 * b + j]), acc);
+                }
+            }
+            return Lanes.sum(acc.add(mins));
+        }
     }
 }
