@@ -23,16 +23,16 @@ import jdk.incubator.vector.VectorShuffle;
  * <ul>
  *   <li>nibbles split with byte-lane shifts, which x86 does not have (C2 widens, shifts and
  *       narrows back): here the packed bytes are widened to int lanes once ({@code
- *       ZERO_EXTEND_B2I}) and split there, and a Q4_K nibble becomes its float by a 16-entry table
- *       lookup (one {@code vpermd}, whose index uses only the low four bits, so the low nibble
- *       needs no mask), as Q4_0's;
+ *       ZERO_EXTEND_B2I}) and split there (a Q4_K high nibble needs only the shift), then
+ *       converted;
  *   <li>the affine minimum term, {@code dmin * m_j * sum(x over sub-block j)}, computed with two
  *       vector adds per 16 weights in every row: the 32-value sums of the activation do not depend
- *       on the row, so they are taken once per call ({@link #subBlockSums}) and the term is eight
- *       scalar products per super-block, on the scalar ports the vector loop leaves idle;
- *   <li>the 6-bit scales and mins decoded one at a time through {@code get_scale_min_k4}: here
- *       three little-endian ints give all sixteen with six masks and shifts (ggml's {@code utmp}
- *       unpacking);
+ *       on the row, so {@link #prepare} takes them once per call and the term is one FMA per
+ *       super-block;
+ *   <li>the 6-bit scales and mins decoded one at a time through {@code get_scale_min_k4}: here all
+ *       sixteen are unpacked on int lanes at once, converted and scaled in one vector, and each
+ *       reaches its FMA as a broadcast load from the scratch (a load port, not the shuffle port:
+ *       1.15-1.24x the lane-shuffle broadcast, docs/PERFORMANCE-LLM.md);
  *   <li>a slice, a type switch and a kernel entry per row.
  * </ul>
  *
@@ -64,13 +64,13 @@ final class KQuantMatVec {
     /**
      * This thread's scratch for an activation of {@code k} values: per super-block 16 floats, eight
      * zeros and the sums of the activation over its eight sub-blocks of 32 (Q4_K's min term), which
-     * {@link #prepare} fills. Q6_K instead uses its first 16 floats for a super-block's scales (k
-     * is at least 256, so there are 16).
+     * {@link #prepare} fills, then 16 floats where the Q4_K kernel keeps the current super-block's
+     * scales. Q6_K instead uses its first 16 floats for a super-block's scales.
      */
     static float[] scratch(int k) {
         float[] s = SCRATCH.get();
-        if (s.length < k / 16) {
-            s = new float[k / 16];
+        if (s.length < k / 16 + 16) {
+            s = new float[k / 16 + 16];
             SCRATCH.set(s);
         }
         return s;
@@ -151,22 +151,6 @@ final class KQuantMatVec {
     /** Lanes 8..15: the mins, which take {@code -dmin} where the scales take {@code d}. */
     static final VectorMask<Float> MINS = VectorMask.fromLong(F, 0xFF00L);
 
-    /**
-     * {@code LANE[i]} broadcasts lane {@code i}: a super-block's scales are computed in one vector and
-     * each is spread by one {@code vpermps} (for Q4_K, storing them and broadcasting by a load
-     * measured 0.8x of this: docs/PERFORMANCE-LLM.md).
-     */
-    @SuppressWarnings("unchecked")
-    private static final VectorShuffle<Float>[] LANE = new VectorShuffle[16];
-
-    static {
-        for (int i = 0; i < LANE.length; i++) {
-            int[] idx = new int[F.length()];
-            java.util.Arrays.fill(idx, i % F.length());
-            LANE[i] = VectorShuffle.fromArray(F, idx, 0);
-        }
-    }
-
     static IntVector ints(int... v) {
         return v.length == I.length() ? IntVector.fromArray(I, v, 0) : IntVector.zero(I);
     }
@@ -180,6 +164,7 @@ final class KQuantMatVec {
     // of qs hold sub-block 2j in their low nibbles and 2j+1 in their high nibbles.
     private static float q4_K(MemorySegment w, long row, MemorySegment x, float[] scratch, int k) {
         int blocks = k / 256;
+        int sc = k / 16; // this super-block's d * scale_s (lanes 0..7 of dsm), broadcast by loads
         // Two chains (low- and high-nibble sub-blocks), so consecutive FMAs do not wait on each other.
         FloatVector accLo = FloatVector.zero(F);
         FloatVector accHi = FloatVector.zero(F);
@@ -200,26 +185,25 @@ final class KQuantMatVec {
                     .mul(FloatVector.broadcast(F, d).blend(-dmin, MINS));
             // The min term: lanes 8..15 times the activation's sub-block sums (lanes 0..7 times zero).
             accLo = dsm.fma(FloatVector.fromArray(F, scratch, 16 * b), accLo);
+            dsm.intoArray(scratch, sc);
             for (int g = 0; g < 4; g++) {
                 long q = at + 16 + 32L * g;
                 long xo = 1024L * b + 256L * g;
                 IntVector q0 = widen(w, q);
                 IntVector q1 = widen(w, q + 16);
-                FloatVector lo =
-                        q0.selectFrom(NIBBLES).reinterpretAsFloats().mul(FloatVector.fromMemorySegment(F, x, xo, LE));
-                lo = q1.selectFrom(NIBBLES)
-                        .reinterpretAsFloats()
+                // A nibble becomes its float by and/shift and a convert: the high nibble needs no
+                // mask, and the convert runs on the port the lane shuffles leave free.
+                FloatVector lo = ((FloatVector) q0.and(0x0F).convert(VectorOperators.I2F, 0))
+                        .mul(FloatVector.fromMemorySegment(F, x, xo, LE));
+                lo = ((FloatVector) q1.and(0x0F).convert(VectorOperators.I2F, 0))
                         .fma(FloatVector.fromMemorySegment(F, x, xo + 64, LE), lo);
-                FloatVector hi = q0.lanewise(VectorOperators.LSHR, 4)
-                        .selectFrom(NIBBLES)
-                        .reinterpretAsFloats()
+                FloatVector hi = ((FloatVector)
+                                q0.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0))
                         .mul(FloatVector.fromMemorySegment(F, x, xo + 128, LE));
-                hi = q1.lanewise(VectorOperators.LSHR, 4)
-                        .selectFrom(NIBBLES)
-                        .reinterpretAsFloats()
+                hi = ((FloatVector) q1.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0))
                         .fma(FloatVector.fromMemorySegment(F, x, xo + 192, LE), hi);
-                accLo = lo.fma(dsm.rearrange(LANE[2 * g]), accLo);
-                accHi = hi.fma(dsm.rearrange(LANE[2 * g + 1]), accHi);
+                accLo = lo.fma(FloatVector.broadcast(F, scratch[sc + 2 * g]), accLo);
+                accHi = hi.fma(FloatVector.broadcast(F, scratch[sc + 2 * g + 1]), accHi);
             }
         }
         FloatVector sum = accLo.add(accHi);

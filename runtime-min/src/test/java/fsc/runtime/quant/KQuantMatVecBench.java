@@ -16,6 +16,7 @@ import java.util.Random;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -57,7 +58,10 @@ class KQuantMatVecBench {
             for (int i = 0; i < k; i++) {
                 x[i] = (float) rnd.nextGaussian();
             }
-            MemorySegment xs = MemorySegment.ofArray(x);
+            // Native, as decode feeds it (a heap segment over a float[] can run the Vector API's
+            // fallback: docs/DECISIONS.md).
+            MemorySegment xs = arena.allocate(4L * k, 64);
+            MemorySegment.copy(x, 0, xs, java.lang.foreign.ValueLayout.JAVA_FLOAT, 0, k);
             MemorySegment y = arena.allocate(4L * n);
             String[] names = {
                 "Q4_K per-row KQuantDot (before)",
@@ -66,10 +70,21 @@ class KQuantMatVecBench {
                 "Q6_K KQuantMatVec",
                 "Q4_0 QuantMatVec (for scale)",
                 "Q4_K without scales and mins (not a dot product: the ceiling)",
+                "Q4_K KQuantMatVec before (lookup nibbles, scales broadcast by lane shuffles)",
+                "Q4_K x int16 activations, auto-vectorized vpdpwssd (prototype, not a product path)",
             };
-            GgmlType[] types = {GgmlType.Q4_K, GgmlType.Q4_K, GgmlType.Q6_K, GgmlType.Q6_K, GgmlType.Q4_0, GgmlType.Q4_K
+            GgmlType[] types = {
+                GgmlType.Q4_K,
+                GgmlType.Q4_K,
+                GgmlType.Q6_K,
+                GgmlType.Q6_K,
+                GgmlType.Q4_0,
+                GgmlType.Q4_K,
+                GgmlType.Q4_K,
+                GgmlType.Q4_K
             };
             long rb4 = GgmlType.Q4_K.bytesFor(k);
+            Int16Prototype int16 = new Int16Prototype(x, k);
             long rb6 = GgmlType.Q6_K.bytesFor(k);
             Kernel[] kernels = {
                 () -> {
@@ -91,6 +106,14 @@ class KQuantMatVecBench {
                         y.set(Dequantize.F32, 4L * j, q4_KNoScales(q4k, j * rb4, xs, scratch, k));
                     }
                 },
+                () -> {
+                    float[] scratch = KQuantMatVec.scratch(k);
+                    KQuantMatVec.prepare(GgmlType.Q4_K, xs, k, scratch);
+                    for (int j = 0; j < n; j++) {
+                        y.set(Dequantize.F32, 4L * j, q4_KShuffledScales(q4k, j * rb4, xs, scratch, k));
+                    }
+                },
+                () -> int16.rows(q4k, rb4, y, n),
             };
             for (int i = 0; i < 15; i++) {
                 for (Kernel kk : kernels) {
@@ -168,5 +191,168 @@ class KQuantMatVecBench {
             }
         }
         return Lanes.sum(accLo.add(accHi));
+    }
+
+    /** {@code LANE[i]} broadcasts lane {@code i} by a shuffle (the formulation before the load broadcasts). */
+    @SuppressWarnings("unchecked")
+    private static final VectorShuffle<Float>[] LANE = new VectorShuffle[16];
+
+    static {
+        for (int i = 0; i < LANE.length; i++) {
+            int[] idx = new int[F.length()];
+            Arrays.fill(idx, i % F.length());
+            LANE[i] = VectorShuffle.fromArray(F, idx, 0);
+        }
+    }
+
+    // The Q4_K kernel as shipped before: nibbles by table lookup (selectFrom, which C2 emits as a mask
+    // and a vpermd), each sub-block scale spread by a lane shuffle whose shuffle is reloaded and
+    // masked per use. Same values as KQuantMatVec's, kept to measure the change against.
+    private static float q4_KShuffledScales(MemorySegment w, long row, MemorySegment x, float[] scratch, int k) {
+        int blocks = k / 256;
+        FloatVector accLo = FloatVector.zero(F);
+        FloatVector accHi = FloatVector.zero(F);
+        for (int b = 0; b < blocks; b++) {
+            long at = row + 144L * b;
+            float d = Float.float16ToFloat(w.get(Dequantize.I16, at));
+            float dmin = Float.float16ToFloat(w.get(Dequantize.I16, at + 2));
+            IntVector p = KQuantMatVec.widen(w, at + 4);
+            IntVector sm = p.rearrange(KQuantMatVec.SCALE_A)
+                    .lanewise(VectorOperators.LSHR, KQuantMatVec.SCALE_SHIFT)
+                    .and(KQuantMatVec.SCALE_MASK)
+                    .or(p.rearrange(KQuantMatVec.SCALE_H)
+                            .lanewise(VectorOperators.LSHR, 6)
+                            .lanewise(VectorOperators.LSHL, 4)
+                            .and(KQuantMatVec.SCALE_HIGH));
+            FloatVector dsm = ((FloatVector) sm.convert(VectorOperators.I2F, 0))
+                    .mul(FloatVector.broadcast(F, d).blend(-dmin, KQuantMatVec.MINS));
+            accLo = dsm.fma(FloatVector.fromArray(F, scratch, 16 * b), accLo);
+            for (int g = 0; g < 4; g++) {
+                long q = at + 16 + 32L * g;
+                long xo = 1024L * b + 256L * g;
+                IntVector q0 = KQuantMatVec.widen(w, q);
+                IntVector q1 = KQuantMatVec.widen(w, q + 16);
+                FloatVector lo = q0.selectFrom(KQuantMatVec.NIBBLES)
+                        .reinterpretAsFloats()
+                        .mul(FloatVector.fromMemorySegment(F, x, xo, LE));
+                lo = q1.selectFrom(KQuantMatVec.NIBBLES)
+                        .reinterpretAsFloats()
+                        .fma(FloatVector.fromMemorySegment(F, x, xo + 64, LE), lo);
+                FloatVector hi = q0.lanewise(VectorOperators.LSHR, 4)
+                        .selectFrom(KQuantMatVec.NIBBLES)
+                        .reinterpretAsFloats()
+                        .mul(FloatVector.fromMemorySegment(F, x, xo + 128, LE));
+                hi = q1.lanewise(VectorOperators.LSHR, 4)
+                        .selectFrom(KQuantMatVec.NIBBLES)
+                        .reinterpretAsFloats()
+                        .fma(FloatVector.fromMemorySegment(F, x, xo + 192, LE), hi);
+                accLo = lo.fma(dsm.rearrange(LANE[2 * g]), accLo);
+                accHi = hi.fma(dsm.rearrange(LANE[2 * g + 1]), accHi);
+            }
+        }
+        return Lanes.sum(accLo.add(accHi));
+    }
+
+    /**
+     * A Q4_K row times activations quantized to int16 per super-block (amax / 32767), the products
+     * summed in pairs by the loop {@code out[i] = a[2i]*b[2i] + a[2i+1]*b[2i+1]} over {@code short[]},
+     * which C2 auto-vectorizes to {@code vpdpwssd} with AVX512_VNNI (the Vector API has no such
+     * operation). Per row: nibbles unpacked to a {@code short[]} by the Vector API, one pair-sum
+     * loop over the whole row, then per 32 weights one int vector converted and FMA'd with its
+     * scale. Measured against the f32 kernel in docs/PERFORMANCE-LLM.md; not a product path (it
+     * changes the f32 numerics to quantized activations).
+     */
+    static final class Int16Prototype {
+        private static final jdk.incubator.vector.VectorSpecies<Byte> B256 =
+                jdk.incubator.vector.ByteVector.SPECIES_256;
+        private static final jdk.incubator.vector.VectorSpecies<Short> S512 =
+                jdk.incubator.vector.ShortVector.SPECIES_512;
+        private final int k;
+        private final short[] xq;
+        private final float[] dx;
+        private final float[] sums;
+        private final short[] wq;
+        private final int[] pairs;
+        private final float[] scales;
+
+        Int16Prototype(float[] x, int k) {
+            this.k = k;
+            xq = new short[k];
+            dx = new float[k / 256];
+            sums = new float[k / 16];
+            wq = new short[k];
+            pairs = new int[k / 2];
+            scales = new float[k / 16];
+            for (int b = 0; b < k / 256; b++) {
+                float amax = 0;
+                for (int i = 0; i < 256; i++) {
+                    amax = Math.max(amax, Math.abs(x[256 * b + i]));
+                }
+                float d = amax / 32767f;
+                float id = d == 0 ? 0 : 1 / d;
+                dx[b] = d;
+                for (int i = 0; i < 256; i++) {
+                    xq[256 * b + i] = (short) Math.round(x[256 * b + i] * id);
+                }
+                for (int j = 0; j < 8; j++) {
+                    int s = 0;
+                    for (int i = 0; i < 32; i++) {
+                        s += xq[256 * b + 32 * j + i];
+                    }
+                    sums[16 * b + 8 + j] = d * s;
+                }
+            }
+        }
+
+        void rows(MemorySegment w, long rowBytes, MemorySegment y, int n) {
+            for (int j = 0; j < n; j++) {
+                y.set(Dequantize.F32, 4L * j, row(w, j * rowBytes));
+            }
+        }
+
+        private static void pairSums(short[] a, short[] b, int[] out, int n) {
+            for (int i = 0; i < n; i++) {
+                out[i] = a[2 * i] * b[2 * i] + a[2 * i + 1] * b[2 * i + 1];
+            }
+        }
+
+        private float row(MemorySegment w, long row) {
+            FloatVector acc = FloatVector.zero(F);
+            FloatVector mins = FloatVector.zero(F);
+            int blocks = k / 256;
+            for (int b = 0; b < blocks; b++) {
+                long at = row + 144L * b;
+                float d = Float.float16ToFloat(w.get(Dequantize.I16, at)) * dx[b];
+                float dmin = Float.float16ToFloat(w.get(Dequantize.I16, at + 2));
+                IntVector p = KQuantMatVec.widen(w, at + 4);
+                IntVector sm = p.rearrange(KQuantMatVec.SCALE_A)
+                        .lanewise(VectorOperators.LSHR, KQuantMatVec.SCALE_SHIFT)
+                        .and(KQuantMatVec.SCALE_MASK)
+                        .or(p.rearrange(KQuantMatVec.SCALE_H)
+                                .lanewise(VectorOperators.LSHR, 6)
+                                .lanewise(VectorOperators.LSHL, 4)
+                                .and(KQuantMatVec.SCALE_HIGH));
+                FloatVector dsm = ((FloatVector) sm.convert(VectorOperators.I2F, 0))
+                        .mul(FloatVector.broadcast(F, d).blend(-dmin, KQuantMatVec.MINS));
+                mins = dsm.fma(FloatVector.fromArray(F, sums, 16 * b), mins);
+                dsm.intoArray(scales, 16 * b);
+                for (int g = 0; g < 4; g++) {
+                    jdk.incubator.vector.ShortVector q = (jdk.incubator.vector.ShortVector)
+                            jdk.incubator.vector.ByteVector.fromMemorySegment(B256, w, at + 16 + 32L * g, LE)
+                                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
+                    q.and((short) 15).intoArray(wq, 256 * b + 64 * g);
+                    q.lanewise(VectorOperators.LSHR, 4).intoArray(wq, 256 * b + 64 * g + 32);
+                }
+            }
+            pairSums(wq, xq, pairs, k / 2);
+            for (int b = 0; b < blocks; b++) {
+                for (int j = 0; j < 8; j++) {
+                    acc = ((FloatVector) IntVector.fromArray(QuantDot.I, pairs, 128 * b + 16 * j)
+                                    .convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.broadcast(F, scales[16 * b + j]), acc);
+                }
+            }
+            return Lanes.sum(acc.add(mins));
+        }
     }
 }
