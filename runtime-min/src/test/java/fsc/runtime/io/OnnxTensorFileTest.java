@@ -84,8 +84,19 @@ class OnnxTensorFileTest {
     }
 
     @Test
+    void readsStringData() throws IOException {
+        Tensor t = decode(new Proto()
+                .varint(1, 2)
+                .varint(2, 8)
+                .bytes(6, "中".getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                .bytes(6, new byte[0]));
+        assertEquals(fsc.runtime.ElemType.STRING, t.type());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new String[] {"中", ""}, t.strings());
+    }
+
+    @Test
     void rejectsMalformedAndUnsupportedFiles() throws IOException {
-        assertFails(new Proto().varint(1, 1).varint(2, 8).bytes(6, new byte[] {'a'}), "string");
+        assertFails(new Proto().varint(1, 2).varint(2, 8).bytes(6, new byte[] {'a'}), "has 1 strings");
         assertFails(new Proto().varint(1, 1).varint(2, 1).varint(14, 1), "EXTERNAL");
         assertFails(new Proto().varint(1, 3).varint(2, 1).fixed32(4, 1f), "has 1 values");
         assertFails(new Proto().varint(1, 2).varint(2, 1).bytes(9, new byte[7]), "raw_data has 7 bytes");
