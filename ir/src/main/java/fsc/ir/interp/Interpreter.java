@@ -6,6 +6,8 @@ import fsc.ir.Graph;
 import fsc.ir.Node;
 import fsc.ir.PanelLayout;
 import fsc.ir.Value;
+import fsc.ir.Dim;
+import fsc.ir.ops.ExtentOps;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -90,13 +92,22 @@ public final class Interpreter {
                         return t;
                     })
                     .toList();
+            // An extent symbol is set by its node: unknown (-1) until the kernel has run.
+            String extent = ExtentOps.extentOf(n);
+            if (extent != null) {
+                binding.remove(extent);
+            }
             List<long[]> outShapes =
-                    n.outputs().stream().map(v -> v.type().evaluate(binding)).toList();
+                    n.outputs().stream().map(v -> evaluate(v, binding)).toList();
             List<HostTensor> results = n.isFused()
                     ? runBody(n, in, binding)
                     : n.hasRegions()
                             ? RegionRunner.run(n, in, binding, Interpreter::execute)
                             : Kernels.run(new Call(n, in, outShapes, binding));
+            if (extent != null) {
+                bindExtent(n, extent, results, binding);
+                outShapes = n.outputs().stream().map(v -> v.type().evaluate(binding)).toList();
+            }
             for (int i = 0; i < n.outputs().size(); i++) {
                 Value out = n.outputs().get(i);
                 HostTensor result = results.get(i);
@@ -109,6 +120,27 @@ public final class Interpreter {
                 env.put(out, result);
             }
         }
+    }
+
+    /** {@code v}'s shape under {@code binding}, -1 for a dimension naming an unbound symbol. */
+    private static long[] evaluate(Value v, Map<String, Long> binding) {
+        return v.type().dims().stream()
+                .mapToLong(d -> binding.keySet().containsAll(d.symbols()) ? d.evaluate(binding) : -1)
+                .toArray();
+    }
+
+    /** Binds {@code extent} from the first output dimension that is exactly that symbol. */
+    private static void bindExtent(Node n, String extent, List<HostTensor> results, Map<String, Long> binding) {
+        for (int i = 0; i < n.outputs().size(); i++) {
+            List<Dim> dims = n.outputs().get(i).type().dims();
+            for (int d = 0; d < dims.size(); d++) {
+                if (dims.get(d).equals(Dim.sym(extent))) {
+                    binding.put(extent, results.get(i).shape()[d]);
+                    return;
+                }
+            }
+        }
+        throw new IllegalStateException(n.where() + ": no output dimension is its extent symbol " + extent);
     }
 
     /** A fused node's outputs: its body run on the node's operands as the body's parameters. */
