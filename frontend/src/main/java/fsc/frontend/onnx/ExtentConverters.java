@@ -53,8 +53,10 @@ final class ExtentConverters {
             }
             String extent = extent(c, Dim.product(scores.dims()));
             Map<String, Attr> attrs = Map.of(
-                    ExtentOps.EXTENT, new Attr.Str(extent),
-                    "center_point_box", new Attr.Int(c.attrs.intValue("center_point_box", 0)));
+                    ExtentOps.EXTENT,
+                    new Attr.Str(extent),
+                    "center_point_box",
+                    new Attr.Int(c.attrs.intValue("center_point_box", 0)));
             emit(c, "non_max_suppression", in, attrs);
         }));
     }
@@ -82,7 +84,8 @@ final class ExtentConverters {
     /** The node, with only the outputs the ONNX node names defined (Unique's last three are optional). */
     private static void emit(NodeContext c, String op, List<Value> in, Map<String, Attr> attrs) {
         TreeMap<String, Attr> sorted = new TreeMap<>(attrs);
-        List<TensorType> types = Ops.infer(op, c.where, in, sorted, c.scope().builder.known());
+        List<TensorType> types =
+                Ops.infer(op, c.where, in, sorted, c.scope().builder.known());
         List<Value> outs = new ArrayList<>();
         for (int k = 0; k < types.size(); k++) {
             boolean named = k < c.node.getOutputCount() && !c.outputName(k).isEmpty();

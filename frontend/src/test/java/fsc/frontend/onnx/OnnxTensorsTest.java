@@ -97,6 +97,7 @@ class OnnxTensorsTest {
         // Nodes computed from a bound input are evaluated at import (ImportFolding): y is a constant too.
         assertEquals(List.of(), graph.nodes());
         assertEquals(2, graph.constants().size());
-        org.junit.jupiter.api.Assertions.assertNotNull(graph.constantOf(graph.outputs().getFirst()));
+        org.junit.jupiter.api.Assertions.assertNotNull(
+                graph.constantOf(graph.outputs().getFirst()));
     }
 }

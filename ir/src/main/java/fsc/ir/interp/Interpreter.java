@@ -1,12 +1,12 @@
 package fsc.ir.interp;
 
 import fsc.ir.Constant;
+import fsc.ir.Dim;
 import fsc.ir.FscException;
 import fsc.ir.Graph;
 import fsc.ir.Node;
 import fsc.ir.PanelLayout;
 import fsc.ir.Value;
-import fsc.ir.Dim;
 import fsc.ir.ops.ExtentOps;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -106,7 +106,9 @@ public final class Interpreter {
                             : Kernels.run(new Call(n, in, outShapes, binding));
             if (extent != null) {
                 bindExtent(n, extent, results, binding);
-                outShapes = n.outputs().stream().map(v -> v.type().evaluate(binding)).toList();
+                outShapes = n.outputs().stream()
+                        .map(v -> v.type().evaluate(binding))
+                        .toList();
             }
             for (int i = 0; i < n.outputs().size(); i++) {
                 Value out = n.outputs().get(i);
