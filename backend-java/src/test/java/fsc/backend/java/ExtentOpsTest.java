@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import fsc.ir.Attr;
 import fsc.ir.DType;
-import fsc.ir.Dim;
 import fsc.ir.Graph;
 import fsc.ir.GraphBuilder;
 import fsc.ir.Value;
@@ -108,7 +107,11 @@ class ExtentOpsTest {
                 a.put("axis", new Attr.Int((Long) c[3]));
             }
             List<Value> outs = b.node(
-                    "unique", tag, List.of((Value) c[1]), a, names.stream().map(n -> tag + "_" + n).toList());
+                    "unique",
+                    tag,
+                    List.of((Value) c[1]),
+                    a,
+                    names.stream().map(n -> tag + "_" + n).toList());
             outs.forEach(b::output);
         }
         Graph g = b.build();
@@ -134,7 +137,8 @@ class ExtentOpsTest {
         Value x = b.input("x", f32(6));
         var a = new java.util.TreeMap<String, Attr>(Map.of("extent", new Attr.Str("u"), "sorted", new Attr.Int(0)));
         b.node("unique", "u", List.of(x), a, List.of("y", "i", "inv", "c")).forEach(b::output);
-        Map<String, HostTensor> out = new Interpreter(b.build()).run(Map.of("x", HostTensor.ofFloats(new long[] {6}, 2, 1, 1, 3, 4, 3)));
+        Map<String, HostTensor> out =
+                new Interpreter(b.build()).run(Map.of("x", HostTensor.ofFloats(new long[] {6}, 2, 1, 1, 3, 4, 3)));
         assertArrayEquals(new float[] {2, 1, 3, 4}, out.get("y").toFloatArray());
         assertArrayEquals(new long[] {0, 1, 3, 4}, out.get("i").toLongArray());
         assertArrayEquals(new long[] {0, 1, 1, 2, 3, 2}, out.get("inv").toLongArray());
