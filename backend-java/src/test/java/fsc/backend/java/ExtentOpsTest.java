@@ -82,6 +82,14 @@ class ExtentOpsTest {
             assertSameOutputs(h, g, Map.of("x", sparse(new long[] {3, 7}, 1.0, 3)));
             assertSameOutputs(h, g, Map.of("x", sparse(new long[] {3, 7}, 0.0, 4)));
         }
+        // fsc profile binds symbols from the inputs only: costs are written at the extent's bound.
+        try (var jar = new java.util.jar.JarFile(dir.resolve("nonzero.jar").toFile())) {
+            String nodes = new String(
+                    jar.getInputStream(jar.getEntry("fsc/nodes.json")).readAllBytes(),
+                    java.nio.charset.StandardCharsets.UTF_8);
+            String costs = nodes.replaceAll("\"output\": \"[^\"]*\"", "");
+            assertTrue(!costs.contains("n_nz") && costs.contains("\"S\""), nodes);
+        }
     }
 
     @Test
