@@ -77,7 +77,14 @@ final class ImportFolding {
                 new TreeMap<>(),
                 new Weights(weights),
                 new TreeMap<>());
-        Map<String, HostTensor> results = new Interpreter(single).run(Map.of());
+        Map<String, HostTensor> results;
+        try {
+            results = new Interpreter(single).run(Map.of());
+        } catch (fsc.ir.FscException e) {
+            // The bound data is invalid for this node (an index out of range): leave the node, so the
+            // error is reported where it was before specialising, when the model runs.
+            return Optional.empty();
+        }
         List<WeightData> out = new ArrayList<>();
         for (Value v : n.outputs()) {
             out.add(results.get(v.name()).toWeight());
