@@ -42,6 +42,11 @@ public final class GraphBuilder {
         return this;
     }
 
+    /** The symbols declared so far with their upper bounds (read-only). */
+    public java.util.SortedMap<String, Long> symbols() {
+        return java.util.Collections.unmodifiableSortedMap(symbols);
+    }
+
     public GraphBuilder metadata(String key, String value) {
         metadata.put(key, value);
         return this;

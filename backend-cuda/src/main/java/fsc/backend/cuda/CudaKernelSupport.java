@@ -182,6 +182,13 @@ public final class CudaKernelSupport {
                         n.where() + ": the CUDA backend does not run control flow (" + n.op() + " with regions) yet",
                         "compile with --target java");
             }
+            if (fsc.ir.ops.ExtentOps.extentOf(n) != null) {
+                // Its extent would have to come back to the host before any later launch is sized.
+                throw new FscException(
+                        n.where() + ": the CUDA backend does not run ops whose output size depends on the data ("
+                                + n.op() + ") yet",
+                        "compile with --target java");
+            }
         }
         List<String> bad = new ArrayList<>();
         for (Node n : g.nodes()) {

@@ -5,6 +5,8 @@ import com.palantir.javapoet.ParameterSpec;
 import com.palantir.javapoet.TypeName;
 import fsc.ir.Dim;
 import fsc.ir.FscException;
+import fsc.ir.Graph;
+import fsc.ir.ops.ExtentOps;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -18,23 +20,35 @@ import java.util.TreeMap;
  */
 final class DimCode {
     private final SortedMap<String, String> params = new TreeMap<>();
+    /** Extent symbols (set by a node at run time, {@link ExtentOps}) → the instance field holding the value. */
+    private final SortedMap<String, String> extents = new TreeMap<>();
 
     DimCode(Iterable<String> symbols) {
+        this(symbols, java.util.Set.of());
+    }
+
+    /** Symbols in {@code extentSymbols} are read from fields the defining node writes, not passed as parameters. */
+    DimCode(Iterable<String> symbols, java.util.Set<String> extentSymbols) {
         for (String s : symbols) {
             String id = javaIdentifier(s);
-            if (params.containsValue(id)) {
+            if (params.containsValue(id) || extents.containsValue("ext_" + id)) {
                 throw new FscException("symbols '" + s + "' and another one both map to Java name '" + id + "'");
             }
-            params.put(s, id);
+            if (extentSymbols.contains(s)) {
+                extents.put(s, "ext_" + id);
+            } else {
+                params.put(s, id);
+            }
         }
     }
 
     /**
-     * The symbols of {@code g} that some numeric value's dims use. A string op's extent symbol (see
-     * {@code StringOps}) sizes only string values, which carry their shape in their run-time tensor,
+     * The dims of {@code g}: its input symbols as parameters, its extent symbols ({@link ExtentOps})
+     * as fields, and no symbol that only a string value's dims use. A string op's extent symbol
+     * (see {@code StringOps}) sizes only string values, which carry their shape in their run-time tensor,
      * so it is no parameter of the generated code (and no input binds it).
      */
-    static DimCode of(fsc.ir.Graph g) {
+    static DimCode forGraph(fsc.ir.Graph g) {
         java.util.Set<String> used = new java.util.TreeSet<>();
         java.util.function.Consumer<fsc.ir.Value> add = v -> {
             if (!v.dtype().isString()) {
@@ -55,7 +69,21 @@ final class DimCode {
                 keep.add(s);
             }
         }
-        return new DimCode(keep);
+        return new DimCode(keep, ExtentOps.symbols(g));
+    }
+
+    /** Extent symbol → the name of the {@code long} field holding its current value, sorted by symbol. */
+    SortedMap<String, String> extents() {
+        return Collections.unmodifiableSortedMap(extents);
+    }
+
+    /** {@code this.ext_n = value;}: the statement a node emits once it knows its extent. */
+    CodeBlock assignExtent(String symbol, CodeBlock value) {
+        String f = extents.get(symbol);
+        if (f == null) {
+            throw new IllegalStateException("symbol " + symbol + " is not an extent symbol");
+        }
+        return CodeBlock.of("this.$N = $L;\n", f, value);
     }
 
     private static String javaIdentifier(String symbol) {
@@ -103,7 +131,8 @@ final class DimCode {
             factors.add(CodeBlock.of("$LL", d.coeff()));
         }
         for (String s : d.symbols()) {
-            factors.add(CodeBlock.of("$N", param(s)));
+            String f = extents.get(s);
+            factors.add(CodeBlock.of("$N", f != null ? f : param(s)));
         }
         return CodeBlock.join(factors, " * ");
     }

@@ -57,7 +57,7 @@ public final class InMemoryModels {
         JavaKernelSupport.check(g);
         WeightsLayout weights = WeightsLayout.of(g);
         ArenaSlots plan = ArenaSlots.of(g, JavaBackend.memoryPlan(g), weights.index(), java.util.Map.of());
-        ModelContext ctx = new ModelContext(g, DimCode.of(g), plan, weights);
+        ModelContext ctx = new ModelContext(g, DimCode.forGraph(g), plan, weights);
         ctx.setOptions(opts);
         List<JavaFile> files = new ModelClassEmitter(g, opts, ctx).emit();
         return new Generated(opts, files, weights.fileBytes());

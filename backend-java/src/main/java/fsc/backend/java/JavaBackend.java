@@ -140,7 +140,7 @@ public final class JavaBackend {
         MemoryPlan memory = memoryPlan(g);
         EpilogueFusion fusion = EpilogueFusion.of(g, weights, memory);
         ArenaSlots plan = ArenaSlots.of(g, memory, weights.index(), fusion.aliases());
-        ModelContext ctx = new ModelContext(g, DimCode.of(g), plan, weights, fusion);
+        ModelContext ctx = new ModelContext(g, DimCode.forGraph(g), plan, weights, fusion);
         ctx.setOptions(opts);
         return new GeneratedModel(new ModelClassEmitter(g, opts, ctx).emit(), weights, ProfileTable.json(g, ctx));
     }
@@ -156,7 +156,7 @@ public final class JavaBackend {
         MemoryPlan memory = PlanMemoryPass.plan(region);
         EpilogueFusion fusion = EpilogueFusion.of(region, weights, memory);
         ArenaSlots plan = ArenaSlots.of(region, memory, weights.index(), fusion.aliases());
-        ModelContext ctx = new ModelContext(region, DimCode.of(region), plan, weights, fusion);
+        ModelContext ctx = new ModelContext(region, DimCode.forGraph(region), plan, weights, fusion);
         ctx.setOptions(opts);
         return new ModelClassEmitter(region, opts, ctx, true).emit();
     }

@@ -163,6 +163,11 @@ final class JavaKernelSupport {
         t.add(new Kernel("cumsum", scannable, scannable, IndexingEmitter::cumsum));
         t.add(new Kernel("cumprod", scannable, scannable, IndexingEmitter::cumsum));
         t.add(new Kernel("argmax", union(F32, INTS), EnumSet.of(DType.I64), IndexingEmitter::argmax));
+        // Outputs sized at run time (ExtentOps): NonZero and Unique compare any whole-byte numeric value.
+        Set<DType> comparable = union(NUMERIC, BOOL);
+        t.add(new Kernel("nonzero", comparable, EnumSet.of(DType.I64), ExtentEmitter::nonzero));
+        t.add(new Kernel("unique", comparable, comparable, ExtentEmitter::unique));
+        t.add(new Kernel("non_max_suppression", FLOATS, EnumSet.of(DType.I64), ExtentEmitter::nonMaxSuppression));
         t.add(new Kernel("transpose", PLAIN, PLAIN, CopyEmitter::transpose));
         t.add(new Kernel("slice", PLAIN, PLAIN, CopyEmitter::slice));
         t.add(new Kernel("expand", PLAIN, PLAIN, CopyEmitter::expand));

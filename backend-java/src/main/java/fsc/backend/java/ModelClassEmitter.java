@@ -278,6 +278,13 @@ final class ModelClassEmitter {
     /** The current call's symbol values, for helpers invoked through {@code Parallelism} bodies. */
     private List<FieldSpec> symbolFields() {
         List<FieldSpec> f = new ArrayList<>();
+        for (String e : ctx.dims().extents().values()) {
+            f.add(FieldSpec.builder(TypeName.LONG, e, Modifier.PRIVATE)
+                    .addJavadoc("An extent symbol: set by its node during the call, read by every later use.\n")
+                    .build());
+            f.add(FieldSpec.builder(TypeName.LONG, lastSymbolField(e), Modifier.PRIVATE)
+                    .build());
+        }
         for (String p : ctx.dims().symbols().values()) {
             f.add(FieldSpec.builder(TypeName.LONG, ctx.symbolField(p), Modifier.PRIVATE)
                     .build());
@@ -455,6 +462,9 @@ final class ModelClassEmitter {
         for (String p : dc.symbols().values()) {
             m.addStatement("this.$N = $N", lastSymbolField(p), p);
         }
+        for (String e : dc.extents().values()) {
+            m.addStatement("this.$N = $N", lastSymbolField(e), e);
+        }
         return m.addStatement("return this.$N", ModelContext.RESULT).build();
     }
 
@@ -543,6 +553,10 @@ final class ModelClassEmitter {
         List<CodeBlock> eq = new ArrayList<>();
         for (String p : ctx.dims().symbols().values()) {
             eq.add(CodeBlock.of("$N == $N", lastSymbolField(p), p));
+        }
+        // Extents change with the data, not the input shapes: equal ones give equal output tensors.
+        for (String e : ctx.dims().extents().values()) {
+            eq.add(CodeBlock.of("$N == $N", lastSymbolField(e), e));
         }
         return eq.isEmpty() ? CodeBlock.of("true") : CodeBlock.join(eq, " && ");
     }

@@ -32,6 +32,28 @@ record Poly(TreeMap<String, Double> terms) {
         return new Poly(t);
     }
 
+    /** This polynomial with each symbol of {@code bounds} replaced by its value (an upper-bound cost). */
+    Poly atBounds(Map<String, Long> bounds) {
+        if (bounds.isEmpty()) {
+            return this;
+        }
+        TreeMap<String, Double> t = new TreeMap<>();
+        terms.forEach((key, coeff) -> {
+            double c = coeff;
+            List<String> rest = new ArrayList<>();
+            for (String s : key.isEmpty() ? List.<String>of() : List.of(key.split("\\*"))) {
+                Long b = bounds.get(s);
+                if (b != null) {
+                    c *= b;
+                } else {
+                    rest.add(s);
+                }
+            }
+            t.merge(String.join("*", rest), c, Double::sum);
+        });
+        return new Poly(t);
+    }
+
     Poly plus(Poly o) {
         TreeMap<String, Double> t = new TreeMap<>(terms);
         o.terms.forEach((k, v) -> t.merge(k, v, Double::sum));

@@ -53,6 +53,12 @@ final class ProfileTable {
                 }
                 op = ops.toString();
             }
+            // Extent symbols have no value the profiler can bind from the inputs: cost them at their bound.
+            java.util.SortedMap<String, Long> extents = new java.util.TreeMap<>();
+            fsc.ir.ops.ExtentOps.symbols(g)
+                    .forEach(e -> extents.put(e, g.symbols().get(e)));
+            flops = flops == null ? null : flops.atBounds(extents);
+            bytes = bytes.atBounds(extents);
             entries.add("    {\"slot\": " + slot++ + ", \"node\": " + nodes.indexOf(n) + ", \"op\": "
                     + ModelJson.str(op)
                     + ", \"name\": " + ModelJson.str(n.name()) + ", \"output\": "

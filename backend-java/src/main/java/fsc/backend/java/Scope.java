@@ -31,6 +31,9 @@ final class Scope {
             names.newName(p, "sym:" + p);
             names.newName(model.symbolField(p), "field:" + p);
         }
+        for (String f : model.dims().extents().values()) {
+            names.newName(f, "extent:" + f);
+        }
     }
 
     /** The name of the method this scope generates. */

@@ -68,7 +68,7 @@ final class TestValues {
     }
 
     private static TensorValues count(long n) {
-        return new TensorValues("i64", new long[0], MemorySegment.ofArray(new long[] {n}));
+        return new TensorValues("i64", new long[0], MemorySegment.ofArray(new long[] {n}), null);
     }
 
     static List<TensorValues> flattenAll(List<?> values) {

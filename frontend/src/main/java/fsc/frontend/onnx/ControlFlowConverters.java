@@ -9,6 +9,7 @@ import fsc.ir.Attr;
 import fsc.ir.ControlFlow;
 import fsc.ir.DType;
 import fsc.ir.Dim;
+import fsc.ir.FscException;
 import fsc.ir.GraphBuilder;
 import fsc.ir.Node;
 import fsc.ir.Region;
@@ -85,10 +86,14 @@ final class ControlFlowConverters {
             NodeProto n = nodes.get(i);
             NodeContext inner =
                     new NodeContext(scope, n, prefix + OnnxImporter.label(n, i), scope.opsets.version(n.getDomain()));
-            OnnxOps.find(n.getDomain(), n.getOpType(), inner.opset)
+            var converter = OnnxOps.find(n.getDomain(), n.getOpType(), inner.opset)
                     .orElseThrow(() -> new IllegalStateException("op " + n.getOpType() + " passed the support check"))
-                    .converter()
-                    .convert(inner);
+                    .converter();
+            try {
+                converter.convert(inner);
+            } catch (FscException e) {
+                throw RuntimeSources.explain(scope, e);
+            }
             inner.finish();
         }
         List<Value> results = new ArrayList<>();
@@ -236,8 +241,10 @@ final class ControlFlowConverters {
                 }
             }
         }
-        throw ctx.fail("the length of its scan outputs depends on run-time values (trip count '" + trips.name()
-                + "', condition) and no static length is declared; fsc needs it at compile time");
+        throw new fsc.ir.FscException(
+                ctx.where + ": the length of its scan outputs depends on run-time values (trip count '" + trips.name()
+                        + "', condition) and no static length is declared; fsc needs it at compile time",
+                "bind it with --bind " + trips.name() + "=FILE");
     }
 
     private static void scan(NodeContext ctx) {

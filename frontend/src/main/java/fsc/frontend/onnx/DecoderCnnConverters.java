@@ -27,7 +27,7 @@ final class DecoderCnnConverters {
             if (c.input(0).type().dtype().isFloat()) {
                 CompositeConverters.floatRange(c);
             } else {
-                c.produce("range", List.of(c.input(0), c.input(1), c.input(2)), Map.of());
+                c.produce("range", List.of(scalarOf(c, 0), scalarOf(c, 1), scalarOf(c, 2)), Map.of());
             }
         }));
         rules.add(new Rule("Trilu", 14, DecoderCnnConverters::trilu));
@@ -50,6 +50,18 @@ final class DecoderCnnConverters {
         composedReduce(rules, "ReduceSumSquare", "square", null);
         composedReduce(rules, "ReduceLogSum", null, "log");
         composedReduce(rules, "ReduceLogSumExp", "exp", "log");
+    }
+
+    /**
+     * Range operand {@code i} as a scalar. The spec asks for scalars, but ONNX's own AffineGrid function
+     * body passes a one-element vector as the limit, and ONNX Runtime and the reference accept it.
+     */
+    private static Value scalarOf(NodeContext c, int i) {
+        Value v = c.input(i);
+        if (v.type().rank() == 1 && v.type().dim(0).isFixed() && v.type().dim(0).value() == 1) {
+            return c.emit("reshape", List.of(v), Map.of("shape", new Attr.Dims(List.of())), c.temp("scalar" + i));
+        }
+        return v;
     }
 
     private static void split(NodeContext c) {

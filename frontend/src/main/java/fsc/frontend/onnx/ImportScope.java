@@ -27,6 +27,8 @@ final class ImportScope {
 
     private final Set<String> weightNames;
     private final Map<Value, WeightData> constantData = new IdentityHashMap<>();
+    /** Constants that hold bound inputs' values or values folded from them ({@link ImportFolding}). */
+    private final Set<Value> specialised = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
 
     /** The enclosing scope of a subgraph's scope; null at the top level. */
     private final ImportScope parent;
@@ -74,6 +76,11 @@ final class ImportScope {
         return new ImportScope(this, region);
     }
 
+    /** The enclosing scope; null at the top level. */
+    ImportScope parent() {
+        return parent;
+    }
+
     /** The outer values this subgraph scope used, each with its parameter, in first-use order. */
     Map<Value, Value> captures() {
         return captures;
@@ -95,6 +102,9 @@ final class ImportScope {
             WeightData data = parent.constantData.get(outer);
             if (data != null) {
                 constantData.put(p, data);
+            }
+            if (parent.isSpecialised(outer)) {
+                specialised.add(p);
             }
         }
         return p;
@@ -156,5 +166,15 @@ final class ImportScope {
 
     Optional<WeightData> constantData(Value v) {
         return Optional.ofNullable(constantData.get(v));
+    }
+
+    /** Marks {@code v} (a constant) as holding a bound input's value or one computed from it. */
+    void markSpecialised(Value v) {
+        specialised.add(v);
+    }
+
+    /** Whether {@code v} holds a bound input's value or one computed from it at import. */
+    boolean isSpecialised(Value v) {
+        return specialised.contains(v) || (parent != null && parent.isSpecialised(v));
     }
 }

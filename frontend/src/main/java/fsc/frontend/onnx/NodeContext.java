@@ -82,7 +82,12 @@ final class NodeContext {
                     op + " has " + types.size() + " outputs; the ONNX importer emits single-output ops only");
         }
         Value out = new Value(valueName, types.getFirst());
-        scope.builder.add(new Node(op, node.getName(), operands, List.of(out), sorted));
+        Node n = new Node(op, node.getName(), operands, List.of(out), sorted);
+        Optional<List<WeightData>> folded = ImportFolding.evaluate(scope, n);
+        if (folded.isPresent()) {
+            return specialisedConstant(valueName, folded.get().getFirst());
+        }
+        scope.builder.add(n);
         return out;
     }
 
@@ -101,10 +106,25 @@ final class NodeContext {
             String name = outputName(k).isEmpty() ? temp("unused" + k) : outputName(k);
             outs.add(new Value(name, types.get(k)));
         }
-        scope.builder.add(new Node(op, node.getName(), operands, outs, sorted));
+        Node n = new Node(op, node.getName(), operands, outs, sorted);
+        Optional<List<WeightData>> folded = ImportFolding.evaluate(scope, n);
+        if (folded.isPresent()) {
+            for (int k = 0; k < outs.size(); k++) {
+                define(k, specialisedConstant(outs.get(k).name(), folded.get().get(k)));
+            }
+            return;
+        }
+        scope.builder.add(n);
         for (int k = 0; k < outs.size(); k++) {
             define(k, outs.get(k));
         }
+    }
+
+    /** A value computed at import from a bound input: a constant that later nodes can fold further. */
+    private Value specialisedConstant(String name, WeightData data) {
+        Value c = scope.constant(name, data);
+        scope.markSpecialised(c);
+        return c;
     }
 
     /** Emits {@code op} as the producer of ONNX output 0. */

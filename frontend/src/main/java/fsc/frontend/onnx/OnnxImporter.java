@@ -65,10 +65,14 @@ public final class OnnxImporter {
         for (int i : order) {
             NodeProto n = nodes.get(i);
             NodeContext ctx = new NodeContext(scope, n, label(n, i), opsets.version(n.getDomain()));
-            OnnxOps.find(n.getDomain(), n.getOpType(), ctx.opset)
+            var converter = OnnxOps.find(n.getDomain(), n.getOpType(), ctx.opset)
                     .orElseThrow(() -> new IllegalStateException("op " + n.getOpType() + " passed the support check"))
-                    .converter()
-                    .convert(ctx);
+                    .converter();
+            try {
+                converter.convert(ctx);
+            } catch (FscException e) {
+                throw RuntimeSources.explain(scope, e);
+            }
             ctx.finish();
         }
 
@@ -112,7 +116,9 @@ public final class OnnxImporter {
             WeightData bound = opts.bindings().get(name);
             if (bound != null) {
                 checkBinding(in, bound, file);
-                scope.define(name, scope.constant(name, bound));
+                Value c = scope.constant(name, bound);
+                scope.markSpecialised(c);
+                scope.define(name, c);
             } else if (!inits.containsKey(name)) {
                 scope.define(name, scope.builder.input(name, InputTypes.of(in, symbols, file)));
             }

@@ -55,6 +55,7 @@ final class OnnxOps {
         DerivedConverters.register(rules);
         ActivationConverters.register(rules);
         DecoderCnnConverters.register(rules);
+        ExtentConverters.register(rules);
         ResizeConverters.register(rules);
         NormLayoutConverters.register(rules);
         AttentionConverter.register(rules);

@@ -1,11 +1,13 @@
 package fsc.ir.interp;
 
 import fsc.ir.Constant;
+import fsc.ir.Dim;
 import fsc.ir.FscException;
 import fsc.ir.Graph;
 import fsc.ir.Node;
 import fsc.ir.PanelLayout;
 import fsc.ir.Value;
+import fsc.ir.ops.ExtentOps;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -92,12 +94,14 @@ public final class Interpreter {
                         return t;
                     })
                     .toList();
-            // A string op's extent symbol is learnt when the node runs: -1 until then.
-            List<long[]> outShapes = n.outputs().stream()
-                    .map(v -> v.type().dims().stream()
-                            .mapToLong(d -> binding.keySet().containsAll(d.symbols()) ? d.evaluate(binding) : -1)
-                            .toArray())
-                    .toList();
+            // An extent symbol is set by its node (an extent op's, or a string op's): unknown (-1) until
+            // the kernel has run.
+            String extent = ExtentOps.extentOf(n);
+            if (extent != null) {
+                binding.remove(extent);
+            }
+            List<long[]> outShapes =
+                    n.outputs().stream().map(v -> evaluate(v, binding)).toList();
             List<HostTensor> results = n.isFused()
                     ? runBody(n, in, binding)
                     : n.hasRegions()
@@ -105,6 +109,12 @@ public final class Interpreter {
                             : fsc.ir.ops.Ops.takesContainers(n.op())
                                     ? List.of(SequenceKernels.run(new Call(n, in, outShapes, binding)))
                                     : Kernels.run(new Call(n, in, outShapes, binding));
+            if (extent != null) {
+                bindExtent(n, extent, results, binding);
+                outShapes = n.outputs().stream()
+                        .map(v -> v.type().evaluate(binding))
+                        .toList();
+            }
             for (int i = 0; i < n.outputs().size(); i++) {
                 Value out = n.outputs().get(i);
                 HostTensor result = results.get(i);
@@ -141,6 +151,27 @@ public final class Interpreter {
             binding.put(dim.symbols().getFirst(), got[d]);
             shape[d] = got[d];
         }
+    }
+
+    /** {@code v}'s shape under {@code binding}, -1 for a dimension naming an unbound symbol. */
+    private static long[] evaluate(Value v, Map<String, Long> binding) {
+        return v.type().dims().stream()
+                .mapToLong(d -> binding.keySet().containsAll(d.symbols()) ? d.evaluate(binding) : -1)
+                .toArray();
+    }
+
+    /** Binds {@code extent} from the first output dimension that is exactly that symbol. */
+    private static void bindExtent(Node n, String extent, List<HostTensor> results, Map<String, Long> binding) {
+        for (int i = 0; i < n.outputs().size(); i++) {
+            List<Dim> dims = n.outputs().get(i).type().dims();
+            for (int d = 0; d < dims.size(); d++) {
+                if (dims.get(d).equals(Dim.sym(extent))) {
+                    binding.put(extent, results.get(i).shape()[d]);
+                    return;
+                }
+            }
+        }
+        throw new IllegalStateException(n.where() + ": no output dimension is its extent symbol " + extent);
     }
 
     /** A fused node's outputs: its body run on the node's operands as the body's parameters. */

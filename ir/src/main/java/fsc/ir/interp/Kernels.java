@@ -34,6 +34,9 @@ final class Kernels {
             "rms_norm",
             "clip",
             "range",
+            "nonzero",
+            "unique",
+            "non_max_suppression",
             "split",
             "trilu",
             "tile",
@@ -83,6 +86,9 @@ final class Kernels {
         if (c.node().op().equals("dynamic_quantize")) {
             return Int8Kernels.dynamicQuantize(c);
         }
+        if (c.node().op().equals("unique")) {
+            return ExtentKernels.unique(c);
+        }
         return List.of(single(c));
     }
 
@@ -123,6 +129,8 @@ final class Kernels {
             case "softmax", "log_softmax" -> ReduceKernels.softmax(c);
             case "layer_norm", "rms_norm" -> ReduceKernels.layerNorm(c);
             case "range" -> IndexingKernels.range(c);
+            case "nonzero" -> ExtentKernels.nonzero(c);
+            case "non_max_suppression" -> ExtentKernels.nonMaxSuppression(c);
             case "trilu" -> IndexingKernels.trilu(c);
             case "tile" -> IndexingKernels.tile(c);
             case "cumsum", "cumprod" -> IndexingKernels.cumulative(c);

@@ -95,6 +95,7 @@ public final class Ops {
         defs.addAll(QuantOps.defs());
         defs.addAll(ReduceOps.defs());
         defs.addAll(IndexingOps.defs());
+        defs.addAll(ExtentOps.defs());
         defs.addAll(ConvOps.defs());
         defs.addAll(AttentionOps.defs());
         defs.addAll(LlmOps.defs());
