@@ -84,6 +84,9 @@ final class OnnxOps {
         CausalConvConverter.register(rules);
         LinearAttentionConverter.register(rules);
         MlConverters.register(rules);
+        LegacyConverters.register(rules);
+        FlexAttentionConverter.register(rules);
+        TrainingConverters.register(rules);
         ControlFlowConverters.register(rules);
         TreeMap<String, Rule> byName = new TreeMap<>();
         for (Rule r : rules) {
