@@ -85,7 +85,9 @@ final class OnnxOps {
         LinearAttentionConverter.register(rules);
         MlConverters.register(rules);
         LegacyConverters.register(rules);
+        DeformConvConverter.register(rules);
         FlexAttentionConverter.register(rules);
+        MelWeightMatrixConverter.register(rules);
         TrainingConverters.register(rules);
         ControlFlowConverters.register(rules);
         TreeMap<String, Rule> byName = new TreeMap<>();
