@@ -172,6 +172,7 @@ final class JavaKernelSupport {
         t.add(new Kernel("grid_sample", F32, F32, SamplingEmitter::gridSample));
         t.add(new Kernel("roi_align", F32, F32, SamplingEmitter::roiAlign));
         t.add(new Kernel("tfidf_vectorizer", INDEX, F32, TextEmitter::tfidf));
+        t.add(new Kernel("tree_ensemble", f32f64, f32f64, TreeEmitter::treeEnsemble));
         for (String op : ArenaSlots.VIEW_OPS) {
             t.add(new Kernel(op, CASTABLE, CASTABLE, VIEW));
         }

@@ -89,6 +89,7 @@ final class OnnxOps {
         FlexAttentionConverter.register(rules);
         MelWeightMatrixConverter.register(rules);
         TrainingConverters.register(rules);
+        TreeEnsembleConverter.register(rules);
         ControlFlowConverters.register(rules);
         TreeMap<String, Rule> byName = new TreeMap<>();
         for (Rule r : rules) {

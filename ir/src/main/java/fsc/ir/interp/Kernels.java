@@ -53,7 +53,8 @@ final class Kernels {
             "paged_attention",
             "grid_sample",
             "roi_align",
-            "tfidf_vectorizer");
+            "tfidf_vectorizer",
+            "tree_ensemble");
 
     /** Every op with a kernel, sorted. */
     static Set<String> supported() {
@@ -124,6 +125,7 @@ final class Kernels {
             case "grid_sample" -> SamplingKernels.gridSample(c);
             case "roi_align" -> RoiAlignKernel.roiAlign(c);
             case "tfidf_vectorizer" -> TfIdfKernel.tfidf(c);
+            case "tree_ensemble" -> TreeEnsembleKernel.treeEnsemble(c);
             default -> throw new IllegalStateException(c.node().where() + ": the interpreter has no kernel for " + op);
         };
     }

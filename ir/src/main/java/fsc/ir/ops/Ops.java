@@ -100,6 +100,7 @@ public final class Ops {
         defs.addAll(LlmOps.defs());
         defs.addAll(SamplingOps.defs());
         defs.addAll(TextOps.defs());
+        defs.addAll(TreeOps.defs());
         defs.addAll(ControlFlowOps.defs());
         TreeMap<String, OpDef> byName = new TreeMap<>();
         for (OpDef d : defs) {
