@@ -1,6 +1,7 @@
 package fsc.passes;
 
 import fsc.ir.Attr;
+import fsc.ir.DType;
 import fsc.ir.Node;
 import fsc.ir.Value;
 import java.util.ArrayList;
@@ -32,6 +33,10 @@ final class AttentionRecognizer implements Recognizer {
     @Override
     public List<Node> match(Node anchor, PatternGraph g) {
         if (!anchor.op().equals("matmul") || anchor.output().type().rank() != 4) {
+            return null;
+        }
+        if (anchor.output().dtype() == DType.F64) {
+            // attention has kernels for f32 (halves widen to it); f64 chains keep their exact f64 matmuls.
             return null;
         }
         Node softmax = g.def(anchor.input(0), "softmax");

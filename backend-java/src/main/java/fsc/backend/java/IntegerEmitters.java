@@ -122,12 +122,13 @@ final class IntegerEmitters {
 
     /** The matmul row's emitter: int32 here, f32 in {@link MatmulEmitter}. */
     static CodeBlock matmulOrFloat(Scope s) {
-        return s.node().input(0).dtype() == DType.I32 ? matmul(s) : MatmulEmitter.matmul(s);
+        return s.node().input(0).dtype() == DType.F32 ? MatmulEmitter.matmul(s) : matmul(s);
     }
 
     /**
-     * {@code y[.., m, n] = sum_k a[.., m, k] * b[.., k, n]} in int arithmetic; {@code b} is either a
-     * matrix shared by every batch or has {@code a}'s batch dims.
+     * {@code y[.., m, n] = sum_k a[.., m, k] * b[.., k, n]} in int arithmetic, or in double for f64
+     * (ONNX's double tests; no vector kernel), summed in k order; {@code b} is either a matrix shared
+     * by every batch or has {@code a}'s batch dims.
      */
     static CodeBlock matmul(Scope s) {
         Node node = s.node();
@@ -158,15 +159,16 @@ final class IntegerEmitters {
         String n = s.local("n");
         String k = s.local("k");
         String acc = s.local("acc");
+        boolean f64 = y.dtype() == DType.F64;
         CodeBlock bBase = shared ? CodeBlock.of("0L") : CodeBlock.of("$N * $L * $L", t, kk, nn);
         return CodeBlock.builder()
                 .beginControlFlow("for (long $N = 0; $N < $L; $N++)", t, t, dc.of(batch), t)
                 .beginControlFlow("for (long $N = 0; $N < $L; $N++)", m, m, mm, m)
                 .beginControlFlow("for (long $N = 0; $N < $L; $N++)", n, n, nn, n)
-                .addStatement("long $N = 0", acc)
+                .addStatement(f64 ? "double $N = 0.0" : "long $N = 0", acc)
                 .beginControlFlow("for (long $N = 0; $N < $L; $N++)", k, k, kk, k)
                 .addStatement(
-                        "$N += (long) $L * $L",
+                        f64 ? "$N += $L * $L" : "$N += (long) $L * $L",
                         acc,
                         Code.get(as, la, CodeBlock.of("($N * $L + $N) * $L + $N", t, mm, m, kk, k)),
                         Code.get(bs, la, CodeBlock.of("$L + $N * $L + $N", bBase, k, nn, n)))

@@ -118,8 +118,8 @@ final class JavaKernelSupport {
         t.add(new Kernel("cast", CASTABLE, CASTABLE, CopyEmitter::cast));
         t.add(new Kernel(
                 "matmul",
-                union(F32, EnumSet.of(DType.I32)),
-                union(F32, EnumSet.of(DType.I32)),
+                union(F32, EnumSet.of(DType.I32, DType.F64)),
+                union(F32, EnumSet.of(DType.I32, DType.F64)),
                 IntegerEmitters::matmulOrFloat));
         t.add(new Kernel(
                 "matmul_int8",
@@ -143,8 +143,8 @@ final class JavaKernelSupport {
             Set<DType> ordered = union(union(f32f64, INTS), BOOL);
             t.add(new Kernel(op, ordered, ordered, ScalarReduceEmitter::reduceAny));
         }
-        t.add(new Kernel("softmax", F32, F32, NormEmitter::softmax));
-        t.add(new Kernel("log_softmax", F32, F32, NormEmitter::softmax));
+        t.add(new Kernel("softmax", f32f64, f32f64, NormEmitter::softmax));
+        t.add(new Kernel("log_softmax", f32f64, f32f64, NormEmitter::softmax));
         t.add(new Kernel("layer_norm", F32, F32, NormEmitter::layerNorm));
         t.add(new Kernel("rms_norm", F32, F32, NormEmitter::rmsNorm));
         t.add(new Kernel("batch_norm", F32, F32, NormEmitter::batchNorm));
@@ -201,6 +201,7 @@ final class JavaKernelSupport {
                 DType.I8,
                 DType.U8);
         t.add(new Kernel("label_encoder", labels, labels, StringEmitter::labelEncoder));
+        t.add(new Kernel("tree_ensemble", f32f64, f32f64, TreeEmitter::treeEnsemble));
         for (String op : ArenaSlots.VIEW_OPS) {
             t.add(new Kernel(op, CASTABLE, CASTABLE, VIEW));
         }

@@ -2,6 +2,7 @@ package fsc.backend.java;
 
 import com.palantir.javapoet.ClassName;
 import com.palantir.javapoet.CodeBlock;
+import fsc.ir.DType;
 import fsc.ir.Dim;
 import fsc.ir.FscException;
 import fsc.ir.Node;
@@ -31,7 +32,8 @@ final class NormEmitter {
         String xs = s.segment(x, "x");
         String ys = s.segment(y, "y");
         boolean log = n.op().equals("log_softmax");
-        if (!log && axis == xd.size() - 1) {
+        boolean f64 = x.dtype() == DType.F64;
+        if (!log && !f64 && axis == xd.size() - 1) {
             return CodeBlock.builder()
                     .addStatement(
                             "$T.copy($N, 0L, $N, 0L, $L * 4L)",
@@ -57,11 +59,17 @@ final class NormEmitter {
                 dc.product(xd.subList(0, axis)),
                 dc.of(xd.get(axis)),
                 dc.product(xd.subList(axis + 1, xd.size())),
-                log);
+                log,
+                f64);
     }
 
     private static CodeBlock strided(
-            Scope s, String xs, String ys, CodeBlock outer, CodeBlock len, CodeBlock inner, boolean log) {
+            Scope s, String xs, String ys, CodeBlock outer, CodeBlock len, CodeBlock inner, boolean log, boolean f64) {
+        // f64 (no vector kernel: ONNX's double tests) runs the same scalar loop in double.
+        String t = f64 ? "double" : "float";
+        String lay = f64 ? "F64" : "F32";
+        String cast = f64 ? "" : "(float) ";
+        Class<?> boxed = f64 ? Double.class : Float.class;
         String o = s.local("o");
         String in = s.local("in");
         String base = s.local("base");
@@ -78,25 +86,25 @@ final class NormEmitter {
                 .beginControlFlow("for (long $N = 0; $N < $L; $N++)", o, o, outer, o)
                 .beginControlFlow("for (long $N = 0; $N < $N; $N++)", in, in, step, in)
                 .addStatement("long $N = $N * $N * $N + $N", base, o, ln, step, in)
-                .addStatement("float $N = $T.NEGATIVE_INFINITY", mx, Float.class)
+                .addStatement("$L $N = $T.NEGATIVE_INFINITY", t, mx, boxed)
                 .beginControlFlow("for (long $N = 0; $N < $N; $N++)", r, r, ln, r)
-                .addStatement("$N = $T.max($N, $L)", mx, Math.class, mx, Code.get(xs, "F32", at))
+                .addStatement("$N = $T.max($N, $L)", mx, Math.class, mx, Code.get(xs, lay, at))
                 .endControlFlow()
-                .addStatement("float $N = 0f", sum)
+                .addStatement("$L $N = $L", t, sum, f64 ? "0.0" : "0f")
                 .beginControlFlow("for (long $N = 0; $N < $N; $N++)", r, r, ln, r)
-                .addStatement("float $N = (float) $T.exp($L - $N)", e, Math.class, Code.get(xs, "F32", at), mx)
+                .addStatement("$L $N = $L$T.exp($L - $N)", t, e, cast, Math.class, Code.get(xs, lay, at), mx)
                 .addStatement("$N += $N", sum, e)
-                .addStatement(Code.set(ys, "F32", at, CodeBlock.of("$N", e)))
+                .addStatement(Code.set(ys, lay, at, CodeBlock.of("$N", e)))
                 .endControlFlow();
         if (log) {
-            b.addStatement("$N = $N + (float) $T.log($N)", sum, mx, Math.class, sum)
+            b.addStatement("$N = $N + $L$T.log($N)", sum, mx, cast, Math.class, sum)
                     .beginControlFlow("for (long $N = 0; $N < $N; $N++)", r, r, ln, r)
-                    .addStatement(Code.set(ys, "F32", at, CodeBlock.of("$L - $N", Code.get(xs, "F32", at), sum)))
+                    .addStatement(Code.set(ys, lay, at, CodeBlock.of("$L - $N", Code.get(xs, lay, at), sum)))
                     .endControlFlow();
         } else {
-            b.addStatement("$N = 1f / $N", sum, sum)
+            b.addStatement("$N = $L / $N", sum, f64 ? "1.0" : "1f", sum)
                     .beginControlFlow("for (long $N = 0; $N < $N; $N++)", r, r, ln, r)
-                    .addStatement(Code.set(ys, "F32", at, CodeBlock.of("$L * $N", Code.get(ys, "F32", at), sum)))
+                    .addStatement(Code.set(ys, lay, at, CodeBlock.of("$L * $N", Code.get(ys, lay, at), sum)))
                     .endControlFlow();
         }
         return b.endControlFlow().endControlFlow().build();

@@ -44,9 +44,9 @@ final class ControlFlowConverters {
     }
 
     /** A subgraph imported as a region body: its parameters (then captures) and the outer values captured. */
-    private record Body(List<Value> params, List<Node> nodes, List<Value> results, Map<Value, Value> captures) {}
+    record Body(List<Value> params, List<Node> nodes, List<Value> results, Map<Value, Value> captures) {}
 
-    private static Body importBody(NodeContext ctx, String attr, List<TensorType> paramTypes) {
+    static Body importBody(NodeContext ctx, String attr, List<TensorType> paramTypes) {
         GraphProto g = ctx.attrs.graph(attr).orElseThrow(() -> ctx.fail("needs the subgraph attribute '" + attr + "'"));
         if (g.getInputCount() != paramTypes.size()) {
             throw ctx.fail(attr + " takes " + g.getInputCount() + " inputs, the op passes " + paramTypes.size());

@@ -87,6 +87,12 @@ final class OnnxOps {
         CausalConvConverter.register(rules);
         LinearAttentionConverter.register(rules);
         MlConverters.register(rules);
+        LegacyConverters.register(rules);
+        DeformConvConverter.register(rules);
+        FlexAttentionConverter.register(rules);
+        MelWeightMatrixConverter.register(rules);
+        TrainingConverters.register(rules);
+        TreeEnsembleConverter.register(rules);
         ControlFlowConverters.register(rules);
         TreeMap<String, Rule> byName = new TreeMap<>();
         for (Rule r : rules) {

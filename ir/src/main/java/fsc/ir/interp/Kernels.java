@@ -62,7 +62,8 @@ final class Kernels {
             "string_concat",
             "string_equal",
             "string_normalizer",
-            "string_split");
+            "string_split",
+            "tree_ensemble");
 
     /** Every op with a kernel, sorted. */
     static Set<String> supported() {
@@ -151,6 +152,7 @@ final class Kernels {
             case "regex_full_match" -> StringKernels.regexFullMatch(c);
             case "string_concat", "string_equal" -> StringKernels.binary(c);
             case "string_normalizer" -> StringKernels.normalizer(c);
+            case "tree_ensemble" -> TreeEnsembleKernel.treeEnsemble(c);
             default -> throw new IllegalStateException(c.node().where() + ": the interpreter has no kernel for " + op);
         };
     }

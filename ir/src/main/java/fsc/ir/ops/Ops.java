@@ -103,6 +103,7 @@ public final class Ops {
         defs.addAll(StringOps.defs());
         defs.addAll(SequenceOps.defs());
         defs.addAll(TextOps.defs());
+        defs.addAll(TreeOps.defs());
         defs.addAll(ControlFlowOps.defs());
         TreeMap<String, OpDef> byName = new TreeMap<>();
         for (OpDef d : defs) {
