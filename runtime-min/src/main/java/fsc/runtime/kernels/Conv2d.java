@@ -100,9 +100,27 @@ public final class Conv2d implements Parallelism.IntRangeBody {
      * initializer), so they are packed at the first call only.
      */
     public Conv2d(ConvShape s, boolean constantWeights) {
+        this(s, constantWeights, kindOf(s));
+    }
+
+    /**
+     * A conv run by the given kernel rather than the one its shape picks (tests and benchmarks
+     * compare the GEMM kernels on one shape): any GEMM kernel runs any non-depthwise shape but a
+     * pointwise one only a pointwise shape.
+     */
+    Conv2d(ConvShape s, boolean constantWeights, Kind kind) {
+        boolean ok =
+                switch (kind) {
+                    case DEPTHWISE -> s.isDepthwise();
+                    case POINTWISE -> s.isPointwise();
+                    case BAND, IM2COL -> true;
+                };
+        if (!ok) {
+            throw new IllegalArgumentException(kind + " cannot run " + s);
+        }
         this.s = s;
         this.constantWeights = constantWeights;
-        this.kind = kindOf(s);
+        this.kind = kind;
         int k = s.columnRows();
         int mg = s.groupFilters();
         this.packed = kind == Kind.DEPTHWISE ? new float[0] : new float[ConvGemm.packedFloats(s.group(), mg, k)];
