@@ -3,6 +3,8 @@ package fsc.runtime.kernels;
 import fsc.runtime.Parallelism;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 
 /**
  * A 2-D f32 convolution of fixed geometry ({@link ConvShape}), {@code y = act(conv(x, w) + bias)}
@@ -34,6 +36,8 @@ import java.lang.foreign.MemorySegment;
  * parallel bodies allocate nothing (a model instance runs one call at a time).
  */
 public final class Conv2d implements Parallelism.IntRangeBody {
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
     /**
      * Below this many multiply-adds or floats moved a phase runs on the calling thread: waking the
      * pool costs more than it saves (the late MobileNet layers are a few thousand floats).
@@ -50,8 +54,17 @@ public final class Conv2d implements Parallelism.IntRangeBody {
 
     private enum Phase {
         DEPTHWISE,
-        IM2COL
+        IM2COL,
+        EPILOGUE
     }
+
+    /**
+     * Below this K a pointwise or im2col conv keeps {@link Sgemm} (weights packed per call, then one
+     * bias/activation pass per output row): {@link ConvGemm}'s copy-out is one call per output
+     * channel per panel, which outweighs a short K's multiply-adds (`Conv2dBench pointwise`: 2.1×
+     * slower at K = 16, 1.2× at 96, 0.83× at 576).
+     */
+    static final int CONV_GEMM_MIN_K = 256;
 
     private static final int NR = Sgemm.panelWidth();
 
@@ -69,6 +82,8 @@ public final class Conv2d implements Parallelism.IntRangeBody {
     private final ConvGemm gemm;
 
     private final ConvBand band;
+    /** Whether the pointwise or im2col GEMM runs on {@link Sgemm} (a short K). */
+    private final boolean viaSgemm;
     /** The packed column buffer; its last panel's lanes past the output pixels stay zero. */
     private final MemorySegment cols;
 
@@ -123,13 +138,17 @@ public final class Conv2d implements Parallelism.IntRangeBody {
         this.kind = kind;
         int k = s.columnRows();
         int mg = s.groupFilters();
-        this.packed = kind == Kind.DEPTHWISE ? new float[0] : new float[ConvGemm.packedFloats(s.group(), mg, k)];
+        this.viaSgemm = (kind == Kind.POINTWISE || kind == Kind.IM2COL) && k < CONV_GEMM_MIN_K;
+        this.packed =
+                kind == Kind.DEPTHWISE || viaSgemm ? new float[0] : new float[ConvGemm.packedFloats(s.group(), mg, k)];
         this.band = kind == Kind.BAND ? new ConvBand(s) : null;
-        this.gemm = switch (kind) {
-            case POINTWISE -> ConvGemm.linear(mg, k, (long) s.inPixels() * Float.BYTES);
-            case IM2COL -> ConvGemm.linear(mg, k, (long) NR * Float.BYTES);
-            case DEPTHWISE, BAND -> null;
-        };
+        this.gemm = viaSgemm
+                ? null
+                : switch (kind) {
+                    case POINTWISE -> ConvGemm.linear(mg, k, (long) s.inPixels() * Float.BYTES);
+                    case IM2COL -> ConvGemm.linear(mg, k, (long) NR * Float.BYTES);
+                    case DEPTHWISE, BAND -> null;
+                };
         // Arena.ofAuto: shared, so the pool's workers may fill it.
         this.cols = kind == Kind.IM2COL
                 ? Arena.ofAuto().allocate(Sgemm.packedBytes(k, blockPixels(s)), 64)
@@ -196,7 +215,7 @@ public final class Conv2d implements Parallelism.IntRangeBody {
                 forRange(par, Phase.DEPTHWISE, batch * s.channels(), work);
                 return;
             }
-            if (!packedOnce) {
+            if (!packedOnce && !viaSgemm) {
                 ConvGemm.pack(w, wOff, s, kind == Kind.BAND, packed);
                 packedOnce = constantWeights;
             }
@@ -209,9 +228,14 @@ public final class Conv2d implements Parallelism.IntRangeBody {
                 for (int g = 0; g < s.group(); g++) {
                     long yo = yOff + ((long) n * s.filters() + (long) g * mg) * plane;
                     long bo = bias == null ? 0 : bOff + (long) g * mg * Float.BYTES;
+                    long wo = wOff + (long) g * mg * k * Float.BYTES;
                     switch (kind) {
                         case POINTWISE -> {
                             long xo = xOff + ((long) n * s.channels() + (long) g * cg) * s.inPixels() * Float.BYTES;
+                            if (viaSgemm) {
+                                Sgemm.gemm(mg, p, k, w, wo, k, false, x, xo, p, false, y, yo, p, 1f, false, par);
+                                continue;
+                            }
                             gemm.set(
                                     packed,
                                     g,
@@ -243,6 +267,23 @@ public final class Conv2d implements Parallelism.IntRangeBody {
                                 blockTo = Math.min(p, j + block);
                                 int nb = blockTo - j;
                                 forRange(par, Phase.IM2COL, k, (long) k * nb);
+                                if (viaSgemm) {
+                                    Sgemm.gemmPacked(
+                                            mg,
+                                            nb,
+                                            k,
+                                            w,
+                                            wo,
+                                            k,
+                                            cols,
+                                            0,
+                                            y,
+                                            yo + (long) j * Float.BYTES,
+                                            p,
+                                            false,
+                                            par);
+                                    continue;
+                                }
                                 gemm.set(
                                         packed,
                                         g,
@@ -268,6 +309,9 @@ public final class Conv2d implements Parallelism.IntRangeBody {
                         case DEPTHWISE -> throw new IllegalStateException("depthwise conv reached the GEMM path");
                     }
                 }
+            }
+            if (viaSgemm && (bias != null || act != ConvActivation.NONE)) {
+                forRange(par, Phase.EPILOGUE, batch * s.filters(), (long) batch * s.filters() * p);
             }
         } finally {
             this.x = null;
@@ -303,7 +347,19 @@ public final class Conv2d implements Parallelism.IntRangeBody {
                     im2colRow(r);
                 }
             }
+            case EPILOGUE -> {
+                for (int r = from; r < to; r++) {
+                    epilogueRow(r);
+                }
+            }
         }
+    }
+
+    /** Row {@code r = n·M + m} of a {@link Sgemm} result: add channel m's bias and apply the activation. */
+    private void epilogueRow(int r) {
+        int m = r % s.filters();
+        float b = bias == null ? 0f : bias.get(F32, bOff + (long) m * 4);
+        ConvRowEpilogue.biasActivate(y, yOff + (long) r * s.outPixels() * 4, s.outPixels(), b, act, lo, hi);
     }
 
     /**

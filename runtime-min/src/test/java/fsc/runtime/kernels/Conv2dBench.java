@@ -29,6 +29,10 @@ public final class Conv2dBench {
     };
 
     public static void main(String[] args) {
+        if (args.length > 0 && args[0].equals("pointwise")) {
+            pointwise();
+            return;
+        }
         for (int[] c : SHAPES) {
             int out = (c[1] + 2 * c[6] - c[4]) / c[5] + 1;
             int outW = (c[2] + 2 * c[6] - c[4]) / c[5] + 1;
@@ -46,6 +50,64 @@ public final class Conv2dBench {
                     band / im2col,
                     Conv2d.kindOf(s));
         }
+    }
+
+    /** c, h, w, m of 1×1 convs of MobileNetV3-small's shape at a 48×192 input. */
+    private static final int[][] POINTWISE = {{16, 24, 96, 72}, {24, 12, 96, 88}, {96, 6, 48, 576}, {576, 3, 24, 96}};
+
+    /**
+     * A 1×1 conv through {@link ConvGemm} (weights packed once, tile epilogue) against the previous
+     * path: {@link Sgemm#gemm} (weights packed per call) then a bias+ReLU pass per output row.
+     */
+    static void pointwise() {
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        Random r = new Random(2);
+        for (int[] c : POINTWISE) {
+            ConvShape s = new ConvShape(c[0], c[1], c[2], c[3], 1, 1, 1, 1, 0, 0, 1, 1, 1, c[1], c[2]);
+            try (Arena arena = Arena.ofShared()) {
+                MemorySegment x = random(arena, (long) s.channels() * s.inPixels(), r);
+                MemorySegment w = random(arena, (long) s.filters() * s.columnRows(), r);
+                MemorySegment b = random(arena, s.filters(), r);
+                MemorySegment y = arena.allocate((long) s.filters() * s.outPixels() * 4, 64);
+                Conv2d conv = new Conv2d(s, true);
+                int p = s.outPixels();
+                int m = s.filters();
+                int k = s.channels();
+                double now = time(mx, () -> conv.run(1, x, 0, w, 0, b, 0, y, 0, ConvActivation.RELU, 0f, 0f, null));
+                double before = time(mx, () -> {
+                    Sgemm.gemm(m, p, k, w, 0, k, false, x, 0, p, false, y, 0, p, 1f, false, null);
+                    for (int i = 0; i < m; i++) {
+                        ConvRowEpilogue.biasActivate(
+                                y,
+                                (long) i * p * 4,
+                                p,
+                                b.getAtIndex(ValueLayout.JAVA_FLOAT, i),
+                                ConvActivation.RELU,
+                                0f,
+                                0f);
+                    }
+                });
+                System.out.printf(
+                        "pointwise %s: ConvGemm %.4f ms, Sgemm+pass %.4f ms, ratio %.2f%n",
+                        Arrays.toString(c), now, before, now / before);
+            }
+        }
+    }
+
+    private static double time(ThreadMXBean mx, Runnable call) {
+        for (int i = 0; i < 20000; i++) {
+            call.run();
+        }
+        double[] ms = new double[7];
+        for (int t = 0; t < ms.length; t++) {
+            long t0 = mx.getCurrentThreadCpuTime();
+            for (int i = 0; i < 2000; i++) {
+                call.run();
+            }
+            ms[t] = (mx.getCurrentThreadCpuTime() - t0) / 1e6 / 2000;
+        }
+        Arrays.sort(ms);
+        return ms[ms.length / 2];
     }
 
     /** Median thread CPU ms per call over 7 blocks, after a warm-up long enough for C2. */

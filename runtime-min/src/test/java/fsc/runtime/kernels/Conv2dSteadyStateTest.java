@@ -26,7 +26,8 @@ class Conv2dSteadyStateTest {
         POINTWISE(new ConvShape(16, 3, 40, 24, 1, 1, 1, 1, 0, 0, 1, 1, 1, 3, 40)),
         STRIDE2_IM2COL(new ConvShape(3, 12, 50, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 6, 25)),
         BAND(new ConvShape(12, 10, 37, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1, 10, 37)),
-        STRIDE2_BAND(new ConvShape(16, 12, 40, 24, 3, 3, 2, 2, 1, 1, 1, 1, 1, 6, 20));
+        STRIDE2_BAND(new ConvShape(16, 12, 40, 24, 3, 3, 2, 2, 1, 1, 1, 1, 1, 6, 20)),
+        CONV_GEMM_POINTWISE(new ConvShape(300, 3, 7, 10, 1, 1, 1, 1, 0, 0, 1, 1, 1, 3, 7));
 
         final ConvShape shape;
 

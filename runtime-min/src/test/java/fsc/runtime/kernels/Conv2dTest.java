@@ -90,6 +90,9 @@ class Conv2dTest {
         {120, 40, 33, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
         {300, 9, 20, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
         {96, 30, 31, 24, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},
+        // K >= CONV_GEMM_MIN_K: pointwise and im2col (too narrow for the band) on ConvGemm
+        {300, 3, 7, 10, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},
+        {40, 9, 5, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
     };
 
     static ConvShape shape(int[] c) {
@@ -115,7 +118,7 @@ class Conv2dTest {
         int bands = 0;
         for (int[] c : CASES) {
             ConvShape s = shape(c);
-            if (c[0] / c[14] >= 8 && c[4] * c[5] > 1) {
+            if (c[0] / c[14] >= 8 && c[4] * c[5] > 1 && s.outW() >= 16) {
                 assertEquals(Conv2d.Kind.BAND, Conv2d.kindOf(s), s::toString);
                 if (new ConvBand(s).bandRows() < s.outH()) {
                     bands++;
@@ -128,7 +131,7 @@ class Conv2dTest {
     @Test
     void constantWeightsArePackedOnceAndReused() {
         Random r = new Random(5);
-        for (int[] c : new int[][] {CASES[13], CASES[16], CASES[30]}) {
+        for (int[] c : new int[][] {CASES[41], CASES[42], CASES[30]}) {
             ConvShape s = shape(c);
             Conv2d conv = new Conv2d(s, true);
             try (Arena arena = Arena.ofShared()) {
@@ -207,6 +210,10 @@ class Conv2dTest {
         assertEquals(Conv2d.Kind.POINTWISE, Conv2d.kindOf(shape(CASES[13])));
         assertEquals(Conv2d.Kind.IM2COL, Conv2d.kindOf(shape(CASES[16])));
         assertEquals(Conv2d.Kind.BAND, Conv2d.kindOf(shape(CASES[30])));
+        assertEquals(Conv2d.Kind.POINTWISE, Conv2d.kindOf(shape(CASES[41])));
+        assertEquals(Conv2d.Kind.IM2COL, Conv2d.kindOf(shape(CASES[42])));
+        assertTrue(shape(CASES[41]).columnRows() >= Conv2d.CONV_GEMM_MIN_K);
+        assertTrue(shape(CASES[42]).columnRows() >= Conv2d.CONV_GEMM_MIN_K);
         assertTrue(shape(CASES[0]).isDepthwise());
         assertFalse(shape(CASES[0]).isPointwise());
         assertTrue(shape(CASES[13]).isPointwise());
