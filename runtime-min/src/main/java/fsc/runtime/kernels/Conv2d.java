@@ -27,10 +27,11 @@ import java.nio.ByteOrder;
  *       the GEMM.
  * </ul>
  *
- * Every GEMM runs on {@link ConvGemm}: the weights packed once into the micro-kernel's layout (at the
- * first call when they are the model's constants, {@code constantWeights}; on every call
- * otherwise, into the same buffer), and the bias and activation applied as each output tile is
- * copied out of the accumulators, while it is in L1.
+ * The band GEMM, and pointwise/im2col GEMMs with K of at least {@link #CONV_GEMM_MIN_K}, run on
+ * {@link ConvGemm} (shorter ones keep {@link Sgemm} and a bias/activation pass per row): the
+ * weights packed once into the micro-kernel's layout (at the first call when they are the model's
+ * constants, {@code constantWeights}; on every call otherwise, into the same buffer), and the bias
+ * and activation applied as each output tile is copied out of the accumulators, while it is in L1.
  *
  * <p>Offsets are in bytes. Not safe for concurrent calls: a call keeps its operands in fields so the
  * parallel bodies allocate nothing (a model instance runs one call at a time).

@@ -88,7 +88,7 @@ public final class Conv2dBench {
                     }
                 });
                 System.out.printf(
-                        "pointwise %s: ConvGemm %.4f ms, Sgemm+pass %.4f ms, ratio %.2f%n",
+                        "pointwise %s: Conv2d %.4f ms, Sgemm+pass %.4f ms, ratio %.2f%n",
                         Arrays.toString(c), now, before, now / before);
             }
         }
