@@ -135,7 +135,8 @@ final class ConvEmitter {
 
     /**
      * {@code this.nK_convKernel.run(batch, x, 0, w, 0, bias, 0, y, 0, act, lo, hi, par)} with the
-     * geometry fixed in the field's {@code ConvShape}.
+     * geometry fixed in the field's {@code ConvShape}; a constant weight tensor is declared so, and the
+     * kernel packs it once, at the first call.
      */
     private static CodeBlock conv2d(Scope s, Windows win, long[] in, long[] kernel) {
         Node n = s.node();
@@ -169,7 +170,12 @@ final class ConvEmitter {
                                 .addJavadoc("The kernel of {@link #$N}, for its fixed geometry.\n", s.methodName())
                                 .build(),
                         CodeBlock.builder()
-                                .addStatement("this.$N = new $T($L)", field, JavaTypes.CONV2D, shape)
+                                .addStatement(
+                                        "this.$N = new $T($L, $L)",
+                                        field,
+                                        JavaTypes.CONV2D,
+                                        shape,
+                                        s.model().isConstant(w))
                                 .build());
         EpilogueFusion.Epilogue ep = s.model().epilogue(n);
         String act = ep == null ? "NONE" : ep.activation();

@@ -5,40 +5,38 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * A 2-D f32 convolution of fixed geometry ({@link ConvShape}), {@code y = act(conv(x, w) + bias)}
  * on {@code NCHW} tensors, one instance per conv node (the generated model makes it once, at
- * construction). Three kernels, chosen by shape as in XNNPACK and ONNX Runtime's MLAS:
+ * construction). Four kernels, chosen by shape as in XNNPACK and ONNX Runtime's MLAS:
  *
  * <ul>
  *   <li><b>depthwise</b> (one filter per channel): {@link DepthwiseConv2d}, channels split across
- *       threads, bias and activation applied in registers;
+ *       threads, bias and activation applied while the plane is in L1;
  *   <li><b>pointwise</b> (1x1, stride 1, no pads): the GEMM {@code y_g[Mg, HW] = w_g[Mg, Cg] ·
- *       x_g[Cg, HW]} straight on the input, no copy;
- *   <li><b>general</b>: im2col (Chellapilla et al., 2006) of one image and group, one block of
- *       output pixels at a time (as MLAS does), written straight in {@link Sgemm}'s packed-panel
- *       layout ({@link Sgemm#panelWidth()} pixels per panel, {@code K = Cg·KH·KW} rows of them
- *       contiguous) into a buffer of about {@value #BLOCK_BYTES} bytes allocated here once, rows
- *       split across threads; then {@link Sgemm#gemmPacked} on that block's output columns. The
- *       block stays in L2 between the copy and the GEMM (a whole 3×3 column matrix is 9× the input:
- *       22 MB for the detector's 96-channel 80×80 convs, and writing it to DRAM cost more than the
- *       GEMM), and the GEMM streams each panel linearly instead of reading {@code K} rows {@code
- *       4·H·W} bytes apart (which conflict in L1 and miss the TLB: 1.7× slower).
+ *       x_g[Cg, HW]} reading the input rows in place, no copy;
+ *   <li><b>band</b> (KH×KW with at least 8 channels per group): {@link ConvBand}'s implicit GEMM
+ *       over a zero-padded, phase-split copy of the input, made once per band of output rows;
+ *   <li><b>im2col</b> (the rest: the 3-channel stems, narrow late layers, odd strides): im2col
+ *       (Chellapilla et al., 2006) of one image and group, one block of output pixels at a time (as
+ *       MLAS does), written straight in {@link Sgemm}'s packed-panel layout ({@link
+ *       Sgemm#panelWidth()} pixels per panel, {@code K = Cg·KH·KW} rows of them contiguous) into a
+ *       buffer of about {@value #BLOCK_BYTES} bytes allocated here once, rows split across threads;
+ *       then the GEMM on that block's output columns. The block stays in L2 between the copy and
+ *       the GEMM.
  * </ul>
  *
- * The GEMMs run on {@link Sgemm} (threads split its column panels); the bias and activation of a
- * GEMM result are applied in one vector pass per output row afterwards, rows split across threads.
+ * The band GEMM, and pointwise/im2col GEMMs with K of at least {@link #CONV_GEMM_MIN_K}, run on
+ * {@link ConvGemm} (shorter ones keep {@link Sgemm} and a bias/activation pass per row): the
+ * weights packed once into the micro-kernel's layout (at the first call when they are the model's
+ * constants, {@code constantWeights}; on every call otherwise, into the same buffer), and the bias
+ * and activation applied as each output tile is copied out of the accumulators, while it is in L1.
  *
  * <p>Offsets are in bytes. Not safe for concurrent calls: a call keeps its operands in fields so the
  * parallel bodies allocate nothing (a model instance runs one call at a time).
  */
 public final class Conv2d implements Parallelism.IntRangeBody {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    private static final int VL = S.length();
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     /**
@@ -47,21 +45,46 @@ public final class Conv2d implements Parallelism.IntRangeBody {
      */
     private static final long PARALLEL_MIN_WORK = 1L << 14;
 
+    /** Which kernel a shape runs. */
+    enum Kind {
+        DEPTHWISE,
+        POINTWISE,
+        BAND,
+        IM2COL
+    }
+
     private enum Phase {
         DEPTHWISE,
         IM2COL,
         EPILOGUE
     }
 
+    /**
+     * Below this K a pointwise or im2col conv keeps {@link Sgemm} (weights packed per call, then one
+     * bias/activation pass per output row): {@link ConvGemm}'s copy-out is one call per output
+     * channel per panel, which outweighs a short K's multiply-adds (`Conv2dBench pointwise`: 2.1×
+     * slower at K = 16, 1.2× at 96, 0.83× at 576).
+     */
+    static final int CONV_GEMM_MIN_K = 256;
+
     private static final int NR = Sgemm.panelWidth();
 
     /** Target size of one block of packed columns: well inside L2 (2 MB on the CPUs measured). */
     private static final long BLOCK_BYTES = 1L << 20;
 
-    /** Lane i holds 2i: the even lanes of two concatenated vectors, for {@code selectFrom}. */
-    private static final float[] EVEN_LANES = evenLanes();
-
     private final ConvShape s;
+    private final Kind kind;
+    private final boolean constantWeights;
+    /** The weights in {@link ConvGemm}'s layout (empty for depthwise). */
+    private final float[] packed;
+    /** Whether {@link #packed} holds the constant weights already. */
+    private boolean packedOnce;
+    /** The GEMM driver of the pointwise and im2col kernels (null otherwise). */
+    private final ConvGemm gemm;
+
+    private final ConvBand band;
+    /** Whether the pointwise or im2col GEMM runs on {@link Sgemm} (a short K). */
+    private final boolean viaSgemm;
     /** The packed column buffer; its last panel's lanes past the output pixels stay zero. */
     private final MemorySegment cols;
 
@@ -83,13 +106,68 @@ public final class Conv2d implements Parallelism.IntRangeBody {
     private int blockFrom;
     private int blockTo;
 
+    /** A conv whose weights may differ from call to call (packed on every call). */
     public Conv2d(ConvShape s) {
+        this(s, false);
+    }
+
+    /**
+     * A conv; with {@code constantWeights} every call passes the same weights (a model's
+     * initializer), so they are packed at the first call only.
+     */
+    public Conv2d(ConvShape s, boolean constantWeights) {
+        this(s, constantWeights, kindOf(s));
+    }
+
+    /**
+     * A conv run by the given kernel rather than the one its shape picks (tests and benchmarks
+     * compare the GEMM kernels on one shape): any GEMM kernel runs any non-depthwise shape but a
+     * pointwise one only a pointwise shape.
+     */
+    Conv2d(ConvShape s, boolean constantWeights, Kind kind) {
+        boolean ok =
+                switch (kind) {
+                    case DEPTHWISE -> s.isDepthwise();
+                    case POINTWISE -> s.isPointwise();
+                    case BAND, IM2COL -> true;
+                };
+        if (!ok) {
+            throw new IllegalArgumentException(kind + " cannot run " + s);
+        }
         this.s = s;
-        boolean im2col = !s.isDepthwise() && !s.isPointwise();
+        this.constantWeights = constantWeights;
+        this.kind = kind;
+        int k = s.columnRows();
+        int mg = s.groupFilters();
+        this.viaSgemm = (kind == Kind.POINTWISE || kind == Kind.IM2COL) && k < CONV_GEMM_MIN_K;
+        this.packed =
+                kind == Kind.DEPTHWISE || viaSgemm ? new float[0] : new float[ConvGemm.packedFloats(s.group(), mg, k)];
+        this.band = kind == Kind.BAND ? new ConvBand(s) : null;
+        this.gemm = viaSgemm
+                ? null
+                : switch (kind) {
+                    case POINTWISE -> ConvGemm.linear(mg, k, (long) s.inPixels() * Float.BYTES);
+                    case IM2COL -> ConvGemm.linear(mg, k, (long) NR * Float.BYTES);
+                    case DEPTHWISE, BAND -> null;
+                };
         // Arena.ofAuto: shared, so the pool's workers may fill it.
-        this.cols = im2col
-                ? Arena.ofAuto().allocate(Sgemm.packedBytes(s.columnRows(), blockPixels(s)), 64)
+        this.cols = kind == Kind.IM2COL
+                ? Arena.ofAuto().allocate(Sgemm.packedBytes(k, blockPixels(s)), 64)
                 : MemorySegment.NULL;
+    }
+
+    static Kind kindOf(ConvShape s) {
+        if (s.isDepthwise()) {
+            return Kind.DEPTHWISE;
+        }
+        if (s.isPointwise()) {
+            return Kind.POINTWISE;
+        }
+        return ConvBand.applies(s) ? Kind.BAND : Kind.IM2COL;
+    }
+
+    Kind kind() {
+        return kind;
     }
 
     /** Output pixels per packed block: a multiple of the panel width, about {@link #BLOCK_BYTES}. */
@@ -97,14 +175,6 @@ public final class Conv2d implements Parallelism.IntRangeBody {
         long fit = BLOCK_BYTES / ((long) s.columnRows() * Float.BYTES) / NR * NR;
         long all = ((long) s.outPixels() + NR - 1) / NR * NR;
         return (int) Math.max(NR, Math.min(fit, all));
-    }
-
-    private static float[] evenLanes() {
-        float[] e = new float[VL];
-        for (int i = 0; i < VL; i++) {
-            e[i] = 2 * i;
-        }
-        return e;
     }
 
     public ConvShape shape() {
@@ -141,44 +211,117 @@ public final class Conv2d implements Parallelism.IntRangeBody {
         this.lo = lo;
         this.hi = hi;
         try {
-            if (s.isDepthwise()) {
+            if (kind == Kind.DEPTHWISE) {
                 long work = (long) batch * s.channels() * s.outPixels() * s.kernelH() * s.kernelW();
                 forRange(par, Phase.DEPTHWISE, batch * s.channels(), work);
                 return;
+            }
+            if (!packedOnce && !viaSgemm) {
+                ConvGemm.pack(w, wOff, s, kind == Kind.BAND, packed);
+                packedOnce = constantWeights;
             }
             int cg = s.groupChannels();
             int mg = s.groupFilters();
             int p = s.outPixels();
             int k = s.columnRows();
+            long plane = (long) p * Float.BYTES;
             for (int n = 0; n < batch; n++) {
                 for (int g = 0; g < s.group(); g++) {
-                    long wo = wOff + (long) g * mg * k * 4;
-                    long yo = yOff + ((long) n * s.filters() + (long) g * mg) * p * 4;
-                    if (s.isPointwise()) {
-                        long bo = xOff + ((long) n * s.channels() + (long) g * cg) * s.inPixels() * 4;
-                        Sgemm.gemm(mg, p, k, w, wo, k, false, x, bo, p, false, y, yo, p, 1f, false, par);
-                    } else {
-                        image = n;
-                        grp = g;
-                        int block = blockPixels(s);
-                        for (int j = 0; j < p; j += block) {
-                            blockFrom = j;
-                            blockTo = Math.min(p, j + block);
-                            int nb = blockTo - j;
-                            forRange(par, Phase.IM2COL, k, (long) k * nb);
-                            Sgemm.gemmPacked(mg, nb, k, w, wo, k, cols, 0, y, yo + (long) j * 4, p, false, par);
+                    long yo = yOff + ((long) n * s.filters() + (long) g * mg) * plane;
+                    long bo = bias == null ? 0 : bOff + (long) g * mg * Float.BYTES;
+                    long wo = wOff + (long) g * mg * k * Float.BYTES;
+                    switch (kind) {
+                        case POINTWISE -> {
+                            long xo = xOff + ((long) n * s.channels() + (long) g * cg) * s.inPixels() * Float.BYTES;
+                            if (viaSgemm) {
+                                Sgemm.gemm(mg, p, k, w, wo, k, false, x, xo, p, false, y, yo, p, 1f, false, par);
+                                continue;
+                            }
+                            gemm.set(
+                                    packed,
+                                    g,
+                                    x,
+                                    xo,
+                                    plane,
+                                    (long) NR * Float.BYTES,
+                                    true,
+                                    p,
+                                    p,
+                                    p,
+                                    y,
+                                    yo,
+                                    plane,
+                                    bias,
+                                    bo,
+                                    act,
+                                    lo,
+                                    hi);
+                            gemm.run(par);
                         }
+                        case BAND -> band.run(n, g, packed, x, xOff, y, yOff, bias, bOff, act, lo, hi, par);
+                        case IM2COL -> {
+                            image = n;
+                            grp = g;
+                            int block = blockPixels(s);
+                            for (int j = 0; j < p; j += block) {
+                                blockFrom = j;
+                                blockTo = Math.min(p, j + block);
+                                int nb = blockTo - j;
+                                forRange(par, Phase.IM2COL, k, (long) k * nb);
+                                if (viaSgemm) {
+                                    Sgemm.gemmPacked(
+                                            mg,
+                                            nb,
+                                            k,
+                                            w,
+                                            wo,
+                                            k,
+                                            cols,
+                                            0,
+                                            y,
+                                            yo + (long) j * Float.BYTES,
+                                            p,
+                                            false,
+                                            par);
+                                    continue;
+                                }
+                                gemm.set(
+                                        packed,
+                                        g,
+                                        cols,
+                                        0,
+                                        (long) NR * Float.BYTES,
+                                        (long) k * NR * Float.BYTES,
+                                        false,
+                                        nb,
+                                        nb,
+                                        nb,
+                                        y,
+                                        yo + (long) j * Float.BYTES,
+                                        plane,
+                                        bias,
+                                        bo,
+                                        act,
+                                        lo,
+                                        hi);
+                                gemm.run(par);
+                            }
+                        }
+                        case DEPTHWISE -> throw new IllegalStateException("depthwise conv reached the GEMM path");
                     }
                 }
             }
-            if (bias != null || act != ConvActivation.NONE) {
-                forRange(par, Phase.EPILOGUE, batch * s.filters(), (long) batch * s.filters() * s.outPixels());
+            if (viaSgemm && (bias != null || act != ConvActivation.NONE)) {
+                forRange(par, Phase.EPILOGUE, batch * s.filters(), (long) batch * s.filters() * p);
             }
         } finally {
             this.x = null;
             this.w = null;
             this.bias = null;
             this.y = null;
+            if (gemm != null) {
+                gemm.clear();
+            }
         }
     }
 
@@ -211,6 +354,13 @@ public final class Conv2d implements Parallelism.IntRangeBody {
                 }
             }
         }
+    }
+
+    /** Row {@code r = n·M + m} of a {@link Sgemm} result: add channel m's bias and apply the activation. */
+    private void epilogueRow(int r) {
+        int m = r % s.filters();
+        float b = bias == null ? 0f : bias.get(F32, bOff + (long) m * 4);
+        ConvRowEpilogue.biasActivate(y, yOff + (long) r * s.outPixels() * 4, s.outPixels(), b, act, lo, hi);
     }
 
     /**
@@ -259,13 +409,11 @@ public final class Conv2d implements Parallelism.IntRangeBody {
                 long dst = (i / NR) * panelBytes + rowInPanel + (long) lane * 4;
                 long from = in + (long) (ox * sw + ix0) * 4;
                 if (sw == 1) {
-                    copyRun(from, dst, len);
+                    ConvCopy.copy(x, from, cols, dst, len);
                 } else if (sw == 2) {
-                    copyRunStride2(from, dst, len);
+                    ConvCopy.copyStride2(x, from, cols, dst, len);
                 } else {
-                    for (int t = 0; t < len; t++) {
-                        cols.set(F32, dst + (long) t * 4, x.get(F32, from + (long) t * sw * 4));
-                    }
+                    ConvCopy.copyStrided(x, from, sw, cols, dst, len);
                 }
                 ox += len;
             }
@@ -273,72 +421,15 @@ public final class Conv2d implements Parallelism.IntRangeBody {
         }
     }
 
-    /**
-     * {@code count} contiguous floats of x into one panel row (never crosses a panel). Runs start
-     * at any lane, so the tail is one masked vector, not a scalar loop (up to 15 floats per run).
-     */
-    private void copyRun(long from, long dst, int count) {
-        int t = 0;
-        for (; t + VL <= count; t += VL) {
-            FloatVector.fromMemorySegment(S, x, from + (long) t * 4, ByteOrder.LITTLE_ENDIAN)
-                    .intoMemorySegment(cols, dst + (long) t * 4, ByteOrder.LITTLE_ENDIAN);
-        }
-        if (t < count) {
-            VectorMask<Float> m = S.indexInRange(t, count);
-            FloatVector.fromMemorySegment(S, x, from + (long) t * 4, ByteOrder.LITTLE_ENDIAN, m)
-                    .intoMemorySegment(cols, dst + (long) t * 4, ByteOrder.LITTLE_ENDIAN, m);
-        }
-    }
-
-    /**
-     * {@code count} floats of x at stride 2 (every other float from {@code from}) into one panel
-     * row: each vector of outputs is the even lanes of two loaded vectors, picked by one two-source
-     * permute ({@code selectFrom}, {@code vpermt2ps} on AVX-512) instead of a scalar load and store
-     * per float (the stride-2 stems were the classifier's third most expensive conv). Loads never
-     * reach past the last float the run reads: full vectors run while another output follows, and
-     * the last one to {@code VL} outputs is masked.
-     */
-    private void copyRunStride2(long from, long dst, int count) {
-        FloatVector even = FloatVector.fromArray(S, EVEN_LANES, 0);
-        int t = 0;
-        for (; t + VL < count; t += VL) {
-            long f = from + 8L * t;
-            FloatVector v0 = FloatVector.fromMemorySegment(S, x, f, ByteOrder.LITTLE_ENDIAN);
-            FloatVector v1 = FloatVector.fromMemorySegment(S, x, f + VL * 4L, ByteOrder.LITTLE_ENDIAN);
-            even.selectFrom(v0, v1).intoMemorySegment(cols, dst + t * 4L, ByteOrder.LITTLE_ENDIAN);
-        }
-        int need = 2 * (count - t) - 1;
-        long f = from + 8L * t;
-        FloatVector v0 = FloatVector.fromMemorySegment(S, x, f, ByteOrder.LITTLE_ENDIAN, S.indexInRange(0, need));
-        FloatVector v1 =
-                FloatVector.fromMemorySegment(S, x, f + VL * 4L, ByteOrder.LITTLE_ENDIAN, S.indexInRange(VL, need));
-        even.selectFrom(v0, v1)
-                .intoMemorySegment(cols, dst + t * 4L, ByteOrder.LITTLE_ENDIAN, S.indexInRange(0, count - t));
-    }
-
     /** Zeros block pixels {@code [j, j + count)} of one column row, panel by panel. */
     private void zeroRun(int j, int count, long panelBytes, long rowInPanel) {
-        FloatVector z = FloatVector.zero(S);
         int end = j + count;
         while (j < end) {
             int lane = j % NR;
             int len = Math.min(end - j, NR - lane);
             long dst = (j / NR) * panelBytes + rowInPanel + (long) lane * 4;
-            int t = 0;
-            for (; t + VL <= len; t += VL) {
-                z.intoMemorySegment(cols, dst + (long) t * 4, ByteOrder.LITTLE_ENDIAN);
-            }
-            if (t < len) {
-                z.intoMemorySegment(cols, dst + (long) t * 4, ByteOrder.LITTLE_ENDIAN, S.indexInRange(t, len));
-            }
+            ConvCopy.zero(cols, dst, len);
             j += len;
         }
-    }
-
-    /** Row {@code r = n·M + m} of the output: add channel m's bias and apply the activation, in place. */
-    private void epilogueRow(int r) {
-        int m = r % s.filters();
-        float b = bias == null ? 0f : bias.get(F32, bOff + (long) m * 4);
-        ConvRowEpilogue.biasActivate(y, yOff + (long) r * s.outPixels() * 4, s.outPixels(), b, act, lo, hi);
     }
 }

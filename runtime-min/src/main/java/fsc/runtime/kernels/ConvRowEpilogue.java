@@ -25,47 +25,71 @@ final class ConvRowEpilogue {
 
     /** {@code y[i] = act(y[i] + bias)} for the {@code count} floats at byte offset {@code at}. */
     static void biasActivate(MemorySegment y, long at, int count, float bias, ConvActivation act, float lo, float hi) {
+        biasActivateCopy(y, at, y, at, count, bias, act, lo, hi);
+    }
+
+    /**
+     * {@code dst[i] = act(src[i] + bias)} for the {@code count} floats at byte offsets {@code from}
+     * and {@code to} (the same run in place, or a GEMM's accumulator tile copied to its output
+     * pixels).
+     */
+    static void biasActivateCopy(
+            MemorySegment src,
+            long from,
+            MemorySegment dst,
+            long to,
+            int count,
+            float bias,
+            ConvActivation act,
+            float lo,
+            float hi) {
         int bound = count - count % VL;
-        long end = at + (long) bound * 4;
+        long end = (long) bound * 4;
         switch (act) {
             case NONE -> {
-                for (long p = at; p < end; p += VL * 4L) {
-                    FloatVector.fromMemorySegment(S, y, p, LE).add(bias).intoMemorySegment(y, p, LE);
+                for (long p = 0; p < end; p += VL * 4L) {
+                    FloatVector.fromMemorySegment(S, src, from + p, LE)
+                            .add(bias)
+                            .intoMemorySegment(dst, to + p, LE);
                 }
             }
             case RELU -> {
-                for (long p = at; p < end; p += VL * 4L) {
-                    FloatVector.fromMemorySegment(S, y, p, LE).add(bias).max(0f).intoMemorySegment(y, p, LE);
+                for (long p = 0; p < end; p += VL * 4L) {
+                    FloatVector.fromMemorySegment(S, src, from + p, LE)
+                            .add(bias)
+                            .max(0f)
+                            .intoMemorySegment(dst, to + p, LE);
                 }
             }
             case CLIP -> {
-                for (long p = at; p < end; p += VL * 4L) {
-                    FloatVector.fromMemorySegment(S, y, p, LE)
+                for (long p = 0; p < end; p += VL * 4L) {
+                    FloatVector.fromMemorySegment(S, src, from + p, LE)
                             .add(bias)
                             .max(lo)
                             .min(hi)
-                            .intoMemorySegment(y, p, LE);
+                            .intoMemorySegment(dst, to + p, LE);
                 }
             }
             case HARD_SWISH -> {
-                for (long p = at; p < end; p += VL * 4L) {
-                    FloatVector v = FloatVector.fromMemorySegment(S, y, p, LE).add(bias);
-                    v.mul(v.add(3f).max(0f).min(6f)).div(6f).intoMemorySegment(y, p, LE);
+                for (long p = 0; p < end; p += VL * 4L) {
+                    FloatVector v =
+                            FloatVector.fromMemorySegment(S, src, from + p, LE).add(bias);
+                    v.mul(v.add(3f).max(0f).min(6f)).div(6f).intoMemorySegment(dst, to + p, LE);
                 }
             }
         }
         if (bound < count) {
             // The tail as one masked vector (late MobileNet rows are 24 or 12 floats wide).
             VectorMask<Float> m = S.indexInRange(bound, count);
-            long p = end;
-            FloatVector v = FloatVector.fromMemorySegment(S, y, p, LE, m).add(bias);
+            FloatVector v =
+                    FloatVector.fromMemorySegment(S, src, from + end, LE, m).add(bias);
             v = switch (act) {
                 case NONE -> v;
                 case RELU -> v.max(0f);
                 case CLIP -> v.max(lo).min(hi);
                 case HARD_SWISH -> v.mul(v.add(3f).max(0f).min(6f)).div(6f);
             };
-            v.intoMemorySegment(y, p, LE, m);
+            v.intoMemorySegment(dst, to + end, LE, m);
         }
     }
 

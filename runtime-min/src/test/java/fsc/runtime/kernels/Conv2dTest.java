@@ -16,7 +16,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Conv2d's three kernels (depthwise, pointwise GEMM, im2col GEMM) against Conv2dReference: odd
+ * Conv2d's four kernels (depthwise, pointwise GEMM, band implicit GEMM, im2col GEMM) against Conv2dReference: odd
  * sizes and vector tails, strides 1-3, asymmetric pads, dilations, groups, batch 2, byte offsets on
  * every operand, with and without bias, every activation, on 1 and 2 threads.
  */
@@ -76,6 +76,23 @@ class Conv2dTest {
         {64, 41, 45, 5, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},
         // depthwise with a channel multiplier goes the grouped GEMM way
         {3, 6, 10, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 3},
+        // band (implicit GEMM, >= 8 channels per group): the detector's 3x3 at stride 1 and 2, odd
+        // channel and filter counts (filter tiles cut short, odd k per tap), asymmetric pads,
+        // dilation, stride 3, groups, 5x5, rows wider than a panel, several bands (many channels)
+        {9, 11, 37, 13, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+        {16, 12, 40, 24, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},
+        {11, 9, 35, 5, 3, 3, 2, 2, 0, 1, 1, 0, 1, 1, 1},
+        {8, 10, 41, 7, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1},
+        {10, 13, 43, 9, 3, 5, 2, 1, 1, 2, 1, 2, 2, 1, 1},
+        {8, 10, 46, 6, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1},
+        {24, 7, 33, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2},
+        {9, 9, 30, 17, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1},
+        {120, 40, 33, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+        {300, 9, 20, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+        {96, 30, 31, 24, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},
+        // K >= CONV_GEMM_MIN_K: pointwise and im2col (too narrow for the band) on ConvGemm
+        {300, 3, 7, 10, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},
+        {40, 9, 5, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
     };
 
     static ConvShape shape(int[] c) {
@@ -93,6 +110,47 @@ class Conv2dTest {
             ConvShape s = shape(c);
             assertTrue(Conv2d.blockPixels(s) < s.outPixels(), "one block covers " + s);
             assertTrue(Conv2d.blockPixels(s) % Sgemm.panelWidth() == 0);
+        }
+    }
+
+    @Test
+    void bandCasesRunTheBandKernelAndSomeSpanSeveralBands() {
+        int bands = 0;
+        for (int[] c : CASES) {
+            ConvShape s = shape(c);
+            if (c[0] / c[14] >= 8 && c[4] * c[5] > 1 && s.outW() >= 16) {
+                assertEquals(Conv2d.Kind.BAND, Conv2d.kindOf(s), s::toString);
+                if (new ConvBand(s).bandRows() < s.outH()) {
+                    bands++;
+                }
+            }
+        }
+        assertTrue(bands >= 2, "cases spanning several bands: " + bands);
+    }
+
+    @Test
+    void constantWeightsArePackedOnceAndReused() {
+        Random r = new Random(5);
+        for (int[] c : new int[][] {CASES[41], CASES[42], CASES[30]}) {
+            ConvShape s = shape(c);
+            Conv2d conv = new Conv2d(s, true);
+            try (Arena arena = Arena.ofShared()) {
+                MemorySegment x = random(arena, (long) s.channels() * s.inPixels(), 0, r);
+                MemorySegment w = random(arena, (long) s.filters() * s.columnRows(), 0, r);
+                MemorySegment first = arena.allocate((long) s.filters() * s.outPixels() * 4);
+                MemorySegment want = arena.allocate(first.byteSize());
+                conv.run(1, x, 0, w, 0, null, 0, first, 0, ConvActivation.NONE, 0f, 0f, null);
+                Conv2dReference.run(s, 1, x, 0, w, 0, null, 0, want, 0, ConvActivation.NONE, 0f, 0f);
+                // The contract: a constant-weight conv does not read w again after its first call.
+                MemorySegment other = random(arena, (long) s.filters() * s.columnRows(), 0, r);
+                MemorySegment again = arena.allocate(first.byteSize());
+                conv.run(1, x, 0, other, 0, null, 0, again, 0, ConvActivation.NONE, 0f, 0f, two);
+                for (long i = 0; i < first.byteSize() / 4; i++) {
+                    float e = want.get(F32, i * 4);
+                    assertEquals(e, first.get(F32, i * 4), 1e-4f * (1 + Math.abs(e)), s::toString);
+                    assertEquals(e, again.get(F32, i * 4), 1e-4f * (1 + Math.abs(e)), s::toString);
+                }
+            }
         }
     }
 
@@ -148,6 +206,14 @@ class Conv2dTest {
 
     @Test
     void choosesTheKernelByShape() {
+        assertEquals(Conv2d.Kind.DEPTHWISE, Conv2d.kindOf(shape(CASES[0])));
+        assertEquals(Conv2d.Kind.POINTWISE, Conv2d.kindOf(shape(CASES[13])));
+        assertEquals(Conv2d.Kind.IM2COL, Conv2d.kindOf(shape(CASES[16])));
+        assertEquals(Conv2d.Kind.BAND, Conv2d.kindOf(shape(CASES[30])));
+        assertEquals(Conv2d.Kind.POINTWISE, Conv2d.kindOf(shape(CASES[41])));
+        assertEquals(Conv2d.Kind.IM2COL, Conv2d.kindOf(shape(CASES[42])));
+        assertTrue(shape(CASES[41]).columnRows() >= Conv2d.CONV_GEMM_MIN_K);
+        assertTrue(shape(CASES[42]).columnRows() >= Conv2d.CONV_GEMM_MIN_K);
         assertTrue(shape(CASES[0]).isDepthwise());
         assertFalse(shape(CASES[0]).isPointwise());
         assertTrue(shape(CASES[13]).isPointwise());
