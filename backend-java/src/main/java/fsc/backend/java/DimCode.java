@@ -5,7 +5,6 @@ import com.palantir.javapoet.ParameterSpec;
 import com.palantir.javapoet.TypeName;
 import fsc.ir.Dim;
 import fsc.ir.FscException;
-import fsc.ir.Graph;
 import fsc.ir.ops.ExtentOps;
 import java.util.ArrayList;
 import java.util.Collections;
