@@ -19,39 +19,19 @@ public final class AddKernel {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    /** Elements per block: a whole number of vectors, small enough that a call is many blocks. */
-    static final int BLOCK = 4096;
     /** Elements below which a call stays on the calling thread. */
     static final long MIN_PARALLEL = 64 * 1024;
 
-    private static final ThreadLocal<Task> TASK = ThreadLocal.withInitial(Task::new);
+    private static final BinaryBlocks DRIVER = new BinaryBlocks(AddKernel::block, MIN_PARALLEL);
 
     private AddKernel() {}
 
     /** {@code y[i] = a[i] + b[i]} for {@code count} floats from offset 0; {@code par} may be null. */
     public static void run(MemorySegment a, MemorySegment b, MemorySegment y, long count, Parallelism par) {
-        int blocks = Math.toIntExact((count + BLOCK - 1) / BLOCK);
-        if (par == null || par.threads() == 1 || count < MIN_PARALLEL) {
-            blocks(a, b, y, count, 0, blocks);
-            return;
-        }
-        Task t = TASK.get();
-        t.a = a;
-        t.b = b;
-        t.y = y;
-        t.count = count;
-        par.forChunks(0, blocks, par.chunkFor(blocks, 1, 4), t);
-        t.a = t.b = t.y = null; // do not keep the caller's buffers reachable
+        DRIVER.run(a, b, y, count, par);
     }
 
-    private static void blocks(MemorySegment a, MemorySegment b, MemorySegment y, long count, int from, int to) {
-        for (int k = from; k < to; k++) {
-            long start = (long) k * BLOCK;
-            block(a, b, y, start, (int) Math.min(BLOCK, count - start));
-        }
-    }
-
-    /** Elements {@code [start, start + n)}. */
+    /** Elements {@code [start, start + n)} ({@link BinaryBlocks.BlockOp}). */
     static void block(MemorySegment a, MemorySegment b, MemorySegment y, long start, int n) {
         int vl = S.length();
         int bound = S.loopBound(n);
@@ -65,18 +45,6 @@ public final class AddKernel {
         for (; i < n; i++) {
             long at = 4L * (start + i);
             y.set(F32, at, a.get(F32, at) + b.get(F32, at));
-        }
-    }
-
-    private static final class Task implements Parallelism.IntRangeBody {
-        MemorySegment a;
-        MemorySegment b;
-        MemorySegment y;
-        long count;
-
-        @Override
-        public void run(int from, int to) {
-            blocks(a, b, y, count, from, to);
         }
     }
 }

@@ -22,39 +22,19 @@ public final class SiluMul {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    /** Elements per block: a whole number of vectors, small enough that a call is many blocks. */
-    static final int BLOCK = 4096;
     /** Elements below which a call stays on the calling thread. */
     static final long MIN_PARALLEL = 32 * 1024;
 
-    private static final ThreadLocal<Task> TASK = ThreadLocal.withInitial(Task::new);
+    private static final BinaryBlocks DRIVER = new BinaryBlocks(SiluMul::block, MIN_PARALLEL);
 
     private SiluMul() {}
 
     /** {@code y[i] = silu(gate[i]) * up[i]} for {@code count} floats from offset 0; {@code par} may be null. */
     public static void run(MemorySegment gate, MemorySegment up, MemorySegment y, long count, Parallelism par) {
-        int blocks = Math.toIntExact((count + BLOCK - 1) / BLOCK);
-        if (par == null || par.threads() == 1 || count < MIN_PARALLEL) {
-            blocks(gate, up, y, count, 0, blocks);
-            return;
-        }
-        Task t = TASK.get();
-        t.gate = gate;
-        t.up = up;
-        t.y = y;
-        t.count = count;
-        par.forChunks(0, blocks, par.chunkFor(blocks, 1, 4), t);
-        t.gate = t.up = t.y = null; // do not keep the caller's buffers reachable
+        DRIVER.run(gate, up, y, count, par);
     }
 
-    private static void blocks(MemorySegment gate, MemorySegment up, MemorySegment y, long count, int from, int to) {
-        for (int b = from; b < to; b++) {
-            long start = (long) b * BLOCK;
-            block(gate, up, y, start, (int) Math.min(BLOCK, count - start));
-        }
-    }
-
-    /** Elements {@code [start, start + n)}. */
+    /** Elements {@code [start, start + n)} ({@link BinaryBlocks.BlockOp}). */
     static void block(MemorySegment gate, MemorySegment up, MemorySegment y, long start, int n) {
         int vl = S.length();
         int bound = S.loopBound(n);
@@ -69,18 +49,6 @@ public final class SiluMul {
             long at = 4L * (start + i);
             float v = gate.get(F32, at);
             y.set(F32, at, v / (1f + (float) Math.exp(-v)) * up.get(F32, at));
-        }
-    }
-
-    private static final class Task implements Parallelism.IntRangeBody {
-        MemorySegment gate;
-        MemorySegment up;
-        MemorySegment y;
-        long count;
-
-        @Override
-        public void run(int from, int to) {
-            blocks(gate, up, y, count, from, to);
         }
     }
 }

@@ -165,7 +165,7 @@ public final class QuantDot {
     private static float q8_0(MemorySegment w, long at, MemorySegment x, int xo, int n) {
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < n / 32; b++, at += 34, xo += 32) {
-            FloatVector d = FloatVector.broadcast(F, Dequantize.f16(w, at));
+            FloatVector d = FloatVector.broadcast(F, HalfFloats.at(w, at));
             FloatVector block = FloatVector.zero(F);
             // Lanes i, then i + 16: the order QuantDotRows keeps, so its results are bit-identical.
             for (int i = 0; i < 16; i += L) {
@@ -184,7 +184,7 @@ public final class QuantDot {
     private static float q4_0(MemorySegment w, long at, MemorySegment x, int xo, int n) {
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < n / 32; b++, at += 18, xo += 32) {
-            FloatVector d = FloatVector.broadcast(F, Dequantize.f16(w, at));
+            FloatVector d = FloatVector.broadcast(F, HalfFloats.at(w, at));
             FloatVector block = FloatVector.zero(F);
             for (int i = 0; i < 16; i += L) {
                 // Nibbles split on int lanes (x86 has no byte shift): the same floats q - 8 as QuantMatVec.

@@ -93,7 +93,7 @@ public final class QuantDotRows {
         var F = QuantDot.F;
         long at = wOffset;
         for (int e = dstOffset; e < dstOffset + n; e += 32, at += nibbles ? 18 : 34) {
-            FloatVector d = FloatVector.broadcast(F, Dequantize.f16(w, at));
+            FloatVector d = FloatVector.broadcast(F, HalfFloats.at(w, at));
             for (int i = 0; i < 16; i += QuantDot.L) {
                 FloatVector lo;
                 FloatVector hi;
@@ -138,7 +138,7 @@ public final class QuantDotRows {
         FloatVector acc2 = FloatVector.zero(F), acc3 = FloatVector.zero(F);
         long at = 0;
         for (int blk = 0; blk < n / 32; blk++, at += blockBytes, x0 += 128, x1 += 128, x2 += 128, x3 += 128) {
-            FloatVector d = FloatVector.broadcast(F, Dequantize.f16(w, at));
+            FloatVector d = FloatVector.broadcast(F, HalfFloats.at(w, at));
             FloatVector b0 = FloatVector.zero(F), b1 = FloatVector.zero(F);
             FloatVector b2 = FloatVector.zero(F), b3 = FloatVector.zero(F);
             for (int i = 0; i < 16; i += QuantDot.L) {

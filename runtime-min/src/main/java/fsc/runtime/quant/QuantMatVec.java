@@ -8,6 +8,8 @@ import static fsc.runtime.quant.QuantDot.LE;
 
 import fsc.runtime.kernels.Lanes;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.Objects;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -20,7 +22,8 @@ import jdk.incubator.vector.VectorOperators;
  * compiled method, rather than around a per-row call: the weight segment is one loop-invariant
  * object addressed by plain offsets (no {@code asSlice} per row, whose {@code dup} and liveness
  * checks were most of a decode profile), the activation is a heap {@code float[]} copied once per
- * matmul, and the only per-row work outside the block loop is one reduction and one store.
+ * matmul, and the only per-row work outside the block loop is one reduction and one store. Block
+ * scales are looked up in {@link HalfFloats#TABLE} rather than converted (load ports only).
  *
  * <p>Per row the arithmetic is exactly {@link QuantDot}'s (same products, same order), so every
  * result is bit-identical to {@link QuantDot#dot} and to {@link QuantDotRows}: a token's logits do
@@ -30,6 +33,8 @@ import jdk.incubator.vector.VectorOperators;
  * floats produced are the same small integers {@code q - 8}.
  */
 public final class QuantMatVec {
+    private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
     private QuantMatVec() {}
 
     /** Whether {@link #rows} has a row-loop kernel for {@code type} (others go row by row through QuantDot). */
@@ -109,12 +114,13 @@ public final class QuantMatVec {
             return;
         }
         int blocks = k / 32;
+        float[] half = HalfFloats.TABLE;
         for (int j = from; j < to; j++) {
             long row = j * rowBytes;
             FloatVector acc = FloatVector.zero(F);
             for (int b = 0; b < blocks; b++) {
                 long at = row + 18L * b;
-                FloatVector d = FloatVector.broadcast(F, Dequantize.f16(w, at));
+                FloatVector d = FloatVector.broadcast(F, half[w.get(I16, at) & 0xffff]);
                 IntVector q = (IntVector) ByteVector.fromMemorySegment(B, w, at + 2, LE)
                         .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
                 FloatVector lo = q.selectFrom(NIBBLE_FLOATS).reinterpretAsFloats();
@@ -133,12 +139,13 @@ public final class QuantMatVec {
     private static void q4_0Computed(
             MemorySegment w, long rowBytes, float[] x, int k, MemorySegment y, long yOffset, int from, int to) {
         int blocks = k / 32;
+        float[] half = HalfFloats.TABLE;
         for (int j = from; j < to; j++) {
             long row = j * rowBytes;
             FloatVector acc = FloatVector.zero(F);
             for (int b = 0; b < blocks; b++) {
                 long at = row + 18L * b;
-                FloatVector d = FloatVector.broadcast(F, Dequantize.f16(w, at));
+                FloatVector d = FloatVector.broadcast(F, half[w.get(I16, at) & 0xffff]);
                 FloatVector block = FloatVector.zero(F);
                 for (int i = 0; i < 16; i += L) {
                     IntVector q = (IntVector) ByteVector.fromMemorySegment(B, w, at + 2 + i, LE)
@@ -158,12 +165,13 @@ public final class QuantMatVec {
     private static void q8_0(
             MemorySegment w, long rowBytes, float[] x, int k, MemorySegment y, long yOffset, int from, int to) {
         int blocks = k / 32;
+        float[] half = HalfFloats.TABLE;
         for (int j = from; j < to; j++) {
             long row = j * rowBytes;
             FloatVector acc = FloatVector.zero(F);
             for (int b = 0; b < blocks; b++) {
                 long at = row + 34L * b;
-                FloatVector d = FloatVector.broadcast(F, Dequantize.f16(w, at));
+                FloatVector d = FloatVector.broadcast(F, half[w.get(I16, at) & 0xffff]);
                 FloatVector block = FloatVector.zero(F);
                 for (int i = 0; i < 16; i += L) {
                     FloatVector lo = (FloatVector)

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
  * model's ffn shape) times one f32 activation, one thread, timed by thread CPU time. The
  * formulations run interleaved, call by call, so load from other processes hits them alike; the
  * table gives each one's median GB/s of weight bytes and its median speed-up over the previous
- * shipped kernel (and/sub/convert nibbles) in the same round. A benchmark, not a test: it asserts
+ * shipped kernel (nibble lookup, block scales converted in the loop) in the same round. A benchmark, not a test: it asserts
  * nothing. Run: {@code ./mvnw -B -pl runtime-min test -Pbench -Dtest=QuantMatVecBench
  * -Dsurefire.failIfNoSpecifiedTests=false} (writes {@code target/bench-matvec.md}).
  */
@@ -59,15 +59,17 @@ class QuantMatVecBench {
         MemorySegment y = Arena.ofAuto().allocate(4L * n);
         float[] yh = new float[n];
         String[] names = {
-            "and/sub/convert nibbles (before)",
-            "table lookup (selectFrom), shipped",
+            "table lookup, scale by float16ToFloat per block (before)",
+            "table lookup, scale from HalfFloats.TABLE, shipped",
+            "and/sub/convert nibbles (the kernel before that)",
             "table lookup, weights as heap byte[]",
             "and/sub/convert, two accumulators",
             "table lookup, two rows per pass",
         };
         Kernel[] kernels = {
-            () -> computed(w, rowBytes, x, k, yh, n),
+            () -> tableConvertedScale(w, rowBytes, x, k, yh, n),
             () -> QuantMatVec.rows(GgmlType.Q4_0, w, x, k, y, 0, 0, n),
+            () -> computed(w, rowBytes, x, k, yh, n),
             () -> heapTable(heap, (int) rowBytes, x, k, yh, n),
             () -> computedTwoAcc(w, rowBytes, x, k, yh, n),
             () -> tableTwoRows(w, rowBytes, x, k, yh, n),
@@ -131,7 +133,32 @@ class QuantMatVecBench {
                 .convertShape(VectorOperators.ZERO_EXTEND_B2I, QuantDot.I, 0);
     }
 
-    /** The kernel QuantMatVec shipped before: nibbles split and converted on int lanes. */
+    /** The kernel QuantMatVec shipped before the scale table: each block's f16 scale converted in the loop. */
+    private static void tableConvertedScale(MemorySegment w, long rowBytes, float[] x, int k, float[] y, int n) {
+        var f = QuantDot.F;
+        if (QuantDot.L != 16) {
+            return;
+        }
+        for (int j = 0; j < n; j++) {
+            FloatVector acc = FloatVector.zero(f);
+            for (int b = 0; b < k / 32; b++) {
+                long at = j * rowBytes + 18L * b;
+                FloatVector d = FloatVector.broadcast(f, Float.float16ToFloat(w.get(I16, at)));
+                IntVector q = nibbles(w, at + 2);
+                FloatVector block = q.selectFrom(TABLE)
+                        .reinterpretAsFloats()
+                        .fma(FloatVector.fromArray(f, x, 32 * b), FloatVector.zero(f));
+                block = q.lanewise(VectorOperators.LSHR, 4)
+                        .selectFrom(TABLE)
+                        .reinterpretAsFloats()
+                        .fma(FloatVector.fromArray(f, x, 32 * b + 16), block);
+                acc = block.fma(d, acc);
+            }
+            y[j] = Lanes.sum(acc);
+        }
+    }
+
+    /** The kernel shipped before the nibble lookup: nibbles split and converted on int lanes. */
     private static void computed(MemorySegment w, long rowBytes, float[] x, int k, float[] y, int n) {
         var f = QuantDot.F;
         for (int j = 0; j < n; j++) {
