@@ -445,18 +445,7 @@ final class ModelClassEmitter {
         }
         m.addStatement("$T outputs = new $T<>()", map, LinkedHashMap.class);
         for (Value out : graph.outputs()) {
-            if (out.dtype().isString()) {
-                m.addStatement("outputs.put($S, $L)", out.name(), ctx.strings(out));
-                continue;
-            }
-            m.addStatement(
-                    "outputs.put($S, new $T($T.$L, new long[] {$L}, $L))",
-                    out.name(),
-                    JavaTypes.TENSOR,
-                    JavaTypes.ELEM_TYPE,
-                    elemType(out),
-                    CodeBlock.join(out.type().dims().stream().map(dc::of).toList(), ", "),
-                    outputData(out));
+            putOutput(m, out, dc);
         }
         m.addStatement("this.$N = $T.unmodifiableMap(outputs)", ModelContext.RESULT, java.util.Collections.class);
         for (String p : dc.symbols().values()) {
@@ -528,18 +517,7 @@ final class ModelClassEmitter {
         m.addCode(chunked("stage", calls, dc.parameters(), dc.arguments(), helpers));
         m.addStatement("$T outputs = new $T<>()", objects, LinkedHashMap.class);
         for (Value out : graph.outputs()) {
-            if (!out.type().isTensor()) {
-                m.addStatement("outputs.put($S, $L)", out.name(), ctx.container(out));
-                continue;
-            }
-            m.addStatement(
-                    "outputs.put($S, new $T($T.$L, new long[] {$L}, $L))",
-                    out.name(),
-                    JavaTypes.TENSOR,
-                    JavaTypes.ELEM_TYPE,
-                    elemType(out),
-                    CodeBlock.join(out.type().dims().stream().map(dc::of).toList(), ", "),
-                    outputData(out));
+            putOutput(m, out, dc);
         }
         return m.addStatement("return $T.unmodifiableMap(outputs)", java.util.Collections.class)
                 .build();
@@ -590,5 +568,26 @@ final class ModelClassEmitter {
                         .addStatement("$T.exit($T.run(args, $T::new))", System.class, JavaTypes.ARTIFACT_MAIN, self)
                         .build())
                 .build();
+    }
+
+    /**
+     * {@code outputs.put(name, value)} for one graph output: a sequence or optional as its run-time
+     * container, a string tensor as its run-time tensor, any other tensor as a view of its bytes.
+     */
+    private void putOutput(MethodSpec.Builder m, Value out, DimCode dc) {
+        if (!out.type().isTensor()) {
+            m.addStatement("outputs.put($S, $L)", out.name(), ctx.container(out));
+        } else if (out.dtype().isString()) {
+            m.addStatement("outputs.put($S, $L)", out.name(), ctx.strings(out));
+        } else {
+            m.addStatement(
+                    "outputs.put($S, new $T($T.$L, new long[] {$L}, $L))",
+                    out.name(),
+                    JavaTypes.TENSOR,
+                    JavaTypes.ELEM_TYPE,
+                    elemType(out),
+                    CodeBlock.join(out.type().dims().stream().map(dc::of).toList(), ", "),
+                    outputData(out));
+        }
     }
 }
