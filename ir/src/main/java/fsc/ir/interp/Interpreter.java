@@ -1,7 +1,6 @@
 package fsc.ir.interp;
 
 import fsc.ir.Constant;
-import fsc.ir.Dim;
 import fsc.ir.FscException;
 import fsc.ir.Graph;
 import fsc.ir.Node;
@@ -109,12 +108,6 @@ public final class Interpreter {
                             : fsc.ir.ops.Ops.takesContainers(n.op())
                                     ? List.of(SequenceKernels.run(new Call(n, in, outShapes, binding)))
                                     : Kernels.run(new Call(n, in, outShapes, binding));
-            if (extent != null) {
-                bindExtent(n, extent, results, binding);
-                outShapes = n.outputs().stream()
-                        .map(v -> v.type().evaluate(binding))
-                        .toList();
-            }
             for (int i = 0; i < n.outputs().size(); i++) {
                 Value out = n.outputs().get(i);
                 HostTensor result = results.get(i);
@@ -135,7 +128,9 @@ public final class Interpreter {
 
     /**
      * Binds the symbols of {@code out}'s dims that were unknown before the node ran (-1 in {@code shape})
-     * from the kernel's result, and fills them into {@code shape} for the check that follows.
+     * from the kernel's result, and fills them into {@code shape} for the check that follows. A symbol
+     * an earlier output of the same node already bound keeps that value, so the check also holds the
+     * outputs to one extent (Unique's four results, NonZero's rows).
      */
     private static void bindExtents(Value out, HostTensor result, long[] shape, SortedMap<String, Long> binding) {
         long[] got = result.shape();
@@ -148,8 +143,13 @@ public final class Interpreter {
                 throw new IllegalStateException("dimension " + dim + " of %" + out.name()
                         + " is unknown before its node runs but is not a lone symbol");
             }
-            binding.put(dim.symbols().getFirst(), got[d]);
-            shape[d] = got[d];
+            String symbol = dim.symbols().getFirst();
+            Long known = binding.get(symbol);
+            if (known == null) {
+                known = got[d];
+                binding.put(symbol, known);
+            }
+            shape[d] = known;
         }
     }
 
@@ -158,20 +158,6 @@ public final class Interpreter {
         return v.type().dims().stream()
                 .mapToLong(d -> binding.keySet().containsAll(d.symbols()) ? d.evaluate(binding) : -1)
                 .toArray();
-    }
-
-    /** Binds {@code extent} from the first output dimension that is exactly that symbol. */
-    private static void bindExtent(Node n, String extent, List<HostTensor> results, Map<String, Long> binding) {
-        for (int i = 0; i < n.outputs().size(); i++) {
-            List<Dim> dims = n.outputs().get(i).type().dims();
-            for (int d = 0; d < dims.size(); d++) {
-                if (dims.get(d).equals(Dim.sym(extent))) {
-                    binding.put(extent, results.get(i).shape()[d]);
-                    return;
-                }
-            }
-        }
-        throw new IllegalStateException(n.where() + ": no output dimension is its extent symbol " + extent);
     }
 
     /** A fused node's outputs: its body run on the node's operands as the body's parameters. */
