@@ -73,6 +73,30 @@ final class GenerateCommand implements Callable<Integer> {
     String kvMemory;
 
     @Option(
+            names = "--draft",
+            paramLabel = "DRAFT",
+            description = {
+                "Speculative decoding: a smaller decoder (.jar or .gguf) with the same tokenizer",
+                "proposes tokens and the model checks them in one step; greedy output is the model's own."
+            })
+    Path draft;
+
+    @Option(
+            names = "--draft-tokens",
+            paramLabel = "K",
+            description = "Tokens the draft proposes per round (with --draft). Default: 4.")
+    Integer draftTokens;
+
+    @Option(
+            names = "--speculation",
+            paramLabel = "MODE",
+            description = {
+                "With --draft: 'auto' speculates only while a cost model measured during generation",
+                "predicts a speed-up (default); 'always' speculates every round."
+            })
+    String speculation;
+
+    @Option(
             names = {"-q", "--quiet"},
             description = "No progress output while compiling.")
     boolean quiet;
@@ -105,6 +129,20 @@ final class GenerateCommand implements Callable<Integer> {
         if (kvMemory != null) {
             args.add("--kv-memory");
             args.add(kvMemory);
+        }
+        if (draft != null) {
+            args.add("--draft");
+            args.add(FscHome.compileCache()
+                    .jarFor(draft, new Progress(System.err, quiet))
+                    .toString());
+        }
+        if (draftTokens != null) {
+            args.add("--draft-tokens");
+            args.add(draftTokens.toString());
+        }
+        if (speculation != null) {
+            args.add("--speculation");
+            args.add(speculation);
         }
         if (!ModelJar.isDecoder(jar)) {
             throw new RuntimeFailure(model + " is not a decoder (it was compiled from ONNX): use 'fsc run " + model

@@ -1,8 +1,10 @@
 package fsc.runtime.llm;
 
 import fsc.runtime.CompiledModel;
+import fsc.runtime.ModelJar;
 import fsc.runtime.RuntimeFailure;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.util.function.IntFunction;
 
 /**
@@ -41,9 +43,10 @@ public final class GenerateMain {
             out.println(GenerateOptions.USAGE);
             return;
         }
-        try (CompiledModel model = factoryByThreads.apply(o.threads())) {
+        try (CompiledModel model = factoryByThreads.apply(o.threads());
+                CompiledModel draft = o.draft() == null ? null : openDraft(o)) {
             LlmConfig config = LlmConfig.load(model.getClass().getClassLoader());
-            Generation g = generate(model, config, o, out);
+            Generation g = draft == null ? generate(model, config, o, out) : speculate(model, config, draft, o, out);
             if (o.json()) {
                 out.println(g.toJson());
             } else {
@@ -55,6 +58,9 @@ public final class GenerateMain {
             }
             if (!o.json()) {
                 err.println(g.timings().line());
+                if (g.speculation() != null) {
+                    err.println(g.speculation().line(g.generatedIds().length));
+                }
             }
         }
     }
@@ -78,22 +84,65 @@ public final class GenerateMain {
 
     /** Generation with a cache sized by the options; streams to {@code out} unless {@code --json}. */
     public static Generation generate(CompiledModel model, LlmConfig config, GenerateOptions o, PrintStream out) {
+        try (KvCache cache = cache(config, o)) {
+            Generator gen = new Generator(new Decoder(model, config, cache), new TextCodec(config.tokenizer()));
+            return gen.generate(o.prompt(), o.maxTokens(), o.sampling(), text -> print(o, out, text));
+        }
+    }
+
+    /**
+     * Speculative generation: {@code draft} proposes, {@code model} verifies. The draft's cache
+     * covers the same context (its own compiled maximum, if smaller: decoding goes on plain past it).
+     */
+    static Generation speculate(
+            CompiledModel model, LlmConfig config, CompiledModel draft, GenerateOptions o, PrintStream out) {
+        LlmConfig draftConfig = LlmConfig.load(draft.getClass().getClassLoader());
+        int context = context(config, o);
+        int draftContext = Math.min(context, draftConfig.maxContext());
+        PagedLayout dl = draftConfig.layout();
+        try (KvCache cache = cache(config, o);
+                KvCache draftCache =
+                        new KvCache(dl, (draftContext + dl.blockSize() - 1) / dl.blockSize(), 1, draftContext)) {
+            SpeculativeGenerator gen = new SpeculativeGenerator(
+                    new Decoder(model, config, cache),
+                    new Decoder(draft, draftConfig, draftCache),
+                    new TextCodec(config.tokenizer()),
+                    o.draftTokens(),
+                    o.speculation());
+            return gen.generate(o.prompt(), o.maxTokens(), o.sampling(), text -> print(o, out, text));
+        }
+    }
+
+    private static CompiledModel openDraft(GenerateOptions o) {
+        Path jar = Path.of(o.draft());
+        if (!ModelJar.isDecoder(jar)) {
+            throw new RuntimeFailure("--draft " + jar + " is not a decoder compiled from GGUF");
+        }
+        return ModelJar.open(jar, o.threads());
+    }
+
+    private static int context(LlmConfig config, GenerateOptions o) {
         int context = o.maxContext() == 0 ? config.maxContext() : o.maxContext();
         if (context > config.maxContext()) {
             throw new RuntimeFailure("--max-context " + context + " exceeds the " + config.maxContext()
                     + " positions the model was compiled for (recompile with --max-context)");
         }
+        return context;
+    }
+
+    /** The single-sequence cache the options ask for: enough for the context, within {@code --kv-memory}. */
+    private static KvCache cache(LlmConfig config, GenerateOptions o) {
+        int context = context(config, o);
         PagedLayout layout = config.layout();
         int needed = (context + layout.blockSize() - 1) / layout.blockSize();
         int blocks = o.kvMemoryBytes() == 0 ? needed : Math.min(needed, KvCache.blocksFor(o.kvMemoryBytes(), layout));
-        try (KvCache cache = new KvCache(layout, blocks, 1, context)) {
-            Generator gen = new Generator(new Decoder(model, config, cache), new TextCodec(config.tokenizer()));
-            return gen.generate(o.prompt(), o.maxTokens(), o.sampling(), text -> {
-                if (!o.json()) {
-                    out.print(text);
-                    out.flush();
-                }
-            });
+        return new KvCache(layout, blocks, 1, context);
+    }
+
+    private static void print(GenerateOptions o, PrintStream out, String text) {
+        if (!o.json()) {
+            out.print(text);
+            out.flush();
         }
     }
 }

@@ -9,6 +9,9 @@ import java.util.Locale;
  *
  * @param maxContext positions one sequence may hold at run time (0: what the model was compiled for)
  * @param kvMemoryBytes KV cache budget (0: exactly enough for {@code maxContext})
+ * @param draft a draft model jar for speculative decoding, or null
+ * @param draftTokens tokens the draft proposes per round
+ * @param speculation when to speculate with the draft
  */
 public record GenerateOptions(
         String prompt,
@@ -17,7 +20,13 @@ public record GenerateOptions(
         boolean json,
         int threads,
         int maxContext,
-        long kvMemoryBytes) {
+        long kvMemoryBytes,
+        String draft,
+        int draftTokens,
+        SpeculativeGenerator.Mode speculation) {
+
+    /** Draft tokens per round when {@code --draft-tokens} is not given. */
+    public static final int DEFAULT_DRAFT_TOKENS = 4;
 
     static final String USAGE =
             """
@@ -31,7 +40,11 @@ public record GenerateOptions(
               --json               print one JSON object instead of streaming text
               --threads N          worker threads (default 1)
               --max-context N      positions one sequence may hold (default: compiled maximum)
-              --kv-memory SIZE     KV cache budget, e.g. 512m or 2g (default: enough for --max-context)""";
+              --kv-memory SIZE     KV cache budget, e.g. 512m or 2g (default: enough for --max-context)
+              --draft JAR          speculative decoding with this draft decoder (same tokenizer)
+              --draft-tokens K     tokens the draft proposes per round (default 4)
+              --speculation MODE   auto: only while a cost model measured during generation predicts a
+                                   speed-up (default); always: every round""";
 
     /** Parses {@code args}; null means {@code --help}. */
     public static GenerateOptions parse(String[] args) {
@@ -45,6 +58,9 @@ public record GenerateOptions(
         int threads = 1;
         int maxContext = 0;
         long kvMemory = 0;
+        String draft = null;
+        Integer draftTokens = null;
+        SpeculativeGenerator.Mode speculation = null;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
@@ -61,11 +77,18 @@ public record GenerateOptions(
                 case "--threads" -> threads = intValue(args, ++i, a, 1);
                 case "--max-context" -> maxContext = intValue(args, ++i, a, 1);
                 case "--kv-memory" -> kvMemory = bytes(value(args, ++i, a));
+                case "--draft" -> draft = value(args, ++i, a);
+                case "--draft-tokens" -> draftTokens = intValue(args, ++i, a, 1);
+                case "--speculation" -> speculation = speculation(value(args, ++i, a));
                 default -> throw new RuntimeFailure("unknown option '" + a + "'; try --help");
             }
         }
         if (prompt == null) {
             throw new RuntimeFailure("--prompt TEXT is required");
+        }
+        if (draft == null && (draftTokens != null || speculation != null)) {
+            throw new RuntimeFailure(
+                    (draftTokens != null ? "--draft-tokens" : "--speculation") + " applies only with --draft JAR");
         }
         return new GenerateOptions(
                 prompt,
@@ -74,7 +97,19 @@ public record GenerateOptions(
                 json,
                 threads,
                 maxContext,
-                kvMemory);
+                kvMemory,
+                draft,
+                draftTokens == null ? DEFAULT_DRAFT_TOKENS : draftTokens,
+                speculation == null ? SpeculativeGenerator.Mode.AUTO : speculation);
+    }
+
+    /** {@code auto} or {@code always}. */
+    public static SpeculativeGenerator.Mode speculation(String text) {
+        return switch (text) {
+            case "auto" -> SpeculativeGenerator.Mode.AUTO;
+            case "always" -> SpeculativeGenerator.Mode.ALWAYS;
+            default -> throw new RuntimeFailure("--speculation must be auto or always, got '" + text + "'");
+        };
     }
 
     /** {@code 2g}, {@code 512m}, {@code 64k} or a byte count. */

@@ -101,21 +101,29 @@ public final class Generator {
 
     /** Runs {@code seq} (whose cache is empty) in chunks; returns the logits of its last token. */
     private float[] prefill(int[] seq) {
+        float[] logits = new float[decoder.config().vocab()];
+        feed(decoder, seq, 0, seq.length, logits);
+        return logits;
+    }
+
+    /**
+     * Appends {@code tokens[from, to)} to sequence {@link #SEQ} of {@code decoder}'s cache, in steps
+     * of at most {@code maxBatchTokens}, and writes the logits after the last of them into {@code
+     * logits}.
+     */
+    static void feed(Decoder decoder, int[] tokens, int from, int to, float[] logits) {
         KvCache cache = decoder.cache();
         int chunk = decoder.config().maxBatchTokens();
-        float[] logits = null;
-        for (int from = 0; from < seq.length; from += chunk) {
-            int n = Math.min(chunk, seq.length - from);
+        for (int at = from; at < to; at += chunk) {
+            int n = Math.min(chunk, to - at);
             int start = cache.append(SEQ, n);
-            int[] tokens = Arrays.copyOfRange(seq, from, from + n);
             int[] positions = new int[n];
             int[] seqs = new int[n];
             for (int i = 0; i < n; i++) {
                 positions[i] = start + i;
                 seqs[i] = SEQ;
             }
-            logits = decoder.step(tokens, positions, seqs, new int[] {n - 1});
+            decoder.step(Arrays.copyOfRange(tokens, at, at + n), positions, seqs, new int[] {n - 1}, logits);
         }
-        return logits;
     }
 }

@@ -113,6 +113,28 @@ public final class KvCache implements AutoCloseable {
         return start;
     }
 
+    /**
+     * Keeps the first {@code keep} positions of {@code seq} and drops the rest: blocks past the last
+     * kept position go back to the free list. Speculative decoding uses it to discard the draft
+     * tokens the target rejected; the dropped positions' K/V stay in memory but no query reads them,
+     * since attention reads positions below the query's own, and the next append overwrites them.
+     */
+    public void truncate(int seq, int keep) {
+        checkSeq(seq);
+        if (keep < 0 || keep > length[seq]) {
+            throw new IllegalArgumentException(
+                    "sequence " + seq + " holds " + length[seq] + " positions, cannot keep " + keep);
+        }
+        int blocks = (keep + layout.blockSize() - 1) / layout.blockSize();
+        while (held[seq] > blocks) {
+            held[seq]--;
+            long at = 4L * ((long) seq * blocksPerSequence + held[seq]);
+            free[freeCount++] = table.data().get(LlmKernels.I32, at);
+            table.data().set(LlmKernels.I32, at, -1);
+        }
+        length[seq] = keep;
+    }
+
     /** Ends {@code seq}: its blocks go back to the free list and its table row is cleared. */
     public void release(int seq) {
         checkSeq(seq);

@@ -21,6 +21,62 @@ public final class Sampler {
         if (params.isGreedy()) {
             return argmax(logits, offset, vocab);
         }
+        Candidates c = candidates(logits, offset, vocab);
+        double r = random.nextDouble() * c.total;
+        for (int i = 0; i < c.cut; i++) {
+            r -= c.weights[i];
+            if (r < 0) {
+                return c.ids[i];
+            }
+        }
+        return c.ids[c.cut - 1];
+    }
+
+    /**
+     * The distribution {@link #sample} draws from, as {@code out[id]} for the {@code vocab} ids
+     * (zero outside the kept set; greedy is all mass on the argmax). Speculative decoding compares
+     * the draft's and the target's distributions token by token.
+     */
+    public void probabilities(float[] logits, int offset, int vocab, double[] out) {
+        Arrays.fill(out, 0, vocab, 0);
+        if (params.isGreedy()) {
+            out[argmax(logits, offset, vocab)] = 1;
+            return;
+        }
+        Candidates c = candidates(logits, offset, vocab);
+        for (int i = 0; i < c.cut; i++) {
+            out[c.ids[i]] = c.weights[i] / c.total;
+        }
+    }
+
+    /** One id drawn from {@code p} (non-negative weights over {@code vocab} ids, summing to {@code total}). */
+    public int draw(double[] p, int vocab, double total) {
+        double r = random.nextDouble() * total;
+        int last = -1;
+        for (int id = 0; id < vocab; id++) {
+            if (p[id] > 0) {
+                last = id;
+                r -= p[id];
+                if (r < 0) {
+                    return id;
+                }
+            }
+        }
+        if (last < 0) {
+            throw new IllegalArgumentException("the distribution has no mass");
+        }
+        return last; // rounding left r a hair above zero: the last id with mass
+    }
+
+    /** A uniform number in [0, 1) from this sampler's seeded generator. */
+    public double uniform() {
+        return random.nextDouble();
+    }
+
+    /** The kept ids, best first, with their unnormalised weights; {@code total} is the kept mass. */
+    private record Candidates(Integer[] ids, double[] weights, int cut, double total) {}
+
+    private Candidates candidates(float[] logits, int offset, int vocab) {
         Integer[] ids = new Integer[vocab];
         for (int i = 0; i < vocab; i++) {
             ids[i] = i;
@@ -51,14 +107,7 @@ public final class Sampler {
         for (int i = 0; i < cut; i++) {
             total += p[i];
         }
-        double r = random.nextDouble() * total;
-        for (int i = 0; i < cut; i++) {
-            r -= p[i];
-            if (r < 0) {
-                return ids[i];
-            }
-        }
-        return ids[cut - 1];
+        return new Candidates(ids, p, cut, total);
     }
 
     /** The id of the largest logit; the lowest id among equals. NaN never wins. */

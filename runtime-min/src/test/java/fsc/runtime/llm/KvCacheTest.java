@@ -34,6 +34,28 @@ class KvCacheTest {
     }
 
     @Test
+    void truncateKeepsAPrefixAndReturnsTheBlocksPastIt() {
+        try (KvCache c = new KvCache(LAYOUT, 4, 1, 16)) {
+            c.append(0, 10); // three blocks of 4
+            assertEquals(3, c.usedBlocks());
+            c.truncate(0, 5); // positions 0..4 need two blocks
+            assertEquals(5, c.length(0));
+            assertEquals(2, c.usedBlocks());
+            assertEquals(-1, c.blockTable().data().get(LlmKernels.I32, 8L), "the dropped block's table entry");
+            c.truncate(0, 4); // exactly one block
+            assertEquals(1, c.usedBlocks());
+            assertEquals(4, c.append(0, 3), "appending continues after the kept prefix");
+            assertEquals(2, c.usedBlocks());
+            c.truncate(0, 7); // keeping everything changes nothing
+            assertEquals(7, c.length(0));
+            assertThrows(IllegalArgumentException.class, () -> c.truncate(0, 8));
+            assertThrows(IllegalArgumentException.class, () -> c.truncate(0, -1));
+            c.truncate(0, 0);
+            assertEquals(0, c.usedBlocks());
+        }
+    }
+
+    @Test
     void exhaustingThePoolOrTheContextFailsWithoutChangingTheSequence() {
         try (KvCache c = new KvCache(LAYOUT, 2, 2, 16)) {
             c.append(0, 8);
