@@ -42,14 +42,7 @@ public final class SpeculativeGenerator {
 
     public SpeculativeGenerator(Decoder target, Decoder draft, TextCodec codec, int draftTokens, Mode mode) {
         LlmConfig t = target.config();
-        LlmConfig d = draft.config();
-        if (t.vocab() != d.vocab()
-                || !t.tokenizer().tokens().equals(d.tokenizer().tokens())
-                || t.tokenizer().eosId() != d.tokenizer().eosId()) {
-            throw new RuntimeFailure("the draft model '" + d.name() + "' does not share the target '" + t.name()
-                    + "''s vocabulary (" + d.vocab() + " vs " + t.vocab() + " tokens): speculative decoding needs"
-                    + " the same tokenizer");
-        }
+        checkSameVocabulary(t, draft.config());
         if (draftTokens < 1 || draftTokens + 1 > t.maxBatchTokens()) {
             throw new RuntimeFailure("--draft-tokens must be 1.." + (t.maxBatchTokens() - 1)
                     + " (the target verifies k + 1 tokens in one step of at most " + t.maxBatchTokens() + "), got "
@@ -60,6 +53,18 @@ public final class SpeculativeGenerator {
         this.codec = codec;
         this.k = draftTokens;
         this.mode = mode;
+    }
+
+    /** Draft and target must map ids to the same tokens, or the target would verify other words. */
+    static void checkSameVocabulary(LlmConfig target, LlmConfig draft) {
+        if (target.vocab() != draft.vocab()
+                || !target.tokenizer().tokens().equals(draft.tokenizer().tokens())
+                || target.tokenizer().eosId() != draft.tokenizer().eosId()) {
+            throw new RuntimeFailure(
+                    "the draft model '" + draft.name() + "' does not share the vocabulary of the target '"
+                            + target.name() + "' (" + draft.vocab() + " vs " + target.vocab()
+                            + " tokens): speculative decoding needs the same tokenizer");
+        }
     }
 
     /** Tokenizes {@code prompt} and generates; {@code onText} receives text as it completes. */
