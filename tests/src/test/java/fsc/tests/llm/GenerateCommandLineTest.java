@@ -76,6 +76,55 @@ class GenerateCommandLineTest {
         assertTrue(big.err.contains("--max-context"), big.err);
     }
 
+    @Test
+    void aDraftModelSpeculatesAndReportsIt() {
+        GgufReferences ref = GgufReferences.forModel(FILE).getFirst();
+        Path draft = CompiledDecoders.jar("stories260K-Q8_0.gguf");
+        Run r = run(
+                CompiledDecoders.jar(FILE),
+                "generate",
+                "--prompt",
+                ref.prompt(),
+                "--max-tokens",
+                "20",
+                "--temperature",
+                "0",
+                "--json",
+                "--draft",
+                draft.toString(),
+                "--draft-tokens",
+                "3",
+                "--speculation",
+                "always");
+        assertEquals(0, r.code, r.err);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> m = (Map<String, Object>) Json.parse(r.out.trim());
+        assertArrayEquals(java.util.Arrays.copyOf(ref.generatedIds(), 20), ints(m.get("generated_token_ids")));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> s = (Map<String, Object>) m.get("speculation");
+        assertEquals(3L, s.get("draft_tokens"));
+        assertTrue(((Number) s.get("rounds")).intValue() > 0, s.toString());
+        assertTrue(((Number) s.get("tokens_per_target_step")).doubleValue() > 1, s.toString());
+
+        Run plain = run(CompiledDecoders.jar(FILE), "generate", "--prompt", "x", "--draft", draft.toString());
+        assertEquals(0, plain.code, plain.err);
+        assertTrue(plain.err.contains("speculation:") && plain.err.contains("predicted speed-up"), plain.err);
+    }
+
+    @Test
+    void speculationOptionsWithoutADraftAreRefused() {
+        Run r = run(CompiledDecoders.jar(FILE), "generate", "--prompt", "x", "--draft-tokens", "3");
+        assertEquals(2, r.code);
+        assertEquals("error: --draft-tokens applies only with --draft JAR", r.err.strip());
+        Run mode =
+                run(CompiledDecoders.jar(FILE), "generate", "--prompt", "x", "--draft", "d.jar", "--speculation", "x");
+        assertEquals(2, mode.code);
+        assertTrue(mode.err.contains("--speculation must be auto or always"), mode.err);
+        Run missing = run(CompiledDecoders.jar(FILE), "generate", "--prompt", "x", "--draft", "/nonexistent/d.jar");
+        assertEquals(2, missing.code);
+        assertTrue(missing.err.contains("no such file"), missing.err);
+    }
+
     private record Run(int code, String out, String err) {}
 
     private static Run run(Path jar, String... args) {
