@@ -1,9 +1,11 @@
 package fsc.cli;
 
 import fsc.runtime.CompiledModel;
+import fsc.runtime.ModelJar;
 import fsc.runtime.RuntimeFailure;
 import fsc.runtime.llm.GenerateOptions;
 import fsc.runtime.llm.LlmConfig;
+import fsc.runtime.llm.SpeculativeGenerator;
 import fsc.runtime.serve.Batching;
 import fsc.runtime.serve.Embedder;
 import fsc.runtime.serve.LlmServing;
@@ -111,6 +113,30 @@ final class ServeCommand implements Callable<Integer> {
     long graceMs;
 
     @Option(
+            names = "--draft",
+            paramLabel = "DRAFT",
+            description = {
+                "Speculative decoding: a smaller decoder (.jar or .gguf) with the same tokenizer proposes",
+                "tokens, the model checks them in its batched step; greedy output is the model's own."
+            })
+    Path draft;
+
+    @Option(
+            names = "--draft-tokens",
+            paramLabel = "K",
+            description = "Tokens the draft proposes per round (with --draft). Default: 4.")
+    Integer draftTokens;
+
+    @Option(
+            names = "--speculation",
+            paramLabel = "MODE",
+            description = {
+                "With --draft: 'auto' speculates only while a cost model measured on the running",
+                "server predicts a speed-up (default); 'always' speculates every step."
+            })
+    String speculation;
+
+    @Option(
             names = {"-q", "--quiet"},
             description = "No progress output while compiling.")
     boolean quiet;
@@ -136,10 +162,13 @@ final class ServeCommand implements Callable<Integer> {
                     maxContext,
                     batching(),
                     !acceptAll);
-            LlmServing serving = LlmServing.start(compiled, config, o);
+            LlmServing serving = LlmServing.start(compiled, config, o, draft());
             boundPort = serving.port();
             stop = () -> serving.shutdown(graceMs);
         } else {
+            if (draft != null) {
+                throw new RuntimeFailure("--draft applies to decoders; " + jar + " is an encoder");
+            }
             if (tokenizer == null) {
                 throw new RuntimeFailure(jar + " is an encoder: pass its WordPiece --tokenizer tokenizer.json");
             }
@@ -163,6 +192,30 @@ final class ServeCommand implements Callable<Integer> {
         }));
         done.await();
         return 0;
+    }
+
+    /** The draft decoder the options name, or null; speculation options without --draft are refused. */
+    private LlmServing.Draft draft() {
+        if (draft == null) {
+            if (draftTokens != null || speculation != null) {
+                throw new RuntimeFailure(
+                        (draftTokens != null ? "--draft-tokens" : "--speculation") + " applies only with --draft");
+            }
+            return null;
+        }
+        if (draftTokens != null && draftTokens < 1) {
+            throw new RuntimeFailure("--draft-tokens must be >= 1, got " + draftTokens);
+        }
+        SpeculativeGenerator.Mode mode =
+                speculation == null ? SpeculativeGenerator.Mode.AUTO : GenerateOptions.speculation(speculation);
+        Path draftJar = FscHome.compileCache().jarFor(draft, new Progress(System.err, quiet));
+        if (!ModelJar.isDecoder(draftJar)) {
+            throw new RuntimeFailure("--draft " + draft + " is not a decoder compiled from GGUF");
+        }
+        return new LlmServing.Draft(
+                ArtifactLoader.open(draftJar, threads),
+                draftTokens == null ? GenerateOptions.DEFAULT_DRAFT_TOKENS : draftTokens,
+                mode);
     }
 
     private Batching batching() {

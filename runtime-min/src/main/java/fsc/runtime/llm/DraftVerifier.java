@@ -11,9 +11,9 @@ package fsc.runtime.llm;
  * one-hot {@code p} and {@code q}: a draft token is kept iff it is the target's argmax, and the
  * correction is the target's argmax.
  */
-final class DraftVerifier {
+public final class DraftVerifier {
     /** {@code accepted} leading draft tokens are kept; {@code next} follows them. */
-    record Verdict(int accepted, int next) {}
+    public record Verdict(int accepted, int next) {}
 
     private DraftVerifier() {}
 
@@ -25,7 +25,7 @@ final class DraftVerifier {
      *     was drawn from
      * @param residual scratch of at least {@code vocab} doubles
      */
-    static Verdict verify(
+    public static Verdict verify(
             Sampler sampler, double[][] target, double[][] draft, int[] drafted, int k, int vocab, double[] residual) {
         for (int i = 0; i < k; i++) {
             int d = drafted[i];

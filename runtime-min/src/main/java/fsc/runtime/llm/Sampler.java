@@ -12,8 +12,13 @@ public final class Sampler {
     private final SplittableRandom random;
 
     public Sampler(SamplingParams params) {
+        this(params, new SplittableRandom(params.seed()));
+    }
+
+    /** A sampler drawing from {@code random} rather than from a generator seeded by {@code params}. */
+    public Sampler(SamplingParams params, SplittableRandom random) {
         this.params = params;
-        this.random = new SplittableRandom(params.seed());
+        this.random = random;
     }
 
     /** The next token for the {@code vocab} logits starting at {@code offset}. */

@@ -56,7 +56,7 @@ public final class SpeculativeGenerator {
     }
 
     /** Draft and target must map ids to the same tokens, or the target would verify other words. */
-    static void checkSameVocabulary(LlmConfig target, LlmConfig draft) {
+    public static void checkSameVocabulary(LlmConfig target, LlmConfig draft) {
         if (target.vocab() != draft.vocab()
                 || !target.tokenizer().tokens().equals(draft.tokenizer().tokens())
                 || target.tokenizer().eosId() != draft.tokenizer().eosId()) {
@@ -227,28 +227,19 @@ public final class SpeculativeGenerator {
         /** Draft {@code size} tokens, verify them with one target step, keep what the target accepts. */
         private void round(int size) {
             // The draft catches up on what was committed since its last round (usually one or two tokens).
-            long t = System.nanoTime();
+            long t0 = System.nanoTime();
             Generator.feed(draft, committed, draftLength, n, draftLogits);
-            int caughtUp = n - draftLength;
             draftLength = n;
-            if (caughtUp <= 2 && size == k) {
-                costs.draftStep((System.nanoTime() - t) / 1e6);
-            }
             for (int i = 0; i < size; i++) {
                 sampler.probabilities(draftLogits, 0, vocab, draftRows[i]);
                 drafted[i] = sampler.draw(draftRows[i], vocab, 1.0);
                 if (i < size - 1) {
-                    t = System.nanoTime();
                     one[0] = drafted[i];
                     onePosition[0] = draft.cache().append(SEQ, 1);
                     draft.step(one, onePosition, seqOne, rowZero, draftLogits);
                     draftLength++;
-                    if (size == k) {
-                        costs.draftStep((System.nanoTime() - t) / 1e6);
-                    }
                 }
             }
-            t = System.nanoTime();
             int[] tokens = new int[size + 1];
             int[] positions = new int[size + 1];
             int[] seqs = new int[size + 1];
@@ -262,14 +253,14 @@ public final class SpeculativeGenerator {
                 rows[i] = i;
             }
             target.step(tokens, positions, seqs, rows, verifyLogits);
-            if (size == k) {
-                costs.verifyStep((System.nanoTime() - t) / 1e6);
-            }
             for (int i = 0; i <= size; i++) {
                 sampler.probabilities(verifyLogits, i * vocab, vocab, targetRows[i]);
             }
             DraftVerifier.Verdict v =
                     DraftVerifier.verify(sampler, targetRows, draftRows, drafted, size, vocab, residual);
+            if (size == k) {
+                costs.roundTime((System.nanoTime() - t0) / 1e6);
+            }
             rounds++;
             draftedTotal += size;
             accepted += v.accepted();

@@ -29,17 +29,29 @@ public final class DecoderStep implements StepFunction {
         return decoder.config().vocab();
     }
 
+    public Decoder decoder() {
+        return decoder;
+    }
+
     @Override
     public float[] run(StepPlan plan, KvPool kv) {
+        return run(plan.tokens(), plan.positions(), plan.slots(), plan.logitRows(), kv);
+    }
+
+    /**
+     * One step over rows given directly (a speculative step's draft passes and verification): the
+     * pool's block table is copied in first, so the rows read and write the blocks the pool assigned.
+     */
+    public float[] run(int[] tokens, int[] positions, int[] slots, int[] logitRows, KvPool kv) {
         if (kv.slots() * kv.width() != table.length) {
             throw new IllegalStateException("KV pool table " + kv.slots() + "x" + kv.width() + " does not match the "
                     + "decoder's " + table.length + " entries");
         }
         kv.copyTable(table);
         MemorySegment.copy(table, 0, storage.blockTable().data(), I32, 0, table.length);
-        boolean none = plan.logitRows().length == 0;
+        boolean none = logitRows.length == 0;
         // A step of prefill chunks only still needs one logit row; its logits are dropped.
-        float[] logits = decoder.step(plan.tokens(), plan.positions(), plan.slots(), none ? NO_ROWS : plan.logitRows());
+        float[] logits = decoder.step(tokens, positions, slots, none ? NO_ROWS : logitRows);
         return none ? new float[0] : logits;
     }
 }

@@ -202,6 +202,30 @@ public final class KvPool {
         }
     }
 
+    /**
+     * Keeps the first {@code keep} positions of {@code slot} and gives back the blocks past them:
+     * speculative decoding reserves positions for draft tokens and returns the rejected ones.
+     */
+    public void truncate(int slot, int keep) {
+        if (keep < 0 || keep > length[slot]) {
+            throw new IllegalArgumentException(
+                    "slot " + slot + " holds " + length[slot] + " positions, cannot keep " + keep);
+        }
+        int blocks = blocksFor(keep);
+        while (held[slot] > blocks) {
+            int b = table[slot][--held[slot]];
+            table[slot][held[slot]] = -1;
+            if (--refs[b] == 0) {
+                if (keyOf[b] != null) {
+                    evictable.add(b);
+                } else {
+                    free[freeCount++] = b;
+                }
+            }
+        }
+        length[slot] = keep;
+    }
+
     /** Ends {@code slot}'s hold on its blocks; a block nobody holds is freed or kept as a cached prefix. */
     public void release(int slot) {
         // Last block first, so an evicted prefix loses its tail before its head.

@@ -31,6 +31,11 @@ public final class Metrics {
     private final AtomicLong steps = new AtomicLong();
     private final AtomicLong stepTokens = new AtomicLong();
     private final AtomicLong stepPrefillTokens = new AtomicLong();
+    private final AtomicLong specRounds = new AtomicLong();
+    private final AtomicLong specDrafted = new AtomicLong();
+    private final AtomicLong specAccepted = new AtomicLong();
+    private volatile double specPredictedSpeedup = Double.NaN;
+    private volatile boolean specActive;
     private volatile Gauges gauges = Gauges.EMPTY;
     private final CpuMeter cpu = new CpuMeter();
 
@@ -119,6 +124,31 @@ public final class Metrics {
         stepTokens.addAndGet(tokens);
         stepPrefillTokens.addAndGet(prefillTokens);
         step.observe(ms / 1000);
+    }
+
+    /** One sequence's speculative round: {@code accepted} of {@code drafted} draft tokens kept. */
+    void speculated(int drafted, int accepted) {
+        specRounds.incrementAndGet();
+        specDrafted.addAndGet(drafted);
+        specAccepted.addAndGet(accepted);
+    }
+
+    /** The speculative step's cost model: whether it speculates now, and the speed-up it predicts. */
+    public void speculation(boolean active, double predictedSpeedup) {
+        specActive = active;
+        specPredictedSpeedup = predictedSpeedup;
+    }
+
+    public long speculativeRounds() {
+        return specRounds.get();
+    }
+
+    public long draftTokensAccepted() {
+        return specAccepted.get();
+    }
+
+    public long draftTokensProposed() {
+        return specDrafted.get();
     }
 
     void publish(Gauges g) {
@@ -227,6 +257,31 @@ public final class Metrics {
         scalar(out, "fsc_cost_fixed_ms", "gauge", "Learned fixed step cost.", g.costFixedMs());
         scalar(out, "fsc_cost_per_token_ms", "gauge", "Learned step cost per token.", g.costPerTokenMs());
         scalar(out, "fsc_draining", "gauge", "1 while the server refuses new requests.", g.draining() ? 1 : 0);
+        long rounds = specRounds.get();
+        long drafted = specDrafted.get();
+        long acceptedDrafts = specAccepted.get();
+        scalar(out, "fsc_spec_rounds_total", "counter", "Speculative rounds (one sequence, one step).", rounds);
+        scalar(out, "fsc_spec_draft_tokens_total", "counter", "Draft tokens proposed.", drafted);
+        scalar(out, "fsc_spec_accepted_tokens_total", "counter", "Draft tokens the target accepted.", acceptedDrafts);
+        scalar(
+                out,
+                "fsc_spec_acceptance_rate",
+                "gauge",
+                "Accepted over proposed draft tokens.",
+                drafted == 0 ? 0 : (double) acceptedDrafts / drafted);
+        scalar(
+                out,
+                "fsc_spec_tokens_per_target_step",
+                "gauge",
+                "Tokens a sequence gains per speculative target step (accepted drafts plus the target's own).",
+                rounds == 0 ? 0 : (double) (acceptedDrafts + rounds) / rounds);
+        scalar(out, "fsc_spec_active", "gauge", "1 while the cost model has speculation on.", specActive ? 1 : 0);
+        scalar(
+                out,
+                "fsc_spec_predicted_speedup",
+                "gauge",
+                "Plain over speculative time per token, as the cost model predicts it (NaN until measured).",
+                specPredictedSpeedup);
         scalar(
                 out,
                 "fsc_cpu_utilization",

@@ -48,6 +48,8 @@ public final class Scheduler {
     private long steps;
     /** Sequences the current static batch started with: the shape STATIC_PADDED keeps until it ends. */
     private int staticBatchSize;
+    /** Draft tokens a decode row may reserve room for (0: no speculative decoding). */
+    private int draftTokens;
 
     private static final Comparator<Sequence> URGENCY = Comparator.comparing(Sequence::priority)
             .thenComparingLong(s -> s.arrivalNanos)
@@ -74,6 +76,22 @@ public final class Scheduler {
 
     public SchedulerConfig config() {
         return config;
+    }
+
+    /**
+     * Speculative decoding: each decode row reserves KV positions for up to {@code k} draft tokens
+     * (within the sequence's token budget, the context, the pool and the step's token bound), which
+     * a speculative {@link StepFunction} may fill; unused or rejected positions are returned when the
+     * step completes.
+     */
+    public void enableSpeculation(int k) {
+        if (k < 1) {
+            throw new IllegalArgumentException("draft tokens must be >= 1, got " + k);
+        }
+        if (config.batching() == Batching.STATIC_PADDED) {
+            throw new IllegalArgumentException("speculative decoding needs continuous batching");
+        }
+        this.draftTokens = k;
     }
 
     public KvPool kv() {
@@ -236,7 +254,7 @@ public final class Scheduler {
                 }
             }
             if (s.running()) {
-                b.add(s, 1, false);
+                b.add(s, 1, false, draftRoom(s, b, running.size() - i - 1));
             } else {
                 i--; // s left the list
             }
@@ -274,6 +292,22 @@ public final class Scheduler {
             b.pad(staticBatchSize - b.size());
         }
         return b.size() == 0 ? null : b.build();
+    }
+
+    /**
+     * Draft positions decode row {@code s} can reserve: no more than the tokens it may still
+     * generate after the target's own, the context, what the pool can append without preempting
+     * anyone, and the step's token bound less the decode rows still to place.
+     */
+    private int draftRoom(Sequence s, Builder b, int rowsAfter) {
+        if (draftTokens == 0) {
+            return 0;
+        }
+        int room = Math.min(draftTokens, s.request.maxTokens() - s.generated - 1);
+        room = Math.min(room, config.maxContext() - s.length);
+        room = Math.min(room, kv.appendable(s.slot) - 1);
+        room = Math.min(room, engineMaxTokens - b.size() - 1 - rowsAfter);
+        return Math.max(0, room);
     }
 
     /** The TBT frame: the tightest running interactive budget, as tokens the cost model says fit. */
@@ -354,22 +388,62 @@ public final class Scheduler {
 
     /** Applies a finished step: {@code logits} holds {@code plan.logitRows().length × vocab} floats. */
     public void complete(StepPlan plan, float[] logits, int vocab, double stepMs, long now) {
-        cost.observe(plan.size(), stepMs);
-        metrics.step(plan.size(), plan.prefillTokens(), stepMs);
+        complete(plan, StepResult.plain(logits), vocab, stepMs, now);
+    }
+
+    /** Applies a finished step, plain or speculative. */
+    public void complete(StepPlan plan, StepResult result, int vocab, double stepMs, long now) {
+        int verifiedRows = 0;
+        for (StepResult.Verified v : result.verified().values()) {
+            verifiedRows += v.drafted();
+        }
+        cost.observe(plan.size() + verifiedRows, stepMs);
+        metrics.step(plan.size() + verifiedRows, plan.prefillTokens(), stepMs);
         for (StepPlan.Chunk c : plan.chunks()) {
             Sequence s = byId.get(c.requestId());
             if (s == null || s.slot != c.slot() || s.cancelled) {
                 continue; // ended (cancelled) while the step ran; swept at the next plan
             }
+            StepResult.Verified v = result.verified().get(c.requestId());
+            if (v != null) {
+                completeSpeculative(s, c, v, now);
+                continue;
+            }
             s.computed += c.count();
+            if (c.draftRoom() > 0) {
+                kv.truncate(s.slot, s.computed); // the reserved draft positions were not used
+            }
             kv.register(s.slot, s.tokens, s.computed);
             if (c.logitIndex() < 0) {
                 continue;
             }
-            int token = s.sampler.sample(logits, c.logitIndex() * vocab, vocab);
+            int token = s.sampler.sample(result.logits(), c.logitIndex() * vocab, vocab);
             emit(s, token, now);
         }
         sweepCancelled(now);
+    }
+
+    /**
+     * The target checked {@code v.drafted()} draft tokens after the decode row: the row and the
+     * accepted ones are now in the cache, the rejected ones' positions go back to the pool, and the
+     * accepted tokens and the target's own are emitted in order (the sequence may end on any).
+     */
+    private void completeSpeculative(Sequence s, StepPlan.Chunk c, StepResult.Verified v, long now) {
+        if (v.drafted() > c.draftRoom() || v.tokens().length < 1) {
+            throw new IllegalStateException("request " + s.id() + ": " + v.drafted() + " draft tokens verified in "
+                    + c.draftRoom() + " reserved positions");
+        }
+        s.computed += c.count() + v.accepted();
+        kv.truncate(s.slot, s.computed);
+        s.draftComputed = s.computed; // the draft fed every accepted token; the next row is the target's
+        metrics.speculated(v.drafted(), v.accepted());
+        for (int token : v.tokens()) {
+            emit(s, token, now);
+            if (!s.running()) {
+                return; // ended on this token
+            }
+        }
+        kv.register(s.slot, s.tokens, s.computed);
     }
 
     /** The step failed: each of its sequences ends with an error event. */
@@ -444,6 +518,7 @@ public final class Scheduler {
     private void preempt(Sequence s, long now) {
         releaseSlot(s);
         s.computed = 0;
+        s.draftComputed = 0;
         s.preemptions++;
         s.preemptedAtStep = steps;
         waiting.get(s.priority().ordinal()).addFirst(s);
@@ -513,6 +588,8 @@ public final class Scheduler {
         private final List<Sequence> seqs = new ArrayList<>();
         private int rows;
         private int logits;
+        /** Draft positions reserved after decode rows: rows a speculative step may add. */
+        private int reserved;
         /** Rows that repeat row 0 (a decode row), computed and dropped: see Batching.STATIC_PADDED. */
         private int padding;
 
@@ -531,15 +608,30 @@ public final class Scheduler {
         }
 
         int size() {
-            return rows + padding;
+            return rows + padding + reserved;
         }
 
         void add(Sequence s, int count, boolean prefill) {
-            kv.append(s.slot, count);
+            add(s, count, prefill, 0);
+        }
+
+        void add(Sequence s, int count, boolean prefill, int draftRoom) {
+            kv.append(s.slot, count + draftRoom);
             boolean last = s.computed + count == s.length;
-            chunks.add(new StepPlan.Chunk(s.id(), s.slot, rows, count, prefill, last ? logits++ : -1));
+            chunks.add(new StepPlan.Chunk(
+                    s.id(),
+                    s.slot,
+                    rows,
+                    count,
+                    prefill,
+                    last ? logits++ : -1,
+                    s.sampler,
+                    draftRoom,
+                    draftRoom > 0 ? s.tokens : null,
+                    s.draftComputed));
             seqs.add(s);
             rows += count;
+            reserved += draftRoom;
         }
 
         StepPlan build() {

@@ -15,6 +15,8 @@ final class Sequence {
     int length;
     /** Positions whose keys are in the cache. */
     int computed;
+    /** Leading positions a speculative step's draft model has in its own cache (0 after a preemption). */
+    int draftComputed;
 
     int generated;
     int slot = -1;

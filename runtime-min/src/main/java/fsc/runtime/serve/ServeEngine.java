@@ -110,10 +110,10 @@ public final class ServeEngine implements AutoCloseable {
                 lock.unlock();
             }
             long t0 = System.nanoTime();
-            float[] logits = null;
+            StepResult result = null;
             String error = null;
             try {
-                logits = step.run(plan, scheduler.kv());
+                result = step.runStep(plan, scheduler.kv());
             } catch (RuntimeException | Error e) {
                 error = "engine step failed: " + e;
                 // The clients see only this line; the operator needs the stack to find the fault.
@@ -126,7 +126,7 @@ public final class ServeEngine implements AutoCloseable {
                 if (error != null) {
                     scheduler.failStep(plan, error, now);
                 } else {
-                    scheduler.complete(plan, logits, step.vocab(), ms, now);
+                    scheduler.complete(plan, result, step.vocab(), ms, now);
                 }
                 publish();
             } finally {

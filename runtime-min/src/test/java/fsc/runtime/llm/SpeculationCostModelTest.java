@@ -11,10 +11,9 @@ class SpeculationCostModelTest {
     void noPredictionUntilEveryCostIsMeasured() {
         SpeculationCostModel m = new SpeculationCostModel();
         m.plainStep(10);
-        m.verifyStep(14);
+        m.roundTime(14);
         assertFalse(m.measured());
         assertTrue(Double.isNaN(m.predictedSpeedup(4)));
-        m.draftStep(1);
         m.round(3, 4);
         assertTrue(m.measured());
     }
@@ -36,16 +35,13 @@ class SpeculationCostModelTest {
     void aCheapDraftThatAgreesPaysAndAnExpensiveOneDoesNot() {
         SpeculationCostModel cheap = new SpeculationCostModel();
         cheap.plainStep(10);
-        cheap.verifyStep(12);
-        cheap.draftStep(1);
+        cheap.roundTime(16); // four 1 ms draft steps and a 12 ms verification
         cheap.round(4, 4);
-        // 5 tokens for 4 * 1 + 12 = 16 ms against 10 ms a token.
-        assertEquals(50.0 / 16.0, cheap.predictedSpeedup(4), 1e-12);
+        assertEquals(50.0 / 16.0, cheap.predictedSpeedup(4), 1e-12, "5 tokens in 16 ms against 10 ms a token");
 
         SpeculationCostModel dear = new SpeculationCostModel();
         dear.plainStep(10);
-        dear.verifyStep(25);
-        dear.draftStep(6);
+        dear.roundTime(49); // four 6 ms draft steps and a 25 ms verification
         dear.round(1, 4);
         assertTrue(dear.predictedSpeedup(4) < 1, "predicted " + dear.predictedSpeedup(4));
     }
