@@ -14,9 +14,9 @@ import java.util.function.Consumer;
  * the draft's may lag further behind, and catches up in its next round. Rejected draft tokens are
  * cut from both caches with {@link KvCache#truncate}.
  *
- * <p>In {@link Mode#AUTO} a {@link SpeculationCostModel} measures plain steps, draft steps,
- * verifications and the acceptance rate, and speculation runs only while it is predicted to be
- * faster than plain decoding, probing again every {@value #PROBE_INTERVAL} plain tokens.
+ * <p>When to speculate is the {@link SpeculationPolicy}'s call: always, or in {@link Mode#AUTO}
+ * only while plain steps, rounds and the acceptance rate measured during this generation predict
+ * a speed-up.
  */
 public final class SpeculativeGenerator {
     /** {@code AUTO}: speculate when the cost model predicts a speed-up; {@code ALWAYS}: every round. */
@@ -24,13 +24,6 @@ public final class SpeculativeGenerator {
         AUTO,
         ALWAYS
     }
-
-    /** Plain tokens between probe rounds while the cost model says speculation does not pay. */
-    static final int PROBE_INTERVAL = 32;
-    /** Plain steps measured first (the first is discarded: it carries the prefill's warm-up). */
-    private static final int FIRST_PLAIN_STEPS = 3;
-    /** Rounds run before the cost model's first decision. */
-    private static final int FIRST_ROUNDS = 3;
 
     private static final int SEQ = Generator.SEQ;
 
@@ -94,7 +87,7 @@ public final class SpeculativeGenerator {
         private final Consumer<String> onText;
         private final TextCodec.Stream stream = codec.stream(false);
         private final StringBuilder text = new StringBuilder();
-        private final SpeculationCostModel costs = new SpeculationCostModel();
+        private final SpeculationPolicy policy = new SpeculationPolicy(mode, k);
         /** Committed ids (prompt, then generated); {@code n} of them so far. */
         private final int[] committed;
 
@@ -120,7 +113,6 @@ public final class SpeculativeGenerator {
         private int accepted;
         private int draftedTotal;
         private int plainSteps;
-        private int plainSinceProbe;
         private boolean draftUsable = true;
         private long firstToken;
 
@@ -146,7 +138,7 @@ public final class SpeculativeGenerator {
             }
             while (!ended && produced < maxProduced && n <= target.cache().maxContext()) {
                 int kRound = roundSize();
-                if (kRound > 0 && speculate()) {
+                if (kRound > 0 && policy.speculate()) {
                     round(kRound);
                 } else {
                     plainStep();
@@ -165,7 +157,7 @@ public final class SpeculativeGenerator {
                     target.cache().peakUsedBlocks(),
                     target.cache().numBlocks());
             Speculation s = new Speculation(
-                    k, rounds, draftedTotal, accepted, rounds + plainSteps, plainSteps, costs.predictedSpeedup(k));
+                    k, rounds, draftedTotal, accepted, rounds + plainSteps, plainSteps, policy.predictedSpeedup());
             return new Generation(
                     prompt,
                     Arrays.copyOfRange(committed, prompt.length, prompt.length + produced),
@@ -190,37 +182,14 @@ public final class SpeculativeGenerator {
             return Math.max(0, size);
         }
 
-        private boolean speculate() {
-            if (mode == Mode.ALWAYS) {
-                return true;
-            }
-            if (plainSteps < FIRST_PLAIN_STEPS) {
-                return false;
-            }
-            if (rounds < FIRST_ROUNDS) {
-                return true;
-            }
-            if (costs.predictedSpeedup(k) >= 1.0) {
-                return true;
-            }
-            if (plainSinceProbe >= PROBE_INTERVAL) {
-                plainSinceProbe = 0;
-                return true; // probe: the acceptance rate may have changed with the text
-            }
-            return false;
-        }
-
         /** One target step on the last committed token, and a token sampled from it. */
         private void plainStep() {
             long t = System.nanoTime();
             one[0] = committed[n - 1];
             onePosition[0] = target.cache().append(SEQ, 1);
             target.step(one, onePosition, seqOne, rowZero, stepLogits);
-            if (plainSteps > 0) {
-                costs.plainStep((System.nanoTime() - t) / 1e6);
-            }
+            policy.plainStep((System.nanoTime() - t) / 1e6);
             plainSteps++;
-            plainSinceProbe++;
             emit(sampler.sample(stepLogits, 0, vocab));
         }
 
@@ -259,12 +228,13 @@ public final class SpeculativeGenerator {
             DraftVerifier.Verdict v =
                     DraftVerifier.verify(sampler, targetRows, draftRows, drafted, size, vocab, residual);
             if (size == k) {
-                costs.roundTime((System.nanoTime() - t0) / 1e6);
+                policy.roundTime((System.nanoTime() - t0) / 1e6);
             }
             rounds++;
             draftedTotal += size;
             accepted += v.accepted();
-            costs.round(v.accepted(), size);
+            policy.round(v.accepted(), size);
+            policy.roundEnded();
             // Keep the committed prefix plus the accepted draft tokens; the new last token is not cached yet.
             target.cache().truncate(SEQ, n + v.accepted());
             draftLength = n + Math.min(v.accepted(), size - 1);

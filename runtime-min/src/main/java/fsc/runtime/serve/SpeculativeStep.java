@@ -4,7 +4,7 @@ import fsc.runtime.RuntimeFailure;
 import fsc.runtime.llm.DraftVerifier;
 import fsc.runtime.llm.LlmConfig;
 import fsc.runtime.llm.Sampler;
-import fsc.runtime.llm.SpeculationCostModel;
+import fsc.runtime.llm.SpeculationPolicy;
 import fsc.runtime.llm.SpeculativeGenerator;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -21,26 +21,17 @@ import java.util.Map;
  * blocks, block size and table as the target's (the {@link KvPool} assigns both), so it needs no
  * bookkeeping of its own beyond how far each sequence has been fed ({@code draftComputed}).
  *
- * <p>In {@link SpeculativeGenerator.Mode#AUTO} a {@link SpeculationCostModel} compares decode-only
- * steps without speculation (per sequence) with speculative ones and speculates only while that
- * is predicted to be faster, probing every {@value #PROBE_INTERVAL} plain steps.
+ * <p>When to speculate is a {@link SpeculationPolicy}'s call, fed with decode-only steps: plain
+ * ones and rounds, each per sequence in it, and every sequence's acceptance.
  */
 public final class SpeculativeStep implements StepFunction {
-    static final int PROBE_INTERVAL = 32;
-    private static final int FIRST_PLAIN_STEPS = 3;
-    private static final int FIRST_ROUNDS = 3;
-
     private final DecoderStep target;
     private final DecoderStep draft;
     private final int k;
-    private final SpeculativeGenerator.Mode mode;
     private final Metrics metrics;
-    private final SpeculationCostModel costs = new SpeculationCostModel();
+    private final SpeculationPolicy policy;
     private final int vocab;
     private final int draftMaxRows;
-    private int plainSteps;
-    private int rounds;
-    private int plainSinceProbe;
 
     public SpeculativeStep(
             DecoderStep target, DecoderStep draft, int draftTokens, SpeculativeGenerator.Mode mode, Metrics metrics) {
@@ -59,7 +50,7 @@ public final class SpeculativeStep implements StepFunction {
         this.target = target;
         this.draft = draft;
         this.k = draftTokens;
-        this.mode = mode;
+        this.policy = new SpeculationPolicy(mode, draftTokens);
         this.metrics = metrics;
         this.vocab = t.vocab();
         this.draftMaxRows = d.maxBatchTokens();
@@ -94,46 +85,25 @@ public final class SpeculativeStep implements StepFunction {
         }
         boolean decodeOnly = plan.prefillTokens() == 0 && plan.paddingRows() == 0 && decodeChunks > 0;
         long t0 = System.nanoTime();
-        if (spec.isEmpty() || !speculate()) {
+        if (spec.isEmpty() || !policy.speculate()) {
             float[] logits = target.run(plan, kv);
             if (!spec.isEmpty() && decodeOnly) {
-                if (plainSteps > 0) { // the first carries warm-up
-                    costs.plainStep((System.nanoTime() - t0) / 1e6 / decodeChunks);
-                }
-                plainSteps++;
-                plainSinceProbe++;
+                policy.plainStep((System.nanoTime() - t0) / 1e6 / decodeChunks);
             }
             publish(false);
             return StepResult.plain(logits);
         }
         StepResult result = speculativeStep(plan, kv, spec);
         if (decodeOnly && spec.size() == decodeChunks && spec.stream().allMatch(c -> c.draftRoom() == k)) {
-            costs.roundTime((System.nanoTime() - t0) / 1e6 / spec.size());
+            policy.roundTime((System.nanoTime() - t0) / 1e6 / spec.size());
         }
-        rounds++;
+        policy.roundEnded();
         publish(true);
         return result;
     }
 
-    private boolean speculate() {
-        if (mode == SpeculativeGenerator.Mode.ALWAYS) {
-            return true;
-        }
-        if (plainSteps < FIRST_PLAIN_STEPS) {
-            return false;
-        }
-        if (rounds < FIRST_ROUNDS || costs.predictedSpeedup(k) >= 1.0) {
-            return true;
-        }
-        if (plainSinceProbe >= PROBE_INTERVAL) {
-            plainSinceProbe = 0;
-            return true; // probe: acceptance changes with the text and the batch
-        }
-        return false;
-    }
-
     private void publish(boolean active) {
-        metrics.speculation(active, costs.predictedSpeedup(k));
+        metrics.speculation(active, policy.predictedSpeedup());
     }
 
     private StepResult speculativeStep(StepPlan plan, KvPool kv, List<StepPlan.Chunk> spec) {
@@ -245,7 +215,7 @@ public final class SpeculativeStep implements StepFunction {
             int[] settled = Arrays.copyOf(drafted[j], v.accepted() + 1);
             settled[v.accepted()] = v.next();
             verified.put(c.requestId(), new StepResult.Verified(settled, room[j]));
-            costs.round(v.accepted(), room[j]);
+            policy.round(v.accepted(), room[j]);
         }
         return new StepResult(Arrays.copyOf(out, plainLogits * vocab), verified);
     }
