@@ -3,8 +3,8 @@ package fsc.runtime.llm;
 /**
  * When to speculate, from a {@link SpeculationCostModel} fed as decoding goes. {@link
  * SpeculativeGenerator.Mode#ALWAYS} always does. {@link SpeculativeGenerator.Mode#AUTO} first
- * measures a few plain steps (the first is not counted: it carries the prefill's warm-up), then a
- * few rounds, then speculates only while the model predicts a speed-up. While it predicts none, a
+ * measures a few plain steps, then a few rounds (the first of each is not counted: it carries
+ * the warm-up of code run for the first time), then speculates only while the model predicts a speed-up. While it predicts none, a
  * probe round runs after {@code probeInterval} plain steps, since acceptance changes with the text;
  * each probe that still says no doubles the interval, so a draft that never pays costs a vanishing
  * share of the time.
@@ -12,7 +12,7 @@ package fsc.runtime.llm;
 public final class SpeculationPolicy {
     static final int FIRST_PROBE_INTERVAL = 32;
     private static final int FIRST_PLAIN_STEPS = 3;
-    private static final int FIRST_ROUNDS = 3;
+    private static final int FIRST_ROUNDS = 4;
 
     private final SpeculativeGenerator.Mode mode;
     private final int k;
@@ -22,6 +22,7 @@ public final class SpeculationPolicy {
     private int plainSinceProbe;
     private int probeInterval = FIRST_PROBE_INTERVAL;
     private boolean probing;
+    private int timedRounds;
 
     public SpeculationPolicy(SpeculativeGenerator.Mode mode, int draftTokens) {
         this.mode = mode;
@@ -61,7 +62,9 @@ public final class SpeculationPolicy {
 
     /** A round with all {@code k} draft tokens took {@code millis} per sequence in it. */
     public void roundTime(double millis) {
-        costs.roundTime(millis);
+        if (timedRounds++ > 0) {
+            costs.roundTime(millis);
+        }
     }
 
     /** A sequence's round: {@code accepted} of {@code drafted} draft tokens kept. */
