@@ -164,7 +164,7 @@ class ServeServerTest {
                 {HttpFixture.post("/v1/completions", new byte[10_000]), 413, "exceeds 4096"},
                 {HttpFixture.post("/v1/completions", ok, many), 431, "73 header lines"},
                 {HttpFixture.post("/v1/completions", ok, "X-Big: " + "a".repeat(17_000)), 431, "limit is 16384"},
-                {HttpFixture.post("/v1/completions", badUtf8), 400, "not valid UTF-8 (byte 13)"},
+                {HttpFixture.post("/v1/completions", badUtf8), 400, "not valid UTF-8 (byte 12)"},
                 {
                     HttpFixture.post("/v1/completions", utf8("{\"prompt\":" + "[".repeat(17) + "]".repeat(17) + "}")),
                     400,
