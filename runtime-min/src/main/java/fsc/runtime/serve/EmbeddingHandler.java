@@ -32,7 +32,7 @@ final class EmbeddingHandler implements HttpHandler {
             try {
                 inputs = inputs(HttpIo.body(ex, limits.maxRequestBytes()));
             } catch (HttpIo.BadRequest e) {
-                HttpIo.error(ex, 400, e.getMessage(), 0);
+                HttpIo.error(ex, e.status(), e.getMessage(), 0);
                 return;
             }
             float[][] vectors;

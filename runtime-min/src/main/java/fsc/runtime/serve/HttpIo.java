@@ -19,17 +19,28 @@ import java.util.Map;
 final class HttpIo {
     private HttpIo() {}
 
-    /** A request the client must fix: answered with 400 and this message. */
-    static final class BadRequest extends RuntimeException {
+    /** A request the client must fix: answered with its status (400 unless said) and this message. */
+    static class BadRequest extends RuntimeException {
+        private final int status;
+
         BadRequest(String message) {
+            this(400, message);
+        }
+
+        BadRequest(int status, String message) {
             super(message);
+            this.status = status;
+        }
+
+        int status() {
+            return status;
         }
     }
 
-    /** A body over the size limit: answered with 413 by {@link RequestGuard}. */
-    static final class TooLarge extends RuntimeException {
+    /** A body over the size limit: 413. */
+    static final class TooLarge extends BadRequest {
         TooLarge(String message) {
-            super(message);
+            super(413, message);
         }
     }
 

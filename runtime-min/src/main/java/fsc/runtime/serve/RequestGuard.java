@@ -44,8 +44,9 @@ final class RequestGuard extends Filter {
                 return;
             }
             chain.doFilter(ex);
-        } catch (HttpIo.TooLarge e) {
-            respondIfPossible(ex, 413, e.getMessage());
+        } catch (HttpIo.BadRequest e) {
+            // A handler that let a client error escape: still the client's 4xx, not a reset.
+            respondIfPossible(ex, e.status(), e.getMessage());
         } catch (RuntimeException e) {
             // A bug of ours, not the client's: the operator needs the stack, the client one line.
             LOG.log(System.Logger.Level.ERROR, "request " + ex.getRequestURI() + " failed", e);

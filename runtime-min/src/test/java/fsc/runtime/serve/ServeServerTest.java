@@ -184,7 +184,9 @@ class ServeServerTest {
             byte[] head = ("POST /v1/completions HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
                             + "Transfer-Encoding: chunked\r\n\r\n2710\r\n")
                     .getBytes(StandardCharsets.US_ASCII);
-            byte[] chunked = java.util.Arrays.copyOf(head, head.length + 10_000);
+            byte[] tail = "\r\n0\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+            byte[] chunked = java.util.Arrays.copyOf(head, head.length + 10_000 + tail.length);
+            System.arraycopy(tail, 0, chunked, head.length + 10_000, tail.length);
             var r = f.raw(chunked);
             assertEquals(413, r.status(), r.body());
             assertEquals(
