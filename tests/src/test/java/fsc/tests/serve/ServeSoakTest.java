@@ -30,13 +30,6 @@ import org.junit.jupiter.api.Test;
  * still answers {@code /health}.
  */
 class ServeSoakTest {
-    /** The shared data folder the build passes in ({@code fsc.shared.data}), else relative to the module. */
-    private static Path gguf() {
-        String root = System.getProperty("fsc.shared.data");
-        Path base = root != null ? Path.of(root) : Path.of(System.getProperty("user.dir"), "../../shared/data");
-        return base.resolve("gguf/stories260K.gguf").toAbsolutePath().normalize();
-    }
-
     @Test
     void aShortBurstWithDisconnectsLeaksNothing() throws Exception {
         soak(60, 12);
@@ -49,7 +42,7 @@ class ServeSoakTest {
     }
 
     private static void soak(int requests, int clients) throws Exception {
-        Path gguf = gguf();
+        Path gguf = ServeSoakTestData.gguf();
         assertTrue(Files.isRegularFile(gguf), "test data missing: " + gguf);
         Path dir = Files.createTempDirectory("fsc-serve");
         Path jar = dir.resolve("stories.jar");
