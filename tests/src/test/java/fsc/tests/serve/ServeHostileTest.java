@@ -4,10 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import fsc.cli.ArtifactLoader;
-import fsc.compiler.CompileDriver;
-import fsc.compiler.CompileProgress;
-import fsc.compiler.CompileSettings;
-import fsc.frontend.gguf.arch.DecoderOptions;
 import fsc.runtime.CompiledModel;
 import fsc.runtime.json.Json;
 import fsc.runtime.llm.LlmConfig;
@@ -20,7 +16,6 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -46,14 +41,7 @@ class ServeHostileTest {
 
     @Test
     void fortyHostileRequestsLeaveTheServerHealthyAndServing() throws Exception {
-        Path gguf = ServeSoakTestData.gguf();
-        assertTrue(Files.isRegularFile(gguf), "test data missing: " + gguf);
-        Path jar = Files.createTempDirectory("fsc-hostile").resolve("stories.jar");
-        CompileDriver.compile(
-                CompileSettings.builder(gguf, jar)
-                        .decoder(new DecoderOptions(256, 128, 8, 16))
-                        .build(),
-                CompileProgress.SILENT);
+        Path jar = ServeSoakTestData.storiesJar();
         try (CompiledModel model = ArtifactLoader.open(jar, 1)) {
             LlmConfig config = LlmConfig.load(model.getClass().getClassLoader());
             LlmServing serving =
