@@ -50,7 +50,7 @@ final class CompletionHandler implements HttpHandler {
                             "the prompt has " + prompt.length + " tokens; the limit is " + limits.maxPromptTokens());
                 }
             } catch (HttpIo.BadRequest e) {
-                HttpIo.error(ex, e.status(), e.getMessage(), 0);
+                HttpIo.error(ex, 400, e.getMessage(), 0);
                 return;
             }
             long id = ids.incrementAndGet();

@@ -32,7 +32,7 @@ final class EmbeddingHandler implements HttpHandler {
             try {
                 inputs = inputs(HttpIo.body(ex, limits.maxRequestBytes()));
             } catch (HttpIo.BadRequest e) {
-                HttpIo.error(ex, e.status(), e.getMessage(), 0);
+                HttpIo.error(ex, 400, e.getMessage(), 0);
                 return;
             }
             float[][] vectors;
@@ -66,8 +66,7 @@ final class EmbeddingHandler implements HttpHandler {
     }
 
     private List<String> inputs(String body) {
-        Object doc;
-        doc = HttpIo.parseJson(body);
+        Object doc = HttpIo.parseJson(body);
         if (!(doc instanceof Map<?, ?> m) || m.get("input") == null) {
             throw new HttpIo.BadRequest("the body must be an object with 'input'");
         }

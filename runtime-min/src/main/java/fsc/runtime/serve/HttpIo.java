@@ -19,28 +19,10 @@ import java.util.Map;
 final class HttpIo {
     private HttpIo() {}
 
-    /** A request the client must fix: answered with its status (400 unless said) and this message. */
-    static class BadRequest extends RuntimeException {
-        private final int status;
-
+    /** A request the client must fix: answered with 400 and this message. */
+    static final class BadRequest extends RuntimeException {
         BadRequest(String message) {
-            this(400, message);
-        }
-
-        BadRequest(int status, String message) {
             super(message);
-            this.status = status;
-        }
-
-        int status() {
-            return status;
-        }
-    }
-
-    /** A body over the size limit: 413. */
-    static final class TooLarge extends BadRequest {
-        TooLarge(String message) {
-            super(413, message);
         }
     }
 
@@ -48,8 +30,9 @@ final class HttpIo {
     static final int MAX_JSON_DEPTH = 16;
 
     /**
-     * The body as strict UTF-8: at most {@code limit} bytes (else {@link TooLarge}), malformed bytes
-     * a 400 naming their offset rather than silently replaced.
+     * The body as strict UTF-8: at most {@code limit} bytes (the {@link RequestGuard} has already
+     * answered 413 to a longer one), malformed bytes a 400 naming their offset rather than silently
+     * replaced.
      */
     static String body(HttpExchange ex, int limit) throws IOException {
         byte[] bytes;
@@ -59,7 +42,7 @@ final class HttpIo {
             int n;
             while ((n = in.read(chunk)) > 0) {
                 if (buf.size() + n > limit) {
-                    throw new TooLarge("the request body exceeds " + limit + " bytes");
+                    throw new BadRequest("the request body exceeds " + limit + " bytes");
                 }
                 buf.write(chunk, 0, n);
             }

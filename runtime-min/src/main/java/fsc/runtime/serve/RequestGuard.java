@@ -2,7 +2,9 @@ package fsc.runtime.serve;
 
 import com.sun.net.httpserver.Filter;
 import com.sun.net.httpserver.HttpExchange;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.util.List;
 import java.util.Map;
 
@@ -43,15 +45,38 @@ final class RequestGuard extends Filter {
                 }
                 return;
             }
+            if (announced != 0 && !bufferBody(ex)) {
+                return;
+            }
             chain.doFilter(ex);
         } catch (HttpIo.BadRequest e) {
-            // A handler that let a client error escape: still the client's 4xx, not a reset.
-            respondIfPossible(ex, e.status(), e.getMessage());
+            // A handler that let a client error escape: still the client's 400, not a reset.
+            respondIfPossible(ex, 400, e.getMessage());
         } catch (RuntimeException e) {
             // A bug of ours, not the client's: the operator needs the stack, the client one line.
             LOG.log(System.Logger.Level.ERROR, "request " + ex.getRequestURI() + " failed", e);
             respondIfPossible(ex, 500, "internal error: " + e.getClass().getSimpleName());
         }
+    }
+
+    /**
+     * Reads the whole body (a chunked one announces no length) up to the limit and hands the
+     * handler an in-memory copy, so a handler never meets a body over the limit; one over it is
+     * answered 413 here, while the exchange is still open. False when answered.
+     */
+    private boolean bufferBody(HttpExchange ex) throws IOException {
+        byte[] body;
+        try (InputStream in = ex.getRequestBody()) {
+            body = in.readNBytes(maxBodyBytes + 1);
+        }
+        if (body.length > maxBodyBytes) {
+            try (ex) {
+                HttpIo.error(ex, 413, "the request body exceeds " + maxBodyBytes + " bytes", 0);
+            }
+            return false;
+        }
+        ex.setStreams(new ByteArrayInputStream(body), null);
+        return true;
     }
 
     private static String headerProblem(HttpExchange ex) {

@@ -3,6 +3,8 @@ package fsc.tests.serve;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.code_intelligence.jazzer.api.BugDetectors;
+import com.code_intelligence.jazzer.api.SilentCloseable;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import fsc.cli.ArtifactLoader;
 import fsc.runtime.CompiledModel;
@@ -30,12 +32,16 @@ import org.junit.jupiter.api.BeforeAll;
 class HttpRequestFuzzTest {
     private static CompiledModel model;
     private static LlmServing serving;
+    private static SilentCloseable loopbackOnly;
 
     /** What an answer to a completion body may be: served, refused, or over the limits. */
     private static final Set<Integer> BODY_STATUSES = Set.of(200, 400, 413, 429);
 
     @BeforeAll
     static void start() throws Exception {
+        // The harness itself connects to the server: Jazzer's SSRF detector must allow exactly that.
+        loopbackOnly = BugDetectors.allowNetworkConnections(
+                (host, port) -> (host.equals("127.0.0.1") || host.equals("localhost")) && port == serving.port());
         model = ArtifactLoader.open(ServeSoakTestData.storiesJar(), 1);
         LlmConfig config = LlmConfig.load(model.getClass().getClassLoader());
         serving = LlmServing.start(model, config, ServeOptions.defaults().withPort(0));
@@ -45,6 +51,7 @@ class HttpRequestFuzzTest {
     static void stop() {
         serving.shutdown(1000);
         model.close();
+        loopbackOnly.close();
     }
 
     /** The input is the whole request: request line, headers and body, as the client sends them. */
