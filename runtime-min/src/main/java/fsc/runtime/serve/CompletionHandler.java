@@ -89,7 +89,7 @@ final class CompletionHandler implements HttpHandler {
                 }
                 case EventQueue.End end -> {
                     if (end.error() != null) {
-                        HttpIo.error(ex, 500, end.error(), 0);
+                        HttpIo.error(ex, errorStatus(), end.error(), errorStatus() == 503 ? 1 : 0);
                         return;
                     }
                     out.append(detok.flush());
@@ -127,7 +127,7 @@ final class CompletionHandler implements HttpHandler {
                     case EventQueue.End end -> {
                         Map<String, Object> m;
                         if (end.error() != null) {
-                            m = HttpIo.errorObject(500, end.error());
+                            m = HttpIo.errorObject(errorStatus(), end.error());
                         } else {
                             m = head(id);
                             m.put("choices", List.of(choice(detok.flush(), end.reason())));
@@ -140,6 +140,11 @@ final class CompletionHandler implements HttpHandler {
         } catch (IOException gone) {
             engine.cancel(id);
         }
+    }
+
+    /** An accepted request ended by shutdown is unavailable (503); a failed step is a server error (500). */
+    private int errorStatus() {
+        return engine.draining() ? 503 : 500;
     }
 
     private static void write(OutputStream out, String s) throws IOException {

@@ -1,6 +1,5 @@
 package fsc.runtime.serve;
 
-import fsc.runtime.json.Json;
 import fsc.runtime.llm.SamplingParams;
 import java.util.Map;
 import java.util.Set;
@@ -32,13 +31,12 @@ record CompletionParams(
             "user",
             "ignore_eos");
 
+    /** Characters per token no tokenizer we load exceeds (SentencePiece and BPE pieces are far shorter). */
+    static final int MAX_CHARS_PER_TOKEN = 64;
+
     static CompletionParams parse(String body, ServeServer.Limits limits) {
         Object doc;
-        try {
-            doc = Json.parse(body);
-        } catch (RuntimeException e) {
-            throw new HttpIo.BadRequest("the body is not JSON: " + e.getMessage());
-        }
+        doc = HttpIo.parseJson(body);
         if (!(doc instanceof Map<?, ?> m)) {
             throw new HttpIo.BadRequest("the body must be a JSON object");
         }
@@ -52,6 +50,18 @@ record CompletionParams(
         }
         if (prompt.isEmpty()) {
             throw new HttpIo.BadRequest("'prompt' is empty");
+        }
+        // No vocabulary entry spans more characters than this, so a longer prompt cannot fit the
+        // token limit: refused before the tokenizer spends time on it.
+        long maxChars = (long) limits.maxPromptTokens() * MAX_CHARS_PER_TOKEN;
+        if (prompt.length() > maxChars) {
+            throw new HttpIo.BadRequest("'prompt' has " + prompt.length() + " characters; at most " + maxChars
+                    + " can fit the " + limits.maxPromptTokens() + "-token limit");
+        }
+        int bad = unpairedSurrogate(prompt);
+        if (bad >= 0) {
+            throw new HttpIo.BadRequest("'prompt' holds an unpaired surrogate (\\u"
+                    + Integer.toHexString(prompt.charAt(bad)) + ") at character " + bad);
         }
         int maxTokens = (int) integer(m, "max_tokens", 16, 1, limits.maxTokens());
         integer(m, "n", 1, 1, 1);
@@ -83,6 +93,19 @@ record CompletionParams(
                 ttft,
                 tbt,
                 ignoreEos);
+    }
+
+    /** The index of the first UTF-16 surrogate without its partner (a JSON {@code \\ud800} escape), or -1. */
+    static int unpairedSurrogate(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private static boolean bool(Object v, String name) {

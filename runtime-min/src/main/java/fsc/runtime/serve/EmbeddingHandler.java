@@ -3,7 +3,6 @@ package fsc.runtime.serve;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import fsc.runtime.RuntimeFailure;
-import fsc.runtime.json.Json;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -67,12 +66,7 @@ final class EmbeddingHandler implements HttpHandler {
     }
 
     private List<String> inputs(String body) {
-        Object doc;
-        try {
-            doc = Json.parse(body);
-        } catch (RuntimeException e) {
-            throw new HttpIo.BadRequest("the body is not JSON: " + e.getMessage());
-        }
+        Object doc = HttpIo.parseJson(body);
         if (!(doc instanceof Map<?, ?> m) || m.get("input") == null) {
             throw new HttpIo.BadRequest("the body must be an object with 'input'");
         }

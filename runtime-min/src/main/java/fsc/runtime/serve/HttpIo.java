@@ -6,6 +6,11 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -21,7 +26,16 @@ final class HttpIo {
         }
     }
 
+    /** Request JSON nests no deeper than this: no request field needs more, and the check is one cheap scan. */
+    static final int MAX_JSON_DEPTH = 16;
+
+    /**
+     * The body as strict UTF-8: at most {@code limit} bytes (the {@link RequestGuard} has already
+     * answered 413 to a longer one), malformed bytes a 400 naming their offset rather than silently
+     * replaced.
+     */
     static String body(HttpExchange ex, int limit) throws IOException {
+        byte[] bytes;
         try (InputStream in = ex.getRequestBody()) {
             ByteArrayOutputStream buf = new ByteArrayOutputStream();
             byte[] chunk = new byte[8192];
@@ -32,7 +46,55 @@ final class HttpIo {
                 }
                 buf.write(chunk, 0, n);
             }
-            return buf.toString(StandardCharsets.UTF_8);
+            bytes = buf.toByteArray();
+        }
+        return utf8(bytes);
+    }
+
+    static String utf8(byte[] bytes) {
+        CharsetDecoder d = StandardCharsets.UTF_8
+                .newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        CharBuffer out = CharBuffer.allocate(bytes.length);
+        CoderResult r = d.decode(in, out, true);
+        if (r.isError()) {
+            throw new BadRequest("the body is not valid UTF-8 (byte " + in.position() + ")");
+        }
+        d.flush(out);
+        return out.flip().toString();
+    }
+
+    /**
+     * Parses a request body as JSON, refusing nesting deeper than {@link #MAX_JSON_DEPTH} before
+     * the recursive parser sees it. Every problem is a {@link BadRequest}.
+     */
+    static Object parseJson(String body) {
+        int depth = 0;
+        boolean inString = false;
+        for (int i = 0; i < body.length(); i++) {
+            char c = body.charAt(i);
+            if (inString) {
+                if (c == '\\') {
+                    i++;
+                } else if (c == '"') {
+                    inString = false;
+                }
+            } else if (c == '"') {
+                inString = true;
+            } else if (c == '{' || c == '[') {
+                if (++depth > MAX_JSON_DEPTH) {
+                    throw new BadRequest("the body nests JSON deeper than " + MAX_JSON_DEPTH + " levels");
+                }
+            } else if (c == '}' || c == ']') {
+                depth--;
+            }
+        }
+        try {
+            return Json.parse(body);
+        } catch (RuntimeException e) {
+            throw new BadRequest("the body is not JSON: " + e.getMessage());
         }
     }
 
@@ -63,7 +125,7 @@ final class HttpIo {
         e.put(
                 "type",
                 switch (status) {
-                    case 400, 404, 405 -> "invalid_request_error";
+                    case 400, 404, 405, 413, 431 -> "invalid_request_error";
                     case 429 -> "overloaded";
                     case 503 -> "unavailable";
                     default -> "server_error";

@@ -132,7 +132,11 @@ public final class Scheduler {
                     "the " + p.label() + " queue is full (" + queued + " waiting)",
                     retryAfter(predictTtftMs(r, p)));
         }
-        if (config.admissionControl()) {
+        // An idle engine admits whatever fits: nobody is ahead to protect, and only executed steps
+        // teach the cost model, so refusing here would freeze a bad prediction for good (the
+        // lockout of issue 17: a slope learned from cold-JIT warm-up steps rejected every request
+        // of an idle server, and with no step run the slope never changed).
+        if (config.admissionControl() && !idle()) {
             double predicted = predictTtftMs(r, p);
             double budget = r.ttftMs() > 0 ? r.ttftMs() : config.ttftMs()[p.ordinal()];
             if (predicted > budget) {
@@ -179,8 +183,11 @@ public final class Scheduler {
                 ahead += s.pending();
             }
         }
-        double stepMs = cost.predictMs(Math.min(budget, decode + cap));
-        double ms = Math.ceil((double) ahead / cap) * stepMs;
+        // Each of those steps carries the decode rows and its share of the prefill, so by the cost
+        // line they take steps × fixed + perToken × (every token they hold): a short prompt costs
+        // one short step, not a step of the whole budget.
+        long steps = (ahead + cap - 1) / cap;
+        double ms = steps * cost.fixedMs() + cost.perTokenMs() * ((double) steps * decode + ahead);
         int freeSlots = config.maxRunning() - running.size();
         if (waitingAhead + 1 > freeSlots && !running.isEmpty()) {
             // Slots free as sequences finish: about their mean remaining tokens apart per round of maxRunning.
@@ -575,6 +582,11 @@ public final class Scheduler {
 
     public int runningCount(Priority p) {
         return (int) running.stream().filter(s -> s.priority() == p).count();
+    }
+
+    /** Nothing running or waiting. */
+    public boolean idle() {
+        return running.isEmpty() && waitingCount() == 0;
     }
 
     /** Accepted requests not yet ended. */

@@ -1,6 +1,7 @@
 package fsc.runtime.serve;
 
 import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -16,7 +17,7 @@ import java.util.concurrent.Executors;
  */
 public final class ServeServer implements AutoCloseable {
     /**
-     * @param maxRequestBytes request bodies above it get 400
+     * @param maxRequestBytes request bodies above it get 413
      * @param maxPromptTokens prompts (and embedding inputs) above it get 400
      * @param maxTokens the largest {@code max_tokens} accepted
      * @param maxEmbeddingInputs texts per embeddings request
@@ -31,20 +32,23 @@ public final class ServeServer implements AutoCloseable {
     private final ExecutorService executor;
     private final ServeEngine engine;
     private final Metrics metrics;
+    private final RequestGuard guard;
 
-    private ServeServer(HttpServer server, ExecutorService executor, ServeEngine engine, Metrics metrics) {
+    private ServeServer(
+            HttpServer server, ExecutorService executor, ServeEngine engine, Metrics metrics, RequestGuard guard) {
         this.server = server;
         this.executor = executor;
         this.engine = engine;
         this.metrics = metrics;
+        this.guard = guard;
     }
 
     /** Serves a decoder through {@code engine} (already started). */
     public static ServeServer completions(
             InetSocketAddress address, ServeEngine engine, TextModel text, Limits limits, String modelName)
             throws IOException {
-        ServeServer s = open(address, engine, engine.metrics());
-        s.server.createContext("/v1/completions", new CompletionHandler(engine, text, limits, modelName));
+        ServeServer s = open(address, engine, engine.metrics(), limits);
+        s.route("/v1/completions", new CompletionHandler(engine, text, limits, modelName));
         s.server.start();
         return s;
     }
@@ -53,29 +57,36 @@ public final class ServeServer implements AutoCloseable {
     public static ServeServer embeddings(
             InetSocketAddress address, Embedder embedder, Metrics metrics, Limits limits, String modelName)
             throws IOException {
-        ServeServer s = open(address, null, metrics);
-        s.server.createContext("/v1/embeddings", new EmbeddingHandler(embedder, limits, modelName));
+        ServeServer s = open(address, null, metrics, limits);
+        s.route("/v1/embeddings", new EmbeddingHandler(embedder, limits, modelName));
         s.server.start();
         return s;
     }
 
-    private static ServeServer open(InetSocketAddress address, ServeEngine engine, Metrics metrics) throws IOException {
+    private static ServeServer open(InetSocketAddress address, ServeEngine engine, Metrics metrics, Limits limits)
+            throws IOException {
+        ConnectionLimits.install();
         HttpServer http = HttpServer.create(address, 1024);
         ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
         http.setExecutor(executor);
-        ServeServer s = new ServeServer(http, executor, engine, metrics);
-        http.createContext("/metrics", ex -> {
+        ServeServer s = new ServeServer(http, executor, engine, metrics, new RequestGuard(limits.maxRequestBytes()));
+        s.route("/metrics", ex -> {
             try (ex) {
                 HttpIo.send(ex, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.render());
             }
         });
-        http.createContext("/health", s::health);
-        http.createContext("/", ex -> {
+        s.route("/health", s::health);
+        s.route("/", ex -> {
             try (ex) {
                 HttpIo.error(ex, 404, "no route " + ex.getRequestURI().getPath(), 0);
             }
         });
         return s;
+    }
+
+    /** Every route goes through the {@link RequestGuard}: header and body limits, and no 5xx by accident. */
+    private void route(String path, HttpHandler handler) {
+        server.createContext(path, handler).getFilters().add(guard);
     }
 
     private void health(HttpExchange ex) throws IOException {

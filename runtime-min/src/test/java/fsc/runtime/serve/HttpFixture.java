@@ -6,8 +6,10 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.HttpURLConnection;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /** A server on 127.0.0.1 over the fake engine and a one-character-per-token text model. */
 final class HttpFixture implements AutoCloseable {
@@ -15,6 +17,8 @@ final class HttpFixture implements AutoCloseable {
     final Metrics metrics = new Metrics();
     final ServeEngine engine;
     final ServeServer server;
+    /** Steps still to fail with an injected fault. */
+    final AtomicInteger failSteps = new AtomicInteger();
 
     HttpFixture(SchedulerConfig config, int stepDelayMillis) throws IOException {
         this.kv = new KvPool(256, 4, config.maxRunning(), config.maxContext());
@@ -28,6 +32,9 @@ final class HttpFixture implements AutoCloseable {
 
             @Override
             public float[] run(StepPlan plan, KvPool pool) {
+                if (failSteps.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                    throw new IllegalStateException("injected fault");
+                }
                 if (stepDelayMillis > 0) {
                     try {
                         Thread.sleep(stepDelayMillis);
@@ -109,6 +116,48 @@ final class HttpFixture implements AutoCloseable {
             in.close();
         }
         return new Reply(status, buf.toString(StandardCharsets.UTF_8), c.getHeaderField("Retry-After"));
+    }
+
+    /**
+     * Writes {@code request} as is on a fresh socket and reads until the server closes: the status
+     * and body, or status -1 when the server closed without answering.
+     */
+    Reply raw(byte[] request) throws IOException {
+        try (Socket s = new Socket("127.0.0.1", server.port())) {
+            s.setSoTimeout(20_000);
+            try {
+                s.getOutputStream().write(request);
+                s.getOutputStream().flush();
+            } catch (IOException refusedMidWrite) {
+                // The server may answer and close before a large body is sent: read what it said.
+            }
+            ByteArrayOutputStream buf = new ByteArrayOutputStream();
+            try {
+                s.getInputStream().transferTo(buf);
+            } catch (IOException reset) {
+                // A reset after the answer still leaves the answer in buf.
+            }
+            String text = buf.toString(StandardCharsets.UTF_8);
+            if (!text.startsWith("HTTP/1.1 ")) {
+                return new Reply(-1, text, null);
+            }
+            int status = Integer.parseInt(text.substring(9, 12));
+            int split = text.indexOf("\r\n\r\n");
+            return new Reply(status, split < 0 ? "" : text.substring(split + 4), null);
+        }
+    }
+
+    static byte[] post(String path, byte[] body, String... headers) {
+        StringBuilder h = new StringBuilder("POST " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n");
+        for (String line : headers) {
+            h.append(line).append("\r\n");
+        }
+        h.append("Content-Length: ").append(body.length).append("\r\n\r\n");
+        byte[] head = h.toString().getBytes(StandardCharsets.US_ASCII);
+        byte[] all = new byte[head.length + body.length];
+        System.arraycopy(head, 0, all, 0, head.length);
+        System.arraycopy(body, 0, all, head.length, body.length);
+        return all;
     }
 
     @Override

@@ -139,6 +139,43 @@ class SchedulerTest {
     }
 
     @Test
+    void anIdleServerAdmitsAgainAfterAColdStartTaughtItASteepSlope() {
+        // Issue 17's lockout: the first steps of a fresh JVM (a 100-token prefill in 1.2 s while
+        // the JIT warms up) and then ~1 ms decode steps of 1..8 rows leave a line of about
+        // 0 ms + 12 ms/token. A full 256-token step then predicts over 3 s, every interactive
+        // request was refused, no step ran, so the line never changed: locked out while idle.
+        SchedulerConfig c = Sim.config(8, 256).withTtft(Priority.INTERACTIVE, 1000);
+        Sim sim = new Sim(c, 1024, 16, 2, 0.2);
+        CostModel cost = sim.scheduler.cost();
+        cost.observe(100, 1200);
+        for (int i = 0; i < 140; i++) {
+            cost.observe(1 + i % 8, 1.0);
+        }
+        assertTrue(cost.predictMs(256) > 1000, "the stale line: " + cost.predictMs(256));
+        assertTrue(sim.scheduler.idle());
+        // A short prompt costs one short step, and the idle engine admits it whatever the line says.
+        assertTrue(sim.scheduler.predictTtftMs(request(1, 16), Priority.INTERACTIVE) < 1000);
+        assertInstanceOf(Admission.Accepted.class, sim.submit(1, 200, 4, Priority.INTERACTIVE));
+        // While work is queued the (stale) prediction still guards the budget...
+        var late = assertInstanceOf(Admission.Rejected.class, sim.submit(2, 200, 4, Priority.INTERACTIVE));
+        assertEquals(429, late.status(), late.reason());
+        // ...and the steps that run teach the model the real cost, so admission recovers.
+        sim.runToIdle(1000);
+        for (int i = 0; i < 200 && cost.predictMs(256) > 500; i++) {
+            assertInstanceOf(Admission.Accepted.class, sim.submit(10 + i, 200, 4, Priority.INTERACTIVE));
+            sim.runToIdle(1000);
+        }
+        assertTrue(cost.predictMs(256) < 500, "the line relearned from real steps: " + cost.predictMs(256));
+        assertInstanceOf(Admission.Accepted.class, sim.submit(1000, 200, 4, Priority.INTERACTIVE));
+        assertInstanceOf(Admission.Accepted.class, sim.submit(1001, 200, 4, Priority.INTERACTIVE));
+    }
+
+    private static CompletionRequest request(long id, int promptLength) {
+        return new CompletionRequest(
+                id, Sim.prompt(promptLength, (int) id), 4, Priority.INTERACTIVE, 0, 0, SamplingParams.greedy());
+    }
+
+    @Test
     void runningOutOfBlocksPreemptsBatchNeverInteractive() {
         // Two interactive sequences need 16 blocks of the 18; four batch ones need 40.
         Sim sim = new Sim(Sim.config(6, 64), 18, 4, 1, 0.01);

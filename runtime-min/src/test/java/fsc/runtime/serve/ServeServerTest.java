@@ -74,7 +74,6 @@ class ServeServerTest {
                 {"{\"prompt\":\"a\",\"priority\":\"urgent\"}", "priority"},
                 {"{\"prompt\":\"a\",\"temprature\":1}", "unknown field 'temprature'"},
                 {"{\"prompt\":\"" + "x".repeat(65) + "\"}", "the prompt has 65 tokens; the limit is 64"},
-                {"{\"prompt\":\"" + "x".repeat(5000) + "\"}", "exceeds 4096 bytes"},
             };
             for (String[] c : cases) {
                 var r = f.post("/v1/completions", c[0]);
@@ -150,5 +149,116 @@ class ServeServerTest {
                         line);
             }
         }
+    }
+
+    @Test
+    void limitsAreRefusedWith4xxAndAJsonErrorBeforeTheBodyIsRead() throws Exception {
+        try (HttpFixture f = new HttpFixture(config(), 0)) {
+            byte[] ok = "{\"prompt\":\"hi\",\"max_tokens\":2}".getBytes(StandardCharsets.UTF_8);
+            String[] many = new String[70];
+            for (int i = 0; i < many.length; i++) {
+                many[i] = "X-H" + i + ": v";
+            }
+            byte[] badUtf8 = "{\"prompt\":\"a\u00ff\"}".getBytes(StandardCharsets.ISO_8859_1);
+            Object[][] cases = {
+                {HttpFixture.post("/v1/completions", new byte[10_000]), 413, "exceeds 4096"},
+                {HttpFixture.post("/v1/completions", ok, many), 431, "73 header lines"},
+                {HttpFixture.post("/v1/completions", ok, "X-Big: " + "a".repeat(17_000)), 431, "limit is 16384"},
+                {HttpFixture.post("/v1/completions", badUtf8), 400, "not valid UTF-8 (byte 12)"},
+                {
+                    HttpFixture.post("/v1/completions", utf8("{\"prompt\":" + "[".repeat(17) + "]".repeat(17) + "}")),
+                    400,
+                    "deeper than 16"
+                },
+                {HttpFixture.post("/v1/completions", utf8("[".repeat(3000))), 400, "deeper than 16"},
+                {HttpFixture.post("/v1/completions", utf8("{\"prompt\":\"a\\ud800b\"}")), 400, "unpaired surrogate"},
+                {HttpFixture.post("/v1/completions", utf8("{\"prompt\":\"a\",\"max_tokens\":1e999}")), 400, "integer"},
+            };
+            for (Object[] c : cases) {
+                var r = f.raw((byte[]) c[0]);
+                assertEquals((int) c[1], r.status(), r.body());
+                Map<?, ?> error = (Map<?, ?>) ((Map<?, ?>) Json.parse(r.body())).get("error");
+                assertTrue(((String) error.get("message")).contains((String) c[2]), r.body());
+            }
+            // A chunked body announces no length: the reader stops at the limit.
+            byte[] head = ("POST /v1/completions HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                            + "Transfer-Encoding: chunked\r\n\r\n2710\r\n")
+                    .getBytes(StandardCharsets.US_ASCII);
+            byte[] tail = "\r\n0\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+            byte[] chunked = java.util.Arrays.copyOf(head, head.length + 10_000 + tail.length);
+            System.arraycopy(tail, 0, chunked, head.length + 10_000, tail.length);
+            var r = f.raw(chunked);
+            assertEquals(413, r.status(), r.body());
+            assertEquals(
+                    200,
+                    f.post("/v1/completions", "{\"prompt\":\"hi\",\"max_tokens\":2}")
+                            .status());
+        }
+    }
+
+    @Test
+    void aFailedStepEndsItsRequestsWithAnErrorAndTheServerGoesOn() throws Exception {
+        try (HttpFixture f = new HttpFixture(config(), 0)) {
+            f.failSteps.set(1);
+            var failed = f.post("/v1/completions", "{\"prompt\":\"hello\",\"max_tokens\":4}");
+            assertEquals(500, failed.status());
+            assertTrue(failed.body().contains("engine step failed"), failed.body());
+            assertEquals(0, f.kv.usedBlocks());
+            var next = f.post("/v1/completions", "{\"prompt\":\"hello\",\"max_tokens\":4}");
+            assertEquals(200, next.status(), next.body());
+            assertEquals(200, f.get("/health").status());
+            assertEquals(1, f.metrics.endedCount(Priority.INTERACTIVE, "error"));
+        }
+    }
+
+    @Test
+    void shutdownLetsAnInFlightRequestFinishAndRefusesNewOnes() throws Exception {
+        HttpFixture f = new HttpFixture(config(), 5);
+        var inFlight = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return f.post("/v1/completions", "{\"prompt\":\"hello\",\"max_tokens\":60}");
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        while (f.engine.active() == 0) {
+            Thread.sleep(5);
+        }
+        Thread stopper = Thread.ofPlatform().start(() -> f.server.shutdown(30_000));
+        while (!f.engine.draining()) {
+            Thread.sleep(5);
+        }
+        assertEquals(503, f.post("/v1/completions", "{\"prompt\":\"late\"}").status());
+        var r = inFlight.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        assertEquals(200, r.status(), r.body());
+        assertTrue(r.body().contains("\"finish_reason\":\"length\""), r.body());
+        stopper.join(30_000);
+        assertTrue(!stopper.isAlive(), "shutdown returned once the request ended");
+    }
+
+    @Test
+    void aGraceTooShortEndsTheInFlightRequestWith503NotAHang() throws Exception {
+        HttpFixture f = new HttpFixture(config(), 20);
+        var inFlight = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return f.post("/v1/completions", "{\"prompt\":\"hello\",\"max_tokens\":100}");
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        while (f.engine.active() == 0) {
+            Thread.sleep(5);
+        }
+        Thread stopper = Thread.ofPlatform().start(() -> f.server.shutdown(50));
+        var r = inFlight.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        assertEquals(503, r.status(), r.body());
+        assertTrue(r.body().contains("shutting down"), r.body());
+        stopper.join(30_000);
+        assertTrue(!stopper.isAlive());
+        assertEquals(0, f.engine.active());
+    }
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
     }
 }

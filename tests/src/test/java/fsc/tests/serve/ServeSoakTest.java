@@ -7,16 +7,11 @@ import fsc.cli.ArtifactLoader;
 import fsc.cli.loadtest.LoadGenerator;
 import fsc.cli.loadtest.LoadSpec;
 import fsc.cli.loadtest.RequestResult;
-import fsc.compiler.CompileDriver;
-import fsc.compiler.CompileProgress;
-import fsc.compiler.CompileSettings;
-import fsc.frontend.gguf.arch.DecoderOptions;
 import fsc.runtime.CompiledModel;
 import fsc.runtime.llm.LlmConfig;
 import fsc.runtime.serve.LlmServing;
 import fsc.runtime.serve.ServeOptions;
 import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -30,13 +25,6 @@ import org.junit.jupiter.api.Test;
  * still answers {@code /health}.
  */
 class ServeSoakTest {
-    /** The shared data folder the build passes in ({@code fsc.shared.data}), else relative to the module. */
-    private static Path gguf() {
-        String root = System.getProperty("fsc.shared.data");
-        Path base = root != null ? Path.of(root) : Path.of(System.getProperty("user.dir"), "../../shared/data");
-        return base.resolve("gguf/stories260K.gguf").toAbsolutePath().normalize();
-    }
-
     @Test
     void aShortBurstWithDisconnectsLeaksNothing() throws Exception {
         soak(60, 12);
@@ -49,15 +37,7 @@ class ServeSoakTest {
     }
 
     private static void soak(int requests, int clients) throws Exception {
-        Path gguf = gguf();
-        assertTrue(Files.isRegularFile(gguf), "test data missing: " + gguf);
-        Path dir = Files.createTempDirectory("fsc-serve");
-        Path jar = dir.resolve("stories.jar");
-        CompileDriver.compile(
-                CompileSettings.builder(gguf, jar)
-                        .decoder(new DecoderOptions(256, 128, 8, 16))
-                        .build(),
-                CompileProgress.SILENT);
+        Path jar = ServeSoakTestData.storiesJar();
         try (CompiledModel model = ArtifactLoader.open(jar, 1)) {
             LlmConfig config = LlmConfig.load(model.getClass().getClassLoader());
             // Fewer blocks than 8 sequences at full context: preemption happens too.
