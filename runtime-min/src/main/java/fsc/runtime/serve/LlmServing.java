@@ -7,22 +7,37 @@ import fsc.runtime.llm.KvCache;
 import fsc.runtime.llm.LlmConfig;
 import fsc.runtime.llm.PagedLayout;
 import fsc.runtime.llm.TextCodec;
+import fsc.runtime.llm.TokenizerSpec;
+import fsc.runtime.serve.chat.ChatTemplate;
+import fsc.runtime.serve.chat.TemplateException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.time.LocalDate;
+import java.util.function.Consumer;
 
-/** Wires a compiled decoder into a running server: KV storage and pool, scheduler, engine thread, HTTP. */
+/** Wires a compiled decoder into a served model (KV storage and pool, scheduler, engine thread), and a server over it. */
 public final class LlmServing implements AutoCloseable {
-    private final KvCache storage;
-    private final ServeEngine engine;
+    private final ServedModel.Generator model;
     private final ServeServer server;
 
-    private LlmServing(KvCache storage, ServeEngine engine, ServeServer server) {
-        this.storage = storage;
-        this.engine = engine;
+    private LlmServing(ServedModel.Generator model, ServeServer server) {
+        this.model = model;
         this.server = server;
     }
 
-    public static LlmServing start(CompiledModel model, LlmConfig config, ServeOptions o) throws IOException {
+    /**
+     * A decoder ready to serve under {@code id}, its engine started. Its chat template is {@code
+     * chatTemplate} when given, else the model's own ({@code tokenizer.chat_template}), else {@link
+     * ChatTemplate#FALLBACK}; a model template outside the supported Jinja subset is reported through
+     * {@code warn} and replaced by the fallback, so completions still serve.
+     */
+    public static ServedModel.Generator model(
+            String id,
+            CompiledModel compiled,
+            LlmConfig config,
+            ServeOptions o,
+            String chatTemplate,
+            Consumer<String> warn) {
         int context = o.maxContext() == 0 ? config.maxContext() : o.maxContext();
         if (context > config.maxContext()) {
             throw new RuntimeFailure("--max-context " + context + " exceeds the " + config.maxContext()
@@ -33,6 +48,7 @@ public final class LlmServing implements AutoCloseable {
             throw new RuntimeFailure("--max-running " + slots + " exceeds the " + config.maxSequences()
                     + " sequences the model was compiled for (recompile with --max-sequences)");
         }
+        ChatTemplate chat = chatTemplate(config.tokenizer(), chatTemplate, id, warn);
         PagedLayout layout = config.layout();
         int perSequence = (context + layout.blockSize() - 1) / layout.blockSize();
         int blocks = o.kvMemoryBytes() == 0
@@ -52,15 +68,56 @@ public final class LlmServing implements AutoCloseable {
         TextCodec codec = new TextCodec(config.tokenizer());
         scheduler.setEos(codec.eosId());
         ServeEngine engine = new ServeEngine(
-                scheduler, new DecoderStep(new Decoder(model, config, storage)), metrics, System::nanoTime);
+                scheduler, new DecoderStep(new Decoder(compiled, config, storage)), metrics, System::nanoTime);
         engine.start();
-        ServeServer server = ServeServer.completions(
-                new InetSocketAddress(o.host(), o.port()),
+        return new ServedModel.Generator(
+                id,
                 engine,
                 TextModel.of(codec),
+                chat,
                 ServeServer.Limits.defaults(context),
-                config.name());
-        return new LlmServing(storage, engine, server);
+                layout.blockSize(),
+                System.currentTimeMillis() / 1000,
+                storage::close);
+    }
+
+    private static ChatTemplate chatTemplate(TokenizerSpec t, String override, String id, Consumer<String> warn) {
+        String bos = t.bosId() >= 0 ? t.tokens().get(t.bosId()) : "";
+        String eos = t.eosId() >= 0 ? t.tokens().get(t.eosId()) : "";
+        if (override != null) {
+            try {
+                return ChatTemplate.of(override, bos, eos, LocalDate::now);
+            } catch (TemplateException e) {
+                throw new RuntimeFailure("--chat-template: " + e.getMessage());
+            }
+        }
+        try {
+            return ChatTemplate.of(t.chatTemplate(), bos, eos, LocalDate::now);
+        } catch (TemplateException e) {
+            warn.accept("model '" + id + "': its chat template is outside the supported subset (" + e.getMessage()
+                    + "); /v1/chat/completions uses the fallback transcript (--chat-template FILE overrides)");
+            return ChatTemplate.of(null, bos, eos, LocalDate::now);
+        }
+    }
+
+    /** One decoder behind a server with default options, named by the model's GGUF name. */
+    public static LlmServing start(CompiledModel model, LlmConfig config, ServeOptions o) throws IOException {
+        return start(model, config, o, config.name(), ServeServer.Options.defaults());
+    }
+
+    /** One decoder behind a server, served as {@code id}. */
+    public static LlmServing start(
+            CompiledModel compiled, LlmConfig config, ServeOptions o, String id, ServeServer.Options options)
+            throws IOException {
+        ServedModel.Generator m = model(id, compiled, config, o, null, line -> {});
+        ModelRegistry r = new ModelRegistry();
+        r.add(m);
+        try {
+            return new LlmServing(m, ServeServer.start(new InetSocketAddress(o.host(), o.port()), r, options));
+        } catch (IOException | RuntimeException e) {
+            m.shutdown(0);
+            throw e;
+        }
     }
 
     public int port() {
@@ -68,13 +125,12 @@ public final class LlmServing implements AutoCloseable {
     }
 
     public ServeEngine engine() {
-        return engine;
+        return model.engine();
     }
 
     /** Drains for up to {@code graceMillis}, then stops. */
     public void shutdown(long graceMillis) {
         server.shutdown(graceMillis);
-        storage.close();
     }
 
     @Override

@@ -184,9 +184,18 @@ public final class Scheduler {
 
     /** Cancels a request (client gone); a no-op when it already ended. Takes effect at the next plan. */
     public void cancel(long id) {
+        cancel(id, "cancelled");
+    }
+
+    /**
+     * Ends a request at the next plan with {@code reason} as its outcome: "cancelled" (client gone)
+     * or "stop" (the HTTP layer found a stop sequence in its text).
+     */
+    public void cancel(long id, String reason) {
         Sequence s = byId.get(id);
         if (s != null) {
             s.cancelled = true;
+            s.endReason = reason;
         }
     }
 
@@ -367,7 +376,8 @@ public final class Scheduler {
                 continue;
             }
             int token = s.sampler.sample(logits, c.logitIndex() * vocab, vocab);
-            emit(s, token, now);
+            int top = s.sink.topLogprobs();
+            emit(s, token, top < 0 ? null : TokenLogprobs.of(logits, c.logitIndex() * vocab, vocab, token, top), now);
         }
         sweepCancelled(now);
     }
@@ -382,7 +392,7 @@ public final class Scheduler {
         }
     }
 
-    private void emit(Sequence s, int token, long now) {
+    private void emit(Sequence s, int token, TokenLogprobs logprobs, long now) {
         Priority p = s.priority();
         if (s.firstTokenNanos < 0) {
             s.firstTokenNanos = now;
@@ -393,7 +403,11 @@ public final class Scheduler {
         s.lastTokenNanos = now;
         s.push(token);
         metrics.generated(p);
-        s.sink.token(token);
+        if (logprobs == null) {
+            s.sink.token(token);
+        } else {
+            s.sink.token(token, logprobs);
+        }
         if (token == eos && !s.request.ignoreEos()) {
             end(s, "stop", null, now);
         } else if (s.generated >= s.request.maxTokens() || s.length >= config.maxContext()) {
@@ -411,7 +425,7 @@ public final class Scheduler {
     private void sweepCancelled(long now) {
         for (Sequence s : new ArrayList<>(byId.values())) {
             if (s.cancelled) {
-                end(s, "cancelled", null, now);
+                end(s, s.endReason, null, now);
             }
         }
     }
