@@ -10,7 +10,11 @@ import java.util.Locale;
  * request bodies are never logged.
  */
 final class RequestLog {
-    private static final String ATTRIBUTE = "fsc.request-log";
+    /**
+     * The current exchange's log, bound by the server's route wrapper for the handler's run. (Not
+     * an exchange attribute: the JDK server keeps those per context, shared by concurrent requests.)
+     */
+    static final ScopedValue<RequestLog> CURRENT = ScopedValue.newInstance();
 
     String model = "-";
     String caller = "-";
@@ -18,14 +22,9 @@ final class RequestLog {
     int completionTokens;
     double ttftMs = -1;
 
+    /** The log of the exchange being handled; a throwaway one outside a route wrapper. */
     static RequestLog of(HttpExchange ex) {
-        Object o = ex.getAttribute(ATTRIBUTE);
-        if (o instanceof RequestLog l) {
-            return l;
-        }
-        RequestLog l = new RequestLog();
-        ex.setAttribute(ATTRIBUTE, l);
-        return l;
+        return CURRENT.isBound() ? CURRENT.get() : new RequestLog();
     }
 
     /** The line for a finished exchange. */

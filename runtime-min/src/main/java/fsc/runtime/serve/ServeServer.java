@@ -114,10 +114,13 @@ public final class ServeServer implements AutoCloseable {
     private void route(HttpServer http, String path, HttpHandler handler, Options options) {
         http.createContext(path, ex -> {
             long t0 = System.nanoTime();
+            RequestLog log = new RequestLog();
             try {
-                handler.handle(ex);
+                ScopedValue.where(RequestLog.CURRENT, log).call(() -> {
+                    handler.handle(ex);
+                    return null;
+                });
             } finally {
-                RequestLog log = RequestLog.of(ex);
                 metricsPage.counted(path, ex.getResponseCode());
                 options.accessLog().accept(log.line(ex, (System.nanoTime() - t0) / 1e6));
             }
