@@ -5,6 +5,9 @@ import com.sun.net.httpserver.HttpHandler;
 import fsc.runtime.RuntimeFailure;
 import fsc.runtime.json.Json;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Base64;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,6 +35,7 @@ final class EmbeddingHandler implements HttpHandler {
                 Map<?, ?> doc;
                 ServedModel.Encoder m;
                 List<String> inputs;
+                boolean base64;
                 try {
                     doc = document(HttpIo.body(ex, 1 << 20));
                     if (doc.get("model") != null && !(doc.get("model") instanceof String)) {
@@ -39,9 +43,11 @@ final class EmbeddingHandler implements HttpHandler {
                     }
                     m = models.resolve((String) doc.get("model"), ServedModel.Encoder.class, "/v1/embeddings");
                     log.model = m.id();
-                    if (doc.get("encoding_format") != null && !"float".equals(doc.get("encoding_format"))) {
-                        throw new HttpIo.BadRequest("'encoding_format' must be \"float\"");
+                    Object format = doc.get("encoding_format");
+                    if (format != null && !"float".equals(format) && !"base64".equals(format)) {
+                        throw new HttpIo.BadRequest("'encoding_format' must be \"float\" or \"base64\"");
                     }
+                    base64 = "base64".equals(format);
                     inputs = inputs(doc, m);
                 } catch (HttpIo.BadRequest e) {
                     throw new HttpIo.HttpError(400, e.getMessage());
@@ -60,14 +66,10 @@ final class EmbeddingHandler implements HttpHandler {
                 }
                 List<Object> data = new ArrayList<>();
                 for (int i = 0; i < vectors.length; i++) {
-                    List<Object> v = new ArrayList<>(vectors[i].length);
-                    for (float f : vectors[i]) {
-                        v.add((double) f);
-                    }
                     Map<String, Object> d = new LinkedHashMap<>();
                     d.put("object", "embedding");
                     d.put("index", i);
-                    d.put("embedding", v);
+                    d.put("embedding", base64 ? base64(vectors[i]) : list(vectors[i]));
                     data.add(d);
                 }
                 Map<String, Object> out = new LinkedHashMap<>();
@@ -80,6 +82,21 @@ final class EmbeddingHandler implements HttpHandler {
                 HttpIo.error(ex, e);
             }
         }
+    }
+
+    private static List<Object> list(float[] v) {
+        List<Object> out = new ArrayList<>(v.length);
+        for (float f : v) {
+            out.add((double) f);
+        }
+        return out;
+    }
+
+    /** OpenAI's base64 form (what its clients ask for by default): little-endian float32s. */
+    private static String base64(float[] v) {
+        ByteBuffer b = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        b.asFloatBuffer().put(v);
+        return Base64.getEncoder().encodeToString(b.array());
     }
 
     private static Map<?, ?> document(String body) {
