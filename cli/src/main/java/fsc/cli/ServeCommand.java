@@ -6,12 +6,16 @@ import fsc.runtime.RuntimeFailure;
 import fsc.runtime.llm.GenerateOptions;
 import fsc.runtime.llm.LlmConfig;
 import fsc.runtime.llm.SpeculativeGenerator;
+import fsc.runtime.serve.ApiKeys;
 import fsc.runtime.serve.Batching;
 import fsc.runtime.serve.Embedder;
 import fsc.runtime.serve.LlmServing;
 import fsc.runtime.serve.Metrics;
+import fsc.runtime.serve.ModelLoader;
+import fsc.runtime.serve.ModelRegistry;
 import fsc.runtime.serve.ServeOptions;
 import fsc.runtime.serve.ServeServer;
+import fsc.runtime.serve.ServedModel;
 import fsc.runtime.text.WordPieceTokenizer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -27,17 +31,41 @@ import picocli.CommandLine.Parameters;
         name = "serve",
         mixinStandardHelpOptions = true,
         description = {
-            "Serve a model over HTTP until interrupted (Ctrl-C drains for --grace-ms, then stops).",
-            "A decoder jar (from a .gguf) serves /v1/completions with continuous batching; an encoder jar",
-            "(from an ONNX BERT-family model, with --tokenizer) serves /v1/embeddings. Both serve /metrics",
-            "(Prometheus text) and /health. Binds 127.0.0.1 unless --host says otherwise.",
+            "Serve models over HTTP, OpenAI-compatible, until interrupted (Ctrl-C drains for --grace-ms).",
+            "A decoder jar (from a .gguf) serves /v1/completions and /v1/chat/completions with continuous",
+            "batching; an encoder jar (from an ONNX BERT-family model, with --tokenizer) serves /v1/embeddings.",
+            "Each MODEL is served under its file's base name (stories.jar -> \"stories\") or ID=PATH; clients",
+            "pick one with \"model\". All serve /v1/models, /metrics (Prometheus text), /health, and",
+            "/admin/models (POST {\"id\",\"path\"} loads, DELETE /admin/models/ID unloads). One access-log line",
+            "per request goes to stderr. Binds 127.0.0.1 unless --host says otherwise.",
             "",
             "Example:",
-            "  fsc serve stories.jar --port 8080 --step-token-budget 256 --tbt-budget-ms 50"
+            "  fsc serve stories.jar --port 8080 --step-token-budget 256 --tbt-budget-ms 50",
+            "  fsc serve chat=stories.jar minilm.jar --tokenizer tokenizer.json --api-keys keys.txt"
         })
 final class ServeCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "MODEL", description = "A model .jar, or a .gguf / .onnx model.")
-    Path model;
+    @Parameters(
+            arity = "1..*",
+            paramLabel = "MODEL",
+            description = "[ID=]PATH: a model .jar, or a .gguf / .onnx model; ID defaults to the file's base name.")
+    java.util.List<String> models;
+
+    @Option(
+            names = "--api-keys",
+            paramLabel = "FILE",
+            description = "Require API keys: lines of 'name key requests/s tokens/min interactive|batch [admin]'"
+                    + " ('-' = no limit). Without it the server is open.")
+    Path apiKeys;
+
+    @Option(
+            names = "--chat-template",
+            paramLabel = "FILE",
+            description = "A Jinja chat template for every decoder, instead of the model's own (or of the"
+                    + " fallback transcript when it has none).")
+    Path chatTemplate;
+
+    @Option(names = "--no-access-log", description = "Do not print one line per request to stderr.")
+    boolean noAccessLog;
 
     @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to bind. Default: ${DEFAULT-VALUE}.")
     String host;
@@ -116,8 +144,9 @@ final class ServeCommand implements Callable<Integer> {
             names = "--draft",
             paramLabel = "DRAFT",
             description = {
-                "Speculative decoding: a smaller decoder (.jar or .gguf) with the same tokenizer proposes",
-                "tokens, the model checks them in its batched step; greedy output is the model's own."
+                "Speculative decoding for the (one) decoder served: a smaller decoder (.jar or .gguf) with",
+                "the same tokenizer proposes tokens, the model checks them in its batched step; greedy",
+                "output is the model's own (docs/SPECULATIVE.md)."
             })
     Path draft;
 
@@ -143,55 +172,108 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException, InterruptedException {
-        Path jar = FscHome.compileCache().jarFor(model, new Progress(System.err, quiet));
-        CompiledModel compiled = ArtifactLoader.open(jar, threads);
-        boolean decoder = compiled.getClass().getClassLoader().getResource(LlmConfig.ENTRY) != null;
-        Runnable stop;
-        int boundPort;
-        if (decoder) {
-            LlmConfig config = LlmConfig.load(compiled.getClass().getClassLoader());
-            ServeOptions o = new ServeOptions(
-                    host,
-                    port,
-                    maxQueue,
-                    kvMemory == null ? 0 : GenerateOptions.bytes(kvMemory),
-                    stepTokenBudget,
-                    tbtBudgetMs,
-                    ttftBudgetMs,
-                    maxRunning,
-                    maxContext,
-                    batching(),
-                    !acceptAll);
-            LlmServing serving = LlmServing.start(compiled, config, o, draft());
-            boundPort = serving.port();
-            stop = () -> serving.shutdown(graceMs);
-        } else {
-            if (draft != null) {
-                throw new RuntimeFailure("--draft applies to decoders; " + jar + " is an encoder");
-            }
-            if (tokenizer == null) {
-                throw new RuntimeFailure(jar + " is an encoder: pass its WordPiece --tokenizer tokenizer.json");
-            }
-            Embedder embedder = new Embedder(compiled, WordPieceTokenizer.fromJson(tokenizer), 256);
-            ServeServer server = ServeServer.embeddings(
-                    new InetSocketAddress(host, port),
-                    embedder,
-                    new Metrics(),
-                    ServeServer.Limits.defaults(257),
-                    jar.getFileName().toString());
-            boundPort = server.port();
-            stop = () -> server.shutdown(graceMs);
+        ApiKeys keys = apiKeys == null ? null : ApiKeys.load(apiKeys);
+        String template = chatTemplate == null ? null : read(chatTemplate);
+        ServeOptions o = options();
+        if (draft != null && models.size() != 1) {
+            throw new RuntimeFailure("--draft applies when one decoder is served, got " + models.size() + " models");
         }
-        System.err.println("fsc serve: listening on http://" + host + ":" + boundPort + " ("
-                + (decoder ? "/v1/completions" : "/v1/embeddings") + ", /metrics, /health)");
+        LlmServing.Draft speculative = draft();
+        ModelRegistry registry = new ModelRegistry();
+        ModelLoader loader =
+                (id, path, tok) -> load(id, Path.of(path), tok == null ? null : Path.of(tok), o, template, null);
+        try {
+            for (String spec : models) {
+                int eq = spec.indexOf('=');
+                Path path = Path.of(eq > 0 ? spec.substring(eq + 1) : spec);
+                String id = eq > 0 ? spec.substring(0, eq) : ModelIds.of(path);
+                if (registry.contains(id)) {
+                    throw new RuntimeFailure("two models are named '" + id + "': name one ID=PATH");
+                }
+                registry.add(load(id, path, tokenizer, o, template, speculative));
+            }
+        } catch (RuntimeException | IOException e) {
+            registry.list().forEach(m -> m.shutdown(0));
+            throw e;
+        }
+        ServeServer server = ServeServer.start(
+                new InetSocketAddress(host, port),
+                registry,
+                new ServeServer.Options(
+                        keys,
+                        loader,
+                        noAccessLog ? line -> {} : line -> System.err.println("fsc serve: " + line),
+                        graceMs));
+        System.err.println("fsc serve: listening on http://" + host + ":" + server.port() + " (models: "
+                + String.join(
+                        ", ", registry.list().stream().map(ServedModel::id).toList())
+                + (keys == null ? "; no API keys" : "; API keys required") + ")");
         CountDownLatch done = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            stop.run();
-            compiled.close();
+            server.shutdown(graceMs);
             done.countDown();
         }));
         done.await();
         return 0;
+    }
+
+    private ServeOptions options() {
+        return new ServeOptions(
+                host,
+                port,
+                maxQueue,
+                kvMemory == null ? 0 : GenerateOptions.bytes(kvMemory),
+                stepTokenBudget,
+                tbtBudgetMs,
+                ttftBudgetMs,
+                maxRunning,
+                maxContext,
+                batching(),
+                !acceptAll);
+    }
+
+    /** Compiles (through the cache) and opens one model, ready to serve as {@code id}. */
+    private ServedModel load(
+            String id, Path path, Path tokenizerJson, ServeOptions o, String template, LlmServing.Draft speculative)
+            throws IOException {
+        Path jar = FscHome.compileCache().jarFor(path, new Progress(System.err, quiet));
+        CompiledModel compiled = ArtifactLoader.open(jar, threads);
+        try {
+            boolean decoder = compiled.getClass().getClassLoader().getResource(LlmConfig.ENTRY) != null;
+            if (decoder) {
+                LlmConfig config = LlmConfig.load(compiled.getClass().getClassLoader());
+                ServedModel.Generator g = LlmServing.model(
+                        id,
+                        compiled,
+                        config,
+                        o,
+                        template,
+                        w -> System.err.println("fsc serve: warning: " + w),
+                        speculative);
+                return new ServedModel.Generator(
+                        g.id(), g.engine(), g.text(), g.chat(), g.limits(), g.kvBlockSize(), g.createdSeconds(), () -> {
+                            g.release().run();
+                            compiled.close();
+                        });
+            }
+            if (speculative != null) {
+                throw new RuntimeFailure("--draft applies to decoders; " + jar + " is an encoder");
+            }
+            if (tokenizerJson == null) {
+                throw new RuntimeFailure(jar + " is an encoder: pass its WordPiece --tokenizer tokenizer.json");
+            }
+            Embedder embedder = new Embedder(compiled, WordPieceTokenizer.fromJson(tokenizerJson), 256);
+            return new ServedModel.Encoder(
+                    id,
+                    embedder,
+                    new Metrics(),
+                    ServeServer.Limits.defaults(257),
+                    System.currentTimeMillis() / 1000,
+                    compiled::close);
+        } catch (RuntimeException e) {
+            compiled.close();
+            throw e;
+        }
     }
 
     /** The draft decoder the options name, or null; speculation options without --draft are refused. */
@@ -216,6 +298,14 @@ final class ServeCommand implements Callable<Integer> {
                 ArtifactLoader.open(draftJar, threads),
                 draftTokens == null ? GenerateOptions.DEFAULT_DRAFT_TOKENS : draftTokens,
                 mode);
+    }
+
+    private static String read(Path file) {
+        try {
+            return java.nio.file.Files.readString(file);
+        } catch (IOException e) {
+            throw new RuntimeFailure("cannot read --chat-template " + file + ": " + e.getMessage());
+        }
     }
 
     private Batching batching() {

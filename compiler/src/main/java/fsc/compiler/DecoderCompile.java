@@ -121,6 +121,7 @@ final class DecoderCompile {
                         t.eosId(),
                         t.unkId(),
                         t.addBos(),
-                        t.addSpacePrefix()));
+                        t.addSpacePrefix(),
+                        t.chatTemplate()));
     }
 }

@@ -13,6 +13,7 @@ import java.util.List;
  * @param types llama.cpp token types, one per token; all 1 (normal) when the file has none
  * @param merges BPE merges, best first; empty for SentencePiece
  * @param bosId beginning-of-sequence id, or -1 (likewise eos, unk)
+ * @param chatTemplate {@code tokenizer.chat_template} (Jinja), or null when the file has none
  */
 public record GgufTokenizerData(
         String model,
@@ -24,7 +25,8 @@ public record GgufTokenizerData(
         int eosId,
         int unkId,
         boolean addBos,
-        boolean addSpacePrefix) {
+        boolean addSpacePrefix,
+        String chatTemplate) {
 
     public GgufTokenizerData {
         tokens = List.copyOf(tokens);
@@ -61,7 +63,8 @@ public record GgufTokenizerData(
                 id(file, "tokenizer.ggml.unknown_token_id", n),
                 // llama.cpp's defaults: SentencePiece vocabularies add BOS and a space prefix.
                 m.getBool("tokenizer.ggml.add_bos_token", model.equals("llama")),
-                m.getBool("tokenizer.ggml.add_space_prefix", model.equals("llama")));
+                m.getBool("tokenizer.ggml.add_space_prefix", model.equals("llama")),
+                m.has("tokenizer.chat_template") ? m.getString("tokenizer.chat_template") : null);
     }
 
     private static int[] ones(int n) {

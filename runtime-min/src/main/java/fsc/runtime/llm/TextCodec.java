@@ -9,6 +9,10 @@ import java.nio.CharBuffer;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Text ↔ token ids for a decoder, over the SentencePiece or GPT-2 tokenizer its {@link
@@ -31,11 +35,83 @@ public final class TextCodec {
             this.spm = null;
             this.bpe = new Gpt2BpeTokenizer(vocab, spec.merges(), spec.addBos());
         }
+        indexSpecials();
     }
 
     /** Prompt ids, with BOS first when the vocabulary asks for it (as llama.cpp does). */
     public int[] encode(String text) {
         return spm != null ? spm.encode(text, spec.addBos()) : bpe.encode(text);
+    }
+
+    /**
+     * Ids for a rendered chat prompt. Control and user-defined tokens written as text ({@code
+     * <|im_start|>}, {@code <s>}) become their own ids, as llama.cpp tokenizes templated prompts
+     * ({@code parse_special}); the text between them is encoded as usual (SentencePiece adds its
+     * space prefix after each special token, as llama.cpp does). BOS is added when the vocabulary
+     * asks for it, unless the template already wrote it: never two.
+     */
+    public int[] encodeChat(String text) {
+        List<Integer> out = new ArrayList<>();
+        int from = 0;
+        int i = 0;
+        while (i < text.length()) {
+            String special = specialAt(text, i);
+            if (special == null) {
+                i++;
+                continue;
+            }
+            encodePlain(text.substring(from, i), out);
+            out.add(specials.get(special));
+            i += special.length();
+            from = i;
+        }
+        encodePlain(text.substring(from), out);
+        boolean bos = spec.addBos() && spec.bosId() >= 0 && (out.isEmpty() || out.getFirst() != spec.bosId());
+        int[] ids = new int[out.size() + (bos ? 1 : 0)];
+        if (bos) {
+            ids[0] = spec.bosId();
+        }
+        for (int k = 0; k < out.size(); k++) {
+            ids[k + (bos ? 1 : 0)] = out.get(k);
+        }
+        return ids;
+    }
+
+    private void encodePlain(String text, List<Integer> out) {
+        if (text.isEmpty()) {
+            return;
+        }
+        for (int id : spm != null ? spm.encode(text, false) : bpe.encode(text, false)) {
+            out.add(id);
+        }
+    }
+
+    /** The longest special token starting at {@code i}, or null. */
+    private String specialAt(String text, int i) {
+        String best = null;
+        for (String s : specialsByFirst.getOrDefault(text.charAt(i), List.of())) {
+            if (text.startsWith(s, i) && (best == null || s.length() > best.length())) {
+                best = s;
+            }
+        }
+        return best;
+    }
+
+    private final Map<String, Integer> specials = new HashMap<>();
+    private final Map<Character, List<String>> specialsByFirst = new HashMap<>();
+
+    private void indexSpecials() {
+        for (int id = 0; id < spec.tokens().size(); id++) {
+            int type = spec.types()[id];
+            String t = spec.tokens().get(id);
+            if ((type == TokenizerVocab.CONTROL || type == TokenizerVocab.USER_DEFINED) && !t.isEmpty()) {
+                if (specials.putIfAbsent(t, id) == null) {
+                    specialsByFirst
+                            .computeIfAbsent(t.charAt(0), c -> new ArrayList<>())
+                            .add(t);
+                }
+            }
+        }
     }
 
     public String decode(int[] ids) {
@@ -46,7 +122,8 @@ public final class TextCodec {
         return spec.eosId();
     }
 
-    byte[] pieceBytes(int id) {
+    /** The bytes token {@code id} stands for (nothing for control tokens). */
+    public byte[] pieceBytes(int id) {
         return spm != null ? spm.pieceBytes(id) : bpe.pieceBytes(id);
     }
 

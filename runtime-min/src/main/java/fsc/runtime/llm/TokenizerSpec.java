@@ -11,6 +11,7 @@ import java.util.Map;
  * compiler writes it, {@link TextCodec} builds the tokenizer from it at run time.
  *
  * @param model {@code llama} (SentencePiece) or {@code gpt2} (byte-level BPE)
+ * @param chatTemplate GGUF {@code tokenizer.chat_template} (Jinja), or null when the model has none
  */
 public record TokenizerSpec(
         String model,
@@ -22,7 +23,23 @@ public record TokenizerSpec(
         int eosId,
         int unkId,
         boolean addBos,
-        boolean addSpacePrefix) {
+        boolean addSpacePrefix,
+        String chatTemplate) {
+
+    /** A vocabulary without a chat template. */
+    public TokenizerSpec(
+            String model,
+            List<String> tokens,
+            float[] scores,
+            int[] types,
+            List<String> merges,
+            int bosId,
+            int eosId,
+            int unkId,
+            boolean addBos,
+            boolean addSpacePrefix) {
+        this(model, tokens, scores, types, merges, bosId, eosId, unkId, addBos, addSpacePrefix, null);
+    }
 
     public TokenizerSpec {
         tokens = List.copyOf(tokens);
@@ -58,6 +75,9 @@ public record TokenizerSpec(
         }
         m.put("types", t);
         m.put("merges", merges);
+        if (chatTemplate != null) {
+            m.put("chat_template", chatTemplate);
+        }
         return m;
     }
 
@@ -82,6 +102,7 @@ public record TokenizerSpec(
                 JsonFields.integer(m, "eos"),
                 JsonFields.integer(m, "unk"),
                 JsonFields.bool(m, "add_bos"),
-                JsonFields.bool(m, "add_space_prefix"));
+                JsonFields.bool(m, "add_space_prefix"),
+                m.get("chat_template") instanceof String tpl ? tpl : null);
     }
 }

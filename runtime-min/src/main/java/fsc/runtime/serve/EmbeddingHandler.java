@@ -4,72 +4,116 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import fsc.runtime.RuntimeFailure;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /** {@code POST /v1/embeddings}: {@code {"input": "text" | ["a", "b"]}} → one normalised vector per input. */
 final class EmbeddingHandler implements HttpHandler {
-    private final Embedder embedder;
-    private final ServeServer.Limits limits;
-    private final String modelName;
+    private final ModelRegistry models;
+    private final Access access;
 
-    EmbeddingHandler(Embedder embedder, ServeServer.Limits limits, String modelName) {
-        this.embedder = embedder;
-        this.limits = limits;
-        this.modelName = modelName;
+    EmbeddingHandler(ModelRegistry models, Access access) {
+        this.models = models;
+        this.access = access;
     }
 
     @Override
     public void handle(HttpExchange ex) throws IOException {
         try (ex) {
-            if (!ex.getRequestMethod().equals("POST")) {
-                HttpIo.error(ex, 405, "use POST", 0);
-                return;
-            }
-            List<String> inputs;
+            RequestLog log = RequestLog.of(ex);
             try {
-                inputs = inputs(HttpIo.body(ex, limits.maxRequestBytes()));
-            } catch (HttpIo.BadRequest e) {
-                HttpIo.error(ex, 400, e.getMessage(), 0);
-                return;
-            }
-            float[][] vectors;
-            try {
-                vectors = embedder.embed(inputs);
-            } catch (RuntimeFailure e) {
-                HttpIo.error(ex, 500, e.getMessage(), 0);
-                return;
-            }
-            List<Object> data = new ArrayList<>();
-            int tokens = 0;
-            for (int i = 0; i < vectors.length; i++) {
-                List<Object> v = new ArrayList<>(vectors[i].length);
-                for (float f : vectors[i]) {
-                    v.add((double) f);
+                if (!ex.getRequestMethod().equals("POST")) {
+                    throw new HttpIo.HttpError(405, "use POST");
                 }
-                Map<String, Object> d = new LinkedHashMap<>();
-                d.put("object", "embedding");
-                d.put("index", i);
-                d.put("embedding", v);
-                data.add(d);
-                tokens += embedder.tokens(inputs.get(i));
+                ApiKeys.Key key = access.admit(ex, false);
+                Map<?, ?> doc;
+                ServedModel.Encoder m;
+                List<String> inputs;
+                boolean base64;
+                try {
+                    doc = document(HttpIo.body(ex, 1 << 20));
+                    if (doc.get("model") != null && !(doc.get("model") instanceof String)) {
+                        throw new HttpIo.BadRequest("'model' must be a string");
+                    }
+                    m = models.resolve((String) doc.get("model"), ServedModel.Encoder.class, "/v1/embeddings");
+                    log.model = m.id();
+                    Object format = doc.get("encoding_format");
+                    if (format != null && !"float".equals(format) && !"base64".equals(format)) {
+                        throw new HttpIo.BadRequest("'encoding_format' must be \"float\" or \"base64\"");
+                    }
+                    base64 = "base64".equals(format);
+                    inputs = inputs(doc, m);
+                } catch (HttpIo.BadRequest e) {
+                    throw new HttpIo.HttpError(400, e.getMessage());
+                }
+                int tokens = 0;
+                for (String s : inputs) {
+                    tokens += m.embedder().tokens(s);
+                }
+                log.promptTokens = tokens;
+                access.admitTokens(key, tokens);
+                float[][] vectors;
+                try {
+                    vectors = m.embedder().embed(inputs);
+                } catch (RuntimeFailure e) {
+                    throw new HttpIo.HttpError(500, e.getMessage());
+                }
+                List<Object> data = new ArrayList<>();
+                for (int i = 0; i < vectors.length; i++) {
+                    Map<String, Object> d = new LinkedHashMap<>();
+                    d.put("object", "embedding");
+                    d.put("index", i);
+                    d.put("embedding", base64 ? base64(vectors[i]) : list(vectors[i]));
+                    data.add(d);
+                }
+                Map<String, Object> out = new LinkedHashMap<>();
+                out.put("object", "list");
+                out.put("model", m.id());
+                out.put("data", data);
+                out.put("usage", Map.of("prompt_tokens", tokens, "total_tokens", tokens));
+                HttpIo.json(ex, 200, out);
+            } catch (HttpIo.HttpError e) {
+                HttpIo.error(ex, e);
             }
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("object", "list");
-            m.put("model", modelName);
-            m.put("data", data);
-            m.put("usage", Map.of("prompt_tokens", tokens));
-            HttpIo.json(ex, 200, m);
         }
     }
 
-    private List<String> inputs(String body) {
+    private static List<Object> list(float[] v) {
+        List<Object> out = new ArrayList<>(v.length);
+        for (float f : v) {
+            out.add((double) f);
+        }
+        return out;
+    }
+
+    /** OpenAI's base64 form (what its clients ask for by default): little-endian float32s. */
+    private static String base64(float[] v) {
+        ByteBuffer b = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        b.asFloatBuffer().put(v);
+        return Base64.getEncoder().encodeToString(b.array());
+    }
+
+    private static Map<?, ?> document(String body) {
         Object doc = HttpIo.parseJson(body);
         if (!(doc instanceof Map<?, ?> m) || m.get("input") == null) {
             throw new HttpIo.BadRequest("the body must be an object with 'input'");
         }
+        for (Object k : m.keySet()) {
+            if (!List.of("input", "model", "encoding_format", "user").contains(k)) {
+                throw new HttpIo.BadRequest("unknown field '" + k + "'");
+            }
+        }
+        return m;
+    }
+
+    private static List<String> inputs(Map<?, ?> m, ServedModel.Encoder model) {
+        ServeServer.Limits limits = model.limits();
+        Embedder embedder = model.embedder();
         List<String> out = new ArrayList<>();
         if (m.get("input") instanceof String s) {
             out.add(s);

@@ -7,15 +7,36 @@ import java.util.concurrent.TimeUnit;
 final class EventQueue implements TokenSink {
     sealed interface Event {}
 
-    record Token(int id) implements Event {}
+    /** @param logprobs null unless the request asked for them */
+    record Token(int id, TokenLogprobs logprobs) implements Event {}
 
     record End(String reason, String error) implements Event {}
 
     private final LinkedBlockingQueue<Event> queue = new LinkedBlockingQueue<>();
+    private final int topLogprobs;
+
+    EventQueue() {
+        this(-1);
+    }
+
+    /** @param topLogprobs alternatives per token to report, or -1 for no logprobs */
+    EventQueue(int topLogprobs) {
+        this.topLogprobs = topLogprobs;
+    }
+
+    @Override
+    public int topLogprobs() {
+        return topLogprobs;
+    }
 
     @Override
     public void token(int id) {
-        queue.add(new Token(id));
+        queue.add(new Token(id, null));
+    }
+
+    @Override
+    public void token(int id, TokenLogprobs logprobs) {
+        queue.add(new Token(id, logprobs));
     }
 
     @Override

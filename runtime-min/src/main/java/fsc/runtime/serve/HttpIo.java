@@ -26,6 +26,42 @@ final class HttpIo {
         }
     }
 
+    /** A request answered with {@code status} and an OpenAI-style error (code: a string such as "model_not_found", or null). */
+    static final class HttpError extends RuntimeException {
+        final int status;
+        final String code;
+        final int retryAfter;
+
+        HttpError(int status, String message) {
+            this(status, message, null, 0);
+        }
+
+        HttpError(int status, String message, String code) {
+            this(status, message, code, 0);
+        }
+
+        HttpError(int status, String message, String code, int retryAfter) {
+            super(message);
+            this.status = status;
+            this.code = code;
+            this.retryAfter = retryAfter;
+        }
+    }
+
+    /** Answers {@code e} (status, Retry-After, error object with its code). */
+    static void error(HttpExchange ex, HttpError e) throws IOException {
+        if (e.retryAfter > 0) {
+            ex.getResponseHeaders().set("Retry-After", Integer.toString(e.retryAfter));
+        }
+        Map<String, Object> m = errorObject(e.status, e.getMessage());
+        if (e.code != null) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> inner = (Map<String, Object>) m.get("error");
+            inner.put("code", e.code);
+        }
+        json(ex, e.status, m);
+    }
+
     /** Request JSON nests no deeper than this: no request field needs more, and the check is one cheap scan. */
     static final int MAX_JSON_DEPTH = 16;
 
@@ -125,7 +161,7 @@ final class HttpIo {
         e.put(
                 "type",
                 switch (status) {
-                    case 400, 404, 405, 413, 431 -> "invalid_request_error";
+                    case 400, 401, 403, 404, 405, 409, 413, 431 -> "invalid_request_error";
                     case 429 -> "overloaded";
                     case 503 -> "unavailable";
                     default -> "server_error";

@@ -209,9 +209,18 @@ public final class Scheduler {
 
     /** Cancels a request (client gone); a no-op when it already ended. Takes effect at the next plan. */
     public void cancel(long id) {
+        cancel(id, "cancelled");
+    }
+
+    /**
+     * Ends a request at the next plan with {@code reason} as its outcome: "cancelled" (client gone)
+     * or "stop" (the HTTP layer found a stop sequence in its text).
+     */
+    public void cancel(long id, String reason) {
         Sequence s = byId.get(id);
         if (s != null) {
             s.cancelled = true;
+            s.endReason = reason;
         }
     }
 
@@ -307,8 +316,8 @@ public final class Scheduler {
      * anyone, and the step's token bound less the decode rows still to place.
      */
     private int draftRoom(Sequence s, Builder b, int rowsAfter) {
-        if (draftTokens == 0) {
-            return 0;
+        if (draftTokens == 0 || s.sink.topLogprobs() >= 0) {
+            return 0; // log-probabilities come from the target's own logits row by row: decoded plain
         }
         int room = Math.min(draftTokens, s.request.maxTokens() - s.generated - 1);
         room = Math.min(room, config.maxContext() - s.length);
@@ -425,7 +434,12 @@ public final class Scheduler {
                 continue;
             }
             int token = s.sampler.sample(result.logits(), c.logitIndex() * vocab, vocab);
-            emit(s, token, now);
+            int top = s.sink.topLogprobs();
+            emit(
+                    s,
+                    token,
+                    top < 0 ? null : TokenLogprobs.of(result.logits(), c.logitIndex() * vocab, vocab, token, top),
+                    now);
         }
         sweepCancelled(now);
     }
@@ -445,7 +459,7 @@ public final class Scheduler {
         s.draftComputed = s.computed; // the draft fed every accepted token; the next row is the target's
         metrics.speculated(v.drafted(), v.accepted());
         for (int token : v.tokens()) {
-            emit(s, token, now);
+            emit(s, token, null, now);
             if (!s.running()) {
                 return; // ended on this token
             }
@@ -463,7 +477,7 @@ public final class Scheduler {
         }
     }
 
-    private void emit(Sequence s, int token, long now) {
+    private void emit(Sequence s, int token, TokenLogprobs logprobs, long now) {
         Priority p = s.priority();
         if (s.firstTokenNanos < 0) {
             s.firstTokenNanos = now;
@@ -474,7 +488,11 @@ public final class Scheduler {
         s.lastTokenNanos = now;
         s.push(token);
         metrics.generated(p);
-        s.sink.token(token);
+        if (logprobs == null) {
+            s.sink.token(token);
+        } else {
+            s.sink.token(token, logprobs);
+        }
         if (token == eos && !s.request.ignoreEos()) {
             end(s, "stop", null, now);
         } else if (s.generated >= s.request.maxTokens() || s.length >= config.maxContext()) {
@@ -492,7 +510,7 @@ public final class Scheduler {
     private void sweepCancelled(long now) {
         for (Sequence s : new ArrayList<>(byId.values())) {
             if (s.cancelled) {
-                end(s, "cancelled", null, now);
+                end(s, s.endReason, null, now);
             }
         }
     }

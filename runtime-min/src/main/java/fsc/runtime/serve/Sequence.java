@@ -28,6 +28,8 @@ final class Sequence {
     long preemptedAtStep = -1;
 
     boolean cancelled;
+    /** The outcome a cancelled sequence ends with: "cancelled", or "stop" for a stop sequence. */
+    String endReason = "cancelled";
 
     Sequence(CompletionRequest request, TokenSink sink, long arrivalNanos) {
         this.request = request;

@@ -55,9 +55,14 @@ public final class ServeEngine implements AutoCloseable {
 
     /** The client went away: the sequence ends and its blocks are freed at the next step boundary. */
     public void cancel(long id) {
+        cancel(id, "cancelled");
+    }
+
+    /** Ends a request early with {@code reason} ("stop": a stop sequence matched), freeing its blocks. */
+    public void cancel(long id, String reason) {
         lock.lock();
         try {
-            scheduler.cancel(id);
+            scheduler.cancel(id, reason);
             work.signal();
         } finally {
             lock.unlock();

@@ -11,6 +11,20 @@ public interface TextModel {
 
     int eosId();
 
+    /**
+     * Ids for a prompt rendered from a chat template: special tokens written as text become their
+     * ids. By default the same as {@link #encode}.
+     */
+    default int[] encodeChat(String text) {
+        return encode(text);
+    }
+
+    /** The bytes one token stands for (logprobs report them), by default its text from a fresh decoder. */
+    default byte[] pieceBytes(int id) {
+        Detokenizer d = detokenizer();
+        return (d.push(id) + d.flush()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
     /** Turns generated ids into text as characters complete. */
     interface Detokenizer {
         String push(int id);
@@ -46,6 +60,16 @@ public interface TextModel {
             @Override
             public int eosId() {
                 return codec.eosId();
+            }
+
+            @Override
+            public int[] encodeChat(String text) {
+                return codec.encodeChat(text);
+            }
+
+            @Override
+            public byte[] pieceBytes(int id) {
+                return codec.pieceBytes(id);
             }
         };
     }

@@ -8,6 +8,16 @@ package fsc.runtime.serve;
 public interface TokenSink {
     void token(int id);
 
+    /** How many alternatives per token this sink wants log-probabilities for; -1 (the default) for none. */
+    default int topLogprobs() {
+        return -1;
+    }
+
+    /** A token with its log-probabilities (called instead of {@link #token(int)} when {@link #topLogprobs()} ≥ 0). */
+    default void token(int id, TokenLogprobs logprobs) {
+        token(id);
+    }
+
     /** @param reason {@code "stop"} (end-of-sequence token), {@code "length"} (max tokens or context) or {@code "cancelled"} */
     void finished(String reason);
 

@@ -62,8 +62,13 @@ public final class Gpt2BpeTokenizer {
 
     /** Token ids for {@code text}, with BOS first when the vocabulary asks for it. */
     public int[] encode(String text) {
+        return encode(text, addBos);
+    }
+
+    /** Token ids for {@code text}, with BOS first when {@code withBos}. */
+    public int[] encode(String text, boolean withBos) {
         SentencePieceTokenizer.IntList out = new SentencePieceTokenizer.IntList();
-        if (addBos && vocab.bosId() >= 0) {
+        if (withBos && vocab.bosId() >= 0) {
             out.add(vocab.bosId());
         }
         Matcher m = WORDS.matcher(text);

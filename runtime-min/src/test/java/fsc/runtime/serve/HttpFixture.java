@@ -1,5 +1,6 @@
 package fsc.runtime.serve;
 
+import fsc.runtime.serve.chat.ChatTemplate;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -9,6 +10,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.time.LocalDate;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** A server on 127.0.0.1 over the fake engine and a one-character-per-token text model. */
@@ -21,7 +23,20 @@ final class HttpFixture implements AutoCloseable {
     final AtomicInteger failSteps = new AtomicInteger();
 
     HttpFixture(SchedulerConfig config, int stepDelayMillis) throws IOException {
+        this(config, stepDelayMillis, ServeServer.Options.defaults());
+    }
+
+    /** One fake model "fake" (chat template: ChatML) behind a server with {@code options}. */
+    HttpFixture(SchedulerConfig config, int stepDelayMillis, ServeServer.Options options) throws IOException {
         this.kv = new KvPool(256, 4, config.maxRunning(), config.maxContext());
+        this.engine = engine(config, kv, metrics, stepDelayMillis, failSteps);
+        ModelRegistry models = new ModelRegistry();
+        models.add(generator("fake", engine));
+        this.server = ServeServer.start(new InetSocketAddress("127.0.0.1", 0), models, options);
+    }
+
+    static ServeEngine engine(
+            SchedulerConfig config, KvPool kv, Metrics metrics, int stepDelayMillis, AtomicInteger failSteps) {
         Scheduler scheduler = new Scheduler(config, kv, new CostModel(1, 0.01), metrics, 512);
         FakeEngine fake = new FakeEngine(kv);
         StepFunction step = new StepFunction() {
@@ -45,15 +60,33 @@ final class HttpFixture implements AutoCloseable {
                 return fake.step(plan);
             }
         };
-        this.engine = new ServeEngine(scheduler, step, metrics, System::nanoTime);
+        ServeEngine engine = new ServeEngine(scheduler, step, metrics, System::nanoTime);
         engine.start();
-        this.server = ServeServer.completions(
-                new InetSocketAddress("127.0.0.1", 0),
+        return engine;
+    }
+
+    /** A served fake decoder (ChatML template, limits of 4096 bytes / 64 prompt tokens / 100 tokens). */
+    static ServedModel.Generator generator(String id, ServeEngine engine) {
+        return new ServedModel.Generator(
+                id,
                 engine,
                 new CharText(),
+                ChatTemplate.of(CHATML, "<s>", "</s>", () -> LocalDate.of(2026, 1, 1)),
                 new ServeServer.Limits(4096, 64, 100, 8),
-                "fake");
+                4,
+                1,
+                () -> {});
     }
+
+    /** A fresh fake decoder with its own pool, for multi-model tests. */
+    static ServedModel.Generator newGenerator(String id, SchedulerConfig config) {
+        KvPool pool = new KvPool(256, 4, config.maxRunning(), config.maxContext());
+        return generator(id, engine(config, pool, new Metrics(), 0, new AtomicInteger()));
+    }
+
+    static final String CHATML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + "
+            + "message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}"
+            + "{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
     /** Token id = 1 + code point mod 63; a generated id prints as a letter. */
     static final class CharText implements TextModel {
@@ -98,8 +131,19 @@ final class HttpFixture implements AutoCloseable {
     }
 
     Reply post(String path, String body) throws IOException {
+        return send("POST", path, body, null);
+    }
+
+    /** {@code method} with an optional body and an optional {@code Authorization: Bearer key}. */
+    Reply send(String method, String path, String body, String key) throws IOException {
         HttpURLConnection c = open(path);
-        c.setRequestMethod("POST");
+        c.setRequestMethod(method);
+        if (key != null) {
+            c.setRequestProperty("Authorization", "Bearer " + key);
+        }
+        if (body == null) {
+            return reply(c);
+        }
         c.setDoOutput(true);
         try (OutputStream out = c.getOutputStream()) {
             out.write(body.getBytes(StandardCharsets.UTF_8));

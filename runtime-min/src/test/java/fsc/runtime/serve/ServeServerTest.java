@@ -96,7 +96,8 @@ class ServeServerTest {
             assertEquals(503, f.get("/health").status());
             assertTrue(f.get("/metrics")
                     .body()
-                    .contains("fsc_requests_rejected_total{class=\"interactive\",status=\"503\"} 1"));
+                    .contains(
+                            "fsc_requests_rejected_total{model_name=\"fake\",class=\"interactive\",status=\"503\"} 1"));
         }
     }
 
@@ -136,16 +137,17 @@ class ServeServerTest {
             assertEquals(200, r.status());
             String text = r.body();
             assertTrue(text.contains("# TYPE fsc_ttft_seconds histogram"));
-            assertTrue(text.contains("fsc_ttft_seconds_count{class=\"interactive\"} 1"), text);
-            assertTrue(text.contains("fsc_tbt_seconds_count{class=\"interactive\"} 2"));
-            assertTrue(text.contains("fsc_generated_tokens_total{class=\"interactive\"} 3"));
-            assertTrue(text.contains("fsc_requests_ended_total{class=\"interactive\",outcome=\"length\"} 1"));
-            assertTrue(text.contains("fsc_kv_blocks_used 0"));
+            assertTrue(text.contains("fsc_ttft_seconds_count{model_name=\"fake\",class=\"interactive\"} 1"), text);
+            assertTrue(text.contains("fsc_tbt_seconds_count{model_name=\"fake\",class=\"interactive\"} 2"));
+            assertTrue(text.contains("fsc_generated_tokens_total{model_name=\"fake\",class=\"interactive\"} 3"));
+            assertTrue(text.contains(
+                    "fsc_requests_ended_total{model_name=\"fake\",class=\"interactive\",outcome=\"length\"} 1"));
+            assertTrue(text.contains("fsc_kv_blocks_used{model_name=\"fake\"} 0"));
             for (String line : text.split("\n")) {
                 assertTrue(
                         line.startsWith("# HELP ")
                                 || line.startsWith("# TYPE ")
-                                || line.matches("[a-z_0-9]+(\\{.*\\})? \\S+"),
+                                || line.matches("[a-z_:0-9]+(\\{.*\\})? \\S+"),
                         line);
             }
         }
