@@ -66,9 +66,9 @@ final class HttpIo {
     static final int MAX_JSON_DEPTH = 16;
 
     /**
-     * The body as strict UTF-8: at most {@code limit} bytes (the {@link RequestGuard} has already
-     * answered 413 to a longer one), malformed bytes a 400 naming their offset rather than silently
-     * replaced.
+     * The body as strict UTF-8: at most {@code limit} bytes (413 over it: the {@link RequestGuard}
+     * refuses bodies over the server-wide limit before a handler runs, a handler refuses those over
+     * its model's), malformed bytes a 400 naming their offset rather than silently replaced.
      */
     static String body(HttpExchange ex, int limit) throws IOException {
         byte[] bytes;
@@ -78,7 +78,7 @@ final class HttpIo {
             int n;
             while ((n = in.read(chunk)) > 0) {
                 if (buf.size() + n > limit) {
-                    throw new BadRequest("the request body exceeds " + limit + " bytes");
+                    throw new HttpError(413, "the request body exceeds " + limit + " bytes");
                 }
                 buf.write(chunk, 0, n);
             }

@@ -52,6 +52,8 @@ final class RequestGuard extends Filter {
         } catch (HttpIo.BadRequest e) {
             // A handler that let a client error escape: still the client's 400, not a reset.
             respondIfPossible(ex, 400, e.getMessage());
+        } catch (HttpIo.HttpError e) {
+            respondIfPossible(ex, e.status, e.getMessage());
         } catch (RuntimeException e) {
             // A bug of ours, not the client's: the operator needs the stack, the client one line.
             LOG.log(System.Logger.Level.ERROR, "request " + ex.getRequestURI() + " failed", e);
