@@ -20,10 +20,27 @@ final class ExternalDataCases {
     record Case(Path model, boolean mustRefuse, String what) {}
 
     static final List<String> NAMES = List.of(
-            "dotdot", "absolute-outside", "absolute-inside", "nested-dotdot", "file-symlink-out", "dir-symlink-out",
-            "hardlink-out", "dev-zero-symlink", "dev-zero-absolute", "fifo", "directory", "empty", "nul-byte",
-            "huge-offset", "negative-offset", "huge-length", "non-number-offset", "symlink-loop", "inside-symlink",
-            "dot-slash", "random-offset-length");
+            "dotdot",
+            "absolute-outside",
+            "absolute-inside",
+            "nested-dotdot",
+            "file-symlink-out",
+            "dir-symlink-out",
+            "hardlink-out",
+            "dev-zero-symlink",
+            "dev-zero-absolute",
+            "fifo",
+            "directory",
+            "empty",
+            "nul-byte",
+            "huge-offset",
+            "negative-offset",
+            "huge-length",
+            "non-number-offset",
+            "symlink-loop",
+            "inside-symlink",
+            "dot-slash",
+            "random-offset-length");
 
     static Case make(int index, Path work, Path outside, Onnx.ModelProto seed, SplittableRandom r)
             throws IOException, InterruptedException {
@@ -36,7 +53,8 @@ final class ExternalDataCases {
         switch (name) {
             case "dotdot" -> location = "../" + work.relativize(outside.resolve("mlp.weights"));
             case "absolute-outside" -> location = outside.resolve("mlp.weights").toString();
-            case "absolute-inside" -> location = work.resolve("mlp.weights").toAbsolutePath().toString();
+            case "absolute-inside" ->
+                location = work.resolve("mlp.weights").toAbsolutePath().toString();
             case "nested-dotdot" -> {
                 Files.createDirectories(work.resolve("a/b"));
                 location = "a/b/../../../" + work.getFileName() + "/mlp.weights/../../"
@@ -62,7 +80,9 @@ final class ExternalDataCases {
             }
             case "dev-zero-absolute" -> location = "/dev/zero";
             case "fifo" -> {
-                Process p = new ProcessBuilder("mkfifo", work.resolve("pipe.weights").toString()).start();
+                Process p = new ProcessBuilder(
+                                "mkfifo", work.resolve("pipe.weights").toString())
+                        .start();
                 p.waitFor();
                 location = "pipe.weights";
             }
@@ -104,12 +124,13 @@ final class ExternalDataCases {
         Onnx.TensorProto.Builder t = g.getInitializerBuilder(pick);
         for (int i = 0; i < t.getExternalDataCount(); i++) {
             Onnx.StringStringEntryProto e = t.getExternalData(i);
-            String v = switch (e.getKey()) {
-                case "location" -> location;
-                case "offset" -> offset == null ? e.getValue() : offset;
-                case "length" -> length == null ? e.getValue() : length;
-                default -> e.getValue();
-            };
+            String v =
+                    switch (e.getKey()) {
+                        case "location" -> location;
+                        case "offset" -> offset == null ? e.getValue() : offset;
+                        case "length" -> length == null ? e.getValue() : length;
+                        default -> e.getValue();
+                    };
             t.setExternalData(i, SeedFiles.entry(e.getKey(), v));
         }
         Path model = work.resolve("model.onnx");

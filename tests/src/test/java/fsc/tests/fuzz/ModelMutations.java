@@ -17,8 +17,25 @@ final class ModelMutations {
     private ModelMutations() {}
 
     private static final long[] DIMS = {-1, 0, 1L << 31, 1L << 40, Long.MAX_VALUE, 3, 1_000_000_007};
-    private static final String[] OPS = {"Reshape", "Gather", "Conv", "Loop", "If", "Scan", "Unknown", "", "Einsum",
-        "Resize", "TopK", "Range", "ConstantOfShape", "Expand", "Tile", "Pad", "Split"};
+    private static final String[] OPS = {
+        "Reshape",
+        "Gather",
+        "Conv",
+        "Loop",
+        "If",
+        "Scan",
+        "Unknown",
+        "",
+        "Einsum",
+        "Resize",
+        "TopK",
+        "Range",
+        "ConstantOfShape",
+        "Expand",
+        "Tile",
+        "Pad",
+        "Split"
+    };
 
     static Mutator.Mutant onnx(Onnx.ModelProto seed, SplittableRandom r) {
         Onnx.ModelProto.Builder m = seed.toBuilder();
@@ -58,11 +75,12 @@ final class ModelMutations {
                 long v = DIMS[r.nextInt(DIMS.length)];
                 String[] names = {"axis", "perm", "to", "kernel_shape", "pads", "strides", "group", "k"};
                 String name = names[r.nextInt(names.length)];
-                g.getNodeBuilder(i).addAttribute(Onnx.AttributeProto.newBuilder()
-                        .setName(name)
-                        .setType(Onnx.AttributeProto.AttributeType.INTS)
-                        .addInts(v)
-                        .addInts(v));
+                g.getNodeBuilder(i)
+                        .addAttribute(Onnx.AttributeProto.newBuilder()
+                                .setName(name)
+                                .setType(Onnx.AttributeProto.AttributeType.INTS)
+                                .addInts(v)
+                                .addInts(v));
                 what = "node " + i + " attribute " + name + " = [" + v + ", " + v + "]";
             }
             case 5 -> {
@@ -96,10 +114,19 @@ final class ModelMutations {
     }
 
     private static final String[] GGUF_KEYS = {
-        "llama.attention.layer_norm_rms_epsilon", "llama.rope.freq_base", "llama.embedding_length",
-        "llama.block_count", "llama.attention.head_count", "llama.attention.head_count_kv",
-        "llama.feed_forward_length", "llama.context_length", "llama.rope.dimension_count",
-        "tokenizer.ggml.tokens", "tokenizer.ggml.scores", "tokenizer.ggml.bos_token_id", "general.alignment"
+        "llama.attention.layer_norm_rms_epsilon",
+        "llama.rope.freq_base",
+        "llama.embedding_length",
+        "llama.block_count",
+        "llama.attention.head_count",
+        "llama.attention.head_count_kv",
+        "llama.feed_forward_length",
+        "llama.context_length",
+        "llama.rope.dimension_count",
+        "tokenizer.ggml.tokens",
+        "tokenizer.ggml.scores",
+        "tokenizer.ggml.bos_token_id",
+        "general.alignment"
     };
     private static final float[] FLOATS = {
         Float.POSITIVE_INFINITY, Float.NaN, Float.NEGATIVE_INFINITY, 0f, -1e-5f, 1e30f, Float.MIN_VALUE

@@ -29,8 +29,8 @@ import java.util.stream.Stream;
  * FuzzWorker}s (one JVM for many mutants, restarted on a hang).
  */
 public final class MutationRun {
-    static final List<String> FORMATS = List.of("onnx", "onnx-proto", "gguf", "gguf-meta", "fsir", "fsw", "npy", "pb",
-            "ext");
+    static final List<String> FORMATS =
+            List.of("onnx", "onnx-proto", "gguf", "gguf-meta", "fsir", "fsw", "npy", "pb", "ext");
 
     private final Path out;
     private final SeedFiles seeds;
@@ -57,7 +57,8 @@ public final class MutationRun {
         long seed = Long.parseLong(a.getOrDefault("seed", "1"));
         int mutants = Integer.parseInt(a.getOrDefault("mutants", "900"));
         int timeout = Integer.parseInt(a.getOrDefault("timeout-s", "20"));
-        List<String> formats = List.of(a.getOrDefault("formats", String.join(",", FORMATS)).split(","));
+        List<String> formats =
+                List.of(a.getOrDefault("formats", String.join(",", FORMATS)).split(","));
         deleteTree(out);
         Files.createDirectories(out);
         Runner runner = a.containsKey("launcher")
@@ -95,12 +96,16 @@ public final class MutationRun {
                 Path keep = out.resolve("bad").resolve(Integer.toString(i));
                 Files.createDirectories(keep.getParent());
                 Files.move(work, keep);
-                Files.writeString(keep.resolve("command.txt"), "fsc " + String.join(" ", t.args()) + "\n" + t.what()
-                        + "\n");
+                Files.writeString(
+                        keep.resolve("command.txt"), "fsc " + String.join(" ", t.args()) + "\n" + t.what() + "\n");
                 Files.write(keep.resolve("stderr.txt"), res.stderr());
             }
             if ((i + 1) % 100 == 0) {
-                System.out.printf(Locale.ROOT, "%d mutants, %d bad, %.0f s%n", i + 1, findings.size(),
+                System.out.printf(
+                        Locale.ROOT,
+                        "%d mutants, %d bad, %.0f s%n",
+                        i + 1,
+                        findings.size(),
                         (System.nanoTime() - start) / 1e9);
             }
         }
@@ -150,17 +155,25 @@ public final class MutationRun {
             case "npy", "pb" -> {
                 Path src = format.equals("npy") ? seeds.npy() : seeds.pb();
                 byte[] in = Files.readAllBytes(src);
-                Mutator.Mutant m = format.equals("npy") && r.nextBoolean() ? Mutator.text(in, r) : Mutator.binary(in, r);
+                Mutator.Mutant m =
+                        format.equals("npy") && r.nextBoolean() ? Mutator.text(in, r) : Mutator.binary(in, r);
                 Path f = write(w, "x." + format, m.bytes());
                 return new Trial(
-                        List.of("run", seeds.jar().toString(), "--input", SeedFiles.INPUT + "=" + f, "--output-dir",
+                        List.of(
+                                "run",
+                                seeds.jar().toString(),
+                                "--input",
+                                SeedFiles.INPUT + "=" + f,
+                                "--output-dir",
                                 w.resolve("out").toString()),
                         m.what(),
                         false);
             }
             case "ext" -> {
                 ExternalDataCases.Case c = ExternalDataCases.make(n, w, outside, seedExternal, r);
-                return new Trial(modelCommand(pick(r, "inspect", "compile"), c.model(), w), c.what(), c.mustRefuse());
+                // Not inspect: it describes the model without reading external data, so it has no
+                // file to refuse.
+                return new Trial(modelCommand(pick(r, "compile", "run"), c.model(), w), c.what(), c.mustRefuse());
             }
             default -> throw new IllegalArgumentException("unknown format " + format + "; expected one of " + FORMATS);
         }
@@ -169,9 +182,22 @@ public final class MutationRun {
     private List<String> modelCommand(String cmd, Path model, Path w) {
         return switch (cmd) {
             case "inspect" -> List.of("inspect", model.toString());
-            case "compile" -> List.of("compile", model.toString(), "-q", "-o", w.resolve("out.jar").toString());
-            default -> List.of("run", model.toString(), "-q", "--input", SeedFiles.INPUT + "=" + seeds.npy(),
-                    "--output-dir", w.resolve("out").toString());
+            case "compile" ->
+                List.of(
+                        "compile",
+                        model.toString(),
+                        "-q",
+                        "-o",
+                        w.resolve("out.jar").toString());
+            default ->
+                List.of(
+                        "run",
+                        model.toString(),
+                        "-q",
+                        "--input",
+                        SeedFiles.INPUT + "=" + seeds.npy(),
+                        "--output-dir",
+                        w.resolve("out").toString());
         };
     }
 
@@ -223,14 +249,19 @@ public final class MutationRun {
         int[] total = new int[3];
         for (var e : counts.entrySet()) {
             int[] c = e.getValue();
-            b.append(String.format(Locale.ROOT, "| %s | %d | %d | %d | %d |%n", e.getKey(), c[0] + c[1] + c[2], c[0],
-                    c[1], c[2]));
+            b.append(String.format(
+                    Locale.ROOT, "| %s | %d | %d | %d | %d |%n", e.getKey(), c[0] + c[1] + c[2], c[0], c[1], c[2]));
             for (int k = 0; k < 3; k++) {
                 total[k] += c[k];
             }
         }
-        b.append(String.format(Locale.ROOT, "| all | %d | %d | %d | %d |%n", total[0] + total[1] + total[2], total[0],
-                total[1], total[2]));
+        b.append(String.format(
+                Locale.ROOT,
+                "| all | %d | %d | %d | %d |%n",
+                total[0] + total[1] + total[2],
+                total[0],
+                total[1],
+                total[2]));
         if (!findings.isEmpty()) {
             b.append("\nbad outcomes:\n");
             findings.forEach(f -> b.append("- ").append(f).append('\n'));

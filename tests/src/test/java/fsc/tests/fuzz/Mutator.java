@@ -22,8 +22,19 @@ final class Mutator {
         0xFFFFFFFFL, 0x7FFFFFFFL, 0x80000000L, -1L, Long.MAX_VALUE, Long.MIN_VALUE, 1L << 32, 1L << 40, 0L, 255L
     };
     private static final String[] HUGE_TEXT = {
-        "0", "-1", "4294967295", "9223372036854775807", "18446744073709551615", "99999999999999999999",
-        "2147483648", "1e308", "inf", "nan", "-0", "0x7fffffffffffffff", "0xffffffffffffffff"
+        "0",
+        "-1",
+        "4294967295",
+        "9223372036854775807",
+        "18446744073709551615",
+        "99999999999999999999",
+        "2147483648",
+        "1e308",
+        "inf",
+        "nan",
+        "-0",
+        "0x7fffffffffffffff",
+        "0xffffffffffffffff"
     };
     private static final Pattern NUMBER = Pattern.compile("-?(0x[0-9a-fA-F]+|[0-9]+(\\.[0-9]+)?(e-?[0-9]+)?)");
 
@@ -94,11 +105,20 @@ final class Mutator {
         byte[] b = in.clone();
         long v = HUGE[r.nextInt(HUGE.length)];
         int form = r.nextInt(3);
-        byte[] enc = switch (form) {
-            case 0 -> ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt((int) v).array();
-            case 1 -> ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(v).array();
-            default -> varint(v);
-        };
+        byte[] enc =
+                switch (form) {
+                    case 0 ->
+                        ByteBuffer.allocate(4)
+                                .order(ByteOrder.LITTLE_ENDIAN)
+                                .putInt((int) v)
+                                .array();
+                    case 1 ->
+                        ByteBuffer.allocate(8)
+                                .order(ByteOrder.LITTLE_ENDIAN)
+                                .putLong(v)
+                                .array();
+                    default -> varint(v);
+                };
         if (b.length < enc.length) {
             return new Mutant(enc, "replaced by " + Long.toUnsignedString(v));
         }
@@ -177,7 +197,8 @@ final class Mutator {
                 b.append(lines[k]).append('\n');
             }
         }
-        return new Mutant(b.toString().getBytes(StandardCharsets.UTF_8), (drop ? "dropped" : "duplicated") + " line " + (i + 1));
+        return new Mutant(
+                b.toString().getBytes(StandardCharsets.UTF_8), (drop ? "dropped" : "duplicated") + " line " + (i + 1));
     }
 
     private static Mutant insertControl(byte[] in, SplittableRandom r) {

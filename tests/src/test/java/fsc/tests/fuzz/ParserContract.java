@@ -54,7 +54,8 @@ final class ParserContract {
     /** Removes what {@link #write} made. */
     static void delete(Path file) {
         try (var s = Files.walk(file.getParent())) {
-            s.sorted(java.util.Comparator.reverseOrder()).forEach(q -> q.toFile().delete());
+            s.sorted(java.util.Comparator.reverseOrder())
+                    .forEach(q -> q.toFile().delete());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -108,8 +108,7 @@ sealed interface Runner extends AutoCloseable {
                 return new Result(-1, new byte[0], true);
             } catch (java.util.concurrent.ExecutionException e) {
                 stop();
-                return new Result(
-                        98, ("worker died: " + e.getCause()).getBytes(StandardCharsets.UTF_8), false);
+                return new Result(98, ("worker died: " + e.getCause()).getBytes(StandardCharsets.UTF_8), false);
             }
         }
 

@@ -87,13 +87,15 @@ record SeedFiles(
                 .addNode(node("Relu", "relu", List.of("hb"), "r"))
                 .addNode(node("MatMul", "mm2", List.of("r", "w2"), "y"));
         int offset = 0;
-        for (Object[] w : new Object[][] {{"w1", new long[] {4, 8}}, {"b1", new long[] {8}}, {"w2", new long[] {8, 3}}}) {
+        for (Object[] w :
+                new Object[][] {{"w1", new long[] {4, 8}}, {"b1", new long[] {8}}, {"w2", new long[] {8, 3}}}) {
             long[] dims = (long[]) w[1];
             int n = 4;
             for (long d : dims) {
                 n *= (int) d;
             }
-            Onnx.TensorProto.Builder t = Onnx.TensorProto.newBuilder().setName((String) w[0]).setDataType(1);
+            Onnx.TensorProto.Builder t =
+                    Onnx.TensorProto.newBuilder().setName((String) w[0]).setDataType(1);
             for (long d : dims) {
                 t.addDims(d);
             }
@@ -110,7 +112,8 @@ record SeedFiles(
         }
         return Onnx.ModelProto.newBuilder()
                 .setIrVersion(8)
-                .addOpsetImport(Onnx.OperatorSetIdProto.newBuilder().setDomain("").setVersion(17))
+                .addOpsetImport(
+                        Onnx.OperatorSetIdProto.newBuilder().setDomain("").setVersion(17))
                 .setGraph(g)
                 .build();
     }
@@ -144,7 +147,9 @@ record SeedFiles(
         return Onnx.ValueInfoProto.newBuilder()
                 .setName(name)
                 .setType(Onnx.TypeProto.newBuilder()
-                        .setTensorType(Onnx.TypeProto.Tensor.newBuilder().setElemType(1).setShape(shape)))
+                        .setTensorType(Onnx.TypeProto.Tensor.newBuilder()
+                                .setElemType(1)
+                                .setShape(shape)))
                 .build();
     }
 }
