@@ -37,10 +37,14 @@ public final class MutationRun {
     private final Onnx.ModelProto seedModel;
     private final Onnx.ModelProto seedExternal;
     private final Runner runner;
+    private final int timeoutS;
+    private int slowRetried;
+    private volatile int done;
     private final Map<String, int[]> counts = new TreeMap<>(); // good0, good2, bad
     private final List<String> findings = new ArrayList<>();
 
-    private MutationRun(Path out, Runner runner) throws IOException {
+    private MutationRun(Path out, Runner runner, int timeoutS) throws IOException {
+        this.timeoutS = timeoutS;
         this.out = out;
         this.seeds = SeedFiles.build(out.resolve("seeds"));
         this.seedModel = Onnx.ModelProto.parseFrom(Files.readAllBytes(seeds.onnx()));
@@ -62,11 +66,11 @@ public final class MutationRun {
         deleteTree(out);
         Files.createDirectories(out);
         Runner runner = a.containsKey("launcher")
-                ? new Runner.Launcher(Path.of(a.get("launcher")), timeout)
-                : new Runner.Workers(out.resolve("home"), timeout, out.resolve("worker-stderr.log"));
+                ? new Runner.Launcher(Path.of(a.get("launcher")))
+                : new Runner.Workers(out.resolve("home"), out.resolve("worker-stderr.log"));
         int bad;
         try (runner) {
-            MutationRun run = new MutationRun(out, runner);
+            MutationRun run = new MutationRun(out, runner, timeout);
             bad = run.run(seed, mutants, formats);
         }
         System.exit(bad == 0 ? 0 : 1);
@@ -76,12 +80,29 @@ public final class MutationRun {
         Path outside = Files.createDirectories(out.resolve("outside"));
         Files.write(outside.resolve("mlp.weights"), SeedFiles.weightBytes());
         long start = System.nanoTime();
+        // Stopped early (Ctrl-C, a time budget), the run still reports what it tried.
+        Thread partial = new Thread(() -> {
+            try {
+                String report = report(seed, done, (System.nanoTime() - start) / 1e9);
+                Files.writeString(out.resolve("report.md"), report);
+                System.out.print(report);
+            } catch (IOException e) {
+                System.err.println("cannot write the report: " + e);
+            }
+        });
+        Runtime.getRuntime().addShutdownHook(partial);
         for (int i = 0; i < mutants; i++) {
             String format = formats.get(i % formats.size());
             SplittableRandom r = new SplittableRandom(seed * 1_000_003L + i);
             Path work = Files.createDirectories(out.resolve("work").resolve(Integer.toString(i)));
             Trial t = trial(format, i / formats.size(), work, outside, r);
-            Runner.Result res = runner.run(t.args());
+            Runner.Result res = runner.run(t.args(), timeoutS);
+            if (res.timedOut()) {
+                // A cold JVM's JIT and javac threads also burn CPU: a time-out counts as a hang only
+                // if a fresh run with three times the limit overruns it too.
+                slowRetried++;
+                res = runner.run(t.args(), 3 * timeoutS);
+            }
             String verdict = judge(res, t.mustRefuse());
             int[] c = counts.computeIfAbsent(format, k -> new int[3]);
             if (verdict == null) {
@@ -100,6 +121,7 @@ public final class MutationRun {
                         keep.resolve("command.txt"), "fsc " + String.join(" ", t.args()) + "\n" + t.what() + "\n");
                 Files.write(keep.resolve("stderr.txt"), res.stderr());
             }
+            done = i + 1;
             if ((i + 1) % 100 == 0) {
                 System.out.printf(
                         Locale.ROOT,
@@ -109,7 +131,8 @@ public final class MutationRun {
                         (System.nanoTime() - start) / 1e9);
             }
         }
-        String report = report(seed, mutants, (System.nanoTime() - start) / 1e9);
+        Runtime.getRuntime().removeShutdownHook(partial);
+        String report = report(seed, done, (System.nanoTime() - start) / 1e9);
         Files.writeString(out.resolve("report.md"), report);
         System.out.print(report);
         return findings.size();
@@ -214,7 +237,7 @@ public final class MutationRun {
     /** Null when the outcome is good, else what was wrong. */
     static String judge(Runner.Result res, boolean mustRefuse) {
         if (res.timedOut()) {
-            return "no answer within the time limit (hang)";
+            return "no answer within the time limit (hang): " + new String(res.stderr(), StandardCharsets.UTF_8);
         }
         String err = new String(res.stderr(), StandardCharsets.UTF_8);
         List<String> lines = err.lines().filter(l -> !l.isBlank()).toList();
@@ -244,7 +267,15 @@ public final class MutationRun {
 
     private String report(long seed, int mutants, double seconds) {
         StringBuilder b = new StringBuilder();
-        b.append(String.format(Locale.ROOT, "mutation run: seed %d, %d mutants, %.0f s%n%n", seed, mutants, seconds));
+        b.append(String.format(
+                Locale.ROOT,
+                "mutation run: seed %d, %d mutants, %.0f s; %d over the %d s limit were retried with %d s%n%n",
+                seed,
+                mutants,
+                seconds,
+                slowRetried,
+                timeoutS,
+                3 * timeoutS));
         b.append("| input | tried | exit 0 | exit 2 (one line) | bad |\n|---|---:|---:|---:|---:|\n");
         int[] total = new int[3];
         for (var e : counts.entrySet()) {

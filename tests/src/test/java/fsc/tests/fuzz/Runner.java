@@ -19,7 +19,8 @@ sealed interface Runner extends AutoCloseable {
     /** Exit code and stderr bytes; {@code timedOut} when the command was killed at the limit. */
     record Result(int code, byte[] stderr, boolean timedOut) {}
 
-    Result run(List<String> args) throws Exception;
+    /** Runs {@code args} with {@code timeoutS} seconds to answer. */
+    Result run(List<String> args, int timeoutS) throws Exception;
 
     @Override
     void close() throws Exception;
@@ -39,10 +40,54 @@ sealed interface Runner extends AutoCloseable {
                 "-Dfsc.home=" + home));
     }
 
+    /**
+     * When a command counts as hung: {@code timeoutS} seconds of CPU time (a busy loop), or ten
+     * times that in wall time (a blocked read). CPU time, because on a shared machine at load 20-30
+     * a healthy compile waits for a core far longer than it computes (one took 67 s of wall time for
+     * 5 s of CPU).
+     */
+    final class Limit {
+        private final int timeoutS;
+        private final List<ProcessHandle> roots;
+        private final long startNanos = System.nanoTime();
+        private final long startCpu;
+
+        Limit(int timeoutS, List<ProcessHandle> roots) {
+            this.timeoutS = timeoutS;
+            this.roots = roots;
+            this.startCpu = cpuNanos();
+        }
+
+        private long cpuNanos() {
+            long sum = 0;
+            for (ProcessHandle r : roots) {
+                sum += cpu(r);
+                for (ProcessHandle d : r.descendants().toList()) {
+                    sum += cpu(d);
+                }
+            }
+            return sum;
+        }
+
+        private static long cpu(ProcessHandle h) {
+            return h.info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(0L);
+        }
+
+        /** Null while within the limit, else what was exceeded. */
+        String exceeded() {
+            double cpu = (cpuNanos() - startCpu) / 1e9;
+            double wall = (System.nanoTime() - startNanos) / 1e9;
+            if (cpu > timeoutS || wall > 10.0 * timeoutS) {
+                return String.format(
+                        java.util.Locale.ROOT, "killed after %.0f s of CPU, %.0f s of wall time", cpu, wall);
+            }
+            return null;
+        }
+    }
+
     /** Through {@link FuzzWorker} JVMs: one for many commands, replaced after a hang or every 300 runs. */
     final class Workers implements Runner {
         private final Path home;
-        private final int timeoutS;
         private final Path log;
         private final ExecutorService reader = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "worker-reader");
@@ -54,9 +99,8 @@ sealed interface Runner extends AutoCloseable {
         private OutputStream toWorker;
         private int runs;
 
-        Workers(Path home, int timeoutS, Path log) throws IOException {
+        Workers(Path home, Path log) throws IOException {
             this.home = Files.createDirectories(home);
-            this.timeoutS = timeoutS;
             this.log = log;
         }
 
@@ -85,7 +129,7 @@ sealed interface Runner extends AutoCloseable {
         }
 
         @Override
-        public Result run(List<String> args) throws Exception {
+        public Result run(List<String> args, int timeoutS) throws Exception {
             if (p == null || !p.isAlive() || runs >= 300) {
                 stop();
                 start();
@@ -100,12 +144,19 @@ sealed interface Runner extends AutoCloseable {
                 return new Result(code, err, false);
             });
             try {
-                // The first command of a fresh worker also pays the JVM's start.
-                return f.get(timeoutS + (runs == 1 ? 10 : 0), TimeUnit.SECONDS);
-            } catch (TimeoutException e) {
-                stop();
-                f.cancel(true);
-                return new Result(-1, new byte[0], true);
+                Limit limit = new Limit(timeoutS, List.of(p.toHandle()));
+                while (true) {
+                    try {
+                        return f.get(1, TimeUnit.SECONDS);
+                    } catch (TimeoutException e) {
+                        String over = limit.exceeded();
+                        if (over != null) {
+                            stop();
+                            f.cancel(true);
+                            return new Result(-1, over.getBytes(StandardCharsets.UTF_8), true);
+                        }
+                    }
+                }
             } catch (java.util.concurrent.ExecutionException e) {
                 stop();
                 return new Result(98, ("worker died: " + e.getCause()).getBytes(StandardCharsets.UTF_8), false);
@@ -122,15 +173,13 @@ sealed interface Runner extends AutoCloseable {
     /** Through the {@code ./fsc} script, one JVM per command: the exact path a user's shell takes. */
     final class Launcher implements Runner {
         private final Path fsc;
-        private final int timeoutS;
 
-        Launcher(Path fsc, int timeoutS) {
+        Launcher(Path fsc) {
             this.fsc = fsc.toAbsolutePath();
-            this.timeoutS = timeoutS;
         }
 
         @Override
-        public Result run(List<String> args) throws Exception {
+        public Result run(List<String> args, int timeoutS) throws Exception {
             List<String> cmd = new ArrayList<>(List.of(fsc.toString()));
             cmd.addAll(args);
             Path err = Files.createTempFile("fsc-err", ".txt");
@@ -141,11 +190,15 @@ sealed interface Runner extends AutoCloseable {
                 pb.environment().put("FSC_SKIP_BUILD", "1");
                 pb.environment().put("FSC_JAVA_OPTS", "-Xmx1g");
                 Process p = pb.start();
-                if (!p.waitFor(timeoutS + 5L, TimeUnit.SECONDS)) {
-                    p.descendants().forEach(ProcessHandle::destroyForcibly);
-                    p.destroyForcibly();
-                    p.waitFor();
-                    return new Result(-1, Files.readAllBytes(err), true);
+                Limit limit = new Limit(timeoutS, List.of(p.toHandle()));
+                while (!p.waitFor(1, TimeUnit.SECONDS)) {
+                    String over = limit.exceeded();
+                    if (over != null) {
+                        p.descendants().forEach(ProcessHandle::destroyForcibly);
+                        p.destroyForcibly();
+                        p.waitFor();
+                        return new Result(-1, over.getBytes(StandardCharsets.UTF_8), true);
+                    }
                 }
                 // The stderr filter runs in a process substitution: let it finish writing.
                 p.descendants().forEach(h -> h.onExit().join());
