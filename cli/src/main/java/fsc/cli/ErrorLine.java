@@ -141,7 +141,41 @@ final class ErrorLine {
         return names;
     }
 
+    /**
+     * {@code s} on one printable line: line breaks become spaces, and every other control
+     * character, lone surrogate or unassigned code point becomes an escape ({@code \\x00},
+     * {@code \\u{d800}}). A message often echoes bytes of a bad input; a NUL or an escape sequence
+     * there would garble the terminal or make line tools treat stderr as binary.
+     */
     static String oneLine(String s) {
-        return s == null ? "" : s.replaceAll("\\s*\\R\\s*", " ").strip();
+        return s == null ? "" : printable(s.replaceAll("\\s*\\R\\s*", " ").strip());
+    }
+
+    static String printable(String s) {
+        StringBuilder b = null;
+        for (int i = 0; i < s.length(); ) {
+            int cp = s.codePointAt(i);
+            int n = Character.charCount(cp);
+            boolean bad = cp != ' '
+                    && (Character.isISOControl(cp)
+                            || Character.getType(cp) == Character.SURROGATE
+                            || Character.getType(cp) == Character.UNASSIGNED
+                            || Character.getType(cp) == Character.PRIVATE_USE
+                            || cp == '\uFFFD');
+            if (bad && b == null) {
+                b = new StringBuilder(s.length() + 16).append(s, 0, i);
+            }
+            if (b != null) {
+                if (!bad) {
+                    b.appendCodePoint(cp);
+                } else if (cp < 0x100) {
+                    b.append(String.format(Locale.ROOT, "\\x%02x", cp));
+                } else {
+                    b.append(String.format(Locale.ROOT, "\\u{%x}", cp));
+                }
+            }
+            i += n;
+        }
+        return b == null ? s : b.toString();
     }
 }

@@ -75,7 +75,9 @@ final class InspectCommand implements Callable<Integer> {
             out.flush();
             return 0;
         }
-        if (model.getFileName().toString().endsWith(".gguf")) {
+        if (IrFiles.isIr(model)) {
+            out.print(IrSummary.render(model, IrFiles.read(model)));
+        } else if (model.getFileName().toString().endsWith(".gguf")) {
             out.print(fsc.frontend.gguf.GgufModelInfo.read(model).render());
         } else {
             OnnxModelInfo info = OnnxModelInfo.read(model);

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+import fsc.ir.FscException;
 import fsc.runtime.RuntimeFailure;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
@@ -93,6 +94,20 @@ class CliErrorsTest {
                 "cannot write out/y.npy: permission denied",
                 ErrorLine.userMessage(new RuntimeFailure("cannot write out/y.npy: " + denied.getMessage(), denied)));
         assertEquals("x.jar: no such file or directory", ErrorLine.userMessage(new NoSuchFileException("x.jar")));
+    }
+
+    /**
+     * A message echoing bytes of a bad input stays one printable line: NUL made the launcher's grep
+     * print only "binary file matches", and an escape sequence would reach the terminal.
+     */
+    @Test
+    void nonPrintableBytesInMessagesAreEscaped() {
+        assertEquals(
+                "x.fsir:1:1: unexpected text 'a\\x00b\\x1b[2J\\u{fffd}' \\x07 t\\x09ab",
+                ErrorLine.userMessage(
+                        new FscException("x.fsir:1:1: unexpected text 'a\u0000b\u001b[2J\ufffd'\n\u0007 t\tab")));
+        assertEquals("plain ünïcödé stays", ErrorLine.oneLine("plain ünïcödé stays"));
+        assertEquals("lone \\u{d800} surrogate", ErrorLine.oneLine("lone \ud800 surrogate"));
     }
 
     @Test

@@ -50,6 +50,42 @@ class InspectCommandTest {
         assertTrue(r.out().contains("symbols (upper bounds, set with --bound SYM=N): batch <= "), r.out());
     }
 
+    /** --help says inspect takes an .fsir dump; it used to be read as ONNX ("not a valid ONNX model"). */
+    @Test
+    void anIrDumpIsDescribedAsIr() throws Exception {
+        ModelProto model = ModelProto.newBuilder()
+                .setIrVersion(8)
+                .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(14))
+                .setGraph(GraphProto.newBuilder()
+                        .setName("g")
+                        .addNode(NodeProto.newBuilder()
+                                .setOpType("Relu")
+                                .setName("relu")
+                                .addInput("x")
+                                .addOutput("y"))
+                        .addInput(tensor("x", "batch", "n"))
+                        .addOutput(tensor("y", "batch", "n")))
+                .build();
+        Path file = dir.resolve("relu.onnx");
+        Files.write(file, model.toByteArray());
+        Path ir = dir.resolve("ir");
+        CliRun c = CliRun.of(
+                "compile", file.toString(), "-q", "-o", dir.resolve("relu.jar").toString(), "--dump-ir", ir.toString());
+        assertEquals(0, c.exit(), c.err());
+        Path first;
+        try (var s = Files.list(ir)) {
+            first = s.filter(p -> p.toString().endsWith(".fsir"))
+                    .sorted()
+                    .findFirst()
+                    .orElseThrow();
+        }
+        CliRun r = CliRun.of("inspect", first.toString());
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("fsc IR graph @"), r.out());
+        assertTrue(r.out().contains("x: f32[batch,n]"), r.out());
+        assertTrue(r.out().contains("relu "), r.out());
+    }
+
     private static ValueInfoProto tensor(String name, String... dims) {
         TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
         for (String d : dims) {

@@ -35,7 +35,7 @@ public final class IrFiles {
     public static Graph read(Path file) {
         String text;
         try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
+            text = utf8(file, Files.readAllBytes(file));
         } catch (IOException e) {
             throw new FscException(file + ": cannot read: " + e.getMessage());
         }
@@ -43,6 +43,22 @@ public final class IrFiles {
         boolean namesWeights = text.contains("= const @\"");
         Weights weights = namesWeights || Files.exists(side) ? WeightSideFile.nextTo(file) : Weights.empty();
         return IrParser.parse(text, file.toString(), weights);
+    }
+
+    /** The text of a dump, or an error naming the offset of the first byte that is not UTF-8. */
+    private static String utf8(Path file, byte[] bytes) {
+        java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(bytes);
+        java.nio.CharBuffer out = java.nio.CharBuffer.allocate(bytes.length);
+        java.nio.charset.CoderResult r = StandardCharsets.UTF_8
+                .newDecoder()
+                .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+                .decode(in, out, true);
+        if (r.isError()) {
+            throw new FscException(
+                    file + ": byte offset " + in.position() + ": not UTF-8 text (an .fsir file is UTF-8)");
+        }
+        return out.flip().toString();
     }
 
     /**

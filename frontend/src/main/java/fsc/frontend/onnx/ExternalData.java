@@ -8,14 +8,19 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 
 /**
  * Tensor bytes stored beside the model ({@code external_data}: {@code location}, {@code offset},
  * {@code length}). The location must stay inside the model's folder: a model file is untrusted
  * input, and {@code ../../etc/passwd} or a symlink pointing out must not turn it into a file reader.
- * The region is mapped, never read onto the heap.
+ * The rule (the four layers ONNX 1.21 documents): a relative path only; resolved against the model's
+ * folder and checked to stay inside it, before and after following symlinks; a regular file (no
+ * devices, pipes or folders); one hard link only. The region is mapped, never read onto the heap.
  */
 final class ExternalData {
     private ExternalData() {}
@@ -44,7 +49,7 @@ final class ExternalData {
             throw new FscException(where + ": external data without a 'location'");
         }
         Path file = resolve(location, baseDir, where);
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
             long size = ch.size();
             long len = length < 0 ? expectedBytes : length;
             if (len != expectedBytes) {
@@ -89,12 +94,11 @@ final class ExternalData {
             throw new FscException(
                     where + ": external data location '" + location + "' points outside the model's folder");
         }
-        if (!Files.isRegularFile(target)) {
-            throw new FscException(where + ": external data file '" + location + "' does not exist in " + base);
-        }
         Path real;
         try {
             real = target.toRealPath();
+        } catch (NoSuchFileException e) {
+            throw new FscException(where + ": external data file '" + location + "' does not exist in " + base);
         } catch (IOException e) {
             throw new FscException(where + ": cannot resolve external data file '" + location + "'");
         }
@@ -102,7 +106,35 @@ final class ExternalData {
             throw new FscException(where + ": external data location '" + location
                     + "' is a link to a file outside the model's folder");
         }
+        BasicFileAttributes attrs;
+        try {
+            attrs = Files.readAttributes(real, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (IOException e) {
+            throw new FscException(where + ": cannot read external data file '" + location + "'");
+        }
+        if (!attrs.isRegularFile()) {
+            // A device (/dev/zero reads forever), a FIFO (blocks the open) or a folder.
+            throw new FscException(where + ": external data location '" + location
+                    + "' is not a regular file (a device, pipe or folder)");
+        }
+        int links = hardLinks(real);
+        if (links > 1) {
+            // A hard link looks like a plain file inside the folder but may share its inode with any
+            // file on the same file system (ONNX 1.21 refuses these for the same reason).
+            throw new FscException(where + ": external data file '" + location + "' has " + links
+                    + " hard links; it may be a link to a file outside the model's folder, so it is refused"
+                    + " (copy it instead)");
+        }
         return real;
+    }
+
+    /** The file's hard-link count, or 1 where the file system does not report one. */
+    private static int hardLinks(Path file) {
+        try {
+            return ((Number) Files.getAttribute(file, "unix:nlink", LinkOption.NOFOLLOW_LINKS)).intValue();
+        } catch (UnsupportedOperationException | IllegalArgumentException | IOException e) {
+            return 1;
+        }
     }
 
     private static long number(String text, String key, String where) {

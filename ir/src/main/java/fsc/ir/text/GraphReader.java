@@ -166,12 +166,30 @@ final class GraphReader {
         if (!allowed) {
             throw lit.fail(p, "an arena placement belongs on a graph input or a top-level node result");
         }
-        long offset = Long.parseUnsignedLong(p.HEX(0).getText().substring(2), 16);
-        long bytes = Long.parseUnsignedLong(p.HEX(1).getText().substring(2), 16);
+        long offset = placementNumber(p.HEX(0).getSymbol(), "offset");
+        long bytes = placementNumber(p.HEX(1).getSymbol(), "size");
+        if (bytes > Long.MAX_VALUE - offset) {
+            throw lit.fail(p, "an arena slot of " + bytes + " bytes at offset " + offset + " overflows 63 bits");
+        }
         slots.put(v, new MemoryPlan.Slot(offset, bytes));
         if (firstPlacement == null) {
             firstPlacement = p.getStart();
         }
+    }
+
+    /** A placement's hex offset or size: at most 63 bits, as every arena offset is a Java long. */
+    private long placementNumber(Token hex, String what) {
+        String digits = hex.getText().substring(2);
+        long v;
+        try {
+            v = Long.parseUnsignedLong(digits, 16);
+        } catch (NumberFormatException e) {
+            throw lit.fail(hex, "arena " + what + " " + hex.getText() + " does not fit in 64 bits");
+        }
+        if (v < 0) {
+            throw lit.fail(hex, "arena " + what + " " + hex.getText() + " is past the largest arena (2^63 bytes)");
+        }
+        return v;
     }
 
     private Constant constant(Map<String, Value> scope, FsirParser.ConstantContext c, KnownValues known) {
@@ -426,6 +444,12 @@ final class GraphReader {
         for (String key : List.of("arena_bytes", "naive_bytes", "peak_live_bytes", "alignment")) {
             if (!fields.containsKey(key)) {
                 throw lit.fail(p, "the plan lacks " + key);
+            }
+        }
+        long arena = fields.get("arena_bytes");
+        for (MemoryPlan.Slot s : slots.values()) {
+            if (s.end() > arena) {
+                throw lit.fail(p, "an arena slot [" + s.offset() + ", " + s.end() + ") lies past arena_bytes " + arena);
             }
         }
         try {

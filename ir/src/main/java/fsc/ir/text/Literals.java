@@ -118,6 +118,9 @@ final class Literals {
         return new Dim(coeff, names);
     }
 
+    /** The most elements an inline constant may have (4 MiB of f32). */
+    static final long MAX_INLINE_ELEMENTS = 1 << 20;
+
     long parseLong(Token digits, boolean negative) {
         try {
             return Long.parseLong((negative ? "-" : "") + digits.getText());
@@ -226,13 +229,29 @@ final class Literals {
             throw fail(d, "inline data needs a row-major, fixed-size, unquantized type, not " + type);
         }
         long[] shape = type.evaluate(Map.of());
+        long elements = 1;
+        try {
+            for (long n : shape) {
+                elements = Math.multiplyExact(elements, n);
+            }
+        } catch (ArithmeticException e) {
+            throw fail(d, "inline data of " + type + " overflows a 64-bit element count");
+        }
+        if (elements > MAX_INLINE_ELEMENTS) {
+            // Inline data is for small hand-written constants; it is materialised on the heap, so a
+            // one-line file must not be able to ask for gigabytes.
+            throw fail(
+                    d,
+                    "inline data of " + type + " has " + elements + " elements; at most " + MAX_INLINE_ELEMENTS
+                            + " may be inline (larger weights belong in weights.fsw)");
+        }
         HostTensor t;
         if (d instanceof FsirParser.RandomDataContext r) {
             t = HostTensor.random(
                     type.dtype(), shape, new Random(parseLong(r.INT().getSymbol(), false)));
         } else {
             List<FsirParser.NumberContext> items = ((FsirParser.DenseDataContext) d).number();
-            long count = type.elementCount().value();
+            long count = elements;
             if (items.size() != 1 && items.size() != count) {
                 throw fail(d, type + " has " + count + " elements, the data lists " + items.size());
             }

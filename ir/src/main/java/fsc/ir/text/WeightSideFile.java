@@ -41,6 +41,8 @@ public final class WeightSideFile {
 
     static final int ALIGNMENT = 64;
     private static final byte[] MAGIC = "FSCWGT01".getBytes(StandardCharsets.US_ASCII);
+    /** An entry with an empty name, an empty dtype and rank 0: u16 + u8 + u8 + offset + bytes. */
+    private static final int MIN_ENTRY_BYTES = 2 + 1 + 1 + 8 + 8;
 
     private WeightSideFile() {}
 
@@ -127,10 +129,16 @@ public final class WeightSideFile {
         if (!Arrays.equals(magic, MAGIC)) {
             throw new FscException(file + ": not an fsc weights side file (bad magic at byte offset 0)");
         }
-        int count = index.getInt();
+        long count = Integer.toUnsignedLong(index.getInt());
         index.getInt();
+        // Every entry takes at least MIN_ENTRY_BYTES of index, so a count the file cannot hold is
+        // refused before the loop rather than after reading count entries of garbage.
+        if (count > (size - index.position()) / MIN_ENTRY_BYTES) {
+            throw new FscException(file + ": the index claims " + count + " weights (byte offset " + MAGIC.length
+                    + "), more than a " + size + "-byte file can hold");
+        }
         TreeMap<String, WeightData> byName = new TreeMap<>();
-        for (int i = 0; i < count; i++) {
+        for (long i = 0; i < count; i++) {
             int at = index.position();
             byte[] name = new byte[Short.toUnsignedInt(index.getShort())];
             index.get(name);
@@ -144,14 +152,30 @@ public final class WeightSideFile {
             long offset = index.getLong();
             long bytes = index.getLong();
             String n = new String(name, StandardCharsets.UTF_8);
-            if (offset < 0 || bytes < 0 || offset + bytes > size) {
+            // "bytes > size - offset", not "offset + bytes > size": the sum of two huge values wraps.
+            if (offset < 0 || bytes < 0 || offset > size || bytes > size - offset) {
                 throw new FscException(
                         file + ": weight '" + n + "' (index at byte offset " + at + ") points past the end");
+            }
+            if (bytes > Integer.MAX_VALUE) {
+                throw new FscException(file + ": weight '" + n + "' (index at byte offset " + at + ") is " + bytes
+                        + " bytes; one weight may hold at most 2 GiB");
+            }
+            if (byName.containsKey(n)) {
+                throw new FscException(file + ": weight '" + n + "' (index at byte offset " + at + ") is listed twice");
             }
             ByteBuffer data = ch.map(FileChannel.MapMode.READ_ONLY, offset, bytes);
             try {
                 DType t = DType.fromIrName(new String(dtype, StandardCharsets.US_ASCII));
+                for (long d : dims) {
+                    if (d < 0) {
+                        throw new IllegalArgumentException("negative dimension " + d + " in " + dims);
+                    }
+                }
                 byName.put(n, new WeightData(t, dims, data));
+            } catch (ArithmeticException e) {
+                throw new FscException(file + ": weight '" + n + "' (index at byte offset " + at + "): dims " + dims
+                        + " overflow a 64-bit element count");
             } catch (IllegalArgumentException e) {
                 throw new FscException(
                         file + ": weight '" + n + "' (index at byte offset " + at + "): " + e.getMessage());
@@ -167,6 +191,10 @@ public final class WeightSideFile {
             throw new FscException(
                     fsir + ": the weights side file " + side + " is missing",
                     "IR dumps are read with the " + NAME + " that --dump-ir writes into the same directory");
+        }
+        if (!Files.isRegularFile(side)) {
+            // A FIFO would block the open and a device read without end.
+            throw new FscException(fsir + ": the weights side file " + side + " is not a regular file");
         }
         return read(side);
     }

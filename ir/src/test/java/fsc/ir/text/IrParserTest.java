@@ -179,6 +179,52 @@ class IrParserTest {
         assertEquals(-1.0, y.getDouble(1));
     }
 
+    /**
+     * Arena placements from a mutation fuzzer (docs/RELIABILITY.md): an offset of 0xffff...ff used to
+     * end in "IllegalArgumentException: slot at -1"; each is now located at its token.
+     */
+    @Test
+    void hostileArenaPlacementsAreLocated() {
+        String printed = IrPrinter.print(fusedWithPlan());
+        String placed = "%y: f32[S,2] arena[0x80 +0x40]";
+        assertTrue(printed.contains(placed), printed);
+        String text = printed.replace(placed, "%y: f32[S,2] arena[0xffffffffffffffff +0x40]");
+        FscException e = assertThrows(
+                FscException.class,
+                () -> IrParser.parse(text, "bad.fsir", fusedWithPlan().weights()));
+        assertTrue(e.getMessage().startsWith("bad.fsir:"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("arena offset 0xffffffffffffffff is past the largest arena"), e.getMessage());
+
+        String tooLong = printed.replace(placed, "%y: f32[S,2] arena[0x10000000000000000 +0x40]");
+        e = assertThrows(
+                FscException.class,
+                () -> IrParser.parse(tooLong, "bad.fsir", fusedWithPlan().weights()));
+        assertTrue(e.getMessage().contains("does not fit in 64 bits"), e.getMessage());
+
+        String wraps = printed.replace(placed, "%y: f32[S,2] arena[0x7fffffffffffffc0 +0x80]");
+        e = assertThrows(
+                FscException.class,
+                () -> IrParser.parse(wraps, "bad.fsir", fusedWithPlan().weights()));
+        assertTrue(e.getMessage().contains("overflows 63 bits"), e.getMessage());
+
+        String past = printed.replace(placed, "%y: f32[S,2] arena[0x1000 +0x40]");
+        e = assertThrows(
+                FscException.class,
+                () -> IrParser.parse(past, "bad.fsir", fusedWithPlan().weights()));
+        assertTrue(e.getMessage().contains("lies past arena_bytes 192"), e.getMessage());
+    }
+
+    /** Inline data is materialised on the heap: a one-line file must not ask for gigabytes. */
+    @Test
+    void hugeInlineConstantsAreRefused() {
+        String head = "graph @m(%x: f32[2]) -> (%x: f32[2]) {\n";
+        assertTrue(error(head + "  %c: f32[65536,65536] = const @\"c\" random(7)\n  return %x\n}")
+                .contains("has 4294967296 elements; at most 1048576 may be inline"));
+        assertTrue(error(head + "  %c: f32[4294967296,4294967296] = const @\"c\" [0]\n  return %x\n}")
+                .contains("overflows a 64-bit element count"));
+    }
+
     private static String error(String text) {
         FscException e = assertThrows(FscException.class, () -> IrParser.parse(text, "bad.fsir"));
         return e.getMessage();

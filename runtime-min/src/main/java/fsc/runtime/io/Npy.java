@@ -79,9 +79,16 @@ public final class Npy {
             throw fail(file, headerStart, e.getMessage());
         }
         long dataStart = headerStart + headerLen;
-        long count = Tensor.countOf(h.shape);
-        long bytes = count * type.byteSize();
-        if (dataStart + bytes > size) {
+        long bytes;
+        try {
+            bytes = Math.multiplyExact(Tensor.countOf(h.shape), type.byteSize());
+        } catch (ArithmeticException | IllegalArgumentException e) {
+            throw fail(
+                    file,
+                    headerStart,
+                    "shape " + shapeTuple(h.shape) + " of " + type.shortName() + " overflows a 64-bit byte count");
+        }
+        if (bytes > size - dataStart) {
             throw fail(
                     file,
                     size,
@@ -240,13 +247,20 @@ public final class Npy {
                     break;
                 }
                 int start = pos;
-                while (pos < s.length() && Character.isDigit(s.charAt(pos))) {
+                while (pos < s.length() && s.charAt(pos) >= '0' && s.charAt(pos) <= '9') {
                     pos++;
                 }
                 if (start == pos) {
                     throw error("expected a dimension");
                 }
-                dims.add(Long.parseLong(s.substring(start, pos)));
+                String digits = s.substring(start, pos);
+                try {
+                    dims.add(Long.parseLong(digits));
+                } catch (NumberFormatException e) {
+                    pos = start;
+                    throw error("dimension " + (digits.length() > 40 ? digits.substring(0, 40) + "..." : digits)
+                            + " does not fit in 64 bits");
+                }
                 skipSpace();
                 if (peek() == ',') {
                     pos++;

@@ -125,14 +125,38 @@ public final class OnnxTensorFile {
                 throw r.error(0, "negative dimension " + shape[i]);
             }
         }
+        // The data present is checked against the dims before anything is allocated from them: a
+        // 43-byte file must not be able to ask for terabytes.
+        long count;
+        long need;
+        try {
+            count = Tensor.countOf(shape);
+            if (count > Long.MAX_VALUE / 8) {
+                throw new ArithmeticException("size");
+            }
+            need = type == ElemType.STRING ? 0 : type.bytesFor(count);
+        } catch (ArithmeticException e) {
+            throw r.error(0, "dims " + java.util.Arrays.toString(shape) + " overflow a 64-bit size");
+        }
         if (type == ElemType.STRING) {
-            if (strings.size() != Tensor.countOf(shape)) {
-                throw r.error(0, "tensor has " + strings.size() + " strings, its shape needs " + Tensor.countOf(shape));
+            if (strings.size() != count) {
+                throw r.error(0, "tensor has " + strings.size() + " strings, its shape needs " + count);
             }
             return new Named(name, Tensor.ofStrings(shape, strings.toArray(String[]::new)));
         }
+        if (rawStart >= 0 && rawLen != need) {
+            throw r.error(
+                    rawStart,
+                    "raw_data has " + rawLen + " bytes, " + type.shortName() + java.util.Arrays.toString(shape)
+                            + " needs " + need);
+        }
+        if (rawStart < 0 && values.size < count) {
+            throw r.error(
+                    0,
+                    "tensor has " + values.size + " values, shape " + java.util.Arrays.toString(shape) + " needs "
+                            + count);
+        }
         Tensor t = Tensor.allocate(type, shape, Arena.ofAuto());
-        long count = t.elementCount();
         if (rawStart >= 0) {
             if (rawLen != type.bytesFor(count)) {
                 throw r.error(

@@ -106,7 +106,12 @@ final class ProtoReader {
                 need(8);
                 pos += 8;
             }
-            case LEN -> pos += length();
+            case LEN -> {
+                // Not "pos += length()": Java reads pos before length() moves it past the prefix, so
+                // the prefix's own bytes would be read again as the next tag.
+                int len = length();
+                pos += len;
+            }
             case FIXED32 -> {
                 need(4);
                 pos += 4;

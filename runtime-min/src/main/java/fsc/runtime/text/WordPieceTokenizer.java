@@ -82,7 +82,7 @@ public final class WordPieceTokenizer {
         }
         Map<String, Integer> vocab = new HashMap<>();
         for (Map.Entry<?, ?> e : asMap(model.get("vocab"), "model.vocab").entrySet()) {
-            vocab.put((String) e.getKey(), ((Number) e.getValue()).intValue());
+            vocab.put(String.valueOf(e.getKey()), tokenId(e.getValue(), "model.vocab[\"" + e.getKey() + "\"]"));
         }
         String unk = stringOr(model.get("unk_token"), "[UNK]");
         String prefix = stringOr(model.get("continuing_subword_prefix"), "##");
@@ -99,7 +99,10 @@ public final class WordPieceTokenizer {
         if (root.get("added_tokens") instanceof List<?> list) {
             for (Object o : list) {
                 Map<?, ?> t = asMap(o, "added_tokens[]");
-                added.add(new AddedToken((String) t.get("content"), ((Number) t.get("id")).intValue()));
+                if (!(t.get("content") instanceof String content) || content.isEmpty()) {
+                    throw new RuntimeFailure("added_tokens[].content must be a non-empty string");
+                }
+                added.add(new AddedToken(content, tokenId(t.get("id"), "added_tokens[].id")));
             }
         }
         added.sort(
@@ -269,14 +272,14 @@ public final class WordPieceTokenizer {
                 && specials.get(token) instanceof Map<?, ?> entry
                 && entry.get("ids") instanceof List<?> ids
                 && ids.size() == 1) {
-            return ((Number) ids.get(0)).intValue();
+            return tokenId(ids.get(0), "post_processor.special_tokens." + token + ".ids[0]");
         }
         return idOf(vocab, token, "post-processor token");
     }
 
     private static int padId(Object padding, Map<String, Integer> vocab) {
-        if (padding instanceof Map<?, ?> p && p.get("pad_id") instanceof Number n) {
-            return n.intValue();
+        if (padding instanceof Map<?, ?> p && p.get("pad_id") != null) {
+            return tokenId(p.get("pad_id"), "padding.pad_id");
         }
         Integer id = vocab.get("[PAD]");
         return id == null ? 0 : id;
@@ -288,6 +291,17 @@ public final class WordPieceTokenizer {
             throw new RuntimeFailure(what + " " + token + " is not in the vocabulary");
         }
         return id;
+    }
+
+    /** A token id: a whole number in {@code [0, 2^31)}, so it can index the embedding table. */
+    private static int tokenId(Object o, String what) {
+        if (o instanceof Number n) {
+            double d = n.doubleValue();
+            if (d >= 0 && d <= Integer.MAX_VALUE && d == Math.rint(d)) {
+                return (int) d;
+            }
+        }
+        throw new RuntimeFailure(what + " must be a token id (a whole number >= 0), got " + o);
     }
 
     private static Map<?, ?> asMap(Object o, String what) {

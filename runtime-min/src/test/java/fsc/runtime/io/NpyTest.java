@@ -99,6 +99,20 @@ class NpyTest {
         assertMessage(big, "big-endian");
     }
 
+    /** A shape whose byte count overflows 64 bits (or is negative) is a bad file, not an ArithmeticException. */
+    @Test
+    void rejectsShapesWhoseSizeOverflows() throws IOException {
+        Path huge = dir.resolve("h.npy");
+        write(huge, 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296), }", new byte[4]);
+        assertMessage(huge, "overflows a 64-bit byte count");
+        write(huge, 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (2305843009213693952,), }", new byte[4]);
+        assertMessage(huge, "overflows a 64-bit byte count");
+        write(huge, 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2305843009213693951,), }", new byte[4]);
+        assertMessage(huge, "truncated");
+        write(huge, 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999,), }", new byte[4]);
+        assertMessage(huge, "does not fit in 64 bits");
+    }
+
     private void assertMessage(Path f, String part) {
         RuntimeFailure e = assertThrows(RuntimeFailure.class, () -> Npy.read(f));
         assertTrue(e.getMessage().contains(f.toString()), e.getMessage());

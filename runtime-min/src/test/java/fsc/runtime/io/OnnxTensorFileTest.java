@@ -83,6 +83,31 @@ class OnnxTensorFileTest {
         assertEquals(9f, t.getFloat(0));
     }
 
+    /**
+     * Unknown fields are skipped whole: a length-delimited one (doc_string, 12) used to be skipped
+     * without its length prefix, so the next byte was read as a tag ("unsupported wire type 6").
+     */
+    @Test
+    void skipsUnknownLengthDelimitedFields() throws IOException {
+        Tensor t = decode(new Proto()
+                .bytes(12, "a doc string of 30 bytes......".getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                .varint(1, 2)
+                .bytes(12, new byte[200])
+                .varint(2, 1)
+                .fixed32(4, 0.25f)
+                .fixed32(4, 4f));
+        assertArrayEquals(new long[] {2}, t.shape());
+        assertEquals(4f, t.getFloat(1));
+    }
+
+    /** Huge dims with little data are refused before allocating (they used to allocate from the dims). */
+    @Test
+    void hugeDimsAreCheckedAgainstTheDataBeforeAllocating() throws IOException {
+        assertFails(new Proto().varint(1, 1L << 40).varint(2, 1).fixed32(4, 1f), "tensor has 1 values");
+        assertFails(new Proto().varint(1, 1L << 40).varint(2, 1).bytes(9, new byte[4]), "raw_data has 4 bytes");
+        assertFails(new Proto().varint(1, 1L << 40).varint(1, 1L << 40).varint(2, 1), "overflow a 64-bit size");
+    }
+
     @Test
     void readsStringData() throws IOException {
         Tensor t = decode(new Proto()

@@ -113,6 +113,30 @@ class WordPieceTokenizerTest {
         assertTrue(e.getMessage().contains("expected WordPiece"), e.getMessage());
     }
 
+    /** Wrong JSON types and impossible ids are user errors naming the field, not ClassCastExceptions. */
+    @Test
+    void badlyTypedFieldsAreUserErrors() {
+        String head = "{\"model\": {\"type\": \"WordPiece\", \"vocab\": ";
+        assertRejected(head + "{\"a\": \"one\"}}}", "model.vocab[\"a\"] must be a token id");
+        assertRejected(head + "{\"a\": -1}}}", "model.vocab[\"a\"] must be a token id");
+        assertRejected(head + "{\"a\": 1.5}}}", "must be a token id");
+        assertRejected(head + "{\"a\": 1e30}}}", "must be a token id");
+        assertRejected(
+                head + "{\"[CLS]\": 0, \"[SEP]\": 1}}, \"added_tokens\": [{\"content\": 7, \"id\": 2}]}",
+                "added_tokens[].content must be a non-empty string");
+        assertRejected(
+                head + "{\"[CLS]\": 0, \"[SEP]\": 1}}, \"added_tokens\": [{\"content\": \"x\"}]}",
+                "added_tokens[].id must be a token id");
+        assertRejected(
+                head + "{\"[CLS]\": 0, \"[SEP]\": 1}}, \"padding\": {\"pad_id\": \"0\"}}",
+                "padding.pad_id must be a token id");
+    }
+
+    private static void assertRejected(String json, String message) {
+        RuntimeFailure e = assertThrows(RuntimeFailure.class, () -> WordPieceTokenizer.fromJsonText(json));
+        assertTrue(e.getMessage().contains(message), e.getMessage());
+    }
+
     private static void assertEncodes(String text, long... expected) {
         assertArrayEquals(expected, tok.encode(text, 128), text);
     }

@@ -19,7 +19,7 @@ import java.util.function.Function;
  * #dequantizedTwin} writes the same model with every weight dequantized to F32, so a test can
  * compare the packed-weight kernels against plain F32 on identical effective weights.
  */
-record SyntheticLlama(int dim, int layers, int heads, int kvHeads, int ffn, int vocab, long seed) {
+public record SyntheticLlama(int dim, int layers, int heads, int kvHeads, int ffn, int vocab, long seed) {
 
     /** The LLaMA tensors of this shape: name → [rows, cols] (outermost first). */
     List<Object[]> tensors() {
@@ -44,7 +44,7 @@ record SyntheticLlama(int dim, int layers, int heads, int kvHeads, int ffn, int 
     }
 
     /** Writes the model; norms are always F32 (as llama.cpp keeps them). */
-    void write(Path path, Function<String, GgmlType> typeOf) {
+    public void write(Path path, Function<String, GgmlType> typeOf) {
         write(path, typeOf, "llama");
     }
 

@@ -22,6 +22,33 @@ import org.junit.jupiter.api.Test;
 class LauncherOutputTest {
     private static final Path ROOT = Path.of(System.getProperty("user.dir")).getParent();
 
+    /**
+     * An error that echoes NUL and escape bytes from a bad input reaches stderr as one printable line:
+     * the CLI escapes them, and the filter is byte-wise (it once printed only "binary file matches").
+     */
+    @Test
+    void anErrorEchoingBinaryBytesArrivesAsOnePrintableLine(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws Exception {
+        Path bad = dir.resolve("bad.fsir");
+        Files.write(bad, "graph @m() -> () {\n  \u0000\u001b[2J garbage\n}\n".getBytes(StandardCharsets.ISO_8859_1));
+        ProcessBuilder pb = new ProcessBuilder(ROOT.resolve("fsc").toString(), "inspect", bad.toString())
+                .directory(ROOT.toFile())
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        pb.environment().put("FSC_SKIP_BUILD", "1");
+        Process p = pb.start();
+        byte[] err = p.getErrorStream().readAllBytes();
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+        String text = new String(err, StandardCharsets.UTF_8);
+        org.junit.jupiter.api.Assertions.assertEquals(2, p.exitValue(), text);
+        List<String> lines = text.lines().toList();
+        org.junit.jupiter.api.Assertions.assertEquals(1, lines.size(), text);
+        assertTrue(lines.getFirst().startsWith("fsc: error: " + bad + ":2:"), text);
+        assertTrue(lines.getFirst().contains("\\x00"), text);
+        for (byte b : err) {
+            assertTrue(b == '\n' || (b >= 0x20 && b != 0x7f), "unprintable byte " + b + " in: " + text);
+        }
+    }
+
     @Test
     void serveProgressAndListeningLineArriveThroughAPipeWhileItRuns() throws Exception {
         Path launcher = ROOT.resolve("fsc");

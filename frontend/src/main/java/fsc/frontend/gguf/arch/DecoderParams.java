@@ -43,8 +43,18 @@ public record DecoderParams(
             throw new FscException(where + ": token_embd.weight has dims " + emb.dims() + ", expected [" + dim
                     + ", vocab] (ggml order)");
         }
-        int vocab = Math.toIntExact(emb.dims().get(1));
-        int ropeDim = m.getInt(p + "rope.dimension_count", headDim);
+        long vocabDim = emb.dims().get(1);
+        if (vocabDim < 1 || vocabDim > MAX_VOCAB) {
+            throw new FscException(where + ": token_embd.weight has a vocabulary of " + vocabDim
+                    + " tokens; expected 1 to " + MAX_VOCAB);
+        }
+        int vocab = (int) vocabDim;
+        atMost(f, dim, MAX_DIM, p + "embedding_length");
+        atMost(f, layers, MAX_LAYERS, p + "block_count");
+        atMost(f, heads, dim, p + "attention.head_count");
+        atMost(f, headDim, MAX_DIM, p + "attention.key_length");
+        atMost(f, ffn, MAX_FFN, p + "feed_forward_length");
+        int ropeDim = positive(f, m.getInt(p + "rope.dimension_count", headDim), p + "rope.dimension_count");
         if (ropeDim % 2 != 0 || ropeDim > headDim) {
             throw new FscException(
                     where + ": rope.dimension_count " + ropeDim + " must be even and at most " + headDim);
@@ -58,10 +68,48 @@ public record DecoderParams(
                 kvHeads,
                 headDim,
                 ffn,
-                m.getFloat(p + "attention.layer_norm_rms_epsilon", 1e-5f),
-                m.getFloat(p + "rope.freq_base", 10000f),
+                inRange(
+                        f,
+                        m.getFloat(p + "attention.layer_norm_rms_epsilon", 1e-5f),
+                        1f,
+                        p + "attention.layer_norm_rms_epsilon"),
+                inRange(f, m.getFloat(p + "rope.freq_base", 10000f), 1e12f, p + "rope.freq_base"),
                 ropeDim,
-                m.getInt(p + "context_length", 2048));
+                atMost(
+                        f,
+                        positive(f, m.getInt(p + "context_length", 2048), p + "context_length"),
+                        MAX_CONTEXT,
+                        p + "context_length"));
+    }
+
+    /*
+     * Sanity bounds on what a file may claim, far above any released model (Llama 3.1 405B: dim
+     * 16384, 126 layers, ffn 53248, vocab 128256; the longest contexts are 10M tokens), so a hostile
+     * file is refused here rather than sizing buffers from its numbers.
+     */
+    private static final int MAX_DIM = 1 << 17;
+    private static final int MAX_LAYERS = 4096;
+    private static final int MAX_FFN = 1 << 20;
+    private static final int MAX_VOCAB = 1 << 24;
+    private static final int MAX_CONTEXT = 1 << 27;
+
+    /**
+     * A float hyper-parameter that is finite and in {@code (0, max]}: an epsilon of +inf or NaN would
+     * otherwise reach the generated source as {@code Infinityf} and fail in javac.
+     */
+    private static float inRange(GgufFile f, float v, float max, String key) {
+        if (!(v > 0 && v <= max)) {
+            throw new FscException(
+                    f.label() + ": metadata " + key + " must be a finite number in (0, " + max + "], got " + v);
+        }
+        return v;
+    }
+
+    private static int atMost(GgufFile f, int v, int max, String key) {
+        if (v > max) {
+            throw new FscException(f.label() + ": metadata " + key + " is " + v + ", above the sane limit " + max);
+        }
+        return v;
     }
 
     private static int positive(GgufFile f, int v, String key) {

@@ -91,4 +91,43 @@ class GgufDecoderImporterTest {
             assertEquals(1, e.getMessage().lines().count());
         }
     }
+
+    /**
+     * Hyper-parameters from a mutation fuzzer (docs/RELIABILITY.md): an rms epsilon of +inf reached
+     * the generated source as {@code Infinityf} and failed in javac. Each bad value is now refused at
+     * import, naming the key.
+     */
+    @Test
+    void nonFiniteOrAbsurdHyperParametersAreRefused(@TempDir Path dir) {
+        String eps = "llama.attention.layer_norm_rms_epsilon";
+        for (float bad : new float[] {Float.POSITIVE_INFINITY, Float.NaN, 0f, -1e-5f, 2f}) {
+            assertRefused(dir, tiny().putF32(eps, bad), "metadata " + eps + " must be a finite number in (0, 1.0]");
+        }
+        assertRefused(
+                dir,
+                tiny().putF32("llama.rope.freq_base", Float.NaN),
+                "metadata llama.rope.freq_base must be a finite");
+        assertRefused(dir, tiny().putU32("llama.block_count", 1 << 20), "metadata llama.block_count is 1048576, above");
+        assertRefused(dir, tiny().putU32("llama.context_length", 0), "metadata llama.context_length must be positive");
+    }
+
+    /** The partial llama of the test above: enough metadata to reach the hyper-parameter checks. */
+    private static GgufWriter tiny() {
+        return new GgufWriter()
+                .putString("general.architecture", "llama")
+                .putU32("llama.embedding_length", 32)
+                .putU32("llama.block_count", 1)
+                .putU32("llama.attention.head_count", 4)
+                .putU32("llama.feed_forward_length", 64)
+                .addF32("token_embd.weight", GgmlType.F32, List.of(32L, 3L), new float[96]);
+    }
+
+    private static void assertRefused(Path dir, GgufWriter w, String message) {
+        Path file = dir.resolve("bad.gguf");
+        w.write(file);
+        try (GgufFile f = GgufFile.open(file)) {
+            FscException e = assertThrows(FscException.class, () -> DecoderParams.read(f));
+            assertTrue(e.getMessage().contains(message), e.getMessage());
+        }
+    }
 }
