@@ -638,7 +638,10 @@ public final class LlmKernels {
                                                     ATT, cache, key + 4L * i, ByteOrder.LITTLE_ENDIAN),
                                             acc);
                         }
-                        float sc = Lanes.sum(acc);
+                        for (int r = lanes / 2; r > 0; r /= 2) { // Lanes.sum, inline (see ROTATE)
+                            acc = acc.add(acc.rearrange(ROTATE[r]));
+                        }
+                        float sc = acc.lane(0);
                         for (int i = vecEnd; i < hd; i++) {
                             sc += qh[qo + i] * cache.get(F32, key + 4L * i);
                         }
