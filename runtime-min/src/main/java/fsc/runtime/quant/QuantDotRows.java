@@ -1,6 +1,5 @@
 package fsc.runtime.quant;
 
-import fsc.runtime.kernels.Lanes;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -171,10 +170,18 @@ public final class QuantDotRows {
             acc2 = b2.fma(d, acc2);
             acc3 = b3.fma(d, acc3);
         }
-        out[o] = Lanes.sum(acc0);
-        out[o + 1] = Lanes.sum(acc1);
-        out[o + 2] = Lanes.sum(acc2);
-        out[o + 3] = Lanes.sum(acc3);
+        // Lanes.sum's tree written out (QuantDot.ROTATE): four calls in one kernel can exceed C2's
+        // inlining budget, and a vector passed to a call that is not inlined is boxed.
+        for (int h = QuantDot.L / 2; h > 0; h /= 2) {
+            acc0 = acc0.add(acc0.rearrange(QuantDot.ROTATE[h]));
+            acc1 = acc1.add(acc1.rearrange(QuantDot.ROTATE[h]));
+            acc2 = acc2.add(acc2.rearrange(QuantDot.ROTATE[h]));
+            acc3 = acc3.add(acc3.rearrange(QuantDot.ROTATE[h]));
+        }
+        out[o] = acc0.lane(0);
+        out[o + 1] = acc1.lane(0);
+        out[o + 2] = acc2.lane(0);
+        out[o + 3] = acc3.lane(0);
     }
 
     /**
@@ -224,10 +231,18 @@ public final class QuantDotRows {
             acc2 = wv.fma(FloatVector.fromMemorySegment(F, x, x2 + 4L * i, QuantDot.LE), acc2);
             acc3 = wv.fma(FloatVector.fromMemorySegment(F, x, x3 + 4L * i, QuantDot.LE), acc3);
         }
-        out[o] = Lanes.sum(acc0);
-        out[o + 1] = Lanes.sum(acc1);
-        out[o + 2] = Lanes.sum(acc2);
-        out[o + 3] = Lanes.sum(acc3);
+        // Lanes.sum's tree written out (QuantDot.ROTATE): four calls in one kernel can exceed C2's
+        // inlining budget, and a vector passed to a call that is not inlined is boxed.
+        for (int h = QuantDot.L / 2; h > 0; h /= 2) {
+            acc0 = acc0.add(acc0.rearrange(QuantDot.ROTATE[h]));
+            acc1 = acc1.add(acc1.rearrange(QuantDot.ROTATE[h]));
+            acc2 = acc2.add(acc2.rearrange(QuantDot.ROTATE[h]));
+            acc3 = acc3.add(acc3.rearrange(QuantDot.ROTATE[h]));
+        }
+        out[o] = acc0.lane(0);
+        out[o + 1] = acc1.lane(0);
+        out[o + 2] = acc2.lane(0);
+        out[o + 3] = acc3.lane(0);
         for (; i < n; i++) {
             float wi =
                     switch (type) {

@@ -38,14 +38,33 @@ class LlmKernelsTest {
 
     @Test
     void pagedAttentionMatchesCausalGqaAttentionPerSequence() {
-        PagedLayout l = new PagedLayout(2, 4, 6, 2, 5, (float) (1 / Math.sqrt(5)));
+        checkPagedAttention(6, 2, 5, 2);
+    }
+
+    /**
+     * A head of exactly four vectors (64 on AVX-512) takes the four-heads-per-pass score and value
+     * kernels; a group of six runs one pass of four and two heads through the generic loop. One
+     * and two threads must agree bit for bit (heads are split between threads, never positions).
+     */
+    @Test
+    void pagedAttentionWithFourVectorHeadsMatchesTheReferenceAtOneAndTwoThreads() {
+        int hd = 4 * jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
+        float[] one = checkPagedAttention(12, 2, hd, 1);
+        float[] two = checkPagedAttention(12, 2, hd, 2);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(one, two);
+    }
+
+    /** Runs one layer's attention over two paged sequences, checks it, and returns the outputs. */
+    private float[] checkPagedAttention(int heads, int kvHeads, int headDim, int threads) {
+        random.setSeed(3); // the same inputs on every call, so calls can be compared
+        PagedLayout l = new PagedLayout(2, 4, heads, kvHeads, headDim, (float) (1 / Math.sqrt(headDim)));
         int kvd = l.kvDim();
         // Two sequences: seq 0 holds positions 0..6 in blocks 3, 0; seq 1 positions 0..2 in block 1.
         int[] seqs = {0, 0, 0, 0, 0, 0, 0, 1, 1, 1};
         int[] pos = {0, 1, 2, 3, 4, 5, 6, 0, 1, 2};
         int t = seqs.length;
         try (Arena a = Arena.ofShared();
-                Parallelism par = Parallelism.of(2)) {
+                Parallelism par = Parallelism.of(threads)) {
             MemorySegment q = floats(a, t * l.heads() * l.headDim());
             MemorySegment k = floats(a, t * kvd);
             MemorySegment v = floats(a, t * kvd);
@@ -64,9 +83,9 @@ class LlmKernelsTest {
                     out,
                     2,
                     4,
-                    6,
-                    2,
-                    5,
+                    heads,
+                    kvHeads,
+                    headDim,
                     l.scale(),
                     1,
                     t,
@@ -109,6 +128,7 @@ class LlmKernelsTest {
                     }
                 }
             }
+            return out.toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT);
         }
     }
 
