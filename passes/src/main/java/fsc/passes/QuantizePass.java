@@ -66,6 +66,7 @@ public final class QuantizePass implements Pass {
 
     private final Precision all;
     private final Map<String, Precision> perLayer;
+    private final Map<String, float[]> activationMax;
 
     /** By name: every layer at the precision of option {@code quantize}, int8 when absent. */
     public QuantizePass() {
@@ -79,8 +80,19 @@ public final class QuantizePass implements Pass {
 
     /** Layers named in {@code perLayer} at theirs, the rest at {@code all} (null: the option's). */
     public QuantizePass(Precision all, Map<String, Precision> perLayer) {
+        this(all, perLayer, Map.of());
+    }
+
+    /**
+     * As {@link #QuantizePass(Precision, Map)}, with measured per-channel maxima of |x| for the
+     * activations named in {@code activationMax} (by value name): the int8 layers reading such an
+     * activation are smoothed ({@link Smoothing}), an element-wise {@code mul} by {@code 1/s} before
+     * its {@code dynamic_quantize} and {@code s} folded into the weights.
+     */
+    public QuantizePass(Precision all, Map<String, Precision> perLayer, Map<String, float[]> activationMax) {
         this.all = all;
         this.perLayer = Map.copyOf(perLayer);
+        this.activationMax = Map.copyOf(activationMax);
     }
 
     /** The layers the pass can quantize, in graph order. */
@@ -134,6 +146,7 @@ public final class QuantizePass implements Pass {
         List<Constant> newConstants = new ArrayList<>();
         TreeMap<String, WeightData> newWeights = new TreeMap<>();
         Set<Value> replacedWeights = Substitution.identitySet(List.of());
+        Map<Value, float[]> smooth = smoothingScales(g, layers, dflt, constants);
         int int8 = 0;
         int int4 = 0;
         int skipped = 0;
@@ -151,7 +164,7 @@ public final class QuantizePass implements Pass {
             if (p == Precision.FP32) {
                 continue;
             }
-            float[] wf = floats(g.weights().get(constants.get(w).weight()));
+            float[] wf = WeightQuantizer.floats(g.weights().get(constants.get(w).weight()));
             String weightName = constants.get(w).weight();
             List<Node> out = new ArrayList<>();
             if (p == Precision.INT4) {
@@ -164,11 +177,18 @@ public final class QuantizePass implements Pass {
                 int4++;
             } else {
                 Value c = centred.get(x);
+                float[] sm = smooth.get(x);
                 if (c == null) {
-                    c = quantizeActivation(x, names, out, scaleOf);
+                    Value input = x;
+                    if (sm != null) {
+                        input = smoothed(x, sm, names, out, newConstants, newWeights);
+                    }
+                    c = quantizeActivation(input, names, out, scaleOf, newConstants, newWeights);
+                    scaleOf.put(x, scaleOf.get(input));
                     centred.put(x, c);
                 }
-                WeightData[] q8 = WeightQuantizer.int8PerColumn(wf, k, cols);
+                WeightData[] q8 =
+                        WeightQuantizer.int8PerColumn(sm != null ? Smoothing.scaleRows(wf, sm, cols) : wf, k, cols);
                 Value qv = new Value(UniqueNames.unique(names, w.name() + "_int8"), TensorType.of(DType.I32, k, cols));
                 Value sv = new Value(UniqueNames.unique(names, w.name() + "_scale"), TensorType.of(DType.F32, cols));
                 String qw = UniqueNames.unique(names, weightName + ".int8");
@@ -181,12 +201,13 @@ public final class QuantizePass implements Pass {
                 Value acc = new Value(
                         UniqueNames.unique(names, y.name() + "_acc"), y.type().withDType(DType.I32));
                 Value accf = new Value(UniqueNames.unique(names, y.name() + "_accf"), y.type());
-                Value scales =
-                        new Value(UniqueNames.unique(names, y.name() + "_scales"), TensorType.of(DType.F32, cols));
+                Value colScaled = new Value(UniqueNames.unique(names, y.name() + "_colscaled"), y.type());
                 out.add(new Node("matmul", n.name(), List.of(c, qv), List.of(acc), Map.of()));
                 out.add(cast(n.name() + "/dequantize", acc, accf));
-                out.add(new Node("mul", n.name() + "/scales", List.of(scaleOf.get(x), sv), List.of(scales), Map.of()));
-                out.add(new Node("mul", n.name() + "/rescale", List.of(accf, scales), List.of(y), Map.of()));
+                // Column scales first, as the int8 kernel's epilogue multiplies; the row scales after.
+                out.add(new Node("mul", n.name() + "/rescale", List.of(accf, sv), List.of(colScaled), Map.of()));
+                out.add(new Node(
+                        "mul", n.name() + "/rescale", List.of(colScaled, scaleOf.get(x)), List.of(y), Map.of()));
                 int8++;
             }
             replacement.put(n, out);
@@ -216,38 +237,119 @@ public final class QuantizePass implements Pass {
         return rebuild(g, nodes, newConstants, newWeights, replacedWeights);
     }
 
+    /** Per activation with measured maxima, the smoothing scales over the int8 layers that read it. */
+    private Map<Value, float[]> smoothingScales(
+            Graph g, List<Node> layers, Precision dflt, Map<Value, Constant> constants) {
+        Map<Value, List<float[]>> weights = new IdentityHashMap<>();
+        Map<Value, List<Integer>> columns = new IdentityHashMap<>();
+        for (Node n : layers) {
+            Value x = n.input(0);
+            if (perLayer.getOrDefault(layerName(n), dflt) != Precision.INT8 || !activationMax.containsKey(x.name())) {
+                continue;
+            }
+            weights.computeIfAbsent(x, v -> new ArrayList<>())
+                    .add(WeightQuantizer.floats(
+                            g.weights().get(constants.get(n.input(1)).weight())));
+            columns.computeIfAbsent(x, v -> new ArrayList<>())
+                    .add(Math.toIntExact(n.input(1).type().dim(1).value()));
+        }
+        Map<Value, float[]> out = new IdentityHashMap<>();
+        for (var e : weights.entrySet()) {
+            float[] max = activationMax.get(e.getKey().name());
+            if (max.length
+                    == e.getKey().type().dim(e.getKey().type().rank() - 1).value()) {
+                out.put(e.getKey(), Smoothing.scales(max, e.getValue(), columns.get(e.getKey())));
+            }
+        }
+        return out;
+    }
+
+    /** {@code mul(x, 1/s)} appended to {@code out}, with its constant; returns the smoothed value. */
+    private static Value smoothed(
+            Value x,
+            float[] s,
+            Set<String> names,
+            List<Node> out,
+            List<Constant> newConstants,
+            TreeMap<String, WeightData> newWeights) {
+        ByteBuffer b = ByteBuffer.allocate(s.length * Float.BYTES).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < s.length; i++) {
+            b.putFloat(i * Float.BYTES, 1f / s[i]);
+        }
+        Value inv = new Value(UniqueNames.unique(names, x.name() + "_smooth"), TensorType.of(DType.F32, s.length));
+        String w = UniqueNames.unique(names, x.name() + ".smooth");
+        newWeights.put(w, new WeightData(DType.F32, List.of((long) s.length), b));
+        newConstants.add(new Constant(inv, w));
+        Value y = new Value(UniqueNames.unique(names, x.name() + "_smoothed"), x.type());
+        out.add(new Node("mul", x.name() + "/smooth", List.of(x, inv), List.of(y), Map.of()));
+        return y;
+    }
+
     /**
-     * {@code dynamic_quantize(x)} and the centring {@code sub(cast(q), cast(zp))} appended to {@code
-     * out}; returns the centred i32 value and records x's scale in {@code scaleOf}.
+     * x quantized per row (token) to i8, symmetric: {@code s = max(max|x_row|, tiny) / 127}, {@code q =
+     * round(x / s)} (so |q| ≤ 127), as element-wise nodes appended to {@code out}. Returns q widened
+     * to i32 (what the matmul reads; {@code quant-gemm} takes the i8 q with a zero point of 0) and
+     * records the row scales {@code [..., 1]} in {@code scaleOf}. Per row, not per tensor as ONNX
+     * Runtime's u8 DynamicQuantizeLinear: an encoder's [CLS] and [SEP] rows are an order of
+     * magnitude larger than the rest, and one scale per tensor left the other rows a few steps.
      */
-    private static Value quantizeActivation(Value x, Set<String> names, List<Node> out, Map<Value, Value> scaleOf) {
+    private static Value quantizeActivation(
+            Value x,
+            Set<String> names,
+            List<Node> out,
+            Map<Value, Value> scaleOf,
+            List<Constant> newConstants,
+            TreeMap<String, WeightData> newWeights) {
         String base = x.name();
-        Value q = new Value(UniqueNames.unique(names, base + "_q"), x.type().withDType(DType.U8));
-        Value s = new Value(UniqueNames.unique(names, base + "_scale"), TensorType.of(DType.F32));
-        Value zp = new Value(UniqueNames.unique(names, base + "_zp"), TensorType.of(DType.U8));
+        int rank = x.type().rank();
+        List<fsc.ir.Dim> rowDims = new ArrayList<>(x.type().dims());
+        rowDims.set(rank - 1, fsc.ir.Dim.of(1));
+        TensorType rows = TensorType.of(DType.F32).withDims(rowDims);
+        Value abs = new Value(UniqueNames.unique(names, base + "_abs"), x.type());
+        Value max = new Value(UniqueNames.unique(names, base + "_absmax"), rows);
+        Value tiny = scalar(names, base + "_tiny", Float.MIN_NORMAL, newConstants, newWeights);
+        Value levels = scalar(names, base + "_levels", 127f, newConstants, newWeights);
+        Value safe = new Value(UniqueNames.unique(names, base + "_absmax_safe"), rows);
+        Value s = new Value(UniqueNames.unique(names, base + "_scale"), rows);
+        Value scaled = new Value(UniqueNames.unique(names, base + "_scaled"), x.type());
+        Value rounded = new Value(UniqueNames.unique(names, base + "_rounded"), x.type());
+        Value q = new Value(UniqueNames.unique(names, base + "_q"), x.type().withDType(DType.I8));
         Value qi = new Value(UniqueNames.unique(names, base + "_qi"), x.type().withDType(DType.I32));
-        Value zpi = new Value(UniqueNames.unique(names, base + "_zpi"), TensorType.of(DType.I32));
-        Value c = new Value(UniqueNames.unique(names, base + "_c"), x.type().withDType(DType.I32));
-        out.add(new Node("dynamic_quantize", base + "/quantize", List.of(x), List.of(q, s, zp), Map.of()));
-        out.add(cast(base + "/quantize", q, qi));
-        out.add(cast(base + "/quantize", zp, zpi));
-        out.add(new Node("sub", base + "/quantize", List.of(qi, zpi), List.of(c), Map.of()));
+        String at = base + "/quantize";
+        out.add(new Node("abs", at, List.of(x), List.of(abs), Map.of()));
+        out.add(new Node(
+                "reduce_max",
+                at,
+                List.of(abs),
+                List.of(max),
+                Map.of("axes", new Attr.Ints(List.of((long) rank - 1)), "keepdims", new Attr.Int(1))));
+        out.add(new Node("max", at, List.of(max, tiny), List.of(safe), Map.of()));
+        out.add(new Node("div", at, List.of(safe, levels), List.of(s), Map.of()));
+        out.add(new Node("div", at, List.of(x, s), List.of(scaled), Map.of()));
+        out.add(new Node("round", at, List.of(scaled), List.of(rounded), Map.of()));
+        out.add(cast(at, rounded, q));
+        out.add(cast(at, q, qi));
         scaleOf.put(x, s);
+        return qi;
+    }
+
+    private static Value scalar(
+            Set<String> names,
+            String name,
+            float v,
+            List<Constant> newConstants,
+            TreeMap<String, WeightData> newWeights) {
+        ByteBuffer b = ByteBuffer.allocate(Float.BYTES).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.putFloat(0, v);
+        Value c = new Value(UniqueNames.unique(names, name), TensorType.of(DType.F32));
+        String w = UniqueNames.unique(names, name);
+        newWeights.put(w, new WeightData(DType.F32, List.of(), b));
+        newConstants.add(new Constant(c, w));
         return c;
     }
 
     private static Node cast(String name, Value from, Value to) {
         return new Node("cast", name, List.of(from), List.of(to), Map.of("to", new Attr.Type(to.dtype())));
-    }
-
-    /** The f32 elements of a row-major weight. */
-    static float[] floats(WeightData w) {
-        ByteBuffer b = w.view();
-        float[] f = new float[Math.toIntExact(w.elementCount())];
-        for (int i = 0; i < f.length; i++) {
-            f[i] = b.getFloat(i * Float.BYTES);
-        }
-        return f;
     }
 
     /** The new constants after the old; f32 weights no node reads any more dropped. */

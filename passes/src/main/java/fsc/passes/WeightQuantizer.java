@@ -23,7 +23,7 @@ import java.util.List;
  *       time can afford the search (as ggml's own {@code make_qx_quants} does for K-quants).
  * </ul>
  */
-final class WeightQuantizer {
+public final class WeightQuantizer {
     private WeightQuantizer() {}
 
     static final int Q4_BLOCK = 32;
@@ -124,6 +124,59 @@ final class WeightQuantizer {
             return 8;
         }
         return Math.max(0, Math.min(15, (int) (v * (1f / d) + 8.5f)));
+    }
+
+    /** The f32 elements of a row-major f32 weight. */
+    public static float[] floats(WeightData w) {
+        java.nio.FloatBuffer b = w.view().asFloatBuffer();
+        float[] f = new float[Math.toIntExact(w.elementCount())];
+        b.get(f);
+        return f;
+    }
+
+    /**
+     * W[K, N] as the kernels multiply it after quantizing to {@code p}: int8 codes times their
+     * column's scale, Q4_0 nibbles times their block's scale, or W itself for fp32.
+     */
+    public static double[] decoded(float[] w, int k, int n, Precision p) {
+        double[] out = new double[w.length];
+        switch (p) {
+            case FP32 -> {
+                for (int i = 0; i < w.length; i++) {
+                    out[i] = w[i];
+                }
+            }
+            case INT8 -> {
+                WeightData[] q = int8PerColumn(w, k, n);
+                ByteBuffer codes = q[0].view();
+                ByteBuffer scales = q[1].view();
+                for (int i = 0; i < w.length; i++) {
+                    out[i] = codes.getInt(i * Integer.BYTES) * (double) scales.getFloat((i % n) * Float.BYTES);
+                }
+            }
+            case INT4 -> {
+                WeightData q = q4_0Transposed(w, k, n);
+                for (int i = 0; i < k; i++) {
+                    for (int j = 0; j < n; j++) {
+                        out[i * n + j] = q4_0Value(q, j, i);
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** A Q4_0 weight [N, K] decoded to f32 [N, K] (for the reference interpreter, which reads plain weights). */
+    public static WeightData q4_0AsF32(WeightData q) {
+        int n = Math.toIntExact(q.dims().get(0));
+        int k = Math.toIntExact(q.dims().get(1));
+        ByteBuffer out = ByteBuffer.allocate(n * k * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        for (int j = 0; j < n; j++) {
+            for (int i = 0; i < k; i++) {
+                out.putFloat((j * k + i) * Float.BYTES, q4_0Value(q, j, i));
+            }
+        }
+        return new WeightData(DType.F32, List.of((long) n, (long) k), out);
     }
 
     /** The value a Q4_0 weight [N, K] holds at (row j, column i), as the kernels decode it. */

@@ -86,10 +86,14 @@ class MiniLmQuantizeVsOrtTest {
                     .orElseThrow());
         }
         assertEquals(
-                layers, last.lines().filter(l -> l.contains(kernelCall)).count(), "MiniLM's linear layers as " + kernelCall);
+                layers,
+                last.lines().filter(l -> l.contains(kernelCall)).count(),
+                "MiniLM's linear layers as " + kernelCall);
         assertEquals(
                 0,
-                last.lines().filter(l -> l.contains("= matmul(") && l.contains(": f32[")).count(),
+                last.lines()
+                        .filter(l -> l.contains("= matmul(") && l.contains(": f32["))
+                        .count(),
                 "f32 matmuls left");
         var enc = tokenizer.encodeBatch(
                 List.of(
@@ -139,11 +143,7 @@ class MiniLmQuantizeVsOrtTest {
         System.out.printf(
                 "minilm --quantize %s: per-token cosine vs ORT f32: lowest %.5f, mean %.5f over %d tokens"
                         + " (ORT's published int8 model: lowest %.5f)%n",
-                mode,
-                worst,
-                sum / tokens,
-                tokens,
-                ortWorst);
+                mode, worst, sum / tokens, tokens, ortWorst);
         return worst;
     }
 }
