@@ -80,7 +80,7 @@ final class QuantMeasure {
     }
 
     /** The smoothing scales of n's activation with every layer reading it at int8 (see {@link Smoothing}). */
-    private float[] smoothing(Node n) {
+    private float[] smoothing(Node n, Precision p) {
         List<float[]> ws = new ArrayList<>();
         List<Integer> cols = new ArrayList<>();
         for (Node r : readers.get(n.input(0))) {
@@ -88,7 +88,8 @@ final class QuantMeasure {
                     f32.weights().get(f32.constantOf(r.input(1)).weight())));
             cols.add(Math.toIntExact(r.input(1).type().dim(1).value()));
         }
-        return Smoothing.scales(activationMax.get(n.input(0).name()), ws, cols);
+        float[] max = activationMax.get(n.input(0).name());
+        return p == Precision.INT8 ? Smoothing.scales(max, ws, cols) : Smoothing.int4Scales(max, ws, cols);
     }
 
     /** The error of one layer quantized to {@code p}, its input and the rest of the model in f32. */
@@ -106,7 +107,7 @@ final class QuantMeasure {
         double[] wq;
         double[] xq;
         if (p == Precision.INT8) {
-            float[] sm = smoothing(n);
+            float[] sm = smoothing(n, p);
             float[] xs = new float[x.length];
             for (int i = 0; i < x.length; i++) {
                 xs[i] = x[i] * (1f / sm[i % k]);
@@ -114,8 +115,13 @@ final class QuantMeasure {
             xq = rowQuantized(xs, k);
             wq = WeightQuantizer.decoded(Smoothing.scaleRows(w, sm, cols), k, cols, p);
         } else {
-            xq = toDouble(x);
-            wq = WeightQuantizer.decoded(w, k, cols, p);
+            // x / s times the int4 (s·W): the scales cancel but for the weights' rounding.
+            float[] sm = smoothing(n, p);
+            xq = new double[x.length];
+            for (int i = 0; i < x.length; i++) {
+                xq[i] = x[i] * (1f / sm[i % k]);
+            }
+            wq = WeightQuantizer.decoded(Smoothing.scaleRows(w, sm, cols), k, cols, p);
         }
         double dot = 0;
         double nq = 0;

@@ -146,7 +146,9 @@ public final class QuantizePass implements Pass {
         List<Constant> newConstants = new ArrayList<>();
         TreeMap<String, WeightData> newWeights = new TreeMap<>();
         Set<Value> replacedWeights = Substitution.identitySet(List.of());
-        Map<Value, float[]> smooth = smoothingScales(g, layers, dflt, constants);
+        Map<Value, float[]> smooth = smoothingScales(g, layers, dflt, constants, Precision.INT8);
+        Map<Value, float[]> awq = smoothingScales(g, layers, dflt, constants, Precision.INT4);
+        Map<Value, Value> awqInput = new IdentityHashMap<>(); // activation -> its int4-scaled form
         int int8 = 0;
         int int4 = 0;
         int skipped = 0;
@@ -168,12 +170,22 @@ public final class QuantizePass implements Pass {
             String weightName = constants.get(w).weight();
             List<Node> out = new ArrayList<>();
             if (p == Precision.INT4) {
+                float[] sm = awq.get(x);
+                Value input = x;
+                if (sm != null) {
+                    input = awqInput.get(x);
+                    if (input == null) {
+                        input = smoothed(x, sm, names, out, newConstants, newWeights);
+                        awqInput.put(x, input);
+                    }
+                    wf = Smoothing.scaleRows(wf, sm, cols);
+                }
                 WeightData q4 = WeightQuantizer.q4_0Transposed(wf, k, cols);
                 Value qv = new Value(UniqueNames.unique(names, w.name() + "_q4_0"), TensorType.of(DType.Q4_0, cols, k));
                 String qw = UniqueNames.unique(names, weightName + ".q4_0");
                 newWeights.put(qw, q4);
                 newConstants.add(new Constant(qv, qw));
-                out.add(new Node("qmatmul", n.name(), List.of(x, qv), List.of(n.output()), Map.of()));
+                out.add(new Node("qmatmul", n.name(), List.of(input, qv), List.of(n.output()), Map.of()));
                 int4++;
             } else {
                 Value c = centred.get(x);
@@ -239,12 +251,14 @@ public final class QuantizePass implements Pass {
 
     /** Per activation with measured maxima, the smoothing scales over the int8 layers that read it. */
     private Map<Value, float[]> smoothingScales(
-            Graph g, List<Node> layers, Precision dflt, Map<Value, Constant> constants) {
+            Graph g, List<Node> layers, Precision dflt, Map<Value, Constant> constants, Precision which) {
         Map<Value, List<float[]>> weights = new IdentityHashMap<>();
         Map<Value, List<Integer>> columns = new IdentityHashMap<>();
         for (Node n : layers) {
             Value x = n.input(0);
-            if (perLayer.getOrDefault(layerName(n), dflt) != Precision.INT8 || !activationMax.containsKey(x.name())) {
+            Precision p = perLayer.getOrDefault(layerName(n), dflt);
+            boolean fits = which != Precision.INT4 || n.input(1).type().dim(0).value() % WeightQuantizer.Q4_BLOCK == 0;
+            if (p != which || !fits || !activationMax.containsKey(x.name())) {
                 continue;
             }
             weights.computeIfAbsent(x, v -> new ArrayList<>())
@@ -258,7 +272,12 @@ public final class QuantizePass implements Pass {
             float[] max = activationMax.get(e.getKey().name());
             if (max.length
                     == e.getKey().type().dim(e.getKey().type().rank() - 1).value()) {
-                out.put(e.getKey(), Smoothing.scales(max, e.getValue(), columns.get(e.getKey())));
+                List<Integer> cols = columns.get(e.getKey());
+                out.put(
+                        e.getKey(),
+                        which == Precision.INT8
+                                ? Smoothing.scales(max, e.getValue(), cols)
+                                : Smoothing.int4Scales(max, e.getValue(), cols));
             }
         }
         return out;
@@ -342,7 +361,7 @@ public final class QuantizePass implements Pass {
         ByteBuffer b = ByteBuffer.allocate(Float.BYTES).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         b.putFloat(0, v);
         Value c = new Value(UniqueNames.unique(names, name), TensorType.of(DType.F32));
-        String w = UniqueNames.unique(names, name);
+        String w = UniqueNames.unique(names, c.name() + ".value");
         newWeights.put(w, new WeightData(DType.F32, List.of(), b));
         newConstants.add(new Constant(c, w));
         return c;
