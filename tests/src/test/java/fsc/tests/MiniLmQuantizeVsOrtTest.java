@@ -68,6 +68,19 @@ class MiniLmQuantizeVsOrtTest {
         assertTrue(c[1] >= MIN_MEAN_COSINE_INT4, "int4: mean per-token cosine vs ORT f32 " + c[1]);
     }
 
+    @Test
+    void anAlreadyQuantizedModelIsRefusedWithExitCode2() {
+        int code = Main.execute(
+                "compile",
+                TestModels.minilmQuantized().toString(),
+                "-o",
+                work.resolve("refused.jar").toString(),
+                "--quantize",
+                "int8",
+                "--quiet");
+        assertEquals(2, code, "--quantize on all-minilm-l6-v2-q");
+    }
+
     /**
      * Compiles MiniLM with {@code --quantize mode}, checks the IR has {@code layers} kernel calls, runs
      * it: {lowest, mean} per-token cosine against ONNX Runtime f32.
