@@ -45,7 +45,10 @@ class MiniLmQuantizeVsOrtBench {
         String given = System.getProperty("fsc.bench.jars");
         Path dir = given != null ? Path.of(given) : Files.createTempDirectory("fsc-bench");
         Map<String, Path> jars = new LinkedHashMap<>();
-        for (String mode : List.of("int8", "int4", "f32")) {
+        // fsc.bench.only: the fsc variants to time (default int8,int4,f32); ORT f32 is timed with f32.
+        List<String> modes =
+                List.of(System.getProperty("fsc.bench.only", "int8,int4,f32").split(","));
+        for (String mode : modes) {
             Path jar = dir.resolve("minilm-" + mode + ".jar");
             if (given != null && Files.isRegularFile(jar)) {
                 jars.put("fsc " + mode, jar);
@@ -83,7 +86,9 @@ class MiniLmQuantizeVsOrtBench {
                 calls.put(e.getKey(), () -> m.run(in));
             }
             calls.put("ORT int8 (published -q model)", () -> ortQ.run(in));
-            calls.put("ORT f32", () -> ortF.run(in));
+            if (modes.contains("f32")) {
+                calls.put("ORT f32", () -> ortF.run(in));
+            }
             for (int r = 0; r < rounds; r++) {
                 for (var e : calls.entrySet()) {
                     long[][] t = time(r == 0 ? warmup : warmup / 4, runs, e.getValue());
