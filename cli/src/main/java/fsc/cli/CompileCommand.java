@@ -3,6 +3,7 @@ package fsc.cli;
 import fsc.compiler.CompileDriver;
 import fsc.compiler.CompileResult;
 import fsc.compiler.CompileSettings;
+import fsc.compiler.QuantizeOptions;
 import fsc.compiler.Target;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -118,6 +119,28 @@ final class CompileCommand implements Callable<Integer> {
     boolean checkPasses;
 
     @Option(
+            names = "--quantize",
+            paramLabel = "MODE",
+            description = "ONNX f32 models: quantize the linear layers. int8: int8 weights per output channel,"
+                    + " activations quantized per tensor at run time; int4: Q4_0 weights (blocks of 32), f32"
+                    + " activations; auto: per layer, by measured error, within --accuracy-budget.")
+    String quantize;
+
+    @Option(
+            names = "--quant-report",
+            paramLabel = "DIR",
+            description = "With --quantize: where the accuracy report goes (report.md, layers.csv, sensitivity.svg)."
+                    + " Default: JAR's name with -quant, beside it.")
+    Path quantReport;
+
+    @Option(
+            names = "--accuracy-budget",
+            paramLabel = "cos=C",
+            description = "With --quantize auto: the lowest per-token cosine against the f32 model to accept."
+                    + " Default: cos=0.99.")
+    String accuracyBudget;
+
+    @Option(
             names = {"-q", "--quiet"},
             description = "No progress output.")
     boolean quiet;
@@ -139,6 +162,7 @@ final class CompileCommand implements Callable<Integer> {
                 .kvCache(kvCache)
                 .maxContext(maxContext == null ? null : Math.toIntExact(maxContext))
                 .maxBatchTokens(maxBatchTokens == null ? null : Math.toIntExact(maxBatchTokens))
+                .quantize(new QuantizeOptions(quantize, quantReport, accuracyBudget))
                 .build();
         CompileResult r = CompileDriver.compile(settings, new Progress(System.err, quiet));
         if (timePasses) {

@@ -37,6 +37,7 @@ public final class Applicability {
             refuseIf(s.maxBatchTokens() != null, in, "--max-batch-tokens", why);
             refuseIf(s.decoder() != null, in, "decoder options", why);
         }
+        quantize(s, f, in);
         switch (f) {
             case ONNX -> {}
             case GGUF -> {
@@ -84,6 +85,43 @@ public final class Applicability {
                                 + " file's inputs were fixed at import (bind when compiling the .onnx)");
         }
     }
+
+    /** The quantization options: what they need besides each other, and the modes and budgets that exist. */
+    private static void quantize(CompileSettings s, InputFormat f, String in) {
+        QuantizeOptions q = s.quantize();
+        refuseIf(q.report() != null && !q.quantizing(), in, "--quant-report", "applies with --quantize");
+        refuseIf(
+                q.budget() != null && !"auto".equals(q.mode()),
+                in,
+                "--accuracy-budget",
+                "applies with --quantize auto (it chooses each layer's precision to meet it)");
+        if (!q.quantizing()) {
+            return;
+        }
+        refuseIf(
+                !QUANTIZE_MODES.contains(q.mode()),
+                in,
+                "--quantize " + q.mode(),
+                "is not a quantization mode (int8, int4 or auto)");
+        refuseIf(f != InputFormat.ONNX, in, "--quantize", "applies to ONNX models, not " + f.plural);
+        refuseIf(s.target().cuda(), in, "--quantize", "is for --target java (the int8 and int4 kernels are Java's)");
+        refuseIf(
+                s.passes() != null,
+                in,
+                "--quantize",
+                "does not combine with --passes (name the quantize pass in the list instead)");
+        refuseIf(
+                s.checkPasses(),
+                in,
+                "--check-passes",
+                "does not combine with --quantize: quantizing changes the outputs by design (the"
+                        + " quantization report measures by how much)");
+        if (q.budget() != null) {
+            AccuracyBudget.parse(q.budget()); // a malformed budget fails here, before any work
+        }
+    }
+
+    static final Set<String> QUANTIZE_MODES = Set.of("int8", "int4", "auto");
 
     private static void refuseIf(boolean given, String input, String option, String why) {
         if (given) {

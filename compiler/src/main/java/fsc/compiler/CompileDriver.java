@@ -95,7 +95,12 @@ public final class CompileDriver {
         if (check != null) {
             pmb.afterEachPass(check);
         }
-        PipelineResult optimized = pmb.build().run(imported, pipeline(s), PassContext.defaults());
+        List<Pass> passes = pipeline(s);
+        TreeMap<String, byte[]> resources = new TreeMap<>();
+        if (s.quantize().quantizing()) {
+            passes = QuantizeCompile.plan(s, imported, passes, resources, progress);
+        }
+        PipelineResult optimized = pmb.build().run(imported, passes, PassContext.defaults());
         if (check != null) {
             progress.report(check.report());
             if (!check.ok()) {
@@ -104,7 +109,7 @@ public final class CompileDriver {
         }
         progress.step("passes done: " + optimized.graph().nodes().size() + " nodes"
                 + (s.dumpIr() != null ? ", IR written to " + s.dumpIr() : ""));
-        return emit(s, optimized, jar, new TreeMap<>(), progress);
+        return emit(s, optimized, jar, resources, progress);
     }
 
     /**

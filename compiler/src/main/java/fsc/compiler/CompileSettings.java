@@ -31,6 +31,7 @@ import java.util.TreeMap;
  * @param maxContext GGUF: positions a sequence may reach, or null
  * @param maxBatchTokens GGUF: tokens one step may hold, or null
  * @param decoder GGUF, from code only: base decoder options (sequences per step, block size), or null
+ * @param quantize {@code --quantize}, {@code --quant-report}, {@code --accuracy-budget} (each null when not given)
  */
 public record CompileSettings(
         Path input,
@@ -50,9 +51,11 @@ public record CompileSettings(
         String kvCache,
         Integer maxContext,
         Integer maxBatchTokens,
-        DecoderOptions decoder) {
+        DecoderOptions decoder,
+        QuantizeOptions quantize) {
 
     public CompileSettings {
+        quantize = quantize == null ? QuantizeOptions.NONE : quantize;
         passes = passes == null ? null : List.copyOf(passes);
         bounds = Collections.unmodifiableSortedMap(new TreeMap<>(bounds));
         bindings = Collections.unmodifiableSortedMap(new TreeMap<>(bindings));
@@ -87,7 +90,8 @@ public record CompileSettings(
                 kvCache,
                 maxContext,
                 maxBatchTokens,
-                decoder);
+                decoder,
+                quantize);
     }
 
     /**
@@ -108,7 +112,8 @@ public record CompileSettings(
                 String.valueOf(kvCache),
                 String.valueOf(maxContext),
                 String.valueOf(maxBatchTokens),
-                String.valueOf(decoder));
+                String.valueOf(decoder),
+                quantize.fingerprint());
     }
 
     /** Builds settings one option at a time; unset options stay "not given". */
@@ -131,6 +136,7 @@ public record CompileSettings(
         private Integer maxContext;
         private Integer maxBatchTokens;
         private DecoderOptions decoder;
+        private QuantizeOptions quantize = QuantizeOptions.NONE;
 
         private Builder(Path input, Path output) {
             this.input = input;
@@ -217,6 +223,11 @@ public record CompileSettings(
             return this;
         }
 
+        public Builder quantize(QuantizeOptions q) {
+            this.quantize = q;
+            return this;
+        }
+
         public CompileSettings build() {
             return new CompileSettings(
                     input,
@@ -236,7 +247,8 @@ public record CompileSettings(
                     kvCache,
                     maxContext,
                     maxBatchTokens,
-                    decoder);
+                    decoder,
+                    quantize);
         }
     }
 }

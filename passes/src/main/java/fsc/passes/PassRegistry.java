@@ -21,6 +21,7 @@ public final class PassRegistry {
             new LayoutPass(),
             new PlanMemoryPass(),
             new QuantGemmPass(),
+            new QuantizePass(),
             new RecognizePass(),
             new WidenHalvesPass());
 

@@ -73,6 +73,27 @@ public final class Pipelines {
     }
 
     /**
+     * {@code pipeline} with {@code quantize} just before {@code quant-gemm}: after recognize, so the
+     * attention's matmuls are inside {@code attention} nodes and what is left with a constant weight
+     * is a linear layer; before quant-gemm, which lowers the int8 form it writes onto the int8 kernel
+     * with the bias in the epilogue; before fuse, which would put that bias add into an element-wise
+     * chain, and before layout, which would pack the f32 weights this replaces.
+     */
+    public static List<Pass> withQuantize(List<Pass> pipeline, QuantizePass quantize) {
+        List<Pass> out = new java.util.ArrayList<>();
+        for (Pass p : pipeline) {
+            if (p instanceof QuantGemmPass) {
+                out.add(quantize);
+            }
+            out.add(p);
+        }
+        if (out.size() == pipeline.size()) {
+            throw new IllegalStateException("quantize: the pipeline has no quant-gemm pass to lower onto");
+        }
+        return List.copyOf(out);
+    }
+
+    /**
      * The CUDA pipeline: the CPU one without {@code layout}, {@code quant-gemm} and {@code widen-halves}.
      * CUDA kernels read weights row-major, and a panel width is a property of the CPU's vectors, not
      * of a GPU; the CUDA backend has f16 kernels of its own. {@code fusion} is the CUDA backend's

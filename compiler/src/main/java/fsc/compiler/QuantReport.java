@@ -1,0 +1,228 @@
+package fsc.compiler;
+
+import fsc.ir.FscException;
+import fsc.passes.Precision;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The accuracy report of one quantized compile, written to {@code --quant-report DIR} (always, when
+ * quantizing): {@code report.md} (summary, end-to-end error, per-layer table), {@code layers.csv}
+ * (the same table for tools) and {@code sensitivity.svg} (each layer's relative L2 error at int8 and
+ * int4, as bars, the chosen precision marked). The Markdown also goes into the jar.
+ *
+ * @param model the input's file name
+ * @param mode {@code int8}, {@code int4} or {@code auto}
+ * @param layers every linear layer, in graph order, with its measured errors
+ * @param assignment each layer's chosen precision, by layer name
+ * @param endToEnd the quantized model against the f32 one
+ */
+record QuantReport(
+        String model,
+        String mode,
+        List<Layer> layers,
+        Map<String, Precision> assignment,
+        QuantMeasure.EndToEnd endToEnd) {
+
+    /** One linear layer: its name, node, weight shape and errors (int4 null when K does not allow it). */
+    record Layer(
+            String name, String node, long k, long n, QuantMeasure.LayerError int8, QuantMeasure.LayerError int4) {}
+
+    long count(Precision p) {
+        return assignment.values().stream().filter(x -> x == p).count();
+    }
+
+    /** Bytes of the linear layers' weights as f32 and as assigned (scales included). */
+    long[] weightBytes() {
+        long f32 = 0;
+        long q = 0;
+        for (Layer l : layers) {
+            long elements = l.k() * l.n();
+            f32 += 4 * elements;
+            Precision p = assignment.get(l.name());
+            q += switch (p) {
+                case FP32 -> 4 * elements;
+                case INT8 -> elements + 4 * l.n();
+                case INT4 -> elements / 32 * 18;
+            };
+        }
+        return new long[] {f32, q};
+    }
+
+    /** One line for the compile's progress and the jar's manifest. */
+    String summary() {
+        long[] bytes = weightBytes();
+        return String.format(
+                Locale.ROOT,
+                "quantize %s: %d int8, %d int4, %d fp32 of %d linear layers; linear weights %.1f MB -> %.1f MB;"
+                        + " end-to-end vs f32 on sample inputs: lowest row cosine %.5f, mean %.5f",
+                mode,
+                count(Precision.INT8),
+                count(Precision.INT4),
+                count(Precision.FP32),
+                layers.size(),
+                bytes[0] / 1e6,
+                bytes[1] / 1e6,
+                endToEnd.minCosine(),
+                endToEnd.meanCosine());
+    }
+
+    String markdown() {
+        StringBuilder b = new StringBuilder();
+        b.append("# Quantization report: ").append(model).append("\n\n");
+        b.append(summary()).append(".\n\n");
+        b.append("Measured by fsc's reference interpreter on random sample inputs (token ids drawn from the"
+                + " vocabulary, symbols at most " + QuantMeasure.SYMBOL_VALUE + "). *Local* errors: the layer's f32"
+                + " input through the quantized layer against the f32 layer, everything else f32. *End to end*:"
+                + " the quantized model against the f32 one, per output row (a token's hidden vector).\n\n");
+        b.append(String.format(
+                Locale.ROOT,
+                "| end to end | lowest row cosine | mean row cosine | relative L2 |%n|---|---:|---:|---:|%n"
+                        + "| %s | %.5f | %.5f | %.4f |%n%n",
+                mode,
+                endToEnd.minCosine(),
+                endToEnd.meanCosine(),
+                endToEnd.relL2()));
+        b.append("| layer | node | K×N | chosen | int8 cosine | int8 rel. L2 | int4 cosine | int4 rel. L2 |\n");
+        b.append("|---|---|---|---|---:|---:|---:|---:|\n");
+        for (Layer l : layers) {
+            b.append(String.format(
+                    Locale.ROOT,
+                    "| %s | %s | %d×%d | %s | %.5f | %.4f | %s | %s |%n",
+                    l.name(),
+                    l.node(),
+                    l.k(),
+                    l.n(),
+                    assignment.get(l.name()).cliName(),
+                    l.int8().cosine(),
+                    l.int8().relL2(),
+                    l.int4() == null
+                            ? "–"
+                            : String.format(Locale.ROOT, "%.5f", l.int4().cosine()),
+                    l.int4() == null
+                            ? "– (K % 32 ≠ 0)"
+                            : String.format(Locale.ROOT, "%.4f", l.int4().relL2())));
+        }
+        return b.toString();
+    }
+
+    String csv() {
+        StringBuilder b = new StringBuilder("layer,node,k,n,chosen,int8_cosine,int8_rel_l2,int4_cosine,int4_rel_l2\n");
+        for (Layer l : layers) {
+            b.append(String.format(
+                    Locale.ROOT,
+                    "%s,%s,%d,%d,%s,%.6f,%.6f,%s,%s%n",
+                    l.name(),
+                    l.node(),
+                    l.k(),
+                    l.n(),
+                    assignment.get(l.name()).cliName(),
+                    l.int8().cosine(),
+                    l.int8().relL2(),
+                    l.int4() == null
+                            ? ""
+                            : String.format(Locale.ROOT, "%.6f", l.int4().cosine()),
+                    l.int4() == null
+                            ? ""
+                            : String.format(Locale.ROOT, "%.6f", l.int4().relL2())));
+        }
+        return b.toString();
+    }
+
+    /** Two bars per layer (int8, int4 relative L2), one scale for all; the chosen precision's label in bold. */
+    String svg() {
+        int rowH = 18;
+        int labelW = 430;
+        int barW = 400;
+        int top = 40;
+        int h = top + layers.size() * rowH + 30;
+        double max = 1e-12;
+        for (Layer l : layers) {
+            max = Math.max(max, l.int8().relL2());
+            if (l.int4() != null) {
+                max = Math.max(max, l.int4().relL2());
+            }
+        }
+        StringBuilder b = new StringBuilder();
+        b.append(String.format(
+                Locale.ROOT,
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"monospace\""
+                        + " font-size=\"11\">%n",
+                labelW + barW + 90,
+                h));
+        b.append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
+        b.append(String.format(
+                Locale.ROOT,
+                "<text x=\"4\" y=\"16\" font-size=\"13\">%s: per-layer relative L2 error of quantizing that layer"
+                        + " alone (blue int8, orange int4; chosen precision after the name)</text>%n",
+                esc(model)));
+        for (int i = 0; i < layers.size(); i++) {
+            Layer l = layers.get(i);
+            int y = top + i * rowH;
+            b.append(String.format(
+                    Locale.ROOT,
+                    "<text x=\"4\" y=\"%d\">%s <tspan font-weight=\"bold\">%s</tspan></text>%n",
+                    y + 12,
+                    esc(shorten(l.name(), 56)),
+                    assignment.get(l.name()).cliName()));
+            bar(
+                    b,
+                    labelW,
+                    y + 2,
+                    l.int8().relL2() / max * barW,
+                    "#3b6fb6",
+                    l.int8().relL2());
+            if (l.int4() != null) {
+                bar(
+                        b,
+                        labelW,
+                        y + 9,
+                        l.int4().relL2() / max * barW,
+                        "#e08a2c",
+                        l.int4().relL2());
+            }
+        }
+        b.append(String.format(
+                Locale.ROOT,
+                "<text x=\"4\" y=\"%d\">bar length: relative L2 error, full width = %.4f. %s</text>%n",
+                h - 10,
+                max,
+                esc(summary().substring(0, summary().indexOf(';')))));
+        b.append("</svg>\n");
+        return b.toString();
+    }
+
+    private static void bar(StringBuilder b, int x, int y, double w, String color, double value) {
+        b.append(String.format(
+                Locale.ROOT,
+                "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"6\" fill=\"%s\"><title>%.5f</title></rect>%n",
+                x,
+                y,
+                Math.max(0.5, w),
+                color,
+                value));
+    }
+
+    private static String shorten(String s, int max) {
+        return s.length() <= max ? s : "…" + s.substring(s.length() - max + 1);
+    }
+
+    private static String esc(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
+    }
+
+    void write(Path dir) {
+        try {
+            Files.createDirectories(dir);
+            Files.writeString(dir.resolve("report.md"), markdown());
+            Files.writeString(dir.resolve("layers.csv"), csv());
+            Files.writeString(dir.resolve("sensitivity.svg"), svg());
+        } catch (IOException e) {
+            throw new FscException("cannot write the quantization report to " + dir + ": " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,128 @@
+package fsc.compiler;
+
+import fsc.ir.DType;
+import fsc.ir.FscException;
+import fsc.ir.Graph;
+import fsc.ir.Node;
+import fsc.passes.Pass;
+import fsc.passes.PassContext;
+import fsc.passes.PassManager;
+import fsc.passes.Pipelines;
+import fsc.passes.Precision;
+import fsc.passes.QuantGemmPass;
+import fsc.passes.QuantizePass;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * The compile step of {@code --quantize}: refuses a model that is already quantized, measures every
+ * linear layer's quantization error ({@link QuantMeasure}), decides each layer's precision
+ * ({@code int8}/{@code int4} for all, or {@code auto} by measurement within the accuracy budget),
+ * writes the accuracy report ({@link QuantReport}) and places the {@code quantize} pass in the
+ * pipeline.
+ */
+final class QuantizeCompile {
+    private QuantizeCompile() {}
+
+    /** Ops that only a quantized model has after import. */
+    private static final Set<String> QUANTIZED_OPS = Set.of("dynamic_quantize", "matmul_int8", "qmatmul");
+
+    /** The jar entry holding the report's Markdown. */
+    static final String REPORT_ENTRY = "fsc/quant-report.md";
+
+    static List<Pass> plan(
+            CompileSettings s,
+            Graph imported,
+            List<Pass> pipeline,
+            SortedMap<String, byte[]> resources,
+            CompileProgress progress) {
+        refuseQuantized(s, imported);
+        List<Pass> prefix = new ArrayList<>();
+        for (Pass p : pipeline) {
+            if (p instanceof QuantGemmPass) {
+                break;
+            }
+            prefix.add(p);
+        }
+        Graph f32 = PassManager.builder()
+                .build()
+                .run(imported, prefix, PassContext.defaults())
+                .graph();
+        List<Node> layers = QuantizePass.linearLayers(f32);
+        if (layers.isEmpty()) {
+            throw new FscException(s.input() + ": --quantize found no linear layer (a matmul by a constant f32"
+                    + " weight) to quantize");
+        }
+        progress.step("measuring the quantization error of " + layers.size() + " linear layers on sample inputs");
+        QuantMeasure measure = new QuantMeasure(f32, 1);
+        List<QuantReport.Layer> rows = new ArrayList<>();
+        for (Node n : layers) {
+            rows.add(new QuantReport.Layer(
+                    QuantizePass.layerName(n),
+                    n.name(),
+                    n.input(1).type().dim(0).value(),
+                    n.input(1).type().dim(1).value(),
+                    measure.layer(n, Precision.INT8),
+                    int4Possible(n) ? measure.layer(n, Precision.INT4) : null));
+        }
+        String mode = s.quantize().mode();
+        TreeMap<String, Precision> assignment;
+        QuantMeasure.EndToEnd e2e;
+        if (mode.equals("auto")) {
+            AccuracyBudget budget = s.quantize().budget() != null
+                    ? AccuracyBudget.parse(s.quantize().budget())
+                    : AccuracyBudget.DEFAULT;
+            AutoPrecision.Choice c = AutoPrecision.choose(rows, measure, budget, progress);
+            assignment = c.assignment();
+            e2e = c.endToEnd();
+        } else {
+            Precision all = Precision.byName(mode);
+            assignment = new TreeMap<>();
+            for (QuantReport.Layer l : rows) {
+                assignment.put(l.name(), all == Precision.INT4 && l.int4() == null ? Precision.FP32 : all);
+            }
+            progress.step("measuring the end-to-end error");
+            e2e = measure.endToEnd(assignment);
+        }
+        QuantReport report = new QuantReport(s.input().getFileName().toString(), mode, rows, assignment, e2e);
+        Path dir = s.quantize().report() != null ? s.quantize().report() : defaultReportDir(s.output());
+        report.write(dir);
+        resources.put(REPORT_ENTRY, report.markdown().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        progress.step(report.summary() + "; report in " + dir);
+        return Pipelines.withQuantize(pipeline, new QuantizePass(Precision.FP32, assignment, measure.activationMax()));
+    }
+
+    static boolean int4Possible(Node n) {
+        return n.input(1).type().dim(0).value() % 32 == 0;
+    }
+
+    /** {@code out/model.jar} → {@code out/model-quant/}. */
+    static Path defaultReportDir(Path jar) {
+        String name = jar.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        Path parent = jar.toAbsolutePath().getParent();
+        return parent.resolve((dot > 0 ? name.substring(0, dot) : name) + "-quant");
+    }
+
+    /**
+     * A model whose weights are already integers (ONNX QDQ or dynamic-quantization exports) is not
+     * quantized again: its matmuls are integer ones the int8 path already runs.
+     */
+    static void refuseQuantized(CompileSettings s, Graph g) {
+        boolean quantized =
+                g.constants().stream().anyMatch(c -> isQuantizedType(c.value().dtype()))
+                        || g.nodes().stream().map(Node::op).anyMatch(QUANTIZED_OPS::contains);
+        if (quantized) {
+            throw new FscException(s.input() + ": --quantize " + s.quantize().mode()
+                    + " applies to f32 models; this one is already quantized (it has 8-bit or packed weights)");
+        }
+    }
+
+    private static boolean isQuantizedType(DType t) {
+        return t == DType.I8 || t == DType.U8 || t.isSubByte() || t.isQuantizedBlock();
+    }
+}

@@ -1,0 +1,65 @@
+package fsc.compiler;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import fsc.ir.FscException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The quantization options that do not apply are refused in one line naming the option, before any
+ * work (the input files here are empty: a refusal must come before reading them).
+ */
+class QuantizeOptionsTest {
+    @TempDir
+    Path dir;
+
+    private Path empty(String name) throws Exception {
+        return Files.createFile(dir.resolve(name));
+    }
+
+    private void refused(String option, CompileSettings.Builder b) {
+        FscException e =
+                assertThrows(FscException.class, () -> CompileDriver.compile(b.build(), CompileProgress.SILENT));
+        assertEquals(1, e.oneLine().lines().count(), e.oneLine());
+        assertTrue(e.oneLine().contains(option), "'" + option + "' not named in: " + e.oneLine());
+    }
+
+    private static QuantizeOptions q(String mode, Path report, String budget) {
+        return new QuantizeOptions(mode, report, budget);
+    }
+
+    @Test
+    void optionsThatDoNotApplyAreRefusedByName() throws Exception {
+        Path onnx = empty("m.onnx");
+        Path jar = dir.resolve("m.jar");
+        refused("--quant-report", CompileSettings.builder(onnx, jar).quantize(q(null, dir, null)));
+        refused("--accuracy-budget", CompileSettings.builder(onnx, jar).quantize(q(null, null, "cos=0.99")));
+        refused("--accuracy-budget", CompileSettings.builder(onnx, jar).quantize(q("int8", null, "cos=0.99")));
+        refused("--quantize int3", CompileSettings.builder(onnx, jar).quantize(q("int3", null, null)));
+        refused("--quantize", CompileSettings.builder(empty("d.gguf"), jar).quantize(q("int8", null, null)));
+        refused("--quantize", CompileSettings.builder(empty("m.fsir"), jar).quantize(q("int8", null, null)));
+        refused(
+                "--quantize",
+                CompileSettings.builder(onnx, jar).target(Target.CUDA).quantize(q("int8", null, null)));
+        refused(
+                "--quantize",
+                CompileSettings.builder(onnx, jar).passes(List.of("fold")).quantize(q("int8", null, null)));
+        refused(
+                "--check-passes",
+                CompileSettings.builder(onnx, jar).checkPasses(true).quantize(q("int4", null, null)));
+        refused("--accuracy-budget", CompileSettings.builder(onnx, jar).quantize(q("auto", null, "kl=0.1")));
+        refused("--accuracy-budget", CompileSettings.builder(onnx, jar).quantize(q("auto", null, "cos=1.5")));
+    }
+
+    @Test
+    void budgetsParse() {
+        assertEquals(0.995, AccuracyBudget.parse("cos=0.995").minCosine());
+        assertThrows(FscException.class, () -> AccuracyBudget.parse("cos=x"));
+    }
+}

@@ -1,0 +1,401 @@
+package fsc.passes;
+
+import fsc.ir.Attr;
+import fsc.ir.Constant;
+import fsc.ir.DType;
+import fsc.ir.Graph;
+import fsc.ir.Node;
+import fsc.ir.TensorType;
+import fsc.ir.Value;
+import fsc.ir.WeightData;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Quantizes the linear layers of an f32 model: each {@code matmul} of an activation by a constant
+ * f32 weight {@code W[K, N]} becomes, per layer, one of
+ *
+ * <ul>
+ *   <li><b>int8</b> (ONNX Runtime's dynamic quantization, per-channel weights): the activation is
+ *       quantized at run time to u8 with one scale and zero point per tensor ({@code
+ *       dynamic_quantize}, once per activation however many layers read it, e.g. Q, K and V), the
+ *       weight is int8 per output column, symmetric ({@link WeightQuantizer#int8PerColumn}), and
+ *       the product is ONNX's MatMulInteger form that {@code quant-gemm} then lowers onto the int8
+ *       kernel ({@code matmul_int8}) with both scales and the following bias in its epilogue. The
+ *       pass writes the plain semantics, not the kernel op, so there is one int8 kernel family and
+ *       one lowering for imported and compiler-quantized models, and the interpreter can run the
+ *       result exactly;
+ *   <li><b>int4</b>, weight only: W as Q4_0 blocks of 32 along K ({@link
+ *       WeightQuantizer#q4_0Transposed}), multiplied by {@code qmatmul}, the decoders' packed-weight
+ *       matmul (blocks dequantized in registers when decoding, per L1 tile in the prefill GEMM);
+ *   <li><b>fp32</b>: left alone.
+ * </ul>
+ *
+ * <pre>
+ * %y: f32[B,S,1536] = matmul(%x, %w)                    // %w: f32[384,1536] const
+ *   ⇒ int8
+ * %x_q: u8[B,S,384], %x_scale: f32[], %x_zp: u8[] = dynamic_quantize(%x)
+ * %x_qi = cast(%x_q) {to = i32}   %x_zpi = cast(%x_zp) {to = i32}   %x_c = sub(%x_qi, %x_zpi)
+ * %y_acc: i32[B,S,1536] = matmul(%x_c, %w_int8)         // %w_int8: i32[384,1536], values in -127..127
+ * %y_accf = cast(%y_acc) {to = f32}   %y_scales = mul(%x_scale, %w_scale)   %y = mul(%y_accf, %y_scales)
+ *   ⇒ int4
+ * %y: f32[B,S,1536] = qmatmul(%x, %w_q4_0)              // %w_q4_0: q4_0[1536,384] const
+ * </pre>
+ *
+ * <p>Which layers get which precision is the constructor's: one precision for all, or a map from a
+ * layer's name ({@link #layerName}, its output value's) to a precision, as {@code --quantize auto}
+ * chooses by measurement. Run by name ({@code --passes quantize}) the pass quantizes every layer to
+ * the precision in option {@code quantize} (default int8). A layer int4 cannot take (K not a multiple
+ * of 32) stays f32 with a note. Not quantized: matmuls whose weight is not a constant (attention's
+ * scores are one {@code attention} node by now), gemm and conv (not yet).
+ */
+@PassInfo(
+        name = "quantize",
+        summary = "quantize linear layers with constant weights: int8 (per-channel weights, dynamic activations)"
+                + " or int4 (Q4_0 weight-only)")
+public final class QuantizePass implements Pass {
+    /** The option naming the precision when the pass runs by name. */
+    public static final String OPTION = "quantize";
+
+    private final Precision all;
+    private final Map<String, Precision> perLayer;
+    private final Map<String, float[]> activationMax;
+
+    /** By name: every layer at the precision of option {@code quantize}, int8 when absent. */
+    public QuantizePass() {
+        this(null, Map.of());
+    }
+
+    /** Every layer at {@code all}. */
+    public QuantizePass(Precision all) {
+        this(all, Map.of());
+    }
+
+    /** Layers named in {@code perLayer} at theirs, the rest at {@code all} (null: the option's). */
+    public QuantizePass(Precision all, Map<String, Precision> perLayer) {
+        this(all, perLayer, Map.of());
+    }
+
+    /**
+     * As {@link #QuantizePass(Precision, Map)}, with measured per-channel maxima of |x| for the
+     * activations named in {@code activationMax} (by value name): the int8 layers reading such an
+     * activation are smoothed ({@link Smoothing}), an element-wise {@code mul} by {@code 1/s} before
+     * its {@code dynamic_quantize} and {@code s} folded into the weights.
+     */
+    public QuantizePass(Precision all, Map<String, Precision> perLayer, Map<String, float[]> activationMax) {
+        this.all = all;
+        this.perLayer = Map.copyOf(perLayer);
+        this.activationMax = Map.copyOf(activationMax);
+    }
+
+    /** The layers the pass can quantize, in graph order. */
+    public static List<Node> linearLayers(Graph g) {
+        Set<Value> constants = Substitution.identitySet(
+                g.constants().stream().map(Constant::value).toList());
+        List<Node> out = new ArrayList<>();
+        for (Node n : g.nodes()) {
+            if (!n.op().equals("matmul") || n.isFused() || n.inputs().size() != 2) {
+                continue;
+            }
+            Value x = n.input(0);
+            Value w = n.input(1);
+            if (n.output().dtype() == DType.F32
+                    && x.dtype() == DType.F32
+                    && x.type().rank() >= 2
+                    && constants.contains(w)
+                    && w.dtype() == DType.F32
+                    && w.type().rank() == 2
+                    && w.type().isStatic()
+                    && w.type().isRowMajor()
+                    && x.type().dim(x.type().rank() - 1).equals(w.type().dim(0))) {
+                out.add(n);
+            }
+        }
+        return out;
+    }
+
+    /** A layer's name in reports and in per-layer assignments: its output value's, unique in the graph. */
+    public static String layerName(Node n) {
+        return n.output().name();
+    }
+
+    @Override
+    public Graph run(Graph g, PassContext ctx) {
+        Precision dflt = all != null ? all : Precision.byName(ctx.options().getOrDefault(OPTION, "int8"));
+        List<Node> layers = linearLayers(g);
+        if (layers.isEmpty()) {
+            return g;
+        }
+        Set<String> names = new HashSet<>(g.weights().byName().keySet());
+        g.inputs().forEach(v -> names.add(v.name()));
+        g.constants().forEach(c -> names.add(c.value().name()));
+        g.nodes().forEach(n -> n.outputs().forEach(v -> names.add(v.name())));
+        Map<Value, Constant> constants = new IdentityHashMap<>();
+        g.constants().forEach(c -> constants.put(c.value(), c));
+
+        Map<Node, List<Node>> replacement = new IdentityHashMap<>();
+        Map<Value, Value> centred = new IdentityHashMap<>(); // activation -> its zero-point-centred i32 form
+        Map<Value, Value> scaleOf = new IdentityHashMap<>(); // activation -> its dynamic scale
+        List<Constant> newConstants = new ArrayList<>();
+        TreeMap<String, WeightData> newWeights = new TreeMap<>();
+        Set<Value> replacedWeights = Substitution.identitySet(List.of());
+        Map<Value, float[]> smooth = smoothingScales(g, layers, dflt, constants, Precision.INT8);
+        Map<Value, float[]> awq = smoothingScales(g, layers, dflt, constants, Precision.INT4);
+        Map<Value, Value> awqInput = new IdentityHashMap<>(); // activation -> its int4-scaled form
+        int int8 = 0;
+        int int4 = 0;
+        int skipped = 0;
+        for (Node n : layers) {
+            Precision p = perLayer.getOrDefault(layerName(n), dflt);
+            Value x = n.input(0);
+            Value w = n.input(1);
+            int k = Math.toIntExact(w.type().dim(0).value());
+            int cols = Math.toIntExact(w.type().dim(1).value());
+            if (p == Precision.INT4 && k % WeightQuantizer.Q4_BLOCK != 0) {
+                ctx.note(n.where() + ": kept f32, int4 needs K a multiple of 32 (K = " + k + ")");
+                skipped++;
+                continue;
+            }
+            if (p == Precision.FP32) {
+                continue;
+            }
+            float[] wf = WeightQuantizer.floats(g.weights().get(constants.get(w).weight()));
+            String weightName = constants.get(w).weight();
+            List<Node> out = new ArrayList<>();
+            if (p == Precision.INT4) {
+                float[] sm = awq.get(x);
+                Value input = x;
+                if (sm != null) {
+                    input = awqInput.get(x);
+                    if (input == null) {
+                        input = smoothed(x, sm, names, out, newConstants, newWeights);
+                        awqInput.put(x, input);
+                    }
+                    wf = Smoothing.scaleRows(wf, sm, cols);
+                }
+                WeightData q4 = WeightQuantizer.q4_0Transposed(wf, k, cols);
+                Value qv = new Value(UniqueNames.unique(names, w.name() + "_q4_0"), TensorType.of(DType.Q4_0, cols, k));
+                String qw = UniqueNames.unique(names, weightName + ".q4_0");
+                newWeights.put(qw, q4);
+                newConstants.add(new Constant(qv, qw));
+                out.add(new Node("qmatmul", n.name(), List.of(input, qv), List.of(n.output()), Map.of()));
+                int4++;
+            } else {
+                Value c = centred.get(x);
+                float[] sm = smooth.get(x);
+                if (c == null) {
+                    Value input = x;
+                    if (sm != null) {
+                        input = smoothed(x, sm, names, out, newConstants, newWeights);
+                    }
+                    c = quantizeActivation(input, names, out, scaleOf, newConstants, newWeights);
+                    scaleOf.put(x, scaleOf.get(input));
+                    centred.put(x, c);
+                }
+                WeightData[] q8 =
+                        WeightQuantizer.int8PerColumn(sm != null ? Smoothing.scaleRows(wf, sm, cols) : wf, k, cols);
+                Value qv = new Value(UniqueNames.unique(names, w.name() + "_int8"), TensorType.of(DType.I32, k, cols));
+                Value sv = new Value(UniqueNames.unique(names, w.name() + "_scale"), TensorType.of(DType.F32, cols));
+                String qw = UniqueNames.unique(names, weightName + ".int8");
+                String sw = UniqueNames.unique(names, weightName + ".scale");
+                newWeights.put(qw, q8[0]);
+                newWeights.put(sw, q8[1]);
+                newConstants.add(new Constant(qv, qw));
+                newConstants.add(new Constant(sv, sw));
+                Value y = n.output();
+                Value acc = new Value(
+                        UniqueNames.unique(names, y.name() + "_acc"), y.type().withDType(DType.I32));
+                Value accf = new Value(UniqueNames.unique(names, y.name() + "_accf"), y.type());
+                Value colScaled = new Value(UniqueNames.unique(names, y.name() + "_colscaled"), y.type());
+                out.add(new Node("matmul", n.name(), List.of(c, qv), List.of(acc), Map.of()));
+                out.add(cast(n.name() + "/dequantize", acc, accf));
+                // Column scales first, as the int8 kernel's epilogue multiplies; the row scales after.
+                out.add(new Node("mul", n.name() + "/rescale", List.of(accf, sv), List.of(colScaled), Map.of()));
+                out.add(new Node(
+                        "mul", n.name() + "/rescale", List.of(colScaled, scaleOf.get(x)), List.of(y), Map.of()));
+                int8++;
+            }
+            replacement.put(n, out);
+            replacedWeights.add(w);
+        }
+        if (replacement.isEmpty()) {
+            return g;
+        }
+        List<Node> nodes = new ArrayList<>();
+        for (Node n : g.nodes()) {
+            List<Node> r = replacement.get(n);
+            if (r == null) {
+                nodes.add(n);
+            } else {
+                nodes.addAll(r);
+            }
+        }
+        ctx.note(String.format(
+                Locale.ROOT,
+                "quantized %d of %d linear layers: %d int8, %d int4 (%d activations quantized at run time)%s",
+                int8 + int4,
+                layers.size(),
+                int8,
+                int4,
+                centred.size(),
+                skipped > 0 ? ", " + skipped + " kept f32 (K not a multiple of 32)" : ""));
+        return rebuild(g, nodes, newConstants, newWeights, replacedWeights);
+    }
+
+    /** Per activation with measured maxima, the smoothing scales over the int8 layers that read it. */
+    private Map<Value, float[]> smoothingScales(
+            Graph g, List<Node> layers, Precision dflt, Map<Value, Constant> constants, Precision which) {
+        Map<Value, List<float[]>> weights = new IdentityHashMap<>();
+        Map<Value, List<Integer>> columns = new IdentityHashMap<>();
+        for (Node n : layers) {
+            Value x = n.input(0);
+            Precision p = perLayer.getOrDefault(layerName(n), dflt);
+            boolean fits = which != Precision.INT4 || n.input(1).type().dim(0).value() % WeightQuantizer.Q4_BLOCK == 0;
+            if (p != which || !fits || !activationMax.containsKey(x.name())) {
+                continue;
+            }
+            weights.computeIfAbsent(x, v -> new ArrayList<>())
+                    .add(WeightQuantizer.floats(
+                            g.weights().get(constants.get(n.input(1)).weight())));
+            columns.computeIfAbsent(x, v -> new ArrayList<>())
+                    .add(Math.toIntExact(n.input(1).type().dim(1).value()));
+        }
+        Map<Value, float[]> out = new IdentityHashMap<>();
+        for (var e : weights.entrySet()) {
+            float[] max = activationMax.get(e.getKey().name());
+            if (max.length
+                    == e.getKey().type().dim(e.getKey().type().rank() - 1).value()) {
+                List<Integer> cols = columns.get(e.getKey());
+                out.put(
+                        e.getKey(),
+                        which == Precision.INT8
+                                ? Smoothing.scales(max, e.getValue(), cols)
+                                : Smoothing.int4Scales(max, e.getValue(), cols));
+            }
+        }
+        return out;
+    }
+
+    /** {@code mul(x, 1/s)} appended to {@code out}, with its constant; returns the smoothed value. */
+    private static Value smoothed(
+            Value x,
+            float[] s,
+            Set<String> names,
+            List<Node> out,
+            List<Constant> newConstants,
+            TreeMap<String, WeightData> newWeights) {
+        ByteBuffer b = ByteBuffer.allocate(s.length * Float.BYTES).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < s.length; i++) {
+            b.putFloat(i * Float.BYTES, 1f / s[i]);
+        }
+        Value inv = new Value(UniqueNames.unique(names, x.name() + "_smooth"), TensorType.of(DType.F32, s.length));
+        String w = UniqueNames.unique(names, x.name() + ".smooth");
+        newWeights.put(w, new WeightData(DType.F32, List.of((long) s.length), b));
+        newConstants.add(new Constant(inv, w));
+        Value y = new Value(UniqueNames.unique(names, x.name() + "_smoothed"), x.type());
+        out.add(new Node("mul", x.name() + "/smooth", List.of(x, inv), List.of(y), Map.of()));
+        return y;
+    }
+
+    /**
+     * x quantized per row (token) to i8, symmetric: {@code s = max(max|x_row|, tiny) / 127}, {@code q =
+     * round(x / s)} (so |q| ≤ 127), as element-wise nodes appended to {@code out}. Returns q widened
+     * to i32 (what the matmul reads; {@code quant-gemm} takes the i8 q with a zero point of 0) and
+     * records the row scales {@code [..., 1]} in {@code scaleOf}. Per row, not per tensor as ONNX
+     * Runtime's u8 DynamicQuantizeLinear: an encoder's [CLS] and [SEP] rows are an order of
+     * magnitude larger than the rest, and one scale per tensor left the other rows a few steps.
+     */
+    private static Value quantizeActivation(
+            Value x,
+            Set<String> names,
+            List<Node> out,
+            Map<Value, Value> scaleOf,
+            List<Constant> newConstants,
+            TreeMap<String, WeightData> newWeights) {
+        String base = x.name();
+        int rank = x.type().rank();
+        List<fsc.ir.Dim> rowDims = new ArrayList<>(x.type().dims());
+        rowDims.set(rank - 1, fsc.ir.Dim.of(1));
+        TensorType rows = TensorType.of(DType.F32).withDims(rowDims);
+        Value abs = new Value(UniqueNames.unique(names, base + "_abs"), x.type());
+        Value max = new Value(UniqueNames.unique(names, base + "_absmax"), rows);
+        Value tiny = scalar(names, base + "_tiny", Float.MIN_NORMAL, newConstants, newWeights);
+        Value levels = scalar(names, base + "_levels", 127f, newConstants, newWeights);
+        Value safe = new Value(UniqueNames.unique(names, base + "_absmax_safe"), rows);
+        Value s = new Value(UniqueNames.unique(names, base + "_scale"), rows);
+        Value scaled = new Value(UniqueNames.unique(names, base + "_scaled"), x.type());
+        Value rounded = new Value(UniqueNames.unique(names, base + "_rounded"), x.type());
+        Value q = new Value(UniqueNames.unique(names, base + "_q"), x.type().withDType(DType.I8));
+        Value qi = new Value(UniqueNames.unique(names, base + "_qi"), x.type().withDType(DType.I32));
+        String at = base + "/quantize";
+        out.add(new Node("abs", at, List.of(x), List.of(abs), Map.of()));
+        out.add(new Node(
+                "reduce_max",
+                at,
+                List.of(abs),
+                List.of(max),
+                Map.of("axes", new Attr.Ints(List.of((long) rank - 1)), "keepdims", new Attr.Int(1))));
+        out.add(new Node("max", at, List.of(max, tiny), List.of(safe), Map.of()));
+        out.add(new Node("div", at, List.of(safe, levels), List.of(s), Map.of()));
+        out.add(new Node("div", at, List.of(x, s), List.of(scaled), Map.of()));
+        out.add(new Node("round", at, List.of(scaled), List.of(rounded), Map.of()));
+        out.add(cast(at, rounded, q));
+        out.add(cast(at, q, qi));
+        scaleOf.put(x, s);
+        return qi;
+    }
+
+    private static Value scalar(
+            Set<String> names,
+            String name,
+            float v,
+            List<Constant> newConstants,
+            TreeMap<String, WeightData> newWeights) {
+        ByteBuffer b = ByteBuffer.allocate(Float.BYTES).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.putFloat(0, v);
+        Value c = new Value(UniqueNames.unique(names, name), TensorType.of(DType.F32));
+        String w = UniqueNames.unique(names, c.name() + ".value");
+        newWeights.put(w, new WeightData(DType.F32, List.of(), b));
+        newConstants.add(new Constant(c, w));
+        return c;
+    }
+
+    private static Node cast(String name, Value from, Value to) {
+        return new Node("cast", name, List.of(from), List.of(to), Map.of("to", new Attr.Type(to.dtype())));
+    }
+
+    /** The new constants after the old; f32 weights no node reads any more dropped. */
+    private static Graph rebuild(
+            Graph g,
+            List<Node> nodes,
+            List<Constant> added,
+            TreeMap<String, WeightData> newWeights,
+            Set<Value> replaced) {
+        Set<Value> read = Substitution.identitySet(g.outputs());
+        nodes.forEach(n -> read.addAll(n.inputs()));
+        List<Constant> constants = new ArrayList<>();
+        Set<String> keptWeights = new HashSet<>();
+        Set<String> dropped = new HashSet<>();
+        for (Constant c : g.constants()) {
+            if (replaced.contains(c.value()) && !read.contains(c.value())) {
+                dropped.add(c.weight());
+            } else {
+                constants.add(c);
+                keptWeights.add(c.weight());
+            }
+        }
+        constants.addAll(added);
+        dropped.removeAll(keptWeights);
+        TreeMap<String, WeightData> weights = new TreeMap<>(g.weights().byName());
+        weights.keySet().removeAll(dropped);
+        weights.putAll(newWeights);
+        return g.withBody(constants, nodes, g.outputs(), new fsc.ir.Weights(weights));
+    }
+}
