@@ -134,7 +134,7 @@ final class PadConverter {
         if (known.isPresent() && known.get().stream().allMatch(Dim::isFixed)) {
             return known.get().stream().mapToLong(Dim::value).toArray();
         }
-        WeightData w = c.constantData(v)
+        WeightData w = c.requiredData(v)
                 .orElseThrow(() -> new FscException(
                         c.where + ": " + role + " ('" + v.name() + "') must be known at compile time",
                         "bind it with --bind " + v.name() + "=FILE"));
