@@ -45,7 +45,8 @@ final class RunSpecialisation {
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         inputs.forEach((name, file) -> tensors.put(name, TensorFiles.read(file)));
         Map<String, List<Long>> shapes = new TreeMap<>();
-        tensors.forEach((name, t) -> shapes.put(name, Arrays.stream(t.shape()).boxed().toList()));
+        tensors.forEach(
+                (name, t) -> shapes.put(name, Arrays.stream(t.shape()).boxed().toList()));
         CompileSettings shaped =
                 CompileSettings.builder(model, model).shapes(shapes).build();
         Map<String, Path> scalars = new TreeMap<>();
@@ -56,11 +57,15 @@ final class RunSpecialisation {
         });
         CompileSettings bound = scalars.isEmpty()
                 ? null
-                : CompileSettings.builder(model, model).shapes(shapes).bindings(scalars).build();
+                : CompileSettings.builder(model, model)
+                        .shapes(shapes)
+                        .bindings(scalars)
+                        .build();
         for (CompileSettings s : bound == null ? List.of(declared, shaped) : List.of(declared, shaped, bound)) {
             Optional<Path> hit = cache.cached(s);
             if (hit.isPresent()) {
-                return new Result(cache.jarFor(s, progress), List.copyOf(s.bindings().keySet()));
+                return new Result(
+                        cache.jarFor(s, progress), List.copyOf(s.bindings().keySet()));
             }
         }
         try {

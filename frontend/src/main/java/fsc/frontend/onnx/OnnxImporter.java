@@ -125,9 +125,7 @@ public final class OnnxImporter {
                         name,
                         scope.builder.input(
                                 name,
-                                fixed != null
-                                        ? InputTypes.fixed(in, fixed, file)
-                                        : InputTypes.of(in, symbols, file)));
+                                fixed != null ? InputTypes.fixed(in, fixed, file) : InputTypes.of(in, symbols, file)));
             }
         }
         for (String name : opts.shapes().keySet()) {
