@@ -96,7 +96,9 @@ final class RunSpecialisation {
     private static String describe(Map<String, List<Long>> shapes) {
         return shapes.entrySet().stream()
                 .map(e -> e.getKey() + "="
-                        + e.getValue().stream().map(String::valueOf).collect(Collectors.joining("x")))
+                        + (e.getValue().isEmpty()
+                                ? "scalar"
+                                : e.getValue().stream().map(String::valueOf).collect(Collectors.joining("x"))))
                 .collect(Collectors.joining(" "));
     }
 
