@@ -84,6 +84,13 @@ final class CompileCommand implements Callable<Integer> {
     Map<String, Path> bindings = new LinkedHashMap<>();
 
     @Option(
+            names = "--shape",
+            paramLabel = "NAME=DIMS",
+            description = "ONNX models: fix graph input NAME to a shape, e.g. --shape x=1x3x640x640: its symbolic"
+                    + " dims become numbers (models whose convolutions or pads need fixed sizes).")
+    Map<String, String> shapes = new LinkedHashMap<>();
+
+    @Option(
             names = "--max-context",
             paramLabel = "N",
             description = "GGUF decoders: positions a sequence may reach (sizes the rope tables). Default: the model's"
@@ -155,6 +162,7 @@ final class CompileCommand implements Callable<Integer> {
                 .passes(passes)
                 .bounds(bounds)
                 .bindings(bindings)
+                .shapes(ShapeOption.parse(shapes))
                 .dumpIr(dumpIr)
                 .timePasses(timePasses)
                 .checkPasses(checkPasses)

@@ -3,9 +3,12 @@ package fsc.cli;
 import fsc.runtime.ArtifactMain;
 import fsc.runtime.ModelJar;
 import fsc.runtime.RuntimeFailure;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -47,13 +50,33 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws java.io.IOException {
-        Path jar = FscHome.compileCache().jarFor(model, new Progress(System.err, quiet));
+        Map<String, Path> given = new LinkedHashMap<>();
+        for (String in : inputs) {
+            int eq = in.indexOf('=');
+            if (eq > 0) {
+                given.put(in.substring(0, eq), Path.of(in.substring(eq + 1)));
+            }
+        }
+        Path jar;
+        List<String> bound = List.of();
+        if (model.getFileName().toString().endsWith(".onnx") && Files.isRegularFile(model)) {
+            RunSpecialisation.Result r = RunSpecialisation.jarFor(
+                    FscHome.compileCache(), model, given, new Progress(System.err, quiet), System.err);
+            jar = r.jar();
+            bound = r.boundInputs();
+        } else {
+            jar = FscHome.compileCache().jarFor(model, new Progress(System.err, quiet));
+        }
         if (ModelJar.isDecoder(jar)) {
             throw new RuntimeFailure(model + " is a decoder (compiled from GGUF): it takes a prompt, not"
                     + " tensors; use 'fsc generate " + model + " --prompt TEXT'");
         }
         List<String> args = new ArrayList<>();
         for (String in : inputs) {
+            int eq = in.indexOf('=');
+            if (eq > 0 && bound.contains(in.substring(0, eq))) {
+                continue; // compiled into the jar as a constant
+            }
             args.add("--input");
             args.add(in);
         }

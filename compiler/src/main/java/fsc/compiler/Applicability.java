@@ -47,6 +47,12 @@ public final class Applicability {
                         "--bind",
                         "applies to ONNX models' graph inputs; a GGUF"
                                 + " decoder's inputs are the token ids and the cache");
+                refuseIf(
+                        !s.shapes().isEmpty(),
+                        in,
+                        "--shape",
+                        "applies to ONNX models' graph inputs; a GGUF"
+                                + " decoder's inputs are the token ids and the cache");
                 for (String key : s.bounds().keySet()) {
                     refuseIf(
                             !DECODER_BOUND_KEYS.contains(key),
@@ -76,13 +82,20 @@ public final class Applicability {
                             "is for --target java (the CUDA" + " target keeps an f32 KV cache)");
                 }
             }
-            case FSIR ->
+            case FSIR -> {
                 refuseIf(
                         !s.bindings().isEmpty(),
                         in,
                         "--bind",
                         "applies to ONNX models: an .fsir"
                                 + " file's inputs were fixed at import (bind when compiling the .onnx)");
+                refuseIf(
+                        !s.shapes().isEmpty(),
+                        in,
+                        "--shape",
+                        "applies to ONNX models: an .fsir"
+                                + " file's input types were fixed at import (use --shape when compiling the .onnx)");
+            }
         }
     }
 

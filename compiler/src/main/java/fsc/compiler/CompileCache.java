@@ -65,6 +65,12 @@ public final class CompileCache {
         return jarFor(CompileSettings.builder(model, model).build(), progress);
     }
 
+    /** The cached jar for {@code settings} when there is one, without compiling. */
+    public java.util.Optional<Path> cached(CompileSettings settings) {
+        Path cached = dir.resolve(entryName(settings));
+        return Files.isRegularFile(cached) ? java.util.Optional.of(cached) : java.util.Optional.empty();
+    }
+
     /** The cached jar for {@code settings} (its output is ignored), compiled now when absent. */
     public Path jarFor(CompileSettings settings, CompileProgress progress) {
         Path cached = dir.resolve(entryName(settings));

@@ -178,6 +178,9 @@ public final class CompileDriver {
             options = options.withBound(e.getKey(), e.getValue());
         }
         options = options.withBindings(BoundInputs.read(s.bindings()));
+        for (var e : s.shapes().entrySet()) {
+            options = options.withShape(e.getKey(), e.getValue());
+        }
         return OnnxImporter.importModel(s.input(), options);
     }
 }

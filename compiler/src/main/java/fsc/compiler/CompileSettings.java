@@ -23,6 +23,8 @@ import java.util.TreeMap;
  * @param passes the passes to run instead of the target's default pipeline, or null
  * @param bounds {@code --bound SYM=N}: symbol bounds (ONNX, .fsir) or decoder keys T / context (GGUF)
  * @param bindings {@code --bind NAME=FILE}: ONNX graph inputs replaced by constants
+ * @param shapes {@code --shape NAME=DIMS}: ONNX graph inputs fixed to a shape (first-shape
+ *     specialisation in {@code fsc run})
  * @param dumpIr where to write the IR after import and after every pass, or null
  * @param timePasses whether the caller wants the per-pass timing report ({@link CompileResult#passReport})
  * @param checkPasses run the reference interpreter after every pass and stop at the first divergence
@@ -44,6 +46,7 @@ public record CompileSettings(
         List<String> passes,
         SortedMap<String, Long> bounds,
         SortedMap<String, Path> bindings,
+        SortedMap<String, List<Long>> shapes,
         Path dumpIr,
         boolean timePasses,
         boolean checkPasses,
@@ -59,6 +62,7 @@ public record CompileSettings(
         passes = passes == null ? null : List.copyOf(passes);
         bounds = Collections.unmodifiableSortedMap(new TreeMap<>(bounds));
         bindings = Collections.unmodifiableSortedMap(new TreeMap<>(bindings));
+        shapes = Collections.unmodifiableSortedMap(new TreeMap<>(shapes));
     }
 
     public InputFormat format() {
@@ -83,6 +87,7 @@ public record CompileSettings(
                 passes,
                 bounds,
                 bindings,
+                shapes,
                 dumpIr,
                 timePasses,
                 checkPasses,
@@ -107,6 +112,7 @@ public record CompileSettings(
                 String.valueOf(passes),
                 bounds.toString(),
                 bindings.toString(),
+                shapes.toString(),
                 String.valueOf(checkPasses),
                 String.valueOf(numerics),
                 String.valueOf(kvCache),
@@ -128,6 +134,7 @@ public record CompileSettings(
         private List<String> passes;
         private final SortedMap<String, Long> bounds = new TreeMap<>();
         private final SortedMap<String, Path> bindings = new TreeMap<>();
+        private final SortedMap<String, List<Long>> shapes = new TreeMap<>();
         private Path dumpIr;
         private boolean timePasses;
         private boolean checkPasses;
@@ -180,6 +187,11 @@ public record CompileSettings(
 
         public Builder bindings(Map<String, Path> more) {
             this.bindings.putAll(more);
+            return this;
+        }
+
+        public Builder shapes(Map<String, List<Long>> more) {
+            this.shapes.putAll(more);
             return this;
         }
 
@@ -240,6 +252,7 @@ public record CompileSettings(
                     passes,
                     bounds,
                     bindings,
+                    shapes,
                     dumpIr,
                     timePasses,
                     checkPasses,

@@ -156,6 +156,15 @@ final class ControlFlowConverters {
                     importBody(ctx, known.get().getFirst().value() != 0 ? "then_branch" : "else_branch", List.of()));
             return;
         }
+        // A condition computed from shapes and constants alone (PyTorch exports test "is this axis 1"
+        // before a Squeeze, as silero VAD v5 does): evaluated now, and only the taken branch imported,
+        // since the two branches' types differ.
+        var computed = ctx.requiredData(ctx.input(0)).filter(w -> w.elementCount() == 1);
+        if (computed.isPresent()) {
+            boolean taken = fsc.ir.interp.HostTensor.fromWeight(computed.get()).getDouble(0) != 0;
+            inline(ctx, importBody(ctx, taken ? "then_branch" : "else_branch", List.of()));
+            return;
+        }
         Body then = importBody(ctx, "then_branch", List.of());
         Body other = importBody(ctx, "else_branch", List.of());
         List<Value> captured = new ArrayList<>();

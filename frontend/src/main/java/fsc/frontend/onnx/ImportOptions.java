@@ -1,6 +1,7 @@
 package fsc.frontend.onnx;
 
 import fsc.ir.WeightData;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SortedMap;
@@ -15,9 +16,15 @@ import java.util.TreeMap;
  *     {@link #DEFAULT_BATCH_BOUND} instead, see {@link #boundFor})
  * @param bindings graph inputs to replace by constants ({@code --bind NAME=FILE}): they become
  *     weights, so shape arithmetic on them is evaluated at compile time
+ * @param shapes graph inputs whose declared shape is replaced by a fixed one ({@code --shape
+ *     NAME=1x3x224x224}, and {@code fsc run}'s first-shape specialisation): every symbolic dim of the
+ *     input becomes the given number; the rank and the declared numbers must agree
  */
 public record ImportOptions(
-        SortedMap<String, Long> symbolBounds, long defaultBound, SortedMap<String, WeightData> bindings) {
+        SortedMap<String, Long> symbolBounds,
+        long defaultBound,
+        SortedMap<String, WeightData> bindings,
+        SortedMap<String, List<Long>> shapes) {
 
     /** A sequence length of 512 covers BERT-family encoders (their position tables stop there). */
     public static final long DEFAULT_BOUND = 512;
@@ -28,6 +35,7 @@ public record ImportOptions(
     public ImportOptions {
         symbolBounds = new TreeMap<>(symbolBounds);
         bindings = new TreeMap<>(bindings);
+        shapes = new TreeMap<>(shapes);
         if (defaultBound < 1) {
             throw new IllegalArgumentException("default bound must be at least 1, got " + defaultBound);
         }
@@ -39,31 +47,38 @@ public record ImportOptions(
     }
 
     public static ImportOptions defaults() {
-        return new ImportOptions(new TreeMap<>(), DEFAULT_BOUND, new TreeMap<>());
+        return new ImportOptions(new TreeMap<>(), DEFAULT_BOUND, new TreeMap<>(), new TreeMap<>());
     }
 
     /** These options with {@code symbol} bounded by {@code bound}. */
     public ImportOptions withBound(String symbol, long bound) {
         TreeMap<String, Long> m = new TreeMap<>(symbolBounds);
         m.put(symbol, bound);
-        return new ImportOptions(m, defaultBound, bindings);
+        return new ImportOptions(m, defaultBound, bindings, shapes);
     }
 
     public ImportOptions withDefaultBound(long bound) {
-        return new ImportOptions(symbolBounds, bound, bindings);
+        return new ImportOptions(symbolBounds, bound, bindings, shapes);
     }
 
     /** These options with graph input {@code input} bound to the constant {@code data}. */
     public ImportOptions withBinding(String input, WeightData data) {
         TreeMap<String, WeightData> m = new TreeMap<>(bindings);
         m.put(input, data);
-        return new ImportOptions(symbolBounds, defaultBound, m);
+        return new ImportOptions(symbolBounds, defaultBound, m, shapes);
     }
 
     public ImportOptions withBindings(Map<String, WeightData> more) {
         TreeMap<String, WeightData> m = new TreeMap<>(bindings);
         m.putAll(more);
-        return new ImportOptions(symbolBounds, defaultBound, m);
+        return new ImportOptions(symbolBounds, defaultBound, m, shapes);
+    }
+
+    /** These options with graph input {@code input} fixed to {@code shape}. */
+    public ImportOptions withShape(String input, List<Long> shape) {
+        TreeMap<String, List<Long>> m = new TreeMap<>(shapes);
+        m.put(input, List.copyOf(shape));
+        return new ImportOptions(symbolBounds, defaultBound, bindings, m);
     }
 
     /**

@@ -28,6 +28,25 @@ final class InputTypes {
     }
 
     /**
+     * Graph input {@code in} fixed to {@code shape} (a specialisation the user or {@code fsc run} asked
+     * for): the declared rank and every declared number must agree with it.
+     */
+    static TensorType fixed(ValueInfoProto in, List<Long> shape, String file) {
+        String where = file + ": graph input '" + in.getName() + "'";
+        TypeProto type = in.getType();
+        if (!type.hasTensorType() || !type.getTensorType().hasShape()) {
+            throw new FscException(where + " is not a tensor with a declared rank; its shape cannot be fixed");
+        }
+        TypeProto.Tensor t = type.getTensorType();
+        if (!fits(t.getShape(), shape)) {
+            throw new FscException(where + " is declared " + show(t.getShape()) + "; it cannot be fixed to "
+                    + shape.stream().map(String::valueOf).collect(Collectors.joining(",", "[", "]")));
+        }
+        DType dtype = OnnxDTypes.require(t.getElemType(), where);
+        return new TensorType(dtype, shape.stream().map(Dim::of).toList());
+    }
+
+    /**
      * A tensor, sequence or optional type ({@link fsc.ir.Container}). A sequence keeps only its
      * element type: its elements' shapes are run-time values, whatever the model declares.
      */

@@ -26,7 +26,7 @@ final class KnownOperands {
     /** The contents of input {@code i}, which must be a constant (or a bound input). */
     static HostTensor tensor(NodeContext c, int i, String role) {
         Value v = c.input(i);
-        return c.constantData(v).map(HostTensor::fromWeight).orElseThrow(() -> unknown(c, v, role));
+        return c.requiredData(v).map(HostTensor::fromWeight).orElseThrow(() -> unknown(c, v, role));
     }
 
     private static FscException unknown(NodeContext c, Value v, String role) {

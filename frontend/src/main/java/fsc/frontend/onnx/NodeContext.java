@@ -168,6 +168,14 @@ final class NodeContext {
         return scope.constantData(v);
     }
 
+    /**
+     * The contents of {@code v} for a converter that needs them: a constant's, or those of a chain
+     * computed from constants alone ({@link ImportFolding#demand}).
+     */
+    Optional<WeightData> requiredData(Value v) {
+        return ImportFolding.demand(scope, v);
+    }
+
     /** Registers the outputs the converter defined; the others are marked as not produced. */
     void finish() {
         for (int k = 0; k < defined.length; k++) {

@@ -120,7 +120,17 @@ public final class OnnxImporter {
                 scope.markSpecialised(c);
                 scope.define(name, c);
             } else if (!inits.containsKey(name)) {
-                scope.define(name, scope.builder.input(name, InputTypes.of(in, symbols, file)));
+                List<Long> fixed = opts.shapes().get(name);
+                scope.define(
+                        name,
+                        scope.builder.input(
+                                name,
+                                fixed != null ? InputTypes.fixed(in, fixed, file) : InputTypes.of(in, symbols, file)));
+            }
+        }
+        for (String name : opts.shapes().keySet()) {
+            if (!inputNames.contains(name) || inits.containsKey(name)) {
+                throw new FscException(file + ": --shape " + name + ": the model has no input named '" + name + "'");
             }
         }
         for (String name : opts.bindings().keySet()) {

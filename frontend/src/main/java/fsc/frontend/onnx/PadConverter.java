@@ -69,7 +69,10 @@ final class PadConverter {
             NodeContext c, Value x, int axis, long begin, long end, String mode, Value fill, String tag) {
         Dim d = x.type().dim(axis);
         if (!d.isFixed()) {
-            throw c.fail("pads a symbolic dimension " + d + " of " + x.type());
+            throw new FscException(
+                    c.where + ": pads a symbolic dimension " + d + " of " + x.type(),
+                    "compile for fixed input sizes with --shape NAME=DIMS (fsc run MODEL.onnx does so for the"
+                            + " inputs it is given)");
         }
         long n = d.value();
         boolean constant = mode.equals("constant");
@@ -134,7 +137,7 @@ final class PadConverter {
         if (known.isPresent() && known.get().stream().allMatch(Dim::isFixed)) {
             return known.get().stream().mapToLong(Dim::value).toArray();
         }
-        WeightData w = c.constantData(v)
+        WeightData w = c.requiredData(v)
                 .orElseThrow(() -> new FscException(
                         c.where + ": " + role + " ('" + v.name() + "') must be known at compile time",
                         "bind it with --bind " + v.name() + "=FILE"));

@@ -199,7 +199,7 @@ final class ResizeConverters {
     }
 
     private static WeightData known(NodeContext c, Value v, String role) {
-        return c.constantData(v)
+        return c.requiredData(v)
                 .orElseThrow(() -> new FscException(
                         c.where + ": " + role + " ('" + v.name() + "') must be known at compile time",
                         "bind it with --bind " + v.name() + "=FILE"));

@@ -54,7 +54,10 @@ public record InferContext(
         for (int k = 0; k < out.length; k++) {
             Dim d = dims.get(k);
             if (!d.isFixed()) {
-                throw fail(role + " must be plain numbers, got " + dims);
+                throw new FscException(
+                        where + ": " + role + " must be plain numbers, got " + dims,
+                        "compile for fixed input sizes with --shape NAME=DIMS (fsc run MODEL.onnx does so for"
+                                + " the inputs it is given)");
             }
             out[k] = d.value();
         }

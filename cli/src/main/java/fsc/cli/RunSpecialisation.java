@@ -1,0 +1,110 @@
+package fsc.cli;
+
+import fsc.compiler.CompileCache;
+import fsc.compiler.CompileProgress;
+import fsc.compiler.CompileSettings;
+import fsc.ir.FscException;
+import fsc.runtime.ElemType;
+import fsc.runtime.Tensor;
+import fsc.runtime.io.TensorFiles;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+
+/**
+ * First-shape specialisation for {@code fsc run model.onnx} (issue 14): a model that does not compile
+ * for every input size (convolutions, pads or a past length over symbolic dims) is compiled for the
+ * shapes of the inputs given, and, if that is not enough, with its integer scalar inputs (a sample
+ * rate) bound to their values too, so a user never has to learn {@code --shape} or {@code --bind} for
+ * a model ONNX Runtime runs as is. Each specialisation is a separate compile-cache entry (the cache
+ * key holds the shapes and the bound files), announced in one line on stderr.
+ *
+ * <p>Steps, each tried only when the one before failed with a user-facing error: the model as
+ * declared; its inputs' shapes fixed; shapes fixed and scalar integer inputs bound. A cached jar of
+ * a later step is used without retrying the earlier ones.
+ */
+final class RunSpecialisation {
+    /** The jar to run, and the inputs it took as constants (they leave the jar's signature). */
+    record Result(Path jar, List<String> boundInputs) {}
+
+    private RunSpecialisation() {}
+
+    static Result jarFor(
+            CompileCache cache, Path model, Map<String, Path> inputs, CompileProgress progress, PrintStream notes) {
+        CompileSettings declared = CompileSettings.builder(model, model).build();
+        if (inputs.isEmpty()) {
+            return new Result(cache.jarFor(declared, progress), List.of());
+        }
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        inputs.forEach((name, file) -> tensors.put(name, TensorFiles.read(file)));
+        Map<String, List<Long>> shapes = new TreeMap<>();
+        tensors.forEach(
+                (name, t) -> shapes.put(name, Arrays.stream(t.shape()).boxed().toList()));
+        CompileSettings shaped =
+                CompileSettings.builder(model, model).shapes(shapes).build();
+        Map<String, Path> scalars = new TreeMap<>();
+        tensors.forEach((name, t) -> {
+            if (t.elementCount() == 1 && integer(t.type())) {
+                scalars.put(name, inputs.get(name));
+            }
+        });
+        CompileSettings bound = scalars.isEmpty()
+                ? null
+                : CompileSettings.builder(model, model)
+                        .shapes(shapes)
+                        .bindings(scalars)
+                        .build();
+        for (CompileSettings s : bound == null ? List.of(declared, shaped) : List.of(declared, shaped, bound)) {
+            Optional<Path> hit = cache.cached(s);
+            if (hit.isPresent()) {
+                return new Result(
+                        cache.jarFor(s, progress), List.copyOf(s.bindings().keySet()));
+            }
+        }
+        try {
+            return new Result(cache.jarFor(declared, progress), List.of());
+        } catch (FscException first) {
+            notes.println("fsc: note: " + model.getFileName() + " does not compile for every input size ("
+                    + firstLine(first) + "); compiling it for the given shapes " + describe(shapes));
+            try {
+                return new Result(cache.jarFor(shaped, progress), List.of());
+            } catch (FscException second) {
+                if (bound == null) {
+                    throw second;
+                }
+                notes.println("fsc: note: compiling it for the given values of its scalar inputs too ("
+                        + String.join(", ", scalars.keySet()) + "), after: " + firstLine(second));
+                return new Result(cache.jarFor(bound, progress), new ArrayList<>(scalars.keySet()));
+            }
+        }
+    }
+
+    private static boolean integer(ElemType t) {
+        return switch (t) {
+            case I64, I32, I16, I8, U8, U16, U32, U64, BOOL -> true;
+            default -> false;
+        };
+    }
+
+    private static String describe(Map<String, List<Long>> shapes) {
+        return shapes.entrySet().stream()
+                .map(e -> e.getKey() + "="
+                        + (e.getValue().isEmpty()
+                                ? "scalar"
+                                : e.getValue().stream().map(String::valueOf).collect(Collectors.joining("x"))))
+                .collect(Collectors.joining(" "));
+    }
+
+    private static String firstLine(FscException e) {
+        String m = String.valueOf(e.getMessage());
+        int nl = m.indexOf('\n');
+        return nl < 0 ? m : m.substring(0, nl);
+    }
+}

@@ -1,0 +1,132 @@
+package fsc.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import fsc.compiler.CompileCache;
+import fsc.compiler.CompileProgress;
+import fsc.frontend.onnx.proto.Onnx.AttributeProto;
+import fsc.frontend.onnx.proto.Onnx.GraphProto;
+import fsc.frontend.onnx.proto.Onnx.ModelProto;
+import fsc.frontend.onnx.proto.Onnx.NodeProto;
+import fsc.frontend.onnx.proto.Onnx.OperatorSetIdProto;
+import fsc.frontend.onnx.proto.Onnx.TensorProto;
+import fsc.frontend.onnx.proto.Onnx.TensorShapeProto;
+import fsc.frontend.onnx.proto.Onnx.TypeProto;
+import fsc.frontend.onnx.proto.Onnx.ValueInfoProto;
+import fsc.runtime.CompiledModel;
+import fsc.runtime.ModelJar;
+import fsc.runtime.Tensor;
+import fsc.runtime.io.Npy;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code fsc run model.onnx} on a model whose convolution has symbolic spatial sizes (as PaddleOCR's
+ * exports have): compiled for the given input's shape, announced once, cached by shape.
+ */
+class RunSpecialisationTest {
+    @TempDir
+    Path dir;
+
+    /** {@code y = Conv(x, ones[1,1,3,3])} with {@code x: [N, 1, H, W]}. */
+    private Path model() throws Exception {
+        TensorProto.Builder w = TensorProto.newBuilder()
+                .setName("w")
+                .setDataType(TensorProto.DataType.FLOAT_VALUE)
+                .addAllDims(List.of(1L, 1L, 3L, 3L));
+        for (int i = 0; i < 9; i++) {
+            w.addFloatData(1f);
+        }
+        TensorShapeProto.Builder xs = TensorShapeProto.newBuilder();
+        for (Object d : List.of("N", 1L, "H", "W")) {
+            xs.addDim(
+                    d instanceof Long n
+                            ? TensorShapeProto.Dimension.newBuilder().setDimValue(n)
+                            : TensorShapeProto.Dimension.newBuilder().setDimParam((String) d));
+        }
+        GraphProto g = GraphProto.newBuilder()
+                .setName("conv")
+                .addInput(ValueInfoProto.newBuilder()
+                        .setName("x")
+                        .setType(TypeProto.newBuilder()
+                                .setTensorType(TypeProto.Tensor.newBuilder()
+                                        .setElemType(TensorProto.DataType.FLOAT_VALUE)
+                                        .setShape(xs))))
+                .addInitializer(w)
+                .addNode(NodeProto.newBuilder()
+                        .setOpType("Conv")
+                        .setName("conv")
+                        .addInput("x")
+                        .addInput("w")
+                        .addOutput("y")
+                        .addAttribute(AttributeProto.newBuilder()
+                                .setName("kernel_shape")
+                                .setType(AttributeProto.AttributeType.INTS)
+                                .addInts(3)
+                                .addInts(3)))
+                .addOutput(ValueInfoProto.newBuilder()
+                        .setName("y")
+                        .setType(TypeProto.newBuilder()
+                                .setTensorType(
+                                        TypeProto.Tensor.newBuilder().setElemType(TensorProto.DataType.FLOAT_VALUE))))
+                .build();
+        ModelProto m = ModelProto.newBuilder()
+                .setIrVersion(8)
+                .addOpsetImport(OperatorSetIdProto.newBuilder().setVersion(13))
+                .setGraph(g)
+                .build();
+        Path p = dir.resolve("conv.onnx");
+        Files.write(p, m.toByteArray());
+        return p;
+    }
+
+    @Test
+    void aModelWithSymbolicSpatialSizesIsCompiledForTheGivenShape() throws Exception {
+        Path model = model();
+        float[] x = new float[4 * 5];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = i;
+        }
+        Path input = dir.resolve("x.npy");
+        Npy.write(input, Tensor.ofFloats(new long[] {1, 1, 4, 5}, x));
+        CompileCache cache = new CompileCache(dir.resolve("cache"));
+        ByteArrayOutputStream notes = new ByteArrayOutputStream();
+        RunSpecialisation.Result r = RunSpecialisation.jarFor(
+                cache,
+                model,
+                Map.of("x", input),
+                CompileProgress.SILENT,
+                new PrintStream(notes, true, StandardCharsets.UTF_8));
+        String text = notes.toString(StandardCharsets.UTF_8);
+        assertEquals(1, text.lines().count(), text);
+        assertTrue(text.startsWith("fsc: note: conv.onnx does not compile for every input size"), text);
+        assertTrue(text.contains("compiling it for the given shapes x=1x1x4x5"), text);
+        assertEquals(List.of(), r.boundInputs());
+        try (CompiledModel m = ModelJar.open(r.jar(), 1)) {
+            Tensor y = m.run(Map.of("x", Npy.read(input))).get("y");
+            assertArrayEquals(new long[] {1, 1, 2, 3}, y.shape());
+            // The top-left 3x3 window of 0..19 laid out 4x5: 0+1+2+5+6+7+10+11+12.
+            assertEquals(54f, y.toFloatArray()[0]);
+        }
+
+        // The second run finds the specialised jar in the cache: no compile, no note.
+        notes.reset();
+        RunSpecialisation.Result again = RunSpecialisation.jarFor(
+                cache,
+                model,
+                Map.of("x", input),
+                CompileProgress.SILENT,
+                new PrintStream(notes, true, StandardCharsets.UTF_8));
+        assertEquals(r.jar(), again.jar());
+        assertEquals("", notes.toString(StandardCharsets.UTF_8));
+    }
+}
