@@ -2,6 +2,7 @@ package fsc.cli;
 
 import fsc.cli.edge.AotCacheTrainer;
 import fsc.cli.edge.Launcher;
+import fsc.cli.edge.OciLayout;
 import fsc.cli.edge.RuntimeImage;
 import fsc.runtime.ModelJar;
 import fsc.runtime.RuntimeFailure;
@@ -69,6 +70,16 @@ final class PackageCommand implements Callable<Integer> {
     @Option(names = "--no-aot-cache", description = "Skip the AOT cache (a smaller folder and a slower start).")
     boolean noAotCache;
 
+    @Option(
+            names = "--oci-layout",
+            paramLabel = "IMAGE_DIR",
+            description = "Also write the folder as an OCI image layout (no daemon needed; load it with podman"
+                    + " or skopeo): FROM scratch plus the C libraries the runtime links, entrypoint the model.")
+    Path ociLayout;
+
+    @Option(names = "--tag", paramLabel = "TAG", description = "The OCI layout's image name (default: NAME:latest).")
+    String tag;
+
     @Option(names = "--quiet", description = "Print only the summary line.")
     boolean quiet;
 
@@ -92,6 +103,9 @@ final class PackageCommand implements Callable<Integer> {
             }
         }
         prepareOutput(output);
+        if (ociLayout != null) {
+            prepareOutput(ociLayout);
+        }
         Progress progress = new Progress(System.out, quiet);
 
         progress.step("finding the modules " + jar.getFileName() + " needs (jdeps)");
@@ -112,6 +126,10 @@ final class PackageCommand implements Callable<Integer> {
         Files.writeString(script, Launcher.script(launcherName, !noAotCache));
         Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
 
+        if (ociLayout != null) {
+            progress.step("writing the OCI image layout " + ociLayout);
+            OciLayout.write(output, launcherName, ociLayout, tag != null ? tag : launcherName + ":latest");
+        }
         progress.report(String.format(
                 Locale.ROOT,
                 "fsc: %s: %s MB (runtime %s MB, jar %s MB, AOT cache %s MB); run %s%n",

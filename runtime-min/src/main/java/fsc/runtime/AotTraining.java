@@ -31,6 +31,10 @@ import java.util.SplittableRandom;
  * class ids); floating inputs are uniform in [-1, 1). A decoder jar ({@link LlmConfig#ENTRY}) runs
  * {@code generate} on a short prompt instead.
  *
+ * <p>Each one-thread call's latency is printed ({@code [1,16] call 0: 812.5 ms}), so the same run,
+ * without {@code -XX:AOTCacheOutput}, measures first-call and steady-state latency in a fresh JVM
+ * (docs/EDGE.md).
+ *
  * <p>Usage (by {@code fsc package}, in the packaged runtime): {@code java <the launcher's options>
  * -XX:AOTCacheOutput=M.aot -cp M.jar fsc.runtime.AotTraining CALLS [SYMBOL=VALUE,...]...}
  */
@@ -78,11 +82,24 @@ public final class AotTraining {
             try (CompiledModel model = newModel(cls, threads)) {
                 for (Map<String, Tensor> inputs : shapes) {
                     for (int i = 0; i < (threads == 1 ? calls : 1); i++) {
+                        long start = System.nanoTime();
                         model.run(inputs);
+                        if (threads == 1) {
+                            System.out.printf(
+                                    java.util.Locale.ROOT,
+                                    "%s call %d: %.3f ms%n",
+                                    shapeOf(inputs),
+                                    i,
+                                    (System.nanoTime() - start) / 1e6);
+                        }
                     }
                 }
             }
         }
+    }
+
+    private static String shapeOf(Map<String, Tensor> inputs) {
+        return inputs.values().iterator().next().shapeString();
     }
 
     private static void trainDecoder(Class<?> cls, int calls) {
