@@ -3,14 +3,14 @@
 # jar, the packaged folder (fsc package: jlinked runtime + AOT cache) and ONNX Runtime Java, in the
 # same run, ROUNDS times each, interleaved; prints medians and ratios. One thread everywhere.
 # Usage: tests/scripts/edge/edge-first-result.sh [ROUNDS] [WORKDIR]   (docs/EDGE.md)
-set -euo pipefail
+set -uo pipefail
 ROOT="$(cd "$(dirname "$0")/../../.." && pwd)"
 ROUNDS="${1:-3}"
 W="${2:-/tmp/fsc-edge-bench}"
 STEADY=100
 mkdir -p "$W"
-source <(sed -n '/^java_major()/,/^}/p;/^find_jdk()/,/^}/p' "$ROOT/fsc")
-JDK="$(find_jdk)"
+source <(sed -n '/^java_major()/,/^}/p' "$ROOT/fsc")  # java_major and find_jdk
+JDK="$(find_jdk)" || exit 2
 JAVA="$JDK/bin/java"
 MODEL="$ROOT/models/all-minilm-l6-v2.onnx"
 ORT_JAR="$(ls ~/.m2/repository/com/microsoft/onnxruntime/onnxruntime/*/onnxruntime-*.jar | grep -v sources | sort -V | tail -1)"
@@ -33,17 +33,20 @@ for s in (16, 128):
 PY
 OPTS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC)
 ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+# run LABEL CMD...: times CMD from fork to exit; a failed run is reported and left out of the medians.
+run() { local label="$1" t rc; shift; t=$(date +%s%N); "$@" >/dev/null 2>"$W/last.err"; rc=$?
+  if [[ $rc == 0 ]]; then echo "$label $(ms "$t")" >> "$W/results.txt"; else echo "$label failed (exit $rc): $(tail -2 "$W/last.err")" >&2; fi; }
 inputs() { echo "--input input_ids=$W/ids$1.npy --input attention_mask=$W/mask$1.npy --input token_type_ids=$W/tt$1.npy"; }
 # first-call and steady-state (median of the last half) from "call i: X ms" lines
-calls() { awk -v n="$STEADY" '/call [0-9]+:/ {v[$3+0]=$4} END {printf "%.1f ", v[0]; m=0; for (i=int(n/2); i<n; i++) a[m++]=v[i]; asort(a); printf "%.2f\n", a[int(m/2)+1]}'; }
+calls() { python3 -c 'import re,sys,statistics as s; v=[float(m.group(1)) for m in re.finditer(r"call \d+: ([0-9.]+) ms", sys.stdin.read())]; print("%.1f %.2f" % (v[0], s.median(v[len(v)//2:])) if v else "nan nan")'; }
 
 echo "# load: $(uptime | sed 's/.*load average: //')  cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
 : > "$W/results.txt"
 for r in $(seq "$ROUNDS"); do
   for s in 16 128; do
-    t=$(date +%s%N); "$JAVA" -cp "$ORT_JAR:$W/ort" OrtFirstResult "$MODEL" "$s" 1 >/dev/null; echo "ort $s start $(ms $t)" >> "$W/results.txt"
-    t=$(date +%s%N); "$JAVA" "${OPTS[@]}" -jar "$W/m.jar" $(inputs $s) >/dev/null 2>&1; echo "jar $s start $(ms $t)" >> "$W/results.txt"
-    t=$(date +%s%N); "$W/pkg/bin/m" $(inputs $s) >/dev/null; echo "pkg $s start $(ms $t)" >> "$W/results.txt"
+    run "ort $s start" "$JAVA" -cp "$ORT_JAR:$W/ort" OrtFirstResult "$MODEL" "$s" 1
+    run "jar $s start" "$JAVA" "${OPTS[@]}" -jar "$W/m.jar" $(inputs $s)
+    run "pkg $s start" "$W/pkg/bin/m" $(inputs $s)
   done
   for s in 16 128; do
     echo "ort $s calls $("$JAVA" -cp "$ORT_JAR:$W/ort" OrtFirstResult "$MODEL" "$s" $STEADY | calls)" >> "$W/results.txt"

@@ -90,10 +90,11 @@ public final class OciLayout {
                 tar.symlink(e.getKey(), e.getValue());
             }
         }
-        String layerDigest = "sha256:" + hex(gzDigest);
+        String layerHex = hex(gzDigest); // digest() resets the MessageDigest: read it once
+        String layerDigest = "sha256:" + layerHex;
         String diffId = "sha256:" + hex(tarDigest);
         long layerSize = Files.size(tmp);
-        Files.move(tmp, blobs.resolve(hex(gzDigest)), StandardCopyOption.REPLACE_EXISTING);
+        Files.move(tmp, blobs.resolve(layerHex), StandardCopyOption.REPLACE_EXISTING);
 
         List<String> entrypoint = new ArrayList<>();
         entrypoint.add("/" + root + "runtime/bin/java");
