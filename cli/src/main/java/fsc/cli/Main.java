@@ -13,6 +13,7 @@ import picocli.CommandLine.Option;
         description = "fsc: an ahead-of-time inference compiler (ONNX -> IR -> passes -> Java Vector API jar).",
         subcommands = {
             CompileCommand.class,
+            PackageCommand.class,
             OptCommand.class,
             RunCommand.class,
             GenerateCommand.class,

@@ -83,7 +83,7 @@ public final class WeightsFile {
 
     private static Path locationOf(Class<?> anchor) {
         CodeSource cs = anchor.getProtectionDomain().getCodeSource();
-        URL url = cs == null ? null : cs.getLocation();
+        URL url = cs == null || cs.getLocation() == null ? classFileJar(anchor) : cs.getLocation();
         if (url == null || !"file".equals(url.getProtocol())) {
             throw new RuntimeFailure("cannot locate the jar of " + anchor.getName() + " (code source " + url
                     + "); run the model jar from a file");
@@ -92,6 +92,27 @@ public final class WeightsFile {
             return Path.of(url.toURI());
         } catch (URISyntaxException | IllegalArgumentException e) {
             throw new RuntimeFailure("cannot locate the jar of " + anchor.getName() + " at " + url, e);
+        }
+    }
+
+    /**
+     * The jar a class's bytes come from, read off its class-file resource URL
+     * ({@code jar:file:/x/m.jar!/a/B.class}), or null. A class a JDK AOT cache loaded (fsc package)
+     * has a code source without a location when the jar was moved after training; its resource still names the jar.
+     */
+    private static URL classFileJar(Class<?> anchor) {
+        URL res = anchor.getResource("/" + anchor.getName().replace('.', '/') + ".class");
+        if (res == null || !"jar".equals(res.getProtocol())) {
+            return null;
+        }
+        String spec = res.getPath();
+        int bang = spec.indexOf("!/");
+        try {
+            return bang < 0
+                    ? null
+                    : java.net.URI.create(spec.substring(0, bang)).toURL();
+        } catch (java.net.MalformedURLException | IllegalArgumentException e) {
+            return null;
         }
     }
 

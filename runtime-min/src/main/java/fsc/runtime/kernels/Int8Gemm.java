@@ -7,6 +7,7 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -39,7 +40,15 @@ public final class Int8Gemm {
     static final int VL = FS.length();
     static final int NR = 2 * VL;
     /** VL bytes: widened lane for lane to one int or float vector (A in the prologue, B in the kernel). */
-    static final VectorSpecies<Byte> AS = VectorSpecies.of(byte.class, VectorShape.forBitSize(VL * 8));
+    static final VectorSpecies<Byte> AS = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, VL * 8)));
+    /**
+     * At 128-bit vectors (VL = 4) there is no 32-bit byte species, so AS is the 64-bit one and a
+     * load takes its first VL lanes under this mask (it must not read past the row); at 256 and
+     * 512 bits AS has VL lanes and the unmasked load is used.
+     */
+    private static final boolean AS_WIDER = AS.length() > VL;
+
+    private static final VectorMask<Byte> AS_FIRST_VL = AS.indexInRange(0, VL);
 
     /** Rows per register tile: 16 accumulators, 2 B vectors and a broadcast fill 32 AVX-512 registers. */
     static final int MR = 8;
@@ -277,8 +286,10 @@ public final class Int8Gemm {
                     IntVector sum = IntVector.zero(IS);
                     int kk = 0;
                     for (; kk < vecEnd; kk += VL) {
-                        IntVector v = (IntVector) ByteVector.fromMemorySegment(AS, a, src + kk, ByteOrder.LITTLE_ENDIAN)
-                                .convertShape(widen, IS, 0);
+                        ByteVector bytes = AS_WIDER
+                                ? ByteVector.fromMemorySegment(AS, a, src + kk, ByteOrder.LITTLE_ENDIAN, AS_FIRST_VL)
+                                : ByteVector.fromMemorySegment(AS, a, src + kk, ByteOrder.LITTLE_ENDIAN);
+                        IntVector v = (IntVector) bytes.convertShape(widen, IS, 0);
                         v = v.sub(zp);
                         sum = sum.add(v);
                         ((FloatVector) v.convert(VectorOperators.I2F, 0)).intoArray(rows, dst + kk);

@@ -5,6 +5,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -21,7 +22,15 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class Int8Quantize {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(F.length() * 8));
+    private static final VectorSpecies<Byte> B =
+            VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, F.length() * 8)));
+    /**
+     * At 128-bit vectors there is no 32-bit byte species: B is the 64-bit one and a store writes its
+     * first F.length() lanes under this mask (never past the output); otherwise the store is unmasked.
+     */
+    private static final boolean B_WIDER = B.length() > F.length();
+
+    private static final VectorMask<Byte> B_FIRST = B.indexInRange(0, F.length());
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final float ROUNDER = 12582912f; // 1.5 * 2^23
 
@@ -65,8 +74,12 @@ public final class Int8Quantize {
             FloatVector v = FloatVector.fromMemorySegment(F, x, xOff + i * 4, ByteOrder.LITTLE_ENDIAN)
                     .div(vs);
             v = v.add(r).sub(r).add(vz).max(zero).min(top);
-            ((ByteVector) v.convert(VectorOperators.F2I, 0).convertShape(VectorOperators.I2B, B, 0))
-                    .intoMemorySegment(y, yOff + i, ByteOrder.LITTLE_ENDIAN);
+            ByteVector q = (ByteVector) v.convert(VectorOperators.F2I, 0).convertShape(VectorOperators.I2B, B, 0);
+            if (B_WIDER) {
+                q.intoMemorySegment(y, yOff + i, ByteOrder.LITTLE_ENDIAN, B_FIRST);
+            } else {
+                q.intoMemorySegment(y, yOff + i, ByteOrder.LITTLE_ENDIAN);
+            }
         }
         for (; i < count; i++) {
             float v = (float) Math.rint(x.get(F32, xOff + i * 4) / s) + z;

@@ -1,0 +1,49 @@
+package fsc.cli.edge;
+
+import java.util.List;
+
+/**
+ * The {@code bin/MODEL} script of a packaged folder and the JVM options it shares with the AOT
+ * training run. A JDK AOT cache is used only by a JVM started with the options it was trained with
+ * (JEP 483), so both take them from {@link #JVM_OPTIONS} and nowhere else.
+ */
+public final class Launcher {
+    /**
+     * The Vector API and native access for the weights mapping; the serial collector, which starts
+     * no GC threads and suits a small device; JVM warnings (an unusable AOT cache, say) on stderr so
+     * stdout carries only the model's output.
+     */
+    public static final List<String> JVM_OPTIONS = List.of(
+            "--add-modules",
+            RuntimeImage.VECTOR_MODULE,
+            "--enable-native-access=ALL-UNNAMED",
+            "-XX:+UseSerialGC",
+            "-Xlog:disable",
+            "-Xlog:all=warning:stderr");
+
+    private Launcher() {}
+
+    /**
+     * A POSIX {@code sh} script that runs {@code lib/NAME.jar} on the folder's own runtime, with the
+     * AOT cache when it is there. It reads no {@code JAVA_HOME} and no {@code PATH} java; extra JVM
+     * options come from {@code FSC_JAVA_OPTS}.
+     */
+    public static String script(String name, boolean aotCache) {
+        String options = String.join(" ", JVM_OPTIONS);
+        String aot = aotCache ? " -XX:AOTCache=\"$dir/lib/" + name + ".aot\"" : "";
+        return """
+                #!/bin/sh
+                # Runs the model %1$s on the Java runtime packaged next to it (written by fsc package).
+                # Usage: %1$s --input NAME=FILE ... [--output-dir DIR] [--threads N] [--help]
+                dir=$(cd -P "$(dirname "$0")/.." && pwd) || exit 2
+                # The JVM prints "WARNING: Using incubator modules" whenever the Vector API is loaded and no
+                # flag turns it off: drop that line from stderr, keep stdout as it is and the JVM's exit status.
+                exec 3>&1
+                status=$( { { "$dir/runtime/bin/java" %2$s%3$s ${FSC_JAVA_OPTS:-} \\
+                    -jar "$dir/lib/%1$s.jar" "$@" 2>&1 1>&3 3>&- 4>&-; echo $? >&4; } \\
+                    | grep -v '^WARNING: Using incubator modules' >&2 3>&- 4>&-; } 4>&1 )
+                exit "$status"
+                """
+                .formatted(name, options, aot);
+    }
+}
