@@ -256,9 +256,14 @@ public final class FloatMath {
         return max;
     }
 
-    /** {@code a[i] = exp(a[i] - max)}, then each times {@code 1 / Σ}: the order of ops the segment form had. */
+    /**
+     * {@code a[i] = exp(a[i] - max)}, then each times {@code 1 / Σ}. The exp loop is {@link
+     * VectorExp#expShiftedSum}, whose exp is written out in the loop: this method is small enough for
+     * C2 to inline into a large caller, which can leave no budget to inline a vector helper, and a
+     * vector passed to a call that is not inlined is boxed (SteadyStateTest caught 96 bytes a row).
+     */
     static void expNormalize(float[] a, int n, float max) {
-        float s = 1f / expShift(a, n, max);
+        float s = 1f / VectorExp.expShiftedSum(a, 0, n, max);
         int bound = S.loopBound(n);
         int i = 0;
         for (; i < bound; i += S.length()) {
@@ -267,25 +272,6 @@ public final class FloatMath {
         for (; i < n; i++) {
             a[i] = a[i] * s;
         }
-    }
-
-    /** Replaces each of {@code a[0, n)} by {@code exp(x - max)} and returns their sum. */
-    static float expShift(float[] a, int n, float max) {
-        int bound = S.loopBound(n);
-        FloatVector vsum = FloatVector.zero(S);
-        int i = 0;
-        for (; i < bound; i += S.length()) {
-            FloatVector e = VectorExp.exp(FloatVector.fromArray(S, a, i).sub(max));
-            e.intoArray(a, i);
-            vsum = vsum.add(e);
-        }
-        float sum = Lanes.sum(vsum);
-        for (; i < n; i++) {
-            float e = (float) Math.exp(a[i] - max);
-            a[i] = e;
-            sum += e;
-        }
-        return sum;
     }
 
     /**
