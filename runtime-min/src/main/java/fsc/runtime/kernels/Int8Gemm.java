@@ -344,6 +344,7 @@ public final class Int8Gemm {
                                 kc, ap, ((tileFrom + t) * k + k0) * MR, bw, acc, t * MR * NR, k0 == 0);
                     }
                 }
+                loadPanel(sc, p * NR);
                 for (int t = 0; t < tiles; t++) {
                     int i0 = (tileFrom + t) * MR;
                     epilogue(sc, acc, t * MR * NR, i0, Math.min(MR, m - i0), p * NR);
@@ -352,8 +353,36 @@ public final class Int8Gemm {
         }
 
         /**
+         * Copies a full panel's column offsets, scales (times the scale factor) and bias into this
+         * thread's arrays, once per panel for all its row tiles' epilogues.
+         */
+        private void loadPanel(Scratch sc, int col0) {
+            if (col0 + NR > n) {
+                return; // the partial last panel takes the scalar epilogue
+            }
+            if (!colOffset.equals(MemorySegment.NULL)) {
+                MemorySegment.copy(colOffset, I32, colOffsetOff + col0 * 4L, sc.colOff, 0, NR);
+            }
+            if (scale.equals(MemorySegment.NULL)) {
+                return;
+            }
+            float[] cs = sc.colScale;
+            if (scalePerColumn) {
+                MemorySegment.copy(scale, F32, scaleOff + col0 * 4L, cs, 0, NR);
+                for (int v = 0; v < NR; v += VL) {
+                    FloatVector.fromArray(FS, cs, v).mul(scaleFactor).intoArray(cs, v);
+                }
+            } else {
+                java.util.Arrays.fill(cs, scaleFactor * scale.get(F32, scaleOff));
+            }
+            if (!bias.equals(MemorySegment.NULL)) {
+                MemorySegment.copy(bias, F32, biasOff + col0 * 4L, sc.colBias, 0, NR);
+            }
+        }
+
+        /**
          * Takes the column offsets back out, rescales if asked, and writes the tile's valid part. The
-         * panel's offsets, scales and bias are copied into this thread's arrays first and each row is
+         * panel's offsets, scales and bias are in this thread's arrays ({@link #loadPanel}) and each row is
          * computed into an array and copied out whole: vector ops on a segment keep their liveness
          * and bounds checks inside the loop once a speculation on them failed (see {@link RowScratch}).
          * The same float operations in the same order as {@link #epilogueScalar}.
@@ -369,22 +398,6 @@ public final class Int8Gemm {
             int[] off = sc.colOff;
             float[] cs = sc.colScale;
             float[] cb = sc.colBias;
-            if (offsets) {
-                MemorySegment.copy(colOffset, I32, colOffsetOff + col0 * 4L, off, 0, NR);
-            }
-            if (toFloat) {
-                if (scalePerColumn) {
-                    MemorySegment.copy(scale, F32, scaleOff + col0 * 4L, cs, 0, NR);
-                    for (int v = 0; v < NR; v += VL) {
-                        FloatVector.fromArray(FS, cs, v).mul(scaleFactor).intoArray(cs, v);
-                    }
-                } else {
-                    java.util.Arrays.fill(cs, scaleFactor * scale.get(F32, scaleOff));
-                }
-                if (hasBias) {
-                    MemorySegment.copy(bias, F32, biasOff + col0 * 4L, cb, 0, NR);
-                }
-            }
             for (int r = 0; r < rows; r++) {
                 long yRow = yOff + ((long) (i0 + r) * n + col0) * 4;
                 int rs = rowSum[i0 + r];
