@@ -4,6 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -195,7 +196,28 @@ public final class FloatMath {
             for (int j = ERFCC.length - 2; j >= 0; j--) {
                 q = q.fma(t, FloatVector.broadcast(S, ERFCC[j]));
             }
-            FloatVector large = t.mul(VectorExp.exp(z.neg().fma(z, q))).neg().add(1f);
+            // e^(-z² + q), VectorExp.exp's steps written out: a vector passed to a call C2 does not
+            // inline is boxed, and this loop is often inlined deep into a GEMM's epilogue, where
+            // C2's inlining budget can run out (SgemmTest's steady state caught it).
+            FloatVector ex = z.neg().fma(z, q);
+            ex = ex.blend(VectorExp.LO, ex.lt(VectorExp.LO));
+            ex = ex.blend(VectorExp.HI, ex.compare(VectorOperators.GT, VectorExp.HI));
+            FloatVector et = ex.fma(VectorExp.LOG2E, VectorExp.SHIFTER);
+            FloatVector en = et.sub(VectorExp.SHIFTER);
+            FloatVector er = en.fma(FloatVector.broadcast(S, -VectorExp.LN2_HI), ex);
+            er = en.fma(FloatVector.broadcast(S, -VectorExp.LN2_LO), er);
+            FloatVector ep = er.fma(VectorExp.P5, VectorExp.P4);
+            ep = ep.fma(er, FloatVector.broadcast(S, VectorExp.P3));
+            ep = ep.fma(er, FloatVector.broadcast(S, VectorExp.P2));
+            ep = ep.fma(er, FloatVector.broadcast(S, VectorExp.P1));
+            ep = ep.fma(er, FloatVector.broadcast(S, VectorExp.P0));
+            FloatVector ey = ep.fma(er.mul(er), er).add(1f);
+            IntVector etb = et.reinterpretAsInts();
+            IntVector eh = etb.lanewise(VectorOperators.ASHR, 1);
+            FloatVector esa = eh.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            FloatVector esb =
+                    etb.sub(eh).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            FloatVector large = t.mul(ey.mul(esa).mul(esb)).neg().add(1f);
             large = large.blend(large.neg(), h.lt(0f));
             FloatVector erf = large.blend(small, z.lt(SERIES_LIMIT));
             FloatVector r = gelu ? x.mul(0.5f).mul(erf.add(1f)) : erf;
