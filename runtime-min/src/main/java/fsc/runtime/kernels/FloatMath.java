@@ -4,7 +4,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -150,39 +149,19 @@ public final class FloatMath {
         erfOrGelu(x, xOff, y, yOff, count, false);
     }
 
-    /** Floats per copy-in/compute/copy-out run of the array-based row kernels: 4 KB, in L1 throughout. */
-    private static final int CHUNK = 1024;
-
-    /**
-     * {@code erf} or {@code gelu} over {@code count} floats, a {@link #CHUNK} at a time copied into this
-     * thread's {@link RowScratch} row and computed there: vector loads and stores on a segment carry
-     * checks C2 keeps inside the loop once a speculation on them failed (see {@link RowScratch}).
-     * Chunks are whole vectors, so the elements taking the vector and the scalar form are those of
-     * one loop over {@code count}, and the bits are the same.
-     */
-    private static void erfOrGelu(
-            MemorySegment src, long srcOff, MemorySegment dst, long dstOff, long count, boolean gelu) {
-        float[] buf = RowScratch.floats(CHUNK);
-        for (long c = 0; c < count; c += CHUNK) {
-            int len = (int) Math.min(CHUNK, count - c);
-            MemorySegment.copy(src, F32, srcOff + c * Float.BYTES, buf, 0, len);
-            erfOrGelu(buf, len, gelu);
-            MemorySegment.copy(buf, 0, dst, F32, dstOff + c * Float.BYTES, len);
-        }
-    }
-
     /**
      * The one vector body of erf, written out (see {@link #geluRows} for why it is not a call to
      * {@link #erf(FloatVector)}): {@code erf(x)}, or {@code gelu(x) = x/2 (1 + erf(x/√2))} when
-     * {@code gelu}, in place over {@code buf[0, len)}. The same bits as the lane-wise {@link
-     * #erf(FloatVector)} and {@link #gelu(FloatVector)}; the tail runs the scalar forms, as every
-     * vector loop here does. {@code gelu} is loop-invariant, so C2 unswitches it.
+     * {@code gelu}. The same bits as the lane-wise {@link #erf(FloatVector)} and {@link
+     * #gelu(FloatVector)}; the tail runs the scalar forms, as every vector loop here does. {@code gelu}
+     * is loop-invariant, so C2 unswitches it.
      */
-    private static void erfOrGelu(float[] buf, int len, boolean gelu) {
-        int bound = S.loopBound(len);
-        int i = 0;
+    private static void erfOrGelu(
+            MemorySegment src, long srcOff, MemorySegment dst, long dstOff, long count, boolean gelu) {
+        long bound = S.loopBound(count);
+        long i = 0;
         for (; i < bound; i += S.length()) {
-            FloatVector x = FloatVector.fromArray(S, buf, i);
+            FloatVector x = FloatVector.fromMemorySegment(S, src, srcOff + i * Float.BYTES, LE);
             FloatVector h = gelu ? x.mul(SQRT_HALF) : x;
             FloatVector h2 = h.mul(h);
             FloatVector p = FloatVector.broadcast(S, SERIES[SERIES.length - 1]);
@@ -196,35 +175,15 @@ public final class FloatMath {
             for (int j = ERFCC.length - 2; j >= 0; j--) {
                 q = q.fma(t, FloatVector.broadcast(S, ERFCC[j]));
             }
-            // e^(-z² + q), VectorExp.exp's steps written out: a vector passed to a call C2 does not
-            // inline is boxed, and this loop is often inlined deep into a GEMM's epilogue, where
-            // C2's inlining budget can run out (SgemmTest's steady state caught it).
-            FloatVector ex = z.neg().fma(z, q);
-            ex = ex.blend(VectorExp.LO, ex.lt(VectorExp.LO));
-            ex = ex.blend(VectorExp.HI, ex.compare(VectorOperators.GT, VectorExp.HI));
-            FloatVector et = ex.fma(VectorExp.LOG2E, VectorExp.SHIFTER);
-            FloatVector en = et.sub(VectorExp.SHIFTER);
-            FloatVector er = en.fma(FloatVector.broadcast(S, -VectorExp.LN2_HI), ex);
-            er = en.fma(FloatVector.broadcast(S, -VectorExp.LN2_LO), er);
-            FloatVector ep = er.fma(VectorExp.P5, VectorExp.P4);
-            ep = ep.fma(er, FloatVector.broadcast(S, VectorExp.P3));
-            ep = ep.fma(er, FloatVector.broadcast(S, VectorExp.P2));
-            ep = ep.fma(er, FloatVector.broadcast(S, VectorExp.P1));
-            ep = ep.fma(er, FloatVector.broadcast(S, VectorExp.P0));
-            FloatVector ey = ep.fma(er.mul(er), er).add(1f);
-            IntVector etb = et.reinterpretAsInts();
-            IntVector eh = etb.lanewise(VectorOperators.ASHR, 1);
-            FloatVector esa = eh.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-            FloatVector esb =
-                    etb.sub(eh).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-            FloatVector large = t.mul(ey.mul(esa).mul(esb)).neg().add(1f);
+            FloatVector large = t.mul(VectorExp.exp(z.neg().fma(z, q))).neg().add(1f);
             large = large.blend(large.neg(), h.lt(0f));
             FloatVector erf = large.blend(small, z.lt(SERIES_LIMIT));
             FloatVector r = gelu ? x.mul(0.5f).mul(erf.add(1f)) : erf;
-            r.intoArray(buf, i);
+            r.intoMemorySegment(dst, dstOff + i * Float.BYTES, LE);
         }
-        for (; i < len; i++) {
-            buf[i] = gelu ? gelu(buf[i]) : erf(buf[i]);
+        for (; i < count; i++) {
+            float x = src.get(F32, srcOff + i * Float.BYTES);
+            dst.set(F32, dstOff + i * Float.BYTES, gelu ? gelu(x) : erf(x));
         }
     }
 
