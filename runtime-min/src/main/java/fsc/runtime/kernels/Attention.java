@@ -282,44 +282,48 @@ public final class Attention {
             long vOff = kvHead * skv * dv * Float.BYTES;
             long oOff = ((long) bi * hq + h) * sq * dv * Float.BYTES;
             Sgemm.gemm(sq, skv, d, q, qOff, d, false, k, kOff, d, true, sc, 0L, skv, scale, false, SERIAL);
+            // Each score row is masked and normalised in this thread's heap row (RowScratch: vector
+            // ops on a segment keep their liveness and bounds checks inside the loop).
+            float[] a = RowScratch.floats(skv);
+            float[] mrow = RowScratch.floats2(skv);
             for (int i = 0; i < sq; i++) {
                 long row = (long) i * skv * Float.BYTES;
+                MemorySegment.copy(sc, F32, row, a, 0, skv);
                 float max = Float.NEGATIVE_INFINITY;
                 int j0 = 0;
                 long maskRow = bi * mb + h * mh + i * mi;
                 if (softcap == 0 && !boolMask && skv - 1 - i <= causal && (!hasMask || mj == 1)) {
                     // The encoder case (no cap, no causal limit in this row, additive mask
                     // contiguous along keys or none) in vectors; the general loop below takes the tail.
-                    long m0 = maskRow * Float.BYTES;
+                    if (hasMask) {
+                        MemorySegment.copy(mask, F32, maskRow * Float.BYTES, mrow, 0, skv);
+                    }
                     FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
                     for (int bound = S.loopBound(skv); j0 < bound; j0 += S.length()) {
-                        long at = row + (long) j0 * Float.BYTES;
-                        FloatVector x = FloatVector.fromMemorySegment(S, sc, at, LE);
+                        FloatVector x = FloatVector.fromArray(S, a, j0);
                         if (hasMask) {
-                            x = x.add(FloatVector.fromMemorySegment(S, mask, m0 + (long) j0 * Float.BYTES, LE));
-                            x.intoMemorySegment(sc, at, LE);
+                            x = x.add(FloatVector.fromArray(S, mrow, j0));
+                            x.intoArray(a, j0);
                         }
                         vmax = vmax.max(x);
                     }
                     max = vmax.reduceLanes(VectorOperators.MAX);
                 }
                 for (int j = j0; j < skv; j++) {
-                    long at = row + (long) j * Float.BYTES;
                     float s = j - i > causal
                             ? Float.NEGATIVE_INFINITY
-                            : capAndMask(sc.get(F32, at), softcap, hasMask, mask, boolMask, maskRow + j * mj);
-                    sc.set(F32, at, s);
+                            : capAndMask(a[j], softcap, hasMask, mask, boolMask, maskRow + j * mj);
+                    a[j] = s;
                     max = Math.max(max, s);
                 }
                 if (max == Float.NEGATIVE_INFINITY) {
                     // every key masked: the row attends to nothing and gives zeros
-                    for (int j = 0; j < skv; j++) {
-                        sc.set(F32, row + (long) j * Float.BYTES, 0f);
-                    }
-                    continue;
+                    java.util.Arrays.fill(a, 0, skv, 0f);
+                } else {
+                    // Vector exp and scale: a scalar Math.exp per score cost more than both GEMMs.
+                    FloatMath.expNormalize(a, skv, max);
                 }
-                // Vector exp and scale: a scalar Math.exp per score cost more than both GEMMs.
-                FloatMath.scaleRow(sc, row, skv, 1f / FloatMath.expShiftRow(sc, row, skv, max));
+                MemorySegment.copy(a, 0, sc, F32, row, skv);
             }
             Sgemm.gemm(sq, dv, skv, sc, 0L, skv, false, v, vOff, dv, false, out, oOff, dv, 1f, false, SERIAL);
         }

@@ -208,55 +208,59 @@ public final class FloatMath {
         return VectorExp.exp(x);
     }
 
-    /** In-place softmax of each row: {@code exp(x - max) / Σ exp(x - max)}. */
+    /**
+     * In-place softmax of each row: {@code exp(x - max) / Σ exp(x - max)}. Each row is copied into
+     * this thread's {@link RowScratch} row, computed there and copied back (see {@link RowScratch}).
+     */
     public static void softmaxRows(MemorySegment buf, long offsetBytes, int rows, int n) {
-        int bound = S.loopBound(n);
-        int vl = S.length();
+        float[] a = RowScratch.floats(n);
         for (int r = 0; r < rows; r++) {
             long row = offsetBytes + (long) r * n * Float.BYTES;
-            FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-            int i = 0;
-            for (; i < bound; i += vl) {
-                vmax = vmax.max(FloatVector.fromMemorySegment(S, buf, row + (long) i * Float.BYTES, LE));
-            }
-            float max = vmax.reduceLanes(VectorOperators.MAX);
-            for (; i < n; i++) {
-                max = Math.max(max, buf.get(F32, row + (long) i * Float.BYTES));
-            }
-            scaleRow(buf, row, n, 1f / expShiftRow(buf, row, n, max));
+            MemorySegment.copy(buf, F32, row, a, 0, n);
+            expNormalize(a, n, max(a, n));
+            MemorySegment.copy(a, 0, buf, F32, row, n);
         }
     }
 
-    /**
-     * Replaces each of the {@code n} floats at {@code row} by {@code exp(x - max)} and returns their
-     * sum: the middle pass of a softmax (the attention kernel's too, after its own masking pass).
-     */
-    static float expShiftRow(MemorySegment buf, long row, int n, float max) {
+    /** The largest of {@code a[0, n)}. */
+    static float max(float[] a, int n) {
         int bound = S.loopBound(n);
-        FloatVector vsum = FloatVector.zero(S);
+        FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         int i = 0;
         for (; i < bound; i += S.length()) {
-            long off = row + (long) i * Float.BYTES;
-            FloatVector e =
-                    VectorExp.exp(FloatVector.fromMemorySegment(S, buf, off, LE).sub(max));
-            e.intoMemorySegment(buf, off, LE);
-            vsum = vsum.add(e);
+            vmax = vmax.max(FloatVector.fromArray(S, a, i));
         }
-        float sum = Lanes.sum(vsum);
+        float max = vmax.reduceLanes(VectorOperators.MAX);
         for (; i < n; i++) {
-            long off = row + (long) i * Float.BYTES;
-            float e = (float) Math.exp(buf.get(F32, off) - max);
-            buf.set(F32, off, e);
-            sum += e;
+            max = Math.max(max, a[i]);
         }
-        return sum;
+        return max;
+    }
+
+    /**
+     * {@code a[i] = exp(a[i] - max)}, then each times {@code 1 / Σ}. The exp loop is {@link
+     * VectorExp#expShiftedSum}, whose exp is written out in the loop: this method is small enough for
+     * C2 to inline into a large caller, which can leave no budget to inline a vector helper, and a
+     * vector passed to a call that is not inlined is boxed (SteadyStateTest caught 96 bytes a row).
+     */
+    static void expNormalize(float[] a, int n, float max) {
+        float s = 1f / VectorExp.expShiftedSum(a, 0, n, max);
+        int bound = S.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += S.length()) {
+            FloatVector.fromArray(S, a, i).mul(s).intoArray(a, i);
+        }
+        for (; i < n; i++) {
+            a[i] = a[i] * s;
+        }
     }
 
     /**
      * Layer normalisation of each row over its {@code n} elements: {@code (x - mean) / sqrt(var + eps)
      * * gamma + beta}, with the biased variance (ONNX LayerNormalization, PyTorch LayerNorm). The mean
      * is taken first and the variance from deviations (two passes), which stays accurate when the
-     * mean is large. {@code beta} may be null (no bias). {@code out} may alias {@code x}.
+     * mean is large. {@code beta} may be null (no bias). {@code out} may alias {@code x}. Rows, gamma
+     * and beta are computed on copies in this thread's {@link RowScratch} rows.
      */
     public static void layerNormRows(
             MemorySegment x,
@@ -270,67 +274,60 @@ public final class FloatMath {
             MemorySegment beta,
             long bOff,
             float eps) {
-        int bound = S.loopBound(n);
-        int vl = S.length();
+        float[] a = RowScratch.floats(n);
+        float[] g = RowScratch.floats2(n);
+        float[] b = RowScratch.floats3(n);
+        MemorySegment.copy(gamma, F32, gOff, g, 0, n);
+        if (beta != null) {
+            MemorySegment.copy(beta, F32, bOff, b, 0, n);
+        }
         for (int r = 0; r < rows; r++) {
-            long xr = xOff + (long) r * n * Float.BYTES;
-            long or = outOff + (long) r * n * Float.BYTES;
-            FloatVector vs = FloatVector.zero(S);
-            int i = 0;
-            for (; i < bound; i += vl) {
-                vs = vs.add(FloatVector.fromMemorySegment(S, x, xr + (long) i * Float.BYTES, LE));
-            }
-            float sum = Lanes.sum(vs);
-            for (; i < n; i++) {
-                sum += x.get(F32, xr + (long) i * Float.BYTES);
-            }
-            float mean = sum / n;
-            FloatVector vq = FloatVector.zero(S);
-            i = 0;
-            for (; i < bound; i += vl) {
-                FloatVector d = FloatVector.fromMemorySegment(S, x, xr + (long) i * Float.BYTES, LE)
-                        .sub(mean);
-                vq = d.fma(d, vq);
-            }
-            float sq = Lanes.sum(vq);
-            for (; i < n; i++) {
-                float d = x.get(F32, xr + (long) i * Float.BYTES) - mean;
-                sq = Math.fma(d, d, sq);
-            }
-            float rstd = (float) (1.0 / Math.sqrt(sq / n + eps));
-            i = 0;
-            for (; i < bound; i += vl) {
-                long e = (long) i * Float.BYTES;
-                FloatVector v = FloatVector.fromMemorySegment(S, x, xr + e, LE)
-                        .sub(mean)
-                        .mul(rstd)
-                        .mul(FloatVector.fromMemorySegment(S, gamma, gOff + e, LE));
-                if (beta != null) {
-                    v = v.add(FloatVector.fromMemorySegment(S, beta, bOff + e, LE));
-                }
-                v.intoMemorySegment(out, or + e, LE);
-            }
-            for (; i < n; i++) {
-                long e = (long) i * Float.BYTES;
-                float v = (x.get(F32, xr + e) - mean) * rstd * gamma.get(F32, gOff + e);
-                if (beta != null) {
-                    v += beta.get(F32, bOff + e);
-                }
-                out.set(F32, or + e, v);
-            }
+            MemorySegment.copy(x, F32, xOff + (long) r * n * Float.BYTES, a, 0, n);
+            layerNorm(a, n, g, beta != null ? b : null, eps);
+            MemorySegment.copy(a, 0, out, F32, outOff + (long) r * n * Float.BYTES, n);
         }
     }
 
-    static void scaleRow(MemorySegment buf, long row, int n, float s) {
+    /** {@link #layerNormRows} of one row, in place in {@code a[0, n)}; {@code b} may be null. */
+    private static void layerNorm(float[] a, int n, float[] g, float[] b, float eps) {
         int bound = S.loopBound(n);
+        int vl = S.length();
+        FloatVector vs = FloatVector.zero(S);
         int i = 0;
-        for (; i < bound; i += S.length()) {
-            long off = row + (long) i * Float.BYTES;
-            FloatVector.fromMemorySegment(S, buf, off, LE).mul(s).intoMemorySegment(buf, off, LE);
+        for (; i < bound; i += vl) {
+            vs = vs.add(FloatVector.fromArray(S, a, i));
+        }
+        float sum = Lanes.sum(vs);
+        for (; i < n; i++) {
+            sum += a[i];
+        }
+        float mean = sum / n;
+        FloatVector vq = FloatVector.zero(S);
+        i = 0;
+        for (; i < bound; i += vl) {
+            FloatVector d = FloatVector.fromArray(S, a, i).sub(mean);
+            vq = d.fma(d, vq);
+        }
+        float sq = Lanes.sum(vq);
+        for (; i < n; i++) {
+            float d = a[i] - mean;
+            sq = Math.fma(d, d, sq);
+        }
+        float rstd = (float) (1.0 / Math.sqrt(sq / n + eps));
+        i = 0;
+        for (; i < bound; i += vl) {
+            FloatVector v = FloatVector.fromArray(S, a, i).sub(mean).mul(rstd).mul(FloatVector.fromArray(S, g, i));
+            if (b != null) {
+                v = v.add(FloatVector.fromArray(S, b, i));
+            }
+            v.intoArray(a, i);
         }
         for (; i < n; i++) {
-            long off = row + (long) i * Float.BYTES;
-            buf.set(F32, off, buf.get(F32, off) * s);
+            float v = (a[i] - mean) * rstd * g[i];
+            if (b != null) {
+                v += b[i];
+            }
+            a[i] = v;
         }
     }
 

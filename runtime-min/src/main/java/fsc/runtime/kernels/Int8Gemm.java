@@ -73,6 +73,13 @@ public final class Int8Gemm {
     /** One thread's widened block of B and the int32 sums of its row tiles, grown to the largest call seen. */
     private static final class Scratch {
         final float[] bw = new float[KC * NR];
+        /** The epilogue's view of one panel: its column offsets, scales and bias, and one output row. */
+        final int[] colOff = new int[NR];
+
+        final float[] colScale = new float[NR];
+        final float[] colBias = new float[NR];
+        final float[] outF = new float[NR];
+        final int[] outI = new int[NR];
         private int[] acc = new int[0];
 
         int[] acc(int size) {
@@ -348,15 +355,50 @@ public final class Int8Gemm {
                                 kc, ap, ((tileFrom + t) * k + k0) * MR, bw, acc, t * MR * NR, k0 == 0);
                     }
                 }
+                loadPanel(sc, p * NR);
                 for (int t = 0; t < tiles; t++) {
                     int i0 = (tileFrom + t) * MR;
-                    epilogue(acc, t * MR * NR, i0, Math.min(MR, m - i0), p * NR);
+                    epilogue(sc, acc, t * MR * NR, i0, Math.min(MR, m - i0), p * NR);
                 }
             }
         }
 
-        /** Takes the column offsets back out, rescales if asked, and writes the tile's valid part. */
-        private void epilogue(int[] tile, int to, int i0, int rows, int col0) {
+        /**
+         * Copies a full panel's column offsets, scales (times the scale factor) and bias into this
+         * thread's arrays, once per panel for all its row tiles' epilogues.
+         */
+        private void loadPanel(Scratch sc, int col0) {
+            if (col0 + NR > n) {
+                return; // the partial last panel takes the scalar epilogue
+            }
+            if (!colOffset.equals(MemorySegment.NULL)) {
+                MemorySegment.copy(colOffset, I32, colOffsetOff + col0 * 4L, sc.colOff, 0, NR);
+            }
+            if (scale.equals(MemorySegment.NULL)) {
+                return;
+            }
+            float[] cs = sc.colScale;
+            if (scalePerColumn) {
+                MemorySegment.copy(scale, F32, scaleOff + col0 * 4L, cs, 0, NR);
+                for (int v = 0; v < NR; v += VL) {
+                    FloatVector.fromArray(FS, cs, v).mul(scaleFactor).intoArray(cs, v);
+                }
+            } else {
+                java.util.Arrays.fill(cs, scaleFactor * scale.get(F32, scaleOff));
+            }
+            if (!bias.equals(MemorySegment.NULL)) {
+                MemorySegment.copy(bias, F32, biasOff + col0 * 4L, sc.colBias, 0, NR);
+            }
+        }
+
+        /**
+         * Takes the column offsets back out, rescales if asked, and writes the tile's valid part. The
+         * panel's offsets, scales and bias are in this thread's arrays ({@link #loadPanel}) and each row is
+         * computed into an array and copied out whole: vector ops on a segment keep their liveness
+         * and bounds checks inside the loop once a speculation on them failed (see {@link RowScratch}).
+         * The same float operations in the same order as {@link #epilogueScalar}.
+         */
+        private void epilogue(Scratch sc, int[] tile, int to, int i0, int rows, int col0) {
             boolean offsets = !colOffset.equals(MemorySegment.NULL);
             boolean toFloat = !scale.equals(MemorySegment.NULL);
             boolean hasBias = !bias.equals(MemorySegment.NULL);
@@ -364,30 +406,32 @@ public final class Int8Gemm {
                 epilogueScalar(tile, to, i0, rows, col0, offsets, toFloat, hasBias);
                 return;
             }
+            int[] off = sc.colOff;
+            float[] cs = sc.colScale;
+            float[] cb = sc.colBias;
             for (int r = 0; r < rows; r++) {
                 long yRow = yOff + ((long) (i0 + r) * n + col0) * 4;
+                int rs = rowSum[i0 + r];
                 for (int v = 0; v < NR; v += VL) {
                     IntVector acc = IntVector.fromArray(IS, tile, to + r * NR + v);
-                    long col = col0 + v;
                     if (offsets) {
-                        IntVector off = IntVector.fromMemorySegment(
-                                IS, colOffset, colOffsetOff + col * 4, ByteOrder.LITTLE_ENDIAN);
-                        acc = acc.sub(off.mul(rowSum[i0 + r]));
+                        acc = acc.sub(IntVector.fromArray(IS, off, v).mul(rs));
                     }
                     if (!toFloat) {
-                        acc.intoMemorySegment(y, yRow + v * 4L, ByteOrder.LITTLE_ENDIAN);
+                        acc.intoArray(sc.outI, v);
                         continue;
                     }
-                    FloatVector f = (FloatVector) acc.convert(VectorOperators.I2F, 0);
-                    FloatVector s = scalePerColumn
-                            ? FloatVector.fromMemorySegment(FS, scale, scaleOff + col * 4, ByteOrder.LITTLE_ENDIAN)
-                                    .mul(scaleFactor)
-                            : FloatVector.broadcast(FS, scaleFactor * scale.get(F32, scaleOff));
-                    f = f.mul(s);
+                    FloatVector f =
+                            ((FloatVector) acc.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(FS, cs, v));
                     if (hasBias) {
-                        f = f.add(FloatVector.fromMemorySegment(FS, bias, biasOff + col * 4, ByteOrder.LITTLE_ENDIAN));
+                        f = f.add(FloatVector.fromArray(FS, cb, v));
                     }
-                    f.intoMemorySegment(y, yRow + v * 4L, ByteOrder.LITTLE_ENDIAN);
+                    f.intoArray(sc.outF, v);
+                }
+                if (toFloat) {
+                    MemorySegment.copy(sc.outF, 0, y, F32, yRow, NR);
+                } else {
+                    MemorySegment.copy(sc.outI, 0, y, I32, yRow, NR);
                 }
             }
         }

@@ -36,28 +36,27 @@ public final class Int8Quantize {
 
     private Int8Quantize() {}
 
+    /** Floats per copy-in/compute/copy-out run: 4 KB, in L1 between the copies. */
+    private static final int CHUNK = 1024;
+
     /**
      * Quantizes {@code count} f32 at {@code x} to u8 at {@code y}; writes the f32 scale to {@code
-     * scale} and the u8 zero point to {@code zp} (both at offset 0).
+     * scale} and the u8 zero point to {@code zp} (both at offset 0). Both passes run on chunks copied
+     * into this thread's {@link RowScratch} rows (vector ops on a segment keep their checks inside
+     * the loop once a speculation on them failed); chunks are whole vectors, so each element takes
+     * the vector or the scalar form as in one loop over {@code count}.
      */
     public static void dynamicU8(
             MemorySegment x, long xOff, long count, MemorySegment y, long yOff, MemorySegment scale, MemorySegment zp) {
-        int vl = F.length();
-        long vecEnd = count / vl * vl;
-        FloatVector vmin = FloatVector.broadcast(F, Float.POSITIVE_INFINITY);
-        FloatVector vmax = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-        long i = 0;
-        for (; i < vecEnd; i += vl) {
-            FloatVector v = FloatVector.fromMemorySegment(F, x, xOff + i * 4, ByteOrder.LITTLE_ENDIAN);
-            vmin = vmin.min(v);
-            vmax = vmax.max(v);
-        }
-        float min = vmin.reduceLanes(VectorOperators.MIN);
-        float max = vmax.reduceLanes(VectorOperators.MAX);
-        for (; i < count; i++) {
-            float v = x.get(F32, xOff + i * 4);
-            min = Math.min(min, v);
-            max = Math.max(max, v);
+        float[] a = RowScratch.floats(CHUNK);
+        byte[] q = RowScratch.bytes(CHUNK);
+        float min = Float.POSITIVE_INFINITY;
+        float max = Float.NEGATIVE_INFINITY;
+        for (long c = 0; c < count; c += CHUNK) {
+            int len = (int) Math.min(CHUNK, count - c);
+            MemorySegment.copy(x, F32, xOff + c * 4, a, 0, len);
+            min = Math.min(min, min(a, len));
+            max = Math.max(max, max(a, len));
         }
         float lo = Math.min(min, 0f);
         float hi = Math.max(max, 0f);
@@ -65,25 +64,64 @@ public final class Int8Quantize {
         float z = Math.min(Math.max((float) Math.rint(-(lo / s)), 0f), 255f);
         scale.set(F32, 0, s);
         zp.set(ValueLayout.JAVA_BYTE, 0, (byte) (int) z);
+        for (long c = 0; c < count; c += CHUNK) {
+            int len = (int) Math.min(CHUNK, count - c);
+            MemorySegment.copy(x, F32, xOff + c * 4, a, 0, len);
+            quantize(a, q, len, s, z);
+            MemorySegment.copy(q, 0, y, ValueLayout.JAVA_BYTE, yOff + c, len);
+        }
+    }
+
+    private static float min(float[] a, int len) {
+        int bound = F.loopBound(len);
+        FloatVector v = FloatVector.broadcast(F, Float.POSITIVE_INFINITY);
+        int i = 0;
+        for (; i < bound; i += F.length()) {
+            v = v.min(FloatVector.fromArray(F, a, i));
+        }
+        float m = v.reduceLanes(VectorOperators.MIN);
+        for (; i < len; i++) {
+            m = Math.min(m, a[i]);
+        }
+        return m;
+    }
+
+    private static float max(float[] a, int len) {
+        int bound = F.loopBound(len);
+        FloatVector v = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        int i = 0;
+        for (; i < bound; i += F.length()) {
+            v = v.max(FloatVector.fromArray(F, a, i));
+        }
+        float m = v.reduceLanes(VectorOperators.MAX);
+        for (; i < len; i++) {
+            m = Math.max(m, a[i]);
+        }
+        return m;
+    }
+
+    /** {@code q[i] = saturate(round(a[i] / s) + z)} for {@code i < len}. */
+    private static void quantize(float[] a, byte[] q, int len, float s, float z) {
+        int bound = F.loopBound(len);
         FloatVector vs = FloatVector.broadcast(F, s);
         FloatVector vz = FloatVector.broadcast(F, z);
         FloatVector r = FloatVector.broadcast(F, ROUNDER);
         FloatVector zero = FloatVector.zero(F);
         FloatVector top = FloatVector.broadcast(F, 255f);
-        for (i = 0; i < vecEnd; i += vl) {
-            FloatVector v = FloatVector.fromMemorySegment(F, x, xOff + i * 4, ByteOrder.LITTLE_ENDIAN)
-                    .div(vs);
+        int i = 0;
+        for (; i < bound; i += F.length()) {
+            FloatVector v = FloatVector.fromArray(F, a, i).div(vs);
             v = v.add(r).sub(r).add(vz).max(zero).min(top);
-            ByteVector q = (ByteVector) v.convert(VectorOperators.F2I, 0).convertShape(VectorOperators.I2B, B, 0);
+            ByteVector b = (ByteVector) v.convert(VectorOperators.F2I, 0).convertShape(VectorOperators.I2B, B, 0);
             if (B_WIDER) {
-                q.intoMemorySegment(y, yOff + i, ByteOrder.LITTLE_ENDIAN, B_FIRST);
+                b.intoArray(q, i, B_FIRST); // a byte species wider than the float lanes: only theirs
             } else {
-                q.intoMemorySegment(y, yOff + i, ByteOrder.LITTLE_ENDIAN);
+                b.intoArray(q, i);
             }
         }
-        for (; i < count; i++) {
-            float v = (float) Math.rint(x.get(F32, xOff + i * 4) / s) + z;
-            y.set(ValueLayout.JAVA_BYTE, yOff + i, (byte) (int) Math.min(Math.max(v, 0f), 255f));
+        for (; i < len; i++) {
+            float v = (float) Math.rint(a[i] / s) + z;
+            q[i] = (byte) (int) Math.min(Math.max(v, 0f), 255f);
         }
     }
 }

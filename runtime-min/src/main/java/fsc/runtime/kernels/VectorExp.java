@@ -30,19 +30,19 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code 1 − 2/(e^(2|x|) + 1)} with the sign restored above it.
  */
 public final class VectorExp {
-    private static final float LOG2E = 1.44269504088896341f;
-    private static final float SHIFTER = 0x1.8p23f;
+    static final float LOG2E = 1.44269504088896341f;
+    static final float SHIFTER = 0x1.8p23f;
     // ln 2 = LN2_HI + LN2_LO; LN2_HI has 9 significant bits, so n·LN2_HI is exact for |n| < 2^15.
-    private static final float LN2_HI = 0.693359375f;
-    private static final float LN2_LO = -2.12194440e-4f;
-    private static final float LO = -104f;
-    private static final float HI = 88.8f;
-    private static final float P0 = 5.0000001201e-1f;
-    private static final float P1 = 1.6666665459e-1f;
-    private static final float P2 = 4.1665795894e-2f;
-    private static final float P3 = 8.3334519073e-3f;
-    private static final float P4 = 1.3981999507e-3f;
-    private static final float P5 = 1.9875691500e-4f;
+    static final float LN2_HI = 0.693359375f;
+    static final float LN2_LO = -2.12194440e-4f;
+    static final float LO = -104f;
+    static final float HI = 88.8f;
+    static final float P0 = 5.0000001201e-1f;
+    static final float P1 = 1.6666665459e-1f;
+    static final float P2 = 4.1665795894e-2f;
+    static final float P3 = 8.3334519073e-3f;
+    static final float P4 = 1.3981999507e-3f;
+    static final float P5 = 1.9875691500e-4f;
     private static final float TANH_SMALL = 0.625f;
     private static final float T0 = -3.33332819422e-1f;
     private static final float T1 = 1.33314422036e-1f;

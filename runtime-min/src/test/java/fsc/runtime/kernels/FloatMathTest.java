@@ -97,7 +97,7 @@ class FloatMathTest {
 
     @Test
     void inPlaceGeluKernelsMatchTheScalarOnes() {
-        for (int n : new int[] {1, 15, 16, 100}) {
+        for (int n : new int[] {1, 15, 16, 100, 1024 + 17}) {
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment exact = arena.allocate(4 + n * 4L);
                 MemorySegment tanh = arena.allocate(4 + n * 4L);
@@ -126,7 +126,13 @@ class FloatMathTest {
     @Test
     void erfAndGeluLoopKernelsGiveTheLaneWiseBits() {
         Random rnd = new Random(11);
-        int n = 3 * S.length() + 5;
+        // A short run, and runs across the kernels' 1024-float chunks (one ending on a whole chunk).
+        for (int n : new int[] {3 * S.length() + 5, 2048, 2 * 1024 + 3 * S.length() + 7}) {
+            erfAndGeluLoopKernelsGiveTheLaneWiseBits(rnd, n);
+        }
+    }
+
+    private static void erfAndGeluLoopKernelsGiveTheLaneWiseBits(Random rnd, int n) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment src = arena.allocate(8 + n * 4L);
             MemorySegment erf = arena.allocate(12 + n * 4L);
@@ -160,7 +166,7 @@ class FloatMathTest {
     @Test
     void softmaxRowsMatchesReference() {
         Random rnd = new Random(5);
-        for (int n : new int[] {1, 7, 16, 33, 384}) {
+        for (int n : new int[] {1, 7, 16, 33, 384, 1500}) {
             int rows = 3;
             long off = 12;
             try (Arena arena = Arena.ofConfined()) {
@@ -193,7 +199,7 @@ class FloatMathTest {
     @Test
     void layerNormRowsMatchesReferenceWithAndWithoutBias() {
         Random rnd = new Random(6);
-        for (int n : new int[] {1, 5, 17, 384}) {
+        for (int n : new int[] {1, 5, 17, 384, 1500}) {
             for (boolean bias : new boolean[] {true, false}) {
                 for (boolean inPlace : new boolean[] {false, true}) {
                     checkLayerNorm(rnd, n, bias, inPlace);
