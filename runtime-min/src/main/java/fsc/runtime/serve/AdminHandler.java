@@ -3,7 +3,6 @@ package fsc.runtime.serve;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import fsc.runtime.RuntimeFailure;
-import fsc.runtime.json.Json;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -67,7 +66,7 @@ final class AdminHandler implements HttpHandler {
         }
         Map<?, ?> m;
         try {
-            Object doc = Json.parse(HttpIo.body(ex, 64 << 10));
+            Object doc = HttpIo.parseJson(HttpIo.body(ex, 64 << 10));
             if (!(doc instanceof Map<?, ?> map)) {
                 throw new HttpIo.BadRequest("the body must be a JSON object");
             }
