@@ -116,10 +116,11 @@ class SpeculativeServeTest {
                 .body();
     }
 
+    /** The sample of {@code name} (the one served model's, whatever its labels). */
     private static double metric(String text, String name) {
         for (String line : text.split("\n")) {
-            if (line.startsWith(name + " ")) {
-                return Double.parseDouble(line.substring(name.length() + 1).trim());
+            if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
+                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1).trim());
             }
         }
         throw new AssertionError("no metric " + name + " in\n" + text);
