@@ -24,7 +24,7 @@ import java.util.stream.Collectors;
  * shapes of the inputs given, and, if that is not enough, with its integer scalar inputs (a sample
  * rate) bound to their values too, so a user never has to learn {@code --shape} or {@code --bind} for
  * a model ONNX Runtime runs as is. Each specialisation is a separate compile-cache entry (the cache
- * key holds the shapes and the bound files), announced in one line on stderr.
+ * key holds the shapes and the bound files), announced in one line on stderr once it has worked.
  *
  * <p>Steps, each tried only when the one before failed with a user-facing error: the model as
  * declared; its inputs' shapes fixed; shapes fixed and scalar integer inputs bound. A cached jar of
@@ -71,17 +71,23 @@ final class RunSpecialisation {
         try {
             return new Result(cache.jarFor(declared, progress), List.of());
         } catch (FscException first) {
-            notes.println("fsc: note: " + model.getFileName() + " does not compile for every input size ("
-                    + firstLine(first) + "); compiling it for the given shapes " + describe(shapes));
+            // A note says what a specialisation did, so it is printed only when one worked; when none
+            // does, the last error is the one line the user gets.
+            String shapedNote = "fsc: note: " + model.getFileName() + " does not compile for every input size ("
+                    + firstLine(first) + "); compiled it for the given shapes " + describe(shapes);
             try {
-                return new Result(cache.jarFor(shaped, progress), List.of());
+                Result r = new Result(cache.jarFor(shaped, progress), List.of());
+                notes.println(shapedNote);
+                return r;
             } catch (FscException second) {
                 if (bound == null) {
                     throw second;
                 }
-                notes.println("fsc: note: compiling it for the given values of its scalar inputs too ("
+                Result r = new Result(cache.jarFor(bound, progress), new ArrayList<>(scalars.keySet()));
+                notes.println(shapedNote);
+                notes.println("fsc: note: compiled it for the given values of its scalar inputs too ("
                         + String.join(", ", scalars.keySet()) + "), after: " + firstLine(second));
-                return new Result(cache.jarFor(bound, progress), new ArrayList<>(scalars.keySet()));
+                return r;
             }
         }
     }

@@ -15,6 +15,7 @@ import fsc.frontend.onnx.proto.Onnx.TensorProto;
 import fsc.frontend.onnx.proto.Onnx.TensorShapeProto;
 import fsc.frontend.onnx.proto.Onnx.TypeProto;
 import fsc.frontend.onnx.proto.Onnx.ValueInfoProto;
+import fsc.ir.FscException;
 import fsc.runtime.CompiledModel;
 import fsc.runtime.ModelJar;
 import fsc.runtime.Tensor;
@@ -109,7 +110,7 @@ class RunSpecialisationTest {
         String text = notes.toString(StandardCharsets.UTF_8);
         assertEquals(1, text.lines().count(), text);
         assertTrue(text.startsWith("fsc: note: conv.onnx does not compile for every input size"), text);
-        assertTrue(text.contains("compiling it for the given shapes x=1x1x4x5"), text);
+        assertTrue(text.contains("compiled it for the given shapes x=1x1x4x5"), text);
         assertEquals(List.of(), r.boundInputs());
         try (CompiledModel m = ModelJar.open(r.jar(), 1)) {
             Tensor y = m.run(Map.of("x", Npy.read(input))).get("y");
@@ -128,5 +129,24 @@ class RunSpecialisationTest {
                 new PrintStream(notes, true, StandardCharsets.UTF_8));
         assertEquals(r.jar(), again.jar());
         assertEquals("", notes.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void aModelNoSpecialisationCanRescueFailsWithOneErrorAndNoNote() throws Exception {
+        Path model = dir.resolve("broken.onnx");
+        Files.write(model, new byte[] {0x0a, (byte) 0xff, 0x7f, 0x12});
+        Path input = dir.resolve("x.npy");
+        Npy.write(input, Tensor.ofFloats(new long[] {1, 2}, new float[] {1, 2}));
+        ByteArrayOutputStream notes = new ByteArrayOutputStream();
+        FscException e = org.junit.jupiter.api.Assertions.assertThrows(
+                FscException.class,
+                () -> RunSpecialisation.jarFor(
+                        new CompileCache(dir.resolve("cache")),
+                        model,
+                        Map.of("x", input),
+                        CompileProgress.SILENT,
+                        new PrintStream(notes, true, StandardCharsets.UTF_8)));
+        assertTrue(e.getMessage().contains("broken.onnx"), e.getMessage());
+        assertEquals("", notes.toString(StandardCharsets.UTF_8), "a note only says what worked");
     }
 }
