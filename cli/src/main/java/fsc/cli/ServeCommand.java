@@ -254,6 +254,9 @@ final class ServeCommand implements Callable<Integer> {
                         g.id(), g.engine(), g.text(), g.chat(), g.limits(), g.kvBlockSize(), g.createdSeconds(), () -> {
                             g.release().run();
                             compiled.close();
+                            if (speculative != null) {
+                                speculative.model().close();
+                            }
                         });
             }
             if (speculative != null) {

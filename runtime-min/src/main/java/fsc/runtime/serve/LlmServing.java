@@ -122,8 +122,7 @@ public final class LlmServing implements AutoCloseable {
                 () -> {
                     storage.close();
                     if (draftCache != null) {
-                        draftCache.close();
-                        draft.model().close();
+                        draftCache.close(); // the draft model is the caller's to close, as the target is
                     }
                 });
     }
