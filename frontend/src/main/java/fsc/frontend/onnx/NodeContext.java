@@ -68,8 +68,11 @@ final class NodeContext {
         return in;
     }
 
-    /** The ONNX name of output {@code k}. */
+    /** The ONNX name of output {@code k}; a node that names fewer outputs is a malformed model. */
     String outputName(int k) {
+        if (k >= node.getOutputCount()) {
+            throw fail("needs output " + k + ", the node names " + node.getOutputCount());
+        }
         return node.getOutput(k);
     }
 

@@ -123,6 +123,19 @@ class MalformedModelTest {
     }
 
     @Test
+    void aNodeWithoutTheOutputItsOpDefinesIsRefused() {
+        // Found by the seeded mutation run: one flipped bit turned Relu's output field into another.
+        GraphProto g = GraphProto.newBuilder()
+                .addInput(value("x", FLOAT, 2L, 3L))
+                .addNode(node("Relu", "r", List.of("x"), List.of()))
+                .addOutput(value("y", FLOAT, 2L, 3L))
+                .build();
+        Path file = write(dir, "model.onnx", model(g, 14));
+        assertOneLineError(
+                () -> OnnxImporter.importModel(file), "model.onnx: node 'r' (Relu): needs output 0, the node names 0");
+    }
+
+    @Test
     void complexInputIsRejected() {
         GraphProto g = GraphProto.newBuilder()
                 .addInput(value("s", TensorProto.DataType.COMPLEX64_VALUE, 2L))
