@@ -120,7 +120,8 @@ class SpeculativeServeTest {
     private static double metric(String text, String name) {
         for (String line : text.split("\n")) {
             if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
-                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1).trim());
+                return Double.parseDouble(
+                        line.substring(line.lastIndexOf(' ') + 1).trim());
             }
         }
         throw new AssertionError("no metric " + name + " in\n" + text);
