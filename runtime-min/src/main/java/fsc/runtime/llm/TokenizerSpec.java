@@ -85,12 +85,19 @@ public record TokenizerSpec(
         List<?> s = JsonFields.list(m, "scores");
         float[] scores = new float[s.size()];
         for (int i = 0; i < scores.length; i++) {
-            scores[i] = s.get(i) == null ? 0f : ((Number) s.get(i)).floatValue();
+            Object v = s.get(i);
+            if (v != null && !(v instanceof Number)) {
+                throw new RuntimeFailure("'scores' entry " + i + " must be a number or null, got " + v);
+            }
+            scores[i] = v == null ? 0f : ((Number) v).floatValue();
         }
         List<?> t = JsonFields.list(m, "types");
         int[] types = new int[t.size()];
         for (int i = 0; i < types.length; i++) {
-            types[i] = ((Number) t.get(i)).intValue();
+            if (!(t.get(i) instanceof Long type) || type != type.intValue()) {
+                throw new RuntimeFailure("'types' entry " + i + " must be an integer, got " + t.get(i));
+            }
+            types[i] = (int) (long) type;
         }
         return new TokenizerSpec(
                 JsonFields.string(m, "model"),
