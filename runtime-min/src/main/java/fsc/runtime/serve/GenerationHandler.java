@@ -47,6 +47,7 @@ final class GenerationHandler implements HttpHandler {
             RequestLog log = RequestLog.of(ex);
             ApiKeys.Key key = null;
             int generated = 0;
+            Run run = null;
             try {
                 if (!ex.getRequestMethod().equals("POST")) {
                     throw new HttpIo.HttpError(405, "use POST");
@@ -88,13 +89,17 @@ final class GenerationHandler implements HttpHandler {
                 if (a instanceof Admission.Rejected r) {
                     throw new HttpIo.HttpError(r.status(), r.reason(), null, r.retryAfterSeconds());
                 }
-                Run run = new Run(g, p, id, prompt.length, events, log, System.nanoTime());
+                run = new Run(g, p, id, prompt.length, events, log, System.nanoTime(), key);
                 generated = p.stream() ? run.stream(ex) : run.whole(ex);
             } catch (HttpIo.HttpError e) {
                 HttpIo.error(ex, e);
             } finally {
                 log.completionTokens = generated;
-                access.charge(key, generated);
+                if (run == null) {
+                    access.charge(key, generated);
+                } else {
+                    run.chargeOnce();
+                }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -117,6 +122,8 @@ final class GenerationHandler implements HttpHandler {
         final Map<String, List<Object>> completionLogprobs = new LinkedHashMap<>();
         int count;
         int textOffset;
+        final ApiKeys.Key key;
+        boolean charged;
 
         Run(
                 ServedModel.Generator g,
@@ -125,7 +132,9 @@ final class GenerationHandler implements HttpHandler {
                 int promptTokens,
                 EventQueue events,
                 RequestLog log,
-                long startNanos) {
+                long startNanos,
+                ApiKeys.Key key) {
+            this.key = key;
             this.g = g;
             this.p = p;
             this.id = id;
@@ -219,6 +228,7 @@ final class GenerationHandler implements HttpHandler {
                     Map<String, Object> m = head(false);
                     m.put("choices", List.of(choice(out.toString(), finish, true, logprobsNow(true))));
                     m.put("usage", usage());
+                    chargeOnce(); // before the answer: the client's next request must see the tokens spent
                     HttpIo.json(ex, 200, m);
                     return count;
                 }
@@ -278,7 +288,16 @@ final class GenerationHandler implements HttpHandler {
             return g.engine().draining() ? 503 : 500;
         }
 
+        /** Charges the key for the tokens generated, once. */
+        void chargeOnce() {
+            if (!charged) {
+                charged = true;
+                access.charge(key, count);
+            }
+        }
+
         void finish(OutputStream out, String text, String reason) throws IOException {
+            chargeOnce(); // before the last event: the client's next request must see the tokens spent
             event(out, piece(text, reason, null));
             if (p.includeUsage()) {
                 Map<String, Object> m = head(true);
