@@ -112,7 +112,6 @@ public final class SpeculativeGenerator {
         private int rounds;
         private int accepted;
         private int draftedTotal;
-        private int plainSteps;
         private boolean draftUsable = true;
         private long firstToken;
 
@@ -157,7 +156,13 @@ public final class SpeculativeGenerator {
                     target.cache().peakUsedBlocks(),
                     target.cache().numBlocks());
             Speculation s = new Speculation(
-                    k, rounds, draftedTotal, accepted, rounds + plainSteps, plainSteps, policy.predictedSpeedup());
+                    k,
+                    rounds,
+                    draftedTotal,
+                    accepted,
+                    rounds + policy.plainSteps(),
+                    policy.plainSteps(),
+                    policy.predictedSpeedup());
             return new Generation(
                     prompt,
                     Arrays.copyOfRange(committed, prompt.length, prompt.length + produced),
@@ -189,7 +194,6 @@ public final class SpeculativeGenerator {
             onePosition[0] = target.cache().append(SEQ, 1);
             target.step(one, onePosition, seqOne, rowZero, stepLogits);
             policy.plainStep((System.nanoTime() - t) / 1e6);
-            plainSteps++;
             emit(sampler.sample(stepLogits, 0, vocab));
         }
 
