@@ -158,6 +158,7 @@ class MiniLmQuantizedVsOrtTest {
                 "attention_mask", SteadyStateProbe.offHeap(enc.attentionMask()),
                 "token_type_ids", SteadyStateProbe.offHeap(enc.tokenTypeIds()));
         List<Long> windows = SteadyStateProbe.windows(model, in);
+        System.out.println("minilm-q: steady state, bytes per 100 calls by window: " + windows);
         if (windows.getLast() <= SteadyStateProbe.LIMIT) {
             return;
         }

@@ -70,6 +70,7 @@ class SteadyStateTest {
                 allocated = mx.getCurrentThreadAllocatedBytes() - before;
                 windows.add(allocated);
             }
+            System.out.println(threads + " thread(s): steady state, bytes per 100 calls by window: " + windows);
             assertTrue(
                     allocated <= 4096,
                     "100 steady-state calls allocated " + allocated + " bytes; windows so far: " + windows);

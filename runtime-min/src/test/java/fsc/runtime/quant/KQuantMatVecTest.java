@@ -124,6 +124,7 @@ class KQuantMatVecTest {
             q8k = mx.getCurrentThreadAllocatedBytes() - mid;
             windows.add(allocated + "/" + q8k);
         }
+        System.out.println(type + " steady state, bytes per 200 calls (matvec/Q8KDot) by window: " + windows);
         assertEquals(0, allocated, type + " matvec: bytes allocated by 200 calls, windows " + windows);
         assertEquals(0, q8k, type + " Q8KDot: bytes allocated by 200 calls, windows " + windows);
     }
