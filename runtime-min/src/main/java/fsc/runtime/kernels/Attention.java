@@ -434,7 +434,10 @@ public final class Attention {
                             acc = FloatVector.fromMemorySegment(S, q, qBase + o, LE)
                                     .fma(FloatVector.fromMemorySegment(S, k, kBase + o, LE), acc);
                         }
-                        float dot = Lanes.sum(acc);
+                        for (int r = vl / 2; r > 0; r /= 2) { // Lanes' tree, inline: no vector crosses a call
+                            acc = acc.add(acc.rearrange(Lanes.ROTATE[r]));
+                        }
+                        float dot = acc.lane(0);
                         for (; e < d; e++) {
                             long o = (long) e * Float.BYTES;
                             dot += q.get(F32, qBase + o) * k.get(F32, kBase + o);

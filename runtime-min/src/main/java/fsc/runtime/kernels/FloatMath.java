@@ -297,7 +297,10 @@ public final class FloatMath {
         for (; i < bound; i += vl) {
             vs = vs.add(FloatVector.fromArray(S, a, i));
         }
-        float sum = Lanes.sum(vs);
+        for (int h = vl / 2; h > 0; h /= 2) { // Lanes' tree, inline: no vector crosses a call
+            vs = vs.add(vs.rearrange(Lanes.ROTATE[h]));
+        }
+        float sum = vs.lane(0);
         for (; i < n; i++) {
             sum += a[i];
         }
@@ -308,7 +311,10 @@ public final class FloatMath {
             FloatVector d = FloatVector.fromArray(S, a, i).sub(mean);
             vq = d.fma(d, vq);
         }
-        float sq = Lanes.sum(vq);
+        for (int h = vl / 2; h > 0; h /= 2) { // Lanes' tree, inline: no vector crosses a call
+            vq = vq.add(vq.rearrange(Lanes.ROTATE[h]));
+        }
+        float sq = vq.lane(0);
         for (; i < n; i++) {
             float d = a[i] - mean;
             sq = Math.fma(d, d, sq);

@@ -16,6 +16,23 @@ import jdk.incubator.vector.VectorSpecies;
  * data without arithmetic; {@code add} is one IEEE float add per lane), so every tier performs the
  * same float additions and lane 0 ends with
  * {@code (…((v0 + v[n/2]) + (v[n/4] + v[3n/4])) + …)}. Shuffles are built once per species.
+ *
+ * <p><b>Kernels do not call {@link #sum}; they write its tree inline.</b> A {@code FloatVector}
+ * passed to a method C2 does not inline is boxed (an allocation per call), and whether C2 inlines
+ * this 151-byte method depends on the caller's size and on what else ran in the JVM
+ * ({@code NodeCountInliningCutoff} once the caller has grown, "already compiled into a big method"):
+ * one test JVM in three or four allocated per call in steady state that way. So a runtime kernel
+ * takes its package's copy of {@link #rotations()} and folds its accumulator in its own body:
+ *
+ * <pre>{@code
+ * for (int h = L / 2; h > 0; h /= 2) {
+ *     acc = acc.add(acc.rearrange(ROTATE[h]));
+ * }
+ * float sum = acc.lane(0);
+ * }</pre>
+ *
+ * the same float additions in the same order as {@code sum}, so the same bits. {@code sum} and
+ * {@link #product} stay for generated code (whose methods are small and call them once).
  */
 public final class Lanes {
     private static final VectorSpecies<Float> S512 = FloatVector.SPECIES_512;
@@ -31,7 +48,29 @@ public final class Lanes {
     private static final VectorShuffle<Float> R128_2 = rotate(S128, 2);
     private static final VectorShuffle<Float> R128_1 = rotate(S128, 1);
 
+    /**
+     * The kernels' species ({@code SPECIES_PREFERRED}): {@code ROTATE[h]} for h = L/2, L/4, …, 1
+     * moves lane (i + h) mod L to lane i, one step of {@link #sum}'s tree each.
+     */
+    static final VectorShuffle<Float>[] ROTATE = rotations();
+
     private Lanes() {}
+
+    /**
+     * A new table of the rotations of {@link #sum}'s tree for {@code FloatVector.SPECIES_PREFERRED}:
+     * element {@code h} (h = L/2, L/4, …, 1, L the lane count) moves lane (i + h) mod L to lane i;
+     * the other elements are null. A package keeps one copy in a {@code static final} field for
+     * the inline lane sum above (a copy each, so no caller can change another's).
+     */
+    public static VectorShuffle<Float>[] rotations() {
+        VectorSpecies<Float> s = FloatVector.SPECIES_PREFERRED;
+        @SuppressWarnings("unchecked")
+        VectorShuffle<Float>[] r = new VectorShuffle[s.length() + 1];
+        for (int h = 1; h < s.length(); h *= 2) {
+            r[h] = rotate(s, h);
+        }
+        return r;
+    }
 
     /** Lane i of the result takes lane (i + k) mod length of the source. */
     private static VectorShuffle<Float> rotate(VectorSpecies<Float> s, int k) {

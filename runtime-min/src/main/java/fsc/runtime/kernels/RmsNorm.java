@@ -53,7 +53,10 @@ public final class RmsNorm {
             FloatVector v = FloatVector.fromMemorySegment(S, x, xo + 4L * i, LE);
             acc = acc.add(v.mul(v));
         }
-        float ms = Lanes.sum(acc);
+        for (int h = vl / 2; h > 0; h /= 2) { // Lanes' tree, inline: no vector crosses a call
+            acc = acc.add(acc.rearrange(Lanes.ROTATE[h]));
+        }
+        float ms = acc.lane(0);
         for (; i < n; i++) {
             float v = x.get(F32, xo + 4L * i);
             ms += v * v;

@@ -113,7 +113,10 @@ public final class VectorExp {
             e.intoArray(a, off + i);
             acc = acc.add(e);
         }
-        float sum = Lanes.sum(acc);
+        for (int h = species.length() / 2; h > 0; h /= 2) { // Lanes' tree, inline: no vector crosses a call
+            acc = acc.add(acc.rearrange(Lanes.ROTATE[h]));
+        }
+        float sum = acc.lane(0);
         for (; i < n; i++) {
             float e = (float) Math.exp(a[off + i] - shift);
             a[off + i] = e;

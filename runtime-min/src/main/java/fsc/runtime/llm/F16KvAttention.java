@@ -1,7 +1,6 @@
 package fsc.runtime.llm;
 
 import fsc.runtime.Parallelism;
-import fsc.runtime.kernels.Lanes;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -304,7 +303,10 @@ final class F16KvAttention {
         for (; i <= n - F.length(); i += F.length()) {
             acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, i), acc);
         }
-        float s = Lanes.sum(acc);
+        for (int h = F.length() / 2; h > 0; h /= 2) { // Lanes' tree, inline: no vector crosses a call
+            acc = acc.add(acc.rearrange(VectorMath.ROTATE[h]));
+        }
+        float s = acc.lane(0);
         for (; i < n; i++) {
             s += a[ao + i] * b[i];
         }

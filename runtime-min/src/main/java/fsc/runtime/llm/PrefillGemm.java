@@ -76,7 +76,7 @@ final class PrefillGemm {
         try {
             // Row tiles claimed a few per thread at a time: a thread that starts late or loses its
             // core for a while then delays the matmul by a chunk, not by half of it.
-            par.forChunks(0, n, par.chunkFor(n, RB, LlmKernels.CHUNKS_PER_THREAD), task);
+            par.forChunks(0, n, par.chunkFor(n, RB, QuantMatmul.CHUNKS_PER_THREAD), task);
         } finally {
             task.unbind();
         }

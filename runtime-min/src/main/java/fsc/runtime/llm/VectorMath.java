@@ -5,12 +5,19 @@ import fsc.runtime.kernels.VectorExp;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /** Vector API loops over little-endian float rows in segments, with scalar tails. */
 final class VectorMath {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    /**
+     * This package's copy of {@link Lanes#rotations()}: its kernels sum a vector's lanes with
+     * {@link Lanes#sum}'s tree written in their own body, never passing a vector to a call.
+     */
+    static final VectorShuffle<Float>[] ROTATE = Lanes.rotations();
 
     private VectorMath() {}
 
@@ -23,7 +30,10 @@ final class VectorMath {
             FloatVector y = FloatVector.fromMemorySegment(F, b, bo + 4L * i, LE);
             acc = x.fma(y, acc);
         }
-        float s = Lanes.sum(acc);
+        for (int h = F.length() / 2; h > 0; h /= 2) { // Lanes' tree, inline: no vector crosses a call
+            acc = acc.add(acc.rearrange(ROTATE[h]));
+        }
+        float s = acc.lane(0);
         for (; i < n; i++) {
             s += a.get(LlmKernels.F32, ao + 4L * i) * b.get(LlmKernels.F32, bo + 4L * i);
         }

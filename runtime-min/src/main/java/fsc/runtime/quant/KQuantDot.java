@@ -5,7 +5,6 @@ import static fsc.runtime.quant.QuantDot.F;
 import static fsc.runtime.quant.QuantDot.L;
 import static fsc.runtime.quant.QuantDot.LE;
 
-import fsc.runtime.kernels.Lanes;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -50,7 +49,13 @@ final class KQuantDot {
                 minAcc = sxHi.fma(FloatVector.broadcast(F, dmin * Dequantize.minK4(w, at + 4, 2 * j + 1)), minAcc);
             }
         }
-        return Lanes.sum(acc) - Lanes.sum(minAcc);
+        for (int h = L / 2; h > 0; h /= 2) { // Lanes' tree, inline: no vector crosses a call
+            acc = acc.add(acc.rearrange(QuantDot.ROTATE[h]));
+        }
+        for (int h = L / 2; h > 0; h /= 2) { // Lanes' tree, inline: no vector crosses a call
+            minAcc = minAcc.add(minAcc.rearrange(QuantDot.ROTATE[h]));
+        }
+        return acc.lane(0) - minAcc.lane(0);
     }
 
     static float q5_K(MemorySegment w, long at, MemorySegment x, int xo, int n) {
@@ -92,7 +97,13 @@ final class KQuantDot {
                 minAcc = sxHi.fma(FloatVector.broadcast(F, dmin * Dequantize.minK4(w, at + 4, 2 * j + 1)), minAcc);
             }
         }
-        return Lanes.sum(acc) - Lanes.sum(minAcc);
+        for (int h = L / 2; h > 0; h /= 2) { // Lanes' tree, inline: no vector crosses a call
+            acc = acc.add(acc.rearrange(QuantDot.ROTATE[h]));
+        }
+        for (int h = L / 2; h > 0; h /= 2) { // Lanes' tree, inline: no vector crosses a call
+            minAcc = minAcc.add(minAcc.rearrange(QuantDot.ROTATE[h]));
+        }
+        return acc.lane(0) - minAcc.lane(0);
     }
 
     static float q6_K(MemorySegment w, long at, MemorySegment x, int xo, int n) {
@@ -145,6 +156,9 @@ final class KQuantDot {
                 }
             }
         }
-        return Lanes.sum(acc);
+        for (int h = L / 2; h > 0; h /= 2) { // Lanes' tree, inline: no vector crosses a call
+            acc = acc.add(acc.rearrange(QuantDot.ROTATE[h]));
+        }
+        return acc.lane(0);
     }
 }

@@ -95,7 +95,7 @@ final class KQuantMatVec {
                 long xo = 1024L * b + 128L * s;
                 FloatVector v = FloatVector.fromMemorySegment(F, x, xo, LE)
                         .add(FloatVector.fromMemorySegment(F, x, xo + 64, LE));
-                for (int h = L / 2; h > 0; h /= 2) { // Lanes.sum, inline (see QuantDot.ROTATE)
+                for (int h = L / 2; h > 0; h /= 2) { // Lanes' tree, inline: no vector crosses a call
                     v = v.add(v.rearrange(QuantDot.ROTATE[h]));
                 }
                 scratch[at + 8 + s] = v.lane(0);
@@ -155,11 +155,6 @@ final class KQuantMatVec {
         return v.length == I.length() ? IntVector.fromArray(I, v, 0) : IntVector.zero(I);
     }
 
-    static IntVector widen(MemorySegment w, long at) {
-        return (IntVector)
-                ByteVector.fromMemorySegment(B, w, at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-    }
-
     // block_q4_K (144 bytes): f16 d, f16 dmin, scales[12] (8 six-bit scales and mins), qs[128]; 32 bytes
     // of qs hold sub-block 2j in their low nibbles and 2j+1 in their high nibbles.
     private static float q4_K(MemorySegment w, long row, MemorySegment x, float[] scratch, int k) {
@@ -172,7 +167,9 @@ final class KQuantMatVec {
             long at = row + 144L * b;
             float d = Float.float16ToFloat(w.get(Dequantize.I16, at));
             float dmin = Float.float16ToFloat(w.get(Dequantize.I16, at + 2));
-            IntVector p = widen(w, at + 4); // the 12 scale bytes, then 4 quant bytes (unused)
+            IntVector p = (IntVector) ByteVector.fromMemorySegment(B, w, at + 4, LE)
+                    .convertShape(
+                            VectorOperators.ZERO_EXTEND_B2I, I, 0); // the 12 scale bytes, then 4 quant bytes (unused)
             IntVector sm = p.rearrange(SCALE_A)
                     .lanewise(VectorOperators.LSHR, SCALE_SHIFT)
                     .and(SCALE_MASK)
@@ -189,8 +186,10 @@ final class KQuantMatVec {
             for (int g = 0; g < 4; g++) {
                 long q = at + 16 + 32L * g;
                 long xo = 1024L * b + 256L * g;
-                IntVector q0 = widen(w, q);
-                IntVector q1 = widen(w, q + 16);
+                IntVector q0 = (IntVector)
+                        ByteVector.fromMemorySegment(B, w, q, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector q1 = (IntVector) ByteVector.fromMemorySegment(B, w, q + 16, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
                 // A nibble becomes its float by and/shift and a convert: the high nibble needs no
                 // mask, and the convert runs on the port the lane shuffles leave free.
                 FloatVector lo = ((FloatVector) q0.and(0x0F).convert(VectorOperators.I2F, 0))
@@ -207,7 +206,7 @@ final class KQuantMatVec {
             }
         }
         FloatVector sum = accLo.add(accHi);
-        for (int h = L / 2; h > 0; h /= 2) { // Lanes.sum, inline (see QuantDot.ROTATE)
+        for (int h = L / 2; h > 0; h /= 2) { // Lanes' tree, inline: no vector crosses a call
             sum = sum.add(sum.rearrange(QuantDot.ROTATE[h]));
         }
         return sum.lane(0);
@@ -240,9 +239,12 @@ final class KQuantMatVec {
                 int sc = 8 * half;
                 long xo = 1024L * b + 512L * half;
                 for (int l = 0; l < 2; l++) { // runs of 16: scale byte l + 2i serves value l*16 + 32i
-                    IntVector a = widen(w, ql + 16 * l);
-                    IntVector c = widen(w, ql + 32 + 16 * l);
-                    IntVector h = widen(w, qh + 16 * l);
+                    IntVector a = (IntVector) ByteVector.fromMemorySegment(B, w, ql + 16 * l, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                    IntVector c = (IntVector) ByteVector.fromMemorySegment(B, w, ql + 32 + 16 * l, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                    IntVector h = (IntVector) ByteVector.fromMemorySegment(B, w, qh + 16 * l, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
                     FloatVector v1 = (FloatVector) a.and(0x0F)
                             .or(h.lanewise(VectorOperators.LSHL, 4).and(0x30))
                             .sub(32)
@@ -272,7 +274,7 @@ final class KQuantMatVec {
             }
         }
         FloatVector sum = acc1.add(acc2).add(acc3.add(acc4));
-        for (int h = L / 2; h > 0; h /= 2) { // Lanes.sum, inline (see QuantDot.ROTATE)
+        for (int h = L / 2; h > 0; h /= 2) { // Lanes' tree, inline: no vector crosses a call
             sum = sum.add(sum.rearrange(QuantDot.ROTATE[h]));
         }
         return sum.lane(0);

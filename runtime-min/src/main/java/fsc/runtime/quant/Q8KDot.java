@@ -19,7 +19,9 @@ import jdk.incubator.vector.VectorOperators;
  * and {@code fma}'d with {@code d_w * d_x}; the affine types' minimum term uses the activation's
  * {@code bsums}. Integer sums cannot overflow: at most {@code 63 * 15 * 127 * 256} (Q4_K) or {@code
  * 127 * 32 * 127 * 256} (Q6_K), both below {@code 2^31}. {@link Q8KDotReference} is the scalar
- * reference; vector values never cross a method call (see {@link QuantDot}).
+ * reference; vector values never cross a method call (see {@link QuantDot}). Weight bytes are
+ * widened to int lanes ({@code ZERO_EXTEND_B2I}) before the nibble and bit splits: x86 has no
+ * byte-lane shift (C2 emulates one by widening and narrowing around each shift).
  */
 public final class Q8KDot {
     private Q8KDot() {}
@@ -37,15 +39,6 @@ public final class Q8KDot {
             case Q6_K -> q6_K(w, at, x, b0, blocks);
             case F32, F16, BF16, Q8_0, Q4_0, Q4_1 -> throw Q8KDotReference.notK(type);
         };
-    }
-
-    /**
-     * Bytes widened to int lanes, zero-extended: the nibble and bit splits run there, since x86 has
-     * no byte-lane shift (C2 emulates one by widening and narrowing around each shift).
-     */
-    private static IntVector widen(MemorySegment w, long at) {
-        return (IntVector)
-                ByteVector.fromMemorySegment(B, w, at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
     }
 
     /** Whether {@code type}'s rows pair with Q8_K activations (llama.cpp's {@code vec_dot_type}). */
@@ -67,7 +60,8 @@ public final class Q8KDot {
                 IntVector lo = IntVector.zero(I);
                 IntVector hi = IntVector.zero(I);
                 for (int i = 0; i < 32; i += L) {
-                    IntVector qb = widen(w, q + i);
+                    IntVector qb = (IntVector) ByteVector.fromMemorySegment(B, w, q + i, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
                     IntVector wl = qb.and(0x0F);
                     IntVector wh = qb.lanewise(VectorOperators.LSHR, 4);
                     IntVector xl =
@@ -86,7 +80,7 @@ public final class Q8KDot {
             mins += Dequantize.f16(w, at + 2) * x.d[b] * summs;
         }
         FloatVector sum = acc;
-        for (int h = L / 2; h > 0; h /= 2) { // Lanes.sum, inline (see QuantDot.ROTATE)
+        for (int h = L / 2; h > 0; h /= 2) { // Lanes' tree, inline: no vector crosses a call
             sum = sum.add(sum.rearrange(QuantDot.ROTATE[h]));
         }
         return sum.lane(0) - mins;
@@ -117,9 +111,11 @@ public final class Q8KDot {
                 IntVector lo = IntVector.zero(I);
                 IntVector hi = IntVector.zero(I);
                 for (int i = 0; i < 32; i += L) {
-                    IntVector qb = widen(w, q + i);
+                    IntVector qb = (IntVector) ByteVector.fromMemorySegment(B, w, q + i, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
                     // qh bit 2j of byte i is the fifth bit of low-nibble value i, bit 2j+1 of the high one.
-                    IntVector qh = widen(w, at + 16 + i);
+                    IntVector qh = (IntVector) ByteVector.fromMemorySegment(B, w, at + 16 + i, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
                     IntVector h0 =
                             qh.lanewise(VectorOperators.LSHR, 2 * j).and(1).lanewise(VectorOperators.LSHL, 4);
                     IntVector h1 =
@@ -142,7 +138,7 @@ public final class Q8KDot {
             mins += Dequantize.f16(w, at + 2) * x.d[b] * summs;
         }
         FloatVector sum = acc;
-        for (int h = L / 2; h > 0; h /= 2) { // Lanes.sum, inline (see QuantDot.ROTATE)
+        for (int h = L / 2; h > 0; h /= 2) { // Lanes' tree, inline: no vector crosses a call
             sum = sum.add(sum.rearrange(QuantDot.ROTATE[h]));
         }
         return sum.lane(0) - mins;
@@ -161,9 +157,12 @@ public final class Q8KDot {
                 // L <= 16, so the L values of one step share a sub-block (16 values) and a scale.
                 for (int l = 0; l < 32; l += L) {
                     int is = l / 16;
-                    IntVector a = widen(w, ql + l);
-                    IntVector c = widen(w, ql + 32 + l);
-                    IntVector h = widen(w, qh + l);
+                    IntVector a = (IntVector) ByteVector.fromMemorySegment(B, w, ql + l, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                    IntVector c = (IntVector) ByteVector.fromMemorySegment(B, w, ql + 32 + l, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                    IntVector h = (IntVector) ByteVector.fromMemorySegment(B, w, qh + l, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
                     IntVector q1 = a.and(0x0F)
                             .or(h.lanewise(VectorOperators.LSHL, 4).and(0x30))
                             .sub(32);
@@ -193,7 +192,7 @@ public final class Q8KDot {
             acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
         }
         FloatVector sum = acc;
-        for (int h = L / 2; h > 0; h /= 2) { // Lanes.sum, inline (see QuantDot.ROTATE)
+        for (int h = L / 2; h > 0; h /= 2) { // Lanes' tree, inline: no vector crosses a call
             sum = sum.add(sum.rearrange(QuantDot.ROTATE[h]));
         }
         return sum.lane(0);

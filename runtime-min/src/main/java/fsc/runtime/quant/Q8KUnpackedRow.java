@@ -6,7 +6,6 @@ import static fsc.runtime.quant.QuantDot.I;
 import static fsc.runtime.quant.QuantDot.L;
 
 import fsc.runtime.RuntimeFailure;
-import fsc.runtime.kernels.Lanes;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -132,7 +131,10 @@ public final class Q8KUnpackedRow {
                 minSum += dmin[b] * dx * summs;
             }
         }
-        return Lanes.sum(acc) - minSum;
+        for (int h = QuantDot.L / 2; h > 0; h /= 2) { // Lanes' tree, inline: no vector crosses a call
+            acc = acc.add(acc.rearrange(QuantDot.ROTATE[h]));
+        }
+        return acc.lane(0) - minSum;
     }
 
     private float scalarDot(Q8K x, int b0) {

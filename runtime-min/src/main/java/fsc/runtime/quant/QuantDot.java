@@ -44,20 +44,11 @@ public final class QuantDot {
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     /**
-     * {@code ROTATE[h]}: lane i takes lane (i + h) mod L. Kernels too large for C2 to inline
-     * {@link fsc.runtime.kernels.Lanes#sum} into (its inlining budget runs out on the Vector API's
-     * own methods) would box the vector they pass it, 96 bytes per row; they write the same halving
-     * tree inline with these: {@code for (h = L / 2; h > 0; h /= 2) v = v.add(v.rearrange(ROTATE[h]))},
-     * then lane 0, the same additions in the same order as {@code Lanes.sum}.
+     * {@code ROTATE[h]}: lane i takes lane (i + h) mod L, the steps of {@link Lanes#sum}'s tree,
+     * which every kernel here writes inline ({@link Lanes} says why and how): a vector passed to a
+     * call C2 does not inline is boxed.
      */
-    @SuppressWarnings("unchecked")
-    static final VectorShuffle<Float>[] ROTATE = new VectorShuffle[L + 1];
-
-    static {
-        for (int h = 1; h < L; h *= 2) {
-            ROTATE[h] = VectorShuffle.iota(F, h, 1, true);
-        }
-    }
+    static final VectorShuffle<Float>[] ROTATE = Lanes.rotations();
 
     private QuantDot() {}
 
@@ -120,7 +111,10 @@ public final class QuantDot {
             FloatVector wv = FloatVector.fromMemorySegment(F, w, at + 4L * i, LE);
             acc = wv.fma(FloatVector.fromMemorySegment(F, x, 4L * (xo + i), LE), acc);
         }
-        float sum = Lanes.sum(acc);
+        for (int h = L / 2; h > 0; h /= 2) { // Lanes' tree, inline: no vector crosses a call
+            acc = acc.add(acc.rearrange(ROTATE[h]));
+        }
+        float sum = acc.lane(0);
         for (; i < n; i++) {
             sum += w.get(Dequantize.F32, at + 4L * i) * x.get(Dequantize.F32, 4L * (xo + i));
         }
@@ -154,7 +148,10 @@ public final class QuantDot {
             }
             acc = wv.fma(FloatVector.fromMemorySegment(F, x, 4L * (xo + i), LE), acc);
         }
-        float sum = Lanes.sum(acc);
+        for (int h = L / 2; h > 0; h /= 2) { // Lanes' tree, inline: no vector crosses a call
+            acc = acc.add(acc.rearrange(ROTATE[h]));
+        }
+        float sum = acc.lane(0);
         for (; i < n; i++) {
             float v = brain ? Dequantize.bf16(w, at + 2L * i) : Dequantize.f16(w, at + 2L * i);
             sum += v * x.get(Dequantize.F32, 4L * (xo + i));
@@ -178,7 +175,10 @@ public final class QuantDot {
             }
             acc = block.fma(d, acc);
         }
-        return Lanes.sum(acc);
+        for (int h = L / 2; h > 0; h /= 2) { // Lanes' tree, inline: no vector crosses a call
+            acc = acc.add(acc.rearrange(ROTATE[h]));
+        }
+        return acc.lane(0);
     }
 
     private static float q4_0(MemorySegment w, long at, MemorySegment x, int xo, int n) {
@@ -198,7 +198,10 @@ public final class QuantDot {
             }
             acc = block.fma(d, acc);
         }
-        return Lanes.sum(acc);
+        for (int h = L / 2; h > 0; h /= 2) { // Lanes' tree, inline: no vector crosses a call
+            acc = acc.add(acc.rearrange(ROTATE[h]));
+        }
+        return acc.lane(0);
     }
 
     // sum(w*x) = d*sum(q*x) + m*sum(x): two accumulators, one fma each per block.
@@ -221,6 +224,9 @@ public final class QuantDot {
             acc = qx.fma(d, acc);
             acc = sx.fma(m, acc);
         }
-        return Lanes.sum(acc);
+        for (int h = L / 2; h > 0; h /= 2) { // Lanes' tree, inline: no vector crosses a call
+            acc = acc.add(acc.rearrange(ROTATE[h]));
+        }
+        return acc.lane(0);
     }
 }

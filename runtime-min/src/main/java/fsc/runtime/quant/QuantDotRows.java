@@ -170,8 +170,7 @@ public final class QuantDotRows {
             acc2 = b2.fma(d, acc2);
             acc3 = b3.fma(d, acc3);
         }
-        // Lanes.sum's tree written out (QuantDot.ROTATE): four calls in one kernel can exceed C2's
-        // inlining budget, and a vector passed to a call that is not inlined is boxed.
+        // Lanes' tree, inline, for the four rows: no vector crosses a call.
         for (int h = QuantDot.L / 2; h > 0; h /= 2) {
             acc0 = acc0.add(acc0.rearrange(QuantDot.ROTATE[h]));
             acc1 = acc1.add(acc1.rearrange(QuantDot.ROTATE[h]));
@@ -231,8 +230,7 @@ public final class QuantDotRows {
             acc2 = wv.fma(FloatVector.fromMemorySegment(F, x, x2 + 4L * i, QuantDot.LE), acc2);
             acc3 = wv.fma(FloatVector.fromMemorySegment(F, x, x3 + 4L * i, QuantDot.LE), acc3);
         }
-        // Lanes.sum's tree written out (QuantDot.ROTATE): four calls in one kernel can exceed C2's
-        // inlining budget, and a vector passed to a call that is not inlined is boxed.
+        // Lanes' tree, inline, for the four rows: no vector crosses a call.
         for (int h = QuantDot.L / 2; h > 0; h /= 2) {
             acc0 = acc0.add(acc0.rearrange(QuantDot.ROTATE[h]));
             acc1 = acc1.add(acc1.rearrange(QuantDot.ROTATE[h]));

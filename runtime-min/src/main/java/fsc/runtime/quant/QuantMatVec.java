@@ -6,7 +6,6 @@ import static fsc.runtime.quant.QuantDot.I;
 import static fsc.runtime.quant.QuantDot.L;
 import static fsc.runtime.quant.QuantDot.LE;
 
-import fsc.runtime.kernels.Lanes;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -131,7 +130,10 @@ public final class QuantMatVec {
                 block = hi.fma(FloatVector.fromArray(F, x, 32 * b + 16), block);
                 acc = block.fma(d, acc);
             }
-            y.set(Dequantize.F32, yOffset + 4L * j, Lanes.sum(acc));
+            for (int h = L / 2; h > 0; h /= 2) { // Lanes' tree, inline: no vector crosses a call
+                acc = acc.add(acc.rearrange(QuantDot.ROTATE[h]));
+            }
+            y.set(Dequantize.F32, yOffset + 4L * j, acc.lane(0));
         }
     }
 
@@ -158,7 +160,10 @@ public final class QuantMatVec {
                 }
                 acc = block.fma(d, acc);
             }
-            y.set(Dequantize.F32, yOffset + 4L * j, Lanes.sum(acc));
+            for (int h = L / 2; h > 0; h /= 2) { // Lanes' tree, inline: no vector crosses a call
+                acc = acc.add(acc.rearrange(QuantDot.ROTATE[h]));
+            }
+            y.set(Dequantize.F32, yOffset + 4L * j, acc.lane(0));
         }
     }
 
@@ -183,7 +188,10 @@ public final class QuantMatVec {
                 }
                 acc = block.fma(d, acc);
             }
-            y.set(Dequantize.F32, yOffset + 4L * j, Lanes.sum(acc));
+            for (int h = L / 2; h > 0; h /= 2) { // Lanes' tree, inline: no vector crosses a call
+                acc = acc.add(acc.rearrange(QuantDot.ROTATE[h]));
+            }
+            y.set(Dequantize.F32, yOffset + 4L * j, acc.lane(0));
         }
     }
 }

@@ -62,12 +62,6 @@ public final class RowDequantizer {
         }
     }
 
-    /** 16 bytes from {@code at}, as {@link #L}-lane int vectors, part {@code part} ({@code L} bytes each). */
-    private static IntVector bytes(MemorySegment w, long at) {
-        return (IntVector)
-                ByteVector.fromMemorySegment(B, w, at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-    }
-
     // block_q4_K: f16 d, f16 dmin, scales[12], qs[128]; 8 sub-blocks of 32 (Dequantize.q4_K).
     private static void q4K(MemorySegment w, long x, float[] y, int o) {
         if (L != 16) {
@@ -80,7 +74,8 @@ public final class RowDequantizer {
         // min * m in one multiply: the same single rounding as the scalar d * scaleK4(...), so the
         // same bits, without sixteen bounds-checked byte reads per super-block (~10% of a K-quant
         // prefill's samples).
-        IntVector p = KQuantMatVec.widen(w, x + 4);
+        IntVector p = (IntVector)
+                ByteVector.fromMemorySegment(B, w, x + 4, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
         IntVector sm = p.rearrange(KQuantMatVec.SCALE_A)
                 .lanewise(VectorOperators.LSHR, KQuantMatVec.SCALE_SHIFT)
                 .and(KQuantMatVec.SCALE_MASK)
@@ -97,7 +92,8 @@ public final class RowDequantizer {
             FloatVector d2 = FloatVector.broadcast(F, dm.lane(is + 1));
             FloatVector m2 = FloatVector.broadcast(F, dm.lane(9 + is));
             for (int l = 0; l < 32; l += L) {
-                IntVector qv = bytes(w, q + l);
+                IntVector qv = (IntVector) ByteVector.fromMemorySegment(B, w, q + l, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
                 FloatVector lo = (FloatVector) qv.and(0xF).convert(VectorOperators.I2F, 0);
                 FloatVector hi =
                         (FloatVector) qv.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0);
@@ -118,7 +114,8 @@ public final class RowDequantizer {
             FloatVector d2 = FloatVector.broadcast(F, d * Dequantize.scaleK4(w, x + 4, is + 1));
             FloatVector m2 = FloatVector.broadcast(F, min * Dequantize.minK4(w, x + 4, is + 1));
             for (int l = 0; l < 32; l += L) {
-                IntVector qv = bytes(w, q + l);
+                IntVector qv = (IntVector) ByteVector.fromMemorySegment(B, w, q + l, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
                 FloatVector lo = (FloatVector) qv.and(0xF).convert(VectorOperators.I2F, 0);
                 FloatVector hi =
                         (FloatVector) qv.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0);
@@ -137,9 +134,12 @@ public final class RowDequantizer {
         for (int n = 0; n < 256; n += 128, ql += 64, qh += 32, sc += 8) {
             for (int l = 0; l < 32; l += L) {
                 int is = l / 16;
-                IntVector lo = bytes(w, ql + l);
-                IntVector hiq = bytes(w, ql + l + 32);
-                IntVector h = bytes(w, qh + l);
+                IntVector lo = (IntVector) ByteVector.fromMemorySegment(B, w, ql + l, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector hiq = (IntVector) ByteVector.fromMemorySegment(B, w, ql + l + 32, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector h = (IntVector) ByteVector.fromMemorySegment(B, w, qh + l, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
                 IntVector q1 = lo.and(0xF).or(h.and(3).lanewise(VectorOperators.LSHL, 4));
                 IntVector q2 = hiq.and(0xF)
                         .or(h.lanewise(VectorOperators.LSHR, 2).and(3).lanewise(VectorOperators.LSHL, 4));
@@ -147,18 +147,20 @@ public final class RowDequantizer {
                         .or(h.lanewise(VectorOperators.LSHR, 4).and(3).lanewise(VectorOperators.LSHL, 4));
                 IntVector q4 = hiq.lanewise(VectorOperators.LSHR, 4)
                         .or(h.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4));
-                store(q1, d * Dequantize.i8(w, sc + is), y, o + n + l);
-                store(q2, d * Dequantize.i8(w, sc + is + 2), y, o + n + l + 32);
-                store(q3, d * Dequantize.i8(w, sc + is + 4), y, o + n + l + 64);
-                store(q4, d * Dequantize.i8(w, sc + is + 6), y, o + n + l + 96);
+                // (q - 32) * (d * sc): d * sc rounded first, as the scalar d * sc * q.
+                ((FloatVector) q1.sub(32).convert(VectorOperators.I2F, 0))
+                        .mul(d * Dequantize.i8(w, sc + is))
+                        .intoArray(y, o + n + l);
+                ((FloatVector) q2.sub(32).convert(VectorOperators.I2F, 0))
+                        .mul(d * Dequantize.i8(w, sc + is + 2))
+                        .intoArray(y, o + n + l + 32);
+                ((FloatVector) q3.sub(32).convert(VectorOperators.I2F, 0))
+                        .mul(d * Dequantize.i8(w, sc + is + 4))
+                        .intoArray(y, o + n + l + 64);
+                ((FloatVector) q4.sub(32).convert(VectorOperators.I2F, 0))
+                        .mul(d * Dequantize.i8(w, sc + is + 6))
+                        .intoArray(y, o + n + l + 96);
             }
         }
-    }
-
-    /** {@code y[at..] = scale * (q - 32)}, as the scalar {@code d * sc * q}: {@code (d * sc)} first. */
-    private static void store(IntVector q, float scale, float[] y, int at) {
-        ((FloatVector) q.sub(32).convert(VectorOperators.I2F, 0))
-                .mul(FloatVector.broadcast(F, scale))
-                .intoArray(y, at);
     }
 }
