@@ -66,6 +66,22 @@ class LanesTest {
         }
     }
 
+    /** The inline form kernels write with {@link Lanes#rotations()} adds as {@link Lanes#sum} does. */
+    @Test
+    void inlineTreeWithTheRotationsIsSum() {
+        VectorSpecies<Float> s = FloatVector.SPECIES_PREFERRED;
+        var rotate = Lanes.rotations();
+        float[] a = wide(new Random(11), s.length() * 4000);
+        for (int off = 0; off < a.length; off += s.length()) {
+            FloatVector v = FloatVector.fromArray(s, a, off);
+            for (int h = s.length() / 2; h > 0; h /= 2) {
+                v = v.add(v.rearrange(rotate[h]));
+            }
+            float want = Lanes.treeSum(a, off, s.length());
+            assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(v.lane(0)), "at " + off);
+        }
+    }
+
     /** The reference tree itself, written out for 8 lanes. */
     @Test
     void treeOrderIsAsDocumented() {

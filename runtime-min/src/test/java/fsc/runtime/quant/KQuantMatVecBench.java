@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Random;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -170,8 +171,10 @@ class KQuantMatVecBench {
             for (int g = 0; g < 4; g++) {
                 long q = at + 16 + 32L * g;
                 long xo = 1024L * b + 256L * g;
-                IntVector q0 = KQuantMatVec.widen(w, q);
-                IntVector q1 = KQuantMatVec.widen(w, q + 16);
+                IntVector q0 = (IntVector) ByteVector.fromMemorySegment(QuantDot.B, w, q, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, QuantDot.I, 0);
+                IntVector q1 = (IntVector) ByteVector.fromMemorySegment(QuantDot.B, w, q + 16, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, QuantDot.I, 0);
                 FloatVector lo = q0.selectFrom(KQuantMatVec.NIBBLES)
                         .reinterpretAsFloats()
                         .mul(FloatVector.fromMemorySegment(F, x, xo, LE));
@@ -216,7 +219,8 @@ class KQuantMatVecBench {
             long at = row + 144L * b;
             float d = Float.float16ToFloat(w.get(Dequantize.I16, at));
             float dmin = Float.float16ToFloat(w.get(Dequantize.I16, at + 2));
-            IntVector p = KQuantMatVec.widen(w, at + 4);
+            IntVector p = (IntVector) ByteVector.fromMemorySegment(QuantDot.B, w, at + 4, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, QuantDot.I, 0);
             IntVector sm = p.rearrange(KQuantMatVec.SCALE_A)
                     .lanewise(VectorOperators.LSHR, KQuantMatVec.SCALE_SHIFT)
                     .and(KQuantMatVec.SCALE_MASK)
@@ -230,8 +234,10 @@ class KQuantMatVecBench {
             for (int g = 0; g < 4; g++) {
                 long q = at + 16 + 32L * g;
                 long xo = 1024L * b + 256L * g;
-                IntVector q0 = KQuantMatVec.widen(w, q);
-                IntVector q1 = KQuantMatVec.widen(w, q + 16);
+                IntVector q0 = (IntVector) ByteVector.fromMemorySegment(QuantDot.B, w, q, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, QuantDot.I, 0);
+                IntVector q1 = (IntVector) ByteVector.fromMemorySegment(QuantDot.B, w, q + 16, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, QuantDot.I, 0);
                 FloatVector lo = q0.selectFrom(KQuantMatVec.NIBBLES)
                         .reinterpretAsFloats()
                         .mul(FloatVector.fromMemorySegment(F, x, xo, LE));
@@ -324,7 +330,8 @@ class KQuantMatVecBench {
                 long at = row + 144L * b;
                 float d = Float.float16ToFloat(w.get(Dequantize.I16, at)) * dx[b];
                 float dmin = Float.float16ToFloat(w.get(Dequantize.I16, at + 2));
-                IntVector p = KQuantMatVec.widen(w, at + 4);
+                IntVector p = (IntVector) ByteVector.fromMemorySegment(QuantDot.B, w, at + 4, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, QuantDot.I, 0);
                 IntVector sm = p.rearrange(KQuantMatVec.SCALE_A)
                         .lanewise(VectorOperators.LSHR, KQuantMatVec.SCALE_SHIFT)
                         .and(KQuantMatVec.SCALE_MASK)
