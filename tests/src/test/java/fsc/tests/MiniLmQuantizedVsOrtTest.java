@@ -144,11 +144,12 @@ class MiniLmQuantizedVsOrtTest {
      * the test measures windows at a short sequence until one allocates nothing (failing if none does
      * within the budget).
      *
-     * <p>About one JVM in five (CI, 2026-12-06) settles on code that boxes vectors in a row kernel
-     * (about 300 KB a call at 1×16) while the others allocate nothing: what C2 inlines depends on what
-     * ran before in the JVM. That is an open defect (docs/PERFORMANCE-INT8.md); so that it shows
-     * without failing every fifth build, a JVM that allocates is checked against a fresh one, and the
-     * test fails when both allocate, as a kernel that always boxes does.
+     * <p>About one JVM in five (CI, 2026-12-06) settled on code that boxed vectors in a row kernel
+     * (about 300 KB a call at 1×16): what C2 inlines depends on what ran before in the JVM, and the
+     * kernels passed vectors to {@code Lanes.sum}. The kernels no longer pass a vector to any call
+     * ({@code NoVectorCrossesACallTest}; docs/PERFORMANCE-INT8.md), but generated code still calls
+     * vector helpers, so a JVM that allocates is still checked against a fresh one before the test
+     * fails; it fails when both allocate, as a kernel that always boxes does.
      */
     @Test
     void steadyStateAllocatesNothing() throws Exception {

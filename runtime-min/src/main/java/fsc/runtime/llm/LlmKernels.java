@@ -1,5 +1,6 @@
 package fsc.runtime.llm;
 
+import fsc.runtime.ElemType;
 import fsc.runtime.Parallelism;
 import fsc.runtime.quant.GgmlType;
 import java.lang.foreign.MemorySegment;
@@ -114,7 +115,8 @@ public final class LlmKernels {
             int sequences,
             int tableWidth,
             int numBlocks) {
-        PagedAttention.f32Cache(
+        PagedLayout layout = LAYOUTS.get().of(layers, blockSize, heads, kvHeads, headDim, scale, ElemType.F32);
+        PagedAttention.run(
                 par,
                 q,
                 k,
@@ -124,12 +126,7 @@ public final class LlmKernels {
                 seqIds,
                 positions,
                 out,
-                layers,
-                blockSize,
-                heads,
-                kvHeads,
-                headDim,
-                scale,
+                layout,
                 layer,
                 tokens,
                 sequences,
@@ -163,7 +160,8 @@ public final class LlmKernels {
             int tableWidth,
             int numBlocks,
             boolean llamaCppFlash) {
-        PagedAttention.f16Cache(
+        PagedLayout layout = LAYOUTS.get().of(layers, blockSize, heads, kvHeads, headDim, scale, ElemType.F16);
+        F16KvAttention.run(
                 par,
                 q,
                 k,
@@ -173,12 +171,7 @@ public final class LlmKernels {
                 seqIds,
                 positions,
                 out,
-                layers,
-                blockSize,
-                heads,
-                kvHeads,
-                headDim,
-                scale,
+                layout,
                 layer,
                 tokens,
                 sequences,
@@ -186,4 +179,27 @@ public final class LlmKernels {
                 numBlocks,
                 llamaCppFlash);
     }
+
+    /** The last layout a thread's attention calls used: generated code passes the same shape every call. */
+    private static final class LayoutCache {
+        private PagedLayout last;
+
+        PagedLayout of(int layers, int blockSize, int heads, int kvHeads, int headDim, float scale, ElemType type) {
+            PagedLayout l = last;
+            if (l == null
+                    || l.layers() != layers
+                    || l.blockSize() != blockSize
+                    || l.heads() != heads
+                    || l.kvHeads() != kvHeads
+                    || l.headDim() != headDim
+                    || Float.floatToRawIntBits(l.scale()) != Float.floatToRawIntBits(scale)
+                    || l.kvType() != type) {
+                l = new PagedLayout(layers, blockSize, heads, kvHeads, headDim, scale, type);
+                last = l;
+            }
+            return l;
+        }
+    }
+
+    private static final ThreadLocal<LayoutCache> LAYOUTS = ThreadLocal.withInitial(LayoutCache::new);
 }

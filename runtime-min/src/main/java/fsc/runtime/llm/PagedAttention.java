@@ -3,7 +3,6 @@ package fsc.runtime.llm;
 import static fsc.runtime.llm.LlmKernels.F32;
 import static fsc.runtime.llm.LlmKernels.I32;
 
-import fsc.runtime.ElemType;
 import fsc.runtime.Parallelism;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
@@ -13,10 +12,10 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Paged attention over the {@link KvCache} layout {@code [block][layer][k|v][slot][kv_heads *
  * head_dim]}: the step's keys and values are stored, then every (token, query head) attends
- * causally to its own sequence's positions. The f32 cache is computed here (exact softmax, scores
- * and weighted sums with fixed-order sums, so results do not depend on the thread split); an f16
- * cache goes to {@link F16KvAttention}. Heads of exactly four vectors take the four-heads-per-pass
- * kernels of {@link AttentionTiles}.
+ * causally to its own sequence's positions, for an f32 cache (exact softmax; scores and weighted
+ * sums with fixed-order sums, so results do not depend on the thread split; {@link F16KvAttention}
+ * is the f16 cache's). Heads of exactly four vectors take the four-heads-per-pass kernels of
+ * {@link AttentionTiles}.
  */
 final class PagedAttention {
     private static final VectorSpecies<Float> ATT = FloatVector.SPECIES_PREFERRED;
@@ -28,7 +27,7 @@ final class PagedAttention {
      * (token, head) attends causally to positions {@code 0..pos} of its own sequence. Storing comes
      * first so tokens of a prefill see each other; parallel over (token, head) pairs afterwards.
      */
-    static void f32Cache(
+    static void run(
             Parallelism par,
             MemorySegment q,
             MemorySegment k,
@@ -38,18 +37,12 @@ final class PagedAttention {
             MemorySegment seqIds,
             MemorySegment positions,
             MemorySegment out,
-            int layers,
-            int blockSize,
-            int heads,
-            int kvHeads,
-            int headDim,
-            float scale,
+            PagedLayout layout,
             int layer,
             int tokens,
             int sequences,
             int tableWidth,
             int numBlocks) {
-        PagedLayout layout = LAYOUTS.get().of(layers, blockSize, heads, kvHeads, headDim, scale, ElemType.F32);
         int kvd = layout.kvDim();
         for (int t = 0; t < tokens; t++) {
             long slot = layout.keyOffset(
@@ -72,37 +65,14 @@ final class PagedAttention {
                 .get()
                 .bind(q, cache, blockTable, out, seqIds, positions, layout, layer, tableWidth, sequences, numBlocks);
         try {
-            int units = tokens * kvHeads;
+            int units = tokens * layout.kvHeads();
             par.forChunks(0, units, par.chunkFor(units, 1, tokens == 1 ? 1 : 8), task);
         } finally {
             task.unbind();
         }
     }
 
-    /** The last layout a thread's attention calls used: generated code passes the same shape every call. */
-    private static final class LayoutCache {
-        private PagedLayout last;
-
-        PagedLayout of(int layers, int blockSize, int heads, int kvHeads, int headDim, float scale, ElemType type) {
-            PagedLayout l = last;
-            if (l == null
-                    || l.layers() != layers
-                    || l.blockSize() != blockSize
-                    || l.heads() != heads
-                    || l.kvHeads() != kvHeads
-                    || l.headDim() != headDim
-                    || Float.floatToRawIntBits(l.scale()) != Float.floatToRawIntBits(scale)
-                    || l.kvType() != type) {
-                l = new PagedLayout(layers, blockSize, heads, kvHeads, headDim, scale, type);
-                last = l;
-            }
-            return l;
-        }
-    }
-
-    private static final ThreadLocal<LayoutCache> LAYOUTS = ThreadLocal.withInitial(LayoutCache::new);
-
-    /** {@link #f32Cache}'s parallel body, its arguments in fields (see {@link MatVecTask}). */
+    /** {@link #run}'s parallel body, its arguments in fields (as QuantMatmul's matvec task: a step allocates nothing). */
     private static final class AttentionTask implements Parallelism.IntRangeBody {
         private MemorySegment q;
         private MemorySegment cache;
@@ -210,52 +180,6 @@ final class PagedAttention {
 
     private static final ThreadLocal<AttentionScratch> ATTENTION_SCRATCH =
             ThreadLocal.withInitial(AttentionScratch::new);
-
-    /**
-     * {@link #f32Cache} over an f16 cache ({@link F16KvAttention}): exact softmax, or llama.cpp's
-     * f16 flash attention when {@code llamaCppFlash}.
-     */
-    static void f16Cache(
-            Parallelism par,
-            MemorySegment q,
-            MemorySegment k,
-            MemorySegment v,
-            MemorySegment cache,
-            MemorySegment blockTable,
-            MemorySegment seqIds,
-            MemorySegment positions,
-            MemorySegment out,
-            int layers,
-            int blockSize,
-            int heads,
-            int kvHeads,
-            int headDim,
-            float scale,
-            int layer,
-            int tokens,
-            int sequences,
-            int tableWidth,
-            int numBlocks,
-            boolean llamaCppFlash) {
-        PagedLayout layout = LAYOUTS.get().of(layers, blockSize, heads, kvHeads, headDim, scale, ElemType.F16);
-        F16KvAttention.run(
-                par,
-                q,
-                k,
-                v,
-                cache,
-                blockTable,
-                seqIds,
-                positions,
-                out,
-                layout,
-                layer,
-                tokens,
-                sequences,
-                tableWidth,
-                numBlocks,
-                llamaCppFlash);
-    }
 
     /**
      * Attention of token {@code t}'s query heads of KV heads {@code kvh0..kvh1} over positions
