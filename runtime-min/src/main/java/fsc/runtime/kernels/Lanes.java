@@ -31,8 +31,9 @@ import jdk.incubator.vector.VectorSpecies;
  * float sum = acc.lane(0);
  * }</pre>
  *
- * the same float additions in the same order as {@code sum}, so the same bits. {@code sum} and
- * {@link #product} stay for generated code (whose methods are small and call them once).
+ * the same float additions in the same order as {@code sum}, so the same bits
+ * ({@code NoVectorCrossesACallTest} holds runtime-min to it). {@code sum} and {@link #product} are
+ * still called by generated code, where the same hazard stands (docs/DECISIONS.md).
  */
 public final class Lanes {
     private static final VectorSpecies<Float> S512 = FloatVector.SPECIES_512;
