@@ -60,7 +60,7 @@ final class IndexOps {
                 : ctx.dimsAttr("shape")
                         .orElseThrow(() -> ctx.fail("the folded form (no input) needs attribute 'shape'"));
         for (Dim d : dims) {
-            if (d.coeff() < 0) {
+            if (d.isNegative()) {
                 throw ctx.fail("shape " + Shapes.show(dims) + " has a negative dimension");
             }
         }

@@ -92,7 +92,8 @@ public final class SliceOp {
             return Dim.of(clamp(dim.value(), start.value(), end.value(), step).count());
         }
         String what = "slice [" + start + ":" + end + ":" + step + "] of a dimension " + dim;
-        boolean negativeSymbol = (!start.isFixed() && start.coeff() < 0) || (!end.isFixed() && end.coeff() < 0);
+        // A symbolic bound must be a size-like sum (P, P+S): one that may be negative would count from the end.
+        boolean negativeSymbol = (!start.isFixed() && !start.isNonNegative()) || (!end.isFixed() && !end.isNonNegative());
         if (step != 1 || negativeSymbol || (start.isFixed() && start.value() < 0 && !dim.isFixed())) {
             throw ctx.fail(what + " has a length that depends on run-time values in a way fsc cannot express");
         }
@@ -110,8 +111,10 @@ public final class SliceOp {
         } else {
             e = end;
         }
-        return Shapes.subtract(e, s)
-                .filter(len -> len.coeff() >= 0)
-                .orElseThrow(() -> ctx.fail(what + " has length " + e + " - " + s + ", not a single term"));
+        Dim len = e.minus(s);
+        if (!len.isNonNegative()) {
+            throw ctx.fail(what + " has length " + len + ", which fsc cannot prove is not negative");
+        }
+        return len;
     }
 }

@@ -178,9 +178,12 @@ class ShapeRulesTest {
                 t("f32[B,2*S]"), infer("concat", List.of(v("f32[B,S]"), v("f32[B,S]")), Map.of("axis", Attr.of(1))));
         assertEquals(
                 t("f32[5,B]"), infer("concat", List.of(v("f32[2,B]"), v("f32[3,B]")), Map.of("axis", Attr.of(-2))));
-        assertThrows(
-                FscException.class,
-                () -> infer("concat", List.of(v("f32[B,P]"), v("f32[B,S]")), Map.of("axis", Attr.of(1))));
+        // A past cache and new tokens: the concatenated length is the sum P+S.
+        assertEquals(
+                t("f32[B,P+S]"), infer("concat", List.of(v("f32[B,P]"), v("f32[B,S]")), Map.of("axis", Attr.of(1))));
+        assertEquals(
+                t("f32[B,P+S+1]"),
+                infer("concat", List.of(v("f32[B,P]"), v("f32[B,1]"), v("f32[B,S]")), Map.of("axis", Attr.of(1))));
     }
 
     @Test
