@@ -99,6 +99,7 @@ public final class ShapeValues {
                         ? Optional.empty()
                         : binary(types, in, out, ShapeValues::floorMod);
             case "constant_of_shape" -> constantOfShape(attrs, out);
+            case "dim_values" -> Optional.of(dimsAttr(attrs, "values"));
             default -> Optional.empty();
         };
     }
