@@ -97,21 +97,23 @@ public final class FoldPass implements Pass {
      * Shape arithmetic that a kept node still reads as data, with symbolic contents, becomes one
      * {@code dim_values} node: a decoder's position ids are {@code range(P, P+S, 1)}, whose start and
      * limit come from {@code shape(past) → gather → add}; the backends run no {@code shape} ops, and
-     * the sizes are known at run time from the symbols. A reverse walk, so a chain feeding only such a
-     * value is left unread for {@code dce}; values read by nothing are left for {@code dce} as they are.
+     * the sizes are known at run time from the symbols. A reverse walk from the graph outputs over live
+     * nodes only, so a chain that fed only such a value, or nothing, is left as it was for {@code dce}.
      */
     private static List<Node> materialise(List<Node> nodes, FoldState s, List<Value> graphOutputs, Counts c) {
         Set<Value> used = Substitution.identitySet(graphOutputs);
         Node[] out = nodes.toArray(new Node[0]);
         for (int i = out.length - 1; i >= 0; i--) {
             Node n = out[i];
+            if (n.outputs().stream().noneMatch(used::contains)) {
+                continue; // dead: what it reads is not read on its account
+            }
             Optional<List<Dim>> contents =
                     n.outputs().size() == 1 ? s.known.get(n.output()) : Optional.empty();
             DType t = n.outputs().size() == 1 ? n.output().dtype() : null;
             if (contents.isPresent()
                     && !n.op().equals("dim_values")
                     && (t == DType.I64 || t == DType.I32)
-                    && used.contains(n.output())
                     && !WeightValues.allFixed(contents.get())) {
                 SortedMap<String, Attr> attrs = new TreeMap<>();
                 attrs.put("values", new Attr.Dims(contents.get()));
