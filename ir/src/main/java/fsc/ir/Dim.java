@@ -86,7 +86,8 @@ public record Dim(List<Term> terms) {
     }
 
     public boolean isFixed() {
-        return terms.isEmpty() || terms.size() == 1 && terms.getFirst().symbols().isEmpty();
+        return terms.isEmpty()
+                || terms.size() == 1 && terms.getFirst().symbols().isEmpty();
     }
 
     /** Whether this is one term ({@code 0}, {@code 384}, {@code 12*S}, {@code B*S}), as every dim was before sums. */
@@ -96,7 +97,9 @@ public record Dim(List<Term> terms) {
 
     /** Whether this is exactly one symbol with coefficient 1 ({@code S}); empty otherwise. */
     public Optional<String> asSymbol() {
-        if (terms.size() == 1 && terms.getFirst().coeff() == 1 && terms.getFirst().symbols().size() == 1) {
+        if (terms.size() == 1
+                && terms.getFirst().coeff() == 1
+                && terms.getFirst().symbols().size() == 1) {
             return Optional.of(terms.getFirst().symbols().getFirst());
         }
         return Optional.empty();
@@ -183,7 +186,8 @@ public record Dim(List<Term> terms) {
     }
 
     public Dim negate() {
-        return new Dim(terms.stream().map(t -> new Term(-t.coeff(), t.symbols())).toList());
+        return new Dim(
+                terms.stream().map(t -> new Term(-t.coeff(), t.symbols())).toList());
     }
 
     public Dim minus(Dim other) {

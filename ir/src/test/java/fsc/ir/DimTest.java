@@ -93,9 +93,10 @@ class DimTest {
 
     @Test
     void tensorTypesRejectOnlyProvablyNegativeDims() {
-        assertThrows(IllegalArgumentException.class, () -> new TensorType(DType.F32, List.of(Dim.of(0).minus(S))));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> new TensorType(DType.F32, List.of(Dim.of(0).minus(S))));
         assertEquals("f32[S-1]", new TensorType(DType.F32, List.of(S.minus(Dim.of(1)))).toString());
-        assertNotEquals(
-                new TensorType(DType.F32, List.of(P.plus(S))), new TensorType(DType.F32, List.of(P.plus(P))));
+        assertNotEquals(new TensorType(DType.F32, List.of(P.plus(S))), new TensorType(DType.F32, List.of(P.plus(P))));
     }
 }

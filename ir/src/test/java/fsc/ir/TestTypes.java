@@ -22,7 +22,8 @@ public final class TestTypes {
 
     /** A dim as printed: monomials ({@code 12*S}, {@code -1}) joined by {@code +} and {@code -} ({@code P+S-1}). */
     public static Dim dim(String text) {
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("([+-]?)([^+-]+)").matcher(text);
+        java.util.regex.Matcher m =
+                java.util.regex.Pattern.compile("([+-]?)([^+-]+)").matcher(text);
         Dim sum = Dim.of(0);
         while (m.find()) {
             Dim d = Dim.of(m.group(1).equals("-") ? -1 : 1);

@@ -108,8 +108,7 @@ public final class FoldPass implements Pass {
             if (n.outputs().stream().noneMatch(used::contains)) {
                 continue; // dead: what it reads is not read on its account
             }
-            Optional<List<Dim>> contents =
-                    n.outputs().size() == 1 ? s.known.get(n.output()) : Optional.empty();
+            Optional<List<Dim>> contents = n.outputs().size() == 1 ? s.known.get(n.output()) : Optional.empty();
             DType t = n.outputs().size() == 1 ? n.output().dtype() : null;
             if (contents.isPresent()
                     && !n.op().equals("dim_values")
@@ -118,7 +117,11 @@ public final class FoldPass implements Pass {
                 SortedMap<String, Attr> attrs = new TreeMap<>();
                 attrs.put("values", new Attr.Dims(contents.get()));
                 attrs.put("dtype", new Attr.Type(t));
-                attrs.put("shape", new Attr.Ints(n.output().type().dims().stream().map(Dim::value).toList()));
+                attrs.put(
+                        "shape",
+                        new Attr.Ints(n.output().type().dims().stream()
+                                .map(Dim::value)
+                                .toList()));
                 out[i] = new Node("dim_values", n.name(), List.of(), n.outputs(), attrs);
                 c.dimValues++;
                 continue;

@@ -158,7 +158,8 @@ class Gpt2PastDecoderVsOrtTest {
                 }
                 Map<String, float[]> expected = ort.run(step(new long[] {token}, ortPast));
                 Map<String, Tensor> actual = m.run(step(new long[] {token}, fscPast));
-                assertArrayEquals(new long[] {2, 1, 2, p + 1, 2}, actual.get("present_0").shape(), "present at P=" + p);
+                assertArrayEquals(
+                        new long[] {2, 1, 2, p + 1, 2}, actual.get("present_0").shape(), "present at P=" + p);
                 double e1 = maxAbs(expected, actual, "P=" + p + " S=1");
                 lines.add(String.format(Locale.ROOT, "P=%d S=1 max-abs %.2e", p, e1));
                 worst = Math.max(worst, e1);
@@ -195,8 +196,8 @@ class Gpt2PastDecoderVsOrtTest {
             }
             Map<String, Tensor> late = step(new long[] {3}, tooLong);
             org.junit.jupiter.api.Assertions.assertThrows(ai.onnxruntime.OrtException.class, () -> ort.run(late));
-            RuntimeException outOfTable = org.junit.jupiter.api.Assertions.assertThrows(
-                    RuntimeException.class, () -> m.run(late));
+            RuntimeException outOfTable =
+                    org.junit.jupiter.api.Assertions.assertThrows(RuntimeException.class, () -> m.run(late));
             assertTrue(outOfTable.getMessage().contains("out of range"), outOfTable.getMessage());
             // A past of 0 positions is refused in one line, not run wrongly.
             Map<String, Tensor> empty = new LinkedHashMap<>();
@@ -234,7 +235,8 @@ class Gpt2PastDecoderVsOrtTest {
         int rc;
         try {
             System.setErr(new PrintStream(sysErr, true, StandardCharsets.UTF_8));
-            rc = Main.execute(new PrintWriter(new StringWriter(), true), new PrintWriter(err, true), args.toArray(String[]::new));
+            rc = Main.execute(
+                    new PrintWriter(new StringWriter(), true), new PrintWriter(err, true), args.toArray(String[]::new));
         } finally {
             System.setErr(stderr);
         }

@@ -235,7 +235,11 @@ final class CopyEmitter {
         CodeBlock.Builder b = CodeBlock.builder();
         for (int i = 0; i < values.size(); i++) {
             b.addStatement(ElemCode.store(
-                    ys, y.dtype(), CodeBlock.of("$LL", i), CodeBlock.of("($T) $L", JavaTypes.scalar(y.dtype()), s.dims().of(values.get(i)))));
+                    ys,
+                    y.dtype(),
+                    CodeBlock.of("$LL", i),
+                    CodeBlock.of(
+                            "($T) $L", JavaTypes.scalar(y.dtype()), s.dims().of(values.get(i)))));
         }
         return b.build();
     }

@@ -129,7 +129,8 @@ final class DimCode {
      */
     CodeBlock of(Dim d) {
         if (d.isMonomial()) {
-            return term(d.terms().isEmpty() ? new Dim.Term(0, List.of()) : d.terms().getFirst());
+            return term(
+                    d.terms().isEmpty() ? new Dim.Term(0, List.of()) : d.terms().getFirst());
         }
         CodeBlock.Builder b = CodeBlock.builder().add("(");
         for (int i = 0; i < d.terms().size(); i++) {

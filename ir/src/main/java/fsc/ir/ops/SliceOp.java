@@ -96,7 +96,8 @@ public final class SliceOp {
         }
         String what = "slice [" + start + ":" + end + ":" + step + "] of a dimension " + dim;
         // A symbolic bound must be a size-like sum (P, P+S): one that may be negative would count from the end.
-        boolean negativeSymbol = (!start.isFixed() && !start.isNonNegative()) || (!end.isFixed() && !end.isNonNegative());
+        boolean negativeSymbol =
+                (!start.isFixed() && !start.isNonNegative()) || (!end.isFixed() && !end.isNonNegative());
         if (step != 1 || negativeSymbol) {
             throw ctx.fail(what + " has a length that depends on run-time values in a way fsc cannot express");
         }

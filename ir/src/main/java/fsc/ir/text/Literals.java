@@ -102,7 +102,8 @@ final class Literals {
     Dim dim(FsirParser.DimContext d) {
         List<Dim.Term> terms = new ArrayList<>();
         for (int i = 0; i < d.dimTerm().size(); i++) {
-            boolean negative = i == 0 ? d.sign != null : d.dimOp.get(i - 1).getText().equals("-");
+            boolean negative =
+                    i == 0 ? d.sign != null : d.dimOp.get(i - 1).getText().equals("-");
             terms.add(term(d.dimTerm(i), negative));
         }
         return new Dim(terms);

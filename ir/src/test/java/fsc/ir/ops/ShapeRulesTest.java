@@ -156,7 +156,11 @@ class ShapeRulesTest {
                 infer("slice", v("f32[1024,8]"), known("i64[1]", "P"), known("i64[1]", "P+S"), known("i64[1]", "0")));
         assertEquals(
                 t("f32[1,8]"),
-                infer("slice", v("f32[S,8]"), known("i64[1]", "-1"), known("i64[1]", "9223372036854775807"),
+                infer(
+                        "slice",
+                        v("f32[S,8]"),
+                        known("i64[1]", "-1"),
+                        known("i64[1]", "9223372036854775807"),
                         known("i64[1]", "0")));
     }
 

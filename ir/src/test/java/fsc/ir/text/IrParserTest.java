@@ -135,10 +135,13 @@ class IrParserTest {
                   return %y, %pos
                 }
                 """
-                        .replace("  %bounds", "  %zero: i64[] = const @\"zero\" [0]\n  %one: i64[] = const @\"one\" [1]\n  %bounds");
+                        .replace(
+                                "  %bounds",
+                                "  %zero: i64[] = const @\"zero\" [0]\n  %one: i64[] = const @\"one\" [1]\n  %bounds");
         Graph g = IrParser.parse(text, "past.fsir", new fsc.ir.Weights(new java.util.TreeMap<>()));
         String printed = IrPrinter.print(g);
-        assertTrue(printed.contains("%y: f32[P+S-1,2] = slice(%cat) {axes = [0], ends = <P+S>, starts = <1>}"), printed);
+        assertTrue(
+                printed.contains("%y: f32[P+S-1,2] = slice(%cat) {axes = [0], ends = <P+S>, starts = <1>}"), printed);
         // S+P is printed in canonical order.
         assertTrue(printed.contains("dim_values() {values = <P, P+S>}"), printed);
         assertEquals(printed, IrPrinter.print(IrParser.parse(printed, "t.fsir", g.weights())));
@@ -153,18 +156,18 @@ class IrParserTest {
                   return %y
                 }
                 """,
-                "n.fsir",
-                new fsc.ir.Weights(new java.util.TreeMap<>()));
+                "n.fsir", new fsc.ir.Weights(new java.util.TreeMap<>()));
         assertTrue(IrPrinter.print(neg).contains("ends = <2*N-1>, starts = <0>"), IrPrinter.print(neg));
         assertTrue(IrPrinter.print(neg).contains("reshape(%s) {shape = <-1>}"), IrPrinter.print(neg));
         Map<String, HostTensor> out = new Interpreter(g)
                 .run(Map.of(
                         "past", HostTensor.ofFloats(new long[] {3, 2}, 1, 2, 3, 4, 5, 6),
                         "new", HostTensor.ofFloats(new long[] {2, 2}, 7, 8, 9, 10)));
-        assertEquals(List.of(3L, 4L), java.util.Arrays.stream(out.get("pos").toLongArray()).boxed().toList());
         assertEquals(
-                List.of(3f, 4f, 5f, 6f, 7f, 8f, 9f, 10f),
-                toList(out.get("y").toFloatArray()));
+                List.of(3L, 4L),
+                java.util.Arrays.stream(out.get("pos").toLongArray()).boxed().toList());
+        assertEquals(
+                List.of(3f, 4f, 5f, 6f, 7f, 8f, 9f, 10f), toList(out.get("y").toFloatArray()));
     }
 
     private static List<Float> toList(float[] a) {
