@@ -34,7 +34,7 @@ public record TensorType(DType dtype, List<Dim> dims, String layout, Container c
         }
         dims = List.copyOf(dims);
         for (Dim d : dims) {
-            if (d.coeff() < 0) {
+            if (d.isNegative()) {
                 throw new IllegalArgumentException("negative dimension " + d + " in " + dtype.irName() + dims);
             }
         }

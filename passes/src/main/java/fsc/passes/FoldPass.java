@@ -1,5 +1,7 @@
 package fsc.passes;
 
+import fsc.ir.Attr;
+import fsc.ir.DType;
 import fsc.ir.Dim;
 import fsc.ir.Graph;
 import fsc.ir.Node;
@@ -11,6 +13,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
 
 /**
  * Canonicalization and constant folding. One forward walk over the nodes; for each node, in order:
@@ -57,9 +61,10 @@ public final class FoldPass implements Pass {
         int evaluated;
         int shapeConstants;
         int operandForms;
+        int dimValues;
 
         boolean any() {
-            return identities + evaluated + shapeConstants + operandForms > 0;
+            return identities + evaluated + shapeConstants + operandForms + dimValues > 0;
         }
     }
 
@@ -78,13 +83,52 @@ public final class FoldPass implements Pass {
                 s.emitted(n);
             }
         }
+        nodes = materialise(nodes, s, g.outputs(), counts);
         if (!counts.any()) {
             return g;
         }
         ctx.note(counts.identities + " identities, " + counts.evaluated + " nodes evaluated, "
                 + counts.shapeConstants + " shape values made constant, " + counts.operandForms
-                + " operand forms folded");
+                + " operand forms folded" + (counts.dimValues > 0 ? ", " + counts.dimValues + " dim_values made" : ""));
         return s.build(nodes);
+    }
+
+    /**
+     * Shape arithmetic that a kept node still reads as data, with symbolic contents, becomes one
+     * {@code dim_values} node: a decoder's position ids are {@code range(P, P+S, 1)}, whose start and
+     * limit come from {@code shape(past) → gather → add}; the backends run no {@code shape} ops, and
+     * the sizes are known at run time from the symbols. A reverse walk from the graph outputs over live
+     * nodes only, so a chain that fed only such a value, or nothing, is left as it was for {@code dce}.
+     */
+    private static List<Node> materialise(List<Node> nodes, FoldState s, List<Value> graphOutputs, Counts c) {
+        Set<Value> used = Substitution.identitySet(graphOutputs);
+        Node[] out = nodes.toArray(new Node[0]);
+        for (int i = out.length - 1; i >= 0; i--) {
+            Node n = out[i];
+            if (n.outputs().stream().noneMatch(used::contains)) {
+                continue; // dead: what it reads is not read on its account
+            }
+            Optional<List<Dim>> contents = n.outputs().size() == 1 ? s.known.get(n.output()) : Optional.empty();
+            DType t = n.outputs().size() == 1 ? n.output().dtype() : null;
+            if (contents.isPresent()
+                    && !n.op().equals("dim_values")
+                    && (t == DType.I64 || t == DType.I32)
+                    && !WeightValues.allFixed(contents.get())) {
+                SortedMap<String, Attr> attrs = new TreeMap<>();
+                attrs.put("values", new Attr.Dims(contents.get()));
+                attrs.put("dtype", new Attr.Type(t));
+                attrs.put(
+                        "shape",
+                        new Attr.Ints(n.output().type().dims().stream()
+                                .map(Dim::value)
+                                .toList()));
+                out[i] = new Node("dim_values", n.name(), List.of(), n.outputs(), attrs);
+                c.dimValues++;
+                continue;
+            }
+            used.addAll(n.inputs());
+        }
+        return List.of(out);
     }
 
     /** The node to emit in place of {@code n}, or null when its outputs are now constants or replaced. */

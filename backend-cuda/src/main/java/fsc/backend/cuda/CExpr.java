@@ -22,12 +22,19 @@ final class CExpr {
         if (d.isFixed()) {
             return d.value() + "LL";
         }
-        StringBuilder sb = new StringBuilder("(");
-        if (d.coeff() != 1) {
-            sb.append(d.coeff()).append("LL*");
+        List<String> terms = new ArrayList<>();
+        for (Dim.Term t : d.terms()) {
+            StringBuilder sb = new StringBuilder();
+            if (t.coeff() != 1 || t.symbols().isEmpty()) {
+                sb.append(t.coeff()).append("LL");
+                if (!t.symbols().isEmpty()) {
+                    sb.append("*");
+                }
+            }
+            sb.append(String.join("*", t.symbols().stream().map(CExpr::symbol).toList()));
+            terms.add(sb.toString());
         }
-        sb.append(String.join("*", d.symbols().stream().map(CExpr::symbol).toList()));
-        return sb.append(")").toString();
+        return "(" + String.join(" + ", terms) + ")";
     }
 
     /** Product of dims {@code from..to-1} of {@code t} as one monomial (1 when empty). */

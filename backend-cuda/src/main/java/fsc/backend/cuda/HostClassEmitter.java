@@ -134,17 +134,28 @@ final class HostClassEmitter {
                 shared);
     }
 
-    /** A monomial as Java: {@code 384L * s[0] * s[1]}, symbols by their index in the sorted list. */
+    /**
+     * A dim as Java: {@code 384L * s[0] * s[1]}, a sum as its terms joined by {@code +}; symbols by
+     * their index in the sorted list.
+     */
     static String javaDim(Dim d, List<String> symbols) {
-        StringBuilder sb = new StringBuilder(d.coeff() + "L");
-        for (String sym : d.symbols()) {
-            int i = symbols.indexOf(sym);
-            if (i < 0) {
-                throw new IllegalStateException("backend-cuda: symbol " + sym + " is not a graph symbol " + symbols);
-            }
-            sb.append(" * s[").append(i).append("]");
+        if (d.terms().isEmpty()) {
+            return "0L";
         }
-        return sb.toString();
+        List<String> terms = new ArrayList<>();
+        for (Dim.Term t : d.terms()) {
+            StringBuilder sb = new StringBuilder(t.coeff() + "L");
+            for (String sym : t.symbols()) {
+                int i = symbols.indexOf(sym);
+                if (i < 0) {
+                    throw new IllegalStateException(
+                            "backend-cuda: symbol " + sym + " is not a graph symbol " + symbols);
+                }
+                sb.append(" * s[").append(i).append("]");
+            }
+            terms.add(sb.toString());
+        }
+        return String.join(" + ", terms);
     }
 
     private static String strings(List<String> xs) {

@@ -45,7 +45,7 @@ final class HostSignatures {
             for (Dim d : v.type().dims()) {
                 if (d.isFixed()) {
                     parts.add(CodeBlock.of("$T.fixed($LL)", DIM_SPEC, d.value()));
-                } else if (d.coeff() == 1 && d.symbols().size() == 1) {
+                } else if (d.asSymbol().isPresent()) {
                     parts.add(CodeBlock.of(
                             "$T.symbol($S, $LL)", DIM_SPEC, d.symbols().get(0), d.upperBound(m.bounds())));
                 } else {

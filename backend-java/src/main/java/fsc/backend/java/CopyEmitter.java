@@ -223,6 +223,27 @@ final class CopyEmitter {
         return b.endControlFlow().build();
     }
 
+    /**
+     * {@code dim_values}: each value, a sum of the run-time symbols such as {@code P + S}, stored as
+     * the output's integer type ({@code y[1] = (long) (seq_len + 1L)}).
+     */
+    static CodeBlock dimValues(Scope s) {
+        Node n = s.node();
+        Value y = n.output();
+        String ys = s.segment(y, "y");
+        java.util.List<fsc.ir.Dim> values = n.dimsAttr("values");
+        CodeBlock.Builder b = CodeBlock.builder();
+        for (int i = 0; i < values.size(); i++) {
+            b.addStatement(ElemCode.store(
+                    ys,
+                    y.dtype(),
+                    CodeBlock.of("$LL", i),
+                    CodeBlock.of(
+                            "($T) $L", JavaTypes.scalar(y.dtype()), s.dims().of(values.get(i)))));
+        }
+        return b.build();
+    }
+
     static CodeBlock constantOfShape(Scope s) {
         Node n = s.node();
         Value y = n.output();

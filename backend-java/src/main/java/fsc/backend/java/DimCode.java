@@ -123,13 +123,33 @@ final class DimCode {
                 params.values().stream().map(p -> CodeBlock.of("$N", p)).toList(), ", ");
     }
 
-    /** A {@code long} expression for {@code d}. */
+    /**
+     * A {@code long} expression for {@code d}: {@code 12L * S} for a monomial, a parenthesised sum
+     * such as {@code (P + S - 1L)} for a sum, so it can stand as a factor or a loop bound anywhere.
+     */
     CodeBlock of(Dim d) {
-        List<CodeBlock> factors = new ArrayList<>();
-        if (d.coeff() != 1 || d.symbols().isEmpty()) {
-            factors.add(CodeBlock.of("$LL", d.coeff()));
+        if (d.isMonomial()) {
+            return term(
+                    d.terms().isEmpty() ? new Dim.Term(0, List.of()) : d.terms().getFirst());
         }
-        for (String s : d.symbols()) {
+        CodeBlock.Builder b = CodeBlock.builder().add("(");
+        for (int i = 0; i < d.terms().size(); i++) {
+            Dim.Term t = d.terms().get(i);
+            if (i == 0) {
+                b.add("$L", term(t));
+            } else {
+                b.add(t.coeff() < 0 ? " - $L" : " + $L", term(new Dim.Term(Math.abs(t.coeff()), t.symbols())));
+            }
+        }
+        return b.add(")").build();
+    }
+
+    private CodeBlock term(Dim.Term t) {
+        List<CodeBlock> factors = new ArrayList<>();
+        if (t.coeff() != 1 || t.symbols().isEmpty()) {
+            factors.add(CodeBlock.of("$LL", t.coeff()));
+        }
+        for (String s : t.symbols()) {
             String f = extents.get(s);
             factors.add(CodeBlock.of("$N", f != null ? f : param(s)));
         }
@@ -154,14 +174,14 @@ final class DimCode {
 
     /** Product that keeps zero as the plain {@code 0} so broadcast strides compare equal. */
     static Dim times(Dim a, Dim b) {
-        return a.coeff() == 0 || b.coeff() == 0 ? Dim.of(0) : a.times(b);
+        return a.times(b);
     }
 
     static boolean isOne(Dim d) {
-        return d.isFixed() && d.coeff() == 1;
+        return d.isFixed() && d.value() == 1;
     }
 
     static boolean isZero(Dim d) {
-        return d.coeff() == 0;
+        return d.terms().isEmpty();
     }
 }

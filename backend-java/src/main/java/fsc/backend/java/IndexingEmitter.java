@@ -64,7 +64,7 @@ final class IndexingEmitter {
         // node carries them as an attribute or (unfolded, a constant operand) as an input.
         long[] repeats = new long[xd.size()];
         for (int d = 0; d < repeats.length; d++) {
-            repeats[d] = xd.get(d).coeff() == 0
+            repeats[d] = DimCode.isZero(xd.get(d))
                     ? 1
                     : y.type().dim(d).dividedBy(xd.get(d)).orElseThrow().value();
         }

@@ -263,6 +263,9 @@ final class JavaKernelSupport {
         if (n.op().equals("constant_of_shape")) {
             return new Kernel(n.op(), PLAIN, PLAIN, CopyEmitter::constantOfShape);
         }
+        if (n.op().equals("dim_values")) {
+            return new Kernel(n.op(), INTS, INTS, CopyEmitter::dimValues);
+        }
         if (n.hasRegions()) {
             // The regions' own ops are checked when their classes are generated.
             return ControlFlowEmitter.supports(n) ? new Kernel(n.op(), PLAIN, PLAIN, ControlFlowEmitter::emit) : null;

@@ -58,6 +58,7 @@ final class NodeCost {
             "cast",
             "shape",
             "constant_of_shape",
+            "dim_values",
             "range",
             "trilu",
             "pad",

@@ -28,7 +28,9 @@ record Poly(TreeMap<String, Double> terms) {
     /** {@code scale × d}. */
     static Poly of(Dim d, double scale) {
         TreeMap<String, Double> t = new TreeMap<>();
-        t.put(String.join("*", d.symbols()), d.coeff() * scale);
+        for (Dim.Term term : d.terms()) {
+            t.merge(String.join("*", term.symbols()), term.coeff() * scale, Double::sum);
+        }
         return new Poly(t);
     }
 

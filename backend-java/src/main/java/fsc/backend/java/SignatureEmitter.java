@@ -109,7 +109,7 @@ final class SignatureEmitter {
             List<Dim> dims = in.type().dims();
             for (int d = 0; d < dims.size(); d++) {
                 Dim dim = dims.get(d);
-                if (!dim.isFixed() && !(dim.coeff() == 1 && dim.symbols().size() == 1)) {
+                if (!dim.isFixed() && dim.asSymbol().isEmpty()) {
                     b.addStatement(
                             "expectDim(inputs.get($S), $S, $L, $L, $S)",
                             in.name(),

@@ -17,7 +17,8 @@ import java.util.Map;
  * Pad, axis by axis: the positions taken from the input (edge, reflect and wrap modes, and
  * cropping by negative pads) are one {@code gather} with indices computed here; constant mode
  * concatenates blocks of the pad value (an operand, so it may be a run-time input) around them.
- * The pads and axes must be known at compile time.
+ * The pads and axes must be known at compile time; a symbolic axis takes constant mode with pads
+ * of at least 0 (its size becomes a sum, {@code S+3}).
  */
 final class PadConverter {
     private PadConverter() {}
@@ -68,6 +69,19 @@ final class PadConverter {
     private static Value padAxis(
             NodeContext c, Value x, int axis, long begin, long end, String mode, Value fill, String tag) {
         Dim d = x.type().dim(axis);
+        boolean constant = mode.equals("constant");
+        if (!d.isFixed() && constant && begin >= 0 && end >= 0) {
+            // Only blocks of the value around the whole input: a sum such as S+3, no gather needed.
+            List<Value> parts = new ArrayList<>();
+            if (begin > 0) {
+                parts.add(block(c, fill, x, axis, begin, tag + "_before"));
+            }
+            parts.add(x);
+            if (end > 0) {
+                parts.add(block(c, fill, x, axis, end, tag + "_after"));
+            }
+            return c.emit("concat", parts, Map.of("axis", new Attr.Int(axis)), c.temp(tag + "_padded"));
+        }
         if (!d.isFixed()) {
             throw new FscException(
                     c.where + ": pads a symbolic dimension " + d + " of " + x.type(),
@@ -75,7 +89,6 @@ final class PadConverter {
                             + " inputs it is given)");
         }
         long n = d.value();
-        boolean constant = mode.equals("constant");
         // Constant mode takes only the kept input positions here; the value blocks come after.
         long from = constant ? Math.max(0, -begin) : -begin;
         long to = constant ? n + Math.min(0, end) : n + end;

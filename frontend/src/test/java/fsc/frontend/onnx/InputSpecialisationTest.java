@@ -97,6 +97,20 @@ class InputSpecialisationTest {
         assertEquals("f32[4,6]", imported.outputs().getFirst().type().toString());
     }
 
+    /** Constant-mode Pad of a symbolic axis: blocks of the value around it, a sum of sizes. */
+    @Test
+    void constantPadOfASymbolicAxisIsASum() {
+        GraphProto g = GraphProto.newBuilder()
+                .addInput(TinyModels.value("x", TinyModels.FLOAT, "N", "S"))
+                .addInitializer(TinyModels.longs("pads", List.of(4L), 0, 1, 0, 2))
+                .addNode(TinyModels.node("Pad", "pad", List.of("x", "pads"), List.of("y")))
+                .addOutput(TinyModels.value("y", TinyModels.FLOAT, null, null))
+                .build();
+        Graph imported = OnnxImporter.importModel(
+                TinyModels.write(dir, "pad_sym.onnx", TinyModels.model(g, 13)), ImportOptions.defaults());
+        assertEquals("f32[N,S+3]", imported.outputs().getFirst().type().toString());
+    }
+
     /**
      * {@code If(Shape(x)[1] == 1)} whose branches differ in type (squeeze axis 1 or keep x), as
      * PyTorch exports of silero VAD v5 write it: with x's shape known the condition is evaluated and

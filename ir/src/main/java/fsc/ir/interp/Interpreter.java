@@ -139,11 +139,9 @@ public final class Interpreter {
                 continue;
             }
             fsc.ir.Dim dim = out.type().dim(d);
-            if (dim.coeff() != 1 || dim.symbols().size() != 1) {
-                throw new IllegalStateException("dimension " + dim + " of %" + out.name()
-                        + " is unknown before its node runs but is not a lone symbol");
-            }
-            String symbol = dim.symbols().getFirst();
+            String symbol = dim.asSymbol()
+                    .orElseThrow(() -> new IllegalStateException("dimension " + dim + " of %" + out.name()
+                            + " is unknown before its node runs but is not a lone symbol"));
             Long known = binding.get(symbol);
             if (known == null) {
                 known = got[d];

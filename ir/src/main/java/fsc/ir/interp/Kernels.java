@@ -24,6 +24,7 @@ final class Kernels {
             "gather",
             "shape",
             "constant_of_shape",
+            "dim_values",
             "matmul",
             "matmul_int8",
             "dynamic_quantize",
@@ -124,6 +125,7 @@ final class Kernels {
             case "gather" -> LayoutKernels.gather(c);
             case "shape" -> LayoutKernels.shape(c);
             case "constant_of_shape" -> LayoutKernels.constantOfShape(c);
+            case "dim_values" -> LayoutKernels.dimValues(c);
             case "matmul" -> LinalgKernels.matmul(c);
             case "gemm" -> LinalgKernels.gemm(c);
             case "matmul_int8" -> Int8Kernels.matmulInt8(c);

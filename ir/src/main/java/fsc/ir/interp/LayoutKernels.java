@@ -126,6 +126,16 @@ final class LayoutKernels {
         return HostTensor.ofInts(DType.I64, c.outShape(), e > s ? Arrays.copyOfRange(xShape, s, e) : new long[0]);
     }
 
+    /** Each value of attribute {@code values} under the call's symbol binding. */
+    static HostTensor dimValues(Call c) {
+        HostTensor out = c.newOutput();
+        java.util.List<fsc.ir.Dim> values = c.node().dimsAttr("values");
+        for (int i = 0; i < values.size(); i++) {
+            out.setLong(i, values.get(i).evaluate(c.binding()));
+        }
+        return out;
+    }
+
     static HostTensor constantOfShape(Call c) {
         HostTensor out = c.newOutput();
         double v = c.node().floatAttr("value");

@@ -11,8 +11,8 @@ import java.util.TreeMap;
 
 /**
  * Binds the graph's symbols from the shapes of the actual inputs. A dimension {@code S} binds S
- * directly; a product such as {@code B*S} binds its last unbound symbol once the others are known
- * (we sweep until nothing changes). Every dimension is then checked against the binding and every
+ * directly; a product such as {@code B*S} or a sum such as {@code P+S} binds its last unbound symbol
+ * once the others are known (we sweep until nothing changes). Every dimension is then checked against the binding and every
  * symbol against its upper bound.
  */
 final class SymbolBinder {
@@ -30,22 +30,9 @@ final class SymbolBinder {
                     Dim d = v.type().dim(i);
                     List<String> unbound = d.symbols().stream()
                             .filter(s -> !binding.containsKey(s))
+                            .distinct()
                             .toList();
-                    if (unbound.size() != 1) {
-                        continue;
-                    }
-                    long known = d.coeff();
-                    for (String s : d.symbols()) {
-                        known *= binding.getOrDefault(s, 1L);
-                    }
-                    // A repeated unbound symbol (S*S) is not solved here; the final check catches misuse.
-                    if (known != 0
-                            && shape[i] % known == 0
-                            && d.symbols().stream()
-                                            .filter(unbound.getFirst()::equals)
-                                            .count()
-                                    == 1) {
-                        binding.put(unbound.getFirst(), shape[i] / known);
+                    if (unbound.size() == 1 && solve(d, unbound.getFirst(), shape[i], binding)) {
                         changed = true;
                     }
                 }
@@ -76,5 +63,34 @@ final class SymbolBinder {
             }
         }
         return binding;
+    }
+
+    /**
+     * Binds {@code symbol}, the one unbound symbol of {@code d}, so that {@code d} evaluates to {@code
+     * size}: possible when it occurs once, in one term ({@code B*S}, {@code P+S}); a repeated one
+     * ({@code S*S}) is not solved here, and the final check catches misuse.
+     */
+    private static boolean solve(Dim d, String symbol, long size, Map<String, Long> binding) {
+        long rest = size;
+        long factor = 0;
+        for (Dim.Term t : d.terms()) {
+            long count = t.symbols().stream().filter(symbol::equals).count();
+            long known = t.coeff();
+            for (String s : t.symbols()) {
+                known *= s.equals(symbol) ? 1 : binding.get(s);
+            }
+            if (count == 0) {
+                rest -= known;
+            } else if (count == 1 && factor == 0) {
+                factor = known;
+            } else {
+                return false;
+            }
+        }
+        if (factor == 0 || rest % factor != 0) {
+            return false;
+        }
+        binding.put(symbol, rest / factor);
+        return true;
     }
 }

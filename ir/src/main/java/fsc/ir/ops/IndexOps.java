@@ -6,7 +6,7 @@ import fsc.ir.TensorType;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Ops that index or describe shapes: gather, shape, constant_of_shape. */
+/** Ops that index or describe shapes: gather, shape, constant_of_shape, dim_values. */
 final class IndexOps {
     private IndexOps() {}
 
@@ -21,7 +21,26 @@ final class IndexOps {
                         .attrs(
                                 AttrSpec.dims("shape"),
                                 AttrSpec.type("dtype", DType.F32),
-                                AttrSpec.number("value", 0.0)));
+                                AttrSpec.number("value", 0.0)),
+                // Shape arithmetic whose result a node reads as data (range's start and limit in a
+                // decoder with a past cache: P and P+S): the contents, evaluated at run time. shape:
+                // the output's fixed dims; absent means one dim holding every value.
+                OpSpec.fixed("dim_values", 0, IndexOps::dimValues)
+                        .attrs(AttrSpec.dims("values"), AttrSpec.type("dtype", DType.I64), AttrSpec.ints("shape")));
+    }
+
+    private static List<TensorType> dimValues(InferContext ctx) {
+        List<Dim> values = ctx.dimsAttr("values").orElseThrow(() -> ctx.fail("needs attribute 'values'"));
+        DType t = ctx.typeAttr("dtype");
+        if (t != DType.I64 && t != DType.I32) {
+            throw ctx.fail("dtype must be i64 or i32, got " + t.irName());
+        }
+        long[] shape = ctx.intsAttr("shape").orElse(new long[] {values.size()});
+        TensorType out = TensorType.of(t, shape);
+        if (out.elementCount().value() != values.size()) {
+            throw ctx.fail(values.size() + " values do not fill shape " + java.util.Arrays.toString(shape));
+        }
+        return List.of(out);
     }
 
     private static List<TensorType> gather(InferContext ctx) {
@@ -60,7 +79,7 @@ final class IndexOps {
                 : ctx.dimsAttr("shape")
                         .orElseThrow(() -> ctx.fail("the folded form (no input) needs attribute 'shape'"));
         for (Dim d : dims) {
-            if (d.coeff() < 0) {
+            if (d.isNegative()) {
                 throw ctx.fail("shape " + Shapes.show(dims) + " has a negative dimension");
             }
         }

@@ -91,7 +91,7 @@ final class LayoutOps {
                     throw ctx.fail("target shape " + Shapes.show(target) + " copies dim " + i + " of " + x);
                 }
                 out.add(x.dim(i));
-            } else if (t.coeff() < 0) {
+            } else if (t.isNegative()) {
                 throw ctx.fail("target shape " + Shapes.show(target) + " has a negative dimension");
             } else {
                 out.add(t);
@@ -190,10 +190,7 @@ final class LayoutOps {
             if (t.dtype() != first.dtype() || !sameRank) {
                 throw ctx.fail("cannot concatenate " + first + " and " + t + " on axis " + axis);
             }
-            Dim prev = sum;
-            sum = Shapes.add(sum, t.dim(axis))
-                    .orElseThrow(() -> ctx.fail("concatenated size " + prev + " + " + t.dim(axis) + " on axis " + axis
-                            + " is not a single term such as 2*S"));
+            sum = Shapes.add(sum, t.dim(axis));
         }
         List<Dim> dims = new ArrayList<>(first.dims());
         dims.set(axis, sum);

@@ -79,8 +79,8 @@ public final class ShapeValues {
             case "gather" -> gather(types, in, attrs);
             case "concat" -> concat(types, in, attrs);
             case "slice" -> slice(types, in, attrs);
-            case "add" -> binary(types, in, out, Shapes::add);
-            case "sub" -> binary(types, in, out, Shapes::subtract);
+            case "add" -> binary(types, in, out, (a, b) -> Optional.of(Shapes.add(a, b)));
+            case "sub" -> binary(types, in, out, (a, b) -> Optional.of(Shapes.subtract(a, b)));
             case "mul" -> binary(types, in, out, (a, b) -> Optional.of(Shapes.multiply(a, b)));
             case "div" -> binary(types, in, out, ShapeValues::divide);
             case "equal" -> binary(types, in, out, ShapeValues::equal);
@@ -99,6 +99,7 @@ public final class ShapeValues {
                         ? Optional.empty()
                         : binary(types, in, out, ShapeValues::floorMod);
             case "constant_of_shape" -> constantOfShape(attrs, out);
+            case "dim_values" -> Optional.of(dimsAttr(attrs, "values"));
             default -> Optional.empty();
         };
     }
@@ -309,40 +310,32 @@ public final class ShapeValues {
     }
 
     /**
-     * Equality of contents. A symbolic dim is a size, at least 1 (with a positive coefficient), so it
-     * differs from 0 and from the -1 that exporters compare shape entries against.
+     * Equality of contents, decided on the difference: a symbol is a size of at least 1, so {@code S}
+     * differs from 0 and from the -1 that exporters compare shape entries against, and {@code P+S}
+     * from {@code P}.
      */
     private static Optional<Dim> equal(Dim a, Dim b) {
-        if (a.equals(b)) {
-            return Optional.of(Dim.of(1));
+        Dim d = a.minus(b);
+        if (d.isFixed()) {
+            return Optional.of(Dim.of(d.value() == 0 ? 1 : 0));
         }
-        if (a.isFixed() && b.isFixed()) {
-            return Optional.of(Dim.of(0));
-        }
-        Dim fixed = a.isFixed() ? a : b;
-        Dim sym = a.isFixed() ? b : a;
-        if (fixed.isFixed() && sym.coeff() > 0 && fixed.value() < sym.coeff()) {
+        if (d.isNegative() || d.negate().isNegative()) {
             return Optional.of(Dim.of(0));
         }
         return Optional.empty();
     }
 
     /**
-     * Whether {@code a >= b} provably: fixed values compare as numbers, and a symbolic dim is a size
-     * of at least its coefficient ({@code S >= 1}, {@code 2*S >= 2}). Empty when it depends on the
-     * run-time sizes.
+     * Whether {@code a >= b} provably: the difference {@code a - b} is a number, or a sum whose sign
+     * holds for every size of at least 1 of its symbols ({@code S >= 1}, {@code P+S >= P+1}). Empty
+     * when it depends on the run-time sizes.
      */
     private static Optional<Boolean> atLeast(Dim a, Dim b) {
-        if (a.equals(b)) {
+        Dim d = a.minus(b);
+        if (d.isNonNegative()) {
             return Optional.of(true);
         }
-        if (a.isFixed() && b.isFixed()) {
-            return Optional.of(a.value() >= b.value());
-        }
-        if (b.isFixed() && a.coeff() > 0 && b.value() <= a.coeff()) {
-            return Optional.of(true);
-        }
-        if (a.isFixed() && b.coeff() > 0 && a.value() < b.coeff()) {
+        if (d.isNegative()) {
             return Optional.of(false);
         }
         return Optional.empty();
@@ -373,10 +366,7 @@ public final class ShapeValues {
     private static Optional<List<Dim>> negate(List<Dim> values) {
         List<Dim> out = new ArrayList<>();
         for (Dim d : values) {
-            if (!d.isFixed()) {
-                return Optional.empty();
-            }
-            out.add(Dim.of(-d.value()));
+            out.add(d.negate());
         }
         return Optional.of(out);
     }
@@ -394,19 +384,19 @@ public final class ShapeValues {
         return Optional.of(result);
     }
 
-    /** {@code range(start, limit, delta)} with a fixed start and delta (the output type fixed the length). */
+    /** {@code range(start, limit, delta)} with a fixed delta (the output type fixed the length): {@code P, P+1, ...}. */
     private static Optional<List<Dim>> range(List<Optional<List<Dim>>> in, TensorType out) {
         if (in.get(0).isEmpty() || in.get(2).isEmpty()) {
             return Optional.empty();
         }
         Dim start = in.get(0).get().getFirst();
         Dim delta = in.get(2).get().getFirst();
-        if (!start.isFixed() || !delta.isFixed()) {
+        if (!delta.isFixed() || !out.isStatic()) {
             return Optional.empty();
         }
         List<Dim> result = new ArrayList<>();
         for (long i = 0; i < out.elementCount().value(); i++) {
-            result.add(Dim.of(start.value() + i * delta.value()));
+            result.add(start.plus(Dim.of(i * delta.value())));
         }
         return Optional.of(result);
     }

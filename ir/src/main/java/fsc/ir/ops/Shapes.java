@@ -5,7 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
-/** Shape arithmetic shared by the shape rules: numpy broadcasting and sums of monomial dimensions. */
+/** Shape arithmetic shared by the shape rules: numpy broadcasting and sums of dimensions. */
 public final class Shapes {
     private Shapes() {}
 
@@ -46,30 +46,19 @@ public final class Shapes {
         return d.isFixed() && d.value() == 1;
     }
 
-    /** {@code a + b} when it is again a monomial (same symbols), else empty. */
-    public static Optional<Dim> add(Dim a, Dim b) {
-        if (a.isFixed() && a.value() == 0) {
-            return Optional.of(b);
-        }
-        if (b.isFixed() && b.value() == 0) {
-            return Optional.of(a);
-        }
-        if (!a.symbols().equals(b.symbols())) {
-            return Optional.empty();
-        }
-        long c = a.coeff() + b.coeff();
-        return Optional.of(c == 0 ? Dim.of(0) : new Dim(c, a.symbols()));
+    /** {@code a + b}: always a dim, a sum when the monomials differ ({@code P+S}). */
+    public static Dim add(Dim a, Dim b) {
+        return a.plus(b);
     }
 
-    /** {@code a - b} when it is again a monomial, else empty. */
-    public static Optional<Dim> subtract(Dim a, Dim b) {
-        return add(a, new Dim(-b.coeff(), b.symbols()));
+    /** {@code a - b}. */
+    public static Dim subtract(Dim a, Dim b) {
+        return a.minus(b);
     }
 
     /** {@code a * b} on shape contents, where fixed values may be negative. */
     public static Dim multiply(Dim a, Dim b) {
-        Dim p = a.times(b);
-        return p.coeff() == 0 ? Dim.of(0) : p;
+        return a.times(b);
     }
 
     /** Shapes as text for diagnostics: {@code [B,S,384]}. */

@@ -13,7 +13,10 @@ import java.util.List;
  * <p>Fixed bounds on a fixed dimension follow ONNX exactly ({@link #clamp}). Symbolic bounds are
  * assumed to lie within the dimension (the model's own shape arithmetic produced them), so
  * {@code ends = [S]} on a dimension of 512 gives {@code S}; an end of at least 2^31-1 means "to the
- * end", as exporters write it. Anything whose length is not a single term ({@code S - 1}) fails.
+ * end", as exporters write it. A negative fixed bound on a symbolic dimension counts from its end
+ * when no size can clamp it ({@code [-1:]} of {@code S} starts at {@code S-1}); lengths are sums
+ * ({@code [P:P+S]} has length {@code S}, {@code [0:-1]} of {@code S} has {@code S-1}), and a length
+ * fsc cannot prove is not negative fails.
  */
 public final class SliceOp {
     private SliceOp() {}
@@ -92,26 +95,41 @@ public final class SliceOp {
             return Dim.of(clamp(dim.value(), start.value(), end.value(), step).count());
         }
         String what = "slice [" + start + ":" + end + ":" + step + "] of a dimension " + dim;
-        boolean negativeSymbol = (!start.isFixed() && start.coeff() < 0) || (!end.isFixed() && end.coeff() < 0);
-        if (step != 1 || negativeSymbol || (start.isFixed() && start.value() < 0 && !dim.isFixed())) {
+        // A symbolic bound must be a size-like sum (P, P+S): one that may be negative would count from the end.
+        boolean negativeSymbol =
+                (!start.isFixed() && !start.isNonNegative()) || (!end.isFixed() && !end.isNonNegative());
+        if (step != 1 || negativeSymbol) {
             throw ctx.fail(what + " has a length that depends on run-time values in a way fsc cannot express");
         }
-        Dim s = start.isFixed() && dim.isFixed()
-                ? Dim.of(clamp(dim.value(), start.value(), dim.value(), 1).start())
-                : start;
+        Dim s;
+        if (start.isFixed() && dim.isFixed()) {
+            s = Dim.of(clamp(dim.value(), start.value(), dim.value(), 1).start());
+        } else if (start.isFixed() && start.value() < 0) {
+            // From the end of a symbolic dim, when no size of at least 1 can clamp it: [-1:] of S is S-1.
+            s = dim.plus(start);
+            if (!s.isNonNegative()) {
+                throw ctx.fail(what + " starts before the first element for small sizes, which fsc cannot express");
+            }
+        } else {
+            s = start;
+        }
         Dim e;
         if (end.isFixed() && end.value() >= TO_END) {
             e = dim;
         } else if (end.isFixed() && dim.isFixed()) {
             long v = end.value() < 0 ? end.value() + dim.value() : end.value();
             e = Dim.of(Math.clamp(v, 0, dim.value()));
+        } else if (end.isFixed() && end.value() < 0 && dim.plus(end).isNonNegative()) {
+            e = dim.plus(end);
         } else if (end.isFixed()) {
             throw ctx.fail(what + ": cannot tell whether " + end + " exceeds " + dim);
         } else {
             e = end;
         }
-        return Shapes.subtract(e, s)
-                .filter(len -> len.coeff() >= 0)
-                .orElseThrow(() -> ctx.fail(what + " has length " + e + " - " + s + ", not a single term"));
+        Dim len = e.minus(s);
+        if (!len.isNonNegative()) {
+            throw ctx.fail(what + " has length " + len + ", which fsc cannot prove is not negative");
+        }
+        return len;
     }
 }

@@ -88,7 +88,7 @@ final class Literals {
         DType dtype = dtype(t, name);
         List<Dim> dims = new ArrayList<>();
         for (FsirParser.DimContext d : t.dim()) {
-            dims.add(dim(d, false));
+            dims.add(dim(d));
         }
         String layout = t.ident().size() > 1 ? t.ident(1).getText() : "";
         try {
@@ -98,7 +98,18 @@ final class Literals {
         }
     }
 
-    Dim dim(FsirParser.DimContext d, boolean negative) {
+    /** A dim as written: terms joined by {@code +} and {@code -}, the first one optionally negated. */
+    Dim dim(FsirParser.DimContext d) {
+        List<Dim.Term> terms = new ArrayList<>();
+        for (int i = 0; i < d.dimTerm().size(); i++) {
+            boolean negative =
+                    i == 0 ? d.sign != null : d.dimOp.get(i - 1).getText().equals("-");
+            terms.add(term(d.dimTerm(i), negative));
+        }
+        return new Dim(terms);
+    }
+
+    private Dim.Term term(FsirParser.DimTermContext d, boolean negative) {
         long coeff;
         List<FsirParser.IdentContext> syms;
         if (d instanceof FsirParser.FixedOrScaledContext f) {
@@ -115,7 +126,7 @@ final class Literals {
             }
             names.add(s.getText());
         }
-        return new Dim(coeff, names);
+        return new Dim.Term(coeff, names);
     }
 
     /** The most elements an inline constant may have (4 MiB of f32). */
@@ -140,8 +151,8 @@ final class Literals {
                         l.STRING().stream().map(t -> string(t.getSymbol())).toList());
             case FsirParser.DimsAttrContext d -> {
                 List<Dim> dims = new ArrayList<>();
-                for (FsirParser.SdimContext s : d.sdim()) {
-                    dims.add(dim(s.dim(), s.getChildCount() > 1));
+                for (FsirParser.DimContext s : d.dim()) {
+                    dims.add(dim(s));
                 }
                 yield new Attr.Dims(dims);
             }

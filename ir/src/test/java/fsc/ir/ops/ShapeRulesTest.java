@@ -142,10 +142,26 @@ class ShapeRulesTest {
                                 Attr.ints(1))));
         assertEquals(
                 t("i64[1,S]"), infer("slice", pos, known("i64[1]", "S"), known("i64[1]", "2*S"), known("i64[1]", "1")));
+        // [0:-1] of S (axes = [1]) is S-1, S being at least 1; [0:-2] could clamp when S is 1, which a dim cannot say.
+        assertEquals(
+                t("f32[B,S-1,384]"),
+                infer("slice", x, known("i64[1]", "0"), known("i64[1]", "-1"), known("i64[1]", "1")));
         FscException e = assertThrows(
                 FscException.class,
-                () -> infer("slice", x, known("i64[1]", "0"), known("i64[1]", "-1"), known("i64[1]", "1")));
+                () -> infer("slice", x, known("i64[1]", "0"), known("i64[1]", "-2"), known("i64[1]", "1")));
         assertTrue(e.getMessage().contains("slice"), e.getMessage());
+        // A past cache: [P:P+S] of a fixed table is S long, [-1:] of S is one element.
+        assertEquals(
+                t("f32[S,8]"),
+                infer("slice", v("f32[1024,8]"), known("i64[1]", "P"), known("i64[1]", "P+S"), known("i64[1]", "0")));
+        assertEquals(
+                t("f32[1,8]"),
+                infer(
+                        "slice",
+                        v("f32[S,8]"),
+                        known("i64[1]", "-1"),
+                        known("i64[1]", "9223372036854775807"),
+                        known("i64[1]", "0")));
     }
 
     @Test
@@ -178,9 +194,12 @@ class ShapeRulesTest {
                 t("f32[B,2*S]"), infer("concat", List.of(v("f32[B,S]"), v("f32[B,S]")), Map.of("axis", Attr.of(1))));
         assertEquals(
                 t("f32[5,B]"), infer("concat", List.of(v("f32[2,B]"), v("f32[3,B]")), Map.of("axis", Attr.of(-2))));
-        assertThrows(
-                FscException.class,
-                () -> infer("concat", List.of(v("f32[B,P]"), v("f32[B,S]")), Map.of("axis", Attr.of(1))));
+        // A past cache and new tokens: the concatenated length is the sum P+S.
+        assertEquals(
+                t("f32[B,P+S]"), infer("concat", List.of(v("f32[B,P]"), v("f32[B,S]")), Map.of("axis", Attr.of(1))));
+        assertEquals(
+                t("f32[B,P+S+1]"),
+                infer("concat", List.of(v("f32[B,P]"), v("f32[B,1]"), v("f32[B,S]")), Map.of("axis", Attr.of(1))));
     }
 
     @Test

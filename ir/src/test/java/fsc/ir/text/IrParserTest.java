@@ -119,6 +119,65 @@ class IrParserTest {
         assertEquals(3, DType.F8E5M2.bytesFor(3));
     }
 
+    /** A past cache: sums of symbols in types and attributes print, parse back and run. */
+    @Test
+    void affineDimsParsePrintAndRun() {
+        String text =
+                """
+                graph @past(%past: f32[P,2], %new: f32[S,2]) -> (%y: f32[P+S-1,2], %pos: i64[S])
+                    symbols {P <= 8, S <= 4} {
+                  %cat: f32[P+S,2] = concat(%past, %new) {axis = 0}
+                  %y: f32[P+S-1,2] = slice(%cat) {axes = [0], ends = <P+S>, starts = <1>}
+                  %bounds: i64[2] = dim_values() {values = <P, S+P>}
+                  %start: i64[] = gather(%bounds, %zero) {axis = 0}
+                  %limit: i64[] = gather(%bounds, %one) {axis = 0}
+                  %pos: i64[S] = range(%start, %limit, %one)
+                  return %y, %pos
+                }
+                """
+                        .replace(
+                                "  %bounds",
+                                "  %zero: i64[] = const @\"zero\" [0]\n  %one: i64[] = const @\"one\" [1]\n  %bounds");
+        Graph g = IrParser.parse(text, "past.fsir", new fsc.ir.Weights(new java.util.TreeMap<>()));
+        String printed = IrPrinter.print(g);
+        assertTrue(
+                printed.contains("%y: f32[P+S-1,2] = slice(%cat) {axes = [0], ends = <P+S>, starts = <1>}"), printed);
+        // S+P is printed in canonical order.
+        assertTrue(printed.contains("dim_values() {values = <P, P+S>}"), printed);
+        assertEquals(printed, IrPrinter.print(IrParser.parse(printed, "t.fsir", g.weights())));
+        // Negative terms, merged as parsed, and a leading minus in a dims attribute.
+        Graph neg = IrParser.parse(
+                """
+                graph @n(%x: f32[N,3]) -> (%y: f32[6*N-3])
+                    symbols {N <= 8} {
+                  %c: f32[2*N,3] = concat(%x, %x) {axis = 0}
+                  %s: f32[2*N-1,3] = slice(%c) {axes = [0], ends = <-N+3*N-1>, starts = <0>}
+                  %y: f32[6*N-3] = reshape(%s) {shape = <-1>}
+                  return %y
+                }
+                """,
+                "n.fsir", new fsc.ir.Weights(new java.util.TreeMap<>()));
+        assertTrue(IrPrinter.print(neg).contains("ends = <2*N-1>, starts = <0>"), IrPrinter.print(neg));
+        assertTrue(IrPrinter.print(neg).contains("reshape(%s) {shape = <-1>}"), IrPrinter.print(neg));
+        Map<String, HostTensor> out = new Interpreter(g)
+                .run(Map.of(
+                        "past", HostTensor.ofFloats(new long[] {3, 2}, 1, 2, 3, 4, 5, 6),
+                        "new", HostTensor.ofFloats(new long[] {2, 2}, 7, 8, 9, 10)));
+        assertEquals(
+                List.of(3L, 4L),
+                java.util.Arrays.stream(out.get("pos").toLongArray()).boxed().toList());
+        assertEquals(
+                List.of(3f, 4f, 5f, 6f, 7f, 8f, 9f, 10f), toList(out.get("y").toFloatArray()));
+    }
+
+    private static List<Float> toList(float[] a) {
+        List<Float> l = new java.util.ArrayList<>();
+        for (float f : a) {
+            l.add(f);
+        }
+        return l;
+    }
+
     @Test
     void everyAttributeKindRoundTrips() {
         assertRoundTrip(everyAttributeKind());

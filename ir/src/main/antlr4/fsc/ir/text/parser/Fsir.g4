@@ -33,17 +33,18 @@ type       : ident '[' (dim (',' dim)*)? ']' ('{' ident '}')?   # tensorType
            | ident '<' type '>'                            # containerType
            | ident                                         # elementType
            ;
-dim        : INT ('*' ident)*                        # fixedOrScaled
+// A sum of monomials: `384`, `S`, `12*B*S`, `P+S`, `2*N-1`, `-1` (negative only in dims attributes).
+dim        : sign='-'? dimTerm (dimOp+=('+' | '-') dimTerm)* ;
+dimTerm    : INT ('*' ident)*                        # fixedOrScaled
            | ident ('*' ident)*                      # symbolic
            ;
-sdim       : '-'? dim ;
 
 attr       : number                                  # numberAttr
            | STRING                                  # stringAttr
            | '[' (number (',' number)*)? ']'         # listAttr
            | 'floats' '[' ']'                        # emptyFloatsAttr
            | 'strings' '[' (STRING (',' STRING)*)? ']'  # stringsAttr
-           | '<' (sdim (',' sdim)*)? '>'             # dimsAttr
+           | '<' (dim (',' dim)*)? '>'               # dimsAttr
            ;
 // An identifier here is a dtype (Attr.Type), or nan / inf.
 number     : '-'? (INT | FLOAT | ident) ;
