@@ -12,9 +12,8 @@ import java.lang.invoke.MethodHandle;
  * executable at once), then {@link Linker#downcallHandle} at its address. The pages live as long as
  * the process: kernels are a few hundred bytes each and made once.
  *
- * <p>Handles are linked {@link Linker.Option#critical critical} with heap access: the kernels run
- * for microseconds to milliseconds, never block and never call back, so the thread-state transition
- * is skipped and Java arrays can be passed without copying.
+ * <p>Handles are linked {@link Linker.Option#critical critical}: the kernels run for microseconds to
+ * milliseconds, never block and never call back, so the thread-state transition is skipped.
  */
 public final class ExecutableMemory {
     private static final int PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
@@ -50,7 +49,10 @@ public final class ExecutableMemory {
                             linker,
                             "mprotect",
                             FunctionDescriptor.of(
-                                    ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT))
+                                    ValueLayout.JAVA_INT,
+                                    ValueLayout.ADDRESS,
+                                    ValueLayout.JAVA_LONG,
+                                    ValueLayout.JAVA_INT))
                     .invokeExact(page, size, PROT_READ | PROT_EXEC);
             if (rc != 0) {
                 throw new IllegalStateException("mprotect(PROT_EXEC) of a native kernel failed: " + rc);
@@ -60,13 +62,12 @@ public final class ExecutableMemory {
         } catch (Throwable t) {
             throw new IllegalStateException("mapping a native kernel failed", t);
         }
-        return linker.downcallHandle(page, signature, Linker.Option.critical(true));
+        return linker.downcallHandle(page, signature, Linker.Option.critical(false));
     }
 
     private static MethodHandle libc(Linker linker, String name, FunctionDescriptor fd) {
-        MemorySegment symbol = linker.defaultLookup()
-                .find(name)
-                .orElseThrow(() -> new IllegalStateException("libc has no " + name));
+        MemorySegment symbol =
+                linker.defaultLookup().find(name).orElseThrow(() -> new IllegalStateException("libc has no " + name));
         return linker.downcallHandle(symbol, fd);
     }
 }

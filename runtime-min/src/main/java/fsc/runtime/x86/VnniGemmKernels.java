@@ -3,9 +3,9 @@ package fsc.runtime.x86;
 import static fsc.runtime.x86.Assembler.R10;
 import static fsc.runtime.x86.Assembler.R11;
 import static fsc.runtime.x86.Assembler.R12;
-import static fsc.runtime.x86.Assembler.RAX;
 import static fsc.runtime.x86.Assembler.R8;
 import static fsc.runtime.x86.Assembler.R9;
+import static fsc.runtime.x86.Assembler.RAX;
 import static fsc.runtime.x86.Assembler.RBX;
 import static fsc.runtime.x86.Assembler.RCX;
 import static fsc.runtime.x86.Assembler.RDI;
@@ -14,7 +14,6 @@ import static fsc.runtime.x86.Assembler.RSI;
 
 import fsc.runtime.x86.Assembler.Mem;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
@@ -24,8 +23,7 @@ import java.lang.invoke.MethodHandle;
  *
  * <p>Operands, as {@code Int8GemmVnni} lays them out:
  * <ul>
- *   <li>A: the tile's rows by quads of k, {@code a[(q · rows + r) · 4 + i] = A[r, 4q + i]} (u8), tiles
- *       one after another, so the kernel reads A linearly across tiles;
+ *   <li>A: u8 rows, {@code a[r · lda + 4q + i] = A[r, 4q + i]};
  *   <li>B: one panel of {@value #NR} columns by quads, {@code b[(q · NR + j) · 4 + i] = B[4q + i, j]}
  *       (s8): the four bytes one int32 lane multiplies are adjacent, as {@code vpdpbusd} reads them;
  *   <li>init: {@value #NR} int32 that every row's sums start from (the zero-point correction);
@@ -39,8 +37,10 @@ import java.lang.invoke.MethodHandle;
  * pairs sum to at most 130,560 in magnitude, and {@code vpdpbusd} adds them without saturating, so
  * every sum is the exact (wrapping) int32 ONNX specifies.
  *
- * <p>The System V calling convention: {@code (a rdi, b rsi, quads rdx, init rcx, c r8, tiles r9)};
- * rbx is saved; every vector register is caller-saved there. {@code tiles} must be at least 1.
+ * <p>A's rows are {@code lda} bytes apart, each quad of k four adjacent bytes, so a row-major u8
+ * activation whose k is a multiple of 4 is read in place; tiles follow each other ({@code rows · lda}
+ * bytes apart). The System V calling convention: {@code (a rdi, b rsi, quads | tiles << 32 rdx,
+ * init rcx, c r8, lda r9)}; rbx and r12 are saved; every vector register is caller-saved there.
  */
 public final class VnniGemmKernels {
     /** Rows of the widest tile: 24 accumulators, 4 B vectors and 2 broadcasts use 30 of 32 registers. */
@@ -50,12 +50,13 @@ public final class VnniGemmKernels {
     /** Bytes of one quad of k of a packed panel. */
     public static final int QUAD_BYTES = NR * 4;
 
+    /** Six integers: the operands are raw addresses of native memory, so no segment is made per call. */
     private static final FunctionDescriptor SIGNATURE = FunctionDescriptor.ofVoid(
-            ValueLayout.ADDRESS,
-            ValueLayout.ADDRESS,
             ValueLayout.JAVA_LONG,
-            ValueLayout.ADDRESS,
-            ValueLayout.ADDRESS,
+            ValueLayout.JAVA_LONG,
+            ValueLayout.JAVA_LONG,
+            ValueLayout.JAVA_LONG,
+            ValueLayout.JAVA_LONG,
             ValueLayout.JAVA_LONG);
 
     private final MethodHandle[] byRows = new MethodHandle[MR];
@@ -72,12 +73,17 @@ public final class VnniGemmKernels {
     }
 
     /**
-     * Multiplies {@code tiles} consecutive tiles of {@code rows} rows of A by one panel of B, {@code
-     * quads} quads of k deep, into {@code c} (see the class comment for every layout).
+     * Multiplies {@code tiles} consecutive tiles of {@code rows} rows of A (row stride {@code lda}
+     * bytes) by one panel of B, {@code quads} quads of k deep, into {@code c}; every argument but the
+     * counts is the address of native memory laid out as the class comment says. The caller
+     * guarantees the sizes: the kernel reads and writes what they say, unchecked.
      */
-    public void run(int rows, MemorySegment a, MemorySegment b, long quads, MemorySegment init, MemorySegment c, long tiles) {
+    public void run(int rows, long a, long lda, long b, int quads, int tiles, long init, long c) {
+        if (tiles < 1 || quads < 0) {
+            throw new IllegalArgumentException("tiles " + tiles + ", quads " + quads);
+        }
         try {
-            byRows[rows - 1].invokeExact(a, b, quads, init, c, tiles);
+            byRows[rows - 1].invokeExact(a, b, (long) quads | (long) tiles << 32, init, c, lda);
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
