@@ -285,7 +285,20 @@ public final class Int8Gemm {
                 throw new IllegalArgumentException("the packed B of a " + k + "x" + n
                         + " VNNI GEMM must be native memory of " + Int8GemmVnni.packedBytes(k, n) + " bytes");
             }
+            if (y.isNative() && (yOff < 0 || yOff + 4L * m * n > y.byteSize())) {
+                throw new IndexOutOfBoundsException(
+                        "Y of " + m + "x" + n + " at " + yOff + " is outside its " + y.byteSize() + "-byte segment");
+            }
             t.va.prepare(a, aOff, m, k, aUnsigned, aZp);
+            Int8GemmVnni.Epilogue e = t.epi;
+            e.colOffset = colOffset;
+            e.colOffsetOff = colOffsetOff;
+            e.scale = scale;
+            e.scaleOff = scaleOff;
+            e.scalePerColumn = scalePerColumn;
+            e.scaleFactor = scaleFactor;
+            e.bias = bias;
+            e.biasOff = biasOff;
             int[] rowSum = t.rowSums(m); // the epilogue reads it; it holds sums only where offsets need them
             if (!colOffset.equals(MemorySegment.NULL)) {
                 t.va.rowSums(m, k, rowSum);
@@ -334,6 +347,7 @@ public final class Int8Gemm {
         Int8GemmVnni vnni;
 
         final Int8GemmVnni.Operand va = new Int8GemmVnni.Operand();
+        final Int8GemmVnni.Epilogue epi = new Int8GemmVnni.Epilogue();
         int m;
         int n;
         int k;
@@ -477,8 +491,13 @@ public final class Int8Gemm {
         private void computeVnni(int tileFrom, int tileTo, int panelFrom, int panelTo) {
             Scratch sc = SCRATCH.get();
             int tileInts = Int8GemmVnni.MR * Int8GemmVnni.NR;
-            int[] tile = sc.acc((tileTo - tileFrom) * tileInts);
+            boolean direct = y.isNative();
             for (int p = panelFrom; p < panelTo; p++) {
+                if (direct && (p + 1) * Int8GemmVnni.NR <= n) {
+                    vnni.multiplyInto(va, b, bOff, m, k, n, tileFrom, tileTo, p, epi, y.address() + yOff, sc.vnni);
+                    continue;
+                }
+                int[] tile = sc.acc((tileTo - tileFrom) * tileInts);
                 vnni.multiply(va, b, bOff, m, k, n, tileFrom, tileTo, p, sc.vnni, tile);
                 for (int h = 0; h < Int8GemmVnni.NR / NR; h++) {
                     int col0 = p * Int8GemmVnni.NR + h * NR;
@@ -488,8 +507,8 @@ public final class Int8Gemm {
                     loadPanel(sc, col0);
                     for (int t = tileFrom; t < tileTo; t++) {
                         int i0 = t * Int8GemmVnni.MR;
-                        int to = (t - tileFrom) * tileInts + h * Int8GemmVnni.MR * NR;
-                        epilogue(sc, tile, to, i0, Math.min(Int8GemmVnni.MR, m - i0), col0);
+                        int to = (t - tileFrom) * tileInts + h * NR;
+                        epilogue(sc, tile, to, Int8GemmVnni.NR, i0, Math.min(Int8GemmVnni.MR, m - i0), col0);
                     }
                 }
             }
@@ -523,7 +542,7 @@ public final class Int8Gemm {
                 loadPanel(sc, p * NR);
                 for (int t = 0; t < tiles; t++) {
                     int i0 = (tileFrom + t) * MR;
-                    epilogue(sc, acc, t * MR * NR, i0, Math.min(MR, m - i0), p * NR);
+                    epilogue(sc, acc, t * MR * NR, NR, i0, Math.min(MR, m - i0), p * NR);
                 }
             }
         }
@@ -563,12 +582,12 @@ public final class Int8Gemm {
          * and bounds checks inside the loop once a speculation on them failed (see {@link RowScratch}).
          * The same float operations in the same order as {@link #epilogueScalar}.
          */
-        private void epilogue(Scratch sc, int[] tile, int to, int i0, int rows, int col0) {
+        private void epilogue(Scratch sc, int[] tile, int to, int stride, int i0, int rows, int col0) {
             boolean offsets = !colOffset.equals(MemorySegment.NULL);
             boolean toFloat = !scale.equals(MemorySegment.NULL);
             boolean hasBias = !bias.equals(MemorySegment.NULL);
             if (col0 + NR > n) {
-                epilogueScalar(tile, to, i0, rows, col0, offsets, toFloat, hasBias);
+                epilogueScalar(tile, to, stride, i0, rows, col0, offsets, toFloat, hasBias);
                 return;
             }
             int[] off = sc.colOff;
@@ -578,7 +597,7 @@ public final class Int8Gemm {
                 long yRow = yOff + ((long) (i0 + r) * n + col0) * 4;
                 int rs = rowSum[i0 + r];
                 for (int v = 0; v < NR; v += VL) {
-                    IntVector acc = IntVector.fromArray(IS, tile, to + r * NR + v);
+                    IntVector acc = IntVector.fromArray(IS, tile, to + r * stride + v);
                     if (offsets) {
                         acc = acc.sub(IntVector.fromArray(IS, off, v).mul(rs));
                     }
@@ -602,13 +621,21 @@ public final class Int8Gemm {
         }
 
         private void epilogueScalar(
-                int[] tile, int to, int i0, int rows, int col0, boolean offsets, boolean toFloat, boolean hasBias) {
+                int[] tile,
+                int to,
+                int stride,
+                int i0,
+                int rows,
+                int col0,
+                boolean offsets,
+                boolean toFloat,
+                boolean hasBias) {
             int cols = n - col0;
             for (int r = 0; r < rows; r++) {
                 long yRow = yOff + ((long) (i0 + r) * n + col0) * 4;
                 for (int j = 0; j < cols; j++) {
                     long col = col0 + j;
-                    int acc = tile[to + r * NR + j];
+                    int acc = tile[to + r * stride + j];
                     if (offsets) {
                         acc -= colOffset.get(I32, colOffsetOff + col * 4) * rowSum[i0 + r];
                     }

@@ -12,8 +12,9 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@link Int8Gemm} on AVX-512 VNNI: the products run in fsc's own {@code vpdpbusd} tiles ({@link
- * VnniGemmKernels}); this class lays the operands out for them and hands {@link Int8Gemm}'s
- * epilogue the exact int32 sums it expects.
+ * VnniGemmKernels}); this class lays the operands out for them. Full panels of a native Y run
+ * the epilogue in the kernel's registers and store Y directly ({@link #multiplyInto}); the last,
+ * partial panel hands {@link Int8Gemm}'s epilogue the exact int32 sums ({@link #multiply}).
  *
  * <p>{@code vpdpbusd} multiplies unsigned by signed bytes, so the sums are taken of the raw u8
  * activation (an s8 one is copied shifted by 128 first) and the zero point comes back out through the
@@ -30,6 +31,7 @@ final class Int8GemmVnni {
     static final int NR = VnniGemmKernels.NR;
 
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final VectorSpecies<Byte> BYTES = ByteVector.SPECIES_128;
     private static final VectorSpecies<Integer> INTS = IntVector.SPECIES_512;
 
@@ -123,8 +125,20 @@ final class Int8GemmVnni {
             address = copy.address();
         }
 
-        /** {@code rowSum[i] = sum_k (a[i, k] - aZp)}, for the epilogue's column offsets. */
+        private MemorySegment rowSums = MemorySegment.NULL;
+
+        long rowSumAddress(long row) {
+            return rowSums.equals(MemorySegment.NULL) ? 0 : rowSums.address() + 4 * row;
+        }
+
+        /**
+         * {@code rowSum[i] = sum_k (a[i, k] - aZp)}, for the column offsets: into {@code rowSum} for
+         * the Vector API epilogue and into native memory for the kernels'.
+         */
         void rowSums(int m, int k, int[] rowSum) {
+            if (rowSums.byteSize() < 4L * m) {
+                rowSums = Arena.ofAuto().allocate(Math.max(4L * m, 2 * rowSums.byteSize()), 64);
+            }
             int vecEnd = k / BYTES.length() * BYTES.length();
             for (int i = 0; i < m; i++) {
                 long row = segOff + i * lda;
@@ -140,6 +154,7 @@ final class Int8GemmVnni {
                 }
                 rowSum[i] = s - k * zp;
             }
+            MemorySegment.copy(rowSum, 0, rowSums, ValueLayout.JAVA_INT, 0, m);
         }
 
         private static void flipSigns(MemorySegment s, long size) {
@@ -156,11 +171,20 @@ final class Int8GemmVnni {
         }
     }
 
-    /** One thread's native tile sums and start row, grown to the largest call seen. */
+    /**
+     * One thread's parameter block, the panel's start row and epilogue vectors, and the tile sums of
+     * the scratch route, all native (the kernels read them), grown to the largest call seen.
+     */
     static final class Scratch {
+        private final Arena arena = Arena.ofAuto();
+        private final MemorySegment params = arena.allocate(8L * VnniGemmKernels.PARAMS, 64);
+        private final MemorySegment init = arena.allocate(NR * 4L, 64);
+        private final MemorySegment negOff = arena.allocate(NR * 4L, 64);
+        private final MemorySegment scales = arena.allocate(NR * 4L, 64);
+        private final MemorySegment biases = arena.allocate(NR * 4L, 64);
+        private final int[] ints = new int[NR];
+        private final float[] floats = new float[NR];
         private MemorySegment sums = MemorySegment.NULL;
-        private final MemorySegment init = Arena.ofAuto().allocate(NR * 4L, 64);
-        private final int[] colSum = new int[NR];
 
         MemorySegment sums(long bytes) {
             if (sums.byteSize() < bytes) {
@@ -168,13 +192,87 @@ final class Int8GemmVnni {
             }
             return sums;
         }
+
+        private void set(int slot, long value) {
+            params.setAtIndex(ValueLayout.JAVA_LONG, slot, value);
+        }
+    }
+
+    /** What one call's epilogue does: column offsets, scale (times the factor) and bias, or none. */
+    static final class Epilogue {
+        MemorySegment colOffset = MemorySegment.NULL;
+        long colOffsetOff;
+        MemorySegment scale = MemorySegment.NULL;
+        long scaleOff;
+        boolean scalePerColumn;
+        float scaleFactor;
+        MemorySegment bias = MemorySegment.NULL;
+        long biasOff;
+
+        int flags() {
+            int f = colOffset.equals(MemorySegment.NULL) ? 0 : VnniGemmKernels.OFFSETS;
+            if (!scale.equals(MemorySegment.NULL)) {
+                f |= VnniGemmKernels.SCALE;
+                if (!bias.equals(MemorySegment.NULL)) {
+                    f |= VnniGemmKernels.BIAS;
+                }
+            }
+            return f;
+        }
     }
 
     /**
-     * Row tiles {@code [tileFrom, tileTo)} of A times panel {@code p} of B into {@code tile}:
-     * {@code tile[(t - tileFrom) · MR · NR + h · MR · 32 + r · 32 + j]} is the exact {@code sum_k (a -
-     * zp) · b} of row {@code t · MR + r} and column {@code p · NR + 32h + j}, the layout of {@link
-     * Int8Gemm}'s epilogue.
+     * Row tiles {@code [tileFrom, tileTo)} of A times the full panel {@code p} of B, epilogue
+     * included, written straight to {@code y} (native, row-major {@code [m, n]} from {@code yAddress}).
+     */
+    void multiplyInto(
+            Operand a,
+            MemorySegment b,
+            long bOff,
+            int m,
+            int k,
+            int n,
+            int tileFrom,
+            int tileTo,
+            int p,
+            Epilogue e,
+            long yAddress,
+            Scratch sc) {
+        int flags = e.flags();
+        int col0 = p * NR;
+        if ((flags & VnniGemmKernels.OFFSETS) != 0) {
+            MemorySegment.copy(e.colOffset, I32, e.colOffsetOff + 4L * col0, sc.ints, 0, NR);
+            for (int j = 0; j < NR; j++) {
+                sc.negOff.setAtIndex(ValueLayout.JAVA_INT, j, -sc.ints[j]);
+            }
+        }
+        if ((flags & VnniGemmKernels.SCALE) != 0) {
+            // The same f32 product the Vector API epilogue multiplies by: scaleFactor · scale[j].
+            if (e.scalePerColumn) {
+                MemorySegment.copy(e.scale, F32, e.scaleOff + 4L * col0, sc.floats, 0, NR);
+            } else {
+                java.util.Arrays.fill(sc.floats, e.scale.get(F32, e.scaleOff));
+            }
+            for (int j = 0; j < NR; j++) {
+                sc.scales.setAtIndex(ValueLayout.JAVA_FLOAT, j, e.scaleFactor * sc.floats[j]);
+            }
+        }
+        if ((flags & VnniGemmKernels.BIAS) != 0) {
+            MemorySegment.copy(e.bias, F32, e.biasOff + 4L * col0, sc.biases, ValueLayout.JAVA_FLOAT, 0, NR);
+        }
+        sc.set(VnniGemmKernels.NEG_OFF, sc.negOff.address());
+        sc.set(VnniGemmKernels.SCALES, sc.scales.address());
+        sc.set(VnniGemmKernels.BIASES, sc.biases.address());
+        long ldy = 4L * n;
+        long y = yAddress + 4L * col0 + (long) tileFrom * MR * ldy;
+        run(a, b, bOff, m, k, n, tileFrom, tileTo, p, flags, y, ldy, sc);
+    }
+
+    /**
+     * Row tiles {@code [tileFrom, tileTo)} of A times panel {@code p} of B into {@code tile}, no
+     * epilogue: {@code tile[(t - tileFrom) · MR · NR + r · NR + j]} is the exact {@code sum_k (a - zp)
+     * · b} of row {@code t · MR + r} and column {@code p · NR + j}, for {@link Int8Gemm}'s epilogue
+     * (the last, partial panel, or a Y that is not native memory).
      */
     void multiply(
             Operand a,
@@ -188,40 +286,58 @@ final class Int8GemmVnni {
             int p,
             Scratch sc,
             int[] tile) {
-        int quads = quads(k);
-        long panelBytes = (long) quads * VnniGemmKernels.QUAD_BYTES;
-        long sumsAt = bOff + panels(n) * panelBytes + (long) p * NR * 4;
-        MemorySegment.copy(b, I32, sumsAt, sc.colSum, 0, NR);
-        for (int j = 0; j < NR; j++) {
-            sc.init.setAtIndex(ValueLayout.JAVA_INT, j, -a.zp * sc.colSum[j]);
-        }
         int tiles = tileTo - tileFrom;
         long tileInts = (long) MR * NR;
         MemorySegment c = sc.sums(tiles * tileInts * 4);
-        long bAddr = b.address() + bOff + p * panelBytes;
+        run(a, b, bOff, m, k, n, tileFrom, tileTo, p, 0, c.address(), NR * 4L, sc);
+        MemorySegment.copy(c, I32, 0, tile, 0, (int) (tiles * tileInts));
+    }
+
+    /**
+     * Fills the block's operands and runs the full tiles, then the last, shorter one; {@code y} is
+     * where row {@code tileFrom · MR} of the panel goes.
+     */
+    private void run(
+            Operand a,
+            MemorySegment b,
+            long bOff,
+            int m,
+            int k,
+            int n,
+            int tileFrom,
+            int tileTo,
+            int p,
+            int flags,
+            long y,
+            long ldy,
+            Scratch sc) {
+        int quads = quads(k);
+        long panelBytes = (long) quads * VnniGemmKernels.QUAD_BYTES;
+        MemorySegment.copy(b, I32, bOff + panels(n) * panelBytes + (long) p * NR * 4, sc.ints, 0, NR);
+        for (int j = 0; j < NR; j++) {
+            sc.init.setAtIndex(ValueLayout.JAVA_INT, j, -a.zp * sc.ints[j]);
+        }
+        sc.set(VnniGemmKernels.LDA, a.lda);
+        sc.set(VnniGemmKernels.B, b.address() + bOff + p * panelBytes);
+        sc.set(VnniGemmKernels.QUADS, quads);
+        sc.set(VnniGemmKernels.INIT, sc.init.address());
+        sc.set(VnniGemmKernels.LDY, ldy);
         int fullTo = Math.min(tileTo, m / MR);
         if (fullTo > tileFrom) {
-            kernels.run(
-                    MR,
-                    a.address + (long) tileFrom * MR * a.lda,
-                    a.lda,
-                    bAddr,
-                    quads,
-                    fullTo - tileFrom,
-                    sc.init.address(),
-                    c.address());
+            long row = (long) tileFrom * MR;
+            sc.set(VnniGemmKernels.A, a.address + row * a.lda);
+            sc.set(VnniGemmKernels.TILES, fullTo - tileFrom);
+            sc.set(VnniGemmKernels.Y, y);
+            sc.set(VnniGemmKernels.ROW_SUM, a.rowSumAddress(row));
+            kernels.run(MR, flags, sc.params.address());
         }
         if (tileTo > fullTo) {
-            kernels.run(
-                    m - fullTo * MR,
-                    a.address + (long) fullTo * MR * a.lda,
-                    a.lda,
-                    bAddr,
-                    quads,
-                    1,
-                    sc.init.address(),
-                    c.address() + (fullTo - tileFrom) * tileInts * 4);
+            long row = (long) fullTo * MR;
+            sc.set(VnniGemmKernels.A, a.address + row * a.lda);
+            sc.set(VnniGemmKernels.TILES, 1);
+            sc.set(VnniGemmKernels.Y, y + (fullTo - tileFrom) * MR * ldy);
+            sc.set(VnniGemmKernels.ROW_SUM, a.rowSumAddress(row));
+            kernels.run(m - fullTo * MR, flags, sc.params.address());
         }
-        MemorySegment.copy(c, I32, 0, tile, 0, (int) (tiles * tileInts));
     }
 }

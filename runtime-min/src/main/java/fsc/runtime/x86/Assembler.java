@@ -20,7 +20,7 @@ public final class Assembler {
     /** General-purpose registers, numbered as the encoding numbers them. */
     public static final int RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RSI = 6, RDI = 7;
 
-    public static final int R8 = 8, R9 = 9, R10 = 10, R11 = 11, R12 = 12, R13 = 13;
+    public static final int R8 = 8, R9 = 9, R10 = 10, R11 = 11, R12 = 12, R13 = 13, R14 = 14, R15 = 15;
 
     /** No index register in a {@link Mem}. */
     public static final int NONE = -1;
@@ -137,6 +137,15 @@ public final class Assembler {
         emit(0xC0 | (src & 7) << 3 | (dst & 7));
     }
 
+    /** {@code mov dst, qword mem}. */
+    public void movLoad(int dst, Mem m) {
+        gpr(dst);
+        int x = m.index() == NONE ? 0 : m.index() >> 3 & 1;
+        emit(0x48 | (dst >> 3 & 1) << 2 | x << 1 | (m.base() >> 3 & 1));
+        emit(0x8B);
+        modrm(dst, m);
+    }
+
     /** {@code lea dst, mem}. */
     public void lea(int dst, Mem m) {
         gpr(dst);
@@ -223,6 +232,26 @@ public final class Assembler {
      */
     public void vpdpbusd(int acc, int u8, int s8) {
         evexReg(PP_66, MAP_0F38, 0x50, acc, u8, s8);
+    }
+
+    /** {@code vpmulld dst, a, mem} (low 32 bits of each product). */
+    public void vpmulld(int dst, int a, Mem m) {
+        evexMem(PP_66, MAP_0F38, 0x40, dst, a, m);
+    }
+
+    /** {@code vcvtdq2ps dst, src}: int32 to f32, rounded to nearest even as Java's cast. */
+    public void vcvtdq2ps(int dst, int src) {
+        evexReg(PP_NONE, MAP_0F, 0x5B, dst, 0, src);
+    }
+
+    /** {@code vmulps dst, a, mem}. */
+    public void vmulps(int dst, int a, Mem m) {
+        evexMem(PP_NONE, MAP_0F, 0x59, dst, a, m);
+    }
+
+    /** {@code vaddps dst, a, mem}. */
+    public void vaddps(int dst, int a, Mem m) {
+        evexMem(PP_NONE, MAP_0F, 0x58, dst, a, m);
     }
 
     /** {@code vpaddd dst, a, b}. */

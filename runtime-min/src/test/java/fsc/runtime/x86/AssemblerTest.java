@@ -3,6 +3,8 @@ package fsc.runtime.x86;
 import static fsc.runtime.x86.Assembler.R10;
 import static fsc.runtime.x86.Assembler.R11;
 import static fsc.runtime.x86.Assembler.R12;
+import static fsc.runtime.x86.Assembler.R13;
+import static fsc.runtime.x86.Assembler.R14;
 import static fsc.runtime.x86.Assembler.R8;
 import static fsc.runtime.x86.Assembler.R9;
 import static fsc.runtime.x86.Assembler.RAX;
@@ -48,6 +50,12 @@ class AssemblerTest {
         check("4d85e4", x -> x.test(R12)); // test r12,r12
         check("4154", x -> x.push(R12)); // push r12
         check("5b", x -> x.pop(RBX)); // pop rbx
+        check("4c8baf40000000", x -> x.movLoad(R13, Mem.at(RDI, 0x40))); // mov r13,QWORD PTR [rdi+0x40]
+        check("62621d4040ab80000000", x -> x.vpmulld(29, 28, Mem.at(RBX, 0x80))); // vpmulld zmm29,zmm28,[rbx+0x80]
+        check("62a17c485bff", x -> x.vcvtdq2ps(23, 23)); // vcvtdq2ps zmm23,zmm23
+        check("62d1544859ac24c0000000", x -> x.vmulps(5, 5, Mem.at(R12, 0xc0))); // vmulps zmm5,zmm5,[r12+0xc0]
+        check("62e17440588d40000000", x -> x.vaddps(17, 17, Mem.at(RBP, 0x40))); // vaddps zmm17,zmm17,[rbp+0x40]
+        check("62817e487fac73c0000000", x -> x.vmovdqu32Store(new Mem(R11, R14, 2, 0xc0), 21)); // [r11+r14*2+0xc0]
         check("c5f877c3", x -> {
             x.vzeroupper();
             x.ret();
@@ -82,14 +90,17 @@ class AssemblerTest {
     }
 
     @Test
-    void kernelCodeIsDeterministicForEveryTileHeight() {
-        for (int rows = 1; rows <= VnniGemmKernels.MR; rows++) {
-            assertEquals(
-                    HexFormat.of().formatHex(VnniGemmKernels.code(rows)),
-                    HexFormat.of().formatHex(VnniGemmKernels.code(rows)));
+    void kernelCodeIsDeterministicForEveryTileHeightAndEpilogue() {
+        for (int flags : new int[] {0, 1, 2, 3, 6, 7}) {
+            for (int rows = 1; rows <= VnniGemmKernels.MR; rows++) {
+                assertEquals(
+                        HexFormat.of().formatHex(VnniGemmKernels.code(rows, flags)),
+                        HexFormat.of().formatHex(VnniGemmKernels.code(rows, flags)));
+            }
         }
-        assertThrows(IllegalArgumentException.class, () -> VnniGemmKernels.code(0));
-        assertThrows(IllegalArgumentException.class, () -> VnniGemmKernels.code(VnniGemmKernels.MR + 1));
+        assertThrows(IllegalArgumentException.class, () -> VnniGemmKernels.code(0, 0));
+        assertThrows(IllegalArgumentException.class, () -> VnniGemmKernels.code(VnniGemmKernels.MR + 1, 0));
+        assertThrows(IllegalArgumentException.class, () -> VnniGemmKernels.code(1, VnniGemmKernels.BIAS));
     }
 
     private static void check(String hex, Consumer<Assembler> emit) {
