@@ -110,6 +110,13 @@ public final class Assembler {
         emit32(imm);
     }
 
+    /** {@code add dst, src}. */
+    public void addReg(int dst, int src) {
+        rexW(src, dst);
+        emit(0x01);
+        emit(0xC0 | (src & 7) << 3 | (dst & 7));
+    }
+
     /** {@code shl reg, imm8}. */
     public void shl(int reg, int imm) {
         rexW(0, reg);
@@ -254,6 +261,19 @@ public final class Assembler {
         evexMem(PP_NONE, MAP_0F, 0x58, dst, a, m);
     }
 
+    /**
+     * {@code vfmadd231ps acc, b, dword mem{1to16}}: {@code acc = b · broadcast(mem) + acc}, fused
+     * (one rounding), as {@code FloatVector.fma} computes it.
+     */
+    public void vfmadd231psBroadcast(int acc, int b, Mem m) {
+        vector(acc);
+        vector(b);
+        int x = m.index() == NONE ? 0 : m.index() >> 3 & 1;
+        evexPrefix(PP_66, MAP_0F38, acc, b, m.base() >> 3 & 1, x, true);
+        emit(0xB8);
+        modrm(acc, m);
+    }
+
     /** {@code vpaddd dst, a, b}. */
     public void vpaddd(int dst, int a, int b) {
         evexReg(PP_66, MAP_0F, 0xFE, dst, a, b);
@@ -308,10 +328,15 @@ public final class Assembler {
      * L'L = 10 (512 bits), W = 0, no masking, no broadcast.
      */
     private void evexPrefix(int pp, int map, int reg, int vvvv, int b, int x) {
+        evexPrefix(pp, map, reg, vvvv, b, x, false);
+    }
+
+    /** {@code broadcast}: EVEX.b, a 32-bit memory operand repeated to every lane ({@code {1to16}}). */
+    private void evexPrefix(int pp, int map, int reg, int vvvv, int b, int x, boolean broadcast) {
         emit(0x62);
         emit((~reg >> 3 & 1) << 7 | (~x & 1) << 6 | (~b & 1) << 5 | (~reg >> 4 & 1) << 4 | map);
         emit((~vvvv & 0xF) << 3 | 0x04 | pp);
-        emit(0b10 << 5 | (~vvvv >> 4 & 1) << 3);
+        emit(0b10 << 5 | (broadcast ? 1 : 0) << 4 | (~vvvv >> 4 & 1) << 3);
     }
 
     private void jcc(int opcode, int label) {

@@ -21,6 +21,11 @@ public final class CpuFeatures {
 
     private CpuFeatures() {}
 
+    /** AVX-512 F: 512-bit float FMA. */
+    public static boolean avx512() {
+        return enabled() && FLAGS.contains("avx512f");
+    }
+
     /** AVX-512 F and BW with VNNI: {@code vpdpbusd} on 512-bit registers. */
     public static boolean avx512Vnni() {
         return enabled() && FLAGS.contains("avx512f") && FLAGS.contains("avx512bw") && FLAGS.contains("avx512_vnni");

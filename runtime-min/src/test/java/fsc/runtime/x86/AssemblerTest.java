@@ -56,6 +56,9 @@ class AssemblerTest {
         check("62d1544859ac24c0000000", x -> x.vmulps(5, 5, Mem.at(R12, 0xc0))); // vmulps zmm5,zmm5,[r12+0xc0]
         check("62e17440588d40000000", x -> x.vaddps(17, 17, Mem.at(RBP, 0x40))); // vaddps zmm17,zmm17,[rbp+0x40]
         check("62817e487fac73c0000000", x -> x.vmovdqu32Store(new Mem(R11, R14, 2, 0xc0), 21)); // [r11+r14*2+0xc0]
+        check("62727550b8be1c000000", x -> x.vfmadd231psBroadcast(15, 17, Mem.at(RSI, 28))); // [rsi+0x1c]{1to16}
+        check("62d27d50b88500000000", x -> x.vfmadd231psBroadcast(0, 16, Mem.at(R13, 0))); // [r13+0x0]{1to16}
+        check("4c01ca", x -> x.addReg(RDX, R9)); // add rdx,r9
         check("c5f877c3", x -> {
             x.vzeroupper();
             x.ret();
@@ -101,6 +104,11 @@ class AssemblerTest {
         assertThrows(IllegalArgumentException.class, () -> VnniGemmKernels.code(0, 0));
         assertThrows(IllegalArgumentException.class, () -> VnniGemmKernels.code(VnniGemmKernels.MR + 1, 0));
         assertThrows(IllegalArgumentException.class, () -> VnniGemmKernels.code(1, VnniGemmKernels.BIAS));
+        for (int start = FmaGemmKernels.ZERO; start <= FmaGemmKernels.BIAS; start++) {
+            assertEquals(
+                    HexFormat.of().formatHex(FmaGemmKernels.code(start)),
+                    HexFormat.of().formatHex(FmaGemmKernels.code(start)));
+        }
     }
 
     private static void check(String hex, Consumer<Assembler> emit) {
