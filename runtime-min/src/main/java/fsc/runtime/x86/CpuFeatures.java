@@ -39,6 +39,21 @@ public final class CpuFeatures {
         return avx512Vnni() ? "native x86-64 kernels: avx512_vnni" : "native kernels unavailable on this CPU";
     }
 
+    /**
+     * Makes a family of native kernels, or returns {@code null} with a one-line note on stderr when
+     * the process may not map executable memory or call native code (SELinux {@code execmem}, {@code
+     * --illegal-native-access=deny}): the Vector API forms then run, slower but correct.
+     */
+    static <T> T loadOrNull(String family, java.util.function.Supplier<T> load) {
+        try {
+            return load.get();
+        } catch (RuntimeException | LinkageError e) {
+            System.err.println("fsc: " + family + " native kernels unavailable (" + e.getMessage()
+                    + "); the Vector API kernels run instead");
+            return null;
+        }
+    }
+
     private static boolean enabled() {
         return !"false".equalsIgnoreCase(System.getProperty(PROPERTY, "true"));
     }

@@ -58,7 +58,7 @@ public final class FmaGemmKernels {
 
     /** The kernels when this CPU has AVX-512 and native kernels are on, else {@code null}. */
     public static FmaGemmKernels loadIfSupported() {
-        return CpuFeatures.avx512() ? new FmaGemmKernels() : null;
+        return CpuFeatures.avx512() ? CpuFeatures.loadOrNull("f32 GEMM", FmaGemmKernels::new) : null;
     }
 
     /** Runs the tile the block at {@code params} describes; the caller guarantees every size. */

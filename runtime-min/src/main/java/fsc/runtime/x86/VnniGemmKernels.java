@@ -80,9 +80,11 @@ public final class VnniGemmKernels {
         if (!CpuFeatures.avx512Vnni()) {
             return null;
         }
-        VnniGemmKernels k = new VnniGemmKernels();
-        k.kernel(MR, 0); // map one now: a failure to map shows at load, not in the first call
-        return k;
+        return CpuFeatures.loadOrNull("int8 GEMM", () -> {
+            VnniGemmKernels k = new VnniGemmKernels();
+            k.kernel(MR, 0); // map one now: a failure to map shows here, not in the first call
+            return k;
+        });
     }
 
     /**
