@@ -158,31 +158,10 @@ public final class FloatMath {
      */
     private static void erfOrGelu(
             MemorySegment src, long srcOff, MemorySegment dst, long dstOff, long count, boolean gelu) {
-        float[] buf = RowScratch.floats(ERF_CHUNK);
-        for (long c = 0; c < count; c += ERF_CHUNK) {
-            int len = (int) Math.min(ERF_CHUNK, count - c);
-            MemorySegment.copy(src, F32, srcOff + c * Float.BYTES, buf, 0, len);
-            erfOrGelu(buf, len, gelu);
-            MemorySegment.copy(buf, 0, dst, F32, dstOff + c * Float.BYTES, len);
-        }
-    }
-
-    /**
-     * Floats per copy-in/compute/copy-out run of {@link #erfOrGelu}: 4 KB, in L1 between the copies.
-     * A whole vector multiple, so each element takes the vector or scalar form as one loop would.
-     */
-    private static final int ERF_CHUNK = 1024;
-
-    /**
-     * erf or GELU in place on {@code buf[0..len)}, on a heap row: vector ops on a segment keep their
-     * liveness checks inside the loop once a speculation on them failed ({@link RowScratch}), which
-     * a profile of the int8 MiniLM showed as half of this kernel's time.
-     */
-    private static void erfOrGelu(float[] buf, int len, boolean gelu) {
-        int bound = S.loopBound(len);
-        int i = 0;
+        long bound = S.loopBound(count);
+        long i = 0;
         for (; i < bound; i += S.length()) {
-            FloatVector x = FloatVector.fromArray(S, buf, i);
+            FloatVector x = FloatVector.fromMemorySegment(S, src, srcOff + i * Float.BYTES, LE);
             FloatVector h = gelu ? x.mul(SQRT_HALF) : x;
             FloatVector h2 = h.mul(h);
             FloatVector p = FloatVector.broadcast(S, SERIES[SERIES.length - 1]);
@@ -200,10 +179,11 @@ public final class FloatMath {
             large = large.blend(large.neg(), h.lt(0f));
             FloatVector erf = large.blend(small, z.lt(SERIES_LIMIT));
             FloatVector r = gelu ? x.mul(0.5f).mul(erf.add(1f)) : erf;
-            r.intoArray(buf, i);
+            r.intoMemorySegment(dst, dstOff + i * Float.BYTES, LE);
         }
-        for (; i < len; i++) {
-            buf[i] = gelu ? gelu(buf[i]) : erf(buf[i]);
+        for (; i < count; i++) {
+            float x = src.get(F32, srcOff + i * Float.BYTES);
+            dst.set(F32, dstOff + i * Float.BYTES, gelu ? gelu(x) : erf(x));
         }
     }
 
