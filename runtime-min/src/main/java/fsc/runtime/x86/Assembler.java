@@ -274,6 +274,56 @@ public final class Assembler {
         modrm(acc, m);
     }
 
+    /** {@code vdivps dst, a, b}. */
+    public void vdivps(int dst, int a, int b) {
+        evexReg(PP_NONE, MAP_0F, 0x5E, dst, a, b);
+    }
+
+    /** {@code vaddps dst, a, b}. */
+    public void vaddps(int dst, int a, int b) {
+        evexReg(PP_NONE, MAP_0F, 0x58, dst, a, b);
+    }
+
+    /** {@code vsubps dst, a, b}. */
+    public void vsubps(int dst, int a, int b) {
+        evexReg(PP_NONE, MAP_0F, 0x5C, dst, a, b);
+    }
+
+    /** {@code vmaxps dst, a, b}: {@code b} where either is NaN or both are zeros. */
+    public void vmaxps(int dst, int a, int b) {
+        evexReg(PP_NONE, MAP_0F, 0x5F, dst, a, b);
+    }
+
+    /** {@code vminps dst, a, b}: {@code b} where either is NaN or both are zeros. */
+    public void vminps(int dst, int a, int b) {
+        evexReg(PP_NONE, MAP_0F, 0x5D, dst, a, b);
+    }
+
+    /** {@code vmaxps dst, a, mem}. */
+    public void vmaxps(int dst, int a, Mem m) {
+        evexMem(PP_NONE, MAP_0F, 0x5F, dst, a, m);
+    }
+
+    /** {@code vminps dst, a, mem}. */
+    public void vminps(int dst, int a, Mem m) {
+        evexMem(PP_NONE, MAP_0F, 0x5D, dst, a, m);
+    }
+
+    /** {@code vcvttps2dq dst, src}: f32 to int32, truncating as Java's cast does. */
+    public void vcvttps2dq(int dst, int src) {
+        evexReg(PP_F3, MAP_0F, 0x5B, dst, 0, src);
+    }
+
+    /** {@code vpmovusdb xmmword mem, zmm}: sixteen uint32 to bytes, saturating at 255. */
+    public void vpmovusdbStore(Mem m, int zmm) {
+        evexMem(PP_F3, MAP_0F38, 0x11, zmm, 0, m);
+    }
+
+    /** {@code vbroadcastss zmm, dword mem}. */
+    public void vbroadcastss(int zmm, Mem m) {
+        evexMem(PP_66, MAP_0F38, 0x18, zmm, 0, m);
+    }
+
     /** {@code vpaddd dst, a, b}. */
     public void vpaddd(int dst, int a, int b) {
         evexReg(PP_66, MAP_0F, 0xFE, dst, a, b);
