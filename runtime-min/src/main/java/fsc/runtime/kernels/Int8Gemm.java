@@ -31,6 +31,11 @@ import jdk.incubator.vector.VectorSpecies;
  * zero point) is stored shifted by a per-column offset {@code off[j]}, which the epilogue takes
  * back out; {@code NULL} means all offsets are zero.
  *
+ * <p>On a CPU with AVX-512 VNNI the products run in fsc's own {@code vpdpbusd} tiles instead
+ * ({@link Int8GemmVnni}, 5–10× the f32 kernel's rate here), B packed in their layout at load ({@link
+ * #panelWidth} is then 0, so a model's compile-time panels are always repacked) and the same
+ * epilogue after them; {@code -Dfsc.kernels.native=false} keeps the Vector API kernel.
+ *
  * <p>Offsets are in bytes; A is row-major {@code [m, k]}, Y row-major {@code [m, n]}. A call
  * allocates nothing once the calling thread's workspace has grown to the largest A it has seen.
  */
@@ -70,6 +75,9 @@ public final class Int8Gemm {
 
     private static final ThreadLocal<Task> TASK = ThreadLocal.withInitial(Task::new);
 
+    /** The VNNI form when this process runs it, else {@code null}: chosen once, for every call. */
+    static final Int8GemmVnni VNNI = loadVnni();
+
     /** One thread's widened block of B and the int32 sums of its row tiles, grown to the largest call seen. */
     private static final class Scratch {
         final float[] bw = new float[KC * NR];
@@ -80,6 +88,7 @@ public final class Int8Gemm {
         final float[] colBias = new float[NR];
         final float[] outF = new float[NR];
         final int[] outI = new int[NR];
+        final Int8GemmVnni.Scratch vnni = new Int8GemmVnni.Scratch();
         private int[] acc = new int[0];
 
         int[] acc(int size) {
@@ -92,19 +101,52 @@ public final class Int8Gemm {
 
     private Int8Gemm() {}
 
-    /** Columns per packed panel: two vectors of the CPU's preferred float species. */
+    /**
+     * The VNNI tiles write the epilogue's layout for 32-column halves, so they need the 512-bit
+     * species ({@code NR} = 32); under {@code -XX:MaxVectorSize} below 64 the Vector API kernel runs.
+     */
+    private static Int8GemmVnni loadVnni() {
+        if (Int8GemmVnni.NR != 2 * NR) {
+            return null;
+        }
+        fsc.runtime.x86.VnniGemmKernels kernels = fsc.runtime.x86.VnniGemmKernels.loadIfSupported();
+        return kernels == null ? null : new Int8GemmVnni(kernels);
+    }
+
+    /** The micro-kernel this process multiplies with, in XNNPACK's naming, for reports and benchmarks. */
+    public static String kernelName() {
+        return VNNI != null ? "qu8s8_gemm_6x64__avx512vnni" : "s8_gemm_8x2v__f32fma";
+    }
+
+    /**
+     * Columns per packed panel of the compiler's layout that this process reads in place: two vectors
+     * of the CPU's preferred float species, or 0 under VNNI, whose layout is made at load ({@link #repack}).
+     */
     public static int panelWidth() {
-        return NR;
+        return VNNI != null ? 0 : NR;
     }
 
     /** Bytes {@link #packB} writes for a {@code [k, n]} B. */
     public static long packedBytes(int k, int n) {
-        return (long) panels(n) * NR * k;
+        return packedBytes(k, n, VNNI);
+    }
+
+    static long packedBytes(int k, int n, Int8GemmVnni vnni) {
+        return vnni != null ? Int8GemmVnni.packedBytes(k, n) : (long) panels(n) * NR * k;
     }
 
     /** Packs a row-major s8 {@code B[k, n]} into this CPU's panels; padding columns are zero. */
     public static void packB(MemorySegment src, long srcOff, int k, int n, MemorySegment dst, long dstOff) {
-        repackFrom(src, srcOff, k, n, n, false, dst, dstOff);
+        packB(src, srcOff, k, n, dst, dstOff, VNNI);
+    }
+
+    static void packB(MemorySegment src, long srcOff, int k, int n, MemorySegment dst, long dstOff, Int8GemmVnni vnni) {
+        checkSizes(1, n, k);
+        if (vnni != null) {
+            Int8GemmVnni.pack(src, srcOff, k, n, n, false, dst, dstOff);
+        } else {
+            repackFrom(src, srcOff, k, n, n, false, dst, dstOff);
+        }
     }
 
     /**
@@ -114,16 +156,33 @@ public final class Int8Gemm {
      */
     public static void repack(
             MemorySegment src, long srcOff, int k, int n, int srcPanel, MemorySegment dst, long dstOff) {
+        repack(src, srcOff, k, n, srcPanel, dst, dstOff, VNNI);
+    }
+
+    static void repack(
+            MemorySegment src,
+            long srcOff,
+            int k,
+            int n,
+            int srcPanel,
+            MemorySegment dst,
+            long dstOff,
+            Int8GemmVnni vnni) {
         if (srcPanel <= 0) {
             throw new IllegalArgumentException("panel width " + srcPanel + " is not positive");
         }
-        repackFrom(src, srcOff, k, n, srcPanel, true, dst, dstOff);
+        checkSizes(1, n, k);
+        if (vnni != null) {
+            Int8GemmVnni.pack(src, srcOff, k, n, srcPanel, true, dst, dstOff);
+        } else {
+            repackFrom(src, srcOff, k, n, srcPanel, true, dst, dstOff);
+        }
     }
 
     private static void repackFrom(
             MemorySegment src, long srcOff, int k, int n, int width, boolean panelled, MemorySegment dst, long dstOff) {
         checkSizes(1, n, k);
-        long bytes = packedBytes(k, n);
+        long bytes = packedBytes(k, n, null);
         for (long i = 0; i < bytes; i++) {
             dst.set(ValueLayout.JAVA_BYTE, dstOff + i, (byte) 0);
         }
@@ -164,6 +223,53 @@ public final class Int8Gemm {
             MemorySegment bias,
             long biasOff,
             Parallelism par) {
+        gemm(
+                m,
+                n,
+                k,
+                a,
+                aOff,
+                aUnsigned,
+                aZp,
+                b,
+                bOff,
+                colOffset,
+                colOffsetOff,
+                y,
+                yOff,
+                scale,
+                scaleOff,
+                scalePerColumn,
+                scaleFactor,
+                bias,
+                biasOff,
+                par,
+                VNNI);
+    }
+
+    /** {@link #gemm} on the given form: {@code vnni}, or the Vector API kernel when it is {@code null}. */
+    static void gemm(
+            int m,
+            int n,
+            int k,
+            MemorySegment a,
+            long aOff,
+            boolean aUnsigned,
+            int aZp,
+            MemorySegment b,
+            long bOff,
+            MemorySegment colOffset,
+            long colOffsetOff,
+            MemorySegment y,
+            long yOff,
+            MemorySegment scale,
+            long scaleOff,
+            boolean scalePerColumn,
+            float scaleFactor,
+            MemorySegment bias,
+            long biasOff,
+            Parallelism par,
+            Int8GemmVnni vnni) {
         checkSizes(m, n, k);
         if (m == 0 || n == 0) {
             return;
@@ -171,9 +277,39 @@ public final class Int8Gemm {
         Task t = TASK.get();
         t.set(m, n, k, b, bOff, colOffset, colOffsetOff, y, yOff, scale, scaleOff, scalePerColumn, bias, biasOff);
         t.scaleFactor = scaleFactor;
-        t.prologue(a, aOff, aUnsigned, aZp);
-        int panels = panels(n);
-        int tiles = (m + MR - 1) / MR;
+        t.vnni = vnni;
+        int panels;
+        int tiles;
+        if (vnni != null) {
+            if (!b.isNative() || bOff < 0 || bOff + Int8GemmVnni.packedBytes(k, n) > b.byteSize()) {
+                throw new IllegalArgumentException("the packed B of a " + k + "x" + n
+                        + " VNNI GEMM must be native memory of " + Int8GemmVnni.packedBytes(k, n) + " bytes");
+            }
+            if (y.isNative() && (yOff < 0 || yOff + 4L * m * n > y.byteSize())) {
+                throw new IndexOutOfBoundsException(
+                        "Y of " + m + "x" + n + " at " + yOff + " is outside its " + y.byteSize() + "-byte segment");
+            }
+            t.va.prepare(a, aOff, m, k, aUnsigned, aZp);
+            Int8GemmVnni.Epilogue e = t.epi;
+            e.colOffset = colOffset;
+            e.colOffsetOff = colOffsetOff;
+            e.scale = scale;
+            e.scaleOff = scaleOff;
+            e.scalePerColumn = scalePerColumn;
+            e.scaleFactor = scaleFactor;
+            e.bias = bias;
+            e.biasOff = biasOff;
+            int[] rowSum = t.rowSums(m); // the epilogue reads it; it holds sums only where offsets need them
+            if (!colOffset.equals(MemorySegment.NULL)) {
+                t.va.rowSums(m, k, rowSum);
+            }
+            panels = Int8GemmVnni.panels(n);
+            tiles = (m + Int8GemmVnni.MR - 1) / Int8GemmVnni.MR;
+        } else {
+            t.prologue(a, aOff, aUnsigned, aZp);
+            panels = panels(n);
+            tiles = (m + MR - 1) / MR;
+        }
         long macs = (long) m * n * Math.max(k, 1);
         if (par == null || par.threads() == 1 || macs < PARALLEL_MIN_MACS) {
             t.compute(0, tiles, 0, panels);
@@ -207,6 +343,11 @@ public final class Int8Gemm {
         float[] rows = new float[0]; // one tile's widened rows, row-major with stride lda
         final int[] idx = new int[MR]; // the gather's row starts in rows: 0, lda, 2 lda, ...
         int[] rowSum = new int[0];
+        /** The VNNI form of this call, or {@code null}; its A operand, reused across calls. */
+        Int8GemmVnni vnni;
+
+        final Int8GemmVnni.Operand va = new Int8GemmVnni.Operand();
+        final Int8GemmVnni.Epilogue epi = new Int8GemmVnni.Epilogue();
         int m;
         int n;
         int k;
@@ -317,17 +458,60 @@ public final class Int8Gemm {
             }
         }
 
+        int[] rowSums(int size) {
+            if (rowSum.length < size) {
+                rowSum = new int[size];
+            }
+            return rowSum;
+        }
+
         @Override
         public void run(int from, int to) {
-            if (splitPanels) {
-                compute(0, (m + MR - 1) / MR, from, to);
+            if (!splitPanels) {
+                compute(from, to, 0, vnni != null ? Int8GemmVnni.panels(n) : panels(n));
+            } else if (vnni != null) {
+                compute(0, (m + Int8GemmVnni.MR - 1) / Int8GemmVnni.MR, from, to);
             } else {
-                compute(from, to, 0, panels(n));
+                compute(0, (m + MR - 1) / MR, from, to);
             }
         }
 
         void compute(int tileFrom, int tileTo, int panelFrom, int panelTo) {
-            computeShared(tileFrom, tileTo, panelFrom, panelTo);
+            if (vnni != null) {
+                computeVnni(tileFrom, tileTo, panelFrom, panelTo);
+            } else {
+                computeShared(tileFrom, tileTo, panelFrom, panelTo);
+            }
+        }
+
+        /**
+         * The VNNI tiles' exact sums of each panel (64 columns), then the epilogue on each half of
+         * 32 columns, whose layout the tiles write.
+         */
+        private void computeVnni(int tileFrom, int tileTo, int panelFrom, int panelTo) {
+            Scratch sc = SCRATCH.get();
+            int tileInts = Int8GemmVnni.MR * Int8GemmVnni.NR;
+            boolean direct = y.isNative();
+            for (int p = panelFrom; p < panelTo; p++) {
+                if (direct && (p + 1) * Int8GemmVnni.NR <= n) {
+                    vnni.multiplyInto(va, b, bOff, m, k, n, tileFrom, tileTo, p, epi, y.address() + yOff, sc.vnni);
+                    continue;
+                }
+                int[] tile = sc.acc((tileTo - tileFrom) * tileInts);
+                vnni.multiply(va, b, bOff, m, k, n, tileFrom, tileTo, p, sc.vnni, tile);
+                for (int h = 0; h < Int8GemmVnni.NR / NR; h++) {
+                    int col0 = p * Int8GemmVnni.NR + h * NR;
+                    if (col0 >= n) {
+                        break;
+                    }
+                    loadPanel(sc, col0);
+                    for (int t = tileFrom; t < tileTo; t++) {
+                        int i0 = t * Int8GemmVnni.MR;
+                        int to = (t - tileFrom) * tileInts + h * NR;
+                        epilogue(sc, tile, to, Int8GemmVnni.NR, i0, Math.min(Int8GemmVnni.MR, m - i0), col0);
+                    }
+                }
+            }
         }
 
         /**
@@ -358,7 +542,7 @@ public final class Int8Gemm {
                 loadPanel(sc, p * NR);
                 for (int t = 0; t < tiles; t++) {
                     int i0 = (tileFrom + t) * MR;
-                    epilogue(sc, acc, t * MR * NR, i0, Math.min(MR, m - i0), p * NR);
+                    epilogue(sc, acc, t * MR * NR, NR, i0, Math.min(MR, m - i0), p * NR);
                 }
             }
         }
@@ -398,12 +582,12 @@ public final class Int8Gemm {
          * and bounds checks inside the loop once a speculation on them failed (see {@link RowScratch}).
          * The same float operations in the same order as {@link #epilogueScalar}.
          */
-        private void epilogue(Scratch sc, int[] tile, int to, int i0, int rows, int col0) {
+        private void epilogue(Scratch sc, int[] tile, int to, int stride, int i0, int rows, int col0) {
             boolean offsets = !colOffset.equals(MemorySegment.NULL);
             boolean toFloat = !scale.equals(MemorySegment.NULL);
             boolean hasBias = !bias.equals(MemorySegment.NULL);
             if (col0 + NR > n) {
-                epilogueScalar(tile, to, i0, rows, col0, offsets, toFloat, hasBias);
+                epilogueScalar(tile, to, stride, i0, rows, col0, offsets, toFloat, hasBias);
                 return;
             }
             int[] off = sc.colOff;
@@ -413,7 +597,7 @@ public final class Int8Gemm {
                 long yRow = yOff + ((long) (i0 + r) * n + col0) * 4;
                 int rs = rowSum[i0 + r];
                 for (int v = 0; v < NR; v += VL) {
-                    IntVector acc = IntVector.fromArray(IS, tile, to + r * NR + v);
+                    IntVector acc = IntVector.fromArray(IS, tile, to + r * stride + v);
                     if (offsets) {
                         acc = acc.sub(IntVector.fromArray(IS, off, v).mul(rs));
                     }
@@ -437,13 +621,21 @@ public final class Int8Gemm {
         }
 
         private void epilogueScalar(
-                int[] tile, int to, int i0, int rows, int col0, boolean offsets, boolean toFloat, boolean hasBias) {
+                int[] tile,
+                int to,
+                int stride,
+                int i0,
+                int rows,
+                int col0,
+                boolean offsets,
+                boolean toFloat,
+                boolean hasBias) {
             int cols = n - col0;
             for (int r = 0; r < rows; r++) {
                 long yRow = yOff + ((long) (i0 + r) * n + col0) * 4;
                 for (int j = 0; j < cols; j++) {
                     long col = col0 + j;
-                    int acc = tile[to + r * NR + j];
+                    int acc = tile[to + r * stride + j];
                     if (offsets) {
                         acc -= colOffset.get(I32, colOffsetOff + col * 4) * rowSum[i0 + r];
                     }

@@ -1,5 +1,6 @@
 package fsc.runtime.kernels;
 
+import fsc.runtime.x86.QuantizeKernels;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -36,6 +37,19 @@ public final class Int8Quantize {
 
     private Int8Quantize() {}
 
+    /** The two passes in machine code on AVX-512 ({@link QuantizeKernels}), else {@code null}. */
+    private static final QuantizeKernels NATIVE = F.length() == 16 ? QuantizeKernels.loadIfSupported() : null;
+
+    private static final ThreadLocal<NativeBlock> BLOCK = ThreadLocal.withInitial(NativeBlock::new);
+
+    /** One thread's parameter block, constants and range lanes for {@link #NATIVE}. */
+    private static final class NativeBlock {
+        final java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofAuto();
+        final MemorySegment params = arena.allocate(8L * QuantizeKernels.PARAMS, 64);
+        final MemorySegment consts = arena.allocate(16, 64);
+        final MemorySegment out = arena.allocate(4L * 32, 64);
+    }
+
     /** Floats per copy-in/compute/copy-out run: 4 KB, in L1 between the copies. */
     private static final int CHUNK = 1024;
 
@@ -48,6 +62,10 @@ public final class Int8Quantize {
      */
     public static void dynamicU8(
             MemorySegment x, long xOff, long count, MemorySegment y, long yOff, MemorySegment scale, MemorySegment zp) {
+        if (NATIVE != null && count >= F.length() && x.isNative() && y.isNative()) {
+            dynamicU8Native(x, xOff, count, y, yOff, scale, zp);
+            return;
+        }
         float[] a = RowScratch.floats(CHUNK);
         byte[] q = RowScratch.bytes(CHUNK);
         float min = Float.POSITIVE_INFINITY;
@@ -69,6 +87,52 @@ public final class Int8Quantize {
             MemorySegment.copy(x, F32, xOff + c * 4, a, 0, len);
             quantize(a, q, len, s, z);
             MemorySegment.copy(q, 0, y, ValueLayout.JAVA_BYTE, yOff + c, len);
+        }
+    }
+
+    /**
+     * {@link #dynamicU8} with both passes over whole vectors in machine code and the tail (under 16
+     * floats) here, in the same operations as the vector form's scalar tail.
+     */
+    private static void dynamicU8Native(
+            MemorySegment x, long xOff, long count, MemorySegment y, long yOff, MemorySegment scale, MemorySegment zp) {
+        java.util.Objects.checkFromIndexSize(xOff, 4 * count, x.byteSize());
+        java.util.Objects.checkFromIndexSize(yOff, count, y.byteSize());
+        NativeBlock nb = BLOCK.get();
+        long vectors = count / F.length();
+        long vecEnd = vectors * F.length();
+        MemorySegment p = nb.params;
+        p.setAtIndex(ValueLayout.JAVA_LONG, QuantizeKernels.X, x.address() + xOff);
+        p.setAtIndex(ValueLayout.JAVA_LONG, QuantizeKernels.Y, y.address() + yOff);
+        p.setAtIndex(ValueLayout.JAVA_LONG, QuantizeKernels.VECTORS, vectors);
+        p.setAtIndex(ValueLayout.JAVA_LONG, QuantizeKernels.CONSTS, nb.consts.address());
+        p.setAtIndex(ValueLayout.JAVA_LONG, QuantizeKernels.OUT, nb.out.address());
+        NATIVE.range(p.address());
+        float min = Float.POSITIVE_INFINITY;
+        float max = Float.NEGATIVE_INFINITY;
+        for (int lane = 0; lane < F.length(); lane++) {
+            min = Math.min(min, nb.out.getAtIndex(ValueLayout.JAVA_FLOAT, lane));
+            max = Math.max(max, nb.out.getAtIndex(ValueLayout.JAVA_FLOAT, F.length() + lane));
+        }
+        for (long i = vecEnd; i < count; i++) {
+            float v = x.get(F32, xOff + 4 * i);
+            min = Math.min(min, v);
+            max = Math.max(max, v);
+        }
+        float lo = Math.min(min, 0f);
+        float hi = Math.max(max, 0f);
+        float s = (hi - lo) / 255f;
+        float z = Math.min(Math.max((float) Math.rint(-(lo / s)), 0f), 255f);
+        scale.set(F32, 0, s);
+        zp.set(ValueLayout.JAVA_BYTE, 0, (byte) (int) z);
+        nb.consts.setAtIndex(ValueLayout.JAVA_FLOAT, 0, s);
+        nb.consts.setAtIndex(ValueLayout.JAVA_FLOAT, 1, z);
+        nb.consts.setAtIndex(ValueLayout.JAVA_FLOAT, 2, ROUNDER);
+        nb.consts.setAtIndex(ValueLayout.JAVA_FLOAT, 3, 255f);
+        NATIVE.quantize(p.address());
+        for (long i = vecEnd; i < count; i++) {
+            float v = (float) Math.rint(x.get(F32, xOff + 4 * i) / s) + z;
+            y.set(ValueLayout.JAVA_BYTE, yOff + i, (byte) (int) Math.min(Math.max(v, 0f), 255f));
         }
     }
 

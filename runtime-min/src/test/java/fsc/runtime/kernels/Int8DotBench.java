@@ -16,7 +16,10 @@ import jdk.incubator.vector.VectorSpecies;
  * micro benchmark main, not a test). Each variant's int32 result is checked against the first.
  *
  * <ul>
- *   <li>{@code f32-fma}: the shipped {@link Int8Gemm} (bytes widened to f32, FMA, exact in blocks).
+ *   <li>{@code vnni}: {@link Int8Gemm} on its machine-code {@code vpdpbusd} tiles ({@link
+ *       Int8GemmVnni}), what runs on a CPU with AVX-512 VNNI.
+ *   <li>{@code f32-fma}: {@link Int8Gemm}'s Vector API form (bytes widened to f32, FMA, exact in
+ *       blocks), what runs elsewhere.
  *   <li>{@code short-widen}: Vector API in integers: B bytes widened to shorts, {@code mul} by the
  *       broadcast A byte (exact: |u8·s8| < 2^15), products widened to ints and added.
  *   <li>{@code auto-byte}, {@code auto-pairs}, {@code auto-dot}: plain loops for C2's
@@ -74,8 +77,11 @@ public final class Int8DotBench {
                 }
             }
         }
-        int[] want = shipped();
-        report("f32-fma (Int8Gemm)", Int8DotBench::shipped, want);
+        int[] want = shipped(null);
+        if (Int8Gemm.VNNI != null) {
+            report("vnni (Int8Gemm, machine code)", () -> shipped(Int8Gemm.VNNI), want);
+        }
+        report("f32-fma (Int8Gemm, Vector API)", () -> shipped(null), want);
         report("short-widen", Int8DotBench::shortWiden, want);
         report("auto-byte", Int8DotBench::autoByte, want);
         report("auto-pairs (MulAddS2I)", Int8DotBench::autoPairs, want);
@@ -86,9 +92,10 @@ public final class Int8DotBench {
     private static final Arena ARENA = Arena.ofAuto();
     private static MemorySegment a8;
     private static MemorySegment b8;
+    private static MemorySegment b8Vnni;
     private static MemorySegment y;
 
-    private static int[] shipped() {
+    private static int[] shipped(Int8GemmVnni form) {
         if (a8 == null) {
             a8 = ARENA.allocate(A.length);
             a8.copyFrom(MemorySegment.ofArray(A));
@@ -98,8 +105,12 @@ public final class Int8DotBench {
                     rowMajor.set(ValueLayout.JAVA_BYTE, (long) k * N + n, BP[(n / NR) * K * NR + k * NR + n % NR]);
                 }
             }
-            b8 = ARENA.allocate(Int8Gemm.packedBytes(K, N), 64);
-            Int8Gemm.packB(rowMajor, 0, K, N, b8, 0);
+            b8 = ARENA.allocate(Int8Gemm.packedBytes(K, N, null), 64);
+            Int8Gemm.packB(rowMajor, 0, K, N, b8, 0, null);
+            if (Int8Gemm.VNNI != null) {
+                b8Vnni = ARENA.allocate(Int8Gemm.packedBytes(K, N, Int8Gemm.VNNI), 64);
+                Int8Gemm.packB(rowMajor, 0, K, N, b8Vnni, 0, Int8Gemm.VNNI);
+            }
             y = ARENA.allocate(4L * M * N, 64);
         }
         Int8Gemm.gemm(
@@ -110,7 +121,7 @@ public final class Int8DotBench {
                 0,
                 true,
                 0,
-                b8,
+                form == null ? b8 : b8Vnni,
                 0,
                 MemorySegment.NULL,
                 0,
@@ -122,7 +133,8 @@ public final class Int8DotBench {
                 1f,
                 MemorySegment.NULL,
                 0,
-                null);
+                null,
+                form);
         MemorySegment.ofArray(C).copyFrom(y);
         return C.clone();
     }

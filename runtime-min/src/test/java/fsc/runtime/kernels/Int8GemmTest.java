@@ -1,20 +1,26 @@
 package fsc.runtime.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import fsc.runtime.Parallelism;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Random;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Int8Gemm against Int8GemmReference, bit for bit: odd sizes (tails in m, n and k), k across the
  * KC-sized exact-float blocks (256 and 512 k, and one past each), u8 and s8 A with zero points, column offsets, int32 and rescaled f32
  * outputs (per-tensor and per-column scale, with and without bias), operand offsets, 1 and 2 threads.
+ * Each test runs both forms: the Vector API kernel and the AVX-512 VNNI tiles (reported as not run
+ * on a CPU without them).
  */
 class Int8GemmTest {
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED;
@@ -46,20 +52,36 @@ class Int8GemmTest {
         two.close();
     }
 
-    @Test
-    void matchesReferenceExactly() {
+    static Stream<Arguments> forms() {
+        return Stream.of(Arguments.of("vector-api"), Arguments.of("avx512-vnni"));
+    }
+
+    private static Int8GemmVnni form(String name) {
+        if (name.equals("vector-api")) {
+            return null;
+        }
+        assumeTrue(Int8Gemm.VNNI != null, "not run: this CPU (or -XX:MaxVectorSize) gives no AVX-512 VNNI tiles");
+        return Int8Gemm.VNNI;
+    }
+
+    @ParameterizedTest
+    @MethodSource("forms")
+    void matchesReferenceExactly(String name) {
+        Int8GemmVnni form = form(name);
         Random rnd = new Random(7);
         for (int[] s : SIZES) {
             for (int flags = 0; flags < 16; flags++) {
-                check(rnd, s[0], s[1], s[2], flags, null, 1 + (flags & 3), 3);
-                check(rnd, s[0], s[1], s[2], flags, two, 4, 0);
+                check(rnd, s[0], s[1], s[2], flags, null, 1 + (flags & 3), 3, form, false);
+                check(rnd, s[0], s[1], s[2], flags, two, 4, 0, form, (flags & 8) != 0);
             }
         }
     }
 
     /** The largest products everywhere: only exact block sums give the reference's int32. */
-    @Test
-    void extremeValuesStayExactAcrossBlocks() {
+    @ParameterizedTest
+    @MethodSource("forms")
+    void extremeValuesStayExactAcrossBlocks(String name) {
+        Int8GemmVnni form = form(name);
         int m = 7;
         int n = 40;
         int k = 2000;
@@ -68,8 +90,8 @@ class Int8GemmTest {
             a.fill((byte) 0xff); // u8 255
             MemorySegment b = arena.allocate((long) k * n);
             b.fill((byte) -128);
-            MemorySegment packed = arena.allocate(Int8Gemm.packedBytes(k, n));
-            Int8Gemm.packB(b, 0, k, n, packed, 0);
+            MemorySegment packed = arena.allocate(Int8Gemm.packedBytes(k, n, form));
+            Int8Gemm.packB(b, 0, k, n, packed, 0, form);
             MemorySegment got = arena.allocate(4L * m * n);
             MemorySegment want = arena.allocate(4L * m * n);
             Int8Gemm.gemm(
@@ -92,7 +114,8 @@ class Int8GemmTest {
                     1f,
                     MemorySegment.NULL,
                     0,
-                    null);
+                    null,
+                    form);
             Int8GemmReference.gemm(
                     m,
                     n,
@@ -118,15 +141,17 @@ class Int8GemmTest {
         }
     }
 
-    @Test
-    void repackFromOtherPanelWidthsGivesThisCpusPanels() {
+    @ParameterizedTest
+    @MethodSource("forms")
+    void repackFromOtherPanelWidthsGivesThisCpusPanels(String name) {
+        Int8GemmVnni form = form(name);
         Random rnd = new Random(3);
         int k = 37;
         int n = 70;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment b = random(arena, rnd, (long) k * n);
-            MemorySegment want = arena.allocate(Int8Gemm.packedBytes(k, n));
-            Int8Gemm.packB(b, 0, k, n, want, 0);
+            MemorySegment want = arena.allocate(Int8Gemm.packedBytes(k, n, form));
+            Int8Gemm.packB(b, 0, k, n, want, 0, form);
             for (int w : new int[] {8, 16, 32, 64}) {
                 int panels = (n + w - 1) / w;
                 MemorySegment src = arena.allocate((long) panels * k * w);
@@ -138,14 +163,25 @@ class Int8GemmTest {
                                 b.get(ValueLayout.JAVA_BYTE, (long) kk * n + j));
                     }
                 }
-                MemorySegment got = arena.allocate(Int8Gemm.packedBytes(k, n));
-                Int8Gemm.repack(src, 0, k, n, w, got, 0);
+                MemorySegment got = arena.allocate(Int8Gemm.packedBytes(k, n, form));
+                Int8Gemm.repack(src, 0, k, n, w, got, 0, form);
                 assertEquals(-1L, want.mismatch(got), "repack from panel" + w);
             }
         }
     }
 
-    private static void check(Random rnd, int m, int n, int k, int flags, Parallelism par, int aPad, int yPad) {
+    /** {@code heapA}: A in a Java array, which the VNNI form must copy to native memory first. */
+    private static void check(
+            Random rnd,
+            int m,
+            int n,
+            int k,
+            int flags,
+            Parallelism par,
+            int aPad,
+            int yPad,
+            Int8GemmVnni form,
+            boolean heapA) {
         boolean unsigned = (flags & 1) != 0;
         boolean offsets = (flags & 2) != 0;
         boolean toFloat = (flags & 4) != 0;
@@ -154,9 +190,12 @@ class Int8GemmTest {
         int zp = unsigned ? rnd.nextInt(256) : rnd.nextInt(256) - 128;
         try (Arena arena = Arena.ofShared()) {
             MemorySegment a = random(arena, rnd, aPad + (long) m * k);
+            if (heapA) {
+                a = MemorySegment.ofArray(a.toArray(ValueLayout.JAVA_BYTE));
+            }
             MemorySegment b = random(arena, rnd, (long) k * n);
-            MemorySegment packed = arena.allocate(1 + Int8Gemm.packedBytes(k, n));
-            Int8Gemm.packB(b, 0, k, n, packed, 1);
+            MemorySegment packed = arena.allocate(1 + Int8Gemm.packedBytes(k, n, form));
+            Int8Gemm.packB(b, 0, k, n, packed, 1, form);
             MemorySegment off = MemorySegment.NULL;
             if (offsets) {
                 off = arena.allocate(8 + 4L * n);
@@ -184,14 +223,14 @@ class Int8GemmTest {
             want.fill((byte) 0x55);
             Int8Gemm.gemm(
                     m, n, k, a, aPad, unsigned, zp, packed, 1, off, 8, got, yOff, scale, 4, perColumn, factor, biasSeg,
-                    4, par);
+                    4, par, form);
             Int8GemmReference.gemm(
                     m, n, k, a, aPad, unsigned, zp, b, 0, off, 8, want, yOff, scale, 4, perColumn, factor, biasSeg, 4);
             assertEquals(
                     -1L,
                     want.mismatch(got),
                     "m=" + m + " n=" + n + " k=" + k + " flags=" + flags + " threads="
-                            + (par == null ? 1 : par.threads()));
+                            + (par == null ? 1 : par.threads()) + " heapA=" + heapA);
         }
     }
 

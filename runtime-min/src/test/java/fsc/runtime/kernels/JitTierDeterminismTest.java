@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
  * ({@code TieredStopAtLevel=1}: compiled, but no vector intrinsics), and here after enough calls for
  * C2 to compile the kernels with their intrinsics. With {@code reduceLanes(ADD)} or
  * {@code lanewise(EXP)} in a kernel the digests differ (sequential vs tree lane sums; Math.exp per
- * lane vs the vendor stub).
+ * lane vs the vendor stub). A fourth run turns fsc's machine-code kernels off ({@code
+ * -Dfsc.kernels.native=false}): the Vector API forms must give their bits too.
  */
 class JitTierDeterminismTest {
     /** Enough calls for C2 (tier 4) to compile every kernel (checked with -XX:+PrintCompilation). */
@@ -29,8 +30,10 @@ class JitTierDeterminismTest {
         String interpreted = child("-Xint");
         String c1 = child("-XX:TieredStopAtLevel=1");
         String c2 = KernelDigest.digest(WARM_CALLS);
+        String vectorApiOnly = child("-Dfsc.kernels.native=false");
         assertEquals(interpreted, c1, "interpreter vs C1");
         assertEquals(interpreted, c2, "interpreter vs C2 after warm-up");
+        assertEquals(interpreted, vectorApiOnly, "machine-code kernels vs the Vector API forms");
     }
 
     private static String child(String tierFlag) throws Exception {
@@ -38,6 +41,7 @@ class JitTierDeterminismTest {
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--add-modules",
                 "jdk.incubator.vector",
+                "--enable-native-access=ALL-UNNAMED",
                 tierFlag,
                 "-Xmx256m",
                 "-cp",

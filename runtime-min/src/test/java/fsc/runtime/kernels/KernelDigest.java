@@ -39,6 +39,8 @@ public final class KernelDigest {
             for (GgmlType t : GgmlType.values()) {
                 kernels.add(quantDot(arena, t));
             }
+            kernels.add(sgemm(arena, false));
+            kernels.add(sgemm(arena, true));
             for (int c = 0; c < calls; c++) {
                 for (Kernel k : kernels) {
                     k.body().run();
@@ -70,6 +72,24 @@ public final class KernelDigest {
             h = h * 1_000_003 + Float.floatToRawIntBits(s.getAtIndex(F32, i));
         }
         return Long.toHexString(h);
+    }
+
+    /**
+     * {@code C = A·B} (or {@code C += A·B}) with tails in every direction: 8-row tiles, a short tile
+     * and a lone row; full and partial panels; an odd k across two k blocks.
+     */
+    private static Kernel sgemm(Arena arena, boolean accumulate) {
+        int m = 19;
+        int n = 70;
+        int k = 301;
+        MemorySegment a = floats(arena, m * k, 11, 1f);
+        MemorySegment b = floats(arena, k * n, 12, 1f);
+        MemorySegment c0 = floats(arena, m * n, 13, 1f);
+        MemorySegment out = arena.allocate(c0.byteSize(), 64);
+        return new Kernel(accumulate ? "sgemmAcc" : "sgemm", out, () -> {
+            MemorySegment.copy(c0, 0, out, 0, c0.byteSize());
+            Sgemm.gemm(m, n, k, a, 0, k, false, b, 0, n, false, out, 0, n, 1f, accumulate, null);
+        });
     }
 
     private static Kernel softmax(Arena arena) {

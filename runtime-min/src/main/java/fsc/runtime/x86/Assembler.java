@@ -1,0 +1,432 @@
+package fsc.runtime.x86;
+
+import java.io.ByteArrayOutputStream;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The few x86-64 instructions fsc's native CPU kernels need, encoded to bytes (Intel SDM vol. 2:
+ * REX and EVEX prefixes, ModRM, SIB, rel32 jumps). It is an encoder, not a general assembler:
+ * 512-bit EVEX forms only, memory operands as {@code [base + index · scale + disp32]} ({@link Mem},
+ * always a 32-bit displacement), no masking or broadcast bits. Each method names the instruction it
+ * emits in Intel syntax, destination first.
+ *
+ * <p>Why fsc writes machine code: the Vector API of JDK 25 has no byte dot product, so the best
+ * Java int8 GEMM is an f32 FMA kernel at a third of {@code vpdpbusd}'s rate (docs/PERFORMANCE-INT8.md).
+ * An ahead-of-time compiler can emit the instruction itself; the runtime maps it executable
+ * ({@link ExecutableMemory}) and calls it through the FFM linker.
+ */
+public final class Assembler {
+    /** General-purpose registers, numbered as the encoding numbers them. */
+    public static final int RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RSI = 6, RDI = 7;
+
+    public static final int R8 = 8, R9 = 9, R10 = 10, R11 = 11, R12 = 12, R13 = 13, R14 = 14, R15 = 15;
+
+    /** No index register in a {@link Mem}. */
+    public static final int NONE = -1;
+
+    /** A memory operand {@code [base + index · scale + disp]}; {@code index} may be {@link #NONE}. */
+    public record Mem(int base, int index, int scale, int disp) {
+        public Mem {
+            gpr(base);
+            if (index != NONE) {
+                gpr(index);
+                if (index == RSP) {
+                    throw new IllegalArgumentException("rsp cannot be an index");
+                }
+            }
+            if (scale != 1 && scale != 2 && scale != 4 && scale != 8) {
+                throw new IllegalArgumentException("scale " + scale + " is not 1, 2, 4 or 8");
+            }
+        }
+
+        /** {@code [base + disp]}. */
+        public static Mem at(int base, int disp) {
+            return new Mem(base, NONE, 1, disp);
+        }
+
+        /** {@code [base + index · scale]}. */
+        public static Mem at(int base, int index, int scale) {
+            return new Mem(base, index, scale, 0);
+        }
+
+        /** The same operand {@code bytes} further on. */
+        public Mem plus(int bytes) {
+            return new Mem(base, index, scale, disp + bytes);
+        }
+    }
+
+    private static final int MAP_0F = 1, MAP_0F38 = 2;
+    private static final int PP_NONE = 0, PP_66 = 1, PP_F3 = 2;
+
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final List<int[]> forwardJumps = new ArrayList<>(); // {rel32 position, label}
+    private final List<Integer> labels = new ArrayList<>();
+
+    /** A new label, bound later with {@link #bind}; jumps to it may come before or after. */
+    public int newLabel() {
+        labels.add(-1);
+        return labels.size() - 1;
+    }
+
+    /** Binds {@code label} to the current position. */
+    public void bind(int label) {
+        if (labels.get(label) >= 0) {
+            throw new IllegalStateException("label " + label + " bound twice");
+        }
+        labels.set(label, out.size());
+    }
+
+    /** The code, every jump resolved. */
+    public byte[] bytes() {
+        byte[] code = out.toByteArray();
+        for (int[] jump : forwardJumps) {
+            int target = labels.get(jump[1]);
+            if (target < 0) {
+                throw new IllegalStateException("label " + jump[1] + " never bound");
+            }
+            int rel = target - (jump[0] + 4);
+            for (int i = 0; i < 4; i++) {
+                code[jump[0] + i] = (byte) (rel >>> (8 * i));
+            }
+        }
+        return code;
+    }
+
+    // ---- general-purpose instructions (64-bit operands) ----
+
+    /** {@code mov dst, src}. */
+    public void mov(int dst, int src) {
+        rexW(src, dst);
+        emit(0x89);
+        emit(0xC0 | (src & 7) << 3 | (dst & 7));
+    }
+
+    /** {@code add reg, imm32} (sign-extended). */
+    public void add(int reg, int imm) {
+        rexW(0, reg);
+        emit(0x81);
+        emit(0xC0 | (reg & 7));
+        emit32(imm);
+    }
+
+    /** {@code add dst, src}. */
+    public void addReg(int dst, int src) {
+        rexW(src, dst);
+        emit(0x01);
+        emit(0xC0 | (src & 7) << 3 | (dst & 7));
+    }
+
+    /** {@code shl reg, imm8}. */
+    public void shl(int reg, int imm) {
+        rexW(0, reg);
+        emit(0xC1);
+        emit(0xE0 | (reg & 7));
+        emit(imm);
+    }
+
+    /** {@code shr reg, imm8} (logical). */
+    public void shr(int reg, int imm) {
+        rexW(0, reg);
+        emit(0xC1);
+        emit(0xE8 | (reg & 7));
+        emit(imm);
+    }
+
+    /** {@code mov dst32, src32}: zero-extends the low half of {@code src} into {@code dst}. */
+    public void mov32(int dst, int src) {
+        gpr(dst);
+        gpr(src);
+        if (dst >= 8 || src >= 8) {
+            emit(0x40 | (src >> 3 & 1) << 2 | (dst >> 3 & 1));
+        }
+        emit(0x89);
+        emit(0xC0 | (src & 7) << 3 | (dst & 7));
+    }
+
+    /** {@code mov dst, qword mem}. */
+    public void movLoad(int dst, Mem m) {
+        gpr(dst);
+        int x = m.index() == NONE ? 0 : m.index() >> 3 & 1;
+        emit(0x48 | (dst >> 3 & 1) << 2 | x << 1 | (m.base() >> 3 & 1));
+        emit(0x8B);
+        modrm(dst, m);
+    }
+
+    /** {@code lea dst, mem}. */
+    public void lea(int dst, Mem m) {
+        gpr(dst);
+        int x = m.index() == NONE ? 0 : m.index() >> 3 & 1;
+        emit(0x48 | (dst >> 3 & 1) << 2 | x << 1 | (m.base() >> 3 & 1));
+        emit(0x8D);
+        modrm(dst, m);
+    }
+
+    /** {@code dec reg}. */
+    public void dec(int reg) {
+        rexW(0, reg);
+        emit(0xFF);
+        emit(0xC8 | (reg & 7));
+    }
+
+    /** {@code test reg, reg}. */
+    public void test(int reg) {
+        rexW(reg, reg);
+        emit(0x85);
+        emit(0xC0 | (reg & 7) << 3 | (reg & 7));
+    }
+
+    /** {@code jnz label} (rel32). */
+    public void jnz(int label) {
+        jcc(0x85, label);
+    }
+
+    /** {@code jz label} (rel32). */
+    public void jz(int label) {
+        jcc(0x84, label);
+    }
+
+    /** {@code push reg}. */
+    public void push(int reg) {
+        gpr(reg);
+        if (reg >= 8) {
+            emit(0x41);
+        }
+        emit(0x50 + (reg & 7));
+    }
+
+    /** {@code pop reg}. */
+    public void pop(int reg) {
+        gpr(reg);
+        if (reg >= 8) {
+            emit(0x41);
+        }
+        emit(0x58 + (reg & 7));
+    }
+
+    /** {@code vzeroupper}: leaves the upper vector state clean for the caller's SSE code. */
+    public void vzeroupper() {
+        emit(0xC5);
+        emit(0xF8);
+        emit(0x77);
+    }
+
+    /** {@code ret}. */
+    public void ret() {
+        emit(0xC3);
+    }
+
+    // ---- AVX-512 (512-bit, EVEX) ----
+
+    /** {@code vmovdqu32 zmm, mem}. */
+    public void vmovdqu32Load(int zmm, Mem m) {
+        evexMem(PP_F3, MAP_0F, 0x6F, zmm, 0, m);
+    }
+
+    /** {@code vmovdqu32 mem, zmm}. */
+    public void vmovdqu32Store(Mem m, int zmm) {
+        evexMem(PP_F3, MAP_0F, 0x7F, zmm, 0, m);
+    }
+
+    /** {@code vpbroadcastd zmm, dword mem}. */
+    public void vpbroadcastd(int zmm, Mem m) {
+        evexMem(PP_66, MAP_0F38, 0x58, zmm, 0, m);
+    }
+
+    /**
+     * {@code vpdpbusd acc, u8, s8} (AVX512_VNNI): each int32 lane of {@code acc} gains the sum of the
+     * four products of the lane's unsigned bytes of {@code u8} with its signed bytes of {@code s8}.
+     */
+    public void vpdpbusd(int acc, int u8, int s8) {
+        evexReg(PP_66, MAP_0F38, 0x50, acc, u8, s8);
+    }
+
+    /** {@code vpmulld dst, a, mem} (low 32 bits of each product). */
+    public void vpmulld(int dst, int a, Mem m) {
+        evexMem(PP_66, MAP_0F38, 0x40, dst, a, m);
+    }
+
+    /** {@code vcvtdq2ps dst, src}: int32 to f32, rounded to nearest even as Java's cast. */
+    public void vcvtdq2ps(int dst, int src) {
+        evexReg(PP_NONE, MAP_0F, 0x5B, dst, 0, src);
+    }
+
+    /** {@code vmulps dst, a, mem}. */
+    public void vmulps(int dst, int a, Mem m) {
+        evexMem(PP_NONE, MAP_0F, 0x59, dst, a, m);
+    }
+
+    /** {@code vaddps dst, a, mem}. */
+    public void vaddps(int dst, int a, Mem m) {
+        evexMem(PP_NONE, MAP_0F, 0x58, dst, a, m);
+    }
+
+    /**
+     * {@code vfmadd231ps acc, b, dword mem{1to16}}: {@code acc = b · broadcast(mem) + acc}, fused
+     * (one rounding), as {@code FloatVector.fma} computes it.
+     */
+    public void vfmadd231psBroadcast(int acc, int b, Mem m) {
+        vector(acc);
+        vector(b);
+        int x = m.index() == NONE ? 0 : m.index() >> 3 & 1;
+        evexPrefix(PP_66, MAP_0F38, acc, b, m.base() >> 3 & 1, x, true);
+        emit(0xB8);
+        modrm(acc, m);
+    }
+
+    /** {@code vdivps dst, a, b}. */
+    public void vdivps(int dst, int a, int b) {
+        evexReg(PP_NONE, MAP_0F, 0x5E, dst, a, b);
+    }
+
+    /** {@code vaddps dst, a, b}. */
+    public void vaddps(int dst, int a, int b) {
+        evexReg(PP_NONE, MAP_0F, 0x58, dst, a, b);
+    }
+
+    /** {@code vsubps dst, a, b}. */
+    public void vsubps(int dst, int a, int b) {
+        evexReg(PP_NONE, MAP_0F, 0x5C, dst, a, b);
+    }
+
+    /** {@code vmaxps dst, a, b}: {@code b} where either is NaN or both are zeros. */
+    public void vmaxps(int dst, int a, int b) {
+        evexReg(PP_NONE, MAP_0F, 0x5F, dst, a, b);
+    }
+
+    /** {@code vminps dst, a, b}: {@code b} where either is NaN or both are zeros. */
+    public void vminps(int dst, int a, int b) {
+        evexReg(PP_NONE, MAP_0F, 0x5D, dst, a, b);
+    }
+
+    /** {@code vmaxps dst, a, mem}. */
+    public void vmaxps(int dst, int a, Mem m) {
+        evexMem(PP_NONE, MAP_0F, 0x5F, dst, a, m);
+    }
+
+    /** {@code vminps dst, a, mem}. */
+    public void vminps(int dst, int a, Mem m) {
+        evexMem(PP_NONE, MAP_0F, 0x5D, dst, a, m);
+    }
+
+    /** {@code vcvttps2dq dst, src}: f32 to int32, truncating as Java's cast does. */
+    public void vcvttps2dq(int dst, int src) {
+        evexReg(PP_F3, MAP_0F, 0x5B, dst, 0, src);
+    }
+
+    /** {@code vpmovusdb xmmword mem, zmm}: sixteen uint32 to bytes, saturating at 255. */
+    public void vpmovusdbStore(Mem m, int zmm) {
+        evexMem(PP_F3, MAP_0F38, 0x11, zmm, 0, m);
+    }
+
+    /** {@code vbroadcastss zmm, dword mem}. */
+    public void vbroadcastss(int zmm, Mem m) {
+        evexMem(PP_66, MAP_0F38, 0x18, zmm, 0, m);
+    }
+
+    /** {@code vpaddd dst, a, b}. */
+    public void vpaddd(int dst, int a, int b) {
+        evexReg(PP_66, MAP_0F, 0xFE, dst, a, b);
+    }
+
+    /** {@code vpxord dst, a, b}. */
+    public void vpxord(int dst, int a, int b) {
+        evexReg(PP_66, MAP_0F, 0xEF, dst, a, b);
+    }
+
+    /** {@code vmovups zmm, mem}. */
+    public void vmovupsLoad(int zmm, Mem m) {
+        evexMem(PP_NONE, MAP_0F, 0x10, zmm, 0, m);
+    }
+
+    // ---- encoding ----
+
+    private void evexReg(int pp, int map, int opcode, int reg, int vvvv, int rm) {
+        vector(reg);
+        vector(vvvv);
+        vector(rm);
+        evexPrefix(pp, map, reg, vvvv, (rm >> 3) & 1, (rm >> 4) & 1);
+        emit(opcode);
+        emit(0xC0 | (reg & 7) << 3 | (rm & 7));
+    }
+
+    /** A {@code vvvv} of 0 is the "no operand" encoding (1111 inverted). */
+    private void evexMem(int pp, int map, int opcode, int reg, int vvvv, Mem m) {
+        vector(reg);
+        int x = m.index() == NONE ? 0 : m.index() >> 3 & 1;
+        evexPrefix(pp, map, reg, vvvv, m.base() >> 3 & 1, x);
+        emit(opcode);
+        modrm(reg, m);
+    }
+
+    /**
+     * ModRM with mod 10 ({@code disp32}), and a SIB byte when there is an index or the base is
+     * rsp/r12 (whose rm encoding 100 means "SIB follows"; SIB index 100 means "no index").
+     */
+    private void modrm(int reg, Mem m) {
+        boolean sib = m.index() != NONE || (m.base() & 7) == RSP;
+        emit(0x80 | (reg & 7) << 3 | (sib ? 4 : m.base() & 7));
+        if (sib) {
+            int index = m.index() == NONE ? 4 : m.index() & 7;
+            emit(Integer.numberOfTrailingZeros(m.scale()) << 6 | index << 3 | (m.base() & 7));
+        }
+        emit32(m.disp());
+    }
+
+    /**
+     * {@code 62 P0 P1 P2}: P0 = ~R ~X ~B ~R' 0 0 mm; P1 = W ~vvvv 1 pp; P2 = z L'L b ~V' aaa with
+     * L'L = 10 (512 bits), W = 0, no masking, no broadcast.
+     */
+    private void evexPrefix(int pp, int map, int reg, int vvvv, int b, int x) {
+        evexPrefix(pp, map, reg, vvvv, b, x, false);
+    }
+
+    /** {@code broadcast}: EVEX.b, a 32-bit memory operand repeated to every lane ({@code {1to16}}). */
+    private void evexPrefix(int pp, int map, int reg, int vvvv, int b, int x, boolean broadcast) {
+        emit(0x62);
+        emit((~reg >> 3 & 1) << 7 | (~x & 1) << 6 | (~b & 1) << 5 | (~reg >> 4 & 1) << 4 | map);
+        emit((~vvvv & 0xF) << 3 | 0x04 | pp);
+        emit(0b10 << 5 | (broadcast ? 1 : 0) << 4 | (~vvvv >> 4 & 1) << 3);
+    }
+
+    private void jcc(int opcode, int label) {
+        emit(0x0F);
+        emit(opcode);
+        int target = labels.get(label);
+        if (target >= 0) {
+            emit32(target - (out.size() + 4));
+        } else {
+            forwardJumps.add(new int[] {out.size(), label});
+            emit32(0);
+        }
+    }
+
+    /** REX.W with the ModRM reg field's and rm field's high bits. */
+    private void rexW(int reg, int rm) {
+        gpr(reg);
+        gpr(rm);
+        emit(0x48 | (reg >> 3 & 1) << 2 | (rm >> 3 & 1));
+    }
+
+    private static void vector(int zmm) {
+        if (zmm < 0 || zmm > 31) {
+            throw new IllegalArgumentException("zmm" + zmm + " does not exist");
+        }
+    }
+
+    private static void gpr(int reg) {
+        if (reg < 0 || reg > 15) {
+            throw new IllegalArgumentException("general register " + reg + " does not exist");
+        }
+    }
+
+    private void emit(int b) {
+        out.write(b & 0xFF);
+    }
+
+    private void emit32(int v) {
+        for (int i = 0; i < 4; i++) {
+            emit(v >>> (8 * i));
+        }
+    }
+}
