@@ -33,7 +33,8 @@ class Int8QuantizeTest {
         try (Arena arena = Arena.ofConfined()) {
             long xOff = 12;
             long yOff = 5;
-            MemorySegment x = heap ? MemorySegment.ofArray(new byte[(int) xOff + n * 4]) : arena.allocate(xOff + n * 4L);
+            MemorySegment x =
+                    heap ? MemorySegment.ofArray(new byte[(int) xOff + n * 4]) : arena.allocate(xOff + n * 4L);
             MemorySegment y = heap ? MemorySegment.ofArray(new byte[(int) yOff + n + 3]) : arena.allocate(yOff + n + 3);
             MemorySegment scale = arena.allocate(4);
             MemorySegment zp = arena.allocate(1);
