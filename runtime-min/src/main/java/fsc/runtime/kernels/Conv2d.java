@@ -219,6 +219,13 @@ public final class Conv2d implements Parallelism.IntRangeBody {
             if (!packedOnce && !viaSgemm) {
                 ConvGemm.pack(w, wOff, s, kind == Kind.BAND, packed);
                 packedOnce = constantWeights;
+                // New weights in the same array: the machine-code tile's native copy is stale.
+                if (gemm != null) {
+                    gemm.weightsRepacked();
+                }
+                if (band != null) {
+                    band.weightsRepacked();
+                }
             }
             int cg = s.groupChannels();
             int mg = s.groupFilters();

@@ -140,6 +140,11 @@ final class ConvBand implements Parallelism.IntRangeBody {
      * Group {@code g} of image {@code n}: band by band, fill the planes (split across threads by
      * plane), then the GEMM with its epilogue into y.
      */
+    /** The packed weights were rewritten in place (see {@link ConvGemm#weightsRepacked}). */
+    void weightsRepacked() {
+        gemm.weightsRepacked();
+    }
+
     void run(
             int n,
             int g,

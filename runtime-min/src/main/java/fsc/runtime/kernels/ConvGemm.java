@@ -55,6 +55,11 @@ final class ConvGemm implements Parallelism.IntRangeBody {
     private final int[] segLen;
     private final long[] segB;
 
+    /** {@link #a} mirrored in native memory for the machine-code tile ({@link NativeTile}). */
+    private float[] mirrored;
+
+    private MemorySegment aNative = MemorySegment.NULL;
+
     // The running call.
     private float[] a;
     private int aBase;
@@ -166,6 +171,11 @@ final class ConvGemm implements Parallelism.IntRangeBody {
             float hi) {
         this.a = packed;
         this.aBase = g * tiles * MR * k;
+        if (NativeTile.FMA != null && packed != mirrored) {
+            // Packed once per model (or per call where the weights change, see weightsRepacked).
+            aNative = NativeTile.mirror(packed, packed.length, aNative);
+            mirrored = packed;
+        }
         this.b = b;
         this.bOff = bOff;
         this.bRow = bRow;
@@ -193,6 +203,14 @@ final class ConvGemm implements Parallelism.IntRangeBody {
         } else {
             par.forRange(0, panels, 1, this);
         }
+    }
+
+    /**
+     * The packed weights were rewritten in place (a conv whose weights change between calls): the
+     * next {@link #set} copies them to native memory again.
+     */
+    void weightsRepacked() {
+        mirrored = null;
     }
 
     /** Drops the call's segments so a finished model does not keep them reachable. */
@@ -224,9 +242,15 @@ final class ConvGemm implements Parallelism.IntRangeBody {
                 long bk = bo + (tail ? segK[sgi] * TILE_ROW : segB[sgi]);
                 boolean accumulate = sgi > 0;
                 int even = kc & ~1;
+                boolean fast = NativeTile.applies(bs, acc, null);
                 for (int t = 0; t < tiles; t++) {
                     int ao = aBase + t * MR * k + segK[sgi] * MR;
                     long co = t * MR * TILE_ROW;
+                    if (fast) {
+                        NativeTile.run(
+                                aNative.address() + 4L * ao, kc, bs, bk, row, acc, co, TILE_ROW, accumulate, null, 0);
+                        continue;
+                    }
                     SgemmMicroKernels.kernel8(even, a, ao, bs, bk, row, acc, co, TILE_ROW, accumulate, null, 0);
                     if (even < kc) {
                         SgemmMicroKernels.addRank1(a, ao + even * MR, bs, bk + even * row, acc, co, TILE_ROW);

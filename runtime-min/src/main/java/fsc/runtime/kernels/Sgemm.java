@@ -1,7 +1,6 @@
 package fsc.runtime.kernels;
 
 import fsc.runtime.Parallelism;
-import fsc.runtime.x86.FmaGemmKernels;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -47,13 +46,6 @@ public final class Sgemm {
     private static final long PARALLEL_MIN_MACS = 1L << 18;
 
     private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
-
-    /**
-     * The 8×32 tile in machine code ({@link FmaGemmKernels}) when this CPU has AVX-512 and the
-     * preferred species is 512 bits (its panel is then this class's), else {@code null}: same
-     * operations in the same order as {@link SgemmMicroKernels#kernel8}, read through raw addresses.
-     */
-    private static final FmaGemmKernels FMA = NR == FmaGemmKernels.NR ? FmaGemmKernels.loadIfSupported() : null;
 
     private Sgemm() {}
 
@@ -312,12 +304,9 @@ public final class Sgemm {
         final int[] aIdx = new int[MR];
         final MemorySegment tile = Arena.ofAuto().allocate((long) MR * NR * Float.BYTES, 64);
         final MemorySegment biasTile = Arena.ofAuto().allocate((long) NR * Float.BYTES, 64);
-        /** {@link #aPack}'s block copied to native memory for the machine-code tile. */
-        final MemorySegment aNative =
-                FMA == null ? MemorySegment.NULL : Arena.ofAuto().allocate((long) MC * KC * 4, 64);
+        /** {@link #aPack}'s block copied to native memory for the machine-code tile ({@link NativeTile}). */
+        MemorySegment aNative = MemorySegment.NULL;
 
-        final MemorySegment params =
-                FMA == null ? MemorySegment.NULL : Arena.ofAuto().allocate(8L * FmaGemmKernels.PARAMS, 64);
         private MemorySegment scratch = MemorySegment.NULL;
 
         MemorySegment scratch(long bytes) {
@@ -429,9 +418,8 @@ public final class Sgemm {
                     int i1 = Math.min(rowTo, i0 + MC);
                     // The row block of A, packed once and then read by every panel from L2.
                     SgemmMicroKernels.packA(a, aK0, aRow, aK, i0, i1, kc, alpha, ws.aPack, ws.aRows, ws.aIdx);
-                    if (FMA != null) {
-                        int packed = (i1 - i0 + MR - 1) / MR * MR * kc;
-                        MemorySegment.copy(ws.aPack, 0, ws.aNative, ValueLayout.JAVA_FLOAT, 0, packed);
+                    if (NativeTile.FMA != null) {
+                        ws.aNative = NativeTile.mirror(ws.aPack, (i1 - i0 + MR - 1) / MR * MR * kc, ws.aNative);
                     }
                     for (int p = panelFrom; p < panelTo; p++) {
                         // Panels before mainPanels come from b (packed, or read in place); the
@@ -516,22 +504,8 @@ public final class Sgemm {
                 boolean acc,
                 MemorySegment bias,
                 long biasOff) {
-            if (FMA != null && cs.isNative() && bs.isNative() && (bias == null || bias.isNative())) {
-                MemorySegment p = ws.params;
-                p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.A, ws.aNative.address() + 4L * ao);
-                p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.B, bs.address() + bo);
-                p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.B_ROW, stride);
-                p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.C, cs.address() + ci);
-                p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.C_ROW, cr);
-                p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.K, kc);
-                int start = FmaGemmKernels.ZERO;
-                if (acc) {
-                    start = FmaGemmKernels.ACC;
-                } else if (bias != null) {
-                    start = FmaGemmKernels.BIAS;
-                    p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.BIAS_ROW, bias.address() + biasOff);
-                }
-                FMA.run(start, p.address());
+            if (NativeTile.applies(bs, cs, bias)) {
+                NativeTile.run(ws.aNative.address() + 4L * ao, kc, bs, bo, stride, cs, ci, cr, acc, bias, biasOff);
                 return;
             }
             int even = kc & ~1;

@@ -1,0 +1,74 @@
+package fsc.runtime.kernels;
+
+import fsc.runtime.x86.FmaGemmKernels;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * {@link SgemmMicroKernels#kernel8} plus its odd-k {@code addRank1}, in machine code when this CPU
+ * has AVX-512 and the preferred species is 512 bits ({@link FmaGemmKernels}, whose panel is then
+ * {@link Sgemm}'s): the same FMAs in the same order, so the same bits, but B and C read through raw
+ * addresses, so no segment liveness check can sit in the k loop. Used by {@link Sgemm} and {@link
+ * ConvGemm}, whose packed A must first be mirrored in native memory ({@link #mirror}).
+ */
+final class NativeTile {
+    /** The machine-code tile, or {@code null} where the Vector API kernel runs. */
+    static final FmaGemmKernels FMA = Sgemm.NR == FmaGemmKernels.NR ? FmaGemmKernels.loadIfSupported() : null;
+
+    private static final ThreadLocal<MemorySegment> PARAMS =
+            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(8L * FmaGemmKernels.PARAMS, 64));
+
+    private NativeTile() {}
+
+    /** Whether {@link #run} can take a tile with these operands. */
+    static boolean applies(MemorySegment b, MemorySegment c, MemorySegment bias) {
+        return FMA != null && b.isNative() && c.isNative() && (bias == null || bias.isNative());
+    }
+
+    /**
+     * {@code C[8 rows, 32 cols] (+)= A·B} over {@code kc} steps, A at native address {@code a} (eight
+     * rows interleaved per k), B at {@code b + bo} ({@code bRow} bytes per k), C at {@code c + co}
+     * ({@code cRow} bytes per row); starting from C when {@code acc}, else from the bias row (or
+     * zero when {@code bias} is {@code null}). The caller has checked {@link #applies}.
+     */
+    static void run(
+            long a,
+            int kc,
+            MemorySegment b,
+            long bo,
+            long bRow,
+            MemorySegment c,
+            long co,
+            long cRow,
+            boolean acc,
+            MemorySegment bias,
+            long biasOff) {
+        MemorySegment p = PARAMS.get();
+        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.A, a);
+        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.B, b.address() + bo);
+        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.B_ROW, bRow);
+        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.C, c.address() + co);
+        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.C_ROW, cRow);
+        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.K, kc);
+        int start = FmaGemmKernels.ZERO;
+        if (acc) {
+            start = FmaGemmKernels.ACC;
+        } else if (bias != null) {
+            start = FmaGemmKernels.BIAS;
+            p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.BIAS_ROW, bias.address() + biasOff);
+        }
+        FMA.run(start, p.address());
+    }
+
+    /**
+     * {@code floats[0..count)} in native memory, in {@code into} when it is large enough, else in a
+     * new segment (returned either way).
+     */
+    static MemorySegment mirror(float[] floats, int count, MemorySegment into) {
+        MemorySegment dst =
+                into.byteSize() >= 4L * count ? into : Arena.ofAuto().allocate(4L * Math.max(count, 1), 64);
+        MemorySegment.copy(floats, 0, dst, ValueLayout.JAVA_FLOAT, 0, count);
+        return dst;
+    }
+}
