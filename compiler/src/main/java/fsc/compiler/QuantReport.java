@@ -17,6 +17,7 @@ import java.util.Map;
  *
  * @param model the input's file name
  * @param mode {@code int8}, {@code int4} or {@code auto}
+ * @param inputs what the errors were measured on (random samples or the calibration set)
  * @param layers every linear layer, in graph order, with its measured errors
  * @param assignment each layer's chosen precision, by layer name
  * @param endToEnd the quantized model against the f32 one
@@ -24,6 +25,7 @@ import java.util.Map;
 record QuantReport(
         String model,
         String mode,
+        String inputs,
         List<Layer> layers,
         Map<String, Precision> assignment,
         QuantMeasure.EndToEnd endToEnd) {
@@ -58,8 +60,8 @@ record QuantReport(
         long[] bytes = weightBytes();
         return String.format(
                 Locale.ROOT,
-                "quantize %s: %d int8, %d int4, %d fp32 of %d linear layers; linear weights %.1f MB -> %.1f MB;"
-                        + " end-to-end vs f32 on sample inputs: lowest row cosine %.5f, mean %.5f",
+                "quantize %s: %d int8, %d int4, %d fp32 of %d layers; weights %.1f MB -> %.1f MB;"
+                        + " end-to-end vs f32 on %s inputs: lowest row cosine %.5f, mean %.5f",
                 mode,
                 count(Precision.INT8),
                 count(Precision.INT4),
@@ -67,6 +69,7 @@ record QuantReport(
                 layers.size(),
                 bytes[0] / 1e6,
                 bytes[1] / 1e6,
+                inputs.startsWith("random") ? "sample" : "calibration",
                 endToEnd.minCosine(),
                 endToEnd.meanCosine());
     }
@@ -75,10 +78,10 @@ record QuantReport(
         StringBuilder b = new StringBuilder();
         b.append("# Quantization report: ").append(model).append("\n\n");
         b.append(summary()).append(".\n\n");
-        b.append("Measured by fsc's reference interpreter on random sample inputs (token ids drawn from the"
-                + " vocabulary, symbols at most " + QuantMeasure.SYMBOL_VALUE + "). *Local* errors: the layer's f32"
+        b.append("Measured by fsc's reference interpreter on " + inputs + ". *Local* errors: the layer's f32"
                 + " input through the quantized layer against the f32 layer, everything else f32. *End to end*:"
-                + " the quantized model against the f32 one, per output row (a token's hidden vector).\n\n");
+                + " the quantized model against the f32 one, per output row (a token's hidden vector, a"
+                + " class-score vector).\n\n");
         b.append(String.format(
                 Locale.ROOT,
                 "| end to end | lowest row cosine | mean row cosine | relative L2 |%n|---|---:|---:|---:|%n"
@@ -104,7 +107,7 @@ record QuantReport(
                             ? "–"
                             : String.format(Locale.ROOT, "%.5f", l.int4().cosine()),
                     l.int4() == null
-                            ? "– (K % 32 ≠ 0)"
+                            ? "– (conv, or K % 32 ≠ 0)"
                             : String.format(Locale.ROOT, "%.4f", l.int4().relL2())));
         }
         return b.toString();

@@ -53,6 +53,40 @@ public final class WeightQuantizer {
         };
     }
 
+    /** Per-column scales (f32[N]) times {@code factor}: a static activation scale folded into them. */
+    static WeightData scaled(WeightData scales, float factor) {
+        ByteBuffer in = scales.view();
+        int n = in.capacity() / Float.BYTES;
+        ByteBuffer out = ByteBuffer.allocate(n * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        for (int j = 0; j < n; j++) {
+            out.putFloat(j * Float.BYTES, in.getFloat(j * Float.BYTES) * factor);
+        }
+        return new WeightData(DType.F32, scales.dims(), out);
+    }
+
+    /**
+     * int8 per output channel of a conv weight W[M, ...] (each filter a row of K elements): {@code
+     * {q as i8[M, ...], scales f32[M]}}, symmetric as {@link #int8PerColumn}.
+     */
+    static WeightData[] int8PerRow(float[] w, List<Long> dims) {
+        int m = Math.toIntExact(dims.get(0));
+        int k = w.length / m;
+        ByteBuffer q = ByteBuffer.allocate(w.length).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer s = ByteBuffer.allocate(m * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        for (int r = 0; r < m; r++) {
+            float max = 0;
+            for (int i = 0; i < k; i++) {
+                max = Math.max(max, Math.abs(w[r * k + i]));
+            }
+            float sc = max / 127f;
+            s.putFloat(r * Float.BYTES, sc);
+            for (int i = 0; i < k; i++) {
+                q.put(r * k + i, (byte) int8(w[r * k + i], sc));
+            }
+        }
+        return new WeightData[] {new WeightData(DType.I8, dims, q), new WeightData(DType.F32, List.of((long) m), s)};
+    }
+
     /** One weight quantized with scale {@code s}: the nearest of -127..127 (zero when s is zero). */
     static int int8(float v, float s) {
         if (s == 0) {
