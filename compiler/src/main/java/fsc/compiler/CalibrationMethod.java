@@ -105,7 +105,10 @@ enum CalibrationMethod {
         return best;
     }
 
-    /** KL(P || Q): P the first {@code n} bins with the rest folded into the last, Q that in 128 levels. */
+    /**
+     * KL(P || Q): P the first {@code n} bins with the rest folded into the last, Q the first {@code n}
+     * bins alone merged into 128 levels and expanded back.
+     */
     static double divergence(long[] hist, int n) {
         double[] p = new double[n];
         for (int j = 0; j < n; j++) {
@@ -114,7 +117,8 @@ enum CalibrationMethod {
         for (int j = n; j < hist.length; j++) {
             p[n - 1] += hist[j];
         }
-        // Q: each level spreads its count evenly over the source bins that were non-empty.
+        // Q: the first n bins without the outliers (so clipping them costs divergence), each level's
+        // count spread evenly over the bins of P that are non-empty.
         double[] q = new double[n];
         for (int l = 0; l < LEVELS; l++) {
             int start = (int) ((long) l * n / LEVELS);
@@ -122,8 +126,8 @@ enum CalibrationMethod {
             double sum = 0;
             int nonEmpty = 0;
             for (int j = start; j < end; j++) {
+                sum += hist[j];
                 if (p[j] != 0) {
-                    sum += p[j];
                     nonEmpty++;
                 }
             }

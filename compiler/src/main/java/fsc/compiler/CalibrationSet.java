@@ -55,8 +55,8 @@ final class CalibrationSet {
         g.inputs().forEach(v -> byFile.put(v.name() + ".npy", v));
         for (Path f : list(dir)) {
             if (!byFile.containsKey(f.getFileName().toString())) {
-                throw new FscException("--calibrate: " + f + " is not an input of the model (expected "
-                        + expected(g) + ")");
+                throw new FscException(
+                        "--calibrate: " + f + " is not an input of the model (expected " + expected(g) + ")");
             }
         }
         Map<String, Long> binding = new TreeMap<>();
@@ -102,8 +102,8 @@ final class CalibrationSet {
             }
         }
         if (!fits) {
-            throw new FscException("--calibrate: " + f + " has shape " + shape + ", the input '" + v.name()
-                    + "' is " + v.type() + " (symbols: " + bounds + ")");
+            throw new FscException("--calibrate: " + f + " has shape " + shape + ", the input '" + v.name() + "' is "
+                    + v.type() + " (symbols: " + bounds + ")");
         }
         ByteBuffer b = t.data().asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
         ByteBuffer copy = ByteBuffer.allocate(b.remaining()).order(ByteOrder.LITTLE_ENDIAN);

@@ -194,9 +194,8 @@ final class QuantMeasure {
             }
             // int8: x / s rounded (per row, or with the static scale); int4: x / s exact, the
             // scales cancel but for the weights' rounding.
-            double[] xq = p == Precision.INT4
-                    ? toDouble(xs)
-                    : st != null ? staticQuantized(xs, st) : rowQuantized(xs, k);
+            double[] xq =
+                    p == Precision.INT4 ? toDouble(xs) : st != null ? staticQuantized(xs, st) : rowQuantized(xs, k);
             accumulate(xq, wq, ref.get(n.output()), k, cols, sums);
         }
         return error(sums);
@@ -283,35 +282,35 @@ final class QuantMeasure {
         double diff = 0;
         double norm = 0;
         for (int i = 0; i < samples.size(); i++) {
-          Map<String, HostTensor> out = interpreter.run(samples.get(i));
-          Map<Value, HostTensor> reference = references.get(i);
-          for (Value v : f32.outputs()) {
-            if (v.dtype() != DType.F32 || v.type().rank() < 1) {
-                continue;
-            }
-            HostTensor a = out.get(v.name());
-            HostTensor b = reference.get(v);
-            int width = Math.toIntExact(a.shape()[a.rank() - 1]);
-            int rows = a.size() / Math.max(width, 1);
-            for (int r = 0; r < rows; r++) {
-                double dot = 0;
-                double na = 0;
-                double nb = 0;
-                for (int j = 0; j < width; j++) {
-                    double x = a.getDouble((long) r * width + j);
-                    double y = b.getDouble((long) r * width + j);
-                    dot += x * y;
-                    na += x * x;
-                    nb += y * y;
-                    diff += (x - y) * (x - y);
+            Map<String, HostTensor> out = interpreter.run(samples.get(i));
+            Map<Value, HostTensor> reference = references.get(i);
+            for (Value v : f32.outputs()) {
+                if (v.dtype() != DType.F32 || v.type().rank() < 1) {
+                    continue;
                 }
-                norm += nb;
-                double cos = na == 0 || nb == 0 ? (na == nb ? 1 : 0) : dot / Math.sqrt(na * nb);
-                min = Math.min(min, cos);
-                sum += cos;
-                count++;
+                HostTensor a = out.get(v.name());
+                HostTensor b = reference.get(v);
+                int width = Math.toIntExact(a.shape()[a.rank() - 1]);
+                int rows = a.size() / Math.max(width, 1);
+                for (int r = 0; r < rows; r++) {
+                    double dot = 0;
+                    double na = 0;
+                    double nb = 0;
+                    for (int j = 0; j < width; j++) {
+                        double x = a.getDouble((long) r * width + j);
+                        double y = b.getDouble((long) r * width + j);
+                        dot += x * y;
+                        na += x * x;
+                        nb += y * y;
+                        diff += (x - y) * (x - y);
+                    }
+                    norm += nb;
+                    double cos = na == 0 || nb == 0 ? (na == nb ? 1 : 0) : dot / Math.sqrt(na * nb);
+                    min = Math.min(min, cos);
+                    sum += cos;
+                    count++;
+                }
             }
-          }
         }
         return new EndToEnd(min, count == 0 ? 1 : sum / count, norm == 0 ? 0 : Math.sqrt(diff / norm));
     }

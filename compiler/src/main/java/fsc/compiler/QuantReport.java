@@ -21,6 +21,7 @@ import java.util.Map;
  * @param layers every linear layer, in graph order, with its measured errors
  * @param assignment each layer's chosen precision, by layer name
  * @param endToEnd the quantized model against the f32 one
+ * @param staticScales per activation with a static scale (calibrated int8), that scale
  */
 record QuantReport(
         String model,
@@ -28,7 +29,8 @@ record QuantReport(
         String inputs,
         List<Layer> layers,
         Map<String, Precision> assignment,
-        QuantMeasure.EndToEnd endToEnd) {
+        QuantMeasure.EndToEnd endToEnd,
+        Map<String, Float> staticScales) {
 
     /** One linear layer: its name, node, weight shape and errors (int4 null when K does not allow it). */
     record Layer(
@@ -90,6 +92,13 @@ record QuantReport(
                 endToEnd.minCosine(),
                 endToEnd.meanCosine(),
                 endToEnd.relL2()));
+        if (!staticScales.isEmpty()) {
+            b.append("Static activation scales (the clipping threshold on |x| is 127 × scale):\n\n"
+                    + "| activation | scale | threshold |\n|---|---:|---:|\n");
+            staticScales.forEach(
+                    (name, sc) -> b.append(String.format(Locale.ROOT, "| %s | %.6g | %.6g |%n", name, sc, sc * 127)));
+            b.append('\n');
+        }
         b.append("| layer | node | K×N | chosen | int8 cosine | int8 rel. L2 | int4 cosine | int4 rel. L2 |\n");
         b.append("|---|---|---|---|---:|---:|---:|---:|\n");
         for (Layer l : layers) {

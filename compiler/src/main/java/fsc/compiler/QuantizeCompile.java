@@ -65,8 +65,8 @@ final class QuantizeCompile {
             CalibrationMethod method = s.quantize().calibrationMethod() != null
                     ? CalibrationMethod.byName(s.quantize().calibrationMethod())
                     : CalibrationMethod.MINMAX;
-            progress.step("measuring the quantization error of " + layers.size() + " layers on "
-                    + samples.size() + " calibration samples");
+            progress.step("measuring the quantization error of " + layers.size() + " layers on " + samples.size()
+                    + " calibration samples");
             measure = new QuantMeasure(f32, samples, method);
             inputs = "the calibration set " + dir.getFileName() + " (" + samples.size() + " samples); int8"
                     + " activations have static scales (" + method.cliName() + ")";
@@ -105,8 +105,14 @@ final class QuantizeCompile {
             progress.step("measuring the end-to-end error");
             e2e = measure.endToEnd(assignment);
         }
-        QuantReport report =
-                new QuantReport(s.input().getFileName().toString(), mode, inputs, rows, assignment, e2e);
+        QuantReport report = new QuantReport(
+                s.input().getFileName().toString(),
+                mode,
+                inputs,
+                rows,
+                assignment,
+                e2e,
+                measure.staticScales(assignment));
         Path dir = s.quantize().report() != null ? s.quantize().report() : defaultReportDir(s.output());
         report.write(dir);
         resources.put(REPORT_ENTRY, report.markdown().getBytes(java.nio.charset.StandardCharsets.UTF_8));

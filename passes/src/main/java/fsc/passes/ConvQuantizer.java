@@ -55,7 +55,8 @@ final class ConvQuantizer {
         wv.type().dims().forEach(d -> dims.add(d.value()));
         int m = Math.toIntExact(dims.get(0));
         WeightData[] q = WeightQuantizer.int8PerRow(w, dims);
-        Value wi8 = new Value(UniqueNames.unique(names, wv.name() + "_int8"), wv.type().withDType(DType.I8));
+        Value wi8 = new Value(
+                UniqueNames.unique(names, wv.name() + "_int8"), wv.type().withDType(DType.I8));
         String wName = UniqueNames.unique(names, wv.name() + ".int8");
         newWeights.put(wName, q[0]);
         newConstants.add(new Constant(wi8, wName));

@@ -145,7 +145,10 @@ public final class QuantizePass implements Pass {
 
     /** A {@code conv} of an f32 activation by a constant f32 weight, with a constant bias or none. */
     private static boolean isConvLayer(Node n, Set<Value> constants) {
-        if (!n.op().equals("conv") || n.isFused() || n.inputs().size() < 2 || n.outputs().size() != 1) {
+        if (!n.op().equals("conv")
+                || n.isFused()
+                || n.inputs().size() < 2
+                || n.outputs().size() != 1) {
             return false;
         }
         Value x = n.input(0);
@@ -244,7 +247,7 @@ public final class QuantizePass implements Pass {
                 if (xq == null) {
                     Float st = staticScale.get(x.name());
                     xq = st != null
-                            ? staticQuantized(x, st, names, out, convScale, newConstants, newWeights)
+                            ? staticQuantized(x, st, names, out, newConstants, newWeights)
                             : tensorQuantized(x, names, out, convScale, newConstants, newWeights);
                     convInput.put(x, xq);
                 }
@@ -255,7 +258,8 @@ public final class QuantizePass implements Pass {
                         staticScale.get(x.name()),
                         WeightQuantizer.floats(g.weights().get(constants.get(w).weight())),
                         n.inputs().size() > 2
-                                ? WeightQuantizer.floats(g.weights().get(constants.get(n.input(2)).weight()))
+                                ? WeightQuantizer.floats(g.weights()
+                                        .get(constants.get(n.input(2)).weight()))
                                 : null,
                         names,
                         out,
@@ -302,9 +306,13 @@ public final class QuantizePass implements Pass {
                         input = smoothed(x, sm, names, out, newConstants, newWeights);
                     }
                     if (st != null) {
-                        Value q = staticQuantized(input, st, names, out, scaleOf, newConstants, newWeights);
-                        Value qi8 = new Value(UniqueNames.unique(names, input.name() + "_q"), q.type().withDType(DType.I8));
-                        c = new Value(UniqueNames.unique(names, input.name() + "_qi"), q.type().withDType(DType.I32));
+                        Value q = staticQuantized(input, st, names, out, newConstants, newWeights);
+                        Value qi8 = new Value(
+                                UniqueNames.unique(names, input.name() + "_q"),
+                                q.type().withDType(DType.I8));
+                        c = new Value(
+                                UniqueNames.unique(names, input.name() + "_qi"),
+                                q.type().withDType(DType.I32));
                         out.add(cast(input.name() + "/quantize", q, qi8));
                         out.add(cast(input.name() + "/quantize", qi8, c));
                     } else {
@@ -489,20 +497,19 @@ public final class QuantizePass implements Pass {
     /**
      * x quantized with a static scale {@code s} from calibration: {@code clip(round(x · (1/s)), -127,
      * 127)}, still f32 (the values are integers, exact in f32). Values past the calibrated range
-     * saturate, as in any static int8 scheme. Records the scale constant in {@code scaleOf}.
+     * saturate, as in any static int8 scheme. The scale itself is a constant the callers fold into
+     * the rescale after the layer.
      */
     static Value staticQuantized(
             Value x,
             float s,
             Set<String> names,
             List<Node> out,
-            Map<Value, Value> scaleOf,
             List<Constant> newConstants,
             TreeMap<String, WeightData> newWeights) {
         String base = x.name();
         float safe = s > 0 && Float.isFinite(s) ? s : Float.MIN_NORMAL;
         Value inv = scalar(names, base + "_inv_scale", 1f / safe, newConstants, newWeights);
-        Value sv = scalar(names, base + "_scale", safe, newConstants, newWeights);
         Value scaled = new Value(UniqueNames.unique(names, base + "_scaled"), x.type());
         Value rounded = new Value(UniqueNames.unique(names, base + "_rounded"), x.type());
         Value clipped = new Value(UniqueNames.unique(names, base + "_qf"), x.type());
@@ -515,7 +522,6 @@ public final class QuantizePass implements Pass {
                 List.of(rounded),
                 List.of(clipped),
                 Map.of("min", new Attr.Float(-127), "max", new Attr.Float(127))));
-        scaleOf.put(x, sv);
         return clipped;
     }
 
