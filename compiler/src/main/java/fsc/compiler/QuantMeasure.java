@@ -183,7 +183,15 @@ final class QuantMeasure {
         int cols = Math.toIntExact(wd.dims().get(1));
         float[] w = WeightQuantizer.floats(wd);
         float[] sm = smoothing(n, p);
-        double[] wq = WeightQuantizer.decoded(Smoothing.scaleRows(w, sm, cols), k, cols, p);
+        double[] wq = WeightQuantizer.decoded(
+                Smoothing.scaleRows(w, sm, cols),
+                k,
+                cols,
+                p,
+                p == Precision.INT4
+                        ? WeightQuantizer.importance(
+                                activationMax.get(n.input(0).name()), sm)
+                        : null);
         Float st = p == Precision.INT8 && method != null ? staticScale(n.input(0), sm) : null;
         double[] sums = new double[4]; // dot, |q|², |ref|², |q - ref|²
         for (Map<Value, HostTensor> ref : references) {
@@ -324,12 +332,12 @@ final class QuantMeasure {
         List<Constant> constants = new ArrayList<>();
         Map<Value, Value> renamed = new IdentityHashMap<>();
         for (Constant c : q.constants()) {
-            if (c.value().dtype() != DType.Q4_0) {
+            if (c.value().dtype() != DType.Q4_0 && c.value().dtype() != DType.Q4_1) {
                 constants.add(c);
                 continue;
             }
             WeightData w = weights.get(c.weight());
-            weights.put(c.weight(), WeightQuantizer.q4_0AsF32(w));
+            weights.put(c.weight(), WeightQuantizer.int4AsF32(w));
             Value f = new Value(
                     c.value().name(),
                     TensorType.of(DType.F32, w.dims().get(0), w.dims().get(1)));

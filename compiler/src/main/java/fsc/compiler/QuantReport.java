@@ -51,7 +51,7 @@ record QuantReport(
             q += switch (p) {
                 case FP32 -> 4 * elements;
                 case INT8 -> elements + 4 * l.n();
-                case INT4 -> elements / 32 * 18;
+                case INT4 -> elements / 32 * 20;
             };
         }
         return new long[] {f32, q};

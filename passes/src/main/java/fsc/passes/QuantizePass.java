@@ -289,9 +289,10 @@ public final class QuantizePass implements Pass {
                     }
                     wf = Smoothing.scaleRows(wf, sm, cols);
                 }
-                WeightData q4 = WeightQuantizer.q4_0Transposed(wf, k, cols);
-                Value qv = new Value(UniqueNames.unique(names, w.name() + "_q4_0"), TensorType.of(DType.Q4_0, cols, k));
-                String qw = UniqueNames.unique(names, weightName + ".q4_0");
+                WeightData q4 = Q4Blocks.q4_1Transposed(
+                        wf, k, cols, WeightQuantizer.importance(activationMax.get(x.name()), sm));
+                Value qv = new Value(UniqueNames.unique(names, w.name() + "_q4_1"), TensorType.of(DType.Q4_1, cols, k));
+                String qw = UniqueNames.unique(names, weightName + ".q4_1");
                 newWeights.put(qw, q4);
                 newConstants.add(new Constant(qv, qw));
                 out.add(new Node("qmatmul", n.name(), List.of(input, qv), List.of(n.output()), Map.of()));

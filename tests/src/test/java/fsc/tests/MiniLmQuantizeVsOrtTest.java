@@ -20,21 +20,20 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * all-MiniLM-L6-v2 in f32, quantized by fsc ({@code --quantize int8} and {@code int4}), against ONNX
  * Runtime running the f32 model: the error fsc's quantization introduces, per token. The bounds are
- * issue 15's: every attended token's hidden vector at a cosine of at least 0.99 (int8) to ONNX
- * Runtime's f32 one; int4 see {@link #MIN_TOKEN_COSINE_INT4}. The sentences are not ones any measurement in the compiler saw.
+ * issue 15's: every attended token's hidden vector at a cosine of at least 0.99 (int8) and 0.97
+ * (int4) to ONNX Runtime's f32 one. The sentences are not ones any measurement in the compiler saw.
  * A wrong scale, a transposed weight or a broken block layout gives cosines near 0, far below both.
  */
 class MiniLmQuantizeVsOrtTest {
     static final double MIN_TOKEN_COSINE_INT8 = 0.99;
 
     /**
-     * int4 misses issue 15's 0.97 on its worst token (measured 0.956, mean 0.977; plain Q4_0 without
-     * the activation-aware scales: 0.931, mean 0.970): the test holds the mean to 0.97 and the worst
-     * token to 0.95, what the pass reaches, so a regression still fails it.
+     * Issue 15's int4 bound. Measured 0.9714 (mean 0.9879) with Q4_1 blocks fitted by a weighted
+     * search; Q4_0 with ggml's scale rule plus a small search gave 0.956 (mean 0.977).
      */
-    static final double MIN_TOKEN_COSINE_INT4 = 0.95;
+    static final double MIN_TOKEN_COSINE_INT4 = 0.97;
 
-    static final double MIN_MEAN_COSINE_INT4 = 0.97;
+    static final double MIN_MEAN_COSINE_INT4 = 0.98;
 
     @TempDir
     static Path work;
