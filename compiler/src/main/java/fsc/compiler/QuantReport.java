@@ -62,18 +62,25 @@ record QuantReport(
         long[] bytes = weightBytes();
         return String.format(
                 Locale.ROOT,
-                "quantize %s: %d int8, %d int4, %d fp32 of %d layers; weights %.1f MB -> %.1f MB;"
+                "quantize %s: %d int8, %d int4, %d fp32 of %d layers; weights %s -> %s;"
                         + " end-to-end vs f32 on %s inputs: lowest row cosine %.5f, mean %.5f",
                 mode,
                 count(Precision.INT8),
                 count(Precision.INT4),
                 count(Precision.FP32),
                 layers.size(),
-                bytes[0] / 1e6,
-                bytes[1] / 1e6,
+                size(bytes[0]),
+                size(bytes[1]),
                 inputs.startsWith("random") ? "sample" : "calibration",
                 endToEnd.minCosine(),
                 endToEnd.meanCosine());
+    }
+
+    /** Bytes as MB, or kB below a megabyte (a CNN's layers can be a few kilobytes). */
+    private static String size(long bytes) {
+        return bytes >= 1_000_000
+                ? String.format(Locale.ROOT, "%.1f MB", bytes / 1e6)
+                : String.format(Locale.ROOT, "%.1f kB", bytes / 1e3);
     }
 
     String markdown() {

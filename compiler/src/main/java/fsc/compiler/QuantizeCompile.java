@@ -31,6 +31,9 @@ final class QuantizeCompile {
     /** Ops that only a quantized model has after import. */
     private static final Set<String> QUANTIZED_OPS = Set.of("dynamic_quantize", "matmul_int8", "qmatmul");
 
+    /** The jar manifest's attribute holding the report's summary line. */
+    static final String MANIFEST_ATTRIBUTE = "Fsc-Quantization";
+
     /** The jar entry holding the report's Markdown. */
     static final String REPORT_ENTRY = "fsc/quant-report.md";
 
@@ -116,6 +119,9 @@ final class QuantizeCompile {
         Path dir = s.quantize().report() != null ? s.quantize().report() : defaultReportDir(s.output());
         report.write(dir);
         resources.put(REPORT_ENTRY, report.markdown().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        resources.put(
+                fsc.backend.java.JavaBackend.MANIFEST_ATTRIBUTE_PREFIX + MANIFEST_ATTRIBUTE,
+                report.summary().getBytes(java.nio.charset.StandardCharsets.UTF_8));
         progress.step(report.summary() + "; report in " + dir);
         return Pipelines.withQuantize(pipeline, measure.pass(assignment));
     }

@@ -20,46 +20,48 @@ import java.util.TreeMap;
 
 /**
  * Quantizes the linear layers of an f32 model: each {@code matmul} of an activation by a constant
- * f32 weight {@code W[K, N]} becomes, per layer, one of
+ * f32 weight {@code W[K, N]}, and each {@code conv} with a constant f32 filter, becomes, per layer,
+ * one of
  *
  * <ul>
- *   <li><b>int8</b> (ONNX Runtime's dynamic quantization, per-channel weights): the activation is
- *       quantized at run time to u8 with one scale and zero point per tensor ({@code
- *       dynamic_quantize}, once per activation however many layers read it, e.g. Q, K and V), the
- *       weight is int8 per output column, symmetric ({@link WeightQuantizer#int8PerColumn}), and
- *       the product is ONNX's MatMulInteger form that {@code quant-gemm} then lowers onto the int8
- *       kernel ({@code matmul_int8}) with both scales and the following bias in its epilogue. The
- *       pass writes the plain semantics, not the kernel op, so there is one int8 kernel family and
- *       one lowering for imported and compiler-quantized models, and the interpreter can run the
- *       result exactly;
- *   <li><b>int4</b>, weight only: W as Q4_0 blocks of 32 along K ({@link
- *       WeightQuantizer#q4_0Transposed}), multiplied by {@code qmatmul}, the decoders' packed-weight
- *       matmul (blocks dequantized in registers when decoding, per L1 tile in the prefill GEMM);
+ *   <li><b>int8</b>: the weight int8 per output column, symmetric ({@link
+ *       WeightQuantizer#int8PerColumn}); the activation quantized to i8 once however many layers read
+ *       it (Q, K and V share one), per row at run time, or with one static scale per tensor from
+ *       calibration ({@link #QuantizePass(Precision, Map, Map, Map)}); the product in ONNX's
+ *       MatMulInteger form that {@code quant-gemm} then lowers onto the int8 kernel ({@code
+ *       matmul_int8}) with the scales and the following bias in its epilogue. The pass writes the
+ *       plain semantics, not the kernel op, so there is one int8 kernel family and one lowering for
+ *       imported and compiler-quantized models, and the interpreter can run the result exactly.
+ *       Convs: {@link ConvQuantizer};
+ *   <li><b>int4</b>, weight only, matmuls with K a multiple of 32: W as Q4_1 blocks of 32 along K
+ *       ({@link Q4Blocks}), multiplied by {@code qmatmul}, the decoders' packed-weight matmul;
  *   <li><b>fp32</b>: left alone.
  * </ul>
  *
  * <pre>
  * %y: f32[B,S,1536] = matmul(%x, %w)                    // %w: f32[384,1536] const
- *   ⇒ int8
- * %x_q: u8[B,S,384], %x_scale: f32[], %x_zp: u8[] = dynamic_quantize(%x)
- * %x_qi = cast(%x_q) {to = i32}   %x_zpi = cast(%x_zp) {to = i32}   %x_c = sub(%x_qi, %x_zpi)
- * %y_acc: i32[B,S,1536] = matmul(%x_c, %w_int8)         // %w_int8: i32[384,1536], values in -127..127
- * %y_accf = cast(%y_acc) {to = f32}   %y_scales = mul(%x_scale, %w_scale)   %y = mul(%y_accf, %y_scales)
+ *   ⇒ int8 (run-time scales)
+ * %x_abs = abs(%x)   %x_absmax: f32[B,S,1] = reduce_max(%x_abs) {axes = [2]}   %x_scale = div(max(..), 127)
+ * %x_q: i8[B,S,384] = cast(round(div(%x, %x_scale)))   %x_qi = cast(%x_q) {to = i32}
+ * %y_acc: i32[B,S,1536] = matmul(%x_qi, %w_int8)        // %w_int8: i32[384,1536], values in -127..127
+ * %y = mul(mul(cast(%y_acc) {to = f32}, %w_scale), %x_scale)
+ *   ⇒ int8 (static scale s)
+ * %x_q: i8 = cast(clip(round(mul(%x, 1/s)), -127, 127))  ...  %y = mul(cast(%y_acc), s · %w_scale)
  *   ⇒ int4
- * %y: f32[B,S,1536] = qmatmul(%x, %w_q4_0)              // %w_q4_0: q4_0[1536,384] const
+ * %y: f32[B,S,1536] = qmatmul(%x, %w_q4_1)              // %w_q4_1: q4_1[1536,384] const
  * </pre>
  *
  * <p>Which layers get which precision is the constructor's: one precision for all, or a map from a
  * layer's name ({@link #layerName}, its output value's) to a precision, as {@code --quantize auto}
  * chooses by measurement. Run by name ({@code --passes quantize}) the pass quantizes every layer to
- * the precision in option {@code quantize} (default int8). A layer int4 cannot take (K not a multiple
- * of 32) stays f32 with a note. Not quantized: matmuls whose weight is not a constant (attention's
- * scores are one {@code attention} node by now), gemm and conv (not yet).
+ * the precision in option {@code quantize} (default int8). A layer int4 cannot take (a conv, or K not
+ * a multiple of 32) stays f32 with a note. Not quantized: matmuls whose weight is not a constant
+ * (attention's scores are one {@code attention} node by now) and gemm.
  */
 @PassInfo(
         name = "quantize",
         summary = "quantize linear layers with constant weights: int8 (per-channel weights, dynamic activations)"
-                + " or int4 (Q4_0 weight-only)")
+                + " or int4 (Q4_1 weight-only); convs int8")
 public final class QuantizePass implements Pass {
     /** The option naming the precision when the pass runs by name. */
     public static final String OPTION = "quantize";
@@ -190,7 +192,7 @@ public final class QuantizePass implements Pass {
         return n.input(1).type().dim(isConv(n) ? 0 : 1).value();
     }
 
-    /** Whether int4 applies: a matmul whose K is a multiple of the Q4_0 block. */
+    /** Whether int4 applies: a matmul whose K is a multiple of the Q4_1 block. */
     public static boolean int4Possible(Node n) {
         return !isConv(n) && layerK(n) % WeightQuantizer.Q4_BLOCK == 0;
     }

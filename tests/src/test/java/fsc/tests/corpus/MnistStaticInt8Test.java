@@ -88,6 +88,12 @@ class MnistStaticInt8Test {
                         .count(),
                 "both convs read int8 filters: " + ir);
         assertEquals(3, ir.lines().filter(l -> l.contains("= clip(")).count(), "three activations with static scales");
+        try (var jf = new java.util.jar.JarFile(jar.toFile())) {
+            String summary = jf.getManifest().getMainAttributes().getValue("Fsc-Quantization");
+            assertTrue(
+                    summary != null && summary.startsWith("quantize int8: 3 int8"),
+                    "the report's summary in the manifest: " + summary);
+        }
         int[] r = compare(jar);
         double agreement = r[0] / (double) r[3];
         System.out.printf(
@@ -179,7 +185,7 @@ class MnistStaticInt8Test {
         }
     }
 
-    private static Tensor image(float[] pixels) {
+    static Tensor image(float[] pixels) {
         float[] v = new float[pixels.length];
         for (int i = 0; i < v.length; i++) {
             v[i] = pixels[i] * PIXEL_SCALE;
