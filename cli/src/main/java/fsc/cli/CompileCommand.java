@@ -130,7 +130,7 @@ final class CompileCommand implements Callable<Integer> {
             paramLabel = "MODE",
             description = "ONNX f32 models: quantize the linear layers. int8: int8 weights per output channel,"
                     + " activations quantized per tensor at run time; int4: Q4_0 weights (blocks of 32), f32"
-                    + " activations; auto: per layer, by measured error, within --accuracy-budget.")
+                    + " activations; auto: per layer, by measured error, within --accuracy-budget. Convs: int8.")
     String quantize;
 
     @Option(
@@ -139,6 +139,20 @@ final class CompileCommand implements Callable<Integer> {
             description = "With --quantize: where the accuracy report goes (report.md, layers.csv, sensitivity.svg)."
                     + " Default: JAR's name with -quant, beside it.")
     Path quantReport;
+
+    @Option(
+            names = "--calibrate",
+            paramLabel = "DIR",
+            description = "With --quantize: real inputs to measure on, one sub-folder per sample holding one NAME.npy"
+                    + " per model input. int8 activations then get static scales read from them (one per tensor).")
+    Path calibrate;
+
+    @Option(
+            names = "--calibration-method",
+            paramLabel = "METHOD",
+            description = "With --calibrate: how a static scale is read from the data: minmax (default),"
+                    + " percentile (99.999th of |x|) or entropy (KL-divergence threshold search, as TensorRT).")
+    String calibrationMethod;
 
     @Option(
             names = "--accuracy-budget",
@@ -170,7 +184,7 @@ final class CompileCommand implements Callable<Integer> {
                 .kvCache(kvCache)
                 .maxContext(maxContext == null ? null : Math.toIntExact(maxContext))
                 .maxBatchTokens(maxBatchTokens == null ? null : Math.toIntExact(maxBatchTokens))
-                .quantize(new QuantizeOptions(quantize, quantReport, accuracyBudget))
+                .quantize(new QuantizeOptions(quantize, quantReport, accuracyBudget, calibrate, calibrationMethod))
                 .build();
         CompileResult r = CompileDriver.compile(settings, new Progress(System.err, quiet));
         if (timePasses) {

@@ -108,9 +108,29 @@ public final class Applicability {
                 in,
                 "--accuracy-budget",
                 "applies with --quantize auto (it chooses each layer's precision to meet it)");
+        refuseIf(q.calibrate() != null && !q.quantizing(), in, "--calibrate", "applies with --quantize");
+        refuseIf(
+                q.calibrationMethod() != null && q.calibrate() == null,
+                in,
+                "--calibration-method",
+                "applies with --calibrate DIR (static scales are read from calibration data)");
+        refuseIf(
+                q.calibrationMethod() != null && "int4".equals(q.mode()),
+                in,
+                "--calibration-method",
+                "does not apply to --quantize int4: int4 is weight-only, no activation is quantized (the"
+                        + " calibration set still feeds its activation-aware scales)");
         if (!q.quantizing()) {
             return;
         }
+        if (q.calibrationMethod() != null) {
+            CalibrationMethod.byName(q.calibrationMethod()); // an unknown method fails here, before any work
+        }
+        refuseIf(
+                q.calibrate() != null && !java.nio.file.Files.isDirectory(q.calibrate()),
+                in,
+                "--calibrate " + q.calibrate(),
+                "is not a folder (expected one sub-folder per sample, one NAME.npy per model input in each)");
         refuseIf(
                 !QUANTIZE_MODES.contains(q.mode()),
                 in,

@@ -17,16 +17,20 @@ import java.util.Map;
  *
  * @param model the input's file name
  * @param mode {@code int8}, {@code int4} or {@code auto}
+ * @param inputs what the errors were measured on (random samples or the calibration set)
  * @param layers every linear layer, in graph order, with its measured errors
  * @param assignment each layer's chosen precision, by layer name
  * @param endToEnd the quantized model against the f32 one
+ * @param staticScales per activation with a static scale (calibrated int8), that scale
  */
 record QuantReport(
         String model,
         String mode,
+        String inputs,
         List<Layer> layers,
         Map<String, Precision> assignment,
-        QuantMeasure.EndToEnd endToEnd) {
+        QuantMeasure.EndToEnd endToEnd,
+        Map<String, Float> staticScales) {
 
     /** One linear layer: its name, node, weight shape and errors (int4 null when K does not allow it). */
     record Layer(
@@ -47,7 +51,7 @@ record QuantReport(
             q += switch (p) {
                 case FP32 -> 4 * elements;
                 case INT8 -> elements + 4 * l.n();
-                case INT4 -> elements / 32 * 18;
+                case INT4 -> elements / 32 * 20;
             };
         }
         return new long[] {f32, q};
@@ -58,27 +62,35 @@ record QuantReport(
         long[] bytes = weightBytes();
         return String.format(
                 Locale.ROOT,
-                "quantize %s: %d int8, %d int4, %d fp32 of %d linear layers; linear weights %.1f MB -> %.1f MB;"
-                        + " end-to-end vs f32 on sample inputs: lowest row cosine %.5f, mean %.5f",
+                "quantize %s: %d int8, %d int4, %d fp32 of %d layers; weights %s -> %s;"
+                        + " end-to-end vs f32 on %s inputs: lowest row cosine %.5f, mean %.5f",
                 mode,
                 count(Precision.INT8),
                 count(Precision.INT4),
                 count(Precision.FP32),
                 layers.size(),
-                bytes[0] / 1e6,
-                bytes[1] / 1e6,
+                size(bytes[0]),
+                size(bytes[1]),
+                inputs.startsWith("random") ? "sample" : "calibration",
                 endToEnd.minCosine(),
                 endToEnd.meanCosine());
+    }
+
+    /** Bytes as MB, or kB below a megabyte (a CNN's layers can be a few kilobytes). */
+    private static String size(long bytes) {
+        return bytes >= 1_000_000
+                ? String.format(Locale.ROOT, "%.1f MB", bytes / 1e6)
+                : String.format(Locale.ROOT, "%.1f kB", bytes / 1e3);
     }
 
     String markdown() {
         StringBuilder b = new StringBuilder();
         b.append("# Quantization report: ").append(model).append("\n\n");
         b.append(summary()).append(".\n\n");
-        b.append("Measured by fsc's reference interpreter on random sample inputs (token ids drawn from the"
-                + " vocabulary, symbols at most " + QuantMeasure.SYMBOL_VALUE + "). *Local* errors: the layer's f32"
+        b.append("Measured by fsc's reference interpreter on " + inputs + ". *Local* errors: the layer's f32"
                 + " input through the quantized layer against the f32 layer, everything else f32. *End to end*:"
-                + " the quantized model against the f32 one, per output row (a token's hidden vector).\n\n");
+                + " the quantized model against the f32 one, per output row (a token's hidden vector, a"
+                + " class-score vector).\n\n");
         b.append(String.format(
                 Locale.ROOT,
                 "| end to end | lowest row cosine | mean row cosine | relative L2 |%n|---|---:|---:|---:|%n"
@@ -87,6 +99,13 @@ record QuantReport(
                 endToEnd.minCosine(),
                 endToEnd.meanCosine(),
                 endToEnd.relL2()));
+        if (!staticScales.isEmpty()) {
+            b.append("Static activation scales (the clipping threshold on |x| is 127 × scale):\n\n"
+                    + "| activation | scale | threshold |\n|---|---:|---:|\n");
+            staticScales.forEach(
+                    (name, sc) -> b.append(String.format(Locale.ROOT, "| %s | %.6g | %.6g |%n", name, sc, sc * 127)));
+            b.append('\n');
+        }
         b.append("| layer | node | K×N | chosen | int8 cosine | int8 rel. L2 | int4 cosine | int4 rel. L2 |\n");
         b.append("|---|---|---|---|---:|---:|---:|---:|\n");
         for (Layer l : layers) {
@@ -104,7 +123,7 @@ record QuantReport(
                             ? "–"
                             : String.format(Locale.ROOT, "%.5f", l.int4().cosine()),
                     l.int4() == null
-                            ? "– (K % 32 ≠ 0)"
+                            ? "– (conv, or K % 32 ≠ 0)"
                             : String.format(Locale.ROOT, "%.4f", l.int4().relL2())));
         }
         return b.toString();

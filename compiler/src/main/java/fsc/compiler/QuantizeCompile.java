@@ -31,6 +31,9 @@ final class QuantizeCompile {
     /** Ops that only a quantized model has after import. */
     private static final Set<String> QUANTIZED_OPS = Set.of("dynamic_quantize", "matmul_int8", "qmatmul");
 
+    /** The jar manifest's attribute holding the report's summary line. */
+    static final String MANIFEST_ATTRIBUTE = "Fsc-Quantization";
+
     /** The jar entry holding the report's Markdown. */
     static final String REPORT_ENTRY = "fsc/quant-report.md";
 
@@ -57,17 +60,34 @@ final class QuantizeCompile {
             throw new FscException(s.input() + ": --quantize found no linear layer (a matmul by a constant f32"
                     + " weight) to quantize");
         }
-        progress.step("measuring the quantization error of " + layers.size() + " linear layers on sample inputs");
-        QuantMeasure measure = new QuantMeasure(f32, 1);
+        QuantMeasure measure;
+        String inputs;
+        if (s.quantize().calibrate() != null) {
+            Path dir = s.quantize().calibrate();
+            List<java.util.Map<String, fsc.ir.interp.HostTensor>> samples = CalibrationSet.load(dir, f32);
+            CalibrationMethod method = s.quantize().calibrationMethod() != null
+                    ? CalibrationMethod.byName(s.quantize().calibrationMethod())
+                    : CalibrationMethod.MINMAX;
+            progress.step("measuring the quantization error of " + layers.size() + " layers on " + samples.size()
+                    + " calibration samples");
+            measure = new QuantMeasure(f32, samples, method);
+            inputs = "the calibration set " + dir.getFileName() + " (" + samples.size() + " samples); int8"
+                    + " activations have static scales (" + method.cliName() + ")";
+        } else {
+            progress.step("measuring the quantization error of " + layers.size() + " layers on sample inputs");
+            measure = new QuantMeasure(f32, 1);
+            inputs = "random sample inputs (token ids drawn from the vocabulary, symbols at most "
+                    + QuantMeasure.SYMBOL_VALUE + "); int8 activations are quantized at run time";
+        }
         List<QuantReport.Layer> rows = new ArrayList<>();
         for (Node n : layers) {
             rows.add(new QuantReport.Layer(
                     QuantizePass.layerName(n),
                     n.name(),
-                    n.input(1).type().dim(0).value(),
-                    n.input(1).type().dim(1).value(),
+                    QuantizePass.layerK(n),
+                    QuantizePass.layerN(n),
                     measure.layer(n, Precision.INT8),
-                    int4Possible(n) ? measure.layer(n, Precision.INT4) : null));
+                    QuantizePass.int4Possible(n) ? measure.layer(n, Precision.INT4) : null));
         }
         String mode = s.quantize().mode();
         TreeMap<String, Precision> assignment;
@@ -88,16 +108,22 @@ final class QuantizeCompile {
             progress.step("measuring the end-to-end error");
             e2e = measure.endToEnd(assignment);
         }
-        QuantReport report = new QuantReport(s.input().getFileName().toString(), mode, rows, assignment, e2e);
+        QuantReport report = new QuantReport(
+                s.input().getFileName().toString(),
+                mode,
+                inputs,
+                rows,
+                assignment,
+                e2e,
+                measure.staticScales(assignment));
         Path dir = s.quantize().report() != null ? s.quantize().report() : defaultReportDir(s.output());
         report.write(dir);
         resources.put(REPORT_ENTRY, report.markdown().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        resources.put(
+                fsc.backend.java.JavaBackend.MANIFEST_ATTRIBUTE_PREFIX + MANIFEST_ATTRIBUTE,
+                report.summary().getBytes(java.nio.charset.StandardCharsets.UTF_8));
         progress.step(report.summary() + "; report in " + dir);
-        return Pipelines.withQuantize(pipeline, new QuantizePass(Precision.FP32, assignment, measure.activationMax()));
-    }
-
-    static boolean int4Possible(Node n) {
-        return n.input(1).type().dim(0).value() % 32 == 0;
+        return Pipelines.withQuantize(pipeline, measure.pass(assignment));
     }
 
     /** {@code out/model.jar} → {@code out/model-quant/}. */

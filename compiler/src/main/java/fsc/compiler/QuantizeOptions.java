@@ -9,16 +9,30 @@ import java.nio.file.Path;
  * @param mode {@code --quantize}: {@code int8}, {@code int4} or {@code auto}
  * @param report {@code --quant-report DIR}: where the accuracy report goes (default: beside the jar)
  * @param budget {@code --accuracy-budget cos=0.995}: the end-to-end error {@code auto} must stay within
+ * @param calibrate {@code --calibrate DIR}: real inputs (one sub-folder per sample, one {@code .npy}
+ *     per model input) that replace the random sample inputs of the measurement and, for int8 layers,
+ *     give each activation a static scale ({@link CalibrationSet})
+ * @param calibrationMethod {@code --calibration-method}: how a static scale is read from the
+ *     calibration data ({@link CalibrationMethod}; default min-max)
  */
-public record QuantizeOptions(String mode, Path report, String budget) {
-    public static final QuantizeOptions NONE = new QuantizeOptions(null, null, null);
+public record QuantizeOptions(String mode, Path report, String budget, Path calibrate, String calibrationMethod) {
+    public static final QuantizeOptions NONE = new QuantizeOptions(null, null, null, null, null);
+
+    /** Without calibration data: activations of int8 layers are quantized at run time. */
+    public QuantizeOptions(String mode, Path report, String budget) {
+        this(mode, report, budget, null, null);
+    }
 
     public boolean quantizing() {
         return mode != null;
     }
 
-    /** What changes the jar: the mode and the budget (the report's folder does not). */
+    /**
+     * What changes the jar: the mode, the budget, the calibration method and the calibration set
+     * (its files' names, sizes and modification times, as the compile cache keys other inputs).
+     */
     String fingerprint() {
-        return mode + "/" + budget;
+        return mode + "/" + budget + "/" + calibrationMethod + "/"
+                + (calibrate == null ? "" : CalibrationSet.fingerprint(calibrate));
     }
 }

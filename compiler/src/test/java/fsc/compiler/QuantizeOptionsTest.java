@@ -54,6 +54,22 @@ class QuantizeOptionsTest {
                 "--check-passes",
                 CompileSettings.builder(onnx, jar).checkPasses(true).quantize(q("int4", null, null)));
         refused("--accuracy-budget", CompileSettings.builder(onnx, jar).quantize(q("auto", null, "kl=0.1")));
+        refused(
+                "--calibrate",
+                CompileSettings.builder(onnx, jar).quantize(new QuantizeOptions(null, null, null, dir, null)));
+        refused(
+                "--calibration-method",
+                CompileSettings.builder(onnx, jar).quantize(new QuantizeOptions("int8", null, null, null, "entropy")));
+        refused(
+                "--calibration-method",
+                CompileSettings.builder(onnx, jar).quantize(new QuantizeOptions("int4", null, null, dir, "entropy")));
+        refused(
+                "--calibration-method",
+                CompileSettings.builder(onnx, jar).quantize(new QuantizeOptions("int8", null, null, dir, "kl")));
+        refused(
+                "--calibrate",
+                CompileSettings.builder(onnx, jar)
+                        .quantize(new QuantizeOptions("int8", null, null, dir.resolve("absent"), null)));
         refused("--accuracy-budget", CompileSettings.builder(onnx, jar).quantize(q("auto", null, "cos=1.5")));
     }
 

@@ -9,7 +9,7 @@ public enum Precision {
     FP32,
     /** Weights int8 per output channel, activations u8 per tensor at run time: {@code matmul_int8}. */
     INT8,
-    /** Weight-only Q4_0 (blocks of 32, one f16 scale each), activations f32: {@code qmatmul}. */
+    /** Weight-only Q4_1 (blocks of 32, an f16 scale and minimum each), activations f32: {@code qmatmul}. */
     INT4;
 
     /** The command-line spelling: {@code fp32}, {@code int8}, {@code int4}. */
@@ -17,12 +17,12 @@ public enum Precision {
         return name().toLowerCase(Locale.ROOT);
     }
 
-    /** Relative weight bytes per element (for the report's memory column): 4, 1, 18/32. */
+    /** Relative weight bytes per element (for the report's memory column): 4, 1, 20/32. */
     public double bytesPerWeight() {
         return switch (this) {
             case FP32 -> 4;
             case INT8 -> 1;
-            case INT4 -> 18.0 / 32;
+            case INT4 -> 20.0 / 32;
         };
     }
 

@@ -20,46 +20,48 @@ import java.util.TreeMap;
 
 /**
  * Quantizes the linear layers of an f32 model: each {@code matmul} of an activation by a constant
- * f32 weight {@code W[K, N]} becomes, per layer, one of
+ * f32 weight {@code W[K, N]}, and each {@code conv} with a constant f32 filter, becomes, per layer,
+ * one of
  *
  * <ul>
- *   <li><b>int8</b> (ONNX Runtime's dynamic quantization, per-channel weights): the activation is
- *       quantized at run time to u8 with one scale and zero point per tensor ({@code
- *       dynamic_quantize}, once per activation however many layers read it, e.g. Q, K and V), the
- *       weight is int8 per output column, symmetric ({@link WeightQuantizer#int8PerColumn}), and
- *       the product is ONNX's MatMulInteger form that {@code quant-gemm} then lowers onto the int8
- *       kernel ({@code matmul_int8}) with both scales and the following bias in its epilogue. The
- *       pass writes the plain semantics, not the kernel op, so there is one int8 kernel family and
- *       one lowering for imported and compiler-quantized models, and the interpreter can run the
- *       result exactly;
- *   <li><b>int4</b>, weight only: W as Q4_0 blocks of 32 along K ({@link
- *       WeightQuantizer#q4_0Transposed}), multiplied by {@code qmatmul}, the decoders' packed-weight
- *       matmul (blocks dequantized in registers when decoding, per L1 tile in the prefill GEMM);
+ *   <li><b>int8</b>: the weight int8 per output column, symmetric ({@link
+ *       WeightQuantizer#int8PerColumn}); the activation quantized to i8 once however many layers read
+ *       it (Q, K and V share one), per row at run time, or with one static scale per tensor from
+ *       calibration ({@link #QuantizePass(Precision, Map, Map, Map)}); the product in ONNX's
+ *       MatMulInteger form that {@code quant-gemm} then lowers onto the int8 kernel ({@code
+ *       matmul_int8}) with the scales and the following bias in its epilogue. The pass writes the
+ *       plain semantics, not the kernel op, so there is one int8 kernel family and one lowering for
+ *       imported and compiler-quantized models, and the interpreter can run the result exactly.
+ *       Convs: {@link ConvQuantizer};
+ *   <li><b>int4</b>, weight only, matmuls with K a multiple of 32: W as Q4_1 blocks of 32 along K
+ *       ({@link Q4Blocks}), multiplied by {@code qmatmul}, the decoders' packed-weight matmul;
  *   <li><b>fp32</b>: left alone.
  * </ul>
  *
  * <pre>
  * %y: f32[B,S,1536] = matmul(%x, %w)                    // %w: f32[384,1536] const
- *   ⇒ int8
- * %x_q: u8[B,S,384], %x_scale: f32[], %x_zp: u8[] = dynamic_quantize(%x)
- * %x_qi = cast(%x_q) {to = i32}   %x_zpi = cast(%x_zp) {to = i32}   %x_c = sub(%x_qi, %x_zpi)
- * %y_acc: i32[B,S,1536] = matmul(%x_c, %w_int8)         // %w_int8: i32[384,1536], values in -127..127
- * %y_accf = cast(%y_acc) {to = f32}   %y_scales = mul(%x_scale, %w_scale)   %y = mul(%y_accf, %y_scales)
+ *   ⇒ int8 (run-time scales)
+ * %x_abs = abs(%x)   %x_absmax: f32[B,S,1] = reduce_max(%x_abs) {axes = [2]}   %x_scale = div(max(..), 127)
+ * %x_q: i8[B,S,384] = cast(round(div(%x, %x_scale)))   %x_qi = cast(%x_q) {to = i32}
+ * %y_acc: i32[B,S,1536] = matmul(%x_qi, %w_int8)        // %w_int8: i32[384,1536], values in -127..127
+ * %y = mul(mul(cast(%y_acc) {to = f32}, %w_scale), %x_scale)
+ *   ⇒ int8 (static scale s)
+ * %x_q: i8 = cast(clip(round(mul(%x, 1/s)), -127, 127))  ...  %y = mul(cast(%y_acc), s · %w_scale)
  *   ⇒ int4
- * %y: f32[B,S,1536] = qmatmul(%x, %w_q4_0)              // %w_q4_0: q4_0[1536,384] const
+ * %y: f32[B,S,1536] = qmatmul(%x, %w_q4_1)              // %w_q4_1: q4_1[1536,384] const
  * </pre>
  *
  * <p>Which layers get which precision is the constructor's: one precision for all, or a map from a
  * layer's name ({@link #layerName}, its output value's) to a precision, as {@code --quantize auto}
  * chooses by measurement. Run by name ({@code --passes quantize}) the pass quantizes every layer to
- * the precision in option {@code quantize} (default int8). A layer int4 cannot take (K not a multiple
- * of 32) stays f32 with a note. Not quantized: matmuls whose weight is not a constant (attention's
- * scores are one {@code attention} node by now), gemm and conv (not yet).
+ * the precision in option {@code quantize} (default int8). A layer int4 cannot take (a conv, or K not
+ * a multiple of 32) stays f32 with a note. Not quantized: matmuls whose weight is not a constant
+ * (attention's scores are one {@code attention} node by now) and gemm.
  */
 @PassInfo(
         name = "quantize",
         summary = "quantize linear layers with constant weights: int8 (per-channel weights, dynamic activations)"
-                + " or int4 (Q4_0 weight-only)")
+                + " or int4 (Q4_1 weight-only); convs int8")
 public final class QuantizePass implements Pass {
     /** The option naming the precision when the pass runs by name. */
     public static final String OPTION = "quantize";
@@ -67,6 +69,7 @@ public final class QuantizePass implements Pass {
     private final Precision all;
     private final Map<String, Precision> perLayer;
     private final Map<String, float[]> activationMax;
+    private final Map<String, Float> staticScale;
 
     /** By name: every layer at the precision of option {@code quantize}, int8 when absent. */
     public QuantizePass() {
@@ -90,9 +93,26 @@ public final class QuantizePass implements Pass {
      * its {@code dynamic_quantize} and {@code s} folded into the weights.
      */
     public QuantizePass(Precision all, Map<String, Precision> perLayer, Map<String, float[]> activationMax) {
+        this(all, perLayer, activationMax, Map.of());
+    }
+
+    /**
+     * As {@link #QuantizePass(Precision, Map, Map)}, with static activation scales from calibration:
+     * an int8 layer whose activation (by value name) has a scale here quantizes it with that constant,
+     * one scale per tensor ({@code q = clip(round(x / s), -127, 127)}, x after smoothing when smoothed),
+     * instead of a per-row scale measured at run time. The row-scale {@code mul} after the matmul then
+     * folds into the column scales, so {@code quant-gemm} takes the whole rescale and the bias into the
+     * int8 kernel's epilogue.
+     */
+    public QuantizePass(
+            Precision all,
+            Map<String, Precision> perLayer,
+            Map<String, float[]> activationMax,
+            Map<String, Float> staticScale) {
         this.all = all;
         this.perLayer = Map.copyOf(perLayer);
         this.activationMax = Map.copyOf(activationMax);
+        this.staticScale = Map.copyOf(staticScale);
     }
 
     /** The layers the pass can quantize, in graph order. */
@@ -101,6 +121,10 @@ public final class QuantizePass implements Pass {
                 g.constants().stream().map(Constant::value).toList());
         List<Node> out = new ArrayList<>();
         for (Node n : g.nodes()) {
+            if (isConvLayer(n, constants)) {
+                out.add(n);
+                continue;
+            }
             if (!n.op().equals("matmul") || n.isFused() || n.inputs().size() != 2) {
                 continue;
             }
@@ -119,6 +143,58 @@ public final class QuantizePass implements Pass {
             }
         }
         return out;
+    }
+
+    /** A {@code conv} of an f32 activation by a constant f32 weight, with a constant bias or none. */
+    private static boolean isConvLayer(Node n, Set<Value> constants) {
+        if (!n.op().equals("conv")
+                || n.isFused()
+                || n.inputs().size() < 2
+                || n.outputs().size() != 1) {
+            return false;
+        }
+        Value x = n.input(0);
+        Value w = n.input(1);
+        boolean bias = n.inputs().size() < 3
+                || (constants.contains(n.input(2))
+                        && n.input(2).dtype() == DType.F32
+                        && n.input(2).type().isStatic());
+        return n.output().dtype() == DType.F32
+                && x.dtype() == DType.F32
+                && constants.contains(w)
+                && w.dtype() == DType.F32
+                && w.type().rank() >= 3
+                && w.type().isStatic()
+                && w.type().isRowMajor()
+                && bias;
+    }
+
+    /** Whether a layer is a convolution (int8 only; its K is input channels per group times the window). */
+    public static boolean isConv(Node n) {
+        return n.op().equals("conv");
+    }
+
+    /** A layer's reduction length: K of the matmul's W[K, N], or channels per group × window of a conv. */
+    public static long layerK(Node n) {
+        TensorType w = n.input(1).type();
+        if (!isConv(n)) {
+            return w.dim(0).value();
+        }
+        long k = 1;
+        for (int i = 1; i < w.rank(); i++) {
+            k *= w.dim(i).value();
+        }
+        return k;
+    }
+
+    /** A layer's output channels: N of the matmul's W[K, N], the filters M of a conv's W[M, ...]. */
+    public static long layerN(Node n) {
+        return n.input(1).type().dim(isConv(n) ? 0 : 1).value();
+    }
+
+    /** Whether int4 applies: a matmul whose K is a multiple of the Q4_1 block. */
+    public static boolean int4Possible(Node n) {
+        return !isConv(n) && layerK(n) % WeightQuantizer.Q4_BLOCK == 0;
     }
 
     /** A layer's name in reports and in per-layer assignments: its output value's, unique in the graph. */
@@ -152,20 +228,55 @@ public final class QuantizePass implements Pass {
         int int8 = 0;
         int int4 = 0;
         int skipped = 0;
+        Map<Value, Value> convInput = new IdentityHashMap<>(); // activation -> its per-tensor int8 values
+        Map<Value, Value> convScale = new IdentityHashMap<>(); // activation -> its per-tensor scale
         for (Node n : layers) {
             Precision p = perLayer.getOrDefault(layerName(n), dflt);
             Value x = n.input(0);
             Value w = n.input(1);
-            int k = Math.toIntExact(w.type().dim(0).value());
-            int cols = Math.toIntExact(w.type().dim(1).value());
-            if (p == Precision.INT4 && k % WeightQuantizer.Q4_BLOCK != 0) {
-                ctx.note(n.where() + ": kept f32, int4 needs K a multiple of 32 (K = " + k + ")");
+            if (p == Precision.INT4 && !int4Possible(n)) {
+                ctx.note(n.where() + ": kept f32, int4 needs a matmul with K a multiple of 32 (K = " + layerK(n)
+                        + (isConv(n) ? ", a conv" : "") + ")");
                 skipped++;
                 continue;
             }
             if (p == Precision.FP32) {
                 continue;
             }
+            if (isConv(n)) {
+                List<Node> out = new ArrayList<>();
+                Value xq = convInput.get(x);
+                if (xq == null) {
+                    Float st = staticScale.get(x.name());
+                    xq = st != null
+                            ? staticQuantized(x, st, names, out, newConstants, newWeights)
+                            : tensorQuantized(x, names, out, convScale, newConstants, newWeights);
+                    convInput.put(x, xq);
+                }
+                ConvQuantizer.rewrite(
+                        n,
+                        xq,
+                        convScale.get(x),
+                        staticScale.get(x.name()),
+                        WeightQuantizer.floats(g.weights().get(constants.get(w).weight())),
+                        n.inputs().size() > 2
+                                ? WeightQuantizer.floats(g.weights()
+                                        .get(constants.get(n.input(2)).weight()))
+                                : null,
+                        names,
+                        out,
+                        newConstants,
+                        newWeights);
+                replacement.put(n, out);
+                replacedWeights.add(w);
+                if (n.inputs().size() > 2) {
+                    replacedWeights.add(n.input(2));
+                }
+                int8++;
+                continue;
+            }
+            int k = Math.toIntExact(w.type().dim(0).value());
+            int cols = Math.toIntExact(w.type().dim(1).value());
             float[] wf = WeightQuantizer.floats(g.weights().get(constants.get(w).weight()));
             String weightName = constants.get(w).weight();
             List<Node> out = new ArrayList<>();
@@ -180,9 +291,10 @@ public final class QuantizePass implements Pass {
                     }
                     wf = Smoothing.scaleRows(wf, sm, cols);
                 }
-                WeightData q4 = WeightQuantizer.q4_0Transposed(wf, k, cols);
-                Value qv = new Value(UniqueNames.unique(names, w.name() + "_q4_0"), TensorType.of(DType.Q4_0, cols, k));
-                String qw = UniqueNames.unique(names, weightName + ".q4_0");
+                WeightData q4 = Q4Blocks.q4_1Transposed(
+                        wf, k, cols, WeightQuantizer.importance(activationMax.get(x.name()), sm));
+                Value qv = new Value(UniqueNames.unique(names, w.name() + "_q4_1"), TensorType.of(DType.Q4_1, cols, k));
+                String qw = UniqueNames.unique(names, weightName + ".q4_1");
                 newWeights.put(qw, q4);
                 newConstants.add(new Constant(qv, qw));
                 out.add(new Node("qmatmul", n.name(), List.of(input, qv), List.of(n.output()), Map.of()));
@@ -190,17 +302,33 @@ public final class QuantizePass implements Pass {
             } else {
                 Value c = centred.get(x);
                 float[] sm = smooth.get(x);
+                Float st = staticScale.get(x.name());
                 if (c == null) {
                     Value input = x;
                     if (sm != null) {
                         input = smoothed(x, sm, names, out, newConstants, newWeights);
                     }
-                    c = quantizeActivation(input, names, out, scaleOf, newConstants, newWeights);
+                    if (st != null) {
+                        Value q = staticQuantized(input, st, names, out, newConstants, newWeights);
+                        Value qi8 = new Value(
+                                UniqueNames.unique(names, input.name() + "_q"),
+                                q.type().withDType(DType.I8));
+                        c = new Value(
+                                UniqueNames.unique(names, input.name() + "_qi"),
+                                q.type().withDType(DType.I32));
+                        out.add(cast(input.name() + "/quantize", q, qi8));
+                        out.add(cast(input.name() + "/quantize", qi8, c));
+                    } else {
+                        c = quantizeActivation(input, names, out, scaleOf, newConstants, newWeights);
+                    }
                     scaleOf.put(x, scaleOf.get(input));
                     centred.put(x, c);
                 }
                 WeightData[] q8 =
                         WeightQuantizer.int8PerColumn(sm != null ? Smoothing.scaleRows(wf, sm, cols) : wf, k, cols);
+                if (st != null) {
+                    q8[1] = WeightQuantizer.scaled(q8[1], st); // the activation's static scale joins the columns'
+                }
                 Value qv = new Value(UniqueNames.unique(names, w.name() + "_int8"), TensorType.of(DType.I32, k, cols));
                 Value sv = new Value(UniqueNames.unique(names, w.name() + "_scale"), TensorType.of(DType.F32, cols));
                 String qw = UniqueNames.unique(names, weightName + ".int8");
@@ -217,9 +345,13 @@ public final class QuantizePass implements Pass {
                 out.add(new Node("matmul", n.name(), List.of(c, qv), List.of(acc), Map.of()));
                 out.add(cast(n.name() + "/dequantize", acc, accf));
                 // Column scales first, as the int8 kernel's epilogue multiplies; the row scales after.
-                out.add(new Node("mul", n.name() + "/rescale", List.of(accf, sv), List.of(colScaled), Map.of()));
-                out.add(new Node(
-                        "mul", n.name() + "/rescale", List.of(colScaled, scaleOf.get(x)), List.of(y), Map.of()));
+                if (st != null) {
+                    out.add(new Node("mul", n.name() + "/rescale", List.of(accf, sv), List.of(y), Map.of()));
+                } else {
+                    out.add(new Node("mul", n.name() + "/rescale", List.of(accf, sv), List.of(colScaled), Map.of()));
+                    out.add(new Node(
+                            "mul", n.name() + "/rescale", List.of(colScaled, scaleOf.get(x)), List.of(y), Map.of()));
+                }
                 int8++;
             }
             replacement.put(n, out);
@@ -239,13 +371,15 @@ public final class QuantizePass implements Pass {
         }
         ctx.note(String.format(
                 Locale.ROOT,
-                "quantized %d of %d linear layers: %d int8, %d int4 (%d activations quantized at run time)%s",
+                "quantized %d of %d linear layers: %d int8, %d int4 (%d activations quantized, %d with static"
+                        + " scales)%s",
                 int8 + int4,
                 layers.size(),
                 int8,
                 int4,
-                centred.size(),
-                skipped > 0 ? ", " + skipped + " kept f32 (K not a multiple of 32)" : ""));
+                centred.size() + convInput.size(),
+                staticCount(centred, convInput),
+                skipped > 0 ? ", " + skipped + " kept f32 (not int4-able)" : ""));
         return rebuild(g, nodes, newConstants, newWeights, replacedWeights);
     }
 
@@ -257,8 +391,8 @@ public final class QuantizePass implements Pass {
         for (Node n : layers) {
             Value x = n.input(0);
             Precision p = perLayer.getOrDefault(layerName(n), dflt);
-            boolean fits = which != Precision.INT4 || n.input(1).type().dim(0).value() % WeightQuantizer.Q4_BLOCK == 0;
-            if (p != which || !fits || !activationMax.containsKey(x.name())) {
+            boolean fits = which != Precision.INT4 || int4Possible(n);
+            if (isConv(n) || p != which || !fits || !activationMax.containsKey(x.name())) {
                 continue;
             }
             weights.computeIfAbsent(x, v -> new ArrayList<>())
@@ -352,7 +486,90 @@ public final class QuantizePass implements Pass {
         return qi;
     }
 
-    private static Value scalar(
+    private int staticCount(Map<Value, Value> centred, Map<Value, Value> convInput) {
+        int n = 0;
+        for (Value v : centred.keySet()) {
+            n += staticScale.containsKey(v.name()) ? 1 : 0;
+        }
+        for (Value v : convInput.keySet()) {
+            n += staticScale.containsKey(v.name()) ? 1 : 0;
+        }
+        return n;
+    }
+
+    /**
+     * x quantized with a static scale {@code s} from calibration: {@code clip(round(x · (1/s)), -127,
+     * 127)}, still f32 (the values are integers, exact in f32). Values past the calibrated range
+     * saturate, as in any static int8 scheme. The scale itself is a constant the callers fold into
+     * the rescale after the layer.
+     */
+    static Value staticQuantized(
+            Value x,
+            float s,
+            Set<String> names,
+            List<Node> out,
+            List<Constant> newConstants,
+            TreeMap<String, WeightData> newWeights) {
+        String base = x.name();
+        float safe = s > 0 && Float.isFinite(s) ? s : Float.MIN_NORMAL;
+        Value inv = scalar(names, base + "_inv_scale", 1f / safe, newConstants, newWeights);
+        Value scaled = new Value(UniqueNames.unique(names, base + "_scaled"), x.type());
+        Value rounded = new Value(UniqueNames.unique(names, base + "_rounded"), x.type());
+        Value clipped = new Value(UniqueNames.unique(names, base + "_qf"), x.type());
+        String at = base + "/quantize";
+        out.add(new Node("mul", at, List.of(x, inv), List.of(scaled), Map.of()));
+        out.add(new Node("round", at, List.of(scaled), List.of(rounded), Map.of()));
+        out.add(new Node(
+                "clip",
+                at,
+                List.of(rounded),
+                List.of(clipped),
+                Map.of("min", new Attr.Float(-127), "max", new Attr.Float(127))));
+        return clipped;
+    }
+
+    /**
+     * x quantized per tensor at run time (a conv's input without calibration): {@code s = max|x| /
+     * 127} over the whole tensor, {@code round(x / s)}, f32. Records s (a scalar value) in {@code scaleOf}.
+     */
+    private static Value tensorQuantized(
+            Value x,
+            Set<String> names,
+            List<Node> out,
+            Map<Value, Value> scaleOf,
+            List<Constant> newConstants,
+            TreeMap<String, WeightData> newWeights) {
+        String base = x.name();
+        TensorType scalarType = TensorType.of(DType.F32);
+        Value abs = new Value(UniqueNames.unique(names, base + "_abs"), x.type());
+        Value max = new Value(UniqueNames.unique(names, base + "_absmax"), scalarType);
+        Value tiny = scalar(names, base + "_tiny", Float.MIN_NORMAL, newConstants, newWeights);
+        Value levels = scalar(names, base + "_levels", 127f, newConstants, newWeights);
+        Value safe = new Value(UniqueNames.unique(names, base + "_absmax_safe"), scalarType);
+        Value s = new Value(UniqueNames.unique(names, base + "_scale"), scalarType);
+        Value scaled = new Value(UniqueNames.unique(names, base + "_scaled"), x.type());
+        Value rounded = new Value(UniqueNames.unique(names, base + "_qf"), x.type());
+        String at = base + "/quantize";
+        List<Long> axes = new ArrayList<>();
+        for (int i = 0; i < x.type().rank(); i++) {
+            axes.add((long) i);
+        }
+        out.add(new Node("abs", at, List.of(x), List.of(abs), Map.of()));
+        out.add(new Node(
+                "reduce_max",
+                at,
+                List.of(abs),
+                List.of(max),
+                Map.of("axes", new Attr.Ints(axes), "keepdims", new Attr.Int(0))));
+        out.add(new Node("max", at, List.of(max, tiny), List.of(safe), Map.of()));
+        out.add(new Node("div", at, List.of(safe, levels), List.of(s), Map.of()));
+        out.add(new Node("div", at, List.of(x, s), List.of(scaled), Map.of()));
+        out.add(new Node("round", at, List.of(scaled), List.of(rounded), Map.of()));
+        scaleOf.put(x, s);
+        return rounded;
+    }
+
+    static Value scalar(
             Set<String> names,
             String name,
             float v,
@@ -367,7 +584,7 @@ public final class QuantizePass implements Pass {
         return c;
     }
 
-    private static Node cast(String name, Value from, Value to) {
+    static Node cast(String name, Value from, Value to) {
         return new Node("cast", name, List.of(from), List.of(to), Map.of("to", new Attr.Type(to.dtype())));
     }
 

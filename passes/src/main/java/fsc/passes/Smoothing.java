@@ -63,7 +63,8 @@ public final class Smoothing {
             for (int l = 0; l < weights.size(); l++) {
                 int n = columns.get(l);
                 float[] scaled = scaleRows(weights.get(l), s, n);
-                double[] q = WeightQuantizer.decoded(scaled, k, n, Precision.INT4);
+                double[] q =
+                        WeightQuantizer.decoded(scaled, k, n, Precision.INT4, WeightQuantizer.importance(actMax, s));
                 for (int i = 0; i < k; i++) {
                     double a = actMax[i] / s[i];
                     double rowErr = 0;

@@ -53,6 +53,40 @@ public final class WeightQuantizer {
         };
     }
 
+    /** Per-column scales (f32[N]) times {@code factor}: a static activation scale folded into them. */
+    static WeightData scaled(WeightData scales, float factor) {
+        ByteBuffer in = scales.view();
+        int n = in.capacity() / Float.BYTES;
+        ByteBuffer out = ByteBuffer.allocate(n * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        for (int j = 0; j < n; j++) {
+            out.putFloat(j * Float.BYTES, in.getFloat(j * Float.BYTES) * factor);
+        }
+        return new WeightData(DType.F32, scales.dims(), out);
+    }
+
+    /**
+     * int8 per output channel of a conv weight W[M, ...] (each filter a row of K elements): {@code
+     * {q as i8[M, ...], scales f32[M]}}, symmetric as {@link #int8PerColumn}.
+     */
+    static WeightData[] int8PerRow(float[] w, List<Long> dims) {
+        int m = Math.toIntExact(dims.get(0));
+        int k = w.length / m;
+        ByteBuffer q = ByteBuffer.allocate(w.length).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer s = ByteBuffer.allocate(m * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        for (int r = 0; r < m; r++) {
+            float max = 0;
+            for (int i = 0; i < k; i++) {
+                max = Math.max(max, Math.abs(w[r * k + i]));
+            }
+            float sc = max / 127f;
+            s.putFloat(r * Float.BYTES, sc);
+            for (int i = 0; i < k; i++) {
+                q.put(r * k + i, (byte) int8(w[r * k + i], sc));
+            }
+        }
+        return new WeightData[] {new WeightData(DType.I8, dims, q), new WeightData(DType.F32, List.of((long) m), s)};
+    }
+
     /** One weight quantized with scale {@code s}: the nearest of -127..127 (zero when s is zero). */
     static int int8(float v, float s) {
         if (s == 0) {
@@ -139,6 +173,11 @@ public final class WeightQuantizer {
      * column's scale, Q4_0 nibbles times their block's scale, or W itself for fp32.
      */
     public static double[] decoded(float[] w, int k, int n, Precision p) {
+        return decoded(w, k, n, p, null);
+    }
+
+    /** As {@link #decoded(float[], int, int, Precision)}, int4 blocks fitted with channel weights {@code importance}. */
+    public static double[] decoded(float[] w, int k, int n, Precision p, float[] importance) {
         double[] out = new double[w.length];
         switch (p) {
             case FP32 -> {
@@ -155,15 +194,55 @@ public final class WeightQuantizer {
                 }
             }
             case INT4 -> {
-                WeightData q = q4_0Transposed(w, k, n);
+                WeightData q = Q4Blocks.q4_1Transposed(w, k, n, importance);
                 for (int i = 0; i < k; i++) {
                     for (int j = 0; j < n; j++) {
-                        out[i * n + j] = q4_0Value(q, j, i);
+                        out[i * n + j] = Q4Blocks.value(q, j, i);
                     }
                 }
             }
         }
         return out;
+    }
+
+    /**
+     * The channel weights of the int4 block fit for an activation with channel maxima {@code actMax}
+     * divided by scales {@code s} (null: none): {@code (max|x_k| / s_k)²}, floored at 10⁻⁴ of their
+     * mean so that a channel the sample inputs never excited is still fitted. Null without maxima.
+     */
+    public static float[] importance(float[] actMax, float[] s) {
+        if (actMax == null) {
+            return null;
+        }
+        float[] imp = new float[actMax.length];
+        double sum = 0;
+        for (int i = 0; i < imp.length; i++) {
+            float a = actMax[i] / (s == null ? 1f : s[i]);
+            imp[i] = a * a;
+            sum += imp[i];
+        }
+        float floor = (float) (1e-4 * sum / imp.length);
+        for (int i = 0; i < imp.length; i++) {
+            imp[i] = Math.max(imp[i], floor);
+        }
+        return imp;
+    }
+
+    /** A Q4_0 or Q4_1 weight [N, K] decoded to f32 [N, K] (for the reference interpreter, which reads plain weights). */
+    public static WeightData int4AsF32(WeightData q) {
+        return q.dtype() == DType.Q4_1 ? q4_1AsF32(q) : q4_0AsF32(q);
+    }
+
+    private static WeightData q4_1AsF32(WeightData q) {
+        int n = Math.toIntExact(q.dims().get(0));
+        int k = Math.toIntExact(q.dims().get(1));
+        ByteBuffer out = ByteBuffer.allocate(n * k * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        for (int j = 0; j < n; j++) {
+            for (int i = 0; i < k; i++) {
+                out.putFloat((j * k + i) * Float.BYTES, Q4Blocks.value(q, j, i));
+            }
+        }
+        return new WeightData(DType.F32, List.of((long) n, (long) k), out);
     }
 
     /** A Q4_0 weight [N, K] decoded to f32 [N, K] (for the reference interpreter, which reads plain weights). */

@@ -107,7 +107,7 @@ class WeightQuantizerTest {
     void decodedInt4RoundTripsThroughTheF32Form() {
         float[] w = random(64 * 3, 4);
         double[] d = WeightQuantizer.decoded(w, 64, 3, Precision.INT4);
-        WeightData f = WeightQuantizer.q4_0AsF32(WeightQuantizer.q4_0Transposed(w, 64, 3));
+        WeightData f = WeightQuantizer.int4AsF32(Q4Blocks.q4_1Transposed(w, 64, 3, null));
         ByteBuffer b = f.view();
         for (int i = 0; i < 64; i++) {
             for (int j = 0; j < 3; j++) {

@@ -20,21 +20,20 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * all-MiniLM-L6-v2 in f32, quantized by fsc ({@code --quantize int8} and {@code int4}), against ONNX
  * Runtime running the f32 model: the error fsc's quantization introduces, per token. The bounds are
- * issue 15's: every attended token's hidden vector at a cosine of at least 0.99 (int8) to ONNX
- * Runtime's f32 one; int4 see {@link #MIN_TOKEN_COSINE_INT4}. The sentences are not ones any measurement in the compiler saw.
+ * issue 15's: every attended token's hidden vector at a cosine of at least 0.99 (int8) and 0.97
+ * (int4) to ONNX Runtime's f32 one. The sentences are not ones any measurement in the compiler saw.
  * A wrong scale, a transposed weight or a broken block layout gives cosines near 0, far below both.
  */
 class MiniLmQuantizeVsOrtTest {
     static final double MIN_TOKEN_COSINE_INT8 = 0.99;
 
     /**
-     * int4 misses issue 15's 0.97 on its worst token (measured 0.956, mean 0.977; plain Q4_0 without
-     * the activation-aware scales: 0.931, mean 0.970): the test holds the mean to 0.97 and the worst
-     * token to 0.95, what the pass reaches, so a regression still fails it.
+     * Issue 15's int4 bound. Measured 0.9714 (mean 0.9879) with Q4_1 blocks fitted by a weighted
+     * search; Q4_0 with ggml's scale rule plus a small search gave 0.956 (mean 0.977).
      */
-    static final double MIN_TOKEN_COSINE_INT4 = 0.95;
+    static final double MIN_TOKEN_COSINE_INT4 = 0.97;
 
-    static final double MIN_MEAN_COSINE_INT4 = 0.97;
+    static final double MIN_MEAN_COSINE_INT4 = 0.98;
 
     @TempDir
     static Path work;
@@ -68,6 +67,37 @@ class MiniLmQuantizeVsOrtTest {
         assertTrue(c[1] >= MIN_MEAN_COSINE_INT4, "int4: mean per-token cosine vs ORT f32 " + c[1]);
     }
 
+    /**
+     * Static int8 (one scale per activation tensor, from a calibration set of 8 sentences none of
+     * which the test runs on): the numbers for docs/QUANTIZATION.md. Per-tensor scales cannot reach
+     * issue 15's 0.99 on an encoder (measured lowest 0.916, mean 0.960: the [CLS]/[SEP] rows set the
+     * range); the bound catches a broken static path (cosines near 0). Heavy: a third MiniLM compile.
+     */
+    @Test
+    @org.junit.jupiter.api.Tag("heavy")
+    void staticInt8FromACalibrationSet() throws Exception {
+        Path dir = work.resolve("calibration");
+        List<String> sentences = List.of(
+                "A calibration set should look like the inputs the model will see.",
+                "The weather in Lisbon was warm and dry for most of October.",
+                "She sold the old piano to a school in the next town.",
+                "Compilers translate programs written in one language into another.",
+                "How many eggs do I need for a sponge cake?",
+                "The committee postponed its decision until next spring.",
+                "Trains to the airport leave every fifteen minutes.",
+                "He fixed the bicycle's chain with a borrowed tool.");
+        for (int i = 0; i < sentences.size(); i++) {
+            var e = tokenizer.encodeBatch(List.of(sentences.get(i)), 64);
+            Path sample = dir.resolve(String.format("%02d", i));
+            Files.createDirectories(sample);
+            fsc.runtime.io.Npy.write(sample.resolve("input_ids.npy"), e.inputIds());
+            fsc.runtime.io.Npy.write(sample.resolve("attention_mask.npy"), e.attentionMask());
+            fsc.runtime.io.Npy.write(sample.resolve("token_type_ids.npy"), e.tokenTypeIds());
+        }
+        double[] c = tokenCosines("int8-static", "= matmul_int8(", 36, "--calibrate", dir.toString());
+        assertTrue(c[0] >= 0.9, "static int8: lowest per-token cosine vs ORT f32 " + c[0]);
+    }
+
     @Test
     void anAlreadyQuantizedModelIsRefusedWithExitCode2() {
         int code = Main.execute(
@@ -85,23 +115,25 @@ class MiniLmQuantizeVsOrtTest {
      * Compiles MiniLM with {@code --quantize mode}, checks the IR has {@code layers} kernel calls, runs
      * it: {lowest, mean} per-token cosine against ONNX Runtime f32.
      */
-    private static double[] tokenCosines(String mode, String kernelCall, int layers) throws Exception {
+    private static double[] tokenCosines(String mode, String kernelCall, int layers, String... extra) throws Exception {
         Path jar = work.resolve("minilm-" + mode + ".jar");
         Path ir = work.resolve("ir-" + mode);
-        int code = Main.execute(
+        List<String> args = new java.util.ArrayList<>(List.of(
                 "compile",
                 TestModels.minilm().toString(),
                 "-o",
                 jar.toString(),
                 "--quantize",
-                mode,
+                mode.replace("-static", ""),
                 "--bound",
                 "batch=4",
                 "--bound",
                 "batch_1=128",
                 "--dump-ir",
                 ir.toString(),
-                "--quiet");
+                "--quiet"));
+        args.addAll(List.of(extra));
+        int code = Main.execute(args.toArray(String[]::new));
         assertEquals(0, code, "fsc compile --quantize " + mode);
         String last;
         try (var files = Files.list(ir)) {

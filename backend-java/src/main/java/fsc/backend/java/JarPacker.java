@@ -59,7 +59,9 @@ final class JarPacker {
             }
             deflated(zip, "fsc/model.json", c.modelJson().getBytes(StandardCharsets.UTF_8));
             for (Map.Entry<String, byte[]> e : c.resources().entrySet()) {
-                deflated(zip, e.getKey(), e.getValue());
+                if (!e.getKey().startsWith(JavaBackend.MANIFEST_ATTRIBUTE_PREFIX)) {
+                    deflated(zip, e.getKey(), e.getValue());
+                }
             }
             storedAligned(zip, counter, JarLayout.WEIGHTS_ENTRY, c.weights());
         } catch (IOException e) {
@@ -73,7 +75,39 @@ final class JarPacker {
                 + "Main-Class: " + c.mainClass() + "\r\n"
                 + "Fsc-Model-Class: " + c.modelClass() + "\r\n"
                 + "Enable-Native-Access: ALL-UNNAMED\r\n"
+                + extraAttributes(c)
                 + "\r\n";
+    }
+
+    /**
+     * The {@link JavaBackend#MANIFEST_ATTRIBUTE_PREFIX} resources as manifest lines, wrapped as the JAR
+     * specification requires: at most 72 bytes a line, a continuation line starting with one space.
+     */
+    static String extraAttributes(Contents c) {
+        StringBuilder b = new StringBuilder();
+        for (Map.Entry<String, byte[]> e : c.resources().entrySet()) {
+            if (!e.getKey().startsWith(JavaBackend.MANIFEST_ATTRIBUTE_PREFIX)) {
+                continue;
+            }
+            String name = e.getKey().substring(JavaBackend.MANIFEST_ATTRIBUTE_PREFIX.length());
+            String value = new String(e.getValue(), StandardCharsets.UTF_8).replaceAll("[\\r\\n]+", " ");
+            byte[] line = (name + ": " + value).getBytes(StandardCharsets.UTF_8);
+            int at = 0;
+            int width = 72;
+            while (at < line.length) {
+                int end = Math.min(line.length, at + width);
+                while (end < line.length && end > at && (line[end] & 0xC0) == 0x80) {
+                    end--; // never split a UTF-8 sequence
+                }
+                if (at > 0) {
+                    b.append(' ');
+                }
+                b.append(new String(line, at, end - at, StandardCharsets.UTF_8)).append("\r\n");
+                at = end;
+                width = 71; // the leading space counts
+            }
+        }
+        return b.toString();
     }
 
     private static void deflated(ZipOutputStream zip, String name, byte[] data) throws IOException {

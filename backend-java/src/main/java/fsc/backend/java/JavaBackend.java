@@ -28,6 +28,13 @@ import java.util.TreeSet;
  * </pre>
  */
 public final class JavaBackend {
+    /**
+     * A resource under this prefix is not a jar entry but a main attribute of the jar's manifest:
+     * {@code fsc/manifest/Fsc-Quantization} → {@code Fsc-Quantization: VALUE} (one line of UTF-8),
+     * so {@code unzip -p model.jar META-INF/MANIFEST.MF} shows it.
+     */
+    public static final String MANIFEST_ATTRIBUTE_PREFIX = "fsc/manifest/";
+
     private JavaBackend() {}
 
     /**
