@@ -5,12 +5,11 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
- * Converts floats to GGUF tensor layouts. Q8_0, Q4_0 and Q4_1 follow ggml's reference quantizers
- * ({@code quantize_row_q8_0_ref} etc. in {@code ggml-quants.c}) operation for operation, so Q8_0
- * output is byte-identical to llama.cpp's. Q4_K and Q6_K write ggml's block layouts with a simpler
- * scale search than ggml's iterative {@code make_qkx2_quants}/{@code make_qx_quants}: min/max per
- * sub-block, then 6- or 8-bit sub-block scales. That is enough for synthetic test models; it is
- * not tuned for accuracy on real weights.
+ * Converts floats to GGUF tensor layouts. Every quantized type follows ggml's reference quantizer
+ * ({@code quantize_row_q8_0_ref}, {@code _q4_0_ref}, {@code _q4_1_ref}, {@code _q4_K_ref}, {@code
+ * _q6_K_ref} in {@code ggml-quants.c}) operation for operation, so the bytes equal what {@code
+ * llama-quantize} writes without an importance matrix (the K-quant searches are {@link
+ * KQuantSearch}); F16 and BF16 round to nearest even as ggml does.
  */
 public final class GgufQuantizer {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -37,6 +36,8 @@ public final class GgufQuantizer {
             throw new IllegalArgumentException(type + " needs a multiple of " + type.blockSize() + " values, got " + n);
         }
         int blocks = n / type.blockSize();
+        Q4KQuantizer q4k = type == GgmlType.Q4_K ? new Q4KQuantizer() : null;
+        Q6KQuantizer q6k = type == GgmlType.Q6_K ? new Q6KQuantizer() : null;
         for (int b = 0; b < blocks; b++) {
             int x = srcOffset + b * type.blockSize();
             long y = dstOffset + (long) b * type.blockBytes();
@@ -47,8 +48,8 @@ public final class GgufQuantizer {
                 case Q8_0 -> q8_0(src, x, dst, y);
                 case Q4_0 -> q4_0(src, x, dst, y);
                 case Q4_1 -> q4_1(src, x, dst, y);
-                case Q4_K -> Q4KQuantizer.block(src, x, dst, y);
-                case Q6_K -> Q6KQuantizer.block(src, x, dst, y);
+                case Q4_K -> q4k.block(src, x, dst, y);
+                case Q6_K -> q6k.block(src, x, dst, y);
                 default -> throw new IllegalStateException("supports() and quantize() disagree on " + type);
             }
         }
@@ -70,6 +71,10 @@ public final class GgufQuantizer {
 
     static void putF16(MemorySegment dst, long at, float v) {
         dst.set(I16, at, Float.floatToFloat16(v));
+    }
+
+    static void putF16Bits(MemorySegment dst, long at, short bits) {
+        dst.set(I16, at, bits);
     }
 
     private static void q8_0(float[] x, int xo, MemorySegment dst, long y) {
