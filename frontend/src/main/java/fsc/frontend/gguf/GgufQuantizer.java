@@ -64,9 +64,19 @@ public final class GgufQuantizer {
         return (short) ((bits + (0x7fff + ((bits >>> 16) & 1))) >>> 16);
     }
 
-    /** C's {@code roundf}: halves round away from zero (Math.round would round -2.5 to -2). */
-    static int roundf(float v) {
-        return (int) Math.copySign(Math.floor(Math.abs((double) v) + 0.5), v);
+    /** C's {@code roundf}: halves round away from zero (Math.round would round -2.5 to -2); ±inf and NaN pass. */
+    static float roundf(float v) {
+        return Float.isFinite(v) ? (float) Math.copySign(Math.floor(Math.abs((double) v) + 0.5), v) : v;
+    }
+
+    /**
+     * A C float-to-integer conversion as x86-64 compiles it ({@code cvttss2si}): truncation toward
+     * zero, and the "integer indefinite" {@code INT_MIN} for NaN and values out of int range, where
+     * Java would saturate. It matters where ggml's reference divides by a subnormal scale (a block of
+     * float subnormals: the inverse scale is infinite) and stores the result in an {@code int8_t}.
+     */
+    static int cvtt(float v) {
+        return Float.isNaN(v) || v >= 0x1p31f || v < -0x1p31f ? Integer.MIN_VALUE : (int) v;
     }
 
     static void putF16(MemorySegment dst, long at, float v) {
@@ -86,7 +96,7 @@ public final class GgufQuantizer {
         float id = d != 0 ? 1.0f / d : 0.0f;
         putF16(dst, y, d);
         for (int j = 0; j < 32; j++) {
-            dst.set(ValueLayout.JAVA_BYTE, y + 2 + j, (byte) roundf(x[xo + j] * id));
+            dst.set(ValueLayout.JAVA_BYTE, y + 2 + j, (byte) cvtt(roundf(x[xo + j] * id)));
         }
     }
 
@@ -105,8 +115,8 @@ public final class GgufQuantizer {
         putF16(dst, y, d);
         for (int j = 0; j < 16; j++) {
             // (int8_t)(x + 8.5f) truncates toward zero, like the C cast.
-            int q0 = Math.min(15, (byte) (int) (x[xo + j] * id + 8.5f));
-            int q1 = Math.min(15, (byte) (int) (x[xo + 16 + j] * id + 8.5f));
+            int q0 = Math.min(15, (byte) cvtt(x[xo + j] * id + 8.5f));
+            int q1 = Math.min(15, (byte) cvtt(x[xo + 16 + j] * id + 8.5f));
             dst.set(ValueLayout.JAVA_BYTE, y + 2 + j, (byte) (q0 | (q1 << 4)));
         }
     }
@@ -123,8 +133,8 @@ public final class GgufQuantizer {
         putF16(dst, y, d);
         putF16(dst, y + 2, min);
         for (int j = 0; j < 16; j++) {
-            int q0 = Math.min(15, (byte) (int) ((x[xo + j] - min) * id + 0.5f));
-            int q1 = Math.min(15, (byte) (int) ((x[xo + 16 + j] - min) * id + 0.5f));
+            int q0 = Math.min(15, (byte) cvtt((x[xo + j] - min) * id + 0.5f));
+            int q1 = Math.min(15, (byte) cvtt((x[xo + 16 + j] - min) * id + 0.5f));
             dst.set(ValueLayout.JAVA_BYTE, y + 4 + j, (byte) (q0 | (q1 << 4)));
         }
     }

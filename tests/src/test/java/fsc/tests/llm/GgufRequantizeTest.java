@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import fsc.backend.java.JavaBackend;
 import fsc.cli.ArtifactLoader;
 import fsc.compiler.CompileDriver;
 import fsc.compiler.CompileProgress;
@@ -15,7 +16,6 @@ import fsc.frontend.gguf.GgmlType;
 import fsc.frontend.gguf.GgufFile;
 import fsc.frontend.gguf.GgufTensorInfo;
 import fsc.frontend.gguf.arch.DecoderOptions;
-import fsc.backend.java.JavaBackend;
 import fsc.ir.Constant;
 import fsc.ir.DType;
 import fsc.ir.Graph;
@@ -111,7 +111,11 @@ class GgufRequantizeTest {
             if (at != null) {
                 WeightData w = g.weights().get(c.weight());
                 int size = Math.toIntExact(w.dtype().bytesFor(w.elementCount()));
-                out.put(c.weight(), new JarTensor(w.dtype(), ByteBuffer.wrap(bin, Math.toIntExact(at), size).slice()));
+                out.put(
+                        c.weight(),
+                        new JarTensor(
+                                w.dtype(),
+                                ByteBuffer.wrap(bin, Math.toIntExact(at), size).slice()));
             }
         }
         return out;
@@ -140,7 +144,8 @@ class GgufRequantizeTest {
             for (GgufTensorInfo t : llama.tensors()) {
                 JarTensor w = weights.get(t.name());
                 assertNotNull(w, t.name());
-                assertEquals(t.type().name(), GgmlType.of(w.dtype()).orElseThrow().name(), t.name());
+                assertEquals(
+                        t.type().name(), GgmlType.of(w.dtype()).orElseThrow().name(), t.name());
                 assertEquals(llama.tensorData(t).asByteBuffer(), w.bytes(), t.name() + "'s bytes");
             }
         }
@@ -201,8 +206,13 @@ class GgufRequantizeTest {
             }
         }
         System.err.printf(
-                Locale.ROOT, "GgufRequantizeTest: %s %s: %d of %d steps llama.cpp's token%s%n",
-                model, type, steps - nearTies, steps, log);
+                Locale.ROOT,
+                "GgufRequantizeTest: %s %s: %d of %d steps llama.cpp's token%s%n",
+                model,
+                type,
+                steps - nearTies,
+                steps,
+                log);
     }
 
     /** How far below fsc's top logit llama.cpp's token may be at a step where the two part. */
@@ -224,7 +234,10 @@ class GgufRequantizeTest {
     static List<String> resourceLines(String name) {
         try (InputStream in = GgufRequantizeTest.class.getResourceAsStream("requant/" + name)) {
             assertNotNull(in, "test resource requant/" + name + " is missing");
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().filter(l -> !l.isBlank()).toList();
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8)
+                    .lines()
+                    .filter(l -> !l.isBlank())
+                    .toList();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
