@@ -215,6 +215,37 @@ class GgufRequantizeTest {
                 log);
     }
 
+    /**
+     * In llama-cpp numerics a matmul on a weight that re-quantization made a K-quant quantizes its
+     * activations to Q8_K, as one on a K-quant weight read from a file does; Q8_0 weights keep f32
+     * activations.
+     */
+    @Test
+    void llamaCppNumericsMarkTheNewKQuantMatmuls() throws Exception {
+        Path jar = Files.createTempDirectory("fsc-requant").resolve("synth256-q4_k-llama-cpp.jar");
+        CompileResult r = CompileDriver.compile(
+                CompileSettings.builder(source("synth256"), jar)
+                        .decoder(new DecoderOptions(256, 64, 4, 16))
+                        .numerics("llama-cpp")
+                        .quantize(new QuantizeOptions("q4_k", null, null))
+                        .build(),
+                CompileProgress.SILENT);
+        int kQuant = 0;
+        for (fsc.ir.Node n : r.graph().nodes()) {
+            if (!n.op().equals("qmatmul")) {
+                continue;
+            }
+            DType w = n.input(1).dtype();
+            boolean k = w == DType.Q4_K || w == DType.Q6_K;
+            kQuant += k ? 1 : 0;
+            assertEquals(
+                    k ? new fsc.ir.Attr.Str("q8_k") : null,
+                    n.attrs().get("activations"),
+                    n.name() + " on " + w.irName());
+        }
+        assertEquals(2 * 7 + 1, kQuant, "every projection and the head are K-quants in Q4_K_M here");
+    }
+
     /** How far below fsc's top logit llama.cpp's token may be at a step where the two part. */
     static final float NEAR_TIE = 0.3f;
 
