@@ -130,7 +130,12 @@ final class CompileCommand implements Callable<Integer> {
             paramLabel = "MODE",
             description = "ONNX f32 models: quantize the linear layers. int8: int8 weights per output channel,"
                     + " activations quantized per tensor at run time; int4: Q4_0 weights (blocks of 32), f32"
-                    + " activations; auto: per layer, by measured error, within --accuracy-budget. Convs: int8.")
+                    + " activations; auto: per layer, by measured error, within --accuracy-budget. Convs: int8."
+                    + " GGUF decoders: re-quantize the F32/F16/BF16 weights to q8_0, q4_0 or q4_k (llama-quantize's"
+                    + " Q4_K = Q4_K_M mix), byte-identical to llama-quantize: the same per-tensor types (norms kept"
+                    + " F32, output head Q6_K or Q8_0), and its fallbacks for rows that are not whole blocks (to"
+                    + " F16, Q8_0); a model whose q4_k fallback would be Q5_0 (rows not a multiple of 256) is"
+                    + " refused, as is an already-quantized tensor.")
     String quantize;
 
     @Option(

@@ -132,11 +132,28 @@ public final class Applicability {
                 "--calibrate " + q.calibrate(),
                 "is not a folder (expected one sub-folder per sample, one NAME.npy per model input in each)");
         refuseIf(
-                !QUANTIZE_MODES.contains(q.mode()),
+                !QUANTIZE_MODES.contains(q.mode()) && !GGUF_QUANTIZE_MODES.contains(q.mode()),
                 in,
                 "--quantize " + q.mode(),
-                "is not a quantization mode (int8, int4 or auto)");
-        refuseIf(f != InputFormat.ONNX, in, "--quantize", "applies to ONNX models, not " + f.plural);
+                "is not a quantization mode (int8, int4 or auto for ONNX models; q8_0, q4_0 or q4_k for GGUF"
+                        + " decoders)");
+        refuseIf(f == InputFormat.FSIR, in, "--quantize", "applies to ONNX models and GGUF decoders, not " + f.plural);
+        refuseIf(
+                f == InputFormat.ONNX && !QUANTIZE_MODES.contains(q.mode()),
+                in,
+                "--quantize " + q.mode(),
+                "applies to GGUF decoders (llama.cpp's file types); ONNX models take int8, int4 or auto");
+        refuseIf(
+                f == InputFormat.GGUF && !GGUF_QUANTIZE_MODES.contains(q.mode()),
+                in,
+                "--quantize " + q.mode(),
+                "applies to ONNX models; a GGUF decoder is re-quantized to llama.cpp's q8_0, q4_0 or q4_k");
+        refuseIf(
+                f == InputFormat.GGUF && q.report() != null,
+                in,
+                "--quant-report",
+                "applies to ONNX models' --quantize (a GGUF re-quantization equals llama-quantize's, whose"
+                        + " accuracy llama.cpp's tools measure)");
         refuseIf(s.target().cuda(), in, "--quantize", "is for --target java (the int8 and int4 kernels are Java's)");
         refuseIf(
                 s.passes() != null,
@@ -155,6 +172,9 @@ public final class Applicability {
     }
 
     static final Set<String> QUANTIZE_MODES = Set.of("int8", "int4", "auto");
+
+    /** The GGUF re-quantization modes: llama.cpp's file types ({@code fsc.frontend.gguf.GgufFileType}). */
+    static final Set<String> GGUF_QUANTIZE_MODES = Set.of("q8_0", "q4_0", "q4_k");
 
     private static void refuseIf(boolean given, String input, String option, String why) {
         if (given) {

@@ -1,5 +1,6 @@
 package fsc.compiler;
 
+import fsc.frontend.gguf.GgmlType;
 import fsc.frontend.gguf.GgufFile;
 import fsc.frontend.gguf.GgufTokenizerData;
 import fsc.frontend.gguf.arch.DecoderNumerics;
@@ -9,6 +10,7 @@ import fsc.frontend.gguf.arch.GgufDecoderImporter;
 import fsc.ir.DType;
 import fsc.ir.FscException;
 import fsc.ir.Graph;
+import fsc.passes.Pass;
 import fsc.passes.PassContext;
 import fsc.passes.PassManager;
 import fsc.passes.PipelineResult;
@@ -18,6 +20,8 @@ import fsc.runtime.llm.PagedLayout;
 import fsc.runtime.llm.TokenizerSpec;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import java.util.TreeMap;
 
 /**
@@ -37,13 +41,19 @@ final class DecoderCompile {
         }
         progress.step("importing " + s.input());
         try (GgufFile file = GgufFile.open(s.input())) {
+            // --quantize: the plan is decided (and refused, if fsc cannot carry it out) before the import.
+            Map<String, GgmlType> requant = s.quantize().quantizing() ? GgufQuantizeCompile.plan(s, file) : null;
             GgufDecoderImporter.Imported imported = GgufDecoderImporter.importModel(file, options);
             DecoderParams p = imported.params();
             progress.step("built a " + p.arch().name() + " decoder: " + p.layers() + " layers, dim " + p.dim() + ", "
                     + p.heads() + "/" + p.kvHeads() + " heads, context " + imported.context() + ", "
                     + imported.graph().nodes().size() + " nodes");
             PassManager pm = PassManager.builder().dumpDir(s.dumpIr()).build();
-            PipelineResult optimized = pm.run(imported.graph(), CompileDriver.pipeline(s), PassContext.defaults());
+            List<Pass> passes = CompileDriver.pipeline(s);
+            if (requant != null) {
+                passes = GgufQuantizeCompile.withPass(s, requant, options.numerics(), passes, progress);
+            }
+            PipelineResult optimized = pm.run(imported.graph(), passes, PassContext.defaults());
             progress.step("passes done: " + optimized.graph().nodes().size() + " nodes"
                     + (s.dumpIr() != null ? ", IR written to " + s.dumpIr() : ""));
             TreeMap<String, byte[]> resources = new TreeMap<>();

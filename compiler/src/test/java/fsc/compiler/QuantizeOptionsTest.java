@@ -42,7 +42,15 @@ class QuantizeOptionsTest {
         refused("--accuracy-budget", CompileSettings.builder(onnx, jar).quantize(q(null, null, "cos=0.99")));
         refused("--accuracy-budget", CompileSettings.builder(onnx, jar).quantize(q("int8", null, "cos=0.99")));
         refused("--quantize int3", CompileSettings.builder(onnx, jar).quantize(q("int3", null, null)));
-        refused("--quantize", CompileSettings.builder(empty("d.gguf"), jar).quantize(q("int8", null, null)));
+        Path gguf = empty("d.gguf");
+        refused("--quantize int8", CompileSettings.builder(gguf, jar).quantize(q("int8", null, null)));
+        refused("--quantize auto", CompileSettings.builder(gguf, jar).quantize(q("auto", null, null)));
+        refused("--quantize q8_0", CompileSettings.builder(onnx, jar).quantize(q("q8_0", null, null)));
+        refused("--quantize q5_k", CompileSettings.builder(gguf, jar).quantize(q("q5_k", null, null)));
+        refused("--quant-report", CompileSettings.builder(gguf, jar).quantize(q("q4_0", dir, null)));
+        refused(
+                "--quantize",
+                CompileSettings.builder(gguf, jar).target(Target.CUDA).quantize(q("q8_0", null, null)));
         refused("--quantize", CompileSettings.builder(empty("m.fsir"), jar).quantize(q("int8", null, null)));
         refused(
                 "--quantize",

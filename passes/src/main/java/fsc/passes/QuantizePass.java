@@ -57,6 +57,10 @@ import java.util.TreeMap;
  * the precision in option {@code quantize} (default int8). A layer int4 cannot take (a conv, or K not
  * a multiple of 32) stays f32 with a note. Not quantized: matmuls whose weight is not a constant
  * (attention's scores are one {@code attention} node by now) and gemm.
+ *
+ * <p>On a GGUF decoder ({@link #requantize}) the pass re-quantizes the packed-weight constants of
+ * {@code qmatmul} and {@code embedding} instead, with the conversion the compiler gives it (llama.cpp's
+ * file types and rules; see {@link RequantizeWeights}).
  */
 @PassInfo(
         name = "quantize",
@@ -70,6 +74,8 @@ public final class QuantizePass implements Pass {
     private final Map<String, Precision> perLayer;
     private final Map<String, float[]> activationMax;
     private final Map<String, Float> staticScale;
+    private final WeightRequantizer requantizer;
+    private final boolean q8kActivations;
 
     /** By name: every layer at the precision of option {@code quantize}, int8 when absent. */
     public QuantizePass() {
@@ -109,10 +115,32 @@ public final class QuantizePass implements Pass {
             Map<String, Precision> perLayer,
             Map<String, float[]> activationMax,
             Map<String, Float> staticScale) {
+        this(all, perLayer, activationMax, staticScale, null, false);
+    }
+
+    private QuantizePass(
+            Precision all,
+            Map<String, Precision> perLayer,
+            Map<String, float[]> activationMax,
+            Map<String, Float> staticScale,
+            WeightRequantizer requantizer,
+            boolean q8kActivations) {
         this.all = all;
         this.perLayer = Map.copyOf(perLayer);
         this.activationMax = Map.copyOf(activationMax);
         this.staticScale = Map.copyOf(staticScale);
+        this.requantizer = requantizer;
+        this.q8kActivations = q8kActivations;
+    }
+
+    /**
+     * The pass for a decoder's packed weights: each {@code qmatmul}/{@code embedding} weight constant
+     * {@code requantizer} converts takes its new data; with {@code q8kActivations} (llama-cpp
+     * numerics) the matmuls on new K-quant weights quantize their activations to Q8_K.
+     */
+    public static QuantizePass requantize(WeightRequantizer requantizer, boolean q8kActivations) {
+        return new QuantizePass(
+                null, Map.of(), Map.of(), Map.of(), java.util.Objects.requireNonNull(requantizer), q8kActivations);
     }
 
     /** The layers the pass can quantize, in graph order. */
@@ -204,6 +232,9 @@ public final class QuantizePass implements Pass {
 
     @Override
     public Graph run(Graph g, PassContext ctx) {
+        if (requantizer != null) {
+            return RequantizeWeights.run(g, ctx, requantizer, q8kActivations);
+        }
         Precision dflt = all != null ? all : Precision.byName(ctx.options().getOrDefault(OPTION, "int8"));
         List<Node> layers = linearLayers(g);
         if (layers.isEmpty()) {

@@ -55,4 +55,35 @@ class GgufCompileOptionsCliTest {
     void boundKeysOtherThanTAndContextAreRefused() {
         assertRefused("--bound batch", "--bound", "T=32", "--bound", "batch=4");
     }
+
+    @Test
+    void quantizeModesOfOnnxAreRefused() {
+        assertRefused("--quantize int8", "--quantize", "int8");
+    }
+
+    /** llama.cpp would store rows of 64 as Q5_0 (its Q4_K fallback), which fsc does not run. */
+    @Test
+    void q4_kOnRowsThatAreNotWholeSuperBlocksIsRefused() {
+        assertRefused("as Q5_0, which fsc cannot write", "--quantize", "q4_k");
+    }
+
+    @Test
+    void alreadyQuantizedTensorsAreNotReQuantized() {
+        Path jar = dir.resolve("q.jar");
+        StringWriter err = new StringWriter();
+        int code = Main.execute(
+                new PrintWriter(new StringWriter(), true),
+                new PrintWriter(err, true),
+                "compile",
+                GgufReferences.model("stories260K-Q8_0.gguf").toString(),
+                "-o",
+                jar.toString(),
+                "--quantize",
+                "q4_0");
+        String e = err.toString().strip();
+        assertEquals(2, code, e);
+        assertEquals(1, e.lines().count(), e);
+        assertTrue(e.contains("is already Q8_0"), e);
+        assertFalse(Files.exists(jar), "a refused compile writes no jar");
+    }
 }
