@@ -5,7 +5,6 @@ import static fsc.runtime.quant.QuantDot.F;
 import static fsc.runtime.quant.QuantDot.L;
 import static fsc.runtime.quant.QuantDot.LE;
 
-import fsc.runtime.kernels.Lanes;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -16,6 +15,10 @@ import jdk.incubator.vector.VectorOperators;
  * and mins are decoded as scalars once per sub-block; the inner loops unpack {@link QuantDot#L}
  * values at a time straight from the packed bytes. For the affine types the minimum is applied
  * through {@code sum(x)} per sub-block: {@code sum(w*x) = d*sc*sum(q*x) - dmin*m*sum(x)}.
+ *
+ * <p>The lane sums are {@link fsc.runtime.kernels.Lanes#sum}'s tree written inline: a call C2 does
+ * not inline boxes the vector it passes (64 bytes per row at 8 lanes, seen at {@code
+ * -XX:MaxVectorSize=32}, where these kernels are the decode path for K-quants).
  */
 final class KQuantDot {
     private KQuantDot() {}
@@ -50,7 +53,15 @@ final class KQuantDot {
                 minAcc = sxHi.fma(FloatVector.broadcast(F, dmin * Dequantize.minK4(w, at + 4, 2 * j + 1)), minAcc);
             }
         }
-        return Lanes.sum(acc) - Lanes.sum(minAcc);
+        // Lanes.sum of acc minus that of minAcc, inline (see QuantDot.ROTATE): one vector, the
+        // difference taken after both trees, so the bits are those of the two sums.
+        for (int h = L / 2; h > 0; h /= 2) {
+            acc = acc.add(acc.rearrange(QuantDot.ROTATE[h]));
+        }
+        for (int h = L / 2; h > 0; h /= 2) {
+            minAcc = minAcc.add(minAcc.rearrange(QuantDot.ROTATE[h]));
+        }
+        return acc.lane(0) - minAcc.lane(0);
     }
 
     static float q5_K(MemorySegment w, long at, MemorySegment x, int xo, int n) {
@@ -92,7 +103,15 @@ final class KQuantDot {
                 minAcc = sxHi.fma(FloatVector.broadcast(F, dmin * Dequantize.minK4(w, at + 4, 2 * j + 1)), minAcc);
             }
         }
-        return Lanes.sum(acc) - Lanes.sum(minAcc);
+        // Lanes.sum of acc minus that of minAcc, inline (see QuantDot.ROTATE): one vector, the
+        // difference taken after both trees, so the bits are those of the two sums.
+        for (int h = L / 2; h > 0; h /= 2) {
+            acc = acc.add(acc.rearrange(QuantDot.ROTATE[h]));
+        }
+        for (int h = L / 2; h > 0; h /= 2) {
+            minAcc = minAcc.add(minAcc.rearrange(QuantDot.ROTATE[h]));
+        }
+        return acc.lane(0) - minAcc.lane(0);
     }
 
     static float q6_K(MemorySegment w, long at, MemorySegment x, int xo, int n) {
@@ -145,6 +164,9 @@ final class KQuantDot {
                 }
             }
         }
-        return Lanes.sum(acc);
+        for (int h = L / 2; h > 0; h /= 2) { // Lanes.sum, inline (see QuantDot.ROTATE)
+            acc = acc.add(acc.rearrange(QuantDot.ROTATE[h]));
+        }
+        return acc.lane(0);
     }
 }
