@@ -480,7 +480,10 @@ public final class Sgemm {
             }
         }
 
-        /** One 8-row tile: the kernel takes k in pairs, so an odd last k is a rank-1 update after it. */
+        /**
+         * One 8-row tile: the kernel takes k in pairs, so an odd last k is a rank-1 update after it.
+         * Until the vector kernel is compiled, most tiles take {@link SgemmColdStart}'s scalar loops.
+         */
         private void tile8(
                 int kc,
                 float[] ap,
@@ -494,6 +497,19 @@ public final class Sgemm {
                 boolean acc,
                 MemorySegment bias,
                 long biasOff) {
+            if (!SgemmColdStart.warm()) {
+                if (!SgemmColdStart.sample()) {
+                    SgemmColdStart.kernel8(kc, ap, ao, bs, bo, stride, cs, ci, cr, acc, bias, biasOff);
+                    return;
+                }
+                long start = System.nanoTime();
+                SgemmMicroKernels.kernel8(kc & ~1, ap, ao, bs, bo, stride, cs, ci, cr, acc, bias, biasOff);
+                SgemmColdStart.timed(System.nanoTime() - start, kc & ~1);
+                if ((kc & 1) != 0) {
+                    SgemmMicroKernels.addRank1(ap, ao + (kc & ~1) * MR, bs, bo + (kc & ~1) * stride, cs, ci, cr);
+                }
+                return;
+            }
             int even = kc & ~1;
             SgemmMicroKernels.kernel8(even, ap, ao, bs, bo, stride, cs, ci, cr, acc, bias, biasOff);
             if (even < kc) {
