@@ -13,7 +13,8 @@ import java.nio.ByteOrder;
  * kernel's arithmetic in its order: each C element starts from C, the bias row or zero and takes
  * {@code Math.fma(b, a, c)} for k = 0, 1, …, so both give the same bits and the switch is invisible.
  *
- * <p>One tile in eight still runs the vector kernel, so C2 sees it get hot and compiles it; each
+ * <p>One tile in 32 still runs the vector kernel, so C2 sees it get hot and compiles it (a cold
+ * vector tile costs ~16 scalar ones, so one in 8 spent more there than the scalar tiles did); each
  * such run is timed, and once one takes under {@value #WARM_NS_PER_FMA} ns per vector FMA (compiled
  * code takes ~0.2–0.5; the fallback hundreds) every later tile takes the vector kernel. The flag is
  * process-wide because JIT state is: it only ever goes from cold to warm.
@@ -38,14 +39,16 @@ final class SgemmColdStart {
         return warm;
     }
 
-    /** Whether this cold tile runs the vector kernel (timed), to heat it for C2. */
+    /** Whether this cold tile runs the vector kernel (timed), to heat it for C2: one in 32. */
     static boolean sample() {
-        return (++tiles & 7) == 0;
+        return (++tiles & 31) == 0;
     }
 
     /** Records a timed vector-kernel tile of {@code kc} k steps. */
     static void timed(long nanos, int kc) {
-        if (kc >= 16 && nanos < WARM_NS_PER_FMA * kc * 2 * MR) {
+        // Any kc from 2 on: a convolution's GEMMs may all have small k, and the JVM must not stay
+        // cold for them (nanoTime's ~25 ns keeps a compiled kc = 2 tile near 1 ns per FMA).
+        if (kc >= 2 && nanos < WARM_NS_PER_FMA * kc * 2 * MR) {
             warm = true;
         }
     }

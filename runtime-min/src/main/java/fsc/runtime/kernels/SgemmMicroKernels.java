@@ -267,7 +267,7 @@ final class SgemmMicroKernels {
                     MemorySegment.copy(a, F32, ao + (i0 + t * MR + r) * aRow, rows, r * kc, kc);
                     idx[r] = r * kc;
                 }
-                if (G_NATIVE) {
+                if (G_NATIVE && SgemmColdStart.warm()) { // cold, the gather is the Java fallback too
                     for (int kk = 0; kk < kc; kk++) {
                         FloatVector.fromArray(G, rows, kk, idx, 0).mul(alpha).intoArray(dst, base + kk * MR);
                     }
