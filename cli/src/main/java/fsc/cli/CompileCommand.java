@@ -167,6 +167,22 @@ final class CompileCommand implements Callable<Integer> {
     String accuracyBudget;
 
     @Option(
+            names = "--profile",
+            paramLabel = "NAME",
+            description = "edge: settings for a small device where no option says otherwise. ONNX: --quantize"
+                    + " int8 and one sequence (the inputs' first axis bounded by 1); GGUF: the file's quant types"
+                    + " kept, one sequence, steps of 32 tokens, KV blocks of 16, an f16 KV cache, context at"
+                    + " most 1024.")
+    String profile;
+
+    @Option(
+            names = "--memory-cap",
+            paramLabel = "SIZE",
+            description = "Refuse to compile when the weights, the arena and (decoders) the KV cache of one full"
+                    + " context need more than SIZE (e.g. 256M, 1G).")
+    String memoryCap;
+
+    @Option(
             names = {"-q", "--quiet"},
             description = "No progress output.")
     boolean quiet;
@@ -190,6 +206,8 @@ final class CompileCommand implements Callable<Integer> {
                 .maxContext(maxContext == null ? null : Math.toIntExact(maxContext))
                 .maxBatchTokens(maxBatchTokens == null ? null : Math.toIntExact(maxBatchTokens))
                 .quantize(new QuantizeOptions(quantize, quantReport, accuracyBudget, calibrate, calibrationMethod))
+                .profile(profile)
+                .memoryCap(memoryCap)
                 .build();
         CompileResult r = CompileDriver.compile(settings, new Progress(System.err, quiet));
         if (timePasses) {

@@ -6,6 +6,7 @@ import fsc.cli.edge.OciLayout;
 import fsc.cli.edge.RuntimeImage;
 import fsc.runtime.ModelJar;
 import fsc.runtime.RuntimeFailure;
+import fsc.runtime.perf.ProcessStats;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -117,9 +118,11 @@ final class PackageCommand implements Callable<Integer> {
         Path lib = Files.createDirectories(output.resolve("lib"));
         Path packagedJar = lib.resolve(launcherName + ".jar");
         Files.copy(jar, packagedJar, StandardCopyOption.COPY_ATTRIBUTES);
+        AotCacheTrainer.Training training = null;
         if (!noAotCache) {
             progress.step("training the AOT cache (" + trainCalls + " calls per shape)");
-            AotCacheTrainer.train(runtime, packagedJar, lib.resolve(launcherName + ".aot"), trainCalls, trainBindings);
+            training = AotCacheTrainer.train(
+                    runtime, packagedJar, lib.resolve(launcherName + ".aot"), trainCalls, trainBindings);
         }
         Path bin = Files.createDirectories(output.resolve("bin"));
         Path script = bin.resolve(launcherName);
@@ -139,7 +142,37 @@ final class PackageCommand implements Callable<Integer> {
                 mb(Files.size(packagedJar)),
                 noAotCache ? "0" : mb(Files.size(lib.resolve(launcherName + ".aot"))),
                 script));
+        if (training != null) {
+            progress.report(measured(training));
+        }
         return 0;
+    }
+
+    /**
+     * The training run's numbers, beside the size: its first and last call on the first shape (in a
+     * JVM writing the cache, one thread) and its peak RSS; energy is not measured by a training run.
+     */
+    static String measured(AotCacheTrainer.Training t) {
+        StringBuilder sb = new StringBuilder("fsc: training run: ");
+        List<Double> ms = t.callMillis();
+        if (!ms.isEmpty()) {
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "%s first call %.1f ms, call %d %.1f ms, ",
+                    t.shape(),
+                    ms.getFirst(),
+                    ms.size(),
+                    ms.getLast()));
+        }
+        sb.append(
+                t.peakRssBytes() < 0
+                        ? "peak RSS unknown"
+                        : "peak RSS " + mb(t.peakRssBytes())
+                                + " MB (VmHWM; the arena, the touched weights and the heap)");
+        if (ProcessStats.energyMicrojoules().isEmpty()) {
+            sb.append("; energy not measurable here (no readable RAPL counters under /sys/class/powercap)");
+        }
+        return sb.append(System.lineSeparator()).toString();
     }
 
     private static void checkModelJar(Path jar) throws IOException {

@@ -3,12 +3,15 @@ package fsc.cli;
 import fsc.runtime.ArtifactMain;
 import fsc.runtime.ModelJar;
 import fsc.runtime.RuntimeFailure;
+import fsc.runtime.perf.ProcessStats;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -45,7 +48,8 @@ final class RunCommand implements Callable<Integer> {
 
     @Option(
             names = {"-q", "--quiet"},
-            description = "No progress output while compiling.")
+            description =
+                    "No progress output while compiling, and no closing line of latency, peak RSS and" + " jar size.")
     boolean quiet;
 
     @Override
@@ -86,7 +90,19 @@ final class RunCommand implements Callable<Integer> {
         }
         args.add("--threads");
         args.add(Integer.toString(threads));
+        OptionalLong energy = ProcessStats.energyMicrojoules();
+        long start = System.nanoTime();
         ArtifactMain.execute(args.toArray(String[]::new), t -> ModelJar.open(jar, t), System.out);
+        if (!quiet) {
+            // What an edge deployment sizes for, beside the latency (docs/EDGE.md, section 4).
+            System.err.printf(
+                    Locale.ROOT,
+                    "fsc: %s: open and one call %.1f ms, jar %s MB, %s%n",
+                    jar.getFileName(),
+                    (System.nanoTime() - start) / 1e6,
+                    ProcessStats.mb(Files.size(jar)),
+                    ProcessStats.report(energy));
+        }
         return 0;
     }
 }

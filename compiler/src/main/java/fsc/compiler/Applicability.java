@@ -38,6 +38,7 @@ public final class Applicability {
             refuseIf(s.decoder() != null, in, "decoder options", why);
         }
         quantize(s, f, in);
+        edge(s, f, in);
         switch (f) {
             case ONNX -> {}
             case GGUF -> {
@@ -168,6 +169,37 @@ public final class Applicability {
                         + " quantization report measures by how much)");
         if (q.budget() != null) {
             AccuracyBudget.parse(q.budget()); // a malformed budget fails here, before any work
+        }
+    }
+
+    /** {@code --profile} and {@code --memory-cap}: a known profile, on what it applies to; a well-formed size. */
+    private static void edge(CompileSettings s, InputFormat f, String in) {
+        if (s.memoryCap() != null) {
+            MemoryCap.parse(s.memoryCap()); // a malformed size fails here, before any work
+        }
+        if (s.profile() == null) {
+            return;
+        }
+        EdgeProfile.checkName(s);
+        refuseIf(
+                f == InputFormat.FSIR,
+                in,
+                "--profile edge",
+                "applies to ONNX and GGUF models; an .fsir dump's weights and bounds were fixed when it was"
+                        + " written (compile the .onnx with the profile)");
+        refuseIf(s.target().cuda(), in, "--profile edge", "is for --target java (edge devices run the Java code)");
+        if (f == InputFormat.ONNX && !s.quantize().quantizing()) {
+            // The profile quantizes (int8); what does not combine with --quantize does not combine with it.
+            refuseIf(
+                    s.passes() != null,
+                    in,
+                    "--profile edge",
+                    "quantizes to int8 and does not combine with --passes (name the passes, with quantize, instead)");
+            refuseIf(
+                    s.checkPasses(),
+                    in,
+                    "--check-passes",
+                    "does not combine with --profile edge: its int8 quantization changes the outputs by design");
         }
     }
 

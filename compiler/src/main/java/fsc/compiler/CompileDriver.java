@@ -51,6 +51,7 @@ public final class CompileDriver {
             throw new FscException(s.input() + ": no such file");
         }
         Applicability.check(s);
+        s = EdgeProfile.effective(s);
         if (s.target().cuda()) {
             cudaOptions(s); // --arch and --gemm are checked before the passes run, not after
         }
@@ -87,6 +88,9 @@ public final class CompileDriver {
         boolean ir = s.format() == InputFormat.FSIR;
         progress.step((ir ? "reading " : "importing ") + s.input());
         Graph imported = ir ? IrFiles.withBounds(IrFiles.read(s.input()), s.input(), s.bounds()) : importOnnx(s);
+        if (EdgeProfile.on(s) && !ir) {
+            imported = EdgeProfile.oneSequence(imported, s);
+        }
         progress.step("imported " + imported.nodes().size() + " nodes, "
                 + imported.constants().size() + " constants");
         PassManager.Builder pmb = PassManager.builder().dumpDir(s.dumpIr());
@@ -109,6 +113,7 @@ public final class CompileDriver {
         }
         progress.step("passes done: " + optimized.graph().nodes().size() + " nodes"
                 + (s.dumpIr() != null ? ", IR written to " + s.dumpIr() : ""));
+        MemoryCap.check(s, optimized.graph(), 0);
         return emit(s, optimized, jar, resources, progress);
     }
 

@@ -34,6 +34,8 @@ import java.util.TreeMap;
  * @param maxBatchTokens GGUF: tokens one step may hold, or null
  * @param decoder GGUF, from code only: base decoder options (sequences per step, block size), or null
  * @param quantize {@code --quantize}, {@code --quant-report}, {@code --accuracy-budget} (each null when not given)
+ * @param profile {@code --profile}: {@code edge} ({@link EdgeProfile}), or null
+ * @param memoryCap {@code --memory-cap} as given ({@code 256M}), or null ({@link MemoryCap})
  */
 public record CompileSettings(
         Path input,
@@ -55,7 +57,9 @@ public record CompileSettings(
         Integer maxContext,
         Integer maxBatchTokens,
         DecoderOptions decoder,
-        QuantizeOptions quantize) {
+        QuantizeOptions quantize,
+        String profile,
+        String memoryCap) {
 
     public CompileSettings {
         quantize = quantize == null ? QuantizeOptions.NONE : quantize;
@@ -96,7 +100,63 @@ public record CompileSettings(
                 maxContext,
                 maxBatchTokens,
                 decoder,
-                quantize);
+                quantize,
+                profile,
+                memoryCap);
+    }
+
+    /** These settings quantizing with {@code q} ({@code --profile edge}'s int8 for ONNX). */
+    CompileSettings withQuantize(QuantizeOptions q) {
+        return new CompileSettings(
+                input,
+                output,
+                target,
+                arch,
+                gemm,
+                dumpCuda,
+                toolPath,
+                passes,
+                bounds,
+                bindings,
+                shapes,
+                dumpIr,
+                timePasses,
+                checkPasses,
+                numerics,
+                kvCache,
+                maxContext,
+                maxBatchTokens,
+                decoder,
+                q,
+                profile,
+                memoryCap);
+    }
+
+    /** These settings with decoder base options and a KV cache type ({@code --profile edge} for GGUF). */
+    CompileSettings withDecoder(DecoderOptions base, String kv) {
+        return new CompileSettings(
+                input,
+                output,
+                target,
+                arch,
+                gemm,
+                dumpCuda,
+                toolPath,
+                passes,
+                bounds,
+                bindings,
+                shapes,
+                dumpIr,
+                timePasses,
+                checkPasses,
+                numerics,
+                kv,
+                maxContext,
+                maxBatchTokens,
+                base,
+                quantize,
+                profile,
+                memoryCap);
     }
 
     /**
@@ -119,7 +179,9 @@ public record CompileSettings(
                 String.valueOf(maxContext),
                 String.valueOf(maxBatchTokens),
                 String.valueOf(decoder),
-                quantize.fingerprint());
+                quantize.fingerprint(),
+                String.valueOf(profile),
+                String.valueOf(memoryCap));
     }
 
     /** Builds settings one option at a time; unset options stay "not given". */
@@ -144,6 +206,8 @@ public record CompileSettings(
         private Integer maxBatchTokens;
         private DecoderOptions decoder;
         private QuantizeOptions quantize = QuantizeOptions.NONE;
+        private String profile;
+        private String memoryCap;
 
         private Builder(Path input, Path output) {
             this.input = input;
@@ -240,6 +304,16 @@ public record CompileSettings(
             return this;
         }
 
+        public Builder profile(String name) {
+            this.profile = name;
+            return this;
+        }
+
+        public Builder memoryCap(String size) {
+            this.memoryCap = size;
+            return this;
+        }
+
         public CompileSettings build() {
             return new CompileSettings(
                     input,
@@ -261,7 +335,9 @@ public record CompileSettings(
                     maxContext,
                     maxBatchTokens,
                     decoder,
-                    quantize);
+                    quantize,
+                    profile,
+                    memoryCap);
         }
     }
 }

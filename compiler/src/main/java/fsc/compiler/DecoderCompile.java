@@ -34,6 +34,12 @@ final class DecoderCompile {
 
     static CompileResult compile(CompileSettings s, Path jar, CompileProgress progress) {
         DecoderOptions options = options(s);
+        if (EdgeProfile.on(s) && options.maxContext() == 0) {
+            try (GgufFile file = GgufFile.open(s.input())) {
+                options = options.withMaxContext(
+                        EdgeProfile.context(DecoderParams.read(file).trainedContext()));
+            }
+        }
         if (s.target().cuda() && (options.numerics() != DecoderNumerics.F32 || options.kvType() != DType.F32)) {
             throw new FscException(
                     s.input() + ": the CUDA target computes in f32 with an f32 KV cache",
@@ -57,9 +63,9 @@ final class DecoderCompile {
             progress.step("passes done: " + optimized.graph().nodes().size() + " nodes"
                     + (s.dumpIr() != null ? ", IR written to " + s.dumpIr() : ""));
             TreeMap<String, byte[]> resources = new TreeMap<>();
-            resources.put(
-                    LlmConfig.ENTRY,
-                    config(imported, optimized.graph()).toJson().getBytes(StandardCharsets.UTF_8));
+            LlmConfig config = config(imported, optimized.graph());
+            resources.put(LlmConfig.ENTRY, config.toJson().getBytes(StandardCharsets.UTF_8));
+            MemoryCap.check(s, optimized.graph(), kvCacheBytes(imported));
             return CompileDriver.emit(s, optimized, jar, resources, progress);
         }
     }
@@ -95,6 +101,14 @@ final class DecoderCompile {
             o = o.withMaxBatchTokens(Math.toIntExact(tokens));
         }
         return o;
+    }
+
+    /** The KV cache of the step's sequences at the full context: keys and values of every layer. */
+    static long kvCacheBytes(GgufDecoderImporter.Imported imported) {
+        DecoderParams p = imported.params();
+        DecoderOptions o = imported.options();
+        long perPosition = 2L * p.layers() * p.kvHeads() * p.headDim() * (o.kvType() == DType.F16 ? 2 : 4);
+        return perPosition * imported.context() * o.maxSequences();
     }
 
     private static LlmConfig config(GgufDecoderImporter.Imported imported, Graph g) {

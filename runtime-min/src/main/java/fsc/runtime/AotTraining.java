@@ -63,6 +63,8 @@ public final class AotTraining {
             trainTensorModel(cls, modelJson, calls, bindings);
         }
         System.out.println("trained on " + calls + " calls per shape");
+        // fsc package reports it beside the folder's size (the launcher's own runs take the same memory).
+        System.out.println("peak RSS " + fsc.runtime.perf.ProcessStats.peakRssBytes() + " bytes");
     }
 
     private static void trainTensorModel(Class<?> cls, Map<?, ?> modelJson, int calls, List<Map<String, Long>> bindings)

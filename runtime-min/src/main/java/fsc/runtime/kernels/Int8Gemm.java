@@ -59,6 +59,8 @@ public final class Int8Gemm {
     static final int MR = 8;
     /** {@link #MR} float lanes: one gather moves one k of a tile's rows into the packed A. */
     private static final VectorSpecies<Float> G = FloatVector.SPECIES_256;
+    /** Below 256-bit vectors G's gather is the Java fallback (allocating): the tile is interleaved by a scalar loop. */
+    private static final boolean G_NATIVE = VL >= 8;
     /**
      * k per exact f32 block. Exactness needs {@code KC · 255 · 128 < 2^24} (KC ≤ 514); 256 rather
      * than 512 so that a widened block of B ({@code KC · NR} floats, 32 KB at 512-bit vectors) stays
@@ -452,8 +454,16 @@ public final class Int8Gemm {
                     rowSum[i] = s;
                 }
                 int base = t * k * MR;
-                for (int kk = 0; kk < k; kk++) {
-                    FloatVector.fromArray(G, rows, kk, idx, 0).intoArray(ap, base + kk * MR);
+                if (G_NATIVE) {
+                    for (int kk = 0; kk < k; kk++) {
+                        FloatVector.fromArray(G, rows, kk, idx, 0).intoArray(ap, base + kk * MR);
+                    }
+                } else {
+                    for (int kk = 0; kk < k; kk++) {
+                        for (int r = 0; r < MR; r++) {
+                            ap[base + kk * MR + r] = rows[idx[r] + kk];
+                        }
+                    }
                 }
             }
         }

@@ -148,8 +148,23 @@ final class Int8GemmMicroKernel {
         }
     }
 
-    /** Widens {@code count} s8 of B (a multiple of VL) at byte {@code bo} to f32 in {@code bw[0..count)}. */
+    /** At 128-bit vectors B is the 64-bit byte species: one load holds two float vectors' lanes. */
+    private static final boolean B_TWO_VECTORS = B.length() == 2 * VL;
+
+    /**
+     * Widens {@code count} s8 of B (a multiple of {@code NR}) at byte {@code bo} to f32 in {@code
+     * bw[0..count)}. At 128 bits a load of B's 8 bytes is widened as its two halves: loading 8 bytes
+     * per VL = 4 step read 4 bytes past a panel that ends its segment.
+     */
     static void widen(MemorySegment b, long bo, int count, float[] bw) {
+        if (B_TWO_VECTORS) {
+            for (int i = 0; i < count; i += 2 * VL) {
+                ByteVector v = ByteVector.fromMemorySegment(B, b, bo + i, LE);
+                ((FloatVector) v.convertShape(VectorOperators.B2F, F, 0)).intoArray(bw, i);
+                ((FloatVector) v.convertShape(VectorOperators.B2F, F, 1)).intoArray(bw, i + VL);
+            }
+            return;
+        }
         for (int i = 0; i < count; i += VL) {
             ((FloatVector) ByteVector.fromMemorySegment(B, b, bo + i, LE).convertShape(VectorOperators.B2F, F, 0))
                     .intoArray(bw, i);

@@ -487,8 +487,10 @@ public final class Sgemm {
         }
 
         /**
-         * One 8-row tile: in machine code when every operand is native memory; else the Vector API
-         * kernel, which takes k in pairs, so an odd last k is a rank-1 update after it.
+         * One 8-row tile: in machine code when every operand is native memory (fast from the first
+         * call, no JIT needed); else the Vector API kernel, which takes k in pairs, so an odd last k is
+         * a rank-1 update after it, and until it is compiled most tiles take {@link SgemmColdStart}'s
+         * scalar loops.
          */
         private void tile8(
                 Workspace ws,
@@ -506,6 +508,19 @@ public final class Sgemm {
                 long biasOff) {
             if (NativeTile.applies(bs, cs, bias)) {
                 NativeTile.run(ws.aNative.address() + 4L * ao, kc, bs, bo, stride, cs, ci, cr, acc, bias, biasOff);
+                return;
+            }
+            if (!SgemmColdStart.warm()) {
+                if (!SgemmColdStart.sample()) {
+                    SgemmColdStart.kernel8(kc, ap, ao, bs, bo, stride, cs, ci, cr, acc, bias, biasOff);
+                    return;
+                }
+                long start = System.nanoTime();
+                SgemmMicroKernels.kernel8(kc & ~1, ap, ao, bs, bo, stride, cs, ci, cr, acc, bias, biasOff);
+                SgemmColdStart.timed(System.nanoTime() - start, kc & ~1);
+                if ((kc & 1) != 0) {
+                    SgemmMicroKernels.addRank1(ap, ao + (kc & ~1) * MR, bs, bo + (kc & ~1) * stride, cs, ci, cr);
+                }
                 return;
             }
             int even = kc & ~1;

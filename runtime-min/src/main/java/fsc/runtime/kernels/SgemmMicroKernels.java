@@ -21,6 +21,12 @@ final class SgemmMicroKernels {
     private static final int MR = Sgemm.MR;
     /** {@link #packA}'s gather: one lane per row of an {@link Sgemm#MR}-row tile. */
     private static final VectorSpecies<Float> G = FloatVector.SPECIES_256;
+    /**
+     * Whether the JVM compiles {@link #G} to vector instructions: below 256-bit vectors ({@code
+     * -XX:MaxVectorSize=16}, NEON-class) a SPECIES_256 gather runs the Vector API's Java fallback,
+     * which allocates on every call, so {@link #packA} interleaves with a scalar loop there.
+     */
+    private static final boolean G_NATIVE = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 256;
 
     private SgemmMicroKernels() {}
 
@@ -261,8 +267,16 @@ final class SgemmMicroKernels {
                     MemorySegment.copy(a, F32, ao + (i0 + t * MR + r) * aRow, rows, r * kc, kc);
                     idx[r] = r * kc;
                 }
-                for (int kk = 0; kk < kc; kk++) {
-                    FloatVector.fromArray(G, rows, kk, idx, 0).mul(alpha).intoArray(dst, base + kk * MR);
+                if (G_NATIVE && SgemmColdStart.warm()) { // cold, the gather is the Java fallback too
+                    for (int kk = 0; kk < kc; kk++) {
+                        FloatVector.fromArray(G, rows, kk, idx, 0).mul(alpha).intoArray(dst, base + kk * MR);
+                    }
+                } else {
+                    for (int kk = 0; kk < kc; kk++) {
+                        for (int r = 0; r < MR; r++) {
+                            dst[base + kk * MR + r] = rows[r * kc + kk] * alpha;
+                        }
+                    }
                 }
                 continue;
             }

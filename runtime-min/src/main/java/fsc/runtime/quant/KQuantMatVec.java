@@ -141,15 +141,22 @@ final class KQuantMatVec {
      * bytes widened to lanes 0..11: lane s < 8 gets scale s, lane 8 + s min s, as
      * ((p[A] >>> SHIFT) & MASK) | (((p[H] >>> 6) << 4) & HIGH).
      */
-    static final VectorShuffle<Integer> SCALE_A =
-            VectorShuffle.fromValues(I, 0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11);
-    static final VectorShuffle<Integer> SCALE_H =
-            VectorShuffle.fromValues(I, 0, 0, 0, 0, 0, 1, 2, 3, 0, 0, 0, 0, 4, 5, 6, 7);
+    static final VectorShuffle<Integer> SCALE_A = shuffle(0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11);
+    static final VectorShuffle<Integer> SCALE_H = shuffle(0, 0, 0, 0, 0, 1, 2, 3, 0, 0, 0, 0, 4, 5, 6, 7);
     static final IntVector SCALE_SHIFT = ints(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4);
     static final IntVector SCALE_MASK = ints(63, 63, 63, 63, 15, 15, 15, 15, 63, 63, 63, 63, 15, 15, 15, 15);
     static final IntVector SCALE_HIGH = ints(0, 0, 0, 0, 48, 48, 48, 48, 0, 0, 0, 0, 48, 48, 48, 48);
     /** Lanes 8..15: the mins, which take {@code -dmin} where the scales take {@code d}. */
     static final VectorMask<Float> MINS = VectorMask.fromLong(F, 0xFF00L);
+
+    /**
+     * The 16-lane shuffle, or the identity where vectors have fewer lanes: the class is loaded there
+     * too ({@link #supports} answers false), and a 16-value shuffle of an 8- or 4-lane species
+     * would fail its initialisation (found at {@code -XX:MaxVectorSize=16} and {@code =32}).
+     */
+    static VectorShuffle<Integer> shuffle(int... v) {
+        return v.length == I.length() ? VectorShuffle.fromValues(I, v) : VectorShuffle.iota(I, 0, 1, true);
+    }
 
     static IntVector ints(int... v) {
         return v.length == I.length() ? IntVector.fromArray(I, v, 0) : IntVector.zero(I);

@@ -81,9 +81,7 @@ public final class QuantDot {
      */
     static float dotInPlace(GgmlType type, MemorySegment w, long at, MemorySegment xs, int n) {
         if (!VECTORIZED) {
-            float[] xf = new float[n];
-            MemorySegment.copy(xs, Dequantize.F32, 0, xf, 0, n);
-            return Dequantize.dot(type, w, at, xf, 0, n);
+            return scalarDot(type, w, at, xs, n);
         }
         if (KQuantMatVec.supports(type)) {
             // The decode matvec's own row kernel, so a row's dot is the same bits on either path.
@@ -102,6 +100,28 @@ public final class QuantDot {
             case Q5_K -> KQuantDot.q5_K(w, at, xs, 0, n);
             case Q6_K -> KQuantDot.q6_K(w, at, xs, 0, n);
         };
+    }
+
+    /** This thread's dequantized row for {@link #scalarDot}, grown to the longest row seen. */
+    private static final ThreadLocal<float[]> SCALAR_ROW = ThreadLocal.withInitial(() -> new float[0]);
+
+    /**
+     * 128-bit vectors: {@link Dequantize#dot}'s arithmetic in its order (dequantize the row, then one
+     * sequential f32 sum), so the same bits as the reference, but into this thread's row and reading
+     * x in place: the decode loop calls it per row and must allocate nothing.
+     */
+    private static float scalarDot(GgmlType type, MemorySegment w, long at, MemorySegment xs, int n) {
+        float[] row = SCALAR_ROW.get();
+        if (row.length < n) {
+            row = new float[n];
+            SCALAR_ROW.set(row);
+        }
+        Dequantize.row(type, w, at, row, 0, n);
+        float sum = 0;
+        for (int i = 0; i < n; i++) {
+            sum += row[i] * xs.get(Dequantize.F32, 4L * i);
+        }
+        return sum;
     }
 
     private static float f32(MemorySegment w, long at, MemorySegment x, int xo, int n) {

@@ -44,6 +44,8 @@ class JitTierDeterminismTest {
                 "--enable-native-access=ALL-UNNAMED",
                 tierFlag,
                 "-Xmx256m",
+                // The children's vector width is this JVM's (the width matrix runs it at 16 and 32 bytes).
+                "-XX:MaxVectorSize=" + jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorByteSize(),
                 "-cp",
                 location(KernelDigest.class) + File.pathSeparator + location(FloatMath.class),
                 KernelDigest.class.getName()));
