@@ -104,8 +104,9 @@ public final class Int8Gemm {
     private Int8Gemm() {}
 
     /**
-     * The VNNI tiles write the epilogue's layout for 32-column halves, so they need the 512-bit
-     * species ({@code NR} = 32); under {@code -XX:MaxVectorSize} below 64 the Vector API kernel runs.
+     * Only with the 512-bit species ({@code NR} = 32, half a VNNI panel): a JVM capped by {@code
+     * -XX:MaxVectorSize} below 64 (an AVX2-class target, or the edge width matrix, which tests this
+     * class's Vector API kernel there) keeps the Vector API kernel.
      */
     private static Int8GemmVnni loadVnni() {
         if (Int8GemmVnni.NR != 2 * NR) {
@@ -495,8 +496,10 @@ public final class Int8Gemm {
         }
 
         /**
-         * The VNNI tiles' exact sums of each panel (64 columns), then the epilogue on each half of
-         * 32 columns, whose layout the tiles write.
+         * Each VNNI panel (64 columns): a full panel of a native Y takes the epilogue in the tiles'
+         * registers and is stored there; otherwise (the last, partial panel, or a heap Y) the tiles'
+         * exact sums go to this thread's array and the Vector API epilogue runs on each {@code
+         * NR}-column half.
          */
         private void computeVnni(int tileFrom, int tileTo, int panelFrom, int panelTo) {
             Scratch sc = SCRATCH.get();
