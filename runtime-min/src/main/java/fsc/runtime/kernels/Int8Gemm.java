@@ -116,11 +116,6 @@ public final class Int8Gemm {
         return kernels == null ? null : new Int8GemmVnni(kernels);
     }
 
-    /** The micro-kernel this process multiplies with, in XNNPACK's naming, for reports and benchmarks. */
-    public static String kernelName() {
-        return VNNI != null ? "qu8s8_gemm_6x64__avx512vnni" : "s8_gemm_8x2v__f32fma";
-    }
-
     /**
      * Columns per packed panel of the compiler's layout that this process reads in place: two vectors
      * of the CPU's preferred float species, or 0 under VNNI, whose layout is made at load ({@link #repack}).

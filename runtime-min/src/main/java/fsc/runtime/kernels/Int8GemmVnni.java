@@ -86,7 +86,6 @@ final class Int8GemmVnni {
         private MemorySegment seg = MemorySegment.NULL;
 
         private long segOff;
-        long address;
         long lda;
         /** The zero point of the u8 values the kernel reads. */
         int zp;
@@ -101,7 +100,6 @@ final class Int8GemmVnni {
             if (unsigned && k % 4 == 0 && a.isNative()) {
                 seg = a;
                 segOff = aOff;
-                address = a.address() + aOff;
                 lda = k;
                 return;
             }
@@ -122,10 +120,14 @@ final class Int8GemmVnni {
             }
             seg = copy;
             segOff = 0;
-            address = copy.address();
         }
 
         private MemorySegment rowSums = MemorySegment.NULL;
+
+        /** The address of A's first row. */
+        long address() {
+            return seg.address() + segOff;
+        }
 
         long rowSumAddress(long row) {
             return rowSums.equals(MemorySegment.NULL) ? 0 : rowSums.address() + 4 * row;
@@ -325,7 +327,7 @@ final class Int8GemmVnni {
         int fullTo = Math.min(tileTo, m / MR);
         if (fullTo > tileFrom) {
             long row = (long) tileFrom * MR;
-            sc.set(VnniGemmKernels.A, a.address + row * a.lda);
+            sc.set(VnniGemmKernels.A, a.address() + row * a.lda);
             sc.set(VnniGemmKernels.TILES, fullTo - tileFrom);
             sc.set(VnniGemmKernels.Y, y);
             sc.set(VnniGemmKernels.ROW_SUM, a.rowSumAddress(row));
@@ -333,7 +335,7 @@ final class Int8GemmVnni {
         }
         if (tileTo > fullTo) {
             long row = (long) fullTo * MR;
-            sc.set(VnniGemmKernels.A, a.address + row * a.lda);
+            sc.set(VnniGemmKernels.A, a.address() + row * a.lda);
             sc.set(VnniGemmKernels.TILES, 1);
             sc.set(VnniGemmKernels.Y, y + (fullTo - tileFrom) * MR * ldy);
             sc.set(VnniGemmKernels.ROW_SUM, a.rowSumAddress(row));

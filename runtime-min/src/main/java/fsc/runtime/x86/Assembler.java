@@ -49,11 +49,6 @@ public final class Assembler {
         public static Mem at(int base, int index, int scale) {
             return new Mem(base, index, scale, 0);
         }
-
-        /** The same operand {@code bytes} further on. */
-        public Mem plus(int bytes) {
-            return new Mem(base, index, scale, disp + bytes);
-        }
     }
 
     private static final int MAP_0F = 1, MAP_0F38 = 2;
@@ -123,25 +118,6 @@ public final class Assembler {
         emit(0xC1);
         emit(0xE0 | (reg & 7));
         emit(imm);
-    }
-
-    /** {@code shr reg, imm8} (logical). */
-    public void shr(int reg, int imm) {
-        rexW(0, reg);
-        emit(0xC1);
-        emit(0xE8 | (reg & 7));
-        emit(imm);
-    }
-
-    /** {@code mov dst32, src32}: zero-extends the low half of {@code src} into {@code dst}. */
-    public void mov32(int dst, int src) {
-        gpr(dst);
-        gpr(src);
-        if (dst >= 8 || src >= 8) {
-            emit(0x40 | (src >> 3 & 1) << 2 | (dst >> 3 & 1));
-        }
-        emit(0x89);
-        emit(0xC0 | (src & 7) << 3 | (dst & 7));
     }
 
     /** {@code mov dst, qword mem}. */

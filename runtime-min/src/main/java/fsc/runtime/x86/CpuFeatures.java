@@ -31,14 +31,6 @@ public final class CpuFeatures {
         return enabled() && FLAGS.contains("avx512f") && FLAGS.contains("avx512bw") && FLAGS.contains("avx512_vnni");
     }
 
-    /** A one-line account of the choice, for {@code fsc info}-style reports and benchmark headers. */
-    public static String describe() {
-        if (!enabled()) {
-            return "native kernels off (" + PROPERTY + "=false)";
-        }
-        return avx512Vnni() ? "native x86-64 kernels: avx512_vnni" : "native kernels unavailable on this CPU";
-    }
-
     /**
      * Makes a family of native kernels, or returns {@code null} with a one-line note on stderr when
      * the process may not map executable memory or call native code (SELinux {@code execmem}, {@code

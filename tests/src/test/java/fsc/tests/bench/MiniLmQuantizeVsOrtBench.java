@@ -1,17 +1,19 @@
 package fsc.tests.bench;
 
+import static fsc.tests.bench.BenchTiming.median;
+import static fsc.tests.bench.BenchTiming.pooled;
+import static fsc.tests.bench.BenchTiming.time;
+
 import fsc.cli.ArtifactLoader;
 import fsc.cli.Main;
 import fsc.runtime.CompiledModel;
 import fsc.runtime.Tensor;
 import fsc.tests.OrtOracle;
 import fsc.tests.TestModels;
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
+import fsc.tests.bench.BenchTiming.Call;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,10 +33,6 @@ import org.junit.jupiter.api.Test;
  */
 @Tag("bench")
 class MiniLmQuantizeVsOrtBench {
-    @FunctionalInterface
-    private interface Call {
-        void run() throws Exception;
-    }
 
     @Test
     void quantizedMinilmLatency() throws Exception {
@@ -131,35 +129,5 @@ class MiniLmQuantizeVsOrtBench {
         }
         Files.writeString(Path.of("target", "bench-minilm-quantize.md"), md.toString());
         System.out.println("\n" + md);
-    }
-
-    private static double median(long[] t) {
-        long[] s = t.clone();
-        Arrays.sort(s);
-        return MiniLmVsOrtBench.pct(s, 50);
-    }
-
-    private static long[] pooled(List<long[]> blocks) {
-        long[] all = blocks.stream().flatMapToLong(Arrays::stream).toArray();
-        Arrays.sort(all);
-        return all;
-    }
-
-    /** Wall and calling-thread CPU nanoseconds of each timed call. */
-    private static long[][] time(int warmup, int runs, Call call) throws Exception {
-        for (int i = 0; i < warmup; i++) {
-            call.run();
-        }
-        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-        long[] t = new long[runs];
-        long[] c = new long[runs];
-        for (int i = 0; i < runs; i++) {
-            long c0 = mx.getCurrentThreadCpuTime();
-            long t0 = System.nanoTime();
-            call.run();
-            t[i] = System.nanoTime() - t0;
-            c[i] = mx.getCurrentThreadCpuTime() - c0;
-        }
-        return new long[][] {t, c};
     }
 }

@@ -1,17 +1,18 @@
 package fsc.tests.bench;
 
+import static fsc.tests.bench.BenchTiming.median;
+import static fsc.tests.bench.BenchTiming.pooled;
+import static fsc.tests.bench.BenchTiming.time;
+
 import fsc.cli.ArtifactLoader;
 import fsc.cli.Main;
 import fsc.runtime.CompiledModel;
 import fsc.runtime.Tensor;
 import fsc.tests.OrtOracle;
 import fsc.tests.TestModels;
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Tag;
@@ -34,11 +35,6 @@ import org.junit.jupiter.api.Test;
 @Tag("bench")
 class MiniLmQuantizedVsOrtBench {
     record Config(int batch, int seq, int threads) {}
-
-    @FunctionalInterface
-    private interface Call {
-        void run() throws Exception;
-    }
 
     @Test
     void minilmInt8Latency() throws Exception {
@@ -104,35 +100,5 @@ class MiniLmQuantizedVsOrtBench {
         }
         Files.writeString(Path.of("target", "bench-minilm-q.md"), md.toString());
         System.out.println("\n" + md);
-    }
-
-    private static double median(long[] t) {
-        long[] s = t.clone();
-        Arrays.sort(s);
-        return MiniLmVsOrtBench.pct(s, 50);
-    }
-
-    private static long[] pooled(List<long[]> blocks) {
-        long[] all = blocks.stream().flatMapToLong(Arrays::stream).toArray();
-        Arrays.sort(all);
-        return all;
-    }
-
-    /** Wall and calling-thread CPU nanoseconds of each timed call. */
-    private static long[][] time(int warmup, int runs, Call call) throws Exception {
-        for (int i = 0; i < warmup; i++) {
-            call.run();
-        }
-        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-        long[] t = new long[runs];
-        long[] cpu = new long[runs];
-        for (int i = 0; i < runs; i++) {
-            long c0 = mx.getCurrentThreadCpuTime();
-            long t0 = System.nanoTime();
-            call.run();
-            t[i] = System.nanoTime() - t0;
-            cpu[i] = mx.getCurrentThreadCpuTime() - c0;
-        }
-        return new long[][] {t, cpu};
     }
 }

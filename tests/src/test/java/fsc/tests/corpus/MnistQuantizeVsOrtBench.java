@@ -1,13 +1,15 @@
 package fsc.tests.corpus;
 
+import static fsc.tests.bench.BenchTiming.pooled;
+import static fsc.tests.bench.BenchTiming.time;
+
 import fsc.cli.ArtifactLoader;
 import fsc.cli.Main;
 import fsc.runtime.CompiledModel;
 import fsc.runtime.Tensor;
 import fsc.runtime.io.Npy;
 import fsc.tests.OrtOracle;
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
+import fsc.tests.bench.BenchTiming.Call;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -31,10 +33,6 @@ import org.junit.jupiter.api.Test;
  */
 @Tag("bench")
 class MnistQuantizeVsOrtBench {
-    @FunctionalInterface
-    private interface Call {
-        void run() throws Exception;
-    }
 
     @Test
     void quantizedMnistLatency() throws Exception {
@@ -133,29 +131,5 @@ class MnistQuantizeVsOrtBench {
         long[] s = t.clone();
         Arrays.sort(s);
         return s;
-    }
-
-    private static long[] pooled(List<long[]> blocks) {
-        long[] all = blocks.stream().flatMapToLong(Arrays::stream).toArray();
-        Arrays.sort(all);
-        return all;
-    }
-
-    /** Wall and calling-thread CPU nanoseconds of each timed call. */
-    private static long[][] time(int warmup, int runs, Call call) throws Exception {
-        for (int i = 0; i < warmup; i++) {
-            call.run();
-        }
-        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-        long[] t = new long[runs];
-        long[] c = new long[runs];
-        for (int i = 0; i < runs; i++) {
-            long c0 = mx.getCurrentThreadCpuTime();
-            long t0 = System.nanoTime();
-            call.run();
-            t[i] = System.nanoTime() - t0;
-            c[i] = mx.getCurrentThreadCpuTime() - c0;
-        }
-        return new long[][] {t, c};
     }
 }
