@@ -6,6 +6,8 @@ import static fsc.runtime.quant.QuantDot.I;
 import static fsc.runtime.quant.QuantDot.L;
 import static fsc.runtime.quant.QuantDot.LE;
 
+import fsc.runtime.x86.QuantMatVecKernels;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -77,7 +79,15 @@ public final class QuantMatVec {
             }
             return;
         }
-        if (KQuantMatVec.supports(type)) {
+        if (NATIVE != null
+                && (type == GgmlType.Q4_0 || type == GgmlType.Q8_0)
+                && w.isNative()
+                && xs.isNative()
+                && y.isNative()
+                && k >= 32
+                && from < to) {
+            nativeRows(type, w, rowBytes, xs, k, y, yOffset, from, to);
+        } else if (KQuantMatVec.supports(type)) {
             // The activation's sub-block sums are the same for every row: taken once per call.
             float[] scratch = KQuantMatVec.scratch(k);
             KQuantMatVec.prepare(type, xs, k, scratch);
@@ -87,6 +97,45 @@ public final class QuantMatVec {
         } else {
             q8_0(w, rowBytes, x, k, y, yOffset, from, to);
         }
+    }
+
+    /**
+     * The machine-code form of {@link #q4_0} and {@link #q8_0} (same bits, four rows interleaved),
+     * where this CPU has AVX-512 and the Java kernels use 16 lanes (their order is the 16-lane one);
+     * {@code null} where the Java kernels run.
+     */
+    private static final QuantMatVecKernels NATIVE =
+            L == 16 && QuantDot.VECTORIZED ? QuantMatVecKernels.loadIfSupported(HalfFloats.TABLE) : null;
+
+    private static final ThreadLocal<MemorySegment> PARAMS =
+            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(8L * QuantMatVecKernels.PARAMS, 64));
+
+    /** Whether the Q4_0/Q8_0 row kernels are machine code in this process. */
+    public static boolean nativeKernels() {
+        return NATIVE != null;
+    }
+
+    private static void nativeRows(
+            GgmlType type,
+            MemorySegment w,
+            long rowBytes,
+            MemorySegment xs,
+            int k,
+            MemorySegment y,
+            long yOffset,
+            int from,
+            int to) {
+        int rows = to - from;
+        MemorySegment p = PARAMS.get();
+        p.setAtIndex(ValueLayout.JAVA_LONG, QuantMatVecKernels.W, w.address() + from * rowBytes);
+        p.setAtIndex(ValueLayout.JAVA_LONG, QuantMatVecKernels.ROW_BYTES, rowBytes);
+        p.setAtIndex(ValueLayout.JAVA_LONG, QuantMatVecKernels.X, xs.address());
+        p.setAtIndex(ValueLayout.JAVA_LONG, QuantMatVecKernels.BLOCKS, k / 32);
+        p.setAtIndex(ValueLayout.JAVA_LONG, QuantMatVecKernels.Y, y.address() + yOffset + 4L * from);
+        p.setAtIndex(ValueLayout.JAVA_LONG, QuantMatVecKernels.GROUPS, rows / QuantMatVecKernels.ROWS);
+        p.setAtIndex(ValueLayout.JAVA_LONG, QuantMatVecKernels.TAIL, rows % QuantMatVecKernels.ROWS);
+        p.setAtIndex(ValueLayout.JAVA_LONG, QuantMatVecKernels.CONSTANTS, NATIVE.constants());
+        NATIVE.run(type == GgmlType.Q4_0 ? QuantMatVecKernels.Q4_0 : QuantMatVecKernels.Q8_0, p.address());
     }
 
     /**

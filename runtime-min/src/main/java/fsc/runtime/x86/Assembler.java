@@ -315,6 +315,71 @@ public final class Assembler {
         evexMem(PP_NONE, MAP_0F, 0x10, zmm, 0, m);
     }
 
+    // ---- the decode matvec kernels' forms (QuantMatVecKernels) ----
+
+    /** {@code movzx dst32, word mem}: the 16 bits at {@code m}, zero-extended to the whole register. */
+    public void movzxWord(int dst, Mem m) {
+        gpr(dst);
+        int x = m.index() == NONE ? 0 : m.index() >> 3 & 1;
+        int rex = (dst >> 3 & 1) << 2 | x << 1 | (m.base() >> 3 & 1);
+        if (rex != 0) {
+            emit(0x40 | rex);
+        }
+        emit(0x0F);
+        emit(0xB7);
+        modrm(dst, m);
+    }
+
+    /** {@code vpmovzxbd zmm, xmmword mem}: sixteen unsigned bytes to int32 lanes. */
+    public void vpmovzxbd(int zmm, Mem m) {
+        evexMem(PP_66, MAP_0F38, 0x31, zmm, 0, m);
+    }
+
+    /** {@code vpmovsxbd zmm, xmmword mem}: sixteen signed bytes to int32 lanes. */
+    public void vpmovsxbd(int zmm, Mem m) {
+        evexMem(PP_66, MAP_0F38, 0x21, zmm, 0, m);
+    }
+
+    /**
+     * {@code vpermd dst, index, table}: lane i of {@code dst} is lane {@code index[i] mod 16} of
+     * {@code table}, as {@code IntVector.selectFrom} with wrapping indices computes it.
+     */
+    public void vpermd(int dst, int index, int table) {
+        evexReg(PP_66, MAP_0F38, 0x36, dst, index, table);
+    }
+
+    /** {@code vpsrld dst, src, imm8}: each int32 lane shifted right, zeros in. */
+    public void vpsrld(int dst, int src, int imm) {
+        vector(dst);
+        vector(src);
+        // 72 /2 ib: the ModRM reg field is the opcode extension 2, the destination is EVEX.vvvv.
+        evexPrefix(PP_66, MAP_0F, 2, dst, (src >> 3) & 1, (src >> 4) & 1);
+        emit(0x72);
+        emit(0xC0 | 2 << 3 | (src & 7));
+        emit(imm);
+    }
+
+    /** {@code vfmadd231ps acc, a, b}: {@code acc = a · b + acc}, one rounding. */
+    public void vfmadd231ps(int acc, int a, int b) {
+        evexReg(PP_66, MAP_0F38, 0xB8, acc, a, b);
+    }
+
+    /**
+     * {@code vmovss dword mem, xmm} (VEX, registers 0-15): lane 0 stored. The one scalar store the
+     * kernels make, so it is VEX-encoded rather than carrying a length-ignored EVEX form.
+     */
+    public void vmovssStore(Mem m, int xmm) {
+        if (xmm < 0 || xmm > 15) {
+            throw new IllegalArgumentException("xmm" + xmm + " has no VEX encoding");
+        }
+        int x = m.index() == NONE ? 0 : m.index() >> 3 & 1;
+        emit(0xC4);
+        emit((~xmm >> 3 & 1) << 7 | (~x & 1) << 6 | (~m.base() >> 3 & 1) << 5 | MAP_0F);
+        emit(0b1111 << 3 | PP_F3); // W0, vvvv unused (1111), L0
+        emit(0x11);
+        modrm(xmm, m);
+    }
+
     // ---- encoding ----
 
     private void evexReg(int pp, int map, int opcode, int reg, int vvvv, int rm) {

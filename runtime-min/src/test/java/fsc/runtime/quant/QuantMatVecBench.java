@@ -57,14 +57,17 @@ class QuantMatVecBench {
             x[i] = (float) rnd.nextGaussian();
         }
         MemorySegment y = Arena.ofAuto().allocate(4L * n);
+        MemorySegment xNative = Arena.ofAuto().allocate(4L * k, 64);
+        MemorySegment.copy(x, 0, xNative, ValueLayout.JAVA_FLOAT, 0, k);
         float[] yh = new float[n];
         String[] names = {
             "table lookup, scale by float16ToFloat per block (before)",
-            "table lookup, scale from HalfFloats.TABLE, shipped",
+            "table lookup, scale from HalfFloats.TABLE (the Java kernel)",
             "and/sub/convert nibbles (the kernel before that)",
             "table lookup, weights as heap byte[]",
             "and/sub/convert, two accumulators",
             "table lookup, two rows per pass",
+            "machine code, four rows interleaved (QuantMatVecKernels), shipped",
         };
         Kernel[] kernels = {
             () -> tableConvertedScale(w, rowBytes, x, k, yh, n),
@@ -73,6 +76,7 @@ class QuantMatVecBench {
             () -> heapTable(heap, (int) rowBytes, x, k, yh, n),
             () -> computedTwoAcc(w, rowBytes, x, k, yh, n),
             () -> tableTwoRows(w, rowBytes, x, k, yh, n),
+            () -> QuantMatVec.rows(GgmlType.Q4_0, w, x, xNative, k, y, 0, 0, n),
         };
         for (int i = 0; i < 30; i++) {
             for (Kernel kk : kernels) {

@@ -2,6 +2,7 @@ package fsc.runtime.quant;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import fsc.runtime.x86.CpuFeatures;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -61,6 +62,58 @@ class QuantMatVecTest {
             assertEquals(Float.floatToRawIntBits(single), Float.floatToRawIntBits(got), type + " row " + j);
             float ref = Dequantize.dot(type, w, j * rowBytes, x, 0, n);
             assertEquals(ref, got, 1e-4f * (1 + Math.abs(ref)), type + " row " + j + " vs the reference");
+        }
+    }
+
+    /**
+     * With the activation and output in native memory (as the decoder keeps them) Q4_0 and Q8_0 run
+     * the machine-code kernel where this CPU has one ({@link QuantMatVec#nativeKernels}): four rows
+     * interleaved, then single rows, so ranges with every remainder are taken. Each row must be the
+     * single-row dot's bits, the outputs outside the range untouched.
+     */
+    @ParameterizedTest
+    @EnumSource(
+            value = GgmlType.class,
+            names = {"Q4_0", "Q8_0"})
+    void nativeActivationsGiveTheSingleRowDotsBits(GgmlType type) {
+        Random rnd = new Random(40 + type.ordinal());
+        int n = 9 * 32;
+        int rows = 23;
+        long rowBytes = type.bytesFor(n);
+        MemorySegment w = Arena.ofAuto().allocate(rows * rowBytes + 7).asSlice(7); // odd address
+        for (long i = 0; i < w.byteSize(); i++) {
+            w.set(ValueLayout.JAVA_BYTE, i, (byte) rnd.nextInt());
+        }
+        for (long at = 0; at < w.byteSize(); at += type.blockBytes()) {
+            w.set(I16, at, Float.floatToFloat16((float) rnd.nextGaussian() * 0.05f));
+        }
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) (rnd.nextGaussian() * Math.pow(2, rnd.nextInt(9) - 4));
+        }
+        MemorySegment xs = Arena.ofAuto().allocate(4L * n, 64);
+        MemorySegment.copy(x, 0, xs, ValueLayout.JAVA_FLOAT, 0, n);
+        MemorySegment heapX = MemorySegment.ofArray(x);
+        assertEquals(
+                CpuFeatures.avx512() && QuantDot.L == 16 && QuantDot.VECTORIZED,
+                QuantMatVec.nativeKernels(),
+                "the machine-code kernel runs exactly where the CPU and the species allow it");
+        int[][] ranges = {{0, rows}, {3, 12}, {5, 6}, {1, 4}, {2, 9}, {20, 23}};
+        for (int[] range : ranges) {
+            long yOffset = 8;
+            MemorySegment y = Arena.ofAuto().allocate(yOffset + 4L * rows);
+            y.fill((byte) 0x7f);
+            QuantMatVec.rows(type, w, x, xs, n, y, yOffset, range[0], range[1]);
+            for (int j = 0; j < rows; j++) {
+                int got = y.get(ValueLayout.JAVA_INT_UNALIGNED, yOffset + 4L * j);
+                if (j < range[0] || j >= range[1]) {
+                    assertEquals(0x7f7f7f7f, got, "row " + j + " is outside " + range[0] + ".." + range[1]);
+                    continue;
+                }
+                float single = QuantDot.dot(type, w, j * rowBytes, heapX, 0L, n);
+                assertEquals(
+                        Float.floatToRawIntBits(single), got, type + " row " + j + " of " + range[0] + ".." + range[1]);
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 package fsc.runtime.x86;
 
+import static fsc.runtime.x86.Assembler.R10;
 import static fsc.runtime.x86.Assembler.R11;
 import static fsc.runtime.x86.Assembler.R12;
 import static fsc.runtime.x86.Assembler.R13;
@@ -56,6 +57,20 @@ class AssemblerTest {
         check("62727550b8be1c000000", x -> x.vfmadd231psBroadcast(15, 17, Mem.at(RSI, 28))); // [rsi+0x1c]{1to16}
         check("62d27d50b88500000000", x -> x.vfmadd231psBroadcast(0, 16, Mem.at(R13, 0))); // [r13+0x0]{1to16}
         check("4c01ca", x -> x.addReg(RDX, R9)); // add rdx,r9
+        check("0fb79f00000000", x -> x.movzxWord(RBX, Mem.at(RDI, 0))); // movzx ebx,WORD PTR [rdi+0x0]
+        check("460fb7845702000000", x -> x.movzxWord(R8, new Mem(RDI, R10, 2, 2))); // movzx r8d,[rdi+r10*2+0x2]
+        check("62327d4831942702000000", x -> x.vpmovzxbd(10, new Mem(RDI, R12, 1, 2))); // zmm10,[rdi+r12*1+0x2]
+        check("62c27d4821a512000000", x -> x.vpmovsxbd(20, Mem.at(R13, 18))); // vpmovsxbd zmm20,[r13+0x12]
+        check("62122d4836cf", x -> x.vpermd(9, 10, 31)); // vpermd zmm9,zmm10,zmm31
+        check("62e2254036cb", x -> x.vpermd(17, 27, 3)); // vpermd zmm17,zmm27,zmm3
+        check("62d12d4872d204", x -> x.vpsrld(10, 10, 4)); // vpsrld zmm10,zmm10,0x4
+        check("62f1554072d304", x -> x.vpsrld(21, 3, 4)); // vpsrld zmm21,zmm3,0x4
+        check("62916d4872d204", x -> x.vpsrld(2, 26, 4)); // vpsrld zmm2,zmm26,0x4
+        check("62723548b8dc", x -> x.vfmadd231ps(11, 9, 4)); // vfmadd231ps zmm11,zmm9,zmm4
+        check("62b24540b8c1", x -> x.vfmadd231ps(0, 23, 17)); // vfmadd231ps zmm0,zmm23,zmm17
+        check("c4c17a11980c000000", x -> x.vmovssStore(Mem.at(R8, 12), 3)); // vmovss [r8+0xc],xmm3
+        check("c4217a11a48d00000000", x -> x.vmovssStore(new Mem(RBP, R9, 4, 0), 12)); // [rbp+r9*4+0x0],xmm12
+        check("62527d4818849b00000000", x -> x.vbroadcastss(8, new Mem(R11, RBX, 4, 0))); // zmm8,[r11+rbx*4+0x0]
         check("c5f877c3", x -> {
             x.vzeroupper();
             x.ret();

@@ -1,0 +1,237 @@
+package fsc.runtime.x86;
+
+import static fsc.runtime.x86.Assembler.R10;
+import static fsc.runtime.x86.Assembler.R11;
+import static fsc.runtime.x86.Assembler.R12;
+import static fsc.runtime.x86.Assembler.R13;
+import static fsc.runtime.x86.Assembler.R14;
+import static fsc.runtime.x86.Assembler.R8;
+import static fsc.runtime.x86.Assembler.R9;
+import static fsc.runtime.x86.Assembler.RAX;
+import static fsc.runtime.x86.Assembler.RBX;
+import static fsc.runtime.x86.Assembler.RCX;
+import static fsc.runtime.x86.Assembler.RDI;
+import static fsc.runtime.x86.Assembler.RDX;
+import static fsc.runtime.x86.Assembler.RSI;
+
+import fsc.runtime.x86.Assembler.Mem;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+
+/**
+ * {@code q4_0_matvec__avx512} and {@code q8_0_matvec__avx512}: the decode step's matvec (a range of
+ * packed GGUF weight rows times one f32 activation) in machine code, with exactly the arithmetic of
+ * {@code QuantMatVec}'s Vector API kernels, so the same bits. Per 32-weight block and row: the f16
+ * scale looked up in a table of all 65,536 halves ({@code movzx} + {@code vbroadcastss}: load ports
+ * only); the quants widened to int32 lanes ({@code vpmovzxbd}/{@code vpmovsxbd}); Q4_0 nibbles turned
+ * into the floats {@code q - 8} by a 16-entry {@code vpermd} lookup (the high nibble after {@code
+ * vpsrld 4}), Q8_0 bytes by {@code vcvtdq2ps}; then {@code block = lo·x + 0}, {@code block = hi·x' +
+ * block}, {@code acc = block·d + acc}, each one rounding; finally the lanes summed by the same
+ * rotate-and-add tree as {@code Lanes}.
+ *
+ * <p>Why machine code when the Vector API expresses the same operations: each row's sum is one
+ * chain of dependent FMAs (4 cycles a block), and the Java kernel runs one row at a time. Here four
+ * rows run interleaved, four independent chains sharing the activation loads, which keeps each
+ * row's order (and bits) and fills the FMA ports; and nothing in the loop checks a segment.
+ *
+ * <p>Parameter block (longs): {@link #W} (address of the first row), {@link #ROW_BYTES}, {@link #X}
+ * (the activation, {@code 32 · blocks} floats), {@link #BLOCKS}, {@link #Y} (the first output
+ * float), {@link #GROUPS} (rows / 4), {@link #TAIL} (rows % 4), {@link #CONSTANTS} (this class's
+ * table segment). System V, one argument (the block in rdi); rbx and r12-r14 are saved.
+ */
+public final class QuantMatVecKernels {
+    /** Parameter block slots. */
+    public static final int W = 0, ROW_BYTES = 1, X = 2, BLOCKS = 3, Y = 4, GROUPS = 5, TAIL = 6, CONSTANTS = 7;
+    /** Longs in a parameter block. */
+    public static final int PARAMS = 8;
+
+    /** Rows a kernel interleaves. */
+    public static final int ROWS = 4;
+
+    /** The weight formats with a kernel. */
+    public static final int Q4_0 = 0, Q8_0 = 1;
+
+    private static final FunctionDescriptor SIGNATURE = FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG);
+
+    /** Byte offsets in the constants: the nibble floats, the four rotations, then the f16 table. */
+    private static final int NIBBLES = 0, ROTATIONS = 64, HALVES = ROTATIONS + 4 * 64;
+
+    /** Registers the code keeps constants in: the nibble table and the rotations by 8, 4, 2, 1. */
+    private static final int NIBBLE_TABLE = 31, ROTATE_BASE = 27;
+
+    private final MethodHandle[] byFormat = new MethodHandle[2];
+    private final MemorySegment constants;
+
+    private QuantMatVecKernels(float[] halfTable) {
+        constants = constants(halfTable);
+        byFormat[Q4_0] = ExecutableMemory.link(code(Q4_0), SIGNATURE);
+        byFormat[Q8_0] = ExecutableMemory.link(code(Q8_0), SIGNATURE);
+    }
+
+    /**
+     * The kernels when this CPU has AVX-512 and native kernels are on, else {@code null}; {@code
+     * halfTable} is every f16 bit pattern's float (the table the Java kernels look scales up in).
+     */
+    public static QuantMatVecKernels loadIfSupported(float[] halfTable) {
+        return CpuFeatures.avx512()
+                ? CpuFeatures.loadOrNull("quantized matvec", () -> new QuantMatVecKernels(halfTable))
+                : null;
+    }
+
+    /** The address of the constants, for {@link #CONSTANTS}. */
+    public long constants() {
+        return constants.address();
+    }
+
+    /** Runs the kernel of {@code format} on the block at {@code params}; the caller guarantees every size. */
+    public void run(int format, long params) {
+        try {
+            byFormat[format].invokeExact(params);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    private static MemorySegment constants(float[] halfTable) {
+        if (halfTable.length != 1 << 16) {
+            throw new IllegalArgumentException("the f16 table has " + halfTable.length + " entries, not 65536");
+        }
+        MemorySegment c = Arena.global().allocate(HALVES + 4L * halfTable.length, 64);
+        for (int q = 0; q < 16; q++) {
+            c.setAtIndex(ValueLayout.JAVA_FLOAT, q, q - 8);
+        }
+        for (int step = 0; step < 4; step++) {
+            int h = 8 >> step;
+            for (int i = 0; i < 16; i++) {
+                c.set(ValueLayout.JAVA_INT, ROTATIONS + 64L * step + 4L * i, (i + h) % 16);
+            }
+        }
+        MemorySegment.copy(halfTable, 0, c, ValueLayout.JAVA_FLOAT, HALVES, halfTable.length);
+        return c;
+    }
+
+    /** The machine code of the kernel for {@code format}. */
+    static byte[] code(int format) {
+        if (format != Q4_0 && format != Q8_0) {
+            throw new IllegalArgumentException("matvec format " + format);
+        }
+        Assembler x = new Assembler();
+        int tail = x.newLabel();
+        int done = x.newLabel();
+        x.push(RBX);
+        x.push(R12);
+        x.push(R13);
+        x.push(R14);
+        // rsi W, r10 rowBytes, rdx X, r8 Y, r9 groups, r11 the f16 table, r13 blocks, r14 tail;
+        // rdi is then reused as the block pointer, rax as the activation pointer, rcx as the block count.
+        x.movLoad(RSI, param(W));
+        x.movLoad(R10, param(ROW_BYTES));
+        x.movLoad(RDX, param(X));
+        x.movLoad(R8, param(Y));
+        x.movLoad(R9, param(GROUPS));
+        x.movLoad(R13, param(BLOCKS));
+        x.movLoad(R14, param(TAIL));
+        x.movLoad(R11, param(CONSTANTS));
+        x.vmovupsLoad(NIBBLE_TABLE, Mem.at(R11, NIBBLES));
+        for (int step = 0; step < 4; step++) {
+            x.vmovupsLoad(ROTATE_BASE + step, Mem.at(R11, ROTATIONS + 64 * step));
+        }
+        x.add(R11, HALVES);
+        x.lea(R12, Mem.at(R10, R10, 2)); // 3 · rowBytes: row 3's offset
+        x.test(R9);
+        x.jz(tail);
+        rowLoop(x, format, ROWS);
+        x.bind(tail);
+        x.mov(R9, R14);
+        x.test(R9);
+        x.jz(done);
+        rowLoop(x, format, 1);
+        x.bind(done);
+        x.pop(R14);
+        x.pop(R13);
+        x.pop(R12);
+        x.pop(RBX);
+        x.vzeroupper();
+        x.ret();
+        return x.bytes();
+    }
+
+    /**
+     * Rows {@code rows} at a time while r9 counts down: accumulators zmm0..rows-1, the activation
+     * block in zmm4/zmm5, row r's temporaries in zmm8+4r..11+4r.
+     */
+    private static void rowLoop(Assembler x, int format, int rows) {
+        int row = x.newLabel();
+        int block = x.newLabel();
+        int blockBytes = format == Q4_0 ? 18 : 34;
+        x.bind(row);
+        x.mov(RDI, RSI);
+        x.mov(RAX, RDX);
+        x.mov(RCX, R13);
+        for (int r = 0; r < rows; r++) {
+            x.vpxord(r, r, r);
+        }
+        x.bind(block);
+        x.vmovupsLoad(4, Mem.at(RAX, 0));
+        x.vmovupsLoad(5, Mem.at(RAX, 64));
+        for (int r = 0; r < rows; r++) {
+            int d = 8 + 4 * r, lo = d + 1, hi = d + 2, sum = d + 3;
+            x.movzxWord(RBX, rowAt(r, 0));
+            x.vbroadcastss(d, new Mem(R11, RBX, 4, 0));
+            if (format == Q4_0) {
+                x.vpmovzxbd(hi, rowAt(r, 2));
+                x.vpermd(lo, hi, NIBBLE_TABLE);
+                x.vpsrld(hi, hi, 4);
+                x.vpermd(hi, hi, NIBBLE_TABLE);
+            } else {
+                x.vpmovsxbd(lo, rowAt(r, 2));
+                x.vcvtdq2ps(lo, lo);
+                x.vpmovsxbd(hi, rowAt(r, 18));
+                x.vcvtdq2ps(hi, hi);
+            }
+            x.vpxord(sum, sum, sum);
+            x.vfmadd231ps(sum, lo, 4);
+            x.vfmadd231ps(sum, hi, 5);
+            x.vfmadd231ps(r, sum, d);
+        }
+        x.add(RDI, blockBytes);
+        x.add(RAX, 128);
+        x.dec(RCX);
+        x.jnz(block);
+        for (int r = 0; r < rows; r++) {
+            int t = 8 + 4 * r;
+            for (int step = 0; step < 4; step++) {
+                x.vpermd(t, ROTATE_BASE + step, r);
+                x.vaddps(r, r, t);
+            }
+            x.vmovssStore(Mem.at(R8, 4 * r), r);
+        }
+        x.add(R8, 4 * rows);
+        if (rows == ROWS) {
+            x.lea(RSI, Mem.at(RSI, R10, 4));
+        } else {
+            x.addReg(RSI, R10);
+        }
+        x.dec(R9);
+        x.jnz(row);
+    }
+
+    private static Mem param(int slot) {
+        return Mem.at(RDI, 8 * slot);
+    }
+
+    /** Byte {@code disp} of the current block of interleaved row {@code r}: rdi + r · rowBytes. */
+    private static Mem rowAt(int r, int disp) {
+        return switch (r) {
+            case 0 -> Mem.at(RDI, disp);
+            case 1 -> new Mem(RDI, R10, 1, disp);
+            case 2 -> new Mem(RDI, R10, 2, disp);
+            default -> new Mem(RDI, R12, 1, disp);
+        };
+    }
+}
