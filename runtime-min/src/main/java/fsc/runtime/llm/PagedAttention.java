@@ -159,6 +159,8 @@ final class PagedAttention {
         float[] q = new float[0];
         /** The task's output rows, accumulated block by block. */
         float[] sums = new float[0];
+        /** The query, scores and sums again in native memory, where the machine-code tiles run. */
+        final NativeAttentionTiles.Buffers nativeBuffers = new NativeAttentionTiles.Buffers();
 
         AttentionScratch forHeads(int heads, int headDim) {
             if (q.length < heads * headDim) {
@@ -224,6 +226,12 @@ final class PagedAttention {
         float scale = layout.scale();
         float[] qh = scratch.q;
         MemorySegment.copy(q, F32, qBase, qh, 0, heads * hd);
+        // Machine code for every head when the group is whole four-head tiles of 64 (same bits).
+        NativeAttentionTiles.Buffers nat =
+                NativeAttentionTiles.applies(hd, group, cache) ? scratch.nativeBuffers.fit(heads, hd, len) : null;
+        if (nat != null) {
+            MemorySegment.copy(q, qBase, nat.q, 0, 4L * heads * hd);
+        }
         int lanes = ATT.length();
         int vecEnd = ATT.loopBound(hd);
         for (int b = 0; b < blocks; b++) {
@@ -236,8 +244,13 @@ final class PagedAttention {
                     // Four heads of the group per pass: each K row is loaded once for all four.
                     for (; g + 4 <= group; g += 4) {
                         int h = (kh - kvh0) * group + g;
-                        AttentionTiles.scores4x4(
-                                qh, h * hd, cache, rows, rowStride, scores, h * len, len, j0, j1, scale);
+                        if (nat != null) {
+                            NativeAttentionTiles.scores4x4(
+                                    nat, h * hd, cache, rows, rowStride, h * len, len, j0, j1, scale);
+                        } else {
+                            AttentionTiles.scores4x4(
+                                    qh, h * hd, cache, rows, rowStride, scores, h * len, len, j0, j1, scale);
+                        }
                     }
                 }
                 for (; g < group; g++) {
@@ -265,6 +278,9 @@ final class PagedAttention {
                 }
             }
         }
+        if (nat != null) {
+            MemorySegment.copy(nat.scores, F32, 0, scores, 0, heads * len);
+        }
         for (int h = 0; h < heads; h++) {
             float inv = 1f / VectorMath.softmaxNumerators(scores, h * len, len);
             for (int j = 0; j < len; j++) {
@@ -273,6 +289,10 @@ final class PagedAttention {
         }
         float[] sums = scratch.sums;
         java.util.Arrays.fill(sums, 0, heads * hd, 0f);
+        if (nat != null) {
+            MemorySegment.copy(scores, 0, nat.scores, F32, 0, heads * len);
+            nat.sums.asSlice(0, 4L * heads * hd).fill((byte) 0);
+        }
         long valueDelta = 4L * layout.valueDelta();
         for (int b = 0; b < blocks; b++) {
             int j0 = b * block;
@@ -283,7 +303,12 @@ final class PagedAttention {
                 if (hd == 4 * lanes) {
                     for (; g + 4 <= group; g += 4) {
                         int h = (kh - kvh0) * group + g;
-                        AttentionTiles.values4x4(scores, h * len, len, cache, rows, rowStride, sums, h * hd, j0, j1);
+                        if (nat != null) {
+                            NativeAttentionTiles.values4x4(nat, h * len, len, cache, rows, rowStride, h * hd, j0, j1);
+                        } else {
+                            AttentionTiles.values4x4(
+                                    scores, h * len, len, cache, rows, rowStride, sums, h * hd, j0, j1);
+                        }
                     }
                 }
                 for (; g < group; g++) {
@@ -333,6 +358,10 @@ final class PagedAttention {
                 }
             }
         }
-        MemorySegment.copy(sums, 0, out, F32, qBase, heads * hd);
+        if (nat != null) {
+            MemorySegment.copy(nat.sums, 0, out, qBase, 4L * heads * hd);
+        } else {
+            MemorySegment.copy(sums, 0, out, F32, qBase, heads * hd);
+        }
     }
 }

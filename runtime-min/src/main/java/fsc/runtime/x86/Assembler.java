@@ -364,6 +364,23 @@ public final class Assembler {
         evexReg(PP_66, MAP_0F38, 0xB8, acc, a, b);
     }
 
+    /** {@code vfmadd231ps acc, a, mem}: {@code acc = a · mem + acc}, one rounding. */
+    public void vfmadd231ps(int acc, int a, Mem m) {
+        evexMem(PP_66, MAP_0F38, 0xB8, acc, a, m);
+    }
+
+    /** {@code vmulss dst, a, b} (VEX, registers 0-15): lane 0 of {@code a} times lane 0 of {@code b}. */
+    public void vmulss(int dst, int a, int b) {
+        if (dst < 0 || dst > 15 || a < 0 || a > 15 || b < 0 || b > 15) {
+            throw new IllegalArgumentException("vmulss takes xmm0-15");
+        }
+        emit(0xC4);
+        emit((~dst >> 3 & 1) << 7 | 1 << 6 | (~b >> 3 & 1) << 5 | MAP_0F);
+        emit((~a & 0xF) << 3 | PP_F3); // W0, vvvv = a, L0
+        emit(0x59);
+        emit(0xC0 | (dst & 7) << 3 | (b & 7));
+    }
+
     /**
      * {@code vmovss dword mem, xmm} (VEX, registers 0-15): lane 0 stored. The one scalar store the
      * kernels make, so it is VEX-encoded rather than carrying a length-ignored EVEX form.

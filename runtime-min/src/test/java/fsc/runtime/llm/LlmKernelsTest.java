@@ -54,6 +54,18 @@ class LlmKernelsTest {
         org.junit.jupiter.api.Assertions.assertArrayEquals(one, two);
     }
 
+    /**
+     * A group of eight heads of four vectors runs every head through the tiles, in machine code
+     * where the CPU has them (NativeAttentionTiles): against the reference at one and two threads.
+     */
+    @Test
+    void pagedAttentionWithWholeFourHeadTilesMatchesTheReferenceAtOneAndTwoThreads() {
+        int hd = 4 * jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
+        float[] one = checkPagedAttention(16, 2, hd, 1);
+        float[] two = checkPagedAttention(16, 2, hd, 2);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(one, two);
+    }
+
     /** Runs one layer's attention over two paged sequences, checks it, and returns the outputs. */
     private float[] checkPagedAttention(int heads, int kvHeads, int headDim, int threads) {
         random.setSeed(3); // the same inputs on every call, so calls can be compared

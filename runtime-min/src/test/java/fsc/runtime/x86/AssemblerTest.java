@@ -71,6 +71,10 @@ class AssemblerTest {
         check("c4c17a11980c000000", x -> x.vmovssStore(Mem.at(R8, 12), 3)); // vmovss [r8+0xc],xmm3
         check("c4217a11a48d00000000", x -> x.vmovssStore(new Mem(RBP, R9, 4, 0), 12)); // [rbp+r9*4+0x0],xmm12
         check("62527d4818849b00000000", x -> x.vbroadcastss(8, new Mem(R11, RBX, 4, 0))); // zmm8,[r11+rbx*4+0x0]
+        check("62f26540b89680000000", x -> x.vfmadd231ps(2, 19, Mem.at(RSI, 0x80))); // zmm2,zmm19,[rsi+0x80]
+        check("62920540b8844d00000000", x -> x.vfmadd231ps(0, 31, new Mem(R13, R9, 2, 0))); // [r13+r9*2+0x0]
+        check("c4c16259da", x -> x.vmulss(3, 3, 10)); // vmulss xmm3,xmm3,xmm10
+        check("c4417259e1", x -> x.vmulss(12, 1, 9)); // vmulss xmm12,xmm1,xmm9
         check("c5f877c3", x -> {
             x.vzeroupper();
             x.ret();
