@@ -19,7 +19,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * takes minutes here and is covered kernel by kernel in runtime-min's JitTierDeterminismTest) equal
  * the same steps here after enough generations for C2 to compile the kernels with their
  * intrinsics. The f32 model covers the f32 dot and attention kernels; the Q8_0 one with llama.cpp
- * numerics the quantised dots and the f16 cache's attention.
+ * numerics the quantised dots and the f16 cache's attention. A child with the native kernels turned
+ * off ({@code -Dfsc.kernels.native=false}) must give the same bits as well.
  */
 class DecoderJitTierTest {
     private static final int WARM_RUNS = 60;
@@ -31,6 +32,10 @@ class DecoderJitTierTest {
         String cold = child(jar, "-XX:TieredStopAtLevel=1");
         String warm = DecoderDigest.digest(jar, WARM_RUNS);
         assertEquals(cold, warm, file + " " + numerics + ": C1 only (cold) vs C2 (warm)");
+        // The machine-code kernels (quantized matvec, attention tiles, prefill tile) give the
+        // Vector API kernels' bits: the same steps with them turned off.
+        String vectorApiOnly = child(jar, "-Dfsc.kernels.native=false");
+        assertEquals(warm, vectorApiOnly, file + " " + numerics + ": machine-code kernels vs the Vector API forms");
     }
 
     private static String child(Path jar, String tierFlag) throws Exception {
