@@ -80,11 +80,11 @@ public final class QuantMatVec {
             return;
         }
         if (NATIVE != null
-                && (type == GgmlType.Q4_0 || type == GgmlType.Q8_0)
+                && (type == GgmlType.Q4_0 || type == GgmlType.Q8_0 || type == GgmlType.Q6_K)
                 && w.isNative()
                 && xs.isNative()
                 && y.isNative()
-                && k >= 32
+                && k >= type.blockSize()
                 && from < to) {
             nativeRows(type, w, rowBytes, xs, k, y, yOffset, from, to);
         } else if (KQuantMatVec.supports(type)) {
@@ -100,15 +100,19 @@ public final class QuantMatVec {
     }
 
     /**
-     * The machine-code form of {@link #q4_0} and {@link #q8_0} (same bits, four rows interleaved),
+     * The machine-code form of {@link #q4_0}, {@link #q8_0} (same bits, four rows interleaved) and
+     * {@code KQuantMatVec.q6_K} (same bits, a row at a time),
      * where this CPU has AVX-512 and the Java kernels use 16 lanes (their order is the 16-lane one);
      * {@code null} where the Java kernels run.
      */
     private static final QuantMatVecKernels NATIVE =
             L == 16 && QuantDot.VECTORIZED ? QuantMatVecKernels.loadIfSupported(HalfFloats.TABLE) : null;
 
+    /** Where a thread's 64-byte kernel scratch (Q6_K's block scales) starts in its parameter segment. */
+    private static final long SCRATCH_AT = 128;
+
     private static final ThreadLocal<MemorySegment> PARAMS =
-            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(8L * QuantMatVecKernels.PARAMS, 64));
+            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(SCRATCH_AT + 64, 64));
 
     /** Whether the Q4_0/Q8_0 row kernels are machine code in this process. */
     public static boolean nativeKernels() {
@@ -130,12 +134,20 @@ public final class QuantMatVec {
         p.setAtIndex(ValueLayout.JAVA_LONG, QuantMatVecKernels.W, w.address() + from * rowBytes);
         p.setAtIndex(ValueLayout.JAVA_LONG, QuantMatVecKernels.ROW_BYTES, rowBytes);
         p.setAtIndex(ValueLayout.JAVA_LONG, QuantMatVecKernels.X, xs.address());
-        p.setAtIndex(ValueLayout.JAVA_LONG, QuantMatVecKernels.BLOCKS, k / 32);
+        p.setAtIndex(ValueLayout.JAVA_LONG, QuantMatVecKernels.BLOCKS, k / type.blockSize());
         p.setAtIndex(ValueLayout.JAVA_LONG, QuantMatVecKernels.Y, y.address() + yOffset + 4L * from);
-        p.setAtIndex(ValueLayout.JAVA_LONG, QuantMatVecKernels.GROUPS, rows / QuantMatVecKernels.ROWS);
-        p.setAtIndex(ValueLayout.JAVA_LONG, QuantMatVecKernels.TAIL, rows % QuantMatVecKernels.ROWS);
+        boolean single = type == GgmlType.Q6_K; // a row at a time: every row is the kernel's "tail"
+        p.setAtIndex(ValueLayout.JAVA_LONG, QuantMatVecKernels.GROUPS, single ? 0 : rows / QuantMatVecKernels.ROWS);
+        p.setAtIndex(ValueLayout.JAVA_LONG, QuantMatVecKernels.TAIL, single ? rows : rows % QuantMatVecKernels.ROWS);
         p.setAtIndex(ValueLayout.JAVA_LONG, QuantMatVecKernels.CONSTANTS, NATIVE.constants());
-        NATIVE.run(type == GgmlType.Q4_0 ? QuantMatVecKernels.Q4_0 : QuantMatVecKernels.Q8_0, p.address());
+        p.setAtIndex(ValueLayout.JAVA_LONG, QuantMatVecKernels.SCRATCH, p.address() + SCRATCH_AT);
+        int format =
+                switch (type) {
+                    case Q4_0 -> QuantMatVecKernels.Q4_0;
+                    case Q8_0 -> QuantMatVecKernels.Q8_0;
+                    default -> QuantMatVecKernels.Q6_K;
+                };
+        NATIVE.run(format, p.address());
     }
 
     /**

@@ -381,6 +381,37 @@ public final class Assembler {
         emit(0xC0 | (dst & 7) << 3 | (b & 7));
     }
 
+    /** {@code vpslld dst, src, imm8}: each int32 lane shifted left. */
+    public void vpslld(int dst, int src, int imm) {
+        vector(dst);
+        vector(src);
+        // 72 /6 ib: the ModRM reg field is the opcode extension 6, the destination is EVEX.vvvv.
+        evexPrefix(PP_66, MAP_0F, 6, dst, (src >> 3) & 1, (src >> 4) & 1);
+        emit(0x72);
+        emit(0xC0 | 6 << 3 | (src & 7));
+        emit(imm);
+    }
+
+    /** {@code vpandd dst, a, b}. */
+    public void vpandd(int dst, int a, int b) {
+        evexReg(PP_66, MAP_0F, 0xDB, dst, a, b);
+    }
+
+    /** {@code vpord dst, a, b}. */
+    public void vpord(int dst, int a, int b) {
+        evexReg(PP_66, MAP_0F, 0xEB, dst, a, b);
+    }
+
+    /** {@code vpsubd dst, a, b}: {@code a - b} per int32 lane. */
+    public void vpsubd(int dst, int a, int b) {
+        evexReg(PP_66, MAP_0F, 0xFA, dst, a, b);
+    }
+
+    /** {@code vmulps dst, a, b}. */
+    public void vmulps(int dst, int a, int b) {
+        evexReg(PP_NONE, MAP_0F, 0x59, dst, a, b);
+    }
+
     /**
      * {@code vmovss dword mem, xmm} (VEX, registers 0-15): lane 0 stored. The one scalar store the
      * kernels make, so it is VEX-encoded rather than carrying a length-ignored EVEX form.

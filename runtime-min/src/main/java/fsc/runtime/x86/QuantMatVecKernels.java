@@ -44,31 +44,46 @@ import java.lang.invoke.MethodHandle;
  */
 public final class QuantMatVecKernels {
     /** Parameter block slots. */
-    public static final int W = 0, ROW_BYTES = 1, X = 2, BLOCKS = 3, Y = 4, GROUPS = 5, TAIL = 6, CONSTANTS = 7;
+    public static final int W = 0,
+            ROW_BYTES = 1,
+            X = 2,
+            BLOCKS = 3,
+            Y = 4,
+            GROUPS = 5,
+            TAIL = 6,
+            CONSTANTS = 7,
+            SCRATCH = 8;
     /** Longs in a parameter block. */
-    public static final int PARAMS = 8;
+    public static final int PARAMS = 9;
 
     /** Rows a kernel interleaves. */
     public static final int ROWS = 4;
 
     /** The weight formats with a kernel. */
-    public static final int Q4_0 = 0, Q8_0 = 1;
+    public static final int Q4_0 = 0, Q8_0 = 1, Q6_K = 2;
 
     private static final FunctionDescriptor SIGNATURE = FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG);
 
-    /** Byte offsets in the constants: the nibble floats, the four rotations, then the f16 table. */
-    private static final int NIBBLES = 0, ROTATIONS = 64, HALVES = ROTATIONS + 4 * 64;
+    /**
+     * Byte offsets in the constants: the nibble floats, the four rotations, Q6_K's int masks 0x0F and
+     * 0x30 and its offset 32 (each in all sixteen lanes), then the f16 table.
+     */
+    private static final int NIBBLES = 0, ROTATIONS = 64, Q6_MASKS = ROTATIONS + 4 * 64, HALVES = Q6_MASKS + 3 * 64;
 
-    /** Registers the code keeps constants in: the nibble table and the rotations by 8, 4, 2, 1. */
-    private static final int NIBBLE_TABLE = 31, ROTATE_BASE = 27;
+    /**
+     * Registers the code keeps constants in: the nibble table, the rotations by 8, 4, 2, 1, and Q6_K's
+     * masks 0x0F, 0x30 and offset 32.
+     */
+    private static final int NIBBLE_TABLE = 31, ROTATE_BASE = 27, Q6_MASK_BASE = 24;
 
-    private final MethodHandle[] byFormat = new MethodHandle[2];
+    private final MethodHandle[] byFormat = new MethodHandle[3];
     private final MemorySegment constants;
 
     private QuantMatVecKernels(float[] halfTable) {
         constants = constants(halfTable);
         byFormat[Q4_0] = ExecutableMemory.link(code(Q4_0), SIGNATURE);
         byFormat[Q8_0] = ExecutableMemory.link(code(Q8_0), SIGNATURE);
+        byFormat[Q6_K] = ExecutableMemory.link(code(Q6_K), SIGNATURE);
     }
 
     /**
@@ -111,13 +126,19 @@ public final class QuantMatVecKernels {
                 c.set(ValueLayout.JAVA_INT, ROTATIONS + 64L * step + 4L * i, (i + h) % 16);
             }
         }
+        int[] masks = {0x0F, 0x30, 32};
+        for (int m = 0; m < masks.length; m++) {
+            for (int i = 0; i < 16; i++) {
+                c.set(ValueLayout.JAVA_INT, Q6_MASKS + 64L * m + 4L * i, masks[m]);
+            }
+        }
         MemorySegment.copy(halfTable, 0, c, ValueLayout.JAVA_FLOAT, HALVES, halfTable.length);
         return c;
     }
 
     /** The machine code of the kernel for {@code format}. */
     static byte[] code(int format) {
-        if (format != Q4_0 && format != Q8_0) {
+        if (format != Q4_0 && format != Q8_0 && format != Q6_K) {
             throw new IllegalArgumentException("matvec format " + format);
         }
         Assembler x = new Assembler();
@@ -141,16 +162,29 @@ public final class QuantMatVecKernels {
         for (int step = 0; step < 4; step++) {
             x.vmovupsLoad(ROTATE_BASE + step, Mem.at(R11, ROTATIONS + 64 * step));
         }
+        for (int m = 0; m < 3; m++) {
+            x.vmovupsLoad(Q6_MASK_BASE + m, Mem.at(R11, Q6_MASKS + 64 * m));
+        }
         x.add(R11, HALVES);
         x.lea(R12, Mem.at(R10, R10, 2)); // 3 · rowBytes: row 3's offset
-        x.test(R9);
-        x.jz(tail);
-        rowLoop(x, format, ROWS);
-        x.bind(tail);
-        x.mov(R9, R14);
-        x.test(R9);
-        x.jz(done);
-        rowLoop(x, format, 1);
+        if (format == Q6_K) {
+            // One row at a time (the caller passes every row as the tail): a row's four chains
+            // already keep the FMA ports busy.
+            x.mov(R9, R14);
+            x.movLoad(R14, param(SCRATCH));
+            x.test(R9);
+            x.jz(done);
+            q6kRowLoop(x);
+        } else {
+            x.test(R9);
+            x.jz(tail);
+            rowLoop(x, format, ROWS);
+            x.bind(tail);
+            x.mov(R9, R14);
+            x.test(R9);
+            x.jz(done);
+            rowLoop(x, format, 1);
+        }
         x.bind(done);
         x.pop(R14);
         x.pop(R13);
@@ -217,6 +251,88 @@ public final class QuantMatVecKernels {
         } else {
             x.addReg(RSI, R10);
         }
+        x.dec(R9);
+        x.jnz(row);
+    }
+
+    /**
+     * Q6_K rows (210-byte blocks of 256: ql[128], qh[64], scales[16], f16 d), one per pass, as
+     * {@code KQuantMatVec.q6_K}: per block the sixteen {@code d · scale} written to the scratch at
+     * r14, then per half and run pair the four values {@code (low bits | high bits << 4) - 32} of
+     * {@code a = ql[l]}, {@code c = ql[l + 32]}, {@code h = qh[l]} on int lanes, converted, times
+     * the activation, and added to four chains with the run's scale broadcast from the scratch.
+     */
+    private static void q6kRowLoop(Assembler x) {
+        int row = x.newLabel();
+        int block = x.newLabel();
+        int lo = Q6_MASK_BASE, hiBits = Q6_MASK_BASE + 1, offset = Q6_MASK_BASE + 2;
+        x.bind(row);
+        x.mov(RDI, RSI);
+        x.mov(RAX, RDX);
+        x.mov(RCX, R13);
+        for (int a = 0; a < 4; a++) {
+            x.vpxord(a, a, a);
+        }
+        x.bind(block);
+        x.movzxWord(RBX, Mem.at(RDI, 208));
+        x.vbroadcastss(4, new Mem(R11, RBX, 4, 0));
+        x.vpmovsxbd(5, Mem.at(RDI, 192));
+        x.vcvtdq2ps(5, 5);
+        x.vmulps(5, 5, 4);
+        x.vmovdqu32Store(Mem.at(R14, 0), 5);
+        for (int half = 0; half < 2; half++) {
+            for (int l = 0; l < 2; l++) {
+                int sc = 8 * half + l;
+                x.vpmovzxbd(6, Mem.at(RDI, 64 * half + 16 * l)); // a
+                x.vpmovzxbd(7, Mem.at(RDI, 64 * half + 32 + 16 * l)); // c
+                x.vpmovzxbd(8, Mem.at(RDI, 128 + 32 * half + 16 * l)); // h
+                // v1 = (a & 0x0F | (h << 4) & 0x30) - 32
+                x.vpandd(9, 6, lo);
+                x.vpslld(13, 8, 4);
+                x.vpandd(13, 13, hiBits);
+                x.vpord(9, 9, 13);
+                x.vpsubd(9, 9, offset);
+                x.vcvtdq2ps(9, 9);
+                // v2 = (c & 0x0F | (h << 2) & 0x30) - 32
+                x.vpandd(10, 7, lo);
+                x.vpslld(13, 8, 2);
+                x.vpandd(13, 13, hiBits);
+                x.vpord(10, 10, 13);
+                x.vpsubd(10, 10, offset);
+                x.vcvtdq2ps(10, 10);
+                // v3 = (a >>> 4 | h & 0x30) - 32
+                x.vpsrld(11, 6, 4);
+                x.vpandd(13, 8, hiBits);
+                x.vpord(11, 11, 13);
+                x.vpsubd(11, 11, offset);
+                x.vcvtdq2ps(11, 11);
+                // v4 = (c >>> 4 | (h >>> 2) & 0x30) - 32
+                x.vpsrld(12, 7, 4);
+                x.vpsrld(13, 8, 2);
+                x.vpandd(13, 13, hiBits);
+                x.vpord(12, 12, 13);
+                x.vpsubd(12, 12, offset);
+                x.vcvtdq2ps(12, 12);
+                for (int v = 0; v < 4; v++) {
+                    x.vmulps(9 + v, 9 + v, Mem.at(RAX, 512 * half + 64 * l + 128 * v));
+                    x.vfmadd231psBroadcast(v, 9 + v, Mem.at(R14, 4 * (sc + 2 * v)));
+                }
+            }
+        }
+        x.add(RDI, 210);
+        x.add(RAX, 1024);
+        x.dec(RCX);
+        x.jnz(block);
+        x.vaddps(0, 0, 1);
+        x.vaddps(2, 2, 3);
+        x.vaddps(0, 0, 2);
+        for (int step = 0; step < 4; step++) {
+            x.vpermd(8, ROTATE_BASE + step, 0);
+            x.vaddps(0, 0, 8);
+        }
+        x.vmovssStore(Mem.at(R8, 0), 0);
+        x.add(R8, 4);
+        x.addReg(RSI, R10);
         x.dec(R9);
         x.jnz(row);
     }

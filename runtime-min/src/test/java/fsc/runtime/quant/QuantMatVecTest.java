@@ -66,7 +66,7 @@ class QuantMatVecTest {
     }
 
     /**
-     * With the activation and output in native memory (as the decoder keeps them) Q4_0 and Q8_0 run
+     * With the activation and output in native memory (as the decoder keeps them) Q4_0, Q8_0 and Q6_K run
      * the machine-code kernel where this CPU has one ({@link QuantMatVec#nativeKernels}): four rows
      * interleaved, then single rows, so ranges with every remainder are taken. Each row must be the
      * single-row dot's bits, the outputs outside the range untouched.
@@ -74,18 +74,19 @@ class QuantMatVecTest {
     @ParameterizedTest
     @EnumSource(
             value = GgmlType.class,
-            names = {"Q4_0", "Q8_0"})
+            names = {"Q4_0", "Q8_0", "Q6_K"})
     void nativeActivationsGiveTheSingleRowDotsBits(GgmlType type) {
         Random rnd = new Random(40 + type.ordinal());
-        int n = 9 * 32;
+        int n = (type == GgmlType.Q6_K ? 3 : 9) * type.blockSize();
         int rows = 23;
         long rowBytes = type.bytesFor(n);
         MemorySegment w = Arena.ofAuto().allocate(rows * rowBytes + 7).asSlice(7); // odd address
         for (long i = 0; i < w.byteSize(); i++) {
             w.set(ValueLayout.JAVA_BYTE, i, (byte) rnd.nextInt());
         }
-        for (long at = 0; at < w.byteSize(); at += type.blockBytes()) {
-            w.set(I16, at, Float.floatToFloat16((float) rnd.nextGaussian() * 0.05f));
+        for (long at = 0; at + type.blockBytes() <= w.byteSize(); at += type.blockBytes()) {
+            long d = type == GgmlType.Q6_K ? at + 208 : at; // Q6_K's scale ends its block
+            w.set(I16, d, Float.floatToFloat16((float) rnd.nextGaussian() * 0.05f));
         }
         float[] x = new float[n];
         for (int i = 0; i < n; i++) {
@@ -104,15 +105,19 @@ class QuantMatVecTest {
             MemorySegment y = Arena.ofAuto().allocate(yOffset + 4L * rows);
             y.fill((byte) 0x7f);
             QuantMatVec.rows(type, w, x, xs, n, y, yOffset, range[0], range[1]);
+            // The same rows with the activation on the heap: the Vector API kernels.
+            MemorySegment javaY = Arena.ofAuto().allocate(4L * rows);
+            QuantMatVec.rows(type, w, x, heapX, n, javaY, 0, 0, rows);
             for (int j = 0; j < rows; j++) {
                 int got = y.get(ValueLayout.JAVA_INT_UNALIGNED, yOffset + 4L * j);
                 if (j < range[0] || j >= range[1]) {
                     assertEquals(0x7f7f7f7f, got, "row " + j + " is outside " + range[0] + ".." + range[1]);
                     continue;
                 }
-                float single = QuantDot.dot(type, w, j * rowBytes, heapX, 0L, n);
-                assertEquals(
-                        Float.floatToRawIntBits(single), got, type + " row " + j + " of " + range[0] + ".." + range[1]);
+                int java = javaY.get(ValueLayout.JAVA_INT_UNALIGNED, 4L * j);
+                assertEquals(java, got, type + " row " + j + " of " + range[0] + ".." + range[1]);
+                float ref = Dequantize.dot(type, w, j * rowBytes, x, 0, n);
+                assertEquals(ref, Float.intBitsToFloat(got), 1e-3f * (1 + Math.abs(ref)), type + " row " + j);
             }
         }
     }

@@ -75,6 +75,13 @@ class AssemblerTest {
         check("62920540b8844d00000000", x -> x.vfmadd231ps(0, 31, new Mem(R13, R9, 2, 0))); // [r13+r9*2+0x0]
         check("c4c16259da", x -> x.vmulss(3, 3, 10)); // vmulss xmm3,xmm3,xmm10
         check("c4417259e1", x -> x.vmulss(12, 1, 9)); // vmulss xmm12,xmm1,xmm9
+        check("62d1154872f004", x -> x.vpslld(13, 8, 4)); // vpslld zmm13,zmm8,0x4
+        check("62915d4072f302", x -> x.vpslld(20, 27, 2)); // vpslld zmm20,zmm27,0x2
+        check("62114d48dbc8", x -> x.vpandd(9, 6, 24)); // vpandd zmm9,zmm6,zmm24
+        check("62511d48ebe5", x -> x.vpord(12, 12, 13)); // vpord zmm12,zmm12,zmm13
+        check("62113548faca", x -> x.vpsubd(9, 9, 26)); // vpsubd zmm9,zmm9,zmm26
+        check("62f1544859ec", x -> x.vmulps(5, 5, 4)); // vmulps zmm5,zmm5,zmm4
+        check("62e10c4059ca", x -> x.vmulps(17, 30, 2)); // vmulps zmm17,zmm30,zmm2
         check("c5f877c3", x -> {
             x.vzeroupper();
             x.ret();
