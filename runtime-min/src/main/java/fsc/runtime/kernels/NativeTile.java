@@ -62,6 +62,51 @@ final class NativeTile {
     }
 
     /**
+     * {@code tiles} tiles of {@code rows} rows (each but the last {@link Sgemm#MR} rows) of one
+     * panel, one call: tile {@code t}'s C at {@code c + co + t · MR · cRow}. A is at native address
+     * {@code a}: packed ({@code lda} 0; the next tile's A {@code MR · kc} floats on), or read in
+     * place, rows {@code lda} bytes apart, consecutive k adjacent. While the first tile runs, B
+     * {@code prefetch} bytes further on (the next panel) is fetched into L2. Otherwise as {@link
+     * #run}; the caller has checked {@link #applies}.
+     */
+    static void runTiles(
+            int rows,
+            int tiles,
+            long a,
+            long lda,
+            int kc,
+            MemorySegment b,
+            long bo,
+            long bRow,
+            long prefetch,
+            MemorySegment c,
+            long co,
+            long cRow,
+            boolean acc,
+            MemorySegment bias,
+            long biasOff) {
+        MemorySegment p = PARAMS.get();
+        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.A, a);
+        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.LDA, lda);
+        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.A_TILE, lda == 0 ? 4L * Sgemm.MR * kc : Sgemm.MR * lda);
+        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.TILES, tiles);
+        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.B, b.address() + bo);
+        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.B_ROW, bRow);
+        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.PF, prefetch);
+        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.C, c.address() + co);
+        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.C_ROW, cRow);
+        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.K, kc);
+        int start = FmaGemmKernels.ZERO;
+        if (acc) {
+            start = FmaGemmKernels.ACC;
+        } else if (bias != null) {
+            start = FmaGemmKernels.BIAS;
+            p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.BIAS_ROW, bias.address() + biasOff);
+        }
+        FMA.runTiles(rows, start, lda != 0, p.address());
+    }
+
+    /**
      * {@code floats[0..count)} in native memory, in {@code into} when it is large enough, else in a
      * new segment (returned either way).
      */

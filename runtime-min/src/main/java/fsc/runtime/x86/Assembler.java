@@ -315,6 +315,18 @@ public final class Assembler {
         evexMem(PP_NONE, MAP_0F, 0x10, zmm, 0, m);
     }
 
+    /** {@code prefetcht1 byte mem}: the line into L2 (and outer levels), never a fault. */
+    public void prefetcht1(Mem m) {
+        int x = m.index() == NONE ? 0 : m.index() >> 3 & 1;
+        int b = m.base() >> 3 & 1;
+        if (x != 0 || b != 0) {
+            emit(0x40 | x << 1 | b);
+        }
+        emit(0x0F);
+        emit(0x18);
+        modrm(2, m);
+    }
+
     // ---- encoding ----
 
     private void evexReg(int pp, int map, int opcode, int reg, int vvvv, int rm) {

@@ -108,6 +108,23 @@ class AssemblerTest {
         }
     }
 
+    @Test
+    void encodesTheF32TilesKernelsForms() {
+        check("0f18941a40000000", x -> x.prefetcht1(new Mem(RDX, RBX, 1, 0x40))); // prefetcht1 [rdx+rbx*1+0x40]
+        check("430f18941800000000", x -> x.prefetcht1(Mem.at(R8, R11, 1))); // prefetcht1 [r8+r11*1+0x0]
+        for (int start = FmaGemmKernels.ZERO; start <= FmaGemmKernels.BIAS; start++) {
+            for (int rows = 1; rows <= FmaGemmKernels.MR; rows++) {
+                for (boolean strided : new boolean[] {false, true}) {
+                    assertEquals(
+                            HexFormat.of().formatHex(FmaGemmKernels.tilesCode(rows, start, strided)),
+                            HexFormat.of().formatHex(FmaGemmKernels.tilesCode(rows, start, strided)));
+                }
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> FmaGemmKernels.tilesCode(0, 0, true));
+        assertThrows(IllegalArgumentException.class, () -> FmaGemmKernels.tilesCode(FmaGemmKernels.MR + 1, 0, true));
+    }
+
     private static void check(String hex, Consumer<Assembler> emit) {
         Assembler x = new Assembler();
         emit.accept(x);
