@@ -452,15 +452,34 @@ public final class Sgemm {
                         // while they are in L1.
                         MemorySegment addBias = k0 == 0 && !accumulate ? bias : null;
                         long bOffP = biasOff + (long) p * NR * Float.BYTES;
+                        boolean last = k0 + kc >= k;
+                        // Exact GELU of a full panel runs on the machine-code tile's registers.
+                        boolean nativeGelu = fast && last && cols == NR && activation == GemmEpilogue.Activation.GELU;
                         if (fast) {
                             long pf = main && p + 1 < mainPanels ? bPanel : 0;
                             nativeTiles(
-                                    ws, inPlace, i0, i1, kc, aK0, bs, bo, stride, pf, co, cols, acc, addBias, bOffP);
+                                    ws,
+                                    inPlace,
+                                    i0,
+                                    i1,
+                                    kc,
+                                    aK0,
+                                    bs,
+                                    bo,
+                                    stride,
+                                    pf,
+                                    co,
+                                    cols,
+                                    acc,
+                                    addBias,
+                                    bOffP,
+                                    nativeGelu);
                         } else {
                             tiles(ws, i0, i1, kc, aK0, bs, bo, stride, co, cols, acc, addBias, bOffP);
                         }
-                        boolean last = k0 + kc >= k;
-                        if (last && (activation != GemmEpilogue.Activation.NONE || accumulate && bias != null)) {
+                        if (last
+                                && !nativeGelu
+                                && (activation != GemmEpilogue.Activation.NONE || accumulate && bias != null)) {
                             epilogue(i0, i1, p * NR, cols, accumulate ? bias : null, activation);
                         }
                     }
@@ -573,7 +592,8 @@ public final class Sgemm {
                 int cols,
                 boolean acc,
                 MemorySegment addBias,
-                long bOff) {
+                long bOff,
+                boolean gelu) {
             long aBlock = inPlace ? a.address() + aK0 + i0 * aRow : ws.aNative.address();
             long lda = inPlace ? aRow : 0;
             long aTile = inPlace ? MR * aRow : 4L * MR * kc;
@@ -583,7 +603,7 @@ public final class Sgemm {
                 long ci = co + i0 * cRow;
                 if (full > 0) {
                     NativeTile.runTiles(
-                            MR, full, aBlock, lda, kc, bs, bo, stride, prefetch, c, ci, cRow, acc, addBias, bOff);
+                            MR, full, aBlock, lda, kc, bs, bo, stride, prefetch, c, ci, cRow, acc, addBias, bOff, gelu);
                 }
                 if (rest > 0) {
                     NativeTile.runTiles(
@@ -601,7 +621,8 @@ public final class Sgemm {
                             cRow,
                             acc,
                             addBias,
-                            bOff);
+                            bOff,
+                            gelu);
                 }
                 return;
             }
@@ -644,7 +665,8 @@ public final class Sgemm {
                         tileRow,
                         acc,
                         tileBias,
-                        tileBiasOff);
+                        tileBiasOff,
+                        false);
                 for (int r = 0; r < rows; r++) {
                     MemorySegment.copy(tile, r * tileRow, c, ci + r * cRow, colBytes);
                 }

@@ -59,15 +59,39 @@ public final class FmaGemmKernels {
     /** Parameter block slots. */
     public static final int A = 0, B = 1, B_ROW = 2, C = 3, C_ROW = 4, K = 5, BIAS_ROW = 6;
     /** Parameter block slots of {@link #runTiles}, after the tile's own. */
-    public static final int LDA = 7, TILES = 8, A_TILE = 9, PF = 10;
+    public static final int LDA = 7, TILES = 8, A_TILE = 9, PF = 10, CONSTANTS = 11;
     /** Longs in a parameter block. */
-    public static final int PARAMS = 11;
+    public static final int PARAMS = 12;
+
+    /**
+     * The GELU epilogue's constant table ({@link #CONSTANTS}, 4-byte slots): the caller fills it
+     * with the values its reference GELU uses, so the bits are the reference's.
+     */
+    public static final int K_SQRT_HALF = 0,
+            K_ABS = 1,
+            K_ONE = 2,
+            K_HALF = 3,
+            K_SERIES_LIMIT = 4,
+            K_SIGN = 5,
+            K_EXP_LO = 6,
+            K_EXP_HI = 7,
+            K_LOG2E = 8,
+            K_SHIFTER = 9,
+            K_NEG_LN2_HI = 10,
+            K_NEG_LN2_LO = 11,
+            K_P0 = 12,
+            K_INT_127 = 18,
+            K_ZERO = 19,
+            K_SERIES = 20,
+            K_ERFCC = 29;
+    /** Terms of the erf series and of the erfc polynomial; slots in the constant table. */
+    public static final int SERIES_TERMS = 9, ERFCC_TERMS = 10, CONSTANT_SLOTS = K_ERFCC + ERFCC_TERMS;
 
     private static final FunctionDescriptor SIGNATURE = FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG);
 
     private final MethodHandle[] byStart = new MethodHandle[3];
-    /** Tiles kernels by [strided][start][rows - 1], linked on first use. */
-    private final MethodHandle[][][] tiles = new MethodHandle[2][3][MR];
+    /** Tiles kernels by [gelu][strided][start][rows - 1], linked on first use. */
+    private final MethodHandle[][][][] tiles = new MethodHandle[2][2][3][MR];
 
     private FmaGemmKernels() {
         for (int start = ZERO; start <= BIAS; start++) {
@@ -95,10 +119,10 @@ public final class FmaGemmKernels {
      * Runs {@link #TILES} tiles of {@code rows} rows each as the block at {@code params} describes
      * (slots {@link #A} to {@link #PF}); the caller guarantees every size.
      */
-    public void runTiles(int rows, int start, boolean strided, long params) {
-        MethodHandle h = tiles[strided ? 1 : 0][start][rows - 1];
+    public void runTiles(int rows, int start, boolean strided, boolean gelu, long params) {
+        MethodHandle h = tiles[gelu ? 1 : 0][strided ? 1 : 0][start][rows - 1];
         if (h == null) {
-            h = linkTiles(rows, start, strided);
+            h = linkTiles(rows, start, strided, gelu);
         }
         try {
             h.invokeExact(params);
@@ -109,11 +133,11 @@ public final class FmaGemmKernels {
         }
     }
 
-    private synchronized MethodHandle linkTiles(int rows, int start, boolean strided) {
-        MethodHandle h = tiles[strided ? 1 : 0][start][rows - 1];
+    private synchronized MethodHandle linkTiles(int rows, int start, boolean strided, boolean gelu) {
+        MethodHandle h = tiles[gelu ? 1 : 0][strided ? 1 : 0][start][rows - 1];
         if (h == null) {
-            h = ExecutableMemory.link(tilesCode(rows, start, strided), SIGNATURE);
-            tiles[strided ? 1 : 0][start][rows - 1] = h;
+            h = ExecutableMemory.link(tilesCode(rows, start, strided, gelu), SIGNATURE);
+            tiles[gelu ? 1 : 0][strided ? 1 : 0][start][rows - 1] = h;
         }
         return h;
     }
@@ -124,7 +148,7 @@ public final class FmaGemmKernels {
      * tile, r10 cRow, rcx k left, rbp tiles left, r12–r15 lda, 3·lda, 5·lda, 7·lda (strided), r11
      * and rbx C rows 3 and 6 at the ends of a tile, rbx the prefetch distance during the first.
      */
-    static byte[] tilesCode(int rows, int start, boolean strided) {
+    static byte[] tilesCode(int rows, int start, boolean strided, boolean gelu) {
         if (rows < 1 || rows > MR || start < ZERO || start > BIAS) {
             throw new IllegalArgumentException("tiles of " + rows + " rows, start " + start);
         }
@@ -146,11 +170,11 @@ public final class FmaGemmKernels {
         }
         int done = x.newLabel();
         int loop = x.newLabel();
-        tile(x, rows, start, strided, true);
+        tile(x, rows, start, strided, gelu, true);
         x.dec(RBP);
         x.jz(done);
         x.bind(loop);
-        tile(x, rows, start, strided, false);
+        tile(x, rows, start, strided, gelu, false);
         x.dec(RBP);
         x.jnz(loop);
         x.bind(done);
@@ -163,7 +187,7 @@ public final class FmaGemmKernels {
     }
 
     /** One tile of {@link #tilesCode}; advances r8 and rax to the next tile. */
-    private static void tile(Assembler x, int rows, int start, boolean strided, boolean prefetch) {
+    private static void tile(Assembler x, int rows, int start, boolean strided, boolean gelu, boolean prefetch) {
         int loop = x.newLabel();
         int store = x.newLabel();
         x.mov(RSI, RAX);
@@ -206,6 +230,14 @@ public final class FmaGemmKernels {
         x.dec(RCX);
         x.jnz(loop);
         x.bind(store);
+        if (gelu) {
+            x.movLoad(RBX, param(CONSTANTS));
+            for (int r = 0; r < rows; r++) {
+                for (int c = 0; c < 2; c++) {
+                    gelu(x, acc(r, c));
+                }
+            }
+        }
         if (rows > 3) {
             cRows(x);
         }
@@ -217,6 +249,80 @@ public final class FmaGemmKernels {
         x.lea(R8, Mem.at(R8, R10, 8));
         x.movLoad(RCX, param(A_TILE));
         x.addReg(RAX, RCX);
+    }
+
+    /**
+     * {@code v = gelu(v)} on one accumulator, with the constant table at rbx, zmm16–29 and k1–k2 as
+     * scratch: exact GELU {@code x/2 · (1 + erf(x/√2))}, erf by its series below {@link
+     * #K_SERIES_LIMIT} and {@code 1 − t·e^(−z² + P(t))}, {@code t = 1/(1 + z/2)} above, e^x by
+     * Cephes' range reduction and polynomial with the exponent built from the shifter's bits. The
+     * operations, their operand values and their order are those of {@code FloatMath.geluRows}'s
+     * vector loop and {@code VectorExp.exp}, each IEEE-exact (one rounding per operation, FMAs
+     * fused), so each lane gets the reference's bits.
+     */
+    private static void gelu(Assembler x, int v) {
+        final int h = 16, h2 = 17, small = 18, z = 19, d = 20, t = 21, q = 22, t2 = 23, e = 24;
+        final int rr = 25, sa = 26, sb = 27, large = 28, neg = 29;
+        x.vmulpsBroadcast(h, v, k(K_SQRT_HALF));
+        x.vmulps(h2, h, h);
+        x.vbroadcastss(small, k(K_SERIES + SERIES_TERMS - 1));
+        for (int j = SERIES_TERMS - 2; j >= 0; j--) {
+            x.vfmadd213psBroadcast(small, h2, k(K_SERIES + j));
+        }
+        x.vmulps(small, h, small);
+        x.vpanddBroadcast(z, h, k(K_ABS));
+        x.vbroadcastss(d, k(K_ONE));
+        x.vfmadd231psBroadcast(d, z, k(K_HALF));
+        x.vbroadcastss(t, k(K_ONE));
+        x.vdivps(t, t, d);
+        x.vbroadcastss(q, k(K_ERFCC + ERFCC_TERMS - 1));
+        for (int j = ERFCC_TERMS - 2; j >= 0; j--) {
+            x.vfmadd213psBroadcast(q, t, k(K_ERFCC + j));
+        }
+        x.vfnmadd231ps(q, z, z);
+        // e = exp(q), q clamped to [LO, HI] by compare and blend (NaN compares false and stays).
+        x.vcmppsBroadcast(1, q, k(K_EXP_LO), Assembler.LT_OQ);
+        x.vblendmpsBroadcast(q, 1, q, k(K_EXP_LO));
+        x.vcmppsBroadcast(1, q, k(K_EXP_HI), Assembler.GT_OQ);
+        x.vblendmpsBroadcast(q, 1, q, k(K_EXP_HI));
+        x.vbroadcastss(t2, k(K_SHIFTER));
+        x.vfmadd231psBroadcast(t2, q, k(K_LOG2E));
+        x.vsubpsBroadcast(e, t2, k(K_SHIFTER));
+        x.vfmadd231psBroadcast(q, e, k(K_NEG_LN2_HI));
+        x.vfmadd231psBroadcast(q, e, k(K_NEG_LN2_LO));
+        x.vbroadcastss(e, k(K_P0 + 4));
+        x.vfmadd231psBroadcast(e, q, k(K_P0 + 5));
+        for (int j = 3; j >= 0; j--) {
+            x.vfmadd213psBroadcast(e, q, k(K_P0 + j));
+        }
+        x.vmulps(rr, q, q);
+        x.vfmadd213ps(e, rr, q);
+        x.vaddpsBroadcast(e, e, k(K_ONE));
+        x.vpsrad(sa, t2, 1);
+        x.vpsubd(sb, t2, sa);
+        x.vpadddBroadcast(sa, sa, k(K_INT_127));
+        x.vpslld(sa, sa, 23);
+        x.vpadddBroadcast(sb, sb, k(K_INT_127));
+        x.vpslld(sb, sb, 23);
+        x.vmulps(e, e, sa);
+        x.vmulps(e, e, sb);
+        // erf = z < limit ? small : sign(h) · (1 − t·e); gelu = (v · 0.5) · (erf + 1).
+        x.vmulps(e, t, e);
+        x.vbroadcastss(large, k(K_ONE));
+        x.vsubps(large, large, e);
+        x.vpxordBroadcast(neg, large, k(K_SIGN));
+        x.vcmppsBroadcast(1, h, k(K_ZERO), Assembler.LT_OQ);
+        x.vblendmps(large, 1, large, neg);
+        x.vcmppsBroadcast(2, z, k(K_SERIES_LIMIT), Assembler.LT_OQ);
+        x.vblendmps(large, 2, large, small);
+        x.vaddpsBroadcast(large, large, k(K_ONE));
+        x.vmulpsBroadcast(v, v, k(K_HALF));
+        x.vmulps(v, v, large);
+    }
+
+    /** Slot {@code i} of the constant table at rbx. */
+    private static Mem k(int i) {
+        return Mem.at(RBX, 4 * i);
     }
 
     /** r11 = C row 3, rbx = C row 6 of the tile at r8 (rows r10 bytes apart). */
