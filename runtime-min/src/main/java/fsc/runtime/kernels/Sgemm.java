@@ -47,8 +47,6 @@ public final class Sgemm {
 
     private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
 
-    static boolean AB_OLD = false; // TEMP A/B
-
     private Sgemm() {}
 
     /** Columns per packed panel: two vectors of the CPU's preferred float species. */
@@ -415,8 +413,7 @@ public final class Sgemm {
             // Machine code takes every tile when all operands are native memory; it then reads a
             // row-major A in place (alpha 1: packing would only copy it), else a native copy of
             // the packed block.
-            boolean fast =
-                    !AB_OLD && NativeTile.applies(b, c, bias) && (bTail == MemorySegment.NULL || bTail.isNative());
+            boolean fast = NativeTile.applies(b, c, bias) && (bTail == MemorySegment.NULL || bTail.isNative());
             boolean inPlace = fast && alpha == 1f && aK == Float.BYTES && a.isNative();
             if (inPlace) {
                 long last = aOff + (rowTo - 1) * aRow + (long) k * Float.BYTES;

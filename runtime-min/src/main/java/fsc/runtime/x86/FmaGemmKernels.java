@@ -20,6 +20,9 @@ import fsc.runtime.x86.Assembler.Mem;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * {@code f32_gemm_8x32__avx512}: the register tile of {@code Sgemm} in machine code. Eight rows of
@@ -230,20 +233,30 @@ public final class FmaGemmKernels {
         x.dec(RCX);
         x.jnz(loop);
         x.bind(store);
-        if (gelu) {
-            x.movLoad(RBX, param(CONSTANTS));
-            for (int r = 0; r < rows; r++) {
-                for (int c = 0; c < 2; c++) {
-                    gelu(x, acc(r, c));
-                }
-            }
-        }
         if (rows > 3) {
             cRows(x);
         }
         for (int r = 0; r < rows; r++) {
             for (int c = 0; c < 2; c++) {
                 x.vmovdqu32Store(cRow(r, 64 * c), acc(r, c));
+            }
+        }
+        if (gelu) {
+            // GELU on the stored rows, now in L1, two vectors at a time: each is a chain of ~50
+            // dependent operations, so two interleaved chains with their own registers (all 32
+            // are free once the tile is stored) keep both FMA ports busy where one would wait.
+            x.movLoad(RDX, param(CONSTANTS));
+            for (int r = 0; r < rows; r++) {
+                x.vmovdqu32Load(0, cRow(r, 0));
+                x.vmovdqu32Load(1, cRow(r, 64));
+                List<Consumer<Assembler>> first = geluOps(0, 2, 1);
+                List<Consumer<Assembler>> second = geluOps(1, 16, 3);
+                for (int i = 0; i < first.size(); i++) {
+                    first.get(i).accept(x);
+                    second.get(i).accept(x);
+                }
+                x.vmovdqu32Store(cRow(r, 0), 0);
+                x.vmovdqu32Store(cRow(r, 64), 1);
             }
         }
         x.lea(R8, Mem.at(R8, R10, 8));
@@ -260,69 +273,76 @@ public final class FmaGemmKernels {
      * vector loop and {@code VectorExp.exp}, each IEEE-exact (one rounding per operation, FMAs
      * fused), so each lane gets the reference's bits.
      */
-    private static void gelu(Assembler x, int v) {
-        final int h = 16, h2 = 17, small = 18, z = 19, d = 20, t = 21, q = 22, t2 = 23, e = 24;
-        final int rr = 25, sa = 26, sb = 27, large = 28, neg = 29;
-        x.vmulpsBroadcast(h, v, k(K_SQRT_HALF));
-        x.vmulps(h2, h, h);
-        x.vbroadcastss(small, k(K_SERIES + SERIES_TERMS - 1));
-        for (int j = SERIES_TERMS - 2; j >= 0; j--) {
-            x.vfmadd213psBroadcast(small, h2, k(K_SERIES + j));
+    private static List<Consumer<Assembler>> geluOps(int v, int scratch, int mask) {
+        final int h = scratch, h2 = scratch + 1, small = scratch + 2, z = scratch + 3, d = scratch + 4;
+        final int t = scratch + 5, q = scratch + 6, t2 = scratch + 7, e = scratch + 8, rr = scratch + 9;
+        final int sa = scratch + 10, sb = scratch + 11, large = scratch + 12, neg = scratch + 13;
+        final int k1 = mask, k2 = mask + 1;
+        List<Consumer<Assembler>> ops = new ArrayList<>();
+        ops.add(a -> a.vmulpsBroadcast(h, v, k(K_SQRT_HALF)));
+        ops.add(a -> a.vmulps(h2, h, h));
+        ops.add(a -> a.vbroadcastss(small, k(K_SERIES + SERIES_TERMS - 1)));
+        for (int jj = SERIES_TERMS - 2; jj >= 0; jj--) {
+            int j = jj;
+            ops.add(a -> a.vfmadd213psBroadcast(small, h2, k(K_SERIES + j)));
         }
-        x.vmulps(small, h, small);
-        x.vpanddBroadcast(z, h, k(K_ABS));
-        x.vbroadcastss(d, k(K_ONE));
-        x.vfmadd231psBroadcast(d, z, k(K_HALF));
-        x.vbroadcastss(t, k(K_ONE));
-        x.vdivps(t, t, d);
-        x.vbroadcastss(q, k(K_ERFCC + ERFCC_TERMS - 1));
-        for (int j = ERFCC_TERMS - 2; j >= 0; j--) {
-            x.vfmadd213psBroadcast(q, t, k(K_ERFCC + j));
+        ops.add(a -> a.vmulps(small, h, small));
+        ops.add(a -> a.vpanddBroadcast(z, h, k(K_ABS)));
+        ops.add(a -> a.vbroadcastss(d, k(K_ONE)));
+        ops.add(a -> a.vfmadd231psBroadcast(d, z, k(K_HALF)));
+        ops.add(a -> a.vbroadcastss(t, k(K_ONE)));
+        ops.add(a -> a.vdivps(t, t, d));
+        ops.add(a -> a.vbroadcastss(q, k(K_ERFCC + ERFCC_TERMS - 1)));
+        for (int jj = ERFCC_TERMS - 2; jj >= 0; jj--) {
+            int j = jj;
+            ops.add(a -> a.vfmadd213psBroadcast(q, t, k(K_ERFCC + j)));
         }
-        x.vfnmadd231ps(q, z, z);
+        ops.add(a -> a.vfnmadd231ps(q, z, z));
         // e = exp(q), q clamped to [LO, HI] by compare and blend (NaN compares false and stays).
-        x.vcmppsBroadcast(1, q, k(K_EXP_LO), Assembler.LT_OQ);
-        x.vblendmpsBroadcast(q, 1, q, k(K_EXP_LO));
-        x.vcmppsBroadcast(1, q, k(K_EXP_HI), Assembler.GT_OQ);
-        x.vblendmpsBroadcast(q, 1, q, k(K_EXP_HI));
-        x.vbroadcastss(t2, k(K_SHIFTER));
-        x.vfmadd231psBroadcast(t2, q, k(K_LOG2E));
-        x.vsubpsBroadcast(e, t2, k(K_SHIFTER));
-        x.vfmadd231psBroadcast(q, e, k(K_NEG_LN2_HI));
-        x.vfmadd231psBroadcast(q, e, k(K_NEG_LN2_LO));
-        x.vbroadcastss(e, k(K_P0 + 4));
-        x.vfmadd231psBroadcast(e, q, k(K_P0 + 5));
-        for (int j = 3; j >= 0; j--) {
-            x.vfmadd213psBroadcast(e, q, k(K_P0 + j));
+        ops.add(a -> a.vcmppsBroadcast(k1, q, k(K_EXP_LO), Assembler.LT_OQ));
+        ops.add(a -> a.vblendmpsBroadcast(q, k1, q, k(K_EXP_LO)));
+        ops.add(a -> a.vcmppsBroadcast(k1, q, k(K_EXP_HI), Assembler.GT_OQ));
+        ops.add(a -> a.vblendmpsBroadcast(q, k1, q, k(K_EXP_HI)));
+        ops.add(a -> a.vbroadcastss(t2, k(K_SHIFTER)));
+        ops.add(a -> a.vfmadd231psBroadcast(t2, q, k(K_LOG2E)));
+        ops.add(a -> a.vsubpsBroadcast(e, t2, k(K_SHIFTER)));
+        ops.add(a -> a.vfmadd231psBroadcast(q, e, k(K_NEG_LN2_HI)));
+        ops.add(a -> a.vfmadd231psBroadcast(q, e, k(K_NEG_LN2_LO)));
+        ops.add(a -> a.vbroadcastss(e, k(K_P0 + 4)));
+        ops.add(a -> a.vfmadd231psBroadcast(e, q, k(K_P0 + 5)));
+        for (int jj = 3; jj >= 0; jj--) {
+            int j = jj;
+            ops.add(a -> a.vfmadd213psBroadcast(e, q, k(K_P0 + j)));
         }
-        x.vmulps(rr, q, q);
-        x.vfmadd213ps(e, rr, q);
-        x.vaddpsBroadcast(e, e, k(K_ONE));
-        x.vpsrad(sa, t2, 1);
-        x.vpsubd(sb, t2, sa);
-        x.vpadddBroadcast(sa, sa, k(K_INT_127));
-        x.vpslld(sa, sa, 23);
-        x.vpadddBroadcast(sb, sb, k(K_INT_127));
-        x.vpslld(sb, sb, 23);
-        x.vmulps(e, e, sa);
-        x.vmulps(e, e, sb);
+        ops.add(a -> a.vmulps(rr, q, q));
+        ops.add(a -> a.vfmadd213ps(e, rr, q));
+        ops.add(a -> a.vaddpsBroadcast(e, e, k(K_ONE)));
+        ops.add(a -> a.vpsrad(sa, t2, 1));
+        ops.add(a -> a.vpsubd(sb, t2, sa));
+        ops.add(a -> a.vpadddBroadcast(sa, sa, k(K_INT_127)));
+        ops.add(a -> a.vpslld(sa, sa, 23));
+        ops.add(a -> a.vpadddBroadcast(sb, sb, k(K_INT_127)));
+        ops.add(a -> a.vpslld(sb, sb, 23));
+        ops.add(a -> a.vmulps(e, e, sa));
+        ops.add(a -> a.vmulps(e, e, sb));
         // erf = z < limit ? small : sign(h) · (1 − t·e); gelu = (v · 0.5) · (erf + 1).
-        x.vmulps(e, t, e);
-        x.vbroadcastss(large, k(K_ONE));
-        x.vsubps(large, large, e);
-        x.vpxordBroadcast(neg, large, k(K_SIGN));
-        x.vcmppsBroadcast(1, h, k(K_ZERO), Assembler.LT_OQ);
-        x.vblendmps(large, 1, large, neg);
-        x.vcmppsBroadcast(2, z, k(K_SERIES_LIMIT), Assembler.LT_OQ);
-        x.vblendmps(large, 2, large, small);
-        x.vaddpsBroadcast(large, large, k(K_ONE));
-        x.vmulpsBroadcast(v, v, k(K_HALF));
-        x.vmulps(v, v, large);
+        ops.add(a -> a.vmulps(e, t, e));
+        ops.add(a -> a.vbroadcastss(large, k(K_ONE)));
+        ops.add(a -> a.vsubps(large, large, e));
+        ops.add(a -> a.vpxordBroadcast(neg, large, k(K_SIGN)));
+        ops.add(a -> a.vcmppsBroadcast(k1, h, k(K_ZERO), Assembler.LT_OQ));
+        ops.add(a -> a.vblendmps(large, k1, large, neg));
+        ops.add(a -> a.vcmppsBroadcast(k2, z, k(K_SERIES_LIMIT), Assembler.LT_OQ));
+        ops.add(a -> a.vblendmps(large, k2, large, small));
+        ops.add(a -> a.vaddpsBroadcast(large, large, k(K_ONE)));
+        ops.add(a -> a.vmulpsBroadcast(v, v, k(K_HALF)));
+        ops.add(a -> a.vmulps(v, v, large));
+        return ops;
     }
 
-    /** Slot {@code i} of the constant table at rbx. */
+    /** Slot {@code i} of the constant table at rdx. */
     private static Mem k(int i) {
-        return Mem.at(RBX, 4 * i);
+        return Mem.at(RDX, 4 * i);
     }
 
     /** r11 = C row 3, rbx = C row 6 of the tile at r8 (rows r10 bytes apart). */

@@ -27,6 +27,7 @@ public final class SgemmBench {
             packed(par, rows, 384, 1536);
             // As in the model: B from memory (rotated through ~48 MB of copies), bias, GELU.
             model(par, rows, 384, 384, GemmEpilogue.Activation.NONE);
+            model(par, rows, 1536, 384, GemmEpilogue.Activation.NONE);
             model(par, rows, 1536, 384, GemmEpilogue.Activation.GELU);
             model(par, rows, 384, 1536, GemmEpilogue.Activation.NONE);
             // Attention per head: S x 32 · (S x 32)^T, then S x S · S x 32.
@@ -85,19 +86,6 @@ public final class SgemmBench {
     }
 
     private static void report(String name, int m, int n, int k, Runnable call) {
-        if (Boolean.getBoolean("ab")) {
-            for (int round = 0; round < 3; round++) {
-                Sgemm.AB_OLD = true;
-                report1(name + " old", m, n, k, call);
-                Sgemm.AB_OLD = false;
-                report1(name + " new", m, n, k, call);
-            }
-            return;
-        }
-        report1(name, m, n, k, call);
-    }
-
-    private static void report1(String name, int m, int n, int k, Runnable call) {
         double flops = 2.0 * m * n * k;
         int reps = (int) Math.max(2, 2e8 / flops);
         for (int i = 0; i < 10 * reps; i++) {
