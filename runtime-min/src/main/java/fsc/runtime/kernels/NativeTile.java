@@ -10,7 +10,8 @@ import java.lang.foreign.ValueLayout;
  * has AVX-512 and the preferred species is 512 bits ({@link FmaGemmKernels}, whose panel is then
  * {@link Sgemm}'s): the same FMAs in the same order, so the same bits, but B and C read through raw
  * addresses, so no segment liveness check can sit in the k loop. Used by {@link Sgemm} and {@link
- * ConvGemm}, whose packed A must first be mirrored in native memory ({@link #mirror}).
+ * ConvGemm}, whose packed A must first be mirrored in native memory ({@link #mirror}); {@link
+ * Sgemm} runs a panel's tiles per call ({@link #runTiles}), reading a row-major A in place.
  */
 final class NativeTile {
     /** The machine-code tile, or {@code null} where the Vector API kernel runs. */

@@ -22,6 +22,12 @@ import jdk.incubator.vector.VectorSpecies;
  * to inner: K blocks of {@value #KC} (the B micro-panel, 32 KB, then fits L1d), row blocks of
  * {@value #MC} (the packed A block, 256 KB, fits L2), column panels, 8-row micro tiles.
  *
+ * <p>Where every operand is native memory and this CPU has AVX-512, the machine-code tiles of
+ * {@link NativeTile#runTiles} take all of a panel's tiles in one call instead: they read a row-major
+ * A in place (no packing: alpha 1 makes the packed block a plain copy), prefetch the next panel,
+ * and end an exact-GELU linear layer on the tile while it is in L1. Each output is the same FMA
+ * chain in k order either way, so the two paths give the same bits (docs/PERFORMANCE-FP32.md).
+ *
  * <p>Packed B ({@link #packB}) stores each panel's {@code K × panelWidth} floats contiguously, row by
  * row, so the kernel streams one panel linearly. The panel width depends on the CPU's vector size:
  * the compiler's {@code layout} pass packs weights for the compiling CPU, and a model run elsewhere
