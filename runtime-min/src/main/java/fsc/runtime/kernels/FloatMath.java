@@ -34,11 +34,11 @@ public final class FloatMath {
      *   fractional error below 1.2e-7 everywhere. Computing 1 - erfc keeps the absolute error small
      *   near ±1, where x·P(x²)-style rational fits lose a few float ulps.
      */
-    private static final float SERIES_LIMIT = 0.75f;
-    private static final float SQRT_HALF = (float) Math.sqrt(0.5);
+    static final float SERIES_LIMIT = 0.75f;
+    static final float SQRT_HALF = (float) Math.sqrt(0.5);
     private static final float SQRT_2_OVER_PI = (float) Math.sqrt(2 / Math.PI);
-    private static final float[] SERIES = seriesCoefficients(9);
-    private static final float[] ERFCC = {
+    static final float[] SERIES = seriesCoefficients(9);
+    static final float[] ERFCC = {
         -1.26551223f,
         1.00002368f,
         0.37409196f,

@@ -10,7 +10,8 @@ import java.lang.foreign.ValueLayout;
  * has AVX-512 and the preferred species is 512 bits ({@link FmaGemmKernels}, whose panel is then
  * {@link Sgemm}'s): the same FMAs in the same order, so the same bits, but B and C read through raw
  * addresses, so no segment liveness check can sit in the k loop. Used by {@link Sgemm} and {@link
- * ConvGemm}, whose packed A must first be mirrored in native memory ({@link #mirror}).
+ * ConvGemm}, whose packed A must first be mirrored in native memory ({@link #mirror}); {@link
+ * Sgemm} runs a panel's tiles per call ({@link #runTiles}), reading a row-major A in place.
  */
 final class NativeTile {
     /** The machine-code tile, or {@code null} where the Vector API kernel runs. */
@@ -19,7 +20,43 @@ final class NativeTile {
     private static final ThreadLocal<MemorySegment> PARAMS =
             ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(8L * FmaGemmKernels.PARAMS, 64));
 
+    /** {@link FmaGemmKernels}' GELU constants: {@link FloatMath#geluRows}'s own values. */
+    private static final MemorySegment GELU_CONSTANTS = geluConstants();
+
     private NativeTile() {}
+
+    private static MemorySegment geluConstants() {
+        MemorySegment k = Arena.global().allocate(4L * FmaGemmKernels.CONSTANT_SLOTS, 64);
+        k.setAtIndex(ValueLayout.JAVA_FLOAT, FmaGemmKernels.K_SQRT_HALF, FloatMath.SQRT_HALF);
+        k.setAtIndex(ValueLayout.JAVA_INT, FmaGemmKernels.K_ABS, 0x7fffffff);
+        k.setAtIndex(ValueLayout.JAVA_FLOAT, FmaGemmKernels.K_ONE, 1f);
+        k.setAtIndex(ValueLayout.JAVA_FLOAT, FmaGemmKernels.K_HALF, 0.5f);
+        k.setAtIndex(ValueLayout.JAVA_FLOAT, FmaGemmKernels.K_SERIES_LIMIT, FloatMath.SERIES_LIMIT);
+        k.setAtIndex(ValueLayout.JAVA_INT, FmaGemmKernels.K_SIGN, 0x80000000);
+        k.setAtIndex(ValueLayout.JAVA_FLOAT, FmaGemmKernels.K_EXP_LO, VectorExp.LO);
+        k.setAtIndex(ValueLayout.JAVA_FLOAT, FmaGemmKernels.K_EXP_HI, VectorExp.HI);
+        k.setAtIndex(ValueLayout.JAVA_FLOAT, FmaGemmKernels.K_LOG2E, VectorExp.LOG2E);
+        k.setAtIndex(ValueLayout.JAVA_FLOAT, FmaGemmKernels.K_SHIFTER, VectorExp.SHIFTER);
+        k.setAtIndex(ValueLayout.JAVA_FLOAT, FmaGemmKernels.K_NEG_LN2_HI, -VectorExp.LN2_HI);
+        k.setAtIndex(ValueLayout.JAVA_FLOAT, FmaGemmKernels.K_NEG_LN2_LO, -VectorExp.LN2_LO);
+        float[] p = {VectorExp.P0, VectorExp.P1, VectorExp.P2, VectorExp.P3, VectorExp.P4, VectorExp.P5};
+        for (int i = 0; i < p.length; i++) {
+            k.setAtIndex(ValueLayout.JAVA_FLOAT, FmaGemmKernels.K_P0 + i, p[i]);
+        }
+        k.setAtIndex(ValueLayout.JAVA_INT, FmaGemmKernels.K_INT_127, 127);
+        k.setAtIndex(ValueLayout.JAVA_FLOAT, FmaGemmKernels.K_ZERO, 0f);
+        if (FloatMath.SERIES.length != FmaGemmKernels.SERIES_TERMS
+                || FloatMath.ERFCC.length != FmaGemmKernels.ERFCC_TERMS) {
+            throw new IllegalStateException("GELU's polynomials changed; the machine-code epilogue must follow");
+        }
+        for (int i = 0; i < FloatMath.SERIES.length; i++) {
+            k.setAtIndex(ValueLayout.JAVA_FLOAT, FmaGemmKernels.K_SERIES + i, FloatMath.SERIES[i]);
+        }
+        for (int i = 0; i < FloatMath.ERFCC.length; i++) {
+            k.setAtIndex(ValueLayout.JAVA_FLOAT, FmaGemmKernels.K_ERFCC + i, FloatMath.ERFCC[i]);
+        }
+        return k;
+    }
 
     /** Whether {@link #run} can take a tile with these operands. */
     static boolean applies(MemorySegment b, MemorySegment c, MemorySegment bias) {
@@ -59,6 +96,54 @@ final class NativeTile {
             p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.BIAS_ROW, bias.address() + biasOff);
         }
         FMA.run(start, p.address());
+    }
+
+    /**
+     * {@code tiles} tiles of {@code rows} rows (each but the last {@link Sgemm#MR} rows) of one
+     * panel, one call: tile {@code t}'s C at {@code c + co + t · MR · cRow}. A is at native address
+     * {@code a}: packed ({@code lda} 0; the next tile's A {@code MR · kc} floats on), or read in
+     * place, rows {@code lda} bytes apart, consecutive k adjacent. While the first tile runs, B
+     * {@code prefetch} bytes further on (the next panel) is fetched into L2. With {@code gelu}
+     * each tile ends with exact GELU on its registers ({@link FloatMath#geluRows}'s bits). Otherwise
+     * as {@link #run}; the caller has checked {@link #applies}.
+     */
+    static void runTiles(
+            int rows,
+            int tiles,
+            long a,
+            long lda,
+            int kc,
+            MemorySegment b,
+            long bo,
+            long bRow,
+            long prefetch,
+            MemorySegment c,
+            long co,
+            long cRow,
+            boolean acc,
+            MemorySegment bias,
+            long biasOff,
+            boolean gelu) {
+        MemorySegment p = PARAMS.get();
+        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.A, a);
+        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.LDA, lda);
+        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.CONSTANTS, GELU_CONSTANTS.address());
+        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.A_TILE, lda == 0 ? 4L * Sgemm.MR * kc : Sgemm.MR * lda);
+        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.TILES, tiles);
+        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.B, b.address() + bo);
+        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.B_ROW, bRow);
+        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.PF, prefetch);
+        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.C, c.address() + co);
+        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.C_ROW, cRow);
+        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.K, kc);
+        int start = FmaGemmKernels.ZERO;
+        if (acc) {
+            start = FmaGemmKernels.ACC;
+        } else if (bias != null) {
+            start = FmaGemmKernels.BIAS;
+            p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.BIAS_ROW, bias.address() + biasOff);
+        }
+        FMA.runTiles(rows, start, lda != 0, gelu, p.address());
     }
 
     /**

@@ -22,6 +22,12 @@ import jdk.incubator.vector.VectorSpecies;
  * to inner: K blocks of {@value #KC} (the B micro-panel, 32 KB, then fits L1d), row blocks of
  * {@value #MC} (the packed A block, 256 KB, fits L2), column panels, 8-row micro tiles.
  *
+ * <p>Where every operand is native memory and this CPU has AVX-512, the machine-code tiles of
+ * {@link NativeTile#runTiles} take all of a panel's tiles in one call instead: they read a row-major
+ * A in place (no packing: alpha 1 makes the packed block a plain copy), prefetch the next panel,
+ * and end an exact-GELU linear layer on the tile while it is in L1. Each output is the same FMA
+ * chain in k order either way, so the two paths give the same bits (docs/PERFORMANCE-FP32.md).
+ *
  * <p>Packed B ({@link #packB}) stores each panel's {@code K × panelWidth} floats contiguously, row by
  * row, so the kernel streams one panel linearly. The panel width depends on the CPU's vector size:
  * the compiler's {@code layout} pass packs weights for the compiling CPU, and a model run elsewhere
@@ -410,16 +416,29 @@ public final class Sgemm {
                 return;
             }
             Workspace ws = WORKSPACE.get();
+            // Machine code takes every tile when all operands are native memory; it then reads a
+            // row-major A in place (alpha 1: packing would only copy it), else a native copy of
+            // the packed block.
+            boolean fast = NativeTile.applies(b, c, bias) && (bTail == MemorySegment.NULL || bTail.isNative());
+            boolean inPlace = fast && alpha == 1f && aK == Float.BYTES && a.isNative();
+            if (inPlace) {
+                long last = aOff + (rowTo - 1) * aRow + (long) k * Float.BYTES;
+                if (rowTo > rowFrom && (aOff + rowFrom * aRow < 0 || last > a.byteSize())) {
+                    throw new IndexOutOfBoundsException("A of " + a.byteSize() + " bytes ends before byte " + last);
+                }
+            }
             for (int k0 = 0; k0 < k; k0 += KC) {
                 int kc = Math.min(KC, k - k0);
                 boolean acc = accumulate || k0 > 0;
                 long aK0 = aOff + k0 * aK;
                 for (int i0 = rowFrom; i0 < rowTo; i0 += MC) {
                     int i1 = Math.min(rowTo, i0 + MC);
-                    // The row block of A, packed once and then read by every panel from L2.
-                    SgemmMicroKernels.packA(a, aK0, aRow, aK, i0, i1, kc, alpha, ws.aPack, ws.aRows, ws.aIdx);
-                    if (NativeTile.FMA != null) {
-                        ws.aNative = NativeTile.mirror(ws.aPack, (i1 - i0 + MR - 1) / MR * MR * kc, ws.aNative);
+                    if (!inPlace) {
+                        // The row block of A, packed once and then read by every panel from L2.
+                        SgemmMicroKernels.packA(a, aK0, aRow, aK, i0, i1, kc, alpha, ws.aPack, ws.aRows, ws.aIdx);
+                        if (NativeTile.FMA != null) {
+                            ws.aNative = NativeTile.mirror(ws.aPack, (i1 - i0 + MR - 1) / MR * MR * kc, ws.aNative);
+                        }
                     }
                     for (int p = panelFrom; p < panelTo; p++) {
                         // Panels before mainPanels come from b (packed, or read in place); the
@@ -436,9 +455,34 @@ public final class Sgemm {
                         // while they are in L1.
                         MemorySegment addBias = k0 == 0 && !accumulate ? bias : null;
                         long bOffP = biasOff + (long) p * NR * Float.BYTES;
-                        tiles(ws, i0, i1, kc, aK0, bs, bo, stride, co, cols, acc, addBias, bOffP);
                         boolean last = k0 + kc >= k;
-                        if (last && (activation != GemmEpilogue.Activation.NONE || accumulate && bias != null)) {
+                        // Exact GELU of a full panel runs on the machine-code tile's registers.
+                        boolean nativeGelu = fast && last && cols == NR && activation == GemmEpilogue.Activation.GELU;
+                        if (fast) {
+                            long pf = main && p + 1 < mainPanels ? bPanel : 0;
+                            nativeTiles(
+                                    ws,
+                                    inPlace,
+                                    i0,
+                                    i1,
+                                    kc,
+                                    aK0,
+                                    bs,
+                                    bo,
+                                    stride,
+                                    pf,
+                                    co,
+                                    cols,
+                                    acc,
+                                    addBias,
+                                    bOffP,
+                                    nativeGelu);
+                        } else {
+                            tiles(ws, i0, i1, kc, aK0, bs, bo, stride, co, cols, acc, addBias, bOffP);
+                        }
+                        if (last
+                                && !nativeGelu
+                                && (activation != GemmEpilogue.Activation.NONE || accumulate && bias != null)) {
                             epilogue(i0, i1, p * NR, cols, accumulate ? bias : null, activation);
                         }
                     }
@@ -527,6 +571,108 @@ public final class Sgemm {
             SgemmMicroKernels.kernel8(even, ap, ao, bs, bo, stride, cs, ci, cr, acc, bias, biasOff);
             if (even < kc) {
                 SgemmMicroKernels.addRank1(ap, ao + even * MR, bs, bo + even * stride, cs, ci, cr);
+            }
+        }
+
+        /**
+         * Rows {@code [i0, i1)} of one panel in machine code ({@link NativeTile#runTiles}): the full
+         * 8-row tiles in one call, the last rows in a shorter tile; a panel cut short by the column
+         * tail computes each tile into the scratch tile and copies its valid part (as {@link
+         * #tiles}). A is read in place when {@code inPlace}, else from the native packed block.
+         */
+        private void nativeTiles(
+                Workspace ws,
+                boolean inPlace,
+                int i0,
+                int i1,
+                int kc,
+                long aK0,
+                MemorySegment bs,
+                long bo,
+                long stride,
+                long prefetch,
+                long co,
+                int cols,
+                boolean acc,
+                MemorySegment addBias,
+                long bOff,
+                boolean gelu) {
+            long aBlock = inPlace ? a.address() + aK0 + i0 * aRow : ws.aNative.address();
+            long lda = inPlace ? aRow : 0;
+            long aTile = inPlace ? MR * aRow : 4L * MR * kc;
+            int full = (i1 - i0) / MR;
+            int rest = (i1 - i0) - full * MR;
+            if (cols == NR) {
+                long ci = co + i0 * cRow;
+                if (full > 0) {
+                    NativeTile.runTiles(
+                            MR, full, aBlock, lda, kc, bs, bo, stride, prefetch, c, ci, cRow, acc, addBias, bOff, gelu);
+                }
+                if (rest > 0) {
+                    NativeTile.runTiles(
+                            rest,
+                            1,
+                            aBlock + full * aTile,
+                            lda,
+                            kc,
+                            bs,
+                            bo,
+                            stride,
+                            0,
+                            c,
+                            ci + (long) full * MR * cRow,
+                            cRow,
+                            acc,
+                            addBias,
+                            bOff,
+                            gelu);
+                }
+                return;
+            }
+            MemorySegment tileBias = addBias;
+            long tileBiasOff = bOff;
+            if (addBias != null) {
+                // The kernels load NR bias floats: a short last panel takes a zero-padded copy.
+                tileBias = ws.biasTile;
+                tileBiasOff = 0;
+                for (int j = 0; j < NR; j++) {
+                    tileBias.set(
+                            F32,
+                            (long) j * Float.BYTES,
+                            j < cols ? addBias.get(F32, bOff + (long) j * Float.BYTES) : 0f);
+                }
+            }
+            MemorySegment tile = ws.tile;
+            long tileRow = (long) NR * Float.BYTES;
+            long colBytes = (long) cols * Float.BYTES;
+            for (int t = 0; t * MR < i1 - i0; t++) {
+                int rows = Math.min(MR, i1 - i0 - t * MR);
+                long ci = co + (i0 + (long) t * MR) * cRow;
+                if (acc) {
+                    for (int r = 0; r < rows; r++) {
+                        MemorySegment.copy(c, ci + r * cRow, tile, r * tileRow, colBytes);
+                    }
+                }
+                NativeTile.runTiles(
+                        rows,
+                        1,
+                        aBlock + t * aTile,
+                        lda,
+                        kc,
+                        bs,
+                        bo,
+                        stride,
+                        0,
+                        tile,
+                        0,
+                        tileRow,
+                        acc,
+                        tileBias,
+                        tileBiasOff,
+                        false);
+                for (int r = 0; r < rows; r++) {
+                    MemorySegment.copy(tile, r * tileRow, c, ci + r * cRow, colBytes);
+                }
             }
         }
 

@@ -381,17 +381,6 @@ public final class Assembler {
         emit(0xC0 | (dst & 7) << 3 | (b & 7));
     }
 
-    /** {@code vpslld dst, src, imm8}: each int32 lane shifted left. */
-    public void vpslld(int dst, int src, int imm) {
-        vector(dst);
-        vector(src);
-        // 72 /6 ib: the ModRM reg field is the opcode extension 6, the destination is EVEX.vvvv.
-        evexPrefix(PP_66, MAP_0F, 6, dst, (src >> 3) & 1, (src >> 4) & 1);
-        emit(0x72);
-        emit(0xC0 | 6 << 3 | (src & 7));
-        emit(imm);
-    }
-
     /** {@code vpandd dst, a, b}. */
     public void vpandd(int dst, int a, int b) {
         evexReg(PP_66, MAP_0F, 0xDB, dst, a, b);
@@ -402,10 +391,19 @@ public final class Assembler {
         evexReg(PP_66, MAP_0F, 0xEB, dst, a, b);
     }
 
-    /** {@code vpsubd dst, a, b}: {@code a - b} per int32 lane. */
-    public void vpsubd(int dst, int a, int b) {
-        evexReg(PP_66, MAP_0F, 0xFA, dst, a, b);
+    /** {@code prefetcht1 byte mem}: the line into L2 (and outer levels), never a fault. */
+    public void prefetcht1(Mem m) {
+        int x = m.index() == NONE ? 0 : m.index() >> 3 & 1;
+        int b = m.base() >> 3 & 1;
+        if (x != 0 || b != 0) {
+            emit(0x40 | x << 1 | b);
+        }
+        emit(0x0F);
+        emit(0x18);
+        modrm(2, m);
     }
+
+    // ---- AVX-512 forms of the f32 GEMM's GELU epilogue (register, {1to16} broadcast and opmask forms) ----
 
     /** {@code vmulps dst, a, b}. */
     public void vmulps(int dst, int a, int b) {
@@ -426,6 +424,119 @@ public final class Assembler {
         emit(0b1111 << 3 | PP_F3); // W0, vvvv unused (1111), L0
         emit(0x11);
         modrm(xmm, m);
+    }
+
+    /** {@code vmulps dst, a, dword mem{1to16}}. */
+    public void vmulpsBroadcast(int dst, int a, Mem m) {
+        evexBroadcast(PP_NONE, MAP_0F, 0x59, dst, a, m, 0);
+    }
+
+    /** {@code vaddps dst, a, dword mem{1to16}}. */
+    public void vaddpsBroadcast(int dst, int a, Mem m) {
+        evexBroadcast(PP_NONE, MAP_0F, 0x58, dst, a, m, 0);
+    }
+
+    /** {@code vsubps dst, a, dword mem{1to16}}. */
+    public void vsubpsBroadcast(int dst, int a, Mem m) {
+        evexBroadcast(PP_NONE, MAP_0F, 0x5C, dst, a, m, 0);
+    }
+
+    /** {@code vfmadd213ps acc, b, c}: {@code acc = b · acc + c}, one rounding. */
+    public void vfmadd213ps(int acc, int b, int c) {
+        evexReg(PP_66, MAP_0F38, 0xA8, acc, b, c);
+    }
+
+    /** {@code vfmadd213ps acc, b, dword mem{1to16}}: {@code acc = b · acc + mem}, one rounding. */
+    public void vfmadd213psBroadcast(int acc, int b, Mem m) {
+        evexBroadcast(PP_66, MAP_0F38, 0xA8, acc, b, m, 0);
+    }
+
+    /** {@code vfnmadd231ps acc, a, b}: {@code acc = -(a · b) + acc}, one rounding. */
+    public void vfnmadd231ps(int acc, int a, int b) {
+        evexReg(PP_66, MAP_0F38, 0xBC, acc, a, b);
+    }
+
+    /** {@code vpandd dst, a, dword mem{1to16}}. */
+    public void vpanddBroadcast(int dst, int a, Mem m) {
+        evexBroadcast(PP_66, MAP_0F, 0xDB, dst, a, m, 0);
+    }
+
+    /** {@code vpxord dst, a, dword mem{1to16}}. */
+    public void vpxordBroadcast(int dst, int a, Mem m) {
+        evexBroadcast(PP_66, MAP_0F, 0xEF, dst, a, m, 0);
+    }
+
+    /** {@code vpaddd dst, a, dword mem{1to16}}. */
+    public void vpadddBroadcast(int dst, int a, Mem m) {
+        evexBroadcast(PP_66, MAP_0F, 0xFE, dst, a, m, 0);
+    }
+
+    /** {@code vpsubd dst, a, b}. */
+    public void vpsubd(int dst, int a, int b) {
+        evexReg(PP_66, MAP_0F, 0xFA, dst, a, b);
+    }
+
+    /** {@code vpsrad dst, src, imm8}: arithmetic right shift of each int32 lane. */
+    public void vpsrad(int dst, int src, int imm) {
+        evexReg(PP_66, MAP_0F, 0x72, 4, dst, src);
+        emit(imm);
+    }
+
+    /** {@code vpslld dst, src, imm8}. */
+    public void vpslld(int dst, int src, int imm) {
+        evexReg(PP_66, MAP_0F, 0x72, 6, dst, src);
+        emit(imm);
+    }
+
+    /** {@code vcmpps k, a, dword mem{1to16}, predicate} ({@link #LT_OQ}, {@link #GT_OQ}: false on NaN). */
+    public void vcmppsBroadcast(int k, int a, Mem m, int predicate) {
+        opmask(k);
+        evexBroadcast(PP_NONE, MAP_0F, 0xC2, k, a, m, 0);
+        emit(predicate);
+    }
+
+    /** {@code vcmpps} predicates: less than and greater than, ordered, quiet. */
+    public static final int LT_OQ = 0x11, GT_OQ = 0x1E;
+
+    /** {@code vblendmps dst{k}, a, b}: {@code dst = k ? b : a} per lane. */
+    public void vblendmps(int dst, int k, int a, int b) {
+        opmask(k);
+        vector(dst);
+        vector(a);
+        vector(b);
+        evexPrefixMasked(PP_66, MAP_0F38, dst, a, (b >> 3) & 1, (b >> 4) & 1, false, k);
+        emit(0x65);
+        emit(0xC0 | (dst & 7) << 3 | (b & 7));
+    }
+
+    /** {@code vblendmps dst{k}, a, dword mem{1to16}}: {@code dst = k ? mem : a} per lane. */
+    public void vblendmpsBroadcast(int dst, int k, int a, Mem m) {
+        opmask(k);
+        evexBroadcast(PP_66, MAP_0F38, 0x65, dst, a, m, k);
+    }
+
+    /** EVEX with a {@code {1to16}} broadcast memory operand and opmask {@code k} (0: none). */
+    private void evexBroadcast(int pp, int map, int opcode, int reg, int vvvv, Mem m, int k) {
+        vector(reg);
+        vector(vvvv);
+        int x = m.index() == NONE ? 0 : m.index() >> 3 & 1;
+        evexPrefixMasked(pp, map, reg, vvvv, m.base() >> 3 & 1, x, true, k);
+        emit(opcode);
+        modrm(reg, m);
+    }
+
+    /** {@link #evexPrefix} with opmask {@code k} in P2's aaa bits (merge masking; 0: none). */
+    private void evexPrefixMasked(int pp, int map, int reg, int vvvv, int b, int x, boolean broadcast, int k) {
+        emit(0x62);
+        emit((~reg >> 3 & 1) << 7 | (~x & 1) << 6 | (~b & 1) << 5 | (~reg >> 4 & 1) << 4 | map);
+        emit((~vvvv & 0xF) << 3 | 0x04 | pp);
+        emit(0b10 << 5 | (broadcast ? 1 : 0) << 4 | (~vvvv >> 4 & 1) << 3 | k);
+    }
+
+    private static void opmask(int k) {
+        if (k < 1 || k > 7) {
+            throw new IllegalArgumentException("k" + k + " is not an opmask register a mask can name");
+        }
     }
 
     // ---- encoding ----

@@ -2,9 +2,14 @@ package fsc.runtime.x86;
 
 import static fsc.runtime.x86.Assembler.R10;
 import static fsc.runtime.x86.Assembler.R11;
+import static fsc.runtime.x86.Assembler.R12;
+import static fsc.runtime.x86.Assembler.R13;
+import static fsc.runtime.x86.Assembler.R14;
+import static fsc.runtime.x86.Assembler.R15;
 import static fsc.runtime.x86.Assembler.R8;
 import static fsc.runtime.x86.Assembler.R9;
 import static fsc.runtime.x86.Assembler.RAX;
+import static fsc.runtime.x86.Assembler.RBP;
 import static fsc.runtime.x86.Assembler.RBX;
 import static fsc.runtime.x86.Assembler.RCX;
 import static fsc.runtime.x86.Assembler.RDI;
@@ -15,6 +20,9 @@ import fsc.runtime.x86.Assembler.Mem;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * {@code f32_gemm_8x32__avx512}: the register tile of {@code Sgemm} in machine code. Eight rows of
@@ -33,6 +41,16 @@ import java.lang.invoke.MethodHandle;
  *
  * <p>Parameter block (longs): {@link #A}, {@link #B}, {@link #B_ROW}, {@link #C}, {@link #C_ROW},
  * {@link #K}, {@link #BIAS_ROW}. System V, one argument (the block in rdi); rbx is saved.
+ *
+ * <p>{@code f32_gemm_{1..8}x32__avx512_tiles} ({@link #runTiles}): {@link #TILES} such tiles of one
+ * panel, one below the other, in one call, so a call is made per panel rather than per tile. A is
+ * either packed as above ({@link #A_TILE} bytes from one tile's A to the next) or, {@code strided},
+ * read in place: row {@code r} of a tile at {@code a + r · lda} ({@link #LDA}), consecutive k 4 bytes
+ * apart, so a row-major activation needs no packing at all (the broadcast operand addresses row r
+ * as {@code [rsi + lda · {0,1,2,3,4,5,6,7}]} from four multiples of lda held in r12–r15). While the
+ * first tile runs, the panel {@link #PF} bytes further on (the next one) is prefetched into L2, two
+ * lines per k, so its first tile does not wait on memory. The per-output k order is the single
+ * tile's, so the bits are too.
  */
 public final class FmaGemmKernels {
     /** Rows and columns of the tile. */
@@ -43,12 +61,40 @@ public final class FmaGemmKernels {
 
     /** Parameter block slots. */
     public static final int A = 0, B = 1, B_ROW = 2, C = 3, C_ROW = 4, K = 5, BIAS_ROW = 6;
+    /** Parameter block slots of {@link #runTiles}, after the tile's own. */
+    public static final int LDA = 7, TILES = 8, A_TILE = 9, PF = 10, CONSTANTS = 11;
     /** Longs in a parameter block. */
-    public static final int PARAMS = 7;
+    public static final int PARAMS = 12;
+
+    /**
+     * The GELU epilogue's constant table ({@link #CONSTANTS}, 4-byte slots): the caller fills it
+     * with the values its reference GELU uses, so the bits are the reference's.
+     */
+    public static final int K_SQRT_HALF = 0,
+            K_ABS = 1,
+            K_ONE = 2,
+            K_HALF = 3,
+            K_SERIES_LIMIT = 4,
+            K_SIGN = 5,
+            K_EXP_LO = 6,
+            K_EXP_HI = 7,
+            K_LOG2E = 8,
+            K_SHIFTER = 9,
+            K_NEG_LN2_HI = 10,
+            K_NEG_LN2_LO = 11,
+            K_P0 = 12,
+            K_INT_127 = 18,
+            K_ZERO = 19,
+            K_SERIES = 20,
+            K_ERFCC = 29;
+    /** Terms of the erf series and of the erfc polynomial; slots in the constant table. */
+    public static final int SERIES_TERMS = 9, ERFCC_TERMS = 10, CONSTANT_SLOTS = K_ERFCC + ERFCC_TERMS;
 
     private static final FunctionDescriptor SIGNATURE = FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG);
 
     private final MethodHandle[] byStart = new MethodHandle[3];
+    /** Tiles kernels by [gelu][strided][start][rows - 1], linked on first use. */
+    private final MethodHandle[][][][] tiles = new MethodHandle[2][2][3][MR];
 
     private FmaGemmKernels() {
         for (int start = ZERO; start <= BIAS; start++) {
@@ -70,6 +116,262 @@ public final class FmaGemmKernels {
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }
+    }
+
+    /**
+     * Runs {@link #TILES} tiles of {@code rows} rows each as the block at {@code params} describes
+     * (slots {@link #A} to {@link #PF}); the caller guarantees every size.
+     */
+    public void runTiles(int rows, int start, boolean strided, boolean gelu, long params) {
+        MethodHandle h = tiles[gelu ? 1 : 0][strided ? 1 : 0][start][rows - 1];
+        if (h == null) {
+            h = linkTiles(rows, start, strided, gelu);
+        }
+        try {
+            h.invokeExact(params);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    private synchronized MethodHandle linkTiles(int rows, int start, boolean strided, boolean gelu) {
+        MethodHandle h = tiles[gelu ? 1 : 0][strided ? 1 : 0][start][rows - 1];
+        if (h == null) {
+            h = ExecutableMemory.link(tilesCode(rows, start, strided, gelu), SIGNATURE);
+            tiles[gelu ? 1 : 0][strided ? 1 : 0][start][rows - 1] = h;
+        }
+        return h;
+    }
+
+    /**
+     * The machine code of {@link #runTiles}: the first tile with the next panel's prefetch, then the
+     * others in a loop. Registers: rax A of the tile, rsi A at k, rdx B at k, r9 bRow, r8 C of the
+     * tile, r10 cRow, rcx k left, rbp tiles left, r12–r15 lda, 3·lda, 5·lda, 7·lda (strided), r11
+     * and rbx C rows 3 and 6 at the ends of a tile, rbx the prefetch distance during the first.
+     */
+    static byte[] tilesCode(int rows, int start, boolean strided, boolean gelu) {
+        if (rows < 1 || rows > MR || start < ZERO || start > BIAS) {
+            throw new IllegalArgumentException("tiles of " + rows + " rows, start " + start);
+        }
+        Assembler x = new Assembler();
+        int[] saved = {RBX, RBP, R12, R13, R14, R15};
+        for (int r : saved) {
+            x.push(r);
+        }
+        x.movLoad(RAX, param(A));
+        x.movLoad(R9, param(B_ROW));
+        x.movLoad(R8, param(C));
+        x.movLoad(R10, param(C_ROW));
+        x.movLoad(RBP, param(TILES));
+        if (strided) {
+            x.movLoad(R12, param(LDA));
+            x.lea(R13, new Mem(R12, R12, 2, 0));
+            x.lea(R14, new Mem(R12, R12, 4, 0));
+            x.lea(R15, new Mem(R13, R12, 4, 0));
+        }
+        int done = x.newLabel();
+        int loop = x.newLabel();
+        tile(x, rows, start, strided, gelu, true);
+        x.dec(RBP);
+        x.jz(done);
+        x.bind(loop);
+        tile(x, rows, start, strided, gelu, false);
+        x.dec(RBP);
+        x.jnz(loop);
+        x.bind(done);
+        for (int i = saved.length - 1; i >= 0; i--) {
+            x.pop(saved[i]);
+        }
+        x.vzeroupper();
+        x.ret();
+        return x.bytes();
+    }
+
+    /** One tile of {@link #tilesCode}; advances r8 and rax to the next tile. */
+    private static void tile(Assembler x, int rows, int start, boolean strided, boolean gelu, boolean prefetch) {
+        int loop = x.newLabel();
+        int store = x.newLabel();
+        x.mov(RSI, RAX);
+        x.movLoad(RDX, param(B));
+        if (start == ACC) {
+            cRows(x);
+        }
+        if (start == BIAS) {
+            x.movLoad(RBX, param(BIAS_ROW));
+        }
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < 2; c++) {
+                switch (start) {
+                    case ACC -> x.vmovdqu32Load(acc(r, c), cRow(r, 64 * c));
+                    case BIAS -> x.vmovdqu32Load(acc(r, c), Mem.at(RBX, 64 * c));
+                    default -> x.vpxord(acc(r, c), acc(r, c), acc(r, c));
+                }
+            }
+        }
+        x.movLoad(RCX, param(K));
+        x.test(RCX);
+        x.jz(store);
+        if (prefetch) {
+            x.movLoad(RBX, param(PF));
+        }
+        x.bind(loop);
+        if (prefetch) {
+            x.prefetcht1(Mem.at(RDX, RBX, 1));
+            x.prefetcht1(new Mem(RDX, RBX, 1, 64));
+        }
+        x.vmovdqu32Load(16, Mem.at(RDX, 0));
+        x.vmovdqu32Load(17, Mem.at(RDX, 64));
+        for (int r = 0; r < rows; r++) {
+            Mem a = strided ? aRow(r) : Mem.at(RSI, 4 * r);
+            x.vfmadd231psBroadcast(acc(r, 0), 16, a);
+            x.vfmadd231psBroadcast(acc(r, 1), 17, a);
+        }
+        x.add(RSI, strided ? 4 : 4 * MR);
+        x.addReg(RDX, R9);
+        x.dec(RCX);
+        x.jnz(loop);
+        x.bind(store);
+        if (rows > 3) {
+            cRows(x);
+        }
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < 2; c++) {
+                x.vmovdqu32Store(cRow(r, 64 * c), acc(r, c));
+            }
+        }
+        if (gelu) {
+            // GELU on the stored rows, now in L1, two vectors at a time: each is a chain of ~50
+            // dependent operations, so two interleaved chains with their own registers (all 32
+            // are free once the tile is stored) keep both FMA ports busy where one would wait.
+            x.movLoad(RDX, param(CONSTANTS));
+            for (int r = 0; r < rows; r++) {
+                x.vmovdqu32Load(0, cRow(r, 0));
+                x.vmovdqu32Load(1, cRow(r, 64));
+                List<Consumer<Assembler>> first = geluOps(0, 2, 1);
+                List<Consumer<Assembler>> second = geluOps(1, 16, 3);
+                for (int i = 0; i < first.size(); i++) {
+                    first.get(i).accept(x);
+                    second.get(i).accept(x);
+                }
+                x.vmovdqu32Store(cRow(r, 0), 0);
+                x.vmovdqu32Store(cRow(r, 64), 1);
+            }
+        }
+        x.lea(R8, Mem.at(R8, R10, 8));
+        x.movLoad(RCX, param(A_TILE));
+        x.addReg(RAX, RCX);
+    }
+
+    /**
+     * {@code v = gelu(v)} on one accumulator, with the constant table at rbx, zmm16–29 and k1–k2 as
+     * scratch: exact GELU {@code x/2 · (1 + erf(x/√2))}, erf by its series below {@link
+     * #K_SERIES_LIMIT} and {@code 1 − t·e^(−z² + P(t))}, {@code t = 1/(1 + z/2)} above, e^x by
+     * Cephes' range reduction and polynomial with the exponent built from the shifter's bits. The
+     * operations, their operand values and their order are those of {@code FloatMath.geluRows}'s
+     * vector loop and {@code VectorExp.exp}, each IEEE-exact (one rounding per operation, FMAs
+     * fused), so each lane gets the reference's bits.
+     */
+    private static List<Consumer<Assembler>> geluOps(int v, int scratch, int mask) {
+        final int h = scratch, h2 = scratch + 1, small = scratch + 2, z = scratch + 3, d = scratch + 4;
+        final int t = scratch + 5, q = scratch + 6, t2 = scratch + 7, e = scratch + 8, rr = scratch + 9;
+        final int sa = scratch + 10, sb = scratch + 11, large = scratch + 12, neg = scratch + 13;
+        final int k1 = mask, k2 = mask + 1;
+        List<Consumer<Assembler>> ops = new ArrayList<>();
+        ops.add(a -> a.vmulpsBroadcast(h, v, k(K_SQRT_HALF)));
+        ops.add(a -> a.vmulps(h2, h, h));
+        ops.add(a -> a.vbroadcastss(small, k(K_SERIES + SERIES_TERMS - 1)));
+        for (int jj = SERIES_TERMS - 2; jj >= 0; jj--) {
+            int j = jj;
+            ops.add(a -> a.vfmadd213psBroadcast(small, h2, k(K_SERIES + j)));
+        }
+        ops.add(a -> a.vmulps(small, h, small));
+        ops.add(a -> a.vpanddBroadcast(z, h, k(K_ABS)));
+        ops.add(a -> a.vbroadcastss(d, k(K_ONE)));
+        ops.add(a -> a.vfmadd231psBroadcast(d, z, k(K_HALF)));
+        ops.add(a -> a.vbroadcastss(t, k(K_ONE)));
+        ops.add(a -> a.vdivps(t, t, d));
+        ops.add(a -> a.vbroadcastss(q, k(K_ERFCC + ERFCC_TERMS - 1)));
+        for (int jj = ERFCC_TERMS - 2; jj >= 0; jj--) {
+            int j = jj;
+            ops.add(a -> a.vfmadd213psBroadcast(q, t, k(K_ERFCC + j)));
+        }
+        ops.add(a -> a.vfnmadd231ps(q, z, z));
+        // e = exp(q), q clamped to [LO, HI] by compare and blend (NaN compares false and stays).
+        ops.add(a -> a.vcmppsBroadcast(k1, q, k(K_EXP_LO), Assembler.LT_OQ));
+        ops.add(a -> a.vblendmpsBroadcast(q, k1, q, k(K_EXP_LO)));
+        ops.add(a -> a.vcmppsBroadcast(k1, q, k(K_EXP_HI), Assembler.GT_OQ));
+        ops.add(a -> a.vblendmpsBroadcast(q, k1, q, k(K_EXP_HI)));
+        ops.add(a -> a.vbroadcastss(t2, k(K_SHIFTER)));
+        ops.add(a -> a.vfmadd231psBroadcast(t2, q, k(K_LOG2E)));
+        ops.add(a -> a.vsubpsBroadcast(e, t2, k(K_SHIFTER)));
+        ops.add(a -> a.vfmadd231psBroadcast(q, e, k(K_NEG_LN2_HI)));
+        ops.add(a -> a.vfmadd231psBroadcast(q, e, k(K_NEG_LN2_LO)));
+        ops.add(a -> a.vbroadcastss(e, k(K_P0 + 4)));
+        ops.add(a -> a.vfmadd231psBroadcast(e, q, k(K_P0 + 5)));
+        for (int jj = 3; jj >= 0; jj--) {
+            int j = jj;
+            ops.add(a -> a.vfmadd213psBroadcast(e, q, k(K_P0 + j)));
+        }
+        ops.add(a -> a.vmulps(rr, q, q));
+        ops.add(a -> a.vfmadd213ps(e, rr, q));
+        ops.add(a -> a.vaddpsBroadcast(e, e, k(K_ONE)));
+        ops.add(a -> a.vpsrad(sa, t2, 1));
+        ops.add(a -> a.vpsubd(sb, t2, sa));
+        ops.add(a -> a.vpadddBroadcast(sa, sa, k(K_INT_127)));
+        ops.add(a -> a.vpslld(sa, sa, 23));
+        ops.add(a -> a.vpadddBroadcast(sb, sb, k(K_INT_127)));
+        ops.add(a -> a.vpslld(sb, sb, 23));
+        ops.add(a -> a.vmulps(e, e, sa));
+        ops.add(a -> a.vmulps(e, e, sb));
+        // erf = z < limit ? small : sign(h) · (1 − t·e); gelu = (v · 0.5) · (erf + 1).
+        ops.add(a -> a.vmulps(e, t, e));
+        ops.add(a -> a.vbroadcastss(large, k(K_ONE)));
+        ops.add(a -> a.vsubps(large, large, e));
+        ops.add(a -> a.vpxordBroadcast(neg, large, k(K_SIGN)));
+        ops.add(a -> a.vcmppsBroadcast(k1, h, k(K_ZERO), Assembler.LT_OQ));
+        ops.add(a -> a.vblendmps(large, k1, large, neg));
+        ops.add(a -> a.vcmppsBroadcast(k2, z, k(K_SERIES_LIMIT), Assembler.LT_OQ));
+        ops.add(a -> a.vblendmps(large, k2, large, small));
+        ops.add(a -> a.vaddpsBroadcast(large, large, k(K_ONE)));
+        ops.add(a -> a.vmulpsBroadcast(v, v, k(K_HALF)));
+        ops.add(a -> a.vmulps(v, v, large));
+        return ops;
+    }
+
+    /** Slot {@code i} of the constant table at rdx. */
+    private static Mem k(int i) {
+        return Mem.at(RDX, 4 * i);
+    }
+
+    /** r11 = C row 3, rbx = C row 6 of the tile at r8 (rows r10 bytes apart). */
+    private static void cRows(Assembler x) {
+        x.lea(R11, Mem.at(R8, R10, 2));
+        x.lea(R11, Mem.at(R11, R10, 1));
+        x.lea(RBX, Mem.at(R11, R10, 2));
+        x.lea(RBX, Mem.at(RBX, R10, 1));
+    }
+
+    /** Row {@code r} of the tile's C: rows 0-2 from r8, 3-5 from r11, 6-7 from rbx. */
+    private static Mem cRow(int r, int disp) {
+        int base = r < 3 ? R8 : r < 6 ? R11 : RBX;
+        int step = r % 3;
+        return step == 0 ? Mem.at(base, disp) : new Mem(base, R10, step, disp);
+    }
+
+    /** A's row {@code r} at the current k when A is read in place: {@code rsi + r · lda}. */
+    private static Mem aRow(int r) {
+        return switch (r) {
+            case 0 -> Mem.at(RSI, 0);
+            case 1 -> Mem.at(RSI, R12, 1);
+            case 2 -> Mem.at(RSI, R12, 2);
+            case 3 -> Mem.at(RSI, R13, 1);
+            case 4 -> Mem.at(RSI, R12, 4);
+            case 5 -> Mem.at(RSI, R14, 1);
+            case 6 -> Mem.at(RSI, R13, 2);
+            default -> Mem.at(RSI, R15, 1);
+        };
     }
 
     /** The machine code of the tile that starts as {@code start} says. */

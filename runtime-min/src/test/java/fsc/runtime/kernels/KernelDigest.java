@@ -41,6 +41,10 @@ public final class KernelDigest {
             }
             kernels.add(sgemm(arena, false));
             kernels.add(sgemm(arena, true));
+            kernels.add(sgemmScaledTransposed(arena));
+            for (GemmEpilogue.Activation act : GemmEpilogue.Activation.values()) {
+                kernels.add(linear(arena, act));
+            }
             for (int c = 0; c < calls; c++) {
                 for (Kernel k : kernels) {
                     k.body().run();
@@ -89,6 +93,36 @@ public final class KernelDigest {
         return new Kernel(accumulate ? "sgemmAcc" : "sgemm", out, () -> {
             MemorySegment.copy(c0, 0, out, 0, c0.byteSize());
             Sgemm.gemm(m, n, k, a, 0, k, false, b, 0, n, false, out, 0, n, 1f, accumulate, null);
+        });
+    }
+
+    /** {@code C = 0.375 · Aᵀ·B}: A packed (scaled) rather than read in place. */
+    private static Kernel sgemmScaledTransposed(Arena arena) {
+        int m = 19;
+        int n = 70;
+        int k = 301;
+        MemorySegment a = floats(arena, m * k, 14, 1f);
+        MemorySegment b = floats(arena, k * n, 15, 1f);
+        MemorySegment out = arena.allocate(4L * m * n, 64);
+        return new Kernel("sgemmScaledTransA", out, () -> {
+            Sgemm.gemm(m, n, k, a, 0, m, true, b, 0, n, false, out, 0, n, 0.375f, false, null);
+        });
+    }
+
+    /** A linear layer, {@code C = act(A·packedB + bias)}, as generated code calls it. */
+    private static Kernel linear(Arena arena, GemmEpilogue.Activation act) {
+        int m = 19;
+        int n = 70;
+        int k = 301;
+        MemorySegment a = floats(arena, m * k, 16, 1f);
+        MemorySegment b = floats(arena, k * n, 17, 0.1f);
+        MemorySegment bias = floats(arena, n, 18, 1f);
+        MemorySegment packed = arena.allocate(Sgemm.packedBytes(k, n), 64);
+        Sgemm.packB(b, 0, k, n, false, packed, 0);
+        MemorySegment out = arena.allocate(4L * m * n, 64);
+        GemmEpilogue e = GemmEpilogue.of(bias, 0, act);
+        return new Kernel("linear" + act, out, () -> {
+            Sgemm.gemmPacked(m, n, k, a, 0, k, packed, 0, out, 0, n, false, e, null);
         });
     }
 

@@ -134,6 +134,67 @@ class AssemblerTest {
         }
     }
 
+    @Test
+    void encodesTheF32TilesKernelsForms() {
+        check("0f18941a40000000", x -> x.prefetcht1(new Mem(RDX, RBX, 1, 0x40))); // prefetcht1 [rdx+rbx*1+0x40]
+        check("430f18941800000000", x -> x.prefetcht1(Mem.at(R8, R11, 1))); // prefetcht1 [r8+r11*1+0x0]
+        check("6281544859c7", x -> x.vmulps(16, 5, 31)); // vmulps zmm16,zmm5,zmm31
+        check(
+                "62f17450599b08000000",
+                x -> x.vmulpsBroadcast(3, 17, Mem.at(RBX, 8))); // vmulps zmm3,zmm17,[rbx+0x8]{1to16}
+        check(
+                "62611c5058a308000000",
+                x -> x.vaddpsBroadcast(28, 28, Mem.at(RBX, 8))); // vaddps zmm28,zmm28,[rbx+0x8]{1to16}
+        check(
+                "624144505c8324000000",
+                x -> x.vsubpsBroadcast(24, 23, Mem.at(R11, 0x24))); // vsubps zmm24,zmm23,[r11+0x24]{1to16}
+        check("62223540a8c6", x -> x.vfmadd213ps(24, 25, 22)); // vfmadd213ps zmm24,zmm25,zmm22
+        check(
+                "62e27550a89350000000",
+                x -> x.vfmadd213psBroadcast(18, 17, Mem.at(RBX, 0x50))); // vfmadd213ps zmm18,zmm17,[rbx+0x50]{1to16}
+        check("62a26540bcf3", x -> x.vfnmadd231ps(22, 19, 19)); // vfnmadd231ps zmm22,zmm19,zmm19
+        check("62f26d48bccb", x -> x.vfnmadd231ps(1, 2, 3)); // vfnmadd231ps zmm1,zmm2,zmm3
+        check(
+                "62e17d50db9b04000000",
+                x -> x.vpanddBroadcast(19, 16, Mem.at(RBX, 4))); // vpandd zmm19,zmm16,[rbx+0x4]{1to16}
+        check(
+                "62611d50efab14000000",
+                x -> x.vpxordBroadcast(29, 28, Mem.at(RBX, 0x14))); // vpxord zmm29,zmm28,[rbx+0x14]{1to16}
+        check(
+                "62612d50fe9348000000",
+                x -> x.vpadddBroadcast(26, 26, Mem.at(RBX, 0x48))); // vpaddd zmm26,zmm26,[rbx+0x48]{1to16}
+        check("62014540fada", x -> x.vpsubd(27, 23, 26)); // vpsubd zmm27,zmm23,zmm26
+        check("62b12d4072e701", x -> x.vpsrad(26, 23, 1)); // vpsrad zmm26,zmm23,0x1
+        check("6291354872f217", x -> x.vpslld(9, 26, 23)); // vpslld zmm9,zmm26,0x17
+        check(
+                "62f14c50c28b1800000011",
+                x -> x.vcmppsBroadcast(
+                        1, 22, Mem.at(RBX, 0x18), Assembler.LT_OQ)); // vcmpps k1,zmm22,[rbx+0x18]{1to16},0x11
+        check(
+                "62d16458c2911c0000001e",
+                x -> x.vcmppsBroadcast(
+                        2, 3, Mem.at(R9, 0x1c), Assembler.GT_OQ)); // vcmpps k2,zmm3,[r9+0x1c]{1to16},0x1e
+        check("62021d4165e5", x -> x.vblendmps(28, 1, 28, 29)); // vblendmps zmm28{k1},zmm28,zmm29
+        check("62b2654a65d2", x -> x.vblendmps(2, 2, 3, 18)); // vblendmps zmm2{k2},zmm3,zmm18
+        check(
+                "62e24d5165b318000000",
+                x -> x.vblendmpsBroadcast(22, 1, 22, Mem.at(RBX, 0x18))); // vblendmps zmm22{k1},zmm22,[rbx+0x18]{1to16}
+        for (int start = FmaGemmKernels.ZERO; start <= FmaGemmKernels.BIAS; start++) {
+            for (int rows = 1; rows <= FmaGemmKernels.MR; rows++) {
+                for (int variant = 0; variant < 4; variant++) {
+                    boolean strided = (variant & 1) != 0;
+                    boolean gelu = (variant & 2) != 0;
+                    assertEquals(
+                            HexFormat.of().formatHex(FmaGemmKernels.tilesCode(rows, start, strided, gelu)),
+                            HexFormat.of().formatHex(FmaGemmKernels.tilesCode(rows, start, strided, gelu)));
+                }
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> FmaGemmKernels.tilesCode(0, 0, true, false));
+        assertThrows(
+                IllegalArgumentException.class, () -> FmaGemmKernels.tilesCode(FmaGemmKernels.MR + 1, 0, true, false));
+    }
+
     private static void check(String hex, Consumer<Assembler> emit) {
         Assembler x = new Assembler();
         emit.accept(x);
