@@ -52,21 +52,26 @@ final class AttentionHeads {
 
     /** One thread's tiles, grown on demand and reused. */
     private static final class Tiles {
-        float[] q = new float[0]; // [sqPad][d], rows past sq zero
-        float[] kt = new float[0]; // [d][skvPad], columns past skv zero
-        float[] v = new float[0]; // [skv][dvPad], columns past dv zero
+        float[] stage = new float[0]; // one operand's rows of the head, row-major, as read
+        float[] q = new float[0]; // [sqPad/MR][d][MR]: each row block interleaved, rows past sq zero
+        float[] k = new float[0]; // [skvPad/NR][d][NR]: key panels (kᵀ), keys past skv zero
+        float[] v = new float[0]; // [dvPad/NR][skv][NR]: value panels, columns past dv zero
         float[] sc = new float[0]; // [MR][skvPad] scores, then probabilities
-        float[] o = new float[0]; // [MR][dvPad] output block
-        float[] row = new float[0]; // one k row / one mask row
+        float[] o = new float[0]; // [sqPad][dvPad] the head's output
+        float[] mask = new float[0]; // one additive mask row, -∞ past skv (padding keys)
+        float[] zero = new float[0]; // a mask row of zeros for scores whose mask is added row by row
+        final float[] rowMax = new float[MR * VL]; // per row of the block, the lane-wise max of its scores
         final float[] inv = new float[MR]; // 1/Σ per row of the block, 0 for a row that attends nothing
 
-        void fit(int sqPad, int skvPad, int d, int skv, int dvPad) {
+        void fit(int sq, int sqPad, int skv, int skvPad, int d, int dv, int dvPad) {
+            stage = grow(stage, Math.max(sq * d, skv * Math.max(d, dv)));
             q = grow(q, sqPad * d);
-            kt = grow(kt, d * skvPad);
+            k = grow(k, skvPad * d);
             v = grow(v, skv * dvPad);
             sc = grow(sc, MR * skvPad);
-            o = grow(o, MR * dvPad);
-            row = grow(row, Math.max(d, skvPad));
+            o = grow(o, sqPad * dvPad);
+            mask = grow(mask, skvPad);
+            zero = grow(zero, skvPad);
         }
 
         private static float[] grow(float[] a, int n) {
@@ -112,7 +117,7 @@ final class AttentionHeads {
         int skvPad = roundUp(skv, NR);
         int dvPad = roundUp(dv, NR);
         Tiles t = TILES.get();
-        t.fit(sqPad, skvPad, d, skv, dvPad);
+        t.fit(sq, sqPad, skv, skvPad, d, dv, dvPad);
         int group = hq / hkv;
         boolean hasMask = mask.byteSize() > 0;
         // The encoder case in vectors: no cap, additive mask contiguous along keys (or none).
@@ -122,41 +127,56 @@ final class AttentionHeads {
             int bi = head / hq;
             int h = head % hq;
             long kvHead = (long) bi * hkv + h / group;
-            copyRows(q, layout & Q_SEQ_MAJOR, bi, h, hq, sq, d, t.q, d);
-            Arrays.fill(t.q, sq * d, sqPad * d, 0f);
+            stage(q, (layout & Q_SEQ_MAJOR) != 0, bi, h, hq, sq, d, t.stage);
+            packRowBlocks(t.stage, sq, sqPad, d, t.q);
             if (kvHead != lastKv) { // grouped-query heads share their k and v
-                copyKeysTransposed(k, layout & K_SEQ_MAJOR, bi, h / group, hkv, skv, d, t.kt, skvPad, t.row);
-                copyRows(v, layout & V_SEQ_MAJOR, bi, h / group, hkv, skv, dv, t.v, dvPad);
+                stage(k, (layout & K_SEQ_MAJOR) != 0, bi, h / group, hkv, skv, d, t.stage);
+                packKeyPanels(t.stage, skv, skvPad, d, t.k);
+                stage(v, (layout & V_SEQ_MAJOR) != 0, bi, h / group, hkv, skv, dv, t.stage);
+                packValuePanels(t.stage, skv, dv, dvPad, t.v);
                 lastKv = kvHead;
             }
-            long oRow = (layout & OUT_SEQ_MAJOR) != 0 ? (long) hq * dv : dv;
-            long oHead = (layout & OUT_SEQ_MAJOR) != 0 ? dv : (long) sq * dv;
-            long oBase = ((long) bi * hq * sq * dv + h * oHead) * Float.BYTES;
             long maskHead = bi * mb + h * mh;
-            if (vectorRows && hasMask && mi == 0) { // one mask row for every query row: copy it once
-                MemorySegment.copy(mask, F32, maskHead * Float.BYTES, t.row, 0, skv);
+            // Scores take the mask in their epilogue and track each row's max when one mask row
+            // (or none) serves every query row; other masks, caps and bool masks go row by row.
+            boolean fused = vectorRows && (!hasMask || mi == 0);
+            if (fused) {
+                if (hasMask) {
+                    MemorySegment.copy(mask, F32, maskHead * Float.BYTES, t.mask, 0, skv);
+                } else {
+                    Arrays.fill(t.mask, 0, skv, 0f);
+                }
+                Arrays.fill(t.mask, skv, skvPad, Float.NEGATIVE_INFINITY);
             }
             for (int i0 = 0; i0 < sqPad; i0 += MR) {
-                scores(t.q, i0 * d, d, t.kt, skvPad, t.sc, scale);
                 int rows = Math.min(MR, sq - i0);
-                int keys = 0; // keys any row of the block attends: p·v stops there
+                // keys any row of the block attends (causal): p·v stops there
+                int keys = (int) Math.max(0, Math.min(skv, i0 + rows - 1 + causal + 1));
+                boolean whole = fused && keys == skv && i0 + causal + 1 >= skv; // no causal cut in this block
+                scores(t.q, i0 * d, t.k, d, skvPad / NR, t.sc, skvPad, scale, fused ? t.mask : t.zero, t.rowMax);
                 for (int r = 0; r < rows; r++) {
                     int i = i0 + r;
                     int limit = (int) Math.max(0, Math.min(skv, i + causal + 1)); // keys j < limit pass causal
-                    keys = Math.max(keys, limit);
-                    long maskRow = maskHead + i * mi;
-                    if (vectorRows && hasMask && mi != 0) {
-                        MemorySegment.copy(mask, F32, maskRow * Float.BYTES, t.row, 0, skv);
-                    }
-                    float max = vectorRows
-                            ? maskVector(t.sc, r * skvPad, limit, hasMask, t.row)
-                            : maskScalar(t.sc, r * skvPad, limit, softcap, hasMask, mask, boolMask, maskRow, mj);
                     int base = r * skvPad;
+                    float max;
+                    if (whole) {
+                        max = FloatVector.fromArray(S, t.rowMax, r * VL).reduceLanes(VectorOperators.MAX);
+                    } else if (fused) { // the mask is in; only the causal limit cuts this row
+                        max = maskVector(t.sc, base, limit, false, t.mask);
+                    } else {
+                        long maskRow = maskHead + i * mi;
+                        if (vectorRows && hasMask) {
+                            MemorySegment.copy(mask, F32, maskRow * Float.BYTES, t.mask, 0, skv);
+                        }
+                        max = vectorRows
+                                ? maskVector(t.sc, base, limit, hasMask, t.mask)
+                                : maskScalar(t.sc, base, limit, softcap, hasMask, mask, boolMask, maskRow, mj);
+                    }
                     if (max == Float.NEGATIVE_INFINITY) { // every key masked: the row attends nothing
                         Arrays.fill(t.sc, base, base + skvPad, 0f);
                         t.inv[r] = 0f;
                     } else {
-                        t.inv[r] = 1f / VectorExp.expShiftedSum(t.sc, base, limit, max);
+                        t.inv[r] = 1f / expShiftedSum(t.sc, base, limit, max);
                         Arrays.fill(t.sc, base + limit, base + skv, 0f); // causally excluded keys
                     }
                 }
@@ -164,48 +184,107 @@ final class AttentionHeads {
                     Arrays.fill(t.sc, r * skvPad, r * skvPad + skv, 0f);
                     t.inv[r] = 0f;
                 }
-                values(t.sc, skvPad, t.v, dvPad, keys, t.o, t.inv);
-                for (int r = 0; r < rows; r++) {
-                    MemorySegment.copy(t.o, r * dvPad, out, F32, oBase + (i0 + r) * oRow * Float.BYTES, dv);
-                }
+                values(t.sc, 0, skvPad, t.v, skv, keys, dvPad / NR, t.o, dvPad, t.inv, i0, 0);
+                values(t.sc, MR / 2 * skvPad, skvPad, t.v, skv, keys, dvPad / NR, t.o, dvPad, t.inv, i0, MR / 2);
+            }
+            unstage(t.o, dvPad, out, (layout & OUT_SEQ_MAJOR) != 0, bi, h, hq, sq, dv);
+        }
+    }
+
+    /** {@link #stage}'s inverse: {@code src[n][ld]}'s first {@code w} columns into the head's rows. */
+    private static void unstage(
+            float[] src, int ld, MemorySegment dst, boolean seqMajor, int bi, int h, int heads, int n, int w) {
+        long base = ((long) bi * heads * n * w + (long) h * (seqMajor ? w : (long) n * w)) * Float.BYTES;
+        if ((!seqMajor || heads == 1) && ld == w) {
+            MemorySegment.copy(src, 0, dst, F32, base, n * w);
+            return;
+        }
+        long rowBytes = (seqMajor ? (long) heads * w : w) * Float.BYTES;
+        int bound = S.loopBound(w);
+        for (int j = 0; j < n; j++) {
+            long at = base + j * rowBytes;
+            int e = 0;
+            for (; e < bound; e += VL) {
+                FloatVector.fromArray(S, src, j * ld + e)
+                        .intoMemorySegment(dst, at + (long) e * Float.BYTES, ByteOrder.LITTLE_ENDIAN);
+            }
+            for (; e < w; e++) {
+                dst.set(F32, at + (long) e * Float.BYTES, src[j * ld + e]);
             }
         }
     }
 
     /**
      * Rows {@code [0, n)} of head {@code h} of a {@code [B,H,n,w]} (or, with {@code seqMajor},
-     * {@code [B,n,H,w]}) tensor into {@code dst} at row stride {@code ld}; columns {@code [w, ld)}
-     * are zeroed.
+     * {@code [B,n,H,w]}) tensor into {@code dst}, row-major {@code [n][w]}: one bulk copy when the
+     * head is contiguous, else a row at a time in vectors (a bulk copy per 128-byte row costs more
+     * than the row).
      */
-    private static void copyRows(
-            MemorySegment src, int seqMajor, int bi, int h, int heads, int n, int w, float[] dst, int ld) {
-        long rowStride = seqMajor != 0 ? (long) heads * w : w;
-        long base = (long) bi * heads * n * w + (long) h * (seqMajor != 0 ? w : (long) n * w);
-        if (seqMajor == 0 && ld == w) {
-            MemorySegment.copy(src, F32, base * Float.BYTES, dst, 0, n * w);
+    private static void stage(
+            MemorySegment src, boolean seqMajor, int bi, int h, int heads, int n, int w, float[] dst) {
+        long base = ((long) bi * heads * n * w + (long) h * (seqMajor ? w : (long) n * w)) * Float.BYTES;
+        if (!seqMajor || heads == 1) {
+            MemorySegment.copy(src, F32, base, dst, 0, n * w);
             return;
         }
+        long rowBytes = (long) heads * w * Float.BYTES;
+        int bound = S.loopBound(w);
         for (int j = 0; j < n; j++) {
-            MemorySegment.copy(src, F32, (base + j * rowStride) * Float.BYTES, dst, j * ld, w);
-            if (ld > w) {
-                Arrays.fill(dst, j * ld + w, j * ld + ld, 0f);
+            long at = base + j * rowBytes;
+            int e = 0;
+            for (; e < bound; e += VL) {
+                FloatVector.fromMemorySegment(S, src, at + (long) e * Float.BYTES, ByteOrder.LITTLE_ENDIAN)
+                        .intoArray(dst, j * w + e);
+            }
+            for (; e < w; e++) {
+                dst[j * w + e] = src.get(F32, at + (long) e * Float.BYTES);
             }
         }
     }
 
-    /** Keys of head {@code h} as {@code kt[e][j]} (row stride {@code ld}), columns past {@code skv} zero. */
-    private static void copyKeysTransposed(
-            MemorySegment k, int seqMajor, int bi, int h, int heads, int skv, int d, float[] kt, int ld, float[] row) {
-        long rowStride = seqMajor != 0 ? (long) heads * d : d;
-        long base = (long) bi * heads * skv * d + (long) h * (seqMajor != 0 ? d : (long) skv * d);
-        for (int j = 0; j < skv; j++) {
-            MemorySegment.copy(k, F32, (base + j * rowStride) * Float.BYTES, row, 0, d);
-            for (int e = 0; e < d; e++) {
-                kt[e * ld + j] = row[e];
+    /** {@code rows[n][d]} as blocks of {@link #MR} rows, each {@code [d][MR]}; rows past {@code n} zero. */
+    private static void packRowBlocks(float[] rows, int n, int nPad, int d, float[] dst) {
+        for (int i = 0; i < nPad; i++) {
+            int at = i / MR * d * MR + i % MR;
+            if (i < n) {
+                for (int e = 0; e < d; e++) {
+                    dst[at + e * MR] = rows[i * d + e];
+                }
+            } else {
+                for (int e = 0; e < d; e++) {
+                    dst[at + e * MR] = 0f;
+                }
             }
         }
-        for (int e = 0; e < d; e++) {
-            Arrays.fill(kt, e * ld + skv, e * ld + ld, 0f);
+    }
+
+    /** {@code keys[n][d]} as panels of {@link #NR} keys, each {@code [d][NR]} (kᵀ); keys past {@code n} zero. */
+    private static void packKeyPanels(float[] keys, int n, int nPad, int d, float[] dst) {
+        for (int j = 0; j < nPad; j++) {
+            int at = j / NR * d * NR + j % NR;
+            if (j < n) {
+                for (int e = 0; e < d; e++) {
+                    dst[at + e * NR] = keys[j * d + e];
+                }
+            } else {
+                for (int e = 0; e < d; e++) {
+                    dst[at + e * NR] = 0f;
+                }
+            }
+        }
+    }
+
+    /** {@code values[n][w]} as panels of {@link #NR} columns, each {@code [n][NR]}; columns past {@code w} zero. */
+    private static void packValuePanels(float[] values, int n, int w, int wPad, float[] dst) {
+        for (int c0 = 0; c0 < wPad; c0 += NR) {
+            int cols = Math.max(0, Math.min(NR, w - c0));
+            int panel = c0 * n;
+            for (int j = 0; j < n; j++) {
+                System.arraycopy(values, j * w + c0, dst, panel + j * NR, cols);
+                if (cols < NR) {
+                    Arrays.fill(dst, panel + j * NR + cols, panel + j * NR + NR, 0f);
+                }
+            }
         }
     }
 
@@ -222,7 +301,7 @@ final class AttentionHeads {
                 x = x.add(FloatVector.fromArray(S, m, j));
                 x.intoArray(a, base + j);
             }
-            vmax = vmax.max(x);
+            vmax = vmax.blend(x, x.compare(VectorOperators.GT, vmax)); // not max(): Java's NaN rules cost 5 ops
         }
         float max = vmax.reduceLanes(VectorOperators.MAX);
         for (; j < limit; j++) {
@@ -254,12 +333,31 @@ final class AttentionHeads {
     }
 
     /**
-     * {@code sc[r][j] = scale · Σ_e q[r][e]·kt[e][j]} for the {@link #MR} rows at {@code q[qOff]}
-     * (row stride {@code d}) and every column of {@code kt} (row stride {@code ld}, a multiple of
-     * {@link #NR}); {@code sc}'s row stride is {@code ld} too.
+     * {@code sc[r][j] = scale · Σ_e q[r][e]·k[j][e] + m[j]} for the {@link #MR} rows of the interleaved
+     * block at {@code q[qOff]} ({@code [d][MR]}) and the keys of {@code panels} key panels ({@code
+     * [d][NR]} each); {@code sc}'s row stride is {@code ld}. Both operands advance by a constant
+     * stride, so the loop carries one index and no range check (C2 eliminates them), and the eight
+     * broadcasts read consecutive floats. {@code rowMax[r·VL, (r+1)·VL)} gets the lane-wise max of
+     * row {@code r}'s scores (with a mask row of -∞ past the last key, the max over the real keys),
+     * so the softmax needs no separate pass to find it. Compare-and-blend rather than {@code max}:
+     * Java's NaN and signed-zero rules make {@code max} five instructions a vector.
      */
-    private static void scores(float[] q, int qOff, int d, float[] kt, int ld, float[] sc, float scale) {
-        for (int jb = 0; jb < ld; jb += NR) {
+    private static void scores(
+            float[] q,
+            int qOff,
+            float[] k,
+            int d,
+            int panels,
+            float[] sc,
+            int ld,
+            float scale,
+            float[] m,
+            float[] rowMax) {
+        FloatVector s = FloatVector.broadcast(S, scale);
+        for (int r = 0; r < MR; r++) {
+            FloatVector.broadcast(S, Float.NEGATIVE_INFINITY).intoArray(rowMax, r * VL);
+        }
+        for (int jt = 0; jt < panels; jt++) {
             FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
             FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
             FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -268,115 +366,310 @@ final class AttentionHeads {
             FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
             FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S);
             FloatVector c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
-            int kb = jb;
-            for (int e = 0; e < d; e++, kb += ld) {
-                FloatVector b0 = FloatVector.fromArray(S, kt, kb);
-                FloatVector b1 = FloatVector.fromArray(S, kt, kb + VL);
-                int qa = qOff + e;
-                FloatVector a = FloatVector.broadcast(S, q[qa]);
+            int kb = jt * d * NR;
+            int qa = qOff;
+            int e = 0;
+            // Two steps of e per iteration: C2 does not unroll a loop body this large, and one step
+            // leaves ~20 scalar instructions (index updates, spills) per 16 FMAs.
+            for (; e + 1 < d; e += 2, kb += 2 * NR, qa += 2 * MR) {
+                FloatVector b0, b1, a;
+                b0 = FloatVector.fromArray(S, k, kb);
+                b1 = FloatVector.fromArray(S, k, kb + VL);
+                a = FloatVector.broadcast(S, q[qa]);
                 c00 = b0.fma(a, c00);
                 c01 = b1.fma(a, c01);
-                a = FloatVector.broadcast(S, q[qa + d]);
+                a = FloatVector.broadcast(S, q[qa + 1]);
                 c10 = b0.fma(a, c10);
                 c11 = b1.fma(a, c11);
-                a = FloatVector.broadcast(S, q[qa + 2 * d]);
+                a = FloatVector.broadcast(S, q[qa + 2]);
                 c20 = b0.fma(a, c20);
                 c21 = b1.fma(a, c21);
-                a = FloatVector.broadcast(S, q[qa + 3 * d]);
+                a = FloatVector.broadcast(S, q[qa + 3]);
                 c30 = b0.fma(a, c30);
                 c31 = b1.fma(a, c31);
-                a = FloatVector.broadcast(S, q[qa + 4 * d]);
+                a = FloatVector.broadcast(S, q[qa + 4]);
                 c40 = b0.fma(a, c40);
                 c41 = b1.fma(a, c41);
-                a = FloatVector.broadcast(S, q[qa + 5 * d]);
+                a = FloatVector.broadcast(S, q[qa + 5]);
                 c50 = b0.fma(a, c50);
                 c51 = b1.fma(a, c51);
-                a = FloatVector.broadcast(S, q[qa + 6 * d]);
+                a = FloatVector.broadcast(S, q[qa + 6]);
                 c60 = b0.fma(a, c60);
                 c61 = b1.fma(a, c61);
-                a = FloatVector.broadcast(S, q[qa + 7 * d]);
+                a = FloatVector.broadcast(S, q[qa + 7]);
+                c70 = b0.fma(a, c70);
+                c71 = b1.fma(a, c71);
+                b0 = FloatVector.fromArray(S, k, kb + NR);
+                b1 = FloatVector.fromArray(S, k, kb + NR + VL);
+                a = FloatVector.broadcast(S, q[qa + MR]);
+                c00 = b0.fma(a, c00);
+                c01 = b1.fma(a, c01);
+                a = FloatVector.broadcast(S, q[qa + MR + 1]);
+                c10 = b0.fma(a, c10);
+                c11 = b1.fma(a, c11);
+                a = FloatVector.broadcast(S, q[qa + MR + 2]);
+                c20 = b0.fma(a, c20);
+                c21 = b1.fma(a, c21);
+                a = FloatVector.broadcast(S, q[qa + MR + 3]);
+                c30 = b0.fma(a, c30);
+                c31 = b1.fma(a, c31);
+                a = FloatVector.broadcast(S, q[qa + MR + 4]);
+                c40 = b0.fma(a, c40);
+                c41 = b1.fma(a, c41);
+                a = FloatVector.broadcast(S, q[qa + MR + 5]);
+                c50 = b0.fma(a, c50);
+                c51 = b1.fma(a, c51);
+                a = FloatVector.broadcast(S, q[qa + MR + 6]);
+                c60 = b0.fma(a, c60);
+                c61 = b1.fma(a, c61);
+                a = FloatVector.broadcast(S, q[qa + MR + 7]);
                 c70 = b0.fma(a, c70);
                 c71 = b1.fma(a, c71);
             }
-            c00.mul(scale).intoArray(sc, jb);
-            c01.mul(scale).intoArray(sc, jb + VL);
-            c10.mul(scale).intoArray(sc, ld + jb);
-            c11.mul(scale).intoArray(sc, ld + jb + VL);
-            c20.mul(scale).intoArray(sc, 2 * ld + jb);
-            c21.mul(scale).intoArray(sc, 2 * ld + jb + VL);
-            c30.mul(scale).intoArray(sc, 3 * ld + jb);
-            c31.mul(scale).intoArray(sc, 3 * ld + jb + VL);
-            c40.mul(scale).intoArray(sc, 4 * ld + jb);
-            c41.mul(scale).intoArray(sc, 4 * ld + jb + VL);
-            c50.mul(scale).intoArray(sc, 5 * ld + jb);
-            c51.mul(scale).intoArray(sc, 5 * ld + jb + VL);
-            c60.mul(scale).intoArray(sc, 6 * ld + jb);
-            c61.mul(scale).intoArray(sc, 6 * ld + jb + VL);
-            c70.mul(scale).intoArray(sc, 7 * ld + jb);
-            c71.mul(scale).intoArray(sc, 7 * ld + jb + VL);
+            if (e < d) { // odd d: the last step alone
+                FloatVector b0, b1, a;
+                b0 = FloatVector.fromArray(S, k, kb);
+                b1 = FloatVector.fromArray(S, k, kb + VL);
+                a = FloatVector.broadcast(S, q[qa]);
+                c00 = b0.fma(a, c00);
+                c01 = b1.fma(a, c01);
+                a = FloatVector.broadcast(S, q[qa + 1]);
+                c10 = b0.fma(a, c10);
+                c11 = b1.fma(a, c11);
+                a = FloatVector.broadcast(S, q[qa + 2]);
+                c20 = b0.fma(a, c20);
+                c21 = b1.fma(a, c21);
+                a = FloatVector.broadcast(S, q[qa + 3]);
+                c30 = b0.fma(a, c30);
+                c31 = b1.fma(a, c31);
+                a = FloatVector.broadcast(S, q[qa + 4]);
+                c40 = b0.fma(a, c40);
+                c41 = b1.fma(a, c41);
+                a = FloatVector.broadcast(S, q[qa + 5]);
+                c50 = b0.fma(a, c50);
+                c51 = b1.fma(a, c51);
+                a = FloatVector.broadcast(S, q[qa + 6]);
+                c60 = b0.fma(a, c60);
+                c61 = b1.fma(a, c61);
+                a = FloatVector.broadcast(S, q[qa + 7]);
+                c70 = b0.fma(a, c70);
+                c71 = b1.fma(a, c71);
+            }
+            int at = jt * NR;
+            FloatVector m0 = FloatVector.fromArray(S, m, at);
+            FloatVector m1 = FloatVector.fromArray(S, m, at + VL);
+            c00 = c00.fma(s, m0);
+            c01 = c01.fma(s, m1);
+            c00.intoArray(sc, at);
+            c01.intoArray(sc, at + VL);
+            c00 = c00.blend(c01, c01.compare(VectorOperators.GT, c00));
+            c01 = FloatVector.fromArray(S, rowMax, 0 * VL);
+            c01.blend(c00, c00.compare(VectorOperators.GT, c01)).intoArray(rowMax, 0 * VL);
+            c10 = c10.fma(s, m0);
+            c11 = c11.fma(s, m1);
+            c10.intoArray(sc, ld + at);
+            c11.intoArray(sc, ld + at + VL);
+            c10 = c10.blend(c11, c11.compare(VectorOperators.GT, c10));
+            c11 = FloatVector.fromArray(S, rowMax, 1 * VL);
+            c11.blend(c10, c10.compare(VectorOperators.GT, c11)).intoArray(rowMax, 1 * VL);
+            c20 = c20.fma(s, m0);
+            c21 = c21.fma(s, m1);
+            c20.intoArray(sc, 2 * ld + at);
+            c21.intoArray(sc, 2 * ld + at + VL);
+            c20 = c20.blend(c21, c21.compare(VectorOperators.GT, c20));
+            c21 = FloatVector.fromArray(S, rowMax, 2 * VL);
+            c21.blend(c20, c20.compare(VectorOperators.GT, c21)).intoArray(rowMax, 2 * VL);
+            c30 = c30.fma(s, m0);
+            c31 = c31.fma(s, m1);
+            c30.intoArray(sc, 3 * ld + at);
+            c31.intoArray(sc, 3 * ld + at + VL);
+            c30 = c30.blend(c31, c31.compare(VectorOperators.GT, c30));
+            c31 = FloatVector.fromArray(S, rowMax, 3 * VL);
+            c31.blend(c30, c30.compare(VectorOperators.GT, c31)).intoArray(rowMax, 3 * VL);
+            c40 = c40.fma(s, m0);
+            c41 = c41.fma(s, m1);
+            c40.intoArray(sc, 4 * ld + at);
+            c41.intoArray(sc, 4 * ld + at + VL);
+            c40 = c40.blend(c41, c41.compare(VectorOperators.GT, c40));
+            c41 = FloatVector.fromArray(S, rowMax, 4 * VL);
+            c41.blend(c40, c40.compare(VectorOperators.GT, c41)).intoArray(rowMax, 4 * VL);
+            c50 = c50.fma(s, m0);
+            c51 = c51.fma(s, m1);
+            c50.intoArray(sc, 5 * ld + at);
+            c51.intoArray(sc, 5 * ld + at + VL);
+            c50 = c50.blend(c51, c51.compare(VectorOperators.GT, c50));
+            c51 = FloatVector.fromArray(S, rowMax, 5 * VL);
+            c51.blend(c50, c50.compare(VectorOperators.GT, c51)).intoArray(rowMax, 5 * VL);
+            c60 = c60.fma(s, m0);
+            c61 = c61.fma(s, m1);
+            c60.intoArray(sc, 6 * ld + at);
+            c61.intoArray(sc, 6 * ld + at + VL);
+            c60 = c60.blend(c61, c61.compare(VectorOperators.GT, c60));
+            c61 = FloatVector.fromArray(S, rowMax, 6 * VL);
+            c61.blend(c60, c60.compare(VectorOperators.GT, c61)).intoArray(rowMax, 6 * VL);
+            c70 = c70.fma(s, m0);
+            c71 = c71.fma(s, m1);
+            c70.intoArray(sc, 7 * ld + at);
+            c71.intoArray(sc, 7 * ld + at + VL);
+            c70 = c70.blend(c71, c71.compare(VectorOperators.GT, c70));
+            c71 = FloatVector.fromArray(S, rowMax, 7 * VL);
+            c71.blend(c70, c70.compare(VectorOperators.GT, c71)).intoArray(rowMax, 7 * VL);
         }
     }
 
     /**
-     * {@code o[r][e] = inv[r] · Σ_{j < keys} p[r][j]·v[j][e]} for the {@link #MR} rows of {@code p}
-     * (row stride {@code ldp}) and every column of {@code v} (row stride {@code ldv}, a multiple of
-     * {@link #NR}); {@code o}'s row stride is {@code ldv}.
+     * {@code o[row0 + r0 + r][e] = inv[r0 + r] · Σ_{j < keys} p[r][j]·v[j][e]} for the four rows of {@code p}
+     * at {@code pOff} (row stride {@code ldp}) and the columns of {@code panels} value panels ({@code
+     * [n][NR]} each, {@code n} keys); {@code o}'s row stride is {@code ldo}. Four rows, not eight:
+     * eight rows of {@code p} need eight index registers, which C2 spills to vector registers and
+     * reloads with {@code vmovq} on the FMA ports; eight accumulators still cover the FMA latency.
      */
-    private static void values(float[] p, int ldp, float[] v, int ldv, int keys, float[] o, float[] inv) {
-        for (int eb = 0; eb < ldv; eb += NR) {
+    private static void values(
+            float[] p,
+            int pOff,
+            int ldp,
+            float[] v,
+            int n,
+            int keys,
+            int panels,
+            float[] o,
+            int ldo,
+            float[] inv,
+            int row0,
+            int r0) {
+        float i0 = inv[r0], i1 = inv[r0 + 1], i2 = inv[r0 + 2], i3 = inv[r0 + 3];
+        int p0 = pOff, p1 = pOff + ldp, p2 = pOff + 2 * ldp, p3 = pOff + 3 * ldp;
+        for (int et = 0; et < panels; et++) {
             FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
             FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
             FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
             FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
-            FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
-            FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
-            FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S);
-            FloatVector c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
-            int vb = eb;
-            for (int j = 0; j < keys; j++, vb += ldv) {
-                FloatVector b0 = FloatVector.fromArray(S, v, vb);
-                FloatVector b1 = FloatVector.fromArray(S, v, vb + VL);
-                FloatVector a = FloatVector.broadcast(S, p[j]);
+            int vb = et * n * NR;
+            int j = 0;
+            for (; j + 1 < keys; j += 2, vb += 2 * NR) { // two keys per iteration, as in scores
+                FloatVector b0, b1, a;
+                b0 = FloatVector.fromArray(S, v, vb);
+                b1 = FloatVector.fromArray(S, v, vb + VL);
+                a = FloatVector.broadcast(S, p[p0 + j]);
                 c00 = b0.fma(a, c00);
                 c01 = b1.fma(a, c01);
-                a = FloatVector.broadcast(S, p[ldp + j]);
+                a = FloatVector.broadcast(S, p[p1 + j]);
                 c10 = b0.fma(a, c10);
                 c11 = b1.fma(a, c11);
-                a = FloatVector.broadcast(S, p[2 * ldp + j]);
+                a = FloatVector.broadcast(S, p[p2 + j]);
                 c20 = b0.fma(a, c20);
                 c21 = b1.fma(a, c21);
-                a = FloatVector.broadcast(S, p[3 * ldp + j]);
+                a = FloatVector.broadcast(S, p[p3 + j]);
                 c30 = b0.fma(a, c30);
                 c31 = b1.fma(a, c31);
-                a = FloatVector.broadcast(S, p[4 * ldp + j]);
-                c40 = b0.fma(a, c40);
-                c41 = b1.fma(a, c41);
-                a = FloatVector.broadcast(S, p[5 * ldp + j]);
-                c50 = b0.fma(a, c50);
-                c51 = b1.fma(a, c51);
-                a = FloatVector.broadcast(S, p[6 * ldp + j]);
-                c60 = b0.fma(a, c60);
-                c61 = b1.fma(a, c61);
-                a = FloatVector.broadcast(S, p[7 * ldp + j]);
-                c70 = b0.fma(a, c70);
-                c71 = b1.fma(a, c71);
+                b0 = FloatVector.fromArray(S, v, vb + NR);
+                b1 = FloatVector.fromArray(S, v, vb + NR + VL);
+                a = FloatVector.broadcast(S, p[p0 + j + 1]);
+                c00 = b0.fma(a, c00);
+                c01 = b1.fma(a, c01);
+                a = FloatVector.broadcast(S, p[p1 + j + 1]);
+                c10 = b0.fma(a, c10);
+                c11 = b1.fma(a, c11);
+                a = FloatVector.broadcast(S, p[p2 + j + 1]);
+                c20 = b0.fma(a, c20);
+                c21 = b1.fma(a, c21);
+                a = FloatVector.broadcast(S, p[p3 + j + 1]);
+                c30 = b0.fma(a, c30);
+                c31 = b1.fma(a, c31);
             }
-            c00.mul(inv[0]).intoArray(o, eb);
-            c01.mul(inv[0]).intoArray(o, eb + VL);
-            c10.mul(inv[1]).intoArray(o, ldv + eb);
-            c11.mul(inv[1]).intoArray(o, ldv + eb + VL);
-            c20.mul(inv[2]).intoArray(o, 2 * ldv + eb);
-            c21.mul(inv[2]).intoArray(o, 2 * ldv + eb + VL);
-            c30.mul(inv[3]).intoArray(o, 3 * ldv + eb);
-            c31.mul(inv[3]).intoArray(o, 3 * ldv + eb + VL);
-            c40.mul(inv[4]).intoArray(o, 4 * ldv + eb);
-            c41.mul(inv[4]).intoArray(o, 4 * ldv + eb + VL);
-            c50.mul(inv[5]).intoArray(o, 5 * ldv + eb);
-            c51.mul(inv[5]).intoArray(o, 5 * ldv + eb + VL);
-            c60.mul(inv[6]).intoArray(o, 6 * ldv + eb);
-            c61.mul(inv[6]).intoArray(o, 6 * ldv + eb + VL);
-            c70.mul(inv[7]).intoArray(o, 7 * ldv + eb);
-            c71.mul(inv[7]).intoArray(o, 7 * ldv + eb + VL);
+            if (j < keys) {
+                FloatVector b0, b1, a;
+                b0 = FloatVector.fromArray(S, v, vb);
+                b1 = FloatVector.fromArray(S, v, vb + VL);
+                a = FloatVector.broadcast(S, p[p0 + j]);
+                c00 = b0.fma(a, c00);
+                c01 = b1.fma(a, c01);
+                a = FloatVector.broadcast(S, p[p1 + j]);
+                c10 = b0.fma(a, c10);
+                c11 = b1.fma(a, c11);
+                a = FloatVector.broadcast(S, p[p2 + j]);
+                c20 = b0.fma(a, c20);
+                c21 = b1.fma(a, c21);
+                a = FloatVector.broadcast(S, p[p3 + j]);
+                c30 = b0.fma(a, c30);
+                c31 = b1.fma(a, c31);
+            }
+            int at = (row0 + r0) * ldo + et * NR;
+            c00.mul(i0).intoArray(o, at);
+            c01.mul(i0).intoArray(o, at + VL);
+            c10.mul(i1).intoArray(o, ldo + at);
+            c11.mul(i1).intoArray(o, ldo + at + VL);
+            c20.mul(i2).intoArray(o, 2 * ldo + at);
+            c21.mul(i2).intoArray(o, 2 * ldo + at + VL);
+            c30.mul(i3).intoArray(o, 3 * ldo + at);
+            c31.mul(i3).intoArray(o, 3 * ldo + at + VL);
         }
+    }
+
+    // exp on [LO, 0] for softmax: n = round(x·log2 e) by the 1.5·2^23 shifter, r = x − n·ln 2 (ln 2
+    // split hi + lo, as in VectorExp), e^r by a degree-5 polynomial fitted for relative error on
+    // |r| ≤ ln2/2 (max 1.7e-7 evaluated in float, against VectorExp's degree 7), and 2^n added to
+    // the exponent bits: the shifter's bits shifted left by 23 vanish, so t's bits << 23 are n << 23.
+    // Inputs are x − max ≤ 0, clamped at LO so 2^n stays a normal float (below, the lanes are
+    // < 1.2e-38, i.e. 0 to a softmax). Half the operations of VectorExp.exp, which costs as much as
+    // one of the two products per score at 16 lanes.
+    private static final float LO = -87f;
+    private static final float E1 = 0.99999970f;
+    private static final float E2 = 0.49999151f;
+    private static final float E3 = 0.16667636f;
+    private static final float E4 = 0.041897934f;
+    private static final float E5 = 0.0082903160f;
+
+    /**
+     * Replaces {@code a[off, off + n)} by {@code e^(a[i] − shift)} and returns their sum; every
+     * lane and the scalar tail take the same IEEE steps, so every JIT tier gives the same bits. The
+     * exp is written out in the loop: a vector passed to a call is boxed unless the call is inlined.
+     */
+    static float expShiftedSum(float[] a, int off, int n, float shift) {
+        FloatVector acc = FloatVector.zero(S);
+        int i = 0;
+        for (int bound = S.loopBound(n); i < bound; i += VL) {
+            FloatVector x = FloatVector.fromArray(S, a, off + i).sub(shift);
+            x = x.blend(LO, x.lt(LO));
+            FloatVector t = x.fma(VectorExp.LOG2E, VectorExp.SHIFTER);
+            FloatVector m = t.sub(VectorExp.SHIFTER);
+            FloatVector r = m.fma(x.broadcast(-VectorExp.LN2_HI), x);
+            r = m.fma(x.broadcast(-VectorExp.LN2_LO), r);
+            FloatVector y = r.fma(E5, E4);
+            y = y.fma(r, x.broadcast(E3));
+            y = y.fma(r, x.broadcast(E2));
+            y = y.fma(r, x.broadcast(E1));
+            y = y.fma(r, x.broadcast(1f));
+            FloatVector e = y.reinterpretAsInts()
+                    .add(t.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23))
+                    .reinterpretAsFloats();
+            e.intoArray(a, off + i);
+            acc = acc.add(e);
+        }
+        for (int h = VL / 2; h > 0; h /= 2) { // Lanes' tree, inline: no vector crosses a call
+            acc = acc.add(acc.rearrange(Lanes.ROTATE[h]));
+        }
+        float sum = acc.lane(0);
+        for (; i < n; i++) {
+            float e = exp(a[off + i] - shift);
+            a[off + i] = e;
+            sum += e;
+        }
+        return sum;
+    }
+
+    /** One lane of {@link #expShiftedSum}'s exp, by the same steps. */
+    static float exp(float x) {
+        x = x < LO ? LO : x;
+        float t = Math.fma(x, VectorExp.LOG2E, VectorExp.SHIFTER);
+        float m = t - VectorExp.SHIFTER;
+        float r = Math.fma(m, -VectorExp.LN2_HI, x);
+        r = Math.fma(m, -VectorExp.LN2_LO, r);
+        float y = Math.fma(r, E5, E4);
+        y = Math.fma(y, r, E3);
+        y = Math.fma(y, r, E2);
+        y = Math.fma(y, r, E1);
+        y = Math.fma(y, r, 1f);
+        return Float.intBitsToFloat(Float.floatToRawIntBits(y) + (Float.floatToRawIntBits(t) << 23));
     }
 }
