@@ -366,12 +366,14 @@ final class AttentionHeads {
             FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
             FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S);
             FloatVector c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
-            int kb = jt * d * NR;
-            int qa = qOff;
-            int e = 0;
-            // Two steps of e per iteration: C2 does not unroll a loop body this large, and one step
-            // leaves ~20 scalar instructions (index updates, spills) per 16 FMAs.
-            for (; e + 1 < d; e += 2, kb += 2 * NR, qa += 2 * MR) {
+            int kBase = jt * d * NR;
+            int dEven = d & ~1;
+            // Two steps of e per iteration: C2 does not unroll a loop body this large. Indices are
+            // the loop variable times a constant, the form C2's range-check elimination needs (an
+            // index bumped by its own increment kept a check on every load).
+            for (int e = 0; e < dEven; e += 2) {
+                int kb = kBase + e * NR;
+                int qa = qOff + e * MR;
                 FloatVector b0, b1, a;
                 b0 = FloatVector.fromArray(S, k, kb);
                 b1 = FloatVector.fromArray(S, k, kb + VL);
@@ -426,7 +428,9 @@ final class AttentionHeads {
                 c70 = b0.fma(a, c70);
                 c71 = b1.fma(a, c71);
             }
-            if (e < d) { // odd d: the last step alone
+            if (dEven < d) { // odd d: the last step alone
+                int kb = kBase + dEven * NR;
+                int qa = qOff + dEven * MR;
                 FloatVector b0, b1, a;
                 b0 = FloatVector.fromArray(S, k, kb);
                 b1 = FloatVector.fromArray(S, k, kb + VL);
@@ -544,9 +548,10 @@ final class AttentionHeads {
             FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
             FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
             FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
-            int vb = et * n * NR;
-            int j = 0;
-            for (; j + 1 < keys; j += 2, vb += 2 * NR) { // two keys per iteration, as in scores
+            int vBase = et * n * NR;
+            int keysEven = keys & ~1;
+            for (int j = 0; j < keysEven; j += 2) { // two keys per iteration, indexed as in scores
+                int vb = vBase + j * NR;
                 FloatVector b0, b1, a;
                 b0 = FloatVector.fromArray(S, v, vb);
                 b1 = FloatVector.fromArray(S, v, vb + VL);
@@ -577,7 +582,9 @@ final class AttentionHeads {
                 c30 = b0.fma(a, c30);
                 c31 = b1.fma(a, c31);
             }
-            if (j < keys) {
+            if (keysEven < keys) {
+                int j = keysEven;
+                int vb = vBase + j * NR;
                 FloatVector b0, b1, a;
                 b0 = FloatVector.fromArray(S, v, vb);
                 b1 = FloatVector.fromArray(S, v, vb + VL);
