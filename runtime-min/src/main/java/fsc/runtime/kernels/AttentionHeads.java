@@ -5,6 +5,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -617,8 +618,9 @@ final class AttentionHeads {
     // split hi + lo, as in VectorExp), e^r by a degree-5 polynomial fitted for relative error on
     // |r| ≤ ln2/2 (max 1.7e-7 evaluated in float, against VectorExp's degree 7), and 2^n added to
     // the exponent bits: the shifter's bits shifted left by 23 vanish, so t's bits << 23 are n << 23.
-    // Inputs are x − max ≤ 0, clamped at LO so 2^n stays a normal float (below, the lanes are
-    // < 1.2e-38, i.e. 0 to a softmax). Half the operations of VectorExp.exp, which costs as much as
+    // Inputs are x − max ≤ 0; below LO (e^x < 1.7e-38, nothing next to the row max's 1) the result
+    // is 0, as for a masked key, and the clamp keeps 2^n a normal float for the lanes computed. Half the operations of
+    // VectorExp.exp, which costs as much as
     // one of the two products per score at 16 lanes.
     private static final float LO = -87f;
     private static final float E1 = 0.99999970f;
@@ -637,7 +639,8 @@ final class AttentionHeads {
         int i = 0;
         for (int bound = S.loopBound(n); i < bound; i += VL) {
             FloatVector x = FloatVector.fromArray(S, a, off + i).sub(shift);
-            x = x.blend(LO, x.lt(LO));
+            VectorMask<Float> under = x.lt(LO);
+            x = x.blend(LO, under);
             FloatVector t = x.fma(VectorExp.LOG2E, VectorExp.SHIFTER);
             FloatVector m = t.sub(VectorExp.SHIFTER);
             FloatVector r = m.fma(x.broadcast(-VectorExp.LN2_HI), x);
@@ -649,7 +652,8 @@ final class AttentionHeads {
             y = y.fma(r, x.broadcast(1f));
             FloatVector e = y.reinterpretAsInts()
                     .add(t.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23))
-                    .reinterpretAsFloats();
+                    .reinterpretAsFloats()
+                    .blend(0f, under);
             e.intoArray(a, off + i);
             acc = acc.add(e);
         }
@@ -667,7 +671,9 @@ final class AttentionHeads {
 
     /** One lane of {@link #expShiftedSum}'s exp, by the same steps. */
     static float exp(float x) {
-        x = x < LO ? LO : x;
+        if (x < LO) {
+            return 0f;
+        }
         float t = Math.fma(x, VectorExp.LOG2E, VectorExp.SHIFTER);
         float m = t - VectorExp.SHIFTER;
         float r = Math.fma(m, -VectorExp.LN2_HI, x);
