@@ -5,18 +5,19 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Scaled dot-product attention on contiguous {@code [B,H,S,D]} f32 tensors, one query row at a time:
- * the {@code Skv} scores of a row live in a caller-owned scratch array, never in a {@code [B,H,Sq,Skv]}
- * tensor, so memory stays linear in the sequence length. Semantics are those of the IR's
- * {@code attention} op: {@code softmax(q·kᵀ·scale + mask [causal]) · v}, grouped-query heads
+ * Scaled dot-product attention on f32 tensors, {@code [B,H,S,D]} or sequence-major {@code
+ * [B,S,H,D]} per operand: the scores of a head live in per-thread tiles, never in a {@code
+ * [B,H,Sq,Skv]} tensor, so memory stays linear in the sequence length. Semantics are those of the
+ * IR's {@code attention} op: {@code softmax(q·kᵀ·scale + mask [causal]) · v}, grouped-query heads
  * ({@code h} reads kv head {@code h / (Hq/Hkv)}), and a row with every key masked gives zeros.
+ * Large heads take {@link AttentionHeads} (register-tiled products over L1 tiles), small ones
+ * (decode) the row-at-a-time loop here.
  *
- * <p>All vector code is inside {@link #attend}: a vector handed to a helper the JIT does not
- * inline is boxed on the heap, which would make steady-state inference allocate.
+ * <p>All vector code of the row path is inside {@link #rowHeads}: a vector handed to a helper the
+ * JIT does not inline is boxed on the heap, which would make steady-state inference allocate.
  */
 public final class Attention {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -26,13 +27,22 @@ public final class Attention {
     /** {@code causal} offset meaning "no causal mask". */
     public static final long NOT_CAUSAL = Long.MAX_VALUE / 2;
 
-    /** One-thread team for the GEMMs inside a head: heads, not GEMMs, are what threads split. */
-    private static final Parallelism SERIAL = Parallelism.of(1);
+    /** {@code layout} bit: q is {@code [B,Sq,Hq,D]} (sequence-major) rather than {@code [B,Hq,Sq,D]}. */
+    public static final int Q_SEQ_MAJOR = AttentionHeads.Q_SEQ_MAJOR;
+
+    /** {@code layout} bit: k is {@code [B,Skv,Hkv,D]}. */
+    public static final int K_SEQ_MAJOR = AttentionHeads.K_SEQ_MAJOR;
+
+    /** {@code layout} bit: v is {@code [B,Skv,Hkv,Dv]}. */
+    public static final int V_SEQ_MAJOR = AttentionHeads.V_SEQ_MAJOR;
+
+    /** {@code layout} bit: out is {@code [B,Sq,Hq,Dv]}. */
+    public static final int OUT_SEQ_MAJOR = AttentionHeads.OUT_SEQ_MAJOR;
 
     /**
-     * Below this many scores per head the row-at-a-time loop wins; above it the two GEMMs of the
-     * blocked path (q·kᵀ, then p·v) amortise their packing and run at GEMM speed instead of one
-     * reduction per score.
+     * Below this many scores per head the row-at-a-time loop wins; above it the blocked path's
+     * copy of the head into tiles pays for register-tiled products instead of one reduction per
+     * score.
      */
     static final long BLOCKED_MIN_SCORES = 32 * 32;
 
@@ -42,9 +52,6 @@ public final class Attention {
     /** Per-thread score row of the row-at-a-time path when it runs on a team. */
     private static final ThreadLocal<float[][]> ROW_SCRATCH = ThreadLocal.withInitial(() -> new float[1][]);
 
-    /** Per-thread scores of one head ({@code sq × skv} floats), grown on demand and then reused. */
-    private static final ThreadLocal<MemorySegment[]> SCORES = ThreadLocal.withInitial(() -> new MemorySegment[1]);
-
     private Attention() {}
 
     /**
@@ -53,8 +60,11 @@ public final class Attention {
      * upper-left, {@code skv - sq} for lower-right, {@link #NOT_CAUSAL}); {@code softcap} 0 is off.
      * {@code mask} is {@link MemorySegment#NULL} or f32 (additive) or bool ({@code boolMask}, true
      * attends) elements, addressed by the element strides {@code mb, mh, mi, mj} per score axis (0
-     * on an axis it broadcasts over). {@code scratch} holds at least {@code skv} floats. Separate
-     * arguments rather than a mask record, so a call allocates nothing.
+     * on an axis it broadcasts over). {@code layout} has a bit ({@link #Q_SEQ_MAJOR}, {@link
+     * #K_SEQ_MAJOR}, {@link #V_SEQ_MAJOR}, {@link #OUT_SEQ_MAJOR}) for each operand stored
+     * sequence-major, {@code [B,S,H,D]} instead of {@code [B,H,S,D]}: the layout the projections
+     * produce, so no transpose runs before or after. {@code scratch} holds at least {@code skv}
+     * floats. Separate arguments rather than a mask record, so a call allocates nothing.
      */
     public static void attend(
             MemorySegment q,
@@ -77,23 +87,31 @@ public final class Attention {
             float scale,
             float softcap,
             long causal,
+            int layout,
             float[] scratch) {
-        if ((long) sq * skv >= BLOCKED_MIN_SCORES) {
+        if (blocked(sq, skv)) {
             attendBlocked(
-                    q, k, v, mask, boolMask, mb, mh, mi, mj, out, b, hq, hkv, sq, skv, d, dv, scale, softcap, causal);
+                    q, k, v, mask, boolMask, mb, mh, mi, mj, out, b, hq, hkv, sq, skv, d, dv, scale, softcap, causal,
+                    layout);
         } else {
             attendRows(
                     q, k, v, mask, boolMask, mb, mh, mi, mj, out, b, hq, hkv, sq, skv, d, dv, scale, softcap, causal,
-                    scratch);
+                    layout, scratch);
         }
+    }
+
+    /** Whether a head of {@code sq × skv} scores takes the blocked path ({@link AttentionHeads}). */
+    static boolean blocked(int sq, int skv) {
+        return (long) sq * skv >= BLOCKED_MIN_SCORES;
     }
 
     /**
      * {@link #attend} with the heads of {@code [B, Hq]} split over {@code par}'s threads: heads are
-     * independent, and at one sequence (B = 1) they are the only parallelism attention has. Each
-     * thread keeps its scores in its own scratch; the task that carries the arguments is reused
-     * per calling thread, so a call allocates nothing. {@code par} null or of one thread runs
-     * {@link #attend}; the segments must then be accessible from the workers (not confined).
+     * independent, and at one sequence (B = 1) they are the only parallelism attention has. Heads
+     * are claimed one at a time, so a thread that starts late or shares its core takes fewer. Each
+     * thread keeps its tiles in its own scratch; the task that carries the arguments is reused per
+     * calling thread, so a call allocates nothing. {@code par} null or of one thread runs {@link
+     * #attend}; the segments must then be accessible from the workers (not confined).
      */
     public static void attend(
             MemorySegment q,
@@ -116,13 +134,14 @@ public final class Attention {
             float scale,
             float softcap,
             long causal,
+            int layout,
             float[] scratch,
             Parallelism par) {
         int heads = b * hq;
         if (par == null || par.threads() == 1 || heads < 2) {
             attend(
                     q, k, v, mask, boolMask, mb, mh, mi, mj, out, b, hq, hkv, sq, skv, d, dv, scale, softcap, causal,
-                    scratch);
+                    layout, scratch);
             return;
         }
         Heads t = TASK.get();
@@ -145,8 +164,9 @@ public final class Attention {
         t.scale = scale;
         t.softcap = softcap;
         t.causal = causal;
-        t.blocked = (long) sq * skv >= BLOCKED_MIN_SCORES;
-        par.forRange(0, heads, 1, t);
+        t.layout = layout;
+        t.blocked = blocked(sq, skv);
+        par.forChunks(0, heads, 1, t);
         t.q = t.k = t.v = t.mask = t.out = null; // do not keep the caller's buffers reachable
     }
 
@@ -171,14 +191,15 @@ public final class Attention {
         float scale;
         float softcap;
         long causal;
+        int layout;
         boolean blocked;
 
         @Override
         public void run(int from, int to) {
             if (blocked) {
-                blockedHeads(
+                AttentionHeads.heads(
                         q, k, v, mask, boolMask, mb, mh, mi, mj, out, hq, hkv, sq, skv, d, dv, scale, softcap, causal,
-                        from, to);
+                        layout, from, to);
             } else {
                 rowHeads(
                         q,
@@ -200,6 +221,7 @@ public final class Attention {
                         scale,
                         softcap,
                         causal,
+                        layout,
                         rowScratch(skv),
                         from,
                         to);
@@ -216,10 +238,9 @@ public final class Attention {
     }
 
     /**
-     * The blocked path: per head, {@code scores = q·kᵀ·scale} with one {@link Sgemm#gemm} call, then
-     * softcap, mask, causal limit and softmax per row in place, then {@code out = p·v} with a second
-     * GEMM. Same semantics as {@link #attendRows}; the scores of one head live in a per-thread scratch
-     * segment, so memory stays {@code O(sq·skv)} per thread, not per batch.
+     * The blocked path ({@link AttentionHeads}): per head and block of query rows, scores, mask and
+     * softmax, and {@code p·v} in one pass over L1-resident tiles. Same semantics as {@link
+     * #attendRows}.
      */
     static void attendBlocked(
             MemorySegment q,
@@ -241,92 +262,11 @@ public final class Attention {
             int dv,
             float scale,
             float softcap,
-            long causal) {
-        blockedHeads(
-                q, k, v, mask, boolMask, mb, mh, mi, mj, out, hq, hkv, sq, skv, d, dv, scale, softcap, causal, 0,
-                b * hq);
-    }
-
-    /** {@link #attendBlocked} for the heads {@code [from, to)} of the flattened {@code [B, Hq]}. */
-    private static void blockedHeads(
-            MemorySegment q,
-            MemorySegment k,
-            MemorySegment v,
-            MemorySegment mask,
-            boolean boolMask,
-            long mb,
-            long mh,
-            long mi,
-            long mj,
-            MemorySegment out,
-            int hq,
-            int hkv,
-            int sq,
-            int skv,
-            int d,
-            int dv,
-            float scale,
-            float softcap,
             long causal,
-            int from,
-            int to) {
-        MemorySegment sc = scores((long) sq * skv * Float.BYTES);
-        int group = hq / hkv;
-        boolean hasMask = mask.byteSize() > 0;
-        for (int head = from; head < to; head++) {
-            int bi = head / hq;
-            int h = head % hq;
-            long kvHead = (long) bi * hkv + h / group;
-            long qOff = ((long) bi * hq + h) * sq * d * Float.BYTES;
-            long kOff = kvHead * skv * d * Float.BYTES;
-            long vOff = kvHead * skv * dv * Float.BYTES;
-            long oOff = ((long) bi * hq + h) * sq * dv * Float.BYTES;
-            Sgemm.gemm(sq, skv, d, q, qOff, d, false, k, kOff, d, true, sc, 0L, skv, scale, false, SERIAL);
-            // Each score row is masked and normalised in this thread's heap row (RowScratch: vector
-            // ops on a segment keep their liveness and bounds checks inside the loop).
-            float[] a = RowScratch.floats(skv);
-            float[] mrow = RowScratch.floats2(skv);
-            for (int i = 0; i < sq; i++) {
-                long row = (long) i * skv * Float.BYTES;
-                MemorySegment.copy(sc, F32, row, a, 0, skv);
-                float max = Float.NEGATIVE_INFINITY;
-                int j0 = 0;
-                long maskRow = bi * mb + h * mh + i * mi;
-                if (softcap == 0 && !boolMask && skv - 1 - i <= causal && (!hasMask || mj == 1)) {
-                    // The encoder case (no cap, no causal limit in this row, additive mask
-                    // contiguous along keys or none) in vectors; the general loop below takes the tail.
-                    if (hasMask) {
-                        MemorySegment.copy(mask, F32, maskRow * Float.BYTES, mrow, 0, skv);
-                    }
-                    FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-                    for (int bound = S.loopBound(skv); j0 < bound; j0 += S.length()) {
-                        FloatVector x = FloatVector.fromArray(S, a, j0);
-                        if (hasMask) {
-                            x = x.add(FloatVector.fromArray(S, mrow, j0));
-                            x.intoArray(a, j0);
-                        }
-                        vmax = vmax.max(x);
-                    }
-                    max = vmax.reduceLanes(VectorOperators.MAX);
-                }
-                for (int j = j0; j < skv; j++) {
-                    float s = j - i > causal
-                            ? Float.NEGATIVE_INFINITY
-                            : capAndMask(a[j], softcap, hasMask, mask, boolMask, maskRow + j * mj);
-                    a[j] = s;
-                    max = Math.max(max, s);
-                }
-                if (max == Float.NEGATIVE_INFINITY) {
-                    // every key masked: the row attends to nothing and gives zeros
-                    java.util.Arrays.fill(a, 0, skv, 0f);
-                } else {
-                    // Vector exp and scale: a scalar Math.exp per score cost more than both GEMMs.
-                    FloatMath.expNormalize(a, skv, max);
-                }
-                MemorySegment.copy(a, 0, sc, F32, row, skv);
-            }
-            Sgemm.gemm(sq, dv, skv, sc, 0L, skv, false, v, vOff, dv, false, out, oOff, dv, 1f, false, SERIAL);
-        }
+            int layout) {
+        AttentionHeads.heads(
+                q, k, v, mask, boolMask, mb, mh, mi, mj, out, hq, hkv, sq, skv, d, dv, scale, softcap, causal, layout,
+                0, b * hq);
     }
 
     /**
@@ -334,8 +274,7 @@ public final class Attention {
      * false gives -∞): the one definition both paths use. The causal limit is the callers' (the
      * row path skips the dot product of a key it excludes).
      */
-    private static float capAndMask(
-            float s, float softcap, boolean hasMask, MemorySegment mask, boolean boolMask, long m) {
+    static float capAndMask(float s, float softcap, boolean hasMask, MemorySegment mask, boolean boolMask, long m) {
         if (softcap > 0) {
             s = softcap * (float) Math.tanh(s / softcap);
         }
@@ -349,12 +288,13 @@ public final class Attention {
         return s;
     }
 
-    private static MemorySegment scores(long bytes) {
-        MemorySegment[] holder = SCORES.get();
-        if (holder[0] == null || holder[0].byteSize() < bytes) {
-            holder[0] = java.lang.foreign.Arena.ofAuto().allocate(Math.max(bytes, 64 * 1024), 64);
-        }
-        return holder[0];
+    /**
+     * Byte offset of row {@code i} of head {@code h} in batch {@code bi} of a {@code [B,H,S,w]}
+     * tensor, or of a {@code [B,S,H,w]} one when {@code seqMajor}.
+     */
+    static long rowOffset(boolean seqMajor, long bi, long h, long i, int heads, int s, int w) {
+        long row = seqMajor ? (bi * s + i) * heads + h : (bi * heads + h) * s + i;
+        return row * w * Float.BYTES;
     }
 
     /** The row-at-a-time path (small heads, e.g. decode): scores of one query row in {@code scratch}. */
@@ -379,10 +319,11 @@ public final class Attention {
             float scale,
             float softcap,
             long causal,
+            int layout,
             float[] scratch) {
         rowHeads(
-                q, k, v, mask, boolMask, mb, mh, mi, mj, out, hq, hkv, sq, skv, d, dv, scale, softcap, causal, scratch,
-                0, b * hq);
+                q, k, v, mask, boolMask, mb, mh, mi, mj, out, hq, hkv, sq, skv, d, dv, scale, softcap, causal, layout,
+                scratch, 0, b * hq);
     }
 
     /** {@link #attendRows} for the heads {@code [from, to)} of the flattened {@code [B, Hq]}. */
@@ -406,10 +347,15 @@ public final class Attention {
             float scale,
             float softcap,
             long causal,
+            int layout,
             float[] scratch,
             int from,
             int to) {
         int group = hq / hkv;
+        boolean qSeq = (layout & Q_SEQ_MAJOR) != 0;
+        boolean kSeq = (layout & K_SEQ_MAJOR) != 0;
+        boolean vSeq = (layout & V_SEQ_MAJOR) != 0;
+        boolean oSeq = (layout & OUT_SEQ_MAJOR) != 0;
         boolean hasMask = mask.byteSize() > 0;
         int vl = S.length();
         int dBound = S.loopBound(d);
@@ -417,16 +363,16 @@ public final class Attention {
         for (int head = from; head < to; head++) {
             int bi = head / hq;
             int h = head % hq;
-            long kvHead = (long) bi * hkv + h / group;
+            int kvh = h / group;
             for (int i = 0; i < sq; i++) {
-                long qBase = (((long) bi * hq + h) * sq + i) * d * Float.BYTES;
+                long qBase = rowOffset(qSeq, bi, h, i, hq, sq, d);
                 float max = Float.NEGATIVE_INFINITY;
                 for (int j = 0; j < skv; j++) {
                     float s;
                     if (j - i > causal) {
                         s = Float.NEGATIVE_INFINITY;
                     } else {
-                        long kBase = (kvHead * skv + j) * d * Float.BYTES;
+                        long kBase = rowOffset(kSeq, bi, kvh, j, hkv, skv, d);
                         FloatVector acc = FloatVector.zero(S);
                         int e = 0;
                         for (; e < dBound; e += vl) {
@@ -448,7 +394,7 @@ public final class Attention {
                     scratch[j] = s;
                     max = Math.max(max, s);
                 }
-                long oBase = (((long) bi * hq + h) * sq + i) * dv * Float.BYTES;
+                long oBase = rowOffset(oSeq, bi, h, i, hq, sq, dv);
                 // out row = Σ_j p_j · v_j, accumulated in the output row itself (zeroed first).
                 for (int e = 0; e < dv; e++) {
                     out.set(F32, oBase + (long) e * Float.BYTES, 0f);
@@ -468,7 +414,7 @@ public final class Attention {
                     if (p == 0f) {
                         continue;
                     }
-                    long vBase = (kvHead * skv + j) * dv * Float.BYTES;
+                    long vBase = rowOffset(vSeq, bi, kvh, j, hkv, skv, dv);
                     FloatVector pv = FloatVector.broadcast(S, p);
                     int e = 0;
                     for (; e < dvBound; e += vl) {

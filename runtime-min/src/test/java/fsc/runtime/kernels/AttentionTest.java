@@ -15,7 +15,25 @@ import org.junit.jupiter.api.Test;
 class AttentionTest {
     static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    record Case(int b, int hq, int hkv, int sq, int skv, int d, int dv, long causal, float softcap, int maskKind) {}
+    record Case(
+            int b,
+            int hq,
+            int hkv,
+            int sq,
+            int skv,
+            int d,
+            int dv,
+            long causal,
+            float softcap,
+            int maskKind,
+            int layout) {
+        Case(int b, int hq, int hkv, int sq, int skv, int d, int dv, long causal, float softcap, int maskKind) {
+            this(b, hq, hkv, sq, skv, d, dv, causal, softcap, maskKind, 0);
+        }
+    }
+
+    static final int ALL_SEQ_MAJOR =
+            Attention.Q_SEQ_MAJOR | Attention.K_SEQ_MAJOR | Attention.V_SEQ_MAJOR | Attention.OUT_SEQ_MAJOR;
 
     @Test
     void blockedAndRowPathsMatchTheReference() {
@@ -26,6 +44,15 @@ class AttentionTest {
             new Case(2, 2, 2, 36, 36, 8, 8, Attention.NOT_CAUSAL, 5f, 0), // softcap
             new Case(1, 2, 2, 64, 64, 16, 16, Attention.NOT_CAUSAL, 0f, 0), // no mask, whole vectors only
             new Case(3, 3, 1, 9, 9, 8, 8, Attention.NOT_CAUSAL, 0f, 1), // row path, 9 heads over 2 threads
+            // MiniLM's shape (fewer heads): sequence-major operands as the projections leave them
+            new Case(2, 3, 3, 128, 128, 32, 32, Attention.NOT_CAUSAL, 0f, 1, ALL_SEQ_MAJOR),
+            // odd rows and keys (tails of the 8-row block and of the two-vector key tile), d > 32
+            new Case(1, 4, 4, 45, 77, 40, 33, Attention.NOT_CAUSAL, 0f, 1, Attention.Q_SEQ_MAJOR),
+            new Case(1, 4, 2, 77, 45, 20, 64, 0L, 0f, 3, Attention.K_SEQ_MAJOR | Attention.OUT_SEQ_MAJOR),
+            new Case(2, 2, 2, 50, 61, 16, 16, 11L, 0f, 1, Attention.V_SEQ_MAJOR), // lower-right, mask
+            new Case(1, 2, 2, 61, 50, 16, 16, -11L, 0f, 0, ALL_SEQ_MAJOR), // rows that see no key
+            new Case(1, 3, 1, 33, 40, 8, 8, Attention.NOT_CAUSAL, 3f, 2, ALL_SEQ_MAJOR), // cap + bool, GQA
+            new Case(2, 2, 2, 9, 9, 8, 8, 0L, 0f, 3, ALL_SEQ_MAJOR), // row path, seq-major, per-row mask
         };
         for (Case c : cases) {
             check(c);
@@ -49,6 +76,13 @@ class AttentionTest {
                     mask.setAtIndex(F32, i, i % 7 == 3 ? -10000f : 0f);
                 }
                 mb = c.skv;
+                mj = 1;
+            } else if (c.maskKind == 3) { // f32 [Sq,Skv]: a different additive row per query
+                mask = arena.allocate((long) c.sq * c.skv * 4);
+                for (int i = 0; i < c.sq * c.skv; i++) {
+                    mask.setAtIndex(F32, i, i % 5 == 1 ? -10000f : (i % 3) * 0.25f);
+                }
+                mi = c.skv;
                 mj = 1;
             } else if (bool) { // bool [Sq,Skv]: row 0 sees nothing
                 mask = arena.allocate((long) c.sq * c.skv);
@@ -85,10 +119,11 @@ class AttentionTest {
                     0.3f,
                     c.softcap,
                     c.causal,
+                    c.layout,
                     new float[c.skv]);
             Attention.attendBlocked(
                     q, k, v, mask, bool, mb, mh, mi, mj, blocked, c.b, c.hq, c.hkv, c.sq, c.skv, c.d, c.dv, 0.3f,
-                    c.softcap, c.causal);
+                    c.softcap, c.causal, c.layout);
             // Heads split over two threads: the same per-head code, so the same bits as one thread.
             MemorySegment split = arena.allocate(outElems * 4);
             Attention.attend(
@@ -112,9 +147,10 @@ class AttentionTest {
                     0.3f,
                     c.softcap,
                     c.causal,
+                    c.layout,
                     new float[c.skv],
                     two);
-            MemorySegment serial = (long) c.sq * c.skv >= Attention.BLOCKED_MIN_SCORES ? blocked : rows;
+            MemorySegment serial = Attention.blocked(c.sq, c.skv) ? blocked : rows;
             assertEquals(-1L, serial.mismatch(split), () -> c + ": heads split over threads differ");
             double[] ref = reference(c, q, k, v, mask, bool, mb, mi, mj);
             for (int i = 0; i < outElems; i++) {
@@ -131,6 +167,39 @@ class AttentionTest {
         }
     }
 
+    /**
+     * The softmax exp of the blocked path: relative error within 4e-7 of Math.exp on [-87, 0]
+     * (finer than the scores' own rounding), every vector lane equal to the scalar twin the tail
+     * uses, and exactly 0 for a masked score far below the row max.
+     */
+    @Test
+    void softmaxExpIsAccurateAndLanesMatchTheScalarTwin() {
+        int n = 4099; // a scalar tail after the vector loop
+        float[] a = new float[n];
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = -87f * i / (n - 1) + (i % 3) * 1e-3f;
+            a[i] = x[i] + 5f; // shifted by the row max below
+        }
+        float sum = AttentionHeads.expShiftedSum(a, 0, n, 5f);
+        double exact = 0;
+        for (int i = 0; i < n; i++) {
+            float xi = (x[i] + 5f) - 5f; // the input each lane saw, after the shift
+            double want = Math.exp(xi);
+            assertTrue(Math.abs(a[i] - want) <= 4e-7 * want + 1e-38, "exp(" + xi + ") = " + a[i] + " vs " + want);
+            assertEquals(
+                    Float.floatToRawIntBits(AttentionHeads.exp((x[i] + 5f) - 5f)),
+                    Float.floatToRawIntBits(a[i]),
+                    "lane " + i + " vs the scalar twin");
+            exact += want;
+        }
+        assertEquals(exact, sum, 1e-5 * exact);
+        float[] masked = {0f, -10000f};
+        AttentionHeads.expShiftedSum(masked, 0, 2, 0f);
+        assertEquals(1f, masked[0]);
+        assertEquals(0f, masked[1], "a masked score");
+    }
+
     private static double[] reference(
             Case c,
             MemorySegment q,
@@ -144,15 +213,17 @@ class AttentionTest {
         double[] out = new double[c.b * c.hq * c.sq * c.dv];
         for (int bi = 0; bi < c.b; bi++) {
             for (int h = 0; h < c.hq; h++) {
-                int kvh = bi * c.hkv + h / (c.hq / c.hkv);
+                int kvh = h / (c.hq / c.hkv);
                 for (int i = 0; i < c.sq; i++) {
                     double[] s = new double[c.skv];
                     double max = Double.NEGATIVE_INFINITY;
                     for (int j = 0; j < c.skv; j++) {
                         double dot = 0;
                         for (int e = 0; e < c.d; e++) {
-                            dot += (double) q.getAtIndex(F32, ((long) (bi * c.hq + h) * c.sq + i) * c.d + e)
-                                    * k.getAtIndex(F32, ((long) kvh * c.skv + j) * c.d + e);
+                            dot += (double) q.getAtIndex(
+                                            F32, at(c, Attention.Q_SEQ_MAJOR, bi, h, i, c.hq, c.sq, c.d) + e)
+                                    * k.getAtIndex(
+                                            F32, at(c, Attention.K_SEQ_MAJOR, bi, kvh, j, c.hkv, c.skv, c.d) + e);
                         }
                         double x = dot * 0.3f;
                         if (c.softcap > 0) {
@@ -183,14 +254,22 @@ class AttentionTest {
                     for (int e = 0; e < c.dv; e++) {
                         double acc = 0;
                         for (int j = 0; j < c.skv; j++) {
-                            acc += s[j] / sum * v.getAtIndex(F32, ((long) kvh * c.skv + j) * c.dv + e);
+                            acc += s[j]
+                                    / sum
+                                    * v.getAtIndex(
+                                            F32, at(c, Attention.V_SEQ_MAJOR, bi, kvh, j, c.hkv, c.skv, c.dv) + e);
                         }
-                        out[((bi * c.hq + h) * c.sq + i) * c.dv + e] = acc;
+                        out[(int) at(c, Attention.OUT_SEQ_MAJOR, bi, h, i, c.hq, c.sq, c.dv) + e] = acc;
                     }
                 }
             }
         }
         return out;
+    }
+
+    /** Element index of row {@code i} of head {@code h}, in the layout {@code c} gives that operand. */
+    private static long at(Case c, int bit, int bi, int h, int i, int heads, int s, int w) {
+        return Attention.rowOffset((c.layout & bit) != 0, bi, h, i, heads, s, w) / Float.BYTES;
     }
 
     private static MemorySegment random(Arena arena, long n, Random rnd) {

@@ -45,6 +45,7 @@ public final class KernelDigest {
             for (GemmEpilogue.Activation act : GemmEpilogue.Activation.values()) {
                 kernels.add(linear(arena, act));
             }
+            kernels.add(attention(arena));
             for (int c = 0; c < calls; c++) {
                 for (Kernel k : kernels) {
                     k.body().run();
@@ -124,6 +125,30 @@ public final class KernelDigest {
         return new Kernel("linear" + act, out, () -> {
             Sgemm.gemmPacked(m, n, k, a, 0, k, packed, 0, out, 0, n, false, e, null);
         });
+    }
+
+    /**
+     * The blocked attention path: odd rows and keys (tails of the row block, the key panel and the
+     * exp's vector loop), a causal cut in some blocks and not others, an additive mask row shared by
+     * every query, sequence-major q and out.
+     */
+    private static Kernel attention(Arena arena) {
+        int h = 2;
+        int sq = 37;
+        int skv = 45;
+        int d = 24;
+        MemorySegment q = floats(arena, h * sq * d, 21, 1f);
+        MemorySegment k = floats(arena, h * skv * d, 22, 1f);
+        MemorySegment v = floats(arena, h * skv * d, 23, 1f);
+        MemorySegment mask = floats(arena, skv, 24, 2f);
+        MemorySegment out = arena.allocate(4L * h * sq * d, 64);
+        int layout = Attention.Q_SEQ_MAJOR | Attention.OUT_SEQ_MAJOR;
+        float[] scratch = new float[skv];
+        return new Kernel(
+                "attention",
+                out,
+                () -> Attention.attend(
+                        q, k, v, mask, false, 0, 0, 0, 1, out, 1, h, h, sq, skv, d, d, 0.2f, 0f, 20L, layout, scratch));
     }
 
     private static Kernel softmax(Arena arena) {
