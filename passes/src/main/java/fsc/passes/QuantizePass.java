@@ -466,7 +466,11 @@ public final class QuantizePass implements Pass {
 
     /** The constant {@code 1/s} of SmoothQuant's scales {@code s}, f32[K]. */
     private static Value smoothInverse(
-            Value x, float[] s, Set<String> names, List<Constant> newConstants, TreeMap<String, WeightData> newWeights) {
+            Value x,
+            float[] s,
+            Set<String> names,
+            List<Constant> newConstants,
+            TreeMap<String, WeightData> newWeights) {
         ByteBuffer b = ByteBuffer.allocate(s.length * Float.BYTES).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < s.length; i++) {
             b.putFloat(i * Float.BYTES, 1f / s[i]);
@@ -497,14 +501,15 @@ public final class QuantizePass implements Pass {
             List<Constant> newConstants,
             TreeMap<String, WeightData> newWeights) {
         String base = smooth != null ? x.name() + "_smoothed" : x.name();
-        List<Value> inputs = smooth != null
-                ? List.of(x, smoothInverse(x, smooth, names, newConstants, newWeights))
-                : List.of(x);
+        List<Value> inputs =
+                smooth != null ? List.of(x, smoothInverse(x, smooth, names, newConstants, newWeights)) : List.of(x);
         int rank = x.type().rank();
         List<fsc.ir.Dim> rowDims = new ArrayList<>(x.type().dims());
         rowDims.set(rank - 1, fsc.ir.Dim.of(1));
         Value q = new Value(UniqueNames.unique(names, base + "_q"), x.type().withDType(DType.I8));
-        Value s = new Value(UniqueNames.unique(names, base + "_scale"), TensorType.of(DType.F32).withDims(rowDims));
+        Value s = new Value(
+                UniqueNames.unique(names, base + "_scale"),
+                TensorType.of(DType.F32).withDims(rowDims));
         Value qi = new Value(UniqueNames.unique(names, base + "_qi"), x.type().withDType(DType.I32));
         String at = base + "/quantize";
         out.add(new Node("dynamic_quantize_rows", at, inputs, List.of(q, s), Map.of()));

@@ -166,7 +166,8 @@ final class NodeCost {
             case "attention" -> attention(n);
             case "layer_norm" -> Poly.of(n.input(0).type().elementCount(), 8);
             case "dynamic_quantize" -> Poly.of(n.input(0).type().elementCount(), 4);
-            case "dynamic_quantize_rows" -> Poly.of(n.input(0).type().elementCount(), n.inputs().size() + 2);
+            case "dynamic_quantize_rows" ->
+                Poly.of(n.input(0).type().elementCount(), n.inputs().size() + 2);
             case "rms_norm" -> Poly.of(n.input(0).type().elementCount(), 4);
             case "batch_norm" -> Poly.of(n.input(0).type().elementCount(), 2);
             case "softmax", "log_softmax" -> Poly.of(n.input(0).type().elementCount(), 5);

@@ -59,7 +59,9 @@ final class QuantOps {
         }
         List<Dim> rows = new ArrayList<>(x.dims());
         rows.set(rows.size() - 1, Dim.of(1));
-        return List.of(x.withDType(DType.I8).withDims(x.dims()), TensorType.of(DType.F32).withDims(rows));
+        return List.of(
+                x.withDType(DType.I8).withDims(x.dims()),
+                TensorType.of(DType.F32).withDims(rows));
     }
 
     /**
@@ -113,8 +115,8 @@ final class QuantOps {
         if (ctx.inputCount() > biasAt + 1
                 || factors == 2 && ctx.inputCount() < 6
                 || rowScale == 1 && ctx.inputCount() < biasAt) {
-            throw ctx.fail(ctx.inputCount() + " inputs do not fit scale_factors=" + factors + ", row_scale="
-                    + rowScale);
+            throw ctx.fail(
+                    ctx.inputCount() + " inputs do not fit scale_factors=" + factors + ", row_scale=" + rowScale);
         }
         if (rowScale == 1) {
             TensorType row = ctx.input(scalesEnd);

@@ -221,8 +221,29 @@ public final class Int8Gemm {
             MemorySegment bias,
             long biasOff,
             Parallelism par) {
-        gemm(m, n, k, a, aOff, aUnsigned, aZp, b, bOff, colOffset, colOffsetOff, y, yOff, scale, scaleOff,
-                scalePerColumn, scaleFactor, MemorySegment.NULL, 0L, bias, biasOff, par);
+        gemm(
+                m,
+                n,
+                k,
+                a,
+                aOff,
+                aUnsigned,
+                aZp,
+                b,
+                bOff,
+                colOffset,
+                colOffsetOff,
+                y,
+                yOff,
+                scale,
+                scaleOff,
+                scalePerColumn,
+                scaleFactor,
+                MemorySegment.NULL,
+                0L,
+                bias,
+                biasOff,
+                par);
     }
 
     /**
@@ -305,8 +326,30 @@ public final class Int8Gemm {
             long biasOff,
             Parallelism par,
             Int8GemmVnni vnni) {
-        gemm(m, n, k, a, aOff, aUnsigned, aZp, b, bOff, colOffset, colOffsetOff, y, yOff, scale, scaleOff,
-                scalePerColumn, scaleFactor, MemorySegment.NULL, 0L, bias, biasOff, par, vnni);
+        gemm(
+                m,
+                n,
+                k,
+                a,
+                aOff,
+                aUnsigned,
+                aZp,
+                b,
+                bOff,
+                colOffset,
+                colOffsetOff,
+                y,
+                yOff,
+                scale,
+                scaleOff,
+                scalePerColumn,
+                scaleFactor,
+                MemorySegment.NULL,
+                0L,
+                bias,
+                biasOff,
+                par,
+                vnni);
     }
 
     /** {@link #gemm} with a row scale, on the given form (see the public overloads). */
@@ -347,8 +390,21 @@ public final class Int8Gemm {
         }
         Task t = TASK.get();
         // With a row scale the bias comes after it, so the kernels' epilogue stops at the column scale.
-        t.set(m, n, k, b, bOff, colOffset, colOffsetOff, y, yOff, scale, scaleOff, scalePerColumn,
-                rowScaled ? MemorySegment.NULL : bias, rowScaled ? 0L : biasOff);
+        t.set(
+                m,
+                n,
+                k,
+                b,
+                bOff,
+                colOffset,
+                colOffsetOff,
+                y,
+                yOff,
+                scale,
+                scaleOff,
+                scalePerColumn,
+                rowScaled ? MemorySegment.NULL : bias,
+                rowScaled ? 0L : biasOff);
         t.rowScale = rowScale;
         t.rowScaleOff = rowScaleOff;
         t.postBias = rowScaled ? bias : MemorySegment.NULL;

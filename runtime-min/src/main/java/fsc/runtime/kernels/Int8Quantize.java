@@ -174,7 +174,9 @@ public final class Int8Quantize {
             if (smooth) {
                 int i = 0;
                 for (; i < bound; i += F.length()) {
-                    FloatVector.fromArray(F, a, i).mul(FloatVector.fromArray(F, iv, i)).intoArray(a, i);
+                    FloatVector.fromArray(F, a, i)
+                            .mul(FloatVector.fromArray(F, iv, i))
+                            .intoArray(a, i);
                 }
                 for (; i < k; i++) {
                     a[i] = a[i] * iv[i];
