@@ -100,6 +100,7 @@ public final class QuantGemmPass implements Pass {
         int matmuls = 0;
         int epilogues = 0;
         int rowScaled = 0;
+        int gelus = 0;
         for (Node n : g.nodes()) {
             if (!n.op().equals("matmul") || n.isFused() || n.output().dtype() != DType.I32) {
                 continue;
@@ -171,6 +172,21 @@ public final class QuantGemmPass implements Pass {
                         absorbed.add(add);
                         last = add;
                     }
+                    // Exact GELU (an FFN's activation): applied per panel on the thread that computed it,
+                    // so it is split between threads with the GEMM instead of running alone.
+                    Node gelu = onlyReader(last.output(), readers, graphOutputs);
+                    if (gelu != null
+                            && gelu.op().equals("gelu")
+                            && gelu.strAttr("approximate").equals("none")
+                            && gelu.output().dtype() == DType.F32
+                            && gelu.output().type().dims().equals(out.type().dims())) {
+                        absorbed.add(gelu);
+                        last = gelu;
+                        Map<String, fsc.ir.Attr> withGelu = new java.util.TreeMap<>(attrs);
+                        withGelu.put("gelu", new fsc.ir.Attr.Int(1));
+                        attrs = withGelu;
+                        gelus++;
+                    }
                     epilogues++;
                 }
             }
@@ -197,11 +213,12 @@ public final class QuantGemmPass implements Pass {
         ctx.note(String.format(
                 Locale.ROOT,
                 "%d dynamic_quantize; lowered %d integer matmuls onto matmul_int8 (%d with the rescale fused,"
-                        + " %d with per-row scales), %d s8 weights in panel%d",
+                        + " %d with per-row scales, %d with GELU), %d s8 weights in panel%d",
                 quantizers,
                 matmuls,
                 epilogues,
                 rowScaled,
+                gelus,
                 packed.size(),
                 width));
         return rebuild(g, kept, added, zeroPoints, newWeights);

@@ -112,7 +112,7 @@ final class IntegerEmitters {
                 : CodeBlock.of("$T.NULL, 0L", JavaTypes.MEMORY_SEGMENT);
         return CodeBlock.builder()
                 .addStatement(
-                        "$T.gemm($T.toIntExact($L), $L, $L, $N, 0L, $L, $L, $L, 0L, $N, 0L, $N, 0L, $L, $L, $L, $N)",
+                        "$T.gemm($T.toIntExact($L), $L, $L, $N, 0L, $L, $L, $L, 0L, $N, 0L, $N, 0L, $L, $L, $L, $L, $N)",
                         INT8_GEMM,
                         Math.class,
                         s.dims().of(m),
@@ -127,6 +127,7 @@ final class IntegerEmitters {
                         scale,
                         rowScale,
                         bias,
+                        node.intAttr("gelu") == 1,
                         ModelContext.PAR)
                 .build();
     }

@@ -73,6 +73,7 @@ final class Int8Kernels {
         HostTensor rowScale = rowScaleAt > 0 ? c.in(rowScaleAt) : null;
         int biasAt = 4 + factors + (rowScale != null ? 1 : 0);
         HostTensor bias = c.in().size() > biasAt ? c.in(biasAt) : null;
+        boolean gelu = c.node().intAttr("gelu") == 1;
         long[] as = a.shape();
         long k = as[as.length - 1];
         long rows = HostTensor.count(as) / Math.max(1, k);
@@ -99,7 +100,8 @@ final class Int8Kernels {
                 if (bias != null) {
                     y = y + (float) bias.getDouble(j);
                 }
-                out.setDouble(i * n + j, y);
+                // As the interpreter's gelu node: in double, then stored as f32.
+                out.setDouble(i * n + j, gelu ? MathFunctions.gelu(y, false) : y);
             }
         }
         return out;

@@ -18,9 +18,12 @@ final class QuantOps {
                 OpSpec.fixed("dynamic_quantize", 1, QuantOps::dynamicQuantize),
                 new OpSpec("dynamic_quantize_rows", 1, 2, QuantOps::dynamicQuantizeRows),
                 // scale_factors: how many scale inputs follow b_offset (1, or 2 for a_scale and b_scale);
-                // row_scale: 1 when a per-row scale input follows them.
+                // row_scale: 1 when a per-row scale input follows them; gelu: 1 for exact GELU last.
                 new OpSpec("matmul_int8", 4, 8, QuantOps::matmulInt8)
-                        .attrs(AttrSpec.integer("row_scale", 0), AttrSpec.integer("scale_factors", 1)));
+                        .attrs(
+                                AttrSpec.integer("gelu", 0),
+                                AttrSpec.integer("row_scale", 0),
+                                AttrSpec.integer("scale_factors", 1)));
     }
 
     /**
@@ -79,6 +82,9 @@ final class QuantOps {
      * <p>With {@code row_scale = 1} an f32 {@code [..., M, 1]} input (a's leading dimensions, one
      * per row) follows the scale(s), before the bias: {@code (f32(acc)·scale[j])·row[i] (+ bias[j])},
      * each step rounded to f32 (the quantize pass's per-token activation scales).
+     *
+     * <p>With {@code gelu = 1} (f32 output only) exact GELU, {@code x/2 · (1 + erf(x/√2))}, is
+     * applied to the result, as the {@code gelu} node it absorbs would.
      */
     private static List<TensorType> matmulInt8(InferContext ctx) {
         TensorType a = ctx.input(0);
@@ -109,6 +115,10 @@ final class QuantOps {
         long rowScale = ctx.intAttr("row_scale");
         if (rowScale != 0 && rowScale != 1) {
             throw ctx.fail("row_scale must be 0 or 1, got " + rowScale);
+        }
+        long gelu = ctx.intAttr("gelu");
+        if (gelu != 0 && (gelu != 1 || ctx.inputCount() <= 4)) {
+            throw ctx.fail("gelu must be 0, or 1 with a scale (an f32 output), got " + gelu);
         }
         int scalesEnd = 4 + (int) factors;
         int biasAt = scalesEnd + (int) rowScale;

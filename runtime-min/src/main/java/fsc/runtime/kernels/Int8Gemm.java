@@ -243,6 +243,7 @@ public final class Int8Gemm {
                 0L,
                 bias,
                 biasOff,
+                false,
                 par);
     }
 
@@ -251,8 +252,11 @@ public final class Int8Gemm {
      * NULL}) applied after the column scale and before the bias: {@code (f32(acc) · (scaleFactor ·
      * scale[j])) · rowScale[i] (+ bias[j])}, each operation rounded to f32 as the graph's {@code mul}
      * by the quantize pass's per-token activation scales and the {@code add} of the layer's bias do.
-     * The row scale and bias run on each panel's rows right after the panel is computed, while they
-     * are in cache; the kernels' own epilogue then stops at the column scale.
+     * With {@code gelu}, exact GELU ({@code x/2 · (1 + erf(x/√2))}, {@link FloatMath#geluRows}) is
+     * applied last. The row scale, the bias after it and GELU run on each panel's rows right after
+     * the panel is computed, while they are in cache and on the thread that computed it (so they
+     * are split between threads as the GEMM is); the kernels' own epilogue then stops at the column
+     * scale (at the bias when there is no row scale).
      */
     public static void gemm(
             int m,
@@ -276,6 +280,7 @@ public final class Int8Gemm {
             long rowScaleOff,
             MemorySegment bias,
             long biasOff,
+            boolean gelu,
             Parallelism par) {
         gemm(
                 m,
@@ -299,6 +304,7 @@ public final class Int8Gemm {
                 rowScaleOff,
                 bias,
                 biasOff,
+                gelu,
                 par,
                 VNNI);
     }
@@ -348,6 +354,7 @@ public final class Int8Gemm {
                 0L,
                 bias,
                 biasOff,
+                false,
                 par,
                 vnni);
     }
@@ -375,6 +382,7 @@ public final class Int8Gemm {
             long rowScaleOff,
             MemorySegment bias,
             long biasOff,
+            boolean gelu,
             Parallelism par,
             Int8GemmVnni vnni) {
         checkSizes(m, n, k);
@@ -382,8 +390,8 @@ public final class Int8Gemm {
             return;
         }
         boolean rowScaled = !rowScale.equals(MemorySegment.NULL);
-        if (rowScaled && scale.equals(MemorySegment.NULL)) {
-            throw new IllegalArgumentException("a row scale needs a column scale (the output is f32)");
+        if ((rowScaled || gelu) && scale.equals(MemorySegment.NULL)) {
+            throw new IllegalArgumentException("a row scale or GELU needs a column scale (the output is f32)");
         }
         if (rowScaled) {
             java.util.Objects.checkFromIndexSize(rowScaleOff, 4L * m, rowScale.byteSize());
@@ -409,6 +417,7 @@ public final class Int8Gemm {
         t.rowScaleOff = rowScaleOff;
         t.postBias = rowScaled ? bias : MemorySegment.NULL;
         t.postBiasOff = biasOff;
+        t.gelu = gelu;
         t.scaleFactor = scaleFactor;
         t.vnni = vnni;
         int panels;
@@ -503,6 +512,7 @@ public final class Int8Gemm {
         long rowScaleOff;
         MemorySegment postBias = MemorySegment.NULL;
         long postBiasOff;
+        boolean gelu;
         boolean splitPanels;
 
         void set(
@@ -632,14 +642,27 @@ public final class Int8Gemm {
         }
 
         /**
+         * What follows a panel's epilogue for rows {@code [i0, i1)} and columns {@code [c0, c1)}: the
+         * row scale and the bias after it ({@link #rescaleRows}), then GELU in place.
+         */
+        private void postRows(int i0, int i1, int c0, int c1) {
+            if (c0 >= c1 || i0 >= i1) {
+                return;
+            }
+            if (!rowScale.equals(MemorySegment.NULL)) {
+                rescaleRows(i0, i1, c0, c1);
+            }
+            if (gelu) {
+                FloatMath.geluRows(y, yOff + ((long) i0 * n + c0) * 4, i1 - i0, c1 - c0, 4L * n);
+            }
+        }
+
+        /**
          * {@code y[i, c0..c1) = y[i, c0..c1) · rowScale[i] (+ postBias[c0..c1))} for rows {@code [i0,
          * i1)}: the row-scale step after a panel's epilogue, on this thread's heap rows (see {@link
          * RowScratch}), the same two f32 operations per element as the graph's {@code mul} and {@code add}.
          */
         private void rescaleRows(int i0, int i1, int c0, int c1) {
-            if (rowScale.equals(MemorySegment.NULL) || c0 >= c1) {
-                return;
-            }
             int w = c1 - c0;
             float[] row = RowScratch.floats(w);
             boolean hasBias = !postBias.equals(MemorySegment.NULL);
@@ -682,7 +705,7 @@ public final class Int8Gemm {
                 int c0 = p * Int8GemmVnni.NR;
                 if (direct && (p + 1) * Int8GemmVnni.NR <= n) {
                     vnni.multiplyInto(va, b, bOff, m, k, n, tileFrom, tileTo, p, epi, y.address() + yOff, sc.vnni);
-                    rescaleRows(tileFrom * Int8GemmVnni.MR, rowEnd, c0, c0 + Int8GemmVnni.NR);
+                    postRows(tileFrom * Int8GemmVnni.MR, rowEnd, c0, c0 + Int8GemmVnni.NR);
                     continue;
                 }
                 int[] tile = sc.acc((tileTo - tileFrom) * tileInts);
@@ -699,7 +722,7 @@ public final class Int8Gemm {
                         epilogue(sc, tile, to, Int8GemmVnni.NR, i0, Math.min(Int8GemmVnni.MR, m - i0), col0);
                     }
                 }
-                rescaleRows(tileFrom * Int8GemmVnni.MR, rowEnd, c0, Math.min(n, c0 + Int8GemmVnni.NR));
+                postRows(tileFrom * Int8GemmVnni.MR, rowEnd, c0, Math.min(n, c0 + Int8GemmVnni.NR));
             }
         }
 
@@ -733,7 +756,7 @@ public final class Int8Gemm {
                     int i0 = (tileFrom + t) * MR;
                     epilogue(sc, acc, t * MR * NR, NR, i0, Math.min(MR, m - i0), p * NR);
                 }
-                rescaleRows(tileFrom * MR, Math.min(m, tileTo * MR), p * NR, Math.min(n, (p + 1) * NR));
+                postRows(tileFrom * MR, Math.min(m, tileTo * MR), p * NR, Math.min(n, (p + 1) * NR));
             }
         }
 

@@ -59,10 +59,14 @@ public final class Int8GemmReference {
                 MemorySegment.NULL,
                 0L,
                 bias,
-                biasOff);
+                biasOff,
+                false);
     }
 
-    /** {@link #gemm} with a per-row scale after the column scale, before the bias ({@code NULL}: none). */
+    /**
+     * {@link #gemm} with a per-row scale after the column scale, before the bias ({@code NULL}: none),
+     * and with {@code gelu} exact GELU ({@link FloatMath#gelu(float)}) last.
+     */
     public static void gemm(
             int m,
             int n,
@@ -84,7 +88,8 @@ public final class Int8GemmReference {
             MemorySegment rowScale,
             long rowScaleOff,
             MemorySegment bias,
-            long biasOff) {
+            long biasOff,
+            boolean gelu) {
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
                 long acc = 0;
@@ -107,6 +112,9 @@ public final class Int8GemmReference {
                     }
                     if (!bias.equals(MemorySegment.NULL)) {
                         v = v + bias.get(F32, biasOff + 4L * j);
+                    }
+                    if (gelu) {
+                        v = FloatMath.gelu(v);
                     }
                     y.set(F32, yOff + 4 * at, v);
                 }

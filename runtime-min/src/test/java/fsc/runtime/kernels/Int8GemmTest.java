@@ -81,21 +81,37 @@ class Int8GemmTest {
      * Per-row scales (the quantize pass's per-token activation scales) after the column scale and
      * before the bias, as {@code row_scale} lowers them: every size, s8 A with zero point 0 (what the
      * pass writes) and u8 with one, per-column and per-tensor scales, with and without bias, 1 and 2
-     * threads, native and heap Y (the VNNI form's direct and Java epilogues).
+     * threads, native and heap Y (the VNNI form's direct and Java epilogues); and GELU after them
+     * (or after the bias alone, as an imported model's FFN has it), against the reference's sums
+     * with {@link FloatMath#geluRows} over whole rows: the same vector and tail split, so the same bits.
      */
     @ParameterizedTest
     @MethodSource("forms")
-    void rowScaleThenBiasMatchesReference(String name) {
+    void rowScaleBiasAndGeluMatchReference(String name) {
         Int8GemmVnni form = form(name);
         Random rnd = new Random(11);
         for (int[] s : SIZES) {
-            for (int flags = 0; flags < 8; flags++) {
-                checkRowScale(rnd, s[0], s[1], s[2], flags, (flags & 4) != 0 ? two : null, form);
+            for (int flags = 0; flags < 32; flags++) {
+                boolean rowScaled = (flags & 16) == 0;
+                boolean gelu = (flags & 8) != 0;
+                if (!rowScaled && !gelu) {
+                    continue; // the plain epilogue: matchesReferenceExactly
+                }
+                checkRowScale(rnd, s[0], s[1], s[2], flags, (flags & 4) != 0 ? two : null, form, rowScaled, gelu);
             }
         }
     }
 
-    private static void checkRowScale(Random rnd, int m, int n, int k, int flags, Parallelism par, Int8GemmVnni form) {
+    private static void checkRowScale(
+            Random rnd,
+            int m,
+            int n,
+            int k,
+            int flags,
+            Parallelism par,
+            Int8GemmVnni form,
+            boolean rowScaled,
+            boolean gelu) {
         boolean unsigned = (flags & 1) != 0;
         boolean bias = (flags & 2) != 0;
         boolean perColumn = (flags & 4) == 0 || (flags & 1) == 0;
@@ -112,8 +128,8 @@ class Int8GemmTest {
                 scale.set(ValueLayout.JAVA_FLOAT_UNALIGNED, 4L * j, rnd.nextFloat() * 1e-2f);
                 bs.set(ValueLayout.JAVA_FLOAT_UNALIGNED, 4L * j, rnd.nextFloat() - 0.5f);
             }
-            MemorySegment rows = arena.allocate(8 + 4L * m);
-            for (int i = 0; i < m; i++) {
+            MemorySegment rows = rowScaled ? arena.allocate(8 + 4L * m) : MemorySegment.NULL;
+            for (int i = 0; rowScaled && i < m; i++) {
                 rows.set(ValueLayout.JAVA_FLOAT_UNALIGNED, 8 + 4L * i, 0.001f + rnd.nextFloat() * 0.1f);
             }
             MemorySegment biasSeg = bias ? bs : MemorySegment.NULL;
@@ -141,6 +157,7 @@ class Int8GemmTest {
                     8,
                     biasSeg,
                     4,
+                    gelu,
                     par,
                     form);
             Int8GemmReference.gemm(
@@ -164,12 +181,16 @@ class Int8GemmTest {
                     rows,
                     8,
                     biasSeg,
-                    4);
+                    4,
+                    false);
+            if (gelu) {
+                FloatMath.geluRows(want, 0, m, n, 4L * n);
+            }
             assertEquals(
                     -1L,
                     want.mismatch(got),
-                    "row scale: m=" + m + " n=" + n + " k=" + k + " flags=" + flags + " threads="
-                            + (par == null ? 1 : par.threads()));
+                    "row scale " + rowScaled + ", gelu " + gelu + ": m=" + m + " n=" + n + " k=" + k + " flags=" + flags
+                            + " threads=" + (par == null ? 1 : par.threads()));
         }
     }
 
