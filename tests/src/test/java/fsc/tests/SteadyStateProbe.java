@@ -84,7 +84,8 @@ public final class SteadyStateProbe {
                 .filter(l -> l.startsWith("windows: ["))
                 .findFirst()
                 .orElseThrow(() -> new AssertionError("no windows in the fresh JVM's output: " + log));
-        String[] fresh = line.substring("windows: [".length(), line.length() - 1).split(", ");
+        String[] fresh =
+                line.substring("windows: [".length(), line.length() - 1).split(", ");
         long last = Long.parseLong(fresh[fresh.length - 1]);
         org.junit.jupiter.api.Assertions.assertTrue(
                 last <= LIMIT,

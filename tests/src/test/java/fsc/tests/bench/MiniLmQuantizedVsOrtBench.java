@@ -92,6 +92,13 @@ class MiniLmQuantizedVsOrtBench {
                 lo = Math.min(lo, ratio);
                 hi = Math.max(hi, ratio);
             }
+            // Per round: round 0's fsc block runs before ORT has run at all, so a round-0 fsc median far
+            // below the later ones points at ORT's threads (still spinning after its block) or the JIT.
+            StringBuilder perRound = new StringBuilder();
+            for (int r = 0; r < rounds; r++) {
+                perRound.append(String.format(" r%d fsc %.2f / ORT %.2f;", r, median(fsc.get(r)), median(ort.get(r))));
+            }
+            System.out.println(c.threads + " thread(s), per-round medians (ms):" + perRound);
             long[] f = pooled(fsc);
             long[] o = pooled(ort);
             String cpu = "– | – | –";
