@@ -99,6 +99,8 @@ public final class QuantGemmPass implements Pass {
         List<Constant> zeroPoints = new ArrayList<>();
         int matmuls = 0;
         int epilogues = 0;
+        int rowScaled = 0;
+        int gelus = 0;
         for (Node n : g.nodes()) {
             if (!n.op().equals("matmul") || n.isFused() || n.output().dtype() != DType.I32) {
                 continue;
@@ -151,12 +153,39 @@ public final class QuantGemmPass implements Pass {
                     absorbed.add(cast);
                     absorbed.add(mul);
                     last = mul;
-                    Node add = onlyReader(mul.output(), readers, graphOutputs);
-                    Value bias = add == null ? null : other(add, "add", mul.output(), out.type());
+                    // The quantize pass's per-token activation scales: a mul by f32[..., M, 1].
+                    Node rowMul = onlyReader(mul.output(), readers, graphOutputs);
+                    Value row = rowMul == null ? null : other(rowMul, "mul", mul.output(), out.type());
+                    if (row != null && isRowVector(row, out.type())) {
+                        inputs.add(row);
+                        absorbed.add(rowMul);
+                        last = rowMul;
+                        Map<String, fsc.ir.Attr> withRow = new java.util.TreeMap<>(attrs);
+                        withRow.put("row_scale", new fsc.ir.Attr.Int(1));
+                        attrs = withRow;
+                        rowScaled++;
+                    }
+                    Node add = onlyReader(last.output(), readers, graphOutputs);
+                    Value bias = add == null ? null : other(add, "add", last.output(), out.type());
                     if (bias != null && isColumnVector(bias, out.type())) {
                         inputs.add(bias);
                         absorbed.add(add);
                         last = add;
+                    }
+                    // Exact GELU (an FFN's activation): applied per panel on the thread that computed it,
+                    // so it is split between threads with the GEMM instead of running alone.
+                    Node gelu = onlyReader(last.output(), readers, graphOutputs);
+                    if (gelu != null
+                            && gelu.op().equals("gelu")
+                            && gelu.strAttr("approximate").equals("none")
+                            && gelu.output().dtype() == DType.F32
+                            && gelu.output().type().dims().equals(out.type().dims())) {
+                        absorbed.add(gelu);
+                        last = gelu;
+                        Map<String, fsc.ir.Attr> withGelu = new java.util.TreeMap<>(attrs);
+                        withGelu.put("gelu", new fsc.ir.Attr.Int(1));
+                        attrs = withGelu;
+                        gelus++;
                     }
                     epilogues++;
                 }
@@ -183,11 +212,13 @@ public final class QuantGemmPass implements Pass {
         List<Node> kept = RecognizePass.dropUnread(nodes, g.outputs());
         ctx.note(String.format(
                 Locale.ROOT,
-                "%d dynamic_quantize; lowered %d integer matmuls onto matmul_int8 (%d with the rescale fused),"
-                        + " %d s8 weights in panel%d",
+                "%d dynamic_quantize; lowered %d integer matmuls onto matmul_int8 (%d with the rescale fused,"
+                        + " %d with per-row scales, %d with GELU), %d s8 weights in panel%d",
                 quantizers,
                 matmuls,
                 epilogues,
+                rowScaled,
+                gelus,
                 packed.size(),
                 width));
         return rebuild(g, kept, added, zeroPoints, newWeights);
@@ -423,6 +454,13 @@ public final class QuantGemmPass implements Pass {
 
     private static boolean isOne(Value v) {
         return v.type().isStatic() && v.type().elementCount().equals(Dim.of(1));
+    }
+
+    /** {@code f32[..., M, 1]}: one value per output row (the output's dims with the last one 1). */
+    private static boolean isRowVector(Value v, TensorType out) {
+        List<Dim> want = new ArrayList<>(out.dims());
+        want.set(want.size() - 1, Dim.of(1));
+        return v.type().dims().equals(want) && v.type().isRowMajor();
     }
 
     /** {@code f32[N]}: one value per output column, broadcast over the rows. */

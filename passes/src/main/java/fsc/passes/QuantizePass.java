@@ -41,8 +41,8 @@ import java.util.TreeMap;
  * <pre>
  * %y: f32[B,S,1536] = matmul(%x, %w)                    // %w: f32[384,1536] const
  *   ⇒ int8 (run-time scales)
- * %x_abs = abs(%x)   %x_absmax: f32[B,S,1] = reduce_max(%x_abs) {axes = [2]}   %x_scale = div(max(..), 127)
- * %x_q: i8[B,S,384] = cast(round(div(%x, %x_scale)))   %x_qi = cast(%x_q) {to = i32}
+ * %x_q: i8[B,S,384], %x_scale: f32[B,S,1] = dynamic_quantize_rows(%x [, %x_smooth])   // max|x|/127 per row
+ * %x_qi = cast(%x_q) {to = i32}
  * %y_acc: i32[B,S,1536] = matmul(%x_qi, %w_int8)        // %w_int8: i32[384,1536], values in -127..127
  * %y = mul(mul(cast(%y_acc) {to = f32}, %w_scale), %x_scale)
  *   ⇒ int8 (static scale s)
@@ -334,6 +334,11 @@ public final class QuantizePass implements Pass {
                 Value c = centred.get(x);
                 float[] sm = smooth.get(x);
                 Float st = staticScale.get(x.name());
+                if (c == null && st == null) {
+                    // Smoothing and the per-row quantizer in one node (the kernel multiplies by 1/s itself).
+                    c = quantizeActivation(x, sm, names, out, scaleOf, newConstants, newWeights);
+                    centred.put(x, c);
+                }
                 if (c == null) {
                     Value input = x;
                     if (sm != null) {
@@ -349,10 +354,7 @@ public final class QuantizePass implements Pass {
                                 q.type().withDType(DType.I32));
                         out.add(cast(input.name() + "/quantize", q, qi8));
                         out.add(cast(input.name() + "/quantize", qi8, c));
-                    } else {
-                        c = quantizeActivation(input, names, out, scaleOf, newConstants, newWeights);
                     }
-                    scaleOf.put(x, scaleOf.get(input));
                     centred.put(x, c);
                 }
                 WeightData[] q8 =
@@ -456,6 +458,19 @@ public final class QuantizePass implements Pass {
             List<Node> out,
             List<Constant> newConstants,
             TreeMap<String, WeightData> newWeights) {
+        Value inv = smoothInverse(x, s, names, newConstants, newWeights);
+        Value y = new Value(UniqueNames.unique(names, x.name() + "_smoothed"), x.type());
+        out.add(new Node("mul", x.name() + "/smooth", List.of(x, inv), List.of(y), Map.of()));
+        return y;
+    }
+
+    /** The constant {@code 1/s} of SmoothQuant's scales {@code s}, f32[K]. */
+    private static Value smoothInverse(
+            Value x,
+            float[] s,
+            Set<String> names,
+            List<Constant> newConstants,
+            TreeMap<String, WeightData> newWeights) {
         ByteBuffer b = ByteBuffer.allocate(s.length * Float.BYTES).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < s.length; i++) {
             b.putFloat(i * Float.BYTES, 1f / s[i]);
@@ -464,54 +479,40 @@ public final class QuantizePass implements Pass {
         String w = UniqueNames.unique(names, x.name() + ".smooth");
         newWeights.put(w, new WeightData(DType.F32, List.of((long) s.length), b));
         newConstants.add(new Constant(inv, w));
-        Value y = new Value(UniqueNames.unique(names, x.name() + "_smoothed"), x.type());
-        out.add(new Node("mul", x.name() + "/smooth", List.of(x, inv), List.of(y), Map.of()));
-        return y;
+        return inv;
     }
 
     /**
-     * x quantized per row (token) to i8, symmetric: {@code s = max(max|x_row|, tiny) / 127}, {@code q =
-     * round(x / s)} (so |q| ≤ 127), as element-wise nodes appended to {@code out}. Returns q widened
-     * to i32 (what the matmul reads; {@code quant-gemm} takes the i8 q with a zero point of 0) and
-     * records the row scales {@code [..., 1]} in {@code scaleOf}. Per row, not per tensor as ONNX
-     * Runtime's u8 DynamicQuantizeLinear: an encoder's [CLS] and [SEP] rows are an order of
-     * magnitude larger than the rest, and one scale per tensor left the other rows a few steps.
+     * x (times {@code 1/smooth} when smoothed) quantized per row (token) to i8, symmetric: {@code s =
+     * max(max|x_row|, FLT_MIN) / 127}, {@code q = round(x / s)} (so |q| ≤ 127), as one {@code
+     * dynamic_quantize_rows} node appended to {@code out} (one kernel that reads each row once, not
+     * the eight element-wise nodes that define it; see {@code QuantOps}). Returns q widened to i32
+     * (what the matmul reads; {@code quant-gemm} takes the i8 q with a zero point of 0) and records the
+     * row scales {@code [..., 1]} in {@code scaleOf}. Per row, not per tensor as ONNX Runtime's u8
+     * DynamicQuantizeLinear: an encoder's [CLS] and [SEP] rows are an order of magnitude larger than
+     * the rest, and one scale per tensor left the other rows a few steps.
      */
     private static Value quantizeActivation(
             Value x,
+            float[] smooth,
             Set<String> names,
             List<Node> out,
             Map<Value, Value> scaleOf,
             List<Constant> newConstants,
             TreeMap<String, WeightData> newWeights) {
-        String base = x.name();
+        String base = smooth != null ? x.name() + "_smoothed" : x.name();
+        List<Value> inputs =
+                smooth != null ? List.of(x, smoothInverse(x, smooth, names, newConstants, newWeights)) : List.of(x);
         int rank = x.type().rank();
         List<fsc.ir.Dim> rowDims = new ArrayList<>(x.type().dims());
         rowDims.set(rank - 1, fsc.ir.Dim.of(1));
-        TensorType rows = TensorType.of(DType.F32).withDims(rowDims);
-        Value abs = new Value(UniqueNames.unique(names, base + "_abs"), x.type());
-        Value max = new Value(UniqueNames.unique(names, base + "_absmax"), rows);
-        Value tiny = scalar(names, base + "_tiny", Float.MIN_NORMAL, newConstants, newWeights);
-        Value levels = scalar(names, base + "_levels", 127f, newConstants, newWeights);
-        Value safe = new Value(UniqueNames.unique(names, base + "_absmax_safe"), rows);
-        Value s = new Value(UniqueNames.unique(names, base + "_scale"), rows);
-        Value scaled = new Value(UniqueNames.unique(names, base + "_scaled"), x.type());
-        Value rounded = new Value(UniqueNames.unique(names, base + "_rounded"), x.type());
         Value q = new Value(UniqueNames.unique(names, base + "_q"), x.type().withDType(DType.I8));
+        Value s = new Value(
+                UniqueNames.unique(names, base + "_scale"),
+                TensorType.of(DType.F32).withDims(rowDims));
         Value qi = new Value(UniqueNames.unique(names, base + "_qi"), x.type().withDType(DType.I32));
         String at = base + "/quantize";
-        out.add(new Node("abs", at, List.of(x), List.of(abs), Map.of()));
-        out.add(new Node(
-                "reduce_max",
-                at,
-                List.of(abs),
-                List.of(max),
-                Map.of("axes", new Attr.Ints(List.of((long) rank - 1)), "keepdims", new Attr.Int(1))));
-        out.add(new Node("max", at, List.of(max, tiny), List.of(safe), Map.of()));
-        out.add(new Node("div", at, List.of(safe, levels), List.of(s), Map.of()));
-        out.add(new Node("div", at, List.of(x, s), List.of(scaled), Map.of()));
-        out.add(new Node("round", at, List.of(scaled), List.of(rounded), Map.of()));
-        out.add(cast(at, rounded, q));
+        out.add(new Node("dynamic_quantize_rows", at, inputs, List.of(q, s), Map.of()));
         out.add(cast(at, q, qi));
         scaleOf.put(x, s);
         return qi;

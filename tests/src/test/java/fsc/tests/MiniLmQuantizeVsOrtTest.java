@@ -58,6 +58,17 @@ class MiniLmQuantizeVsOrtTest {
     void int8StaysWithinTheCosineBoundOfOnnxRuntimeF32() throws Exception {
         double worst = tokenCosines("int8", "= matmul_int8(", 36)[0];
         assertTrue(worst >= MIN_TOKEN_COSINE_INT8, "int8: lowest per-token cosine vs ORT f32 " + worst);
+        // Steady state allocates nothing: the run-time quantizer is one kernel node
+        // (dynamic_quantize_rows), not element-wise nodes whose vector code allocated ~67 KB a call.
+        var enc = tokenizer.encodeBatch(List.of("Int8 by fsc, all the way down."), 16);
+        Map<String, Tensor> in = Map.of(
+                "input_ids", SteadyStateProbe.offHeap(enc.inputIds()),
+                "attention_mask", SteadyStateProbe.offHeap(enc.attentionMask()),
+                "token_type_ids", SteadyStateProbe.offHeap(enc.tokenTypeIds()));
+        Path jar = work.resolve("minilm-int8.jar");
+        try (CompiledModel model = ArtifactLoader.open(jar, 1)) {
+            SteadyStateProbe.assertSteady("minilm int8 (fsc)", model, jar, in, work.resolve("steady-int8"));
+        }
     }
 
     @Test

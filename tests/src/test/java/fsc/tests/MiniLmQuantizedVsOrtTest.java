@@ -7,14 +7,11 @@ import fsc.cli.ArtifactLoader;
 import fsc.cli.Main;
 import fsc.runtime.CompiledModel;
 import fsc.runtime.Tensor;
-import fsc.runtime.io.Npy;
 import fsc.runtime.text.WordPieceTokenizer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -158,46 +155,7 @@ class MiniLmQuantizedVsOrtTest {
                 "input_ids", SteadyStateProbe.offHeap(enc.inputIds()),
                 "attention_mask", SteadyStateProbe.offHeap(enc.attentionMask()),
                 "token_type_ids", SteadyStateProbe.offHeap(enc.tokenTypeIds()));
-        List<Long> windows = SteadyStateProbe.windows(model, in);
-        System.out.println("minilm-q: steady state, bytes per 100 calls by window: " + windows);
-        if (windows.getLast() <= SteadyStateProbe.LIMIT) {
-            return;
-        }
-        System.out.println("minilm-q: this JVM's steady state allocates " + windows.getLast()
-                + " bytes per 100 calls; checking a fresh JVM");
-        Path dir = Files.createDirectories(work.resolve("steady"));
-        List<String> cmd = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-modules",
-                "jdk.incubator.vector",
-                "--enable-native-access=ALL-UNNAMED",
-                "-cp",
-                System.getProperty("java.class.path"),
-                SteadyStateProbe.class.getName(),
-                work.resolve("minilm-q.jar").toString()));
-        for (var e : in.entrySet()) {
-            Path f = dir.resolve(e.getKey() + ".npy");
-            Npy.write(f, e.getValue());
-            cmd.add(e.getKey() + "=" + f);
-        }
-        Process p = new ProcessBuilder(cmd)
-                .redirectErrorStream(true)
-                .redirectOutput(dir.resolve("log.txt").toFile())
-                .start();
-        assertTrue(p.waitFor(600, TimeUnit.SECONDS), "the fresh JVM did not finish");
-        String log = Files.readString(dir.resolve("log.txt"));
-        assertEquals(0, p.exitValue(), log);
-        String line = log.lines()
-                .filter(l -> l.startsWith("windows: ["))
-                .findFirst()
-                .orElseThrow(() -> new AssertionError("no windows in the fresh JVM's output: " + log));
-        String[] fresh =
-                line.substring("windows: [".length(), line.length() - 1).split(", ");
-        long last = Long.parseLong(fresh[fresh.length - 1]);
-        assertTrue(
-                last <= SteadyStateProbe.LIMIT,
-                "100 steady-state calls allocated " + windows.getLast() + " bytes in this JVM (windows: " + windows
-                        + ") and " + last + " in a fresh one (" + line + ")");
+        SteadyStateProbe.assertSteady("minilm-q", model, work.resolve("minilm-q.jar"), in, work.resolve("steady"));
     }
 
     /** Mean |a - b| over the hidden vectors of real (unmasked) tokens. */

@@ -43,6 +43,56 @@ public final class SteadyStateProbe {
         return windows;
     }
 
+    /**
+     * Fails unless {@code model}'s steady state allocates at most {@link #LIMIT} bytes per 100 calls
+     * in this JVM or, when this JVM's code shape allocates, in a fresh JVM running {@code jar} (the
+     * inputs written under {@code dir}): it fails when both allocate, as a kernel that always boxes does.
+     */
+    static void assertSteady(String label, CompiledModel model, Path jar, Map<String, Tensor> in, Path dir)
+            throws java.io.IOException, InterruptedException {
+        List<Long> windows = windows(model, in);
+        System.out.println(label + ": steady state, bytes per 100 calls by window: " + windows);
+        if (windows.getLast() <= LIMIT) {
+            return;
+        }
+        System.out.println(label + ": this JVM's steady state allocates " + windows.getLast()
+                + " bytes per 100 calls; checking a fresh JVM");
+        java.nio.file.Files.createDirectories(dir);
+        List<String> cmd = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--add-modules",
+                "jdk.incubator.vector",
+                "--enable-native-access=ALL-UNNAMED",
+                "-cp",
+                System.getProperty("java.class.path"),
+                SteadyStateProbe.class.getName(),
+                jar.toString()));
+        for (var e : in.entrySet()) {
+            Path f = dir.resolve(e.getKey() + ".npy");
+            Npy.write(f, e.getValue());
+            cmd.add(e.getKey() + "=" + f);
+        }
+        Process p = new ProcessBuilder(cmd)
+                .redirectErrorStream(true)
+                .redirectOutput(dir.resolve("log.txt").toFile())
+                .start();
+        org.junit.jupiter.api.Assertions.assertTrue(
+                p.waitFor(600, java.util.concurrent.TimeUnit.SECONDS), "the fresh JVM did not finish");
+        String log = java.nio.file.Files.readString(dir.resolve("log.txt"));
+        org.junit.jupiter.api.Assertions.assertEquals(0, p.exitValue(), log);
+        String line = log.lines()
+                .filter(l -> l.startsWith("windows: ["))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no windows in the fresh JVM's output: " + log));
+        String[] fresh =
+                line.substring("windows: [".length(), line.length() - 1).split(", ");
+        long last = Long.parseLong(fresh[fresh.length - 1]);
+        org.junit.jupiter.api.Assertions.assertTrue(
+                last <= LIMIT,
+                label + ": 100 steady-state calls allocated " + windows.getLast() + " bytes in this JVM (windows: "
+                        + windows + ") and " + last + " in a fresh one (" + line + ")");
+    }
+
     /** {@code t} copied off the heap, as a caller's inputs usually are. */
     static Tensor offHeap(Tensor t) {
         MemorySegment copy = Arena.ofAuto().allocate(t.data().byteSize(), 64);

@@ -43,6 +43,33 @@ final class IntegerEmitters {
     }
 
     /**
+     * {@code dynamic_quantize_rows(x [, inv]) -> (q, scale)}: the quantize pass's per-row s8
+     * quantizer as one {@code Int8Quantize.rowsS8} call (a row is read once into L1, its range and
+     * its bytes computed there), instead of eight element-wise nodes.
+     */
+    static CodeBlock dynamicQuantizeRows(Scope s) {
+        Node node = s.node();
+        Value x = node.input(0);
+        List<Dim> xd = x.type().dims();
+        long k = xd.get(xd.size() - 1).value();
+        CodeBlock inv = node.inputs().size() > 1
+                ? CodeBlock.of("$N, 0L", s.segment(node.input(1), "inv"))
+                : CodeBlock.of("$T.NULL, 0L", JavaTypes.MEMORY_SEGMENT);
+        return CodeBlock.builder()
+                .addStatement(
+                        "$T.rowsS8($N, 0L, $T.toIntExact($L), $L, $L, $N, 0L, $N, 0L)",
+                        INT8_QUANTIZE,
+                        s.segment(x, "x"),
+                        Math.class,
+                        s.dims().of(Dim.product(xd.subList(0, xd.size() - 1))),
+                        k,
+                        inv,
+                        s.segment(node.outputs().get(0), "q"),
+                        s.segment(node.outputs().get(1), "scale"))
+                .build();
+    }
+
+    /**
      * {@code matmul_int8(a, a_zp, b, b_offset [, scale [, bias]])} (or {@code [, a_scale, b_scale [,
      * bias]]} with {@code scale_factors = 2}) as one {@code Int8Gemm.gemm} with
      * M = the product of a's leading dimensions; b is packed once at construction (or used in place
@@ -74,12 +101,18 @@ final class IntegerEmitters {
                     : CodeBlock.of("1f");
             scale = CodeBlock.of("$N, 0L, $L, $L", s.segment(sv, "scale"), perColumn, factor);
         }
-        CodeBlock bias = node.inputs().size() > 4 + factors
-                ? CodeBlock.of("$N, 0L", s.segment(node.input(4 + factors), "bias"))
+        // row_scale = 1: one f32 per row of a after the scale(s), then the bias.
+        boolean rowScaled = node.intAttr("row_scale") == 1;
+        int biasAt = 4 + factors + (rowScaled ? 1 : 0);
+        CodeBlock rowScale = rowScaled
+                ? CodeBlock.of("$N, 0L", s.segment(node.input(4 + factors), "row_scale"))
+                : CodeBlock.of("$T.NULL, 0L", JavaTypes.MEMORY_SEGMENT);
+        CodeBlock bias = node.inputs().size() > biasAt
+                ? CodeBlock.of("$N, 0L", s.segment(node.input(biasAt), "bias"))
                 : CodeBlock.of("$T.NULL, 0L", JavaTypes.MEMORY_SEGMENT);
         return CodeBlock.builder()
                 .addStatement(
-                        "$T.gemm($T.toIntExact($L), $L, $L, $N, 0L, $L, $L, $L, 0L, $N, 0L, $N, 0L, $L, $L, $N)",
+                        "$T.gemm($T.toIntExact($L), $L, $L, $N, 0L, $L, $L, $L, 0L, $N, 0L, $N, 0L, $L, $L, $L, $L, $N)",
                         INT8_GEMM,
                         Math.class,
                         s.dims().of(m),
@@ -92,7 +125,9 @@ final class IntegerEmitters {
                         s.segment(node.input(3), "offset"),
                         s.segment(y, "y"),
                         scale,
+                        rowScale,
                         bias,
+                        node.intAttr("gelu") == 1,
                         ModelContext.PAR)
                 .build();
     }

@@ -127,6 +127,7 @@ final class JavaKernelSupport {
                 EnumSet.of(DType.I32, DType.F32),
                 IntegerEmitters::matmulInt8));
         t.add(new Kernel("dynamic_quantize", F32, EnumSet.of(DType.U8), IntegerEmitters::dynamicQuantize));
+        t.add(new Kernel("dynamic_quantize_rows", F32, EnumSet.of(DType.I8), IntegerEmitters::dynamicQuantizeRows));
         t.add(new Kernel("gemm", F32, F32, MatmulEmitter::gemm));
         t.add(new Kernel("gather", PLAIN, PLAIN, GatherEmitter::gather));
         // f32 reductions are vectorised; f64, integer and bool ones are scalar loops (see the emitters).

@@ -21,7 +21,8 @@ import java.util.Set;
  *   <li>{@code attention}: {@code 2·S·T·D} for the scores, {@code 2·S·T·Dv} for the weighted sum and 5
  *       per score for scale, mask, max, exp and normalise, per batch and head.
  *   <li>normalisations per element: {@code layer_norm} 8, {@code rms_norm} 4, {@code batch_norm} 2,
- *       {@code softmax} 5, {@code dynamic_quantize} 4 (min, max, divide and round, add the zero point); reductions and scans 1 per input element; pooling one per window element;
+ *       {@code softmax} 5, {@code dynamic_quantize} 4 (min, max, divide and round, add the zero point),
+ *       {@code dynamic_quantize_rows} 3 (abs-max, divide, round; 4 with its smoothing multiply); reductions and scans 1 per input element; pooling one per window element;
  *       {@code rope} 3 per element.
  *   <li>every element-wise op, transcendental or not, 1 per output element: the count says how much
  *       arithmetic the graph asks for, not what an {@code exp} costs in instructions.
@@ -165,6 +166,8 @@ final class NodeCost {
             case "attention" -> attention(n);
             case "layer_norm" -> Poly.of(n.input(0).type().elementCount(), 8);
             case "dynamic_quantize" -> Poly.of(n.input(0).type().elementCount(), 4);
+            case "dynamic_quantize_rows" ->
+                Poly.of(n.input(0).type().elementCount(), n.inputs().size() + 2);
             case "rms_norm" -> Poly.of(n.input(0).type().elementCount(), 4);
             case "batch_norm" -> Poly.of(n.input(0).type().elementCount(), 2);
             case "softmax", "log_softmax" -> Poly.of(n.input(0).type().elementCount(), 5);

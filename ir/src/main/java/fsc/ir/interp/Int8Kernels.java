@@ -31,6 +31,36 @@ final class Int8Kernels {
         return List.of(y, scale, zp);
     }
 
+    /**
+     * {@code (q, scale)} of {@code dynamic_quantize_rows}, in f32 step by step as the element-wise
+     * chain the quantize pass used to write: {@code x · inv}, {@code max|·|} per row, {@code max(·,
+     * FLT_MIN) / 127}, {@code round(x / s)}.
+     */
+    static List<HostTensor> dynamicQuantizeRows(Call c) {
+        HostTensor x = c.in(0);
+        HostTensor inv = c.in().size() > 1 ? c.in(1) : null;
+        long[] shape = x.shape();
+        int k = (int) shape[shape.length - 1];
+        long rows = HostTensor.count(shape) / k;
+        HostTensor q = c.newOutput(0);
+        HostTensor scale = c.newOutput(1);
+        float[] row = new float[k];
+        for (long r = 0; r < rows; r++) {
+            float max = Float.NEGATIVE_INFINITY;
+            for (int i = 0; i < k; i++) {
+                float v = (float) x.getDouble(r * k + i);
+                row[i] = inv == null ? v : v * (float) inv.getDouble(i);
+                max = Math.max(max, Math.abs(row[i]));
+            }
+            float s = Math.max(max, Float.MIN_NORMAL) / 127f;
+            for (int i = 0; i < k; i++) {
+                q.setLong(r * k + i, (long) (float) Math.rint(row[i] / s));
+            }
+            scale.setDouble(r, s);
+        }
+        return List.of(q, scale);
+    }
+
     static HostTensor matmulInt8(Call c) {
         HostTensor a = c.in(0);
         long zp = c.in(1).getLong(0);
@@ -39,7 +69,11 @@ final class Int8Kernels {
         int factors = (int) c.node().intAttr("scale_factors");
         HostTensor scale = c.in().size() > 4 ? c.in(3 + factors) : null;
         float aScale = factors == 2 ? (float) c.in(4).getDouble(0) : 1f;
-        HostTensor bias = c.in().size() > 4 + factors ? c.in(4 + factors) : null;
+        int rowScaleAt = c.node().intAttr("row_scale") == 1 ? 4 + factors : -1;
+        HostTensor rowScale = rowScaleAt > 0 ? c.in(rowScaleAt) : null;
+        int biasAt = 4 + factors + (rowScale != null ? 1 : 0);
+        HostTensor bias = c.in().size() > biasAt ? c.in(biasAt) : null;
+        boolean gelu = c.node().intAttr("gelu") == 1;
         long[] as = a.shape();
         long k = as[as.length - 1];
         long rows = HostTensor.count(as) / Math.max(1, k);
@@ -60,10 +94,14 @@ final class Int8Kernels {
                 // (x · 1f is x exactly, so one factor and two agree.)
                 float s = aScale * (float) scale.getDouble(scale.size() == 1 ? 0 : j);
                 float y = (float) sum * s;
+                if (rowScale != null) {
+                    y = y * (float) rowScale.getDouble(i);
+                }
                 if (bias != null) {
                     y = y + (float) bias.getDouble(j);
                 }
-                out.setDouble(i * n + j, y);
+                // As the interpreter's gelu node: in double, then stored as f32.
+                out.setDouble(i * n + j, gelu ? MathFunctions.gelu(y, false) : y);
             }
         }
         return out;

@@ -28,6 +28,7 @@ final class Kernels {
             "matmul",
             "matmul_int8",
             "dynamic_quantize",
+            "dynamic_quantize_rows",
             "gemm",
             "softmax",
             "log_softmax",
@@ -87,6 +88,9 @@ final class Kernels {
         }
         if (c.node().op().equals("dynamic_quantize")) {
             return Int8Kernels.dynamicQuantize(c);
+        }
+        if (c.node().op().equals("dynamic_quantize_rows")) {
+            return Int8Kernels.dynamicQuantizeRows(c);
         }
         if (c.node().op().equals("unique")) {
             return ExtentKernels.unique(c);

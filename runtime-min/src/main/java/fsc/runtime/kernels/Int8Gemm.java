@@ -239,8 +239,72 @@ public final class Int8Gemm {
                 scaleOff,
                 scalePerColumn,
                 scaleFactor,
+                MemorySegment.NULL,
+                0L,
                 bias,
                 biasOff,
+                false,
+                par);
+    }
+
+    /**
+     * {@link #gemm} with one f32 scale per row of A ({@code rowScale}, {@code m} floats, or {@code
+     * NULL}) applied after the column scale and before the bias: {@code (f32(acc) · (scaleFactor ·
+     * scale[j])) · rowScale[i] (+ bias[j])}, each operation rounded to f32 as the graph's {@code mul}
+     * by the quantize pass's per-token activation scales and the {@code add} of the layer's bias do.
+     * With {@code gelu}, exact GELU ({@code x/2 · (1 + erf(x/√2))}, {@link FloatMath#geluRows}) is
+     * applied last. The row scale, the bias after it and GELU run on each panel's rows right after
+     * the panel is computed, while they are in cache and on the thread that computed it (so they
+     * are split between threads as the GEMM is); the kernels' own epilogue then stops at the column
+     * scale (at the bias when there is no row scale).
+     */
+    public static void gemm(
+            int m,
+            int n,
+            int k,
+            MemorySegment a,
+            long aOff,
+            boolean aUnsigned,
+            int aZp,
+            MemorySegment b,
+            long bOff,
+            MemorySegment colOffset,
+            long colOffsetOff,
+            MemorySegment y,
+            long yOff,
+            MemorySegment scale,
+            long scaleOff,
+            boolean scalePerColumn,
+            float scaleFactor,
+            MemorySegment rowScale,
+            long rowScaleOff,
+            MemorySegment bias,
+            long biasOff,
+            boolean gelu,
+            Parallelism par) {
+        gemm(
+                m,
+                n,
+                k,
+                a,
+                aOff,
+                aUnsigned,
+                aZp,
+                b,
+                bOff,
+                colOffset,
+                colOffsetOff,
+                y,
+                yOff,
+                scale,
+                scaleOff,
+                scalePerColumn,
+                scaleFactor,
+                rowScale,
+                rowScaleOff,
+                bias,
+                biasOff,
+                gelu,
                 par,
                 VNNI);
     }
@@ -268,12 +332,92 @@ public final class Int8Gemm {
             long biasOff,
             Parallelism par,
             Int8GemmVnni vnni) {
+        gemm(
+                m,
+                n,
+                k,
+                a,
+                aOff,
+                aUnsigned,
+                aZp,
+                b,
+                bOff,
+                colOffset,
+                colOffsetOff,
+                y,
+                yOff,
+                scale,
+                scaleOff,
+                scalePerColumn,
+                scaleFactor,
+                MemorySegment.NULL,
+                0L,
+                bias,
+                biasOff,
+                false,
+                par,
+                vnni);
+    }
+
+    /** {@link #gemm} with a row scale, on the given form (see the public overloads). */
+    static void gemm(
+            int m,
+            int n,
+            int k,
+            MemorySegment a,
+            long aOff,
+            boolean aUnsigned,
+            int aZp,
+            MemorySegment b,
+            long bOff,
+            MemorySegment colOffset,
+            long colOffsetOff,
+            MemorySegment y,
+            long yOff,
+            MemorySegment scale,
+            long scaleOff,
+            boolean scalePerColumn,
+            float scaleFactor,
+            MemorySegment rowScale,
+            long rowScaleOff,
+            MemorySegment bias,
+            long biasOff,
+            boolean gelu,
+            Parallelism par,
+            Int8GemmVnni vnni) {
         checkSizes(m, n, k);
         if (m == 0 || n == 0) {
             return;
         }
+        boolean rowScaled = !rowScale.equals(MemorySegment.NULL);
+        if ((rowScaled || gelu) && scale.equals(MemorySegment.NULL)) {
+            throw new IllegalArgumentException("a row scale or GELU needs a column scale (the output is f32)");
+        }
+        if (rowScaled) {
+            java.util.Objects.checkFromIndexSize(rowScaleOff, 4L * m, rowScale.byteSize());
+        }
         Task t = TASK.get();
-        t.set(m, n, k, b, bOff, colOffset, colOffsetOff, y, yOff, scale, scaleOff, scalePerColumn, bias, biasOff);
+        // With a row scale the bias comes after it, so the kernels' epilogue stops at the column scale.
+        t.set(
+                m,
+                n,
+                k,
+                b,
+                bOff,
+                colOffset,
+                colOffsetOff,
+                y,
+                yOff,
+                scale,
+                scaleOff,
+                scalePerColumn,
+                rowScaled ? MemorySegment.NULL : bias,
+                rowScaled ? 0L : biasOff);
+        t.rowScale = rowScale;
+        t.rowScaleOff = rowScaleOff;
+        t.postBias = rowScaled ? bias : MemorySegment.NULL;
+        t.postBiasOff = biasOff;
+        t.gelu = gelu;
         t.scaleFactor = scaleFactor;
         t.vnni = vnni;
         int panels;
@@ -295,8 +439,8 @@ public final class Int8Gemm {
             e.scaleOff = scaleOff;
             e.scalePerColumn = scalePerColumn;
             e.scaleFactor = scaleFactor;
-            e.bias = bias;
-            e.biasOff = biasOff;
+            e.bias = t.bias;
+            e.biasOff = t.biasOff;
             int[] rowSum = t.rowSums(m); // the epilogue reads it; it holds sums only where offsets need them
             if (!colOffset.equals(MemorySegment.NULL)) {
                 t.va.rowSums(m, k, rowSum);
@@ -362,6 +506,13 @@ public final class Int8Gemm {
         float scaleFactor;
         MemorySegment bias;
         long biasOff;
+        /** Per-row scales applied after the epilogue, and the bias that then follows them; or NULL. */
+        MemorySegment rowScale = MemorySegment.NULL;
+
+        long rowScaleOff;
+        MemorySegment postBias = MemorySegment.NULL;
+        long postBiasOff;
+        boolean gelu;
         boolean splitPanels;
 
         void set(
@@ -491,6 +642,55 @@ public final class Int8Gemm {
         }
 
         /**
+         * What follows a panel's epilogue for rows {@code [i0, i1)} and columns {@code [c0, c1)}: the
+         * row scale and the bias after it ({@link #rescaleRows}), then GELU in place.
+         */
+        private void postRows(int i0, int i1, int c0, int c1) {
+            if (c0 >= c1 || i0 >= i1) {
+                return;
+            }
+            if (!rowScale.equals(MemorySegment.NULL)) {
+                rescaleRows(i0, i1, c0, c1);
+            }
+            if (gelu) {
+                FloatMath.geluRows(y, yOff + ((long) i0 * n + c0) * 4, i1 - i0, c1 - c0, 4L * n);
+            }
+        }
+
+        /**
+         * {@code y[i, c0..c1) = y[i, c0..c1) · rowScale[i] (+ postBias[c0..c1))} for rows {@code [i0,
+         * i1)}: the row-scale step after a panel's epilogue, on this thread's heap rows (see {@link
+         * RowScratch}), the same two f32 operations per element as the graph's {@code mul} and {@code add}.
+         */
+        private void rescaleRows(int i0, int i1, int c0, int c1) {
+            int w = c1 - c0;
+            float[] row = RowScratch.floats(w);
+            boolean hasBias = !postBias.equals(MemorySegment.NULL);
+            float[] cb = hasBias ? RowScratch.floats2(w) : null;
+            if (hasBias) {
+                MemorySegment.copy(postBias, F32, postBiasOff + 4L * c0, cb, 0, w);
+            }
+            int bound = FS.loopBound(w);
+            for (int i = i0; i < i1; i++) {
+                long at = yOff + ((long) i * n + c0) * 4;
+                MemorySegment.copy(y, F32, at, row, 0, w);
+                float r = rowScale.get(F32, rowScaleOff + 4L * i);
+                int j = 0;
+                for (; j < bound; j += VL) {
+                    FloatVector v = FloatVector.fromArray(FS, row, j).mul(r);
+                    if (hasBias) {
+                        v = v.add(FloatVector.fromArray(FS, cb, j));
+                    }
+                    v.intoArray(row, j);
+                }
+                for (; j < w; j++) {
+                    row[j] = hasBias ? row[j] * r + cb[j] : row[j] * r;
+                }
+                MemorySegment.copy(row, 0, y, F32, at, w);
+            }
+        }
+
+        /**
          * Each VNNI panel (64 columns): a full panel of a native Y takes the epilogue in the tiles'
          * registers and is stored there; otherwise (the last, partial panel, or a heap Y) the tiles'
          * exact sums go to this thread's array and the Vector API epilogue runs on each {@code
@@ -500,9 +700,12 @@ public final class Int8Gemm {
             Scratch sc = SCRATCH.get();
             int tileInts = Int8GemmVnni.MR * Int8GemmVnni.NR;
             boolean direct = y.isNative();
+            int rowEnd = Math.min(m, tileTo * Int8GemmVnni.MR);
             for (int p = panelFrom; p < panelTo; p++) {
+                int c0 = p * Int8GemmVnni.NR;
                 if (direct && (p + 1) * Int8GemmVnni.NR <= n) {
                     vnni.multiplyInto(va, b, bOff, m, k, n, tileFrom, tileTo, p, epi, y.address() + yOff, sc.vnni);
+                    postRows(tileFrom * Int8GemmVnni.MR, rowEnd, c0, c0 + Int8GemmVnni.NR);
                     continue;
                 }
                 int[] tile = sc.acc((tileTo - tileFrom) * tileInts);
@@ -519,6 +722,7 @@ public final class Int8Gemm {
                         epilogue(sc, tile, to, Int8GemmVnni.NR, i0, Math.min(Int8GemmVnni.MR, m - i0), col0);
                     }
                 }
+                postRows(tileFrom * Int8GemmVnni.MR, rowEnd, c0, Math.min(n, c0 + Int8GemmVnni.NR));
             }
         }
 
@@ -552,6 +756,7 @@ public final class Int8Gemm {
                     int i0 = (tileFrom + t) * MR;
                     epilogue(sc, acc, t * MR * NR, NR, i0, Math.min(MR, m - i0), p * NR);
                 }
+                postRows(tileFrom * MR, Math.min(m, tileTo * MR), p * NR, Math.min(n, (p + 1) * NR));
             }
         }
 

@@ -38,6 +38,58 @@ public final class Int8GemmReference {
             float scaleFactor,
             MemorySegment bias,
             long biasOff) {
+        gemm(
+                m,
+                n,
+                k,
+                a,
+                aOff,
+                aUnsigned,
+                aZp,
+                b,
+                bOff,
+                colOffset,
+                colOffsetOff,
+                y,
+                yOff,
+                scale,
+                scaleOff,
+                scalePerColumn,
+                scaleFactor,
+                MemorySegment.NULL,
+                0L,
+                bias,
+                biasOff,
+                false);
+    }
+
+    /**
+     * {@link #gemm} with a per-row scale after the column scale, before the bias ({@code NULL}: none),
+     * and with {@code gelu} exact GELU ({@link FloatMath#gelu(float)}) last.
+     */
+    public static void gemm(
+            int m,
+            int n,
+            int k,
+            MemorySegment a,
+            long aOff,
+            boolean aUnsigned,
+            int aZp,
+            MemorySegment b,
+            long bOff,
+            MemorySegment colOffset,
+            long colOffsetOff,
+            MemorySegment y,
+            long yOff,
+            MemorySegment scale,
+            long scaleOff,
+            boolean scalePerColumn,
+            float scaleFactor,
+            MemorySegment rowScale,
+            long rowScaleOff,
+            MemorySegment bias,
+            long biasOff,
+            boolean gelu) {
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
                 long acc = 0;
@@ -55,8 +107,14 @@ public final class Int8GemmReference {
                 } else {
                     float s = scaleFactor * scale.get(F32, scaleOff + (scalePerColumn ? 4L * j : 0));
                     float v = (float) sum * s;
+                    if (!rowScale.equals(MemorySegment.NULL)) {
+                        v = v * rowScale.get(F32, rowScaleOff + 4L * i);
+                    }
                     if (!bias.equals(MemorySegment.NULL)) {
                         v = v + bias.get(F32, biasOff + 4L * j);
+                    }
+                    if (gelu) {
+                        v = FloatMath.gelu(v);
                     }
                     y.set(F32, yOff + 4 * at, v);
                 }

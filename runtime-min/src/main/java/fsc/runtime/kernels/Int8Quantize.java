@@ -136,6 +136,93 @@ public final class Int8Quantize {
         }
     }
 
+    /**
+     * The {@code quantize} pass's run-time activation quantizer ({@code dynamic_quantize_rows}): each
+     * of {@code rows} rows of {@code k} f32 at {@code x}, first multiplied element by element by {@code
+     * inv[k]} when {@code inv} is not {@code NULL} (SmoothQuant's {@code 1/s}), is quantized to s8,
+     * symmetric, with its own scale {@code s = max(max|x|, Float.MIN_NORMAL) / 127} and {@code q =
+     * round(x / s)} (half to even; {@code |q| <= 127}). Writes q at {@code q} and the row scales (f32)
+     * at {@code scale}. The same f32 operations as the element-wise chain it replaces ({@code mul},
+     * {@code abs}, {@code reduce_max}, {@code max}, {@code div}, {@code div}, {@code round}, {@code
+     * cast}), so the bytes and scales are that chain's; one pass to read a row into this thread's
+     * {@link RowScratch} array, one for its range, one to quantize it while it is in L1.
+     */
+    public static void rowsS8(
+            MemorySegment x,
+            long xOff,
+            int rows,
+            int k,
+            MemorySegment inv,
+            long invOff,
+            MemorySegment q,
+            long qOff,
+            MemorySegment scale,
+            long scaleOff) {
+        if (rows < 0 || k < 1) {
+            throw new IllegalArgumentException("row quantization of " + rows + " rows of " + k);
+        }
+        float[] a = RowScratch.floats(k);
+        byte[] b = RowScratch.bytes(k);
+        boolean smooth = !inv.equals(MemorySegment.NULL);
+        float[] iv = smooth ? RowScratch.floats2(k) : null;
+        if (smooth) {
+            MemorySegment.copy(inv, F32, invOff, iv, 0, k);
+        }
+        int bound = F.loopBound(k);
+        for (int r = 0; r < rows; r++) {
+            MemorySegment.copy(x, F32, xOff + 4L * r * k, a, 0, k);
+            if (smooth) {
+                int i = 0;
+                for (; i < bound; i += F.length()) {
+                    FloatVector.fromArray(F, a, i)
+                            .mul(FloatVector.fromArray(F, iv, i))
+                            .intoArray(a, i);
+                }
+                for (; i < k; i++) {
+                    a[i] = a[i] * iv[i];
+                }
+            }
+            float s = Math.max(absMax(a, k), Float.MIN_NORMAL) / 127f;
+            quantizeS8(a, b, k, s);
+            MemorySegment.copy(b, 0, q, ValueLayout.JAVA_BYTE, qOff + (long) r * k, k);
+            scale.set(F32, scaleOff + 4L * r, s);
+        }
+    }
+
+    private static float absMax(float[] a, int len) {
+        int bound = F.loopBound(len);
+        FloatVector v = FloatVector.zero(F);
+        int i = 0;
+        for (; i < bound; i += F.length()) {
+            v = v.max(FloatVector.fromArray(F, a, i).abs());
+        }
+        float m = v.reduceLanes(VectorOperators.MAX);
+        for (; i < len; i++) {
+            m = Math.max(m, Math.abs(a[i]));
+        }
+        return m;
+    }
+
+    /** {@code q[i] = round(a[i] / s)} to s8 for {@code i < len}; |a| <= 127 s, so no saturation is needed. */
+    private static void quantizeS8(float[] a, byte[] q, int len, float s) {
+        int bound = F.loopBound(len);
+        FloatVector vs = FloatVector.broadcast(F, s);
+        FloatVector r = FloatVector.broadcast(F, ROUNDER);
+        int i = 0;
+        for (; i < bound; i += F.length()) {
+            FloatVector v = FloatVector.fromArray(F, a, i).div(vs).add(r).sub(r);
+            ByteVector b = (ByteVector) v.convert(VectorOperators.F2I, 0).convertShape(VectorOperators.I2B, B, 0);
+            if (B_WIDER) {
+                b.intoArray(q, i, B_FIRST);
+            } else {
+                b.intoArray(q, i);
+            }
+        }
+        for (; i < len; i++) {
+            q[i] = (byte) (int) Math.rint(a[i] / s);
+        }
+    }
+
     private static float min(float[] a, int len) {
         int bound = F.loopBound(len);
         FloatVector v = FloatVector.broadcast(F, Float.POSITIVE_INFINITY);

@@ -77,6 +77,123 @@ class Int8GemmTest {
         }
     }
 
+    /**
+     * Per-row scales (the quantize pass's per-token activation scales) after the column scale and
+     * before the bias, as {@code row_scale} lowers them: every size, s8 A with zero point 0 (what the
+     * pass writes) and u8 with one, per-column and per-tensor scales, with and without bias, 1 and 2
+     * threads, native and heap Y (the VNNI form's direct and Java epilogues); and GELU after them
+     * (or after the bias alone, as an imported model's FFN has it), against the reference's sums
+     * with {@link FloatMath#geluRows} over whole rows: the same vector and tail split, so the same bits.
+     */
+    @ParameterizedTest
+    @MethodSource("forms")
+    void rowScaleBiasAndGeluMatchReference(String name) {
+        Int8GemmVnni form = form(name);
+        Random rnd = new Random(11);
+        for (int[] s : SIZES) {
+            for (int flags = 0; flags < 32; flags++) {
+                boolean rowScaled = (flags & 16) == 0;
+                boolean gelu = (flags & 8) != 0;
+                if (!rowScaled && !gelu) {
+                    continue; // the plain epilogue: matchesReferenceExactly
+                }
+                checkRowScale(rnd, s[0], s[1], s[2], flags, (flags & 4) != 0 ? two : null, form, rowScaled, gelu);
+            }
+        }
+    }
+
+    private static void checkRowScale(
+            Random rnd,
+            int m,
+            int n,
+            int k,
+            int flags,
+            Parallelism par,
+            Int8GemmVnni form,
+            boolean rowScaled,
+            boolean gelu) {
+        boolean unsigned = (flags & 1) != 0;
+        boolean bias = (flags & 2) != 0;
+        boolean perColumn = (flags & 4) == 0 || (flags & 1) == 0;
+        boolean heapY = (flags & 3) == 3;
+        int zp = unsigned ? rnd.nextInt(256) : 0;
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment a = random(arena, rnd, (long) m * k);
+            MemorySegment b = random(arena, rnd, (long) k * n);
+            MemorySegment packed = arena.allocate(Int8Gemm.packedBytes(k, n, form));
+            Int8Gemm.packB(b, 0, k, n, packed, 0, form);
+            MemorySegment scale = arena.allocate(4 + 4L * n);
+            MemorySegment bs = arena.allocate(4 + 4L * n);
+            for (int j = 0; j <= n; j++) {
+                scale.set(ValueLayout.JAVA_FLOAT_UNALIGNED, 4L * j, rnd.nextFloat() * 1e-2f);
+                bs.set(ValueLayout.JAVA_FLOAT_UNALIGNED, 4L * j, rnd.nextFloat() - 0.5f);
+            }
+            MemorySegment rows = rowScaled ? arena.allocate(8 + 4L * m) : MemorySegment.NULL;
+            for (int i = 0; rowScaled && i < m; i++) {
+                rows.set(ValueLayout.JAVA_FLOAT_UNALIGNED, 8 + 4L * i, 0.001f + rnd.nextFloat() * 0.1f);
+            }
+            MemorySegment biasSeg = bias ? bs : MemorySegment.NULL;
+            MemorySegment got = heapY ? MemorySegment.ofArray(new byte[4 * m * n]) : arena.allocate(4L * m * n);
+            MemorySegment want = arena.allocate(4L * m * n);
+            Int8Gemm.gemm(
+                    m,
+                    n,
+                    k,
+                    a,
+                    0,
+                    unsigned,
+                    zp,
+                    packed,
+                    0,
+                    MemorySegment.NULL,
+                    0,
+                    got,
+                    0,
+                    scale,
+                    4,
+                    perColumn,
+                    1f,
+                    rows,
+                    8,
+                    biasSeg,
+                    4,
+                    gelu,
+                    par,
+                    form);
+            Int8GemmReference.gemm(
+                    m,
+                    n,
+                    k,
+                    a,
+                    0,
+                    unsigned,
+                    zp,
+                    b,
+                    0,
+                    MemorySegment.NULL,
+                    0,
+                    want,
+                    0,
+                    scale,
+                    4,
+                    perColumn,
+                    1f,
+                    rows,
+                    8,
+                    biasSeg,
+                    4,
+                    false);
+            if (gelu) {
+                FloatMath.geluRows(want, 0, m, n, 4L * n);
+            }
+            assertEquals(
+                    -1L,
+                    want.mismatch(got),
+                    "row scale " + rowScaled + ", gelu " + gelu + ": m=" + m + " n=" + n + " k=" + k + " flags=" + flags
+                            + " threads=" + (par == null ? 1 : par.threads()));
+        }
+    }
+
     /** The largest products everywhere: only exact block sums give the reference's int32. */
     @ParameterizedTest
     @MethodSource("forms")

@@ -65,4 +65,69 @@ class Int8QuantizeTest {
             assertEquals(0, y.get(ValueLayout.JAVA_BYTE, yOff + n), "the byte after the range is untouched");
         }
     }
+
+    /**
+     * {@link Int8Quantize#rowsS8} against the quantize pass's element-wise chain computed one float
+     * at a time ({@code mul} by 1/s, {@code abs}, {@code reduce_max}, {@code max(·, FLT_MIN)}, {@code
+     * / 127}, {@code x / scale}, {@code round}, {@code cast}): every scale and byte equal, for row
+     * lengths on both sides of the vector length, with and without smoothing, a zero row, at odd
+     * offsets, heap and native.
+     */
+    @Test
+    void rowsS8EqualsTheElementwiseChain() {
+        Random rnd = new Random(5);
+        for (int k : new int[] {1, 7, 16, 17, 64, 383, 384, 1536}) {
+            for (int rows : new int[] {1, 3}) {
+                checkRows(rnd, rows, k, false, false);
+                checkRows(rnd, rows, k, true, false);
+                checkRows(rnd, rows, k, true, true);
+            }
+        }
+    }
+
+    private static void checkRows(Random rnd, int rows, int k, boolean smooth, boolean heap) {
+        try (Arena arena = Arena.ofConfined()) {
+            long xOff = 8;
+            long qOff = 3;
+            long sOff = 4;
+            int n = rows * k;
+            MemorySegment x =
+                    heap ? MemorySegment.ofArray(new byte[(int) xOff + n * 4]) : arena.allocate(xOff + n * 4L);
+            MemorySegment q = heap ? MemorySegment.ofArray(new byte[(int) qOff + n + 1]) : arena.allocate(qOff + n + 1);
+            MemorySegment sc = arena.allocate(sOff + 4L * rows);
+            MemorySegment inv = smooth ? arena.allocate(4L * k) : MemorySegment.NULL;
+            float[] xs = new float[n];
+            float[] iv = new float[k];
+            for (int i = 0; i < k; i++) {
+                iv[i] = smooth ? (float) (0.25 + rnd.nextDouble() * 4) : 1f;
+                if (smooth) {
+                    inv.set(F32, 4L * i, iv[i]);
+                }
+            }
+            for (int i = 0; i < n; i++) {
+                // The last row of several is all zeros: its scale is FLT_MIN / 127 and its bytes 0.
+                xs[i] = rows > 1 && i >= (rows - 1) * k ? 0f : (float) (rnd.nextGaussian() * (i % 5 == 0 ? 20 : 1));
+                x.set(F32, xOff + i * 4L, xs[i]);
+            }
+            Int8Quantize.rowsS8(x, xOff, rows, k, inv, 0L, q, qOff, sc, sOff);
+            for (int r = 0; r < rows; r++) {
+                float[] row = new float[k];
+                float max = Float.NEGATIVE_INFINITY;
+                for (int i = 0; i < k; i++) {
+                    row[i] = smooth ? xs[r * k + i] * iv[i] : xs[r * k + i];
+                    max = Math.max(max, Math.abs(row[i]));
+                }
+                float s = Math.max(max, Float.MIN_NORMAL) / 127f;
+                String where = "rows=" + rows + " k=" + k + " row " + r + (smooth ? " smoothed" : "")
+                        + (heap ? " heap" : " native");
+                assertEquals(s, sc.get(F32, sOff + 4L * r), "scale " + where);
+                for (int i = 0; i < k; i++) {
+                    byte want = (byte) (int) (float) Math.rint(row[i] / s);
+                    assertEquals(
+                            want, q.get(ValueLayout.JAVA_BYTE, qOff + (long) r * k + i), "byte " + i + " " + where);
+                }
+            }
+            assertEquals(0, q.get(ValueLayout.JAVA_BYTE, qOff + n), "the byte after the range is untouched");
+        }
+    }
 }

@@ -31,6 +31,12 @@ import org.junit.jupiter.api.Test;
  *
  * <p>Run: {@code ./mvnw -B -Pbench -pl tests -am test -Dtest=MiniLmQuantizedVsOrtBench
  * -Dsurefire.failIfNoSpecifiedTests=false -Dfsc.bench.runs=40 -Dfsc.bench.warmup=200 -Dfsc.bench.rounds=3}
+ *
+ * <p>Options: {@code -Dfsc.bench.jar=PATH} benches that fsc jar instead of the one compiled from the
+ * published model (e.g. fsc's own {@code fsc compile all-minilm-l6-v2.onnx --quantize int8}), still
+ * against ORT on the published int8 model; {@code -Dfsc.bench.threads=1,2} the thread counts;
+ * {@code -Dfsc.bench.ort=false} times fsc alone (ORT's session is not even opened), to see what
+ * sharing the process with ORT's thread pool does to fsc.
  */
 @Tag("bench")
 class MiniLmQuantizedVsOrtBench {
@@ -41,12 +47,23 @@ class MiniLmQuantizedVsOrtBench {
         int runs = Integer.getInteger("fsc.bench.runs", 40);
         int warmup = Integer.getInteger("fsc.bench.warmup", 200);
         int rounds = Integer.getInteger("fsc.bench.rounds", 3);
-        Path dir = Files.createTempDirectory("fsc-bench");
-        Path jar = dir.resolve("minilm-q.jar");
-        if (Main.execute("compile", TestModels.minilmQuantized().toString(), "-o", jar.toString(), "--quiet") != 0) {
-            throw new IllegalStateException("compile failed");
+        boolean withOrt = !"false".equals(System.getProperty("fsc.bench.ort"));
+        String given = System.getProperty("fsc.bench.jar", "");
+        Path jar;
+        if (!given.isEmpty()) {
+            jar = Path.of(given);
+        } else {
+            jar = Files.createTempDirectory("fsc-bench").resolve("minilm-q.jar");
+            if (Main.execute("compile", TestModels.minilmQuantized().toString(), "-o", jar.toString(), "--quiet")
+                    != 0) {
+                throw new IllegalStateException("compile failed");
+            }
         }
-        List<Config> configs = List.of(new Config(1, 128, 1), new Config(1, 128, 2));
+        System.out.println("fsc: " + jar + (withOrt ? "; ORT: " + TestModels.minilmQuantized() : "; ORT not run"));
+        List<Config> configs = new ArrayList<>();
+        for (String t : System.getProperty("fsc.bench.threads", "1,2").split(",")) {
+            configs.add(new Config(1, 128, Integer.parseInt(t.trim())));
+        }
         StringBuilder md = new StringBuilder();
         md.append("| batch×seq | threads | fsc median ms | fsc p90 ms | ORT int8 median ms | ORT int8 p90 ms"
                 + " | fsc/ORT (median) | per-round fsc/ORT min–max | fsc CPU ms | ORT CPU ms | fsc/ORT (CPU) |\n");
@@ -58,10 +75,10 @@ class MiniLmQuantizedVsOrtBench {
             List<long[]> fscCpu = new ArrayList<>();
             List<long[]> ortCpu = new ArrayList<>();
             try (CompiledModel m = ArtifactLoader.open(jar, c.threads);
-                    OrtOracle o = new OrtOracle(TestModels.minilmQuantized(), c.threads)) {
+                    OrtOracle o = withOrt ? new OrtOracle(TestModels.minilmQuantized(), c.threads) : null) {
                 for (int r = 0; r < rounds; r++) {
                     long[][] f = time(r == 0 ? warmup : warmup / 4, runs, () -> m.run(in));
-                    long[][] t = time(r == 0 ? warmup : warmup / 4, runs, () -> o.run(in));
+                    long[][] t = o == null ? f : time(r == 0 ? warmup : warmup / 4, runs, () -> o.run(in));
                     fsc.add(f[0]);
                     fscCpu.add(f[1]);
                     ort.add(t[0]);
@@ -75,6 +92,13 @@ class MiniLmQuantizedVsOrtBench {
                 lo = Math.min(lo, ratio);
                 hi = Math.max(hi, ratio);
             }
+            // Per round: round 0's fsc block runs before ORT has run at all, so a round-0 fsc median far
+            // below the later ones points at ORT's threads (still spinning after its block) or the JIT.
+            StringBuilder perRound = new StringBuilder();
+            for (int r = 0; r < rounds; r++) {
+                perRound.append(String.format(" r%d fsc %.2f / ORT %.2f;", r, median(fsc.get(r)), median(ort.get(r))));
+            }
+            System.out.println(c.threads + " thread(s), per-round medians (ms):" + perRound);
             long[] f = pooled(fsc);
             long[] o = pooled(ort);
             String cpu = "– | – | –";
