@@ -157,6 +157,20 @@ final class QuantMatmul {
             return;
         }
         Q8K xq = Q8K.quantize(x, 0, rows, k);
+        if (Q8KMatVec.nativeFor(type, w, y)) {
+            // Prefill in machine code: a chunk of weight rows (a few KB, cache-resident) against each
+            // token in turn, the same kernel and bits as decode.
+            Q8KMatVec.Prepared prepared = new Q8KMatVec.Prepared().prepare(xq);
+            par.forChunks(0, n, par.chunkFor(n, ROW_GRAIN, CHUNKS_PER_THREAD), (from, to) -> {
+                for (int j = from; j < to; j += ROW_GRAIN) {
+                    int end = Math.min(to, j + ROW_GRAIN);
+                    for (int t = 0; t < rows; t++) {
+                        Q8KMatVec.rows(type, w, rowBytes, prepared, t, y, 4L * t * n, j, end);
+                    }
+                }
+            });
+            return;
+        }
         // Prefill: unpack each weight row to int8 quants and per-16 scales once, for every token.
         par.forRange(0, n, ROW_GRAIN, (from, to) -> {
             Q8KUnpackedRow row = new Q8KUnpackedRow(k);

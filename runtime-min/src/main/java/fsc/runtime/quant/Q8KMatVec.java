@@ -67,7 +67,7 @@ public final class Q8KMatVec {
     }
 
     /** Whether {@link #rows} runs machine code for {@code type} with these segments. */
-    static boolean nativeFor(GgmlType type, MemorySegment w, MemorySegment y) {
+    public static boolean nativeFor(GgmlType type, MemorySegment w, MemorySegment y) {
         return NATIVE != null && (type == GgmlType.Q4_K || type == GgmlType.Q6_K) && w.isNative() && y.isNative();
     }
 
