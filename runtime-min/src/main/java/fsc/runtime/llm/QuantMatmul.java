@@ -7,6 +7,7 @@ import fsc.runtime.RuntimeFailure;
 import fsc.runtime.quant.GgmlType;
 import fsc.runtime.quant.Q8K;
 import fsc.runtime.quant.Q8KDot;
+import fsc.runtime.quant.Q8KMatVec;
 import fsc.runtime.quant.Q8KUnpackedRow;
 import fsc.runtime.quant.QuantDotRows;
 import fsc.runtime.quant.QuantMatVec;
@@ -133,7 +134,8 @@ final class QuantMatmul {
     /**
      * {@link #f32Activations} as llama.cpp's CPU backend computes it for K-quant weights: each of the {@code
      * rows} activation rows is quantized to {@link Q8K} once, then every weight row is dotted with
-     * it in integers ({@link Q8KDot}; from {@link #PREFILL_ROWS} rows, on a weight row unpacked once,
+     * it in integers ({@link Q8KMatVec}, machine code for Q4_K/Q6_K where the CPU has AVX-512 VNNI, else
+     * {@link Q8KDot}; from {@link #PREFILL_ROWS} rows, on a weight row unpacked once,
      * {@link Q8KUnpackedRow}). Used by the llama.cpp numerics mode.
      */
     static void q8kActivations(
@@ -155,6 +157,20 @@ final class QuantMatmul {
             return;
         }
         Q8K xq = Q8K.quantize(x, 0, rows, k);
+        if (Q8KMatVec.nativeFor(type, w, y)) {
+            // Prefill in machine code: a chunk of weight rows (a few KB, cache-resident) against each
+            // token in turn, the same kernel and bits as decode.
+            Q8KMatVec.Prepared prepared = new Q8KMatVec.Prepared().prepare(xq);
+            par.forChunks(0, n, par.chunkFor(n, ROW_GRAIN, CHUNKS_PER_THREAD), (from, to) -> {
+                for (int j = from; j < to; j += ROW_GRAIN) {
+                    int end = Math.min(to, j + ROW_GRAIN);
+                    for (int t = 0; t < rows; t++) {
+                        Q8KMatVec.rows(type, w, rowBytes, prepared, t, y, 4L * t * n, j, end);
+                    }
+                }
+            });
+            return;
+        }
         // Prefill: unpack each weight row to int8 quants and per-16 scales once, for every token.
         par.forRange(0, n, ROW_GRAIN, (from, to) -> {
             Q8KUnpackedRow row = new Q8KUnpackedRow(k);
@@ -172,9 +188,11 @@ final class QuantMatmul {
         /** One per activation shape (a layer's widths: dim and ffn), reused call after call. */
         private final java.util.ArrayList<Q8K> quantized = new java.util.ArrayList<>();
 
+        /** The bound activation in the layout of the machine-code kernels, rewritten per matmul. */
+        private final Q8KMatVec.Prepared prepared = new Q8KMatVec.Prepared();
+
         private GgmlType type;
         private MemorySegment w;
-        private Q8K xq;
         private MemorySegment y;
         private long rowBytes;
         private int rows;
@@ -196,7 +214,7 @@ final class QuantMatmul {
             }
             this.type = type;
             this.w = w;
-            this.xq = xq;
+            prepared.prepare(xq);
             this.y = y;
             this.rowBytes = type.bytesFor(xq.k());
             this.rows = rows;
@@ -210,11 +228,9 @@ final class QuantMatmul {
 
         @Override
         public void run(int from, int to) {
-            for (int j = from; j < to; j++) {
-                long wOff = j * rowBytes;
-                for (int t = 0; t < rows; t++) {
-                    y.set(F32, 4L * ((long) t * n + j), Q8KDot.dot(type, w, wOff, xq, t));
-                }
+            // A range of weight rows per call: machine code for Q4_K and Q6_K where it runs.
+            for (int t = 0; t < rows; t++) {
+                Q8KMatVec.rows(type, w, rowBytes, prepared, t, y, 4L * t * n, from, to);
             }
         }
     }

@@ -1,23 +1,23 @@
 package fsc.runtime.quant;
 
 import static fsc.runtime.quant.QuantDot.B;
-import static fsc.runtime.quant.QuantDot.F;
 import static fsc.runtime.quant.QuantDot.I;
 import static fsc.runtime.quant.QuantDot.L;
 import static fsc.runtime.quant.QuantDot.LE;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
-import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
  * K-quant weight rows times {@link Q8K} activations in integers, as llama.cpp's CPU backend computes
  * them: per super-block the products {@code q_w * q_x} and their scaled sums are exact int32
- * vectors ({@code B2I} widening, {@code mul}, {@code add}), converted to float once per 256 values
- * and {@code fma}'d with {@code d_w * d_x}; the affine types' minimum term uses the activation's
- * {@code bsums}. Integer sums cannot overflow: at most {@code 63 * 15 * 127 * 256} (Q4_K) or {@code
+ * vectors ({@code B2I} widening, {@code mul}, {@code add}), added across lanes (exact), and only
+ * then rounded, in {@link Q8KDotReference}'s (ggml's generic code's) steps and order: {@code sum +=
+ * (d_w·d_x)·sumi − (dmin_w·d_x)·summs}, the affine types' minimum term from the activation's
+ * {@code bsums}. So the vector kernels, the reference and the machine code of {@link Q8KMatVec}
+ * give the same bits. Integer sums cannot overflow: at most {@code 63 * 15 * 127 * 256} (Q4_K) or {@code
  * 127 * 32 * 127 * 256} (Q6_K), both below {@code 2^31}. {@link Q8KDotReference} is the scalar
  * reference; vector values never cross a method call (see {@link QuantDot}). Weight bytes are
  * widened to int lanes ({@code ZERO_EXTEND_B2I}) before the nibble and bit splits: x86 has no
@@ -47,8 +47,7 @@ public final class Q8KDot {
     }
 
     static float q4_K(MemorySegment w, long at, Q8K x, int b0, int blocks) {
-        FloatVector acc = FloatVector.zero(F);
-        float mins = 0;
+        float acc = 0;
         byte[] qx = x.qs;
         for (int b = b0; b < b0 + blocks; b++, at += 144) {
             int xo = b * Q8K.BLOCK;
@@ -75,15 +74,12 @@ public final class Q8KDot {
                 sum = hi.mul(Dequantize.scaleK4(w, at + 4, 2 * j + 1)).add(sum);
                 summs += minTerm(w, at, x, b, j);
             }
+            int sumi = sum.reduceLanes(VectorOperators.ADD); // exact: any order gives the same int
             float d = Dequantize.f16(w, at) * x.d[b];
-            acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
-            mins += Dequantize.f16(w, at + 2) * x.d[b] * summs;
+            float dmin = Dequantize.f16(w, at + 2) * x.d[b];
+            acc += d * sumi - dmin * summs;
         }
-        FloatVector sum = acc;
-        for (int h = L / 2; h > 0; h /= 2) { // Lanes' tree, inline: no vector crosses a call
-            sum = sum.add(sum.rearrange(QuantDot.ROTATE[h]));
-        }
-        return sum.lane(0) - mins;
+        return acc;
     }
 
     /**
@@ -98,8 +94,7 @@ public final class Q8KDot {
     }
 
     static float q5_K(MemorySegment w, long at, Q8K x, int b0, int blocks) {
-        FloatVector acc = FloatVector.zero(F);
-        float mins = 0;
+        float acc = 0;
         byte[] qx = x.qs;
         for (int b = b0; b < b0 + blocks; b++, at += 176) {
             int xo = b * Q8K.BLOCK;
@@ -133,19 +128,16 @@ public final class Q8KDot {
                 sum = hi.mul(Dequantize.scaleK4(w, at + 4, 2 * j + 1)).add(sum);
                 summs += minTerm(w, at, x, b, j);
             }
+            int sumi = sum.reduceLanes(VectorOperators.ADD); // exact: any order gives the same int
             float d = Dequantize.f16(w, at) * x.d[b];
-            acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
-            mins += Dequantize.f16(w, at + 2) * x.d[b] * summs;
+            float dmin = Dequantize.f16(w, at + 2) * x.d[b];
+            acc += d * sumi - dmin * summs;
         }
-        FloatVector sum = acc;
-        for (int h = L / 2; h > 0; h /= 2) { // Lanes' tree, inline: no vector crosses a call
-            sum = sum.add(sum.rearrange(QuantDot.ROTATE[h]));
-        }
-        return sum.lane(0) - mins;
+        return acc;
     }
 
     static float q6_K(MemorySegment w, long at, Q8K x, int b0, int blocks) {
-        FloatVector acc = FloatVector.zero(F);
+        float acc = 0;
         byte[] qx = x.qs;
         for (int b = b0; b < b0 + blocks; b++, at += 210) {
             IntVector sum = IntVector.zero(I);
@@ -188,13 +180,8 @@ public final class Q8KDot {
                     sum = p4.mul(Dequantize.i8(w, sc + is + 6)).add(sum);
                 }
             }
-            float d = Dequantize.f16(w, at + 208) * x.d[b];
-            acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
+            acc += Dequantize.f16(w, at + 208) * x.d[b] * sum.reduceLanes(VectorOperators.ADD);
         }
-        FloatVector sum = acc;
-        for (int h = L / 2; h > 0; h /= 2) { // Lanes' tree, inline: no vector crosses a call
-            sum = sum.add(sum.rearrange(QuantDot.ROTATE[h]));
-        }
-        return sum.lane(0);
+        return acc;
     }
 }

@@ -1,14 +1,12 @@
 package fsc.runtime.quant;
 
 import static fsc.runtime.quant.QuantDot.B;
-import static fsc.runtime.quant.QuantDot.F;
 import static fsc.runtime.quant.QuantDot.I;
 import static fsc.runtime.quant.QuantDot.L;
 
 import fsc.runtime.RuntimeFailure;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
-import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
@@ -17,7 +15,8 @@ import jdk.incubator.vector.VectorOperators;
  * int8 (Q4_K 0..15, Q5_K 0..31, Q6_K -32..31), and per run of 16 values an integer scale and min,
  * with the block's {@code d} and {@code dmin}. Unpacking once per weight row and reusing it for
  * every token of the step takes the bit fiddling out of the token loop; the sums are the same
- * exact integers as {@link Q8KDot}'s, so the result is the same up to float summation order.
+ * exact integers as {@link Q8KDot}'s, rounded in the same steps ({@link Q8KDotReference}'s), so
+ * prefill and decode give a token the same bits.
  */
 public final class Q8KUnpackedRow {
     private final int k;
@@ -104,8 +103,7 @@ public final class Q8KUnpackedRow {
         if (!QuantDot.VECTORIZED) {
             return scalarDot(x, b0);
         }
-        FloatVector acc = FloatVector.zero(F);
-        float minSum = 0;
+        float s = 0;
         for (int b = 0; b < k / Q8K.BLOCK; b++) {
             int xo = (b0 + b) * Q8K.BLOCK;
             int wo = b * Q8K.BLOCK;
@@ -121,20 +119,19 @@ public final class Q8KUnpackedRow {
                 }
                 sum = run.mul(scales[b * 16 + r]).add(sum);
             }
+            int sumi = sum.reduceLanes(VectorOperators.ADD); // exact: any order gives the same int
             float dx = x.d[b0 + b];
-            acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d[b] * dx), acc);
             if (affine) {
                 int summs = 0;
                 for (int r = 0; r < 16; r++) {
                     summs += mins[b * 16 + r] * x.bsums[(b0 + b) * 16 + r];
                 }
-                minSum += dmin[b] * dx * summs;
+                s += d[b] * dx * sumi - dmin[b] * dx * summs;
+            } else {
+                s += d[b] * dx * sumi;
             }
         }
-        for (int h = QuantDot.L / 2; h > 0; h /= 2) { // Lanes' tree, inline: no vector crosses a call
-            acc = acc.add(acc.rearrange(QuantDot.ROTATE[h]));
-        }
-        return acc.lane(0) - minSum;
+        return s;
     }
 
     private float scalarDot(Q8K x, int b0) {
@@ -151,7 +148,7 @@ public final class Q8KUnpackedRow {
                 summs += mins[b * 16 + r] * x.bsums[(b0 + b) * 16 + r];
             }
             float dx = x.d[b0 + b];
-            s += d[b] * dx * sumi - dmin[b] * dx * summs;
+            s += affine ? d[b] * dx * sumi - dmin[b] * dx * summs : d[b] * dx * sumi;
         }
         return s;
     }

@@ -629,4 +629,168 @@ public final class Assembler {
             emit(v >>> (8 * i));
         }
     }
+
+    // ---- forms of the K-quant × Q8_K decode kernels (KQuantKernels) ----
+
+    private static final int MAP_0F3A = 3;
+
+    /** {@code vpermd dst, idx, table}: dword {@code i} of dst is dword {@code idx[i] & 15} of table. */
+    public void vpermd(int dst, int idx, int table) {
+        evex(PP_66, MAP_0F38, false, 0x36, dst, idx, table, null, -1, 2);
+    }
+
+    /** {@code vpermw dst, idx, table} (AVX512BW): word {@code i} of dst is word {@code idx[i] & 31} of table. */
+    public void vpermw(int dst, int idx, int table) {
+        evex(PP_66, MAP_0F38, true, 0x8D, dst, idx, table, null, -1, 2);
+    }
+
+    /** {@code vpsrlvd dst, a, mem}: each dword shifted right (logical) by its own count. */
+    public void vpsrlvd(int dst, int a, Mem counts) {
+        evex(PP_66, MAP_0F38, false, 0x45, dst, a, -1, counts, -1, 2);
+    }
+
+    /** {@code vpsrlvw dst, a, mem} (AVX512BW): each word shifted right (logical) by its own count. */
+    public void vpsrlvw(int dst, int a, Mem counts) {
+        evex(PP_66, MAP_0F38, true, 0x10, dst, a, -1, counts, -1, 2);
+    }
+
+    /** {@code vpandd dst, a, mem}. */
+    public void vpandd(int dst, int a, Mem m) {
+        evex(PP_66, MAP_0F, false, 0xDB, dst, a, -1, m, -1, 2);
+    }
+
+    /** {@code vpord dst, a, b}. */
+    public void vpord(int dst, int a, int b) {
+        evex(PP_66, MAP_0F, false, 0xEB, dst, a, b, null, -1, 2);
+    }
+
+    /** {@code vpsubd dst, a, b}. */
+    public void vpsubd(int dst, int a, int b) {
+        evex(PP_66, MAP_0F, false, 0xFA, dst, a, b, null, -1, 2);
+    }
+
+    /**
+     * {@code vpternlogd dst, b, mem, imm}: each bit of dst becomes bit {@code (dst << 2 | b << 1 |
+     * mem)} of {@code imm}.
+     */
+    public void vpternlogd(int dst, int b, Mem c, int imm) {
+        evex(PP_66, MAP_0F3A, false, 0x25, dst, b, -1, c, imm, 2);
+    }
+
+    /**
+     * {@code vpmaddubsw dst, u8, mem} (AVX512BW): each word of dst is the sum of the two products of
+     * the unsigned bytes of {@code u8} with the signed bytes of {@code mem}, saturated to int16.
+     */
+    public void vpmaddubsw(int dst, int u8, Mem s8) {
+        evex(PP_66, MAP_0F38, false, 0x04, dst, u8, -1, s8, -1, 2);
+    }
+
+    /**
+     * {@code vpdpwssd acc, a, b} (AVX512_VNNI): each dword of {@code acc} gains the two products of
+     * its signed words of {@code a} and {@code b}, without saturation.
+     */
+    public void vpdpwssd(int acc, int a, int b) {
+        evex(PP_66, MAP_0F38, false, 0x52, acc, a, b, null, -1, 2);
+    }
+
+    /** {@code vpmovzxbd zmm, xmmword mem}: sixteen bytes zero-extended to dwords. */
+    public void vpmovzxbd(int zmm, Mem m) {
+        evex(PP_66, MAP_0F38, false, 0x31, zmm, 0, -1, m, -1, 2);
+    }
+
+    /** {@code vpmovsxbd zmm, xmmword mem}: sixteen bytes sign-extended to dwords. */
+    public void vpmovsxbd(int zmm, Mem m) {
+        evex(PP_66, MAP_0F38, false, 0x21, zmm, 0, -1, m, -1, 2);
+    }
+
+    /** {@code vbroadcasti64x4 zmm, ymmword mem}: 32 bytes into both halves. */
+    public void vbroadcasti64x4(int zmm, Mem m) {
+        evex(PP_66, MAP_0F38, true, 0x5B, zmm, 0, -1, m, -1, 2);
+    }
+
+    /** {@code vpbroadcastw zmm, word mem} (AVX512BW). */
+    public void vpbroadcastw(int zmm, Mem m) {
+        evex(PP_66, MAP_0F38, false, 0x79, zmm, 0, -1, m, -1, 2);
+    }
+
+    /** {@code vpsrld dst, src, imm}. */
+    public void vpsrld(int dst, int src, int imm) {
+        evex(PP_66, MAP_0F, false, 0x72, 2, dst, src, null, imm, 2);
+    }
+
+    /** {@code vpslld dst, src, imm}. */
+    public void vpslld(int dst, int src, int imm) {
+        evex(PP_66, MAP_0F, false, 0x72, 6, dst, src, null, imm, 2);
+    }
+
+    /** {@code vpsrlw dst, src, imm} (AVX512BW). */
+    public void vpsrlw(int dst, int src, int imm) {
+        evex(PP_66, MAP_0F, false, 0x71, 2, dst, src, null, imm, 2);
+    }
+
+    /** {@code vpsllw dst, src, imm} (AVX512BW). */
+    public void vpsllw(int dst, int src, int imm) {
+        evex(PP_66, MAP_0F, false, 0x71, 6, dst, src, null, imm, 2);
+    }
+
+    /** {@code vpshufd dst, src, imm}: dwords shuffled within each 128-bit lane. */
+    public void vpshufd(int dst, int src, int imm) {
+        evex(PP_66, MAP_0F, false, 0x70, dst, 0, src, null, imm, 2);
+    }
+
+    /**
+     * {@code vshufi64x2 dst, a, b, imm}: 128-bit lanes 0-1 of dst from {@code a}, 2-3 from {@code b},
+     * two bits of {@code imm} each.
+     */
+    public void vshufi64x2(int dst, int a, int b, int imm) {
+        evex(PP_66, MAP_0F3A, true, 0x43, dst, a, b, null, imm, 2);
+    }
+
+    /** {@code vcvtph2ps zmm, ymm}: sixteen halves to floats (exact). */
+    public void vcvtph2ps(int dst, int src) {
+        evex(PP_66, MAP_0F38, false, 0x13, dst, 0, src, null, -1, 2);
+    }
+
+    /** {@code vmulps dst, a, b}. */
+    public void vmulps(int dst, int a, int b) {
+        evex(PP_NONE, MAP_0F, false, 0x59, dst, a, b, null, -1, 2);
+    }
+
+    /** {@code vmovss dword mem, xmm}: lane 0 of a vector register. */
+    public void vmovssStore(Mem m, int xmm) {
+        evex(PP_F3, MAP_0F, false, 0x11, xmm, 0, -1, m, -1, 0);
+    }
+
+    /**
+     * One EVEX instruction: register {@code rm} when {@code m} is null, else memory {@code m};
+     * {@code imm} as a trailing byte when not negative; {@code ll} the vector length (2: 512 bits).
+     * {@code reg} may be an opcode extension ({@code /digit}).
+     */
+    private void evex(int pp, int map, boolean w, int opcode, int reg, int vvvv, int rm, Mem m, int imm, int ll) {
+        vector(reg);
+        vector(vvvv);
+        int b;
+        int x;
+        if (m == null) {
+            vector(rm);
+            b = rm >> 3 & 1;
+            x = rm >> 4 & 1;
+        } else {
+            b = m.base() >> 3 & 1;
+            x = m.index() == NONE ? 0 : m.index() >> 3 & 1;
+        }
+        emit(0x62);
+        emit((~reg >> 3 & 1) << 7 | (~x & 1) << 6 | (~b & 1) << 5 | (~reg >> 4 & 1) << 4 | map);
+        emit((w ? 0x80 : 0) | (~vvvv & 0xF) << 3 | 0x04 | pp);
+        emit(ll << 5 | (~vvvv >> 4 & 1) << 3);
+        emit(opcode);
+        if (m == null) {
+            emit(0xC0 | (reg & 7) << 3 | (rm & 7));
+        } else {
+            modrm(reg, m);
+        }
+        if (imm >= 0) {
+            emit(imm);
+        }
+    }
 }

@@ -16,8 +16,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * The integer K-quant × Q8_K dot products: the scalar reference against the dequantized weights
  * times the dequantized activations summed in f64 (what the integers must equal up to the final
- * f32 scaling), and the vector kernels against the scalar reference, over several rows, odd block
- * counts and unaligned weight offsets.
+ * f32 scaling), and the vector kernels against the scalar reference bit for bit, over several rows,
+ * odd block counts and unaligned weight offsets.
  */
 class Q8KDotTest {
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -51,7 +51,9 @@ class Q8KDotTest {
                     float vector = Q8KDot.dot(type, w, offset, xq, t);
                     String where = type + " blocks=" + blocks + " offset=" + offset + " row=" + t;
                     assertEquals(exact, reference, 1e-5 * magnitude + 1e-6, where);
-                    assertEquals(reference, vector, 1e-6 * magnitude + 1e-6, where + " (vector)");
+                    // Exact ints, then the reference's float steps in its order: the same bits.
+                    assertEquals(
+                            Float.floatToRawIntBits(reference), Float.floatToRawIntBits(vector), where + " (vector)");
                 }
             }
         }
@@ -84,7 +86,8 @@ class Q8KDotTest {
                 for (long r = 0; r < t.elements() / k; r += 13) {
                     float expected = Q8KDotReference.dot(t.type(), t.data(), r * rowBytes, xq, 0);
                     float actual = Q8KDot.dot(t.type(), t.data(), r * rowBytes, xq, 0);
-                    assertEquals(expected, actual, 1e-5 * (1 + Math.abs(expected)), t.name() + " row " + r);
+                    assertEquals(
+                            Float.floatToRawIntBits(expected), Float.floatToRawIntBits(actual), t.name() + " row " + r);
                 }
             }
         }

@@ -10,9 +10,11 @@ import static fsc.runtime.x86.Assembler.R9;
 import static fsc.runtime.x86.Assembler.RAX;
 import static fsc.runtime.x86.Assembler.RBP;
 import static fsc.runtime.x86.Assembler.RBX;
+import static fsc.runtime.x86.Assembler.RCX;
 import static fsc.runtime.x86.Assembler.RDI;
 import static fsc.runtime.x86.Assembler.RDX;
 import static fsc.runtime.x86.Assembler.RSI;
+import static fsc.runtime.x86.Assembler.RSP;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -199,5 +201,63 @@ class AssemblerTest {
         Assembler x = new Assembler();
         emit.accept(x);
         assertEquals(hex, HexFormat.of().formatHex(x.bytes()));
+    }
+
+    /** The forms of {@link KQuantKernels}, decoded by GNU objdump 2.40 as the comment says. */
+    @Test
+    void encodesTheKQuantKernelForms() {
+        check("62f2054036da", x -> x.vpermd(3, 31, 2)); // vpermd zmm3,zmm31,zmm2
+        check("62823d4836c9", x -> x.vpermd(17, 8, 25)); // vpermd zmm17,zmm8,zmm25
+        check("627295408dc2", x -> x.vpermw(8, 29, 2)); // vpermw zmm8,zmm29,zmm2
+        check("62a2f5488de2", x -> x.vpermw(20, 1, 18)); // vpermw zmm20,zmm1,zmm18
+        check("62d26548459b40000000", x -> x.vpsrlvd(3, 3, Mem.at(R11, 0x40))); // vpsrlvd zmm3,zmm3,[r11+0x40]
+        check("62d2cd4810b380000000", x -> x.vpsrlvw(6, 6, Mem.at(R11, 0x80))); // vpsrlvw zmm6,zmm6,[r11+0x80]
+        check("62e2f54010b010000000", x -> x.vpsrlvw(22, 17, Mem.at(RAX, 0x10))); // vpsrlvw zmm22,zmm17,[rax+0x10]
+        check("62d14d48dbb3c0000000", x -> x.vpandd(6, 6, Mem.at(R11, 0xc0))); // vpandd zmm6,zmm6,[r11+0xc0]
+        check(
+                "62a15540db944f08000000",
+                x -> x.vpandd(18, 21, new Mem(RDI, R9, 2, 8))); // vpandd zmm18,zmm21,[rdi+r9*2+0x8]
+        check("62f16548ebd4", x -> x.vpord(2, 3, 4)); // vpord zmm2,zmm3,zmm4
+        check("62c13d40ebc9", x -> x.vpord(17, 24, 9)); // vpord zmm17,zmm24,zmm9
+        check("62f17548facd", x -> x.vpsubd(1, 1, 5)); // vpsubd zmm1,zmm1,zmm5
+        check("62815d40fac6", x -> x.vpsubd(16, 20, 30)); // vpsubd zmm16,zmm20,zmm30
+        check(
+                "62534d48258300010000f8",
+                x -> x.vpternlogd(8, 6, Mem.at(R11, 0x100), 0xf8)); // vpternlogd zmm8,zmm6,[r11+0x100],0xf8
+        check(
+                "62e34d40259b04000000ca",
+                x -> x.vpternlogd(19, 22, Mem.at(RBX, 4), 0xca)); // vpternlogd zmm19,zmm22,[rbx+0x4],0xca
+        check("62f24d4804bf40000000", x -> x.vpmaddubsw(7, 6, Mem.at(RDI, 0x40))); // vpmaddubsw zmm7,zmm6,[rdi+0x40]
+        check("62c26d4004bc2400000000", x -> x.vpmaddubsw(23, 18, Mem.at(R12, 0))); // vpmaddubsw zmm23,zmm18,[r12+0x0]
+        check("62d2454852c8", x -> x.vpdpwssd(1, 7, 8)); // vpdpwssd zmm1,zmm7,zmm8
+        check("62c2254052c4", x -> x.vpdpwssd(16, 27, 12)); // vpdpwssd zmm16,zmm27,zmm12
+        check("62f27d48319004000000", x -> x.vpmovzxbd(2, Mem.at(RAX, 4))); // vpmovzxbd zmm2,[rax+0x4]
+        check("62c27d4831a100000000", x -> x.vpmovzxbd(20, Mem.at(R9, 0))); // vpmovzxbd zmm20,[r9+0x0]
+        check("62f27d482190c0000000", x -> x.vpmovsxbd(2, Mem.at(RAX, 0xc0))); // vpmovsxbd zmm2,[rax+0xc0]
+        check("62027d48218c3500000000", x -> x.vpmovsxbd(25, Mem.at(R13, R14, 1))); // vpmovsxbd zmm25,[r13+r14*1+0x0]
+        check("62f2fd485bb010000000", x -> x.vbroadcasti64x4(6, Mem.at(RAX, 0x10))); // vbroadcasti64x4 zmm6,[rax+0x10]
+        check("62c2fd485ba830000000", x -> x.vbroadcasti64x4(21, Mem.at(R8, 0x30))); // vbroadcasti64x4 zmm21,[r8+0x30]
+        check("62727d487990d0000000", x -> x.vpbroadcastw(10, Mem.at(RAX, 0xd0))); // vpbroadcastw zmm10,[rax+0xd0]
+        check("62627d4879942408000000", x -> x.vpbroadcastw(26, Mem.at(RSP, 8))); // vpbroadcastw zmm26,[rsp+0x8]
+        check("62f15d4872d406", x -> x.vpsrld(4, 4, 6)); // vpsrld zmm4,zmm4,0x6
+        check("62d15d4072d503", x -> x.vpsrld(20, 13, 3)); // vpsrld zmm20,zmm13,0x3
+        check("62f15d4872f404", x -> x.vpslld(4, 4, 4)); // vpslld zmm4,zmm4,0x4
+        check("62b1554872f505", x -> x.vpslld(5, 21, 5)); // vpslld zmm5,zmm21,0x5
+        check("62f1354871d604", x -> x.vpsrlw(9, 6, 4)); // vpsrlw zmm9,zmm6,0x4
+        check("62d1754071d104", x -> x.vpsrlw(17, 9, 4)); // vpsrlw zmm17,zmm9,0x4
+        check("62f13d4871f704", x -> x.vpsllw(8, 7, 4)); // vpsllw zmm8,zmm7,0x4
+        check("62913d4071f602", x -> x.vpsllw(24, 30, 2)); // vpsllw zmm24,zmm30,0x2
+        check("62717d4870c9b1", x -> x.vpshufd(9, 1, 0xb1)); // vpshufd zmm9,zmm1,0xb1
+        check("62817d4870d34e", x -> x.vpshufd(18, 27, 0x4e)); // vpshufd zmm18,zmm27,0x4e
+        check("6253b54843d1b1", x -> x.vshufi64x2(10, 9, 9, 0xb1)); // vshufi64x2 zmm10,zmm9,zmm9,0xb1
+        check("62c3dd4043c94e", x -> x.vshufi64x2(17, 20, 9, 0x4e)); // vshufi64x2 zmm17,zmm20,zmm9,0x4e
+        check("62527d4813d2", x -> x.vcvtph2ps(10, 10)); // vcvtph2ps zmm10,ymm10
+        check("62827d4813d9", x -> x.vcvtph2ps(19, 25)); // vcvtph2ps zmm19,ymm25
+        check("6251344859ca", x -> x.vmulps(9, 9, 10)); // vmulps zmm9,zmm9,zmm10
+        check("62816c4859c5", x -> x.vmulps(16, 2, 29)); // vmulps zmm16,zmm2,zmm29
+        check("62517e0811a000000000", x -> x.vmovssStore(Mem.at(R8, 0), 12)); // {evex} vmovss D[r8+0x0],xmm12
+        check(
+                "62e17e08118c8a04000000",
+                x -> x.vmovssStore(new Mem(RDX, RCX, 4, 4), 17)); // vmovss D[rdx+rcx*4+0x4],xmm17
     }
 }

@@ -1,0 +1,299 @@
+package fsc.runtime.x86;
+
+import static fsc.runtime.x86.Assembler.R10;
+import static fsc.runtime.x86.Assembler.R11;
+import static fsc.runtime.x86.Assembler.R8;
+import static fsc.runtime.x86.Assembler.R9;
+import static fsc.runtime.x86.Assembler.RAX;
+import static fsc.runtime.x86.Assembler.RBX;
+import static fsc.runtime.x86.Assembler.RCX;
+import static fsc.runtime.x86.Assembler.RDI;
+import static fsc.runtime.x86.Assembler.RDX;
+import static fsc.runtime.x86.Assembler.RSI;
+
+import fsc.runtime.x86.Assembler.Mem;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+
+/**
+ * {@code q4_K_q8_K_matvec__avx512vnni} and {@code q6_K_q8_K_matvec__avx512vnni}: a range of K-quant
+ * weight rows (GGUF layout, read in place) times one activation row quantized to Q8_K, as
+ * llama.cpp's CPU backend computes a decode matvec. Per super-block of 256 values the weights are
+ * unpacked to unsigned bytes in registers, multiplied with the activation's int8 values by {@code
+ * vpmaddubsw} (pairs summed to int16, no saturation possible: at most 2 · 63 · 127) and scaled by
+ * their sub-block's scale with {@code vpdpwssd} into one int32 accumulator, so {@code sumi = Σ_j
+ * scale_j Σ_i q_i x_i} is exact; the affine term ({@code Σ_j min_j · bsum_j}, Q4_K) and Q6_K's
+ * offset of 32 ({@code 32 Σ_r scale_r · bsum_r}: the quants are read as 0..63 and corrected) come
+ * from the activation's block sums. The integers are then reduced across lanes (exact, so the
+ * order does not matter) and combined as ggml's generic {@code ggml_vec_dot_q4_K_q8_K} does, each
+ * operation rounded as Java rounds it: {@code sum += (d·dx)·sumi − (dmin·dx)·summs} (Q4_K), {@code
+ * sum += (d·dx)·sumi} (Q6_K). So a row's result is bit for bit {@code Q8KDotReference}'s.
+ *
+ * <p>Per 64 Q4_K weights: one 32-byte broadcast load, a word shift (the high nibbles into the
+ * upper half), an and, {@code vpmaddubsw} with the activation from memory, a {@code vpermw} (the
+ * scales to words) and {@code vpdpwssd}: about a quarter of the vector instructions of the f32
+ * kernel ({@code KQuantMatVec}), whose unpacking to floats bounds it (docs/PERFORMANCE-LLM.md).
+ *
+ * <p>The activation is laid out by the caller, {@link #X_BLOCK} bytes per super-block: 256 int8
+ * values at 0, at {@link #X_MINS} sixteen int32 (eight zeros, then the sums of the eight runs of
+ * 32: Q4_K's minimum term multiplies the mins in lanes 8-15), at {@link #X_BSUMS} the sixteen sums
+ * of runs of 16, at {@link #X_D} the block's scale sixteen times. Parameter block (longs): {@link #W}
+ * (the first row), {@link #ROW_BYTES}, {@link #X}, {@link #BLOCKS} (super-blocks per row), {@link
+ * #Y} (the first row's float), {@link #ROWS} (at least 1), {@link #CONSTS} ({@link #constants}).
+ * System V, one argument (the block in rdi); rbx is saved.
+ */
+public final class KQuantKernels {
+    /** Parameter block slots. */
+    public static final int W = 0, ROW_BYTES = 1, X = 2, BLOCKS = 3, Y = 4, ROWS = 5, CONSTS = 6;
+    /** Longs in a parameter block. */
+    public static final int PARAMS = 7;
+
+    /** Bytes of one prepared activation super-block, and where its parts start. */
+    public static final int X_BLOCK = 448, X_MINS = 256, X_BSUMS = 320, X_D = 384;
+
+    /** The two kernels. */
+    public static final int Q4_K = 0, Q6_K = 1;
+
+    // Offsets in the constant block.
+    private static final int C_SCALE_A = 0, C_SCALE_H = 64, C_SCALE_SHIFT = 128, C_SCALE_MASK = 192;
+    private static final int C_SCALE_HIGH = 256, C_NIBBLE_SHIFT = 320, C_QH_SHIFT = 384, C_0F = 448, C_30 = 512;
+    private static final int C_EVEN = 576, C_Q4_WORDS = 640, C_Q6_WORDS = 896, C_BYTES = 1152;
+
+    private static final FunctionDescriptor SIGNATURE = FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG);
+
+    private final MethodHandle q4K;
+    private final MethodHandle q6K;
+    private final MemorySegment constants;
+
+    private KQuantKernels() {
+        q4K = ExecutableMemory.link(code(Q4_K), SIGNATURE);
+        q6K = ExecutableMemory.link(code(Q6_K), SIGNATURE);
+        constants = Arena.global().allocate(C_BYTES, 64);
+        MemorySegment.copy(constantBytes(), 0, constants, ValueLayout.JAVA_BYTE, 0, C_BYTES);
+    }
+
+    /** The kernels when this CPU has AVX-512 BW and VNNI and native kernels are on, else {@code null}. */
+    public static KQuantKernels loadIfSupported() {
+        return CpuFeatures.avx512Vnni() ? CpuFeatures.loadOrNull("K-quant matvec", KQuantKernels::new) : null;
+    }
+
+    /** The address of the constants the kernels read ({@link #CONSTS}). */
+    public long constants() {
+        return constants.address();
+    }
+
+    /** Runs kernel {@code kind} on the block at {@code params}; the caller guarantees every size. */
+    public void run(int kind, long params) {
+        try {
+            if (kind == Q4_K) {
+                q4K.invokeExact(params);
+            } else {
+                q6K.invokeExact(params);
+            }
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** The machine code of kernel {@code kind}. */
+    static byte[] code(int kind) {
+        if (kind != Q4_K && kind != Q6_K) {
+            throw new IllegalArgumentException("K-quant kernel " + kind);
+        }
+        Assembler x = new Assembler();
+        int row = x.newLabel();
+        int block = x.newLabel();
+        x.push(RBX);
+        // rsi row, r9 rowBytes, rdx activation, r10 blocks, r8 y, rcx rows, r11 constants;
+        // in the block loop rax walks the row's super-blocks, rdi the activation's, rbx counts.
+        x.movLoad(RSI, param(W));
+        x.movLoad(R9, param(ROW_BYTES));
+        x.movLoad(RDX, param(X));
+        x.movLoad(R10, param(BLOCKS));
+        x.movLoad(R8, param(Y));
+        x.movLoad(RCX, param(ROWS));
+        x.movLoad(R11, param(CONSTS));
+        if (kind == Q4_K) {
+            x.vmovdqu32Load(31, Mem.at(R11, C_SCALE_A));
+            x.vmovdqu32Load(30, Mem.at(R11, C_SCALE_H));
+        }
+        for (int i = 0; i < 4; i++) { // word indices that spread the scales over their sub-blocks
+            x.vmovdqu32Load(26 + i, Mem.at(R11, (kind == Q4_K ? C_Q4_WORDS : C_Q6_WORDS) + 64 * i));
+        }
+        x.bind(row);
+        x.vpxord(0, 0, 0); // lane 0: the row's float sum
+        x.mov(RAX, RSI);
+        x.mov(RDI, RDX);
+        x.mov(RBX, R10);
+        x.bind(block);
+        if (kind == Q4_K) {
+            q4KBlock(x);
+        } else {
+            q6KBlock(x);
+        }
+        x.add(RAX, kind == Q4_K ? 144 : 210);
+        x.add(RDI, X_BLOCK);
+        x.dec(RBX);
+        x.jnz(block);
+        x.vmovssStore(Mem.at(R8, 0), 0);
+        x.add(R8, 4);
+        x.addReg(RSI, R9);
+        x.dec(RCX);
+        x.jnz(row);
+        x.pop(RBX);
+        x.vzeroupper();
+        x.ret();
+        return x.bytes();
+    }
+
+    /**
+     * block_q4_K (144 bytes): f16 d, f16 dmin, 12 bytes of six-bit scales and mins, 128 bytes of
+     * nibbles (32 bytes per 64 values: the first 32 in the low nibbles, the next 32 in the high).
+     */
+    private static void q4KBlock(Assembler x) {
+        // zmm2: the eight scales in dwords 0-7 and the eight mins in 8-15 (ggml's get_scale_min_k4
+        // on all sixteen lanes at once: the same tables as KQuantMatVec's).
+        x.vpmovzxbd(2, Mem.at(RAX, 4));
+        x.vpermd(3, 31, 2);
+        x.vpsrlvd(3, 3, Mem.at(R11, C_SCALE_SHIFT));
+        x.vpandd(3, 3, Mem.at(R11, C_SCALE_MASK));
+        x.vpermd(4, 30, 2);
+        x.vpsrld(4, 4, 6);
+        x.vpslld(4, 4, 4);
+        x.vpandd(4, 4, Mem.at(R11, C_SCALE_HIGH));
+        x.vpord(2, 3, 4);
+        // zmm5: min_s * (sum of the activation's run of 32 s) in lanes 8-15, zeros in 0-7.
+        x.vpmulld(5, 2, Mem.at(RDI, X_MINS));
+        x.vpxord(1, 1, 1);
+        for (int g = 0; g < 4; g++) {
+            int q = 6 + 3 * g; // zmm6..17: each group its own registers
+            x.vbroadcasti64x4(q, Mem.at(RAX, 16 + 32 * g));
+            x.vpsrlvw(q, q, Mem.at(R11, C_NIBBLE_SHIFT)); // upper half: the high nibbles
+            x.vpandd(q, q, Mem.at(R11, C_0F)); // 64 values 0..15, in the activation's order
+            x.vpmaddubsw(q + 1, q, Mem.at(RDI, 64 * g));
+            x.vpermw(q + 2, 26 + g, 2); // scale 2g for words 0-15, 2g+1 for 16-31
+            x.vpdpwssd(1, q + 1, q + 2);
+        }
+        // sumi (zmm1) and summs (zmm5) to lanes 0 and 1 of zmm1: pair sums, even lanes from one and
+        // odd from the other, then a tree.
+        x.vpshufd(18, 1, 0xB1);
+        x.vpaddd(1, 1, 18);
+        x.vpshufd(19, 5, 0xB1);
+        x.vpaddd(5, 5, 19);
+        x.vpternlogd(1, 5, Mem.at(R11, C_EVEN), 0xE4); // even lanes of zmm1, odd of zmm5
+        reduceAdd(x, 1, 18, false);
+        x.vcvtdq2ps(9, 1); // (float) sumi, (float) summs
+        x.vpbroadcastd(10, Mem.at(RAX, 0)); // f16 d, f16 dmin in every dword
+        x.vcvtph2ps(10, 10);
+        x.vmulps(10, 10, Mem.at(RDI, X_D)); // d·dx, dmin·dx
+        x.vmulps(9, 9, 10);
+        x.vpshufd(11, 9, 0xB1);
+        x.vsubps(9, 9, 11); // lane 0: (d·dx)·sumi − (dmin·dx)·summs
+        x.vaddps(0, 0, 9);
+    }
+
+    /**
+     * block_q6_K (210 bytes): 128 bytes of low four bits, 64 of high two bits, 16 int8 scales (one
+     * per 16 values), f16 d. Half h of 128 values: ql[64h + l] holds values l (low nibble) and 64 + l
+     * (high), ql[64h + 32 + l] values 32 + l and 96 + l, qh[32h + l] their high bits, two each.
+     */
+    private static void q6KBlock(Assembler x) {
+        x.vpmovsxbd(2, Mem.at(RAX, 192)); // the 16 scales, one per dword (a word each for vpermw)
+        x.vpmulld(5, 2, Mem.at(RDI, X_BSUMS)); // scale_r * bsum_r: the offset term
+        x.vpxord(1, 1, 1);
+        for (int h = 0; h < 2; h++) {
+            int r = 6 + 7 * h; // zmm6..19: each half its own registers
+            x.vmovdqu32Load(r, Mem.at(RAX, 64 * h)); // ql: bytes 0-31 values l, 32-63 values 32 + l
+            x.vbroadcasti64x4(r + 1, Mem.at(RAX, 128 + 32 * h));
+            x.vpsrlvw(r + 1, r + 1, Mem.at(R11, C_QH_SHIFT)); // upper half: qh >> 2
+            // values 0..63 of the first 64: low nibbles | (qh bits << 4)
+            x.vpsllw(r + 2, r + 1, 4);
+            x.vpandd(r + 2, r + 2, Mem.at(R11, C_30));
+            x.vpternlogd(r + 2, r, Mem.at(R11, C_0F), 0xF8); // r+2 | (ql & 0x0F)
+            // of the next 64: high nibbles | (qh bits 4-5)
+            x.vpsrlw(r + 3, r, 4);
+            x.vpandd(r + 4, r + 1, Mem.at(R11, C_30));
+            x.vpternlogd(r + 4, r + 3, Mem.at(R11, C_0F), 0xF8);
+            x.vpmaddubsw(r + 2, r + 2, Mem.at(RDI, 128 * h));
+            x.vpmaddubsw(r + 4, r + 4, Mem.at(RDI, 128 * h + 64));
+            x.vpermw(r + 5, 26 + 2 * h, 2);
+            x.vpdpwssd(1, r + 2, r + 5);
+            x.vpermw(r + 6, 27 + 2 * h, 2);
+            x.vpdpwssd(1, r + 4, r + 6);
+        }
+        x.vpslld(5, 5, 5);
+        x.vpsubd(1, 1, 5); // Σ scale · (q − 32) · x = Σ scale · q · x − 32 Σ scale · bsum
+        reduceAdd(x, 1, 20, true);
+        x.vcvtdq2ps(9, 1);
+        x.vpbroadcastw(10, Mem.at(RAX, 208));
+        x.vcvtph2ps(10, 10);
+        x.vmulps(10, 10, Mem.at(RDI, X_D)); // d·dx
+        x.vmulps(9, 9, 10);
+        x.vaddps(0, 0, 9);
+    }
+
+    /**
+     * Adds the lanes of {@code v}: within 128-bit lanes (pairs of dwords when {@code pairs}, else
+     * already paired: only the swap of dword pairs), then across them; every lane ends with the sum
+     * of its parity class ({@code pairs}: of all lanes).
+     */
+    private static void reduceAdd(Assembler x, int v, int tmp, boolean pairs) {
+        if (pairs) {
+            x.vpshufd(tmp, v, 0xB1);
+            x.vpaddd(v, v, tmp);
+        }
+        x.vpshufd(tmp, v, 0x4E);
+        x.vpaddd(v, v, tmp);
+        x.vshufi64x2(tmp, v, v, 0xB1);
+        x.vpaddd(v, v, tmp);
+        x.vshufi64x2(tmp, v, v, 0x4E);
+        x.vpaddd(v, v, tmp);
+    }
+
+    private static Mem param(int slot) {
+        return Mem.at(RDI, 8 * slot);
+    }
+
+    /** The constant block, little-endian. */
+    static byte[] constantBytes() {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(C_BYTES).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        // get_scale_min_k4 on dword lanes of the 12 scale bytes: lane s < 8 scale s, 8 + s min s,
+        // ((p[A] >>> SHIFT) & MASK) | (((p[H] >>> 6) << 4) & HIGH).
+        ints(b, C_SCALE_A, 0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11);
+        ints(b, C_SCALE_H, 0, 0, 0, 0, 0, 1, 2, 3, 0, 0, 0, 0, 4, 5, 6, 7);
+        ints(b, C_SCALE_SHIFT, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4);
+        ints(b, C_SCALE_MASK, 63, 63, 63, 63, 15, 15, 15, 15, 63, 63, 63, 63, 15, 15, 15, 15);
+        ints(b, C_SCALE_HIGH, 0, 0, 0, 0, 48, 48, 48, 48, 0, 0, 0, 0, 48, 48, 48, 48);
+        for (int i = 0; i < 32; i++) {
+            b.putShort(C_NIBBLE_SHIFT + 2 * i, (short) (i < 16 ? 0 : 4));
+            b.putShort(C_QH_SHIFT + 2 * i, (short) (i < 16 ? 0 : 2));
+        }
+        for (int i = 0; i < 64; i++) {
+            b.put(C_0F + i, (byte) 0x0F);
+            b.put(C_30 + i, (byte) 0x30);
+        }
+        for (int i = 0; i < 16; i++) {
+            b.putInt(C_EVEN + 4 * i, i % 2 == 0 ? -1 : 0);
+        }
+        for (int v = 0; v < 4; v++) {
+            for (int wd = 0; wd < 32; wd++) {
+                // Q4_K: vector g's words 0-15 take scale 2g (word 4g of the scale vector), 16-31 scale 2g+1.
+                b.putShort(C_Q4_WORDS + 64 * v + 2 * wd, (short) (2 * (2 * v + wd / 16)));
+                // Q6_K: vector 2h+p holds values 128h + 64p .. +64, in runs of 16: scale 8h + 4p + wd/8.
+                b.putShort(C_Q6_WORDS + 64 * v + 2 * wd, (short) (2 * (4 * v + wd / 8)));
+            }
+        }
+        return b.array();
+    }
+
+    private static void ints(java.nio.ByteBuffer b, int at, int... v) {
+        for (int i = 0; i < v.length; i++) {
+            b.putInt(at + 4 * i, v[i]);
+        }
+    }
+}
