@@ -45,7 +45,7 @@ class RealModelCorpusTest {
             double tolerance) {}
 
     static void check(Case c) throws Exception {
-        check(c, List.of());
+        check(c, List.of(), List.of());
     }
 
     /**
@@ -53,9 +53,10 @@ class RealModelCorpusTest {
      * of {@code otherSizes} (inputs of other shapes, untimed): a model with symbolic sizes must run
      * them all from one jar.
      */
-    static void check(Case c, List<Map<String, Tensor>> otherSizes) throws Exception {
+    static void check(Case c, List<Map<String, Tensor>> otherSizes, List<String> compileArgs) throws Exception {
         Path jar = work.resolve(c.name() + ".jar");
         List<String> args = new ArrayList<>(List.of("compile", c.model().toString(), "-o", jar.toString(), "--quiet"));
+        args.addAll(compileArgs);
         for (String s : c.shaped()) {
             args.add("--shape");
             args.add(s + "="
@@ -334,7 +335,9 @@ class RealModelCorpusTest {
                         List.of(),
                         List.of(),
                         1e-4),
-                List.of(Map.of("x", image(1, 3, 320, 480, 21))));
+                List.of(Map.of("x", image(1, 3, 320, 480, 21))),
+                // Image sides up to 640 (the memory plan is sized at the bounds; the default is 512).
+                List.of("--bound", "p2o_DynamicDimension_1=640", "--bound", "p2o_DynamicDimension_2=640"));
     }
 
     @Test
@@ -350,7 +353,8 @@ class RealModelCorpusTest {
                         List.of(),
                         List.of(),
                         1e-4),
-                List.of(Map.of("x", image(1, 3, 48, 203, 22))));
+                List.of(Map.of("x", image(1, 3, 48, 203, 22))),
+                List.of());
     }
 
     @Test
@@ -366,7 +370,8 @@ class RealModelCorpusTest {
                         List.of(),
                         List.of(),
                         1e-4),
-                List.of(Map.of("x", image(1, 3, 48, 100, 23))));
+                List.of(Map.of("x", image(1, 3, 48, 100, 23))),
+                List.of());
     }
 
     @Test
