@@ -118,9 +118,13 @@ class RunSpecialisationTest {
                 CompileProgress.SILENT,
                 new PrintStream(notes, true, StandardCharsets.UTF_8));
         assertEquals("", notes.toString(StandardCharsets.UTF_8), "compiled as declared: nothing to note");
-        assertEquals(Map.of("N", 1L, "H", 600L, "W", 5L), RunSpecialisation.boundsFromInputs(model, Map.of("x", Npy.read(input))));
+        assertEquals(
+                Map.of("N", 1L, "H", 600L, "W", 5L),
+                RunSpecialisation.boundsFromInputs(model, Map.of("x", Npy.read(input))));
         try (CompiledModel m = ModelJar.open(r.jar(), 1)) {
-            assertArrayEquals(new long[] {1, 1, 598, 3}, m.run(Map.of("x", Npy.read(input))).get("y").shape());
+            assertArrayEquals(
+                    new long[] {1, 1, 598, 3},
+                    m.run(Map.of("x", Npy.read(input))).get("y").shape());
         }
     }
 

@@ -70,15 +70,17 @@ public record FloorDiv(Dim inner, long divisor) {
                 && isAtom(first.symbols().getFirst())
                 && (ts.size() == 1 || ts.size() == 2 && ts.get(1).symbols().isEmpty())) {
             FloorDiv a = parse(first.symbols().getFirst());
-            return of(a.inner.plus(Dim.of(Math.multiplyExact(a.divisor, d.constant()))), Math.multiplyExact(a.divisor, divisor));
+            return of(
+                    a.inner.plus(Dim.of(Math.multiplyExact(a.divisor, d.constant()))),
+                    Math.multiplyExact(a.divisor, divisor));
         }
         List<Dim.Term> whole = new ArrayList<>();
         List<Dim.Term> rest = new ArrayList<>();
         long gcd = divisor;
         for (Dim.Term t : ts) {
             if (t.symbols().size() > 1) {
-                throw new IllegalArgumentException("cannot take floor(" + d + " / " + divisor + "): "
-                        + t + " is a product of sizes");
+                throw new IllegalArgumentException(
+                        "cannot take floor(" + d + " / " + divisor + "): " + t + " is a product of sizes");
             }
             long q = Math.floorDiv(t.coeff(), divisor);
             long r = Math.floorMod(t.coeff(), divisor);
@@ -101,9 +103,10 @@ public record FloorDiv(Dim inner, long divisor) {
             // floor((g*A + r)/(g*b)) = floor((A + floor(r/g))/b) for integer A.
             List<Dim.Term> reduced = new ArrayList<>();
             for (Dim.Term t : remainder.terms()) {
-                reduced.add(t.symbols().isEmpty()
-                        ? new Dim.Term(t.coeff() / gcd, List.of())
-                        : new Dim.Term(t.coeff() / gcd, t.symbols()));
+                reduced.add(
+                        t.symbols().isEmpty()
+                                ? new Dim.Term(t.coeff() / gcd, List.of())
+                                : new Dim.Term(t.coeff() / gcd, t.symbols()));
             }
             return quotient.plus(of(new Dim(reduced), divisor / gcd));
         }

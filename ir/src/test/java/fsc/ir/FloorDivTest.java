@@ -33,7 +33,9 @@ class FloorDivTest {
 
     @Test
     void exactDivisionsAndWholeMultiplesLeaveTheFloor() {
-        assertEquals(Dim.of(3).times(H).plus(Dim.of(1)), Dim.of(6).times(H).plus(Dim.of(3)).floorDiv(2));
+        assertEquals(
+                Dim.of(3).times(H).plus(Dim.of(1)),
+                Dim.of(6).times(H).plus(Dim.of(3)).floorDiv(2));
         assertEquals(H, H.floorDiv(1));
         // floor((3H+1)/2) = H + floor((H+1)/2)
         assertEquals(H.plus(H.ceilDiv(2)), Dim.of(3).times(H).plus(Dim.of(1)).floorDiv(2));
@@ -79,7 +81,10 @@ class FloorDivTest {
 
     @Test
     void readsBackFromItsText() {
-        Dim d = Dim.of(2).times(H.plus(Dim.of(15)).floorDiv(16)).plus(W.ceilDiv(8)).minus(Dim.of(1));
+        Dim d = Dim.of(2)
+                .times(H.plus(Dim.of(15)).floorDiv(16))
+                .plus(W.ceilDiv(8))
+                .minus(Dim.of(1));
         assertEquals(d, DimText.parse(d.toString()));
         Dim atom = new Dim(1, List.of(d.terms().getFirst().symbols().getFirst()));
         assertEquals(FloorDiv.parse(atom.toString()).symbol(), atom.toString());

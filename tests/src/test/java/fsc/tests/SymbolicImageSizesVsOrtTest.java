@@ -38,10 +38,13 @@ class SymbolicImageSizesVsOrtTest {
                 CompiledModel fsc = ArtifactLoader.open(jar, 1)) {
             for (long[] hw : new long[][] {{16, 24}, {12, 8}, {7, 20}, {16, 24}}) {
                 long[] shape = {1, 3, hw[0], hw[1]};
-                Map<String, Tensor> in = Map.of("x", Tensor.ofFloats(shape, random(new Random(hw[0] * 100 + hw[1]), shape)));
+                Map<String, Tensor> in =
+                        Map.of("x", Tensor.ofFloats(shape, random(new Random(hw[0] * 100 + hw[1]), shape)));
                 float[] want = ort.run(in).get("y");
                 Tensor got = fsc.run(in).get("y");
-                assertEquals(List.of(1L, 4L, hw[0] + hw[0] % 2, hw[1] + hw[1] % 2), java.util.Arrays.stream(got.shape()).boxed().toList());
+                assertEquals(
+                        List.of(1L, 4L, hw[0] + hw[0] % 2, hw[1] + hw[1] % 2),
+                        java.util.Arrays.stream(got.shape()).boxed().toList());
                 float[] g = got.toFloatArray();
                 assertEquals(want.length, g.length);
                 for (int i = 0; i < g.length; i++) {
@@ -84,13 +87,18 @@ class SymbolicImageSizesVsOrtTest {
                 .addAttribute(ints("strides", 2, 2)));
         return Onnx.ModelProto.newBuilder()
                 .setIrVersion(8)
-                .addOpsetImport(Onnx.OperatorSetIdProto.newBuilder().setDomain("").setVersion(13))
+                .addOpsetImport(
+                        Onnx.OperatorSetIdProto.newBuilder().setDomain("").setVersion(13))
                 .setGraph(g)
                 .build();
     }
 
     private static Onnx.NodeProto.Builder node(String op, List<String> in, String out) {
-        return Onnx.NodeProto.newBuilder().setOpType(op).setName(out).addAllInput(in).addOutput(out);
+        return Onnx.NodeProto.newBuilder()
+                .setOpType(op)
+                .setName(out)
+                .addAllInput(in)
+                .addOutput(out);
     }
 
     private static float[] random(Random r, long[] shape) {

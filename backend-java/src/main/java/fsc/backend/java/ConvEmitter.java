@@ -426,8 +426,7 @@ final class ConvEmitter {
                     in.get(d),
                     win.padsEnd()[d]));
         }
-        CodeBlock v = ElemCode.load(
-                xs, t, CodeBlock.of("$N * $L + $L", plane, dc.product(inDims), linear(is, in)));
+        CodeBlock v = ElemCode.load(xs, t, CodeBlock.of("$N * $L + $L", plane, dc.product(inDims), linear(is, in)));
         b.beginControlFlow("if ($L)", CodeBlock.join(inside, " && "))
                 .addStatement(
                         max ? "$N = $T.max($N, $L)" : "$N += $L",

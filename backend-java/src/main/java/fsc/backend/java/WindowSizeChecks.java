@@ -61,7 +61,8 @@ final class WindowSizeChecks {
                             dc.of(a),
                             " vs ",
                             dc.of(b),
-                            "): it needs " + e.getKey() + " (e.g. an image side that is a multiple of its total stride)")
+                            "): it needs " + e.getKey()
+                                    + " (e.g. an image side that is a multiple of its total stride)")
                     .endControlFlow();
         }
         return code.build();

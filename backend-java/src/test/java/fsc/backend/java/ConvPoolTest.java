@@ -74,8 +74,10 @@ class ConvPoolTest {
         Value stem = b.node(
                 "conv",
                 "stem",
-                List.of(x, b.constant("w0", TestGraphs.randomWeight(90, 16, 3, 3, 3)), b.constant(
-                        "b0", TestGraphs.randomWeight(91, 16))),
+                List.of(
+                        x,
+                        b.constant("w0", TestGraphs.randomWeight(90, 16, 3, 3, 3)),
+                        b.constant("b0", TestGraphs.randomWeight(91, 16))),
                 attrs("pads", Attr.ints(1, 1, 1, 1), "strides", Attr.ints(2, 2)));
         Value act = b.node("relu", "stem_relu", List.of(stem), Map.of());
         Value dw = b.node(
@@ -84,7 +86,10 @@ class ConvPoolTest {
                 List.of(act, b.constant("w1", TestGraphs.randomWeight(92, 16, 1, 3, 3))),
                 attrs("group", new Attr.Int(16), "pads", Attr.ints(1, 1, 1, 1), "strides", Attr.ints(2, 2)));
         Value pw = b.node(
-                "conv", "pointwise", List.of(dw, b.constant("w2", TestGraphs.randomWeight(93, 24, 16, 1, 1))), Map.of());
+                "conv",
+                "pointwise",
+                List.of(dw, b.constant("w2", TestGraphs.randomWeight(93, 24, 16, 1, 1))),
+                Map.of());
         Value band = b.node(
                 "conv",
                 "band",
@@ -100,7 +105,13 @@ class ConvPoolTest {
                 "average_pool",
                 "avgpool",
                 List.of(x),
-                attrs("kernel_shape", Attr.ints(3, 3), "pads", Attr.ints(1, 1, 1, 1), "count_include_pad", new Attr.Int(1))));
+                attrs(
+                        "kernel_shape",
+                        Attr.ints(3, 3),
+                        "pads",
+                        Attr.ints(1, 1, 1, 1),
+                        "count_include_pad",
+                        new Attr.Int(1))));
         Graph g = b.build();
         try (ModelHarness h = ModelHarness.compile(g, dir, 2)) {
             long[][] sizes = {{17, 23}, {32, 32}, {5, 9}, {17, 23}};

@@ -100,9 +100,8 @@ public record Windows(long[] kernel, long[] strides, long[] dilations, long[] pa
                 throw new IllegalArgumentException("ceil_mode needs fixed spatial sizes, got " + d);
             }
             if (autoPad.startsWith("SAME") && w.strides()[i] != 1) {
-                throw new IllegalArgumentException(
-                        "auto_pad " + autoPad + " with stride " + w.strides()[i] + " needs fixed spatial sizes, got "
-                                + d);
+                throw new IllegalArgumentException("auto_pad " + autoPad + " with stride " + w.strides()[i]
+                        + " needs fixed spatial sizes, got " + d);
             }
             long span = (kernel[i] - 1) * w.dilations()[i] + 1;
             Dim room = d.plus(Dim.of(w.padsBegin()[i] + w.padsEnd()[i] - span));

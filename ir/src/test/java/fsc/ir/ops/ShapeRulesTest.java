@@ -64,13 +64,10 @@ class ShapeRulesTest {
         Dim w = Dim.sym("W");
         Value x = new Value("x", new TensorType(DType.F32, List.of(Dim.of(1), Dim.of(3), h, w)));
         Value k = new Value("w", t("f32[8,3,3,3]"));
-        TensorType y = infer(
-                "conv",
-                List.of(x, k),
-                Map.of("strides", Attr.ints(2, 2), "pads", Attr.ints(1, 1, 1, 1)));
+        TensorType y = infer("conv", List.of(x, k), Map.of("strides", Attr.ints(2, 2), "pads", Attr.ints(1, 1, 1, 1)));
         assertEquals(List.of(Dim.of(1), Dim.of(8), h.ceilDiv(2), w.ceilDiv(2)), y.dims());
-        TensorType pooled = infer(
-                "max_pool", List.of(x), Map.of("kernel_shape", Attr.ints(2, 2), "strides", Attr.ints(2, 2)));
+        TensorType pooled =
+                infer("max_pool", List.of(x), Map.of("kernel_shape", Attr.ints(2, 2), "strides", Attr.ints(2, 2)));
         assertEquals(h.floorDiv(2), pooled.dim(2));
         // Pads that depend on the size, and ceil_mode's size test, need numbers.
         assertThrows(
@@ -90,7 +87,13 @@ class ShapeRulesTest {
                 () -> infer(
                         "max_pool",
                         List.of(x),
-                        Map.of("kernel_shape", Attr.ints(2, 2), "strides", Attr.ints(2, 2), "ceil_mode", new Attr.Int(1))));
+                        Map.of(
+                                "kernel_shape",
+                                Attr.ints(2, 2),
+                                "strides",
+                                Attr.ints(2, 2),
+                                "ceil_mode",
+                                new Attr.Int(1))));
         // A feature pyramid: an upsampled coarse level joins a finer one; the shorter dim is kept.
         Dim coarse = Dim.of(2).times(h.ceilDiv(32));
         Dim fine = h.ceilDiv(16);

@@ -191,13 +191,19 @@ class IrParserTest {
         for (int i = 0; i < x.length; i++) {
             x[i] = i;
         }
-        HostTensor y = new Interpreter(g).run(Map.of("x", HostTensor.ofFloats(new long[] {1, 1, 5, 4}, x))).get("y");
-        assertEquals(List.of(1L, 1L, 3L, 2L), java.util.Arrays.stream(y.shape()).boxed().toList());
+        HostTensor y = new Interpreter(g)
+                .run(Map.of("x", HostTensor.ofFloats(new long[] {1, 1, 5, 4}, x)))
+                .get("y");
+        assertEquals(
+                List.of(1L, 1L, 3L, 2L),
+                java.util.Arrays.stream(y.shape()).boxed().toList());
         assertEquals(List.of(5f, 7f, 13f, 15f, 17f, 19f), toList(y.toFloatArray()));
         // A divisor below 2 is no floor division.
         assertThrows(
                 FscException.class,
-                () -> IrParser.parse(text.replace("floor((H+1)/2)", "floor((H+1)/1)"), "bad.fsir",
+                () -> IrParser.parse(
+                        text.replace("floor((H+1)/2)", "floor((H+1)/1)"),
+                        "bad.fsir",
                         new fsc.ir.Weights(new java.util.TreeMap<>())));
     }
 

@@ -64,8 +64,8 @@ public final class ResizableConv2d {
             }
         }
         if (outH < 1 || outW < 1) {
-            throw new IllegalArgumentException("input " + height + "x" + width + " is too small for a " + kernelH
-                    + "x" + kernelW + " window at stride " + strideH + "x" + strideW);
+            throw new IllegalArgumentException("input " + height + "x" + width + " is too small for a " + kernelH + "x"
+                    + kernelW + " window at stride " + strideH + "x" + strideW);
         }
         c = new Conv2d(
                 new ConvShape(

@@ -98,8 +98,7 @@ class RealModelCorpusTest {
                 double otherMax = 0;
                 for (var e : want.entrySet()) {
                     Tensor t = got.get(e.getKey());
-                    assertEquals(
-                            e.getValue().length, t.toFloatArray().length, c.name() + ": length of " + e.getKey());
+                    assertEquals(e.getValue().length, t.toFloatArray().length, c.name() + ": length of " + e.getKey());
                     float[] g = t.toFloatArray();
                     for (int i = 0; i < g.length; i++) {
                         otherMax = Math.max(otherMax, Math.abs((double) g[i] - e.getValue()[i]));
