@@ -62,9 +62,9 @@ final class ConvEmitter {
         List<Dim> xd = x.type().dims();
         long[] kernel = spatial(w.type().dims(), n);
         if (xd.subList(2, xd.size()).stream().anyMatch(d -> !d.isFixed())) {
-            if (xd.size() != 4) {
+            if (xd.size() != 4 && xd.size() != 3) {
                 throw new FscException(n.where() + ": a " + (xd.size() - 2)
-                        + "-D conv needs fixed spatial sizes (2-D convs take symbolic ones), got " + x.type());
+                        + "-D conv needs fixed spatial sizes (1-D and 2-D convs take symbolic ones), got " + x.type());
             }
             return resizableConv2d(s, kernel);
         }
@@ -224,13 +224,28 @@ final class ConvEmitter {
      * where the field, a {@code ResizableConv2d}, holds everything but the sizes and keeps the
      * {@code Conv2d} of the last size (see its Javadoc).
      */
-    private static CodeBlock resizableConv2d(Scope s, long[] kernel) {
+    private static CodeBlock resizableConv2d(Scope s, long[] kernelGiven) {
         Node n = s.node();
         Value x = n.input(0);
         Value w = n.input(1);
         List<Dim> xd = x.type().dims();
         List<Dim> yd = n.output().type().dims();
-        Windows win = geometry(n, xd.subList(2, 4), kernel);
+        Windows given = geometry(n, xd.subList(2, xd.size()), kernelGiven);
+        long[] kernel = kernelGiven;
+        Windows win = given;
+        if (xd.size() == 3) {
+            // A 1-D conv is a 2-D one of height 1: [N, C, L] is [N, C, 1, L] in memory (STFT front ends).
+            xd = List.of(xd.get(0), xd.get(1), Dim.of(1), xd.get(2));
+            yd = List.of(yd.get(0), yd.get(1), Dim.of(1), yd.get(2));
+            kernel = new long[] {1, kernelGiven[0]};
+            win = new Windows(
+                    kernel,
+                    new long[] {1, given.strides()[0]},
+                    new long[] {1, given.dilations()[0]},
+                    new long[] {0, given.padsBegin()[0]},
+                    new long[] {0, given.padsEnd()[0]},
+                    new long[] {1, 1});
+        }
         String field = s.methodName() + "Kernel";
         s.model()
                 .addField(
