@@ -60,6 +60,66 @@ class SymbolicImageSizesVsOrtTest {
         }
     }
 
+    /** Reflect, edge and wrap Pad along a symbolic length (silero's STFT front end pads so), two lengths. */
+    @Test
+    void padModesOverASymbolicLength() throws Exception {
+        Onnx.TensorShapeProto.Builder shape = Onnx.TensorShapeProto.newBuilder()
+                .addDim(Onnx.TensorShapeProto.Dimension.newBuilder().setDimValue(1))
+                .addDim(Onnx.TensorShapeProto.Dimension.newBuilder().setDimValue(2))
+                .addDim(Onnx.TensorShapeProto.Dimension.newBuilder().setDimParam("L"));
+        Onnx.GraphProto.Builder g = Onnx.GraphProto.newBuilder()
+                .setName("pads")
+                .addInput(Onnx.ValueInfoProto.newBuilder()
+                        .setName("x")
+                        .setType(Onnx.TypeProto.newBuilder()
+                                .setTensorType(Onnx.TypeProto.Tensor.newBuilder()
+                                        .setElemType(Onnx.TensorProto.DataType.FLOAT_VALUE)
+                                        .setShape(shape))));
+        String[][] modes = {{"reflect", "3", "2"}, {"edge", "1", "4"}, {"wrap", "2", "3"}};
+        for (String[] m : modes) {
+            Onnx.TensorProto.Builder pads = Onnx.TensorProto.newBuilder()
+                    .setName("pads_" + m[0])
+                    .setDataType(Onnx.TensorProto.DataType.INT64_VALUE)
+                    .addDims(6);
+            for (long v : new long[] {0, 0, Long.parseLong(m[1]), 0, 0, Long.parseLong(m[2])}) {
+                pads.addInt64Data(v);
+            }
+            g.addInitializer(pads);
+            g.addNode(node("Pad", List.of("x", "pads_" + m[0]), "y_" + m[0]).addAttribute(string("mode", m[0])));
+            g.addOutput(Onnx.ValueInfoProto.newBuilder()
+                    .setName("y_" + m[0])
+                    .setType(Onnx.TypeProto.newBuilder()
+                            .setTensorType(Onnx.TypeProto.Tensor.newBuilder()
+                                    .setElemType(Onnx.TensorProto.DataType.FLOAT_VALUE))));
+        }
+        Onnx.ModelProto model = Onnx.ModelProto.newBuilder()
+                .setIrVersion(9)
+                .addOpsetImport(
+                        Onnx.OperatorSetIdProto.newBuilder().setDomain("").setVersion(19))
+                .setGraph(g)
+                .build();
+        Path onnx = dir.resolve("pads.onnx");
+        Files.write(onnx, model.toByteArray());
+        Path jar = dir.resolve("pads.jar");
+        assertEquals(0, Main.execute("compile", onnx.toString(), "-o", jar.toString(), "--quiet"));
+        try (OrtOracle ort = new OrtOracle(onnx, 1);
+                CompiledModel fsc = ArtifactLoader.open(jar, 1)) {
+            for (long len : new long[] {7, 12, 5}) {
+                long[] xs = {1, 2, len};
+                Map<String, Tensor> in = Map.of("x", Tensor.ofFloats(xs, random(new Random(len), xs)));
+                Map<String, float[]> want = ort.run(in);
+                Map<String, Tensor> got = fsc.run(in);
+                for (String[] m : modes) {
+                    float[] g2 = got.get("y_" + m[0]).toFloatArray();
+                    assertEquals(
+                            java.util.Arrays.toString(want.get("y_" + m[0])),
+                            java.util.Arrays.toString(g2),
+                            m[0] + " at length " + len);
+                }
+            }
+        }
+    }
+
     private static Onnx.ModelProto model() {
         Random r = new Random(7);
         Onnx.GraphProto.Builder g = Onnx.GraphProto.newBuilder()

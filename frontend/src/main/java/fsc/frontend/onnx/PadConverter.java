@@ -125,8 +125,7 @@ final class PadConverter {
      * ..., -(end+1)}; edge repeats {@code 0} and {@code -1}; wrap reads {@code -begin, ..., -1} and
      * {@code 0, ..., end-1}. As in ONNX Runtime, the input must be longer than either pad.
      */
-    private static Value padSymbolic(
-            NodeContext c, Value x, int axis, long begin, long end, String mode, String tag) {
+    private static Value padSymbolic(NodeContext c, Value x, int axis, long begin, long end, String mode, String tag) {
         List<Value> parts = new ArrayList<>();
         if (begin > 0) {
             long[] idx = new long[(int) begin];
