@@ -54,7 +54,13 @@ final class ConvOps {
         try {
             return Windows.outDims(ctx.op(), ctx.attrs(), in, kernel);
         } catch (IllegalArgumentException e) {
-            throw ctx.fail(e.getMessage());
+            if (in.stream().allMatch(Dim::isFixed)) {
+                throw ctx.fail(e.getMessage());
+            }
+            throw new fsc.ir.FscException(
+                    ctx.fail(e.getMessage()).getMessage(),
+                    "compile for fixed input sizes with --shape NAME=DIMS (fsc run MODEL.onnx does so for"
+                            + " the inputs it is given)");
         }
     }
 
