@@ -3,6 +3,7 @@ package fsc.cli;
 import fsc.compiler.CompileCache;
 import fsc.compiler.CompileProgress;
 import fsc.compiler.CompileSettings;
+import fsc.frontend.onnx.OnnxModelInfo;
 import fsc.ir.FscException;
 import fsc.runtime.ElemType;
 import fsc.runtime.Tensor;
@@ -38,12 +39,14 @@ final class RunSpecialisation {
 
     static Result jarFor(
             CompileCache cache, Path model, Map<String, Path> inputs, CompileProgress progress, PrintStream notes) {
-        CompileSettings declared = CompileSettings.builder(model, model).build();
         if (inputs.isEmpty()) {
-            return new Result(cache.jarFor(declared, progress), List.of());
+            return new Result(cache.jarFor(CompileSettings.builder(model, model).build(), progress), List.of());
         }
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         inputs.forEach((name, file) -> tensors.put(name, TensorFiles.read(file)));
+        CompileSettings declared = CompileSettings.builder(model, model)
+                .bounds(boundsFromInputs(model, tensors))
+                .build();
         Map<String, List<Long>> shapes = new TreeMap<>();
         tensors.forEach(
                 (name, t) -> shapes.put(name, Arrays.stream(t.shape()).boxed().toList()));
@@ -90,6 +93,44 @@ final class RunSpecialisation {
                 return r;
             }
         }
+    }
+
+    /**
+     * Symbol bounds that fit the given inputs exactly: each symbolic axis of a declared ONNX input is
+     * bounded by the size given for it (the largest, when one {@code dim_param} names several axes).
+     * A model compiled as declared then runs inputs past the default bound (a 640-pixel image; the
+     * default is 512), and its memory plan, sized at the bounds, is no larger than the call needs.
+     */
+    static Map<String, Long> boundsFromInputs(Path model, Map<String, Tensor> tensors) {
+        Map<String, Long> bounds = new TreeMap<>();
+        if (!model.getFileName().toString().endsWith(".onnx")) {
+            return bounds;
+        }
+        OnnxModelInfo info;
+        try {
+            info = OnnxModelInfo.read(model);
+        } catch (RuntimeException e) {
+            return bounds; // the compile reports what is wrong with the file
+        }
+        for (OnnxModelInfo.Io io : info.inputs()) {
+            Tensor t = tensors.get(io.name());
+            int open = io.type().indexOf('[');
+            if (t == null || open < 0 || !io.type().endsWith("]")) {
+                continue;
+            }
+            String inside = io.type().substring(open + 1, io.type().length() - 1);
+            String[] dims = inside.isEmpty() ? new String[0] : inside.split(",", -1);
+            if (dims.length != t.shape().length) {
+                continue;
+            }
+            for (int i = 0; i < dims.length; i++) {
+                String d = dims[i].trim();
+                if (!d.isEmpty() && !d.equals("?") && !d.chars().allMatch(Character::isDigit) && t.shape()[i] > 0) {
+                    bounds.merge(d, t.shape()[i], Math::max);
+                }
+            }
+        }
+        return bounds;
     }
 
     private static boolean integer(ElemType t) {

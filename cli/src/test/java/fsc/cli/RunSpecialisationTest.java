@@ -31,15 +31,39 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code fsc run model.onnx} on a model whose convolution has symbolic spatial sizes (as PaddleOCR's
- * exports have): compiled for the given input's shape, announced once, cached by shape.
+ * {@code fsc run model.onnx} on models whose convolution has symbolic spatial sizes (as PaddleOCR's
+ * exports have): compiled as declared, bounded by the given inputs' sizes; and, where the conv cannot
+ * take symbolic sizes (SAME padding at stride 2), compiled for the given input's shape, announced
+ * once, cached by shape.
  */
 class RunSpecialisationTest {
     @TempDir
     Path dir;
 
-    /** {@code y = Conv(x, ones[1,1,3,3])} with {@code x: [N, 1, H, W]}. */
-    private Path model() throws Exception {
+    /** {@code y = Conv(x, ones[1,1,3,3])} with {@code x: [N, 1, H, W]}; SAME_UPPER at stride 2 when {@code same}. */
+    private Path model(boolean same) throws Exception {
+        NodeProto.Builder conv = NodeProto.newBuilder()
+                .setOpType("Conv")
+                .setName("conv")
+                .addInput("x")
+                .addInput("w")
+                .addOutput("y")
+                .addAttribute(AttributeProto.newBuilder()
+                        .setName("kernel_shape")
+                        .setType(AttributeProto.AttributeType.INTS)
+                        .addInts(3)
+                        .addInts(3));
+        if (same) {
+            conv.addAttribute(AttributeProto.newBuilder()
+                            .setName("strides")
+                            .setType(AttributeProto.AttributeType.INTS)
+                            .addInts(2)
+                            .addInts(2))
+                    .addAttribute(AttributeProto.newBuilder()
+                            .setName("auto_pad")
+                            .setType(AttributeProto.AttributeType.STRING)
+                            .setS(com.google.protobuf.ByteString.copyFromUtf8("SAME_UPPER")));
+        }
         TensorProto.Builder w = TensorProto.newBuilder()
                 .setName("w")
                 .setDataType(TensorProto.DataType.FLOAT_VALUE)
@@ -63,17 +87,7 @@ class RunSpecialisationTest {
                                         .setElemType(TensorProto.DataType.FLOAT_VALUE)
                                         .setShape(xs))))
                 .addInitializer(w)
-                .addNode(NodeProto.newBuilder()
-                        .setOpType("Conv")
-                        .setName("conv")
-                        .addInput("x")
-                        .addInput("w")
-                        .addOutput("y")
-                        .addAttribute(AttributeProto.newBuilder()
-                                .setName("kernel_shape")
-                                .setType(AttributeProto.AttributeType.INTS)
-                                .addInts(3)
-                                .addInts(3)))
+                .addNode(conv)
                 .addOutput(ValueInfoProto.newBuilder()
                         .setName("y")
                         .setType(TypeProto.newBuilder()
@@ -85,14 +99,38 @@ class RunSpecialisationTest {
                 .addOpsetImport(OperatorSetIdProto.newBuilder().setVersion(13))
                 .setGraph(g)
                 .build();
-        Path p = dir.resolve("conv.onnx");
+        Path p = dir.resolve(same ? "same.onnx" : "conv.onnx");
         Files.write(p, m.toByteArray());
         return p;
     }
 
     @Test
-    void aModelWithSymbolicSpatialSizesIsCompiledForTheGivenShape() throws Exception {
-        Path model = model();
+    void aConvOverSymbolicSizesCompilesAsDeclaredWithBoundsFromTheInputs() throws Exception {
+        Path model = model(false);
+        Path input = dir.resolve("big.npy");
+        // 600 rows: past the default bound of 512, so the bounds must come from the input.
+        Npy.write(input, Tensor.ofFloats(new long[] {1, 1, 600, 5}, new float[600 * 5]));
+        ByteArrayOutputStream notes = new ByteArrayOutputStream();
+        RunSpecialisation.Result r = RunSpecialisation.jarFor(
+                new CompileCache(dir.resolve("cache")),
+                model,
+                Map.of("x", input),
+                CompileProgress.SILENT,
+                new PrintStream(notes, true, StandardCharsets.UTF_8));
+        assertEquals("", notes.toString(StandardCharsets.UTF_8), "compiled as declared: nothing to note");
+        assertEquals(
+                Map.of("N", 1L, "H", 600L, "W", 5L),
+                RunSpecialisation.boundsFromInputs(model, Map.of("x", Npy.read(input))));
+        try (CompiledModel m = ModelJar.open(r.jar(), 1)) {
+            assertArrayEquals(
+                    new long[] {1, 1, 598, 3},
+                    m.run(Map.of("x", Npy.read(input))).get("y").shape());
+        }
+    }
+
+    @Test
+    void aModelWithSizeDependentPadsIsCompiledForTheGivenShape() throws Exception {
+        Path model = model(true);
         float[] x = new float[4 * 5];
         for (int i = 0; i < x.length; i++) {
             x[i] = i;
@@ -109,14 +147,16 @@ class RunSpecialisationTest {
                 new PrintStream(notes, true, StandardCharsets.UTF_8));
         String text = notes.toString(StandardCharsets.UTF_8);
         assertEquals(1, text.lines().count(), text);
-        assertTrue(text.startsWith("fsc: note: conv.onnx does not compile for every input size"), text);
+        assertTrue(text.startsWith("fsc: note: same.onnx does not compile for every input size"), text);
         assertTrue(text.contains("compiled it for the given shapes x=1x1x4x5"), text);
         assertEquals(List.of(), r.boundInputs());
         try (CompiledModel m = ModelJar.open(r.jar(), 1)) {
             Tensor y = m.run(Map.of("x", Npy.read(input))).get("y");
+            // SAME_UPPER at stride 2: ceil(4/2) x ceil(5/2), pads 0 before and 1 after on rows, 1 and 1
+            // on columns.
             assertArrayEquals(new long[] {1, 1, 2, 3}, y.shape());
-            // The top-left 3x3 window of 0..19 laid out 4x5: 0+1+2+5+6+7+10+11+12.
-            assertEquals(54f, y.toFloatArray()[0]);
+            // The top-left window covers rows 0-2 and columns -1..1 of 0..19 laid out 4x5.
+            assertEquals(0f + 1 + 5 + 6 + 10 + 11, y.toFloatArray()[0]);
         }
 
         // The second run finds the specialised jar in the cache: no compile, no note.

@@ -129,12 +129,42 @@ public record Dim(List<Term> terms) {
      * {@code [S, S]}), as products were always listed.
      */
     public List<String> symbols() {
-        if (isMonomial()) {
+        if (isMonomial() && monomial().symbols().stream().noneMatch(FloorDiv::isAtom)) {
             return monomial().symbols();
         }
         TreeSet<String> all = new TreeSet<>();
-        terms.forEach(t -> all.addAll(t.symbols()));
+        terms.forEach(t -> t.symbols().forEach(s -> {
+            if (FloorDiv.isAtom(s)) {
+                all.addAll(FloorDiv.parse(s).inner().symbols());
+            } else {
+                all.add(s);
+            }
+        }));
         return List.copyOf(all);
+    }
+
+    /**
+     * {@code floor(this / divisor)}, the output size of a strided window ({@code floor((H+2p-k)/s)+1}).
+     * Exact when every coefficient is a multiple of the divisor; otherwise whole multiples are taken
+     * out of the floor and what remains is one atom, a factor written {@code floor((H+1)/2)}, whose
+     * coefficients lie in {@code [0, divisor)}: so {@code floor((H-1)/2)+1} and {@code floor((H+1)/2)}
+     * are the same dim. A floor of an atom plus a constant folds into one atom ({@code
+     * floor((floor((H+1)/2)+1)/2) = floor((H+3)/4)}), so a chain of stride-2 layers stays one atom.
+     * Needs every symbol (atoms included) to stand alone in its term: a product of symbols cannot be
+     * taken modulo the divisor term by term and is refused.
+     */
+    public Dim floorDiv(long divisor) {
+        return FloorDiv.of(this, divisor);
+    }
+
+    /** Whether a term holds a {@link FloorDiv} atom. */
+    public boolean hasFloorDiv() {
+        return terms.stream().anyMatch(t -> t.symbols().stream().anyMatch(FloorDiv::isAtom));
+    }
+
+    /** {@code ceil(this / divisor)}. */
+    public Dim ceilDiv(long divisor) {
+        return plus(of(divisor - 1)).floorDiv(divisor);
     }
 
     private Term monomial() {
@@ -151,13 +181,17 @@ public record Dim(List<Term> terms) {
      * The least value when every symbol is a size of at least 1 (the run-time signature checks that),
      * or empty when a term with a negative coefficient grows without bound.
      */
-    private Optional<Long> least() {
+    Optional<Long> least() {
         long v = 0;
         for (Term t : terms) {
             if (t.coeff() < 0 && !t.symbols().isEmpty()) {
                 return Optional.empty();
             }
-            v += t.coeff();
+            long p = t.coeff();
+            for (String s : t.symbols()) {
+                p *= FloorDiv.least(s);
+            }
+            v += p;
         }
         return Optional.of(v);
     }
@@ -174,7 +208,11 @@ public record Dim(List<Term> terms) {
             if (t.coeff() > 0 && !t.symbols().isEmpty()) {
                 return false;
             }
-            most += t.coeff();
+            long p = t.coeff();
+            for (String s : t.symbols()) {
+                p *= FloorDiv.least(s);
+            }
+            most += p;
         }
         return most < 0;
     }
@@ -257,7 +295,7 @@ public record Dim(List<Term> terms) {
         for (Term t : terms) {
             long p = t.coeff();
             for (String s : t.symbols()) {
-                Long b = binding.get(s);
+                Long b = FloorDiv.isAtom(s) ? (Long) FloorDiv.parse(s).evaluate(binding) : binding.get(s);
                 if (b == null) {
                     throw new IllegalArgumentException("symbol " + s + " is not bound");
                 }
@@ -277,12 +315,16 @@ public record Dim(List<Term> terms) {
         long v = 0;
         for (Term t : terms) {
             if (t.coeff() < 0) {
-                v = Math.addExact(v, t.coeff());
+                long p = t.coeff();
+                for (String s : t.symbols()) {
+                    p = Math.multiplyExact(p, FloorDiv.least(s));
+                }
+                v = Math.addExact(v, p);
                 continue;
             }
             long p = t.coeff();
             for (String s : t.symbols()) {
-                Long b = bounds.get(s);
+                Long b = FloorDiv.isAtom(s) ? (Long) FloorDiv.parse(s).upperBound(bounds) : bounds.get(s);
                 if (b == null) {
                     throw new IllegalArgumentException("symbol " + s + " is not bound");
                 }

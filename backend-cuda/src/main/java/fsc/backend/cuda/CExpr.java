@@ -1,6 +1,7 @@
 package fsc.backend.cuda;
 
 import fsc.ir.Dim;
+import fsc.ir.FloorDiv;
 import fsc.ir.TensorType;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,6 +19,18 @@ final class CExpr {
         return "s_" + name.replaceAll("[^A-Za-z0-9_]", "_");
     }
 
+    /**
+     * A term's factor: a symbol parameter, or a floor-division atom ({@code floor((H+1)/2)}), whose
+     * inner dim is never negative (its canonical form), so C's truncating division is the floor.
+     */
+    private static String factor(String name) {
+        if (FloorDiv.isAtom(name)) {
+            FloorDiv f = FloorDiv.parse(name);
+            return "(" + dim(f.inner()) + " / " + f.divisor() + "LL)";
+        }
+        return symbol(name);
+    }
+
     static String dim(Dim d) {
         if (d.isFixed()) {
             return d.value() + "LL";
@@ -31,7 +44,7 @@ final class CExpr {
                     sb.append("*");
                 }
             }
-            sb.append(String.join("*", t.symbols().stream().map(CExpr::symbol).toList()));
+            sb.append(String.join("*", t.symbols().stream().map(CExpr::factor).toList()));
             terms.add(sb.toString());
         }
         return "(" + String.join(" + ", terms) + ")";

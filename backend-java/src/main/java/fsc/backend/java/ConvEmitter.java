@@ -60,8 +60,15 @@ final class ConvEmitter {
         Value w = n.input(1);
         Value y = n.output();
         List<Dim> xd = x.type().dims();
-        long[] in = spatial(xd, n);
         long[] kernel = spatial(w.type().dims(), n);
+        if (xd.subList(2, xd.size()).stream().anyMatch(d -> !d.isFixed())) {
+            if (xd.size() != 4 && xd.size() != 3) {
+                throw new FscException(n.where() + ": a " + (xd.size() - 2)
+                        + "-D conv needs fixed spatial sizes (1-D and 2-D convs take symbolic ones), got " + x.type());
+            }
+            return resizableConv2d(s, kernel);
+        }
+        long[] in = spatial(xd, n);
         Windows win = windows(n, in, kernel);
         if (in.length == 2) {
             return conv2d(s, win, in, kernel);
@@ -177,6 +184,14 @@ final class ConvEmitter {
                                         shape,
                                         s.model().isConstant(w))
                                 .build());
+        return runConv(s, CodeBlock.of("$N", field));
+    }
+
+    /** {@code KERNEL.run(batch, x, 0, w, 0, bias, 0, y, 0, act, lo, hi, par)} with the fused epilogue. */
+    private static CodeBlock runConv(Scope s, CodeBlock kernel) {
+        Node n = s.node();
+        Value x = n.input(0);
+        Value w = n.input(1);
         EpilogueFusion.Epilogue ep = s.model().epilogue(n);
         String act = ep == null ? "NONE" : ep.activation();
         float lo = ep == null ? 0f : ep.lo();
@@ -188,8 +203,8 @@ final class ConvEmitter {
                 n.inputs().size() > 2 ? CodeBlock.of("$N", s.segment(n.input(2), "bias")) : CodeBlock.of("null");
         return CodeBlock.builder()
                 .addStatement(
-                        "$N.run($T.toIntExact($L), $N, 0L, $N, 0L, $L, 0L, $N, 0L, $T.$L, $Lf, $Lf, $N)",
-                        field,
+                        "$L.run($T.toIntExact($L), $N, 0L, $N, 0L, $L, 0L, $N, 0L, $T.$L, $Lf, $Lf, $N)",
+                        kernel,
                         Math.class,
                         s.dims().of(x.type().dim(0)),
                         s.segment(x, "x"),
@@ -202,6 +217,75 @@ final class ConvEmitter {
                         hi,
                         ModelContext.PAR)
                 .build();
+    }
+
+    /**
+     * A 2-D conv over run-time spatial sizes: {@code this.nK_convKernel.at(H, W, OH, OW).run(...)},
+     * where the field, a {@code ResizableConv2d}, holds everything but the sizes and keeps the
+     * {@code Conv2d} of the last size (see its Javadoc).
+     */
+    private static CodeBlock resizableConv2d(Scope s, long[] kernelGiven) {
+        Node n = s.node();
+        Value x = n.input(0);
+        Value w = n.input(1);
+        List<Dim> xd = x.type().dims();
+        List<Dim> yd = n.output().type().dims();
+        Windows given = geometry(n, xd.subList(2, xd.size()), kernelGiven);
+        long[] kernel = kernelGiven;
+        Windows win = given;
+        if (xd.size() == 3) {
+            // A 1-D conv is a 2-D one of height 1: [N, C, L] is [N, C, 1, L] in memory (STFT front ends).
+            xd = List.of(xd.get(0), xd.get(1), Dim.of(1), xd.get(2));
+            yd = List.of(yd.get(0), yd.get(1), Dim.of(1), yd.get(2));
+            kernel = new long[] {1, kernelGiven[0]};
+            win = new Windows(
+                    kernel,
+                    new long[] {1, given.strides()[0]},
+                    new long[] {1, given.dilations()[0]},
+                    new long[] {0, given.padsBegin()[0]},
+                    new long[] {0, given.padsEnd()[0]},
+                    new long[] {1, 1});
+        }
+        String field = s.methodName() + "Kernel";
+        s.model()
+                .addField(
+                        FieldSpec.builder(JavaTypes.RESIZABLE_CONV2D, field, Modifier.PRIVATE, Modifier.FINAL)
+                                .addJavadoc(
+                                        "The kernel of {@link #$N}, sized at each call (symbolic spatial sizes).\n",
+                                        s.methodName())
+                                .build(),
+                        CodeBlock.builder()
+                                .addStatement(
+                                        "this.$N = new $T($L, $L, $L, $L, $L, $L, $L, $L, $L, $L, $L, $L)",
+                                        field,
+                                        JavaTypes.RESIZABLE_CONV2D,
+                                        xd.get(1).value(),
+                                        w.type().dim(0).value(),
+                                        kernel[0],
+                                        kernel[1],
+                                        win.strides()[0],
+                                        win.strides()[1],
+                                        win.padsBegin()[0],
+                                        win.padsBegin()[1],
+                                        win.dilations()[0],
+                                        win.dilations()[1],
+                                        n.intAttr("group"),
+                                        s.model().isConstant(w))
+                                .build());
+        DimCode dc = s.dims();
+        CodeBlock kernelAt = CodeBlock.of(
+                "$N.at($L, $L, $L, $L)", field, dc.of(xd.get(2)), dc.of(xd.get(3)), dc.of(yd.get(2)), dc.of(yd.get(3)));
+        return runConv(s, kernelAt);
+    }
+
+    /** The strides, dilations and pads of a window op; its output sizes come from the IR's types. */
+    private static Windows geometry(Node n, List<Dim> in, long[] kernel) {
+        long[] probe = new long[in.size()];
+        for (int i = 0; i < probe.length; i++) {
+            // Pads do not depend on the size here: the shape rule refused SAME padding at stride > 1.
+            probe[i] = in.get(i).isFixed() ? in.get(i).value() : 1L << 20;
+        }
+        return windows(n, probe, kernel);
     }
 
     /** Fills the column buffer for image {@code img}, group {@code g}: zero where the window is in the pads. */
@@ -275,21 +359,38 @@ final class ConvEmitter {
         return e;
     }
 
+    /** Row-major linear index of {@code idx} in a box of (run-time) {@code sizes}. */
+    private static CodeBlock linear(List<String> idx, List<CodeBlock> sizes) {
+        CodeBlock e = CodeBlock.of("0L");
+        for (int d = 0; d < idx.size(); d++) {
+            e = CodeBlock.of("($L) * $L + $N", e, sizes.get(d), idx.get(d));
+        }
+        return e;
+    }
+
+    /**
+     * Max and average pooling as direct window loops. Spatial sizes may be symbolic: loop bounds and
+     * strides are then {@code long} expressions of the symbols ({@link DimCode}), the window
+     * geometry stays constant.
+     */
     static CodeBlock pool(Scope s) {
         Node n = s.node();
         Value x = n.input(0);
         Value y = n.output();
         List<Dim> xd = x.type().dims();
-        long[] in = spatial(xd, n);
+        List<Dim> inDims = xd.subList(2, xd.size());
+        List<Dim> outDims = y.type().dims().subList(2, xd.size());
         long[] kernel = n.intsAttr("kernel_shape");
-        if (kernel == null || kernel.length != in.length) {
+        if (kernel == null || kernel.length != inDims.size()) {
             throw new FscException(n.where() + ": kernel_shape must give one size per spatial axis");
         }
-        Windows win = windows(n, in, kernel);
+        Windows win = geometry(n, inDims, kernel);
         boolean max = n.op().equals("max_pool");
         boolean includePad = n.intAttr("count_include_pad") != 0;
-        int k = in.length;
+        int k = inDims.size();
         DimCode dc = s.dims();
+        List<CodeBlock> in = inDims.stream().map(dc::of).toList();
+        List<CodeBlock> out = outDims.stream().map(dc::of).toList();
         String xs = s.segment(x, "x");
         String ys = s.segment(y, "y");
         String plane = s.local("plane");
@@ -307,7 +408,7 @@ final class ConvEmitter {
                 .beginControlFlow(
                         "for (long $N = 0; $N < $L; $N++)", plane, plane, dc.product(xd.subList(0, 2)), plane);
         for (int d = 0; d < k; d++) {
-            b.beginControlFlow("for (long $N = 0; $N < $LL; $N++)", os.get(d), os.get(d), win.out()[d], os.get(d));
+            b.beginControlFlow("for (long $N = 0; $N < $L; $N++)", os.get(d), os.get(d), out.get(d), os.get(d));
         }
         // Max pooling also runs on the 8-bit integers, in their compute type (see ElemCode).
         DType t = x.dtype();
@@ -331,11 +432,16 @@ final class ConvEmitter {
                     win.padsBegin()[d],
                     ks.get(d),
                     win.dilations()[d]);
-            inside.add(CodeBlock.of("$N >= 0 && $N < $LL", is.get(d), is.get(d), in[d]));
+            inside.add(CodeBlock.of("$N >= 0 && $N < $L", is.get(d), is.get(d), in.get(d)));
             inPads.add(CodeBlock.of(
-                    "$N >= $LL && $N < $LL", is.get(d), -win.padsBegin()[d], is.get(d), in[d] + win.padsEnd()[d]));
+                    "$N >= $LL && $N < $L + $LL",
+                    is.get(d),
+                    -win.padsBegin()[d],
+                    is.get(d),
+                    in.get(d),
+                    win.padsEnd()[d]));
         }
-        CodeBlock v = ElemCode.load(xs, t, CodeBlock.of("$N * $LL + $L", plane, product(in), linear(null, is, in)));
+        CodeBlock v = ElemCode.load(xs, t, CodeBlock.of("$N * $L + $L", plane, dc.product(inDims), linear(is, in)));
         b.beginControlFlow("if ($L)", CodeBlock.join(inside, " && "))
                 .addStatement(
                         max ? "$N = $T.max($N, $L)" : "$N += $L",
@@ -352,7 +458,7 @@ final class ConvEmitter {
         b.addStatement(ElemCode.store(
                 ys,
                 y.dtype(),
-                CodeBlock.of("$N * $LL + $L", plane, product(win.out()), linear(null, os, win.out())),
+                CodeBlock.of("$N * $L + $L", plane, dc.product(outDims), linear(os, out)),
                 max ? CodeBlock.of("$N", acc) : CodeBlock.of("$N / $N", acc, count)));
         for (int d = 0; d < k + 1; d++) {
             b.endControlFlow();

@@ -4,6 +4,7 @@ import com.palantir.javapoet.CodeBlock;
 import com.palantir.javapoet.ParameterSpec;
 import com.palantir.javapoet.TypeName;
 import fsc.ir.Dim;
+import fsc.ir.FloorDiv;
 import fsc.ir.FscException;
 import fsc.ir.ops.ExtentOps;
 import java.util.ArrayList;
@@ -150,6 +151,12 @@ final class DimCode {
             factors.add(CodeBlock.of("$LL", t.coeff()));
         }
         for (String s : t.symbols()) {
+            if (FloorDiv.isAtom(s)) {
+                // A strided window's size: computed from the symbols where it is used (a few ALU ops).
+                FloorDiv a = FloorDiv.parse(s);
+                factors.add(CodeBlock.of("$T.floorDiv($L, $LL)", Math.class, of(a.inner()), a.divisor()));
+                continue;
+            }
             String f = extents.get(s);
             factors.add(CodeBlock.of("$N", f != null ? f : param(s)));
         }

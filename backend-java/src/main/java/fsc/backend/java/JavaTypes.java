@@ -35,6 +35,7 @@ final class JavaTypes {
     static final ClassName GEMM_EPILOGUE = ClassName.get(RUNTIME + ".kernels", "GemmEpilogue");
     static final ClassName CONV2D = ClassName.get(RUNTIME + ".kernels", "Conv2d");
     static final ClassName CONV_SHAPE = ClassName.get(RUNTIME + ".kernels", "ConvShape");
+    static final ClassName RESIZABLE_CONV2D = ClassName.get(RUNTIME + ".kernels", "ResizableConv2d");
     static final ClassName CONV_ACTIVATION = ClassName.get(RUNTIME + ".kernels", "ConvActivation");
 
     static final ClassName MEMORY_SEGMENT = ClassName.get(MemorySegment.class);

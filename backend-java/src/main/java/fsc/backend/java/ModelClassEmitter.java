@@ -434,6 +434,7 @@ final class ModelClassEmitter {
                 .returns(map)
                 .addParameter(map, "inputs");
         m.addCode(new SignatureEmitter(graph, ctx).bind());
+        m.addCode(WindowSizeChecks.of(graph, dc));
         m.addCode(chunked("stage", calls, dc.parameters(), dc.arguments(), helpers));
         // Same symbols as the last call: the same tensors over the same arena bytes, so a steady
         // stream of equal-shaped calls allocates nothing here.
@@ -514,6 +515,7 @@ final class ModelClassEmitter {
             }
         }
         m.addCode(new SignatureEmitter(graph, ctx).bind());
+        m.addCode(WindowSizeChecks.of(graph, dc));
         m.addCode(chunked("stage", calls, dc.parameters(), dc.arguments(), helpers));
         m.addStatement("$T outputs = new $T<>()", objects, LinkedHashMap.class);
         for (Value out : graph.outputs()) {

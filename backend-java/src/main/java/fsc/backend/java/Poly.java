@@ -1,6 +1,7 @@
 package fsc.backend.java;
 
 import fsc.ir.Dim;
+import fsc.ir.FloorDiv;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -25,12 +26,41 @@ record Poly(TreeMap<String, Double> terms) {
         return of(d, 1.0);
     }
 
-    /** {@code scale × d}. */
+    /**
+     * {@code scale × d}. A floor-division atom ({@code floor((H+1)/2)}) counts as its exact quotient
+     * ({@code H/2 + 1/2}), at most one off per factor: a cost, not a size.
+     */
     static Poly of(Dim d, double scale) {
-        TreeMap<String, Double> t = new TreeMap<>();
+        Poly sum = ZERO;
         for (Dim.Term term : d.terms()) {
-            t.merge(String.join("*", term.symbols()), term.coeff() * scale, Double::sum);
+            Poly p = new Poly(new TreeMap<>(java.util.Map.of("", term.coeff() * scale)));
+            for (String sym : term.symbols()) {
+                if (FloorDiv.isAtom(sym)) {
+                    FloorDiv f = FloorDiv.parse(sym);
+                    p = p.times(of(f.inner(), 1.0 / f.divisor()));
+                } else {
+                    p = p.times(new Poly(new TreeMap<>(java.util.Map.of(sym, 1.0))));
+                }
+            }
+            sum = sum.plus(p);
         }
+        return sum;
+    }
+
+    /** The product, term by term, symbols of each product sorted as {@link Dim.Term} sorts them. */
+    Poly times(Poly o) {
+        TreeMap<String, Double> t = new TreeMap<>();
+        terms.forEach((ka, va) -> o.terms.forEach((kb, vb) -> {
+            List<String> syms = new ArrayList<>();
+            if (!ka.isEmpty()) {
+                syms.addAll(List.of(ka.split("\\*")));
+            }
+            if (!kb.isEmpty()) {
+                syms.addAll(List.of(kb.split("\\*")));
+            }
+            java.util.Collections.sort(syms);
+            t.merge(String.join("*", syms), va * vb, Double::sum);
+        }));
         return new Poly(t);
     }
 

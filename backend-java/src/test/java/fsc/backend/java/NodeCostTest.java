@@ -24,6 +24,17 @@ class NodeCostTest {
         return g.nodes().getLast();
     }
 
+    /** A strided window's size over a symbolic side costs as its exact quotient, products expanded. */
+    @Test
+    void floorDivisionDimsCostAsTheirQuotient() {
+        fsc.ir.Dim h = fsc.ir.Dim.sym("H");
+        fsc.ir.Dim w = fsc.ir.Dim.sym("W");
+        // 8 * ceil(H/2) * ceil(W/4): 8 * (H+1)/2 * (W+3)/4 = H*W + 3*H + W + 3.
+        Poly p = Poly.of(fsc.ir.Dim.of(8).times(h.ceilDiv(2)).times(w.ceilDiv(4)));
+        assertEquals(Map.of("H*W", 1.0, "H", 3.0, "W", 1.0, "", 3.0), p.terms());
+        assertEquals(8.0 * 32 * 16, p.evaluate(Map.of("H", 63L, "W", 61L)), 8.0 * 32 + 8.0 * 16);
+    }
+
     @Test
     void matmulIsTwoMnkAndReadsBothOperandsOnce() {
         GraphBuilder b = new GraphBuilder("mm").symbol("S", 64);

@@ -35,8 +35,8 @@ final class ConvTransposeConverter {
             throw c.fail("needs f32 [N, C, spatial...] input and a weight of the same rank, got " + x.type() + " and "
                     + w.type());
         }
-        long[] xs = fixed(c, x);
         long[] ws = fixed(c, w);
+        List<Dim> xd = x.type().dims();
         long group = c.attrs.intValue("group", 1);
         long[] k = c.attrs.ints("kernel_shape").orElse(java.util.Arrays.copyOfRange(ws, 2, rank));
         long[] stride = c.attrs.ints("strides").orElse(filled(n, 1));
@@ -46,10 +46,14 @@ final class ConvTransposeConverter {
         String autoPad = c.attrs.string("auto_pad").orElse("NOTSET");
         long[] outShape = c.attrs.ints("output_shape").orElse(null);
         if (outShape != null || autoPad.startsWith("SAME")) {
+            if (outShape != null) {
+                fixed(c, x); // output_shape's pads depend on the input size
+            }
             pads = new long[2 * n];
             for (int i = 0; i < n; i++) {
                 long kEff = (k[i] - 1) * dil[i] + 1;
-                long in = xs[2 + i];
+                // SAME: the total pad, stride*(in-1) + outPad + kEff - in*stride, does not depend on in.
+                long in = xd.get(2 + i).isFixed() ? xd.get(2 + i).value() : 1L << 20;
                 long target = outShape != null ? outShape[outShape.length - n + i] : in * stride[i];
                 // Negative when output_shape asks for more than the input reaches: the extra is zero
                 // padding. Halves round down, as in ONNX's reference implementation.
@@ -61,9 +65,10 @@ final class ConvTransposeConverter {
             }
         }
         if (isPatchUpsample(group, k, stride, dil, pads, outPad)) {
-            patchUpsample(c, x, w, xs, ws, k);
+            patchUpsample(c, x, w, xd, ws, k);
             return;
         }
+        long[] xs = fixed(c, x);
         Value up = x;
         for (int i = 0; i < n; i++) {
             if (stride[i] > 1) {
@@ -138,7 +143,7 @@ final class ConvTransposeConverter {
      * place ({@code [N, M, a…, h…] → [N, M, h1, a1, …, hn, an]}), then the bias is added per channel.
      * The same sums as the zero-stuffed conv, without its {@code ∏k}-times larger, mostly-zero input.
      */
-    private static void patchUpsample(NodeContext c, Value x, Value w, long[] xs, long[] ws, long[] k) {
+    private static void patchUpsample(NodeContext c, Value x, Value w, List<Dim> xs, long[] ws, long[] k) {
         int n = k.length;
         long taps = 1;
         for (long v : k) {
@@ -164,12 +169,12 @@ final class ConvTransposeConverter {
         attrs.put("group", new Attr.Int(1));
         Value patches = c.emit("conv", List.of(x, w1), attrs, c.temp("patches"));
         // [N, M·∏k, h...] -> [N, M, k..., h...] -> [N, M, h1, k1, ..., hn, kn] -> [N, M, h1·k1, ...]
-        List<Dim> split = new ArrayList<>(List.of(Dim.of(xs[0]), Dim.of(m)));
+        List<Dim> split = new ArrayList<>(List.of(xs.get(0), Dim.of(m)));
         for (int i = 0; i < n; i++) {
             split.add(Dim.of(k[i]));
         }
         for (int i = 0; i < n; i++) {
-            split.add(Dim.of(xs[2 + i]));
+            split.add(xs.get(2 + i));
         }
         Value sp = c.emit("reshape", List.of(patches), Map.of("shape", new Attr.Dims(split)), c.temp("patch_split"));
         long[] perm = new long[2 + 2 * n];
@@ -179,9 +184,9 @@ final class ConvTransposeConverter {
             perm[3 + 2 * i] = 2 + i;
         }
         Value placed = c.emit("transpose", List.of(sp), Map.of("perm", Attr.ints(perm)), c.temp("patch_placed"));
-        List<Dim> out = new ArrayList<>(List.of(Dim.of(xs[0]), Dim.of(m)));
+        List<Dim> out = new ArrayList<>(List.of(xs.get(0), Dim.of(m)));
         for (int i = 0; i < n; i++) {
-            out.add(Dim.of(xs[2 + i] * k[i]));
+            out.add(xs.get(2 + i).times(Dim.of(k[i])));
         }
         boolean bias = c.hasInput(2);
         Value y = c.emit(

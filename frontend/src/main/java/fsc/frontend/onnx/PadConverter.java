@@ -82,6 +82,9 @@ final class PadConverter {
             }
             return c.emit("concat", parts, Map.of("axis", new Attr.Int(axis)), c.temp(tag + "_padded"));
         }
+        if (!d.isFixed() && !constant && begin >= 0 && end >= 0) {
+            return padSymbolic(c, x, axis, begin, end, mode, tag);
+        }
         if (!d.isFixed()) {
             throw new FscException(
                     c.where + ": pads a symbolic dimension " + d + " of " + x.type(),
@@ -113,6 +116,48 @@ final class PadConverter {
             parts.add(block(c, fill, kept, axis, end, tag + "_after"));
         }
         return c.emit("concat", parts, Map.of("axis", new Attr.Int(axis)), c.temp(tag + "_padded"));
+    }
+
+    /**
+     * Edge, reflect and wrap padding of a symbolic axis: each pad block is a gather of fixed indices,
+     * negative ones counting from the end as ONNX Gather's do, so no index depends on the size.
+     * Reflect's {@code begin} block reads {@code begin, ..., 1} and its {@code end} block {@code -2,
+     * ..., -(end+1)}; edge repeats {@code 0} and {@code -1}; wrap reads {@code -begin, ..., -1} and
+     * {@code 0, ..., end-1}. As in ONNX Runtime, the input must be longer than either pad.
+     */
+    private static Value padSymbolic(NodeContext c, Value x, int axis, long begin, long end, String mode, String tag) {
+        List<Value> parts = new ArrayList<>();
+        if (begin > 0) {
+            long[] idx = new long[(int) begin];
+            for (int k = 0; k < idx.length; k++) {
+                idx[k] = switch (mode) {
+                    case "reflect" -> begin - k;
+                    case "edge" -> 0;
+                    case "wrap" -> k - begin;
+                    default -> throw c.fail("unknown mode '" + mode + "'");
+                };
+            }
+            parts.add(pick(c, x, axis, idx, tag + "_before"));
+        }
+        parts.add(x);
+        if (end > 0) {
+            long[] idx = new long[(int) end];
+            for (int k = 0; k < idx.length; k++) {
+                idx[k] = switch (mode) {
+                    case "reflect" -> -2 - k;
+                    case "edge" -> -1;
+                    case "wrap" -> k;
+                    default -> throw c.fail("unknown mode '" + mode + "'");
+                };
+            }
+            parts.add(pick(c, x, axis, idx, tag + "_after"));
+        }
+        return c.emit("concat", parts, Map.of("axis", new Attr.Int(axis)), c.temp(tag + "_padded"));
+    }
+
+    private static Value pick(NodeContext c, Value x, int axis, long[] idx, String tag) {
+        Value indices = c.constant(tag + "_indices", i64(idx));
+        return c.emit("gather", List.of(x, indices), Map.of("axis", new Attr.Int(axis)), c.temp(tag));
     }
 
     /** The input position output position {@code p} (relative to the input's start) reads. */

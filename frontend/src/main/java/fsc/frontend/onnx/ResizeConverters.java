@@ -3,6 +3,7 @@ package fsc.frontend.onnx;
 import fsc.frontend.onnx.OnnxOps.Rule;
 import fsc.ir.Attr;
 import fsc.ir.DType;
+import fsc.ir.Dim;
 import fsc.ir.FscException;
 import fsc.ir.Value;
 import fsc.ir.WeightData;
@@ -67,6 +68,47 @@ final class ResizeConverters {
         apply(c, x, mode, axes, scales, sizes, roi);
     }
 
+    /**
+     * Nearest-neighbour upsampling by whole factors over symbolic sizes (a detector's feature pyramid):
+     * with asymmetric coordinates and {@code floor}, output {@code o} reads input {@code floor(o / s)},
+     * so each element is repeated {@code s} times: {@code unsqueeze → expand → reshape} per axis, no
+     * interpolation table (whose size would depend on the input's). Other modes need fixed sizes.
+     */
+    private static void repeatSymbolic(
+            NodeContext c, Value x, Interpolation.Mode mode, int[] axes, double[] scales, double[] roi) {
+        boolean repeat = scales != null
+                && mode.mode().equals("nearest")
+                && mode.coordinates().equals("asymmetric")
+                && mode.nearest().equals("floor")
+                && !mode.antialias();
+        long[] factor = new long[axes.length];
+        for (int j = 0; repeat && j < axes.length; j++) {
+            factor[j] = (long) scales[j];
+            repeat = factor[j] >= 1 && factor[j] == scales[j];
+        }
+        if (!repeat) {
+            throw c.fail("resizes symbolic sizes only by whole factors in nearest mode with asymmetric"
+                    + " coordinates and floor rounding, got " + x.type() + " (mode " + mode.mode() + ", "
+                    + mode.coordinates() + ", " + mode.nearest() + ", scales " + Arrays.toString(scales) + ")");
+        }
+        Value cur = x;
+        for (int j = 0; j < axes.length; j++) {
+            if (factor[j] == 1) {
+                continue;
+            }
+            int a = axes[j];
+            List<Dim> d = cur.type().dims();
+            Value u = c.emit("unsqueeze", List.of(cur), Map.of("axes", Attr.ints(a + 1)), c.temp("repeat_axis"));
+            List<Dim> wide = new ArrayList<>(u.type().dims());
+            wide.set(a + 1, Dim.of(factor[j]));
+            Value e = c.emit("expand", List.of(u), Map.of("shape", new Attr.Dims(wide)), c.temp("repeated"));
+            List<Dim> merged = new ArrayList<>(d);
+            merged.set(a, d.get(a).times(Dim.of(factor[j])));
+            cur = c.emit("reshape", List.of(e), Map.of("shape", new Attr.Dims(merged)), c.temp("upsampled"));
+        }
+        c.produce("identity", List.of(cur), Map.of());
+    }
+
     /** An optional operand that is present and not an empty tensor (ONNX's "not given"). */
     private static boolean given(NodeContext c, int i) {
         return c.hasInput(i) && c.input(i).type().dims().stream().noneMatch(d -> d.isFixed() && d.value() == 0);
@@ -78,11 +120,12 @@ final class ResizeConverters {
             throw c.fail("resizes f32 tensors only, got " + x.type());
         }
         int rank = x.type().rank();
+        if (x.type().dims().stream().anyMatch(d -> !d.isFixed())) {
+            repeatSymbolic(c, x, mode, axes, scales, roi);
+            return;
+        }
         long[] in = new long[rank];
         for (int i = 0; i < rank; i++) {
-            if (!x.type().dim(i).isFixed()) {
-                throw c.fail("needs fixed dims, got " + x.type());
-            }
             in[i] = x.type().dim(i).value();
         }
         int k = axes.length;

@@ -25,23 +25,51 @@ class InputSpecialisationTest {
 
     /** {@code y = Conv(x, w)}, 3x3 kernel, {@code x: [N, 1, H, W]} all symbolic but the channels. */
     private Path conv() {
+        return conv(false);
+    }
+
+    /** The same conv; with {@code same}, SAME_UPPER padding at stride 2 (pads that depend on the size). */
+    private Path conv(boolean same) {
         float[] w = new float[9];
         java.util.Arrays.fill(w, 1f);
         GraphProto g = GraphProto.newBuilder()
                 .addInput(TinyModels.value("x", TinyModels.FLOAT, "N", 1L, "H", "W"))
                 .addInitializer(TinyModels.floats("w", List.of(1L, 1L, 3L, 3L), w))
-                .addNode(TinyModels.node(
-                        "Conv", "conv", List.of("x", "w"), List.of("y"), TinyModels.intsAttr("kernel_shape", 3, 3)))
+                .addNode(
+                        same
+                                ? TinyModels.node(
+                                        "Conv",
+                                        "conv",
+                                        List.of("x", "w"),
+                                        List.of("y"),
+                                        TinyModels.intsAttr("kernel_shape", 3, 3),
+                                        TinyModels.intsAttr("strides", 2, 2),
+                                        AttributeProto.newBuilder()
+                                                .setName("auto_pad")
+                                                .setType(AttributeProto.AttributeType.STRING)
+                                                .setS(com.google.protobuf.ByteString.copyFromUtf8("SAME_UPPER"))
+                                                .build())
+                                : TinyModels.node(
+                                        "Conv",
+                                        "conv",
+                                        List.of("x", "w"),
+                                        List.of("y"),
+                                        TinyModels.intsAttr("kernel_shape", 3, 3)))
                 .addOutput(TinyModels.value("y", TinyModels.FLOAT, "N", 1L, null, null))
                 .build();
-        return TinyModels.write(dir, "conv.onnx", TinyModels.model(g, 13));
+        return TinyModels.write(dir, same ? "same.onnx" : "conv.onnx", TinyModels.model(g, 13));
     }
 
     @Test
-    void symbolicSpatialSizesNameTheShapeOption() {
+    void symbolicSpatialSizesImportAsIsOrNameTheShapeOption() {
+        // Explicit pads: the output's sizes are H-2 and W-2, symbolic.
+        Graph g = OnnxImporter.importModel(conv(), ImportOptions.defaults());
+        assertEquals("f32[N,1,H-2,W-2]", g.outputs().getFirst().type().toString());
+        // SAME padding at stride 2: the pads depend on the size, so the shape must be fixed.
         FscException e =
-                assertThrows(FscException.class, () -> OnnxImporter.importModel(conv(), ImportOptions.defaults()));
-        assertTrue(e.getMessage().contains("must be plain numbers"), e.getMessage());
+                assertThrows(FscException.class, () -> OnnxImporter.importModel(conv(true), ImportOptions.defaults()));
+        assertTrue(
+                e.getMessage().contains("auto_pad SAME_UPPER with stride 2 needs fixed spatial sizes"), e.getMessage());
         assertTrue(e.hint().contains("--shape NAME=DIMS"), e.hint());
     }
 

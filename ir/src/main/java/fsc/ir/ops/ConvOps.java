@@ -9,7 +9,7 @@ import java.util.List;
 
 /**
  * Convolution and pooling over {@code [N, C, spatial...]} tensors (ONNX layout), plus inference
- * batch normalisation. Spatial sizes must be fixed; the batch may be symbolic.
+ * batch normalisation. Spatial sizes may be symbolic (strided windows give floor-division dims).
  */
 final class ConvOps {
     private ConvOps() {}
@@ -41,27 +41,32 @@ final class ConvOps {
         };
     }
 
-    /** The spatial sizes of {@code x}, which must be fixed. */
-    private static long[] spatial(InferContext ctx, TensorType x) {
+    /** The spatial sizes of {@code x}, fixed or symbolic. */
+    private static List<Dim> spatial(InferContext ctx, TensorType x) {
         if (x.rank() < 3) {
             throw ctx.fail("needs [N, C, spatial...], got " + x);
         }
-        return ctx.fixed(x.dims().subList(2, x.rank()), "spatial dimensions of " + x);
+        return x.dims().subList(2, x.rank());
     }
 
-    static Windows windows(InferContext ctx, long[] in, long[] kernel) {
+    /** The output's spatial sizes: numbers for fixed inputs, floor-division dims for symbolic ones. */
+    static List<Dim> windows(InferContext ctx, List<Dim> in, long[] kernel) {
         try {
-            return Windows.resolve(ctx.op(), ctx.attrs(), in, kernel);
+            return Windows.outDims(ctx.op(), ctx.attrs(), in, kernel);
         } catch (IllegalArgumentException e) {
-            throw ctx.fail(e.getMessage());
+            if (in.stream().allMatch(Dim::isFixed)) {
+                throw ctx.fail(e.getMessage());
+            }
+            throw new fsc.ir.FscException(
+                    ctx.fail(e.getMessage()).getMessage(),
+                    "compile for fixed input sizes with --shape NAME=DIMS (fsc run MODEL.onnx does so for"
+                            + " the inputs it is given)");
         }
     }
 
-    private static List<Dim> outDims(Dim n, Dim c, long[] out) {
+    private static List<Dim> outDims(Dim n, Dim c, List<Dim> out) {
         List<Dim> dims = new ArrayList<>(List.of(n, c));
-        for (long o : out) {
-            dims.add(Dim.of(o));
-        }
+        dims.addAll(out);
         return dims;
     }
 
@@ -69,7 +74,7 @@ final class ConvOps {
     private static List<TensorType> conv(InferContext ctx) {
         TensorType x = ctx.input(0);
         TensorType w = ctx.input(1);
-        long[] in = spatial(ctx, x);
+        List<Dim> in = spatial(ctx, x);
         if (w.rank() != x.rank() || x.dtype() != w.dtype()) {
             throw ctx.fail("weight " + w + " does not match input " + x);
         }
@@ -91,16 +96,15 @@ final class ConvOps {
                 throw ctx.fail("bias " + b + " must be " + x.dtype().irName() + "[" + wShape[0] + "]");
             }
         }
-        Windows win = windows(ctx, in, kernel);
-        return List.of(x.withDims(outDims(x.dim(0), Dim.of(wShape[0]), win.out())));
+        return List.of(x.withDims(outDims(x.dim(0), Dim.of(wShape[0]), windows(ctx, in, kernel))));
     }
 
     private static List<TensorType> pool(InferContext ctx) {
         TensorType x = ctx.input(0);
-        long[] in = spatial(ctx, x);
+        List<Dim> in = spatial(ctx, x);
         long[] kernel = ctx.intsAttr("kernel_shape").orElseThrow(() -> ctx.fail("needs attribute 'kernel_shape'"));
-        if (kernel.length != in.length) {
-            throw ctx.fail("kernel_shape has " + kernel.length + " entries for " + in.length + " spatial dimensions");
+        if (kernel.length != in.size()) {
+            throw ctx.fail("kernel_shape has " + kernel.length + " entries for " + in.size() + " spatial dimensions");
         }
         // An average needs fractions; a maximum works on any ordered type (ONNX MaxPool takes u8/i8).
         if (ctx.op().equals("average_pool")
@@ -108,8 +112,7 @@ final class ConvOps {
                 : x.dtype().isQuantizedBlock() || x.dtype() == DType.BOOL) {
             throw ctx.fail("does not take " + x);
         }
-        Windows win = windows(ctx, in, kernel);
-        return List.of(x.withDims(outDims(x.dim(0), x.dim(1), win.out())));
+        return List.of(x.withDims(outDims(x.dim(0), x.dim(1), windows(ctx, in, kernel))));
     }
 
     private static List<TensorType> globalPool(InferContext ctx) {

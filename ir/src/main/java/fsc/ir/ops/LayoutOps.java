@@ -185,7 +185,7 @@ final class LayoutOps {
             TensorType t = ctx.input(k);
             boolean sameRank = t.rank() == first.rank();
             for (int i = 0; sameRank && i < t.rank(); i++) {
-                sameRank = i == axis || t.dim(i).equals(first.dim(i));
+                sameRank = i == axis || t.dim(i).equals(first.dim(i)) || Shapes.sameWindowSize(t.dim(i), first.dim(i));
             }
             if (t.dtype() != first.dtype() || !sameRank) {
                 throw ctx.fail("cannot concatenate " + first + " and " + t + " on axis " + axis);

@@ -24,11 +24,34 @@ public final class Shapes {
                 out.add(da);
             } else if (isOne(da)) {
                 out.add(db);
+            } else if (sameWindowSize(da, db)) {
+                out.add(simpler(da, db));
             } else {
                 return Optional.empty();
             }
         }
         return Optional.of(out);
+    }
+
+    /**
+     * Two different spatial sizes taken to be equal, as ONNX Runtime takes them until a run proves
+     * otherwise: a feature pyramid adds an upsampled coarse map ({@code 2*floor((H+31)/32)}) to a
+     * finer one ({@code floor((H+15)/16)}), equal exactly for the sizes the model is meant for (H a
+     * multiple of 32 here). Only dims with a floor-division atom qualify (sizes that strided windows
+     * made); the generated code checks the equality on every call ({@code BroadcastChecks}).
+     */
+    public static boolean sameWindowSize(Dim a, Dim b) {
+        return !a.isFixed() && !b.isFixed() && (a.hasFloorDiv() || b.hasFloorDiv());
+    }
+
+    /** The shorter of two dims taken as equal (then the first in text order): deterministic. */
+    private static Dim simpler(Dim a, Dim b) {
+        String x = a.toString();
+        String y = b.toString();
+        if (x.length() != y.length()) {
+            return x.length() < y.length() ? a : b;
+        }
+        return x.compareTo(y) <= 0 ? a : b;
     }
 
     /** Dimension {@code fromRight} places from the end (1 = last), or 1 when the shape is shorter. */

@@ -1,7 +1,10 @@
 package fsc.ir.ops;
 
 import fsc.ir.Attr;
+import fsc.ir.Dim;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.SortedMap;
 
 /**
@@ -65,6 +68,46 @@ public record Windows(long[] kernel, long[] strides, long[] dilations, long[] pa
             }
         }
         return new Windows(kernel.clone(), strides, dilations, begin, end, out);
+    }
+
+    /**
+     * The output sizes for spatial sizes that may be symbolic: {@code floor((in + pads - span) /
+     * stride) + 1} per axis ({@link Dim#floorDiv}), the same formula {@link #resolve} applies to
+     * numbers. Pads must not depend on the size, so {@code SAME_*} padding takes stride 1 on a
+     * symbolic axis, and {@code ceil_mode} (whose last window is dropped by a size test) takes fixed
+     * sizes.
+     *
+     * @throws IllegalArgumentException with a readable reason when the attributes do not fit
+     */
+    public static List<Dim> outDims(String op, SortedMap<String, Attr> attrs, List<Dim> in, long[] kernel) {
+        int k = in.size();
+        long[] probe = new long[k];
+        for (int i = 0; i < k; i++) {
+            // A size no window outgrows stands for a symbolic one; only the pads come from it.
+            probe[i] = in.get(i).isFixed() ? in.get(i).value() : 1L << 20;
+        }
+        Windows w = resolve(op, attrs, probe, kernel);
+        String autoPad = ((Attr.Str) Ops.attrOrDefault(op, attrs, "auto_pad")).value();
+        boolean ceil = ((Attr.Int) Ops.attrOrDefault(op, attrs, "ceil_mode")).value() != 0;
+        List<Dim> out = new ArrayList<>();
+        for (int i = 0; i < k; i++) {
+            Dim d = in.get(i);
+            if (d.isFixed()) {
+                out.add(Dim.of(w.out()[i]));
+                continue;
+            }
+            if (ceil) {
+                throw new IllegalArgumentException("ceil_mode needs fixed spatial sizes, got " + d);
+            }
+            if (autoPad.startsWith("SAME") && w.strides()[i] != 1) {
+                throw new IllegalArgumentException("auto_pad " + autoPad + " with stride " + w.strides()[i]
+                        + " needs fixed spatial sizes, got " + d);
+            }
+            long span = (kernel[i] - 1) * w.dilations()[i] + 1;
+            Dim room = d.plus(Dim.of(w.padsBegin()[i] + w.padsEnd()[i] - span));
+            out.add(room.floorDiv(w.strides()[i]).plus(Dim.of(1)));
+        }
+        return out;
     }
 
     private static long[] ints(SortedMap<String, Attr> attrs, String name, int n, long dflt) {

@@ -3,6 +3,7 @@ package fsc.ir.text;
 import fsc.ir.Attr;
 import fsc.ir.DType;
 import fsc.ir.Dim;
+import fsc.ir.FloorDiv;
 import fsc.ir.FscException;
 import fsc.ir.TensorType;
 import fsc.ir.WeightData;
@@ -111,16 +112,25 @@ final class Literals {
 
     private Dim.Term term(FsirParser.DimTermContext d, boolean negative) {
         long coeff;
-        List<FsirParser.IdentContext> syms;
+        List<FsirParser.DimFactorContext> syms;
         if (d instanceof FsirParser.FixedOrScaledContext f) {
             coeff = parseLong(f.INT().getSymbol(), negative);
-            syms = f.ident();
+            syms = f.dimFactor();
         } else {
             coeff = negative ? -1 : 1;
-            syms = ((FsirParser.SymbolicContext) d).ident();
+            syms = ((FsirParser.SymbolicContext) d).dimFactor();
         }
         List<String> names = new ArrayList<>();
-        for (FsirParser.IdentContext s : syms) {
+        for (FsirParser.DimFactorContext f : syms) {
+            if (f instanceof FsirParser.FloorFactorContext fl) {
+                long divisor = parseLong(fl.INT().getSymbol(), false);
+                if (divisor < 2) {
+                    throw fail(fl.INT().getSymbol(), "a floor division needs a divisor of at least 2");
+                }
+                names.add(new FloorDiv(dim(fl.dim()), divisor).symbol());
+                continue;
+            }
+            FsirParser.IdentContext s = ((FsirParser.NamedFactorContext) f).ident();
             if (!symbols.containsKey(s.getText())) {
                 throw fail(s, "symbol " + s.getText() + " has no bound (declare it in symbols {...})");
             }

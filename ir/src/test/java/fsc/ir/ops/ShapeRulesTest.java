@@ -57,6 +57,58 @@ class ShapeRulesTest {
         assertThrows(FscException.class, () -> infer("add", v("f32[4]"), v("i64[4]")));
     }
 
+    /** Symbolic image sizes through strided windows, and the pyramid joins that take them as equal. */
+    @Test
+    void windowsOverSymbolicSizesGiveFloorDivisions() {
+        Dim h = Dim.sym("H");
+        Dim w = Dim.sym("W");
+        Value x = new Value("x", new TensorType(DType.F32, List.of(Dim.of(1), Dim.of(3), h, w)));
+        Value k = new Value("w", t("f32[8,3,3,3]"));
+        TensorType y = infer("conv", List.of(x, k), Map.of("strides", Attr.ints(2, 2), "pads", Attr.ints(1, 1, 1, 1)));
+        assertEquals(List.of(Dim.of(1), Dim.of(8), h.ceilDiv(2), w.ceilDiv(2)), y.dims());
+        TensorType pooled =
+                infer("max_pool", List.of(x), Map.of("kernel_shape", Attr.ints(2, 2), "strides", Attr.ints(2, 2)));
+        assertEquals(h.floorDiv(2), pooled.dim(2));
+        // Pads that depend on the size, and ceil_mode's size test, need numbers.
+        assertThrows(
+                FscException.class,
+                () -> infer(
+                        "max_pool",
+                        List.of(x),
+                        Map.of(
+                                "kernel_shape",
+                                Attr.ints(3, 3),
+                                "strides",
+                                Attr.ints(2, 2),
+                                "auto_pad",
+                                new Attr.Str("SAME_UPPER"))));
+        assertThrows(
+                FscException.class,
+                () -> infer(
+                        "max_pool",
+                        List.of(x),
+                        Map.of(
+                                "kernel_shape",
+                                Attr.ints(2, 2),
+                                "strides",
+                                Attr.ints(2, 2),
+                                "ceil_mode",
+                                new Attr.Int(1))));
+        // A feature pyramid: an upsampled coarse level joins a finer one; the shorter dim is kept.
+        Dim coarse = Dim.of(2).times(h.ceilDiv(32));
+        Dim fine = h.ceilDiv(16);
+        Value a = new Value("a", new TensorType(DType.F32, List.of(Dim.of(1), Dim.of(4), coarse)));
+        Value b = new Value("b", new TensorType(DType.F32, List.of(Dim.of(1), Dim.of(4), fine)));
+        Dim kept = infer("add", a, b).dim(2);
+        assertTrue(kept.equals(coarse) || kept.equals(fine), kept.toString());
+        assertEquals(kept, infer("add", b, a).dim(2));
+        assertEquals(
+                Dim.of(8),
+                infer("concat", List.of(a, b), Map.of("axis", new Attr.Int(1))).dim(1));
+        // Plain symbols are never taken as equal.
+        assertThrows(FscException.class, () -> infer("add", v("f32[H]"), v("f32[W]")));
+    }
+
     @Test
     void reshapeInfersMinusOneAndCopiesZeros() {
         Value x = v("f32[B,S,384]");

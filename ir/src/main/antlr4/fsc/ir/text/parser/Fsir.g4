@@ -35,8 +35,12 @@ type       : ident '[' (dim (',' dim)*)? ']' ('{' ident '}')?   # tensorType
            ;
 // A sum of monomials: `384`, `S`, `12*B*S`, `P+S`, `2*N-1`, `-1` (negative only in dims attributes).
 dim        : sign='-'? dimTerm (dimOp+=('+' | '-') dimTerm)* ;
-dimTerm    : INT ('*' ident)*                        # fixedOrScaled
-           | ident ('*' ident)*                      # symbolic
+dimTerm    : INT ('*' dimFactor)*                    # fixedOrScaled
+           | dimFactor ('*' dimFactor)*              # symbolic
+           ;
+// A symbol, or a floor division of a dim (a strided window's size: `floor((H+1)/2)`).
+dimFactor  : ident                                   # namedFactor
+           | 'floor' '(' '(' dim ')' '/' INT ')'     # floorFactor
            ;
 
 attr       : number                                  # numberAttr
@@ -50,7 +54,7 @@ attr       : number                                  # numberAttr
 number     : '-'? (INT | FLOAT | ident) ;
 
 ident      : IDENT | 'graph' | 'symbols' | 'metadata' | 'plan' | 'const' | 'random' | 'loc' | 'yield'
-           | 'return' | 'arena' | 'floats' | 'strings' ;
+           | 'return' | 'arena' | 'floats' | 'strings' | 'floor' ;
 
 GLOBAL     : '@' [A-Za-z0-9_.]+ ;
 VALUE      : '%' [A-Za-z0-9_.]+ ;
