@@ -634,11 +634,6 @@ public final class Assembler {
 
     private static final int MAP_0F3A = 3;
 
-    /** {@code vpermd dst, idx, table}: dword {@code i} of dst is dword {@code idx[i] & 15} of table. */
-    public void vpermd(int dst, int idx, int table) {
-        evex(PP_66, MAP_0F38, false, 0x36, dst, idx, table, null, -1, 2);
-    }
-
     /** {@code vpermw dst, idx, table} (AVX512BW): word {@code i} of dst is word {@code idx[i] & 31} of table. */
     public void vpermw(int dst, int idx, int table) {
         evex(PP_66, MAP_0F38, true, 0x8D, dst, idx, table, null, -1, 2);
@@ -657,16 +652,6 @@ public final class Assembler {
     /** {@code vpandd dst, a, mem}. */
     public void vpandd(int dst, int a, Mem m) {
         evex(PP_66, MAP_0F, false, 0xDB, dst, a, -1, m, -1, 2);
-    }
-
-    /** {@code vpord dst, a, b}. */
-    public void vpord(int dst, int a, int b) {
-        evex(PP_66, MAP_0F, false, 0xEB, dst, a, b, null, -1, 2);
-    }
-
-    /** {@code vpsubd dst, a, b}. */
-    public void vpsubd(int dst, int a, int b) {
-        evex(PP_66, MAP_0F, false, 0xFA, dst, a, b, null, -1, 2);
     }
 
     /**
@@ -693,16 +678,6 @@ public final class Assembler {
         evex(PP_66, MAP_0F38, false, 0x52, acc, a, b, null, -1, 2);
     }
 
-    /** {@code vpmovzxbd zmm, xmmword mem}: sixteen bytes zero-extended to dwords. */
-    public void vpmovzxbd(int zmm, Mem m) {
-        evex(PP_66, MAP_0F38, false, 0x31, zmm, 0, -1, m, -1, 2);
-    }
-
-    /** {@code vpmovsxbd zmm, xmmword mem}: sixteen bytes sign-extended to dwords. */
-    public void vpmovsxbd(int zmm, Mem m) {
-        evex(PP_66, MAP_0F38, false, 0x21, zmm, 0, -1, m, -1, 2);
-    }
-
     /** {@code vbroadcasti64x4 zmm, ymmword mem}: 32 bytes into both halves. */
     public void vbroadcasti64x4(int zmm, Mem m) {
         evex(PP_66, MAP_0F38, true, 0x5B, zmm, 0, -1, m, -1, 2);
@@ -711,16 +686,6 @@ public final class Assembler {
     /** {@code vpbroadcastw zmm, word mem} (AVX512BW). */
     public void vpbroadcastw(int zmm, Mem m) {
         evex(PP_66, MAP_0F38, false, 0x79, zmm, 0, -1, m, -1, 2);
-    }
-
-    /** {@code vpsrld dst, src, imm}. */
-    public void vpsrld(int dst, int src, int imm) {
-        evex(PP_66, MAP_0F, false, 0x72, 2, dst, src, null, imm, 2);
-    }
-
-    /** {@code vpslld dst, src, imm}. */
-    public void vpslld(int dst, int src, int imm) {
-        evex(PP_66, MAP_0F, false, 0x72, 6, dst, src, null, imm, 2);
     }
 
     /** {@code vpsrlw dst, src, imm} (AVX512BW). */
@@ -749,16 +714,6 @@ public final class Assembler {
     /** {@code vcvtph2ps zmm, ymm}: sixteen halves to floats (exact). */
     public void vcvtph2ps(int dst, int src) {
         evex(PP_66, MAP_0F38, false, 0x13, dst, 0, src, null, -1, 2);
-    }
-
-    /** {@code vmulps dst, a, b}. */
-    public void vmulps(int dst, int a, int b) {
-        evex(PP_NONE, MAP_0F, false, 0x59, dst, a, b, null, -1, 2);
-    }
-
-    /** {@code vmovss dword mem, xmm}: lane 0 of a vector register. */
-    public void vmovssStore(Mem m, int xmm) {
-        evex(PP_F3, MAP_0F, false, 0x11, xmm, 0, -1, m, -1, 0);
     }
 
     /**
