@@ -410,22 +410,6 @@ public final class Assembler {
         evexReg(PP_NONE, MAP_0F, 0x59, dst, a, b);
     }
 
-    /**
-     * {@code vmovss dword mem, xmm} (VEX, registers 0-15): lane 0 stored. The one scalar store the
-     * kernels make, so it is VEX-encoded rather than carrying a length-ignored EVEX form.
-     */
-    public void vmovssStore(Mem m, int xmm) {
-        if (xmm < 0 || xmm > 15) {
-            throw new IllegalArgumentException("xmm" + xmm + " has no VEX encoding");
-        }
-        int x = m.index() == NONE ? 0 : m.index() >> 3 & 1;
-        emit(0xC4);
-        emit((~xmm >> 3 & 1) << 7 | (~x & 1) << 6 | (~m.base() >> 3 & 1) << 5 | MAP_0F);
-        emit(0b1111 << 3 | PP_F3); // W0, vvvv unused (1111), L0
-        emit(0x11);
-        modrm(xmm, m);
-    }
-
     /** {@code vmulps dst, a, dword mem{1to16}}. */
     public void vmulpsBroadcast(int dst, int a, Mem m) {
         evexBroadcast(PP_NONE, MAP_0F, 0x59, dst, a, m, 0);
@@ -714,6 +698,11 @@ public final class Assembler {
     /** {@code vcvtph2ps zmm, ymm}: sixteen halves to floats (exact). */
     public void vcvtph2ps(int dst, int src) {
         evex(PP_66, MAP_0F38, false, 0x13, dst, 0, src, null, -1, 2);
+    }
+
+    /** {@code vmovss dword mem, xmm}: lane 0 of a vector register (EVEX, so any of the 32). */
+    public void vmovssStore(Mem m, int xmm) {
+        evex(PP_F3, MAP_0F, false, 0x11, xmm, 0, -1, m, -1, 0);
     }
 
     /**

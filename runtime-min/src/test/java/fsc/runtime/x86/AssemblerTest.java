@@ -70,8 +70,8 @@ class AssemblerTest {
         check("62916d4872d204", x -> x.vpsrld(2, 26, 4)); // vpsrld zmm2,zmm26,0x4
         check("62723548b8dc", x -> x.vfmadd231ps(11, 9, 4)); // vfmadd231ps zmm11,zmm9,zmm4
         check("62b24540b8c1", x -> x.vfmadd231ps(0, 23, 17)); // vfmadd231ps zmm0,zmm23,zmm17
-        check("c4c17a11980c000000", x -> x.vmovssStore(Mem.at(R8, 12), 3)); // vmovss [r8+0xc],xmm3
-        check("c4217a11a48d00000000", x -> x.vmovssStore(new Mem(RBP, R9, 4, 0), 12)); // [rbp+r9*4+0x0],xmm12
+        check("62d17e0811980c000000", x -> x.vmovssStore(Mem.at(R8, 12), 3)); // {evex} vmovss [r8+0xc],xmm3
+        check("62317e0811a48d00000000", x -> x.vmovssStore(new Mem(RBP, R9, 4, 0), 12)); // {evex} [rbp+r9*4+0x0],xmm12
         check("62527d4818849b00000000", x -> x.vbroadcastss(8, new Mem(R11, RBX, 4, 0))); // zmm8,[r11+rbx*4+0x0]
         check("62f26540b89680000000", x -> x.vfmadd231ps(2, 19, Mem.at(RSI, 0x80))); // zmm2,zmm19,[rsi+0x80]
         check("62920540b8844d00000000", x -> x.vfmadd231ps(0, 31, new Mem(R13, R9, 2, 0))); // [r13+r9*2+0x0]
