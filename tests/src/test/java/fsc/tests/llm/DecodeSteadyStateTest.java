@@ -31,7 +31,9 @@ class DecodeSteadyStateTest {
         // Q4_K and Q6_K weights: the K-quant matvec's per-thread scratch (f32), Q8_K activations (llama-cpp)
         "1, F32, synth-llama-a-Q4_K_M.gguf",
         "2, F32, synth-llama-a-Q4_K_M.gguf",
-        "2, LLAMA_CPP, synth-llama-a-Q4_K_M.gguf"
+        "2, LLAMA_CPP, synth-llama-a-Q4_K_M.gguf",
+        // Q8_0 weights: the machine-code matvec's per-thread parameter block
+        "2, F32, stories260K-Q8_0.gguf"
     })
     void decodeStepsAllocateNothing(int threads, DecoderNumerics numerics, String file) {
         Path jar = CompiledDecoders.jar(file, numerics);
