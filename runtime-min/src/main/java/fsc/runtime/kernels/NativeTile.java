@@ -104,7 +104,7 @@ final class NativeTile {
      * {@code a}: packed ({@code lda} 0; the next tile's A {@code MR · kc} floats on), or read in
      * place, rows {@code lda} bytes apart, consecutive k adjacent. While the first tile runs, B
      * {@code prefetch} bytes further on (the next panel) is fetched into L2. With {@code gelu}
-     * each tile ends with exact GELU on its registers ({@link FloatMath#geluRows}'s bits). Otherwise
+     * each tile ends with exact GELU while in L1 ({@link FloatMath#geluRows}'s bits). Otherwise
      * as {@link #run}; the caller has checked {@link #applies}.
      */
     static void runTiles(

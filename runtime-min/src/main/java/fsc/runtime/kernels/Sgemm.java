@@ -456,7 +456,7 @@ public final class Sgemm {
                         MemorySegment addBias = k0 == 0 && !accumulate ? bias : null;
                         long bOffP = biasOff + (long) p * NR * Float.BYTES;
                         boolean last = k0 + kc >= k;
-                        // Exact GELU of a full panel runs on the machine-code tile's registers.
+                        // Exact GELU of a full panel runs in the machine-code tile, in L1.
                         boolean nativeGelu = fast && last && cols == NR && activation == GemmEpilogue.Activation.GELU;
                         if (fast) {
                             long pf = main && p + 1 < mainPanels ? bPanel : 0;

@@ -265,13 +265,14 @@ public final class FmaGemmKernels {
     }
 
     /**
-     * {@code v = gelu(v)} on one accumulator, with the constant table at rbx, zmm16–29 and k1–k2 as
-     * scratch: exact GELU {@code x/2 · (1 + erf(x/√2))}, erf by its series below {@link
-     * #K_SERIES_LIMIT} and {@code 1 − t·e^(−z² + P(t))}, {@code t = 1/(1 + z/2)} above, e^x by
-     * Cephes' range reduction and polynomial with the exponent built from the shifter's bits. The
-     * operations, their operand values and their order are those of {@code FloatMath.geluRows}'s
-     * vector loop and {@code VectorExp.exp}, each IEEE-exact (one rounding per operation, FMAs
-     * fused), so each lane gets the reference's bits.
+     * The instructions of {@code v = gelu(v)} on one vector register, with the constant table at
+     * rdx, the fourteen registers from {@code scratch} and opmasks {@code mask}, {@code mask + 1} as
+     * scratch (two chains with disjoint registers can then be interleaved): exact GELU {@code x/2 ·
+     * (1 + erf(x/√2))}, erf by its series below {@link #K_SERIES_LIMIT} and {@code 1 − t·e^(−z² +
+     * P(t))}, {@code t = 1/(1 + z/2)} above, e^x by Cephes' range reduction and polynomial with the
+     * exponent built from the shifter's bits. The operations, their operand values and their order
+     * are those of {@code FloatMath.geluRows}'s vector loop and {@code VectorExp.exp}, each
+     * IEEE-exact (one rounding per operation, FMAs fused), so each lane gets the reference's bits.
      */
     private static List<Consumer<Assembler>> geluOps(int v, int scratch, int mask) {
         final int h = scratch, h2 = scratch + 1, small = scratch + 2, z = scratch + 3, d = scratch + 4;
