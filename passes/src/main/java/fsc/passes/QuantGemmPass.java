@@ -50,6 +50,11 @@ import java.util.TreeMap;
  * MatMulInteger import, the two factors go to the kernel and the {@code mul} goes; any other scale
  * is passed as one input.)
  *
+ * <p>After the column scale the kernel also takes, when only this result reads them, a {@code mul}
+ * by per-row scales {@code f32[..., M, 1]} (the {@code quantize} pass's per-token activation scales;
+ * {@code {row_scale = 1}}, applied before the bias), the bias, and an exact {@code gelu} ({@code
+ * {gelu = 1}}, an FFN's activation), each in the graph's f32 order.
+ *
  * <p><b>Weights.</b> A weight matches when each of its columns spans at most 256 values: the
  * column is stored as s8 shifted by {@code offset[j]} (zero when it already fits s8, as for
  * ONNX's s8 weights; {@code 128 - zp}-like shifts for u8 ones) and the kernel subtracts {@code

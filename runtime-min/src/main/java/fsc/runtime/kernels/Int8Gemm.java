@@ -253,10 +253,10 @@ public final class Int8Gemm {
      * scale[j])) · rowScale[i] (+ bias[j])}, each operation rounded to f32 as the graph's {@code mul}
      * by the quantize pass's per-token activation scales and the {@code add} of the layer's bias do.
      * With {@code gelu}, exact GELU ({@code x/2 · (1 + erf(x/√2))}, {@link FloatMath#geluRows}) is
-     * applied last. The row scale, the bias after it and GELU run on each panel's rows right after
-     * the panel is computed, while they are in cache and on the thread that computed it (so they
-     * are split between threads as the GEMM is); the kernels' own epilogue then stops at the column
-     * scale (at the bias when there is no row scale).
+     * applied last. The row scale, the bias after it and GELU run on each thread's block of Y right
+     * after the thread computed it, while it is in L2 (so they are split between threads as the
+     * GEMM is); the kernels' own epilogue then stops at the column scale (at the bias when there is
+     * no row scale).
      */
     public static void gemm(
             int m,
@@ -702,10 +702,8 @@ public final class Int8Gemm {
             boolean direct = y.isNative();
             int rowEnd = Math.min(m, tileTo * Int8GemmVnni.MR);
             for (int p = panelFrom; p < panelTo; p++) {
-                int c0 = p * Int8GemmVnni.NR;
                 if (direct && (p + 1) * Int8GemmVnni.NR <= n) {
                     vnni.multiplyInto(va, b, bOff, m, k, n, tileFrom, tileTo, p, epi, y.address() + yOff, sc.vnni);
-                    postRows(tileFrom * Int8GemmVnni.MR, rowEnd, c0, c0 + Int8GemmVnni.NR);
                     continue;
                 }
                 int[] tile = sc.acc((tileTo - tileFrom) * tileInts);
@@ -722,8 +720,14 @@ public final class Int8Gemm {
                         epilogue(sc, tile, to, Int8GemmVnni.NR, i0, Math.min(Int8GemmVnni.MR, m - i0), col0);
                     }
                 }
-                postRows(tileFrom * Int8GemmVnni.MR, rowEnd, c0, Math.min(n, c0 + Int8GemmVnni.NR));
             }
+            // Once over this call's panels, not per panel: a row copy per 64 columns cost more than
+            // the multiply; the block (at most M × N / threads floats) is still in L2.
+            postRows(
+                    tileFrom * Int8GemmVnni.MR,
+                    rowEnd,
+                    panelFrom * Int8GemmVnni.NR,
+                    Math.min(n, panelTo * Int8GemmVnni.NR));
         }
 
         /**
@@ -756,8 +760,8 @@ public final class Int8Gemm {
                     int i0 = (tileFrom + t) * MR;
                     epilogue(sc, acc, t * MR * NR, NR, i0, Math.min(MR, m - i0), p * NR);
                 }
-                postRows(tileFrom * MR, Math.min(m, tileTo * MR), p * NR, Math.min(n, (p + 1) * NR));
             }
+            postRows(tileFrom * MR, Math.min(m, tileTo * MR), panelFrom * NR, Math.min(n, panelTo * NR));
         }
 
         /**
