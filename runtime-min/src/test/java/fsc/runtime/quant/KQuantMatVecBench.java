@@ -73,6 +73,8 @@ class KQuantMatVecBench {
                 "Q4_K without scales and mins (not a dot product: the ceiling)",
                 "Q4_K KQuantMatVec before (lookup nibbles, scales broadcast by lane shuffles)",
                 "Q4_K x int16 activations, auto-vectorized vpdpwssd (prototype, not a product path)",
+                "Q4_K x Q8_K machine code (llama-cpp numerics; with the activation's quantization)",
+                "Q6_K x Q8_K machine code (llama-cpp numerics; with the activation's quantization)",
             };
             GgmlType[] types = {
                 GgmlType.Q4_K,
@@ -82,11 +84,14 @@ class KQuantMatVecBench {
                 GgmlType.Q4_0,
                 GgmlType.Q4_K,
                 GgmlType.Q4_K,
-                GgmlType.Q4_K
+                GgmlType.Q4_K,
+                GgmlType.Q4_K,
+                GgmlType.Q6_K
             };
             long rb4 = GgmlType.Q4_K.bytesFor(k);
             Int16Prototype int16 = new Int16Prototype(x, k);
             long rb6 = GgmlType.Q6_K.bytesFor(k);
+            Q8KMatVec.Prepared q8k = new Q8KMatVec.Prepared().prepare(Q8K.quantize(xs, 0, 1, k));
             Kernel[] kernels = {
                 () -> {
                     for (int j = 0; j < n; j++) {
@@ -115,6 +120,10 @@ class KQuantMatVecBench {
                     }
                 },
                 () -> int16.rows(q4k, rb4, y, n),
+                () -> Q8KMatVec.rows(
+                        GgmlType.Q4_K, q4k, rb4, q8k.prepare(Q8K.quantize(xs, 0, 1, k, q8k.q8k())), 0, y, 0, 0, n),
+                () -> Q8KMatVec.rows(
+                        GgmlType.Q6_K, q6k, rb6, q8k.prepare(Q8K.quantize(xs, 0, 1, k, q8k.q8k())), 0, y, 0, 0, n),
             };
             for (int i = 0; i < 15; i++) {
                 for (Kernel kk : kernels) {
