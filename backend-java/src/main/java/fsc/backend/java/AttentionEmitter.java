@@ -61,7 +61,7 @@ final class AttentionEmitter {
                         CodeBlock.join(broadcastStrides(mask.type().dims(), scoreDims, dc), ", "));
         return CodeBlock.builder()
                 .addStatement(
-                        "$T.attend($N, $N, $N, $L, $N, $L, $L, $L, $L, $L, $L, $L, $Lf, $Lf, $L, $L, $N, $N)",
+                        "$T.attend($N, $N, $N, $L, $N, $L, $L, $L, $L, $L, $L, $L, $Lf, $Lf, $L, $T.HEAD_MAJOR, $N, $N)",
                         KERNEL,
                         s.segment(q, "q"),
                         s.segment(k, "k"),
@@ -78,7 +78,7 @@ final class AttentionEmitter {
                         (float) scale,
                         (float) n.floatAttr("softcap"),
                         causal,
-                        0,
+                        KERNEL,
                         scratch,
                         ModelContext.PAR)
                 .build();

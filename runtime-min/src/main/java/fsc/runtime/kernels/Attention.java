@@ -27,6 +27,9 @@ public final class Attention {
     /** {@code causal} offset meaning "no causal mask". */
     public static final long NOT_CAUSAL = Long.MAX_VALUE / 2;
 
+    /** {@code layout} with no bit set: every operand is {@code [B,H,S,D]}. */
+    public static final int HEAD_MAJOR = 0;
+
     /** {@code layout} bit: q is {@code [B,Sq,Hq,D]} (sequence-major) rather than {@code [B,Hq,Sq,D]}. */
     public static final int Q_SEQ_MAJOR = AttentionHeads.Q_SEQ_MAJOR;
 

@@ -181,21 +181,21 @@ class AttentionTest {
             x[i] = -87f * i / (n - 1) + (i % 3) * 1e-3f;
             a[i] = x[i] + 5f; // shifted by the row max below
         }
-        float sum = AttentionHeads.expShiftedSum(a, 0, n, 5f);
+        float sum = AttentionMicroKernels.expShiftedSum(a, 0, n, 5f);
         double exact = 0;
         for (int i = 0; i < n; i++) {
             float xi = (x[i] + 5f) - 5f; // the input each lane saw, after the shift
             double want = Math.exp(xi);
             assertTrue(Math.abs(a[i] - want) <= 4e-7 * want + 1e-38, "exp(" + xi + ") = " + a[i] + " vs " + want);
             assertEquals(
-                    Float.floatToRawIntBits(AttentionHeads.exp((x[i] + 5f) - 5f)),
+                    Float.floatToRawIntBits(AttentionMicroKernels.exp((x[i] + 5f) - 5f)),
                     Float.floatToRawIntBits(a[i]),
                     "lane " + i + " vs the scalar twin");
             exact += want;
         }
         assertEquals(exact, sum, 1e-5 * exact);
         float[] masked = {0f, -10000f};
-        AttentionHeads.expShiftedSum(masked, 0, 2, 0f);
+        AttentionMicroKernels.expShiftedSum(masked, 0, 2, 0f);
         assertEquals(1f, masked[0]);
         assertEquals(0f, masked[1], "a masked score");
     }
