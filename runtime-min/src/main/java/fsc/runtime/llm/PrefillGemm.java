@@ -3,8 +3,6 @@ package fsc.runtime.llm;
 import fsc.runtime.Parallelism;
 import fsc.runtime.quant.GgmlType;
 import fsc.runtime.quant.RowDequantizer;
-import fsc.runtime.x86.PrefillKernels;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -51,24 +49,7 @@ final class PrefillGemm {
 
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    /**
-     * {@link #kernel8x2} in machine code where this CPU has AVX-512 and the tile's shape is the
-     * kernel's (32 tokens, rows of {@link #KC}): the same bits, the operands in native memory.
-     */
-    private static final PrefillKernels NATIVE =
-            NR == PrefillKernels.NR && KC == PrefillKernels.KC && MR == PrefillKernels.MR
-                    ? PrefillKernels.loadIfSupported()
-                    : null;
-
-    private static final ThreadLocal<MemorySegment> PARAMS =
-            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(8L * PrefillKernels.PARAMS, 64));
-
     private PrefillGemm() {}
-
-    /** Whether the micro-kernel is machine code in this process. */
-    static boolean nativeKernel() {
-        return NATIVE != null;
-    }
 
     /** Whether {@link #matmul} takes weights of this type with rows of {@code k}. */
     static boolean supports(GgmlType type, int k) {
@@ -193,9 +174,6 @@ final class PrefillGemm {
      */
     private static final class Task implements Parallelism.IntRangeBody {
         private float[] xp = new float[0];
-        /** {@link #xp} again in native memory, for the machine-code kernel. */
-        private MemorySegment xpNative = MemorySegment.NULL;
-
         private float[] xRow = new float[0];
         private GgmlType type;
         private MemorySegment w;
@@ -213,12 +191,6 @@ final class PrefillGemm {
                 xRow = new float[k];
             }
             packActivations(x, rows, k, xp, xRow);
-            if (NATIVE != null) {
-                if (xpNative.byteSize() < 4L * packed) {
-                    xpNative = Arena.ofAuto().allocate(4L * xp.length, 64);
-                }
-                MemorySegment.copy(xp, 0, xpNative, ValueLayout.JAVA_FLOAT, 0, packed);
-            }
             this.type = type;
             this.w = w;
             this.y = y;
@@ -245,11 +217,7 @@ final class PrefillGemm {
             for (int j0 = from; j0 < to; j0 += RB) {
                 int rn = Math.min(RB, to - j0);
                 int tiles = (rn + MR - 1) / MR;
-                if (NATIVE != null) {
-                    s.cNative.asSlice(0, 4L * RB * ldc).fill((byte) 0);
-                } else {
-                    Arrays.fill(c, 0, RB * ldc, 0f);
-                }
+                Arrays.fill(c, 0, RB * ldc, 0f);
                 for (int k0 = 0, kb = 0; k0 < k; k0 += KC, kb++) {
                     int kc = Math.min(KC, k - k0);
                     for (int r = 0; r < rn; r++) {
@@ -257,10 +225,6 @@ final class PrefillGemm {
                     }
                     // Rows past n in the last micro tile: zeros, their sums are never read.
                     Arrays.fill(a, rn * KC, tiles * MR * KC, 0f);
-                    if (NATIVE != null) {
-                        nativeTiles(s, kc, tiles, panels, ldc, k0);
-                        continue;
-                    }
                     for (int p = 0; p < panels; p++) {
                         int bo = p * k * NR + k0 * NR;
                         for (int m = 0; m < tiles; m++) {
@@ -268,36 +232,11 @@ final class PrefillGemm {
                         }
                     }
                 }
-                if (NATIVE != null) {
-                    MemorySegment.copy(s.cNative, ValueLayout.JAVA_FLOAT, 0, c, 0, RB * ldc);
-                }
                 for (int t = 0; t < rows; t++) {
                     long yRow = 4L * ((long) t * n + j0);
                     for (int r = 0; r < rn; r++) {
                         y.set(F32, yRow + 4L * r, c[r * ldc + t]);
                     }
-                }
-            }
-        }
-
-        /**
-         * The micro tiles of one K block by the machine-code kernel: the dequantized weight tile is
-         * mirrored to native memory once, then every (panel, micro tile) pair runs on it.
-         */
-        private void nativeTiles(Scratch s, int kc, int tiles, int panels, int ldc, int k0) {
-            MemorySegment.copy(s.a, 0, s.aNative, ValueLayout.JAVA_FLOAT, 0, tiles * MR * KC);
-            MemorySegment p = PARAMS.get();
-            long a = s.aNative.address();
-            long c = s.cNative.address();
-            p.setAtIndex(ValueLayout.JAVA_LONG, PrefillKernels.C_ROW, 4L * ldc);
-            p.setAtIndex(ValueLayout.JAVA_LONG, PrefillKernels.K, kc);
-            for (int panel = 0; panel < panels; panel++) {
-                long b = xpNative.address() + 4L * ((long) panel * k * NR + (long) k0 * NR);
-                p.setAtIndex(ValueLayout.JAVA_LONG, PrefillKernels.B, b);
-                for (int m = 0; m < tiles; m++) {
-                    p.setAtIndex(ValueLayout.JAVA_LONG, PrefillKernels.A, a + 4L * m * MR * KC);
-                    p.setAtIndex(ValueLayout.JAVA_LONG, PrefillKernels.C, c + 4L * ((long) m * MR * ldc + panel * NR));
-                    NATIVE.run(p.address());
                 }
             }
         }
@@ -309,17 +248,10 @@ final class PrefillGemm {
     private static final class Scratch {
         final float[] a = new float[RB * KC];
         float[] c = new float[0];
-        /** {@link #a} and {@link #c} in native memory, for the machine-code kernel. */
-        final MemorySegment aNative = NATIVE != null ? Arena.ofAuto().allocate(4L * RB * KC, 64) : MemorySegment.NULL;
-
-        MemorySegment cNative = MemorySegment.NULL;
 
         Scratch fit(int ldc) {
             if (c.length < RB * ldc) {
                 c = new float[RB * ldc];
-                if (NATIVE != null) {
-                    cNative = Arena.ofAuto().allocate(4L * RB * ldc, 64);
-                }
             }
             return this;
         }
