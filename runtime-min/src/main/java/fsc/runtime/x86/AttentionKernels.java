@@ -69,13 +69,8 @@ public final class AttentionKernels {
     private final MemorySegment constants;
 
     private AttentionKernels() {
-        constants = Arena.global().allocate(4 * 64, 64);
-        for (int step = 0; step < 4; step++) {
-            int h = 8 >> step;
-            for (int i = 0; i < 16; i++) {
-                constants.set(ValueLayout.JAVA_INT, 64L * step + 4L * i, (i + h) % 16);
-            }
-        }
+        constants = Arena.global().allocate(LaneTree.BYTES, 64);
+        LaneTree.writeRotations(constants, 0);
         scores = ExecutableMemory.link(scoresCode(), SIGNATURE);
         values = ExecutableMemory.link(valuesCode(), SIGNATURE);
     }
@@ -122,9 +117,7 @@ public final class AttentionKernels {
         x.movLoad(RCX, param(COUNT));
         x.vbroadcastss(SCALE_REG, param(SCALE));
         x.movLoad(R10, param(CONSTANTS));
-        for (int step = 0; step < 4; step++) {
-            x.vmovupsLoad(ROTATE_BASE + step, Mem.at(R10, 64 * step));
-        }
+        LaneTree.loadRotations(x, ROTATE_BASE, Mem.at(R10, 0));
         x.lea(R10, Mem.at(R9, R9, 2));
         for (int h = 0; h < HEADS; h++) {
             for (int i = 0; i < 4; i++) {
@@ -141,11 +134,7 @@ public final class AttentionKernels {
             }
         }
         for (int h = 0; h < HEADS; h++) {
-            int t = 4 + h;
-            for (int step = 0; step < 4; step++) {
-                x.vpermd(t, ROTATE_BASE + step, h);
-                x.vaddps(h, h, t);
-            }
+            LaneTree.sum(x, h, 4 + h, ROTATE_BASE);
             x.vmulss(h, h, SCALE_REG);
         }
         x.vmovssStore(Mem.at(RDX, 0), 0);

@@ -68,7 +68,10 @@ public final class QuantMatVecKernels {
      * Byte offsets in the constants: the nibble floats, the four rotations, Q6_K's int masks 0x0F and
      * 0x30 and its offset 32 (each in all sixteen lanes), then the f16 table.
      */
-    private static final int NIBBLES = 0, ROTATIONS = 64, Q6_MASKS = ROTATIONS + 4 * 64, HALVES = Q6_MASKS + 3 * 64;
+    private static final int NIBBLES = 0,
+            ROTATIONS = 64,
+            Q6_MASKS = ROTATIONS + LaneTree.BYTES,
+            HALVES = Q6_MASKS + 3 * 64;
 
     /**
      * Registers the code keeps constants in: the nibble table, the rotations by 8, 4, 2, 1, and Q6_K's
@@ -120,12 +123,7 @@ public final class QuantMatVecKernels {
         for (int q = 0; q < 16; q++) {
             c.setAtIndex(ValueLayout.JAVA_FLOAT, q, q - 8);
         }
-        for (int step = 0; step < 4; step++) {
-            int h = 8 >> step;
-            for (int i = 0; i < 16; i++) {
-                c.set(ValueLayout.JAVA_INT, ROTATIONS + 64L * step + 4L * i, (i + h) % 16);
-            }
-        }
+        LaneTree.writeRotations(c, ROTATIONS);
         int[] masks = {0x0F, 0x30, 32};
         for (int m = 0; m < masks.length; m++) {
             for (int i = 0; i < 16; i++) {
@@ -159,9 +157,7 @@ public final class QuantMatVecKernels {
         x.movLoad(R14, param(TAIL));
         x.movLoad(R11, param(CONSTANTS));
         x.vmovupsLoad(NIBBLE_TABLE, Mem.at(R11, NIBBLES));
-        for (int step = 0; step < 4; step++) {
-            x.vmovupsLoad(ROTATE_BASE + step, Mem.at(R11, ROTATIONS + 64 * step));
-        }
+        LaneTree.loadRotations(x, ROTATE_BASE, Mem.at(R11, ROTATIONS));
         for (int m = 0; m < 3; m++) {
             x.vmovupsLoad(Q6_MASK_BASE + m, Mem.at(R11, Q6_MASKS + 64 * m));
         }
@@ -238,11 +234,7 @@ public final class QuantMatVecKernels {
         x.dec(RCX);
         x.jnz(block);
         for (int r = 0; r < rows; r++) {
-            int t = 8 + 4 * r;
-            for (int step = 0; step < 4; step++) {
-                x.vpermd(t, ROTATE_BASE + step, r);
-                x.vaddps(r, r, t);
-            }
+            LaneTree.sum(x, r, 8 + 4 * r, ROTATE_BASE);
             x.vmovssStore(Mem.at(R8, 4 * r), r);
         }
         x.add(R8, 4 * rows);
@@ -326,10 +318,7 @@ public final class QuantMatVecKernels {
         x.vaddps(0, 0, 1);
         x.vaddps(2, 2, 3);
         x.vaddps(0, 0, 2);
-        for (int step = 0; step < 4; step++) {
-            x.vpermd(8, ROTATE_BASE + step, 0);
-            x.vaddps(0, 0, 8);
-        }
+        LaneTree.sum(x, 0, 8, ROTATE_BASE);
         x.vmovssStore(Mem.at(R8, 0), 0);
         x.add(R8, 4);
         x.addReg(RSI, R10);
