@@ -128,6 +128,14 @@ final class BenchCommand implements Callable<Integer> {
     List<Integer> gens;
 
     @Option(
+            names = {"-d", "--n-depth"},
+            split = ",",
+            paramLabel = "N[,N...]",
+            description = "Decoders: run every test after N tokens already in the context (llama-bench's -d;"
+                    + " tests are named 'tg64 @ d2048'). Default: 0.")
+    List<Integer> depths;
+
+    @Option(
             names = {"-r", "--repetitions"},
             paramLabel = "N",
             description = "Decoders: timed repetitions per test. Default: 5 (as llama-bench).")
@@ -171,7 +179,14 @@ final class BenchCommand implements Callable<Integer> {
             refuse(what, "--dim", dims.isEmpty() ? null : dims, "--input", inputs.isEmpty() ? null : inputs);
         } else {
             refuse("this model (not a GGUF decoder)", "-p", prompts, "-n", gens, "-r", reps);
-            refuse("this model (not a GGUF decoder)", "--gguf", gguf, "--peer", peer.isEmpty() ? null : peer);
+            refuse(
+                    "this model (not a GGUF decoder)",
+                    "--gguf",
+                    gguf,
+                    "--peer",
+                    peer.isEmpty() ? null : peer,
+                    "-d",
+                    depths);
         }
         Path jar = FscHome.compileCache().jarFor(model, new Progress(System.err, false));
         PrintWriter out = spec.commandLine().getOut();
@@ -316,6 +331,7 @@ final class BenchCommand implements Callable<Integer> {
     private void benchDecoder(Path jar, PrintWriter out) {
         List<Integer> p = prompts == null ? List.of(512) : prompts;
         List<Integer> g = gens == null ? List.of(128) : gens;
+        List<Integer> d = depths == null ? List.of(0) : depths;
         int r = reps == null ? 5 : reps;
         if (r < 1) {
             throw new FscException("-r must be positive, got " + r);
@@ -343,18 +359,20 @@ final class BenchCommand implements Callable<Integer> {
         for (int t : threads) {
             try (CompiledModel m = ArtifactLoader.open(jar, t)) {
                 LlmConfig config = LlmConfig.load(m.getClass().getClassLoader());
-                DecoderBench.check(config, p, g);
+                DecoderBench.check(config, p, g, d);
                 if (modelLabel == null) {
                     modelLabel = config.architecture() + " " + config.numerics();
                     size = config.weightBytes();
                 }
                 DecoderBench bench = new DecoderBench(m, config, t);
                 List<DecoderBench.Row> measured = new ArrayList<>();
-                for (int n : p) {
-                    measured.add(bench.prompt(n, r, settle, warmupMax, System.err));
-                }
-                for (int n : g) {
-                    measured.add(bench.generate(n, r, settle, warmupMax, System.err));
+                for (int depth : d) {
+                    for (int n : p) {
+                        measured.add(bench.prompt(n, depth, r, settle, warmupMax, System.err));
+                    }
+                    for (int n : g) {
+                        measured.add(bench.generate(n, depth, r, settle, warmupMax, System.err));
+                    }
                 }
                 for (DecoderBench.Row row : measured) {
                     unsettled |= !row.settled();
@@ -389,7 +407,7 @@ final class BenchCommand implements Callable<Integer> {
         if (peerExe != null) {
             out.flush();
             System.err.println("[bench] running " + peerExe + " on " + gguf);
-            LlamaBenchPeer.Output o = LlamaBenchPeer.run(peerExe, gguf, p, g, threads, r);
+            LlamaBenchPeer.Output o = LlamaBenchPeer.run(peerExe, gguf, p, g, d, threads, r);
             out.println();
             out.print(o.table());
             out.println();

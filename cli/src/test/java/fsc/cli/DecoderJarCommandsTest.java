@@ -44,6 +44,23 @@ class DecoderJarCommandsTest {
     }
 
     @Test
+    void benchRunsEveryTestAtEveryDepthAndNamesThemAsLlamaBenchDoes() {
+        CliRun r =
+                CliRun.of("bench", jar.toString(), "-p", "8", "-n", "4", "-d", "0,16", "-r", "2", "--warmup-max", "2");
+        assertEquals(0, r.exit(), r.err());
+        for (String test : List.of("pp8", "tg4", "pp8 @ d16", "tg4 @ d16")) {
+            assertTrue(
+                    r.out().lines().anyMatch(l -> l.matches(".*\\|\\s+" + test + " \\|.*")), test + " in\n" + r.out());
+        }
+        assertTrue(r.err().contains("prefilling a context of 16 tokens"), r.err());
+    }
+
+    @Test
+    void benchRefusesADepthThatLeavesNoRoomForTheTest() {
+        CliRun.of("bench", jar.toString(), "-n", "8", "-d", "60").assertOneLineError("after -d 60 is outside 1..64");
+    }
+
+    @Test
     void maxTokensPastTheContextWarnsOnOneLine() {
         CliRun r = CliRun.of(
                 "generate",

@@ -19,6 +19,10 @@ import java.util.Random;
  *       {@code maxBatchTokens}; t/s = N ÷ wall time.
  *   <li>{@code tgN}: an empty cache, then N steps of one random token each (positions 0..N-1, as
  *       llama-bench generates from an empty context); t/s = N ÷ wall time.
+ *   <li>{@code ppN @ dD}, {@code tgN @ dD} (llama-bench's {@code -d}): the same after D random tokens
+ *       already in the cache, so attention reads D more positions per token. The D tokens are
+ *       prefilled once per test, untimed; each run truncates the cache back to them (llama-bench
+ *       refills them every repetition, also untimed: the timed work is the same).
  * </ul>
  *
  * Each test repeats until two consecutive runs agree within the tolerance with the JIT idle during
@@ -40,16 +44,28 @@ public final class DecoderBench {
         this.threads = threads;
     }
 
-    /** Refuses token counts the compiled model cannot hold. */
-    public static void check(LlmConfig config, List<Integer> prompts, List<Integer> gens) {
+    /** Refuses token counts the compiled model cannot hold, with the deepest {@code depths} before them. */
+    public static void check(LlmConfig config, List<Integer> prompts, List<Integer> gens, List<Integer> depths) {
+        int deepest = 0;
+        for (int d : depths) {
+            if (d < 0) {
+                throw new FscException("-d " + d + " is negative: it is the number of tokens already in the cache");
+            }
+            deepest = Math.max(deepest, d);
+        }
         for (int n : concat(prompts, gens)) {
-            if (n < 1 || n > config.maxContext()) {
+            if (n < 1 || deepest + n > config.maxContext()) {
                 throw new FscException(
-                        "-p/-n " + n + " is outside 1.." + config.maxContext()
-                                + " (the context the decoder was compiled for)",
+                        (deepest == 0 ? "-p/-n " + n : "-p/-n " + n + " after -d " + deepest) + " is outside 1.."
+                                + config.maxContext() + " tokens (the context the decoder was compiled for)",
                         "recompile with --max-context N");
             }
         }
+    }
+
+    /** llama-bench's name for a test: {@code tg64}, or {@code tg64 @ d2048} after a context. */
+    static String testName(String kind, int n, int depth) {
+        return kind + n + (depth == 0 ? "" : " @ d" + depth);
     }
 
     private static List<Integer> concat(List<Integer> a, List<Integer> b) {
@@ -58,12 +74,17 @@ public final class DecoderBench {
         return all;
     }
 
-    public Row prompt(int n, int reps, double tolerance, double maxWarmupSeconds, PrintStream progress) {
-        return measure("pp" + n, n, reps, tolerance, maxWarmupSeconds, progress, () -> promptOnce(n));
+    public Row prompt(int n, int depth, int reps, double tolerance, double maxWarmupSeconds, PrintStream progress) {
+        try (Context c = new Context(depth, n, progress)) {
+            return measure(testName("pp", n, depth), n, reps, tolerance, maxWarmupSeconds, progress, () -> c.prompt(n));
+        }
     }
 
-    public Row generate(int n, int reps, double tolerance, double maxWarmupSeconds, PrintStream progress) {
-        return measure("tg" + n, n, reps, tolerance, maxWarmupSeconds, progress, () -> generateOnce(n));
+    public Row generate(int n, int depth, int reps, double tolerance, double maxWarmupSeconds, PrintStream progress) {
+        try (Context c = new Context(depth, n, progress)) {
+            return measure(
+                    testName("tg", n, depth), n, reps, tolerance, maxWarmupSeconds, progress, () -> c.generate(n));
+        }
     }
 
     private Row measure(
@@ -100,16 +121,36 @@ public final class DecoderBench {
         return new Row(test, threads, Stats.of(ts), warm, settle.settled());
     }
 
-    private KvCache newCache(int tokens) {
-        int block = config.layout().blockSize();
-        return new KvCache(config.layout(), (tokens + block - 1) / block + 1, 1, config.maxContext());
-    }
+    /**
+     * One test's cache: {@code depth} random tokens prefilled once, and room for {@code tokens} more;
+     * every run starts from those {@code depth} tokens.
+     */
+    private final class Context implements AutoCloseable {
+        private final KvCache cache;
+        private final Decoder decoder;
+        private final int depth;
+        private final float[] logits = new float[config.vocab()];
 
-    /** Nanoseconds to prefill {@code n} random tokens into an empty cache. */
-    long promptOnce(int n) {
-        int chunk = config.maxBatchTokens();
-        try (KvCache cache = newCache(n)) {
-            Decoder d = new Decoder(model, config, cache);
+        Context(int depth, int tokens, PrintStream progress) {
+            int block = config.layout().blockSize();
+            this.cache = new KvCache(config.layout(), (depth + tokens + block - 1) / block + 1, 1, config.maxContext());
+            this.decoder = new Decoder(model, config, cache);
+            this.depth = depth;
+            if (depth > 0) {
+                progress.printf("[bench] threads=%d: prefilling a context of %d tokens%n", threads, depth);
+                append(depth);
+            }
+        }
+
+        /** Nanoseconds to prefill {@code n} random tokens after the context. */
+        long prompt(int n) {
+            cache.truncate(0, depth);
+            return append(n);
+        }
+
+        /** Nanoseconds to prefill {@code n} random tokens after what the cache holds. */
+        private long append(int n) {
+            int chunk = config.maxBatchTokens();
             int[][] toks = new int[(n + chunk - 1) / chunk][];
             for (int c = 0, from = 0; from < n; c++, from += chunk) {
                 int len = Math.min(chunk, n - from);
@@ -119,35 +160,37 @@ public final class DecoderBench {
                 }
             }
             long t0 = System.nanoTime();
-            for (int c = 0, from = 0; from < n; c++, from += chunk) {
-                int len = toks[c].length;
+            for (int[] tok : toks) {
+                int len = tok.length;
                 int[] pos = new int[len];
                 int start = cache.append(0, len);
                 for (int i = 0; i < len; i++) {
                     pos[i] = start + i;
                 }
-                d.step(toks[c], pos, new int[len], new int[] {len - 1});
+                decoder.step(tok, pos, new int[len], new int[] {len - 1});
             }
             return System.nanoTime() - t0;
         }
-    }
 
-    /** Nanoseconds to decode {@code n} tokens one by one from an empty cache. */
-    long generateOnce(int n) {
-        try (KvCache cache = newCache(n)) {
-            Decoder d = new Decoder(model, config, cache);
+        /** Nanoseconds to decode {@code n} tokens one by one after the context. */
+        long generate(int n) {
+            cache.truncate(0, depth);
             int[] tok = {rnd.nextInt(config.vocab())};
             int[] pos = new int[1];
             int[] seq = {0};
             int[] row = {0};
-            float[] logits = new float[config.vocab()];
             long t0 = System.nanoTime();
             for (int i = 0; i < n; i++) {
                 pos[0] = cache.append(0, 1);
-                d.step(tok, pos, seq, row, logits); // into one array: a decode step allocates nothing
+                decoder.step(tok, pos, seq, row, logits); // into one array: a decode step allocates nothing
                 tok[0] = rnd.nextInt(config.vocab());
             }
             return System.nanoTime() - t0;
+        }
+
+        @Override
+        public void close() {
+            cache.close();
         }
     }
 }

@@ -22,7 +22,8 @@ public final class LlamaBenchPeer {
 
     private LlamaBenchPeer() {}
 
-    public static Output run(Path exe, Path gguf, List<Integer> p, List<Integer> n, List<Integer> t, int reps) {
+    public static Output run(
+            Path exe, Path gguf, List<Integer> p, List<Integer> n, List<Integer> d, List<Integer> t, int reps) {
         if (!Files.isExecutable(exe)) {
             throw new FscException(
                     "--peer llama-bench=" + exe + ": not an executable file",
@@ -30,7 +31,7 @@ public final class LlamaBenchPeer {
         }
         List<String> cmd = new ArrayList<>(List.of(
                 exe.toString(), "-m", gguf.toString(), "-o", "md", "-r", Integer.toString(reps), "-t", join(t)));
-        cmd.addAll(List.of("-p", p.isEmpty() ? "0" : join(p), "-n", n.isEmpty() ? "0" : join(n)));
+        cmd.addAll(List.of("-p", p.isEmpty() ? "0" : join(p), "-n", n.isEmpty() ? "0" : join(n), "-d", join(d)));
         try {
             Process proc = new ProcessBuilder(cmd)
                     .redirectError(ProcessBuilder.Redirect.DISCARD)
