@@ -36,6 +36,9 @@ import javax.lang.model.element.Modifier;
  * nothing.
  */
 final class ControlFlowEmitter {
+    /** Staging buffers from this size on are reserved rather than allocated (see {@code staging}). */
+    static final long RESERVE_FROM = 1 << 20;
+
     private ControlFlowEmitter() {}
 
     /** Whether the node's own values are ones this emitter copies (whole bytes per element). */
@@ -126,13 +129,17 @@ final class ControlFlowEmitter {
             return name;
         }
 
-        /** A buffer of {@code v}'s size at the symbols' bounds, allocated once in the model's arena. */
+        /**
+         * A buffer of {@code v}'s size at the symbols' bounds, made once in the model's arena. A large
+         * one is reserved, not touched ({@code ActivationMemory}), so a call below the bounds backs
+         * only what it uses; a small one is allocated (a mapping per buffer would round it to a page).
+         */
         private String staging(String name, Value v) {
-            long bytes = ArenaSlots.byteSize(v).upperBound(ctx.graph().symbols());
-            return field(
-                    JavaTypes.MEMORY_SEGMENT,
-                    name,
-                    CodeBlock.of("$N.allocate($LL, 64)", ModelContext.ARENA, Math.max(bytes, 1)));
+            long bytes = Math.max(ArenaSlots.byteSize(v).upperBound(ctx.graph().symbols()), 1);
+            CodeBlock init = bytes >= RESERVE_FROM
+                    ? CodeBlock.of("$T.reserve($N, $LL)", JavaTypes.ACTIVATION_MEMORY, ModelContext.ARENA, bytes)
+                    : CodeBlock.of("$N.allocate($LL, 64)", ModelContext.ARENA, bytes);
+            return field(JavaTypes.MEMORY_SEGMENT, name, init);
         }
 
         private CodeBlock bytes(Value v) {

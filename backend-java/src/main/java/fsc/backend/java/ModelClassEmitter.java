@@ -30,6 +30,9 @@ final class ModelClassEmitter {
     /** Statements per generated helper method; a call or slice is well under 40 bytes of bytecode. */
     static final int CHUNK = 120;
 
+    /** The smallest page of the platforms fsc runs on: {@code ActivationMemory.reserve}'s alignment. */
+    static final int MIN_PAGE = 4096;
+
     /** The jar entry the generated class maps its weights from. */
     static final String WEIGHTS_ENTRY = fsc.runtime.JarLayout.WEIGHTS_ENTRY;
 
@@ -100,6 +103,7 @@ final class ModelClassEmitter {
             } else {
                 t.addMethod(runMethod(helpers));
             }
+            t.addMethod(arenaUsageMethod());
         }
         t.addMethod(closeMethod());
         t.addMethods(helpers);
@@ -263,7 +267,7 @@ final class ModelClassEmitter {
                 field(
                         JavaTypes.MEMORY_SEGMENT,
                         ModelContext.ACTIVATIONS,
-                        "Every activation, at the offsets of the memory plan; allocated once, owned by arena."),
+                        "Every activation, at the offsets of the memory plan; reserved once, owned by arena."),
                 field(segs, ModelContext.SLOT_BUF, "Per planned offset: its slice of the activations."),
                 field(segs, ModelContext.IN_BUF, "Per input: the caller's data for the current call."),
                 FieldSpec.builder(
@@ -324,14 +328,20 @@ final class ModelClassEmitter {
         List<CodeBlock> packs = ctx.packInits();
         int slots = ctx.plan().slotCount();
         MemoryPlan plan = ctx.plan().plan();
+        if (plan.alignment() > MIN_PAGE) {
+            // ActivationMemory.reserve aligns to a page; a plan asking for more would be misplaced.
+            throw new IllegalStateException(
+                    "plan-memory aligned to " + plan.alignment() + " bytes, above the page alignment " + MIN_PAGE);
+        }
         m.addStatement("this.$N = new $T[$L]", ModelContext.CONST_BUF, JavaTypes.MEMORY_SEGMENT, constants)
                 .addStatement("this.$N = new $T[$L]", ModelContext.PACKED, JavaTypes.MEMORY_SEGMENT, packs.size())
+                // Reserved, not touched: a call at sizes below the bounds backs only the pages it uses.
                 .addStatement(
-                        "this.$N = $N.allocate($LL, $L)",
+                        "this.$N = $T.reserve($N, $LL)",
                         ModelContext.ACTIVATIONS,
+                        JavaTypes.ACTIVATION_MEMORY,
                         ModelContext.ARENA,
-                        Math.max(plan.arenaBytes(), 1),
-                        plan.alignment())
+                        Math.max(plan.arenaBytes(), 1))
                 .addStatement("this.$N = new $T[$L]", ModelContext.SLOT_BUF, JavaTypes.MEMORY_SEGMENT, slots)
                 .addStatement(
                         "this.$N = new $T[$L]",
@@ -403,6 +413,16 @@ final class ModelClassEmitter {
                 .addModifiers(Modifier.PUBLIC)
                 .returns(ParameterizedTypeName.get(ClassName.get(List.class), ClassName.get(String.class)))
                 .addStatement("return $N", field)
+                .build();
+    }
+
+    /** {@code arenaUsage()}: the activations' reserved and resident bytes (synchronized with a call and close). */
+    private static MethodSpec arenaUsageMethod() {
+        return MethodSpec.methodBuilder("arenaUsage")
+                .addAnnotation(Override.class)
+                .addModifiers(Modifier.PUBLIC, Modifier.SYNCHRONIZED)
+                .returns(JavaTypes.ACTIVATION_MEMORY.nestedClass("Usage"))
+                .addStatement("return $T.usage($N)", JavaTypes.ACTIVATION_MEMORY, ModelContext.ACTIVATIONS)
                 .build();
     }
 
