@@ -94,7 +94,7 @@ public final class ActivationMemory {
      */
     public static long residentBytes(MemorySegment s) {
         Native n = Native.INSTANCE;
-        if (n == null || s.byteSize() == 0) {
+        if (n == null || !s.isNative() || s.byteSize() == 0) {
             return s.byteSize();
         }
         long page = n.page;
