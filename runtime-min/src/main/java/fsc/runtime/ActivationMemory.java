@@ -23,8 +23,10 @@ import java.lang.invoke.MethodHandle;
  * stay resident until {@code close()}, as ONNX Runtime's arena keeps what it grew to. The offsets
  * stay the static plan's, so a fixed-shape model does no extra work per call.
  *
- * <p>Where {@code mmap} cannot be called (not Linux or macOS, or native access denied) the arena is
- * an ordinary zero-filled {@link Arena#allocate}: correct, with every page touched.
+ * <p>Where {@code mmap} cannot be called (not Linux or macOS, or native access denied), and for
+ * arenas under {@link #RESERVE_FROM}, the arena is an ordinary zero-filled {@link Arena#allocate}:
+ * correct, with every page touched. Fixed-shape models do not call this at all (the generated
+ * constructor allocates: their first call touches every page anyway).
  */
 public final class ActivationMemory {
     private ActivationMemory() {}
@@ -36,20 +38,27 @@ public final class ActivationMemory {
     }
 
     /**
-     * A segment of {@code bytes} zero bytes, page-aligned, owned by {@code owner} (unmapped when it
-     * closes). Its pages are backed by RAM when first touched, where the platform allows.
+     * Below this size a reservation is an ordinary zero-filled allocation: zeroing 16 MiB costs a few
+     * milliseconds, while a cold JVM's first foreign downcall (linker and handle) costs 100-250 ms here.
+     */
+    public static final long RESERVE_FROM = 16L << 20;
+
+    /**
+     * A segment of {@code bytes} zero bytes, aligned to 64 bytes (to a page when reserved), owned by
+     * {@code owner} (unmapped when it closes). From {@link #RESERVE_FROM} bytes on its pages are
+     * backed by RAM when first touched, where the platform allows.
      *
      * @throws RuntimeFailure when the address space cannot be reserved (bounds far too large)
      */
     public static MemorySegment reserve(Arena owner, long bytes) {
         long size = Math.max(bytes, 1);
-        Native n = Native.INSTANCE;
-        if (n == null) {
+        if (size < RESERVE_FROM || Libc.MMAP == null) {
             return owner.allocate(size, 64);
         }
         MemorySegment at;
         try {
-            at = (MemorySegment) n.mmap.invokeExact(MemorySegment.NULL, size, PROT_READ | PROT_WRITE, n.flags, -1, 0L);
+            at = (MemorySegment)
+                    Libc.MMAP.invokeExact(MemorySegment.NULL, size, PROT_READ | PROT_WRITE, Libc.FLAGS, -1, 0L);
         } catch (Throwable t) {
             throw new IllegalStateException("mmap of the activation arena failed", t);
         }
@@ -60,24 +69,29 @@ public final class ActivationMemory {
                             + " symbols' bounds); compile with smaller --bound values",
                     size / 1e6));
         }
-        MethodHandle munmap = n.munmap;
-        return at.reinterpret(size, owner, seg -> {
-            try {
-                int rc = (int) munmap.invokeExact(MemorySegment.ofAddress(seg.address()), size);
-                if (rc != 0) {
-                    throw new IllegalStateException("munmap of the activation arena failed: " + rc);
-                }
-            } catch (RuntimeException | Error e) {
-                throw e;
-            } catch (Throwable t) {
-                throw new IllegalStateException("munmap of the activation arena failed", t);
-            }
-        });
+        return at.reinterpret(size, owner, seg -> unmap(seg.address(), size));
     }
 
-    /** Whether {@link #reserve} leaves pages untouched here (false: a zero-filled allocation). */
+    private static void unmap(long address, long size) {
+        MethodHandle munmap = Unmap.MUNMAP;
+        if (munmap == null) {
+            throw new IllegalStateException("libc has mmap but no munmap for the activation arena");
+        }
+        try {
+            int rc = (int) munmap.invokeExact(MemorySegment.ofAddress(address), size);
+            if (rc != 0) {
+                throw new IllegalStateException("munmap of the activation arena failed: " + rc);
+            }
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("munmap of the activation arena failed", t);
+        }
+    }
+
+    /** Whether {@link #reserve} leaves the pages of a large arena untouched here. */
     public static boolean lazy() {
-        return Native.INSTANCE != null;
+        return Libc.MMAP != null;
     }
 
     /** The arena's size and its resident bytes now. */
@@ -90,14 +104,14 @@ public final class ActivationMemory {
 
     /**
      * Bytes of the pages under {@code s} that are resident in RAM now ({@code mincore}), counted in
-     * whole pages; where that cannot be asked, all of {@code s} (the zero-filled fallback touched it).
+     * whole pages; where that cannot be asked, all of {@code s}.
      */
     public static long residentBytes(MemorySegment s) {
-        Native n = Native.INSTANCE;
-        if (n == null || !s.isNative() || s.byteSize() == 0) {
+        MethodHandle mincore = Residency.MINCORE;
+        if (mincore == null || !s.isNative() || s.byteSize() == 0) {
             return s.byteSize();
         }
-        long page = n.page;
+        long page = Residency.PAGE;
         long start = s.address() & -page;
         long end = s.address() + s.byteSize();
         long pages = (end - start + page - 1) / page;
@@ -108,7 +122,7 @@ public final class ActivationMemory {
             MemorySegment vec = scratch.allocate(Math.min(pages, chunkPages));
             for (long p = 0; p < pages; p += chunkPages) {
                 long count = Math.min(chunkPages, pages - p);
-                int rc = (int) n.mincore.invokeExact(MemorySegment.ofAddress(start + p * page), count * page, vec);
+                int rc = (int) mincore.invokeExact(MemorySegment.ofAddress(start + p * page), count * page, vec);
                 if (rc != 0) {
                     throw new IllegalStateException("mincore over the activation arena failed: " + rc);
                 }
@@ -126,25 +140,18 @@ public final class ActivationMemory {
 
     private static final int PROT_READ = 1, PROT_WRITE = 2;
 
-    /** libc's mmap, munmap, mincore and page size, or null where they are not reachable. */
-    private record Native(MethodHandle mmap, MethodHandle munmap, MethodHandle mincore, long page, int flags) {
-        static final Native INSTANCE = load();
+    /**
+     * libc's mmap and the platform's flags, or null where they are not reachable. Each handle has
+     * its own holder class so a model links only what it uses: mmap when it opens, munmap when it
+     * closes, mincore when asked for its usage.
+     */
+    private static final class Libc {
+        /** MAP_PRIVATE | MAP_ANONYMOUS (| MAP_NORESERVE on Linux: no commit charge for the bound). */
+        static final int FLAGS = flags();
 
-        private static Native load() {
-            // MAP_PRIVATE | MAP_ANONYMOUS (| MAP_NORESERVE on Linux: no commit charge for the bound).
-            String os = System.getProperty("os.name", "");
-            int flags;
-            if (os.startsWith("Linux")) {
-                flags = 0x02 | 0x20 | 0x4000;
-            } else if (os.startsWith("Mac")) {
-                flags = 0x02 | 0x1000;
-            } else {
-                return null;
-            }
-            try {
-                Linker linker = Linker.nativeLinker();
-                MethodHandle mmap = libc(
-                        linker,
+        static final MethodHandle MMAP = FLAGS == 0
+                ? null
+                : handle(
                         "mmap",
                         FunctionDescriptor.of(
                                 ValueLayout.ADDRESS,
@@ -154,32 +161,54 @@ public final class ActivationMemory {
                                 ValueLayout.JAVA_INT,
                                 ValueLayout.JAVA_INT,
                                 ValueLayout.JAVA_LONG));
-                MethodHandle munmap = libc(
-                        linker,
-                        "munmap",
-                        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
-                MethodHandle mincore = libc(
-                        linker,
-                        "mincore",
-                        FunctionDescriptor.of(
-                                ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS));
-                MethodHandle pageSize = libc(linker, "getpagesize", FunctionDescriptor.of(ValueLayout.JAVA_INT));
-                long page = (int) pageSize.invokeExact();
-                if (page <= 0 || Long.bitCount(page) != 1) {
-                    return null;
-                }
-                return new Native(mmap, munmap, mincore, page, flags);
+
+        private static int flags() {
+            String os = System.getProperty("os.name", "");
+            if (os.startsWith("Linux")) {
+                return 0x02 | 0x20 | 0x4000;
+            }
+            if (os.startsWith("Mac")) {
+                return 0x02 | 0x1000;
+            }
+            return 0;
+        }
+
+        /** A downcall to libc's {@code name}, or null (native access denied, no such symbol). */
+        static MethodHandle handle(String name, FunctionDescriptor fd) {
+            try {
+                Linker linker = Linker.nativeLinker();
+                return linker.defaultLookup()
+                        .find(name)
+                        .map(symbol -> linker.downcallHandle(symbol, fd))
+                        .orElse(null);
             } catch (Throwable t) {
-                // Native access denied (--illegal-native-access=deny) or no such symbol: allocate instead.
+                // --illegal-native-access=deny, or no linker on this platform: allocate instead.
                 return null;
             }
         }
+    }
 
-        private static MethodHandle libc(Linker linker, String name, FunctionDescriptor fd) {
-            MemorySegment symbol = linker.defaultLookup()
-                    .find(name)
-                    .orElseThrow(() -> new IllegalStateException("libc has no " + name));
-            return linker.downcallHandle(symbol, fd);
+    private static final class Unmap {
+        static final MethodHandle MUNMAP = Libc.handle(
+                "munmap", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+    }
+
+    private static final class Residency {
+        static final MethodHandle MINCORE = Libc.FLAGS == 0
+                ? null
+                : Libc.handle(
+                        "mincore",
+                        FunctionDescriptor.of(
+                                ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS));
+        static final long PAGE = pageSize();
+
+        private static long pageSize() {
+            MethodHandle h = Libc.handle("getpagesize", FunctionDescriptor.of(ValueLayout.JAVA_INT));
+            try {
+                return h == null ? 4096 : (int) h.invokeExact();
+            } catch (Throwable t) {
+                return 4096;
+            }
         }
     }
 }

@@ -36,8 +36,6 @@ import javax.lang.model.element.Modifier;
  * nothing.
  */
 final class ControlFlowEmitter {
-    /** Staging buffers from this size on are reserved rather than allocated (see {@code staging}). */
-    static final long RESERVE_FROM = 1 << 20;
 
     private ControlFlowEmitter() {}
 
@@ -130,15 +128,15 @@ final class ControlFlowEmitter {
         }
 
         /**
-         * A buffer of {@code v}'s size at the symbols' bounds, made once in the model's arena. A large
-         * one is reserved, not touched ({@code ActivationMemory}), so a call below the bounds backs
-         * only what it uses; a small one is allocated (a mapping per buffer would round it to a page).
+         * A buffer of {@code v}'s size at the symbols' bounds, made once in the model's arena. With
+         * symbolic sizes it is reserved ({@code ActivationMemory}, which allocates small ones), so a
+         * call below the bounds backs only what it uses.
          */
         private String staging(String name, Value v) {
             long bytes = Math.max(ArenaSlots.byteSize(v).upperBound(ctx.graph().symbols()), 1);
-            CodeBlock init = bytes >= RESERVE_FROM
-                    ? CodeBlock.of("$T.reserve($N, $LL)", JavaTypes.ACTIVATION_MEMORY, ModelContext.ARENA, bytes)
-                    : CodeBlock.of("$N.allocate($LL, 64)", ModelContext.ARENA, bytes);
+            CodeBlock init = ArenaSlots.byteSize(v).isFixed()
+                    ? CodeBlock.of("$N.allocate($LL, 64)", ModelContext.ARENA, bytes)
+                    : CodeBlock.of("$T.reserve($N, $LL)", JavaTypes.ACTIVATION_MEMORY, ModelContext.ARENA, bytes);
             return field(JavaTypes.MEMORY_SEGMENT, name, init);
         }
 

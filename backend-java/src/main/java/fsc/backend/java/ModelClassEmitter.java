@@ -30,9 +30,6 @@ final class ModelClassEmitter {
     /** Statements per generated helper method; a call or slice is well under 40 bytes of bytecode. */
     static final int CHUNK = 120;
 
-    /** The smallest page of the platforms fsc runs on: {@code ActivationMemory.reserve}'s alignment. */
-    static final int MIN_PAGE = 4096;
-
     /** The jar entry the generated class maps its weights from. */
     static final String WEIGHTS_ENTRY = fsc.runtime.JarLayout.WEIGHTS_ENTRY;
 
@@ -328,20 +325,14 @@ final class ModelClassEmitter {
         List<CodeBlock> packs = ctx.packInits();
         int slots = ctx.plan().slotCount();
         MemoryPlan plan = ctx.plan().plan();
-        if (plan.alignment() > MIN_PAGE) {
-            // ActivationMemory.reserve aligns to a page; a plan asking for more would be misplaced.
+        if (plan.alignment() > 64) {
+            // The arena is aligned to 64 bytes (a page when reserved); a plan asking for more would be misplaced.
             throw new IllegalStateException(
-                    "plan-memory aligned to " + plan.alignment() + " bytes, above the page alignment " + MIN_PAGE);
+                    "plan-memory aligned to " + plan.alignment() + " bytes, above the arena's 64");
         }
         m.addStatement("this.$N = new $T[$L]", ModelContext.CONST_BUF, JavaTypes.MEMORY_SEGMENT, constants)
                 .addStatement("this.$N = new $T[$L]", ModelContext.PACKED, JavaTypes.MEMORY_SEGMENT, packs.size())
-                // Reserved, not touched: a call at sizes below the bounds backs only the pages it uses.
-                .addStatement(
-                        "this.$N = $T.reserve($N, $LL)",
-                        ModelContext.ACTIVATIONS,
-                        JavaTypes.ACTIVATION_MEMORY,
-                        ModelContext.ARENA,
-                        Math.max(plan.arenaBytes(), 1))
+                .addStatement("this.$N = $L", ModelContext.ACTIVATIONS, activations(plan.arenaBytes()))
                 .addStatement("this.$N = new $T[$L]", ModelContext.SLOT_BUF, JavaTypes.MEMORY_SEGMENT, slots)
                 .addStatement(
                         "this.$N = new $T[$L]",
@@ -382,6 +373,18 @@ final class ModelClassEmitter {
             m.addStatement("this.$N = new Object[$L]", ModelContext.CONTAINERS, ctx.containerCount());
         }
         return m.build();
+    }
+
+    /**
+     * The activations' memory. With symbolic sizes it is reserved, not touched, so a call below the
+     * bounds backs only the pages it uses (docs/DECISIONS.md); a fixed-shape model touches all of it
+     * at its first call, so it keeps the plain zero-filled allocation (no foreign call at start-up).
+     */
+    private CodeBlock activations(long arenaBytes) {
+        long bytes = Math.max(arenaBytes, 1);
+        return graph.symbols().isEmpty()
+                ? CodeBlock.of("$N.allocate($LL, 64)", ModelContext.ARENA, bytes)
+                : CodeBlock.of("$T.reserve($N, $LL)", JavaTypes.ACTIVATION_MEMORY, ModelContext.ARENA, bytes);
     }
 
     /**
