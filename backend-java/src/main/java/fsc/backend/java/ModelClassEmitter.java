@@ -264,7 +264,7 @@ final class ModelClassEmitter {
                 field(
                         JavaTypes.MEMORY_SEGMENT,
                         ModelContext.ACTIVATIONS,
-                        "Every activation, at the offsets of the memory plan; reserved once, owned by arena."),
+                        "Every activation, at the offsets of the memory plan; made once, owned by arena."),
                 field(segs, ModelContext.SLOT_BUF, "Per planned offset: its slice of the activations."),
                 field(segs, ModelContext.IN_BUF, "Per input: the caller's data for the current call."),
                 FieldSpec.builder(
