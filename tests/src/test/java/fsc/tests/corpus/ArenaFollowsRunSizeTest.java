@@ -67,8 +67,9 @@ class ArenaFollowsRunSizeTest {
                 // What a call at this size needs: conv1's map (16 channels) and the output (8, stride 2).
                 long needs = (16 * hw[0] * hw[1] + 8 * ((hw[0] + 1) / 2) * ((hw[1] + 1) / 2)) * 4;
                 assertTrue(resident >= needs, "resident " + resident + " < " + needs);
+                // Far below the bound, with room for 2 MB huge pages where transparent huge pages are "always".
                 assertTrue(
-                        resident < reserved / 100, hw[0] + "x" + hw[1] + ": resident " + resident + " of " + reserved);
+                        resident < reserved / 50, hw[0] + "x" + hw[1] + ": resident " + resident + " of " + reserved);
             }
             // A bigger-than-ever size within the bounds: more pages, same offsets, still ORT's numbers.
             long[] big = {2, 3, 300, 200};
@@ -119,7 +120,8 @@ class ArenaFollowsRunSizeTest {
             for (long[] hw : new long[][] {{64, 96}, {128, 128}}) {
                 assertMatchesOrt(ort, fsc, new long[] {1, 3, hw[0], hw[1]}, 7, 1e-4);
                 long resident = fsc.arenaUsage().residentBytes();
-                assertTrue(resident < 64L << 20, hw[0] + "x" + hw[1] + ": resident " + resident + " of " + reserved);
+                // 13.8 MB at 320×320 here; 128 MB leaves room for a 2 MB huge page per slot.
+                assertTrue(resident < 128L << 20, hw[0] + "x" + hw[1] + ": resident " + resident + " of " + reserved);
             }
         }
     }
