@@ -40,6 +40,16 @@ public interface CompiledModel extends AutoCloseable {
         return new java.util.LinkedHashMap<>(run(tensors));
     }
 
+    /**
+     * The activation arena's size (the memory plan at the symbols' bounds) and the bytes of it resident
+     * in RAM now, which follow the largest sizes run so far ({@link ActivationMemory}). A diagnostic
+     * (it asks the kernel page by page), not for a per-call path. {@link ActivationMemory.Usage#NONE}
+     * for a model without a host arena.
+     */
+    default ActivationMemory.Usage arenaUsage() {
+        return ActivationMemory.Usage.NONE;
+    }
+
     /** Releases the arena, mapped weights and worker threads. */
     @Override
     void close();

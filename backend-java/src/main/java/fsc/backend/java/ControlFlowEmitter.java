@@ -36,6 +36,7 @@ import javax.lang.model.element.Modifier;
  * nothing.
  */
 final class ControlFlowEmitter {
+
     private ControlFlowEmitter() {}
 
     /** Whether the node's own values are ones this emitter copies (whole bytes per element). */
@@ -126,13 +127,17 @@ final class ControlFlowEmitter {
             return name;
         }
 
-        /** A buffer of {@code v}'s size at the symbols' bounds, allocated once in the model's arena. */
+        /**
+         * A buffer of {@code v}'s size at the symbols' bounds, made once in the model's arena. With
+         * symbolic sizes it is reserved ({@code ActivationMemory}, which allocates small ones), so a
+         * call below the bounds backs only what it uses.
+         */
         private String staging(String name, Value v) {
-            long bytes = ArenaSlots.byteSize(v).upperBound(ctx.graph().symbols());
-            return field(
-                    JavaTypes.MEMORY_SEGMENT,
-                    name,
-                    CodeBlock.of("$N.allocate($LL, 64)", ModelContext.ARENA, Math.max(bytes, 1)));
+            long bytes = Math.max(ArenaSlots.byteSize(v).upperBound(ctx.graph().symbols()), 1);
+            CodeBlock init = ArenaSlots.byteSize(v).isFixed()
+                    ? CodeBlock.of("$N.allocate($LL, 64)", ModelContext.ARENA, bytes)
+                    : CodeBlock.of("$T.reserve($N, $LL)", JavaTypes.ACTIVATION_MEMORY, ModelContext.ARENA, bytes);
+            return field(JavaTypes.MEMORY_SEGMENT, name, init);
         }
 
         private CodeBlock bytes(Value v) {

@@ -24,6 +24,7 @@ final class JavaTypes {
     static final ClassName RUNTIME_FAILURE = ClassName.get(RUNTIME, "RuntimeFailure");
     static final ClassName ARTIFACT_MAIN = ClassName.get(RUNTIME, "ArtifactMain");
     static final ClassName PARALLELISM = ClassName.get(RUNTIME, "Parallelism");
+    static final ClassName ACTIVATION_MEMORY = ClassName.get(RUNTIME, "ActivationMemory");
     static final ClassName RANGE_BODY = PARALLELISM.nestedClass("IntRangeBody");
     static final ClassName WEIGHTS_FILE = ClassName.get(RUNTIME, "WeightsFile");
     static final ClassName JAR_LAYOUT = ClassName.get(RUNTIME, "JarLayout");

@@ -100,6 +100,7 @@ final class ModelClassEmitter {
             } else {
                 t.addMethod(runMethod(helpers));
             }
+            t.addMethod(arenaUsageMethod());
         }
         t.addMethod(closeMethod());
         t.addMethods(helpers);
@@ -263,7 +264,7 @@ final class ModelClassEmitter {
                 field(
                         JavaTypes.MEMORY_SEGMENT,
                         ModelContext.ACTIVATIONS,
-                        "Every activation, at the offsets of the memory plan; allocated once, owned by arena."),
+                        "Every activation, at the offsets of the memory plan; made once, owned by arena."),
                 field(segs, ModelContext.SLOT_BUF, "Per planned offset: its slice of the activations."),
                 field(segs, ModelContext.IN_BUF, "Per input: the caller's data for the current call."),
                 FieldSpec.builder(
@@ -324,14 +325,14 @@ final class ModelClassEmitter {
         List<CodeBlock> packs = ctx.packInits();
         int slots = ctx.plan().slotCount();
         MemoryPlan plan = ctx.plan().plan();
+        if (plan.alignment() > 64) {
+            // The arena is aligned to 64 bytes (a page when reserved); a plan asking for more would be misplaced.
+            throw new IllegalStateException(
+                    "plan-memory aligned to " + plan.alignment() + " bytes, above the arena's 64");
+        }
         m.addStatement("this.$N = new $T[$L]", ModelContext.CONST_BUF, JavaTypes.MEMORY_SEGMENT, constants)
                 .addStatement("this.$N = new $T[$L]", ModelContext.PACKED, JavaTypes.MEMORY_SEGMENT, packs.size())
-                .addStatement(
-                        "this.$N = $N.allocate($LL, $L)",
-                        ModelContext.ACTIVATIONS,
-                        ModelContext.ARENA,
-                        Math.max(plan.arenaBytes(), 1),
-                        plan.alignment())
+                .addStatement("this.$N = $L", ModelContext.ACTIVATIONS, activations(plan.arenaBytes()))
                 .addStatement("this.$N = new $T[$L]", ModelContext.SLOT_BUF, JavaTypes.MEMORY_SEGMENT, slots)
                 .addStatement(
                         "this.$N = new $T[$L]",
@@ -375,6 +376,18 @@ final class ModelClassEmitter {
     }
 
     /**
+     * The activations' memory. With symbolic sizes it is reserved, not touched, so a call below the
+     * bounds backs only the pages it uses (docs/DECISIONS.md); a fixed-shape model touches all of it
+     * at its first call, so it keeps the plain zero-filled allocation (no foreign call at start-up).
+     */
+    private CodeBlock activations(long arenaBytes) {
+        long bytes = Math.max(arenaBytes, 1);
+        return graph.symbols().isEmpty()
+                ? CodeBlock.of("$N.allocate($LL, 64)", ModelContext.ARENA, bytes)
+                : CodeBlock.of("$T.reserve($N, $LL)", JavaTypes.ACTIVATION_MEMORY, ModelContext.ARENA, bytes);
+    }
+
+    /**
      * Splits {@code statements} into helper methods of {@link #CHUNK} statements and returns the calls,
      * so no generated method grows past the JIT's size limit however large the graph.
      */
@@ -403,6 +416,16 @@ final class ModelClassEmitter {
                 .addModifiers(Modifier.PUBLIC)
                 .returns(ParameterizedTypeName.get(ClassName.get(List.class), ClassName.get(String.class)))
                 .addStatement("return $N", field)
+                .build();
+    }
+
+    /** {@code arenaUsage()}: the activations' reserved and resident bytes (synchronized with a call and close). */
+    private static MethodSpec arenaUsageMethod() {
+        return MethodSpec.methodBuilder("arenaUsage")
+                .addAnnotation(Override.class)
+                .addModifiers(Modifier.PUBLIC, Modifier.SYNCHRONIZED)
+                .returns(JavaTypes.ACTIVATION_MEMORY.nestedClass("Usage"))
+                .addStatement("return $T.usage($N)", JavaTypes.ACTIVATION_MEMORY, ModelContext.ACTIVATIONS)
                 .build();
     }
 
