@@ -737,4 +737,19 @@ public final class Assembler {
             emit(imm);
         }
     }
+
+    // Forms added for the Q8_K prefill GEMM.
+
+    /**
+     * {@code vpdpbusd acc, u8, dword mem{1to16}} (AVX512_VNNI): the four signed bytes at {@code mem}
+     * repeated to every lane, each lane's four products with its unsigned bytes of {@code u8} added.
+     */
+    public void vpdpbusdBroadcast(int acc, int u8, Mem s8) {
+        evexBroadcast(PP_66, MAP_0F38, 0x50, acc, u8, s8, 0);
+    }
+
+    /** {@code vpdpwssd acc, a, dword mem{1to16}} (AVX512_VNNI): two signed words at {@code mem} to every lane. */
+    public void vpdpwssdBroadcast(int acc, int a, Mem b) {
+        evexBroadcast(PP_66, MAP_0F38, 0x52, acc, a, b, 0);
+    }
 }
