@@ -1,6 +1,7 @@
 package fsc.runtime.quant;
 
 import fsc.runtime.x86.Q8KGemmKernels;
+import fsc.runtime.x86.Q8KUnpackKernels;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -27,6 +28,9 @@ import java.util.Objects;
 public final class Q8KPanelGemm {
     /** The machine-code kernels, or {@code null} where they cannot run (then callers take another path). */
     static final Q8KGemmKernels NATIVE = Q8KGemmKernels.loadIfSupported();
+
+    /** The machine-code unpacking of whole panels, or {@code null} (then the Java loops below unpack). */
+    static final Q8KUnpackKernels UNPACK = NATIVE == null ? null : Q8KUnpackKernels.loadIfSupported();
 
     /** Weight rows per panel. */
     public static final int ROWS = Q8KGemmKernels.ROWS;
@@ -91,6 +95,7 @@ public final class Q8KPanelGemm {
         private MemorySegment panel = MemorySegment.NULL;
         private MemorySegment out = MemorySegment.NULL;
         private final MemorySegment params = Arena.ofAuto().allocate(8L * Q8KGemmKernels.PARAMS, 64);
+        private final MemorySegment unpackParams = Arena.ofAuto().allocate(8L * Q8KUnpackKernels.PARAMS, 64);
     }
 
     /**
@@ -122,17 +127,7 @@ public final class Q8KPanelGemm {
             s.panel = Arena.ofAuto().allocate(panelBytes, 64);
         }
         MemorySegment p = s.panel;
-        if (count < ROWS) {
-            p.asSlice(0, panelBytes).fill((byte) 0); // rows past n: zero quants, scales and d give zeros
-        }
-        for (int r = 0; r < count; r++) {
-            long at = (row0 + r) * rowBytes;
-            if (kind == Q8KGemmKernels.Q4_K) {
-                unpackQ4K(w, at, blocks, p, r);
-            } else {
-                unpackQ6K(w, at, blocks, p, r);
-            }
-        }
+        unpack(kind, w, rowBytes, row0, count, blocks, p, s, true);
         long yAt;
         long yStep;
         if (count == ROWS) {
@@ -170,6 +165,48 @@ public final class Q8KPanelGemm {
         if (count < ROWS) {
             for (int t = 0; t < tokens; t++) {
                 MemorySegment.copy(s.out, 4L * ROWS * t, y, yOffset + 4L * ((long) t * n + row0), 4L * count);
+            }
+        }
+    }
+
+    /**
+     * Weight rows {@code row0 .. row0 + count} (rows {@code rowBytes} apart in {@code w}) into panel
+     * {@code p} of {@code kind}: a whole panel by {@link Q8KUnpackKernels} when {@code allowNative}
+     * and they run, else (and for a partial panel, whose missing rows become zeros) by the Java loops,
+     * which are the kernels' reference.
+     */
+    static void unpack(
+            int kind,
+            MemorySegment w,
+            long rowBytes,
+            int row0,
+            int count,
+            int blocks,
+            MemorySegment p,
+            Scratch s,
+            boolean allowNative) {
+        long panelBytes = (long) blocks * Q8KGemmKernels.panelBlock(kind);
+        if (count == ROWS && allowNative && UNPACK != null && w.isNative() && p.isNative()) {
+            Objects.checkFromToIndex(row0 * rowBytes, (row0 + ROWS) * rowBytes, w.byteSize());
+            Objects.checkFromToIndex(0, panelBytes, p.byteSize());
+            MemorySegment up = s.unpackParams;
+            up.setAtIndex(ValueLayout.JAVA_LONG, Q8KUnpackKernels.W, w.address() + row0 * rowBytes);
+            up.setAtIndex(ValueLayout.JAVA_LONG, Q8KUnpackKernels.ROW_BYTES, rowBytes);
+            up.setAtIndex(ValueLayout.JAVA_LONG, Q8KUnpackKernels.BLOCKS, blocks);
+            up.setAtIndex(ValueLayout.JAVA_LONG, Q8KUnpackKernels.PANEL, p.address());
+            up.setAtIndex(ValueLayout.JAVA_LONG, Q8KUnpackKernels.CONSTS, UNPACK.constants());
+            UNPACK.run(kind, up.address());
+            return;
+        }
+        if (count < ROWS) {
+            p.asSlice(0, panelBytes).fill((byte) 0); // rows past n: zero quants, scales and d give zeros
+        }
+        for (int r = 0; r < count; r++) {
+            long at = (row0 + r) * rowBytes;
+            if (kind == Q8KGemmKernels.Q4_K) {
+                unpackQ4K(w, at, blocks, p, r);
+            } else {
+                unpackQ6K(w, at, blocks, p, r);
             }
         }
     }

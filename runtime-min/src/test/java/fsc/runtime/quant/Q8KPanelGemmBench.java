@@ -55,7 +55,8 @@ class Q8KPanelGemmBench {
                 "VNNI peak (12 independent vpdpbusd zmm): registers %.1f GOP/s, broadcast memory operand %.1f GOP/s (medians)\n\n",
                 peak[0],
                 peak[1]));
-        md.append("| weights | n x k | variant | ms median | ms best | GOP/s median | of peak | speed-up over before |\n");
+        md.append(
+                "| weights | n x k | variant | ms median | ms best | GOP/s median | of peak | speed-up over before |\n");
         md.append("|---|---|---|---|---|---|---|---|\n");
         for (GgmlType type : new GgmlType[] {GgmlType.Q4_K, GgmlType.Q6_K}) {
             for (int[] shape : new int[][] {{2048, 2048}, {5632, 2048}, {2048, 5632}}) {
@@ -149,8 +150,10 @@ class Q8KPanelGemmBench {
 
     /** Medians of GOP/s of the register and broadcast-memory {@code vpdpbusd} loops. */
     private static double[] peak(int reps) throws Throwable {
-        MethodHandle registers = ExecutableMemory.link(peakCode(false), FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
-        MethodHandle memory = ExecutableMemory.link(peakCode(true), FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
+        MethodHandle registers = ExecutableMemory.link(
+                peakCode(false), FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
+        MethodHandle memory = ExecutableMemory.link(
+                peakCode(true), FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
         MemorySegment buf = Arena.ofAuto().allocate(4096, 64);
         long iterations = 2_000_000;
         double[][] gops = new double[2][reps];

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import fsc.runtime.x86.CpuFeatures;
+import fsc.runtime.x86.Q8KGemmKernels;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -117,6 +118,43 @@ class Q8KPanelGemmTest {
                 tested++;
             }
             assertTrue(tested > 0, "no Q4_K/Q6_K tensor in the file");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(
+            value = GgmlType.class,
+            names = {"Q4_K", "Q6_K"})
+    void machineCodeUnpackingWritesTheJavaLoopsBytes(GgmlType type) {
+        Assumptions.assumeTrue(Q8KPanelGemm.UNPACK != null, "needs AVX-512 VNNI");
+        int kind = type == GgmlType.Q4_K ? Q8KGemmKernels.Q4_K : Q8KGemmKernels.Q6_K;
+        Random rnd = new Random(23 + type.ordinal());
+        Q8KPanelGemm.Scratch scratch = new Q8KPanelGemm.Scratch();
+        try (Arena arena = Arena.ofConfined()) {
+            for (int blocks : new int[] {1, 3, 11}) {
+                int k = 256 * blocks;
+                int n = 35;
+                long rowBytes = type.bytesFor(k);
+                MemorySegment packed = RandomWeights.of(arena, type, n, k, rnd);
+                MemorySegment w = arena.allocate(packed.byteSize() + 3, 64).asSlice(3, packed.byteSize());
+                MemorySegment.copy(packed, 0, w, 0, packed.byteSize());
+                // Scale factors at the edges of f16: subnormal, negative, largest, zero.
+                short[] edges = {0x0001, (short) 0x83ff, 0x7bff, 0, (short) 0x8000, 0x0400};
+                for (int i = 0; i < edges.length; i++) {
+                    long at = (long) i * type.blockBytes() + (type == GgmlType.Q4_K ? 2L * (i % 2) : 208);
+                    w.set(ValueLayout.JAVA_SHORT_UNALIGNED, at, edges[i]);
+                }
+                long panelBytes = (long) blocks * Q8KGemmKernels.panelBlock(kind);
+                MemorySegment fromJava = arena.allocate(panelBytes, 64);
+                MemorySegment fromCode = arena.allocate(panelBytes, 64);
+                for (int row0 : new int[] {0, 1, n - Q8KPanelGemm.ROWS}) {
+                    fromCode.fill((byte) 0x55);
+                    Q8KPanelGemm.unpack(kind, w, rowBytes, row0, Q8KPanelGemm.ROWS, blocks, fromJava, scratch, false);
+                    Q8KPanelGemm.unpack(kind, w, rowBytes, row0, Q8KPanelGemm.ROWS, blocks, fromCode, scratch, true);
+                    long differs = fromJava.mismatch(fromCode);
+                    assertEquals(-1, differs, type + " k=" + k + " rows from " + row0 + ": first different byte");
+                }
+            }
         }
     }
 
