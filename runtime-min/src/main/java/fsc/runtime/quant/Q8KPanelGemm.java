@@ -16,10 +16,12 @@ import java.util.Objects;
  *
  * <p>A panel is unpacked once per call into the kernels' layout: the quants as unsigned bytes, four
  * of one row's consecutive values per int32 lane, {@code [k/4][16 rows][4]}; the sub-block scales
- * (and Q4_K's mins) as integers per row; {@code d} (and {@code dmin}) as floats per row. Unpacking
- * costs a few integer operations per four weights, paid once for all tokens of the prompt: the
- * kernel then reads the panel from cache for every run of up to {@value Q8KGemmKernels#MAX_TOKENS}
- * tokens. The activation is laid out once per matmul ({@link Activations#prepare}).
+ * (and Q4_K's mins) as integers per row; {@code d} (and {@code dmin}) as floats per row. A whole
+ * panel is unpacked in machine code ({@link Q8KUnpackKernels}: about 0.2 vector instructions per
+ * weight; the Java loops here, over a cycle per weight, took 40% of the GEMM's time at 128 tokens),
+ * a partial one by the Java loops, which are the kernels' reference. The GEMM kernel then reads the
+ * panel from cache for every run of up to {@value Q8KGemmKernels#MAX_TOKENS} tokens. The activation
+ * is laid out once per matmul ({@link Activations#prepare}).
  *
  * <p>Rows of different panels are independent, so callers split panels between threads; a thread
  * keeps its panel and parameter block in a {@link Scratch}, and a steady-state call allocates
