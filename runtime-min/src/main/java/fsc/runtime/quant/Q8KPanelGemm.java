@@ -143,31 +143,41 @@ public final class Q8KPanelGemm {
             yAt = s.out.address();
             yStep = 4L * ROWS;
         }
+        multiply(kind, p, x, s, yAt, yStep, Q8KGemmKernels.MAX_TOKENS);
+        if (count < ROWS) {
+            for (int t = 0; t < tokens; t++) {
+                MemorySegment.copy(s.out, 4L * ROWS * t, y, yOffset + 4L * ((long) t * n + row0), 4L * count);
+            }
+        }
+    }
+
+    /**
+     * The unpacked panel {@code p} of {@code kind} times every token of {@code x}, 16 floats per token
+     * from address {@code yAt}, {@code yStep} bytes apart: runs of {@code run} tokens (at most {@link
+     * Q8KGemmKernels#MAX_TOKENS}; fewer only to measure), then one run of the rest.
+     */
+    static void multiply(int kind, MemorySegment p, Activations x, Scratch s, long yAt, long yStep, int run) {
+        int tokens = x.rows;
         MemorySegment params = s.params;
         params.setAtIndex(ValueLayout.JAVA_LONG, Q8KGemmKernels.W, p.address());
         params.setAtIndex(ValueLayout.JAVA_LONG, Q8KGemmKernels.X_STEP, (long) tokens * Q8KGemmKernels.X_BLOCK);
-        params.setAtIndex(ValueLayout.JAVA_LONG, Q8KGemmKernels.BLOCKS, blocks);
+        params.setAtIndex(ValueLayout.JAVA_LONG, Q8KGemmKernels.BLOCKS, x.blocks);
         params.setAtIndex(ValueLayout.JAVA_LONG, Q8KGemmKernels.Y_STEP, yStep);
-        int full = tokens / Q8KGemmKernels.MAX_TOKENS;
-        int rest = tokens % Q8KGemmKernels.MAX_TOKENS;
+        int full = tokens / run;
+        int rest = tokens % run;
         if (full > 0) {
             params.setAtIndex(ValueLayout.JAVA_LONG, Q8KGemmKernels.X, x.mem.address());
             params.setAtIndex(ValueLayout.JAVA_LONG, Q8KGemmKernels.Y, yAt);
             params.setAtIndex(ValueLayout.JAVA_LONG, Q8KGemmKernels.TOKEN_BLOCKS, full);
-            NATIVE.run(kind, Q8KGemmKernels.MAX_TOKENS, params.address());
+            NATIVE.run(kind, run, params.address());
         }
         if (rest > 0) {
-            int t0 = full * Q8KGemmKernels.MAX_TOKENS;
+            int t0 = full * run;
             params.setAtIndex(
                     ValueLayout.JAVA_LONG, Q8KGemmKernels.X, x.mem.address() + (long) t0 * Q8KGemmKernels.X_BLOCK);
             params.setAtIndex(ValueLayout.JAVA_LONG, Q8KGemmKernels.Y, yAt + t0 * yStep);
             params.setAtIndex(ValueLayout.JAVA_LONG, Q8KGemmKernels.TOKEN_BLOCKS, 1);
             NATIVE.run(kind, rest, params.address());
-        }
-        if (count < ROWS) {
-            for (int t = 0; t < tokens; t++) {
-                MemorySegment.copy(s.out, 4L * ROWS * t, y, yOffset + 4L * ((long) t * n + row0), 4L * count);
-            }
         }
     }
 

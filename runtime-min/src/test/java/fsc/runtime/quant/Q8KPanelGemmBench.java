@@ -77,10 +77,16 @@ class Q8KPanelGemmBench {
                 long rowBytes = type.bytesFor(k);
                 int kind = type == GgmlType.Q4_K ? Q8KGemmKernels.Q4_K : Q8KGemmKernels.Q6_K;
                 MemorySegment panel = arena.allocate((long) k / 256 * Q8KGemmKernels.panelBlock(kind), 64);
+                MemorySegment yPanel = arena.allocate(4L * Q8KPanelGemm.ROWS * tokens, 64);
+                Q8KPanelGemm.unpack(kind, w, rowBytes, 0, Q8KPanelGemm.ROWS, k / 256, panel, scratch, true);
                 String[] names = {
                     "before: Q8KMatVec.rows per token, chunks of 16 rows",
-                    "panel GEMM (unpack + kernel)",
-                    "of which unpacking the panels",
+                    "panel GEMM (unpack + kernel, runs of 8 tokens)",
+                    "kernel alone, runs of 8 tokens (one panel, n/16 times)",
+                    "kernel alone, runs of 6 tokens",
+                    "kernel alone, runs of 4 tokens",
+                    "unpacking the panels, machine code",
+                    "unpacking the panels, Java loops",
                     "quantize to Q8_K + lay out the activation (per matmul)",
                 };
                 Kernel[] kernels = {
@@ -96,17 +102,11 @@ class Q8KPanelGemmBench {
                             Q8KPanelGemm.panel(type, w, act, scratch, row0, n, y, 0);
                         }
                     },
-                    () -> {
-                        for (int row0 = 0; row0 < n; row0 += Q8KPanelGemm.ROWS) {
-                            for (int r = 0; r < Q8KPanelGemm.ROWS; r++) {
-                                if (type == GgmlType.Q4_K) {
-                                    Q8KPanelGemm.unpackQ4K(w, (row0 + r) * rowBytes, k / 256, panel, r);
-                                } else {
-                                    Q8KPanelGemm.unpackQ6K(w, (row0 + r) * rowBytes, k / 256, panel, r);
-                                }
-                            }
-                        }
-                    },
+                    () -> multiplyAll(kind, panel, act, scratch, yPanel, n, 8),
+                    () -> multiplyAll(kind, panel, act, scratch, yPanel, n, 6),
+                    () -> multiplyAll(kind, panel, act, scratch, yPanel, n, 4),
+                    () -> unpackAll(kind, w, rowBytes, n, k, panel, scratch, true),
+                    () -> unpackAll(kind, w, rowBytes, n, k, panel, scratch, false),
                     () -> act.prepare(Q8K.quantize(x, 0, tokens, k, xq)),
                 };
                 double[][] ms = new double[kernels.length][reps];
@@ -126,7 +126,7 @@ class Q8KPanelGemmBench {
                 double before = median(ms[0]);
                 for (int i = 0; i < kernels.length; i++) {
                     double med = median(ms[i]);
-                    boolean gemm = i < 2;
+                    boolean gemm = i < 5;
                     md.append(String.format(
                             Locale.ROOT,
                             "| %s | %d x %d | %s | %.2f | %.2f | %s | %s | %s |\n",
@@ -146,6 +146,20 @@ class Q8KPanelGemmBench {
         Path out = Path.of("target", "bench-q8k-gemm.md");
         Files.createDirectories(out.getParent());
         Files.writeString(out, md);
+    }
+
+    private static void multiplyAll(
+            int kind, MemorySegment panel, Q8KPanelGemm.Activations act, Q8KPanelGemm.Scratch s, MemorySegment y, int n, int run) {
+        for (int row0 = 0; row0 < n; row0 += Q8KPanelGemm.ROWS) {
+            Q8KPanelGemm.multiply(kind, panel, act, s, y.address(), 4L * Q8KPanelGemm.ROWS, run);
+        }
+    }
+
+    private static void unpackAll(
+            int kind, MemorySegment w, long rowBytes, int n, int k, MemorySegment panel, Q8KPanelGemm.Scratch s, boolean code) {
+        for (int row0 = 0; row0 < n; row0 += Q8KPanelGemm.ROWS) {
+            Q8KPanelGemm.unpack(kind, w, rowBytes, row0, Q8KPanelGemm.ROWS, k / 256, panel, s, code);
+        }
     }
 
     /** Medians of GOP/s of the register and broadcast-memory {@code vpdpbusd} loops. */
