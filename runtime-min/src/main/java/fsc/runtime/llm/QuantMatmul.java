@@ -7,6 +7,7 @@ import fsc.runtime.RuntimeFailure;
 import fsc.runtime.quant.GgmlType;
 import fsc.runtime.quant.Q8K;
 import fsc.runtime.quant.Q8KDot;
+import fsc.runtime.quant.Q8KGemmActivations;
 import fsc.runtime.quant.Q8KMatVec;
 import fsc.runtime.quant.Q8KPanelGemm;
 import fsc.runtime.quant.Q8KUnpackedRow;
@@ -162,9 +163,13 @@ final class QuantMatmul {
             // Prefill in machine code: panels of 16 weight rows unpacked once, times every token in
             // runs of 8 (Q8KPanelGemm); the same bits as decode. Panels are split between threads.
             Q8KPrefillTask task = Q8K_PREFILL.get();
-            task.bind(type, w, task.quantize(x, rows, k), y, n);
-            int panels = (n + Q8KPanelGemm.ROWS - 1) / Q8KPanelGemm.ROWS;
+            task.bind(type, w, x, rows, k, y, n);
             try {
+                // Quantizing the tokens straight into the kernels' layout, split by tokens...
+                par.forChunks(0, rows, par.chunkFor(rows, 1, CHUNKS_PER_THREAD), task);
+                // ...then the panels, split by weight rows.
+                task.quantized = true;
+                int panels = (n + Q8KPanelGemm.ROWS - 1) / Q8KPanelGemm.ROWS;
                 par.forChunks(0, panels, par.chunkFor(panels, 1, CHUNKS_PER_THREAD), task);
             } finally {
                 task.unbind();
@@ -239,48 +244,43 @@ final class QuantMatmul {
 
     private static final ThreadLocal<Q8KTask> Q8K_TASK = ThreadLocal.withInitial(Q8KTask::new);
 
-    /** {@link #q8kActivations}'s prefill body: a range of weight-row panels against every token. */
+    /**
+     * {@link #q8kActivations}'s prefill body, in two phases: quantize a range of tokens into the
+     * kernels' layout, then (once {@link #quantized}) a range of weight-row panels against every token.
+     */
     private static final class Q8KPrefillTask implements Parallelism.IntRangeBody {
-        /** The last quantized activation of each width (a layer's dim and ffn), reused while the token count holds. */
-        private final java.util.ArrayList<Q8K> quantized = new java.util.ArrayList<>();
-
         /** The bound activation in the kernels' layout, rewritten per matmul, read by every thread. */
-        private final Q8KPanelGemm.Activations activations = new Q8KPanelGemm.Activations();
+        private final Q8KGemmActivations activations = new Q8KGemmActivations();
 
         private GgmlType type;
         private MemorySegment w;
+        private MemorySegment x;
         private MemorySegment y;
         private int n;
+        boolean quantized;
 
-        Q8K quantize(MemorySegment x, int rows, int k) {
-            for (int i = 0; i < quantized.size(); i++) {
-                Q8K q = quantized.get(i);
-                if (q.k() == k) {
-                    Q8K again = Q8K.quantize(x, 0, rows, k, q);
-                    quantized.set(i, again);
-                    return again;
-                }
-            }
-            Q8K q = Q8K.quantize(x, 0, rows, k);
-            quantized.add(q);
-            return q;
-        }
-
-        void bind(GgmlType type, MemorySegment w, Q8K xq, MemorySegment y, int n) {
+        void bind(GgmlType type, MemorySegment w, MemorySegment x, int rows, int k, MemorySegment y, int n) {
             this.type = type;
             this.w = w;
-            activations.prepare(xq);
+            this.x = x;
+            activations.reserve(rows, k);
             this.y = y;
             this.n = n;
+            this.quantized = false;
         }
 
         void unbind() {
             w = null;
+            x = null;
             y = null;
         }
 
         @Override
         public void run(int from, int to) {
+            if (!quantized) {
+                activations.quantize(x, 0, from, to);
+                return;
+            }
             Q8KPanelGemm.Scratch scratch = PANEL_SCRATCH.get();
             for (int p = from; p < to; p++) {
                 Q8KPanelGemm.panel(type, w, activations, scratch, p * Q8KPanelGemm.ROWS, n, y, 0);

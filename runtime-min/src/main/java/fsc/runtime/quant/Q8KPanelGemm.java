@@ -21,7 +21,7 @@ import java.util.Objects;
  * weight; the Java loops here, over a cycle per weight, took 40% of the GEMM's time at 128 tokens),
  * a partial one by the Java loops, which are the kernels' reference. The GEMM kernel then reads the
  * panel from cache for every run of up to {@value Q8KGemmKernels#MAX_TOKENS} tokens. The activation
- * is laid out once per matmul ({@link Activations#prepare}).
+ * is laid out once per matmul ({@link Q8KGemmActivations}).
  *
  * <p>Rows of different panels are independent, so callers split panels between threads; a thread
  * keeps its panel and parameter block in a {@link Scratch}, and a steady-state call allocates
@@ -49,49 +49,6 @@ public final class Q8KPanelGemm {
         return NATIVE != null && (type == GgmlType.Q4_K || type == GgmlType.Q6_K) && w.isNative() && y.isNative();
     }
 
-    /** The tokens of a prefill in the kernels' layout, rewritten per matmul into memory it keeps. */
-    public static final class Activations {
-        private MemorySegment mem = MemorySegment.NULL;
-        private int rows;
-        private int blocks;
-
-        /**
-         * Lays out every row of {@code xq}: per (super-block, token) its int8 values, {@code -32 ·
-         * bsum} of its runs of 16 (Q6_K's offset), its sums of runs of 32 as int16 (Q4_K's minimum
-         * term; at most 32 · 127 in magnitude) and its scale.
-         */
-        public Activations prepare(Q8K xq) {
-            rows = xq.rows();
-            blocks = xq.k() / Q8K.BLOCK;
-            long bytes = (long) rows * blocks * Q8KGemmKernels.X_BLOCK;
-            if (mem.byteSize() < bytes) {
-                mem = Arena.ofAuto().allocate(bytes, 64);
-            }
-            for (int t = 0; t < rows; t++) {
-                for (int b = 0; b < blocks; b++) {
-                    int block = t * blocks + b;
-                    long at = ((long) b * rows + t) * Q8KGemmKernels.X_BLOCK;
-                    MemorySegment.copy(xq.qs, Q8K.BLOCK * block, mem, ValueLayout.JAVA_BYTE, at, Q8K.BLOCK);
-                    int sums = 16 * block;
-                    for (int i = 0; i < 16; i++) {
-                        mem.set(I32, at + Q8KGemmKernels.X_NEG32 + 4L * i, -32 * xq.bsums[sums + i]);
-                    }
-                    for (int j = 0; j < 8; j++) {
-                        short s32 = (short) (xq.bsums[sums + 2 * j] + xq.bsums[sums + 2 * j + 1]);
-                        mem.set(I16, at + Q8KGemmKernels.X_BS32 + 2L * j, s32);
-                    }
-                    mem.set(F32, at + Q8KGemmKernels.X_D, xq.d[block]);
-                }
-            }
-            return this;
-        }
-
-        /** Tokens laid out. */
-        public int rows() {
-            return rows;
-        }
-    }
-
     /** One thread's unpacked panel, its output rows for a partial panel, and its parameter block. */
     public static final class Scratch {
         private MemorySegment panel = MemorySegment.NULL;
@@ -107,7 +64,14 @@ public final class Q8KPanelGemm {
      * Needs {@link #nativeFor}.
      */
     public static void panel(
-            GgmlType type, MemorySegment w, Activations x, Scratch s, int row0, int n, MemorySegment y, long yOffset) {
+            GgmlType type,
+            MemorySegment w,
+            Q8KGemmActivations x,
+            Scratch s,
+            int row0,
+            int n,
+            MemorySegment y,
+            long yOffset) {
         if (!nativeFor(type, w, y)) {
             throw new IllegalStateException(
                     "Q8KPanelGemm needs its kernels, native segments and Q4_K/Q6_K, not " + type);
@@ -156,7 +120,7 @@ public final class Q8KPanelGemm {
      * from address {@code yAt}, {@code yStep} bytes apart: runs of {@code run} tokens (at most {@link
      * Q8KGemmKernels#MAX_TOKENS}; fewer only to measure), then one run of the rest.
      */
-    static void multiply(int kind, MemorySegment p, Activations x, Scratch s, long yAt, long yStep, int run) {
+    static void multiply(int kind, MemorySegment p, Q8KGemmActivations x, Scratch s, long yAt, long yStep, int run) {
         int tokens = x.rows;
         MemorySegment params = s.params;
         params.setAtIndex(ValueLayout.JAVA_LONG, Q8KGemmKernels.W, p.address());

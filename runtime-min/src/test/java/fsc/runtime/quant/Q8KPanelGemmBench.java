@@ -72,7 +72,7 @@ class Q8KPanelGemmBench {
                 MemorySegment y = arena.allocate(4L * tokens * n, 64);
                 Q8K xq = Q8K.quantize(x, 0, tokens, k);
                 Q8KMatVec.Prepared prepared = new Q8KMatVec.Prepared().prepare(xq);
-                Q8KPanelGemm.Activations act = new Q8KPanelGemm.Activations().prepare(xq);
+                Q8KGemmActivations act = new Q8KGemmActivations().prepare(xq);
                 Q8KPanelGemm.Scratch scratch = new Q8KPanelGemm.Scratch();
                 long rowBytes = type.bytesFor(k);
                 int kind = type == GgmlType.Q4_K ? Q8KGemmKernels.Q4_K : Q8KGemmKernels.Q6_K;
@@ -87,7 +87,8 @@ class Q8KPanelGemmBench {
                     "kernel alone, runs of 4 tokens",
                     "unpacking the panels, machine code",
                     "unpacking the panels, Java loops",
-                    "quantize to Q8_K + lay out the activation (per matmul)",
+                    "quantize to Q8_K + lay out the activation: Q8K.quantize + prepare (reference)",
+                    "quantize to Q8_K + lay out the activation: Q8KGemmActivations.quantize (per matmul)",
                 };
                 Kernel[] kernels = {
                     () -> {
@@ -108,6 +109,7 @@ class Q8KPanelGemmBench {
                     () -> unpackAll(kind, w, rowBytes, n, k, panel, scratch, true),
                     () -> unpackAll(kind, w, rowBytes, n, k, panel, scratch, false),
                     () -> act.prepare(Q8K.quantize(x, 0, tokens, k, xq)),
+                    () -> act.reserve(tokens, k).quantize(x, 0, 0, tokens),
                 };
                 double[][] ms = new double[kernels.length][reps];
                 for (int i = 0; i < 2; i++) { // warm-up: C2 and the kernels' first link
@@ -149,14 +151,27 @@ class Q8KPanelGemmBench {
     }
 
     private static void multiplyAll(
-            int kind, MemorySegment panel, Q8KPanelGemm.Activations act, Q8KPanelGemm.Scratch s, MemorySegment y, int n, int run) {
+            int kind,
+            MemorySegment panel,
+            Q8KGemmActivations act,
+            Q8KPanelGemm.Scratch s,
+            MemorySegment y,
+            int n,
+            int run) {
         for (int row0 = 0; row0 < n; row0 += Q8KPanelGemm.ROWS) {
             Q8KPanelGemm.multiply(kind, panel, act, s, y.address(), 4L * Q8KPanelGemm.ROWS, run);
         }
     }
 
     private static void unpackAll(
-            int kind, MemorySegment w, long rowBytes, int n, int k, MemorySegment panel, Q8KPanelGemm.Scratch s, boolean code) {
+            int kind,
+            MemorySegment w,
+            long rowBytes,
+            int n,
+            int k,
+            MemorySegment panel,
+            Q8KPanelGemm.Scratch s,
+            boolean code) {
         for (int row0 = 0; row0 < n; row0 += Q8KPanelGemm.ROWS) {
             Q8KPanelGemm.unpack(kind, w, rowBytes, row0, Q8KPanelGemm.ROWS, k / 256, panel, s, code);
         }

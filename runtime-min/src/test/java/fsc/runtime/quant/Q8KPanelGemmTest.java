@@ -45,7 +45,7 @@ class Q8KPanelGemmTest {
         Assumptions.assumeTrue(Q8KPanelGemm.NATIVE != null, "needs AVX-512 VNNI");
         Random rnd = new Random(17 + type.ordinal());
         Q8KPanelGemm.Scratch scratch = new Q8KPanelGemm.Scratch();
-        Q8KPanelGemm.Activations act = new Q8KPanelGemm.Activations();
+        Q8KGemmActivations act = new Q8KGemmActivations();
         try (Arena arena = Arena.ofConfined()) {
             for (int blocks : new int[] {1, 3, 8}) {
                 int k = 256 * blocks;
@@ -87,7 +87,7 @@ class Q8KPanelGemmTest {
     void realModelTensorsEqualTheReferenceBitForBit() {
         Assumptions.assumeTrue(Q8KPanelGemm.NATIVE != null, "needs AVX-512 VNNI");
         Q8KPanelGemm.Scratch scratch = new Q8KPanelGemm.Scratch();
-        Q8KPanelGemm.Activations act = new Q8KPanelGemm.Activations();
+        Q8KGemmActivations act = new Q8KGemmActivations();
         try (Arena arena = Arena.ofConfined()) {
             TestGguf g = TestGguf.read(TestGguf.shared("synth-llama-a-Q4_K_M.gguf"), arena);
             Random rnd = new Random(9);
@@ -159,6 +159,35 @@ class Q8KPanelGemmTest {
     }
 
     @Test
+    void vectorQuantizingWritesTheReferenceLayout() {
+        int k = 256 * 6;
+        int tokens = 7;
+        Random rnd = new Random(41);
+        float[] x = activations(rnd, tokens, k);
+        // Block 0 of token 1: values that scale to exact halves (max -127: iscale 1), ties to even.
+        for (int i = 0; i < 256; i++) {
+            x[k + i] = (i % 2 == 0 ? 0.5f : -2.5f) + (i % 7) - 3;
+        }
+        x[k + 17] = -127;
+        // Token 2: the largest magnitude twice with both signs (the first decides), and tiny values.
+        x[2 * k + 40] = 9.5f;
+        x[2 * k + 41] = -9.5f;
+        x[2 * k + 300] = Float.MIN_VALUE;
+        x[2 * k + 301] = -1e-30f;
+        // Token 3: a NaN in block 2, an infinity in block 3 (the scalar steps decide what they give).
+        x[3 * k + 512 + 5] = Float.NaN;
+        x[3 * k + 768 + 9] = Float.NEGATIVE_INFINITY;
+        MemorySegment xs = Arena.ofAuto().allocate(4L * x.length + 12, 64);
+        MemorySegment.copy(x, 0, xs, ValueLayout.JAVA_FLOAT_UNALIGNED, 12, x.length);
+        Q8KGemmActivations reference = new Q8KGemmActivations().prepare(Q8K.quantize(xs, 12, tokens, k));
+        Q8KGemmActivations fast = new Q8KGemmActivations().reserve(tokens, k);
+        fast.quantize(xs, 12, 0, 3);
+        fast.quantize(xs, 12, 3, tokens);
+        long bytes = (long) tokens * (k / 256) * Q8KGemmKernels.X_BLOCK;
+        assertEquals(-1, reference.mem.asSlice(0, bytes).mismatch(fast.mem.asSlice(0, bytes)), "first differing byte");
+    }
+
+    @Test
     void refusesHeapSegmentsAndOtherTypes() {
         MemorySegment heap = MemorySegment.ofArray(new byte[4096]);
         MemorySegment off = Arena.global().allocate(4096);
@@ -168,7 +197,7 @@ class Q8KPanelGemmTest {
         assertThrows(
                 IllegalStateException.class,
                 () -> Q8KPanelGemm.panel(
-                        GgmlType.Q5_K, off, new Q8KPanelGemm.Activations(), new Q8KPanelGemm.Scratch(), 0, 1, off, 0));
+                        GgmlType.Q5_K, off, new Q8KGemmActivations(), new Q8KPanelGemm.Scratch(), 0, 1, off, 0));
     }
 
     @Test
@@ -180,23 +209,28 @@ class Q8KPanelGemmTest {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment w = RandomWeights.of(arena, GgmlType.Q6_K, n, k, new Random(3));
             MemorySegment y = arena.allocate(4L * tokens * n, 64);
-            Q8K xq = Q8K.quantize(MemorySegment.ofArray(activations(new Random(4), tokens, k)), 0, tokens, k);
-            Q8KPanelGemm.Activations act = new Q8KPanelGemm.Activations();
+            float[] values = activations(new Random(4), tokens, k);
+            MemorySegment x = arena.allocate(4L * values.length, 64);
+            MemorySegment.copy(values, 0, x, ValueLayout.JAVA_FLOAT_UNALIGNED, 0, values.length);
+            Q8KGemmActivations act = new Q8KGemmActivations();
             Q8KPanelGemm.Scratch scratch = new Q8KPanelGemm.Scratch();
             com.sun.management.ThreadMXBean mx =
                     (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+            // Up to 40 windows: C2 compiles the Vector API quantizer after ~150 calls, and recompiles it
+            // after each uncommon trap (a branch, such as the zero block's, first taken), which on a
+            // busy machine can take several windows; until then it runs boxed vectors.
             long fewest = Long.MAX_VALUE;
-            for (int window = 0; window < 5; window++) {
+            for (int window = 0; window < 40 && fewest > 0; window++) {
                 long before = mx.getCurrentThreadAllocatedBytes();
                 for (int i = 0; i < 50; i++) {
-                    act.prepare(xq);
+                    act.reserve(tokens, k).quantize(x, 0, 0, tokens);
                     for (int row0 = 0; row0 < n; row0 += Q8KPanelGemm.ROWS) {
                         Q8KPanelGemm.panel(GgmlType.Q6_K, w, act, scratch, row0, n, y, 0);
                     }
                 }
                 fewest = Math.min(fewest, mx.getCurrentThreadAllocatedBytes() - before);
             }
-            assertEquals(0, fewest, "bytes allocated by 50 prepare + GEMM calls (fewest window)");
+            assertEquals(0, fewest, "bytes allocated by 50 quantize + GEMM calls (fewest window)");
         }
     }
 
