@@ -7,7 +7,9 @@ import fsc.runtime.RuntimeFailure;
 import fsc.runtime.quant.GgmlType;
 import fsc.runtime.quant.Q8K;
 import fsc.runtime.quant.Q8KDot;
+import fsc.runtime.quant.Q8KGemmActivations;
 import fsc.runtime.quant.Q8KMatVec;
+import fsc.runtime.quant.Q8KPanelGemm;
 import fsc.runtime.quant.Q8KUnpackedRow;
 import fsc.runtime.quant.QuantDotRows;
 import fsc.runtime.quant.QuantMatVec;
@@ -134,9 +136,10 @@ final class QuantMatmul {
     /**
      * {@link #f32Activations} as llama.cpp's CPU backend computes it for K-quant weights: each of the {@code
      * rows} activation rows is quantized to {@link Q8K} once, then every weight row is dotted with
-     * it in integers ({@link Q8KMatVec}, machine code for Q4_K/Q6_K where the CPU has AVX-512 VNNI, else
-     * {@link Q8KDot}; from {@link #PREFILL_ROWS} rows, on a weight row unpacked once,
-     * {@link Q8KUnpackedRow}). Used by the llama.cpp numerics mode.
+     * it in integers: for decode {@link Q8KMatVec} (machine code for Q4_K/Q6_K where the CPU has
+     * AVX-512 VNNI, else {@link Q8KDot}); from {@link #PREFILL_ROWS} rows the panel GEMM {@link
+     * Q8KPanelGemm} (machine code), else each weight row unpacked once ({@link Q8KUnpackedRow}). Every
+     * path gives {@code Q8KDotReference}'s bits. Used by the llama.cpp numerics mode.
      */
     static void q8kActivations(
             Parallelism par, GgmlType type, MemorySegment w, MemorySegment x, MemorySegment y, int rows, int k, int n) {
@@ -156,22 +159,26 @@ final class QuantMatmul {
             }
             return;
         }
-        Q8K xq = Q8K.quantize(x, 0, rows, k);
-        if (Q8KMatVec.nativeFor(type, w, y)) {
-            // Prefill in machine code: a chunk of weight rows (a few KB, cache-resident) against each
-            // token in turn, the same kernel and bits as decode.
-            Q8KMatVec.Prepared prepared = new Q8KMatVec.Prepared().prepare(xq);
-            par.forChunks(0, n, par.chunkFor(n, ROW_GRAIN, CHUNKS_PER_THREAD), (from, to) -> {
-                for (int j = from; j < to; j += ROW_GRAIN) {
-                    int end = Math.min(to, j + ROW_GRAIN);
-                    for (int t = 0; t < rows; t++) {
-                        Q8KMatVec.rows(type, w, rowBytes, prepared, t, y, 4L * t * n, j, end);
-                    }
-                }
-            });
+        if (Q8KPanelGemm.nativeFor(type, w, y)) {
+            // Prefill in machine code: panels of 16 weight rows unpacked once, times every token in
+            // runs of 8 (Q8KPanelGemm); the same bits as decode. Panels are split between threads.
+            Q8KPrefillTask task = Q8K_PREFILL.get();
+            task.bind(type, w, x, rows, k, y, n);
+            try {
+                // Quantizing the tokens straight into the kernels' layout, split by tokens...
+                par.forChunks(0, rows, par.chunkFor(rows, 1, CHUNKS_PER_THREAD), task);
+                // ...then the panels, split by weight rows.
+                task.quantized = true;
+                int panels = (n + Q8KPanelGemm.ROWS - 1) / Q8KPanelGemm.ROWS;
+                par.forChunks(0, panels, par.chunkFor(panels, 1, CHUNKS_PER_THREAD), task);
+            } finally {
+                task.unbind();
+            }
             return;
         }
-        // Prefill: unpack each weight row to int8 quants and per-16 scales once, for every token.
+        // Prefill without the kernels (no AVX-512 VNNI, heap segments, Q5_K): unpack each weight row to
+        // int8 quants and per-16 scales once, for every token.
+        Q8K xq = Q8K.quantize(x, 0, rows, k);
         par.forRange(0, n, ROW_GRAIN, (from, to) -> {
             Q8KUnpackedRow row = new Q8KUnpackedRow(k);
             for (int j = from; j < to; j++) {
@@ -236,4 +243,54 @@ final class QuantMatmul {
     }
 
     private static final ThreadLocal<Q8KTask> Q8K_TASK = ThreadLocal.withInitial(Q8KTask::new);
+
+    /**
+     * {@link #q8kActivations}'s prefill body, in two phases: quantize a range of tokens into the
+     * kernels' layout, then (once {@link #quantized}) a range of weight-row panels against every token.
+     */
+    private static final class Q8KPrefillTask implements Parallelism.IntRangeBody {
+        /** The bound activation in the kernels' layout, rewritten per matmul, read by every thread. */
+        private final Q8KGemmActivations activations = new Q8KGemmActivations();
+
+        private GgmlType type;
+        private MemorySegment w;
+        private MemorySegment x;
+        private MemorySegment y;
+        private int n;
+        boolean quantized;
+
+        void bind(GgmlType type, MemorySegment w, MemorySegment x, int rows, int k, MemorySegment y, int n) {
+            this.type = type;
+            this.w = w;
+            this.x = x;
+            activations.reserve(rows, k);
+            this.y = y;
+            this.n = n;
+            this.quantized = false;
+        }
+
+        void unbind() {
+            w = null;
+            x = null;
+            y = null;
+        }
+
+        @Override
+        public void run(int from, int to) {
+            if (!quantized) {
+                activations.quantize(x, 0, from, to);
+                return;
+            }
+            Q8KPanelGemm.Scratch scratch = PANEL_SCRATCH.get();
+            for (int p = from; p < to; p++) {
+                Q8KPanelGemm.panel(type, w, activations, scratch, p * Q8KPanelGemm.ROWS, n, y, 0);
+            }
+        }
+    }
+
+    private static final ThreadLocal<Q8KPrefillTask> Q8K_PREFILL = ThreadLocal.withInitial(Q8KPrefillTask::new);
+
+    /** Each thread's unpacked panel (the team's workers included). */
+    private static final ThreadLocal<Q8KPanelGemm.Scratch> PANEL_SCRATCH =
+            ThreadLocal.withInitial(Q8KPanelGemm.Scratch::new);
 }

@@ -63,34 +63,41 @@ public final class Q8K {
     }
 
     private void quantizeBlock(int b, float[] x) {
+        d[b] = quantizeBlock(x, 0, qs, b * BLOCK, bsums, b * 16);
+    }
+
+    /**
+     * ggml's {@code quantize_row_q8_K_ref} on the 256 values of {@code x} from {@code xo}: the int8
+     * values into {@code qs} from {@code qo}, the 16 sums of runs of 16 into {@code sums} from {@code
+     * so}; returns the block's scale {@code d}. The reference of every faster quantizer of this form.
+     */
+    static float quantizeBlock(float[] x, int xo, byte[] qs, int qo, int[] sums, int so) {
         float amax = 0;
         float max = 0;
         for (int j = 0; j < BLOCK; j++) {
-            float ax = Math.abs(x[j]);
+            float ax = Math.abs(x[xo + j]);
             if (ax > amax) {
                 amax = ax;
-                max = x[j];
+                max = x[xo + j];
             }
         }
-        int at = b * BLOCK;
         if (amax == 0) {
-            d[b] = 0;
-            java.util.Arrays.fill(qs, at, at + BLOCK, (byte) 0);
-            java.util.Arrays.fill(bsums, b * 16, b * 16 + 16, 0);
-            return;
+            java.util.Arrays.fill(qs, qo, qo + BLOCK, (byte) 0);
+            java.util.Arrays.fill(sums, so, so + 16, 0);
+            return 0;
         }
         float iscale = -127f / max;
         for (int j = 0; j < BLOCK; j++) {
-            qs[at + j] = (byte) Math.min(127, (int) Math.rint(iscale * x[j]));
+            qs[qo + j] = (byte) Math.min(127, (int) Math.rint(iscale * x[xo + j]));
         }
         for (int j = 0; j < BLOCK / 16; j++) {
             int s = 0;
             for (int i = 0; i < 16; i++) {
-                s += qs[at + 16 * j + i];
+                s += qs[qo + 16 * j + i];
             }
-            bsums[b * 16 + j] = s;
+            sums[so + j] = s;
         }
-        d[b] = 1 / iscale;
+        return 1 / iscale;
     }
 
     /** Values per row. */

@@ -737,4 +737,47 @@ public final class Assembler {
             emit(imm);
         }
     }
+
+    // Forms added for the Q8_K prefill GEMM.
+
+    /**
+     * {@code vpdpbusd acc, u8, dword mem{1to16}} (AVX512_VNNI): the four signed bytes at {@code mem}
+     * repeated to every lane, each lane's four products with its unsigned bytes of {@code u8} added.
+     */
+    public void vpdpbusdBroadcast(int acc, int u8, Mem s8) {
+        evexBroadcast(PP_66, MAP_0F38, 0x50, acc, u8, s8, 0);
+    }
+
+    /** {@code vpdpwssd acc, a, dword mem{1to16}} (AVX512_VNNI): two signed words at {@code mem} to every lane. */
+    public void vpdpwssdBroadcast(int acc, int a, Mem b) {
+        evexBroadcast(PP_66, MAP_0F38, 0x52, acc, a, b, 0);
+    }
+
+    /** {@code vpunpckldq dst, a, b}: per 128-bit lane, dwords 0 and 1 of {@code a} and {@code b} interleaved. */
+    public void vpunpckldq(int dst, int a, int b) {
+        evex(PP_66, MAP_0F, false, 0x62, dst, a, b, null, -1, 2);
+    }
+
+    /** {@code vpunpckhdq dst, a, b}: per 128-bit lane, dwords 2 and 3 of {@code a} and {@code b} interleaved. */
+    public void vpunpckhdq(int dst, int a, int b) {
+        evex(PP_66, MAP_0F, false, 0x6A, dst, a, b, null, -1, 2);
+    }
+
+    /** {@code vpunpcklqdq dst, a, b}: per 128-bit lane, qword 0 of {@code a}, then of {@code b}. */
+    public void vpunpcklqdq(int dst, int a, int b) {
+        evex(PP_66, MAP_0F, true, 0x6C, dst, a, b, null, -1, 2);
+    }
+
+    /** {@code vpunpckhqdq dst, a, b}: per 128-bit lane, qword 1 of {@code a}, then of {@code b}. */
+    public void vpunpckhqdq(int dst, int a, int b) {
+        evex(PP_66, MAP_0F, true, 0x6D, dst, a, b, null, -1, 2);
+    }
+
+    /**
+     * {@code valignd dst, high, low, imm}: the 32 dwords {@code high:low} shifted down by {@code imm}
+     * dwords, the low 16 kept ({@code imm} 1: lanes 1-15 of {@code low}, then lane 0 of {@code high}).
+     */
+    public void valignd(int dst, int high, int low, int imm) {
+        evex(PP_66, MAP_0F3A, false, 0x03, dst, high, low, null, imm, 2);
+    }
 }

@@ -17,8 +17,8 @@ import org.junit.jupiter.api.Test;
  * {@code reduceLanes(ADD/MUL)} (use {@link Lanes}) or a lanewise transcendental (use
  * {@link VectorExp}, or scalar {@code Math}). A kernel merged from elsewhere with such a call fails
  * here by name, before JitTierDeterminismTest has to catch it by its bits. perf/ measures hardware
- * and keeps reduceLanes; Int8Gemm's, Int8GemmVnni's, Q8KDot's and Q8KUnpackedRow's lane sums are
- * over ints (exact in any order).
+ * and keeps reduceLanes; Int8Gemm's, Int8GemmVnni's, Q8KDot's, Q8KUnpackedRow's and
+ * Q8KGemmActivations' lane sums are over ints (exact in any order).
  */
 class TierDependentOpsTest {
     static final Pattern TIER_DEPENDENT = Pattern.compile("reduceLanes\\(VectorOperators\\.(ADD|MUL)\\)"
@@ -59,6 +59,7 @@ class TierDependentOpsTest {
                         "fsc/runtime/kernels/Int8Gemm.java",
                         "fsc/runtime/kernels/Int8GemmVnni.java",
                         "fsc/runtime/quant/Q8KDot.java",
+                        "fsc/runtime/quant/Q8KGemmActivations.java",
                         "fsc/runtime/quant/Q8KUnpackedRow.java"));
         assertEquals(List.of(), found, "tier-dependent Vector API ops (see Lanes, VectorExp)");
     }

@@ -217,10 +217,10 @@ class LlmKernelsTest {
     void qmatmulQ8KMatchesTheScalarIntegerReference() {
         try (Arena a = Arena.ofShared();
                 Parallelism par = Parallelism.of(2)) {
-            // 1 and 3 rows take the decode path, 5 the prefill path (machine code for Q4_K/Q6_K on
-            // AVX-512 VNNI, else Q8KDot / Q8KUnpackedRow): every path gives the reference's bits, so a
+            // 1 and 3 rows take the decode path, 5 and 13 the prefill path (machine code for Q4_K/Q6_K on
+            // AVX-512 VNNI: Q8KPanelGemm, else Q8KDot / Q8KUnpackedRow): every path gives the reference's bits, so a
             // token's logits do not depend on the step's batch.
-            for (int rows : new int[] {1, 3, 5})
+            for (int rows : new int[] {1, 3, 5, 13})
                 for (GgmlType type : new GgmlType[] {GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K}) {
                     int k = 512;
                     int n = 19;

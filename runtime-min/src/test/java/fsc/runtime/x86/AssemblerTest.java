@@ -260,4 +260,39 @@ class AssemblerTest {
                 "62e17e08118c8a04000000",
                 x -> x.vmovssStore(new Mem(RDX, RCX, 4, 4), 17)); // vmovss D[rdx+rcx*4+0x4],xmm17
     }
+
+    @Test
+    void encodesTheQ8KGemmForms() {
+        check(
+                "62f20d50509f84010000",
+                x -> x.vpdpbusdBroadcast(3, 30, Mem.at(RDI, 0x184))); // zmm3,zmm30,[rdi+0x184]{1to16}
+        check("62c23d58508b04000000", x -> x.vpdpbusdBroadcast(17, 8, Mem.at(R11, 4))); // zmm17,zmm8,[r11+0x4]{1to16}
+        check(
+                "62f2255052bf40010000",
+                x -> x.vpdpwssdBroadcast(7, 27, Mem.at(RDI, 0x140))); // zmm7,zmm27,[rdi+0x140]{1to16}
+        check(
+                "62027d5052845108000000",
+                x -> x.vpdpwssdBroadcast(24, 16, new Mem(R9, R10, 2, 8))); // zmm24,zmm16,[r9+r10*2+0x8]{1to16}
+        check("62e16d4862c3", x -> x.vpunpckldq(16, 2, 3)); // vpunpckldq zmm16,zmm2,zmm3
+        check("62c10d406ac9", x -> x.vpunpckhdq(17, 30, 9)); // vpunpckhdq zmm17,zmm30,zmm9
+        check("62b1fd406ce2", x -> x.vpunpcklqdq(4, 16, 18)); // vpunpcklqdq zmm4,zmm16,zmm18
+        check("6221c5486def", x -> x.vpunpckhqdq(29, 7, 23)); // vpunpckhqdq zmm29,zmm7,zmm23
+        check("62f3754803c001", x -> x.valignd(0, 1, 0, 1)); // valignd zmm0,zmm1,zmm0,0x1
+        check("6283354803e703", x -> x.valignd(20, 9, 31, 3)); // valignd zmm20,zmm9,zmm31,0x3
+        for (int kind : new int[] {Q8KGemmKernels.Q4_K, Q8KGemmKernels.Q6_K}) {
+            assertEquals(
+                    HexFormat.of().formatHex(Q8KUnpackKernels.code(kind)),
+                    HexFormat.of().formatHex(Q8KUnpackKernels.code(kind)));
+            for (int tokens = 1; tokens <= Q8KGemmKernels.MAX_TOKENS; tokens++) {
+                assertEquals(
+                        HexFormat.of().formatHex(Q8KGemmKernels.code(kind, tokens)),
+                        HexFormat.of().formatHex(Q8KGemmKernels.code(kind, tokens)));
+            }
+            assertThrows(IllegalArgumentException.class, () -> Q8KGemmKernels.code(kind, 0));
+            assertThrows(
+                    IllegalArgumentException.class, () -> Q8KGemmKernels.code(kind, Q8KGemmKernels.MAX_TOKENS + 1));
+        }
+        assertThrows(IllegalArgumentException.class, () -> Q8KGemmKernels.code(2, 1));
+        assertThrows(IllegalArgumentException.class, () -> Q8KUnpackKernels.code(2));
+    }
 }
