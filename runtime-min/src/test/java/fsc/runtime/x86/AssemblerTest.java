@@ -260,4 +260,25 @@ class AssemblerTest {
                 "62e17e08118c8a04000000",
                 x -> x.vmovssStore(new Mem(RDX, RCX, 4, 4), 17)); // vmovss D[rdx+rcx*4+0x4],xmm17
     }
+
+    /** The forms of the Q8_0 kernels (Q80Kernels), checked against objdump 2.40 when they were written. */
+    @Test
+    void encodesTheQ80KernelForms() {
+        check("62c27d485a8940000000", x -> x.vbroadcasti32x4(17, Mem.at(R9, 0x40))); // zmm17,[r9+0x40]
+        check("62b27d485a9c5010000000", x -> x.vbroadcasti32x4(3, new Mem(RAX, R10, 2, 0x10))); // [rax+r10*2+0x10]
+        check("62835d4038a4140200000003", x -> x.vinserti32x4(20, 20, new Mem(R12, R10, 1, 2), 3));
+        check("62f34d4838af1200000001", x -> x.vinserti32x4(5, 6, Mem.at(RDI, 0x12), 1)); // zmm5,zmm6,[rdi+0x12],1
+        check("62a16c40c6f388", x -> x.vshufps(22, 18, 19, 0x88)); // vshufps zmm22,zmm18,zmm19,0x88
+        check("62916c48c6cbdd", x -> x.vshufps(1, 2, 27, 0xdd)); // vshufps zmm1,zmm2,zmm27,0xdd
+        check("62527e4833ec", x -> x.vpmovdw(12, 13)); // vpmovdw ymm12,zmm13
+        check("62b27e4833dc", x -> x.vpmovdw(20, 3)); // vpmovdw ymm20,zmm3
+        check("c5f446c9", x -> x.kxnorw(1, 1, 1)); // kxnorw k1,k1,k1
+        check("c5ec46dd", x -> x.kxnorw(3, 2, 5)); // kxnorw k3,k2,k5
+        check("62327d4990a42e00000000", x -> x.vpgatherdd(12, 1, RSI, 13, 1, 0)); // zmm12{k1},[rsi+zmm13*1]
+        check("62827d4290ac2b12000000", x -> x.vpgatherdd(21, 2, R11, 29, 1, 0x12)); // [r11+zmm29*1+0x12]
+        check("62f27d4190948800010000", x -> x.vpgatherdd(2, 1, RAX, 17, 4, 0x100)); // [rax+zmm17*4+0x100]
+        check("62127d4990a42d00000000", x -> x.vpgatherdd(12, 1, R13, 13, 1, 0)); // zmm12{k1},[r13+zmm13*1]
+        assertThrows(IllegalArgumentException.class, () -> new Assembler().vpgatherdd(3, 1, RAX, 3, 1, 0));
+        assertThrows(IllegalArgumentException.class, () -> new Assembler().vpgatherdd(3, 0, RAX, 4, 1, 0));
+    }
 }
