@@ -13,10 +13,10 @@ import java.lang.foreign.MemorySegment;
  * {@code qmatmul} with {@code activations = "q8_0"}: Q4_0/Q8_0 weights as llama.cpp's CPU backend
  * computes them. Each of the step's activation rows is quantized to {@link Q80} once, then every
  * weight row is dotted with them in integers ({@link Q80MatVec}): a decode step's one row against
- * each thread's range of weight rows; a prefill step's rows four at a time against a
+ * each thread's range of weight rows; a prefill step's rows eight at a time against a
  * cache-resident chunk of weight rows, so each weight block is read from memory once per step and
- * unpacked once per four tokens. Rows are split between threads, never a row's reduction. The
- * same bits on every path (one token or four, native or Java).
+ * unpacked once per eight tokens. Rows are split between threads, never a row's reduction. The
+ * same bits on every path (one token or eight, native or Java).
  *
  * <p>Kept apart from {@link QuantMatmul} (the f32 and Q8_K paths): the two modes share only the
  * parallel split.

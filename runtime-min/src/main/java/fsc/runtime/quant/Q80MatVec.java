@@ -22,7 +22,7 @@ public final class Q80MatVec {
     /** The machine-code kernels, or {@code null} where {@link Q80Dot} runs. */
     static final Q80Kernels NATIVE = Q80Kernels.loadIfSupported();
 
-    /** Where the tail group's outputs go in a thread's parameter segment: four rows of 16 floats. */
+    /** Where the tail group's outputs go in a thread's parameter segment: a row of 16 floats per token. */
     private static final long TAIL_AT = Q80Kernels.PARAM_BYTES;
 
     private static final ThreadLocal<MemorySegment> PARAMS = ThreadLocal.withInitial(

@@ -799,4 +799,29 @@ public final class Assembler {
         emit(Integer.numberOfTrailingZeros(scale) << 6 | (index & 7) << 3 | (base & 7));
         emit32(disp);
     }
+
+    /** {@code vpunpckldq dst, a, b}: per 128-bit lane {@code [a0, b0, a1, b1]}. */
+    public void vpunpckldq(int dst, int a, int b) {
+        evex(PP_66, MAP_0F, false, 0x62, dst, a, b, null, -1, 2);
+    }
+
+    /** {@code vpunpckhdq dst, a, b}: per 128-bit lane {@code [a2, b2, a3, b3]}. */
+    public void vpunpckhdq(int dst, int a, int b) {
+        evex(PP_66, MAP_0F, false, 0x6A, dst, a, b, null, -1, 2);
+    }
+
+    /** {@code vpunpcklqdq dst, a, b}: per 128-bit lane the low qwords of {@code a} and {@code b}. */
+    public void vpunpcklqdq(int dst, int a, int b) {
+        evex(PP_66, MAP_0F, true, 0x6C, dst, a, b, null, -1, 2);
+    }
+
+    /** {@code vpunpckhqdq dst, a, b}: per 128-bit lane the high qwords of {@code a} and {@code b}. */
+    public void vpunpckhqdq(int dst, int a, int b) {
+        evex(PP_66, MAP_0F, true, 0x6D, dst, a, b, null, -1, 2);
+    }
+
+    /** {@code vpdpbusd acc, u8, dword mem{1to16}}: {@link #vpdpbusd} with four signed bytes in every lane. */
+    public void vpdpbusdBroadcast(int acc, int u8, Mem s8) {
+        evexBroadcast(PP_66, MAP_0F38, 0x50, acc, u8, s8, 0);
+    }
 }

@@ -23,23 +23,24 @@ import java.lang.invoke.MethodHandle;
 
 /**
  * {@code q4_0_q8_0_16xN__avx512vnni} and {@code q8_0_q8_0_16xN__avx512vnni}: groups of 16 weight
- * rows (GGUF layout, read in place) times {@code N} = 1..4 activation rows quantized to Q8_0, as
+ * rows (GGUF layout, read in place) times {@code N} = 1..8 activation rows quantized to Q8_0, as
  * llama.cpp's CPU backend computes a Q4_0/Q8_0 matmul; {@code N} = 1 is the decode matvec, larger
  * {@code N} the prefill kernel (each weight block unpacked once for {@code N} tokens, same bits).
  *
- * <p>Lane {@code i} of every float vector is weight row {@code i} of the group, so ggml's float
- * step per block ({@code sumf += sumi·dx·dy} for Q4_0, {@code sumf += sumi·(dx·dy)} for Q8_0) is a
- * few lane-wise instructions in ggml's order, and each row's result is bit for bit {@code
- * Q80Dot}'s. Per block the 16 rows' quants are loaded four rows to a register (row {@code 4k + j}
- * in 128-bit lane {@code k} of register {@code j}: one {@code vbroadcasti32x4}, three {@code
- * vinserti32x4}), as unsigned bytes: Q4_0 nibbles 0..15 ({@code vpandd}, {@code vpsrlw 4}), Q8_0
- * bytes + 128 ({@code vpxord 0x80}). {@code vpdpbusd} multiplies them with the activation's 16-byte
- * halves broadcast to every lane, the four partial sums of each row are added by a two-level
- * shuffle tree ({@code vshufps} 0x88/0xDD + {@code vpaddd}), which leaves row {@code 4k + j} in
- * lane {@code 4k + j}, and the offset comes off exactly with the activation's block sum ({@code
- * -8 Σq} or {@code -128 Σq}, one broadcast {@code vpaddd}). The sixteen f16 scales {@code dx} come
- * in with one {@code vpgatherdd} (dword offsets {@code i · rowBytes}), {@code vpmovdw} and {@code
- * vcvtph2ps}.
+ * <p>Lane {@code i} of every vector is weight row {@code i} of the group, so ggml's float step per
+ * block ({@code sumf += sumi·dx·dy} for Q4_0, {@code sumf += sumi·(dx·dy)} for Q8_0) is a few
+ * lane-wise instructions in ggml's order, and each row's result is bit for bit {@code Q80Dot}'s. Per
+ * block the 16 rows' quants are loaded four rows to a register (row {@code 4k + j} in 128-bit lane
+ * {@code k} of register {@code j}: one {@code vbroadcasti32x4}, three {@code vinserti32x4}), then a
+ * 4 × 4 dword transpose per lane ({@code vpunpck*}, eight shuffles) leaves four bytes of row
+ * {@code r} in dword lane {@code r}, as unsigned bytes: Q4_0 nibbles 0..15 ({@code vpandd}, {@code
+ * vpsrlw 4}), Q8_0 bytes + 128 ({@code vpxord 0x80}). Then each token costs eight {@code vpdpbusd}
+ * with the activation's four matching bytes broadcast from memory ({@code {1to16}}): the row sums
+ * come out in their lanes with no reduction tree. The offset comes off exactly with the
+ * activation's block sum ({@code -8 Σq} or {@code -128 Σq}, one broadcast {@code vpaddd}). The
+ * sixteen f16 scales {@code dx} come in with one {@code vpgatherdd} (dword offsets {@code i ·
+ * rowBytes}), {@code vpmovdw} and {@code vcvtph2ps}. Unpacking is shared by the call's tokens, so a
+ * prefill call of eight tokens costs per token about a third of a decode call.
  *
  * <p>Parameter block (longs): {@link #W} (the group's first row), {@link #ROW_BYTES}, {@link #X}
  * (the first activation row's first block in {@code Q80}'s layout), {@link #X_STRIDE} (bytes from
@@ -61,13 +62,16 @@ public final class Q80Kernels {
     public static final int ROWS = 16;
 
     /** Most activation rows one call takes. */
-    public static final int MAX_TOKENS = 4;
+    public static final int MAX_TOKENS = 8;
 
     /** The two weight formats. */
     public static final int Q4_0 = 0, Q8_0 = 1;
 
     /** Where {@code Q80}'s layout keeps a block's parts (bytes; the layout's own constants). */
     private static final int X_NEG8 = 32, X_NEG128 = 36, X_D = 40;
+
+    /** Vector registers: see {@link #code}. */
+    private static final int LO = 8, HI = 12, DX = 16, INDEX_REG = 17, MASK_REG = 18, RAW = 19, TMP = 23, SUM = 27;
 
     private static final FunctionDescriptor SIGNATURE = FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG);
 
@@ -104,11 +108,13 @@ public final class Q80Kernels {
     }
 
     /**
-     * The machine code. Registers: zmm0..N-1 the tokens' float sums, zmm4..11 the unpacked quants
-     * (register j's low half in 4 + 2j, high half in 5 + 2j), zmm12 dx, zmm13 the gather offsets,
-     * zmm14 the byte mask, zmm15 a Q4_0 load, zmm16-17 the activation halves, zmm18-21 the integer
-     * sums, zmm22-25 the tree. rax, rbx, r13, rdi: rows 0, 4, 8, 12 of the group at the current
-     * block; r10 rowBytes, r12 3·rowBytes; r11 the activation's block; rbp counts blocks.
+     * The machine code. Registers: zmm0..N-1 the tokens' float sums; zmm8-11 and 12-15 the block's
+     * quants as unsigned bytes, transposed so that lane r holds four bytes of row r (Q4_0: the low
+     * nibbles of bytes 4i..4i+3 in 8 + i, the high in 12 + i; Q8_0: bytes 4i..4i+3 in 8 + i, 16 + 4i..
+     * in 12 + i); zmm16 dx, zmm17 the gather offsets, zmm18 the byte mask, zmm19-22 the loads,
+     * zmm23-26 the transpose, zmm27-28 the integer sums. rax, rbx, r13, rdi: rows 0, 4, 8, 12 of
+     * the group at the current block; r10 rowBytes, r12 3·rowBytes; r11 the activation's block;
+     * rbp counts blocks.
      */
     static byte[] code(int format, int tokens) {
         if ((format != Q4_0 && format != Q8_0) || tokens < 1 || tokens > MAX_TOKENS) {
@@ -132,8 +138,8 @@ public final class Q80Kernels {
         x.movLoad(R8, param(Y));
         x.movLoad(R14, param(Y_STRIDE));
         x.movLoad(RCX, param(GROUPS));
-        x.vpbroadcastd(14, param(MASK));
-        x.vmovdqu32Load(13, Mem.at(RDI, INDEX));
+        x.vpbroadcastd(MASK_REG, param(MASK));
+        x.vmovdqu32Load(INDEX_REG, Mem.at(RDI, INDEX));
         x.lea(R12, new Mem(R10, R10, 2, 0));
         int blockBytes = format == Q4_0 ? 18 : 34;
         x.bind(group);
@@ -149,47 +155,51 @@ public final class Q80Kernels {
         x.bind(block);
         // dx of the sixteen rows (the gather clears k1, so it is set each time).
         x.kxnorw(1, 1, 1);
-        x.vpgatherdd(12, 1, RAX, 13, 1, 0);
-        x.vpmovdw(12, 12);
-        x.vcvtph2ps(12, 12);
-        for (int j = 0; j < 4; j++) {
-            int lo = 4 + 2 * j, hi = 5 + 2 * j;
-            if (format == Q4_0) {
-                loadFour(x, 15, j, 2);
-                x.vpandd(lo, 15, 14);
-                x.vpsrlw(hi, 15, 4);
-                x.vpandd(hi, hi, 14);
-            } else {
-                loadFour(x, lo, j, 2);
-                loadFour(x, hi, j, 18);
-                x.vpxord(lo, lo, 14);
-                x.vpxord(hi, hi, 14);
+        x.vpgatherdd(DX, 1, RAX, INDEX_REG, 1, 0);
+        x.vpmovdw(DX, DX);
+        x.vcvtph2ps(DX, DX);
+        if (format == Q4_0) {
+            for (int j = 0; j < 4; j++) {
+                loadFour(x, RAW + j, j, 2);
+            }
+            transpose(x, RAW, RAW);
+            for (int i = 0; i < 4; i++) {
+                x.vpandd(LO + i, RAW + i, MASK_REG); // values 4i..4i+3
+                x.vpsrlw(HI + i, RAW + i, 4);
+                x.vpandd(HI + i, HI + i, MASK_REG); // values 16+4i..16+4i+3
+            }
+        } else {
+            for (int half = 0; half < 2; half++) {
+                int dst = half == 0 ? LO : HI;
+                for (int j = 0; j < 4; j++) {
+                    loadFour(x, RAW + j, j, 2 + 16 * half);
+                }
+                transpose(x, RAW, dst);
+                for (int i = 0; i < 4; i++) {
+                    x.vpxord(dst + i, dst + i, MASK_REG);
+                }
             }
         }
         for (int t = 0; t < tokens; t++) {
             int at = 48 * t;
-            x.vbroadcasti32x4(16, Mem.at(R11, at));
-            x.vbroadcasti32x4(17, Mem.at(R11, at + 16));
-            for (int j = 0; j < 4; j++) {
-                x.vpxord(18 + j, 18 + j, 18 + j);
-                x.vpdpbusd(18 + j, 4 + 2 * j, 16);
-                x.vpdpbusd(18 + j, 5 + 2 * j, 17);
+            // Lane r: row r's sum over the block, two chains of four vpdpbusd each.
+            x.vpxord(SUM, SUM, SUM);
+            x.vpxord(SUM + 1, SUM + 1, SUM + 1);
+            for (int i = 0; i < 4; i++) {
+                x.vpdpbusdBroadcast(SUM, LO + i, Mem.at(R11, at + 4 * i));
+                x.vpdpbusdBroadcast(SUM + 1, HI + i, Mem.at(R11, at + 16 + 4 * i));
             }
-            // Register j's lane k holds row 4k + j's four partial sums; after the tree lane 4k + j
-            // holds its total.
-            pairSums(x, 22, 18, 19, 23);
-            pairSums(x, 24, 20, 21, 25);
-            pairSums(x, 22, 22, 24, 23);
-            x.vpadddBroadcast(22, 22, Mem.at(R11, at + (format == Q4_0 ? X_NEG8 : X_NEG128)));
-            x.vcvtdq2ps(22, 22);
+            x.vpaddd(SUM, SUM, SUM + 1);
+            x.vpadddBroadcast(SUM, SUM, Mem.at(R11, at + (format == Q4_0 ? X_NEG8 : X_NEG128)));
+            x.vcvtdq2ps(SUM, SUM);
             if (format == Q4_0) {
-                x.vmulps(22, 22, 12); // (float) sumi · dx
-                x.vmulpsBroadcast(22, 22, Mem.at(R11, at + X_D)); // · dy
+                x.vmulps(SUM, SUM, DX); // (float) sumi · dx
+                x.vmulpsBroadcast(SUM, SUM, Mem.at(R11, at + X_D)); // · dy
             } else {
-                x.vmulpsBroadcast(23, 12, Mem.at(R11, at + X_D)); // dx · dy
-                x.vmulps(22, 22, 23); // (float) sumi · (dx · dy)
+                x.vmulpsBroadcast(SUM + 1, DX, Mem.at(R11, at + X_D)); // dx · dy
+                x.vmulps(SUM, SUM, SUM + 1); // (float) sumi · (dx · dy)
             }
-            x.vaddps(t, t, 22);
+            x.vaddps(t, t, SUM);
         }
         x.add(RAX, blockBytes);
         x.add(RBX, blockBytes);
@@ -200,14 +210,19 @@ public final class Q80Kernels {
         x.jnz(block);
         // rdi ended at row 13: the next group starts 3 rows on.
         x.lea(RSI, new Mem(RDI, R12, 1, 0));
-        x.lea(R11, new Mem(R14, R14, 2, 0));
+        x.lea(RBP, new Mem(R14, R14, 2, 0)); // 3 · Y stride
         for (int t = 0; t < tokens; t++) {
+            if (t == 0) {
+                x.mov(R11, R8); // tokens 0-3 from here
+            } else if (t == 4) {
+                x.lea(R11, new Mem(R8, R14, 4, 0)); // tokens 4-7
+            }
             Mem y =
-                    switch (t) {
-                        case 0 -> Mem.at(R8, 0);
-                        case 1 -> new Mem(R8, R14, 1, 0);
-                        case 2 -> new Mem(R8, R14, 2, 0);
-                        default -> new Mem(R8, R11, 1, 0);
+                    switch (t % 4) {
+                        case 0 -> Mem.at(R11, 0);
+                        case 1 -> new Mem(R11, R14, 1, 0);
+                        case 2 -> new Mem(R11, R14, 2, 0);
+                        default -> new Mem(R11, RBP, 1, 0);
                     };
             x.vmovdqu32Store(y, t);
         }
@@ -243,11 +258,20 @@ public final class Q80Kernels {
         };
     }
 
-    /** Per 128-bit lane {@code dst = [a0+a1, a2+a3, b0+b1, b2+b3]}; {@code tmp} is clobbered. */
-    private static void pairSums(Assembler x, int dst, int a, int b, int tmp) {
-        x.vshufps(tmp, a, b, 0xDD);
-        x.vshufps(dst, a, b, 0x88);
-        x.vpaddd(dst, dst, tmp);
+    /**
+     * The 4 × 4 dword transpose within each 128-bit lane of registers {@code src..src+3} into {@code
+     * dst..dst+3} (may be the same): lane {@code 4k + j} of {@code dst + i} becomes dword {@code i}
+     * of lane k of {@code src + j}, that is bytes 4i..4i+3 of row 4k + j.
+     */
+    private static void transpose(Assembler x, int src, int dst) {
+        x.vpunpckldq(TMP, src, src + 1);
+        x.vpunpckhdq(TMP + 1, src, src + 1);
+        x.vpunpckldq(TMP + 2, src + 2, src + 3);
+        x.vpunpckhdq(TMP + 3, src + 2, src + 3);
+        x.vpunpcklqdq(dst, TMP, TMP + 2);
+        x.vpunpckhqdq(dst + 1, TMP, TMP + 2);
+        x.vpunpcklqdq(dst + 2, TMP + 1, TMP + 3);
+        x.vpunpckhqdq(dst + 3, TMP + 1, TMP + 3);
     }
 
     private static Mem param(int slot) {

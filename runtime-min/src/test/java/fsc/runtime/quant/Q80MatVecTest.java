@@ -18,7 +18,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * The llama.cpp-numerics matmul of Q4_0/Q8_0 weights ({@link Q80MatVec}: the machine code of
  * {@code Q80Kernels} on AVX-512 VNNI, else {@link Q80Dot}) against {@link Q80Dot}, bit for bit:
  * ranges of every remainder of 16 (the overlapping tail group), matrices of fewer than 16 rows,
- * unaligned weight rows, output offsets and strides, one to four activation rows per call from
+ * unaligned weight rows, output offsets and strides, one to eight activation rows per call from
  * any first row, activations with zero blocks and outliers, weights with zero scales, and every
  * Q8_0 tensor of a real llama.cpp file. The heap-segment path ({@link Q80Dot}) gives the same bits,
  * so the kernels on and off ({@code -Dfsc.kernels.native=false}) agree.
@@ -50,7 +50,7 @@ class Q80MatVecTest {
                 MemorySegment w = arena.allocate(packed.byteSize() + 7, 64).asSlice(7, packed.byteSize());
                 MemorySegment.copy(packed, 0, w, 0, packed.byteSize());
                 w.set(ValueLayout.JAVA_SHORT_UNALIGNED, rowBytes * 4, (short) 0); // a zero weight scale
-                int tokens = 6;
+                int tokens = 10;
                 float[] x = new float[tokens * k];
                 for (int i = 0; i < x.length; i++) {
                     x[i] = (float) (rnd.nextGaussian() * (i % 89 == 0 ? 30 : 1));
@@ -61,10 +61,10 @@ class Q80MatVecTest {
                 Q80 xq = Q80.quantize(MemorySegment.ofArray(x), 0, tokens, k);
                 long yOffset = 12;
                 long yStride = 4L * n + 20;
-                MemorySegment y = arena.allocate(yOffset + 4 * yStride, 64);
+                MemorySegment y = arena.allocate(yOffset + 8 * yStride, 64);
                 int[][] ranges = {{0, n}, {5, 6}, {3, 20}, {36, 53}, {10, 10}, {16, 48}, {1, 50}, {0, 15}};
                 for (int first = 0; first < tokens; first++) {
-                    for (int count = 1; count <= Math.min(4, tokens - first); count++) {
+                    for (int count = 1; count <= Math.min(8, tokens - first); count++) {
                         for (int[] r : ranges) {
                             y.fill((byte) 0x7f);
                             Q80MatVec.rows(type, w, rowBytes, xq, first, count, y, yOffset, yStride, r[0], r[1]);

@@ -278,6 +278,12 @@ class AssemblerTest {
         check("62827d4290ac2b12000000", x -> x.vpgatherdd(21, 2, R11, 29, 1, 0x12)); // [r11+zmm29*1+0x12]
         check("62f27d4190948800010000", x -> x.vpgatherdd(2, 1, RAX, 17, 4, 0x100)); // [rax+zmm17*4+0x100]
         check("62127d4990a42d00000000", x -> x.vpgatherdd(12, 1, R13, 13, 1, 0)); // zmm12{k1},[r13+zmm13*1]
+        check("62a1654062fc", x -> x.vpunpckldq(23, 19, 20)); // vpunpckldq zmm23,zmm19,zmm20
+        check("62916d486ace", x -> x.vpunpckhdq(1, 2, 30)); // vpunpckhdq zmm1,zmm2,zmm30
+        check("6211c5406cc1", x -> x.vpunpcklqdq(8, 23, 25)); // vpunpcklqdq zmm8,zmm23,zmm25
+        check("62e1dd486df5", x -> x.vpunpckhqdq(22, 4, 5)); // vpunpckhqdq zmm22,zmm4,zmm5
+        check("62423d58509b34000000", x -> x.vpdpbusdBroadcast(27, 8, Mem.at(R11, 0x34))); // [r11+0x34]{1to16}
+        check("62b25d50509c0804000000", x -> x.vpdpbusdBroadcast(3, 20, new Mem(RAX, R9, 1, 4))); // [rax+r9*1+0x4]
         assertThrows(IllegalArgumentException.class, () -> new Assembler().vpgatherdd(3, 1, RAX, 3, 1, 0));
         assertThrows(IllegalArgumentException.class, () -> new Assembler().vpgatherdd(3, 0, RAX, 4, 1, 0));
     }
