@@ -133,6 +133,74 @@ class Q80MatVecTest {
         }
     }
 
+    /**
+     * Block sums of many significant bits, where ggml's order ({@code (sumi·dx)·dy} for Q4_0,
+     * {@code sumi·(dx·dy)} for Q8_0) and the other one round differently: activations that follow
+     * their weights' signs. The data is checked to tell the two orders apart, so a kernel with the
+     * other order fails here.
+     */
+    @ParameterizedTest
+    @EnumSource(
+            value = GgmlType.class,
+            names = {"Q4_0", "Q8_0"})
+    void largeBlockSumsKeepGgmlsOrderOfTheFloatSteps(GgmlType type) {
+        Random rnd = new Random(99 + type.ordinal());
+        try (Arena arena = Arena.ofConfined()) {
+            int k = 256;
+            int n = 32;
+            long rowBytes = type.bytesFor(k);
+            MemorySegment w = RandomWeights.of(arena, type, n, k, rnd);
+            for (int j = 1; j < n; j++) { // every row row 0's quants
+                MemorySegment.copy(w, 0, w, j * rowBytes, rowBytes);
+            }
+            for (long b = 0; b < w.byteSize(); b += type.blockBytes()) { // scales with full f16 mantissas
+                w.set(ValueLayout.JAVA_SHORT_UNALIGNED, b, (short) (0x1C00 | rnd.nextInt(0x400)));
+            }
+            float[] row = new float[k];
+            Dequantize.row(type, w, 0, row, 0, k);
+            float[] x = new float[k];
+            for (int i = 0; i < k; i++) {
+                x[i] = row[i] * 1000 + (float) rnd.nextGaussian() * 0.05f; // the rows' signs: large sums
+            }
+            Q80 xq = Q80.quantize(x);
+            MemorySegment y = arena.allocate(4L * n, 64);
+            Q80MatVec.rows(type, w, rowBytes, xq, 0, 1, y, 0, 4L * n, 0, n);
+            int differ = 0;
+            for (int j = 0; j < n; j++) {
+                float expected = Q80Dot.dot(type, w, j * rowBytes, xq, 0);
+                assertEquals(
+                        Float.floatToRawIntBits(expected),
+                        Float.floatToRawIntBits(y.getAtIndex(ValueLayout.JAVA_FLOAT, j)),
+                        type + " row " + j);
+                differ += otherOrder(type, w, j * rowBytes, xq) != expected ? 1 : 0;
+            }
+            assertTrue(differ > 0, "the data does not tell the two orders of the float steps apart");
+        }
+    }
+
+    /** {@link Q80Dot} with the other order of the per-block float step. */
+    private static float otherOrder(GgmlType type, MemorySegment w, long at, Q80 x) {
+        int blocks = x.k() / 32;
+        float sumf = 0;
+        for (int b = 0; b < blocks; b++) {
+            long blk = at + (long) type.blockBytes() * b;
+            int sumi = 0;
+            for (int j = 0; j < 32; j++) {
+                int q = type == GgmlType.Q4_0
+                        ? (j < 16
+                                        ? w.get(ValueLayout.JAVA_BYTE, blk + 2 + j) & 0x0F
+                                        : (w.get(ValueLayout.JAVA_BYTE, blk + 2 + j - 16) & 0xFF) >>> 4)
+                                - 8
+                        : w.get(ValueLayout.JAVA_BYTE, blk + 2 + j);
+                sumi += q * x.quant(0, 32 * b + j);
+            }
+            float dx = Float.float16ToFloat(w.get(ValueLayout.JAVA_SHORT_UNALIGNED, blk));
+            float dy = x.scale(0, b);
+            sumf += type == GgmlType.Q4_0 ? sumi * (dx * dy) : sumi * dx * dy;
+        }
+        return sumf;
+    }
+
     @Test
     void realModelTensorsEqualTheReferenceBitForBit() {
         try (Arena arena = Arena.ofConfined()) {
