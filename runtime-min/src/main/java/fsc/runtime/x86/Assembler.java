@@ -750,14 +750,6 @@ public final class Assembler {
         evex(PP_66, MAP_0F3A, false, 0x38, dst, src, -1, m, lane & 3, 2);
     }
 
-    /**
-     * {@code vshufps dst, a, b, imm}: per 128-bit lane, dwords 0-1 of dst picked from {@code a} and
-     * 2-3 from {@code b}, two bits of {@code imm} each (bit moves only, so integers pass unchanged).
-     */
-    public void vshufps(int dst, int a, int b, int imm) {
-        evex(PP_NONE, MAP_0F, false, 0xC6, dst, a, b, null, imm, 2);
-    }
-
     /** {@code vpmovdw ymm dst, zmm src}: the low words of sixteen dwords (truncating). */
     public void vpmovdw(int dst, int src) {
         evex(PP_F3, MAP_0F38, false, 0x33, src, 0, dst, null, -1, 2);

@@ -268,8 +268,6 @@ class AssemblerTest {
         check("62b27d485a9c5010000000", x -> x.vbroadcasti32x4(3, new Mem(RAX, R10, 2, 0x10))); // [rax+r10*2+0x10]
         check("62835d4038a4140200000003", x -> x.vinserti32x4(20, 20, new Mem(R12, R10, 1, 2), 3));
         check("62f34d4838af1200000001", x -> x.vinserti32x4(5, 6, Mem.at(RDI, 0x12), 1)); // zmm5,zmm6,[rdi+0x12],1
-        check("62a16c40c6f388", x -> x.vshufps(22, 18, 19, 0x88)); // vshufps zmm22,zmm18,zmm19,0x88
-        check("62916c48c6cbdd", x -> x.vshufps(1, 2, 27, 0xdd)); // vshufps zmm1,zmm2,zmm27,0xdd
         check("62527e4833ec", x -> x.vpmovdw(12, 13)); // vpmovdw ymm12,zmm13
         check("62b27e4833dc", x -> x.vpmovdw(20, 3)); // vpmovdw ymm20,zmm3
         check("c5f446c9", x -> x.kxnorw(1, 1, 1)); // kxnorw k1,k1,k1
