@@ -107,7 +107,8 @@ final class CompileCommand implements Callable<Integer> {
             names = "--numerics",
             paramLabel = "MODE",
             description = "GGUF decoders: f32 (default, most accurate) or llama-cpp: round as llama.cpp's CPU backend"
-                    + " does (Q8_K activations in K-quant matmuls, f16 KV cache, f16 flash attention), to reproduce"
+                    + " does (Q8_K activations in K-quant matmuls, Q8_0 in Q4_0/Q8_0 ones, f16 KV cache, f16 flash"
+                    + " attention), to reproduce"
                     + " its logits.")
     String numerics;
 

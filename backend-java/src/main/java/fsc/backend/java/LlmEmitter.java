@@ -14,6 +14,7 @@ import java.util.List;
  * embedding} pass the weight's GGUF type so dot products run on the packed blocks; {@code
  * paged_attention} passes the cache layout; {@code rope} the pairing mode. The llama.cpp numerics
  * attributes pick the kernel: {@code activations = "q8_k"} on a qmatmul calls {@code qmatmulQ8K},
+ * {@code activations = "q8_0"} (Q4_0/Q8_0 weights) {@code qmatmulQ80},
  * an f16 {@code kv_cache} calls {@code pagedAttentionF16} (with llama.cpp's f16 flash attention
  * when {@code accumulate = "f16"}).
  */
@@ -37,9 +38,10 @@ final class LlmEmitter {
                 switch (activations) {
                     case "f32" -> "qmatmul";
                     case "q8_k" -> "qmatmulQ8K";
+                    case "q8_0" -> "qmatmulQ80";
                     default ->
-                        throw new IllegalStateException(
-                                n.where() + ": qmatmul activations must be f32 or q8_k, got '" + activations + "'");
+                        throw new IllegalStateException(n.where()
+                                + ": qmatmul activations must be f32, q8_k or q8_0, got '" + activations + "'");
                 };
         return CodeBlock.builder()
                 .addStatement(

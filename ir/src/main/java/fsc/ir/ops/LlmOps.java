@@ -29,7 +29,8 @@ final class LlmOps {
                                 AttrSpec.integer("num_kv_heads"),
                                 AttrSpec.integer("head_dim"),
                                 AttrSpec.string("accumulate", "f32")),
-                // activations: "q8_k" quantizes x to Q8_K rows first, as llama.cpp does for K-quants.
+                // activations: "q8_k" quantizes x to Q8_K rows first, as llama.cpp does for K-quants;
+                // "q8_0" to Q8_0 rows, as it does for Q4_0/Q8_0 weights.
                 new OpSpec("qmatmul", 2, 2, LlmOps::qmatmul).attrs(AttrSpec.string("activations", "f32")));
     }
 

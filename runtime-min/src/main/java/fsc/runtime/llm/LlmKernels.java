@@ -42,6 +42,16 @@ public final class LlmKernels {
         QuantMatmul.q8kActivations(par, type, w, x, y, rows, k, n);
     }
 
+    /**
+     * {@link #qmatmul} as llama.cpp's CPU backend computes it for Q4_0 and Q8_0 weights: each
+     * activation row quantized to Q8_0 once, then integer dot products ({@link Q80Matmul}). Used by
+     * the llama.cpp numerics mode.
+     */
+    public static void qmatmulQ80(
+            Parallelism par, GgmlType type, MemorySegment w, MemorySegment x, MemorySegment y, int rows, int k, int n) {
+        Q80Matmul.matmul(par, type, w, x, y, rows, k, n);
+    }
+
     /** Row {@code ids[i]} of {@code table} (vocab × dim, any GGUF type), dequantized into {@code y[i]}. */
     public static void embedding(
             GgmlType type, MemorySegment table, int vocab, MemorySegment ids, MemorySegment y, int count, int dim) {

@@ -753,6 +753,60 @@ public final class Assembler {
         evexBroadcast(PP_66, MAP_0F38, 0x52, acc, a, b, 0);
     }
 
+    // Forms added for the Q8_0 kernels.
+
+    /** {@code vbroadcasti32x4 zmm, xmmword mem}: 16 bytes into all four 128-bit lanes. */
+    public void vbroadcasti32x4(int zmm, Mem m) {
+        evex(PP_66, MAP_0F38, false, 0x5A, zmm, 0, -1, m, -1, 2);
+    }
+
+    /** {@code vinserti32x4 dst, src, xmmword mem, lane}: {@code src} with 128-bit lane {@code lane} from memory. */
+    public void vinserti32x4(int dst, int src, Mem m, int lane) {
+        evex(PP_66, MAP_0F3A, false, 0x38, dst, src, -1, m, lane & 3, 2);
+    }
+
+    /** {@code vpmovdw ymm dst, zmm src}: the low words of sixteen dwords (truncating). */
+    public void vpmovdw(int dst, int src) {
+        evex(PP_F3, MAP_0F38, false, 0x33, src, 0, dst, null, -1, 2);
+    }
+
+    /** {@code kxnorw k, a, b}: with {@code a == b}, all sixteen mask bits set. */
+    public void kxnorw(int k, int a, int b) {
+        if (k < 0 || k > 7 || a < 0 || a > 7 || b < 0 || b > 7) {
+            throw new IllegalArgumentException("kxnorw takes k0-k7");
+        }
+        emit(0xC5);
+        emit(0x80 | (~a & 0xF) << 3 | 0x04); // R̄ = 1, vvvv = ~a, L1, pp none
+        emit(0x46);
+        emit(0xC0 | k << 3 | b);
+    }
+
+    /**
+     * {@code vpgatherdd dst{k}, [base + index·scale + disp]} with a zmm {@code index} of sixteen
+     * dword offsets: lane i loads the dword at {@code base + index[i]·scale + disp} where mask bit i
+     * is set, and clears the bit (so {@code k} is all zeros afterwards). {@code dst} and {@code
+     * index} must differ.
+     */
+    public void vpgatherdd(int dst, int k, int base, int index, int scale, int disp) {
+        vector(dst);
+        vector(index);
+        gpr(base);
+        if (k < 1 || k > 7 || dst == index) {
+            throw new IllegalArgumentException("vpgatherdd needs a mask k1-k7 and distinct destination and index");
+        }
+        if (scale != 1 && scale != 2 && scale != 4 && scale != 8) {
+            throw new IllegalArgumentException("scale " + scale + " is not 1, 2, 4 or 8");
+        }
+        emit(0x62);
+        emit((~dst >> 3 & 1) << 7 | (~index >> 3 & 1) << 6 | (~base >> 3 & 1) << 5 | (~dst >> 4 & 1) << 4 | MAP_0F38);
+        emit(0x78 | 0x04 | PP_66); // W0, vvvv 1111 (unused)
+        emit(0b10 << 5 | (~index >> 4 & 1) << 3 | k);
+        emit(0x90);
+        emit(0x80 | (dst & 7) << 3 | 4); // mod 10: disp32, SIB follows
+        emit(Integer.numberOfTrailingZeros(scale) << 6 | (index & 7) << 3 | (base & 7));
+        emit32(disp);
+    }
+
     /** {@code vpunpckldq dst, a, b}: per 128-bit lane, dwords 0 and 1 of {@code a} and {@code b} interleaved. */
     public void vpunpckldq(int dst, int a, int b) {
         evex(PP_66, MAP_0F, false, 0x62, dst, a, b, null, -1, 2);

@@ -295,4 +295,29 @@ class AssemblerTest {
         assertThrows(IllegalArgumentException.class, () -> Q8KGemmKernels.code(2, 1));
         assertThrows(IllegalArgumentException.class, () -> Q8KUnpackKernels.code(2));
     }
+
+    /** The forms of the Q8_0 kernels (Q80Kernels), checked against objdump 2.40 when they were written. */
+    @Test
+    void encodesTheQ80KernelForms() {
+        check("62c27d485a8940000000", x -> x.vbroadcasti32x4(17, Mem.at(R9, 0x40))); // zmm17,[r9+0x40]
+        check("62b27d485a9c5010000000", x -> x.vbroadcasti32x4(3, new Mem(RAX, R10, 2, 0x10))); // [rax+r10*2+0x10]
+        check("62835d4038a4140200000003", x -> x.vinserti32x4(20, 20, new Mem(R12, R10, 1, 2), 3));
+        check("62f34d4838af1200000001", x -> x.vinserti32x4(5, 6, Mem.at(RDI, 0x12), 1)); // zmm5,zmm6,[rdi+0x12],1
+        check("62527e4833ec", x -> x.vpmovdw(12, 13)); // vpmovdw ymm12,zmm13
+        check("62b27e4833dc", x -> x.vpmovdw(20, 3)); // vpmovdw ymm20,zmm3
+        check("c5f446c9", x -> x.kxnorw(1, 1, 1)); // kxnorw k1,k1,k1
+        check("c5ec46dd", x -> x.kxnorw(3, 2, 5)); // kxnorw k3,k2,k5
+        check("62327d4990a42e00000000", x -> x.vpgatherdd(12, 1, RSI, 13, 1, 0)); // zmm12{k1},[rsi+zmm13*1]
+        check("62827d4290ac2b12000000", x -> x.vpgatherdd(21, 2, R11, 29, 1, 0x12)); // [r11+zmm29*1+0x12]
+        check("62f27d4190948800010000", x -> x.vpgatherdd(2, 1, RAX, 17, 4, 0x100)); // [rax+zmm17*4+0x100]
+        check("62127d4990a42d00000000", x -> x.vpgatherdd(12, 1, R13, 13, 1, 0)); // zmm12{k1},[r13+zmm13*1]
+        check("62a1654062fc", x -> x.vpunpckldq(23, 19, 20)); // vpunpckldq zmm23,zmm19,zmm20
+        check("62916d486ace", x -> x.vpunpckhdq(1, 2, 30)); // vpunpckhdq zmm1,zmm2,zmm30
+        check("6211c5406cc1", x -> x.vpunpcklqdq(8, 23, 25)); // vpunpcklqdq zmm8,zmm23,zmm25
+        check("62e1dd486df5", x -> x.vpunpckhqdq(22, 4, 5)); // vpunpckhqdq zmm22,zmm4,zmm5
+        check("62423d58509b34000000", x -> x.vpdpbusdBroadcast(27, 8, Mem.at(R11, 0x34))); // [r11+0x34]{1to16}
+        check("62b25d50509c0804000000", x -> x.vpdpbusdBroadcast(3, 20, new Mem(RAX, R9, 1, 4))); // [rax+r9*1+0x4]
+        assertThrows(IllegalArgumentException.class, () -> new Assembler().vpgatherdd(3, 1, RAX, 3, 1, 0));
+        assertThrows(IllegalArgumentException.class, () -> new Assembler().vpgatherdd(3, 0, RAX, 4, 1, 0));
+    }
 }

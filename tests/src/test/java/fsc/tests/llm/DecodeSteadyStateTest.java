@@ -33,7 +33,10 @@ class DecodeSteadyStateTest {
         "2, F32, synth-llama-a-Q4_K_M.gguf",
         "2, LLAMA_CPP, synth-llama-a-Q4_K_M.gguf",
         // Q8_0 weights: the machine-code matvec's per-thread parameter block
-        "2, F32, stories260K-Q8_0.gguf"
+        "2, F32, stories260K-Q8_0.gguf",
+        // Q8_0 weights, Q8_0 activations: the quantized row and the kernel's parameter block per thread
+        "1, LLAMA_CPP, stories260K-Q8_0.gguf",
+        "2, LLAMA_CPP, stories260K-Q8_0.gguf"
     })
     void decodeStepsAllocateNothing(int threads, DecoderNumerics numerics, String file) {
         Path jar = CompiledDecoders.jar(file, numerics);

@@ -34,8 +34,9 @@ class ReferenceGenerationTest {
 
     /**
      * The same with the KV cache in f16 (half the memory), exact attention or llama.cpp's f16 flash
-     * attention ({@code --numerics llama-cpp}; these models have no K-quant weights, so no Q8_K):
-     * the roundings leave every greedy choice of these references unchanged.
+     * attention ({@code --numerics llama-cpp}; these models have no K-quant weights, so no Q8_K,
+     * and the Q8_0 twin's matmuls take Q8_0 activations as llama.cpp's do): the roundings leave
+     * every greedy choice of these references unchanged.
      */
     @ParameterizedTest
     @CsvSource({

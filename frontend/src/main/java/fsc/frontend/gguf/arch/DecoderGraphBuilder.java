@@ -35,8 +35,9 @@ import java.util.Map;
  *
  * <p>The cache is {@code kv_cache} of {@link DecoderOptions#kvType()}. In {@link
  * DecoderNumerics#LLAMA_CPP} numerics every {@code qmatmul} on a K-quant weight carries {@code
- * activations = "q8_k"} and every {@code paged_attention} {@code accumulate = "f16"}: the backend
- * then quantizes activations to Q8_K and runs llama.cpp's f16 flash attention.
+ * activations = "q8_k"}, one on a Q4_0/Q8_0 weight {@code activations = "q8_0"}, and every {@code
+ * paged_attention} {@code accumulate = "f16"}: the backend then quantizes activations to Q8_K or
+ * Q8_0 and runs llama.cpp's f16 flash attention.
  */
 final class DecoderGraphBuilder {
     private final GgufFile file;
@@ -137,12 +138,19 @@ final class DecoderGraphBuilder {
         return node("qmatmul", name, List.of(x, w), qmatmulAttrs(w));
     }
 
-    /** llama.cpp quantizes the activations of K-quant matmuls (its {@code vec_dot_type} Q8_K). */
+    /**
+     * llama.cpp quantizes the activations of K-quant matmuls to Q8_K and those of Q4_0/Q8_0 matmuls
+     * to Q8_0 (each type's {@code vec_dot_type}); other weights keep f32 activations.
+     */
     private Map<String, Attr> qmatmulAttrs(Value w) {
-        boolean kQuant = w.dtype() == DType.Q4_K || w.dtype() == DType.Q5_K || w.dtype() == DType.Q6_K;
-        return opts.numerics() == DecoderNumerics.LLAMA_CPP && kQuant
-                ? Map.of("activations", new Attr.Str("q8_k"))
-                : Map.of();
+        if (opts.numerics() != DecoderNumerics.LLAMA_CPP) {
+            return Map.of();
+        }
+        return switch (w.dtype()) {
+            case Q4_K, Q5_K, Q6_K -> Map.of("activations", new Attr.Str("q8_k"));
+            case Q4_0, Q8_0 -> Map.of("activations", new Attr.Str("q8_0"));
+            default -> Map.of();
+        };
     }
 
     private Value rmsNorm(Value x, Value w, String name) {
