@@ -32,6 +32,8 @@ import java.util.Map;
  *
  * <p><b>Symbolic shapes.</b> Each symbol is taken at its upper bound ({@code symbols {S <= 512}}),
  * so the plan is valid for every call; a call with smaller dimensions uses a prefix of each range.
+ * The Java backend reserves such an arena without touching it ({@code ActivationMemory}), so RAM
+ * follows the prefixes a call writes, not the bounds (docs/DECISIONS.md).
  * Offsets are aligned to {@value #ALIGNMENT} bytes (a cache line, and the widest vector load).
  *
  * <p>The plan is the last word on memory: any later pass that rebuilds the node list drops it, so
