@@ -1,5 +1,6 @@
 package fsc.tests.bench;
 
+import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.util.Arrays;
@@ -17,6 +18,41 @@ public final class BenchTiming {
     }
 
     private BenchTiming() {}
+
+    /** Calls per window of {@link #warmUntilJitSettles}. */
+    static final int SETTLE_WINDOW = 20;
+
+    /**
+     * At least {@code minCalls} untimed calls, then more in windows of {@value #SETTLE_WINDOW} until a
+     * window in which HotSpot's compilers worked for at most 2% of the window's wall time, or until
+     * {@code maxCalls} calls or {@code maxSeconds} have passed; returns the number of calls made. Why: a compiled model's generated methods
+     * (one per node, each called once per inference) reach C2 one by one, and on a 2-vCPU machine
+     * the compiler thread takes one of the two cores a two-thread call needs; a fixed count of 150
+     * calls left C2 compiling through the timed rounds (measured by {@link ThreadTimes}: 12–23 ms of
+     * compiler CPU per MiniLM call in every round), which made the two-thread rounds bimodal.
+     * Users' processes reach the steady state too; this measures it instead of the warm-up.
+     */
+    public static int warmUntilJitSettles(int minCalls, int maxCalls, double maxSeconds, Call call) throws Exception {
+        long deadline = System.nanoTime() + (long) (maxSeconds * 1e9);
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        boolean timed = jit != null && jit.isCompilationTimeMonitoringSupported();
+        int calls = 0;
+        for (; calls < minCalls; calls++) {
+            call.run();
+        }
+        while (timed && calls < maxCalls && System.nanoTime() < deadline) {
+            long c0 = jit.getTotalCompilationTime();
+            long t0 = System.nanoTime();
+            for (int i = 0; i < SETTLE_WINDOW; i++, calls++) {
+                call.run();
+            }
+            double wallMs = (System.nanoTime() - t0) / 1e6;
+            if (jit.getTotalCompilationTime() - c0 <= 0.02 * wallMs) {
+                break;
+            }
+        }
+        return calls;
+    }
 
     /** {@code warmup} untimed calls, then {@code {wall[], cpu[]}} nanoseconds of {@code runs} calls. */
     public static long[][] time(int warmup, int runs, Call call) throws Exception {
