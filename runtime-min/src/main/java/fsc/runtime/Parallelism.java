@@ -33,7 +33,18 @@ public final class Parallelism implements AutoCloseable {
         void run(int from, int to);
     }
 
-    private static final int SPINS_BEFORE_PARK = 20_000;
+    /**
+     * How long an idle worker, and a caller waiting for the last chunk, spin before parking. Measured
+     * in time, not in {@code onSpinWait} calls, because a PAUSE takes from ~10 to ~140 cycles depending
+     * on the CPU: the previous 20,000 spins lasted 0.3 ms on the build machine's Xeon, shorter than
+     * some serial stretches of a MiniLM call (quantizers, transposes), so the worker parked and was
+     * woken 12–19 times per int8 call. One millisecond covers those gaps; a team idle between calls
+     * still parks after it. (ONNX Runtime's pool spins between parallel sections the same way.)
+     */
+    static final long SPIN_NANOS = 1_000_000L;
+
+    /** {@code onSpinWait} calls between two reads of the clock while spinning. */
+    private static final int SPINS_PER_CLOCK_READ = 64;
 
     private final int threads;
     private final Thread[] workers;
@@ -143,12 +154,17 @@ public final class Parallelism implements AutoCloseable {
                 LockSupport.unpark(w);
             }
             runChunks();
-            // Spin briefly (chunks are usually similar in size), then park until the thread that
-            // finishes the last chunk unparks us; the timeout only bounds a lost-wakeup bug.
+            // Spin for up to SPIN_NANOS (chunks are usually similar in size), then park until the
+            // thread that finishes the last chunk unparks us; the timeout only bounds a lost-wakeup bug.
+            long spinStart = 0;
             for (int spins = 0; chunksDone.get() < chunks; spins++) {
-                if (spins < SPINS_BEFORE_PARK) {
+                if (spinStart >= 0 && (spins % SPINS_PER_CLOCK_READ != 0 || spinning(spinStart, spins))) {
                     Thread.onSpinWait();
+                    if (spins == 0) {
+                        spinStart = System.nanoTime();
+                    }
                 } else {
+                    spinStart = -1;
                     LockSupport.parkNanos(this, 1_000_000);
                 }
             }
@@ -200,16 +216,27 @@ public final class Parallelism implements AutoCloseable {
         }
     }
 
+    /** Whether a spin that began at {@code start} (read when {@code spins} was 0) may go on. */
+    private static boolean spinning(long start, int spins) {
+        return spins == 0 || System.nanoTime() - start < SPIN_NANOS;
+    }
+
     private void workerLoop() {
         int idle = 0;
+        long idleSince = 0;
         while (!closed) {
             if (runChunks()) {
                 idle = 0;
-            } else if (idle++ < SPINS_BEFORE_PARK) {
+            } else if (idle % SPINS_PER_CLOCK_READ != 0 || spinning(idleSince, idle)) {
+                if (idle == 0) {
+                    idleSince = System.nanoTime();
+                }
+                idle++;
                 Thread.onSpinWait();
             } else {
+                // Woken by a new loop (or by close): spin the whole budget again before the next park.
                 LockSupport.park(this);
-                idle = SPINS_BEFORE_PARK / 2;
+                idle = 0;
             }
         }
     }

@@ -37,6 +37,12 @@ import org.junit.jupiter.api.Test;
  * against ORT on the published int8 model; {@code -Dfsc.bench.threads=1,2} the thread counts;
  * {@code -Dfsc.bench.ort=false} times fsc alone (ORT's session is not even opened), to see what
  * sharing the process with ORT's thread pool does to fsc.
+ *
+ * <p>Warm-up: each engine runs at least {@code fsc.bench.warmup} calls and then until the JIT has
+ * settled ({@link BenchTiming#warmUntilJitSettles}; capped by {@code fsc.bench.warmupMax} calls and
+ * {@code fsc.bench.warmupSeconds}); both engines are warm before round 0. After each block the bench
+ * prints where the CPUs went ({@link ThreadTimes}: the caller, fsc's worker, the JIT, the collector,
+ * the process's other threads (ORT's pool), other processes), so a slow round says why.
  */
 @Tag("bench")
 class MiniLmQuantizedVsOrtBench {
@@ -47,6 +53,9 @@ class MiniLmQuantizedVsOrtBench {
         int runs = Integer.getInteger("fsc.bench.runs", 40);
         int warmup = Integer.getInteger("fsc.bench.warmup", 200);
         int rounds = Integer.getInteger("fsc.bench.rounds", 3);
+        long pauseMs = Long.getLong("fsc.bench.pauseMs", 100);
+        int warmupMax = Integer.getInteger("fsc.bench.warmupMax", Math.max(warmup, 3000));
+        double warmupSeconds = Double.parseDouble(System.getProperty("fsc.bench.warmupSeconds", "120"));
         boolean withOrt = !"false".equals(System.getProperty("fsc.bench.ort"));
         String given = System.getProperty("fsc.bench.jar", "");
         Path jar;
@@ -76,9 +85,28 @@ class MiniLmQuantizedVsOrtBench {
             List<long[]> ortCpu = new ArrayList<>();
             try (CompiledModel m = ArtifactLoader.open(jar, c.threads);
                     OrtOracle o = withOrt ? new OrtOracle(TestModels.minilmQuantized(), c.threads) : null) {
+                int fscWarm = BenchTiming.warmUntilJitSettles(warmup, warmupMax, warmupSeconds, () -> m.run(in));
+                int ortWarm = o == null
+                        ? 0
+                        : BenchTiming.warmUntilJitSettles(warmup, warmupMax, warmupSeconds, () -> o.run(in));
+                System.out.printf("%s warm-up calls until the JIT settled: fsc %d, ORT %d%n", c, fscWarm, ortWarm);
                 for (int r = 0; r < rounds; r++) {
-                    long[][] f = time(r == 0 ? warmup : warmup / 4, runs, () -> m.run(in));
-                    long[][] t = o == null ? f : time(r == 0 ? warmup : warmup / 4, runs, () -> o.run(in));
+                    ThreadTimes.Snapshot s0 = ThreadTimes.snapshot();
+                    long[][] f = time(0, runs, () -> m.run(in));
+                    ThreadTimes.Snapshot s1 = ThreadTimes.snapshot();
+                    System.out.printf(
+                            "%s r%d fsc %.2f ms: %s%n", c, r, median(f[0]), ThreadTimes.describe(s0, s1, runs));
+                    long[][] t = f;
+                    if (o != null) {
+                        // A pause so that neither engine's spinning pool threads overlap the other's block.
+                        Thread.sleep(pauseMs);
+                        ThreadTimes.Snapshot s2 = ThreadTimes.snapshot();
+                        t = time(0, runs, () -> o.run(in));
+                        ThreadTimes.Snapshot s3 = ThreadTimes.snapshot();
+                        System.out.printf(
+                                "%s r%d ORT %.2f ms: %s%n", c, r, median(t[0]), ThreadTimes.describe(s2, s3, runs));
+                        Thread.sleep(pauseMs);
+                    }
                     fsc.add(f[0]);
                     fscCpu.add(f[1]);
                     ort.add(t[0]);
@@ -92,8 +120,6 @@ class MiniLmQuantizedVsOrtBench {
                 lo = Math.min(lo, ratio);
                 hi = Math.max(hi, ratio);
             }
-            // Per round: round 0's fsc block runs before ORT has run at all, so a round-0 fsc median far
-            // below the later ones points at ORT's threads (still spinning after its block) or the JIT.
             StringBuilder perRound = new StringBuilder();
             for (int r = 0; r < rounds; r++) {
                 perRound.append(String.format(" r%d fsc %.2f / ORT %.2f;", r, median(fsc.get(r)), median(ort.get(r))));

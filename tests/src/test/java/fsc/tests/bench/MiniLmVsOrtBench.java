@@ -24,6 +24,12 @@ import org.junit.jupiter.api.Test;
  * fsc/ORT ratio (median and range over rounds) and the calling thread's CPU time per call. A
  * benchmark, not a test: it asserts nothing about speed.
  *
+ * <p>Warm-up: each engine runs at least {@code fsc.bench.warmup} calls and then until the JIT has
+ * settled ({@link BenchTiming#warmUntilJitSettles}, capped by {@code fsc.bench.warmupMax} calls and
+ * {@code fsc.bench.warmupSeconds}). After each block it prints where the CPUs went ({@link
+ * ThreadTimes}: caller, fsc's worker, JIT, collector, the process's other threads such as ORT's
+ * pool, other processes), so a slow round says why. {@code fsc.bench.pauseMs} (100) separates blocks.
+ *
  * <p>Run: {@code ./mvnw -B -Pbench -pl tests -am test -Dtest=MiniLmVsOrtBench -Dfsc.bench.runs=100
  * -Dfsc.bench.rounds=3 -Dfsc.bench.configs=1x128x1,8x128x2} (batch × sequence × threads).
  */
@@ -41,6 +47,9 @@ class MiniLmVsOrtBench {
         int runs = Integer.getInteger("fsc.bench.runs", 100);
         int warmup = Integer.getInteger("fsc.bench.warmup", 200);
         int rounds = Integer.getInteger("fsc.bench.rounds", 3);
+        long pauseMs = Long.getLong("fsc.bench.pauseMs", 100);
+        int warmupMax = Integer.getInteger("fsc.bench.warmupMax", Math.max(warmup, 2000));
+        double warmupSeconds = Double.parseDouble(System.getProperty("fsc.bench.warmupSeconds", "120"));
         List<Config> configs = configs(System.getProperty("fsc.bench.configs", "1x128x1,1x128x2,8x128x1,8x128x2"));
         Path dir = Files.createTempDirectory("fsc-bench");
         Path jar = dir.resolve("minilm.jar");
@@ -57,8 +66,9 @@ class MiniLmVsOrtBench {
                     OrtOracle o = new OrtOracle(TestModels.minilm(), c.threads)) {
                 Call fscCall = () -> m.run(in);
                 Call ortCall = () -> o.run(in);
-                time(warmup, 0, fscCall);
-                time(warmup, 0, ortCall);
+                int fscWarm = BenchTiming.warmUntilJitSettles(warmup, warmupMax, warmupSeconds, fscCall::run);
+                int ortWarm = BenchTiming.warmUntilJitSettles(warmup, warmupMax, warmupSeconds, ortCall::run);
+                System.out.printf("%s warm-up calls until the JIT settled: fsc %d, ORT %d%n", c, fscWarm, ortWarm);
                 // Rounds alternate the engines in blocks, so a change in the machine's load (it is
                 // shared) shows up in both columns of a round; the ratio is taken per round. A pause
                 // between blocks lets ONNX Runtime's pool threads stop spinning before fsc runs.
@@ -66,11 +76,26 @@ class MiniLmVsOrtBench {
                 long[][] ort = new long[2][0];
                 double[] ratios = new double[rounds];
                 for (int r = 0; r < rounds; r++) {
+                    ThreadTimes.Snapshot s0 = ThreadTimes.snapshot();
                     long[][] f = time(0, runs, fscCall);
-                    Thread.sleep(100);
+                    ThreadTimes.Snapshot s1 = ThreadTimes.snapshot();
+                    Thread.sleep(pauseMs);
+                    ThreadTimes.Snapshot s2 = ThreadTimes.snapshot();
                     long[][] x = time(0, runs, ortCall);
-                    Thread.sleep(100);
+                    ThreadTimes.Snapshot s3 = ThreadTimes.snapshot();
+                    Thread.sleep(pauseMs);
                     ratios[r] = median(f[0]) / median(x[0]);
+                    System.out.printf(
+                            "(jvm %d ms) %s r%d fsc %.2f ms: %s%n%s r%d ORT %.2f ms: %s%n",
+                            ManagementFactory.getRuntimeMXBean().getUptime(),
+                            c,
+                            r,
+                            median(f[0]),
+                            ThreadTimes.describe(s0, s1, runs),
+                            c,
+                            r,
+                            median(x[0]),
+                            ThreadTimes.describe(s2, s3, runs));
                     fsc = concat(fsc, f);
                     ort = concat(ort, x);
                 }
