@@ -117,14 +117,14 @@ final class BenchCommand implements Callable<Integer> {
             names = {"-p", "--n-prompt"},
             split = ",",
             paramLabel = "N[,N...]",
-            description = "Decoders: prefill tests ppN. Default: 512.")
+            description = "Decoders: prefill tests ppN (0: none). Default: 512.")
     List<Integer> prompts;
 
     @Option(
             names = {"-n", "--n-gen"},
             split = ",",
             paramLabel = "N[,N...]",
-            description = "Decoders: decode tests tgN. Default: 128.")
+            description = "Decoders: decode tests tgN (0: none). Default: 128.")
     List<Integer> gens;
 
     @Option(
@@ -329,8 +329,15 @@ final class BenchCommand implements Callable<Integer> {
     // ---- decoders ----------------------------------------------------------------------------------
 
     private void benchDecoder(Path jar, PrintWriter out) {
-        List<Integer> p = prompts == null ? List.of(512) : prompts;
-        List<Integer> g = gens == null ? List.of(128) : gens;
+        // 0 means "no such test", as llama-bench reads -p 0 / -n 0.
+        List<Integer> p = prompts == null
+                ? List.of(512)
+                : prompts.stream().filter(n -> n != 0).toList();
+        List<Integer> g =
+                gens == null ? List.of(128) : gens.stream().filter(n -> n != 0).toList();
+        if (p.isEmpty() && g.isEmpty()) {
+            throw new FscException("-p 0 and -n 0 leave no test to run", "give -p N or -n N with N > 0");
+        }
         List<Integer> d = depths == null ? List.of(0) : depths;
         int r = reps == null ? 5 : reps;
         if (r < 1) {

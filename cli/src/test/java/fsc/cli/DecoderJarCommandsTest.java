@@ -56,6 +56,14 @@ class DecoderJarCommandsTest {
     }
 
     @Test
+    void benchReadsZeroAsNoTestAsLlamaBenchDoes() {
+        CliRun r = CliRun.of("bench", jar.toString(), "-p", "0", "-n", "4", "-r", "1", "--warmup-max", "1");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("tg4") && !r.out().contains("pp"), r.out());
+        CliRun.of("bench", jar.toString(), "-p", "0", "-n", "0").assertOneLineError("leave no test to run");
+    }
+
+    @Test
     void benchRefusesADepthThatLeavesNoRoomForTheTest() {
         CliRun.of("bench", jar.toString(), "-n", "8", "-d", "60").assertOneLineError("after -d 60 is outside 1..64");
     }
