@@ -2,7 +2,6 @@ package fsc.runtime;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
@@ -52,13 +51,13 @@ public final class ActivationMemory {
      */
     public static MemorySegment reserve(Arena owner, long bytes) {
         long size = Math.max(bytes, 1);
-        if (size < RESERVE_FROM || Libc.MMAP == null) {
+        if (size < RESERVE_FROM || Mapping.MMAP == null) {
             return owner.allocate(size, 64);
         }
         MemorySegment at;
         try {
-            at = (MemorySegment)
-                    Libc.MMAP.invokeExact(MemorySegment.NULL, size, PROT_READ | PROT_WRITE, Libc.FLAGS, -1, 0L);
+            at = (MemorySegment) Mapping.MMAP.invokeExact(
+                    MemorySegment.NULL, size, Libc.PROT_READ | Libc.PROT_WRITE, Mapping.FLAGS, -1, 0L);
         } catch (Throwable t) {
             throw new IllegalStateException("mmap of the activation arena failed", t);
         }
@@ -91,7 +90,7 @@ public final class ActivationMemory {
 
     /** Whether {@link #reserve} leaves the pages of a large arena untouched here. */
     public static boolean lazy() {
-        return Libc.MMAP != null;
+        return Mapping.MMAP != null;
     }
 
     /** The arena's size and its resident bytes now. */
@@ -138,29 +137,16 @@ public final class ActivationMemory {
         return resident * page;
     }
 
-    private static final int PROT_READ = 1, PROT_WRITE = 2;
-
     /**
      * libc's mmap and the platform's flags, or null where they are not reachable. Each handle has
      * its own holder class so a model links only what it uses: mmap when it opens, munmap when it
      * closes, mincore when asked for its usage.
      */
-    private static final class Libc {
+    private static final class Mapping {
         /** MAP_PRIVATE | MAP_ANONYMOUS (| MAP_NORESERVE on Linux: no commit charge for the bound). */
         static final int FLAGS = flags();
 
-        static final MethodHandle MMAP = FLAGS == 0
-                ? null
-                : handle(
-                        "mmap",
-                        FunctionDescriptor.of(
-                                ValueLayout.ADDRESS,
-                                ValueLayout.ADDRESS,
-                                ValueLayout.JAVA_LONG,
-                                ValueLayout.JAVA_INT,
-                                ValueLayout.JAVA_INT,
-                                ValueLayout.JAVA_INT,
-                                ValueLayout.JAVA_LONG));
+        static final MethodHandle MMAP = FLAGS == 0 ? null : Libc.handle("mmap", Libc.MMAP);
 
         private static int flags() {
             String os = System.getProperty("os.name", "");
@@ -172,20 +158,6 @@ public final class ActivationMemory {
             }
             return 0;
         }
-
-        /** A downcall to libc's {@code name}, or null (native access denied, no such symbol). */
-        static MethodHandle handle(String name, FunctionDescriptor fd) {
-            try {
-                Linker linker = Linker.nativeLinker();
-                return linker.defaultLookup()
-                        .find(name)
-                        .map(symbol -> linker.downcallHandle(symbol, fd))
-                        .orElse(null);
-            } catch (Throwable t) {
-                // --illegal-native-access=deny, or no linker on this platform: allocate instead.
-                return null;
-            }
-        }
     }
 
     private static final class Unmap {
@@ -194,7 +166,7 @@ public final class ActivationMemory {
     }
 
     private static final class Residency {
-        static final MethodHandle MINCORE = Libc.FLAGS == 0
+        static final MethodHandle MINCORE = Mapping.FLAGS == 0
                 ? null
                 : Libc.handle(
                         "mincore",

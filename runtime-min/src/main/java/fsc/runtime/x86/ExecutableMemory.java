@@ -1,5 +1,6 @@
 package fsc.runtime.x86;
 
+import fsc.runtime.Libc;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
@@ -16,7 +17,6 @@ import java.lang.invoke.MethodHandle;
  * milliseconds, never block and never call back, so the thread-state transition is skipped.
  */
 public final class ExecutableMemory {
-    private static final int PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
     private static final int MAP_PRIVATE = 2, MAP_ANONYMOUS = 0x20;
     private static final long PAGE = 4096;
 
@@ -28,32 +28,27 @@ public final class ExecutableMemory {
         long size = (code.length + PAGE - 1) / PAGE * PAGE;
         MemorySegment page;
         try {
-            MemorySegment at = (MemorySegment) libc(
-                            linker,
-                            "mmap",
-                            FunctionDescriptor.of(
-                                    ValueLayout.ADDRESS,
-                                    ValueLayout.ADDRESS,
-                                    ValueLayout.JAVA_LONG,
-                                    ValueLayout.JAVA_INT,
-                                    ValueLayout.JAVA_INT,
-                                    ValueLayout.JAVA_INT,
-                                    ValueLayout.JAVA_LONG))
-                    .invokeExact(MemorySegment.NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0L);
+            MemorySegment at = (MemorySegment) Libc.require("mmap", Libc.MMAP)
+                    .invokeExact(
+                            MemorySegment.NULL,
+                            size,
+                            Libc.PROT_READ | Libc.PROT_WRITE,
+                            MAP_PRIVATE | MAP_ANONYMOUS,
+                            -1,
+                            0L);
             if (at.address() == -1L || at.address() == 0L) {
                 throw new IllegalStateException("mmap of " + size + " bytes for a native kernel failed");
             }
             page = at.reinterpret(size);
             MemorySegment.copy(code, 0, page, ValueLayout.JAVA_BYTE, 0, code.length);
-            int rc = (int) libc(
-                            linker,
+            int rc = (int) Libc.require(
                             "mprotect",
                             FunctionDescriptor.of(
                                     ValueLayout.JAVA_INT,
                                     ValueLayout.ADDRESS,
                                     ValueLayout.JAVA_LONG,
                                     ValueLayout.JAVA_INT))
-                    .invokeExact(page, size, PROT_READ | PROT_EXEC);
+                    .invokeExact(page, size, Libc.PROT_READ | Libc.PROT_EXEC);
             if (rc != 0) {
                 throw new IllegalStateException("mprotect(PROT_EXEC) of a native kernel failed: " + rc);
             }
@@ -63,11 +58,5 @@ public final class ExecutableMemory {
             throw new IllegalStateException("mapping a native kernel failed", t);
         }
         return linker.downcallHandle(page, signature, Linker.Option.critical(false));
-    }
-
-    private static MethodHandle libc(Linker linker, String name, FunctionDescriptor fd) {
-        MemorySegment symbol =
-                linker.defaultLookup().find(name).orElseThrow(() -> new IllegalStateException("libc has no " + name));
-        return linker.downcallHandle(symbol, fd);
     }
 }

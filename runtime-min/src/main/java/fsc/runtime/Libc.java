@@ -1,0 +1,52 @@
+package fsc.runtime;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+
+/**
+ * The C library functions the runtime calls through the foreign linker, for its own pages: the
+ * activation arena ({@link ActivationMemory}) and the machine-code kernels ({@code
+ * x86.ExecutableMemory}). One lookup and one {@code mmap} signature for both.
+ */
+public final class Libc {
+    public static final int PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
+
+    /** {@code void *mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset)}. */
+    public static final FunctionDescriptor MMAP = FunctionDescriptor.of(
+            ValueLayout.ADDRESS,
+            ValueLayout.ADDRESS,
+            ValueLayout.JAVA_LONG,
+            ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_LONG);
+
+    private Libc() {}
+
+    /**
+     * A downcall to the C library's {@code name}, or null where it cannot be had: no such symbol,
+     * no linker on this platform, or native access denied ({@code --illegal-native-access=deny}).
+     */
+    public static MethodHandle handle(String name, FunctionDescriptor fd) {
+        try {
+            Linker linker = Linker.nativeLinker();
+            return linker.defaultLookup()
+                    .find(name)
+                    .map(symbol -> linker.downcallHandle(symbol, fd))
+                    .orElse(null);
+        } catch (Throwable t) {
+            return null;
+        }
+    }
+
+    /** {@link #handle}, for callers that cannot work without it. */
+    public static MethodHandle require(String name, FunctionDescriptor fd) {
+        MethodHandle h = handle(name, fd);
+        if (h == null) {
+            throw new IllegalStateException("cannot call the C library's " + name + " (native access denied?)");
+        }
+        return h;
+    }
+}
