@@ -96,8 +96,11 @@ final class CopyEmitter {
         Dim xColStride = nest.innerStride(1);
         Dim yRowStride = nest.stride(0, r - 2);
         LoopNest outer = nest.outer();
-        if (es == 4) {
-            // 4-byte elements: the runtime's vector tile transpose (registers, not scalar loads).
+        Dim rowDim = nest.dim(r - 2);
+        if (es == 4 && cols.isFixed() && rowDim.isFixed() && cols.value() >= TILE && rowDim.value() >= TILE) {
+            // 4-byte elements, both sides at least a tile: the runtime's vector tile transpose
+            // (registers, not scalar loads). Narrower ones (ConvTranspose's 2-wide patch axes) keep
+            // the generated loop, which C2 compiles inline.
             return outer.emit(
                     s,
                     List.of(ys, xs),
