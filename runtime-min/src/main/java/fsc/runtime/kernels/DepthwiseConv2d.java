@@ -119,12 +119,36 @@ final class DepthwiseConv2d {
         long plane = (long) n * s.channels() + c;
         fill(s, sh, x, xOff + plane * s.inPixels() * 4, planes, sc.line, rows, cols);
         MemorySegment.copy(w, F32, wOff + (long) c * taps * 4, k, 0, taps);
+        float b = bias == null ? 0f : bias.get(F32, bOff + (long) c * 4);
+        long out = yOff + ((long) n * s.filters() + c) * s.outPixels() * 4;
+        // Each kernel in a method of its own, so each is compiled whole with its vectors in
+        // registers (one method holding both grew past what C2 kept unboxed: 29 KB per call).
         if (flat) {
-            float b = bias == null ? 0f : bias.get(F32, bOff + (long) c * 4);
-            long out = yOff + ((long) n * s.filters() + c) * s.outPixels() * 4;
             flatChannel(s, planes, rows, cols, k, off, sc.out, b, y, out, act, lo, hi);
-            return;
+        } else {
+            rowChannel(s, planes, rows, cols, k, off, b, y, out, act, lo, hi);
         }
+    }
+
+    /**
+     * The per-row kernel: each output row runs only the kernel rows that read input rows, four
+     * vectors of columns per weight broadcast, a masked last vector.
+     */
+    private static void rowChannel(
+            ConvShape s,
+            float[] planes,
+            int rows,
+            int cols,
+            float[] k,
+            int[] off,
+            float b,
+            MemorySegment y,
+            long out,
+            ConvActivation act,
+            float lo,
+            float hi) {
+        int sw = s.strideW();
+        int taps = s.kernelH() * s.kernelW();
         int kw = s.kernelW();
         for (int t = 0; t < taps; t++) {
             int ky = t / kw;
@@ -133,8 +157,6 @@ final class DepthwiseConv2d {
             // column ox + ⌊kx·dw / sw⌋; the part that does not depend on (oy, ox) is fixed here.
             off[t] = ((col % sw) * rows + ky * s.dilationH()) * cols + col / sw;
         }
-        float b = bias == null ? 0f : bias.get(F32, bOff + (long) c * 4);
-        long out = yOff + ((long) n * s.filters() + c) * s.outPixels() * 4;
         int ow = s.outW();
         int wide = ow - ow % (4 * VL);
         int vecEnd = ow - ow % VL;
