@@ -86,7 +86,8 @@ class MaxPool2dTest {
                     ? specials[r.nextInt(specials.length)]
                     : (float) r.nextGaussian();
         }
-        try (Arena arena = Arena.ofConfined()) {
+        // Shared: with two threads the pool's worker reads and writes these segments.
+        try (Arena arena = Arena.ofShared()) {
             MemorySegment x = arena.allocate(offset + 4L * inFloats, 64);
             MemorySegment y = arena.allocate(offset + 4L * outFloats, 64);
             MemorySegment.copy(xs, 0, x, ValueLayout.JAVA_FLOAT_UNALIGNED, offset, inFloats);
