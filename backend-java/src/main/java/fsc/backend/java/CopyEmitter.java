@@ -1,5 +1,6 @@
 package fsc.backend.java;
 
+import com.palantir.javapoet.ClassName;
 import com.palantir.javapoet.CodeBlock;
 import fsc.ir.DType;
 import fsc.ir.Dim;
@@ -77,6 +78,8 @@ final class CopyEmitter {
         return copyNest(s, nest, ys, xs, CodeBlock.of("0L"), x.dtype().blockBytes());
     }
 
+    private static final ClassName TRANSPOSE2D = ClassName.get(JavaTypes.CONV_SHAPE.packageName(), "Transpose2d");
+
     /** Tile edge of the blocked 2-D transpose: 16 rows of 16 floats are 16 cache lines read and written. */
     static final int TILE = 16;
 
@@ -93,6 +96,29 @@ final class CopyEmitter {
         Dim xColStride = nest.innerStride(1);
         Dim yRowStride = nest.stride(0, r - 2);
         LoopNest outer = nest.outer();
+        Dim rowDim = nest.dim(r - 2);
+        if (es == 4 && cols.isFixed() && rowDim.isFixed() && cols.value() >= TILE && rowDim.value() >= TILE) {
+            // 4-byte elements, both sides at least a tile: the runtime's vector tile transpose
+            // (registers, not scalar loads). Narrower ones (ConvTranspose's 2-wide patch axes) keep
+            // the generated loop, which C2 compiles inline.
+            return outer.emit(
+                    s,
+                    List.of(ys, xs),
+                    List.of(CodeBlock.of("0L"), CodeBlock.of("0L")),
+                    (rows, off) -> CodeBlock.builder()
+                            .addStatement(
+                                    "$T.run($N, $L, $L, $N, $L, $L, $L, $L)",
+                                    TRANSPOSE2D,
+                                    xs,
+                                    off.get(1),
+                                    dc.of(xColStride),
+                                    ys,
+                                    off.get(0),
+                                    dc.of(yRowStride),
+                                    rows,
+                                    dc.of(cols))
+                            .build());
+        }
         return outer.emit(s, List.of(ys, xs), List.of(CodeBlock.of("0L"), CodeBlock.of("0L")), (rows, off) -> {
             String n = s.local("rows");
             String m = s.local("cols");

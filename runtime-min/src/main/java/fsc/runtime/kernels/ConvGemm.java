@@ -242,15 +242,28 @@ final class ConvGemm implements Parallelism.IntRangeBody {
                 long bk = bo + (tail ? segK[sgi] * TILE_ROW : segB[sgi]);
                 boolean accumulate = sgi > 0;
                 int even = kc & ~1;
-                boolean fast = NativeTile.applies(bs, acc, null);
+                if (NativeTile.applies(bs, acc, null)) {
+                    // Every tile of the panel in one machine-code call (the tiles are full: packed
+                    // A and the scratch have MR rows per tile), A read where pack put it, the next
+                    // panel's B prefetched while the first tile runs.
+                    NativeTile.runPackedTiles(
+                            tiles,
+                            aNative.address() + 4L * (aBase + segK[sgi] * MR),
+                            4L * MR * k,
+                            kc,
+                            bs,
+                            bk,
+                            row,
+                            tail ? 0 : bPanel,
+                            acc,
+                            0,
+                            TILE_ROW,
+                            accumulate);
+                    continue;
+                }
                 for (int t = 0; t < tiles; t++) {
                     int ao = aBase + t * MR * k + segK[sgi] * MR;
                     long co = t * MR * TILE_ROW;
-                    if (fast) {
-                        NativeTile.run(
-                                aNative.address() + 4L * ao, kc, bs, bk, row, acc, co, TILE_ROW, accumulate, null, 0);
-                        continue;
-                    }
                     SgemmMicroKernels.kernel8(even, a, ao, bs, bk, row, acc, co, TILE_ROW, accumulate, null, 0);
                     if (even < kc) {
                         SgemmMicroKernels.addRank1(a, ao + even * MR, bs, bk + even * row, acc, co, TILE_ROW);

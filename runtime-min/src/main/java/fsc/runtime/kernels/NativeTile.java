@@ -147,6 +147,42 @@ final class NativeTile {
     }
 
     /**
+     * {@code tiles} full tiles of one panel in one call, A packed with an explicit distance between
+     * tiles: {@code aTile} bytes from one tile's A to the next (a conv's packed weights, where a
+     * segment's k run is part of each tile's full K, so the distance is {@code MR · K}, not {@code
+     * MR · kc}). Tile {@code t}'s C at {@code c + co + t · MR · cRow}, starting from C when {@code
+     * acc}, else from zero; B {@code prefetch} bytes on is fetched into L2 during the first tile.
+     * The caller has checked {@link #applies}.
+     */
+    static void runPackedTiles(
+            int tiles,
+            long a,
+            long aTile,
+            int kc,
+            MemorySegment b,
+            long bo,
+            long bRow,
+            long prefetch,
+            MemorySegment c,
+            long co,
+            long cRow,
+            boolean acc) {
+        MemorySegment p = PARAMS.get();
+        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.A, a);
+        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.LDA, 0L);
+        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.CONSTANTS, GELU_CONSTANTS.address());
+        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.A_TILE, aTile);
+        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.TILES, tiles);
+        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.B, b.address() + bo);
+        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.B_ROW, bRow);
+        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.PF, prefetch);
+        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.C, c.address() + co);
+        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.C_ROW, cRow);
+        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.K, kc);
+        FMA.runTiles(Sgemm.MR, acc ? FmaGemmKernels.ACC : FmaGemmKernels.ZERO, false, false, p.address());
+    }
+
+    /**
      * {@code floats[0..count)} in native memory, in {@code into} when it is large enough, else in a
      * new segment (returned either way).
      */

@@ -33,6 +33,10 @@ public final class Conv2dBench {
             pointwise();
             return;
         }
+        if (args.length > 0 && args[0].equals("depthwise")) {
+            depthwise(args.length > 1 ? Integer.parseInt(args[1]) : -1);
+            return;
+        }
         for (int[] c : SHAPES) {
             int out = (c[1] + 2 * c[6] - c[4]) / c[5] + 1;
             int outW = (c[2] + 2 * c[6] - c[4]) / c[5] + 1;
@@ -90,6 +94,51 @@ public final class Conv2dBench {
                 System.out.printf(
                         "pointwise %s: Conv2d %.4f ms, Sgemm+pass %.4f ms, ratio %.2f%n",
                         Arrays.toString(c), now, before, now / before);
+            }
+        }
+    }
+
+    /** The depthwise benchmark's activation ({@code -Dact=NONE|RELU|CLIP|HARD_SWISH}). */
+    private static final ConvActivation ACT = ConvActivation.valueOf(System.getProperty("act", "HARD_SWISH"));
+
+    /** c, h, w, k, strideH, strideW of the detector's and the classifier's depthwise convs. */
+    private static final int[][] DEPTHWISE = {
+        {32, 160, 160, 3, 2, 2}, // detector p2o.Conv.3
+        {48, 80, 80, 3, 2, 2}, // p2o.Conv.7
+        {48, 80, 80, 3, 1, 1}, // p2o.Conv.5
+        {192, 20, 20, 5, 1, 1}, // p2o.Conv.13
+        {384, 10, 10, 5, 1, 1}, // p2o.Conv.29
+        {200, 2, 96, 5, 1, 1}, // classifier p2o.Conv.43
+        {88, 3, 96, 5, 1, 1}, // p2o.Conv.18
+        {104, 4, 96, 5, 2, 1}, // p2o.Conv.38
+    };
+
+    /**
+     * The depthwise kernel on the models' shapes (or only shape {@code only}, in a JVM of its own:
+     * no deoptimisation by the other shapes), hard-swish epilogue, one thread, CPU time.
+     */
+    static void depthwise(int only) {
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        Random r = new Random(3);
+        for (int i = 0; i < DEPTHWISE.length; i++) {
+            if (only >= 0 && i != only) {
+                continue;
+            }
+            int[] c = DEPTHWISE[i];
+            int k = c[3];
+            int pad = k / 2;
+            int oh = (c[1] + 2 * pad - k) / c[4] + 1;
+            int ow = (c[2] + 2 * pad - k) / c[5] + 1;
+            ConvShape s = new ConvShape(c[0], c[1], c[2], c[0], k, k, c[4], c[5], pad, pad, 1, 1, c[0], oh, ow);
+            try (Arena arena = Arena.ofShared()) {
+                MemorySegment x = random(arena, (long) s.channels() * s.inPixels(), r);
+                MemorySegment w = random(arena, (long) s.filters() * s.columnRows(), r);
+                MemorySegment b = random(arena, s.filters(), r);
+                MemorySegment y = arena.allocate((long) s.filters() * s.outPixels() * 4, 64);
+                Conv2d conv = new Conv2d(s, true);
+                double ms = time(mx, () -> conv.run(1, x, 0, w, 0, b, 0, y, 0, ACT, 0f, 6f, null));
+                double flops = 2.0 * s.filters() * k * k * s.outPixels();
+                System.out.printf("depthwise %s: %.4f ms (%.1f GFLOP/s)%n", Arrays.toString(c), ms, flops / ms / 1e6);
             }
         }
     }

@@ -15,7 +15,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * boxed vectors. A {@code FloatVector} handed to a helper C2 does not inline is boxed and the
  * helper runs the Vector API's Java fallback with an array per operation; that cost the classifier
  * 1.8 MB per call (DepthwiseConv2d through {@code ConvActivation.apply(FloatVector)}) before
- * {@link ConvRowEpilogue}. Small shapes of each kernel (depthwise with a short plane and tails,
+ * {@link ConvRowEpilogue}. Small shapes of each kernel (depthwise with a short plane and tails, its flat kernel at stride 1 and 2,
  * pointwise, stride-2 im2col, band at stride 1 and 2) with every activation, weights packed on
  * every call (as when they are not constants), windows of 100 calls until one allocates
  * under 1 KB (a steady state never reached fails after 30 windows).
@@ -23,6 +23,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 class Conv2dSteadyStateTest {
     enum Kernel {
         DEPTHWISE(new ConvShape(8, 3, 40, 8, 5, 5, 1, 1, 2, 2, 1, 1, 8, 3, 40)),
+        DEPTHWISE_FLAT(new ConvShape(8, 12, 20, 8, 5, 5, 1, 1, 2, 2, 1, 1, 8, 12, 20)),
+        DEPTHWISE_FLAT_STRIDE2(new ConvShape(8, 13, 37, 8, 3, 3, 2, 2, 1, 1, 1, 1, 8, 7, 19)),
         POINTWISE(new ConvShape(16, 3, 40, 24, 1, 1, 1, 1, 0, 0, 1, 1, 1, 3, 40)),
         STRIDE2_IM2COL(new ConvShape(3, 12, 50, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 6, 25)),
         BAND(new ConvShape(12, 10, 37, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1, 10, 37)),

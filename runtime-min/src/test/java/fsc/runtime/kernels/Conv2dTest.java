@@ -93,6 +93,12 @@ class Conv2dTest {
         // K >= CONV_GEMM_MIN_K: pointwise and im2col (too narrow for the band) on ConvGemm
         {300, 3, 7, 10, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},
         {40, 9, 5, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+        // depthwise, flat kernel (rows split by phase too): 5x5 on 20x20 planes, strides 2 both
+        // ways with dilation and odd pads, a stride of 3 in rows only, a plane as tall as its kernel
+        {7, 20, 20, 7, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 7},
+        {5, 23, 29, 5, 3, 3, 2, 2, 1, 2, 1, 0, 2, 2, 5},
+        {4, 19, 21, 4, 3, 5, 3, 1, 1, 2, 1, 2, 1, 1, 4},
+        {3, 5, 40, 3, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 3},
     };
 
     static ConvShape shape(int[] c) {
