@@ -212,20 +212,15 @@ final class F16KvAttention {
             MemorySegment.copy(q, LlmKernels.F32, qBase, qs, 0, group * hd);
             Arrays.fill(acc, 0);
             int len = pos + 1;
-            int bs = layout.blockSize();
-            int kvd = layout.kvDim();
             if (llamaCppFlash) {
                 for (int i = 0; i < qs.length; i++) {
                     qs[i] = f16(qs[i]);
                 }
                 Arrays.fill(max, Float.NEGATIVE_INFINITY);
                 Arrays.fill(sum, 0);
-                long base = 0;
                 for (int j = 0; j < len; j++) {
-                    if (j % bs == 0) {
-                        base = blockRow(table, tableWidth, sequences, numBlocks, seq, j, layer, kvh);
-                    }
-                    long row = base + (long) (j % bs) * kvd;
+                    long row =
+                            layout.keyOffset(table, tableWidth, sequences, numBlocks, seq, j, layer) + (long) kvh * hd;
                     widen(cache, row, key);
                     widen(cache, row + layout.valueDelta(), value);
                     for (int g = 0; g < group; g++) {
@@ -242,12 +237,10 @@ final class F16KvAttention {
                 if (scores.length < group * len) {
                     scores = new float[Math.max(group * len, 2 * scores.length)];
                 }
-                long base = 0;
                 for (int j = 0; j < len; j++) {
-                    if (j % bs == 0) {
-                        base = blockRow(table, tableWidth, sequences, numBlocks, seq, j, layer, kvh);
-                    }
-                    widen(cache, base + (long) (j % bs) * kvd, key);
+                    long row =
+                            layout.keyOffset(table, tableWidth, sequences, numBlocks, seq, j, layer) + (long) kvh * hd;
+                    widen(cache, row, key);
                     for (int g = 0; g < group; g++) {
                         scores[g * len + j] = dot(qs, g * hd, key) * layout.scale();
                     }
@@ -259,10 +252,10 @@ final class F16KvAttention {
                     }
                 }
                 for (int j = 0; j < len; j++) {
-                    if (j % bs == 0) {
-                        base = blockRow(table, tableWidth, sequences, numBlocks, seq, j, layer, kvh);
-                    }
-                    widen(cache, base + (long) (j % bs) * kvd + layout.valueDelta(), value);
+                    long row = layout.keyOffset(table, tableWidth, sequences, numBlocks, seq, j, layer)
+                            + layout.valueDelta()
+                            + (long) kvh * hd;
+                    widen(cache, row, value);
                     for (int g = 0; g < group; g++) {
                         float p = scores[g * len + j];
                         for (int i = 0; i < hd; i++) {
@@ -272,24 +265,6 @@ final class F16KvAttention {
                 }
             }
             MemorySegment.copy(acc, 0, out, LlmKernels.F32, qBase, group * hd);
-        }
-
-        /**
-         * The cache offset of KV head {@code kvh}'s key row at {@code position}, the first of its block:
-         * the rows after it in the block follow {@code kvDim} apart, so the block table is read
-         * once per block, not per position (its bounds-checked read was 45% of a decode step's
-         * samples at 1,024 positions).
-         */
-        private long blockRow(
-                MemorySegment table,
-                int tableWidth,
-                int sequences,
-                int numBlocks,
-                int seq,
-                int position,
-                int layer,
-                int kvh) {
-            return layout.keyOffset(table, tableWidth, sequences, numBlocks, seq, position, layer) + (long) kvh * hd;
         }
 
         /** One step of ggml's online softmax for query {@code g}, with score {@code s} and V row {@link #value}. */
