@@ -134,4 +134,48 @@ final class ConvRowEpilogue {
             v.intoMemorySegment(y, p, LE, m);
         }
     }
+
+    /**
+     * {@code dst[i] = act(src[from + i])} for {@code count} floats, {@code dst} at byte {@code to}:
+     * the depthwise flat kernel's finished rows, copied out of its scratch without their padding
+     * columns.
+     */
+    static void activateCopy(
+            float[] src, int from, MemorySegment dst, long to, int count, ConvActivation act, float lo, float hi) {
+        int bound = count - count % VL;
+        switch (act) {
+            case NONE -> {
+                for (int i = 0; i < bound; i += VL) {
+                    FloatVector.fromArray(S, src, from + i).intoMemorySegment(dst, to + i * 4L, LE);
+                }
+            }
+            case RELU -> {
+                for (int i = 0; i < bound; i += VL) {
+                    FloatVector.fromArray(S, src, from + i).max(0f).intoMemorySegment(dst, to + i * 4L, LE);
+                }
+            }
+            case CLIP -> {
+                for (int i = 0; i < bound; i += VL) {
+                    FloatVector.fromArray(S, src, from + i).max(lo).min(hi).intoMemorySegment(dst, to + i * 4L, LE);
+                }
+            }
+            case HARD_SWISH -> {
+                for (int i = 0; i < bound; i += VL) {
+                    FloatVector v = FloatVector.fromArray(S, src, from + i);
+                    v.mul(v.add(3f).max(0f).min(6f)).div(6f).intoMemorySegment(dst, to + i * 4L, LE);
+                }
+            }
+        }
+        if (bound < count) {
+            VectorMask<Float> m = S.indexInRange(bound, count);
+            FloatVector v = FloatVector.fromArray(S, src, from + bound, m);
+            v = switch (act) {
+                case NONE -> v;
+                case RELU -> v.max(0f);
+                case CLIP -> v.max(lo).min(hi);
+                case HARD_SWISH -> v.mul(v.add(3f).max(0f).min(6f)).div(6f);
+            };
+            v.intoMemorySegment(dst, to + bound * 4L, LE, m);
+        }
+    }
 }
