@@ -124,26 +124,8 @@ final class NativeTile {
             MemorySegment bias,
             long biasOff,
             boolean gelu) {
-        MemorySegment p = PARAMS.get();
-        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.A, a);
-        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.LDA, lda);
-        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.CONSTANTS, GELU_CONSTANTS.address());
-        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.A_TILE, lda == 0 ? 4L * Sgemm.MR * kc : Sgemm.MR * lda);
-        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.TILES, tiles);
-        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.B, b.address() + bo);
-        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.B_ROW, bRow);
-        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.PF, prefetch);
-        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.C, c.address() + co);
-        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.C_ROW, cRow);
-        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.K, kc);
-        int start = FmaGemmKernels.ZERO;
-        if (acc) {
-            start = FmaGemmKernels.ACC;
-        } else if (bias != null) {
-            start = FmaGemmKernels.BIAS;
-            p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.BIAS_ROW, bias.address() + biasOff);
-        }
-        FMA.runTiles(rows, start, lda != 0, gelu, p.address());
+        long aTile = lda == 0 ? 4L * Sgemm.MR * kc : Sgemm.MR * lda;
+        launch(rows, tiles, a, lda, aTile, kc, b, bo, bRow, prefetch, c, co, cRow, acc, bias, biasOff, gelu);
     }
 
     /**
@@ -167,9 +149,31 @@ final class NativeTile {
             long co,
             long cRow,
             boolean acc) {
+        launch(Sgemm.MR, tiles, a, 0L, aTile, kc, b, bo, bRow, prefetch, c, co, cRow, acc, null, 0L, false);
+    }
+
+    /** Fills this thread's parameter block for {@link #runTiles} and {@link #runPackedTiles} and calls the kernel. */
+    private static void launch(
+            int rows,
+            int tiles,
+            long a,
+            long lda,
+            long aTile,
+            int kc,
+            MemorySegment b,
+            long bo,
+            long bRow,
+            long prefetch,
+            MemorySegment c,
+            long co,
+            long cRow,
+            boolean acc,
+            MemorySegment bias,
+            long biasOff,
+            boolean gelu) {
         MemorySegment p = PARAMS.get();
         p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.A, a);
-        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.LDA, 0L);
+        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.LDA, lda);
         p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.CONSTANTS, GELU_CONSTANTS.address());
         p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.A_TILE, aTile);
         p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.TILES, tiles);
@@ -179,7 +183,14 @@ final class NativeTile {
         p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.C, c.address() + co);
         p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.C_ROW, cRow);
         p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.K, kc);
-        FMA.runTiles(Sgemm.MR, acc ? FmaGemmKernels.ACC : FmaGemmKernels.ZERO, false, false, p.address());
+        int start = FmaGemmKernels.ZERO;
+        if (acc) {
+            start = FmaGemmKernels.ACC;
+        } else if (bias != null) {
+            start = FmaGemmKernels.BIAS;
+            p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.BIAS_ROW, bias.address() + biasOff);
+        }
+        FMA.runTiles(rows, start, lda != 0, gelu, p.address());
     }
 
     /**
