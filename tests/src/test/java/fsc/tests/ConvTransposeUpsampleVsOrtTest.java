@@ -1,5 +1,10 @@
 package fsc.tests;
 
+import static fsc.tests.OnnxProtos.floats;
+import static fsc.tests.OnnxProtos.ints;
+import static fsc.tests.OnnxProtos.model;
+import static fsc.tests.OnnxProtos.uniform;
+import static fsc.tests.OnnxProtos.value;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -45,8 +50,8 @@ class ConvTransposeUpsampleVsOrtTest {
 
     private void check(String name, long[] xShape, long[] wShape, long[] strides, boolean bias) throws Exception {
         Random r = new Random(name.hashCode());
-        float[] w = random(r, wShape);
-        float[] b = random(r, new long[] {wShape[1]});
+        float[] w = uniform(r, wShape, -1, 1);
+        float[] b = uniform(r, new long[] {wShape[1]}, -1, 1);
         long[] yShape = xShape.clone();
         yShape[1] = wShape[1];
         for (int i = 0; i < strides.length; i++) {
@@ -70,12 +75,7 @@ class ConvTransposeUpsampleVsOrtTest {
         node.addAttribute(ints("kernel_shape", java.util.Arrays.copyOfRange(wShape, 2, wShape.length)));
         node.addAttribute(ints("strides", strides));
         g.addNode(node);
-        Onnx.ModelProto m = Onnx.ModelProto.newBuilder()
-                .setIrVersion(8)
-                .addOpsetImport(
-                        Onnx.OperatorSetIdProto.newBuilder().setDomain("").setVersion(13))
-                .setGraph(g)
-                .build();
+        Onnx.ModelProto m = model(g, 8, 13);
         Path onnx = dir.resolve(name + ".onnx");
         Files.write(onnx, m.toByteArray());
         Path jar = dir.resolve(name + ".jar");
@@ -92,7 +92,7 @@ class ConvTransposeUpsampleVsOrtTest {
         }
         assertTrue(imported.contains("_patches"), "pointwise form:\n" + imported);
         assertFalse(imported.contains("stuff"), "no zero stuffing:\n" + imported);
-        Map<String, Tensor> input = Map.of("x", Tensor.ofFloats(xShape, random(new Random(5), xShape)));
+        Map<String, Tensor> input = Map.of("x", Tensor.ofFloats(xShape, uniform(new Random(5), xShape, -1, 1)));
         float[] want;
         try (OrtOracle o = new OrtOracle(onnx, 1)) {
             want = o.run(input).get("y");
@@ -105,52 +105,5 @@ class ConvTransposeUpsampleVsOrtTest {
         for (int i = 0; i < want.length; i++) {
             assertEquals(want[i], got[i], 1e-5, name + " element " + i);
         }
-    }
-
-    private static float[] random(Random r, long[] shape) {
-        long n = 1;
-        for (long d : shape) {
-            n *= d;
-        }
-        float[] v = new float[(int) n];
-        for (int i = 0; i < v.length; i++) {
-            v[i] = r.nextFloat() * 2 - 1;
-        }
-        return v;
-    }
-
-    private static Onnx.AttributeProto ints(String name, long[] v) {
-        Onnx.AttributeProto.Builder a =
-                Onnx.AttributeProto.newBuilder().setName(name).setType(Onnx.AttributeProto.AttributeType.INTS);
-        for (long x : v) {
-            a.addInts(x);
-        }
-        return a.build();
-    }
-
-    private static Onnx.ValueInfoProto value(String name, long[] dims) {
-        Onnx.TensorShapeProto.Builder s = Onnx.TensorShapeProto.newBuilder();
-        for (long d : dims) {
-            s.addDim(Onnx.TensorShapeProto.Dimension.newBuilder().setDimValue(d));
-        }
-        return Onnx.ValueInfoProto.newBuilder()
-                .setName(name)
-                .setType(Onnx.TypeProto.newBuilder()
-                        .setTensorType(Onnx.TypeProto.Tensor.newBuilder()
-                                .setElemType(Onnx.TensorProto.DataType.FLOAT_VALUE)
-                                .setShape(s)))
-                .build();
-    }
-
-    private static Onnx.TensorProto floats(String name, long[] dims, float[] v) {
-        Onnx.TensorProto.Builder t =
-                Onnx.TensorProto.newBuilder().setName(name).setDataType(Onnx.TensorProto.DataType.FLOAT_VALUE);
-        for (long d : dims) {
-            t.addDims(d);
-        }
-        for (float f : v) {
-            t.addFloatData(f);
-        }
-        return t.build();
     }
 }

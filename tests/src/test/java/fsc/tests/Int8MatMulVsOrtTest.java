@@ -1,9 +1,12 @@
 package fsc.tests;
 
+import static fsc.tests.OnnxProtos.floats;
+import static fsc.tests.OnnxProtos.node;
+import static fsc.tests.OnnxProtos.raw;
+import static fsc.tests.OnnxProtos.typed;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.protobuf.ByteString;
 import fsc.cli.ArtifactLoader;
 import fsc.cli.Main;
 import fsc.frontend.onnx.proto.Onnx;
@@ -107,89 +110,41 @@ class Int8MatMulVsOrtTest {
         }
         Onnx.GraphProto.Builder g = Onnx.GraphProto.newBuilder()
                 .setName("g")
-                .addInput(value("x", Onnx.TensorProto.DataType.FLOAT_VALUE, M, K))
-                .addOutput(value("y", Onnx.TensorProto.DataType.FLOAT_VALUE, M, N))
-                .addInitializer(tensor("w", Onnx.TensorProto.DataType.UINT8_VALUE, List.of((long) K, (long) N), w))
-                .addInitializer(tensor("w_zp", Onnx.TensorProto.DataType.UINT8_VALUE, List.of((long) N), wzp))
-                .addInitializer(floats("w_scale", List.of((long) N), ws));
+                .addInput(typed("x", Onnx.TensorProto.DataType.FLOAT_VALUE, M, K))
+                .addOutput(typed("y", Onnx.TensorProto.DataType.FLOAT_VALUE, M, N))
+                .addInitializer(raw("w", Onnx.TensorProto.DataType.UINT8_VALUE, new long[] {K, N}, w))
+                .addInitializer(raw("w_zp", Onnx.TensorProto.DataType.UINT8_VALUE, new long[] {N}, wzp))
+                .addInitializer(floats("w_scale", new long[] {N}, ws));
         if (qlinear) {
-            g.addInitializer(floats("x_scale", List.of(), 0.03f))
+            g.addInitializer(floats("x_scale", new long[0], 0.03f))
                     .addInitializer(
-                            tensor("x_zp", Onnx.TensorProto.DataType.UINT8_VALUE, List.of(), new byte[] {(byte) 120}))
-                    .addInitializer(floats("y_scale", List.of(), 0.05f))
+                            raw("x_zp", Onnx.TensorProto.DataType.UINT8_VALUE, new long[0], new byte[] {(byte) 120}))
+                    .addInitializer(floats("y_scale", new long[0], 0.05f))
                     .addInitializer(
-                            tensor("y_zp", Onnx.TensorProto.DataType.UINT8_VALUE, List.of(), new byte[] {(byte) 128}))
-                    .addNode(node("QuantizeLinear", List.of("x", "x_scale", "x_zp"), List.of("xq")))
+                            raw("y_zp", Onnx.TensorProto.DataType.UINT8_VALUE, new long[0], new byte[] {(byte) 128}))
+                    .addNode(node("QuantizeLinear", List.of("x", "x_scale", "x_zp"), "xq"))
                     .addNode(node(
                             "QLinearMatMul",
                             List.of("xq", "x_scale", "x_zp", "w", "w_scale", "w_zp", "y_scale", "y_zp"),
-                            List.of("yq")))
-                    .addNode(node("DequantizeLinear", List.of("yq", "y_scale", "y_zp"), List.of("y")));
+                            "yq"))
+                    .addNode(node("DequantizeLinear", List.of("yq", "y_scale", "y_zp"), "y"));
         } else {
-            g.addInitializer(floats("bias", List.of((long) N), bias))
-                    .addNode(node("DynamicQuantizeLinear", List.of("x"), List.of("xq", "x_scale", "x_zp")))
-                    .addNode(node("MatMulInteger", List.of("xq", "w", "x_zp", "w_zp"), List.of("acc")))
-                    .addNode(node("Cast", List.of("acc"), List.of("acc_f")).toBuilder()
+            g.addInitializer(floats("bias", new long[] {N}, bias))
+                    .addNode(node("DynamicQuantizeLinear", List.of("x"), "xq", "x_scale", "x_zp"))
+                    .addNode(node("MatMulInteger", List.of("xq", "w", "x_zp", "w_zp"), "acc"))
+                    .addNode(node("Cast", List.of("acc"), "acc_f")
                             .addAttribute(Onnx.AttributeProto.newBuilder()
                                     .setName("to")
                                     .setType(Onnx.AttributeProto.AttributeType.INT)
                                     .setI(1))
                             .build())
-                    .addNode(node("Mul", List.of("x_scale", "w_scale"), List.of("scales")))
-                    .addNode(node("Mul", List.of("acc_f", "scales"), List.of("scaled")))
-                    .addNode(node("Add", List.of("scaled", "bias"), List.of("y")));
+                    .addNode(node("Mul", List.of("x_scale", "w_scale"), "scales"))
+                    .addNode(node("Mul", List.of("acc_f", "scales"), "scaled"))
+                    .addNode(node("Add", List.of("scaled", "bias"), "y"));
         }
-        Onnx.ModelProto m = Onnx.ModelProto.newBuilder()
-                .setIrVersion(8)
-                .addOpsetImport(
-                        Onnx.OperatorSetIdProto.newBuilder().setDomain("").setVersion(13))
-                .setGraph(g)
-                .build();
+        Onnx.ModelProto m = OnnxProtos.model(g, 8, 13);
         Path p = dir.resolve((qlinear ? "qlinear" : "integer") + ".onnx");
         Files.write(p, m.toByteArray());
         return p;
-    }
-
-    private static Onnx.ValueInfoProto value(String name, int type, long... dims) {
-        Onnx.TensorShapeProto.Builder s = Onnx.TensorShapeProto.newBuilder();
-        for (long d : dims) {
-            s.addDim(Onnx.TensorShapeProto.Dimension.newBuilder().setDimValue(d));
-        }
-        return Onnx.ValueInfoProto.newBuilder()
-                .setName(name)
-                .setType(Onnx.TypeProto.newBuilder()
-                        .setTensorType(Onnx.TypeProto.Tensor.newBuilder()
-                                .setElemType(type)
-                                .setShape(s)))
-                .build();
-    }
-
-    private static Onnx.NodeProto node(String op, List<String> in, List<String> out) {
-        return Onnx.NodeProto.newBuilder()
-                .setOpType(op)
-                .setName(op + "_" + out.getFirst())
-                .addAllInput(in)
-                .addAllOutput(out)
-                .build();
-    }
-
-    private static Onnx.TensorProto tensor(String name, int type, List<Long> dims, byte[] raw) {
-        return Onnx.TensorProto.newBuilder()
-                .setName(name)
-                .setDataType(type)
-                .addAllDims(dims)
-                .setRawData(ByteString.copyFrom(raw))
-                .build();
-    }
-
-    private static Onnx.TensorProto floats(String name, List<Long> dims, float... v) {
-        Onnx.TensorProto.Builder t = Onnx.TensorProto.newBuilder()
-                .setName(name)
-                .setDataType(Onnx.TensorProto.DataType.FLOAT_VALUE)
-                .addAllDims(dims);
-        for (float f : v) {
-            t.addFloatData(f);
-        }
-        return t.build();
     }
 }

@@ -1,5 +1,12 @@
 package fsc.tests;
 
+import static fsc.tests.OnnxProtos.floatAttr;
+import static fsc.tests.OnnxProtos.floatsAttr;
+import static fsc.tests.OnnxProtos.ints;
+import static fsc.tests.OnnxProtos.model;
+import static fsc.tests.OnnxProtos.node;
+import static fsc.tests.OnnxProtos.uniform;
+import static fsc.tests.OnnxProtos.value;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import fsc.cli.ArtifactLoader;
@@ -32,14 +39,14 @@ class LegacyOpsVsOrtTest {
                 "affine",
                 X,
                 X,
-                node("Affine", "x", "y")
+                node("Affine", List.of("x"), "y")
                         .addAttribute(floatAttr("alpha", -1.75f))
                         .addAttribute(floatAttr("beta", 0.3f)));
     }
 
     @Test
     void affineDefaultsAreIdentity() throws Exception {
-        check("affine_default", X, X, node("Affine", "x", "y"));
+        check("affine_default", X, X, node("Affine", List.of("x"), "y"));
     }
 
     @Test
@@ -48,7 +55,7 @@ class LegacyOpsVsOrtTest {
                 "image_scaler",
                 X,
                 X,
-                node("ImageScaler", "x", "y")
+                node("ImageScaler", List.of("x"), "y")
                         .addAttribute(floatAttr("scale", 0.017f))
                         .addAttribute(floatsAttr("bias", -2.1f, 0.5f, 3.25f)));
     }
@@ -60,7 +67,7 @@ class LegacyOpsVsOrtTest {
                 "crop_borders",
                 X,
                 new long[] {2, 3, 3, 4},
-                node("Crop", "x", "y").addAttribute(intsAttr("border", 2, 1, 1, 1)));
+                node("Crop", List.of("x"), "y").addAttribute(ints("border", 2, 1, 1, 1)));
     }
 
     @Test
@@ -69,9 +76,9 @@ class LegacyOpsVsOrtTest {
                 "crop_scale",
                 X,
                 new long[] {2, 3, 2, 3},
-                node("Crop", "x", "y")
-                        .addAttribute(intsAttr("border", 3, 2, 0, 0))
-                        .addAttribute(intsAttr("scale", 2, 3)));
+                node("Crop", List.of("x"), "y")
+                        .addAttribute(ints("border", 3, 2, 0, 0))
+                        .addAttribute(ints("scale", 2, 3)));
     }
 
     @Test
@@ -81,11 +88,13 @@ class LegacyOpsVsOrtTest {
                 "chain",
                 X,
                 y,
-                node("ImageScaler", "x", "s")
+                node("ImageScaler", List.of("x"), "s")
                         .addAttribute(floatAttr("scale", 2f))
                         .addAttribute(floatsAttr("bias", 1f, 2f, 3f)),
-                node("Crop", "s", "c").addAttribute(intsAttr("border", 1, 0, 2, 1)),
-                node("Affine", "c", "y").addAttribute(floatAttr("alpha", 0.5f)).addAttribute(floatAttr("beta", -1f)));
+                node("Crop", List.of("s"), "c").addAttribute(ints("border", 1, 0, 2, 1)),
+                node("Affine", List.of("c"), "y")
+                        .addAttribute(floatAttr("alpha", 0.5f))
+                        .addAttribute(floatAttr("beta", -1f)));
     }
 
     private void check(String name, long[] xShape, long[] yShape, Onnx.NodeProto.Builder... nodes) throws Exception {
@@ -96,17 +105,13 @@ class LegacyOpsVsOrtTest {
         for (Onnx.NodeProto.Builder n : nodes) {
             g.addNode(n);
         }
-        Onnx.ModelProto m = Onnx.ModelProto.newBuilder()
-                .setIrVersion(3)
-                .addOpsetImport(
-                        Onnx.OperatorSetIdProto.newBuilder().setDomain("").setVersion(7))
-                .setGraph(g)
-                .build();
+        Onnx.ModelProto m = model(g, 3, 7);
         Path onnx = dir.resolve(name + ".onnx");
         Files.write(onnx, m.toByteArray());
         Path jar = dir.resolve(name + ".jar");
         assertEquals(0, Main.execute("compile", onnx.toString(), "-o", jar.toString(), "--quiet"));
-        Map<String, Tensor> input = Map.of("x", Tensor.ofFloats(xShape, random(new Random(name.hashCode()), xShape)));
+        Map<String, Tensor> input =
+                Map.of("x", Tensor.ofFloats(xShape, uniform(new Random(name.hashCode()), xShape, -10, 10)));
         float[] want;
         try (OrtOracle o = new OrtOracle(onnx, 1)) {
             want = o.run(input).get("y");
@@ -127,65 +132,5 @@ class LegacyOpsVsOrtTest {
 
     private static List<Long> box(long[] v) {
         return java.util.Arrays.stream(v).boxed().toList();
-    }
-
-    private static Onnx.NodeProto.Builder node(String op, String in, String out) {
-        return Onnx.NodeProto.newBuilder()
-                .setOpType(op)
-                .setName(op + "_" + out)
-                .addInput(in)
-                .addOutput(out);
-    }
-
-    private static float[] random(Random r, long[] shape) {
-        long n = 1;
-        for (long d : shape) {
-            n *= d;
-        }
-        float[] v = new float[(int) n];
-        for (int i = 0; i < v.length; i++) {
-            v[i] = r.nextFloat() * 20 - 10;
-        }
-        return v;
-    }
-
-    private static Onnx.AttributeProto floatAttr(String name, float v) {
-        return Onnx.AttributeProto.newBuilder()
-                .setName(name)
-                .setType(Onnx.AttributeProto.AttributeType.FLOAT)
-                .setF(v)
-                .build();
-    }
-
-    private static Onnx.AttributeProto floatsAttr(String name, float... v) {
-        Onnx.AttributeProto.Builder a =
-                Onnx.AttributeProto.newBuilder().setName(name).setType(Onnx.AttributeProto.AttributeType.FLOATS);
-        for (float x : v) {
-            a.addFloats(x);
-        }
-        return a.build();
-    }
-
-    private static Onnx.AttributeProto intsAttr(String name, long... v) {
-        Onnx.AttributeProto.Builder a =
-                Onnx.AttributeProto.newBuilder().setName(name).setType(Onnx.AttributeProto.AttributeType.INTS);
-        for (long x : v) {
-            a.addInts(x);
-        }
-        return a.build();
-    }
-
-    private static Onnx.ValueInfoProto value(String name, long[] dims) {
-        Onnx.TensorShapeProto.Builder s = Onnx.TensorShapeProto.newBuilder();
-        for (long d : dims) {
-            s.addDim(Onnx.TensorShapeProto.Dimension.newBuilder().setDimValue(d));
-        }
-        return Onnx.ValueInfoProto.newBuilder()
-                .setName(name)
-                .setType(Onnx.TypeProto.newBuilder()
-                        .setTensorType(Onnx.TypeProto.Tensor.newBuilder()
-                                .setElemType(Onnx.TensorProto.DataType.FLOAT_VALUE)
-                                .setShape(s)))
-                .build();
     }
 }

@@ -1,5 +1,6 @@
 package fsc.tests;
 
+import static fsc.tests.OnnxProtos.value;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -38,25 +39,11 @@ class MalformedModelCliTest {
         assertTrue(err.contains(mustContain), "'" + mustContain + "' not in: " + err);
     }
 
-    static Onnx.ValueInfoProto floatInput(String name, long... dims) {
-        Onnx.TensorShapeProto.Builder shape = Onnx.TensorShapeProto.newBuilder();
-        for (long d : dims) {
-            shape.addDim(Onnx.TensorShapeProto.Dimension.newBuilder().setDimValue(d));
-        }
-        return Onnx.ValueInfoProto.newBuilder()
-                .setName(name)
-                .setType(Onnx.TypeProto.newBuilder()
-                        .setTensorType(Onnx.TypeProto.Tensor.newBuilder()
-                                .setElemType(1)
-                                .setShape(shape)))
-                .build();
-    }
-
     static Onnx.ModelProto.Builder matmulModel(Onnx.TensorProto weight) {
         Onnx.GraphProto.Builder g = Onnx.GraphProto.newBuilder()
                 .setName("g")
-                .addInput(floatInput("x", 2, 4))
-                .addOutput(floatInput("y", 2, 3))
+                .addInput(value("x", 2, 4))
+                .addOutput(value("y", 2, 3))
                 .addNode(Onnx.NodeProto.newBuilder()
                         .setName("mm")
                         .setOpType("MatMul")

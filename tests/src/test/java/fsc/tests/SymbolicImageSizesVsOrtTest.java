@@ -1,5 +1,11 @@
 package fsc.tests;
 
+import static fsc.tests.OnnxProtos.floats;
+import static fsc.tests.OnnxProtos.ints;
+import static fsc.tests.OnnxProtos.node;
+import static fsc.tests.OnnxProtos.string;
+import static fsc.tests.OnnxProtos.symbolic;
+import static fsc.tests.OnnxProtos.uniform;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -39,7 +45,7 @@ class SymbolicImageSizesVsOrtTest {
             for (long[] hw : new long[][] {{16, 24}, {12, 8}, {7, 20}, {16, 24}}) {
                 long[] shape = {1, 3, hw[0], hw[1]};
                 Map<String, Tensor> in =
-                        Map.of("x", Tensor.ofFloats(shape, random(new Random(hw[0] * 100 + hw[1]), shape)));
+                        Map.of("x", Tensor.ofFloats(shape, uniform(new Random(hw[0] * 100 + hw[1]), shape, -1, 1)));
                 float[] want = ort.run(in).get("y");
                 Tensor got = fsc.run(in).get("y");
                 assertEquals(
@@ -53,7 +59,7 @@ class SymbolicImageSizesVsOrtTest {
             }
             // 10 rows: the conv's map has 5, the upsampled pool's 4.
             long[] bad = {1, 3, 10, 8};
-            Map<String, Tensor> in = Map.of("x", Tensor.ofFloats(bad, random(new Random(1), bad)));
+            Map<String, Tensor> in = Map.of("x", Tensor.ofFloats(bad, uniform(new Random(1), bad, -1, 1)));
             assertThrows(Exception.class, () -> ort.run(in));
             RuntimeFailure e = assertThrows(RuntimeFailure.class, () -> fsc.run(in));
             assertTrue(e.getMessage().contains("(4 vs 5)") && !e.getMessage().contains("\n"), e.getMessage());
@@ -92,12 +98,7 @@ class SymbolicImageSizesVsOrtTest {
                             .setTensorType(Onnx.TypeProto.Tensor.newBuilder()
                                     .setElemType(Onnx.TensorProto.DataType.FLOAT_VALUE))));
         }
-        Onnx.ModelProto model = Onnx.ModelProto.newBuilder()
-                .setIrVersion(9)
-                .addOpsetImport(
-                        Onnx.OperatorSetIdProto.newBuilder().setDomain("").setVersion(19))
-                .setGraph(g)
-                .build();
+        Onnx.ModelProto model = OnnxProtos.model(g, 9, 19);
         Path onnx = dir.resolve("pads.onnx");
         Files.write(onnx, model.toByteArray());
         Path jar = dir.resolve("pads.jar");
@@ -106,7 +107,7 @@ class SymbolicImageSizesVsOrtTest {
                 CompiledModel fsc = ArtifactLoader.open(jar, 1)) {
             for (long len : new long[] {7, 12, 5}) {
                 long[] xs = {1, 2, len};
-                Map<String, Tensor> in = Map.of("x", Tensor.ofFloats(xs, random(new Random(len), xs)));
+                Map<String, Tensor> in = Map.of("x", Tensor.ofFloats(xs, uniform(new Random(len), xs, -1, 1)));
                 Map<String, float[]> want = ort.run(in);
                 Map<String, Tensor> got = fsc.run(in);
                 for (String[] m : modes) {
@@ -124,12 +125,12 @@ class SymbolicImageSizesVsOrtTest {
         Random r = new Random(7);
         Onnx.GraphProto.Builder g = Onnx.GraphProto.newBuilder()
                 .setName("pyramid")
-                .addInput(image("x", 3))
-                .addOutput(image("y", 4))
-                .addInitializer(floats("w", new long[] {8, 3, 3, 3}, random(r, new long[] {8, 3, 3, 3})))
-                .addInitializer(floats("b", new long[] {8}, random(r, new long[] {8})))
+                .addInput(symbolic("x", 1, 3, "H", "W"))
+                .addOutput(symbolic("y", 1, 4, "H", "W"))
+                .addInitializer(floats("w", new long[] {8, 3, 3, 3}, uniform(r, new long[] {8, 3, 3, 3}, -1, 1)))
+                .addInitializer(floats("b", new long[] {8}, uniform(r, new long[] {8}, -1, 1)))
                 .addInitializer(floats("scales", new long[] {4}, new float[] {1, 1, 2, 2}))
-                .addInitializer(floats("wt", new long[] {8, 4, 2, 2}, random(r, new long[] {8, 4, 2, 2})));
+                .addInitializer(floats("wt", new long[] {8, 4, 2, 2}, uniform(r, new long[] {8, 4, 2, 2}, -1, 1)));
         g.addNode(node("Conv", List.of("x", "w", "b"), "c")
                 .addAttribute(ints("strides", 2, 2))
                 .addAttribute(ints("pads", 1, 1, 1, 1)));
@@ -145,75 +146,6 @@ class SymbolicImageSizesVsOrtTest {
         g.addNode(node("ConvTranspose", List.of("s", "wt"), "y")
                 .addAttribute(ints("kernel_shape", 2, 2))
                 .addAttribute(ints("strides", 2, 2)));
-        return Onnx.ModelProto.newBuilder()
-                .setIrVersion(8)
-                .addOpsetImport(
-                        Onnx.OperatorSetIdProto.newBuilder().setDomain("").setVersion(13))
-                .setGraph(g)
-                .build();
-    }
-
-    private static Onnx.NodeProto.Builder node(String op, List<String> in, String out) {
-        return Onnx.NodeProto.newBuilder()
-                .setOpType(op)
-                .setName(out)
-                .addAllInput(in)
-                .addOutput(out);
-    }
-
-    private static float[] random(Random r, long[] shape) {
-        long n = 1;
-        for (long d : shape) {
-            n *= d;
-        }
-        float[] v = new float[(int) n];
-        for (int i = 0; i < v.length; i++) {
-            v[i] = r.nextFloat() * 2 - 1;
-        }
-        return v;
-    }
-
-    private static Onnx.AttributeProto.Builder ints(String name, long... v) {
-        Onnx.AttributeProto.Builder a =
-                Onnx.AttributeProto.newBuilder().setName(name).setType(Onnx.AttributeProto.AttributeType.INTS);
-        for (long x : v) {
-            a.addInts(x);
-        }
-        return a;
-    }
-
-    private static Onnx.AttributeProto.Builder string(String name, String v) {
-        return Onnx.AttributeProto.newBuilder()
-                .setName(name)
-                .setType(Onnx.AttributeProto.AttributeType.STRING)
-                .setS(com.google.protobuf.ByteString.copyFromUtf8(v));
-    }
-
-    /** {@code [1, channels, H, W]} with H and W named dims. */
-    private static Onnx.ValueInfoProto image(String name, long channels) {
-        Onnx.TensorShapeProto.Builder s = Onnx.TensorShapeProto.newBuilder()
-                .addDim(Onnx.TensorShapeProto.Dimension.newBuilder().setDimValue(1))
-                .addDim(Onnx.TensorShapeProto.Dimension.newBuilder().setDimValue(channels))
-                .addDim(Onnx.TensorShapeProto.Dimension.newBuilder().setDimParam("H"))
-                .addDim(Onnx.TensorShapeProto.Dimension.newBuilder().setDimParam("W"));
-        return Onnx.ValueInfoProto.newBuilder()
-                .setName(name)
-                .setType(Onnx.TypeProto.newBuilder()
-                        .setTensorType(Onnx.TypeProto.Tensor.newBuilder()
-                                .setElemType(Onnx.TensorProto.DataType.FLOAT_VALUE)
-                                .setShape(s)))
-                .build();
-    }
-
-    private static Onnx.TensorProto floats(String name, long[] dims, float[] v) {
-        Onnx.TensorProto.Builder t =
-                Onnx.TensorProto.newBuilder().setName(name).setDataType(Onnx.TensorProto.DataType.FLOAT_VALUE);
-        for (long d : dims) {
-            t.addDims(d);
-        }
-        for (float f : v) {
-            t.addFloatData(f);
-        }
-        return t.build();
+        return OnnxProtos.model(g, 8, 13);
     }
 }

@@ -1,5 +1,11 @@
 package fsc.tests.corpus;
 
+import static fsc.tests.OnnxProtos.floats;
+import static fsc.tests.OnnxProtos.ints;
+import static fsc.tests.OnnxProtos.model;
+import static fsc.tests.OnnxProtos.node;
+import static fsc.tests.OnnxProtos.symbolic;
+import static fsc.tests.OnnxProtos.uniform;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -132,7 +138,7 @@ class ArenaFollowsRunSizeTest {
 
     private static void assertMatchesOrt(OrtOracle ort, CompiledModel fsc, long[] shape, long seed, double tol)
             throws Exception {
-        Map<String, Tensor> in = Map.of("x", Tensor.ofFloats(shape, random(new Random(seed), shape)));
+        Map<String, Tensor> in = Map.of("x", Tensor.ofFloats(shape, uniform(new Random(seed), shape, -1, 1)));
         Map<String, float[]> want = ort.run(in);
         Map<String, Tensor> got = fsc.run(in);
         for (var e : want.entrySet()) {
@@ -150,81 +156,22 @@ class ArenaFollowsRunSizeTest {
         Random r = new Random(11);
         Onnx.GraphProto.Builder g = Onnx.GraphProto.newBuilder()
                 .setName("twoconv")
-                .addInput(image("x", 3))
-                .addOutput(image("y", 8))
-                .addInitializer(floats("w1", new long[] {16, 3, 3, 3}, r))
-                .addInitializer(floats("b1", new long[] {16}, r))
-                .addInitializer(floats("w2", new long[] {8, 16, 3, 3}, r));
+                .addInput(symbolic("x", "N", 3, "H", "W"))
+                .addOutput(symbolic("y", "N", 8, "H", "W"))
+                .addInitializer(weights("w1", r, 16, 3, 3, 3))
+                .addInitializer(weights("b1", r, 16))
+                .addInitializer(weights("w2", r, 8, 16, 3, 3));
         g.addNode(node("Conv", List.of("x", "w1", "b1"), "c1").addAttribute(ints("pads", 1, 1, 1, 1)));
         g.addNode(node("Relu", List.of("c1"), "a1"));
         g.addNode(node("Conv", List.of("a1", "w2"), "c2")
                 .addAttribute(ints("pads", 1, 1, 1, 1))
                 .addAttribute(ints("strides", 2, 2)));
         g.addNode(node("Sigmoid", List.of("c2"), "y"));
-        return Onnx.ModelProto.newBuilder()
-                .setIrVersion(8)
-                .addOpsetImport(
-                        Onnx.OperatorSetIdProto.newBuilder().setDomain("").setVersion(13))
-                .setGraph(g)
-                .build();
+        return model(g, 8, 13);
     }
 
-    private static Onnx.NodeProto.Builder node(String op, List<String> in, String out) {
-        return Onnx.NodeProto.newBuilder()
-                .setOpType(op)
-                .setName(out)
-                .addAllInput(in)
-                .addOutput(out);
-    }
-
-    private static Onnx.AttributeProto.Builder ints(String name, long... v) {
-        Onnx.AttributeProto.Builder a =
-                Onnx.AttributeProto.newBuilder().setName(name).setType(Onnx.AttributeProto.AttributeType.INTS);
-        for (long x : v) {
-            a.addInts(x);
-        }
-        return a;
-    }
-
-    /** {@code [N, channels, H, W]}, all three named. */
-    private static Onnx.ValueInfoProto image(String name, long channels) {
-        Onnx.TensorShapeProto.Builder s = Onnx.TensorShapeProto.newBuilder()
-                .addDim(Onnx.TensorShapeProto.Dimension.newBuilder().setDimParam("N"))
-                .addDim(Onnx.TensorShapeProto.Dimension.newBuilder().setDimValue(channels))
-                .addDim(Onnx.TensorShapeProto.Dimension.newBuilder().setDimParam("H"))
-                .addDim(Onnx.TensorShapeProto.Dimension.newBuilder().setDimParam("W"));
-        return Onnx.ValueInfoProto.newBuilder()
-                .setName(name)
-                .setType(Onnx.TypeProto.newBuilder()
-                        .setTensorType(Onnx.TypeProto.Tensor.newBuilder()
-                                .setElemType(Onnx.TensorProto.DataType.FLOAT_VALUE)
-                                .setShape(s)))
-                .build();
-    }
-
-    private static Onnx.TensorProto floats(String name, long[] dims, Random r) {
-        Onnx.TensorProto.Builder t =
-                Onnx.TensorProto.newBuilder().setName(name).setDataType(Onnx.TensorProto.DataType.FLOAT_VALUE);
-        long n = 1;
-        for (long d : dims) {
-            t.addDims(d);
-            n *= d;
-        }
-        for (long i = 0; i < n; i++) {
-            t.addFloatData(r.nextFloat() - 0.5f);
-        }
-        return t.build();
-    }
-
-    private static float[] random(Random r, long[] shape) {
-        long n = 1;
-        for (long d : shape) {
-            n *= d;
-        }
-        float[] v = new float[(int) n];
-        for (int i = 0; i < v.length; i++) {
-            v[i] = r.nextFloat() * 2 - 1;
-        }
-        return v;
+    /** Weights uniform in [-0.5, 0.5). */
+    private static Onnx.TensorProto weights(String name, Random r, long... dims) {
+        return floats(name, dims, uniform(r, dims, -0.5f, 0.5f));
     }
 }
