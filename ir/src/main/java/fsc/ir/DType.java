@@ -86,6 +86,20 @@ public enum DType {
         return blockSize > 1 && !isSubByte();
     }
 
+    /**
+     * The type llama.cpp's CPU backend quantizes a matmul's activations to when the weight has this
+     * type (ggml's {@code vec_dot_type}, by its ggml name, which is also the value of {@code qmatmul}'s
+     * {@code activations} attribute), for the types fsc's llama-cpp numerics reproduce: {@code q8_k}
+     * for the K-quants, {@code q8_0} for Q4_0 and Q8_0; null for every other weight (f32 activations).
+     */
+    public String llamaCppVecDotType() {
+        return switch (this) {
+            case Q4_K, Q5_K, Q6_K -> "q8_k";
+            case Q4_0, Q8_0 -> "q8_0";
+            default -> null;
+        };
+    }
+
     /** Text elements (ONNX STRING): no fixed byte size, so outside every numeric kernel and the arena. */
     public boolean isString() {
         return this == STRING;

@@ -75,7 +75,7 @@ public final class QuantizePass implements Pass {
     private final Map<String, float[]> activationMax;
     private final Map<String, Float> staticScale;
     private final WeightRequantizer requantizer;
-    private final boolean q8kActivations;
+    private final boolean llamaCppActivations;
 
     /** By name: every layer at the precision of option {@code quantize}, int8 when absent. */
     public QuantizePass() {
@@ -124,23 +124,24 @@ public final class QuantizePass implements Pass {
             Map<String, float[]> activationMax,
             Map<String, Float> staticScale,
             WeightRequantizer requantizer,
-            boolean q8kActivations) {
+            boolean llamaCppActivations) {
         this.all = all;
         this.perLayer = Map.copyOf(perLayer);
         this.activationMax = Map.copyOf(activationMax);
         this.staticScale = Map.copyOf(staticScale);
         this.requantizer = requantizer;
-        this.q8kActivations = q8kActivations;
+        this.llamaCppActivations = llamaCppActivations;
     }
 
     /**
      * The pass for a decoder's packed weights: each {@code qmatmul}/{@code embedding} weight constant
-     * {@code requantizer} converts takes its new data; with {@code q8kActivations} (llama-cpp
-     * numerics) the matmuls on new K-quant weights quantize their activations to Q8_K.
+     * {@code requantizer} converts takes its new data; with {@code llamaCppActivations} (llama-cpp
+     * numerics) the matmuls on re-quantized weights quantize their activations as llama.cpp does for
+     * the new type ({@link fsc.ir.DType#llamaCppVecDotType}).
      */
-    public static QuantizePass requantize(WeightRequantizer requantizer, boolean q8kActivations) {
+    public static QuantizePass requantize(WeightRequantizer requantizer, boolean llamaCppActivations) {
         return new QuantizePass(
-                null, Map.of(), Map.of(), Map.of(), java.util.Objects.requireNonNull(requantizer), q8kActivations);
+                null, Map.of(), Map.of(), Map.of(), java.util.Objects.requireNonNull(requantizer), llamaCppActivations);
     }
 
     /** The layers the pass can quantize, in graph order. */
@@ -233,7 +234,7 @@ public final class QuantizePass implements Pass {
     @Override
     public Graph run(Graph g, PassContext ctx) {
         if (requantizer != null) {
-            return RequantizeWeights.run(g, ctx, requantizer, q8kActivations);
+            return RequantizeWeights.run(g, ctx, requantizer, llamaCppActivations);
         }
         Precision dflt = all != null ? all : Precision.byName(ctx.options().getOrDefault(OPTION, "int8"));
         List<Node> layers = linearLayers(g);

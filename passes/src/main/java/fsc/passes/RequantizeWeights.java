@@ -19,8 +19,9 @@ import java.util.TreeMap;
  * The {@code quantize} pass on a decoder: every constant read as a packed weight ({@code qmatmul}'s
  * weight, {@code embedding}'s table) that the {@link WeightRequantizer} converts gets its new data
  * and type, and the nodes reading it read the new constant (same name: the GGUF tensor's). With
- * {@code q8kActivations} (llama-cpp numerics), a {@code qmatmul} whose weight became a K-quant
- * quantizes its activations to Q8_K, as the importer marks K-quant weights read from a file.
+ * {@code llamaCppActivations} (llama-cpp numerics), a {@code qmatmul} whose weight became a K-quant,
+ * Q4_0 or Q8_0 quantizes its activations as llama.cpp does ({@link DType#llamaCppVecDotType}: Q8_K or
+ * Q8_0), as the importer marks such weights read from a file.
  *
  * <pre>
  * %y: f32[T,64] = qmatmul(%h, %blk.0.attn_q.weight)      // f32[64,64] const
@@ -31,7 +32,7 @@ import java.util.TreeMap;
 final class RequantizeWeights {
     private RequantizeWeights() {}
 
-    static Graph run(Graph g, PassContext ctx, WeightRequantizer requantizer, boolean q8kActivations) {
+    static Graph run(Graph g, PassContext ctx, WeightRequantizer requantizer, boolean llamaCppActivations) {
         Map<Value, Boolean> packedUse = new IdentityHashMap<>();
         Map<Value, Boolean> otherUse = new IdentityHashMap<>();
         for (Node n : g.nodes()) {
@@ -75,13 +76,8 @@ final class RequantizeWeights {
             List<Value> in =
                     n.inputs().stream().map(v -> replaced.getOrDefault(v, v)).toList();
             Node m = in.equals(n.inputs()) ? n : n.withInputs(in);
-            if (q8kActivations
-                    && m.op().equals("qmatmul")
-                    && isKQuant(m.input(1).dtype())
-                    && !m.attrs().containsKey("activations")) {
-                Map<String, Attr> attrs = new LinkedHashMap<>(m.attrs());
-                attrs.put("activations", new Attr.Str("q8_k"));
-                m = m.withAttrs(attrs);
+            if (llamaCppActivations && m.op().equals("qmatmul") && m.input(1) != n.input(1)) {
+                m = withActivationsOf(m, m.input(1).dtype());
             }
             nodes.add(m);
         }
@@ -94,7 +90,15 @@ final class RequantizeWeights {
         return g.withBody(constants, nodes, g.outputs(), new Weights(weights));
     }
 
-    private static boolean isKQuant(DType t) {
-        return t == DType.Q4_K || t == DType.Q5_K || t == DType.Q6_K;
+    /** {@code qmatmul} node {@code m} quantizing its activations as llama.cpp does for weight type {@code w}. */
+    private static Node withActivationsOf(Node m, DType w) {
+        Map<String, Attr> attrs = new LinkedHashMap<>(m.attrs());
+        String activations = w.llamaCppVecDotType();
+        if (activations == null) {
+            attrs.remove("activations");
+        } else {
+            attrs.put("activations", new Attr.Str(activations));
+        }
+        return m.withAttrs(attrs);
     }
 }

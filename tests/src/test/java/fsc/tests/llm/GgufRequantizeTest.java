@@ -75,14 +75,20 @@ class GgufRequantizeTest {
     }
 
     /** {@code model} compiled with {@code --quantize type}, once per test JVM. */
-    static synchronized CompileResult compiled(String model, String type) throws IOException {
-        String key = model + "/" + type;
+    static CompileResult compiled(String model, String type) throws IOException {
+        return compiled(model, type, "f32");
+    }
+
+    /** {@code model} compiled with {@code --quantize type --numerics numerics}, once per test JVM. */
+    static synchronized CompileResult compiled(String model, String type, String numerics) throws IOException {
+        String key = model + "/" + type + "/" + numerics;
         CompileResult r = COMPILED.get(key);
         if (r == null) {
             Path jar = Files.createTempDirectory("fsc-requant").resolve(model + "-" + type + ".jar");
             r = CompileDriver.compile(
                     CompileSettings.builder(source(model), jar)
                             .decoder(new DecoderOptions(256, 64, 4, 16))
+                            .numerics(numerics)
                             .quantize(new QuantizeOptions(type.toLowerCase(Locale.ROOT), null, null))
                             .build(),
                     CompileProgress.SILENT);
@@ -155,13 +161,23 @@ class GgufRequantizeTest {
      * Greedy decoding of the re-quantized jar against llama.cpp's on llama-quantize's file, each step
      * fed llama.cpp's token (teacher forcing), so one near tie cannot derail the rest. stories260K
      * must match at every step (its references have no near ties); the random synthetic model may
-     * part at a step where llama.cpp's token is within {@link #NEAR_TIE} of fsc's top logit
-     * (llama.cpp rounds activations to 8 bits in these matmuls; fsc computes them in f32).
+     * part at a step where llama.cpp's token is within {@link #NEAR_TIE} of fsc's top logit (in f32
+     * numerics fsc computes in f32 what llama.cpp rounds to 8 bits; llama-cpp numerics round as it
+     * does, activations of the re-quantized matmuls included).
      */
     @ParameterizedTest
-    @CsvSource({"stories260K, Q8_0", "stories260K, Q4_0", "synth256, Q8_0", "synth256, Q4_0", "synth256, Q4_K"})
-    void greedyTokensAreLlamaCppsOnItsOwnFile(String model, String type) throws Exception {
-        Path jar = compiled(model, type).jar();
+    @CsvSource({
+        "stories260K, Q8_0, f32",
+        "stories260K, Q4_0, f32",
+        "synth256, Q8_0, f32",
+        "synth256, Q4_0, f32",
+        "synth256, Q4_K, f32",
+        "stories260K, Q8_0, llama-cpp",
+        "stories260K, Q4_0, llama-cpp",
+        "synth256, Q4_0, llama-cpp"
+    })
+    void greedyTokensAreLlamaCppsOnItsOwnFile(String model, String type, String numerics) throws Exception {
+        Path jar = compiled(model, type, numerics).jar();
         int nearTies = 0;
         int steps = 0;
         StringBuilder log = new StringBuilder();
@@ -207,9 +223,10 @@ class GgufRequantizeTest {
         }
         System.err.printf(
                 Locale.ROOT,
-                "GgufRequantizeTest: %s %s: %d of %d steps llama.cpp's token%s%n",
+                "GgufRequantizeTest: %s %s %s: %d of %d steps llama.cpp's token%s%n",
                 model,
                 type,
+                numerics,
                 steps - nearTies,
                 steps,
                 log);
@@ -217,33 +234,29 @@ class GgufRequantizeTest {
 
     /**
      * In llama-cpp numerics a matmul on a weight that re-quantization made a K-quant quantizes its
-     * activations to Q8_K, as one on a K-quant weight read from a file does; Q8_0 weights keep f32
-     * activations.
+     * activations to Q8_K, one on a new Q4_0 or Q8_0 weight to Q8_0, as such matmuls on weights read
+     * from a file do.
      */
-    @Test
-    void llamaCppNumericsMarkTheNewKQuantMatmuls() throws Exception {
-        Path jar = Files.createTempDirectory("fsc-requant").resolve("synth256-q4_k-llama-cpp.jar");
-        CompileResult r = CompileDriver.compile(
-                CompileSettings.builder(source("synth256"), jar)
-                        .decoder(new DecoderOptions(256, 64, 4, 16))
-                        .numerics("llama-cpp")
-                        .quantize(new QuantizeOptions("q4_k", null, null))
-                        .build(),
-                CompileProgress.SILENT);
-        int kQuant = 0;
+    @ParameterizedTest
+    @CsvSource({"q4_k, q8_k", "q8_0, q8_0", "q4_0, q8_0"})
+    void llamaCppNumericsMarkTheRequantizedMatmuls(String type, String projectionActivations) throws Exception {
+        CompileResult r = compiled("synth256", type.toUpperCase(Locale.ROOT), "llama-cpp");
+        int projections = 0;
         for (fsc.ir.Node n : r.graph().nodes()) {
             if (!n.op().equals("qmatmul")) {
                 continue;
             }
             DType w = n.input(1).dtype();
-            boolean k = w == DType.Q4_K || w == DType.Q6_K;
-            kQuant += k ? 1 : 0;
+            String want = w.llamaCppVecDotType();
             assertEquals(
-                    k ? new fsc.ir.Attr.Str("q8_k") : null,
+                    want == null ? null : new fsc.ir.Attr.Str(want),
                     n.attrs().get("activations"),
                     n.name() + " on " + w.irName());
+            projections += projectionActivations.equals(want) ? 1 : 0;
         }
-        assertEquals(2 * 7 + 1, kQuant, "every projection and the head are K-quants in Q4_K_M here");
+        assertTrue(
+                projections >= 2 * 7,
+                type + ": " + projections + " matmuls quantize activations to " + projectionActivations);
     }
 
     /** How far below fsc's top logit llama.cpp's token may be at a step where the two part. */

@@ -138,19 +138,12 @@ final class DecoderGraphBuilder {
         return node("qmatmul", name, List.of(x, w), qmatmulAttrs(w));
     }
 
-    /**
-     * llama.cpp quantizes the activations of K-quant matmuls to Q8_K and those of Q4_0/Q8_0 matmuls
-     * to Q8_0 (each type's {@code vec_dot_type}); other weights keep f32 activations.
-     */
+    /** In llama-cpp numerics, activations are quantized to the weight type's {@link DType#llamaCppVecDotType}. */
     private Map<String, Attr> qmatmulAttrs(Value w) {
-        if (opts.numerics() != DecoderNumerics.LLAMA_CPP) {
-            return Map.of();
-        }
-        return switch (w.dtype()) {
-            case Q4_K, Q5_K, Q6_K -> Map.of("activations", new Attr.Str("q8_k"));
-            case Q4_0, Q8_0 -> Map.of("activations", new Attr.Str("q8_0"));
-            default -> Map.of();
-        };
+        String activations = w.dtype().llamaCppVecDotType();
+        return opts.numerics() != DecoderNumerics.LLAMA_CPP || activations == null
+                ? Map.of()
+                : Map.of("activations", new Attr.Str(activations));
     }
 
     private Value rmsNorm(Value x, Value w, String name) {
