@@ -653,7 +653,7 @@ public final class Int8Gemm {
                 rescaleRows(i0, i1, c0, c1);
             }
             if (gelu) {
-                FloatMath.geluRows(y, yOff + ((long) i0 * n + c0) * 4, i1 - i0, c1 - c0, 4L * n);
+                NativeGelu.rows(y, yOff + ((long) i0 * n + c0) * 4, i1 - i0, c1 - c0, 4L * n);
             }
         }
 

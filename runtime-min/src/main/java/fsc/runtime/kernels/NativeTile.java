@@ -21,7 +21,7 @@ final class NativeTile {
             ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(8L * FmaGemmKernels.PARAMS, 64));
 
     /** {@link FmaGemmKernels}' GELU constants: {@link FloatMath#geluRows}'s own values. */
-    private static final MemorySegment GELU_CONSTANTS = geluConstants();
+    static final MemorySegment GELU_CONSTANTS = geluConstants();
 
     private NativeTile() {}
 

@@ -274,7 +274,7 @@ public final class FmaGemmKernels {
      * are those of {@code FloatMath.geluRows}'s vector loop and {@code VectorExp.exp}, each
      * IEEE-exact (one rounding per operation, FMAs fused), so each lane gets the reference's bits.
      */
-    private static List<Consumer<Assembler>> geluOps(int v, int scratch, int mask) {
+    static List<Consumer<Assembler>> geluOps(int v, int scratch, int mask) {
         final int h = scratch, h2 = scratch + 1, small = scratch + 2, z = scratch + 3, d = scratch + 4;
         final int t = scratch + 5, q = scratch + 6, t2 = scratch + 7, e = scratch + 8, rr = scratch + 9;
         final int sa = scratch + 10, sb = scratch + 11, large = scratch + 12, neg = scratch + 13;
