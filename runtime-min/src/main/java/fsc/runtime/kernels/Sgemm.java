@@ -51,6 +51,12 @@ public final class Sgemm {
     /** Below this many multiply-adds a GEMM runs on the calling thread: dispatch would cost more. */
     private static final long PARALLEL_MIN_MACS = 1L << 18;
 
+    /**
+     * Chunks of column panels per thread when a GEMM is split by panels and reads A in place (see
+     * {@link #run}). Four: at two threads a 384-column GEMM (12 panels) is 8 chunks of 1–2 panels.
+     */
+    static final int PANEL_CHUNKS_PER_THREAD = 4;
+
     private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
 
     private Sgemm() {}
@@ -225,7 +231,14 @@ public final class Sgemm {
             t.compute(0, t.m, 0, panels);
         } else if (panels >= par.threads()) {
             t.splitPanels = true;
-            par.forRange(0, panels, 1, t);
+            if (t.readsAInPlace()) {
+                // Several chunks of panels per thread, claimed as threads get to them: a thread that
+                // starts late or loses its core then costs the others a chunk, not half the GEMM.
+                // Only when A is read in place: each chunk packs its own copy of a packed A.
+                par.forChunks(0, panels, par.chunkFor(panels, 1, PANEL_CHUNKS_PER_THREAD), t);
+            } else {
+                par.forRange(0, panels, 1, t);
+            }
         } else {
             t.splitPanels = false;
             par.forRange(0, t.m, MR, t);
@@ -402,6 +415,16 @@ public final class Sgemm {
             }
         }
 
+        /** Whether machine code takes every tile: all operands are native memory. */
+        boolean nativeTiles() {
+            return NativeTile.applies(b, c, bias) && (bTail == MemorySegment.NULL || bTail.isNative());
+        }
+
+        /** Whether the machine-code tiles read a row-major A in place (alpha 1: packing would only copy it). */
+        boolean readsAInPlace() {
+            return nativeTiles() && alpha == 1f && aK == Float.BYTES && a.isNative();
+        }
+
         void compute(int rowFrom, int rowTo, int panelFrom, int panelTo) {
             if (k == 0) {
                 int col0 = panelFrom * NR;
@@ -419,8 +442,8 @@ public final class Sgemm {
             // Machine code takes every tile when all operands are native memory; it then reads a
             // row-major A in place (alpha 1: packing would only copy it), else a native copy of
             // the packed block.
-            boolean fast = NativeTile.applies(b, c, bias) && (bTail == MemorySegment.NULL || bTail.isNative());
-            boolean inPlace = fast && alpha == 1f && aK == Float.BYTES && a.isNative();
+            boolean fast = nativeTiles();
+            boolean inPlace = readsAInPlace();
             if (inPlace) {
                 long last = aOff + (rowTo - 1) * aRow + (long) k * Float.BYTES;
                 if (rowTo > rowFrom && (aOff + rowFrom * aRow < 0 || last > a.byteSize())) {
