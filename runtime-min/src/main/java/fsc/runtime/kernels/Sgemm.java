@@ -19,8 +19,8 @@ import jdk.incubator.vector.VectorSpecies;
  * linear in k (6 in-place row pointers with their own bounds checks ran a fifth slower, and 8 of
  * them made C2 box vectors). Tiles cut short by M or by the column tail compute into a small
  * full-size tile whose valid part is copied to C (the last panel of B is zero-padded). Loops, outer
- * to inner: K blocks of {@value #KC} (the B micro-panel, 32 KB, then fits L1d), row blocks of
- * {@value #MC} (the packed A block, 256 KB, fits L2), column panels, 8-row micro tiles.
+ * to inner: K blocks of {@value #KC} (few, so C is stored and reloaded rarely), row blocks of
+ * {@value #MC} (the packed A block, 512 KB, fits L2), column panels, 8-row micro tiles.
  *
  * <p>Where every operand is native memory and this CPU has AVX-512, the machine-code tiles of
  * {@link NativeTile#runTiles} take all of a panel's tiles in one call instead: they read a row-major
@@ -42,7 +42,14 @@ public final class Sgemm {
     static final int VL = S.length();
     static final int NR = 2 * VL;
     static final int MR = 8;
-    static final int KC = 256;
+    /**
+     * k per block. 512, not 256: a block boundary makes every tile store its C and load it again for
+     * the next block, and at 8×128 rows MiniLM's FFN-up output (6 MB) no longer stays in L2 between
+     * the two blocks K=384 took; one block for K ≤ 512 (and 3 instead of 6 for K=1536) cost 5% less
+     * CPU per layer at 1024 rows and no more at 128 ({@code SgemmLayerBench}, docs/PERFORMANCE-FP32.md).
+     * A panel's block of B (64 KB) then streams from L2 rather than sitting in L1d.
+     */
+    static final int KC = 512;
     static final int MC = 256;
     private static final long VB = (long) VL * Float.BYTES;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
