@@ -60,7 +60,7 @@ public final class Sgemm {
 
     /**
      * Chunks of column panels per thread when a GEMM is split by panels and reads A in place (see
-     * {@link #run}). Four: at two threads a 384-column GEMM (12 panels) is 8 chunks of 1–2 panels.
+     * {@link #run}). Four: at two threads a 384-column GEMM (12 panels) is 6 chunks of 2 panels.
      */
     static final int PANEL_CHUNKS_PER_THREAD = 4;
 
