@@ -50,6 +50,7 @@ public final class Sgemm {
      * A panel's block of B (64 KB) then streams from L2 rather than sitting in L1d.
      */
     static final int KC = 512;
+
     static final int MC = 256;
     private static final long VB = (long) VL * Float.BYTES;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;

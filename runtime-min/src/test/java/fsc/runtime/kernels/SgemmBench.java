@@ -42,8 +42,7 @@ public final class SgemmBench {
             unpacked(par, 128, 128, 32, true);
             unpacked(par, 128, 32, 128, false);
         }
-        System.out.printf(
-                "FMA ceiling again: %.1f GFLOP/s%n", FmaCeiling.threadCpuGflops(20_000_000, 5));
+        System.out.printf("FMA ceiling again: %.1f GFLOP/s%n", FmaCeiling.threadCpuGflops(20_000_000, 5));
     }
 
     private static void packed(Parallelism par, int m, int n, int k) {
