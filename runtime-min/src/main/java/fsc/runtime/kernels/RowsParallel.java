@@ -14,6 +14,12 @@ public final class RowsParallel {
     /** Elements below which a call stays on one thread (a block then takes a few microseconds). */
     static final long MIN_PARALLEL = 16 * 1024;
 
+    /**
+     * Row blocks per thread, claimed as threads get to them ({@link Parallelism#forChunks}): a thread
+     * that starts late (woken from park) or loses its core costs the others a block, not half the rows.
+     */
+    static final int CHUNKS_PER_THREAD = 4;
+
     private static final ThreadLocal<LayerNorm> LAYER_NORM = ThreadLocal.withInitial(LayerNorm::new);
     private static final ThreadLocal<Softmax> SOFTMAX = ThreadLocal.withInitial(Softmax::new);
     private static final ThreadLocal<RmsNormTask> RMS_NORM = ThreadLocal.withInitial(RmsNormTask::new);
@@ -49,7 +55,7 @@ public final class RowsParallel {
         t.beta = beta;
         t.bOff = bOff;
         t.eps = eps;
-        par.forRange(0, rows, 1, t);
+        par.forChunks(0, rows, par.chunkFor(rows, 1, CHUNKS_PER_THREAD), t);
         t.x = t.out = t.gamma = t.beta = null; // do not keep the caller's buffers reachable
     }
 
@@ -66,7 +72,7 @@ public final class RowsParallel {
         t.n = n;
         t.scale = scale;
         t.eps = eps;
-        par.forChunks(0, rows, par.chunkFor(rows, 1, 4), t);
+        par.forChunks(0, rows, par.chunkFor(rows, 1, CHUNKS_PER_THREAD), t);
         t.x = t.out = t.scale = null; // do not keep the caller's buffers reachable
     }
 
@@ -80,7 +86,7 @@ public final class RowsParallel {
         t.buf = buf;
         t.off = offsetBytes;
         t.n = n;
-        par.forRange(0, rows, 1, t);
+        par.forChunks(0, rows, par.chunkFor(rows, 1, CHUNKS_PER_THREAD), t);
         t.buf = null;
     }
 

@@ -19,8 +19,8 @@ import jdk.incubator.vector.VectorSpecies;
  * linear in k (6 in-place row pointers with their own bounds checks ran a fifth slower, and 8 of
  * them made C2 box vectors). Tiles cut short by M or by the column tail compute into a small
  * full-size tile whose valid part is copied to C (the last panel of B is zero-padded). Loops, outer
- * to inner: K blocks of {@value #KC} (the B micro-panel, 32 KB, then fits L1d), row blocks of
- * {@value #MC} (the packed A block, 256 KB, fits L2), column panels, 8-row micro tiles.
+ * to inner: K blocks of {@value #KC} (few, so C is stored and reloaded rarely), row blocks of
+ * {@value #MC} (the packed A block, 512 KB, fits L2), column panels, 8-row micro tiles.
  *
  * <p>Where every operand is native memory and this CPU has AVX-512, the machine-code tiles of
  * {@link NativeTile#runTiles} take all of a panel's tiles in one call instead: they read a row-major
@@ -42,7 +42,15 @@ public final class Sgemm {
     static final int VL = S.length();
     static final int NR = 2 * VL;
     static final int MR = 8;
-    static final int KC = 256;
+    /**
+     * k per block. 512, not 256: a block boundary makes every tile store its C and load it again for
+     * the next block, and at 8×128 rows MiniLM's FFN-up output (6 MB) no longer stays in L2 between
+     * the two blocks K=384 took; one block for K ≤ 512 (and 3 instead of 6 for K=1536) cost 5% less
+     * CPU per layer at 1024 rows and no more at 128 ({@code SgemmLayerBench}, docs/PERFORMANCE-FP32.md).
+     * A panel's block of B (64 KB) then streams from L2 rather than sitting in L1d.
+     */
+    static final int KC = 512;
+
     static final int MC = 256;
     private static final long VB = (long) VL * Float.BYTES;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -50,6 +58,12 @@ public final class Sgemm {
 
     /** Below this many multiply-adds a GEMM runs on the calling thread: dispatch would cost more. */
     private static final long PARALLEL_MIN_MACS = 1L << 18;
+
+    /**
+     * Chunks of column panels per thread when a GEMM is split by panels and reads A in place (see
+     * {@link #run}). Four: at two threads a 384-column GEMM (12 panels) is 6 chunks of 2 panels.
+     */
+    static final int PANEL_CHUNKS_PER_THREAD = 4;
 
     private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
 
@@ -225,7 +239,14 @@ public final class Sgemm {
             t.compute(0, t.m, 0, panels);
         } else if (panels >= par.threads()) {
             t.splitPanels = true;
-            par.forRange(0, panels, 1, t);
+            if (t.readsAInPlace()) {
+                // Several chunks of panels per thread, claimed as threads get to them: a thread that
+                // starts late or loses its core then costs the others a chunk, not half the GEMM.
+                // Only when A is read in place: each chunk packs its own copy of a packed A.
+                par.forChunks(0, panels, par.chunkFor(panels, 1, PANEL_CHUNKS_PER_THREAD), t);
+            } else {
+                par.forRange(0, panels, 1, t);
+            }
         } else {
             t.splitPanels = false;
             par.forRange(0, t.m, MR, t);
@@ -402,6 +423,16 @@ public final class Sgemm {
             }
         }
 
+        /** Whether machine code takes every tile: all operands are native memory. */
+        boolean nativeTiles() {
+            return NativeTile.applies(b, c, bias) && (bTail == MemorySegment.NULL || bTail.isNative());
+        }
+
+        /** Whether the machine-code tiles read a row-major A in place (alpha 1: packing would only copy it). */
+        boolean readsAInPlace() {
+            return nativeTiles() && alpha == 1f && aK == Float.BYTES && a.isNative();
+        }
+
         void compute(int rowFrom, int rowTo, int panelFrom, int panelTo) {
             if (k == 0) {
                 int col0 = panelFrom * NR;
@@ -419,8 +450,8 @@ public final class Sgemm {
             // Machine code takes every tile when all operands are native memory; it then reads a
             // row-major A in place (alpha 1: packing would only copy it), else a native copy of
             // the packed block.
-            boolean fast = NativeTile.applies(b, c, bias) && (bTail == MemorySegment.NULL || bTail.isNative());
-            boolean inPlace = fast && alpha == 1f && aK == Float.BYTES && a.isNative();
+            boolean fast = nativeTiles();
+            boolean inPlace = readsAInPlace();
             if (inPlace) {
                 long last = aOff + (rowTo - 1) * aRow + (long) k * Float.BYTES;
                 if (rowTo > rowFrom && (aOff + rowFrom * aRow < 0 || last > a.byteSize())) {

@@ -86,7 +86,7 @@ public final class KernelDigest {
     private static Kernel sgemm(Arena arena, boolean accumulate) {
         int m = 19;
         int n = 70;
-        int k = 301;
+        int k = Sgemm.KC + 45;
         MemorySegment a = floats(arena, m * k, 11, 1f);
         MemorySegment b = floats(arena, k * n, 12, 1f);
         MemorySegment c0 = floats(arena, m * n, 13, 1f);
@@ -101,7 +101,7 @@ public final class KernelDigest {
     private static Kernel sgemmScaledTransposed(Arena arena) {
         int m = 19;
         int n = 70;
-        int k = 301;
+        int k = Sgemm.KC + 45;
         MemorySegment a = floats(arena, m * k, 14, 1f);
         MemorySegment b = floats(arena, k * n, 15, 1f);
         MemorySegment out = arena.allocate(4L * m * n, 64);
@@ -114,7 +114,7 @@ public final class KernelDigest {
     private static Kernel linear(Arena arena, GemmEpilogue.Activation act) {
         int m = 19;
         int n = 70;
-        int k = 301;
+        int k = Sgemm.KC + 45;
         MemorySegment a = floats(arena, m * k, 16, 1f);
         MemorySegment b = floats(arena, k * n, 17, 0.1f);
         MemorySegment bias = floats(arena, n, 18, 1f);

@@ -1,6 +1,7 @@
 package fsc.runtime.kernels;
 
 import fsc.runtime.Parallelism;
+import fsc.runtime.perf.FmaCeiling;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -14,14 +15,21 @@ import java.util.Random;
  * runtime-min/target/classes:runtime-min/target/test-classes fsc.runtime.kernels.SgemmBench [threads]}.
  */
 public final class SgemmBench {
+    private static double ceiling;
+    private static int threads;
+
     private SgemmBench() {}
 
     public static void main(String[] args) {
-        int threads = args.length > 0 ? Integer.parseInt(args[0]) : 1;
+        threads = args.length > 0 ? Integer.parseInt(args[0]) : 1;
         int rows = args.length > 1 ? Integer.parseInt(args[1]) : 256; // B*S
         System.out.printf(
                 "species %d-bit, panel %d columns, threads %d%n", Sgemm.S.vectorBitSize(), Sgemm.panelWidth(), threads);
+        ceiling = FmaCeiling.threadCpuGflops(20_000_000, 5);
+        System.out.printf("FMA ceiling (FmaPeak's loop, this thread's CPU time): %.1f GFLOP/s%n", ceiling);
         try (Parallelism par = Parallelism.of(threads)) {
+            // The register tile's own ceiling: one panel (B's 32 KB in L1 for every tile), A from L2.
+            packed(par, rows, Sgemm.panelWidth(), Sgemm.KC);
             packed(par, rows, 384, 384);
             packed(par, rows, 1536, 384);
             packed(par, rows, 384, 1536);
@@ -34,6 +42,7 @@ public final class SgemmBench {
             unpacked(par, 128, 128, 32, true);
             unpacked(par, 128, 32, 128, false);
         }
+        System.out.printf("FMA ceiling again: %.1f GFLOP/s%n", FmaCeiling.threadCpuGflops(20_000_000, 5));
     }
 
     private static void packed(Parallelism par, int m, int n, int k) {
@@ -106,9 +115,14 @@ public final class SgemmBench {
             bestCpu = Math.min(bestCpu, (mx.getCurrentThreadCpuTime() - c0) / (double) reps);
             best = Math.min(best, (System.nanoTime() - t0) / (double) reps);
         }
+        // At more than one thread the CPU figure is the caller's share only, so no percentage.
         System.out.printf(
-                "%-52s %8.1f us  %6.1f GFLOP/s wall  %6.1f GFLOP/s cpu%n",
-                name, best / 1e3, flops / best, flops / bestCpu);
+                "%-52s %8.1f us  %6.1f GFLOP/s wall  %6.1f GFLOP/s cpu  %s%n",
+                name,
+                best / 1e3,
+                flops / best,
+                flops / bestCpu,
+                threads == 1 ? String.format("%3.0f%% of ceiling", 100 * flops / bestCpu / ceiling) : "");
     }
 
     private static MemorySegment random(Arena arena, long floats) {

@@ -19,7 +19,7 @@ class SgemmTest {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     // m, n, k: tails in every dimension (m % 8 from 0 to 7: full, padded and single-row tiles), k across
-    // the KC=256 block edge, m across MC=256.
+    // the KC=512 block edge (520, 1536) and the old 256 one, m across MC=256.
     private static final int[][] SIZES = {
         {1, 1, 1},
         {3, 17, 63},
