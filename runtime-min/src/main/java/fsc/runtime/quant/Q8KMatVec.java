@@ -60,6 +60,11 @@ public final class Q8KMatVec {
             return this;
         }
 
+        /** The address of the kernels' copy (benchmarks drive {@link KQuantKernels} directly). */
+        long nativeAddress() {
+            return native_.address();
+        }
+
         /** The bound activation. */
         public Q8K q8k() {
             return xq;
