@@ -46,15 +46,19 @@ import java.lang.invoke.MethodHandle;
  * 32: Q4_K's minimum term multiplies the mins in lanes 8-15), at {@link #X_BSUMS} the sixteen sums
  * of runs of 16, at {@link #X_D} the block's scale sixteen times. Parameter block (longs): {@link #W}
  * (the first row), {@link #ROW_BYTES}, {@link #X}, {@link #BLOCKS} (super-blocks per row), {@link
- * #Y} (the first row's float), {@link #QUADS} (groups of four rows, first), {@link #ROWS} (the
- * single rows after them), {@link #CONSTS} ({@link #constants}). System V, one argument (the block
+ * #Y} (the first row's float), {@link #QUADS} (groups of four rows, first: rows {@code j}, {@code
+ * j + QUADS}, {@code j + 2 QUADS}, {@code j + 3 QUADS}), {@link #STREAM} ({@code QUADS · ROW_BYTES}),
+ * {@link #ROWS} (the single rows after them), {@link #CONSTS} ({@link #constants}). System V, one argument (the block
  * in rdi); rbx, r12 and r13 are saved.
  *
  * <p>Rows go four at a time: at one token the per-super-block work that does not scale with the
  * weights (the cross-lane sum of the int32 accumulators and the float steps) was about a third of
  * a row's vector instructions; four rows' accumulators are reduced together by one transposing
  * tree and their float steps run on four lanes at once, each lane with the single-row steps, so
- * the bits do not change.
+ * the bits do not change. The four rows of a group are {@link #STREAM} bytes (a quarter of the
+ * groups' rows) apart: the weights are read as four long sequential streams, which the hardware
+ * prefetcher follows; four adjacent rows made short streams it did not, and ran slower than one
+ * row at a time on weights larger than the cache (docs/PERFORMANCE-LLM.md).
  */
 public final class KQuantKernels {
     /** Parameter block slots. */
