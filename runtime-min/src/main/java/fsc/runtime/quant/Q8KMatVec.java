@@ -60,6 +60,11 @@ public final class Q8KMatVec {
             return this;
         }
 
+        /** The address of the kernels' copy (benchmarks drive {@link KQuantKernels} directly). */
+        long nativeAddress() {
+            return native_.address();
+        }
+
         /** The bound activation. */
         public Q8K q8k() {
             return xq;
@@ -115,7 +120,9 @@ public final class Q8KMatVec {
                 x.native_.address() + (long) row * blocks * KQuantKernels.X_BLOCK);
         p.setAtIndex(ValueLayout.JAVA_LONG, KQuantKernels.BLOCKS, blocks);
         p.setAtIndex(ValueLayout.JAVA_LONG, KQuantKernels.Y, y.address() + yOffset + 4L * from);
-        p.setAtIndex(ValueLayout.JAVA_LONG, KQuantKernels.ROWS, to - from);
+        p.setAtIndex(ValueLayout.JAVA_LONG, KQuantKernels.QUADS, (to - from) / 4);
+        p.setAtIndex(ValueLayout.JAVA_LONG, KQuantKernels.STREAM, (to - from) / 4 * rowBytes);
+        p.setAtIndex(ValueLayout.JAVA_LONG, KQuantKernels.ROWS, (to - from) % 4);
         p.setAtIndex(ValueLayout.JAVA_LONG, KQuantKernels.CONSTS, NATIVE.constants());
         NATIVE.run(type == GgmlType.Q4_K ? KQuantKernels.Q4_K : KQuantKernels.Q6_K, p.address());
     }

@@ -59,7 +59,12 @@ class Q8KMatVecTest {
                 Q8KMatVec.Prepared prepared = new Q8KMatVec.Prepared().prepare(xq);
                 long yOffset = 12;
                 MemorySegment y = arena.allocate(yOffset + 4L * n, 64);
-                int[][] ranges = {{0, n}, {5, 6}, {3, 20}, {36, 37}, {10, 10}};
+                // The kernel takes rows four at a time, then one at a time: every remainder, with and
+                // without groups of four before it, and a group ending at the last row.
+                int[][] ranges = {
+                    {0, n}, {5, 6}, {3, 20}, {36, 37}, {10, 10}, {0, 4}, {1, 7}, {2, 9}, {8, 16}, {33, 36}, {1, 3},
+                    {33, 37}
+                };
                 for (int t = 0; t < rows; t++) {
                     for (int[] r : ranges) {
                         y.fill((byte) 0x7f);
