@@ -50,6 +50,48 @@ final class F16KvAttention {
             int tableWidth,
             int numBlocks,
             boolean llamaCppFlash) {
+        run(
+                par,
+                q,
+                k,
+                v,
+                cache,
+                blockTable,
+                seqIds,
+                positions,
+                out,
+                layout,
+                layer,
+                tokens,
+                sequences,
+                tableWidth,
+                numBlocks,
+                llamaCppFlash,
+                true);
+    }
+
+    /**
+     * {@link #run}, with {@code tiles} false keeping the flash mode on the scalar emulation even
+     * where {@link F16FlashTiles} applies (the tests' reference).
+     */
+    static void run(
+            Parallelism par,
+            MemorySegment q,
+            MemorySegment k,
+            MemorySegment v,
+            MemorySegment cache,
+            MemorySegment blockTable,
+            MemorySegment seqIds,
+            MemorySegment positions,
+            MemorySegment out,
+            PagedLayout layout,
+            int layer,
+            int tokens,
+            int sequences,
+            int tableWidth,
+            int numBlocks,
+            boolean llamaCppFlash,
+            boolean tiles) {
         int kvd = layout.kvDim();
         for (int t = 0; t < tokens; t++) {
             long slot = layout.keyOffset(
@@ -79,12 +121,20 @@ final class F16KvAttention {
                         tableWidth,
                         sequences,
                         numBlocks,
-                        llamaCppFlash);
+                        mode(layout, cache, llamaCppFlash, tiles));
         try {
             par.forRange(0, tokens * layout.kvHeads(), 1, task);
         } finally {
             task.unbind();
         }
+    }
+
+    private static int mode(PagedLayout layout, MemorySegment cache, boolean llamaCppFlash, boolean tiles) {
+        if (!llamaCppFlash) {
+            return EXACT;
+        }
+        boolean fits = tiles && F16FlashTiles.applies(layout.headDim(), layout.heads() / layout.kvHeads(), cache);
+        return fits ? FLASH_TILES : FLASH_SCALAR;
     }
 
     /**
@@ -104,7 +154,7 @@ final class F16KvAttention {
         private int tableWidth;
         private int sequences;
         private int numBlocks;
-        private boolean llamaCppFlash;
+        private int mode;
 
         Task bind(
                 MemorySegment q,
@@ -118,7 +168,7 @@ final class F16KvAttention {
                 int tableWidth,
                 int sequences,
                 int numBlocks,
-                boolean llamaCppFlash) {
+                int mode) {
             this.q = q;
             this.cache = cache;
             this.table = table;
@@ -130,7 +180,7 @@ final class F16KvAttention {
             this.tableWidth = tableWidth;
             this.sequences = sequences;
             this.numBlocks = numBlocks;
-            this.llamaCppFlash = llamaCppFlash;
+            this.mode = mode;
             return this;
         }
 
@@ -161,10 +211,13 @@ final class F16KvAttention {
                         tableWidth,
                         sequences,
                         numBlocks,
-                        llamaCppFlash);
+                        mode);
             }
         }
     }
+
+    /** How a task attends: f32 softmax, llama.cpp's flash emulation in scalar Java, or its machine-code tiles. */
+    private static final int EXACT = 0, FLASH_SCALAR = 1, FLASH_TILES = 2;
 
     private static final ThreadLocal<Task> TASK = ThreadLocal.withInitial(Task::new);
     private static final ThreadLocal<Group> GROUP = new ThreadLocal<>();
@@ -181,6 +234,8 @@ final class F16KvAttention {
         private final float[] max;
         private final float[] sum;
         private float[] scores = new float[0];
+        /** The flash tiles' buffers, made on first use. */
+        private F16FlashTiles.Scratch flash;
 
         Group(PagedLayout layout) {
             this.layout = layout;
@@ -207,12 +262,22 @@ final class F16KvAttention {
                 int tableWidth,
                 int sequences,
                 int numBlocks,
-                boolean llamaCppFlash) {
+                int mode) {
             long qBase = 4L * ((long) t * layout.heads() + (long) kvh * group) * hd;
             MemorySegment.copy(q, LlmKernels.F32, qBase, qs, 0, group * hd);
             Arrays.fill(acc, 0);
             int len = pos + 1;
-            if (llamaCppFlash) {
+            if (mode == FLASH_TILES) {
+                for (int i = 0; i < qs.length; i++) {
+                    qs[i] = f16(qs[i]);
+                }
+                if (flash == null) {
+                    flash = new F16FlashTiles.Scratch(group, hd);
+                }
+                F16FlashTiles.rows(flash, layout, table, tableWidth, sequences, numBlocks, seq, len, layer);
+                long head = 2L * kvh * hd;
+                F16FlashTiles.attend(flash, qs, cache, head, head + 2 * layout.valueDelta(), len, layout.scale(), acc);
+            } else if (mode == FLASH_SCALAR) {
                 for (int i = 0; i < qs.length; i++) {
                     qs[i] = f16(qs[i]);
                 }

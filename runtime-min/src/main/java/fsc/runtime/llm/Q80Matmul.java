@@ -33,13 +33,49 @@ final class Q80Matmul {
             throw new RuntimeFailure("qmatmul: Q8_0 activations need Q4_0 or Q8_0 weights, this one is " + type);
         }
         Task task = TASK.get();
-        // Decode reuses this thread's quantized rows of each shape; a prefill step's rows are new.
-        Q80 xq = Q80.quantize(x, 0, rows, k, rows < QuantMatmul.PREFILL_ROWS ? task.reusable(rows, k) : null);
+        // Decode reuses this thread's quantized rows of each shape; a prefill step's rows are new and
+        // quantized by the team, rows split between threads (each row's blocks as one thread would).
+        Q80 xq;
+        if (rows < QuantMatmul.PREFILL_ROWS) {
+            xq = Q80.quantize(x, 0, rows, k, task.reusable(rows, k));
+        } else {
+            xq = Q80.shaped(rows, k, null);
+            Quantize quantize = QUANTIZE.get().bind(x, xq);
+            try {
+                par.forChunks(0, rows, par.chunkFor(rows, 1, QuantMatmul.CHUNKS_PER_THREAD), quantize);
+            } finally {
+                quantize.unbind();
+            }
+        }
         task.bind(type, w, xq, y, n, rows < QuantMatmul.PREFILL_ROWS);
         try {
             par.forChunks(0, n, par.chunkFor(n, 16, QuantMatmul.CHUNKS_PER_THREAD), task);
         } finally {
             task.unbind();
+        }
+    }
+
+    /** The loop body over a range of activation rows to quantize; each thread's block scratch is its own. */
+    private static final class Quantize implements Parallelism.IntRangeBody {
+        private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[Q80.BLOCK]);
+
+        private MemorySegment x;
+        private Q80 xq;
+
+        Quantize bind(MemorySegment x, Q80 xq) {
+            this.x = x;
+            this.xq = xq;
+            return this;
+        }
+
+        void unbind() {
+            x = null;
+            xq = null;
+        }
+
+        @Override
+        public void run(int from, int to) {
+            xq.quantizeRows(x, 0, from, to, SCRATCH.get());
         }
     }
 
@@ -102,4 +138,5 @@ final class Q80Matmul {
     }
 
     private static final ThreadLocal<Task> TASK = ThreadLocal.withInitial(Task::new);
+    private static final ThreadLocal<Quantize> QUANTIZE = ThreadLocal.withInitial(Quantize::new);
 }

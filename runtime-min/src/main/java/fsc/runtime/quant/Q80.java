@@ -37,7 +37,7 @@ public final class Q80 {
     private final int rows;
     private final int k;
     private final MemorySegment layout;
-    /** One block of activations, copied from the segment before it is quantized. */
+    /** One block of activations, copied from the segment before it is quantized ({@link #quantize}'s scratch). */
     private final float[] block = new float[BLOCK];
 
     private Q80(int rows, int k) {
@@ -58,20 +58,37 @@ public final class Q80 {
      * shape (its contents are overwritten), else into a new object.
      */
     public static Q80 quantize(MemorySegment x, long byteOffset, int rows, int k, Q80 reuse) {
+        Q80 q = shaped(rows, k, reuse);
+        q.quantizeRows(x, byteOffset, 0, rows, q.block);
+        return q;
+    }
+
+    /**
+     * {@code reuse} when it holds {@code rows} rows of {@code k}, else a new object of that shape,
+     * for {@link #quantizeRows} to fill (threads may fill disjoint row ranges at once).
+     */
+    public static Q80 shaped(int rows, int k, Q80 reuse) {
         if (k % BLOCK != 0 || k <= 0 || rows <= 0) {
             throw new RuntimeFailure("Q8_0 activations need rows of a positive multiple of " + BLOCK + " values, got "
                     + rows + " rows of " + k);
         }
-        Q80 q = reuse != null && reuse.k == k && reuse.rows == rows ? reuse : new Q80(rows, k);
+        return reuse != null && reuse.k == k && reuse.rows == rows ? reuse : new Q80(rows, k);
+    }
+
+    /**
+     * Quantizes rows {@code from..to-1} of the {@code rows × k} floats at byte {@code byteOffset} of
+     * {@code x} into this object's rows of the same numbers, with {@code scratch} ({@link #BLOCK}
+     * floats, the calling thread's own) holding one block at a time.
+     */
+    public void quantizeRows(MemorySegment x, long byteOffset, int from, int to, float[] scratch) {
         int blocksPerRow = k / BLOCK;
-        for (int t = 0; t < rows; t++) {
+        for (int t = from; t < to; t++) {
             for (int b = 0; b < blocksPerRow; b++) {
                 MemorySegment.copy(
-                        x, Dequantize.F32, byteOffset + 4L * ((long) t * k + (long) b * BLOCK), q.block, 0, BLOCK);
-                q.quantizeBlock(t, b);
+                        x, Dequantize.F32, byteOffset + 4L * ((long) t * k + (long) b * BLOCK), scratch, 0, BLOCK);
+                quantizeBlock(t, b, scratch);
             }
         }
-        return q;
     }
 
     /** {@code x} as one row. */
@@ -79,8 +96,7 @@ public final class Q80 {
         return quantize(MemorySegment.ofArray(x), 0, 1, x.length);
     }
 
-    private void quantizeBlock(int t, int b) {
-        float[] x = block;
+    private void quantizeBlock(int t, int b, float[] x) {
         float amax = 0;
         for (int j = 0; j < BLOCK; j++) {
             amax = Math.max(amax, Math.abs(x[j]));

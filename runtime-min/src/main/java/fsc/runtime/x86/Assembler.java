@@ -834,4 +834,19 @@ public final class Assembler {
     public void valignd(int dst, int high, int low, int imm) {
         evex(PP_66, MAP_0F3A, false, 0x03, dst, high, low, null, imm, 2);
     }
+
+    // Forms of the f16 flash-attention kernels (F16FlashKernels).
+
+    /** {@code vcvtph2ps zmm, ymmword mem}: sixteen halves at {@code m} to floats (exact). */
+    public void vcvtph2ps(int dst, Mem m) {
+        evex(PP_66, MAP_0F38, false, 0x13, dst, 0, -1, m, -1, 2);
+    }
+
+    /**
+     * {@code vcvtps2ph ymm, zmm, 0}: sixteen floats to halves rounded to nearest even (the immediate's
+     * rounding, not MXCSR's), as {@code Float.floatToFloat16} rounds.
+     */
+    public void vcvtps2ph(int dst, int src) {
+        evex(PP_66, MAP_0F3A, false, 0x1D, src, 0, dst, null, 0, 2);
+    }
 }
