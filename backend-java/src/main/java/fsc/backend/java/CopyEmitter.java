@@ -160,6 +160,9 @@ final class CopyEmitter {
                 List.of(
                         DimCode.contiguousStrides(yd),
                         Code.broadcastStrides(x.type().dims(), yd)));
+        if (x.dtype().blockBytes() == 4 && repeatsElements(nest)) {
+            return repeatElements(s, nest, s.segment(y, "y"), s.segment(x, "x"));
+        }
         return copyNest(
                 s,
                 nest,
@@ -167,6 +170,51 @@ final class CopyEmitter {
                 s.segment(x, "x"),
                 CodeBlock.of("0L"),
                 x.dtype().blockBytes());
+    }
+
+    private static final ClassName REPEAT_ELEMENTS =
+            ClassName.get(JavaTypes.CONV_SHAPE.packageName(), "RepeatElements");
+
+    /**
+     * True when the nest's inner two dimensions repeat each element of a contiguous run of x {@code f}
+     * times ({@code y[i·f + j] = x[i]}): the innermost dimension a fixed {@code f ≥ 2} with x's stride
+     * 0, the next one x's stride 1 and y's {@code f}. That is nearest upsampling's inner axis, which
+     * the generated nest would copy one element per {@code f}-trip loop.
+     */
+    private static boolean repeatsElements(LoopNest nest) {
+        int r = nest.rank();
+        if (r < 2) {
+            return false;
+        }
+        Dim f = nest.dim(r - 1);
+        return f.isFixed()
+                && f.value() >= 2
+                && DimCode.isOne(nest.innerStride(0))
+                && DimCode.isZero(nest.innerStride(1))
+                && DimCode.isOne(nest.stride(1, r - 2))
+                && nest.stride(0, r - 2).isFixed()
+                && nest.stride(0, r - 2).value() == f.value();
+    }
+
+    /** The outer nest with one runtime {@link #REPEAT_ELEMENTS} call per run of x. */
+    private static CodeBlock repeatElements(Scope s, LoopNest nest, String ys, String xs) {
+        int f = Math.toIntExact(nest.dim(nest.rank() - 1).value());
+        return nest.outer()
+                .emit(
+                        s,
+                        List.of(ys, xs),
+                        List.of(CodeBlock.of("0L"), CodeBlock.of("0L")),
+                        (count, off) -> CodeBlock.builder()
+                                .addStatement(
+                                        "$T.run($N, $N, $N, $N, $L, $L)",
+                                        REPEAT_ELEMENTS,
+                                        xs,
+                                        off.get(1),
+                                        ys,
+                                        off.get(0),
+                                        count,
+                                        f)
+                                .build());
     }
 
     /**
