@@ -6,6 +6,7 @@ import fsc.ir.DType;
 import fsc.ir.Dim;
 import fsc.ir.Node;
 import fsc.ir.Value;
+import fsc.runtime.kernels.InterleaveRuns;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -72,6 +73,9 @@ final class CopyEmitter {
         String ys = s.segment(y, "y");
         String xs = s.segment(x, "x");
         int r = nest.rank();
+        if (x.dtype().blockBytes() == 4 && interleavesRuns(nest)) {
+            return interleaveRuns(s, nest, ys, xs);
+        }
         if (r >= 2 && DimCode.isOne(nest.stride(1, r - 2)) && !DimCode.isOne(nest.innerStride(1))) {
             return blockedTranspose(s, nest, ys, xs, x.dtype().blockBytes());
         }
@@ -160,6 +164,9 @@ final class CopyEmitter {
                 List.of(
                         DimCode.contiguousStrides(yd),
                         Code.broadcastStrides(x.type().dims(), yd)));
+        if (x.dtype().blockBytes() == 4 && interleavesRuns(nest)) {
+            return interleaveRuns(s, nest, s.segment(y, "y"), s.segment(x, "x"));
+        }
         return copyNest(
                 s,
                 nest,
@@ -167,6 +174,58 @@ final class CopyEmitter {
                 s.segment(x, "x"),
                 CodeBlock.of("0L"),
                 x.dtype().blockBytes());
+    }
+
+    private static final ClassName INTERLEAVE_RUNS =
+            ClassName.get(JavaTypes.CONV_SHAPE.packageName(), "InterleaveRuns");
+
+    /**
+     * True when the nest's inner two dimensions interleave {@code f} runs of x into y ({@code y[i·f + j]
+     * = x[j·stride + i]}): the innermost dimension a fixed {@code f ≥ 2} with y's stride 1, the next
+     * one x's stride 1 and y's {@code f}. With x's inner stride 0 that is nearest upsampling's inner
+     * axis (an expand), with 2 runs ConvTranspose's depth-to-space (a transpose); the generated nest
+     * would copy one element per {@code f}-trip loop.
+     */
+    private static boolean interleavesRuns(LoopNest nest) {
+        int r = nest.rank();
+        if (r < 2) {
+            return false;
+        }
+        Dim f = nest.dim(r - 1);
+        // The kernel's vector paths: repeats up to its largest factor, zips of two runs. Others
+        // (a plain 2-D transpose also has this shape) stay with the generated loops or Transpose2d.
+        boolean vectorised = DimCode.isZero(nest.innerStride(1))
+                ? f.isFixed() && f.value() <= InterleaveRuns.MAX_VECTOR_FACTOR
+                : f.isFixed() && f.value() == 2;
+        return vectorised
+                && f.value() >= 2
+                && DimCode.isOne(nest.innerStride(0))
+                && DimCode.isOne(nest.stride(1, r - 2))
+                && nest.stride(0, r - 2).isFixed()
+                && nest.stride(0, r - 2).value() == f.value();
+    }
+
+    /** The outer nest with one runtime {@link #INTERLEAVE_RUNS} call per group of runs. */
+    private static CodeBlock interleaveRuns(Scope s, LoopNest nest, String ys, String xs) {
+        int f = Math.toIntExact(nest.dim(nest.rank() - 1).value());
+        CodeBlock stride = s.dims().of(nest.innerStride(1));
+        return nest.outer()
+                .emit(
+                        s,
+                        List.of(ys, xs),
+                        List.of(CodeBlock.of("0L"), CodeBlock.of("0L")),
+                        (count, off) -> CodeBlock.builder()
+                                .addStatement(
+                                        "$T.run($N, $N, $L, $N, $N, $L, $L)",
+                                        INTERLEAVE_RUNS,
+                                        xs,
+                                        off.get(1),
+                                        stride,
+                                        ys,
+                                        off.get(0),
+                                        count,
+                                        f)
+                                .build());
     }
 
     /**

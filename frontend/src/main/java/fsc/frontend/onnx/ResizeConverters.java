@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 /**
  * Resize (opsets 10, 11, 13, 18, 19) and Upsample as one matrix product per resized axis: the
@@ -20,6 +21,9 @@ import java.util.Map;
  * ({@link Interpolation}) and the graph multiplies by them ({@code transpose → matmul → add →
  * transpose}). Every mode (nearest, linear, cubic, antialias, tf_crop_and_resize) becomes the same
  * three IR ops. Scales, sizes and roi must be known at compile time (constants or bound inputs).
+ * Where every table is a whole-factor repeat (nearest upsampling by 2, a detector's feature pyramid)
+ * the resize is instead one {@code unsqueeze → expand → reshape} copy: the one-hot matrix products
+ * cost ~7× ORT's resize in the PP-OCRv4 detector.
  */
 final class ResizeConverters {
     private ResizeConverters() {}
@@ -71,8 +75,7 @@ final class ResizeConverters {
     /**
      * Nearest-neighbour upsampling by whole factors over symbolic sizes (a detector's feature pyramid):
      * with asymmetric coordinates and {@code floor}, output {@code o} reads input {@code floor(o / s)},
-     * so each element is repeated {@code s} times: {@code unsqueeze → expand → reshape} per axis, no
-     * interpolation table (whose size would depend on the input's). Other modes need fixed sizes.
+     * so each element is repeated {@code s} times. Other modes need fixed sizes.
      */
     private static void repeatSymbolic(
             NodeContext c, Value x, Interpolation.Mode mode, int[] axes, double[] scales, double[] roi) {
@@ -91,22 +94,67 @@ final class ResizeConverters {
                     + " coordinates and floor rounding, got " + x.type() + " (mode " + mode.mode() + ", "
                     + mode.coordinates() + ", " + mode.nearest() + ", scales " + Arrays.toString(scales) + ")");
         }
-        Value cur = x;
-        for (int j = 0; j < axes.length; j++) {
-            if (factor[j] == 1) {
-                continue;
+        c.produce("identity", List.of(repeat(c, x, axes, factor)), Map.of());
+    }
+
+    /**
+     * Every element repeated {@code factor[j]} times along {@code axes[j]}: {@code unsqueeze} a unit
+     * axis after each resized one, {@code expand} the unit axes to the factors, {@code reshape} each
+     * pair back into one axis. One copy for all axes (the backend's expand moves an element-repeating
+     * inner axis with vectors), where the general lowering below is a matrix product and two
+     * transposes per axis.
+     */
+    private static Value repeat(NodeContext c, Value x, int[] axes, long[] factor) {
+        int[] order = IntStream.range(0, axes.length)
+                .boxed()
+                .sorted((p, q) -> Integer.compare(axes[p], axes[q]))
+                .mapToInt(Integer::intValue)
+                .toArray();
+        List<Dim> d = x.type().dims();
+        List<Long> unitAxes = new ArrayList<>();
+        List<Dim> wide = new ArrayList<>();
+        List<Dim> merged = new ArrayList<>(d);
+        int next = 0;
+        for (int a = 0; a < d.size(); a++) {
+            wide.add(d.get(a));
+            long f = next < order.length && axes[order[next]] == a ? factor[order[next++]] : 1;
+            if (f > 1) {
+                // ONNX Unsqueeze numbers the new axes in the output: after axis a, with the units
+                // already inserted before it.
+                unitAxes.add((long) wide.size());
+                wide.add(Dim.of(f));
+                merged.set(a, d.get(a).times(Dim.of(f)));
             }
-            int a = axes[j];
-            List<Dim> d = cur.type().dims();
-            Value u = c.emit("unsqueeze", List.of(cur), Map.of("axes", Attr.ints(a + 1)), c.temp("repeat_axis"));
-            List<Dim> wide = new ArrayList<>(u.type().dims());
-            wide.set(a + 1, Dim.of(factor[j]));
-            Value e = c.emit("expand", List.of(u), Map.of("shape", new Attr.Dims(wide)), c.temp("repeated"));
-            List<Dim> merged = new ArrayList<>(d);
-            merged.set(a, d.get(a).times(Dim.of(factor[j])));
-            cur = c.emit("reshape", List.of(e), Map.of("shape", new Attr.Dims(merged)), c.temp("upsampled"));
         }
-        c.produce("identity", List.of(cur), Map.of());
+        if (unitAxes.isEmpty()) {
+            return x;
+        }
+        long[] units = unitAxes.stream().mapToLong(Long::longValue).toArray();
+        Value u = c.emit("unsqueeze", List.of(x), Map.of("axes", Attr.ints(units)), c.temp("repeat_axes"));
+        Value e = c.emit("expand", List.of(u), Map.of("shape", new Attr.Dims(wide)), c.temp("repeated"));
+        return c.emit("reshape", List.of(e), Map.of("shape", new Attr.Dims(merged)), c.temp("upsampled"));
+    }
+
+    /**
+     * The whole factor {@code out / in} when the table maps output {@code o} to input {@code o / factor}
+     * with weight 1 and no extrapolation (nearest modes with a whole scale, such as asymmetric/floor
+     * or half_pixel/round_prefer_floor by 2), else 0.
+     */
+    private static long repeatFactor(Interpolation t) {
+        int out = t.m().length;
+        int in = t.m()[0].length;
+        if (out % in != 0 || Arrays.stream(t.offset()).anyMatch(v -> v != 0)) {
+            return 0;
+        }
+        int f = out / in;
+        for (int o = 0; o < out; o++) {
+            for (int i = 0; i < in; i++) {
+                if (t.m()[o][i] != (i == o / f ? 1 : 0)) {
+                    return 0;
+                }
+            }
+        }
+        return f;
     }
 
     /** An optional operand that is present and not an empty tensor (ONNX's "not given"). */
@@ -158,6 +206,24 @@ final class ResizeConverters {
                 out[j] = (long) Math.floor(in[axes[j]] * scales[j]);
             }
         }
+        Interpolation[] tables = new Interpolation[k];
+        long[] factor = new long[k];
+        boolean repeats = true;
+        for (int j = 0; j < k; j++) {
+            double start = roi == null ? 0 : roi[j];
+            double end = roi == null ? 1 : roi[j + k];
+            try {
+                tables[j] = Interpolation.of(mode, (int) in[axes[j]], (int) out[j], scale[j], start, end);
+            } catch (IllegalArgumentException e) {
+                throw c.fail(e.getMessage());
+            }
+            factor[j] = repeatFactor(tables[j]);
+            repeats &= factor[j] > 0;
+        }
+        if (repeats) {
+            c.produce("identity", List.of(repeat(c, x, axes, factor)), Map.of());
+            return;
+        }
         // Innermost axis first, as ONNX's reference nests its one-dimensional interpolations.
         Value cur = x;
         List<Integer> order = new ArrayList<>();
@@ -166,18 +232,10 @@ final class ResizeConverters {
         }
         order.sort((p, q) -> Integer.compare(axes[q], axes[p]));
         for (int j : order) {
-            double start = roi == null ? 0 : roi[j];
-            double end = roi == null ? 1 : roi[j + k];
-            Interpolation t;
-            try {
-                t = Interpolation.of(mode, (int) in[axes[j]], (int) out[j], scale[j], start, end);
-            } catch (IllegalArgumentException e) {
-                throw c.fail(e.getMessage());
-            }
-            if (t.isIdentity()) {
+            if (tables[j].isIdentity()) {
                 continue;
             }
-            cur = alongAxis(c, cur, axes[j], t, "axis" + axes[j]);
+            cur = alongAxis(c, cur, axes[j], tables[j], "axis" + axes[j]);
         }
         c.produce("identity", List.of(cur), Map.of());
     }

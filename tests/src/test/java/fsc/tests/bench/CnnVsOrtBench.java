@@ -86,6 +86,16 @@ class CnnVsOrtBench {
                         double secs = r == 0 ? warmupSeconds : 0;
                         long[][] fscT = time(r == 0 ? warmup : 3, secs, runs, () -> m.run(in));
                         long[][] ortT = time(r == 0 ? warmup : 3, secs, runs, () -> o.run(in));
+                        System.out.printf(
+                                "%s, %d thread(s), round %d: fsc compiler CPU %.1f ms in the timed block, %d B per call;"
+                                        + " ORT compiler CPU %.1f ms, %d B per call%n",
+                                model.label,
+                                threads,
+                                r + 1,
+                                fscT[2][0] / 1e6,
+                                fscT[2][1],
+                                ortT[2][0] / 1e6,
+                                ortT[2][1]);
                         long[] fsc = fscT[0];
                         long[] ort = ortT[0];
                         Arrays.sort(fsc);
@@ -154,8 +164,11 @@ class CnnVsOrtBench {
             call.run();
         }
         ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        com.sun.management.ThreadMXBean alloc = (com.sun.management.ThreadMXBean) mx;
         long[] t = new long[runs];
         long[] cpu = new long[runs];
+        long jit0 = ThreadTimes.jitCpuNanos();
+        long a0 = alloc.getCurrentThreadAllocatedBytes();
         for (int i = 0; i < runs; i++) {
             long c0 = mx.getCurrentThreadCpuTime();
             long t0 = System.nanoTime();
@@ -163,7 +176,11 @@ class CnnVsOrtBench {
             t[i] = System.nanoTime() - t0;
             cpu[i] = mx.getCurrentThreadCpuTime() - c0;
         }
-        return new long[][] {t, cpu};
+        // What the block cost besides its calls: compiler threads' CPU (a method reaching C2, or
+        // recompiled after a deoptimisation, during the timed calls) and bytes allocated per call
+        // (vectors boxed where C2 failed to intrinsify): the two suspects when a round is slow.
+        long[] extra = {ThreadTimes.jitCpuNanos() - jit0, (alloc.getCurrentThreadAllocatedBytes() - a0) / runs};
+        return new long[][] {t, cpu, extra};
     }
 
     private static double pct(long[] sorted, double p) {
