@@ -87,22 +87,12 @@ public final class AttentionKernels {
 
     /** Runs the scores kernel on the block at {@code params}; the caller guarantees every size. */
     public void scores(long params) {
-        call(scores, params);
+        ExecutableMemory.call(scores, params);
     }
 
     /** Runs the values kernel on the block at {@code params}; the caller guarantees every size. */
     public void values(long params) {
-        call(values, params);
-    }
-
-    private static void call(MethodHandle kernel, long params) {
-        try {
-            kernel.invokeExact(params);
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
+        ExecutableMemory.call(values, params);
     }
 
     /** rsi K row, r8 row stride, rdx scores (head 0), r9 head distance, r10 3 · r9, rcx positions. */

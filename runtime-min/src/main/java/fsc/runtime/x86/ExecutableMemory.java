@@ -59,4 +59,19 @@ public final class ExecutableMemory {
         }
         return linker.downcallHandle(page, signature, Linker.Option.critical(false));
     }
+
+    /**
+     * Calls a kernel {@link #link}ed with the signature of one long (its parameter block's address).
+     * The machine code throws nothing itself; what the call throws is rethrown unchanged, or wrapped
+     * when it is checked, so every kernel class calls its code the same way.
+     */
+    public static void call(MethodHandle kernel, long params) {
+        try {
+            kernel.invokeExact(params);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
 }

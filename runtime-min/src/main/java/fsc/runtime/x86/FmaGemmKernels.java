@@ -109,13 +109,7 @@ public final class FmaGemmKernels {
 
     /** Runs the tile the block at {@code params} describes; the caller guarantees every size. */
     public void run(int start, long params) {
-        try {
-            byStart[start].invokeExact(params);
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
+        ExecutableMemory.call(byStart[start], params);
     }
 
     /**
@@ -127,13 +121,7 @@ public final class FmaGemmKernels {
         if (h == null) {
             h = linkTiles(rows, start, strided, gelu);
         }
-        try {
-            h.invokeExact(params);
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
+        ExecutableMemory.call(h, params);
     }
 
     private synchronized MethodHandle linkTiles(int rows, int start, boolean strided, boolean gelu) {

@@ -46,13 +46,7 @@ public final class GeluRowsKernels {
 
     /** Runs GELU over the rows the block at {@code params} describes; the caller checked the bounds. */
     public void run(long params) {
-        try {
-            rows.invokeExact(params);
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
+        ExecutableMemory.call(rows, params);
     }
 
     static byte[] code() {

@@ -102,17 +102,7 @@ public final class KQuantKernels {
 
     /** Runs kernel {@code kind} on the block at {@code params}; the caller guarantees every size. */
     public void run(int kind, long params) {
-        try {
-            if (kind == Q4_K) {
-                q4K.invokeExact(params);
-            } else {
-                q6K.invokeExact(params);
-            }
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
+        ExecutableMemory.call(kind == Q4_K ? q4K : q6K, params);
     }
 
     /** The machine code of kernel {@code kind}. */

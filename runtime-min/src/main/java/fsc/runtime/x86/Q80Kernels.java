@@ -98,13 +98,7 @@ public final class Q80Kernels {
 
     /** Runs the kernel of {@code format} for {@code tokens} activation rows on the block at {@code params}. */
     public void run(int format, int tokens, long params) {
-        try {
-            kernels[format][tokens - 1].invokeExact(params);
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
+        ExecutableMemory.call(kernels[format][tokens - 1], params);
     }
 
     /**

@@ -106,13 +106,7 @@ public final class Q8KGemmKernels {
      * the caller guarantees every size and address.
      */
     public void run(int kind, int tokens, long params) {
-        try {
-            kernel(kind, tokens).invokeExact(params);
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
+        ExecutableMemory.call(kernel(kind, tokens), params);
     }
 
     private MethodHandle kernel(int kind, int tokens) {

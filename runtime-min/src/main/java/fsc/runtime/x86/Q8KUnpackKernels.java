@@ -70,17 +70,7 @@ public final class Q8KUnpackKernels {
 
     /** Runs the unpacking of {@code kind} ({@link Q8KGemmKernels#Q4_K} or Q6_K) on the block at {@code params}. */
     public void run(int kind, long params) {
-        try {
-            if (kind == Q8KGemmKernels.Q4_K) {
-                q4K.invokeExact(params);
-            } else {
-                q6K.invokeExact(params);
-            }
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
+        ExecutableMemory.call(kind == Q8KGemmKernels.Q4_K ? q4K : q6K, params);
     }
 
     /** The machine code of the unpacking of {@code kind}. */

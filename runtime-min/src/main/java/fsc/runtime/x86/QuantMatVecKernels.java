@@ -106,13 +106,7 @@ public final class QuantMatVecKernels {
 
     /** Runs the kernel of {@code format} on the block at {@code params}; the caller guarantees every size. */
     public void run(int format, long params) {
-        try {
-            byFormat[format].invokeExact(params);
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
+        ExecutableMemory.call(byFormat[format], params);
     }
 
     private static MemorySegment constants(float[] halfTable) {

@@ -43,22 +43,12 @@ public final class QuantizeKernels {
 
     /** Lane-wise min and max of {@code VECTORS} (at least 1) vectors at X into OUT. */
     public void range(long params) {
-        call(range, params);
+        ExecutableMemory.call(range, params);
     }
 
     /** Quantizes {@code VECTORS} vectors at X to bytes at Y with CONSTS. */
     public void quantize(long params) {
-        call(quantize, params);
-    }
-
-    private static void call(MethodHandle h, long params) {
-        try {
-            h.invokeExact(params);
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
+        ExecutableMemory.call(quantize, params);
     }
 
     static byte[] rangeCode() {

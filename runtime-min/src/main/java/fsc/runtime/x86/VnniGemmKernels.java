@@ -93,13 +93,7 @@ public final class VnniGemmKernels {
      * sizes: the kernel reads and writes what they say, unchecked. {@code tiles} is at least 1.
      */
     public void run(int rows, int flags, long params) {
-        try {
-            kernel(rows, flags).invokeExact(params);
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
+        ExecutableMemory.call(kernel(rows, flags), params);
     }
 
     private MethodHandle kernel(int rows, int flags) {
