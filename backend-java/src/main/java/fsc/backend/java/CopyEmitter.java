@@ -1,6 +1,5 @@
 package fsc.backend.java;
 
-import com.palantir.javapoet.ClassName;
 import com.palantir.javapoet.CodeBlock;
 import fsc.ir.DType;
 import fsc.ir.Dim;
@@ -73,7 +72,7 @@ final class CopyEmitter {
         String ys = s.segment(y, "y");
         String xs = s.segment(x, "x");
         int r = nest.rank();
-        if (x.dtype().blockBytes() == 4 && interleavesRuns(nest)) {
+        if (interleavesRuns(nest, x.dtype())) {
             return interleaveRuns(s, nest, ys, xs);
         }
         if (r >= 2 && DimCode.isOne(nest.stride(1, r - 2)) && !DimCode.isOne(nest.innerStride(1))) {
@@ -81,8 +80,6 @@ final class CopyEmitter {
         }
         return copyNest(s, nest, ys, xs, CodeBlock.of("0L"), x.dtype().blockBytes());
     }
-
-    private static final ClassName TRANSPOSE2D = ClassName.get(JavaTypes.CONV_SHAPE.packageName(), "Transpose2d");
 
     /** Tile edge of the blocked 2-D transpose: 16 rows of 16 floats are 16 cache lines read and written. */
     static final int TILE = 16;
@@ -112,7 +109,7 @@ final class CopyEmitter {
                     (rows, off) -> CodeBlock.builder()
                             .addStatement(
                                     "$T.run($N, $L, $L, $N, $L, $L, $L, $L)",
-                                    TRANSPOSE2D,
+                                    JavaTypes.TRANSPOSE_2D,
                                     xs,
                                     off.get(1),
                                     dc.of(xColStride),
@@ -164,7 +161,7 @@ final class CopyEmitter {
                 List.of(
                         DimCode.contiguousStrides(yd),
                         Code.broadcastStrides(x.type().dims(), yd)));
-        if (x.dtype().blockBytes() == 4 && interleavesRuns(nest)) {
+        if (interleavesRuns(nest, x.dtype())) {
             return interleaveRuns(s, nest, s.segment(y, "y"), s.segment(x, "x"));
         }
         return copyNest(
@@ -176,19 +173,16 @@ final class CopyEmitter {
                 x.dtype().blockBytes());
     }
 
-    private static final ClassName INTERLEAVE_RUNS =
-            ClassName.get(JavaTypes.CONV_SHAPE.packageName(), "InterleaveRuns");
-
     /**
-     * True when the nest's inner two dimensions interleave {@code f} runs of x into y ({@code y[i·f + j]
+     * True when the nest's inner two dimensions of 4-byte elements interleave {@code f} runs of x into y ({@code y[i·f + j]
      * = x[j·stride + i]}): the innermost dimension a fixed {@code f ≥ 2} with y's stride 1, the next
      * one x's stride 1 and y's {@code f}. With x's inner stride 0 that is nearest upsampling's inner
      * axis (an expand), with 2 runs ConvTranspose's depth-to-space (a transpose); the generated nest
      * would copy one element per {@code f}-trip loop.
      */
-    private static boolean interleavesRuns(LoopNest nest) {
+    private static boolean interleavesRuns(LoopNest nest, DType element) {
         int r = nest.rank();
-        if (r < 2) {
+        if (r < 2 || element.blockBytes() != 4) { // the kernel moves 32-bit elements
             return false;
         }
         Dim f = nest.dim(r - 1);
@@ -205,7 +199,7 @@ final class CopyEmitter {
                 && nest.stride(0, r - 2).value() == f.value();
     }
 
-    /** The outer nest with one runtime {@link #INTERLEAVE_RUNS} call per group of runs. */
+    /** The outer nest with one runtime {@link InterleaveRuns} call per group of runs. */
     private static CodeBlock interleaveRuns(Scope s, LoopNest nest, String ys, String xs) {
         int f = Math.toIntExact(nest.dim(nest.rank() - 1).value());
         CodeBlock stride = s.dims().of(nest.innerStride(1));
@@ -217,7 +211,7 @@ final class CopyEmitter {
                         (count, off) -> CodeBlock.builder()
                                 .addStatement(
                                         "$T.run($N, $N, $L, $N, $N, $L, $L)",
-                                        INTERLEAVE_RUNS,
+                                        JavaTypes.INTERLEAVE_RUNS,
                                         xs,
                                         off.get(1),
                                         stride,

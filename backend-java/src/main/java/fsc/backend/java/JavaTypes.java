@@ -38,6 +38,8 @@ final class JavaTypes {
     static final ClassName CONV_SHAPE = ClassName.get(RUNTIME + ".kernels", "ConvShape");
     static final ClassName RESIZABLE_CONV2D = ClassName.get(RUNTIME + ".kernels", "ResizableConv2d");
     static final ClassName CONV_ACTIVATION = ClassName.get(RUNTIME + ".kernels", "ConvActivation");
+    static final ClassName TRANSPOSE_2D = ClassName.get(RUNTIME + ".kernels", "Transpose2d");
+    static final ClassName INTERLEAVE_RUNS = ClassName.get(RUNTIME + ".kernels", "InterleaveRuns");
 
     static final ClassName MEMORY_SEGMENT = ClassName.get(MemorySegment.class);
     static final ClassName ARENA = ClassName.get(Arena.class);

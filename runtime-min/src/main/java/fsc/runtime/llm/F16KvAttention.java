@@ -33,46 +33,10 @@ final class F16KvAttention {
 
     private F16KvAttention() {}
 
-    static void run(
-            Parallelism par,
-            MemorySegment q,
-            MemorySegment k,
-            MemorySegment v,
-            MemorySegment cache,
-            MemorySegment blockTable,
-            MemorySegment seqIds,
-            MemorySegment positions,
-            MemorySegment out,
-            PagedLayout layout,
-            int layer,
-            int tokens,
-            int sequences,
-            int tableWidth,
-            int numBlocks,
-            boolean llamaCppFlash) {
-        run(
-                par,
-                q,
-                k,
-                v,
-                cache,
-                blockTable,
-                seqIds,
-                positions,
-                out,
-                layout,
-                layer,
-                tokens,
-                sequences,
-                tableWidth,
-                numBlocks,
-                llamaCppFlash,
-                true);
-    }
-
     /**
-     * {@link #run}, with {@code tiles} false keeping the flash mode on the scalar emulation even
-     * where {@link F16FlashTiles} applies (the tests' reference).
+     * Stores the step's k/v rows (rounded to f16), then attends every (token, KV head) pair in
+     * parallel; {@code tiles} false keeps the flash mode on the scalar emulation even where {@link
+     * F16FlashTiles} applies (the tests' reference).
      */
     static void run(
             Parallelism par,

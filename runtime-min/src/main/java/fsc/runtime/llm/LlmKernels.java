@@ -187,7 +187,8 @@ public final class LlmKernels {
                 sequences,
                 tableWidth,
                 numBlocks,
-                llamaCppFlash);
+                llamaCppFlash,
+                true);
     }
 
     /** The last layout a thread's attention calls used: generated code passes the same shape every call. */
