@@ -1,6 +1,7 @@
 package fsc.runtime.kernels;
 
 import fsc.runtime.x86.QuantizeKernels;
+import fsc.runtime.x86.QuantizeRowsKernels;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -40,7 +41,13 @@ public final class Int8Quantize {
     /** The two passes in machine code on AVX-512 ({@link QuantizeKernels}), else {@code null}. */
     private static final QuantizeKernels NATIVE = F.length() == 16 ? QuantizeKernels.loadIfSupported() : null;
 
+    /** {@link #rowsS8} in machine code on AVX-512 ({@link QuantizeRowsKernels}), else {@code null}. */
+    private static final QuantizeRowsKernels NATIVE_ROWS =
+            F.length() == 16 ? QuantizeRowsKernels.loadIfSupported() : null;
+
     private static final ThreadLocal<NativeBlock> BLOCK = ThreadLocal.withInitial(NativeBlock::new);
+    private static final ThreadLocal<MemorySegment> ROWS_BLOCK = ThreadLocal.withInitial(
+            () -> java.lang.foreign.Arena.ofAuto().allocate(8L * QuantizeRowsKernels.PARAMS + 16, 64));
 
     /** One thread's parameter block, constants and range lanes for {@link #NATIVE}. */
     private static final class NativeBlock {
@@ -161,9 +168,18 @@ public final class Int8Quantize {
         if (rows < 0 || k < 1) {
             throw new IllegalArgumentException("row quantization of " + rows + " rows of " + k);
         }
+        boolean smooth = !inv.equals(MemorySegment.NULL);
+        if (NATIVE_ROWS != null
+                && k % F.length() == 0
+                && x.isNative()
+                && q.isNative()
+                && scale.isNative()
+                && (!smooth || inv.isNative())) {
+            rowsS8Native(x, xOff, rows, k, smooth ? inv : null, invOff, q, qOff, scale, scaleOff);
+            return;
+        }
         float[] a = RowScratch.floats(k);
         byte[] b = RowScratch.bytes(k);
-        boolean smooth = !inv.equals(MemorySegment.NULL);
         float[] iv = smooth ? RowScratch.floats2(k) : null;
         if (smooth) {
             MemorySegment.copy(inv, F32, invOff, iv, 0, k);
@@ -187,6 +203,41 @@ public final class Int8Quantize {
             MemorySegment.copy(b, 0, q, ValueLayout.JAVA_BYTE, qOff + (long) r * k, k);
             scale.set(F32, scaleOff + 4L * r, s);
         }
+    }
+
+    /** {@link #rowsS8} over rows of whole vectors in machine code; {@code inv} is null when not smoothing. */
+    private static void rowsS8Native(
+            MemorySegment x,
+            long xOff,
+            int rows,
+            int k,
+            MemorySegment inv,
+            long invOff,
+            MemorySegment q,
+            long qOff,
+            MemorySegment scale,
+            long scaleOff) {
+        long elements = (long) rows * k;
+        java.util.Objects.checkFromIndexSize(xOff, 4 * elements, x.byteSize());
+        java.util.Objects.checkFromIndexSize(qOff, elements, q.byteSize());
+        java.util.Objects.checkFromIndexSize(scaleOff, 4L * rows, scale.byteSize());
+        if (inv != null) {
+            java.util.Objects.checkFromIndexSize(invOff, 4L * k, inv.byteSize());
+        }
+        MemorySegment p = ROWS_BLOCK.get();
+        long consts = 8L * QuantizeRowsKernels.PARAMS;
+        p.set(ValueLayout.JAVA_INT, consts, 0x7fffffff);
+        p.set(ValueLayout.JAVA_FLOAT, consts + 4, Float.MIN_NORMAL);
+        p.set(ValueLayout.JAVA_FLOAT, consts + 8, 127f);
+        p.set(ValueLayout.JAVA_FLOAT, consts + 12, ROUNDER);
+        p.setAtIndex(ValueLayout.JAVA_LONG, QuantizeRowsKernels.X, x.address() + xOff);
+        p.setAtIndex(ValueLayout.JAVA_LONG, QuantizeRowsKernels.Q, q.address() + qOff);
+        p.setAtIndex(ValueLayout.JAVA_LONG, QuantizeRowsKernels.SCALES, scale.address() + scaleOff);
+        p.setAtIndex(ValueLayout.JAVA_LONG, QuantizeRowsKernels.ROWS, rows);
+        p.setAtIndex(ValueLayout.JAVA_LONG, QuantizeRowsKernels.VECTORS, k / F.length());
+        p.setAtIndex(ValueLayout.JAVA_LONG, QuantizeRowsKernels.INV, inv == null ? 0L : inv.address() + invOff);
+        p.setAtIndex(ValueLayout.JAVA_LONG, QuantizeRowsKernels.CONSTS, p.address() + consts);
+        NATIVE_ROWS.run(p.address(), inv != null);
     }
 
     private static float absMax(float[] a, int len) {

@@ -849,4 +849,11 @@ public final class Assembler {
     public void vcvtps2ph(int dst, int src) {
         evex(PP_66, MAP_0F3A, false, 0x1D, src, 0, dst, null, 0, 2);
     }
+
+    // Forms of the per-row s8 quantizer (QuantizeRowsKernels).
+
+    /** {@code vpmovsdb xmmword mem, zmm}: sixteen int32 to bytes, saturating at -128 and 127. */
+    public void vpmovsdbStore(Mem m, int zmm) {
+        evexMem(PP_F3, MAP_0F38, 0x21, zmm, 0, m);
+    }
 }

@@ -78,6 +78,8 @@ class AssemblerTest {
         check("c4c16259da", x -> x.vmulss(3, 3, 10)); // vmulss xmm3,xmm3,xmm10
         check("c4417259e1", x -> x.vmulss(12, 1, 9)); // vmulss xmm12,xmm1,xmm9
         check("62d1154872f004", x -> x.vpslld(13, 8, 4)); // vpslld zmm13,zmm8,0x4
+        check("62f27e48218200000000", x -> x.vpmovsdbStore(Mem.at(RDX, 0), 0)); // vpmovsdb [rdx+0x0],zmm0
+        check("62d27e48218b10000000", x -> x.vpmovsdbStore(Mem.at(R11, 16), 1)); // vpmovsdb [r11+0x10],zmm1
         check("62915d4072f302", x -> x.vpslld(20, 27, 2)); // vpslld zmm20,zmm27,0x2
         check("62114d48dbc8", x -> x.vpandd(9, 6, 24)); // vpandd zmm9,zmm6,zmm24
         check("62511d48ebe5", x -> x.vpord(12, 12, 13)); // vpord zmm12,zmm12,zmm13
