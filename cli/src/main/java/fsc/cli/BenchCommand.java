@@ -1,5 +1,6 @@
 package fsc.cli;
 
+import fsc.cli.perf.AlternatedRounds;
 import fsc.cli.perf.DecoderBench;
 import fsc.cli.perf.EncoderBench;
 import fsc.cli.perf.LlamaBenchPeer;
@@ -48,7 +49,8 @@ import picocli.CommandLine.Parameters;
             "",
             "Decoders compiled from GGUF: llama-bench's tests, ppN (prefill N tokens) and",
             "tgN (decode N tokens), as 'mean ± sd' t/s over -r repetitions, printed as",
-            "llama-bench's Markdown table; --peer runs llama-bench on --gguf as well.",
+            "llama-bench's Markdown table; --peer runs llama-bench on --gguf as well, after",
+            "fsc's tests for each thread count; --rounds K alternates the two K times.",
             "",
             "Options that do not apply to the model are refused (exit 2).",
             "",
@@ -56,7 +58,8 @@ import picocli.CommandLine.Parameters;
             "  fsc bench minilm.jar --batch 8 --seq 128 --threads 1,2 --runs 100",
             "  fsc bench mnist.onnx",
             "  fsc bench stories.jar -p 128,512 -n 64 -t 1,2 -r 3 --gguf stories.gguf \\",
-            "      --peer llama-bench=$BIN/llama-bench"
+            "      --peer llama-bench=$BIN/llama-bench",
+            "  fsc bench m.jar -p 0 -n 64 -t 1 -r 2 --rounds 3 --gguf m.gguf --peer llama-bench=$BIN/llama-bench"
         })
 final class BenchCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MODEL", description = "A compiled .jar, or an .onnx or .gguf model.")
@@ -154,6 +157,15 @@ final class BenchCommand implements Callable<Integer> {
                     "Decoders: also run llama.cpp's llama-bench (PATH, or env FSC_LLAMA_BENCH) on --gguf; print both tables and ratios.")
     Map<String, Path> peer = new LinkedHashMap<>();
 
+    @Option(
+            names = "--rounds",
+            paramLabel = "K",
+            description =
+                    "Decoders with --peer: per thread count, run fsc's tests and then llama-bench's, K times in turn"
+                            + " (each with -r repetitions), so a slow spell of a shared machine lands on both;"
+                            + " tables pool all repetitions, ratios show each round's range. Default: 1.")
+    Integer rounds;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -179,14 +191,8 @@ final class BenchCommand implements Callable<Integer> {
             refuse(what, "--dim", dims.isEmpty() ? null : dims, "--input", inputs.isEmpty() ? null : inputs);
         } else {
             refuse("this model (not a GGUF decoder)", "-p", prompts, "-n", gens, "-r", reps);
-            refuse(
-                    "this model (not a GGUF decoder)",
-                    "--gguf",
-                    gguf,
-                    "--peer",
-                    peer.isEmpty() ? null : peer,
-                    "-d",
-                    depths);
+            refuse("this model (not a GGUF decoder)", "--rounds", rounds, "-d", depths);
+            refuse("this model (not a GGUF decoder)", "--gguf", gguf, "--peer", peer.isEmpty() ? null : peer);
         }
         Path jar = FscHome.compileCache().jarFor(model, new Progress(System.err, false));
         PrintWriter out = spec.commandLine().getOut();
@@ -351,6 +357,15 @@ final class BenchCommand implements Callable<Integer> {
             System.err.println("[bench] note: FSC_LLAMA_BENCH is set but no --gguf was given: llama-bench not run");
             peerExe = null;
         }
+        int k = rounds == null ? 1 : rounds;
+        if (k < 1) {
+            throw new FscException("--rounds must be positive, got " + k);
+        }
+        if (k > 1 && peerExe == null) {
+            throw new FscException(
+                    "--rounds alternates fsc with a peer, and no peer is given",
+                    "add --peer llama-bench=PATH --gguf FILE, or raise -r for more repetitions");
+        }
         String modelLabel = null;
         long size = -1;
         long params = -1;
@@ -360,7 +375,8 @@ final class BenchCommand implements Callable<Integer> {
             size = info.tensorBytes();
             params = info.parameters();
         }
-        List<LlamaBenchTable.Row> rows = new ArrayList<>();
+        AlternatedRounds alternated = new AlternatedRounds();
+        List<String> peerTables = new ArrayList<>();
         boolean unsettled = false;
         boolean noisy = false;
         for (int t : threads) {
@@ -372,32 +388,46 @@ final class BenchCommand implements Callable<Integer> {
                     size = config.weightBytes();
                 }
                 DecoderBench bench = new DecoderBench(m, config, t);
-                List<DecoderBench.Row> measured = new ArrayList<>();
-                for (int depth : d) {
-                    for (int n : p) {
-                        measured.add(bench.prompt(n, depth, r, settle, warmupMax, System.err));
+                for (int round = 1; round <= k; round++) {
+                    if (k > 1) {
+                        System.err.printf(Locale.ROOT, "[bench] %d thread(s), round %d of %d%n", t, round, k);
                     }
-                    for (int n : g) {
-                        measured.add(bench.generate(n, depth, r, settle, warmupMax, System.err));
+                    List<DecoderBench.Row> measured = new ArrayList<>();
+                    for (int depth : d) {
+                        for (int n : p) {
+                            measured.add(bench.prompt(n, depth, r, settle, warmupMax, System.err));
+                        }
+                        for (int n : g) {
+                            measured.add(bench.generate(n, depth, r, settle, warmupMax, System.err));
+                        }
                     }
-                }
-                for (DecoderBench.Row row : measured) {
-                    unsettled |= !row.settled();
-                    noisy |= row.tokensPerSecond().sd()
-                            > 0.1 * row.tokensPerSecond().mean();
-                    rows.add(new LlamaBenchTable.Row(
-                            modelLabel,
-                            size,
-                            params,
-                            "fsc (Java)",
-                            t,
-                            row.test(),
-                            row.tokensPerSecond().mean(),
-                            row.tokensPerSecond().sd()));
+                    List<LlamaBenchTable.Row> ours = new ArrayList<>();
+                    for (DecoderBench.Row row : measured) {
+                        unsettled |= !row.settled();
+                        noisy |= row.tokensPerSecond().sd()
+                                > 0.1 * row.tokensPerSecond().mean();
+                        ours.add(new LlamaBenchTable.Row(
+                                modelLabel,
+                                size,
+                                params,
+                                "fsc (Java)",
+                                t,
+                                row.test(),
+                                row.tokensPerSecond().mean(),
+                                row.tokensPerSecond().sd()));
+                    }
+                    List<LlamaBenchTable.Row> theirs = List.of();
+                    if (peerExe != null) {
+                        System.err.println("[bench] running " + peerExe + " on " + gguf + " with " + t + " thread(s)");
+                        LlamaBenchPeer.Output o = LlamaBenchPeer.run(peerExe, gguf, p, g, d, List.of(t), r);
+                        peerTables.add(o.table());
+                        theirs = o.rows();
+                    }
+                    alternated.add(ours, theirs);
                 }
             }
         }
-        out.print(LlamaBenchTable.render(rows));
+        out.print(LlamaBenchTable.render(alternated.fscRows()));
         if (unsettled) {
             out.println(
                     "\nnote: some tests did not settle within --warmup-max (the machine was busy or the JIT still compiling)");
@@ -412,13 +442,13 @@ final class BenchCommand implements Callable<Integer> {
                 load,
                 Runtime.getRuntime().availableProcessors());
         if (peerExe != null) {
-            out.flush();
-            System.err.println("[bench] running " + peerExe + " on " + gguf);
-            LlamaBenchPeer.Output o = LlamaBenchPeer.run(peerExe, gguf, p, g, d, threads, r);
+            // llama-bench's own tables as it printed them, one per run (thread count, then round).
+            for (String table : peerTables) {
+                out.println();
+                out.print(table);
+            }
             out.println();
-            out.print(o.table());
-            out.println();
-            out.print(LlamaBenchPeer.ratios(rows, o.rows()));
+            out.print(alternated.ratios());
         }
     }
 

@@ -21,10 +21,13 @@ class DecoderJarCommandsTest {
 
     static Path jar;
 
+    static Path gguf;
+
     @BeforeAll
     static void compile() {
         Path gguf = Path.of(System.getProperty("fsc.shared.data", "../../shared/data"), "gguf", "stories260K.gguf");
         assertTrue(Files.isRegularFile(gguf), gguf + " is missing (../shared/data beside the repository)");
+        DecoderJarCommandsTest.gguf = gguf;
         jar = dir.resolve("stories.jar");
         CliRun r = CliRun.of("compile", gguf.toString(), "-o", jar.toString(), "--max-context", "64", "-q");
         assertEquals(0, r.exit(), r.err());
@@ -61,6 +64,59 @@ class DecoderJarCommandsTest {
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.out().contains("tg4") && !r.out().contains("pp"), r.out());
         CliRun.of("bench", jar.toString(), "-p", "0", "-n", "0").assertOneLineError("leave no test to run");
+    }
+
+    /**
+     * {@code --rounds 2} runs fsc's tests and the peer in turn twice per thread count: the peer (a
+     * script standing in for llama-bench, printing its table with the thread count it was given)
+     * runs once per round and thread count, and the ratio table gives the rounds' range.
+     */
+    @Test
+    void roundsAlternateFscWithThePeer() throws Exception {
+        Path log = dir.resolve("peer-calls.txt");
+        Path peer = dir.resolve("fake-llama-bench.sh");
+        Files.writeString(
+                peer,
+                """
+                #!/bin/sh
+                t=1; while [ $# -gt 0 ]; do [ "$1" = -t ] && t=$2; shift; done
+                echo "t=$t" >> %s
+                echo '| model | size | params | backend | threads | test | t/s |'
+                echo '| --- | ---: | ---: | --- | ---: | ---: | ---: |'
+                echo "| llama | 1 MiB | 0.29 M | CPU | $t | tg4 | 1000.00 ± 1.00 |"
+                """
+                        .formatted(log));
+        assertTrue(peer.toFile().setExecutable(true));
+        CliRun r = CliRun.of(
+                "bench",
+                jar.toString(),
+                "-p",
+                "0",
+                "-n",
+                "4",
+                "-t",
+                "1,2",
+                "-r",
+                "1",
+                "--rounds",
+                "2",
+                "--warmup-max",
+                "1",
+                "--gguf",
+                gguf.toString(),
+                "--peer",
+                "llama-bench=" + peer);
+        assertEquals(0, r.exit(), r.err());
+        assertEquals(List.of("t=1", "t=1", "t=2", "t=2"), Files.readAllLines(log));
+        assertTrue(r.out().contains("per-round min–max"), r.out());
+        assertTrue(
+                r.out()
+                                .lines()
+                                .filter(l -> l.matches("\\| [12] \\| tg4 \\| .*–.* \\|"))
+                                .count()
+                        == 2,
+                r.out());
+        CliRun.of("bench", jar.toString(), "-n", "4", "--rounds", "2").assertOneLineError("no peer is given");
     }
 
     @Test

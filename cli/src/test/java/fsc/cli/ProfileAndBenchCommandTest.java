@@ -174,6 +174,7 @@ class ProfileAndBenchCommandTest {
                 new String[] {"bench", jar.toString(), "-p", "128"},
                 new String[] {"bench", jar.toString(), "-r", "3"},
                 new String[] {"bench", jar.toString(), "-d", "512"},
+                new String[] {"bench", jar.toString(), "--rounds", "3"},
                 new String[] {"bench", jar.toString(), "--peer", "llama-bench=/bin/true"},
                 new String[] {"bench", jar.toString(), "--dim", "Q=3"},
                 new String[] {"bench", jar.toString(), "--seq", "17"},

@@ -7,14 +7,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 /**
  * Runs llama.cpp's {@code llama-bench} on the same GGUF file with the same {@code -p/-n/-t/-r} and
  * reads its Markdown table back, so {@code fsc bench --peer llama-bench=PATH} prints both tables
- * and their ratio from one run on one machine state.
+ * and their ratio from one run on one machine state ({@link AlternatedRounds}).
  */
 public final class LlamaBenchPeer {
     /** The peer's table as printed, and its (threads, test, mean, sd) rows. */
@@ -95,28 +94,5 @@ public final class LlamaBenchPeer {
             out.add(c.trim());
         }
         return out;
-    }
-
-    /** fsc ÷ peer per (threads, test) present in both. */
-    public static String ratios(List<LlamaBenchTable.Row> ours, List<LlamaBenchTable.Row> peer) {
-        StringBuilder b = new StringBuilder(
-                "| threads | test | fsc t/s | llama.cpp t/s | fsc / llama.cpp |\n| ---: | ---: | ---: | ---: | ---: |\n");
-        for (LlamaBenchTable.Row r : ours) {
-            for (LlamaBenchTable.Row q : peer) {
-                if (q.threads() == r.threads() && q.test().equals(r.test())) {
-                    b.append(String.format(
-                            Locale.ROOT,
-                            "| %d | %s | %.2f ± %.2f | %.2f ± %.2f | %.2f |%n",
-                            r.threads(),
-                            r.test(),
-                            r.mean(),
-                            r.sd(),
-                            q.mean(),
-                            q.sd(),
-                            r.mean() / q.mean()));
-                }
-            }
-        }
-        return b.toString();
     }
 }

@@ -45,10 +45,31 @@ class LlamaBenchTableTest {
         assertEquals("tg64", o.rows().get(1).test());
         assertEquals(1133.69, o.rows().get(1).mean());
         assertEquals(83.32, o.rows().get(1).sd());
-        String ratios = LlamaBenchPeer.ratios(
-                List.of(new LlamaBenchTable.Row("m", 0, 0, "fsc", 1, "tg64", 566.845, 10)), o.rows());
+        AlternatedRounds one = new AlternatedRounds();
+        one.add(List.of(new LlamaBenchTable.Row("m", 0, 0, "fsc", 1, "tg64", 566.845, 10)), o.rows());
         assertEquals(
                 "| 1 | tg64 | 566.85 ± 10.00 | 1133.69 ± 83.32 | 0.50 |",
-                ratios.lines().toList().get(2));
+                one.ratios().lines().toList().get(2));
+    }
+
+    /**
+     * Rounds that alternated with the peer: both sides pooled (mean of means; sd over every
+     * repetition, so a round that moved shows as spread), and each round's own ratio range.
+     */
+    @Test
+    void poolsAlternatedRoundsAndGivesEachRoundsRatio() {
+        AlternatedRounds rounds = new AlternatedRounds();
+        rounds.add(List.of(row("fsc", 30, 1)), List.of(row("llama", 30, 1)));
+        rounds.add(List.of(row("fsc", 20, 1)), List.of(row("llama", 25, 1)));
+        List<String> lines = rounds.ratios().lines().toList();
+        assertEquals(
+                "| threads | test | fsc t/s | llama.cpp t/s | fsc / llama.cpp | per-round min–max |", lines.get(0));
+        // fsc: means 30 and 20 -> 25, sd sqrt(1 + 25); llama.cpp: 27.5, sd sqrt(1 + 6.25); rounds 1.00 and 0.80.
+        assertEquals("| 1 | tg64 | 25.00 ± 5.10 | 27.50 ± 2.69 | 0.91 | 0.80–1.00 |", lines.get(2));
+        assertEquals(25.0, rounds.fscRows().getFirst().mean());
+    }
+
+    private static LlamaBenchTable.Row row(String backend, double mean, double sd) {
+        return new LlamaBenchTable.Row("m", 0, 0, backend, 1, "tg64", mean, sd);
     }
 }
