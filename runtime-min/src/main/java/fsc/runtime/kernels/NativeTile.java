@@ -31,29 +31,21 @@ final class NativeTile {
         k.setAtIndex(ValueLayout.JAVA_INT, FmaGemmKernels.K_ABS, 0x7fffffff);
         k.setAtIndex(ValueLayout.JAVA_FLOAT, FmaGemmKernels.K_ONE, 1f);
         k.setAtIndex(ValueLayout.JAVA_FLOAT, FmaGemmKernels.K_HALF, 0.5f);
-        k.setAtIndex(ValueLayout.JAVA_FLOAT, FmaGemmKernels.K_SERIES_LIMIT, FloatMath.SERIES_LIMIT);
+        k.setAtIndex(ValueLayout.JAVA_FLOAT, FmaGemmKernels.K_ERF_SPLIT, FloatMath.ERF_SPLIT);
         k.setAtIndex(ValueLayout.JAVA_INT, FmaGemmKernels.K_SIGN, 0x80000000);
-        k.setAtIndex(ValueLayout.JAVA_FLOAT, FmaGemmKernels.K_EXP_LO, VectorExp.LO);
-        k.setAtIndex(ValueLayout.JAVA_FLOAT, FmaGemmKernels.K_EXP_HI, VectorExp.HI);
-        k.setAtIndex(ValueLayout.JAVA_FLOAT, FmaGemmKernels.K_LOG2E, VectorExp.LOG2E);
-        k.setAtIndex(ValueLayout.JAVA_FLOAT, FmaGemmKernels.K_SHIFTER, VectorExp.SHIFTER);
-        k.setAtIndex(ValueLayout.JAVA_FLOAT, FmaGemmKernels.K_NEG_LN2_HI, -VectorExp.LN2_HI);
-        k.setAtIndex(ValueLayout.JAVA_FLOAT, FmaGemmKernels.K_NEG_LN2_LO, -VectorExp.LN2_LO);
-        float[] p = {VectorExp.P0, VectorExp.P1, VectorExp.P2, VectorExp.P3, VectorExp.P4, VectorExp.P5};
-        for (int i = 0; i < p.length; i++) {
-            k.setAtIndex(ValueLayout.JAVA_FLOAT, FmaGemmKernels.K_P0 + i, p[i]);
-        }
-        k.setAtIndex(ValueLayout.JAVA_INT, FmaGemmKernels.K_INT_127, 127);
         k.setAtIndex(ValueLayout.JAVA_FLOAT, FmaGemmKernels.K_ZERO, 0f);
-        if (FloatMath.SERIES.length != FmaGemmKernels.SERIES_TERMS
-                || FloatMath.ERFCC.length != FmaGemmKernels.ERFCC_TERMS) {
+        k.setAtIndex(ValueLayout.JAVA_FLOAT, FmaGemmKernels.K_LARGE_END, FloatMath.LARGE_END);
+        k.setAtIndex(ValueLayout.JAVA_FLOAT, FmaGemmKernels.K_U_SCALE, FloatMath.U_SCALE);
+        k.setAtIndex(ValueLayout.JAVA_FLOAT, FmaGemmKernels.K_U_OFFSET, FloatMath.U_OFFSET);
+        if (FloatMath.SMALL.length != FmaGemmKernels.SMALL_TERMS
+                || FloatMath.LARGE.length != FmaGemmKernels.LARGE_TERMS) {
             throw new IllegalStateException("GELU's polynomials changed; the machine-code epilogue must follow");
         }
-        for (int i = 0; i < FloatMath.SERIES.length; i++) {
-            k.setAtIndex(ValueLayout.JAVA_FLOAT, FmaGemmKernels.K_SERIES + i, FloatMath.SERIES[i]);
+        for (int i = 0; i < FloatMath.SMALL.length; i++) {
+            k.setAtIndex(ValueLayout.JAVA_FLOAT, FmaGemmKernels.K_SMALL + i, FloatMath.SMALL[i]);
         }
-        for (int i = 0; i < FloatMath.ERFCC.length; i++) {
-            k.setAtIndex(ValueLayout.JAVA_FLOAT, FmaGemmKernels.K_ERFCC + i, FloatMath.ERFCC[i]);
+        for (int i = 0; i < FloatMath.LARGE.length; i++) {
+            k.setAtIndex(ValueLayout.JAVA_FLOAT, FmaGemmKernels.K_LARGE + i, FloatMath.LARGE[i]);
         }
         return k;
     }

@@ -74,21 +74,16 @@ public final class FmaGemmKernels {
             K_ABS = 1,
             K_ONE = 2,
             K_HALF = 3,
-            K_SERIES_LIMIT = 4,
+            K_ERF_SPLIT = 4,
             K_SIGN = 5,
-            K_EXP_LO = 6,
-            K_EXP_HI = 7,
-            K_LOG2E = 8,
-            K_SHIFTER = 9,
-            K_NEG_LN2_HI = 10,
-            K_NEG_LN2_LO = 11,
-            K_P0 = 12,
-            K_INT_127 = 18,
-            K_ZERO = 19,
-            K_SERIES = 20,
-            K_ERFCC = 29;
-    /** Terms of the erf series and of the erfc polynomial; slots in the constant table. */
-    public static final int SERIES_TERMS = 9, ERFCC_TERMS = 10, CONSTANT_SLOTS = K_ERFCC + ERFCC_TERMS;
+            K_ZERO = 6,
+            K_LARGE_END = 7,
+            K_U_SCALE = 8,
+            K_U_OFFSET = 9,
+            K_SMALL = 10,
+            K_LARGE = 17;
+    /** Terms of erf's two polynomials (below and above the split); slots in the constant table. */
+    public static final int SMALL_TERMS = 7, LARGE_TERMS = 13, CONSTANT_SLOTS = K_LARGE + LARGE_TERMS;
 
     private static final FunctionDescriptor SIGNATURE = FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG);
 
@@ -230,7 +225,7 @@ public final class FmaGemmKernels {
             }
         }
         if (gelu) {
-            // GELU on the stored rows, now in L1, two vectors at a time: each is a chain of ~50
+            // GELU on the stored rows, now in L1, two vectors at a time: each is a chain of ~35
             // dependent operations, so two interleaved chains with their own registers (all 32
             // are free once the tile is stored) keep both FMA ports busy where one would wait.
             x.movLoad(RDX, param(CONSTANTS));
@@ -254,74 +249,45 @@ public final class FmaGemmKernels {
 
     /**
      * The instructions of {@code v = gelu(v)} on one vector register, with the constant table at
-     * rdx, the fourteen registers from {@code scratch} and opmasks {@code mask}, {@code mask + 1} as
+     * rdx, the nine registers from {@code scratch} and opmasks {@code mask}, {@code mask + 1} as
      * scratch (two chains with disjoint registers can then be interleaved): exact GELU {@code x/2 ·
-     * (1 + erf(x/√2))}, erf by its series below {@link #K_SERIES_LIMIT} and {@code 1 − t·e^(−z² +
-     * P(t))}, {@code t = 1/(1 + z/2)} above, e^x by Cephes' range reduction and polynomial with the
-     * exponent built from the shifter's bits. The operations, their operand values and their order
-     * are those of {@code FloatMath.geluRows}'s vector loop and {@code VectorExp.exp}, each
-     * IEEE-exact (one rounding per operation, FMAs fused), so each lane gets the reference's bits.
+     * (1 + erf(x/√2))}, erf as {@code h · SMALL(h²)} below {@link #K_ERF_SPLIT} and {@code sign(h) (1
+     * − LARGE(u))}, {@code u = min(|h|, end) · scale + offset}, above. The operations, their operand
+     * values and their order are those of {@code FloatMath.geluRows}'s vector loop, each IEEE-exact
+     * (one rounding per operation, FMAs fused), so each lane gets the reference's bits (a NaN input
+     * gives NaN either way).
      */
     static List<Consumer<Assembler>> geluOps(int v, int scratch, int mask) {
-        final int h = scratch, h2 = scratch + 1, small = scratch + 2, z = scratch + 3, d = scratch + 4;
-        final int t = scratch + 5, q = scratch + 6, t2 = scratch + 7, e = scratch + 8, rr = scratch + 9;
-        final int sa = scratch + 10, sb = scratch + 11, large = scratch + 12, neg = scratch + 13;
+        final int h = scratch, h2 = scratch + 1, small = scratch + 2, z = scratch + 3, u = scratch + 4;
+        final int t = scratch + 5, q = scratch + 6, large = scratch + 7, neg = scratch + 8;
         final int k1 = mask, k2 = mask + 1;
         List<Consumer<Assembler>> ops = new ArrayList<>();
         ops.add(a -> a.vmulpsBroadcast(h, v, k(K_SQRT_HALF)));
         ops.add(a -> a.vmulps(h2, h, h));
-        ops.add(a -> a.vbroadcastss(small, k(K_SERIES + SERIES_TERMS - 1)));
-        for (int jj = SERIES_TERMS - 2; jj >= 0; jj--) {
+        ops.add(a -> a.vbroadcastss(small, k(K_SMALL + SMALL_TERMS - 1)));
+        for (int jj = SMALL_TERMS - 2; jj >= 0; jj--) {
             int j = jj;
-            ops.add(a -> a.vfmadd213psBroadcast(small, h2, k(K_SERIES + j)));
+            ops.add(a -> a.vfmadd213psBroadcast(small, h2, k(K_SMALL + j)));
         }
         ops.add(a -> a.vmulps(small, h, small));
         ops.add(a -> a.vpanddBroadcast(z, h, k(K_ABS)));
-        ops.add(a -> a.vbroadcastss(d, k(K_ONE)));
-        ops.add(a -> a.vfmadd231psBroadcast(d, z, k(K_HALF)));
-        ops.add(a -> a.vbroadcastss(t, k(K_ONE)));
-        ops.add(a -> a.vdivps(t, t, d));
-        ops.add(a -> a.vbroadcastss(q, k(K_ERFCC + ERFCC_TERMS - 1)));
-        for (int jj = ERFCC_TERMS - 2; jj >= 0; jj--) {
+        // min(end, z) with z second: x86 returns the second operand when one is NaN, as Java's min keeps the NaN.
+        ops.add(a -> a.vbroadcastss(u, k(K_LARGE_END)));
+        ops.add(a -> a.vminps(u, u, z));
+        ops.add(a -> a.vbroadcastss(t, k(K_U_OFFSET)));
+        ops.add(a -> a.vfmadd231psBroadcast(t, u, k(K_U_SCALE)));
+        ops.add(a -> a.vbroadcastss(q, k(K_LARGE + LARGE_TERMS - 1)));
+        for (int jj = LARGE_TERMS - 2; jj >= 0; jj--) {
             int j = jj;
-            ops.add(a -> a.vfmadd213psBroadcast(q, t, k(K_ERFCC + j)));
+            ops.add(a -> a.vfmadd213psBroadcast(q, t, k(K_LARGE + j)));
         }
-        ops.add(a -> a.vfnmadd231ps(q, z, z));
-        // e = exp(q), q clamped to [LO, HI] by compare and blend (NaN compares false and stays).
-        ops.add(a -> a.vcmppsBroadcast(k1, q, k(K_EXP_LO), Assembler.LT_OQ));
-        ops.add(a -> a.vblendmpsBroadcast(q, k1, q, k(K_EXP_LO)));
-        ops.add(a -> a.vcmppsBroadcast(k1, q, k(K_EXP_HI), Assembler.GT_OQ));
-        ops.add(a -> a.vblendmpsBroadcast(q, k1, q, k(K_EXP_HI)));
-        ops.add(a -> a.vbroadcastss(t2, k(K_SHIFTER)));
-        ops.add(a -> a.vfmadd231psBroadcast(t2, q, k(K_LOG2E)));
-        ops.add(a -> a.vsubpsBroadcast(e, t2, k(K_SHIFTER)));
-        ops.add(a -> a.vfmadd231psBroadcast(q, e, k(K_NEG_LN2_HI)));
-        ops.add(a -> a.vfmadd231psBroadcast(q, e, k(K_NEG_LN2_LO)));
-        ops.add(a -> a.vbroadcastss(e, k(K_P0 + 4)));
-        ops.add(a -> a.vfmadd231psBroadcast(e, q, k(K_P0 + 5)));
-        for (int jj = 3; jj >= 0; jj--) {
-            int j = jj;
-            ops.add(a -> a.vfmadd213psBroadcast(e, q, k(K_P0 + j)));
-        }
-        ops.add(a -> a.vmulps(rr, q, q));
-        ops.add(a -> a.vfmadd213ps(e, rr, q));
-        ops.add(a -> a.vaddpsBroadcast(e, e, k(K_ONE)));
-        ops.add(a -> a.vpsrad(sa, t2, 1));
-        ops.add(a -> a.vpsubd(sb, t2, sa));
-        ops.add(a -> a.vpadddBroadcast(sa, sa, k(K_INT_127)));
-        ops.add(a -> a.vpslld(sa, sa, 23));
-        ops.add(a -> a.vpadddBroadcast(sb, sb, k(K_INT_127)));
-        ops.add(a -> a.vpslld(sb, sb, 23));
-        ops.add(a -> a.vmulps(e, e, sa));
-        ops.add(a -> a.vmulps(e, e, sb));
-        // erf = z < limit ? small : sign(h) · (1 − t·e); gelu = (v · 0.5) · (erf + 1).
-        ops.add(a -> a.vmulps(e, t, e));
+        // erf = z < split ? small : sign(h) · (1 − q); gelu = (v · 0.5) · (erf + 1).
         ops.add(a -> a.vbroadcastss(large, k(K_ONE)));
-        ops.add(a -> a.vsubps(large, large, e));
+        ops.add(a -> a.vsubps(large, large, q));
         ops.add(a -> a.vpxordBroadcast(neg, large, k(K_SIGN)));
         ops.add(a -> a.vcmppsBroadcast(k1, h, k(K_ZERO), Assembler.LT_OQ));
         ops.add(a -> a.vblendmps(large, k1, large, neg));
-        ops.add(a -> a.vcmppsBroadcast(k2, z, k(K_SERIES_LIMIT), Assembler.LT_OQ));
+        ops.add(a -> a.vcmppsBroadcast(k2, z, k(K_ERF_SPLIT), Assembler.LT_OQ));
         ops.add(a -> a.vblendmps(large, k2, large, small));
         ops.add(a -> a.vaddpsBroadcast(large, large, k(K_ONE)));
         ops.add(a -> a.vmulpsBroadcast(v, v, k(K_HALF)));

@@ -18,7 +18,7 @@ import java.util.function.Consumer;
 /**
  * {@code f32_gelu_rows__avx512}: exact GELU in place over rows of whole 16-float vectors, in machine
  * code, with {@link FmaGemmKernels}' GELU instruction chain (the operations of {@code
- * FloatMath.geluRows} and {@code VectorExp.exp}, so the same bits). Why: the int8 GEMM's GELU
+ * FloatMath.geluRows}, so the same bits). Why: the int8 GEMM's GELU
  * epilogue ({@code Int8Gemm.postRows}) was half of an FFN up-projection's time in the Vector API
  * form; here two independent chains run interleaved so both FMA ports stay busy, and the rows are
  * read through a raw address (no segment checks per vector).

@@ -2,6 +2,7 @@ package fsc.runtime.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import fsc.runtime.x86.CpuFeatures;
 import java.lang.foreign.Arena;
@@ -82,6 +83,11 @@ class NativeGeluTest {
             NativeGelu.rows(got, off, rows, cols, rowBytes);
             FloatMath.geluRows(want, off, rows, cols, rowBytes);
             for (long i = 0; i < bytes / 4; i++) {
+                if (Float.isNaN(want.get(F32, 4 * i))) {
+                    // NaN either way; its sign and payload follow which operand x86 and C2 propagate.
+                    assertTrue(Float.isNaN(got.get(F32, 4 * i)), "NaN stays NaN at float " + i);
+                    continue;
+                }
                 assertEquals(
                         Float.floatToRawIntBits(want.get(F32, 4 * i)),
                         Float.floatToRawIntBits(got.get(F32, 4 * i)),

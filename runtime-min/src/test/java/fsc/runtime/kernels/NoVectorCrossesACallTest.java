@@ -36,7 +36,6 @@ class NoVectorCrossesACallTest {
      * guarantee, hence listed; the fix is e^x written in those loops.
      */
     private static final Set<String> KNOWN = Set.of(
-            "fsc/runtime/kernels/FloatMath.erfOrGelu -> fsc/runtime/kernels/VectorExp.exp",
             "fsc/runtime/kernels/FloatMath.geluTanhInPlace -> fsc/runtime/kernels/VectorExp.tanh",
             "fsc/runtime/kernels/SiluMul.block -> fsc/runtime/kernels/FloatMath.exp");
 
