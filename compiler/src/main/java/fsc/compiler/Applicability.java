@@ -33,9 +33,12 @@ public final class Applicability {
             String why = "applies to GGUF decoders, not " + f.plural;
             refuseIf(s.numerics() != null, in, "--numerics", why);
             refuseIf(s.kvCache() != null, in, "--kv-cache", why);
-            refuseIf(s.maxContext() != null, in, "--max-context", why);
-            refuseIf(s.maxBatchTokens() != null, in, "--max-batch-tokens", why);
-            refuseIf(s.decoder() != null, in, "decoder options", why);
+            // An ONNX decoder compiled with --decoder takes the same bounds as a GGUF one.
+            boolean paged = f == InputFormat.ONNX && s.decoder() != null;
+            String pagedWhy = paged ? why : "applies to GGUF decoders and ONNX models compiled with --decoder";
+            refuseIf(s.maxContext() != null && !paged, in, "--max-context", pagedWhy);
+            refuseIf(s.maxBatchTokens() != null && !paged, in, "--max-batch-tokens", pagedWhy);
+            refuseIf(s.decoder() != null && !paged, in, "--decoder", "applies to ONNX models, not " + f.plural);
         }
         quantize(s, f, in);
         edge(s, f, in);
