@@ -1,11 +1,11 @@
 package fsc.cli;
 
-import fsc.frontend.gguf.arch.DecoderOptions;
 import fsc.compiler.CompileDriver;
 import fsc.compiler.CompileResult;
 import fsc.compiler.CompileSettings;
 import fsc.compiler.QuantizeOptions;
 import fsc.compiler.Target;
+import fsc.frontend.gguf.arch.DecoderOptions;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -69,9 +69,10 @@ public final class CompileDriver {
             CompileResult r =
                     switch (s.format()) {
                         case GGUF -> DecoderCompile.compile(s, tmp, progress);
-                        case ONNX -> s.decoder() != null
-                                ? OnnxDecoderCompile.compile(s, tmp, progress)
-                                : compileGraph(s, tmp, progress);
+                        case ONNX ->
+                            s.decoder() != null
+                                    ? OnnxDecoderCompile.compile(s, tmp, progress)
+                                    : compileGraph(s, tmp, progress);
                         case FSIR -> compileGraph(s, tmp, progress);
                     };
             Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

@@ -38,7 +38,8 @@ final class OnnxDecoderCompile {
         DecoderOptions o = DecoderCompile.options(s);
         progress.step("importing " + s.input());
         Graph imported = CompileDriver.importOnnx(s);
-        progress.step("imported " + imported.nodes().size() + " nodes, " + imported.constants().size() + " constants");
+        progress.step("imported " + imported.nodes().size() + " nodes, "
+                + imported.constants().size() + " constants");
         Map<String, String> options = new TreeMap<>();
         options.put(KvPagingPass.MAX_CONTEXT, Long.toString(o.maxContext() > 0 ? o.maxContext() : 4096));
         options.put(KvPagingPass.MAX_BATCH_TOKENS, Long.toString(o.maxBatchTokens()));
@@ -74,9 +75,8 @@ final class OnnxDecoderCompile {
 
     /** The cache layout and bounds, read back from the paged graph's attention nodes. */
     private static LlmConfig config(CompileSettings s, Graph g, DecoderOptions o) {
-        List<Node> attention = g.nodes().stream()
-                .filter(n -> n.op().equals("paged_attention"))
-                .toList();
+        List<Node> attention =
+                g.nodes().stream().filter(n -> n.op().equals("paged_attention")).toList();
         Value logits = g.outputs().stream()
                 .filter(v -> v.name().equals(LlmConfig.LOGITS))
                 .findFirst()

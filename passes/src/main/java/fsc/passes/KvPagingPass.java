@@ -102,14 +102,18 @@ public final class KvPagingPass implements Pass {
             heads = first.heads();
             headDim = first.headDim();
             for (PastKvAttention a : layers) {
-                if (!a.batch().equals(first.batch()) || !a.pastLength().equals(first.pastLength())
-                        || a.heads() != heads || a.headDim() != headDim) {
-                    throw refuse("layers differ in batch, past length, heads or head size (" + a.output().name() + ")");
+                if (!a.batch().equals(first.batch())
+                        || !a.pastLength().equals(first.pastLength())
+                        || a.heads() != heads
+                        || a.headDim() != headDim) {
+                    throw refuse("layers differ in batch, past length, heads or head size ("
+                            + a.output().where() + ")");
                 }
                 byOutput.put(a.output(), a);
                 pastInputs.addAll(a.pastInputs());
             }
-            List<Value> rest = g.inputs().stream().filter(v -> !pastInputs.contains(v)).toList();
+            List<Value> rest =
+                    g.inputs().stream().filter(v -> !pastInputs.contains(v)).toList();
             if (rest.size() != 1
                     || !rest.getFirst().dtype().isInteger()
                     || !rest.getFirst().type().dims().equals(List.of(Dim.sym(batch), Dim.of(1)))) {
@@ -117,7 +121,9 @@ public final class KvPagingPass implements Pass {
                         + rest.stream().map(v -> v.name() + ": " + v.type()).toList());
             }
             ids = rest.getFirst();
-            List<Value> outs = g.outputs().stream().filter(v -> !mentions(v.type().dims(), past)).toList();
+            List<Value> outs = g.outputs().stream()
+                    .filter(v -> !mentions(v.type().dims(), past))
+                    .toList();
             if (outs.size() != 1) {
                 throw refuse("exactly one output must not be a present tensor, got "
                         + outs.stream().map(Value::name).toList());
@@ -149,7 +155,7 @@ public final class KvPagingPass implements Pass {
                 if (byOutput.containsKey(n) || positionIds.contains(n)) {
                     continue;
                 }
-                String where = "node '" + n.name() + "' (" + n.op() + ")";
+                String where = n.where();
                 if (n.inputs().stream().anyMatch(pastInputs::contains)) {
                     throw refuse(where + " reads the past outside attention");
                 }
@@ -204,9 +210,12 @@ public final class KvPagingPass implements Pass {
             Map<Value, Value> map = new IdentityHashMap<>();
             Value embedding = embedding();
             for (Constant c : g.constants()) {
-                map.put(c.value(), b.constant(c.value().name(), c.weight(), g.weights().get(c.weight())));
+                map.put(
+                        c.value(),
+                        b.constant(c.value().name(), c.weight(), g.weights().get(c.weight())));
             }
-            Value cast = b.node("cast", "kv_paging.token_ids", List.of(tokens), Map.of("to", new Attr.Type(ids.dtype())));
+            Value cast =
+                    b.node("cast", "kv_paging.token_ids", List.of(tokens), Map.of("to", new Attr.Type(ids.dtype())));
             map.put(ids, reshape(b, cast, ids.name(), List.of(t, Dim.of(1))));
             int layer = 0;
             for (Node n : g.nodes()) {
@@ -217,14 +226,20 @@ public final class KvPagingPass implements Pass {
                 if (a != null) {
                     map.put(n.output(), paged(b, a, map, layer++, block, cache, table, seqIds, positions));
                 } else if (positionIds.contains(n)) {
-                    Value p = b.node("cast", n.name() + ".positions", List.of(positions),
+                    Value p = b.node(
+                            "cast",
+                            n.output().name() + ".positions",
+                            List.of(positions),
                             Map.of("to", new Attr.Type(n.output().dtype())));
-                    List<Dim> dims = new ArrayList<>(Collections.nCopies(n.output().type().rank(), Dim.of(1)));
+                    List<Dim> dims = new ArrayList<>(
+                            Collections.nCopies(n.output().type().rank(), Dim.of(1)));
                     dims.set(0, t);
                     map.put(n.output(), reshape(b, p, n.output().name(), dims));
                 } else {
-                    List<Value> in = n.inputs().stream().map(v -> map.getOrDefault(v, v)).toList();
-                    List<String> names = n.outputs().stream().map(v -> outputName(v.name())).toList();
+                    List<Value> in =
+                            n.inputs().stream().map(v -> map.getOrDefault(v, v)).toList();
+                    List<String> names =
+                            n.outputs().stream().map(v -> outputName(v.name())).toList();
                     List<Value> outs = b.node(n.op(), n.name(), in, n.attrs(), names);
                     for (int i = 0; i < outs.size(); i++) {
                         map.put(n.outputs().get(i), outs.get(i));
@@ -237,12 +252,14 @@ public final class KvPagingPass implements Pass {
                 throw refuse("the output " + hidden.name() + " " + hidden.type() + " must hold one row per token");
             }
             Value flat = reshape(b, y, "kv_paging.rows", List.of(t, width));
-            Value picked = b.node("gather", "kv_paging.logit_rows", List.of(flat, rows), Map.of("axis", new Attr.Int(0)));
+            Value picked =
+                    b.node("gather", "kv_paging.logit_rows", List.of(flat, rows), Map.of("axis", new Attr.Int(0)));
             Value logits = picked;
             if (embedding != null && !width.equals(embedding.type().dim(0))) {
                 if (!width.equals(embedding.type().dim(1))) {
-                    throw refuse("the output " + hidden.name() + " is neither logits over the " + embedding.type().dim(0)
-                            + " tokens nor the hidden state of width " + embedding.type().dim(1));
+                    throw refuse("the output " + hidden.name() + " is neither logits over the "
+                            + embedding.type().dim(0) + " tokens nor the hidden state of width "
+                            + embedding.type().dim(1));
                 }
                 ctx.note("the export ends at the hidden state: logits come from the token embedding (tied head)");
                 logits = b.node("qmatmul", "kv_paging.tied_head", List.of(picked, map.get(embedding)), Map.of());
@@ -267,13 +284,13 @@ public final class KvPagingPass implements Pass {
                 Value table,
                 Value seqIds,
                 Value positions) {
-            String base = a.output().name() + ".paged";
+            String base = a.output().output().name() + ".paged";
             Dim t = Dim.sym(batch);
             List<Dim> rowsShape = List.of(t, Dim.of(heads * headDim));
             List<Long> tokenMajor = List.of(0L, 2L, 1L, 3L);
             Value q = reshape(b, transpose(b, map.get(a.q()), base + "_q", tokenMajor), base + "_q_rows", rowsShape);
-            Value k = reshape(b, transpose(b, map.get(a.kNew()), base + "_k", a.kNewToTokenMajor()), base + "_k_rows",
-                    rowsShape);
+            Value k = reshape(
+                    b, transpose(b, map.get(a.kNew()), base + "_k", a.kNewToTokenMajor()), base + "_k_rows", rowsShape);
             Value v = reshape(b, transpose(b, map.get(a.vNew()), base + "_v", tokenMajor), base + "_v_rows", rowsShape);
             Map<String, Attr> attrs = new LinkedHashMap<>();
             attrs.put("layer", new Attr.Int(layer));
@@ -284,7 +301,7 @@ public final class KvPagingPass implements Pass {
             attrs.put("head_dim", new Attr.Int(headDim));
             Value out = b.node("paged_attention", base, List.of(q, k, v, cache, table, seqIds, positions), attrs);
             Value heads4 = reshape(b, out, base + "_heads", List.of(t, Dim.of(1), Dim.of(heads), Dim.of(headDim)));
-            return transpose(b, heads4, outputName(a.output().name()), tokenMajor);
+            return transpose(b, heads4, outputName(a.output().output().name()), tokenMajor);
         }
 
         /**
@@ -294,8 +311,11 @@ public final class KvPagingPass implements Pass {
         private long context(long option) {
             long c = Math.min(option, g.symbols().getOrDefault(past, Long.MAX_VALUE - 1) + 1);
             for (Node n : live) {
-                if (n.op().equals("gather") && n.inputs().size() == 2 && positionIds.contains(pg.def(n.input(1)))
-                        && g.constantOf(n.input(0)) != null && n.input(0).type().dim(0).isFixed()) {
+                if (n.op().equals("gather")
+                        && n.inputs().size() == 2
+                        && positionIds.contains(pg.def(n.input(1)))
+                        && g.constantOf(n.input(0)) != null
+                        && n.input(0).type().dim(0).isFixed()) {
                     c = Math.min(c, n.input(0).type().dim(0).value());
                 }
             }
@@ -305,9 +325,13 @@ public final class KvPagingPass implements Pass {
         /** The constant {@code [V, X]} the token ids index (the token embedding), or null. */
         private Value embedding() {
             for (Node n : g.nodes()) {
-                if (live.contains(n) && n.op().equals("gather") && n.inputs().size() == 2
-                        && g.constantOf(n.input(0)) != null && n.input(0).type().rank() == 2
-                        && n.input(0).type().isStatic() && readsIds(n.input(1))) {
+                if (live.contains(n)
+                        && n.op().equals("gather")
+                        && n.inputs().size() == 2
+                        && g.constantOf(n.input(0)) != null
+                        && n.input(0).type().rank() == 2
+                        && n.input(0).type().isStatic()
+                        && readsIds(n.input(1))) {
                     return n.input(0);
                 }
             }
@@ -318,7 +342,9 @@ public final class KvPagingPass implements Pass {
             Value x = v;
             for (int i = 0; i < 4 && x != ids; i++) {
                 Node d = pg.def(x);
-                if (d == null || !Set.of("slice", "reshape", "squeeze", "unsqueeze", "cast").contains(d.op())) {
+                if (d == null
+                        || !Set.of("slice", "reshape", "squeeze", "unsqueeze", "cast")
+                                .contains(d.op())) {
                     return false;
                 }
                 x = d.input(0);

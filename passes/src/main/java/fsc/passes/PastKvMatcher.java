@@ -71,7 +71,7 @@ final class PastKvMatcher {
         if (vPast == null) {
             return null;
         }
-        String where = "node '" + out.name() + "' (attention over the past of " + vPast.name() + ")";
+        String where = out.where() + " (attention over the past in " + vPast.name() + ")";
         Value vNew = cv.input(1);
         if (out.output().type().rank() != 4 || !isAxis(cv, 2, 4)) {
             throw refuse(where, "the values must be concatenated as [batch, heads, positions, head_dim]");
@@ -80,8 +80,10 @@ final class PastKvMatcher {
         Dim batch = od.get(0);
         Dim pastLength = cv.input(0).type().dim(2);
         if (!od.get(2).equals(Dim.of(1)) || !od.get(1).isFixed() || !od.get(3).isFixed()) {
-            throw refuse(where, "it must attend for one new token with fixed heads and head size, got "
-                    + out.output().type());
+            throw refuse(
+                    where,
+                    "it must attend for one new token with fixed heads and head size, got "
+                            + out.output().type());
         }
         if (pastLength.asSymbol().isEmpty() || batch.asSymbol().isEmpty()) {
             throw refuse(where, "the batch and the past length must be symbols, got " + batch + " and " + pastLength);
@@ -111,9 +113,13 @@ final class PastKvMatcher {
         Value q = scores.input(0);
         List<Dim> unit = List.of(batch, Dim.of(heads), Dim.of(1), Dim.of(headDim));
         List<Dim> kUnit = transposed ? List.of(batch, Dim.of(heads), Dim.of(headDim), Dim.of(1)) : unit;
-        if (!q.type().dims().equals(unit) || !vNew.type().dims().equals(unit) || !ck.input(1).type().dims().equals(kUnit)) {
-            throw refuse(where, "q, the new key and the new value must hold one token of " + heads + " heads of "
-                    + headDim + ", got " + q.type() + ", " + ck.input(1).type() + ", " + vNew.type());
+        if (!q.type().dims().equals(unit)
+                || !vNew.type().dims().equals(unit)
+                || !ck.input(1).type().dims().equals(kUnit)) {
+            throw refuse(
+                    where,
+                    "q, the new key and the new value must hold one token of " + heads + " heads of " + headDim
+                            + ", got " + q.type() + ", " + ck.input(1).type() + ", " + vNew.type());
         }
         return new PastKvAttention(
                 q, ck.input(1), transposed, vNew, out, List.of(kPast, vPast), batch, pastLength, heads, headDim);

@@ -173,8 +173,8 @@ class Gpt2PastPagedVsOrtTest {
             try (KvCache cache = new KvCache(config.layout(), 1, 1, CONTEXT)) {
                 Decoder d = new Decoder(m, config, cache);
                 int start = cache.append(0, PROMPT.length);
-                float[] prefill = d.step(
-                        PROMPT, new int[] {start, start + 1, start + 2}, new int[3], new int[] {0, 1, 2});
+                float[] prefill =
+                        d.step(PROMPT, new int[] {start, start + 1, start + 2}, new int[3], new int[] {0, 1, 2});
                 for (int i = 0; i < PROMPT.length; i++) {
                     double e = maxAbs(ort.step(PROMPT[i]), prefill, i * VOCAB);
                     lines.add(String.format(Locale.ROOT, "prefill row %d %.2e", i, e));
@@ -255,13 +255,22 @@ class Gpt2PastPagedVsOrtTest {
             rc = Main.execute(
                     new PrintWriter(out, true),
                     new PrintWriter(new StringWriter(), true),
-                    "generate", jar.toString(), "--prompt", "3,7,11", "--max-tokens", "4", "--temperature", "0");
+                    "generate",
+                    jar.toString(),
+                    "--prompt",
+                    "3,7,11",
+                    "--max-tokens",
+                    "4",
+                    "--temperature",
+                    "0");
         } finally {
             System.setOut(stdout);
         }
         assertEquals(0, rc);
         String text = (sysOut.toString(java.nio.charset.StandardCharsets.UTF_8) + out).strip();
-        int[] ids = java.util.Arrays.stream(text.split("\\s+")).mapToInt(Integer::parseInt).toArray();
+        int[] ids = java.util.Arrays.stream(text.split("\\s+"))
+                .mapToInt(Integer::parseInt)
+                .toArray();
         assertArrayEquals(expected.stream().mapToInt(Integer::intValue).toArray(), ids, text);
     }
 }
