@@ -40,6 +40,7 @@ public final class Applicability {
             refuseIf(s.maxBatchTokens() != null && !paged, in, "--max-batch-tokens", pagedWhy);
             refuseIf(s.decoder() != null && !paged, in, "--decoder", "applies to ONNX models, not " + f.plural);
         }
+        pagedOnnx(s, f, in);
         quantize(s, f, in);
         edge(s, f, in);
         switch (f) {
@@ -176,6 +177,21 @@ public final class Applicability {
     }
 
     /** {@code --profile} and {@code --memory-cap}: a known profile, on what it applies to; a well-formed size. */
+    /**
+     * {@code --decoder} on an ONNX model: what its compile path ({@code OnnxDecoderCompile}) does
+     * not do yet is refused rather than ignored.
+     */
+    private static void pagedOnnx(CompileSettings s, InputFormat f, String in) {
+        if (f != InputFormat.ONNX || s.decoder() == null) {
+            return;
+        }
+        String why = "does not combine with --decoder yet (an ONNX decoder compiles in f32 for --target java)";
+        refuseIf(s.quantize().quantizing(), in, "--quantize", why);
+        refuseIf(s.profile() != null, in, "--profile", why);
+        refuseIf(s.checkPasses(), in, "--check-passes", why);
+        refuseIf(s.target().cuda(), in, "--target " + s.target().cliName, why);
+    }
+
     private static void edge(CompileSettings s, InputFormat f, String in) {
         if (s.memoryCap() != null) {
             MemoryCap.parse(s.memoryCap()); // a malformed size fails here, before any work
