@@ -5,6 +5,7 @@ import fsc.compiler.CompileResult;
 import fsc.compiler.CompileSettings;
 import fsc.compiler.QuantizeOptions;
 import fsc.compiler.Target;
+import fsc.frontend.gguf.arch.DecoderOptions;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -89,6 +90,13 @@ final class CompileCommand implements Callable<Integer> {
             description = "ONNX models: fix graph input NAME to a shape, e.g. --shape x=1x3x640x640: its symbolic"
                     + " dims become numbers (models whose convolutions or pads need fixed sizes).")
     Map<String, String> shapes = new LinkedHashMap<>();
+
+    @Option(
+            names = "--decoder",
+            description = "ONNX decoders exported with past KV inputs and present outputs: compile the step for the"
+                    + " LLM runtime (kv-paging: attention over paged KV blocks), so fsc generate and fsc serve run"
+                    + " it; --max-context and --max-batch-tokens bound it as for GGUF.")
+    boolean decoder;
 
     @Option(
             names = "--max-context",
@@ -206,6 +214,7 @@ final class CompileCommand implements Callable<Integer> {
                 .kvCache(kvCache)
                 .maxContext(maxContext == null ? null : Math.toIntExact(maxContext))
                 .maxBatchTokens(maxBatchTokens == null ? null : Math.toIntExact(maxBatchTokens))
+                .decoder(decoder ? DecoderOptions.defaults() : null)
                 .quantize(new QuantizeOptions(quantize, quantReport, accuracyBudget, calibrate, calibrationMethod))
                 .profile(profile)
                 .memoryCap(memoryCap)

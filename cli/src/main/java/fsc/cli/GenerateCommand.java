@@ -28,7 +28,11 @@ final class GenerateCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MODEL", description = "A decoder .jar, or a .gguf model.")
     Path model;
 
-    @Option(names = "--prompt", required = true, description = "The text to continue.")
+    @Option(
+            names = "--prompt",
+            required = true,
+            description = "The text to continue; token ids (\"1,2,3\") for a model without a tokenizer (an ONNX"
+                    + " export compiled with --decoder).")
     String prompt;
 
     @Option(

@@ -33,10 +33,14 @@ public final class Applicability {
             String why = "applies to GGUF decoders, not " + f.plural;
             refuseIf(s.numerics() != null, in, "--numerics", why);
             refuseIf(s.kvCache() != null, in, "--kv-cache", why);
-            refuseIf(s.maxContext() != null, in, "--max-context", why);
-            refuseIf(s.maxBatchTokens() != null, in, "--max-batch-tokens", why);
-            refuseIf(s.decoder() != null, in, "decoder options", why);
+            // An ONNX decoder compiled with --decoder takes the same bounds as a GGUF one.
+            boolean paged = f == InputFormat.ONNX && s.decoder() != null;
+            String pagedWhy = paged ? why : "applies to GGUF decoders and ONNX models compiled with --decoder";
+            refuseIf(s.maxContext() != null && !paged, in, "--max-context", pagedWhy);
+            refuseIf(s.maxBatchTokens() != null && !paged, in, "--max-batch-tokens", pagedWhy);
+            refuseIf(s.decoder() != null && !paged, in, "--decoder", "applies to ONNX models, not " + f.plural);
         }
+        pagedOnnx(s, f, in);
         quantize(s, f, in);
         edge(s, f, in);
         switch (f) {
@@ -173,6 +177,21 @@ public final class Applicability {
     }
 
     /** {@code --profile} and {@code --memory-cap}: a known profile, on what it applies to; a well-formed size. */
+    /**
+     * {@code --decoder} on an ONNX model: what its compile path ({@code OnnxDecoderCompile}) does
+     * not do yet is refused rather than ignored.
+     */
+    private static void pagedOnnx(CompileSettings s, InputFormat f, String in) {
+        if (f != InputFormat.ONNX || s.decoder() == null) {
+            return;
+        }
+        String why = "does not combine with --decoder yet (an ONNX decoder compiles in f32 for --target java)";
+        refuseIf(s.quantize().quantizing(), in, "--quantize", why);
+        refuseIf(s.profile() != null, in, "--profile", why);
+        refuseIf(s.checkPasses(), in, "--check-passes", why);
+        refuseIf(s.target().cuda(), in, "--target " + s.target().cliName, why);
+    }
+
     private static void edge(CompileSettings s, InputFormat f, String in) {
         if (s.memoryCap() != null) {
             MemoryCap.parse(s.memoryCap()); // a malformed size fails here, before any work

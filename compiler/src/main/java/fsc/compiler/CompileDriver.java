@@ -34,6 +34,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * <pre>
  *   check the options apply ({@link Applicability}) → read the input by format
  *     ONNX: import (bounds, bindings)    .fsir: parse (+ bounds)    GGUF: build the decoder step graph
+ *     ONNX with --decoder: import, then the pipeline with kv-paging ({@link OnnxDecoderCompile})
  *   → the target's pipeline (or --passes; for .fsir the passes after the dump's) → backend(s) → jar
  * </pre>
  *
@@ -68,7 +69,11 @@ public final class CompileDriver {
             CompileResult r =
                     switch (s.format()) {
                         case GGUF -> DecoderCompile.compile(s, tmp, progress);
-                        case ONNX, FSIR -> compileGraph(s, tmp, progress);
+                        case ONNX ->
+                            s.decoder() != null
+                                    ? OnnxDecoderCompile.compile(s, tmp, progress)
+                                    : compileGraph(s, tmp, progress);
+                        case FSIR -> compileGraph(s, tmp, progress);
                     };
             Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             progress.step("wrote " + s.output());
@@ -177,7 +182,7 @@ public final class CompileDriver {
                 Nvcc.find(s.toolPath()));
     }
 
-    private static Graph importOnnx(CompileSettings s) {
+    static Graph importOnnx(CompileSettings s) {
         ImportOptions options = ImportOptions.defaults();
         for (var e : s.bounds().entrySet()) {
             options = options.withBound(e.getKey(), e.getValue());

@@ -32,7 +32,8 @@ import java.util.TreeMap;
  * @param kvCache GGUF: {@code f32} or {@code f16}, or null
  * @param maxContext GGUF: positions a sequence may reach, or null
  * @param maxBatchTokens GGUF: tokens one step may hold, or null
- * @param decoder GGUF, from code only: base decoder options (sequences per step, block size), or null
+ * @param decoder GGUF, from code only: base decoder options (sequences per step, block size), or null; ONNX:
+ *     non-null ({@code --decoder}) compiles a decoder step with past KV for the LLM runtime (kv-paging)
  * @param quantize {@code --quantize}, {@code --quant-report}, {@code --accuracy-budget} (each null when not given)
  * @param profile {@code --profile}: {@code edge} ({@link EdgeProfile}), or null
  * @param memoryCap {@code --memory-cap} as given ({@code 256M}), or null ({@link MemoryCap})

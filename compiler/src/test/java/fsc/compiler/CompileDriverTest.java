@@ -254,4 +254,43 @@ class CompileDriverTest {
     private static List<String> names(List<Pass> passes) {
         return passes.stream().map(Pass::name).toList();
     }
+
+    /** {@code --decoder} (kv-paging) takes the decoder bounds; what its path does not do yet is refused by name. */
+    @Test
+    void onnxDecoderTakesTheDecoderBoundsAndRefusesTheRest() throws Exception {
+        Path onnx = empty("d.onnx");
+        Path fsir = empty("d.fsir");
+        Path jar = dir.resolve("d.jar");
+        CompileSettings bounded = CompileSettings.builder(onnx, jar)
+                .decoder(DecoderOptions.defaults())
+                .maxContext(64)
+                .maxBatchTokens(8)
+                .build();
+        Applicability.check(bounded);
+        assertEquals(64, DecoderCompile.options(bounded).maxContext());
+        assertEquals(8, DecoderCompile.options(bounded).maxBatchTokens());
+        assertNames(
+                "--decoder",
+                refused(CompileSettings.builder(fsir, jar)
+                        .decoder(DecoderOptions.defaults())
+                        .build()));
+        assertNames(
+                "--quantize",
+                refused(CompileSettings.builder(onnx, jar)
+                        .decoder(DecoderOptions.defaults())
+                        .quantize(new QuantizeOptions("int8", null, null))
+                        .build()));
+        assertNames(
+                "--check-passes",
+                refused(CompileSettings.builder(onnx, jar)
+                        .decoder(DecoderOptions.defaults())
+                        .checkPasses(true)
+                        .build()));
+        assertNames(
+                "--target cuda",
+                refused(CompileSettings.builder(onnx, jar)
+                        .decoder(DecoderOptions.defaults())
+                        .target(Target.CUDA)
+                        .build()));
+    }
 }

@@ -18,6 +18,7 @@ public final class PassRegistry {
             new FoldPass(),
             new FoldBatchNormPass(),
             new FusePass(),
+            new KvPagingPass(),
             new LayoutPass(),
             new PlanMemoryPass(),
             new QuantGemmPass(),

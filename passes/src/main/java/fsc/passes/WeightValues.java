@@ -29,6 +29,11 @@ final class WeightValues {
         return true;
     }
 
+    /** Element {@code i} (row-major) of a plain, not block-quantized, weight as a double. */
+    static double element(WeightData w, int i) {
+        return element(w.view(), w.dtype(), i);
+    }
+
     /** Element {@code i} of a plain (not block-quantized) tensor as a double. */
     private static double element(ByteBuffer b, DType t, int i) {
         return switch (t) {

@@ -31,7 +31,8 @@ public record GenerateOptions(
     static final String USAGE =
             """
             usage: java --add-modules jdk.incubator.vector -jar model.jar generate --prompt TEXT [options]
-              --prompt TEXT        the text to continue (required)
+              --prompt TEXT        the text to continue (required); token ids ("1,2,3") for a
+                                   model without a tokenizer (an ONNX export)
               --max-tokens N       tokens to generate (default 128)
               --temperature T      0 = greedy (default 0.8)
               --top-k K            keep the K most likely tokens, 0 = all (default 40)

@@ -19,6 +19,7 @@ public final class KvCache implements AutoCloseable {
     private final int numBlocks;
     private final int maxSequences;
     private final int blocksPerSequence;
+    private final int maxContext;
     private final Arena arena = Arena.ofShared();
     private final Tensor cache;
     private final Tensor table;
@@ -42,6 +43,7 @@ public final class KvCache implements AutoCloseable {
         this.numBlocks = numBlocks;
         this.maxSequences = maxSequences;
         this.blocksPerSequence = (maxContext + layout.blockSize() - 1) / layout.blockSize();
+        this.maxContext = maxContext;
         this.cache = Tensor.allocate(layout.kvType(), new long[] {numBlocks, layout.blockFloats()}, arena);
         this.table = Tensor.allocate(ElemType.I32, new long[] {maxSequences, blocksPerSequence}, arena);
         table.data().fill((byte) 0xFF); // -1: no block, so a stray read fails loudly instead of reading block 0
@@ -80,9 +82,12 @@ public final class KvCache implements AutoCloseable {
         return length[seq];
     }
 
-    /** The most positions one sequence can hold (the table width in positions). */
+    /**
+     * The most positions one sequence can hold: the context asked for, not rounded up to whole
+     * blocks, since the decoder's position tables (rope, an ONNX export's position embedding) end there.
+     */
     public int maxContext() {
-        return blocksPerSequence * layout.blockSize();
+        return maxContext;
     }
 
     /**

@@ -26,6 +26,11 @@ public final class TextCodec {
 
     public TextCodec(TokenizerSpec spec) {
         this.spec = spec;
+        if (spec.model().equals(TokenizerSpec.IDS)) {
+            this.spm = null;
+            this.bpe = null;
+            return;
+        }
         TokenizerVocab vocab = new TokenizerVocab(
                 spec.tokens(), spec.scores(), spec.types(), spec.bosId(), spec.eosId(), spec.unkId());
         if (spec.model().equals("llama")) {
@@ -40,7 +45,29 @@ public final class TextCodec {
 
     /** Prompt ids, with BOS first when the vocabulary asks for it (as llama.cpp does). */
     public int[] encode(String text) {
+        if (spm == null && bpe == null) {
+            return ids(text);
+        }
         return spm != null ? spm.encode(text, spec.addBos()) : bpe.encode(text);
+    }
+
+    /** A model without a tokenizer ({@link TokenizerSpec#ids}) reads its prompt as ids: {@code "1,2,3"} or {@code "1 2 3"}. */
+    private int[] ids(String text) {
+        String t = text.strip();
+        String[] parts = t.isEmpty() ? new String[0] : t.split("[,\\s]+");
+        int[] out = new int[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                out[i] = Integer.parseInt(parts[i]);
+            } catch (NumberFormatException e) {
+                out[i] = -1;
+            }
+            if (out[i] < 0 || out[i] >= spec.tokens().size()) {
+                throw new fsc.runtime.RuntimeFailure("this model has no tokenizer: the prompt is token ids below "
+                        + spec.tokens().size() + " (e.g. \"1,2,3\"), got '" + parts[i] + "'");
+            }
+        }
+        return out;
     }
 
     /**
@@ -51,6 +78,9 @@ public final class TextCodec {
      * asks for it, unless the template already wrote it: never two.
      */
     public int[] encodeChat(String text) {
+        if (spm == null && bpe == null) {
+            return ids(text);
+        }
         List<Integer> out = new ArrayList<>();
         int from = 0;
         int i = 0;
@@ -115,6 +145,13 @@ public final class TextCodec {
     }
 
     public String decode(int[] ids) {
+        if (spm == null && bpe == null) {
+            StringBuilder b = new StringBuilder();
+            for (int id : ids) {
+                b.append(' ').append(id);
+            }
+            return b.toString();
+        }
         return spm != null ? spm.decode(ids) : bpe.decode(ids);
     }
 
@@ -124,6 +161,9 @@ public final class TextCodec {
 
     /** The bytes token {@code id} stands for (nothing for control tokens). */
     public byte[] pieceBytes(int id) {
+        if (spm == null && bpe == null) {
+            return (" " + id).getBytes(StandardCharsets.US_ASCII);
+        }
         return spm != null ? spm.pieceBytes(id) : bpe.pieceBytes(id);
     }
 

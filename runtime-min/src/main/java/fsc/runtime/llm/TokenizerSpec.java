@@ -10,7 +10,8 @@ import java.util.Map;
  * The vocabulary a model jar carries (from GGUF {@code tokenizer.ggml.*}), as plain data: the
  * compiler writes it, {@link TextCodec} builds the tokenizer from it at run time.
  *
- * @param model {@code llama} (SentencePiece) or {@code gpt2} (byte-level BPE)
+ * @param model {@code llama} (SentencePiece), {@code gpt2} (byte-level BPE) or {@value #IDS} (no
+ *     tokenizer: text is token ids)
  * @param chatTemplate GGUF {@code tokenizer.chat_template} (Jinja), or null when the model has none
  */
 public record TokenizerSpec(
@@ -41,13 +42,28 @@ public record TokenizerSpec(
         this(model, tokens, scores, types, merges, bosId, eosId, unkId, addBos, addSpacePrefix, null);
     }
 
+    /** The model of {@link #ids}: no tokenizer, the text is token ids. */
+    public static final String IDS = "ids";
+
+    /**
+     * The vocabulary of a decoder that comes without a tokenizer (an ONNX export): token {@code i} is
+     * written {@code " i"}, and a prompt is its ids ({@link TextCodec}). No BOS, no EOS.
+     */
+    public static TokenizerSpec ids(int vocab) {
+        List<String> tokens = new ArrayList<>(vocab);
+        for (int i = 0; i < vocab; i++) {
+            tokens.add(Integer.toString(i));
+        }
+        return new TokenizerSpec(IDS, tokens, new float[vocab], new int[vocab], List.of(), -1, -1, -1, false, false);
+    }
+
     public TokenizerSpec {
         tokens = List.copyOf(tokens);
         merges = List.copyOf(merges);
         scores = scores.clone();
         types = types.clone();
-        if (!model.equals("llama") && !model.equals("gpt2")) {
-            throw new RuntimeFailure("tokenizer model '" + model + "' is not supported (llama, gpt2)");
+        if (!model.equals("llama") && !model.equals("gpt2") && !model.equals(IDS)) {
+            throw new RuntimeFailure("tokenizer model '" + model + "' is not supported (llama, gpt2, ids)");
         }
         if (scores.length != tokens.size() || types.length != tokens.size()) {
             throw new RuntimeFailure("tokenizer: " + tokens.size() + " tokens but " + scores.length + " scores and "

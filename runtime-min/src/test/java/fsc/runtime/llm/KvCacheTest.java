@@ -78,4 +78,15 @@ class KvCacheTest {
             assertEquals(3 * perBlock, c.bytes());
         }
     }
+
+    /** The context is what was asked for, not rounded up to whole blocks: position tables end there. */
+    @Test
+    void contextIsNotRoundedUpToBlocks() {
+        try (KvCache c = new KvCache(LAYOUT, 4, 1, 6)) {
+            assertEquals(6, c.maxContext());
+            assertEquals(0, c.append(0, 6));
+            RuntimeFailure e = assertThrows(RuntimeFailure.class, () -> c.append(0, 1));
+            assertTrue(e.getMessage().contains("context holds 6"), e.getMessage());
+        }
+    }
 }

@@ -42,4 +42,31 @@ class TextCodecTest {
         // Plain encode() does not treat the marker as special.
         assertEquals(false, java.util.Arrays.stream(c.encode("<|user|>hi")).anyMatch(id -> id == 3));
     }
+
+    /** A model without a tokenizer: the prompt is ids, every token prints as its id, the JSON round-trips. */
+    @Test
+    void idsVocabularyReadsAndWritesTokenIds() {
+        TokenizerSpec spec = TokenizerSpec.ids(20);
+        TextCodec c = new TextCodec(spec);
+        assertEquals(
+                java.util.List.of(3, 7, 11),
+                java.util.Arrays.stream(c.encode(" 3,7 11 ")).boxed().toList());
+        assertEquals(
+                java.util.List.of(19),
+                java.util.Arrays.stream(c.encodeChat("19")).boxed().toList());
+        assertEquals(" 3 7", c.decode(new int[] {3, 7}));
+        TextCodec.Stream st = c.stream(false);
+        assertEquals(" 14", st.push(14));
+        assertEquals(-1, c.eosId());
+        for (String bad : new String[] {"20", "-1", "hello"}) {
+            fsc.runtime.RuntimeFailure e = org.junit.jupiter.api.Assertions.assertThrows(
+                    fsc.runtime.RuntimeFailure.class, () -> c.encode(bad));
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("token ids below 20"), e.getMessage());
+        }
+        LlmConfig config =
+                new LlmConfig("m", "onnx", 20, new PagedLayout(1, 16, 2, 2, 2, 0.7f), 8, 4, 2, 0, "f32", spec);
+        assertEquals(
+                spec.tokens(), LlmConfig.fromJson(config.toJson()).tokenizer().tokens());
+        assertEquals("ids", LlmConfig.fromJson(config.toJson()).tokenizer().model());
+    }
 }

@@ -1,0 +1,154 @@
+package fsc.passes;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import fsc.ir.DType;
+import fsc.ir.FscException;
+import fsc.ir.Graph;
+import fsc.ir.interp.HostTensor;
+import fsc.ir.interp.Interpreter;
+import fsc.ir.text.IrParser;
+import fsc.ir.text.IrPrinter;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code kv-paging} on a one-layer decoder step written as an export writes it: separate past key
+ * and value inputs ({@code [B,H,P,D]}, keys transposed after the concat, unlike gpt2_past's), the
+ * position id {@code dim_values <P>}, GPT-2's causal mask (row P of a lower-triangular table), and
+ * its own logits output. The golden file is the paged graph; the interpreter then runs the paged
+ * step on three tokens at once and the export one token at a time with its past fed back, and the
+ * logits must agree.
+ */
+class KvPagingPassTest {
+    static final String DECODER =
+            """
+            graph @tiny(%ids: i64[B,1], %past_key: f32[B,2,P,2], %past_value: f32[B,2,P,2]) -> (%logits: f32[B,1,5], %present_key: f32[B,2,P+1,2], %present_value: f32[B,2,P+1,2])
+                symbols {B <= 4, P <= 3} {
+              %wte: f32[5,4] = const @"wte" random(1)
+              %wpe: f32[4,4] = const @"wpe" random(2)
+              %wqkv: f32[4,12] = const @"wqkv" random(3)
+              %wo: f32[4,4] = const @"wo" random(4)
+              %head: f32[4,5] = const @"head" random(5)
+              %scale: f32[] = const @"scale" [1.4142135]
+              %fill: f32[] = const @"fill" [-10000]
+              %tril: f32[1,1,4,4] = const @"tril" [1, 0, 0, 0, 1, 1, 0, 0, 1, 1, 1, 0, 1, 1, 1, 1]
+              %pos: i64[1,1] = dim_values() {dtype = i64, shape = [1, 1], values = <P>}
+              %te: f32[B,1,4] = gather(%wte, %ids) {axis = 0}
+              %pe: f32[1,1,4] = gather(%wpe, %pos) {axis = 0}
+              %x: f32[B,1,4] = add(%te, %pe)
+              %qkv: f32[B,1,12] = matmul(%x, %wqkv)
+              %q: f32[B,1,4], %k: f32[B,1,4], %v: f32[B,1,4] = split(%qkv) {axis = 2, split = <4, 4, 4>}
+              %q4: f32[B,1,2,2] = reshape(%q) {shape = <B, 1, 2, 2>}
+              %qh: f32[B,2,1,2] = transpose(%q4) {perm = [0, 2, 1, 3]}
+              %k4: f32[B,1,2,2] = reshape(%k) {shape = <B, 1, 2, 2>}
+              %kh: f32[B,2,1,2] = transpose(%k4) {perm = [0, 2, 1, 3]}
+              %v4: f32[B,1,2,2] = reshape(%v) {shape = <B, 1, 2, 2>}
+              %vh: f32[B,2,1,2] = transpose(%v4) {perm = [0, 2, 1, 3]}
+              %present_key: f32[B,2,P+1,2] = concat(%past_key, %kh) {axis = 2}
+              %present_value: f32[B,2,P+1,2] = concat(%past_value, %vh) {axis = -2}
+              %kt: f32[B,2,2,P+1] = transpose(%present_key) {perm = [0, 1, 3, 2]}
+              %s: f32[B,2,1,P+1] = matmul(%qh, %kt)
+              %sd: f32[B,2,1,P+1] = div(%s, %scale)
+              %m1: f32[1,1,1,4] = slice(%tril) {axes = [2], ends = <P+1>, starts = <P>, steps = [1]}
+              %m2: f32[1,1,1,P+1] = slice(%m1) {axes = [3], ends = <P+1>, starts = <0>, steps = [1]}
+              %mb: bool[1,1,1,P+1] = cast(%m2) {to = bool}
+              %sm: f32[B,2,1,P+1] = where(%mb, %sd, %fill)
+              %p: f32[B,2,1,P+1] = softmax(%sm) {axis = -1}
+              %a: f32[B,2,1,2] = matmul(%p, %present_value)
+              %at: f32[B,1,2,2] = transpose(%a) {perm = [0, 2, 1, 3]}
+              %a3: f32[B,1,4] = reshape(%at) {shape = <B, 1, 4>}
+              %o: f32[B,1,4] = matmul(%a3, %wo)
+              %h: f32[B,1,4] = add(%x, %o)
+              %logits: f32[B,1,5] = matmul(%h, %head)
+              return %logits, %present_key, %present_value
+            }
+            """;
+
+    private static Graph paged(String text) {
+        return new KvPagingPass().run(IrParser.parse(text, "tiny.fsir"), PassContext.defaults());
+    }
+
+    @Test
+    void pagesTheAttentionAndDropsThePast() {
+        Graph out = paged(DECODER);
+        GoldenFiles.assertGolden("kv-paging", "tiny_decoder", IrPrinter.print(out));
+        assertEquals("4", out.metadata().get(KvPagingPass.CONTEXT_METADATA), "capped by the 4-row wpe and P <= 3");
+    }
+
+    /**
+     * A random past of one position, written into the paged cache's slot 0 as well, then two tokens
+     * in one paged step: their logits equal the export's run one token at a time with its present
+     * fed back as the next past (symbols are at least 1, so the export cannot start empty).
+     */
+    @Test
+    void pagedStepMatchesTheExportTokenByToken() {
+        Graph export = IrParser.parse(DECODER, "tiny.fsir");
+        Graph step = new KvPagingPass().run(export, PassContext.defaults());
+        java.util.Random r = new java.util.Random(11);
+        HostTensor pastK = HostTensor.random(DType.F32, new long[] {1, 2, 1, 2}, r);
+        HostTensor pastV = HostTensor.random(DType.F32, new long[] {1, 2, 1, 2}, r);
+        // One block of [layer 0][k|v][16 slots][2 heads * 2]: the past is slot 0 of k and of v.
+        HostTensor cache = HostTensor.zeros(DType.F32, new long[] {1, 2 * 16 * 4});
+        for (int i = 0; i < 4; i++) {
+            cache.setDouble(i, pastK.getDouble(i));
+            cache.setDouble(16 * 4 + i, pastV.getDouble(i));
+        }
+        int[] tokens = {3, 4};
+        Map<String, HostTensor> in = new LinkedHashMap<>();
+        in.put("tokens", HostTensor.ofInts(DType.I32, new long[] {2}, tokens[0], tokens[1]));
+        in.put("positions", HostTensor.ofInts(DType.I32, new long[] {2}, 1, 2));
+        in.put("seq_ids", HostTensor.ofInts(DType.I32, new long[] {2}, 0, 0));
+        in.put("block_table", HostTensor.ofInts(DType.I32, new long[] {1, 1}, 0));
+        in.put("kv_cache", cache);
+        in.put("logit_rows", HostTensor.ofInts(DType.I32, new long[] {2}, 0, 1));
+        float[] paged = new Interpreter(step).run(in).get("logits").toFloatArray();
+
+        double worst = 0;
+        for (int t = 0; t < tokens.length; t++) {
+            Map<String, HostTensor> e = new LinkedHashMap<>();
+            e.put("ids", HostTensor.ofLongs(new long[] {1, 1}, tokens[t]));
+            e.put("past_key", pastK);
+            e.put("past_value", pastV);
+            Map<String, HostTensor> out = new Interpreter(export).run(e);
+            float[] logits = out.get("logits").toFloatArray();
+            for (int i = 0; i < 5; i++) {
+                worst = Math.max(worst, Math.abs(logits[i] - paged[t * 5 + i]));
+            }
+            pastK = out.get("present_key");
+            pastV = out.get("present_value");
+        }
+        assertTrue(worst < 1e-5, "paged vs export max-abs " + worst);
+    }
+
+    @Test
+    void refusesAGraphWithoutPastKv() {
+        String encoder =
+                """
+                graph @enc(%x: f32[B,3,4]) -> (%y: f32[B,3,3]) symbols {B <= 4} {
+                  %y: f32[B,3,3] = softmax(%x) {axis = -1}
+                  return %y
+                }
+                """;
+        FscException e = assertThrows(FscException.class, () -> paged(encoder.replace("f32[B,3,3]", "f32[B,3,4]")));
+        assertTrue(e.getMessage().contains("not a decoder with past KV"), e.getMessage());
+    }
+
+    /** A mask that is not the new token's causal row would be computed differently: refused, not paged. */
+    @Test
+    void refusesAMaskThatIsNotCausal() {
+        String upper = DECODER.replace(
+                "[1, 0, 0, 0, 1, 1, 0, 0, 1, 1, 1, 0, 1, 1, 1, 1]", "[1, 1, 1, 1, 0, 1, 1, 1, 0, 0, 1, 1, 0, 0, 0, 1]");
+        FscException e = assertThrows(FscException.class, () -> paged(upper));
+        assertTrue(e.getMessage().contains("causal mask"), e.getMessage());
+    }
+
+    @Test
+    void refusesAnotherScale() {
+        FscException e = assertThrows(FscException.class, () -> paged(DECODER.replace("[1.4142135]", "[2.0]")));
+        assertTrue(e.getMessage().contains("not 1/sqrt(2)"), e.getMessage());
+    }
+}
