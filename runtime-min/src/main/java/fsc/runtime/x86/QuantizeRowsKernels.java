@@ -79,9 +79,7 @@ public final class QuantizeRowsKernels {
         x.bind(rowLoop);
         // Pass 1: zmm0 = lane-wise max |x·inv| (from 0, as the Vector API form starts).
         x.vpxord(0, 0, 0);
-        x.mov(RAX, RSI);
-        x.mov(RDI, R9);
-        x.mov(R10, R8);
+        startRow(x);
         x.bind(rangeLoop);
         load(x, smooth);
         x.vpandd(1, 1, 16);
@@ -104,9 +102,7 @@ public final class QuantizeRowsKernels {
         x.vmovssStore(Mem.at(R11, 0), 0);
         x.add(R11, 4);
         // Pass 2: q = round(x·inv / s), the row still in L1.
-        x.mov(RAX, RSI);
-        x.mov(RDI, R9);
-        x.mov(R10, R8);
+        startRow(x);
         x.bind(quantizeLoop);
         load(x, smooth);
         x.vdivps(1, 1, 0);
@@ -126,6 +122,13 @@ public final class QuantizeRowsKernels {
         x.vzeroupper();
         x.ret();
         return x.bytes();
+    }
+
+    /** rax and rdi at the row's first vector and INV's, r10 = vectors to go. */
+    private static void startRow(Assembler x) {
+        x.mov(RAX, RSI);
+        x.mov(RDI, R9);
+        x.mov(R10, R8);
     }
 
     /** zmm1 = the vector at rax, times the one at rdi when smoothing. */
