@@ -4,7 +4,7 @@ package fsc.runtime.x86;
  * The few x86-64 instructions fsc's native CPU kernels need, encoded to bytes (Intel SDM vol. 2:
  * REX and EVEX prefixes, ModRM, SIB, rel32 jumps). It is an encoder, not a general assembler:
  * 512-bit EVEX forms only, memory operands as {@code [base + index · scale + disp32]} ({@link Mem},
- * always a 32-bit displacement), no masking or broadcast bits. Each method names the instruction it
+ * always a 32-bit displacement), broadcast and merge-masking only where a form says so. Each method names the instruction it
  * emits in Intel syntax, destination first.
  *
  * <p>Why fsc writes machine code: the Vector API of JDK 25 has no byte dot product, so the best
