@@ -149,6 +149,14 @@ final class CompileCommand implements Callable<Integer> {
     Path quantReport;
 
     @Option(
+            names = "--quant-steps",
+            paramLabel = "N",
+            description = "With --quantize on a GGUF decoder: the greedy steps of the report's reference sequence"
+                    + " (default 32; each costs the reference interpreter a pass over the model, so fewer for"
+                    + " big models), 2 to 256.")
+    Integer quantSteps;
+
+    @Option(
             names = "--calibrate",
             paramLabel = "DIR",
             description = "With --quantize: real inputs to measure on, one sub-folder per sample holding one NAME.npy"
@@ -210,7 +218,8 @@ final class CompileCommand implements Callable<Integer> {
                 .kvCache(kvCache)
                 .maxContext(maxContext == null ? null : Math.toIntExact(maxContext))
                 .maxBatchTokens(maxBatchTokens == null ? null : Math.toIntExact(maxBatchTokens))
-                .quantize(new QuantizeOptions(quantize, quantReport, accuracyBudget, calibrate, calibrationMethod))
+                .quantize(new QuantizeOptions(
+                        quantize, quantReport, accuracyBudget, calibrate, calibrationMethod, quantSteps))
                 .profile(profile)
                 .memoryCap(memoryCap)
                 .build();

@@ -110,6 +110,7 @@ public final class Applicability {
                 "--accuracy-budget",
                 "applies with --quantize auto (it chooses each layer's precision to meet it)");
         refuseIf(q.calibrate() != null && !q.quantizing(), in, "--calibrate", "applies with --quantize");
+        refuseIf(q.steps() != null && !q.quantizing(), in, "--quant-steps", "applies with --quantize");
         refuseIf(
                 q.calibrationMethod() != null && q.calibrate() == null,
                 in,
@@ -149,6 +150,17 @@ public final class Applicability {
                 in,
                 "--quantize " + q.mode(),
                 "applies to ONNX models; a GGUF decoder is re-quantized to llama.cpp's q8_0, q4_0 or q4_k, or auto");
+        refuseIf(
+                f != InputFormat.GGUF && q.steps() != null,
+                in,
+                "--quant-steps",
+                "applies to GGUF decoders (the length of the report's reference sequence); ONNX models measure on"
+                        + " --calibrate DIR or a sample input");
+        refuseIf(
+                q.steps() != null && (q.steps() < 2 || q.steps() > GgufQuantMeasure.MAX_STEPS),
+                in,
+                "--quant-steps " + q.steps(),
+                "must be 2 to " + GgufQuantMeasure.MAX_STEPS);
         refuseIf(
                 f == InputFormat.GGUF && q.calibrate() != null,
                 in,

@@ -37,7 +37,8 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Measures what re-quantizing a GGUF decoder's weights costs in accuracy, for the GGUF report and
  * {@code --quantize auto}: fsc's reference interpreter runs the decoder step graph over one reference
- * sequence (the source model's own greedy continuation of {@link #PROMPT}, {@link #STEPS} steps), once
+ * sequence (the source model's own greedy continuation of {@link #PROMPT}, {@link #STEPS} steps or
+ * {@code --quant-steps}), once
  * with the source weights and once per variant with some weights quantized by ggml's quantizers and
  * dequantized back to f32 (the values the quantized kernels multiply by), and compares the next-token
  * logits at the generated positions ({@link LogitsAgreement}). Every variant is fed the same tokens
@@ -52,8 +53,11 @@ final class GgufQuantMeasure {
     /** The prompt of the reference sequence: the tokenizer's encoding, BOS first when the model asks. */
     static final String PROMPT = "Once upon a time";
 
-    /** Generated positions compared. */
+    /** Generated positions compared, unless {@code --quant-steps} says otherwise. */
     static final int STEPS = 32;
+
+    /** The most {@code --quant-steps} accepts (each step is a pass of the interpreter over a growing prefix). */
+    static final int MAX_STEPS = 256;
 
     private static final int BLOCK = 16;
 
@@ -67,16 +71,18 @@ final class GgufQuantMeasure {
     /** Prompt then the greedy tokens fed back (the last generated token is never fed). */
     private final int[] sequence;
     private final int promptLength;
+    private final int steps;
     private final float[][] reference;
     /** Quantized weights by {@code name/type}: measured variants reuse them, and so does the compile. */
     private final Map<String, WeightData> quantized = new ConcurrentHashMap<>();
 
-    GgufQuantMeasure(GgufFile file, LlamaQuantRules.Model model, CompileProgress progress) {
+    GgufQuantMeasure(GgufFile file, LlamaQuantRules.Model model, int steps, CompileProgress progress) {
         this.file = file;
         this.model = model;
+        this.steps = steps;
         int[] prompt = new TextCodec(DecoderCompile.tokenizerSpec(GgufTokenizerData.of(file))).encode(PROMPT);
         this.promptLength = prompt.length;
-        int length = promptLength + STEPS - 1;
+        int length = promptLength + steps - 1;
         int context = (length + BLOCK - 1) / BLOCK * BLOCK;
         GgufDecoderImporter.Imported imported =
                 GgufDecoderImporter.importModel(file, new DecoderOptions(context, context, 1, BLOCK));
@@ -88,10 +94,13 @@ final class GgufQuantMeasure {
                 groups.computeIfAbsent(group(name), g -> new java.util.ArrayList<>()).add(name);
             }
         }
-        progress.step("quant report: generating the reference sequence (" + STEPS + " greedy steps after \"" + PROMPT
+        progress.step("quant report: generating the reference sequence (" + steps + " greedy steps after \"" + PROMPT
                 + "\") with the reference interpreter");
         this.sequence = Arrays.copyOf(prompt, length);
         for (int n = promptLength; n < length; n++) {
+            if ((n - promptLength) % 8 == 7) {
+                progress.step("quant report: step " + (n - promptLength + 1) + " of " + steps);
+            }
             float[] last = run(base, n, new long[] {n - 1})[0];
             sequence[n] = Sampler.argmax(last, 0, last.length);
         }
@@ -105,6 +114,10 @@ final class GgufQuantMeasure {
 
     int promptLength() {
         return promptLength;
+    }
+
+    int steps() {
+        return steps;
     }
 
     /** The generated tokens of the reference sequence (those fed back; the last one is not). */
@@ -161,8 +174,8 @@ final class GgufQuantMeasure {
 
     /** The next-token logits at every generated position of the reference sequence. */
     private float[][] teacherForced(Graph g) {
-        long[] rows = new long[STEPS];
-        for (int i = 0; i < STEPS; i++) {
+        long[] rows = new long[steps];
+        for (int i = 0; i < steps; i++) {
             rows[i] = promptLength - 1 + i;
         }
         return run(g, sequence.length, rows);

@@ -59,7 +59,8 @@ final class GgufQuantizeCompile {
         GgufFileType f = fileType(s);
         // auto: q8_0's plan refuses, before any work, what no type can do (an already-quantized tensor).
         Map<String, GgmlType> filePlan = GgufRequantizer.plan(file, f != null ? f : GgufFileType.Q8_0, model);
-        GgufQuantMeasure measure = new GgufQuantMeasure(file, model, progress);
+        int steps = s.quantize().steps() != null ? s.quantize().steps() : GgufQuantMeasure.STEPS;
+        GgufQuantMeasure measure = new GgufQuantMeasure(file, model, steps, progress);
         List<GgufAutoMix.Sensitivity> sensitivity = new ArrayList<>();
         int i = 0;
         for (String group : measure.groups().keySet()) {
@@ -123,8 +124,8 @@ final class GgufQuantizeCompile {
                                 + " the next-token logits of those %d steps are compared; generated ids begin %s)",
                         GgufQuantMeasure.PROMPT,
                         measure.promptLength(),
-                        GgufQuantMeasure.STEPS,
-                        GgufQuantMeasure.STEPS,
+                        measure.steps(),
+                        measure.steps(),
                         java.util.Arrays.toString(java.util.Arrays.copyOf(generated, Math.min(8, generated.length)))
                                 .replace("]", ", …]")),
                 budget,

@@ -82,6 +82,15 @@ class QuantizeOptionsTest {
                 CompileSettings.builder(onnx, jar)
                         .quantize(new QuantizeOptions("int8", null, null, dir.resolve("absent"), null)));
         refused("--accuracy-budget", CompileSettings.builder(onnx, jar).quantize(q("auto", null, "cos=1.5")));
+        refused(
+                "--quant-steps",
+                CompileSettings.builder(onnx, jar).quantize(new QuantizeOptions("int8", null, null, null, null, 8)));
+        refused(
+                "--quant-steps",
+                CompileSettings.builder(gguf, jar).quantize(new QuantizeOptions(null, null, null, null, null, 8)));
+        refused(
+                "--quant-steps 1",
+                CompileSettings.builder(gguf, jar).quantize(new QuantizeOptions("q8_0", null, null, null, null, 1)));
     }
 
     @Test

@@ -70,6 +70,9 @@ class GgufQuantReportTest {
         String csv = Files.readString(dir.resolve("q4_0-quant/layers.csv"));
         assertEquals(8, csv.lines().count(), "header + 7 groups:\n" + csv);
         assertTrue(Files.readString(dir.resolve("q4_0-quant/sensitivity.svg")).startsWith("<svg"));
+        Path shortRun = dir.resolve("q8_0-8.jar");
+        assertEquals(0, compile(shortRun, "--quantize", "q8_0", "--quant-steps", "8"));
+        assertTrue(manifestSummary(shortRun).contains("on 8 greedy steps"), manifestSummary(shortRun));
     }
 
     @Test
