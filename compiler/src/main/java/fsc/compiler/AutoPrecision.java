@@ -99,8 +99,8 @@ final class AutoPrecision {
         while (hi - lo > 1) {
             int mid = (lo + hi) >>> 1;
             E e = measure.apply(mid);
-            progress.step(String.format(
-                    Locale.ROOT, "auto: %d of %d widenings: %s", mid, ladderSize, describe.apply(e)));
+            progress.step(
+                    String.format(Locale.ROOT, "auto: %d of %d widenings: %s", mid, ladderSize, describe.apply(e)));
             if (meets.test(e)) {
                 hi = mid;
                 best = e;

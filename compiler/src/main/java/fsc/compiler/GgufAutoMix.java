@@ -55,11 +55,13 @@ final class GgufAutoMix {
         Map<String, Integer> levels = levels(groups, ladder, p.steps());
         TreeMap<String, String> names = new TreeMap<>();
         for (Sensitivity g : groups) {
-            names.put(g.group(), switch (levels.get(g.group())) {
-                case 0 -> g.narrow().cliName();
-                case 1 -> GgufFileType.Q8_0.cliName();
-                default -> "source";
-            });
+            names.put(
+                    g.group(),
+                    switch (levels.get(g.group())) {
+                        case 0 -> g.narrow().cliName();
+                        case 1 -> GgufFileType.Q8_0.cliName();
+                        default -> "source";
+                    });
         }
         return new Choice(names, plan(measure, groups, levels), p.endToEnd());
     }

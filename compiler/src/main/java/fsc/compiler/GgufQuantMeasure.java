@@ -26,9 +26,11 @@ import fsc.runtime.llm.TextCodec;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -70,6 +72,7 @@ final class GgufQuantMeasure {
     private final Map<String, List<String>> groups = new LinkedHashMap<>();
     /** Prompt then the greedy tokens fed back (the last generated token is never fed). */
     private final int[] sequence;
+
     private final int promptLength;
     private final int steps;
     private final float[][] reference;
@@ -91,7 +94,7 @@ final class GgufQuantMeasure {
         for (String name : packedWeights(base)) {
             GgufTensorInfo t = info(name);
             if (LlamaQuantRules.quantizable(t)) {
-                groups.computeIfAbsent(group(name), g -> new java.util.ArrayList<>()).add(name);
+                groups.computeIfAbsent(group(name), g -> new ArrayList<>()).add(name);
             }
         }
         progress.step("quant report: generating the reference sequence (" + steps + " greedy steps after \"" + PROMPT
@@ -156,7 +159,8 @@ final class GgufQuantMeasure {
     LogitsAgreement measure(Map<String, GgmlType> plan) {
         Map<String, WeightData> replaced = new HashMap<>();
         plan.forEach((name, type) -> replaced.put(name, dequantized(quantized(name, type), type)));
-        Graph g = base.withBody(base.constants(), base.nodes(), base.outputs(), base.weights().with(replaced));
+        Graph g = base.withBody(
+                base.constants(), base.nodes(), base.outputs(), base.weights().with(replaced));
         return new LogitsAgreement().addAll(reference, teacherForced(g));
     }
 
@@ -227,7 +231,7 @@ final class GgufQuantMeasure {
 
     /** Names of the constants read as packed weights ({@code qmatmul}'s weight, {@code embedding}'s table). */
     private static List<String> packedWeights(Graph g) {
-        java.util.LinkedHashSet<String> names = new java.util.LinkedHashSet<>();
+        LinkedHashSet<String> names = new LinkedHashSet<>();
         for (Node n : g.nodes()) {
             for (int i = 0; i < n.inputs().size(); i++) {
                 boolean packed = (n.op().equals("qmatmul") && i == 1) || (n.op().equals("embedding") && i == 0);
@@ -247,7 +251,10 @@ final class GgufQuantMeasure {
                         ? dequantized(data, data.dtype() == DType.F16 ? GgmlType.F16 : GgmlType.BF16)
                         : null,
                 false);
-        return PassManager.builder().build().run(g, List.of(pass), PassContext.defaults()).graph();
+        return PassManager.builder()
+                .build()
+                .run(g, List.of(pass), PassContext.defaults())
+                .graph();
     }
 
     /** {@code w} (rows along its last dimension, of ggml type {@code type}) as f32 values. */
@@ -257,7 +264,8 @@ final class GgufQuantMeasure {
         long rows = w.elementCount() / rowLength;
         long rowBytes = t.bytesFor(rowLength);
         MemorySegment src = MemorySegment.ofBuffer(w.view());
-        ByteBuffer out = ByteBuffer.allocate(Math.toIntExact(w.elementCount() * 4)).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer out =
+                ByteBuffer.allocate(Math.toIntExact(w.elementCount() * 4)).order(ByteOrder.LITTLE_ENDIAN);
         float[] row = new float[rowLength];
         for (long r = 0; r < rows; r++) {
             fsc.runtime.quant.Dequantize.row(t, src, r * rowBytes, row, 0, rowLength);

@@ -51,7 +51,8 @@ record GgufQuantReport(
         TreeMap<String, Integer> byType = new TreeMap<>();
         plan.values().forEach(t -> byType.merge(t.name().toLowerCase(Locale.ROOT), 1, Integer::sum));
         StringBuilder b = new StringBuilder();
-        byType.forEach((t, n) -> b.append(b.isEmpty() ? "" : ", ").append(n).append(' ').append(t));
+        byType.forEach((t, n) ->
+                b.append(b.isEmpty() ? "" : ", ").append(n).append(' ').append(t));
         return b.isEmpty() ? "none" : b.toString();
     }
 
@@ -64,19 +65,13 @@ record GgufQuantReport(
                 mode + (budget == null ? "" : " " + budget),
                 plan.size(),
                 typeCounts(plan),
-                size(bytes[0]),
-                size(bytes[1]),
+                QuantReport.size(bytes[0]),
+                QuantReport.size(bytes[1]),
                 endToEnd.steps(),
                 endToEnd.meanKl(),
                 endToEnd.maxKl(),
                 endToEnd.sameTop(),
                 endToEnd.steps());
-    }
-
-    private static String size(long bytes) {
-        return bytes >= 1_000_000
-                ? String.format(Locale.ROOT, "%.1f MB", bytes / 1e6)
-                : String.format(Locale.ROOT, "%.1f kB", bytes / 1e3);
     }
 
     String markdown() {
@@ -156,7 +151,10 @@ record GgufQuantReport(
     String svg() {
         List<SensitivitySvg.Row> rows = groups.stream()
                 .map(g -> new SensitivitySvg.Row(
-                        g.name(), g.chosen(), g.q8Error().meanKl(), g.narrowError().meanKl()))
+                        g.name(),
+                        g.chosen(),
+                        g.q8Error().meanKl(),
+                        g.narrowError().meanKl()))
                 .toList();
         return SensitivitySvg.svg(
                 model + ": per-group mean KL of quantizing that group alone (blue q8_0, orange q4_k/q4_0;"

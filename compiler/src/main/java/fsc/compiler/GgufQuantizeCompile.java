@@ -13,6 +13,7 @@ import fsc.passes.QuantizePass;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -52,10 +53,10 @@ final class GgufQuantizeCompile {
      * auto}'s), measures it, writes the report and puts its Markdown and summary into {@code
      * resources}.
      */
-    static Planned plan(CompileSettings s, GgufFile file, SortedMap<String, byte[]> resources, CompileProgress progress) {
+    static Planned plan(
+            CompileSettings s, GgufFile file, SortedMap<String, byte[]> resources, CompileProgress progress) {
         DecoderParams p = DecoderParams.read(file);
-        LlamaQuantRules.Model model =
-                GgufRequantizer.model(file, p.arch().name(), p.layers(), p.heads(), p.kvHeads());
+        LlamaQuantRules.Model model = GgufRequantizer.model(file, p.arch().name(), p.layers(), p.heads(), p.kvHeads());
         GgufFileType f = fileType(s);
         // auto: q8_0's plan refuses, before any work, what no type can do (an already-quantized tensor).
         Map<String, GgmlType> filePlan = GgufRequantizer.plan(file, f != null ? f : GgufFileType.Q8_0, model);
@@ -65,8 +66,11 @@ final class GgufQuantizeCompile {
         int i = 0;
         for (String group : measure.groups().keySet()) {
             progress.step(String.format(
-                    Locale.ROOT, "quant report: group %d of %d (%s) alone at 4 bits and q8_0", ++i,
-                    measure.groups().size(), group));
+                    Locale.ROOT,
+                    "quant report: group %d of %d (%s) alone at 4 bits and q8_0",
+                    ++i,
+                    measure.groups().size(),
+                    group));
             // The 4-bit type: a 4-bit --quantize's own; else q4_k where the group's rows allow it.
             GgufFileType narrow = f != null && f != GgufFileType.Q8_0
                     ? f
@@ -126,16 +130,14 @@ final class GgufQuantizeCompile {
                         measure.promptLength(),
                         measure.steps(),
                         measure.steps(),
-                        java.util.Arrays.toString(java.util.Arrays.copyOf(generated, Math.min(8, generated.length)))
+                        Arrays.toString(Arrays.copyOf(generated, Math.min(8, generated.length)))
                                 .replace("]", ", …]")),
                 budget,
                 groups,
                 plan,
                 endToEnd,
                 bytes);
-        Path dir = s.quantize().report() != null
-                ? s.quantize().report()
-                : QuantizeCompile.defaultReportDir(s.output());
+        Path dir = s.quantize().report() != null ? s.quantize().report() : QuantizeCompile.defaultReportDir(s.output());
         QuantReport.write(dir, report.markdown(), report.csv(), report.svg());
         resources.put(QuantizeCompile.REPORT_ENTRY, report.markdown().getBytes(StandardCharsets.UTF_8));
         resources.put(

@@ -77,7 +77,7 @@ record QuantReport(
     }
 
     /** Bytes as MB, or kB below a megabyte (a CNN's layers can be a few kilobytes). */
-    private static String size(long bytes) {
+    static String size(long bytes) {
         return bytes >= 1_000_000
                 ? String.format(Locale.ROOT, "%.1f MB", bytes / 1e6)
                 : String.format(Locale.ROOT, "%.1f kB", bytes / 1e3);

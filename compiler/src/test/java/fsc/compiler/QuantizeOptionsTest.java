@@ -103,6 +103,7 @@ class QuantizeOptionsTest {
         assertThrows(FscException.class, () -> AccuracyBudget.parse("kl=NaN"));
         assertThrows(FscException.class, () -> AccuracyBudget.parse("kl=Infinity"));
         assertThrows(FscException.class, () -> AccuracyBudget.parse("ppl=1.1"));
-        assertThrows(IllegalStateException.class, () -> AccuracyBudget.parse("kl=0.01").minCosine());
+        assertThrows(IllegalStateException.class, () -> AccuracyBudget.parse("kl=0.01")
+                .minCosine());
     }
 }

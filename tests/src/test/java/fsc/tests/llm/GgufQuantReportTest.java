@@ -1,7 +1,6 @@
 package fsc.tests.llm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -29,12 +28,14 @@ import org.junit.jupiter.api.io.TempDir;
  * sensitivity.svg, the summary in the manifest), its numbers are sane (q8_0 far closer to the source
  * than q4_0), a tight and a loose budget give different mixes, and each auto jar, re-measured by the
  * runtime against the F32 jar on the same reference sequence (the compiler measured with the reference
- * interpreter), meets its budget. Bad budgets are refused in one line.
+ * interpreter), meets its budget. Bad budgets: {@code GgufCompileOptionsCliTest} and, for ONNX,
+ * {@code QuantizeOptionsTest}.
  */
 class GgufQuantReportTest {
     private static final String PROMPT = "Once upon a time";
     private static final int STEPS = 32;
-    private static final Pattern MEAN_KL = Pattern.compile("mean KL ([0-9.e+-]+), max KL ([0-9.e+-]+), top-1 (\\d+)/(\\d+)");
+    private static final Pattern MEAN_KL =
+            Pattern.compile("mean KL ([0-9.e+-]+), max KL ([0-9.e+-]+), top-1 (\\d+)/(\\d+)");
 
     @TempDir
     static Path dir;
@@ -82,18 +83,6 @@ class GgufQuantReportTest {
         assertNotEquals(tight, loose, "a tight and a loose budget choose different mixes");
     }
 
-    @Test
-    void badBudgetsAreRefusedInOneLine() throws IOException {
-        Path gguf = GgufReferences.model("stories260K.gguf");
-        assertRefused(gguf, "--accuracy-budget", "--quantize", "auto", "--accuracy-budget", "kl=abc");
-        assertRefused(gguf, "--accuracy-budget", "--quantize", "auto", "--accuracy-budget", "kl=0");
-        assertRefused(gguf, "--accuracy-budget", "--quantize", "auto", "--accuracy-budget", "cos=0.99");
-        assertRefused(gguf, "--accuracy-budget", "--quantize", "q8_0", "--accuracy-budget", "kl=0.01");
-        assertRefused(gguf, "--quantize auto", "--quantize", "auto", "--accuracy-budget", "kl=1e-9");
-        Path onnx = fsc.tests.TestModels.sharedData().resolve("onnx/models/mnist.onnx");
-        assertRefused(onnx, "--accuracy-budget", "--quantize", "auto", "--accuracy-budget", "kl=0.01");
-    }
-
     /** {@code --quantize auto --accuracy-budget kl=budget}: its type counts; its jar re-measured meets the budget. */
     private static String autoMix(String budget) throws IOException {
         Path jar = dir.resolve("auto-" + budget + ".jar");
@@ -104,8 +93,8 @@ class GgufQuantReportTest {
         assertTrue(measured[0] <= Double.parseDouble(budget), summary);
         try (CompiledModel m = ArtifactLoader.open(jar, 1)) {
             LlmConfig config = LlmConfig.load(m.getClass().getClassLoader());
-            LogitsAgreement a =
-                    new LogitsAgreement().addAll(reference, GgufRequantAccuracyBench.teacherForced(m, config, sequence, STEPS));
+            LogitsAgreement a = new LogitsAgreement()
+                    .addAll(reference, GgufRequantAccuracyBench.teacherForced(m, config, sequence, STEPS));
             assertTrue(
                     a.meanKl() <= Double.parseDouble(budget),
                     "kl=" + budget + ": the jar's mean KL against the F32 jar is " + a.meanKl() + " (compiler: "
@@ -159,23 +148,5 @@ class GgufQuantReportTest {
         int code = Main.execute(new PrintWriter(new StringWriter(), true), new PrintWriter(err, true), args);
         assertEquals(0, code, err.toString());
         return code;
-    }
-
-    private void assertRefused(Path model, String option, String... extra) {
-        Path jar = dir.resolve("refused.jar");
-        String[] args = new String[4 + extra.length];
-        args[0] = "compile";
-        args[1] = model.toString();
-        args[2] = "-o";
-        args[3] = jar.toString();
-        System.arraycopy(extra, 0, args, 4, extra.length);
-        StringWriter err = new StringWriter();
-        int code = Main.execute(new PrintWriter(new StringWriter(), true), new PrintWriter(err, true), args);
-        String e = err.toString().strip();
-        assertEquals(2, code, e);
-        assertEquals(1, e.lines().count(), e);
-        assertTrue(e.startsWith("fsc: error: "), e);
-        assertTrue(e.contains(option), "'" + option + "' not named in: " + e);
-        assertFalse(Files.exists(jar), "a refused compile writes no jar");
     }
 }
