@@ -144,15 +144,25 @@ final class CompileCommand implements Callable<Integer> {
                     + " Q4_K = Q4_K_M mix), byte-identical to llama-quantize: the same per-tensor types (norms kept"
                     + " F32, output head Q6_K or Q8_0), and its fallbacks for rows that are not whole blocks (to"
                     + " F16, Q8_0); a model whose q4_k fallback would be Q5_0 (rows not a multiple of 256) is"
-                    + " refused, as is an already-quantized tensor.")
+                    + " refused, as is an already-quantized tensor. auto: per tensor group (layer, token table,"
+                    + " output head) q4_k/q4_0, q8_0 or the source type, within --accuracy-budget kl=K.")
     String quantize;
 
     @Option(
             names = "--quant-report",
             paramLabel = "DIR",
-            description = "With --quantize: where the accuracy report goes (report.md, layers.csv, sensitivity.svg)."
+            description = "With --quantize (ONNX or GGUF): where the accuracy report goes (report.md, layers.csv,"
+                    + " sensitivity.svg)."
                     + " Default: JAR's name with -quant, beside it.")
     Path quantReport;
+
+    @Option(
+            names = "--quant-steps",
+            paramLabel = "N",
+            description = "With --quantize on a GGUF decoder: the greedy steps of the report's reference sequence"
+                    + " (default 32; each costs the reference interpreter a pass over the model, so fewer for"
+                    + " big models), 2 to 256.")
+    Integer quantSteps;
 
     @Option(
             names = "--calibrate",
@@ -170,9 +180,11 @@ final class CompileCommand implements Callable<Integer> {
 
     @Option(
             names = "--accuracy-budget",
-            paramLabel = "cos=C",
-            description = "With --quantize auto: the lowest per-token cosine against the f32 model to accept."
-                    + " Default: cos=0.99.")
+            paramLabel = "cos=C|kl=K",
+            description = "With --quantize auto. ONNX: cos=C, the lowest per-token cosine against the f32 model to"
+                    + " accept (default cos=0.99). GGUF: kl=K, the largest mean KL divergence (nats) of the"
+                    + " next-token distribution from the source model's on the report's reference sequence"
+                    + " (default kl=0.01).")
     String accuracyBudget;
 
     @Option(
@@ -215,7 +227,8 @@ final class CompileCommand implements Callable<Integer> {
                 .maxContext(maxContext == null ? null : Math.toIntExact(maxContext))
                 .maxBatchTokens(maxBatchTokens == null ? null : Math.toIntExact(maxBatchTokens))
                 .decoder(decoder ? DecoderOptions.defaults() : null)
-                .quantize(new QuantizeOptions(quantize, quantReport, accuracyBudget, calibrate, calibrationMethod))
+                .quantize(new QuantizeOptions(
+                        quantize, quantReport, accuracyBudget, calibrate, calibrationMethod, quantSteps))
                 .profile(profile)
                 .memoryCap(memoryCap)
                 .build();

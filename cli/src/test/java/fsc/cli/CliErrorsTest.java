@@ -62,6 +62,19 @@ class CliErrorsTest {
         }
     }
 
+    /** An accuracy budget of the other kind of model, or a malformed one, is one line (exit 2). */
+    @Test
+    void aBudgetOfTheWrongKindIsOneLine(@TempDir Path dir) throws Exception {
+        Path onnx = Files.createFile(dir.resolve("m.onnx"));
+        CliRun.of("compile", onnx.toString(), "--quantize", "auto", "--accuracy-budget", "kl=0.01")
+                .assertOneLineError("--accuracy-budget kl=0.01 applies to GGUF decoders");
+        CliRun.of("compile", onnx.toString(), "--quantize", "auto", "--accuracy-budget", "kl=")
+                .assertOneLineError("--accuracy-budget kl=: '' is not a number");
+        Path gguf = Files.createFile(dir.resolve("m.gguf"));
+        CliRun.of("compile", gguf.toString(), "--quantize", "auto", "--accuracy-budget", "cos=0.99")
+                .assertOneLineError("a GGUF decoder's budget is the mean KL divergence");
+    }
+
     @Test
     void aMissingParameterIsOneLine() {
         CliRun.of("compile").assertOneLineError("compile: missing required parameter: 'MODEL'");

@@ -114,6 +114,7 @@ public final class Applicability {
                 "--accuracy-budget",
                 "applies with --quantize auto (it chooses each layer's precision to meet it)");
         refuseIf(q.calibrate() != null && !q.quantizing(), in, "--calibrate", "applies with --quantize");
+        refuseIf(q.steps() != null && !q.quantizing(), in, "--quant-steps", "applies with --quantize");
         refuseIf(
                 q.calibrationMethod() != null && q.calibrate() == null,
                 in,
@@ -140,8 +141,8 @@ public final class Applicability {
                 !QUANTIZE_MODES.contains(q.mode()) && !GGUF_QUANTIZE_MODES.contains(q.mode()),
                 in,
                 "--quantize " + q.mode(),
-                "is not a quantization mode (int8, int4 or auto for ONNX models; q8_0, q4_0 or q4_k for GGUF"
-                        + " decoders)");
+                "is not a quantization mode (int8, int4 or auto for ONNX models; q8_0, q4_0, q4_k or auto for"
+                        + " GGUF decoders)");
         refuseIf(f == InputFormat.FSIR, in, "--quantize", "applies to ONNX models and GGUF decoders, not " + f.plural);
         refuseIf(
                 f == InputFormat.ONNX && !QUANTIZE_MODES.contains(q.mode()),
@@ -152,13 +153,24 @@ public final class Applicability {
                 f == InputFormat.GGUF && !GGUF_QUANTIZE_MODES.contains(q.mode()),
                 in,
                 "--quantize " + q.mode(),
-                "applies to ONNX models; a GGUF decoder is re-quantized to llama.cpp's q8_0, q4_0 or q4_k");
+                "applies to ONNX models; a GGUF decoder is re-quantized to llama.cpp's q8_0, q4_0 or q4_k, or auto");
         refuseIf(
-                f == InputFormat.GGUF && q.report() != null,
+                f != InputFormat.GGUF && q.steps() != null,
                 in,
-                "--quant-report",
-                "applies to ONNX models' --quantize (a GGUF re-quantization equals llama-quantize's, whose"
-                        + " accuracy llama.cpp's tools measure)");
+                "--quant-steps",
+                "applies to GGUF decoders (the length of the report's reference sequence); ONNX models measure on"
+                        + " --calibrate DIR or a sample input");
+        refuseIf(
+                q.steps() != null && (q.steps() < 2 || q.steps() > GgufQuantMeasure.MAX_STEPS),
+                in,
+                "--quant-steps " + q.steps(),
+                "must be 2 to " + GgufQuantMeasure.MAX_STEPS);
+        refuseIf(
+                f == InputFormat.GGUF && q.calibrate() != null,
+                in,
+                "--calibrate",
+                "applies to ONNX models; a GGUF decoder's report measures on the model's own greedy continuation of"
+                        + " a prompt");
         refuseIf(s.target().cuda(), in, "--quantize", "is for --target java (the int8 and int4 kernels are Java's)");
         refuseIf(
                 s.passes() != null,
@@ -172,7 +184,19 @@ public final class Applicability {
                 "does not combine with --quantize: quantizing changes the outputs by design (the"
                         + " quantization report measures by how much)");
         if (q.budget() != null) {
-            AccuracyBudget.parse(q.budget()); // a malformed budget fails here, before any work
+            AccuracyBudget b = AccuracyBudget.parse(q.budget()); // a malformed budget fails here, before any work
+            refuseIf(
+                    f == InputFormat.GGUF && b.metric() != AccuracyBudget.Metric.KL,
+                    in,
+                    "--accuracy-budget " + q.budget(),
+                    "applies to ONNX models; a GGUF decoder's budget is the mean KL divergence of its next-token"
+                            + " distribution, kl=K (e.g. kl=0.01)");
+            refuseIf(
+                    f == InputFormat.ONNX && b.metric() != AccuracyBudget.Metric.COS,
+                    in,
+                    "--accuracy-budget " + q.budget(),
+                    "applies to GGUF decoders' next-token distributions; an ONNX model's budget is the lowest"
+                            + " output cosine, cos=C (e.g. cos=0.995)");
         }
     }
 
@@ -224,8 +248,8 @@ public final class Applicability {
 
     static final Set<String> QUANTIZE_MODES = Set.of("int8", "int4", "auto");
 
-    /** The GGUF re-quantization modes: llama.cpp's file types ({@code fsc.frontend.gguf.GgufFileType}). */
-    static final Set<String> GGUF_QUANTIZE_MODES = Set.of("q8_0", "q4_0", "q4_k");
+    /** The GGUF re-quantization modes: llama.cpp's file types ({@code fsc.frontend.gguf.GgufFileType}) and auto. */
+    static final Set<String> GGUF_QUANTIZE_MODES = Set.of("q8_0", "q4_0", "q4_k", "auto");
 
     private static void refuseIf(boolean given, String input, String option, String why) {
         if (given) {

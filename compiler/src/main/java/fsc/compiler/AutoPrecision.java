@@ -7,6 +7,9 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.TreeMap;
+import java.util.function.Function;
+import java.util.function.IntFunction;
+import java.util.function.Predicate;
 
 /**
  * {@code --quantize auto}: each layer's precision chosen by measurement. Every layer starts at its
@@ -39,43 +42,73 @@ final class AutoPrecision {
             ladder.add(new Step(l.name(), Precision.FP32, 1 - l.int8().cosine()));
         }
         ladder.sort(Comparator.comparingDouble(Step::error).reversed().thenComparing(Step::layer));
-        // At most all but the last step: an assignment with every layer f32 is no quantization.
-        int hi = ladder.size() - 1;
-        TreeMap<String, Precision> widest = assignment(layers, ladder, hi);
-        progress.step("auto: trying the widest assignment that still quantizes a layer");
-        QuantMeasure.EndToEnd best = measure.endToEnd(widest);
-        if (best.minCosine() < budget.minCosine()) {
+        Prefix<QuantMeasure.EndToEnd> p = shortestPrefix(
+                ladder.size(),
+                steps -> measure.endToEnd(assignment(layers, ladder, steps)),
+                e -> e.minCosine() >= budget.minCosine(),
+                e -> String.format(Locale.ROOT, "lowest cosine %.5f", e.minCosine()),
+                progress);
+        if (!p.met()) {
             throw new FscException(String.format(
                     Locale.ROOT,
                     "--quantize auto: no assignment meets --accuracy-budget %s: even with only the least"
                             + " sensitive layer quantized the lowest cosine is %.5f (keep the model f32 or relax"
                             + " the budget)",
                     budget,
-                    best.minCosine()));
+                    p.endToEnd().minCosine()));
+        }
+        return new Choice(assignment(layers, ladder, p.steps()), p.endToEnd());
+    }
+
+    /**
+     * The outcome of {@link #shortestPrefix}: how many widenings, their end-to-end error, and whether
+     * it meets the budget (false: even the widest assignment, with {@code steps}, does not).
+     */
+    record Prefix<E>(int steps, E endToEnd, boolean met) {}
+
+    /**
+     * The shortest prefix of a ladder of {@code ladderSize} widenings (most sensitive first) whose
+     * end-to-end error {@code meets} the budget, by bisection: the widest assignment that still
+     * quantizes something (all but the last step) first, then none, then halving (the error shrinks
+     * as layers widen, so about log2(ladderSize) measurements). Shared by the ONNX and GGUF {@code
+     * auto} modes, which differ in what a step widens and what they measure.
+     */
+    static <E> Prefix<E> shortestPrefix(
+            int ladderSize,
+            IntFunction<E> measure,
+            Predicate<E> meets,
+            Function<E, String> describe,
+            CompileProgress progress) {
+        // At most all but the last step: an assignment with every layer wide is no quantization.
+        int hi = Math.max(0, ladderSize - 1);
+        progress.step("auto: trying the widest assignment that still quantizes a layer");
+        E best = measure.apply(hi);
+        if (!meets.test(best)) {
+            return new Prefix<>(hi, best, false);
+        }
+        if (hi == 0) {
+            return new Prefix<>(0, best, true);
         }
         int lo = 0;
-        TreeMap<String, Precision> loAssign = assignment(layers, ladder, 0);
         progress.step("auto: trying the narrowest assignment");
-        QuantMeasure.EndToEnd loE2e = measure.endToEnd(loAssign);
-        if (loE2e.minCosine() >= budget.minCosine()) {
-            return new Choice(loAssign, loE2e);
+        E narrowest = measure.apply(0);
+        if (meets.test(narrowest)) {
+            return new Prefix<>(0, narrowest, true);
         }
         // Invariant: prefix lo fails, prefix hi meets the budget.
         while (hi - lo > 1) {
             int mid = (lo + hi) >>> 1;
-            TreeMap<String, Precision> a = assignment(layers, ladder, mid);
-            QuantMeasure.EndToEnd e = measure.endToEnd(a);
-            progress.step(String.format(
-                    Locale.ROOT, "auto: %d of %d widenings: lowest cosine %.5f", mid, ladder.size(), e.minCosine()));
-            if (e.minCosine() >= budget.minCosine()) {
+            E e = measure.apply(mid);
+            progress.step(
+                    String.format(Locale.ROOT, "auto: %d of %d widenings: %s", mid, ladderSize, describe.apply(e)));
+            if (meets.test(e)) {
                 hi = mid;
-                widest = a;
                 best = e;
             } else {
                 lo = mid;
             }
         }
-        return new Choice(widest, best);
+        return new Prefix<>(hi, best, true);
     }
 
     /** Every layer at its narrowest, then the first {@code steps} widenings of the ladder applied. */

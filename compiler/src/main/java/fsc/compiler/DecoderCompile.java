@@ -1,6 +1,5 @@
 package fsc.compiler;
 
-import fsc.frontend.gguf.GgmlType;
 import fsc.frontend.gguf.GgufFile;
 import fsc.frontend.gguf.GgufTokenizerData;
 import fsc.frontend.gguf.arch.DecoderNumerics;
@@ -21,7 +20,6 @@ import fsc.runtime.llm.TokenizerSpec;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.TreeMap;
 
 /**
@@ -47,8 +45,10 @@ final class DecoderCompile {
         }
         progress.step("importing " + s.input());
         try (GgufFile file = GgufFile.open(s.input())) {
-            // --quantize: the plan is decided (and refused, if fsc cannot carry it out) before the import.
-            Map<String, GgmlType> requant = s.quantize().quantizing() ? GgufQuantizeCompile.plan(s, file) : null;
+            // --quantize: the plan is decided (and refused, if fsc cannot carry it out) and measured before the import.
+            TreeMap<String, byte[]> resources = new TreeMap<>();
+            GgufQuantizeCompile.Planned requant =
+                    s.quantize().quantizing() ? GgufQuantizeCompile.plan(s, file, resources, progress) : null;
             GgufDecoderImporter.Imported imported = GgufDecoderImporter.importModel(file, options);
             DecoderParams p = imported.params();
             progress.step("built a " + p.arch().name() + " decoder: " + p.layers() + " layers, dim " + p.dim() + ", "
@@ -62,7 +62,6 @@ final class DecoderCompile {
             PipelineResult optimized = pm.run(imported.graph(), passes, PassContext.defaults());
             progress.step("passes done: " + optimized.graph().nodes().size() + " nodes"
                     + (s.dumpIr() != null ? ", IR written to " + s.dumpIr() : ""));
-            TreeMap<String, byte[]> resources = new TreeMap<>();
             LlmConfig config = config(imported, optimized.graph());
             resources.put(LlmConfig.ENTRY, config.toJson().getBytes(StandardCharsets.UTF_8));
             MemoryCap.check(s, optimized.graph(), kvCacheBytes(imported));
@@ -114,7 +113,6 @@ final class DecoderCompile {
     private static LlmConfig config(GgufDecoderImporter.Imported imported, Graph g) {
         DecoderParams p = imported.params();
         DecoderOptions o = imported.options();
-        GgufTokenizerData t = imported.tokenizer();
         long weightBytes = g.weights().byName().values().stream()
                 .mapToLong(w -> w.bytes().remaining())
                 .sum();
@@ -135,17 +133,22 @@ final class DecoderCompile {
                 o.maxSequences(),
                 weightBytes,
                 o.numerics().cliName(),
-                new TokenizerSpec(
-                        t.model(),
-                        t.tokens(),
-                        t.scores(),
-                        t.types(),
-                        t.merges(),
-                        t.bosId(),
-                        t.eosId(),
-                        t.unkId(),
-                        t.addBos(),
-                        t.addSpacePrefix(),
-                        t.chatTemplate()));
+                tokenizerSpec(imported.tokenizer()));
+    }
+
+    /** The runtime's description of the file's tokenizer (the jar's, and the quant report's prompt encoder). */
+    static TokenizerSpec tokenizerSpec(GgufTokenizerData t) {
+        return new TokenizerSpec(
+                t.model(),
+                t.tokens(),
+                t.scores(),
+                t.types(),
+                t.merges(),
+                t.bosId(),
+                t.eosId(),
+                t.unkId(),
+                t.addBos(),
+                t.addSpacePrefix(),
+                t.chatTemplate());
     }
 }

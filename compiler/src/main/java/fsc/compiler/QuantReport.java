@@ -77,7 +77,7 @@ record QuantReport(
     }
 
     /** Bytes as MB, or kB below a megabyte (a CNN's layers can be a few kilobytes). */
-    private static String size(long bytes) {
+    static String size(long bytes) {
         return bytes >= 1_000_000
                 ? String.format(Locale.ROOT, "%.1f MB", bytes / 1e6)
                 : String.format(Locale.ROOT, "%.1f kB", bytes / 1e3);
@@ -154,92 +154,32 @@ record QuantReport(
 
     /** Two bars per layer (int8, int4 relative L2), one scale for all; the chosen precision's label in bold. */
     String svg() {
-        int rowH = 18;
-        int labelW = 430;
-        int barW = 400;
-        int top = 40;
-        int h = top + layers.size() * rowH + 30;
-        double max = 1e-12;
-        for (Layer l : layers) {
-            max = Math.max(max, l.int8().relL2());
-            if (l.int4() != null) {
-                max = Math.max(max, l.int4().relL2());
-            }
-        }
-        StringBuilder b = new StringBuilder();
-        b.append(String.format(
-                Locale.ROOT,
-                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"monospace\""
-                        + " font-size=\"11\">%n",
-                labelW + barW + 90,
-                h));
-        b.append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
-        b.append(String.format(
-                Locale.ROOT,
-                "<text x=\"4\" y=\"16\" font-size=\"13\">%s: per-layer relative L2 error of quantizing that layer"
-                        + " alone (blue int8, orange int4; chosen precision after the name)</text>%n",
-                esc(model)));
-        for (int i = 0; i < layers.size(); i++) {
-            Layer l = layers.get(i);
-            int y = top + i * rowH;
-            b.append(String.format(
-                    Locale.ROOT,
-                    "<text x=\"4\" y=\"%d\">%s <tspan font-weight=\"bold\">%s</tspan></text>%n",
-                    y + 12,
-                    esc(shorten(l.name(), 56)),
-                    assignment.get(l.name()).cliName()));
-            bar(
-                    b,
-                    labelW,
-                    y + 2,
-                    l.int8().relL2() / max * barW,
-                    "#3b6fb6",
-                    l.int8().relL2());
-            if (l.int4() != null) {
-                bar(
-                        b,
-                        labelW,
-                        y + 9,
-                        l.int4().relL2() / max * barW,
-                        "#e08a2c",
-                        l.int4().relL2());
-            }
-        }
-        b.append(String.format(
-                Locale.ROOT,
-                "<text x=\"4\" y=\"%d\">bar length: relative L2 error, full width = %.4f. %s</text>%n",
-                h - 10,
-                max,
-                esc(summary().substring(0, summary().indexOf(';')))));
-        b.append("</svg>\n");
-        return b.toString();
-    }
-
-    private static void bar(StringBuilder b, int x, int y, double w, String color, double value) {
-        b.append(String.format(
-                Locale.ROOT,
-                "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"6\" fill=\"%s\"><title>%.5f</title></rect>%n",
-                x,
-                y,
-                Math.max(0.5, w),
-                color,
-                value));
-    }
-
-    private static String shorten(String s, int max) {
-        return s.length() <= max ? s : "…" + s.substring(s.length() - max + 1);
-    }
-
-    private static String esc(String s) {
-        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
+        List<SensitivitySvg.Row> rows = layers.stream()
+                .map(l -> new SensitivitySvg.Row(
+                        l.name(),
+                        assignment.get(l.name()).cliName(),
+                        l.int8().relL2(),
+                        l.int4() == null ? null : l.int4().relL2()))
+                .toList();
+        return SensitivitySvg.svg(
+                model + ": per-layer relative L2 error of quantizing that layer alone (blue int8, orange int4;"
+                        + " chosen precision after the name)",
+                "relative L2 error",
+                summary().substring(0, summary().indexOf(';')),
+                rows);
     }
 
     void write(Path dir) {
+        write(dir, markdown(), csv(), svg());
+    }
+
+    /** Writes a report's three files into {@code dir} (created if needed). */
+    static void write(Path dir, String markdown, String csv, String svg) {
         try {
             Files.createDirectories(dir);
-            Files.writeString(dir.resolve("report.md"), markdown());
-            Files.writeString(dir.resolve("layers.csv"), csv());
-            Files.writeString(dir.resolve("sensitivity.svg"), svg());
+            Files.writeString(dir.resolve("report.md"), markdown);
+            Files.writeString(dir.resolve("layers.csv"), csv);
+            Files.writeString(dir.resolve("sensitivity.svg"), svg);
         } catch (IOException e) {
             throw new FscException("cannot write the quantization report to " + dir + ": " + e.getMessage());
         }

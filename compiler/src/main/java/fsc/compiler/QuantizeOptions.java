@@ -14,9 +14,17 @@ import java.nio.file.Path;
  *     give each activation a static scale ({@link CalibrationSet})
  * @param calibrationMethod {@code --calibration-method}: how a static scale is read from the
  *     calibration data ({@link CalibrationMethod}; default min-max)
+ * @param steps {@code --quant-steps N} (GGUF decoders): the generated steps of the report's reference
+ *     sequence ({@link GgufQuantMeasure}; default {@link GgufQuantMeasure#STEPS}), fewer for big models
  */
-public record QuantizeOptions(String mode, Path report, String budget, Path calibrate, String calibrationMethod) {
+public record QuantizeOptions(
+        String mode, Path report, String budget, Path calibrate, String calibrationMethod, Integer steps) {
     public static final QuantizeOptions NONE = new QuantizeOptions(null, null, null, null, null);
+
+    /** Without a step count: the default reference sequence. */
+    public QuantizeOptions(String mode, Path report, String budget, Path calibrate, String calibrationMethod) {
+        this(mode, report, budget, calibrate, calibrationMethod, null);
+    }
 
     /** Without calibration data: activations of int8 layers are quantized at run time. */
     public QuantizeOptions(String mode, Path report, String budget) {
@@ -32,7 +40,7 @@ public record QuantizeOptions(String mode, Path report, String budget, Path cali
      * (its files' names, sizes and modification times, as the compile cache keys other inputs).
      */
     String fingerprint() {
-        return mode + "/" + budget + "/" + calibrationMethod + "/"
+        return mode + "/" + budget + "/" + calibrationMethod + "/" + steps + "/"
                 + (calibrate == null ? "" : CalibrationSet.fingerprint(calibrate));
     }
 }

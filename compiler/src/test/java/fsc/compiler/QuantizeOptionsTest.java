@@ -44,10 +44,13 @@ class QuantizeOptionsTest {
         refused("--quantize int3", CompileSettings.builder(onnx, jar).quantize(q("int3", null, null)));
         Path gguf = empty("d.gguf");
         refused("--quantize int8", CompileSettings.builder(gguf, jar).quantize(q("int8", null, null)));
-        refused("--quantize auto", CompileSettings.builder(gguf, jar).quantize(q("auto", null, null)));
+        refused("--accuracy-budget", CompileSettings.builder(gguf, jar).quantize(q("auto", null, "cos=0.99")));
+        refused("--accuracy-budget", CompileSettings.builder(gguf, jar).quantize(q("q8_0", null, "kl=0.01")));
+        refused(
+                "--calibrate",
+                CompileSettings.builder(gguf, jar).quantize(new QuantizeOptions("q8_0", null, null, dir, null)));
         refused("--quantize q8_0", CompileSettings.builder(onnx, jar).quantize(q("q8_0", null, null)));
         refused("--quantize q5_k", CompileSettings.builder(gguf, jar).quantize(q("q5_k", null, null)));
-        refused("--quant-report", CompileSettings.builder(gguf, jar).quantize(q("q4_0", dir, null)));
         refused(
                 "--quantize",
                 CompileSettings.builder(gguf, jar).target(Target.CUDA).quantize(q("q8_0", null, null)));
@@ -79,11 +82,28 @@ class QuantizeOptionsTest {
                 CompileSettings.builder(onnx, jar)
                         .quantize(new QuantizeOptions("int8", null, null, dir.resolve("absent"), null)));
         refused("--accuracy-budget", CompileSettings.builder(onnx, jar).quantize(q("auto", null, "cos=1.5")));
+        refused(
+                "--quant-steps",
+                CompileSettings.builder(onnx, jar).quantize(new QuantizeOptions("int8", null, null, null, null, 8)));
+        refused(
+                "--quant-steps",
+                CompileSettings.builder(gguf, jar).quantize(new QuantizeOptions(null, null, null, null, null, 8)));
+        refused(
+                "--quant-steps 1",
+                CompileSettings.builder(gguf, jar).quantize(new QuantizeOptions("q8_0", null, null, null, null, 1)));
     }
 
     @Test
     void budgetsParse() {
         assertEquals(0.995, AccuracyBudget.parse("cos=0.995").minCosine());
         assertThrows(FscException.class, () -> AccuracyBudget.parse("cos=x"));
+        assertEquals(0.01, AccuracyBudget.parse("kl=0.01").maxKl());
+        assertEquals("kl=0.01", AccuracyBudget.parse(" kl=0.01 ").toString());
+        assertThrows(FscException.class, () -> AccuracyBudget.parse("kl=0"));
+        assertThrows(FscException.class, () -> AccuracyBudget.parse("kl=NaN"));
+        assertThrows(FscException.class, () -> AccuracyBudget.parse("kl=Infinity"));
+        assertThrows(FscException.class, () -> AccuracyBudget.parse("ppl=1.1"));
+        assertThrows(IllegalStateException.class, () -> AccuracyBudget.parse("kl=0.01")
+                .minCosine());
     }
 }

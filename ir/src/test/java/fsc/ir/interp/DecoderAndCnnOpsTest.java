@@ -54,6 +54,43 @@ class DecoderAndCnnOpsTest {
         }
     }
 
+    /**
+     * {@code qmatmul} on float operands (rows in blocks of four, the columns over threads) gives the
+     * same values as summing the double products in order of k, element by element: 7 rows, so one
+     * block of four and three rows after it; f16 weights read the same way.
+     */
+    @Test
+    void qmatmulOfFloatsSumsInOrderOfK() {
+        java.util.Random random = new java.util.Random(7);
+        int rows = 7;
+        int n = 5;
+        int k = 33;
+        float[] x = new float[rows * k];
+        float[] w = new float[n * k];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) random.nextGaussian();
+        }
+        for (int i = 0; i < w.length; i++) {
+            w[i] = Float.float16ToFloat(Float.floatToFloat16((float) random.nextGaussian()));
+        }
+        HostTensor f16 = HostTensor.zeros(DType.F16, s(n, k));
+        for (int i = 0; i < w.length; i++) {
+            f16.setDouble(i, w[i]);
+        }
+        for (HostTensor weight : List.of(f(s(n, k), w), f16)) {
+            HostTensor y = run("qmatmul", Map.of(), f(s(rows, k), x), weight);
+            for (int r = 0; r < rows; r++) {
+                for (int j = 0; j < n; j++) {
+                    double acc = 0;
+                    for (int i = 0; i < k; i++) {
+                        acc += (double) x[r * k + i] * w[j * k + i];
+                    }
+                    assertEquals((float) acc, (float) y.getDouble(r * n + j), "y[" + r + "," + j + "]");
+                }
+            }
+        }
+    }
+
     @Test
     void rangeHasAKnownOrSymbolicLength() {
         HostTensor r = run(

@@ -61,6 +61,17 @@ class GgufCompileOptionsCliTest {
         assertRefused("--quantize int8", "--quantize", "int8");
     }
 
+    /** {@code --quantize auto} on a decoder takes a KL budget; a cosine, a bad number or one no mix meets is refused. */
+    @Test
+    void badKlBudgetsAreRefused() {
+        assertRefused("--accuracy-budget", "--quantize", "auto", "--accuracy-budget", "kl=abc");
+        assertRefused("--accuracy-budget", "--quantize", "auto", "--accuracy-budget", "kl=0");
+        assertRefused("--accuracy-budget", "--quantize", "auto", "--accuracy-budget", "cos=0.99");
+        assertRefused("--accuracy-budget", "--quantize", "q8_0", "--accuracy-budget", "kl=0.01");
+        assertRefused("--quant-steps", "--quantize", "q8_0", "--quant-steps", "1");
+        assertRefused("no assignment meets", "--quantize", "auto", "--accuracy-budget", "kl=1e-9");
+    }
+
     /** llama.cpp would store rows of 64 as Q5_0 (its Q4_K fallback), which fsc does not run. */
     @Test
     void q4_kOnRowsThatAreNotWholeSuperBlocksIsRefused() {

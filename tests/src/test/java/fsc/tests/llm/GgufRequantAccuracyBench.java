@@ -4,6 +4,7 @@ import fsc.cli.ArtifactLoader;
 import fsc.compiler.CompileDriver;
 import fsc.compiler.CompileProgress;
 import fsc.compiler.CompileSettings;
+import fsc.compiler.LogitsAgreement;
 import fsc.compiler.QuantizeOptions;
 import fsc.frontend.gguf.arch.DecoderOptions;
 import fsc.runtime.CompiledModel;
@@ -61,29 +62,18 @@ class GgufRequantAccuracyBench {
                 try (CompiledModel m = ArtifactLoader.open(jar, 1)) {
                     LlmConfig config = LlmConfig.load(m.getClass().getClassLoader());
                     if (sequences == null) {
-                        sequences = greedySequences(m, config);
+                        sequences = greedySequences(m, config, PROMPTS, STEPS);
                     }
                     List<float[][]> logits = new ArrayList<>();
                     for (int[] seq : sequences) {
-                        logits.add(teacherForced(m, config, seq));
+                        logits.add(teacherForced(m, config, seq, STEPS));
                     }
                     if (reference == null) {
                         reference = logits;
                     }
-                    int agree = 0;
-                    int steps = 0;
-                    double klSum = 0;
-                    double klMax = 0;
+                    LogitsAgreement agreement = new LogitsAgreement();
                     for (int s = 0; s < logits.size(); s++) {
-                        for (int i = 0; i < logits.get(s).length; i++) {
-                            float[] p = reference.get(s)[i];
-                            float[] q = logits.get(s)[i];
-                            agree += Sampler.argmax(p, 0, p.length) == Sampler.argmax(q, 0, q.length) ? 1 : 0;
-                            double kl = kl(p, q);
-                            klSum += kl;
-                            klMax = Math.max(klMax, kl);
-                            steps++;
-                        }
+                        agreement.addAll(reference.get(s), logits.get(s));
                     }
                     md.append(String.format(
                             Locale.ROOT,
@@ -92,10 +82,10 @@ class GgufRequantAccuracyBench {
                             mode,
                             config.weightBytes(),
                             compileS,
-                            agree,
-                            steps,
-                            klSum / steps,
-                            klMax));
+                            agreement.sameTop(),
+                            agreement.steps(),
+                            agreement.meanKl(),
+                            agreement.maxKl()));
                 }
             }
         }
@@ -103,17 +93,17 @@ class GgufRequantAccuracyBench {
         Files.writeString(Path.of("target/bench-requant.md"), md);
     }
 
-    /** The model's greedy continuation of each prompt (prompt ids then STEPS generated ids). */
-    private static List<int[]> greedySequences(CompiledModel m, LlmConfig config) {
+    /** The model's greedy continuation of each prompt (prompt ids then {@code steps} generated ids). */
+    static List<int[]> greedySequences(CompiledModel m, LlmConfig config, List<String> prompts, int steps) {
         TextCodec codec = new TextCodec(config.tokenizer());
         List<int[]> out = new ArrayList<>();
-        for (String prompt : PROMPTS) {
+        for (String prompt : prompts) {
             int[] ids = codec.encode(prompt);
-            int[] seq = java.util.Arrays.copyOf(ids, ids.length + STEPS);
+            int[] seq = java.util.Arrays.copyOf(ids, ids.length + steps);
             try (KvCache cache = new KvCache(config.layout(), 16, 1, config.maxContext())) {
                 Decoder d = new Decoder(m, config, cache);
                 float[] logits = prefill(d, cache, ids);
-                for (int i = 0; i < STEPS; i++) {
+                for (int i = 0; i < steps; i++) {
                     int next = Sampler.argmax(logits, 0, config.vocab());
                     seq[ids.length + i] = next;
                     int pos = cache.append(0, 1);
@@ -125,14 +115,14 @@ class GgufRequantAccuracyBench {
         return out;
     }
 
-    /** The next-token logits after each generated position of {@code seq} (STEPS rows). */
-    private static float[][] teacherForced(CompiledModel m, LlmConfig config, int[] seq) {
-        int n = seq.length - STEPS;
-        float[][] out = new float[STEPS][];
+    /** The next-token logits after each generated position of {@code seq} ({@code steps} rows). */
+    static float[][] teacherForced(CompiledModel m, LlmConfig config, int[] seq, int steps) {
+        int n = seq.length - steps;
+        float[][] out = new float[steps][];
         try (KvCache cache = new KvCache(config.layout(), 16, 1, config.maxContext())) {
             Decoder d = new Decoder(m, config, cache);
             float[] logits = prefill(d, cache, java.util.Arrays.copyOf(seq, n));
-            for (int i = 0; i < STEPS; i++) {
+            for (int i = 0; i < steps; i++) {
                 out[i] = logits;
                 int pos = cache.append(0, 1);
                 logits = d.step(new int[] {seq[n + i]}, new int[] {pos}, new int[] {0}, new int[] {0});
@@ -149,33 +139,5 @@ class GgufRequantAccuracyBench {
             positions[i] = i;
         }
         return d.step(ids, positions, new int[n], new int[] {n - 1});
-    }
-
-    /** KL(softmax(p) || softmax(q)) in nats, in double. */
-    static double kl(float[] p, float[] q) {
-        double[] lp = logSoftmax(p);
-        double[] lq = logSoftmax(q);
-        double s = 0;
-        for (int i = 0; i < p.length; i++) {
-            s += Math.exp(lp[i]) * (lp[i] - lq[i]);
-        }
-        return Math.max(0, s);
-    }
-
-    private static double[] logSoftmax(float[] x) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (float v : x) {
-            max = Math.max(max, v);
-        }
-        double sum = 0;
-        for (float v : x) {
-            sum += Math.exp(v - max);
-        }
-        double log = Math.log(sum) + max;
-        double[] out = new double[x.length];
-        for (int i = 0; i < x.length; i++) {
-            out[i] = x[i] - log;
-        }
-        return out;
     }
 }
