@@ -30,6 +30,12 @@ public final class Pipelines {
      */
     public static List<Pass> cpuDefault(Predicate<Node> hasKernel, FusionRules fusion) {
         return List.of(
+                // Lower the quantization ops of an imported model (ONNX QDQ, MatMulInteger, ...) before
+                // anything else: fold makes a dequantized constant weight an f32 constant and a
+                // MatMulInteger weight's cast and zero-point sub the i32 constant quant-gemm repacks, and
+                // recognize and quant-gemm match the element-wise pieces. A model without them passes
+                // through unchanged.
+                QuantizePass.lowering(),
                 // Canonicalize first: every later pass and the backends expect folded forms and no
                 // shape arithmetic, and recognizers match on constants that fold produced.
                 new FoldPass(),

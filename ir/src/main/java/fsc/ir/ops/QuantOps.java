@@ -32,7 +32,7 @@ final class QuantOps {
      * range / 255}, {@code zero_point = saturate(round(-min / scale))}, {@code y = saturate(round(x /
      * scale) + zero_point)}, rounding half to even.
      */
-    private static List<TensorType> dynamicQuantize(InferContext ctx) {
+    static List<TensorType> dynamicQuantize(InferContext ctx) {
         TensorType x = ctx.input(0);
         if (x.dtype() != DType.F32) {
             throw ctx.fail("x must be f32, got " + x);
