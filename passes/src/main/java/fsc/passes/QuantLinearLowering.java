@@ -28,7 +28,8 @@ import java.util.TreeMap;
  * (round half to even, saturate to the target type) as ONNX specifies. {@code
  * dynamic_quantize_linear} becomes the element-wise chain {@code quant-gemm} recognises as {@code
  * dynamic_quantize} (and that a backend without that kernel runs as it is). The convolutions are
- * {@link QuantConvLowering}'s.
+ * {@link QuantConvLowering}'s. A static QDQ linear layer (a matmul of a dequantized activation by a
+ * dequantized constant weight) becomes the MatMulInteger form as a whole ({@link QdqMatMul}).
  *
  * <pre>
  * %y: f32[4,3] = dequantize_linear(%x, %s, %zp) {axis = 1}       // %x: u8[4,3], %s: f32[3], %zp: u8[3]
@@ -40,8 +41,9 @@ import java.util.TreeMap;
  * </pre>
  *
  * Each op is lowered to the nodes, in the order, that the ONNX frontend wrote for it before these
- * ops existed, so models give the same bits as then; the reference interpreter's kernels for the
- * ops compute each f32 step in that order too.
+ * ops existed, so models give the same bits as then (all but the static QDQ matmuls, which were
+ * f32 matmuls of dequantized values); the reference interpreter's kernels for the ops compute each
+ * f32 step in that order too.
  */
 final class QuantLinearLowering {
     private QuantLinearLowering() {}
@@ -55,8 +57,11 @@ final class QuantLinearLowering {
             "conv_integer",
             "qlinear_conv");
 
-    /** {@code g} with every op of {@link #OPS} lowered; {@code g} itself when it has none. */
-    static Graph run(Graph g) {
+    /**
+     * {@code g} with every op of {@link #OPS} lowered, static QDQ matmuls as a whole when {@code
+     * qdqOnInt8}; {@code g} itself when it has none.
+     */
+    static Graph run(Graph g, boolean qdqOnInt8) {
         if (g.nodes().stream().noneMatch(n -> OPS.contains(n.op()))) {
             return g;
         }
@@ -67,7 +72,16 @@ final class QuantLinearLowering {
         List<Node> nodes = new ArrayList<>();
         List<Constant> constants = new ArrayList<>(g.constants());
         TreeMap<String, WeightData> weights = new TreeMap<>();
+        Map<Node, Node[]> qdq = qdqOnInt8 ? QdqMatMul.matches(g) : Map.of();
+        Set<Node> absorbed = QdqMatMul.absorbed(g, qdq);
         for (Node n : g.nodes()) {
+            if (absorbed.contains(n)) {
+                continue;
+            }
+            if (qdq.containsKey(n)) {
+                QdqMatMul.lower(new Expansion(n, names, nodes, constants, weights), qdq.get(n));
+                continue;
+            }
             if (!OPS.contains(n.op())) {
                 nodes.add(n);
                 continue;
@@ -191,7 +205,7 @@ final class QuantLinearLowering {
     }
 
     /** {@code i32(x) - i32(zp)}; a per-row zero point of {@code a} is a column vector. */
-    private static Value centered(Expansion e, Value x, Value zp, boolean rows, String tag) {
+    static Value centered(Expansion e, Value x, Value zp, boolean rows, String tag) {
         Value xi = e.cast(x, DType.I32, tag + "_i32");
         if (zp == null) {
             return xi;

@@ -61,7 +61,7 @@ import java.util.TreeMap;
  * <p>First, always, the pass lowers the quantization ops an ONNX model arrives with ({@code
  * quantize_linear}, {@code dequantize_linear}, {@code dynamic_quantize_linear}, {@code
  * matmul_integer}, {@code qlinear_matmul}, {@code conv_integer}, {@code qlinear_conv}; see {@link
- * QuantLinearLowering}) to the int8 form above, f32 convs of integers and element-wise ops; {@link #lowering()} is the pass doing only that, first in the default
+ * QuantLinearLowering}) to the int8 form above, f32 convs of integers and element-wise ops; {@link #lowering} is the pass doing only that, first in the default
  * pipelines.
  *
  * <p>On a GGUF decoder ({@link #requantize}) the pass re-quantizes the packed-weight constants of
@@ -84,6 +84,7 @@ public final class QuantizePass implements Pass {
     private final WeightRequantizer requantizer;
     private final boolean llamaCppActivations;
     private final boolean lowerOnly;
+    private final boolean qdqOnInt8;
 
     /** By name: every layer at the precision of option {@code quantize}, int8 when absent. */
     public QuantizePass() {
@@ -123,7 +124,7 @@ public final class QuantizePass implements Pass {
             Map<String, Precision> perLayer,
             Map<String, float[]> activationMax,
             Map<String, Float> staticScale) {
-        this(all, perLayer, activationMax, staticScale, null, false, false);
+        this(all, perLayer, activationMax, staticScale, null, false, false, true);
     }
 
     private QuantizePass(
@@ -133,7 +134,8 @@ public final class QuantizePass implements Pass {
             Map<String, Float> staticScale,
             WeightRequantizer requantizer,
             boolean llamaCppActivations,
-            boolean lowerOnly) {
+            boolean lowerOnly,
+            boolean qdqOnInt8) {
         this.all = all;
         this.perLayer = Map.copyOf(perLayer);
         this.activationMax = Map.copyOf(activationMax);
@@ -141,14 +143,18 @@ public final class QuantizePass implements Pass {
         this.requantizer = requantizer;
         this.llamaCppActivations = llamaCppActivations;
         this.lowerOnly = lowerOnly;
+        this.qdqOnInt8 = qdqOnInt8;
     }
 
     /**
      * The pass as the default pipelines run it: it lowers the quantization ops an imported model
-     * holds ({@link QuantLinearLowering}) and quantizes nothing else.
+     * holds ({@link QuantLinearLowering}) and quantizes nothing else. With {@code qdqOnInt8} a static
+     * QDQ linear layer becomes the MatMulInteger form {@code quant-gemm} puts on the int8 kernel
+     * ({@link QdqMatMul}); without (a backend with neither quant-gemm nor integer matmuls) its ops are
+     * lowered one by one, an f32 matmul of dequantized values.
      */
-    public static QuantizePass lowering() {
-        return new QuantizePass(null, Map.of(), Map.of(), Map.of(), null, false, true);
+    public static QuantizePass lowering(boolean qdqOnInt8) {
+        return new QuantizePass(null, Map.of(), Map.of(), Map.of(), null, false, true, qdqOnInt8);
     }
 
     /**
@@ -165,7 +171,8 @@ public final class QuantizePass implements Pass {
                 Map.of(),
                 java.util.Objects.requireNonNull(requantizer),
                 llamaCppActivations,
-                false);
+                false,
+                true);
     }
 
     /** The layers the pass can quantize, in graph order. */
@@ -257,7 +264,7 @@ public final class QuantizePass implements Pass {
 
     @Override
     public Graph run(Graph g, PassContext ctx) {
-        g = QuantLinearLowering.run(g);
+        g = QuantLinearLowering.run(g, qdqOnInt8);
         if (lowerOnly) {
             return g;
         }

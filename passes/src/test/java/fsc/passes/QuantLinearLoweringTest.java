@@ -62,7 +62,7 @@ class QuantLinearLoweringTest {
     @Test
     void loweringGivesTheOpsOwnBits() {
         Graph g = IrParser.parse(GRAPH, "qdq.fsir");
-        Graph lowered = QuantizePass.lowering().run(g, PassContext.defaults());
+        Graph lowered = QuantizePass.lowering(true).run(g, PassContext.defaults());
         Verifier.verify(lowered);
         assertTrue(
                 lowered.nodes().stream().noneMatch(n -> QuantLinearLowering.OPS.contains(n.op())),
@@ -75,6 +75,42 @@ class QuantLinearLoweringTest {
                 assertEquals(expected.get(out).data(), actual.get(out).data(), out + " (seed " + seed + ")");
             }
         }
+    }
+
+    /**
+     * A static QDQ linear layer ends on the int8 kernel after the default pipeline, and computes what
+     * the op-by-op graph does up to f32 rounding (exact integer sums instead of f32 ones).
+     */
+    @Test
+    void staticQdqMatMulRunsOnTheInt8Kernel() {
+        Graph g = IrParser.parse(
+                """
+                graph @qdq(%x: f32[2,3,8]) -> (%y: f32[2,3,4]) {
+                  %sx: f32[] = const @"sx" [0.02]
+                  %zx: u8[] = const @"zx" [120]
+                  %w: i8[8,4] = const @"w" [1, -2, 3, -4, 5, -6, 7, -8, 9, -10, 11, -12, 13, -14, 15, -16, 17, -18, 19, -20, 21, -22, 23, -24, 25, -26, 27, -28, 29, -30, 127, -128]
+                  %sw: f32[4] = const @"sw" [0.01, 0.02, 0.03, 0.04]
+                  %q: u8[2,3,8] = quantize_linear(%x, %sx, %zx) {to = u8}
+                  %xd: f32[2,3,8] = dequantize_linear(%q, %sx, %zx)
+                  %wd: f32[8,4] = dequantize_linear(%w, %sw) {axis = 1}
+                  %y: f32[2,3,4] = matmul(%xd, %wd)
+                  return %y
+                }
+                """,
+                "qdq.fsir");
+        Graph compiled = PassManager.builder()
+                .build()
+                .run(g, Pipelines.cpuDefault(), PassContext.defaults())
+                .graph();
+        List<String> ops = compiled.nodes().stream().map(fsc.ir.Node::op).toList();
+        assertTrue(ops.contains("matmul_int8") && !ops.contains("matmul"), ops.toString());
+        Equivalence.assertSameOutputs(g, compiled, Map.of());
+        // Without the int8 form (the CUDA pipeline's), the layer stays an f32 matmul of dequantized values.
+        Graph f32 = QuantizePass.lowering(false).run(g, PassContext.defaults());
+        assertTrue(
+                f32.nodes().stream()
+                        .anyMatch(n -> n.op().equals("matmul") && n.input(1).dtype() == fsc.ir.DType.F32),
+                IrPrinter.print(f32));
     }
 
     @Test
@@ -103,8 +139,8 @@ class QuantLinearLoweringTest {
                 new Interpreter(g).run(Map.of("x", HostTensor.ofFloats(new long[] {6}, 0, 2, 3, 1000, -254, -1000)));
         assertEquals(List.of(128L, 129L, 130L, 255L, 1L, 0L), longs(out.get("q")));
         assertEquals(List.of(0.0, 2.0, 4.0, 254.0, -254.0, -256.0), doubles(out.get("d")));
-        Graph lowered = QuantizePass.lowering().run(g, PassContext.defaults());
-        assertSame(lowered, QuantizePass.lowering().run(lowered, PassContext.defaults()), "nothing left to lower");
+        Graph lowered = QuantizePass.lowering(true).run(g, PassContext.defaults());
+        assertSame(lowered, QuantizePass.lowering(true).run(lowered, PassContext.defaults()), "nothing left to lower");
     }
 
     private static List<Long> longs(HostTensor t) {

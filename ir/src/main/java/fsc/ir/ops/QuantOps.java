@@ -7,8 +7,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The int8 kernels' ops, made by the {@code quant-gemm} pass from what the ONNX frontend imports
- * (DynamicQuantizeLinear's element-wise decomposition, MatMulInteger / QLinearMatMul as i32 matmuls).
+ * The int8 kernels' ops, made by the {@code quant-gemm} pass from what the {@code quantize} pass
+ * lowers ONNX's quantization ops ({@link QuantLinearOps}) to: DynamicQuantizeLinear's element-wise
+ * decomposition, MatMulInteger / QLinearMatMul as i32 matmuls.
  */
 final class QuantOps {
     private QuantOps() {}
