@@ -28,8 +28,16 @@ import java.util.TreeMap;
 final class QuantizeCompile {
     private QuantizeCompile() {}
 
-    /** Ops that only a quantized model has after import. */
-    private static final Set<String> QUANTIZED_OPS = Set.of("dynamic_quantize", "matmul_int8", "qmatmul");
+    /** Ops that only a quantized model has after import (the ONNX ones until {@code quantize} lowers them). */
+    private static final Set<String> QUANTIZED_OPS = Set.of(
+            "dequantize_linear",
+            "dynamic_quantize",
+            "dynamic_quantize_linear",
+            "matmul_int8",
+            "matmul_integer",
+            "qlinear_matmul",
+            "qmatmul",
+            "quantize_linear");
 
     /** The jar manifest's attribute holding the report's summary line. */
     static final String MANIFEST_ATTRIBUTE = "Fsc-Quantization";

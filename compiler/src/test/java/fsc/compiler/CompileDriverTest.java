@@ -154,15 +154,15 @@ class CompileDriverTest {
                         .target(Target.CUDA)
                         .build())));
         assertEquals(
-                cuda.subList(3, cuda.size()),
-                names(CompileDriver.pipeline(CompileSettings.builder(Path.of("out/03-dce.fsir"), jar)
+                cuda.subList(4, cuda.size()),
+                names(CompileDriver.pipeline(CompileSettings.builder(Path.of("out/04-dce.fsir"), jar)
                         .target(Target.CUDA_JAVA)
                         .build())));
         List<String> cpu = names(Pipelines.cpuDefault());
         assertEquals(
-                cpu.subList(3, cpu.size()),
+                cpu.subList(4, cpu.size()),
                 names(CompileDriver.pipeline(
-                        CompileSettings.builder(Path.of("out/03-dce.fsir"), jar).build())));
+                        CompileSettings.builder(Path.of("out/04-dce.fsir"), jar).build())));
         // A dump the CPU pipeline wrote after a pass CUDA does not run cannot be resumed for CUDA.
         int quantGemm = cpu.indexOf("quant-gemm") + 1;
         Path cpuDump = Path.of(String.format("%02d-quant-gemm.fsir", quantGemm));
@@ -176,7 +176,7 @@ class CompileDriverTest {
 
     @Test
     void fsirCompiledForCudaCarriesTheCudaCodeAndRanNoCpuOnlyPass() throws Exception {
-        Path fsir = TinyModels.fsir(dir.resolve("ir/03-dce.fsir"), 0);
+        Path fsir = TinyModels.fsir(dir.resolve("ir/04-dce.fsir"), 0);
         Path jar = dir.resolve("cuda.jar");
         CompileResult r = CompileDriver.compile(
                 CompileSettings.builder(fsir, jar).target(Target.CUDA_JAVA).build(), CompileProgress.SILENT);

@@ -30,6 +30,12 @@ public final class Pipelines {
      */
     public static List<Pass> cpuDefault(Predicate<Node> hasKernel, FusionRules fusion) {
         return List.of(
+                // Lower the quantization ops of an imported model (ONNX QDQ, MatMulInteger, ...) before
+                // anything else: fold makes a dequantized constant weight an f32 constant and a
+                // MatMulInteger weight's cast and zero-point sub the i32 constant quant-gemm repacks, and
+                // recognize and quant-gemm match the element-wise pieces. A model without them passes
+                // through unchanged.
+                QuantizePass.lowering(true),
                 // Canonicalize first: every later pass and the backends expect folded forms and no
                 // shape arithmetic, and recognizers match on constants that fold produced.
                 new FoldPass(),
@@ -94,7 +100,8 @@ public final class Pipelines {
     }
 
     /**
-     * The CUDA pipeline: the CPU one without {@code layout}, {@code quant-gemm} and {@code widen-halves}.
+     * The CUDA pipeline: the CPU one without {@code layout}, {@code quant-gemm} and {@code widen-halves},
+     * and without {@code quantize}'s int8 form of static QDQ matmuls.
      * CUDA kernels read weights row-major, and a panel width is a property of the CPU's vectors, not
      * of a GPU; the CUDA backend has f16 kernels of its own. {@code fusion} is the CUDA backend's
      * ({@code CudaBackend.fusionRules()}), not the Java one's: its matmul has no bias/activation epilogue.
@@ -103,6 +110,9 @@ public final class Pipelines {
         return cpuDefault(WidenHalvesPass.NO_HALF_KERNELS, fusion).stream()
                 .filter(p ->
                         !(p instanceof LayoutPass) && !(p instanceof QuantGemmPass) && !(p instanceof WidenHalvesPass))
+                // CUDA's matmul is f32 only and nothing lowers the int8 form there: a static QDQ
+                // linear layer stays an f32 matmul of dequantized values.
+                .map(p -> p instanceof QuantizePass ? QuantizePass.lowering(false) : p)
                 .toList();
     }
 }

@@ -58,14 +58,21 @@ import java.util.TreeMap;
  * a multiple of 32) stays f32 with a note. Not quantized: matmuls whose weight is not a constant
  * (attention's scores are one {@code attention} node by now) and gemm.
  *
+ * <p>First, always, the pass lowers the quantization ops an ONNX model arrives with ({@code
+ * quantize_linear}, {@code dequantize_linear}, {@code dynamic_quantize_linear}, {@code
+ * matmul_integer}, {@code qlinear_matmul}, {@code conv_integer}, {@code qlinear_conv}; see {@link
+ * QuantLinearLowering}) to the int8 form above, f32 convs of integers and element-wise ops; {@link #lowering} is the pass doing only that, first in the default
+ * pipelines.
+ *
  * <p>On a GGUF decoder ({@link #requantize}) the pass re-quantizes the packed-weight constants of
  * {@code qmatmul} and {@code embedding} instead, with the conversion the compiler gives it (llama.cpp's
  * file types and rules; see {@link RequantizeWeights}).
  */
 @PassInfo(
         name = "quantize",
-        summary = "quantize linear layers with constant weights: int8 (per-channel weights, dynamic activations)"
-                + " or int4 (Q4_1 weight-only); convs int8")
+        summary = "lower imported quantization ops (ONNX QDQ, integer matmuls and convs); quantize linear"
+                + " layers with constant weights: int8 (per-channel weights, dynamic activations) or int4 (Q4_1"
+                + " weight-only); convs int8")
 public final class QuantizePass implements Pass {
     /** The option naming the precision when the pass runs by name. */
     public static final String OPTION = "quantize";
@@ -76,6 +83,8 @@ public final class QuantizePass implements Pass {
     private final Map<String, Float> staticScale;
     private final WeightRequantizer requantizer;
     private final boolean llamaCppActivations;
+    private final boolean lowerOnly;
+    private final boolean qdqOnInt8;
 
     /** By name: every layer at the precision of option {@code quantize}, int8 when absent. */
     public QuantizePass() {
@@ -115,7 +124,7 @@ public final class QuantizePass implements Pass {
             Map<String, Precision> perLayer,
             Map<String, float[]> activationMax,
             Map<String, Float> staticScale) {
-        this(all, perLayer, activationMax, staticScale, null, false);
+        this(all, perLayer, activationMax, staticScale, null, false, false, true);
     }
 
     private QuantizePass(
@@ -124,13 +133,28 @@ public final class QuantizePass implements Pass {
             Map<String, float[]> activationMax,
             Map<String, Float> staticScale,
             WeightRequantizer requantizer,
-            boolean llamaCppActivations) {
+            boolean llamaCppActivations,
+            boolean lowerOnly,
+            boolean qdqOnInt8) {
         this.all = all;
         this.perLayer = Map.copyOf(perLayer);
         this.activationMax = Map.copyOf(activationMax);
         this.staticScale = Map.copyOf(staticScale);
         this.requantizer = requantizer;
         this.llamaCppActivations = llamaCppActivations;
+        this.lowerOnly = lowerOnly;
+        this.qdqOnInt8 = qdqOnInt8;
+    }
+
+    /**
+     * The pass as the default pipelines run it: it lowers the quantization ops an imported model
+     * holds ({@link QuantLinearLowering}) and quantizes nothing else. With {@code qdqOnInt8} a static
+     * QDQ linear layer becomes the MatMulInteger form {@code quant-gemm} puts on the int8 kernel
+     * ({@link QdqMatMul}); without (a backend with neither quant-gemm nor integer matmuls) its ops are
+     * lowered one by one, an f32 matmul of dequantized values.
+     */
+    public static QuantizePass lowering(boolean qdqOnInt8) {
+        return new QuantizePass(null, Map.of(), Map.of(), Map.of(), null, false, true, qdqOnInt8);
     }
 
     /**
@@ -141,7 +165,14 @@ public final class QuantizePass implements Pass {
      */
     public static QuantizePass requantize(WeightRequantizer requantizer, boolean llamaCppActivations) {
         return new QuantizePass(
-                null, Map.of(), Map.of(), Map.of(), java.util.Objects.requireNonNull(requantizer), llamaCppActivations);
+                null,
+                Map.of(),
+                Map.of(),
+                Map.of(),
+                java.util.Objects.requireNonNull(requantizer),
+                llamaCppActivations,
+                false,
+                true);
     }
 
     /** The layers the pass can quantize, in graph order. */
@@ -233,6 +264,10 @@ public final class QuantizePass implements Pass {
 
     @Override
     public Graph run(Graph g, PassContext ctx) {
+        g = QuantLinearLowering.run(g, qdqOnInt8);
+        if (lowerOnly) {
+            return g;
+        }
         if (requantizer != null) {
             return RequantizeWeights.run(g, ctx, requantizer, llamaCppActivations);
         }

@@ -132,8 +132,8 @@ class IrDumpRoundTripTest {
 
     @Test
     void aDumpWithoutItsSideFileIsAClearError() throws Exception {
-        Path alone = Files.createDirectories(work.resolve("alone")).resolve("01-fold.fsir");
-        Files.copy(dumps.get(1), alone);
+        Path alone = Files.createDirectories(work.resolve("alone")).resolve("02-fold.fsir");
+        Files.copy(dumps.get(2), alone);
         StringWriter err = new StringWriter();
         int code = Main.execute(
                 new PrintWriter(new StringWriter()), new PrintWriter(err), "compile", alone.toString(), "--quiet");

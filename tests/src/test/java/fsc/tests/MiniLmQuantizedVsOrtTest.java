@@ -233,4 +233,32 @@ class MiniLmQuantizedVsOrtTest {
         assertEquals(0, scalar, "integer matmuls left to the scalar loop in " + last);
         assertEquals(24, quantizers, "MiniLM's 24 DynamicQuantizeLinear as dynamic_quantize in " + last);
     }
+
+    /** The import dump holds ONNX's ops one to one; the quantize pass, first, lowers every one. */
+    @Test
+    void importKeepsTheOnnxOpsAndQuantizeLowersThem() throws Exception {
+        String imported = Files.readString(irDir.resolve("00-import.fsir"));
+        String lowered = Files.readString(irDir.resolve("01-quantize.fsir"));
+        assertEquals(
+                36,
+                imported.lines().filter(l -> l.contains("= matmul_integer(")).count(),
+                "MatMulInteger");
+        assertEquals(
+                24,
+                imported.lines()
+                        .filter(l -> l.contains("= dynamic_quantize_linear("))
+                        .count(),
+                "DynamicQuantize");
+        assertEquals(
+                0,
+                lowered.lines()
+                        .filter(l -> l.contains("= matmul_integer(") || l.contains("= dynamic_quantize_linear("))
+                        .count(),
+                "left unlowered in 01-quantize.fsir");
+        assertEquals(
+                36,
+                lowered.lines()
+                        .filter(l -> l.contains("= matmul(") && l.contains(": i32["))
+                        .count());
+    }
 }

@@ -2,19 +2,20 @@ package fsc.frontend.onnx;
 
 import fsc.frontend.onnx.OnnxOps.Rule;
 import fsc.ir.Attr;
-import fsc.ir.DType;
 import fsc.ir.Dim;
 import fsc.ir.Value;
+import fsc.ir.WeightData;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * CNN ops that compose from IR ops: LRN as an average pool over channels, and ConvInteger and
- * QLinearConv as an f32 {@code conv} of zero-point-centred integers. The f32 accumulation is exact
- * while every partial sum stays below 2^24, which holds for the 8-bit products and the small
- * receptive fields these ops are used with.
+ * LRN, which composes from IR ops as an average pool over channels, and ConvInteger and QLinearConv,
+ * imported one to one as {@code conv_integer} and {@code qlinear_conv} (the {@code quantize} pass
+ * lowers them to an f32 {@code conv} of zero-point-centred integers).
  */
 final class CnnExtraConverters {
     private CnnExtraConverters() {}
@@ -67,64 +68,25 @@ final class CnnExtraConverters {
         c.produce("div", List.of(x, denom), Map.of());
     }
 
+    /** An absent {@code x_zero_point} before a given {@code w_zero_point} is a zero of x's type. */
     private static void convInteger(NodeContext c) {
-        Value x = centred(c, c.input(0), c.optionalInput(2).orElse(null), "x");
-        Value w = centred(c, c.input(1), c.optionalInput(3).orElse(null), "w");
-        Value acc = c.emit("conv", List.of(x, w), convAttrs(c), c.temp("acc"));
-        c.produce("cast", List.of(acc), Map.of("to", new Attr.Type(DType.I32)));
+        List<Value> in = new ArrayList<>(List.of(c.input(0), c.input(1)));
+        if (c.hasInput(2)) {
+            in.add(c.input(2));
+        } else if (c.hasInput(3)) {
+            ByteBuffer zero = ByteBuffer.allocate(1).order(ByteOrder.LITTLE_ENDIAN);
+            in.add(c.constant("x_zero_point", new WeightData(c.input(0).dtype(), List.of(), zero)));
+        }
+        c.optionalInput(3).ifPresent(in::add);
+        c.produce("conv_integer", in, convAttrs(c));
     }
 
-    /** {@code y = saturate(round(acc · x_scale · w_scale / y_scale) + y_zp)}, the bias added to acc. */
     private static void qlinearConv(NodeContext c) {
-        Value x = centred(c, c.input(0), c.input(2), "x");
-        Value w = centred(c, c.input(3), c.input(5), "w");
-        List<Value> in = new ArrayList<>(List.of(x, w));
-        if (c.hasInput(8)) {
-            in.add(cast(c, c.input(8), DType.F32, "bias_f32"));
+        List<Value> in = new ArrayList<>();
+        for (int i = 0; i < 9 && c.hasInput(i); i++) {
+            in.add(c.input(i));
         }
-        Value acc = c.emit("conv", in, convAttrs(c), c.temp("acc"));
-        Value wScale = perChannel(
-                c, cast(c, c.input(4), DType.F32, "w_scale_f32"), acc.type().rank() - 2, "w_scale");
-        Value xw =
-                c.emit("mul", List.of(cast(c, c.input(1), DType.F32, "x_scale_f32"), wScale), Map.of(), c.temp("xw"));
-        Value s = c.emit("div", List.of(xw, cast(c, c.input(6), DType.F32, "y_scale_f32")), Map.of(), c.temp("s"));
-        Value scaled = c.emit("mul", List.of(acc, s), Map.of(), c.temp("scaled"));
-        Value q = c.emit("round", List.of(scaled), Map.of(), c.temp("rounded"));
-        Value yzp = c.input(7);
-        q = c.emit("add", List.of(q, cast(c, yzp, DType.F32, "y_zp_f32")), Map.of(), c.temp("shifted"));
-        double lo = yzp.dtype() == DType.I8 ? -128 : 0;
-        double hi = yzp.dtype() == DType.I8 ? 127 : 255;
-        if (yzp.dtype() != DType.I8 && yzp.dtype() != DType.U8) {
-            throw c.fail("quantizes to u8 or i8, not " + yzp.dtype().irName());
-        }
-        Value low = c.emit(
-                "max", List.of(q, ActivationConverters.scalar(c, "q_lo", DType.F32, lo)), Map.of(), c.temp("q_low"));
-        Value clipped = c.emit(
-                "min", List.of(low, ActivationConverters.scalar(c, "q_hi", DType.F32, hi)), Map.of(), c.temp("q_clip"));
-        c.produce("cast", List.of(clipped), Map.of("to", new Attr.Type(yzp.dtype())));
-    }
-
-    /** {@code f32(v) - f32(zp)}; a per-output-channel weight zero point broadcasts over [M, C, k...]. */
-    private static Value centred(NodeContext c, Value v, Value zp, String tag) {
-        Value vf = cast(c, v, DType.F32, tag + "_f32");
-        if (zp == null) {
-            return vf;
-        }
-        Value zf =
-                perChannel(c, cast(c, zp, DType.F32, tag + "_zp_f32"), v.type().rank() - 1, tag + "_zp");
-        return c.emit("sub", List.of(vf, zf), Map.of(), c.temp(tag + "_centred"));
-    }
-
-    /** A 1-D per-channel parameter of length > 1 reshaped to {@code [M, 1 × trailing]}. */
-    private static Value perChannel(NodeContext c, Value p, int trailing, String tag) {
-        if (p.type().rank() == 0 || p.type().dim(0).equals(Dim.of(1))) {
-            return p;
-        }
-        List<Dim> shape = new ArrayList<>(List.of(p.type().dim(0)));
-        for (int i = 0; i < trailing; i++) {
-            shape.add(Dim.of(1));
-        }
-        return c.emit("reshape", List.of(p), Map.of("shape", new Attr.Dims(shape)), c.temp(tag + "_channel"));
+        c.produce("qlinear_conv", in, convAttrs(c));
     }
 
     private static Map<String, Attr> convAttrs(NodeContext c) {
@@ -135,9 +97,5 @@ final class CnnExtraConverters {
         c.attrs.string("auto_pad").ifPresent(v -> attrs.put("auto_pad", new Attr.Str(v)));
         c.attrs.intValue("group").ifPresent(v -> attrs.put("group", new Attr.Int(v)));
         return attrs;
-    }
-
-    private static Value cast(NodeContext c, Value x, DType to, String tag) {
-        return x.dtype() == to ? x : c.emit("cast", List.of(x), Map.of("to", new Attr.Type(to)), c.temp(tag));
     }
 }

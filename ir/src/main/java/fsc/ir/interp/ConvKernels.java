@@ -1,5 +1,6 @@
 package fsc.ir.interp;
 
+import fsc.ir.Node;
 import fsc.ir.ops.Windows;
 import java.util.Arrays;
 
@@ -31,15 +32,20 @@ final class ConvKernels {
     }
 
     static HostTensor conv(Call c) {
-        HostTensor x = c.in(0);
-        HostTensor w = c.in(1);
-        HostTensor b = c.in().size() > 2 ? c.in(2) : null;
+        return convolve(c.node(), c.in(0), c.in(1), c.in().size() > 2 ? c.in(2) : null, c.newOutput());
+    }
+
+    /**
+     * The convolution of {@code x} by {@code w} (+ {@code b}) with {@code node}'s window attributes,
+     * into {@code out}, which has the result's shape and the type it is stored in.
+     */
+    static HostTensor convolve(Node node, HostTensor x, HostTensor w, HostTensor b, HostTensor out) {
         long[] xs = x.shape();
         long[] ws = w.shape();
         long[] in = spatial(xs);
         long[] kernel = spatial(ws);
-        Windows win = Windows.resolve(c.node().op(), c.node().attrs(), in, kernel);
-        long group = c.node().intAttr("group");
+        Windows win = Windows.resolve(node.op(), node.attrs(), in, kernel);
+        long group = node.intAttr("group");
         long n = xs[0];
         long m = ws[0];
         long cPerGroup = ws[1];
@@ -47,7 +53,6 @@ final class ConvKernels {
         long inSize = Index.count(in);
         long kSize = Index.count(kernel);
         long outSize = Index.count(win.out());
-        HostTensor out = c.newOutput();
         for (long bi = 0; bi < n; bi++) {
             for (long oc = 0; oc < m; oc++) {
                 long g = oc / mPerGroup;

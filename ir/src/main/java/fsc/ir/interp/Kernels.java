@@ -28,7 +28,14 @@ final class Kernels {
             "matmul",
             "matmul_int8",
             "dynamic_quantize",
+            "dynamic_quantize_linear",
             "dynamic_quantize_rows",
+            "quantize_linear",
+            "dequantize_linear",
+            "matmul_integer",
+            "qlinear_matmul",
+            "conv_integer",
+            "qlinear_conv",
             "gemm",
             "softmax",
             "log_softmax",
@@ -86,7 +93,7 @@ final class Kernels {
         if (c.node().op().equals("string_split")) {
             return StringKernels.split(c);
         }
-        if (c.node().op().equals("dynamic_quantize")) {
+        if (c.node().op().equals("dynamic_quantize") || c.node().op().equals("dynamic_quantize_linear")) {
             return Int8Kernels.dynamicQuantize(c);
         }
         if (c.node().op().equals("dynamic_quantize_rows")) {
@@ -133,6 +140,12 @@ final class Kernels {
             case "matmul" -> LinalgKernels.matmul(c);
             case "gemm" -> LinalgKernels.gemm(c);
             case "matmul_int8" -> Int8Kernels.matmulInt8(c);
+            case "quantize_linear" -> QuantLinearKernels.quantize(c);
+            case "dequantize_linear" -> QuantLinearKernels.dequantize(c);
+            case "matmul_integer" -> QuantLinearKernels.matmulInteger(c);
+            case "qlinear_matmul" -> QuantLinearKernels.qlinearMatmul(c);
+            case "conv_integer" -> QuantLinearKernels.convInteger(c);
+            case "qlinear_conv" -> QuantLinearKernels.qlinearConv(c);
             case "softmax", "log_softmax" -> ReduceKernels.softmax(c);
             case "layer_norm", "rms_norm" -> ReduceKernels.layerNorm(c);
             case "range" -> IndexingKernels.range(c);

@@ -7,8 +7,11 @@ final class LinalgKernels {
     private LinalgKernels() {}
 
     static HostTensor matmul(Call c) {
-        HostTensor a = c.in(0);
-        HostTensor b = c.in(1);
+        return product(c.in(0), c.in(1), c.newOutput());
+    }
+
+    /** {@code a × b} into {@code out}, which has the product's shape and the type it is stored in. */
+    static HostTensor product(HostTensor a, HostTensor b, HostTensor out) {
         // Promote 1-D operands to matrices, as numpy does; the output shape already drops them again.
         long[] as = a.rank() == 1 ? new long[] {1, a.shape()[0]} : a.shape();
         long[] bs = b.rank() == 1 ? new long[] {b.shape()[0], 1} : b.shape();
@@ -18,7 +21,6 @@ final class LinalgKernels {
         long[] batchA = Arrays.copyOf(as, as.length - 2);
         long[] batchB = Arrays.copyOf(bs, bs.length - 2);
         long[] batch = Index.broadcastShape(batchA, batchB);
-        HostTensor out = c.newOutput();
         boolean floating = out.dtype().isFloat();
         long o = 0;
         for (long bi = 0; bi < Index.count(batch); bi++) {

@@ -28,7 +28,7 @@ final class ConvOps {
      * The window attributes conv and the pools share (ONNX's names). Strides, dilations and pads have no
      * single default: absent means ones and zeros for the input's rank ({@link Windows}).
      */
-    private static AttrSpec[] window() {
+    static AttrSpec[] window() {
         return new AttrSpec[] {
             AttrSpec.ints("kernel_shape"),
             AttrSpec.ints("strides"),
@@ -74,8 +74,26 @@ final class ConvOps {
     private static List<TensorType> conv(InferContext ctx) {
         TensorType x = ctx.input(0);
         TensorType w = ctx.input(1);
+        if (x.dtype() != w.dtype()) {
+            throw ctx.fail("weight " + w + " does not match input " + x);
+        }
+        List<Dim> out = convDims(ctx, x, w);
+        if (ctx.inputCount() == 3) {
+            TensorType b = ctx.input(2);
+            if (b.dtype() != x.dtype() || !b.dims().equals(List.of(out.get(1)))) {
+                throw ctx.fail("bias " + b + " must be " + x.dtype().irName() + "[" + out.get(1) + "]");
+            }
+        }
+        return List.of(x.withDims(out));
+    }
+
+    /**
+     * The output dimensions of a convolution of {@code x} by {@code w} (element types not checked):
+     * {@code [N, M, windows...]}, after checking ranks, {@code group} and {@code kernel_shape}.
+     */
+    static List<Dim> convDims(InferContext ctx, TensorType x, TensorType w) {
         List<Dim> in = spatial(ctx, x);
-        if (w.rank() != x.rank() || x.dtype() != w.dtype()) {
+        if (w.rank() != x.rank()) {
             throw ctx.fail("weight " + w + " does not match input " + x);
         }
         long[] wShape = ctx.fixed(w.dims(), "weight shape");
@@ -90,13 +108,7 @@ final class ConvOps {
                 throw ctx.fail("kernel_shape " + Arrays.toString(k) + " differs from weight " + w);
             }
         });
-        if (ctx.inputCount() == 3) {
-            TensorType b = ctx.input(2);
-            if (b.dtype() != x.dtype() || !b.dims().equals(List.of(Dim.of(wShape[0])))) {
-                throw ctx.fail("bias " + b + " must be " + x.dtype().irName() + "[" + wShape[0] + "]");
-            }
-        }
-        return List.of(x.withDims(outDims(x.dim(0), Dim.of(wShape[0]), windows(ctx, in, kernel))));
+        return outDims(x.dim(0), Dim.of(wShape[0]), windows(ctx, in, kernel));
     }
 
     private static List<TensorType> pool(InferContext ctx) {

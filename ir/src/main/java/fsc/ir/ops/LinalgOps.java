@@ -30,6 +30,11 @@ final class LinalgOps {
         if (a.dtype() != b.dtype()) {
             throw ctx.fail("operand types differ: " + a + " and " + b);
         }
+        return List.of(a.withDims(productDims(ctx, a, b)));
+    }
+
+    /** The dimensions of numpy.matmul's result for operands of any element types. */
+    static List<Dim> productDims(InferContext ctx, TensorType a, TensorType b) {
         if (a.rank() == 0 || b.rank() == 0) {
             throw ctx.fail("cannot multiply scalars: " + a + " and " + b);
         }
@@ -49,7 +54,7 @@ final class LinalgOps {
         if (b.rank() > 1) {
             dims.add(bd.getLast());
         }
-        return List.of(a.withDims(dims));
+        return dims;
     }
 
     private static List<TensorType> gemm(InferContext ctx) {

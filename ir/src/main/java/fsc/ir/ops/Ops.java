@@ -93,6 +93,7 @@ public final class Ops {
         defs.addAll(IndexOps.defs());
         defs.addAll(LinalgOps.defs());
         defs.addAll(QuantOps.defs());
+        defs.addAll(QuantLinearOps.defs());
         defs.addAll(ReduceOps.defs());
         defs.addAll(IndexingOps.defs());
         defs.addAll(ExtentOps.defs());

@@ -7,8 +7,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The int8 kernels' ops, made by the {@code quant-gemm} pass from what the ONNX frontend imports
- * (DynamicQuantizeLinear's element-wise decomposition, MatMulInteger / QLinearMatMul as i32 matmuls).
+ * The int8 kernels' ops, made by the {@code quant-gemm} pass from what the {@code quantize} pass
+ * lowers ONNX's quantization ops ({@link QuantLinearOps}) to: DynamicQuantizeLinear's element-wise
+ * decomposition, MatMulInteger / QLinearMatMul as i32 matmuls.
  */
 final class QuantOps {
     private QuantOps() {}
@@ -32,7 +33,7 @@ final class QuantOps {
      * range / 255}, {@code zero_point = saturate(round(-min / scale))}, {@code y = saturate(round(x /
      * scale) + zero_point)}, rounding half to even.
      */
-    private static List<TensorType> dynamicQuantize(InferContext ctx) {
+    static List<TensorType> dynamicQuantize(InferContext ctx) {
         TensorType x = ctx.input(0);
         if (x.dtype() != DType.F32) {
             throw ctx.fail("x must be f32, got " + x);
