@@ -98,11 +98,23 @@ public final class Q80MatVec {
             p.set(ValueLayout.JAVA_INT, Q80Kernels.INDEX + 4L * i, Math.toIntExact(i * rowBytes));
         }
         if (groups > 0) {
-            p.setAtIndex(ValueLayout.JAVA_LONG, Q80Kernels.W, w.address() + from * rowBytes);
+            int blocks = k / Q80.BLOCK;
+            if (format == Q80Kernels.Q4_0 && Q40Packed.ENABLED && from % Q80Kernels.ROWS == 0) {
+                // Whole groups of the matrix: its packed form, one sequential stream (same bits).
+                MemorySegment packed = Q40Packed.of(w, rowBytes, blocks);
+                p.setAtIndex(
+                        ValueLayout.JAVA_LONG,
+                        Q80Kernels.W,
+                        packed.address() + (long) (from / Q80Kernels.ROWS) * blocks * Q80Kernels.PACKED_BLOCK_BYTES);
+                format = Q80Kernels.Q4_0_PACKED;
+            } else {
+                p.setAtIndex(ValueLayout.JAVA_LONG, Q80Kernels.W, w.address() + from * rowBytes);
+            }
             p.setAtIndex(ValueLayout.JAVA_LONG, Q80Kernels.Y, y.address() + yOffset + 4L * from);
             p.setAtIndex(ValueLayout.JAVA_LONG, Q80Kernels.Y_STRIDE, yStride);
             p.setAtIndex(ValueLayout.JAVA_LONG, Q80Kernels.GROUPS, groups);
             NATIVE.run(format, tokens, p.address());
+            format = type == GgmlType.Q4_0 ? Q80Kernels.Q4_0 : Q80Kernels.Q8_0;
         }
         if (rest > 0) {
             // The last 16 rows of the matrix up to `to`, into the scratch; the missing ones copied out.

@@ -64,11 +64,21 @@ public final class Q80Kernels {
     /** Most activation rows one call takes. */
     public static final int MAX_TOKENS = 8;
 
-    /** The two weight formats. */
-    public static final int Q4_0 = 0, Q8_0 = 1;
+    /**
+     * The weight formats: GGUF's Q4_0 and Q8_0 rows read in place, and Q4_0 repacked per group of
+     * 16 rows ({@link #PACKED_BLOCK_BYTES} a block: the 16 f16 scales, then the quants already in the
+     * transposed order the kernel computes on; {@code quant.Q40Packed} writes it).
+     */
+    public static final int Q4_0 = 0, Q8_0 = 1, Q4_0_PACKED = 2;
+
+    /** Bytes of one block of a packed group: 16 scales (32 bytes), then 4 × 64 bytes of quants. */
+    public static final int PACKED_BLOCK_BYTES = 32 + 4 * 64;
 
     /** Where {@code Q80}'s layout keeps a block's parts (bytes; the layout's own constants). */
     private static final int X_NEG8 = 32, X_NEG128 = 36, X_D = 40;
+
+    /** How far ahead of its block the packed kernel prefetches (bytes): two blocks did best of 0-16 at one thread. */
+    private static final int PACKED_PREFETCH = 2 * PACKED_BLOCK_BYTES;
 
     /** Vector registers: see {@link #code}. */
     private static final int LO = 8, HI = 12, DX = 16, INDEX_REG = 17, MASK_REG = 18, RAW = 19, TMP = 23, SUM = 27;
@@ -76,10 +86,10 @@ public final class Q80Kernels {
     private static final FunctionDescriptor SIGNATURE = FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG);
 
     /** Kernel handles by format and activation rows - 1. */
-    private final MethodHandle[][] kernels = new MethodHandle[2][MAX_TOKENS];
+    private final MethodHandle[][] kernels = new MethodHandle[3][MAX_TOKENS];
 
     private Q80Kernels() {
-        for (int f = 0; f < 2; f++) {
+        for (int f = 0; f < 3; f++) {
             for (int t = 1; t <= MAX_TOKENS; t++) {
                 kernels[f][t - 1] = ExecutableMemory.link(code(f, t), SIGNATURE);
             }
@@ -93,7 +103,7 @@ public final class Q80Kernels {
 
     /** The byte that format {@code format} combines its quants with, repeated in a dword ({@link #MASK}). */
     public static long mask(int format) {
-        return format == Q4_0 ? 0x0F0F0F0FL : 0x80808080L;
+        return format == Q8_0 ? 0x80808080L : 0x0F0F0F0FL;
     }
 
     /** Runs the kernel of {@code format} for {@code tokens} activation rows on the block at {@code params}. */
@@ -111,7 +121,7 @@ public final class Q80Kernels {
      * rbp counts blocks.
      */
     static byte[] code(int format, int tokens) {
-        if ((format != Q4_0 && format != Q8_0) || tokens < 1 || tokens > MAX_TOKENS) {
+        if (format < Q4_0 || format > Q4_0_PACKED || tokens < 1 || tokens > MAX_TOKENS) {
             throw new IllegalArgumentException("Q8_0 kernel " + format + " for " + tokens + " rows");
         }
         Assembler x = new Assembler();
@@ -136,7 +146,9 @@ public final class Q80Kernels {
         x.vmovdqu32Load(INDEX_REG, Mem.at(RDI, INDEX));
         x.lea(R12, new Mem(R10, R10, 2, 0));
         x.push(R14); // the Y stride lives at [rsp] while r14 walks the next group for the prefetch
-        int blockBytes = format == Q4_0 ? 18 : 34;
+        boolean packed = format == Q4_0_PACKED;
+        boolean q40 = format != Q8_0;
+        int blockBytes = packed ? PACKED_BLOCK_BYTES : format == Q4_0 ? 18 : 34;
         x.bind(group);
         for (int t = 0; t < tokens; t++) {
             x.vpxord(t, t, t);
@@ -150,17 +162,30 @@ public final class Q80Kernels {
         x.lea(R14, new Mem(RSI, R10, 8, 0));
         x.lea(R14, new Mem(R14, R10, 8, 0)); // the next group: 16 rows on
         x.bind(block);
-        prefetchNextGroup(x, 16 * blockBytes);
-        // dx of the sixteen rows (the gather clears k1, so it is set each time).
-        x.kxnorw(1, 1, 1);
-        x.vpgatherdd(DX, 1, RAX, INDEX_REG, 1, 0);
-        x.vpmovdw(DX, DX);
-        x.vcvtph2ps(DX, DX);
-        if (format == Q4_0) {
-            for (int j = 0; j < 4; j++) {
-                loadFour(x, RAW + j, j, 2);
+        if (packed) {
+            // One sequential stream: the sixteen scales, then the quants in the order computed on.
+            for (int at = 0; at < blockBytes; at += 64) {
+                x.prefetcht1(Mem.at(RAX, PACKED_PREFETCH + at));
             }
-            transpose(x, RAW, RAW);
+            x.vcvtph2ps(DX, Mem.at(RAX, 0));
+            for (int i = 0; i < 4; i++) {
+                x.vmovdqu32Load(RAW + i, Mem.at(RAX, 32 + 64 * i));
+            }
+        } else {
+            prefetchNextGroup(x, 16 * blockBytes);
+            // dx of the sixteen rows (the gather clears k1, so it is set each time).
+            x.kxnorw(1, 1, 1);
+            x.vpgatherdd(DX, 1, RAX, INDEX_REG, 1, 0);
+            x.vpmovdw(DX, DX);
+            x.vcvtph2ps(DX, DX);
+        }
+        if (q40) {
+            if (!packed) {
+                for (int j = 0; j < 4; j++) {
+                    loadFour(x, RAW + j, j, 2);
+                }
+                transpose(x, RAW, RAW);
+            }
             for (int i = 0; i < 4; i++) {
                 x.vpandd(LO + i, RAW + i, MASK_REG); // values 4i..4i+3
                 x.vpsrlw(HI + i, RAW + i, 4);
@@ -188,9 +213,9 @@ public final class Q80Kernels {
                 x.vpdpbusdBroadcast(SUM + 1, HI + i, Mem.at(R11, at + 16 + 4 * i));
             }
             x.vpaddd(SUM, SUM, SUM + 1);
-            x.vpadddBroadcast(SUM, SUM, Mem.at(R11, at + (format == Q4_0 ? X_NEG8 : X_NEG128)));
+            x.vpadddBroadcast(SUM, SUM, Mem.at(R11, at + (q40 ? X_NEG8 : X_NEG128)));
             x.vcvtdq2ps(SUM, SUM);
-            if (format == Q4_0) {
+            if (q40) {
                 x.vmulps(SUM, SUM, DX); // (float) sumi · dx
                 x.vmulpsBroadcast(SUM, SUM, Mem.at(R11, at + X_D)); // · dy
             } else {
@@ -200,14 +225,20 @@ public final class Q80Kernels {
             x.vaddps(t, t, SUM);
         }
         x.add(RAX, blockBytes);
-        x.add(RBX, blockBytes);
-        x.add(R13, blockBytes);
-        x.add(RDI, blockBytes);
+        if (!packed) {
+            x.add(RBX, blockBytes);
+            x.add(R13, blockBytes);
+            x.add(RDI, blockBytes);
+        }
         x.addReg(R11, R15);
         x.dec(RBP);
         x.jnz(block);
-        // rdi ended at row 13: the next group starts 3 rows on.
-        x.lea(RSI, new Mem(RDI, R12, 1, 0));
+        if (packed) {
+            x.mov(RSI, RAX); // packed groups follow each other
+        } else {
+            // rdi ended at row 13: the next group starts 3 rows on.
+            x.lea(RSI, new Mem(RDI, R12, 1, 0));
+        }
         x.movLoad(R14, Mem.at(Assembler.RSP, 0));
         x.lea(RBP, new Mem(R14, R14, 2, 0)); // 3 · Y stride
         for (int t = 0; t < tokens; t++) {

@@ -1,0 +1,95 @@
+package fsc.runtime.quant;
+
+import fsc.runtime.HugePages;
+import fsc.runtime.x86.Q80Kernels;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * Q4_0 weight matrices repacked for {@link Q80Kernels#Q4_0_PACKED}, made once per matrix on first
+ * use and kept for the matrix's lifetime: per group of 16 rows and per block, the 16 rows' f16
+ * scales (32 bytes), then their quants in the order the kernel computes on (64 bytes per four quant
+ * bytes of every row: dword {@code r} of part {@code i} is bytes {@code 4i..4i+3} of row {@code r}).
+ * Why: read in GGUF's layout, a group is sixteen interleaved row streams, its scales need a gather
+ * and its quants four 16-byte inserts and a transpose per register, which kept Q4_0 decode ~15%
+ * under the memory bound; packed, a group is one sequential stream of plain loads. This is what
+ * llama.cpp does at load time for its repacked CPU types; fsc does it at the first call, in memory
+ * beside the mapped file (the same size again), and {@code -Dfsc.q40.repack=false} turns it off.
+ *
+ * <p>A matrix is known by its address, size and memory scope: a new mapping at a freed address
+ * has another scope, so it is packed anew, and entries whose scope has closed are dropped. Weights
+ * are constants: a matrix written after its first use would keep its old packed form.
+ */
+final class Q40Packed {
+    /** Whether Q4_0 matrices are repacked (on by default). */
+    static final boolean ENABLED = !"false".equals(System.getProperty("fsc.q40.repack"));
+
+    private static final int ROWS = Q80Kernels.ROWS;
+    private static final long SOURCE_BLOCK = GgmlType.Q4_0.blockBytes();
+
+    private record Entry(long address, long size, MemorySegment.Scope scope, MemorySegment packed) {}
+
+    /** Copy-on-write list of packed matrices; lookups read it without locking or allocating. */
+    private static volatile Entry[] entries = new Entry[0];
+
+    private Q40Packed() {}
+
+    /**
+     * The packed form of the whole 16-row groups of the Q4_0 matrix {@code w} (rows {@code rowBytes}
+     * apart from byte 0, {@code blocks} blocks each), packed now if this is its first use.
+     */
+    static MemorySegment of(MemorySegment w, long rowBytes, int blocks) {
+        MemorySegment found = lookup(w);
+        return found != null ? found : pack(w, rowBytes, blocks);
+    }
+
+    private static MemorySegment lookup(MemorySegment w) {
+        Entry[] all = entries;
+        long address = w.address();
+        for (Entry e : all) {
+            if (e.address == address && e.size == w.byteSize() && e.scope == w.scope()) {
+                return e.packed;
+            }
+        }
+        return null;
+    }
+
+    private static synchronized MemorySegment pack(MemorySegment w, long rowBytes, int blocks) {
+        MemorySegment found = lookup(w);
+        if (found != null) {
+            return found;
+        }
+        long groups = w.byteSize() / rowBytes / ROWS;
+        MemorySegment packed = HugePages.allocate(Arena.ofAuto(), groups * blocks * Q80Kernels.PACKED_BLOCK_BYTES);
+        for (long g = 0; g < groups; g++) {
+            for (int b = 0; b < blocks; b++) {
+                long dst = (g * blocks + b) * Q80Kernels.PACKED_BLOCK_BYTES;
+                for (int r = 0; r < ROWS; r++) {
+                    long src = (g * ROWS + r) * rowBytes + b * SOURCE_BLOCK;
+                    packed.set(
+                            ValueLayout.JAVA_SHORT_UNALIGNED,
+                            dst + 2L * r,
+                            w.get(ValueLayout.JAVA_SHORT_UNALIGNED, src));
+                    for (int i = 0; i < 4; i++) {
+                        packed.set(
+                                ValueLayout.JAVA_INT_UNALIGNED,
+                                dst + 32 + 64L * i + 4L * r,
+                                w.get(ValueLayout.JAVA_INT_UNALIGNED, src + 2 + 4L * i));
+                    }
+                }
+            }
+        }
+        Entry[] old = entries;
+        Entry[] next = new Entry[old.length + 1];
+        int n = 0;
+        for (Entry e : old) {
+            if (e.scope.isAlive()) {
+                next[n++] = e;
+            }
+        }
+        next[n++] = new Entry(w.address(), w.byteSize(), w.scope(), packed);
+        entries = java.util.Arrays.copyOf(next, n);
+        return packed;
+    }
+}
