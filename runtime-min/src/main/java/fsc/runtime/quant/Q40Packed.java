@@ -17,9 +17,7 @@ import java.lang.foreign.ValueLayout;
  * llama.cpp does at load time for its repacked CPU types; fsc does it at the first call, in memory
  * beside the mapped file (the same size again), and {@code -Dfsc.q40.repack=false} turns it off.
  *
- * <p>A matrix is known by its address, size and memory scope: a new mapping at a freed address
- * has another scope, so it is packed anew, and entries whose scope has closed are dropped. Weights
- * are constants: a matrix written after its first use would keep its old packed form.
+ * <p>Kept per matrix by {@link DerivedWeights}.
  */
 final class Q40Packed {
     /** Whether Q4_0 matrices are repacked (on by default). */
@@ -28,10 +26,7 @@ final class Q40Packed {
     private static final int ROWS = Q80Kernels.ROWS;
     private static final long SOURCE_BLOCK = GgmlType.Q4_0.blockBytes();
 
-    private record Entry(long address, long size, MemorySegment.Scope scope, MemorySegment packed) {}
-
-    /** Copy-on-write list of packed matrices; lookups read it without locking or allocating. */
-    private static volatile Entry[] entries = new Entry[0];
+    private static final DerivedWeights PACKED = new DerivedWeights(Q40Packed::pack);
 
     private Q40Packed() {}
 
@@ -40,26 +35,10 @@ final class Q40Packed {
      * apart from byte 0, {@code blocks} blocks each), packed now if this is its first use.
      */
     static MemorySegment of(MemorySegment w, long rowBytes, int blocks) {
-        MemorySegment found = lookup(w);
-        return found != null ? found : pack(w, rowBytes, blocks);
+        return PACKED.of(w, rowBytes, blocks);
     }
 
-    private static MemorySegment lookup(MemorySegment w) {
-        Entry[] all = entries;
-        long address = w.address();
-        for (Entry e : all) {
-            if (e.address == address && e.size == w.byteSize() && e.scope == w.scope()) {
-                return e.packed;
-            }
-        }
-        return null;
-    }
-
-    private static synchronized MemorySegment pack(MemorySegment w, long rowBytes, int blocks) {
-        MemorySegment found = lookup(w);
-        if (found != null) {
-            return found;
-        }
+    private static MemorySegment pack(MemorySegment w, long rowBytes, int blocks) {
         long groups = w.byteSize() / rowBytes / ROWS;
         MemorySegment packed = HugePages.allocate(Arena.ofAuto(), groups * blocks * Q80Kernels.PACKED_BLOCK_BYTES);
         for (long g = 0; g < groups; g++) {
@@ -80,16 +59,6 @@ final class Q40Packed {
                 }
             }
         }
-        Entry[] old = entries;
-        Entry[] next = new Entry[old.length + 1];
-        int n = 0;
-        for (Entry e : old) {
-            if (e.scope.isAlive()) {
-                next[n++] = e;
-            }
-        }
-        next[n++] = new Entry(w.address(), w.byteSize(), w.scope(), packed);
-        entries = java.util.Arrays.copyOf(next, n);
         return packed;
     }
 }
