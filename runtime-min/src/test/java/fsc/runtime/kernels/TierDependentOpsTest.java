@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
  * {@code reduceLanes(ADD/MUL)} (use {@link Lanes}) or a lanewise transcendental (use
  * {@link VectorExp}, or scalar {@code Math}). A kernel merged from elsewhere with such a call fails
  * here by name, before JitTierDeterminismTest has to catch it by its bits. perf/ measures hardware
- * and keeps reduceLanes; Int8Gemm's, Int8GemmVnni's, Q8KDot's, Q8KUnpackedRow's and
+ * and keeps reduceLanes; Int8GemmTask's, Int8GemmVnni's, Q8KDot's, Q8KUnpackedRow's and
  * Q8KGemmActivations' lane sums are over ints (exact in any order).
  */
 class TierDependentOpsTest {
@@ -56,7 +56,7 @@ class TierDependentOpsTest {
                 root,
                 List.of(
                         "fsc/runtime/perf/",
-                        "fsc/runtime/kernels/Int8Gemm.java",
+                        "fsc/runtime/kernels/Int8GemmTask.java",
                         "fsc/runtime/kernels/Int8GemmVnni.java",
                         "fsc/runtime/quant/Q8KDot.java",
                         "fsc/runtime/quant/Q8KGemmActivations.java",
