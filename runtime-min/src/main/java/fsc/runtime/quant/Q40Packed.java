@@ -15,7 +15,8 @@ import java.lang.foreign.ValueLayout;
  * and its quants four 16-byte inserts and a transpose per register, which kept Q4_0 decode ~15%
  * under the memory bound; packed, a group is one sequential stream of plain loads. This is what
  * llama.cpp does at load time for its repacked CPU types; fsc does it at the first call, in memory
- * beside the mapped file (the same size again), and {@code -Dfsc.q40.repack=false} turns it off.
+ * beside the mapped file, whose pages it then gives back ({@code unload}), and {@code
+ * -Dfsc.q40.repack=false} turns it off.
  *
  * <p>Kept per matrix by {@link DerivedWeights}.
  */
@@ -58,6 +59,12 @@ final class Q40Packed {
                     }
                 }
             }
+        }
+        if (w.isMapped()) {
+            // The decode path reads the copy from now on: give the file's pages back (they stay in
+            // the page cache; a tail row read later faults its page in again), so the process holds
+            // the weights once, not twice.
+            w.unload();
         }
         return packed;
     }
