@@ -41,24 +41,25 @@ final class Q40Packed {
 
     private static MemorySegment pack(MemorySegment w, long rowBytes, int blocks) {
         long groups = w.byteSize() / rowBytes / ROWS;
-        MemorySegment packed = HugePages.allocate(Arena.ofAuto(), groups * blocks * Q80Kernels.PACKED_BLOCK_BYTES);
+        int packedGroup = blocks * Q80Kernels.PACKED_BLOCK_BYTES;
+        MemorySegment packed = HugePages.allocate(Arena.ofAuto(), groups * packedGroup);
+        // A group's sixteen rows are contiguous: one copy in, the shuffle on heap arrays, one copy out.
+        byte[] src = new byte[Math.toIntExact(ROWS * rowBytes)];
+        byte[] dst = new byte[packedGroup];
         for (long g = 0; g < groups; g++) {
+            MemorySegment.copy(w, ValueLayout.JAVA_BYTE, g * src.length, src, 0, src.length);
             for (int b = 0; b < blocks; b++) {
-                long dst = (g * blocks + b) * Q80Kernels.PACKED_BLOCK_BYTES;
+                int d = b * Q80Kernels.PACKED_BLOCK_BYTES;
                 for (int r = 0; r < ROWS; r++) {
-                    long src = (g * ROWS + r) * rowBytes + b * SOURCE_BLOCK;
-                    packed.set(
-                            ValueLayout.JAVA_SHORT_UNALIGNED,
-                            dst + 2L * r,
-                            w.get(ValueLayout.JAVA_SHORT_UNALIGNED, src));
+                    int at = Math.toIntExact(r * rowBytes + b * SOURCE_BLOCK);
+                    dst[d + 2 * r] = src[at];
+                    dst[d + 2 * r + 1] = src[at + 1];
                     for (int i = 0; i < 4; i++) {
-                        packed.set(
-                                ValueLayout.JAVA_INT_UNALIGNED,
-                                dst + 32 + 64L * i + 4L * r,
-                                w.get(ValueLayout.JAVA_INT_UNALIGNED, src + 2 + 4L * i));
+                        System.arraycopy(src, at + 2 + 4 * i, dst, d + 32 + 64 * i + 4 * r, 4);
                     }
                 }
             }
+            MemorySegment.copy(dst, 0, packed, ValueLayout.JAVA_BYTE, g * packedGroup, packedGroup);
         }
         if (w.isMapped()) {
             // The decode path reads the copy from now on: give the file's pages back (they stay in
