@@ -99,14 +99,15 @@ public final class Q80MatVec {
         }
         if (groups > 0) {
             int blocks = k / Q80.BLOCK;
-            if (format == Q80Kernels.Q4_0 && Q40Packed.ENABLED && from % Q80Kernels.ROWS == 0) {
+            if (Q80Packed.ENABLED && from % Q80Kernels.ROWS == 0) {
                 // Whole groups of the matrix: its packed form, one sequential stream (same bits).
-                MemorySegment packed = Q40Packed.of(w, rowBytes, blocks);
+                MemorySegment packed = Q80Packed.of(format, w, rowBytes, blocks);
                 p.setAtIndex(
                         ValueLayout.JAVA_LONG,
                         Q80Kernels.W,
-                        packed.address() + (long) (from / Q80Kernels.ROWS) * blocks * Q80Kernels.PACKED_BLOCK_BYTES);
-                format = Q80Kernels.Q4_0_PACKED;
+                        packed.address()
+                                + (long) (from / Q80Kernels.ROWS) * blocks * Q80Kernels.packedBlockBytes(format));
+                format = Q80Kernels.packed(format);
             } else {
                 p.setAtIndex(ValueLayout.JAVA_LONG, Q80Kernels.W, w.address() + from * rowBytes);
             }

@@ -65,20 +65,35 @@ public final class Q80Kernels {
     public static final int MAX_TOKENS = 8;
 
     /**
-     * The weight formats: GGUF's Q4_0 and Q8_0 rows read in place, and Q4_0 repacked per group of
-     * 16 rows ({@link #PACKED_BLOCK_BYTES} a block: the 16 f16 scales, then the quants already in the
-     * transposed order the kernel computes on; {@code quant.Q40Packed} writes it).
+     * The weight formats: GGUF's Q4_0 and Q8_0 rows read in place, and both repacked per group of
+     * 16 rows ({@link #packedBlockBytes} a block: the 16 f16 scales, then the quants already in the
+     * transposed order the kernel computes on; {@code quant.Q80Packed} writes them).
      */
-    public static final int Q4_0 = 0, Q8_0 = 1, Q4_0_PACKED = 2;
+    public static final int Q4_0 = 0, Q8_0 = 1, Q4_0_PACKED = 2, Q8_0_PACKED = 3;
 
-    /** Bytes of one block of a packed group: 16 scales (32 bytes), then 4 × 64 bytes of quants. */
-    public static final int PACKED_BLOCK_BYTES = 32 + 4 * 64;
+    /**
+     * Bytes of one block of a packed group of {@code format}'s source type: 16 scales (32 bytes),
+     * then the quants, 64 bytes per four quant bytes of every row (four parts for Q4_0, eight for Q8_0).
+     */
+    public static int packedBlockBytes(int format) {
+        return 32 + 64 * packedParts(format);
+    }
+
+    /** Parts of 64 bytes in a packed block: a row's quant bytes over four. */
+    public static int packedParts(int format) {
+        return format == Q4_0 || format == Q4_0_PACKED ? 4 : 8;
+    }
+
+    /** The packed format of a GGUF-layout format. */
+    public static int packed(int format) {
+        return format == Q4_0 ? Q4_0_PACKED : Q8_0_PACKED;
+    }
 
     /** Where {@code Q80}'s layout keeps a block's parts (bytes; the layout's own constants). */
     private static final int X_NEG8 = 32, X_NEG128 = 36, X_D = 40;
 
-    /** How far ahead of its block the packed kernel prefetches (bytes): two blocks did best of 0-16 at one thread. */
-    private static final int PACKED_PREFETCH = 2 * PACKED_BLOCK_BYTES;
+    /** How many blocks ahead the packed kernel prefetches: two did best of 0-16 on Q4_0 at one thread. */
+    private static final int PACKED_PREFETCH_BLOCKS = 2;
 
     /** Vector registers: see {@link #code}. */
     private static final int LO = 8, HI = 12, DX = 16, INDEX_REG = 17, MASK_REG = 18, RAW = 19, TMP = 23, SUM = 27;
@@ -86,10 +101,10 @@ public final class Q80Kernels {
     private static final FunctionDescriptor SIGNATURE = FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG);
 
     /** Kernel handles by format and activation rows - 1. */
-    private final MethodHandle[][] kernels = new MethodHandle[3][MAX_TOKENS];
+    private final MethodHandle[][] kernels = new MethodHandle[4][MAX_TOKENS];
 
     private Q80Kernels() {
-        for (int f = 0; f < 3; f++) {
+        for (int f = 0; f < 4; f++) {
             for (int t = 1; t <= MAX_TOKENS; t++) {
                 kernels[f][t - 1] = ExecutableMemory.link(code(f, t), SIGNATURE);
             }
@@ -103,7 +118,7 @@ public final class Q80Kernels {
 
     /** The byte that format {@code format} combines its quants with, repeated in a dword ({@link #MASK}). */
     public static long mask(int format) {
-        return format == Q8_0 ? 0x80808080L : 0x0F0F0F0FL;
+        return format == Q8_0 || format == Q8_0_PACKED ? 0x80808080L : 0x0F0F0F0FL;
     }
 
     /** Runs the kernel of {@code format} for {@code tokens} activation rows on the block at {@code params}. */
@@ -121,7 +136,7 @@ public final class Q80Kernels {
      * rbp counts blocks.
      */
     static byte[] code(int format, int tokens) {
-        if (format < Q4_0 || format > Q4_0_PACKED || tokens < 1 || tokens > MAX_TOKENS) {
+        if (format < Q4_0 || format > Q8_0_PACKED || tokens < 1 || tokens > MAX_TOKENS) {
             throw new IllegalArgumentException("Q8_0 kernel " + format + " for " + tokens + " rows");
         }
         Assembler x = new Assembler();
@@ -146,9 +161,9 @@ public final class Q80Kernels {
         x.vmovdqu32Load(INDEX_REG, Mem.at(RDI, INDEX));
         x.lea(R12, new Mem(R10, R10, 2, 0));
         x.push(R14); // the Y stride lives at [rsp] while r14 walks the next group for the prefetch
-        boolean packed = format == Q4_0_PACKED;
-        boolean q40 = format != Q8_0;
-        int blockBytes = packed ? PACKED_BLOCK_BYTES : format == Q4_0 ? 18 : 34;
+        boolean packed = format == Q4_0_PACKED || format == Q8_0_PACKED;
+        boolean q40 = format == Q4_0 || format == Q4_0_PACKED;
+        int blockBytes = packed ? packedBlockBytes(format) : q40 ? 18 : 34;
         x.bind(group);
         for (int t = 0; t < tokens; t++) {
             x.vpxord(t, t, t);
@@ -165,11 +180,16 @@ public final class Q80Kernels {
         if (packed) {
             // One sequential stream: the sixteen scales, then the quants in the order computed on.
             for (int at = 0; at < blockBytes; at += 64) {
-                x.prefetcht1(Mem.at(RAX, PACKED_PREFETCH + at));
+                x.prefetcht1(Mem.at(RAX, PACKED_PREFETCH_BLOCKS * blockBytes + at));
             }
             x.vcvtph2ps(DX, Mem.at(RAX, 0));
             for (int i = 0; i < 4; i++) {
-                x.vmovdqu32Load(RAW + i, Mem.at(RAX, 32 + 64 * i));
+                x.vmovdqu32Load(q40 ? RAW + i : LO + i, Mem.at(RAX, 32 + 64 * i));
+            }
+            if (!q40) {
+                for (int i = 0; i < 4; i++) {
+                    x.vmovdqu32Load(HI + i, Mem.at(RAX, 32 + 64 * (4 + i)));
+                }
             }
         } else {
             prefetchNextGroup(x, 16 * blockBytes);
@@ -194,10 +214,12 @@ public final class Q80Kernels {
         } else {
             for (int half = 0; half < 2; half++) {
                 int dst = half == 0 ? LO : HI;
-                for (int j = 0; j < 4; j++) {
-                    loadFour(x, RAW + j, j, 2 + 16 * half);
+                if (!packed) {
+                    for (int j = 0; j < 4; j++) {
+                        loadFour(x, RAW + j, j, 2 + 16 * half);
+                    }
+                    transpose(x, RAW, dst);
                 }
-                transpose(x, RAW, dst);
                 for (int i = 0; i < 4; i++) {
                     x.vpxord(dst + i, dst + i, MASK_REG);
                 }
