@@ -143,26 +143,13 @@ public final class ActivationMemory {
      * closes, mincore when asked for its usage.
      */
     private static final class Mapping {
-        /** MAP_PRIVATE | MAP_ANONYMOUS (| MAP_NORESERVE on Linux: no commit charge for the bound). */
-        static final int FLAGS = flags();
+        static final int FLAGS = Libc.ANONYMOUS_MAP_FLAGS;
 
         static final MethodHandle MMAP = FLAGS == 0 ? null : Libc.handle("mmap", Libc.MMAP);
-
-        private static int flags() {
-            String os = System.getProperty("os.name", "");
-            if (os.startsWith("Linux")) {
-                return 0x02 | 0x20 | 0x4000;
-            }
-            if (os.startsWith("Mac")) {
-                return 0x02 | 0x1000;
-            }
-            return 0;
-        }
     }
 
     private static final class Unmap {
-        static final MethodHandle MUNMAP = Libc.handle(
-                "munmap", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+        static final MethodHandle MUNMAP = Libc.handle("munmap", Libc.MUNMAP);
     }
 
     private static final class Residency {

@@ -16,8 +16,6 @@ import java.lang.invoke.MethodHandle;
 public final class HugePages {
     private static final long HUGE = 2L << 20;
     private static final int MADV_HUGEPAGE = 14;
-    /** MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE (Linux). */
-    private static final int FLAGS = 0x02 | 0x20 | 0x4000;
 
     private static final boolean LINUX = System.getProperty("os.name", "").startsWith("Linux");
     private static final MethodHandle MMAP = LINUX ? Libc.handle("mmap", Libc.MMAP) : null;
@@ -42,8 +40,8 @@ public final class HugePages {
         }
         long length = size + HUGE;
         try {
-            MemorySegment at = (MemorySegment)
-                    MMAP.invokeExact(MemorySegment.NULL, length, Libc.PROT_READ | Libc.PROT_WRITE, FLAGS, -1, 0L);
+            MemorySegment at = (MemorySegment) MMAP.invokeExact(
+                    MemorySegment.NULL, length, Libc.PROT_READ | Libc.PROT_WRITE, Libc.ANONYMOUS_MAP_FLAGS, -1, 0L);
             if (at.address() == -1L || at.address() == 0L) {
                 return owner.allocate(size, 64);
             }

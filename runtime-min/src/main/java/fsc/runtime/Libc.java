@@ -23,7 +23,28 @@ public final class Libc {
             ValueLayout.JAVA_INT,
             ValueLayout.JAVA_LONG);
 
+    /** {@code int munmap(void *addr, size_t length)}. */
+    public static final FunctionDescriptor MUNMAP =
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG);
+
+    /**
+     * {@code MAP_PRIVATE | MAP_ANONYMOUS} for this platform (with {@code MAP_NORESERVE} on Linux: no
+     * commit charge until pages are touched), or 0 where fsc does not map its own pages.
+     */
+    public static final int ANONYMOUS_MAP_FLAGS = anonymousMapFlags();
+
     private Libc() {}
+
+    private static int anonymousMapFlags() {
+        String os = System.getProperty("os.name", "");
+        if (os.startsWith("Linux")) {
+            return 0x02 | 0x20 | 0x4000;
+        }
+        if (os.startsWith("Mac")) {
+            return 0x02 | 0x1000;
+        }
+        return 0;
+    }
 
     /**
      * A downcall to the C library's {@code name}, or null where it cannot be had: no such symbol,

@@ -102,13 +102,7 @@ final class QuantLinearOps {
         TensorType b = ctx.input(1);
         eightBit(ctx, a, "a");
         eightBit(ctx, b, "b");
-        for (int i = 2; i < ctx.inputCount(); i++) {
-            TensorType operand = ctx.input(i - 2);
-            if (ctx.input(i).dtype() != operand.dtype() || ctx.input(i).rank() > 1) {
-                throw ctx.fail("zero point " + i + " must be a scalar or vector of "
-                        + operand.dtype().irName() + ", got " + ctx.input(i));
-            }
-        }
+        zeroPoints(ctx);
         return List.of(TensorType.of(DType.I32).withDims(LinalgOps.productDims(ctx, a, b)));
     }
 
@@ -123,14 +117,8 @@ final class QuantLinearOps {
         eightBit(ctx, a, "a");
         eightBit(ctx, b, "b");
         TensorType yzp = ctx.input(7);
-        if (yzp.dtype() != DType.U8 && yzp.dtype() != DType.I8) {
-            throw ctx.fail("y_zero_point must be u8 or i8, got " + yzp);
-        }
-        for (int i : new int[] {1, 4, 6}) {
-            if (!ctx.input(i).dtype().isFloat()) {
-                throw ctx.fail("scale input " + i + " must be a float tensor, got " + ctx.input(i));
-            }
-        }
+        eightBit(ctx, yzp, "y_zero_point");
+        floatScales(ctx);
         return List.of(yzp.withDims(LinalgOps.productDims(ctx, a, b)));
     }
 
@@ -144,13 +132,7 @@ final class QuantLinearOps {
         TensorType w = ctx.input(1);
         eightBit(ctx, x, "x");
         eightBit(ctx, w, "w");
-        for (int i = 2; i < ctx.inputCount(); i++) {
-            TensorType operand = ctx.input(i - 2);
-            if (ctx.input(i).dtype() != operand.dtype() || ctx.input(i).rank() > 1) {
-                throw ctx.fail("zero point " + i + " must be a scalar or vector of "
-                        + operand.dtype().irName() + ", got " + ctx.input(i));
-            }
-        }
+        zeroPoints(ctx);
         return List.of(TensorType.of(DType.I32).withDims(ConvOps.convDims(ctx, x, w)));
     }
 
@@ -167,17 +149,33 @@ final class QuantLinearOps {
         eightBit(ctx, w, "w");
         TensorType yzp = ctx.input(7);
         eightBit(ctx, yzp, "y_zero_point");
-        for (int i : new int[] {1, 4, 6}) {
-            if (!ctx.input(i).dtype().isFloat()) {
-                throw ctx.fail("scale input " + i + " must be a float tensor, got " + ctx.input(i));
-            }
-        }
+        floatScales(ctx);
         List<Dim> out = ConvOps.convDims(ctx, x, w);
         if (ctx.inputCount() > 8
                 && (ctx.input(8).dtype() != DType.I32 || !ctx.input(8).dims().equals(List.of(out.get(1))))) {
             throw ctx.fail("bias must be i32[" + out.get(1) + "], got " + ctx.input(8));
         }
         return List.of(yzp.withDims(out));
+    }
+
+    /** The optional zero points of an integer product (inputs 2 and 3): scalars or vectors of their operand's type. */
+    private static void zeroPoints(InferContext ctx) {
+        for (int i = 2; i < ctx.inputCount(); i++) {
+            TensorType operand = ctx.input(i - 2);
+            if (ctx.input(i).dtype() != operand.dtype() || ctx.input(i).rank() > 1) {
+                throw ctx.fail("zero point " + i + " must be a scalar or vector of "
+                        + operand.dtype().irName() + ", got " + ctx.input(i));
+            }
+        }
+    }
+
+    /** The three scales of a QLinear op (inputs 1, 4 and 6) are float tensors. */
+    private static void floatScales(InferContext ctx) {
+        for (int i : new int[] {1, 4, 6}) {
+            if (!ctx.input(i).dtype().isFloat()) {
+                throw ctx.fail("scale input " + i + " must be a float tensor, got " + ctx.input(i));
+            }
+        }
     }
 
     private static void eightBit(InferContext ctx, TensorType t, String role) {

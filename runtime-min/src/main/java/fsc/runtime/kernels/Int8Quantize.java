@@ -46,8 +46,7 @@ public final class Int8Quantize {
             F.length() == 16 ? QuantizeRowsKernels.loadIfSupported() : null;
 
     private static final ThreadLocal<NativeBlock> BLOCK = ThreadLocal.withInitial(NativeBlock::new);
-    private static final ThreadLocal<MemorySegment> ROWS_BLOCK = ThreadLocal.withInitial(
-            () -> java.lang.foreign.Arena.ofAuto().allocate(8L * QuantizeRowsKernels.PARAMS + 16, 64));
+    private static final ThreadLocal<MemorySegment> ROWS_BLOCK = ThreadLocal.withInitial(Int8Quantize::rowsBlock);
 
     /** One thread's parameter block, constants and range lanes for {@link #NATIVE}. */
     private static final class NativeBlock {
@@ -205,6 +204,17 @@ public final class Int8Quantize {
         }
     }
 
+    /** A thread's parameter block for {@link #NATIVE_ROWS}, its four constants written once after it. */
+    private static MemorySegment rowsBlock() {
+        MemorySegment p = java.lang.foreign.Arena.ofAuto().allocate(8L * QuantizeRowsKernels.PARAMS + 16, 64);
+        long consts = 8L * QuantizeRowsKernels.PARAMS;
+        p.set(ValueLayout.JAVA_INT, consts, 0x7fffffff);
+        p.set(ValueLayout.JAVA_FLOAT, consts + 4, Float.MIN_NORMAL);
+        p.set(ValueLayout.JAVA_FLOAT, consts + 8, 127f);
+        p.set(ValueLayout.JAVA_FLOAT, consts + 12, ROUNDER);
+        return p;
+    }
+
     /** {@link #rowsS8} over rows of whole vectors in machine code; {@code inv} is null when not smoothing. */
     private static void rowsS8Native(
             MemorySegment x,
@@ -226,10 +236,6 @@ public final class Int8Quantize {
         }
         MemorySegment p = ROWS_BLOCK.get();
         long consts = 8L * QuantizeRowsKernels.PARAMS;
-        p.set(ValueLayout.JAVA_INT, consts, 0x7fffffff);
-        p.set(ValueLayout.JAVA_FLOAT, consts + 4, Float.MIN_NORMAL);
-        p.set(ValueLayout.JAVA_FLOAT, consts + 8, 127f);
-        p.set(ValueLayout.JAVA_FLOAT, consts + 12, ROUNDER);
         p.setAtIndex(ValueLayout.JAVA_LONG, QuantizeRowsKernels.X, x.address() + xOff);
         p.setAtIndex(ValueLayout.JAVA_LONG, QuantizeRowsKernels.Q, q.address() + qOff);
         p.setAtIndex(ValueLayout.JAVA_LONG, QuantizeRowsKernels.SCALES, scale.address() + scaleOff);

@@ -99,6 +99,7 @@ public final class Q80MatVec {
         }
         if (groups > 0) {
             int blocks = k / Q80.BLOCK;
+            int groupFormat = format;
             if (Q80Packed.ENABLED && from % Q80Kernels.ROWS == 0) {
                 // Whole groups of the matrix: its packed form, one sequential stream (same bits).
                 MemorySegment packed = Q80Packed.of(format, w, rowBytes, blocks);
@@ -107,15 +108,14 @@ public final class Q80MatVec {
                         Q80Kernels.W,
                         packed.address()
                                 + (long) (from / Q80Kernels.ROWS) * blocks * Q80Kernels.packedBlockBytes(format));
-                format = Q80Kernels.packed(format);
+                groupFormat = Q80Kernels.packed(format);
             } else {
                 p.setAtIndex(ValueLayout.JAVA_LONG, Q80Kernels.W, w.address() + from * rowBytes);
             }
             p.setAtIndex(ValueLayout.JAVA_LONG, Q80Kernels.Y, y.address() + yOffset + 4L * from);
             p.setAtIndex(ValueLayout.JAVA_LONG, Q80Kernels.Y_STRIDE, yStride);
             p.setAtIndex(ValueLayout.JAVA_LONG, Q80Kernels.GROUPS, groups);
-            NATIVE.run(format, tokens, p.address());
-            format = type == GgmlType.Q4_0 ? Q80Kernels.Q4_0 : Q80Kernels.Q8_0;
+            NATIVE.run(groupFormat, tokens, p.address());
         }
         if (rest > 0) {
             // The last 16 rows of the matrix up to `to`, into the scratch; the missing ones copied out.

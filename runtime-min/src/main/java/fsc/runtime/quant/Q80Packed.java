@@ -16,13 +16,13 @@ import java.lang.foreign.ValueLayout;
  * and a transpose per register, which kept Q4_0 decode ~15% under the memory bound; packed, a group
  * is one sequential stream of plain loads. This is what llama.cpp does at load time for its
  * repacked CPU types; fsc does it at the first call, on 2 MB pages beside the mapped file, whose
- * pages it then gives back ({@code unload}); {@code -Dfsc.q40.repack=false} turns it off.
+ * pages it then gives back ({@code unload}); {@code -Dfsc.q80.repack=false} turns it off.
  *
  * <p>Kept per matrix by {@link DerivedWeights}.
  */
 final class Q80Packed {
     /** Whether Q4_0 and Q8_0 matrices are repacked (on by default). */
-    static final boolean ENABLED = !"false".equals(System.getProperty("fsc.q40.repack"));
+    static final boolean ENABLED = !"false".equals(System.getProperty("fsc.q80.repack"));
 
     private static final int ROWS = Q80Kernels.ROWS;
 
