@@ -1,10 +1,7 @@
 package fsc.runtime.quant;
 
-import fsc.runtime.HugePages;
 import fsc.runtime.x86.Q80Kernels;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
  * Q4_0 and Q8_0 weight matrices repacked for {@link Q80Kernels#Q4_0_PACKED} and {@link
@@ -49,16 +46,9 @@ final class Q80Packed {
     }
 
     private static MemorySegment pack(MemorySegment w, long rowBytes, int blocks, int format, long sourceBlock) {
-        long groups = w.byteSize() / rowBytes / ROWS;
         int blockBytes = Q80Kernels.packedBlockBytes(format);
         int parts = Q80Kernels.packedParts(format);
-        int packedGroup = blocks * blockBytes;
-        MemorySegment packed = HugePages.allocate(Arena.ofAuto(), groups * packedGroup);
-        // A group's sixteen rows are contiguous: one copy in, the shuffle on heap arrays, one copy out.
-        byte[] src = new byte[Math.toIntExact(ROWS * rowBytes)];
-        byte[] dst = new byte[packedGroup];
-        for (long g = 0; g < groups; g++) {
-            MemorySegment.copy(w, ValueLayout.JAVA_BYTE, g * src.length, src, 0, src.length);
+        return RowGroupRepack.repack(w, rowBytes, ROWS, blocks * blockBytes, (src, dst) -> {
             for (int b = 0; b < blocks; b++) {
                 int d = b * blockBytes;
                 for (int r = 0; r < ROWS; r++) {
@@ -70,14 +60,6 @@ final class Q80Packed {
                     }
                 }
             }
-            MemorySegment.copy(dst, 0, packed, ValueLayout.JAVA_BYTE, g * packedGroup, packedGroup);
-        }
-        if (w.isMapped()) {
-            // The kernel reads the copy from now on: give the file's pages back (they stay in the
-            // page cache; a tail row read later faults its page in again), so the process holds the
-            // weights once, not twice.
-            w.unload();
-        }
-        return packed;
+        });
     }
 }

@@ -1,6 +1,7 @@
 package fsc.runtime.quant;
 
 import fsc.runtime.x86.KQuantKernels;
+import fsc.runtime.x86.KQuantPackedKernels;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -21,6 +22,13 @@ import java.util.Objects;
 public final class Q8KMatVec {
     /** The machine-code kernels, or {@code null} where {@link Q8KDot} runs. */
     static final KQuantKernels NATIVE = KQuantKernels.loadIfSupported();
+
+    /**
+     * The kernel of Q4_K matrices repacked in groups of 16 rows ({@link KQuantPacked}), or {@code
+     * null} where the GGUF-layout kernels (or {@link Q8KDot}) run every row.
+     */
+    static final KQuantPackedKernels PACKED =
+            NATIVE != null && Q80Packed.ENABLED ? KQuantPackedKernels.loadIfSupported() : null;
 
     private static final ThreadLocal<MemorySegment> PARAMS =
             ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(8L * KQuantKernels.PARAMS, 64));
@@ -50,6 +58,12 @@ public final class Q8KMatVec {
             for (int b = 0; b < blocks; b++) {
                 long at = (long) b * KQuantKernels.X_BLOCK;
                 MemorySegment.copy(xq.qs, Q8K.BLOCK * b, s, ValueLayout.JAVA_BYTE, at, Q8K.BLOCK);
+                for (int i = 0; i < 4; i++) {
+                    // Two runs of 32 per dword, as words (at most 32 · 127 in magnitude).
+                    int even = xq.bsums[16 * b + 4 * i] + xq.bsums[16 * b + 4 * i + 1];
+                    int odd = xq.bsums[16 * b + 4 * i + 2] + xq.bsums[16 * b + 4 * i + 3];
+                    s.set(ValueLayout.JAVA_INT, at + KQuantKernels.X_PAIRS + 4L * i, (even & 0xFFFF) | odd << 16);
+                }
                 for (int i = 0; i < 16; i++) {
                     int mins = i < 8 ? 0 : xq.bsums[16 * b + 2 * (i - 8)] + xq.bsums[16 * b + 2 * (i - 8) + 1];
                     s.set(ValueLayout.JAVA_INT, at + KQuantKernels.X_MINS + 4L * i, mins);
@@ -58,6 +72,11 @@ public final class Q8KMatVec {
                 }
             }
             return this;
+        }
+
+        /** The address of activation row {@code row} ({@code blocks} super-blocks a row) in the kernels' copy. */
+        long nativeRow(int row, int blocks) {
+            return native_.address() + (long) row * blocks * KQuantKernels.X_BLOCK;
         }
 
         /** The address of the kernels' copy (benchmarks drive {@link KQuantKernels} directly). */
@@ -112,12 +131,31 @@ public final class Q8KMatVec {
         }
         int blocks = k / Q8K.BLOCK;
         MemorySegment p = PARAMS.get();
+        if (type == GgmlType.Q4_K && PACKED != null && from % KQuantPackedKernels.ROWS == 0) {
+            int groups = (to - from) / KQuantPackedKernels.ROWS;
+            if (groups > 0) {
+                // Whole groups of the matrix: its packed form, one sequential stream (same bits).
+                MemorySegment packed = KQuantPacked.q4K(w, rowBytes, blocks);
+                long groupBytes = (long) blocks * KQuantPackedKernels.BLOCK_BYTES;
+                p.setAtIndex(
+                        ValueLayout.JAVA_LONG,
+                        KQuantPackedKernels.W,
+                        packed.address() + from / KQuantPackedKernels.ROWS * groupBytes);
+                p.setAtIndex(ValueLayout.JAVA_LONG, KQuantPackedKernels.X, x.nativeRow(row, blocks));
+                p.setAtIndex(ValueLayout.JAVA_LONG, KQuantPackedKernels.BLOCKS, blocks);
+                p.setAtIndex(ValueLayout.JAVA_LONG, KQuantPackedKernels.Y, y.address() + yOffset + 4L * from);
+                p.setAtIndex(ValueLayout.JAVA_LONG, KQuantPackedKernels.GROUPS, groups);
+                p.setAtIndex(ValueLayout.JAVA_LONG, KQuantPackedKernels.MASK, 0x0F0F0F0FL);
+                PACKED.runQ4K(p.address());
+                from += groups * KQuantPackedKernels.ROWS;
+                if (from == to) {
+                    return;
+                }
+            }
+        }
         p.setAtIndex(ValueLayout.JAVA_LONG, KQuantKernels.W, w.address() + from * rowBytes);
         p.setAtIndex(ValueLayout.JAVA_LONG, KQuantKernels.ROW_BYTES, rowBytes);
-        p.setAtIndex(
-                ValueLayout.JAVA_LONG,
-                KQuantKernels.X,
-                x.native_.address() + (long) row * blocks * KQuantKernels.X_BLOCK);
+        p.setAtIndex(ValueLayout.JAVA_LONG, KQuantKernels.X, x.nativeRow(row, blocks));
         p.setAtIndex(ValueLayout.JAVA_LONG, KQuantKernels.BLOCKS, blocks);
         p.setAtIndex(ValueLayout.JAVA_LONG, KQuantKernels.Y, y.address() + yOffset + 4L * from);
         p.setAtIndex(ValueLayout.JAVA_LONG, KQuantKernels.QUADS, (to - from) / 4);

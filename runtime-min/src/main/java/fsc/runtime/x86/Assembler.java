@@ -665,4 +665,21 @@ public final class Assembler extends X86Encoder {
     public void vpmovsdbStore(Mem m, int zmm) {
         evexMem(PP_F3, MAP_0F38, 0x21, zmm, 0, m);
     }
+
+    // Forms of the packed Q4_K decode kernel (KQuantPackedKernels).
+
+    /** {@code vpmovzxbw zmm, ymmword mem}: 32 unsigned bytes to words. */
+    public void vpmovzxbw(int zmm, Mem m) {
+        evexMem(PP_66, MAP_0F38, 0x30, zmm, 0, m);
+    }
+
+    /** {@code vpsrlw dst, zmmword mem, imm} (AVX512BW): the words at {@code m} shifted right. */
+    public void vpsrlw(int dst, Mem m, int imm) {
+        evex(PP_66, MAP_0F, false, 0x71, 2, dst, -1, m, imm, 2);
+    }
+
+    /** {@code vpmulld dst, a, b}: the low 32 bits of each dword product. */
+    public void vpmulld(int dst, int a, int b) {
+        evexReg(PP_66, MAP_0F38, 0x40, dst, a, b);
+    }
 }

@@ -66,8 +66,11 @@ public final class KQuantKernels {
     /** Longs in a parameter block. */
     public static final int PARAMS = 9;
 
-    /** Bytes of one prepared activation super-block, and where its parts start. */
-    public static final int X_BLOCK = 448, X_MINS = 256, X_BSUMS = 320, X_D = 384;
+    /**
+     * Bytes of one prepared activation super-block, and where its parts start; {@link #X_PAIRS} (the
+     * sums of the eight runs of 32 as four word pairs) is read by {@link KQuantPackedKernels} only.
+     */
+    public static final int X_BLOCK = 512, X_MINS = 256, X_BSUMS = 320, X_D = 384, X_PAIRS = 448;
 
     /** The two kernels. */
     public static final int Q4_K = 0, Q6_K = 1;

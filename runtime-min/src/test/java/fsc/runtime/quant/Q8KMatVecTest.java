@@ -26,6 +26,9 @@ class Q8KMatVecTest {
     void theMachineCodeRunsWhereTheCpuHasIt() {
         if (CpuFeatures.avx512Vnni()) {
             assertNotNull(Q8KMatVec.NATIVE, "AVX-512 VNNI CPU, native kernels on, but none loaded");
+            if (Q80Packed.ENABLED) {
+                assertNotNull(Q8KMatVec.PACKED, "repacking on, but the packed Q4_K kernel is not loaded");
+            }
         } else {
             assertNull(Q8KMatVec.NATIVE);
             System.out.println("Q8KMatVecTest: no AVX-512 VNNI (or -Dfsc.kernels.native=false): Q8KDot path tested");
@@ -60,10 +63,11 @@ class Q8KMatVecTest {
                 long yOffset = 12;
                 MemorySegment y = arena.allocate(yOffset + 4L * n, 64);
                 // The kernel takes rows four at a time, then one at a time: every remainder, with and
-                // without groups of four before it, and a group ending at the last row.
+                // without groups of four before it, and a group ending at the last row; Q4_K ranges
+                // from a multiple of 16 take whole packed groups of 16 first (KQuantPacked).
                 int[][] ranges = {
                     {0, n}, {5, 6}, {3, 20}, {36, 37}, {10, 10}, {0, 4}, {1, 7}, {2, 9}, {8, 16}, {33, 36}, {1, 3},
-                    {33, 37}
+                    {33, 37}, {0, 32}, {16, 37}, {16, 32}, {32, 37}
                 };
                 for (int t = 0; t < rows; t++) {
                     for (int[] r : ranges) {

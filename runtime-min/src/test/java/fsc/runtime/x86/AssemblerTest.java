@@ -53,6 +53,12 @@ class AssemblerTest {
         check("4c8baf40000000", x -> x.movLoad(R13, Mem.at(RDI, 0x40))); // mov r13,QWORD PTR [rdi+0x40]
         check("62621d4040ab80000000", x -> x.vpmulld(29, 28, Mem.at(RBX, 0x80))); // vpmulld zmm29,zmm28,[rbx+0x80]
         check("62a17c485bff", x -> x.vcvtdq2ps(23, 23)); // vcvtdq2ps zmm23,zmm23
+        check("62f27d4830aec0000000", x -> x.vpmovzxbw(5, Mem.at(RSI, 0xc0))); // vpmovzxbw zmm5,[rsi+0xc0]
+        check("62c27d4830a940000000", x -> x.vpmovzxbw(21, Mem.at(R9, 0x40))); // vpmovzxbw zmm21,[r9+0x40]
+        check("62f1754071964001000004", x -> x.vpsrlw(17, Mem.at(RSI, 0x140), 4)); // vpsrlw zmm17,[rsi+0x140],0x4
+        check("62d165487194244000000004", x -> x.vpsrlw(3, Mem.at(R12, 0x40), 4)); // vpsrlw zmm3,[r12+0x40],0x4
+        check("62d26d4840d4", x -> x.vpmulld(2, 2, 12)); // vpmulld zmm2,zmm2,zmm12
+        check("62426d4040e9", x -> x.vpmulld(29, 18, 9)); // vpmulld zmm29,zmm18,zmm9
         check("62d1544859ac24c0000000", x -> x.vmulps(5, 5, Mem.at(R12, 0xc0))); // vmulps zmm5,zmm5,[r12+0xc0]
         check("62e17440588d40000000", x -> x.vaddps(17, 17, Mem.at(RBP, 0x40))); // vaddps zmm17,zmm17,[rbp+0x40]
         check("62817e487fac73c0000000", x -> x.vmovdqu32Store(new Mem(R11, R14, 2, 0xc0), 21)); // [r11+r14*2+0xc0]

@@ -1,0 +1,51 @@
+package fsc.runtime.quant;
+
+import fsc.runtime.x86.KQuantPackedKernels;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Q4_K weight matrices repacked for {@link KQuantPackedKernels} (its class comment has the layout:
+ * per group of 16 rows and super-block, the rows' {@code d} and {@code dmin}, their unpacked six-bit
+ * scales and mins as bytes, then the quant bytes four per row per 64-byte part), made once per
+ * matrix on first use ({@link RowGroupRepack}, kept by {@link DerivedWeights}). In GGUF's layout
+ * the per-row work of a super-block (unpacking {@code get_scale_min_k4}, spreading the scales,
+ * reducing the sums across lanes) kept Q4_K decode instruction-bound; packed, it is a sequential
+ * stream of plain loads and lane-wise integer dot products. Off with {@code -Dfsc.q80.repack=false},
+ * the switch of every repacked format.
+ */
+final class KQuantPacked {
+    private static final int ROWS = KQuantPackedKernels.ROWS;
+
+    private static final DerivedWeights Q4_K = new DerivedWeights(KQuantPacked::packQ4K);
+
+    private KQuantPacked() {}
+
+    /** The packed form of the whole 16-row groups of the Q4_K matrix {@code w}, packed now if this is its first use. */
+    static MemorySegment q4K(MemorySegment w, long rowBytes, int blocks) {
+        return Q4_K.of(w, rowBytes, blocks);
+    }
+
+    private static MemorySegment packQ4K(MemorySegment w, long rowBytes, int blocks) {
+        int blockBytes = KQuantPackedKernels.BLOCK_BYTES;
+        return RowGroupRepack.repack(w, rowBytes, ROWS, blocks * blockBytes, (src, dst) -> {
+            MemorySegment rows = MemorySegment.ofArray(src);
+            for (int b = 0; b < blocks; b++) {
+                int d = b * blockBytes;
+                for (int r = 0; r < ROWS; r++) {
+                    int at = Math.toIntExact(r * rowBytes + 144L * b);
+                    System.arraycopy(src, at, dst, d + KQuantPackedKernels.D + 2 * r, 2);
+                    System.arraycopy(src, at + 2, dst, d + KQuantPackedKernels.DMIN + 2 * r, 2);
+                    for (int j = 0; j < 8; j++) {
+                        dst[d + KQuantPackedKernels.SCALES + 16 * j + r] = (byte) Dequantize.scaleK4(rows, at + 4, j);
+                        dst[d + KQuantPackedKernels.MINS + 32 * (j / 2) + 2 * r + j % 2] =
+                                (byte) Dequantize.minK4(rows, at + 4, j);
+                    }
+                    for (int part = 0; part < 32; part++) {
+                        System.arraycopy(
+                                src, at + 16 + 4 * part, dst, d + KQuantPackedKernels.QUANTS + 64 * part + 4 * r, 4);
+                    }
+                }
+            }
+        });
+    }
+}
