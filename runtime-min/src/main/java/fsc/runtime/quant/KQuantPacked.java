@@ -4,12 +4,12 @@ import fsc.runtime.x86.KQuantPackedKernels;
 import java.lang.foreign.MemorySegment;
 
 /**
- * Q4_K weight matrices repacked for {@link KQuantPackedKernels} (its class comment has the layout:
- * per group of 16 rows and super-block, the rows' {@code d} and {@code dmin}, their unpacked six-bit
- * scales and mins as bytes, then the quant bytes four per row per 64-byte part), made once per
+ * Q4_K and Q6_K weight matrices repacked for {@link KQuantPackedKernels} (its class comment has the
+ * layouts: per group of 16 rows and super-block, the quant bytes four per row per 64-byte part, the
+ * rows' scales (Q4_K's six-bit scales and mins unpacked) as bytes, the f16 factors), made once per
  * matrix on first use ({@link RowGroupRepack}, kept by {@link DerivedWeights}). In GGUF's layout
  * the per-row work of a super-block (unpacking {@code get_scale_min_k4}, spreading the scales,
- * reducing the sums across lanes) kept Q4_K decode instruction-bound; packed, it is a sequential
+ * reducing the sums across lanes) kept K-quant decode instruction-bound; packed, it is a sequential
  * stream of plain loads and lane-wise integer dot products. Off with {@code -Dfsc.q80.repack=false},
  * the switch of every repacked format.
  */
@@ -17,12 +17,16 @@ final class KQuantPacked {
     private static final int ROWS = KQuantPackedKernels.ROWS;
 
     private static final DerivedWeights Q4_K = new DerivedWeights(KQuantPacked::packQ4K);
+    private static final DerivedWeights Q6_K = new DerivedWeights(KQuantPacked::packQ6K);
 
     private KQuantPacked() {}
 
-    /** The packed form of the whole 16-row groups of the Q4_K matrix {@code w}, packed now if this is its first use. */
-    static MemorySegment q4K(MemorySegment w, long rowBytes, int blocks) {
-        return Q4_K.of(w, rowBytes, blocks);
+    /**
+     * The packed form of the whole 16-row groups of the {@code type} (Q4_K or Q6_K) matrix {@code
+     * w}, packed now if this is its first use.
+     */
+    static MemorySegment of(GgmlType type, MemorySegment w, long rowBytes, int blocks) {
+        return (type == GgmlType.Q4_K ? Q4_K : Q6_K).of(w, rowBytes, blocks);
     }
 
     private static MemorySegment packQ4K(MemorySegment w, long rowBytes, int blocks) {
@@ -44,6 +48,29 @@ final class KQuantPacked {
                         System.arraycopy(
                                 src, at + 16 + 4 * part, dst, d + KQuantPackedKernels.QUANTS + 64 * part + 4 * r, 4);
                     }
+                }
+            }
+        });
+    }
+
+    private static MemorySegment packQ6K(MemorySegment w, long rowBytes, int blocks) {
+        int blockBytes = KQuantPackedKernels.Q6_BLOCK_BYTES;
+        return RowGroupRepack.repack(w, rowBytes, ROWS, blocks * blockBytes, (src, dst) -> {
+            for (int b = 0; b < blocks; b++) {
+                int d = b * blockBytes;
+                for (int r = 0; r < ROWS; r++) {
+                    int at = Math.toIntExact(r * rowBytes + 210L * b);
+                    for (int part = 0; part < 32; part++) { // ql: 128 bytes
+                        System.arraycopy(src, at + 4 * part, dst, d + KQuantPackedKernels.Q6_QL + 64 * part + 4 * r, 4);
+                    }
+                    for (int part = 0; part < 16; part++) { // qh: 64 bytes
+                        System.arraycopy(
+                                src, at + 128 + 4 * part, dst, d + KQuantPackedKernels.Q6_QH + 64 * part + 4 * r, 4);
+                    }
+                    for (int sub = 0; sub < 16; sub++) {
+                        dst[d + KQuantPackedKernels.Q6_SCALES + 16 * sub + r] = src[at + 192 + sub];
+                    }
+                    System.arraycopy(src, at + 208, dst, d + KQuantPackedKernels.Q6_D + 2 * r, 2);
                 }
             }
         });

@@ -24,8 +24,8 @@ public final class Q8KMatVec {
     static final KQuantKernels NATIVE = KQuantKernels.loadIfSupported();
 
     /**
-     * The kernel of Q4_K matrices repacked in groups of 16 rows ({@link KQuantPacked}), or {@code
-     * null} where the GGUF-layout kernels (or {@link Q8KDot}) run every row.
+     * The kernels of Q4_K and Q6_K matrices repacked in groups of 16 rows ({@link KQuantPacked}), or
+     * {@code null} where the GGUF-layout kernels (or {@link Q8KDot}) run every row.
      */
     static final KQuantPackedKernels PACKED =
             NATIVE != null && Q80Packed.ENABLED ? KQuantPackedKernels.loadIfSupported() : null;
@@ -68,6 +68,7 @@ public final class Q8KMatVec {
                     int mins = i < 8 ? 0 : xq.bsums[16 * b + 2 * (i - 8)] + xq.bsums[16 * b + 2 * (i - 8) + 1];
                     s.set(ValueLayout.JAVA_INT, at + KQuantKernels.X_MINS + 4L * i, mins);
                     s.set(ValueLayout.JAVA_INT, at + KQuantKernels.X_BSUMS + 4L * i, xq.bsums[16 * b + i]);
+                    s.set(ValueLayout.JAVA_INT, at + KQuantKernels.X_NEG32 + 4L * i, -32 * xq.bsums[16 * b + i]);
                     s.set(ValueLayout.JAVA_FLOAT, at + KQuantKernels.X_D + 4L * i, xq.d[b]);
                 }
             }
@@ -131,12 +132,13 @@ public final class Q8KMatVec {
         }
         int blocks = k / Q8K.BLOCK;
         MemorySegment p = PARAMS.get();
-        if (type == GgmlType.Q4_K && PACKED != null && from % KQuantPackedKernels.ROWS == 0) {
+        if (PACKED != null && from % KQuantPackedKernels.ROWS == 0) {
             int groups = (to - from) / KQuantPackedKernels.ROWS;
             if (groups > 0) {
                 // Whole groups of the matrix: its packed form, one sequential stream (same bits).
-                MemorySegment packed = KQuantPacked.q4K(w, rowBytes, blocks);
-                long groupBytes = (long) blocks * KQuantPackedKernels.BLOCK_BYTES;
+                int kind = type == GgmlType.Q4_K ? KQuantPackedKernels.Q4_K : KQuantPackedKernels.Q6_K;
+                MemorySegment packed = KQuantPacked.of(type, w, rowBytes, blocks);
+                long groupBytes = (long) blocks * KQuantPackedKernels.blockBytes(kind);
                 p.setAtIndex(
                         ValueLayout.JAVA_LONG,
                         KQuantPackedKernels.W,
@@ -145,8 +147,9 @@ public final class Q8KMatVec {
                 p.setAtIndex(ValueLayout.JAVA_LONG, KQuantPackedKernels.BLOCKS, blocks);
                 p.setAtIndex(ValueLayout.JAVA_LONG, KQuantPackedKernels.Y, y.address() + yOffset + 4L * from);
                 p.setAtIndex(ValueLayout.JAVA_LONG, KQuantPackedKernels.GROUPS, groups);
-                p.setAtIndex(ValueLayout.JAVA_LONG, KQuantPackedKernels.MASK, 0x0F0F0F0FL);
-                PACKED.runQ4K(p.address());
+                p.setAtIndex(ValueLayout.JAVA_LONG, KQuantPackedKernels.NIBBLES, KQuantPackedKernels.NIBBLE_MASK);
+                p.setAtIndex(ValueLayout.JAVA_LONG, KQuantPackedKernels.HIGH_BITS, KQuantPackedKernels.HIGH_BITS_MASK);
+                PACKED.run(kind, p.address());
                 from += groups * KQuantPackedKernels.ROWS;
                 if (from == to) {
                     return;

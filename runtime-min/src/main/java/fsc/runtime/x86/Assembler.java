@@ -682,4 +682,9 @@ public final class Assembler extends X86Encoder {
     public void vpmulld(int dst, int a, int b) {
         evexReg(PP_66, MAP_0F38, 0x40, dst, a, b);
     }
+
+    /** {@code vpternlogd dst, b, c, imm}: as the memory form, {@code c} a register. */
+    public void vpternlogd(int dst, int b, int c, int imm) {
+        evex(PP_66, MAP_0F3A, false, 0x25, dst, b, c, null, imm, 2);
+    }
 }

@@ -68,9 +68,10 @@ public final class KQuantKernels {
 
     /**
      * Bytes of one prepared activation super-block, and where its parts start; {@link #X_PAIRS} (the
-     * sums of the eight runs of 32 as four word pairs) is read by {@link KQuantPackedKernels} only.
+     * sums of the eight runs of 32 as four word pairs) and {@link #X_NEG32} (−32 times the sixteen
+     * sums of runs of 16) are read by {@link KQuantPackedKernels} only.
      */
-    public static final int X_BLOCK = 512, X_MINS = 256, X_BSUMS = 320, X_D = 384, X_PAIRS = 448;
+    public static final int X_BLOCK = 576, X_MINS = 256, X_BSUMS = 320, X_D = 384, X_PAIRS = 448, X_NEG32 = 512;
 
     /** The two kernels. */
     public static final int Q4_K = 0, Q6_K = 1;

@@ -59,6 +59,8 @@ class AssemblerTest {
         check("62d165487194244000000004", x -> x.vpsrlw(3, Mem.at(R12, 0x40), 4)); // vpsrlw zmm3,[r12+0x40],0x4
         check("62d26d4840d4", x -> x.vpmulld(2, 2, 12)); // vpmulld zmm2,zmm2,zmm12
         check("62426d4040e9", x -> x.vpmulld(29, 18, 9)); // vpmulld zmm29,zmm18,zmm9
+        check("6273754025f9f8", x -> x.vpternlogd(15, 17, 1, 0xF8)); // vpternlogd zmm15,zmm17,zmm1,0xf8
+        check("62d33d4025dae4", x -> x.vpternlogd(3, 24, 10, 0xE4)); // vpternlogd zmm3,zmm24,zmm10,0xe4
         check("62d1544859ac24c0000000", x -> x.vmulps(5, 5, Mem.at(R12, 0xc0))); // vmulps zmm5,zmm5,[r12+0xc0]
         check("62e17440588d40000000", x -> x.vaddps(17, 17, Mem.at(RBP, 0x40))); // vaddps zmm17,zmm17,[rbp+0x40]
         check("62817e487fac73c0000000", x -> x.vmovdqu32Store(new Mem(R11, R14, 2, 0xc0), 21)); // [r11+r14*2+0xc0]
