@@ -60,12 +60,13 @@ final class KQuantPacked {
                 int d = b * blockBytes;
                 for (int r = 0; r < ROWS; r++) {
                     int at = Math.toIntExact(r * rowBytes + 210L * b);
-                    for (int part = 0; part < 32; part++) { // ql: 128 bytes
-                        System.arraycopy(src, at + 4 * part, dst, d + KQuantPackedKernels.Q6_QL + 64 * part + 4 * r, 4);
-                    }
-                    for (int part = 0; part < 16; part++) { // qh: 64 bytes
-                        System.arraycopy(
-                                src, at + 128 + 4 * part, dst, d + KQuantPackedKernels.Q6_QH + 64 * part + 4 * r, 4);
+                    for (int h = 0; h < 2; h++) {
+                        for (int c = 0; c < 8; c++) { // run 8h + c: qh, then ql 64h + 4c, then ql 64h + 32 + 4c
+                            int run = d + KQuantPackedKernels.Q6_PARTS + 192 * (8 * h + c) + 4 * r;
+                            System.arraycopy(src, at + 128 + 32 * h + 4 * c, dst, run, 4);
+                            System.arraycopy(src, at + 64 * h + 4 * c, dst, run + 64, 4);
+                            System.arraycopy(src, at + 64 * h + 32 + 4 * c, dst, run + 128, 4);
+                        }
                     }
                     for (int sub = 0; sub < 16; sub++) {
                         dst[d + KQuantPackedKernels.Q6_SCALES + 16 * sub + r] = src[at + 192 + sub];

@@ -75,14 +75,12 @@ public final class Q8KMatVec {
             return this;
         }
 
-        /** The address of activation row {@code row} ({@code blocks} super-blocks a row) in the kernels' copy. */
+        /**
+         * The address of activation row {@code row} ({@code blocks} super-blocks a row) in the
+         * kernels' copy (benchmarks drive {@link KQuantKernels} directly).
+         */
         long nativeRow(int row, int blocks) {
             return native_.address() + (long) row * blocks * KQuantKernels.X_BLOCK;
-        }
-
-        /** The address of the kernels' copy (benchmarks drive {@link KQuantKernels} directly). */
-        long nativeAddress() {
-            return native_.address();
         }
 
         /** The bound activation. */

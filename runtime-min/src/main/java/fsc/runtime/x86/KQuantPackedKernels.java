@@ -43,10 +43,12 @@ import java.lang.invoke.MethodHandle;
  * Q8KDotReference}'s. About 200 vector instructions per 16 rows × 256 values against ~670 in GGUF's
  * layout.
  *
- * <p>A packed Q6_K super-block ({@link #Q6_BLOCK_BYTES}): at {@link #Q6_QL} 32 parts of 64 bytes,
- * part {@code 16h + c}'s dword {@code r} being row {@code r}'s {@code ql} bytes {@code 64h + 4c ..
- * + 3}; at {@link #Q6_QH} 16 parts, part {@code 8h + c} holding {@code qh} bytes {@code 32h + 4c ..};
- * at {@link #Q6_SCALES} sixteen runs of 16 signed scales (sub-block {@code s} of row {@code r} at
+ * <p>A packed Q6_K super-block ({@link #Q6_BLOCK_BYTES}): at {@link #Q6_PARTS} sixteen runs of three
+ * 64-byte parts in the order the kernel reads them, run {@code 8h + c} (half {@code h}, {@code c} =
+ * 0-7) holding in dword {@code r} row {@code r}'s {@code qh} bytes {@code 32h + 4c .. + 3}, then its
+ * {@code ql} bytes {@code 64h + 4c ..}, then {@code 64h + 32 + 4c ..} (read as three interleaved
+ * streams, the parts ran at half the speed of GGUF's layout: the prefetchers follow one stream); at
+ * {@link #Q6_SCALES} sixteen runs of 16 signed scales (sub-block {@code s} of row {@code r} at
  * {@code 16s + r}); at {@link #Q6_D} the rows' f16 {@code d}. About 360 vector instructions per 16
  * rows × 256 values against ~640 in GGUF's layout ({@link #q6KCode}).
  *
@@ -79,7 +81,7 @@ public final class KQuantPackedKernels {
      * Where a packed Q6_K super-block keeps its parts, and its size: 3,360 bytes of data (16 rows of
      * 210) padded to 53 cache lines, so every part of every super-block is one aligned line.
      */
-    public static final int Q6_QL = 0, Q6_QH = 2048, Q6_SCALES = 3072, Q6_D = 3328, Q6_BLOCK_BYTES = 3392;
+    public static final int Q6_PARTS = 0, Q6_SCALES = 3072, Q6_D = 3328, Q6_BLOCK_BYTES = 3392;
 
     /** Vector registers: see {@link #q4KCode} and {@link #q6KCode}. */
     private static final int SUM = 0, MASK_0F = 1, ACC = 2, SUMMS = 10, MASK_30 = 10, SUMI = 11, TMP = 12, PART = 16;
@@ -165,7 +167,7 @@ public final class KQuantPackedKernels {
 
     /**
      * The Q6_K kernel. Per half of a super-block and part {@code c} (0-7), one {@code qh} part and
-     * the two {@code ql} parts {@code c} and {@code c + 8} give four vectors of six-bit values
+     * the two {@code ql} parts after it give four vectors of six-bit values
      * 0..63 (nibble | two high bits), each one {@code vpdpbusd} into the accumulator of its sub-block
      * of 16 values ({@code 4c..} of values {@code 0, 32, 64, 96} on in the half: sub-blocks {@code c
      * / 4}, {@code 2 + c / 4}, {@code 4 + c / 4}, {@code 6 + c / 4}); then per sub-block the
@@ -186,9 +188,10 @@ public final class KQuantPackedKernels {
             for (int c = 0; c < 8; c++) {
                 int qh = TMP + 7 * (c % 2);
                 int v0 = qh + 1, v1 = qh + 2, v2 = qh + 3, v3 = qh + 4, u = qh + 5, u2 = qh + 6;
-                Mem qlA = Mem.at(RSI, Q6_QL + 64 * (16 * h + c));
-                Mem qlB = Mem.at(RSI, Q6_QL + 64 * (16 * h + c + 8));
-                x.vmovdqu32Load(qh, Mem.at(RSI, Q6_QH + 64 * (8 * h + c)));
+                int run = Q6_PARTS + 192 * (8 * h + c);
+                Mem qlA = Mem.at(RSI, run + 64);
+                Mem qlB = Mem.at(RSI, run + 128);
+                x.vmovdqu32Load(qh, Mem.at(RSI, run));
                 x.vpsllw(v0, qh, 4); // qh bits 0-1 to 4-5
                 x.vpandd(v0, v0, MASK_30);
                 x.vpternlogd(v0, MASK_0F, qlA, 0xF8); // | low nibbles of ql part c

@@ -14,20 +14,21 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * The machine-code K-quant decode matvec ({@link KQuantKernels}) with its rows one at a time
- * against four at a time (four streams a quarter of the range apart), on weights that do not fit
+ * The machine-code K-quant decode matvec in GGUF's layout ({@link KQuantKernels}, rows four at a
+ * time as four streams a quarter of the range apart) against the same matrix repacked in groups of
+ * 16 rows ({@code KQuantPackedKernels}, through {@link Q8KMatVec#rows}), on weights that do not fit
  * in the last-level cache as in a decode step: the FFN shapes of the 1.1B model, {@code copies}
  * copies of the matrix (default 24, 150-240 MB) taken in turn. One thread, thread CPU time, the
  * two layouts interleaved call by call; GB/s of weight bytes, median and best, and the median
  * per-call speed-up. A benchmark, not a test: it asserts nothing. Run: {@code ./mvnw -B -pl
- * runtime-min test -Pbench -Dtest=Q8KMatVecStreamsBench -Dsurefire.failIfNoSpecifiedTests=false}.
+ * runtime-min test -Pbench -Dtest=Q8KMatVecLayoutsBench -Dsurefire.failIfNoSpecifiedTests=false}.
  */
 @Tag("bench")
-class Q8KMatVecStreamsBench {
+class Q8KMatVecLayoutsBench {
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
     @Test
-    void oneRowAgainstFourStreams() {
+    void ggufLayoutAgainstPacked() {
         Assumptions.assumeTrue(Q8KMatVec.NATIVE != null, "needs AVX-512 VNNI");
         int reps = Integer.getInteger("fsc.bench.matvec.reps", 30);
         int copies = Integer.getInteger("fsc.bench.matvec.copies", 24);
@@ -58,10 +59,19 @@ class Q8KMatVecStreamsBench {
         double[][] t = new double[2][reps];
         for (int r = -10; r < reps; r++) {
             for (int v = 0; v < 2; v++) {
-                int quads = v == 0 ? 0 : n / 4;
-                p.setAtIndex(ValueLayout.JAVA_LONG, KQuantKernels.W, ws[Math.floorMod(2 * r + v, copies)].address());
+                MemorySegment w = ws[Math.floorMod(2 * r + v, copies)];
+                if (v == 1) {
+                    long s = THREADS.getCurrentThreadCpuTime();
+                    Q8KMatVec.rows(type, w, rowBytes, x, 0, y, 0, 0, n);
+                    if (r >= 0) {
+                        t[v][r] = (THREADS.getCurrentThreadCpuTime() - s) / 1e9;
+                    }
+                    continue;
+                }
+                int quads = n / 4;
+                p.setAtIndex(ValueLayout.JAVA_LONG, KQuantKernels.W, w.address());
                 p.setAtIndex(ValueLayout.JAVA_LONG, KQuantKernels.ROW_BYTES, rowBytes);
-                p.setAtIndex(ValueLayout.JAVA_LONG, KQuantKernels.X, x.nativeAddress());
+                p.setAtIndex(ValueLayout.JAVA_LONG, KQuantKernels.X, x.nativeRow(0, k / Q8K.BLOCK));
                 p.setAtIndex(ValueLayout.JAVA_LONG, KQuantKernels.BLOCKS, k / Q8K.BLOCK);
                 p.setAtIndex(ValueLayout.JAVA_LONG, KQuantKernels.Y, y.address());
                 p.setAtIndex(ValueLayout.JAVA_LONG, KQuantKernels.QUADS, quads);
@@ -85,7 +95,7 @@ class Q8KMatVecStreamsBench {
         Arrays.sort(t[1]);
         return String.format(
                 Locale.ROOT,
-                "%s %d x %d: one row %.2f / %.2f GB/s, four streams %.2f / %.2f GB/s (median / best), speed-up %.2f (quartiles %.2f-%.2f)",
+                "%s %d x %d: GGUF layout %.2f / %.2f GB/s, packed %.2f / %.2f GB/s (median / best), speed-up %.2f (quartiles %.2f-%.2f)",
                 type,
                 n,
                 k,
