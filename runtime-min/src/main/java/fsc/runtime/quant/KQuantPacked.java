@@ -37,16 +37,16 @@ final class KQuantPacked {
                 int d = b * blockBytes;
                 for (int r = 0; r < ROWS; r++) {
                     int at = Math.toIntExact(r * rowBytes + 144L * b);
-                    System.arraycopy(src, at, dst, d + KQuantPackedKernels.D + 2 * r, 2);
-                    System.arraycopy(src, at + 2, dst, d + KQuantPackedKernels.DMIN + 2 * r, 2);
+                    RowGroupRepack.copy2(src, at, dst, d + KQuantPackedKernels.D + 2 * r);
+                    RowGroupRepack.copy2(src, at + 2, dst, d + KQuantPackedKernels.DMIN + 2 * r);
                     for (int j = 0; j < 8; j++) {
                         dst[d + KQuantPackedKernels.SCALES + 16 * j + r] = (byte) Dequantize.scaleK4(rows, at + 4, j);
                         dst[d + KQuantPackedKernels.MINS + 32 * (j / 2) + 2 * r + j % 2] =
                                 (byte) Dequantize.minK4(rows, at + 4, j);
                     }
                     for (int part = 0; part < 32; part++) {
-                        System.arraycopy(
-                                src, at + 16 + 4 * part, dst, d + KQuantPackedKernels.QUANTS + 64 * part + 4 * r, 4);
+                        RowGroupRepack.copy4(
+                                src, at + 16 + 4 * part, dst, d + KQuantPackedKernels.QUANTS + 64 * part + 4 * r);
                     }
                 }
             }
@@ -63,15 +63,15 @@ final class KQuantPacked {
                     for (int h = 0; h < 2; h++) {
                         for (int c = 0; c < 8; c++) { // run 8h + c: qh, then ql 64h + 4c, then ql 64h + 32 + 4c
                             int run = d + KQuantPackedKernels.Q6_PARTS + 192 * (8 * h + c) + 4 * r;
-                            System.arraycopy(src, at + 128 + 32 * h + 4 * c, dst, run, 4);
-                            System.arraycopy(src, at + 64 * h + 4 * c, dst, run + 64, 4);
-                            System.arraycopy(src, at + 64 * h + 32 + 4 * c, dst, run + 128, 4);
+                            RowGroupRepack.copy4(src, at + 128 + 32 * h + 4 * c, dst, run);
+                            RowGroupRepack.copy4(src, at + 64 * h + 4 * c, dst, run + 64);
+                            RowGroupRepack.copy4(src, at + 64 * h + 32 + 4 * c, dst, run + 128);
                         }
                     }
                     for (int sub = 0; sub < 16; sub++) {
                         dst[d + KQuantPackedKernels.Q6_SCALES + 16 * sub + r] = src[at + 192 + sub];
                     }
-                    System.arraycopy(src, at + 208, dst, d + KQuantPackedKernels.Q6_D + 2 * r, 2);
+                    RowGroupRepack.copy2(src, at + 208, dst, d + KQuantPackedKernels.Q6_D + 2 * r);
                 }
             }
         });

@@ -53,10 +53,9 @@ final class Q80Packed {
                 int d = b * blockBytes;
                 for (int r = 0; r < ROWS; r++) {
                     int at = Math.toIntExact(r * rowBytes + b * sourceBlock);
-                    dst[d + 2 * r] = src[at];
-                    dst[d + 2 * r + 1] = src[at + 1];
+                    RowGroupRepack.copy2(src, at, dst, d + 2 * r);
                     for (int i = 0; i < parts; i++) {
-                        System.arraycopy(src, at + 2 + 4 * i, dst, d + 32 + 64 * i + 4 * r, 4);
+                        RowGroupRepack.copy4(src, at + 2 + 4 * i, dst, d + 32 + 64 * i + 4 * r);
                     }
                 }
             }
