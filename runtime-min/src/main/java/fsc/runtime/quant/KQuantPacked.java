@@ -1,6 +1,7 @@
 package fsc.runtime.quant;
 
 import fsc.runtime.x86.KQuantPackedKernels;
+import fsc.runtime.x86.RepackKernels;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -30,8 +31,13 @@ final class KQuantPacked {
     }
 
     private static MemorySegment packQ4K(MemorySegment w, long rowBytes, int blocks) {
+        return RowGroupRepack.repack(w, rowBytes, blocks, RepackKernels.Q4_K, q4KShuffle(rowBytes, blocks));
+    }
+
+    /** The Java form of the Q4_K repack of one group of 16 rows of {@code blocks} super-blocks. */
+    static RowGroupRepack.Shuffle q4KShuffle(long rowBytes, int blocks) {
         int blockBytes = KQuantPackedKernels.BLOCK_BYTES;
-        return RowGroupRepack.repack(w, rowBytes, ROWS, blocks * blockBytes, (src, dst) -> {
+        return (src, dst) -> {
             MemorySegment rows = MemorySegment.ofArray(src);
             for (int b = 0; b < blocks; b++) {
                 int d = b * blockBytes;
@@ -50,12 +56,17 @@ final class KQuantPacked {
                     }
                 }
             }
-        });
+        };
     }
 
     private static MemorySegment packQ6K(MemorySegment w, long rowBytes, int blocks) {
+        return RowGroupRepack.repack(w, rowBytes, blocks, RepackKernels.Q6_K, q6KShuffle(rowBytes, blocks));
+    }
+
+    /** The Java form of the Q6_K repack of one group of 16 rows of {@code blocks} super-blocks. */
+    static RowGroupRepack.Shuffle q6KShuffle(long rowBytes, int blocks) {
         int blockBytes = KQuantPackedKernels.Q6_BLOCK_BYTES;
-        return RowGroupRepack.repack(w, rowBytes, ROWS, blocks * blockBytes, (src, dst) -> {
+        return (src, dst) -> {
             for (int b = 0; b < blocks; b++) {
                 int d = b * blockBytes;
                 for (int r = 0; r < ROWS; r++) {
@@ -74,6 +85,6 @@ final class KQuantPacked {
                     RowGroupRepack.copy2(src, at + 208, dst, d + KQuantPackedKernels.Q6_D + 2 * r);
                 }
             }
-        });
+        };
     }
 }

@@ -1,6 +1,7 @@
 package fsc.runtime.quant;
 
 import fsc.runtime.x86.Q80Kernels;
+import fsc.runtime.x86.RepackKernels;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -38,17 +39,21 @@ final class Q80Packed {
     }
 
     private static MemorySegment packQ40(MemorySegment w, long rowBytes, int blocks) {
-        return pack(w, rowBytes, blocks, Q80Kernels.Q4_0, GgmlType.Q4_0.blockBytes());
+        return RowGroupRepack.repack(
+                w, rowBytes, blocks, RepackKernels.Q4_0, shuffle(Q80Kernels.Q4_0, rowBytes, blocks));
     }
 
     private static MemorySegment packQ80(MemorySegment w, long rowBytes, int blocks) {
-        return pack(w, rowBytes, blocks, Q80Kernels.Q8_0, GgmlType.Q8_0.blockBytes());
+        return RowGroupRepack.repack(
+                w, rowBytes, blocks, RepackKernels.Q8_0, shuffle(Q80Kernels.Q8_0, rowBytes, blocks));
     }
 
-    private static MemorySegment pack(MemorySegment w, long rowBytes, int blocks, int format, long sourceBlock) {
+    /** The Java form of the repack of one group of 16 rows of {@code format} ({@link Q80Kernels#Q4_0} or Q8_0). */
+    static RowGroupRepack.Shuffle shuffle(int format, long rowBytes, int blocks) {
         int blockBytes = Q80Kernels.packedBlockBytes(format);
         int parts = Q80Kernels.packedParts(format);
-        return RowGroupRepack.repack(w, rowBytes, ROWS, blocks * blockBytes, (src, dst) -> {
+        long sourceBlock = (format == Q80Kernels.Q4_0 ? GgmlType.Q4_0 : GgmlType.Q8_0).blockBytes();
+        return (src, dst) -> {
             for (int b = 0; b < blocks; b++) {
                 int d = b * blockBytes;
                 for (int r = 0; r < ROWS; r++) {
@@ -59,6 +64,6 @@ final class Q80Packed {
                     }
                 }
             }
-        });
+        };
     }
 }

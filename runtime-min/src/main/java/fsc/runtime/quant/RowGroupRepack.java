@@ -1,6 +1,7 @@
 package fsc.runtime.quant;
 
 import fsc.runtime.HugePages;
+import fsc.runtime.x86.RepackKernels;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -10,10 +11,11 @@ import java.nio.ByteOrder;
 
 /**
  * The copy loop of the repacked weight formats ({@link Q80Packed}, {@link KQuantPacked}): the
- * whole groups of {@code rows} consecutive rows of a matrix, each rewritten by a format's shuffle
- * into a packed group of a fixed size, one group after another on 2 MB pages ({@link HugePages}).
- * A group's rows are contiguous in GGUF, so each is one copy in, the shuffle on heap arrays, one
- * copy out. When the source is a mapped file its pages are given back afterwards ({@code unload}):
+ * whole groups of 16 consecutive rows of a matrix, each rewritten into a packed group of a fixed
+ * size, one group after another on 2 MB pages ({@link HugePages}): in machine code ({@link
+ * RepackKernels}) where it runs, else by each format's Java shuffle (a group's rows are contiguous in
+ * GGUF, so each is one copy in, the shuffle on heap arrays, one copy out), which is also the
+ * kernels' reference in the tests. When the source is a mapped file its pages are given back afterwards ({@code unload}):
  * the kernels read the copy from then on, the pages stay in the page cache, and a tail row read
  * later faults its page in again, so the process holds the weights once, not twice.
  */
@@ -25,6 +27,12 @@ final class RowGroupRepack {
 
     /** Four bytes as one int, at any byte offset. */
     private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+
+    /** Rows per packed group: the lanes of the kernels' vectors. */
+    static final int ROWS = 16;
+
+    /** The machine-code repacks, or {@code null} where the Java shuffles run. */
+    static final RepackKernels NATIVE = RepackKernels.loadIfSupported();
 
     private RowGroupRepack() {}
 
@@ -43,20 +51,49 @@ final class RowGroupRepack {
         dst[to + 1] = src[from + 1];
     }
 
-    /** The packed whole groups of {@code w} (rows {@code rowBytes} apart), {@code packedGroup} bytes each. */
-    static MemorySegment repack(MemorySegment w, long rowBytes, int rows, int packedGroup, Shuffle shuffle) {
-        long groups = w.byteSize() / rowBytes / rows;
+    /**
+     * The packed whole groups of 16 rows of {@code w} (rows {@code rowBytes} apart, {@code blocks}
+     * blocks each) in {@code format}'s layout ({@link RepackKernels}' formats), by the machine-code
+     * repack where it runs, else by {@code shuffle}; the same bytes either way.
+     */
+    static MemorySegment repack(MemorySegment w, long rowBytes, int blocks, int format, Shuffle shuffle) {
+        long groups = w.byteSize() / rowBytes / ROWS;
+        int packedGroup = blocks * RepackKernels.packedBlockBytes(format);
         MemorySegment packed = HugePages.allocate(Arena.ofAuto(), groups * packedGroup);
-        byte[] src = new byte[Math.toIntExact(rows * rowBytes)];
+        if (NATIVE != null && w.isNative() && groups > 0) {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment p = arena.allocate(RepackKernels.PARAM_BYTES, 64);
+                p.setAtIndex(ValueLayout.JAVA_LONG, RepackKernels.SRC, w.address());
+                p.setAtIndex(ValueLayout.JAVA_LONG, RepackKernels.ROW_BYTES, rowBytes);
+                p.setAtIndex(ValueLayout.JAVA_LONG, RepackKernels.BLOCKS, blocks);
+                p.setAtIndex(ValueLayout.JAVA_LONG, RepackKernels.DST, packed.address());
+                p.setAtIndex(ValueLayout.JAVA_LONG, RepackKernels.GROUPS, groups);
+                p.setAtIndex(ValueLayout.JAVA_LONG, RepackKernels.LOW6, 63);
+                p.setAtIndex(ValueLayout.JAVA_LONG, RepackKernels.LOW4, 15);
+                p.setAtIndex(ValueLayout.JAVA_LONG, RepackKernels.LOW2, 3);
+                for (int r = 0; r < ROWS; r++) {
+                    p.set(ValueLayout.JAVA_INT, RepackKernels.INDEX + 4L * r, Math.toIntExact(r * rowBytes));
+                }
+                NATIVE.run(format, p.address());
+            }
+        } else {
+            shuffleInto(packed, w, rowBytes, packedGroup, shuffle);
+        }
+        if (w.isMapped()) {
+            w.unload();
+        }
+        return packed;
+    }
+
+    /** The Java form: each group copied in, rewritten by {@code shuffle}, copied out. */
+    static void shuffleInto(MemorySegment packed, MemorySegment w, long rowBytes, int packedGroup, Shuffle shuffle) {
+        long groups = w.byteSize() / rowBytes / ROWS;
+        byte[] src = new byte[Math.toIntExact(ROWS * rowBytes)];
         byte[] dst = new byte[packedGroup];
         for (long g = 0; g < groups; g++) {
             MemorySegment.copy(w, ValueLayout.JAVA_BYTE, g * src.length, src, 0, src.length);
             shuffle.group(src, dst);
             MemorySegment.copy(dst, 0, packed, ValueLayout.JAVA_BYTE, g * packedGroup, packedGroup);
         }
-        if (w.isMapped()) {
-            w.unload();
-        }
-        return packed;
     }
 }

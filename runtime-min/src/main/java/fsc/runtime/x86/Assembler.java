@@ -687,4 +687,16 @@ public final class Assembler extends X86Encoder {
     public void vpternlogd(int dst, int b, int c, int imm) {
         evex(PP_66, MAP_0F3A, false, 0x25, dst, b, c, null, imm, 2);
     }
+
+    // Forms of the weight repack kernels (RepackKernels).
+
+    /** {@code vpmovdw ymmword mem, zmm}: sixteen int32 to their low words (truncating). */
+    public void vpmovdwStore(Mem m, int zmm) {
+        evexMem(PP_F3, MAP_0F38, 0x33, zmm, 0, m);
+    }
+
+    /** {@code vpmovdb xmmword mem, zmm}: sixteen int32 to their low bytes (truncating). */
+    public void vpmovdbStore(Mem m, int zmm) {
+        evexMem(PP_F3, MAP_0F38, 0x31, zmm, 0, m);
+    }
 }

@@ -61,6 +61,10 @@ class AssemblerTest {
         check("62426d4040e9", x -> x.vpmulld(29, 18, 9)); // vpmulld zmm29,zmm18,zmm9
         check("6273754025f9f8", x -> x.vpternlogd(15, 17, 1, 0xF8)); // vpternlogd zmm15,zmm17,zmm1,0xf8
         check("62d33d4025dae4", x -> x.vpternlogd(3, 24, 10, 0xE4)); // vpternlogd zmm3,zmm24,zmm10,0xe4
+        check("62f27e4833a720000000", x -> x.vpmovdwStore(Mem.at(RDI, 0x20), 4)); // vpmovdw [rdi+0x20],zmm4
+        check("62c27e483391c0000000", x -> x.vpmovdwStore(Mem.at(R9, 0xc0), 18)); // vpmovdw [r9+0xc0],zmm18
+        check("62e27e48318f40000000", x -> x.vpmovdbStore(Mem.at(RDI, 0x40), 17)); // vpmovdb [rdi+0x40],zmm17
+        check("62d27e48319c2410000000", x -> x.vpmovdbStore(Mem.at(R12, 0x10), 3)); // vpmovdb [r12+0x10],zmm3
         check("62d1544859ac24c0000000", x -> x.vmulps(5, 5, Mem.at(R12, 0xc0))); // vmulps zmm5,zmm5,[r12+0xc0]
         check("62e17440588d40000000", x -> x.vaddps(17, 17, Mem.at(RBP, 0x40))); // vaddps zmm17,zmm17,[rbp+0x40]
         check("62817e487fac73c0000000", x -> x.vmovdqu32Store(new Mem(R11, R14, 2, 0xc0), 21)); // [r11+r14*2+0xc0]
