@@ -403,6 +403,23 @@ class RealModelCorpusTest {
                 1e-5));
     }
 
+    /**
+     * ISNet quint8 (119 DynamicQuantizeLinear + ConvInteger, 39 bilinear Resizes) is held to 0.5, not
+     * 1e-3: its bilinear Resizes round 1-2 ulps apart from ORT's (fsc interpolates one axis at a time,
+     * ORT sums four weighted corners), the quantizers turn the first of those that sits on a .5 boundary
+     * into an int8 step, and the flips multiply layer by layer (measured max-abs 0.30, mean-abs 4.8e-3
+     * on feature maps up to 8). {@code IsnetVsOrtTest} shows that with Resize made a copy the network
+     * agrees bit for bit, and holds the difference to a fraction of the model's own int8 noise.
+     */
+    static final double ISNET_INT8_TOLERANCE = 0.5;
+
+    /**
+     * ISNet fp16 is held to 2e-2 (measured 1.2e-2 on feature maps up to 7, 1-6 f16 ulps): fsc rounds
+     * every f16 tensor as the graph types it, while ORT's CPU provider, having no f16 Conv, computes
+     * the chains between casts in f32 ({@code IsnetVsOrtTest}).
+     */
+    static final double ISNET_F16_TOLERANCE = 2e-2;
+
     @Test
     @Tag("heavy")
     void isnetQuantized() throws Exception {
@@ -413,7 +430,7 @@ class RealModelCorpusTest {
                 in,
                 List.of(),
                 List.of(),
-                1e-3));
+                ISNET_INT8_TOLERANCE));
     }
 
     @Test
@@ -426,7 +443,7 @@ class RealModelCorpusTest {
                 in,
                 List.of(),
                 List.of(),
-                1e-2));
+                ISNET_F16_TOLERANCE));
     }
 
     @Test
