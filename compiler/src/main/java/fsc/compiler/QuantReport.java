@@ -22,7 +22,8 @@ import java.util.Map;
  * @param assignment each layer's chosen precision, by layer name
  * @param endToEnd the quantized model against the f32 one
  * @param staticScales per activation with a static scale (calibrated int8), that scale
- * @param speed each variant's timing ({@link QuantSpeed}), or null when not timed ({@code --no-quant-speed})
+ * @param speed each variant's timing ({@link QuantSpeed}), or null when not timed
+ * @param untimed why {@code speed} is null: {@code --no-quant-speed}, or what stopped the timing
  */
 record QuantReport(
         String model,
@@ -32,7 +33,8 @@ record QuantReport(
         Map<String, Precision> assignment,
         QuantMeasure.EndToEnd endToEnd,
         Map<String, Float> staticScales,
-        QuantSpeed.Result speed) {
+        QuantSpeed.Result speed,
+        String untimed) {
 
     /** One linear layer: its name, node, weight shape and errors (int4 null when K does not allow it). */
     record Layer(
@@ -106,10 +108,7 @@ record QuantReport(
                 endToEnd.minCosine(),
                 endToEnd.meanCosine(),
                 endToEnd.relL2()));
-        b.append(
-                speed != null
-                        ? QuantSpeedTable.markdown(speed, this)
-                        : "Speed: not measured (`--no-quant-speed`).\n\n");
+        b.append(speed != null ? QuantSpeedTable.markdown(speed, this) : "Speed: not measured (" + untimed + ").\n\n");
         if (!staticScales.isEmpty()) {
             b.append("Static activation scales (the clipping threshold on |x| is 127 × scale):\n\n"
                     + "| activation | scale | threshold |\n|---|---:|---:|\n");

@@ -115,8 +115,11 @@ final class QuantizeCompile {
             progress.step("measuring the end-to-end error");
             e2e = measure.endToEnd(assignment);
         }
-        QuantSpeed.Result speed = s.quantize().timed()
-                ? time(
+        QuantSpeed.Result speed = null;
+        String untimed = "`--no-quant-speed`";
+        if (s.quantize().timed()) {
+            try {
+                speed = time(
                         f32,
                         pipeline.subList(prefix.size(), pipeline.size()),
                         measure,
@@ -124,8 +127,18 @@ final class QuantizeCompile {
                         mode,
                         assignment,
                         s,
-                        progress)
-                : null;
+                        progress);
+            } catch (RuntimeException e) {
+                // The timing informs; it must not cost the user a jar the compile can write (a variant
+                // that is not the chosen one failing to compile or run, a scratch folder that cannot
+                // be written): the report says why it has no speed table.
+                untimed = "timing failed: "
+                        + (e instanceof FscException f
+                                ? f.oneLine()
+                                : e.toString().replace('\n', ' '));
+                progress.step("speed: not measured, " + untimed);
+            }
+        }
         QuantReport report = new QuantReport(
                 s.input().getFileName().toString(),
                 mode,
@@ -134,7 +147,8 @@ final class QuantizeCompile {
                 assignment,
                 e2e,
                 measure.staticScales(assignment),
-                speed);
+                speed,
+                untimed);
         Path dir = s.quantize().report() != null ? s.quantize().report() : defaultReportDir(s.output());
         report.write(dir);
         resources.put(REPORT_ENTRY, report.markdown().getBytes(java.nio.charset.StandardCharsets.UTF_8));

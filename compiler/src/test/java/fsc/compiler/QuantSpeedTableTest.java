@@ -36,6 +36,10 @@ class QuantSpeedTableTest {
     }
 
     private static QuantReport report(QuantSpeed.Result speed) {
+        return report(speed, "`--no-quant-speed`");
+    }
+
+    private static QuantReport report(QuantSpeed.Result speed, String untimed) {
         return new QuantReport(
                 "m.onnx",
                 "auto",
@@ -44,7 +48,8 @@ class QuantSpeedTableTest {
                 assignment(Precision.INT4, Precision.INT8),
                 new QuantMeasure.EndToEnd(0.99, 0.995, 0.05),
                 Map.of(),
-                speed);
+                speed,
+                untimed);
     }
 
     private static final QuantSpeed.Result SPEED = new QuantSpeed.Result(
@@ -95,6 +100,8 @@ class QuantSpeedTableTest {
         String md = report(null).markdown();
         assertTrue(md.contains("Speed: not measured (`--no-quant-speed`)."), md);
         assertFalse(md.contains("## Speed"), md);
+        String failed = report(null, "timing failed: no space left in /tmp").markdown();
+        assertTrue(failed.contains("Speed: not measured (timing failed: no space left in /tmp)."), failed);
     }
 
     @Test
