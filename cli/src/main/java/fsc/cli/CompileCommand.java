@@ -165,6 +165,21 @@ final class CompileCommand implements Callable<Integer> {
     Integer quantSteps;
 
     @Option(
+            names = "--no-quant-speed",
+            description = "With --quantize on an ONNX model: leave the speed table out of the report. By default"
+                    + " every variant (fp32, int8, int4, and auto's choice with --quantize auto) is compiled in"
+                    + " memory and timed on the report's inputs with the jar's kernels, warm-up until the timings"
+                    + " settle: seconds for a small model, a minute or two for MiniLM.")
+    boolean noQuantSpeed;
+
+    @Option(
+            names = "--quant-threads",
+            paramLabel = "N",
+            description = "With --quantize on an ONNX model: the worker threads the report's variants are timed"
+                    + " with. Default: 1.")
+    Integer quantThreads;
+
+    @Option(
             names = "--calibrate",
             paramLabel = "DIR",
             description = "With --quantize: real inputs to measure on, one sub-folder per sample holding one NAME.npy"
@@ -228,7 +243,14 @@ final class CompileCommand implements Callable<Integer> {
                 .maxBatchTokens(maxBatchTokens == null ? null : Math.toIntExact(maxBatchTokens))
                 .decoder(decoder ? DecoderOptions.defaults() : null)
                 .quantize(new QuantizeOptions(
-                        quantize, quantReport, accuracyBudget, calibrate, calibrationMethod, quantSteps))
+                        quantize,
+                        quantReport,
+                        accuracyBudget,
+                        calibrate,
+                        calibrationMethod,
+                        quantSteps,
+                        noQuantSpeed ? Boolean.FALSE : null,
+                        quantThreads))
                 .profile(profile)
                 .memoryCap(memoryCap)
                 .build();

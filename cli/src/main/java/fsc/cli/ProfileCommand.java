@@ -171,7 +171,7 @@ final class ProfileCommand implements Callable<Integer> {
             double[] medians = new double[slotMs.length];
             double sum = 0;
             for (int s = 0; s < slotMs.length; s++) {
-                medians[s] = fsc.cli.perf.Stats.of(slotMs[s]).median();
+                medians[s] = fsc.compiler.perf.Stats.of(slotMs[s]).median();
                 sum += medians[s];
             }
             // The call is the node medians plus the median time outside them, so shares add up to 100%.
@@ -182,7 +182,8 @@ final class ProfileCommand implements Callable<Integer> {
                     outside[i] -= slot[i];
                 }
             }
-            double profiledMs = sum + Math.max(0, fsc.cli.perf.Stats.of(outside).median());
+            double profiledMs =
+                    sum + Math.max(0, fsc.compiler.perf.Stats.of(outside).median());
             MachinePeaks peaks = null;
             if (!noPeaks) {
                 System.err.println("[profile] measuring machine peaks (FMA, STREAM over " + streamMb + " MB)...");

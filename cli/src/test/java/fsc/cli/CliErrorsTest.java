@@ -75,6 +75,23 @@ class CliErrorsTest {
                 .assertOneLineError("a GGUF decoder's budget is the mean KL divergence");
     }
 
+    /** The report's timing switches: refused in one line (exit 2) where they do not apply, before any work. */
+    @Test
+    void timingOptionsThatDoNotApplyAreOneLine(@TempDir Path dir) throws Exception {
+        Path onnx = Files.createFile(dir.resolve("m.onnx"));
+        CliRun.of("compile", onnx.toString(), "--no-quant-speed")
+                .assertOneLineError("--no-quant-speed applies with --quantize");
+        CliRun.of("compile", onnx.toString(), "--quant-threads", "2")
+                .assertOneLineError("--quant-threads applies with --quantize");
+        CliRun.of("compile", onnx.toString(), "--quantize", "int8", "--quant-threads", "0")
+                .assertOneLineError("--quant-threads 0 must be 1 to 256");
+        CliRun.of("compile", onnx.toString(), "--quantize", "int8", "--no-quant-speed", "--quant-threads", "2")
+                .assertOneLineError("--quant-threads does not combine with --no-quant-speed");
+        Path gguf = Files.createFile(dir.resolve("m.gguf"));
+        CliRun.of("compile", gguf.toString(), "--quantize", "q8_0", "--no-quant-speed")
+                .assertOneLineError("--no-quant-speed applies to ONNX models");
+    }
+
     @Test
     void aMissingParameterIsOneLine() {
         CliRun.of("compile").assertOneLineError("compile: missing required parameter: 'MODEL'");

@@ -104,6 +104,9 @@ public final class Applicability {
         }
     }
 
+    /** The most threads {@code --quant-threads} takes (a typo's 1000 would start a thousand workers). */
+    static final int MAX_TIMING_THREADS = 256;
+
     /** The quantization options: what they need besides each other, and the modes and budgets that exist. */
     private static void quantize(CompileSettings s, InputFormat f, String in) {
         QuantizeOptions q = s.quantize();
@@ -115,6 +118,26 @@ public final class Applicability {
                 "applies with --quantize auto (it chooses each layer's precision to meet it)");
         refuseIf(q.calibrate() != null && !q.quantizing(), in, "--calibrate", "applies with --quantize");
         refuseIf(q.steps() != null && !q.quantizing(), in, "--quant-steps", "applies with --quantize");
+        // The edge profile quantizes an ONNX model itself, so its timing can be switched off too.
+        boolean quantizes = q.quantizing() || (EdgeProfile.on(s) && f == InputFormat.ONNX);
+        refuseIf(q.speed() != null && !quantizes, in, "--no-quant-speed", "applies with --quantize");
+        refuseIf(q.speedThreads() != null && !quantizes, in, "--quant-threads", "applies with --quantize");
+        refuseIf(
+                q.speedThreads() != null && !q.timed(),
+                in,
+                "--quant-threads",
+                "does not combine with --no-quant-speed (it is the thread count the variants are timed with)");
+        refuseIf(
+                q.speedThreads() != null && (q.speedThreads() < 1 || q.speedThreads() > MAX_TIMING_THREADS),
+                in,
+                "--quant-threads " + q.speedThreads(),
+                "must be 1 to " + MAX_TIMING_THREADS);
+        refuseIf(
+                f == InputFormat.GGUF && (q.speed() != null || q.speedThreads() != null),
+                in,
+                q.speed() != null ? "--no-quant-speed" : "--quant-threads",
+                "applies to ONNX models; a GGUF decoder's report measures accuracy only (time its jar with fsc"
+                        + " bench)");
         refuseIf(
                 q.calibrationMethod() != null && q.calibrate() == null,
                 in,

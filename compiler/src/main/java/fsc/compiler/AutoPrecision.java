@@ -20,9 +20,10 @@ import java.util.function.Predicate;
  * log2(2·layers) interpreter runs). The idea is llama.cpp's K-quant mixes (sensitive tensors kept
  * wider) with the table replaced by this model's own measurements.
  *
- * <p>The narrowest assignment is the fastest one on memory-bound shapes and never slower on this
- * JDK, where the int8, int4 and f32 GEMMs all run on f32 FMAs (docs/PERFORMANCE-INT8.md): fewer
- * bytes per weight is the only lever, so "as fast as possible" is "as narrow as possible".
+ * <p>The search minimises the weights' bytes within the budget, not the time: narrower is not
+ * always faster (int4's {@code qmatmul} dequantizes per tile and was several times slower than f32
+ * on MiniLM's short sequences; int8 on a CNN this small costs more in quantizing than it saves).
+ * The report's speed table ({@link QuantSpeed}) times the choice against fp32, int8 and int4.
  */
 final class AutoPrecision {
     private AutoPrecision() {}

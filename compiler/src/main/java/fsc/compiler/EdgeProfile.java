@@ -44,10 +44,7 @@ final class EdgeProfile {
 
     /** ONNX: the quantization the profile asks for when the user gave none. */
     static QuantizeOptions quantize(CompileSettings s) {
-        return s.quantize().quantizing()
-                ? s.quantize()
-                : new QuantizeOptions(
-                        "int8", s.quantize().report(), s.quantize().budget());
+        return s.quantize().quantizing() ? s.quantize() : s.quantize().withMode("int8");
     }
 
     /**

@@ -284,43 +284,22 @@ final class QuantMeasure {
     EndToEnd endToEnd(Map<String, Precision> assignment) {
         Graph q = pass(assignment).run(f32, PassContext.defaults());
         Interpreter interpreter = new Interpreter(interpretable(q));
-        double min = 1;
-        double sum = 0;
-        int count = 0;
-        double diff = 0;
-        double norm = 0;
+        RowCosines rows = new RowCosines();
         for (int i = 0; i < samples.size(); i++) {
             Map<String, HostTensor> out = interpreter.run(samples.get(i));
             Map<Value, HostTensor> reference = references.get(i);
             for (Value v : f32.outputs()) {
-                if (v.dtype() != DType.F32 || v.type().rank() < 1) {
-                    continue;
-                }
-                HostTensor a = out.get(v.name());
-                HostTensor b = reference.get(v);
-                int width = Math.toIntExact(a.shape()[a.rank() - 1]);
-                int rows = a.size() / Math.max(width, 1);
-                for (int r = 0; r < rows; r++) {
-                    double dot = 0;
-                    double na = 0;
-                    double nb = 0;
-                    for (int j = 0; j < width; j++) {
-                        double x = a.getDouble((long) r * width + j);
-                        double y = b.getDouble((long) r * width + j);
-                        dot += x * y;
-                        na += x * x;
-                        nb += y * y;
-                        diff += (x - y) * (x - y);
-                    }
-                    norm += nb;
-                    double cos = na == 0 || nb == 0 ? (na == nb ? 1 : 0) : dot / Math.sqrt(na * nb);
-                    min = Math.min(min, cos);
-                    sum += cos;
-                    count++;
+                if (v.dtype() == DType.F32 && v.type().rank() >= 1) {
+                    rows.add(out.get(v.name()), reference.get(v));
                 }
             }
         }
-        return new EndToEnd(min, count == 0 ? 1 : sum / count, norm == 0 ? 0 : Math.sqrt(diff / norm));
+        return rows.result();
+    }
+
+    /** The inputs the measurement ran on (the calibration set's, or the one random sample). */
+    List<Map<String, HostTensor>> samples() {
+        return samples;
     }
 
     /**

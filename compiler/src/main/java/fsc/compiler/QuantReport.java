@@ -22,6 +22,8 @@ import java.util.Map;
  * @param assignment each layer's chosen precision, by layer name
  * @param endToEnd the quantized model against the f32 one
  * @param staticScales per activation with a static scale (calibrated int8), that scale
+ * @param speed each variant's timing ({@link QuantSpeed}), or null when not timed
+ * @param untimed why {@code speed} is null: {@code --no-quant-speed}, or what stopped the timing
  */
 record QuantReport(
         String model,
@@ -30,7 +32,9 @@ record QuantReport(
         List<Layer> layers,
         Map<String, Precision> assignment,
         QuantMeasure.EndToEnd endToEnd,
-        Map<String, Float> staticScales) {
+        Map<String, Float> staticScales,
+        QuantSpeed.Result speed,
+        String untimed) {
 
     /** One linear layer: its name, node, weight shape and errors (int4 null when K does not allow it). */
     record Layer(
@@ -42,12 +46,17 @@ record QuantReport(
 
     /** Bytes of the linear layers' weights as f32 and as assigned (scales included). */
     long[] weightBytes() {
+        return weightBytes(assignment);
+    }
+
+    /** Bytes of the linear layers' weights as f32 and under {@code assignment} (null: all f32). */
+    long[] weightBytes(Map<String, Precision> assignment) {
         long f32 = 0;
         long q = 0;
         for (Layer l : layers) {
             long elements = l.k() * l.n();
             f32 += 4 * elements;
-            Precision p = assignment.get(l.name());
+            Precision p = assignment == null ? Precision.FP32 : assignment.get(l.name());
             q += switch (p) {
                 case FP32 -> 4 * elements;
                 case INT8 -> elements + 4 * l.n();
@@ -99,6 +108,7 @@ record QuantReport(
                 endToEnd.minCosine(),
                 endToEnd.meanCosine(),
                 endToEnd.relL2()));
+        b.append(speed != null ? QuantSpeedTable.markdown(speed, this) : "Speed: not measured (" + untimed + ").\n\n");
         if (!staticScales.isEmpty()) {
             b.append("Static activation scales (the clipping threshold on |x| is 127 × scale):\n\n"
                     + "| activation | scale | threshold |\n|---|---:|---:|\n");

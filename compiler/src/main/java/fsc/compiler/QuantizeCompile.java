@@ -42,6 +42,9 @@ final class QuantizeCompile {
     /** The jar manifest's attribute holding the report's summary line. */
     static final String MANIFEST_ATTRIBUTE = "Fsc-Quantization";
 
+    /** The jar manifest's attribute holding the speed table's line (absent with {@code --no-quant-speed}). */
+    static final String SPEED_ATTRIBUTE = "Fsc-Quant-Speed";
+
     /** The jar entry holding the report's Markdown. */
     static final String REPORT_ENTRY = "fsc/quant-report.md";
 
@@ -108,13 +111,33 @@ final class QuantizeCompile {
             assignment = c.assignment();
             e2e = c.endToEnd();
         } else {
-            Precision all = Precision.byName(mode);
-            assignment = new TreeMap<>();
-            for (QuantReport.Layer l : rows) {
-                assignment.put(l.name(), all == Precision.INT4 && l.int4() == null ? Precision.FP32 : all);
-            }
+            assignment = all(rows, Precision.byName(mode));
             progress.step("measuring the end-to-end error");
             e2e = measure.endToEnd(assignment);
+        }
+        QuantSpeed.Result speed = null;
+        String untimed = "`--no-quant-speed`";
+        if (s.quantize().timed()) {
+            try {
+                speed = time(
+                        f32,
+                        pipeline.subList(prefix.size(), pipeline.size()),
+                        measure,
+                        rows,
+                        mode,
+                        assignment,
+                        s,
+                        progress);
+            } catch (RuntimeException e) {
+                // The timing informs; it must not cost the user a jar the compile can write (a variant
+                // that is not the chosen one failing to compile or run, a scratch folder that cannot
+                // be written): the report says why it has no speed table.
+                untimed = "timing failed: "
+                        + (e instanceof FscException f
+                                ? f.oneLine()
+                                : e.toString().replace('\n', ' '));
+                progress.step("speed: not measured, " + untimed);
+            }
         }
         QuantReport report = new QuantReport(
                 s.input().getFileName().toString(),
@@ -123,15 +146,66 @@ final class QuantizeCompile {
                 rows,
                 assignment,
                 e2e,
-                measure.staticScales(assignment));
+                measure.staticScales(assignment),
+                speed,
+                untimed);
         Path dir = s.quantize().report() != null ? s.quantize().report() : defaultReportDir(s.output());
         report.write(dir);
         resources.put(REPORT_ENTRY, report.markdown().getBytes(java.nio.charset.StandardCharsets.UTF_8));
         resources.put(
                 fsc.backend.java.JavaBackend.MANIFEST_ATTRIBUTE_PREFIX + MANIFEST_ATTRIBUTE,
                 report.summary().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        if (speed != null) {
+            resources.put(
+                    fsc.backend.java.JavaBackend.MANIFEST_ATTRIBUTE_PREFIX + SPEED_ATTRIBUTE,
+                    QuantSpeedTable.summary(speed).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            progress.step("speed: " + QuantSpeedTable.summary(speed));
+        }
         progress.step(report.summary() + "; report in " + dir);
         return Pipelines.withQuantize(pipeline, measure.pass(assignment));
+    }
+
+    /**
+     * Times fp32, int8, int4 (when a layer can be int4) and, with {@code --quantize auto}, its
+     * choice: each compiled from {@code f32} through {@code rest} (the pipeline after the point
+     * where {@code quantize} goes), on the measurement's inputs.
+     */
+    private static QuantSpeed.Result time(
+            Graph f32,
+            List<Pass> rest,
+            QuantMeasure measure,
+            List<QuantReport.Layer> layers,
+            String mode,
+            TreeMap<String, Precision> chosen,
+            CompileSettings s,
+            CompileProgress progress) {
+        List<QuantVariants.Variant> variants = new ArrayList<>();
+        variants.add(new QuantVariants.Variant("fp32", null));
+        variants.add(new QuantVariants.Variant("int8", all(layers, Precision.INT8)));
+        if (layers.stream().anyMatch(l -> l.int4() != null)) {
+            variants.add(new QuantVariants.Variant("int4", all(layers, Precision.INT4)));
+        }
+        if (mode.equals("auto")) {
+            variants.add(new QuantVariants.Variant("auto", chosen));
+        }
+        int threads = s.quantize().timingThreads();
+        progress.step("timing " + variants.size() + " variants ("
+                + String.join(
+                        ", ", variants.stream().map(QuantVariants.Variant::name).toList())
+                + ") with the jar's kernels, " + threads + (threads == 1 ? " thread" : " threads")
+                + " (--no-quant-speed skips this): compiling them in memory");
+        try (QuantVariants compiled = QuantVariants.compile(f32, rest, measure, variants, threads)) {
+            return QuantSpeed.measure(compiled, measure.samples(), threads, progress);
+        }
+    }
+
+    /** Every layer at {@code p}, int4 falling back to fp32 where K does not allow it (as {@code --quantize int4}). */
+    static TreeMap<String, Precision> all(List<QuantReport.Layer> layers, Precision p) {
+        TreeMap<String, Precision> a = new TreeMap<>();
+        for (QuantReport.Layer l : layers) {
+            a.put(l.name(), p == Precision.INT4 && l.int4() == null ? Precision.FP32 : p);
+        }
+        return a;
     }
 
     /** {@code out/model.jar} → {@code out/model-quant/}. */

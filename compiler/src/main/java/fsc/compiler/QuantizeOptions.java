@@ -16,10 +16,26 @@ import java.nio.file.Path;
  *     calibration data ({@link CalibrationMethod}; default min-max)
  * @param steps {@code --quant-steps N} (GGUF decoders): the generated steps of the report's reference
  *     sequence ({@link GgufQuantMeasure}; default {@link GgufQuantMeasure#STEPS}), fewer for big models
+ * @param speed {@code --no-quant-speed} gives false: the report leaves out the timing of each variant
+ *     ({@link QuantSpeed}); null: timed
+ * @param speedThreads {@code --quant-threads N}: the worker threads the variants are timed with (null: 1)
  */
 public record QuantizeOptions(
-        String mode, Path report, String budget, Path calibrate, String calibrationMethod, Integer steps) {
+        String mode,
+        Path report,
+        String budget,
+        Path calibrate,
+        String calibrationMethod,
+        Integer steps,
+        Boolean speed,
+        Integer speedThreads) {
     public static final QuantizeOptions NONE = new QuantizeOptions(null, null, null, null, null);
+
+    /** Timed (the default) with one thread. */
+    public QuantizeOptions(
+            String mode, Path report, String budget, Path calibrate, String calibrationMethod, Integer steps) {
+        this(mode, report, budget, calibrate, calibrationMethod, steps, null, null);
+    }
 
     /** Without a step count: the default reference sequence. */
     public QuantizeOptions(String mode, Path report, String budget, Path calibrate, String calibrationMethod) {
@@ -35,12 +51,28 @@ public record QuantizeOptions(
         return mode != null;
     }
 
+    /** These options with {@code mode} instead (the edge profile's int8 when none was given). */
+    public QuantizeOptions withMode(String mode) {
+        return new QuantizeOptions(mode, report, budget, calibrate, calibrationMethod, steps, speed, speedThreads);
+    }
+
+    /** Whether the report times each variant: unless {@code --no-quant-speed}. */
+    boolean timed() {
+        return speed == null || speed;
+    }
+
+    /** The threads the variants are timed with: {@code --quant-threads}, else 1. */
+    int timingThreads() {
+        return speedThreads == null ? 1 : speedThreads;
+    }
+
     /**
      * What changes the jar: the mode, the budget, the calibration method and the calibration set
-     * (its files' names, sizes and modification times, as the compile cache keys other inputs).
+     * (its files' names, sizes and modification times, as the compile cache keys other inputs), and
+     * whether (and on how many threads) the report in it was timed.
      */
     String fingerprint() {
-        return mode + "/" + budget + "/" + calibrationMethod + "/" + steps + "/"
+        return mode + "/" + budget + "/" + calibrationMethod + "/" + steps + "/" + timed() + "/" + timingThreads() + "/"
                 + (calibrate == null ? "" : CalibrationSet.fingerprint(calibrate));
     }
 }

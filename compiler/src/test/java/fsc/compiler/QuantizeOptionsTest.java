@@ -94,6 +94,62 @@ class QuantizeOptionsTest {
     }
 
     @Test
+    void timingOptionsThatDoNotApplyAreRefusedByName() throws Exception {
+        Path onnx = empty("t.onnx");
+        Path jar = dir.resolve("t.jar");
+        refused(
+                "--no-quant-speed",
+                CompileSettings.builder(onnx, jar)
+                        .quantize(new QuantizeOptions(null, null, null, null, null, null, false, null)));
+        refused(
+                "--quant-threads",
+                CompileSettings.builder(onnx, jar)
+                        .quantize(new QuantizeOptions(null, null, null, null, null, null, null, 2)));
+        refused(
+                "--quant-threads",
+                CompileSettings.builder(onnx, jar)
+                        .quantize(new QuantizeOptions("int8", null, null, null, null, null, false, 2)));
+        refused(
+                "--quant-threads 0",
+                CompileSettings.builder(onnx, jar)
+                        .quantize(new QuantizeOptions("int8", null, null, null, null, null, null, 0)));
+        refused(
+                "--quant-threads 257",
+                CompileSettings.builder(onnx, jar)
+                        .quantize(new QuantizeOptions("int8", null, null, null, null, null, null, 257)));
+        Path gguf = empty("t.gguf");
+        refused(
+                "--no-quant-speed",
+                CompileSettings.builder(gguf, jar)
+                        .quantize(new QuantizeOptions("q8_0", null, null, null, null, null, false, null)));
+        refused(
+                "--quant-threads",
+                CompileSettings.builder(gguf, jar)
+                        .quantize(new QuantizeOptions("q8_0", null, null, null, null, null, null, 2)));
+        // The edge profile quantizes an ONNX model itself: its timing can be switched off without --quantize.
+        CompileSettings edge = CompileSettings.builder(onnx, jar)
+                .profile("edge")
+                .quantize(new QuantizeOptions(null, null, null, null, null, null, false, null))
+                .build();
+        Applicability.check(edge);
+        QuantizeOptions q = EdgeProfile.effective(edge).quantize();
+        assertEquals("int8", q.mode());
+        assertEquals(false, q.timed(), "--no-quant-speed kept under the profile");
+    }
+
+    @Test
+    void timingIsOnWithOneThreadUnlessSaidOtherwiseAndChangesTheCacheKey() {
+        QuantizeOptions plain = new QuantizeOptions("int8", null, null);
+        assertTrue(plain.timed());
+        assertEquals(1, plain.timingThreads());
+        QuantizeOptions off = new QuantizeOptions("int8", null, null, null, null, null, false, null);
+        QuantizeOptions two = new QuantizeOptions("int8", null, null, null, null, null, null, 2);
+        assertEquals(2, two.timingThreads());
+        assertTrue(!plain.fingerprint().equals(off.fingerprint())
+                && !plain.fingerprint().equals(two.fingerprint()));
+    }
+
+    @Test
     void budgetsParse() {
         assertEquals(0.995, AccuracyBudget.parse("cos=0.995").minCosine());
         assertThrows(FscException.class, () -> AccuracyBudget.parse("cos=x"));

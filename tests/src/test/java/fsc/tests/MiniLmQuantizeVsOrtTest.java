@@ -142,6 +142,9 @@ class MiniLmQuantizeVsOrtTest {
                 "batch_1=128",
                 "--dump-ir",
                 ir.toString(),
+                // Accuracy is what this test checks; the report's timing of every variant would add a
+                // minute per compile (MnistQuantSpeedReportTest covers it).
+                "--no-quant-speed",
                 "--quiet"));
         args.addAll(List.of(extra));
         int code = Main.execute(args.toArray(String[]::new));

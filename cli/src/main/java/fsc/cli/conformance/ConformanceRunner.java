@@ -2,6 +2,7 @@ package fsc.cli.conformance;
 
 import fsc.backend.java.InMemoryModels;
 import fsc.backend.java.JavacFailure;
+import fsc.backend.java.MemoryModelLoader;
 import fsc.frontend.onnx.OnnxModelInfo;
 import fsc.ir.FscException;
 import fsc.runtime.CompiledModel;
@@ -157,8 +158,11 @@ public final class ConformanceRunner {
         try {
             List<PreparedTest> runnable =
                     ready.stream().filter(compiled::containsKey).toList();
-            MemoryClassLoader loader = new MemoryClassLoader(
-                    runnable.stream().map(compiled::get).toList(), scratch, ConformanceRunner.class.getClassLoader());
+            MemoryModelLoader loader = new MemoryModelLoader(
+                    "fsc-conformance",
+                    runnable.stream().map(compiled::get).toList(),
+                    scratch,
+                    ConformanceRunner.class.getClassLoader());
             for (PreparedTest p : runnable) {
                 int i = slot.get(p);
                 long t0 = System.nanoTime();

@@ -1,5 +1,8 @@
 package fsc.cli.perf;
 
+import fsc.compiler.perf.JitActivity;
+import fsc.compiler.perf.Settle;
+import fsc.compiler.perf.Stats;
 import fsc.ir.FscException;
 import fsc.runtime.CompiledModel;
 import fsc.runtime.llm.Decoder;

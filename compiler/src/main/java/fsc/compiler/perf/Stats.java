@@ -1,4 +1,4 @@
-package fsc.cli.perf;
+package fsc.compiler.perf;
 
 import java.util.Arrays;
 

@@ -1,4 +1,4 @@
-package fsc.cli.perf;
+package fsc.compiler.perf;
 
 import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
@@ -19,7 +19,7 @@ import javax.management.ObjectName;
  * megabytes per call where C2 code allocates nothing. {@link #allocating} catches that phase from
  * the calling thread's allocation counter.
  */
-final class JitActivity {
+public final class JitActivity {
     private final CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
     private final boolean timed = jit != null && jit.isCompilationTimeMonitoringSupported();
     private long lastTotal = timed ? jit.getTotalCompilationTime() : 0;
@@ -29,7 +29,7 @@ final class JitActivity {
     private long lastAllocated = allocated();
 
     /** Heap bytes per call above which the timed code is taken to be still in C1 or the interpreter. */
-    static final long C1_ALLOCATION_BYTES = 64 * 1024;
+    public static final long C1_ALLOCATION_BYTES = 64 * 1024;
 
     private long allocated() {
         return threads == null
@@ -41,7 +41,7 @@ final class JitActivity {
      * True when this thread allocated more than {@link #C1_ALLOCATION_BYTES} per call over the
      * {@code calls} calls since the last look: compiled (C2) fsc code allocates nothing per call.
      */
-    boolean allocating(int calls) {
+    public boolean allocating(int calls) {
         long now = allocated();
         long per = (now - lastAllocated) / Math.max(1, calls);
         lastAllocated = now;
@@ -49,7 +49,7 @@ final class JitActivity {
     }
 
     /** True when a compile of the timed code is running or waiting (or, without the queue, any compile finished). */
-    boolean busy() {
+    public boolean busy() {
         if (queueReadable) {
             boolean q = queued();
             if (queueReadable) {

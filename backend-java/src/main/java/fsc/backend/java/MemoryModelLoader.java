@@ -1,6 +1,5 @@
-package fsc.cli.conformance;
+package fsc.backend.java;
 
-import fsc.backend.java.InMemoryModels;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.MalformedURLException;
@@ -14,16 +13,18 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Defines the classes of a batch of in-memory models. A generated model maps its weights from
- * {@code fsc/weights.bin} next to where its class was loaded from; so each model's classes get a
- * code source of their own, a folder under {@code scratch} holding that file.
+ * Defines the classes of a batch of in-memory models ({@link InMemoryModels#compile}). A generated
+ * model maps its weights from {@code fsc/weights.bin} next to where its class was loaded from; so
+ * each model's classes get a code source of their own, a folder under {@code scratch} holding that
+ * file. Used by the ONNX conformance runner and by the quantization report's timing of variants.
  */
-final class MemoryClassLoader extends ClassLoader {
+public final class MemoryModelLoader extends ClassLoader {
     private final Map<String, byte[]> bytes = new HashMap<>();
     private final Map<String, ProtectionDomain> domains = new HashMap<>();
 
-    MemoryClassLoader(List<InMemoryModels.Model> models, Path scratch, ClassLoader parent) {
-        super("fsc-conformance", parent);
+    /** {@code loaderName}: the loader's name in stack traces ({@code fsc-conformance}, ...). */
+    public MemoryModelLoader(String loaderName, List<InMemoryModels.Model> models, Path scratch, ClassLoader parent) {
+        super(loaderName, parent);
         for (int i = 0; i < models.size(); i++) {
             InMemoryModels.Model m = models.get(i);
             ProtectionDomain pd = domain(scratch.resolve("m" + i), m.weights());

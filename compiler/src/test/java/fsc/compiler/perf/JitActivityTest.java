@@ -1,4 +1,4 @@
-package fsc.cli.perf;
+package fsc.compiler.perf;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
