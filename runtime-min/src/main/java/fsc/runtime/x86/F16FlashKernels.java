@@ -25,8 +25,9 @@ import java.lang.invoke.MethodHandle;
  * <ul>
  *   <li><b>Scores</b>: the four heads' f16-rounded queries (sixteen vectors) stay in registers; per
  *       position the f16 K row is widened ({@code vcvtph2ps}, exact) into four vectors, each head's
- *       score is {@code fma} over them from zero, its lanes summed by {@link LaneTree}'s
- *       rotate-and-add tree (the Java dot's order), times the scale. The four scores then take one
+ *       score is {@code fma} over them from zero, its lanes summed in {@link LaneTree}'s
+ *       rotate-and-add order (the Java dot's; the four heads share the tree's shuffles, {@link
+ *       LaneTree#sumFour}), times the scale. The four scores then take one
  *       step of the online softmax's comparisons in one xmm: where a score is above its head's
  *       running max {@code M} (ordered, so never for NaN) the head's max "grew", its exponent is
  *       {@code M - s} and {@code M} becomes {@code s}; elsewhere the exponent is {@code s - M}. The
@@ -70,16 +71,19 @@ public final class F16FlashKernels {
     /** Bytes per position in {@link #ARGS} and in {@link #GREW}: one float per head. */
     public static final int STEP = 4 * HEADS;
 
-    /** Constants after the lane tree's rotations: -inf (the first max), 1 and 0.5 (the flags' threshold). */
-    private static final int MINUS_INF_AT = LaneTree.BYTES, ONE_AT = LaneTree.BYTES + 4, HALF_AT = LaneTree.BYTES + 8;
+    /** Constants: the lane tree's gather indices, -inf (the first max), 1 and 0.5 (the flags' threshold). */
+    private static final int FOUR_AT = 0,
+            MINUS_INF_AT = LaneTree.FOUR_BYTES,
+            ONE_AT = LaneTree.FOUR_BYTES + 4,
+            HALF_AT = LaneTree.FOUR_BYTES + 8;
 
     private static final FunctionDescriptor SIGNATURE = FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG);
 
     /**
-     * Scores registers: sums 0-3, the lane tree's scratch 4, the K row 5-8, the running max, the
-     * scale, the constant 1, the rotations, queries 16-31.
+     * Scores registers: sums 0-3, the K row 5-8 (then the lane tree's scratch), the running max,
+     * the scale, the constant 1, the lane tree's gather indices, queries 16-31.
      */
-    private static final int TREE_TMP = 4, ROW = 5, MAX = 9, SCALE_REG = 10, ONE = 11, ROTATE_BASE = 12, HELD = 16;
+    private static final int ROW = 5, MAX = 9, SCALE_REG = 10, ONE = 11, FOUR_INDICES = 12, HELD = 16;
 
     /** Values registers besides the V row (0-3), the rounding scratch (4-11) and the outputs (16-31); 15 holds 1. */
     private static final int EXPS = 12, RESCALES = 13, TOTAL = 14, UNIT = 15;
@@ -92,8 +96,8 @@ public final class F16FlashKernels {
     private final MemorySegment constants;
 
     private F16FlashKernels() {
-        constants = Arena.global().allocate(LaneTree.BYTES + 64, 64);
-        LaneTree.writeRotations(constants, 0);
+        constants = Arena.global().allocate(LaneTree.FOUR_BYTES + 64, 64);
+        LaneTree.writeFourIndices(constants, FOUR_AT);
         constants.set(ValueLayout.JAVA_FLOAT, MINUS_INF_AT, Float.NEGATIVE_INFINITY);
         constants.set(ValueLayout.JAVA_FLOAT, ONE_AT, 1f);
         constants.set(ValueLayout.JAVA_FLOAT, HALF_AT, 0.5f);
@@ -106,7 +110,7 @@ public final class F16FlashKernels {
         return CpuFeatures.avx512() ? CpuFeatures.loadOrNull("f16 flash attention", F16FlashKernels::new) : null;
     }
 
-    /** The address of the rotation constants, for {@link #CONSTANTS}. */
+    /** The address of the kernels' constants, for {@link #CONSTANTS}. */
     public long constants() {
         return constants.address();
     }
@@ -133,7 +137,7 @@ public final class F16FlashKernels {
         x.movLoad(RCX, param(COUNT));
         x.vbroadcastss(SCALE_REG, param(SCALE));
         x.movLoad(R9, param(CONSTANTS));
-        LaneTree.loadRotations(x, ROTATE_BASE, Mem.at(R9, 0));
+        x.vmovupsLoad(FOUR_INDICES, Mem.at(R9, FOUR_AT));
         x.vbroadcastss(MAX, Mem.at(R9, MINUS_INF_AT));
         x.vbroadcastss(ONE, Mem.at(R9, ONE_AT));
         for (int h = 0; h < HEADS; h++) {
@@ -154,13 +158,7 @@ public final class F16FlashKernels {
                 x.vfmadd231ps(h, held(h, i), ROW + i);
             }
         }
-        for (int h = 0; h < HEADS; h++) {
-            LaneTree.sum(x, h, TREE_TMP, ROTATE_BASE);
-        }
-        // The four lane-0 sums into lanes 0-3 of zmm0 (the K row's registers are free again).
-        x.vpunpckldq(ROW, 0, 1);
-        x.vpunpckldq(ROW + 1, 2, 3);
-        x.vpunpcklqdq(0, ROW, ROW + 1);
+        LaneTree.sumFour(x, 0, ROW, ROW + 1, FOUR_INDICES); // the K row's registers are free again
         x.vmulps(0, 0, SCALE_REG);
         x.vcmpps(GREW_MASK, 0, MAX, Assembler.GT_OQ);
         x.vsubps(ROW, 0, MAX);
