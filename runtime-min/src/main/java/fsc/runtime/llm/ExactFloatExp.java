@@ -10,7 +10,7 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * {@code (float) Math.exp(x)} of floats, eight at a time, with exactly the bits of that expression:
+ * {@code (float) Math.exp(x)} of floats, sixteen at a time, with exactly the bits of that expression:
  * the f16 flash attention's softmax ({@link F16FlashTiles}) must match the scalar emulation, which
  * is llama.cpp's {@code expf} as fsc reproduces it.
  *
@@ -24,8 +24,10 @@ import jdk.incubator.vector.VectorSpecies;
  * itself. {@code ExactFloatExpTest} checks every float in [-104, 0] against the expression.
  */
 final class ExactFloatExp {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_512;
+    private static final VectorMask<Float> LOW_HALF = VectorMask.fromLong(F, 0x00FF);
+    private static final VectorMask<Float> HIGH_HALF = VectorMask.fromLong(F, 0xFF00);
     private static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
 
     /** Lanes below this go to {@code Math.exp}: e^-87 ≈ 1.6e-38 is still a normal float. */
@@ -39,6 +41,7 @@ final class ExactFloatExp {
     private static final double INV_LN2 = 1.4426950408889634;
     /** ln 2 in two parts, the first with 32 trailing zero bits, so n · LN2_HI is exact for |n| < 2^20. */
     private static final double LN2_HI = 6.93147180369123816490e-01;
+
     private static final double LN2_LO = 1.90821492927058770002e-10;
     /** 1.5 · 2^52: adding it rounds to an integer, which then sits in the low bits of the sum. */
     private static final double SHIFTER = 0x1.8p52;
@@ -61,7 +64,7 @@ final class ExactFloatExp {
         int i = 0;
         for (; i <= count - F.length(); i += F.length()) {
             long offset = at + 4L * i;
-            if (!eight(seg, offset)) {
+            if (!sixteen(seg, offset)) {
                 scalar(seg, offset, F.length());
             }
         }
@@ -69,40 +72,47 @@ final class ExactFloatExp {
     }
 
     /**
-     * Replaces the eight floats at {@code offset} by their exps and returns true, or returns false
-     * (writing nothing) when some lane needs {@code Math.exp}. No vector crosses a call (it would be boxed).
+     * Replaces the sixteen floats at {@code offset} by their exps and returns true, or returns false
+     * (writing nothing) when some lane needs {@code Math.exp}. Each half is widened to eight doubles.
+     * The floats are read and written as the preferred 16-lane species the other kernels use: a
+     * second float shape at the shared Vector API call sites made their profiles polymorphic, and
+     * then a depthwise convolution elsewhere in the process boxed its vectors. No vector crosses a
+     * call (it would be boxed).
      */
-    private static boolean eight(MemorySegment seg, long offset) {
+    private static boolean sixteen(MemorySegment seg, long offset) {
         FloatVector x = FloatVector.fromMemorySegment(F, seg, offset, ORDER);
         VectorMask<Float> normal = x.compare(VectorOperators.GE, LOWEST).and(x.compare(VectorOperators.LE, 0f));
         if (!normal.allTrue()) {
             return false;
         }
-        DoubleVector d = (DoubleVector) x.convertShape(VectorOperators.F2D, D, 0);
-        DoubleVector t = d.fma(INV_LN2, SHIFTER);
-        DoubleVector n = t.sub(SHIFTER);
-        DoubleVector r = n.fma(DoubleVector.broadcast(D, -LN2_HI), d);
-        r = n.fma(DoubleVector.broadcast(D, -LN2_LO), r);
-        DoubleVector one = DoubleVector.broadcast(D, 1);
-        DoubleVector p = DoubleVector.broadcast(D, TAYLOR[0]);
-        for (int k = 1; k < TAYLOR.length; k++) {
-            p = p.fma(r, DoubleVector.broadcast(D, TAYLOR[k]));
+        FloatVector e = FloatVector.zero(F);
+        for (int part = 0; part < 2; part++) {
+            DoubleVector d = (DoubleVector) x.convertShape(VectorOperators.F2D, D, part);
+            DoubleVector t = d.fma(INV_LN2, SHIFTER);
+            DoubleVector n = t.sub(SHIFTER);
+            DoubleVector r = n.fma(DoubleVector.broadcast(D, -LN2_HI), d);
+            r = n.fma(DoubleVector.broadcast(D, -LN2_LO), r);
+            DoubleVector one = DoubleVector.broadcast(D, 1);
+            DoubleVector p = DoubleVector.broadcast(D, TAYLOR[0]);
+            for (int k = 1; k < TAYLOR.length; k++) {
+                p = p.fma(r, DoubleVector.broadcast(D, TAYLOR[k]));
+            }
+            p = p.fma(r, one).fma(r, one);
+            // 2^n from n in the shifted sum's low bits: (bits(t) + 1023) << 52, the shifter's bits shifted out.
+            DoubleVector scale = t.reinterpretAsLongs()
+                    .add(1023)
+                    .lanewise(VectorOperators.LSHL, 52)
+                    .reinterpretAsDoubles();
+            DoubleVector y = p.mul(scale);
+            LongVector fromMidpoint =
+                    y.reinterpretAsLongs().and(LOW_BITS).sub(MIDPOINT).lanewise(VectorOperators.ABS);
+            if (fromMidpoint.compare(VectorOperators.LE, GUARD).anyTrue()) {
+                return false;
+            }
+            // Part 0 fills lanes 0-7 and part -1 lanes 8-15, the other lanes zero.
+            FloatVector half = (FloatVector) y.convertShape(VectorOperators.D2F, F, -part);
+            e = e.blend(half, part == 0 ? LOW_HALF : HIGH_HALF);
         }
-        p = p.fma(r, one).fma(r, one);
-        // 2^n from n in the shifted sum's low bits: (bits(t) + 1023) << 52, the shifter's bits shifted out.
-        DoubleVector scale = t.reinterpretAsLongs()
-                .add(1023)
-                .lanewise(VectorOperators.LSHL, 52)
-                .reinterpretAsDoubles();
-        DoubleVector y = p.mul(scale);
-        LongVector fromMidpoint = y.reinterpretAsLongs()
-                .and(LOW_BITS)
-                .sub(MIDPOINT)
-                .lanewise(VectorOperators.ABS);
-        if (fromMidpoint.compare(VectorOperators.LE, GUARD).anyTrue()) {
-            return false;
-        }
-        FloatVector e = (FloatVector) y.convertShape(VectorOperators.D2F, F, 0);
         e.intoMemorySegment(seg, offset, ORDER);
         return true;
     }

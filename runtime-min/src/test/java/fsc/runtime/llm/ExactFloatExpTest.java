@@ -37,9 +37,33 @@ class ExactFloatExpTest {
     @Test
     void specialValuesAndEveryTailLength() {
         float[] xs = {
-            0f, -0f, Float.NaN, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, 1f, 88.7f, 89f, -86.99999f, -87f,
-            -87.00001f, -87.3f, -100f, -103.97f, -104f, -150f, Float.MIN_VALUE, -Float.MIN_VALUE, -Float.MAX_VALUE,
-            -1e-30f, -0.5f, -0.6931472f, -1f, -2f, -20f, Float.intBitsToFloat(0xFFC00001), 0.25f
+            0f,
+            -0f,
+            Float.NaN,
+            Float.NEGATIVE_INFINITY,
+            Float.POSITIVE_INFINITY,
+            1f,
+            88.7f,
+            89f,
+            -86.99999f,
+            -87f,
+            -87.00001f,
+            -87.3f,
+            -100f,
+            -103.97f,
+            -104f,
+            -150f,
+            Float.MIN_VALUE,
+            -Float.MIN_VALUE,
+            -Float.MAX_VALUE,
+            -1e-30f,
+            -0.5f,
+            -0.6931472f,
+            -1f,
+            -2f,
+            -20f,
+            Float.intBitsToFloat(0xFFC00001),
+            0.25f
         };
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment seg = arena.allocate(4L * xs.length, 64);
