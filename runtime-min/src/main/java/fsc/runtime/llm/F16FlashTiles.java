@@ -4,16 +4,16 @@ import fsc.runtime.x86.F16FlashKernels;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 
 /**
  * {@link F16KvAttention}'s llama.cpp flash mode with the per-position work in machine code ({@link
  * F16FlashKernels}), four heads of 64 per pass, for groups of a multiple of four: the same bits as
- * the scalar emulation. Per (token, KV head): the kernel scores every position for four heads; the
- * online softmax (running max, {@code exp}, sum) runs here in Java over those scores in position
- * order, leaving per position the heads' weights and rescales; the second kernel then applies them
- * to the f16 output vectors. The split keeps {@code exp} the same Java function as the scalar path.
+ * the scalar emulation. Per (token, KV head): the scores kernel scores every position for four
+ * heads and takes the online softmax's comparisons (running max, which heads' max grew, the
+ * exponent of each); {@link ExactFloatExp} turns every exponent into {@code (float) Math.exp} of
+ * it, the scalar path's function, on vectors; the values kernel then applies weights and rescales
+ * to the f16 output vectors and keeps the running sums.
  *
  * <p>The dot's lane order is the Java dot's on a 16-lane species, so this applies only there.
  */
@@ -23,8 +23,7 @@ final class F16FlashTiles {
             FloatVector.SPECIES_PREFERRED.length() == 16 ? F16FlashKernels.loadIfSupported() : null;
 
     private static final int HEADS = F16FlashKernels.HEADS;
-    /** Floats in one position's weights record. */
-    private static final int RECORD_FLOATS = F16FlashKernels.RECORD / 4;
+    private static final int STEP = F16FlashKernels.STEP;
 
     private F16FlashTiles() {}
 
@@ -40,20 +39,20 @@ final class F16FlashTiles {
         private final MemorySegment params = Arena.ofAuto().allocate(8L * F16FlashKernels.PARAMS, 64);
         private final MemorySegment q;
         private final MemorySegment sums;
-        private final float[] max;
+        private final MemorySegment totals;
         private final float[] sum;
         private MemorySegment rows = MemorySegment.NULL;
-        private MemorySegment scores = MemorySegment.NULL;
-        private MemorySegment weights = MemorySegment.NULL;
-        private float[] scoreRows = new float[0];
-        private float[] records = new float[0];
+        /** Per pass of four heads, per position: the exponents (then exps, then weights). */
+        private MemorySegment args = MemorySegment.NULL;
+        /** Per pass of four heads, per position: the grew flags (then the rescales). */
+        private MemorySegment grew = MemorySegment.NULL;
 
         Scratch(int group, int hd) {
             this.group = group;
             this.hd = hd;
             this.q = Arena.ofAuto().allocate(4L * group * hd, 64);
             this.sums = Arena.ofAuto().allocate(4L * group * hd, 64);
-            this.max = new float[group];
+            this.totals = Arena.ofAuto().allocate(4L * group, 64);
             this.sum = new float[group];
         }
 
@@ -61,10 +60,8 @@ final class F16FlashTiles {
             if (rows.byteSize() < 8L * len) {
                 int n = Math.max(len, (int) (rows.byteSize() / 4));
                 rows = Arena.ofAuto().allocate(8L * n, 64);
-                scores = Arena.ofAuto().allocate(4L * group * n, 64);
-                weights = Arena.ofAuto().allocate((long) F16FlashKernels.RECORD * n, 64);
-                scoreRows = new float[group * n];
-                records = new float[RECORD_FLOATS * n];
+                args = Arena.ofAuto().allocate(4L * group * n, 64);
+                grew = Arena.ofAuto().allocate(4L * group * n, 64);
             }
         }
     }
@@ -79,69 +76,39 @@ final class F16FlashTiles {
         MemorySegment.copy(qs, 0, s.q, LlmKernels.F32, 0, s.group * s.hd);
         MemorySegment p = s.params;
         for (int h0 = 0; h0 < s.group; h0 += HEADS) {
+            long pass = (long) h0 / HEADS * STEP * len;
             p.setAtIndex(ValueLayout.JAVA_LONG, F16FlashKernels.Q, s.q.address() + 4L * h0 * s.hd);
             p.setAtIndex(ValueLayout.JAVA_LONG, F16FlashKernels.K, cache.address() + kBase);
             p.setAtIndex(ValueLayout.JAVA_LONG, F16FlashKernels.ROWS, s.rows.address());
-            p.setAtIndex(ValueLayout.JAVA_LONG, F16FlashKernels.SCORES, s.scores.address() + 4L * h0 * len);
-            p.setAtIndex(ValueLayout.JAVA_LONG, F16FlashKernels.LEN_BYTES, 4L * len);
+            p.setAtIndex(ValueLayout.JAVA_LONG, F16FlashKernels.ARGS, s.args.address() + pass);
+            p.setAtIndex(ValueLayout.JAVA_LONG, F16FlashKernels.GREW, s.grew.address() + pass);
             p.setAtIndex(ValueLayout.JAVA_LONG, F16FlashKernels.COUNT, len);
             p.setAtIndex(ValueLayout.JAVA_LONG, F16FlashKernels.SCALE, Float.floatToRawIntBits(scale));
             p.setAtIndex(ValueLayout.JAVA_LONG, F16FlashKernels.CONSTANTS, KERNELS.constants());
             KERNELS.scores(p.address());
         }
-        MemorySegment.copy(s.scores, LlmKernels.F32, 0, s.scoreRows, 0, s.group * len);
-        Arrays.fill(s.max, Float.NEGATIVE_INFINITY);
-        Arrays.fill(s.sum, 0);
+        ExactFloatExp.inPlace(s.args, 0, s.group * len);
         s.sums.fill((byte) 0);
         for (int h0 = 0; h0 < s.group; h0 += HEADS) {
-            for (int j = 0; j < len; j++) {
-                softmaxStep(s, h0, j, len);
-            }
-            MemorySegment.copy(s.records, 0, s.weights, LlmKernels.F32, 0, RECORD_FLOATS * len);
+            long pass = (long) h0 / HEADS * STEP * len;
             p.setAtIndex(ValueLayout.JAVA_LONG, F16FlashKernels.SUMS, s.sums.address() + 4L * h0 * s.hd);
             p.setAtIndex(ValueLayout.JAVA_LONG, F16FlashKernels.V, cache.address() + vBase);
             p.setAtIndex(ValueLayout.JAVA_LONG, F16FlashKernels.ROWS, s.rows.address());
-            p.setAtIndex(ValueLayout.JAVA_LONG, F16FlashKernels.WEIGHTS, s.weights.address());
+            p.setAtIndex(ValueLayout.JAVA_LONG, F16FlashKernels.ARGS, s.args.address() + pass);
+            p.setAtIndex(ValueLayout.JAVA_LONG, F16FlashKernels.GREW, s.grew.address() + pass);
             p.setAtIndex(ValueLayout.JAVA_LONG, F16FlashKernels.COUNT, len);
+            p.setAtIndex(ValueLayout.JAVA_LONG, F16FlashKernels.TOTALS, s.totals.address() + 4L * h0);
+            p.setAtIndex(ValueLayout.JAVA_LONG, F16FlashKernels.CONSTANTS, KERNELS.constants());
             KERNELS.values(p.address());
         }
         MemorySegment.copy(s.sums, LlmKernels.F32, 0, acc, 0, s.group * s.hd);
+        MemorySegment.copy(s.totals, LlmKernels.F32, 0, s.sum, 0, s.group);
         for (int g = 0; g < s.group; g++) {
             float inv = 1 / s.sum[g];
             for (int i = 0; i < s.hd; i++) {
                 acc[g * s.hd + i] *= inv;
             }
         }
-    }
-
-    /**
-     * Position {@code j}'s online-softmax step for heads {@code h0..h0+3}, as the scalar path's
-     * {@code online} takes it: its weights and rescales into the position's record, flagged where
-     * some head's max grew.
-     */
-    private static void softmaxStep(Scratch s, int h0, int j, int len) {
-        float[] r = s.records;
-        int at = j * RECORD_FLOATS;
-        boolean grew = false;
-        for (int h = 0; h < HEADS; h++) {
-            int g = h0 + h;
-            float score = s.scoreRows[g * len + j];
-            float vs = 1;
-            float ms = 1;
-            if (score > s.max[g]) {
-                float old = s.max[g];
-                s.max[g] = score;
-                ms = old == Float.NEGATIVE_INFINITY ? 0 : (float) Math.exp(old - score);
-                grew = true;
-            } else {
-                vs = (float) Math.exp(score - s.max[g]);
-            }
-            s.sum[g] = s.sum[g] * ms + vs;
-            r[at + h] = vs;
-            r[at + HEADS + h] = ms;
-        }
-        r[at + 2 * HEADS] = grew ? 1 : 0;
-        r[at + 2 * HEADS + 1] = 0;
     }
 
     /** Writes the byte offset of each position's K row (for KV head 0) into the scratch's row table. */

@@ -162,6 +162,8 @@ final class F16KvAttention {
             }
             for (int tg = from; tg < to; tg++) {
                 int t = tg / layout.kvHeads();
+                // A token's KV heads share its position table: made at the first of them in this range.
+                boolean sameRows = tg > from && (tg - 1) / layout.kvHeads() == t;
                 g.attend(
                         q,
                         cache,
@@ -175,7 +177,8 @@ final class F16KvAttention {
                         tableWidth,
                         sequences,
                         numBlocks,
-                        mode);
+                        mode,
+                        sameRows);
             }
         }
     }
@@ -226,7 +229,8 @@ final class F16KvAttention {
                 int tableWidth,
                 int sequences,
                 int numBlocks,
-                int mode) {
+                int mode,
+                boolean sameRows) {
             long qBase = 4L * ((long) t * layout.heads() + (long) kvh * group) * hd;
             MemorySegment.copy(q, LlmKernels.F32, qBase, qs, 0, group * hd);
             Arrays.fill(acc, 0);
@@ -238,7 +242,9 @@ final class F16KvAttention {
                 if (flash == null) {
                     flash = new F16FlashTiles.Scratch(group, hd);
                 }
-                F16FlashTiles.rows(flash, layout, table, tableWidth, sequences, numBlocks, seq, len, layer);
+                if (!sameRows) {
+                    F16FlashTiles.rows(flash, layout, table, tableWidth, sequences, numBlocks, seq, len, layer);
+                }
                 long head = 2L * kvh * hd;
                 F16FlashTiles.attend(flash, qs, cache, head, head + 2 * layout.valueDelta(), len, layout.scale(), acc);
             } else if (mode == FLASH_SCALAR) {

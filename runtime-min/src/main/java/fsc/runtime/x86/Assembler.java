@@ -699,4 +699,33 @@ public final class Assembler extends X86Encoder {
     public void vpmovdbStore(Mem m, int zmm) {
         evexMem(PP_F3, MAP_0F38, 0x31, zmm, 0, m);
     }
+
+    // Forms of the flash kernels' online softmax (F16FlashKernels: four heads' running max and sums in one xmm).
+
+    /** {@code vcmpps k, a, b, predicate} ({@link #GT_OQ}: false on NaN). */
+    public void vcmpps(int k, int a, int b, int predicate) {
+        opmask(k);
+        evex(PP_NONE, MAP_0F, false, 0xC2, k, a, b, null, predicate, 2);
+    }
+
+    /** {@code kortestw a, b}: ZF set when {@code a | b} has no bit set (then {@link #jz} jumps). */
+    public void kortestw(int a, int b) {
+        if (a < 0 || a > 7 || b < 0 || b > 7) {
+            throw new IllegalArgumentException("kortestw takes k0-k7");
+        }
+        emit(0xC5);
+        emit(0xF8); // R̄ = 1, vvvv unused (1111), L0, pp none
+        emit(0x98);
+        emit(0xC0 | a << 3 | b);
+    }
+
+    /** {@code vmovups xmm, xmmword mem}: four floats. */
+    public void vmovupsLoad128(int xmm, Mem m) {
+        evex(PP_NONE, MAP_0F, false, 0x10, xmm, 0, -1, m, -1, 0);
+    }
+
+    /** {@code vmovups xmmword mem, xmm}: four floats. */
+    public void vmovupsStore128(Mem m, int xmm) {
+        evex(PP_NONE, MAP_0F, false, 0x11, xmm, 0, -1, m, -1, 0);
+    }
 }

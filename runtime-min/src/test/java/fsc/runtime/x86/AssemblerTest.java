@@ -334,4 +334,18 @@ class AssemblerTest {
         assertThrows(IllegalArgumentException.class, () -> new Assembler().vpgatherdd(3, 1, RAX, 3, 1, 0));
         assertThrows(IllegalArgumentException.class, () -> new Assembler().vpgatherdd(3, 0, RAX, 4, 1, 0));
     }
+
+    /** The forms of the flash kernels' online softmax (F16FlashKernels), checked against objdump 2.40. */
+    @Test
+    void encodesTheFlashSoftmaxForms() {
+        check("62d17c48c2c91e", x -> x.vcmpps(1, 0, 9, Assembler.GT_OQ)); // vcmpgt_oqps k1,zmm0,zmm9
+        check("62917440c2d91e", x -> x.vcmpps(3, 17, 25, Assembler.GT_OQ)); // vcmpgt_oqps k3,zmm17,zmm25
+        check("c5f898c9", x -> x.kortestw(1, 1)); // kortestw k1,k1
+        check("c5f898d5", x -> x.kortestw(2, 5)); // kortestw k2,k5
+        check("62717c0810a200000000", x -> x.vmovupsLoad128(12, Mem.at(RDX, 0))); // vmovups xmm12,[rdx]
+        check("62817c0810ac1112000000", x -> x.vmovupsLoad128(21, new Mem(R9, R10, 1, 0x12))); // xmm21,[r9+r10+0x12]
+        check("62f17c0811a210000000", x -> x.vmovupsStore128(Mem.at(RDX, 0x10), 4)); // vmovups [rdx+0x10],xmm4
+        check("62c17c0811a300000000", x -> x.vmovupsStore128(Mem.at(R11, 0), 20)); // vmovups [r11],xmm20
+        assertThrows(IllegalArgumentException.class, () -> new Assembler().vcmpps(0, 1, 2, Assembler.GT_OQ));
+    }
 }
