@@ -8,6 +8,7 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The copy loop of the repacked weight formats ({@link Q80Packed}, {@link KQuantPacked}): the
@@ -30,6 +31,12 @@ final class RowGroupRepack {
 
     /** Rows per packed group: the lanes of the kernels' vectors. */
     static final int ROWS = 16;
+
+    /**
+     * Fewest groups in each half of a repack split between two threads: below it the hand-off
+     * costs more than the half (a group of a 2048-wide Q4_K matrix is 19 KB).
+     */
+    static final int SPLIT_GROUPS = Integer.getInteger("fsc.repack.splitGroups", 64);
 
     /** The machine-code repacks, or {@code null} where the Java shuffles run. */
     static final RepackKernels NATIVE = RepackKernels.loadIfSupported();
@@ -61,20 +68,25 @@ final class RowGroupRepack {
         int packedGroup = blocks * RepackKernels.packedBlockBytes(format);
         MemorySegment packed = HugePages.allocate(Arena.ofAuto(), groups * packedGroup);
         if (NATIVE != null && w.isNative() && groups > 0) {
-            try (Arena arena = Arena.ofConfined()) {
-                MemorySegment p = arena.allocate(RepackKernels.PARAM_BYTES, 64);
-                p.setAtIndex(ValueLayout.JAVA_LONG, RepackKernels.SRC, w.address());
-                p.setAtIndex(ValueLayout.JAVA_LONG, RepackKernels.ROW_BYTES, rowBytes);
-                p.setAtIndex(ValueLayout.JAVA_LONG, RepackKernels.BLOCKS, blocks);
-                p.setAtIndex(ValueLayout.JAVA_LONG, RepackKernels.DST, packed.address());
-                p.setAtIndex(ValueLayout.JAVA_LONG, RepackKernels.GROUPS, groups);
-                p.setAtIndex(ValueLayout.JAVA_LONG, RepackKernels.LOW6, 63);
-                p.setAtIndex(ValueLayout.JAVA_LONG, RepackKernels.LOW4, 15);
-                p.setAtIndex(ValueLayout.JAVA_LONG, RepackKernels.LOW2, 3);
-                for (int r = 0; r < ROWS; r++) {
-                    p.set(ValueLayout.JAVA_INT, RepackKernels.INDEX + 4L * r, Math.toIntExact(r * rowBytes));
-                }
-                NATIVE.run(format, p.address());
+            // Two halves on two threads where there are two cores: most of a repack's time is the
+            // first touch of the new pages (the kernel zeroing them), which the halves pay in
+            // parallel. The kernel takes raw addresses, so the other thread needs no access to w.
+            long first =
+                    groups >= 2 * SPLIT_GROUPS && Runtime.getRuntime().availableProcessors() > 1 ? groups / 2 : groups;
+            long src = w.address();
+            long dst = packed.address();
+            CompletableFuture<Void> second = first == groups
+                    ? null
+                    : CompletableFuture.runAsync(() -> runNative(
+                            format,
+                            src + first * ROWS * rowBytes,
+                            rowBytes,
+                            blocks,
+                            dst + first * packedGroup,
+                            groups - first));
+            runNative(format, src, rowBytes, blocks, dst, first);
+            if (second != null) {
+                second.join();
             }
         } else {
             shuffleInto(packed, w, rowBytes, packedGroup, shuffle);
@@ -83,6 +95,25 @@ final class RowGroupRepack {
             w.unload();
         }
         return packed;
+    }
+
+    /** Runs the machine-code repack of {@code groups} groups from {@code src} to {@code dst}. */
+    private static void runNative(int format, long src, long rowBytes, int blocks, long dst, long groups) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment p = arena.allocate(RepackKernels.PARAM_BYTES, 64);
+            p.setAtIndex(ValueLayout.JAVA_LONG, RepackKernels.SRC, src);
+            p.setAtIndex(ValueLayout.JAVA_LONG, RepackKernels.ROW_BYTES, rowBytes);
+            p.setAtIndex(ValueLayout.JAVA_LONG, RepackKernels.BLOCKS, blocks);
+            p.setAtIndex(ValueLayout.JAVA_LONG, RepackKernels.DST, dst);
+            p.setAtIndex(ValueLayout.JAVA_LONG, RepackKernels.GROUPS, groups);
+            p.setAtIndex(ValueLayout.JAVA_LONG, RepackKernels.LOW6, 63);
+            p.setAtIndex(ValueLayout.JAVA_LONG, RepackKernels.LOW4, 15);
+            p.setAtIndex(ValueLayout.JAVA_LONG, RepackKernels.LOW2, 3);
+            for (int r = 0; r < ROWS; r++) {
+                p.set(ValueLayout.JAVA_INT, RepackKernels.INDEX + 4L * r, Math.toIntExact(r * rowBytes));
+            }
+            NATIVE.run(format, p.address());
+        }
     }
 
     /** The Java form: each group copied in, rewritten by {@code shuffle}, copied out. */

@@ -16,8 +16,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * The machine-code weight repacks ({@link RepackKernels}) against the Java shuffles of {@link
  * Q80Packed} and {@link KQuantPacked}, byte for byte: random blocks (every scale, min and factor
- * bit pattern), weights at an odd address, one, several and 22 blocks a row, and a tail of rows
- * after the whole groups that neither writes. The packed kernels' tests ({@code Q80MatVecTest},
+ * bit pattern), weights at an odd address, one, several and 22 blocks a row, a tail of rows after
+ * the whole groups that neither writes, and a matrix large enough to be split between two threads. The packed kernels' tests ({@code Q80MatVecTest},
  * {@code Q8KMatVecTest}) then check that the layouts give the reference's bits.
  */
 class PackedLayoutsTest {
@@ -36,7 +36,8 @@ class PackedLayoutsTest {
         Random rnd = new Random(17 + type.ordinal());
         boolean k = type == GgmlType.Q4_K || type == GgmlType.Q6_K;
         for (int blocks : new int[] {1, 3, 22}) {
-            int n = 37;
+            // One block a row: enough groups that the repack is split between two threads.
+            int n = blocks == 1 ? 16 * 2 * RowGroupRepack.SPLIT_GROUPS + 5 : 37;
             long rowBytes = type.blockBytes() * blocks;
             try (Arena arena = Arena.ofConfined()) {
                 byte[] bytes = new byte[Math.toIntExact(n * rowBytes)];
@@ -59,7 +60,7 @@ class PackedLayoutsTest {
                         };
                 MemorySegment packed = RowGroupRepack.repack(w, rowBytes, blocks, format, shuffle);
                 int packedGroup = blocks * RepackKernels.packedBlockBytes(format);
-                assertEquals(2L * packedGroup, packed.byteSize(), "two whole groups of 16 rows");
+                assertEquals((long) (n / 16) * packedGroup, packed.byteSize(), "the whole groups of 16 rows");
                 MemorySegment expected = arena.allocate(packed.byteSize(), 64);
                 RowGroupRepack.shuffleInto(expected, w, rowBytes, packedGroup, shuffle);
                 long mismatch = packed.mismatch(expected);
