@@ -11,8 +11,10 @@ import java.util.Objects;
  * The decode matvec of llama.cpp's numerics for K-quant weights: a range of weight rows times one
  * {@link Q8K} activation row, in machine code where the CPU has AVX-512 BW and VNNI ({@link
  * KQuantKernels}: Q4_K and Q6_K, the two types of a Q4_K_M file), else row by row through {@link
- * Q8KDot}. Both give {@link Q8KDotReference}'s bits: the integer sums are exact and the per-block
- * float steps are the reference's, in its order.
+ * Q8KDot}. A range that starts on a 16-row boundary takes its whole groups of 16 from the matrix's
+ * repacked copy ({@link KQuantPacked}, made at its first call; {@link KQuantPackedKernels}), the
+ * rest of the range from GGUF's layout. All give {@link Q8KDotReference}'s bits: the integer sums
+ * are exact and the per-block float steps are the reference's, in its order.
  *
  * <p>The kernel reads the activation in its own layout ({@link KQuantKernels#X_BLOCK} bytes per
  * super-block: the int8 values, the block sums it needs as int32 vectors, the scale repeated),
