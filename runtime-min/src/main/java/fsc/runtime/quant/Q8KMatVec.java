@@ -32,6 +32,14 @@ public final class Q8KMatVec {
     static final KQuantPackedKernels PACKED =
             NATIVE != null && Q80Packed.ENABLED ? KQuantPackedKernels.loadIfSupported() : null;
 
+    /** Each thread's parameter block of {@link #PACKED}, its two masks written once. */
+    private static final ThreadLocal<MemorySegment> PACKED_PARAMS = ThreadLocal.withInitial(() -> {
+        MemorySegment p = Arena.ofAuto().allocate(8L * KQuantPackedKernels.PARAMS, 64);
+        p.setAtIndex(ValueLayout.JAVA_LONG, KQuantPackedKernels.NIBBLES, KQuantPackedKernels.NIBBLE_MASK);
+        p.setAtIndex(ValueLayout.JAVA_LONG, KQuantPackedKernels.HIGH_BITS, KQuantPackedKernels.HIGH_BITS_MASK);
+        return p;
+    });
+
     private static final ThreadLocal<MemorySegment> PARAMS =
             ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(8L * KQuantKernels.PARAMS, 64));
 
@@ -131,31 +139,25 @@ public final class Q8KMatVec {
             return;
         }
         int blocks = k / Q8K.BLOCK;
-        MemorySegment p = PARAMS.get();
-        if (PACKED != null && from % KQuantPackedKernels.ROWS == 0) {
-            int groups = (to - from) / KQuantPackedKernels.ROWS;
-            if (groups > 0) {
-                // Whole groups of the matrix: its packed form, one sequential stream (same bits).
-                int kind = type == GgmlType.Q4_K ? KQuantPackedKernels.Q4_K : KQuantPackedKernels.Q6_K;
-                MemorySegment packed = KQuantPacked.of(type, w, rowBytes, blocks);
-                long groupBytes = (long) blocks * KQuantPackedKernels.blockBytes(kind);
-                p.setAtIndex(
-                        ValueLayout.JAVA_LONG,
-                        KQuantPackedKernels.W,
-                        packed.address() + from / KQuantPackedKernels.ROWS * groupBytes);
-                p.setAtIndex(ValueLayout.JAVA_LONG, KQuantPackedKernels.X, x.nativeRow(row, blocks));
-                p.setAtIndex(ValueLayout.JAVA_LONG, KQuantPackedKernels.BLOCKS, blocks);
-                p.setAtIndex(ValueLayout.JAVA_LONG, KQuantPackedKernels.Y, y.address() + yOffset + 4L * from);
-                p.setAtIndex(ValueLayout.JAVA_LONG, KQuantPackedKernels.GROUPS, groups);
-                p.setAtIndex(ValueLayout.JAVA_LONG, KQuantPackedKernels.NIBBLES, KQuantPackedKernels.NIBBLE_MASK);
-                p.setAtIndex(ValueLayout.JAVA_LONG, KQuantPackedKernels.HIGH_BITS, KQuantPackedKernels.HIGH_BITS_MASK);
-                PACKED.run(kind, p.address());
-                from += groups * KQuantPackedKernels.ROWS;
-                if (from == to) {
-                    return;
-                }
+        int groups =
+                PACKED != null && from % KQuantPackedKernels.ROWS == 0 ? (to - from) / KQuantPackedKernels.ROWS : 0;
+        if (groups > 0) {
+            // Whole groups of the matrix: its packed form, one sequential stream (same bits).
+            packedGroups(
+                    type,
+                    w,
+                    rowBytes,
+                    blocks,
+                    x.nativeRow(row, blocks),
+                    y.address() + yOffset + 4L * from,
+                    from,
+                    groups);
+            from += groups * KQuantPackedKernels.ROWS;
+            if (from == to) {
+                return;
             }
         }
+        MemorySegment p = PARAMS.get();
         p.setAtIndex(ValueLayout.JAVA_LONG, KQuantKernels.W, w.address() + from * rowBytes);
         p.setAtIndex(ValueLayout.JAVA_LONG, KQuantKernels.ROW_BYTES, rowBytes);
         p.setAtIndex(ValueLayout.JAVA_LONG, KQuantKernels.X, x.nativeRow(row, blocks));
@@ -166,5 +168,26 @@ public final class Q8KMatVec {
         p.setAtIndex(ValueLayout.JAVA_LONG, KQuantKernels.ROWS, (to - from) % 4);
         p.setAtIndex(ValueLayout.JAVA_LONG, KQuantKernels.CONSTS, NATIVE.constants());
         NATIVE.run(type == GgmlType.Q4_K ? KQuantKernels.Q4_K : KQuantKernels.Q6_K, p.address());
+    }
+
+    /**
+     * Rows {@code from .. from + 16 · groups} (from a multiple of 16) through {@link #PACKED} on the
+     * matrix's packed copy, made now if this is the matrix's first use; outputs from address {@code y}.
+     */
+    private static void packedGroups(
+            GgmlType type, MemorySegment w, long rowBytes, int blocks, long x, long y, int from, int groups) {
+        int kind = type == GgmlType.Q4_K ? KQuantPackedKernels.Q4_K : KQuantPackedKernels.Q6_K;
+        MemorySegment packed = KQuantPacked.of(type, w, rowBytes, blocks);
+        long groupBytes = (long) blocks * KQuantPackedKernels.blockBytes(kind);
+        MemorySegment p = PACKED_PARAMS.get();
+        p.setAtIndex(
+                ValueLayout.JAVA_LONG,
+                KQuantPackedKernels.W,
+                packed.address() + from / KQuantPackedKernels.ROWS * groupBytes);
+        p.setAtIndex(ValueLayout.JAVA_LONG, KQuantPackedKernels.X, x);
+        p.setAtIndex(ValueLayout.JAVA_LONG, KQuantPackedKernels.BLOCKS, blocks);
+        p.setAtIndex(ValueLayout.JAVA_LONG, KQuantPackedKernels.Y, y);
+        p.setAtIndex(ValueLayout.JAVA_LONG, KQuantPackedKernels.GROUPS, groups);
+        PACKED.run(kind, p.address());
     }
 }

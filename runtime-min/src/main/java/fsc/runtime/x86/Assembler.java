@@ -5,14 +5,15 @@ package fsc.runtime.x86;
  * REX and EVEX prefixes, ModRM, SIB, rel32 jumps). It is an encoder, not a general assembler:
  * 512-bit EVEX forms only, memory operands as {@code [base + index · scale + disp32]} ({@link Mem},
  * always a 32-bit displacement), broadcast and merge-masking only where a form says so. Each method names the instruction it
- * emits in Intel syntax, destination first.
+ * emits in Intel syntax, destination first. This class holds the vector forms; the general-purpose
+ * ones (moves, address arithmetic, loop control) are in {@link GprInstructions}.
  *
  * <p>Why fsc writes machine code: the Vector API of JDK 25 has no byte dot product, so the best
  * Java int8 GEMM is an f32 FMA kernel at a third of {@code vpdpbusd}'s rate (docs/PERFORMANCE-INT8.md).
  * An ahead-of-time compiler can emit the instruction itself; the runtime maps it executable
  * ({@link ExecutableMemory}) and calls it through the FFM linker.
  */
-public final class Assembler extends X86Encoder {
+public final class Assembler extends GprInstructions {
     /** General-purpose registers, numbered as the encoding numbers them. */
     public static final int RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RSI = 6, RDI = 7;
 
@@ -45,110 +46,6 @@ public final class Assembler extends X86Encoder {
         public static Mem at(int base, int index, int scale) {
             return new Mem(base, index, scale, 0);
         }
-    }
-
-    // ---- general-purpose instructions (64-bit operands) ----
-
-    /** {@code mov dst, src}. */
-    public void mov(int dst, int src) {
-        rexW(src, dst);
-        emit(0x89);
-        emit(0xC0 | (src & 7) << 3 | (dst & 7));
-    }
-
-    /** {@code add reg, imm32} (sign-extended). */
-    public void add(int reg, int imm) {
-        rexW(0, reg);
-        emit(0x81);
-        emit(0xC0 | (reg & 7));
-        emit32(imm);
-    }
-
-    /** {@code add dst, src}. */
-    public void addReg(int dst, int src) {
-        rexW(src, dst);
-        emit(0x01);
-        emit(0xC0 | (src & 7) << 3 | (dst & 7));
-    }
-
-    /** {@code shl reg, imm8}. */
-    public void shl(int reg, int imm) {
-        rexW(0, reg);
-        emit(0xC1);
-        emit(0xE0 | (reg & 7));
-        emit(imm);
-    }
-
-    /** {@code mov dst, qword mem}. */
-    public void movLoad(int dst, Mem m) {
-        gpr(dst);
-        int x = m.index() == NONE ? 0 : m.index() >> 3 & 1;
-        emit(0x48 | (dst >> 3 & 1) << 2 | x << 1 | (m.base() >> 3 & 1));
-        emit(0x8B);
-        modrm(dst, m);
-    }
-
-    /** {@code lea dst, mem}. */
-    public void lea(int dst, Mem m) {
-        gpr(dst);
-        int x = m.index() == NONE ? 0 : m.index() >> 3 & 1;
-        emit(0x48 | (dst >> 3 & 1) << 2 | x << 1 | (m.base() >> 3 & 1));
-        emit(0x8D);
-        modrm(dst, m);
-    }
-
-    /** {@code dec reg}. */
-    public void dec(int reg) {
-        rexW(0, reg);
-        emit(0xFF);
-        emit(0xC8 | (reg & 7));
-    }
-
-    /** {@code test reg, reg}. */
-    public void test(int reg) {
-        rexW(reg, reg);
-        emit(0x85);
-        emit(0xC0 | (reg & 7) << 3 | (reg & 7));
-    }
-
-    /** {@code jnz label} (rel32). */
-    public void jnz(int label) {
-        jcc(0x85, label);
-    }
-
-    /** {@code jz label} (rel32). */
-    public void jz(int label) {
-        jcc(0x84, label);
-    }
-
-    /** {@code push reg}. */
-    public void push(int reg) {
-        gpr(reg);
-        if (reg >= 8) {
-            emit(0x41);
-        }
-        emit(0x50 + (reg & 7));
-    }
-
-    /** {@code pop reg}. */
-    public void pop(int reg) {
-        gpr(reg);
-        if (reg >= 8) {
-            emit(0x41);
-        }
-        emit(0x58 + (reg & 7));
-    }
-
-    /** {@code vzeroupper}: leaves the upper vector state clean for the caller's SSE code. */
-    public void vzeroupper() {
-        emit(0xC5);
-        emit(0xF8);
-        emit(0x77);
-    }
-
-    /** {@code ret}. */
-    public void ret() {
-        emit(0xC3);
     }
 
     // ---- AVX-512 (512-bit, EVEX) ----

@@ -13,7 +13,7 @@ import java.util.List;
  * EVEX, ModRM and SIB encodings its instruction forms are written in. Kept apart so that the
  * assembler itself is the list of instruction forms the kernels use, one short method each.
  */
-abstract sealed class X86Encoder permits Assembler {
+abstract sealed class X86Encoder permits GprInstructions {
     static final int MAP_0F = 1, MAP_0F38 = 2;
     static final int PP_NONE = 0, PP_66 = 1, PP_F3 = 2;
 
