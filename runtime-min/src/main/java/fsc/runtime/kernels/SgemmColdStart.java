@@ -16,8 +16,8 @@ import java.nio.ByteOrder;
  * <p>One tile in 32 still runs the vector kernel, so C2 sees it get hot and compiles it (a cold
  * vector tile costs ~16 scalar ones, so one in 8 spent more there than the scalar tiles did); each
  * such run is timed, and once one takes under {@value #WARM_NS_PER_FMA} ns per vector FMA (compiled
- * code takes ~0.2–0.5; the fallback hundreds) every later tile takes the vector kernel. The flag is
- * process-wide because JIT state is: it only ever goes from cold to warm.
+ * code takes ~0.2–0.5; the fallback hundreds) every later tile takes the vector kernel ({@link
+ * VectorWarmth}, which the other kernels' scalar twins share).
  */
 final class SgemmColdStart {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -26,9 +26,7 @@ final class SgemmColdStart {
     /** Between compiled vector code (under 1 ns per vector FMA, even on a loaded machine) and the fallback (100+). */
     static final double WARM_NS_PER_FMA = 5;
 
-    private static volatile boolean warm;
-    /** Racy on purpose: it only spreads the samples, and a lost increment costs nothing. */
-    private static int tiles;
+    private static final VectorWarmth WARMTH = new VectorWarmth(WARM_NS_PER_FMA);
 
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[MR * NR + NR]);
 
@@ -36,21 +34,19 @@ final class SgemmColdStart {
 
     /** Whether the vector kernel runs compiled by now. */
     static boolean warm() {
-        return warm;
+        return WARMTH.warm();
     }
 
     /** Whether this cold tile runs the vector kernel (timed), to heat it for C2: one in 32. */
     static boolean sample() {
-        return (++tiles & 31) == 0;
+        return WARMTH.sample();
     }
 
     /** Records a timed vector-kernel tile of {@code kc} k steps. */
     static void timed(long nanos, int kc) {
         // Any kc from 2 on: a convolution's GEMMs may all have small k, and the JVM must not stay
         // cold for them (nanoTime's ~25 ns keeps a compiled kc = 2 tile near 1 ns per FMA).
-        if (kc >= 2 && nanos < WARM_NS_PER_FMA * kc * 2 * MR) {
-            warm = true;
-        }
+        WARMTH.timed(nanos, kc >= 2 ? (long) kc * 2 * MR : 0);
     }
 
     /**

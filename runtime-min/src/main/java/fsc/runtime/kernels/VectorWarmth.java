@@ -1,0 +1,67 @@
+package fsc.runtime.kernels;
+
+/**
+ * Whether one vector kernel runs as C2-compiled code yet, for the kernels that have a scalar twin
+ * for a fresh JVM's first calls (docs/EDGE.md §2). Until C2 has compiled a kernel with its vector
+ * intrinsics, every vector operation in it runs the Vector API's Java fallback (an array and a
+ * lambda per lane-wise op), hundreds of times slower than the plain scalar loops that the
+ * interpreter runs and C1 compiles within milliseconds. So a cold kernel runs its scalar twin,
+ * which does the vector code's arithmetic in the vector code's order (same bits: switching mid-model
+ * changes nothing), and one run in {@value #SAMPLE_EVERY} runs the vector code, timed, so C2 sees it
+ * get hot and compiles it; the first timed run under {@code warmNsPerUnit} nanoseconds per unit of
+ * work (as the kernel counts it: vector FMAs, scores, elements) switches every later run to the
+ * vector code.
+ *
+ * <p>One instance per kernel, in a {@code static final} field: JIT state is per method, and the
+ * flag only ever goes from cold to warm. {@code -Dfsc.coldStart=false} starts every kernel warm
+ * (the vector code from the first call, as before the scalar twins existed).
+ *
+ * <p>Use:
+ *
+ * <pre>{@code
+ * if (!W.warm() && !W.sample()) {
+ *     scalarTwin(...);
+ * } else {
+ *     long start = W.warm() ? 0 : System.nanoTime();
+ *     vectorCode(...);
+ *     if (start != 0) W.timed(System.nanoTime() - start, units);
+ * }
+ * }</pre>
+ */
+public final class VectorWarmth {
+    /** One cold run in this many runs the vector code (a cold vector run costs ~16 scalar ones). */
+    static final int SAMPLE_EVERY = 32;
+
+    private static final boolean COLD_START = !"false".equals(System.getProperty("fsc.coldStart"));
+
+    private final double warmNsPerUnit;
+    private volatile boolean warm = !COLD_START;
+    /** Racy on purpose: it only spreads the samples, and a lost increment costs nothing. */
+    private int runs;
+
+    /**
+     * A kernel whose compiled vector code takes well under {@code warmNsPerUnit} ns per unit of its
+     * work, and its Java fallback well over (for a vector FMA: compiled ~0.2–2 ns even on a loaded
+     * machine, the fallback 100+).
+     */
+    public VectorWarmth(double warmNsPerUnit) {
+        this.warmNsPerUnit = warmNsPerUnit;
+    }
+
+    /** Whether the vector code runs compiled by now: every run takes it. */
+    public boolean warm() {
+        return warm;
+    }
+
+    /** Whether this cold run takes the vector code (timed), to heat it for C2: one in {@value #SAMPLE_EVERY}. */
+    public boolean sample() {
+        return (++runs & (SAMPLE_EVERY - 1)) == 0;
+    }
+
+    /** Records a timed run of the vector code that did {@code units} units of work. */
+    public void timed(long nanos, long units) {
+        if (units > 0 && nanos < warmNsPerUnit * units) {
+            warm = true;
+        }
+    }
+}
