@@ -368,38 +368,44 @@ public final class Attention {
             rowHeadsVector(
                     q, k, v, mask, boolMask, mb, mh, mi, mj, out, hq, hkv, sq, skv, d, dv, scale, softcap, causal,
                     layout, scratch, from, to);
-        } else if (!ROWS_WARMTH.sample()) {
-            AttentionRowsCold.rowHeads(
-                    q,
-                    k,
-                    v,
-                    mask,
-                    boolMask,
-                    mb,
-                    mh,
-                    mi,
-                    mj,
-                    out,
-                    hq,
-                    hkv,
-                    sq,
-                    skv,
-                    d,
-                    dv,
-                    scale,
-                    softcap,
-                    causal,
-                    layout,
-                    scratch,
-                    from,
-                    to,
-                    S.length());
-        } else {
-            long start = System.nanoTime();
-            rowHeadsVector(
-                    q, k, v, mask, boolMask, mb, mh, mi, mj, out, hq, hkv, sq, skv, d, dv, scale, softcap, causal,
-                    layout, scratch, from, to);
-            ROWS_WARMTH.timed(System.nanoTime() - start, (long) (to - from) * sq * skv);
+            return;
+        }
+        // Cold: one head at a time, so the sampled vector heads come at a steady rate (a one-thread
+        // call holds every head of a layer).
+        for (int head = from; head < to; head++) {
+            if (!ROWS_WARMTH.sample()) {
+                AttentionRowsCold.rowHeads(
+                        q,
+                        k,
+                        v,
+                        mask,
+                        boolMask,
+                        mb,
+                        mh,
+                        mi,
+                        mj,
+                        out,
+                        hq,
+                        hkv,
+                        sq,
+                        skv,
+                        d,
+                        dv,
+                        scale,
+                        softcap,
+                        causal,
+                        layout,
+                        scratch,
+                        head,
+                        head + 1,
+                        S.length());
+            } else {
+                long start = System.nanoTime();
+                rowHeadsVector(
+                        q, k, v, mask, boolMask, mb, mh, mi, mj, out, hq, hkv, sq, skv, d, dv, scale, softcap, causal,
+                        layout, scratch, head, head + 1);
+                ROWS_WARMTH.timed(System.nanoTime() - start, (long) sq * skv);
+            }
         }
     }
 
