@@ -28,8 +28,13 @@ public final class ArtifactMain {
 
     private ArtifactMain() {}
 
-    /** Runs the command line; returns the exit code (0, or 2 after a one-line error on stderr). */
+    /**
+     * Runs the command line; returns the exit code (0, or 2 after a one-line error on stderr). For a
+     * process that exits next (the jar's {@code main}): a model that ran is left open, its memory
+     * given back by the exit rather than unmapped first.
+     */
     public static int run(String[] args, IntFunction<CompiledModel> factoryByThreads) {
+        ForeignWarmup.begin(); // a fresh process: overlaps reading the inputs and mapping the jar
         return run(args, factoryByThreads, System.out, System.err);
     }
 
@@ -50,7 +55,7 @@ public final class ArtifactMain {
                     java.util.Arrays.copyOfRange(args, 1, args.length), factoryByThreads, out, err);
         }
         try {
-            execute(args, factoryByThreads, out);
+            execute(args, factoryByThreads, out, false);
             return 0;
         } catch (RuntimeFailure | IOException e) {
             err.println("error: " + oneLine(e.getMessage()));
@@ -68,6 +73,17 @@ public final class ArtifactMain {
      */
     public static void execute(String[] args, IntFunction<CompiledModel> factoryByThreads, PrintStream out)
             throws IOException {
+        execute(args, factoryByThreads, out, true);
+    }
+
+    /**
+     * {@link #execute}; {@code close} false leaves the model open, for a process that exits next: the
+     * jar's {@code main}. Closing unmaps the weights and the arena, which the exit does anyway, and
+     * would link {@code munmap} (a cold JVM's first use of a foreign call shape costs milliseconds).
+     */
+    private static void execute(
+            String[] args, IntFunction<CompiledModel> factoryByThreads, PrintStream out, boolean close)
+            throws IOException {
         Options o = Options.parse(args);
         if (o == null) {
             out.println(USAGE);
@@ -77,7 +93,8 @@ public final class ArtifactMain {
         for (Map.Entry<String, Path> e : o.inputs().entrySet()) {
             inputs.put(e.getKey(), TensorFiles.read(e.getValue()));
         }
-        try (CompiledModel model = factoryByThreads.apply(o.threads())) {
+        CompiledModel model = factoryByThreads.apply(o.threads());
+        try {
             for (String name : model.inputNames()) {
                 if (!inputs.containsKey(name)) {
                     throw new RuntimeFailure(
@@ -94,6 +111,13 @@ public final class ArtifactMain {
                     Npy.write(o.outputDir().resolve(fileName(e.getKey()) + ".npy"), e.getValue());
                 }
             }
+            out.flush();
+        } catch (RuntimeException | Error | IOException e) {
+            model.close(); // a failed call is reported, and fsc run goes on: give its memory back
+            throw e;
+        }
+        if (close) {
+            model.close();
         }
     }
 
