@@ -12,7 +12,8 @@ import java.util.function.IntFunction;
 
 /**
  * The command line of a model jar ({@code java -jar model.jar --input ids=ids.npy}). Generated
- * {@code Main} classes call {@code System.exit(ArtifactMain.run(args, t -> new Model(t)))}.
+ * {@code Main} classes call {@code ArtifactMain.main(args, Model::new)} (jars of earlier fsc
+ * versions {@code System.exit(ArtifactMain.run(args, Model::new))}).
  */
 public final class ArtifactMain {
     private static final int PREVIEW_VALUES = 8;
@@ -27,6 +28,20 @@ public final class ArtifactMain {
             or:    java --add-modules jdk.incubator.vector -jar model.jar generate --prompt TEXT (decoders; generate --help)""";
 
     private ArtifactMain() {}
+
+    /**
+     * The jar's {@code main}: runs the command line and ends the process with its exit code. On
+     * success it returns, and the JVM ends with {@code main} (fsc's threads are daemons), rather than
+     * calling {@link System#exit}: that logs the exit through {@code System.getLogger}, whose first
+     * use in a process sets up the JDK's logger machinery (a service lookup over the class path),
+     * ~10 ms of a fresh process's exit.
+     */
+    public static void main(String[] args, IntFunction<CompiledModel> factoryByThreads) {
+        int code = run(args, factoryByThreads);
+        if (code != 0) {
+            System.exit(code);
+        }
+    }
 
     /**
      * Runs the command line; returns the exit code (0, or 2 after a one-line error on stderr). For a

@@ -606,7 +606,7 @@ final class ModelClassEmitter {
                 .addMethod(MethodSpec.methodBuilder("main")
                         .addModifiers(Modifier.PUBLIC, Modifier.STATIC)
                         .addParameter(String[].class, "args")
-                        .addStatement("$T.exit($T.run(args, $T::new))", System.class, JavaTypes.ARTIFACT_MAIN, self)
+                        .addStatement("$T.main(args, $T::new)", JavaTypes.ARTIFACT_MAIN, self)
                         .build())
                 .build();
     }
