@@ -1,6 +1,7 @@
 package fsc.runtime;
 
 import fsc.runtime.x86.ExecutableMemory;
+import fsc.runtime.x86.FmaGemmKernels;
 
 /**
  * Links, on a daemon thread, the foreign calls a fresh process's model is about to make, while the
@@ -11,9 +12,11 @@ import fsc.runtime.x86.ExecutableMemory;
  * machine-code kernels. What is linked is cached by the JDK's linker, so the main thread finds it
  * ready, or waits for it (class initialisation), never links it twice.
  *
- * <p>Only {@link HugePages} and {@link ExecutableMemory}'s C library calls, whose static
- * initialisers depend on no model or kernel class, so the two threads cannot deadlock on class
- * initialisation. Nothing is reported from here: a failure shows where the main thread links.
+ * <p>Then the machine-code f32 GEMM tile ({@link FmaGemmKernels}, one per process), whose code the
+ * first call would otherwise assemble in the interpreter. Only classes whose static initialisers
+ * depend on no model or kernel class ({@link HugePages}, the {@code x86} package), so the two
+ * threads cannot deadlock on class initialisation. Nothing is reported from here: a failure shows
+ * where the main thread makes the same call.
  */
 public final class ForeignWarmup extends Thread {
     private ForeignWarmup() {
@@ -30,7 +33,9 @@ public final class ForeignWarmup extends Thread {
     public void run() {
         try {
             HugePages.available();
-            ExecutableMemory.prelink();
+            if (ExecutableMemory.prelink()) {
+                FmaGemmKernels.loadIfSupported(); // the f32 GEMM tile: assembled and linked once per process
+            }
         } catch (RuntimeException | LinkageError e) {
             // The main thread links these itself and reports what it cannot.
         }

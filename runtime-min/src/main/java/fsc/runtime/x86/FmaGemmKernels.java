@@ -97,9 +97,18 @@ public final class FmaGemmKernels {
         }
     }
 
-    /** The kernels when this CPU has AVX-512 and native kernels are on, else {@code null}. */
+    /**
+     * The process's kernels when this CPU has AVX-512 and native kernels are on, else {@code null}.
+     * Made once, by whichever thread asks first: a fresh jar process's {@code ForeignWarmup} makes
+     * them (assembling code in the interpreter, ~5-20 ms) while the main thread builds the model.
+     */
     public static FmaGemmKernels loadIfSupported() {
-        return CpuFeatures.avx512() ? CpuFeatures.loadOrNull("f32 GEMM", FmaGemmKernels::new) : null;
+        return Shared.KERNELS;
+    }
+
+    private static final class Shared {
+        static final FmaGemmKernels KERNELS =
+                CpuFeatures.avx512() ? CpuFeatures.loadOrNull("f32 GEMM", FmaGemmKernels::new) : null;
     }
 
     /** Runs the tile the block at {@code params} describes; the caller guarantees every size. */
