@@ -22,10 +22,13 @@ import java.lang.invoke.MethodHandle;
  * stay resident until {@code close()}, as ONNX Runtime's arena keeps what it grew to. The offsets
  * stay the static plan's, so a fixed-shape model does no extra work per call.
  *
- * <p>Where {@code mmap} cannot be called (not Linux or macOS, or native access denied), and for
- * arenas under {@link #RESERVE_FROM}, the arena is an ordinary zero-filled {@link Arena#allocate}:
- * correct, with every page touched. Fixed-shape models do not call this at all (the generated
- * constructor allocates: their first call touches every page anyway).
+ * <p>Small arenas are mapped too: {@link Arena#allocate} zero-fills with a Java loop, which a fresh
+ * JVM runs in the interpreter (5 ms for MiniLM's 1.2 MB, 11-19 ms for 16 MB), while fresh pages
+ * are zero for nothing. The {@code mmap} downcall this needs is linked anyway by every model with
+ * packed weights ({@link PackedMemory}), and off the main thread in a jar's own process ({@link
+ * ForeignWarmup}). Where {@code mmap} cannot be called (not Linux or macOS, or native access
+ * denied) the arena is an ordinary zero-filled {@link Arena#allocate}: correct, with every page
+ * touched. Fixed-shape models do not call this at all (the generated constructor allocates).
  */
 public final class ActivationMemory {
     private ActivationMemory() {}
@@ -37,21 +40,15 @@ public final class ActivationMemory {
     }
 
     /**
-     * Below this size a reservation is an ordinary zero-filled allocation: zeroing 16 MiB costs a few
-     * milliseconds, while a cold JVM's first foreign downcall (linker and handle) costs 100-250 ms here.
-     */
-    public static final long RESERVE_FROM = 16L << 20;
-
-    /**
      * A segment of {@code bytes} zero bytes, aligned to 64 bytes (to a page when reserved), owned by
-     * {@code owner} (unmapped when it closes). From {@link #RESERVE_FROM} bytes on its pages are
-     * backed by RAM when first touched, where the platform allows.
+     * {@code owner} (unmapped when it closes). Its pages are backed by RAM when first touched, where
+     * the platform allows.
      *
      * @throws RuntimeFailure when the address space cannot be reserved (bounds far too large)
      */
     public static MemorySegment reserve(Arena owner, long bytes) {
         long size = Math.max(bytes, 1);
-        if (size < RESERVE_FROM || Mapping.MMAP == null) {
+        if (Mapping.MMAP == null) {
             return owner.allocate(size, 64);
         }
         MemorySegment at;

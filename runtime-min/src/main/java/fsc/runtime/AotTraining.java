@@ -11,6 +11,8 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -96,6 +98,44 @@ public final class AotTraining {
                         }
                     }
                 }
+            }
+        }
+        trainCommandLine(cls, shapes.get(0));
+    }
+
+    /**
+     * One call through the jar's command line ({@code bin/NAME --input NAME=FILE.npy ...}) on .npy
+     * copies of {@code inputs}, so the cache also holds what only a real launch loads: the option
+     * parser, the .npy reader and the output preview (about ten of fsc's classes, read and verified
+     * from the jar otherwise). Models whose inputs have no .npy form (strings) skip it, saying so.
+     */
+    private static void trainCommandLine(Class<?> cls, Map<String, Tensor> inputs) {
+        PrintStream sink = new PrintStream(OutputStream.nullOutputStream(), false, StandardCharsets.UTF_8);
+        List<Path> files = new ArrayList<>();
+        Path dir = null;
+        try {
+            dir = Files.createTempDirectory("fsc-aot-training");
+            List<String> args = new ArrayList<>();
+            for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
+                Path file = dir.resolve("input" + files.size() + ".npy"); // input names may hold '/'
+                files.add(file);
+                fsc.runtime.io.Npy.write(file, e.getValue());
+                args.add("--input");
+                args.add(e.getKey() + "=" + file);
+            }
+            ArtifactMain.execute(args.toArray(String[]::new), t -> newModel(cls, t), sink);
+        } catch (IOException | RuntimeFailure e) {
+            System.out.println("command line not trained: " + e.getMessage());
+        } finally {
+            try {
+                for (Path f : files) {
+                    Files.deleteIfExists(f);
+                }
+                if (dir != null) {
+                    Files.deleteIfExists(dir);
+                }
+            } catch (IOException e) {
+                System.out.println("could not remove the training inputs: " + e.getMessage());
             }
         }
     }

@@ -12,7 +12,8 @@ import java.util.function.IntFunction;
 
 /**
  * The command line of a model jar ({@code java -jar model.jar --input ids=ids.npy}). Generated
- * {@code Main} classes call {@code System.exit(ArtifactMain.run(args, t -> new Model(t)))}.
+ * {@code Main} classes call {@code ArtifactMain.main(args, Model::new)} (jars of earlier fsc
+ * versions {@code System.exit(ArtifactMain.run(args, Model::new))}).
  */
 public final class ArtifactMain {
     private static final int PREVIEW_VALUES = 8;
@@ -28,8 +29,27 @@ public final class ArtifactMain {
 
     private ArtifactMain() {}
 
-    /** Runs the command line; returns the exit code (0, or 2 after a one-line error on stderr). */
+    /**
+     * The jar's {@code main}: runs the command line and ends the process with its exit code. On
+     * success it returns, and the JVM ends with {@code main} (fsc's threads are daemons), rather than
+     * calling {@link System#exit}: that logs the exit through {@code System.getLogger}, whose first
+     * use in a process sets up the JDK's logger machinery (a service lookup over the class path),
+     * ~10 ms of a fresh process's exit.
+     */
+    public static void main(String[] args, IntFunction<CompiledModel> factoryByThreads) {
+        int code = run(args, factoryByThreads);
+        if (code != 0) {
+            System.exit(code);
+        }
+    }
+
+    /**
+     * Runs the command line; returns the exit code (0, or 2 after a one-line error on stderr). For a
+     * process that exits next (the jar's {@code main}): a model that ran is left open, its memory
+     * given back by the exit rather than unmapped first.
+     */
     public static int run(String[] args, IntFunction<CompiledModel> factoryByThreads) {
+        ForeignWarmup.begin(); // a fresh process: overlaps reading the inputs and mapping the jar
         return run(args, factoryByThreads, System.out, System.err);
     }
 
@@ -50,7 +70,7 @@ public final class ArtifactMain {
                     java.util.Arrays.copyOfRange(args, 1, args.length), factoryByThreads, out, err);
         }
         try {
-            execute(args, factoryByThreads, out);
+            execute(args, factoryByThreads, out, false);
             return 0;
         } catch (RuntimeFailure | IOException e) {
             err.println("error: " + oneLine(e.getMessage()));
@@ -68,6 +88,17 @@ public final class ArtifactMain {
      */
     public static void execute(String[] args, IntFunction<CompiledModel> factoryByThreads, PrintStream out)
             throws IOException {
+        execute(args, factoryByThreads, out, true);
+    }
+
+    /**
+     * {@link #execute}; {@code close} false leaves the model open, for a process that exits next: the
+     * jar's {@code main}. Closing unmaps the weights and the arena, which the exit does anyway, and
+     * would link {@code munmap} (a cold JVM's first use of a foreign call shape costs milliseconds).
+     */
+    private static void execute(
+            String[] args, IntFunction<CompiledModel> factoryByThreads, PrintStream out, boolean close)
+            throws IOException {
         Options o = Options.parse(args);
         if (o == null) {
             out.println(USAGE);
@@ -77,7 +108,8 @@ public final class ArtifactMain {
         for (Map.Entry<String, Path> e : o.inputs().entrySet()) {
             inputs.put(e.getKey(), TensorFiles.read(e.getValue()));
         }
-        try (CompiledModel model = factoryByThreads.apply(o.threads())) {
+        CompiledModel model = factoryByThreads.apply(o.threads());
+        try {
             for (String name : model.inputNames()) {
                 if (!inputs.containsKey(name)) {
                     throw new RuntimeFailure(
@@ -94,6 +126,13 @@ public final class ArtifactMain {
                     Npy.write(o.outputDir().resolve(fileName(e.getKey()) + ".npy"), e.getValue());
                 }
             }
+            out.flush();
+        } catch (RuntimeException | Error | IOException e) {
+            model.close(); // a failed call is reported, and fsc run goes on: give its memory back
+            throw e;
+        }
+        if (close) {
+            model.close();
         }
     }
 

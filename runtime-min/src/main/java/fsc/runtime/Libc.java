@@ -23,6 +23,14 @@ public final class Libc {
             ValueLayout.JAVA_INT,
             ValueLayout.JAVA_LONG);
 
+    /**
+     * {@code int f(void *addr, size_t length, int arg)}: the shape of {@code mprotect} and {@code
+     * madvise}. One descriptor for both because the linker makes (and a cold JVM pays ~4-30 ms for)
+     * one stub and one spun class per distinct descriptor, and shares them between equal ones.
+     */
+    public static final FunctionDescriptor ADDRESS_RANGE_INT = FunctionDescriptor.of(
+            ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT);
+
     /** {@code int munmap(void *addr, size_t length)}. */
     public static final FunctionDescriptor MUNMAP =
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG);
@@ -53,21 +61,12 @@ public final class Libc {
     public static MethodHandle handle(String name, FunctionDescriptor fd) {
         try {
             Linker linker = Linker.nativeLinker();
-            return linker.defaultLookup()
-                    .find(name)
-                    .map(symbol -> linker.downcallHandle(symbol, fd))
-                    .orElse(null);
+            // No lambda here: a cold JVM spins a class for each one it meets.
+            java.util.Optional<java.lang.foreign.MemorySegment> symbol =
+                    linker.defaultLookup().find(name);
+            return symbol.isPresent() ? linker.downcallHandle(symbol.get(), fd) : null;
         } catch (Throwable t) {
             return null;
         }
-    }
-
-    /** {@link #handle}, for callers that cannot work without it. */
-    public static MethodHandle require(String name, FunctionDescriptor fd) {
-        MethodHandle h = handle(name, fd);
-        if (h == null) {
-            throw new IllegalStateException("cannot call the C library's " + name + " (native access denied?)");
-        }
-        return h;
     }
 }

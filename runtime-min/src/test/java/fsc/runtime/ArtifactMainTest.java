@@ -2,17 +2,21 @@ package fsc.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import fsc.runtime.io.Npy;
 import fsc.runtime.io.OnnxTensorFile;
 import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntFunction;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -75,6 +79,27 @@ class ArtifactMainTest {
         assertEquals(20f, Npy.read(dir.resolve("out/y_out.npy")).getFloat(9));
         assertArrayEquals(
                 new long[] {3}, Npy.read(dir.resolve("out/threads.npy")).toLongArray());
+    }
+
+    @Test
+    void executeClosesTheModelRunLeavesItToTheExitAFailedCallClosesIt() throws Exception {
+        Path good = dir.resolve("x.npy");
+        Npy.write(good, Tensor.ofFloats(new long[] {2}, 1, 2));
+        Path bad = dir.resolve("ints.npy");
+        Npy.write(bad, Tensor.ofLongs(new long[] {2}, 1, 2));
+        List<Doubler> made = new ArrayList<>();
+        IntFunction<CompiledModel> factory = t -> {
+            Doubler d = new Doubler(t);
+            made.add(d);
+            return d;
+        };
+        PrintStream sink = new PrintStream(OutputStream.nullOutputStream());
+        ArtifactMain.execute(new String[] {"--input", "x=" + good}, factory, sink);
+        assertTrue(made.get(0).closed, "fsc run goes on after a call: execute closes");
+        assertEquals(0, ArtifactMain.run(new String[] {"--input", "x=" + good}, factory, sink, sink));
+        assertFalse(made.get(1).closed, "the jar's main exits next: run leaves the unmapping to the exit");
+        assertEquals(2, ArtifactMain.run(new String[] {"--input", "x=" + bad}, factory, sink, sink));
+        assertTrue(made.get(2).closed, "a failed call closes");
     }
 
     @Test

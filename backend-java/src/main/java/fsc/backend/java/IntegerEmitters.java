@@ -139,7 +139,12 @@ final class IntegerEmitters {
         if (panel.isEmpty()) {
             return s.model().addPacked(ref -> CodeBlock.builder()
                     .addStatement(
-                            "$L = $N.allocate($T.packedBytes($L, $L), 64)", ref, ModelContext.ARENA, INT8_GEMM, k, n)
+                            "$L = $N.allocate($T.packedBytes($L, $L))",
+                            ref,
+                            ModelContext.PACKED_MEMORY,
+                            INT8_GEMM,
+                            k,
+                            n)
                     .addStatement("$T.packB($L, 0L, $L, $L, $L, 0L)", INT8_GEMM, src, k, n, ref)
                     .build());
         }
@@ -149,7 +154,8 @@ final class IntegerEmitters {
                 .addStatement("$L = $L", ref, src)
                 .nextControlFlow("else")
                 .add("// Compiled for another vector width: convert the panels once.\n")
-                .addStatement("$L = $N.allocate($T.packedBytes($L, $L), 64)", ref, ModelContext.ARENA, INT8_GEMM, k, n)
+                .addStatement(
+                        "$L = $N.allocate($T.packedBytes($L, $L))", ref, ModelContext.PACKED_MEMORY, INT8_GEMM, k, n)
                 .addStatement("$T.repack($L, 0L, $L, $L, $L, $L, 0L)", INT8_GEMM, src, k, n, w, ref)
                 .endControlFlow()
                 .build());

@@ -25,6 +25,7 @@ final class JavaTypes {
     static final ClassName ARTIFACT_MAIN = ClassName.get(RUNTIME, "ArtifactMain");
     static final ClassName PARALLELISM = ClassName.get(RUNTIME, "Parallelism");
     static final ClassName ACTIVATION_MEMORY = ClassName.get(RUNTIME, "ActivationMemory");
+    static final ClassName PACKED_MEMORY = ClassName.get(RUNTIME, "PackedMemory");
     static final ClassName RANGE_BODY = PARALLELISM.nestedClass("IntRangeBody");
     static final ClassName WEIGHTS_FILE = ClassName.get(RUNTIME, "WeightsFile");
     static final ClassName JAR_LAYOUT = ClassName.get(RUNTIME, "JarLayout");

@@ -274,8 +274,9 @@ final class MatmulEmitter {
     /**
      * Registers the constructor-time packing of constant {@code b} and returns the packed buffer. A
      * {@code {panelW}} constant (the {@code layout} pass) is already packed: it is copied into the
-     * model's arena when this CPU's panel width is {@code W} (kernels read native memory faster than
-     * the mapped jar), and repacked once otherwise.
+     * constructor's {@code PackedMemory} (huge pages owned by the model's arena) when this CPU's panel
+     * width is {@code W} (kernels read native memory faster than the mapped jar), and repacked once
+     * otherwise.
      */
     private static CodeBlock pack(Scope s, Value b, Dim k, Dim n, boolean transB) {
         CodeBlock src = s.model().buffer(b);
@@ -287,9 +288,9 @@ final class MatmulEmitter {
             }
             return s.model().addPacked(ref -> CodeBlock.builder()
                     .addStatement(
-                            "$L = $N.allocate($T.packedBytes($L, $L), 64)",
+                            "$L = $N.allocate($T.packedBytes($L, $L))",
                             ref,
-                            ModelContext.ARENA,
+                            ModelContext.PACKED_MEMORY,
                             JavaTypes.SGEMM,
                             k.value(),
                             n.value())
@@ -319,9 +320,9 @@ final class MatmulEmitter {
         }
         return s.model().addPacked(ref -> CodeBlock.builder()
                 .addStatement(
-                        "$L = $N.allocate($T.packedBytes($L, $L), 64)",
+                        "$L = $N.allocate($T.packedBytes($L, $L))",
                         ref,
-                        ModelContext.ARENA,
+                        ModelContext.PACKED_MEMORY,
                         JavaTypes.SGEMM,
                         k.value(),
                         n.value())

@@ -367,7 +367,23 @@ final class ModelClassEmitter {
         m.addCode(chunked("sliceActivations", cuts, List.of(), CodeBlock.of(""), helpers));
         // Slices first: packing reads them.
         m.addCode(chunked("sliceWeights", slices, List.of(), CodeBlock.of(""), helpers));
-        m.addCode(chunked("packWeights", packs, List.of(), CodeBlock.of(""), helpers));
+        if (!packs.isEmpty()) {
+            // One PackedMemory for all of them: pieces of shared huge-page chunks, not cleared twice.
+            m.addStatement(
+                    "$T $N = new $T($N)",
+                    JavaTypes.PACKED_MEMORY,
+                    ModelContext.PACKED_MEMORY,
+                    JavaTypes.PACKED_MEMORY,
+                    ModelContext.ARENA);
+            m.addCode(chunked(
+                    "packWeights",
+                    packs,
+                    List.of(com.palantir.javapoet.ParameterSpec.builder(
+                                    JavaTypes.PACKED_MEMORY, ModelContext.PACKED_MEMORY)
+                            .build()),
+                    CodeBlock.of("$N", ModelContext.PACKED_MEMORY),
+                    helpers));
+        }
         ctx.fieldInits().forEach(m::addCode);
         if (ctx.containerCount() > 0) {
             m.addStatement("this.$N = new Object[$L]", ModelContext.CONTAINERS, ctx.containerCount());
@@ -590,7 +606,7 @@ final class ModelClassEmitter {
                 .addMethod(MethodSpec.methodBuilder("main")
                         .addModifiers(Modifier.PUBLIC, Modifier.STATIC)
                         .addParameter(String[].class, "args")
-                        .addStatement("$T.exit($T.run(args, $T::new))", System.class, JavaTypes.ARTIFACT_MAIN, self)
+                        .addStatement("$T.main(args, $T::new)", JavaTypes.ARTIFACT_MAIN, self)
                         .build())
                 .build();
     }

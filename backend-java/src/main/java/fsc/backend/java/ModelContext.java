@@ -21,6 +21,9 @@ final class ModelContext {
     static final String RESULT = "result";
     static final String CONST_BUF = "constBuf";
     static final String PACKED = "packedB";
+    /** The constructor's {@code PackedMemory}, a parameter of the {@code packWeights} helpers. */
+    static final String PACKED_MEMORY = "packedMemory";
+
     static final String ARENA = "arena";
     static final String PAR = "par";
     static final String SERIAL = "serial";
@@ -45,6 +48,7 @@ final class ModelContext {
             "sym",
             CONST_BUF,
             PACKED,
+            PACKED_MEMORY,
             ARENA,
             PAR,
             SERIAL,

@@ -22,13 +22,29 @@ public final class ExecutableMemory {
 
     private ExecutableMemory() {}
 
+    /** The signature of the kernels: one long, the address of their parameter block. */
+    public static final FunctionDescriptor KERNEL = FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG);
+
+    /**
+     * Links what {@link #link} will need, without mapping anything: {@code mmap}, {@code mprotect} and
+     * the linker's stub for {@link #KERNEL} handles (shared by every later handle of that signature).
+     * For {@code ForeignWarmup}, off the main thread; false where no machine-code kernel runs here.
+     */
+    public static boolean prelink() {
+        if (!CpuFeatures.avx512() || Calls.MMAP == null || Calls.MPROTECT == null) {
+            return false;
+        }
+        Linker.nativeLinker().downcallHandle(KERNEL, Linker.Option.critical(false));
+        return true;
+    }
+
     /** Maps {@code code} executable and returns a handle of type {@code signature}. */
     public static MethodHandle link(byte[] code, FunctionDescriptor signature) {
         Linker linker = Linker.nativeLinker();
         long size = (code.length + PAGE - 1) / PAGE * PAGE;
         MemorySegment page;
         try {
-            MemorySegment at = (MemorySegment) Libc.require("mmap", Libc.MMAP)
+            MemorySegment at = (MemorySegment) Calls.mmap()
                     .invokeExact(
                             MemorySegment.NULL,
                             size,
@@ -41,14 +57,7 @@ public final class ExecutableMemory {
             }
             page = at.reinterpret(size);
             MemorySegment.copy(code, 0, page, ValueLayout.JAVA_BYTE, 0, code.length);
-            int rc = (int) Libc.require(
-                            "mprotect",
-                            FunctionDescriptor.of(
-                                    ValueLayout.JAVA_INT,
-                                    ValueLayout.ADDRESS,
-                                    ValueLayout.JAVA_LONG,
-                                    ValueLayout.JAVA_INT))
-                    .invokeExact(page, size, Libc.PROT_READ | Libc.PROT_EXEC);
+            int rc = (int) Calls.mprotect().invokeExact(page, size, Libc.PROT_READ | Libc.PROT_EXEC);
             if (rc != 0) {
                 throw new IllegalStateException("mprotect(PROT_EXEC) of a native kernel failed: " + rc);
             }
@@ -58,6 +67,30 @@ public final class ExecutableMemory {
             throw new IllegalStateException("mapping a native kernel failed", t);
         }
         return linker.downcallHandle(page, signature, Linker.Option.critical(false));
+    }
+
+    /**
+     * libc's {@code mmap} and {@code mprotect}, looked up and linked once for every kernel a process
+     * maps (a model links a dozen), or null where they cannot be had ({@link #link} then throws).
+     */
+    private static final class Calls {
+        static final MethodHandle MMAP = Libc.handle("mmap", Libc.MMAP);
+        static final MethodHandle MPROTECT = Libc.handle("mprotect", Libc.ADDRESS_RANGE_INT);
+
+        static MethodHandle mmap() {
+            return present(MMAP, "mmap");
+        }
+
+        static MethodHandle mprotect() {
+            return present(MPROTECT, "mprotect");
+        }
+
+        private static MethodHandle present(MethodHandle h, String name) {
+            if (h == null) {
+                throw new IllegalStateException("cannot call the C library's " + name + " (native access denied?)");
+            }
+            return h;
+        }
     }
 
     /**

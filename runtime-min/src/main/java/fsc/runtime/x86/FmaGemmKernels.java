@@ -22,7 +22,6 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Consumer;
 
 /**
  * {@code f32_gemm_8x32__avx512}: the register tile of {@code Sgemm} in machine code. Eight rows of
@@ -97,9 +96,18 @@ public final class FmaGemmKernels {
         }
     }
 
-    /** The kernels when this CPU has AVX-512 and native kernels are on, else {@code null}. */
+    /**
+     * The process's kernels when this CPU has AVX-512 and native kernels are on, else {@code null}.
+     * Made once, by whichever thread asks first: a fresh jar process's {@code ForeignWarmup} makes
+     * them (assembling code in the interpreter, ~5-20 ms) while the main thread builds the model.
+     */
     public static FmaGemmKernels loadIfSupported() {
-        return CpuFeatures.avx512() ? CpuFeatures.loadOrNull("f32 GEMM", FmaGemmKernels::new) : null;
+        return Shared.KERNELS;
+    }
+
+    private static final class Shared {
+        static final FmaGemmKernels KERNELS =
+                CpuFeatures.avx512() ? CpuFeatures.loadOrNull("f32 GEMM", FmaGemmKernels::new) : null;
     }
 
     /** Runs the tile the block at {@code params} describes; the caller guarantees every size. */
@@ -232,11 +240,11 @@ public final class FmaGemmKernels {
             for (int r = 0; r < rows; r++) {
                 x.vmovdqu32Load(0, cRow(r, 0));
                 x.vmovdqu32Load(1, cRow(r, 64));
-                List<Consumer<Assembler>> first = geluOps(0, 2, 1);
-                List<Consumer<Assembler>> second = geluOps(1, 16, 3);
+                List<GeluOp> first = geluOps(0, 2, 1);
+                List<GeluOp> second = geluOps(1, 16, 3);
                 for (int i = 0; i < first.size(); i++) {
-                    first.get(i).accept(x);
-                    second.get(i).accept(x);
+                    first.get(i).emit(x);
+                    second.get(i).emit(x);
                 }
                 x.vmovdqu32Store(cRow(r, 0), 0);
                 x.vmovdqu32Store(cRow(r, 64), 1);
@@ -257,41 +265,39 @@ public final class FmaGemmKernels {
      * (one rounding per operation, FMAs fused), so each lane gets the reference's bits (a NaN input
      * gives NaN either way).
      */
-    static List<Consumer<Assembler>> geluOps(int v, int scratch, int mask) {
+    static List<GeluOp> geluOps(int v, int scratch, int mask) {
         final int h = scratch, h2 = scratch + 1, small = scratch + 2, z = scratch + 3, u = scratch + 4;
         final int t = scratch + 5, q = scratch + 6, large = scratch + 7, neg = scratch + 8;
         final int k1 = mask, k2 = mask + 1;
-        List<Consumer<Assembler>> ops = new ArrayList<>();
-        ops.add(a -> a.vmulpsBroadcast(h, v, k(K_SQRT_HALF)));
-        ops.add(a -> a.vmulps(h2, h, h));
-        ops.add(a -> a.vbroadcastss(small, k(K_SMALL + SMALL_TERMS - 1)));
-        for (int jj = SMALL_TERMS - 2; jj >= 0; jj--) {
-            int j = jj;
-            ops.add(a -> a.vfmadd213psBroadcast(small, h2, k(K_SMALL + j)));
+        List<GeluOp> ops = new ArrayList<>();
+        ops.add(GeluOp.withConstant(GeluOp.Form.MUL_BROADCAST, h, v, K_SQRT_HALF));
+        ops.add(GeluOp.withRegisters(GeluOp.Form.MUL, h2, h, h));
+        ops.add(GeluOp.withConstant(GeluOp.Form.BROADCAST, small, -1, K_SMALL + SMALL_TERMS - 1));
+        for (int j = SMALL_TERMS - 2; j >= 0; j--) {
+            ops.add(GeluOp.withConstant(GeluOp.Form.FMA213_BROADCAST, small, h2, K_SMALL + j));
         }
-        ops.add(a -> a.vmulps(small, h, small));
-        ops.add(a -> a.vpanddBroadcast(z, h, k(K_ABS)));
+        ops.add(GeluOp.withRegisters(GeluOp.Form.MUL, small, h, small));
+        ops.add(GeluOp.withConstant(GeluOp.Form.AND_BROADCAST, z, h, K_ABS));
         // min(end, z) with z second: x86 returns the second operand when one is NaN, as Java's min keeps the NaN.
-        ops.add(a -> a.vbroadcastss(u, k(K_LARGE_END)));
-        ops.add(a -> a.vminps(u, u, z));
-        ops.add(a -> a.vbroadcastss(t, k(K_U_OFFSET)));
-        ops.add(a -> a.vfmadd231psBroadcast(t, u, k(K_U_SCALE)));
-        ops.add(a -> a.vbroadcastss(q, k(K_LARGE + LARGE_TERMS - 1)));
-        for (int jj = LARGE_TERMS - 2; jj >= 0; jj--) {
-            int j = jj;
-            ops.add(a -> a.vfmadd213psBroadcast(q, t, k(K_LARGE + j)));
+        ops.add(GeluOp.withConstant(GeluOp.Form.BROADCAST, u, -1, K_LARGE_END));
+        ops.add(GeluOp.withRegisters(GeluOp.Form.MIN, u, u, z));
+        ops.add(GeluOp.withConstant(GeluOp.Form.BROADCAST, t, -1, K_U_OFFSET));
+        ops.add(GeluOp.withConstant(GeluOp.Form.FMA231_BROADCAST, t, u, K_U_SCALE));
+        ops.add(GeluOp.withConstant(GeluOp.Form.BROADCAST, q, -1, K_LARGE + LARGE_TERMS - 1));
+        for (int j = LARGE_TERMS - 2; j >= 0; j--) {
+            ops.add(GeluOp.withConstant(GeluOp.Form.FMA213_BROADCAST, q, t, K_LARGE + j));
         }
         // erf = z < split ? small : sign(h) · (1 − q); gelu = (v · 0.5) · (erf + 1).
-        ops.add(a -> a.vbroadcastss(large, k(K_ONE)));
-        ops.add(a -> a.vsubps(large, large, q));
-        ops.add(a -> a.vpxordBroadcast(neg, large, k(K_SIGN)));
-        ops.add(a -> a.vcmppsBroadcast(k1, h, k(K_ZERO), Assembler.LT_OQ));
-        ops.add(a -> a.vblendmps(large, k1, large, neg));
-        ops.add(a -> a.vcmppsBroadcast(k2, z, k(K_ERF_SPLIT), Assembler.LT_OQ));
-        ops.add(a -> a.vblendmps(large, k2, large, small));
-        ops.add(a -> a.vaddpsBroadcast(large, large, k(K_ONE)));
-        ops.add(a -> a.vmulpsBroadcast(v, v, k(K_HALF)));
-        ops.add(a -> a.vmulps(v, v, large));
+        ops.add(GeluOp.withConstant(GeluOp.Form.BROADCAST, large, -1, K_ONE));
+        ops.add(GeluOp.withRegisters(GeluOp.Form.SUB, large, large, q));
+        ops.add(GeluOp.withConstant(GeluOp.Form.XOR_BROADCAST, neg, large, K_SIGN));
+        ops.add(GeluOp.withConstant(GeluOp.Form.CMP_LT_BROADCAST, k1, h, K_ZERO));
+        ops.add(GeluOp.blend(large, k1, large, neg));
+        ops.add(GeluOp.withConstant(GeluOp.Form.CMP_LT_BROADCAST, k2, z, K_ERF_SPLIT));
+        ops.add(GeluOp.blend(large, k2, large, small));
+        ops.add(GeluOp.withConstant(GeluOp.Form.ADD_BROADCAST, large, large, K_ONE));
+        ops.add(GeluOp.withConstant(GeluOp.Form.MUL_BROADCAST, v, v, K_HALF));
+        ops.add(GeluOp.withRegisters(GeluOp.Form.MUL, v, v, large));
         return ops;
     }
 

@@ -13,7 +13,6 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.util.List;
-import java.util.function.Consumer;
 
 /**
  * {@code f32_gelu_rows__avx512}: exact GELU in place over rows of whole 16-float vectors, in machine
@@ -70,11 +69,11 @@ public final class GeluRowsKernels {
         x.bind(pairLoop);
         x.vmovupsLoad(0, Mem.at(RAX, 0));
         x.vmovupsLoad(1, Mem.at(RAX, 64));
-        List<Consumer<Assembler>> first = FmaGemmKernels.geluOps(0, 2, 1);
-        List<Consumer<Assembler>> second = FmaGemmKernels.geluOps(1, 16, 3);
+        List<GeluOp> first = FmaGemmKernels.geluOps(0, 2, 1);
+        List<GeluOp> second = FmaGemmKernels.geluOps(1, 16, 3);
         for (int i = 0; i < first.size(); i++) {
-            first.get(i).accept(x);
-            second.get(i).accept(x);
+            first.get(i).emit(x);
+            second.get(i).emit(x);
         }
         x.vmovdqu32Store(Mem.at(RAX, 0), 0);
         x.vmovdqu32Store(Mem.at(RAX, 64), 1);
@@ -86,8 +85,8 @@ public final class GeluRowsKernels {
         x.test(R10);
         x.jz(next);
         x.vmovupsLoad(0, Mem.at(RAX, 0));
-        for (Consumer<Assembler> op : FmaGemmKernels.geluOps(0, 2, 1)) {
-            op.accept(x);
+        for (GeluOp op : FmaGemmKernels.geluOps(0, 2, 1)) {
+            op.emit(x);
         }
         x.vmovdqu32Store(Mem.at(RAX, 0), 0);
         x.bind(next);

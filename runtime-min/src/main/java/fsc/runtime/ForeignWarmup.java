@@ -1,0 +1,43 @@
+package fsc.runtime;
+
+import fsc.runtime.x86.ExecutableMemory;
+import fsc.runtime.x86.FmaGemmKernels;
+
+/**
+ * Links, on a daemon thread, the foreign calls a fresh process's model is about to make, while the
+ * main thread reads its inputs and maps the jar. A cold JVM's first {@code downcallHandle} costs
+ * ~40 ms here (the linker loads its classes and spins one class per call shape through the
+ * class-file API; JDK 25's AOT cache holds none of that, see docs/EDGE.md §2), and every model's
+ * constructor makes one ({@link PackedMemory}'s {@code mmap}), as does its first call on a CPU with
+ * machine-code kernels. What is linked is cached by the JDK's linker, so the main thread finds it
+ * ready, or waits for it (class initialisation), never links it twice.
+ *
+ * <p>Then the machine-code f32 GEMM tile ({@link FmaGemmKernels}, one per process), whose code the
+ * first call would otherwise assemble in the interpreter. Only classes whose static initialisers
+ * depend on no model or kernel class ({@link HugePages}, the {@code x86} package), so the two
+ * threads cannot deadlock on class initialisation. Nothing is reported from here: a failure shows
+ * where the main thread makes the same call.
+ */
+public final class ForeignWarmup extends Thread {
+    private ForeignWarmup() {
+        super("fsc-foreign-warmup");
+        setDaemon(true);
+    }
+
+    /** Starts the warm-up (a thread of this class: a lambda would spin a class of its own first). */
+    public static void begin() {
+        new ForeignWarmup().start();
+    }
+
+    @Override
+    public void run() {
+        try {
+            HugePages.available();
+            if (ExecutableMemory.prelink()) {
+                FmaGemmKernels.loadIfSupported(); // the f32 GEMM tile: assembled and linked once per process
+            }
+        } catch (RuntimeException | LinkageError e) {
+            // The main thread links these itself and reports what it cannot.
+        }
+    }
+}
