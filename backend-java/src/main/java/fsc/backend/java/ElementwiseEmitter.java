@@ -97,20 +97,33 @@ final class ElementwiseEmitter {
             CodeBlock va = vectorOperand(s, pre, as, off.get(1), sa, "va");
             // A square reads only its left operand.
             CodeBlock vb = op.equals("square") ? CodeBlock.of("") : vectorOperand(s, pre, bs, off.get(2), sb, "vb");
-            return pre.add(Code.vectorLoop(
-                            s,
-                            count,
-                            i -> CodeBlock.builder()
-                                    .addStatement(Code.store(
-                                            vectorBinary(
-                                                    op,
-                                                    va.isEmpty() ? Code.load(as, idx(off.get(1), i)) : va,
-                                                    vb.isEmpty() ? Code.load(bs, idx(off.get(2), i)) : vb),
-                                            ys,
-                                            idx(off.get(0), i)))
-                                    .build(),
-                            scalar))
+            java.util.function.Function<String, CodeBlock> lanes = i -> CodeBlock.builder()
+                    .addStatement(Code.set(
+                            ys,
+                            "F32",
+                            Code.index(dc, off.get(0), sy, i),
+                            laneBinary(
+                                    op,
+                                    Code.get(as, "F32", Code.index(dc, off.get(1), sa, i)),
+                                    Code.get(bs, "F32", Code.index(dc, off.get(2), sb, i)))))
                     .build();
+            return WarmedLoop.emit(
+                    s,
+                    count,
+                    pre.build(),
+                    i -> CodeBlock.builder()
+                            .addStatement(Code.store(
+                                    vectorBinary(
+                                            op,
+                                            va.isEmpty() ? Code.load(as, idx(off.get(1), i)) : va,
+                                            vb.isEmpty() ? Code.load(bs, idx(off.get(2), i)) : vb),
+                                    ys,
+                                    idx(off.get(0), i)))
+                            .build(),
+                    lanes,
+                    scalar,
+                    List.of(ys, as, bs),
+                    off);
         });
     }
 
@@ -224,6 +237,24 @@ final class ElementwiseEmitter {
         };
     }
 
+    /**
+     * One lane of {@link #vectorBinary} as float arithmetic, for the loop's scalar twin
+     * ({@link WarmedLoop}): the Vector API defines each lanewise op as this Java operator or
+     * {@code Math} method, so the bits are the same.
+     */
+    static CodeBlock laneBinary(String op, CodeBlock a, CodeBlock b) {
+        return switch (op) {
+            case "add" -> CodeBlock.of("$L + $L", a, b);
+            case "sub" -> CodeBlock.of("$L - $L", a, b);
+            case "mul" -> CodeBlock.of("$L * $L", a, b);
+            case "square" -> CodeBlock.of("$N($L)", VectorHelpers.SQUARE, a);
+            case "div" -> CodeBlock.of("$L / $L", a, b);
+            case "max" -> CodeBlock.of("$T.max($L, $L)", Math.class, a, b);
+            case "min" -> CodeBlock.of("$T.min($L, $L)", Math.class, a, b);
+            default -> throw new IllegalStateException("no vector form for " + op);
+        };
+    }
+
     // ---- unary --------------------------------------------------------------------------------
 
     static CodeBlock unary(Scope s) {
@@ -259,14 +290,24 @@ final class ElementwiseEmitter {
         if (probe == null) {
             return Code.scalarLoop(s, count, scalar);
         }
-        return Code.vectorLoop(
+        return WarmedLoop.emit(
                 s,
                 count,
+                CodeBlock.of(""),
                 i -> CodeBlock.builder()
                         .addStatement(Code.store(
                                 vectorUnary(op, Code.load(xs, CodeBlock.of("$N", i))), ys, CodeBlock.of("$N", i)))
                         .build(),
-                scalar);
+                i -> CodeBlock.builder()
+                        .addStatement(Code.set(
+                                ys,
+                                "F32",
+                                CodeBlock.of("$N", i),
+                                laneUnary(op, Code.get(xs, "F32", CodeBlock.of("$N", i)))))
+                        .build(),
+                scalar,
+                List.of(xs, ys),
+                List.of());
     }
 
     /** {@code op x} on a value of {@code t}'s compute type (see {@link ElemCode}), giving the same type. */
@@ -376,6 +417,26 @@ final class ElementwiseEmitter {
         };
     }
 
+    /**
+     * One lane of {@link #vectorUnary} as float arithmetic, for the loop's scalar twin
+     * ({@link WarmedLoop}): exp and tanh by VectorExp's scalar twins (not {@code Math}: the vector
+     * forms are VectorExp's polynomials), the helpers by their float overloads.
+     */
+    static CodeBlock laneUnary(String op, CodeBlock v) {
+        return switch (op) {
+            case "neg" -> CodeBlock.of("-$L", v);
+            case "abs" -> CodeBlock.of("$T.abs($L)", Math.class, v);
+            case "relu" -> CodeBlock.of("$T.max($L, 0f)", Math.class, v);
+            case "sqrt" -> CodeBlock.of("(float) $T.sqrt($L)", Math.class, v);
+            case "reciprocal" -> CodeBlock.of("$N($L)", VectorHelpers.RECIPROCAL, v);
+            case "exp" -> CodeBlock.of("$T.exp($L)", JavaTypes.VECTOR_EXP, v);
+            case "tanh" -> CodeBlock.of("$T.tanh($L)", JavaTypes.VECTOR_EXP, v);
+            case "sigmoid" -> CodeBlock.of("$N($L)", VectorHelpers.SIGMOID, v);
+            case "silu" -> CodeBlock.of("$N($L)", VectorHelpers.SILU, v);
+            default -> throw new IllegalStateException("no vector form for " + op);
+        };
+    }
+
     /** {@code clip} in folded form: each bound present is an attribute; a missing one does not clip. */
     static CodeBlock clip(Scope s) {
         Node n = s.node();
@@ -402,9 +463,10 @@ final class ElementwiseEmitter {
         if (t != DType.F32) {
             return Code.scalarLoop(s, count, scalar);
         }
-        return Code.vectorLoop(
+        return WarmedLoop.emit(
                 s,
                 count,
+                CodeBlock.of(""),
                 i -> {
                     CodeBlock v = Code.load(xs, CodeBlock.of("$N", i));
                     if (lo != null) {
@@ -417,7 +479,11 @@ final class ElementwiseEmitter {
                             .addStatement(Code.store(v, ys, CodeBlock.of("$N", i)))
                             .build();
                 },
-                scalar);
+                // The Vector API's MAX and MIN are Math.max and Math.min per lane; the scalar form is exact.
+                scalar,
+                scalar,
+                List.of(xs, ys),
+                List.of());
     }
 
     /** A clip bound from attribute {@code attr}, or from constant operand {@code input} when unfolded; null when absent. */

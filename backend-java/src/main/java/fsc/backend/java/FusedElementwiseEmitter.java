@@ -90,7 +90,7 @@ final class FusedElementwiseEmitter {
         List<CodeBlock> zeros = segs.stream().map(x -> CodeBlock.of("0L")).toList();
         return nest.emit(s, segs, zeros, (count, off) -> {
             DimCode dc = s.dims();
-            Function<String, CodeBlock> scalar = i -> {
+            Function<OpForm, Function<String, CodeBlock>> perElement = form -> i -> {
                 CodeBlock.Builder b = CodeBlock.builder();
                 Map<Value, String> names = new IdentityHashMap<>();
                 for (int k = 0; k < params.size(); k++) {
@@ -99,11 +99,12 @@ final class FusedElementwiseEmitter {
                     b.addStatement("$T $N = $L", TypeName.FLOAT, p, Code.get(segs.get(k + 1), "F32", idx));
                     names.put(params.get(k), p);
                 }
-                String r = body(s, n, ops, names, b, TypeName.FLOAT, FusedElementwiseEmitter::scalarOp);
+                String r = body(s, n, ops, names, b, TypeName.FLOAT, form);
                 CodeBlock yi = Code.index(dc, off.get(0), nest.innerStride(0), i);
                 return b.addStatement(Code.set(segs.get(0), "F32", yi, CodeBlock.of("$N", r)))
                         .build();
             };
+            Function<String, CodeBlock> scalar = perElement.apply(FusedElementwiseEmitter::scalarOp);
             if (!vector) {
                 return Code.scalarLoop(s, count, scalar);
             }
@@ -134,7 +135,9 @@ final class FusedElementwiseEmitter {
                                 Code.store(CodeBlock.of("$N", r), segs.get(0), CodeBlock.of("$N + $N", off.get(0), i)))
                         .build();
             };
-            return pre.add(Code.vectorLoop(s, count, vec, scalar)).build();
+            // The twin reads each operand per element, broadcast ones too (the same value as the hoisted vector).
+            Function<String, CodeBlock> lanes = perElement.apply(FusedElementwiseEmitter::laneOp);
+            return WarmedLoop.emit(s, count, pre.build(), vec, lanes, scalar, segs, off);
         });
     }
 
@@ -219,6 +222,16 @@ final class FusedElementwiseEmitter {
         return a.size() == 2
                 ? ElementwiseEmitter.scalarBinary(op, DType.F32, DType.F32, a.get(0), a.get(1), 0)
                 : ElementwiseEmitter.scalarUnary(op, DType.F32, a.get(0));
+    }
+
+    /** One lane of {@link #vectorOp}, in float arithmetic (the loop's scalar twin). */
+    private static CodeBlock laneOp(String op, List<CodeBlock> a) {
+        if (op.equals("square")) {
+            return ElementwiseEmitter.laneBinary(op, a.get(0), a.get(0));
+        }
+        return a.size() == 2
+                ? ElementwiseEmitter.laneBinary(op, a.get(0), a.get(1))
+                : ElementwiseEmitter.laneUnary(op, a.get(0));
     }
 
     private static CodeBlock vectorOp(String op, List<CodeBlock> a) {

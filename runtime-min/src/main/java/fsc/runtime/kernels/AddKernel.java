@@ -13,7 +13,8 @@ import jdk.incubator.vector.VectorSpecies;
  * per decoder step, so in a prefill it ran in the interpreter or C1 (Vector API not intrinsified) on
  * every call, while {@link #block} is entered per block of every layer and is compiled by C2 in the
  * first step. Large tensors are split into blocks over the team. {@code a.add(b)} per vector and
- * {@code a + b} per tail element, as the emitted loop did: the bits are the same.
+ * {@code a + b} per tail element, as the emitted loop did: the bits are the same, and the same as the
+ * scalar twin's that a fresh JVM runs until the vector loop is compiled.
  */
 public final class AddKernel {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -21,6 +22,11 @@ public final class AddKernel {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     /** Elements below which a call stays on the calling thread. */
     static final long MIN_PARALLEL = 64 * 1024;
+
+    /** Nanoseconds per element between the compiled vector loop (well under one) and the fallback (tens). */
+    static final double WARM_NS_PER_ELEMENT = 5;
+
+    private static final VectorWarmth WARMTH = new VectorWarmth(WARM_NS_PER_ELEMENT);
 
     private static final BinaryBlocks DRIVER = new BinaryBlocks(AddKernel::block, MIN_PARALLEL);
 
@@ -31,8 +37,26 @@ public final class AddKernel {
         DRIVER.run(a, b, y, count, par);
     }
 
-    /** Elements {@code [start, start + n)} ({@link BinaryBlocks.BlockOp}). */
+    /**
+     * Elements {@code [start, start + n)} ({@link BinaryBlocks.BlockOp}): until C2 has compiled
+     * {@link #vectorBlock}, its scalar twin {@link #scalarBlock} (a lane's {@code add} is one float
+     * add, so the bits are the same), with one block in 32 taking the vector loop, timed
+     * ({@link VectorWarmth}).
+     */
     static void block(MemorySegment a, MemorySegment b, MemorySegment y, long start, int n) {
+        if (!WARMTH.warm() && !WARMTH.sample()) {
+            scalarBlock(a, b, y, start, n);
+            return;
+        }
+        long t0 = WARMTH.warm() ? 0 : System.nanoTime();
+        vectorBlock(a, b, y, start, n);
+        if (t0 != 0) {
+            WARMTH.timed(System.nanoTime() - t0, n);
+        }
+    }
+
+    /** {@link #block} on float vectors and a scalar tail. */
+    static void vectorBlock(MemorySegment a, MemorySegment b, MemorySegment y, long start, int n) {
         int vl = S.length();
         int bound = S.loopBound(n);
         int i = 0;
@@ -43,6 +67,14 @@ public final class AddKernel {
                     .intoMemorySegment(y, at, LE);
         }
         for (; i < n; i++) {
+            long at = 4L * (start + i);
+            y.set(F32, at, a.get(F32, at) + b.get(F32, at));
+        }
+    }
+
+    /** {@link #block} one element at a time: {@link #vectorBlock}'s bits for a cold JVM. */
+    static void scalarBlock(MemorySegment a, MemorySegment b, MemorySegment y, long start, int n) {
+        for (int i = 0; i < n; i++) {
             long at = 4L * (start + i);
             y.set(F32, at, a.get(F32, at) + b.get(F32, at));
         }
