@@ -97,16 +97,6 @@ final class ElementwiseEmitter {
             CodeBlock va = vectorOperand(s, pre, as, off.get(1), sa, "va");
             // A square reads only its left operand.
             CodeBlock vb = op.equals("square") ? CodeBlock.of("") : vectorOperand(s, pre, bs, off.get(2), sb, "vb");
-            java.util.function.Function<String, CodeBlock> lanes = i -> CodeBlock.builder()
-                    .addStatement(Code.set(
-                            ys,
-                            "F32",
-                            Code.index(dc, off.get(0), sy, i),
-                            laneBinary(
-                                    op,
-                                    Code.get(as, "F32", Code.index(dc, off.get(1), sa, i)),
-                                    Code.get(bs, "F32", Code.index(dc, off.get(2), sb, i)))))
-                    .build();
             return WarmedLoop.emit(
                     s,
                     count,
@@ -120,10 +110,12 @@ final class ElementwiseEmitter {
                                     ys,
                                     idx(off.get(0), i)))
                             .build(),
-                    lanes,
                     scalar,
-                    List.of(ys, as, bs),
-                    off);
+                    List.of(
+                            new WarmedLoop.Operand(as, off.get(1), DimCode.isZero(sa)),
+                            new WarmedLoop.Operand(bs, off.get(2), DimCode.isZero(sb))),
+                    new WarmedLoop.Operand(ys, off.get(0), false),
+                    (v, body) -> laneBinary(op, v.get(0), v.get(1)));
         });
     }
 
@@ -298,16 +290,10 @@ final class ElementwiseEmitter {
                         .addStatement(Code.store(
                                 vectorUnary(op, Code.load(xs, CodeBlock.of("$N", i))), ys, CodeBlock.of("$N", i)))
                         .build(),
-                i -> CodeBlock.builder()
-                        .addStatement(Code.set(
-                                ys,
-                                "F32",
-                                CodeBlock.of("$N", i),
-                                laneUnary(op, Code.get(xs, "F32", CodeBlock.of("$N", i)))))
-                        .build(),
                 scalar,
-                List.of(xs, ys),
-                List.of());
+                List.of(new WarmedLoop.Operand(xs, null, false)),
+                new WarmedLoop.Operand(ys, null, false),
+                (v, body) -> laneUnary(op, v.get(0)));
     }
 
     /** {@code op x} on a value of {@code t}'s compute type (see {@link ElemCode}), giving the same type. */
@@ -479,11 +465,17 @@ final class ElementwiseEmitter {
                             .addStatement(Code.store(v, ys, CodeBlock.of("$N", i)))
                             .build();
                 },
-                // The Vector API's MAX and MIN are Math.max and Math.min per lane; the scalar form is exact.
                 scalar,
-                scalar,
-                List.of(xs, ys),
-                List.of());
+                List.of(new WarmedLoop.Operand(xs, null, false)),
+                new WarmedLoop.Operand(ys, null, false),
+                // The Vector API's MAX and MIN are Math.max and Math.min per lane: the scalar form is exact.
+                (v, body) -> {
+                    CodeBlock c = v.get(0);
+                    if (lo != null) {
+                        c = scalarBinary("max", t, t, c, lo, 0);
+                    }
+                    return hi == null ? c : scalarBinary("min", t, t, c, hi, 0);
+                });
     }
 
     /** A clip bound from attribute {@code attr}, or from constant operand {@code input} when unfolded; null when absent. */

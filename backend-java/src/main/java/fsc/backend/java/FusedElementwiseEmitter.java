@@ -90,7 +90,7 @@ final class FusedElementwiseEmitter {
         List<CodeBlock> zeros = segs.stream().map(x -> CodeBlock.of("0L")).toList();
         return nest.emit(s, segs, zeros, (count, off) -> {
             DimCode dc = s.dims();
-            Function<OpForm, Function<String, CodeBlock>> perElement = form -> i -> {
+            Function<String, CodeBlock> scalar = i -> {
                 CodeBlock.Builder b = CodeBlock.builder();
                 Map<Value, String> names = new IdentityHashMap<>();
                 for (int k = 0; k < params.size(); k++) {
@@ -99,12 +99,11 @@ final class FusedElementwiseEmitter {
                     b.addStatement("$T $N = $L", TypeName.FLOAT, p, Code.get(segs.get(k + 1), "F32", idx));
                     names.put(params.get(k), p);
                 }
-                String r = body(s, n, ops, names, b, TypeName.FLOAT, form);
+                String r = body(s, n, ops, names, b, TypeName.FLOAT, FusedElementwiseEmitter::scalarOp);
                 CodeBlock yi = Code.index(dc, off.get(0), nest.innerStride(0), i);
                 return b.addStatement(Code.set(segs.get(0), "F32", yi, CodeBlock.of("$N", r)))
                         .build();
             };
-            Function<String, CodeBlock> scalar = perElement.apply(FusedElementwiseEmitter::scalarOp);
             if (!vector) {
                 return Code.scalarLoop(s, count, scalar);
             }
@@ -135,9 +134,29 @@ final class FusedElementwiseEmitter {
                                 Code.store(CodeBlock.of("$N", r), segs.get(0), CodeBlock.of("$N + $N", off.get(0), i)))
                         .build();
             };
-            // The twin reads each operand per element, broadcast ones too (the same value as the hoisted vector).
-            Function<String, CodeBlock> lanes = perElement.apply(FusedElementwiseEmitter::laneOp);
-            return WarmedLoop.emit(s, count, pre.build(), vec, lanes, scalar, segs, off);
+            List<WarmedLoop.Operand> in = new ArrayList<>();
+            for (int k = 0; k < params.size(); k++) {
+                in.add(new WarmedLoop.Operand(
+                        segs.get(k + 1), off.get(k + 1), DimCode.isZero(nest.innerStride(k + 1))));
+            }
+            WarmedLoop.Lane lane = (values, b) -> {
+                Map<Value, String> names = new IdentityHashMap<>();
+                for (int k = 0; k < params.size(); k++) {
+                    String p = s.local("p" + k);
+                    b.addStatement("$T $N = $L", TypeName.FLOAT, p, values.get(k));
+                    names.put(params.get(k), p);
+                }
+                return CodeBlock.of("$N", body(s, n, ops, names, b, TypeName.FLOAT, FusedElementwiseEmitter::laneOp));
+            };
+            return WarmedLoop.emit(
+                    s,
+                    count,
+                    pre.build(),
+                    vec,
+                    scalar,
+                    in,
+                    new WarmedLoop.Operand(segs.get(0), off.get(0), false),
+                    lane);
         });
     }
 

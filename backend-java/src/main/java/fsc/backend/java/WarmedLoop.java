@@ -4,7 +4,10 @@ import com.palantir.javapoet.CodeBlock;
 import com.palantir.javapoet.FieldSpec;
 import com.palantir.javapoet.MethodSpec;
 import com.palantir.javapoet.TypeName;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.function.Function;
 import javax.lang.model.element.Modifier;
 
@@ -14,26 +17,29 @@ import javax.lang.model.element.Modifier;
  * of times slower than the plain float loop the interpreter runs and C1 compiles at once. So the loop
  * asks its own {@code VectorWarmth} (a static field per loop: JIT state is per method) whether the
  * vector code runs compiled yet; while it does not, a static helper method does the whole-vector part
- * element by element with each lane's arithmetic ({@code lanes}: the same operations in the same
- * order, so the same bits, and a switch mid-model changes nothing), and one run in 32 takes the
- * vector loop, timed, so C2 sees it get hot. The tail is the same scalar code either way.
+ * element by element with each lane's arithmetic (the same operations in the same order, so the same
+ * bits, and a switch mid-model changes nothing), and one run in 32 takes the vector loop, timed, so
+ * C2 sees it get hot. The tail is the same scalar code either way.
  *
  * <pre>{@code
  * long bound = FS.loopBound(n);
  * long i = 0;
- * if (!n3_fused_warmth.warm() && !n3_fused_warmth.sample()) {
- *     n3_fused_cold(y, in1, yOff, in1Off, bound);   // for (long i = 0; i < bound; i++) { lanes }
+ * if (!n8_fused_warmth.warm() && !n8_fused_warmth.sample()) {
+ *     n8_fused_cold(y, in0, in1, yOff, in0Off, in1Off, bound);
  *     i = bound;
  * } else {
- *     long start = n3_fused_warmth.warm() ? 0L : System.nanoTime();
+ *     long start = n8_fused_warmth.warm() ? 0L : System.nanoTime();
  *     for (; i < bound; i += FS.length()) { vector }
- *     if (start != 0L) n3_fused_warmth.timed(System.nanoTime() - start, bound);
+ *     if (start != 0L) n8_fused_warmth.timed(System.nanoTime() - start, bound);
  * }
  * for (; i < n; i++) { tail }
  * }</pre>
  *
- * The twin is a method of its own so the node method's vector loop keeps the shape and size it had
- * (what C2 inlines into it, and so whether a vector crosses a call, depends on the caller's size).
+ * The twin works on {@code TwinChunks} rows: each streamed operand is copied in a chunk at a time,
+ * a broadcast one is read once, and the lane code runs on array elements (a segment access per
+ * element is a VarHandle call chain in the interpreter, nearly as slow as the fallback). It is a
+ * method of its own so the node method's vector loop keeps the shape and size it had (what C2
+ * inlines into it, and so whether a vector crosses a call, depends on the caller's size).
  */
 final class WarmedLoop {
     /**
@@ -42,24 +48,45 @@ final class WarmedLoop {
      */
     static final double WARM_NS_PER_ELEMENT = 5;
 
+    static final com.palantir.javapoet.ClassName TWIN_CHUNKS =
+            com.palantir.javapoet.ClassName.get("fsc.runtime.kernels", "TwinChunks");
+
     private WarmedLoop() {}
 
     /**
-     * The loop over {@code [0, count)}. {@code vector}, {@code lanes} and {@code tail} get the
-     * induction variable's name; {@code lanes} may read only the {@code segments} and the long
-     * {@code offsets} named (they become the twin's parameters, under the same names).
-     * {@code hoisted} (vectors the loop reads, built once) runs before the vector loop only: the
-     * twin never touches the Vector API.
+     * One f32 operand of the loop: {@code segment} from element {@code offset} (a long local, or
+     * null for 0) on, streamed (element i at offset + i) or broadcast (the element at offset).
+     */
+    record Operand(String segment, String offset, boolean broadcast) {
+        /** The element index of {@code i} (a streamed operand) or of the one element (a broadcast one). */
+        CodeBlock at(CodeBlock i) {
+            if (broadcast) {
+                return offset == null ? CodeBlock.of("0L") : CodeBlock.of("$N", offset);
+            }
+            return offset == null ? i : CodeBlock.of("$N + $L", offset, i);
+        }
+    }
+
+    /** One lane's arithmetic: statements into {@code b}, returning the float result's expression. */
+    interface Lane {
+        CodeBlock apply(List<CodeBlock> operands, CodeBlock.Builder b);
+    }
+
+    /**
+     * The loop over {@code [0, count)}. {@code vector} and {@code tail} get the induction variable's
+     * name; {@code lane} gets each of {@code inputs}' values (float expressions, in order) for the
+     * twin, which writes its result to {@code output}. {@code hoisted} (vectors the loop reads, built
+     * once) runs before the vector loop only: the twin never touches the Vector API.
      */
     static CodeBlock emit(
             Scope s,
             CodeBlock count,
             CodeBlock hoisted,
             Function<String, CodeBlock> vector,
-            Function<String, CodeBlock> lanes,
             Function<String, CodeBlock> tail,
-            List<String> segments,
-            List<String> offsets) {
+            List<Operand> inputs,
+            Operand output,
+            Lane lane) {
         String warmth = s.model().uniqueMember(s.methodName() + "_warmth");
         s.model()
                 .addStaticField(FieldSpec.builder(
@@ -69,27 +96,36 @@ final class WarmedLoop {
                                 s.methodName())
                         .initializer("new $T($L)", JavaTypes.VECTOR_WARMTH, WARM_NS_PER_ELEMENT)
                         .build());
-        // An operand read twice (x * x over one value) names one buffer twice: one parameter each.
-        segments = List.copyOf(new java.util.LinkedHashSet<>(segments));
-        offsets = List.copyOf(new java.util.LinkedHashSet<>(offsets));
         String i = s.local("i");
         String n = s.local("n");
         String bound = s.local("bound");
         String start = s.local("start");
-        String cold = coldTwin(s, lanes, segments, offsets, i, bound);
-        CodeBlock args = CodeBlock.join(
-                java.util.stream.Stream.concat(
-                                java.util.stream.Stream.concat(segments.stream(), offsets.stream()),
-                                java.util.stream.Stream.of(bound))
-                        .map(a -> CodeBlock.of("$N", a))
-                        .toList(),
-                ", ");
+        List<Operand> all = new ArrayList<>(inputs);
+        all.add(output);
+        // An operand read twice (x * x over one value) names one buffer twice: one parameter each.
+        Set<String> segments = new LinkedHashSet<>();
+        Set<String> offsets = new LinkedHashSet<>();
+        for (Operand o : all) {
+            segments.add(o.segment());
+            if (o.offset() != null) {
+                offsets.add(o.offset());
+            }
+        }
+        String cold = coldTwin(s, inputs, output, lane, segments, offsets, bound);
+        List<CodeBlock> args = new ArrayList<>();
+        for (String a : segments) {
+            args.add(CodeBlock.of("$N", a));
+        }
+        for (String a : offsets) {
+            args.add(CodeBlock.of("$N", a));
+        }
+        args.add(CodeBlock.of("$N", bound));
         return CodeBlock.builder()
                 .addStatement("long $N = $L", n, count)
                 .addStatement("long $N = $N.loopBound($N)", bound, ModelContext.SPECIES, n)
                 .addStatement("long $N = 0", i)
                 .beginControlFlow("if (!$N.warm() && !$N.sample())", warmth, warmth)
-                .addStatement("$N($L)", cold, args)
+                .addStatement("$N($L)", cold, CodeBlock.join(args, ", "))
                 .addStatement("$N = $N", i, bound)
                 .nextControlFlow("else")
                 .addStatement("long $N = $N.warm() ? 0L : $T.nanoTime()", start, warmth, System.class)
@@ -107,13 +143,14 @@ final class WarmedLoop {
                 .build();
     }
 
-    /** The static method that runs {@code lanes} for every element below the bound; returns its name. */
+    /** The static method that runs {@code lane} for every element below the bound; returns its name. */
     private static String coldTwin(
             Scope s,
-            Function<String, CodeBlock> lanes,
-            List<String> segments,
-            List<String> offsets,
-            String i,
+            List<Operand> inputs,
+            Operand output,
+            Lane lane,
+            Set<String> segments,
+            Set<String> offsets,
             String bound) {
         String name = s.model().uniqueMember(s.methodName() + "_cold");
         MethodSpec.Builder m = MethodSpec.methodBuilder(name)
@@ -128,9 +165,58 @@ final class WarmedLoop {
             m.addParameter(TypeName.LONG, off);
         }
         m.addParameter(TypeName.LONG, bound);
-        m.beginControlFlow("for (long $N = 0; $N < $N; $N++)", i, i, bound, i)
-                .addCode(lanes.apply(i))
-                .endControlFlow();
+        String rows = s.local("rows");
+        String c = s.local("c");
+        String len = s.local("len");
+        String j = s.local("j");
+        CodeBlock.Builder decls = CodeBlock.builder();
+        CodeBlock.Builder copyIn = CodeBlock.builder();
+        List<CodeBlock> values = new ArrayList<>();
+        int row = 0;
+        for (Operand o : inputs) {
+            if (o.broadcast()) {
+                String v = s.local("b");
+                decls.addStatement("float $N = $L", v, Code.get(o.segment(), "F32", o.at(null)));
+                values.add(CodeBlock.of("$N", v));
+            } else {
+                String r = s.local("r");
+                decls.addStatement("float[] $N = $N[$L]", r, rows, row++);
+                copyIn.addStatement(
+                        "$T.copy($N, $N, ($L) * 4L, $N, 0, $N)",
+                        JavaTypes.MEMORY_SEGMENT,
+                        o.segment(),
+                        "F32",
+                        o.at(CodeBlock.of("$N", c)),
+                        r,
+                        len);
+                values.add(CodeBlock.of("$N[$N]", r, j));
+            }
+        }
+        String ry = s.local("ry");
+        decls.addStatement("float[] $N = $N[$L]", ry, rows, row++);
+        CodeBlock.Builder body = CodeBlock.builder();
+        CodeBlock result = lane.apply(values, body);
+        body.addStatement("$N[$N] = $L", ry, j, result);
+        m.addStatement("float[][] $N = $T.rows($L)", rows, TWIN_CHUNKS, row)
+                .addCode(decls.build())
+                .addCode(CodeBlock.builder()
+                        .beginControlFlow("for (long $N = 0; $N < $N; $N += $T.CHUNK)", c, c, bound, c, TWIN_CHUNKS)
+                        .addStatement(
+                                "int $N = (int) $T.min($T.CHUNK, $N - $N)", len, Math.class, TWIN_CHUNKS, bound, c)
+                        .add(copyIn.build())
+                        .beginControlFlow("for (int $N = 0; $N < $N; $N++)", j, j, len, j)
+                        .add(body.build())
+                        .endControlFlow()
+                        .addStatement(
+                                "$T.copy($N, 0, $N, $N, ($L) * 4L, $N)",
+                                JavaTypes.MEMORY_SEGMENT,
+                                ry,
+                                output.segment(),
+                                "F32",
+                                output.at(CodeBlock.of("$N", c)),
+                                len)
+                        .endControlFlow()
+                        .build());
         s.model().addMethod(m.build());
         return name;
     }

@@ -72,11 +72,23 @@ public final class AddKernel {
         }
     }
 
-    /** {@link #block} one element at a time: {@link #vectorBlock}'s bits for a cold JVM. */
+    /**
+     * {@link #block} one float add per element on array chunks ({@link TwinChunks}):
+     * {@link #vectorBlock}'s bits for a cold JVM.
+     */
     static void scalarBlock(MemorySegment a, MemorySegment b, MemorySegment y, long start, int n) {
-        for (int i = 0; i < n; i++) {
-            long at = 4L * (start + i);
-            y.set(F32, at, a.get(F32, at) + b.get(F32, at));
+        float[][] rows = TwinChunks.rows(2);
+        float[] ra = rows[0];
+        float[] rb = rows[1];
+        for (int c = 0; c < n; c += TwinChunks.CHUNK) {
+            int m = Math.min(TwinChunks.CHUNK, n - c);
+            long at = 4L * (start + c);
+            MemorySegment.copy(a, F32, at, ra, 0, m);
+            MemorySegment.copy(b, F32, at, rb, 0, m);
+            for (int j = 0; j < m; j++) {
+                ra[j] += rb[j];
+            }
+            MemorySegment.copy(ra, 0, y, F32, at, m);
         }
     }
 }
