@@ -18,8 +18,9 @@ import javax.lang.model.element.Modifier;
  * asks its own {@code VectorWarmth} (a static field per loop: JIT state is per method) whether the
  * vector code runs compiled yet; while it does not, a static helper method does the whole-vector part
  * element by element with each lane's arithmetic (the same operations in the same order, so the same
- * bits, and a switch mid-model changes nothing), and one run in 32 takes the vector loop, timed, so
- * C2 sees it get hot. The tail is the same scalar code either way.
+ * bits, and a switch mid-model changes nothing) for its first {@link #TWIN_RUNS} runs; later runs
+ * take the vector loop, timed, so C2 sees it get hot, until one is fast. The tail is the same scalar
+ * code either way.
  *
  * <pre>{@code
  * long bound = FS.loopBound(n);
@@ -47,6 +48,14 @@ final class WarmedLoop {
      * takes well under one (a tanh about 1 with the clock read), the Java fallback tens to thousands.
      */
     static final double WARM_NS_PER_ELEMENT = 5;
+
+    /**
+     * Runs (model calls, for a node's loop) that may take the twin; from then on the vector loop
+     * runs every time until it is compiled ({@code VectorWarmth(double, int)}): a loop that runs
+     * once per call would get hot 32 times slower on one vector run in 32, and stay on its twin
+     * through hundreds of calls.
+     */
+    static final int TWIN_RUNS = 8;
 
     static final com.palantir.javapoet.ClassName TWIN_CHUNKS =
             com.palantir.javapoet.ClassName.get("fsc.runtime.kernels", "TwinChunks");
@@ -94,7 +103,7 @@ final class WarmedLoop {
                         .addJavadoc(
                                 "Whether $N's vector loop runs compiled yet; until then its scalar twin runs.\n",
                                 s.methodName())
-                        .initializer("new $T($L)", JavaTypes.VECTOR_WARMTH, WARM_NS_PER_ELEMENT)
+                        .initializer("new $T($L, $L)", JavaTypes.VECTOR_WARMTH, WARM_NS_PER_ELEMENT, TWIN_RUNS)
                         .build());
         String i = s.local("i");
         String n = s.local("n");

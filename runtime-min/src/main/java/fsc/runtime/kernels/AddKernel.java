@@ -26,7 +26,14 @@ public final class AddKernel {
     /** Nanoseconds per element between the compiled vector loop (well under one) and the fallback (tens). */
     static final double WARM_NS_PER_ELEMENT = 5;
 
-    private static final VectorWarmth WARMTH = new VectorWarmth(WARM_NS_PER_ELEMENT);
+    /**
+     * Blocks that may take the twin, then every block takes the vector loop until it is compiled
+     * ({@link VectorWarmth#VectorWarmth(double, int)}): the first 8 calls of a 6-layer encoder (two
+     * residual adds per layer, one block each below {@link #MIN_PARALLEL} elements).
+     */
+    static final int TWIN_RUNS = 96;
+
+    private static final VectorWarmth WARMTH = new VectorWarmth(WARM_NS_PER_ELEMENT, TWIN_RUNS);
 
     private static final BinaryBlocks DRIVER = new BinaryBlocks(AddKernel::block, MIN_PARALLEL);
 
@@ -40,8 +47,8 @@ public final class AddKernel {
     /**
      * Elements {@code [start, start + n)} ({@link BinaryBlocks.BlockOp}): until C2 has compiled
      * {@link #vectorBlock}, its scalar twin {@link #scalarBlock} (a lane's {@code add} is one float
-     * add, so the bits are the same), with one block in 32 taking the vector loop, timed
-     * ({@link VectorWarmth}).
+     * add, so the bits are the same) for the first {@link #TWIN_RUNS} blocks, then the vector loop,
+     * timed ({@link VectorWarmth}).
      */
     static void block(MemorySegment a, MemorySegment b, MemorySegment y, long start, int n) {
         if (!WARMTH.warm() && !WARMTH.sample()) {

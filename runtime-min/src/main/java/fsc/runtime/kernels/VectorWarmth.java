@@ -35,6 +35,7 @@ public final class VectorWarmth {
     private static final boolean COLD_START = !"false".equals(System.getProperty("fsc.coldStart"));
 
     private final double warmNsPerUnit;
+    private final int twinRuns;
     private volatile boolean warm = !COLD_START;
     /** Racy on purpose: it only spreads the samples, and a lost increment costs nothing. */
     private int runs;
@@ -45,7 +46,21 @@ public final class VectorWarmth {
      * machine, the fallback 100+).
      */
     public VectorWarmth(double warmNsPerUnit) {
+        this(warmNsPerUnit, Integer.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #VectorWarmth(double)}, but the twin takes only the first {@code twinRuns} cold runs;
+     * every later run takes the vector code (timed until one is fast). For a kernel that runs a few
+     * times per model call (a generated node's loop, a residual add): one vector run in 32 would heat
+     * its vector code 32 times slower than running it every time, and C2 compiles a method only
+     * after thousands of loop iterations, so the model would run cold twins (and, every 32nd call, a
+     * whole cold vector run) for hundreds of calls. Past {@code twinRuns} it warms up as before the
+     * twins existed; only the first calls, where the fallback costs most, are spared.
+     */
+    public VectorWarmth(double warmNsPerUnit, int twinRuns) {
         this.warmNsPerUnit = warmNsPerUnit;
+        this.twinRuns = twinRuns;
     }
 
     /** Whether the vector code runs compiled by now: every run takes it. */
@@ -53,9 +68,13 @@ public final class VectorWarmth {
         return warm;
     }
 
-    /** Whether this cold run takes the vector code (timed), to heat it for C2: one in {@value #SAMPLE_EVERY}. */
+    /**
+     * Whether this cold run takes the vector code (timed), to heat it for C2: one in
+     * {@value #SAMPLE_EVERY}, and every run past {@code twinRuns}.
+     */
     public boolean sample() {
-        return (++runs & (SAMPLE_EVERY - 1)) == 0;
+        int r = ++runs;
+        return r > twinRuns || (r & (SAMPLE_EVERY - 1)) == 0;
     }
 
     /** Records a timed run of the vector code that did {@code units} units of work. */
