@@ -71,7 +71,8 @@ final class ElementwiseEmitter {
                 && !op.equals("pow")
                 && nest.innerUnitOrBroadcast();
         CodeBlock zero = CodeBlock.of("0L");
-        return nest.emit(s, List.of(ys, as, bs), List.of(zero, zero, zero), (count, off) -> {
+        WarmedLoop warm = vector ? new WarmedLoop(s) : null;
+        CodeBlock loops = nest.emit(s, List.of(ys, as, bs), List.of(zero, zero, zero), (count, off) -> {
             DimCode dc = s.dims();
             Dim sy = nest.innerStride(0);
             Dim sa = nest.innerStride(1);
@@ -97,8 +98,7 @@ final class ElementwiseEmitter {
             CodeBlock va = vectorOperand(s, pre, as, off.get(1), sa, "va");
             // A square reads only its left operand.
             CodeBlock vb = op.equals("square") ? CodeBlock.of("") : vectorOperand(s, pre, bs, off.get(2), sb, "vb");
-            return WarmedLoop.emit(
-                    s,
+            return warm.loop(
                     count,
                     pre.build(),
                     i -> CodeBlock.builder()
@@ -117,6 +117,7 @@ final class ElementwiseEmitter {
                     new WarmedLoop.Operand(ys, off.get(0), false),
                     (v, body) -> laneBinary(op, v.get(0), v.get(1)));
         });
+        return vector ? warm.wrap(loops, s.dims().product(dims)) : loops;
     }
 
     private static CodeBlock idx(String off, String i) {
@@ -282,18 +283,22 @@ final class ElementwiseEmitter {
         if (probe == null) {
             return Code.scalarLoop(s, count, scalar);
         }
-        return WarmedLoop.emit(
-                s,
-                count,
-                CodeBlock.of(""),
-                i -> CodeBlock.builder()
-                        .addStatement(Code.store(
-                                vectorUnary(op, Code.load(xs, CodeBlock.of("$N", i))), ys, CodeBlock.of("$N", i)))
-                        .build(),
-                scalar,
-                List.of(new WarmedLoop.Operand(xs, null, false)),
-                new WarmedLoop.Operand(ys, null, false),
-                (v, body) -> laneUnary(op, v.get(0)));
+        WarmedLoop warm = new WarmedLoop(s);
+        return warm.wrap(
+                warm.loop(
+                        count,
+                        CodeBlock.of(""),
+                        i -> CodeBlock.builder()
+                                .addStatement(Code.store(
+                                        vectorUnary(op, Code.load(xs, CodeBlock.of("$N", i))),
+                                        ys,
+                                        CodeBlock.of("$N", i)))
+                                .build(),
+                        scalar,
+                        List.of(new WarmedLoop.Operand(xs, null, false)),
+                        new WarmedLoop.Operand(ys, null, false),
+                        (v, body) -> laneUnary(op, v.get(0))),
+                count);
     }
 
     /** {@code op x} on a value of {@code t}'s compute type (see {@link ElemCode}), giving the same type. */
@@ -449,33 +454,35 @@ final class ElementwiseEmitter {
         if (t != DType.F32) {
             return Code.scalarLoop(s, count, scalar);
         }
-        return WarmedLoop.emit(
-                s,
-                count,
-                CodeBlock.of(""),
-                i -> {
-                    CodeBlock v = Code.load(xs, CodeBlock.of("$N", i));
-                    if (lo != null) {
-                        v = CodeBlock.of("$L.max($L)", v, lo);
-                    }
-                    if (hi != null) {
-                        v = CodeBlock.of("$L.min($L)", v, hi);
-                    }
-                    return CodeBlock.builder()
-                            .addStatement(Code.store(v, ys, CodeBlock.of("$N", i)))
-                            .build();
-                },
-                scalar,
-                List.of(new WarmedLoop.Operand(xs, null, false)),
-                new WarmedLoop.Operand(ys, null, false),
-                // The Vector API's MAX and MIN are Math.max and Math.min per lane: the scalar form is exact.
-                (v, body) -> {
-                    CodeBlock c = v.get(0);
-                    if (lo != null) {
-                        c = scalarBinary("max", t, t, c, lo, 0);
-                    }
-                    return hi == null ? c : scalarBinary("min", t, t, c, hi, 0);
-                });
+        WarmedLoop warm = new WarmedLoop(s);
+        return warm.wrap(
+                warm.loop(
+                        count,
+                        CodeBlock.of(""),
+                        i -> {
+                            CodeBlock v = Code.load(xs, CodeBlock.of("$N", i));
+                            if (lo != null) {
+                                v = CodeBlock.of("$L.max($L)", v, lo);
+                            }
+                            if (hi != null) {
+                                v = CodeBlock.of("$L.min($L)", v, hi);
+                            }
+                            return CodeBlock.builder()
+                                    .addStatement(Code.store(v, ys, CodeBlock.of("$N", i)))
+                                    .build();
+                        },
+                        scalar,
+                        List.of(new WarmedLoop.Operand(xs, null, false)),
+                        new WarmedLoop.Operand(ys, null, false),
+                        // The Vector API's MAX and MIN are Math.max and Math.min per lane: the scalar form is exact.
+                        (v, body) -> {
+                            CodeBlock c = v.get(0);
+                            if (lo != null) {
+                                c = scalarBinary("max", t, t, c, lo, 0);
+                            }
+                            return hi == null ? c : scalarBinary("min", t, t, c, hi, 0);
+                        }),
+                count);
     }
 
     /** A clip bound from attribute {@code attr}, or from constant operand {@code input} when unfolded; null when absent. */

@@ -88,7 +88,8 @@ final class FusedElementwiseEmitter {
                                 || ElementwiseEmitter.vectorUnary(ops.get(b.output()), CodeBlock.of("v")) != null
                                 || ops.get(b.output()).equals("square"));
         List<CodeBlock> zeros = segs.stream().map(x -> CodeBlock.of("0L")).toList();
-        return nest.emit(s, segs, zeros, (count, off) -> {
+        WarmedLoop warm = vector ? new WarmedLoop(s) : null;
+        CodeBlock loops = nest.emit(s, segs, zeros, (count, off) -> {
             DimCode dc = s.dims();
             Function<String, CodeBlock> scalar = i -> {
                 CodeBlock.Builder b = CodeBlock.builder();
@@ -148,16 +149,10 @@ final class FusedElementwiseEmitter {
                 }
                 return CodeBlock.of("$N", body(s, n, ops, names, b, TypeName.FLOAT, FusedElementwiseEmitter::laneOp));
             };
-            return WarmedLoop.emit(
-                    s,
-                    count,
-                    pre.build(),
-                    vec,
-                    scalar,
-                    in,
-                    new WarmedLoop.Operand(segs.get(0), off.get(0), false),
-                    lane);
+            return warm.loop(
+                    count, pre.build(), vec, scalar, in, new WarmedLoop.Operand(segs.get(0), off.get(0), false), lane);
         });
+        return vector ? warm.wrap(loops, s.dims().product(dims)) : loops;
     }
 
     static final com.palantir.javapoet.ClassName SILU_MUL =

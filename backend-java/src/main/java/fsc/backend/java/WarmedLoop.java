@@ -23,17 +23,19 @@ import javax.lang.model.element.Modifier;
  * code either way.
  *
  * <pre>{@code
- * long bound = FS.loopBound(n);
- * long i = 0;
- * if (!n8_fused_warmth.warm() && !n8_fused_warmth.sample()) {
- *     n8_fused_cold(y, in0, in1, yOff, in0Off, in1Off, bound);
- *     i = bound;
- * } else {
- *     long start = n8_fused_warmth.warm() ? 0L : System.nanoTime();
- *     for (; i < bound; i += FS.length()) { vector }
- *     if (start != 0L) n8_fused_warmth.timed(System.nanoTime() - start, bound);
- * }
- * for (; i < n; i++) { tail }
+ * boolean cold = !n8_fused_warmth.warm() && !n8_fused_warmth.sample();
+ * long start = cold || n8_fused_warmth.warm() ? 0L : System.nanoTime();
+ * ... loop nest, whose inner loop is:
+ *     long bound = FS.loopBound(n);
+ *     long i = 0;
+ *     if (cold) {
+ *         n8_fused_cold(in0, in1, y, in0Off, in1Off, yOff, bound);
+ *         i = bound;
+ *     } else {
+ *         for (; i < bound; i += FS.length()) { vector }
+ *     }
+ *     for (; i < n; i++) { tail }
+ * if (start != 0L) n8_fused_warmth.timed(System.nanoTime() - start, elements);
  * }</pre>
  *
  * The twin works on {@code TwinChunks} rows: each streamed operand is copied in a chunk at a time,
@@ -60,8 +62,6 @@ final class WarmedLoop {
     static final com.palantir.javapoet.ClassName TWIN_CHUNKS =
             com.palantir.javapoet.ClassName.get("fsc.runtime.kernels", "TwinChunks");
 
-    private WarmedLoop() {}
-
     /**
      * One f32 operand of the loop: {@code segment} from element {@code offset} (a long local, or
      * null for 0) on, streamed (element i at offset + i) or broadcast (the element at offset).
@@ -81,14 +81,51 @@ final class WarmedLoop {
         CodeBlock apply(List<CodeBlock> operands, CodeBlock.Builder b);
     }
 
+    private final Scope s;
+    private final String warmth;
+    private final String cold;
+    private final String start;
+
+    /** The node's {@code VectorWarmth} field and the locals that carry its decision through the loops. */
+    WarmedLoop(Scope s) {
+        this.s = s;
+        this.warmth = s.model().uniqueMember(s.methodName() + "_warmth");
+        s.model()
+                .addStaticField(FieldSpec.builder(
+                                JavaTypes.VECTOR_WARMTH, warmth, Modifier.PRIVATE, Modifier.STATIC, Modifier.FINAL)
+                        .addJavadoc(
+                                "Whether $N's vector loops run compiled yet; until then their scalar twins run.\n",
+                                s.methodName())
+                        .initializer("new $T($L, $L)", JavaTypes.VECTOR_WARMTH, WARM_NS_PER_ELEMENT, TWIN_RUNS)
+                        .build());
+        this.cold = s.local("cold");
+        this.start = s.local("start");
+    }
+
     /**
-     * The loop over {@code [0, count)}. {@code vector} and {@code tail} get the induction variable's
-     * name; {@code lane} gets each of {@code inputs}' values (float expressions, in order) for the
-     * twin, which writes its result to {@code output}. {@code hoisted} (vectors the loop reads, built
-     * once) runs before the vector loop only: the twin never touches the Vector API.
+     * The node's loops (built with {@link #loop}) with the decision taken once per call before them
+     * and the vector run timed over all of them ({@code elements} in all): a loop nest's inner loop
+     * runs once per row, and a run must be a whole call for {@link #TWIN_RUNS} to count calls.
      */
-    static CodeBlock emit(
-            Scope s,
+    CodeBlock wrap(CodeBlock loops, CodeBlock elements) {
+        return CodeBlock.builder()
+                .addStatement("boolean $N = !$N.warm() && !$N.sample()", cold, warmth, warmth)
+                .addStatement("long $N = $N || $N.warm() ? 0L : $T.nanoTime()", start, cold, warmth, System.class)
+                .add(loops)
+                .beginControlFlow("if ($N != 0L)", start)
+                .addStatement("$N.timed($T.nanoTime() - $N, $L)", warmth, System.class, start, elements)
+                .endControlFlow()
+                .build();
+    }
+
+    /**
+     * One loop over {@code [0, count)}, inside {@link #wrap}. {@code vector} and {@code tail} get the
+     * induction variable's name; {@code lane} gets each of {@code inputs}' values (float
+     * expressions, in order) for the twin, which writes its result to {@code output}.
+     * {@code hoisted} (vectors the loop reads, built once) runs before the vector loop only: the
+     * twin never touches the Vector API.
+     */
+    CodeBlock loop(
             CodeBlock count,
             CodeBlock hoisted,
             Function<String, CodeBlock> vector,
@@ -96,19 +133,9 @@ final class WarmedLoop {
             List<Operand> inputs,
             Operand output,
             Lane lane) {
-        String warmth = s.model().uniqueMember(s.methodName() + "_warmth");
-        s.model()
-                .addStaticField(FieldSpec.builder(
-                                JavaTypes.VECTOR_WARMTH, warmth, Modifier.PRIVATE, Modifier.STATIC, Modifier.FINAL)
-                        .addJavadoc(
-                                "Whether $N's vector loop runs compiled yet; until then its scalar twin runs.\n",
-                                s.methodName())
-                        .initializer("new $T($L, $L)", JavaTypes.VECTOR_WARMTH, WARM_NS_PER_ELEMENT, TWIN_RUNS)
-                        .build());
         String i = s.local("i");
         String n = s.local("n");
         String bound = s.local("bound");
-        String start = s.local("start");
         List<Operand> all = new ArrayList<>(inputs);
         all.add(output);
         // An operand read twice (x * x over one value) names one buffer twice: one parameter each.
@@ -120,7 +147,7 @@ final class WarmedLoop {
                 offsets.add(o.offset());
             }
         }
-        String cold = coldTwin(s, inputs, output, lane, segments, offsets, bound);
+        String twin = coldTwin(s, inputs, output, lane, segments, offsets, bound);
         List<CodeBlock> args = new ArrayList<>();
         for (String a : segments) {
             args.add(CodeBlock.of("$N", a));
@@ -133,17 +160,13 @@ final class WarmedLoop {
                 .addStatement("long $N = $L", n, count)
                 .addStatement("long $N = $N.loopBound($N)", bound, ModelContext.SPECIES, n)
                 .addStatement("long $N = 0", i)
-                .beginControlFlow("if (!$N.warm() && !$N.sample())", warmth, warmth)
-                .addStatement("$N($L)", cold, CodeBlock.join(args, ", "))
+                .beginControlFlow("if ($N)", cold)
+                .addStatement("$N($L)", twin, CodeBlock.join(args, ", "))
                 .addStatement("$N = $N", i, bound)
                 .nextControlFlow("else")
-                .addStatement("long $N = $N.warm() ? 0L : $T.nanoTime()", start, warmth, System.class)
                 .add(hoisted)
                 .beginControlFlow("for (; $N < $N; $N += $N.length())", i, bound, i, ModelContext.SPECIES)
                 .add(vector.apply(i))
-                .endControlFlow()
-                .beginControlFlow("if ($N != 0L)", start)
-                .addStatement("$N.timed($T.nanoTime() - $N, $N)", warmth, System.class, start, bound)
                 .endControlFlow()
                 .endControlFlow()
                 .beginControlFlow("for (; $N < $N; $N++)", i, n, i)

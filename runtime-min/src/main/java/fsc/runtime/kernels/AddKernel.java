@@ -27,43 +27,40 @@ public final class AddKernel {
     static final double WARM_NS_PER_ELEMENT = 5;
 
     /**
-     * Blocks that may take the twin, then every block takes the vector loop until it is compiled
+     * Calls that may take the twin, then every call takes the vector blocks until they are compiled
      * ({@link VectorWarmth#VectorWarmth(double, int)}): the first 8 calls of a 6-layer encoder (two
-     * residual adds per layer, one block each below {@link #MIN_PARALLEL} elements).
+     * residual adds per layer).
      */
     static final int TWIN_RUNS = 96;
 
     private static final VectorWarmth WARMTH = new VectorWarmth(WARM_NS_PER_ELEMENT, TWIN_RUNS);
 
     private static final BinaryBlocks DRIVER = new BinaryBlocks(AddKernel::block, MIN_PARALLEL);
+    private static final BinaryBlocks TWIN = new BinaryBlocks(AddKernel::scalarBlock, MIN_PARALLEL);
 
     private AddKernel() {}
 
-    /** {@code y[i] = a[i] + b[i]} for {@code count} floats from offset 0; {@code par} may be null. */
-    public static void run(MemorySegment a, MemorySegment b, MemorySegment y, long count, Parallelism par) {
-        DRIVER.run(a, b, y, count, par);
-    }
-
     /**
-     * Elements {@code [start, start + n)} ({@link BinaryBlocks.BlockOp}): until C2 has compiled
-     * {@link #vectorBlock}, its scalar twin {@link #scalarBlock} (a lane's {@code add} is one float
-     * add, so the bits are the same) for the first {@link #TWIN_RUNS} blocks, then the vector loop,
-     * timed ({@link VectorWarmth}).
+     * {@code y[i] = a[i] + b[i]} for {@code count} floats from offset 0; {@code par} may be null.
+     * Until C2 has compiled {@link #block}, its scalar twin {@link #scalarBlock} (a lane's
+     * {@code add} is one float add, so the bits are the same) for the first {@link #TWIN_RUNS}
+     * calls, then the vector blocks, timed ({@link VectorWarmth}). The decision is per call, not per
+     * block: a call is one block or hundreds, and the twin's budget counts calls.
      */
-    static void block(MemorySegment a, MemorySegment b, MemorySegment y, long start, int n) {
+    public static void run(MemorySegment a, MemorySegment b, MemorySegment y, long count, Parallelism par) {
         if (!WARMTH.warm() && !WARMTH.sample()) {
-            scalarBlock(a, b, y, start, n);
+            TWIN.run(a, b, y, count, par);
             return;
         }
         long t0 = WARMTH.warm() ? 0 : System.nanoTime();
-        vectorBlock(a, b, y, start, n);
+        DRIVER.run(a, b, y, count, par);
         if (t0 != 0) {
-            WARMTH.timed(System.nanoTime() - t0, n);
+            WARMTH.timed(System.nanoTime() - t0, count);
         }
     }
 
-    /** {@link #block} on float vectors and a scalar tail. */
-    static void vectorBlock(MemorySegment a, MemorySegment b, MemorySegment y, long start, int n) {
+    /** Elements {@code [start, start + n)} on float vectors and a scalar tail ({@link BinaryBlocks.BlockOp}). */
+    static void block(MemorySegment a, MemorySegment b, MemorySegment y, long start, int n) {
         int vl = S.length();
         int bound = S.loopBound(n);
         int i = 0;
@@ -80,8 +77,8 @@ public final class AddKernel {
     }
 
     /**
-     * {@link #block} one float add per element on array chunks ({@link TwinChunks}):
-     * {@link #vectorBlock}'s bits for a cold JVM.
+     * {@link #block}'s scalar twin for a cold JVM: one float add per element on array chunks
+     * ({@link TwinChunks}), the same bits.
      */
     static void scalarBlock(MemorySegment a, MemorySegment b, MemorySegment y, long start, int n) {
         float[][] rows = TwinChunks.rows(2);

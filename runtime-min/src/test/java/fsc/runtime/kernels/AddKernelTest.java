@@ -75,7 +75,7 @@ class AddKernelTest {
             MemorySegment scalar = arena.allocate(4L * count);
             for (int start : new int[] {0, 3, 17}) {
                 for (int n : new int[] {1, 15, 16, 17, 63, 196, 977}) {
-                    AddKernel.vectorBlock(a, b, vector, start, n);
+                    AddKernel.block(a, b, vector, start, n);
                     AddKernel.scalarBlock(a, b, scalar, start, n);
                     assertEquals(-1L, vector.mismatch(scalar), "start " + start + ", n " + n);
                 }

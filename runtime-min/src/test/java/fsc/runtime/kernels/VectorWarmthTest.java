@@ -1,0 +1,43 @@
+package fsc.runtime.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Which cold runs of a {@link VectorWarmth} take the vector code, and what makes it warm. */
+class VectorWarmthTest {
+    /** The 1-based runs among the first {@code runs} that {@code sample()} sends to the vector code. */
+    private static List<Integer> sampled(VectorWarmth w, int runs) {
+        List<Integer> out = new ArrayList<>();
+        for (int r = 1; r <= runs; r++) {
+            if (w.sample()) {
+                out.add(r);
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void oneRunInThirtyTwoTakesTheVectorCode() {
+        assertEquals(List.of(32, 64, 96), sampled(new VectorWarmth(5), 100));
+    }
+
+    @Test
+    void pastItsTwinRunsEveryRunTakesTheVectorCode() {
+        assertEquals(List.of(4, 5, 6, 7), sampled(new VectorWarmth(5, 3), 7));
+    }
+
+    @Test
+    void aTimedRunUnderTheThresholdWarmsItAndOneOverDoesNot() {
+        VectorWarmth w = new VectorWarmth(5);
+        w.timed(60, 10); // 6 ns per unit: still cold (unless the JVM starts every kernel warm)
+        w.timed(1_000, 0); // no work: says nothing
+        boolean coldStart = !"false".equals(System.getProperty("fsc.coldStart"));
+        assertEquals(!coldStart, w.warm());
+        w.timed(40, 10);
+        assertTrue(w.warm());
+    }
+}
