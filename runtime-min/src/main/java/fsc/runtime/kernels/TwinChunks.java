@@ -13,7 +13,13 @@ public final class TwinChunks {
     /** Elements per chunk: small enough for L1 with several operands, large enough to amortise a copy. */
     public static final int CHUNK = 256;
 
-    private static final ThreadLocal<float[][]> LOCAL = ThreadLocal.withInitial(() -> new float[4][CHUNK]);
+    /** A subclass, not {@code withInitial}: a cold JVM links a lambda's call site in about a millisecond. */
+    private static final ThreadLocal<float[][]> LOCAL = new ThreadLocal<>() {
+        @Override
+        protected float[][] initialValue() {
+            return new float[4][CHUNK];
+        }
+    };
 
     private TwinChunks() {}
 
