@@ -230,31 +230,34 @@ final class FusedElementwiseEmitter {
     }
 
     private static CodeBlock scalarOp(String op, List<CodeBlock> a) {
-        if (op.equals("square")) {
-            return ElementwiseEmitter.scalarBinary(op, DType.F32, DType.F32, a.get(0), a.get(0), 0);
-        }
-        return a.size() == 2
-                ? ElementwiseEmitter.scalarBinary(op, DType.F32, DType.F32, a.get(0), a.get(1), 0)
-                : ElementwiseEmitter.scalarUnary(op, DType.F32, a.get(0));
+        return byArity(
+                op,
+                a,
+                (x, y) -> ElementwiseEmitter.scalarBinary(op, DType.F32, DType.F32, x, y, 0),
+                x -> ElementwiseEmitter.scalarUnary(op, DType.F32, x));
     }
 
     /** One lane of {@link #vectorOp}, in float arithmetic (the loop's scalar twin). */
     private static CodeBlock laneOp(String op, List<CodeBlock> a) {
-        if (op.equals("square")) {
-            return ElementwiseEmitter.laneBinary(op, a.get(0), a.get(0));
-        }
-        return a.size() == 2
-                ? ElementwiseEmitter.laneBinary(op, a.get(0), a.get(1))
-                : ElementwiseEmitter.laneUnary(op, a.get(0));
+        return byArity(
+                op, a, (x, y) -> ElementwiseEmitter.laneBinary(op, x, y), x -> ElementwiseEmitter.laneUnary(op, x));
     }
 
     private static CodeBlock vectorOp(String op, List<CodeBlock> a) {
+        return byArity(
+                op, a, (x, y) -> ElementwiseEmitter.vectorBinary(op, x, y), x -> ElementwiseEmitter.vectorUnary(op, x));
+    }
+
+    /** A body op by one family of forms: binary with two operands, unary with one; a square reads its one twice. */
+    private static CodeBlock byArity(
+            String op,
+            List<CodeBlock> a,
+            java.util.function.BinaryOperator<CodeBlock> binary,
+            java.util.function.UnaryOperator<CodeBlock> unary) {
         if (op.equals("square")) {
-            return ElementwiseEmitter.vectorBinary(op, a.get(0), a.get(0));
+            return binary.apply(a.get(0), a.get(0));
         }
-        return a.size() == 2
-                ? ElementwiseEmitter.vectorBinary(op, a.get(0), a.get(1))
-                : ElementwiseEmitter.vectorUnary(op, a.get(0));
+        return a.size() == 2 ? binary.apply(a.get(0), a.get(1)) : unary.apply(a.get(0));
     }
 
     /**

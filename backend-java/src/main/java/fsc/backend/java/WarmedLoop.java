@@ -14,13 +14,13 @@ import javax.lang.model.element.Modifier;
 /**
  * An element-wise vector loop with a scalar twin for a fresh JVM's first calls (docs/EDGE.md §2).
  * Until C2 compiles the node method, every Vector API op in it runs the API's Java fallback, hundreds
- * of times slower than the plain float loop the interpreter runs and C1 compiles at once. So the loop
- * asks its own {@code VectorWarmth} (a static field per loop: JIT state is per method) whether the
- * vector code runs compiled yet; while it does not, a static helper method does the whole-vector part
- * element by element with each lane's arithmetic (the same operations in the same order, so the same
- * bits, and a switch mid-model changes nothing) for its first {@link #TWIN_RUNS} runs; later runs
- * take the vector loop, timed, so C2 sees it get hot, until one is fast. The tail is the same scalar
- * code either way.
+ * of times slower than the plain float loop the interpreter runs and C1 compiles at once. So the node
+ * method asks its own {@code VectorWarmth} (a static field per node method: JIT state is per method),
+ * once per call, whether its vector code runs compiled yet; while it does not, a static helper method
+ * per loop does the whole-vector part element by element with each lane's arithmetic (the same
+ * operations in the same order, so the same bits, and a switch mid-model changes nothing), for the
+ * first {@link #TWIN_RUNS} calls; later calls take the vector loops, timed, so C2 sees them get hot,
+ * until one call is fast. The tail is the same scalar code either way.
  *
  * <pre>{@code
  * boolean cold = !n8_fused_warmth.warm() && !n8_fused_warmth.sample();
