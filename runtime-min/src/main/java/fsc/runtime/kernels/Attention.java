@@ -16,7 +16,7 @@ import jdk.incubator.vector.VectorSpecies;
  * Large heads take {@link AttentionHeads} (register-tiled products over L1 tiles), small ones
  * (decode) the row-at-a-time loop here.
  *
- * <p>All vector code of the row path is inside {@link #rowHeads}: a vector handed to a helper the
+ * <p>All vector code of the row path is inside {@link #rowHeadsVector}: a vector handed to a helper the
  * JIT does not inline is boxed on the heap, which would make steady-state inference allocate.
  */
 public final class Attention {
@@ -54,6 +54,12 @@ public final class Attention {
 
     /** Per-thread score row of the row-at-a-time path when it runs on a team. */
     private static final ThreadLocal<float[][]> ROW_SCRATCH = ThreadLocal.withInitial(() -> new float[1][]);
+
+    /**
+     * The row path's vector code, warm once a timed run takes under 500 ns per score (compiled: tens
+     * of ns at head sizes to 128; the Vector API fallback: microseconds).
+     */
+    private static final VectorWarmth ROWS_WARMTH = new VectorWarmth(500);
 
     private Attention() {}
 
@@ -329,8 +335,82 @@ public final class Attention {
                 scratch, 0, b * hq);
     }
 
-    /** {@link #attendRows} for the heads {@code [from, to)} of the flattened {@code [B, Hq]}. */
+    /**
+     * {@link #attendRows} for the heads {@code [from, to)} of the flattened {@code [B, Hq]}: until
+     * the vector code runs compiled, in {@link AttentionRowsCold}'s scalar twin (same bits), with
+     * one call in {@value VectorWarmth#SAMPLE_EVERY} timed in the vector code to heat it.
+     */
     private static void rowHeads(
+            MemorySegment q,
+            MemorySegment k,
+            MemorySegment v,
+            MemorySegment mask,
+            boolean boolMask,
+            long mb,
+            long mh,
+            long mi,
+            long mj,
+            MemorySegment out,
+            int hq,
+            int hkv,
+            int sq,
+            int skv,
+            int d,
+            int dv,
+            float scale,
+            float softcap,
+            long causal,
+            int layout,
+            float[] scratch,
+            int from,
+            int to) {
+        if (ROWS_WARMTH.warm() || !AttentionRowsCold.fits(hq, hkv, sq, skv, d, dv)) {
+            rowHeadsVector(
+                    q, k, v, mask, boolMask, mb, mh, mi, mj, out, hq, hkv, sq, skv, d, dv, scale, softcap, causal,
+                    layout, scratch, from, to);
+            return;
+        }
+        // Cold: one head at a time, so the sampled vector heads come at a steady rate (a one-thread
+        // call holds every head of a layer).
+        for (int head = from; head < to; head++) {
+            if (!ROWS_WARMTH.sample()) {
+                AttentionRowsCold.rowHeads(
+                        q,
+                        k,
+                        v,
+                        mask,
+                        boolMask,
+                        mb,
+                        mh,
+                        mi,
+                        mj,
+                        out,
+                        hq,
+                        hkv,
+                        sq,
+                        skv,
+                        d,
+                        dv,
+                        scale,
+                        softcap,
+                        causal,
+                        layout,
+                        scratch,
+                        head,
+                        head + 1,
+                        S.length());
+            } else {
+                long start = System.nanoTime();
+                rowHeadsVector(
+                        q, k, v, mask, boolMask, mb, mh, mi, mj, out, hq, hkv, sq, skv, d, dv, scale, softcap, causal,
+                        layout, scratch, head, head + 1);
+                ROWS_WARMTH.timed(System.nanoTime() - start, (long) sq * skv);
+            }
+        }
+    }
+
+    /** {@link #rowHeads} in vector code. */
+    static void rowHeadsVector(
             MemorySegment q,
             MemorySegment k,
             MemorySegment v,

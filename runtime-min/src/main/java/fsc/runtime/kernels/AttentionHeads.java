@@ -51,6 +51,12 @@ final class AttentionHeads {
 
     private static final ThreadLocal<Tiles> TILES = ThreadLocal.withInitial(Tiles::new);
 
+    /**
+     * The register tiles' vector code, warm once a timed call takes under 100 ns per score
+     * (compiled: a few ns at head sizes to 128; the Vector API fallback: microseconds).
+     */
+    private static final VectorWarmth WARMTH = new VectorWarmth(100);
+
     /** One thread's tiles, grown on demand and reused. */
     private static final class Tiles {
         float[] stage = new float[0]; // one operand's rows of the head, row-major, as read
@@ -63,6 +69,7 @@ final class AttentionHeads {
         float[] zero = new float[0]; // a mask row of zeros for scores whose mask is added row by row
         final float[] rowMax = new float[MR * VL]; // per row of the block, the lane-wise max of its scores
         final float[] inv = new float[MR]; // 1/Σ per row of the block, 0 for a row that attends nothing
+        final float[] lanes = new float[VL]; // the scalar twins' lane accumulators (AttentionHeadsCold)
 
         void fit(int sq, int sqPad, int skv, int skvPad, int d, int dv, int dvPad) {
             stage = grow(stage, Math.max(sq * d, skv * Math.max(d, dv)));
@@ -114,6 +121,57 @@ final class AttentionHeads {
             int layout,
             int from,
             int to) {
+        if (WARMTH.warm()) {
+            heads(
+                    q, k, v, mask, boolMask, mb, mh, mi, mj, out, hq, hkv, sq, skv, d, dv, scale, softcap, causal,
+                    layout, from, to, false);
+            return;
+        }
+        // Cold: one head at a time, so the sampled vector heads come at a steady rate (a one-thread
+        // call holds every head of a layer; sampling whole calls would heat the tiles far slower).
+        for (int head = from; head < to; head++) {
+            if (!WARMTH.sample()) {
+                heads(
+                        q, k, v, mask, boolMask, mb, mh, mi, mj, out, hq, hkv, sq, skv, d, dv, scale, softcap, causal,
+                        layout, head, head + 1, true);
+            } else {
+                long start = System.nanoTime();
+                heads(
+                        q, k, v, mask, boolMask, mb, mh, mi, mj, out, hq, hkv, sq, skv, d, dv, scale, softcap, causal,
+                        layout, head, head + 1, false);
+                WARMTH.timed(System.nanoTime() - start, (long) sq * skv);
+            }
+        }
+    }
+
+    /**
+     * {@link #heads} in the register tiles' vector code, or, {@code cold}, in {@link
+     * AttentionHeadsCold}'s scalar twins of it (same bits).
+     */
+    static void heads(
+            MemorySegment q,
+            MemorySegment k,
+            MemorySegment v,
+            MemorySegment mask,
+            boolean boolMask,
+            long mb,
+            long mh,
+            long mi,
+            long mj,
+            MemorySegment out,
+            int hq,
+            int hkv,
+            int sq,
+            int skv,
+            int d,
+            int dv,
+            float scale,
+            float softcap,
+            long causal,
+            int layout,
+            int from,
+            int to,
+            boolean cold) {
         int sqPad = roundUp(sq, MR);
         int skvPad = roundUp(skv, NR);
         int dvPad = roundUp(dv, NR);
@@ -128,12 +186,12 @@ final class AttentionHeads {
             int bi = head / hq;
             int h = head % hq;
             long kvHead = (long) bi * hkv + h / group;
-            stage(q, (layout & Q_SEQ_MAJOR) != 0, bi, h, hq, sq, d, t.stage);
+            stage(q, (layout & Q_SEQ_MAJOR) != 0, bi, h, hq, sq, d, t.stage, cold);
             packRowBlocks(t.stage, sq, sqPad, d, t.q);
             if (kvHead != lastKv) { // grouped-query heads share their k and v
-                stage(k, (layout & K_SEQ_MAJOR) != 0, bi, h / group, hkv, skv, d, t.stage);
+                stage(k, (layout & K_SEQ_MAJOR) != 0, bi, h / group, hkv, skv, d, t.stage, cold);
                 packKeyPanels(t.stage, skv, skvPad, d, t.k);
-                stage(v, (layout & V_SEQ_MAJOR) != 0, bi, h / group, hkv, skv, dv, t.stage);
+                stage(v, (layout & V_SEQ_MAJOR) != 0, bi, h / group, hkv, skv, dv, t.stage, cold);
                 packValuePanels(t.stage, skv, dv, dvPad, t.v);
                 lastKv = kvHead;
             }
@@ -154,31 +212,57 @@ final class AttentionHeads {
                 // keys any row of the block attends (causal): p·v stops there
                 int keys = (int) Math.max(0, Math.min(skv, i0 + rows - 1 + causal + 1));
                 boolean whole = fused && keys == skv && i0 + causal + 1 >= skv; // no causal cut in this block
-                AttentionMicroKernels.scores(
-                        t.q, i0 * d, t.k, d, skvPad / NR, t.sc, skvPad, scale, fused ? t.mask : t.zero, t.rowMax);
+                if (cold) {
+                    AttentionHeadsCold.scores(
+                            t.q,
+                            i0 * d,
+                            t.k,
+                            d,
+                            skvPad / NR,
+                            t.sc,
+                            skvPad,
+                            scale,
+                            fused ? t.mask : t.zero,
+                            t.rowMax,
+                            VL);
+                } else {
+                    AttentionMicroKernels.scores(
+                            t.q, i0 * d, t.k, d, skvPad / NR, t.sc, skvPad, scale, fused ? t.mask : t.zero, t.rowMax);
+                }
                 for (int r = 0; r < rows; r++) {
                     int i = i0 + r;
                     int limit = (int) Math.max(0, Math.min(skv, i + causal + 1)); // keys j < limit pass causal
                     int base = r * skvPad;
                     float max;
                     if (whole) {
-                        max = FloatVector.fromArray(S, t.rowMax, r * VL).reduceLanes(VectorOperators.MAX);
+                        max = cold
+                                ? AttentionHeadsCold.maxOfLanes(t.rowMax, r * VL, VL)
+                                : FloatVector.fromArray(S, t.rowMax, r * VL).reduceLanes(VectorOperators.MAX);
                     } else if (fused) { // the mask is in; only the causal limit cuts this row
-                        max = maskVector(t.sc, base, limit, false, t.mask);
+                        max = cold
+                                ? AttentionHeadsCold.maskRow(t.sc, base, limit, false, t.mask, VL, t.lanes)
+                                : maskVector(t.sc, base, limit, false, t.mask);
                     } else {
                         long maskRow = maskHead + i * mi;
                         if (vectorRows && hasMask) {
                             MemorySegment.copy(mask, F32, maskRow * Float.BYTES, t.mask, 0, skv);
                         }
-                        max = vectorRows
-                                ? maskVector(t.sc, base, limit, hasMask, t.mask)
-                                : maskScalar(t.sc, base, limit, softcap, hasMask, mask, boolMask, maskRow, mj);
+                        if (!vectorRows) {
+                            max = maskScalar(t.sc, base, limit, softcap, hasMask, mask, boolMask, maskRow, mj);
+                        } else if (cold) {
+                            max = AttentionHeadsCold.maskRow(t.sc, base, limit, hasMask, t.mask, VL, t.lanes);
+                        } else {
+                            max = maskVector(t.sc, base, limit, hasMask, t.mask);
+                        }
                     }
                     if (max == Float.NEGATIVE_INFINITY) { // every key masked: the row attends nothing
                         Arrays.fill(t.sc, base, base + skvPad, 0f);
                         t.inv[r] = 0f;
                     } else {
-                        t.inv[r] = 1f / AttentionMicroKernels.expShiftedSum(t.sc, base, limit, max);
+                        t.inv[r] = 1f
+                                / (cold
+                                        ? AttentionHeadsCold.expShiftedSum(t.sc, base, limit, max, VL, t.lanes)
+                                        : AttentionMicroKernels.expShiftedSum(t.sc, base, limit, max));
                         Arrays.fill(t.sc, base + limit, base + skv, 0f); // causally excluded keys
                     }
                 }
@@ -186,23 +270,57 @@ final class AttentionHeads {
                     Arrays.fill(t.sc, r * skvPad, r * skvPad + skv, 0f);
                     t.inv[r] = 0f;
                 }
-                AttentionMicroKernels.values(t.sc, 0, skvPad, t.v, skv, keys, dvPad / NR, t.o, dvPad, t.inv, i0, 0);
-                AttentionMicroKernels.values(
-                        t.sc, MR / 2 * skvPad, skvPad, t.v, skv, keys, dvPad / NR, t.o, dvPad, t.inv, i0, MR / 2);
+                if (cold) {
+                    AttentionHeadsCold.values(
+                            t.sc, 0, skvPad, t.v, skv, keys, dvPad / NR, t.o, dvPad, t.inv, i0, 0, VL);
+                    AttentionHeadsCold.values(
+                            t.sc,
+                            MR / 2 * skvPad,
+                            skvPad,
+                            t.v,
+                            skv,
+                            keys,
+                            dvPad / NR,
+                            t.o,
+                            dvPad,
+                            t.inv,
+                            i0,
+                            MR / 2,
+                            VL);
+                } else {
+                    AttentionMicroKernels.values(t.sc, 0, skvPad, t.v, skv, keys, dvPad / NR, t.o, dvPad, t.inv, i0, 0);
+                    AttentionMicroKernels.values(
+                            t.sc, MR / 2 * skvPad, skvPad, t.v, skv, keys, dvPad / NR, t.o, dvPad, t.inv, i0, MR / 2);
+                }
             }
-            unstage(t.o, dvPad, out, (layout & OUT_SEQ_MAJOR) != 0, bi, h, hq, sq, dv);
+            unstage(t.o, dvPad, out, (layout & OUT_SEQ_MAJOR) != 0, bi, h, hq, sq, dv, cold);
         }
     }
 
     /** {@link #stage}'s inverse: {@code src[n][ld]}'s first {@code w} columns into the head's rows. */
     private static void unstage(
-            float[] src, int ld, MemorySegment dst, boolean seqMajor, int bi, int h, int heads, int n, int w) {
+            float[] src,
+            int ld,
+            MemorySegment dst,
+            boolean seqMajor,
+            int bi,
+            int h,
+            int heads,
+            int n,
+            int w,
+            boolean cold) {
         long base = ((long) bi * heads * n * w + (long) h * (seqMajor ? w : (long) n * w)) * Float.BYTES;
         if ((!seqMajor || heads == 1) && ld == w) {
             MemorySegment.copy(src, 0, dst, F32, base, n * w);
             return;
         }
         long rowBytes = (seqMajor ? (long) heads * w : w) * Float.BYTES;
+        if (cold) { // a bulk copy per row: no vector code before it is compiled
+            for (int j = 0; j < n; j++) {
+                MemorySegment.copy(src, j * ld, dst, F32, base + j * rowBytes, w);
+            }
+            return;
+        }
         int bound = S.loopBound(w);
         for (int j = 0; j < n; j++) {
             long at = base + j * rowBytes;
@@ -224,13 +342,19 @@ final class AttentionHeads {
      * than the row).
      */
     private static void stage(
-            MemorySegment src, boolean seqMajor, int bi, int h, int heads, int n, int w, float[] dst) {
+            MemorySegment src, boolean seqMajor, int bi, int h, int heads, int n, int w, float[] dst, boolean cold) {
         long base = ((long) bi * heads * n * w + (long) h * (seqMajor ? w : (long) n * w)) * Float.BYTES;
         if (!seqMajor || heads == 1) {
             MemorySegment.copy(src, F32, base, dst, 0, n * w);
             return;
         }
         long rowBytes = (long) heads * w * Float.BYTES;
+        if (cold) { // a bulk copy per row: no vector code before it is compiled
+            for (int j = 0; j < n; j++) {
+                MemorySegment.copy(src, F32, base + j * rowBytes, dst, j * w, w);
+            }
+            return;
+        }
         int bound = S.loopBound(w);
         for (int j = 0; j < n; j++) {
             long at = base + j * rowBytes;

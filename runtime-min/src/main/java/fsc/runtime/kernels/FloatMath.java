@@ -264,6 +264,12 @@ public final class FloatMath {
     }
 
     /**
+     * The layer-norm row's vector code, warm once a timed call takes under 10 ns per vector pass
+     * step (compiled: about 1; the fallback: hundreds); until then rows take {@link LayerNormCold}.
+     */
+    private static final VectorWarmth LAYER_NORM_WARMTH = new VectorWarmth(10);
+
+    /**
      * Layer normalisation of each row over its {@code n} elements: {@code (x - mean) / sqrt(var + eps)
      * * gamma + beta}, with the biased variance (ONNX LayerNormalization, PyTorch LayerNorm). The mean
      * is taken first and the variance from deviations (two passes), which stays accurate when the
@@ -289,15 +295,25 @@ public final class FloatMath {
         if (beta != null) {
             MemorySegment.copy(beta, F32, bOff, b, 0, n);
         }
+        boolean cold = !LAYER_NORM_WARMTH.warm() && !LAYER_NORM_WARMTH.sample();
+        long start = LAYER_NORM_WARMTH.warm() || cold ? 0 : System.nanoTime();
+        float[] lanes = cold ? RowScratch.lanes(S.length()) : null;
         for (int r = 0; r < rows; r++) {
             MemorySegment.copy(x, F32, xOff + (long) r * n * Float.BYTES, a, 0, n);
-            layerNorm(a, n, g, beta != null ? b : null, eps);
+            if (cold) {
+                LayerNormCold.layerNorm(a, n, g, beta != null ? b : null, eps, S.length(), lanes);
+            } else {
+                layerNorm(a, n, g, beta != null ? b : null, eps);
+            }
             MemorySegment.copy(a, 0, out, F32, outOff + (long) r * n * Float.BYTES, n);
+        }
+        if (start != 0) {
+            LAYER_NORM_WARMTH.timed(System.nanoTime() - start, 3L * rows * ((n + S.length() - 1) / S.length()));
         }
     }
 
     /** {@link #layerNormRows} of one row, in place in {@code a[0, n)}; {@code b} may be null. */
-    private static void layerNorm(float[] a, int n, float[] g, float[] b, float eps) {
+    static void layerNorm(float[] a, int n, float[] g, float[] b, float eps) {
         int bound = S.loopBound(n);
         int vl = S.length();
         FloatVector vs = FloatVector.zero(S);

@@ -19,6 +19,7 @@ final class RowScratch {
     private float[] b = new float[1024];
     private float[] c = new float[1024];
     private byte[] bytes = new byte[1024];
+    private float[] lanes = new float[16];
 
     private RowScratch() {}
 
@@ -47,6 +48,15 @@ final class RowScratch {
             s.c = new float[n];
         }
         return s.c;
+    }
+
+    /** This thread's lane accumulators of a scalar twin ({@link VectorWarmth}), at least {@code n} long. */
+    static float[] lanes(int n) {
+        RowScratch s = LOCAL.get();
+        if (s.lanes.length < n) {
+            s.lanes = new float[n];
+        }
+        return s.lanes;
     }
 
     /** This thread's byte row, at least {@code n} long. */

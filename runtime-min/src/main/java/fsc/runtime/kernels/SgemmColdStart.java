@@ -37,7 +37,7 @@ final class SgemmColdStart {
         return WARMTH.warm();
     }
 
-    /** Whether this cold tile runs the vector kernel (timed), to heat it for C2: one in 32. */
+    /** Whether this cold tile runs the vector kernel (timed), to heat it for C2 ({@link VectorWarmth#sample}). */
     static boolean sample() {
         return WARMTH.sample();
     }

@@ -7,7 +7,7 @@ package fsc.runtime.kernels;
  * lambda per lane-wise op), hundreds of times slower than the plain scalar loops that the
  * interpreter runs and C1 compiles within milliseconds. So a cold kernel runs its scalar twin,
  * which does the vector code's arithmetic in the vector code's order (same bits: switching mid-model
- * changes nothing), and one run in {@value #SAMPLE_EVERY} runs the vector code, timed, so C2 sees it
+ * changes nothing), and from run {@value #FIRST_SAMPLE} on one run in {@value #SAMPLE_EVERY} runs the vector code, timed, so C2 sees it
  * get hot and compiles it; the first timed run under {@code warmNsPerUnit} nanoseconds per unit of
  * work (as the kernel counts it: vector FMAs, scores, elements) switches every later run to the
  * vector code.
@@ -31,6 +31,15 @@ package fsc.runtime.kernels;
 public final class VectorWarmth {
     /** One cold run in this many runs the vector code (a cold vector run costs ~16 scalar ones). */
     static final int SAMPLE_EVERY = 32;
+
+    /**
+     * No samples before this run: a process's first vector code pays the Vector API's one-time
+     * costs (~50-100 ms of class initialisation and lambda linking in the fallback), so a one-shot
+     * process (fresh JVM, one result, exit) that stays on the scalar twins never pays them. 128 runs
+     * is past the first call of a small model (MiniLM at 16 tokens: 72 attention heads, 13 layer
+     * norms).
+     */
+    static final int FIRST_SAMPLE = 128;
 
     private static final boolean COLD_START = !"false".equals(System.getProperty("fsc.coldStart"));
 
@@ -69,12 +78,12 @@ public final class VectorWarmth {
     }
 
     /**
-     * Whether this cold run takes the vector code (timed), to heat it for C2: one in
-     * {@value #SAMPLE_EVERY}, and every run past {@code twinRuns}.
+     * Whether this cold run takes the vector code (timed), to heat it for C2: one in {@value
+     * #SAMPLE_EVERY} from run {@value #FIRST_SAMPLE} on, and every run past {@code twinRuns}.
      */
     public boolean sample() {
-        int r = ++runs;
-        return r > twinRuns || (r & (SAMPLE_EVERY - 1)) == 0;
+        int run = ++runs;
+        return run > twinRuns || (run >= FIRST_SAMPLE && (run & (SAMPLE_EVERY - 1)) == 0);
     }
 
     /** Records a timed run of the vector code that did {@code units} units of work. */

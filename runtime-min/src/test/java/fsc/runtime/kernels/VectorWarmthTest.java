@@ -21,13 +21,14 @@ class VectorWarmthTest {
     }
 
     @Test
-    void oneRunInThirtyTwoTakesTheVectorCode() {
-        assertEquals(List.of(32, 64, 96), sampled(new VectorWarmth(5), 100));
+    void fromTheFirstSampleOneRunInThirtyTwoTakesTheVectorCode() {
+        assertEquals(List.of(128, 160, 192), sampled(new VectorWarmth(5), 200));
     }
 
     @Test
     void pastItsTwinRunsEveryRunTakesTheVectorCode() {
         assertEquals(List.of(4, 5, 6, 7), sampled(new VectorWarmth(5, 3), 7));
+        assertEquals(List.of(128, 160, 200, 201), sampled(new VectorWarmth(5, 199), 201));
     }
 
     @Test
