@@ -28,7 +28,7 @@ class VectorWarmthTest {
     @Test
     void pastItsTwinRunsEveryRunTakesTheVectorCode() {
         assertEquals(List.of(4, 5, 6, 7), sampled(new VectorWarmth(5, 3), 7));
-        assertEquals(List.of(128, 160, 200, 201), sampled(new VectorWarmth(5, 199), 201));
+        assertEquals(List.of(128, 160, 192, 200, 201), sampled(new VectorWarmth(5, 199), 201));
     }
 
     @Test
