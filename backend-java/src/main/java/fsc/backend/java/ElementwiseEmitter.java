@@ -117,7 +117,7 @@ final class ElementwiseEmitter {
                     new WarmedLoop.Operand(ys, off.get(0), false),
                     (v, body) -> laneBinary(op, v.get(0), v.get(1)));
         });
-        return vector ? warm.wrap(loops, s.dims().product(dims)) : loops;
+        return vector ? warm.wrap(loops) : loops;
     }
 
     private static CodeBlock idx(String off, String i) {
@@ -284,21 +284,17 @@ final class ElementwiseEmitter {
             return Code.scalarLoop(s, count, scalar);
         }
         WarmedLoop warm = new WarmedLoop(s);
-        return warm.wrap(
-                warm.loop(
-                        count,
-                        CodeBlock.of(""),
-                        i -> CodeBlock.builder()
-                                .addStatement(Code.store(
-                                        vectorUnary(op, Code.load(xs, CodeBlock.of("$N", i))),
-                                        ys,
-                                        CodeBlock.of("$N", i)))
-                                .build(),
-                        scalar,
-                        List.of(new WarmedLoop.Operand(xs, null, false)),
-                        new WarmedLoop.Operand(ys, null, false),
-                        (v, body) -> laneUnary(op, v.get(0))),
-                count);
+        return warm.wrap(warm.loop(
+                count,
+                CodeBlock.of(""),
+                i -> CodeBlock.builder()
+                        .addStatement(Code.store(
+                                vectorUnary(op, Code.load(xs, CodeBlock.of("$N", i))), ys, CodeBlock.of("$N", i)))
+                        .build(),
+                scalar,
+                List.of(new WarmedLoop.Operand(xs, null, false)),
+                new WarmedLoop.Operand(ys, null, false),
+                (v, body) -> laneUnary(op, v.get(0))));
     }
 
     /** {@code op x} on a value of {@code t}'s compute type (see {@link ElemCode}), giving the same type. */
@@ -455,34 +451,32 @@ final class ElementwiseEmitter {
             return Code.scalarLoop(s, count, scalar);
         }
         WarmedLoop warm = new WarmedLoop(s);
-        return warm.wrap(
-                warm.loop(
-                        count,
-                        CodeBlock.of(""),
-                        i -> {
-                            CodeBlock v = Code.load(xs, CodeBlock.of("$N", i));
-                            if (lo != null) {
-                                v = CodeBlock.of("$L.max($L)", v, lo);
-                            }
-                            if (hi != null) {
-                                v = CodeBlock.of("$L.min($L)", v, hi);
-                            }
-                            return CodeBlock.builder()
-                                    .addStatement(Code.store(v, ys, CodeBlock.of("$N", i)))
-                                    .build();
-                        },
-                        scalar,
-                        List.of(new WarmedLoop.Operand(xs, null, false)),
-                        new WarmedLoop.Operand(ys, null, false),
-                        // The Vector API's MAX and MIN are Math.max and Math.min per lane: the scalar form is exact.
-                        (v, body) -> {
-                            CodeBlock c = v.get(0);
-                            if (lo != null) {
-                                c = scalarBinary("max", t, t, c, lo, 0);
-                            }
-                            return hi == null ? c : scalarBinary("min", t, t, c, hi, 0);
-                        }),
-                count);
+        return warm.wrap(warm.loop(
+                count,
+                CodeBlock.of(""),
+                i -> {
+                    CodeBlock v = Code.load(xs, CodeBlock.of("$N", i));
+                    if (lo != null) {
+                        v = CodeBlock.of("$L.max($L)", v, lo);
+                    }
+                    if (hi != null) {
+                        v = CodeBlock.of("$L.min($L)", v, hi);
+                    }
+                    return CodeBlock.builder()
+                            .addStatement(Code.store(v, ys, CodeBlock.of("$N", i)))
+                            .build();
+                },
+                scalar,
+                List.of(new WarmedLoop.Operand(xs, null, false)),
+                new WarmedLoop.Operand(ys, null, false),
+                // The Vector API's MAX and MIN are Math.max and Math.min per lane: the scalar form is exact.
+                (v, body) -> {
+                    CodeBlock c = v.get(0);
+                    if (lo != null) {
+                        c = scalarBinary("max", t, t, c, lo, 0);
+                    }
+                    return hi == null ? c : scalarBinary("min", t, t, c, hi, 0);
+                }));
     }
 
     /** A clip bound from attribute {@code attr}, or from constant operand {@code input} when unfolded; null when absent. */

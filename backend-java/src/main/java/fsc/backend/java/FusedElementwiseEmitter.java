@@ -152,7 +152,7 @@ final class FusedElementwiseEmitter {
             return warm.loop(
                     count, pre.build(), vec, scalar, in, new WarmedLoop.Operand(segs.get(0), off.get(0), false), lane);
         });
-        return vector ? warm.wrap(loops, s.dims().product(dims)) : loops;
+        return vector ? warm.wrap(loops) : loops;
     }
 
     static final com.palantir.javapoet.ClassName SILU_MUL =

@@ -16,15 +16,15 @@ import javax.lang.model.element.Modifier;
  * Until C2 compiles the node method, every Vector API op in it runs the API's Java fallback, hundreds
  * of times slower than the plain float loop the interpreter runs and C1 compiles at once. So the node
  * method asks its own {@code VectorWarmth} (a static field per node method: JIT state is per method),
- * once per call, whether its vector code runs compiled yet; while it does not, a static helper method
- * per loop does the whole-vector part element by element with each lane's arithmetic (the same
- * operations in the same order, so the same bits, and a switch mid-model changes nothing), for the
- * first {@link #TWIN_RUNS} calls; later calls take the vector loops, timed, so C2 sees them get hot,
- * until one call is fast. The tail is the same scalar code either way.
+ * once per call, whether to run its twins: a static helper method per loop that does the
+ * whole-vector part element by element with each lane's arithmetic (the same operations in the same
+ * order, so the same bits, and a switch mid-model changes nothing). The twins take the first
+ * {@link #TWIN_RUNS} calls, where the fallback costs most (and a one-shot process never touches the
+ * Vector API here); later calls take the vector loops, which then warm up exactly as before the
+ * twins existed. The tail is the same scalar code either way.
  *
  * <pre>{@code
  * boolean cold = !n8_fused_warmth.warm() && !n8_fused_warmth.sample();
- * long start = cold || n8_fused_warmth.warm() ? 0L : System.nanoTime();
  * ... loop nest, whose inner loop is:
  *     long bound = FS.loopBound(n);
  *     long i = 0;
@@ -35,7 +35,6 @@ import javax.lang.model.element.Modifier;
  *         for (; i < bound; i += FS.length()) { vector }
  *     }
  *     for (; i < n; i++) { tail }
- * if (start != 0L) n8_fused_warmth.timed(System.nanoTime() - start, elements);
  * }</pre>
  *
  * The twin works on {@code TwinChunks} rows: each streamed operand is copied in a chunk at a time,
@@ -46,16 +45,9 @@ import javax.lang.model.element.Modifier;
  */
 final class WarmedLoop {
     /**
-     * Nanoseconds per element between the two forms of an element-wise loop: compiled vector code
-     * takes well under one (a tanh about 1 with the clock read), the Java fallback tens to thousands.
-     */
-    static final double WARM_NS_PER_ELEMENT = 5;
-
-    /**
-     * Runs (model calls, for a node's loop) that may take the twin; from then on the vector loop
-     * runs every time until it is compiled ({@code VectorWarmth(double, int)}): a loop that runs
-     * once per call would get hot 32 times slower on one vector run in 32, and stay on its twin
-     * through hundreds of calls.
+     * Calls of a node method that take the twins; later calls take the vector loops, untimed
+     * ({@code VectorWarmth.firstRuns}: a loop run once per call would get hot 32 times slower on
+     * one vector run in 32, and a timed switch would trap in the first C2 code).
      */
     static final int TWIN_RUNS = 8;
 
@@ -84,9 +76,8 @@ final class WarmedLoop {
     private final Scope s;
     private final String warmth;
     private final String cold;
-    private final String start;
 
-    /** The node's {@code VectorWarmth} field and the locals that carry its decision through the loops. */
+    /** The node's {@code VectorWarmth} field and the local that carries its decision through the loops. */
     WarmedLoop(Scope s) {
         this.s = s;
         this.warmth = s.model().uniqueMember(s.methodName() + "_warmth");
@@ -94,27 +85,22 @@ final class WarmedLoop {
                 .addStaticField(FieldSpec.builder(
                                 JavaTypes.VECTOR_WARMTH, warmth, Modifier.PRIVATE, Modifier.STATIC, Modifier.FINAL)
                         .addJavadoc(
-                                "Whether $N's vector loops run compiled yet; until then their scalar twins run.\n",
-                                s.methodName())
-                        .initializer("new $T($L, $L)", JavaTypes.VECTOR_WARMTH, WARM_NS_PER_ELEMENT, TWIN_RUNS)
+                                "Whether $N runs its scalar twins (its first $L calls) or its vector loops.\n",
+                                s.methodName(),
+                                TWIN_RUNS)
+                        .initializer("$T.firstRuns($L)", JavaTypes.VECTOR_WARMTH, TWIN_RUNS)
                         .build());
         this.cold = s.local("cold");
-        this.start = s.local("start");
     }
 
     /**
-     * The node's loops (built with {@link #loop}) with the decision taken once per call before them
-     * and the vector run timed over all of them ({@code elements} in all): a loop nest's inner loop
-     * runs once per row, and a run must be a whole call for {@link #TWIN_RUNS} to count calls.
+     * The node's loops (built with {@link #loop}) with the decision taken once per call before them:
+     * a loop nest's inner loop runs once per row, and {@link #TWIN_RUNS} counts calls.
      */
-    CodeBlock wrap(CodeBlock loops, CodeBlock elements) {
+    CodeBlock wrap(CodeBlock loops) {
         return CodeBlock.builder()
                 .addStatement("boolean $N = !$N.warm() && !$N.sample()", cold, warmth, warmth)
-                .addStatement("long $N = $N || $N.warm() ? 0L : $T.nanoTime()", start, cold, warmth, System.class)
                 .add(loops)
-                .beginControlFlow("if ($N != 0L)", start)
-                .addStatement("$N.timed($T.nanoTime() - $N, $L)", warmth, System.class, start, elements)
-                .endControlFlow()
                 .build();
     }
 

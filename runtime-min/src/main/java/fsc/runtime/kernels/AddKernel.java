@@ -23,17 +23,14 @@ public final class AddKernel {
     /** Elements below which a call stays on the calling thread. */
     static final long MIN_PARALLEL = 64 * 1024;
 
-    /** Nanoseconds per element between the compiled vector loop (well under one) and the fallback (tens). */
-    static final double WARM_NS_PER_ELEMENT = 5;
-
     /**
-     * Calls that may take the twin, then every call takes the vector blocks until they are compiled
-     * ({@link VectorWarmth#VectorWarmth(double, int)}): the first 8 calls of a 6-layer encoder (two
-     * residual adds per layer).
+     * Calls that take the twin; every later call takes the vector blocks
+     * ({@link VectorWarmth#firstRuns}): the first 8 calls of a 6-layer encoder (two residual adds
+     * per layer).
      */
     static final int TWIN_RUNS = 96;
 
-    private static final VectorWarmth WARMTH = new VectorWarmth(WARM_NS_PER_ELEMENT, TWIN_RUNS);
+    private static final VectorWarmth WARMTH = VectorWarmth.firstRuns(TWIN_RUNS);
 
     private static final BinaryBlocks DRIVER = new BinaryBlocks(AddKernel::block, MIN_PARALLEL);
     private static final BinaryBlocks TWIN = new BinaryBlocks(AddKernel::scalarBlock, MIN_PARALLEL);
@@ -42,20 +39,16 @@ public final class AddKernel {
 
     /**
      * {@code y[i] = a[i] + b[i]} for {@code count} floats from offset 0; {@code par} may be null.
-     * Until C2 has compiled {@link #block}, its scalar twin {@link #scalarBlock} (a lane's
-     * {@code add} is one float add, so the bits are the same) for the first {@link #TWIN_RUNS}
-     * calls, then the vector blocks, timed ({@link VectorWarmth}). The decision is per call, not per
-     * block: a call is one block or hundreds, and the twin's budget counts calls.
+     * The first {@link #TWIN_RUNS} calls of a process take the scalar twin {@link #scalarBlock}
+     * (a lane's {@code add} is one float add, so the bits are the same), sparing them the Vector
+     * API's fallback; later calls take the vector blocks ({@link VectorWarmth#firstRuns}). The
+     * decision is per call, not per block: a call is one block or hundreds.
      */
     public static void run(MemorySegment a, MemorySegment b, MemorySegment y, long count, Parallelism par) {
         if (!WARMTH.warm() && !WARMTH.sample()) {
             TWIN.run(a, b, y, count, par);
-            return;
-        }
-        long t0 = WARMTH.warm() ? 0 : System.nanoTime();
-        DRIVER.run(a, b, y, count, par);
-        if (t0 != 0) {
-            WARMTH.timed(System.nanoTime() - t0, count);
+        } else {
+            DRIVER.run(a, b, y, count, par);
         }
     }
 

@@ -27,8 +27,16 @@ class VectorWarmthTest {
 
     @Test
     void pastItsTwinRunsEveryRunTakesTheVectorCode() {
-        assertEquals(List.of(4, 5, 6, 7), sampled(new VectorWarmth(5, 3), 7));
-        assertEquals(List.of(128, 160, 192, 200, 201), sampled(new VectorWarmth(5, 199), 201));
+        assertEquals(List.of(4, 5, 6, 7), sampled(VectorWarmth.firstRuns(3), 7));
+        assertEquals(List.of(128, 160, 192, 200, 201), sampled(VectorWarmth.firstRuns(199), 201));
+    }
+
+    @Test
+    void firstRunsIsNeverWarmedByATimedRun() {
+        VectorWarmth w = VectorWarmth.firstRuns(8);
+        w.timed(0, 1);
+        boolean coldStart = !"false".equals(System.getProperty("fsc.coldStart"));
+        assertEquals(!coldStart, w.warm());
     }
 
     @Test
