@@ -53,6 +53,13 @@ final class Int8GemmTask implements Parallelism.IntRangeBody {
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
+    /**
+     * {@link #rescaleRows}' vector code, warm once a timed call takes under 20 ns per vector
+     * (compiled: about 1; the fallback: hundreds); until then every element takes the scalar tail's
+     * two operations, the vector lanes' own.
+     */
+    private static final VectorWarmth RESCALE_WARMTH = new VectorWarmth(20);
+
     float[] ap = new float[0]; // packed A: tile t, k index kk, row r at (t * k + kk) * MR + r
     float[] rows = new float[0]; // one tile's widened rows, row-major with stride lda
     final int[] idx = new int[MR]; // the gather's row starts in rows: 0, lda, 2 lda, ...
@@ -242,7 +249,9 @@ final class Int8GemmTask implements Parallelism.IntRangeBody {
         if (hasBias) {
             MemorySegment.copy(postBias, F32, postBiasOff + 4L * c0, cb, 0, w);
         }
-        int bound = FS.loopBound(w);
+        boolean cold = !RESCALE_WARMTH.warm() && !RESCALE_WARMTH.sample();
+        long start = RESCALE_WARMTH.warm() || cold ? 0 : System.nanoTime();
+        int bound = cold ? 0 : FS.loopBound(w); // cold: every element in the scalar tail (same two operations)
         for (int i = i0; i < i1; i++) {
             long at = yOff + ((long) i * n + c0) * 4;
             MemorySegment.copy(y, F32, at, row, 0, w);
@@ -259,6 +268,9 @@ final class Int8GemmTask implements Parallelism.IntRangeBody {
                 row[j] = hasBias ? row[j] * r + cb[j] : row[j] * r;
             }
             MemorySegment.copy(row, 0, y, F32, at, w);
+        }
+        if (start != 0) {
+            RESCALE_WARMTH.timed(System.nanoTime() - start, (long) (i1 - i0) * (w / VL));
         }
     }
 

@@ -1,5 +1,6 @@
 package fsc.runtime.quant;
 
+import fsc.runtime.kernels.VectorWarmth;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -30,6 +31,13 @@ public final class RowDequantizer {
     /** The K-quant loops step 16 quants at a time, in whole vectors. */
     static final boolean VECTORIZED = L == 8 || L == 16;
 
+    /**
+     * The vector dequantizers, warm once a timed row takes under 20 ns per vector of floats
+     * (compiled: about 1; the fallback: hundreds); until then {@link Dequantize#row}, which every
+     * vector form equals.
+     */
+    private static final VectorWarmth WARMTH = new VectorWarmth(20);
+
     private RowDequantizer() {}
 
     /**
@@ -37,6 +45,21 @@ public final class RowDequantizer {
      * {@code dst[dstOffset..dstOffset+n)}; equal to {@link Dequantize#row}.
      */
     public static void dequantize(GgmlType type, MemorySegment w, long offset, int n, float[] dst, int dstOffset) {
+        if (type != GgmlType.F32 && !WARMTH.warm()) {
+            if (!WARMTH.sample()) { // Dequantize.row gives the same values in plain code
+                Dequantize.row(type, w, offset, dst, dstOffset, n);
+                return;
+            }
+            long start = System.nanoTime();
+            dequantizeVector(type, w, offset, n, dst, dstOffset);
+            WARMTH.timed(System.nanoTime() - start, n / L);
+            return;
+        }
+        dequantizeVector(type, w, offset, n, dst, dstOffset);
+    }
+
+    /** {@link #dequantize} in vector code (Dequantize.row for the types it has none for). */
+    static void dequantizeVector(GgmlType type, MemorySegment w, long offset, int n, float[] dst, int dstOffset) {
         switch (type) {
             case F32 -> MemorySegment.copy(w, F32, offset, dst, dstOffset, n);
             case Q4_0, Q8_0 -> QuantDotRows.dequantize(type, w, offset, n, dst, dstOffset);

@@ -20,6 +20,27 @@ class RmsNormTest {
     private static final int[][] SHAPES = {{1, 7}, {1, 2048}, {3, 384}, {129, 385}, {128, 2048}, {257, 131}};
 
     @Test
+    void theColdTwinGivesTheVectorRowsBits() {
+        Random rnd = new Random(7);
+        try (Arena arena = Arena.ofConfined()) {
+            for (int[] s : SHAPES) {
+                int rows = s[0], n = s[1];
+                long off = 12;
+                MemorySegment x = random(arena, off + 4L * rows * n, rnd);
+                MemorySegment scale = random(arena, 8 + 4L * n, rnd);
+                MemorySegment vector = arena.allocate(off + 4L * rows * n);
+                MemorySegment cold = arena.allocate(off + 4L * rows * n);
+                long rowBytes = 4L * n;
+                for (int r = 0; r < rows; r++) {
+                    RmsNorm.row(x, off + r * rowBytes, vector, off + r * rowBytes, n, scale, 8, 1e-5f);
+                }
+                RmsNorm.rowsCold(x, off, cold, off, 0, rows, n, scale, 8, 1e-5f);
+                assertEquals(-1L, vector.mismatch(cold), rows + "x" + n);
+            }
+        }
+    }
+
+    @Test
     void matchesAScalarReference() {
         Random rnd = new Random(5);
         try (Arena arena = Arena.ofConfined()) {

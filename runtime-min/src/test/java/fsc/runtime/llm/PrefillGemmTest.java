@@ -23,6 +23,30 @@ class PrefillGemmTest {
     private final Random random = new Random(11);
 
     @Test
+    void theColdTileGivesTheVectorTilesBits() {
+        int lda = PrefillGemm.KC;
+        int ldc = 3 * PrefillGemm.NR + 5;
+        for (int kc : new int[] {1, 7, PrefillGemm.KC}) {
+            float[] a = new float[PrefillGemm.MR * lda + 3];
+            float[] b = new float[kc * PrefillGemm.NR + 2];
+            float[] c = new float[PrefillGemm.MR * ldc + 4];
+            for (float[] arr : new float[][] {a, b, c}) {
+                for (int i = 0; i < arr.length; i++) {
+                    arr[i] = (float) random.nextGaussian();
+                }
+            }
+            float[] vector = c.clone();
+            float[] cold = c.clone();
+            PrefillGemm.kernel8x2(kc, a, 3, lda, b, 2, vector, 4, ldc);
+            PrefillGemm.kernel8x2Cold(kc, a, 3, lda, b, 2, cold, 4, ldc);
+            for (int i = 0; i < c.length; i++) {
+                assertEquals(
+                        Float.floatToRawIntBits(vector[i]), Float.floatToRawIntBits(cold[i]), "kc " + kc + " at " + i);
+            }
+        }
+    }
+
+    @Test
     void matchesTheScalarFmaChainOverOddShapes() {
         int[][] shapes = {
             // rows (tokens), k (in units of the block size, 256 for K-quants), n

@@ -7,7 +7,11 @@ import java.lang.foreign.MemorySegment;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-/** {@link RowDequantizer} against {@link Dequantize}'s scalar transcription of ggml: bit for bit. */
+/**
+ * {@link RowDequantizer}'s vector code against {@link Dequantize}'s scalar transcription of ggml:
+ * bit for bit (so a fresh JVM may run either; {@code dequantize} takes the scalar one until the
+ * vector code is compiled).
+ */
 class RowDequantizerTest {
     @Test
     void equalsTheScalarReferenceForEveryTypeAtOddOffsets() {
@@ -24,7 +28,7 @@ class RowDequantizerTest {
                 float[] want = new float[n + 5];
                 float[] got = new float[n + 5];
                 Dequantize.row(type, w, from, want, 3, n - skip);
-                RowDequantizer.dequantize(type, w, from, n - skip, got, 3);
+                RowDequantizer.dequantizeVector(type, w, from, n - skip, got, 3);
                 for (int i = 0; i < want.length; i++) {
                     assertEquals(
                             Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i]), type + " element " + i);

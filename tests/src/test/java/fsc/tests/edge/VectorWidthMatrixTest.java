@@ -54,9 +54,13 @@ class VectorWidthMatrixTest {
 
     /**
      * Kernel tests whose code branches on the lane count (the models above run the rest at real
-     * shapes), kept few so the default build stays cheap; {@link #fullMatrix} runs them all.
+     * shapes; the scalar twins of a fresh JVM copy the vector code's lane order), kept few so the
+     * default build stays cheap; {@link #fullMatrix} runs them all.
      */
     private static final List<String> QUICK_CLASSES = List.of(
+            "fsc.runtime.kernels.AttentionHeadsColdTest",
+            "fsc.runtime.kernels.AttentionRowsColdTest",
+            "fsc.runtime.kernels.LayerNormColdTest",
             "fsc.runtime.kernels.Int8GemmTest",
             "fsc.runtime.kernels.Int8QuantizeTest",
             "fsc.runtime.kernels.SgemmRepackTest",
