@@ -71,7 +71,8 @@ final class ElementwiseEmitter {
                 && !op.equals("pow")
                 && nest.innerUnitOrBroadcast();
         CodeBlock zero = CodeBlock.of("0L");
-        return nest.emit(s, List.of(ys, as, bs), List.of(zero, zero, zero), (count, off) -> {
+        WarmedLoop warm = vector ? new WarmedLoop(s) : null;
+        CodeBlock loops = nest.emit(s, List.of(ys, as, bs), List.of(zero, zero, zero), (count, off) -> {
             DimCode dc = s.dims();
             Dim sy = nest.innerStride(0);
             Dim sa = nest.innerStride(1);
@@ -97,21 +98,26 @@ final class ElementwiseEmitter {
             CodeBlock va = vectorOperand(s, pre, as, off.get(1), sa, "va");
             // A square reads only its left operand.
             CodeBlock vb = op.equals("square") ? CodeBlock.of("") : vectorOperand(s, pre, bs, off.get(2), sb, "vb");
-            return pre.add(Code.vectorLoop(
-                            s,
-                            count,
-                            i -> CodeBlock.builder()
-                                    .addStatement(Code.store(
-                                            vectorBinary(
-                                                    op,
-                                                    va.isEmpty() ? Code.load(as, idx(off.get(1), i)) : va,
-                                                    vb.isEmpty() ? Code.load(bs, idx(off.get(2), i)) : vb),
-                                            ys,
-                                            idx(off.get(0), i)))
-                                    .build(),
-                            scalar))
-                    .build();
+            return warm.loop(
+                    count,
+                    pre.build(),
+                    i -> CodeBlock.builder()
+                            .addStatement(Code.store(
+                                    vectorBinary(
+                                            op,
+                                            va.isEmpty() ? Code.load(as, idx(off.get(1), i)) : va,
+                                            vb.isEmpty() ? Code.load(bs, idx(off.get(2), i)) : vb),
+                                    ys,
+                                    idx(off.get(0), i)))
+                            .build(),
+                    scalar,
+                    List.of(
+                            new WarmedLoop.Operand(as, off.get(1), DimCode.isZero(sa)),
+                            new WarmedLoop.Operand(bs, off.get(2), DimCode.isZero(sb))),
+                    new WarmedLoop.Operand(ys, off.get(0), false),
+                    (v, body) -> laneBinary(op, v.get(0), v.get(1)));
         });
+        return vector ? warm.wrap(loops) : loops;
     }
 
     private static CodeBlock idx(String off, String i) {
@@ -224,6 +230,24 @@ final class ElementwiseEmitter {
         };
     }
 
+    /**
+     * One lane of {@link #vectorBinary} as float arithmetic, for the loop's scalar twin
+     * ({@link WarmedLoop}): the Vector API defines each lanewise op as this Java operator or
+     * {@code Math} method, so the bits are the same.
+     */
+    static CodeBlock laneBinary(String op, CodeBlock a, CodeBlock b) {
+        return switch (op) {
+            case "add" -> CodeBlock.of("$L + $L", a, b);
+            case "sub" -> CodeBlock.of("$L - $L", a, b);
+            case "mul" -> CodeBlock.of("$L * $L", a, b);
+            case "square" -> CodeBlock.of("$N($L)", VectorHelpers.SQUARE, a);
+            case "div" -> CodeBlock.of("$L / $L", a, b);
+            case "max" -> CodeBlock.of("$T.max($L, $L)", Math.class, a, b);
+            case "min" -> CodeBlock.of("$T.min($L, $L)", Math.class, a, b);
+            default -> throw new IllegalStateException("no vector form for " + op);
+        };
+    }
+
     // ---- unary --------------------------------------------------------------------------------
 
     static CodeBlock unary(Scope s) {
@@ -259,14 +283,18 @@ final class ElementwiseEmitter {
         if (probe == null) {
             return Code.scalarLoop(s, count, scalar);
         }
-        return Code.vectorLoop(
-                s,
+        WarmedLoop warm = new WarmedLoop(s);
+        return warm.wrap(warm.loop(
                 count,
+                CodeBlock.of(""),
                 i -> CodeBlock.builder()
                         .addStatement(Code.store(
                                 vectorUnary(op, Code.load(xs, CodeBlock.of("$N", i))), ys, CodeBlock.of("$N", i)))
                         .build(),
-                scalar);
+                scalar,
+                List.of(new WarmedLoop.Operand(xs, null, false)),
+                new WarmedLoop.Operand(ys, null, false),
+                (v, body) -> laneUnary(op, v.get(0))));
     }
 
     /** {@code op x} on a value of {@code t}'s compute type (see {@link ElemCode}), giving the same type. */
@@ -376,6 +404,26 @@ final class ElementwiseEmitter {
         };
     }
 
+    /**
+     * One lane of {@link #vectorUnary} as float arithmetic, for the loop's scalar twin
+     * ({@link WarmedLoop}): exp and tanh by VectorExp's scalar twins (not {@code Math}: the vector
+     * forms are VectorExp's polynomials), the helpers by their float overloads.
+     */
+    static CodeBlock laneUnary(String op, CodeBlock v) {
+        return switch (op) {
+            case "neg" -> CodeBlock.of("-$L", v);
+            case "abs" -> CodeBlock.of("$T.abs($L)", Math.class, v);
+            case "relu" -> CodeBlock.of("$T.max($L, 0f)", Math.class, v);
+            case "sqrt" -> CodeBlock.of("(float) $T.sqrt($L)", Math.class, v);
+            case "reciprocal" -> CodeBlock.of("$N($L)", VectorHelpers.RECIPROCAL, v);
+            case "exp" -> CodeBlock.of("$T.exp($L)", JavaTypes.VECTOR_EXP, v);
+            case "tanh" -> CodeBlock.of("$T.tanh($L)", JavaTypes.VECTOR_EXP, v);
+            case "sigmoid" -> CodeBlock.of("$N($L)", VectorHelpers.SIGMOID, v);
+            case "silu" -> CodeBlock.of("$N($L)", VectorHelpers.SILU, v);
+            default -> throw new IllegalStateException("no vector form for " + op);
+        };
+    }
+
     /** {@code clip} in folded form: each bound present is an attribute; a missing one does not clip. */
     static CodeBlock clip(Scope s) {
         Node n = s.node();
@@ -402,9 +450,10 @@ final class ElementwiseEmitter {
         if (t != DType.F32) {
             return Code.scalarLoop(s, count, scalar);
         }
-        return Code.vectorLoop(
-                s,
+        WarmedLoop warm = new WarmedLoop(s);
+        return warm.wrap(warm.loop(
                 count,
+                CodeBlock.of(""),
                 i -> {
                     CodeBlock v = Code.load(xs, CodeBlock.of("$N", i));
                     if (lo != null) {
@@ -417,7 +466,17 @@ final class ElementwiseEmitter {
                             .addStatement(Code.store(v, ys, CodeBlock.of("$N", i)))
                             .build();
                 },
-                scalar);
+                scalar,
+                List.of(new WarmedLoop.Operand(xs, null, false)),
+                new WarmedLoop.Operand(ys, null, false),
+                // The Vector API's MAX and MIN are Math.max and Math.min per lane: the scalar form is exact.
+                (v, body) -> {
+                    CodeBlock c = v.get(0);
+                    if (lo != null) {
+                        c = scalarBinary("max", t, t, c, lo, 0);
+                    }
+                    return hi == null ? c : scalarBinary("min", t, t, c, hi, 0);
+                }));
     }
 
     /** A clip bound from attribute {@code attr}, or from constant operand {@code input} when unfolded; null when absent. */

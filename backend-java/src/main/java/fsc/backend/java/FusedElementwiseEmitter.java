@@ -88,7 +88,8 @@ final class FusedElementwiseEmitter {
                                 || ElementwiseEmitter.vectorUnary(ops.get(b.output()), CodeBlock.of("v")) != null
                                 || ops.get(b.output()).equals("square"));
         List<CodeBlock> zeros = segs.stream().map(x -> CodeBlock.of("0L")).toList();
-        return nest.emit(s, segs, zeros, (count, off) -> {
+        WarmedLoop warm = vector ? new WarmedLoop(s) : null;
+        CodeBlock loops = nest.emit(s, segs, zeros, (count, off) -> {
             DimCode dc = s.dims();
             Function<String, CodeBlock> scalar = i -> {
                 CodeBlock.Builder b = CodeBlock.builder();
@@ -134,8 +135,24 @@ final class FusedElementwiseEmitter {
                                 Code.store(CodeBlock.of("$N", r), segs.get(0), CodeBlock.of("$N + $N", off.get(0), i)))
                         .build();
             };
-            return pre.add(Code.vectorLoop(s, count, vec, scalar)).build();
+            List<WarmedLoop.Operand> in = new ArrayList<>();
+            for (int k = 0; k < params.size(); k++) {
+                in.add(new WarmedLoop.Operand(
+                        segs.get(k + 1), off.get(k + 1), DimCode.isZero(nest.innerStride(k + 1))));
+            }
+            WarmedLoop.Lane lane = (values, b) -> {
+                Map<Value, String> names = new IdentityHashMap<>();
+                for (int k = 0; k < params.size(); k++) {
+                    String p = s.local("p" + k);
+                    b.addStatement("$T $N = $L", TypeName.FLOAT, p, values.get(k));
+                    names.put(params.get(k), p);
+                }
+                return CodeBlock.of("$N", body(s, n, ops, names, b, TypeName.FLOAT, FusedElementwiseEmitter::laneOp));
+            };
+            return warm.loop(
+                    count, pre.build(), vec, scalar, in, new WarmedLoop.Operand(segs.get(0), off.get(0), false), lane);
         });
+        return vector ? warm.wrap(loops) : loops;
     }
 
     static final com.palantir.javapoet.ClassName SILU_MUL =
@@ -213,21 +230,34 @@ final class FusedElementwiseEmitter {
     }
 
     private static CodeBlock scalarOp(String op, List<CodeBlock> a) {
-        if (op.equals("square")) {
-            return ElementwiseEmitter.scalarBinary(op, DType.F32, DType.F32, a.get(0), a.get(0), 0);
-        }
-        return a.size() == 2
-                ? ElementwiseEmitter.scalarBinary(op, DType.F32, DType.F32, a.get(0), a.get(1), 0)
-                : ElementwiseEmitter.scalarUnary(op, DType.F32, a.get(0));
+        return byArity(
+                op,
+                a,
+                (x, y) -> ElementwiseEmitter.scalarBinary(op, DType.F32, DType.F32, x, y, 0),
+                x -> ElementwiseEmitter.scalarUnary(op, DType.F32, x));
+    }
+
+    /** One lane of {@link #vectorOp}, in float arithmetic (the loop's scalar twin). */
+    private static CodeBlock laneOp(String op, List<CodeBlock> a) {
+        return byArity(
+                op, a, (x, y) -> ElementwiseEmitter.laneBinary(op, x, y), x -> ElementwiseEmitter.laneUnary(op, x));
     }
 
     private static CodeBlock vectorOp(String op, List<CodeBlock> a) {
+        return byArity(
+                op, a, (x, y) -> ElementwiseEmitter.vectorBinary(op, x, y), x -> ElementwiseEmitter.vectorUnary(op, x));
+    }
+
+    /** A body op by one family of forms: binary with two operands, unary with one; a square reads its one twice. */
+    private static CodeBlock byArity(
+            String op,
+            List<CodeBlock> a,
+            java.util.function.BinaryOperator<CodeBlock> binary,
+            java.util.function.UnaryOperator<CodeBlock> unary) {
         if (op.equals("square")) {
-            return ElementwiseEmitter.vectorBinary(op, a.get(0), a.get(0));
+            return binary.apply(a.get(0), a.get(0));
         }
-        return a.size() == 2
-                ? ElementwiseEmitter.vectorBinary(op, a.get(0), a.get(1))
-                : ElementwiseEmitter.vectorUnary(op, a.get(0));
+        return a.size() == 2 ? binary.apply(a.get(0), a.get(1)) : unary.apply(a.get(0));
     }
 
     /**

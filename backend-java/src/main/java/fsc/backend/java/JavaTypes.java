@@ -33,6 +33,7 @@ final class JavaTypes {
     static final ClassName FLOAT_MATH = ClassName.get(RUNTIME + ".kernels", "FloatMath");
     static final ClassName LANES = ClassName.get(RUNTIME + ".kernels", "Lanes");
     static final ClassName VECTOR_EXP = ClassName.get(RUNTIME + ".kernels", "VectorExp");
+    static final ClassName VECTOR_WARMTH = ClassName.get(RUNTIME + ".kernels", "VectorWarmth");
     static final ClassName INVERSE_HYPERBOLIC = ClassName.get(RUNTIME + ".kernels", "InverseHyperbolic");
     static final ClassName GEMM_EPILOGUE = ClassName.get(RUNTIME + ".kernels", "GemmEpilogue");
     static final ClassName CONV2D = ClassName.get(RUNTIME + ".kernels", "Conv2d");

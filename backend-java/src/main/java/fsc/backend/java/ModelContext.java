@@ -71,6 +71,7 @@ final class ModelContext {
     private final List<MethodSpec> methods = new ArrayList<>();
     private final List<FieldSpec> fields = new ArrayList<>();
     private final List<CodeBlock> fieldInits = new ArrayList<>();
+    private final java.util.Set<String> members = new java.util.HashSet<>();
 
     private final EpilogueFusion fusion;
 
@@ -236,6 +237,23 @@ final class ModelContext {
     void addField(FieldSpec f, CodeBlock init) {
         fields.add(f);
         fieldInits.add(init);
+    }
+
+    /**
+     * {@code base}, or {@code base2}, {@code base3}, … where an earlier call took it: a name for a
+     * member an emitter adds per loop, when one node method may hold several loops.
+     */
+    String uniqueMember(String base) {
+        String name = base;
+        for (int k = 2; !members.add(name); k++) {
+            name = base + k;
+        }
+        return name;
+    }
+
+    /** A static field an emitter needs, initialised where it is declared (e.g. a loop's {@code VectorWarmth}). */
+    void addStaticField(FieldSpec f) {
+        fields.add(f);
     }
 
     List<CodeBlock> fieldInits() {

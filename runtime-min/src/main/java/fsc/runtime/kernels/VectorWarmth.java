@@ -44,6 +44,7 @@ public final class VectorWarmth {
     private static final boolean COLD_START = !"false".equals(System.getProperty("fsc.coldStart"));
 
     private final double warmNsPerUnit;
+    private final int twinRuns;
     private volatile boolean warm = !COLD_START;
     /** Racy on purpose: it only spreads the samples, and a lost increment costs nothing. */
     private int runs;
@@ -54,7 +55,30 @@ public final class VectorWarmth {
      * machine, the fallback 100+).
      */
     public VectorWarmth(double warmNsPerUnit) {
+        this(warmNsPerUnit, Integer.MAX_VALUE);
+    }
+
+    private VectorWarmth(double warmNsPerUnit, int twinRuns) {
         this.warmNsPerUnit = warmNsPerUnit;
+        this.twinRuns = twinRuns;
+    }
+
+    /**
+     * A kernel whose twin takes only its first {@code twinRuns} runs, and whose vector code takes
+     * every later run, untimed (it never becomes {@link #warm}; {@code -Dfsc.coldStart=false} still
+     * starts it there). For code that runs a few times per model call (a generated node's loops, a
+     * residual add): one vector run in 32 would heat it 32 times slower than running it every time,
+     * and C2 compiles such a method only after hundreds of calls, so the model would run cold twins,
+     * and every 32nd call a whole fallback vector run, for thousands of calls. And no timing: the
+     * first fast run happens in the C2 code, where a branch that flips to warm was never taken
+     * before, so it is an uncommon trap; a method run once per call then spends hundreds more calls
+     * in C1's vector fallback before C2 compiles it again ({@code -XX:+PrintCompilation}: "made not
+     * entrant: uncommon trap" right after the first C2 compile). Past {@code twinRuns} it warms up
+     * exactly as before the twins existed; only the first calls, where the fallback costs most, are
+     * spared.
+     */
+    public static VectorWarmth firstRuns(int twinRuns) {
+        return new VectorWarmth(0, twinRuns);
     }
 
     /** Whether the vector code runs compiled by now: every run takes it. */
@@ -64,10 +88,15 @@ public final class VectorWarmth {
 
     /**
      * Whether this cold run takes the vector code (timed), to heat it for C2: one in {@value
-     * #SAMPLE_EVERY} from run {@value #FIRST_SAMPLE} on.
+     * #SAMPLE_EVERY} from run {@value #FIRST_SAMPLE} on, and every run past {@code twinRuns}
+     * ({@link #firstRuns}; the count then stops, so it never wraps).
      */
     public boolean sample() {
-        int run = ++runs;
+        int run = runs;
+        if (run >= twinRuns) {
+            return true;
+        }
+        runs = ++run;
         return run >= FIRST_SAMPLE && (run & (SAMPLE_EVERY - 1)) == 0;
     }
 

@@ -36,4 +36,50 @@ class AddKernelTest {
             }
         }
     }
+
+    /**
+     * The scalar twin a fresh JVM runs ({@link AddKernel#scalarBlock}) writes the vector block's bits,
+     * over special values (±0, ±∞, NaN, subnormals, overflow to ∞, cancellation) and block lengths
+     * that are not a multiple of the lane count, from a start that is not one either.
+     */
+    @Test
+    void theScalarTwinGivesTheVectorBlocksBits() {
+        float[] specials = {
+            0f,
+            -0f,
+            Float.POSITIVE_INFINITY,
+            Float.NEGATIVE_INFINITY,
+            Float.NaN,
+            Float.MIN_VALUE,
+            -Float.MIN_VALUE,
+            1e-40f,
+            Float.MIN_NORMAL,
+            Float.MAX_VALUE,
+            -Float.MAX_VALUE,
+            1e30f,
+            -1e30f,
+            1f
+        };
+        Random rnd = new Random(11);
+        int count = 1000;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment a = BinaryBlocksTest.random(arena, count, rnd);
+            MemorySegment b = BinaryBlocksTest.random(arena, count, rnd);
+            for (int i = 0; i < specials.length; i++) {
+                for (int j = 0; j < specials.length; j++) {
+                    a.setAtIndex(F32, i * specials.length + j, specials[i]);
+                    b.setAtIndex(F32, i * specials.length + j, specials[j]);
+                }
+            }
+            MemorySegment vector = arena.allocate(4L * count);
+            MemorySegment scalar = arena.allocate(4L * count);
+            for (int start : new int[] {0, 3, 17}) {
+                for (int n : new int[] {1, 15, 16, 17, 63, 196, 977}) {
+                    AddKernel.block(a, b, vector, start, n);
+                    AddKernel.scalarBlock(a, b, scalar, start, n);
+                    assertEquals(-1L, vector.mismatch(scalar), "start " + start + ", n " + n);
+                }
+            }
+        }
+    }
 }

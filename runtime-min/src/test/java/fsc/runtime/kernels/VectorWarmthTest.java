@@ -1,0 +1,52 @@
+package fsc.runtime.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Which cold runs of a {@link VectorWarmth} take the vector code, and what makes it warm. */
+class VectorWarmthTest {
+    /** The 1-based runs among the first {@code runs} that {@code sample()} sends to the vector code. */
+    private static List<Integer> sampled(VectorWarmth w, int runs) {
+        List<Integer> out = new ArrayList<>();
+        for (int r = 1; r <= runs; r++) {
+            if (w.sample()) {
+                out.add(r);
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void fromTheFirstSampleOneRunInThirtyTwoTakesTheVectorCode() {
+        assertEquals(List.of(128, 160, 192), sampled(new VectorWarmth(5), 200));
+    }
+
+    @Test
+    void pastItsTwinRunsEveryRunTakesTheVectorCode() {
+        assertEquals(List.of(4, 5, 6, 7), sampled(VectorWarmth.firstRuns(3), 7));
+        assertEquals(List.of(128, 160, 192, 200, 201), sampled(VectorWarmth.firstRuns(199), 201));
+    }
+
+    @Test
+    void firstRunsIsNeverWarmedByATimedRun() {
+        VectorWarmth w = VectorWarmth.firstRuns(8);
+        w.timed(0, 1);
+        boolean coldStart = !"false".equals(System.getProperty("fsc.coldStart"));
+        assertEquals(!coldStart, w.warm());
+    }
+
+    @Test
+    void aTimedRunUnderTheThresholdWarmsItAndOneOverDoesNot() {
+        VectorWarmth w = new VectorWarmth(5);
+        w.timed(60, 10); // 6 ns per unit: still cold (unless the JVM starts every kernel warm)
+        w.timed(1_000, 0); // no work: says nothing
+        boolean coldStart = !"false".equals(System.getProperty("fsc.coldStart"));
+        assertEquals(!coldStart, w.warm());
+        w.timed(40, 10);
+        assertTrue(w.warm());
+    }
+}
