@@ -8,7 +8,7 @@ package fsc.runtime.kernels;
  * order, so the bits are the same: every element of a register tile is one accumulator that takes
  * {@code Math.fma} over the reduction index in order; a lane-wise max is a compare-and-select per
  * lane, folded across lanes by {@link Math#max} (as {@code reduceLanes(MAX)}, whose order cannot
- * matter); the softmax sums keep one accumulator per lane, folded by {@link Lanes#sumInPlace}.
+ * matter); the softmax sums keep one accumulator per lane, folded by {@link LaneSums#sumInPlace}.
  */
 final class AttentionHeadsCold {
     private static final int MR = AttentionHeads.MR;
@@ -94,7 +94,7 @@ final class AttentionHeadsCold {
                 lanes[l] += e;
             }
         }
-        float sum = Lanes.sumInPlace(lanes, 0, vl);
+        float sum = LaneSums.sumInPlace(lanes, 0, vl);
         for (int i = bound; i < n; i++) {
             float e = AttentionMicroKernels.exp(a[off + i] - shift);
             a[off + i] = e;

@@ -10,7 +10,7 @@ import java.nio.ByteOrder;
  * tokens: half of a fresh process's first MiniLM call) runs here, in plain loops the interpreter and
  * C1 run fast. Same bits as the vector path: each score's dot product keeps one accumulator per
  * vector lane, takes {@code Math.fma(q, k, acc)} per lane over the full vectors in order, sums the
- * lanes by {@link Lanes#sumInPlace}'s tree and adds the tail products after it; each output element
+ * lanes by {@link LaneSums#sumInPlace}'s tree and adds the tail products after it; each output element
  * takes {@code Math.fma(v, p, out)} per key; the softmax is the vector path's own scalar code.
  *
  * <p>The q, k and v of a batch element are copied into per-thread arrays once per call (their rows
@@ -126,7 +126,7 @@ final class AttentionRowsCold {
                 lanes[l] = Math.fma(qa[qBase + e + l], ka[kBase + e + l], lanes[l]);
             }
         }
-        float dot = Lanes.sumInPlace(lanes, 0, vl);
+        float dot = LaneSums.sumInPlace(lanes, 0, vl);
         for (int e = dBound; e < d; e++) {
             dot += qa[qBase + e] * ka[kBase + e];
         }

@@ -132,26 +132,11 @@ public final class Lanes {
     /** Any other species (64-bit, or a max-shape species of another width): the same tree, by lane. */
     static float sumSlow(FloatVector v) {
         float[] a = v.toArray();
-        return sumInPlace(a, 0, a.length);
+        return LaneSums.sumInPlace(a, 0, a.length);
     }
 
     /** Scalar reference: the same tree over {@code a[off, off + n)}, n a power of two. */
     static float treeSum(float[] a, int off, int n) {
-        return sumInPlace(java.util.Arrays.copyOfRange(a, off, off + n), 0, n);
-    }
-
-    /**
-     * {@link #sum}'s tree over the lanes {@code a[off, off + n)} (n a power of two), which it
-     * overwrites: the scalar twin of the inline sum, for kernels' cold paths ({@link VectorWarmth}).
-     * Lane 0 after the step of width h needs only lanes [0, 2h) before it, so the steps run in place
-     * over a halving prefix.
-     */
-    public static float sumInPlace(float[] a, int off, int n) {
-        for (int width = n / 2; width >= 1; width /= 2) {
-            for (int i = off; i < off + width; i++) {
-                a[i] += a[i + width];
-            }
-        }
-        return a[off];
+        return LaneSums.sumInPlace(java.util.Arrays.copyOfRange(a, off, off + n), 0, n);
     }
 }

@@ -5,7 +5,7 @@ package fsc.runtime.kernels;
  * until C2 has compiled the row's vector code, rows take these plain loops, with the vector code's
  * arithmetic in its order, so the bits are the same. The sum keeps one accumulator per vector lane
  * (plain adds), the squared deviations one per lane ({@code Math.fma(d, d, acc)}); both fold by
- * {@link Lanes#sumInPlace}'s tree, then the tail elements are added one by one.
+ * {@link LaneSums#sumInPlace}'s tree, then the tail elements are added one by one.
  */
 final class LayerNormCold {
     private LayerNormCold() {}
@@ -19,7 +19,7 @@ final class LayerNormCold {
                 lanes[l] += a[i + l];
             }
         }
-        float sum = Lanes.sumInPlace(lanes, 0, vl);
+        float sum = LaneSums.sumInPlace(lanes, 0, vl);
         for (int i = bound; i < n; i++) {
             sum += a[i];
         }
@@ -31,7 +31,7 @@ final class LayerNormCold {
                 lanes[l] = Math.fma(d, d, lanes[l]);
             }
         }
-        float sq = Lanes.sumInPlace(lanes, 0, vl);
+        float sq = LaneSums.sumInPlace(lanes, 0, vl);
         for (int i = bound; i < n; i++) {
             float d = a[i] - mean;
             sq = Math.fma(d, d, sq);

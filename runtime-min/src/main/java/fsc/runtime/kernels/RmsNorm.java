@@ -58,7 +58,7 @@ public final class RmsNorm {
 
     /**
      * {@link #rows} in plain loops over heap copies, for a fresh JVM ({@link VectorWarmth}): the
-     * vector code's arithmetic in its order (one sum of squares per lane, {@link Lanes#sumInPlace},
+     * vector code's arithmetic in its order (one sum of squares per lane, {@link LaneSums#sumInPlace},
      * the tail, {@code x * inv * scale}), so the same bits.
      */
     static void rowsCold(
@@ -88,7 +88,7 @@ public final class RmsNorm {
                     lanes[l] += v * v;
                 }
             }
-            float ms = Lanes.sumInPlace(lanes, 0, vl);
+            float ms = LaneSums.sumInPlace(lanes, 0, vl);
             for (int i = bound; i < n; i++) {
                 ms += a[i] * a[i];
             }

@@ -41,6 +41,15 @@ public final class VectorWarmth {
      */
     static final int FIRST_SAMPLE = 128;
 
+    /**
+     * Timed samples after which a kernel counts as warm whatever they measured: a kernel whose
+     * runs are too short to time (a few vector operations against {@code nanoTime}'s ~25 ns) must
+     * not stay cold for good, sampling its vector code once in 32 runs in whatever tier that rare
+     * code is in (the fallback allocates: a steady state would never be reached). From then on
+     * every run takes the vector code, as before the twins existed, and C2 compiles it soon.
+     */
+    static final int MAX_SAMPLES = 64;
+
     private static final boolean COLD_START = !"false".equals(System.getProperty("fsc.coldStart"));
 
     private final double warmNsPerUnit;
@@ -48,6 +57,8 @@ public final class VectorWarmth {
     private volatile boolean warm = !COLD_START;
     /** Racy on purpose: it only spreads the samples, and a lost increment costs nothing. */
     private int runs;
+    /** Timed samples so far (racy as {@link #runs}). */
+    private int samples;
 
     /**
      * A kernel whose compiled vector code takes well under {@code warmNsPerUnit} ns per unit of its
@@ -100,9 +111,14 @@ public final class VectorWarmth {
         return run >= FIRST_SAMPLE && (run & (SAMPLE_EVERY - 1)) == 0;
     }
 
-    /** Records a timed run of the vector code that did {@code units} units of work. */
+    /**
+     * Records a timed run of the vector code that did {@code units} units of work; the
+     * {@value #MAX_SAMPLES}th timed run turns the kernel warm whatever it took.
+     */
     public void timed(long nanos, long units) {
         if (units > 0 && nanos < warmNsPerUnit * units) {
+            warm = true;
+        } else if (twinRuns == Integer.MAX_VALUE && ++samples >= MAX_SAMPLES) {
             warm = true;
         }
     }

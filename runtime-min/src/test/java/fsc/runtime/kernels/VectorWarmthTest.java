@@ -49,4 +49,16 @@ class VectorWarmthTest {
         w.timed(40, 10);
         assertTrue(w.warm());
     }
+
+    @Test
+    void aKernelTooShortToTimeTurnsWarmAfterItsLastSample() {
+        VectorWarmth w = new VectorWarmth(5);
+        boolean coldStart = !"false".equals(System.getProperty("fsc.coldStart"));
+        for (int i = 1; i < VectorWarmth.MAX_SAMPLES; i++) {
+            w.timed(1_000, 1); // 1,000 ns per unit: never fast enough
+        }
+        assertEquals(!coldStart, w.warm());
+        w.timed(1_000, 1);
+        assertTrue(w.warm());
+    }
 }
