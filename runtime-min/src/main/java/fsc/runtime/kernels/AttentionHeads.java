@@ -55,7 +55,7 @@ final class AttentionHeads {
      * The register tiles' vector code, warm once a timed call takes under 100 ns per score
      * (compiled: a few ns at head sizes to 128; the Vector API fallback: microseconds).
      */
-    private static final VectorWarmth WARMTH = new VectorWarmth(100);
+    static final VectorWarmth WARMTH = VectorWarmth.prewarmed(100);
 
     /** One thread's tiles, grown on demand and reused. */
     private static final class Tiles {

@@ -267,7 +267,7 @@ public final class FloatMath {
      * The layer-norm row's vector code, warm once a timed call takes under 10 ns per vector pass
      * step (compiled: about 1; the fallback: hundreds); until then rows take {@link LayerNormCold}.
      */
-    private static final VectorWarmth LAYER_NORM_WARMTH = new VectorWarmth(10);
+    static final VectorWarmth LAYER_NORM_WARMTH = VectorWarmth.prewarmed(10);
 
     /**
      * Layer normalisation of each row over its {@code n} elements: {@code (x - mean) / sqrt(var + eps)
@@ -288,6 +288,52 @@ public final class FloatMath {
             MemorySegment beta,
             long bOff,
             float eps) {
+        if (LAYER_NORM_WARMTH.warm()) {
+            layerNormRows(x, xOff, out, outOff, rows, n, gamma, gOff, beta, bOff, eps, false);
+        } else if (!LAYER_NORM_WARMTH.sample()) {
+            layerNormRows(x, xOff, out, outOff, rows, n, gamma, gOff, beta, bOff, eps, true);
+        } else {
+            long start = System.nanoTime();
+            layerNormRowsVector(x, xOff, out, outOff, rows, n, gamma, gOff, beta, bOff, eps);
+            LAYER_NORM_WARMTH.timed(System.nanoTime() - start, layerNormUnits(rows, n));
+        }
+    }
+
+    /** {@link #layerNormRows} in vector code. */
+    static void layerNormRowsVector(
+            MemorySegment x,
+            long xOff,
+            MemorySegment out,
+            long outOff,
+            int rows,
+            int n,
+            MemorySegment gamma,
+            long gOff,
+            MemorySegment beta,
+            long bOff,
+            float eps) {
+        layerNormRows(x, xOff, out, outOff, rows, n, gamma, gOff, beta, bOff, eps, false);
+    }
+
+    /** The vector passes over {@code rows} rows of {@code n}: {@link #LAYER_NORM_WARMTH}'s units. */
+    static long layerNormUnits(int rows, int n) {
+        return 3L * rows * ((n + S.length() - 1) / S.length());
+    }
+
+    /** {@link #layerNormRows} in vector code, or, {@code cold}, in {@link LayerNormCold}'s scalar twin (same bits). */
+    private static void layerNormRows(
+            MemorySegment x,
+            long xOff,
+            MemorySegment out,
+            long outOff,
+            int rows,
+            int n,
+            MemorySegment gamma,
+            long gOff,
+            MemorySegment beta,
+            long bOff,
+            float eps,
+            boolean cold) {
         float[] a = RowScratch.floats(n);
         float[] g = RowScratch.floats2(n);
         float[] b = RowScratch.floats3(n);
@@ -295,8 +341,6 @@ public final class FloatMath {
         if (beta != null) {
             MemorySegment.copy(beta, F32, bOff, b, 0, n);
         }
-        boolean cold = !LAYER_NORM_WARMTH.warm() && !LAYER_NORM_WARMTH.sample();
-        long start = LAYER_NORM_WARMTH.warm() || cold ? 0 : System.nanoTime();
         float[] lanes = cold ? RowScratch.lanes(S.length()) : null;
         for (int r = 0; r < rows; r++) {
             MemorySegment.copy(x, F32, xOff + (long) r * n * Float.BYTES, a, 0, n);
@@ -306,9 +350,6 @@ public final class FloatMath {
                 layerNorm(a, n, g, beta != null ? b : null, eps);
             }
             MemorySegment.copy(a, 0, out, F32, outOff + (long) r * n * Float.BYTES, n);
-        }
-        if (start != 0) {
-            LAYER_NORM_WARMTH.timed(System.nanoTime() - start, 3L * rows * ((n + S.length() - 1) / S.length()));
         }
     }
 

@@ -54,6 +54,7 @@ public final class VectorWarmth {
 
     private final double warmNsPerUnit;
     private final int twinRuns;
+    private final boolean prewarmed;
     private volatile boolean warm = !COLD_START;
     /** Racy on purpose: it only spreads the samples, and a lost increment costs nothing. */
     private int runs;
@@ -70,8 +71,21 @@ public final class VectorWarmth {
     }
 
     private VectorWarmth(double warmNsPerUnit, int twinRuns) {
+        this(warmNsPerUnit, twinRuns, false);
+    }
+
+    private VectorWarmth(double warmNsPerUnit, int twinRuns, boolean prewarmed) {
         this.warmNsPerUnit = warmNsPerUnit;
         this.twinRuns = twinRuns;
+        this.prewarmed = prewarmed;
+    }
+
+    /**
+     * As {@link #VectorWarmth(double)}, for a kernel {@link VectorPrewarm} heats: it takes no samples
+     * while that thread heats.
+     */
+    static VectorWarmth prewarmed(double warmNsPerUnit) {
+        return new VectorWarmth(warmNsPerUnit, Integer.MAX_VALUE, true);
     }
 
     /**
@@ -103,6 +117,9 @@ public final class VectorWarmth {
      * ({@link #firstRuns}; the count then stops, so it never wraps).
      */
     public boolean sample() {
+        if (prewarmed && VectorPrewarm.heating()) {
+            return false;
+        }
         int run = runs;
         if (run >= twinRuns) {
             return true;
