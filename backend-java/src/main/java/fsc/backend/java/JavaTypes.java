@@ -32,7 +32,6 @@ final class JavaTypes {
     static final ClassName SGEMM = ClassName.get(RUNTIME + ".kernels", "Sgemm");
     static final ClassName FLOAT_MATH = ClassName.get(RUNTIME + ".kernels", "FloatMath");
     static final ClassName LANES = ClassName.get(RUNTIME + ".kernels", "Lanes");
-    static final ClassName VECTOR_PREWARM = ClassName.get(RUNTIME + ".kernels", "VectorPrewarm");
     static final ClassName VECTOR_EXP = ClassName.get(RUNTIME + ".kernels", "VectorExp");
     static final ClassName VECTOR_WARMTH = ClassName.get(RUNTIME + ".kernels", "VectorWarmth");
     static final ClassName INVERSE_HYPERBOLIC = ClassName.get(RUNTIME + ".kernels", "InverseHyperbolic");

@@ -303,25 +303,12 @@ final class ModelClassEmitter {
 
     // ---- construction ----------------------------------------------------------------------------
 
-    /** Whether the graph runs a kernel that {@code VectorPrewarm} heats (attention, layer norm). */
-    private boolean usesPrewarmedKernels() {
-        for (Node n : graph.nodes()) {
-            if (n.op().equals("attention") || n.op().equals("layer_norm")) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     private MethodSpec constructor(List<MethodSpec> helpers) {
         int constants = ctx.weights().entries().size();
-        MethodSpec.Builder m =
-                MethodSpec.constructorBuilder().addModifiers(Modifier.PUBLIC).addParameter(TypeName.INT, "threads");
-        if (usesPrewarmedKernels()) {
-            // Heats the kernels' vector code on a spare CPU while the first calls run their scalar twins.
-            m.addStatement("$T.begin()", JavaTypes.VECTOR_PREWARM);
-        }
-        m.addStatement("this.$N = $T.of(threads)", ModelContext.PAR, JavaTypes.PARALLELISM)
+        MethodSpec.Builder m = MethodSpec.constructorBuilder()
+                .addModifiers(Modifier.PUBLIC)
+                .addParameter(TypeName.INT, "threads")
+                .addStatement("this.$N = $T.of(threads)", ModelContext.PAR, JavaTypes.PARALLELISM)
                 .addStatement("this.$N = $T.of(1)", ModelContext.SERIAL, JavaTypes.PARALLELISM)
                 .addStatement("this.$N = $T.ofShared()", ModelContext.ARENA, JavaTypes.ARENA);
         if (constants > 0) {

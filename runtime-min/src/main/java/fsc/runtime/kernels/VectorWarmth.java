@@ -117,8 +117,8 @@ public final class VectorWarmth {
      * ({@link #firstRuns}; the count then stops, so it never wraps).
      */
     public boolean sample() {
-        if (prewarmed && VectorPrewarm.heating()) {
-            return false;
+        if (prewarmed && (VectorPrewarm.heating() || runs + 1 >= FIRST_SAMPLE && VectorPrewarm.begin())) {
+            return false; // the heating thread takes the samples
         }
         int run = runs;
         if (run >= twinRuns) {
