@@ -27,11 +27,52 @@ public final class SiluMul {
 
     private static final BinaryBlocks DRIVER = new BinaryBlocks(SiluMul::block, MIN_PARALLEL);
 
+    /**
+     * Calls that take the scalar twin; every later call takes the vector blocks ({@link
+     * VectorWarmth#firstRuns}): the first three steps of a 22-layer decoder, its first prompt and
+     * first tokens.
+     */
+    static final int TWIN_RUNS = 64;
+
+    private static final VectorWarmth WARMTH = VectorWarmth.firstRuns(TWIN_RUNS);
+
     private SiluMul() {}
 
     /** {@code y[i] = silu(gate[i]) * up[i]} for {@code count} floats from offset 0; {@code par} may be null. */
     public static void run(MemorySegment gate, MemorySegment up, MemorySegment y, long count, Parallelism par) {
-        DRIVER.run(gate, up, y, count, par);
+        if (!WARMTH.warm() && !WARMTH.sample()) {
+            for (long start = 0; start < count; start += BinaryBlocks.BLOCK) {
+                scalarBlock(gate, up, y, start, (int) Math.min(BinaryBlocks.BLOCK, count - start));
+            }
+        } else {
+            DRIVER.run(gate, up, y, count, par);
+        }
+    }
+
+    /**
+     * {@link #block}'s scalar twin for a fresh JVM ({@link VectorWarmth}), on array chunks ({@link
+     * TwinChunks}): the vector part's lanes by {@link VectorExp#exp(float)} and the vector formula,
+     * the block's tail by the tail's own formula, so the same bits. Run on the calling thread, not
+     * through the driver, whose op call site then only ever sees the vector block.
+     */
+    static void scalarBlock(MemorySegment gate, MemorySegment up, MemorySegment y, long start, int n) {
+        float[][] rows = TwinChunks.rows(2);
+        float[] g = rows[0];
+        float[] u = rows[1];
+        int bound = n - n % S.length();
+        for (int c = 0; c < n; c += TwinChunks.CHUNK) {
+            int m = Math.min(TwinChunks.CHUNK, n - c);
+            long at = 4L * (start + c);
+            MemorySegment.copy(gate, F32, at, g, 0, m);
+            MemorySegment.copy(up, F32, at, u, 0, m);
+            for (int j = 0; j < m; j++) {
+                float v = g[j];
+                g[j] = c + j < bound
+                        ? v * (1f / (VectorExp.exp(-v) + 1f)) * u[j]
+                        : v / (1f + (float) Math.exp(-v)) * u[j];
+            }
+            MemorySegment.copy(g, 0, y, F32, at, m);
+        }
     }
 
     /** Elements {@code [start, start + n)} ({@link BinaryBlocks.BlockOp}). */
