@@ -370,10 +370,12 @@ public final class Attention {
                     layout, scratch, from, to);
             return;
         }
-        // Cold: one head at a time, so the sampled vector heads come at a steady rate (a one-thread
-        // call holds every head of a layer).
-        for (int head = from; head < to; head++) {
-            if (!ROWS_WARMTH.sample()) {
+        // Cold: sampled per head, so the vector heads come at a steady rate (a one-thread call holds
+        // every head of a layer); the heads between samples go to the twin in one call, which copies
+        // each batch element's q, k and v once.
+        for (int head = from; head < to; ) {
+            int sampled = ROWS_WARMTH.coldUntil(head, to);
+            if (sampled > head) {
                 AttentionRowsCold.rowHeads(
                         q,
                         k,
@@ -397,15 +399,38 @@ public final class Attention {
                         layout,
                         scratch,
                         head,
-                        head + 1,
+                        sampled,
                         S.length());
-            } else {
+            }
+            if (sampled < to) {
                 long start = System.nanoTime();
                 rowHeadsVector(
-                        q, k, v, mask, boolMask, mb, mh, mi, mj, out, hq, hkv, sq, skv, d, dv, scale, softcap, causal,
-                        layout, scratch, head, head + 1);
+                        q,
+                        k,
+                        v,
+                        mask,
+                        boolMask,
+                        mb,
+                        mh,
+                        mi,
+                        mj,
+                        out,
+                        hq,
+                        hkv,
+                        sq,
+                        skv,
+                        d,
+                        dv,
+                        scale,
+                        softcap,
+                        causal,
+                        layout,
+                        scratch,
+                        sampled,
+                        sampled + 1);
                 ROWS_WARMTH.timed(System.nanoTime() - start, (long) sq * skv);
             }
+            head = sampled + 1;
         }
     }
 

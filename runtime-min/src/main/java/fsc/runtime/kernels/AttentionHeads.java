@@ -127,20 +127,45 @@ final class AttentionHeads {
                     layout, from, to, false);
             return;
         }
-        // Cold: one head at a time, so the sampled vector heads come at a steady rate (a one-thread
-        // call holds every head of a layer; sampling whole calls would heat the tiles far slower).
-        for (int head = from; head < to; head++) {
-            if (!WARMTH.sample()) {
+        // Cold: sampled per head, so the vector heads come at a steady rate (a one-thread call holds
+        // every head of a layer; sampling whole calls would heat the tiles far slower); the heads
+        // between samples go to the twins in one call, so grouped-query heads share their staged k, v.
+        for (int head = from; head < to; ) {
+            int sampled = WARMTH.coldUntil(head, to);
+            if (sampled > head) {
                 heads(
                         q, k, v, mask, boolMask, mb, mh, mi, mj, out, hq, hkv, sq, skv, d, dv, scale, softcap, causal,
-                        layout, head, head + 1, true);
-            } else {
+                        layout, head, sampled, true);
+            }
+            if (sampled < to) {
                 long start = System.nanoTime();
                 heads(
-                        q, k, v, mask, boolMask, mb, mh, mi, mj, out, hq, hkv, sq, skv, d, dv, scale, softcap, causal,
-                        layout, head, head + 1, false);
+                        q,
+                        k,
+                        v,
+                        mask,
+                        boolMask,
+                        mb,
+                        mh,
+                        mi,
+                        mj,
+                        out,
+                        hq,
+                        hkv,
+                        sq,
+                        skv,
+                        d,
+                        dv,
+                        scale,
+                        softcap,
+                        causal,
+                        layout,
+                        sampled,
+                        sampled + 1,
+                        false);
                 WARMTH.timed(System.nanoTime() - start, (long) sq * skv);
             }
+            head = sampled + 1;
         }
     }
 

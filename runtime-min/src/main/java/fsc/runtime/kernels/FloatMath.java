@@ -288,31 +288,12 @@ public final class FloatMath {
             MemorySegment beta,
             long bOff,
             float eps) {
-        if (LAYER_NORM_WARMTH.warm()) {
-            layerNormRows(x, xOff, out, outOff, rows, n, gamma, gOff, beta, bOff, eps, false);
-        } else if (!LAYER_NORM_WARMTH.sample()) {
-            layerNormRows(x, xOff, out, outOff, rows, n, gamma, gOff, beta, bOff, eps, true);
-        } else {
-            long start = System.nanoTime();
-            layerNormRowsVector(x, xOff, out, outOff, rows, n, gamma, gOff, beta, bOff, eps);
+        boolean cold = !LAYER_NORM_WARMTH.warm() && !LAYER_NORM_WARMTH.sample();
+        long start = cold || LAYER_NORM_WARMTH.warm() ? 0 : System.nanoTime();
+        layerNormRows(x, xOff, out, outOff, rows, n, gamma, gOff, beta, bOff, eps, cold);
+        if (start != 0) {
             LAYER_NORM_WARMTH.timed(System.nanoTime() - start, layerNormUnits(rows, n));
         }
-    }
-
-    /** {@link #layerNormRows} in vector code. */
-    static void layerNormRowsVector(
-            MemorySegment x,
-            long xOff,
-            MemorySegment out,
-            long outOff,
-            int rows,
-            int n,
-            MemorySegment gamma,
-            long gOff,
-            MemorySegment beta,
-            long bOff,
-            float eps) {
-        layerNormRows(x, xOff, out, outOff, rows, n, gamma, gOff, beta, bOff, eps, false);
     }
 
     /** The vector passes over {@code rows} rows of {@code n}: {@link #LAYER_NORM_WARMTH}'s units. */
@@ -321,7 +302,7 @@ public final class FloatMath {
     }
 
     /** {@link #layerNormRows} in vector code, or, {@code cold}, in {@link LayerNormCold}'s scalar twin (same bits). */
-    private static void layerNormRows(
+    static void layerNormRows(
             MemorySegment x,
             long xOff,
             MemorySegment out,

@@ -206,7 +206,7 @@ public final class VectorPrewarm extends Thread {
         }
 
         void layerNorm() {
-            FloatMath.layerNormRowsVector(norm, 0, norm, 0, NORM_ROWS, NORM_N, gamma, 0, beta, 0, 1e-5f);
+            FloatMath.layerNormRows(norm, 0, norm, 0, NORM_ROWS, NORM_N, gamma, 0, beta, 0, 1e-5f, false);
         }
 
         long layerNormUnits() {

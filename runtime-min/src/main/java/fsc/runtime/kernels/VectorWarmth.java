@@ -129,6 +129,19 @@ public final class VectorWarmth {
     }
 
     /**
+     * The first of the runs {@code [from, to)} that takes the vector code, or {@code to}: asks
+     * {@link #sample} for each in turn, so a kernel that samples per unit (an attention head) can
+     * give the cold units between samples to its twin in one call.
+     */
+    public int coldUntil(int from, int to) {
+        int run = from;
+        while (run < to && !sample()) {
+            run++;
+        }
+        return run;
+    }
+
+    /**
      * Records a timed run of the vector code that did {@code units} units of work; the
      * {@value #MAX_SAMPLES}th timed run turns the kernel warm whatever it took.
      */

@@ -61,4 +61,12 @@ class VectorWarmthTest {
         w.timed(1_000, 1);
         assertTrue(w.warm());
     }
+
+    @Test
+    void coldUntilStopsAtTheFirstSampledRun() {
+        VectorWarmth w = new VectorWarmth(5);
+        assertEquals(127, w.coldUntil(0, 200)); // the 128th run is the first sample
+        assertEquals(159, w.coldUntil(128, 200)); // then one in 32
+        assertEquals(170, w.coldUntil(160, 170)); // none sampled before the end
+    }
 }
