@@ -1,12 +1,7 @@
 package fsc.runtime.kernels;
 
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.management.ManagementFactory;
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -17,8 +12,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  * 1.8 MB per call (DepthwiseConv2d through {@code ConvActivation.apply(FloatVector)}) before
  * {@link ConvRowEpilogue}. Small shapes of each kernel (depthwise with a short plane and tails, its flat kernel at stride 1 and 2,
  * pointwise, stride-2 im2col, band at stride 1 and 2) with every activation, weights packed on
- * every call (as when they are not constants), windows of 100 calls until one allocates
- * under 1 KB (a steady state never reached fails after 30 windows).
+ * every call (as when they are not constants), measured by {@link SteadyStateCheck} (in a fresh
+ * JVM too when this one's code shape allocates).
  */
 class Conv2dSteadyStateTest {
     enum Kernel {
@@ -40,38 +35,33 @@ class Conv2dSteadyStateTest {
 
     @ParameterizedTest
     @EnumSource(Kernel.class)
-    void steadyStateCallsAllocateNothing(Kernel kernel) {
-        ConvShape s = kernel.shape;
-        Conv2d conv = new Conv2d(s);
+    void steadyStateCallsAllocateNothing(Kernel kernel) throws Exception {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment x = arena.allocate((long) s.channels() * s.inPixels() * 4, 64);
-            MemorySegment w = arena.allocate((long) s.filters() * s.columnRows() * 4, 64);
-            MemorySegment b = arena.allocate((long) s.filters() * 4, 64);
-            MemorySegment y = arena.allocate((long) s.filters() * s.outPixels() * 4, 64);
-            for (long i = 0; i < x.byteSize() / 4; i++) {
-                x.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, (i % 13) * 0.37f - 2f);
-            }
-            for (long i = 0; i < w.byteSize() / 4; i++) {
-                w.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, (i % 7) * 0.1f - 0.3f);
-            }
-            ConvActivation[] acts = ConvActivation.values();
-            var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-            long allocated = Long.MAX_VALUE;
-            List<Long> windows = new ArrayList<>();
-            for (int round = 0; round < 30 && allocated > 1024; round++) {
-                for (int i = 0; i < 2000; i++) {
-                    conv.run(1, x, 0, w, 0, b, 0, y, 0, acts[i % acts.length], 0f, 6f, null);
-                }
-                long before = mx.getCurrentThreadAllocatedBytes();
-                for (int i = 0; i < 100; i++) {
-                    conv.run(1, x, 0, w, 0, b, 0, y, 0, acts[i % acts.length], 0f, 6f, null);
-                }
-                allocated = mx.getCurrentThreadAllocatedBytes() - before;
-                windows.add(allocated);
-            }
-            assertTrue(
-                    allocated <= 1024,
-                    kernel + ": 100 steady-state calls allocated " + allocated + " bytes; windows: " + windows);
+            SteadyStateCheck.assertSteady(
+                    kernel.name(),
+                    steadyCall(kernel.name(), arena),
+                    Conv2dSteadyStateTest.class,
+                    "steadyCall",
+                    kernel.name());
         }
+    }
+
+    /** Calls of {@code kernel}'s conv, cycling through the activations; {@link SteadyStateCheck}'s factory. */
+    static Runnable steadyCall(String kernel, Arena arena) {
+        ConvShape s = Kernel.valueOf(kernel).shape;
+        Conv2d conv = new Conv2d(s);
+        MemorySegment x = arena.allocate((long) s.channels() * s.inPixels() * 4, 64);
+        MemorySegment w = arena.allocate((long) s.filters() * s.columnRows() * 4, 64);
+        MemorySegment b = arena.allocate((long) s.filters() * 4, 64);
+        MemorySegment y = arena.allocate((long) s.filters() * s.outPixels() * 4, 64);
+        for (long i = 0; i < x.byteSize() / 4; i++) {
+            x.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, (i % 13) * 0.37f - 2f);
+        }
+        for (long i = 0; i < w.byteSize() / 4; i++) {
+            w.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, (i % 7) * 0.1f - 0.3f);
+        }
+        ConvActivation[] acts = ConvActivation.values();
+        int[] call = {0};
+        return () -> conv.run(1, x, 0, w, 0, b, 0, y, 0, acts[call[0]++ % acts.length], 0f, 6f, null);
     }
 }
