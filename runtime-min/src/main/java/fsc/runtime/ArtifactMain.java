@@ -24,6 +24,8 @@ public final class ArtifactMain {
               --input NAME=FILE   an input tensor (.npy or ONNX TensorProto .pb); repeat per input
               --output-dir DIR    write each output as DIR/<output>.npy
               --threads N         worker threads (default 1)
+              --timings           on stderr, how long reading the inputs, opening the model, the call
+                                  and writing the outputs took (a fresh process's first result)
               --help              this text
             or:    java --add-modules jdk.incubator.vector -jar model.jar generate --prompt TEXT (decoders; generate --help)""";
 
@@ -70,7 +72,7 @@ public final class ArtifactMain {
                     java.util.Arrays.copyOfRange(args, 1, args.length), factoryByThreads, out, err);
         }
         try {
-            execute(args, factoryByThreads, out, false);
+            execute(args, factoryByThreads, out, err, false);
             return 0;
         } catch (RuntimeFailure | IOException e) {
             err.println("error: " + oneLine(e.getMessage()));
@@ -88,7 +90,7 @@ public final class ArtifactMain {
      */
     public static void execute(String[] args, IntFunction<CompiledModel> factoryByThreads, PrintStream out)
             throws IOException {
-        execute(args, factoryByThreads, out, true);
+        execute(args, factoryByThreads, out, System.err, true);
     }
 
     /**
@@ -97,18 +99,21 @@ public final class ArtifactMain {
      * would link {@code munmap} (a cold JVM's first use of a foreign call shape costs milliseconds).
      */
     private static void execute(
-            String[] args, IntFunction<CompiledModel> factoryByThreads, PrintStream out, boolean close)
+            String[] args, IntFunction<CompiledModel> factoryByThreads, PrintStream out, PrintStream err, boolean close)
             throws IOException {
         Options o = Options.parse(args);
         if (o == null) {
             out.println(USAGE);
             return;
         }
+        long start = System.nanoTime();
         Map<String, Tensor> inputs = new LinkedHashMap<>();
         for (Map.Entry<String, Path> e : o.inputs().entrySet()) {
             inputs.put(e.getKey(), TensorFiles.read(e.getValue()));
         }
+        long read = System.nanoTime();
         CompiledModel model = factoryByThreads.apply(o.threads());
+        long opened = System.nanoTime();
         try {
             for (String name : model.inputNames()) {
                 if (!inputs.containsKey(name)) {
@@ -117,6 +122,7 @@ public final class ArtifactMain {
                 }
             }
             Map<String, Tensor> outputs = model.run(inputs);
+            long ran = System.nanoTime();
             if (o.outputDir() != null) {
                 Files.createDirectories(o.outputDir());
             }
@@ -127,6 +133,15 @@ public final class ArtifactMain {
                 }
             }
             out.flush();
+            if (o.timings()) {
+                err.printf(
+                        java.util.Locale.ROOT,
+                        "timings: inputs %.1f ms, open %.1f ms, call %.1f ms, outputs %.1f ms%n",
+                        (read - start) / 1e6,
+                        (opened - read) / 1e6,
+                        (ran - opened) / 1e6,
+                        (System.nanoTime() - ran) / 1e6);
+            }
         } catch (RuntimeException | Error | IOException e) {
             model.close(); // a failed call is reported, and fsc run goes on: give its memory back
             throw e;
@@ -171,12 +186,13 @@ public final class ArtifactMain {
         return s == null ? "(no message)" : s.replace('\n', ' ');
     }
 
-    private record Options(Map<String, Path> inputs, Path outputDir, int threads) {
+    private record Options(Map<String, Path> inputs, Path outputDir, int threads, boolean timings) {
         /** The parsed options, or null for --help. */
         static Options parse(String[] args) {
             Map<String, Path> inputs = new LinkedHashMap<>();
             Path outputDir = null;
             int threads = 1;
+            boolean timings = false;
             for (int i = 0; i < args.length; i++) {
                 String arg = args[i];
                 String value = null;
@@ -200,6 +216,7 @@ public final class ArtifactMain {
                             throw new RuntimeFailure("input '" + name + "' given twice");
                         }
                     }
+                    case "--timings" -> timings = true;
                     case "--output-dir" -> outputDir = Path.of(value != null ? value : next(args, ++i, arg));
                     case "--threads" -> {
                         String v = value != null ? value : next(args, ++i, arg);
@@ -215,7 +232,7 @@ public final class ArtifactMain {
                     default -> throw new RuntimeFailure("unknown option '" + args[i] + "' (try --help)");
                 }
             }
-            return new Options(inputs, outputDir, threads);
+            return new Options(inputs, outputDir, threads, timings);
         }
 
         private static String next(String[] args, int i, String option) {

@@ -103,6 +103,19 @@ class ArtifactMainTest {
     }
 
     @Test
+    void timingsGoToStderrAsOneLine() {
+        Path in = dir.resolve("x.npy");
+        Npy.write(in, Tensor.ofFloats(new long[] {2}, 1, 2));
+        Result r = run("--input", "x=" + in, "--timings");
+        assertEquals(0, r.code, r.err);
+        assertTrue(r.out.contains("y/out f32[2] = [2.0, 4.0]"), r.out);
+        assertTrue(
+                r.err.matches("timings: inputs [0-9.]+ ms, open [0-9.]+ ms, call [0-9.]+ ms, outputs [0-9.]+ ms\\R"),
+                r.err);
+        assertEquals("", run("--input", "x=" + in).err, "no timings unless asked");
+    }
+
+    @Test
     void acceptsOnnxTensorFiles() {
         Path in = dir.resolve("x.pb");
         OnnxTensorFile.write(in, Tensor.ofFloats(new long[] {2}, 1.5f, -1f), "x");

@@ -21,6 +21,17 @@ public final class Launcher {
             "-Xlog:disable",
             "-Xlog:all=warning:stderr");
 
+    /**
+     * Added for a run that makes one model call and exits (every command but {@code generate}):
+     * C1 only, and {@code VectorWarmth}'s twins for the whole call. The Vector API's code is fast
+     * only once C2 has compiled it, which a one-call process never waits for: C2's compiles of the
+     * generated code and twins finish after the call and meanwhile take a CPU from it. MiniLM 1×16
+     * fork to exit went from ~210 to ~150 ms with these; 1×128 and 8×128 and the OCR classifier
+     * were faster too, the OCR detector the same. {@code FSC_JAVA_OPTS} comes after them, so
+     * {@code -XX:TieredStopAtLevel=4 -Dfsc.coldStart=} there restores the defaults.
+     */
+    public static final List<String> ONE_CALL_OPTIONS = List.of("-XX:TieredStopAtLevel=1", "-Dfsc.coldStart=always");
+
     private Launcher() {}
 
     /**
@@ -36,14 +47,20 @@ public final class Launcher {
                 # Runs the model %1$s on the Java runtime packaged next to it (written by fsc package).
                 # Usage: %1$s --input NAME=FILE ... [--output-dir DIR] [--threads N] [--help]
                 dir=$(cd -P "$(dirname "$0")/.." && pwd) || exit 2
+                # One call per process (all but generate): C1 only, every kernel on its scalar twin. C2's
+                # compiles would finish after the call and take a CPU from it (docs/EDGE.md, section 2).
+                case "${1:-}" in
+                  generate) once= ;;
+                  *) once="%4$s" ;;
+                esac
                 # The JVM prints "WARNING: Using incubator modules" whenever the Vector API is loaded and no
                 # flag turns it off: drop that line from stderr, keep stdout as it is and the JVM's exit status.
                 exec 3>&1
-                status=$( { { "$dir/runtime/bin/java" %2$s%3$s ${FSC_JAVA_OPTS:-} \\
+                status=$( { { "$dir/runtime/bin/java" %2$s%3$s $once ${FSC_JAVA_OPTS:-} \\
                     -jar "$dir/lib/%1$s.jar" "$@" 2>&1 1>&3 3>&- 4>&-; echo $? >&4; } \\
                     | grep -v '^WARNING: Using incubator modules' >&2 3>&- 4>&-; } 4>&1 )
                 exit "$status"
                 """
-                .formatted(name, options, aot);
+                .formatted(name, options, aot, String.join(" ", ONE_CALL_OPTIONS));
     }
 }

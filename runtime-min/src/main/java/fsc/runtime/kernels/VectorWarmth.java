@@ -50,7 +50,18 @@ public final class VectorWarmth {
      */
     static final int MAX_SAMPLES = 64;
 
-    private static final boolean COLD_START = !"false".equals(System.getProperty("fsc.coldStart"));
+    /**
+     * {@code -Dfsc.coldStart}: unset starts every kernel on its twin and moves it to the vector code
+     * as above; {@code false} starts every kernel on its vector code; {@code always} keeps every
+     * kernel on its twin for the whole process, never sampling and never heating. That is for a
+     * process that makes one call with C1 only ({@code -XX:TieredStopAtLevel=1}: the packaged
+     * launcher's runs), where the vector code would only ever run as the API's allocating Java
+     * fallback.
+     */
+    private static final String COLD_START_MODE = System.getProperty("fsc.coldStart", "");
+
+    private static final boolean COLD_START = !"false".equals(COLD_START_MODE);
+    private static final boolean ALWAYS_COLD = "always".equals(COLD_START_MODE);
 
     private final double warmNsPerUnit;
     private final int twinRuns;
@@ -114,9 +125,13 @@ public final class VectorWarmth {
     /**
      * Whether this cold run takes the vector code (timed), to heat it for C2: one in {@value
      * #SAMPLE_EVERY} from run {@value #FIRST_SAMPLE} on, and every run past {@code twinRuns}
-     * ({@link #firstRuns}; the count then stops, so it never wraps).
+     * ({@link #firstRuns}; the count then stops, so it never wraps); none with {@code
+     * -Dfsc.coldStart=always}.
      */
     public boolean sample() {
+        if (ALWAYS_COLD) {
+            return false;
+        }
         if (prewarmed && (VectorPrewarm.heating() || runs + 1 >= FIRST_SAMPLE && VectorPrewarm.begin())) {
             return false; // the heating thread takes the samples
         }

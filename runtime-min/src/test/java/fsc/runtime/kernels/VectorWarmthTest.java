@@ -3,8 +3,10 @@ package fsc.runtime.kernels;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** Which cold runs of a {@link VectorWarmth} take the vector code, and what makes it warm. */
@@ -60,6 +62,39 @@ class VectorWarmthTest {
         assertEquals(!coldStart, w.warm());
         w.timed(1_000, 1);
         assertTrue(w.warm());
+    }
+
+    /**
+     * {@code -Dfsc.coldStart=always} (the packaged launcher's one-call runs): no kernel samples its
+     * vector code, in a JVM started with it (the mode is read once per process).
+     */
+    @Test
+    void alwaysColdNeverSamples() throws Exception {
+        Process p = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "--add-modules",
+                        "jdk.incubator.vector",
+                        "-Dfsc.coldStart=always",
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        AlwaysColdProbe.class.getName())
+                .redirectErrorStream(true)
+                .start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the probe JVM did not finish");
+        assertEquals(0, p.exitValue(), out);
+        assertTrue(out.contains("sampled [] [] [] warm false"), out);
+    }
+
+    /** Prints which of 3,000 runs three kinds of kernel sample, and whether one is warm after. */
+    static final class AlwaysColdProbe {
+        public static void main(String[] args) {
+            VectorWarmth perRun = new VectorWarmth(5);
+            VectorWarmth firstRuns = VectorWarmth.firstRuns(3);
+            VectorWarmth prewarmed = VectorWarmth.prewarmed(5);
+            System.out.println("sampled " + sampled(perRun, 3000) + " " + sampled(firstRuns, 3000) + " "
+                    + sampled(prewarmed, 3000) + " warm " + perRun.warm());
+        }
     }
 
     @Test
