@@ -109,23 +109,7 @@ class ControlFlowTest {
         try (ModelHarness h = ModelHarness.compile(opt, dir, 1)) {
             Map<String, fsc.runtime.Tensor> in = new java.util.LinkedHashMap<>();
             inputs(true).forEach((k, v) -> in.put(k, ModelHarness.toTensor(v)));
-            var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
-            long allocated = Long.MAX_VALUE;
-            List<Long> windows = new java.util.ArrayList<>();
-            // C2 compiles in the background; measure windows of 100 calls until one allocates nothing.
-            for (int round = 0; round < 30 && allocated > 4096; round++) {
-                for (int i = 0; i < 2000; i++) {
-                    h.model.run(in);
-                }
-                long before = mx.getCurrentThreadAllocatedBytes();
-                for (int i = 0; i < 100; i++) {
-                    h.model.run(in);
-                }
-                allocated = mx.getCurrentThreadAllocatedBytes() - before;
-                windows.add(allocated);
-            }
-            long last = allocated;
-            assertTrue(last <= 4096, () -> "100 steady-state calls allocated " + last + " bytes; windows: " + windows);
+            SteadyAllocation.assertSteady("control flow", h, in, 1, dir);
         }
     }
 }

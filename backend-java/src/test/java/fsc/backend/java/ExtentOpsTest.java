@@ -15,7 +15,6 @@ import fsc.ir.Value;
 import fsc.ir.interp.HostTensor;
 import fsc.ir.interp.Interpreter;
 import fsc.runtime.Tensor;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -226,19 +225,7 @@ class ExtentOpsTest {
             in.put("max", ModelHarness.toTensor(HostTensor.ofLongs(new long[] {1}, 4)));
             in.put("iou", ModelHarness.toTensor(HostTensor.ofFloats(new long[] {1}, 0.4f)));
             in.put("score", ModelHarness.toTensor(HostTensor.ofFloats(new long[] {1}, 0.2f)));
-            var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-            long allocated = Long.MAX_VALUE;
-            for (int round = 0; round < 20 && allocated > 4096; round++) {
-                for (int i = 0; i < 2000; i++) {
-                    h.model.run(in);
-                }
-                long before = mx.getCurrentThreadAllocatedBytes();
-                for (int i = 0; i < 100; i++) {
-                    h.model.run(in);
-                }
-                allocated = mx.getCurrentThreadAllocatedBytes() - before;
-            }
-            assertTrue(allocated <= 4096, "100 steady-state calls allocated " + allocated + " bytes");
+            SteadyAllocation.assertSteady("non-max suppression", h, in, 1, jarDir);
         }
     }
 }

@@ -15,9 +15,7 @@ import fsc.passes.PassContext;
 import fsc.passes.PlanMemoryPass;
 import fsc.passes.QuantGemmPass;
 import fsc.runtime.Tensor;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -69,21 +67,7 @@ class Int8ModelTest {
         try (ModelHarness h = ModelHarness.compile(lower(importedForm()), dir, 1)) {
             Map<String, Tensor> in = new LinkedHashMap<>();
             inputs(9).forEach((k, v) -> in.put(k, ModelHarness.toTensor(v)));
-            var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-            long allocated = Long.MAX_VALUE;
-            List<Long> windows = new ArrayList<>();
-            for (int round = 0; round < 30 && allocated > 4096; round++) {
-                for (int i = 0; i < 2000; i++) {
-                    h.model.run(in);
-                }
-                long before = threads.getCurrentThreadAllocatedBytes();
-                for (int i = 0; i < 100; i++) {
-                    h.model.run(in);
-                }
-                allocated = threads.getCurrentThreadAllocatedBytes() - before;
-                windows.add(allocated);
-            }
-            assertTrue(allocated <= 4096, "100 steady-state calls allocated " + allocated + " bytes; " + windows);
+            SteadyAllocation.assertSteady("int8 model", h, in, 1, dir);
         }
     }
 

@@ -26,12 +26,16 @@ final class ModelHarness implements AutoCloseable {
     final Graph graph;
     final JavaBackendResult result;
     final CompiledModel model;
+    /** The jar the model was compiled into (what {@link SteadyAllocation} runs in a fresh JVM). */
+    final Path jar;
+
     private final URLClassLoader loader;
 
-    private ModelHarness(Graph graph, JavaBackendResult result, CompiledModel model, URLClassLoader loader) {
+    private ModelHarness(Graph graph, JavaBackendResult result, CompiledModel model, Path jar, URLClassLoader loader) {
         this.graph = graph;
         this.result = result;
         this.model = model;
+        this.jar = jar;
         this.loader = loader;
     }
 
@@ -43,7 +47,7 @@ final class ModelHarness implements AutoCloseable {
                 new URLClassLoader(new URL[] {jar.toUri().toURL()}, ModelHarness.class.getClassLoader());
         Class<?> cls = loader.loadClass(r.modelClass());
         CompiledModel m = (CompiledModel) cls.getConstructor(int.class).newInstance(threads);
-        return new ModelHarness(g, r, m, loader);
+        return new ModelHarness(g, r, m, jar, loader);
     }
 
     Map<String, HostTensor> run(Map<String, HostTensor> inputs) {

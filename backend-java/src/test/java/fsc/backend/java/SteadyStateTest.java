@@ -2,13 +2,11 @@ package fsc.backend.java;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import fsc.ir.Graph;
 import fsc.passes.PlanMemoryPass;
 import fsc.runtime.Tensor;
 import java.lang.foreign.MemorySegment;
-import java.lang.management.ManagementFactory;
 import java.lang.reflect.Field;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -53,27 +51,8 @@ class SteadyStateTest {
             TestGraphs.randomInputs(g, Map.of("B", 2L, "S", 32L), 5)
                     .forEach((k, v) -> in.put(k, offHeap(ModelHarness.toTensor(v))));
             // Generated methods run once per call; C2 needs ~10k iterations of a loop to compile it,
-            // and compiles in the background: on a slow or busy machine that takes longer, so the
-            // test measures windows of 100 calls until one allocates nothing (a steady state that
-            // is never reached still fails, after 60,000 calls).
-            var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-            long allocated = Long.MAX_VALUE;
-            java.util.List<Long> windows = new java.util.ArrayList<>();
-            for (int round = 0; round < 30 && allocated > 4096; round++) {
-                for (int i = 0; i < 2000; i++) {
-                    h.model.run(in);
-                }
-                long before = mx.getCurrentThreadAllocatedBytes();
-                for (int i = 0; i < 100; i++) {
-                    h.model.run(in);
-                }
-                allocated = mx.getCurrentThreadAllocatedBytes() - before;
-                windows.add(allocated);
-            }
-            System.out.println(threads + " thread(s): steady state, bytes per 100 calls by window: " + windows);
-            assertTrue(
-                    allocated <= 4096,
-                    "100 steady-state calls allocated " + allocated + " bytes; windows so far: " + windows);
+            // and compiles in the background: SteadyAllocation measures windows until one allocates nothing.
+            SteadyAllocation.assertSteady(threads + " thread(s)", h, in, threads, dir);
         }
     }
 

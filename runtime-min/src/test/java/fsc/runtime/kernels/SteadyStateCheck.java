@@ -13,7 +13,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Steady-state allocation of a kernel's calls: windows of 100 calls after 2,000 warm-up calls each,
- * until one allocates at most {@link #LIMIT} bytes on the calling thread or 30 windows have passed.
+ * until one allocates at most {@link #LIMIT} bytes on the calling thread, or 30 windows have passed
+ * and 30 seconds (at most 90 windows).
  *
  * <p>Which code C2 gives a Vector API kernel depends on what ran before it in the JVM: the JDK's
  * vector and memory-segment methods keep one type profile for all their callers, and once other
@@ -25,6 +26,9 @@ import java.util.concurrent.TimeUnit;
  * boxes does. The fresh JVM builds its call with {@code owner.factory(String arg, Arena arena)}.
  */
 final class SteadyStateCheck {
+    /** How long windows go on past the 30th, up to 90: C2 compiles late on a busy machine. */
+    static final long PATIENCE_NANOS = 30_000_000_000L;
+
     static final long LIMIT = 1024;
 
     private SteadyStateCheck() {}
@@ -34,7 +38,10 @@ final class SteadyStateCheck {
         var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long allocated = Long.MAX_VALUE;
         List<Long> windows = new ArrayList<>();
-        for (int round = 0; round < 30 && allocated > LIMIT; round++) {
+        long start = System.nanoTime();
+        for (int round = 0;
+                allocated > LIMIT && (round < 30 || round < 90 && System.nanoTime() - start < PATIENCE_NANOS);
+                round++) {
             for (int i = 0; i < 2000; i++) {
                 call.run();
             }
