@@ -13,7 +13,7 @@ import java.lang.foreign.ValueLayout;
  * ConvGemm}, whose packed A must first be mirrored in native memory ({@link #mirror}); {@link
  * Sgemm} runs a panel's tiles per call ({@link #runTiles}), reading a row-major A in place.
  */
-final class NativeTile {
+public final class NativeTile {
     /** The machine-code tile, or {@code null} where the Vector API kernel runs. */
     static final FmaGemmKernels FMA = Sgemm.NR == FmaGemmKernels.NR ? FmaGemmKernels.loadIfSupported() : null;
 
@@ -48,6 +48,14 @@ final class NativeTile {
             k.setAtIndex(ValueLayout.JAVA_FLOAT, FmaGemmKernels.K_LARGE + i, FloatMath.LARGE[i]);
         }
         return k;
+    }
+
+    /**
+     * Whether the machine-code tile runs on this CPU (AVX-512, 512-bit preferred species): 8 rows
+     * by 32 columns, as {@link #runTiles} takes them.
+     */
+    public static boolean available() {
+        return FMA != null;
     }
 
     /** Whether {@link #run} can take a tile with these operands. */
@@ -99,7 +107,7 @@ final class NativeTile {
      * each tile ends with exact GELU while in L1 ({@link FloatMath#geluRows}'s bits). Otherwise
      * as {@link #run}; the caller has checked {@link #applies}.
      */
-    static void runTiles(
+    public static void runTiles(
             int rows,
             int tiles,
             long a,

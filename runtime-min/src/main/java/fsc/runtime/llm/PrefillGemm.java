@@ -1,9 +1,12 @@
 package fsc.runtime.llm;
 
 import fsc.runtime.Parallelism;
+import fsc.runtime.kernels.NativeTile;
 import fsc.runtime.kernels.VectorWarmth;
 import fsc.runtime.quant.GgmlType;
 import fsc.runtime.quant.RowDequantizer;
+import fsc.runtime.x86.FmaGemmKernels;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -53,6 +56,14 @@ final class PrefillGemm {
     /** {@link #kernel8x2}, warm once a timed tile takes under 5 ns per vector FMA (compiled: under 1). */
     private static final VectorWarmth WARMTH = new VectorWarmth(5);
 
+    /**
+     * Whether the micro tiles run as {@link NativeTile}'s machine code ({@code f32_gemm_8x32}, A read
+     * in place): the same FMA chains in the same order as {@link #kernel8x2}, so the same bits, and
+     * compiled from the first call on. A fresh process's first prompt spent most of its time in this
+     * kernel before C2 had it (57 % of a 1.1B Q4_0 decoder's first-token samples).
+     */
+    static final boolean NATIVE = NativeTile.available() && NR == FmaGemmKernels.NR && MR == FmaGemmKernels.MR;
+
     private PrefillGemm() {}
 
     /** Whether {@link #matmul} takes weights of this type with rows of {@code k}. */
@@ -71,12 +82,26 @@ final class PrefillGemm {
      */
     static void matmul(
             Parallelism par, GgmlType type, MemorySegment w, MemorySegment x, MemorySegment y, int rows, int k, int n) {
+        matmul(par, type, w, x, y, rows, k, n, NATIVE);
+    }
+
+    /** {@link #matmul}, with the micro tiles in machine code when {@code nativeTiles} (tests compare both). */
+    static void matmul(
+            Parallelism par,
+            GgmlType type,
+            MemorySegment w,
+            MemorySegment x,
+            MemorySegment y,
+            int rows,
+            int k,
+            int n,
+            boolean nativeTiles) {
         if (!supports(type, k)) {
             throw new IllegalArgumentException("prefill matmul: rows of " + k + " " + type + " values are not whole "
                     + KC + "-element blocks of whole quant blocks");
         }
         Task task = TASK.get();
-        task.bind(type, w, x, y, rows, k, n);
+        task.bind(type, w, x, y, rows, k, n, nativeTiles && NATIVE);
         try {
             // Row tiles claimed a few per thread at a time: a thread that starts late or loses its
             // core for a while then delays the matmul by a chunk, not by half of it.
@@ -211,6 +236,10 @@ final class PrefillGemm {
     private static final class Task implements Parallelism.IntRangeBody {
         private float[] xp = new float[0];
         private float[] xRow = new float[0];
+        /** {@link #xp} in native memory, for the machine-code tiles. */
+        private MemorySegment xpNative = MemorySegment.NULL;
+
+        private boolean nativeTiles;
         private GgmlType type;
         private MemorySegment w;
         private MemorySegment y;
@@ -218,7 +247,15 @@ final class PrefillGemm {
         private int k;
         private int n;
 
-        void bind(GgmlType type, MemorySegment w, MemorySegment x, MemorySegment y, int rows, int k, int n) {
+        void bind(
+                GgmlType type,
+                MemorySegment w,
+                MemorySegment x,
+                MemorySegment y,
+                int rows,
+                int k,
+                int n,
+                boolean nativeTiles) {
             int packed = panels(rows) * NR * k;
             if (xp.length < packed) {
                 xp = new float[packed];
@@ -227,6 +264,13 @@ final class PrefillGemm {
                 xRow = new float[k];
             }
             packActivations(x, rows, k, xp, xRow);
+            if (nativeTiles) {
+                if (xpNative.byteSize() < 4L * packed) {
+                    xpNative = Arena.ofAuto().allocate(4L * packed, 64);
+                }
+                MemorySegment.copy(xp, 0, xpNative, F32, 0, packed);
+            }
+            this.nativeTiles = nativeTiles;
             this.type = type;
             this.w = w;
             this.y = y;
@@ -245,7 +289,11 @@ final class PrefillGemm {
         public void run(int from, int to) {
             int panels = panels(rows);
             int ldc = panels * NR;
-            Scratch s = SCRATCH.get().fit(ldc);
+            Scratch s = SCRATCH.get().fit(ldc, nativeTiles);
+            if (nativeTiles) {
+                runNative(from, to, panels, ldc, s);
+                return;
+            }
             float[] a = s.a;
             float[] c = s.c;
             long rowBytes = type.bytesFor(k);
@@ -276,6 +324,60 @@ final class PrefillGemm {
                 }
             }
         }
+
+        /**
+         * {@link #run} with the micro tiles in machine code: each K block's dequantized rows are copied
+         * to this thread's native tile once, and the output tile is native too; one call per token
+         * panel runs its {@code tiles} micro tiles, each continuing its running sums (so every output
+         * is still one FMA chain in k order).
+         */
+        private void runNative(int from, int to, int panels, int ldc, Scratch s) {
+            float[] a = s.a;
+            MemorySegment aNative = s.aNative;
+            MemorySegment c = s.cNative;
+            long rowBytes = type.bytesFor(k);
+            long blockBytes = type.bytesFor(KC);
+            for (int j0 = from; j0 < to; j0 += RB) {
+                int rn = Math.min(RB, to - j0);
+                int tiles = (rn + MR - 1) / MR;
+                for (int k0 = 0, kb = 0; k0 < k; k0 += KC, kb++) {
+                    int kc = Math.min(KC, k - k0);
+                    for (int r = 0; r < rn; r++) {
+                        RowDequantizer.dequantize(type, w, (j0 + r) * rowBytes + kb * blockBytes, kc, a, r * KC);
+                    }
+                    // Rows past n in the last micro tile: zeros, their sums are never read.
+                    Arrays.fill(a, rn * KC, tiles * MR * KC, 0f);
+                    MemorySegment.copy(a, 0, aNative, F32, 0, tiles * MR * KC);
+                    for (int p = 0; p < panels; p++) {
+                        long bo = 4L * ((long) p * k * NR + (long) k0 * NR);
+                        long next = p + 1 < panels ? 4L * k * NR : 0;
+                        NativeTile.runTiles(
+                                MR,
+                                tiles,
+                                aNative.address(),
+                                4L * KC,
+                                kc,
+                                xpNative,
+                                bo,
+                                4L * NR,
+                                next,
+                                c,
+                                4L * p * NR,
+                                4L * ldc,
+                                k0 > 0, // the first K block starts the sums from zero
+                                null,
+                                0,
+                                false);
+                    }
+                }
+                for (int t = 0; t < rows; t++) {
+                    long yRow = 4L * ((long) t * n + j0);
+                    for (int r = 0; r < rn; r++) {
+                        y.set(F32, yRow + 4L * r, c.getAtIndex(F32, (long) r * ldc + t));
+                    }
+                }
+            }
+        }
     }
 
     private static final ThreadLocal<Task> TASK = ThreadLocal.withInitial(Task::new);
@@ -284,9 +386,20 @@ final class PrefillGemm {
     private static final class Scratch {
         final float[] a = new float[RB * KC];
         float[] c = new float[0];
+        /** The machine-code tiles' copies of {@link #a} and of the output tile. */
+        MemorySegment aNative = MemorySegment.NULL;
 
-        Scratch fit(int ldc) {
-            if (c.length < RB * ldc) {
+        MemorySegment cNative = MemorySegment.NULL;
+
+        Scratch fit(int ldc, boolean nativeTiles) {
+            if (nativeTiles) {
+                if (aNative.byteSize() == 0) {
+                    aNative = Arena.ofAuto().allocate(4L * RB * KC, 64);
+                }
+                if (cNative.byteSize() < 4L * RB * ldc) {
+                    cNative = Arena.ofAuto().allocate(4L * RB * ldc, 64);
+                }
+            } else if (c.length < RB * ldc) {
                 c = new float[RB * ldc];
             }
             return this;

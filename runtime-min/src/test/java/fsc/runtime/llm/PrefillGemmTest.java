@@ -70,15 +70,19 @@ class PrefillGemmTest {
                     }
                     float[] want = reference(type, w, x, rows, k, n);
                     for (Parallelism par : new Parallelism[] {one, two}) {
-                        MemorySegment y = a.allocate(4L * rows * n, 64);
-                        y.fill((byte) 0x7f);
-                        PrefillGemm.matmul(par, type, w, x, y, rows, k, n);
-                        for (int i = 0; i < rows * n; i++) {
-                            assertEquals(
-                                    want[i],
-                                    y.get(F32, 4L * i),
-                                    type + " rows " + rows + " k " + k + " n " + n + " threads " + par.threads()
-                                            + " token " + i / n + " row " + i % n);
+                        // The Vector API tiles, then the machine-code ones where this CPU has them.
+                        for (boolean nativeTiles : new boolean[] {false, true}) {
+                            MemorySegment y = a.allocate(4L * rows * n, 64);
+                            y.fill((byte) 0x7f);
+                            PrefillGemm.matmul(par, type, w, x, y, rows, k, n, nativeTiles);
+                            for (int i = 0; i < rows * n; i++) {
+                                assertEquals(
+                                        want[i],
+                                        y.get(F32, 4L * i),
+                                        type + " rows " + rows + " k " + k + " n " + n + " threads " + par.threads()
+                                                + (nativeTiles && PrefillGemm.NATIVE ? " machine code" : " vector")
+                                                + " token " + i / n + " row " + i % n);
+                            }
                         }
                     }
                 }
