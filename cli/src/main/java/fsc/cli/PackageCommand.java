@@ -3,6 +3,7 @@ package fsc.cli;
 import fsc.cli.edge.AotCacheTrainer;
 import fsc.cli.edge.Launcher;
 import fsc.cli.edge.OciLayout;
+import fsc.cli.edge.OneCallPolicy;
 import fsc.cli.edge.RuntimeImage;
 import fsc.runtime.ModelJar;
 import fsc.runtime.RuntimeFailure;
@@ -15,6 +16,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.jar.JarFile;
 import java.util.stream.Stream;
@@ -126,12 +128,19 @@ final class PackageCommand implements Callable<Integer> {
         }
         Path bin = Files.createDirectories(output.resolve("bin"));
         Path script = bin.resolve(launcherName);
-        Files.writeString(script, Launcher.script(launcherName, !noAotCache));
+        Set<String> uncovered = OneCallPolicy.uncovered(packagedJar);
+        progress.step(
+                uncovered.isEmpty()
+                        ? "one-call runs: C1 only, every kernel on its scalar twin (docs/EDGE.md section 2)"
+                        : "one-call runs: the default JIT tiers (no scalar twin for " + String.join(", ", uncovered)
+                                + ")");
+        Files.writeString(script, Launcher.script(launcherName, !noAotCache, uncovered.isEmpty()));
         Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
 
         if (ociLayout != null) {
             progress.step("writing the OCI image layout " + ociLayout);
-            OciLayout.write(output, launcherName, ociLayout, tag != null ? tag : launcherName + ":latest");
+            OciLayout.write(
+                    output, launcherName, ociLayout, tag != null ? tag : launcherName + ":latest", uncovered.isEmpty());
         }
         progress.report(String.format(
                 Locale.ROOT,

@@ -36,31 +36,51 @@ public final class Launcher {
 
     /**
      * A POSIX {@code sh} script that runs {@code lib/NAME.jar} on the folder's own runtime, with the
-     * AOT cache when it is there. It reads no {@code JAVA_HOME} and no {@code PATH} java; extra JVM
-     * options come from {@code FSC_JAVA_OPTS}.
+     * AOT cache when it is there, and {@link #ONE_CALL_OPTIONS} for every command but {@code
+     * generate} when {@code oneCall} ({@link OneCallPolicy}). It reads no {@code JAVA_HOME} and no
+     * {@code PATH} java; extra JVM options come from {@code FSC_JAVA_OPTS}.
      */
-    public static String script(String name, boolean aotCache) {
+    public static String script(String name, boolean aotCache, boolean oneCall) {
         String options = String.join(" ", JVM_OPTIONS);
-        String aot = aotCache ? " -XX:AOTCache=\"$dir/lib/" + name + ".aot\"" : "";
-        return """
-                #!/bin/sh
-                # Runs the model %1$s on the Java runtime packaged next to it (written by fsc package).
-                # Usage: %1$s --input NAME=FILE ... [--output-dir DIR] [--threads N] [--help]
-                dir=$(cd -P "$(dirname "$0")/.." && pwd) || exit 2
-                # One call per process (all but generate): C1 only, every kernel on its scalar twin. C2's
-                # compiles would finish after the call and take a CPU from it (docs/EDGE.md, section 2).
-                case "${1:-}" in
-                  generate) once= ;;
-                  *) once="%4$s" ;;
-                esac
-                # The JVM prints "WARNING: Using incubator modules" whenever the Vector API is loaded and no
-                # flag turns it off: drop that line from stderr, keep stdout as it is and the JVM's exit status.
-                exec 3>&1
-                status=$( { { "$dir/runtime/bin/java" %2$s%3$s $once ${FSC_JAVA_OPTS:-} \\
-                    -jar "$dir/lib/%1$s.jar" "$@" 2>&1 1>&3 3>&- 4>&-; echo $? >&4; } \\
-                    | grep -v '^WARNING: Using incubator modules' >&2 3>&- 4>&-; } 4>&1 )
-                exit "$status"
-                """
-                .formatted(name, options, aot, String.join(" ", ONE_CALL_OPTIONS));
+        if (!oneCall) {
+            return SCRIPT_HEAD.formatted(name) + RUN.formatted(name, options, aotOption(name, aotCache), "");
+        }
+        return SCRIPT_HEAD.formatted(name)
+                + ONE_CALL_CASE.formatted(String.join(" ", ONE_CALL_OPTIONS))
+                + RUN.formatted(name, options, aotOption(name, aotCache), " $once");
     }
+
+    private static String aotOption(String name, boolean aotCache) {
+        return aotCache ? " -XX:AOTCache=\"$dir/lib/" + name + ".aot\"" : "";
+    }
+
+    private static final String SCRIPT_HEAD =
+            """
+            #!/bin/sh
+            # Runs the model %1$s on the Java runtime packaged next to it (written by fsc package).
+            # Usage: %1$s --input NAME=FILE ... [--output-dir DIR] [--threads N] [--help]
+            dir=$(cd -P "$(dirname "$0")/.." && pwd) || exit 2
+            """;
+
+    private static final String ONE_CALL_CASE =
+            """
+            # One call per process (all but generate): C1 only, every kernel on its scalar twin. C2's
+            # compiles would finish after the call and take a CPU from it (docs/EDGE.md, section 2).
+            case "${1:-}" in
+              generate) once= ;;
+              *) once="%1$s" ;;
+            esac
+            """;
+
+    /** The run: name, JVM options, the AOT cache option, the one-call options' variable (or nothing). */
+    private static final String RUN =
+            """
+            # The JVM prints "WARNING: Using incubator modules" whenever the Vector API is loaded and no
+            # flag turns it off: drop that line from stderr, keep stdout as it is and the JVM's exit status.
+            exec 3>&1
+            status=$( { { "$dir/runtime/bin/java" %2$s%3$s%4$s ${FSC_JAVA_OPTS:-} \\
+                -jar "$dir/lib/%1$s.jar" "$@" 2>&1 1>&3 3>&- 4>&-; echo $? >&4; } \\
+                | grep -v '^WARNING: Using incubator modules' >&2 3>&- 4>&-; } 4>&1 )
+            exit "$status"
+            """;
 }

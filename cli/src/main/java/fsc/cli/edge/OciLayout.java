@@ -42,8 +42,12 @@ public final class OciLayout {
 
     private OciLayout() {}
 
-    /** Writes the layout of packaged folder {@code pkg} (launcher {@code name}) into {@code out}, tagged {@code tag}. */
-    public static void write(Path pkg, String name, Path out, String tag) throws IOException, InterruptedException {
+    /**
+     * Writes the layout of packaged folder {@code pkg} (launcher {@code name}) into {@code out}, tagged
+     * {@code tag}; the entrypoint carries {@link Launcher#ONE_CALL_OPTIONS} when {@code oneCall}.
+     */
+    public static void write(Path pkg, String name, Path out, String tag, boolean oneCall)
+            throws IOException, InterruptedException {
         Path blobs = Files.createDirectories(out.resolve("blobs").resolve("sha256"));
         String root = "opt/" + name + "/";
 
@@ -99,6 +103,10 @@ public final class OciLayout {
         List<String> entrypoint = new ArrayList<>();
         entrypoint.add("/" + root + "runtime/bin/java");
         entrypoint.addAll(Launcher.JVM_OPTIONS);
+        if (oneCall) {
+            // No shell in the image to tell generate from a one-call run; oneCall is false for decoders.
+            entrypoint.addAll(Launcher.ONE_CALL_OPTIONS);
+        }
         if (Files.isRegularFile(pkg.resolve("lib").resolve(name + ".aot"))) {
             entrypoint.add("-XX:AOTCache=/" + root + "lib/" + name + ".aot");
         }
