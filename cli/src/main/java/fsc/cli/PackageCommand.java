@@ -132,8 +132,8 @@ final class PackageCommand implements Callable<Integer> {
         progress.step(
                 uncovered.isEmpty()
                         ? "one-call runs: C1 only, every kernel on its scalar twin (docs/EDGE.md section 2)"
-                        : "one-call runs: the default JIT tiers (no scalar twin for " + String.join(", ", uncovered)
-                                + ")");
+                        : "one-call runs: the default JIT tiers (these ops' kernels need C2: "
+                                + String.join(", ", uncovered) + ")");
         Files.writeString(script, Launcher.script(launcherName, !noAotCache, uncovered.isEmpty()));
         Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
 
