@@ -1,12 +1,12 @@
 package fsc.cli.edge;
 
 import fsc.runtime.RuntimeFailure;
-import fsc.runtime.json.Json;
+import fsc.runtime.perf.NodeTable;
+import fsc.runtime.perf.ProfiledModel;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.jar.JarFile;
@@ -57,18 +57,16 @@ public final class OneCallPolicy {
         return out;
     }
 
-    /** The op of every profiled node in {@code jar}, from {@code fsc/nodes.json}. */
+    /** The op of every profiled node in {@code jar}, from its {@link NodeTable}. */
     static List<String> ops(Path jar) {
         try (JarFile jf = new JarFile(jar.toFile())) {
-            ZipEntry e = jf.getEntry("fsc/nodes.json");
+            ZipEntry e = jf.getEntry(ProfiledModel.NODES_ENTRY);
             if (e == null) {
-                throw new RuntimeFailure(jar + ": no fsc/nodes.json (a jar of an older fsc? compile it again)");
+                throw new RuntimeFailure(
+                        jar + ": no " + ProfiledModel.NODES_ENTRY + " (a jar of an older fsc? compile it again)");
             }
-            String text = new String(jf.getInputStream(e).readAllBytes(), StandardCharsets.UTF_8);
-            List<?> slots = (List<?>) ((Map<?, ?>) Json.parse(text)).get("slots");
-            return slots.stream()
-                    .map(s -> String.valueOf(((Map<?, ?>) s).get("op")))
-                    .toList();
+            NodeTable table = NodeTable.parse(new String(jf.getInputStream(e).readAllBytes(), StandardCharsets.UTF_8));
+            return table.slots().stream().map(NodeTable.Slot::op).toList();
         } catch (IOException e) {
             throw new RuntimeFailure(jar + ": cannot read its node table: " + e.getMessage(), e);
         }

@@ -26,11 +26,17 @@ class OneCallPolicyTest {
         StringBuilder json = new StringBuilder("{\"slots\": [");
         for (int i = 0; i < ops.length; i++) {
             json.append(i > 0 ? ", " : "")
-                    .append("{\"op\": \"")
+                    .append("{\"slot\": ")
+                    .append(i)
+                    .append(", \"node\": ")
+                    .append(i)
+                    .append(", \"op\": \"")
                     .append(ops[i])
                     .append("\", \"name\": \"n")
                     .append(i)
-                    .append("\"}");
+                    .append("\", \"output\": \"y")
+                    .append(i)
+                    .append("\", \"bytes\": []}");
         }
         json.append("]}");
         Path jar = dir.resolve(name + ".jar");

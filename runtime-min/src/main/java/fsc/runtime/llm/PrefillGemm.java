@@ -290,18 +290,15 @@ final class PrefillGemm {
             int panels = panels(rows);
             int ldc = panels * NR;
             Scratch s = SCRATCH.get().fit(ldc, nativeTiles);
-            if (nativeTiles) {
-                runNative(from, to, panels, ldc, s);
-                return;
-            }
             float[] a = s.a;
-            float[] c = s.c;
             long rowBytes = type.bytesFor(k);
             long blockBytes = type.bytesFor(KC);
             for (int j0 = from; j0 < to; j0 += RB) {
                 int rn = Math.min(RB, to - j0);
                 int tiles = (rn + MR - 1) / MR;
-                Arrays.fill(c, 0, RB * ldc, 0f);
+                if (!nativeTiles) {
+                    Arrays.fill(s.c, 0, RB * ldc, 0f); // the machine code starts the first K block from zero
+                }
                 for (int k0 = 0, kb = 0; k0 < k; k0 += KC, kb++) {
                     int kc = Math.min(KC, k - k0);
                     for (int r = 0; r < rn; r++) {
@@ -309,74 +306,54 @@ final class PrefillGemm {
                     }
                     // Rows past n in the last micro tile: zeros, their sums are never read.
                     Arrays.fill(a, rn * KC, tiles * MR * KC, 0f);
+                    if (nativeTiles) {
+                        MemorySegment.copy(a, 0, s.aNative, F32, 0, tiles * MR * KC);
+                    }
                     for (int p = 0; p < panels; p++) {
-                        int bo = p * k * NR + k0 * NR;
-                        for (int m = 0; m < tiles; m++) {
-                            tile(kc, a, m * MR * KC, KC, xp, bo, c, m * MR * ldc + p * NR, ldc);
+                        if (nativeTiles) {
+                            nativePanel(s, p, panels, k0, kc, tiles, ldc);
+                        } else {
+                            int bo = p * k * NR + k0 * NR;
+                            for (int m = 0; m < tiles; m++) {
+                                tile(kc, a, m * MR * KC, KC, xp, bo, s.c, m * MR * ldc + p * NR, ldc);
+                            }
                         }
                     }
                 }
                 for (int t = 0; t < rows; t++) {
                     long yRow = 4L * ((long) t * n + j0);
                     for (int r = 0; r < rn; r++) {
-                        y.set(F32, yRow + 4L * r, c[r * ldc + t]);
+                        float v = nativeTiles ? s.cNative.getAtIndex(F32, (long) r * ldc + t) : s.c[r * ldc + t];
+                        y.set(F32, yRow + 4L * r, v);
                     }
                 }
             }
         }
 
         /**
-         * {@link #run} with the micro tiles in machine code: each K block's dequantized rows are copied
-         * to this thread's native tile once, and the output tile is native too; one call per token
-         * panel runs its {@code tiles} micro tiles, each continuing its running sums (so every output
-         * is still one FMA chain in k order).
+         * Token panel {@code p}'s {@code tiles} micro tiles for the K block at {@code k0} in machine
+         * code, in one call: A is the block's dequantized rows in this thread's native copy, the output
+         * tile is native too; from zero in the first K block and continuing the running sums after it
+         * (so every output is still one FMA chain in k order). The next panel is prefetched.
          */
-        private void runNative(int from, int to, int panels, int ldc, Scratch s) {
-            float[] a = s.a;
-            MemorySegment aNative = s.aNative;
-            MemorySegment c = s.cNative;
-            long rowBytes = type.bytesFor(k);
-            long blockBytes = type.bytesFor(KC);
-            for (int j0 = from; j0 < to; j0 += RB) {
-                int rn = Math.min(RB, to - j0);
-                int tiles = (rn + MR - 1) / MR;
-                for (int k0 = 0, kb = 0; k0 < k; k0 += KC, kb++) {
-                    int kc = Math.min(KC, k - k0);
-                    for (int r = 0; r < rn; r++) {
-                        RowDequantizer.dequantize(type, w, (j0 + r) * rowBytes + kb * blockBytes, kc, a, r * KC);
-                    }
-                    // Rows past n in the last micro tile: zeros, their sums are never read.
-                    Arrays.fill(a, rn * KC, tiles * MR * KC, 0f);
-                    MemorySegment.copy(a, 0, aNative, F32, 0, tiles * MR * KC);
-                    for (int p = 0; p < panels; p++) {
-                        long bo = 4L * ((long) p * k * NR + (long) k0 * NR);
-                        long next = p + 1 < panels ? 4L * k * NR : 0;
-                        NativeTile.runTiles(
-                                MR,
-                                tiles,
-                                aNative.address(),
-                                4L * KC,
-                                kc,
-                                xpNative,
-                                bo,
-                                4L * NR,
-                                next,
-                                c,
-                                4L * p * NR,
-                                4L * ldc,
-                                k0 > 0, // the first K block starts the sums from zero
-                                null,
-                                0,
-                                false);
-                    }
-                }
-                for (int t = 0; t < rows; t++) {
-                    long yRow = 4L * ((long) t * n + j0);
-                    for (int r = 0; r < rn; r++) {
-                        y.set(F32, yRow + 4L * r, c.getAtIndex(F32, (long) r * ldc + t));
-                    }
-                }
-            }
+        private void nativePanel(Scratch s, int p, int panels, int k0, int kc, int tiles, int ldc) {
+            NativeTile.runTiles(
+                    MR,
+                    tiles,
+                    s.aNative.address(),
+                    4L * KC,
+                    kc,
+                    xpNative,
+                    4L * ((long) p * k * NR + (long) k0 * NR),
+                    4L * NR,
+                    p + 1 < panels ? 4L * k * NR : 0,
+                    s.cNative,
+                    4L * p * NR,
+                    4L * ldc,
+                    k0 > 0,
+                    null,
+                    0,
+                    false);
         }
     }
 
