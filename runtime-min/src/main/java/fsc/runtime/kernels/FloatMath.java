@@ -273,8 +273,9 @@ public final class FloatMath {
      * Layer normalisation of each row over its {@code n} elements: {@code (x - mean) / sqrt(var + eps)
      * * gamma + beta}, with the biased variance (ONNX LayerNormalization, PyTorch LayerNorm). The mean
      * is taken first and the variance from deviations (two passes), which stays accurate when the
-     * mean is large. {@code beta} may be null (no bias). {@code out} may alias {@code x}. Rows, gamma
-     * and beta are computed on copies in this thread's {@link RowScratch} rows.
+     * mean is large. {@code beta} may be null (no bias). {@code out} may alias {@code x}. In machine
+     * code where {@link NativeLayerNorm} applies (same bits); else rows, gamma and beta are computed
+     * on copies in this thread's {@link RowScratch} rows.
      */
     public static void layerNormRows(
             MemorySegment x,
@@ -288,6 +289,10 @@ public final class FloatMath {
             MemorySegment beta,
             long bOff,
             float eps) {
+        if (NativeLayerNorm.applies(x, xOff, out, outOff, rows, n, gamma, gOff, beta, bOff)) {
+            NativeLayerNorm.run(x, xOff, out, outOff, rows, n, gamma, gOff, beta, bOff, eps);
+            return;
+        }
         boolean cold = !LAYER_NORM_WARMTH.warm() && !LAYER_NORM_WARMTH.sample();
         long start = cold || LAYER_NORM_WARMTH.warm() ? 0 : System.nanoTime();
         layerNormRows(x, xOff, out, outOff, rows, n, gamma, gOff, beta, bOff, eps, cold);

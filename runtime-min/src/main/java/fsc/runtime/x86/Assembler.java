@@ -625,4 +625,73 @@ public final class Assembler extends GprInstructions {
     public void vmovupsStore128(Mem m, int xmm) {
         evex(PP_NONE, MAP_0F, false, 0x11, xmm, 0, -1, m, -1, 0);
     }
+
+    // Scalar forms of the layer-norm rows (LayerNormKernels): lane 0 only, EVEX so any of the 32
+    // registers; the upper lanes of dst come from a. Each is IEEE-exact, as Java's float and double
+    // operators are, so a row's mean and reciprocal deviation have the Java kernel's bits.
+
+    /** {@code vmovss xmm, dword mem}. */
+    public void vmovssLoad(int xmm, Mem m) {
+        evex(PP_F3, MAP_0F, false, 0x10, xmm, 0, -1, m, -1, 0);
+    }
+
+    /** {@code vmovsd xmm, qword mem}. */
+    public void vmovsdLoad(int xmm, Mem m) {
+        evex(PP_F2, MAP_0F, true, 0x10, xmm, 0, -1, m, -1, 0);
+    }
+
+    /** {@code vaddss dst, a, b}. */
+    public void vaddss(int dst, int a, int b) {
+        evex(PP_F3, MAP_0F, false, 0x58, dst, a, b, null, -1, 0);
+    }
+
+    /** {@code vaddss dst, a, dword mem}. */
+    public void vaddss(int dst, int a, Mem m) {
+        evex(PP_F3, MAP_0F, false, 0x58, dst, a, -1, m, -1, 0);
+    }
+
+    /** {@code vsubss dst, a, b}. */
+    public void vsubss(int dst, int a, int b) {
+        evex(PP_F3, MAP_0F, false, 0x5C, dst, a, b, null, -1, 0);
+    }
+
+    /** {@code vmulss dst, a, dword mem}. */
+    public void vmulss(int dst, int a, Mem m) {
+        evex(PP_F3, MAP_0F, false, 0x59, dst, a, -1, m, -1, 0);
+    }
+
+    /** {@code vdivss dst, a, b}: {@code a / b}. */
+    public void vdivss(int dst, int a, int b) {
+        evex(PP_F3, MAP_0F, false, 0x5E, dst, a, b, null, -1, 0);
+    }
+
+    /** {@code vfmadd231ss acc, a, b}: {@code acc = a · b + acc}, one rounding ({@code Math.fma}). */
+    public void vfmadd231ss(int acc, int a, int b) {
+        evex(PP_66, MAP_0F38, false, 0xB9, acc, a, b, null, -1, 0);
+    }
+
+    /** {@code vcvtss2sd dst, a, b}: the float in {@code b} widened (exact). */
+    public void vcvtss2sd(int dst, int a, int b) {
+        evex(PP_F3, MAP_0F, false, 0x5A, dst, a, b, null, -1, 0);
+    }
+
+    /** {@code vcvtsd2ss dst, a, b}: the double in {@code b} rounded to float, as Java's cast. */
+    public void vcvtsd2ss(int dst, int a, int b) {
+        evex(PP_F2, MAP_0F, true, 0x5A, dst, a, b, null, -1, 0);
+    }
+
+    /** {@code vsqrtsd dst, a, b}: the square root of {@code b}, correctly rounded ({@code Math.sqrt}). */
+    public void vsqrtsd(int dst, int a, int b) {
+        evex(PP_F2, MAP_0F, true, 0x51, dst, a, b, null, -1, 0);
+    }
+
+    /** {@code vdivsd dst, a, b}: {@code a / b} in double. */
+    public void vdivsd(int dst, int a, int b) {
+        evex(PP_F2, MAP_0F, true, 0x5E, dst, a, b, null, -1, 0);
+    }
+
+    /** {@code vbroadcastss zmm, xmm}: lane 0 of {@code xmm} to all sixteen lanes. */
+    public void vbroadcastss(int zmm, int xmm) {
+        evex(PP_66, MAP_0F38, false, 0x18, zmm, 0, xmm, null, -1, 2);
+    }
 }

@@ -15,7 +15,7 @@ import java.util.List;
  */
 abstract sealed class X86Encoder permits GprInstructions {
     static final int MAP_0F = 1, MAP_0F38 = 2;
-    static final int PP_NONE = 0, PP_66 = 1, PP_F3 = 2;
+    static final int PP_NONE = 0, PP_66 = 1, PP_F3 = 2, PP_F2 = 3;
 
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
     private final List<int[]> forwardJumps = new ArrayList<>(); // {rel32 position, label}
