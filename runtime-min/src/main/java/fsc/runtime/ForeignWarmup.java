@@ -1,7 +1,9 @@
 package fsc.runtime;
 
+import fsc.runtime.x86.AddKernels;
 import fsc.runtime.x86.ExecutableMemory;
 import fsc.runtime.x86.FmaGemmKernels;
+import fsc.runtime.x86.LayerNormKernels;
 
 /**
  * Links, on a daemon thread, the foreign calls a fresh process's model is about to make, while the
@@ -12,8 +14,9 @@ import fsc.runtime.x86.FmaGemmKernels;
  * machine-code kernels. What is linked is cached by the JDK's linker, so the main thread finds it
  * ready, or waits for it (class initialisation), never links it twice.
  *
- * <p>Then the machine-code f32 GEMM tile ({@link FmaGemmKernels}, one per process), whose code the
- * first call would otherwise assemble in the interpreter. Only classes whose static initialisers
+ * <p>Then the machine-code f32 GEMM tile ({@link FmaGemmKernels}, one per process), layer-norm rows
+ * ({@link LayerNormKernels}) and add ({@link AddKernels}), whose code the first call would otherwise assemble in the
+ * interpreter. Only classes whose static initialisers
  * depend on no model or kernel class ({@link HugePages}, the {@code x86} package), so the two
  * threads cannot deadlock on class initialisation. Nothing is reported from here: a failure shows
  * where the main thread makes the same call.
@@ -35,6 +38,8 @@ public final class ForeignWarmup extends Thread {
             HugePages.available();
             if (ExecutableMemory.prelink()) {
                 FmaGemmKernels.loadIfSupported(); // the f32 GEMM tile: assembled and linked once per process
+                LayerNormKernels.loadIfSupported(); // the layer-norm rows and the add, likewise
+                AddKernels.loadIfSupported();
             }
         } catch (RuntimeException | LinkageError e) {
             // The main thread links these itself and reports what it cannot.

@@ -1,6 +1,7 @@
 package fsc.runtime.kernels;
 
 import fsc.runtime.Parallelism;
+import fsc.runtime.x86.AddKernels;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -32,22 +33,63 @@ public final class AddKernel {
 
     private static final VectorWarmth WARMTH = VectorWarmth.firstRuns(TWIN_RUNS);
 
-    private static final BinaryBlocks DRIVER = new BinaryBlocks(AddKernel::block, MIN_PARALLEL);
+    private static final BinaryBlocks DRIVER = new BinaryBlocks(new VectorBlock(), MIN_PARALLEL);
+
+    /** The machine-code add, or {@code null} where the Java forms run. */
+    private static final AddKernels NATIVE = AddKernels.loadIfSupported();
+
+    private static final KernelParams PARAMS = new KernelParams(AddKernels.PARAMS);
 
     private AddKernel() {}
 
+    /** Whether the machine-code add runs here (for tests). */
+    static boolean machineCode() {
+        return NATIVE != null;
+    }
+
     /**
      * {@code y[i] = a[i] + b[i]} for {@code count} floats from offset 0; {@code par} may be null.
-     * The first {@link #TWIN_RUNS} calls of a process take the scalar twin {@link #scalarBlock}
+     * On one thread in machine code where this CPU runs it ({@link AddKernels}; a float add per
+     * element, the same bits), compiled from a process's first call on. Otherwise the first {@link #TWIN_RUNS} calls of a process take the scalar twin {@link #scalarBlock}
      * (a lane's {@code add} is one float add, so the bits are the same), sparing them the Vector
      * API's fallback; later calls take the vector blocks ({@link VectorWarmth#firstRuns}). The
      * decision is per call, not per block: a call is one block or hundreds.
      */
     public static void run(MemorySegment a, MemorySegment b, MemorySegment y, long count, Parallelism par) {
-        if (!WARMTH.warm() && !WARMTH.sample()) {
+        if (NATIVE != null
+                && (par == null || par.threads() == 1 || count < MIN_PARALLEL)
+                && nativeFits(a, b, y, count)) {
+            KernelParams.Block p = PARAMS.get();
+            p.values[AddKernels.A] = a.address();
+            p.values[AddKernels.B] = b.address();
+            p.values[AddKernels.Y] = y.address();
+            p.values[AddKernels.BLOCKS] = count / 16;
+            p.values[AddKernels.TAIL] = count % 16;
+            NATIVE.run(p.publish());
+        } else if (!WARMTH.warm() && !WARMTH.sample()) {
             scalarRun(a, b, y, count);
         } else {
             DRIVER.run(a, b, y, count, par);
+        }
+    }
+
+    /** Whether the machine code can take the operands: native, {@code count} floats in each. */
+    private static boolean nativeFits(MemorySegment a, MemorySegment b, MemorySegment y, long count) {
+        long bytes = 4 * count;
+        return count > 0
+                && a.isNative()
+                && b.isNative()
+                && y.isNative()
+                && bytes <= a.byteSize()
+                && bytes <= b.byteSize()
+                && bytes <= y.byteSize();
+    }
+
+    /** {@link #block} as the driver's op: a class, not a method reference, so no lambda spins cold. */
+    private static final class VectorBlock implements BinaryBlocks.BlockOp {
+        @Override
+        public void block(MemorySegment a, MemorySegment b, MemorySegment y, long start, int n) {
+            AddKernel.block(a, b, y, start, n);
         }
     }
 

@@ -50,10 +50,20 @@ public final class Attention {
     static final long BLOCKED_MIN_SCORES = 32 * 32;
 
     /** Per-calling-thread task of the parallel {@link #attend}. */
-    private static final ThreadLocal<Heads> TASK = ThreadLocal.withInitial(Heads::new);
+    private static final ThreadLocal<Heads> TASK = new ThreadLocal<>() {
+        @Override
+        protected Heads initialValue() {
+            return new Heads();
+        }
+    };
 
     /** Per-thread score row of the row-at-a-time path when it runs on a team. */
-    private static final ThreadLocal<float[][]> ROW_SCRATCH = ThreadLocal.withInitial(() -> new float[1][]);
+    private static final ThreadLocal<float[][]> ROW_SCRATCH = new ThreadLocal<>() {
+        @Override
+        protected float[][] initialValue() {
+            return new float[1][];
+        }
+    };
 
     /**
      * The row path's vector code, warm once a timed run takes under 500 ns per score (compiled: tens

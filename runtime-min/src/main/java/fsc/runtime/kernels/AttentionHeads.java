@@ -49,7 +49,12 @@ final class AttentionHeads {
     static final int V_SEQ_MAJOR = 4;
     static final int OUT_SEQ_MAJOR = 8;
 
-    private static final ThreadLocal<Tiles> TILES = ThreadLocal.withInitial(Tiles::new);
+    private static final ThreadLocal<Tiles> TILES = new ThreadLocal<>() {
+        @Override
+        protected Tiles initialValue() {
+            return new Tiles();
+        }
+    };
 
     /**
      * The register tiles' vector code, warm once a timed call takes under 100 ns per score

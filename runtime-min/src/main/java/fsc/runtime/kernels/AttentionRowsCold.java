@@ -23,7 +23,12 @@ final class AttentionRowsCold {
     /** 1 Mi floats (4 MiB) per thread at most: {@link #fits}. */
     private static final long MAX_COPIED_FLOATS = 1 << 20;
 
-    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+    private static final ThreadLocal<Scratch> SCRATCH = new ThreadLocal<>() {
+        @Override
+        protected Scratch initialValue() {
+            return new Scratch();
+        }
+    };
 
     /** A thread's copies of one batch element's q, k and v, an output row, and the lane accumulators. */
     private static final class Scratch {

@@ -33,7 +33,13 @@ final class BinaryBlocks {
     BinaryBlocks(BlockOp op, long minParallel) {
         this.op = op;
         this.minParallel = minParallel;
-        this.task = ThreadLocal.withInitial(() -> new Task(op));
+        this.task =
+                new ThreadLocal<>() { // a subclass, not withInitial: no lambda to spin cold
+                    @Override
+                    protected Task initialValue() {
+                        return new Task(op);
+                    }
+                };
     }
 
     /** {@code y[i] = op(a[i], b[i])} for {@code count} floats from offset 0; {@code par} may be null. */

@@ -45,7 +45,12 @@ final class ConvGemm implements Parallelism.IntRangeBody {
     /** Below this many multiply-adds the GEMM runs on the calling thread. */
     private static final long PARALLEL_MIN_MACS = 1L << 17;
 
-    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+    private static final ThreadLocal<Scratch> SCRATCH = new ThreadLocal<>() {
+        @Override
+        protected Scratch initialValue() {
+            return new Scratch();
+        }
+    };
 
     private final int mg;
     private final int k;

@@ -73,7 +73,12 @@ public final class Int8Gemm {
     static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    static final ThreadLocal<Int8GemmTask> TASK = ThreadLocal.withInitial(Int8GemmTask::new);
+    static final ThreadLocal<Int8GemmTask> TASK = new ThreadLocal<>() {
+        @Override
+        protected Int8GemmTask initialValue() {
+            return new Int8GemmTask();
+        }
+    };
 
     /** The VNNI form when this process runs it, else {@code null}: chosen once, for every call. */
     static final Int8GemmVnni VNNI = loadVnni();

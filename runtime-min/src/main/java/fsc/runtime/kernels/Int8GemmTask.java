@@ -51,7 +51,12 @@ final class Int8GemmTask implements Parallelism.IntRangeBody {
         }
     }
 
-    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+    private static final ThreadLocal<Scratch> SCRATCH = new ThreadLocal<>() {
+        @Override
+        protected Scratch initialValue() {
+            return new Scratch();
+        }
+    };
 
     /**
      * {@link #rescaleRows}' vector code, warm once a timed call takes under 20 ns per vector

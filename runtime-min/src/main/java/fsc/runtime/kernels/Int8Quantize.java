@@ -45,8 +45,18 @@ public final class Int8Quantize {
     private static final QuantizeRowsKernels NATIVE_ROWS =
             F.length() == 16 ? QuantizeRowsKernels.loadIfSupported() : null;
 
-    private static final ThreadLocal<NativeBlock> BLOCK = ThreadLocal.withInitial(NativeBlock::new);
-    private static final ThreadLocal<MemorySegment> ROWS_BLOCK = ThreadLocal.withInitial(Int8Quantize::rowsBlock);
+    private static final ThreadLocal<NativeBlock> BLOCK = new ThreadLocal<>() {
+        @Override
+        protected NativeBlock initialValue() {
+            return new NativeBlock();
+        }
+    };
+    private static final ThreadLocal<MemorySegment> ROWS_BLOCK = new ThreadLocal<>() {
+        @Override
+        protected MemorySegment initialValue() {
+            return Int8Quantize.rowsBlock();
+        }
+    };
 
     /** One thread's parameter block, constants and range lanes for {@link #NATIVE}. */
     private static final class NativeBlock {

@@ -34,7 +34,12 @@ public final class MaxPool2d implements Parallelism.IntRangeBody {
     /** Lane i holds 2i: the even lanes of two concatenated vectors, for {@code selectFrom}. */
     private static final float[] EVEN_LANES = evenLanes();
 
-    private static final ThreadLocal<float[][]> LINE = ThreadLocal.withInitial(() -> new float[1][0]);
+    private static final ThreadLocal<float[][]> LINE = new ThreadLocal<>() {
+        @Override
+        protected float[][] initialValue() {
+            return new float[1][0];
+        }
+    };
 
     private final ConvShape s;
     /** Floats of the padded line one output row's taps read. */

@@ -15,8 +15,12 @@ final class NativeGelu {
     private static final GeluRowsKernels KERNEL = GeluRowsKernels.loadIfSupported();
     private static final int LANES = 16;
 
-    private static final ThreadLocal<MemorySegment> PARAMS =
-            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(8L * GeluRowsKernels.PARAMS, 64));
+    private static final ThreadLocal<MemorySegment> PARAMS = new ThreadLocal<>() {
+        @Override
+        protected MemorySegment initialValue() {
+            return Arena.ofAuto().allocate(8L * GeluRowsKernels.PARAMS, 64);
+        }
+    };
 
     private NativeGelu() {}
 

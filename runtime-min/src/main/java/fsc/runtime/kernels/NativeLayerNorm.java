@@ -1,9 +1,7 @@
 package fsc.runtime.kernels;
 
 import fsc.runtime.x86.LayerNormKernels;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.FloatVector;
 
 /**
@@ -17,7 +15,7 @@ final class NativeLayerNorm {
     private static final LayerNormKernels KERNELS =
             FloatVector.SPECIES_PREFERRED.length() == 16 ? LayerNormKernels.loadIfSupported() : null;
 
-    private static final Params PARAMS = new Params();
+    private static final KernelParams PARAMS = new KernelParams(LayerNormKernels.PARAMS);
 
     private NativeLayerNorm() {}
 
@@ -69,28 +67,21 @@ final class NativeLayerNorm {
             MemorySegment beta,
             long bOff,
             float eps) {
-        MemorySegment p = PARAMS.get();
-        p.setAtIndex(ValueLayout.JAVA_LONG, LayerNormKernels.X, x.address() + xOff);
-        p.setAtIndex(ValueLayout.JAVA_LONG, LayerNormKernels.OUT, out.address() + outOff);
-        p.setAtIndex(ValueLayout.JAVA_LONG, LayerNormKernels.ROWS, rows);
-        p.setAtIndex(ValueLayout.JAVA_LONG, LayerNormKernels.X_ROW, 4L * n);
-        p.setAtIndex(ValueLayout.JAVA_LONG, LayerNormKernels.OUT_ROW, 4L * n);
-        p.setAtIndex(ValueLayout.JAVA_LONG, LayerNormKernels.BLOCKS, n / 16);
-        p.setAtIndex(ValueLayout.JAVA_LONG, LayerNormKernels.TAIL, n % 16);
-        p.setAtIndex(ValueLayout.JAVA_LONG, LayerNormKernels.GAMMA, gamma.address() + gOff);
-        p.setAtIndex(ValueLayout.JAVA_LONG, LayerNormKernels.BETA, beta == null ? 0 : beta.address() + bOff);
-        p.setAtIndex(ValueLayout.JAVA_LONG, LayerNormKernels.N, Float.floatToRawIntBits(n));
-        p.setAtIndex(ValueLayout.JAVA_LONG, LayerNormKernels.EPS, Float.floatToRawIntBits(eps));
-        p.setAtIndex(ValueLayout.JAVA_LONG, LayerNormKernels.ONE, Double.doubleToRawLongBits(1.0));
-        p.setAtIndex(ValueLayout.JAVA_LONG, LayerNormKernels.CONSTANTS, KERNELS.constants());
-        KERNELS.run(beta != null, p.address());
-    }
-
-    /** A parameter block per thread (a subclass, not {@code withInitial}: no lambda to spin cold). */
-    private static final class Params extends ThreadLocal<MemorySegment> {
-        @Override
-        protected MemorySegment initialValue() {
-            return Arena.ofAuto().allocate(8L * LayerNormKernels.PARAMS, 64);
-        }
+        KernelParams.Block p = PARAMS.get();
+        long[] v = p.values;
+        v[LayerNormKernels.X] = x.address() + xOff;
+        v[LayerNormKernels.OUT] = out.address() + outOff;
+        v[LayerNormKernels.ROWS] = rows;
+        v[LayerNormKernels.X_ROW] = 4L * n;
+        v[LayerNormKernels.OUT_ROW] = 4L * n;
+        v[LayerNormKernels.BLOCKS] = n / 16;
+        v[LayerNormKernels.TAIL] = n % 16;
+        v[LayerNormKernels.GAMMA] = gamma.address() + gOff;
+        v[LayerNormKernels.BETA] = beta == null ? 0 : beta.address() + bOff;
+        v[LayerNormKernels.N] = Float.floatToRawIntBits(n);
+        v[LayerNormKernels.EPS] = Float.floatToRawIntBits(eps);
+        v[LayerNormKernels.ONE] = Double.doubleToRawLongBits(1.0);
+        v[LayerNormKernels.CONSTANTS] = KERNELS.constants();
+        KERNELS.run(beta != null, p.publish());
     }
 }

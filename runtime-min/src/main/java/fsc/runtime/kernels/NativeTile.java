@@ -17,8 +17,12 @@ public final class NativeTile {
     /** The machine-code tile, or {@code null} where the Vector API kernel runs. */
     static final FmaGemmKernels FMA = Sgemm.NR == FmaGemmKernels.NR ? FmaGemmKernels.loadIfSupported() : null;
 
-    private static final ThreadLocal<MemorySegment> PARAMS =
-            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(8L * FmaGemmKernels.PARAMS, 64));
+    private static final ThreadLocal<MemorySegment> PARAMS = new ThreadLocal<>() {
+        @Override
+        protected MemorySegment initialValue() {
+            return Arena.ofAuto().allocate(8L * FmaGemmKernels.PARAMS, 64);
+        }
+    };
 
     /** {@link FmaGemmKernels}' GELU constants: {@link FloatMath#geluRows}'s own values. */
     static final MemorySegment GELU_CONSTANTS = geluConstants();

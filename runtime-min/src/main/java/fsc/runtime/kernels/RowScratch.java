@@ -13,7 +13,12 @@ package fsc.runtime.kernels;
  * speculation. A bulk copy in and out costs one check per run (docs/PERFORMANCE-FP32.md).
  */
 final class RowScratch {
-    private static final ThreadLocal<RowScratch> LOCAL = ThreadLocal.withInitial(RowScratch::new);
+    private static final ThreadLocal<RowScratch> LOCAL = new ThreadLocal<>() {
+        @Override
+        protected RowScratch initialValue() {
+            return new RowScratch();
+        }
+    };
 
     private float[] a = new float[1024];
     private float[] b = new float[1024];

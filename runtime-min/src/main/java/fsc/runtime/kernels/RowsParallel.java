@@ -20,9 +20,24 @@ public final class RowsParallel {
      */
     static final int CHUNKS_PER_THREAD = 4;
 
-    private static final ThreadLocal<LayerNorm> LAYER_NORM = ThreadLocal.withInitial(LayerNorm::new);
-    private static final ThreadLocal<Softmax> SOFTMAX = ThreadLocal.withInitial(Softmax::new);
-    private static final ThreadLocal<RmsNormTask> RMS_NORM = ThreadLocal.withInitial(RmsNormTask::new);
+    private static final ThreadLocal<LayerNorm> LAYER_NORM = new ThreadLocal<>() {
+        @Override
+        protected LayerNorm initialValue() {
+            return new LayerNorm();
+        }
+    };
+    private static final ThreadLocal<Softmax> SOFTMAX = new ThreadLocal<>() {
+        @Override
+        protected Softmax initialValue() {
+            return new Softmax();
+        }
+    };
+    private static final ThreadLocal<RmsNormTask> RMS_NORM = new ThreadLocal<>() {
+        @Override
+        protected RmsNormTask initialValue() {
+            return new RmsNormTask();
+        }
+    };
 
     private RowsParallel() {}
 

@@ -65,7 +65,12 @@ public final class Sgemm {
      */
     static final int PANEL_CHUNKS_PER_THREAD = 4;
 
-    static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
+    static final ThreadLocal<Workspace> WORKSPACE = new ThreadLocal<>() {
+        @Override
+        protected Workspace initialValue() {
+            return new Workspace();
+        }
+    };
 
     private Sgemm() {}
 

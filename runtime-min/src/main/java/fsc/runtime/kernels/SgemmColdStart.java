@@ -28,7 +28,12 @@ final class SgemmColdStart {
 
     private static final VectorWarmth WARMTH = new VectorWarmth(WARM_NS_PER_FMA);
 
-    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[MR * NR + NR]);
+    private static final ThreadLocal<float[]> SCRATCH = new ThreadLocal<>() {
+        @Override
+        protected float[] initialValue() {
+            return new float[MR * NR + NR];
+        }
+    };
 
     private SgemmColdStart() {}
 

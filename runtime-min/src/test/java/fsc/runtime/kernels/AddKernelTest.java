@@ -2,6 +2,7 @@ package fsc.runtime.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import fsc.runtime.x86.CpuFeatures;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -38,7 +39,8 @@ class AddKernelTest {
     }
 
     /**
-     * The scalar twin a fresh JVM runs ({@link AddKernel#scalarBlock}) writes the vector block's bits,
+     * The scalar twin a fresh JVM runs ({@link AddKernel#scalarBlock}) and the machine code {@link
+     * AddKernel#run} takes on AVX-512 write the vector block's bits,
      * over special values (±0, ±∞, NaN, subnormals, overflow to ∞, cancellation) and block lengths
      * that are not a multiple of the lane count, from a start that is not one either.
      */
@@ -73,6 +75,13 @@ class AddKernelTest {
             }
             MemorySegment vector = arena.allocate(4L * count);
             MemorySegment scalar = arena.allocate(4L * count);
+            assertEquals(CpuFeatures.avx512(), AddKernel.machineCode(), "the machine code runs where AVX-512 does");
+            for (int n : new int[] {1, 15, 16, 17, 196, 977}) { // run: the machine code on AVX-512
+                AddKernel.block(a, b, vector, 0, n);
+                scalar.fill((byte) 0);
+                AddKernel.run(a, b, scalar, n, null);
+                assertEquals(-1L, vector.asSlice(0, 4L * n).mismatch(scalar.asSlice(0, 4L * n)), "run, n " + n);
+            }
             for (int start : new int[] {0, 3, 17}) {
                 for (int n : new int[] {1, 15, 16, 17, 63, 196, 977}) {
                     AddKernel.block(a, b, vector, start, n);
