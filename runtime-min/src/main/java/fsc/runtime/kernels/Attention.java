@@ -108,7 +108,7 @@ public final class Attention {
             long causal,
             int layout,
             float[] scratch) {
-        if (blocked(sq, skv)) {
+        if (blockedPath(q, k, v, mask, boolMask, mi, mj, out, sq, skv, softcap, causal)) {
             attendBlocked(
                     q, k, v, mask, boolMask, mb, mh, mi, mj, out, b, hq, hkv, sq, skv, d, dv, scale, softcap, causal,
                     layout);
@@ -117,6 +117,31 @@ public final class Attention {
                     q, k, v, mask, boolMask, mb, mh, mi, mj, out, b, hq, hkv, sq, skv, d, dv, scale, softcap, causal,
                     layout, scratch);
         }
+    }
+
+    /**
+     * Whether {@link #attend} takes the blocked path: from {@link #BLOCKED_MIN_SCORES} scores a head,
+     * and below that too where the blocked path runs in machine code ({@link NativeAttentionHeads}):
+     * compiled from a process's first call on, where the row path would start in the interpreter.
+     * Not for fewer than {@link AttentionHeads#MR} query rows (a decode step): the blocked path pads
+     * them to a block and packs every key, which the row path reads in place.
+     */
+    static boolean blockedPath(
+            MemorySegment q,
+            MemorySegment k,
+            MemorySegment v,
+            MemorySegment mask,
+            boolean boolMask,
+            long mi,
+            long mj,
+            MemorySegment out,
+            int sq,
+            int skv,
+            float softcap,
+            long causal) {
+        return blocked(sq, skv)
+                || (sq >= AttentionHeads.MR
+                        && NativeAttentionHeads.applies(q, k, v, mask, boolMask, mi, mj, out, softcap, causal, skv));
     }
 
     /** Whether a head of {@code sq × skv} scores takes the blocked path ({@link AttentionHeads}). */
@@ -184,7 +209,7 @@ public final class Attention {
         t.softcap = softcap;
         t.causal = causal;
         t.layout = layout;
-        t.blocked = blocked(sq, skv);
+        t.blocked = blockedPath(q, k, v, mask, boolMask, mi, mj, out, sq, skv, softcap, causal);
         par.forChunks(0, heads, 1, t);
         t.q = t.k = t.v = t.mask = t.out = null; // do not keep the caller's buffers reachable
     }

@@ -95,7 +95,7 @@ final class AttentionHeads {
     private AttentionHeads() {}
 
     /** {@code n} rounded up to a multiple of {@code m}. */
-    private static int roundUp(int n, int m) {
+    static int roundUp(int n, int m) {
         return (n + m - 1) / m * m;
     }
 
@@ -126,6 +126,10 @@ final class AttentionHeads {
             int layout,
             int from,
             int to) {
+        if (NativeAttentionHeads.applies(q, k, v, mask, boolMask, mi, mj, out, softcap, causal, skv)) {
+            NativeAttentionHeads.heads(q, k, v, mask, mb, mh, out, hq, hkv, sq, skv, d, dv, scale, layout, from, to);
+            return;
+        }
         if (WARMTH.warm()) {
             heads(
                     q, k, v, mask, boolMask, mb, mh, mi, mj, out, hq, hkv, sq, skv, d, dv, scale, softcap, causal,
@@ -328,7 +332,7 @@ final class AttentionHeads {
     }
 
     /** {@link #stage}'s inverse: {@code src[n][ld]}'s first {@code w} columns into the head's rows. */
-    private static void unstage(
+    static void unstage(
             float[] src,
             int ld,
             MemorySegment dst,
@@ -371,7 +375,7 @@ final class AttentionHeads {
      * head is contiguous, else a row at a time in vectors (a bulk copy per 128-byte row costs more
      * than the row).
      */
-    private static void stage(
+    static void stage(
             MemorySegment src, boolean seqMajor, int bi, int h, int heads, int n, int w, float[] dst, boolean cold) {
         long base = ((long) bi * heads * n * w + (long) h * (seqMajor ? w : (long) n * w)) * Float.BYTES;
         if (!seqMajor || heads == 1) {
@@ -400,7 +404,7 @@ final class AttentionHeads {
     }
 
     /** {@code rows[n][d]} as blocks of {@link #MR} rows, each {@code [d][MR]}; rows past {@code n} zero. */
-    private static void packRowBlocks(float[] rows, int n, int nPad, int d, float[] dst) {
+    static void packRowBlocks(float[] rows, int n, int nPad, int d, float[] dst) {
         for (int i = 0; i < nPad; i++) {
             int at = i / MR * d * MR + i % MR;
             if (i < n) {
@@ -416,7 +420,7 @@ final class AttentionHeads {
     }
 
     /** {@code keys[n][d]} as panels of {@link #NR} keys, each {@code [d][NR]} (kᵀ); keys past {@code n} zero. */
-    private static void packKeyPanels(float[] keys, int n, int nPad, int d, float[] dst) {
+    static void packKeyPanels(float[] keys, int n, int nPad, int d, float[] dst) {
         for (int j = 0; j < nPad; j++) {
             int at = j / NR * d * NR + j % NR;
             if (j < n) {
@@ -432,7 +436,7 @@ final class AttentionHeads {
     }
 
     /** {@code values[n][w]} as panels of {@link #NR} columns, each {@code [n][NR]}; columns past {@code w} zero. */
-    private static void packValuePanels(float[] values, int n, int w, int wPad, float[] dst) {
+    static void packValuePanels(float[] values, int n, int w, int wPad, float[] dst) {
         for (int c0 = 0; c0 < wPad; c0 += NR) {
             int cols = Math.max(0, Math.min(NR, w - c0));
             int panel = c0 * n;

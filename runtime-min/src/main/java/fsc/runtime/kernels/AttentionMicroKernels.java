@@ -308,12 +308,12 @@ final class AttentionMicroKernels {
     // is 0, as for a masked key, and the clamp keeps 2^n a normal float for the lanes computed. Half the operations of
     // VectorExp.exp, which costs as much as
     // one of the two products per score at 16 lanes.
-    private static final float LO = -87f;
-    private static final float E1 = 0.99999970f;
-    private static final float E2 = 0.49999151f;
-    private static final float E3 = 0.16667636f;
-    private static final float E4 = 0.041897934f;
-    private static final float E5 = 0.0082903160f;
+    static final float LO = -87f;
+    static final float E1 = 0.99999970f;
+    static final float E2 = 0.49999151f;
+    static final float E3 = 0.16667636f;
+    static final float E4 = 0.041897934f;
+    static final float E5 = 0.0082903160f;
 
     /**
      * Replaces {@code a[off, off + n)} by {@code e^(a[i] − shift)} and returns their sum; every

@@ -77,6 +77,11 @@ abstract sealed class GprInstructions extends X86Encoder permits Assembler {
         jcc(0x85, label);
     }
 
+    /** {@code jmp label} (rel32). */
+    public void jmp(int label) {
+        jmpRel32(label);
+    }
+
     /** {@code jz label} (rel32). */
     public void jz(int label) {
         jcc(0x84, label);

@@ -123,6 +123,16 @@ abstract sealed class X86Encoder permits GprInstructions {
     void jcc(int opcode, int label) {
         emit(0x0F);
         emit(opcode);
+        rel32(label);
+    }
+
+    /** {@code jmp label} (rel32). */
+    void jmpRel32(int label) {
+        emit(0xE9);
+        rel32(label);
+    }
+
+    private void rel32(int label) {
         int target = labels.get(label);
         if (target >= 0) {
             emit32(target - (out.size() + 4));

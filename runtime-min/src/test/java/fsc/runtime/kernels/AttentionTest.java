@@ -150,7 +150,10 @@ class AttentionTest {
                     c.layout,
                     new float[c.skv],
                     two);
-            MemorySegment serial = Attention.blocked(c.sq, c.skv) ? blocked : rows;
+            MemorySegment serial =
+                    Attention.blockedPath(q, k, v, mask, bool, mi, mj, split, c.sq, c.skv, c.softcap, c.causal)
+                            ? blocked
+                            : rows;
             assertEquals(-1L, serial.mismatch(split), () -> c + ": heads split over threads differ");
             double[] ref = reference(c, q, k, v, mask, bool, mb, mi, mj);
             for (int i = 0; i < outElems; i++) {
