@@ -1,6 +1,7 @@
 package fsc.runtime;
 
 import fsc.runtime.x86.AddKernels;
+import fsc.runtime.x86.AttentionHeadKernels;
 import fsc.runtime.x86.ExecutableMemory;
 import fsc.runtime.x86.FmaGemmKernels;
 import fsc.runtime.x86.LayerNormKernels;
@@ -15,7 +16,8 @@ import fsc.runtime.x86.LayerNormKernels;
  * ready, or waits for it (class initialisation), never links it twice.
  *
  * <p>Then the machine-code f32 GEMM tile ({@link FmaGemmKernels}, one per process), layer-norm rows
- * ({@link LayerNormKernels}) and add ({@link AddKernels}), whose code the first call would otherwise assemble in the
+ * ({@link LayerNormKernels}), add ({@link AddKernels}) and attention head ({@link
+ * AttentionHeadKernels}), whose code the first call would otherwise assemble in the
  * interpreter. Only classes whose static initialisers
  * depend on no model or kernel class ({@link HugePages}, the {@code x86} package), so the two
  * threads cannot deadlock on class initialisation. Nothing is reported from here: a failure shows
@@ -40,6 +42,7 @@ public final class ForeignWarmup extends Thread {
                 FmaGemmKernels.loadIfSupported(); // the f32 GEMM tile: assembled and linked once per process
                 LayerNormKernels.loadIfSupported(); // the layer-norm rows and the add, likewise
                 AddKernels.loadIfSupported();
+                AttentionHeadKernels.loadIfSupported();
             }
         } catch (RuntimeException | LinkageError e) {
             // The main thread links these itself and reports what it cannot.

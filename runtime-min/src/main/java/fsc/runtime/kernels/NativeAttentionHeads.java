@@ -11,9 +11,9 @@ import jdk.incubator.vector.FloatVector;
 /**
  * {@link AttentionHeads}' blocked attention in machine code ({@link AttentionHeadKernels}) for the
  * encoder case, on AVX-512 with 512-bit species (the width whose bits the machine code repeats): an
- * additive mask row shared by every query row (or none), no causal limit, no softcap. The operands
- * are staged and packed by {@link AttentionHeads}' own code, copied to native memory, and each head
- * is one call; the bits are the vector kernel's. {@link Attention} sends such heads here at every
+ * additive mask row shared by every query row (or none), no causal limit, no softcap. Each head is
+ * one call that packs its operands from where they are into this thread's native tiles, computes,
+ * and writes its output rows; the bits are the vector kernel's. {@link Attention} sends such heads here at every
  * size, small ones included, so a model's first call runs no attention in the interpreter.
  */
 final class NativeAttentionHeads {
@@ -25,7 +25,13 @@ final class NativeAttentionHeads {
     private static final AttentionHeadKernels KERNELS = FloatVector.SPECIES_PREFERRED.length() == 16
                     && MR == AttentionHeadKernels.MR
                     && NR == AttentionHeadKernels.NR
-            ? AttentionHeadKernels.loadIfSupported(new float[] {
+            ? AttentionHeadKernels.loadIfSupported()
+            : null;
+
+    /** The kernel's constants: {@link AttentionMicroKernels#expShiftedSum}'s exp, whose bits it repeats. */
+    private static final MemorySegment CONSTANTS = KERNELS == null
+            ? null
+            : AttentionHeadKernels.constants(new float[] {
                 AttentionMicroKernels.LO,
                 VectorExp.LOG2E,
                 VectorExp.SHIFTER,
@@ -36,8 +42,10 @@ final class NativeAttentionHeads {
                 AttentionMicroKernels.E3,
                 AttentionMicroKernels.E4,
                 AttentionMicroKernels.E5
-            })
-            : null;
+            });
+
+    /** Byte offsets in a thread's scratch: the 1/Σ of the block's rows after their lane maxima, then the tail. */
+    private static final int INV_AT = MR * 64, TMP_AT = INV_AT + 64;
 
     private static final KernelParams PARAMS = new KernelParams(AttentionHeadKernels.PARAMS);
 
@@ -80,25 +88,16 @@ final class NativeAttentionHeads {
                 && out.isNative();
     }
 
-    /** One thread's heap staging and native tiles, grown on demand and reused. */
+    /** One thread's native tiles and mask row, grown on demand and reused. */
     private static final class Tiles {
-        float[] stage = new float[0];
-        float[] q = new float[0];
-        float[] k = new float[0];
-        float[] v = new float[0];
-        float[] o = new float[0];
         float[] mask = new float[0];
         MemorySegment nq = MemorySegment.NULL, nk = MemorySegment.NULL, nv = MemorySegment.NULL;
         MemorySegment nsc = MemorySegment.NULL, no = MemorySegment.NULL, nmask = MemorySegment.NULL;
-        final MemorySegment scratch = Arena.ofAuto().allocate(MR * 64 + MR * 4 + 64, 64); // row maxima, 1/Σ, tail
+        /** The rows' lane maxima ({@link #INV_AT} bytes), their 1/Σ (64 bytes), the exp tail's vector (64 bytes). */
+        final MemorySegment scratch = Arena.ofAuto().allocate(TMP_AT + 64, 64);
 
-        void fit(int sq, int sqPad, int skv, int skvPad, int d, int dv, int dvPad) {
-            stage = grow(stage, Math.max(sq * d, skv * Math.max(d, dv)));
-            q = grow(q, sqPad * d);
-            k = grow(k, skvPad * d);
-            v = grow(v, skv * dvPad);
-            o = grow(o, sqPad * dvPad);
-            mask = grow(mask, skvPad);
+        void fit(int sqPad, int skv, int skvPad, int d, int dvPad) {
+            mask = mask.length >= skvPad ? mask : new float[skvPad];
             nq = grow(nq, sqPad * d);
             nk = grow(nk, skvPad * d);
             nv = grow(nv, skv * dvPad);
@@ -107,13 +106,15 @@ final class NativeAttentionHeads {
             nmask = grow(nmask, skvPad);
         }
 
-        private static float[] grow(float[] a, int n) {
-            return a.length >= n ? a : new float[n];
-        }
-
+        /** At least {@code floats} floats, whole 64-byte vectors (the kernel zeroes tiles by vectors). */
         private static MemorySegment grow(MemorySegment s, int floats) {
-            return s.byteSize() >= 4L * floats ? s : Arena.ofAuto().allocate(4L * Math.max(floats, 16), 64);
+            long bytes = vectors(floats) * 64;
+            return s.byteSize() >= bytes ? s : Arena.ofAuto().allocate(bytes, 64);
         }
+    }
+
+    private static long vectors(int floats) {
+        return (floats + 15) / 16;
     }
 
     /** Heads {@code [from, to)}, as {@link AttentionHeads#heads} computes them; the caller has checked {@link #applies}. */
@@ -135,36 +136,36 @@ final class NativeAttentionHeads {
             int layout,
             int from,
             int to) {
+        long batches = (to + hq - 1) / hq;
+        requireFloats(q, batches * hq * sq * d, "q");
+        requireFloats(k, batches * hkv * skv * d, "k");
+        requireFloats(v, batches * hkv * skv * dv, "v");
+        requireFloats(out, batches * hq * sq * dv, "out");
         int sqPad = AttentionHeads.roundUp(sq, MR);
         int skvPad = AttentionHeads.roundUp(skv, NR);
         int dvPad = AttentionHeads.roundUp(dv, NR);
         Tiles t = TILES.get();
-        t.fit(sq, sqPad, skv, skvPad, d, dv, dvPad);
+        t.fit(sqPad, skv, skvPad, d, dvPad);
         boolean hasMask = mask.byteSize() > 0;
         int group = hq / hkv;
+        boolean qSeq = (layout & AttentionHeads.Q_SEQ_MAJOR) != 0;
+        boolean kSeq = (layout & AttentionHeads.K_SEQ_MAJOR) != 0;
+        boolean vSeq = (layout & AttentionHeads.V_SEQ_MAJOR) != 0;
+        boolean oSeq = (layout & AttentionHeads.OUT_SEQ_MAJOR) != 0;
         KernelParams.Block block = PARAMS.get();
-        params(block.values, t, sqPad, skv, skvPad, d, dvPad, scale);
-        long params = block.publish();
+        long[] p = block.values;
+        params(p, t, sq, sqPad, skv, skvPad, d, dv, dvPad, scale);
+        p[AttentionHeadKernels.Q_ROW] = 4L * d * (qSeq ? hq : 1);
+        p[AttentionHeadKernels.K_ROW] = 4L * d * (kSeq ? hkv : 1);
+        p[AttentionHeadKernels.V_ROW] = 4L * dv * (vSeq ? hkv : 1);
+        p[AttentionHeadKernels.OUT_ROW] = 4L * dv * (oSeq ? hq : 1);
         long lastKv = -1;
         long lastMask = -1;
         for (int head = from; head < to; head++) {
             int bi = head / hq;
             int h = head % hq;
-            long kvHead = (long) bi * hkv + h / group;
-            AttentionHeads.stage(q, (layout & AttentionHeads.Q_SEQ_MAJOR) != 0, bi, h, hq, sq, d, t.stage, true);
-            AttentionHeads.packRowBlocks(t.stage, sq, sqPad, d, t.q);
-            MemorySegment.copy(t.q, 0, t.nq, F32, 0, sqPad * d);
-            if (kvHead != lastKv) { // grouped-query heads share their k and v
-                AttentionHeads.stage(
-                        k, (layout & AttentionHeads.K_SEQ_MAJOR) != 0, bi, h / group, hkv, skv, d, t.stage, true);
-                AttentionHeads.packKeyPanels(t.stage, skv, skvPad, d, t.k);
-                MemorySegment.copy(t.k, 0, t.nk, F32, 0, skvPad * d);
-                AttentionHeads.stage(
-                        v, (layout & AttentionHeads.V_SEQ_MAJOR) != 0, bi, h / group, hkv, skv, dv, t.stage, true);
-                AttentionHeads.packValuePanels(t.stage, skv, dv, dvPad, t.v);
-                MemorySegment.copy(t.v, 0, t.nv, F32, 0, skv * dvPad);
-                lastKv = kvHead;
-            }
+            int kvh = h / group;
+            long kvHead = (long) bi * hkv + kvh;
             long maskHead = hasMask ? bi * mb + h * mh : 0;
             if (maskHead != lastMask) { // the mask row of the head (a padding mask: one per sequence)
                 if (hasMask) {
@@ -176,15 +177,26 @@ final class NativeAttentionHeads {
                 MemorySegment.copy(t.mask, 0, t.nmask, F32, 0, skvPad);
                 lastMask = maskHead;
             }
-            KERNELS.run(params);
-            MemorySegment.copy(t.no, F32, 0, t.o, 0, sqPad * dvPad);
-            AttentionHeads.unstage(
-                    t.o, dvPad, out, (layout & AttentionHeads.OUT_SEQ_MAJOR) != 0, bi, h, hq, sq, dv, true);
+            p[AttentionHeadKernels.Q_SRC] = q.address() + Attention.rowOffset(qSeq, bi, h, 0, hq, sq, d);
+            p[AttentionHeadKernels.K_SRC] = k.address() + Attention.rowOffset(kSeq, bi, kvh, 0, hkv, skv, d);
+            p[AttentionHeadKernels.V_SRC] = v.address() + Attention.rowOffset(vSeq, bi, kvh, 0, hkv, skv, dv);
+            p[AttentionHeadKernels.OUT] = out.address() + Attention.rowOffset(oSeq, bi, h, 0, hq, sq, dv);
+            p[AttentionHeadKernels.PACK_KV] = kvHead != lastKv ? 1 : 0; // grouped-query heads share k and v
+            lastKv = kvHead;
+            KERNELS.run(block.publish());
         }
     }
 
-    /** The parameter block of every head of a call, into {@code p}. */
-    private static void params(long[] p, Tiles t, int sqPad, int skv, int skvPad, int d, int dvPad, float scale) {
+    private static void requireFloats(MemorySegment s, long floats, String what) {
+        if (s.byteSize() < 4 * floats) {
+            throw new IndexOutOfBoundsException(
+                    "attention's " + what + " holds " + s.byteSize() + " bytes, the heads need " + 4 * floats);
+        }
+    }
+
+    /** The parameter block's slots that every head of a call shares, into {@code p}. */
+    private static void params(
+            long[] p, Tiles t, int sq, int sqPad, int skv, int skvPad, int d, int dv, int dvPad, float scale) {
         p[AttentionHeadKernels.Q] = t.nq.address();
         p[AttentionHeadKernels.K] = t.nk.address();
         p[AttentionHeadKernels.V] = t.nv.address();
@@ -192,8 +204,8 @@ final class NativeAttentionHeads {
         p[AttentionHeadKernels.O] = t.no.address();
         p[AttentionHeadKernels.MASK] = t.nmask.address();
         p[AttentionHeadKernels.ROW_MAX] = t.scratch.address();
-        p[AttentionHeadKernels.INV] = t.scratch.address() + MR * 64;
-        p[AttentionHeadKernels.TMP] = t.scratch.address() + MR * 64 + 64;
+        p[AttentionHeadKernels.INV] = t.scratch.address() + INV_AT;
+        p[AttentionHeadKernels.TMP] = t.scratch.address() + TMP_AT;
         p[AttentionHeadKernels.D] = d;
         p[AttentionHeadKernels.PANELS] = skvPad / NR;
         p[AttentionHeadKernels.LD] = 4L * skvPad;
@@ -204,11 +216,21 @@ final class NativeAttentionHeads {
         p[AttentionHeadKernels.V_PANELS] = dvPad / NR;
         p[AttentionHeadKernels.LDO] = 4L * dvPad;
         p[AttentionHeadKernels.SCALE] = Float.floatToRawIntBits(scale) & 0xffffffffL;
-        p[AttentionHeadKernels.CONSTANTS] = KERNELS.constants();
+        p[AttentionHeadKernels.CONSTANTS] = CONSTANTS.address();
         p[AttentionHeadKernels.V_PANEL] = 4L * skv * NR;
         p[AttentionHeadKernels.Q_BLOCK] = 4L * d * MR;
         p[AttentionHeadKernels.K_PANEL] = 4L * d * NR;
         p[AttentionHeadKernels.O_BLOCK] = 4L * MR * dvPad;
         p[AttentionHeadKernels.ROWS] = MR;
+        p[AttentionHeadKernels.SQ] = sq;
+        p[AttentionHeadKernels.DV] = dv;
+        p[AttentionHeadKernels.EIGHT] = 8;
+        p[AttentionHeadKernels.THIRTY_TWO] = 32;
+        p[AttentionHeadKernels.Q_VECTORS] = vectors(sqPad * d);
+        p[AttentionHeadKernels.K_VECTORS] = vectors(skvPad * d);
+        p[AttentionHeadKernels.V_VECTORS] = vectors(skv * dvPad);
+        p[AttentionHeadKernels.Q_STEP] = 4L * d * MR - 4 * MR;
+        p[AttentionHeadKernels.K_STEP] = 4L * d * NR - 4 * NR;
+        p[AttentionHeadKernels.V_STEP] = 4L * skv * NR - 4 * NR;
     }
 }

@@ -1,9 +1,7 @@
 package fsc.runtime.kernels;
 
 import fsc.runtime.x86.GeluRowsKernels;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
  * Exact GELU in place over rows of native memory by {@link GeluRowsKernels} when this CPU runs it,
@@ -15,12 +13,7 @@ final class NativeGelu {
     private static final GeluRowsKernels KERNEL = GeluRowsKernels.loadIfSupported();
     private static final int LANES = 16;
 
-    private static final ThreadLocal<MemorySegment> PARAMS = new ThreadLocal<>() {
-        @Override
-        protected MemorySegment initialValue() {
-            return Arena.ofAuto().allocate(8L * GeluRowsKernels.PARAMS, 64);
-        }
-    };
+    private static final KernelParams PARAMS = new KernelParams(GeluRowsKernels.PARAMS);
 
     private NativeGelu() {}
 
@@ -44,14 +37,15 @@ final class NativeGelu {
             throw new IndexOutOfBoundsException(rows + " rows of " + cols + " floats, " + rowBytes + " bytes apart, at "
                     + off + " are outside a " + buf.byteSize() + "-byte segment");
         }
-        MemorySegment p = PARAMS.get();
-        p.setAtIndex(ValueLayout.JAVA_LONG, GeluRowsKernels.X, buf.address() + off);
-        p.setAtIndex(ValueLayout.JAVA_LONG, GeluRowsKernels.ROWS, rows);
-        p.setAtIndex(ValueLayout.JAVA_LONG, GeluRowsKernels.PAIRS, vectors / 2);
-        p.setAtIndex(ValueLayout.JAVA_LONG, GeluRowsKernels.SINGLE, vectors % 2);
-        p.setAtIndex(ValueLayout.JAVA_LONG, GeluRowsKernels.LDX, rowBytes);
-        p.setAtIndex(ValueLayout.JAVA_LONG, GeluRowsKernels.CONSTANTS, NativeTile.GELU_CONSTANTS.address());
-        KERNEL.run(p.address());
+        KernelParams.Block block = PARAMS.get();
+        long[] p = block.values;
+        p[GeluRowsKernels.X] = buf.address() + off;
+        p[GeluRowsKernels.ROWS] = rows;
+        p[GeluRowsKernels.PAIRS] = vectors / 2;
+        p[GeluRowsKernels.SINGLE] = vectors % 2;
+        p[GeluRowsKernels.LDX] = rowBytes;
+        p[GeluRowsKernels.CONSTANTS] = NativeTile.GELU_CONSTANTS.address();
+        KERNEL.run(block.publish());
         int done = vectors * LANES;
         if (done < cols) {
             FloatMath.geluRows(buf, off + 4L * done, rows, cols - done, rowBytes);

@@ -17,12 +17,7 @@ public final class NativeTile {
     /** The machine-code tile, or {@code null} where the Vector API kernel runs. */
     static final FmaGemmKernels FMA = Sgemm.NR == FmaGemmKernels.NR ? FmaGemmKernels.loadIfSupported() : null;
 
-    private static final ThreadLocal<MemorySegment> PARAMS = new ThreadLocal<>() {
-        @Override
-        protected MemorySegment initialValue() {
-            return Arena.ofAuto().allocate(8L * FmaGemmKernels.PARAMS, 64);
-        }
-    };
+    private static final KernelParams PARAMS = new KernelParams(FmaGemmKernels.PARAMS);
 
     /** {@link FmaGemmKernels}' GELU constants: {@link FloatMath#geluRows}'s own values. */
     static final MemorySegment GELU_CONSTANTS = geluConstants();
@@ -85,21 +80,22 @@ public final class NativeTile {
             boolean acc,
             MemorySegment bias,
             long biasOff) {
-        MemorySegment p = PARAMS.get();
-        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.A, a);
-        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.B, b.address() + bo);
-        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.B_ROW, bRow);
-        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.C, c.address() + co);
-        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.C_ROW, cRow);
-        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.K, kc);
+        KernelParams.Block block = PARAMS.get();
+        long[] p = block.values;
+        p[FmaGemmKernels.A] = a;
+        p[FmaGemmKernels.B] = b.address() + bo;
+        p[FmaGemmKernels.B_ROW] = bRow;
+        p[FmaGemmKernels.C] = c.address() + co;
+        p[FmaGemmKernels.C_ROW] = cRow;
+        p[FmaGemmKernels.K] = kc;
         int start = FmaGemmKernels.ZERO;
         if (acc) {
             start = FmaGemmKernels.ACC;
         } else if (bias != null) {
             start = FmaGemmKernels.BIAS;
-            p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.BIAS_ROW, bias.address() + biasOff);
+            p[FmaGemmKernels.BIAS_ROW] = bias.address() + biasOff;
         }
-        FMA.run(start, p.address());
+        FMA.run(start, block.publish());
     }
 
     /**
@@ -175,26 +171,27 @@ public final class NativeTile {
             MemorySegment bias,
             long biasOff,
             boolean gelu) {
-        MemorySegment p = PARAMS.get();
-        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.A, a);
-        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.LDA, lda);
-        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.CONSTANTS, GELU_CONSTANTS.address());
-        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.A_TILE, aTile);
-        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.TILES, tiles);
-        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.B, b.address() + bo);
-        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.B_ROW, bRow);
-        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.PF, prefetch);
-        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.C, c.address() + co);
-        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.C_ROW, cRow);
-        p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.K, kc);
+        KernelParams.Block block = PARAMS.get();
+        long[] p = block.values;
+        p[FmaGemmKernels.A] = a;
+        p[FmaGemmKernels.LDA] = lda;
+        p[FmaGemmKernels.CONSTANTS] = GELU_CONSTANTS.address();
+        p[FmaGemmKernels.A_TILE] = aTile;
+        p[FmaGemmKernels.TILES] = tiles;
+        p[FmaGemmKernels.B] = b.address() + bo;
+        p[FmaGemmKernels.B_ROW] = bRow;
+        p[FmaGemmKernels.PF] = prefetch;
+        p[FmaGemmKernels.C] = c.address() + co;
+        p[FmaGemmKernels.C_ROW] = cRow;
+        p[FmaGemmKernels.K] = kc;
         int start = FmaGemmKernels.ZERO;
         if (acc) {
             start = FmaGemmKernels.ACC;
         } else if (bias != null) {
             start = FmaGemmKernels.BIAS;
-            p.setAtIndex(ValueLayout.JAVA_LONG, FmaGemmKernels.BIAS_ROW, bias.address() + biasOff);
+            p[FmaGemmKernels.BIAS_ROW] = bias.address() + biasOff;
         }
-        FMA.runTiles(rows, start, lda != 0, gelu, p.address());
+        FMA.runTiles(rows, start, lda != 0, gelu, block.publish());
     }
 
     /**

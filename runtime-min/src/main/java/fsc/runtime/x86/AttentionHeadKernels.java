@@ -42,8 +42,10 @@ import java.lang.invoke.MethodHandle;
  *       the keys in order, times {@code 1/Σ}, stored to the block's output rows.
  * </ul>
  *
- * <p>Padding query rows (past sq, zeros in q) are computed like real ones; their outputs are never
- * read. Operands are the Java kernel's packed tiles, in native memory.
+ * <p>The head's q, k and v are read where they are (rows a given number of bytes apart, so either
+ * layout) and packed into the Java kernel's tiles first ({@code AttentionHeads.packRowBlocks},
+ * {@code packKeyPanels}, {@code packValuePanels}); its output rows are written where they go last.
+ * Padding query rows (past sq, zeros in q) are computed like real ones and never written out.
  *
  * <p>Why machine code: a fresh JVM runs its first heads in the interpreter and C1 (a MiniLM first call
  * spent ~12 ms of 30 in attention at 16 tokens and ~110 ms at 128; docs/EDGE.md §2).
@@ -78,8 +80,31 @@ public final class AttentionHeadKernels {
             K_PANEL = 22,
             O_BLOCK = 23,
             ROWS = 24;
+    /**
+     * Slots of the head's operands where they are (addresses, bytes between rows) and of the packing:
+     * {@link #PACK_KV} 0 when the previous head's k and v serve this one (grouped-query heads).
+     */
+    public static final int Q_SRC = 25,
+            Q_ROW = 26,
+            K_SRC = 27,
+            K_ROW = 28,
+            V_SRC = 29,
+            V_ROW = 30,
+            OUT = 31,
+            OUT_ROW = 32,
+            SQ = 33,
+            DV = 34,
+            PACK_KV = 35,
+            EIGHT = 36,
+            THIRTY_TWO = 37,
+            Q_VECTORS = 38,
+            K_VECTORS = 39,
+            V_VECTORS = 40,
+            Q_STEP = 41,
+            K_STEP = 42,
+            V_STEP = 43;
     /** Longs in a parameter block. */
-    public static final int PARAMS = 25;
+    public static final int PARAMS = 44;
 
     /** Query rows per block and floats per key or value panel. */
     public static final int MR = 8, NR = 32;
@@ -104,17 +129,31 @@ public final class AttentionHeadKernels {
     private static final int ROTATIONS = 28;
 
     private final MethodHandle head;
-    private final MemorySegment constants;
+
+    private AttentionHeadKernels() {
+        head = ExecutableMemory.link(code(), ExecutableMemory.KERNEL);
+    }
+
+    /** The kernel when this CPU has AVX-512 and native kernels are on, else {@code null}. */
+    public static AttentionHeadKernels loadIfSupported() {
+        return Shared.KERNEL;
+    }
+
+    private static final class Shared {
+        static final AttentionHeadKernels KERNEL =
+                CpuFeatures.avx512() ? CpuFeatures.loadOrNull("attention head", AttentionHeadKernels::new) : null;
+    }
 
     /**
-     * The exp's constants, in the order {@code lo, log2e, shifter, -ln2Hi, -ln2Lo, e1..e5}: the Java
-     * kernel's own values, passed in so that the bits stay the Java kernel's.
+     * The constant table {@link #CONSTANTS} points at: the lane tree's rotations and the exp's
+     * constants, in the order {@code lo, log2e, shifter, -ln2Hi, -ln2Lo, e1..e5}: the Java kernel's own
+     * values, passed in so that the bits stay the Java kernel's.
      */
-    private AttentionHeadKernels(float[] exp) {
+    public static MemorySegment constants(float[] exp) {
         if (exp.length != 10) {
             throw new IllegalArgumentException("10 exp constants, not " + exp.length);
         }
-        constants = Arena.global().allocate(4L * C_SLOTS, 64);
+        MemorySegment constants = Arena.global().allocate(4L * C_SLOTS, 64);
         LaneTree.writeRotations(constants, 0);
         for (int i = 0; i < exp.length; i++) {
             constants.setAtIndex(ValueLayout.JAVA_FLOAT, C_LO + i, exp[i]);
@@ -122,19 +161,7 @@ public final class AttentionHeadKernels {
         constants.setAtIndex(ValueLayout.JAVA_FLOAT, C_ONE, 1f);
         constants.setAtIndex(ValueLayout.JAVA_FLOAT, C_ZERO, 0f);
         constants.setAtIndex(ValueLayout.JAVA_FLOAT, C_NEG_INF, Float.NEGATIVE_INFINITY);
-        head = ExecutableMemory.link(code(), ExecutableMemory.KERNEL);
-    }
-
-    /** The kernel when this CPU has AVX-512 and native kernels are on, else {@code null}. */
-    public static AttentionHeadKernels loadIfSupported(float[] exp) {
-        return CpuFeatures.avx512()
-                ? CpuFeatures.loadOrNull("attention head", () -> new AttentionHeadKernels(exp))
-                : null;
-    }
-
-    /** The address of the constants, for {@link #CONSTANTS}. */
-    public long constants() {
-        return constants.address();
+        return constants;
     }
 
     /** Runs the head the block at {@code params} describes; the caller guarantees every size. */
@@ -148,6 +175,7 @@ public final class AttentionHeadKernels {
         for (int r : saved) {
             x.push(r);
         }
+        pack(x);
         x.movLoad(RAX, param(CONSTANTS));
         LaneTree.loadRotations(x, ROTATIONS, Mem.at(RAX, 0));
         x.movLoad(R8, param(Q));
@@ -165,12 +193,150 @@ public final class AttentionHeadKernels {
         x.addReg(R9, RCX);
         x.dec(R15);
         x.jnz(block);
+        unpack(x);
         for (int i = saved.length - 1; i >= 0; i--) {
             x.pop(saved[i]);
         }
         x.vzeroupper();
         x.ret();
         return x.bytes();
+    }
+
+    /**
+     * The head's q, k and v from where they are into the Java kernel's tiles ({@code
+     * AttentionHeads.packRowBlocks}, {@code packKeyPanels}, {@code packValuePanels}): each tile zeroed,
+     * then its elements moved one by one (a head is a few thousand floats). k and v only when {@link
+     * #PACK_KV} says so.
+     */
+    private static void pack(Assembler x) {
+        zero(x, Q, Q_VECTORS);
+        // q: row i, element e to [i / 8][e][i % 8]; rsi the row, rdx its first slot, r11 rows to the block's end.
+        scatterRows(x, Q_SRC, Q_ROW, Q, SQ, D, 4 * MR, EIGHT, 4, Q_STEP);
+        int done = x.newLabel();
+        x.movLoad(RCX, param(PACK_KV));
+        x.test(RCX);
+        x.jz(done);
+        zero(x, K, K_VECTORS);
+        // k: key j, element e to [j / 32][e][j % 32].
+        scatterRows(x, K_SRC, K_ROW, K, KEYS, D, 4 * NR, THIRTY_TWO, 4, K_STEP);
+        zero(x, V, V_VECTORS);
+        // v: key j, column c to [c / 32][j][c % 32]: per key a row of dv, a panel jump every 32 columns.
+        x.movLoad(RSI, param(V_SRC));
+        x.movLoad(RDX, param(V));
+        x.movLoad(R10, param(KEYS));
+        x.movLoad(R12, param(V_ROW));
+        int key = x.newLabel();
+        x.bind(key);
+        x.mov(RAX, RSI);
+        x.mov(RBX, RDX);
+        x.movLoad(RCX, param(DV));
+        x.movLoad(R11, param(THIRTY_TWO));
+        int column = x.newLabel();
+        int samePanel = x.newLabel();
+        x.bind(column);
+        x.vmovssLoad(0, Mem.at(RAX, 0));
+        x.vmovssStore(Mem.at(RBX, 0), 0);
+        x.add(RAX, 4);
+        x.add(RBX, 4);
+        x.dec(R11);
+        x.jnz(samePanel);
+        x.movLoad(R11, param(THIRTY_TWO));
+        x.movLoad(R14, param(V_STEP));
+        x.addReg(RBX, R14);
+        x.bind(samePanel);
+        x.dec(RCX);
+        x.jnz(column);
+        x.addReg(RSI, R12);
+        x.add(RDX, 4 * NR);
+        x.dec(R10);
+        x.jnz(key);
+        x.bind(done);
+    }
+
+    /**
+     * Rows of {@code count} elements at {@code src} ({@code srcRow} bytes apart) into a tile at {@code
+     * dst}: element e of a row {@code elementStep} bytes after element e-1, each row 4 bytes after
+     * the previous one, and after every {@code group} rows a jump of {@code groupStep} bytes more.
+     */
+    private static void scatterRows(
+            Assembler x,
+            int src,
+            int srcRow,
+            int dst,
+            int rows,
+            int count,
+            int elementStep,
+            int group,
+            int rowStep,
+            int groupStep) {
+        x.movLoad(RSI, param(src));
+        x.movLoad(RDX, param(dst));
+        x.movLoad(R10, param(rows));
+        x.movLoad(R11, param(group));
+        x.movLoad(R12, param(srcRow));
+        int row = x.newLabel();
+        int element = x.newLabel();
+        int sameGroup = x.newLabel();
+        x.bind(row);
+        x.mov(RAX, RSI);
+        x.mov(RBX, RDX);
+        x.movLoad(RCX, param(count));
+        x.bind(element);
+        x.vmovssLoad(0, Mem.at(RAX, 0));
+        x.vmovssStore(Mem.at(RBX, 0), 0);
+        x.add(RAX, 4);
+        x.add(RBX, elementStep);
+        x.dec(RCX);
+        x.jnz(element);
+        x.addReg(RSI, R12);
+        x.add(RDX, rowStep);
+        x.dec(R11);
+        x.jnz(sameGroup);
+        x.movLoad(R11, param(group));
+        x.movLoad(R14, param(groupStep));
+        x.addReg(RDX, R14);
+        x.bind(sameGroup);
+        x.dec(R10);
+        x.jnz(row);
+    }
+
+    /** Zeroes {@code vectors} 64-byte vectors from the address in slot {@code at}. */
+    private static void zero(Assembler x, int at, int vectors) {
+        x.movLoad(RDX, param(at));
+        x.movLoad(RCX, param(vectors));
+        x.vpxord(0, 0, 0);
+        int loop = x.newLabel();
+        x.bind(loop);
+        x.vmovdqu32Store(Mem.at(RDX, 0), 0);
+        x.add(RDX, 64);
+        x.dec(RCX);
+        x.jnz(loop);
+    }
+
+    /** The head's output rows (sq of dv floats, OUT_ROW bytes apart) from the output tile. */
+    private static void unpack(Assembler x) {
+        x.movLoad(RSI, param(O));
+        x.movLoad(RDX, param(OUT));
+        x.movLoad(R10, param(SQ));
+        x.movLoad(R11, param(LDO));
+        x.movLoad(R12, param(OUT_ROW));
+        int row = x.newLabel();
+        int element = x.newLabel();
+        x.bind(row);
+        x.mov(RAX, RSI);
+        x.mov(RBX, RDX);
+        x.movLoad(RCX, param(DV));
+        x.bind(element);
+        x.vmovssLoad(0, Mem.at(RAX, 0));
+        x.vmovssStore(Mem.at(RBX, 0), 0);
+        x.add(RAX, 4);
+        x.add(RBX, 4);
+        x.dec(RCX);
+        x.jnz(element);
+        x.addReg(RSI, R11);
+        x.addReg(RDX, R12);
+        x.dec(R10);
+        x.jnz(row);
     }
 
     /** Accumulator of row {@code r}, half {@code c} of the 8 × 32 tile. */

@@ -47,6 +47,30 @@ class NativeAttentionHeadsTest {
         }
     }
 
+    /**
+     * Heads on a hundred fresh threads, each with new tiles: the kernel writes only its tiles and
+     * scratch. A write past them corrupts the C heap, which the allocator catches (the process
+     * aborts) within a few dozen threads; the exp tail's scratch once overran its block this way.
+     */
+    @Test
+    void freshThreadsWriteOnlyTheirTiles() throws InterruptedException {
+        Throwable[] failure = new Throwable[1];
+        for (int i = 0; i < 100 && failure[0] == null; i++) {
+            Thread t = new Thread(() -> {
+                try (Arena arena = Arena.ofConfined()) {
+                    check(arena, new Random(29), 9, 9, 8, 8, 1, 0);
+                } catch (Throwable e) {
+                    failure[0] = e;
+                }
+            });
+            t.start();
+            t.join();
+        }
+        if (failure[0] != null) {
+            throw new AssertionError(failure[0]);
+        }
+    }
+
     private static void check(Arena arena, Random rnd, int sq, int skv, int d, int dv, int maskKind, int layout) {
         int b = 2, hq = 4, hkv = 2;
         MemorySegment q = random(arena, (long) b * hq * sq * d, rnd);
