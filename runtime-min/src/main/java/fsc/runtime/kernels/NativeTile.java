@@ -104,8 +104,11 @@ public final class NativeTile {
      * {@code a}: packed ({@code lda} 0; the next tile's A {@code MR · kc} floats on), or read in
      * place, rows {@code lda} bytes apart, consecutive k adjacent. While the first tile runs, B
      * {@code prefetch} bytes further on (the next panel) is fetched into L2. With {@code gelu}
-     * each tile ends with exact GELU while in L1 ({@link FloatMath#geluRows}'s bits). Otherwise
-     * as {@link #run}; the caller has checked {@link #applies}.
+     * each tile ends with exact GELU while in L1 ({@link FloatMath#geluRows}'s bits). {@code
+     * panels} such column panels side by side, in the same call ({@code bPanel} bytes of B from
+     * one to the next, C and the bias 32 floats): one call per GEMM row block rather than per
+     * panel, which matters where the caller still runs in the interpreter. Otherwise as {@link
+     * #run}; the caller has checked {@link #applies}.
      */
     public static void runTiles(
             int rows,
@@ -123,9 +126,13 @@ public final class NativeTile {
             boolean acc,
             MemorySegment bias,
             long biasOff,
-            boolean gelu) {
+            boolean gelu,
+            int panels,
+            long bPanel) {
         long aTile = lda == 0 ? 4L * Sgemm.MR * kc : Sgemm.MR * lda;
-        launch(rows, tiles, a, lda, aTile, kc, b, bo, bRow, prefetch, c, co, cRow, acc, bias, biasOff, gelu);
+        launch(
+                rows, tiles, a, lda, aTile, kc, b, bo, bRow, prefetch, c, co, cRow, acc, bias, biasOff, gelu, panels,
+                bPanel);
     }
 
     /**
@@ -149,7 +156,7 @@ public final class NativeTile {
             long co,
             long cRow,
             boolean acc) {
-        launch(Sgemm.MR, tiles, a, 0L, aTile, kc, b, bo, bRow, prefetch, c, co, cRow, acc, null, 0L, false);
+        launch(Sgemm.MR, tiles, a, 0L, aTile, kc, b, bo, bRow, prefetch, c, co, cRow, acc, null, 0L, false, 1, 0L);
     }
 
     /** Fills this thread's parameter block for {@link #runTiles} and {@link #runPackedTiles} and calls the kernel. */
@@ -170,7 +177,9 @@ public final class NativeTile {
             boolean acc,
             MemorySegment bias,
             long biasOff,
-            boolean gelu) {
+            boolean gelu,
+            int panels,
+            long bPanel) {
         KernelParams.Block block = PARAMS.get();
         long[] p = block.values;
         p[FmaGemmKernels.A] = a;
@@ -184,6 +193,8 @@ public final class NativeTile {
         p[FmaGemmKernels.C] = c.address() + co;
         p[FmaGemmKernels.C_ROW] = cRow;
         p[FmaGemmKernels.K] = kc;
+        p[FmaGemmKernels.PANELS] = panels;
+        p[FmaGemmKernels.B_PANEL] = bPanel;
         int start = FmaGemmKernels.ZERO;
         if (acc) {
             start = FmaGemmKernels.ACC;

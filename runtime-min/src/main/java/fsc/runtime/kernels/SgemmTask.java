@@ -143,7 +143,7 @@ final class SgemmTask implements Parallelism.IntRangeBody {
                         ws.aNative = NativeTile.mirror(ws.aPack, (i1 - i0 + MR - 1) / MR * MR * kc, ws.aNative);
                     }
                 }
-                for (int p = panelFrom; p < panelTo; p++) {
+                for (int p = panelFrom; p < panelTo; ) {
                     // Panels before mainPanels come from b (packed, or read in place); the
                     // rest is the zero-padded tail panel packed into scratch.
                     boolean main = p < mainPanels;
@@ -161,6 +161,15 @@ final class SgemmTask implements Parallelism.IntRangeBody {
                     boolean last = k0 + kc >= k;
                     // Exact GELU of a full panel runs in the machine-code tile, in L1.
                     boolean nativeGelu = fast && last && cols == NR && activation == GemmEpilogue.Activation.GELU;
+                    // Full main panels side by side share every argument but their offsets: the
+                    // machine code takes a run of them in one call.
+                    int run = 1;
+                    if (fast && main && cols == NR) {
+                        int end = Math.min(panelTo, mainPanels);
+                        while (p + run < end && n - (p + run) * NR >= NR) {
+                            run++;
+                        }
+                    }
                     if (fast) {
                         long pf = main && p + 1 < mainPanels ? bPanel : 0;
                         nativeTiles(
@@ -179,15 +188,20 @@ final class SgemmTask implements Parallelism.IntRangeBody {
                                 acc,
                                 addBias,
                                 bOffP,
-                                nativeGelu);
+                                nativeGelu,
+                                run,
+                                bPanel);
                     } else {
                         tiles(ws, i0, i1, kc, aK0, bs, bo, stride, co, cols, acc, addBias, bOffP);
                     }
                     if (last
                             && !nativeGelu
                             && (activation != GemmEpilogue.Activation.NONE || accumulate && bias != null)) {
-                        epilogue(i0, i1, p * NR, cols, accumulate ? bias : null, activation);
+                        for (int q = p; q < p + run; q++) {
+                            epilogue(i0, i1, q * NR, Math.min(NR, n - q * NR), accumulate ? bias : null, activation);
+                        }
                     }
+                    p += run;
                 }
             }
         }
@@ -278,10 +292,11 @@ final class SgemmTask implements Parallelism.IntRangeBody {
     }
 
     /**
-     * Rows {@code [i0, i1)} of one panel in machine code ({@link NativeTile#runTiles}): the full
-     * 8-row tiles in one call, the last rows in a shorter tile; a panel cut short by the column
-     * tail computes each tile into the scratch tile and copies its valid part (as {@link
-     * #tiles}). A is read in place when {@code inPlace}, else from the native packed block.
+     * Rows {@code [i0, i1)} of {@code panels} full panels side by side ({@code bPanel} bytes of B
+     * apart), or of one panel, in machine code ({@link NativeTile#runTiles}): the full 8-row tiles
+     * in one call, the last rows in a shorter tile; a panel cut short by the column tail computes
+     * each tile into the scratch tile and copies its valid part (as {@link #tiles}). A is read in
+     * place when {@code inPlace}, else from the native packed block.
      */
     private void nativeTiles(
             Sgemm.Workspace ws,
@@ -299,7 +314,9 @@ final class SgemmTask implements Parallelism.IntRangeBody {
             boolean acc,
             MemorySegment addBias,
             long bOff,
-            boolean gelu) {
+            boolean gelu,
+            int panels,
+            long bPanel) {
         long aBlock = inPlace ? a.address() + aK0 + i0 * aRow : ws.aNative.address();
         long lda = inPlace ? aRow : 0;
         long aTile = inPlace ? MR * aRow : 4L * MR * kc;
@@ -309,7 +326,8 @@ final class SgemmTask implements Parallelism.IntRangeBody {
             long ci = co + i0 * cRow;
             if (full > 0) {
                 NativeTile.runTiles(
-                        MR, full, aBlock, lda, kc, bs, bo, stride, prefetch, c, ci, cRow, acc, addBias, bOff, gelu);
+                        MR, full, aBlock, lda, kc, bs, bo, stride, prefetch, c, ci, cRow, acc, addBias, bOff, gelu,
+                        panels, bPanel);
             }
             if (rest > 0) {
                 NativeTile.runTiles(
@@ -328,7 +346,9 @@ final class SgemmTask implements Parallelism.IntRangeBody {
                         acc,
                         addBias,
                         bOff,
-                        gelu);
+                        gelu,
+                        panels,
+                        bPanel);
             }
             return;
         }
@@ -370,7 +390,9 @@ final class SgemmTask implements Parallelism.IntRangeBody {
                     acc,
                     tileBias,
                     tileBiasOff,
-                    false);
+                    false,
+                    1,
+                    0L);
             for (int r = 0; r < rows; r++) {
                 MemorySegment.copy(tile, r * tileRow, c, ci + r * cRow, colBytes);
             }

@@ -353,7 +353,9 @@ final class PrefillGemm {
                     k0 > 0,
                     null,
                     0,
-                    false);
+                    false,
+                    1,
+                    0L);
         }
     }
 

@@ -62,8 +62,14 @@ public final class FmaGemmKernels {
     public static final int A = 0, B = 1, B_ROW = 2, C = 3, C_ROW = 4, K = 5, BIAS_ROW = 6;
     /** Parameter block slots of {@link #runTiles}, after the tile's own. */
     public static final int LDA = 7, TILES = 8, A_TILE = 9, PF = 10, CONSTANTS = 11;
+    /**
+     * Slots of {@link #runTiles}' panel loop: {@link #PANELS} panels (at least one), B {@link
+     * #B_PANEL} bytes from one panel to the next, C and the bias row 32 floats. The kernel advances
+     * B, C, the bias row and the panel count in the block as it goes.
+     */
+    public static final int PANELS = 12, B_PANEL = 13;
     /** Longs in a parameter block. */
-    public static final int PARAMS = 12;
+    public static final int PARAMS = 14;
 
     /**
      * The GELU epilogue's constant table ({@link #CONSTANTS}, 4-byte slots): the caller fills it
@@ -137,8 +143,8 @@ public final class FmaGemmKernels {
     }
 
     /**
-     * The machine code of {@link #runTiles}: the first tile with the next panel's prefetch, then the
-     * others in a loop. Registers: rax A of the tile, rsi A at k, rdx B at k, r9 bRow, r8 C of the
+     * The machine code of {@link #runTiles}: per panel, the first tile with the next panel's
+     * prefetch, then the others in a loop. Registers: rax A of the tile, rsi A at k, rdx B at k, r9 bRow, r8 C of the
      * tile, r10 cRow, rcx k left, rbp tiles left, r12–r15 lda, 3·lda, 5·lda, 7·lda (strided), r11
      * and rbx C rows 3 and 6 at the ends of a tile, rbx the prefetch distance during the first.
      */
@@ -162,8 +168,11 @@ public final class FmaGemmKernels {
             x.lea(R14, new Mem(R12, R12, 4, 0));
             x.lea(R15, new Mem(R13, R12, 4, 0));
         }
+        int panel = x.newLabel();
         int done = x.newLabel();
         int loop = x.newLabel();
+        int finished = x.newLabel();
+        x.bind(panel);
         tile(x, rows, start, strided, gelu, true);
         x.dec(RBP);
         x.jz(done);
@@ -172,6 +181,27 @@ public final class FmaGemmKernels {
         x.dec(RBP);
         x.jnz(loop);
         x.bind(done);
+        // The next panel: B on by B_PANEL, C and the bias row by a panel's 32 floats, A from its start.
+        x.movLoad(RCX, param(PANELS));
+        x.dec(RCX);
+        x.jz(finished);
+        x.movStore(param(PANELS), RCX);
+        x.movLoad(RCX, param(B));
+        x.movLoad(RDX, param(B_PANEL));
+        x.addReg(RCX, RDX);
+        x.movStore(param(B), RCX);
+        x.movLoad(R8, param(C));
+        x.add(R8, 4 * NR);
+        x.movStore(param(C), R8);
+        if (start == BIAS) {
+            x.movLoad(RCX, param(BIAS_ROW));
+            x.add(RCX, 4 * NR);
+            x.movStore(param(BIAS_ROW), RCX);
+        }
+        x.movLoad(RAX, param(A));
+        x.movLoad(RBP, param(TILES));
+        x.jmp(panel);
+        x.bind(finished);
         for (int i = saved.length - 1; i >= 0; i--) {
             x.pop(saved[i]);
         }

@@ -49,6 +49,15 @@ abstract sealed class GprInstructions extends X86Encoder permits Assembler {
         modrm(dst, m);
     }
 
+    /** {@code mov qword mem, src}. */
+    public void movStore(Mem m, int src) {
+        gpr(src);
+        int x = m.index() == NONE ? 0 : m.index() >> 3 & 1;
+        emit(0x48 | (src >> 3 & 1) << 2 | x << 1 | (m.base() >> 3 & 1));
+        emit(0x89);
+        modrm(src, m);
+    }
+
     /** {@code lea dst, mem}. */
     public void lea(int dst, Mem m) {
         gpr(dst);
