@@ -39,10 +39,13 @@ public final class ForeignWarmup extends Thread {
         try {
             HugePages.available();
             if (ExecutableMemory.prelink()) {
-                FmaGemmKernels.loadIfSupported(); // the f32 GEMM tile: assembled and linked once per process
+                FmaGemmKernels gemm = FmaGemmKernels.loadIfSupported(); // assembled and linked once per process
                 LayerNormKernels.loadIfSupported(); // the layer-norm rows and the add, likewise
                 AddKernels.loadIfSupported();
                 AttentionHeadKernels.loadIfSupported();
+                if (gemm != null) {
+                    gemm.prelinkCommonTiles();
+                }
             }
         } catch (RuntimeException | LinkageError e) {
             // The main thread links these itself and reports what it cannot.

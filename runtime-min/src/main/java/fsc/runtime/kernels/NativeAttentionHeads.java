@@ -11,9 +11,9 @@ import jdk.incubator.vector.FloatVector;
 /**
  * {@link AttentionHeads}' blocked attention in machine code ({@link AttentionHeadKernels}) for the
  * encoder case, on AVX-512 with 512-bit species (the width whose bits the machine code repeats): an
- * additive mask row shared by every query row (or none), no causal limit, no softcap. Each head is
- * one call that packs its operands from where they are into this thread's native tiles, computes,
- * and writes its output rows; the bits are the vector kernel's. {@link Attention} sends such heads here at every
+ * additive mask row shared by every query row (or none), no causal limit, no softcap. One call
+ * takes the heads of a sequence: per head it packs the operands from where they are into this
+ * thread's native tiles, computes, and writes the output rows; the bits are the vector kernel's. {@link Attention} sends such heads here at every
  * size, small ones included, so a model's first call runs no attention in the interpreter.
  */
 final class NativeAttentionHeads {
@@ -159,15 +159,23 @@ final class NativeAttentionHeads {
         p[AttentionHeadKernels.K_ROW] = 4L * d * (kSeq ? hkv : 1);
         p[AttentionHeadKernels.V_ROW] = 4L * dv * (vSeq ? hkv : 1);
         p[AttentionHeadKernels.OUT_ROW] = 4L * dv * (oSeq ? hq : 1);
-        long lastKv = -1;
+        // From one head to the next in a sequence: a row of the head axis on (sequence-major), or a
+        // whole head's rows (head-major).
+        p[AttentionHeadKernels.Q_HEAD] = 4L * d * (qSeq ? 1 : sq);
+        p[AttentionHeadKernels.OUT_HEAD] = 4L * dv * (oSeq ? 1 : sq);
+        p[AttentionHeadKernels.K_HEAD] = 4L * d * (kSeq ? 1 : skv);
+        p[AttentionHeadKernels.V_HEAD] = 4L * dv * (vSeq ? 1 : skv);
+        p[AttentionHeadKernels.GROUP] = group;
+        p[AttentionHeadKernels.ONE_SLOT] = 1;
+        p[AttentionHeadKernels.ZERO_SLOT] = 0;
         long lastMask = -1;
-        for (int head = from; head < to; head++) {
+        for (int head = from; head < to; ) {
             int bi = head / hq;
             int h = head % hq;
-            int kvh = h / group;
-            long kvHead = (long) bi * hkv + kvh;
+            // One call per sequence: its heads share the mask row unless the mask has one per head.
+            int end = hasMask && mh != 0 ? head + 1 : Math.min(to, (bi + 1) * hq);
             long maskHead = hasMask ? bi * mb + h * mh : 0;
-            if (maskHead != lastMask) { // the mask row of the head (a padding mask: one per sequence)
+            if (maskHead != lastMask) {
                 if (hasMask) {
                     MemorySegment.copy(mask, F32, maskHead * Float.BYTES, t.mask, 0, skv);
                 } else {
@@ -177,13 +185,16 @@ final class NativeAttentionHeads {
                 MemorySegment.copy(t.mask, 0, t.nmask, F32, 0, skvPad);
                 lastMask = maskHead;
             }
+            int kvh = h / group;
             p[AttentionHeadKernels.Q_SRC] = q.address() + Attention.rowOffset(qSeq, bi, h, 0, hq, sq, d);
             p[AttentionHeadKernels.K_SRC] = k.address() + Attention.rowOffset(kSeq, bi, kvh, 0, hkv, skv, d);
             p[AttentionHeadKernels.V_SRC] = v.address() + Attention.rowOffset(vSeq, bi, kvh, 0, hkv, skv, dv);
             p[AttentionHeadKernels.OUT] = out.address() + Attention.rowOffset(oSeq, bi, h, 0, hq, sq, dv);
-            p[AttentionHeadKernels.PACK_KV] = kvHead != lastKv ? 1 : 0; // grouped-query heads share k and v
-            lastKv = kvHead;
+            p[AttentionHeadKernels.PACK_KV] = 1;
+            p[AttentionHeadKernels.HEADS] = end - head;
+            p[AttentionHeadKernels.GROUP_LEFT] = group - h % group;
             KERNELS.run(block.publish());
+            head = end;
         }
     }
 

@@ -103,8 +103,24 @@ public final class AttentionHeadKernels {
             Q_STEP = 41,
             K_STEP = 42,
             V_STEP = 43;
+    /**
+     * Slots of the head loop: {@link #HEADS} heads (at least one) of one sequence, each head's q and
+     * output {@link #Q_HEAD} and {@link #OUT_HEAD} bytes after the previous one's; every {@link #GROUP}
+     * heads the next k and v ({@link #K_HEAD}, {@link #V_HEAD} bytes on), the first change after
+     * {@link #GROUP_LEFT} heads. {@link #ONE_SLOT} and {@link #ZERO_SLOT} hold 1 and 0. The kernel counts
+     * and advances these slots as it goes.
+     */
+    public static final int HEADS = 44,
+            Q_HEAD = 45,
+            OUT_HEAD = 46,
+            K_HEAD = 47,
+            V_HEAD = 48,
+            GROUP = 49,
+            GROUP_LEFT = 50,
+            ONE_SLOT = 51,
+            ZERO_SLOT = 52;
     /** Longs in a parameter block. */
-    public static final int PARAMS = 44;
+    public static final int PARAMS = 53;
 
     /** Query rows per block and floats per key or value panel. */
     public static final int MR = 8, NR = 32;
@@ -175,6 +191,9 @@ public final class AttentionHeadKernels {
         for (int r : saved) {
             x.push(r);
         }
+        int head = x.newLabel();
+        int lastHead = x.newLabel();
+        x.bind(head);
         pack(x);
         x.movLoad(RAX, param(CONSTANTS));
         LaneTree.loadRotations(x, ROTATIONS, Mem.at(RAX, 0));
@@ -194,12 +213,53 @@ public final class AttentionHeadKernels {
         x.dec(R15);
         x.jnz(block);
         unpack(x);
+        nextHead(x, lastHead);
+        x.jmp(head);
+        x.bind(lastHead);
         for (int i = saved.length - 1; i >= 0; i--) {
             x.pop(saved[i]);
         }
         x.vzeroupper();
         x.ret();
         return x.bytes();
+    }
+
+    /**
+     * Counts the head done and jumps to {@code last} after the last one; else moves q and the output
+     * on by a head, and k and v by a kv head where the group ends (then they are packed again).
+     */
+    private static void nextHead(Assembler x, int last) {
+        x.movLoad(RCX, param(HEADS));
+        x.dec(RCX);
+        x.jz(last);
+        x.movStore(param(HEADS), RCX);
+        advance(x, Q_SRC, Q_HEAD);
+        advance(x, OUT, OUT_HEAD);
+        int sameGroup = x.newLabel();
+        int next = x.newLabel();
+        x.movLoad(RCX, param(GROUP_LEFT));
+        x.dec(RCX);
+        x.jnz(sameGroup);
+        advance(x, K_SRC, K_HEAD);
+        advance(x, V_SRC, V_HEAD);
+        x.movLoad(RCX, param(GROUP));
+        x.movStore(param(GROUP_LEFT), RCX);
+        x.movLoad(RCX, param(ONE_SLOT));
+        x.movStore(param(PACK_KV), RCX);
+        x.jmp(next);
+        x.bind(sameGroup);
+        x.movStore(param(GROUP_LEFT), RCX);
+        x.movLoad(RCX, param(ZERO_SLOT));
+        x.movStore(param(PACK_KV), RCX);
+        x.bind(next);
+    }
+
+    /** {@code slot += param(by)}. */
+    private static void advance(Assembler x, int slot, int by) {
+        x.movLoad(RCX, param(slot));
+        x.movLoad(RDX, param(by));
+        x.addReg(RCX, RDX);
+        x.movStore(param(slot), RCX);
     }
 
     /**

@@ -133,6 +133,20 @@ public final class FmaGemmKernels {
         ExecutableMemory.call(h, params);
     }
 
+    /**
+     * Links the tile kernels an encoder's first call needs, for {@code ForeignWarmup} to do off the
+     * main thread (assembling one in the interpreter costs up to ~2 ms, the GELU ones most): full
+     * 8-row tiles reading A in place from a bias or from zero, with and without the GELU epilogue,
+     * and the one-row tile from a bias (a pooler's single row).
+     */
+    public void prelinkCommonTiles() {
+        for (int start : new int[] {BIAS, ZERO}) {
+            linkTiles(MR, start, true, false);
+            linkTiles(MR, start, true, true);
+        }
+        linkTiles(1, BIAS, true, false);
+    }
+
     private synchronized MethodHandle linkTiles(int rows, int start, boolean strided, boolean gelu) {
         MethodHandle h = tiles[gelu ? 1 : 0][strided ? 1 : 0][start][rows - 1];
         if (h == null) {
