@@ -5,6 +5,9 @@ import fsc.runtime.x86.AttentionHeadKernels;
 import fsc.runtime.x86.ExecutableMemory;
 import fsc.runtime.x86.FmaGemmKernels;
 import fsc.runtime.x86.LayerNormKernels;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /**
  * Links, on a daemon thread, the foreign calls a fresh process's model is about to make, while the
@@ -34,6 +37,17 @@ public final class ForeignWarmup extends Thread {
         new ForeignWarmup().start();
     }
 
+    /**
+     * An add of no elements, called the way every kernel is called: a cold JVM's first downcall
+     * initialises the linker's stub class and spins the method-handle forms of the call (~1.5 ms
+     * on the main thread's first call otherwise); the kernels share them.
+     */
+    private static void firstKernelCall(AddKernels add) {
+        MemorySegment params = Arena.ofAuto().allocate(8L * AddKernels.PARAMS, 64);
+        MemorySegment.copy(new long[AddKernels.PARAMS], 0, params, ValueLayout.JAVA_LONG, 0, AddKernels.PARAMS);
+        add.run(params.address());
+    }
+
     @Override
     public void run() {
         try {
@@ -41,7 +55,10 @@ public final class ForeignWarmup extends Thread {
             if (ExecutableMemory.prelink()) {
                 FmaGemmKernels gemm = FmaGemmKernels.loadIfSupported(); // assembled and linked once per process
                 LayerNormKernels.loadIfSupported(); // the layer-norm rows and the add, likewise
-                AddKernels.loadIfSupported();
+                AddKernels add = AddKernels.loadIfSupported();
+                if (add != null) {
+                    firstKernelCall(add);
+                }
                 AttentionHeadKernels.loadIfSupported();
                 if (gemm != null) {
                     gemm.prelinkCommonTiles();
