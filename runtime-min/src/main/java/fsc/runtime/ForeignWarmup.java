@@ -18,13 +18,14 @@ import java.lang.foreign.ValueLayout;
  * machine-code kernels. What is linked is cached by the JDK's linker, so the main thread finds it
  * ready, or waits for it (class initialisation), never links it twice.
  *
- * <p>Then the machine-code f32 GEMM tile ({@link FmaGemmKernels}, one per process), layer-norm rows
- * ({@link LayerNormKernels}), add ({@link AddKernels}) and attention head ({@link
- * AttentionHeadKernels}), whose code the first call would otherwise assemble in the
- * interpreter. Only classes whose static initialisers
- * depend on no model or kernel class ({@link HugePages}, the {@code x86} package), so the two
- * threads cannot deadlock on class initialisation. Nothing is reported from here: a failure shows
- * where the main thread makes the same call.
+ * <p>Then the machine code an encoder's first call runs, which it would otherwise assemble in the
+ * interpreter: the f32 GEMM tile ({@link FmaGemmKernels}) and the tile variants of {@link
+ * FmaGemmKernels#prelinkCommonTiles}, layer-norm rows ({@link LayerNormKernels}), the add ({@link
+ * AddKernels}, also called once, empty) and the attention head ({@link AttentionHeadKernels}). Only
+ * classes whose static initialisers depend on no
+ * model or kernel class ({@link HugePages}, the {@code x86} package), so the two threads cannot
+ * deadlock on class initialisation. Nothing is reported from here: a failure shows where the main
+ * thread makes the same call.
  */
 public final class ForeignWarmup extends Thread {
     private ForeignWarmup() {
@@ -53,8 +54,8 @@ public final class ForeignWarmup extends Thread {
         try {
             HugePages.available();
             if (ExecutableMemory.prelink()) {
-                FmaGemmKernels gemm = FmaGemmKernels.loadIfSupported(); // assembled and linked once per process
-                LayerNormKernels.loadIfSupported(); // the layer-norm rows and the add, likewise
+                FmaGemmKernels gemm = FmaGemmKernels.loadIfSupported(); // each assembled and linked once per process
+                LayerNormKernels.loadIfSupported();
                 AddKernels add = AddKernels.loadIfSupported();
                 if (add != null) {
                     firstKernelCall(add);
