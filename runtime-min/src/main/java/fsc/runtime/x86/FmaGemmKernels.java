@@ -136,14 +136,17 @@ public final class FmaGemmKernels {
     /**
      * Links the tile kernels an encoder's first call needs, for {@code ForeignWarmup} to do off the
      * main thread (assembling one in the interpreter costs up to ~2 ms, the GELU ones most): full
-     * 8-row tiles reading A in place from a bias, with and without the GELU epilogue, and the
-     * one-row tile from a bias (a pooler's single row). No more: the warm-up shares the device's
-     * few CPUs with the main thread, and a tile nobody calls would only compete with it.
+     * 8-row tiles reading A in place from a bias, with and without the GELU epilogue, and
+     * continuing the sums of an earlier K block; the one-row tiles of a pooler's single row, from a
+     * bias and continuing. No more: the warm-up shares the device's few CPUs with the main thread,
+     * and a tile nobody calls would only compete with it.
      */
     public void prelinkCommonTiles() {
         linkTiles(MR, BIAS, true, false);
         linkTiles(MR, BIAS, true, true);
+        linkTiles(MR, ACC, true, false);
         linkTiles(1, BIAS, true, false);
+        linkTiles(1, ACC, true, false);
     }
 
     private synchronized MethodHandle linkTiles(int rows, int start, boolean strided, boolean gelu) {
