@@ -13,6 +13,7 @@ public final class PassRegistry {
     private PassRegistry() {}
 
     private static final List<Pass> ALL = List.of(
+            new AttentionLayoutPass(),
             new CsePass(),
             new DcePass(),
             new FoldPass(),

@@ -49,6 +49,9 @@ public final class Pipelines {
                 // and on attribute-form reductions; before fuse and layout, which work on the
                 // high-level ops (a layer_norm is one kernel, an attention never materialises scores).
                 new RecognizePass(),
+                // Right after recognize made the attention nodes, before the dce below, which drops
+                // the transposes this leaves unread.
+                new AttentionLayoutPass(),
                 // After fold, when batch-norm parameters are plain constants (recognize leaves convs
                 // alone): a conv followed by an inference batch_norm becomes one conv with scaled
                 // weights and a bias, so no CNN pays a second pass over each conv output; before the
@@ -100,7 +103,8 @@ public final class Pipelines {
     }
 
     /**
-     * The CUDA pipeline: the CPU one without {@code layout}, {@code quant-gemm} and {@code widen-halves},
+     * The CUDA pipeline: the CPU one without {@code layout}, {@code quant-gemm}, {@code widen-halves}
+     * and {@code attention-layout} (the CUDA attention kernel reads head-major operands),
      * and without {@code quantize}'s int8 form of static QDQ matmuls.
      * CUDA kernels read weights row-major, and a panel width is a property of the CPU's vectors, not
      * of a GPU; the CUDA backend has f16 kernels of its own. {@code fusion} is the CUDA backend's
@@ -108,8 +112,10 @@ public final class Pipelines {
      */
     public static List<Pass> cudaDefault(FusionRules fusion) {
         return cpuDefault(WidenHalvesPass.NO_HALF_KERNELS, fusion).stream()
-                .filter(p ->
-                        !(p instanceof LayoutPass) && !(p instanceof QuantGemmPass) && !(p instanceof WidenHalvesPass))
+                .filter(p -> !(p instanceof LayoutPass)
+                        && !(p instanceof QuantGemmPass)
+                        && !(p instanceof WidenHalvesPass)
+                        && !(p instanceof AttentionLayoutPass))
                 // CUDA's matmul is f32 only and nothing lowers the int8 form there: a static QDQ
                 // linear layer stays an f32 matmul of dequantized values.
                 .map(p -> p instanceof QuantizePass ? QuantizePass.lowering(false) : p)

@@ -106,7 +106,13 @@ public final class CudaKernelSupport {
                     n -> n.inputs().size() == 1,
                     one(ReduceCuda::emit)));
         }
-        t.add(new Row("attention", FLOATS, FLOATS, n -> n.input(1).type().rank() == 4, one(AttentionCuda::emit)));
+        // Head-major operands only: a sequence-major layout (the CPU pipeline's attention-layout) has no CUDA kernel.
+        t.add(new Row(
+                "attention",
+                FLOATS,
+                FLOATS,
+                n -> n.input(1).type().rank() == 4 && (!n.has("layout") || n.intAttr("layout") == 0),
+                one(AttentionCuda::emit)));
         // Decoder ops (GGUF): f32 activations, weights in their packed layouts, the paged KV cache.
         Set<DType> f32 = EnumSet.of(DType.F32);
         t.add(new Row("qmatmul", f32, f32, LlmCuda::weightReadable, one(LlmCuda::qmatmul)));

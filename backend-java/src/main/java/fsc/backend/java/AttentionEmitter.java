@@ -7,6 +7,7 @@ import fsc.ir.DType;
 import fsc.ir.Dim;
 import fsc.ir.Node;
 import fsc.ir.Value;
+import fsc.ir.ops.AttentionLayout;
 import java.util.List;
 import java.util.Map;
 import javax.lang.model.element.Modifier;
@@ -17,7 +18,8 @@ import javax.lang.model.element.Modifier;
  * the scores never become a tensor. The mask's
  * broadcast over {@code [B,H,Sq,Skv]} is passed as element strides (0 on broadcast axes), and the
  * per-row score scratch is a field of the model instance sized for the symbols' upper bounds, so a
- * call allocates nothing.
+ * call allocates nothing. The node's {@code layout} bits ({@code attention-layout}) go to the kernel
+ * as they are: its own bits for sequence-major operands.
  */
 final class AttentionEmitter {
     private AttentionEmitter() {}
@@ -31,8 +33,12 @@ final class AttentionEmitter {
         Value v = n.input(2);
         Value mask = n.inputs().size() > 3 ? n.input(3) : null;
         DimCode dc = s.dims();
-        List<Dim> qd = q.type().dims();
-        List<Dim> kd = k.type().dims();
+        // The logical [B,H,S,D] dims, whichever operands the layout says are sequence-major.
+        long layout = n.has("layout") ? n.intAttr("layout") : 0;
+        List<Dim> qd = AttentionLayout.headMajor(q.type(), layout, AttentionLayout.Q_SEQ_MAJOR)
+                .dims();
+        List<Dim> kd = AttentionLayout.headMajor(k.type(), layout, AttentionLayout.K_SEQ_MAJOR)
+                .dims();
         long d = qd.get(3).value();
         double scale = n.has("scale") ? n.floatAttr("scale") : 1 / Math.sqrt(d);
         String scratch = s.methodName() + "_scores";
@@ -61,7 +67,7 @@ final class AttentionEmitter {
                         CodeBlock.join(broadcastStrides(mask.type().dims(), scoreDims, dc), ", "));
         return CodeBlock.builder()
                 .addStatement(
-                        "$T.attend($N, $N, $N, $L, $N, $L, $L, $L, $L, $L, $L, $L, $Lf, $Lf, $L, $T.HEAD_MAJOR, $N, $N)",
+                        "$T.attend($N, $N, $N, $L, $N, $L, $L, $L, $L, $L, $L, $L, $Lf, $Lf, $L, $L, $N, $N)",
                         KERNEL,
                         s.segment(q, "q"),
                         s.segment(k, "k"),
@@ -78,7 +84,7 @@ final class AttentionEmitter {
                         (float) scale,
                         (float) n.floatAttr("softcap"),
                         causal,
-                        KERNEL,
+                        layout,
                         scratch,
                         ModelContext.PAR)
                 .build();

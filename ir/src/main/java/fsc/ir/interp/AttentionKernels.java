@@ -1,6 +1,7 @@
 package fsc.ir.interp;
 
 import fsc.ir.DType;
+import fsc.ir.ops.AttentionLayout;
 
 /** Reference attention and rotary embedding, in double, one query row at a time. */
 final class AttentionKernels {
@@ -10,7 +11,8 @@ final class AttentionKernels {
      * softmax(q·kᵀ·scale [softcapped] + mask [+ causal]) · v. With {@code causal = "upper_left"}
      * query i sees key j when {@code j <= i}; with {@code "lower_right"} when {@code j <= i + Skv -
      * Sq}, for keys that start with a cache of past tokens (ONNX with past_key). A row with every key
-     * masked gives zeros, as ONNX's reference does, rather than NaN.
+     * masked gives zeros, as ONNX's reference does, rather than NaN. {@code layout}'s bits say which
+     * operands are sequence-major ({@link AttentionLayout}).
      */
     static HostTensor attention(Call c) {
         HostTensor q = c.in(0);
@@ -20,12 +22,17 @@ final class AttentionKernels {
         long[] qs = q.shape();
         long[] ks = k.shape();
         long[] vs = v.shape();
+        long layout = c.node().has("layout") ? c.node().intAttr("layout") : 0;
+        boolean qSeq = (layout & AttentionLayout.Q_SEQ_MAJOR) != 0;
+        boolean kSeq = (layout & AttentionLayout.K_SEQ_MAJOR) != 0;
+        boolean vSeq = (layout & AttentionLayout.V_SEQ_MAJOR) != 0;
+        boolean oSeq = (layout & AttentionLayout.OUT_SEQ_MAJOR) != 0;
         long batch = qs[0];
-        long hq = qs[1];
-        long sq = qs[2];
+        long hq = qSeq ? qs[2] : qs[1];
+        long sq = qSeq ? qs[1] : qs[2];
         long d = qs[3];
-        long hkv = ks[1];
-        long skv = ks[2];
+        long hkv = kSeq ? ks[2] : ks[1];
+        long skv = kSeq ? ks[1] : ks[2];
         long dv = vs[3];
         long group = hq / hkv;
         double scale = c.node().has("scale") ? c.node().floatAttr("scale") : 1 / Math.sqrt(d);
@@ -46,10 +53,10 @@ final class AttentionKernels {
             for (long h = 0; h < hq; h++) {
                 long kvHead = h / group;
                 for (long i = 0; i < sq; i++) {
-                    long qBase = ((b * hq + h) * sq + i) * d;
+                    long qBase = row(qSeq, b, h, i, hq, sq) * d;
                     double max = Double.NEGATIVE_INFINITY;
                     for (long j = 0; j < skv; j++) {
-                        long kBase = ((b * hkv + kvHead) * skv + j) * d;
+                        long kBase = row(kSeq, b, kvHead, j, hkv, skv) * d;
                         double dot = 0;
                         for (long e = 0; e < d; e++) {
                             dot += q.getDouble(qBase + e) * k.getDouble(kBase + e);
@@ -74,14 +81,14 @@ final class AttentionKernels {
                         scores[j] = Math.exp(scores[j] - max);
                         sum += scores[j];
                     }
-                    long oBase = ((b * hq + h) * sq + i) * dv;
+                    long oBase = row(oSeq, b, h, i, hq, sq) * dv;
                     if (max == Double.NEGATIVE_INFINITY) {
                         continue;
                     }
                     for (long e = 0; e < dv; e++) {
                         double acc = 0;
                         for (long j = 0; j < skv; j++) {
-                            acc += scores[(int) j] * v.getDouble(((b * hkv + kvHead) * skv + j) * dv + e);
+                            acc += scores[(int) j] * v.getDouble(row(vSeq, b, kvHead, j, hkv, skv) * dv + e);
                         }
                         out.setDouble(oBase + e, acc / sum);
                     }
@@ -89,6 +96,11 @@ final class AttentionKernels {
             }
         }
         return out;
+    }
+
+    /** Row {@code i} of head {@code h} in batch {@code b}: of {@code [B,H,S,·]}, or {@code [B,S,H,·]} when {@code seqMajor}. */
+    private static long row(boolean seqMajor, long b, long h, long i, long heads, long s) {
+        return seqMajor ? (b * s + i) * heads + h : (b * heads + h) * s + i;
     }
 
     /** Rotates feature pairs (i, i + R/2), or (2i, 2i + 1) when interleaved, by the angle of the token's position. */

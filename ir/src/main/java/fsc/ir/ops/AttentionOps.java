@@ -20,7 +20,8 @@ final class AttentionOps {
                         .attrs(
                                 AttrSpec.number("scale"),
                                 AttrSpec.number("softcap", 0.0),
-                                AttrSpec.string("causal", "none")),
+                                AttrSpec.string("causal", "none"),
+                                AttrSpec.integer("layout", 0)),
                 // ONNX RotaryEmbedding-23: num_heads has no default (a 3-D input needs it);
                 // rotary_embedding_dim 0 means the whole head.
                 new OpSpec("rope", 3, 4, AttentionOps::rope)
@@ -36,15 +37,23 @@ final class AttentionOps {
      * attends) or additive in q's type, broadcasting to {@code [B,Hq,Sq,Skv]}. Attributes: {@code
      * scale} (default 1/sqrt(D)), {@code softcap} (0 = off), {@code causal} = {@code "none"}, {@code
      * "upper_left"} (key j <= query i) or {@code "lower_right"} (j <= i + Skv - Sq: keys that begin
-     * with cached past tokens), PyTorch's names for the two alignments.
+     * with cached past tokens), PyTorch's names for the two alignments. {@code layout} has a bit for
+     * each of q, k, v and the output stored sequence-major, {@code [B,S,H,D]} instead of {@code
+     * [B,H,S,D]} ({@link AttentionLayout}): the layout the projections produce, so the transposes around attention need
+     * not run. The dims named above are the logical ones.
      */
     private static List<TensorType> attention(InferContext ctx) {
-        TensorType q = ctx.input(0);
-        TensorType k = ctx.input(1);
-        TensorType v = ctx.input(2);
-        if (q.rank() != 4 || k.rank() != 4 || v.rank() != 4) {
+        long layout = ctx.intAttr("layout");
+        if (layout < 0 || layout > 15) {
+            throw ctx.fail(
+                    "layout must be a combination of the bits 1 (q), 2 (k), 4 (v) and 8 (output), got " + layout);
+        }
+        if (ctx.input(0).rank() != 4 || ctx.input(1).rank() != 4 || ctx.input(2).rank() != 4) {
             throw ctx.fail("needs 4-D q, k, v as [batch, heads, sequence, head_size], got " + ctx.inputs());
         }
+        TensorType q = AttentionLayout.headMajor(ctx.input(0), layout, AttentionLayout.Q_SEQ_MAJOR);
+        TensorType k = AttentionLayout.headMajor(ctx.input(1), layout, AttentionLayout.K_SEQ_MAJOR);
+        TensorType v = AttentionLayout.headMajor(ctx.input(2), layout, AttentionLayout.V_SEQ_MAJOR);
         if (!q.dtype().isFloat() || k.dtype() != q.dtype() || v.dtype() != q.dtype()) {
             throw ctx.fail("q, k and v must share one floating-point type, got " + ctx.inputs());
         }
@@ -74,7 +83,8 @@ final class AttentionOps {
                         + Shapes.show(scores));
             }
         }
-        return List.of(q.withDims(List.of(q.dim(0), hq, q.dim(2), v.dim(3))));
+        return List.of(AttentionLayout.headMajor(
+                q.withDims(List.of(q.dim(0), hq, q.dim(2), v.dim(3))), layout, AttentionLayout.OUT_SEQ_MAJOR));
     }
 
     /**
