@@ -43,25 +43,23 @@ public final class AttentionLayoutPass implements Pass {
     @Override
     public Graph run(Graph g, PassContext ctx) {
         Map<Value, Node> producer = new IdentityHashMap<>();
-        Map<Value, Integer> readers = new IdentityHashMap<>();
+        Map<Value, List<Node>> readers = new IdentityHashMap<>(); // one entry per input read
         for (Node n : g.nodes()) {
             n.outputs().forEach(v -> producer.put(v, n));
-            n.inputs().forEach(v -> readers.merge(v, 1, Integer::sum));
+            n.inputs().forEach(v -> readers.computeIfAbsent(v, k -> new ArrayList<>())
+                    .add(n));
         }
         Set<Value> graphOutputs = Collections.newSetFromMap(new IdentityHashMap<>());
         graphOutputs.addAll(g.outputs());
         boolean hasRegions = g.nodes().stream().anyMatch(n -> n.hasRegions() || n.body() != null);
         Map<Node, Node> rewritten = new IdentityHashMap<>();
         Set<Node> absorbed = Collections.newSetFromMap(new IdentityHashMap<>());
-        Map<Value, Node> readerOf = new IdentityHashMap<>();
-        for (Node n : g.nodes()) {
-            n.inputs().forEach(v -> readerOf.put(v, n));
-        }
         for (Node n : g.nodes()) {
             if (!n.op().equals("attention")) {
                 continue;
             }
-            long layout = n.has("layout") ? n.intAttr("layout") : 0;
+            long before = n.has("layout") ? n.intAttr("layout") : 0;
+            long layout = before;
             List<Value> in = new ArrayList<>(n.inputs());
             long[] bits = {AttentionLayout.Q_SEQ_MAJOR, AttentionLayout.K_SEQ_MAJOR, AttentionLayout.V_SEQ_MAJOR};
             for (int i = 0; i < 3; i++) {
@@ -74,15 +72,14 @@ public final class AttentionLayoutPass implements Pass {
             List<Value> out = n.outputs();
             Value y = n.output();
             // Only where no region could capture y: its readers inside a body are not counted here.
-            Node back = !hasRegions && readers.getOrDefault(y, 0) == 1 && !graphOutputs.contains(y)
-                    ? readerOf.get(y)
-                    : null;
+            List<Node> readersOfY = readers.getOrDefault(y, List.of());
+            Node back =
+                    !hasRegions && readersOfY.size() == 1 && !graphOutputs.contains(y) ? readersOfY.getFirst() : null;
             if ((layout & AttentionLayout.OUT_SEQ_MAJOR) == 0 && swapsHeadsAndSequence(back)) {
                 out = back.outputs(); // the transpose's [B,S,H,D] value, written by the attention itself
                 layout |= AttentionLayout.OUT_SEQ_MAJOR;
                 absorbed.add(back);
             }
-            long before = n.has("layout") ? n.intAttr("layout") : 0;
             if (layout != before) {
                 TreeMap<String, Attr> attrs = new TreeMap<>(n.attrs());
                 attrs.put("layout", Attr.of(layout));

@@ -332,7 +332,7 @@ final class AttentionHeads {
     }
 
     /** {@link #stage}'s inverse: {@code src[n][ld]}'s first {@code w} columns into the head's rows. */
-    static void unstage(
+    private static void unstage(
             float[] src,
             int ld,
             MemorySegment dst,
@@ -375,7 +375,7 @@ final class AttentionHeads {
      * head is contiguous, else a row at a time in vectors (a bulk copy per 128-byte row costs more
      * than the row).
      */
-    static void stage(
+    private static void stage(
             MemorySegment src, boolean seqMajor, int bi, int h, int heads, int n, int w, float[] dst, boolean cold) {
         long base = ((long) bi * heads * n * w + (long) h * (seqMajor ? w : (long) n * w)) * Float.BYTES;
         if (!seqMajor || heads == 1) {
@@ -404,7 +404,7 @@ final class AttentionHeads {
     }
 
     /** {@code rows[n][d]} as blocks of {@link #MR} rows, each {@code [d][MR]}; rows past {@code n} zero. */
-    static void packRowBlocks(float[] rows, int n, int nPad, int d, float[] dst) {
+    private static void packRowBlocks(float[] rows, int n, int nPad, int d, float[] dst) {
         for (int i = 0; i < nPad; i++) {
             int at = i / MR * d * MR + i % MR;
             if (i < n) {
@@ -420,7 +420,7 @@ final class AttentionHeads {
     }
 
     /** {@code keys[n][d]} as panels of {@link #NR} keys, each {@code [d][NR]} (kᵀ); keys past {@code n} zero. */
-    static void packKeyPanels(float[] keys, int n, int nPad, int d, float[] dst) {
+    private static void packKeyPanels(float[] keys, int n, int nPad, int d, float[] dst) {
         for (int j = 0; j < nPad; j++) {
             int at = j / NR * d * NR + j % NR;
             if (j < n) {
@@ -436,7 +436,7 @@ final class AttentionHeads {
     }
 
     /** {@code values[n][w]} as panels of {@link #NR} columns, each {@code [n][NR]}; columns past {@code w} zero. */
-    static void packValuePanels(float[] values, int n, int w, int wPad, float[] dst) {
+    private static void packValuePanels(float[] values, int n, int w, int wPad, float[] dst) {
         for (int c0 = 0; c0 < wPad; c0 += NR) {
             int cols = Math.max(0, Math.min(NR, w - c0));
             int panel = c0 * n;

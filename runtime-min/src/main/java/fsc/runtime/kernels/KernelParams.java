@@ -27,17 +27,17 @@ final class KernelParams extends ThreadLocal<KernelParams.Block> {
     /** One thread's block: the values, and the native memory the kernel reads them from. */
     static final class Block {
         final long[] values;
-        private final MemorySegment native_;
+        private final MemorySegment segment;
 
         private Block(long[] values, MemorySegment segment) {
             this.values = values;
-            this.native_ = segment;
+            this.segment = segment;
         }
 
         /** Copies {@link #values} to native memory and returns its address, for the kernel. */
         long publish() {
-            MemorySegment.copy(values, 0, native_, ValueLayout.JAVA_LONG, 0, values.length);
-            return native_.address();
+            MemorySegment.copy(values, 0, segment, ValueLayout.JAVA_LONG, 0, values.length);
+            return segment.address();
         }
     }
 }

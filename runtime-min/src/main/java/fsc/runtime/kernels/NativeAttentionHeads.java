@@ -235,8 +235,7 @@ final class NativeAttentionHeads {
         p[AttentionHeadKernels.ROWS] = MR;
         p[AttentionHeadKernels.SQ] = sq;
         p[AttentionHeadKernels.DV] = dv;
-        p[AttentionHeadKernels.EIGHT] = 8;
-        p[AttentionHeadKernels.THIRTY_TWO] = 32;
+        p[AttentionHeadKernels.PANEL_WIDTH] = NR;
         p[AttentionHeadKernels.Q_VECTORS] = vectors(sqPad * d);
         p[AttentionHeadKernels.K_VECTORS] = vectors(skvPad * d);
         p[AttentionHeadKernels.V_VECTORS] = vectors(skv * dvPad);

@@ -82,7 +82,8 @@ public final class AttentionHeadKernels {
             ROWS = 24;
     /**
      * Slots of the head's operands where they are (addresses, bytes between rows) and of the packing:
-     * {@link #PACK_KV} 0 when the previous head's k and v serve this one (grouped-query heads).
+     * {@link #PACK_KV} 0 when the previous head's k and v serve this one (grouped-query heads);
+     * {@link #PANEL_WIDTH} holds {@link #NR} and {@link #ROWS} {@link #MR}, for the loop counters.
      */
     public static final int Q_SRC = 25,
             Q_ROW = 26,
@@ -95,14 +96,13 @@ public final class AttentionHeadKernels {
             SQ = 33,
             DV = 34,
             PACK_KV = 35,
-            EIGHT = 36,
-            THIRTY_TWO = 37,
-            Q_VECTORS = 38,
-            K_VECTORS = 39,
-            V_VECTORS = 40,
-            Q_STEP = 41,
-            K_STEP = 42,
-            V_STEP = 43;
+            PANEL_WIDTH = 36,
+            Q_VECTORS = 37,
+            K_VECTORS = 38,
+            V_VECTORS = 39,
+            Q_STEP = 40,
+            K_STEP = 41,
+            V_STEP = 42;
     /**
      * Slots of the head loop: {@link #HEADS} heads (at least one) of one sequence, each head's q and
      * output {@link #Q_HEAD} and {@link #OUT_HEAD} bytes after the previous one's; every {@link #GROUP}
@@ -110,17 +110,17 @@ public final class AttentionHeadKernels {
      * {@link #GROUP_LEFT} heads. {@link #ONE_SLOT} and {@link #ZERO_SLOT} hold 1 and 0. The kernel counts
      * and advances these slots as it goes.
      */
-    public static final int HEADS = 44,
-            Q_HEAD = 45,
-            OUT_HEAD = 46,
-            K_HEAD = 47,
-            V_HEAD = 48,
-            GROUP = 49,
-            GROUP_LEFT = 50,
-            ONE_SLOT = 51,
-            ZERO_SLOT = 52;
+    public static final int HEADS = 43,
+            Q_HEAD = 44,
+            OUT_HEAD = 45,
+            K_HEAD = 46,
+            V_HEAD = 47,
+            GROUP = 48,
+            GROUP_LEFT = 49,
+            ONE_SLOT = 50,
+            ZERO_SLOT = 51;
     /** Longs in a parameter block. */
-    public static final int PARAMS = 53;
+    public static final int PARAMS = 52;
 
     /** Query rows per block and floats per key or value panel. */
     public static final int MR = 8, NR = 32;
@@ -271,14 +271,14 @@ public final class AttentionHeadKernels {
     private static void pack(Assembler x) {
         zero(x, Q, Q_VECTORS);
         // q: row i, element e to [i / 8][e][i % 8]; rsi the row, rdx its first slot, r11 rows to the block's end.
-        scatterRows(x, Q_SRC, Q_ROW, Q, SQ, D, 4 * MR, EIGHT, 4, Q_STEP);
+        scatterRows(x, Q_SRC, Q_ROW, Q, SQ, D, 4 * MR, ROWS, 4, Q_STEP);
         int done = x.newLabel();
         x.movLoad(RCX, param(PACK_KV));
         x.test(RCX);
         x.jz(done);
         zero(x, K, K_VECTORS);
         // k: key j, element e to [j / 32][e][j % 32].
-        scatterRows(x, K_SRC, K_ROW, K, KEYS, D, 4 * NR, THIRTY_TWO, 4, K_STEP);
+        scatterRows(x, K_SRC, K_ROW, K, KEYS, D, 4 * NR, PANEL_WIDTH, 4, K_STEP);
         zero(x, V, V_VECTORS);
         // v: key j, column c to [c / 32][j][c % 32]: per key a row of dv, a panel jump every 32 columns.
         x.movLoad(RSI, param(V_SRC));
@@ -290,7 +290,7 @@ public final class AttentionHeadKernels {
         x.mov(RAX, RSI);
         x.mov(RBX, RDX);
         x.movLoad(RCX, param(DV));
-        x.movLoad(R11, param(THIRTY_TWO));
+        x.movLoad(R11, param(PANEL_WIDTH));
         int column = x.newLabel();
         int samePanel = x.newLabel();
         x.bind(column);
@@ -300,7 +300,7 @@ public final class AttentionHeadKernels {
         x.add(RBX, 4);
         x.dec(R11);
         x.jnz(samePanel);
-        x.movLoad(R11, param(THIRTY_TWO));
+        x.movLoad(R11, param(PANEL_WIDTH));
         x.movLoad(R14, param(V_STEP));
         x.addReg(RBX, R14);
         x.bind(samePanel);
