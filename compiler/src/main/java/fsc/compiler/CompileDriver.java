@@ -183,7 +183,12 @@ public final class CompileDriver {
     }
 
     static Graph importOnnx(CompileSettings s) {
-        ImportOptions options = ImportOptions.defaults();
+        return importOnnx(s, ImportOptions.defaults());
+    }
+
+    /** {@code s}'s model imported with its bounds, bindings and shapes on top of {@code options}. */
+    static Graph importOnnx(CompileSettings s, ImportOptions base) {
+        ImportOptions options = base;
         for (var e : s.bounds().entrySet()) {
             options = options.withBound(e.getKey(), e.getValue());
         }

@@ -1,6 +1,7 @@
 package fsc.compiler;
 
 import fsc.frontend.gguf.arch.DecoderOptions;
+import fsc.frontend.onnx.ImportOptions;
 import fsc.ir.FscException;
 import fsc.ir.Graph;
 import fsc.ir.Node;
@@ -32,12 +33,17 @@ import java.util.TreeMap;
  * TokenizerSpec#ids}).
  */
 final class OnnxDecoderCompile {
+    /** The token ids input of Hugging Face decoder exports. */
+    static final String IDS = "input_ids";
+
     private OnnxDecoderCompile() {}
 
     static CompileResult compile(CompileSettings s, Path jar, CompileProgress progress) {
         DecoderOptions o = DecoderCompile.options(s);
         progress.step("importing " + s.input());
-        Graph imported = CompileDriver.importOnnx(s);
+        // A Hugging Face export takes [batch, sequence_length] ids; the paged step feeds each new
+        // token as its own row, so the new tokens per row are one (prefill is many rows).
+        Graph imported = CompileDriver.importOnnx(s, ImportOptions.defaults().withFixedAxis(IDS, 1, 1));
         progress.step("imported " + imported.nodes().size() + " nodes, "
                 + imported.constants().size() + " constants");
         Map<String, String> options = new TreeMap<>();

@@ -54,6 +54,8 @@ public final class KvPagingPass implements Pass {
     public static final String BLOCK_SIZE = "kv-paging.block-size";
     /** Metadata key of the positions one sequence may reach. */
     public static final String CONTEXT_METADATA = "decoder.max_context";
+    /** Hugging Face's per-token position input; the paged step feeds each token's position there. */
+    static final String POSITION_IDS = "position_ids";
     /** Upper bound of the cache's block count symbol, as for GGUF decoders. */
     static final long MAX_BLOCKS = 1L << 24;
 
@@ -87,8 +89,12 @@ public final class KvPagingPass implements Pass {
         private final String batch;
         private final String past;
         private final Value ids;
+        /** Hugging Face's {@code position_ids} input, or null where the position is the past length. */
+        private final Value positionInput;
+
         private final Value hidden;
         private final long heads;
+        private final long kvHeads;
         private final long headDim;
 
         Rewrite(Graph g, List<PastKvAttention> layers, PassContext ctx) {
@@ -100,11 +106,13 @@ public final class KvPagingPass implements Pass {
             batch = first.batch().asSymbol().orElseThrow();
             past = first.pastLength().asSymbol().orElseThrow();
             heads = first.heads();
+            kvHeads = first.kvHeads();
             headDim = first.headDim();
             for (PastKvAttention a : layers) {
                 if (!a.batch().equals(first.batch())
                         || !a.pastLength().equals(first.pastLength())
                         || a.heads() != heads
+                        || a.kvHeads() != kvHeads
                         || a.headDim() != headDim) {
                     throw refuse("layers differ in batch, past length, heads or head size ("
                             + a.output().where() + ")");
@@ -114,13 +122,22 @@ public final class KvPagingPass implements Pass {
             }
             List<Value> rest =
                     g.inputs().stream().filter(v -> !pastInputs.contains(v)).toList();
-            if (rest.size() != 1
-                    || !rest.getFirst().dtype().isInteger()
-                    || !rest.getFirst().type().dims().equals(List.of(Dim.sym(batch), Dim.of(1)))) {
-                throw refuse("the inputs besides the past must be the token ids alone, as [" + batch + ", 1]; got "
+            List<Dim> oneTokenPerRow = List.of(Dim.sym(batch), Dim.of(1));
+            List<Value> tokenRows = rest.stream()
+                    .filter(v -> v.dtype().isInteger() && v.type().dims().equals(oneTokenPerRow))
+                    .toList();
+            positionInput = tokenRows.stream()
+                    .filter(v -> v.name().equals(POSITION_IDS))
+                    .findFirst()
+                    .orElse(null);
+            List<Value> idCandidates =
+                    tokenRows.stream().filter(v -> v != positionInput).toList();
+            if (idCandidates.size() != 1) {
+                throw refuse("besides the past, the inputs must be the token ids as [" + batch + ", 1] (and "
+                        + POSITION_IDS + ", and masks the attention alone reads); got "
                         + rest.stream().map(v -> v.name() + ": " + v.type()).toList());
             }
-            ids = rest.getFirst();
+            ids = idCandidates.getFirst();
             List<Value> outs = g.outputs().stream()
                     .filter(v -> !mentions(v.type().dims(), past))
                     .toList();
@@ -156,6 +173,11 @@ public final class KvPagingPass implements Pass {
                     continue;
                 }
                 String where = n.where();
+                for (Value in : n.inputs()) {
+                    if (g.inputs().contains(in) && in != ids && in != positionInput && !pastInputs.contains(in)) {
+                        throw refuse(where + " reads input " + in.name() + ", which a paged step does not have");
+                    }
+                }
                 if (n.inputs().stream().anyMatch(pastInputs::contains)) {
                     throw refuse(where + " reads the past outside attention");
                 }
@@ -203,7 +225,7 @@ public final class KvPagingPass implements Pass {
             Value positions = b.input("positions", new TensorType(DType.I32, List.of(t)));
             Value seqIds = b.input("seq_ids", new TensorType(DType.I32, List.of(t)));
             Value table = b.input("block_table", new TensorType(DType.I32, List.of(Dim.sym("NS"), Dim.sym("MB"))));
-            long blockFloats = layers.size() * 2L * block * heads * headDim;
+            long blockFloats = layers.size() * 2L * block * kvHeads * headDim;
             Value cache = b.input("kv_cache", new TensorType(DType.F32, List.of(Dim.sym("NB"), Dim.of(blockFloats))));
             Value rows = b.input("logit_rows", new TensorType(DType.I32, List.of(Dim.sym("R"))));
 
@@ -217,6 +239,14 @@ public final class KvPagingPass implements Pass {
             Value cast =
                     b.node("cast", "kv_paging.token_ids", List.of(tokens), Map.of("to", new Attr.Type(ids.dtype())));
             map.put(ids, reshape(b, cast, ids.name(), List.of(t, Dim.of(1))));
+            if (positionInput != null) {
+                Value p = b.node(
+                        "cast",
+                        "kv_paging.position_ids",
+                        List.of(positions),
+                        Map.of("to", new Attr.Type(positionInput.dtype())));
+                map.put(positionInput, reshape(b, p, positionInput.name(), List.of(t, Dim.of(1))));
+            }
             int layer = 0;
             for (Node n : g.nodes()) {
                 if (!live.contains(n)) {
@@ -287,17 +317,22 @@ public final class KvPagingPass implements Pass {
             String base = a.output().output().name() + ".paged";
             Dim t = Dim.sym(batch);
             List<Dim> rowsShape = List.of(t, Dim.of(heads * headDim));
+            List<Dim> kvRowsShape = List.of(t, Dim.of(kvHeads * headDim));
             List<Long> tokenMajor = List.of(0L, 2L, 1L, 3L);
             Value q = reshape(b, transpose(b, map.get(a.q()), base + "_q", tokenMajor), base + "_q_rows", rowsShape);
             Value k = reshape(
-                    b, transpose(b, map.get(a.kNew()), base + "_k", a.kNewToTokenMajor()), base + "_k_rows", rowsShape);
-            Value v = reshape(b, transpose(b, map.get(a.vNew()), base + "_v", tokenMajor), base + "_v_rows", rowsShape);
+                    b,
+                    transpose(b, map.get(a.kNew()), base + "_k", a.kNewToTokenMajor()),
+                    base + "_k_rows",
+                    kvRowsShape);
+            Value v =
+                    reshape(b, transpose(b, map.get(a.vNew()), base + "_v", tokenMajor), base + "_v_rows", kvRowsShape);
             Map<String, Attr> attrs = new LinkedHashMap<>();
             attrs.put("layer", new Attr.Int(layer));
             attrs.put("num_layers", new Attr.Int(layers.size()));
             attrs.put("block_size", new Attr.Int(block));
             attrs.put("num_heads", new Attr.Int(heads));
-            attrs.put("num_kv_heads", new Attr.Int(heads));
+            attrs.put("num_kv_heads", new Attr.Int(kvHeads));
             attrs.put("head_dim", new Attr.Int(headDim));
             Value out = b.node("paged_attention", base, List.of(q, k, v, cache, table, seqIds, positions), attrs);
             Value heads4 = reshape(b, out, base + "_heads", List.of(t, Dim.of(1), Dim.of(heads), Dim.of(headDim)));
@@ -313,7 +348,7 @@ public final class KvPagingPass implements Pass {
             for (Node n : live) {
                 if (n.op().equals("gather")
                         && n.inputs().size() == 2
-                        && positionIds.contains(pg.def(n.input(1)))
+                        && (positionIds.contains(pg.def(n.input(1))) || readsInput(n.input(1), positionInput))
                         && g.constantOf(n.input(0)) != null
                         && n.input(0).type().dim(0).isFixed()) {
                     c = Math.min(c, n.input(0).type().dim(0).value());
@@ -339,8 +374,16 @@ public final class KvPagingPass implements Pass {
         }
 
         private boolean readsIds(Value v) {
+            return readsInput(v, ids);
+        }
+
+        /** Whether {@code v} is {@code input} through at most four slices, reshapes and casts. */
+        private boolean readsInput(Value v, Value input) {
+            if (input == null) {
+                return false;
+            }
             Value x = v;
-            for (int i = 0; i < 4 && x != ids; i++) {
+            for (int i = 0; i < 4 && x != input; i++) {
                 Node d = pg.def(x);
                 if (d == null
                         || !Set.of("slice", "reshape", "squeeze", "unsqueeze", "cast")
@@ -349,7 +392,7 @@ public final class KvPagingPass implements Pass {
                 }
                 x = d.input(0);
             }
-            return x == ids;
+            return x == input;
         }
 
         /** The one output is renamed {@code logits}; an export's own value of that name steps aside. */

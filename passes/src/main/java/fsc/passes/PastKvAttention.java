@@ -21,6 +21,8 @@ import java.util.List;
  * @param vNew the new token's value, {@code [B,H,1,D]}
  * @param output the last matmul: its output is the attention, {@code [B,H,1,D]}
  * @param pastInputs the graph inputs the past keys and values are read from
+ * @param kvHeads the heads of the keys and values: {@code heads} or, for grouped heads repeated
+ *     before the matmuls ({@code repeat_kv}), a divisor of it; {@code kNew} and {@code vNew} have these
  */
 record PastKvAttention(
         Value q,
@@ -32,6 +34,7 @@ record PastKvAttention(
         Dim batch,
         Dim pastLength,
         long heads,
+        long kvHeads,
         long headDim) {
 
     /** The transpose that takes {@code kNew} to {@code [B,1,H,D]}, token-major like {@code q} and {@code vNew} after theirs. */

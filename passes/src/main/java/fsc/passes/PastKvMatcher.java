@@ -15,7 +15,8 @@ import java.util.Set;
 
 /**
  * Finds every layer's {@link PastKvAttention} in a decoder step exported with explicit past tensors
- * (GPT-2 style: {@code past_i → present_i}). A softmax whose value operand is not {@code
+ * (GPT-2 style: {@code past_i → present_i}; Hugging Face's {@code past_key_values.N.key →
+ * present.N.key}, with grouped KV heads repeated and an additive mask from {@code attention_mask}). A softmax whose value operand is not {@code
  * concat(past, new)} is not a cache attention and is left alone; one that is but does not fit
  * (several new tokens, another scale, a mask that is not causal) is a user error naming the node,
  * because paging it anyway would compute something else.
@@ -63,7 +64,8 @@ final class PastKvMatcher {
             return null;
         }
         Node out = r.getFirst();
-        Node cv = pg.def(out.input(1), "concat");
+        Repeated vAll = unrepeat(out.input(1));
+        Node cv = pg.def(vAll.source(), "concat");
         if (cv == null || cv.inputs().size() != 2) {
             return null;
         }
@@ -90,46 +92,105 @@ final class PastKvMatcher {
         }
         long heads = od.get(1).value();
         long headDim = od.get(3).value();
-        Node scores = scoresMatmul(softmax, where, pastLength, headDim);
+        Node scores = scoresMatmul(softmax, where, batch, pastLength, headDim);
         Value kAll = scores.input(1);
         boolean transposed;
+        long kGroups = 1;
         Node ck = pg.def(kAll, "concat");
         if (ck != null && isAxis(ck, 3, 4)) {
             transposed = true;
         } else {
             Node t = pg.def(kAll, "transpose");
-            ck = t == null ? null : pg.def(t.input(0), "concat");
+            Repeated keys = t == null ? null : unrepeat(t.input(0));
+            ck = keys == null ? null : pg.def(keys.source(), "concat");
             if (ck == null
                     || !java.util.Arrays.equals(t.intsAttr("perm"), new long[] {0, 1, 3, 2})
                     || !isAxis(ck, 2, 4)) {
                 throw refuse(where, "the keys must be concat(past, new) along the positions");
             }
+            kGroups = keys.groups();
             transposed = false;
         }
+        if (kGroups != vAll.groups() || heads % kGroups != 0) {
+            throw refuse(
+                    where,
+                    "the keys are repeated " + kGroups + " times and the values " + vAll.groups() + " times for "
+                            + heads + " heads");
+        }
+        long kvHeads = heads / kGroups;
         Value kPast = ck.inputs().size() == 2 ? pastInput(ck.input(0)) : null;
         if (kPast == null) {
             throw refuse(where, "the keys are not concat(past, new) of a past input");
         }
         Value q = scores.input(0);
         List<Dim> unit = List.of(batch, Dim.of(heads), Dim.of(1), Dim.of(headDim));
-        List<Dim> kUnit = transposed ? List.of(batch, Dim.of(heads), Dim.of(headDim), Dim.of(1)) : unit;
+        List<Dim> kvUnit = List.of(batch, Dim.of(kvHeads), Dim.of(1), Dim.of(headDim));
+        List<Dim> kUnit = transposed ? List.of(batch, Dim.of(kvHeads), Dim.of(headDim), Dim.of(1)) : kvUnit;
         if (!q.type().dims().equals(unit)
-                || !vNew.type().dims().equals(unit)
+                || !vNew.type().dims().equals(kvUnit)
                 || !ck.input(1).type().dims().equals(kUnit)) {
             throw refuse(
                     where,
-                    "q, the new key and the new value must hold one token of " + heads + " heads of " + headDim
-                            + ", got " + q.type() + ", " + ck.input(1).type() + ", " + vNew.type());
+                    "q must hold one token of " + heads + " heads of " + headDim + ", the new key and value one of "
+                            + kvHeads + ", got " + q.type() + ", " + ck.input(1).type() + ", " + vNew.type());
         }
         return new PastKvAttention(
-                q, ck.input(1), transposed, vNew, out, List.of(kPast, vPast), batch, pastLength, heads, headDim);
+                q,
+                ck.input(1),
+                transposed,
+                vNew,
+                out,
+                List.of(kPast, vPast),
+                batch,
+                pastLength,
+                heads,
+                kvHeads,
+                headDim);
+    }
+
+    /** A value and how many query heads each of its KV heads serves. */
+    private record Repeated(Value source, long groups) {}
+
+    /**
+     * Hugging Face's {@code repeat_kv} of {@code [B,KV,T,D]} keys or values: {@code unsqueeze} at
+     * axis 2, {@code expand} to {@code [B,KV,n,T,D]}, {@code reshape} to {@code [B,KV*n,T,D]}, so
+     * query head {@code h} reads KV head {@code h / n}, as paged attention's grouped heads do. Any
+     * other value is itself, once.
+     */
+    private Repeated unrepeat(Value v) {
+        Node r = pg.def(v, "reshape");
+        Node e = r == null ? null : pg.def(r.input(0), "expand");
+        Node u = e == null ? null : pg.def(e.input(0), "unsqueeze");
+        if (u == null || u.input(0).type().rank() != 4 || v.type().rank() != 4) {
+            return new Repeated(v, 1);
+        }
+        List<Dim> src = u.input(0).type().dims();
+        List<Dim> wide = e.output().type().dims();
+        long[] axes = u.intsAttr("axes");
+        boolean axis2 = axes.length == 1 && (axes[0] == 2 || axes[0] == -3);
+        if (!axis2
+                || wide.size() != 5
+                || !wide.get(2).isFixed()
+                || !src.get(1).isFixed()
+                || !List.of(src.get(0), src.get(1), src.get(2), src.get(3))
+                        .equals(List.of(wide.get(0), wide.get(1), wide.get(3), wide.get(4)))
+                || !v.type()
+                        .dims()
+                        .equals(List.of(
+                                src.get(0),
+                                Dim.of(src.get(1).value() * wide.get(2).value()),
+                                src.get(2),
+                                src.get(3)))) {
+            return new Repeated(v, 1);
+        }
+        return new Repeated(u.input(0), wide.get(2).value());
     }
 
     /**
      * Walks from the softmax's operand up to {@code matmul(q, k)} through the 1/sqrt(D) scale and an
      * optional causal mask; anything else between them is refused.
      */
-    private Node scoresMatmul(Node softmax, String where, Dim pastLength, long headDim) {
+    private Node scoresMatmul(Node softmax, String where, Dim batch, Dim pastLength, long headDim) {
         Value x = softmax.input(0);
         double scale = 1;
         for (int steps = 0; steps < 8; steps++) {
@@ -150,6 +211,13 @@ final class PastKvMatcher {
                         throw refuse(where, "the scores are scaled by a value that is not a constant");
                     }
                     scale *= d.op().equals("div") ? 1 / s : s;
+                    x = d.input(0);
+                }
+                case "add" -> {
+                    String why = new AdditiveMaskCheck(g, pg).whyNot(d.input(1), batch, pastLength);
+                    if (why != null) {
+                        throw refuse(where, "its additive mask is not the causal mask of the new token: " + why);
+                    }
                     x = d.input(0);
                 }
                 case "where" -> {

@@ -81,6 +81,11 @@ public final class OnnxProtos {
 
     /** An f32 graph input or output whose dims are numbers or, given as strings, named symbolic dims. */
     public static Onnx.ValueInfoProto symbolic(String name, Object... dims) {
+        return symbolicTyped(name, Onnx.TensorProto.DataType.FLOAT_VALUE, dims);
+    }
+
+    /** As {@link #symbolic}, of element type {@code elemType} (an ONNX DataType number). */
+    public static Onnx.ValueInfoProto symbolicTyped(String name, int elemType, Object... dims) {
         Onnx.TensorShapeProto.Builder s = Onnx.TensorShapeProto.newBuilder();
         for (Object d : dims) {
             var dim = Onnx.TensorShapeProto.Dimension.newBuilder();
@@ -91,7 +96,7 @@ public final class OnnxProtos {
             }
             s.addDim(dim);
         }
-        return valueInfo(name, Onnx.TensorProto.DataType.FLOAT_VALUE, s);
+        return valueInfo(name, elemType, s);
     }
 
     private static Onnx.ValueInfoProto valueInfo(String name, int elemType, Onnx.TensorShapeProto.Builder shape) {
@@ -113,6 +118,19 @@ public final class OnnxProtos {
         }
         for (float f : v) {
             t.addFloatData(f);
+        }
+        return t.build();
+    }
+
+    /** An i64 initializer. */
+    public static Onnx.TensorProto longs(String name, long[] dims, long... v) {
+        Onnx.TensorProto.Builder t =
+                Onnx.TensorProto.newBuilder().setName(name).setDataType(Onnx.TensorProto.DataType.INT64_VALUE);
+        for (long d : dims) {
+            t.addDims(d);
+        }
+        for (long x : v) {
+            t.addInt64Data(x);
         }
         return t.build();
     }

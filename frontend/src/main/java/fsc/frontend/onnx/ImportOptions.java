@@ -19,12 +19,18 @@ import java.util.TreeMap;
  * @param shapes graph inputs whose declared shape is replaced by a fixed one ({@code --shape
  *     NAME=1x3x224x224}, and {@code fsc run}'s first-shape specialisation): every symbolic dim of the
  *     input becomes the given number; the rank and the declared numbers must agree
+ * @param fixedAxes named input axes whose {@code dim_param} becomes a number in every input that
+ *     uses it, sums included ({@code fsc compile --decoder} fixes the new tokens per row to one)
  */
 public record ImportOptions(
         SortedMap<String, Long> symbolBounds,
         long defaultBound,
         SortedMap<String, WeightData> bindings,
-        SortedMap<String, List<Long>> shapes) {
+        SortedMap<String, List<Long>> shapes,
+        List<FixedAxis> fixedAxes) {
+
+    /** Axis {@code axis} of graph input {@code input} is {@code value}, and so is its dim_param everywhere. */
+    public record FixedAxis(String input, int axis, long value) {}
 
     /** A sequence length of 512 covers BERT-family encoders (their position tables stop there). */
     public static final long DEFAULT_BOUND = 512;
@@ -36,6 +42,7 @@ public record ImportOptions(
         symbolBounds = new TreeMap<>(symbolBounds);
         bindings = new TreeMap<>(bindings);
         shapes = new TreeMap<>(shapes);
+        fixedAxes = List.copyOf(fixedAxes);
         if (defaultBound < 1) {
             throw new IllegalArgumentException("default bound must be at least 1, got " + defaultBound);
         }
@@ -47,38 +54,45 @@ public record ImportOptions(
     }
 
     public static ImportOptions defaults() {
-        return new ImportOptions(new TreeMap<>(), DEFAULT_BOUND, new TreeMap<>(), new TreeMap<>());
+        return new ImportOptions(new TreeMap<>(), DEFAULT_BOUND, new TreeMap<>(), new TreeMap<>(), List.of());
     }
 
     /** These options with {@code symbol} bounded by {@code bound}. */
     public ImportOptions withBound(String symbol, long bound) {
         TreeMap<String, Long> m = new TreeMap<>(symbolBounds);
         m.put(symbol, bound);
-        return new ImportOptions(m, defaultBound, bindings, shapes);
+        return new ImportOptions(m, defaultBound, bindings, shapes, fixedAxes);
     }
 
     public ImportOptions withDefaultBound(long bound) {
-        return new ImportOptions(symbolBounds, bound, bindings, shapes);
+        return new ImportOptions(symbolBounds, bound, bindings, shapes, fixedAxes);
     }
 
     /** These options with graph input {@code input} bound to the constant {@code data}. */
     public ImportOptions withBinding(String input, WeightData data) {
         TreeMap<String, WeightData> m = new TreeMap<>(bindings);
         m.put(input, data);
-        return new ImportOptions(symbolBounds, defaultBound, m, shapes);
+        return new ImportOptions(symbolBounds, defaultBound, m, shapes, fixedAxes);
     }
 
     public ImportOptions withBindings(Map<String, WeightData> more) {
         TreeMap<String, WeightData> m = new TreeMap<>(bindings);
         m.putAll(more);
-        return new ImportOptions(symbolBounds, defaultBound, m, shapes);
+        return new ImportOptions(symbolBounds, defaultBound, m, shapes, fixedAxes);
     }
 
     /** These options with graph input {@code input} fixed to {@code shape}. */
     public ImportOptions withShape(String input, List<Long> shape) {
         TreeMap<String, List<Long>> m = new TreeMap<>(shapes);
         m.put(input, List.copyOf(shape));
-        return new ImportOptions(symbolBounds, defaultBound, bindings, m);
+        return new ImportOptions(symbolBounds, defaultBound, bindings, m, fixedAxes);
+    }
+
+    /** These options with axis {@code axis} of input {@code input} fixed to {@code value} where it is a dim_param. */
+    public ImportOptions withFixedAxis(String input, int axis, long value) {
+        List<FixedAxis> m = new java.util.ArrayList<>(fixedAxes);
+        m.add(new FixedAxis(input, axis, value));
+        return new ImportOptions(symbolBounds, defaultBound, bindings, shapes, m);
     }
 
     /**

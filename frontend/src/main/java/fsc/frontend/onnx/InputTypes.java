@@ -10,6 +10,7 @@ import fsc.ir.TensorType;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -83,11 +84,16 @@ final class InputTypes {
                 dims.add(Dim.of(d.getDimValue()));
             } else if (d.hasDimParam() && !d.getDimParam().isEmpty()) {
                 String param = d.getDimParam();
+                Optional<Dim> sum = symbols.sum(param);
+                if (sum.isPresent()) {
+                    dims.add(sum.get());
+                    continue;
+                }
                 // ONNX Runtime does not hold two axes with one dim_param to be equal, and real exports
                 // rely on that (all-MiniLM-L6-v2 declares input_ids as [batch, batch]); a repeat within
                 // one input is therefore its own size.
                 boolean repeat = !seen.add(param);
-                dims.add(Dim.sym(repeat ? symbols.repeated(param, axis) : symbols.named(param)));
+                dims.add(repeat ? Dim.sym(symbols.repeated(param, axis)) : symbols.dim(param));
             } else {
                 dims.add(Dim.sym(symbols.unnamed(name, axis)));
             }

@@ -57,6 +57,7 @@ public final class OnnxImporter {
         g.getOutputList().forEach(v -> declared.put(v.getName(), v));
         ImportScope scope = new ImportScope(file, dir, b, opsets, declared);
         Symbols symbols = new Symbols(opts);
+        fixAxes(g, opts, symbols);
         Set<String> available = defineInputs(g, opts, scope, symbols);
         symbols.checkOptions(file);
         symbols.bounds().forEach(b::symbol);
@@ -81,6 +82,25 @@ public final class OnnxImporter {
         }
         metadata(b, model, opsets, file, parsed.sha256());
         return b.build();
+    }
+
+    /** The dim_params of the options' fixed axes become numbers; an axis that is a number or a sum stays. */
+    private static void fixAxes(GraphProto g, ImportOptions opts, Symbols symbols) {
+        for (ImportOptions.FixedAxis f : opts.fixedAxes()) {
+            for (ValueInfoProto in : g.getInputList()) {
+                if (!in.getName().equals(f.input())
+                        || !in.getType().getTensorType().hasShape()) {
+                    continue;
+                }
+                var dims = in.getType().getTensorType().getShape().getDimList();
+                if (f.axis() < dims.size()) {
+                    String param = dims.get(f.axis()).getDimParam();
+                    if (!param.isEmpty() && !Symbols.isSum(param)) {
+                        symbols.fix(param, f.value());
+                    }
+                }
+            }
+        }
     }
 
     private static void checkModel(ModelProto model, String file) {

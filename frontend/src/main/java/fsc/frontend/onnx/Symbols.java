@@ -1,8 +1,10 @@
 package fsc.frontend.onnx;
 
+import fsc.ir.Dim;
 import fsc.ir.FscException;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
 
@@ -16,6 +18,7 @@ final class Symbols {
     private final Map<String, String> byOnnxName = new HashMap<>();
     private final Map<Repeat, String> repeats = new HashMap<>();
     private final TreeMap<String, Long> bounds = new TreeMap<>();
+    private final Map<String, Long> fixed = new HashMap<>();
 
     private record Repeat(String onnxName, int axis) {}
 
@@ -33,6 +36,53 @@ final class Symbols {
         byOnnxName.put(onnxName, symbol);
         bounds.put(symbol, options.boundFor(onnxName, symbol));
         return symbol;
+    }
+
+    /** Makes {@code dim_param} {@code onnxName} the number {@code value} wherever an input uses it. */
+    void fix(String onnxName, long value) {
+        fixed.put(onnxName, value);
+    }
+
+    /** The dim of {@code dim_param} {@code onnxName}: its number if fixed, else its symbol. */
+    Dim dim(String onnxName) {
+        Long v = fixed.get(onnxName);
+        return v != null ? Dim.of(v) : Dim.sym(named(onnxName));
+    }
+
+    /**
+     * A {@code dim_param} that is a sum of names and numbers, as exporters write a length made of
+     * others ({@code "past_sequence_length + sequence_length"}, {@code "past_sequence_length + 1"}):
+     * the same sum of those names' symbols, so it agrees with the dims it is made of. Empty for a
+     * plain name. The operators must stand between spaces, so a name with a dash stays a name.
+     */
+    Optional<Dim> sum(String onnxName) {
+        if (!isSum(onnxName)) {
+            return Optional.empty();
+        }
+        String[] parts = onnxName.strip().split("\\s+");
+        Dim total = Dim.of(0);
+        for (int i = 0; i < parts.length; i += 2) {
+            Dim d = parts[i].matches("[0-9]+") ? Dim.of(Long.parseLong(parts[i])) : dim(parts[i]);
+            total = i > 0 && parts[i - 1].equals("-") ? total.minus(d) : total.plus(d);
+        }
+        return Optional.of(total);
+    }
+
+    /** Whether {@code onnxName} is {@code term (+|-) term ...}, each term a name or a number. */
+    static boolean isSum(String onnxName) {
+        String[] parts = onnxName.strip().split("\\s+");
+        if (parts.length < 3 || parts.length % 2 == 0) {
+            return false;
+        }
+        for (int i = 0; i < parts.length; i++) {
+            boolean ok = i % 2 == 0
+                    ? parts[i].matches("[0-9]+|[A-Za-z_][A-Za-z0-9_.]*")
+                    : parts[i].equals("+") || parts[i].equals("-");
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
