@@ -68,6 +68,64 @@ class KvPagingPassTest {
             }
             """;
 
+    /**
+     * The same step as Hugging Face exports a LLaMA-family decoder: {@code input_ids},
+     * {@code attention_mask [B, P+1]} and {@code position_ids} inputs, one KV head serving both query
+     * heads through {@code repeat_kv} (unsqueeze, expand, reshape), and the padding mask added to the
+     * scores.
+     */
+    static final String HF_DECODER =
+            """
+            graph @tiny_hf(%input_ids: i64[B,1], %attention_mask: i64[B,P+1], %position_ids: i64[B,1], %past_key: f32[B,1,P,2], %past_value: f32[B,1,P,2]) -> (%logits: f32[B,1,5], %present_key: f32[B,1,P+1,2], %present_value: f32[B,1,P+1,2])
+                symbols {B <= 4, P <= 3} {
+              %wte: f32[5,4] = const @"wte" random(1)
+              %wpe: f32[4,4] = const @"wpe" random(2)
+              %wq: f32[4,4] = const @"wq" random(3)
+              %wkv: f32[4,4] = const @"wkv" random(6)
+              %wo: f32[4,4] = const @"wo" random(4)
+              %head: f32[4,5] = const @"head" random(5)
+              %scale: f32[] = const @"scale" [1.4142135]
+              %min: f32[] = const @"min" [-3.4028235e38]
+              %zero_f: f32[] = const @"zero_f" [0]
+              %zero: i64[] = const @"zero" [0]
+              %te: f32[B,1,4] = gather(%wte, %input_ids) {axis = 0}
+              %pe: f32[B,1,4] = gather(%wpe, %position_ids) {axis = 0}
+              %x: f32[B,1,4] = add(%te, %pe)
+              %q: f32[B,1,4] = matmul(%x, %wq)
+              %q4: f32[B,1,2,2] = reshape(%q) {shape = <B, 1, 2, 2>}
+              %qh: f32[B,2,1,2] = transpose(%q4) {perm = [0, 2, 1, 3]}
+              %kv: f32[B,1,4] = matmul(%x, %wkv)
+              %k: f32[B,1,2], %v: f32[B,1,2] = split(%kv) {axis = 2, split = <2, 2>}
+              %k4: f32[B,1,1,2] = reshape(%k) {shape = <B, 1, 1, 2>}
+              %kh: f32[B,1,1,2] = transpose(%k4) {perm = [0, 2, 1, 3]}
+              %v4: f32[B,1,1,2] = reshape(%v) {shape = <B, 1, 1, 2>}
+              %vh: f32[B,1,1,2] = transpose(%v4) {perm = [0, 2, 1, 3]}
+              %present_key: f32[B,1,P+1,2] = concat(%past_key, %kh) {axis = 2}
+              %present_value: f32[B,1,P+1,2] = concat(%past_value, %vh) {axis = -2}
+              %ku: f32[B,1,1,P+1,2] = unsqueeze(%present_key) {axes = [2]}
+              %ke: f32[B,1,2,P+1,2] = expand(%ku) {shape = <B, 1, 2, P+1, 2>}
+              %kr: f32[B,2,P+1,2] = reshape(%ke) {shape = <B, 2, P+1, 2>}
+              %vu: f32[B,1,1,P+1,2] = unsqueeze(%present_value) {axes = [2]}
+              %ve: f32[B,1,2,P+1,2] = expand(%vu) {shape = <B, 1, 2, P+1, 2>}
+              %vr: f32[B,2,P+1,2] = reshape(%ve) {shape = <B, 2, P+1, 2>}
+              %kt: f32[B,2,2,P+1] = transpose(%kr) {perm = [0, 1, 3, 2]}
+              %s: f32[B,2,1,P+1] = matmul(%qh, %kt)
+              %sd: f32[B,2,1,P+1] = div(%s, %scale)
+              %pad: bool[B,P+1] = equal(%attention_mask, %zero)
+              %pad4: bool[B,1,1,P+1] = unsqueeze(%pad) {axes = [1, 2]}
+              %mask: f32[B,1,1,P+1] = where(%pad4, %min, %zero_f)
+              %sm: f32[B,2,1,P+1] = add(%sd, %mask)
+              %p: f32[B,2,1,P+1] = softmax(%sm) {axis = -1}
+              %a: f32[B,2,1,2] = matmul(%p, %vr)
+              %at: f32[B,1,2,2] = transpose(%a) {perm = [0, 2, 1, 3]}
+              %a3: f32[B,1,4] = reshape(%at) {shape = <B, 1, 4>}
+              %o: f32[B,1,4] = matmul(%a3, %wo)
+              %h: f32[B,1,4] = add(%x, %o)
+              %logits: f32[B,1,5] = matmul(%h, %head)
+              return %logits, %present_key, %present_value
+            }
+            """;
+
     private static Graph paged(String text) {
         return new KvPagingPass().run(IrParser.parse(text, "tiny.fsir"), PassContext.defaults());
     }
@@ -150,5 +208,83 @@ class KvPagingPassTest {
     void refusesAnotherScale() {
         FscException e = assertThrows(FscException.class, () -> paged(DECODER.replace("[1.4142135]", "[2.0]")));
         assertTrue(e.getMessage().contains("not 1/sqrt(2)"), e.getMessage());
+    }
+
+    @Test
+    void pagesAHuggingFaceStepWithGroupedHeads() {
+        Graph out = paged(HF_DECODER);
+        GoldenFiles.assertGolden("kv-paging", "tiny_hf_decoder", IrPrinter.print(out));
+        assertEquals("4", out.metadata().get(KvPagingPass.CONTEXT_METADATA), "capped by wpe, which position_ids index");
+    }
+
+    /**
+     * A past of one position in the paged cache (one KV head: k at slot 0 of the k half, v of the v
+     * half), then two tokens in one paged step against the export run token by token with its
+     * attention mask all ones and its position ids counting.
+     */
+    @Test
+    void pagedHuggingFaceStepMatchesTheExportTokenByToken() {
+        Graph export = IrParser.parse(HF_DECODER, "tiny_hf.fsir");
+        Graph step = new KvPagingPass().run(export, PassContext.defaults());
+        java.util.Random r = new java.util.Random(12);
+        HostTensor pastK = HostTensor.random(DType.F32, new long[] {1, 1, 1, 2}, r);
+        HostTensor pastV = HostTensor.random(DType.F32, new long[] {1, 1, 1, 2}, r);
+        HostTensor cache = HostTensor.zeros(DType.F32, new long[] {1, 2 * 16 * 2});
+        for (int i = 0; i < 2; i++) {
+            cache.setDouble(i, pastK.getDouble(i));
+            cache.setDouble(16 * 2 + i, pastV.getDouble(i));
+        }
+        int[] tokens = {3, 4};
+        Map<String, HostTensor> in = new LinkedHashMap<>();
+        in.put("tokens", HostTensor.ofInts(DType.I32, new long[] {2}, tokens[0], tokens[1]));
+        in.put("positions", HostTensor.ofInts(DType.I32, new long[] {2}, 1, 2));
+        in.put("seq_ids", HostTensor.ofInts(DType.I32, new long[] {2}, 0, 0));
+        in.put("block_table", HostTensor.ofInts(DType.I32, new long[] {1, 1}, 0));
+        in.put("kv_cache", cache);
+        in.put("logit_rows", HostTensor.ofInts(DType.I32, new long[] {2}, 0, 1));
+        float[] paged = new Interpreter(step).run(in).get("logits").toFloatArray();
+
+        double worst = 0;
+        for (int t = 0; t < tokens.length; t++) {
+            long past = t + 1;
+            long[] ones = new long[(int) past + 1];
+            java.util.Arrays.fill(ones, 1);
+            Map<String, HostTensor> e = new LinkedHashMap<>();
+            e.put("input_ids", HostTensor.ofLongs(new long[] {1, 1}, tokens[t]));
+            e.put("attention_mask", HostTensor.ofLongs(new long[] {1, past + 1}, ones));
+            e.put("position_ids", HostTensor.ofLongs(new long[] {1, 1}, past));
+            e.put("past_key", pastK);
+            e.put("past_value", pastV);
+            Map<String, HostTensor> out = new Interpreter(export).run(e);
+            float[] logits = out.get("logits").toFloatArray();
+            for (int i = 0; i < 5; i++) {
+                worst = Math.max(worst, Math.abs(logits[i] - paged[t * 5 + i]));
+            }
+            pastK = out.get("present_key");
+            pastV = out.get("present_value");
+        }
+        assertTrue(worst < 1e-5, "paged vs export max-abs " + worst);
+    }
+
+    /** A mask that adds something to a position of the sequence is not what paged attention computes. */
+    @Test
+    void refusesAnAdditiveMaskThatIsNotZeroOnTheSequence() {
+        FscException e = assertThrows(
+                FscException.class,
+                () -> paged(HF_DECODER.replace("const @\"zero_f\" [0]", "const @\"zero_f\" [0.5]")));
+        assertTrue(e.getMessage().contains("additive mask is not the causal mask"), e.getMessage());
+        assertTrue(e.getMessage().contains("adds 0.5"), e.getMessage());
+    }
+
+    /** An input the step would still need (here token type ids) has no place in the paged step. */
+    @Test
+    void refusesAnInputThePagedStepDoesNotHave() {
+        String typed = HF_DECODER
+                .replace("%position_ids: i64[B,1],", "%position_ids: i64[B,1], %token_type: f32[B,1,4],")
+                .replace(
+                        "%x: f32[B,1,4] = add(%te, %pe)",
+                        "%x0: f32[B,1,4] = add(%te, %pe)\n  %x: f32[B,1,4] = add(%x0, %token_type)");
+        FscException e = assertThrows(FscException.class, () -> paged(typed));
+        assertTrue(e.getMessage().contains("reads input token_type"), e.getMessage());
     }
 }
