@@ -2,10 +2,13 @@ package fsc.compiler;
 
 import fsc.frontend.gguf.arch.DecoderOptions;
 import fsc.frontend.onnx.ImportOptions;
+import fsc.frontend.onnx.OnnxModelInfo;
+import fsc.ir.DType;
 import fsc.ir.FscException;
 import fsc.ir.Graph;
 import fsc.ir.Node;
 import fsc.ir.Value;
+import fsc.ir.WeightData;
 import fsc.passes.DcePass;
 import fsc.passes.KvPagingPass;
 import fsc.passes.Pass;
@@ -16,6 +19,7 @@ import fsc.runtime.ElemType;
 import fsc.runtime.llm.LlmConfig;
 import fsc.runtime.llm.PagedLayout;
 import fsc.runtime.llm.TokenizerSpec;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -35,6 +39,8 @@ import java.util.TreeMap;
 final class OnnxDecoderCompile {
     /** The token ids input of Hugging Face decoder exports. */
     static final String IDS = "input_ids";
+    /** The flag of Hugging Face's merged decoder exports that selects the with-past graph. */
+    static final String USE_CACHE = "use_cache_branch";
 
     private OnnxDecoderCompile() {}
 
@@ -43,7 +49,16 @@ final class OnnxDecoderCompile {
         progress.step("importing " + s.input());
         // A Hugging Face export takes [batch, sequence_length] ids; the paged step feeds each new
         // token as its own row, so the new tokens per row are one (prefill is many rows).
-        Graph imported = CompileDriver.importOnnx(s, ImportOptions.defaults().withFixedAxis(IDS, 1, 1));
+        ImportOptions decoder = ImportOptions.defaults().withFixedAxis(IDS, 1, 1);
+        if (OnnxModelInfo.read(s.input()).inputs().stream()
+                .anyMatch(in -> in.name().equals(USE_CACHE))) {
+            // A merged export (decoder_model_merged.onnx) chooses between its with-past and its
+            // first-step graph on this flag; a paged step always has a past (maybe empty).
+            decoder = decoder.withBinding(
+                    USE_CACHE, new WeightData(DType.BOOL, List.of(1L), ByteBuffer.wrap(new byte[] {1})));
+            progress.step("merged export: " + USE_CACHE + " bound to true (the with-past graph)");
+        }
+        Graph imported = CompileDriver.importOnnx(s, decoder);
         progress.step("imported " + imported.nodes().size() + " nodes, "
                 + imported.constants().size() + " constants");
         Map<String, String> options = new TreeMap<>();

@@ -92,8 +92,8 @@ final class PastKvMatcher {
         }
         long heads = od.get(1).value();
         long headDim = od.get(3).value();
-        Node scores = scoresMatmul(softmax, where, batch, pastLength, headDim);
-        Value kAll = scores.input(1);
+        Scores scores = scoresMatmul(softmax, where, batch, pastLength, headDim);
+        Value kAll = scores.keys();
         boolean transposed;
         long kGroups = 1;
         Node ck = pg.def(kAll, "concat");
@@ -122,7 +122,7 @@ final class PastKvMatcher {
         if (kPast == null) {
             throw refuse(where, "the keys are not concat(past, new) of a past input");
         }
-        Value q = scores.input(0);
+        Value q = scores.q();
         List<Dim> unit = List.of(batch, Dim.of(heads), Dim.of(1), Dim.of(headDim));
         List<Dim> kvUnit = List.of(batch, Dim.of(kvHeads), Dim.of(1), Dim.of(headDim));
         List<Dim> kUnit = transposed ? List.of(batch, Dim.of(kvHeads), Dim.of(headDim), Dim.of(1)) : kvUnit;
@@ -186,11 +186,16 @@ final class PastKvMatcher {
         return new Repeated(u.input(0), wide.get(2).value());
     }
 
+    /** The operands of the scores' matmul, each with its constant scale taken off. */
+    private record Scores(Value q, Value keys) {}
+
     /**
      * Walks from the softmax's operand up to {@code matmul(q, k)} through the 1/sqrt(D) scale and an
-     * optional causal mask; anything else between them is refused.
+     * optional causal mask; anything else between them is refused. The scale may also sit on the
+     * matmul's operands, {@code matmul(q·c, kᵀ·c)}, as {@code torch.onnx} writes {@code
+     * scaled_dot_product_attention} (c = D^-1/4).
      */
-    private Node scoresMatmul(Node softmax, String where, Dim batch, Dim pastLength, long headDim) {
+    private Scores scoresMatmul(Node softmax, String where, Dim batch, Dim pastLength, long headDim) {
         Value x = softmax.input(0);
         double scale = 1;
         for (int steps = 0; steps < 8; steps++) {
@@ -200,10 +205,24 @@ final class PastKvMatcher {
             }
             switch (d.op()) {
                 case "matmul" -> {
+                    Value q = d.input(0);
+                    Value k = d.input(1);
+                    Node qs = pg.def(q, "mul");
+                    Double qScale = qs == null ? null : pg.scalar(qs.input(1));
+                    if (qScale != null) {
+                        scale *= qScale;
+                        q = qs.input(0);
+                    }
+                    Node ks = pg.def(k, "mul");
+                    Double kScale = ks == null ? null : pg.scalar(ks.input(1));
+                    if (kScale != null) {
+                        scale *= kScale;
+                        k = ks.input(0);
+                    }
                     if (Math.abs(scale * Math.sqrt(headDim) - 1) > 1e-6) {
                         throw refuse(where, "the scores are scaled by " + scale + ", not 1/sqrt(" + headDim + ")");
                     }
-                    return d;
+                    return new Scores(q, k);
                 }
                 case "div", "mul" -> {
                     Double s = pg.scalar(d.input(1));

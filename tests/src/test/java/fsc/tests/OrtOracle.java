@@ -4,7 +4,6 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import fsc.runtime.ElemType;
 import fsc.runtime.Tensor;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
@@ -24,15 +23,24 @@ public final class OrtOracle implements AutoCloseable {
         session = env.createSession(model.toString(), options);
     }
 
-    /** Runs with i64 or f32 inputs; returns f32 outputs by name in the model's order. */
+    /** Runs with i64, bool or f32 inputs; returns f32 outputs by name in the model's order. */
     public Map<String, float[]> run(Map<String, Tensor> inputs) throws OrtException {
         Map<String, OnnxTensor> feeds = new LinkedHashMap<>();
         try {
             for (var e : inputs.entrySet()) {
                 Tensor t = e.getValue();
-                OnnxTensor ot = t.type() == ElemType.I64
-                        ? OnnxTensor.createTensor(env, LongBuffer.wrap(t.toLongArray()), t.shape())
-                        : OnnxTensor.createTensor(env, FloatBuffer.wrap(t.toFloatArray()), t.shape());
+                OnnxTensor ot =
+                        switch (t.type()) {
+                            case I64 -> OnnxTensor.createTensor(env, LongBuffer.wrap(t.toLongArray()), t.shape());
+                            case BOOL ->
+                                OnnxTensor.createTensor(
+                                        env,
+                                        java.nio.ByteBuffer.wrap(
+                                                t.data().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)),
+                                        t.shape(),
+                                        ai.onnxruntime.OnnxJavaType.BOOL);
+                            default -> OnnxTensor.createTensor(env, FloatBuffer.wrap(t.toFloatArray()), t.shape());
+                        };
                 feeds.put(e.getKey(), ot);
             }
             Map<String, float[]> out = new LinkedHashMap<>();

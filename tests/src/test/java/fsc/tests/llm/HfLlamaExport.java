@@ -40,6 +40,7 @@ final class HfLlamaExport {
 
     private final Onnx.GraphProto.Builder g = Onnx.GraphProto.newBuilder();
     private final GgufFile f;
+    private final Form form;
     private final int dim;
     private final int heads;
     private final int kvHeads;
@@ -49,8 +50,9 @@ final class HfLlamaExport {
     private final float eps;
     private final float ropeBase;
 
-    private HfLlamaExport(GgufFile f) {
+    private HfLlamaExport(GgufFile f, Form form) {
         this.f = f;
+        this.form = form;
         GgufMetadata m = f.metadata();
         dim = m.getInt("llama.embedding_length");
         heads = m.getInt("llama.attention.head_count");
@@ -63,10 +65,31 @@ final class HfLlamaExport {
     }
 
     /** Writes {@code gguf}'s model to {@code out} (opset 17) and returns {@code out}. */
+    /**
+     * Which of the exporter's forms to write.
+     *
+     * @param sdpa attention as {@code torch.onnx} writes {@code scaled_dot_product_attention} (the
+     *     scale's square root on q and on kᵀ) rather than the eager modules' division of the scores
+     * @param merged {@code decoder_model_merged.onnx}: the step inside an {@code If} on a {@code
+     *     use_cache_branch} input, its else branch the same step under other names
+     */
+    record Form(boolean sdpa, boolean merged) {
+        static final Form EAGER = new Form(false, false);
+        static final Form SDPA_MERGED = new Form(true, true);
+    }
+
     static Path write(Path gguf, Path out) throws IOException {
+        return write(gguf, out, Form.EAGER);
+    }
+
+    static Path write(Path gguf, Path out, Form form) throws IOException {
         Onnx.ModelProto model;
         try (GgufFile f = GgufFile.open(gguf)) {
-            model = new HfLlamaExport(f).build();
+            HfLlamaExport e = new HfLlamaExport(f, form);
+            model = e.build();
+            if (form.merged()) {
+                model = e.merged(model);
+            }
         }
         try (OutputStream o = Files.newOutputStream(out)) {
             model.writeTo(o);
@@ -113,6 +136,48 @@ final class HfLlamaExport {
         String head = f.findTensor("output.weight").isPresent() ? "output.weight" : "token_embd.weight";
         nodeTo("MatMul", "/lm_head/MatMul", "logits", h, weight("lm_head.weight", head, true));
         return OnnxProtos.model(g, 8, 17);
+    }
+
+    /**
+     * The step as the merged export holds it: the graph's nodes move into the then branch of an
+     * {@code If} on {@code use_cache_branch}; the else branch is a copy with its own value names
+     * (names are unique across a model's subgraphs). Both read the graph's inputs and initializers
+     * from the outer scope, and the graph's outputs are the {@code If}'s.
+     */
+    private Onnx.ModelProto merged(Onnx.ModelProto step) {
+        Onnx.GraphProto s = step.getGraph();
+        java.util.Set<String> produced = new java.util.HashSet<>();
+        s.getNodeList().forEach(n -> produced.addAll(n.getOutputList()));
+        Onnx.GraphProto.Builder then =
+                Onnx.GraphProto.newBuilder().setName("then").addAllNode(s.getNodeList());
+        Onnx.GraphProto.Builder other = Onnx.GraphProto.newBuilder().setName("else");
+        for (Onnx.NodeProto n : s.getNodeList()) {
+            Onnx.NodeProto.Builder c =
+                    n.toBuilder().setName("else" + n.getName()).clearInput().clearOutput();
+            n.getInputList().forEach(i -> c.addInput(produced.contains(i) ? "else/" + i : i));
+            n.getOutputList().forEach(o -> c.addOutput("else/" + o));
+            other.addNode(c);
+        }
+        Onnx.NodeProto.Builder branch = Onnx.NodeProto.newBuilder()
+                .setOpType("If")
+                .setName("optimum::if")
+                .addInput("use_cache_branch");
+        for (Onnx.ValueInfoProto out : s.getOutputList()) {
+            then.addOutput(out);
+            other.addOutput(out.toBuilder().setName("else/" + out.getName()));
+            branch.addOutput(out.getName());
+        }
+        branch.addAttribute(Onnx.AttributeProto.newBuilder()
+                .setName("then_branch")
+                .setType(Onnx.AttributeProto.AttributeType.GRAPH)
+                .setG(then));
+        branch.addAttribute(Onnx.AttributeProto.newBuilder()
+                .setName("else_branch")
+                .setType(Onnx.AttributeProto.AttributeType.GRAPH)
+                .setG(other));
+        Onnx.GraphProto.Builder top = s.toBuilder().clearNode().addNode(branch);
+        top.addInput(OnnxProtos.typed("use_cache_branch", DataType.BOOL_VALUE, 1));
+        return step.toBuilder().setGraph(top).build();
     }
 
     /**
@@ -199,9 +264,28 @@ final class HfLlamaExport {
                 OnnxProtos.symbolic(values, "batch_size", kvHeads, "past_sequence_length + sequence_length", headDim));
         String kr = repeatKv(a + "/repeat_k", keys, batch);
         String vr = repeatKv(a + "/repeat_v", values, batch);
-        String scores =
-                node("MatMul", a + "/MatMul", q, node("Transpose", a + "/Transpose_kt", kr, ints("perm", 0, 1, 3, 2)));
-        scores = node("Div", a + "/Div", scores, f32(a + "/scale", (float) Math.sqrt(headDim)));
+        String kt = node("Transpose", a + "/Transpose_kt", kr, ints("perm", 0, 1, 3, 2));
+        String scores;
+        if (form.sdpa()) {
+            // torch.onnx's scaled_dot_product_attention: sqrt(1/sqrt(D)) on q and on kᵀ, D read from q's shape.
+            String d = node(
+                    "Cast",
+                    a + "/Cast",
+                    node(
+                            "Slice",
+                            a + "/Slice_d",
+                            node("Shape", a + "/Shape_q", q),
+                            i64s(a + "/d0", -1),
+                            i64s(a + "/d1", Long.MAX_VALUE)),
+                    intAttr("to", DataType.FLOAT_VALUE));
+            String scale = node("Div", a + "/Div_scale", f32(a + "/one", 1), node("Sqrt", a + "/Sqrt", d));
+            String half = node("Sqrt", a + "/Sqrt_1", scale);
+            scores = node(
+                    "MatMul", a + "/MatMul", node("Mul", a + "/Mul_q", q, half), node("Mul", a + "/Mul_k", kt, half));
+        } else {
+            scores = node("MatMul", a + "/MatMul", q, kt);
+            scores = node("Div", a + "/Div", scores, f32(a + "/scale", (float) Math.sqrt(headDim)));
+        }
         scores = node("Add", a + "/Add", scores, mask);
         String probs = node("Softmax", a + "/Softmax", scores, intAttr("axis", -1));
         String o = node("MatMul", a + "/MatMul_1", probs, vr);

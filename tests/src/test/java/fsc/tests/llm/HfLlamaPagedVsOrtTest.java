@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import fsc.cli.ArtifactLoader;
 import fsc.cli.Main;
 import fsc.runtime.CompiledModel;
+import fsc.runtime.ElemType;
 import fsc.runtime.Tensor;
 import fsc.runtime.json.Json;
 import fsc.runtime.llm.Decoder;
@@ -19,6 +20,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.lang.foreign.MemorySegment;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -31,8 +33,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * A decoder export in Hugging Face's layout ({@link HfLlamaExport} of stories260K) compiled with
@@ -57,8 +62,15 @@ class HfLlamaPagedVsOrtTest {
         private Map<String, Tensor> past = new LinkedHashMap<>();
         private int length;
 
+        private final boolean merged;
+
         OrtSteps(Path model, int layers, int kvHeads, int headDim) throws Exception {
+            this(model, layers, kvHeads, headDim, HfLlamaExport.Form.EAGER);
+        }
+
+        OrtSteps(Path model, int layers, int kvHeads, int headDim, HfLlamaExport.Form form) throws Exception {
             this.ort = new OrtOracle(model, 1);
+            this.merged = form.merged();
             this.layers = layers;
             this.kvHeads = kvHeads;
             this.headDim = headDim;
@@ -77,6 +89,10 @@ class HfLlamaPagedVsOrtTest {
             in.put("attention_mask", Tensor.ofLongs(new long[] {1, length + 1}, ones));
             in.put("position_ids", Tensor.ofLongs(new long[] {1, 1}, length));
             in.putAll(past);
+            if (merged) {
+                MemorySegment yes = MemorySegment.ofArray(new byte[] {1});
+                in.put("use_cache_branch", new Tensor(ElemType.BOOL, new long[] {1}, yes));
+            }
             Map<String, float[]> out = ort.run(in);
             length++;
             Map<String, Tensor> next = new LinkedHashMap<>();
@@ -120,6 +136,11 @@ class HfLlamaPagedVsOrtTest {
         assertTrue(worst < 1e-3, "max-abs " + worst);
     }
 
+    /** The eager export, and the merged one whose attention is traced from SDPA. */
+    static Stream<HfLlamaExport.Form> forms() {
+        return Stream.of(HfLlamaExport.Form.EAGER, HfLlamaExport.Form.SDPA_MERGED);
+    }
+
     private Path pagedJar(Path onnx) {
         Path jar = dir.resolve("stories260K-hf.jar");
         assertEquals(
@@ -134,16 +155,17 @@ class HfLlamaPagedVsOrtTest {
      * step's logits against ONNX Runtime running the export for that sequence alone; the tokens are
      * llama.cpp's for the GGUF file.
      */
-    @Test
-    void pagedJarMatchesOrtStepByStepAndLlamaCppTokens() throws Exception {
+    @ParameterizedTest
+    @MethodSource("forms")
+    void pagedJarMatchesOrtStepByStepAndLlamaCppTokens(HfLlamaExport.Form form) throws Exception {
         Path gguf = GgufReferences.model(MODEL);
-        Path onnx = HfLlamaExport.write(gguf, dir.resolve("stories260K-hf.onnx"));
+        Path onnx = HfLlamaExport.write(gguf, dir.resolve("stories260K-hf.onnx"), form);
         List<GgufReferences> refs = GgufReferences.forModel(MODEL).subList(0, 2);
         int decodeSteps = 16;
         double worst = 0;
         try (CompiledModel m = ArtifactLoader.open(pagedJar(onnx), 1);
-                OrtSteps ort0 = new OrtSteps(onnx, 5, 4, 8);
-                OrtSteps ort1 = new OrtSteps(onnx, 5, 4, 8)) {
+                OrtSteps ort0 = new OrtSteps(onnx, 5, 4, 8, form);
+                OrtSteps ort1 = new OrtSteps(onnx, 5, 4, 8, form)) {
             OrtSteps[] ort = {ort0, ort1};
             LlmConfig config = LlmConfig.load(m.getClass().getClassLoader());
             assertEquals(512, config.vocab());
@@ -185,7 +207,8 @@ class HfLlamaPagedVsOrtTest {
                 }
             }
         }
-        System.out.printf(Locale.ROOT, "HF-layout stories260K paged vs ORT: max-abs %.2e over 2 sequences%n", worst);
+        System.out.printf(
+                Locale.ROOT, "HF-layout stories260K %s paged vs ORT: max-abs %.2e over 2 sequences%n", form, worst);
         assertTrue(worst <= TOLERANCE, "max-abs " + worst);
     }
 
