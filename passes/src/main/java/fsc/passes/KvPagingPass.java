@@ -35,8 +35,11 @@ import java.util.Set;
  *        logit_rows i32[R]                                    out: logits f32[R, V]
  * </pre>
  *
- * The export's position id (the past length {@code P}, {@code dim_values <P>}) becomes each
- * token's own position; the past inputs and the present outputs disappear. When the export ends
+ * The export's position id (the past length {@code P}, {@code dim_values <P>}, or Hugging Face's
+ * {@code position_ids} input) becomes each token's own position; the past inputs, the present
+ * outputs and an {@code attention_mask} that only the checked mask reads ({@link
+ * AdditiveMaskCheck}) disappear. Grouped KV heads ({@code repeat_kv} in the export) stay grouped in
+ * the cache. When the export ends
  * at the final hidden state (X is the embedding width, not the vocabulary, as in a {@code
  * GPT2Model} export), the logits come from the token embedding as a tied head, as GPT-2's LM head
  * is. The bounds come from the pass options below; the context is also capped by the past
