@@ -144,16 +144,35 @@ class KvPagingPassTest {
      */
     @Test
     void pagedStepMatchesTheExportTokenByToken() {
-        Graph export = IrParser.parse(DECODER, "tiny.fsir");
+        double worst = pagedAgainstExport(DECODER, 2, (e, token, past) -> e.put("ids", ids(token)));
+        assertTrue(worst < 1e-5, "paged vs export max-abs " + worst);
+    }
+
+    /** Fills the export's inputs other than the past for one token after {@code past} positions. */
+    interface StepInputs {
+        void put(Map<String, HostTensor> in, int token, long past);
+    }
+
+    private static HostTensor ids(int token) {
+        return HostTensor.ofLongs(new long[] {1, 1}, token);
+    }
+
+    /**
+     * The max-abs difference between two tokens in one paged step and the export run token by token.
+     * The past is one random position of {@code kvHeads} heads of 2, also in slot 0 of the paged
+     * cache's one block ({@code [layer 0][k|v][16 slots][kvHeads * 2]}).
+     */
+    private static double pagedAgainstExport(String text, int kvHeads, StepInputs exportInputs) {
+        Graph export = IrParser.parse(text, "tiny.fsir");
         Graph step = new KvPagingPass().run(export, PassContext.defaults());
         java.util.Random r = new java.util.Random(11);
-        HostTensor pastK = HostTensor.random(DType.F32, new long[] {1, 2, 1, 2}, r);
-        HostTensor pastV = HostTensor.random(DType.F32, new long[] {1, 2, 1, 2}, r);
-        // One block of [layer 0][k|v][16 slots][2 heads * 2]: the past is slot 0 of k and of v.
-        HostTensor cache = HostTensor.zeros(DType.F32, new long[] {1, 2 * 16 * 4});
-        for (int i = 0; i < 4; i++) {
+        HostTensor pastK = HostTensor.random(DType.F32, new long[] {1, kvHeads, 1, 2}, r);
+        HostTensor pastV = HostTensor.random(DType.F32, new long[] {1, kvHeads, 1, 2}, r);
+        int row = kvHeads * 2;
+        HostTensor cache = HostTensor.zeros(DType.F32, new long[] {1, 2 * 16 * row});
+        for (int i = 0; i < row; i++) {
             cache.setDouble(i, pastK.getDouble(i));
-            cache.setDouble(16 * 4 + i, pastV.getDouble(i));
+            cache.setDouble(16 * row + i, pastV.getDouble(i));
         }
         int[] tokens = {3, 4};
         Map<String, HostTensor> in = new LinkedHashMap<>();
@@ -168,7 +187,7 @@ class KvPagingPassTest {
         double worst = 0;
         for (int t = 0; t < tokens.length; t++) {
             Map<String, HostTensor> e = new LinkedHashMap<>();
-            e.put("ids", HostTensor.ofLongs(new long[] {1, 1}, tokens[t]));
+            exportInputs.put(e, tokens[t], t + 1);
             e.put("past_key", pastK);
             e.put("past_value", pastV);
             Map<String, HostTensor> out = new Interpreter(export).run(e);
@@ -179,7 +198,7 @@ class KvPagingPassTest {
             pastK = out.get("present_key");
             pastV = out.get("present_value");
         }
-        assertTrue(worst < 1e-5, "paged vs export max-abs " + worst);
+        return worst;
     }
 
     @Test
@@ -218,51 +237,18 @@ class KvPagingPassTest {
     }
 
     /**
-     * A past of one position in the paged cache (one KV head: k at slot 0 of the k half, v of the v
-     * half), then two tokens in one paged step against the export run token by token with its
-     * attention mask all ones and its position ids counting.
+     * The same check on the Hugging Face form: one KV head in the cache, the export's attention mask
+     * all ones and its position ids counting.
      */
     @Test
     void pagedHuggingFaceStepMatchesTheExportTokenByToken() {
-        Graph export = IrParser.parse(HF_DECODER, "tiny_hf.fsir");
-        Graph step = new KvPagingPass().run(export, PassContext.defaults());
-        java.util.Random r = new java.util.Random(12);
-        HostTensor pastK = HostTensor.random(DType.F32, new long[] {1, 1, 1, 2}, r);
-        HostTensor pastV = HostTensor.random(DType.F32, new long[] {1, 1, 1, 2}, r);
-        HostTensor cache = HostTensor.zeros(DType.F32, new long[] {1, 2 * 16 * 2});
-        for (int i = 0; i < 2; i++) {
-            cache.setDouble(i, pastK.getDouble(i));
-            cache.setDouble(16 * 2 + i, pastV.getDouble(i));
-        }
-        int[] tokens = {3, 4};
-        Map<String, HostTensor> in = new LinkedHashMap<>();
-        in.put("tokens", HostTensor.ofInts(DType.I32, new long[] {2}, tokens[0], tokens[1]));
-        in.put("positions", HostTensor.ofInts(DType.I32, new long[] {2}, 1, 2));
-        in.put("seq_ids", HostTensor.ofInts(DType.I32, new long[] {2}, 0, 0));
-        in.put("block_table", HostTensor.ofInts(DType.I32, new long[] {1, 1}, 0));
-        in.put("kv_cache", cache);
-        in.put("logit_rows", HostTensor.ofInts(DType.I32, new long[] {2}, 0, 1));
-        float[] paged = new Interpreter(step).run(in).get("logits").toFloatArray();
-
-        double worst = 0;
-        for (int t = 0; t < tokens.length; t++) {
-            long past = t + 1;
+        double worst = pagedAgainstExport(HF_DECODER, 1, (e, token, past) -> {
             long[] ones = new long[(int) past + 1];
             java.util.Arrays.fill(ones, 1);
-            Map<String, HostTensor> e = new LinkedHashMap<>();
-            e.put("input_ids", HostTensor.ofLongs(new long[] {1, 1}, tokens[t]));
+            e.put("input_ids", ids(token));
             e.put("attention_mask", HostTensor.ofLongs(new long[] {1, past + 1}, ones));
             e.put("position_ids", HostTensor.ofLongs(new long[] {1, 1}, past));
-            e.put("past_key", pastK);
-            e.put("past_value", pastV);
-            Map<String, HostTensor> out = new Interpreter(export).run(e);
-            float[] logits = out.get("logits").toFloatArray();
-            for (int i = 0; i < 5; i++) {
-                worst = Math.max(worst, Math.abs(logits[i] - paged[t * 5 + i]));
-            }
-            pastK = out.get("present_key");
-            pastV = out.get("present_value");
-        }
+        });
         assertTrue(worst < 1e-5, "paged vs export max-abs " + worst);
     }
 

@@ -40,6 +40,14 @@ public final class OnnxProtos {
         return a.build();
     }
 
+    public static Onnx.AttributeProto intAttr(String name, long v) {
+        return Onnx.AttributeProto.newBuilder()
+                .setName(name)
+                .setType(Onnx.AttributeProto.AttributeType.INT)
+                .setI(v)
+                .build();
+    }
+
     public static Onnx.AttributeProto floatAttr(String name, float v) {
         return Onnx.AttributeProto.newBuilder()
                 .setName(name)

@@ -1,5 +1,6 @@
 package fsc.tests.llm;
 
+import static fsc.tests.OnnxProtos.intAttr;
 import static fsc.tests.OnnxProtos.ints;
 
 import fsc.frontend.gguf.GgufFile;
@@ -484,14 +485,6 @@ final class HfLlamaExport {
     private String f32(String name, float v) {
         g.addInitializer(OnnxProtos.floats(name, new long[0], v));
         return name;
-    }
-
-    private static Onnx.AttributeProto intAttr(String name, long v) {
-        return Onnx.AttributeProto.newBuilder()
-                .setName(name)
-                .setType(Onnx.AttributeProto.AttributeType.INT)
-                .setI(v)
-                .build();
     }
 
     private static Onnx.AttributeProto ints0(String name) {
