@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import fsc.cli.ArtifactLoader;
 import fsc.cli.Main;
+import fsc.compiler.perf.JitActivity;
+import fsc.compiler.perf.Settle;
 import fsc.runtime.CompiledModel;
 import fsc.runtime.Tensor;
 import fsc.runtime.io.Npy;
@@ -136,19 +138,29 @@ class RealModelCorpusTest {
 
     /**
      * Median wall times of two calls (fsc, ORT), timed alternately so that load on a shared machine
-     * falls on both alike: warm-up of at least 10 calls each and 3 s (so the JIT has compiled the
-     * kernels), then 15 timed rounds; when a call takes over 1 s, 1 more warm-up and 3 rounds.
+     * falls on both alike, once fsc's code is warm: warm-up runs both until fsc's call time settles
+     * as {@code fsc bench} decides it ({@link Settle}: windows of ~0.25 s whose medians agree within
+     * 3% while the JIT compiled nothing), at most 40 s, then 15 timed rounds; when a call takes over
+     * 1 s, 1 more warm-up and 3 rounds.
      */
     static double[] medianMs(Call fsc, Call ort) throws Exception {
         long start = System.nanoTime();
         fsc.run();
+        double first = System.nanoTime() - start;
         ort.run();
         boolean slow = System.nanoTime() - start > 1_000_000_000L;
+        Settle settle = new Settle(Settle.windowFor(first, 0.25e9), 0.03, 100_000);
+        JitActivity jit = new JitActivity();
         int warm = 1;
-        while ((slow ? warm < 2 : warm < 10 || System.nanoTime() - start < 3_000_000_000L) && warm < 2000) {
+        while (slow ? warm < 2 : System.nanoTime() - start < 40_000_000_000L) {
+            long t = System.nanoTime();
             fsc.run();
+            long u = System.nanoTime();
             ort.run();
             warm++;
+            if (!slow && settle.add(u - t, jit.allocating(1) || jit.busy())) {
+                break;
+            }
         }
         int rounds = slow ? 3 : 15;
         double[] a = new double[rounds];
