@@ -24,12 +24,14 @@ import java.util.TreeMap;
  * attention_mask} with Range, comparisons and Where) adds nothing for one new token whose whole
  * sequence is present, which is what paged attention computes. Such a mask is too varied across
  * exporter versions to match as a pattern, so it is evaluated: its nodes run alone in the reference
- * interpreter at several past lengths, on a batch of one whose mask inputs are all ones, and every
- * element must be zero.
+ * interpreter at several past lengths and at the past length's bound (the longest the jar allows),
+ * on a batch of one whose mask inputs are all ones, and every element must be zero.
  */
 final class AdditiveMaskCheck {
     /** Past lengths the mask is evaluated at (those within the past length's bound). */
     private static final long[] PAST_LENGTHS = {1, 2, 3, 7, 64};
+    /** The past length's bound is evaluated too, up to this (a mask row of 1M elements). */
+    private static final long MAX_EVALUATED_PAST = 1L << 20;
 
     private final Graph g;
     private final PatternGraph pg;
@@ -77,10 +79,13 @@ final class AdditiveMaskCheck {
         String past = pastLength.asSymbol().orElseThrow();
         String rows = batch.asSymbol().orElseThrow();
         long bound = g.symbols().getOrDefault(past, Long.MAX_VALUE);
+        java.util.TreeSet<Long> lengths = new java.util.TreeSet<>();
         for (long p : PAST_LENGTHS) {
-            if (p > bound) {
-                break;
-            }
+            lengths.add(Math.min(p, bound));
+        }
+        // The longest past the jar allows too, so a window narrower than the context is caught.
+        lengths.add(Math.min(bound, MAX_EVALUATED_PAST));
+        for (long p : lengths) {
             Map<String, Long> binding = new TreeMap<>();
             g.symbols().keySet().forEach(s -> binding.put(s, 1L));
             binding.put(past, p);
@@ -96,7 +101,7 @@ final class AdditiveMaskCheck {
                 }
                 feed.put(in.name(), ones);
             }
-            HostTensor m = new Interpreter(alone).run(feed).get(mask.name());
+            HostTensor m = new Interpreter(alone).run(feed, binding).get(mask.name());
             for (int i = 0; i < m.size(); i++) {
                 if (m.getDouble(i) != 0) {
                     return "at past length " + p + " it adds " + m.getDouble(i) + " to a score of a position in the"

@@ -273,4 +273,29 @@ class KvPagingPassTest {
         FscException e = assertThrows(FscException.class, () -> paged(typed));
         assertTrue(e.getMessage().contains("reads input token_type"), e.getMessage());
     }
+
+    /**
+     * A sliding window of 100 positions: nothing is masked until the past passes 100, so only the
+     * check at the past length's bound (300 here) sees that paged attention would attend further.
+     */
+    @Test
+    void refusesASlidingWindowNarrowerThanTheContext() {
+        String windowed = HF_DECODER
+                .replace("P <= 3}", "P <= 300}")
+                .replace(
+                        "%sm: f32[B,2,1,P+1] = add(%sd, %mask)",
+                        """
+                          %sm0: f32[B,2,1,P+1] = add(%sd, %mask)
+                          %lim: i64[] = dim_values() {dtype = i64, shape = [], values = <P+1>}
+                          %now: i64[] = dim_values() {dtype = i64, shape = [], values = <P>}
+                          %one: i64[] = const @"one" [1]
+                          %window: i64[] = const @"window" [100]
+                          %cols: i64[P+1] = range(%zero, %lim, %one)
+                          %first: i64[] = sub(%now, %window)
+                          %old: bool[P+1] = less(%cols, %first)
+                          %slide: f32[P+1] = where(%old, %min, %zero_f)
+                          %sm: f32[B,2,1,P+1] = add(%sm0, %slide)""");
+        FscException e = assertThrows(FscException.class, () -> paged(windowed));
+        assertTrue(e.getMessage().contains("at past length 300"), e.getMessage());
+    }
 }

@@ -32,7 +32,15 @@ public final class Interpreter {
      * keyed by output value name.
      */
     public Map<String, HostTensor> run(Map<String, HostTensor> inputsByName) {
-        Map<Value, HostTensor> env = runAll(inputsByName);
+        return run(inputsByName, Map.of());
+    }
+
+    /**
+     * As {@link #run(Map)}, with symbols the inputs do not determine given their values (a graph
+     * whose sizes come from {@code dim_values} alone); the inputs must agree with them.
+     */
+    public Map<String, HostTensor> run(Map<String, HostTensor> inputsByName, Map<String, Long> symbols) {
+        Map<Value, HostTensor> env = runAll(inputsByName, symbols);
         Map<String, HostTensor> outputs = new LinkedHashMap<>();
         for (Value v : graph.outputs()) {
             outputs.put(v.name(), env.get(v));
@@ -45,6 +53,10 @@ public final class Interpreter {
      * definition order, e.g. to find the first node where a pass changed the result.
      */
     public Map<Value, HostTensor> runAll(Map<String, HostTensor> inputsByName) {
+        return runAll(inputsByName, Map.of());
+    }
+
+    private Map<Value, HostTensor> runAll(Map<String, HostTensor> inputsByName, Map<String, Long> symbols) {
         Map<Value, HostTensor> env = new LinkedHashMap<>();
         TreeSet<String> unused = new TreeSet<>(inputsByName.keySet());
         for (Value v : graph.inputs()) {
@@ -65,7 +77,7 @@ public final class Interpreter {
             throw new FscException("unknown inputs " + unused + "; the graph takes "
                     + graph.inputs().stream().map(Value::name).toList());
         }
-        SortedMap<String, Long> binding = SymbolBinder.bind(graph.inputs(), env, graph.symbols());
+        SortedMap<String, Long> binding = SymbolBinder.bind(graph.inputs(), env, graph.symbols(), symbols);
         for (Constant c : graph.constants()) {
             if (c.value().dtype().isQuantizedBlock()) {
                 throw new FscException("constant %" + c.value().name() + " is "

@@ -19,8 +19,11 @@ final class SymbolBinder {
     private SymbolBinder() {}
 
     static SortedMap<String, Long> bind(
-            List<Value> inputs, Map<Value, HostTensor> actual, SortedMap<String, Long> bounds) {
-        TreeMap<String, Long> binding = new TreeMap<>();
+            List<Value> inputs,
+            Map<Value, HostTensor> actual,
+            SortedMap<String, Long> bounds,
+            Map<String, Long> given) {
+        TreeMap<String, Long> binding = new TreeMap<>(given);
         boolean changed = true;
         while (changed) {
             changed = false;
