@@ -93,9 +93,11 @@ final class CompileCommand implements Callable<Integer> {
 
     @Option(
             names = "--decoder",
-            description = "ONNX decoders exported with past KV inputs and present outputs: compile the step for the"
-                    + " LLM runtime (kv-paging: attention over paged KV blocks), so fsc generate and fsc serve run"
-                    + " it; --max-context and --max-batch-tokens bound it as for GGUF.")
+            description = "ONNX decoders exported with past KV inputs and present outputs (GPT-2's past_N, or"
+                    + " Hugging Face's past_key_values.N.key/value with attention_mask and position_ids, merged"
+                    + " exports included): compile the step for the LLM runtime (kv-paging: attention over paged KV"
+                    + " blocks), so fsc generate and fsc serve run it; --max-context and --max-batch-tokens bound"
+                    + " it as for GGUF.")
     boolean decoder;
 
     @Option(
