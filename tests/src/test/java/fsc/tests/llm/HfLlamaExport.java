@@ -98,10 +98,6 @@ final class HfLlamaExport {
         return out;
     }
 
-    int layers() {
-        return layers;
-    }
-
     private Onnx.ModelProto build() {
         g.setName("main_graph");
         g.addInput(OnnxProtos.symbolicTyped("input_ids", DataType.INT64_VALUE, "batch_size", "sequence_length"));
