@@ -125,8 +125,8 @@ final class CompileCommand implements Callable<Integer> {
     @Option(
             names = "--kv-cache",
             paramLabel = "TYPE",
-            description = "GGUF decoders: KV cache element type, f32 or f16 (half the memory). Default: f32, f16 with"
-                    + " --numerics llama-cpp.")
+            description = "GGUF decoders and ONNX ones compiled with --decoder: KV cache element type, f32 or f16"
+                    + " (half the memory). Default: f32, f16 with --numerics llama-cpp.")
     String kvCache;
 
     @Option(

@@ -32,10 +32,10 @@ public final class Applicability {
         if (f != InputFormat.GGUF) {
             String why = "applies to GGUF decoders, not " + f.plural;
             refuseIf(s.numerics() != null, in, "--numerics", why);
-            refuseIf(s.kvCache() != null, in, "--kv-cache", why);
-            // An ONNX decoder compiled with --decoder takes the same bounds as a GGUF one.
+            // An ONNX decoder compiled with --decoder takes the same bounds and cache type as a GGUF one.
             boolean paged = f == InputFormat.ONNX && s.decoder() != null;
             String pagedWhy = paged ? why : "applies to GGUF decoders and ONNX models compiled with --decoder";
+            refuseIf(s.kvCache() != null && !paged, in, "--kv-cache", pagedWhy);
             refuseIf(s.maxContext() != null && !paged, in, "--max-context", pagedWhy);
             refuseIf(s.maxBatchTokens() != null && !paged, in, "--max-batch-tokens", pagedWhy);
             refuseIf(s.decoder() != null && !paged, in, "--decoder", "applies to ONNX models, not " + f.plural);

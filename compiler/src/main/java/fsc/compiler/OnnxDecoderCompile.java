@@ -66,6 +66,7 @@ final class OnnxDecoderCompile {
         options.put(KvPagingPass.MAX_BATCH_TOKENS, Long.toString(o.maxBatchTokens()));
         options.put(KvPagingPass.MAX_SEQUENCES, Long.toString(o.maxSequences()));
         options.put(KvPagingPass.BLOCK_SIZE, Long.toString(o.blockSize()));
+        options.put(KvPagingPass.KV_CACHE, o.kvType() == DType.F16 ? "f16" : "f32");
         PassContext ctx = PassContext.of(options, d -> progress.step(d.pass() + ": " + d.message()));
         PipelineResult optimized =
                 PassManager.builder().dumpDir(s.dumpIr()).build().run(imported, pipeline(s), ctx);
@@ -76,7 +77,13 @@ final class OnnxDecoderCompile {
         TreeMap<String, byte[]> resources = new TreeMap<>();
         resources.put(LlmConfig.ENTRY, config.toJson().getBytes(StandardCharsets.UTF_8));
         PagedLayout l = config.layout();
-        long kvBytes = 2L * l.layers() * l.kvHeads() * l.headDim() * 4 * config.maxContext() * config.maxSequences();
+        long kvBytes = 2L
+                * l.layers()
+                * l.kvHeads()
+                * l.headDim()
+                * l.kvType().byteSize()
+                * config.maxContext()
+                * config.maxSequences();
         MemoryCap.check(s, g, kvBytes);
         return CompileDriver.emit(s, optimized, jar, resources, progress);
     }
@@ -124,7 +131,7 @@ final class OnnxDecoderCompile {
                         Math.toIntExact(a.intAttr("num_kv_heads")),
                         headDim,
                         (float) (1 / Math.sqrt(headDim)),
-                        ElemType.F32),
+                        o.kvType() == DType.F16 ? ElemType.F16 : ElemType.F32),
                 Integer.parseInt(context),
                 o.maxBatchTokens(),
                 o.maxSequences(),

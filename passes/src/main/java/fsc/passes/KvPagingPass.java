@@ -55,6 +55,8 @@ public final class KvPagingPass implements Pass {
     public static final String MAX_BATCH_TOKENS = "kv-paging.max-batch-tokens";
     public static final String MAX_SEQUENCES = "kv-paging.max-sequences";
     public static final String BLOCK_SIZE = "kv-paging.block-size";
+    /** The cache's element type, {@code f32} (default) or {@code f16}, as {@code --kv-cache}. */
+    public static final String KV_CACHE = "kv-paging.kv-cache";
     /** Metadata key of the positions one sequence may reach. */
     public static final String CONTEXT_METADATA = "decoder.max_context";
     /** Hugging Face's per-token position input; the paged step feeds each token's position there. */
@@ -229,7 +231,7 @@ public final class KvPagingPass implements Pass {
             Value seqIds = b.input("seq_ids", new TensorType(DType.I32, List.of(t)));
             Value table = b.input("block_table", new TensorType(DType.I32, List.of(Dim.sym("NS"), Dim.sym("MB"))));
             long blockFloats = layers.size() * 2L * block * kvHeads * headDim;
-            Value cache = b.input("kv_cache", new TensorType(DType.F32, List.of(Dim.sym("NB"), Dim.of(blockFloats))));
+            Value cache = b.input("kv_cache", new TensorType(cacheType(), List.of(Dim.sym("NB"), Dim.of(blockFloats))));
             Value rows = b.input("logit_rows", new TensorType(DType.I32, List.of(Dim.sym("R"))));
 
             Map<Value, Value> map = new IdentityHashMap<>();
@@ -340,6 +342,15 @@ public final class KvPagingPass implements Pass {
             Value out = b.node("paged_attention", base, List.of(q, k, v, cache, table, seqIds, positions), attrs);
             Value heads4 = reshape(b, out, base + "_heads", List.of(t, Dim.of(1), Dim.of(heads), Dim.of(headDim)));
             return transpose(b, heads4, outputName(a.output().output().name()), tokenMajor);
+        }
+
+        private DType cacheType() {
+            String type = ctx.option(KV_CACHE, "f32");
+            return switch (type) {
+                case "f32" -> DType.F32;
+                case "f16" -> DType.F16;
+                default -> throw refuse("the KV cache type must be f32 or f16, got " + type);
+            };
         }
 
         /**

@@ -47,6 +47,11 @@ public record PassContext(SortedMap<String, String> options, Consumer<Diagnostic
         }
     }
 
+    /** A text option, or {@code dflt} when absent. */
+    public String option(String key, String dflt) {
+        return options.getOrDefault(key, dflt);
+    }
+
     public void note(String message) {
         sink.accept(new Diagnostic(Diagnostic.Severity.NOTE, pass, message));
     }
