@@ -349,7 +349,8 @@ public final class Scheduler {
         if (s.priority() == Priority.INTERACTIVE && !b.interactiveFloorUsed && room < kv.blockSize()) {
             // A frame too tight for any prefill would starve new interactive requests: one block's
             // worth per step keeps their TTFT bounded at a small, known cost to the running TBT.
-            room = kv.blockSize();
+            // The step's own token bound still holds: a compiled step takes no more than that.
+            room = Math.min(kv.blockSize(), engineMaxTokens - b.size());
             b.interactiveFloorUsed = true;
         }
         if (room <= 0) {

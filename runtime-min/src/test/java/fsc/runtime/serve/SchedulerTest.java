@@ -96,6 +96,28 @@ class SchedulerTest {
         assertEquals(4, sim.sinks.get(100L).tokens.size(), "deferred, never dropped");
     }
 
+    /**
+     * The interactive prefill floor (one block a step however tight the frame) must still fit the
+     * compiled step: 19 decode rows under an engine bound of 20 leave room for one prompt token, not
+     * 16 (found by ServeSoakTest as "a step holds 1..128 tokens, got 135").
+     */
+    @Test
+    void theInteractiveFloorStaysWithinTheStepsTokenBound() {
+        Sim sim = new Sim(Sim.config(20, 64), 256, 16, 1, 0.01, 20);
+        for (int i = 1; i <= 19; i++) {
+            sim.submit(i, 1, 40, Priority.BATCH);
+        }
+        for (int i = 0; i < 4; i++) {
+            sim.step();
+        }
+        sim.submit(100, 30, 4, Priority.INTERACTIVE);
+        sim.runToIdle(2000);
+        assertEquals(4, sim.sinks.get(100L).tokens.size());
+        for (StepPlan p : sim.plans) {
+            assertTrue(p.size() <= 20, "a step of " + p.size() + " tokens for a bound of 20");
+        }
+    }
+
     @Test
     void admissionRejectsAFullQueueADrainingServerAndRequestsThatCanNeverFit() {
         Sim sim = new Sim(Sim.config(1, 64).withQueue(2), 8, 16, 1, 0.01);

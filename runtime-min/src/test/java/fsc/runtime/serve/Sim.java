@@ -19,8 +19,13 @@ final class Sim {
     final Map<Long, Recorder> sinks = new LinkedHashMap<>();
 
     Sim(SchedulerConfig config, int blocks, int blockSize, double fixedMs, double perTokenMs) {
+        this(config, blocks, blockSize, fixedMs, perTokenMs, 512);
+    }
+
+    /** A scheduler for a compiled step that takes at most {@code engineMaxTokens} tokens. */
+    Sim(SchedulerConfig config, int blocks, int blockSize, double fixedMs, double perTokenMs, int engineMaxTokens) {
         this.kv = new KvPool(blocks, blockSize, config.maxRunning(), config.maxContext());
-        this.scheduler = new Scheduler(config, kv, new CostModel(fixedMs, perTokenMs), metrics, 512);
+        this.scheduler = new Scheduler(config, kv, new CostModel(fixedMs, perTokenMs), metrics, engineMaxTokens);
         this.engine = new FakeEngine(kv);
         this.fixedMs = fixedMs;
         this.perTokenMs = perTokenMs;
