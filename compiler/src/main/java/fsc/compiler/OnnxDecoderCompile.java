@@ -2,7 +2,6 @@ package fsc.compiler;
 
 import fsc.frontend.gguf.arch.DecoderOptions;
 import fsc.frontend.onnx.ImportOptions;
-import fsc.frontend.onnx.OnnxModelInfo;
 import fsc.ir.DType;
 import fsc.ir.FscException;
 import fsc.ir.Graph;
@@ -49,16 +48,16 @@ final class OnnxDecoderCompile {
         progress.step("importing " + s.input());
         // A Hugging Face export takes [batch, sequence_length] ids; the paged step feeds each new
         // token as its own row, so the new tokens per row are one (prefill is many rows).
-        ImportOptions decoder = ImportOptions.defaults().withFixedAxis(IDS, 1, 1);
-        if (OnnxModelInfo.read(s.input()).inputs().stream()
-                .anyMatch(in -> in.name().equals(USE_CACHE))) {
-            // A merged export (decoder_model_merged.onnx) chooses between its with-past and its
-            // first-step graph on this flag; a paged step always has a past (maybe empty).
-            decoder = decoder.withBinding(
-                    USE_CACHE, new WeightData(DType.BOOL, List.of(1L), ByteBuffer.wrap(new byte[] {1})));
+        // A merged export (decoder_model_merged.onnx) chooses between its with-past and its
+        // first-step graph on use_cache_branch; a paged step always has a past (maybe empty).
+        ImportOptions decoder = ImportOptions.defaults()
+                .withFixedAxis(IDS, 1, 1)
+                .withOptionalBinding(
+                        USE_CACHE, new WeightData(DType.BOOL, List.of(1L), ByteBuffer.wrap(new byte[] {1})));
+        Graph imported = CompileDriver.importOnnx(s, decoder);
+        if (imported.constants().stream().anyMatch(c -> c.value().name().equals(USE_CACHE))) {
             progress.step("merged export: " + USE_CACHE + " bound to true (the with-past graph)");
         }
-        Graph imported = CompileDriver.importOnnx(s, decoder);
         progress.step("imported " + imported.nodes().size() + " nodes, "
                 + imported.constants().size() + " constants");
         Map<String, String> options = new TreeMap<>();

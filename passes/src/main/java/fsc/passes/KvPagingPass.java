@@ -88,6 +88,7 @@ public final class KvPagingPass implements Pass {
         private final List<PastKvAttention> layers;
         private final Map<Node, PastKvAttention> byOutput = new IdentityHashMap<>();
         private final Set<Value> pastInputs = Collections.newSetFromMap(new IdentityHashMap<>());
+        private final Set<Value> graphInputs;
         private final Set<Node> positionIds = Collections.newSetFromMap(new IdentityHashMap<>());
         private final Set<Node> live = Collections.newSetFromMap(new IdentityHashMap<>());
         private final PatternGraph pg;
@@ -107,6 +108,7 @@ public final class KvPagingPass implements Pass {
             this.ctx = ctx;
             this.layers = layers;
             this.pg = new PatternGraph(g);
+            this.graphInputs = Substitution.identitySet(g.inputs());
             PastKvAttention first = layers.getFirst();
             batch = first.batch().asSymbol().orElseThrow();
             past = first.pastLength().asSymbol().orElseThrow();
@@ -179,7 +181,7 @@ public final class KvPagingPass implements Pass {
                 }
                 String where = n.where();
                 for (Value in : n.inputs()) {
-                    if (g.inputs().contains(in) && in != ids && in != positionInput && !pastInputs.contains(in)) {
+                    if (graphInputs.contains(in) && in != ids && in != positionInput && !pastInputs.contains(in)) {
                         throw refuse(where + " reads input " + in.name() + ", which a paged step does not have");
                     }
                 }
@@ -380,15 +382,11 @@ public final class KvPagingPass implements Pass {
                         && g.constantOf(n.input(0)) != null
                         && n.input(0).type().rank() == 2
                         && n.input(0).type().isStatic()
-                        && readsIds(n.input(1))) {
+                        && readsInput(n.input(1), ids)) {
                     return n.input(0);
                 }
             }
             return null;
-        }
-
-        private boolean readsIds(Value v) {
-            return readsInput(v, ids);
         }
 
         /** Whether {@code v} is {@code input} through at most four slices, reshapes and casts. */

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -31,6 +32,9 @@ final class PastKvMatcher {
     private final Map<Value, List<Node>> readers = new IdentityHashMap<>();
     private final Set<Value> inputs;
     private final Map<Value, Constant> constants = new IdentityHashMap<>();
+    private final AdditiveMaskCheck maskCheck;
+    /** Each additive mask's verdict: empty when it adds nothing, else why not. */
+    private final Map<Value, Optional<String>> maskVerdicts = new IdentityHashMap<>();
 
     PastKvMatcher(Graph g) {
         this.g = g;
@@ -42,6 +46,7 @@ final class PastKvMatcher {
             }
         }
         g.constants().forEach(c -> constants.put(c.value(), c));
+        this.maskCheck = new AdditiveMaskCheck(g, pg);
     }
 
     /** Every cache attention in graph order, which is layer order. */
@@ -233,7 +238,11 @@ final class PastKvMatcher {
                     x = d.input(0);
                 }
                 case "add" -> {
-                    String why = new AdditiveMaskCheck(g, pg).whyNot(d.input(1), batch, pastLength);
+                    // Every layer adds the same mask: it is evaluated once.
+                    String why = maskVerdicts
+                            .computeIfAbsent(
+                                    d.input(1), m -> Optional.ofNullable(maskCheck.whyNot(m, batch, pastLength)))
+                            .orElse(null);
                     if (why != null) {
                         throw refuse(where, "its additive mask is not the causal mask of the new token: " + why);
                     }

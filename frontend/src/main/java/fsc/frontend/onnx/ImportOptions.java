@@ -21,13 +21,16 @@ import java.util.TreeMap;
  *     input becomes the given number; the rank and the declared numbers must agree
  * @param fixedAxes named input axes whose {@code dim_param} becomes a number in every input that
  *     uses it, sums included ({@code fsc compile --decoder} fixes the new tokens per row to one)
+ * @param optionalBindings as {@code bindings}, but only where the model has such an input: inputs a
+ *     compile mode binds by convention ({@code --decoder}: a merged export's {@code use_cache_branch})
  */
 public record ImportOptions(
         SortedMap<String, Long> symbolBounds,
         long defaultBound,
         SortedMap<String, WeightData> bindings,
         SortedMap<String, List<Long>> shapes,
-        List<FixedAxis> fixedAxes) {
+        List<FixedAxis> fixedAxes,
+        SortedMap<String, WeightData> optionalBindings) {
 
     /** Axis {@code axis} of graph input {@code input} is {@code value}, and so is its dim_param everywhere. */
     public record FixedAxis(String input, int axis, long value) {}
@@ -43,6 +46,7 @@ public record ImportOptions(
         bindings = new TreeMap<>(bindings);
         shapes = new TreeMap<>(shapes);
         fixedAxes = List.copyOf(fixedAxes);
+        optionalBindings = new TreeMap<>(optionalBindings);
         if (defaultBound < 1) {
             throw new IllegalArgumentException("default bound must be at least 1, got " + defaultBound);
         }
@@ -54,45 +58,53 @@ public record ImportOptions(
     }
 
     public static ImportOptions defaults() {
-        return new ImportOptions(new TreeMap<>(), DEFAULT_BOUND, new TreeMap<>(), new TreeMap<>(), List.of());
+        return new ImportOptions(
+                new TreeMap<>(), DEFAULT_BOUND, new TreeMap<>(), new TreeMap<>(), List.of(), new TreeMap<>());
     }
 
     /** These options with {@code symbol} bounded by {@code bound}. */
     public ImportOptions withBound(String symbol, long bound) {
         TreeMap<String, Long> m = new TreeMap<>(symbolBounds);
         m.put(symbol, bound);
-        return new ImportOptions(m, defaultBound, bindings, shapes, fixedAxes);
+        return new ImportOptions(m, defaultBound, bindings, shapes, fixedAxes, optionalBindings);
     }
 
     public ImportOptions withDefaultBound(long bound) {
-        return new ImportOptions(symbolBounds, bound, bindings, shapes, fixedAxes);
+        return new ImportOptions(symbolBounds, bound, bindings, shapes, fixedAxes, optionalBindings);
     }
 
     /** These options with graph input {@code input} bound to the constant {@code data}. */
     public ImportOptions withBinding(String input, WeightData data) {
         TreeMap<String, WeightData> m = new TreeMap<>(bindings);
         m.put(input, data);
-        return new ImportOptions(symbolBounds, defaultBound, m, shapes, fixedAxes);
+        return new ImportOptions(symbolBounds, defaultBound, m, shapes, fixedAxes, optionalBindings);
     }
 
     public ImportOptions withBindings(Map<String, WeightData> more) {
         TreeMap<String, WeightData> m = new TreeMap<>(bindings);
         m.putAll(more);
-        return new ImportOptions(symbolBounds, defaultBound, m, shapes, fixedAxes);
+        return new ImportOptions(symbolBounds, defaultBound, m, shapes, fixedAxes, optionalBindings);
     }
 
     /** These options with graph input {@code input} fixed to {@code shape}. */
     public ImportOptions withShape(String input, List<Long> shape) {
         TreeMap<String, List<Long>> m = new TreeMap<>(shapes);
         m.put(input, List.copyOf(shape));
-        return new ImportOptions(symbolBounds, defaultBound, bindings, m, fixedAxes);
+        return new ImportOptions(symbolBounds, defaultBound, bindings, m, fixedAxes, optionalBindings);
     }
 
     /** These options with axis {@code axis} of input {@code input} fixed to {@code value} where it is a dim_param. */
     public ImportOptions withFixedAxis(String input, int axis, long value) {
         List<FixedAxis> m = new java.util.ArrayList<>(fixedAxes);
         m.add(new FixedAxis(input, axis, value));
-        return new ImportOptions(symbolBounds, defaultBound, bindings, shapes, m);
+        return new ImportOptions(symbolBounds, defaultBound, bindings, shapes, m, optionalBindings);
+    }
+
+    /** These options with graph input {@code input}, if the model has it, bound to {@code data}. */
+    public ImportOptions withOptionalBinding(String input, WeightData data) {
+        TreeMap<String, WeightData> m = new TreeMap<>(optionalBindings);
+        m.put(input, data);
+        return new ImportOptions(symbolBounds, defaultBound, bindings, shapes, fixedAxes, m);
     }
 
     /**

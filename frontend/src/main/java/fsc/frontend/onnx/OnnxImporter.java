@@ -133,7 +133,8 @@ public final class OnnxImporter {
                 throw new FscException(file + ": graph input '" + name + "' is declared twice");
             }
             names.add(name);
-            WeightData bound = opts.bindings().get(name);
+            WeightData bound =
+                    opts.bindings().getOrDefault(name, opts.optionalBindings().get(name));
             if (bound != null) {
                 checkBinding(in, bound, file);
                 Value c = scope.constant(name, bound);

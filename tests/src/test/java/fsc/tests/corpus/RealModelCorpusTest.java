@@ -78,7 +78,7 @@ class RealModelCorpusTest {
         double maxAbs = 0;
         double sumAbs = 0;
         long count = 0;
-        double[] ms;
+        Timing ms;
         try (OrtOracle ort = new OrtOracle(c.model(), 1);
                 CompiledModel model = ArtifactLoader.open(jar, 1)) {
             Map<String, float[]> expected = ort.run(c.inputs());
@@ -118,19 +118,17 @@ class RealModelCorpusTest {
             }
             ms = medianMs(() -> model.run(fscInputs), () -> ort.run(c.inputs()));
         }
-        double fscMs = ms[0];
-        double ortMs = ms[1];
         System.out.printf(
                 Locale.ROOT,
                 "corpus: %s max-abs %.2e mean-abs %.2e fsc %.2f ms ort %.2f ms after %d warm-up calls%s (fsc/ort %.2f)%n",
                 c.name(),
                 maxAbs,
                 sumAbs / Math.max(1, count),
-                fscMs,
-                ortMs,
-                (int) ms[2],
-                ms[3] > 0 ? "" : " (not settled)",
-                fscMs / ortMs);
+                ms.fscMs(),
+                ms.ortMs(),
+                ms.warmupCalls(),
+                ms.settled() ? "" : " (not settled)",
+                ms.fscMs() / ms.ortMs());
         assertTrue(maxAbs <= c.tolerance(), c.name() + ": max-abs " + maxAbs + " > " + c.tolerance());
     }
 
@@ -138,15 +136,18 @@ class RealModelCorpusTest {
         void run() throws Exception;
     }
 
+    /** Median call times and how the warm-up before them ended. */
+    record Timing(double fscMs, double ortMs, int warmupCalls, boolean settled) {}
+
     /**
      * Median wall times of two calls (fsc, ORT), timed alternately so that load on a shared machine
      * falls on both alike, once fsc's code is warm: warm-up runs both until fsc's call time settles
      * as {@code fsc bench} decides it ({@link Settle}: windows of ~0.25 s whose medians agree within
      * 3% while the JIT compiled nothing), at most 90 s, then 15 timed rounds; when a call takes over
-     * 0.5 s in ORT (fsc's early calls are not yet compiled), 1 more warm-up and 3 rounds. Returns fsc's and ORT's medians, the warm-up calls and 1 if
-     * fsc's time settled (0 if the cap or the slow path ended the warm-up).
+     * 0.5 s in ORT (fsc's early calls are not yet compiled), 1 more warm-up and 3 rounds. Whether fsc's time settled is false where the cap or the slow
+     * path ended the warm-up.
      */
-    static double[] medianMs(Call fsc, Call ort) throws Exception {
+    static Timing medianMs(Call fsc, Call ort) throws Exception {
         long start = System.nanoTime();
         fsc.run();
         ort.run();
@@ -183,7 +184,7 @@ class RealModelCorpusTest {
         }
         Arrays.sort(a);
         Arrays.sort(b);
-        return new double[] {a[rounds / 2], b[rounds / 2], warm, settle.settled() ? 1 : 0};
+        return new Timing(a[rounds / 2], b[rounds / 2], warm, settle.settled());
     }
 
     // ---- inputs that make sense for each family ----
