@@ -95,7 +95,8 @@ public final class Int8Gemm {
             return null;
         }
         fsc.runtime.x86.VnniGemmKernels kernels = fsc.runtime.x86.VnniGemmKernels.loadIfSupported();
-        return kernels == null ? null : new Int8GemmVnni(kernels);
+        fsc.runtime.x86.ByteRowKernels rows = kernels == null ? null : fsc.runtime.x86.ByteRowKernels.loadIfSupported();
+        return rows == null ? null : new Int8GemmVnni(kernels, rows);
     }
 
     /**
@@ -413,7 +414,7 @@ public final class Int8Gemm {
                 throw new IndexOutOfBoundsException(
                         "Y of " + m + "x" + n + " at " + yOff + " is outside its " + y.byteSize() + "-byte segment");
             }
-            t.va.prepare(a, aOff, m, k, aUnsigned, aZp);
+            t.va.prepare(vnni.rows, a, aOff, m, k, aUnsigned, aZp);
             Int8GemmVnni.Epilogue e = t.epi;
             e.colOffset = colOffset;
             e.colOffsetOff = colOffsetOff;
@@ -425,7 +426,7 @@ public final class Int8Gemm {
             e.biasOff = t.biasOff;
             int[] rowSum = t.rowSums(m); // the epilogue reads it; it holds sums only where offsets need them
             if (!colOffset.equals(MemorySegment.NULL)) {
-                t.va.rowSums(m, k, rowSum);
+                t.va.rowSums(vnni.rows, m, k, rowSum);
             }
             panels = Int8GemmVnni.panels(n);
             tiles = (m + Int8GemmVnni.MR - 1) / Int8GemmVnni.MR;

@@ -1,14 +1,11 @@
 package fsc.runtime.kernels;
 
+import fsc.runtime.x86.ByteRowKernels;
 import fsc.runtime.x86.VnniGemmKernels;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import jdk.incubator.vector.ByteVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@link Int8Gemm} on AVX-512 VNNI: the products run in fsc's own {@code vpdpbusd} tiles ({@link
@@ -32,21 +29,13 @@ final class Int8GemmVnni {
 
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final VectorSpecies<Byte> BYTES = ByteVector.SPECIES_128;
-    private static final VectorSpecies<Integer> INTS = IntVector.SPECIES_512;
-
-    /**
-     * The activation row sums' and sign flips' vector code, warm once a timed call takes under 20
-     * ns per 16-byte vector (compiled: about 1; the fallback: hundreds); until then plain loops.
-     */
-    private static final VectorWarmth ROW_SUMS_WARMTH = new VectorWarmth(20);
-
-    private static final VectorWarmth FLIP_WARMTH = new VectorWarmth(20);
-
     private final VnniGemmKernels kernels;
+    /** The passes over A before the tiles: row sums and sign flips. */
+    final ByteRowKernels rows;
 
-    Int8GemmVnni(VnniGemmKernels kernels) {
+    Int8GemmVnni(VnniGemmKernels kernels, ByteRowKernels rows) {
         this.kernels = kernels;
+        this.rows = rows;
     }
 
     static int panels(int n) {
@@ -98,7 +87,7 @@ final class Int8GemmVnni {
         /** The zero point of the u8 values the kernel reads. */
         int zp;
 
-        void prepare(MemorySegment a, long aOff, int m, int k, boolean unsigned, int aZp) {
+        void prepare(ByteRowKernels kernels, MemorySegment a, long aOff, int m, int k, boolean unsigned, int aZp) {
             long bytes = (long) m * k;
             if (aOff < 0 || aOff + bytes > a.byteSize()) {
                 throw new IndexOutOfBoundsException("A of " + m + "x" + k + " bytes at " + aOff + " is outside its "
@@ -124,13 +113,17 @@ final class Int8GemmVnni {
                 }
             }
             if (!unsigned) {
-                flipSigns(copy, size);
+                flipSigns(kernels, copy, size);
             }
             seg = copy;
             segOff = 0;
         }
 
         private MemorySegment rowSums = MemorySegment.NULL;
+        /** The row-sum kernel's 16 lanes a row; grown to the largest call seen. */
+        private MemorySegment lanes = MemorySegment.NULL;
+        /** The byte kernels' parameter block (this Operand is one thread's). */
+        private MemorySegment params = MemorySegment.NULL;
 
         /** The address of A's first row. */
         long address() {
@@ -143,95 +136,50 @@ final class Int8GemmVnni {
 
         /**
          * {@code rowSum[i] = sum_k (a[i, k] - aZp)}, for the column offsets: into {@code rowSum} for
-         * the Vector API epilogue and into native memory for the kernels'.
+         * the Vector API epilogue and into native memory for the kernels'. Whole 64-byte chunks in
+         * {@code kernels}' lanes, the rest of the row here: integer sums, exact in any order.
          */
-        void rowSums(int m, int k, int[] rowSum) {
+        void rowSums(ByteRowKernels kernels, int m, int k, int[] rowSum) {
             if (rowSums.byteSize() < 4L * m) {
                 rowSums = Arena.ofAuto().allocate(Math.max(4L * m, 2 * rowSums.byteSize()), 64);
             }
-            if (ROW_SUMS_WARMTH.warm()) {
-                rowSumsVector(m, k, rowSum);
-            } else if (!ROW_SUMS_WARMTH.sample()) {
-                rowSumsScalar(m, k, rowSum);
-            } else {
-                long start = System.nanoTime();
-                rowSumsVector(m, k, rowSum);
-                ROW_SUMS_WARMTH.timed(System.nanoTime() - start, (long) m * (k / BYTES.length()));
+            long chunks = k / ByteRowKernels.CHUNK;
+            if (chunks > 0) {
+                if (lanes.byteSize() < 64L * m) {
+                    lanes = Arena.ofAuto().allocate(Math.max(64L * m, 2 * lanes.byteSize()), 64);
+                }
+                kernels.rowSums(params(), address(), lda, m, chunks, lanes.address());
             }
-            MemorySegment.copy(rowSum, 0, rowSums, ValueLayout.JAVA_INT, 0, m);
-        }
-
-        /**
-         * {@link #rowSums} in plain loops over a heap copy of each row, for a fresh JVM ({@link
-         * VectorWarmth}): integer sums, so the same values in any order.
-         */
-        void rowSumsScalar(int m, int k, int[] rowSum) {
-            byte[] bytes = RowScratch.bytes(k);
             for (int i = 0; i < m; i++) {
-                MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, segOff + i * lda, bytes, 0, k);
                 int s = 0;
-                for (int kk = 0; kk < k; kk++) {
-                    s += bytes[kk] & 0xff;
+                if (chunks > 0) {
+                    for (int lane = 0; lane < 16; lane++) {
+                        s += lanes.getAtIndex(ValueLayout.JAVA_INT, 16L * i + lane);
+                    }
                 }
-                rowSum[i] = s - k * zp;
-            }
-        }
-
-        void rowSumsVector(int m, int k, int[] rowSum) {
-            int vecEnd = k / BYTES.length() * BYTES.length();
-            for (int i = 0; i < m; i++) {
                 long row = segOff + i * lda;
-                IntVector sum = IntVector.zero(INTS);
-                int kk = 0;
-                for (; kk < vecEnd; kk += BYTES.length()) {
-                    ByteVector v = ByteVector.fromMemorySegment(BYTES, seg, row + kk, ByteOrder.LITTLE_ENDIAN);
-                    sum = sum.add((IntVector) v.convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, 0));
-                }
-                int s = sum.reduceLanes(VectorOperators.ADD);
-                for (; kk < k; kk++) {
+                for (long kk = chunks * ByteRowKernels.CHUNK; kk < k; kk++) {
                     s += seg.get(ValueLayout.JAVA_BYTE, row + kk) & 0xff;
                 }
                 rowSum[i] = s - k * zp;
             }
+            MemorySegment.copy(rowSum, 0, rowSums, ValueLayout.JAVA_INT, 0, m);
         }
 
         /** Flips the sign bit of {@code s}'s first {@code size} bytes (s8 to u8 offset by 128). */
-        private static void flipSigns(MemorySegment s, long size) {
-            if (FLIP_WARMTH.warm()) {
-                flipSignsVector(s, size);
-            } else if (!FLIP_WARMTH.sample()) {
-                flipSignsScalar(s, size);
-            } else {
-                long start = System.nanoTime();
-                flipSignsVector(s, size);
-                FLIP_WARMTH.timed(System.nanoTime() - start, size / BYTES.length());
-            }
-        }
-
-        /** {@link #flipSigns} in plain loops over heap copies of 4 KiB runs, for a fresh JVM. */
-        static void flipSignsScalar(MemorySegment s, long size) {
-            byte[] run = RowScratch.bytes(4096);
-            for (long at = 0; at < size; at += 4096) {
-                int len = (int) Math.min(4096, size - at);
-                MemorySegment.copy(s, ValueLayout.JAVA_BYTE, at, run, 0, len);
-                for (int i = 0; i < len; i++) {
-                    run[i] ^= (byte) 0x80;
-                }
-                MemorySegment.copy(run, 0, s, ValueLayout.JAVA_BYTE, at, len);
-            }
-        }
-
-        static void flipSignsVector(MemorySegment s, long size) {
-            long vecEnd = size / BYTES.length() * BYTES.length();
-            long i = 0;
-            for (; i < vecEnd; i += BYTES.length()) {
-                ByteVector.fromMemorySegment(BYTES, s, i, ByteOrder.LITTLE_ENDIAN)
-                        .lanewise(VectorOperators.XOR, (byte) 0x80)
-                        .intoMemorySegment(s, i, ByteOrder.LITTLE_ENDIAN);
-            }
-            for (; i < size; i++) {
+        void flipSigns(ByteRowKernels kernels, MemorySegment s, long size) {
+            long vectors = size / ByteRowKernels.CHUNK;
+            kernels.flipSigns(params(), s.address(), vectors);
+            for (long i = vectors * ByteRowKernels.CHUNK; i < size; i++) {
                 s.set(ValueLayout.JAVA_BYTE, i, (byte) (s.get(ValueLayout.JAVA_BYTE, i) ^ 0x80));
             }
+        }
+
+        private MemorySegment params() {
+            if (params.equals(MemorySegment.NULL)) {
+                params = Arena.ofAuto().allocate(8L * ByteRowKernels.PARAMS, 64);
+            }
+            return params;
         }
     }
 
