@@ -34,6 +34,9 @@ final class ConvBand implements Parallelism.IntRangeBody {
 
     private static final int NR = Sgemm.NR;
 
+    /** Fewest GEMM columns a band may have: sixteen panels. */
+    static final int MIN_BAND_COLUMNS = 16 * NR;
+
     private final ConvShape s;
     private final int wq;
     private final int ext;
@@ -73,8 +76,7 @@ final class ConvBand implements Parallelism.IntRangeBody {
         this.wq = pitch(s);
         this.ext = (s.kernelH() - 1) * s.dilationH() / s.strideH();
         this.planes = s.strideH() * s.strideW() * s.groupChannels();
-        long rowBytes = (long) planes * wq * Float.BYTES;
-        this.rows = (int) Math.max(1, Math.min(s.outH(), BAND_BYTES / rowBytes - ext));
+        this.rows = bandRows(s, (long) planes * wq * Float.BYTES, wq, ext);
         this.bandRows = rows + ext;
         this.planeBytes = (long) bandRows * wq * Float.BYTES;
         long slack = ((long) s.kernelW() * s.dilationW() + NR) * Float.BYTES;
@@ -85,6 +87,22 @@ final class ConvBand implements Parallelism.IntRangeBody {
 
     int bandRows() {
         return rows;
+    }
+
+    /**
+     * Output rows per band: as many as fit {@value #BAND_BYTES} bytes of planes, but at least
+     * {@link #MIN_BAND_COLUMNS} GEMM columns, then spread evenly over the bands. Many channels on a
+     * small plane (ISNet's 1024 channels at 32×32: 139 KB a row) fit one row or none: a band of one
+     * 34-column row fills 34 of its two panels' 64 columns and streams every weight once per band,
+     * 42 GFLOP/s where 16-row bands reach the kernel's rate (`Conv2dBench wide`). A band past L2 costs
+     * less: each panel's segment is read once from L3 and reused by every tile.
+     */
+    static int bandRows(ConvShape s, long rowBytes, int wq, int ext) {
+        int byBytes = (int) Math.max(1, Math.min(s.outH(), BAND_BYTES / rowBytes - ext));
+        int byColumns = (MIN_BAND_COLUMNS + wq - 1) / wq;
+        int rows = Math.min(s.outH(), Math.max(byBytes, byColumns));
+        int bands = (s.outH() + rows - 1) / rows;
+        return (s.outH() + bands - 1) / bands;
     }
 
     /** k segments, tap-major: tap (ky, kx)'s channels in runs of at most {@link ConvGemm#KC}. */

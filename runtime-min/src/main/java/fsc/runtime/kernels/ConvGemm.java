@@ -29,8 +29,9 @@ import java.nio.ByteOrder;
  *       no kernel needs masks and no separate pass reads the output again.
  * </ul>
  *
- * Loop order: panels (split across threads) → segments (a segment's B, at most {@value #KC} k, stays
- * in L1 for every tile) → 8-row tiles. Not safe for concurrent calls (the call's operands are fields,
+ * Loop order, on each thread's share of the panels: blocks of A's tiles ({@link #A_BLOCK_BYTES}; one
+ * block unless the weights are large) → panels → segments (a segment's B, at most {@value #KC} k,
+ * stays in L1 for every tile) → the block's 8-row tiles. Not safe for concurrent calls (the call's operands are fields,
  * so the parallel body allocates nothing).
  */
 final class ConvGemm implements Parallelism.IntRangeBody {
@@ -42,6 +43,14 @@ final class ConvGemm implements Parallelism.IntRangeBody {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
     private static final long TILE_ROW = (long) NR * Float.BYTES;
+    /**
+     * Most bytes of packed A one pass over the panels reads: a block stays in L2 or L3 while the
+     * panels go by. ISNet's 1024-channel 3×3 convs have 9.4 and 19 MB of weights, which came from
+     * DRAM once per panel: 42–66 GFLOP/s where 1, 2 and 4 MB blocks all give 83–96 (`Conv2dBench
+     * wide`, with {@link ConvBand#MIN_BAND_COLUMNS}; 8 MB: 79–87).
+     */
+    static final long A_BLOCK_BYTES = 2L << 20;
+
     /** Below this many multiply-adds the GEMM runs on the calling thread. */
     private static final long PARALLEL_MIN_MACS = 1L << 17;
 
@@ -229,6 +238,23 @@ final class ConvGemm implements Parallelism.IntRangeBody {
     public void run(int from, int to) {
         Scratch sc = SCRATCH.get();
         MemorySegment acc = sc.tiles((long) tiles * MR * TILE_ROW);
+        int block = blockTiles();
+        for (int t0 = 0; t0 < tiles; t0 += block) {
+            run(from, to, t0, Math.min(tiles, t0 + block), sc, acc);
+        }
+    }
+
+    /**
+     * Tiles per block of A: as many as fit {@link #A_BLOCK_BYTES}, at least one. A conv with more
+     * weights than that runs block by block, every panel once per block, so the block stays in
+     * cache while the panels go by and only B (the band, a few MB) is read again per block.
+     */
+    int blockTiles() {
+        return (int) Math.max(1, Math.min(tiles, A_BLOCK_BYTES / ((long) MR * k * Float.BYTES)));
+    }
+
+    /** Panels {@code [from, to)} against A's tiles {@code [t0, t1)}: their rows of y are finished. */
+    private void run(int from, int to, int t0, int t1, Scratch sc, MemorySegment acc) {
         for (int p = from; p < to; p++) {
             int q0 = p * NR;
             int cols = Math.min(NR, n - q0);
@@ -248,12 +274,12 @@ final class ConvGemm implements Parallelism.IntRangeBody {
                 boolean accumulate = sgi > 0;
                 int even = kc & ~1;
                 if (NativeTile.applies(bs, acc, null)) {
-                    // Every tile of the panel in one machine-code call (the tiles are full: packed
+                    // Every tile of the block in one machine-code call (the tiles are full: packed
                     // A and the scratch have MR rows per tile), A read where pack put it, the next
                     // panel's B prefetched while the first tile runs.
                     NativeTile.runPackedTiles(
-                            tiles,
-                            aNative.address() + 4L * (aBase + segK[sgi] * MR),
+                            t1 - t0,
+                            aNative.address() + 4L * (aBase + (long) t0 * MR * k + segK[sgi] * MR),
                             4L * MR * k,
                             kc,
                             bs,
@@ -261,12 +287,12 @@ final class ConvGemm implements Parallelism.IntRangeBody {
                             row,
                             tail ? 0 : bPanel,
                             acc,
-                            0,
+                            t0 * MR * TILE_ROW,
                             TILE_ROW,
                             accumulate);
                     continue;
                 }
-                for (int t = 0; t < tiles; t++) {
+                for (int t = t0; t < t1; t++) {
                     int ao = aBase + t * MR * k + segK[sgi] * MR;
                     long co = t * MR * TILE_ROW;
                     SgemmMicroKernels.kernel8(even, a, ao, bs, bk, row, acc, co, TILE_ROW, accumulate, null, 0);
@@ -275,7 +301,7 @@ final class ConvGemm implements Parallelism.IntRangeBody {
                     }
                 }
             }
-            epilogue(acc, q0, cols);
+            epilogue(acc, q0, cols, t0 * MR, Math.min(mg, t1 * MR));
         }
     }
 
@@ -290,10 +316,13 @@ final class ConvGemm implements Parallelism.IntRangeBody {
         }
     }
 
-    /** Copies the finished tiles of panel columns {@code [q0, q0 + cols)} to y with bias and activation. */
-    private void epilogue(MemorySegment acc, int q0, int cols) {
+    /**
+     * Copies rows {@code [m0, m1)} of the finished tiles of panel columns {@code [q0, q0 + cols)} to
+     * y with bias and activation.
+     */
+    private void epilogue(MemorySegment acc, int q0, int cols, int m0, int m1) {
         int end = q0 + cols;
-        for (int m = 0; m < mg; m++) {
+        for (int m = m0; m < m1; m++) {
             float bv = bias == null ? 0f : bias.get(F32, biasOff + (long) m * Float.BYTES);
             long src = (long) m * TILE_ROW; // tile m / MR, row m % MR: rows of all tiles are consecutive
             long plane = yBase + m * yChannel;

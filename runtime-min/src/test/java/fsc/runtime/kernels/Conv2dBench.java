@@ -33,6 +33,10 @@ public final class Conv2dBench {
             pointwise();
             return;
         }
+        if (args.length > 0 && args[0].equals("wide")) {
+            wide();
+            return;
+        }
         if (args.length > 0 && args[0].equals("depthwise")) {
             depthwise(args.length > 1 ? Integer.parseInt(args[1]) : -1);
             return;
@@ -53,6 +57,30 @@ public final class Conv2dBench {
                     flops / im2col / 1e6,
                     band / im2col,
                     Conv2d.kindOf(s));
+        }
+    }
+
+    /**
+     * c, h, w, m, dilation of ISNet's 3×3 convs (stride 1, padding = dilation) where many channels
+     * meet a small plane: a band row of such a conv is hundreds of KB, so a band is few rows wide.
+     */
+    private static final int[][] WIDE = {
+        {1024, 32, 32, 512, 1},
+        {1024, 64, 64, 256, 1},
+        {512, 32, 32, 256, 4},
+        {256, 32, 32, 256, 2},
+        {128, 256, 256, 64, 1}
+    };
+
+    /** {@link #WIDE}'s shapes on the band kernel, with the band rows the shape gets. */
+    private static void wide() {
+        for (int[] c : WIDE) {
+            ConvShape s = new ConvShape(c[0], c[1], c[2], c[3], 3, 3, 1, 1, c[4], c[4], c[4], c[4], 1, c[1], c[2]);
+            double band = time(s, Conv2d.Kind.BAND);
+            double flops = 2.0 * s.filters() * s.columnRows() * s.outPixels();
+            System.out.printf(
+                    "%s: band %.3f ms (%.1f GFLOP/s), %d rows a band%n",
+                    Arrays.toString(c), band, flops / band / 1e6, new ConvBand(s).bandRows());
         }
     }
 

@@ -99,6 +99,13 @@ class Conv2dTest {
         {5, 23, 29, 5, 3, 3, 2, 2, 1, 2, 1, 0, 2, 2, 5},
         {4, 19, 21, 4, 3, 5, 3, 1, 1, 2, 1, 2, 1, 1, 4},
         {3, 5, 40, 3, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 3},
+        // band with many channels on a small plane (ISNet's 1024-channel 3x3 convs): band rows set by
+        // the GEMM's columns, not the band's bytes, and weights past ConvGemm.A_BLOCK_BYTES run in
+        // blocks of filter tiles (the last one cut short), plain and dilated
+        {1024, 6, 9, 72, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+        {512, 10, 28, 132, 3, 3, 1, 1, 4, 4, 4, 4, 4, 4, 1},
+        // a tall plane whose band bytes, not its columns, set the rows: two bands
+        {64, 70, 40, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
     };
 
     static ConvShape shape(int[] c) {
@@ -132,6 +139,20 @@ class Conv2dTest {
             }
         }
         assertTrue(bands >= 2, "cases spanning several bands: " + bands);
+    }
+
+    @Test
+    void largeWeightsRunInBlocksOfFilterTiles() {
+        for (int[] c : new int[][] {CASES[CASES.length - 3], CASES[CASES.length - 2]}) {
+            ConvShape s = shape(c);
+            assertEquals(Conv2d.Kind.BAND, Conv2d.kindOf(s), s::toString);
+            ConvBand band = new ConvBand(s);
+            assertTrue(band.gemm.blockTiles() < (s.filters() + Sgemm.MR - 1) / Sgemm.MR, s::toString);
+            assertTrue(
+                    (long) band.bandRows() * ConvBand.pitch(s)
+                            >= Math.min(ConvBand.MIN_BAND_COLUMNS, s.outH() * ConvBand.pitch(s)),
+                    s::toString);
+        }
     }
 
     @Test
