@@ -1,5 +1,6 @@
 package fsc.backend.java;
 
+import com.palantir.javapoet.ClassName;
 import com.palantir.javapoet.CodeBlock;
 import com.palantir.javapoet.FieldSpec;
 import com.palantir.javapoet.MethodSpec;
@@ -182,8 +183,13 @@ final class MatmulEmitter {
         String as = s.segment(a, "a");
         String ys = s.segment(y, "y");
         if (s.model().isConstant(b) && k.isFixed() && n.isFixed()) {
-            CodeBlock packed = pack(s, b, k, n, transB);
             EpilogueFusion.Epilogue fused = s.model().epilogue(s.node());
+            if (fused == null
+                    && !transB
+                    && SparseConstants.fewPerColumn(s.model().graph(), b)) {
+                return sparse(s, b, as, ys, m, k, n);
+            }
+            CodeBlock packed = pack(s, b, k, n, transB);
             if (fused != null) {
                 return CodeBlock.builder()
                         .addStatement(
@@ -238,6 +244,42 @@ final class MatmulEmitter {
                         transB,
                         ys,
                         dc.of(n),
+                        ModelContext.PAR)
+                .build();
+    }
+
+    /**
+     * {@code y = a · b} for a constant b with a few non-zeros per column (a Resize's interpolation
+     * table): a {@code SparseColumnsMatmul} made once at construction from the constant as the
+     * weights hold it, then one FMA chain per output over its column's non-zeros.
+     */
+    private static CodeBlock sparse(Scope s, Value b, String as, String ys, Dim m, Dim k, Dim n) {
+        String field = s.methodName() + "Sparse";
+        ClassName type = ClassName.get("fsc.runtime.kernels", "SparseColumnsMatmul");
+        s.model()
+                .addHelperInitField(
+                        FieldSpec.builder(type, field, Modifier.PRIVATE)
+                                .addJavadoc("The non-zeros of {@link #$N}'s constant right operand.\n", s.methodName())
+                                .build(),
+                        CodeBlock.builder()
+                                .addStatement(
+                                        "this.$N = new $T($L, 0L, $L, $L, $L)",
+                                        field,
+                                        type,
+                                        s.model().buffer(b),
+                                        k.value(),
+                                        n.value(),
+                                        fsc.ir.PanelLayout.width(b.type().layout())
+                                                .orElse(0))
+                                .build());
+        return CodeBlock.builder()
+                .addStatement(
+                        "$N.run($T.toIntExact($L), $N, 0L, $N, 0L, $N)",
+                        field,
+                        Math.class,
+                        s.dims().of(m),
+                        as,
+                        ys,
                         ModelContext.PAR)
                 .build();
     }

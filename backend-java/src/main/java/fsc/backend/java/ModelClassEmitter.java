@@ -385,6 +385,7 @@ final class ModelClassEmitter {
                     helpers));
         }
         ctx.fieldInits().forEach(m::addCode);
+        m.addCode(chunked("initFields", ctx.helperInits(), List.of(), CodeBlock.of(""), helpers));
         if (ctx.containerCount() > 0) {
             m.addStatement("this.$N = new Object[$L]", ModelContext.CONTAINERS, ctx.containerCount());
         }

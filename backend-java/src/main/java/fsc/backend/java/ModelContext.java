@@ -71,6 +71,7 @@ final class ModelContext {
     private final List<MethodSpec> methods = new ArrayList<>();
     private final List<FieldSpec> fields = new ArrayList<>();
     private final List<CodeBlock> fieldInits = new ArrayList<>();
+    private final List<CodeBlock> helperInits = new ArrayList<>();
     private final java.util.Set<String> members = new java.util.HashSet<>();
 
     private final EpilogueFusion fusion;
@@ -237,6 +238,23 @@ final class ModelContext {
     void addField(FieldSpec f, CodeBlock init) {
         fields.add(f);
         fieldInits.add(init);
+    }
+
+    /**
+     * An instance field assigned by {@code init} in one of the constructor's numbered helper methods,
+     * so that many of them (one per node of a large graph) do not push the constructor past the
+     * JIT's size limit. Not final, therefore: a helper method may not assign a final field.
+     */
+    void addHelperInitField(FieldSpec f, CodeBlock init) {
+        if (f.modifiers().contains(javax.lang.model.element.Modifier.FINAL)) {
+            throw new IllegalArgumentException("field " + f.name() + " is assigned by a helper method: not final");
+        }
+        fields.add(f);
+        helperInits.add(init);
+    }
+
+    List<CodeBlock> helperInits() {
+        return List.copyOf(helperInits);
     }
 
     /**
