@@ -26,6 +26,9 @@ final class ElementwiseEmitter {
     static final com.palantir.javapoet.ClassName ADD_KERNEL =
             com.palantir.javapoet.ClassName.get("fsc.runtime.kernels", "AddKernel");
 
+    static final com.palantir.javapoet.ClassName HALF_ADD_KERNEL =
+            com.palantir.javapoet.ClassName.get("fsc.runtime.kernels", "HalfAddKernel");
+
     static CodeBlock binary(Scope s) {
         Node n = s.node();
         Value a = n.input(0);
@@ -45,6 +48,25 @@ final class ElementwiseEmitter {
                     .addStatement(
                             "$T.run($N, $N, $N, $L, $N)",
                             ADD_KERNEL,
+                            s.segment(a, "a"),
+                            s.segment(b, "b"),
+                            s.segment(y, "y"),
+                            s.dims().product(dims),
+                            ModelContext.PAR)
+                    .build();
+        }
+        if (op.equals("add")
+                && a.dtype() == DType.F16
+                && b.dtype() == DType.F16
+                && y.dtype() == DType.F16
+                && a.type().dims().equals(dims)
+                && b.type().dims().equals(dims)) {
+            // Same-shape f16 add (an f16 model's residual): the shared runtime kernel (machine code
+            // where the CPU has AVX-512), not a scalar loop per node entered once per call.
+            return CodeBlock.builder()
+                    .addStatement(
+                            "$T.run($N, $N, $N, $L, $N)",
+                            HALF_ADD_KERNEL,
                             s.segment(a, "a"),
                             s.segment(b, "b"),
                             s.segment(y, "y"),

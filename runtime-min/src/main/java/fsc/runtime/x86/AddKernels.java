@@ -26,9 +26,11 @@ public final class AddKernels {
     public static final int PARAMS = 5;
 
     private final MethodHandle add;
+    private final MethodHandle halfAdd;
 
     private AddKernels() {
         add = ExecutableMemory.link(code(), ExecutableMemory.KERNEL);
+        halfAdd = ExecutableMemory.link(halfCode(), ExecutableMemory.KERNEL);
     }
 
     /** The kernel when this CPU has AVX-512 and native kernels are on, else {@code null}. */
@@ -43,6 +45,42 @@ public final class AddKernels {
     /** Runs the add the block at {@code params} describes; the caller guarantees every size. */
     public void run(long params) {
         ExecutableMemory.call(add, params);
+    }
+
+    /**
+     * The f16 add the block describes over {@link #BLOCKS} vectors of sixteen halves ({@link #TAIL}
+     * is not read: the caller adds the rest); the caller guarantees every size.
+     */
+    public void runHalf(long params) {
+        ExecutableMemory.call(halfAdd, params);
+    }
+
+    /**
+     * {@code f16_add__avx512}: sixteen halves of each operand widened ({@code vcvtph2ps}, exact), one
+     * float add, rounded back to nearest even ({@code vcvtps2ph}): per element {@code
+     * floatToFloat16(float16ToFloat(a) + float16ToFloat(b))}, the generated loop's operations.
+     */
+    static byte[] halfCode() {
+        Assembler x = new Assembler();
+        x.movLoad(RSI, Mem.at(RDI, 8 * A));
+        x.movLoad(RDX, Mem.at(RDI, 8 * B));
+        x.movLoad(R8, Mem.at(RDI, 8 * Y));
+        x.movLoad(RCX, Mem.at(RDI, 8 * BLOCKS));
+        int vectors = x.newLabel();
+        int done = x.newLabel();
+        x.test(RCX);
+        x.jz(done);
+        x.bind(vectors);
+        x.vcvtph2ps(0, Mem.at(RSI, 0));
+        x.vcvtph2ps(1, Mem.at(RDX, 0));
+        x.vaddps(0, 0, 1);
+        x.vcvtps2phStore(Mem.at(R8, 0), 0);
+        step(x, 32);
+        x.jnz(vectors);
+        x.bind(done);
+        x.vzeroupper();
+        x.ret();
+        return x.bytes();
     }
 
     /** The machine code: rsi, rdx and r8 the elements of a, b and y a loop is at, rcx its count. */

@@ -556,6 +556,14 @@ public final class Assembler extends GprInstructions {
         evex(PP_66, MAP_0F3A, false, 0x1D, src, 0, dst, null, 0, 2);
     }
 
+    /**
+     * {@code vcvtps2ph ymmword mem, zmm, 0}: sixteen floats to halves at {@code m}, rounded to nearest
+     * even as {@code Float.floatToFloat16} rounds.
+     */
+    public void vcvtps2phStore(Mem m, int src) {
+        evex(PP_66, MAP_0F3A, false, 0x1D, src, 0, -1, m, 0, 2);
+    }
+
     // Forms of the per-row s8 quantizer (QuantizeRowsKernels).
 
     /** {@code vpmovsdb xmmword mem, zmm}: sixteen int32 to bytes, saturating at -128 and 127. */

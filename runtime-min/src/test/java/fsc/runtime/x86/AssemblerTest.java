@@ -267,6 +267,8 @@ class AssemblerTest {
         check("62c3dd4043c94e", x -> x.vshufi64x2(17, 20, 9, 0x4e)); // vshufi64x2 zmm17,zmm20,zmm9,0x4e
         check("62527d4813d2", x -> x.vcvtph2ps(10, 10)); // vcvtph2ps zmm10,ymm10
         check("62827d4813d9", x -> x.vcvtph2ps(19, 25)); // vcvtph2ps zmm19,ymm25
+        check("62d37d481d800000000000", x -> x.vcvtps2phStore(Mem.at(R8, 0), 0)); // vcvtps2ph [r8+0x0],zmm0,0x0
+        check("62e37d481d8e4000000000", x -> x.vcvtps2phStore(Mem.at(RSI, 64), 17)); // vcvtps2ph [rsi+0x40],zmm17,0x0
         check("6251344859ca", x -> x.vmulps(9, 9, 10)); // vmulps zmm9,zmm9,zmm10
         check("62816c4859c5", x -> x.vmulps(16, 2, 29)); // vmulps zmm16,zmm2,zmm29
         check("62517e0811a000000000", x -> x.vmovssStore(Mem.at(R8, 0), 12)); // {evex} vmovss D[r8+0x0],xmm12

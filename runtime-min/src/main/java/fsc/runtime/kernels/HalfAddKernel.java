@@ -1,0 +1,100 @@
+package fsc.runtime.kernels;
+
+import fsc.runtime.Parallelism;
+import fsc.runtime.x86.AddKernels;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * {@code y = a + b} over two f16 tensors of one shape (an f16 model's residual connection), the one
+ * runtime kernel every such {@code add} node calls: {@code floatToFloat16(float16ToFloat(a) +
+ * float16ToFloat(b))} per element, as the generated loop computed it, so the same bits. Why: that
+ * loop was one per node, entered once per call, and ran at 9 ns an element (ISNet fp16's 11 adds:
+ * 500 ms of a 5 s call); here sixteen halves a step in machine code where the CPU has AVX-512
+ * ({@link AddKernels#runHalf}), else array chunks through one shared, soon-compiled loop. Blocks of
+ * {@value #BLOCK} elements are split over the team.
+ */
+public final class HalfAddKernel implements Parallelism.IntRangeBody {
+    private static final ValueLayout.OfShort F16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /** Elements per block: a multiple of the sixteen-half vector, 384 KB of operands and result. */
+    static final int BLOCK = 1 << 16;
+
+    private static final AddKernels NATIVE = AddKernels.loadIfSupported();
+    private static final KernelParams PARAMS = new KernelParams(AddKernels.PARAMS);
+    /** The calling thread's parallel body: a call's operands are its fields, so a split allocates nothing. */
+    private static final ThreadLocal<HalfAddKernel> BODY = ThreadLocal.withInitial(HalfAddKernel::new);
+
+    // The running call.
+    private MemorySegment a;
+    private MemorySegment b;
+    private MemorySegment y;
+    private long count;
+
+    private HalfAddKernel() {}
+
+    /** {@code y[i] = a[i] + b[i]} for {@code count} halves from offset 0; {@code par} may be null. */
+    public static void run(MemorySegment a, MemorySegment b, MemorySegment y, long count, Parallelism par) {
+        long bytes = 2 * count;
+        if (bytes > a.byteSize() || bytes > b.byteSize() || bytes > y.byteSize()) {
+            throw new IndexOutOfBoundsException("an add of " + count + " halves over segments of " + a.byteSize() + ", "
+                    + b.byteSize() + " and " + y.byteSize() + " bytes");
+        }
+        long blocks = (count + BLOCK - 1) / BLOCK;
+        if (par == null || par.threads() == 1 || blocks < 2) {
+            range(a, b, y, 0, count);
+            return;
+        }
+        HalfAddKernel body = BODY.get();
+        body.a = a;
+        body.b = b;
+        body.y = y;
+        body.count = count;
+        try {
+            par.forRange(0, Math.toIntExact(blocks), 1, body);
+        } finally {
+            body.a = null;
+            body.b = null;
+            body.y = null;
+        }
+    }
+
+    @Override
+    public void run(int from, int to) {
+        range(a, b, y, (long) from * BLOCK, Math.min(count, (long) to * BLOCK));
+    }
+
+    /** Elements {@code [from, to)}. */
+    private static void range(MemorySegment a, MemorySegment b, MemorySegment y, long from, long to) {
+        long vectors = 0;
+        if (NATIVE != null && a.isNative() && b.isNative() && y.isNative()) {
+            vectors = (to - from) / 16;
+            KernelParams.Block p = PARAMS.get();
+            p.values[AddKernels.A] = a.address() + 2 * from;
+            p.values[AddKernels.B] = b.address() + 2 * from;
+            p.values[AddKernels.Y] = y.address() + 2 * from;
+            p.values[AddKernels.BLOCKS] = vectors;
+            p.values[AddKernels.TAIL] = 0;
+            NATIVE.runHalf(p.publish());
+        }
+        chunks(a, b, y, from + 16 * vectors, to);
+    }
+
+    /** Elements {@code [from, to)} through heap chunks, one float add per element. */
+    private static void chunks(MemorySegment a, MemorySegment b, MemorySegment y, long from, long to) {
+        float[][] rows = TwinChunks.rows(2);
+        float[] ra = rows[0];
+        float[] rb = rows[1];
+        for (long at = from; at < to; at += TwinChunks.CHUNK) {
+            int m = (int) Math.min(TwinChunks.CHUNK, to - at);
+            for (int j = 0; j < m; j++) {
+                ra[j] = Float.float16ToFloat(a.get(F16, 2 * (at + j)));
+                rb[j] = Float.float16ToFloat(b.get(F16, 2 * (at + j)));
+            }
+            for (int j = 0; j < m; j++) {
+                y.set(F16, 2 * (at + j), Float.floatToFloat16(ra[j] + rb[j]));
+            }
+        }
+    }
+}
