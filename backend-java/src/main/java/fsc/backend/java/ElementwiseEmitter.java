@@ -26,8 +26,8 @@ final class ElementwiseEmitter {
     static final com.palantir.javapoet.ClassName ADD_KERNEL =
             com.palantir.javapoet.ClassName.get("fsc.runtime.kernels", "AddKernel");
 
-    static final com.palantir.javapoet.ClassName HALF_ADD_KERNEL =
-            com.palantir.javapoet.ClassName.get("fsc.runtime.kernels", "HalfAddKernel");
+    static final com.palantir.javapoet.ClassName HALF_ELEMENTWISE =
+            com.palantir.javapoet.ClassName.get("fsc.runtime.kernels", "HalfElementwise");
 
     static CodeBlock binary(Scope s) {
         Node n = s.node();
@@ -65,8 +65,8 @@ final class ElementwiseEmitter {
             // where the CPU has AVX-512), not a scalar loop per node entered once per call.
             return CodeBlock.builder()
                     .addStatement(
-                            "$T.run($N, $N, $N, $L, $N)",
-                            HALF_ADD_KERNEL,
+                            "$T.add($N, $N, $N, $L, $N)",
+                            HALF_ELEMENTWISE,
                             s.segment(a, "a"),
                             s.segment(b, "b"),
                             s.segment(y, "y"),
@@ -288,6 +288,12 @@ final class ElementwiseEmitter {
                         CodeBlock.of("$N", i),
                         scalarUnary(op, t, ElemCode.load(xs, t, CodeBlock.of("$N", i)))))
                 .build();
+        if (t == DType.F16 && y.dtype() == DType.F16 && op.equals("sigmoid")) {
+            // The shared f16 kernel, the same expression: a loop per node is reached late by the JIT.
+            return CodeBlock.builder()
+                    .addStatement("$T.sigmoid($N, $N, $L, $N)", HALF_ELEMENTWISE, xs, ys, count, ModelContext.PAR)
+                    .build();
+        }
         if (t == DType.F32 && (op.equals("gelu_none") || op.equals("erf"))) {
             // erf's vector body is too big to be inlined reliably; a loop kernel keeps its vectors
             // in registers (FloatMath.gelu says why a vector helper allocated in steady state).

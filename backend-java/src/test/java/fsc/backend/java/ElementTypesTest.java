@@ -99,7 +99,7 @@ class ElementTypesTest {
                 b.output(b.node(op, op + "_" + t.irName(), List.of(x, y), Map.of()));
             }
             b.output(b.node("less", "less_" + t.irName(), List.of(x, y), Map.of()));
-            // Same shapes: an f16 add runs the shared HalfAddKernel (49 halves: three vectors and a tail).
+            // Same shapes: an f16 add runs the shared HalfElementwise.add (49 halves: three vectors and a tail).
             Value u = b.input("u_" + t.irName(), type(t, 7, 7));
             Value v = b.input("v_" + t.irName(), type(t, 7, 7));
             b.output(b.node("add", "add_same_" + t.irName(), List.of(u, v), Map.of()));

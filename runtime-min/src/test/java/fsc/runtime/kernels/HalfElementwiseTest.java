@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
  * lengths on and off the sixteen-half vector and the parallel block, native and heap segments, one
  * and two threads.
  */
-class HalfAddKernelTest {
+class HalfElementwiseTest {
     private static final ValueLayout.OfShort F16 = ValueLayout.JAVA_SHORT_UNALIGNED;
 
     @Test
@@ -25,7 +25,7 @@ class HalfAddKernelTest {
         };
         try (Parallelism two = Parallelism.of(2);
                 Arena arena = Arena.ofShared()) {
-            for (long count : new long[] {0, 1, 15, 16, 17, 1000, 2L * HalfAddKernel.BLOCK + 21}) {
+            for (long count : new long[] {0, 1, 15, 16, 17, 1000, 2L * HalfElementwise.BLOCK + 21}) {
                 for (boolean heap : new boolean[] {false, true}) {
                     MemorySegment a = segment(arena, count, heap);
                     MemorySegment b = segment(arena, count, heap);
@@ -46,7 +46,7 @@ class HalfAddKernelTest {
                     }
                     for (Parallelism par : new Parallelism[] {null, two}) {
                         MemorySegment y = segment(arena, count, heap);
-                        HalfAddKernel.run(a, b, y, count, par);
+                        HalfElementwise.add(a, b, y, count, par);
                         for (long i = 0; i < count; i++) {
                             short want = Float.floatToFloat16(
                                     Float.float16ToFloat(a.get(F16, 2 * i)) + Float.float16ToFloat(b.get(F16, 2 * i)));
@@ -59,6 +59,27 @@ class HalfAddKernelTest {
                             }
                         }
                     }
+                }
+            }
+        }
+    }
+
+    @Test
+    void sigmoidMatchesTheGeneratedLoopsFormula() {
+        try (Parallelism two = Parallelism.of(2);
+                Arena arena = Arena.ofShared()) {
+            long count = 65536 + 2L * HalfElementwise.BLOCK; // every half, then more blocks than one
+            MemorySegment x = arena.allocate(2 * count);
+            for (long i = 0; i < count; i++) {
+                x.set(F16, 2 * i, (short) i);
+            }
+            for (Parallelism par : new Parallelism[] {null, two}) {
+                MemorySegment y = arena.allocate(2 * count);
+                HalfElementwise.sigmoid(x, y, count, par);
+                for (long i = 0; i < count; i++) {
+                    float v = Float.float16ToFloat(x.get(F16, 2 * i));
+                    short want = Float.floatToFloat16(1f / (1f + (float) Math.exp(-v)));
+                    assertEquals(want, y.get(F16, 2 * i), "x " + v);
                 }
             }
         }
