@@ -36,37 +36,21 @@ final class ElementwiseEmitter {
         Value y = n.output();
         List<Dim> dims = y.type().dims();
         String op = squareOrOp(s, n);
+        DType t = a.dtype();
         if (op.equals("add")
-                && a.dtype() == DType.F32
-                && b.dtype() == DType.F32
-                && y.dtype() == DType.F32
+                && (t == DType.F32 || t == DType.F16)
+                && b.dtype() == t
+                && y.dtype() == t
                 && a.type().dims().equals(dims)
                 && b.type().dims().equals(dims)) {
-            // Same-shape f32 add (a residual): the shared runtime kernel, compiled once by C2 for
-            // every such node, not a loop per node that a decoder runs too rarely to get compiled.
+            // Same-shape add (a residual): the shared runtime kernel, compiled once by C2 for every
+            // such node (f16: machine code where the CPU has AVX-512), not a loop per node that a
+            // decoder, or a big model's JIT queue, reaches too late.
             return CodeBlock.builder()
                     .addStatement(
-                            "$T.run($N, $N, $N, $L, $N)",
-                            ADD_KERNEL,
-                            s.segment(a, "a"),
-                            s.segment(b, "b"),
-                            s.segment(y, "y"),
-                            s.dims().product(dims),
-                            ModelContext.PAR)
-                    .build();
-        }
-        if (op.equals("add")
-                && a.dtype() == DType.F16
-                && b.dtype() == DType.F16
-                && y.dtype() == DType.F16
-                && a.type().dims().equals(dims)
-                && b.type().dims().equals(dims)) {
-            // Same-shape f16 add (an f16 model's residual): the shared runtime kernel (machine code
-            // where the CPU has AVX-512), not a scalar loop per node entered once per call.
-            return CodeBlock.builder()
-                    .addStatement(
-                            "$T.add($N, $N, $N, $L, $N)",
-                            HALF_ELEMENTWISE,
+                            "$T.$L($N, $N, $N, $L, $N)",
+                            t == DType.F32 ? ADD_KERNEL : HALF_ELEMENTWISE,
+                            t == DType.F32 ? "run" : "add",
                             s.segment(a, "a"),
                             s.segment(b, "b"),
                             s.segment(y, "y"),
@@ -83,7 +67,6 @@ final class ElementwiseEmitter {
         String ys = s.segment(y, "y");
         String as = s.segment(a, "a");
         String bs = s.segment(b, "b");
-        DType t = a.dtype();
         long fmod = n.op().equals("mod") ? n.intAttr("fmod") : 0; // only mod declares fmod
         boolean vector = t == DType.F32
                 && b.dtype() == DType.F32
