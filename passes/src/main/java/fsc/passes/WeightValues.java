@@ -29,6 +29,27 @@ final class WeightValues {
         return true;
     }
 
+    /**
+     * The largest |element| of an f32 weight whose every element is a finite integer, or -1 when one
+     * is not (or the weight is not f32).
+     */
+    static double integralMaxAbs(WeightData w) {
+        if (w.dtype() != DType.F32) {
+            return -1;
+        }
+        ByteBuffer b = w.view();
+        long n = w.elementCount();
+        double most = 0;
+        for (int i = 0; i < n; i++) {
+            float v = b.getFloat(i * 4);
+            if (!Float.isFinite(v) || Math.rint(v) != v) {
+                return -1;
+            }
+            most = Math.max(most, Math.abs(v));
+        }
+        return most;
+    }
+
     /** Element {@code i} (row-major) of a plain, not block-quantized, weight as a double. */
     static double element(WeightData w, int i) {
         return element(w.view(), w.dtype(), i);
