@@ -1,6 +1,8 @@
 package fsc.passes;
 
 import fsc.ir.Attr;
+import fsc.ir.DType;
+import fsc.ir.Dim;
 import fsc.ir.Node;
 import fsc.ir.TensorType;
 import fsc.ir.Value;
@@ -70,7 +72,7 @@ final class Identities {
     private static Optional<Result> integerRoundTrip(
             Node n, Function<Value, WeightData> constantData, Function<Value, Node> definition) {
         Value mid = n.input(0);
-        if (n.output().dtype() != fsc.ir.DType.F32 || mid.dtype() != fsc.ir.DType.I32) {
+        if (n.output().dtype() != DType.F32 || mid.dtype() != DType.I32) {
             return Optional.empty();
         }
         Node inner = definition.apply(mid);
@@ -93,7 +95,7 @@ final class Identities {
      */
     static double integralBound(
             Value v, Function<Value, WeightData> constantData, Function<Value, Node> definition, int depth) {
-        if (v.dtype() != fsc.ir.DType.F32 || depth == 0) {
+        if (v.dtype() != DType.F32 || depth == 0) {
             return -1;
         }
         WeightData c = constantData.apply(v);
@@ -124,16 +126,16 @@ final class Identities {
                         || !d.input(0).type().isStatic()) {
                     yield -1;
                 }
-                List<fsc.ir.Dim> w = d.input(1).type().dims();
+                List<Dim> w = d.input(1).type().dims();
                 // Terms per output: conv sums C/g · kernel over its weights' trailing axes, matmul
                 // its left operand's last axis.
                 double terms = 1;
                 if (d.op().equals("conv")) {
-                    for (fsc.ir.Dim dim : w.subList(1, w.size())) {
+                    for (Dim dim : w.subList(1, w.size())) {
                         terms *= dim.value();
                     }
                 } else {
-                    List<fsc.ir.Dim> x = d.input(0).type().dims();
+                    List<Dim> x = d.input(0).type().dims();
                     terms = x.get(x.size() - 1).value();
                 }
                 double a = integralBound(d.input(0), constantData, definition, depth - 1);

@@ -6,12 +6,12 @@ import fsc.ir.Graph;
 import fsc.ir.Value;
 import fsc.ir.WeightData;
 import fsc.runtime.kernels.SparseColumnsMatmul;
-import java.nio.ByteBuffer;
+import java.lang.foreign.MemorySegment;
 
 /**
- * Which constant matmul operands are sparse enough for {@link SparseColumnsMatmul}: read at compile
- * time from the constant's bytes, in the layout the weights hold it (row major or the {@code layout}
- * pass's panels), the same bytes the kernel reads at load.
+ * Which constant matmul operands are sparse enough for {@link SparseColumnsMatmul}: its own count,
+ * run at compile time on the constant's bytes in the layout the weights hold it (row major or the
+ * {@code layout} pass's panels), the same bytes the kernel reads at load.
  */
 final class SparseConstants {
     private SparseConstants() {}
@@ -29,17 +29,8 @@ final class SparseConstants {
         int k = Math.toIntExact(b.type().dims().get(0).value());
         int n = Math.toIntExact(b.type().dims().get(1).value());
         int panel = fsc.ir.PanelLayout.width(b.type().layout()).orElse(0);
-        ByteBuffer bytes = d.view();
-        int most = 0;
-        for (int j = 0; j < n && most <= SparseColumnsMatmul.MAX_PER_COLUMN; j++) {
-            int count = 0;
-            for (int kk = 0; kk < k; kk++) {
-                if (bytes.getFloat(Math.toIntExact(4 * SparseColumnsMatmul.index(kk, j, k, n, panel))) != 0f) {
-                    count++;
-                }
-            }
-            most = Math.max(most, count);
-        }
+        int most = SparseColumnsMatmul.mostPerColumn(
+                MemorySegment.ofBuffer(d.view()), 0, k, n, panel, SparseColumnsMatmul.MAX_PER_COLUMN);
         return SparseColumnsMatmul.applies(k, most);
     }
 }

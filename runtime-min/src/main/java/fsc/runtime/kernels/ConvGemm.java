@@ -64,6 +64,8 @@ final class ConvGemm implements Parallelism.IntRangeBody {
     private final int mg;
     private final int k;
     private final int tiles;
+    /** Tiles per block of A ({@link #blockTiles()}). */
+    private final int blockTiles;
     // k segments: start k (index into A's packed k order), length, byte offset into a B panel.
     private final int[] segK;
     private final int[] segLen;
@@ -102,6 +104,7 @@ final class ConvGemm implements Parallelism.IntRangeBody {
         this.mg = mg;
         this.k = k;
         this.tiles = (mg + MR - 1) / MR;
+        this.blockTiles = (int) Math.max(1, Math.min(tiles, A_BLOCK_BYTES / ((long) MR * k * Float.BYTES)));
         this.segK = segK;
         this.segLen = segLen;
         this.segB = segB;
@@ -238,9 +241,8 @@ final class ConvGemm implements Parallelism.IntRangeBody {
     public void run(int from, int to) {
         Scratch sc = SCRATCH.get();
         MemorySegment acc = sc.tiles((long) tiles * MR * TILE_ROW);
-        int block = blockTiles();
-        for (int t0 = 0; t0 < tiles; t0 += block) {
-            run(from, to, t0, Math.min(tiles, t0 + block), sc, acc);
+        for (int t0 = 0; t0 < tiles; t0 += blockTiles) {
+            run(from, to, t0, Math.min(tiles, t0 + blockTiles), sc, acc);
         }
     }
 
@@ -250,7 +252,7 @@ final class ConvGemm implements Parallelism.IntRangeBody {
      * cache while the panels go by and only B (the band, a few MB) is read again per block.
      */
     int blockTiles() {
-        return (int) Math.max(1, Math.min(tiles, A_BLOCK_BYTES / ((long) MR * k * Float.BYTES)));
+        return blockTiles;
     }
 
     /** Panels {@code [from, to)} against A's tiles {@code [t0, t1)}: their rows of y are finished. */

@@ -105,23 +105,17 @@ public final class HalfElementwise implements Parallelism.IntRangeBody {
             p.values[AddKernels.TAIL] = 0;
             NATIVE.runHalf(p.publish());
         }
-        chunks(a, b, y, from + 16 * vectors, to);
+        scalarAdd(a, b, y, from + 16 * vectors, to);
     }
 
-    /** Elements {@code [from, to)} through heap chunks, one float add per element. */
-    private static void chunks(MemorySegment a, MemorySegment b, MemorySegment y, long from, long to) {
-        float[][] rows = TwinChunks.rows(2);
-        float[] ra = rows[0];
-        float[] rb = rows[1];
-        for (long at = from; at < to; at += TwinChunks.CHUNK) {
-            int m = (int) Math.min(TwinChunks.CHUNK, to - at);
-            for (int j = 0; j < m; j++) {
-                ra[j] = Float.float16ToFloat(a.get(F16, 2 * (at + j)));
-                rb[j] = Float.float16ToFloat(b.get(F16, 2 * (at + j)));
-            }
-            for (int j = 0; j < m; j++) {
-                y.set(F16, 2 * (at + j), Float.floatToFloat16(ra[j] + rb[j]));
-            }
+    /** Elements {@code [from, to)} one by one, one float add each. */
+    private static void scalarAdd(MemorySegment a, MemorySegment b, MemorySegment y, long from, long to) {
+        for (long i = from; i < to; i++) {
+            y.set(
+                    F16,
+                    2 * i,
+                    Float.floatToFloat16(
+                            Float.float16ToFloat(a.get(F16, 2 * i)) + Float.float16ToFloat(b.get(F16, 2 * i))));
         }
     }
 }

@@ -426,7 +426,7 @@ public final class Int8Gemm {
             e.biasOff = t.biasOff;
             int[] rowSum = t.rowSums(m); // the epilogue reads it; it holds sums only where offsets need them
             if (!colOffset.equals(MemorySegment.NULL)) {
-                t.va.rowSums(vnni.rows, m, k, rowSum);
+                t.va.rowSums(m, k, rowSum);
             }
             panels = Int8GemmVnni.panels(n);
             tiles = (m + Int8GemmVnni.MR - 1) / Int8GemmVnni.MR;

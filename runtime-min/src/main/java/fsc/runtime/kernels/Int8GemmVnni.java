@@ -93,6 +93,7 @@ final class Int8GemmVnni {
                 throw new IndexOutOfBoundsException("A of " + m + "x" + k + " bytes at " + aOff + " is outside its "
                         + a.byteSize() + "-byte segment");
             }
+            rowKernels = kernels;
             zp = unsigned ? aZp : aZp + 128;
             if (unsigned && k % 4 == 0 && a.isNative()) {
                 seg = a;
@@ -124,6 +125,8 @@ final class Int8GemmVnni {
         private MemorySegment lanes = MemorySegment.NULL;
         /** The byte kernels' parameter block (this Operand is one thread's). */
         private MemorySegment params = MemorySegment.NULL;
+        /** The byte kernels of the last {@link #prepare}, which {@link #rowSums} runs. */
+        private ByteRowKernels rowKernels;
 
         /** The address of A's first row. */
         long address() {
@@ -137,9 +140,9 @@ final class Int8GemmVnni {
         /**
          * {@code rowSum[i] = sum_k (a[i, k] - aZp)}, for the column offsets: into {@code rowSum} for
          * the Vector API epilogue and into native memory for the kernels'. Whole 64-byte chunks in
-         * {@code kernels}' lanes, the rest of the row here: integer sums, exact in any order.
+         * the byte kernels' lanes, the rest of the row here: integer sums, exact in any order.
          */
-        void rowSums(ByteRowKernels kernels, int m, int k, int[] rowSum) {
+        void rowSums(int m, int k, int[] rowSum) {
             if (rowSums.byteSize() < 4L * m) {
                 rowSums = Arena.ofAuto().allocate(Math.max(4L * m, 2 * rowSums.byteSize()), 64);
             }
@@ -148,7 +151,7 @@ final class Int8GemmVnni {
                 if (lanes.byteSize() < 64L * m) {
                     lanes = Arena.ofAuto().allocate(Math.max(64L * m, 2 * lanes.byteSize()), 64);
                 }
-                kernels.rowSums(params(), address(), lda, m, chunks, lanes.address());
+                rowKernels.rowSums(params(), address(), lda, m, chunks, lanes.address());
             }
             for (int i = 0; i < m; i++) {
                 int s = 0;

@@ -53,27 +53,17 @@ public final class SparseColumnsMatmul implements Parallelism.IntRangeBody {
     public SparseColumnsMatmul(MemorySegment b, long off, int k, int n, int panel) {
         this.k = k;
         this.n = n;
+        int[] counts = new int[n];
         int most = 1;
         for (int j = 0; j < n; j++) {
-            int count = 0;
-            for (int kk = 0; kk < k; kk++) {
-                if (b.get(F32, off + 4 * index(kk, j, k, n, panel)) != 0f) {
-                    count++;
-                }
-            }
-            most = Math.max(most, count);
+            counts[j] = nonZeros(b, off, j, k, n, panel);
+            most = Math.max(most, counts[j]);
         }
         this.taps = most;
         this.rows = new int[n * most];
         this.weights = new float[n * most];
         for (int j = 0; j < n; j++) {
-            int count = 0;
-            for (int kk = 0; kk < k; kk++) {
-                if (b.get(F32, off + 4 * index(kk, j, k, n, panel)) != 0f) {
-                    count++;
-                }
-            }
-            int t = j * most + most - count; // leading entries stay row 0, weight 0
+            int t = j * most + most - counts[j]; // leading entries stay row 0, weight 0
             for (int kk = 0; kk < k; kk++) {
                 float w = b.get(F32, off + 4 * index(kk, j, k, n, panel));
                 if (w != 0f) {
@@ -84,8 +74,31 @@ public final class SparseColumnsMatmul implements Parallelism.IntRangeBody {
         }
     }
 
+    /**
+     * The most non-zeros of any column of B (laid out as for the constructor), or the first count
+     * above {@code limit}: the compiler asks whether a constant is sparse enough without reading all
+     * of a dense one.
+     */
+    public static int mostPerColumn(MemorySegment b, long off, int k, int n, int panel, int limit) {
+        int most = 0;
+        for (int j = 0; j < n && most <= limit; j++) {
+            most = Math.max(most, nonZeros(b, off, j, k, n, panel));
+        }
+        return most;
+    }
+
+    private static int nonZeros(MemorySegment b, long off, int j, int k, int n, int panel) {
+        int count = 0;
+        for (int kk = 0; kk < k; kk++) {
+            if (b.get(F32, off + 4 * index(kk, j, k, n, panel)) != 0f) {
+                count++;
+            }
+        }
+        return count;
+    }
+
     /** Element {@code (kk, j)}'s float index in B's layout. */
-    public static long index(int kk, int j, int k, int n, int panel) {
+    static long index(int kk, int j, int k, int n, int panel) {
         return panel == 0 ? (long) kk * n + j : ((long) (j / panel) * k + kk) * panel + j % panel;
     }
 
